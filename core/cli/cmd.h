@@ -1,0 +1,29 @@
+/*
+ * cmd -- quantctl subcommands.  Each takes the arguments after its name and
+ * returns the process exit status: 0 ok, 1 runtime failure, 2 bad usage,
+ * bad config or bad input (with a message on stderr naming file:line).
+ */
+#ifndef QD_CMD_H
+#define QD_CMD_H
+
+struct plugin_registry;
+
+/** Options common to every subcommand (before the subcommand name). */
+struct cli {
+	const char *config_path; /**< -c FILE, or NULL for the default */
+	int json;                /**< --json */
+};
+
+/**
+ * The plugin registry as quantd would load it: plugin directories from the
+ * daemon config (or the built-in default), requirements resolved.  Returns
+ * NULL after printing the reason to stderr.  Free with
+ * plugin_registry_free().
+ */
+struct plugin_registry *cli_registry(const struct cli *c);
+
+int cmd_plugin(struct cli *c, int argc, char **argv);
+int cmd_config(struct cli *c, int argc, char **argv);
+int cmd_indicator(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * quantctl -- the command-line companion of quantd.
+ *
+ *   quantctl [-c FILE] [--json] COMMAND [ARGS]
+ *     plugin list                  plugins, instances, refused files
+ *     plugin info NAME             descriptor and parameters
+ *     instance restart|stop NAME   control a running daemon's instance
+ *     config check [FILE]          check a daemon config or instance file
+ *     indicator NAME ...           run an indicator over a CSV
+ *     reload                       ask the daemon to reload (like SIGHUP)
+ *     version
+ *
+ * The config is -c FILE, else $QUANTD_CONFIG, else the built-in defaults.
+ * Exit status: 0 ok, 1 failure, 2 bad usage, config or input.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cmd.h"
+#include "config/config.h"
+#include "ctl/ctl.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "plugin/describe.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: quantctl [-c FILE] [--json] COMMAND [ARGS]\n"
+		"  plugin list                 plugins, instances and refused "
+		"files\n"
+		"  plugin info NAME            a plugin's descriptor and "
+		"parameters\n"
+		"  instance restart|stop NAME  control a running instance\n"
+		"  config check [FILE]         check a daemon config or an "
+		"instance file\n"
+		"  indicator NAME [--param K=V]... [--input FILE|-] "
+		"[--output FILE|-]\n"
+		"  reload                      make the daemon reload its "
+		"config\n"
+		"  version\n"
+		"config: -c FILE, else $QUANTD_CONFIG, else built-in defaults\n"
+		"exit status: 0 ok, 1 failure, 2 bad usage, config or input\n");
+}
+
+static void
+print_diag(const struct diag *d, const char *prefix)
+{
+	const char *p = d->text, *nl;
+
+	while (p != NULL && *p) {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "%s%.*s\n", prefix,
+			(int)(nl ? nl - p : (long)strlen(p)), p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* The daemon config, or NULL after printing why. */
+static struct config *
+load_config(const struct cli *c)
+{
+	struct diag d = { 0 };
+	struct config *cfg = config_load(c->config_path, &d);
+
+	if (cfg == NULL) {
+		print_diag(&d, "quantctl: ");
+		diag_free(&d);
+	}
+	return cfg;
+}
+
+struct plugin_registry *
+cli_registry(const struct cli *c)
+{
+	struct config *cfg = load_config(c);
+	struct plugin_registry *r;
+	size_t i;
+
+	if (cfg == NULL)
+		return NULL;
+	if ((r = plugin_registry_new()) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	for (i = 0; i < cfg->n_plugin_dirs; i++)
+		plugin_load_dir(r, cfg->plugin_dirs[i]);
+	plugin_resolve(r);
+	config_free(cfg);
+	return r;
+}
+
+/* ---- plugin list --------------------------------------------------------- */
+
+/* The list as the daemon would give it, from files only (no daemon). */
+static cJSON *
+offline_list(const struct cli *c)
+{
+	struct config *cfg = load_config(c);
+	struct plugin_registry *r;
+	cJSON *o, *pl, *rf, *in;
+	size_t i, j;
+
+	if (cfg == NULL)
+		return NULL;
+	if ((r = plugin_registry_new()) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	for (i = 0; i < cfg->n_plugin_dirs; i++)
+		plugin_load_dir(r, cfg->plugin_dirs[i]);
+	plugin_resolve(r);
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddStringToObject(o, "source", "files");
+	pl = cJSON_AddArrayToObject(o, "plugins");
+	in = cJSON_AddArrayToObject(o, "instances");
+	for (i = 0; i < plugin_count(r); i++) {
+		const struct plugin *p = plugin_at(r, i);
+		cJSON *pj = describe_plugin(p, 0);
+		cJSON *insts = cJSON_AddArrayToObject(pj, "instances");
+
+		for (j = 0; j < cfg->n_instances; j++) {
+			const struct config_instance *ci = &cfg->instances[j];
+			cJSON *ij;
+
+			if (strcmp(ci->plugin, plugin_desc(p)->name) != 0)
+				continue;
+			ij = cJSON_CreateObject();
+			cJSON_AddStringToObject(ij, "instance", ci->instance);
+			cJSON_AddStringToObject(ij, "plugin", ci->plugin);
+			cJSON_AddStringToObject(ij, "trust",
+				config_trust_name(ci->trust));
+			cJSON_AddStringToObject(ij, "state", ci->enabled ?
+				"not running" : "disabled");
+			cJSON_AddItemToArray(insts, ij);
+			cJSON_AddItemToArray(in, cJSON_Duplicate(ij, 1));
+		}
+		cJSON_AddItemToArray(pl, pj);
+	}
+	rf = cJSON_AddArrayToObject(o, "refused");
+	for (i = 0; i < plugin_refusal_count(r); i++)
+		cJSON_AddItemToArray(rf,
+			describe_refusal(plugin_refusal_at(r, i)));
+	plugin_registry_free(r);
+	config_free(cfg);
+	return o;
+}
+
+/*
+ * Ask the running daemon (if any) for `request`; NULL if none is running.
+ * *failed is set if a daemon answered with an error or could not be read.
+ */
+static cJSON *
+ask_daemon(const struct cli *c, const char *request, int *failed)
+{
+	struct diag d = { 0 };
+	struct config *cfg = config_load(c->config_path, &d);
+	char *reply = NULL;
+	cJSON *o = NULL;
+	int rc;
+
+	*failed = 0;
+	diag_free(&d);
+	if (cfg == NULL)
+		return NULL;
+	rc = ctl_request(cfg->control_socket, request, &reply, 5000);
+	if (rc == -2) {
+		fprintf(stderr, "quantctl: daemon at %s: %s\n",
+			cfg->control_socket, strerror(errno));
+		*failed = 1;
+	}
+	config_free(cfg);
+	if (rc != 0)
+		return NULL;
+	o = cJSON_Parse(reply);
+	free(reply);
+	if (o == NULL) {
+		fprintf(stderr, "quantctl: the daemon sent a malformed reply\n");
+		*failed = 1;
+	}
+	return o;
+}
+
+static const char *
+str_of(const cJSON *o, const char *key, const char *def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+static void
+print_list(const cJSON *o)
+{
+	const cJSON *p, *i;
+	const char *fmt = "%-18s %-10s %-8s %-4s %-16s %-9s %-11s %s\n";
+
+	printf(fmt, "NAME", "KIND", "VERSION", "ABI", "INSTANCE", "TRUST",
+		"STATE", "FILE");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "plugins")) {
+		const cJSON *insts = cJSON_GetObjectItemCaseSensitive(p,
+			"instances");
+
+		if (cJSON_GetArraySize(insts) == 0)
+			printf(fmt, str_of(p, "name", "?"),
+				str_of(p, "kind", "?"), str_of(p, "version", "?"),
+				str_of(p, "abi", "?"), "-", "-", "loaded",
+				str_of(p, "file", "?"));
+		cJSON_ArrayForEach(i, insts)
+			printf(fmt, str_of(p, "name", "?"),
+				str_of(p, "kind", "?"), str_of(p, "version", "?"),
+				str_of(p, "abi", "?"),
+				str_of(i, "instance", "?"), str_of(i, "trust", "?"),
+				str_of(i, "state", "?"), str_of(p, "file", "?"));
+	}
+	/* Instances whose plugin is not loaded. */
+	cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(o, "instances")) {
+		const char *pn = str_of(i, "plugin", "");
+		int found = 0;
+
+		cJSON_ArrayForEach(p,
+		    cJSON_GetObjectItemCaseSensitive(o, "plugins"))
+			if (strcmp(str_of(p, "name", ""), pn) == 0)
+				found = 1;
+		if (!found)
+			printf(fmt, pn, "-", "-", "-", str_of(i, "instance", "?"),
+				str_of(i, "trust", "?"), str_of(i, "state", "?"),
+				"-");
+	}
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "refused"))
+		printf(fmt, str_of(p, "name", "-"), "-", "-", "-", "-", "-",
+			"refused", str_of(p, "file", "?"));
+	cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(o, "instances"))
+		if (cJSON_GetObjectItemCaseSensitive(i, "reason"))
+			printf("%s: %s\n", str_of(i, "instance", "?"),
+				str_of(i, "reason", ""));
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "refused"))
+		printf("%s\n", str_of(p, "reason", ""));
+}
+
+static int
+emit_json(const cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (s == NULL)
+		return 1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int
+plugin_list(struct cli *c)
+{
+	int failed;
+	cJSON *o = ask_daemon(c, "{\"cmd\":\"plugin.list\"}", &failed);
+
+	if (o == NULL && failed)
+		return 1;
+	if (o == NULL && (o = offline_list(c)) == NULL)
+		return 2;
+	if (c->json)
+		emit_json(o);
+	else
+		print_list(o);
+	cJSON_Delete(o);
+	return 0;
+}
+
+/* ---- plugin info --------------------------------------------------------- */
+
+static void
+print_info(const cJSON *p)
+{
+	const cJSON *a, *x;
+	const char *fmt = "    %-14s %-7s %-10s %-22s %s\n";
+
+	printf("%s %s (%s, ABI %s)\n  %s\n  file:     %s\n  license:  %s\n",
+		str_of(p, "name", "?"), str_of(p, "version", "?"),
+		str_of(p, "kind", "?"), str_of(p, "abi", "?"),
+		str_of(p, "description", ""), str_of(p, "file", "?"),
+		str_of(p, "license", "?"));
+	a = cJSON_GetObjectItemCaseSensitive(p, "requires");
+	printf("  requires:");
+	if (cJSON_GetArraySize(a) == 0)
+		printf(" -");
+	cJSON_ArrayForEach(x, a)
+		printf(" %s", x->valuestring);
+	printf("\n");
+	if ((a = cJSON_GetObjectItemCaseSensitive(p, "outputs")) != NULL) {
+		printf("  outputs: ");
+		cJSON_ArrayForEach(x, a)
+			printf(" %s", x->valuestring);
+		printf("\n");
+	}
+	a = cJSON_GetObjectItemCaseSensitive(p, "params");
+	if (cJSON_GetArraySize(a) == 0) {
+		printf("  params:   none\n");
+		return;
+	}
+	printf("  params:\n");
+	printf(fmt, "NAME", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION");
+	cJSON_ArrayForEach(x, a) {
+		const cJSON *def = cJSON_GetObjectItemCaseSensitive(x, "default");
+		const cJSON *mn = cJSON_GetObjectItemCaseSensitive(x, "min");
+		const cJSON *mx = cJSON_GetObjectItemCaseSensitive(x, "max");
+		const cJSON *ch = cJSON_GetObjectItemCaseSensitive(x, "choices");
+		char d[64], range[128];
+
+		if (def == NULL)
+			snprintf(d, sizeof(d), "(required)");
+		else if (cJSON_IsString(def))
+			snprintf(d, sizeof(d), "%s", def->valuestring);
+		else if (cJSON_IsBool(def))
+			snprintf(d, sizeof(d), "%s", cJSON_IsTrue(def) ?
+				"true" : "false");
+		else
+			snprintf(d, sizeof(d), "%.15g", def->valuedouble);
+		range[0] = '\0';
+		if (mn || mx)
+			snprintf(range, sizeof(range), "[%.10g, %.10g]",
+				mn ? mn->valuedouble : -1e308,
+				mx ? mx->valuedouble : 1e308);
+		if (ch) {
+			const cJSON *e;
+			size_t used = 0;
+
+			cJSON_ArrayForEach(e, ch) {
+				int w = snprintf(range + used,
+					sizeof(range) - used, "%s%s",
+					used ? "|" : "", e->valuestring);
+
+				if (w < 0 || (size_t)w >= sizeof(range) - used)
+					break;
+				used += (size_t)w;
+			}
+		}
+		printf(fmt, str_of(x, "name", "?"), str_of(x, "type", "?"), d,
+			range[0] ? range : "-", str_of(x, "description", ""));
+	}
+}
+
+static int
+plugin_info(struct cli *c, const char *name)
+{
+	struct plugin_registry *r = cli_registry(c);
+	const struct plugin *p;
+	cJSON *o;
+
+	if (r == NULL)
+		return 2;
+	if ((p = plugin_find(r, name)) == NULL) {
+		fprintf(stderr, "quantctl: no plugin named '%s' is loaded "
+			"(quantctl plugin list shows what is)\n", name);
+		plugin_registry_free(r);
+		return 1;
+	}
+	o = describe_plugin(p, 1);
+	if (c->json)
+		emit_json(o);
+	else
+		print_info(o);
+	cJSON_Delete(o);
+	plugin_registry_free(r);
+	return 0;
+}
+
+int
+cmd_plugin(struct cli *c, int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1)
+		return plugin_list(c);
+	if (argc == 2 && strcmp(argv[0], "info") == 0)
+		return plugin_info(c, argv[1]);
+	usage(stderr);
+	return 2;
+}
+
+/* ---- config check -------------------------------------------------------- */
+
+/* 1 if the file looks like an instance file (has a "plugin" member). */
+static int
+is_instance_file(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	char buf[65536];
+	size_t n;
+	struct json_error je;
+	struct json_value *v;
+	int r = 0;
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if ((v = json_parse(buf, n, &je)) != NULL) {
+		r = json_get(v, "plugin") != NULL;
+		json_free(v);
+	}
+	return r;
+}
+
+int
+cmd_config(struct cli *c, int argc, char **argv)
+{
+	struct diag d = { 0 }, w = { 0 };
+	struct plugin_registry *r;
+	struct config *cfg;
+	int rc = 2;
+
+	if (argc < 1 || argc > 2 || strcmp(argv[0], "check") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	log_set_level(QD_LOG_ERROR);
+	if (argc == 2 && is_instance_file(argv[1])) {
+		struct config_instance ci;
+
+		if ((r = cli_registry(c)) == NULL)
+			return 2;
+		if ((cfg = load_config(c)) == NULL) {
+			plugin_registry_free(r);
+			return 2;
+		}
+		if (config_load_instance(argv[1], &ci, &d) == 0) {
+			struct config one = *cfg;
+
+			one.instances = &ci;
+			one.n_instances = 1;
+			config_bind(&one, r, &d, &w);
+			config_instance_clear(&ci);
+		}
+		config_free(cfg);
+		plugin_registry_free(r);
+	} else {
+		const char *path = argc == 2 ? argv[1] : c->config_path;
+
+		cfg = config_load(path, &d);
+		if (cfg != NULL) {
+			size_t i;
+
+			if ((r = plugin_registry_new()) == NULL) {
+				config_free(cfg);
+				return 1;
+			}
+			for (i = 0; i < cfg->n_plugin_dirs; i++)
+				plugin_load_dir(r, cfg->plugin_dirs[i]);
+			plugin_resolve(r);
+			config_bind(cfg, r, &d, &w);
+			plugin_registry_free(r);
+			config_free(cfg);
+		}
+	}
+	print_diag(&w, "warning: ");
+	if (d.count == 0) {
+		printf("%s: OK\n", argc == 2 ? argv[1] : c->config_path ?
+			c->config_path : "built-in configuration");
+		rc = 0;
+	} else {
+		print_diag(&d, "");
+		fprintf(stderr, "%d problem(s)\n", d.count);
+	}
+	diag_free(&d);
+	diag_free(&w);
+	return rc;
+}
+
+/* ---- daemon requests ----------------------------------------------------- */
+
+static int
+simple_request(struct cli *c, const char *cmd, const char *name)
+{
+	cJSON *req = cJSON_CreateObject(), *o, *err;
+	char *text;
+	int failed, rc = 0;
+
+	cJSON_AddStringToObject(req, "cmd", cmd);
+	if (name)
+		cJSON_AddStringToObject(req, "name", name);
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	o = ask_daemon(c, text, &failed);
+	free(text);
+	if (o == NULL) {
+		if (!failed)
+			fprintf(stderr, "quantctl: no daemon is running (no "
+				"control socket); start quantd first\n");
+		return 1;
+	}
+	if ((err = cJSON_GetObjectItemCaseSensitive(o, "error")) != NULL) {
+		fprintf(stderr, "quantctl: %s\n", str_of(err, "message", "?"));
+		rc = 1;
+	} else if (c->json) {
+		emit_json(o);
+	} else {
+		printf("ok\n");
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = { NULL, 0 };
+	char **args;
+	int i, n = 0, rc;
+
+	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL)
+		return 1;
+	c.config_path = getenv("QUANTD_CONFIG");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			c.json = 1;
+		else if ((strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) && n == 0 && i + 1 < argc)
+			c.config_path = argv[++i];
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			free(args);
+			return 0;
+		} else
+			args[n++] = argv[i];
+	}
+	log_set_level(QD_LOG_WARN);
+	if (n == 0) {
+		usage(stderr);
+		rc = 2;
+	} else if (strcmp(args[0], "plugin") == 0) {
+		rc = cmd_plugin(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "config") == 0) {
+		rc = cmd_config(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "indicator") == 0) {
+		rc = cmd_indicator(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "instance") == 0 && n == 3 &&
+	    (strcmp(args[1], "restart") == 0 || strcmp(args[1], "stop") == 0)) {
+		rc = simple_request(&c, args[1][0] == 'r' ? "instance.restart" :
+			"instance.stop", args[2]);
+	} else if (strcmp(args[0], "reload") == 0 && n == 1) {
+		rc = simple_request(&c, "reload", NULL);
+	} else if (strcmp(args[0], "version") == 0) {
+		printf("quantctl %s (SDK ABI %d.%d)\n", PACKAGE_VERSION,
+			QD_ABI_MAJOR, QD_ABI_MINOR);
+		rc = 0;
+	} else {
+		fprintf(stderr, "quantctl: unknown command '%s'\n", args[0]);
+		usage(stderr);
+		rc = 2;
+	}
+	free(args);
+	return rc;
+}

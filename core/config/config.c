@@ -1,0 +1,875 @@
+/*
+ * config.c -- loading and checking the daemon and instance configuration.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "market/symbol.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+
+#define MAX_CONFIG_BYTES (1u << 20)
+#define BUILTIN "<built-in>"
+
+/*
+ * The embedded defaults: plugins from the installed plugin directory,
+ * instances from the installed quantd.d.  `quantd` with no -c runs these.
+ */
+const char config_builtin_json[] =
+	"{\n"
+	"  \"plugin_dirs\": [\"" QD_PLUGINDIR "\"],\n"
+	"  \"instances_dir\": \"" QD_SYSCONFDIR "/quantd.d\",\n"
+	"  \"state_dir\": \"/tmp/quantd\",\n"
+	"  \"listen\": \"127.0.0.1:8080\",\n"
+	"  \"storage\": {\"backend\": \"sqlite\", \"path\": \"quantd.db\"},\n"
+	"  \"log\": {\"level\": \"info\"}\n"
+	"}\n";
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+void
+diag_add(struct diag *d, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (d->len + (size_t)n + 2 > d->cap) {
+		size_t cap = (d->cap ? d->cap * 2 : 1024) + (size_t)n + 2;
+		char *t = realloc(d->text, cap);
+
+		if (t == NULL)
+			return;
+		d->text = t;
+		d->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->text + d->len, d->cap - d->len, fmt, ap);
+	va_end(ap);
+	d->len += (size_t)n;
+	d->text[d->len++] = '\n';
+	d->text[d->len] = '\0';
+	d->count++;
+}
+
+void
+diag_free(struct diag *d)
+{
+	free(d->text);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Report "FILE:LINE:COL: PATH: msg" for value v. */
+static void
+bad(struct diag *d, const char *file, const struct json_value *v,
+	const char *fmt, ...) QD_PRINTF(4, 5);
+
+static void
+bad(struct diag *d, const char *file, const struct json_value *v,
+	const char *fmt, ...)
+{
+	char msg[512], path[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_path(v, path, sizeof(path));
+	diag_add(d, "%s:%d:%d: %s: %s", file, v->line, v->col, path, msg);
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* `p` if absolute, else `dir`/`p`.  Caller frees. */
+static char *
+resolve_path(const char *dir, const char *p)
+{
+	size_t n;
+	char *out;
+
+	if (p[0] == '/' || dir == NULL || dir[0] == '\0')
+		return strdup(p);
+	n = strlen(dir) + strlen(p) + 2;
+	if ((out = malloc(n)) != NULL)
+		snprintf(out, n, "%s/%s", dir, p);
+	return out;
+}
+
+/*
+ * Read a whole file (at most MAX_CONFIG_BYTES).  Returns a NUL-terminated
+ * buffer and its length, or NULL with the reason in *d.
+ */
+static char *
+read_file(const char *path, size_t *len, struct diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (f == NULL) {
+		diag_add(d, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n + 4096 + 1 > cap) {
+			char *b;
+
+			cap = cap ? cap * 2 : 8192;
+			if ((b = realloc(buf, cap)) == NULL)
+				goto fail;
+			buf = b;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (n > MAX_CONFIG_BYTES) {
+			diag_add(d, "%s: larger than %u bytes", path,
+				MAX_CONFIG_BYTES);
+			goto fail;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		diag_add(d, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+static struct json_value *
+parse_file(const char *file, const char *text, size_t len, struct diag *d)
+{
+	struct json_error je;
+	struct json_value *v = json_parse(text, len, &je);
+
+	if (v == NULL) {
+		diag_add(d, "%s:%d:%d: %s", file, je.line, je.col, je.msg);
+		return NULL;
+	}
+	if (v->type != JSON_OBJECT) {
+		bad(d, file, v, "expected an object, found %s",
+			json_type_name(v->type));
+		json_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Reject members not in `allowed` (NULL-terminated). */
+static void
+check_keys(const struct json_value *obj, const char *const *allowed,
+	const char *file, struct diag *d)
+{
+	const struct json_value *m;
+	char list[512];
+	size_t i, used = 0;
+
+	list[0] = '\0';
+	for (i = 0; allowed[i]; i++) {
+		int w = snprintf(list + used, sizeof(list) - used, "%s%s",
+			i ? ", " : "", allowed[i]);
+
+		if (w > 0 && (size_t)w < sizeof(list) - used)
+			used += (size_t)w;
+	}
+	for (m = obj->child; m != NULL; m = m->next) {
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(allowed[i], m->key) == 0)
+				break;
+		if (allowed[i] == NULL)
+			diag_add(d, "%s:%d:%d: %s: unknown key \"%s\" (allowed: "
+				"%s)", file, m->key_line, m->key_col,
+				"$", m->key, list);
+	}
+}
+
+/*
+ * Member `key` as a string: NULL if absent (and not required) or wrong
+ * (reported).  The result points into the tree.
+ */
+static const char *
+get_string(const struct json_value *obj, const char *key, int required,
+	const char *file, struct diag *d)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			diag_add(d, "%s:%d:%d: $.%s: required key is missing",
+				file, obj->line, obj->col, key);
+		return NULL;
+	}
+	if (v->type != JSON_STRING || v->len == 0 || strlen(v->str) != v->len) {
+		bad(d, file, v, "expected a non-empty string, found %s",
+			v->type == JSON_STRING ? "an empty or NUL-containing "
+			"string" : json_type_name(v->type));
+		return NULL;
+	}
+	return v->str;
+}
+
+/* Member as a bool; `def` if absent or wrong (reported). */
+static int
+get_bool(const struct json_value *obj, const char *key, int def,
+	const char *file, struct diag *d)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	if (v == NULL)
+		return def;
+	if (v->type != JSON_BOOL) {
+		bad(d, file, v, "expected true or false, found %s",
+			json_type_name(v->type));
+		return def;
+	}
+	return v->boolean;
+}
+
+/* Member as an integer in [lo, hi]; `def` if absent or wrong (reported). */
+static int64_t
+get_int(const struct json_value *obj, const char *key, int64_t def,
+	int64_t lo, int64_t hi, const char *file, struct diag *d)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	if (v == NULL)
+		return def;
+	if (v->type != JSON_NUMBER || !v->is_int) {
+		bad(d, file, v, "expected an integer, found %s",
+			v->type == JSON_NUMBER ? "a fraction" :
+			json_type_name(v->type));
+		return def;
+	}
+	if (v->i < lo || v->i > hi) {
+		bad(d, file, v, "%lld is out of range [%lld, %lld]",
+			(long long)v->i, (long long)lo, (long long)hi);
+		return def;
+	}
+	return v->i;
+}
+
+/*
+ * Member as an array of non-empty strings.  Returns the count (0 if absent)
+ * with a malloc'd array of strdup'd strings in *out; -1 if wrong (reported).
+ */
+static long
+get_strings(const struct json_value *obj, const char *key, char ***out,
+	const char *file, struct diag *d)
+{
+	const struct json_value *v = json_get(obj, key), *e;
+	char **arr;
+	size_t i = 0;
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (v->type != JSON_ARRAY) {
+		bad(d, file, v, "expected an array of strings, found %s",
+			json_type_name(v->type));
+		return -1;
+	}
+	if ((arr = calloc(v->n + 1, sizeof(*arr))) == NULL)
+		return -1;
+	for (e = v->child; e != NULL; e = e->next) {
+		if (e->type != JSON_STRING || e->len == 0 ||
+		    strlen(e->str) != e->len) {
+			bad(d, file, e, "expected a non-empty string, found %s",
+				json_type_name(e->type));
+			goto fail;
+		}
+		if ((arr[i++] = strdup(e->str)) == NULL)
+			goto fail;
+	}
+	*out = arr;
+	return (long)i;
+fail:
+	while (i > 0)
+		free(arr[--i]);
+	free(arr);
+	return -1;
+}
+
+static void
+free_strings(char **a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		free(a[i]);
+	free(a);
+}
+
+static int
+instance_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')) ||
+	    strlen(s) > 63)
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		    s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+const char *
+config_trust_name(enum trust t)
+{
+	return t == TRUST_SANDBOXED ? "sandboxed" : "trusted";
+}
+
+/* ---- instance files ------------------------------------------------------ */
+
+static const char *const instance_keys[] = {
+	"plugin", "instance", "trust", "enabled", "params", "limits",
+	"symbols", "timeframes", "exchange", "secrets", NULL
+};
+
+void
+config_instance_clear(struct config_instance *ci)
+{
+	free(ci->file);
+	free(ci->plugin);
+	free(ci->instance);
+	json_free(ci->doc);
+	free_strings(ci->symbols, ci->n_symbols);
+	free(ci->timeframes);
+	free(ci->exchange);
+	params_free(ci->values);
+	memset(ci, 0, sizeof(*ci));
+}
+
+int
+config_load_instance(const char *file, struct config_instance *ci,
+	struct diag *d)
+{
+	int before = d->count;
+	size_t len;
+	char *text = read_file(file, &len, d);
+	const struct json_value *v, *lim, *sec, *m;
+	const char *s;
+	char **tfs = NULL;
+	long n;
+
+	memset(ci, 0, sizeof(*ci));
+	if (text == NULL)
+		return -1;
+	ci->doc = parse_file(file, text, len, d);
+	free(text);
+	if ((ci->file = strdup(file)) == NULL || ci->doc == NULL)
+		goto fail;
+	check_keys(ci->doc, instance_keys, file, d);
+	ci->plugin = dup_or_null(get_string(ci->doc, "plugin", 1, file, d));
+	s = get_string(ci->doc, "instance", 1, file, d);
+	if (s != NULL && !instance_name_valid(s))
+		bad(d, file, json_get(ci->doc, "instance"), "invalid instance "
+			"name \"%s\"; expected [a-z0-9][a-z0-9._-]*, at most "
+			"63 bytes", s);
+	ci->instance = dup_or_null(s);
+	if ((s = get_string(ci->doc, "trust", 0, file, d)) != NULL) {
+		if (strcmp(s, "trusted") == 0)
+			ci->trust = TRUST_TRUSTED;
+		else if (strcmp(s, "sandboxed") == 0)
+			ci->trust = TRUST_SANDBOXED;
+		else
+			bad(d, file, json_get(ci->doc, "trust"), "expected "
+				"\"trusted\" or \"sandboxed\", found \"%s\"", s);
+	}
+	ci->enabled = get_bool(ci->doc, "enabled", 1, file, d);
+	if ((v = json_get(ci->doc, "params")) != NULL) {
+		if (v->type != JSON_OBJECT)
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		else
+			ci->params = v;
+	}
+	ci->limits.memory_mib = 256;
+	ci->limits.cpu_ms_per_call = 1000;
+	ci->limits.restarts = 5;
+	if ((lim = json_get(ci->doc, "limits")) != NULL) {
+		static const char *const keys[] = {
+			"memory_mib", "cpu_ms_per_call", "restarts", NULL
+		};
+
+		if (lim->type != JSON_OBJECT) {
+			bad(d, file, lim, "expected an object, found %s",
+				json_type_name(lim->type));
+		} else {
+			for (m = lim->child; m; m = m->next) {
+				size_t i;
+
+				for (i = 0; keys[i]; i++)
+					if (!strcmp(keys[i], m->key))
+						break;
+				if (keys[i] == NULL)
+					bad(d, file, m, "unknown key (allowed: "
+						"memory_mib, cpu_ms_per_call, "
+						"restarts)");
+			}
+			ci->limits.memory_mib = (uint32_t)get_int(lim,
+				"memory_mib", 256, 16, 65536, file, d);
+			ci->limits.cpu_ms_per_call = (uint32_t)get_int(lim,
+				"cpu_ms_per_call", 1000, 1, 600000, file, d);
+			ci->limits.restarts = (uint32_t)get_int(lim,
+				"restarts", 5, 0, 1000, file, d);
+		}
+	}
+	n = get_strings(ci->doc, "symbols", &ci->symbols, file, d);
+	if (n > 0) {
+		long i;
+
+		ci->n_symbols = (size_t)n;
+		v = json_get(ci->doc, "symbols");
+		for (i = 0, m = v->child; i < n; i++, m = m->next)
+			if (!symbol_valid(ci->symbols[i]))
+				bad(d, file, m, "invalid symbol \"%s\"; expected "
+					"BASE/QUOTE in upper case, e.g. "
+					"\"BTC/USDT\"", ci->symbols[i]);
+	}
+	n = get_strings(ci->doc, "timeframes", &tfs, file, d);
+	if (n > 0) {
+		long i;
+
+		v = json_get(ci->doc, "timeframes");
+		ci->timeframes = calloc((size_t)n, sizeof(uint32_t));
+		if (ci->timeframes == NULL) {
+			free_strings(tfs, (size_t)n);
+			goto fail;
+		}
+		ci->n_timeframes = (size_t)n;
+		for (i = 0, m = v->child; i < n; i++, m = m->next)
+			if ((ci->timeframes[i] = qd_timeframe_parse(tfs[i])) == 0)
+				bad(d, file, m, "unknown timeframe \"%s\"; "
+					"expected one of 1m 3m 5m 15m 30m 1h "
+					"2h 4h 6h 12h 1d 1w", tfs[i]);
+		free_strings(tfs, (size_t)n);
+	}
+	ci->exchange = dup_or_null(get_string(ci->doc, "exchange", 0, file, d));
+	if ((sec = json_get(ci->doc, "secrets")) != NULL) {
+		if (sec->type != JSON_OBJECT)
+			bad(d, file, sec, "expected an object, found %s",
+				json_type_name(sec->type));
+		for (m = sec->type == JSON_OBJECT ? sec->child : NULL; m;
+		     m = m->next)
+			if (m->type != JSON_STRING ||
+			    (strncmp(m->str, "env:", 4) != 0 &&
+			    strncmp(m->str, "file:", 5) != 0))
+				bad(d, file, m, "a secret must be a reference "
+					"\"env:VARIABLE\" or \"file:PATH\", "
+					"never the value itself");
+	}
+	if (d->count == before)
+		return 0;
+fail:
+	config_instance_clear(ci);
+	return -1;
+}
+
+/* ---- daemon config ------------------------------------------------------- */
+
+static const char *const daemon_keys[] = {
+	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
+	"listen", "storage", "log", NULL
+};
+
+static int
+instance_file_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Load every *.json of the instances directory into c. */
+static void
+load_instances(struct config *c, struct diag *d)
+{
+	DIR *dir = opendir(c->instances_dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+
+	if (dir == NULL) {
+		if (errno != ENOENT)
+			diag_add(d, "%s: cannot read instances directory: %s",
+				c->instances_dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || len < 6 ||
+		    strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			char **nn;
+
+			cap = cap ? cap * 2 : 16;
+			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL)
+				break;
+			names = nn;
+		}
+		if ((names[n] = resolve_path(c->instances_dir, e->d_name)) == NULL)
+			break;
+		n++;
+	}
+	closedir(dir);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), instance_file_cmp);
+	c->instances = calloc(n ? n : 1, sizeof(*c->instances));
+	for (i = 0; i < n; i++) {
+		if (c->instances != NULL &&
+		    config_load_instance(names[i],
+		    &c->instances[c->n_instances], d) == 0)
+			c->n_instances++;
+		free(names[i]);
+	}
+	free(names);
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	struct json_value *doc = NULL;
+	const struct json_value *v, *m;
+	const char *file = path ? path : BUILTIN, *s;
+	char *text = NULL;
+	size_t len = 0;
+	int before = d->count;
+	long n;
+
+	if (c == NULL)
+		return NULL;
+	if (path != NULL) {
+		char *slash;
+
+		if ((text = read_file(path, &len, d)) == NULL)
+			goto fail;
+		c->dir = strdup(path);
+		if (c->dir == NULL)
+			goto fail;
+		if ((slash = strrchr(c->dir, '/')) != NULL)
+			*slash = '\0';
+		else
+			strcpy(c->dir, ".");
+		doc = parse_file(path, text, len, d);
+	} else {
+		c->dir = strdup(".");
+		doc = parse_file(BUILTIN, config_builtin_json,
+			strlen(config_builtin_json), d);
+	}
+	free(text);
+	if (doc == NULL || c->dir == NULL || (c->path = strdup(file)) == NULL)
+		goto fail;
+	check_keys(doc, daemon_keys, file, d);
+
+	n = get_strings(doc, "plugin_dirs", &c->plugin_dirs, file, d);
+	if (n > 0) {
+		long i;
+
+		c->n_plugin_dirs = (size_t)n;
+		for (i = 0; i < n; i++) {
+			char *p = resolve_path(c->dir, c->plugin_dirs[i]);
+
+			free(c->plugin_dirs[i]);
+			c->plugin_dirs[i] = p;
+		}
+	} else if (n == 0) {
+		diag_add(d, "%s:%d:%d: $.plugin_dirs: at least one plugin "
+			"directory is required", file, doc->line, doc->col);
+	}
+	s = get_string(doc, "instances_dir", 0, file, d);
+	c->instances_dir = resolve_path(c->dir, s ? s : "quantd.d");
+	s = get_string(doc, "state_dir", 0, file, d);
+	c->state_dir = resolve_path(c->dir, s ? s : "var");
+	s = get_string(doc, "control_socket", 0, file, d);
+	c->control_socket = s ? resolve_path(c->dir, s) :
+		resolve_path(c->state_dir, "quantd.sock");
+	s = get_string(doc, "listen", 0, file, d);
+	c->listen = strdup(s ? s : "127.0.0.1:8080");
+
+	c->storage_backend = strdup("sqlite");
+	if ((v = json_get(doc, "storage")) != NULL) {
+		static const char *const keys[] = {
+			"backend", "path", "dsn", NULL
+		};
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			for (m = v->child; m; m = m->next) {
+				size_t i;
+
+				for (i = 0; keys[i] && strcmp(keys[i], m->key);
+				     i++)
+					;
+				if (keys[i] == NULL)
+					bad(d, file, m, "unknown key (allowed: "
+						"backend, path, dsn)");
+			}
+			if ((s = get_string(v, "backend", 0, file, d)) != NULL) {
+				if (strcmp(s, "sqlite") && strcmp(s, "postgres"))
+					bad(d, file, json_get(v, "backend"),
+						"expected \"sqlite\" or "
+						"\"postgres\", found \"%s\"", s);
+				free(c->storage_backend);
+				c->storage_backend = strdup(s);
+			}
+			if ((s = get_string(v, "path", 0, file, d)) != NULL)
+				c->storage_path = resolve_path(c->state_dir, s);
+			c->storage_dsn = dup_or_null(get_string(v, "dsn", 0,
+				file, d));
+		}
+	}
+	if (c->storage_path == NULL)
+		c->storage_path = resolve_path(c->state_dir, "quantd.db");
+
+	c->log_level = QD_LOG_INFO;
+	if ((v = json_get(doc, "log")) != NULL) {
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			for (m = v->child; m; m = m->next)
+				if (strcmp(m->key, "level") &&
+				    strcmp(m->key, "file"))
+					bad(d, file, m, "unknown key (allowed: "
+						"level, file)");
+			if ((s = get_string(v, "level", 0, file, d)) != NULL) {
+				int lv = log_level_parse(s);
+
+				if (lv < 0)
+					bad(d, file, json_get(v, "level"),
+						"expected error, warn, info "
+						"or debug, found \"%s\"", s);
+				else
+					c->log_level = lv;
+			}
+			if ((s = get_string(v, "file", 0, file, d)) != NULL)
+				c->log_file = resolve_path(c->dir, s);
+		}
+	}
+	json_free(doc);
+	doc = NULL;
+	if (d->count != before)
+		goto fail;
+	load_instances(c, d);
+	if (d->count != before)
+		goto fail;
+	return c;
+fail:
+	json_free(doc);
+	config_free(c);
+	return NULL;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->dir);
+	free_strings(c->plugin_dirs, c->n_plugin_dirs);
+	free(c->instances_dir);
+	free(c->state_dir);
+	free(c->control_socket);
+	free(c->listen);
+	free(c->storage_backend);
+	free(c->storage_path);
+	free(c->storage_dsn);
+	free(c->log_file);
+	for (i = 0; i < c->n_instances; i++)
+		config_instance_clear(&c->instances[i]);
+	free(c->instances);
+	free(c);
+}
+
+const struct config_instance *
+config_find_instance(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_instances; i++)
+		if (c->instances[i].instance != NULL &&
+		    strcmp(c->instances[i].instance, name) == 0)
+			return &c->instances[i];
+	return NULL;
+}
+
+/* ---- binding to plugins -------------------------------------------------- */
+
+int
+config_bind(struct config *c, const struct plugin_registry *r,
+	struct diag *d, struct diag *warn)
+{
+	int before = d->count;
+	size_t i, j;
+
+	for (i = 0; i < c->n_instances; i++) {
+		struct config_instance *ci = &c->instances[i];
+		const struct json_value *doc = ci->doc;
+		const struct plugin *p = plugin_find(r, ci->plugin);
+		const struct qd_plugin *desc;
+		enum qd_kind kind;
+		char err[1024];
+
+		for (j = 0; j < i; j++)
+			if (strcmp(c->instances[j].instance, ci->instance) == 0)
+				bad(d, ci->file, json_get(doc, "instance"),
+					"instance \"%s\" is already defined in "
+					"%s", ci->instance,
+					c->instances[j].file);
+		if (p == NULL) {
+			if (warn != NULL)
+				bad(warn, ci->file, json_get(doc, "plugin"),
+					"no plugin named \"%s\" is loaded "
+					"(quantctl plugin list shows what is, "
+					"and why a file was refused); the "
+					"instance will not start", ci->plugin);
+			continue;
+		}
+		desc = plugin_desc(p);
+		kind = desc->kind;
+		if (kind != QD_KIND_STRATEGY && kind != QD_KIND_EXCHANGE) {
+			if (json_get(doc, "symbols"))
+				bad(d, ci->file, json_get(doc, "symbols"),
+					"only strategy and exchange instances "
+					"take symbols; \"%s\" is %s %s",
+					ci->plugin, kind == QD_KIND_INDICATOR ?
+					"an" : "a", plugin_kind_name(kind));
+			if (json_get(doc, "timeframes"))
+				bad(d, ci->file, json_get(doc, "timeframes"),
+					"only strategy and exchange instances "
+					"take timeframes");
+		}
+		if (kind != QD_KIND_STRATEGY && json_get(doc, "exchange"))
+			bad(d, ci->file, json_get(doc, "exchange"), "only "
+				"strategy instances take an exchange");
+		if (kind == QD_KIND_STRATEGY || kind == QD_KIND_INDICATOR) {
+			if (json_get(doc, "secrets"))
+				bad(d, ci->file, json_get(doc, "secrets"),
+					"%s instances take no secrets",
+					plugin_kind_name(kind));
+		}
+		if (kind == QD_KIND_INDICATOR)
+			bad(d, ci->file, json_get(doc, "plugin"), "\"%s\" is an "
+				"indicator: indicators are created by "
+				"strategies, not configured as instances",
+				ci->plugin);
+		params_free(ci->values);
+		ci->values = params_from_json(desc, ci->params, ci->file, err,
+			sizeof(err));
+		if (ci->values == NULL)
+			diag_add(d, "%s", err);
+	}
+	for (i = 0; i < c->n_instances; i++) {
+		const struct config_instance *ci = &c->instances[i];
+		const struct config_instance *ex;
+		const struct plugin *p;
+
+		if (ci->exchange == NULL)
+			continue;
+		ex = config_find_instance(c, ci->exchange);
+		p = ex ? plugin_find(r, ex->plugin) : NULL;
+		if (ex == NULL || (p != NULL &&
+		    plugin_desc(p)->kind != QD_KIND_EXCHANGE))
+			bad(d, ci->file, json_get(ci->doc, "exchange"), "no "
+				"exchange instance named \"%s\" is configured",
+				ci->exchange);
+	}
+	return d->count - before;
+}
+
+/* Structural equality of two JSON values (member order ignored). */
+static int
+json_equal(const struct json_value *a, const struct json_value *b)
+{
+	const struct json_value *x;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->type != b->type)
+		return 0;
+	switch (a->type) {
+	case JSON_NULL:
+		return 1;
+	case JSON_BOOL:
+		return a->boolean == b->boolean;
+	case JSON_NUMBER:
+		return a->num == b->num && a->is_int == b->is_int &&
+			a->i == b->i;
+	case JSON_STRING:
+		return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+	case JSON_ARRAY: {
+		const struct json_value *y = b->child;
+
+		if (a->n != b->n)
+			return 0;
+		for (x = a->child; x; x = x->next, y = y->next)
+			if (!json_equal(x, y))
+				return 0;
+		return 1;
+	}
+	case JSON_OBJECT:
+		if (a->n != b->n)
+			return 0;
+		for (x = a->child; x; x = x->next)
+			if (!json_equal(x, json_get(b, x->key)))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+int
+config_instance_equal(const struct config_instance *a,
+	const struct config_instance *b)
+{
+	static const char *const keys[] = {
+		"plugin", "instance", "trust", "enabled", "limits", "symbols",
+		"timeframes", "exchange", "secrets", NULL
+	};
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (!json_equal(json_get(a->doc, keys[i]),
+		    json_get(b->doc, keys[i])))
+			return 0;
+	if (a->values != NULL && b->values != NULL)
+		return params_equal(a->values, b->values);
+	return json_equal(a->params, b->params);
+}

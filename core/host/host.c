@@ -1,0 +1,1111 @@
+/*
+ * host.c -- plugin instances at run time and the in-process host API.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "bus/bus.h"
+#include "config/config.h"
+#include "host/host.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "loop/loop.h"
+#include "market/symbol.h"
+#include "plugin/indicator.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+
+#define MAX_STATE_BYTES (1u << 20)
+
+struct instance;
+
+struct qd_ctx {
+	struct instance *inst;
+};
+
+struct itimer {
+	uint64_t id;
+	struct loop_timer *t;
+	struct instance *inst;
+	int periodic;
+	struct itimer *next;
+};
+
+struct iindicator {
+	qd_indicator *ind;
+	struct iindicator *next;
+};
+
+struct instance {
+	struct host *host;
+	struct qd_ctx ctx;
+	uint64_t id;
+	struct config_instance cfg;     /* owned (moved out of a config) */
+	qd_params *params;              /* owned, = cfg.values at create */
+	const struct plugin *plugin;
+	const struct qd_plugin *desc;
+	const struct qd_ops *ops;
+	char *file;                     /* module path, for upgrades */
+	void *state;
+	int created;
+	enum bus_plugin_state st;
+	char reason[256];
+	uint64_t *subs;                 /* bus subscription ids */
+	size_t n_subs, cap_subs;
+	struct itimer *timers;
+	uint64_t next_timer;
+	struct iindicator *indicators;
+	int warned_orders;
+};
+
+struct host {
+	struct loop *loop;
+	struct bus *bus;
+	char *state_dir;
+	struct plugin_registry *reg;
+	struct config *config;
+	struct instance **inst;
+	size_t n, cap;
+	uint64_t next_id;
+};
+
+static const struct qd_host_api host_api;
+
+const char *
+host_state_name(enum bus_plugin_state s)
+{
+	switch (s) {
+	case PLUGIN_STATE_LOADED: return "loaded";
+	case PLUGIN_STATE_CREATED: return "created";
+	case PLUGIN_STATE_RUNNING: return "running";
+	case PLUGIN_STATE_STOPPED: return "stopped";
+	case PLUGIN_STATE_RESTARTING: return "restarting";
+	case PLUGIN_STATE_FAILED: return "failed";
+	case PLUGIN_STATE_REFUSED: return "refused";
+	}
+	return "unknown";
+}
+
+/* Dependency rank: lower starts first, stops last. */
+static int
+kind_rank(enum qd_kind k)
+{
+	switch (k) {
+	case QD_KIND_EXCHANGE: return 0;
+	case QD_KIND_NOTIFIER: return 1;
+	case QD_KIND_PAYMENT: return 2;
+	case QD_KIND_STRATEGY: return 3;
+	default: return 4;
+	}
+}
+
+/* Set state, remember the reason, publish on the bus. */
+static void
+set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
+{
+	struct bus_event ev;
+
+	in->st = st;
+	if (reason != NULL)
+		snprintf(in->reason, sizeof(in->reason), "%s", reason);
+	else
+		in->reason[0] = '\0';
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_PLUGIN_STATE;
+	ev.key = in->id;
+	ev.u.plugin.instance_id = in->id;
+	ev.u.plugin.instance = in->cfg.instance;
+	ev.u.plugin.plugin = in->cfg.plugin;
+	ev.u.plugin.state = st;
+	ev.u.plugin.reason = reason;
+	bus_publish(in->host->bus, &ev);
+}
+
+static struct instance *
+find_instance(const struct host *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->inst[i]->cfg.instance, name) == 0)
+			return h->inst[i];
+	return NULL;
+}
+
+/* ---- host API: every kind ------------------------------------------------ */
+
+static void
+api_log(qd_ctx *ctx, enum qd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((unsigned)level > QD_LOG_DEBUG)
+		level = QD_LOG_ERROR;
+	va_start(ap, fmt);
+	log_vmsg(level, ctx ? ctx->inst->cfg.instance : "plugin", fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+api_now(qd_ctx *ctx)
+{
+	(void)ctx;
+	return loop_now_ns();
+}
+
+static qd_symbol
+api_symbol_intern(qd_ctx *ctx, const char *name)
+{
+	(void)ctx;
+	return symbol_intern(name);
+}
+
+static const char *
+api_symbol_name(qd_ctx *ctx, qd_symbol sym)
+{
+	(void)ctx;
+	return symbol_name(sym);
+}
+
+static void
+timer_fire(void *arg)
+{
+	struct itimer *t = arg;
+	struct instance *in = t->inst;
+	uint64_t id = t->id;
+
+	if (!t->periodic) {
+		struct itimer **pp;
+
+		for (pp = &in->timers; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == t) {
+				*pp = t->next;
+				break;
+			}
+		loop_timer_cancel(t->t);
+		free(t);
+	}
+	if (in->st != PLUGIN_STATE_RUNNING)
+		return;
+	switch (in->desc->kind) {
+	case QD_KIND_STRATEGY: {
+		const struct qd_strategy_ops *o = in->desc->ops;
+
+		if (o->on_timer)
+			o->on_timer(in->state, id);
+		break;
+	}
+	case QD_KIND_EXCHANGE: {
+		const struct qd_exchange_ops *o = in->desc->ops;
+
+		if (o->on_timer)
+			o->on_timer(in->state, id);
+		break;
+	}
+	case QD_KIND_NOTIFIER: {
+		const struct qd_notifier_ops *o = in->desc->ops;
+
+		if (o->on_timer)
+			o->on_timer(in->state, id);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static int
+api_timer_add(qd_ctx *ctx, int64_t after_ns, int64_t interval_ns,
+	uint64_t *id)
+{
+	struct instance *in = ctx->inst;
+	struct itimer *t;
+
+	if (after_ns < 0 || interval_ns < 0 || id == NULL)
+		return QD_ERR_INVALID;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return QD_ERR_NOMEM;
+	t->inst = in;
+	t->id = ++in->next_timer;
+	t->periodic = interval_ns > 0;
+	t->t = loop_timer_add(in->host->loop, after_ns, interval_ns,
+		timer_fire, t);
+	if (t->t == NULL) {
+		free(t);
+		return QD_ERR_NOMEM;
+	}
+	t->next = in->timers;
+	in->timers = t;
+	*id = t->id;
+	return QD_OK;
+}
+
+static int
+api_timer_cancel(qd_ctx *ctx, uint64_t id)
+{
+	struct itimer **pp, *t;
+
+	for (pp = &ctx->inst->timers; (t = *pp) != NULL; pp = &t->next)
+		if (t->id == id) {
+			*pp = t->next;
+			loop_timer_cancel(t->t);
+			free(t);
+			return QD_OK;
+		}
+	return QD_ERR_NOTFOUND;
+}
+
+static void
+state_path(const struct instance *in, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s.state", in->host->state_dir,
+		in->cfg.instance);
+}
+
+static int
+api_state_save(qd_ctx *ctx, const void *buf, size_t len)
+{
+	char path[4096], tmp[4200];
+	int fd;
+	ssize_t w;
+
+	if (len > MAX_STATE_BYTES || (buf == NULL && len > 0))
+		return QD_ERR_LIMIT;
+	state_path(ctx->inst, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error(ctx->inst->cfg.instance, "cannot save state to %s: "
+			"%s", tmp, strerror(errno));
+		return QD_ERR_IO;
+	}
+	w = len ? write(fd, buf, len) : 0;
+	if (w != (ssize_t)len || fsync(fd) != 0) {
+		close(fd);
+		unlink(tmp);
+		return QD_ERR_IO;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return QD_ERR_IO;
+	}
+	return QD_OK;
+}
+
+static int
+api_state_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+	ssize_t r;
+	size_t want;
+
+	state_path(ctx->inst, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? QD_ERR_NOTFOUND : QD_ERR_IO;
+	if (fstat(fd, &st) != 0 || st.st_size > (off_t)MAX_STATE_BYTES) {
+		close(fd);
+		return QD_ERR_IO;
+	}
+	want = (size_t)st.st_size < cap ? (size_t)st.st_size : cap;
+	r = want ? read(fd, buf, want) : 0;
+	close(fd);
+	if (r != (ssize_t)want)
+		return QD_ERR_IO;
+	if (len)
+		*len = (size_t)st.st_size;
+	return QD_OK;
+}
+
+/* ---- host API: indicators ------------------------------------------------ */
+
+static int
+api_indicator_new(qd_ctx *ctx, const char *name, const struct qd_kv *params,
+	uint32_t n, qd_indicator **out)
+{
+	struct instance *in = ctx->inst;
+	struct iindicator *ii;
+	char err[512];
+
+	if ((ii = calloc(1, sizeof(*ii))) == NULL)
+		return QD_ERR_NOMEM;
+	ii->ind = indicator_new(in->host->reg, name, params, n, err,
+		sizeof(err));
+	if (ii->ind == NULL) {
+		log_error(in->cfg.instance, "indicator_new: %s", err);
+		free(ii);
+		return QD_ERR_INVALID;
+	}
+	indicator_set_owner(ii->ind, in);
+	ii->next = in->indicators;
+	in->indicators = ii;
+	*out = ii->ind;
+	return QD_OK;
+}
+
+/* Free one of the calling instance's indicators (unknown ones: ignored). */
+static void
+api_indicator_free(qd_indicator *ind)
+{
+	struct instance *in = ind ? indicator_owner(ind) : NULL;
+	struct iindicator **pp, *ii;
+
+	if (in == NULL)
+		return;
+	for (pp = &in->indicators; (ii = *pp) != NULL; pp = &ii->next)
+		if (ii->ind == ind) {
+			*pp = ii->next;
+			indicator_free(ind);
+			free(ii);
+			return;
+		}
+}
+
+static uint32_t
+api_indicator_outputs(const qd_indicator *ind)
+{
+	return indicator_outputs(ind);
+}
+
+static const char *
+api_indicator_output_name(const qd_indicator *ind, uint32_t i)
+{
+	return indicator_output_name(ind, i);
+}
+
+static uint32_t
+api_indicator_lookback(const qd_indicator *ind)
+{
+	return indicator_lookback(ind);
+}
+
+/* ---- host API: trading --------------------------------------------------- */
+
+static void
+on_bar_event(void *arg, const struct bus_event *ev)
+{
+	struct instance *in = arg;
+	const struct qd_strategy_ops *o = in->desc->ops;
+
+	if (in->st == PLUGIN_STATE_RUNNING && o->on_bar != NULL)
+		o->on_bar(in->state, &ev->u.bar);
+}
+
+static void
+on_trade_event(void *arg, const struct bus_event *ev)
+{
+	struct instance *in = arg;
+	const struct qd_strategy_ops *o = in->desc->ops;
+
+	if (in->st == PLUGIN_STATE_RUNNING && o->on_trade != NULL)
+		o->on_trade(in->state, &ev->u.trade);
+}
+
+static int
+add_sub(struct instance *in, uint64_t id)
+{
+	if (in->n_subs == in->cap_subs) {
+		size_t cap = in->cap_subs ? in->cap_subs * 2 : 8;
+		uint64_t *n = realloc(in->subs, cap * sizeof(*n));
+
+		if (n == NULL)
+			return QD_ERR_NOMEM;
+		in->subs = n;
+		in->cap_subs = cap;
+	}
+	in->subs[in->n_subs++] = id;
+	return QD_OK;
+}
+
+/* The exchange instance feeding strategy `in`: its `exchange`, or the first. */
+static struct instance *
+feed_of(struct instance *in)
+{
+	struct host *h = in->host;
+	size_t i;
+
+	if (in->cfg.exchange != NULL)
+		return find_instance(h, in->cfg.exchange);
+	for (i = 0; i < h->n; i++)
+		if (h->inst[i]->desc != NULL &&
+		    h->inst[i]->desc->kind == QD_KIND_EXCHANGE &&
+		    h->inst[i]->st == PLUGIN_STATE_RUNNING)
+			return h->inst[i];
+	return NULL;
+}
+
+static int
+api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
+{
+	struct instance *in = ctx->inst, *ex;
+	uint64_t id;
+	int rc;
+
+	if (symbol_name(sym) == NULL || in->desc->kind != QD_KIND_STRATEGY)
+		return QD_ERR_INVALID;
+	if (tf == 0)
+		id = bus_subscribe(in->host->bus, BUS_TRADE, sym,
+			on_trade_event, in);
+	else
+		id = bus_subscribe(in->host->bus, BUS_BAR, bus_key_bar(sym, tf),
+			on_bar_event, in);
+	if (id == 0 || add_sub(in, id) != QD_OK)
+		return QD_ERR_NOMEM;
+	ex = feed_of(in);
+	if (ex == NULL) {
+		log_warn(in->cfg.instance, "no running exchange instance to "
+			"stream %s %us from", symbol_name(sym), tf);
+		return QD_OK;
+	}
+	rc = ((const struct qd_exchange_ops *)ex->desc->ops)->subscribe ?
+		((const struct qd_exchange_ops *)ex->desc->ops)->subscribe(
+		ex->state, sym, tf) : QD_ERR_UNSUPPORTED;
+	if (rc != QD_OK)
+		log_warn(in->cfg.instance, "exchange %s cannot stream %s %us: "
+			"%s", ex->cfg.instance, symbol_name(sym), tf,
+			qd_strerror(rc));
+	return rc;
+}
+
+static int
+no_venue(qd_ctx *ctx)
+{
+	struct instance *in = ctx->inst;
+
+	if (!in->warned_orders) {
+		log_warn(in->cfg.instance, "order intents are refused: no "
+			"order management or paper engine is running in this "
+			"daemon");
+		in->warned_orders = 1;
+	}
+	return QD_ERR_UNSUPPORTED;
+}
+
+static int
+api_order_submit(qd_ctx *ctx, const struct qd_order_req *req, uint64_t *id)
+{
+	(void)req;
+	(void)id;
+	return no_venue(ctx);
+}
+
+static int
+api_order_cancel(qd_ctx *ctx, uint64_t id)
+{
+	(void)id;
+	return no_venue(ctx);
+}
+
+static int
+api_position_get(qd_ctx *ctx, qd_symbol sym, struct qd_position *out)
+{
+	(void)ctx;
+	if (out == NULL || out->size < sizeof(uint32_t))
+		return QD_ERR_INVALID;
+	memset((char *)out + sizeof(out->size), 0,
+		(out->size < sizeof(*out) ? out->size : sizeof(*out)) -
+		sizeof(out->size));
+	out->symbol = sym;
+	return QD_OK;
+}
+
+static int
+api_account_get(qd_ctx *ctx, struct qd_account *out)
+{
+	(void)ctx;
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	out->cash = out->equity = out->fees_paid = 0.0;
+	return QD_OK;
+}
+
+/* ---- host API: network and secrets --------------------------------------- */
+
+static int
+api_ws_open(qd_ctx *ctx, const char *url, const struct qd_kv *h, uint32_t n,
+	uint64_t *conn)
+{
+	(void)h;
+	(void)n;
+	(void)conn;
+	log_error(ctx->inst->cfg.instance, "ws_open %s: the WebSocket client "
+		"is not available in this build", url);
+	return QD_ERR_UNSUPPORTED;
+}
+
+static int
+api_ws_send(qd_ctx *ctx, uint64_t conn, const char *data, size_t len)
+{
+	(void)ctx;
+	(void)conn;
+	(void)data;
+	(void)len;
+	return QD_ERR_NOTFOUND;
+}
+
+static int
+api_ws_close(qd_ctx *ctx, uint64_t conn)
+{
+	(void)ctx;
+	(void)conn;
+	return QD_ERR_NOTFOUND;
+}
+
+static int
+api_http_request(qd_ctx *ctx, const struct qd_http_request *req,
+	uint64_t *id)
+{
+	(void)id;
+	log_error(ctx->inst->cfg.instance, "http_request %s: the HTTP client "
+		"is not available in this build", req ? req->url : "(null)");
+	return QD_ERR_UNSUPPORTED;
+}
+
+/*
+ * Resolve a secret reference from the instance config: "env:VAR" or
+ * "file:PATH" (first line, without the newline).  Never logged.
+ */
+static int
+api_secret_get(qd_ctx *ctx, const char *name, char *buf, size_t cap)
+{
+	const struct json_value *secrets = json_get(ctx->inst->cfg.doc,
+		"secrets");
+	const struct json_value *ref = secrets ? json_get(secrets, name) : NULL;
+	const char *val;
+	size_t len;
+
+	if (ref == NULL || ref->type != JSON_STRING || buf == NULL || cap == 0)
+		return QD_ERR_NOTFOUND;
+	if (strncmp(ref->str, "env:", 4) == 0) {
+		if ((val = getenv(ref->str + 4)) == NULL)
+			return QD_ERR_NOTFOUND;
+		len = strlen(val);
+		if (len >= cap)
+			return QD_ERR_LIMIT;
+		memcpy(buf, val, len + 1);
+		return QD_OK;
+	}
+	if (strncmp(ref->str, "file:", 5) == 0) {
+		FILE *f = fopen(ref->str + 5, "re");
+
+		if (f == NULL)
+			return QD_ERR_NOTFOUND;
+		if (fgets(buf, (int)cap, f) == NULL) {
+			fclose(f);
+			return QD_ERR_IO;
+		}
+		fclose(f);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return QD_OK;
+	}
+	return QD_ERR_INVALID;
+}
+
+static int
+api_hmac(qd_ctx *ctx, enum qd_hash hash, const void *key, size_t key_len,
+	const void *msg, size_t msg_len, unsigned char *out, size_t *out_len)
+{
+	const EVP_MD *md = hash == QD_HASH_SHA256 ? EVP_sha256() :
+		hash == QD_HASH_SHA512 ? EVP_sha512() : NULL;
+	unsigned int n = 0;
+
+	(void)ctx;
+	if (md == NULL || out == NULL || out_len == NULL ||
+	    *out_len < (size_t)EVP_MD_get_size(md) || key_len > INT32_MAX)
+		return QD_ERR_INVALID;
+	if (HMAC(md, key, (int)key_len, msg, msg_len, out, &n) == NULL)
+		return QD_ERR_INTERNAL;
+	*out_len = n;
+	return QD_OK;
+}
+
+/* ---- host API: events from exchanges ------------------------------------- */
+
+static void
+api_emit_trade(qd_ctx *ctx, const struct qd_trade_event *e)
+{
+	struct bus_event ev;
+
+	if (e == NULL || e->size < sizeof(*e) || symbol_name(e->symbol) == NULL)
+		return;
+	ev.topic = BUS_TRADE;
+	ev.key = e->symbol;
+	ev.u.trade = *e;
+	(void)ctx;
+	bus_publish(ctx->inst->host->bus, &ev);
+}
+
+static void
+api_emit_bar(qd_ctx *ctx, const struct qd_bar_event *e)
+{
+	struct bus_event ev;
+
+	if (e == NULL || e->size < sizeof(*e) ||
+	    symbol_name(e->symbol) == NULL || e->timeframe_s == 0)
+		return;
+	ev.topic = BUS_BAR;
+	ev.key = bus_key_bar(e->symbol, e->timeframe_s);
+	ev.u.bar = *e;
+	bus_publish(ctx->inst->host->bus, &ev);
+}
+
+static void
+api_emit_book_top(qd_ctx *ctx, const struct qd_book_top_event *e)
+{
+	struct bus_event ev;
+
+	if (e == NULL || e->size < sizeof(*e) || symbol_name(e->symbol) == NULL)
+		return;
+	ev.topic = BUS_BOOK_TOP;
+	ev.key = e->symbol;
+	ev.u.book = *e;
+	bus_publish(ctx->inst->host->bus, &ev);
+}
+
+static void
+api_emit_order_update(qd_ctx *ctx, const struct qd_order_update *u)
+{
+	struct bus_event ev;
+
+	if (u == NULL || u->size < sizeof(*u))
+		return;
+	ev.topic = BUS_ORDER_UPDATE;
+	ev.key = u->order_id;
+	ev.u.order = *u;
+	bus_publish(ctx->inst->host->bus, &ev);
+}
+
+static void
+api_notify_done(qd_ctx *ctx, uint64_t req, int status, const char *detail)
+{
+	log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN,
+		ctx->inst->cfg.instance, "notification %llu: %s%s%s",
+		(unsigned long long)req, qd_strerror(status),
+		detail ? ": " : "", detail ? detail : "");
+}
+
+static void
+api_payment_done(qd_ctx *ctx, uint64_t req, int status, const char *ref)
+{
+	log_msg(status == QD_OK ? QD_LOG_INFO : QD_LOG_WARN,
+		ctx->inst->cfg.instance, "payment request %llu: %s%s%s",
+		(unsigned long long)req, qd_strerror(status),
+		ref ? ": " : "", ref ? ref : "");
+}
+
+static const struct qd_host_api host_api = {
+	.size = sizeof(struct qd_host_api),
+	.abi_major = QD_ABI_MAJOR,
+	.abi_minor = QD_ABI_MINOR,
+	.log = api_log,
+	.now_ns = api_now,
+	.param_int = params_int,
+	.param_double = params_double,
+	.param_bool = params_bool,
+	.param_string = params_string,
+	.symbol_intern = api_symbol_intern,
+	.symbol_name = api_symbol_name,
+	.timer_add = api_timer_add,
+	.timer_cancel = api_timer_cancel,
+	.state_save = api_state_save,
+	.state_load = api_state_load,
+	.indicator_new = api_indicator_new,
+	.indicator_update = indicator_update,
+	.indicator_outputs = api_indicator_outputs,
+	.indicator_output_name = api_indicator_output_name,
+	.indicator_lookback = api_indicator_lookback,
+	.indicator_free = api_indicator_free,
+	.subscribe = api_subscribe,
+	.order_submit = api_order_submit,
+	.order_cancel = api_order_cancel,
+	.position_get = api_position_get,
+	.account_get = api_account_get,
+	.ws_open = api_ws_open,
+	.ws_send = api_ws_send,
+	.ws_close = api_ws_close,
+	.http_request = api_http_request,
+	.secret_get = api_secret_get,
+	.hmac = api_hmac,
+	.emit_trade = api_emit_trade,
+	.emit_bar = api_emit_bar,
+	.emit_book_top = api_emit_book_top,
+	.emit_order_update = api_emit_order_update,
+	.notify_done = api_notify_done,
+	.payment_done = api_payment_done,
+};
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+/* Cancel timers, drop subscriptions, free indicators. */
+static void
+instance_release(struct instance *in)
+{
+	while (in->timers != NULL) {
+		struct itimer *t = in->timers;
+
+		in->timers = t->next;
+		loop_timer_cancel(t->t);
+		free(t);
+	}
+	while (in->n_subs > 0)
+		bus_unsubscribe(in->host->bus, in->subs[--in->n_subs]);
+	while (in->indicators != NULL) {
+		struct iindicator *ii = in->indicators;
+
+		in->indicators = ii->next;
+		indicator_free(ii->ind);
+		free(ii);
+	}
+}
+
+/*
+ * create() then start() one instance.  On failure the instance is FAILED
+ * with the reason logged; returns 0 or -1.
+ */
+static int
+instance_start(struct instance *in)
+{
+	char why[256];
+	int rc;
+	size_t i, j;
+
+	in->desc = NULL;
+	in->ops = NULL;
+	in->plugin = plugin_find(in->host->reg, in->cfg.plugin);
+	if (in->plugin == NULL) {
+		snprintf(why, sizeof(why), "plugin '%s' is not loaded",
+			in->cfg.plugin);
+		goto fail;
+	}
+	in->desc = plugin_desc(in->plugin);
+	in->ops = in->desc->ops;
+	free(in->file);
+	in->file = strdup(plugin_file(in->plugin));
+	if (in->cfg.trust == TRUST_SANDBOXED) {
+		snprintf(why, sizeof(why), "sandboxed execution is not "
+			"available in this build; set \"trust\": \"trusted\" "
+			"only for code you trust");
+		goto fail;
+	}
+	if (in->params == NULL) {
+		snprintf(why, sizeof(why), "parameters were not validated");
+		goto fail;
+	}
+	in->state = NULL;
+	rc = in->ops->create(&host_api, &in->ctx, in->params, &in->state);
+	if (rc != QD_OK) {
+		snprintf(why, sizeof(why), "create failed: %s", qd_strerror(rc));
+		goto fail;
+	}
+	in->created = 1;
+	set_state(in, PLUGIN_STATE_CREATED, NULL);
+	set_state(in, PLUGIN_STATE_RUNNING, NULL);
+	if (in->ops->start != NULL && (rc = in->ops->start(in->state)) != QD_OK) {
+		snprintf(why, sizeof(why), "start failed: %s", qd_strerror(rc));
+		goto fail;
+	}
+	if (in->desc->kind == QD_KIND_STRATEGY) {
+		for (i = 0; i < in->cfg.n_symbols; i++) {
+			qd_symbol s = symbol_intern(in->cfg.symbols[i]);
+
+			for (j = 0; j < in->cfg.n_timeframes; j++)
+				api_subscribe(&in->ctx, s, in->cfg.timeframes[j]);
+			if (in->cfg.n_timeframes == 0)
+				api_subscribe(&in->ctx, s, 60);
+		}
+	}
+	log_info(in->cfg.instance, "started plugin %s %s (%s, %s)",
+		in->desc->name, in->desc->version,
+		plugin_kind_name(in->desc->kind),
+		config_trust_name(in->cfg.trust));
+	return 0;
+fail:
+	instance_release(in);
+	if (in->created) {
+		in->ops->destroy(in->state);
+		in->created = 0;
+	}
+	log_error(in->cfg.instance, "instance failed: %s", why);
+	set_state(in, PLUGIN_STATE_FAILED, why);
+	return -1;
+}
+
+/* stop() then destroy(); the instance stays listed as STOPPED. */
+static void
+instance_stop(struct instance *in)
+{
+	if (!in->created)
+		return;
+	if (in->st == PLUGIN_STATE_RUNNING && in->ops->stop != NULL)
+		in->ops->stop(in->state);
+	instance_release(in);
+	in->ops->destroy(in->state);
+	in->state = NULL;
+	in->created = 0;
+	set_state(in, PLUGIN_STATE_STOPPED, NULL);
+	log_info(in->cfg.instance, "stopped");
+}
+
+static void
+instance_free(struct instance *in)
+{
+	instance_stop(in);
+	params_free(in->params);
+	config_instance_clear(&in->cfg);
+	free(in->subs);
+	free(in->file);
+	free(in);
+}
+
+/* Take the instance config out of `ci` (zeroing it there). */
+static struct instance *
+instance_new(struct host *h, struct config_instance *ci)
+{
+	struct instance *in = calloc(1, sizeof(*in));
+
+	if (in == NULL)
+		return NULL;
+	in->host = h;
+	in->ctx.inst = in;
+	in->id = ++h->next_id;
+	in->cfg = *ci;
+	in->params = ci->values;
+	in->cfg.values = NULL;
+	memset(ci, 0, sizeof(*ci));
+	in->st = PLUGIN_STATE_LOADED;
+	return in;
+}
+
+struct host *
+host_new(struct loop *loop, struct bus *bus, const char *state_dir)
+{
+	struct host *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->loop = loop;
+	h->bus = bus;
+	if ((h->state_dir = strdup(state_dir)) == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+host_stop_all(struct host *h)
+{
+	int rank;
+	size_t i;
+
+	for (rank = 4; rank >= 0; rank--)
+		for (i = h->n; i-- > 0;)
+			if (h->inst[i]->desc != NULL &&
+			    kind_rank(h->inst[i]->desc->kind) == rank)
+				instance_stop(h->inst[i]);
+}
+
+void
+host_free(struct host *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	host_stop_all(h);
+	for (i = h->n; i-- > 0;)
+		instance_free(h->inst[i]);
+	free(h->inst);
+	config_free(h->config);
+	free(h->state_dir);
+	free(h);
+}
+
+static int
+rank_of_config(const struct plugin_registry *r, const struct config_instance *ci)
+{
+	const struct plugin *p = plugin_find(r, ci->plugin);
+
+	return p ? kind_rank(plugin_desc(p)->kind) : 4;
+}
+
+int
+host_apply(struct host *h, struct config *c, struct plugin_registry *r)
+{
+	struct instance **keep;
+	size_t i, nk = 0;
+	int rank, failed = 0;
+
+	h->reg = r;
+	if ((keep = calloc(c->n_instances + 1, sizeof(*keep))) == NULL)
+		return -1;
+	/* Stop what is gone or changed, in reverse dependency order. */
+	for (rank = 4; rank >= 0; rank--) {
+		for (i = h->n; i-- > 0;) {
+			struct instance *in = h->inst[i];
+			const struct config_instance *ci;
+			struct config_instance cur;
+
+			if (in == NULL || (in->desc ? kind_rank(in->desc->kind) :
+			    4) != rank)
+				continue;
+			ci = config_find_instance(c, in->cfg.instance);
+			cur = in->cfg;
+			cur.values = in->params;
+			if (ci != NULL && ci->enabled &&
+			    config_instance_equal(&cur, ci) &&
+			    plugin_find(r, in->cfg.plugin) == in->plugin)
+				continue;
+			log_info(in->cfg.instance, ci ? "configuration "
+				"changed: restarting" : "removed from "
+				"configuration: stopping");
+			instance_free(in);
+			h->inst[i] = NULL;
+		}
+	}
+	for (i = 0; i < h->n; i++)
+		if (h->inst[i] != NULL)
+			keep[nk++] = h->inst[i];
+	free(h->inst);
+	h->inst = keep;
+	h->n = nk;
+	h->cap = c->n_instances + 1;
+	/* Create new and changed instances in dependency order. */
+	for (rank = 0; rank <= 4; rank++) {
+		for (i = 0; i < c->n_instances; i++) {
+			struct config_instance *ci = &c->instances[i];
+			struct instance *in;
+
+			if (ci->instance == NULL || !ci->enabled ||
+			    rank_of_config(r, ci) != rank ||
+			    find_instance(h, ci->instance) != NULL)
+				continue;
+			if (h->n == h->cap)
+				break;
+			if ((in = instance_new(h, ci)) == NULL) {
+				failed++;
+				continue;
+			}
+			h->inst[h->n++] = in;
+			if (instance_start(in) != 0)
+				failed++;
+		}
+	}
+	config_free(h->config);
+	h->config = c;
+	return failed;
+}
+
+int
+host_restart(struct host *h, const char *name)
+{
+	struct instance *in = find_instance(h, name);
+
+	if (in == NULL)
+		return QD_ERR_NOTFOUND;
+	instance_stop(in);
+	return instance_start(in) == 0 ? QD_OK : QD_ERR_STATE;
+}
+
+int
+host_stop(struct host *h, const char *name)
+{
+	struct instance *in = find_instance(h, name);
+
+	if (in == NULL)
+		return QD_ERR_NOTFOUND;
+	instance_stop(in);
+	return QD_OK;
+}
+
+int
+host_upgrade_module(struct host *h, const char *path)
+{
+	struct plugin_registry *r = h->reg;
+	size_t i;
+	int rc, failed = 0;
+	char err[1024];
+
+	for (i = h->n; i-- > 0;)
+		if (h->inst[i]->file && strcmp(h->inst[i]->file, path) == 0)
+			instance_stop(h->inst[i]);
+	plugin_unload_file(r, path);
+	rc = plugin_load_file(r, path);
+	if (rc > 0)
+		plugin_resolve(r);
+	for (i = 0; i < h->n; i++) {
+		struct instance *in = h->inst[i];
+		const struct plugin *p;
+		qd_params *np;
+
+		if (in->file == NULL || strcmp(in->file, path) != 0)
+			continue;
+		p = plugin_find(r, in->cfg.plugin);
+		in->plugin = NULL;
+		in->desc = NULL;
+		in->ops = NULL;
+		if (p == NULL) {
+			set_state(in, PLUGIN_STATE_FAILED, "module refused "
+				"after upgrade");
+			failed++;
+			continue;
+		}
+		np = params_from_json(plugin_desc(p), in->cfg.params,
+			in->cfg.file, err, sizeof(err));
+		if (np == NULL) {
+			log_error(in->cfg.instance, "after upgrade: %s", err);
+			set_state(in, PLUGIN_STATE_FAILED, err);
+			failed++;
+			continue;
+		}
+		params_free(in->params);
+		in->params = np;
+		if (instance_start(in) != 0)
+			failed++;
+	}
+	return rc < 0 ? rc : (failed ? QD_ERR_STATE : QD_OK);
+}
+
+size_t
+host_instance_count(const struct host *h)
+{
+	return h->n;
+}
+
+int
+host_instance_info(const struct host *h, size_t i,
+	struct host_instance_info *out)
+{
+	const struct instance *in;
+
+	if (i >= h->n)
+		return QD_ERR_NOTFOUND;
+	in = h->inst[i];
+	memset(out, 0, sizeof(*out));
+	out->instance = in->cfg.instance;
+	out->plugin = in->cfg.plugin;
+	out->file = in->file;
+	out->trust = config_trust_name(in->cfg.trust);
+	out->state = in->st;
+	out->reason = in->reason[0] ? in->reason : NULL;
+	if (in->desc != NULL) {
+		out->kind = in->desc->kind;
+		out->version = in->desc->version;
+	}
+	if (in->plugin != NULL) {
+		out->abi_major = plugin_abi_major(in->plugin);
+		out->abi_minor = plugin_abi_minor(in->plugin);
+	}
+	return QD_OK;
+}

@@ -1,0 +1,80 @@
+/*
+ * host -- plugin instances at run time: their lifecycle, the host API they
+ * call, and applying a (re)loaded configuration.
+ *
+ * Lifecycle of an instance: create -> start -> (running) -> stop -> destroy.
+ * Instances start in dependency order (exchanges, notifiers, payment
+ * providers, then strategies) and stop in reverse.  A failing create or
+ * start marks that instance FAILED with its reason and leaves the others
+ * running.  Every state change is published on the bus (BUS_PLUGIN_STATE).
+ *
+ * Core thread only.
+ */
+#ifndef QD_HOST_H
+#define QD_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <quantd/sdk.h>
+
+#include "bus/bus.h"
+
+struct bus;
+struct config;
+struct loop;
+struct plugin_registry;
+
+struct host;
+
+/** A snapshot of one instance, for `quantctl plugin list`. */
+struct host_instance_info {
+	const char *instance;
+	const char *plugin;
+	const char *file;
+	enum qd_kind kind;
+	const char *version;
+	uint32_t abi_major, abi_minor;
+	const char *trust;
+	enum bus_plugin_state state;
+	const char *reason;      /**< why failed, or NULL */
+};
+
+/** `state_dir` holds saved instance state.  Returns NULL on failure. */
+struct host *host_new(struct loop *loop, struct bus *bus,
+	const char *state_dir);
+
+/** Stop every instance (reverse dependency order), then free. */
+void host_free(struct host *h);
+
+/**
+ * Make the running instances match `c` (already bound against `r` with
+ * config_bind and error-free): instances no longer configured are stopped
+ * and destroyed, changed ones restarted, new ones created and started,
+ * unchanged ones untouched.  The host takes ownership of `c` and frees the
+ * previous config.  `r` must outlive the host's use of it.
+ * Returns the number of instances that failed to start.
+ */
+int host_apply(struct host *h, struct config *c, struct plugin_registry *r);
+
+/** Stop all instances in reverse dependency order (they stay listed). */
+void host_stop_all(struct host *h);
+
+/** Restart one instance; QD_ERR_NOTFOUND if there is none of that name. */
+int host_restart(struct host *h, const char *instance);
+/** Stop one instance; it stays listed as stopped. */
+int host_stop(struct host *h, const char *instance);
+
+/**
+ * Upgrade the module at `path`: stop its instances, reload the file, bind
+ * their params again and start them.  Returns 0 or a qd_status.
+ */
+int host_upgrade_module(struct host *h, const char *path);
+
+size_t host_instance_count(const struct host *h);
+int host_instance_info(const struct host *h, size_t i,
+	struct host_instance_info *out);
+
+/** Name of a plugin state ("running", "failed", ...). */
+const char *host_state_name(enum bus_plugin_state s);
+
+#endif

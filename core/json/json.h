@@ -1,0 +1,72 @@
+/*
+ * json -- a strict RFC 8259 parser that remembers where every value came
+ * from, so configuration errors can say file:line:col and the JSON path.
+ *
+ * The tree is immutable once built and freed with json_free().  Limits:
+ * nesting depth 64, document 16 MiB, strings must be valid UTF-8, duplicate
+ * object keys are an error, no comments, no trailing commas.  Numbers that
+ * are integers within int64 are flagged is_int.
+ */
+#ifndef QD_JSON_H
+#define QD_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum json_type {
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT,
+};
+
+struct json_value {
+	enum json_type type;
+	int line;                 /**< 1-based line of the value's first byte */
+	int col;                  /**< 1-based column (bytes) */
+	const char *key;          /**< member name if the parent is an object */
+	int key_line;             /**< position of the member name */
+	int key_col;
+	struct json_value *parent;
+	struct json_value *child; /**< first element / member */
+	struct json_value *next;  /**< next sibling */
+	size_t n;                 /**< number of children */
+	int boolean;
+	double num;
+	int is_int;               /**< num is an integer that fits int64 */
+	int64_t i;                /**< the integer when is_int */
+	char *str;                /**< NUL-terminated; may contain \0 (see len) */
+	size_t len;
+};
+
+struct json_error {
+	int line;
+	int col;
+	char msg[160];
+};
+
+/**
+ * Parse `len` bytes.  Returns the root or NULL with *err filled in (the
+ * position of the first offending byte and what was expected there).
+ */
+struct json_value *json_parse(const char *text, size_t len,
+	struct json_error *err);
+
+void json_free(struct json_value *v);
+
+/** Member `key` of object `obj`, or NULL (also if obj is not an object). */
+const struct json_value *json_get(const struct json_value *obj,
+	const char *key);
+
+/** "object", "array", "string", "number", "boolean" or "null". */
+const char *json_type_name(enum json_type t);
+
+/**
+ * Write the path of `v` from the root ("$.params.period", "$.symbols[2]")
+ * into buf (truncated to cap, always NUL-terminated).  Returns buf.
+ */
+char *json_path(const struct json_value *v, char *buf, size_t cap);
+
+#endif

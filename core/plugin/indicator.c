@@ -1,0 +1,149 @@
+/*
+ * indicator.c -- indicator instances on the host side.
+ *
+ * An indicator plugin is created with a small host API of its own (log and
+ * param_*): indicators are pure functions of their input and must not need
+ * anything else.  `ctx` is NULL for them.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log/log.h"
+#include "plugin/indicator.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+
+struct qd_indicator {
+	const struct qd_plugin *desc;
+	const struct qd_indicator_ops *ops;
+	qd_params *params;
+	void *state;
+	void (*update)(void *, const struct qd_bar *, double *);
+	void *owner;
+};
+
+static void
+ind_log(qd_ctx *ctx, enum qd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	log_vmsg(level, "indicator", fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+ind_now(qd_ctx *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static const struct qd_host_api indicator_api = {
+	.size = sizeof(struct qd_host_api),
+	.abi_major = QD_ABI_MAJOR,
+	.abi_minor = QD_ABI_MINOR,
+	.log = ind_log,
+	.now_ns = ind_now,
+	.param_int = params_int,
+	.param_double = params_double,
+	.param_bool = params_bool,
+	.param_string = params_string,
+};
+
+qd_indicator *
+indicator_new(const struct plugin_registry *r, const char *name,
+	const struct qd_kv *kv, size_t n_params, char *err, size_t errlen)
+{
+	const struct plugin *p = plugin_find(r, name);
+	qd_indicator *ind;
+	int rc;
+
+	if (p == NULL || plugin_desc(p)->kind != QD_KIND_INDICATOR) {
+		snprintf(err, errlen, "no indicator named '%s' is loaded "
+			"(quantctl plugin list shows what is)", name);
+		return NULL;
+	}
+	if ((ind = calloc(1, sizeof(*ind))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ind->desc = plugin_desc(p);
+	ind->ops = ind->desc->ops;
+	ind->update = ind->ops->update;
+	ind->params = params_from_kv(ind->desc, kv, n_params, err, errlen);
+	if (ind->params == NULL)
+		goto fail;
+	rc = ind->ops->base.create(&indicator_api, NULL, ind->params,
+		&ind->state);
+	if (rc != QD_OK) {
+		snprintf(err, errlen, "indicator '%s' create failed: %s", name,
+			qd_strerror(rc));
+		goto fail;
+	}
+	return ind;
+fail:
+	params_free(ind->params);
+	free(ind);
+	return NULL;
+}
+
+void
+indicator_free(qd_indicator *ind)
+{
+	if (ind == NULL)
+		return;
+	ind->ops->base.destroy(ind->state);
+	params_free(ind->params);
+	free(ind);
+}
+
+void
+indicator_update(qd_indicator *ind, const struct qd_bar *bar, double *out)
+{
+	ind->update(ind->state, bar, out);
+}
+
+uint32_t
+indicator_outputs(const qd_indicator *ind)
+{
+	return ind->ops->n_outputs;
+}
+
+const char *
+indicator_output_name(const qd_indicator *ind, uint32_t i)
+{
+	return i < ind->ops->n_outputs ? ind->ops->outputs[i] : NULL;
+}
+
+uint32_t
+indicator_lookback(const qd_indicator *ind)
+{
+	return ind->ops->lookback(ind->state);
+}
+
+void
+indicator_batch(qd_indicator *ind, const struct qd_bar *bars, size_t n,
+	double *out)
+{
+	void (*update)(void *, const struct qd_bar *, double *) = ind->update;
+	void *state = ind->state;
+	size_t k = ind->ops->n_outputs, i;
+
+	for (i = 0; i < n; i++)
+		update(state, &bars[i], out + i * k);
+}
+
+void
+indicator_set_owner(qd_indicator *ind, void *owner)
+{
+	ind->owner = owner;
+}
+
+void *
+indicator_owner(const qd_indicator *ind)
+{
+	return ind->owner;
+}

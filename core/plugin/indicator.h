@@ -1,0 +1,40 @@
+/*
+ * indicator -- host side of indicator plugins: instances created by name
+ * with string params (api->indicator_new, `quantctl indicator`), streaming
+ * update, and the batch path, which is update() applied over an array (one
+ * implementation of the maths, in the plugin).
+ */
+#ifndef QD_INDICATOR_H
+#define QD_INDICATOR_H
+
+#include <stddef.h>
+#include <quantd/sdk.h>
+
+struct plugin_registry;
+
+/**
+ * Create an instance of indicator `name`.  On error returns NULL and writes
+ * what is wrong into err ("no indicator named 'foo'", "param period: ...").
+ */
+qd_indicator *indicator_new(const struct plugin_registry *r, const char *name,
+	const struct qd_kv *params, size_t n_params, char *err, size_t errlen);
+void indicator_free(qd_indicator *ind);
+
+void indicator_update(qd_indicator *ind, const struct qd_bar *bar,
+	double *out);
+uint32_t indicator_outputs(const qd_indicator *ind);
+const char *indicator_output_name(const qd_indicator *ind, uint32_t i);
+uint32_t indicator_lookback(const qd_indicator *ind);
+
+/**
+ * Batch: update over n bars, writing n * indicator_outputs() values
+ * row-major into out (row i = outputs after bar i).
+ */
+void indicator_batch(qd_indicator *ind, const struct qd_bar *bars, size_t n,
+	double *out);
+
+/** Who created the instance (the host's per-instance bookkeeping). */
+void indicator_set_owner(qd_indicator *ind, void *owner);
+void *indicator_owner(const qd_indicator *ind);
+
+#endif

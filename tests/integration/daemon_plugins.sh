@@ -1,0 +1,42 @@
+#!/bin/sh
+# quantd with one good, one broken (ABI 2) and one failing plugin: the good
+# instance runs, the others are reported, plugin list shows all of it, and
+# SIGTERM stops cleanly with exit status 0.
+. "$QD_SRCDIR/tests/integration/lib.sh"
+
+make_config
+ln -s "$TP/tp-good.so" "$T/plugins/tp-good.so"
+ln -s "$TP/tp-abi2.so" "$T/plugins/tp-abi2.so"
+ln -s "$TP/tp-failcreate.so" "$T/plugins/tp-failcreate.so"
+cat > "$T/quantd.d/good.json" <<'JSON'
+{"plugin": "tp-good", "instance": "good", "params": {"period": 7}}
+JSON
+cat > "$T/quantd.d/bad.json" <<'JSON'
+{"plugin": "tp-failcreate", "instance": "bad"}
+JSON
+cat > "$T/quantd.d/gone.json" <<'JSON'
+{"plugin": "tp-abi2", "instance": "gone"}
+JSON
+
+check "quantd --check-config accepts the config" "$QUANTD" -c "$T/quantd.json" --check-config
+if start_daemon; then ok "daemon starts with a broken plugin present"; else not_ok "daemon starts" "$(cat "$T/stderr" "$T/quantd.log" 2>/dev/null)"; fi
+check "good instance created with its params" log_has "tag=good msg=\"tp create period=7"
+check "good instance started" log_has "tag=good msg=\"tp start\""
+check "abi2 refusal logged with file and fix" log_has "plugin $T/plugins/tp-abi2.so refused: built for SDK ABI 2.0"
+check "failing instance reported" log_has "tag=bad msg=\"instance failed: create failed"
+
+ctl plugin list > "$T/list.txt" 2>&1
+check "plugin list: good running" grep -Eq '^tp-good +strategy +1\.2\.3 +1\.0 +good +trusted +running' "$T/list.txt"
+check "plugin list: bad failed" grep -Eq '^tp-failcreate .* bad +trusted +failed' "$T/list.txt"
+check "plugin list: abi2 refused" grep -Eq 'refused +.*tp-abi2\.so' "$T/list.txt"
+check "plugin list: instance of refused plugin shown" grep -Eq '^tp-abi2 .* gone +trusted +failed' "$T/list.txt"
+ctl --json plugin list > "$T/list.json"
+check "plugin list --json is JSON with the refusal reason" grep -q '"reason":.*rebuild the plugin' "$T/list.json"
+ctl plugin info tp-good > "$T/info.txt"
+check "plugin info shows param ranges" grep -Eq 'period +int +14 +\[1, 100\] +a period' "$T/info.txt"
+check "plugin info shows enum choices" grep -Eq 'mode +enum +fast +fast\|slow' "$T/info.txt"
+
+if stop_daemon; then ok "SIGTERM exits 0"; else not_ok "SIGTERM exits 0"; fi
+check "instance stopped and destroyed" log_has "tag=good msg=\"tp destroy\""
+check "control socket removed" test ! -e "$T/var/quantd.sock"
+finish

@@ -1,0 +1,75 @@
+# lib.sh -- helpers for integration tests (sourced).  Needs QD_SRCDIR and
+# QD_BUILDDIR (set by `make check`).  Each test works in its own temp dir
+# and stops every daemon it started.
+set -u
+: "${QD_SRCDIR:?run through make check}"
+: "${QD_BUILDDIR:?run through make check}"
+QUANTD=$QD_BUILDDIR/core/quantd
+QUANTCTL=$QD_BUILDDIR/core/quantctl
+TP=$QD_BUILDDIR/tests/plugins/.libs
+T=$(mktemp -d /tmp/qd-it-XXXXXX)
+QD_PID=
+fails=0
+passes=0
+
+cleanup() {
+	if [ -n "$QD_PID" ] && kill -0 "$QD_PID" 2>/dev/null; then
+		kill -KILL "$QD_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { passes=$((passes + 1)); echo "ok - $1"; }
+not_ok() { fails=$((fails + 1)); echo "not ok - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
+
+# check NAME COMMAND...: passes if the command succeeds.
+check() { name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi; }
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+	limit=$1; shift
+	i=0
+	while [ "$i" -lt $((limit * 20)) ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# A daemon config in $T: plugins from $T/plugins, instances in $T/quantd.d.
+make_config() {
+	mkdir -p "$T/plugins" "$T/quantd.d" "$T/var"
+	cat > "$T/quantd.json" <<JSON
+{
+  "plugin_dirs": ["plugins"],
+  "instances_dir": "quantd.d",
+  "state_dir": "var",
+  "log": {"level": "debug", "file": "quantd.log"}
+}
+JSON
+}
+
+start_daemon() {
+	"$QUANTD" -c "$T/quantd.json" > "$T/stdout" 2> "$T/stderr" &
+	QD_PID=$!
+	wait_for 10 test -S "$T/var/quantd.sock"
+}
+
+stop_daemon() {
+	kill -TERM "$QD_PID"
+	wait "$QD_PID"
+	rc=$?
+	QD_PID=
+	return $rc
+}
+
+ctl() { "$QUANTCTL" -c "$T/quantd.json" "$@"; }
+
+log_has() { grep -q -- "$1" "$T/quantd.log"; }
+
+finish() {
+	echo "$passes passed, $fails failed"
+	[ "$fails" -eq 0 ]
+}

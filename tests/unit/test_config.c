@@ -1,0 +1,305 @@
+/*
+ * test_config.c -- daemon and instance configuration: every error carries
+ * FILE:LINE:COL and the JSON path; binding against plugins; reload diffs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "log/log.h"
+#include "plugin/plugin.h"
+
+static char dir[64];
+
+static void
+put(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *
+at(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+	char *b = buf[k++ % 4];
+
+	snprintf(b, 256, "%s/%s", dir, name);
+	return b;
+}
+
+static int
+setup(void **unused)
+{
+	char d[256];
+
+	(void)unused;
+	snprintf(dir, sizeof(dir), "/tmp/qd-config-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(d, sizeof(d), "%s/quantd.d", dir);
+	return mkdir(d, 0700);
+}
+
+static int
+teardown(void **unused)
+{
+	char cmd[300];
+
+	(void)unused;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The diagnostics must contain `want` (after substituting the dir). */
+static void
+assert_diag_has(const struct diag *d, const char *want)
+{
+	if (d->text == NULL || strstr(d->text, want) == NULL)
+		fail_msg("diagnostics lack:\n  %s\ngot:\n%s", want,
+			d->text ? d->text : "(none)");
+}
+
+static void
+config_builtin_defaults_load(void **unused)
+{
+	struct diag d = { 0 };
+	struct config *c = config_load(NULL, &d);
+
+	(void)unused;
+	assert_non_null(c);
+	assert_string_equal(c->path, "<built-in>");
+	assert_int_equal(c->n_plugin_dirs, 1);
+	assert_string_equal(c->plugin_dirs[0], QD_PLUGINDIR);
+	assert_string_equal(c->storage_backend, "sqlite");
+	config_free(c);
+	diag_free(&d);
+}
+
+static void
+config_resolves_relative_paths(void **unused)
+{
+	struct diag d = { 0 };
+	struct config *c;
+	char want[300];
+
+	(void)unused;
+	put("q.json", "{\"plugin_dirs\": [\"p\", \"/abs\"], \"state_dir\": "
+		"\"var\", \"log\": {\"level\": \"debug\"}}");
+	c = config_load(at("q.json"), &d);
+	assert_non_null(c);
+	snprintf(want, sizeof(want), "%s/p", dir);
+	assert_string_equal(c->plugin_dirs[0], want);
+	assert_string_equal(c->plugin_dirs[1], "/abs");
+	snprintf(want, sizeof(want), "%s/var/quantd.sock", dir);
+	assert_string_equal(c->control_socket, want);
+	assert_int_equal(c->log_level, QD_LOG_DEBUG);
+	config_free(c);
+	diag_free(&d);
+}
+
+static void
+config_errors_carry_file_line_col_and_path(void **unused)
+{
+	static const struct {
+		const char *text;
+		const char *want;   /* after "DIR/q.json:" */
+	} cases[] = {
+		{ "{\n  \"plugin_dir\": [\"p\"]\n}",
+		  "2:3: $: unknown key \"plugin_dir\"" },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"log\": {\"level\": \"loud\"}}",
+		  "2:20: $.log.level: expected error, warn, info or debug, "
+		  "found \"loud\"" },
+		{ "{\"plugin_dirs\": [\"p\", 3]}",
+		  "1:23: $.plugin_dirs[1]: expected a non-empty string, found "
+		  "number" },
+		{ "{\"plugin_dirs\": []}",
+		  "1:1: $.plugin_dirs: at least one plugin directory is "
+		  "required" },
+		{ "{\"plugin_dirs\": [\"p\"], \"storage\": {\"backend\": "
+		  "\"mysql\"}}",
+		  "1:47: $.storage.backend: expected \"sqlite\" or \"postgres\", "
+		  "found \"mysql\"" },
+		{ "[1, 2]", "1:1: $: expected an object, found array" },
+		{ "{\"plugin_dirs\": [\"p\"],,}", "1:23: " },
+	};
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < QD_COUNTOF(cases); i++) {
+		struct diag d = { 0 };
+		struct config *c;
+		char want[512];
+
+		put("q.json", cases[i].text);
+		c = config_load(at("q.json"), &d);
+		if (c != NULL)
+			fail_msg("case %zu accepted", i);
+		snprintf(want, sizeof(want), "%s:%s", at("q.json"),
+			cases[i].want);
+		assert_diag_has(&d, want);
+		diag_free(&d);
+	}
+}
+
+static void
+instance_errors_are_all_reported(void **unused)
+{
+	struct diag d = { 0 };
+	struct config_instance ci;
+	char want[512];
+
+	(void)unused;
+	put("i.json",
+		"{\n"
+		"  \"plugin\": \"tp-good\",\n"
+		"  \"instance\": \"Bad Name\",\n"
+		"  \"trust\": \"maybe\",\n"
+		"  \"symbols\": [\"BTC/USDT\", \"btcusdt\"],\n"
+		"  \"timeframes\": [\"1m\", \"7m\"],\n"
+		"  \"secrets\": {\"api_key\": \"abc123\"},\n"
+		"  \"colour\": \"red\"\n"
+		"}\n");
+	assert_int_equal(config_load_instance(at("i.json"), &ci, &d), -1);
+	assert_int_equal(d.count, 6);
+	snprintf(want, sizeof(want), "%s:3:15: $.instance: invalid instance "
+		"name \"Bad Name\"", at("i.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:4:12: $.trust: expected \"trusted\" "
+		"or \"sandboxed\", found \"maybe\"", at("i.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:5:28: $.symbols[1]: invalid symbol "
+		"\"btcusdt\"", at("i.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:6:23: $.timeframes[1]: unknown "
+		"timeframe \"7m\"", at("i.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:7:28: $.secrets.api_key: a secret "
+		"must be a reference", at("i.json"));
+	assert_diag_has(&d, want);
+	/* The secret's value never appears in a message. */
+	assert_null(strstr(d.text, "abc123"));
+	snprintf(want, sizeof(want), "%s:8:3: $: unknown key \"colour\"",
+		at("i.json"));
+	assert_diag_has(&d, want);
+	diag_free(&d);
+}
+
+static struct plugin_registry *
+registry(void)
+{
+	struct plugin_registry *r = plugin_registry_new();
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/tests/plugins/.libs/tp-good.so",
+		QD_TEST_BUILDDIR);
+	assert_int_equal(plugin_load_file(r, path), 1);
+	return r;
+}
+
+static void
+bind_checks_params_names_and_references(void **unused)
+{
+	struct diag d = { 0 }, w = { 0 };
+	struct config *c;
+	struct plugin_registry *r = registry();
+	char want[512];
+
+	(void)unused;
+	put("q.json", "{\"plugin_dirs\": [\"p\"]}");
+	put("quantd.d/a.json", "{\"plugin\": \"tp-good\", \"instance\": \"a\","
+		"\n \"params\": {\"period\": 500}}");
+	put("quantd.d/b.json", "{\"plugin\": \"tp-good\", \"instance\": \"a\","
+		" \"exchange\": \"nowhere\"}");
+	put("quantd.d/c.json", "{\"plugin\": \"missing\", \"instance\": \"c\"}");
+	c = config_load(at("q.json"), &d);
+	assert_non_null(c);
+	assert_int_equal(c->n_instances, 3);
+	assert_int_equal(config_bind(c, r, &d, &w), 3);
+	snprintf(want, sizeof(want), "%s:2:14: params.period: 500 is out of "
+		"range [1, 100]", at("quantd.d/a.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:1:44: $.instance: instance \"a\" is "
+		"already defined in %s", at("quantd.d/b.json"),
+		at("quantd.d/a.json"));
+	assert_diag_has(&d, want);
+	assert_diag_has(&d, "$.exchange: no exchange instance named "
+		"\"nowhere\"");
+	/* A missing plugin is a warning: that instance fails alone. */
+	assert_int_equal(w.count, 1);
+	assert_diag_has(&w, "$.plugin: no plugin named \"missing\"");
+	unlink(at("quantd.d/a.json"));
+	unlink(at("quantd.d/b.json"));
+	unlink(at("quantd.d/c.json"));
+	config_free(c);
+	plugin_registry_free(r);
+	diag_free(&d);
+	diag_free(&w);
+}
+
+static void
+instance_equality_follows_meaning(void **unused)
+{
+	struct diag d = { 0 };
+	struct config_instance a, b, e;
+	struct plugin_registry *r = registry();
+	struct config ca = { 0 }, cb = { 0 }, ce = { 0 };
+
+	(void)unused;
+	put("a.json", "{\"plugin\": \"tp-good\", \"instance\": \"x\", "
+		"\"params\": {\"period\": 14, \"mode\": \"fast\"}}");
+	/* Same meaning: defaults spelled out differently, keys reordered. */
+	put("b.json", "{\"params\": {\"mode\": \"fast\"},\n \"instance\": "
+		"\"x\", \"plugin\": \"tp-good\"}");
+	put("e.json", "{\"plugin\": \"tp-good\", \"instance\": \"x\", "
+		"\"params\": {\"period\": 15}}");
+	assert_int_equal(config_load_instance(at("a.json"), &a, &d), 0);
+	assert_int_equal(config_load_instance(at("b.json"), &b, &d), 0);
+	assert_int_equal(config_load_instance(at("e.json"), &e, &d), 0);
+	ca.instances = &a;
+	ca.n_instances = 1;
+	cb.instances = &b;
+	cb.n_instances = 1;
+	ce.instances = &e;
+	ce.n_instances = 1;
+	assert_int_equal(config_bind(&ca, r, &d, NULL), 0);
+	assert_int_equal(config_bind(&cb, r, &d, NULL), 0);
+	assert_int_equal(config_bind(&ce, r, &d, NULL), 0);
+	assert_true(config_instance_equal(&a, &b));
+	assert_false(config_instance_equal(&a, &e));
+	config_instance_clear(&a);
+	config_instance_clear(&b);
+	config_instance_clear(&e);
+	plugin_registry_free(r);
+	diag_free(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(config_builtin_defaults_load),
+		cmocka_unit_test(config_resolves_relative_paths),
+		cmocka_unit_test(config_errors_carry_file_line_col_and_path),
+		cmocka_unit_test(instance_errors_are_all_reported),
+		cmocka_unit_test(bind_checks_params_names_and_references),
+		cmocka_unit_test(instance_equality_follows_meaning),
+	};
+
+	log_open("/dev/null", QD_LOG_DEBUG);
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
