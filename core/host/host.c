@@ -198,21 +198,21 @@ timer_fire(void *arg)
 		return;
 	switch (in->desc->kind) {
 	case QD_KIND_STRATEGY: {
-		const struct qd_strategy_ops *o = in->desc->ops;
+		const struct qd_strategy_ops *o = (const void *)in->ops;
 
 		if (o->on_timer)
 			o->on_timer(in->state, id);
 		break;
 	}
 	case QD_KIND_EXCHANGE: {
-		const struct qd_exchange_ops *o = in->desc->ops;
+		const struct qd_exchange_ops *o = (const void *)in->ops;
 
 		if (o->on_timer)
 			o->on_timer(in->state, id);
 		break;
 	}
 	case QD_KIND_NOTIFIER: {
-		const struct qd_notifier_ops *o = in->desc->ops;
+		const struct qd_notifier_ops *o = (const void *)in->ops;
 
 		if (o->on_timer)
 			o->on_timer(in->state, id);
@@ -396,7 +396,7 @@ static void
 on_bar_event(void *arg, const struct bus_event *ev)
 {
 	struct instance *in = arg;
-	const struct qd_strategy_ops *o = in->desc->ops;
+	const struct qd_strategy_ops *o = (const void *)in->ops;
 
 	if (in->st == PLUGIN_STATE_RUNNING && o->on_bar != NULL)
 		o->on_bar(in->state, &ev->u.bar);
@@ -406,7 +406,7 @@ static void
 on_trade_event(void *arg, const struct bus_event *ev)
 {
 	struct instance *in = arg;
-	const struct qd_strategy_ops *o = in->desc->ops;
+	const struct qd_strategy_ops *o = (const void *)in->ops;
 
 	if (in->st == PLUGIN_STATE_RUNNING && o->on_trade != NULL)
 		o->on_trade(in->state, &ev->u.trade);
@@ -468,8 +468,8 @@ api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 			"stream %s %us from", symbol_name(sym), tf);
 		return QD_OK;
 	}
-	rc = ((const struct qd_exchange_ops *)ex->desc->ops)->subscribe ?
-		((const struct qd_exchange_ops *)ex->desc->ops)->subscribe(
+	rc = ((const struct qd_exchange_ops *)(const void *)ex->ops)->subscribe ?
+		((const struct qd_exchange_ops *)(const void *)ex->ops)->subscribe(
 		ex->state, sym, tf) : QD_ERR_UNSUPPORTED;
 	if (rc != QD_OK)
 		log_warn(in->cfg.instance, "exchange %s cannot stream %s %us: "

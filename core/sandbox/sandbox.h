@@ -1,0 +1,48 @@
+/*
+ * sandbox -- running a plugin instance in a confined child process.
+ *
+ * The host side presents a sandboxed instance as an ordinary plugin: an ops
+ * table shaped like the kind's (struct qd_strategy_ops, ...) and a state
+ * pointer.  host.c calls them exactly as it calls an in-process plugin; each
+ * call becomes a typed binary frame over a socketpair to the child
+ * (`quantd-sandbox`), which runs the real plugin and calls the host API back
+ * through frames that the proxy answers with the real host API.
+ *
+ * Design and allowlist: ARCHITECTURE.md section 6 and core/sandbox/*.c.
+ */
+#ifndef QD_SANDBOX_H
+#define QD_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <quantd/sdk.h>
+
+#include "config/config.h"
+
+/** What to run and how to confine it. */
+struct sandbox_spec {
+	const char *helper_path;        /**< the quantd-sandbox program */
+	const char *plugin_file;        /**< the .so to load in the child */
+	const char *plugin_name;        /**< which plugin of that module */
+	enum qd_kind kind;
+	const char *instance;           /**< instance name, for logs */
+	struct sandbox_limits limits;
+	/** Indicator modules the child loads too (api->indicator_new runs
+	 *  inside the child); NULL-terminated, may be NULL. */
+	const char *const *indicator_files;
+	/** Called when the instance gives up (restarts exhausted). */
+	void (*on_failed)(void *arg, const char *reason);
+	void *arg;
+};
+
+/**
+ * Spawn the child, load the plugin there and create the instance with the
+ * given (already validated) params.  On success returns QD_OK with *ops (a
+ * proxy table of the kind's shape; its destroy() stops the child) and
+ * *state.  On failure returns a qd_status with the reason in err.
+ */
+int sandbox_create(const struct sandbox_spec *spec,
+	const struct qd_host_api *api, qd_ctx *ctx, const qd_params *params,
+	const struct qd_ops **ops, void **state, char *err, size_t errlen);
+
+#endif

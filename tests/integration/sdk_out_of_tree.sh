@@ -1,0 +1,55 @@
+#!/bin/sh
+# The example strategy builds out of tree against the INSTALLED SDK (header
+# and quantd-sdk.pc, nothing else), loads, and runs in the daemon; the same
+# source built against an SDK claiming ABI 2 is refused with the fix, while
+# the daemon keeps serving the good one.
+. "$QD_SRCDIR/tests/integration/lib.sh"
+
+root=$T/root
+make -s -C "$QD_BUILDDIR" install-sdkincludeHEADERS install-pkgconfigDATA \
+	DESTDIR="$root" >/dev/null
+libdir=$(PKG_CONFIG_PATH=$QD_BUILDDIR/sdk pkg-config --variable=libdir quantd-sdk)
+export PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_PATH=$root$libdir/pkgconfig
+check "pkg-config finds the installed SDK" pkg-config --exists quantd-sdk
+cflags=$(pkg-config --cflags quantd-sdk)
+case $cflags in
+-I$root/*) ok "cflags point into the installed tree" ;;
+*) not_ok "cflags point into the installed tree" "$cflags" ;;
+esac
+
+cp -r "$QD_SRCDIR/sdk/example" "$T/example"
+chmod -R u+w "$T/example"
+if make -s -C "$T/example" >"$T/build.txt" 2>&1; then ok "example builds out of tree with -Wl,--no-undefined"; else not_ok "example builds" "$(cat "$T/build.txt")"; fi
+check "only qd_module is exported" sh -c "nm -D --defined-only '$T/example/sma-cross-example.so' | grep -v ' qd_module\$' | grep -q ' [A-TV-Z] ' && exit 1 || exit 0"
+
+# The same source against an SDK that says ABI 2.
+mkdir -p "$T/abi2/quantd"
+sed 's/^#define QD_ABI_MAJOR 1$/#define QD_ABI_MAJOR 2/' "$root$(pkg-config --variable=includedir quantd-sdk | sed "s|^$root||")/quantd/sdk.h" > "$T/abi2/quantd/sdk.h"
+check "ABI 2 header differs" grep -q 'define QD_ABI_MAJOR 2' "$T/abi2/quantd/sdk.h"
+mkdir -p "$T/abi2build"
+cc -std=c11 -I"$T/abi2" -fPIC -shared -Wl,--no-undefined -o "$T/abi2build/sma-cross-abi2.so" \
+	"$T/example/example.c" -lm 2>"$T/abi2.txt" || not_ok "abi2 build" "$(cat "$T/abi2.txt")"
+
+make_config
+ln -s "$T/example/sma-cross-example.so" "$T/plugins/"
+ln -s "$T/abi2build/sma-cross-abi2.so" "$T/plugins/"
+ln -s "$QD_BUILDDIR/plugins/ta/.libs/ta.so" "$T/plugins/"
+ln -s "$QD_BUILDDIR/plugins/exchange-replay/.libs/exchange-replay.so" "$T/plugins/"
+cat > "$T/quantd.d/replay.json" <<'JSON'
+{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 5}}
+JSON
+cat > "$T/quantd.d/demo.json" <<'JSON'
+{"plugin": "sma-cross-example", "instance": "demo", "exchange": "feed",
+ "symbols": ["BTC/USDT"], "timeframes": ["1m"], "params": {"fast": 3, "slow": 8}}
+JSON
+
+ctl plugin list > "$T/offline.txt" 2>&1
+check "offline plugin list shows the out-of-tree plugin" grep -Eq "^sma-cross-example +strategy +1\.0\.0 +1\.0 +demo +trusted +not running +$T/plugins/sma-cross-example.so" "$T/offline.txt"
+start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
+check "ABI 2 build refused with the fix" wait_for 5 log_has "sma-cross-abi2.so refused: built for SDK ABI 2.0, this quantd provides ABI 1.0 (major versions must match); rebuild the plugin against quantd-sdk 1.x"
+if wait_for 10 log_has "tag=demo msg=\".*cross"; then ok "example strategy trades on streamed bars"; else not_ok "example strategy sees crosses" "$(tail -20 "$T/quantd.log")"; fi
+ctl plugin list > "$T/list.txt"
+check "plugin list: example running" grep -Eq '^sma-cross-example +strategy +1\.0\.0 +1\.0 +demo +trusted +running' "$T/list.txt"
+check "plugin list: abi2 refused" grep -Eq 'refused +.*sma-cross-abi2\.so' "$T/list.txt"
+if stop_daemon; then ok "SIGTERM exits 0"; else not_ok "SIGTERM exits 0"; fi
+finish
