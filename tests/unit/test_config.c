@@ -122,7 +122,7 @@ config_errors_carry_file_line_col_and_path(void **unused)
 		{ "{\n  \"plugin_dir\": [\"p\"]\n}",
 		  "2:3: $: unknown key \"plugin_dir\"" },
 		{ "{\"plugin_dirs\": [\"p\"],\n \"log\": {\"level\": \"loud\"}}",
-		  "2:20: $.log.level: expected error, warn, info or debug, "
+		  "2:19: $.log.level: expected error, warn, info or debug, "
 		  "found \"loud\"" },
 		{ "{\"plugin_dirs\": [\"p\", 3]}",
 		  "1:23: $.plugin_dirs[1]: expected a non-empty string, found "
@@ -182,13 +182,13 @@ instance_errors_are_all_reported(void **unused)
 	snprintf(want, sizeof(want), "%s:4:12: $.trust: expected \"trusted\" "
 		"or \"sandboxed\", found \"maybe\"", at("i.json"));
 	assert_diag_has(&d, want);
-	snprintf(want, sizeof(want), "%s:5:28: $.symbols[1]: invalid symbol "
+	snprintf(want, sizeof(want), "%s:5:27: $.symbols[1]: invalid symbol "
 		"\"btcusdt\"", at("i.json"));
 	assert_diag_has(&d, want);
-	snprintf(want, sizeof(want), "%s:6:23: $.timeframes[1]: unknown "
+	snprintf(want, sizeof(want), "%s:6:24: $.timeframes[1]: unknown "
 		"timeframe \"7m\"", at("i.json"));
 	assert_diag_has(&d, want);
-	snprintf(want, sizeof(want), "%s:7:28: $.secrets.api_key: a secret "
+	snprintf(want, sizeof(want), "%s:7:26: $.secrets.api_key: a secret "
 		"must be a reference", at("i.json"));
 	assert_diag_has(&d, want);
 	/* The secret's value never appears in a message. */
@@ -230,10 +230,10 @@ bind_checks_params_names_and_references(void **unused)
 	assert_non_null(c);
 	assert_int_equal(c->n_instances, 3);
 	assert_int_equal(config_bind(c, r, &d, &w), 3);
-	snprintf(want, sizeof(want), "%s:2:14: params.period: 500 is out of "
+	snprintf(want, sizeof(want), "%s:2:23: params.period: 500 is out of "
 		"range [1, 100]", at("quantd.d/a.json"));
 	assert_diag_has(&d, want);
-	snprintf(want, sizeof(want), "%s:1:44: $.instance: instance \"a\" is "
+	snprintf(want, sizeof(want), "%s:1:35: $.instance: instance \"a\" is "
 		"already defined in %s", at("quantd.d/b.json"),
 		at("quantd.d/a.json"));
 	assert_diag_has(&d, want);

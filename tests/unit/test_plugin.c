@@ -341,17 +341,17 @@ params_errors_name_file_line_col_and_key(void **unused)
 		  "inst.json:2:13: params.period: expected an integer, found "
 		  "string" },
 		{ "{\"params\": {\"period\": 2.5}}",
-		  "inst.json:1:24: params.period: expected an integer, found "
+		  "inst.json:1:23: params.period: expected an integer, found "
 		  "a fraction" },
 		{ "{\"params\": {\"period\": 0}}",
-		  "inst.json:1:24: params.period: 0 is out of range [1, 100]" },
+		  "inst.json:1:23: params.period: 0 is out of range [1, 100]" },
 		{ "{\"params\": {\"ratio\": 1.5}}",
-		  "inst.json:1:23: params.ratio: 1.5 is out of range [0, 1]" },
+		  "inst.json:1:22: params.ratio: 1.5 is out of range [0, 1]" },
 		{ "{\"params\": {\"mode\": \"medium\"}}",
-		  "inst.json:1:22: params.mode: \"medium\" is not one of "
+		  "inst.json:1:21: params.mode: \"medium\" is not one of "
 		  "fast|slow" },
 		{ "{\"params\": {\"enabled\": 1}}",
-		  "inst.json:1:25: params.enabled: expected true or false, "
+		  "inst.json:1:24: params.enabled: expected true or false, "
 		  "found number" },
 		{ "{\"params\": [1]}",
 		  "inst.json:1:12: params: expected an object, found array" },
