@@ -79,12 +79,28 @@ load_config(const struct cli *c)
 	return cfg;
 }
 
+/*
+ * Load the configured plugin directories without logging each refusal:
+ * commands that care (plugin list) show refusals in their output.
+ */
+static void
+load_quietly(struct plugin_registry *r, const struct config *cfg)
+{
+	enum qd_log_level saved = log_get_level();
+	size_t i;
+
+	log_set_level((enum qd_log_level)-1);
+	for (i = 0; i < cfg->n_plugin_dirs; i++)
+		plugin_load_dir(r, cfg->plugin_dirs[i]);
+	plugin_resolve(r);
+	log_set_level(saved);
+}
+
 struct plugin_registry *
 cli_registry(const struct cli *c)
 {
 	struct config *cfg = load_config(c);
 	struct plugin_registry *r;
-	size_t i;
 
 	if (cfg == NULL)
 		return NULL;
@@ -92,9 +108,7 @@ cli_registry(const struct cli *c)
 		config_free(cfg);
 		return NULL;
 	}
-	for (i = 0; i < cfg->n_plugin_dirs; i++)
-		plugin_load_dir(r, cfg->plugin_dirs[i]);
-	plugin_resolve(r);
+	load_quietly(r, cfg);
 	config_free(cfg);
 	return r;
 }
@@ -116,9 +130,7 @@ offline_list(const struct cli *c)
 		config_free(cfg);
 		return NULL;
 	}
-	for (i = 0; i < cfg->n_plugin_dirs; i++)
-		plugin_load_dir(r, cfg->plugin_dirs[i]);
-	plugin_resolve(r);
+	load_quietly(r, cfg);
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddStringToObject(o, "source", "files");
@@ -199,25 +211,27 @@ str_of(const cJSON *o, const char *key, const char *def)
 	return cJSON_IsString(v) ? v->valuestring : def;
 }
 
+#define LIST_FMT "%-18s %-10s %-8s %-4s %-16s %-9s %-11s %s\n"
+#define INFO_FMT "    %-14s %-7s %-10s %-22s %s\n"
+
 static void
 print_list(const cJSON *o)
 {
 	const cJSON *p, *i;
-	const char *fmt = "%-18s %-10s %-8s %-4s %-16s %-9s %-11s %s\n";
 
-	printf(fmt, "NAME", "KIND", "VERSION", "ABI", "INSTANCE", "TRUST",
+	printf(LIST_FMT, "NAME", "KIND", "VERSION", "ABI", "INSTANCE", "TRUST",
 		"STATE", "FILE");
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "plugins")) {
 		const cJSON *insts = cJSON_GetObjectItemCaseSensitive(p,
 			"instances");
 
 		if (cJSON_GetArraySize(insts) == 0)
-			printf(fmt, str_of(p, "name", "?"),
+			printf(LIST_FMT, str_of(p, "name", "?"),
 				str_of(p, "kind", "?"), str_of(p, "version", "?"),
 				str_of(p, "abi", "?"), "-", "-", "loaded",
 				str_of(p, "file", "?"));
 		cJSON_ArrayForEach(i, insts)
-			printf(fmt, str_of(p, "name", "?"),
+			printf(LIST_FMT, str_of(p, "name", "?"),
 				str_of(p, "kind", "?"), str_of(p, "version", "?"),
 				str_of(p, "abi", "?"),
 				str_of(i, "instance", "?"), str_of(i, "trust", "?"),
@@ -233,12 +247,12 @@ print_list(const cJSON *o)
 			if (strcmp(str_of(p, "name", ""), pn) == 0)
 				found = 1;
 		if (!found)
-			printf(fmt, pn, "-", "-", "-", str_of(i, "instance", "?"),
+			printf(LIST_FMT, pn, "-", "-", "-", str_of(i, "instance", "?"),
 				str_of(i, "trust", "?"), str_of(i, "state", "?"),
 				"-");
 	}
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "refused"))
-		printf(fmt, str_of(p, "name", "-"), "-", "-", "-", "-", "-",
+		printf(LIST_FMT, str_of(p, "name", "-"), "-", "-", "-", "-", "-",
 			"refused", str_of(p, "file", "?"));
 	cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(o, "instances"))
 		if (cJSON_GetObjectItemCaseSensitive(i, "reason"))
@@ -284,7 +298,6 @@ static void
 print_info(const cJSON *p)
 {
 	const cJSON *a, *x;
-	const char *fmt = "    %-14s %-7s %-10s %-22s %s\n";
 
 	printf("%s %s (%s, ABI %s)\n  %s\n  file:     %s\n  license:  %s\n",
 		str_of(p, "name", "?"), str_of(p, "version", "?"),
@@ -310,7 +323,7 @@ print_info(const cJSON *p)
 		return;
 	}
 	printf("  params:\n");
-	printf(fmt, "NAME", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION");
+	printf(INFO_FMT, "NAME", "TYPE", "DEFAULT", "RANGE", "DESCRIPTION");
 	cJSON_ArrayForEach(x, a) {
 		const cJSON *def = cJSON_GetObjectItemCaseSensitive(x, "default");
 		const cJSON *mn = cJSON_GetObjectItemCaseSensitive(x, "min");
@@ -346,7 +359,7 @@ print_info(const cJSON *p)
 				used += (size_t)w;
 			}
 		}
-		printf(fmt, str_of(x, "name", "?"), str_of(x, "type", "?"), d,
+		printf(INFO_FMT, str_of(x, "name", "?"), str_of(x, "type", "?"), d,
 			range[0] ? range : "-", str_of(x, "description", ""));
 	}
 }
@@ -448,15 +461,11 @@ cmd_config(struct cli *c, int argc, char **argv)
 
 		cfg = config_load(path, &d);
 		if (cfg != NULL) {
-			size_t i;
-
 			if ((r = plugin_registry_new()) == NULL) {
 				config_free(cfg);
 				return 1;
 			}
-			for (i = 0; i < cfg->n_plugin_dirs; i++)
-				plugin_load_dir(r, cfg->plugin_dirs[i]);
-			plugin_resolve(r);
+			load_quietly(r, cfg);
 			config_bind(cfg, r, &d, &w);
 			plugin_registry_free(r);
 			config_free(cfg);

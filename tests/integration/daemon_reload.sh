@@ -21,7 +21,7 @@ echo '{"plugin": "tp-good", "instance": "a", "params": {"period": 999}}' > "$T/q
 echo '{"plugin": "tp-good", "instance": "c"}' > "$T/quantd.d/c.json"
 kill -HUP "$QD_PID"
 if wait_for 5 log_has "reload rejected"; then ok "invalid reload rejected"; else not_ok "invalid reload rejected"; fi
-check "rejection names file, line, col and key" log_has "a.json:1:58: params.period: 999 is out of range"
+check "rejection names file, line, col and key" log_has "a.json:1:61: params.period: 999 is out of range"
 check "new instance of the rejected config not started" sh -c "! grep -q 'tag=c msg=\"tp create' '$T/quantd.log'"
 ctl plugin list > "$T/list.txt"
 check "running instance a kept" grep -Eq ' a +trusted +running' "$T/list.txt"

@@ -13,6 +13,7 @@ fails=0
 passes=0
 
 cleanup() {
+	[ -n "${KEEP:-}" ] && { echo "kept $T"; return; }
 	if [ -n "$QD_PID" ] && kill -0 "$QD_PID" 2>/dev/null; then
 		kill -KILL "$QD_PID" 2>/dev/null
 	fi
