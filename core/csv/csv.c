@@ -1,0 +1,283 @@
+/*
+ * csv.c -- strict OHLCV CSV reader (see csv.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv/csv.h"
+
+#define MAX_FIELDS 64
+#define MAX_FILE (2048ull << 20)
+
+enum col { C_TS, C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_VOLUME, C_COUNT };
+
+static const char *const col_names[C_COUNT] = {
+	"ts", "open", "high", "low", "close", "volume"
+};
+
+struct field {
+	const char *p;
+	size_t len;
+};
+
+/* Split one line at commas.  Returns the field count, -1 if too many. */
+static int
+split(const char *line, size_t len, struct field *f)
+{
+	size_t i, start = 0;
+	int n = 0;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len || line[i] == ',') {
+			if (n == MAX_FIELDS)
+				return -1;
+			f[n].p = line + start;
+			f[n].len = i - start;
+			n++;
+			start = i + 1;
+		}
+	}
+	return n;
+}
+
+static int
+parse_double(const struct field *f, double *out)
+{
+	char buf[64], *end;
+
+	if (f->len == 0 || f->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, f->p, f->len);
+	buf[f->len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	return (*end != '\0' || errno == ERANGE || !isfinite(*out)) ? -1 : 0;
+}
+
+static int
+parse_int(const struct field *f, int64_t *out)
+{
+	char buf[32], *end;
+	long long v;
+
+	if (f->len == 0 || f->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, f->p, f->len);
+	buf[f->len] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+push(struct csv_series *s, const struct qd_bar *b)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		struct qd_bar *n = realloc(s->bars, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		s->bars = n;
+		s->cap = cap;
+	}
+	s->bars[s->n++] = *b;
+	return 0;
+}
+
+int
+csv_read_buffer(const char *name, const char *buf, size_t len,
+	struct csv_series *out, char *err, size_t errlen)
+{
+	struct field f[MAX_FIELDS];
+	int idx[C_COUNT], nf_header = 0, k;
+	size_t pos = 0, lineno = 0;
+	int64_t prev_ts = INT64_MIN;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < C_COUNT; k++)
+		idx[k] = k;
+	while (pos < len) {
+		const char *line = buf + pos, *nl = memchr(line, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - line) : len - pos;
+		struct qd_bar b;
+		double v[C_COUNT];
+		int64_t ts;
+		int nf;
+
+		pos += ll + (nl != NULL);
+		lineno++;
+		if (ll > 0 && line[ll - 1] == '\r')
+			ll--;
+		if (ll == 0)
+			continue;
+		if (memchr(line, '\0', ll) != NULL) {
+			snprintf(err, errlen, "%s:%zu: NUL byte in line", name,
+				lineno);
+			goto fail;
+		}
+		if ((nf = split(line, ll, f)) < 0) {
+			snprintf(err, errlen, "%s:%zu: more than %d columns",
+				name, lineno, MAX_FIELDS);
+			goto fail;
+		}
+		if (out->format == 0) {
+			if (line[0] >= '0' && line[0] <= '9') {
+				out->format = CSV_BINANCE;
+				nf_header = 12;
+			} else {
+				out->format = CSV_OHLCV;
+				for (k = 0; k < C_COUNT; k++) {
+					int j;
+
+					idx[k] = -1;
+					for (j = 0; j < nf; j++)
+						if (f[j].len == strlen(col_names[k]) &&
+						    memcmp(f[j].p, col_names[k],
+						    f[j].len) == 0)
+							idx[k] = j;
+					if (idx[k] < 0) {
+						snprintf(err, errlen, "%s:%zu: "
+							"header lacks column "
+							"'%s' (expected ts,open,"
+							"high,low,close,volume)",
+							name, lineno,
+							col_names[k]);
+						goto fail;
+					}
+				}
+				nf_header = nf;
+				continue;
+			}
+		}
+		if (nf != nf_header) {
+			snprintf(err, errlen, "%s:%zu: %d columns, expected %d",
+				name, lineno, nf, nf_header);
+			goto fail;
+		}
+		if (parse_int(&f[idx[C_TS]], &ts) != 0) {
+			snprintf(err, errlen, "%s:%zu: ts \"%.*s\" is not an "
+				"integer timestamp", name, lineno,
+				(int)(f[idx[C_TS]].len > 40 ? 40 :
+				f[idx[C_TS]].len), f[idx[C_TS]].p);
+			goto fail;
+		}
+		for (k = C_OPEN; k < C_COUNT; k++)
+			if (parse_double(&f[idx[k]], &v[k]) != 0) {
+				snprintf(err, errlen, "%s:%zu: %s \"%.*s\" is not "
+					"a finite number", name, lineno,
+					col_names[k], (int)(f[idx[k]].len > 40 ?
+					40 : f[idx[k]].len), f[idx[k]].p);
+				goto fail;
+			}
+		/* ms (ours, Binance before 2025) or us (Binance since). */
+		if (out->format == CSV_BINANCE && ts > 100000000000000LL)
+			ts *= 1000;
+		else
+			ts *= 1000000;
+		if (ts < 0 || ts <= prev_ts) {
+			snprintf(err, errlen, "%s:%zu: ts is not after the "
+				"previous row's", name, lineno);
+			goto fail;
+		}
+		if (v[C_HIGH] < v[C_LOW] || v[C_OPEN] < v[C_LOW] ||
+		    v[C_OPEN] > v[C_HIGH] || v[C_CLOSE] < v[C_LOW] ||
+		    v[C_CLOSE] > v[C_HIGH]) {
+			snprintf(err, errlen, "%s:%zu: prices inconsistent: "
+				"need low <= open, close <= high", name, lineno);
+			goto fail;
+		}
+		if (v[C_VOLUME] < 0) {
+			snprintf(err, errlen, "%s:%zu: negative volume", name,
+				lineno);
+			goto fail;
+		}
+		prev_ts = ts;
+		b.ts = ts;
+		b.open = v[C_OPEN];
+		b.high = v[C_HIGH];
+		b.low = v[C_LOW];
+		b.close = v[C_CLOSE];
+		b.volume = v[C_VOLUME];
+		if (push(out, &b) != 0) {
+			snprintf(err, errlen, "%s:%zu: out of memory", name,
+				lineno);
+			goto fail;
+		}
+	}
+	if (out->format == 0) {
+		snprintf(err, errlen, "%s:1: empty file, expected a header "
+			"ts,open,high,low,close,volume", name);
+		goto fail;
+	}
+	return 0;
+fail:
+	csv_series_free(out);
+	return -1;
+}
+
+int
+csv_read_file(const char *path, struct csv_series *out, char *err,
+	size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t got;
+
+		if (n + 65536 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 1 << 20;
+			if (cap > MAX_FILE || (nb = realloc(buf, cap)) == NULL) {
+				snprintf(err, errlen, "%s: too large or out "
+					"of memory", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path,
+			strerror(errno));
+		goto fail;
+	}
+	if (f != stdin)
+		fclose(f);
+	rc = csv_read_buffer(strcmp(path, "-") == 0 ? "<stdin>" : path, buf,
+		n, out, err, errlen);
+	free(buf);
+	return rc;
+fail:
+	if (f != stdin)
+		fclose(f);
+	free(buf);
+	return -1;
+}
+
+void
+csv_series_free(struct csv_series *s)
+{
+	free(s->bars);
+	memset(s, 0, sizeof(*s));
+}

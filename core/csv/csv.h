@@ -1,0 +1,44 @@
+/*
+ * csv -- reading OHLCV candles from CSV files, strictly.
+ *
+ * Two formats, detected from the first line:
+ *   - ours: a header naming at least ts,open,high,low,close,volume (any
+ *     order, extra columns ignored), ts in milliseconds UTC;
+ *   - the exchanges' bulk-download kline files (Binance's 12 columns, no
+ *     header): open_time,open,high,low,close,volume,close_time,... with
+ *     open_time in milliseconds or microseconds (values above 1e14 are
+ *     microseconds).
+ * Bars come out with ts in nanoseconds (the process's unit).  Every row is
+ * checked: numbers finite, low <= open,close <= high, volume >= 0, ts
+ * strictly increasing.  The first problem is reported as "FILE:LINE: what is
+ * wrong" and nothing is returned.
+ */
+#ifndef QD_CSV_H
+#define QD_CSV_H
+
+#include <stddef.h>
+#include <quantd/sdk.h>
+
+enum csv_format {
+	CSV_OHLCV = 1,
+	CSV_BINANCE = 2,
+};
+
+struct csv_series {
+	struct qd_bar *bars;
+	size_t n;
+	size_t cap;
+	enum csv_format format;
+};
+
+/** Read `path` ("-" = standard input).  0, or -1 with err filled in. */
+int csv_read_file(const char *path, struct csv_series *out, char *err,
+	size_t errlen);
+
+/** Parse a buffer; `name` is used in messages.  0, or -1 with err. */
+int csv_read_buffer(const char *name, const char *buf, size_t len,
+	struct csv_series *out, char *err, size_t errlen);
+
+void csv_series_free(struct csv_series *s);
+
+#endif
