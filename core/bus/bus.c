@@ -33,6 +33,7 @@ struct bus {
 	struct topic topics[BUS_TOPIC_COUNT];
 	uint64_t next_id;
 	int depth;         /* > 0 while delivering */
+	int dirty;         /* some topic has dead entries */
 	struct bus_event *ring;
 	size_t ring_cap, ring_head, ring_len;
 	struct bus_stats stats;
@@ -119,6 +120,7 @@ bus_unsubscribe(struct bus *b, uint64_t id)
 			if (t->subs[i].id == id && !t->subs[i].dead) {
 				t->subs[i].dead = 1;
 				t->dirty = 1;
+				b->dirty = 1;
 				if (b->depth == 0)
 					compact(t);
 				return 0;
@@ -190,9 +192,12 @@ bus_publish(struct bus *b, const struct bus_event *ev)
 		deliver(b, &next);
 	}
 	b->depth--;
-	for (tp = 0; tp < BUS_TOPIC_COUNT; tp++)
-		if (b->topics[tp].dirty)
-			compact(&b->topics[tp]);
+	if (b->dirty) {
+		for (tp = 0; tp < BUS_TOPIC_COUNT; tp++)
+			if (b->topics[tp].dirty)
+				compact(&b->topics[tp]);
+		b->dirty = 0;
+	}
 	return 0;
 }
 
