@@ -374,19 +374,30 @@ int
 config_load_instance(const char *file, struct config_instance *ci,
 	struct diag *d)
 {
-	int before = d->count;
 	size_t len;
 	char *text = read_file(file, &len, d);
+	int rc;
+
+	memset(ci, 0, sizeof(*ci));
+	if (text == NULL)
+		return -1;
+	rc = config_parse_instance(file, text, len, ci, d);
+	free(text);
+	return rc;
+}
+
+int
+config_parse_instance(const char *file, const char *text, size_t len,
+	struct config_instance *ci, struct diag *d)
+{
+	int before = d->count;
 	const struct json_value *v, *lim, *sec, *m;
 	const char *s;
 	char **tfs = NULL;
 	long n;
 
 	memset(ci, 0, sizeof(*ci));
-	if (text == NULL)
-		return -1;
 	ci->doc = parse_file(file, text, len, d);
-	free(text);
 	if ((ci->file = strdup(file)) == NULL || ci->doc == NULL)
 		goto fail;
 	check_keys(ci->doc, instance_keys, file, d);
