@@ -308,6 +308,10 @@ get_strings(const struct json_value *obj, const char *key, char ***out,
 		if ((arr[i++] = strdup(e->str)) == NULL)
 			goto fail;
 	}
+	if (i == 0) {
+		free(arr);
+		return 0;
+	}
 	*out = arr;
 	return (long)i;
 fail:
