@@ -8,8 +8,13 @@ make_config
 ln -s "$TP/tp-good.so" "$T/plugins/tp-good.so"
 ln -s "$TP/tp-abi2.so" "$T/plugins/tp-abi2.so"
 ln -s "$TP/tp-failcreate.so" "$T/plugins/tp-failcreate.so"
+ln -s "$QD_BUILDDIR/plugins/exchange-replay/.libs/exchange-replay.so" "$T/plugins/"
 cat > "$T/quantd.d/good.json" <<'JSON'
-{"plugin": "tp-good", "instance": "good", "params": {"period": 7}}
+{"plugin": "tp-good", "instance": "good", "params": {"period": 7},
+ "exchange": "zfeed", "symbols": ["BTC/USDT"], "timeframes": ["1m"]}
+JSON
+cat > "$T/quantd.d/zfeed.json" <<'JSON'
+{"plugin": "replay", "instance": "zfeed", "params": {"interval_ms": 10}}
 JSON
 cat > "$T/quantd.d/bad.json" <<'JSON'
 {"plugin": "tp-failcreate", "instance": "bad"}
@@ -36,7 +41,11 @@ ctl plugin info tp-good > "$T/info.txt"
 check "plugin info shows param ranges" grep -Eq 'period +int +14 +\[1, 100\] +a period' "$T/info.txt"
 check "plugin info shows enum choices" grep -Eq 'mode +enum +fast +fast\|slow' "$T/info.txt"
 
+check "exchange started before the strategy" sh -c "grep -n 'msg=\"started plugin' '$T/quantd.log' | head -1 | grep -q 'tag=zfeed'"
+check "strategy received bars" wait_for 5 log_has "tag=zfeed msg=\"streaming synthetic BTC/USDT bars of 60s"
 if stop_daemon; then ok "SIGTERM exits 0"; else not_ok "SIGTERM exits 0"; fi
 check "instance stopped and destroyed" log_has "tag=good msg=\"tp destroy\""
+check "strategy stopped before its exchange" sh -c "grep -n 'msg=\"stopped\"' '$T/quantd.log' | head -1 | grep -q 'tag=good'"
+check "bars were delivered before stop" sh -c "grep -q 'tag=good msg=\"tp stop after [1-9]' '$T/quantd.log'"
 check "control socket removed" test ! -e "$T/var/quantd.sock"
 finish
