@@ -1,0 +1,290 @@
+/*
+ * ma.c -- moving averages of the close: sma, ema, wma, dema, tema.
+ *
+ * Streaming, O(1) per bar.  Conventions (the issue's contract):
+ *   - sma(n): mean of the last n closes; first value on bar n (lookback n-1).
+ *     The running sum is Neumaier-compensated and re-anchored (recomputed
+ *     exactly from the window) every 65536 bars, so it does not drift.
+ *   - ema(n): alpha = 2/(n+1) for every n, seeded with the SMA of the first
+ *     n closes (first value on bar n, lookback n-1).
+ *   - wma(n): weights 1..n (newest heaviest), divided by n(n+1)/2; O(1) by
+ *     keeping the plain sum and the weighted sum, re-anchored like sma.
+ *   - dema(n) = 2*ema - ema(ema); lookback 2(n-1).
+ *   - tema(n) = 3*ema - 3*ema(ema) + ema(ema(ema)); lookback 3(n-1).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ta.h"
+
+#define REANCHOR 65536
+
+/* ---- sma ------------------------------------------------------------------ */
+
+int
+ta_sma_init(struct ta_sma *s, int64_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = (size_t)n;
+	s->buf = calloc(s->n, sizeof(double));
+	return s->buf ? QD_OK : QD_ERR_NOMEM;
+}
+
+void
+ta_sma_fini(struct ta_sma *s)
+{
+	free(s->buf);
+}
+
+double
+ta_sma_push(struct ta_sma *s, double x)
+{
+	double old = 0.0;
+
+	if (s->count >= s->n)
+		old = s->buf[s->head];
+	s->buf[s->head] = x;
+	s->head = s->head + 1 == s->n ? 0 : s->head + 1;
+	ta_sum_add(&s->sum, x);
+	if (s->count >= s->n)
+		ta_sum_add(&s->sum, -old);
+	else
+		s->count++;
+	if (++s->since_anchor >= REANCHOR && s->count == s->n) {
+		size_t i;
+
+		ta_sum_reset(&s->sum);
+		for (i = 0; i < s->n; i++)
+			ta_sum_add(&s->sum, s->buf[i]);
+		s->since_anchor = 0;
+	}
+	if (s->count < s->n)
+		return NAN;
+	return ta_sum_value(&s->sum) / (double)s->n;
+}
+
+/* ---- ema ------------------------------------------------------------------ */
+
+void
+ta_ema_init(struct ta_ema *e, int64_t n)
+{
+	memset(e, 0, sizeof(*e));
+	e->n = (size_t)n;
+	e->alpha = 2.0 / ((double)n + 1.0);
+}
+
+double
+ta_ema_push(struct ta_ema *e, double x)
+{
+	if (isnan(x))
+		return NAN;
+	if (e->count < e->n) {
+		ta_sum_add(&e->seed, x);
+		if (++e->count < e->n)
+			return NAN;
+		e->value = ta_sum_value(&e->seed) / (double)e->n;
+		return e->value;
+	}
+	e->value += e->alpha * (x - e->value);
+	return e->value;
+}
+
+/* ---- plugin glue ---------------------------------------------------------- */
+
+struct ma_state {
+	int kind;                /* 0 sma, 1 ema, 2 wma, 3 dema, 4 tema */
+	int64_t n;
+	struct ta_sma sma;
+	struct ta_ema e1, e2, e3;
+	/* wma */
+	double *buf;
+	size_t head, count;
+	struct ta_sum plain, weighted;
+	size_t since_anchor;
+};
+
+static int
+ma_create(int kind, const struct qd_host_api *api, const qd_params *p,
+	void **state)
+{
+	struct ma_state *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return QD_ERR_NOMEM;
+	s->kind = kind;
+	s->n = api->param_int(p, "period");
+	if (kind == 0 && ta_sma_init(&s->sma, s->n) != QD_OK)
+		goto fail;
+	if (kind == 2 && (s->buf = calloc((size_t)s->n, sizeof(double))) == NULL)
+		goto fail;
+	ta_ema_init(&s->e1, s->n);
+	ta_ema_init(&s->e2, s->n);
+	ta_ema_init(&s->e3, s->n);
+	*state = s;
+	return QD_OK;
+fail:
+	free(s);
+	return QD_ERR_NOMEM;
+}
+
+static int
+sma_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	(void)ctx;
+	return ma_create(0, api, p, state);
+}
+
+static int
+ema_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	(void)ctx;
+	return ma_create(1, api, p, state);
+}
+
+static int
+wma_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	(void)ctx;
+	return ma_create(2, api, p, state);
+}
+
+static int
+dema_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	(void)ctx;
+	return ma_create(3, api, p, state);
+}
+
+static int
+tema_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	(void)ctx;
+	return ma_create(4, api, p, state);
+}
+
+static void
+ma_destroy(void *state)
+{
+	struct ma_state *s = state;
+
+	ta_sma_fini(&s->sma);
+	free(s->buf);
+	free(s);
+}
+
+static uint32_t
+ma_lookback(const void *state)
+{
+	const struct ma_state *s = state;
+	uint32_t k = (uint32_t)(s->n - 1);
+
+	return s->kind == 3 ? 2 * k : s->kind == 4 ? 3 * k : k;
+}
+
+/*
+ * WMA: with S = sum of the window and W = sum of i*x_i (i = 1 oldest ..
+ * n newest), adding x and dropping `old` gives W' = W + n*x - S, S' = S + x
+ * - old (S taken before the update).
+ */
+static double
+wma_push(struct ma_state *s, double x)
+{
+	size_t n = (size_t)s->n;
+	double old = 0.0, S = ta_sum_value(&s->plain);
+
+	if (s->count >= n) {
+		old = s->buf[s->head];
+		ta_sum_add(&s->weighted, (double)n * x - S);
+		ta_sum_add(&s->plain, x - old);
+	} else {
+		s->count++;
+		ta_sum_add(&s->weighted, (double)s->count * x);
+		ta_sum_add(&s->plain, x);
+	}
+	s->buf[s->head] = x;
+	s->head = s->head + 1 == n ? 0 : s->head + 1;
+	if (s->count < n)
+		return NAN;
+	if (++s->since_anchor >= REANCHOR) {
+		size_t i, j = s->head;
+
+		ta_sum_reset(&s->plain);
+		ta_sum_reset(&s->weighted);
+		for (i = 1; i <= n; i++, j = j + 1 == n ? 0 : j + 1) {
+			ta_sum_add(&s->plain, s->buf[j]);
+			ta_sum_add(&s->weighted, (double)i * s->buf[j]);
+		}
+		s->since_anchor = 0;
+	}
+	return ta_sum_value(&s->weighted) / ((double)n * (double)(n + 1) / 2.0);
+}
+
+static void
+ma_update(void *state, const struct qd_bar *bar, double *out)
+{
+	struct ma_state *s = state;
+	double a, b, c;
+
+	switch (s->kind) {
+	case 0:
+		out[0] = ta_sma_push(&s->sma, bar->close);
+		return;
+	case 1:
+		out[0] = ta_ema_push(&s->e1, bar->close);
+		return;
+	case 2:
+		out[0] = wma_push(s, bar->close);
+		return;
+	case 3:
+		a = ta_ema_push(&s->e1, bar->close);
+		b = ta_ema_push(&s->e2, a);
+		out[0] = isnan(b) ? NAN : 2.0 * a - b;
+		return;
+	default:
+		a = ta_ema_push(&s->e1, bar->close);
+		b = ta_ema_push(&s->e2, a);
+		c = ta_ema_push(&s->e3, b);
+		out[0] = isnan(c) ? NAN : 3.0 * a - 3.0 * b + c;
+		return;
+	}
+}
+
+static const char *const value_out[] = { "value" };
+
+static const struct qd_param_spec period_params[] = {
+	QD_PARAM_INT_SPEC("period", 14, 1, 100000, "window length in bars"),
+};
+
+#define MA_OPS(name, create_fn)                                              \
+	static const struct qd_indicator_ops name##_ops = {                    \
+		.base = { .size = sizeof(struct qd_indicator_ops),             \
+			  .create = create_fn, .destroy = ma_destroy },        \
+		.outputs = value_out, .n_outputs = 1,                          \
+		.lookback = ma_lookback, .update = ma_update,                  \
+	}
+
+MA_OPS(sma, sma_create);
+MA_OPS(ema, ema_create);
+MA_OPS(wma, wma_create);
+MA_OPS(dema, dema_create);
+MA_OPS(tema, tema_create);
+
+#define MA_PLUGIN(id, desc)                                                  \
+	const struct qd_plugin ta_##id##_plugin = {                            \
+		.size = sizeof(struct qd_plugin), .kind = QD_KIND_INDICATOR,   \
+		.name = #id, .version = TA_VERSION, .description = desc,       \
+		.license = "MIT", .params = period_params,                     \
+		.n_params = QD_COUNTOF(period_params), .ops = &id##_ops,       \
+	}
+
+MA_PLUGIN(sma, "simple moving average of the close");
+MA_PLUGIN(ema, "exponential moving average, alpha 2/(n+1), SMA seed");
+MA_PLUGIN(wma, "linearly weighted moving average (weights 1..n)");
+MA_PLUGIN(dema, "double EMA: 2*ema - ema(ema)");
+MA_PLUGIN(tema, "triple EMA: 3*ema - 3*ema(ema) + ema(ema(ema))");
