@@ -66,6 +66,149 @@ struct ta_ema {
 void ta_ema_init(struct ta_ema *e, int64_t n);
 double ta_ema_push(struct ta_ema *e, double x);
 
+/* Rolling max of highs and min of lows over the last n bars. */
+struct ta_minmax {
+	size_t n, cap;
+	uint64_t t;
+	double *maxv, *minv;
+	uint64_t *maxi, *mini;
+	size_t maxh, maxlen, minh, minlen;
+};
+
+int ta_minmax_init(struct ta_minmax *m, int64_t n);
+void ta_minmax_fini(struct ta_minmax *m);
+void ta_minmax_push(struct ta_minmax *m, double hi, double lo);
+
+static inline int
+ta_minmax_full(const struct ta_minmax *m)
+{
+	return m->t >= m->n;
+}
+
+static inline double
+ta_minmax_max(const struct ta_minmax *m)
+{
+	return m->maxv[m->maxh];
+}
+
+static inline double
+ta_minmax_min(const struct ta_minmax *m)
+{
+	return m->minv[m->minh];
+}
+
+/* Compensated sum of the last n values. */
+struct ta_rsum {
+	double *buf;
+	size_t n, head, count, since_anchor;
+	struct ta_sum sum;
+};
+
+int ta_rsum_init(struct ta_rsum *r, int64_t n);
+void ta_rsum_fini(struct ta_rsum *r);
+void ta_rsum_push(struct ta_rsum *r, double x);
+
+static inline int
+ta_rsum_full(const struct ta_rsum *r)
+{
+	return r->count >= r->n;
+}
+
+static inline double
+ta_rsum_value(const struct ta_rsum *r)
+{
+	return ta_sum_value(&r->sum);
+}
+
+/*
+ * Wilder smoothing with period n: seeded with the simple average of the
+ * first n inputs, then avg += (x - avg) / n.
+ */
+struct ta_wilder {
+	double n, value;
+	size_t count, need;
+	struct ta_sum seed;
+};
+
+static inline void
+ta_wilder_init(struct ta_wilder *w, int64_t n)
+{
+	w->n = (double)n;
+	w->need = (size_t)n;
+	w->count = 0;
+	w->value = NAN;
+	ta_sum_reset(&w->seed);
+}
+
+/* Push x; the smoothed value, or NaN while seeding. */
+static inline double
+ta_wilder_push(struct ta_wilder *w, double x)
+{
+	if (w->count < w->need) {
+		ta_sum_add(&w->seed, x);
+		if (++w->count < w->need)
+			return NAN;
+		w->value = ta_sum_value(&w->seed) / w->n;
+		return w->value;
+	}
+	w->value += (x - w->value) / w->n;
+	return w->value;
+}
+
+/*
+ * Prices sit on a tick grid; values that differ only by floating-point
+ * rounding (relative 1e-10) count as equal when deciding a direction.
+ */
+static inline int
+ta_cmp(double a, double b)
+{
+	double tol = 1e-10 * fmax(fabs(a), fabs(b));
+
+	if (a - b > tol)
+		return 1;
+	if (b - a > tol)
+		return -1;
+	return 0;
+}
+
+/* True range of a bar given the previous close. */
+static inline double
+ta_true_range(const struct qd_bar *b, double prev_close)
+{
+	double tr = b->high - b->low;
+	double a = fabs(b->high - prev_close), c = fabs(b->low - prev_close);
+
+	if (a > tr)
+		tr = a;
+	if (c > tr)
+		tr = c;
+	return tr;
+}
+
+extern const struct qd_plugin ta_macd_plugin, ta_rsi_plugin, ta_stoch_plugin,
+	ta_cci_plugin, ta_willr_plugin, ta_roc_plugin, ta_mfi_plugin;
+extern const struct qd_plugin ta_bbands_plugin, ta_atr_plugin,
+	ta_natr_plugin, ta_keltner_plugin, ta_donchian_plugin, ta_obv_plugin,
+	ta_vwap_plugin;
+extern const struct qd_plugin ta_adx_plugin, ta_psar_plugin,
+	ta_supertrend_plugin, ta_ichimoku_plugin;
+
+/* Descriptor boilerplate for one indicator. */
+#define TA_PLUGIN(id, desc, params_, outs_, create_, destroy_, lookback_,    \
+	update_)                                                               \
+	static const struct qd_indicator_ops id##_ops = {                      \
+		.base = { .size = sizeof(struct qd_indicator_ops),             \
+			  .create = create_, .destroy = destroy_ },            \
+		.outputs = outs_, .n_outputs = QD_COUNTOF(outs_),              \
+		.lookback = lookback_, .update = update_,                      \
+	};                                                                     \
+	const struct qd_plugin ta_##id##_plugin = {                            \
+		.size = sizeof(struct qd_plugin), .kind = QD_KIND_INDICATOR,   \
+		.name = #id, .version = TA_VERSION, .description = desc,       \
+		.license = "MIT", .params = params_,                           \
+		.n_params = QD_COUNTOF(params_), .ops = &id##_ops,             \
+	}
+
 extern const struct qd_plugin ta_sma_plugin, ta_ema_plugin, ta_wma_plugin,
 	ta_dema_plugin, ta_tema_plugin;
 

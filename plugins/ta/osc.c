@@ -1,0 +1,509 @@
+/*
+ * osc.c -- oscillators: macd, rsi, stoch, cci, willr, roc, mfi.
+ *
+ * Definitions (bar index t from 0; "lookback" = bars before the first
+ * value of the LAST output to appear):
+ *   macd(fast, slow, signal): macd = ema(fast) - ema(slow) of the close
+ *     (alpha 2/(n+1), SMA seeds), first at bar slow-1; signal = ema(signal)
+ *     of macd seeded with the SMA of its first `signal` values; hist =
+ *     macd - signal.  Lookback slow + signal - 2.
+ *   rsi(n), Wilder: gains/losses of close-to-close changes from bar 1, both
+ *     averaged with Wilder smoothing seeded by the simple mean of the first
+ *     n; rsi = 100 - 100 / (1 + avg_gain / avg_loss); 100 when avg_loss is
+ *     0 (50 when both are 0).  Lookback n.
+ *   stoch(k, smooth, d): raw = 100 (close - LL_k) / (HH_k - LL_k) (50 when
+ *     HH = LL); k = SMA(smooth) of raw; d = SMA(d) of k.  Lookback
+ *     k + smooth + d - 3.
+ *   cci(n): tp = (h+l+c)/3; cci = (tp - SMA_n(tp)) / (0.015 * MD), MD =
+ *     mean absolute deviation of tp from its SMA over the window (0 when MD
+ *     is 0).  Lookback n-1.  MD needs the window: O(n) per bar.
+ *   willr(n): -100 (HH_n - close) / (HH_n - LL_n), in [-100, 0] (-50 when
+ *     HH = LL).  Lookback n-1.
+ *   roc(n): 100 (close_t - close_{t-n}) / close_{t-n}.  Lookback n.
+ *   mfi(n): tp as cci; flow = tp * volume counted positive when tp rose,
+ *     negative when it fell, neither when equal (to rounding); mfi = 100 -
+ *     100 / (1 + pos_n / neg_n) over the last n flows (100 when neg is 0, 50
+ *     when both are).  Lookback n.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ta.h"
+
+/* ---- macd ----------------------------------------------------------------- */
+
+struct macd {
+	struct ta_ema fast, slow, sig;
+	int64_t nslow, nsig;
+};
+
+static int
+macd_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct macd *m = calloc(1, sizeof(*m));
+	int64_t f = api->param_int(p, "fast"), s = api->param_int(p, "slow");
+
+	(void)ctx;
+	if (m == NULL)
+		return QD_ERR_NOMEM;
+	if (f >= s) {
+		api->log(ctx, QD_LOG_ERROR, "macd: fast (%lld) must be below "
+			"slow (%lld)", (long long)f, (long long)s);
+		free(m);
+		return QD_ERR_INVALID;
+	}
+	ta_ema_init(&m->fast, f);
+	ta_ema_init(&m->slow, s);
+	m->nslow = s;
+	m->nsig = api->param_int(p, "signal");
+	ta_ema_init(&m->sig, m->nsig);
+	*state = m;
+	return QD_OK;
+}
+
+static uint32_t
+macd_lookback(const void *state)
+{
+	const struct macd *m = state;
+
+	return (uint32_t)(m->nslow + m->nsig - 2);
+}
+
+static void
+macd_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct macd *m = state;
+	double f = ta_ema_push(&m->fast, b->close);
+	double s = ta_ema_push(&m->slow, b->close);
+	double v = isnan(s) ? NAN : f - s;
+	double sig = ta_ema_push(&m->sig, v);
+
+	out[0] = v;
+	out[1] = sig;
+	out[2] = isnan(sig) ? NAN : v - sig;
+}
+
+static void
+plain_destroy(void *state)
+{
+	free(state);
+}
+
+static const struct qd_param_spec macd_params[] = {
+	QD_PARAM_INT_SPEC("fast", 12, 1, 100000, "fast EMA period"),
+	QD_PARAM_INT_SPEC("slow", 26, 2, 100000, "slow EMA period"),
+	QD_PARAM_INT_SPEC("signal", 9, 1, 100000, "signal EMA period"),
+};
+static const char *const macd_outs[] = { "macd", "signal", "hist" };
+
+TA_PLUGIN(macd, "moving average convergence/divergence (EMA 2/(n+1), "
+	"SMA seeds)", macd_params, macd_outs, macd_create, plain_destroy,
+	macd_lookback, macd_update);
+
+/* ---- rsi ------------------------------------------------------------------ */
+
+struct rsi {
+	int64_t n;
+	struct ta_wilder gain, loss;
+	double prev;
+	int have_prev;
+};
+
+static int
+rsi_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct rsi *r = calloc(1, sizeof(*r));
+
+	(void)ctx;
+	if (r == NULL)
+		return QD_ERR_NOMEM;
+	r->n = api->param_int(p, "period");
+	ta_wilder_init(&r->gain, r->n);
+	ta_wilder_init(&r->loss, r->n);
+	*state = r;
+	return QD_OK;
+}
+
+static uint32_t
+rsi_lookback(const void *state)
+{
+	return (uint32_t)((const struct rsi *)state)->n;
+}
+
+static double
+ratio_index(double up, double down)
+{
+	if (down == 0.0)
+		return up == 0.0 ? 50.0 : 100.0;
+	return 100.0 - 100.0 / (1.0 + up / down);
+}
+
+static void
+rsi_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct rsi *r = state;
+	double d, g, l;
+
+	if (!r->have_prev) {
+		r->have_prev = 1;
+		r->prev = b->close;
+		out[0] = NAN;
+		return;
+	}
+	d = ta_cmp(b->close, r->prev) == 0 ? 0.0 : b->close - r->prev;
+	r->prev = b->close;
+	g = ta_wilder_push(&r->gain, d > 0 ? d : 0.0);
+	l = ta_wilder_push(&r->loss, d < 0 ? -d : 0.0);
+	out[0] = isnan(g) ? NAN : ratio_index(g, l);
+}
+
+static const struct qd_param_spec period14[] = {
+	QD_PARAM_INT_SPEC("period", 14, 1, 100000, "window length in bars"),
+};
+static const char *const value_out[] = { "value" };
+
+TA_PLUGIN(rsi, "relative strength index (Wilder smoothing)", period14,
+	value_out, rsi_create, plain_destroy, rsi_lookback, rsi_update);
+
+/* ---- stoch ---------------------------------------------------------------- */
+
+struct stoch {
+	int64_t k, smooth, d;
+	struct ta_minmax mm;
+	struct ta_sma ks, ds;
+};
+
+static void
+stoch_destroy(void *state)
+{
+	struct stoch *s = state;
+
+	ta_minmax_fini(&s->mm);
+	ta_sma_fini(&s->ks);
+	ta_sma_fini(&s->ds);
+	free(s);
+}
+
+static int
+stoch_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct stoch *s = calloc(1, sizeof(*s));
+
+	(void)ctx;
+	if (s == NULL)
+		return QD_ERR_NOMEM;
+	s->k = api->param_int(p, "k");
+	s->smooth = api->param_int(p, "smooth");
+	s->d = api->param_int(p, "d");
+	if (ta_minmax_init(&s->mm, s->k) != QD_OK ||
+	    ta_sma_init(&s->ks, s->smooth) != QD_OK ||
+	    ta_sma_init(&s->ds, s->d) != QD_OK) {
+		stoch_destroy(s);
+		return QD_ERR_NOMEM;
+	}
+	*state = s;
+	return QD_OK;
+}
+
+static uint32_t
+stoch_lookback(const void *state)
+{
+	const struct stoch *s = state;
+
+	return (uint32_t)(s->k + s->smooth + s->d - 3);
+}
+
+static void
+stoch_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct stoch *s = state;
+	double hh, ll, raw, k;
+
+	ta_minmax_push(&s->mm, b->high, b->low);
+	out[0] = out[1] = NAN;
+	if (!ta_minmax_full(&s->mm))
+		return;
+	hh = ta_minmax_max(&s->mm);
+	ll = ta_minmax_min(&s->mm);
+	raw = hh > ll ? 100.0 * (b->close - ll) / (hh - ll) : 50.0;
+	k = ta_sma_push(&s->ks, raw);
+	if (isnan(k))
+		return;
+	out[0] = k;
+	out[1] = ta_sma_push(&s->ds, k);
+}
+
+static const struct qd_param_spec stoch_params[] = {
+	QD_PARAM_INT_SPEC("k", 14, 1, 100000, "%K lookback (bars)"),
+	QD_PARAM_INT_SPEC("smooth", 3, 1, 100000, "SMA smoothing of raw %K"),
+	QD_PARAM_INT_SPEC("d", 3, 1, 100000, "SMA period of %D"),
+};
+static const char *const stoch_outs[] = { "k", "d" };
+
+TA_PLUGIN(stoch, "slow stochastic oscillator, percent", stoch_params,
+	stoch_outs, stoch_create, stoch_destroy, stoch_lookback, stoch_update);
+
+/* ---- cci ------------------------------------------------------------------ */
+
+struct cci {
+	int64_t n;
+	double *buf;
+	size_t head, count;
+	struct ta_rsum sum;
+};
+
+static void
+cci_destroy(void *state)
+{
+	struct cci *c = state;
+
+	free(c->buf);
+	ta_rsum_fini(&c->sum);
+	free(c);
+}
+
+static int
+cci_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct cci *c = calloc(1, sizeof(*c));
+
+	(void)ctx;
+	if (c == NULL)
+		return QD_ERR_NOMEM;
+	c->n = api->param_int(p, "period");
+	if ((c->buf = calloc((size_t)c->n, sizeof(double))) == NULL ||
+	    ta_rsum_init(&c->sum, c->n) != QD_OK) {
+		cci_destroy(c);
+		return QD_ERR_NOMEM;
+	}
+	*state = c;
+	return QD_OK;
+}
+
+/* Lookback n-1 for states whose first member is `int64_t n`. */
+static uint32_t
+period_minus_one(const void *state)
+{
+	return (uint32_t)(*(const int64_t *)state - 1);
+}
+
+static void
+cci_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct cci *c = state;
+	double tp = (b->high + b->low + b->close) / 3.0, mean, md = 0.0;
+	size_t i, n = (size_t)c->n;
+
+	c->buf[c->head] = tp;
+	c->head = c->head + 1 == n ? 0 : c->head + 1;
+	ta_rsum_push(&c->sum, tp);
+	if (c->count < n)
+		c->count++;
+	if (c->count < n) {
+		out[0] = NAN;
+		return;
+	}
+	mean = ta_rsum_value(&c->sum) / (double)n;
+	for (i = 0; i < n; i++)
+		md += fabs(c->buf[i] - mean);
+	md /= (double)n;
+	out[0] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
+}
+
+static const struct qd_param_spec period20[] = {
+	QD_PARAM_INT_SPEC("period", 20, 1, 100000, "window length in bars"),
+};
+
+TA_PLUGIN(cci, "commodity channel index (0.015, mean absolute deviation)",
+	period20, value_out, cci_create, cci_destroy, period_minus_one,
+	cci_update);
+
+/* ---- willr ---------------------------------------------------------------- */
+
+struct willr {
+	int64_t n;
+	struct ta_minmax mm;
+};
+
+static void
+willr_destroy(void *state)
+{
+	struct willr *w = state;
+
+	ta_minmax_fini(&w->mm);
+	free(w);
+}
+
+static int
+willr_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct willr *w = calloc(1, sizeof(*w));
+
+	(void)ctx;
+	if (w == NULL)
+		return QD_ERR_NOMEM;
+	w->n = api->param_int(p, "period");
+	if (ta_minmax_init(&w->mm, w->n) != QD_OK) {
+		free(w);
+		return QD_ERR_NOMEM;
+	}
+	*state = w;
+	return QD_OK;
+}
+
+static void
+willr_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct willr *w = state;
+	double hh, ll;
+
+	ta_minmax_push(&w->mm, b->high, b->low);
+	if (!ta_minmax_full(&w->mm)) {
+		out[0] = NAN;
+		return;
+	}
+	hh = ta_minmax_max(&w->mm);
+	ll = ta_minmax_min(&w->mm);
+	out[0] = hh > ll ? -100.0 * (hh - b->close) / (hh - ll) : -50.0;
+}
+
+TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, willr_create,
+	willr_destroy, period_minus_one, willr_update);
+
+/* ---- roc ------------------------------------------------------------------ */
+
+struct roc {
+	int64_t n;
+	double *buf;
+	size_t head, count;
+};
+
+static void
+roc_destroy(void *state)
+{
+	struct roc *r = state;
+
+	free(r->buf);
+	free(r);
+}
+
+static int
+roc_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct roc *r = calloc(1, sizeof(*r));
+
+	(void)ctx;
+	if (r == NULL)
+		return QD_ERR_NOMEM;
+	r->n = api->param_int(p, "period");
+	if ((r->buf = calloc((size_t)r->n, sizeof(double))) == NULL) {
+		free(r);
+		return QD_ERR_NOMEM;
+	}
+	*state = r;
+	return QD_OK;
+}
+
+static uint32_t
+roc_lookback(const void *state)
+{
+	return (uint32_t)((const struct roc *)state)->n;
+}
+
+static void
+roc_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct roc *r = state;
+	double old = r->buf[r->head];
+
+	out[0] = r->count >= (size_t)r->n && old != 0.0 ?
+		100.0 * (b->close - old) / old : NAN;
+	r->buf[r->head] = b->close;
+	r->head = r->head + 1 == (size_t)r->n ? 0 : r->head + 1;
+	if (r->count < (size_t)r->n)
+		r->count++;
+}
+
+static const struct qd_param_spec period10[] = {
+	QD_PARAM_INT_SPEC("period", 10, 1, 100000, "bars back"),
+};
+
+TA_PLUGIN(roc, "rate of change, percent", period10, value_out, roc_create,
+	roc_destroy, roc_lookback, roc_update);
+
+/* ---- mfi ------------------------------------------------------------------ */
+
+struct mfi {
+	int64_t n;
+	struct ta_rsum pos, neg;
+	double prev_tp;
+	int have_prev;
+};
+
+static void
+mfi_destroy(void *state)
+{
+	struct mfi *m = state;
+
+	ta_rsum_fini(&m->pos);
+	ta_rsum_fini(&m->neg);
+	free(m);
+}
+
+static int
+mfi_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct mfi *m = calloc(1, sizeof(*m));
+
+	(void)ctx;
+	if (m == NULL)
+		return QD_ERR_NOMEM;
+	m->n = api->param_int(p, "period");
+	if (ta_rsum_init(&m->pos, m->n) != QD_OK ||
+	    ta_rsum_init(&m->neg, m->n) != QD_OK) {
+		mfi_destroy(m);
+		return QD_ERR_NOMEM;
+	}
+	*state = m;
+	return QD_OK;
+}
+
+static uint32_t
+mfi_lookback(const void *state)
+{
+	return (uint32_t)((const struct mfi *)state)->n;
+}
+
+static void
+mfi_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct mfi *m = state;
+	double tp = (b->high + b->low + b->close) / 3.0, flow;
+	int dir;
+
+	if (!m->have_prev) {
+		m->have_prev = 1;
+		m->prev_tp = tp;
+		out[0] = NAN;
+		return;
+	}
+	dir = ta_cmp(tp, m->prev_tp);
+	m->prev_tp = tp;
+	flow = tp * b->volume;
+	ta_rsum_push(&m->pos, dir > 0 ? flow : 0.0);
+	ta_rsum_push(&m->neg, dir < 0 ? flow : 0.0);
+	out[0] = ta_rsum_full(&m->pos) ?
+		ratio_index(ta_rsum_value(&m->pos), ta_rsum_value(&m->neg)) :
+		NAN;
+}
+
+TA_PLUGIN(mfi, "money flow index", period14, value_out, mfi_create,
+	mfi_destroy, mfi_lookback, mfi_update);

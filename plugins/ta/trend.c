@@ -1,0 +1,395 @@
+/*
+ * trend.c -- trend indicators: adx, psar, supertrend, ichimoku.
+ *
+ * Definitions:
+ *   adx(n), Wilder: from bar 1, up = h_t - h_{t-1}, down = l_{t-1} - l_t;
+ *     +DM = up if up > down and up > 0 else 0; -DM = down if down > up and
+ *     down > 0 else 0 (equal moves, to rounding, give 0 to both); TR as
+ *     atr.  TR, +DM, -DM Wilder-smoothed (seeded with the mean of the first
+ *     n); +DI = 100 sm(+DM)/sm(TR), -DI likewise (first at bar n);
+ *     DX = 100 |+DI - -DI| / (+DI + -DI) (0 when both are 0); ADX = Wilder
+ *     smoothing of DX seeded with the mean of the first n DX (first at bar
+ *     2n-1).  Lookback 2n-1.
+ *   psar(step, max), Wilder: the trend starts on bar 1, long if bar 1's
+ *     midpoint (h+l)/2 is not below bar 0's, with SAR = bar 0's low and
+ *     EP = bar 1's high (short: bar 0's high, bar 1's low).  Each bar:
+ *     SAR += AF (EP - SAR), clamped not to pass the previous two bars'
+ *     lows (long) / highs (short); a new extreme raises AF by step up to
+ *     max; a bar crossing the SAR reverses: SAR = EP, EP = the bar's
+ *     extreme, AF = step.  The value on bar t is the SAR for bar t.
+ *     Lookback 1.
+ *   supertrend(n, mult): ATR(n) Wilder; hl2 = (h+l)/2; basic bands hl2 -/+
+ *     mult ATR; the final upper band only falls (and the lower only rises)
+ *     unless the previous close broke through it; direction turns up (+1)
+ *     when the close rises above the final upper band and down (-1) when it
+ *     falls below the final lower band; value = the lower band in an
+ *     uptrend, the upper band in a downtrend.  Starts down on its first
+ *     bar unless the close is above hl2.  Lookback n.
+ *   ichimoku(tenkan, kijun, senkou): tenkan = midpoint of the highest high
+ *     and lowest low over `tenkan` bars, kijun over `kijun`, span_b over
+ *     `senkou`, span_a = (tenkan + kijun) / 2, chikou = close.  All are the
+ *     values computed AT bar t from data up to t (no look-ahead): charts
+ *     plot span_a/span_b `kijun` bars ahead and chikou `kijun` bars back.
+ *     Lookback max(tenkan, kijun, senkou) - 1.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ta.h"
+
+static void
+plain_destroy(void *state)
+{
+	free(state);
+}
+
+static const char *const value_out[] = { "value" };
+
+/* ---- adx ------------------------------------------------------------------ */
+
+struct adx {
+	int64_t n;
+	struct ta_wilder tr, pdm, mdm, adx;
+	struct qd_bar prev;
+	int have_prev;
+};
+
+static int
+adx_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct adx *a = calloc(1, sizeof(*a));
+
+	(void)ctx;
+	if (a == NULL)
+		return QD_ERR_NOMEM;
+	a->n = api->param_int(p, "period");
+	ta_wilder_init(&a->tr, a->n);
+	ta_wilder_init(&a->pdm, a->n);
+	ta_wilder_init(&a->mdm, a->n);
+	ta_wilder_init(&a->adx, a->n);
+	*state = a;
+	return QD_OK;
+}
+
+static uint32_t
+adx_lookback(const void *state)
+{
+	return (uint32_t)(2 * ((const struct adx *)state)->n - 1);
+}
+
+static void
+adx_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct adx *a = state;
+	double up, down, pdm = 0.0, mdm = 0.0, tr, str, spdm, smdm, pdi, mdi;
+	double sum;
+	int cmp;
+
+	out[0] = out[1] = out[2] = NAN;
+	if (!a->have_prev) {
+		a->have_prev = 1;
+		a->prev = *b;
+		return;
+	}
+	/* up - down = (h + l) - (h' + l'): compare sums, ties to rounding. */
+	up = b->high - a->prev.high;
+	down = a->prev.low - b->low;
+	cmp = ta_cmp(b->high + b->low, a->prev.high + a->prev.low);
+	if (cmp > 0 && ta_cmp(b->high, a->prev.high) > 0)
+		pdm = up;
+	else if (cmp < 0 && ta_cmp(a->prev.low, b->low) > 0)
+		mdm = down;
+	tr = ta_true_range(b, a->prev.close);
+	a->prev = *b;
+	str = ta_wilder_push(&a->tr, tr);
+	spdm = ta_wilder_push(&a->pdm, pdm);
+	smdm = ta_wilder_push(&a->mdm, mdm);
+	if (isnan(str))
+		return;
+	pdi = str > 0.0 ? 100.0 * spdm / str : 0.0;
+	mdi = str > 0.0 ? 100.0 * smdm / str : 0.0;
+	out[1] = pdi;
+	out[2] = mdi;
+	sum = pdi + mdi;
+	out[0] = ta_wilder_push(&a->adx, sum > 0.0 ?
+		100.0 * fabs(pdi - mdi) / sum : 0.0);
+}
+
+static const struct qd_param_spec period14[] = {
+	QD_PARAM_INT_SPEC("period", 14, 1, 100000, "window length in bars"),
+};
+static const char *const adx_outs[] = { "adx", "plus_di", "minus_di" };
+
+TA_PLUGIN(adx, "average directional index with +DI/-DI (Wilder)", period14,
+	adx_outs, adx_create, plain_destroy, adx_lookback, adx_update);
+
+/* ---- psar ----------------------------------------------------------------- */
+
+struct psar {
+	double step, max;
+	int t;               /* bars seen, capped at 2 */
+	int lng;
+	double sar, ep, af;
+	struct qd_bar p1, p2; /* previous bar, the one before */
+};
+
+static int
+psar_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct psar *s = calloc(1, sizeof(*s));
+
+	(void)ctx;
+	if (s == NULL)
+		return QD_ERR_NOMEM;
+	s->step = api->param_double(p, "step");
+	s->max = api->param_double(p, "max");
+	if (s->step > s->max) {
+		api->log(ctx, QD_LOG_ERROR, "psar: step %g exceeds max %g",
+			s->step, s->max);
+		free(s);
+		return QD_ERR_INVALID;
+	}
+	*state = s;
+	return QD_OK;
+}
+
+static uint32_t
+one_lookback(const void *state)
+{
+	(void)state;
+	return 1;
+}
+
+static void
+psar_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct psar *s = state;
+	double sar;
+
+	if (s->t == 0) {
+		s->t = 1;
+		s->p1 = *b;
+		out[0] = NAN;
+		return;
+	}
+	if (s->t == 1) {
+		s->t = 2;
+		s->lng = (b->high + b->low) >= (s->p1.high + s->p1.low);
+		s->sar = s->lng ? s->p1.low : s->p1.high;
+		s->ep = s->lng ? b->high : b->low;
+		s->af = s->step;
+		s->p2 = s->p1;
+		s->p1 = *b;
+		out[0] = s->sar;
+		return;
+	}
+	sar = s->sar + s->af * (s->ep - s->sar);
+	if (s->lng) {
+		sar = fmin(sar, fmin(s->p1.low, s->p2.low));
+		if (b->low < sar) {
+			s->lng = 0;
+			sar = s->ep;
+			s->ep = b->low;
+			s->af = s->step;
+		} else if (b->high > s->ep) {
+			s->ep = b->high;
+			s->af = fmin(s->af + s->step, s->max);
+		}
+	} else {
+		sar = fmax(sar, fmax(s->p1.high, s->p2.high));
+		if (b->high > sar) {
+			s->lng = 1;
+			sar = s->ep;
+			s->ep = b->high;
+			s->af = s->step;
+		} else if (b->low < s->ep) {
+			s->ep = b->low;
+			s->af = fmin(s->af + s->step, s->max);
+		}
+	}
+	s->sar = sar;
+	s->p2 = s->p1;
+	s->p1 = *b;
+	out[0] = sar;
+}
+
+static const struct qd_param_spec psar_params[] = {
+	QD_PARAM_DOUBLE_SPEC("step", 0.02, 1e-6, 1.0,
+		"acceleration factor step"),
+	QD_PARAM_DOUBLE_SPEC("max", 0.2, 1e-6, 1.0, "acceleration factor cap"),
+};
+
+TA_PLUGIN(psar, "parabolic SAR (Wilder)", psar_params, value_out,
+	psar_create, plain_destroy, one_lookback, psar_update);
+
+/* ---- supertrend ----------------------------------------------------------- */
+
+struct supertrend {
+	int64_t n;
+	double mult;
+	struct ta_wilder atr;
+	double prev_close, up, dn;
+	int have_prev, dir, started;
+};
+
+static int
+supertrend_create(const struct qd_host_api *api, qd_ctx *ctx,
+	const qd_params *p, void **state)
+{
+	struct supertrend *s = calloc(1, sizeof(*s));
+
+	(void)ctx;
+	if (s == NULL)
+		return QD_ERR_NOMEM;
+	s->n = api->param_int(p, "period");
+	s->mult = api->param_double(p, "mult");
+	ta_wilder_init(&s->atr, s->n);
+	*state = s;
+	return QD_OK;
+}
+
+static uint32_t
+supertrend_lookback(const void *state)
+{
+	return (uint32_t)((const struct supertrend *)state)->n;
+}
+
+static void
+supertrend_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct supertrend *s = state;
+	double a, hl2, bu, bd, up, dn;
+
+	out[0] = out[1] = NAN;
+	if (!s->have_prev) {
+		s->have_prev = 1;
+		s->prev_close = b->close;
+		return;
+	}
+	a = ta_wilder_push(&s->atr, ta_true_range(b, s->prev_close));
+	if (isnan(a)) {
+		s->prev_close = b->close;
+		return;
+	}
+	hl2 = (b->high + b->low) / 2.0;
+	bu = hl2 + s->mult * a;
+	bd = hl2 - s->mult * a;
+	if (!s->started) {
+		s->started = 1;
+		up = bu;
+		dn = bd;
+		s->dir = b->close > hl2 ? 1 : -1;
+	} else {
+		up = (bu < s->up || s->prev_close > s->up) ? bu : s->up;
+		dn = (bd > s->dn || s->prev_close < s->dn) ? bd : s->dn;
+		if (s->dir < 0 && b->close > up)
+			s->dir = 1;
+		else if (s->dir > 0 && b->close < dn)
+			s->dir = -1;
+	}
+	s->up = up;
+	s->dn = dn;
+	s->prev_close = b->close;
+	out[0] = s->dir > 0 ? dn : up;
+	out[1] = (double)s->dir;
+}
+
+static const struct qd_param_spec supertrend_params[] = {
+	QD_PARAM_INT_SPEC("period", 10, 1, 100000, "ATR period"),
+	QD_PARAM_DOUBLE_SPEC("mult", 3.0, 0.0, 100.0, "ATR multiple"),
+};
+static const char *const supertrend_outs[] = { "value", "direction" };
+
+TA_PLUGIN(supertrend, "SuperTrend: ATR bands that only tighten, direction "
+	"+1/-1", supertrend_params, supertrend_outs, supertrend_create,
+	plain_destroy, supertrend_lookback, supertrend_update);
+
+/* ---- ichimoku ------------------------------------------------------------- */
+
+struct ichimoku {
+	int64_t tk, kj, sk;
+	struct ta_minmax mt, mk, ms;
+};
+
+static void
+ichimoku_destroy(void *state)
+{
+	struct ichimoku *i = state;
+
+	ta_minmax_fini(&i->mt);
+	ta_minmax_fini(&i->mk);
+	ta_minmax_fini(&i->ms);
+	free(i);
+}
+
+static int
+ichimoku_create(const struct qd_host_api *api, qd_ctx *ctx,
+	const qd_params *p, void **state)
+{
+	struct ichimoku *i = calloc(1, sizeof(*i));
+
+	(void)ctx;
+	if (i == NULL)
+		return QD_ERR_NOMEM;
+	i->tk = api->param_int(p, "tenkan");
+	i->kj = api->param_int(p, "kijun");
+	i->sk = api->param_int(p, "senkou");
+	if (ta_minmax_init(&i->mt, i->tk) != QD_OK ||
+	    ta_minmax_init(&i->mk, i->kj) != QD_OK ||
+	    ta_minmax_init(&i->ms, i->sk) != QD_OK) {
+		ichimoku_destroy(i);
+		return QD_ERR_NOMEM;
+	}
+	*state = i;
+	return QD_OK;
+}
+
+static uint32_t
+ichimoku_lookback(const void *state)
+{
+	const struct ichimoku *i = state;
+	int64_t m = i->tk > i->kj ? i->tk : i->kj;
+
+	return (uint32_t)((m > i->sk ? m : i->sk) - 1);
+}
+
+static double
+mid(const struct ta_minmax *m)
+{
+	return ta_minmax_full(m) ?
+		(ta_minmax_max(m) + ta_minmax_min(m)) / 2.0 : NAN;
+}
+
+static void
+ichimoku_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct ichimoku *i = state;
+	double t, k;
+
+	ta_minmax_push(&i->mt, b->high, b->low);
+	ta_minmax_push(&i->mk, b->high, b->low);
+	ta_minmax_push(&i->ms, b->high, b->low);
+	t = mid(&i->mt);
+	k = mid(&i->mk);
+	out[0] = t;
+	out[1] = k;
+	out[2] = isnan(t) || isnan(k) ? NAN : (t + k) / 2.0;
+	out[3] = mid(&i->ms);
+	out[4] = b->close;
+}
+
+static const struct qd_param_spec ichimoku_params[] = {
+	QD_PARAM_INT_SPEC("tenkan", 9, 1, 100000, "conversion line period"),
+	QD_PARAM_INT_SPEC("kijun", 26, 1, 100000, "base line period"),
+	QD_PARAM_INT_SPEC("senkou", 52, 1, 100000, "leading span B period"),
+};
+static const char *const ichimoku_outs[] = {
+	"tenkan", "kijun", "span_a", "span_b", "chikou"
+};
+
+TA_PLUGIN(ichimoku, "Ichimoku cloud, values at bar t (plot shifts "
+	"documented)", ichimoku_params, ichimoku_outs, ichimoku_create,
+	ichimoku_destroy, ichimoku_lookback, ichimoku_update);

@@ -1,0 +1,480 @@
+/*
+ * vol.c -- volatility, channels and volume: bbands, atr, natr, keltner,
+ * donchian, obv, vwap.
+ *
+ * Definitions:
+ *   bbands(n, k): middle = SMA_n(close); sd = POPULATION standard deviation
+ *     of the last n closes; lower/upper = middle -/+ k sd.  Lookback n-1.
+ *     O(1): compensated sums of (x - a) and (x - a)^2 with a shift a taken
+ *     from the window at each re-anchor, so cancellation stays small.
+ *   atr(n), Wilder: TR_t = max(h-l, |h-c_{t-1}|, |l-c_{t-1}|) from bar 1;
+ *     ATR seeded with the mean of TR_1..TR_n, then Wilder smoothing.
+ *     Lookback n.  natr = 100 atr / close.
+ *   keltner(n, mult, atr_period): middle = EMA_n(close); lower/upper =
+ *     middle -/+ mult ATR(atr_period).  Lookback max(n-1, atr_period).
+ *   donchian(n): upper = highest high, lower = lowest low of the last n
+ *     bars, middle = (upper + lower) / 2.  Lookback n-1.
+ *   obv: 0 on bar 0, then + volume when the close rose, - volume when it
+ *     fell, unchanged when equal to rounding.  Lookback 0.
+ *   vwap(period): typical price (h+l+c)/3 weighted by volume over the last
+ *     `period` bars; period 0 = anchored: cumulative from the first bar of
+ *     each UTC day.  When the volume in the window is 0 the value is the
+ *     typical price.  Lookback period-1 (0 when anchored).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ta.h"
+
+#define REANCHOR 65536
+
+static void
+plain_destroy(void *state)
+{
+	free(state);
+}
+
+/* ---- bbands --------------------------------------------------------------- */
+
+struct bbands {
+	int64_t n;
+	double k;
+	double *buf;
+	size_t head, count, since_anchor;
+	double shift;
+	struct ta_sum s1, s2;
+};
+
+static void
+bbands_destroy(void *state)
+{
+	struct bbands *b = state;
+
+	free(b->buf);
+	free(b);
+}
+
+static int
+bbands_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct bbands *b = calloc(1, sizeof(*b));
+
+	(void)ctx;
+	if (b == NULL)
+		return QD_ERR_NOMEM;
+	b->n = api->param_int(p, "period");
+	b->k = api->param_double(p, "stddev");
+	if ((b->buf = calloc((size_t)b->n, sizeof(double))) == NULL) {
+		free(b);
+		return QD_ERR_NOMEM;
+	}
+	*state = b;
+	return QD_OK;
+}
+
+static uint32_t
+nminus1(const void *state)
+{
+	return (uint32_t)(*(const int64_t *)state - 1);
+}
+
+static void
+bbands_reanchor(struct bbands *b)
+{
+	size_t i;
+
+	b->shift = b->buf[b->head == 0 ? (size_t)b->n - 1 : b->head - 1];
+	ta_sum_reset(&b->s1);
+	ta_sum_reset(&b->s2);
+	for (i = 0; i < b->count; i++) {
+		double d = b->buf[i] - b->shift;
+
+		ta_sum_add(&b->s1, d);
+		ta_sum_add(&b->s2, d * d);
+	}
+	b->since_anchor = 0;
+}
+
+static void
+bbands_update(void *state, const struct qd_bar *bar, double *out)
+{
+	struct bbands *b = state;
+	size_t n = (size_t)b->n;
+	double x = bar->close, d, mean, var, sd;
+
+	if (b->count == 0)
+		b->shift = x;
+	if (b->count >= n) {
+		d = b->buf[b->head] - b->shift;
+		ta_sum_add(&b->s1, -d);
+		ta_sum_add(&b->s2, -d * d);
+	} else {
+		b->count++;
+	}
+	b->buf[b->head] = x;
+	b->head = b->head + 1 == n ? 0 : b->head + 1;
+	d = x - b->shift;
+	ta_sum_add(&b->s1, d);
+	ta_sum_add(&b->s2, d * d);
+	if (++b->since_anchor >= REANCHOR && b->count == n)
+		bbands_reanchor(b);
+	if (b->count < n) {
+		out[0] = out[1] = out[2] = NAN;
+		return;
+	}
+	mean = ta_sum_value(&b->s1) / (double)n;
+	var = ta_sum_value(&b->s2) / (double)n - mean * mean;
+	sd = var > 0.0 ? sqrt(var) : 0.0;
+	mean += b->shift;
+	out[0] = mean - b->k * sd;
+	out[1] = mean;
+	out[2] = mean + b->k * sd;
+}
+
+static const struct qd_param_spec bbands_params[] = {
+	QD_PARAM_INT_SPEC("period", 20, 1, 100000, "window length in bars"),
+	QD_PARAM_DOUBLE_SPEC("stddev", 2.0, 0.0, 100.0,
+		"band width in population standard deviations"),
+};
+static const char *const bands_outs[] = { "lower", "middle", "upper" };
+
+TA_PLUGIN(bbands, "Bollinger bands (population standard deviation)",
+	bbands_params, bands_outs, bbands_create, bbands_destroy, nminus1,
+	bbands_update);
+
+/* ---- atr / natr ----------------------------------------------------------- */
+
+struct atr {
+	int64_t n;
+	struct ta_wilder w;
+	double prev_close;
+	int have_prev;
+};
+
+/* Push one bar into a Wilder ATR; NaN while warming. */
+static double
+atr_push(struct atr *a, const struct qd_bar *b)
+{
+	double tr;
+
+	if (!a->have_prev) {
+		a->have_prev = 1;
+		a->prev_close = b->close;
+		return NAN;
+	}
+	tr = ta_true_range(b, a->prev_close);
+	a->prev_close = b->close;
+	return ta_wilder_push(&a->w, tr);
+}
+
+static int
+atr_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct atr *a = calloc(1, sizeof(*a));
+
+	(void)ctx;
+	if (a == NULL)
+		return QD_ERR_NOMEM;
+	a->n = api->param_int(p, "period");
+	ta_wilder_init(&a->w, a->n);
+	*state = a;
+	return QD_OK;
+}
+
+static uint32_t
+atr_lookback(const void *state)
+{
+	return (uint32_t)((const struct atr *)state)->n;
+}
+
+static void
+atr_update(void *state, const struct qd_bar *b, double *out)
+{
+	out[0] = atr_push(state, b);
+}
+
+static void
+natr_update(void *state, const struct qd_bar *b, double *out)
+{
+	double a = atr_push(state, b);
+
+	out[0] = isnan(a) || b->close == 0.0 ? NAN : 100.0 * a / b->close;
+}
+
+static const struct qd_param_spec period14[] = {
+	QD_PARAM_INT_SPEC("period", 14, 1, 100000, "window length in bars"),
+};
+static const char *const value_out[] = { "value" };
+
+TA_PLUGIN(atr, "average true range (Wilder)", period14, value_out,
+	atr_create, plain_destroy, atr_lookback, atr_update);
+TA_PLUGIN(natr, "normalised ATR: 100 * atr / close", period14, value_out,
+	atr_create, plain_destroy, atr_lookback, natr_update);
+
+/* ---- keltner -------------------------------------------------------------- */
+
+struct keltner {
+	int64_t n, atr_n;
+	double mult;
+	struct ta_ema mid;
+	struct atr atr;
+};
+
+static int
+keltner_create(const struct qd_host_api *api, qd_ctx *ctx,
+	const qd_params *p, void **state)
+{
+	struct keltner *k = calloc(1, sizeof(*k));
+
+	(void)ctx;
+	if (k == NULL)
+		return QD_ERR_NOMEM;
+	k->n = api->param_int(p, "period");
+	k->mult = api->param_double(p, "mult");
+	k->atr_n = api->param_int(p, "atr_period");
+	ta_ema_init(&k->mid, k->n);
+	k->atr.n = k->atr_n;
+	ta_wilder_init(&k->atr.w, k->atr_n);
+	*state = k;
+	return QD_OK;
+}
+
+static uint32_t
+keltner_lookback(const void *state)
+{
+	const struct keltner *k = state;
+
+	return (uint32_t)(k->n - 1 > k->atr_n ? k->n - 1 : k->atr_n);
+}
+
+static void
+keltner_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct keltner *k = state;
+	double m = ta_ema_push(&k->mid, b->close);
+	double a = atr_push(&k->atr, b);
+
+	if (isnan(m) || isnan(a)) {
+		out[0] = out[1] = out[2] = NAN;
+		return;
+	}
+	out[0] = m - k->mult * a;
+	out[1] = m;
+	out[2] = m + k->mult * a;
+}
+
+static const struct qd_param_spec keltner_params[] = {
+	QD_PARAM_INT_SPEC("period", 20, 1, 100000, "EMA period of the middle"),
+	QD_PARAM_DOUBLE_SPEC("mult", 2.0, 0.0, 100.0, "ATR multiple"),
+	QD_PARAM_INT_SPEC("atr_period", 10, 1, 100000, "ATR period"),
+};
+
+TA_PLUGIN(keltner, "Keltner channels: EMA -/+ mult * ATR", keltner_params,
+	bands_outs, keltner_create, plain_destroy, keltner_lookback,
+	keltner_update);
+
+/* ---- donchian ------------------------------------------------------------- */
+
+struct donchian {
+	int64_t n;
+	struct ta_minmax mm;
+};
+
+static void
+donchian_destroy(void *state)
+{
+	struct donchian *d = state;
+
+	ta_minmax_fini(&d->mm);
+	free(d);
+}
+
+static int
+donchian_create(const struct qd_host_api *api, qd_ctx *ctx,
+	const qd_params *p, void **state)
+{
+	struct donchian *d = calloc(1, sizeof(*d));
+
+	(void)ctx;
+	if (d == NULL)
+		return QD_ERR_NOMEM;
+	d->n = api->param_int(p, "period");
+	if (ta_minmax_init(&d->mm, d->n) != QD_OK) {
+		free(d);
+		return QD_ERR_NOMEM;
+	}
+	*state = d;
+	return QD_OK;
+}
+
+static void
+donchian_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct donchian *d = state;
+
+	ta_minmax_push(&d->mm, b->high, b->low);
+	if (!ta_minmax_full(&d->mm)) {
+		out[0] = out[1] = out[2] = NAN;
+		return;
+	}
+	out[0] = ta_minmax_max(&d->mm);
+	out[2] = ta_minmax_min(&d->mm);
+	out[1] = (out[0] + out[2]) / 2.0;
+}
+
+static const struct qd_param_spec period20[] = {
+	QD_PARAM_INT_SPEC("period", 20, 1, 100000, "window length in bars"),
+};
+static const char *const donchian_outs[] = { "upper", "middle", "lower" };
+
+TA_PLUGIN(donchian, "Donchian channel: highest high, lowest low", period20,
+	donchian_outs, donchian_create, donchian_destroy, nminus1,
+	donchian_update);
+
+/* ---- obv ------------------------------------------------------------------ */
+
+struct obv {
+	struct ta_sum sum;
+	double prev;
+	int have_prev;
+};
+
+static int
+obv_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	(void)api;
+	(void)ctx;
+	(void)p;
+	*state = calloc(1, sizeof(struct obv));
+	return *state ? QD_OK : QD_ERR_NOMEM;
+}
+
+static uint32_t
+zero_lookback(const void *state)
+{
+	(void)state;
+	return 0;
+}
+
+static void
+obv_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct obv *o = state;
+
+	if (o->have_prev) {
+		int dir = ta_cmp(b->close, o->prev);
+
+		if (dir > 0)
+			ta_sum_add(&o->sum, b->volume);
+		else if (dir < 0)
+			ta_sum_add(&o->sum, -b->volume);
+	}
+	o->have_prev = 1;
+	o->prev = b->close;
+	out[0] = ta_sum_value(&o->sum);
+}
+
+static const struct qd_indicator_ops obv_ops = {
+	.base = { .size = sizeof(struct qd_indicator_ops),
+		  .create = obv_create, .destroy = plain_destroy },
+	.outputs = value_out, .n_outputs = 1,
+	.lookback = zero_lookback, .update = obv_update,
+};
+
+const struct qd_plugin ta_obv_plugin = {
+	.size = sizeof(struct qd_plugin), .kind = QD_KIND_INDICATOR,
+	.name = "obv", .version = TA_VERSION,
+	.description = "on-balance volume", .license = "MIT",
+	.ops = &obv_ops,
+};
+
+/* ---- vwap ----------------------------------------------------------------- */
+
+struct vwap {
+	int64_t n;           /* 0 = anchored to the UTC day */
+	struct ta_rsum pv, v;
+	struct ta_sum apv, av;
+	int64_t day;
+};
+
+static void
+vwap_destroy(void *state)
+{
+	struct vwap *w = state;
+
+	ta_rsum_fini(&w->pv);
+	ta_rsum_fini(&w->v);
+	free(w);
+}
+
+static int
+vwap_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct vwap *w = calloc(1, sizeof(*w));
+
+	(void)ctx;
+	if (w == NULL)
+		return QD_ERR_NOMEM;
+	w->n = api->param_int(p, "period");
+	w->day = INT64_MIN;
+	if (w->n > 0 && (ta_rsum_init(&w->pv, w->n) != QD_OK ||
+	    ta_rsum_init(&w->v, w->n) != QD_OK)) {
+		vwap_destroy(w);
+		return QD_ERR_NOMEM;
+	}
+	*state = w;
+	return QD_OK;
+}
+
+static uint32_t
+vwap_lookback(const void *state)
+{
+	const struct vwap *w = state;
+
+	return w->n > 0 ? (uint32_t)(w->n - 1) : 0;
+}
+
+static void
+vwap_update(void *state, const struct qd_bar *b, double *out)
+{
+	struct vwap *w = state;
+	double tp = (b->high + b->low + b->close) / 3.0, pv, v;
+
+	if (w->n > 0) {
+		ta_rsum_push(&w->pv, tp * b->volume);
+		ta_rsum_push(&w->v, b->volume);
+		if (!ta_rsum_full(&w->v)) {
+			out[0] = NAN;
+			return;
+		}
+		pv = ta_rsum_value(&w->pv);
+		v = ta_rsum_value(&w->v);
+	} else {
+		int64_t day = b->ts >= 0 ? b->ts / 86400000000000LL :
+			-((-b->ts - 1) / 86400000000000LL) - 1;
+
+		if (day != w->day) {
+			w->day = day;
+			ta_sum_reset(&w->apv);
+			ta_sum_reset(&w->av);
+		}
+		ta_sum_add(&w->apv, tp * b->volume);
+		ta_sum_add(&w->av, b->volume);
+		pv = ta_sum_value(&w->apv);
+		v = ta_sum_value(&w->av);
+	}
+	out[0] = v > 0.0 ? pv / v : tp;
+}
+
+static const struct qd_param_spec vwap_params[] = {
+	QD_PARAM_INT_SPEC("period", 0, 0, 100000, "rolling window in bars; "
+		"0 = anchored, reset at each UTC day"),
+};
+
+TA_PLUGIN(vwap, "volume-weighted average of the typical price", vwap_params,
+	value_out, vwap_create, vwap_destroy, vwap_lookback, vwap_update);
