@@ -1,0 +1,140 @@
+/*
+ * config -- the daemon configuration and one plugin instance per file.
+ *
+ * Daemon config (etc/quantd.json):
+ *   plugin_dirs     array of directories searched for *.so (relative paths
+ *                   are relative to the config file's directory)
+ *   instances_dir   directory of instance files (default "quantd.d")
+ *   state_dir       runtime files: control socket, database (default "var")
+ *   control_socket  path of quantctl's socket (default STATE_DIR/quantd.sock)
+ *   listen          API address "host:port" (default "127.0.0.1:8080")
+ *   storage         {"backend": "sqlite"|"postgres", "path": FILE, "dsn": S}
+ *   log             {"level": "error"|"warn"|"info"|"debug", "file": PATH}
+ *
+ * Instance file (etc/quantd.d/NAME.json), one instance each:
+ *   plugin    name of a loaded plugin (required)
+ *   instance  unique instance name [a-z0-9][a-z0-9._-]* (required)
+ *   trust     "trusted" (in-process) | "sandboxed" (default "trusted")
+ *   enabled   bool (default true)
+ *   params    object validated against the plugin's parameter specs
+ *   limits    {"memory_mib", "cpu_ms_per_call", "restarts"} (sandboxed)
+ *   strategy only: symbols ["BTC/USDT", ...], timeframes ["1m", ...],
+ *                  exchange (name of an exchange instance)
+ *   exchange only: symbols, timeframes (what to stream),
+ *                  secrets {NAME: "env:VAR"} (never written anywhere)
+ *
+ * Every error names FILE:LINE:COL and the JSON path.  Loading never stops at
+ * the first error: all are collected so `quantctl config check` shows them.
+ */
+#ifndef QD_CONFIG_H
+#define QD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <quantd/sdk.h>
+
+struct json_value;
+struct plugin_registry;
+
+/** Accumulated error lines ("FILE:LINE:COL: PATH: message\n"). */
+struct diag {
+	char *text;
+	size_t len;
+	size_t cap;
+	int count;
+};
+
+void diag_add(struct diag *d, const char *fmt, ...) QD_PRINTF(2, 3);
+void diag_free(struct diag *d);
+
+enum trust {
+	TRUST_TRUSTED = 0,
+	TRUST_SANDBOXED = 1,
+};
+
+struct sandbox_limits {
+	uint32_t memory_mib;      /**< address space of the child */
+	uint32_t cpu_ms_per_call; /**< deadline for one call */
+	uint32_t restarts;        /**< restarts before the instance fails */
+};
+
+struct config_instance {
+	char *file;
+	char *plugin;
+	char *instance;
+	enum trust trust;
+	int enabled;
+	struct json_value *doc;            /**< the whole parsed file */
+	const struct json_value *params;   /**< or NULL */
+	char **symbols;
+	size_t n_symbols;
+	uint32_t *timeframes;
+	size_t n_timeframes;
+	char *exchange;
+	struct sandbox_limits limits;
+	qd_params *values;                 /**< set by config_bind() */
+};
+
+struct config {
+	char *path;            /**< the file, or "<built-in>" */
+	char *dir;             /**< base for relative paths */
+	char **plugin_dirs;
+	size_t n_plugin_dirs;
+	char *instances_dir;
+	char *state_dir;
+	char *control_socket;
+	char *listen;
+	char *storage_backend;
+	char *storage_path;
+	char *storage_dsn;
+	char *log_file;        /**< NULL = stderr */
+	int log_level;         /**< enum qd_log_level */
+	struct config_instance *instances;
+	size_t n_instances;
+};
+
+/** The built-in default configuration, as JSON text. */
+extern const char config_builtin_json[];
+
+/**
+ * Load the daemon config at `path` (NULL = the built-in defaults) and every
+ * *.json in its instances directory (name order).  Returns the config, or
+ * NULL with every problem in *d.
+ */
+struct config *config_load(const char *path, struct diag *d);
+
+/**
+ * Load one instance file, for `quantctl config check FILE`.  Returns 0 and
+ * fills *out, or -1 with problems in *d.
+ */
+int config_load_instance(const char *file, struct config_instance *out,
+	struct diag *d);
+/** The same from text in memory; `file` names it in messages. */
+int config_parse_instance(const char *file, const char *text, size_t len,
+	struct config_instance *out, struct diag *d);
+void config_instance_clear(struct config_instance *ci);
+
+/**
+ * Check instances against the loaded plugins: kind-specific keys allowed,
+ * params valid (filled into ci->values), instance names unique, exchange
+ * references resolve.  Returns the number of errors (in *d).  An instance of
+ * a plugin that is not loaded (missing or refused file) is not an error: it
+ * is reported in *warn (may be NULL) and fails alone when started, so one
+ * bad plugin never keeps the others from running.
+ */
+int config_bind(struct config *c, const struct plugin_registry *r,
+	struct diag *d, struct diag *warn);
+
+/** 1 if two bound instances are configured identically (reload diff). */
+int config_instance_equal(const struct config_instance *a,
+	const struct config_instance *b);
+
+const struct config_instance *config_find_instance(const struct config *c,
+	const char *name);
+
+void config_free(struct config *c);
+
+/** "trusted" / "sandboxed". */
+const char *config_trust_name(enum trust t);
+
+#endif
