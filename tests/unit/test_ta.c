@@ -1,0 +1,528 @@
+/*
+ * test_ta.c -- the indicator pack through the host's indicator API: known
+ * values from published worked examples, hand-computed cases, streaming ==
+ * batch, warm-up == lookback, no drift over 10 million bars, tie handling.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "log/log.h"
+#include "plugin/indicator.h"
+#include "plugin/plugin.h"
+
+static struct plugin_registry *reg;
+
+static int
+setup(void **unused)
+{
+	char path[4096];
+
+	(void)unused;
+	log_open("/dev/null", QD_LOG_ERROR);
+	snprintf(path, sizeof(path), "%s/plugins/ta/.libs/ta.so",
+		QD_TEST_BUILDDIR);
+	reg = plugin_registry_new();
+	return plugin_load_file(reg, path) > 20 ? 0 : -1;
+}
+
+static int
+teardown(void **unused)
+{
+	(void)unused;
+	plugin_registry_free(reg);
+	return 0;
+}
+
+static qd_indicator *
+make(const char *name, const char *k1, const char *v1, const char *k2,
+	const char *v2)
+{
+	struct qd_kv kv[2] = { { k1, v1 }, { k2, v2 } };
+	char err[512];
+	qd_indicator *ind = indicator_new(reg, name, kv, k2 ? 2 : k1 ? 1 : 0,
+		err, sizeof(err));
+
+	if (ind == NULL)
+		fail_msg("indicator_new(%s): %s", name, err);
+	return ind;
+}
+
+static struct qd_bar
+bar_c(double c)
+{
+	struct qd_bar b = { 0, c, c, c, c, 1.0 };
+
+	return b;
+}
+
+/* |got - want| <= tol, with a message naming the bar. */
+static void
+near(double got, double want, double tol, const char *what, int i)
+{
+	if (!(fabs(got - want) <= tol))
+		fail_msg("%s at bar %d: got %.10g, want %.10g", what, i, got,
+			want);
+}
+
+/*
+ * StockCharts ChartSchool, "Moving Averages - Simple and Exponential"
+ * (cs-movavg.xls): 10-day EMA of these closes; first value (the SMA seed)
+ * on day 10, printed to two decimals.
+ */
+static void
+ema_matches_published_example(void **unused)
+{
+	static const double px[] = {
+		22.27, 22.19, 22.08, 22.17, 22.18, 22.13, 22.23, 22.43, 22.24,
+		22.29, 22.15, 22.39, 22.38, 22.61, 23.36, 24.05, 23.75, 23.83,
+		23.95, 23.63, 23.82, 23.87, 23.65, 23.19, 23.10, 23.33, 22.68,
+		23.10, 22.40, 22.17
+	};
+	static const double ema[] = {
+		22.22, 22.21, 22.24, 22.27, 22.33, 22.52, 22.80, 22.97, 23.13,
+		23.28, 23.34, 23.43, 23.51, 23.53, 23.47, 23.40, 23.39, 23.26,
+		23.23, 23.08, 22.92
+	};
+	qd_indicator *e = make("ema", "period", "10", NULL, NULL);
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < QD_COUNTOF(px); i++) {
+		struct qd_bar b = bar_c(px[i]);
+		double v;
+
+		indicator_update(e, &b, &v);
+		if (i < 9)
+			assert_true(isnan(v));
+		else
+			near(v, ema[i - 9], 0.005 + 1e-9, "ema(10)", (int)i);
+	}
+	indicator_free(e);
+}
+
+/*
+ * Wilder RSI(14) on the closes of the StockCharts ChartSchool RSI worked
+ * example (cs-rsi.xls), recomputed by hand without the spreadsheet's
+ * rounding of intermediate averages (its printed 70.53 / 66.32 come from
+ * rounded averages):
+ *   changes 1..14: -0.25 0.06 -0.54 0.72 0.50 0.27 0.32 0.42 0.24 -0.19 0.14
+ *                  -0.42 0.67 0.00
+ *   gains sum 3.34 -> avg 3.34/14; losses sum 1.40 -> avg 0.10
+ *   RSI(bar 14) = 100 - 100 / (1 + 3.34/1.40) = 70.4641
+ *   bar 15: change -0.28 -> avg gain 3.34/14 * 13/14, avg loss
+ *   (0.10 * 13 + 0.28) / 14 -> RSI 66.2498
+ */
+static void
+rsi_matches_hand_computed_wilder(void **unused)
+{
+	static const double px[] = {
+		44.34, 44.09, 44.15, 43.61, 44.33, 44.83, 45.10, 45.42, 45.84,
+		46.08, 45.89, 46.03, 45.61, 46.28, 46.28, 46.00
+	};
+	double ag = 3.34 / 14.0, al = 1.40 / 14.0, want14, want15;
+	qd_indicator *r = make("rsi", "period", "14", NULL, NULL);
+	double v = 0;
+	size_t i;
+
+	(void)unused;
+	want14 = 100.0 - 100.0 / (1.0 + ag / al);
+	ag = ag * 13.0 / 14.0;
+	al = (al * 13.0 + 0.28) / 14.0;
+	want15 = 100.0 - 100.0 / (1.0 + ag / al);
+	near(want14, 70.4641, 1e-4, "hand arithmetic", 14);
+	for (i = 0; i < QD_COUNTOF(px); i++) {
+		struct qd_bar b = bar_c(px[i]);
+
+		indicator_update(r, &b, &v);
+		if (i < 14)
+			assert_true(isnan(v));
+		else if (i == 14)
+			near(v, want14, 1e-9, "rsi(14)", (int)i);
+	}
+	near(v, want15, 1e-9, "rsi(14)", 15);
+	indicator_free(r);
+}
+
+/*
+ * MACD on a straight line p_t = t: an SMA-seeded EMA(n) lags a line by
+ * exactly (n-1)/2, so macd = (26-1)/2 - (12-1)/2 = 7, signal = 7, hist 0,
+ * and the first values appear on bars 25 and 33.
+ */
+static void
+macd_on_a_line_is_exact(void **unused)
+{
+	qd_indicator *m = make("macd", NULL, NULL, NULL, NULL);
+	int i;
+
+	(void)unused;
+	for (i = 0; i < 60; i++) {
+		struct qd_bar b = bar_c(100.0 + i);
+		double v[3];
+
+		indicator_update(m, &b, v);
+		if (i < 25) {
+			assert_true(isnan(v[0]));
+		} else {
+			near(v[0], 7.0, 1e-9, "macd", i);
+		}
+		if (i < 33) {
+			assert_true(isnan(v[1]) && isnan(v[2]));
+		} else {
+			near(v[1], 7.0, 1e-9, "signal", i);
+			near(v[2], 0.0, 1e-9, "hist", i);
+		}
+	}
+	assert_int_equal(indicator_lookback(m), 33);
+	indicator_free(m);
+}
+
+/*
+ * Hand-computed ATR(3) (Wilder), with bars (h, l, c):
+ *   0: (10, 8, 9)  1: (11, 9, 10)  2: (12, 9, 11)  3: (11, 10, 10.5)
+ *   4: (14, 10, 13)
+ *   TR1 = max(2, |11-9|, |9-9|) = 2; TR2 = max(3, 2, 1) = 3;
+ *   TR3 = max(1, 0, 1) = 1; ATR on bar 3 = (2+3+1)/3 = 2;
+ *   TR4 = max(4, 3.5, 0.5) = 4; ATR on bar 4 = 2 + (4-2)/3 = 2.6667.
+ *   natr on bar 4 = 100 * 2.6667 / 13 = 20.5128.
+ */
+static void
+atr_hand_computed(void **unused)
+{
+	static const struct qd_bar bars[] = {
+		{ 0, 9, 10, 8, 9, 1 }, { 0, 9, 11, 9, 10, 1 },
+		{ 0, 10, 12, 9, 11, 1 }, { 0, 11, 11, 10, 10.5, 1 },
+		{ 0, 11, 14, 10, 13, 1 },
+	};
+	qd_indicator *a = make("atr", "period", "3", NULL, NULL);
+	qd_indicator *n = make("natr", "period", "3", NULL, NULL);
+	double v[5], w[5];
+	int i;
+
+	(void)unused;
+	indicator_batch(a, bars, 5, v);
+	indicator_batch(n, bars, 5, w);
+	for (i = 0; i < 3; i++)
+		assert_true(isnan(v[i]));
+	near(v[3], 2.0, 1e-12, "atr", 3);
+	near(v[4], 2.0 + 2.0 / 3.0, 1e-12, "atr", 4);
+	near(w[4], 100.0 * (2.0 + 2.0 / 3.0) / 13.0, 1e-9, "natr", 4);
+	indicator_free(a);
+	indicator_free(n);
+}
+
+/*
+ * Hand-computed windows of 3 bars (h, l, c) = (c+1, c-1, c), closes
+ * 10, 12, 11, 14:
+ *   bbands(3, 2) on bar 2: mean 11, population sd sqrt(2/3) = 0.8165,
+ *     bands 11 -/+ 1.63299;
+ *   willr(3) on bar 3: HH 15, LL 10, -100 (15-14)/5 = -20;
+ *   donchian(3) on bar 3: upper 15, lower 10, middle 12.5;
+ *   roc(2) on bar 3: 100 (14-12)/12 = 16.6667;
+ *   stoch(3,1,1) on bar 3: raw 100 (14-10)/5 = 80 = k = d.
+ */
+static void
+window_indicators_hand_computed(void **unused)
+{
+	static const double c[] = { 10, 12, 11, 14 };
+	struct qd_bar bars[4];
+	qd_indicator *bb = make("bbands", "period", "3", "stddev", "2");
+	qd_indicator *wr = make("willr", "period", "3", NULL, NULL);
+	qd_indicator *dc = make("donchian", "period", "3", NULL, NULL);
+	qd_indicator *rc = make("roc", "period", "2", NULL, NULL);
+	struct qd_kv sk[] = { { "k", "3" }, { "smooth", "1" }, { "d", "1" } };
+	char err[256];
+	qd_indicator *st = indicator_new(reg, "stoch", sk, 3, err, sizeof(err));
+	double b[12], w[4], d[12], r[4], s[8];
+	int i;
+
+	(void)unused;
+	assert_non_null(st);
+	for (i = 0; i < 4; i++) {
+		bars[i] = bar_c(c[i]);
+		bars[i].high = c[i] + 1;
+		bars[i].low = c[i] - 1;
+	}
+	indicator_batch(bb, bars, 4, b);
+	indicator_batch(wr, bars, 4, w);
+	indicator_batch(dc, bars, 4, d);
+	indicator_batch(rc, bars, 4, r);
+	indicator_batch(st, bars, 4, s);
+	near(b[2 * 3 + 1], 11.0, 1e-12, "bbands middle", 2);
+	near(b[2 * 3 + 0], 11.0 - 2.0 * sqrt(2.0 / 3.0), 1e-12,
+		"bbands lower", 2);
+	near(b[2 * 3 + 2], 11.0 + 2.0 * sqrt(2.0 / 3.0), 1e-12,
+		"bbands upper", 2);
+	near(w[3], -20.0, 1e-12, "willr", 3);
+	near(d[3 * 3 + 0], 15.0, 0, "donchian upper", 3);
+	near(d[3 * 3 + 1], 12.5, 0, "donchian middle", 3);
+	near(d[3 * 3 + 2], 10.0, 0, "donchian lower", 3);
+	near(r[3], 100.0 * 2.0 / 12.0, 1e-12, "roc", 3);
+	near(s[3 * 2 + 0], 80.0, 1e-12, "stoch k", 3);
+	near(s[3 * 2 + 1], 80.0, 1e-12, "stoch d", 3);
+	indicator_free(bb);
+	indicator_free(wr);
+	indicator_free(dc);
+	indicator_free(rc);
+	indicator_free(st);
+}
+
+/* Closes built by arithmetic that leaves rounding noise: 0.1+0.2 vs 0.3. */
+static void
+ties_to_rounding_count_as_equal(void **unused)
+{
+	qd_indicator *o = make("obv", NULL, NULL, NULL, NULL);
+	qd_indicator *m = make("mfi", "period", "2", NULL, NULL);
+	struct qd_bar b1 = bar_c(0.3), b2 = bar_c(0.1 + 0.2), b3 = bar_c(0.3);
+	double v, mv;
+
+	(void)unused;
+	assert_true(0.1 + 0.2 != 0.3);
+	b1.volume = 5;
+	b2.volume = 7;
+	b3.volume = 11;
+	indicator_update(o, &b1, &v);
+	indicator_update(m, &b1, &mv);
+	near(v, 0.0, 0, "obv", 0);
+	indicator_update(o, &b2, &v);
+	indicator_update(m, &b2, &mv);
+	near(v, 0.0, 0, "obv after a rounding-only rise", 1);
+	indicator_update(o, &b3, &v);
+	indicator_update(m, &b3, &mv);
+	near(v, 0.0, 0, "obv after a rounding-only fall", 2);
+	/* No flow in either direction: MFI is neutral. */
+	near(mv, 50.0, 0, "mfi with only ties", 2);
+	indicator_free(o);
+	indicator_free(m);
+}
+
+/* ---- properties over every indicator ------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *k, *v;
+} every[] = {
+	{ "sma", "period", "20" }, { "ema", "period", "20" },
+	{ "wma", "period", "20" }, { "dema", "period", "20" },
+	{ "tema", "period", "20" }, { "macd", NULL, NULL },
+	{ "rsi", NULL, NULL }, { "stoch", NULL, NULL }, { "cci", NULL, NULL },
+	{ "bbands", NULL, NULL }, { "atr", NULL, NULL }, { "natr", NULL, NULL },
+	{ "adx", NULL, NULL }, { "obv", NULL, NULL },
+	{ "vwap", "period", "20" }, { "vwap", NULL, NULL },
+	{ "willr", NULL, NULL }, { "roc", NULL, NULL }, { "mfi", NULL, NULL },
+	{ "donchian", NULL, NULL }, { "psar", NULL, NULL },
+	{ "keltner", NULL, NULL }, { "supertrend", NULL, NULL },
+	{ "ichimoku", NULL, NULL },
+};
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static double
+uniform(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+/* A random walk on a 0.01 tick grid, minute bars. */
+static void
+random_bars(struct qd_bar *b, size_t n)
+{
+	double p = 100.0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double o = p, c, h, l;
+
+		c = o + round((uniform() - 0.5) * 100.0) / 100.0;
+		if (c < 1.0)
+			c = 1.0;
+		h = fmax(o, c) + round(uniform() * 50.0) / 100.0;
+		l = fmin(o, c) - round(uniform() * 50.0) / 100.0;
+		b[i].ts = (int64_t)i * 60000000000LL;
+		b[i].open = o;
+		b[i].high = h;
+		b[i].low = l;
+		b[i].close = c;
+		b[i].volume = round(uniform() * 1000.0);
+		p = c;
+	}
+}
+
+static void
+streaming_equals_batch_bitwise(void **unused)
+{
+	enum { N = 3000 };
+	struct qd_bar *bars = malloc(N * sizeof(*bars));
+	size_t i, k;
+
+	(void)unused;
+	random_bars(bars, N);
+	for (k = 0; k < QD_COUNTOF(every); k++) {
+		qd_indicator *a = make(every[k].name, every[k].k, every[k].v,
+			NULL, NULL);
+		qd_indicator *b = make(every[k].name, every[k].k, every[k].v,
+			NULL, NULL);
+		uint32_t no = indicator_outputs(a);
+		double *batch = malloc(N * no * sizeof(double));
+		double *one = malloc(no * sizeof(double));
+
+		indicator_batch(b, bars, N, batch);
+		for (i = 0; i < N; i++) {
+			indicator_update(a, &bars[i], one);
+			if (memcmp(one, batch + i * no, no * sizeof(double)) != 0)
+				fail_msg("%s: streaming differs from batch at "
+					"bar %zu", every[k].name, i);
+		}
+		free(batch);
+		free(one);
+		indicator_free(a);
+		indicator_free(b);
+	}
+	free(bars);
+}
+
+static void
+warmup_equals_lookback(void **unused)
+{
+	enum { N = 500 };
+	struct qd_bar *bars = malloc(N * sizeof(*bars));
+	size_t k, i;
+
+	(void)unused;
+	random_bars(bars, N);
+	for (k = 0; k < QD_COUNTOF(every); k++) {
+		qd_indicator *a = make(every[k].name, every[k].k, every[k].v,
+			NULL, NULL);
+		uint32_t no = indicator_outputs(a), o;
+		double *v = malloc(N * no * sizeof(double));
+		size_t last_first = 0;
+
+		indicator_batch(a, bars, N, v);
+		for (o = 0; o < no; o++) {
+			size_t first = N;
+
+			for (i = 0; i < N; i++)
+				if (!isnan(v[i * no + o])) {
+					first = i;
+					break;
+				}
+			/* Once present, an output has a value on every bar. */
+			for (i = first; i < N; i++)
+				if (isnan(v[i * no + o]))
+					fail_msg("%s.%s: empty again at bar %zu",
+						every[k].name,
+						indicator_output_name(a, o), i);
+			if (first > last_first)
+				last_first = first;
+		}
+		if (last_first != indicator_lookback(a))
+			fail_msg("%s: last output starts at bar %zu, lookback "
+				"says %u", every[k].name, last_first,
+				indicator_lookback(a));
+		free(v);
+		indicator_free(a);
+	}
+	free(bars);
+}
+
+/*
+ * 10,000,000 bars of a random walk around 30,000 through the running-sum
+ * indicators; at the end each value must equal an exact recomputation over
+ * the last window (long double) to 1e-9 relative.
+ */
+static void
+running_sums_do_not_drift(void **unused)
+{
+	enum { N = 10000000, W = 20 };
+	struct qd_bar win[W];
+	qd_indicator *sma = make("sma", "period", "20", NULL, NULL);
+	qd_indicator *bb = make("bbands", "period", "20", "stddev", "2");
+	qd_indicator *vw = make("vwap", "period", "20", NULL, NULL);
+	double s = 0, bv[3] = { 0 }, vv = 0, p = 30000.0;
+	long double sum = 0, sq = 0, pv = 0, vol = 0, mean, sd;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < N; i++) {
+		struct qd_bar b;
+
+		p += round((uniform() - 0.5) * 200.0) / 100.0;
+		b.ts = (int64_t)i * 60000000000LL;
+		b.open = b.close = p;
+		b.high = p + 0.5;
+		b.low = p - 0.5;
+		b.volume = 1.0 + round(uniform() * 1000.0) / 10.0;
+		win[i % W] = b;
+		indicator_update(sma, &b, &s);
+		indicator_update(bb, &b, bv);
+		indicator_update(vw, &b, &vv);
+	}
+	for (i = 0; i < W; i++) {
+		long double tp = ((long double)win[i].high + win[i].low +
+			win[i].close) / 3.0L;
+
+		sum += win[i].close;
+		pv += tp * win[i].volume;
+		vol += win[i].volume;
+	}
+	mean = sum / W;
+	for (i = 0; i < W; i++)
+		sq += (win[i].close - mean) * (win[i].close - mean);
+	sd = sqrtl(sq / W);
+	near(s, (double)mean, 1e-9 * fabs((double)mean), "sma after 1e7 bars",
+		N - 1);
+	near(bv[1], (double)mean, 1e-9 * fabs((double)mean),
+		"bbands middle after 1e7 bars", N - 1);
+	near(bv[2] - bv[1], (double)(2 * sd), 1e-6 * (double)sd + 1e-9,
+		"bbands width after 1e7 bars", N - 1);
+	near(vv, (double)(pv / vol), 1e-9 * (double)(pv / vol),
+		"vwap after 1e7 bars", N - 1);
+	indicator_free(sma);
+	indicator_free(bb);
+	indicator_free(vw);
+}
+
+static void
+bad_params_are_refused(void **unused)
+{
+	struct qd_kv zero = { "period", "0" }, bad = { "period", "x" };
+	struct qd_kv macd[] = { { "fast", "30" }, { "slow", "20" } };
+	char err[256];
+
+	(void)unused;
+	assert_null(indicator_new(reg, "sma", &zero, 1, err, sizeof(err)));
+	assert_string_equal(err, "param period: 0 is out of range [1, 100000]");
+	assert_null(indicator_new(reg, "rsi", &bad, 1, err, sizeof(err)));
+	assert_null(indicator_new(reg, "macd", macd, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "create failed"));
+	assert_null(indicator_new(reg, "nope", NULL, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "no indicator named 'nope'"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ema_matches_published_example),
+		cmocka_unit_test(rsi_matches_hand_computed_wilder),
+		cmocka_unit_test(macd_on_a_line_is_exact),
+		cmocka_unit_test(atr_hand_computed),
+		cmocka_unit_test(window_indicators_hand_computed),
+		cmocka_unit_test(ties_to_rounding_count_as_equal),
+		cmocka_unit_test(streaming_equals_batch_bitwise),
+		cmocka_unit_test(warmup_equals_lookback),
+		cmocka_unit_test(running_sums_do_not_drift),
+		cmocka_unit_test(bad_params_are_refused),
+	};
+
+	return cmocka_run_group_tests_name("ta", tests, setup, teardown);
+}
