@@ -3,8 +3,8 @@
  *
  * Streaming, O(1) per bar.  Conventions (the issue's contract):
  *   - sma(n): mean of the last n closes; first value on bar n (lookback n-1).
- *     The running sum is Neumaier-compensated and re-anchored (recomputed
- *     exactly from the window) every 65536 bars, so it does not drift.
+ *     The running sum is recomputed from the window every n bars, so it
+ *     does not drift.
  *   - ema(n): alpha = 2/(n+1) for every n, seeded with the SMA of the first
  *     n closes (first value on bar n, lookback n-1).
  *   - wma(n): weights 1..n (newest heaviest), divided by n(n+1)/2; O(1) by
@@ -25,43 +25,22 @@
 int
 ta_sma_init(struct ta_sma *s, int64_t n)
 {
-	memset(s, 0, sizeof(*s));
-	s->n = (size_t)n;
-	s->buf = calloc(s->n, sizeof(double));
-	return s->buf ? QD_OK : QD_ERR_NOMEM;
+	return ta_rsum_init(&s->r, n);
 }
 
 void
 ta_sma_fini(struct ta_sma *s)
 {
-	free(s->buf);
+	ta_rsum_fini(&s->r);
 }
 
 double
 ta_sma_push(struct ta_sma *s, double x)
 {
-	double old = 0.0;
-
-	if (s->count >= s->n)
-		old = s->buf[s->head];
-	s->buf[s->head] = x;
-	s->head = s->head + 1 == s->n ? 0 : s->head + 1;
-	ta_sum_add(&s->sum, x);
-	if (s->count >= s->n)
-		ta_sum_add(&s->sum, -old);
-	else
-		s->count++;
-	if (++s->since_anchor >= REANCHOR && s->count == s->n) {
-		size_t i;
-
-		ta_sum_reset(&s->sum);
-		for (i = 0; i < s->n; i++)
-			ta_sum_add(&s->sum, s->buf[i]);
-		s->since_anchor = 0;
-	}
-	if (s->count < s->n)
+	ta_rsum_push(&s->r, x);
+	if (!ta_rsum_full(&s->r))
 		return NAN;
-	return ta_sum_value(&s->sum) / (double)s->n;
+	return ta_rsum_value(&s->r) / (double)s->r.n;
 }
 
 /* ---- ema ------------------------------------------------------------------ */

@@ -29,12 +29,25 @@ static inline void
 ta_sum_add(struct ta_sum *t, double x)
 {
 	double u = t->s + x;
+	double a = (t->s - u) + x, b = (x - u) + t->s;
 
-	if (fabs(t->s) >= fabs(x))
-		t->c += (t->s - u) + x;
-	else
-		t->c += (x - u) + t->s;
+	/* Both candidates, then a select: no unpredictable branch. */
+	t->c += fabs(t->s) >= fabs(x) ? a : b;
 	t->s = u;
+}
+
+/* max/min of finite values that compile to one instruction (fmax/fmin are
+ * library calls unless NaN semantics are relaxed). */
+static inline double
+ta_max(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double
+ta_min(double a, double b)
+{
+	return a < b ? a : b;
 }
 
 static inline double
@@ -42,18 +55,6 @@ ta_sum_value(const struct ta_sum *t)
 {
 	return t->s + t->c;
 }
-
-/* Simple moving average over a ring buffer. */
-struct ta_sma {
-	double *buf;
-	size_t n, head, count, since_anchor;
-	struct ta_sum sum;
-};
-
-int ta_sma_init(struct ta_sma *s, int64_t n);
-void ta_sma_fini(struct ta_sma *s);
-/* Push x; the mean of the last n values, or NaN before n values. */
-double ta_sma_push(struct ta_sma *s, double x);
 
 /* EMA with alpha 2/(n+1), seeded with the SMA of the first n inputs; NaN
  * inputs are skipped (so EMAs can be chained over warming inputs). */
@@ -68,11 +69,12 @@ double ta_ema_push(struct ta_ema *e, double x);
 
 /* Rolling max of highs and min of lows over the last n bars. */
 struct ta_minmax {
-	size_t n, cap;
+	size_t n, j;
 	uint64_t t;
-	double *maxv, *minv;
-	uint64_t *maxi, *mini;
-	size_t maxh, maxlen, minh, minlen;
+	double *hi, *lo;          /* the current block */
+	double *suf_hi, *suf_lo;  /* suffix extremes of the previous block */
+	double pre_hi, pre_lo;    /* prefix extremes of the current block */
+	double max, min;          /* of the window ending at the last push */
 };
 
 int ta_minmax_init(struct ta_minmax *m, int64_t n);
@@ -88,20 +90,20 @@ ta_minmax_full(const struct ta_minmax *m)
 static inline double
 ta_minmax_max(const struct ta_minmax *m)
 {
-	return m->maxv[m->maxh];
+	return m->max;
 }
 
 static inline double
 ta_minmax_min(const struct ta_minmax *m)
 {
-	return m->minv[m->minh];
+	return m->min;
 }
 
-/* Compensated sum of the last n values. */
+/* Sum of the last n values (re-anchored each time the ring wraps). */
 struct ta_rsum {
 	double *buf;
-	size_t n, head, count, since_anchor;
-	struct ta_sum sum;
+	size_t n, head, count;
+	double s;
 };
 
 int ta_rsum_init(struct ta_rsum *r, int64_t n);
@@ -117,8 +119,18 @@ ta_rsum_full(const struct ta_rsum *r)
 static inline double
 ta_rsum_value(const struct ta_rsum *r)
 {
-	return ta_sum_value(&r->sum);
+	return r->s;
 }
+
+/* Simple moving average: a rolling sum divided by n. */
+struct ta_sma {
+	struct ta_rsum r;
+};
+
+int ta_sma_init(struct ta_sma *s, int64_t n);
+void ta_sma_fini(struct ta_sma *s);
+/* Push x; the mean of the last n values, or NaN before n values. */
+double ta_sma_push(struct ta_sma *s, double x);
 
 /*
  * Wilder smoothing with period n: seeded with the simple average of the
@@ -162,7 +174,7 @@ ta_wilder_push(struct ta_wilder *w, double x)
 static inline int
 ta_cmp(double a, double b)
 {
-	double tol = 1e-10 * fmax(fabs(a), fabs(b));
+	double tol = 1e-10 * ta_max(fabs(a), fabs(b));
 
 	if (a - b > tol)
 		return 1;

@@ -188,7 +188,7 @@ psar_update(void *state, const struct qd_bar *b, double *out)
 	}
 	sar = s->sar + s->af * (s->ep - s->sar);
 	if (s->lng) {
-		sar = fmin(sar, fmin(s->p1.low, s->p2.low));
+		sar = ta_min(sar, ta_min(s->p1.low, s->p2.low));
 		if (b->low < sar) {
 			s->lng = 0;
 			sar = s->ep;
@@ -196,10 +196,10 @@ psar_update(void *state, const struct qd_bar *b, double *out)
 			s->af = s->step;
 		} else if (b->high > s->ep) {
 			s->ep = b->high;
-			s->af = fmin(s->af + s->step, s->max);
+			s->af = ta_min(s->af + s->step, s->max);
 		}
 	} else {
-		sar = fmax(sar, fmax(s->p1.high, s->p2.high));
+		sar = ta_max(sar, ta_max(s->p1.high, s->p2.high));
 		if (b->high > sar) {
 			s->lng = 1;
 			sar = s->ep;
@@ -207,7 +207,7 @@ psar_update(void *state, const struct qd_bar *b, double *out)
 			s->af = s->step;
 		} else if (b->low < s->ep) {
 			s->ep = b->low;
-			s->af = fmin(s->af + s->step, s->max);
+			s->af = ta_min(s->af + s->step, s->max);
 		}
 	}
 	s->sar = sar;

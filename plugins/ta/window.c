@@ -2,6 +2,7 @@
  * window.c -- rolling maximum/minimum (monotonic deques) and rolling sums
  * shared by the indicators.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,69 +11,71 @@
 int
 ta_minmax_init(struct ta_minmax *m, int64_t n)
 {
+	size_t k;
+
 	memset(m, 0, sizeof(*m));
 	m->n = (size_t)n;
-	m->cap = (size_t)n + 1;
-	m->maxv = calloc(m->cap, sizeof(double));
-	m->maxi = calloc(m->cap, sizeof(uint64_t));
-	m->minv = calloc(m->cap, sizeof(double));
-	m->mini = calloc(m->cap, sizeof(uint64_t));
-	if (!m->maxv || !m->maxi || !m->minv || !m->mini) {
+	m->hi = calloc(m->n, sizeof(double));
+	m->lo = calloc(m->n, sizeof(double));
+	m->suf_hi = calloc(m->n + 1, sizeof(double));
+	m->suf_lo = calloc(m->n + 1, sizeof(double));
+	if (!m->hi || !m->lo || !m->suf_hi || !m->suf_lo) {
 		ta_minmax_fini(m);
 		return QD_ERR_NOMEM;
 	}
+	for (k = 0; k <= m->n; k++) {
+		m->suf_hi[k] = -INFINITY;
+		m->suf_lo[k] = INFINITY;
+	}
+	m->pre_hi = -INFINITY;
+	m->pre_lo = INFINITY;
 	return QD_OK;
 }
 
 void
 ta_minmax_fini(struct ta_minmax *m)
 {
-	free(m->maxv);
-	free(m->maxi);
-	free(m->minv);
-	free(m->mini);
+	free(m->hi);
+	free(m->lo);
+	free(m->suf_hi);
+	free(m->suf_lo);
 	memset(m, 0, sizeof(*m));
 }
 
 /*
- * Push the bar's high and low.  Each deque keeps values in monotonic order
- * with their bar index; entries older than n bars are dropped from the
- * front.  Amortised O(1).
+ * Streaming van Herk/Gil-Werman: the input is cut into blocks of n bars.
+ * For the bar at position j of the current block, the window of the last n
+ * bars is positions j+1..n-1 of the previous block plus 0..j of this one,
+ * so its maximum is max(suffix max of the previous block from j+1, prefix
+ * max of this block).  Suffix maxima are computed once per completed block:
+ * about three comparisons per bar, no data-dependent branches.
  */
 void
 ta_minmax_push(struct ta_minmax *m, double hi, double lo)
 {
-	uint64_t t = m->t++;
-	size_t cap = m->cap;
+	size_t j = m->j, k;
 
-	while (m->maxlen > 0) {
-		size_t back = (m->maxh + m->maxlen - 1) % cap;
-
-		if (m->maxv[back] > hi)
-			break;
-		m->maxlen--;
+	m->hi[j] = hi;
+	m->lo[j] = lo;
+	m->pre_hi = ta_max(m->pre_hi, hi);
+	m->pre_lo = ta_min(m->pre_lo, lo);
+	m->max = ta_max(m->suf_hi[j + 1], m->pre_hi);
+	m->min = ta_min(m->suf_lo[j + 1], m->pre_lo);
+	m->t++;
+	if (j + 1 < m->n) {
+		m->j = j + 1;
+		return;
 	}
-	m->maxv[(m->maxh + m->maxlen) % cap] = hi;
-	m->maxi[(m->maxh + m->maxlen) % cap] = t;
-	m->maxlen++;
-	while (m->maxi[m->maxh] + m->n <= t) {
-		m->maxh = (m->maxh + 1) % cap;
-		m->maxlen--;
+	/* Block complete: its suffix extremes serve the next block. */
+	m->suf_hi[m->n] = -INFINITY;
+	m->suf_lo[m->n] = INFINITY;
+	for (k = m->n; k-- > 0;) {
+		m->suf_hi[k] = ta_max(m->suf_hi[k + 1], m->hi[k]);
+		m->suf_lo[k] = ta_min(m->suf_lo[k + 1], m->lo[k]);
 	}
-	while (m->minlen > 0) {
-		size_t back = (m->minh + m->minlen - 1) % cap;
-
-		if (m->minv[back] < lo)
-			break;
-		m->minlen--;
-	}
-	m->minv[(m->minh + m->minlen) % cap] = lo;
-	m->mini[(m->minh + m->minlen) % cap] = t;
-	m->minlen++;
-	while (m->mini[m->minh] + m->n <= t) {
-		m->minh = (m->minh + 1) % cap;
-		m->minlen--;
-	}
+	m->pre_hi = -INFINITY;
+	m->pre_lo = INFINITY;
+	m->j = 0;
 }
 
 int
@@ -91,23 +94,28 @@ ta_rsum_fini(struct ta_rsum *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Add x to the window of the last n values; re-anchor every 65536 pushes. */
+/*
+ * Add x to the window of the last n values.  A plain running sum, recomputed
+ * from the window each time the ring wraps (every n pushes): the error never
+ * exceeds that of summing one window afresh, so it cannot drift, and the
+ * amortised cost is one extra add per push.
+ */
 void
 ta_rsum_push(struct ta_rsum *r, double x)
 {
 	if (r->count >= r->n)
-		ta_sum_add(&r->sum, -r->buf[r->head]);
+		r->s -= r->buf[r->head];
 	else
 		r->count++;
 	r->buf[r->head] = x;
-	r->head = r->head + 1 == r->n ? 0 : r->head + 1;
-	ta_sum_add(&r->sum, x);
-	if (++r->since_anchor >= 65536) {
+	r->s += x;
+	if (++r->head == r->n) {
 		size_t i;
+		double s = 0.0;
 
-		ta_sum_reset(&r->sum);
-		for (i = 0; i < r->count; i++)
-			ta_sum_add(&r->sum, r->buf[i]);
-		r->since_anchor = 0;
+		r->head = 0;
+		for (i = 0; i < r->n; i++)
+			s += r->buf[i];
+		r->s = s;
 	}
 }
