@@ -177,12 +177,23 @@ csv_read_buffer(const char *name, const char *buf, size_t len,
 					40 : f[idx[k]].len), f[idx[k]].p);
 				goto fail;
 			}
-		/* ms (ours, Binance before 2025) or us (Binance since). */
-		if (out->format == CSV_BINANCE && ts > 100000000000000LL)
+		/* ms (ours, Binance before 2025) or us (Binance since); the
+		 * result must fit int64 nanoseconds (years 1970..2262). */
+		if (ts < 0 || ts > INT64_MAX / 1000) {
+			snprintf(err, errlen, "%s:%zu: ts %lld is out of range",
+				name, lineno, (long long)ts);
+			goto fail;
+		}
+		if (out->format == CSV_BINANCE && ts > 100000000000000LL) {
 			ts *= 1000;
-		else
+		} else if (ts > INT64_MAX / 1000000) {
+			snprintf(err, errlen, "%s:%zu: ts %lld is out of range "
+				"for milliseconds", name, lineno, (long long)ts);
+			goto fail;
+		} else {
 			ts *= 1000000;
-		if (ts < 0 || ts <= prev_ts) {
+		}
+		if (ts <= prev_ts) {
 			snprintf(err, errlen, "%s:%zu: ts is not after the "
 				"previous row's", name, lineno);
 			goto fail;
