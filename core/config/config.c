@@ -515,7 +515,7 @@ fail:
 
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
-	"listen", "storage", "log", NULL
+	"listen", "storage", "log", "sandbox_helper", NULL
 };
 
 static int
@@ -632,6 +632,9 @@ config_load(const char *path, struct diag *d)
 		resolve_path(c->state_dir, "quantd.sock");
 	s = get_string(doc, "listen", 0, file, d);
 	c->listen = strdup(s ? s : "127.0.0.1:8080");
+	s = get_string(doc, "sandbox_helper", 0, file, d);
+	c->sandbox_helper = s ? resolve_path(c->dir, s) :
+		strdup(QD_LIBEXECDIR "/quantd-sandbox");
 
 	c->storage_backend = strdup("sqlite");
 	if ((v = json_get(doc, "storage")) != NULL) {
@@ -723,6 +726,7 @@ config_free(struct config *c)
 	free(c->state_dir);
 	free(c->control_socket);
 	free(c->listen);
+	free(c->sandbox_helper);
 	free(c->storage_backend);
 	free(c->storage_path);
 	free(c->storage_dsn);

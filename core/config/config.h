@@ -8,6 +8,7 @@
  *   state_dir       runtime files: control socket, database (default "var")
  *   control_socket  path of quantctl's socket (default STATE_DIR/quantd.sock)
  *   listen          API address "host:port" (default "127.0.0.1:8080")
+ *   sandbox_helper  the quantd-sandbox program (default in libexecdir)
  *   storage         {"backend": "sqlite"|"postgres", "path": FILE, "dsn": S}
  *   log             {"level": "error"|"warn"|"info"|"debug", "file": PATH}
  *
@@ -84,6 +85,7 @@ struct config {
 	char *state_dir;
 	char *control_socket;
 	char *listen;
+	char *sandbox_helper;  /**< the quantd-sandbox program */
 	char *storage_backend;
 	char *storage_path;
 	char *storage_dsn;

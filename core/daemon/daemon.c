@@ -379,6 +379,8 @@ daemon_main(int argc, char **argv)
 	    (dm.bus = bus_new()) == NULL ||
 	    (dm.host = host_new(dm.loop, dm.bus, c->state_dir)) == NULL)
 		goto out;
+	if (host_set_sandbox_helper(dm.host, c->sandbox_helper) != QD_OK)
+		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;

@@ -23,6 +23,7 @@
 #include "plugin/indicator.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "sandbox/sandbox.h"
 
 #define MAX_STATE_BYTES (1u << 20)
 
@@ -69,6 +70,7 @@ struct instance {
 
 struct host {
 	struct loop *loop;
+	char *sandbox_helper;
 	struct bus *bus;
 	char *state_dir;
 	struct plugin_registry *reg;
@@ -745,6 +747,55 @@ static const struct qd_host_api host_api = {
 	.payment_done = api_payment_done,
 };
 
+/* ---- sandboxed instances ------------------------------------------------- */
+
+static void
+sandbox_gave_up(void *arg, const char *reason)
+{
+	struct instance *in = arg;
+
+	set_state(in, PLUGIN_STATE_FAILED, reason);
+}
+
+/*
+ * Create the instance in a quantd-sandbox child: in->ops becomes the proxy
+ * table, in->state the proxy.  The child may load every indicator module
+ * (they are trusted host plugins) so indicator_new runs inside it.
+ */
+static int
+sandbox_start(struct instance *in, char *err, size_t errlen)
+{
+	struct plugin_registry *r = in->host->reg;
+	const char *files[65];
+	struct sandbox_spec spec;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < plugin_count(r) && n < 64; i++) {
+		const struct plugin *p = plugin_at(r, i);
+
+		if (plugin_desc(p)->kind != QD_KIND_INDICATOR)
+			continue;
+		for (j = 0; j < n && strcmp(files[j], plugin_file(p)); j++)
+			;
+		if (j == n)
+			files[n++] = plugin_file(p);
+	}
+	files[n] = NULL;
+	memset(&spec, 0, sizeof(spec));
+	spec.helper_path = in->host->sandbox_helper;
+	spec.plugin_file = plugin_file(in->plugin);
+	spec.plugin_name = in->desc->name;
+	spec.kind = in->desc->kind;
+	spec.instance = in->cfg.instance;
+	spec.limits = in->cfg.limits;
+	spec.indicator_files = files;
+	spec.on_failed = sandbox_gave_up;
+	spec.arg = in;
+	spec.loop = in->host->loop;
+	return sandbox_create(&spec, &host_api, &in->ctx, in->params,
+		&in->ops, &in->state, err, errlen);
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 /* Cancel timers, drop subscriptions, free indicators. */
@@ -792,21 +843,27 @@ instance_start(struct instance *in)
 	in->ops = in->desc->ops;
 	free(in->file);
 	in->file = strdup(plugin_file(in->plugin));
-	if (in->cfg.trust == TRUST_SANDBOXED) {
-		snprintf(why, sizeof(why), "sandboxed execution is not "
-			"available in this build; set \"trust\": \"trusted\" "
-			"only for code you trust");
-		goto fail;
-	}
 	if (in->params == NULL) {
 		snprintf(why, sizeof(why), "parameters were not validated");
 		goto fail;
 	}
 	in->state = NULL;
-	rc = in->ops->create(&host_api, &in->ctx, in->params, &in->state);
-	if (rc != QD_OK) {
-		snprintf(why, sizeof(why), "create failed: %s", qd_strerror(rc));
-		goto fail;
+	if (in->cfg.trust == TRUST_SANDBOXED) {
+		char err[200];
+
+		rc = sandbox_start(in, err, sizeof(err));
+		if (rc != QD_OK) {
+			snprintf(why, sizeof(why), "sandbox: %s", err);
+			goto fail;
+		}
+	} else {
+		rc = in->ops->create(&host_api, &in->ctx, in->params,
+			&in->state);
+		if (rc != QD_OK) {
+			snprintf(why, sizeof(why), "create failed: %s",
+				qd_strerror(rc));
+			goto fail;
+		}
 	}
 	in->created = 1;
 	set_state(in, PLUGIN_STATE_CREATED, NULL);
@@ -896,7 +953,10 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 		return NULL;
 	h->loop = loop;
 	h->bus = bus;
-	if ((h->state_dir = strdup(state_dir)) == NULL) {
+	if ((h->state_dir = strdup(state_dir)) == NULL ||
+	    (h->sandbox_helper = strdup(QD_LIBEXECDIR "/quantd-sandbox")) ==
+	    NULL) {
+		free(h->state_dir);
 		free(h);
 		return NULL;
 	}
@@ -929,7 +989,20 @@ host_free(struct host *h)
 	free(h->inst);
 	config_free(h->config);
 	free(h->state_dir);
+	free(h->sandbox_helper);
 	free(h);
+}
+
+int
+host_set_sandbox_helper(struct host *h, const char *path)
+{
+	char *c = strdup(path);
+
+	if (c == NULL)
+		return QD_ERR_NOMEM;
+	free(h->sandbox_helper);
+	h->sandbox_helper = c;
+	return QD_OK;
 }
 
 static int

@@ -46,6 +46,9 @@ struct host *host_new(struct loop *loop, struct bus *bus,
 /** Stop every instance (reverse dependency order), then free. */
 void host_free(struct host *h);
 
+/** Path of the quantd-sandbox program (default $(libexecdir)). */
+int host_set_sandbox_helper(struct host *h, const char *path);
+
 /**
  * Make the running instances match `c` (already bound against `r` with
  * config_bind and error-free): instances no longer configured are stopped

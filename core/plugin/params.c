@@ -662,3 +662,34 @@ params_string(const qd_params *ps, const char *name)
 
 	return v ? v->s : NULL;
 }
+
+size_t
+params_to_kv(const qd_params *ps, struct qd_kv *kv, size_t cap)
+{
+	static __thread char num[256][32];
+	size_t i, n = 0;
+
+	for (i = 0; ps != NULL && i < ps->n && n < cap && n < 256; i++) {
+		const struct param_value *v = &ps->v[i];
+
+		kv[n].key = v->spec->name;
+		switch (v->spec->type) {
+		case QD_PARAM_INT:
+			snprintf(num[n], sizeof(num[n]), "%lld",
+				(long long)v->i);
+			kv[n].value = num[n];
+			break;
+		case QD_PARAM_DOUBLE:
+			snprintf(num[n], sizeof(num[n]), "%.17g", v->d);
+			kv[n].value = num[n];
+			break;
+		case QD_PARAM_BOOL:
+			kv[n].value = v->i ? "true" : "false";
+			break;
+		default:
+			kv[n].value = v->s;
+		}
+		n++;
+	}
+	return n;
+}

@@ -33,6 +33,13 @@ qd_params *params_from_kv(const struct qd_plugin *p, const struct qd_kv *kv,
 
 void params_free(qd_params *ps);
 
+/**
+ * Every value as strings params_from_kv() accepts (secrets included: for
+ * handing params to a sandbox child, never for printing).  Numbers point
+ * into thread-local buffers valid until the next call.  Returns the count.
+ */
+size_t params_to_kv(const qd_params *ps, struct qd_kv *kv, size_t cap);
+
 /** 1 if both hold the same values for the same plugin specs. */
 int params_equal(const qd_params *a, const qd_params *b);
 

@@ -8,7 +8,7 @@
  * (`quantd-sandbox`), which runs the real plugin and calls the host API back
  * through frames that the proxy answers with the real host API.
  *
- * Design and allowlist: ARCHITECTURE.md section 6 and core/sandbox/*.c.
+ * Design: ARCHITECTURE.md section 6; the allowlists: filter.c.
  */
 #ifndef QD_SANDBOX_H
 #define QD_SANDBOX_H
@@ -18,6 +18,8 @@
 #include <quantd/sdk.h>
 
 #include "config/config.h"
+
+struct loop;
 
 /** What to run and how to confine it. */
 struct sandbox_spec {
@@ -33,6 +35,8 @@ struct sandbox_spec {
 	/** Called when the instance gives up (restarts exhausted). */
 	void (*on_failed)(void *arg, const char *reason);
 	void *arg;
+	/** The core loop: restarts wait here with exponential backoff. */
+	struct loop *loop;
 };
 
 /**
@@ -44,5 +48,12 @@ struct sandbox_spec {
 int sandbox_create(const struct sandbox_spec *spec,
 	const struct qd_host_api *api, qd_ctx *ctx, const qd_params *params,
 	const struct qd_ops **ops, void **state, char *err, size_t errlen);
+
+/**
+ * Deliver n bars to a sandboxed strategy in as few round trips as possible
+ * (one frame carries up to ~16k bars).  `state` is the one sandbox_create()
+ * returned.  Returns the child's status or QD_ERR_STATE if it was lost.
+ */
+int sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n);
 
 #endif

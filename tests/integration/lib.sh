@@ -47,6 +47,7 @@ make_config() {
   "plugin_dirs": ["plugins"],
   "instances_dir": "quantd.d",
   "state_dir": "var",
+  "sandbox_helper": "$QD_BUILDDIR/core/quantd-sandbox",
   "log": {"level": "debug", "file": "quantd.log"}
 }
 JSON

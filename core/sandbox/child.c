@@ -1,0 +1,737 @@
+/*
+ * child.c -- quantd-sandbox: runs one strategy instance confined.
+ *
+ * Started by the host with fork+execve, an empty environment and the
+ * socketpair end on fd 3.  Order (each step before the next can run plugin
+ * code): close every other fd; read F_INIT; rlimits; no_new_privs and not
+ * dumpable; the SIGSYS report handler; the loader filter; dlopen() of the
+ * plugin and its indicator modules (constructors run here, confined); create
+ * the instance; stack the strict filter; answer F_READY; then serve calls.
+ *
+ * The host API seen by the plugin is this file's table: calls that return
+ * something are requests answered by the host; log lines are one-way
+ * frames; indicators run here, locally, with no round trip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "plugin/indicator.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+#include "sandbox/frame.h"
+#include "sandbox/sandbox_child.h"
+
+#define MAX_INDICATOR_FILES 16
+#define MAX_PARAMS 256
+#define MAX_SYMBOLS 4096
+#define IOBUF (FRAME_HDR + FRAME_MAX)
+
+static unsigned char inbuf[IOBUF];
+static unsigned char outbuf[IOBUF];
+static uint32_t seq;
+static int64_t sim_now;
+static struct plugin_registry *reg;
+static const struct qd_strategy_ops *ops;
+static void *state;
+static char *symbol_names[MAX_SYMBOLS];
+static struct qd_indicator *indicators[1024];
+static size_t n_indicators;
+
+static void __attribute__((noreturn))
+die(int status)
+{
+	syscall(SYS_exit_group, status);
+	for (;;)
+		;
+}
+
+/* Write all of buf to the host or die: the host is gone or broken. */
+static void
+send_all(const unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(SANDBOX_FD, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+static void
+read_all(unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t r = read(SANDBOX_FD, buf, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			die(0);        /* the host closed: a clean end */
+		if (r < 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		buf += r;
+		len -= (size_t)r;
+	}
+}
+
+/* Read one frame from the host into inbuf; returns the payload. */
+static struct frame_hdr
+read_frame(struct frame_in *in)
+{
+	struct frame_hdr h;
+	const char *why;
+
+	read_all(inbuf, FRAME_HDR);
+	if (frame_check_header(inbuf, &h, &why) != 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	read_all(inbuf + FRAME_HDR, h.len);
+	frame_in_init(in, inbuf + FRAME_HDR, h.len);
+	return h;
+}
+
+static void
+send_frame(struct frame_out *o)
+{
+	size_t n = frame_end(o);
+
+	if (n == 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	send_all(o->buf, n);
+}
+
+/*
+ * Send a request and wait for its reply, which must be the next frame.
+ * Returns the reply's type; *in reads its payload after the status.
+ */
+static int
+request(struct frame_out *o, struct frame_in *in, int *status)
+{
+	struct frame_hdr h;
+
+	send_frame(o);
+	h = read_frame(in);
+	if (h.type != F_REPLY && h.type != F_REPLY_DATA &&
+	    h.type != F_REPLY_POSITION)
+		die(SANDBOX_EXIT_PROTOCOL);
+	*status = (int32_t)frame_get_u32(in);
+	return h.type;
+}
+
+static void
+begin(struct frame_out *o, uint16_t type)
+{
+	frame_begin(o, outbuf, sizeof(outbuf), type, ++seq);
+}
+
+/* ---- SIGSYS: report the forbidden syscall, then exit ---------------------- */
+
+static void
+on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	unsigned char b[FRAME_HDR + 8];
+	uint32_t len = 8, nr = (uint32_t)si->si_syscall, arch = si->si_arch;
+	uint16_t type = F_VIOLATION, flags = 0;
+	uint32_t s = 0;
+
+	(void)sig;
+	(void)uc;
+	memcpy(b, &len, 4);
+	memcpy(b + 4, &type, 2);
+	memcpy(b + 6, &flags, 2);
+	memcpy(b + 8, &s, 4);
+	memcpy(b + 12, &nr, 4);
+	memcpy(b + 16, &arch, 4);
+	(void)!write(SANDBOX_FD, b, sizeof(b));
+	syscall(SYS_exit_group, SANDBOX_EXIT_SYSCALL);
+}
+
+/* ---- the host API inside the child ---------------------------------------- */
+
+static void
+c_log(qd_ctx *ctx, enum qd_log_level level, const char *fmt, ...)
+{
+	char msg[4096];
+	struct frame_out o;
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	begin(&o, F_LOG);
+	frame_put_u32(&o, (uint32_t)level);
+	frame_put_str(&o, msg);
+	send_frame(&o);
+}
+
+static int64_t
+c_now(qd_ctx *ctx)
+{
+	(void)ctx;
+	return sim_now;
+}
+
+static qd_symbol
+c_symbol_intern(qd_ctx *ctx, const char *name)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+	uint64_t v;
+
+	(void)ctx;
+	if (name == NULL || strlen(name) > 64)
+		return 0;
+	begin(&o, F_SYMBOL_INTERN);
+	frame_put_str(&o, name);
+	request(&o, &in, &st);
+	v = frame_get_u64(&in);
+	return st == QD_OK && v < MAX_SYMBOLS ? (qd_symbol)v : 0;
+}
+
+static const char *
+c_symbol_name(qd_ctx *ctx, qd_symbol sym)
+{
+	struct frame_out o;
+	struct frame_in in;
+	const char *s;
+	int st;
+
+	(void)ctx;
+	if (sym == 0 || sym >= MAX_SYMBOLS)
+		return NULL;
+	if (symbol_names[sym] != NULL)
+		return symbol_names[sym];
+	begin(&o, F_SYMBOL_NAME);
+	frame_put_u32(&o, sym);
+	if (request(&o, &in, &st) != F_REPLY_DATA || st != QD_OK)
+		return NULL;
+	s = frame_get_str(&in, 64);
+	if (s == NULL)
+		die(SANDBOX_EXIT_PROTOCOL);
+	symbol_names[sym] = strdup(s);
+	return symbol_names[sym];
+}
+
+static int
+simple_request(uint16_t type, uint64_t a, uint64_t b, uint64_t *out)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	begin(&o, type);
+	if (type == F_SUBSCRIBE || type == F_POSITION_GET) {
+		frame_put_u32(&o, (uint32_t)a);
+		if (type == F_SUBSCRIBE)
+			frame_put_u32(&o, (uint32_t)b);
+	} else if (type == F_TIMER_ADD) {
+		frame_put_i64(&o, (int64_t)a);
+		frame_put_i64(&o, (int64_t)b);
+	} else if (type != F_ACCOUNT_GET) {
+		frame_put_u64(&o, a);
+	}
+	request(&o, &in, &st);
+	if (out != NULL)
+		*out = frame_get_u64(&in);
+	return st;
+}
+
+static int
+c_timer_add(qd_ctx *ctx, int64_t after, int64_t interval, uint64_t *id)
+{
+	(void)ctx;
+	return simple_request(F_TIMER_ADD, (uint64_t)after, (uint64_t)interval,
+		id);
+}
+
+static int
+c_timer_cancel(qd_ctx *ctx, uint64_t id)
+{
+	(void)ctx;
+	return simple_request(F_TIMER_CANCEL, id, 0, NULL);
+}
+
+static int
+c_state_save(qd_ctx *ctx, const void *buf, size_t len)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	(void)ctx;
+	if (len > FRAME_MAX - 64)
+		return QD_ERR_LIMIT;
+	begin(&o, F_STATE_SAVE);
+	frame_put_u64(&o, len);
+	frame_put(&o, buf, len);
+	request(&o, &in, &st);
+	return st;
+}
+
+static int
+c_state_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
+{
+	struct frame_out o;
+	struct frame_in in;
+	uint64_t total, n;
+	const void *p;
+	int st;
+
+	(void)ctx;
+	begin(&o, F_STATE_LOAD);
+	frame_put_u64(&o, cap);
+	if (request(&o, &in, &st) != F_REPLY_DATA || st != QD_OK)
+		return st != QD_OK ? st : QD_ERR_INTERNAL;
+	total = frame_get_u64(&in);
+	n = frame_get_u64(&in);
+	if (n > cap || (p = frame_get_bytes(&in, n)) == NULL)
+		die(SANDBOX_EXIT_PROTOCOL);
+	memcpy(buf, p, n);
+	if (len)
+		*len = total;
+	return QD_OK;
+}
+
+static int
+c_indicator_new(qd_ctx *ctx, const char *name, const struct qd_kv *kv,
+	uint32_t n, qd_indicator **out)
+{
+	char err[512];
+	qd_indicator *ind;
+
+	if (n_indicators == sizeof(indicators) / sizeof(indicators[0]))
+		return QD_ERR_LIMIT;
+	ind = indicator_new(reg, name, kv, n, err, sizeof(err));
+	if (ind == NULL) {
+		c_log(ctx, QD_LOG_ERROR, "indicator_new: %s", err);
+		return QD_ERR_INVALID;
+	}
+	indicators[n_indicators++] = ind;
+	*out = ind;
+	return QD_OK;
+}
+
+static void
+c_indicator_free(qd_indicator *ind)
+{
+	size_t i;
+
+	for (i = 0; i < n_indicators; i++)
+		if (indicators[i] == ind) {
+			indicator_free(ind);
+			indicators[i] = indicators[--n_indicators];
+			return;
+		}
+}
+
+static uint32_t
+c_indicator_outputs(const qd_indicator *ind)
+{
+	return indicator_outputs(ind);
+}
+
+static const char *
+c_indicator_output_name(const qd_indicator *ind, uint32_t i)
+{
+	return indicator_output_name(ind, i);
+}
+
+static uint32_t
+c_indicator_lookback(const qd_indicator *ind)
+{
+	return indicator_lookback(ind);
+}
+
+static int
+c_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
+{
+	(void)ctx;
+	return simple_request(F_SUBSCRIBE, sym, tf, NULL);
+}
+
+static int
+c_order_submit(qd_ctx *ctx, const struct qd_order_req *r, uint64_t *id)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+	uint64_t v;
+
+	(void)ctx;
+	if (r == NULL || r->size < sizeof(*r))
+		return QD_ERR_INVALID;
+	begin(&o, F_ORDER_SUBMIT);
+	frame_put_u32(&o, r->symbol);
+	frame_put_u32(&o, (uint32_t)r->side);
+	frame_put_u32(&o, (uint32_t)r->type);
+	frame_put_u32(&o, (uint32_t)r->tif);
+	frame_put_u32(&o, r->flags);
+	frame_put_f64(&o, r->qty);
+	frame_put_f64(&o, r->price);
+	frame_put_f64(&o, r->stop_price);
+	frame_put_str(&o, r->tag && strlen(r->tag) < 128 ? r->tag : "");
+	request(&o, &in, &st);
+	v = frame_get_u64(&in);
+	if (st == QD_OK && id != NULL)
+		*id = v;
+	return st;
+}
+
+static int
+c_order_cancel(qd_ctx *ctx, uint64_t id)
+{
+	(void)ctx;
+	return simple_request(F_ORDER_CANCEL, id, 0, NULL);
+}
+
+static int
+c_position_get(qd_ctx *ctx, qd_symbol sym, struct qd_position *out)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	(void)ctx;
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	begin(&o, F_POSITION_GET);
+	frame_put_u32(&o, sym);
+	if (request(&o, &in, &st) != F_REPLY_POSITION || st != QD_OK)
+		return st != QD_OK ? st : QD_ERR_INTERNAL;
+	out->symbol = sym;
+	out->qty = frame_get_f64(&in);
+	out->avg_price = frame_get_f64(&in);
+	out->realized_pnl = frame_get_f64(&in);
+	out->unrealized_pnl = frame_get_f64(&in);
+	return QD_OK;
+}
+
+static int
+c_account_get(qd_ctx *ctx, struct qd_account *out)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	(void)ctx;
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	begin(&o, F_ACCOUNT_GET);
+	if (request(&o, &in, &st) != F_REPLY_POSITION || st != QD_OK)
+		return st != QD_OK ? st : QD_ERR_INTERNAL;
+	out->cash = frame_get_f64(&in);
+	out->equity = frame_get_f64(&in);
+	out->fees_paid = frame_get_f64(&in);
+	frame_get_f64(&in);
+	return QD_OK;
+}
+
+static int
+c_unsupported(void)
+{
+	return QD_ERR_UNSUPPORTED;
+}
+
+static int
+c_ws_open(qd_ctx *c, const char *u, const struct qd_kv *h, uint32_t n,
+	uint64_t *id)
+{
+	(void)c; (void)u; (void)h; (void)n; (void)id;
+	return c_unsupported();
+}
+
+static int
+c_secret_get(qd_ctx *c, const char *n, char *b, size_t cap)
+{
+	(void)c; (void)n; (void)b; (void)cap;
+	return QD_ERR_NOTFOUND;
+}
+
+static const struct qd_host_api child_api = {
+	.size = sizeof(struct qd_host_api),
+	.abi_major = QD_ABI_MAJOR,
+	.abi_minor = QD_ABI_MINOR,
+	.log = c_log,
+	.now_ns = c_now,
+	.param_int = params_int,
+	.param_double = params_double,
+	.param_bool = params_bool,
+	.param_string = params_string,
+	.symbol_intern = c_symbol_intern,
+	.symbol_name = c_symbol_name,
+	.timer_add = c_timer_add,
+	.timer_cancel = c_timer_cancel,
+	.state_save = c_state_save,
+	.state_load = c_state_load,
+	.indicator_new = c_indicator_new,
+	.indicator_update = indicator_update,
+	.indicator_outputs = c_indicator_outputs,
+	.indicator_output_name = c_indicator_output_name,
+	.indicator_lookback = c_indicator_lookback,
+	.indicator_free = c_indicator_free,
+	.subscribe = c_subscribe,
+	.order_submit = c_order_submit,
+	.order_cancel = c_order_cancel,
+	.position_get = c_position_get,
+	.account_get = c_account_get,
+	.ws_open = c_ws_open,
+	.secret_get = c_secret_get,
+};
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static void
+limits(uint32_t mem_mib)
+{
+	struct rlimit zero = { 0, 0 }, fds = { SANDBOX_FD + 1, SANDBOX_FD + 1 };
+	struct rlimit cpu = { 3600, 3600 };
+
+#if !defined(__SANITIZE_ADDRESS__)
+	{
+		struct rlimit as;
+
+		as.rlim_cur = as.rlim_max = (rlim_t)mem_mib << 20;
+		if (setrlimit(RLIMIT_AS, &as) != 0)
+			die(SANDBOX_EXIT_SETUP);
+	}
+#else
+	/* AddressSanitizer reserves terabytes of address space: an ASan
+	 * build of the sandbox cannot cap RLIMIT_AS (build configuration,
+	 * documented; release builds always do). */
+	(void)mem_mib;
+#endif
+	if (setrlimit(RLIMIT_CORE, &zero) != 0 ||
+	    setrlimit(RLIMIT_FSIZE, &zero) != 0 ||
+	    setrlimit(RLIMIT_CPU, &cpu) != 0 ||
+	    setrlimit(RLIMIT_NOFILE, &fds) != 0)
+		die(SANDBOX_EXIT_SETUP);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		die(SANDBOX_EXIT_SETUP);
+}
+
+/* Reply F_FAIL with a reason and exit. */
+static void __attribute__((noreturn))
+fail(int status, const char *why)
+{
+	struct frame_out o;
+
+	begin(&o, F_FAIL);
+	frame_put_u32(&o, (uint32_t)status);
+	frame_put_str(&o, why);
+	send_frame(&o);
+	die(SANDBOX_EXIT_LOAD);
+}
+
+/* Read F_INIT, load and create the instance. */
+static void
+init(void)
+{
+	struct frame_in in;
+	struct frame_hdr h = read_frame(&in);
+	struct qd_kv kv[MAX_PARAMS];
+	const char *ind_files[MAX_INDICATOR_FILES], *path, *name;
+	const struct plugin *p;
+	struct sigaction sa;
+	qd_params *params;
+	uint32_t kind, mem, n_ind, n_kv, i;
+	char err[512];
+	int rc;
+
+	if (h.type != F_INIT)
+		die(SANDBOX_EXIT_PROTOCOL);
+	kind = frame_get_u32(&in);
+	mem = frame_get_u32(&in);
+	path = frame_get_str(&in, 4096);
+	name = frame_get_str(&in, 64);
+	n_ind = frame_get_u32(&in);
+	if (n_ind > MAX_INDICATOR_FILES)
+		die(SANDBOX_EXIT_PROTOCOL);
+	for (i = 0; i < n_ind; i++)
+		ind_files[i] = frame_get_str(&in, 4096);
+	n_kv = frame_get_u32(&in);
+	if (n_kv > MAX_PARAMS)
+		die(SANDBOX_EXIT_PROTOCOL);
+	for (i = 0; i < n_kv; i++) {
+		kv[i].key = frame_get_str(&in, 64);
+		kv[i].value = frame_get_str(&in, 4096);
+	}
+	if (frame_in_done(&in) != 0 || kind != QD_KIND_STRATEGY)
+		die(SANDBOX_EXIT_PROTOCOL);
+
+	limits(mem);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL) != 0)
+		die(SANDBOX_EXIT_SETUP);
+	if (sandbox_filter_loader() != 0)
+		die(SANDBOX_EXIT_SETUP);
+
+	/* Plugin code runs from here on (constructors in dlopen). */
+	if ((reg = plugin_registry_new()) == NULL)
+		die(SANDBOX_EXIT_SETUP);
+	for (i = 0; i < n_ind; i++)
+		plugin_load_file(reg, ind_files[i]);
+	if (plugin_load_file(reg, path) < 1) {
+		snprintf(err, sizeof(err), "cannot load %s", path);
+		fail(QD_ERR_INVALID, err);
+	}
+	plugin_resolve(reg);
+	p = plugin_find(reg, name);
+	if (p == NULL || plugin_desc(p)->kind != QD_KIND_STRATEGY) {
+		snprintf(err, sizeof(err), "%s has no strategy named '%s'",
+			path, name);
+		fail(QD_ERR_NOTFOUND, err);
+	}
+	params = params_from_kv(plugin_desc(p), kv, n_kv, err, sizeof(err));
+	if (params == NULL)
+		fail(QD_ERR_INVALID, err);
+	ops = plugin_desc(p)->ops;
+	rc = ops->base.create(&child_api, NULL, params, &state);
+	if (rc != QD_OK) {
+		snprintf(err, sizeof(err), "create failed: %s", qd_strerror(rc));
+		fail(rc, err);
+	}
+	if (sandbox_filter_strict() != 0)
+		die(SANDBOX_EXIT_SETUP);
+}
+
+/* ---- calls ---------------------------------------------------------------- */
+
+static void
+serve(void)
+{
+	for (;;) {
+		struct frame_in in;
+		struct frame_hdr h = read_frame(&in);
+		struct frame_out o;
+		uint32_t n, i;
+
+		switch (h.type) {
+		case F_CALL_START:
+			sim_now = frame_get_i64(&in);
+			if (frame_in_done(&in) != 0)
+				die(SANDBOX_EXIT_PROTOCOL);
+			n = ops->base.start ? (uint32_t)ops->base.start(state) : 0;
+			begin(&o, F_DONE);
+			frame_put_u32(&o, n);
+			send_frame(&o);
+			break;
+		case F_CALL_STOP:
+			sim_now = frame_get_i64(&in);
+			if (ops->base.stop)
+				ops->base.stop(state);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
+			send_frame(&o);
+			break;
+		case F_CALL_BARS:
+			n = frame_get_u32(&in);
+			for (i = 0; i < n && !in.bad; i++) {
+				struct qd_bar_event ev;
+
+				memset(&ev, 0, sizeof(ev));
+				ev.size = sizeof(ev);
+				ev.symbol = frame_get_u32(&in);
+				ev.timeframe_s = frame_get_u32(&in);
+				ev.bar.ts = frame_get_i64(&in);
+				ev.bar.open = frame_get_f64(&in);
+				ev.bar.high = frame_get_f64(&in);
+				ev.bar.low = frame_get_f64(&in);
+				ev.bar.close = frame_get_f64(&in);
+				ev.bar.volume = frame_get_f64(&in);
+				sim_now = frame_get_i64(&in);
+				if (!in.bad && ops->on_bar)
+					ops->on_bar(state, &ev);
+			}
+			if (frame_in_done(&in) != 0)
+				die(SANDBOX_EXIT_PROTOCOL);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
+			send_frame(&o);
+			break;
+		case F_CALL_TIMER: {
+			uint64_t id = frame_get_u64(&in);
+
+			sim_now = frame_get_i64(&in);
+			if (frame_in_done(&in) != 0)
+				die(SANDBOX_EXIT_PROTOCOL);
+			if (ops->on_timer)
+				ops->on_timer(state, id);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
+			send_frame(&o);
+			break;
+		}
+		case F_CALL_ORDER: {
+			struct qd_order_update u;
+
+			memset(&u, 0, sizeof(u));
+			u.size = sizeof(u);
+			u.order_id = frame_get_u64(&in);
+			u.symbol = frame_get_u32(&in);
+			u.side = (enum qd_side)frame_get_u32(&in);
+			u.type = (enum qd_order_type)frame_get_u32(&in);
+			u.state = (enum qd_order_state)frame_get_u32(&in);
+			u.ts = frame_get_i64(&in);
+			u.qty = frame_get_f64(&in);
+			u.price = frame_get_f64(&in);
+			u.filled_qty = frame_get_f64(&in);
+			u.avg_price = frame_get_f64(&in);
+			u.last_qty = frame_get_f64(&in);
+			u.last_price = frame_get_f64(&in);
+			u.fee = frame_get_f64(&in);
+			sim_now = u.ts;
+			if (frame_in_done(&in) != 0)
+				die(SANDBOX_EXIT_PROTOCOL);
+			if (ops->on_order)
+				ops->on_order(state, &u);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
+			send_frame(&o);
+			break;
+		}
+		default:
+			die(SANDBOX_EXIT_PROTOCOL);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct frame_out o;
+
+	(void)argv;
+	if (argc != 1 || fcntl(SANDBOX_FD, F_GETFD) < 0) {
+		fprintf(stderr, "quantd-sandbox is started by quantd, not by "
+			"hand\n");
+		return 2;
+	}
+	/* Nothing but the host socket stays open (not even stdio). */
+	if (close_range(0, SANDBOX_FD - 1, 0) != 0 ||
+	    close_range(SANDBOX_FD + 1, ~0U, 0) != 0)
+		die(SANDBOX_EXIT_SETUP);
+	log_set_level((enum qd_log_level)-1);
+	init();
+	begin(&o, F_READY);
+	send_frame(&o);
+	serve();
+	return 0;
+}

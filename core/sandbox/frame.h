@@ -1,0 +1,109 @@
+/*
+ * frame -- the wire format between quantd and a sandbox child.
+ *
+ * Every message is a frame: a 12-byte header {u32 len; u16 type; u16 flags;
+ * u32 seq} (host byte order: both ends are the same machine) followed by
+ * `len` payload bytes, len <= FRAME_MAX.  Payloads are fixed binary layouts
+ * per type, read with the bounds-checked cursor below: a reader that runs
+ * past the end, finds a string without its NUL, or leaves bytes unread has
+ * a malformed frame.  No JSON, no allocation while decoding.
+ *
+ * The host treats every frame from a child as hostile: frame_check_header()
+ * validates the header before any payload byte is read, and each decoder
+ * checks exact sizes.
+ */
+#ifndef QD_FRAME_H
+#define QD_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HDR 12
+#define FRAME_MAX (1u << 20)
+
+enum frame_type {
+	/* host -> child */
+	F_INIT = 1,        /* kind, limits, paths, params */
+	F_CALL_START,
+	F_CALL_STOP,
+	F_CALL_BARS,       /* u32 n, then n x (u32 sym, u32 tf, bar, i64 now) */
+	F_CALL_TRADE,
+	F_CALL_ORDER,
+	F_CALL_TIMER,      /* u64 timer id, i64 now */
+	F_REPLY,           /* i32 status, u64 value: answer to a request */
+	F_REPLY_DATA,      /* i32 status, bytes: answer to state_load */
+	F_REPLY_POSITION,  /* i32 status, struct of doubles */
+	/* child -> host */
+	F_READY = 32,      /* instance created */
+	F_FAIL,            /* i32 status, string: create failed */
+	F_DONE,            /* the call finished */
+	F_LOG,             /* u32 level, string */
+	F_ORDER_SUBMIT,    /* request: order fields + tag string */
+	F_ORDER_CANCEL,    /* request: u64 id */
+	F_SUBSCRIBE,       /* request: u32 sym, u32 tf */
+	F_TIMER_ADD,       /* request: i64 after, i64 interval */
+	F_TIMER_CANCEL,    /* request: u64 id */
+	F_STATE_SAVE,      /* request: bytes */
+	F_STATE_LOAD,      /* request: u64 cap */
+	F_POSITION_GET,    /* request: u32 sym */
+	F_ACCOUNT_GET,     /* request */
+	F_SYMBOL_INTERN,   /* request: string */
+	F_SYMBOL_NAME,     /* request: u32 sym -> F_REPLY_DATA string */
+	F_VIOLATION,       /* i32 syscall nr, u32 arch: seccomp trap */
+	F_TYPE_MAX
+};
+
+struct frame_hdr {
+	uint32_t len;
+	uint16_t type;
+	uint16_t flags;
+	uint32_t seq;
+};
+
+/** Decode and validate a header: 0, or -1 with a reason. */
+int frame_check_header(const unsigned char *buf, struct frame_hdr *h,
+	const char **why);
+
+/** Name of a frame type for messages ("F_LOG"), or "unknown". */
+const char *frame_type_name(unsigned type);
+
+/* ---- writing ------------------------------------------------------------- */
+
+struct frame_out {
+	unsigned char *buf;   /* header + payload */
+	size_t len, cap;
+	int failed;           /* a put did not fit: never send it */
+};
+
+void frame_begin(struct frame_out *o, unsigned char *buf, size_t cap,
+	uint16_t type, uint32_t seq);
+void frame_put(struct frame_out *o, const void *p, size_t n);
+void frame_put_u32(struct frame_out *o, uint32_t v);
+void frame_put_u64(struct frame_out *o, uint64_t v);
+void frame_put_i64(struct frame_out *o, int64_t v);
+void frame_put_f64(struct frame_out *o, double v);
+void frame_put_str(struct frame_out *o, const char *s);
+/** Fill in the length; returns the total bytes to send, 0 if failed. */
+size_t frame_end(struct frame_out *o);
+
+/* ---- reading ------------------------------------------------------------- */
+
+struct frame_in {
+	const unsigned char *p;
+	size_t left;
+	int bad;               /* a get ran past the end or was malformed */
+};
+
+void frame_in_init(struct frame_in *in, const unsigned char *p, size_t n);
+uint32_t frame_get_u32(struct frame_in *in);
+uint64_t frame_get_u64(struct frame_in *in);
+int64_t frame_get_i64(struct frame_in *in);
+double frame_get_f64(struct frame_in *in);
+/** A NUL-terminated string of at most max bytes, pointing into the frame. */
+const char *frame_get_str(struct frame_in *in, size_t max);
+/** n raw bytes, pointing into the frame. */
+const void *frame_get_bytes(struct frame_in *in, size_t n);
+/** 0 if every byte was consumed and nothing was bad, else -1. */
+int frame_in_done(const struct frame_in *in);
+
+#endif
