@@ -30,6 +30,7 @@
 #include "plugin/describe.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "sandbox/sandbox.h"
 
 static void
 usage(FILE *f)
@@ -92,6 +93,9 @@ load_quietly(struct plugin_registry *r, const struct config *cfg)
 	log_set_level((enum qd_log_level)-1);
 	for (i = 0; i < cfg->n_plugin_dirs; i++)
 		plugin_load_dir(r, cfg->plugin_dirs[i]);
+	for (i = 0; i < cfg->n_sandbox_plugin_dirs; i++)
+		sandbox_load_dir(r, cfg->sandbox_helper,
+			cfg->sandbox_plugin_dirs[i]);
 	plugin_resolve(r);
 	log_set_level(saved);
 }

@@ -432,9 +432,11 @@ config_parse_instance(const char *file, const char *text, size_t len,
 	ci->limits.memory_mib = 256;
 	ci->limits.cpu_ms_per_call = 1000;
 	ci->limits.restarts = 5;
+	ci->limits.orders_per_sec = 50;
 	if ((lim = json_get(ci->doc, "limits")) != NULL) {
 		static const char *const keys[] = {
-			"memory_mib", "cpu_ms_per_call", "restarts", NULL
+			"memory_mib", "cpu_ms_per_call", "restarts",
+			"orders_per_sec", NULL
 		};
 
 		if (lim->type != JSON_OBJECT) {
@@ -450,7 +452,7 @@ config_parse_instance(const char *file, const char *text, size_t len,
 				if (keys[i] == NULL)
 					bad(d, file, m, "unknown key (allowed: "
 						"memory_mib, cpu_ms_per_call, "
-						"restarts)");
+						"restarts, orders_per_sec)");
 			}
 			ci->limits.memory_mib = (uint32_t)get_int(lim,
 				"memory_mib", 256, 16, 65536, file, d);
@@ -458,6 +460,8 @@ config_parse_instance(const char *file, const char *text, size_t len,
 				"cpu_ms_per_call", 1000, 1, 600000, file, d);
 			ci->limits.restarts = (uint32_t)get_int(lim,
 				"restarts", 5, 0, 1000, file, d);
+			ci->limits.orders_per_sec = (uint32_t)get_int(lim,
+				"orders_per_sec", 50, 1, 1000000, file, d);
 		}
 	}
 	n = get_strings(ci->doc, "symbols", &ci->symbols, file, d);
@@ -515,7 +519,8 @@ fail:
 
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
-	"listen", "storage", "log", "sandbox_helper", NULL
+	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
+	NULL
 };
 
 static int
@@ -623,6 +628,20 @@ config_load(const char *path, struct diag *d)
 		diag_add(d, "%s:%d:%d: $.plugin_dirs: at least one plugin "
 			"directory is required", file, doc->line, doc->col);
 	}
+	n = get_strings(doc, "sandbox_plugin_dirs", &c->sandbox_plugin_dirs,
+		file, d);
+	if (n > 0) {
+		long i;
+
+		c->n_sandbox_plugin_dirs = (size_t)n;
+		for (i = 0; i < n; i++) {
+			char *p = resolve_path(c->dir,
+				c->sandbox_plugin_dirs[i]);
+
+			free(c->sandbox_plugin_dirs[i]);
+			c->sandbox_plugin_dirs[i] = p;
+		}
+	}
 	s = get_string(doc, "instances_dir", 0, file, d);
 	c->instances_dir = resolve_path(c->dir, s ? s : "quantd.d");
 	s = get_string(doc, "state_dir", 0, file, d);
@@ -722,6 +741,7 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->dir);
 	free_strings(c->plugin_dirs, c->n_plugin_dirs);
+	free_strings(c->sandbox_plugin_dirs, c->n_sandbox_plugin_dirs);
 	free(c->instances_dir);
 	free(c->state_dir);
 	free(c->control_socket);
@@ -783,6 +803,16 @@ config_bind(struct config *c, const struct plugin_registry *r,
 		}
 		desc = plugin_desc(p);
 		kind = desc->kind;
+		if (plugin_sandbox_only(p)) {
+			const struct json_value *t = json_get(doc, "trust");
+
+			if (t == NULL)
+				ci->trust = TRUST_SANDBOXED;
+			else if (ci->trust != TRUST_SANDBOXED)
+				bad(d, ci->file, t, "plugin \"%s\" comes from a "
+					"sandbox plugin directory: it can only "
+					"run \"sandboxed\"", ci->plugin);
+		}
 		if (kind != QD_KIND_STRATEGY && kind != QD_KIND_EXCHANGE) {
 			if (json_get(doc, "symbols"))
 				bad(d, ci->file, json_get(doc, "symbols"),

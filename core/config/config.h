@@ -4,6 +4,9 @@
  * Daemon config (etc/quantd.json):
  *   plugin_dirs     array of directories searched for *.so (relative paths
  *                   are relative to the config file's directory)
+ *   sandbox_plugin_dirs  directories of UNTRUSTED strategy modules: the host
+ *                   never loads them; a confined child describes them and
+ *                   their instances always run sandboxed
  *   instances_dir   directory of instance files (default "quantd.d")
  *   state_dir       runtime files: control socket, database (default "var")
  *   control_socket  path of quantctl's socket (default STATE_DIR/quantd.sock)
@@ -18,7 +21,8 @@
  *   trust     "trusted" (in-process) | "sandboxed" (default "trusted")
  *   enabled   bool (default true)
  *   params    object validated against the plugin's parameter specs
- *   limits    {"memory_mib", "cpu_ms_per_call", "restarts"} (sandboxed)
+ *   limits    {"memory_mib", "cpu_ms_per_call", "restarts",
+ *             "orders_per_sec"} (sandboxed)
  *   strategy only: symbols ["BTC/USDT", ...], timeframes ["1m", ...],
  *                  exchange (name of an exchange instance)
  *   exchange only: symbols, timeframes (what to stream),
@@ -57,6 +61,7 @@ struct sandbox_limits {
 	uint32_t memory_mib;      /**< address space of the child */
 	uint32_t cpu_ms_per_call; /**< deadline for one call */
 	uint32_t restarts;        /**< restarts before the instance fails */
+	uint32_t orders_per_sec;  /**< order intents per second, then killed */
 };
 
 struct config_instance {
@@ -81,6 +86,8 @@ struct config {
 	char *dir;             /**< base for relative paths */
 	char **plugin_dirs;
 	size_t n_plugin_dirs;
+	char **sandbox_plugin_dirs;  /**< untrusted: described, never loaded */
+	size_t n_sandbox_plugin_dirs;
 	char *instances_dir;
 	char *state_dir;
 	char *control_socket;

@@ -23,6 +23,7 @@
 #include "net/net.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
+#include "sandbox/sandbox.h"
 
 struct daemon {
 	const char *config_path;
@@ -102,6 +103,9 @@ load_plugins(struct plugin_registry *r, const struct config *c)
 
 	for (i = 0; i < c->n_plugin_dirs; i++)
 		plugin_load_dir(r, c->plugin_dirs[i]);
+	for (i = 0; i < c->n_sandbox_plugin_dirs; i++)
+		sandbox_load_dir(r, c->sandbox_helper,
+			c->sandbox_plugin_dirs[i]);
 	plugin_resolve(r);
 }
 

@@ -30,6 +30,11 @@
 
 struct module {
 	char *path;
+	uint32_t abi_major, abi_minor;
+	/* Described modules (sandbox plugin dirs): host-owned copies. */
+	struct qd_plugin **described;
+	size_t n_described;
+	void (*free_described)(struct qd_plugin *);
 	dev_t dev;
 	ino_t ino;
 	off_t fsize;
@@ -109,8 +114,13 @@ plugin_registry_new(void)
 static void
 module_close(struct module *m)
 {
+	size_t i;
+
 	if (m->handle != NULL)
 		dlclose(m->handle);
+	for (i = 0; i < m->n_described; i++)
+		m->free_described(m->described[i]);
+	free(m->described);
 	free(m->path);
 	free(m);
 }
@@ -455,6 +465,8 @@ plugin_load_file(struct plugin_registry *r, const char *path)
 	}
 	m->handle = h;
 	m->mod = mod;
+	m->abi_major = mod->abi_major;
+	m->abi_minor = mod->abi_minor;
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
 	m->fsize = st.st_size;
@@ -669,13 +681,84 @@ plugin_file(const struct plugin *p)
 uint32_t
 plugin_abi_major(const struct plugin *p)
 {
-	return p->module->mod->abi_major;
+	return p->module->abi_major;
 }
 
 uint32_t
 plugin_abi_minor(const struct plugin *p)
 {
-	return p->module->mod->abi_minor;
+	return p->module->abi_minor;
+}
+
+int
+plugin_sandbox_only(const struct plugin *p)
+{
+	return p->module->handle == NULL;
+}
+
+int
+plugin_register_described(struct plugin_registry *r, const char *path,
+	uint32_t abi_major, uint32_t abi_minor, struct qd_plugin **plugins,
+	size_t n, void (*free_plugin)(struct qd_plugin *))
+{
+	struct module *m;
+	size_t i, j;
+	int rc;
+
+	if (abi_major != QD_ABI_MAJOR || abi_minor > QD_ABI_MINOR) {
+		rc = refuse(r, path, NULL, "built for SDK ABI %u.%u, this "
+			"quantd provides ABI %d.%d; rebuild the plugin against "
+			"quantd-sdk %d.x", abi_major, abi_minor, QD_ABI_MAJOR,
+			QD_ABI_MINOR, QD_ABI_MAJOR);
+		goto fail;
+	}
+	if (n == 0 || n > MAX_PLUGINS_PER_MODULE) {
+		rc = refuse(r, path, NULL, "module lists no plugins");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = check_desc(r, path, plugins[i], i)) != 0)
+			goto fail;
+		if (plugins[i]->kind != QD_KIND_STRATEGY) {
+			rc = refuse(r, path, plugins[i]->name, "plugin '%s' is "
+				"%s %s: a sandbox plugin directory may only hold "
+				"strategies; install it in a plugin directory "
+				"if you trust it", plugins[i]->name, "a",
+				plugin_kind_name(plugins[i]->kind));
+			goto fail;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(plugins[j]->name, plugins[i]->name) == 0)
+				break;
+		if (j < i || plugin_find(r, plugins[i]->name) != NULL) {
+			rc = refuse(r, path, plugins[i]->name, "duplicate "
+				"plugin name '%s'; remove one of the files or "
+				"rename the plugin", plugins[i]->name);
+			goto fail;
+		}
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->path = strdup(path)) == NULL) {
+		free(m);
+		rc = QD_ERR_NOMEM;
+		goto fail;
+	}
+	m->abi_major = abi_major;
+	m->abi_minor = abi_minor;
+	m->described = plugins;
+	m->n_described = n;
+	m->free_described = free_plugin;
+	m->next = r->modules;
+	r->modules = m;
+	for (i = 0; i < n; i++)
+		if (registry_add(r, m, plugins[i]) != 0)
+			return QD_ERR_NOMEM;
+	return (int)n;
+fail:
+	for (i = 0; i < n; i++)
+		free_plugin(plugins[i]);
+	free(plugins);
+	return rc;
 }
 
 int
@@ -700,6 +783,8 @@ plugin_changed_modules(const struct plugin_registry *r, char ***paths)
 		struct stat st;
 		char **np;
 
+		if (m->handle == NULL)
+			continue;   /* described modules change on restart */
 		if (stat(m->path, &st) == 0 && st.st_dev == m->dev &&
 		    st.st_ino == m->ino && st.st_size == m->fsize &&
 		    st.st_mtim.tv_sec == m->mtime.tv_sec &&
@@ -713,4 +798,11 @@ plugin_changed_modules(const struct plugin_registry *r, char ***paths)
 		n++;
 	}
 	return n;
+}
+
+void
+plugin_add_refusal(struct plugin_registry *r, const char *file,
+	const char *reason)
+{
+	refuse(r, file, NULL, "%s", reason);
 }

@@ -83,6 +83,25 @@ const char *plugin_file(const struct plugin *p);
 uint32_t plugin_abi_major(const struct plugin *p);
 uint32_t plugin_abi_minor(const struct plugin *p);
 
+/** 1 if the plugin was described by a sandbox child (never dlopened by
+ *  the host): its instances can only run sandboxed. */
+int plugin_sandbox_only(const struct plugin *p);
+
+/**
+ * Register plugins described by a sandbox child for the module at `path`
+ * (a sandbox plugin directory).  Takes ownership of `plugins` (an array of
+ * n host-owned copies, freed with free_plugin) whatever happens.  The same
+ * checks as for loaded modules apply; only strategies are accepted.
+ * Returns the count registered or a negative qd_status (refusal logged).
+ */
+int plugin_register_described(struct plugin_registry *r, const char *path,
+	uint32_t abi_major, uint32_t abi_minor, struct qd_plugin **plugins,
+	size_t n, void (*free_plugin)(struct qd_plugin *));
+
+/** Log and remember a refusal decided outside the loader (sandbox). */
+void plugin_add_refusal(struct plugin_registry *r, const char *file,
+	const char *reason);
+
 /** "exchange", "indicator", ... or NULL for an unknown kind. */
 const char *plugin_kind_name(enum qd_kind kind);
 /** Inverse of plugin_kind_name; 0 if unknown. */

@@ -538,6 +538,62 @@ fail(int status, const char *why)
 	die(SANDBOX_EXIT_LOAD);
 }
 
+/*
+ * Describe mode: send every descriptor of the loaded module (the host never
+ * dlopens an untrusted module itself) and exit.
+ */
+static void __attribute__((noreturn))
+describe(const char *path)
+{
+	struct frame_out o;
+	size_t i, n = plugin_count(reg);
+	uint32_t k;
+
+	if (sandbox_filter_strict() != 0)
+		die(SANDBOX_EXIT_SETUP);
+	begin(&o, F_DESCRIBE);
+	frame_put_u32(&o, n ? plugin_abi_major(plugin_at(reg, 0)) : 0);
+	frame_put_u32(&o, n ? plugin_abi_minor(plugin_at(reg, 0)) : 0);
+	frame_put_u32(&o, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		const struct qd_plugin *d = plugin_desc(plugin_at(reg, i));
+
+		frame_put_u32(&o, (uint32_t)d->kind);
+		frame_put_str(&o, d->name);
+		frame_put_str(&o, d->version);
+		frame_put_str(&o, d->description);
+		frame_put_str(&o, d->license);
+		frame_put_u32(&o, d->n_params);
+		for (k = 0; k < d->n_params; k++) {
+			const struct qd_param_spec *s = &d->params[k];
+			uint32_t c = 0;
+
+			frame_put_str(&o, s->name);
+			frame_put_u32(&o, (uint32_t)s->type);
+			frame_put_u32(&o, s->flags);
+			frame_put_i64(&o, s->def_int);
+			frame_put_f64(&o, s->def_double);
+			frame_put_str(&o, s->def_string);
+			frame_put_f64(&o, s->min);
+			frame_put_f64(&o, s->max);
+			while (s->choices && s->choices[c] && c < 64)
+				c++;
+			frame_put_u32(&o, c);
+			for (c = 0; s->choices && s->choices[c] && c < 64; c++)
+				frame_put_str(&o, s->choices[c]);
+			frame_put_str(&o, s->description);
+		}
+		for (k = 0; d->requires && d->requires[k] && k < 64; k++)
+			;
+		frame_put_u32(&o, k);
+		for (k = 0; d->requires && d->requires[k] && k < 64; k++)
+			frame_put_str(&o, d->requires[k]);
+	}
+	(void)path;
+	send_frame(&o);
+	die(0);
+}
+
 /* Read F_INIT, load and create the instance. */
 static void
 init(void)
@@ -571,7 +627,7 @@ init(void)
 		kv[i].key = frame_get_str(&in, 64);
 		kv[i].value = frame_get_str(&in, 4096);
 	}
-	if (frame_in_done(&in) != 0 || kind != QD_KIND_STRATEGY)
+	if (frame_in_done(&in) != 0 || (kind != QD_KIND_STRATEGY && kind != 0))
 		die(SANDBOX_EXIT_PROTOCOL);
 
 	limits(mem);
@@ -589,9 +645,14 @@ init(void)
 	for (i = 0; i < n_ind; i++)
 		plugin_load_file(reg, ind_files[i]);
 	if (plugin_load_file(reg, path) < 1) {
-		snprintf(err, sizeof(err), "cannot load %s", path);
+		size_t nr = plugin_refusal_count(reg);
+
+		snprintf(err, sizeof(err), "%s", nr ?
+			plugin_refusal_at(reg, nr - 1)->reason : path);
 		fail(QD_ERR_INVALID, err);
 	}
+	if (kind == 0)
+		describe(path);   /* never returns */
 	plugin_resolve(reg);
 	p = plugin_find(reg, name);
 	if (p == NULL || plugin_desc(p)->kind != QD_KIND_STRATEGY) {

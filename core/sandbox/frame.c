@@ -21,6 +21,7 @@ static const char *const type_names[] = {
 	[F_POSITION_GET] = "F_POSITION_GET", [F_ACCOUNT_GET] = "F_ACCOUNT_GET",
 	[F_SYMBOL_INTERN] = "F_SYMBOL_INTERN",
 	[F_SYMBOL_NAME] = "F_SYMBOL_NAME", [F_VIOLATION] = "F_VIOLATION",
+	[F_DESCRIBE] = "F_DESCRIBE",
 };
 
 const char *

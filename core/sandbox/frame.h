@@ -23,7 +23,7 @@
 
 enum frame_type {
 	/* host -> child */
-	F_INIT = 1,        /* kind, limits, paths, params */
+	F_INIT = 1,        /* kind (0 = describe only), limits, paths, params */
 	F_CALL_START,
 	F_CALL_STOP,
 	F_CALL_BARS,       /* u32 n, then n x (u32 sym, u32 tf, bar, i64 now) */
@@ -50,6 +50,7 @@ enum frame_type {
 	F_SYMBOL_INTERN,   /* request: string */
 	F_SYMBOL_NAME,     /* request: u32 sym -> F_REPLY_DATA string */
 	F_VIOLATION,       /* i32 syscall nr, u32 arch: seccomp trap */
+	F_DESCRIBE,        /* describe mode: the module's descriptors */
 	F_TYPE_MAX
 };
 

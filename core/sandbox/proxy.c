@@ -12,6 +12,7 @@
  * the syscall by name), and restarted after an exponential backoff until
  * its restart budget is spent; then spec->on_failed() marks it failed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,12 +28,12 @@
 #include "log/log.h"
 #include "loop/loop.h"
 #include "plugin/params.h"
+#include "plugin/plugin.h"
 #include "sandbox/frame.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_child.h"
 
 #define IOBUF (FRAME_HDR + FRAME_MAX)
-#define MAX_ORDERS_PER_SEC 50
 #define MAX_LOG_BYTES_PER_SEC 65536
 #define READY_TIMEOUT_MS 5000
 #define BACKOFF_FIRST_MS 100
@@ -312,8 +313,9 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		r.tag = tag;
 		if (frame_in_done(in) != 0)
 			break;
-		if (!within(&p->order_sec, &p->orders, 1, MAX_ORDERS_PER_SEC)) {
-			*why = "order flood (more than 50 orders/s)";
+		if (!within(&p->order_sec, &p->orders, 1,
+		    p->limits.orders_per_sec)) {
+			*why = "order flood (above limits.orders_per_sec)";
 			return -1;
 		}
 		rc = p->api->order_submit(p->ctx, &r, &id);
@@ -834,4 +836,275 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	*ops = &proxy_strategy_ops.base;
 	*state = p;
 	return QD_OK;
+}
+
+/* ---- describe mode: untrusted modules are never dlopened by the host ---- */
+
+/* Host-side copy of a described plugin: everything malloc'd. */
+struct described {
+	struct qd_plugin p;
+	struct qd_param_spec *specs;
+	char **reqs;
+	size_t n_reqs;
+	char ***choices;
+};
+
+static int
+remote_create(const struct qd_host_api *api, qd_ctx *ctx,
+	const qd_params *params, void **state)
+{
+	(void)api;
+	(void)ctx;
+	(void)params;
+	(void)state;
+	return QD_ERR_UNSUPPORTED;   /* instances run in a sandbox child */
+}
+
+static void
+remote_destroy(void *state)
+{
+	(void)state;
+}
+
+static const struct qd_strategy_ops remote_strategy_ops = {
+	.base = {
+		.size = sizeof(struct qd_strategy_ops),
+		.create = remote_create,
+		.destroy = remote_destroy,
+	},
+};
+
+static void
+free_described(struct qd_plugin *pl)
+{
+	struct described *d = (struct described *)pl;
+	uint32_t i;
+	size_t k;
+
+	if (d == NULL)
+		return;
+	free((char *)d->p.name);
+	free((char *)d->p.version);
+	free((char *)d->p.description);
+	free((char *)d->p.license);
+	for (i = 0; d->specs && i < d->p.n_params; i++) {
+		free((char *)d->specs[i].name);
+		free((char *)d->specs[i].def_string);
+		free((char *)d->specs[i].description);
+		for (k = 0; d->choices && d->choices[i] && d->choices[i][k]; k++)
+			free(d->choices[i][k]);
+		if (d->choices)
+			free(d->choices[i]);
+	}
+	free(d->choices);
+	free(d->specs);
+	for (k = 0; k < d->n_reqs; k++)
+		free(d->reqs[k]);
+	free(d->reqs);
+	free(d);
+}
+
+static char *
+dup_str(struct frame_in *in, size_t max)
+{
+	const char *s = frame_get_str(in, max);
+
+	return s ? strdup(s) : NULL;
+}
+
+/* Decode one plugin of an F_DESCRIBE frame; NULL if malformed or OOM. */
+static struct qd_plugin *
+decode_plugin(struct frame_in *in)
+{
+	struct described *d = calloc(1, sizeof(*d));
+	uint32_t i, n;
+
+	if (d == NULL)
+		return NULL;
+	d->p.size = sizeof(struct qd_plugin);
+	d->p.kind = (enum qd_kind)frame_get_u32(in);
+	d->p.name = dup_str(in, 63);
+	d->p.version = dup_str(in, 64);
+	d->p.description = dup_str(in, 1024);
+	d->p.license = dup_str(in, 64);
+	d->p.n_params = frame_get_u32(in);
+	if (in->bad || d->p.n_params > 256)
+		goto fail;
+	d->specs = calloc(d->p.n_params + 1, sizeof(*d->specs));
+	d->choices = calloc(d->p.n_params + 1, sizeof(*d->choices));
+	if (d->specs == NULL || d->choices == NULL)
+		goto fail;
+	d->p.params = d->specs;
+	for (i = 0; i < d->p.n_params && !in->bad; i++) {
+		struct qd_param_spec *s = &d->specs[i];
+		uint32_t k;
+
+		s->size = sizeof(*s);
+		s->name = dup_str(in, 63);
+		s->type = (enum qd_param_type)frame_get_u32(in);
+		s->flags = frame_get_u32(in);
+		s->def_int = frame_get_i64(in);
+		s->def_double = frame_get_f64(in);
+		s->def_string = dup_str(in, 4096);
+		s->min = frame_get_f64(in);
+		s->max = frame_get_f64(in);
+		n = frame_get_u32(in);
+		if (n > 64 || in->bad)
+			goto fail;
+		d->choices[i] = calloc(n + 1, sizeof(char *));
+		if (d->choices[i] == NULL)
+			goto fail;
+		for (k = 0; k < n; k++)
+			d->choices[i][k] = dup_str(in, 256);
+		s->choices = n ? (const char *const *)d->choices[i] : NULL;
+		s->description = dup_str(in, 1024);
+	}
+	n = frame_get_u32(in);
+	if (in->bad || n > 64)
+		goto fail;
+	d->reqs = calloc(n + 1, sizeof(char *));
+	if (d->reqs == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		d->reqs[d->n_reqs++] = dup_str(in, 256);
+	d->p.requires = n ? (const char *const *)d->reqs : NULL;
+	d->p.ops = &remote_strategy_ops;
+	if (in->bad)
+		goto fail;
+	return &d->p;
+fail:
+	free_described(&d->p);
+	return NULL;
+}
+
+int
+sandbox_describe(const char *helper, const char *path,
+	struct plugin_registry *r, char *err, size_t errlen)
+{
+	struct proxy p;
+	struct frame_out o;
+	struct frame_hdr h;
+	struct frame_in in;
+	struct qd_plugin **list = NULL;
+	const char *why = NULL;
+	int64_t deadline;
+	uint32_t major, minor, n = 0, i;
+	char *abs = realpath(path, NULL);
+	int rc = QD_ERR_INVALID;
+
+	memset(&p, 0, sizeof(p));
+	p.helper = (char *)helper;
+	p.name = (char *)"describe";
+	p.instance = (char *)"sandbox";
+	p.failed = 1;       /* no restarts */
+	p.fd = -1;
+	if (abs == NULL || (p.buf = malloc(IOBUF)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (spawn(&p) != 0) {
+		snprintf(err, errlen, "cannot start %s: %s", helper,
+			strerror(errno));
+		goto out;
+	}
+	frame_begin(&o, p.buf, IOBUF, F_INIT, 1);
+	frame_put_u32(&o, 0);
+	frame_put_u32(&o, 256);
+	frame_put_str(&o, abs);
+	frame_put_str(&o, "");
+	frame_put_u32(&o, 0);
+	frame_put_u32(&o, 0);
+	if (send_frame(&p, &o) != 0) {
+		snprintf(err, errlen, "sandbox: %s", p.why);
+		goto out;
+	}
+	deadline = mono_ms() + READY_TIMEOUT_MS;
+	if (read_exact(&p, p.buf, FRAME_HDR, deadline, &why) != 0 ||
+	    frame_check_header(p.buf, &h, &why) != 0 ||
+	    read_exact(&p, p.buf + FRAME_HDR, h.len, deadline, &why) != 0) {
+		child_lost(&p, why);
+		snprintf(err, errlen, "describing in the sandbox failed: %s",
+			p.why);
+		goto out;
+	}
+	frame_in_init(&in, p.buf + FRAME_HDR, h.len);
+	if (h.type == F_FAIL) {
+		frame_get_u32(&in);
+		why = frame_get_str(&in, 1024);
+		snprintf(err, errlen, "%s", why ? why : "cannot load");
+		child_lost(&p, NULL);
+		goto out;
+	}
+	if (h.type != F_DESCRIBE) {
+		if (h.type == F_VIOLATION)
+			p.violation_nr = (int)frame_get_u32(&in);
+		child_lost(&p, "unexpected frame");
+		snprintf(err, errlen, "while loading in the sandbox: %s",
+			p.why);
+		goto out;
+	}
+	major = frame_get_u32(&in);
+	minor = frame_get_u32(&in);
+	n = frame_get_u32(&in);
+	if (in.bad || n == 0 || n > 256 ||
+	    (list = calloc(n, sizeof(*list))) == NULL) {
+		child_lost(&p, "malformed F_DESCRIBE");
+		snprintf(err, errlen, "malformed description");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((list[i] = decode_plugin(&in)) == NULL)
+			break;
+	if (i < n || frame_in_done(&in) != 0) {
+		while (i-- > 0)
+			free_described(list[i]);
+		free(list);
+		child_lost(&p, "malformed F_DESCRIBE");
+		snprintf(err, errlen, "malformed description");
+		goto out;
+	}
+	close(p.fd);
+	p.alive = 0;
+	while (waitpid(p.pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	rc = plugin_register_described(r, path, major, minor, list, n,
+		free_described);
+	if (rc < 0)
+		snprintf(err, errlen, "refused (see the log)");
+out:
+	free(p.buf);
+	free(abs);
+	return rc;
+}
+
+int
+sandbox_load_dir(struct plugin_registry *r, const char *helper,
+	const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int loaded = 0;
+
+	if (d == NULL) {
+		log_error("loader", "cannot read sandbox plugin directory %s: "
+			"%s", dir, strerror(errno));
+		return QD_ERR_IO;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		char path[4096], err[512];
+
+		if (e->d_name[0] == '.' || len < 4 ||
+		    strcmp(e->d_name + len - 3, ".so") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (plugin_is_loaded(r, path))
+			continue;
+		if (sandbox_describe(helper, path, r, err, sizeof(err)) > 0)
+			loaded++;
+		else if (strcmp(err, "refused (see the log)") != 0)
+			plugin_add_refusal(r, path, err);
+	}
+	closedir(d);
+	return loaded;
 }

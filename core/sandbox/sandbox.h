@@ -56,4 +56,19 @@ int sandbox_create(const struct sandbox_spec *spec,
  */
 int sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n);
 
+struct plugin_registry;
+
+/**
+ * Describe the module at `path` in a fully confined child (its code,
+ * constructors included, never runs in the host) and register its plugins
+ * as sandbox-only.  Returns the number registered, or a negative qd_status
+ * with the reason in err.
+ */
+int sandbox_describe(const char *helper, const char *path,
+	struct plugin_registry *r, char *err, size_t errlen);
+
+/** sandbox_describe() every *.so of `dir` not yet registered. */
+int sandbox_load_dir(struct plugin_registry *r, const char *helper,
+	const char *dir);
+
 #endif

@@ -1,0 +1,102 @@
+#!/bin/sh
+# The hostile-plugin suite: every hostile strategy runs sandboxed from a
+# sandbox plugin directory (never loaded by the host) next to a well-behaved
+# sandboxed strategy and a trusted one.  Each must be stopped for the right
+# reason, named in the log; the host and the good instances keep running.
+. "$QD_SRCDIR/tests/integration/lib.sh"
+
+make_config
+# Untrusted modules live in their own directory.
+sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
+mkdir -p "$T/untrusted"
+for f in ta exchange-replay sma-cross-example; do
+	ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"
+done
+cp "$QD_BUILDDIR"/tests/sandbox/.libs/hostile-*.so "$T/untrusted/"
+echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' > "$T/quantd.d/feed.json"
+n=0
+for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
+    ptrace kill-parent exec-map busy alloc stack null abort garbage truncated \
+    oversized lying order-flood no-reply sleep log-flood; do
+	n=$((n + 1))
+	cat > "$T/quantd.d/h-$name.json" <<JSON
+{"plugin": "hostile-$n", "instance": "h-$name", "exchange": "feed",
+ "symbols": ["BTC/USDT"], "timeframes": ["1m"],
+ "limits": {"restarts": 1, "cpu_ms_per_call": 300, "memory_mib": 64}}
+JSON
+done
+echo '{"plugin": "sma-cross-example", "instance": "good-sandboxed", "trust": "sandboxed", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-s.json"
+echo '{"plugin": "sma-cross-example", "instance": "good-trusted", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-t.json"
+
+# A secret in the daemon's environment must not reach any child.
+export QD_TEST_SECRET_TOKEN=do-not-leak-4711
+start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
+ok "daemon starts with 23 hostile plugins configured"
+
+# Look at a live child from outside: exactly fd 3, an empty environment.
+child=$(pgrep -P "$QD_PID" -f quantd-sandbox | head -1)
+if [ -n "$child" ]; then
+	fds=$(ls /proc/"$child"/fd 2>/dev/null | tr '\n' ' ')
+	if [ "$fds" = "3 " ]; then ok "child holds exactly fd 3"; else not_ok "child holds exactly fd 3" "fds: $fds"; fi
+	if [ ! -s /proc/"$child"/environ ]; then ok "child environment is empty"; else not_ok "child environment is empty"; fi
+else
+	not_ok "a sandbox child is running"
+fi
+
+sleep 4
+reason() {
+	# reason INSTANCE TEXT: the log says INSTANCE was stopped for TEXT
+	if grep -F "tag=$1 msg=\"sandboxed plugin" "$T/quantd.log" | grep -qF "stopped: $2"; then
+		ok "$1: $2"
+	else
+		not_ok "$1: $2" "$(grep -F "tag=$1 " "$T/quantd.log" | tail -3)"
+	fi
+}
+refused() {
+	if grep -qF "untrusted/hostile-$3.so refused: while loading in the sandbox: $2" "$T/quantd.log"; then
+		ok "constructor of $3 contained: $2"
+	else
+		not_ok "constructor of $3 contained: $2" "$(grep -F "hostile-$3.so" "$T/quantd.log")"
+	fi
+}
+refused 1 "forbidden syscall socket" ctor-socket
+refused 2 "forbidden syscall openat" ctor-write
+check "a constructor never ran in the host" test ! -e /tmp/quantd-hostile-was-here
+reason h-open-passwd "forbidden syscall openat"
+reason h-create-file "forbidden syscall creat"
+reason h-connect "forbidden syscall socket"
+reason h-execve "forbidden syscall execve"
+reason h-fork "forbidden syscall clone"
+reason h-ptrace "forbidden syscall ptrace"
+reason h-kill-parent "forbidden syscall kill"
+reason h-exec-map "forbidden syscall mmap"
+reason h-busy "no reply within the deadline"
+reason h-stack "killed by SIGSEGV"
+reason h-null "killed by SIGSEGV"
+reason h-abort "forbidden syscall rt_sigprocmask"
+reason h-garbage "frame longer than 1 MiB"
+reason h-truncated "no reply within the deadline"
+reason h-oversized "frame longer than 1 MiB"
+reason h-lying "malformed frame from the child"
+reason h-order-flood "order flood"
+reason h-no-reply "no reply within the deadline"
+reason h-sleep "forbidden syscall clock_nanosleep"
+reason h-log-flood "log flood"
+# Memory: the plugin cannot go past its limit (AddressSanitizer builds
+# cannot cap address space, see child.c, so only check when uncapped).
+if nm "$QD_BUILDDIR/core/quantd-sandbox" 2>/dev/null | grep -q __asan_init; then
+	ok "alloc: skipped under AddressSanitizer (no RLIMIT_AS)"
+else
+	mib=$(sed -n 's/.*tag=h-alloc msg="allocation refused after \([0-9]*\) MiB".*/\1/p' "$T/quantd.log" | head -1)
+	if [ -n "$mib" ] && [ "$mib" -lt 64 ]; then ok "alloc: refused after $mib MiB of a 64 MiB limit"; else not_ok "alloc contained" "mib=$mib"; fi
+fi
+check "restarts with backoff before giving up" grep -q "tag=h-null msg=\"sandboxed plugin hostile-14 restarted (1 of 1)" "$T/quantd.log"
+check "gives up after the restart budget" grep -q "tag=h-null msg=\"sandboxed plugin hostile-14 failed: 1 restart(s) used up" "$T/quantd.log"
+
+ctl plugin list > "$T/list.txt"
+check "plugin list shows the hostile instance failed" grep -Eq '^hostile-14 .* h-null +sandboxed +failed' "$T/list.txt"
+check "good sandboxed instance still running" grep -Eq ' good-sandboxed +sandboxed +running' "$T/list.txt"
+check "good trusted instance still running" grep -Eq ' good-trusted +trusted +running' "$T/list.txt"
+check "the secret never reached the log" sh -c "! grep -q do-not-leak-4711 '$T/quantd.log'"
+if stop_daemon; then ok "host survives and exits 0"; else not_ok "host exits 0"; fi
+finish
