@@ -25,5 +25,7 @@ struct plugin_registry *cli_registry(const struct cli *c);
 int cmd_plugin(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_indicator(struct cli *c, int argc, char **argv);
+int cmd_backtest(struct cli *c, int argc, char **argv);
+int cmd_data(struct cli *c, int argc, char **argv);
 
 #endif

@@ -46,6 +46,8 @@ usage(FILE *f)
 		"instance file\n"
 		"  indicator NAME [--param K=V]... [--input FILE|-] "
 		"[--output FILE|-]\n"
+		"  backtest --strategy S --data FILE ...  run a backtest\n"
+		"  data synth --bars N ...     write synthetic OHLCV CSV\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
@@ -557,6 +559,10 @@ main(int argc, char **argv)
 		rc = cmd_config(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "indicator") == 0) {
 		rc = cmd_indicator(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "backtest") == 0) {
+		rc = cmd_backtest(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "data") == 0) {
+		rc = cmd_data(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "instance") == 0 && n == 3 &&
 	    (strcmp(args[1], "restart") == 0 || strcmp(args[1], "stop") == 0)) {
 		rc = simple_request(&c, args[1][0] == 'r' ? "instance.restart" :

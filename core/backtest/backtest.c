@@ -1,0 +1,774 @@
+/*
+ * backtest.c -- the backtest driver, its host API and the metrics.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backtest/backtest.h"
+#include "log/log.h"
+#include "market/symbol.h"
+#include "plugin/indicator.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+#include "trade/paper.h"
+
+#define MAX_SUBS 64
+#define MAX_TIMERS 64
+
+struct htf {
+	qd_symbol sym;
+	uint32_t tf;
+	int active;
+	struct qd_bar bar;
+};
+
+struct bt_timer {
+	uint64_t id;
+	int64_t due, every;
+};
+
+/* Per-symbol trade bookkeeping. */
+struct open_trade {
+	int active;
+	struct bt_trade t;
+	long double entry_value, exit_value;   /* sum of qty*price */
+	int64_t entry_units, exit_units;
+	long double cash;                      /* net cash flow incl. fees */
+};
+
+struct qd_ctx {
+	const struct plugin_registry *reg;
+	const char *tag;
+	struct paper *paper;
+	int64_t now;
+	uint32_t base_tf;
+	struct htf subs[MAX_SUBS];
+	size_t n_subs;
+	struct bt_timer timers[MAX_TIMERS];
+	size_t n_timers;
+	uint64_t next_timer;
+	qd_indicator *inds[256];
+	size_t n_inds;
+	void *saved;
+	size_t saved_len;
+	double *marks;
+	size_t n_marks;
+	struct open_trade *ot;
+	struct bt_result *res;
+	const struct qd_strategy_ops *ops;
+	void *state;
+};
+
+/* ---- host API ------------------------------------------------------------- */
+
+static void
+b_log(qd_ctx *c, enum qd_log_level l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(l, c ? c->tag : "backtest", fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+b_now(qd_ctx *c)
+{
+	return c->now;
+}
+
+static qd_symbol
+b_intern(qd_ctx *c, const char *s)
+{
+	(void)c;
+	return symbol_intern(s);
+}
+
+static const char *
+b_symname(qd_ctx *c, qd_symbol s)
+{
+	(void)c;
+	return symbol_name(s);
+}
+
+static int
+b_timer_add(qd_ctx *c, int64_t after, int64_t every, uint64_t *id)
+{
+	if (c->n_timers == MAX_TIMERS || after < 0 || every < 0)
+		return QD_ERR_LIMIT;
+	c->timers[c->n_timers].id = ++c->next_timer;
+	c->timers[c->n_timers].due = c->now + after;
+	c->timers[c->n_timers].every = every;
+	c->n_timers++;
+	*id = c->next_timer;
+	return QD_OK;
+}
+
+static int
+b_timer_cancel(qd_ctx *c, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_timers; i++)
+		if (c->timers[i].id == id) {
+			c->timers[i] = c->timers[--c->n_timers];
+			return QD_OK;
+		}
+	return QD_ERR_NOTFOUND;
+}
+
+static int
+b_state_save(qd_ctx *c, const void *buf, size_t len)
+{
+	void *n = len ? malloc(len) : NULL;
+
+	if (len > (1u << 20) || (len && n == NULL)) {
+		free(n);
+		return QD_ERR_LIMIT;
+	}
+	if (len)
+		memcpy(n, buf, len);
+	free(c->saved);
+	c->saved = n;
+	c->saved_len = len;
+	return QD_OK;
+}
+
+static int
+b_state_load(qd_ctx *c, void *buf, size_t cap, size_t *len)
+{
+	if (c->saved == NULL)
+		return QD_ERR_NOTFOUND;
+	memcpy(buf, c->saved, cap < c->saved_len ? cap : c->saved_len);
+	if (len)
+		*len = c->saved_len;
+	return QD_OK;
+}
+
+static int
+b_indicator_new(qd_ctx *c, const char *name, const struct qd_kv *kv,
+	uint32_t n, qd_indicator **out)
+{
+	char err[512];
+	qd_indicator *ind;
+
+	if (c->n_inds == 256)
+		return QD_ERR_LIMIT;
+	if ((ind = indicator_new(c->reg, name, kv, n, err, sizeof(err))) ==
+	    NULL) {
+		log_error(c->tag, "indicator_new: %s", err);
+		return QD_ERR_INVALID;
+	}
+	c->inds[c->n_inds++] = ind;
+	*out = ind;
+	return QD_OK;
+}
+
+static void
+b_indicator_free(qd_indicator *ind)
+{
+	(void)ind;   /* freed with the backtest */
+}
+
+static uint32_t
+b_outputs(const qd_indicator *i)
+{
+	return indicator_outputs(i);
+}
+
+static const char *
+b_output_name(const qd_indicator *i, uint32_t k)
+{
+	return indicator_output_name(i, k);
+}
+
+static uint32_t
+b_lookback(const qd_indicator *i)
+{
+	return indicator_lookback(i);
+}
+
+static int
+b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
+{
+	size_t i;
+
+	if (symbol_name(sym) == NULL || tf == 0 || tf % c->base_tf != 0)
+		return tf == 0 ? QD_ERR_UNSUPPORTED : QD_ERR_INVALID;
+	for (i = 0; i < c->n_subs; i++)
+		if (c->subs[i].sym == sym && c->subs[i].tf == tf)
+			return QD_OK;
+	if (c->n_subs == MAX_SUBS)
+		return QD_ERR_LIMIT;
+	memset(&c->subs[c->n_subs], 0, sizeof(c->subs[0]));
+	c->subs[c->n_subs].sym = sym;
+	c->subs[c->n_subs].tf = tf;
+	c->n_subs++;
+	return QD_OK;
+}
+
+static int
+b_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
+{
+	return paper_submit(c->paper, r, id);
+}
+
+static int
+b_cancel(qd_ctx *c, uint64_t id)
+{
+	return paper_cancel(c->paper, id);
+}
+
+static int
+b_position(qd_ctx *c, qd_symbol sym, struct qd_position *out)
+{
+	double avg;
+	int64_t q;
+
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	q = paper_position(c->paper, sym, &avg);
+	out->symbol = sym;
+	out->qty = (double)q / PAPER_UNIT;
+	out->avg_price = avg;
+	out->realized_pnl = 0;
+	out->unrealized_pnl = sym < c->n_marks && q != 0 ?
+		out->qty * (c->marks[sym] - avg) : 0;
+	return QD_OK;
+}
+
+static int
+b_account(qd_ctx *c, struct qd_account *out)
+{
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	out->cash = (double)paper_cash(c->paper) / PAPER_UNIT;
+	out->equity = (double)paper_equity(c->paper, c->marks, c->n_marks) /
+		PAPER_UNIT;
+	out->fees_paid = (double)paper_fees(c->paper) / PAPER_UNIT;
+	return QD_OK;
+}
+
+static const struct qd_host_api bt_api = {
+	.size = sizeof(struct qd_host_api),
+	.abi_major = QD_ABI_MAJOR,
+	.abi_minor = QD_ABI_MINOR,
+	.log = b_log,
+	.now_ns = b_now,
+	.param_int = params_int,
+	.param_double = params_double,
+	.param_bool = params_bool,
+	.param_string = params_string,
+	.symbol_intern = b_intern,
+	.symbol_name = b_symname,
+	.timer_add = b_timer_add,
+	.timer_cancel = b_timer_cancel,
+	.state_save = b_state_save,
+	.state_load = b_state_load,
+	.indicator_new = b_indicator_new,
+	.indicator_update = indicator_update,
+	.indicator_outputs = b_outputs,
+	.indicator_output_name = b_output_name,
+	.indicator_lookback = b_lookback,
+	.indicator_free = b_indicator_free,
+	.subscribe = b_subscribe,
+	.order_submit = b_submit,
+	.order_cancel = b_cancel,
+	.position_get = b_position,
+	.account_get = b_account,
+};
+
+/* ---- trades --------------------------------------------------------------- */
+
+static int
+push_trade(struct bt_result *r, const struct bt_trade *t)
+{
+	if (r->n_trades == r->cap_trades) {
+		size_t cap = r->cap_trades ? r->cap_trades * 2 : 64;
+		struct bt_trade *n = realloc(r->trades, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		r->trades = n;
+		r->cap_trades = cap;
+	}
+	r->trades[r->n_trades++] = *t;
+	return 0;
+}
+
+/*
+ * Book `units` of a fill (part of `f`, fee share `fee`) into the symbol's
+ * trade: opening, adding to, or closing it.  `closing` says which.
+ */
+static void
+book(struct qd_ctx *c, struct open_trade *o, const struct paper_fill *f,
+	int64_t units, long double fee, int closing)
+{
+	long double value = (long double)units * f->price;
+	long double flow = f->side == QD_SIDE_BUY ? -value : value;
+
+	if (!o->active) {
+		memset(o, 0, sizeof(*o));
+		o->active = 1;
+		o->t.symbol = f->symbol;
+		o->t.side = f->side;
+		o->t.entry_ts = f->ts;
+		o->t.open = 1;
+	}
+	o->cash += flow - fee;
+	o->t.fees += (double)(fee / PAPER_UNIT);
+	if (!closing) {
+		o->entry_value += value;
+		o->entry_units += units;
+		return;
+	}
+	o->exit_value += value;
+	o->exit_units += units;
+	if (o->exit_units >= o->entry_units) {
+		o->t.qty = (double)o->entry_units / PAPER_UNIT;
+		o->t.entry_price = (double)(o->entry_value / o->entry_units);
+		o->t.exit_price = (double)(o->exit_value / o->exit_units);
+		o->t.exit_ts = f->ts;
+		o->t.pnl = (double)(o->cash / PAPER_UNIT);
+		o->t.open = 0;
+		push_trade(c->res, &o->t);
+		o->active = 0;
+	}
+}
+
+static void
+on_fill(void *arg, const struct paper_fill *f)
+{
+	struct qd_ctx *c = arg;
+	struct open_trade *o = &c->ot[f->symbol];
+	int64_t left = f->qty;
+	struct qd_order_update u;
+
+	/* Close the open trade first if the fill goes against it. */
+	if (o->active && o->t.side != f->side) {
+		int64_t held = o->entry_units - o->exit_units;
+		int64_t part = left < held ? left : held;
+
+		book(c, o, f, part, (long double)f->fee * part / f->qty, 1);
+		left -= part;
+	}
+	if (left > 0)
+		book(c, o, f, left, (long double)f->fee * left / f->qty, 0);
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = f->order_id;
+	u.symbol = f->symbol;
+	u.side = f->side;
+	u.type = f->type;
+	u.state = QD_ORDER_FILLED;
+	u.ts = f->ts;
+	u.qty = u.filled_qty = u.last_qty = (double)f->qty / PAPER_UNIT;
+	u.avg_price = u.last_price = f->price;
+	u.fee = (double)f->fee / PAPER_UNIT;
+	if (c->ops->on_order)
+		c->ops->on_order(c->state, &u);
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+static int
+push_equity(struct bt_result *r, int64_t ts, double eq)
+{
+	if (r->n_eq == r->cap_eq) {
+		size_t cap = r->cap_eq ? r->cap_eq * 2 : 4096;
+		int64_t *t = realloc(r->eq_ts, cap * sizeof(*t));
+		double *e;
+
+		if (t == NULL)
+			return -1;
+		r->eq_ts = t;
+		if ((e = realloc(r->eq, cap * sizeof(*e))) == NULL)
+			return -1;
+		r->eq = e;
+		r->cap_eq = cap;
+	}
+	r->eq_ts[r->n_eq] = ts;
+	r->eq[r->n_eq++] = eq;
+	return 0;
+}
+
+/* Feed one base bar into the higher-timeframe subscriptions. */
+static void
+higher_timeframes(struct qd_ctx *c, qd_symbol sym, const struct qd_bar *b)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_subs; i++) {
+		struct htf *h = &c->subs[i];
+		int64_t span = (int64_t)h->tf * 1000000000;
+		struct qd_bar_event ev;
+
+		if (h->sym != sym || h->tf == c->base_tf)
+			continue;
+		if (!h->active || b->ts - h->bar.ts >= span ||
+		    b->ts < h->bar.ts) {
+			h->active = 1;
+			h->bar = *b;
+			h->bar.ts = b->ts - ((b->ts % span) + span) % span;
+		} else {
+			h->bar.high = b->high > h->bar.high ? b->high : h->bar.high;
+			h->bar.low = b->low < h->bar.low ? b->low : h->bar.low;
+			h->bar.close = b->close;
+			h->bar.volume += b->volume;
+		}
+		if (b->ts + (int64_t)c->base_tf * 1000000000 !=
+		    h->bar.ts + span)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.size = sizeof(ev);
+		ev.symbol = sym;
+		ev.timeframe_s = h->tf;
+		ev.bar = h->bar;
+		h->active = 0;
+		if (c->ops->on_bar)
+			c->ops->on_bar(c->state, &ev);
+	}
+}
+
+static void
+fire_timers(struct qd_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_timers;) {
+		struct bt_timer t = c->timers[i];
+
+		if (t.due > c->now) {
+			i++;
+			continue;
+		}
+		if (t.every > 0) {
+			c->timers[i].due += t.every;
+			i++;
+		} else {
+			c->timers[i] = c->timers[--c->n_timers];
+		}
+		if (c->ops->on_timer)
+			c->ops->on_timer(c->state, t.id);
+	}
+}
+
+static void compute_metrics(struct bt_result *r, double initial,
+	uint32_t tf, const struct qd_ctx *c, size_t exposed);
+
+int
+backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
+	const qd_params *params, const struct bt_series *series,
+	size_t n_series, const struct bt_config *cfg, struct bt_result *out,
+	char *err, size_t errlen)
+{
+	struct qd_ctx c;
+	struct paper_config pc;
+	size_t *idx = NULL, i, exposed = 0;
+	const struct qd_plugin *d = plugin_desc(strat);
+	qd_symbol maxsym = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	if (d->kind != QD_KIND_STRATEGY || n_series == 0) {
+		snprintf(err, errlen, "%s is not a strategy", d->name);
+		return -1;
+	}
+	for (i = 0; i < n_series; i++) {
+		if (series[i].timeframe_s != series[0].timeframe_s) {
+			snprintf(err, errlen, "all data files must share one "
+				"timeframe");
+			return -1;
+		}
+		if (series[i].symbol > maxsym)
+			maxsym = series[i].symbol;
+	}
+	pc.taker_fee = cfg->fee_rate;
+	pc.maker_fee = cfg->maker_fee_rate;
+	pc.slippage_bps = cfg->slippage_bps;
+	pc.cash = paper_units(cfg->cash);
+	c.reg = reg;
+	c.tag = d->name;
+	c.base_tf = series[0].timeframe_s;
+	c.res = out;
+	c.ops = d->ops;
+	c.n_marks = (size_t)maxsym + 1;
+	if ((c.paper = paper_new(&pc)) == NULL ||
+	    (c.marks = calloc(c.n_marks, sizeof(double))) == NULL ||
+	    (c.ot = calloc(c.n_marks, sizeof(*c.ot))) == NULL ||
+	    (idx = calloc(n_series, sizeof(*idx))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n_series; i++)
+		b_subscribe(&c, series[i].symbol, c.base_tf);
+	if (c.ops->base.create(&bt_api, &c, params, &c.state) != QD_OK) {
+		snprintf(err, errlen, "strategy %s: create failed", d->name);
+		goto out;
+	}
+	if (c.ops->base.start && c.ops->base.start(c.state) != QD_OK) {
+		snprintf(err, errlen, "strategy %s: start failed", d->name);
+		c.ops->base.destroy(c.state);
+		goto out;
+	}
+	for (;;) {
+		size_t s = n_series, k;
+		const struct qd_bar *b;
+		struct qd_bar_event ev;
+
+		for (k = 0; k < n_series; k++)
+			if (idx[k] < series[k].n && (s == n_series ||
+			    series[k].bars[idx[k]].ts <
+			    series[s].bars[idx[s]].ts))
+				s = k;
+		if (s == n_series)
+			break;
+		b = &series[s].bars[idx[s]++];
+		if ((cfg->from_ns && b->ts < cfg->from_ns) ||
+		    (cfg->to_ns && b->ts > cfg->to_ns))
+			continue;
+		c.now = b->ts;
+		paper_on_bar(c.paper, series[s].symbol, b, on_fill, &c);
+		c.marks[series[s].symbol] = b->close;
+		c.now = b->ts + (int64_t)c.base_tf * 1000000000;
+		memset(&ev, 0, sizeof(ev));
+		ev.size = sizeof(ev);
+		ev.symbol = series[s].symbol;
+		ev.timeframe_s = c.base_tf;
+		ev.bar = *b;
+		if (c.ops->on_bar)
+			c.ops->on_bar(c.state, &ev);
+		higher_timeframes(&c, series[s].symbol, b);
+		if (c.n_timers)
+			fire_timers(&c);
+		/* One equity sample per timestamp, after all its bars. */
+		for (k = 0; k < n_series; k++)
+			if (idx[k] < series[k].n &&
+			    series[k].bars[idx[k]].ts == b->ts)
+				break;
+		if (k == n_series) {
+			int64_t eq = paper_equity(c.paper, c.marks, c.n_marks);
+			qd_symbol y;
+
+			push_equity(out, b->ts, (double)eq / PAPER_UNIT);
+			for (y = 0; y < c.n_marks; y++)
+				if (paper_position(c.paper, y, NULL) != 0) {
+					exposed++;
+					break;
+				}
+		}
+	}
+	if (c.ops->base.stop)
+		c.ops->base.stop(c.state);
+	c.ops->base.destroy(c.state);
+	/* Open trades, marked to the last close. */
+	for (i = 0; i < c.n_marks; i++) {
+		struct open_trade *o = &c.ot[i];
+		int64_t held;
+
+		if (!o->active)
+			continue;
+		held = o->entry_units - o->exit_units;
+		o->t.qty = (double)o->entry_units / PAPER_UNIT;
+		o->t.entry_price = (double)(o->entry_value / o->entry_units);
+		o->t.pnl = (double)((o->cash + (long double)held *
+			c.marks[i] * (o->t.side == QD_SIDE_BUY ? 1 : -1)) /
+			PAPER_UNIT);
+		push_trade(out, &o->t);
+	}
+	out->m.fees = (double)paper_fees(c.paper) / PAPER_UNIT;
+	compute_metrics(out, cfg->cash, c.base_tf, &c, exposed);
+	rc = 0;
+out:
+	for (i = 0; i < c.n_inds; i++)
+		indicator_free(c.inds[i]);
+	free(c.saved);
+	free(idx);
+	free(c.ot);
+	free(c.marks);
+	paper_free(c.paper);
+	return rc;
+}
+
+static void
+compute_metrics(struct bt_result *r, double initial, uint32_t tf,
+	const struct qd_ctx *c, size_t exposed)
+{
+	struct bt_metrics *m = &r->m;
+	double per_year = 365.25 * 86400.0 / tf, sum = 0, sq = 0, down = 0;
+	double peak, gw = 0, gl = 0, years;
+	int64_t peak_ts, longest = 0;
+	size_t i, n = 0, wins = 0, closed = 0;
+
+	(void)c;
+	m->trades = r->n_trades;
+	m->final_equity = r->n_eq ? r->eq[r->n_eq - 1] : initial;
+	m->total_return = m->final_equity / initial - 1.0;
+	years = r->n_eq ? (double)(r->eq_ts[r->n_eq - 1] - r->eq_ts[0] +
+		(int64_t)tf * 1000000000) / (365.25 * 86400e9) : 0;
+	m->cagr = years > 0 && m->final_equity > 0 ?
+		pow(m->final_equity / initial, 1.0 / years) - 1.0 : 0;
+	for (i = 1; i < r->n_eq; i++) {
+		double ret = r->eq[i - 1] != 0 ? r->eq[i] / r->eq[i - 1] - 1 : 0;
+
+		sum += ret;
+		sq += ret * ret;
+		down += ret < 0 ? ret * ret : 0;
+		n++;
+	}
+	if (n > 1) {
+		double mean = sum / n;
+		double var = (sq - n * mean * mean) / (double)(n - 1);
+		double sd = var > 0 ? sqrt(var) : 0;
+		double dd = sqrt(down / n);
+
+		m->volatility = sd * sqrt(per_year);
+		m->sharpe = sd > 0 ? mean / sd * sqrt(per_year) : 0;
+		m->sortino = dd > 0 ? mean / dd * sqrt(per_year) : 0;
+	}
+	peak = initial;
+	peak_ts = r->n_eq ? r->eq_ts[0] : 0;
+	for (i = 0; i < r->n_eq; i++) {
+		if (r->eq[i] >= peak) {
+			peak = r->eq[i];
+			peak_ts = r->eq_ts[i];
+		} else {
+			double dd = 1.0 - r->eq[i] / peak;
+
+			if (dd > m->max_drawdown)
+				m->max_drawdown = dd;
+			if (r->eq_ts[i] - peak_ts > longest)
+				longest = r->eq_ts[i] - peak_ts;
+		}
+	}
+	m->max_drawdown_duration_ms = longest / 1000000;
+	m->calmar = m->max_drawdown > 0 ? m->cagr / m->max_drawdown : 0;
+	for (i = 0; i < r->n_trades; i++) {
+		if (r->trades[i].open)
+			continue;
+		closed++;
+		if (r->trades[i].pnl > 0) {
+			wins++;
+			gw += r->trades[i].pnl;
+		} else {
+			gl -= r->trades[i].pnl;
+		}
+	}
+	m->win_rate = closed ? (double)wins / closed : 0;
+	m->profit_factor = gl > 0 ? gw / gl : 0;
+	m->expectancy = closed ? (gw - gl) / closed : 0;
+	m->exposure = r->n_eq ? (double)exposed / r->n_eq : 0;
+}
+
+void
+backtest_result_free(struct bt_result *r)
+{
+	free(r->trades);
+	free(r->eq_ts);
+	free(r->eq);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Numbers printed so they round-trip; non-finite as null. */
+static void
+num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.17g", v);
+	else
+		fputs("null", f);
+}
+
+void
+backtest_write_json(FILE *f, const struct bt_result *r)
+{
+	const struct bt_metrics *m = &r->m;
+	size_t i;
+
+	fputs("{\"metrics\":{\"total_return\":", f);
+	num(f, m->total_return);
+	fputs(",\"cagr\":", f);
+	num(f, m->cagr);
+	fputs(",\"volatility\":", f);
+	num(f, m->volatility);
+	fputs(",\"sharpe\":", f);
+	num(f, m->sharpe);
+	fputs(",\"sortino\":", f);
+	num(f, m->sortino);
+	fputs(",\"max_drawdown\":", f);
+	num(f, m->max_drawdown);
+	fprintf(f, ",\"max_drawdown_duration\":%lld,\"calmar\":",
+		(long long)m->max_drawdown_duration_ms);
+	num(f, m->calmar);
+	fputs(",\"win_rate\":", f);
+	num(f, m->win_rate);
+	fputs(",\"profit_factor\":", f);
+	num(f, m->profit_factor);
+	fputs(",\"expectancy\":", f);
+	num(f, m->expectancy);
+	fputs(",\"exposure\":", f);
+	num(f, m->exposure);
+	fprintf(f, ",\"trades\":%zu,\"fees\":", m->trades);
+	num(f, m->fees);
+	fputs(",\"final_equity\":", f);
+	num(f, m->final_equity);
+	fputs("},\"trades\":[", f);
+	for (i = 0; i < r->n_trades; i++) {
+		const struct bt_trade *t = &r->trades[i];
+
+		fprintf(f, "%s{\"symbol\":\"%s\",\"side\":\"%s\",\"qty\":",
+			i ? "," : "", symbol_name(t->symbol) ?
+			symbol_name(t->symbol) : "?",
+			t->side == QD_SIDE_BUY ? "long" : "short");
+		num(f, t->qty);
+		fprintf(f, ",\"entry_ts\":%lld,\"entry_price\":",
+			(long long)(t->entry_ts / 1000000));
+		num(f, t->entry_price);
+		if (t->open) {
+			fputs(",\"exit_ts\":null,\"exit_price\":null", f);
+		} else {
+			fprintf(f, ",\"exit_ts\":%lld,\"exit_price\":",
+				(long long)(t->exit_ts / 1000000));
+			num(f, t->exit_price);
+		}
+		fputs(",\"fees\":", f);
+		num(f, t->fees);
+		fputs(",\"pnl\":", f);
+		num(f, t->pnl);
+		fputc('}', f);
+	}
+	fputs("],\"equity\":[", f);
+	for (i = 0; i < r->n_eq; i++) {
+		fprintf(f, "%s[%lld,", i ? "," : "",
+			(long long)(r->eq_ts[i] / 1000000));
+		num(f, r->eq[i]);
+		fputc(']', f);
+	}
+	fputs("]}\n", f);
+}
+
+void
+backtest_write_trades(FILE *f, const struct bt_result *r)
+{
+	size_t i;
+
+	fputs("symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,"
+		"pnl\n", f);
+	for (i = 0; i < r->n_trades; i++) {
+		const struct bt_trade *t = &r->trades[i];
+
+		fprintf(f, "%s,%s,%.17g,%lld,%.17g,", symbol_name(t->symbol) ?
+			symbol_name(t->symbol) : "?",
+			t->side == QD_SIDE_BUY ? "long" : "short", t->qty,
+			(long long)(t->entry_ts / 1000000), t->entry_price);
+		if (t->open)
+			fputs(",,", f);
+		else
+			fprintf(f, "%lld,%.17g,", (long long)(t->exit_ts /
+				1000000), t->exit_price);
+		fprintf(f, "%.17g,%.17g\n", t->fees, t->pnl);
+	}
+}

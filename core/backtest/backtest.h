@@ -1,0 +1,103 @@
+/*
+ * backtest -- a strategy plugin driven over historical bars through the
+ * same SDK callbacks and the same matching engine (core/trade/paper.h) the
+ * paper trader uses, with simulated time.
+ *
+ * Order of events for each base bar of a symbol (several symbols are merged
+ * by timestamp, then by the order of the series):
+ *   1. orders placed earlier are matched against this bar (paper.h rules),
+ *      on_order is called for each fill;
+ *   2. the clock moves to the bar's close (ts + timeframe): api->now_ns;
+ *   3. on_bar(symbol, base timeframe, bar) if subscribed (every series is);
+ *   4. higher-timeframe candles that this bar completes are delivered
+ *      (a 4h candle reaches the strategy only once its last base bar has);
+ *   5. timers that are due fire.
+ * The strategy never sees a bar before its time: it holds only what was
+ * delivered, and the host delivers bar t+1 only after on_bar(t) returned.
+ *
+ * Metrics (annualised with 365.25 days of 24 h: crypto trades every day):
+ *   total_return  final/initial - 1
+ *   cagr          (final/initial)^(1/years) - 1, years = span / 365.25 d
+ *   volatility    stdev of per-sample returns * sqrt(samples per year)
+ *   sharpe        mean / stdev of per-sample returns * sqrt(samples/year)
+ *   sortino       mean / downside deviation * sqrt(samples/year)
+ *   max_drawdown  largest fall from a running peak, as a fraction
+ *   max_drawdown_duration  longest time below a previous peak, ms
+ *   calmar        cagr / max_drawdown
+ *   win_rate, profit_factor (gross win / gross loss), expectancy (mean
+ *   closed-trade pnl), exposure (fraction of samples with a position),
+ *   trades (closed + open), fees, final_equity.
+ */
+#ifndef QD_BACKTEST_H
+#define QD_BACKTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <quantd/sdk.h>
+
+struct plugin;
+struct plugin_registry;
+
+struct bt_series {
+	qd_symbol symbol;
+	uint32_t timeframe_s;      /* of these bars */
+	const struct qd_bar *bars;
+	size_t n;
+};
+
+struct bt_config {
+	double cash;
+	double fee_rate;           /* taker */
+	double maker_fee_rate;
+	double slippage_bps;
+	int64_t from_ns, to_ns;    /* 0 = unbounded */
+};
+
+struct bt_trade {
+	qd_symbol symbol;
+	enum qd_side side;
+	double qty;
+	int64_t entry_ts, exit_ts; /* ns; exit_ts 0 while open */
+	double entry_price, exit_price;
+	double fees, pnl;
+	int open;
+};
+
+struct bt_metrics {
+	double total_return, cagr, volatility, sharpe, sortino;
+	double max_drawdown;
+	int64_t max_drawdown_duration_ms;
+	double calmar, win_rate, profit_factor, expectancy, exposure;
+	size_t trades;
+	double fees, final_equity;
+};
+
+struct bt_result {
+	struct bt_metrics m;
+	struct bt_trade *trades;
+	size_t n_trades, cap_trades;
+	int64_t *eq_ts;            /* ns */
+	double *eq;
+	size_t n_eq, cap_eq;
+};
+
+/**
+ * Run `strategy` (its params already validated) over the series.  Returns 0
+ * and fills *out, or -1 with the reason in err.
+ */
+int backtest_run(const struct plugin_registry *reg,
+	const struct plugin *strategy, const qd_params *params,
+	const struct bt_series *series, size_t n_series,
+	const struct bt_config *cfg, struct bt_result *out, char *err,
+	size_t errlen);
+
+void backtest_result_free(struct bt_result *r);
+
+/** Write the result as JSON (the schema of docs/backtest.md), bytes
+ *  identical for identical inputs. */
+void backtest_write_json(FILE *f, const struct bt_result *r);
+/** Write the trade list as CSV. */
+void backtest_write_trades(FILE *f, const struct bt_result *r);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * cmd_backtest.c -- `quantctl backtest` and `quantctl data synth`.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backtest/backtest.h"
+#include "cli/cmd.h"
+#include "csv/csv.h"
+#include "log/log.h"
+#include "market/symbol.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
+
+#define MAX_DATA 16
+#define MAX_PARAMS 64
+
+static int
+parse_double(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return *s && *end == '\0' && errno == 0 && isfinite(*out) ? 0 : -1;
+}
+
+static int
+parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+backtest_usage(void)
+{
+	fprintf(stderr,
+		"usage: quantctl backtest --strategy NAME|PATH.so [--param K=V]...\n"
+		"         --data FILE [--data FILE2 ...] [--symbol S]... "
+		"[--timeframe TF]\n"
+		"         [--cash 10000] [--fee-rate 0.001] [--maker-fee-rate R]\n"
+		"         [--slippage-bps 0] [--from TS] [--to TS] [--json]\n"
+		"         [--trades out.csv]\n");
+}
+
+/* Print the metrics as a small table. */
+static void
+print_metrics(const struct bt_result *r)
+{
+	const struct bt_metrics *m = &r->m;
+
+	printf("total_return            %12.4f %%\n", m->total_return * 100);
+	printf("cagr                    %12.4f %%\n", m->cagr * 100);
+	printf("volatility              %12.4f %%\n", m->volatility * 100);
+	printf("sharpe                  %12.4f\n", m->sharpe);
+	printf("sortino                 %12.4f\n", m->sortino);
+	printf("max_drawdown            %12.4f %%\n", m->max_drawdown * 100);
+	printf("max_drawdown_duration   %12.1f h\n",
+		(double)m->max_drawdown_duration_ms / 3600000.0);
+	printf("calmar                  %12.4f\n", m->calmar);
+	printf("win_rate                %12.4f %%\n", m->win_rate * 100);
+	printf("profit_factor           %12.4f\n", m->profit_factor);
+	printf("expectancy              %12.4f\n", m->expectancy);
+	printf("exposure                %12.4f %%\n", m->exposure * 100);
+	printf("trades                  %12zu\n", m->trades);
+	printf("fees                    %12.4f\n", m->fees);
+	printf("final_equity            %12.4f\n", m->final_equity);
+}
+
+int
+cmd_backtest(struct cli *c, int argc, char **argv)
+{
+	const char *strategy = NULL, *data[MAX_DATA], *syms[MAX_DATA];
+	const char *tf_name = NULL, *trades_path = NULL;
+	struct qd_kv kv[MAX_PARAMS];
+	struct csv_series cs[MAX_DATA];
+	struct bt_series series[MAX_DATA];
+	struct bt_config cfg = { 10000, 0.001, -1, 0, 0, 0 };
+	struct bt_result res;
+	struct plugin_registry *r = NULL;
+	const struct plugin *p;
+	qd_params *params = NULL;
+	size_t nd = 0, ns = 0, nkv = 0, i;
+	int64_t from = 0, to = 0;
+	char err[1024];
+	int rc = 2, ai;
+	uint32_t tf = 0;
+
+	memset(cs, 0, sizeof(cs));
+	for (ai = 0; ai < argc; ai++) {
+		const char *a = argv[ai], *v = ai + 1 < argc ? argv[ai + 1] : NULL;
+
+		if (strcmp(a, "--json") == 0) {
+			c->json = 1;
+			continue;
+		}
+		if (v == NULL) {
+			backtest_usage();
+			return 2;
+		}
+		ai++;
+		if (strcmp(a, "--strategy") == 0) {
+			strategy = v;
+		} else if (strcmp(a, "--param") == 0 && nkv < MAX_PARAMS) {
+			char *eq = strchr(argv[ai], '=');
+
+			if (eq == NULL) {
+				fprintf(stderr, "quantctl: --param expects "
+					"KEY=VALUE\n");
+				return 2;
+			}
+			*eq = '\0';
+			kv[nkv].key = argv[ai];
+			kv[nkv++].value = eq + 1;
+		} else if (strcmp(a, "--data") == 0 && nd < MAX_DATA) {
+			data[nd++] = v;
+		} else if (strcmp(a, "--symbol") == 0 && ns < MAX_DATA) {
+			syms[ns++] = v;
+		} else if (strcmp(a, "--timeframe") == 0) {
+			tf_name = v;
+		} else if (strcmp(a, "--trades") == 0) {
+			trades_path = v;
+		} else if ((strcmp(a, "--cash") == 0 &&
+		    parse_double(v, &cfg.cash) == 0 && cfg.cash > 0) ||
+		    (strcmp(a, "--fee-rate") == 0 &&
+		    parse_double(v, &cfg.fee_rate) == 0 && cfg.fee_rate >= 0) ||
+		    (strcmp(a, "--maker-fee-rate") == 0 &&
+		    parse_double(v, &cfg.maker_fee_rate) == 0 &&
+		    cfg.maker_fee_rate >= 0) ||
+		    (strcmp(a, "--slippage-bps") == 0 &&
+		    parse_double(v, &cfg.slippage_bps) == 0 &&
+		    cfg.slippage_bps >= 0) ||
+		    (strcmp(a, "--from") == 0 && parse_i64(v, &from) == 0) ||
+		    (strcmp(a, "--to") == 0 && parse_i64(v, &to) == 0)) {
+			continue;
+		} else {
+			fprintf(stderr, "quantctl: bad option %s %s\n", a, v);
+			backtest_usage();
+			return 2;
+		}
+	}
+	if (strategy == NULL || nd == 0 || ns > nd) {
+		backtest_usage();
+		return 2;
+	}
+	if (cfg.maker_fee_rate < 0)
+		cfg.maker_fee_rate = cfg.fee_rate;
+	cfg.from_ns = from * 1000000;
+	cfg.to_ns = to * 1000000;
+	if (tf_name != NULL && (tf = qd_timeframe_parse(tf_name)) == 0) {
+		fprintf(stderr, "quantctl: unknown timeframe %s\n", tf_name);
+		return 2;
+	}
+	if ((r = cli_registry(c)) == NULL)
+		return 2;
+	if (strchr(strategy, '/') != NULL) {
+		int n = plugin_load_file(r, strategy);
+
+		if (n < 1) {
+			fprintf(stderr, "quantctl: %s\n", plugin_refusal_count(r) ?
+				plugin_refusal_at(r, plugin_refusal_count(r) -
+				1)->reason : "cannot load");
+			goto out;
+		}
+		for (i = plugin_count(r); i-- > 0;)
+			if (strcmp(plugin_file(plugin_at(r, i)), strategy) == 0 &&
+			    plugin_desc(plugin_at(r, i))->kind ==
+			    QD_KIND_STRATEGY)
+				break;
+		p = i < plugin_count(r) ? plugin_at(r, i) : NULL;
+	} else {
+		p = plugin_find(r, strategy);
+	}
+	if (p == NULL || plugin_desc(p)->kind != QD_KIND_STRATEGY) {
+		fprintf(stderr, "quantctl: no strategy named '%s' is loaded\n",
+			strategy);
+		goto out;
+	}
+	if ((params = params_from_kv(plugin_desc(p), kv, nkv, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "quantctl: %s\n", err);
+		goto out;
+	}
+	for (i = 0; i < nd; i++) {
+		const char *sym = i < ns ? syms[i] : i == 0 ? "BTC/USDT" : NULL;
+		int64_t step;
+
+		if (sym == NULL) {
+			fprintf(stderr, "quantctl: give --symbol for data file "
+				"%zu (%s)\n", i + 1, data[i]);
+			goto out;
+		}
+		if (csv_read_file(data[i], &cs[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			goto out;
+		}
+		if (cs[i].n < 2) {
+			fprintf(stderr, "%s: fewer than 2 bars\n", data[i]);
+			goto out;
+		}
+		series[i].symbol = symbol_intern(sym);
+		if (series[i].symbol == 0) {
+			fprintf(stderr, "quantctl: bad symbol %s (BASE/QUOTE)\n",
+				sym);
+			goto out;
+		}
+		step = (cs[i].bars[1].ts - cs[i].bars[0].ts) / 1000000000;
+		series[i].timeframe_s = tf ? tf : (uint32_t)step;
+		if (series[i].timeframe_s == 0) {
+			fprintf(stderr, "%s: cannot infer the timeframe; give "
+				"--timeframe\n", data[i]);
+			goto out;
+		}
+		series[i].bars = cs[i].bars;
+		series[i].n = cs[i].n;
+	}
+	if (backtest_run(r, p, params, series, nd, &cfg, &res, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "quantctl: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	if (c->json)
+		backtest_write_json(stdout, &res);
+	else
+		print_metrics(&res);
+	rc = 0;
+	if (trades_path != NULL) {
+		FILE *f = fopen(trades_path, "w");
+
+		if (f == NULL) {
+			perror(trades_path);
+			rc = 1;
+		} else {
+			backtest_write_trades(f, &res);
+			if (fclose(f) != 0)
+				rc = 1;
+		}
+	}
+	backtest_result_free(&res);
+out:
+	for (i = 0; i < nd; i++)
+		csv_series_free(&cs[i]);
+	params_free(params);
+	plugin_registry_free(r);
+	return rc;
+}
+
+/* ---- data synth ----------------------------------------------------------- */
+
+static uint64_t
+mix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double
+unit(uint64_t *s)
+{
+	return ((double)(mix(s) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double
+normal(uint64_t *s)
+{
+	double u = unit(s), v = unit(s);
+
+	return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/*
+ * `quantctl data synth --bars N --timeframe 1m --seed S [--symbol S]
+ * [--start TS] [--price P] [--volatility V]`: a geometric Brownian motion,
+ * four sub-steps per bar for open/high/low/close, prices rounded to 0.01,
+ * volume log-normal, and about one bar in 500 opening with a gap.  Same
+ * arguments, same bytes.
+ */
+int
+cmd_data(struct cli *c, int argc, char **argv)
+{
+	int64_t bars = 0, seed = 1, start = 1704067200000LL;
+	double price = 100.0, vol = 0.002;
+	uint32_t tf = 60;
+	uint64_t s;
+	int64_t i;
+	int ai;
+
+	(void)c;
+	if (argc < 1 || strcmp(argv[0], "synth") != 0)
+		goto usage;
+	for (ai = 1; ai + 1 < argc; ai += 2) {
+		const char *a = argv[ai], *v = argv[ai + 1];
+
+		if (strcmp(a, "--bars") == 0 && parse_i64(v, &bars) == 0 &&
+		    bars > 0 && bars <= 100000000)
+			continue;
+		if (strcmp(a, "--seed") == 0 && parse_i64(v, &seed) == 0)
+			continue;
+		if (strcmp(a, "--start") == 0 && parse_i64(v, &start) == 0 &&
+		    start >= 0)
+			continue;
+		if (strcmp(a, "--timeframe") == 0 &&
+		    (tf = qd_timeframe_parse(v)) != 0)
+			continue;
+		if (strcmp(a, "--price") == 0 && parse_double(v, &price) == 0 &&
+		    price > 0)
+			continue;
+		if (strcmp(a, "--volatility") == 0 &&
+		    parse_double(v, &vol) == 0 && vol >= 0 && vol < 1)
+			continue;
+		if (strcmp(a, "--symbol") == 0)
+			continue;   /* the CSV carries no symbol */
+		fprintf(stderr, "quantctl: bad option %s %s\n", a, v);
+		goto usage;
+	}
+	if (ai != argc || bars == 0)
+		goto usage;
+	s = (uint64_t)seed;
+	printf("ts,open,high,low,close,volume\n");
+	for (i = 0; i < bars; i++) {
+		double o = price, h, l, p = price, step = vol / 2.0, v;
+		int k;
+
+		if (mix(&s) % 500 == 0)
+			o = p = price * exp(vol * 5.0 * normal(&s));
+		h = l = o;
+		for (k = 0; k < 4; k++) {
+			p *= exp(-0.5 * step * step + step * normal(&s));
+			h = p > h ? p : h;
+			l = p < l ? p : l;
+		}
+		o = round(o * 100) / 100;
+		h = round(h * 100) / 100;
+		l = round(l * 100) / 100;
+		p = round(p * 100) / 100;
+		if (p < 0.01)
+			p = 0.01;
+		l = l < 0.01 ? 0.01 : l;
+		h = fmax(h, fmax(o, p));
+		l = fmin(l, fmin(o, p));
+		v = round(exp(3.0 + normal(&s)) * 1000) / 1000;
+		printf("%lld,%.2f,%.2f,%.2f,%.2f,%.3f\n", (long long)(start +
+			i * (int64_t)tf * 1000), o, h, l, p, v);
+		price = p;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+usage:
+	fprintf(stderr, "usage: quantctl data synth --bars N [--timeframe 1m] "
+		"[--seed S] [--start TS] [--price P] [--volatility V]\n");
+	return 2;
+}
