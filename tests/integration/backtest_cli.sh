@@ -1,0 +1,58 @@
+#!/bin/sh
+# quantctl backtest and data synth: a hand-computed run (tp-bt buys 1 at
+# the open after the first close >= 102 and sells at the open after the
+# first close >= 104), 4h candles assembled from 1m bars without
+# look-ahead, byte-identical JSON, bad data, synthetic data, ma-cross.
+. "$QD_SRCDIR/tests/integration/lib.sh"
+
+make_config
+for f in ta ma-cross; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+ln -s "$TP/tp-bt.so" "$T/plugins/"
+
+# 480 one-minute bars from 2024-01-01 00:00 UTC: closes 100 (bars 0-9),
+# 102 (10-19), 104 (20-479); each bar opens at the previous close.
+awk 'BEGIN { print "ts,open,high,low,close,volume"; prev = 100;
+	for (i = 0; i < 480; i++) { c = i < 10 ? 100 : i < 20 ? 102 : 104;
+		o = prev; h = o > c ? o : c; l = o < c ? o : c;
+		printf "%.0f,%g,%g,%g,%g,1\n", 1704067200000 + i * 60000, o, h, l, c;
+		prev = c } }' > "$T/bars.csv"
+
+ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0 --json > "$T/a.json" 2> "$T/a.err"
+check "backtest runs" test -s "$T/a.json"
+check "no bar was seen before its close" sh -c "! grep -q LOOKAHEAD '$T/a.err'"
+# Buy at bar 11's open 102, sell at bar 21's open 104: pnl 2.
+check "final equity 10002" grep -q '"final_equity":10002[,}]' "$T/a.json"
+check "total return 0.0002" grep -q '"total_return":0.000199999999999' "$T/a.json"
+check "one winning trade" grep -q '"trades":1,' "$T/a.json"
+check "trade entry/exit at the fill bars" grep -q '"entry_ts":1704067860000,"entry_price":102,"exit_ts":1704068460000,"exit_price":104' "$T/a.json"
+check "win rate 1" grep -q '"win_rate":1,' "$T/a.json"
+# Exposed on bars 11..20: 10 of 480 samples.
+check "exposure 10/480" grep -q '"exposure":0.020833333333333' "$T/a.json"
+# 4h candles: bars 0-239 then 240-479, each delivered once closed.
+check "first 4h candle O100 H104 L100 C104 V240" grep -q 'htf 1704067200000 100 104 100 104 240"' "$T/a.err"
+check "second 4h candle" grep -q 'htf 1704081600000 104 104 104 104 240"' "$T/a.err"
+check "exactly two 4h candles" sh -c "[ \$(grep -c 'htf ' '$T/a.err') -eq 2 ]"
+
+# Fees: 0.1% of 102 and of 104 -> pnl 1.794.
+ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0.001 --json > "$T/f.json" 2>/dev/null
+check "fees 0.206" grep -q '"fees":0.20599999999999999' "$T/f.json"
+check "net pnl 1.794" grep -q '"pnl":1.794' "$T/f.json"
+
+ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0 --json > "$T/b.json" 2>/dev/null
+check "byte-identical JSON across runs" cmp "$T/a.json" "$T/b.json"
+
+printf 'ts,open,high,low,close,volume\n2,1,1,1,1,1\n1,1,1,1,1,1\n' > "$T/bad.csv"
+ctl backtest --strategy tp-bt --data "$T/bad.csv" > "$T/out" 2> "$T/err"
+if [ $? -eq 2 ] && grep -q "bad.csv:3: ts is not after" "$T/err"; then ok "bad data exits 2 with FILE:LINE"; else not_ok "bad data exits 2" "$(cat "$T/err")"; fi
+
+ctl data synth --bars 5000 --seed 3 > "$T/s1.csv"
+ctl data synth --bars 5000 --seed 3 > "$T/s2.csv"
+ctl data synth --bars 5000 --seed 4 > "$T/s3.csv"
+check "synth is deterministic" cmp "$T/s1.csv" "$T/s2.csv"
+check "another seed, other data" sh -c "! cmp -s '$T/s1.csv' '$T/s3.csv'"
+check "synth passes the CSV checks" ctl indicator sma --param period=5 --input "$T/s1.csv"
+
+ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" --json --trades "$T/t.csv" > "$T/m.json"
+check "ma-cross trades on synthetic data" sh -c "grep -q '\"trades\":[1-9]' '$T/m.json'"
+check "trades CSV written" grep -q '^symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,pnl$' "$T/t.csv"
+finish
