@@ -4,8 +4,8 @@
  *     make                      # uses pkg-config quantd-sdk
  *     quantctl plugin info sma-cross-example
  *
- * Moving-average crossover: when the fast SMA of closes crosses above the
- * slow SMA, buy `qty`; when it crosses below, sell what we hold.  It uses the
+ * Moving-average crossover on one symbol: when the fast SMA of closes
+ * crosses above the slow SMA, buy `qty`; when it crosses below, sell.  It uses the
  * host's `sma` indicator (declared in `requires`), logs its decisions and
  * keeps its position count across restarts with state_save/state_load.
  *
@@ -27,6 +27,7 @@ struct example {
 	qd_indicator *fast, *slow;
 	double prev_fast, prev_slow;   /* NaN until both have values */
 	long crosses;
+	qd_symbol sym;                 /* the one symbol it trades */
 };
 
 static int
@@ -74,6 +75,11 @@ example_on_bar(void *state, const struct qd_bar_event *ev)
 	double f, sl;
 	int up, down;
 
+	/* One symbol: the first one that arrives (configure just one). */
+	if (s->sym == 0)
+		s->sym = ev->symbol;
+	if (ev->symbol != s->sym)
+		return;
 	s->api->indicator_update(s->fast, &ev->bar, &f);
 	s->api->indicator_update(s->slow, &ev->bar, &sl);
 	up = f > sl && s->prev_fast <= s->prev_slow;

@@ -9,7 +9,7 @@ for f in ta exchange-replay sma-cross-example; do
 done
 echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 15, "bars": 150}}' > "$T/quantd.d/feed.json"
 for t in trusted sandboxed; do
-	echo "{\"plugin\": \"sma-cross-example\", \"instance\": \"$t\", \"trust\": \"$t\", \"exchange\": \"feed\", \"symbols\": [\"BTC/USDT\", \"ETH/USDT\"], \"limits\": {\"orders_per_sec\": 100000}, \"params\": {\"fast\": 3, \"slow\": 8}}" > "$T/quantd.d/$t.json"
+	echo "{\"plugin\": \"sma-cross-example\", \"instance\": \"$t\", \"trust\": \"$t\", \"exchange\": \"feed\", \"symbols\": [\"BTC/USDT\"], \"limits\": {\"orders_per_sec\": 100000}, \"params\": {\"fast\": 3, \"slow\": 8}}" > "$T/quantd.d/$t.json"
 done
 start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
 sleep 4
