@@ -27,5 +27,7 @@ int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_indicator(struct cli *c, int argc, char **argv);
 int cmd_backtest(struct cli *c, int argc, char **argv);
 int cmd_data(struct cli *c, int argc, char **argv);
+int cmd_optimize(struct cli *c, int argc, char **argv);
+int cmd_montecarlo(struct cli *c, int argc, char **argv);
 
 #endif

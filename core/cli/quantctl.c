@@ -48,6 +48,8 @@ usage(FILE *f)
 		"[--output FILE|-]\n"
 		"  backtest --strategy S --data FILE ...  run a backtest\n"
 		"  data synth --bars N ...     write synthetic OHLCV CSV\n"
+		"  optimize --strategy S --data F --grid K=LO:HI:STEP ...\n"
+		"  montecarlo --from-backtest result.json [--runs N]\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
@@ -563,6 +565,10 @@ main(int argc, char **argv)
 		rc = cmd_backtest(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "data") == 0) {
 		rc = cmd_data(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "optimize") == 0) {
+		rc = cmd_optimize(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "montecarlo") == 0) {
+		rc = cmd_montecarlo(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "instance") == 0 && n == 3 &&
 	    (strcmp(args[1], "restart") == 0 || strcmp(args[1], "stop") == 0)) {
 		rc = simple_request(&c, args[1][0] == 'r' ? "instance.restart" :

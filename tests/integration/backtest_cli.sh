@@ -55,4 +55,21 @@ check "synth passes the CSV checks" ctl indicator sma --param period=5 --input "
 ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" --json --trades "$T/t.csv" > "$T/m.json"
 check "ma-cross trades on synthetic data" sh -c "grep -q '\"trades\":[1-9]' '$T/m.json'"
 check "trades CSV written" grep -q '^symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,pnl$' "$T/t.csv"
+
+# optimize: the same ranking whatever the number of worker processes.
+ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid slow=20:40:10 --jobs 1 --json > "$T/o1.json"
+ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid slow=20:40:10 --jobs 2 --json > "$T/o2.json"
+check "optimize covers the grid" grep -q '"points":9,' "$T/o1.json"
+check "optimize results do not depend on --jobs" cmp "$T/o1.json" "$T/o2.json"
+ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=0:10:1 > "$T/out" 2> "$T/err"
+if [ $? -eq 2 ] && grep -q "range 0..10 leaves the parameter's range \[1, 10000\]" "$T/err"; then ok "grid ranges checked against the specs"; else not_ok "grid ranges checked" "$(cat "$T/err")"; fi
+ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:10:5 --grid slow=20:30:10 --walk-forward train=2000,test=1000 --json > "$T/wf.json"
+check "walk-forward reports windows and out-of-sample return" grep -q '"oos_total_return":' "$T/wf.json"
+check "walk-forward has 3 windows" sh -c "[ \$(grep -o test_from '$T/wf.json' | wc -l) -eq 3 ]"
+
+# montecarlo: reproducible with a seed.
+ctl montecarlo --from-backtest "$T/m.json" --runs 2000 --seed 9 --json > "$T/mc1.json"
+ctl montecarlo --from-backtest "$T/m.json" --runs 2000 --seed 9 --json > "$T/mc2.json"
+check "montecarlo percentiles" grep -q '"total_return":{"p5":' "$T/mc1.json"
+check "montecarlo is reproducible with a seed" cmp "$T/mc1.json" "$T/mc2.json"
 finish
