@@ -100,4 +100,12 @@ void backtest_write_json(FILE *f, const struct bt_result *r);
 /** Write the trade list as CSV. */
 void backtest_write_trades(FILE *f, const struct bt_result *r);
 
+/**
+ * Write a self-contained HTML report (inline SVG, no script, no external
+ * URL): `bars` of symbol `sym` as candles with trade markers, equity and
+ * drawdown curves, metrics and trades.
+ */
+void backtest_write_report(FILE *f, const struct bt_result *r,
+	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title);
+
 #endif

@@ -51,7 +51,7 @@ backtest_usage(void)
 		"[--timeframe TF]\n"
 		"         [--cash 10000] [--fee-rate 0.001] [--maker-fee-rate R]\n"
 		"         [--slippage-bps 0] [--from TS] [--to TS] [--json]\n"
-		"         [--trades out.csv]\n");
+		"         [--trades out.csv] [--report out.html]\n");
 }
 
 /* Print the metrics as a small table. */
@@ -82,7 +82,7 @@ int
 cmd_backtest(struct cli *c, int argc, char **argv)
 {
 	const char *strategy = NULL, *data[MAX_DATA], *syms[MAX_DATA];
-	const char *tf_name = NULL, *trades_path = NULL;
+	const char *tf_name = NULL, *trades_path = NULL, *report_path = NULL;
 	struct qd_kv kv[MAX_PARAMS];
 	struct csv_series cs[MAX_DATA];
 	struct bt_series series[MAX_DATA];
@@ -131,6 +131,8 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 			tf_name = v;
 		} else if (strcmp(a, "--trades") == 0) {
 			trades_path = v;
+		} else if (strcmp(a, "--report") == 0) {
+			report_path = v;
 		} else if ((strcmp(a, "--cash") == 0 &&
 		    parse_double(v, &cfg.cash) == 0 && cfg.cash > 0) ||
 		    (strcmp(a, "--fee-rate") == 0 &&
@@ -244,6 +246,22 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 			rc = 1;
 		} else {
 			backtest_write_trades(f, &res);
+			if (fclose(f) != 0)
+				rc = 1;
+		}
+	}
+	if (report_path != NULL) {
+		FILE *f = fopen(report_path, "w");
+		char title[256];
+
+		snprintf(title, sizeof(title), "quantd backtest: %s on %s",
+			plugin_desc(p)->name, data[0]);
+		if (f == NULL) {
+			perror(report_path);
+			rc = 1;
+		} else {
+			backtest_write_report(f, &res, series[0].bars,
+				series[0].n, series[0].symbol, title);
 			if (fclose(f) != 0)
 				rc = 1;
 		}

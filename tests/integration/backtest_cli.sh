@@ -54,6 +54,10 @@ check "synth passes the CSV checks" ctl indicator sma --param period=5 --input "
 
 ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" --json --trades "$T/t.csv" > "$T/m.json"
 check "ma-cross trades on synthetic data" sh -c "grep -q '\"trades\":[1-9]' '$T/m.json'"
+ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" --report "$T/r.html" > /dev/null
+check "report written" grep -q '<svg' "$T/r.html"
+check "report is self-contained (no URL, no script)" sh -c "! grep -Eqi 'https?://|<script|<link' '$T/r.html'"
+check "report lists the trades" grep -q '<h2>Trades</h2>' "$T/r.html"
 check "trades CSV written" grep -q '^symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,pnl$' "$T/t.csv"
 
 # optimize: the same ranking whatever the number of worker processes.

@@ -1,0 +1,201 @@
+/*
+ * report.c -- the backtest report: one self-contained HTML file (inline SVG
+ * and CSS, no script, no external URL) that opens offline: candles with
+ * entry/exit markers, equity and drawdown curves, the metrics table and the
+ * trade list.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backtest/backtest.h"
+#include "market/symbol.h"
+
+#define W 1200
+#define PAD 50
+#define MAX_CANDLES 600
+#define MAX_ROWS 1000
+
+/* x of a timestamp on the chart. */
+static double
+xpos(int64_t ts, int64_t t0, int64_t t1)
+{
+	if (t1 <= t0)
+		return PAD;
+	return PAD + (double)(ts - t0) / (double)(t1 - t0) * (W - 2 * PAD);
+}
+
+static double
+ypos(double v, double lo, double hi, double top, double h)
+{
+	if (hi <= lo)
+		return top + h / 2;
+	return top + (hi - v) / (hi - lo) * h;
+}
+
+static void
+candles(FILE *f, const struct qd_bar *bars, size_t n, const struct bt_result *r,
+	qd_symbol sym)
+{
+	size_t per = n > MAX_CANDLES ? (n + MAX_CANDLES - 1) / MAX_CANDLES : 1;
+	double lo = INFINITY, hi = -INFINITY, cw;
+	int64_t t0 = bars[0].ts, t1 = bars[n - 1].ts;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		lo = bars[i].low < lo ? bars[i].low : lo;
+		hi = bars[i].high > hi ? bars[i].high : hi;
+	}
+	cw = (double)(W - 2 * PAD) / ((double)n / per) * 0.7;
+	fprintf(f, "<svg viewBox=\"0 0 %d 360\" width=\"%d\" height=\"360\">"
+		"<text x=\"%d\" y=\"16\">%s, %zu bars%s</text>", W, W, PAD,
+		symbol_name(sym) ? symbol_name(sym) : "?", n,
+		per > 1 ? " (candles merged for display)" : "");
+	for (i = 0; i < n; i += per) {
+		struct qd_bar b = bars[i];
+		double x, yo, yc;
+
+		for (k = i + 1; k < i + per && k < n; k++) {
+			b.high = bars[k].high > b.high ? bars[k].high : b.high;
+			b.low = bars[k].low < b.low ? bars[k].low : b.low;
+			b.close = bars[k].close;
+		}
+		x = xpos(bars[i].ts, t0, t1);
+		yo = ypos(b.open, lo, hi, 30, 310);
+		yc = ypos(b.close, lo, hi, 30, 310);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			"class=\"w\"/><rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
+			"height=\"%.1f\" class=\"%s\"/>", x,
+			ypos(b.high, lo, hi, 30, 310), x,
+			ypos(b.low, lo, hi, 30, 310), x - cw / 2,
+			yo < yc ? yo : yc, cw > 0.5 ? cw : 0.5,
+			fabs(yc - yo) > 0.5 ? fabs(yc - yo) : 0.5,
+			b.close >= b.open ? "up" : "dn");
+	}
+	for (i = 0; i < r->n_trades; i++) {
+		const struct bt_trade *t = &r->trades[i];
+		double x = xpos(t->entry_ts, t0, t1);
+		double y = ypos(t->entry_price, lo, hi, 30, 310);
+
+		if (t->symbol != sym)
+			continue;
+		fprintf(f, "<path d=\"M%.1f %.1fl-5 9h10z\" class=\"in\"><title>"
+			"entry %s %.8g @ %.8g</title></path>", x, y + 2,
+			t->side == QD_SIDE_BUY ? "long" : "short", t->qty,
+			t->entry_price);
+		if (t->open)
+			continue;
+		x = xpos(t->exit_ts, t0, t1);
+		y = ypos(t->exit_price, lo, hi, 30, 310);
+		fprintf(f, "<path d=\"M%.1f %.1fl-5 -9h10z\" class=\"out\"><title>"
+			"exit @ %.8g, pnl %.8g</title></path>", x, y - 2,
+			t->exit_price, t->pnl);
+	}
+	fprintf(f, "<text x=\"4\" y=\"40\">%.6g</text><text x=\"4\" y=\"340\">"
+		"%.6g</text></svg>\n", hi, lo);
+}
+
+/* Equity (top) and drawdown (bottom) as polylines. */
+static void
+curves(FILE *f, const struct bt_result *r)
+{
+	double lo = INFINITY, hi = -INFINITY, peak = -INFINITY, maxdd = 0;
+	size_t i, step = r->n_eq > 4000 ? r->n_eq / 4000 : 1;
+	int64_t t0, t1;
+
+	if (r->n_eq < 2)
+		return;
+	t0 = r->eq_ts[0];
+	t1 = r->eq_ts[r->n_eq - 1];
+	for (i = 0; i < r->n_eq; i++) {
+		lo = r->eq[i] < lo ? r->eq[i] : lo;
+		hi = r->eq[i] > hi ? r->eq[i] : hi;
+		peak = r->eq[i] > peak ? r->eq[i] : peak;
+		if (peak > 0 && 1 - r->eq[i] / peak > maxdd)
+			maxdd = 1 - r->eq[i] / peak;
+	}
+	fprintf(f, "<svg viewBox=\"0 0 %d 330\" width=\"%d\" height=\"330\">"
+		"<text x=\"%d\" y=\"16\">equity %.2f .. %.2f</text>"
+		"<polyline class=\"eq\" points=\"", W, W, PAD, lo, hi);
+	for (i = 0; i < r->n_eq; i += step)
+		fprintf(f, "%.1f,%.1f ", xpos(r->eq_ts[i], t0, t1),
+			ypos(r->eq[i], lo, hi, 25, 180));
+	fprintf(f, "\"/><text x=\"%d\" y=\"226\">drawdown (max %.2f%%)</text>"
+		"<polyline class=\"dd\" points=\"", PAD, maxdd * 100);
+	peak = -INFINITY;
+	for (i = 0; i < r->n_eq; i++) {
+		peak = r->eq[i] > peak ? r->eq[i] : peak;
+		if (i % step == 0)
+			fprintf(f, "%.1f,%.1f ", xpos(r->eq_ts[i], t0, t1),
+				ypos(peak > 0 ? -(1 - r->eq[i] / peak) : 0,
+				-(maxdd > 0 ? maxdd : 1), 0, 235, 90));
+	}
+	fputs("\"/></svg>\n", f);
+}
+
+void
+backtest_write_report(FILE *f, const struct bt_result *r,
+	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title)
+{
+	const struct bt_metrics *m = &r->m;
+	size_t i;
+
+	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+		"<title>%s</title><style>"
+		"body{font:13px sans-serif;margin:16px;color:#222}"
+		"svg{display:block;background:#fafafa;margin:8px 0}"
+		".w{stroke:#555;stroke-width:1}.up{fill:#2a9d5c}.dn{fill:#d1495b}"
+		".in{fill:#1d4ed8}.out{fill:#f59e0b}"
+		".eq{fill:none;stroke:#1d4ed8;stroke-width:1.5}"
+		".dd{fill:none;stroke:#d1495b;stroke-width:1.5}"
+		"table{border-collapse:collapse;margin:8px 0}"
+		"td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+		"</style></head><body><h1>%s</h1>\n", title, title);
+	if (n > 0)
+		candles(f, bars, n, r, sym);
+	curves(f, r);
+	fprintf(f, "<h2>Metrics</h2><table>"
+		"<tr><th>total_return</th><td>%.4f%%</td></tr>"
+		"<tr><th>cagr</th><td>%.4f%%</td></tr>"
+		"<tr><th>volatility</th><td>%.4f%%</td></tr>"
+		"<tr><th>sharpe</th><td>%.4f</td></tr>"
+		"<tr><th>sortino</th><td>%.4f</td></tr>"
+		"<tr><th>max_drawdown</th><td>%.4f%%</td></tr>"
+		"<tr><th>max_drawdown_duration</th><td>%.1f h</td></tr>"
+		"<tr><th>calmar</th><td>%.4f</td></tr>"
+		"<tr><th>win_rate</th><td>%.2f%%</td></tr>"
+		"<tr><th>profit_factor</th><td>%.4f</td></tr>"
+		"<tr><th>expectancy</th><td>%.4f</td></tr>"
+		"<tr><th>exposure</th><td>%.2f%%</td></tr>"
+		"<tr><th>trades</th><td>%zu</td></tr>"
+		"<tr><th>fees</th><td>%.4f</td></tr>"
+		"<tr><th>final_equity</th><td>%.4f</td></tr></table>\n",
+		m->total_return * 100, m->cagr * 100, m->volatility * 100,
+		m->sharpe, m->sortino, m->max_drawdown * 100,
+		(double)m->max_drawdown_duration_ms / 3600000.0, m->calmar,
+		m->win_rate * 100, m->profit_factor, m->expectancy,
+		m->exposure * 100, m->trades, m->fees, m->final_equity);
+	fputs("<h2>Trades</h2><table><tr><th>#</th><th>symbol</th><th>side"
+		"</th><th>qty</th><th>entry (ms)</th><th>entry price</th>"
+		"<th>exit (ms)</th><th>exit price</th><th>fees</th><th>pnl</th>"
+		"</tr>\n", f);
+	for (i = 0; i < r->n_trades && i < MAX_ROWS; i++) {
+		const struct bt_trade *t = &r->trades[i];
+
+		fprintf(f, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%.8g</td>"
+			"<td>%lld</td><td>%.8g</td>", i + 1,
+			symbol_name(t->symbol) ? symbol_name(t->symbol) : "?",
+			t->side == QD_SIDE_BUY ? "long" : "short", t->qty,
+			(long long)(t->entry_ts / 1000000), t->entry_price);
+		if (t->open)
+			fputs("<td>open</td><td></td>", f);
+		else
+			fprintf(f, "<td>%lld</td><td>%.8g</td>",
+				(long long)(t->exit_ts / 1000000), t->exit_price);
+		fprintf(f, "<td>%.6g</td><td>%.6g</td></tr>\n", t->fees, t->pnl);
+	}
+	if (r->n_trades > MAX_ROWS)
+		fprintf(f, "<tr><td colspan=\"10\">%zu more trades in --json or "
+			"--trades</td></tr>\n", r->n_trades - MAX_ROWS);
+	fputs("</table></body></html>\n", f);
+}
