@@ -57,11 +57,11 @@ qd_indicator *
 indicator_new(const struct plugin_registry *r, const char *name,
 	const struct qd_kv *kv, size_t n_params, char *err, size_t errlen)
 {
-	const struct plugin *p = plugin_find(r, name);
+	const struct plugin *p = plugin_find_kind(r, QD_KIND_INDICATOR, name);
 	qd_indicator *ind;
 	int rc;
 
-	if (p == NULL || plugin_desc(p)->kind != QD_KIND_INDICATOR) {
+	if (p == NULL) {
 		snprintf(err, errlen, "no indicator named '%s' is loaded "
 			"(quantctl plugin list shows what is)", name);
 		return NULL;

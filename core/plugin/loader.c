@@ -447,7 +447,7 @@ plugin_load_file(struct plugin_registry *r, const char *path)
 				"appears twice in the module; names must be "
 				"unique", d->name);
 		}
-		if ((other = plugin_find(r, d->name)) != NULL) {
+		if ((other = plugin_find_kind(r, d->kind, d->name)) != NULL) {
 			rc = refuse(r, path, d->name, "duplicate plugin name "
 				"'%s', already provided by %s (version %s); "
 				"remove one of the files or rename the plugin",
@@ -575,11 +575,9 @@ plugin_resolve(struct plugin_registry *r)
 				if (requirement_split(req[k], &kind, name,
 				    sizeof(name), &cons) != 0)
 					why = "malformed";
-				else if ((dep = plugin_find(r, name)) == NULL)
+				else if ((dep = plugin_find_kind(r, kind, name)) ==
+				    NULL)
 					why = "no such plugin is loaded";
-				else if (dep->desc->kind != kind)
-					why = "a plugin of that name has "
-						"another kind";
 				else if (semver_satisfies(dep->desc->version,
 				    cons) != 1)
 					why = found = dep->desc->version;
@@ -632,14 +630,43 @@ plugin_unload_file(struct plugin_registry *r, const char *path)
 }
 
 const struct plugin *
-plugin_find(const struct plugin_registry *r, const char *name)
+plugin_find_kind(const struct plugin_registry *r, enum qd_kind kind,
+	const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (strcmp(r->plugins[i]->desc->name, name) == 0)
+		if (r->plugins[i]->desc->kind == kind &&
+		    strcmp(r->plugins[i]->desc->name, name) == 0)
 			return r->plugins[i];
 	return NULL;
+}
+
+const struct plugin *
+plugin_find(const struct plugin_registry *r, const char *name)
+{
+	const struct plugin *ind = NULL;
+	const char *colon = strchr(name, ':');
+	size_t i;
+
+	if (colon != NULL) {
+		char kind[16];
+		size_t n = (size_t)(colon - name);
+
+		if (n >= sizeof(kind))
+			return NULL;
+		memcpy(kind, name, n);
+		kind[n] = '\0';
+		return plugin_find_kind(r, plugin_kind_parse(kind), colon + 1);
+	}
+	for (i = 0; i < r->n; i++) {
+		if (strcmp(r->plugins[i]->desc->name, name) != 0)
+			continue;
+		if (r->plugins[i]->desc->kind != QD_KIND_INDICATOR)
+			return r->plugins[i];
+		ind = r->plugins[i];
+	}
+	return ind;
 }
 
 size_t
@@ -730,7 +757,8 @@ plugin_register_described(struct plugin_registry *r, const char *path,
 		for (j = 0; j < i; j++)
 			if (strcmp(plugins[j]->name, plugins[i]->name) == 0)
 				break;
-		if (j < i || plugin_find(r, plugins[i]->name) != NULL) {
+		if (j < i || plugin_find_kind(r, plugins[i]->kind,
+		    plugins[i]->name) != NULL) {
 			rc = refuse(r, path, plugins[i]->name, "duplicate "
 				"plugin name '%s'; remove one of the files or "
 				"rename the plugin", plugins[i]->name);

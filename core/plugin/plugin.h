@@ -9,7 +9,7 @@
  * refused whole, closed, and remembered with one log line naming the file,
  * what was expected, what was found and what to do.
  *
- * Plugin names are unique across all kinds.  After all directories are loaded,
+ * Plugin names are unique per kind.  After all directories are loaded,
  * plugin_resolve() checks every `requires` entry; a plugin whose requirement
  * is unmet is refused (its module stays loaded for its other plugins).
  *
@@ -69,8 +69,15 @@ int plugin_is_loaded(const struct plugin_registry *r, const char *path);
  */
 size_t plugin_changed_modules(const struct plugin_registry *r, char ***paths);
 
+/**
+ * Find a plugin by name.  Names are unique per kind; an indicator and a
+ * strategy may share one ("rsi"): then the non-indicator is returned, and
+ * "kind:name" ("indicator:rsi") picks exactly.
+ */
 const struct plugin *plugin_find(const struct plugin_registry *r,
 	const char *name);
+const struct plugin *plugin_find_kind(const struct plugin_registry *r,
+	enum qd_kind kind, const char *name);
 size_t plugin_count(const struct plugin_registry *r);
 const struct plugin *plugin_at(const struct plugin_registry *r, size_t i);
 size_t plugin_refusal_count(const struct plugin_registry *r);

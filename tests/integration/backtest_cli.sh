@@ -6,7 +6,7 @@
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
 make_config
-for f in ta ma-cross; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+for f in ta ma-cross rsi bollinger trend; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
 ln -s "$TP/tp-bt.so" "$T/plugins/"
 
 # 480 one-minute bars from 2024-01-01 00:00 UTC: closes 100 (bars 0-9),
@@ -59,6 +59,17 @@ check "report written" grep -q '<svg' "$T/r.html"
 check "report is self-contained (no URL, no script)" sh -c "! grep -Eqi 'https?://|<script|<link' '$T/r.html'"
 check "report lists the trades" grep -q '<h2>Trades</h2>' "$T/r.html"
 check "trades CSV written" grep -q '^symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,pnl$' "$T/t.csv"
+
+# The other strategies trade the synthetic data, deterministically.  The
+# strategy "rsi" shares its name with the indicator: names are per kind.
+for s in rsi bollinger trend; do
+	ctl backtest --strategy $s --data "$T/s1.csv" --json > "$T/$s.1" 2> "$T/$s.err"
+	ctl backtest --strategy $s --data "$T/s1.csv" --json > "$T/$s.2" 2>> "$T/$s.err"
+	check "$s trades on synthetic data" sh -c "grep -q '\"trades\":[1-9]' '$T/$s.1'"
+	check "$s is deterministic" cmp "$T/$s.1" "$T/$s.2"
+done
+ctl plugin info indicator:rsi > "$T/ir.txt"
+check "indicator:rsi picks the indicator" grep -q '^rsi 1.0.0 (indicator' "$T/ir.txt"
 
 # optimize: the same ranking whatever the number of worker processes.
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid slow=20:40:10 --jobs 1 --json > "$T/o1.json"

@@ -1,0 +1,174 @@
+/*
+ * trend.c -- the `trend` strategy: Donchian breakout with an ATR trailing
+ * stop.
+ *
+ * Rules, per symbol, long only, market orders:
+ *   entry: flat and the close breaks above the highest high of the previous
+ *          `entry` bars (the Donchian upper band before this bar);
+ *   size:  risk `risk` of equity on a stop `mult` x ATR(atr) away
+ *          (qd_size_risk), capped at `max_fraction` of equity;
+ *   stop:  starts at close - mult x ATR and only rises, trailing each close
+ *          by mult x ATR; a close below it sells the position.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <quantd/sdk.h>
+
+#define LEGS 16
+
+struct leg {
+	qd_symbol sym;
+	qd_indicator *dc, *atr;
+	double prev_upper, stop;
+};
+
+struct st {
+	const struct qd_host_api *api;
+	qd_ctx *ctx;
+	int64_t entry, atr_n;
+	double mult, risk, cap;
+	struct leg legs[LEGS];
+	size_t n;
+};
+
+static int
+create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct st *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return QD_ERR_NOMEM;
+	s->api = api;
+	s->ctx = ctx;
+	s->entry = api->param_int(p, "entry");
+	s->atr_n = api->param_int(p, "atr");
+	s->mult = api->param_double(p, "mult");
+	s->risk = api->param_double(p, "risk");
+	s->cap = api->param_double(p, "max_fraction");
+	*state = s;
+	return QD_OK;
+}
+
+static struct leg *
+leg(struct st *s, qd_symbol sym)
+{
+	char e[24], a[24];
+	struct qd_kv ke = { "period", e }, ka = { "period", a };
+	struct leg *l;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->legs[i].sym == sym)
+			return &s->legs[i];
+	if (s->n == LEGS)
+		return NULL;
+	l = &s->legs[s->n];
+	snprintf(e, sizeof(e), "%lld", (long long)s->entry);
+	snprintf(a, sizeof(a), "%lld", (long long)s->atr_n);
+	if (s->api->indicator_new(s->ctx, "donchian", &ke, 1, &l->dc) != QD_OK ||
+	    s->api->indicator_new(s->ctx, "atr", &ka, 1, &l->atr) != QD_OK)
+		return NULL;
+	l->sym = sym;
+	l->prev_upper = NAN;
+	s->n++;
+	return l;
+}
+
+static void
+submit(struct st *s, qd_symbol sym, enum qd_side side, double qty)
+{
+	struct qd_order_req o;
+	uint64_t id;
+
+	if (!(qty > 0))
+		return;
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.symbol = sym;
+	o.side = side;
+	o.type = QD_ORDER_MARKET;
+	o.qty = qty;
+	s->api->order_submit(s->ctx, &o, &id);
+}
+
+static void
+on_bar(void *state, const struct qd_bar_event *ev)
+{
+	struct st *s = state;
+	struct leg *l = leg(s, ev->symbol);
+	struct qd_position pos;
+	double dc[3], atr, c = ev->bar.close;
+
+	if (l == NULL)
+		return;
+	s->api->indicator_update(l->dc, &ev->bar, dc);
+	s->api->indicator_update(l->atr, &ev->bar, &atr);
+	memset(&pos, 0, sizeof(pos));
+	pos.size = sizeof(pos);
+	s->api->position_get(s->ctx, ev->symbol, &pos);
+	if (pos.qty > 0 && !isnan(atr)) {
+		double trail = c - s->mult * atr;
+
+		if (trail > l->stop)
+			l->stop = trail;
+		if (c < l->stop) {
+			submit(s, ev->symbol, QD_SIDE_SELL, pos.qty);
+			l->stop = 0;
+		}
+	} else if (pos.qty == 0 && !isnan(atr) && !isnan(l->prev_upper) &&
+	    c > l->prev_upper) {
+		struct qd_account acc;
+		double q, qmax;
+
+		memset(&acc, 0, sizeof(acc));
+		acc.size = sizeof(acc);
+		s->api->account_get(s->ctx, &acc);
+		q = qd_size_risk(acc.equity, s->risk, s->mult * atr);
+		qmax = qd_size_fraction(acc.equity, s->cap, c);
+		submit(s, ev->symbol, QD_SIDE_BUY, q < qmax ? q : qmax);
+		l->stop = c - s->mult * atr;
+	}
+	l->prev_upper = dc[0];
+}
+
+static void
+destroy(void *state)
+{
+	free(state);
+}
+
+static const struct qd_strategy_ops ops = {
+	.base = { .size = sizeof(struct qd_strategy_ops), .create = create,
+		  .destroy = destroy },
+	.on_bar = on_bar,
+};
+
+static const struct qd_param_spec params[] = {
+	QD_PARAM_INT_SPEC("entry", 20, 2, 1000, "Donchian breakout period"),
+	QD_PARAM_INT_SPEC("atr", 14, 1, 1000, "ATR period"),
+	QD_PARAM_DOUBLE_SPEC("mult", 3.0, 0.1, 20, "stop distance in ATRs"),
+	QD_PARAM_DOUBLE_SPEC("risk", 0.01, 0.0001, 0.5, "equity risked per "
+		"trade at the initial stop"),
+	QD_PARAM_DOUBLE_SPEC("max_fraction", 0.95, 0.01, 1, "cap on the "
+		"position, share of equity"),
+};
+
+static const char *const requires_[] = {
+	"indicator:donchian>=1.0", "indicator:atr>=1.0", NULL
+};
+
+static const struct qd_plugin plugin = {
+	.size = sizeof(struct qd_plugin), .kind = QD_KIND_STRATEGY,
+	.name = "trend", .version = "1.0.0",
+	.description = "Donchian breakout with an ATR trailing stop",
+	.license = "MIT", .params = params, .n_params = QD_COUNTOF(params),
+	.requires = requires_, .ops = &ops,
+};
+
+static const struct qd_plugin *const plugins[] = { &plugin, NULL };
+
+QD_MODULE(plugins);
