@@ -12,6 +12,7 @@
 #include "plugin/indicator.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "sandbox/sandbox.h"
 #include "trade/paper.h"
 
 #define MAX_SUBS 64
@@ -455,6 +456,52 @@ fire_timers(struct qd_ctx *c)
 	}
 }
 
+/*
+ * Create the strategy in a sandbox child instead: c->ops becomes the proxy
+ * table (every callback one round trip; orders, positions and the clock
+ * answered by this file's host API), indicators run in the child.
+ */
+static int
+sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
+	const char *helper, const qd_params *params, struct qd_ctx *c,
+	char *err, size_t errlen)
+{
+	const char *files[65];
+	const struct qd_ops *ops;
+	struct sandbox_spec spec;
+	size_t i, j, n = 0;
+	int rc;
+
+	for (i = 0; i < plugin_count(reg) && n < 64; i++) {
+		const struct plugin *q = plugin_at(reg, i);
+
+		if (plugin_desc(q)->kind != QD_KIND_INDICATOR)
+			continue;
+		for (j = 0; j < n && strcmp(files[j], plugin_file(q)); j++)
+			;
+		if (j == n)
+			files[n++] = plugin_file(q);
+	}
+	files[n] = NULL;
+	memset(&spec, 0, sizeof(spec));
+	spec.helper_path = helper;
+	spec.plugin_file = plugin_file(p);
+	spec.plugin_name = plugin_desc(p)->name;
+	spec.kind = QD_KIND_STRATEGY;
+	spec.instance = "backtest";
+	spec.limits.memory_mib = 1024;
+	spec.limits.cpu_ms_per_call = 10000;
+	spec.limits.restarts = 0;
+	/* Simulated time: a wall-clock order cap means nothing here. */
+	spec.limits.orders_per_sec = 1000000000;
+	spec.indicator_files = files;
+	rc = sandbox_create(&spec, &bt_api, c, params, &ops, &c->state, err,
+		errlen);
+	if (rc == QD_OK)
+		c->ops = (const struct qd_strategy_ops *)(const void *)ops;
+	return rc;
+}
+
 static void compute_metrics(struct bt_result *r, double initial,
 	uint32_t tf, const struct qd_ctx *c, size_t exposed);
 
@@ -505,7 +552,12 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 	}
 	for (i = 0; i < n_series; i++)
 		b_subscribe(&c, series[i].symbol, c.base_tf);
-	if (c.ops->base.create(&bt_api, &c, params, &c.state) != QD_OK) {
+	if (cfg->sandbox_helper != NULL) {
+		if (sandbox_strategy(reg, strat, cfg->sandbox_helper, params,
+		    &c, err, errlen) != QD_OK)
+			goto out;
+	} else if (c.ops->base.create(&bt_api, &c, params, &c.state) !=
+	    QD_OK) {
 		snprintf(err, errlen, "strategy %s: create failed", d->name);
 		goto out;
 	}

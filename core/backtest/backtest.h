@@ -47,6 +47,9 @@ struct bt_series {
 };
 
 struct bt_config {
+	/** Run the strategy in a quantd-sandbox child (this program) when
+	 *  non-NULL; the result is the same, bit for bit. */
+	const char *sandbox_helper;
 	double cash;
 	double fee_rate;           /* taker */
 	double maker_fee_rate;

@@ -9,6 +9,7 @@
 
 #include "backtest/backtest.h"
 #include "cli/cmd.h"
+#include "config/config.h"
 #include "csv/csv.h"
 #include "log/log.h"
 #include "market/symbol.h"
@@ -51,7 +52,7 @@ backtest_usage(void)
 		"[--timeframe TF]\n"
 		"         [--cash 10000] [--fee-rate 0.001] [--maker-fee-rate R]\n"
 		"         [--slippage-bps 0] [--from TS] [--to TS] [--json]\n"
-		"         [--trades out.csv] [--report out.html]\n");
+		"         [--trades out.csv] [--report out.html] [--sandbox]\n");
 }
 
 /* Print the metrics as a small table. */
@@ -86,12 +87,14 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	struct qd_kv kv[MAX_PARAMS];
 	struct csv_series cs[MAX_DATA];
 	struct bt_series series[MAX_DATA];
-	struct bt_config cfg = { 10000, 0.001, -1, 0, 0, 0 };
+	struct bt_config cfg = { NULL, 10000, 0.001, -1, 0, 0, 0 };
+	int sandboxed = 0;
 	struct bt_result res;
 	struct plugin_registry *r = NULL;
 	const struct plugin *p;
 	qd_params *params = NULL;
 	size_t nd = 0, ns = 0, nkv = 0, i;
+	char *helper = NULL;
 	int64_t from = 0, to = 0;
 	char err[1024];
 	int rc = 2, ai;
@@ -103,6 +106,10 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 
 		if (strcmp(a, "--json") == 0) {
 			c->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--sandbox") == 0) {
+			sandboxed = 1;
 			continue;
 		}
 		if (v == NULL) {
@@ -166,6 +173,19 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	}
 	if ((r = cli_registry(c)) == NULL)
 		return 2;
+	if (sandboxed) {
+		struct diag dg = { 0 };
+		struct config *conf = config_load(c->config_path, &dg);
+
+		diag_free(&dg);
+		if (conf == NULL || (helper = strdup(conf->sandbox_helper)) ==
+		    NULL) {
+			config_free(conf);
+			goto out;
+		}
+		config_free(conf);
+		cfg.sandbox_helper = helper;
+	}
 	if (strchr(strategy, '/') != NULL) {
 		int n = plugin_load_file(r, strategy);
 
@@ -272,6 +292,7 @@ out:
 		csv_series_free(&cs[i]);
 	params_free(params);
 	plugin_registry_free(r);
+	free(helper);
 	return rc;
 }
 

@@ -68,6 +68,13 @@ for s in rsi bollinger trend; do
 	check "$s trades on synthetic data" sh -c "grep -q '\"trades\":[1-9]' '$T/$s.1'"
 	check "$s is deterministic" cmp "$T/$s.1" "$T/$s.2"
 done
+# The same strategies sandboxed: the same bytes (indicators run in the
+# child, orders and the clock come from the backtester through frames).
+for s in ma-cross trend; do
+	ctl backtest --strategy $s --data "$T/s1.csv" --json > "$T/$s.in"
+	ctl backtest --strategy $s --data "$T/s1.csv" --json --sandbox > "$T/$s.sb"
+	check "$s sandboxed equals in-process, bit for bit" cmp "$T/$s.in" "$T/$s.sb"
+done
 ctl plugin info indicator:rsi > "$T/ir.txt"
 check "indicator:rsi picks the indicator" grep -q '^rsi 1.0.0 (indicator' "$T/ir.txt"
 
