@@ -469,20 +469,9 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 	const char *files[65];
 	const struct qd_ops *ops;
 	struct sandbox_spec spec;
-	size_t i, j, n = 0;
 	int rc;
 
-	for (i = 0; i < plugin_count(reg) && n < 64; i++) {
-		const struct plugin *q = plugin_at(reg, i);
-
-		if (plugin_desc(q)->kind != QD_KIND_INDICATOR)
-			continue;
-		for (j = 0; j < n && strcmp(files[j], plugin_file(q)); j++)
-			;
-		if (j == n)
-			files[n++] = plugin_file(q);
-	}
-	files[n] = NULL;
+	plugin_indicator_files(reg, files, QD_COUNTOF(files));
 	memset(&spec, 0, sizeof(spec));
 	spec.helper_path = helper;
 	spec.plugin_file = plugin_file(p);

@@ -768,19 +768,8 @@ sandbox_start(struct instance *in, char *err, size_t errlen)
 	struct plugin_registry *r = in->host->reg;
 	const char *files[65];
 	struct sandbox_spec spec;
-	size_t i, j, n = 0;
 
-	for (i = 0; i < plugin_count(r) && n < 64; i++) {
-		const struct plugin *p = plugin_at(r, i);
-
-		if (plugin_desc(p)->kind != QD_KIND_INDICATOR)
-			continue;
-		for (j = 0; j < n && strcmp(files[j], plugin_file(p)); j++)
-			;
-		if (j == n)
-			files[n++] = plugin_file(p);
-	}
-	files[n] = NULL;
+	plugin_indicator_files(r, files, QD_COUNTOF(files));
 	memset(&spec, 0, sizeof(spec));
 	spec.helper_path = in->host->sandbox_helper;
 	spec.plugin_file = plugin_file(in->plugin);

@@ -834,3 +834,25 @@ plugin_add_refusal(struct plugin_registry *r, const char *file,
 {
 	refuse(r, file, NULL, "%s", reason);
 }
+
+size_t
+plugin_indicator_files(const struct plugin_registry *r, const char **files,
+	size_t cap)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < r->n && n + 1 < cap; i++) {
+		const struct plugin *p = r->plugins[i];
+
+		if (p->desc->kind != QD_KIND_INDICATOR ||
+		    p->module->handle == NULL)
+			continue;
+		for (j = 0; j < n && strcmp(files[j], p->module->path); j++)
+			;
+		if (j == n)
+			files[n++] = p->module->path;
+	}
+	if (cap > 0)
+		files[n] = NULL;
+	return n;
+}

@@ -105,6 +105,14 @@ int plugin_register_described(struct plugin_registry *r, const char *path,
 	uint32_t abi_major, uint32_t abi_minor, struct qd_plugin **plugins,
 	size_t n, void (*free_plugin)(struct qd_plugin *));
 
+/**
+ * The distinct module files that provide indicators (what a sandbox child
+ * loads so indicator_new works inside it), NULL-terminated in files[cap].
+ * Returns the count.
+ */
+size_t plugin_indicator_files(const struct plugin_registry *r,
+	const char **files, size_t cap);
+
 /** Log and remember a refusal decided outside the loader (sandbox). */
 void plugin_add_refusal(struct plugin_registry *r, const char *file,
 	const char *reason);

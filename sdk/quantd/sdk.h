@@ -747,6 +747,52 @@ qd_kelly_fraction(double win_prob, double win_loss_ratio, double cap)
 	return f < cap ? f : cap;
 }
 
+/* ------------------------------------------------------------------------- */
+/* Convenience wrappers over the host API (inline: no ABI of their own)      */
+/* ------------------------------------------------------------------------- */
+
+/** Submit a market order; QD_OK, or the host's refusal. */
+static inline int
+qd_order_market(const struct qd_host_api *api, qd_ctx *ctx, qd_symbol sym,
+	enum qd_side side, double qty, const char *tag)
+{
+	struct qd_order_req o;
+	uint64_t id;
+
+	if (!(qty > 0))
+		return QD_ERR_INVALID;
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.symbol = sym;
+	o.side = side;
+	o.type = QD_ORDER_MARKET;
+	o.qty = qty;
+	o.tag = tag;
+	return api->order_submit(ctx, &o, &id);
+}
+
+/** Signed position in `sym` (0 if unknown). */
+static inline double
+qd_position_qty(const struct qd_host_api *api, qd_ctx *ctx, qd_symbol sym)
+{
+	struct qd_position p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	return api->position_get(ctx, sym, &p) == QD_OK ? p.qty : 0.0;
+}
+
+/** Account equity (0 if unknown). */
+static inline double
+qd_equity(const struct qd_host_api *api, qd_ctx *ctx)
+{
+	struct qd_account a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	return api->account_get(ctx, &a) == QD_OK ? a.equity : 0.0;
+}
+
 #ifdef __cplusplus
 }
 #endif

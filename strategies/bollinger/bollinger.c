@@ -72,29 +72,11 @@ leg(struct st *s, qd_symbol sym)
 }
 
 static void
-submit(struct st *s, qd_symbol sym, enum qd_side side, double qty)
-{
-	struct qd_order_req o;
-	uint64_t id;
-
-	if (!(qty > 0))
-		return;
-	memset(&o, 0, sizeof(o));
-	o.size = sizeof(o);
-	o.symbol = sym;
-	o.side = side;
-	o.type = QD_ORDER_MARKET;
-	o.qty = qty;
-	s->api->order_submit(s->ctx, &o, &id);
-}
-
-static void
 on_bar(void *state, const struct qd_bar_event *ev)
 {
 	struct st *s = state;
 	struct leg *l = leg(s, ev->symbol);
-	struct qd_position pos;
-	struct qd_account acc;
+	double qty;
 	double v[3];
 	int enter, leave;
 
@@ -105,17 +87,14 @@ on_bar(void *state, const struct qd_bar_event *ev)
 		return;
 	enter = s->breakout ? ev->bar.close > v[2] : ev->bar.close < v[0];
 	leave = s->breakout ? ev->bar.close < v[1] : ev->bar.close > v[1];
-	memset(&pos, 0, sizeof(pos));
-	pos.size = sizeof(pos);
-	s->api->position_get(s->ctx, ev->symbol, &pos);
-	if (enter && pos.qty == 0) {
-		memset(&acc, 0, sizeof(acc));
-		acc.size = sizeof(acc);
-		s->api->account_get(s->ctx, &acc);
-		submit(s, ev->symbol, QD_SIDE_BUY,
-			qd_size_fraction(acc.equity, s->frac, ev->bar.close));
-	} else if (leave && pos.qty > 0) {
-		submit(s, ev->symbol, QD_SIDE_SELL, pos.qty);
+	qty = qd_position_qty(s->api, s->ctx, ev->symbol);
+	if (enter && qty == 0) {
+		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_BUY,
+			qd_size_fraction(qd_equity(s->api, s->ctx), s->frac,
+			ev->bar.close), NULL);
+	} else if (leave && qty > 0) {
+		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_SELL, qty,
+			NULL);
 	}
 }
 

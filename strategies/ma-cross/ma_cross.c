@@ -89,36 +89,12 @@ leg_of(struct mac *m, qd_symbol sym)
 	return l;
 }
 
-static void
-order(struct mac *m, qd_symbol sym, enum qd_side side, double qty)
-{
-	struct qd_order_req o;
-	uint64_t id;
-
-	if (!(qty > 0))
-		return;
-	memset(&o, 0, sizeof(o));
-	o.size = sizeof(o);
-	o.symbol = sym;
-	o.side = side;
-	o.type = QD_ORDER_MARKET;
-	o.qty = qty;
-	o.tag = "ma-cross";
-	m->api->order_submit(m->ctx, &o, &id);
-}
-
 static double
 size_for(struct mac *m, double price)
 {
-	struct qd_account a;
-
 	if (!m->fraction)
 		return m->qty;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	if (m->api->account_get(m->ctx, &a) != QD_OK)
-		return 0;
-	return qd_size_fraction(a.equity, m->frac, price);
+	return qd_size_fraction(qd_equity(m->api, m->ctx), m->frac, price);
 }
 
 static void
@@ -126,8 +102,7 @@ mac_on_bar(void *state, const struct qd_bar_event *ev)
 {
 	struct mac *m = state;
 	struct leg *l = leg_of(m, ev->symbol);
-	struct qd_position pos;
-	double f, s;
+	double f, s, qty;
 	int up, down;
 
 	if (l == NULL)
@@ -140,21 +115,22 @@ mac_on_bar(void *state, const struct qd_bar_event *ev)
 	l->ps = s;
 	if (!up && !down)
 		return;
-	memset(&pos, 0, sizeof(pos));
-	pos.size = sizeof(pos);
-	m->api->position_get(m->ctx, ev->symbol, &pos);
+	qty = qd_position_qty(m->api, m->ctx, ev->symbol);
 	if (up) {
-		if (pos.qty < 0)
-			order(m, ev->symbol, QD_SIDE_BUY, -pos.qty);
-		if (pos.qty <= 0)
-			order(m, ev->symbol, QD_SIDE_BUY,
-				size_for(m, ev->bar.close));
+		if (qty < 0)
+			qd_order_market(m->api, m->ctx, ev->symbol, QD_SIDE_BUY,
+				-qty, "ma-cross");
+		if (qty <= 0)
+			qd_order_market(m->api, m->ctx, ev->symbol, QD_SIDE_BUY,
+				size_for(m, ev->bar.close), "ma-cross");
 	} else {
-		if (pos.qty > 0)
-			order(m, ev->symbol, QD_SIDE_SELL, pos.qty);
-		if (m->shorts && pos.qty >= 0)
-			order(m, ev->symbol, QD_SIDE_SELL,
-				size_for(m, ev->bar.close));
+		if (qty > 0)
+			qd_order_market(m->api, m->ctx, ev->symbol,
+				QD_SIDE_SELL, qty, "ma-cross");
+		if (m->shorts && qty >= 0)
+			qd_order_market(m->api, m->ctx, ev->symbol,
+				QD_SIDE_SELL, size_for(m, ev->bar.close),
+				"ma-cross");
 	}
 }
 

@@ -79,57 +79,35 @@ leg(struct st *s, qd_symbol sym)
 }
 
 static void
-submit(struct st *s, qd_symbol sym, enum qd_side side, double qty)
-{
-	struct qd_order_req o;
-	uint64_t id;
-
-	if (!(qty > 0))
-		return;
-	memset(&o, 0, sizeof(o));
-	o.size = sizeof(o);
-	o.symbol = sym;
-	o.side = side;
-	o.type = QD_ORDER_MARKET;
-	o.qty = qty;
-	s->api->order_submit(s->ctx, &o, &id);
-}
-
-static void
 on_bar(void *state, const struct qd_bar_event *ev)
 {
 	struct st *s = state;
 	struct leg *l = leg(s, ev->symbol);
-	struct qd_position pos;
-	double dc[3], atr, c = ev->bar.close;
+	double dc[3], atr, c = ev->bar.close, qty;
 
 	if (l == NULL)
 		return;
 	s->api->indicator_update(l->dc, &ev->bar, dc);
 	s->api->indicator_update(l->atr, &ev->bar, &atr);
-	memset(&pos, 0, sizeof(pos));
-	pos.size = sizeof(pos);
-	s->api->position_get(s->ctx, ev->symbol, &pos);
-	if (pos.qty > 0 && !isnan(atr)) {
+	qty = qd_position_qty(s->api, s->ctx, ev->symbol);
+	if (qty > 0 && !isnan(atr)) {
 		double trail = c - s->mult * atr;
 
 		if (trail > l->stop)
 			l->stop = trail;
 		if (c < l->stop) {
-			submit(s, ev->symbol, QD_SIDE_SELL, pos.qty);
+			qd_order_market(s->api, s->ctx, ev->symbol,
+				QD_SIDE_SELL, qty, NULL);
 			l->stop = 0;
 		}
-	} else if (pos.qty == 0 && !isnan(atr) && !isnan(l->prev_upper) &&
+	} else if (qty == 0 && !isnan(atr) && !isnan(l->prev_upper) &&
 	    c > l->prev_upper) {
-		struct qd_account acc;
-		double q, qmax;
+		double eq = qd_equity(s->api, s->ctx);
+		double q = qd_size_risk(eq, s->risk, s->mult * atr);
+		double qmax = qd_size_fraction(eq, s->cap, c);
 
-		memset(&acc, 0, sizeof(acc));
-		acc.size = sizeof(acc);
-		s->api->account_get(s->ctx, &acc);
-		q = qd_size_risk(acc.equity, s->risk, s->mult * atr);
-		qmax = qd_size_fraction(acc.equity, s->cap, c);
-		submit(s, ev->symbol, QD_SIDE_BUY, q < qmax ? q : qmax);
+		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_BUY,
+			q < qmax ? q : qmax, NULL);
 		l->stop = c - s->mult * atr;
 	}
 	l->prev_upper = dc[0];
