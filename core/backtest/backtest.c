@@ -213,7 +213,7 @@ b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
 static int
 b_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
 {
-	return paper_submit(c->paper, r, id);
+	return paper_submit(c->paper, r, c->now, id);
 }
 
 static int
@@ -571,10 +571,11 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		if ((cfg->from_ns && b->ts < cfg->from_ns) ||
 		    (cfg->to_ns && b->ts > cfg->to_ns))
 			continue;
-		c.now = b->ts;
+		/* Fills are reported at the bar's close: an order placed in
+		 * on_order waits for the next bar. */
+		c.now = b->ts + (int64_t)c.base_tf * 1000000000;
 		paper_on_bar(c.paper, series[s].symbol, b, on_fill, &c);
 		c.marks[series[s].symbol] = b->close;
-		c.now = b->ts + (int64_t)c.base_tf * 1000000000;
 		memset(&ev, 0, sizeof(ev));
 		ev.size = sizeof(ev);
 		ev.symbol = series[s].symbol;

@@ -14,6 +14,7 @@ struct order {
 	enum qd_order_type type;
 	int64_t qty;
 	double price, stop;
+	int64_t placed;    /* decision time: fills only from bars opening then */
 	int triggered;     /* stop-limit whose stop has traded */
 };
 
@@ -61,7 +62,8 @@ paper_free(struct paper *p)
 }
 
 int
-paper_submit(struct paper *p, const struct qd_order_req *r, uint64_t *id)
+paper_submit(struct paper *p, const struct qd_order_req *r,
+	int64_t placed_ns, uint64_t *id)
 {
 	struct order *o;
 
@@ -95,6 +97,7 @@ paper_submit(struct paper *p, const struct qd_order_req *r, uint64_t *id)
 	o->qty = paper_units(r->qty);
 	o->price = r->price;
 	o->stop = r->stop_price;
+	o->placed = placed_ns;
 	if (id)
 		*id = o->id;
 	return o->qty > 0 ? QD_OK : (p->n--, QD_ERR_INVALID);
@@ -239,7 +242,8 @@ paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 			struct paper_fill f;
 			double px;
 
-			if (o->sym != sym || !crosses(p, o, bar, pass == 0, &px)) {
+			if (o->sym != sym || bar->ts < o->placed ||
+			    !crosses(p, o, bar, pass == 0, &px)) {
 				i++;
 				continue;
 			}

@@ -48,9 +48,13 @@ struct paper;
 struct paper *paper_new(const struct paper_config *cfg);
 void paper_free(struct paper *p);
 
-/** Queue an order; it can fill from the next bar of its symbol on. */
+/**
+ * Queue an order decided at `placed_ns`: it can fill in bars that open at
+ * or after that time (an order placed at a bar's close, or while that bar's
+ * fills are reported, waits for the next bar).
+ */
 int paper_submit(struct paper *p, const struct qd_order_req *req,
-	uint64_t *id);
+	int64_t placed_ns, uint64_t *id);
 int paper_cancel(struct paper *p, uint64_t id);
 
 /**

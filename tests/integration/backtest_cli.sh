@@ -6,7 +6,7 @@
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
 make_config
-for f in ta ma-cross rsi bollinger trend; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+for f in ta ma-cross rsi bollinger trend grid; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
 ln -s "$TP/tp-bt.so" "$T/plugins/"
 
 # 480 one-minute bars from 2024-01-01 00:00 UTC: closes 100 (bars 0-9),
@@ -77,6 +77,17 @@ for s in ma-cross trend; do
 done
 ctl plugin info indicator:rsi > "$T/ir.txt"
 check "indicator:rsi picks the indicator" grep -q '^rsi 1.0.0 (indicator' "$T/ir.txt"
+
+# grid on a market that swings 100 -> 99 -> 100 ten times: each swing
+# fills the buys at 99.5 and 99 and their re-quoted sells at 100 and 99.5,
+# +1.0 per swing with qty 1 and no fees: final equity 10010 exactly.
+awk 'BEGIN { print "ts,open,high,low,close,volume"; t = 1704067200000;
+	printf "%.0f,100,100,100,100,1\n", t;
+	for (i = 0; i < 10; i++) {
+		t += 60000; printf "%.0f,100,100,99,99,1\n", t;
+		t += 60000; printf "%.0f,99,100,99,100,1\n", t } }' > "$T/swing.csv"
+ctl backtest --strategy grid --param interval=0.5 --param levels=2 --param qty=1 --data "$T/swing.csv" --fee-rate 0 --json > "$T/g.json"
+check "grid earns one step per level per swing" grep -q '"final_equity":10010[,}]' "$T/g.json"
 
 # optimize: the same ranking whatever the number of worker processes.
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid slow=20:40:10 --jobs 1 --json > "$T/o1.json"

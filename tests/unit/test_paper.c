@@ -47,7 +47,7 @@ submit(struct paper *p, enum qd_side side, enum qd_order_type t, double qty,
 	r.qty = qty;
 	r.price = price;
 	r.stop_price = stop;
-	assert_int_equal(paper_submit(p, &r, &id), QD_OK);
+	assert_int_equal(paper_submit(p, &r, 0, &id), QD_OK);
 	return id;
 }
 
@@ -147,6 +147,32 @@ adverse_fill_first_within_a_bar(void **unused)
 	paper_free(p);
 }
 
+/* An order decided at 120 s waits for a bar opening at 120 s or later. */
+static void
+orders_wait_for_their_decision_time(void **unused)
+{
+	struct paper *p = make(0, 0, 0);
+	struct qd_order_req r;
+	struct qd_bar early = { 60000000000LL, 100, 100, 100, 100, 1 };
+	struct qd_bar later = { 120000000000LL, 101, 101, 101, 101, 1 };
+	uint64_t id;
+
+	(void)unused;
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = 1;
+	r.side = QD_SIDE_BUY;
+	r.type = QD_ORDER_MARKET;
+	r.qty = 1;
+	assert_int_equal(paper_submit(p, &r, 120000000000LL, &id), QD_OK);
+	paper_on_bar(p, 1, &early, record, NULL);
+	assert_int_equal(nfills, 0);
+	paper_on_bar(p, 1, &later, record, NULL);
+	assert_int_equal(nfills, 1);
+	assert_true(last[0].price == 101.0);
+	paper_free(p);
+}
+
 static void
 cancel_and_bad_orders(void **unused)
 {
@@ -167,10 +193,10 @@ cancel_and_bad_orders(void **unused)
 	r.side = QD_SIDE_BUY;
 	r.type = QD_ORDER_LIMIT;
 	r.qty = 1;
-	assert_int_equal(paper_submit(p, &r, &id), QD_ERR_INVALID);  /* no price */
+	assert_int_equal(paper_submit(p, &r, 0, &id), QD_ERR_INVALID);  /* no price */
 	r.type = QD_ORDER_MARKET;
 	r.qty = -1;
-	assert_int_equal(paper_submit(p, &r, &id), QD_ERR_INVALID);
+	assert_int_equal(paper_submit(p, &r, 0, &id), QD_ERR_INVALID);
 	paper_free(p);
 }
 
@@ -203,6 +229,7 @@ main(void)
 		cmocka_unit_test(limit_fills_at_price_or_better_open),
 		cmocka_unit_test(stop_fills_at_stop_or_worse_open),
 		cmocka_unit_test(adverse_fill_first_within_a_bar),
+		cmocka_unit_test(orders_wait_for_their_decision_time),
 		cmocka_unit_test(cancel_and_bad_orders),
 		cmocka_unit_test(cash_and_equity_reconcile),
 	};
