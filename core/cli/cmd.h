@@ -29,5 +29,6 @@ int cmd_backtest(struct cli *c, int argc, char **argv);
 int cmd_data(struct cli *c, int argc, char **argv);
 int cmd_optimize(struct cli *c, int argc, char **argv);
 int cmd_montecarlo(struct cli *c, int argc, char **argv);
+int cmd_chan(struct cli *c, int argc, char **argv);
 
 #endif

@@ -50,6 +50,7 @@ usage(FILE *f)
 		"  data synth --bars N ...     write synthetic OHLCV CSV\n"
 		"  optimize --strategy S --data F --grid K=LO:HI:STEP ...\n"
 		"  montecarlo --from-backtest result.json [--runs N]\n"
+		"  chan --data FILE            Chan theory structures as JSON\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
@@ -569,6 +570,8 @@ main(int argc, char **argv)
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {
 		rc = cmd_montecarlo(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "chan") == 0) {
+		rc = cmd_chan(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "instance") == 0 && n == 3 &&
 	    (strcmp(args[1], "restart") == 0 || strcmp(args[1], "stop") == 0)) {
 		rc = simple_request(&c, args[1][0] == 'r' ? "instance.restart" :

@@ -6,7 +6,7 @@
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
 make_config
-for f in ta ma-cross rsi bollinger trend grid; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+for f in ta ma-cross rsi bollinger trend grid chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
 ln -s "$TP/tp-bt.so" "$T/plugins/"
 
 # 480 one-minute bars from 2024-01-01 00:00 UTC: closes 100 (bars 0-9),
@@ -75,6 +75,11 @@ for s in ma-cross trend; do
 	ctl backtest --strategy $s --data "$T/s1.csv" --json --sandbox > "$T/$s.sb"
 	check "$s sandboxed equals in-process, bit for bit" cmp "$T/$s.in" "$T/$s.sb"
 done
+ctl backtest --strategy chan --data "$T/s1.csv" --json > "$T/chan.json"
+check "chan trades its buy/sell points" sh -c "grep -q '\"trades\":[1-9]' '$T/chan.json'"
+ctl chan --data "$T/s1.csv" > "$T/chan-structs.json"
+check "quantctl chan prints the structures" grep -q '"strokes":\[{"dir":' "$T/chan-structs.json"
+check "quantctl chan finds pivots and points" sh -c "grep -q '\"pivots\":\[{' '$T/chan-structs.json' && grep -q '\"points\":\[{' '$T/chan-structs.json'"
 ctl plugin info indicator:rsi > "$T/ir.txt"
 check "indicator:rsi picks the indicator" grep -q '^rsi 1.0.0 (indicator' "$T/ir.txt"
 

@@ -1,0 +1,150 @@
+/*
+ * test_chan.c -- Chan theory structures on hand-drawn sequences.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../strategies/chan/chan_core.h"
+
+static void
+push_hl(struct chan *c, int64_t i, double h, double l)
+{
+	struct qd_bar b = { i * 60000000000LL, (h + l) / 2, h, l, (h + l) / 2,
+		1 };
+
+	assert_true(chan_push(c, &b) >= 0);
+}
+
+/* Bars on closes `c` with high/low 0.5 either side. */
+static void
+push_closes(struct chan *c, const double *cl, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		push_hl(c, (int64_t)i, cl[i] + 0.5, cl[i] - 0.5);
+}
+
+/*
+ * Up: (10,8) (12,9) then (11,10) inside (12,9): merged keeping the higher
+ * high and the higher low -> (12,10).  Down: (10,8) (9,6) then (8,7) inside
+ * (9,6): merged keeping the lower high and the lower low -> (8,6).
+ */
+static void
+inclusion_merges_by_direction(void **unused)
+{
+	struct chan c;
+
+	(void)unused;
+	chan_init(&c, 4);
+	push_hl(&c, 0, 10, 8);
+	push_hl(&c, 1, 12, 9);
+	push_hl(&c, 2, 11, 10);
+	push_hl(&c, 3, 13, 11);
+	assert_int_equal(c.nk, 3);
+	assert_true(c.k[1].high == 12 && c.k[1].low == 10);
+	chan_free(&c);
+	chan_init(&c, 4);
+	push_hl(&c, 0, 10, 8);
+	push_hl(&c, 1, 9, 6);
+	push_hl(&c, 2, 8, 7);
+	assert_int_equal(c.nk, 2);
+	assert_true(c.k[1].high == 8 && c.k[1].low == 6);
+	chan_free(&c);
+}
+
+/*
+ * Closes 10 11 12 13 14 15 | 14 13 12 11 10 | 11 ... 16 | 15 14 13 12 11 |
+ * 12 ... 20 | 19 18 17 | 18 19: a top at 15, a bottom at 10, a top at 16,
+ * a bottom at 11, a top at 20, a bottom at 17.
+ */
+static const double zigzag[] = {
+	10, 11, 12, 13, 14, 15, 14, 13, 12, 11, 10, 11, 12, 13, 14, 15, 16,
+	15, 14, 13, 12, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 19, 18, 17,
+	18, 19, 20
+};
+
+static void
+fractals_and_strokes(void **unused)
+{
+	struct chan c;
+
+	(void)unused;
+	chan_init(&c, 4);
+	/* A fractal is known once the K-line after its neighbour exists:
+	 * the bottom at bar 21 is confirmed by bar 23. */
+	push_closes(&c, zigzag, 24);
+	assert_true(c.nf >= 4);
+	assert_int_equal(c.f[0].type, 1);
+	assert_true(c.f[0].price == 15.5);
+	assert_int_equal(c.f[1].type, -1);
+	assert_true(c.f[1].price == 9.5);
+	/* Strokes: down 15.5 -> 9.5, up 9.5 -> 16.5, down 16.5 -> 10.5. */
+	assert_int_equal(c.ns, 3);
+	assert_int_equal(c.s[0].dir, -1);
+	assert_true(c.s[0].from.price == 15.5 && c.s[0].to.price == 9.5);
+	assert_int_equal(c.s[1].dir, 1);
+	assert_true(c.s[1].to.price == 16.5);
+	assert_int_equal(c.s[2].dir, -1);
+	assert_true(c.s[2].to.price == 10.5);
+	chan_free(&c);
+}
+
+/*
+ * The three strokes above overlap: ZG = min(15.5, 16.5, 16.5) = 15.5,
+ * ZD = max(9.5, 9.5, 10.5) = 10.5.  The up stroke to 20.5 still overlaps
+ * and extends the pivot; the pull-back to 16.5 (three K-lines: min_gap 3
+ * here) stays above ZG: a 3rd-class buy at 16.5.
+ */
+static void
+pivot_and_third_class_buy(void **unused)
+{
+	struct chan c;
+
+	(void)unused;
+	chan_init(&c, 3);
+	push_closes(&c, zigzag, QD_COUNTOF(zigzag));
+	assert_true(c.npv >= 1);
+	assert_true(c.pv[0].zg == 15.5 && c.pv[0].zd == 10.5);
+	assert_int_equal(c.pv[0].from, 0);
+	assert_int_equal(c.pv[0].to, 3);
+	assert_int_equal(c.ns, 5);
+	assert_true(c.npt >= 1);
+	assert_int_equal(c.pt[c.npt - 1].cls, 3);
+	assert_int_equal(c.pt[c.npt - 1].side, 1);
+	assert_true(c.pt[c.npt - 1].price == 16.5);
+	chan_free(&c);
+}
+
+/* Strokes need min_gap merged K-lines between their fractals. */
+static void
+short_swings_make_no_stroke(void **unused)
+{
+	static const double small[] = { 10, 11, 12, 11, 12, 11, 12, 11, 12 };
+	struct chan c;
+
+	(void)unused;
+	chan_init(&c, 4);
+	push_closes(&c, small, QD_COUNTOF(small));
+	assert_true(c.nf > 0);
+	assert_int_equal(c.ns, 0);
+	chan_free(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(inclusion_merges_by_direction),
+		cmocka_unit_test(fractals_and_strokes),
+		cmocka_unit_test(pivot_and_third_class_buy),
+		cmocka_unit_test(short_swings_make_no_stroke),
+	};
+
+	return cmocka_run_group_tests_name("chan", tests, NULL, NULL);
+}
