@@ -98,7 +98,8 @@ update_pivots(struct chan *c)
 			return 0;
 		}
 	}
-	if (n >= 3 && (c->npv == 0 || c->pv[c->npv - 1].to < n - 3)) {
+	/* A pivot is three strokes after the stroke that entered it. */
+	if (n >= 4 && (c->npv == 0 || c->pv[c->npv - 1].to < n - 3)) {
 		double zg = s_high(&c->s[n - 3]), zd = s_low(&c->s[n - 3]);
 		size_t i;
 
@@ -163,6 +164,18 @@ update_segments(struct chan *c)
 	return 0;
 }
 
+/* The last stroke of direction `dir` before stroke `before`, or NULL. */
+static const struct chan_stroke *
+entering(const struct chan *c, size_t before, int dir)
+{
+	size_t j;
+
+	for (j = before; j-- > 0;)
+		if (c->s[j].dir == dir)
+			return &c->s[j];
+	return NULL;
+}
+
 /* Buy/sell points at the end of the newest stroke.  Count or -1. */
 static int
 update_points(struct chan *c)
@@ -170,36 +183,38 @@ update_points(struct chan *c)
 	size_t n = c->ns;
 	const struct chan_stroke *s = &c->s[n - 1];
 	const struct chan_pivot *pv = c->npv ? &c->pv[c->npv - 1] : NULL;
-	const struct chan_stroke *prev = n >= 3 ? &c->s[n - 3] : NULL;
+	const struct chan_stroke *in = pv ? entering(c, pv->from, s->dir) :
+		NULL;
 	const struct chan_stroke *leave = n >= 2 ? &c->s[n - 2] : NULL;
 
 	if (s->dir < 0) {
-		if (pv && prev && s_low(s) < pv->zd && s_low(s) < s_low(prev) &&
-		    s->area < prev->area) {
-			c->first_buy_seen = 1;
-			c->first_buy_low = s_low(s);
-			return add_point(c, 1, +1, &s->to);
-		}
+		/* The first pull-back after a 1st buy: 2nd buy if higher. */
 		if (c->first_buy_seen) {
 			c->first_buy_seen = 0;
 			if (s_low(s) > c->first_buy_low)
 				return add_point(c, 2, +1, &s->to);
+		}
+		if (pv && in && s_low(s) < pv->zd && s_low(s) < s_low(in) &&
+		    s->area < in->area) {
+			c->first_buy_seen = 1;
+			c->first_buy_low = s_low(s);
+			return add_point(c, 1, +1, &s->to);
 		}
 		if (pv && leave && pv->to == n - 2 && s_high(leave) > pv->zg &&
 		    s_low(s) > pv->zg)
 			return add_point(c, 3, +1, &s->to);
 		return 0;
 	}
-	if (pv && prev && s_high(s) > pv->zg && s_high(s) > s_high(prev) &&
-	    s->area < prev->area) {
-		c->first_sell_seen = 1;
-		c->first_sell_high = s_high(s);
-		return add_point(c, 1, -1, &s->to);
-	}
 	if (c->first_sell_seen) {
 		c->first_sell_seen = 0;
 		if (s_high(s) < c->first_sell_high)
 			return add_point(c, 2, -1, &s->to);
+	}
+	if (pv && in && s_high(s) > pv->zg && s_high(s) > s_high(in) &&
+	    s->area < in->area) {
+		c->first_sell_seen = 1;
+		c->first_sell_high = s_high(s);
+		return add_point(c, 1, -1, &s->to);
 	}
 	if (pv && leave && pv->to == n - 2 && s_low(leave) < pv->zd &&
 	    s_high(s) < pv->zd)

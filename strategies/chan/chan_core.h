@@ -24,14 +24,17 @@
  *    where that down stroke starts.  Down segments mirror this.  (The gap
  *    case of the characteristic sequence and its inclusion handling are
  *    not implemented.)
- * 5. Pivots (中枢).  Three consecutive strokes whose ranges overlap: ZG =
+ * 5. Pivots (中枢).  Three consecutive strokes, after the stroke that
+ *    entered the pivot (so at least a fourth before them), whose ranges
+ *    overlap: ZG =
  *    the lowest of their highs, ZD = the highest of their lows, a pivot
  *    when ZG > ZD.  Later strokes that overlap [ZD, ZG] extend it; the
  *    first stroke that does not leaves it.
  * 6. Buy/sell points, judged at the end of each new stroke:
- *    1st buy: a down stroke making a new low below the last pivot's ZD
- *      whose MACD(12,26,9) histogram area (sum of |hist| over its bars) is
- *      smaller than that of the previous down stroke (divergence);
+ *    1st buy: a down stroke ending below the last pivot's ZD and below the
+ *      low of the down stroke that entered the pivot (the last down stroke
+ *      before the pivot's first stroke), with a smaller MACD(12,26,9)
+ *      histogram area (sum of |hist| over its bars): divergence;
  *    2nd buy: the first down stroke after a 1st buy whose low stays above
  *      the 1st buy's low;
  *    3rd buy: the up stroke that last extended the pivot ends above ZG

@@ -60,13 +60,13 @@ inclusion_merges_by_direction(void **unused)
 
 /*
  * Closes 10 11 12 13 14 15 | 14 13 12 11 10 | 11 ... 16 | 15 14 13 12 11 |
- * 12 ... 20 | 19 18 17 | 18 19: a top at 15, a bottom at 10, a top at 16,
- * a bottom at 11, a top at 20, a bottom at 17.
+ * 12 ... 20 | 19 18 17.5 | 18.5 ...: a top at 15, a bottom at 10, a top at
+ * 16, a bottom at 11, a top at 20, a bottom at 17.5.
  */
 static const double zigzag[] = {
 	10, 11, 12, 13, 14, 15, 14, 13, 12, 11, 10, 11, 12, 13, 14, 15, 16,
-	15, 14, 13, 12, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 19, 18, 17,
-	18, 19, 20
+	15, 14, 13, 12, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 19, 18, 17.5,
+	18.5, 19.5, 20.5
 };
 
 static void
@@ -96,10 +96,11 @@ fractals_and_strokes(void **unused)
 }
 
 /*
- * The three strokes above overlap: ZG = min(15.5, 16.5, 16.5) = 15.5,
- * ZD = max(9.5, 9.5, 10.5) = 10.5.  The up stroke to 20.5 still overlaps
- * and extends the pivot; the pull-back to 16.5 (three K-lines: min_gap 3
- * here) stays above ZG: a 3rd-class buy at 16.5.
+ * After the entering stroke (down 15.5 -> 9.5) three strokes overlap: up
+ * 9.5 -> 16.5, down 16.5 -> 10.5, up 10.5 -> 20.5: ZG = min(16.5, 16.5,
+ * 20.5) = 16.5, ZD = max(9.5, 10.5, 10.5) = 10.5.  The last of them leaves
+ * above ZG; the pull-back to 17 (three K-lines: min_gap 3 here) stays above
+ * ZG: a 3rd-class buy at 17.
  */
 static void
 pivot_and_third_class_buy(void **unused)
@@ -110,14 +111,57 @@ pivot_and_third_class_buy(void **unused)
 	chan_init(&c, 3);
 	push_closes(&c, zigzag, QD_COUNTOF(zigzag));
 	assert_true(c.npv >= 1);
-	assert_true(c.pv[0].zg == 15.5 && c.pv[0].zd == 10.5);
-	assert_int_equal(c.pv[0].from, 0);
+	assert_true(c.pv[0].zg == 16.5 && c.pv[0].zd == 10.5);
+	assert_int_equal(c.pv[0].from, 1);
 	assert_int_equal(c.pv[0].to, 3);
 	assert_int_equal(c.ns, 5);
 	assert_true(c.npt >= 1);
 	assert_int_equal(c.pt[c.npt - 1].cls, 3);
 	assert_int_equal(c.pt[c.npt - 1].side, 1);
-	assert_true(c.pt[c.npt - 1].price == 16.5);
+	assert_true(c.pt[c.npt - 1].price == 17.0);
+	chan_free(&c);
+}
+
+/*
+ * A fast drop 100 -> 80 (2 per bar) enters a pivot (ZG 84.1, ZD 80.9); a
+ * slow drift (0.5 per bar) then makes a new low 76.9 with a smaller MACD
+ * area than the fast drop: a 1st-class buy; the next pull-back stops at
+ * 79.4, above 76.9: a 2nd-class buy.
+ */
+static void
+divergence_first_then_second_class_buy(void **unused)
+{
+	static const double cl[] = {
+		96, 97, 98, 99, 100, 98, 96, 94, 92, 90, 88, 86, 84, 82, 80,
+		81, 82, 83, 84, 85, 86, 85, 84, 83, 82, 81, 82, 83, 84, 85, 84,
+		83, 82, 83, 84, 83.5, 83, 82.5, 82, 81.5, 81, 80.5, 80, 79.5,
+		79, 78.5, 78, 77.5, 77, 78, 79, 80, 81, 82, 81.5, 81, 80.5, 80,
+		79.5, 80.5, 81.5, 82.5, 83.5, 84.5
+	};
+	struct chan c;
+	size_t i;
+	double prev = cl[0];
+
+	(void)unused;
+	chan_init(&c, 4);
+	for (i = 0; i < QD_COUNTOF(cl); i++) {
+		double o = prev, x = cl[i];
+		struct qd_bar b = { (int64_t)i * 60000000000LL, o,
+			(o > x ? o : x) + 0.1, (o < x ? o : x) - 0.1, x, 1 };
+
+		assert_true(chan_push(&c, &b) >= 0);
+		prev = x;
+	}
+	assert_int_equal(c.npv, 1);
+	assert_true(c.pv[0].zg > 84.09 && c.pv[0].zg < 84.11);
+	assert_true(c.pv[0].zd > 80.89 && c.pv[0].zd < 80.91);
+	assert_true(c.s[4].area < c.s[0].area);
+	assert_int_equal(c.npt, 2);
+	assert_int_equal(c.pt[0].cls, 1);
+	assert_int_equal(c.pt[0].side, 1);
+	assert_true(c.pt[0].price > 76.89 && c.pt[0].price < 76.91);
+	assert_int_equal(c.pt[1].cls, 2);
+	assert_true(c.pt[1].price > 79.39 && c.pt[1].price < 79.41);
 	chan_free(&c);
 }
 
@@ -143,6 +187,7 @@ main(void)
 		cmocka_unit_test(inclusion_merges_by_direction),
 		cmocka_unit_test(fractals_and_strokes),
 		cmocka_unit_test(pivot_and_third_class_buy),
+		cmocka_unit_test(divergence_first_then_second_class_buy),
 		cmocka_unit_test(short_swings_make_no_stroke),
 	};
 
