@@ -165,6 +165,41 @@ divergence_first_then_second_class_buy(void **unused)
 	chan_free(&c);
 }
 
+/*
+ * An up segment: strokes up 10 -> 20, down 20 -> 15, up 15 -> 25, down
+ * 25 -> 19, up 19 -> 23, down 23 -> 12.  Its characteristic sequence (the
+ * down strokes) has highs 20, 25, 23: a top at the second, so the segment
+ * ends at the top 25 where that stroke starts: strokes 0..2, high 25.5, low
+ * 9.5 (bars reach 0.5 beyond their closes).
+ */
+static void
+segment_ends_on_characteristic_top(void **unused)
+{
+	double cl[80];
+	size_t n = 0;
+	int v;
+	struct chan c;
+
+	(void)unused;
+	cl[n++] = 11;
+	for (v = 10; v <= 20; v++) cl[n++] = v;
+	for (v = 19; v >= 15; v--) cl[n++] = v;
+	for (v = 16; v <= 25; v++) cl[n++] = v;
+	for (v = 24; v >= 19; v--) cl[n++] = v;
+	for (v = 20; v <= 23; v++) cl[n++] = v;
+	for (v = 22; v >= 12; v--) cl[n++] = v;
+	for (v = 13; v <= 16; v++) cl[n++] = v;
+	chan_init(&c, 4);
+	push_closes(&c, cl, n);
+	assert_int_equal(c.ns, 6);
+	assert_int_equal(c.nseg, 1);
+	assert_int_equal(c.seg[0].dir, 1);
+	assert_int_equal(c.seg[0].from, 0);
+	assert_int_equal(c.seg[0].to, 2);
+	assert_true(c.seg[0].high == 25.5 && c.seg[0].low == 9.5);
+	chan_free(&c);
+}
+
 /* Strokes need min_gap merged K-lines between their fractals. */
 static void
 short_swings_make_no_stroke(void **unused)
@@ -188,6 +223,7 @@ main(void)
 		cmocka_unit_test(fractals_and_strokes),
 		cmocka_unit_test(pivot_and_third_class_buy),
 		cmocka_unit_test(divergence_first_then_second_class_buy),
+		cmocka_unit_test(segment_ends_on_characteristic_top),
 		cmocka_unit_test(short_swings_make_no_stroke),
 	};
 
