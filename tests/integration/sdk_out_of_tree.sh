@@ -5,11 +5,16 @@
 # the daemon keeps serving the good one.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
+# An SDK installed under $T/root the way `make install` lays it out: the
+# header and quantd-sdk.pc (CI also builds the example against the real
+# installation in /usr/local).
 root=$T/root
-MAKEFLAGS= MFLAGS= make -s -C "$QD_BUILDDIR" install-sdkincludeHEADERS install-pkgconfigDATA \
-	DESTDIR="$root" >/dev/null
-libdir=$(PKG_CONFIG_PATH=$QD_BUILDDIR/sdk pkg-config --variable=libdir quantd-sdk)
-export PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_PATH=$root$libdir/pkgconfig
+mkdir -p "$root/include/quantd" "$root/lib/pkgconfig"
+cp "$QD_SRCDIR/sdk/quantd/sdk.h" "$root/include/quantd/"
+sed -e "s|^prefix=.*|prefix=$root|" -e "s|^exec_prefix=.*|exec_prefix=$root|" \
+    -e "s|^includedir=.*|includedir=$root/include|" -e "s|^libdir=.*|libdir=$root/lib|" \
+    "$QD_BUILDDIR/sdk/quantd-sdk.pc" > "$root/lib/pkgconfig/quantd-sdk.pc"
+export PKG_CONFIG_PATH=$root/lib/pkgconfig
 check "pkg-config finds the installed SDK" pkg-config --exists quantd-sdk
 cflags=$(pkg-config --cflags quantd-sdk)
 case $cflags in
@@ -26,7 +31,7 @@ check "and nothing else of its own" sh -c "! grep -v ' qd_module\$' '$T/syms.txt
 
 # The same source against an SDK that says ABI 2.
 mkdir -p "$T/abi2/quantd"
-sed 's/^#define QD_ABI_MAJOR 1$/#define QD_ABI_MAJOR 2/' "$root$(pkg-config --variable=includedir quantd-sdk | sed "s|^$root||")/quantd/sdk.h" > "$T/abi2/quantd/sdk.h"
+sed 's/^#define QD_ABI_MAJOR 1$/#define QD_ABI_MAJOR 2/' "$(pkg-config --variable=includedir quantd-sdk)/quantd/sdk.h" > "$T/abi2/quantd/sdk.h"
 check "ABI 2 header differs" grep -q 'define QD_ABI_MAJOR 2' "$T/abi2/quantd/sdk.h"
 mkdir -p "$T/abi2build"
 cc -std=c11 -I"$T/abi2" -fPIC -shared -Wl,--no-undefined -o "$T/abi2build/sma-cross-abi2.so" \
