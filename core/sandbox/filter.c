@@ -5,7 +5,9 @@
  * handler (child.c) reports the syscall number to the host in one frame and
  * exits; the strict filter forbids rt_sigaction, so the plugin cannot take
  * that handler over.  libseccomp checks the architecture first (a foreign
- * arch kills the process) and, on x86-64, rejects x32 syscall numbers.
+ * arch kills the process) and, on x86-64, kills any syscall number with the
+ * x32 bit (0x40000000) set before looking at the table: its generated BPF
+ * compares nr >= 0x40000000 first (tests/sandbox: hostile-x32).
  *
  * The loader filter is installed before dlopen(), so a plugin's
  * constructors already run confined; the strict filter is stacked on top

@@ -25,6 +25,7 @@ enum {
 	H_CONNECT, H_EXECVE, H_FORK, H_PTRACE, H_KILL_PARENT, H_EXEC_MAP,
 	H_BUSY, H_ALLOC, H_STACK, H_NULL, H_ABORT, H_GARBAGE, H_TRUNCATED,
 	H_OVERSIZED, H_LYING, H_ORDER_FLOOD, H_NO_REPLY, H_SLEEP, H_LOG_FLOOD,
+	H_X32,
 };
 
 #ifndef HOSTILE
@@ -197,6 +198,10 @@ misbehave(struct h *s, const struct qd_bar_event *ev)
 			s->api->log(s->ctx, QD_LOG_INFO, "%s", big);
 		break;
 	}
+	case H_X32:
+		/* getpid through the x32 ABI: the x32 bit on a native call. */
+		sink = (int)syscall(0x40000000 | 39);
+		break;
 	default:
 		break;
 	}
