@@ -283,6 +283,8 @@ static const struct qd_host_api bt_api = {
 
 /* ---- trades --------------------------------------------------------------- */
 
+static int push_equity(struct bt_result *r, int64_t ts, double eq);
+
 static int
 push_trade(struct bt_result *r, const struct bt_trade *t)
 {
@@ -493,6 +495,39 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 
 static void compute_metrics(struct bt_result *r, double initial,
 	uint32_t tf, const struct qd_ctx *c, size_t exposed);
+
+void
+backtest_compute_metrics(struct bt_result *r, double initial, uint32_t tf,
+	size_t exposed_samples)
+{
+	double fees = r->m.fees;
+
+	memset(&r->m, 0, sizeof(r->m));
+	r->m.fees = fees;
+	compute_metrics(r, initial, tf, NULL, exposed_samples);
+}
+
+int
+backtest_append(struct bt_result *dst, const struct bt_result *src,
+	double scale)
+{
+	size_t i;
+
+	for (i = 0; i < src->n_eq; i++)
+		if (push_equity(dst, src->eq_ts[i], src->eq[i] * scale) != 0)
+			return -1;
+	for (i = 0; i < src->n_trades; i++) {
+		struct bt_trade t = src->trades[i];
+
+		t.qty *= scale;
+		t.fees *= scale;
+		t.pnl *= scale;
+		if (push_trade(dst, &t) != 0)
+			return -1;
+	}
+	dst->m.fees += src->m.fees * scale;
+	return 0;
+}
 
 int
 backtest_run(const struct plugin_registry *reg, const struct plugin *strat,

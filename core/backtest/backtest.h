@@ -97,6 +97,17 @@ int backtest_run(const struct plugin_registry *reg,
 
 void backtest_result_free(struct bt_result *r);
 
+/**
+ * Append src's equity curve and trades to dst with money scaled by `scale`
+ * (stitching walk-forward test windows into one account).  0 or -1.
+ */
+int backtest_append(struct bt_result *dst, const struct bt_result *src,
+	double scale);
+
+/** (Re)compute r->m from its equity curve and trades. */
+void backtest_compute_metrics(struct bt_result *r, double initial,
+	uint32_t tf, size_t exposed_samples);
+
 /** Write the result as JSON (the schema of docs/backtest.md), bytes
  *  identical for identical inputs. */
 void backtest_write_json(FILE *f, const struct bt_result *r);

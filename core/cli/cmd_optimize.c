@@ -134,6 +134,35 @@ struct job {
 	struct bt_config cfg;
 };
 
+/* Run grid point `idx` on `s` into *r.  0, or -1 if its params are bad. */
+static int
+run_point_full(const struct job *j, size_t idx, const struct bt_series *s,
+	struct bt_result *out)
+{
+	struct qd_kv kv[64 + MAX_GRID];
+	char vals[MAX_GRID][32], err[512];
+	qd_params *ps;
+	size_t i, n = 0, rest = idx;
+	int rc;
+
+	for (i = 0; i < j->n_fixed; i++)
+		kv[n++] = j->fixed[i];
+	for (i = 0; i < j->n_axes; i++) {
+		axis_value(&j->axes[i], rest % j->axes[i].n, vals[i],
+			sizeof(vals[i]));
+		rest /= j->axes[i].n;
+		kv[n].key = j->axes[i].name;
+		kv[n++].value = vals[i];
+	}
+	if ((ps = params_from_kv(plugin_desc(j->p), kv, n, err,
+	    sizeof(err))) == NULL)
+		return -1;
+	rc = backtest_run(j->reg, j->p, ps, s, 1, &j->cfg, out, err,
+		sizeof(err));
+	params_free(ps);
+	return rc;
+}
+
 /* Run grid point `idx` on `s`.  0, or -1 if its params are invalid. */
 static int
 run_point(const struct job *j, size_t idx, const struct bt_series *s,
@@ -424,9 +453,11 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 		goto out;
 	rc = 1;
 	if (wf != NULL) {
-		size_t train = 0, test = 0, step = 0, start, w = 0;
-		double oos_eq = 1.0, is_sum = 0;
+		size_t train = 0, test = 0, step = 0, start, w = 0, exposed = 0;
+		double is_sum = 0, scale = 1.0;
+		struct bt_result oos;
 
+		memset(&oos, 0, sizeof(oos));
 		if (sscanf(wf, "train=%zu,test=%zu,step=%zu", &train, &test,
 		    &step) < 2 || train < 2 || test < 2) {
 			fprintf(stderr, "quantctl: --walk-forward expects "
@@ -444,7 +475,7 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 			printf("{\"windows\":[");
 		for (start = 0; start + train + test <= cs.n; start += step) {
 			struct bt_series tr = j.series, te = j.series;
-			struct bt_metrics m;
+			struct bt_result wr;
 			uint32_t *ord;
 
 			tr.bars = cs.bars + start;
@@ -456,33 +487,47 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 				goto out;
 			point_params(&j, ord[0], pbuf, sizeof(pbuf));
 			is_sum += objective_of(&res[ord[0]].m, obj);
-			if (run_point(&j, ord[0], &te, &m) != 0)
-				memset(&m, 0, sizeof(m));
-			oos_eq *= 1.0 + m.total_return;
+			if (run_point_full(&j, ord[0], &te, &wr) != 0)
+				memset(&wr, 0, sizeof(wr));
+			/* Stitch: this window starts where the last ended. */
+			backtest_append(&oos, &wr, scale);
+			exposed += (size_t)llround(wr.m.exposure *
+				(double)wr.n_eq);
 			if (c->json)
 				printf("%s{\"test_from\":%lld,\"params\":\"%s\","
 					"\"in_sample\":%.17g,\"oos_return\":"
 					"%.17g}", w ? "," : "",
 					(long long)(te.bars[0].ts / 1000000),
 					pbuf, objective_of(&res[ord[0]].m, obj),
-					m.total_return);
+					wr.m.total_return);
 			else
 				printf("%-6zu %-22lld %-30s %12.4f %11.4f%%\n",
 					w, (long long)(te.bars[0].ts / 1000000),
 					pbuf, objective_of(&res[ord[0]].m, obj),
-					m.total_return * 100);
+					wr.m.total_return * 100);
+			scale *= 1.0 + wr.m.total_return;
+			backtest_result_free(&wr);
 			free(ord);
 			w++;
 		}
-		if (c->json)
-			printf("],\"oos_total_return\":%.17g,\"mean_in_sample_"
-				"%s\":%.17g}\n", oos_eq - 1.0,
+		backtest_compute_metrics(&oos, j.cfg.cash, j.series.timeframe_s,
+			exposed);
+		if (c->json) {
+			printf("],\"mean_in_sample_%s\":%.17g,\"out_of_sample\":",
 				objective_name(obj), w ? is_sum / w : 0);
-		else
-			printf("out-of-sample total return (stitched): %.4f%%; "
-				"mean in-sample %s: %.4f over %zu windows\n",
-				(oos_eq - 1.0) * 100, objective_name(obj),
-				w ? is_sum / w : 0, w);
+			backtest_write_json(stdout, &oos);
+			printf("}\n");
+		} else {
+			printf("mean in-sample %s: %.4f over %zu windows\n"
+				"stitched out-of-sample: total_return %.4f%%, "
+				"sharpe %.4f, max_drawdown %.4f%%, trades %zu, "
+				"final_equity %.2f\n", objective_name(obj),
+				w ? is_sum / w : 0, w,
+				oos.m.total_return * 100, oos.m.sharpe,
+				oos.m.max_drawdown * 100, oos.m.trades,
+				oos.m.final_equity);
+		}
+		backtest_result_free(&oos);
 		rc = 0;
 		goto out;
 	}

@@ -102,7 +102,7 @@ check "optimize results do not depend on --jobs" cmp "$T/o1.json" "$T/o2.json"
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=0:10:1 > "$T/out" 2> "$T/err"
 if [ $? -eq 2 ] && grep -q "range 0..10 leaves the parameter's range \[1, 10000\]" "$T/err"; then ok "grid ranges checked against the specs"; else not_ok "grid ranges checked" "$(cat "$T/err")"; fi
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:10:5 --grid slow=20:30:10 --walk-forward train=2000,test=1000 --json > "$T/wf.json"
-check "walk-forward reports windows and out-of-sample return" grep -q '"oos_total_return":' "$T/wf.json"
+check "walk-forward reports stitched out-of-sample metrics" grep -q '"out_of_sample":{"metrics":{"total_return":' "$T/wf.json"
 check "walk-forward has 3 windows" sh -c "[ \$(grep -o test_from '$T/wf.json' | wc -l) -eq 3 ]"
 
 # montecarlo: reproducible with a seed.
