@@ -24,6 +24,7 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "sandbox/sandbox.h"
+#include "trade/paper.h"
 
 #define MAX_STATE_BYTES (1u << 20)
 
@@ -65,12 +66,25 @@ struct instance {
 	struct itimer *timers;
 	uint64_t next_timer;
 	struct iindicator *indicators;
-	int warned_orders;
+};
+
+struct order_owner {
+	uint64_t order_id;
+	uint64_t instance_id;
 };
 
 struct host {
 	struct loop *loop;
 	char *sandbox_helper;
+	/* The paper account every instance trades (until an OMS routes to
+	 * venues): fills on each symbol's smallest timeframe bars. */
+	struct paper *paper;
+	struct order_owner *owners;
+	size_t n_owners, cap_owners;
+	double *marks;
+	uint32_t *base_tf;
+	size_t n_marks;
+	int64_t bar_ts;
 	struct bus *bus;
 	char *state_dir;
 	struct plugin_registry *reg;
@@ -480,55 +494,165 @@ api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 	return rc;
 }
 
-static int
-no_venue(qd_ctx *ctx)
+static struct instance *
+find_by_id(const struct host *h, uint64_t id)
 {
-	struct instance *in = ctx->inst;
+	size_t i;
 
-	if (!in->warned_orders) {
-		log_warn(in->cfg.instance, "order intents are refused: no "
-			"order management or paper engine is running in this "
-			"daemon");
-		in->warned_orders = 1;
+	for (i = 0; i < h->n; i++)
+		if (h->inst[i]->id == id)
+			return h->inst[i];
+	return NULL;
+}
+
+/* A paper fill: tell the instance that placed the order, and the bus. */
+static void
+on_paper_fill(void *arg, const struct paper_fill *f)
+{
+	struct host *h = arg;
+	struct instance *in = NULL;
+	struct qd_order_update u;
+	struct bus_event ev;
+	size_t i;
+
+	for (i = 0; i < h->n_owners; i++)
+		if (h->owners[i].order_id == f->order_id) {
+			in = find_by_id(h, h->owners[i].instance_id);
+			h->owners[i] = h->owners[--h->n_owners];
+			break;
+		}
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = f->order_id;
+	u.symbol = f->symbol;
+	u.side = f->side;
+	u.type = f->type;
+	u.state = QD_ORDER_FILLED;
+	u.ts = f->ts;
+	u.qty = u.filled_qty = u.last_qty = (double)f->qty / PAPER_UNIT;
+	u.avg_price = u.last_price = f->price;
+	u.fee = (double)f->fee / PAPER_UNIT;
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_FILL;
+	ev.key = f->order_id;
+	ev.u.order = u;
+	bus_publish(h->bus, &ev);
+	if (in != NULL && in->st == PLUGIN_STATE_RUNNING && in->desc != NULL &&
+	    in->desc->kind == QD_KIND_STRATEGY) {
+		const struct qd_strategy_ops *o = (const void *)in->ops;
+
+		if (o->on_order)
+			o->on_order(in->state, &u);
 	}
-	return QD_ERR_UNSUPPORTED;
+}
+
+/* Bars drive the paper matching, on each symbol's smallest timeframe. */
+static void
+on_market_bar(void *arg, const struct bus_event *ev)
+{
+	struct host *h = arg;
+	qd_symbol s = ev->u.bar.symbol;
+
+	if (s >= h->n_marks) {
+		size_t n = s + 64;
+		double *m = realloc(h->marks, n * sizeof(*m));
+		uint32_t *t;
+
+		if (m == NULL)
+			return;
+		h->marks = m;
+		if ((t = realloc(h->base_tf, n * sizeof(*t))) == NULL)
+			return;
+		h->base_tf = t;
+		memset(h->marks + h->n_marks, 0, (n - h->n_marks) * sizeof(*m));
+		memset(h->base_tf + h->n_marks, 0,
+			(n - h->n_marks) * sizeof(*t));
+		h->n_marks = n;
+	}
+	if (h->base_tf[s] == 0 || ev->u.bar.timeframe_s < h->base_tf[s])
+		h->base_tf[s] = ev->u.bar.timeframe_s;
+	if (ev->u.bar.timeframe_s != h->base_tf[s])
+		return;
+	h->bar_ts = ev->u.bar.bar.ts;
+	paper_on_bar(h->paper, s, &ev->u.bar.bar, on_paper_fill, h);
+	h->marks[s] = ev->u.bar.bar.close;
 }
 
 static int
 api_order_submit(qd_ctx *ctx, const struct qd_order_req *req, uint64_t *id)
 {
-	(void)req;
-	(void)id;
-	return no_venue(ctx);
+	struct host *h = ctx->inst->host;
+	uint64_t oid = 0;
+	int rc;
+
+	if (ctx->inst->desc == NULL || ctx->inst->desc->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (h->n_owners == h->cap_owners) {
+		size_t cap = h->cap_owners ? h->cap_owners * 2 : 64;
+		struct order_owner *n = realloc(h->owners, cap * sizeof(*n));
+
+		if (n == NULL)
+			return QD_ERR_NOMEM;
+		h->owners = n;
+		h->cap_owners = cap;
+	}
+	/* Placed after the bar being processed: it fills from the next. */
+	rc = paper_submit(h->paper, req, h->bar_ts + 1, &oid);
+	if (rc != QD_OK)
+		return rc;
+	h->owners[h->n_owners].order_id = oid;
+	h->owners[h->n_owners++].instance_id = ctx->inst->id;
+	if (id)
+		*id = oid;
+	return QD_OK;
 }
 
 static int
 api_order_cancel(qd_ctx *ctx, uint64_t id)
 {
-	(void)id;
-	return no_venue(ctx);
+	struct host *h = ctx->inst->host;
+	size_t i;
+
+	for (i = 0; i < h->n_owners; i++)
+		if (h->owners[i].order_id == id) {
+			if (h->owners[i].instance_id != ctx->inst->id)
+				return QD_ERR_NOTFOUND;
+			h->owners[i] = h->owners[--h->n_owners];
+			return paper_cancel(h->paper, id);
+		}
+	return QD_ERR_NOTFOUND;
 }
 
 static int
 api_position_get(qd_ctx *ctx, qd_symbol sym, struct qd_position *out)
 {
-	(void)ctx;
-	if (out == NULL || out->size < sizeof(uint32_t))
+	struct host *h = ctx->inst->host;
+	double avg;
+	int64_t q;
+
+	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
-	memset((char *)out + sizeof(out->size), 0,
-		(out->size < sizeof(*out) ? out->size : sizeof(*out)) -
-		sizeof(out->size));
+	q = paper_position(h->paper, sym, &avg);
 	out->symbol = sym;
+	out->qty = (double)q / PAPER_UNIT;
+	out->avg_price = avg;
+	out->realized_pnl = 0;
+	out->unrealized_pnl = q != 0 && sym < h->n_marks && h->marks[sym] > 0 ?
+		out->qty * (h->marks[sym] - avg) : 0;
 	return QD_OK;
 }
 
 static int
 api_account_get(qd_ctx *ctx, struct qd_account *out)
 {
-	(void)ctx;
+	struct host *h = ctx->inst->host;
+
 	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
-	out->cash = out->equity = out->fees_paid = 0.0;
+	out->cash = (double)paper_cash(h->paper) / PAPER_UNIT;
+	out->equity = (double)paper_equity(h->paper, h->marks, h->n_marks) /
+		PAPER_UNIT;
+	out->fees_paid = (double)paper_fees(h->paper) / PAPER_UNIT;
 	return QD_OK;
 }
 
@@ -942,9 +1066,18 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 		return NULL;
 	h->loop = loop;
 	h->bus = bus;
+	{
+		struct paper_config pc = { 0.001, 0.001, 0,
+			10000 * PAPER_UNIT };
+
+		h->paper = paper_new(&pc);
+	}
 	if ((h->state_dir = strdup(state_dir)) == NULL ||
 	    (h->sandbox_helper = strdup(QD_LIBEXECDIR "/quantd-sandbox")) ==
-	    NULL) {
+	    NULL || h->paper == NULL ||
+	    bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0) {
+		paper_free(h->paper);
+		free(h->sandbox_helper);
 		free(h->state_dir);
 		free(h);
 		return NULL;
@@ -979,6 +1112,10 @@ host_free(struct host *h)
 	config_free(h->config);
 	free(h->state_dir);
 	free(h->sandbox_helper);
+	paper_free(h->paper);
+	free(h->owners);
+	free(h->marks);
+	free(h->base_tf);
 	free(h);
 }
 

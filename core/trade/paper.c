@@ -15,6 +15,7 @@ struct order {
 	int64_t qty;
 	double price, stop;
 	int64_t placed;    /* decision time: fills only from bars opening then */
+	int reduce_only;
 	int triggered;     /* stop-limit whose stop has traded */
 };
 
@@ -98,6 +99,7 @@ paper_submit(struct paper *p, const struct qd_order_req *r,
 	o->price = r->price;
 	o->stop = r->stop_price;
 	o->placed = placed_ns;
+	o->reduce_only = (r->flags & QD_ORDER_REDUCE_ONLY) != 0;
 	if (id)
 		*id = o->id;
 	return o->qty > 0 ? QD_OK : (p->n--, QD_ERR_INVALID);
@@ -256,8 +258,18 @@ paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 			f.ts = bar->ts;
 			f.qty = o->qty;
 			f.price = px;
+			if (o->reduce_only) {
+				/* Only what closes the position, else nothing. */
+				int64_t held = paper_position(p, sym, NULL);
+				int64_t room = (o->side == QD_SIDE_SELL) ==
+					(held > 0) ? llabs(held) : 0;
+
+				f.qty = f.qty < room ? f.qty : room;
+			}
 			memmove(o, o + 1, (p->n - i - 1) * sizeof(*o));
 			p->n--;
+			if (f.qty == 0)
+				continue;
 			apply(p, &f);
 			if (fn)
 				fn(arg, &f);

@@ -11,7 +11,8 @@
  *     bar could have hit both a stop-loss and a take-profit, the adverse one
  *     is assumed to have happened first (the conservative path).
  * Fees are charged per fill on notional: taker rate for market and stop
- * orders, maker rate for limits.
+ * orders, maker rate for limits.  A reduce-only order fills at most the
+ * position it reduces, and nothing when there is none.
  *
  * Money is fixed-point: cash, fees and P&L in 1e-8 units of the quote
  * currency (int64), quantities in 1e-8 units; sums reconcile exactly.
