@@ -173,6 +173,37 @@ orders_wait_for_their_decision_time(void **unused)
 	paper_free(p);
 }
 
+/* Reduce-only: never opens, fills at most what it reduces. */
+static void
+reduce_only_never_opens(void **unused)
+{
+	struct paper *p = make(0, 0, 0);
+	struct qd_order_req r;
+	uint64_t id;
+
+	(void)unused;
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = 1;
+	r.side = QD_SIDE_SELL;
+	r.type = QD_ORDER_MARKET;
+	r.flags = QD_ORDER_REDUCE_ONLY;
+	r.qty = 1;
+	assert_int_equal(paper_submit(p, &r, 0, &id), QD_OK);
+	bar(p, 100, 100, 100, 100);
+	assert_int_equal(nfills, 0);                 /* flat: nothing */
+	assert_int_equal(paper_position(p, 1, NULL), 0);
+	submit(p, QD_SIDE_BUY, QD_ORDER_MARKET, 0.5, 0, 0);
+	bar(p, 100, 100, 100, 100);
+	r.qty = 2;
+	assert_int_equal(paper_submit(p, &r, 0, &id), QD_OK);
+	bar(p, 100, 100, 100, 100);
+	assert_int_equal(nfills, 2);
+	assert_int_equal(last[1].qty, PAPER_UNIT / 2); /* clipped to 0.5 */
+	assert_int_equal(paper_position(p, 1, NULL), 0);
+	paper_free(p);
+}
+
 static void
 cancel_and_bad_orders(void **unused)
 {
@@ -230,6 +261,7 @@ main(void)
 		cmocka_unit_test(stop_fills_at_stop_or_worse_open),
 		cmocka_unit_test(adverse_fill_first_within_a_bar),
 		cmocka_unit_test(orders_wait_for_their_decision_time),
+		cmocka_unit_test(reduce_only_never_opens),
 		cmocka_unit_test(cancel_and_bad_orders),
 		cmocka_unit_test(cash_and_equity_reconcile),
 	};
