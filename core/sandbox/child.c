@@ -12,6 +12,7 @@
  * something are requests answered by the host; log lines are one-way
  * frames; indicators run here, locally, with no round trip.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -525,6 +528,71 @@ limits(uint32_t mem_mib)
 		die(SANDBOX_EXIT_SETUP);
 }
 
+/* Write a short string to a /proc file.  0 or -1. */
+static int
+write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/*
+ * Give the child a file system with nothing in it but the modules it loads:
+ * a new user and mount namespace, a tmpfs, each module bind-mounted into it
+ * as /mN.so, and chroot there.  A constructor can then open nothing else
+ * even read-only.  files[i] is rewritten to the new path (in `names`).
+ * Returns 0, or -1 if namespaces are unavailable (files unchanged).
+ */
+static int
+confine_fs(const char **files, size_t n, char names[][16])
+{
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	size_t i;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_proc("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
+		return -1;
+	if (write_proc("/proc/self/uid_map", map) != 0)
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	if (write_proc("/proc/self/gid_map", map) != 0)
+		return -1;
+	/* The new root is a tmpfs over /proc: a directory that exists
+	 * everywhere and never holds a module (their paths stay visible
+	 * for the bind mounts), and is no longer needed. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("quantd-sandbox", "/proc", "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=64k,mode=0755") != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char target[32];
+		int fd;
+
+		snprintf(names[i], 16, "/m%zu.so", i);
+		snprintf(target, sizeof(target), "/proc%s", names[i]);
+		if ((fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+			return -1;
+		close(fd);
+		if (mount(files[i], target, NULL, MS_BIND | MS_RDONLY, NULL) != 0)
+			return -1;
+	}
+	if (chdir("/proc") != 0 || chroot("/proc") != 0 || chdir("/") != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		files[i] = names[i];
+	return 0;
+}
+
 /* Reply F_FAIL with a reason and exit. */
 static void __attribute__((noreturn))
 fail(int status, const char *why)
@@ -602,6 +670,8 @@ init(void)
 	struct frame_hdr h = read_frame(&in);
 	struct qd_kv kv[MAX_PARAMS];
 	const char *ind_files[MAX_INDICATOR_FILES], *path, *name;
+	const char *mods[MAX_INDICATOR_FILES + 1];
+	char mod_names[MAX_INDICATOR_FILES + 1][16];
 	const struct plugin *p;
 	struct sigaction sa;
 	qd_params *params;
@@ -630,6 +700,21 @@ init(void)
 	if (frame_in_done(&in) != 0 || (kind != QD_KIND_STRATEGY && kind != 0))
 		die(SANDBOX_EXIT_PROTOCOL);
 
+	/* The private file system below holds only the modules, so the
+	 * libraries a module may need (libc, libm: the SDK contract for
+	 * sandboxed plugins) are loaded now, from the real system. */
+	if (dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL) == NULL)
+		die(SANDBOX_EXIT_SETUP);
+	/* Modules to load, indicator packs first, the plugin last. */
+	for (i = 0; i < n_ind; i++)
+		mods[i] = ind_files[i];
+	mods[n_ind] = path;
+	if (confine_fs(mods, n_ind + 1, mod_names) != 0 && kind != 0) {
+		snprintf(err, sizeof(err), "no private file system (user "
+			"namespaces unavailable): module constructors can read "
+			"files");
+		c_log(NULL, QD_LOG_WARN, "%s", err);
+	}
 	limits(mem);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
@@ -643,8 +728,8 @@ init(void)
 	if ((reg = plugin_registry_new()) == NULL)
 		die(SANDBOX_EXIT_SETUP);
 	for (i = 0; i < n_ind; i++)
-		plugin_load_file(reg, ind_files[i]);
-	if (plugin_load_file(reg, path) < 1) {
+		plugin_load_file(reg, mods[i]);
+	if (plugin_load_file(reg, mods[n_ind]) < 1) {
 		size_t nr = plugin_refusal_count(reg);
 
 		snprintf(err, sizeof(err), "%s", nr ?
@@ -656,8 +741,11 @@ init(void)
 	plugin_resolve(reg);
 	p = plugin_find(reg, name);
 	if (p == NULL || plugin_desc(p)->kind != QD_KIND_STRATEGY) {
-		snprintf(err, sizeof(err), "%s has no strategy named '%s'",
-			path, name);
+		size_t nr = plugin_refusal_count(reg);
+
+		snprintf(err, sizeof(err), "%s has no strategy named '%s'%s%s",
+			path, name, nr ? ": " : "",
+			nr ? plugin_refusal_at(reg, nr - 1)->reason : "");
 		fail(QD_ERR_NOTFOUND, err);
 	}
 	params = params_from_kv(plugin_desc(p), kv, n_kv, err, sizeof(err));

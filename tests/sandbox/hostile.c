@@ -25,7 +25,7 @@ enum {
 	H_CONNECT, H_EXECVE, H_FORK, H_PTRACE, H_KILL_PARENT, H_EXEC_MAP,
 	H_BUSY, H_ALLOC, H_STACK, H_NULL, H_ABORT, H_GARBAGE, H_TRUNCATED,
 	H_OVERSIZED, H_LYING, H_ORDER_FLOOD, H_NO_REPLY, H_SLEEP, H_LOG_FLOOD,
-	H_X32,
+	H_X32, H_CTOR_READ,
 };
 
 #ifndef HOSTILE
@@ -41,6 +41,17 @@ struct h {
 };
 
 static volatile int sink;
+
+#if HOSTILE == 25   /* H_CTOR_READ: read-only opens pass the loader filter */
+static int ctor_fd = -2, ctor_errno;
+
+__attribute__((constructor)) static void
+evil_read(void)
+{
+	ctor_fd = open("/etc/passwd", O_RDONLY);
+	ctor_errno = errno;
+}
+#endif
 
 #if HOSTILE == 1 || HOSTILE == 2   /* H_CTOR_SOCKET, H_CTOR_WRITE */
 __attribute__((constructor)) static void
@@ -198,6 +209,12 @@ misbehave(struct h *s, const struct qd_bar_event *ev)
 			s->api->log(s->ctx, QD_LOG_INFO, "%s", big);
 		break;
 	}
+#if HOSTILE == 25
+	case H_CTOR_READ:
+		s->api->log(s->ctx, QD_LOG_INFO, "ctor open(): fd=%d errno=%d",
+			ctor_fd, ctor_errno);
+		break;
+#endif
 	case H_X32:
 		/* getpid through the x32 ABI: the x32 bit on a native call. */
 		sink = (int)syscall(0x40000000 | 39);

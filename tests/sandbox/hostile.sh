@@ -17,7 +17,7 @@ echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' >
 n=0
 for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
     ptrace kill-parent exec-map busy alloc stack null abort garbage truncated \
-    oversized lying order-flood no-reply sleep log-flood x32; do
+    oversized lying order-flood no-reply sleep log-flood x32 ctor-read; do
 	n=$((n + 1))
 	cat > "$T/quantd.d/h-$name.json" <<JSON
 {"plugin": "hostile-$n", "instance": "h-$name", "exchange": "feed",
@@ -31,7 +31,7 @@ echo '{"plugin": "sma-cross-example", "instance": "good-trusted", "exchange": "f
 # A secret in the daemon's environment must not reach any child.
 export QD_TEST_SECRET_TOKEN=do-not-leak-4711
 start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
-ok "daemon starts with 24 hostile plugins configured"
+ok "daemon starts with 25 hostile plugins configured"
 
 # Look at a live child from outside: exactly fd 3, an empty environment.
 child=$(pgrep -P "$QD_PID" -f quantd-sandbox | head -1)
@@ -91,6 +91,13 @@ reason h-no-reply "no reply within the deadline"
 reason h-sleep "forbidden syscall clock_nanosleep"
 reason h-log-flood "log flood"
 reason h-x32 "killed by SIGSYS"
+# A constructor's read-only open passes the loader filter, but the child's
+# file system holds nothing but the modules it loads.
+if grep -q 'tag=h-ctor-read msg="ctor open(): fd=-1 errno=2"' "$T/quantd.log"; then
+	ok "constructor found no /etc/passwd to read"
+else
+	not_ok "constructor found no /etc/passwd to read" "$(grep -F 'tag=h-ctor-read' "$T/quantd.log" | tail -3)"
+fi
 # Memory: the plugin cannot go past its limit (AddressSanitizer builds
 # cannot cap address space, see child.c, so only check when uncapped).
 if nm "$QD_BUILDDIR/core/quantd-sandbox" 2>/dev/null | grep -q __asan_init; then
