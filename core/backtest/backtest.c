@@ -60,6 +60,10 @@ struct qd_ctx {
 	struct bt_result *res;
 	const struct qd_strategy_ops *ops;
 	void *state;
+	/* Sandboxed runs deliver bars in batches while no order is open. */
+	int sandboxed, batching, stop_batch;
+	const struct qd_bar *batch_bars;
+	qd_symbol batch_sym;
 };
 
 /* ---- host API ------------------------------------------------------------- */
@@ -99,6 +103,7 @@ b_timer_add(qd_ctx *c, int64_t after, int64_t every, uint64_t *id)
 {
 	if (c->n_timers == MAX_TIMERS || after < 0 || every < 0)
 		return QD_ERR_LIMIT;
+	c->stop_batch = 1;
 	c->timers[c->n_timers].id = ++c->next_timer;
 	c->timers[c->n_timers].due = c->now + after;
 	c->timers[c->n_timers].every = every;
@@ -203,6 +208,7 @@ b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
 			return QD_OK;
 	if (c->n_subs == MAX_SUBS)
 		return QD_ERR_LIMIT;
+	c->stop_batch = 1;
 	memset(&c->subs[c->n_subs], 0, sizeof(c->subs[0]));
 	c->subs[c->n_subs].sym = sym;
 	c->subs[c->n_subs].tf = tf;
@@ -213,6 +219,8 @@ b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
 static int
 b_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
 {
+	/* The order may fill on the next bar: end a batch after this one. */
+	c->stop_batch = 1;
 	return paper_submit(c->paper, r, c->now, id);
 }
 
@@ -458,6 +466,28 @@ fire_timers(struct qd_ctx *c)
 	}
 }
 
+/* The child reached bar `idx` of the batch: its clock and marks. */
+static void
+bt_batch_at(void *arg, uint32_t idx)
+{
+	struct qd_ctx *c = arg;
+	const struct qd_bar *b;
+
+	if (!c->batching)
+		return;   /* a one-bar call: the loop set the clock already */
+	b = &c->batch_bars[idx];
+	c->now = b->ts + (int64_t)c->base_tf * 1000000000;
+	c->marks[c->batch_sym] = b->close;
+}
+
+static int
+bt_batch_stop(void *arg)
+{
+	struct qd_ctx *c = arg;
+
+	return c->batching && c->stop_batch;
+}
+
 /*
  * Create the strategy in a sandbox child instead: c->ops becomes the proxy
  * table (every callback one round trip; orders, positions and the clock
@@ -486,15 +516,83 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 	/* Simulated time: a wall-clock order cap means nothing here. */
 	spec.limits.orders_per_sec = 1000000000;
 	spec.indicator_files = files;
+	spec.arg = c;
+	spec.batch_at = bt_batch_at;
+	spec.batch_stop = bt_batch_stop;
 	rc = sandbox_create(&spec, &bt_api, c, params, &ops, &c->state, err,
 		errlen);
-	if (rc == QD_OK)
+	if (rc == QD_OK) {
 		c->ops = (const struct qd_strategy_ops *)(const void *)ops;
+		c->sandboxed = 1;
+	}
 	return rc;
 }
 
 static void compute_metrics(struct bt_result *r, double initial,
 	uint32_t tf, const struct qd_ctx *c, size_t exposed);
+
+/*
+ * A sandboxed strategy gets bars in batches (one round trip for thousands)
+ * when nothing can happen between them: no open order, no timer, no higher
+ * timeframe, no date filter.  The batch ends after the bar where the
+ * strategy places an order, arms a timer or subscribes (bt_batch_stop), so
+ * results are the same, bit for bit, as bar-by-bar.
+ */
+static int
+batchable(const struct qd_ctx *c, const struct bt_config *cfg)
+{
+	size_t i;
+
+	if (paper_open_orders(c->paper) != 0 || c->n_timers != 0 ||
+	    cfg->from_ns != 0 || cfg->to_ns != 0)
+		return 0;
+	for (i = 0; i < c->n_subs; i++)
+		if (c->subs[i].tf != c->base_tf)
+			return 0;
+	return 1;
+}
+
+/* Run one batch from *idx; returns the bars consumed (0: not possible). */
+static size_t
+run_batch(struct qd_ctx *c, const struct bt_series *s, size_t *idx,
+	size_t *exposed)
+{
+	enum { BATCH = 4096 };
+	static struct qd_bar_event evs[BATCH];
+	size_t k = s->n - *idx, j, done = 0;
+
+	if (k > BATCH)
+		k = BATCH;
+	for (j = 0; j < k; j++) {
+		memset(&evs[j], 0, sizeof(evs[j]));
+		evs[j].size = sizeof(evs[j]);
+		evs[j].symbol = s->symbol;
+		evs[j].timeframe_s = c->base_tf;
+		evs[j].bar = s->bars[*idx + j];
+	}
+	c->batching = 1;
+	c->stop_batch = 0;
+	c->batch_bars = &s->bars[*idx];
+	c->batch_sym = s->symbol;
+	sandbox_on_bars(c->state, evs, k, &done);
+	c->batching = 0;
+	for (j = 0; j < done; j++) {
+		const struct qd_bar *b = &s->bars[*idx + j];
+
+		c->marks[s->symbol] = b->close;
+		push_equity(c->res, b->ts, (double)paper_equity(c->paper,
+			c->marks, c->n_marks) / PAPER_UNIT);
+		if (paper_position(c->paper, s->symbol, NULL) != 0)
+			(*exposed)++;
+	}
+	if (done > 0) {
+		const struct qd_bar *last = &s->bars[*idx + done - 1];
+
+		c->now = last->ts + (int64_t)c->base_tf * 1000000000;
+	}
+	*idx += done;
+	return done;
+}
 
 void
 backtest_compute_metrics(struct bt_result *r, double initial, uint32_t tf,
@@ -594,6 +692,11 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		size_t s = n_series, k;
 		const struct qd_bar *b;
 		struct qd_bar_event ev;
+
+		if (c.sandboxed && n_series == 1 && idx[0] < series[0].n &&
+		    batchable(&c, cfg) && run_batch(&c, &series[0], &idx[0],
+		    &exposed) > 0)
+			continue;
 
 		for (k = 0; k < n_series; k++)
 			if (idx[k] < series[k].n && (s == n_series ||

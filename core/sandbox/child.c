@@ -47,6 +47,12 @@ static struct plugin_registry *reg;
 static const struct qd_strategy_ops *ops;
 static void *state;
 static char *symbol_names[MAX_SYMBOLS];
+/* Inside a F_CALL_BARS batch: which bar, whether the host was told, and
+ * whether it asked to stop after this bar. */
+static int in_bars, progress_sent, stop_batch;
+static uint32_t bar_index;
+/* The host's log level: lines it would drop are not sent at all. */
+static int log_level = QD_LOG_DEBUG;
 static struct qd_indicator *indicators[1024];
 static size_t n_indicators;
 
@@ -125,8 +131,21 @@ request(struct frame_out *o, struct frame_in *in, int *status)
 {
 	struct frame_hdr h;
 
+	if (in_bars && !progress_sent) {
+		unsigned char b[FRAME_HDR + 4];
+		struct frame_out p;
+
+		frame_begin(&p, b, sizeof(b), F_PROGRESS, ++seq);
+		frame_put_u32(&p, bar_index);
+		send_frame(&p);
+		progress_sent = 1;
+	}
 	send_frame(o);
 	h = read_frame(in);
+	if (h.type == F_REPLY_STOP) {
+		stop_batch = 1;
+		h.type = F_REPLY;
+	}
 	if (h.type != F_REPLY && h.type != F_REPLY_DATA &&
 	    h.type != F_REPLY_POSITION)
 		die(SANDBOX_EXIT_PROTOCOL);
@@ -172,6 +191,8 @@ c_log(qd_ctx *ctx, enum qd_log_level level, const char *fmt, ...)
 	va_list ap;
 
 	(void)ctx;
+	if ((int)level > log_level)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -683,6 +704,7 @@ init(void)
 		die(SANDBOX_EXIT_PROTOCOL);
 	kind = frame_get_u32(&in);
 	mem = frame_get_u32(&in);
+	log_level = (int)frame_get_u32(&in);
 	path = frame_get_str(&in, 4096);
 	name = frame_get_str(&in, 64);
 	n_ind = frame_get_u32(&in);
@@ -780,6 +802,7 @@ serve(void)
 			n = ops->base.start ? (uint32_t)ops->base.start(state) : 0;
 			begin(&o, F_DONE);
 			frame_put_u32(&o, n);
+			frame_put_u32(&o, 0);
 			send_frame(&o);
 			break;
 		case F_CALL_STOP:
@@ -788,11 +811,14 @@ serve(void)
 				ops->base.stop(state);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
+			frame_put_u32(&o, 0);
 			send_frame(&o);
 			break;
 		case F_CALL_BARS:
 			n = frame_get_u32(&in);
-			for (i = 0; i < n && !in.bad; i++) {
+			in_bars = 1;
+			stop_batch = 0;
+			for (i = 0; i < n && !in.bad && !stop_batch; i++) {
 				struct qd_bar_event ev;
 
 				memset(&ev, 0, sizeof(ev));
@@ -806,13 +832,19 @@ serve(void)
 				ev.bar.close = frame_get_f64(&in);
 				ev.bar.volume = frame_get_f64(&in);
 				sim_now = frame_get_i64(&in);
+				bar_index = i;
+				progress_sent = 0;
 				if (!in.bad && ops->on_bar)
 					ops->on_bar(state, &ev);
 			}
-			if (frame_in_done(&in) != 0)
+			in_bars = 0;
+			/* A stopped batch leaves bars unread: only a complete
+			 * one must have consumed the whole frame. */
+			if (in.bad || (!stop_batch && frame_in_done(&in) != 0))
 				die(SANDBOX_EXIT_PROTOCOL);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
+			frame_put_u32(&o, i);
 			send_frame(&o);
 			break;
 		case F_CALL_TIMER: {
@@ -824,6 +856,7 @@ serve(void)
 			if (ops->on_timer)
 				ops->on_timer(state, id);
 			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
 			frame_put_u32(&o, 0);
 			send_frame(&o);
 			break;
@@ -852,6 +885,7 @@ serve(void)
 			if (ops->on_order)
 				ops->on_order(state, &u);
 			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
 			frame_put_u32(&o, 0);
 			send_frame(&o);
 			break;

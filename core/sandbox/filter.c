@@ -41,6 +41,9 @@ static const struct rule loader_rules[] = {
 	{ SCMP_SYS(mprotect), "ld.so applies RELRO and segment protections" },
 	{ SCMP_SYS(munmap), "ld.so and malloc unmap memory" },
 	{ SCMP_SYS(brk), "malloc" },
+	{ SCMP_SYS(madvise), "malloc returns memory (the strict filter "
+		"allows it too: a call must pass both)" },
+	{ SCMP_SYS(mremap), "realloc of large blocks (also in strict)" },
 	{ SCMP_SYS(getrandom), "malloc and ld.so seed their randomness" },
 	{ SCMP_SYS(futex), "libc locks" },
 	{ SCMP_SYS(rt_sigreturn), "return from the SIGSYS report handler" },

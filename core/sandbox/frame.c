@@ -13,6 +13,7 @@ static const char *const type_names[] = {
 	[F_CALL_TIMER] = "F_CALL_TIMER", [F_REPLY] = "F_REPLY",
 	[F_REPLY_DATA] = "F_REPLY_DATA",
 	[F_REPLY_POSITION] = "F_REPLY_POSITION",
+	[F_REPLY_STOP] = "F_REPLY_STOP",
 	[F_READY] = "F_READY", [F_FAIL] = "F_FAIL", [F_DONE] = "F_DONE",
 	[F_LOG] = "F_LOG", [F_ORDER_SUBMIT] = "F_ORDER_SUBMIT",
 	[F_ORDER_CANCEL] = "F_ORDER_CANCEL", [F_SUBSCRIBE] = "F_SUBSCRIBE",
@@ -21,7 +22,7 @@ static const char *const type_names[] = {
 	[F_POSITION_GET] = "F_POSITION_GET", [F_ACCOUNT_GET] = "F_ACCOUNT_GET",
 	[F_SYMBOL_INTERN] = "F_SYMBOL_INTERN",
 	[F_SYMBOL_NAME] = "F_SYMBOL_NAME", [F_VIOLATION] = "F_VIOLATION",
-	[F_DESCRIBE] = "F_DESCRIBE",
+	[F_DESCRIBE] = "F_DESCRIBE", [F_PROGRESS] = "F_PROGRESS",
 };
 
 const char *

@@ -23,7 +23,8 @@
 
 enum frame_type {
 	/* host -> child */
-	F_INIT = 1,        /* kind (0 = describe only), limits, paths, params */
+	F_INIT = 1,        /* kind (0 = describe only), memory, log level,
+	                      paths, params */
 	F_CALL_START,
 	F_CALL_STOP,
 	F_CALL_BARS,       /* u32 n, then n x (u32 sym, u32 tf, bar, i64 now) */
@@ -33,10 +34,11 @@ enum frame_type {
 	F_REPLY,           /* i32 status, u64 value: answer to a request */
 	F_REPLY_DATA,      /* i32 status, bytes: answer to state_load */
 	F_REPLY_POSITION,  /* i32 status, struct of doubles */
+	F_REPLY_STOP,      /* as F_REPLY, and end the bar batch after this bar */
 	/* child -> host */
 	F_READY = 32,      /* instance created */
 	F_FAIL,            /* i32 status, string: create failed */
-	F_DONE,            /* the call finished */
+	F_DONE,            /* u32 status, u32 bars processed: call finished */
 	F_LOG,             /* u32 level, string */
 	F_ORDER_SUBMIT,    /* request: order fields + tag string */
 	F_ORDER_CANCEL,    /* request: u64 id */
@@ -51,6 +53,7 @@ enum frame_type {
 	F_SYMBOL_NAME,     /* request: u32 sym -> F_REPLY_DATA string */
 	F_VIOLATION,       /* i32 syscall nr, u32 arch: seccomp trap */
 	F_DESCRIBE,        /* describe mode: the module's descriptors */
+	F_PROGRESS,        /* u32 bar index in the batch, before its requests */
 	F_TYPE_MAX
 };
 

@@ -62,6 +62,10 @@ struct proxy {
 	int64_t backoff_ms;
 	struct loop_timer *restart_timer;
 	int violation_nr;     /* syscall reported by the child, or -1 */
+	uint32_t done_count;  /* bars the last F_CALL_BARS processed */
+	uint32_t batch_n;     /* bars in the batch being served */
+	void (*batch_at)(void *, uint32_t);
+	int (*batch_stop)(void *);
 	int64_t order_sec, log_sec;
 	unsigned orders;
 	size_t log_bytes;
@@ -240,8 +244,10 @@ static void
 reply(struct proxy *p, int status, uint64_t value)
 {
 	struct frame_out o;
+	int stop = p->batch_stop != NULL && p->batch_stop(p->arg);
 
-	frame_begin(&o, p->buf, IOBUF, F_REPLY, ++p->seq);
+	frame_begin(&o, p->buf, IOBUF, stop ? F_REPLY_STOP : F_REPLY,
+		++p->seq);
 	frame_put_u32(&o, (uint32_t)status);
 	frame_put_u64(&o, value);
 	send_frame(p, &o);
@@ -276,7 +282,23 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	switch (h->type) {
 	case F_DONE:
 		*status = (int32_t)frame_get_u32(in);
+		p->done_count = frame_get_u32(in);
+		if (p->done_count > p->batch_n) {
+			*why = "F_DONE counts more bars than were sent";
+			return -1;
+		}
 		break;
+	case F_PROGRESS: {
+		uint32_t idx = frame_get_u32(in);
+
+		if (frame_in_done(in) != 0 || idx >= p->batch_n) {
+			*why = "F_PROGRESS outside the batch";
+			return -1;
+		}
+		if (p->batch_at != NULL)
+			p->batch_at(p->arg, idx);
+		return 0;
+	}
 	case F_LOG: {
 		uint32_t level = frame_get_u32(in);
 		const char *msg = frame_get_str(in, 4096);
@@ -518,6 +540,7 @@ start_child(struct proxy *p, char *err, size_t errlen)
 	frame_begin(&o, p->buf, IOBUF, F_INIT, ++p->seq);
 	frame_put_u32(&o, QD_KIND_STRATEGY);
 	frame_put_u32(&o, p->limits.memory_mib);
+	frame_put_u32(&o, (uint32_t)log_get_level());
 	frame_put_str(&o, p->file);
 	frame_put_str(&o, p->name);
 	frame_put_u32(&o, (uint32_t)p->n_ind);
@@ -692,7 +715,8 @@ proxy_destroy(void *state)
 }
 
 int
-sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n)
+sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
+	size_t *processed)
 {
 	struct proxy *p = state;
 	size_t done = 0;
@@ -720,18 +744,27 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n)
 			frame_put_i64(&o, e->bar.ts +
 				(int64_t)e->timeframe_s * 1000000000);
 		}
+		p->batch_n = (uint32_t)batch;
+		p->done_count = 0;
 		if (send_frame(p, &o) != 0)
-			return QD_ERR_STATE;
+			break;
 		rc = serve_call(p, p->limits.cpu_ms_per_call);
-		done += batch;
+		p->batch_n = 0;
+		if (!p->alive)
+			break;
+		done += p->done_count;
+		if (p->done_count < batch)
+			break;      /* the host asked it to stop */
 	}
+	if (processed != NULL)
+		*processed = done;
 	return p->alive ? rc : QD_ERR_STATE;
 }
 
 static void
 proxy_on_bar(void *state, const struct qd_bar_event *ev)
 {
-	sandbox_on_bars(state, ev, 1);
+	sandbox_on_bars(state, ev, 1, NULL);
 }
 
 static void
@@ -815,6 +848,8 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	p->limits = spec->limits;
 	p->on_failed = spec->on_failed;
 	p->arg = spec->arg;
+	p->batch_at = spec->batch_at;
+	p->batch_stop = spec->batch_stop;
 	p->loop = spec->loop;
 	p->api = api;
 	p->ctx = ctx;
@@ -1010,6 +1045,7 @@ sandbox_describe(const char *helper, const char *path,
 	frame_begin(&o, p.buf, IOBUF, F_INIT, 1);
 	frame_put_u32(&o, 0);
 	frame_put_u32(&o, 256);
+	frame_put_u32(&o, (uint32_t)QD_LOG_ERROR);
 	frame_put_str(&o, abs);
 	frame_put_str(&o, "");
 	frame_put_u32(&o, 0);

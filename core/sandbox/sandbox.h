@@ -37,6 +37,12 @@ struct sandbox_spec {
 	void *arg;
 	/** The core loop: restarts wait here with exponential backoff. */
 	struct loop *loop;
+	/** Batches (sandbox_on_bars): told which bar the child is on before
+	 *  its requests for that bar; asked after each request whether the
+	 *  batch must end after that bar (an order placed there must be
+	 *  matched before the next bar is seen).  May be NULL. */
+	void (*batch_at)(void *arg, uint32_t index);
+	int (*batch_stop)(void *arg);
 };
 
 /**
@@ -52,9 +58,12 @@ int sandbox_create(const struct sandbox_spec *spec,
 /**
  * Deliver n bars to a sandboxed strategy in as few round trips as possible
  * (one frame carries up to ~16k bars).  `state` is the one sandbox_create()
- * returned.  Returns the child's status or QD_ERR_STATE if it was lost.
+ * returned.  *processed (may be NULL) receives how many bars the child
+ * handled: fewer than n when batch_stop() ended the batch.  Returns the
+ * child's status or QD_ERR_STATE if it was lost.
  */
-int sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n);
+int sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
+	size_t *processed);
 
 struct plugin_registry;
 

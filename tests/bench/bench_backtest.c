@@ -90,6 +90,28 @@ main(void)
 	printf("  limit      %12.0f bars/s (read-only loop, %.2f ns/bar)\n",
 		N / t_read, t_read * 1e9 / N);
 	printf("  ratio      %.1fx the limit\n", t_bt / t_read);
+	{
+		char helper[4096];
+		struct bt_result rs;
+		double t_sb;
+
+		snprintf(helper, sizeof(helper), "%s/core/quantd-sandbox",
+			QD_TEST_BUILDDIR);
+		cfg.sandbox_helper = helper;
+		t0 = now_s();
+		if (backtest_run(reg, p, params, &s, 1, &cfg, &rs, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "bench_backtest: sandboxed: %s\n", err);
+			return 1;
+		}
+		t_sb = now_s() - t0;
+		printf("  sandboxed  %12.0f bars/s (%.1f ns/bar, batched while "
+			"no order is open), %s\n", N / t_sb, t_sb * 1e9 / N,
+			rs.m.final_equity == r.m.final_equity &&
+			rs.m.trades == r.m.trades ? "same result" :
+			"RESULT DIFFERS");
+		backtest_result_free(&rs);
+	}
 	backtest_result_free(&r);
 	params_free(params);
 	free(bars);

@@ -175,7 +175,7 @@ main(void)
 
 	/* throughput */
 	t0 = now_us();
-	sandbox_on_bars(state, evs, BARS);
+	sandbox_on_bars(state, evs, BARS, NULL);
 	sb = now_us() - t0;
 	t0 = now_us();
 	for (i = 0; i < BARS; i++)

@@ -70,7 +70,7 @@ for s in rsi bollinger trend; do
 done
 # The same strategies sandboxed: the same bytes (indicators run in the
 # child, orders and the clock come from the backtester through frames).
-for s in ma-cross trend; do
+for s in ma-cross trend grid chan; do
 	ctl backtest --strategy $s --data "$T/s1.csv" --json > "$T/$s.in"
 	ctl backtest --strategy $s --data "$T/s1.csv" --json --sandbox > "$T/$s.sb"
 	check "$s sandboxed equals in-process, bit for bit" cmp "$T/$s.in" "$T/$s.sb"
