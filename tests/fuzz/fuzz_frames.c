@@ -57,6 +57,14 @@ decode(const struct frame_hdr *h, const unsigned char *p)
 		frame_get_u32(&in);
 		frame_get_str(&in, 1024);
 		break;
+	case F_DONE:
+	case F_VIOLATION:
+		frame_get_u32(&in);
+		frame_get_u32(&in);
+		break;
+	case F_PROGRESS:
+		frame_get_u32(&in);
+		break;
 	default:
 		frame_get_u64(&in);
 		break;
