@@ -79,24 +79,36 @@ typedef void (*bus_handler)(void *arg, const struct bus_event *ev);
 
 struct bus;
 
+/** Initial capacity of the nested-publish ring, in events. */
+#define BUS_RING_INITIAL 256
+
 /** Returns a new bus or NULL on allocation failure. */
 struct bus *bus_new(void);
+/** Free the bus and its subscriptions.  Not from inside a handler. */
 void bus_free(struct bus *b);
 
 /**
  * Call handler(arg, ev) for every event of `topic` whose key matches `key`
- * (0 = all).  Returns a subscription id > 0, or 0 on allocation failure.
- * Safe to call from inside a handler (takes effect for the next event).
+ * (0 = all).  Returns a subscription id > 0, or 0 on allocation failure, a
+ * NULL handler or an unknown topic.  Safe to call from inside a handler
+ * (takes effect for the next event, including events queued by handlers).
+ * Subscribers of a topic are called in subscription order.
  */
 uint64_t bus_subscribe(struct bus *b, enum bus_topic topic, uint64_t key,
 	bus_handler handler, void *arg);
 
-/** Remove a subscription; safe from inside a handler.  0 or QD_ERR_NOTFOUND. */
+/**
+ * Remove a subscription; safe from inside a handler (the subscriber is not
+ * called again, not even for the event being delivered).  0 or
+ * QD_ERR_NOTFOUND.
+ */
 int bus_unsubscribe(struct bus *b, uint64_t sub_id);
 
 /**
- * Deliver `ev` (copied if it has to be queued).  Returns 0, or QD_ERR_NOMEM if
- * a nested publish could not be queued (the event is dropped and counted).
+ * Deliver `ev` (copied if it has to be queued).  Returns 0, QD_ERR_INVALID
+ * for an unknown topic, or QD_ERR_NOMEM if a nested publish could not be
+ * queued (the event is dropped and counted in `dropped`).  A publish from
+ * inside a handler returns once the event is queued.
  */
 int bus_publish(struct bus *b, const struct bus_event *ev);
 
@@ -109,10 +121,17 @@ bus_key_bar(qd_symbol sym, uint32_t timeframe_s)
 
 /** Counters for metrics. */
 struct bus_stats {
-	uint64_t published[BUS_TOPIC_COUNT];
-	uint64_t delivered;
-	uint64_t dropped;
+	uint64_t published[BUS_TOPIC_COUNT]; /**< events delivered, per topic */
+	uint64_t delivered;    /**< handler calls */
+	uint64_t dropped;      /**< nested publishes that could not be queued */
+	uint64_t nested;       /**< publishes queued from inside a handler */
+	uint64_t ring_grows;   /**< times the nested-publish ring was enlarged:
+	                        *   the only allocation publishing can make */
+	uint64_t ring_slots;   /**< current capacity of that ring, in events */
+	uint64_t ring_peak;    /**< most events it ever held at once */
 };
+/** Copy the counters.  `delivered` is brought up to date after each event
+ *  has reached all its subscribers. */
 void bus_stats_get(const struct bus *b, struct bus_stats *out);
 
 #endif
