@@ -3,9 +3,18 @@
  * from, so configuration errors can say file:line:col and the JSON path.
  *
  * The tree is immutable once built and freed with json_free().  Limits:
- * nesting depth 64, document 16 MiB, strings must be valid UTF-8, duplicate
- * object keys are an error, no comments, no trailing commas.  Numbers that
- * are integers within int64 are flagged is_int.
+ * nesting depth 64 (at most 64 arrays/objects inside one another; the
+ * scalars in the innermost one are fine), document 16 MiB, strings must be
+ * valid UTF-8, duplicate object keys are an error (reported at the second
+ * key), no comments, no trailing commas, no byte order mark.  Numbers that
+ * are integers within int64 are flagged is_int: written without fraction
+ * or exponent ("14", "-0"), so "14.0" and "1e3" are numbers but not is_int.
+ * Numbers are converted in the "C" locale whatever setlocale() says; ones
+ * too small for a double become 0, ones too large are an error.
+ *
+ * Positions: lines count '\n' (so CRLF is one line break), columns count
+ * bytes from 1.  Error messages say what was expected and what was found:
+ * "expected ',' or '}' after object member, found ']'".
  */
 #ifndef QD_JSON_H
 #define QD_JSON_H
@@ -26,7 +35,8 @@ struct json_value {
 	enum json_type type;
 	int line;                 /**< 1-based line of the value's first byte */
 	int col;                  /**< 1-based column (bytes) */
-	const char *key;          /**< member name if the parent is an object */
+	const char *key;          /**< member name if the parent is an object
+	                               (no NUL inside: \u0000 in a name is an error) */
 	int key_line;             /**< position of the member name */
 	int key_col;
 	struct json_value *parent;
@@ -54,6 +64,7 @@ struct json_error {
 struct json_value *json_parse(const char *text, size_t len,
 	struct json_error *err);
 
+/** Free a whole document: v must be a root json_parse() returned, or NULL. */
 void json_free(struct json_value *v);
 
 /** Member `key` of object `obj`, or NULL (also if obj is not an object). */
@@ -65,7 +76,10 @@ const char *json_type_name(enum json_type t);
 
 /**
  * Write the path of `v` from the root ("$.params.period", "$.symbols[2]")
- * into buf (truncated to cap, always NUL-terminated).  Returns buf.
+ * into buf (truncated to cap, always NUL-terminated when cap > 0).  Keys that
+ * are not identifiers ([A-Za-z_][A-Za-z0-9_]*) are quoted and escaped like
+ * JSON strings: $["my key"], $["a\"b"].  The root (or NULL) is "$".
+ * Returns buf.
  */
 char *json_path(const struct json_value *v, char *buf, size_t cap);
 

@@ -86,6 +86,8 @@ json_records_positions_and_paths(void **unused)
 	json_free(v);
 }
 
+/* Each error names the byte where the text stops being JSON: the '1' of
+ * "01", the '}' after "1." or "1e". */
 static void
 json_reports_errors_with_position(void **unused)
 {
@@ -100,10 +102,10 @@ json_reports_errors_with_position(void **unused)
 		{ "{\"a\": 1 \"b\": 2}", 1, 9, "expected ',' or '}'" },
 		{ "[1 2]", 1, 4, "expected ',' or ']'" },
 		{ "\n\n  \"abc", 3, 3, "unterminated string" },
-		{ "{\"a\": 01}", 1, 7, "leading zero" },
+		{ "{\"a\": 01}", 1, 8, "leading zero" },
 		{ "{\"a\": +1}", 1, 7, "expected a value" },
-		{ "{\"a\": 1.}", 1, 7, "after '.'" },
-		{ "{\"a\": 1e}", 1, 7, "exponent" },
+		{ "{\"a\": 1.}", 1, 9, "after '.'" },
+		{ "{\"a\": 1e}", 1, 9, "exponent" },
 		{ "{\"a\": NaN}", 1, 7, "expected a value" },
 		{ "{\"a\": tru}", 1, 7, "expected a value" },
 		{ "{\"a\": \"x\\q\"}", 1, 9, "invalid escape" },
