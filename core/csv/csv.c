@@ -44,34 +44,114 @@ split(const char *line, size_t len, struct field *f)
 	return n;
 }
 
+/* 10^0 .. 10^22: every one is exactly representable as a double. */
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+#define MAX_NUMBER 128
+
+/*
+ * Parse a decimal number: [+-]digits[.digits][(e|E)[+-]digits], at least one
+ * digit in the mantissa, nothing else (no spaces, hex, inf or nan).  The
+ * result is the correctly rounded double, bit for bit what strtod gives:
+ * when the significant digits fit in 2^53 and the decimal exponent is within
+ * +-22, one IEEE multiply or divide by an exact power of ten is correctly
+ * rounded (Clinger's fast path); anything else goes to strtod.  Returns 0,
+ * or -1 when the text is not a number or not finite.
+ */
 static int
 parse_double(const struct field *f, double *out)
 {
-	char buf[64], *end;
+	const char *p = f->p, *end = f->p + f->len;
+	uint64_t m = 0;
+	int neg = 0, digits = 0, sig = 0, scale = 0, exp = 0, eneg = 0;
+	int dropped = 0;
+	char buf[MAX_NUMBER + 1];
+	double v;
 
-	if (f->len == 0 || f->len >= sizeof(buf))
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+		if (m == 0 && *p == '0')
+			continue;
+		if (sig < 19) {
+			m = m * 10 + (uint64_t)(*p - '0');
+			sig++;
+		} else {
+			scale++;
+			dropped |= *p != '0';
+		}
+	}
+	if (p < end && *p == '.') {
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+			if (m == 0 && *p == '0') {
+				scale--;
+				continue;
+			}
+			if (sig < 19) {
+				m = m * 10 + (uint64_t)(*p - '0');
+				sig++;
+				scale--;
+			} else {
+				dropped |= *p != '0';
+			}
+		}
+	}
+	if (digits == 0)
+		return -1;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int edigits = 0;
+
+		p++;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++, edigits++)
+			if (exp < 100000)
+				exp = exp * 10 + (*p - '0');
+		if (edigits == 0)
+			return -1;
+	}
+	if (p != end)
+		return -1;
+	scale += eneg ? -exp : exp;
+	if (!dropped && m <= (UINT64_C(1) << 53) && scale >= -22 &&
+	    scale <= 22) {
+		v = (double)m;
+		v = scale < 0 ? v / pow10_exact[-scale] : v * pow10_exact[scale];
+		*out = neg ? -v : v;
+		return 0;
+	}
+	/* Rare: many digits or a large exponent.  The grammar is checked, so
+	 * strtod reads exactly this text. */
+	if (f->len > MAX_NUMBER)
 		return -1;
 	memcpy(buf, f->p, f->len);
 	buf[f->len] = '\0';
-	errno = 0;
-	*out = strtod(buf, &end);
-	return (*end != '\0' || errno == ERANGE || !isfinite(*out)) ? -1 : 0;
+	v = strtod(buf, NULL);
+	if (!isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
 }
 
+/* Parse a non-negative decimal integer (digits only) that fits int64. */
 static int
 parse_int(const struct field *f, int64_t *out)
 {
-	char buf[32], *end;
-	long long v;
+	const char *p = f->p, *end = f->p + f->len;
+	int64_t v = 0;
 
-	if (f->len == 0 || f->len >= sizeof(buf))
+	if (p == end)
 		return -1;
-	memcpy(buf, f->p, f->len);
-	buf[f->len] = '\0';
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	if (*end != '\0' || errno != 0)
-		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
 	*out = v;
 	return 0;
 }
