@@ -8,7 +8,9 @@
  *   - ema(n): alpha = 2/(n+1) for every n, seeded with the SMA of the first
  *     n closes (first value on bar n, lookback n-1).
  *   - wma(n): weights 1..n (newest heaviest), divided by n(n+1)/2; O(1) by
- *     keeping the plain sum and the weighted sum, re-anchored like sma.
+ *     keeping the plain sum and the weighted sum, both recomputed from the
+ *     window each time the ring wraps (every n bars), like sma.  First value
+ *     on bar n (lookback n-1).
  *   - dema(n) = 2*ema - ema(ema); lookback 2(n-1).
  *   - tema(n) = 3*ema - 3*ema(ema) + ema(ema(ema)); lookback 3(n-1).
  */
@@ -17,8 +19,6 @@
 #include <string.h>
 
 #include "ta.h"
-
-#define REANCHOR 65536
 
 /* ---- sma ------------------------------------------------------------------ */
 
@@ -76,11 +76,10 @@ struct ma_state {
 	int64_t n;
 	struct ta_sma sma;
 	struct ta_ema e1, e2, e3;
-	/* wma */
+	/* wma: the window, its plain sum S and weighted sum W */
 	double *buf;
 	size_t head, count;
-	struct ta_sum plain, weighted;
-	size_t since_anchor;
+	double S, W, denom;
 };
 
 static int
@@ -97,6 +96,7 @@ ma_create(int kind, const struct qd_host_api *api, const qd_params *p,
 		goto fail;
 	if (kind == 2 && (s->buf = calloc((size_t)s->n, sizeof(double))) == NULL)
 		goto fail;
+	s->denom = (double)s->n * (double)(s->n + 1) / 2.0;
 	ta_ema_init(&s->e1, s->n);
 	ta_ema_init(&s->e2, s->n);
 	ta_ema_init(&s->e3, s->n);
@@ -169,39 +169,39 @@ ma_lookback(const void *state)
 /*
  * WMA: with S = sum of the window and W = sum of i*x_i (i = 1 oldest ..
  * n newest), adding x and dropping `old` gives W' = W + n*x - S, S' = S + x
- * - old (S taken before the update).
+ * - old (S taken before the update): every weight drops by one, the oldest
+ * (weight 1) leaves, x enters with weight n.  While the ring fills, x enters
+ * with weight count.  Each time the ring wraps, S and W are recomputed from
+ * the window, so rounding never accumulates beyond one window's worth.
  */
 static double
 wma_push(struct ma_state *s, double x)
 {
-	size_t n = (size_t)s->n;
-	double old = 0.0, S = ta_sum_value(&s->plain);
+	size_t n = (size_t)s->n, i;
+	double old = s->buf[s->head];
 
-	if (s->count >= n) {
-		old = s->buf[s->head];
-		ta_sum_add(&s->weighted, (double)n * x - S);
-		ta_sum_add(&s->plain, x - old);
-	} else {
+	if (s->count < n) {
 		s->count++;
-		ta_sum_add(&s->weighted, (double)s->count * x);
-		ta_sum_add(&s->plain, x);
+		s->W += (double)s->count * x;
+		s->S += x;
+	} else {
+		s->W += (double)n * x - s->S;
+		s->S += x - old;
 	}
 	s->buf[s->head] = x;
-	s->head = s->head + 1 == n ? 0 : s->head + 1;
-	if (s->count < n)
-		return NAN;
-	if (++s->since_anchor >= REANCHOR) {
-		size_t i, j = s->head;
+	if (++s->head == n) {
+		double S = 0.0, W = 0.0;
 
-		ta_sum_reset(&s->plain);
-		ta_sum_reset(&s->weighted);
-		for (i = 1; i <= n; i++, j = j + 1 == n ? 0 : j + 1) {
-			ta_sum_add(&s->plain, s->buf[j]);
-			ta_sum_add(&s->weighted, (double)i * s->buf[j]);
+		/* Oldest at 0, newest at n-1 now. */
+		s->head = 0;
+		for (i = 0; i < n; i++) {
+			S += s->buf[i];
+			W += (double)(i + 1) * s->buf[i];
 		}
-		s->since_anchor = 0;
+		s->S = S;
+		s->W = W;
 	}
-	return ta_sum_value(&s->weighted) / ((double)n * (double)(n + 1) / 2.0);
+	return s->count < n ? NAN : s->W / s->denom;
 }
 
 static void

@@ -9,14 +9,17 @@
  *     macd - signal.  Lookback slow + signal - 2.
  *   rsi(n), Wilder: gains/losses of close-to-close changes from bar 1, both
  *     averaged with Wilder smoothing seeded by the simple mean of the first
- *     n; rsi = 100 - 100 / (1 + avg_gain / avg_loss); 100 when avg_loss is
- *     0 (50 when both are 0).  Lookback n.
+ *     n; rsi = 100 - 100 / (1 + avg_gain / avg_loss), computed as the equal
+ *     100 avg_gain / (avg_gain + avg_loss); 100 when avg_loss is 0 (50 when
+ *     both are 0).  Lookback n.
  *   stoch(k, smooth, d): raw = 100 (close - LL_k) / (HH_k - LL_k) (50 when
  *     HH = LL); k = SMA(smooth) of raw; d = SMA(d) of k.  Lookback
  *     k + smooth + d - 3.
  *   cci(n): tp = (h+l+c)/3; cci = (tp - SMA_n(tp)) / (0.015 * MD), MD =
  *     mean absolute deviation of tp from its SMA over the window (0 when MD
- *     is 0).  Lookback n-1.  MD needs the window: O(n) per bar.
+ *     is 0).  Lookback n-1.  MD needs the window: O(n) per bar, summed
+ *     in four interleaved partial sums (no longer a chain of n dependent
+ *     adds; the same accuracy as summing in order).
  *   willr(n): -100 (HH_n - close) / (HH_n - LL_n), in [-100, 0] (-50 when
  *     HH = LL).  Lookback n-1.
  *   roc(n): 100 (close_t - close_{t-n}) / close_{t-n}.  Lookback n.
@@ -133,12 +136,18 @@ rsi_lookback(const void *state)
 	return (uint32_t)((const struct rsi *)state)->n;
 }
 
+/*
+ * 100 - 100 / (1 + up/down), the RSI/MFI form, computed as the identical
+ * 100 up / (up + down): one division instead of two, no cancellation near
+ * 100, and down = 0 gives 100 without a special case.  50 when both are 0
+ * (no movement at all: neutral).
+ */
 static double
 ratio_index(double up, double down)
 {
-	if (down == 0.0)
-		return up == 0.0 ? 50.0 : 100.0;
-	return 100.0 - 100.0 / (1.0 + up / down);
+	double s = up + down;
+
+	return s > 0.0 ? 100.0 * up / s : 50.0;
 }
 
 static void
@@ -153,10 +162,11 @@ rsi_update(void *state, const struct qd_bar *b, double *out)
 		out[0] = NAN;
 		return;
 	}
-	d = ta_cmp(b->close, r->prev) == 0 ? 0.0 : b->close - r->prev;
+	/* A change that is only rounding is no change (ta_cmp). */
+	d = ta_when(ta_cmp(b->close, r->prev) != 0, b->close - r->prev);
 	r->prev = b->close;
-	g = ta_wilder_push(&r->gain, d > 0 ? d : 0.0);
-	l = ta_wilder_push(&r->loss, d < 0 ? -d : 0.0);
+	g = ta_wilder_push(&r->gain, ta_max(d, 0.0));
+	l = ta_wilder_push(&r->loss, ta_max(-d, 0.0));
 	out[0] = isnan(g) ? NAN : ratio_index(g, l);
 }
 
@@ -251,9 +261,7 @@ TA_PLUGIN(stoch, "slow stochastic oscillator, percent", stoch_params,
 
 struct cci {
 	int64_t n;
-	double *buf;
-	size_t head, count;
-	struct ta_rsum sum;
+	struct ta_rsum sum;  /* its ring is the window of typical prices */
 };
 
 static void
@@ -261,7 +269,6 @@ cci_destroy(void *state)
 {
 	struct cci *c = state;
 
-	free(c->buf);
 	ta_rsum_fini(&c->sum);
 	free(c);
 }
@@ -276,9 +283,8 @@ cci_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	if (c == NULL)
 		return QD_ERR_NOMEM;
 	c->n = api->param_int(p, "period");
-	if ((c->buf = calloc((size_t)c->n, sizeof(double))) == NULL ||
-	    ta_rsum_init(&c->sum, c->n) != QD_OK) {
-		cci_destroy(c);
+	if (ta_rsum_init(&c->sum, c->n) != QD_OK) {
+		free(c);
 		return QD_ERR_NOMEM;
 	}
 	*state = c;
@@ -292,26 +298,38 @@ period_minus_one(const void *state)
 	return (uint32_t)(*(const int64_t *)state - 1);
 }
 
+/* Sum of |x_i - m| over n values, in four partial sums. */
+static double
+abs_dev_sum(const double *x, size_t n, double m)
+{
+	double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		a0 += fabs(x[i] - m);
+		a1 += fabs(x[i + 1] - m);
+		a2 += fabs(x[i + 2] - m);
+		a3 += fabs(x[i + 3] - m);
+	}
+	for (; i < n; i++)
+		a0 += fabs(x[i] - m);
+	return (a0 + a1) + (a2 + a3);
+}
+
 static void
 cci_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct cci *c = state;
-	double tp = (b->high + b->low + b->close) / 3.0, mean, md = 0.0;
-	size_t i, n = (size_t)c->n;
+	double tp = (b->high + b->low + b->close) / 3.0, mean, md;
+	size_t n = (size_t)c->n;
 
-	c->buf[c->head] = tp;
-	c->head = c->head + 1 == n ? 0 : c->head + 1;
 	ta_rsum_push(&c->sum, tp);
-	if (c->count < n)
-		c->count++;
-	if (c->count < n) {
+	if (!ta_rsum_full(&c->sum)) {
 		out[0] = NAN;
 		return;
 	}
 	mean = ta_rsum_value(&c->sum) / (double)n;
-	for (i = 0; i < n; i++)
-		md += fabs(c->buf[i] - mean);
-	md /= (double)n;
+	md = abs_dev_sum(c->sum.buf, n, mean) / (double)n;
 	out[0] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
 }
 
@@ -498,8 +516,8 @@ mfi_update(void *state, const struct qd_bar *b, double *out)
 	dir = ta_cmp(tp, m->prev_tp);
 	m->prev_tp = tp;
 	flow = tp * b->volume;
-	ta_rsum_push(&m->pos, dir > 0 ? flow : 0.0);
-	ta_rsum_push(&m->neg, dir < 0 ? flow : 0.0);
+	ta_rsum_push(&m->pos, ta_when(dir > 0, flow));
+	ta_rsum_push(&m->neg, ta_when(dir < 0, flow));
 	out[0] = ta_rsum_full(&m->pos) ?
 		ratio_index(ta_rsum_value(&m->pos), ta_rsum_value(&m->neg)) :
 		NAN;

@@ -79,7 +79,35 @@ struct ta_minmax {
 
 int ta_minmax_init(struct ta_minmax *m, int64_t n);
 void ta_minmax_fini(struct ta_minmax *m);
-void ta_minmax_push(struct ta_minmax *m, double hi, double lo);
+/* A block of n bars is complete: compute its suffix extremes (window.c). */
+void ta_minmax_block(struct ta_minmax *m);
+
+/*
+ * Push one bar's high and low.  Streaming van Herk/Gil-Werman: the input
+ * is cut into blocks of n bars.  For the bar at position j of the current
+ * block, the window of the last n bars is positions j+1..n-1 of the
+ * previous block plus 0..j of this one, so its maximum is max(suffix max of
+ * the previous block from j+1, prefix max of this block).  Suffix maxima
+ * are computed once per completed block: about three comparisons per bar,
+ * no data-dependent branches, O(1) amortised.
+ */
+static inline void
+ta_minmax_push(struct ta_minmax *m, double hi, double lo)
+{
+	size_t j = m->j;
+
+	m->hi[j] = hi;
+	m->lo[j] = lo;
+	m->pre_hi = ta_max(m->pre_hi, hi);
+	m->pre_lo = ta_min(m->pre_lo, lo);
+	m->max = ta_max(m->suf_hi[j + 1], m->pre_hi);
+	m->min = ta_min(m->suf_lo[j + 1], m->pre_lo);
+	m->t++;
+	if (j + 1 < m->n)
+		m->j = j + 1;
+	else
+		ta_minmax_block(m);
+}
 
 static inline int
 ta_minmax_full(const struct ta_minmax *m)
@@ -108,7 +136,30 @@ struct ta_rsum {
 
 int ta_rsum_init(struct ta_rsum *r, int64_t n);
 void ta_rsum_fini(struct ta_rsum *r);
-void ta_rsum_push(struct ta_rsum *r, double x);
+/* Recompute the sum from the window (window.c). */
+void ta_rsum_resum(struct ta_rsum *r);
+
+/*
+ * Add x to the window of the last n values.  A plain running sum (one add
+ * on the bar-to-bar chain: s += x - old, old being 0 while the ring fills),
+ * recomputed from the window each time the ring wraps (every n pushes): the
+ * error never grows beyond that of summing one window afresh plus n
+ * updates, so it cannot drift, and the amortised cost is one extra add per
+ * push.
+ */
+static inline void
+ta_rsum_push(struct ta_rsum *r, double x)
+{
+	double old = r->buf[r->head];
+
+	r->count += r->count < r->n;
+	r->buf[r->head] = x;
+	r->s += x - old;
+	if (++r->head == r->n) {
+		r->head = 0;
+		ta_rsum_resum(r);
+	}
+}
 
 static inline int
 ta_rsum_full(const struct ta_rsum *r)
@@ -134,10 +185,16 @@ double ta_sma_push(struct ta_sma *s, double x);
 
 /*
  * Wilder smoothing with period n: seeded with the simple average of the
- * first n inputs, then avg += (x - avg) / n.
+ * first n inputs, then avg += (x - avg) / n ("multiply the previous average
+ * by n-1, add the new value, divide by n" rearranged).  The division is a
+ * multiply by the precomputed 1/n: it sits on the bar-to-bar dependency
+ * chain (a division costs four times a multiply there), and the rounded
+ * reciprocal changes only the last bit of the small increment -- the
+ * smoothing shrinks old errors by (n-1)/n each bar, so they stay within a
+ * few ulps of the average and never accumulate.
  */
 struct ta_wilder {
-	double n, value;
+	double n, inv, value;
 	size_t count, need;
 	struct ta_sum seed;
 };
@@ -146,6 +203,7 @@ static inline void
 ta_wilder_init(struct ta_wilder *w, int64_t n)
 {
 	w->n = (double)n;
+	w->inv = 1.0 / (double)n;
 	w->need = (size_t)n;
 	w->count = 0;
 	w->value = NAN;
@@ -163,24 +221,33 @@ ta_wilder_push(struct ta_wilder *w, double x)
 		w->value = ta_sum_value(&w->seed) / w->n;
 		return w->value;
 	}
-	w->value += (x - w->value) / w->n;
+	w->value += (x - w->value) * w->inv;
 	return w->value;
 }
 
 /*
- * Prices sit on a tick grid; values that differ only by floating-point
- * rounding (relative 1e-10) count as equal when deciding a direction.
+ * Direction of a versus b: 1, -1, or 0 when they differ only by
+ * floating-point rounding.  Prices sit on a tick grid, so a "rise" of a
+ * few ulps (0.1 + 0.2 against 0.3: 2e-16 relative) is rounding, not a
+ * move.  The tolerance is 1e-10 of the larger magnitude: far above the
+ * rounding of a few operations (~1e-15) and far below one tick on any real
+ * market (a tick is rarely under 1e-7 of the price: 0.01 on BTC at 100,000;
+ * 1e-8 on a 1e-5 coin is 1e-3).  Branch-free: the
+ * direction of a random walk is unpredictable.
  */
 static inline int
 ta_cmp(double a, double b)
 {
 	double tol = 1e-10 * ta_max(fabs(a), fabs(b));
 
-	if (a - b > tol)
-		return 1;
-	if (b - a > tol)
-		return -1;
-	return 0;
+	return (a - b > tol) - (b - a > tol);
+}
+
+/* x when cond, else 0, without a branch (x * 1.0 is x exactly). */
+static inline double
+ta_when(int cond, double x)
+{
+	return x * (double)(cond != 0);
 }
 
 /* True range of a bar given the previous close. */

@@ -7,7 +7,8 @@
  *     down > 0 else 0 (equal moves, to rounding, give 0 to both); TR as
  *     atr.  TR, +DM, -DM Wilder-smoothed (seeded with the mean of the first
  *     n); +DI = 100 sm(+DM)/sm(TR), -DI likewise (first at bar n);
- *     DX = 100 |+DI - -DI| / (+DI + -DI) (0 when both are 0); ADX = Wilder
+ *     DX = 100 |+DI - -DI| / (+DI + -DI) = 100 |sm(+DM) - sm(-DM)| /
+ *     (sm(+DM) + sm(-DM)) (0 when both are 0); ADX = Wilder
  *     smoothing of DX seeded with the mean of the first n DX (first at bar
  *     2n-1).  Lookback 2n-1.
  *   psar(step, max), Wilder: the trend starts on bar 1, long if bar 1's
@@ -51,7 +52,7 @@ static const char *const value_out[] = { "value" };
 struct adx {
 	int64_t n;
 	struct ta_wilder tr, pdm, mdm, adx;
-	struct qd_bar prev;
+	double ph, pl, pc;   /* previous high, low, close */
 	int have_prev;
 };
 
@@ -83,38 +84,40 @@ static void
 adx_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct adx *a = state;
-	double up, down, pdm = 0.0, mdm = 0.0, tr, str, spdm, smdm, pdi, mdi;
-	double sum;
+	double up, down, pdm, mdm, tr, str, spdm, smdm, sum;
 	int cmp;
 
 	out[0] = out[1] = out[2] = NAN;
 	if (!a->have_prev) {
 		a->have_prev = 1;
-		a->prev = *b;
+		a->ph = b->high;
+		a->pl = b->low;
+		a->pc = b->close;
 		return;
 	}
 	/* up - down = (h + l) - (h' + l'): compare sums, ties to rounding. */
-	up = b->high - a->prev.high;
-	down = a->prev.low - b->low;
-	cmp = ta_cmp(b->high + b->low, a->prev.high + a->prev.low);
-	if (cmp > 0 && ta_cmp(b->high, a->prev.high) > 0)
-		pdm = up;
-	else if (cmp < 0 && ta_cmp(a->prev.low, b->low) > 0)
-		mdm = down;
-	tr = ta_true_range(b, a->prev.close);
-	a->prev = *b;
+	up = b->high - a->ph;
+	down = a->pl - b->low;
+	cmp = ta_cmp(b->high + b->low, a->ph + a->pl);
+	pdm = ta_when((cmp > 0) & (ta_cmp(b->high, a->ph) > 0), up);
+	mdm = ta_when((cmp < 0) & (ta_cmp(a->pl, b->low) > 0), down);
+	tr = ta_true_range(b, a->pc);
+	a->ph = b->high;
+	a->pl = b->low;
+	a->pc = b->close;
 	str = ta_wilder_push(&a->tr, tr);
 	spdm = ta_wilder_push(&a->pdm, pdm);
 	smdm = ta_wilder_push(&a->mdm, mdm);
 	if (isnan(str))
 		return;
-	pdi = str > 0.0 ? 100.0 * spdm / str : 0.0;
-	mdi = str > 0.0 ? 100.0 * smdm / str : 0.0;
-	out[1] = pdi;
-	out[2] = mdi;
-	sum = pdi + mdi;
+	out[1] = str > 0.0 ? 100.0 * spdm / str : 0.0;
+	out[2] = str > 0.0 ? 100.0 * smdm / str : 0.0;
+	/* DX = 100 |+DI - -DI| / (+DI + -DI); the common 100/TR cancels, so
+	 * it is computed from the smoothed DMs: one division, fewer
+	 * roundings. */
+	sum = spdm + smdm;
 	out[0] = ta_wilder_push(&a->adx, sum > 0.0 ?
-		100.0 * fabs(pdi - mdi) / sum : 0.0);
+		100.0 * fabs(spdm - smdm) / sum : 0.0);
 }
 
 static const struct qd_param_spec period14[] = {
@@ -132,7 +135,7 @@ struct psar {
 	int t;               /* bars seen, capped at 2 */
 	int lng;
 	double sar, ep, af;
-	struct qd_bar p1, p2; /* previous bar, the one before */
+	double h1, l1, h2, l2; /* previous bar's high/low, the one before's */
 };
 
 static int
@@ -171,48 +174,58 @@ psar_update(void *state, const struct qd_bar *b, double *out)
 
 	if (s->t == 0) {
 		s->t = 1;
-		s->p1 = *b;
+		s->h1 = b->high;
+		s->l1 = b->low;
 		out[0] = NAN;
 		return;
 	}
 	if (s->t == 1) {
 		s->t = 2;
-		s->lng = (b->high + b->low) >= (s->p1.high + s->p1.low);
-		s->sar = s->lng ? s->p1.low : s->p1.high;
+		s->lng = (b->high + b->low) >= (s->h1 + s->l1);
+		s->sar = s->lng ? s->l1 : s->h1;
 		s->ep = s->lng ? b->high : b->low;
 		s->af = s->step;
-		s->p2 = s->p1;
-		s->p1 = *b;
+		s->h2 = s->h1;
+		s->l2 = s->l1;
+		s->h1 = b->high;
+		s->l1 = b->low;
 		out[0] = s->sar;
 		return;
 	}
 	sar = s->sar + s->af * (s->ep - s->sar);
 	if (s->lng) {
-		sar = ta_min(sar, ta_min(s->p1.low, s->p2.low));
+		sar = ta_min(sar, ta_min(s->l1, s->l2));
 		if (b->low < sar) {
 			s->lng = 0;
 			sar = s->ep;
 			s->ep = b->low;
 			s->af = s->step;
-		} else if (b->high > s->ep) {
-			s->ep = b->high;
-			s->af = ta_min(s->af + s->step, s->max);
+		} else {
+			/* A new extreme high raises AF by one step (branch-
+			 * free: af + 0 and max(ep, high) leave both as they
+			 * were otherwise). */
+			s->af = ta_min(s->af + ta_when(b->high > s->ep,
+				s->step), s->max);
+			s->ep = ta_max(s->ep, b->high);
 		}
 	} else {
-		sar = ta_max(sar, ta_max(s->p1.high, s->p2.high));
+		sar = ta_max(sar, ta_max(s->h1, s->h2));
 		if (b->high > sar) {
 			s->lng = 1;
 			sar = s->ep;
 			s->ep = b->high;
 			s->af = s->step;
-		} else if (b->low < s->ep) {
-			s->ep = b->low;
-			s->af = ta_min(s->af + s->step, s->max);
+		} else {
+			s->af = ta_min(s->af + ta_when(b->low < s->ep, s->step),
+				s->max);
+			s->ep = ta_min(s->ep, b->low);
 		}
 	}
 	s->sar = sar;
-	s->p2 = s->p1;
-	s->p1 = *b;
+	s->h2 = s->h1;
+	s->l2 = s->l1;
+	s->h1 = b->high;
+	s->l1 = b->low;
 	out[0] = sar;
 }
 
@@ -283,8 +296,11 @@ supertrend_update(void *state, const struct qd_bar *b, double *out)
 		dn = bd;
 		s->dir = b->close > hl2 ? 1 : -1;
 	} else {
-		up = (bu < s->up || s->prev_close > s->up) ? bu : s->up;
-		dn = (bd > s->dn || s->prev_close < s->dn) ? bd : s->dn;
+		/* The upper band only falls unless the previous close broke
+		 * above it (rare, so that branch predicts well); min/max are
+		 * one instruction each. */
+		up = s->prev_close > s->up ? bu : ta_min(bu, s->up);
+		dn = s->prev_close < s->dn ? bd : ta_max(bd, s->dn);
 		if (s->dir < 0 && b->close > up)
 			s->dir = 1;
 		else if (s->dir > 0 && b->close < dn)

@@ -3,10 +3,13 @@
  * donchian, obv, vwap.
  *
  * Definitions:
- *   bbands(n, k): middle = SMA_n(close); sd = POPULATION standard deviation
- *     of the last n closes; lower/upper = middle -/+ k sd.  Lookback n-1.
- *     O(1): compensated sums of (x - a) and (x - a)^2 with a shift a taken
- *     from the window at each re-anchor, so cancellation stays small.
+ *   bbands(n, k): middle = SMA_n(close) (bit for bit the sma indicator);
+ *     sd = POPULATION standard deviation of the last n closes; lower/upper
+ *     = middle -/+ k sd.  Lookback n-1.  O(1): running sums of (x - a) and
+ *     (x - a)^2 with the shift a near the window's mean, so the one-pass
+ *     variance E[(x-a)^2] - E[x-a]^2 does not cancel; all sums are
+ *     recomputed from the window (and a moved to its mean) each time the
+ *     ring wraps, so they cannot drift.
  *   atr(n), Wilder: TR_t = max(h-l, |h-c_{t-1}|, |l-c_{t-1}|) from bar 1;
  *     ATR seeded with the mean of TR_1..TR_n, then Wilder smoothing.
  *     Lookback n.  natr = 100 atr / close.
@@ -27,8 +30,6 @@
 
 #include "ta.h"
 
-#define REANCHOR 65536
-
 static void
 plain_destroy(void *state)
 {
@@ -41,9 +42,10 @@ struct bbands {
 	int64_t n;
 	double k;
 	double *buf;
-	size_t head, count, since_anchor;
-	double shift;
-	struct ta_sum s1, s2;
+	size_t head, count;
+	double S;            /* sum of the window, as ta_rsum keeps it */
+	double shift;        /* a */
+	double s1, s2;       /* sums of (x - a) and (x - a)^2 */
 };
 
 static void
@@ -80,21 +82,25 @@ nminus1(const void *state)
 	return (uint32_t)(*(const int64_t *)state - 1);
 }
 
+/* Ring wrapped: recompute every sum from the window, shift at its mean. */
 static void
 bbands_reanchor(struct bbands *b)
 {
-	size_t i;
+	size_t i, n = (size_t)b->n;
+	double S = 0.0, s1 = 0.0, s2 = 0.0;
 
-	b->shift = b->buf[b->head == 0 ? (size_t)b->n - 1 : b->head - 1];
-	ta_sum_reset(&b->s1);
-	ta_sum_reset(&b->s2);
-	for (i = 0; i < b->count; i++) {
+	for (i = 0; i < n; i++)
+		S += b->buf[i];
+	b->S = S;
+	b->shift = S / (double)n;
+	for (i = 0; i < n; i++) {
 		double d = b->buf[i] - b->shift;
 
-		ta_sum_add(&b->s1, d);
-		ta_sum_add(&b->s2, d * d);
+		s1 += d;
+		s2 += d * d;
 	}
-	b->since_anchor = 0;
+	b->s1 = s1;
+	b->s2 = s2;
 }
 
 static void
@@ -102,35 +108,36 @@ bbands_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct bbands *b = state;
 	size_t n = (size_t)b->n;
-	double x = bar->close, d, mean, var, sd;
+	double x = bar->close, old = b->buf[b->head], d, od, mean, var, sd;
 
 	if (b->count == 0)
 		b->shift = x;
-	if (b->count >= n) {
-		d = b->buf[b->head] - b->shift;
-		ta_sum_add(&b->s1, -d);
-		ta_sum_add(&b->s2, -d * d);
-	} else {
-		b->count++;
-	}
-	b->buf[b->head] = x;
-	b->head = b->head + 1 == n ? 0 : b->head + 1;
 	d = x - b->shift;
-	ta_sum_add(&b->s1, d);
-	ta_sum_add(&b->s2, d * d);
-	if (++b->since_anchor >= REANCHOR && b->count == n)
+	if (b->count < n) {
+		b->count++;
+		b->s1 += d;
+		b->s2 += d * d;
+	} else {
+		od = old - b->shift;
+		b->s1 += d - od;
+		b->s2 += d * d - od * od;
+	}
+	b->S += x - old;
+	b->buf[b->head] = x;
+	if (++b->head == n) {
+		b->head = 0;
 		bbands_reanchor(b);
+	}
 	if (b->count < n) {
 		out[0] = out[1] = out[2] = NAN;
 		return;
 	}
-	mean = ta_sum_value(&b->s1) / (double)n;
-	var = ta_sum_value(&b->s2) / (double)n - mean * mean;
+	mean = b->s1 / (double)n;
+	var = b->s2 / (double)n - mean * mean;
 	sd = var > 0.0 ? sqrt(var) : 0.0;
-	mean += b->shift;
-	out[0] = mean - b->k * sd;
-	out[1] = mean;
-	out[2] = mean + b->k * sd;
+	out[1] = b->S / (double)n;
+	out[0] = out[1] - b->k * sd;
+	out[2] = out[1] + b->k * sd;
 }
 
 static const struct qd_param_spec bbands_params[] = {
@@ -365,14 +372,10 @@ obv_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct obv *o = state;
 
-	if (o->have_prev) {
-		int dir = ta_cmp(b->close, o->prev);
-
-		if (dir > 0)
-			ta_sum_add(&o->sum, b->volume);
-		else if (dir < 0)
-			ta_sum_add(&o->sum, -b->volume);
-	}
+	/* +volume, -volume or (a tie, or the first bar) +0, which leaves a
+	 * compensated sum exactly as it was. */
+	ta_sum_add(&o->sum, (double)(o->have_prev *
+		ta_cmp(b->close, o->prev)) * b->volume);
 	o->have_prev = 1;
 	o->prev = b->close;
 	out[0] = ta_sum_value(&o->sum);
@@ -394,11 +397,13 @@ const struct qd_plugin ta_obv_plugin = {
 
 /* ---- vwap ----------------------------------------------------------------- */
 
+#define NS_PER_DAY 86400000000000LL
+
 struct vwap {
 	int64_t n;           /* 0 = anchored to the UTC day */
 	struct ta_rsum pv, v;
 	struct ta_sum apv, av;
-	int64_t day;
+	int64_t day_start, day_end; /* [start, end) of the anchored day, ns */
 };
 
 static void
@@ -421,7 +426,7 @@ vwap_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	if (w == NULL)
 		return QD_ERR_NOMEM;
 	w->n = api->param_int(p, "period");
-	w->day = INT64_MIN;
+	w->day_start = w->day_end = INT64_MIN;
 	if (w->n > 0 && (ta_rsum_init(&w->pv, w->n) != QD_OK ||
 	    ta_rsum_init(&w->v, w->n) != QD_OK)) {
 		vwap_destroy(w);
@@ -455,11 +460,17 @@ vwap_update(void *state, const struct qd_bar *b, double *out)
 		pv = ta_rsum_value(&w->pv);
 		v = ta_rsum_value(&w->v);
 	} else {
-		int64_t day = b->ts >= 0 ? b->ts / 86400000000000LL :
-			-((-b->ts - 1) / 86400000000000LL) - 1;
+		if (b->ts >= w->day_end || b->ts < w->day_start) {
+			/* A new UTC day: [ts - r, ts - r + 1 day) with r the
+			 * floor remainder, clamped to int64 at the extremes. */
+			int64_t r = b->ts % NS_PER_DAY;
 
-		if (day != w->day) {
-			w->day = day;
+			if (r < 0)
+				r += NS_PER_DAY;
+			w->day_start = b->ts < INT64_MIN + r ? INT64_MIN :
+				b->ts - r;
+			w->day_end = b->ts > INT64_MAX - (NS_PER_DAY - r) ?
+				INT64_MAX : b->ts + (NS_PER_DAY - r);
 			ta_sum_reset(&w->apv);
 			ta_sum_reset(&w->av);
 		}

@@ -1,6 +1,8 @@
 /*
- * window.c -- rolling maximum/minimum (monotonic deques) and rolling sums
- * shared by the indicators.
+ * window.c -- the slow paths of the rolling windows in ta.h: rolling
+ * maximum/minimum (van Herk/Gil-Werman blocks rather than monotonic deques:
+ * the same O(1) amortised cost with no data-dependent branches, so random
+ * walks do not mispredict) and rolling sums.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -42,31 +44,12 @@ ta_minmax_fini(struct ta_minmax *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/*
- * Streaming van Herk/Gil-Werman: the input is cut into blocks of n bars.
- * For the bar at position j of the current block, the window of the last n
- * bars is positions j+1..n-1 of the previous block plus 0..j of this one,
- * so its maximum is max(suffix max of the previous block from j+1, prefix
- * max of this block).  Suffix maxima are computed once per completed block:
- * about three comparisons per bar, no data-dependent branches.
- */
+/* Block complete: its suffix extremes serve the next block. */
 void
-ta_minmax_push(struct ta_minmax *m, double hi, double lo)
+ta_minmax_block(struct ta_minmax *m)
 {
-	size_t j = m->j, k;
+	size_t k;
 
-	m->hi[j] = hi;
-	m->lo[j] = lo;
-	m->pre_hi = ta_max(m->pre_hi, hi);
-	m->pre_lo = ta_min(m->pre_lo, lo);
-	m->max = ta_max(m->suf_hi[j + 1], m->pre_hi);
-	m->min = ta_min(m->suf_lo[j + 1], m->pre_lo);
-	m->t++;
-	if (j + 1 < m->n) {
-		m->j = j + 1;
-		return;
-	}
-	/* Block complete: its suffix extremes serve the next block. */
 	m->suf_hi[m->n] = -INFINITY;
 	m->suf_lo[m->n] = INFINITY;
 	for (k = m->n; k-- > 0;) {
@@ -94,28 +77,13 @@ ta_rsum_fini(struct ta_rsum *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/*
- * Add x to the window of the last n values.  A plain running sum, recomputed
- * from the window each time the ring wraps (every n pushes): the error never
- * exceeds that of summing one window afresh, so it cannot drift, and the
- * amortised cost is one extra add per push.
- */
 void
-ta_rsum_push(struct ta_rsum *r, double x)
+ta_rsum_resum(struct ta_rsum *r)
 {
-	if (r->count >= r->n)
-		r->s -= r->buf[r->head];
-	else
-		r->count++;
-	r->buf[r->head] = x;
-	r->s += x;
-	if (++r->head == r->n) {
-		size_t i;
-		double s = 0.0;
+	size_t i;
+	double s = 0.0;
 
-		r->head = 0;
-		for (i = 0; i < r->n; i++)
-			s += r->buf[i];
-		r->s = s;
-	}
+	for (i = 0; i < r->n; i++)
+		s += r->buf[i];
+	r->s = s;
 }
