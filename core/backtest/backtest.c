@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "backtest/backtest.h"
 #include "log/log.h"
 #include "market/symbol.h"
@@ -260,6 +262,52 @@ b_account(qd_ctx *c, struct qd_account *out)
 	return QD_OK;
 }
 
+/* Keep an annotation (checked to be one JSON object) with its time. */
+static int
+b_annotate(qd_ctx *c, const char *kind, const char *json)
+{
+	struct bt_result *r = c->res;
+	cJSON *o;
+	char *norm, *k;
+
+	if (kind == NULL || json == NULL || strlen(json) > 4096 ||
+	    strlen(kind) > 64 || (o = cJSON_Parse(json)) == NULL)
+		return QD_ERR_INVALID;
+	if (!cJSON_IsObject(o) || r->n_ann >= 1000000) {
+		cJSON_Delete(o);
+		return QD_ERR_INVALID;
+	}
+	norm = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (norm == NULL || (k = strdup(kind)) == NULL) {
+		free(norm);
+		return QD_ERR_NOMEM;
+	}
+	if (r->n_ann == r->cap_ann) {
+		size_t cap = r->cap_ann ? r->cap_ann * 2 : 256;
+		int64_t *t = realloc(r->ann_ts, cap * sizeof(*t));
+		char **a, **b2;
+
+		if (t != NULL)
+			r->ann_ts = t;
+		a = t ? realloc(r->ann_kind, cap * sizeof(*a)) : NULL;
+		if (a != NULL)
+			r->ann_kind = a;
+		b2 = a ? realloc(r->ann_json, cap * sizeof(*b2)) : NULL;
+		if (b2 == NULL) {
+			free(norm);
+			free(k);
+			return QD_ERR_NOMEM;
+		}
+		r->ann_json = b2;
+		r->cap_ann = cap;
+	}
+	r->ann_ts[r->n_ann] = c->now;
+	r->ann_kind[r->n_ann] = k;
+	r->ann_json[r->n_ann++] = norm;
+	return QD_OK;
+}
+
 static const struct qd_host_api bt_api = {
 	.size = sizeof(struct qd_host_api),
 	.abi_major = QD_ABI_MAJOR,
@@ -287,6 +335,7 @@ static const struct qd_host_api bt_api = {
 	.order_cancel = b_cancel,
 	.position_get = b_position,
 	.account_get = b_account,
+	.annotate = b_annotate,
 };
 
 /* ---- trades --------------------------------------------------------------- */
@@ -846,6 +895,15 @@ compute_metrics(struct bt_result *r, double initial, uint32_t tf,
 void
 backtest_result_free(struct bt_result *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->n_ann; i++) {
+		free(r->ann_kind[i]);
+		free(r->ann_json[i]);
+	}
+	free(r->ann_ts);
+	free(r->ann_kind);
+	free(r->ann_json);
 	free(r->trades);
 	free(r->eq_ts);
 	free(r->eq);
@@ -927,7 +985,22 @@ backtest_write_json(FILE *f, const struct bt_result *r)
 		num(f, r->eq[i]);
 		fputc(']', f);
 	}
-	fputs("]}\n", f);
+	fputc(']', f);
+	if (r->n_ann > 0) {
+		fputs(",\"annotations\":[", f);
+		for (i = 0; i < r->n_ann; i++) {
+			cJSON *k = cJSON_CreateString(r->ann_kind[i]);
+			char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
+
+			fprintf(f, "%s{\"ts\":%lld,\"kind\":%s,\"data\":%s}",
+				i ? "," : "", (long long)(r->ann_ts[i] / 1000000),
+				ks ? ks : "\"?\"", r->ann_json[i]);
+			free(ks);
+			cJSON_Delete(k);
+		}
+		fputc(']', f);
+	}
+	fputs("}\n", f);
 }
 
 void

@@ -83,6 +83,10 @@ struct bt_result {
 	int64_t *eq_ts;            /* ns */
 	double *eq;
 	size_t n_eq, cap_eq;
+	/* api->annotate calls: simulated time, kind, normalised JSON */
+	int64_t *ann_ts;
+	char **ann_kind, **ann_json;
+	size_t n_ann, cap_ann;
 };
 
 /**

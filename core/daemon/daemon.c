@@ -311,7 +311,7 @@ daemon_main(int argc, char **argv)
 	struct diag d = { 0 }, w = { 0 };
 	struct config *c = NULL;
 	struct loop_signal *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL;
-	int opt, check = 0, rc = QD_EXIT_FAILURE;
+	int opt, check = 0, failed, rc = QD_EXIT_FAILURE;
 
 	memset(&dm, 0, sizeof(dm));
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -399,8 +399,12 @@ daemon_main(int argc, char **argv)
 		"%zu instance(s), control socket %s", PACKAGE_VERSION,
 		plugin_count(dm.reg), plugin_refusal_count(dm.reg),
 		c->n_instances, c->control_socket);
-	host_apply(dm.host, c, dm.reg);
+	failed = host_apply(dm.host, c, dm.reg);
 	c = NULL;
+	/* Every instance has been started (or has failed): say so, for
+	 * operators and for scripts waiting on the daemon. */
+	log_info("daemon", "ready: %zu instance(s), %d failed to start",
+		host_instance_count(dm.host), failed);
 	rc = loop_run(dm.loop) == 0 ? QD_EXIT_OK : QD_EXIT_FAILURE;
 	log_info("daemon", "stopped");
 out:

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -830,6 +831,25 @@ api_payment_done(qd_ctx *ctx, uint64_t req, int status, const char *ref)
 		ref ? ": " : "", ref ? ref : "");
 }
 
+/* Annotations: checked to be one JSON object, then logged at debug level
+ * (the API and dashboard will take them from the bus). */
+static int
+api_annotate(qd_ctx *ctx, const char *kind, const char *json)
+{
+	cJSON *o;
+
+	if (kind == NULL || json == NULL || strlen(json) > 4096 ||
+	    (o = cJSON_Parse(json)) == NULL)
+		return QD_ERR_INVALID;
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return QD_ERR_INVALID;
+	}
+	cJSON_Delete(o);
+	log_debug(ctx->inst->cfg.instance, "annotation %.64s %s", kind, json);
+	return QD_OK;
+}
+
 static const struct qd_host_api host_api = {
 	.size = sizeof(struct qd_host_api),
 	.abi_major = QD_ABI_MAJOR,
@@ -869,6 +889,7 @@ static const struct qd_host_api host_api = {
 	.emit_order_update = api_emit_order_update,
 	.notify_done = api_notify_done,
 	.payment_done = api_payment_done,
+	.annotate = api_annotate,
 };
 
 /* ---- sandboxed instances ------------------------------------------------- */

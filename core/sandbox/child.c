@@ -126,20 +126,30 @@ send_frame(struct frame_out *o)
  * Send a request and wait for its reply, which must be the next frame.
  * Returns the reply's type; *in reads its payload after the status.
  */
+/*
+ * Inside a batch of bars, tell the host which bar the frames that follow
+ * belong to (once per bar), so its clock is that bar's when it handles them.
+ */
+static void
+report_progress(void)
+{
+	unsigned char b[FRAME_HDR + 4];
+	struct frame_out p;
+
+	if (!in_bars || progress_sent)
+		return;
+	frame_begin(&p, b, sizeof(b), F_PROGRESS, ++seq);
+	frame_put_u32(&p, bar_index);
+	send_frame(&p);
+	progress_sent = 1;
+}
+
 static int
 request(struct frame_out *o, struct frame_in *in, int *status)
 {
 	struct frame_hdr h;
 
-	if (in_bars && !progress_sent) {
-		unsigned char b[FRAME_HDR + 4];
-		struct frame_out p;
-
-		frame_begin(&p, b, sizeof(b), F_PROGRESS, ++seq);
-		frame_put_u32(&p, bar_index);
-		send_frame(&p);
-		progress_sent = 1;
-	}
+	report_progress();
 	send_frame(o);
 	h = read_frame(in);
 	if (h.type == F_REPLY_STOP) {
@@ -486,6 +496,23 @@ c_secret_get(qd_ctx *c, const char *n, char *b, size_t cap)
 	return QD_ERR_NOTFOUND;
 }
 
+static int
+c_annotate(qd_ctx *ctx, const char *kind, const char *json)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (kind == NULL || json == NULL || strlen(kind) > 64 ||
+	    strlen(json) > 4096)
+		return QD_ERR_INVALID;
+	report_progress();   /* the annotation is stamped with its bar's time */
+	begin(&o, F_ANNOTATE);
+	frame_put_str(&o, kind);
+	frame_put_str(&o, json);
+	send_frame(&o);
+	return QD_OK;
+}
+
 static const struct qd_host_api child_api = {
 	.size = sizeof(struct qd_host_api),
 	.abi_major = QD_ABI_MAJOR,
@@ -515,6 +542,7 @@ static const struct qd_host_api child_api = {
 	.account_get = c_account_get,
 	.ws_open = c_ws_open,
 	.secret_get = c_secret_get,
+	.annotate = c_annotate,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

@@ -23,6 +23,7 @@ static const char *const type_names[] = {
 	[F_SYMBOL_INTERN] = "F_SYMBOL_INTERN",
 	[F_SYMBOL_NAME] = "F_SYMBOL_NAME", [F_VIOLATION] = "F_VIOLATION",
 	[F_DESCRIBE] = "F_DESCRIBE", [F_PROGRESS] = "F_PROGRESS",
+	[F_ANNOTATE] = "F_ANNOTATE",
 };
 
 const char *

@@ -54,6 +54,7 @@ enum frame_type {
 	F_VIOLATION,       /* i32 syscall nr, u32 arch: seccomp trap */
 	F_DESCRIBE,        /* describe mode: the module's descriptors */
 	F_PROGRESS,        /* u32 bar index in the batch, before its requests */
+	F_ANNOTATE,        /* string kind, string json: one-way */
 	F_TYPE_MAX
 };
 

@@ -317,6 +317,23 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			p->api->log(p->ctx, (enum qd_log_level)level, "%s", msg);
 		break;
 	}
+	case F_ANNOTATE: {
+		const char *kind = frame_get_str(in, 64);
+		const char *json = frame_get_str(in, 4096);
+		unsigned used = (unsigned)p->log_bytes;
+
+		if (kind == NULL || json == NULL)
+			break;
+		if (!within(&p->log_sec, &used, strlen(json) + 1,
+		    MAX_LOG_BYTES_PER_SEC * 16)) {
+			*why = "annotation flood";
+			return -1;
+		}
+		p->log_bytes = used;
+		if (frame_in_done(in) == 0 && QD_API_HAS(p->api, annotate))
+			p->api->annotate(p->ctx, kind, json);
+		break;
+	}
 	case F_ORDER_SUBMIT: {
 		struct qd_order_req r;
 		const char *tag;

@@ -60,7 +60,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 0
+#define QD_ABI_MINOR 1
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -547,6 +547,16 @@ struct qd_host_api {
 	 *  the checkout URL or refund id; on failure a reason. */
 	void (*payment_done)(qd_ctx *ctx, uint64_t req_id, int status,
 		const char *ref);
+
+	/* --- added in ABI 1.1: check QD_API_HAS(api, annotate) ------------- */
+
+	/**
+	 * Attach a structure to the instance's chart (a stroke, a pivot, a
+	 * signal): `kind` a short dotted name ("chan.stroke"), `json` one JSON
+	 * object of at most 4 KiB.  Backtests put annotations in their result;
+	 * the daemon publishes them.  QD_ERR_INVALID if json is not an object.
+	 */
+	int (*annotate)(qd_ctx *ctx, const char *kind, const char *json);
 };
 
 /** True if the host API offers `fn` (added in this or an older minor). */

@@ -25,13 +25,13 @@ JSON
 
 check "quantd --check-config accepts the config" "$QUANTD" -c "$T/quantd.json" --check-config
 if start_daemon; then ok "daemon starts with a broken plugin present"; else not_ok "daemon starts" "$(cat "$T/stderr" "$T/quantd.log" 2>/dev/null)"; fi
-check "good instance created with its params" log_has "tag=good msg=\"tp create period=7"
-check "good instance started" log_has "tag=good msg=\"tp start\""
-check "abi2 refusal logged with file and fix" log_has "plugin $T/plugins/tp-abi2.so refused: built for SDK ABI 2.0"
-check "failing instance reported" log_has "tag=bad msg=\"instance failed: create failed"
+check "good instance created with its params" wait_for 5 log_has "tag=good msg=\"tp create period=7"
+check "good instance started" wait_for 5 log_has "tag=good msg=\"tp start\""
+check "abi2 refusal logged with file and fix" log_has "plugin $T/plugins/tp-abi2.so refused: built for SDK ABI 2.0, this quantd provides ABI $QD_ABI (major versions must match); rebuild the plugin"
+check "failing instance reported" wait_for 5 log_has "tag=bad msg=\"instance failed: create failed"
 
 ctl plugin list > "$T/list.txt" 2>&1
-check "plugin list: good running" grep -Eq '^tp-good +strategy +1\.2\.3 +1\.0 +good +trusted +running' "$T/list.txt"
+check "plugin list: good running" grep -Eq "^tp-good +strategy +1\\.2\\.3 +$QD_ABI_RE +good +trusted +running" "$T/list.txt"
 check "plugin list: bad failed" grep -Eq '^tp-failcreate .* bad +trusted +failed' "$T/list.txt"
 check "plugin list: abi2 refused" grep -Eq 'refused +.*tp-abi2\.so' "$T/list.txt"
 check "plugin list: instance of refused plugin shown" grep -Eq '^tp-abi2 .* gone +trusted +failed' "$T/list.txt"

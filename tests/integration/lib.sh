@@ -7,6 +7,10 @@ set -u
 QUANTD=$QD_BUILDDIR/core/quantd
 QUANTCTL=$QD_BUILDDIR/core/quantctl
 TP=$QD_BUILDDIR/tests/plugins/.libs
+# This SDK's ABI as MAJOR.MINOR, and as a regex.
+QD_ABI=$(sed -n 's/^#define QD_ABI_MAJOR \([0-9]*\)$/\1/p' "$QD_SRCDIR/sdk/quantd/sdk.h").$(sed -n 's/^#define QD_ABI_MINOR \([0-9]*\)$/\1/p' "$QD_SRCDIR/sdk/quantd/sdk.h")
+QD_ABI_RE=$(printf '%s' "$QD_ABI" | sed 's/\./\\./')
+QD_ABI_MINOR=${QD_ABI#*.}
 T=$(mktemp -d /tmp/qd-it-XXXXXX)
 QD_PID=
 fails=0
@@ -56,7 +60,9 @@ JSON
 start_daemon() {
 	"$QUANTD" -c "$T/quantd.json" > "$T/stdout" 2> "$T/stderr" &
 	QD_PID=$!
-	wait_for 10 test -S "$T/var/quantd.sock"
+	# Ready once every configured instance has been started.
+	wait_for 10 test -S "$T/var/quantd.sock" &&
+		wait_for 10 grep -q 'tag=daemon msg="ready: ' "$T/quantd.log"
 }
 
 stop_daemon() {

@@ -51,13 +51,13 @@ cat > "$T/quantd.d/demo.json" <<'JSON'
 JSON
 
 ctl plugin list > "$T/offline.txt" 2>&1
-check "offline plugin list shows the out-of-tree plugin" grep -Eq "^sma-cross-example +strategy +1\.0\.0 +1\.0 +demo +trusted +not running +$T/plugins/sma-cross-example.so" "$T/offline.txt"
+check "offline plugin list shows the out-of-tree plugin" grep -Eq "^sma-cross-example +strategy +1\.0\.0 +$QD_ABI_RE +demo +trusted +not running +$T/plugins/sma-cross-example.so" "$T/offline.txt"
 start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
-check "ABI 2 build refused with the fix" wait_for 5 log_has "sma-cross-abi2.so refused: built for SDK ABI 2.0, this quantd provides ABI 1.0 (major versions must match); rebuild the plugin against quantd-sdk 1.x"
+check "ABI 2 build refused with the fix" wait_for 5 log_has "sma-cross-abi2.so refused: built for SDK ABI 2.$QD_ABI_MINOR, this quantd provides ABI $QD_ABI (major versions must match); rebuild the plugin against quantd-sdk 1.x"
 if wait_for 10 log_has "tag=demo msg=\"[A-Z/]* \\(golden\\|death\\) cross"; then ok "example strategy trades on streamed bars"; else not_ok "example strategy sees crosses" "$(tail -20 "$T/quantd.log")"; fi
 if wait_for 10 log_has "tag=demo msg=\"filled 0.01 @ "; then ok "its orders fill on the daemon's paper account"; else not_ok "orders fill on paper" "$(grep tag=demo "$T/quantd.log" | tail -5)"; fi
 ctl plugin list > "$T/list.txt"
-check "plugin list: example running" grep -Eq '^sma-cross-example +strategy +1\.0\.0 +1\.0 +demo +trusted +running' "$T/list.txt"
+check "plugin list: example running" grep -Eq "^sma-cross-example +strategy +1\\.0\\.0 +$QD_ABI_RE +demo +trusted +running" "$T/list.txt"
 check "plugin list: abi2 refused" grep -Eq 'refused +.*sma-cross-abi2\.so' "$T/list.txt"
 if stop_daemon; then ok "SIGTERM exits 0"; else not_ok "SIGTERM exits 0"; fi
 finish

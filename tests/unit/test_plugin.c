@@ -96,6 +96,22 @@ loader_refuses_newer_minor(void **unused)
 	plugin_registry_free(r);
 }
 
+/* A module built for ABI 1.0 keeps loading on every 1.x host. */
+static void
+loader_accepts_older_minor(void **unused)
+{
+	struct plugin_registry *r = plugin_registry_new();
+	const struct plugin *p;
+
+	(void)unused;
+	assert_int_equal(plugin_load_file(r, tp_path("tp-old")), 1);
+	assert_non_null(p = plugin_find(r, "tp-old"));
+	assert_int_equal(plugin_abi_major(p), QD_ABI_MAJOR);
+	assert_int_equal(plugin_abi_minor(p), 0);
+	assert_int_equal(plugin_refusal_count(r), 0);
+	plugin_registry_free(r);
+}
+
 static void
 loader_refuses_missing_descriptor(void **unused)
 {
@@ -412,6 +428,7 @@ main(void)
 		cmocka_unit_test(loader_accepts_good_plugin),
 		cmocka_unit_test(loader_refuses_other_abi_major),
 		cmocka_unit_test(loader_refuses_newer_minor),
+		cmocka_unit_test(loader_accepts_older_minor),
 		cmocka_unit_test(loader_refuses_missing_descriptor),
 		cmocka_unit_test(loader_refuses_unknown_kind),
 		cmocka_unit_test(loader_refuses_duplicate_name),
