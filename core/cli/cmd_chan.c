@@ -2,7 +2,10 @@
  * cmd_chan.c -- `quantctl chan --data FILE [--min-gap N] [--json]`: the Chan
  * theory structures of a CSV, as JSON.  The analysis is the `chan`
  * strategy's own module (strategies/chan/chan_core.c, pure C, compiled in
- * here too), so the CLI and the strategy see the same structures.
+ * here too), so the CLI and the strategy see the same structures.  This
+ * is the one host file that includes a strategy's header: chan_core is
+ * pure C with no host calls, so the dependency only goes this way.  The
+ * output schema is in docs/chan.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "csv/csv.h"
 #include "../../strategies/chan/chan_core.h"
 
+/* One fractal as a JSON object (ts in ms). */
 static void
 fractal(const struct chan_fractal *f)
 {
@@ -20,6 +24,11 @@ fractal(const struct chan_fractal *f)
 		f->price);
 }
 
+/*
+ * Read FILE (our CSV or an exchange kline file), run every bar through
+ * chan_core and print one JSON object on stdout.  Exit 0; 2 on bad usage
+ * or bad data (FILE:LINE: reason on stderr); 1 if memory runs out.
+ */
 int
 cmd_chan(struct cli *c, int argc, char **argv)
 {
@@ -71,11 +80,17 @@ cmd_chan(struct cli *c, int argc, char **argv)
 		printf(",\"macd_area\":%.17g}", ch.s[i].area);
 	}
 	fputs("],\"segments\":[", stdout);
-	for (i = 0; i < ch.nseg; i++)
-		printf("%s{\"dir\":\"%s\",\"from_stroke\":%zu,\"to_stroke\":%zu,"
-			"\"high\":%.17g,\"low\":%.17g}", i ? "," : "",
-			ch.seg[i].dir > 0 ? "up" : "down", ch.seg[i].from,
-			ch.seg[i].to, ch.seg[i].high, ch.seg[i].low);
+	for (i = 0; i < ch.nseg; i++) {
+		const struct chan_segment *g = &ch.seg[i];
+
+		printf("%s{\"dir\":\"%s\",\"from_stroke\":%zu,\"to_stroke\":"
+			"%zu,\"from_ts\":%lld,\"to_ts\":%lld,\"high\":%.17g,"
+			"\"low\":%.17g,\"break\":\"%s\"}", i ? "," : "",
+			g->dir > 0 ? "up" : "down", g->from, g->to,
+			(long long)(ch.s[g->from].from.ts / 1000000),
+			(long long)(ch.s[g->to].to.ts / 1000000), g->high, g->low,
+			chan_break_name(g->how));
+	}
 	fputs("],\"pivots\":[", stdout);
 	for (i = 0; i < ch.npv; i++)
 		printf("%s{\"from_stroke\":%zu,\"to_stroke\":%zu,\"zg\":%.17g,"
@@ -85,10 +100,11 @@ cmd_chan(struct cli *c, int argc, char **argv)
 			(long long)(ch.pv[i].ts_to / 1000000));
 	fputs("],\"points\":[", stdout);
 	for (i = 0; i < ch.npt; i++)
-		printf("%s{\"class\":%d,\"side\":\"%s\",\"ts\":%lld,"
-			"\"price\":%.17g}", i ? "," : "", ch.pt[i].cls,
-			ch.pt[i].side > 0 ? "buy" : "sell",
-			(long long)(ch.pt[i].ts / 1000000), ch.pt[i].price);
+		printf("%s{\"class\":%d,\"side\":\"%s\",\"stroke\":%zu,"
+			"\"ts\":%lld,\"price\":%.17g}", i ? "," : "",
+			ch.pt[i].cls, ch.pt[i].side > 0 ? "buy" : "sell",
+			ch.pt[i].stroke, (long long)(ch.pt[i].ts / 1000000),
+			ch.pt[i].price);
 	fputs("]}\n", stdout);
 	chan_free(&ch);
 	csv_series_free(&s);

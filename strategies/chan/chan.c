@@ -1,18 +1,32 @@
 /*
- * chan.c -- the `chan` strategy: trades the Chan theory buy and sell points
- * of chan_core (definitions there and in docs/chan.md).
+ * chan.c -- the `chan` strategy: trades the Chan theory (缠论) buy and sell
+ * points of chan_core (definitions in chan_core.h and docs/chan.md).
  *
- * Long only, on the first symbol it sees: any buy point (classes selected
- * by `classes`, a bit mask: 1 = first, 2 = second, 4 = third) when flat
- * buys `fraction` of equity at market; any sell point when long sells.
- * Its structures are logged at debug level, one line each:
- *   chan stroke DIR FROM_TS FROM_PRICE TO_TS TO_PRICE
- *   chan pivot ZD ZG FROM_TS TO_TS
- *   chan point CLASS buy|sell TS PRICE
- * (an SDK annotation call, a later ABI minor, is where a dashboard will
- * take them from).
+ * Rules, long only, on the first symbol it sees, market orders:
+ *   - every bar goes through chan_core (inclusion, fractals, strokes,
+ *     segments, pivots, points);
+ *   - a buy point of a class selected by `classes` (bit mask: 1 first,
+ *     2 second, 4 third) when flat buys `fraction` of equity at the bar's
+ *     close price (qd_size_fraction);
+ *   - a selected sell point when long sells the whole position;
+ *   - points of classes not selected are reported but not traded.
+ *
+ * Its structures are exposed for a dashboard, each once it is final (a
+ * stroke once the next one starts, a pivot once a stroke leaves it, a
+ * segment when it breaks, a point when it appears):
+ *   - through api->annotate (ABI 1.1 hosts; QD_API_HAS checked) as kind
+ *     "chan.stroke" | "chan.segment" | "chan.pivot" | "chan.point" with a
+ *     one-object JSON body;
+ *   - and always at debug level, one line each, in the format
+ *       KIND JSON
+ *     e.g.  chan.stroke {"dir":"up","from_ts":1704067200000,"from":98.5,
+ *                        "to_ts":1704067800000,"to":99.58}
+ *     (timestamps in ms; each kind's fields: emit_structures, on_point).
+ * Memory exhaustion in chan_core stops the analysis (logged once); the
+ * position is left to the account's own risk limits.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +40,9 @@ struct st {
 	qd_symbol sym;
 	int64_t classes, min_gap;
 	double frac;
+	int failed;
 	struct chan c;
-	size_t strokes_logged, pivots_logged;
+	size_t strokes_logged, pivots_logged, segments_logged;
 };
 
 static int
@@ -48,25 +63,74 @@ create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	return QD_OK;
 }
 
+/* A finished structure: annotate it (ABI 1.1 hosts) and log it. */
 static void
-log_structures(struct st *s)
+emit(struct st *s, const char *kind, const char *json)
 {
+	if (QD_API_HAS(s->api, annotate))
+		s->api->annotate(s->ctx, kind, json);
+	s->api->log(s->ctx, QD_LOG_DEBUG, "%s %s", kind, json);
+}
+
+/* Emit the structures that became final since the last bar. */
+static void
+emit_structures(struct st *s)
+{
+	char j[320];
+
 	while (s->strokes_logged + 1 < s->c.ns) {
 		const struct chan_stroke *k = &s->c.s[s->strokes_logged++];
 
-		s->api->log(s->ctx, QD_LOG_DEBUG, "chan stroke %s %lld %.10g "
-			"%lld %.10g", k->dir > 0 ? "up" : "down",
+		snprintf(j, sizeof(j), "{\"dir\":\"%s\",\"from_ts\":%lld,"
+			"\"from\":%.10g,\"to_ts\":%lld,\"to\":%.10g}",
+			k->dir > 0 ? "up" : "down",
 			(long long)(k->from.ts / 1000000), k->from.price,
 			(long long)(k->to.ts / 1000000), k->to.price);
+		emit(s, "chan.stroke", j);
 	}
 	while (s->pivots_logged < s->c.npv &&
 	    s->c.pv[s->pivots_logged].to + 1 < s->c.ns) {
 		const struct chan_pivot *p = &s->c.pv[s->pivots_logged++];
 
-		s->api->log(s->ctx, QD_LOG_DEBUG, "chan pivot %.10g %.10g %lld "
-			"%lld", p->zd, p->zg, (long long)(p->ts_from / 1000000),
+		snprintf(j, sizeof(j), "{\"zd\":%.10g,\"zg\":%.10g,"
+			"\"from_ts\":%lld,\"to_ts\":%lld}", p->zd, p->zg,
+			(long long)(p->ts_from / 1000000),
 			(long long)(p->ts_to / 1000000));
+		emit(s, "chan.pivot", j);
 	}
+	while (s->segments_logged < s->c.nseg) {
+		const struct chan_segment *g = &s->c.seg[s->segments_logged++];
+
+		snprintf(j, sizeof(j), "{\"dir\":\"%s\",\"from_ts\":%lld,"
+			"\"to_ts\":%lld,\"high\":%.10g,\"low\":%.10g,"
+			"\"break\":\"%s\"}", g->dir > 0 ? "up" : "down",
+			(long long)(s->c.s[g->from].from.ts / 1000000),
+			(long long)(s->c.s[g->to].to.ts / 1000000), g->high,
+			g->low, chan_break_name(g->how));
+		emit(s, "chan.segment", j);
+	}
+}
+
+/* Report one new point and trade it if its class is selected. */
+static void
+on_point(struct st *s, const struct chan_point *p, double close)
+{
+	double qty = qd_position_qty(s->api, s->ctx, s->sym);
+	char j[160];
+
+	snprintf(j, sizeof(j), "{\"class\":%d,\"side\":\"%s\",\"ts\":%lld,"
+		"\"price\":%.10g}", p->cls, p->side > 0 ? "buy" : "sell",
+		(long long)(p->ts / 1000000), p->price);
+	emit(s, "chan.point", j);
+	if (!(s->classes & (1 << (p->cls - 1))))
+		return;
+	if (p->side > 0 && qty == 0)
+		qd_order_market(s->api, s->ctx, s->sym, QD_SIDE_BUY,
+			qd_size_fraction(qd_equity(s->api, s->ctx), s->frac,
+			close), "chan");
+	else if (p->side < 0 && qty > 0)
+		qd_order_market(s->api, s->ctx, s->sym, QD_SIDE_SELL, qty,
+			"chan");
 }
 
 static void
@@ -77,27 +141,18 @@ on_bar(void *state, const struct qd_bar_event *ev)
 
 	if (s->sym == 0)
 		s->sym = ev->symbol;
-	if (ev->symbol != s->sym)
+	if (ev->symbol != s->sym || s->failed)
 		return;
 	n = chan_push(&s->c, &ev->bar);
-	log_structures(s);
-	for (i = n > 0 ? n : 0; i > 0; i--) {
-		const struct chan_point *p = &s->c.pt[s->c.npt - (size_t)i];
-		double qty = qd_position_qty(s->api, s->ctx, s->sym);
-
-		s->api->log(s->ctx, QD_LOG_DEBUG, "chan point %d %s %lld %.10g",
-			p->cls, p->side > 0 ? "buy" : "sell",
-			(long long)(p->ts / 1000000), p->price);
-		if (!(s->classes & (1 << (p->cls - 1))))
-			continue;
-		if (p->side > 0 && qty == 0)
-			qd_order_market(s->api, s->ctx, s->sym, QD_SIDE_BUY,
-				qd_size_fraction(qd_equity(s->api, s->ctx),
-				s->frac, ev->bar.close), "chan");
-		else if (p->side < 0 && qty > 0)
-			qd_order_market(s->api, s->ctx, s->sym, QD_SIDE_SELL,
-				qty, "chan");
+	if (n < 0) {
+		s->failed = 1;
+		s->api->log(s->ctx, QD_LOG_ERROR, "chan: out of memory after "
+			"%zu bars; analysis stopped", s->c.nbars);
+		return;
 	}
+	emit_structures(s);
+	for (i = n; i > 0; i--)
+		on_point(s, &s->c.pt[s->c.npt - (size_t)i], ev->bar.close);
 }
 
 static void

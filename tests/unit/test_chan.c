@@ -30,6 +30,36 @@ push_closes(struct chan *c, const double *cl, size_t n)
 		push_hl(c, (int64_t)i, cl[i] + 0.5, cl[i] - 0.5);
 }
 
+
+/* Closes walking in steps of 1 through the turning points `turns`. */
+static void
+push_path(struct chan *c, const double *turns, size_t n, int64_t *bar)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double x = turns[i], to = i + 1 < n ? turns[i + 1] : x;
+		double step = to > x ? 1 : -1;
+
+		if (i + 1 == n) {
+			push_hl(c, (*bar)++, x + 0.5, x - 0.5);
+			break;
+		}
+		for (; step > 0 ? x < to : x > to; x += step)
+			push_hl(c, (*bar)++, x + 0.5, x - 0.5);
+	}
+}
+
+/* Mirror prices (100 - x) to check that down structures mirror up ones. */
+static void
+mirror(double *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		t[i] = 100 - t[i];
+}
+
 /*
  * Up: (10,8) (12,9) then (11,10) inside (12,9): merged keeping the higher
  * high and the higher low -> (12,10).  Down: (10,8) (9,6) then (8,7) inside
@@ -48,6 +78,9 @@ inclusion_merges_by_direction(void **unused)
 	push_hl(&c, 3, 13, 11);
 	assert_int_equal(c.nk, 3);
 	assert_true(c.k[1].high == 12 && c.k[1].low == 10);
+	/* the high came from bar 1, the (higher) low from bar 2 */
+	assert_int_equal(c.k[1].hbar, 1);
+	assert_int_equal(c.k[1].lbar, 2);
 	chan_free(&c);
 	chan_init(&c, 4);
 	push_hl(&c, 0, 10, 8);
@@ -200,6 +233,160 @@ segment_ends_on_characteristic_top(void **unused)
 	chan_free(&c);
 }
 
+
+/*
+ * Case 2 (gap).  Strokes up 10 -> 20, down 20 -> 16, up 16 -> 30 (the
+ * peak P), down 30 -> 22, up 22 -> 27, down 27 -> 19, up 19 -> 25, down
+ * 25 -> 21, up 21 -> 26 (bars 0.5 beyond the closes).  e1 = [15.5, 20.5],
+ * e2 = [21.5, 30.5]: a gap (21.5 > 20.5).  The down stroke to 18.5 makes
+ * a top fractal of the characteristic sequence -- enough without a gap,
+ * not here.  The up strokes after P, [21.5, 27.5] [18.5, 25.5] [20.5,
+ * 26.5], form a bottom fractal: the segment ends at P, strokes 0..2.
+ */
+static const double gap_turns[] = {
+	11, 10, 20, 16, 30, 22, 27, 19, 25, 21, 26, 24
+};
+
+static void
+segment_with_a_gap_needs_the_second_sequence(void **unused)
+{
+	double t[QD_COUNTOF(gap_turns)];
+	int64_t bar = 0;
+	struct chan c;
+	int m;
+
+	(void)unused;
+	for (m = 0; m < 2; m++) {
+		memcpy(t, gap_turns, sizeof(t));
+		if (m)
+			mirror(t, QD_COUNTOF(t));
+		bar = 0;
+		chan_init(&c, 4);
+		/* up to the bottom at 19 and two closes after it */
+		push_path(&c, t, 8, &bar);
+		push_hl(&c, bar++, (m ? 80 : 20) + 0.5, (m ? 80 : 20) - 0.5);
+		push_hl(&c, bar++, (m ? 79 : 21) + 0.5, (m ? 79 : 21) - 0.5);
+		assert_int_equal(c.ns, 6);
+		assert_int_equal(c.nseg, 0);
+		chan_free(&c);
+
+		bar = 0;
+		chan_init(&c, 4);
+		push_path(&c, t, QD_COUNTOF(t), &bar);
+		assert_int_equal(c.ns, 9);
+		/* ... and the down segment from P (strokes 3..5, low 18.5)
+		 * ends too: its characteristic sequence [21.5, 27.5] [18.5,
+		 * 25.5] [20.5, 26.5] has a bottom fractal and no gap. */
+		assert_int_equal(c.nseg, 2);
+		assert_int_equal(c.seg[1].from, 3);
+		assert_int_equal(c.seg[1].to, 5);
+		assert_int_equal(c.seg[1].how, CHAN_BREAK_NO_GAP);
+		assert_int_equal(c.seg[0].dir, m ? -1 : 1);
+		assert_int_equal(c.seg[0].from, 0);
+		assert_int_equal(c.seg[0].to, 2);
+		assert_int_equal(c.seg[0].how, CHAN_BREAK_GAP);
+		if (m)
+			assert_true(c.seg[0].high == 90.5 &&
+				c.seg[0].low == 69.5);
+		else
+			assert_true(c.seg[0].high == 30.5 &&
+				c.seg[0].low == 9.5);
+		chan_free(&c);
+	}
+}
+
+/*
+ * The same start, but after the down stroke to 19 the price rises to 32:
+ * a new high moves P to stroke 6 (e1 is now [18.5, 27.5]).  Down 32 -> 26
+ * ([25.5, 32.5], no gap), up to 30, down to 20 ([19.5, 30.5], not
+ * contained, lower): case 1, the segment is strokes 0..6, high 32.5.
+ */
+static void
+new_high_before_the_break_extends_the_segment(void **unused)
+{
+	static const double turns[] = {
+		11, 10, 20, 16, 30, 22, 27, 19, 32, 26, 30, 20, 22
+	};
+	int64_t bar = 0;
+	struct chan c;
+
+	(void)unused;
+	chan_init(&c, 4);
+	push_path(&c, turns, QD_COUNTOF(turns), &bar);
+	assert_int_equal(c.ns, 10);
+	assert_int_equal(c.nseg, 1);
+	assert_int_equal(c.seg[0].from, 0);
+	assert_int_equal(c.seg[0].to, 6);
+	assert_int_equal(c.seg[0].how, CHAN_BREAK_NO_GAP);
+	assert_true(c.seg[0].high == 32.5 && c.seg[0].low == 9.5);
+	chan_free(&c);
+}
+
+/*
+ * Case 3.  Up 10 -> 20 then down to 8, below the start: stroke 0 starts no
+ * segment.  The down segment from stroke 1 (20 -> 8, up to 15, down to 4:
+ * its extreme, stroke 3) ends when the up strokes after it, [3.5, 11.5]
+ * then [6.5, 14.5], break upwards without a gap: strokes 1..3.  And a
+ * plunge below an up segment's start ends it at its top at once.
+ */
+static void
+segment_start_and_plunge_below_the_start(void **unused)
+{
+	static const double turns[] = { 11, 10, 20, 8, 15, 4, 11, 7, 14, 12 };
+	static const double plunge[] = { 11, 10, 20, 16, 25, 5, 7 };
+	int64_t bar = 0;
+	struct chan c;
+
+	(void)unused;
+	chan_init(&c, 4);
+	push_path(&c, turns, QD_COUNTOF(turns), &bar);
+	assert_int_equal(c.ns, 7);
+	assert_int_equal(c.nseg, 1);
+	assert_int_equal(c.seg[0].dir, -1);
+	assert_int_equal(c.seg[0].from, 1);
+	assert_int_equal(c.seg[0].to, 3);
+	assert_true(c.seg[0].high == 20.5 && c.seg[0].low == 3.5);
+	chan_free(&c);
+
+	bar = 0;
+	chan_init(&c, 4);
+	push_path(&c, plunge, QD_COUNTOF(plunge), &bar);
+	assert_int_equal(c.ns, 4);
+	assert_int_equal(c.nseg, 1);
+	assert_int_equal(c.seg[0].to, 2);
+	assert_int_equal(c.seg[0].how, CHAN_BREAK_BEYOND_START);
+	chan_free(&c);
+}
+
+/*
+ * Fractal validity: a top at 12 (zone low 5) and, four K-lines later, a
+ * bottom at 5.1 -- not below the top's zone: no stroke.  The same with the
+ * bottom at 4.9: a stroke.
+ */
+static void
+stroke_needs_fractals_that_do_not_overlap(void **unused)
+{
+	static const double hl[][2] = {
+		{ 10, 5 }, { 12, 6 }, { 11, 5.5 }, { 10.5, 5.4 }, { 10, 5.3 },
+		{ 9, 5.1 }, { 9.5, 5.2 }, { 10, 5.3 },
+	};
+	struct chan c;
+	size_t i;
+	int m;
+
+	(void)unused;
+	for (m = 0; m < 2; m++) {
+		chan_init(&c, 4);
+		for (i = 0; i < QD_COUNTOF(hl); i++)
+			push_hl(&c, (int64_t)i, hl[i][0],
+				i == 5 && m ? 4.9 : hl[i][1]);
+		assert_int_equal(c.nk, QD_COUNTOF(hl));
+		assert_int_equal(c.nf, 2);
+		assert_int_equal(c.ns, m ? 1 : 0);
+		chan_free(&c);
+	}
+}
+
 /* Strokes need min_gap merged K-lines between their fractals. */
 static void
 short_swings_make_no_stroke(void **unused)
@@ -225,6 +412,10 @@ main(void)
 		cmocka_unit_test(divergence_first_then_second_class_buy),
 		cmocka_unit_test(segment_ends_on_characteristic_top),
 		cmocka_unit_test(short_swings_make_no_stroke),
+		cmocka_unit_test(segment_with_a_gap_needs_the_second_sequence),
+		cmocka_unit_test(new_high_before_the_break_extends_the_segment),
+		cmocka_unit_test(segment_start_and_plunge_below_the_start),
+		cmocka_unit_test(stroke_needs_fractals_that_do_not_overlap),
 	};
 
 	return cmocka_run_group_tests_name("chan", tests, NULL, NULL);
