@@ -1,12 +1,17 @@
 /*
- * bollinger.c -- the `bollinger` strategy on Bollinger bands (SMA +- k
- * population standard deviations of the close).
+ * bollinger.c -- the `bollinger` strategy on Bollinger bands: middle =
+ * SMA(`period`) of the close, bands = middle -/+ `stddev` population
+ * standard deviations (the ta pack's bbands, the close included).
  *
- * Rules, per symbol, long only, market orders:
+ * Rules, per symbol it receives bars for, long only, market orders:
  *   mode=breakout:  flat and close > upper band -> buy; long and close <
- *                   middle band -> sell;
+ *                   middle band -> sell (the breakout failed or faded);
  *   mode=reversion: flat and close < lower band -> buy; long and close >
- *                   middle band -> sell.
+ *                   middle band -> sell (back to the mean);
+ *   entries buy `fraction` of equity at the signal bar's close; exits sell
+ *   the whole position; no signal while the bands warm up.
+ * A signal on bar t fills at bar t+1's open.  Entries and exits are logged
+ * at info level.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,7 +24,7 @@
 
 struct leg {
 	qd_symbol sym;
-	qd_indicator *rsi;
+	qd_indicator *bb;
 };
 
 struct st {
@@ -32,6 +37,7 @@ struct st {
 	size_t n;
 };
 
+/* Read the params; the bands are created per symbol on its first bar. */
 static int
 create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	void **state)
@@ -50,6 +56,8 @@ create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	return QD_OK;
 }
 
+/* The leg of `sym`, its bands created on first use; NULL if the table is
+ * full or the indicator cannot be had (logged by the host). */
 static struct leg *
 leg(struct st *s, qd_symbol sym)
 {
@@ -65,7 +73,7 @@ leg(struct st *s, qd_symbol sym)
 	snprintf(per, sizeof(per), "%lld", (long long)s->period);
 	snprintf(k, sizeof(k), "%.17g", s->k);
 	if (s->api->indicator_new(s->ctx, "bbands", kv, 2,
-	    &s->legs[s->n].rsi) != QD_OK)
+	    &s->legs[s->n].bb) != QD_OK)
 		return NULL;
 	s->legs[s->n].sym = sym;
 	return &s->legs[s->n++];
@@ -77,24 +85,30 @@ on_bar(void *state, const struct qd_bar_event *ev)
 	struct st *s = state;
 	struct leg *l = leg(s, ev->symbol);
 	double qty;
-	double v[3];
+	double v[3];    /* lower, middle, upper */
 	int enter, leave;
 
 	if (l == NULL)
 		return;
-	s->api->indicator_update(l->rsi, &ev->bar, v);
+	s->api->indicator_update(l->bb, &ev->bar, v);
 	if (isnan(v[1]))
 		return;
 	enter = s->breakout ? ev->bar.close > v[2] : ev->bar.close < v[0];
 	leave = s->breakout ? ev->bar.close < v[1] : ev->bar.close > v[1];
 	qty = qd_position_qty(s->api, s->ctx, ev->symbol);
 	if (enter && qty == 0) {
+		s->api->log(s->ctx, QD_LOG_INFO, "close %.10g %s band %.10g: "
+			"buy", ev->bar.close, s->breakout ? "above the upper" :
+			"below the lower", s->breakout ? v[2] : v[0]);
 		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_BUY,
 			qd_size_fraction(qd_equity(s->api, s->ctx), s->frac,
-			ev->bar.close), NULL);
+			ev->bar.close), "bollinger");
 	} else if (leave && qty > 0) {
+		s->api->log(s->ctx, QD_LOG_INFO, "close %.10g %s the middle "
+			"%.10g: sell", ev->bar.close, s->breakout ? "below" :
+			"above", v[1]);
 		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_SELL, qty,
-			NULL);
+			"bollinger");
 	}
 }
 

@@ -1,15 +1,21 @@
 /*
- * ma_cross.c -- the `ma-cross` strategy.
+ * ma_cross.c -- the `ma-cross` strategy: moving-average crossover.
  *
- * Rules (per symbol it receives bars for, on its base timeframe):
- *   fast and slow moving averages of the close (`ma` = sma or ema);
- *   a cross up  (fast[t] > slow[t] and fast[t-1] <= slow[t-1]) enters long
- *               (or, with short=true, closes the short);
- *   a cross down (fast[t] < slow[t] and fast[t-1] >= slow[t-1]) closes the
- *               long (or, with short=true, enters short).
- * Orders are market orders: they fill at the next bar's open.
- * Size: `sizing` = qty (a fixed `qty`) or fraction (`fraction` of equity at
- * the signal bar's close).
+ * Rules, per symbol it receives bars for (each symbol its own averages):
+ *   - fast and slow moving averages of the close, `ma` = sma or ema, with
+ *     periods `fast` < `slow` (create refuses otherwise);
+ *   - cross up on bar t:   fast[t] > slow[t] and fast[t-1] <= slow[t-1];
+ *     cross down on bar t: fast[t] < slow[t] and fast[t-1] >= slow[t-1];
+ *     no signal until both averages have a value on bars t-1 and t;
+ *   - long only (default): a cross up when flat buys; a cross down when
+ *     long sells the whole position;
+ *   - short=true (stop and reverse): a cross up also buys back a short
+ *     first, a cross down also opens a short after closing the long;
+ *   - size of an entry: sizing=qty buys/sells `qty`; sizing=fraction
+ *     `fraction` of the account's equity at the signal bar's close
+ *     (qd_size_fraction);
+ *   - market orders, so a signal on bar t fills at bar t+1's open.
+ * Each signal is logged at info level with the averages and the order.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,10 +26,12 @@
 
 #define MAX_SYMBOLS 64
 
+/* One symbol's averages and their previous values. */
 struct leg {
 	qd_symbol sym;
+	int broken;          /* indicators could not be created */
 	qd_indicator *fast, *slow;
-	double pf, ps;      /* previous fast/slow, NaN while warming */
+	double pf, ps;       /* fast/slow on the previous bar, NaN while warming */
 };
 
 struct mac {
@@ -37,6 +45,10 @@ struct mac {
 	size_t n;
 };
 
+/*
+ * Read and check the params: QD_ERR_INVALID (logged) unless fast < slow.
+ * Indicators are created per symbol on its first bar.
+ */
 static int
 mac_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	void **state)
@@ -64,6 +76,11 @@ mac_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	return QD_OK;
 }
 
+/*
+ * The leg of `sym`, created with its two averages on first use.  NULL when
+ * the symbol table is full or the indicators cannot be had (logged once;
+ * the symbol is then ignored).
+ */
 static struct leg *
 leg_of(struct mac *m, qd_symbol sym)
 {
@@ -74,21 +91,25 @@ leg_of(struct mac *m, qd_symbol sym)
 
 	for (i = 0; i < m->n; i++)
 		if (m->legs[i].sym == sym)
-			return &m->legs[i];
+			return m->legs[i].broken ? NULL : &m->legs[i];
 	if (m->n == MAX_SYMBOLS)
 		return NULL;
-	l = &m->legs[m->n];
+	l = &m->legs[m->n++];
+	l->sym = sym;
+	l->pf = l->ps = NAN;
 	snprintf(f, sizeof(f), "%lld", (long long)m->nf);
 	snprintf(s, sizeof(s), "%lld", (long long)m->ns);
 	if (m->api->indicator_new(m->ctx, m->ma, &kf, 1, &l->fast) != QD_OK ||
-	    m->api->indicator_new(m->ctx, m->ma, &ks, 1, &l->slow) != QD_OK)
+	    m->api->indicator_new(m->ctx, m->ma, &ks, 1, &l->slow) != QD_OK) {
+		m->api->log(m->ctx, QD_LOG_ERROR, "no %s indicator: symbol "
+			"ignored", m->ma);
+		l->broken = 1;
 		return NULL;
-	l->sym = sym;
-	l->pf = l->ps = NAN;
-	m->n++;
+	}
 	return l;
 }
 
+/* Entry size at `price` (see the rules); 0 if it cannot be sized. */
 static double
 size_for(struct mac *m, double price)
 {
@@ -97,11 +118,28 @@ size_for(struct mac *m, double price)
 	return qd_size_fraction(qd_equity(m->api, m->ctx), m->frac, price);
 }
 
+/* Submit a market order of `qty` (if > 0), logging it with `why`. */
+static void
+trade(struct mac *m, qd_symbol sym, enum qd_side side, double qty,
+	const char *why)
+{
+	int rc;
+
+	if (!(qty > 0))
+		return;
+	rc = qd_order_market(m->api, m->ctx, sym, side, qty, "ma-cross");
+	if (rc != QD_OK)
+		m->api->log(m->ctx, QD_LOG_WARN, "%s %.10g (%s) refused: %s",
+			side == QD_SIDE_BUY ? "buy" : "sell", qty, why,
+			qd_strerror(rc));
+}
+
 static void
 mac_on_bar(void *state, const struct qd_bar_event *ev)
 {
 	struct mac *m = state;
 	struct leg *l = leg_of(m, ev->symbol);
+	const char *name;
 	double f, s, qty;
 	int up, down;
 
@@ -109,35 +147,37 @@ mac_on_bar(void *state, const struct qd_bar_event *ev)
 		return;
 	m->api->indicator_update(l->fast, &ev->bar, &f);
 	m->api->indicator_update(l->slow, &ev->bar, &s);
+	/* NaN compares false: no signal while either average warms up */
 	up = f > s && l->pf <= l->ps;
 	down = f < s && l->pf >= l->ps;
 	l->pf = f;
 	l->ps = s;
 	if (!up && !down)
 		return;
+	name = m->api->symbol_name(m->ctx, ev->symbol);
+	m->api->log(m->ctx, QD_LOG_INFO, "%s cross %s: fast %.10g %s slow "
+		"%.10g at close %.10g", name ? name : "?", up ? "up" : "down", f,
+		up ? ">" : "<", s, ev->bar.close);
 	qty = qd_position_qty(m->api, m->ctx, ev->symbol);
 	if (up) {
 		if (qty < 0)
-			qd_order_market(m->api, m->ctx, ev->symbol, QD_SIDE_BUY,
-				-qty, "ma-cross");
+			trade(m, ev->symbol, QD_SIDE_BUY, -qty, "cover");
 		if (qty <= 0)
-			qd_order_market(m->api, m->ctx, ev->symbol, QD_SIDE_BUY,
-				size_for(m, ev->bar.close), "ma-cross");
+			trade(m, ev->symbol, QD_SIDE_BUY,
+				size_for(m, ev->bar.close), "enter long");
 	} else {
 		if (qty > 0)
-			qd_order_market(m->api, m->ctx, ev->symbol,
-				QD_SIDE_SELL, qty, "ma-cross");
+			trade(m, ev->symbol, QD_SIDE_SELL, qty, "exit long");
 		if (m->shorts && qty >= 0)
-			qd_order_market(m->api, m->ctx, ev->symbol,
-				QD_SIDE_SELL, size_for(m, ev->bar.close),
-				"ma-cross");
+			trade(m, ev->symbol, QD_SIDE_SELL,
+				size_for(m, ev->bar.close), "enter short");
 	}
 }
 
 static void
 mac_destroy(void *state)
 {
-	free(state);
+	free(state);    /* the host frees the indicators */
 }
 
 static const struct qd_strategy_ops mac_ops = {
@@ -153,7 +193,8 @@ static const char *const ma_kinds[] = { "sma", "ema", NULL };
 static const char *const sizings[] = { "qty", "fraction", NULL };
 
 static const struct qd_param_spec mac_params[] = {
-	QD_PARAM_INT_SPEC("fast", 10, 1, 10000, "fast moving average period"),
+	QD_PARAM_INT_SPEC("fast", 10, 1, 10000, "fast moving average period "
+		"(below slow)"),
 	QD_PARAM_INT_SPEC("slow", 30, 2, 10000, "slow moving average period"),
 	QD_PARAM_ENUM_SPEC("ma", "sma", ma_kinds, "moving average: sma or ema"),
 	QD_PARAM_ENUM_SPEC("sizing", "fraction", sizings,
@@ -161,7 +202,8 @@ static const struct qd_param_spec mac_params[] = {
 	QD_PARAM_DOUBLE_SPEC("qty", 1.0, 1e-9, 1e12, "quantity when sizing=qty"),
 	QD_PARAM_DOUBLE_SPEC("fraction", 0.95, 0.0001, 1.0,
 		"share of equity when sizing=fraction"),
-	QD_PARAM_BOOL_SPEC("short", 0, "also trade the cross down short"),
+	QD_PARAM_BOOL_SPEC("short", 0, "stop and reverse: also hold a short "
+		"after a cross down"),
 };
 
 static const char *const mac_requires[] = {

@@ -1,9 +1,15 @@
 /*
  * rsi.c -- the `rsi` strategy: mean reversion on Wilder's RSI.
  *
- * Rules, per symbol: when RSI(period) closes below `oversold` and the
- * position is flat, buy `fraction` of equity at market; when RSI closes
- * above `overbought`, sell the whole position.  Long only.
+ * Rules, per symbol it receives bars for, long only, market orders:
+ *   - RSI(`period`) of the close, Wilder's smoothing (the ta pack's rsi);
+ *     no signal while it warms up (`period` bars);
+ *   - entry: RSI below `oversold` while flat buys `fraction` of equity at
+ *     the signal bar's close (qd_size_fraction);
+ *   - exit: RSI above `overbought` while long sells the whole position;
+ *   - `oversold` must be below `overbought` (create refuses otherwise).
+ * A signal on bar t fills at bar t+1's open.  Entries and exits are logged
+ * at info level.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +34,8 @@ struct st {
 	size_t n;
 };
 
+/* Read and check the params; QD_ERR_INVALID (logged) if the thresholds
+ * are in the wrong order. */
 static int
 create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	void **state)
@@ -51,6 +59,8 @@ create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	return QD_OK;
 }
 
+/* The leg of `sym`, its RSI created on first use; NULL if the table is
+ * full or the indicator cannot be had (logged by the host). */
 static struct leg *
 leg(struct st *s, qd_symbol sym)
 {
@@ -86,12 +96,16 @@ on_bar(void *state, const struct qd_bar_event *ev)
 		return;
 	qty = qd_position_qty(s->api, s->ctx, ev->symbol);
 	if (v < s->lo && qty == 0) {
+		s->api->log(s->ctx, QD_LOG_INFO, "RSI %.4g < %.4g at close "
+			"%.10g: buy", v, s->lo, ev->bar.close);
 		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_BUY,
 			qd_size_fraction(qd_equity(s->api, s->ctx), s->frac,
-			ev->bar.close), NULL);
+			ev->bar.close), "rsi");
 	} else if (v > s->hi && qty > 0) {
+		s->api->log(s->ctx, QD_LOG_INFO, "RSI %.4g > %.4g at close "
+			"%.10g: sell", v, s->hi, ev->bar.close);
 		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_SELL, qty,
-			NULL);
+			"rsi");
 	}
 }
 
@@ -109,8 +123,10 @@ static const struct qd_strategy_ops ops = {
 
 static const struct qd_param_spec params[] = {
 	QD_PARAM_INT_SPEC("period", 14, 2, 1000, "RSI period (Wilder)"),
-	QD_PARAM_DOUBLE_SPEC("oversold", 30, 1, 99, "buy below this RSI"),
-	QD_PARAM_DOUBLE_SPEC("overbought", 70, 1, 99, "sell above this RSI"),
+	QD_PARAM_DOUBLE_SPEC("oversold", 30, 1, 99, "buy below this RSI when "
+		"flat"),
+	QD_PARAM_DOUBLE_SPEC("overbought", 70, 1, 99, "sell above this RSI "
+		"when long"),
 	QD_PARAM_DOUBLE_SPEC("fraction", 0.95, 0.0001, 1, "share of equity "
 		"per entry"),
 };

@@ -1,14 +1,20 @@
 /*
  * trend.c -- the `trend` strategy: Donchian breakout with an ATR trailing
- * stop.
+ * stop and stop-distance position sizing.
  *
- * Rules, per symbol, long only, market orders:
- *   entry: flat and the close breaks above the highest high of the previous
- *          `entry` bars (the Donchian upper band before this bar);
- *   size:  risk `risk` of equity on a stop `mult` x ATR(atr) away
- *          (qd_size_risk), capped at `max_fraction` of equity;
- *   stop:  starts at close - mult x ATR and only rises, trailing each close
- *          by mult x ATR; a close below it sells the position.
+ * Rules, per symbol it receives bars for, long only, market orders:
+ *   entry: flat and the close breaks above the highest high of the
+ *          previous `entry` bars (the Donchian upper band as of the bar
+ *          before, so the breakout bar itself is not in it), once ATR has
+ *          a value;
+ *   size:  lose `risk` of equity if the stop is hit: qty = equity x risk /
+ *          (mult x ATR(`atr`)) (qd_size_risk), capped at `max_fraction`
+ *          of equity at the close (qd_size_fraction);
+ *   stop:  starts at close - mult x ATR on the entry bar and only rises,
+ *          trailing each later close by mult x ATR; a close below it sells
+ *          the whole position.
+ * A signal on bar t fills at bar t+1's open.  Entries and exits are logged
+ * at info level.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +28,8 @@
 struct leg {
 	qd_symbol sym;
 	qd_indicator *dc, *atr;
-	double prev_upper, stop;
+	double prev_upper;   /* Donchian upper band after the previous bar */
+	double stop;         /* trailing stop while long */
 };
 
 struct st {
@@ -34,6 +41,7 @@ struct st {
 	size_t n;
 };
 
+/* Read the params; indicators are created per symbol on its first bar. */
 static int
 create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	void **state)
@@ -53,6 +61,8 @@ create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	return QD_OK;
 }
 
+/* The leg of `sym`, its Donchian channel and ATR created on first use;
+ * NULL if the table is full or an indicator cannot be had. */
 static struct leg *
 leg(struct st *s, qd_symbol sym)
 {
@@ -96,8 +106,10 @@ on_bar(void *state, const struct qd_bar_event *ev)
 		if (trail > l->stop)
 			l->stop = trail;
 		if (c < l->stop) {
+			s->api->log(s->ctx, QD_LOG_INFO, "close %.10g below the "
+				"trailing stop %.10g: sell", c, l->stop);
 			qd_order_market(s->api, s->ctx, ev->symbol,
-				QD_SIDE_SELL, qty, NULL);
+				QD_SIDE_SELL, qty, "trend");
 			l->stop = 0;
 		}
 	} else if (qty == 0 && !isnan(atr) && !isnan(l->prev_upper) &&
@@ -106,8 +118,12 @@ on_bar(void *state, const struct qd_bar_event *ev)
 		double q = qd_size_risk(eq, s->risk, s->mult * atr);
 		double qmax = qd_size_fraction(eq, s->cap, c);
 
+		s->api->log(s->ctx, QD_LOG_INFO, "close %.10g above the "
+			"%lld-bar high %.10g: buy %.10g, stop %.10g", c,
+			(long long)s->entry, l->prev_upper, q < qmax ? q : qmax,
+			c - s->mult * atr);
 		qd_order_market(s->api, s->ctx, ev->symbol, QD_SIDE_BUY,
-			q < qmax ? q : qmax, NULL);
+			q < qmax ? q : qmax, "trend");
 		l->stop = c - s->mult * atr;
 	}
 	l->prev_upper = dc[0];
