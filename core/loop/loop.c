@@ -90,6 +90,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 struct loop *
 loop_new(size_t queue_slots, size_t slot_size)
 {
+	struct event_config *cfg = NULL;
 	struct loop *l = NULL;
 
 	pthread_once(&threads_once, init_threads);
@@ -103,10 +104,17 @@ loop_new(size_t queue_slots, size_t slot_size)
 		goto fail;
 	}
 	atomic_init(&l->dropped, 0);
-	if ((l->base = event_base_new()) == NULL) {
-		log_error("loop", "event_base_new failed");
+	/* A precise clock: libevent's default on Linux is the coarse
+	 * monotonic clock (a few ms of granularity), which lets a timer fire
+	 * up to one tick before its delay has passed. */
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) != 0 ||
+	    (l->base = event_base_new_with_config(cfg)) == NULL) {
+		log_error("loop", "cannot create the libevent base");
 		goto fail;
 	}
+	event_config_free(cfg);
+	cfg = NULL;
 	if ((l->q = queue_new(queue_slots, slot_size)) == NULL) {
 		log_error("loop", "cannot allocate a queue of %zu slots of "
 			"%zu bytes", queue_slots, slot_size);
@@ -118,6 +126,8 @@ loop_new(size_t queue_slots, size_t slot_size)
 	}
 	return l;
 fail:
+	if (cfg != NULL)
+		event_config_free(cfg);
 	loop_free(l);
 	return NULL;
 }
