@@ -6,8 +6,10 @@
  * anything else.  `ctx` is NULL for them.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log/log.h"
 #include "plugin/indicator.h"
@@ -20,6 +22,8 @@ struct qd_indicator {
 	qd_params *params;
 	void *state;
 	void (*update)(void *, const struct qd_bar *, double *);
+	/* the plugin's batch entry (ABI 1.1), NULL if it has none */
+	void (*batch)(void *, const struct qd_series *, double *const *);
 	void *owner;
 };
 
@@ -73,6 +77,9 @@ indicator_new(const struct plugin_registry *r, const char *name,
 	ind->desc = plugin_desc(p);
 	ind->ops = ind->desc->ops;
 	ind->update = ind->ops->update;
+	if (ind->ops->base.size >= offsetof(struct qd_indicator_ops, batch) +
+	    sizeof(ind->ops->batch))
+		ind->batch = ind->ops->batch;
 	ind->params = params_from_kv(ind->desc, kv, n_params, err, errlen);
 	if (ind->params == NULL)
 		goto fail;
@@ -124,16 +131,89 @@ indicator_lookback(const qd_indicator *ind)
 	return ind->ops->lookback(ind->state);
 }
 
+int
+indicator_has_batch(const qd_indicator *ind)
+{
+	return ind->batch != NULL;
+}
+
+void
+indicator_batch_series(qd_indicator *ind, const struct qd_series *s,
+	double *const *out)
+{
+	uint32_t k = ind->ops->n_outputs, j;
+	double row[QD_MAX_OUTPUTS];
+	struct qd_bar b;
+	size_t i;
+
+	if (ind->batch != NULL) {
+		ind->batch(ind->state, s, out);
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		b.ts = s->ts[i];
+		b.open = s->open[i];
+		b.high = s->high[i];
+		b.low = s->low[i];
+		b.close = s->close[i];
+		b.volume = s->volume[i];
+		ind->update(ind->state, &b, row);
+		for (j = 0; j < k; j++)
+			out[j][i] = row[j];
+	}
+}
+
+/* Columns for one chunk of bars and of outputs, in one allocation. */
+struct chunk {
+	int64_t ts[INDICATOR_CHUNK];
+	double in[5][INDICATOR_CHUNK];
+	double out[QD_MAX_OUTPUTS][INDICATOR_CHUNK];
+};
+
 void
 indicator_batch(qd_indicator *ind, const struct qd_bar *bars, size_t n,
 	double *out)
 {
-	void (*update)(void *, const struct qd_bar *, double *) = ind->update;
-	void *state = ind->state;
-	size_t k = ind->ops->n_outputs, i;
+	uint32_t k = ind->ops->n_outputs, j;
+	struct chunk *c;
+	struct qd_series s;
+	double *cols[QD_MAX_OUTPUTS];
+	size_t at, i, m;
 
-	for (i = 0; i < n; i++)
-		update(state, &bars[i], out + i * k);
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		for (i = 0; i < n; i++)
+			ind->update(ind->state, &bars[i], out + i * k);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.ts = c->ts;
+	s.open = c->in[0];
+	s.high = c->in[1];
+	s.low = c->in[2];
+	s.close = c->in[3];
+	s.volume = c->in[4];
+	for (j = 0; j < k; j++)
+		cols[j] = c->out[j];
+	for (at = 0; at < n; at += m) {
+		m = n - at < INDICATOR_CHUNK ? n - at : INDICATOR_CHUNK;
+		for (i = 0; i < m; i++) {
+			const struct qd_bar *b = &bars[at + i];
+
+			c->ts[i] = b->ts;
+			c->in[0][i] = b->open;
+			c->in[1][i] = b->high;
+			c->in[2][i] = b->low;
+			c->in[3][i] = b->close;
+			c->in[4][i] = b->volume;
+		}
+		s.n = m;
+		indicator_batch_series(ind, &s, cols);
+		for (i = 0; i < m; i++)
+			for (j = 0; j < k; j++)
+				out[(at + i) * k + j] = c->out[j][i];
+	}
+	free(c);
 }
 
 void

@@ -27,11 +27,28 @@ const char *indicator_output_name(const qd_indicator *ind, uint32_t i);
 uint32_t indicator_lookback(const qd_indicator *ind);
 
 /**
- * Batch: update over n bars, writing n * indicator_outputs() values
- * row-major into out (row i = outputs after bar i).
+ * Batch over columns: the n bars of `s` (every column filled), output j of
+ * bar i to out[j][i].  The plugin's batch entry when it has one (ABI 1.1),
+ * else update() per bar; either way the same values as streaming, bit for
+ * bit, and the instance continues from there.
+ */
+void indicator_batch_series(qd_indicator *ind, const struct qd_series *s,
+	double *const *out);
+
+/**
+ * Batch over an array of bars: n * indicator_outputs() values row-major
+ * into out (row i = outputs after bar i).  Goes through
+ * indicator_batch_series() in chunks of INDICATOR_CHUNK bars (update() per
+ * bar if the chunk buffers cannot be allocated).
  */
 void indicator_batch(qd_indicator *ind, const struct qd_bar *bars, size_t n,
 	double *out);
+
+/** Bars per chunk of indicator_batch(). */
+#define INDICATOR_CHUNK 1024
+
+/** True if the instance's plugin has its own batch entry. */
+int indicator_has_batch(const qd_indicator *ind);
 
 /** Who created the instance (the host's per-instance bookkeeping). */
 void indicator_set_owner(qd_indicator *ind, void *owner);

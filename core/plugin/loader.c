@@ -317,6 +317,11 @@ check_desc(struct plugin_registry *r, const char *file,
 			return refuse(r, file, d->name,
 				"indicator '%s' lacks update, lookback or "
 				"outputs; all are required", d->name);
+		if (io->n_outputs > QD_MAX_OUTPUTS)
+			return refuse(r, file, d->name,
+				"indicator '%s' has %u outputs, at most %d are "
+				"allowed", d->name, io->n_outputs,
+				QD_MAX_OUTPUTS);
 		for (i = 0; i < io->n_outputs; i++)
 			if (io->outputs[i] == NULL || !name_valid(io->outputs[i]))
 				return refuse(r, file, d->name,

@@ -34,15 +34,6 @@ ta_sma_fini(struct ta_sma *s)
 	ta_rsum_fini(&s->r);
 }
 
-double
-ta_sma_push(struct ta_sma *s, double x)
-{
-	ta_rsum_push(&s->r, x);
-	if (!ta_rsum_full(&s->r))
-		return NAN;
-	return ta_rsum_value(&s->r) / (double)s->r.n;
-}
-
 /* ---- ema ------------------------------------------------------------------ */
 
 void
@@ -51,22 +42,6 @@ ta_ema_init(struct ta_ema *e, int64_t n)
 	memset(e, 0, sizeof(*e));
 	e->n = (size_t)n;
 	e->alpha = 2.0 / ((double)n + 1.0);
-}
-
-double
-ta_ema_push(struct ta_ema *e, double x)
-{
-	if (isnan(x))
-		return NAN;
-	if (e->count < e->n) {
-		ta_sum_add(&e->seed, x);
-		if (++e->count < e->n)
-			return NAN;
-		e->value = ta_sum_value(&e->seed) / (double)e->n;
-		return e->value;
-	}
-	e->value += e->alpha * (x - e->value);
-	return e->value;
 }
 
 /* ---- plugin glue ---------------------------------------------------------- */
@@ -174,7 +149,7 @@ ma_lookback(const void *state)
  * with weight count.  Each time the ring wraps, S and W are recomputed from
  * the window, so rounding never accumulates beyond one window's worth.
  */
-static double
+TA_INLINE double
 wma_push(struct ma_state *s, double x)
 {
 	size_t n = (size_t)s->n, i;
@@ -204,34 +179,48 @@ wma_push(struct ma_state *s, double x)
 	return s->count < n ? NAN : s->W / s->denom;
 }
 
-static void
-ma_update(void *state, const struct qd_bar *bar, double *out)
+/* One step per kind: each is its indicator's update(). */
+TA_STEP
+sma_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct ma_state *s = state;
-	double a, b, c;
 
-	switch (s->kind) {
-	case 0:
-		out[0] = ta_sma_push(&s->sma, bar->close);
-		return;
-	case 1:
-		out[0] = ta_ema_push(&s->e1, bar->close);
-		return;
-	case 2:
-		out[0] = wma_push(s, bar->close);
-		return;
-	case 3:
-		a = ta_ema_push(&s->e1, bar->close);
-		b = ta_ema_push(&s->e2, a);
-		out[0] = isnan(b) ? NAN : 2.0 * a - b;
-		return;
-	default:
-		a = ta_ema_push(&s->e1, bar->close);
-		b = ta_ema_push(&s->e2, a);
-		c = ta_ema_push(&s->e3, b);
-		out[0] = isnan(c) ? NAN : 3.0 * a - 3.0 * b + c;
-		return;
-	}
+	out[0] = ta_sma_push(&s->sma, bar->close);
+}
+
+TA_STEP
+ema_update(void *state, const struct qd_bar *bar, double *out)
+{
+	struct ma_state *s = state;
+
+	out[0] = ta_ema_push(&s->e1, bar->close);
+}
+
+TA_STEP
+wma_update(void *state, const struct qd_bar *bar, double *out)
+{
+	out[0] = wma_push(state, bar->close);
+}
+
+TA_STEP
+dema_update(void *state, const struct qd_bar *bar, double *out)
+{
+	struct ma_state *s = state;
+	double a = ta_ema_push(&s->e1, bar->close);
+	double b = ta_ema_push(&s->e2, a);
+
+	out[0] = isnan(b) ? NAN : 2.0 * a - b;
+}
+
+TA_STEP
+tema_update(void *state, const struct qd_bar *bar, double *out)
+{
+	struct ma_state *s = state;
+	double a = ta_ema_push(&s->e1, bar->close);
+	double b = ta_ema_push(&s->e2, a);
+	double c = ta_ema_push(&s->e3, b);
+
+	out[0] = isnan(c) ? NAN : 3.0 * a - 3.0 * b + c;
 }
 
 static const char *const value_out[] = { "value" };
@@ -240,19 +229,21 @@ static const struct qd_param_spec period_params[] = {
 	QD_PARAM_INT_SPEC("period", 14, 1, 100000, "window length in bars"),
 };
 
-#define MA_OPS(name, create_fn)                                              \
+#define MA_OPS(name)                                                         \
+	TA_BATCH(name, struct ma_state, 1, name##_update)                      \
 	static const struct qd_indicator_ops name##_ops = {                    \
 		.base = { .size = sizeof(struct qd_indicator_ops),             \
-			  .create = create_fn, .destroy = ma_destroy },        \
+			  .create = name##_create, .destroy = ma_destroy },    \
 		.outputs = value_out, .n_outputs = 1,                          \
-		.lookback = ma_lookback, .update = ma_update,                  \
+		.lookback = ma_lookback, .update = name##_update,              \
+		.batch = name##_batch,                                         \
 	}
 
-MA_OPS(sma, sma_create);
-MA_OPS(ema, ema_create);
-MA_OPS(wma, wma_create);
-MA_OPS(dema, dema_create);
-MA_OPS(tema, tema_create);
+MA_OPS(sma);
+MA_OPS(ema);
+MA_OPS(wma);
+MA_OPS(dema);
+MA_OPS(tema);
 
 #define MA_PLUGIN(id, desc)                                                  \
 	const struct qd_plugin ta_##id##_plugin = {                            \

@@ -74,7 +74,7 @@ macd_lookback(const void *state)
 	return (uint32_t)(m->nslow + m->nsig - 2);
 }
 
-static void
+TA_STEP
 macd_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct macd *m = state;
@@ -102,7 +102,7 @@ static const struct qd_param_spec macd_params[] = {
 static const char *const macd_outs[] = { "macd", "signal", "hist" };
 
 TA_PLUGIN(macd, "moving average convergence/divergence (EMA 2/(n+1), "
-	"SMA seeds)", macd_params, macd_outs, macd_create, plain_destroy,
+	"SMA seeds)", macd_params, macd_outs, struct macd, macd_create, plain_destroy,
 	macd_lookback, macd_update);
 
 /* ---- rsi ------------------------------------------------------------------ */
@@ -142,7 +142,7 @@ rsi_lookback(const void *state)
  * 100, and down = 0 gives 100 without a special case.  50 when both are 0
  * (no movement at all: neutral).
  */
-static double
+TA_INLINE double
 ratio_index(double up, double down)
 {
 	double s = up + down;
@@ -150,7 +150,7 @@ ratio_index(double up, double down)
 	return s > 0.0 ? 100.0 * up / s : 50.0;
 }
 
-static void
+TA_STEP
 rsi_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct rsi *r = state;
@@ -176,7 +176,7 @@ static const struct qd_param_spec period14[] = {
 static const char *const value_out[] = { "value" };
 
 TA_PLUGIN(rsi, "relative strength index (Wilder smoothing)", period14,
-	value_out, rsi_create, plain_destroy, rsi_lookback, rsi_update);
+	value_out, struct rsi, rsi_create, plain_destroy, rsi_lookback, rsi_update);
 
 /* ---- stoch ---------------------------------------------------------------- */
 
@@ -227,7 +227,7 @@ stoch_lookback(const void *state)
 	return (uint32_t)(s->k + s->smooth + s->d - 3);
 }
 
-static void
+TA_STEP
 stoch_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct stoch *s = state;
@@ -255,7 +255,7 @@ static const struct qd_param_spec stoch_params[] = {
 static const char *const stoch_outs[] = { "k", "d" };
 
 TA_PLUGIN(stoch, "slow stochastic oscillator, percent", stoch_params,
-	stoch_outs, stoch_create, stoch_destroy, stoch_lookback, stoch_update);
+	stoch_outs, struct stoch, stoch_create, stoch_destroy, stoch_lookback, stoch_update);
 
 /* ---- cci ------------------------------------------------------------------ */
 
@@ -316,7 +316,7 @@ abs_dev_sum(const double *x, size_t n, double m)
 	return (a0 + a1) + (a2 + a3);
 }
 
-static void
+TA_STEP
 cci_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct cci *c = state;
@@ -338,7 +338,7 @@ static const struct qd_param_spec period20[] = {
 };
 
 TA_PLUGIN(cci, "commodity channel index (0.015, mean absolute deviation)",
-	period20, value_out, cci_create, cci_destroy, period_minus_one,
+	period20, value_out, struct cci, cci_create, cci_destroy, period_minus_one,
 	cci_update);
 
 /* ---- willr ---------------------------------------------------------------- */
@@ -375,7 +375,7 @@ willr_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	return QD_OK;
 }
 
-static void
+TA_STEP
 willr_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct willr *w = state;
@@ -391,7 +391,7 @@ willr_update(void *state, const struct qd_bar *b, double *out)
 	out[0] = hh > ll ? -100.0 * (hh - b->close) / (hh - ll) : -50.0;
 }
 
-TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, willr_create,
+TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, struct willr, willr_create,
 	willr_destroy, period_minus_one, willr_update);
 
 /* ---- roc ------------------------------------------------------------------ */
@@ -435,7 +435,7 @@ roc_lookback(const void *state)
 	return (uint32_t)((const struct roc *)state)->n;
 }
 
-static void
+TA_STEP
 roc_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct roc *r = state;
@@ -453,7 +453,7 @@ static const struct qd_param_spec period10[] = {
 	QD_PARAM_INT_SPEC("period", 10, 1, 100000, "bars back"),
 };
 
-TA_PLUGIN(roc, "rate of change, percent", period10, value_out, roc_create,
+TA_PLUGIN(roc, "rate of change, percent", period10, value_out, struct roc, roc_create,
 	roc_destroy, roc_lookback, roc_update);
 
 /* ---- mfi ------------------------------------------------------------------ */
@@ -500,7 +500,7 @@ mfi_lookback(const void *state)
 	return (uint32_t)((const struct mfi *)state)->n;
 }
 
-static void
+TA_STEP
 mfi_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct mfi *m = state;
@@ -523,5 +523,5 @@ mfi_update(void *state, const struct qd_bar *b, double *out)
 		NAN;
 }
 
-TA_PLUGIN(mfi, "money flow index", period14, value_out, mfi_create,
+TA_PLUGIN(mfi, "money flow index", period14, value_out, struct mfi, mfi_create,
 	mfi_destroy, mfi_lookback, mfi_update);

@@ -65,7 +65,23 @@ struct ta_ema {
 };
 
 void ta_ema_init(struct ta_ema *e, int64_t n);
-double ta_ema_push(struct ta_ema *e, double x);
+
+/* Push x; the EMA, or NaN while seeding (and for a NaN input). */
+static inline double
+ta_ema_push(struct ta_ema *e, double x)
+{
+	if (isnan(x))
+		return NAN;
+	if (e->count < e->n) {
+		ta_sum_add(&e->seed, x);
+		if (++e->count < e->n)
+			return NAN;
+		e->value = ta_sum_value(&e->seed) / (double)e->n;
+		return e->value;
+	}
+	e->value += e->alpha * (x - e->value);
+	return e->value;
+}
 
 /* Rolling max of highs and min of lows over the last n bars. */
 struct ta_minmax {
@@ -79,8 +95,13 @@ struct ta_minmax {
 
 int ta_minmax_init(struct ta_minmax *m, int64_t n);
 void ta_minmax_fini(struct ta_minmax *m);
-/* A block of n bars is complete: compute its suffix extremes (window.c). */
-void ta_minmax_block(struct ta_minmax *m);
+/*
+ * A block of n bars is complete: suf[k] = extreme of block[k..n-1], suf[n]
+ * the identity (window.c).  It takes arrays, not the struct, so a caller's
+ * state never escapes and can live in registers.
+ */
+void ta_suffix_max(const double *block, double *suf, size_t n);
+void ta_suffix_min(const double *block, double *suf, size_t n);
 
 /*
  * Push one bar's high and low.  Streaming van Herk/Gil-Werman: the input
@@ -103,10 +124,15 @@ ta_minmax_push(struct ta_minmax *m, double hi, double lo)
 	m->max = ta_max(m->suf_hi[j + 1], m->pre_hi);
 	m->min = ta_min(m->suf_lo[j + 1], m->pre_lo);
 	m->t++;
-	if (j + 1 < m->n)
+	if (j + 1 < m->n) {
 		m->j = j + 1;
-	else
-		ta_minmax_block(m);
+		return;
+	}
+	ta_suffix_max(m->hi, m->suf_hi, m->n);
+	ta_suffix_min(m->lo, m->suf_lo, m->n);
+	m->pre_hi = -INFINITY;
+	m->pre_lo = INFINITY;
+	m->j = 0;
 }
 
 static inline int
@@ -136,8 +162,9 @@ struct ta_rsum {
 
 int ta_rsum_init(struct ta_rsum *r, int64_t n);
 void ta_rsum_fini(struct ta_rsum *r);
-/* Recompute the sum from the window (window.c). */
-void ta_rsum_resum(struct ta_rsum *r);
+/* Sum of x[0..n) afresh (window.c); takes the array so that a caller's
+ * state never escapes. */
+double ta_window_sum(const double *x, size_t n);
 
 /*
  * Add x to the window of the last n values.  A plain running sum (one add
@@ -157,7 +184,7 @@ ta_rsum_push(struct ta_rsum *r, double x)
 	r->s += x - old;
 	if (++r->head == r->n) {
 		r->head = 0;
-		ta_rsum_resum(r);
+		r->s = ta_window_sum(r->buf, r->n);
 	}
 }
 
@@ -180,8 +207,15 @@ struct ta_sma {
 
 int ta_sma_init(struct ta_sma *s, int64_t n);
 void ta_sma_fini(struct ta_sma *s);
+
 /* Push x; the mean of the last n values, or NaN before n values. */
-double ta_sma_push(struct ta_sma *s, double x);
+static inline double
+ta_sma_push(struct ta_sma *s, double x)
+{
+	ta_rsum_push(&s->r, x);
+	return ta_rsum_full(&s->r) ? ta_rsum_value(&s->r) / (double)s->r.n :
+		NAN;
+}
 
 /*
  * Wilder smoothing with period n: seeded with the simple average of the
@@ -272,14 +306,59 @@ extern const struct qd_plugin ta_bbands_plugin, ta_atr_plugin,
 extern const struct qd_plugin ta_adx_plugin, ta_psar_plugin,
 	ta_supertrend_plugin, ta_ichimoku_plugin;
 
-/* Descriptor boilerplate for one indicator. */
-#define TA_PLUGIN(id, desc, params_, outs_, create_, destroy_, lookback_,    \
-	update_)                                                               \
+/*
+ * An indicator's step: its update(), the one implementation of its maths.
+ * Always inlined into the batch loop below (and kept out of line for the
+ * ops table's update entry).
+ */
+#define TA_STEP static inline __attribute__((always_inline)) void
+/* A helper of steps: inlined too, so a step's state never escapes. */
+#define TA_INLINE static inline __attribute__((always_inline))
+
+/*
+ * The batch entry id##_batch: update_ -- the very step streaming runs --
+ * applied to each bar of a series in turn.  The state is copied into a
+ * local for the loop and back at the end, so with update_ inlined the
+ * compiler keeps it in registers; columns an indicator does not read are
+ * never loaded.  Same values and same final state as update() per bar.
+ */
+#define TA_BATCH(id, type_, nout_, update_)                                  \
+	static void                                                            \
+	id##_batch(void *state, const struct qd_series *s, double *const *out) \
+	{                                                                      \
+		type_ st = *(type_ *)state;                                    \
+		double *col[nout_];                                            \
+		size_t i, j, n = s->n;                                         \
+                                                                               \
+		for (j = 0; j < (nout_); j++)                                  \
+			col[j] = out[j];                                       \
+		for (i = 0; i < n; i++) {                                      \
+			struct qd_bar b;                                       \
+			double v[nout_];                                       \
+                                                                               \
+			b.ts = s->ts[i];                                       \
+			b.open = s->open[i];                                   \
+			b.high = s->high[i];                                   \
+			b.low = s->low[i];                                     \
+			b.close = s->close[i];                                 \
+			b.volume = s->volume[i];                               \
+			update_(&st, &b, v);                                   \
+			for (j = 0; j < (nout_); j++)                          \
+				col[j][i] = v[j];                              \
+		}                                                              \
+		*(type_ *)state = st;                                          \
+	}
+
+/* Descriptor boilerplate for one indicator whose state is a `type_`. */
+#define TA_PLUGIN(id, desc, params_, outs_, type_, create_, destroy_,        \
+	lookback_, update_)                                                    \
+	TA_BATCH(id, type_, QD_COUNTOF(outs_), update_)                        \
 	static const struct qd_indicator_ops id##_ops = {                      \
 		.base = { .size = sizeof(struct qd_indicator_ops),             \
 			  .create = create_, .destroy = destroy_ },            \
 		.outputs = outs_, .n_outputs = QD_COUNTOF(outs_),              \
 		.lookback = lookback_, .update = update_,                      \
+		.batch = id##_batch,                                           \
 	};                                                                     \
 	const struct qd_plugin ta_##id##_plugin = {                            \
 		.size = sizeof(struct qd_plugin), .kind = QD_KIND_INDICATOR,   \

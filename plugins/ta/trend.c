@@ -80,7 +80,7 @@ adx_lookback(const void *state)
 	return (uint32_t)(2 * ((const struct adx *)state)->n - 1);
 }
 
-static void
+TA_STEP
 adx_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct adx *a = state;
@@ -126,7 +126,7 @@ static const struct qd_param_spec period14[] = {
 static const char *const adx_outs[] = { "adx", "plus_di", "minus_di" };
 
 TA_PLUGIN(adx, "average directional index with +DI/-DI (Wilder)", period14,
-	adx_outs, adx_create, plain_destroy, adx_lookback, adx_update);
+	adx_outs, struct adx, adx_create, plain_destroy, adx_lookback, adx_update);
 
 /* ---- psar ----------------------------------------------------------------- */
 
@@ -166,7 +166,7 @@ one_lookback(const void *state)
 	return 1;
 }
 
-static void
+TA_STEP
 psar_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct psar *s = state;
@@ -235,7 +235,7 @@ static const struct qd_param_spec psar_params[] = {
 	QD_PARAM_DOUBLE_SPEC("max", 0.2, 1e-6, 1.0, "acceleration factor cap"),
 };
 
-TA_PLUGIN(psar, "parabolic SAR (Wilder)", psar_params, value_out,
+TA_PLUGIN(psar, "parabolic SAR (Wilder)", psar_params, value_out, struct psar,
 	psar_create, plain_destroy, one_lookback, psar_update);
 
 /* ---- supertrend ----------------------------------------------------------- */
@@ -270,7 +270,7 @@ supertrend_lookback(const void *state)
 	return (uint32_t)((const struct supertrend *)state)->n;
 }
 
-static void
+TA_STEP
 supertrend_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct supertrend *s = state;
@@ -320,7 +320,7 @@ static const struct qd_param_spec supertrend_params[] = {
 static const char *const supertrend_outs[] = { "value", "direction" };
 
 TA_PLUGIN(supertrend, "SuperTrend: ATR bands that only tighten, direction "
-	"+1/-1", supertrend_params, supertrend_outs, supertrend_create,
+	"+1/-1", supertrend_params, supertrend_outs, struct supertrend, supertrend_create,
 	plain_destroy, supertrend_lookback, supertrend_update);
 
 /* ---- ichimoku ------------------------------------------------------------- */
@@ -372,14 +372,14 @@ ichimoku_lookback(const void *state)
 	return (uint32_t)((m > i->sk ? m : i->sk) - 1);
 }
 
-static double
+TA_INLINE double
 mid(const struct ta_minmax *m)
 {
 	return ta_minmax_full(m) ?
 		(ta_minmax_max(m) + ta_minmax_min(m)) / 2.0 : NAN;
 }
 
-static void
+TA_STEP
 ichimoku_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct ichimoku *i = state;
@@ -407,5 +407,5 @@ static const char *const ichimoku_outs[] = {
 };
 
 TA_PLUGIN(ichimoku, "Ichimoku cloud, values at bar t (plot shifts "
-	"documented)", ichimoku_params, ichimoku_outs, ichimoku_create,
+	"documented)", ichimoku_params, ichimoku_outs, struct ichimoku, ichimoku_create,
 	ichimoku_destroy, ichimoku_lookback, ichimoku_update);

@@ -46,6 +46,7 @@ struct bbands {
 	double S;            /* sum of the window, as ta_rsum keeps it */
 	double shift;        /* a */
 	double s1, s2;       /* sums of (x - a) and (x - a)^2 */
+	double inv;          /* 1 / n */
 };
 
 static void
@@ -68,6 +69,7 @@ bbands_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 		return QD_ERR_NOMEM;
 	b->n = api->param_int(p, "period");
 	b->k = api->param_double(p, "stddev");
+	b->inv = 1.0 / (double)b->n;
 	if ((b->buf = calloc((size_t)b->n, sizeof(double))) == NULL) {
 		free(b);
 		return QD_ERR_NOMEM;
@@ -82,28 +84,34 @@ nminus1(const void *state)
 	return (uint32_t)(*(const int64_t *)state - 1);
 }
 
-/* Ring wrapped: recompute every sum from the window, shift at its mean. */
-static void
-bbands_reanchor(struct bbands *b)
+/* Every sum of a window, recomputed, with the shift at its mean. */
+struct bb_sums {
+	double S, shift, s1, s2;
+};
+
+/* Returned by value so that the caller's state never escapes. */
+static struct bb_sums
+bbands_resum(const double *buf, size_t n)
 {
-	size_t i, n = (size_t)b->n;
-	double S = 0.0, s1 = 0.0, s2 = 0.0;
+	struct bb_sums r = { 0.0, 0.0, 0.0, 0.0 };
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		S += b->buf[i];
-	b->S = S;
-	b->shift = S / (double)n;
+	r.S = ta_window_sum(buf, n);
+	r.shift = r.S / (double)n;
 	for (i = 0; i < n; i++) {
-		double d = b->buf[i] - b->shift;
+		double d = buf[i] - r.shift;
 
-		s1 += d;
-		s2 += d * d;
+		r.s1 += d;
+		r.s2 += d * d;
 	}
-	b->s1 = s1;
-	b->s2 = s2;
+	return r;
 }
 
-static void
+/*
+ * middle = S / n, the same division as sma; the variance needs no exact
+ * quotient (it is a difference of two rounded means) and takes 1/n.
+ */
+TA_STEP
 bbands_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct bbands *b = state;
@@ -125,15 +133,20 @@ bbands_update(void *state, const struct qd_bar *bar, double *out)
 	b->S += x - old;
 	b->buf[b->head] = x;
 	if (++b->head == n) {
+		struct bb_sums r = bbands_resum(b->buf, n);
+
 		b->head = 0;
-		bbands_reanchor(b);
+		b->S = r.S;
+		b->shift = r.shift;
+		b->s1 = r.s1;
+		b->s2 = r.s2;
 	}
 	if (b->count < n) {
 		out[0] = out[1] = out[2] = NAN;
 		return;
 	}
-	mean = b->s1 / (double)n;
-	var = b->s2 / (double)n - mean * mean;
+	mean = b->s1 * b->inv;
+	var = b->s2 * b->inv - mean * mean;
 	sd = var > 0.0 ? sqrt(var) : 0.0;
 	out[1] = b->S / (double)n;
 	out[0] = out[1] - b->k * sd;
@@ -148,7 +161,7 @@ static const struct qd_param_spec bbands_params[] = {
 static const char *const bands_outs[] = { "lower", "middle", "upper" };
 
 TA_PLUGIN(bbands, "Bollinger bands (population standard deviation)",
-	bbands_params, bands_outs, bbands_create, bbands_destroy, nminus1,
+	bbands_params, bands_outs, struct bbands, bbands_create, bbands_destroy, nminus1,
 	bbands_update);
 
 /* ---- atr / natr ----------------------------------------------------------- */
@@ -161,7 +174,7 @@ struct atr {
 };
 
 /* Push one bar into a Wilder ATR; NaN while warming. */
-static double
+TA_INLINE double
 atr_push(struct atr *a, const struct qd_bar *b)
 {
 	double tr;
@@ -197,13 +210,13 @@ atr_lookback(const void *state)
 	return (uint32_t)((const struct atr *)state)->n;
 }
 
-static void
+TA_STEP
 atr_update(void *state, const struct qd_bar *b, double *out)
 {
 	out[0] = atr_push(state, b);
 }
 
-static void
+TA_STEP
 natr_update(void *state, const struct qd_bar *b, double *out)
 {
 	double a = atr_push(state, b);
@@ -216,9 +229,9 @@ static const struct qd_param_spec period14[] = {
 };
 static const char *const value_out[] = { "value" };
 
-TA_PLUGIN(atr, "average true range (Wilder)", period14, value_out,
+TA_PLUGIN(atr, "average true range (Wilder)", period14, value_out, struct atr,
 	atr_create, plain_destroy, atr_lookback, atr_update);
-TA_PLUGIN(natr, "normalised ATR: 100 * atr / close", period14, value_out,
+TA_PLUGIN(natr, "normalised ATR: 100 * atr / close", period14, value_out, struct atr,
 	atr_create, plain_destroy, atr_lookback, natr_update);
 
 /* ---- keltner -------------------------------------------------------------- */
@@ -257,7 +270,7 @@ keltner_lookback(const void *state)
 	return (uint32_t)(k->n - 1 > k->atr_n ? k->n - 1 : k->atr_n);
 }
 
-static void
+TA_STEP
 keltner_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct keltner *k = state;
@@ -280,7 +293,7 @@ static const struct qd_param_spec keltner_params[] = {
 };
 
 TA_PLUGIN(keltner, "Keltner channels: EMA -/+ mult * ATR", keltner_params,
-	bands_outs, keltner_create, plain_destroy, keltner_lookback,
+	bands_outs, struct keltner, keltner_create, plain_destroy, keltner_lookback,
 	keltner_update);
 
 /* ---- donchian ------------------------------------------------------------- */
@@ -317,7 +330,7 @@ donchian_create(const struct qd_host_api *api, qd_ctx *ctx,
 	return QD_OK;
 }
 
-static void
+TA_STEP
 donchian_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct donchian *d = state;
@@ -338,7 +351,7 @@ static const struct qd_param_spec period20[] = {
 static const char *const donchian_outs[] = { "upper", "middle", "lower" };
 
 TA_PLUGIN(donchian, "Donchian channel: highest high, lowest low", period20,
-	donchian_outs, donchian_create, donchian_destroy, nminus1,
+	donchian_outs, struct donchian, donchian_create, donchian_destroy, nminus1,
 	donchian_update);
 
 /* ---- obv ------------------------------------------------------------------ */
@@ -367,7 +380,7 @@ zero_lookback(const void *state)
 	return 0;
 }
 
-static void
+TA_STEP
 obv_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct obv *o = state;
@@ -444,7 +457,7 @@ vwap_lookback(const void *state)
 	return w->n > 0 ? (uint32_t)(w->n - 1) : 0;
 }
 
-static void
+TA_STEP
 vwap_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct vwap *w = state;
@@ -488,4 +501,4 @@ static const struct qd_param_spec vwap_params[] = {
 };
 
 TA_PLUGIN(vwap, "volume-weighted average of the typical price", vwap_params,
-	value_out, vwap_create, vwap_destroy, vwap_lookback, vwap_update);
+	value_out, struct vwap, vwap_create, vwap_destroy, vwap_lookback, vwap_update);

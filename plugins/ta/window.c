@@ -44,21 +44,24 @@ ta_minmax_fini(struct ta_minmax *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Block complete: its suffix extremes serve the next block. */
 void
-ta_minmax_block(struct ta_minmax *m)
+ta_suffix_max(const double *block, double *suf, size_t n)
 {
 	size_t k;
 
-	m->suf_hi[m->n] = -INFINITY;
-	m->suf_lo[m->n] = INFINITY;
-	for (k = m->n; k-- > 0;) {
-		m->suf_hi[k] = ta_max(m->suf_hi[k + 1], m->hi[k]);
-		m->suf_lo[k] = ta_min(m->suf_lo[k + 1], m->lo[k]);
-	}
-	m->pre_hi = -INFINITY;
-	m->pre_lo = INFINITY;
-	m->j = 0;
+	suf[n] = -INFINITY;
+	for (k = n; k-- > 0;)
+		suf[k] = ta_max(suf[k + 1], block[k]);
+}
+
+void
+ta_suffix_min(const double *block, double *suf, size_t n)
+{
+	size_t k;
+
+	suf[n] = INFINITY;
+	for (k = n; k-- > 0;)
+		suf[k] = ta_min(suf[k + 1], block[k]);
 }
 
 int
@@ -77,13 +80,20 @@ ta_rsum_fini(struct ta_rsum *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void
-ta_rsum_resum(struct ta_rsum *r)
+/* Four partial sums: a quarter of the dependent adds of one chain. */
+double
+ta_window_sum(const double *x, size_t n)
 {
+	double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
 	size_t i;
-	double s = 0.0;
 
-	for (i = 0; i < r->n; i++)
-		s += r->buf[i];
-	r->s = s;
+	for (i = 0; i + 4 <= n; i += 4) {
+		a0 += x[i];
+		a1 += x[i + 1];
+		a2 += x[i + 2];
+		a3 += x[i + 3];
+	}
+	for (; i < n; i++)
+		a0 += x[i];
+	return (a0 + a1) + (a2 + a3);
 }

@@ -132,6 +132,24 @@ struct qd_bar {
 	double volume;
 };
 
+/**
+ * n bars as columns (added in ABI 1.1): what an indicator's batch entry
+ * reads.  Bar i is { ts[i], open[i], high[i], low[i], close[i], volume[i] };
+ * the host fills every column.  Starts with its size like every growing
+ * struct.
+ */
+struct qd_series {
+	uint32_t size;          /**< sizeof(struct qd_series) */
+	uint32_t reserved;      /**< 0 */
+	size_t n;               /**< number of bars */
+	const int64_t *ts;
+	const double *open;
+	const double *high;
+	const double *low;
+	const double *close;
+	const double *volume;
+};
+
 /** A key/value pair of strings (HTTP headers, indicator params).  Frozen. */
 struct qd_kv {
 	const char *key;
@@ -599,18 +617,35 @@ struct qd_ops {
 
 /**
  * Indicator: streaming, O(1) per bar where the maths allows.  The host's batch
- * path calls update() over an array, so there is one implementation.
+ * path is update() over an array: the plugin's own batch() when it has one
+ * (ABI 1.1; the same update step run over columns, which lets the compiler
+ * keep the state in registers), else the host's loop calling update().
  * create() gets `ctx` NULL-able: indicators must not depend on host calls
  * other than log and param_*.
  */
+/** The most outputs an indicator may have. */
+#define QD_MAX_OUTPUTS 16
+
 struct qd_indicator_ops {
 	struct qd_ops base;
 	const char *const *outputs; /**< output names, static */
-	uint32_t n_outputs;
+	uint32_t n_outputs;         /**< 1 .. QD_MAX_OUTPUTS */
 	/** Bars consumed before the first output has a value. */
 	uint32_t (*lookback)(const void *state);
 	/** Consume one bar; write n_outputs values into out (NaN = none yet). */
 	void (*update)(void *state, const struct qd_bar *bar, double *out);
+
+	/* --- added in ABI 1.1: present when base.size covers it ----------- */
+
+	/**
+	 * Optional: consume the s->n bars of `s` exactly as s->n update()
+	 * calls would (same state afterwards, the same values bit for bit),
+	 * writing output j of bar i to out[j][i]: n_outputs columns of s->n
+	 * doubles each.  Write it as update() run over the columns, not as a
+	 * second copy of the maths.  NULL: the host calls update() per bar.
+	 */
+	void (*batch)(void *state, const struct qd_series *s,
+		double *const *out);
 };
 
 /** Strategy: reacts to market events, acts through order_submit. */

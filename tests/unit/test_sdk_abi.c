@@ -2,7 +2,9 @@
  * test_sdk_abi.c -- the SDK's binary layout on this platform (x86-64 LP64).
  *
  * Every public struct's size and every field's offset, as released in ABI
- * 1.0, plus the fields appended since (1.1: qd_host_api.annotate).  A change here breaks every plugin already built: fields may only be
+ * 1.0, plus what was appended since (1.1: qd_host_api.annotate,
+ * qd_indicator_ops.batch, struct qd_series).  A change here breaks every
+ * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
  * this test fails, the change is an ABI break: undo it, or bump
  * QD_ABI_MAJOR on purpose and regenerate the table.
@@ -34,6 +36,16 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_bar, low, 24),
 	FIELD(qd_bar, close, 32),
 	FIELD(qd_bar, volume, 40),
+	SIZE(qd_series, 64),                   /* ABI 1.1 */
+	FIELD(qd_series, size, 0),
+	FIELD(qd_series, reserved, 4),
+	FIELD(qd_series, n, 8),
+	FIELD(qd_series, ts, 16),
+	FIELD(qd_series, open, 24),
+	FIELD(qd_series, high, 32),
+	FIELD(qd_series, low, 40),
+	FIELD(qd_series, close, 48),
+	FIELD(qd_series, volume, 56),
 	SIZE(qd_kv, 16),
 	FIELD(qd_kv, key, 0),
 	FIELD(qd_kv, value, 8),
@@ -188,12 +200,13 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_ops, start, 16),
 	FIELD(qd_ops, stop, 24),
 	FIELD(qd_ops, destroy, 32),
-	SIZE(qd_indicator_ops, 72),
+	SIZE(qd_indicator_ops, 80),
 	FIELD(qd_indicator_ops, base, 0),
 	FIELD(qd_indicator_ops, outputs, 40),
 	FIELD(qd_indicator_ops, n_outputs, 48),
 	FIELD(qd_indicator_ops, lookback, 56),
 	FIELD(qd_indicator_ops, update, 64),
+	FIELD(qd_indicator_ops, batch, 72),    /* ABI 1.1 */
 	SIZE(qd_strategy_ops, 72),
 	FIELD(qd_strategy_ops, base, 0),
 	FIELD(qd_strategy_ops, on_bar, 40),
