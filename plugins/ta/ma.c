@@ -25,6 +25,7 @@
 int
 ta_sma_init(struct ta_sma *s, int64_t n)
 {
+	s->inv = 1.0 / (double)n;
 	return ta_rsum_init(&s->r, n);
 }
 
@@ -42,6 +43,7 @@ ta_ema_init(struct ta_ema *e, int64_t n)
 	memset(e, 0, sizeof(*e));
 	e->n = (size_t)n;
 	e->alpha = 2.0 / ((double)n + 1.0);
+	e->beta = 1.0 - e->alpha;
 }
 
 /* ---- plugin glue ---------------------------------------------------------- */
@@ -54,7 +56,7 @@ struct ma_state {
 	/* wma: the window, its plain sum S and weighted sum W */
 	double *buf;
 	size_t head, count;
-	double S, W, denom;
+	double S, W, inv_denom;   /* 1 / (n (n+1) / 2) */
 };
 
 static int
@@ -71,7 +73,7 @@ ma_create(int kind, const struct qd_host_api *api, const qd_params *p,
 		goto fail;
 	if (kind == 2 && (s->buf = calloc((size_t)s->n, sizeof(double))) == NULL)
 		goto fail;
-	s->denom = (double)s->n * (double)(s->n + 1) / 2.0;
+	s->inv_denom = 2.0 / ((double)s->n * (double)(s->n + 1));
 	ta_ema_init(&s->e1, s->n);
 	ta_ema_init(&s->e2, s->n);
 	ta_ema_init(&s->e3, s->n);
@@ -176,7 +178,7 @@ wma_push(struct ma_state *s, double x)
 		s->S = S;
 		s->W = W;
 	}
-	return s->count < n ? NAN : s->W / s->denom;
+	return s->count < n ? NAN : s->W * s->inv_denom;
 }
 
 /* One step per kind: each is its indicator's update(). */

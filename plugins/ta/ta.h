@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <quantd/sdk.h>
 
@@ -25,14 +26,30 @@ ta_sum_reset(struct ta_sum *t)
 	t->s = t->c = 0.0;
 }
 
+/*
+ * cond ? a : b on the bits, without a branch: compilers turn a plain ?:
+ * between doubles into a jump, which mispredicts on a random walk.
+ */
+static inline double
+ta_select(int cond, double a, double b)
+{
+	uint64_t ua, ub, m = (uint64_t)0 - (uint64_t)(cond != 0);
+
+	memcpy(&ua, &a, sizeof(ua));
+	memcpy(&ub, &b, sizeof(ub));
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof(a));
+	return a;
+}
+
 static inline void
 ta_sum_add(struct ta_sum *t, double x)
 {
 	double u = t->s + x;
 	double a = (t->s - u) + x, b = (x - u) + t->s;
 
-	/* Both candidates, then a select: no unpredictable branch. */
-	t->c += fabs(t->s) >= fabs(x) ? a : b;
+	/* Both candidates, then a select. */
+	t->c += ta_select(fabs(t->s) >= fabs(x), a, b);
 	t->s = u;
 }
 
@@ -56,11 +73,16 @@ ta_sum_value(const struct ta_sum *t)
 	return t->s + t->c;
 }
 
-/* EMA with alpha 2/(n+1), seeded with the SMA of the first n inputs; NaN
- * inputs are skipped (so EMAs can be chained over warming inputs). */
+/*
+ * EMA with alpha 2/(n+1), seeded with the SMA of the first n inputs; NaN
+ * inputs are skipped (so EMAs can be chained over warming inputs).  The
+ * update is value = beta value + alpha x with beta = 1 - alpha: one
+ * multiply and one add on the bar-to-bar chain (alpha x is off it), where
+ * value + alpha (x - value) needs three.
+ */
 struct ta_ema {
 	size_t n, count;
-	double alpha, value;
+	double alpha, beta, value;
 	struct ta_sum seed;
 };
 
@@ -79,7 +101,7 @@ ta_ema_push(struct ta_ema *e, double x)
 		e->value = ta_sum_value(&e->seed) / (double)e->n;
 		return e->value;
 	}
-	e->value += e->alpha * (x - e->value);
+	e->value = e->beta * e->value + e->alpha * x;
 	return e->value;
 }
 
@@ -200,9 +222,15 @@ ta_rsum_value(const struct ta_rsum *r)
 	return r->s;
 }
 
-/* Simple moving average: a rolling sum divided by n. */
+/*
+ * Simple moving average: the rolling sum times 1/n.  A multiply, not a
+ * division: the division's throughput would bound a batch, and the sum
+ * already carries the rounding of its updates, so an exactly rounded
+ * quotient would add nothing.
+ */
 struct ta_sma {
 	struct ta_rsum r;
+	double inv;
 };
 
 int ta_sma_init(struct ta_sma *s, int64_t n);
@@ -213,22 +241,20 @@ static inline double
 ta_sma_push(struct ta_sma *s, double x)
 {
 	ta_rsum_push(&s->r, x);
-	return ta_rsum_full(&s->r) ? ta_rsum_value(&s->r) / (double)s->r.n :
-		NAN;
+	return ta_rsum_full(&s->r) ? ta_rsum_value(&s->r) * s->inv : NAN;
 }
 
 /*
  * Wilder smoothing with period n: seeded with the simple average of the
- * first n inputs, then avg += (x - avg) / n ("multiply the previous average
- * by n-1, add the new value, divide by n" rearranged).  The division is a
- * multiply by the precomputed 1/n: it sits on the bar-to-bar dependency
- * chain (a division costs four times a multiply there), and the rounded
- * reciprocal changes only the last bit of the small increment -- the
- * smoothing shrinks old errors by (n-1)/n each bar, so they stay within a
- * few ulps of the average and never accumulate.
+ * first n inputs, then avg = avg (n-1)/n + x/n ("multiply the previous
+ * average by n-1, add the new value, divide by n").  Both factors are
+ * precomputed: one multiply and one add on the bar-to-bar chain, no
+ * division.  The rounded factors change only the last bits of each step,
+ * and the smoothing shrinks old errors by (n-1)/n each bar, so they stay
+ * within a few ulps of the average and never accumulate.
  */
 struct ta_wilder {
-	double n, inv, value;
+	double n, inv, keep, value;
 	size_t count, need;
 	struct ta_sum seed;
 };
@@ -238,6 +264,7 @@ ta_wilder_init(struct ta_wilder *w, int64_t n)
 {
 	w->n = (double)n;
 	w->inv = 1.0 / (double)n;
+	w->keep = ((double)n - 1.0) / (double)n;
 	w->need = (size_t)n;
 	w->count = 0;
 	w->value = NAN;
@@ -255,7 +282,7 @@ ta_wilder_push(struct ta_wilder *w, double x)
 		w->value = ta_sum_value(&w->seed) / w->n;
 		return w->value;
 	}
-	w->value += (x - w->value) * w->inv;
+	w->value = w->value * w->keep + x * w->inv;
 	return w->value;
 }
 
@@ -277,11 +304,11 @@ ta_cmp(double a, double b)
 	return (a - b > tol) - (b - a > tol);
 }
 
-/* x when cond, else 0, without a branch (x * 1.0 is x exactly). */
+/* x when cond, else +0, without a branch (see ta_select). */
 static inline double
 ta_when(int cond, double x)
 {
-	return x * (double)(cond != 0);
+	return ta_select(cond, x, 0.0);
 }
 
 /* True range of a bar given the previous close. */

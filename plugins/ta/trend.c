@@ -84,7 +84,7 @@ TA_STEP
 adx_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct adx *a = state;
-	double up, down, pdm, mdm, tr, str, spdm, smdm, sum;
+	double up, down, pdm, mdm, tr, str, spdm, smdm, sum, k;
 	int cmp;
 
 	out[0] = out[1] = out[2] = NAN;
@@ -110,8 +110,11 @@ adx_update(void *state, const struct qd_bar *b, double *out)
 	smdm = ta_wilder_push(&a->mdm, mdm);
 	if (isnan(str))
 		return;
-	out[1] = str > 0.0 ? 100.0 * spdm / str : 0.0;
-	out[2] = str > 0.0 ? 100.0 * smdm / str : 0.0;
+	/* One division for both DIs: 100/TR is rounded once, so a DI may
+	 * differ from 100 DM / TR in its last bit. */
+	k = str > 0.0 ? 100.0 / str : 0.0;
+	out[1] = k * spdm;
+	out[2] = k * smdm;
 	/* DX = 100 |+DI - -DI| / (+DI + -DI); the common 100/TR cancels, so
 	 * it is computed from the smoothed DMs: one division, fewer
 	 * roundings. */

@@ -107,10 +107,7 @@ bbands_resum(const double *buf, size_t n)
 	return r;
 }
 
-/*
- * middle = S / n, the same division as sma; the variance needs no exact
- * quotient (it is a difference of two rounded means) and takes 1/n.
- */
+/* middle = S x 1/n, the same sum and factor as sma. */
 TA_STEP
 bbands_update(void *state, const struct qd_bar *bar, double *out)
 {
@@ -148,7 +145,7 @@ bbands_update(void *state, const struct qd_bar *bar, double *out)
 	mean = b->s1 * b->inv;
 	var = b->s2 * b->inv - mean * mean;
 	sd = var > 0.0 ? sqrt(var) : 0.0;
-	out[1] = b->S / (double)n;
+	out[1] = b->S * b->inv;
 	out[0] = out[1] - b->k * sd;
 	out[2] = out[1] + b->k * sd;
 }
@@ -394,11 +391,13 @@ obv_update(void *state, const struct qd_bar *b, double *out)
 	out[0] = ta_sum_value(&o->sum);
 }
 
+TA_BATCH(obv, struct obv, 1, obv_update)
+
 static const struct qd_indicator_ops obv_ops = {
 	.base = { .size = sizeof(struct qd_indicator_ops),
 		  .create = obv_create, .destroy = plain_destroy },
 	.outputs = value_out, .n_outputs = 1,
-	.lookback = zero_lookback, .update = obv_update,
+	.lookback = zero_lookback, .update = obv_update, .batch = obv_batch,
 };
 
 const struct qd_plugin ta_obv_plugin = {

@@ -11,6 +11,7 @@
  * Tulip's batch on the same columns in the same run, for the indicators it
  * has.  Only its public entry points are called: int ti_NAME(int size,
  * const double *const *inputs, const double *options, double *const *outputs).
+ * QD_BENCH_ONLY=NAME[,NAME...] limits the table to those indicators.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -83,18 +84,21 @@ make_bars(struct qd_bar *b)
 struct tulip {
 	const char *name, *inputs;
 	double opt[3];
+	const char *also;   /* a second call for the same outputs */
 };
 
 static const struct tulip tulip_map[] = {
-	{ "sma", "c", { 14 } }, { "ema", "c", { 14 } }, { "wma", "c", { 14 } },
-	{ "dema", "c", { 14 } }, { "tema", "c", { 14 } },
-	{ "macd", "c", { 12, 26, 9 } }, { "rsi", "c", { 14 } },
-	{ "stoch", "hlc", { 14, 3, 3 } }, { "cci", "hlc", { 20 } },
-	{ "bbands", "c", { 20, 2 } }, { "atr", "hlc", { 14 } },
-	{ "natr", "hlc", { 14 } }, { "adx", "hlc", { 14 } },
-	{ "obv", "cv", { 0 } }, { "willr", "hlc", { 14 } },
-	{ "roc", "c", { 10 } }, { "mfi", "hlcv", { 14 } },
-	{ "psar", "hl", { 0.02, 0.2 } },
+	{ "sma", "c", { 14 }, NULL }, { "ema", "c", { 14 }, NULL }, { "wma", "c", { 14 }, NULL },
+	{ "dema", "c", { 14 }, NULL }, { "tema", "c", { 14 }, NULL },
+	{ "macd", "c", { 12, 26, 9 }, NULL }, { "rsi", "c", { 14 }, NULL },
+	{ "stoch", "hlc", { 14, 3, 3 }, NULL }, { "cci", "hlc", { 20 }, NULL },
+	{ "bbands", "c", { 20, 2 }, NULL }, { "atr", "hlc", { 14 }, NULL },
+	{ "natr", "hlc", { 14 }, NULL },
+	/* ours gives adx, plus_di and minus_di: Tulip's adx and di */
+	{ "adx", "hlc", { 14 }, "di" },
+	{ "obv", "cv", { 0 }, NULL }, { "willr", "hlc", { 14 }, NULL },
+	{ "roc", "c", { 10 }, NULL }, { "mfi", "hlcv", { 14 }, NULL },
+	{ "psar", "hl", { 0.02, 0.2 }, NULL },
 };
 
 typedef int (*tulip_fn)(int, const double *const *, const double *,
@@ -102,7 +106,7 @@ typedef int (*tulip_fn)(int, const double *const *, const double *,
 
 /* Tulip's call for `name` on `s`: 0, or -1 if there is none to run. */
 struct tulip_call {
-	tulip_fn fn;
+	tulip_fn fn, also;
 	const double *in[5];
 	const double *opt;
 };
@@ -123,12 +127,34 @@ tulip_find(void *lib, const char *name, const struct qd_series *s,
 	snprintf(sym, sizeof(sym), "ti_%s", name);
 	if ((c->fn = (tulip_fn)(uintptr_t)dlsym(lib, sym)) == NULL)
 		return -1;
+	c->also = NULL;
+	if (m->also != NULL) {
+		snprintf(sym, sizeof(sym), "ti_%s", m->also);
+		if ((c->also = (tulip_fn)(uintptr_t)dlsym(lib, sym)) == NULL)
+			return -1;
+	}
 	for (k = 0; m->inputs[k] != '\0'; k++)
 		c->in[k] = m->inputs[k] == 'o' ? s->open : m->inputs[k] == 'h' ?
 			s->high : m->inputs[k] == 'l' ? s->low :
 			m->inputs[k] == 'c' ? s->close : s->volume;
 	c->opt = m->opt;
 	return 0;
+}
+
+/* Is `name` one of the comma-separated names in `list`? */
+static int
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (;;) {
+		if (strncmp(list, name, n) == 0 &&
+		    (list[n] == ',' || list[n] == '\0'))
+			return 1;
+		if ((list = strchr(list, ',')) == NULL)
+			return 0;
+		list++;
+	}
 }
 
 /* The same bars as columns. */
@@ -225,11 +251,15 @@ main(void)
 		"x limit", "batch", "x limit", tulip ? "      tulip  ours/tulip" :
 		"");
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		const char *only = getenv("QD_BENCH_ONLY");
 		double ts, tb, tt[RUNS];
 		struct tulip_call tc;
 		int have_tulip;
 		qd_indicator *ind;
 		uint32_t no;
+
+		if (only != NULL && !listed(only, names[k]))
+			continue;
 
 		for (r = 0; r < RUNS; r++) {
 			double t0;
@@ -264,7 +294,9 @@ main(void)
 			indicator_free(ind);
 			if (have_tulip) {
 				t0 = now_s();
-				if (tc.fn(N, tc.in, tc.opt, cols) != 0)
+				if (tc.fn(N, tc.in, tc.opt, cols) != 0 ||
+				    (tc.also != NULL &&
+				    tc.also(N, tc.in, tc.opt, cols + 1) != 0))
 					have_tulip = 0;
 				tt[r] = now_s() - t0;
 				sink += cols[0][0];
