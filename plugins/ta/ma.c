@@ -25,7 +25,7 @@
 int
 ta_sma_init(struct ta_sma *s, int64_t n)
 {
-	s->inv = 1.0 / (double)n;
+	s->n = (double)n;
 	return ta_rsum_init(&s->r, n);
 }
 
@@ -56,7 +56,7 @@ struct ma_state {
 	/* wma: the window, its plain sum S and weighted sum W */
 	double *buf;
 	size_t head, count;
-	double S, W, inv_denom;   /* 1 / (n (n+1) / 2) */
+	double S, W, denom;       /* n (n+1) / 2 */
 };
 
 static int
@@ -73,7 +73,7 @@ ma_create(int kind, const struct qd_host_api *api, const qd_params *p,
 		goto fail;
 	if (kind == 2 && (s->buf = calloc((size_t)s->n, sizeof(double))) == NULL)
 		goto fail;
-	s->inv_denom = 2.0 / ((double)s->n * (double)(s->n + 1));
+	s->denom = (double)s->n * (double)(s->n + 1) / 2.0;
 	ta_ema_init(&s->e1, s->n);
 	ta_ema_init(&s->e2, s->n);
 	ta_ema_init(&s->e3, s->n);
@@ -150,6 +150,7 @@ ma_lookback(const void *state)
  * (weight 1) leaves, x enters with weight n.  While the ring fills, x enters
  * with weight count.  Each time the ring wraps, S and W are recomputed from
  * the window, so rounding never accumulates beyond one window's worth.
+ * Returns W (the caller divides by n(n+1)/2), NaN until the window is full.
  */
 TA_INLINE double
 wma_push(struct ma_state *s, double x)
@@ -178,16 +179,27 @@ wma_push(struct ma_state *s, double x)
 		s->S = S;
 		s->W = W;
 	}
-	return s->count < n ? NAN : s->W * s->inv_denom;
+	return s->count < n ? NAN : s->W;
 }
 
-/* One step per kind: each is its indicator's update(). */
+/*
+ * One step per kind: each is its indicator's update().  The means are true
+ * divisions (so that a mean of exactly summed prices prints as a
+ * spreadsheet's: 310.25 / 3 = 103.41666666666667, where a multiply by 1/3
+ * gives ...666).
+ */
 TA_STEP
 sma_update(void *state, const struct qd_bar *bar, double *out)
 {
+	out[0] = ta_sma_push(&((struct ma_state *)state)->sma, bar->close);
+}
+
+TA_STEP
+wma_update(void *state, const struct qd_bar *bar, double *out)
+{
 	struct ma_state *s = state;
 
-	out[0] = ta_sma_push(&s->sma, bar->close);
+	out[0] = wma_push(s, bar->close) / s->denom;
 }
 
 TA_STEP
@@ -196,12 +208,6 @@ ema_update(void *state, const struct qd_bar *bar, double *out)
 	struct ma_state *s = state;
 
 	out[0] = ta_ema_push(&s->e1, bar->close);
-}
-
-TA_STEP
-wma_update(void *state, const struct qd_bar *bar, double *out)
-{
-	out[0] = wma_push(state, bar->close);
 }
 
 TA_STEP

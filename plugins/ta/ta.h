@@ -223,25 +223,30 @@ ta_rsum_value(const struct ta_rsum *r)
 }
 
 /*
- * Simple moving average: the rolling sum times 1/n.  A multiply, not a
- * division: the division's throughput would bound a batch, and the sum
- * already carries the rounding of its updates, so an exactly rounded
- * quotient would add nothing.
+ * Simple moving average: the rolling sum divided by n (a true division, so
+ * that a mean of exactly summed prices prints as the spreadsheet's).
  */
 struct ta_sma {
 	struct ta_rsum r;
-	double inv;
+	double n;
 };
 
 int ta_sma_init(struct ta_sma *s, int64_t n);
 void ta_sma_fini(struct ta_sma *s);
 
+/* Push x; the sum of the last n values, or NaN before n values. */
+static inline double
+ta_sma_sum_push(struct ta_sma *s, double x)
+{
+	ta_rsum_push(&s->r, x);
+	return ta_rsum_full(&s->r) ? ta_rsum_value(&s->r) : NAN;
+}
+
 /* Push x; the mean of the last n values, or NaN before n values. */
 static inline double
 ta_sma_push(struct ta_sma *s, double x)
 {
-	ta_rsum_push(&s->r, x);
-	return ta_rsum_full(&s->r) ? ta_rsum_value(&s->r) * s->inv : NAN;
+	return ta_sma_sum_push(s, x) / s->n;
 }
 
 /*

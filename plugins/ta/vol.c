@@ -94,20 +94,33 @@ static struct bb_sums
 bbands_resum(const double *buf, size_t n)
 {
 	struct bb_sums r = { 0.0, 0.0, 0.0, 0.0 };
+	double a1 = 0.0, b1 = 0.0, a2 = 0.0, b2 = 0.0;
 	size_t i;
 
 	r.S = ta_window_sum(buf, n);
 	r.shift = r.S / (double)n;
-	for (i = 0; i < n; i++) {
+	/* Two partial sums each: half the dependent adds. */
+	for (i = 0; i + 2 <= n; i += 2) {
+		double d = buf[i] - r.shift, e = buf[i + 1] - r.shift;
+
+		a1 += d;
+		b1 += e;
+		a2 += d * d;
+		b2 += e * e;
+	}
+	if (i < n) {
 		double d = buf[i] - r.shift;
 
-		r.s1 += d;
-		r.s2 += d * d;
+		a1 += d;
+		a2 += d * d;
 	}
+	r.s1 = a1 + b1;
+	r.s2 = a2 + b2;
 	return r;
 }
 
-/* middle = S x 1/n, the same sum and factor as sma. */
+/* middle = S / n, the same sum and division as sma; the variance takes
+ * 1/n (it is a difference of two rounded means anyway). */
 TA_STEP
 bbands_update(void *state, const struct qd_bar *bar, double *out)
 {
@@ -145,7 +158,7 @@ bbands_update(void *state, const struct qd_bar *bar, double *out)
 	mean = b->s1 * b->inv;
 	var = b->s2 * b->inv - mean * mean;
 	sd = var > 0.0 ? sqrt(var) : 0.0;
-	out[1] = b->S * b->inv;
+	out[1] = b->S / (double)n;
 	out[0] = out[1] - b->k * sd;
 	out[2] = out[1] + b->k * sd;
 }
