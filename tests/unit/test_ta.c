@@ -375,6 +375,9 @@ streaming_equals_batch_bitwise(void **unused)
 		double *batch = malloc(N * no * sizeof(double));
 		double *one = malloc(no * sizeof(double));
 
+		if (!indicator_has_batch(b))
+			fail_msg("%s has no batch entry of its own",
+				every[k].name);
 		indicator_batch(b, bars, N, batch);
 		for (i = 0; i < N; i++) {
 			indicator_update(a, &bars[i], one);
@@ -388,6 +391,110 @@ streaming_equals_batch_bitwise(void **unused)
 		indicator_free(b);
 	}
 	free(bars);
+}
+
+/*
+ * Batch over columns for part of a series, then streaming for the rest:
+ * the instance continues exactly where the batch left it.
+ */
+static void
+batch_then_streaming_continues(void **unused)
+{
+	enum { N = 700, CUT = 450 };
+	struct qd_bar *bars = malloc(N * sizeof(*bars));
+	double col[5][N], *cols[QD_MAX_OUTPUTS];
+	int64_t ts[N];
+	struct qd_series s;
+	size_t i, k;
+	uint32_t j;
+
+	(void)unused;
+	random_bars(bars, N);
+	for (i = 0; i < N; i++) {
+		ts[i] = bars[i].ts;
+		col[0][i] = bars[i].open;
+		col[1][i] = bars[i].high;
+		col[2][i] = bars[i].low;
+		col[3][i] = bars[i].close;
+		col[4][i] = bars[i].volume;
+	}
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.n = CUT;
+	s.ts = ts;
+	s.open = col[0];
+	s.high = col[1];
+	s.low = col[2];
+	s.close = col[3];
+	s.volume = col[4];
+	for (k = 0; k < QD_COUNTOF(every); k++) {
+		qd_indicator *a = make(every[k].name, every[k].k, every[k].v,
+			NULL, NULL);
+		qd_indicator *b = make(every[k].name, every[k].k, every[k].v,
+			NULL, NULL);
+		uint32_t no = indicator_outputs(a);
+		double *out = malloc((size_t)no * CUT * sizeof(double));
+		double x[QD_MAX_OUTPUTS], y[QD_MAX_OUTPUTS];
+
+		for (j = 0; j < no; j++)
+			cols[j] = out + (size_t)j * CUT;
+		indicator_batch_series(b, &s, cols);
+		for (i = 0; i < N; i++) {
+			indicator_update(a, &bars[i], x);
+			if (i >= CUT)
+				indicator_update(b, &bars[i], y);
+			for (j = 0; j < no; j++) {
+				double want = x[j], got = i < CUT ?
+					cols[j][i] : y[j];
+
+				if (memcmp(&want, &got, sizeof(got)) != 0)
+					fail_msg("%s.%s at bar %zu: batch+stream "
+						"%.17g, stream %.17g",
+						every[k].name,
+						indicator_output_name(a, j), i,
+						got, want);
+			}
+		}
+		free(out);
+		indicator_free(a);
+		indicator_free(b);
+	}
+	free(bars);
+}
+
+/*
+ * A plugin laid out for ABI 1.0 (its ops end at update; tests/plugins/
+ * tp_ind10.c) has no batch entry: the host runs update() per bar for it,
+ * and never reads the poisoned pointer past the table's size.
+ */
+static void
+abi10_indicator_batches_through_update(void **unused)
+{
+	struct plugin_registry *r = plugin_registry_new();
+	struct qd_bar bars[2500];
+	double out[2500 * 2];
+	char path[4096], err[256];
+	qd_indicator *ind;
+	size_t i;
+
+	(void)unused;
+	snprintf(path, sizeof(path), "%s/tests/plugins/.libs/tp-ind10.so",
+		QD_TEST_BUILDDIR);
+	assert_int_equal(plugin_load_file(r, path), 1);
+	ind = indicator_new(r, "tp-sum10", NULL, 0, err, sizeof(err));
+	if (ind == NULL)
+		fail_msg("tp-sum10: %s", err);
+	assert_false(indicator_has_batch(ind));
+	for (i = 0; i < 2500; i++)
+		bars[i] = bar_c(1.0);
+	indicator_batch(ind, bars, 2500, out);
+	for (i = 0; i < 2500; i++)
+		if (out[2 * i] != (double)(i + 1) ||
+		    out[2 * i + 1] != (double)(i + 1))
+			fail_msg("bar %zu: sum %g count %g, want %zu", i,
+				out[2 * i], out[2 * i + 1], i + 1);
+	indicator_free(ind);
+	plugin_registry_free(r);
 }
 
 static void
@@ -519,6 +626,8 @@ main(void)
 		cmocka_unit_test(window_indicators_hand_computed),
 		cmocka_unit_test(ties_to_rounding_count_as_equal),
 		cmocka_unit_test(streaming_equals_batch_bitwise),
+		cmocka_unit_test(batch_then_streaming_continues),
+		cmocka_unit_test(abi10_indicator_batches_through_update),
 		cmocka_unit_test(warmup_equals_lookback),
 		cmocka_unit_test(running_sums_do_not_drift),
 		cmocka_unit_test(bad_params_are_refused),
