@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "backtest/backtest.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "market/symbol.h"
 #include "plugin/indicator.h"
@@ -910,12 +911,14 @@ backtest_result_free(struct bt_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Numbers printed so they round-trip; non-finite as null. */
+/* Numbers in their shortest form that round-trips; non-finite as null. */
 static void
 num(FILE *f, double v)
 {
+	char b[JSON_DOUBLE_MAX];
+
 	if (isfinite(v))
-		fprintf(f, "%.17g", v);
+		fputs(json_fmt_double(b, sizeof(b), v), f);
 	else
 		fputs("null", f);
 }
@@ -1013,15 +1016,23 @@ backtest_write_trades(FILE *f, const struct bt_result *r)
 	for (i = 0; i < r->n_trades; i++) {
 		const struct bt_trade *t = &r->trades[i];
 
-		fprintf(f, "%s,%s,%.17g,%lld,%.17g,", symbol_name(t->symbol) ?
+		fprintf(f, "%s,%s,", symbol_name(t->symbol) ?
 			symbol_name(t->symbol) : "?",
-			t->side == QD_SIDE_BUY ? "long" : "short", t->qty,
-			(long long)(t->entry_ts / 1000000), t->entry_price);
-		if (t->open)
+			t->side == QD_SIDE_BUY ? "long" : "short");
+		num(f, t->qty);
+		fprintf(f, ",%lld,", (long long)(t->entry_ts / 1000000));
+		num(f, t->entry_price);
+		fputc(',', f);
+		if (t->open) {
 			fputs(",,", f);
-		else
-			fprintf(f, "%lld,%.17g,", (long long)(t->exit_ts /
-				1000000), t->exit_price);
-		fprintf(f, "%.17g,%.17g\n", t->fees, t->pnl);
+		} else {
+			fprintf(f, "%lld,", (long long)(t->exit_ts / 1000000));
+			num(f, t->exit_price);
+			fputc(',', f);
+		}
+		num(f, t->fees);
+		fputc(',', f);
+		num(f, t->pnl);
+		fputc('\n', f);
 	}
 }

@@ -120,10 +120,12 @@ void backtest_write_trades(FILE *f, const struct bt_result *r);
 
 /**
  * Write a self-contained HTML report (inline SVG, no script, no external
- * URL): `bars` of symbol `sym` as candles with trade markers, equity and
- * drawdown curves, metrics and trades.
+ * URL): `title` and a line of run settings (`settings`, may be NULL), both
+ * HTML-escaped; `bars` of symbol `sym` as candles with trade markers,
+ * equity and drawdown curves, metrics and trades (times in UTC).
  */
 void backtest_write_report(FILE *f, const struct bt_result *r,
-	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title);
+	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title,
+	const char *settings);
 
 #endif

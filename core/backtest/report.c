@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "backtest/backtest.h"
 #include "market/symbol.h"
@@ -15,6 +16,38 @@
 #define PAD 50
 #define MAX_CANDLES 600
 #define MAX_ROWS 1000
+
+/* Text as HTML: & < > " escaped. */
+static void
+put_html(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* A trade time as a table cell: UTC to the minute, the exact ms on hover. */
+static void
+put_time(FILE *f, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char buf[32];
+
+	if (ns % 1000000000 < 0)
+		t--;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, sizeof(buf), "?");
+	fprintf(f, "<td title=\"%lld ms\">%s</td>", (long long)(ns / 1000000),
+		buf);
+}
 
 /* x of a timestamp on the chart. */
 static double
@@ -135,13 +168,16 @@ curves(FILE *f, const struct bt_result *r)
 
 void
 backtest_write_report(FILE *f, const struct bt_result *r,
-	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title)
+	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title,
+	const char *settings)
 {
 	const struct bt_metrics *m = &r->m;
 	size_t i;
 
-	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-		"<title>%s</title><style>"
+	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
+		f);
+	put_html(f, title);
+	fputs("</title><style>"
 		"body{font:13px sans-serif;margin:16px;color:#222}"
 		"svg{display:block;background:#fafafa;margin:8px 0}"
 		".w{stroke:#555;stroke-width:1}.up{fill:#2a9d5c}.dn{fill:#d1495b}"
@@ -150,7 +186,15 @@ backtest_write_report(FILE *f, const struct bt_result *r,
 		".dd{fill:none;stroke:#d1495b;stroke-width:1.5}"
 		"table{border-collapse:collapse;margin:8px 0}"
 		"td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-		"</style></head><body><h1>%s</h1>\n", title, title);
+		".set{color:#555;margin:0 0 8px}"
+		"</style></head><body><h1>", f);
+	put_html(f, title);
+	fputs("</h1>\n", f);
+	if (settings != NULL) {
+		fputs("<p class=\"set\">", f);
+		put_html(f, settings);
+		fputs("</p>\n", f);
+	}
 	if (n > 0)
 		candles(f, bars, n, r, sym);
 	curves(f, r);
@@ -176,22 +220,23 @@ backtest_write_report(FILE *f, const struct bt_result *r,
 		m->win_rate * 100, m->profit_factor, m->expectancy,
 		m->exposure * 100, m->trades, m->fees, m->final_equity);
 	fputs("<h2>Trades</h2><table><tr><th>#</th><th>symbol</th><th>side"
-		"</th><th>qty</th><th>entry (ms)</th><th>entry price</th>"
-		"<th>exit (ms)</th><th>exit price</th><th>fees</th><th>pnl</th>"
+		"</th><th>qty</th><th>entry (UTC)</th><th>entry price</th>"
+		"<th>exit (UTC)</th><th>exit price</th><th>fees</th><th>pnl</th>"
 		"</tr>\n", f);
 	for (i = 0; i < r->n_trades && i < MAX_ROWS; i++) {
 		const struct bt_trade *t = &r->trades[i];
 
-		fprintf(f, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%.8g</td>"
-			"<td>%lld</td><td>%.8g</td>", i + 1,
-			symbol_name(t->symbol) ? symbol_name(t->symbol) : "?",
-			t->side == QD_SIDE_BUY ? "long" : "short", t->qty,
-			(long long)(t->entry_ts / 1000000), t->entry_price);
-		if (t->open)
+		fprintf(f, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%.8g</td>",
+			i + 1, symbol_name(t->symbol) ? symbol_name(t->symbol) :
+			"?", t->side == QD_SIDE_BUY ? "long" : "short", t->qty);
+		put_time(f, t->entry_ts);
+		fprintf(f, "<td>%.8g</td>", t->entry_price);
+		if (t->open) {
 			fputs("<td>open</td><td></td>", f);
-		else
-			fprintf(f, "<td>%lld</td><td>%.8g</td>",
-				(long long)(t->exit_ts / 1000000), t->exit_price);
+		} else {
+			put_time(f, t->exit_ts);
+			fprintf(f, "<td>%.8g</td>", t->exit_price);
+		}
 		fprintf(f, "<td>%.6g</td><td>%.6g</td></tr>\n", t->fees, t->pnl);
 	}
 	if (r->n_trades > MAX_ROWS)

@@ -272,16 +272,27 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	}
 	if (report_path != NULL) {
 		FILE *f = fopen(report_path, "w");
-		char title[256];
+		char title[512], settings[2048], pj[1024];
 
 		snprintf(title, sizeof(title), "quantd backtest: %s on %s",
 			plugin_desc(p)->name, data[0]);
+		if (params_to_json(params, pj, sizeof(pj)) >= sizeof(pj))
+			snprintf(pj, sizeof(pj), "(too long to show)");
+		snprintf(settings, sizeof(settings), "%s %s, params %s; cash "
+			"%.10g, fees %.10g taker / %.10g maker, slippage %.10g "
+			"bps; %zu data file(s), %zu bars of %s at %u s%s",
+			plugin_desc(p)->name, plugin_desc(p)->version, pj,
+			cfg.cash, cfg.fee_rate, cfg.maker_fee_rate,
+			cfg.slippage_bps, nd, series[0].n,
+			symbol_name(series[0].symbol), series[0].timeframe_s,
+			sandboxed ? "; sandboxed" : "");
 		if (f == NULL) {
 			perror(report_path);
 			rc = 1;
 		} else {
 			backtest_write_report(f, &res, series[0].bars,
-				series[0].n, series[0].symbol, title);
+				series[0].n, series[0].symbol, title,
+				settings);
 			if (fclose(f) != 0)
 				rc = 1;
 		}

@@ -16,6 +16,7 @@
 
 #include "cli/cmd.h"
 #include "csv/csv.h"
+#include "json/json.h"
 #include "plugin/indicator.h"
 #include "plugin/plugin.h"
 
@@ -68,7 +69,7 @@ cmd_indicator(struct cli *c, int argc, char **argv)
 	struct csv_series s = { 0 };
 	qd_indicator *ind = NULL;
 	double *vals = NULL;
-	char err[1024];
+	char err[1024], num[JSON_DOUBLE_MAX];
 	FILE *out = NULL;
 	uint32_t k, nout;
 	int rc = 2, ai;
@@ -138,7 +139,8 @@ cmd_indicator(struct cli *c, int argc, char **argv)
 			if (isnan(v))
 				fputc(',', out);
 			else
-				fprintf(out, ",%.17g", v);
+				fprintf(out, ",%s", json_fmt_double(num,
+					sizeof(num), v));
 		}
 		fputc('\n', out);
 	}

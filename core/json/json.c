@@ -1053,3 +1053,17 @@ json_path(const struct json_value *v, char *buf, size_t cap)
 	buf[cap - 1] = '\0';
 	return buf;
 }
+
+char *
+json_fmt_double(char *buf, size_t cap, double v)
+{
+	int digits;
+
+	for (digits = 15; digits < 17; digits++) {
+		snprintf(buf, cap, "%.*g", digits, v);
+		if (c_strtod(buf, NULL) == v)
+			return buf;
+	}
+	snprintf(buf, cap, "%.17g", v);
+	return buf;
+}

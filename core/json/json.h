@@ -83,4 +83,14 @@ const char *json_type_name(enum json_type t);
  */
 char *json_path(const struct json_value *v, char *buf, size_t cap);
 
+/** Room json_fmt_double() needs. */
+#define JSON_DOUBLE_MAX 32
+
+/**
+ * The shortest of "%.15g", "%.16g", "%.17g" that reads back as exactly `v`
+ * (0.95 rather than 0.94999999999999996), into buf of at least
+ * JSON_DOUBLE_MAX bytes.  `v` must be finite.  Returns buf.
+ */
+char *json_fmt_double(char *buf, size_t cap, double v);
+
 #endif

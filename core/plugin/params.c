@@ -584,8 +584,7 @@ params_to_json(const qd_params *ps, char *buf, size_t cap)
 			PUT(tmp);
 			break;
 		case QD_PARAM_DOUBLE:
-			snprintf(tmp, sizeof(tmp), "%.17g", v->d);
-			PUT(tmp);
+			PUT(json_fmt_double(tmp, sizeof(tmp), v->d));
 			break;
 		case QD_PARAM_BOOL:
 			PUT(v->i ? "true" : "false");
@@ -680,8 +679,8 @@ params_to_kv(const qd_params *ps, struct qd_kv *kv, size_t cap)
 			kv[n].value = num[n];
 			break;
 		case QD_PARAM_DOUBLE:
-			snprintf(num[n], sizeof(num[n]), "%.17g", v->d);
-			kv[n].value = num[n];
+			kv[n].value = json_fmt_double(num[n], sizeof(num[n]),
+				v->d);
 			break;
 		case QD_PARAM_BOOL:
 			kv[n].value = v->i ? "true" : "false";

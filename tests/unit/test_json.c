@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,45 @@ json_accepts_nul_inside_strings_but_not_keys(void **unused)
 	assert_non_null(strstr(e.msg, "\\u0000"));
 }
 
+/* Shortest text that reads back exactly. */
+static void
+json_fmt_double_is_shortest_exact(void **unused)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{ 0.95, "0.95" }, { 0.1 + 0.2, "0.30000000000000004" },
+		{ 103.41666666666667, "103.41666666666667" }, { 1e300, "1e+300" },
+		{ -2.5, "-2.5" }, { 5e-324, "4.94065645841247e-324" },
+		{ 0.0, "0" }, { 100.0, "100" },
+	};
+	char buf[JSON_DOUBLE_MAX];
+	uint64_t x = 0x243f6a8885a308d3ull;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (strcmp(json_fmt_double(buf, sizeof(buf), cases[i].v),
+		    cases[i].want) != 0)
+			fail_msg("%.17g printed as %s, want %s", cases[i].v,
+				buf, cases[i].want);
+	/* Random bit patterns: every finite one reads back as itself. */
+	for (i = 0; i < 100000; i++) {
+		double v;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(&v, &x, sizeof(v));
+		if (!isfinite(v))
+			continue;
+		json_fmt_double(buf, sizeof(buf), v);
+		if (strtod(buf, NULL) != v)
+			fail_msg("%s does not read back as %.17g", buf, v);
+	}
+}
+
 int
 main(void)
 {
@@ -183,6 +223,7 @@ main(void)
 		cmocka_unit_test(json_parses_every_type),
 		cmocka_unit_test(json_records_positions_and_paths),
 		cmocka_unit_test(json_reports_errors_with_position),
+		cmocka_unit_test(json_fmt_double_is_shortest_exact),
 		cmocka_unit_test(json_limits_depth),
 		cmocka_unit_test(json_accepts_nul_inside_strings_but_not_keys),
 	};
