@@ -15,7 +15,8 @@
  *     `fraction` of the account's equity at the signal bar's close
  *     (qd_size_fraction);
  *   - market orders, so a signal on bar t fills at bar t+1's open.
- * Each signal is logged at info level with the averages and the order.
+ * Each signal is logged at info level with the averages, each fill with
+ * its price and fee.
  */
 #include <math.h>
 #include <stdio.h>
@@ -174,6 +175,25 @@ mac_on_bar(void *state, const struct qd_bar_event *ev)
 	}
 }
 
+/* Fills and refusals, at info level, so a paper or live run can be read
+ * from the log. */
+static void
+mac_on_order(void *state, const struct qd_order_update *u)
+{
+	struct mac *m = state;
+	const char *name = m->api->symbol_name(m->ctx, u->symbol);
+
+	if (u->last_qty > 0)
+		m->api->log(m->ctx, QD_LOG_INFO, "%s %s filled %.10g @ %.10g "
+			"(fee %.10g)", name ? name : "?",
+			u->side == QD_SIDE_BUY ? "buy" : "sell", u->last_qty,
+			u->last_price, u->fee);
+	else if (u->state == QD_ORDER_REJECTED)
+		m->api->log(m->ctx, QD_LOG_WARN, "%s %s %.10g rejected: %s",
+			name ? name : "?", u->side == QD_SIDE_BUY ? "buy" :
+			"sell", u->qty, u->reason ? u->reason : "no reason");
+}
+
 static void
 mac_destroy(void *state)
 {
@@ -187,6 +207,7 @@ static const struct qd_strategy_ops mac_ops = {
 		.destroy = mac_destroy,
 	},
 	.on_bar = mac_on_bar,
+	.on_order = mac_on_order,
 };
 
 static const char *const ma_kinds[] = { "sma", "ema", NULL };
