@@ -122,8 +122,25 @@ void ta_minmax_fini(struct ta_minmax *m);
  * the identity (window.c).  It takes arrays, not the struct, so a caller's
  * state never escapes and can live in registers.
  */
-void ta_suffix_max(const double *block, double *suf, size_t n);
-void ta_suffix_min(const double *block, double *suf, size_t n);
+static inline void
+ta_suffix_max(const double *block, double *suf, size_t n)
+{
+	size_t k;
+
+	suf[n] = -INFINITY;
+	for (k = n; k-- > 0;)
+		suf[k] = ta_max(suf[k + 1], block[k]);
+}
+
+static inline void
+ta_suffix_min(const double *block, double *suf, size_t n)
+{
+	size_t k;
+
+	suf[n] = INFINITY;
+	for (k = n; k-- > 0;)
+		suf[k] = ta_min(suf[k + 1], block[k]);
+}
 
 /*
  * Push one bar's high and low.  Streaming van Herk/Gil-Werman: the input
@@ -186,7 +203,23 @@ int ta_rsum_init(struct ta_rsum *r, int64_t n);
 void ta_rsum_fini(struct ta_rsum *r);
 /* Sum of x[0..n) afresh (window.c); takes the array so that a caller's
  * state never escapes. */
-double ta_window_sum(const double *x, size_t n);
+static inline double
+ta_window_sum(const double *x, size_t n)
+{
+	double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+	size_t i;
+
+	/* Four partial sums: a quarter of the dependent adds of one chain. */
+	for (i = 0; i + 4 <= n; i += 4) {
+		a0 += x[i];
+		a1 += x[i + 1];
+		a2 += x[i + 2];
+		a3 += x[i + 3];
+	}
+	for (; i < n; i++)
+		a0 += x[i];
+	return (a0 + a1) + (a2 + a3);
+}
 
 /*
  * Add x to the window of the last n values.  A plain running sum (one add

@@ -44,26 +44,6 @@ ta_minmax_fini(struct ta_minmax *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void
-ta_suffix_max(const double *block, double *suf, size_t n)
-{
-	size_t k;
-
-	suf[n] = -INFINITY;
-	for (k = n; k-- > 0;)
-		suf[k] = ta_max(suf[k + 1], block[k]);
-}
-
-void
-ta_suffix_min(const double *block, double *suf, size_t n)
-{
-	size_t k;
-
-	suf[n] = INFINITY;
-	for (k = n; k-- > 0;)
-		suf[k] = ta_min(suf[k + 1], block[k]);
-}
-
 int
 ta_rsum_init(struct ta_rsum *r, int64_t n)
 {
@@ -78,22 +58,4 @@ ta_rsum_fini(struct ta_rsum *r)
 {
 	free(r->buf);
 	memset(r, 0, sizeof(*r));
-}
-
-/* Four partial sums: a quarter of the dependent adds of one chain. */
-double
-ta_window_sum(const double *x, size_t n)
-{
-	double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-	size_t i;
-
-	for (i = 0; i + 4 <= n; i += 4) {
-		a0 += x[i];
-		a1 += x[i + 1];
-		a2 += x[i + 2];
-		a3 += x[i + 3];
-	}
-	for (; i < n; i++)
-		a0 += x[i];
-	return (a0 + a1) + (a2 + a3);
 }
