@@ -262,6 +262,7 @@ TA_PLUGIN(stoch, "slow stochastic oscillator, percent", stoch_params,
 struct cci {
 	int64_t n;
 	struct ta_rsum sum;  /* its ring is the window of typical prices */
+	double inv;          /* 1 / n */
 };
 
 static void
@@ -283,6 +284,7 @@ cci_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	if (c == NULL)
 		return QD_ERR_NOMEM;
 	c->n = api->param_int(p, "period");
+	c->inv = 1.0 / (double)c->n;
 	if (ta_rsum_init(&c->sum, c->n) != QD_OK) {
 		free(c);
 		return QD_ERR_NOMEM;
@@ -299,7 +301,7 @@ period_minus_one(const void *state)
 }
 
 /* Sum of |x_i - m| over n values, in four partial sums. */
-static double
+TA_INLINE double
 abs_dev_sum(const double *x, size_t n, double m)
 {
 	double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
@@ -328,8 +330,10 @@ cci_update(void *state, const struct qd_bar *b, double *out)
 		out[0] = NAN;
 		return;
 	}
-	mean = ta_rsum_value(&c->sum) / (double)n;
-	md = abs_dev_sum(c->sum.buf, n, mean) / (double)n;
+	/* Means by the reciprocal: they sit on the bar's dependency path
+	 * (sum -> mean -> deviations -> md), and CCI is a ratio of them. */
+	mean = ta_rsum_value(&c->sum) * c->inv;
+	md = abs_dev_sum(c->sum.buf, n, mean) * c->inv;
 	out[0] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
 }
 

@@ -90,7 +90,7 @@ struct bb_sums {
 };
 
 /* Returned by value so that the caller's state never escapes. */
-static struct bb_sums
+TA_INLINE struct bb_sums
 bbands_resum(const double *buf, size_t n)
 {
 	struct bb_sums r = { 0.0, 0.0, 0.0, 0.0 };
