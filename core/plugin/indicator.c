@@ -151,12 +151,7 @@ indicator_batch_series(qd_indicator *ind, const struct qd_series *s,
 		return;
 	}
 	for (i = 0; i < s->n; i++) {
-		b.ts = s->ts[i];
-		b.open = s->open[i];
-		b.high = s->high[i];
-		b.low = s->low[i];
-		b.close = s->close[i];
-		b.volume = s->volume[i];
+		b = qd_series_bar(s, i);
 		ind->update(ind->state, &b, row);
 		for (j = 0; j < k; j++)
 			out[j][i] = row[j];

@@ -398,15 +398,9 @@ extern const struct qd_plugin ta_adx_plugin, ta_psar_plugin,
 		for (j = 0; j < (nout_); j++)                                  \
 			col[j] = out[j];                                       \
 		for (i = 0; i < n; i++) {                                      \
-			struct qd_bar b;                                       \
+			struct qd_bar b = qd_series_bar(s, i);                 \
 			double v[nout_];                                       \
                                                                                \
-			b.ts = s->ts[i];                                       \
-			b.open = s->open[i];                                   \
-			b.high = s->high[i];                                   \
-			b.low = s->low[i];                                     \
-			b.close = s->close[i];                                 \
-			b.volume = s->volume[i];                               \
 			update_(&st, &b, v);                                   \
 			for (j = 0; j < (nout_); j++)                          \
 				col[j][i] = v[j];                              \

@@ -150,6 +150,21 @@ struct qd_series {
 	const double *volume;
 };
 
+/** Bar i of a series. */
+static inline struct qd_bar
+qd_series_bar(const struct qd_series *s, size_t i)
+{
+	struct qd_bar b;
+
+	b.ts = s->ts[i];
+	b.open = s->open[i];
+	b.high = s->high[i];
+	b.low = s->low[i];
+	b.close = s->close[i];
+	b.volume = s->volume[i];
+	return b;
+}
+
 /** A key/value pair of strings (HTTP headers, indicator params).  Frozen. */
 struct qd_kv {
 	const char *key;
