@@ -22,6 +22,7 @@
 #include "backtest/backtest.h"
 #include "cli/cmd.h"
 #include "csv/csv.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "market/symbol.h"
 #include "plugin/params.h"
@@ -42,6 +43,24 @@ struct point_result {
 	int32_t ok;
 	struct bt_metrics m;
 };
+
+
+/*
+ * A number for JSON output: the shortest text that reads back exactly, or
+ * null for NaN and infinities (a failed run's metrics).  Eight rotating
+ * buffers, so one printf may take several.
+ */
+static const char *
+jnum(double v)
+{
+	static char buf[8][JSON_DOUBLE_MAX];
+	static unsigned k;
+	char *b = buf[k++ % 8];
+
+	if (!isfinite(v))
+		return "null";
+	return json_fmt_double(b, JSON_DOUBLE_MAX, v);
+}
 
 static const char *
 objective_name(int o)
@@ -495,11 +514,11 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 				(double)wr.n_eq);
 			if (c->json)
 				printf("%s{\"test_from\":%lld,\"params\":\"%s\","
-					"\"in_sample\":%.17g,\"oos_return\":"
-					"%.17g}", w ? "," : "",
+					"\"in_sample\":%s,\"oos_return\":"
+					"%s}", w ? "," : "",
 					(long long)(te.bars[0].ts / 1000000),
-					pbuf, objective_of(&res[ord[0]].m, obj),
-					wr.m.total_return);
+					pbuf, jnum(objective_of(&res[ord[0]].m, obj)),
+					jnum(wr.m.total_return));
 			else
 				printf("%-6zu %-22lld %-30s %12.4f %11.4f%%\n",
 					w, (long long)(te.bars[0].ts / 1000000),
@@ -513,8 +532,8 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 		backtest_compute_metrics(&oos, j.cfg.cash, j.series.timeframe_s,
 			exposed);
 		if (c->json) {
-			printf("],\"mean_in_sample_%s\":%.17g,\"out_of_sample\":",
-				objective_name(obj), w ? is_sum / w : 0);
+			printf("],\"mean_in_sample_%s\":%s,\"out_of_sample\":",
+				objective_name(obj), jnum(w ? is_sum / w : 0));
 			backtest_write_json(stdout, &oos);
 			printf("}\n");
 		} else {
@@ -560,12 +579,12 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 			point_params(&j, ord[i], pbuf, sizeof(pbuf));
 			if (c->json)
 				printf("%s{\"params\":\"%s\",\"ok\":%s,"
-					"\"sharpe\":%.17g,\"total_return\":%.17g,"
-					"\"max_drawdown\":%.17g,\"calmar\":%.17g,"
+					"\"sharpe\":%s,\"total_return\":%s,"
+					"\"max_drawdown\":%s,\"calmar\":%s,"
 					"\"trades\":%zu}", i ? "," : "", pbuf,
-					pr->ok ? "true" : "false", pr->m.sharpe,
-					pr->m.total_return, pr->m.max_drawdown,
-					pr->m.calmar, pr->m.trades);
+					pr->ok ? "true" : "false", jnum(pr->m.sharpe),
+					jnum(pr->m.total_return), jnum(pr->m.max_drawdown),
+					jnum(pr->m.calmar), pr->m.trades);
 			else if (pr->ok)
 				printf("%-32s %10.4f %10.4f %10.4f %10.4f %7zu\n",
 					pbuf, pr->m.sharpe,
@@ -719,11 +738,11 @@ cmd_montecarlo(struct cli *c, int argc, char **argv)
 	qsort(dd, (size_t)runs, sizeof(double), cmp_d);
 	if (c->json)
 		printf("{\"runs\":%ld,\"trades\":%zu,\"total_return\":{\"p5\":"
-			"%.17g,\"p50\":%.17g,\"p95\":%.17g},\"max_drawdown\":{"
-			"\"p5\":%.17g,\"p50\":%.17g,\"p95\":%.17g}}\n", runs, n,
-			pct(ret, runs, .05), pct(ret, runs, .5),
-			pct(ret, runs, .95), pct(dd, runs, .05),
-			pct(dd, runs, .5), pct(dd, runs, .95));
+			"%s,\"p50\":%s,\"p95\":%s},\"max_drawdown\":{"
+			"\"p5\":%s,\"p50\":%s,\"p95\":%s}}\n", runs, n,
+			jnum(pct(ret, runs, .05)), jnum(pct(ret, runs, .5)),
+			jnum(pct(ret, runs, .95)), jnum(pct(dd, runs, .05)),
+			jnum(pct(dd, runs, .5)), jnum(pct(dd, runs, .95)));
 	else
 		printf("%ld runs of %zu trades\n%-14s %10s %10s %10s\n"
 			"%-14s %9.4f%% %9.4f%% %9.4f%%\n"
