@@ -582,9 +582,12 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 					"\"sharpe\":%s,\"total_return\":%s,"
 					"\"max_drawdown\":%s,\"calmar\":%s,"
 					"\"trades\":%zu}", i ? "," : "", pbuf,
-					pr->ok ? "true" : "false", jnum(pr->m.sharpe),
-					jnum(pr->m.total_return), jnum(pr->m.max_drawdown),
-					jnum(pr->m.calmar), pr->m.trades);
+					pr->ok ? "true" : "false",
+					jnum(pr->ok ? pr->m.sharpe : NAN),
+					jnum(pr->ok ? pr->m.total_return : NAN),
+					jnum(pr->ok ? pr->m.max_drawdown : NAN),
+					jnum(pr->ok ? pr->m.calmar : NAN),
+					pr->m.trades);
 			else if (pr->ok)
 				printf("%-32s %10.4f %10.4f %10.4f %10.4f %7zu\n",
 					pbuf, pr->m.sharpe,

@@ -99,6 +99,11 @@ ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid sl
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid slow=20:40:10 --jobs 2 --json > "$T/o2.json"
 check "optimize covers the grid" grep -q '"points":9,' "$T/o1.json"
 check "optimize results do not depend on --jobs" cmp "$T/o1.json" "$T/o2.json"
+# A point the strategy refuses (fast >= slow) is listed as failed, with no
+# metrics rather than zeros.
+ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=10:30:10 --grid slow=20:20:1 --json --top 10 > "$T/of.json" 2> /dev/null
+check "a refused point is ok:false with null metrics" grep -q '"params":"fast=30 slow=20","ok":false,"sharpe":null,"total_return":null,"max_drawdown":null,"calmar":null' "$T/of.json"
+check "and the valid one is ranked" grep -Eq '"params":"fast=10 slow=20","ok":true,"sharpe":-?[0-9]' "$T/of.json"
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=0:10:1 > "$T/out" 2> "$T/err"
 if [ $? -eq 2 ] && grep -q "range 0..10 leaves the parameter's range \[1, 10000\]" "$T/err"; then ok "grid ranges checked against the specs"; else not_ok "grid ranges checked" "$(cat "$T/err")"; fi
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:10:5 --grid slow=20:30:10 --walk-forward train=2000,test=1000 --json > "$T/wf.json"
