@@ -181,24 +181,6 @@ b_indicator_free(qd_indicator *ind)
 	(void)ind;   /* freed with the backtest */
 }
 
-static uint32_t
-b_outputs(const qd_indicator *i)
-{
-	return indicator_outputs(i);
-}
-
-static const char *
-b_output_name(const qd_indicator *i, uint32_t k)
-{
-	return indicator_output_name(i, k);
-}
-
-static uint32_t
-b_lookback(const qd_indicator *i)
-{
-	return indicator_lookback(i);
-}
-
 static int
 b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
 {
@@ -327,9 +309,9 @@ static const struct qd_host_api bt_api = {
 	.state_load = b_state_load,
 	.indicator_new = b_indicator_new,
 	.indicator_update = indicator_update,
-	.indicator_outputs = b_outputs,
-	.indicator_output_name = b_output_name,
-	.indicator_lookback = b_lookback,
+	.indicator_outputs = indicator_outputs,
+	.indicator_output_name = indicator_output_name,
+	.indicator_lookback = indicator_lookback,
 	.indicator_free = b_indicator_free,
 	.subscribe = b_subscribe,
 	.order_submit = b_submit,

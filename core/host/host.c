@@ -389,24 +389,6 @@ api_indicator_free(qd_indicator *ind)
 		}
 }
 
-static uint32_t
-api_indicator_outputs(const qd_indicator *ind)
-{
-	return indicator_outputs(ind);
-}
-
-static const char *
-api_indicator_output_name(const qd_indicator *ind, uint32_t i)
-{
-	return indicator_output_name(ind, i);
-}
-
-static uint32_t
-api_indicator_lookback(const qd_indicator *ind)
-{
-	return indicator_lookback(ind);
-}
-
 /* ---- host API: trading --------------------------------------------------- */
 
 static void
@@ -868,9 +850,9 @@ static const struct qd_host_api host_api = {
 	.state_load = api_state_load,
 	.indicator_new = api_indicator_new,
 	.indicator_update = indicator_update,
-	.indicator_outputs = api_indicator_outputs,
-	.indicator_output_name = api_indicator_output_name,
-	.indicator_lookback = api_indicator_lookback,
+	.indicator_outputs = indicator_outputs,
+	.indicator_output_name = indicator_output_name,
+	.indicator_lookback = indicator_lookback,
 	.indicator_free = api_indicator_free,
 	.subscribe = api_subscribe,
 	.order_submit = api_order_submit,

@@ -373,24 +373,6 @@ c_indicator_free(qd_indicator *ind)
 		}
 }
 
-static uint32_t
-c_indicator_outputs(const qd_indicator *ind)
-{
-	return indicator_outputs(ind);
-}
-
-static const char *
-c_indicator_output_name(const qd_indicator *ind, uint32_t i)
-{
-	return indicator_output_name(ind, i);
-}
-
-static uint32_t
-c_indicator_lookback(const qd_indicator *ind)
-{
-	return indicator_lookback(ind);
-}
-
 static int
 c_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 {
@@ -531,9 +513,9 @@ static const struct qd_host_api child_api = {
 	.state_load = c_state_load,
 	.indicator_new = c_indicator_new,
 	.indicator_update = indicator_update,
-	.indicator_outputs = c_indicator_outputs,
-	.indicator_output_name = c_indicator_output_name,
-	.indicator_lookback = c_indicator_lookback,
+	.indicator_outputs = indicator_outputs,
+	.indicator_output_name = indicator_output_name,
+	.indicator_lookback = indicator_lookback,
 	.indicator_free = c_indicator_free,
 	.subscribe = c_subscribe,
 	.order_submit = c_order_submit,

@@ -182,30 +182,6 @@ f_indicator_new(qd_ctx *ctx, const char *name, const struct qd_kv *kv,
 	return QD_OK;
 }
 
-static void
-f_indicator_update(qd_indicator *ind, const struct qd_bar *bar, double *out)
-{
-	indicator_update(ind, bar, out);
-}
-
-static uint32_t
-f_indicator_outputs(const qd_indicator *ind)
-{
-	return indicator_outputs(ind);
-}
-
-static const char *
-f_indicator_output_name(const qd_indicator *ind, uint32_t i)
-{
-	return indicator_output_name(ind, i);
-}
-
-static uint32_t
-f_indicator_lookback(const qd_indicator *ind)
-{
-	return indicator_lookback(ind);
-}
-
 /* The plugin frees one early: free it now and forget it, so that
  * fake_host_free frees only the rest (as the host does at destroy). */
 static void
@@ -340,10 +316,10 @@ static const struct qd_host_api fake_api = {
 	.timer_add = f_timer_add,
 	.timer_cancel = f_timer_cancel,
 	.indicator_new = f_indicator_new,
-	.indicator_update = f_indicator_update,
-	.indicator_outputs = f_indicator_outputs,
-	.indicator_output_name = f_indicator_output_name,
-	.indicator_lookback = f_indicator_lookback,
+	.indicator_update = indicator_update,
+	.indicator_outputs = indicator_outputs,
+	.indicator_output_name = indicator_output_name,
+	.indicator_lookback = indicator_lookback,
 	.indicator_free = f_indicator_free,
 	.subscribe = f_subscribe,
 	.order_submit = f_order_submit,
