@@ -65,6 +65,9 @@ struct qd_ctx {
 	void *state;
 	/* Sandboxed runs deliver bars in batches while no order is open. */
 	int sandboxed, batching, stop_batch;
+	/* The sandboxed strategy was stopped (why): the run is void. */
+	int failed;
+	char why[256];
 	const struct qd_bar *batch_bars;
 	qd_symbol batch_sym;
 };
@@ -520,6 +523,16 @@ bt_batch_stop(void *arg)
 	return c->batching && c->stop_batch;
 }
 
+/* The sandbox stopped the strategy: remember why; the run fails. */
+static void
+bt_failed(void *arg, const char *why)
+{
+	struct qd_ctx *c = arg;
+
+	c->failed = 1;
+	snprintf(c->why, sizeof(c->why), "%s", why ? why : "unknown reason");
+}
+
 /*
  * Create the strategy in a sandbox child instead: c->ops becomes the proxy
  * table (every callback one round trip; orders, positions and the clock
@@ -545,12 +558,16 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 	spec.limits.memory_mib = 1024;
 	spec.limits.cpu_ms_per_call = 10000;
 	spec.limits.restarts = 0;
-	/* Simulated time: a wall-clock order cap means nothing here. */
+	/* Simulated time: wall-clock caps on orders, log lines and
+	 * annotations mean nothing here (the backtester bounds what it
+	 * keeps itself). */
 	spec.limits.orders_per_sec = 1000000000;
+	spec.limits.log_bytes_per_sec = 1u << 26;
 	spec.indicator_files = files;
 	spec.arg = c;
 	spec.batch_at = bt_batch_at;
 	spec.batch_stop = bt_batch_stop;
+	spec.on_failed = bt_failed;
 	rc = sandbox_create(&spec, &bt_api, c, params, &ops, &c->state, err,
 		errlen);
 	if (rc == QD_OK) {
@@ -720,7 +737,7 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		c.ops->base.destroy(c.state);
 		goto out;
 	}
-	for (;;) {
+	while (!c.failed) {
 		size_t s = n_series, k;
 		const struct qd_bar *b;
 		struct qd_bar_event ev;
@@ -776,6 +793,12 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 	if (c.ops->base.stop)
 		c.ops->base.stop(c.state);
 	c.ops->base.destroy(c.state);
+	if (c.failed) {
+		snprintf(err, errlen, "strategy %s was stopped in the sandbox: "
+			"%s", d->name, c.why);
+		backtest_result_free(out);
+		goto out;
+	}
 	/* Open trades, marked to the last close. */
 	for (i = 0; i < c.n_marks; i++) {
 		struct open_trade *o = &c.ot[i];

@@ -62,6 +62,10 @@ struct sandbox_limits {
 	uint32_t cpu_ms_per_call; /**< deadline for one call */
 	uint32_t restarts;        /**< restarts before the instance fails */
 	uint32_t orders_per_sec;  /**< order intents per second, then killed */
+	/** Log bytes per second, then killed (annotations may use 16 times
+	 *  as much); 0 = 64 KiB.  Not a config key: backtests, whose time is
+	 *  simulated, lift it. */
+	uint32_t log_bytes_per_sec;
 };
 
 struct config_instance {

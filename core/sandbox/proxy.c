@@ -34,7 +34,7 @@
 #include "sandbox/sandbox_child.h"
 
 #define IOBUF (FRAME_HDR + FRAME_MAX)
-#define MAX_LOG_BYTES_PER_SEC 65536
+#define MAX_LOG_BYTES_PER_SEC 65536   /* when limits.log_bytes_per_sec is 0 */
 #define READY_TIMEOUT_MS 5000
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
@@ -253,6 +253,14 @@ reply(struct proxy *p, int status, uint64_t value)
 	send_frame(p, &o);
 }
 
+/* Log bytes a child may send per second. */
+static size_t
+log_cap(const struct proxy *p)
+{
+	return p->limits.log_bytes_per_sec ? p->limits.log_bytes_per_sec :
+		MAX_LOG_BYTES_PER_SEC;
+}
+
 /* Rate caps per wall-clock second.  1 if within the cap. */
 static int
 within(int64_t *sec, unsigned *count, size_t add, size_t cap)
@@ -308,7 +316,7 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			break;
 		used = (unsigned)p->log_bytes;
 		if (!within(&p->log_sec, &used, strlen(msg) + 1,
-		    MAX_LOG_BYTES_PER_SEC)) {
+		    log_cap(p))) {
 			*why = "log flood (more than 64 KiB/s)";
 			return -1;
 		}
@@ -325,7 +333,7 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		if (kind == NULL || json == NULL)
 			break;
 		if (!within(&p->log_sec, &used, strlen(json) + 1,
-		    MAX_LOG_BYTES_PER_SEC * 16)) {
+		    (size_t)log_cap(p) * 16)) {
 			*why = "annotation flood";
 			return -1;
 		}
@@ -636,9 +644,10 @@ restart_now(void *arg)
 static void
 schedule_restart(struct proxy *p)
 {
-	if (p->failed || p->loop == NULL)
+	if (p->failed)
 		return;
-	if (p->restarts >= p->limits.restarts) {
+	/* Without a loop (a backtest) there is no restarting: fail now. */
+	if (p->loop == NULL || p->restarts >= p->limits.restarts) {
 		p->failed = 1;
 		log_error(p->instance, "sandboxed plugin %s failed: %u "
 			"restart(s) used up; last reason: %s", p->name,

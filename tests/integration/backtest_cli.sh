@@ -60,6 +60,21 @@ check "report is self-contained (no URL, no script)" sh -c "! grep -Eqi 'https?:
 check "report lists the trades" grep -q '<h2>Trades</h2>' "$T/r.html"
 check "trades CSV written" grep -q '^symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,pnl$' "$T/t.csv"
 
+# A backtest's time is simulated: 3 MiB of annotations on one bar (beyond
+# the daemon's per-second caps for a sandboxed plugin) give the same bytes
+# sandboxed; a sandboxed strategy that dies fails the run, saying why.
+ctl backtest --strategy tp-bt --param annotate_kib=3072 --data "$T/bars.csv" --json > "$T/ann.in" 2>/dev/null
+ctl backtest --strategy tp-bt --param annotate_kib=3072 --data "$T/bars.csv" --json --sandbox > "$T/ann.sb" 2>/dev/null
+check "786 annotations of 4000 bytes listed" sh -c "test \$(grep -o '\"kind\":\"tp.burst\"' '$T/ann.in' | wc -l) -eq 786"
+check "annotation burst: sandboxed equals in-process" cmp "$T/ann.in" "$T/ann.sb"
+ctl backtest --strategy tp-bt --param crash_bar=5 --data "$T/bars.csv" --json --sandbox > "$T/crash.out" 2> "$T/crash.err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$T/crash.out" ] && grep -Eq 'strategy tp-bt was stopped in the sandbox: (killed by SIGSEGV|forbidden syscall)' "$T/crash.err"; then
+	ok "a sandboxed strategy that crashes fails the backtest (exit 1, why)"
+else
+	not_ok "a sandboxed strategy that crashes fails the backtest" "rc=$rc $(cat "$T/crash.err")"
+fi
+
 # The other strategies trade the synthetic data, deterministically.  The
 # strategy "rsi" shares its name with the indicator: names are per kind.
 for s in rsi bollinger trend; do

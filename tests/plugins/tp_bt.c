@@ -6,9 +6,14 @@
  * arrive in time order; it subscribes to 4h bars and logs each one it gets
  * ("htf TS O H L C V"); it buys 1 on the first 1m bar whose close is 102 or
  * more and sells on the first later one at 104 or more, so metrics can be
- * computed by hand.
+ * computed by hand.  With annotate_kib=N it sends N KiB of annotations
+ * (4,000-byte JSON objects) on its first bar: more than the sandbox's
+ * wall-clock caps allow in a second, which a backtest must not apply.
+ * With crash_bar=N (N > 0) it dereferences NULL on its N-th 1m bar: for
+ * sandboxed runs only.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +24,7 @@ struct tb {
 	qd_ctx *ctx;
 	int64_t last_ts[2];
 	int state;   /* 0 flat, 1 bought, 2 sold */
+	int64_t annotate_kib, crash_bar, bars;
 };
 
 static int
@@ -27,11 +33,12 @@ tb_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 {
 	struct tb *t = calloc(1, sizeof(*t));
 
-	(void)p;
 	if (t == NULL)
 		return QD_ERR_NOMEM;
 	t->api = api;
 	t->ctx = ctx;
+	t->annotate_kib = api->param_int(p, "annotate_kib");
+	t->crash_bar = api->param_int(p, "crash_bar");
 	*state = t;
 	return QD_OK;
 }
@@ -60,6 +67,26 @@ trade(struct tb *t, qd_symbol sym, enum qd_side side)
 	t->api->order_submit(t->ctx, &o, &id);
 }
 
+/* annotate_kib KiB of 4,000-byte annotations, numbered. */
+static void
+annotate_burst(struct tb *t)
+{
+	static char j[4001];
+	int64_t i, n = t->annotate_kib * 1024 / 4000;
+	int len;
+
+	if (!QD_API_HAS(t->api, annotate))
+		return;
+	for (i = 0; i < n; i++) {
+		len = snprintf(j, sizeof(j), "{\"i\":%lld,\"pad\":\"",
+			(long long)i);
+		memset(j + len, 'x', sizeof(j) - (size_t)len - 3);
+		memcpy(j + sizeof(j) - 3, "\"}", 3);
+		t->api->annotate(t->ctx, "tp.burst", j);
+	}
+	t->annotate_kib = 0;
+}
+
 static void
 tb_on_bar(void *state, const struct qd_bar_event *ev)
 {
@@ -72,12 +99,19 @@ tb_on_bar(void *state, const struct qd_bar_event *ev)
 			"now=%lld", ev->timeframe_s, (long long)ev->bar.ts,
 			(long long)t->api->now_ns(t->ctx));
 	t->last_ts[k] = ev->bar.ts;
+	if (t->annotate_kib > 0)
+		annotate_burst(t);
 	if (k == 1) {
 		t->api->log(t->ctx, QD_LOG_ERROR, "htf %lld %g %g %g %g %g",
 			(long long)(ev->bar.ts / 1000000), ev->bar.open,
 			ev->bar.high, ev->bar.low, ev->bar.close,
 			ev->bar.volume);
 		return;
+	}
+	if (t->crash_bar > 0 && ++t->bars == t->crash_bar) {
+		volatile int *nowhere = NULL;
+
+		*nowhere = 1;
 	}
 	if (t->state == 0 && ev->bar.close >= 102) {
 		trade(t, ev->symbol, QD_SIDE_BUY);
@@ -104,6 +138,13 @@ static const struct qd_strategy_ops tb_ops = {
 	.on_bar = tb_on_bar,
 };
 
+static const struct qd_param_spec tb_params[] = {
+	QD_PARAM_INT_SPEC("annotate_kib", 0, 0, 65536,
+		"KiB of annotations to send on the first bar"),
+	QD_PARAM_INT_SPEC("crash_bar", 0, 0, 1000000,
+		"dereference NULL on this 1m bar (sandboxed runs only)"),
+};
+
 static const struct qd_plugin tb_plugin = {
 	.size = sizeof(struct qd_plugin),
 	.kind = QD_KIND_STRATEGY,
@@ -111,6 +152,8 @@ static const struct qd_plugin tb_plugin = {
 	.version = "1.0.0",
 	.description = "backtest probe",
 	.license = "MIT",
+	.params = tb_params,
+	.n_params = QD_COUNTOF(tb_params),
 	.ops = &tb_ops,
 };
 
