@@ -168,16 +168,23 @@ wma_push(struct ma_state *s, double x)
 	}
 	s->buf[s->head] = x;
 	if (++s->head == n) {
-		double S = 0.0, W = 0.0;
+		double S0 = 0.0, S1 = 0.0, W0 = 0.0, W1 = 0.0;
 
-		/* Oldest at 0, newest at n-1 now. */
+		/* Oldest at 0, newest at n-1 now.  Two partial sums each:
+		 * half the dependent adds on the way to the next bar. */
 		s->head = 0;
-		for (i = 0; i < n; i++) {
-			S += s->buf[i];
-			W += (double)(i + 1) * s->buf[i];
+		for (i = 0; i + 2 <= n; i += 2) {
+			S0 += s->buf[i];
+			S1 += s->buf[i + 1];
+			W0 += (double)(i + 1) * s->buf[i];
+			W1 += (double)(i + 2) * s->buf[i + 1];
 		}
-		s->S = S;
-		s->W = W;
+		if (i < n) {
+			S0 += s->buf[i];
+			W0 += (double)(i + 1) * s->buf[i];
+		}
+		s->S = S0 + S1;
+		s->W = W0 + W1;
 	}
 	return s->count < n ? NAN : s->W;
 }
@@ -237,6 +244,66 @@ static const struct qd_param_spec period_params[] = {
 	QD_PARAM_INT_SPEC("period", 14, 1, 100000, "window length in bars"),
 };
 
+/*
+ * The batches of sma and wma: the same steps, bars taken in pairs so that
+ * their two divisions go in one vector division (the divider's throughput,
+ * not the additions, bounds a batch of plain divisions).  Same quotients,
+ * bit for bit, as update().  push(st, x) is the step before its division,
+ * div(st) the divisor.
+ */
+#define MA_PAIR_BATCH(name, push, div)                                       \
+	static void                                                            \
+	name##_batch(void *state, const struct qd_series *s,                   \
+		double *const *out)                                            \
+	{                                                                      \
+		struct ma_state st = *(struct ma_state *)state;                \
+		double *o = out[0], d = div(&st);                              \
+		ta_v2d dd = { d, d };                                          \
+		size_t i;                                                      \
+                                                                               \
+		for (i = 0; i + 2 <= s->n; i += 2) {                           \
+			ta_v2d q = { push(&st, s->close[i]),                   \
+				push(&st, s->close[i + 1]) };                  \
+                                                                               \
+			q = q / dd;                                            \
+			o[i] = q[0];                                           \
+			o[i + 1] = q[1];                                       \
+		}                                                              \
+		for (; i < s->n; i++)                                          \
+			o[i] = push(&st, s->close[i]) / d;                     \
+		*(struct ma_state *)state = st;                                \
+	}
+
+TA_INLINE double
+sma_sum(struct ma_state *s, double x)
+{
+	return ta_sma_sum_push(&s->sma, x);
+}
+
+TA_INLINE double
+sma_n(const struct ma_state *s)
+{
+	return s->sma.n;
+}
+
+TA_INLINE double
+wma_denom(const struct ma_state *s)
+{
+	return s->denom;
+}
+
+MA_PAIR_BATCH(sma, sma_sum, sma_n)
+MA_PAIR_BATCH(wma, wma_push, wma_denom)
+
+#define MA_OPS_TABLE(name)                                                   \
+	static const struct qd_indicator_ops name##_ops = {                    \
+		.base = { .size = sizeof(struct qd_indicator_ops),             \
+			  .create = name##_create, .destroy = ma_destroy },    \
+		.outputs = value_out, .n_outputs = 1,                          \
+		.lookback = ma_lookback, .update = name##_update,              \
+		.batch = name##_batch,                                         \
+	}
+
 #define MA_OPS(name)                                                         \
 	TA_BATCH(name, struct ma_state, 1, name##_update)                      \
 	static const struct qd_indicator_ops name##_ops = {                    \
@@ -247,9 +314,9 @@ static const struct qd_param_spec period_params[] = {
 		.batch = name##_batch,                                         \
 	}
 
-MA_OPS(sma);
+MA_OPS_TABLE(sma);
 MA_OPS(ema);
-MA_OPS(wma);
+MA_OPS_TABLE(wma);
 MA_OPS(dema);
 MA_OPS(tema);
 

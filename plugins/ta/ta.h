@@ -377,6 +377,8 @@ extern const struct qd_plugin ta_adx_plugin, ta_psar_plugin,
  * ops table's update entry).
  */
 #define TA_STEP static inline __attribute__((always_inline)) void
+/* Two doubles as one vector (GCC/Clang vector extension: SSE2, NEON). */
+typedef double ta_v2d __attribute__((vector_size(16)));
 /* A helper of steps: inlined too, so a step's state never escapes. */
 #define TA_INLINE static inline __attribute__((always_inline))
 
