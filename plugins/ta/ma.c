@@ -295,6 +295,7 @@ wma_denom(const struct ma_state *s)
 MA_PAIR_BATCH(sma, sma_sum, sma_n)
 MA_PAIR_BATCH(wma, wma_push, wma_denom)
 
+/* The ops table of one kind (its name##_batch defined before). */
 #define MA_OPS_TABLE(name)                                                   \
 	static const struct qd_indicator_ops name##_ops = {                    \
 		.base = { .size = sizeof(struct qd_indicator_ops),             \
@@ -304,15 +305,10 @@ MA_PAIR_BATCH(wma, wma_push, wma_denom)
 		.batch = name##_batch,                                         \
 	}
 
+/* The ops of a kind whose batch is its update step over the series. */
 #define MA_OPS(name)                                                         \
 	TA_BATCH(name, struct ma_state, 1, name##_update)                      \
-	static const struct qd_indicator_ops name##_ops = {                    \
-		.base = { .size = sizeof(struct qd_indicator_ops),             \
-			  .create = name##_create, .destroy = ma_destroy },    \
-		.outputs = value_out, .n_outputs = 1,                          \
-		.lookback = ma_lookback, .update = name##_update,              \
-		.batch = name##_batch,                                         \
-	}
+	MA_OPS_TABLE(name)
 
 MA_OPS_TABLE(sma);
 MA_OPS(ema);

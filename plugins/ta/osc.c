@@ -101,8 +101,9 @@ static const struct qd_param_spec macd_params[] = {
 };
 static const char *const macd_outs[] = { "macd", "signal", "hist" };
 
-TA_PLUGIN(macd, "moving average convergence/divergence (EMA 2/(n+1), "
-	"SMA seeds)", macd_params, macd_outs, struct macd, macd_create, plain_destroy,
+TA_PLUGIN(macd,
+	"moving average convergence/divergence (EMA 2/(n+1), SMA seeds)",
+	macd_params, macd_outs, struct macd, macd_create, plain_destroy,
 	macd_lookback, macd_update);
 
 /* ---- rsi ------------------------------------------------------------------ */
@@ -176,7 +177,8 @@ static const struct qd_param_spec period14[] = {
 static const char *const value_out[] = { "value" };
 
 TA_PLUGIN(rsi, "relative strength index (Wilder smoothing)", period14,
-	value_out, struct rsi, rsi_create, plain_destroy, rsi_lookback, rsi_update);
+	value_out, struct rsi, rsi_create, plain_destroy, rsi_lookback,
+	rsi_update);
 
 /* ---- stoch ---------------------------------------------------------------- */
 
@@ -255,7 +257,8 @@ static const struct qd_param_spec stoch_params[] = {
 static const char *const stoch_outs[] = { "k", "d" };
 
 TA_PLUGIN(stoch, "slow stochastic oscillator, percent", stoch_params,
-	stoch_outs, struct stoch, stoch_create, stoch_destroy, stoch_lookback, stoch_update);
+	stoch_outs, struct stoch, stoch_create, stoch_destroy, stoch_lookback,
+	stoch_update);
 
 /* ---- cci ------------------------------------------------------------------ */
 
@@ -342,8 +345,8 @@ static const struct qd_param_spec period20[] = {
 };
 
 TA_PLUGIN(cci, "commodity channel index (0.015, mean absolute deviation)",
-	period20, value_out, struct cci, cci_create, cci_destroy, period_minus_one,
-	cci_update);
+	period20, value_out, struct cci, cci_create, cci_destroy,
+	period_minus_one, cci_update);
 
 /* ---- willr ---------------------------------------------------------------- */
 
@@ -395,8 +398,8 @@ willr_update(void *state, const struct qd_bar *b, double *out)
 	out[0] = hh > ll ? -100.0 * (hh - b->close) / (hh - ll) : -50.0;
 }
 
-TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, struct willr, willr_create,
-	willr_destroy, period_minus_one, willr_update);
+TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, struct willr,
+	willr_create, willr_destroy, period_minus_one, willr_update);
 
 /* ---- roc ------------------------------------------------------------------ */
 
@@ -457,8 +460,8 @@ static const struct qd_param_spec period10[] = {
 	QD_PARAM_INT_SPEC("period", 10, 1, 100000, "bars back"),
 };
 
-TA_PLUGIN(roc, "rate of change, percent", period10, value_out, struct roc, roc_create,
-	roc_destroy, roc_lookback, roc_update);
+TA_PLUGIN(roc, "rate of change, percent", period10, value_out, struct roc,
+	roc_create, roc_destroy, roc_lookback, roc_update);
 
 /* ---- mfi ------------------------------------------------------------------ */
 

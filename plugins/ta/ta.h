@@ -119,7 +119,7 @@ int ta_minmax_init(struct ta_minmax *m, int64_t n);
 void ta_minmax_fini(struct ta_minmax *m);
 /*
  * A block of n bars is complete: suf[k] = extreme of block[k..n-1], suf[n]
- * the identity (window.c).  It takes arrays, not the struct, so a caller's
+ * the identity.  It takes arrays, not the struct, so a caller's
  * state never escapes and can live in registers.
  */
 static inline void
@@ -201,7 +201,7 @@ struct ta_rsum {
 
 int ta_rsum_init(struct ta_rsum *r, int64_t n);
 void ta_rsum_fini(struct ta_rsum *r);
-/* Sum of x[0..n) afresh (window.c); takes the array so that a caller's
+/* Sum of x[0..n) afresh; takes the array so that a caller's
  * state never escapes. */
 static inline double
 ta_window_sum(const double *x, size_t n)

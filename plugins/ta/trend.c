@@ -129,7 +129,8 @@ static const struct qd_param_spec period14[] = {
 static const char *const adx_outs[] = { "adx", "plus_di", "minus_di" };
 
 TA_PLUGIN(adx, "average directional index with +DI/-DI (Wilder)", period14,
-	adx_outs, struct adx, adx_create, plain_destroy, adx_lookback, adx_update);
+	adx_outs, struct adx, adx_create, plain_destroy, adx_lookback,
+	adx_update);
 
 /* ---- psar ----------------------------------------------------------------- */
 
@@ -322,9 +323,11 @@ static const struct qd_param_spec supertrend_params[] = {
 };
 static const char *const supertrend_outs[] = { "value", "direction" };
 
-TA_PLUGIN(supertrend, "SuperTrend: ATR bands that only tighten, direction "
-	"+1/-1", supertrend_params, supertrend_outs, struct supertrend, supertrend_create,
-	plain_destroy, supertrend_lookback, supertrend_update);
+TA_PLUGIN(supertrend,
+	"SuperTrend: ATR bands that only tighten, direction +1/-1",
+	supertrend_params, supertrend_outs, struct supertrend,
+	supertrend_create, plain_destroy, supertrend_lookback,
+	supertrend_update);
 
 /* ---- ichimoku ------------------------------------------------------------- */
 
@@ -409,6 +412,7 @@ static const char *const ichimoku_outs[] = {
 	"tenkan", "kijun", "span_a", "span_b", "chikou"
 };
 
-TA_PLUGIN(ichimoku, "Ichimoku cloud, values at bar t (plot shifts "
-	"documented)", ichimoku_params, ichimoku_outs, struct ichimoku, ichimoku_create,
+TA_PLUGIN(ichimoku,
+	"Ichimoku cloud, values at bar t (plot shifts documented)",
+	ichimoku_params, ichimoku_outs, struct ichimoku, ichimoku_create,
 	ichimoku_destroy, ichimoku_lookback, ichimoku_update);

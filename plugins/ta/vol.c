@@ -171,8 +171,8 @@ static const struct qd_param_spec bbands_params[] = {
 static const char *const bands_outs[] = { "lower", "middle", "upper" };
 
 TA_PLUGIN(bbands, "Bollinger bands (population standard deviation)",
-	bbands_params, bands_outs, struct bbands, bbands_create, bbands_destroy, nminus1,
-	bbands_update);
+	bbands_params, bands_outs, struct bbands, bbands_create, bbands_destroy,
+	nminus1, bbands_update);
 
 /* ---- atr / natr ----------------------------------------------------------- */
 
@@ -241,8 +241,8 @@ static const char *const value_out[] = { "value" };
 
 TA_PLUGIN(atr, "average true range (Wilder)", period14, value_out, struct atr,
 	atr_create, plain_destroy, atr_lookback, atr_update);
-TA_PLUGIN(natr, "normalised ATR: 100 * atr / close", period14, value_out, struct atr,
-	atr_create, plain_destroy, atr_lookback, natr_update);
+TA_PLUGIN(natr, "normalised ATR: 100 * atr / close", period14, value_out,
+	struct atr, atr_create, plain_destroy, atr_lookback, natr_update);
 
 /* ---- keltner -------------------------------------------------------------- */
 
@@ -303,8 +303,8 @@ static const struct qd_param_spec keltner_params[] = {
 };
 
 TA_PLUGIN(keltner, "Keltner channels: EMA -/+ mult * ATR", keltner_params,
-	bands_outs, struct keltner, keltner_create, plain_destroy, keltner_lookback,
-	keltner_update);
+	bands_outs, struct keltner, keltner_create, plain_destroy,
+	keltner_lookback, keltner_update);
 
 /* ---- donchian ------------------------------------------------------------- */
 
@@ -361,8 +361,8 @@ static const struct qd_param_spec period20[] = {
 static const char *const donchian_outs[] = { "upper", "middle", "lower" };
 
 TA_PLUGIN(donchian, "Donchian channel: highest high, lowest low", period20,
-	donchian_outs, struct donchian, donchian_create, donchian_destroy, nminus1,
-	donchian_update);
+	donchian_outs, struct donchian, donchian_create, donchian_destroy,
+	nminus1, donchian_update);
 
 /* ---- obv ------------------------------------------------------------------ */
 
@@ -513,4 +513,5 @@ static const struct qd_param_spec vwap_params[] = {
 };
 
 TA_PLUGIN(vwap, "volume-weighted average of the typical price", vwap_params,
-	value_out, struct vwap, vwap_create, vwap_destroy, vwap_lookback, vwap_update);
+	value_out, struct vwap, vwap_create, vwap_destroy, vwap_lookback,
+	vwap_update);

@@ -1,8 +1,10 @@
 /*
- * window.c -- the slow paths of the rolling windows in ta.h: rolling
+ * window.c -- set-up and tear-down of the rolling windows in ta.h: rolling
  * maximum/minimum (van Herk/Gil-Werman blocks rather than monotonic deques:
  * the same O(1) amortised cost with no data-dependent branches, so random
- * walks do not mispredict) and rolling sums.
+ * walks do not mispredict) and rolling sums.  Their per-bar code, re-sums
+ * included, is inline in ta.h: a call from a step would spill every live
+ * double around it.
  */
 #include <math.h>
 #include <stdlib.h>
