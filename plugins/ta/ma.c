@@ -3,14 +3,13 @@
  *
  * Streaming, O(1) per bar.  Conventions (the issue's contract):
  *   - sma(n): mean of the last n closes; first value on bar n (lookback n-1).
- *     The running sum is recomputed from the window every n bars, so it
- *     does not drift.
+ *     The running sum is recomputed from the window at least every 128
+ *     bars (ta_rsum), so it does not drift.
  *   - ema(n): alpha = 2/(n+1) for every n, seeded with the SMA of the first
  *     n closes (first value on bar n, lookback n-1).
  *   - wma(n): weights 1..n (newest heaviest), divided by n(n+1)/2; O(1) by
  *     keeping the plain sum and the weighted sum, both recomputed from the
- *     window each time the ring wraps (every n bars), like sma.  First value
- *     on bar n (lookback n-1).
+ *     window when sma's would be.  First value on bar n (lookback n-1).
  *   - dema(n) = 2*ema - ema(ema); lookback 2(n-1).
  *   - tema(n) = 3*ema - 3*ema(ema) + ema(ema(ema)); lookback 3(n-1).
  */
@@ -53,10 +52,9 @@ struct ma_state {
 	int64_t n;
 	struct ta_sma sma;
 	struct ta_ema e1, e2, e3;
-	/* wma: the window, its plain sum S and weighted sum W */
-	double *buf;
-	size_t head, count;
-	double S, W, denom;       /* n (n+1) / 2 */
+	/* wma: the window and its plain sum S (wr.s), the weighted sum W */
+	struct ta_rsum wr;
+	double W, nd, denom;      /* n as a double; n (n+1) / 2 */
 };
 
 static int
@@ -71,8 +69,9 @@ ma_create(int kind, const struct qd_host_api *api, const qd_params *p,
 	s->n = api->param_int(p, "period");
 	if (kind == 0 && ta_sma_init(&s->sma, s->n) != QD_OK)
 		goto fail;
-	if (kind == 2 && (s->buf = calloc((size_t)s->n, sizeof(double))) == NULL)
+	if (kind == 2 && ta_rsum_init(&s->wr, s->n) != QD_OK)
 		goto fail;
+	s->nd = (double)s->n;
 	s->denom = (double)s->n * (double)(s->n + 1) / 2.0;
 	ta_ema_init(&s->e1, s->n);
 	ta_ema_init(&s->e2, s->n);
@@ -130,7 +129,7 @@ ma_destroy(void *state)
 	struct ma_state *s = state;
 
 	ta_sma_fini(&s->sma);
-	free(s->buf);
+	ta_rsum_fini(&s->wr);
 	free(s);
 }
 
@@ -148,45 +147,44 @@ ma_lookback(const void *state)
  * n newest), adding x and dropping `old` gives W' = W + n*x - S, S' = S + x
  * - old (S taken before the update): every weight drops by one, the oldest
  * (weight 1) leaves, x enters with weight n.  While the ring fills, x enters
- * with weight count.  Each time the ring wraps, S and W are recomputed from
- * the window, so rounding never accumulates beyond one window's worth.
- * Returns W (the caller divides by n(n+1)/2), NaN until the window is full.
+ * with weight count.  At each re-sum of the ring (ta_rsum), S and W are
+ * recomputed from the window `win` (oldest first), so rounding never
+ * accumulates beyond `every` updates.  The caller divides W by n(n+1)/2.
  */
-TA_INLINE double
-wma_push(struct ma_state *s, double x)
+TA_INLINE void
+wma_fill(struct ma_state *s, double x)
 {
-	size_t n = (size_t)s->n, i;
-	double old = s->buf[s->head];
+	s->W += (double)(s->wr.count + 1) * x;
+	ta_rsum_fill(&s->wr, x);
+}
 
-	if (s->count < n) {
-		s->count++;
-		s->W += (double)s->count * x;
-		s->S += x;
-	} else {
-		s->W += (double)n * x - s->S;
-		s->S += x - old;
-	}
-	s->buf[s->head] = x;
-	if (++s->head == n) {
-		double S0 = 0.0, S1 = 0.0, W0 = 0.0, W1 = 0.0;
+TA_INLINE void
+wma_advance(struct ma_state *s, double x, double old)
+{
+	s->W += s->nd * x - s->wr.s;
+	ta_rsum_advance(&s->wr, x, old);
+}
 
-		/* Oldest at 0, newest at n-1 now.  Two partial sums each:
-		 * half the dependent adds on the way to the next bar. */
-		s->head = 0;
-		for (i = 0; i + 2 <= n; i += 2) {
-			S0 += s->buf[i];
-			S1 += s->buf[i + 1];
-			W0 += (double)(i + 1) * s->buf[i];
-			W1 += (double)(i + 2) * s->buf[i + 1];
-		}
-		if (i < n) {
-			S0 += s->buf[i];
-			W0 += (double)(i + 1) * s->buf[i];
-		}
-		s->S = S0 + S1;
-		s->W = W0 + W1;
+TA_INLINE void
+wma_resum(struct ma_state *s, const double *win)
+{
+	double S0 = 0.0, S1 = 0.0, W0 = 0.0, W1 = 0.0, w = 1.0;
+	size_t i, n = s->wr.n;
+
+	/* Two partial sums each: half the dependent adds on the way to the
+	 * next bar.  The weight w = i + 1 counts in doubles (exact). */
+	for (i = 0; i + 2 <= n; i += 2, w += 2.0) {
+		S0 += win[i];
+		S1 += win[i + 1];
+		W0 += w * win[i];
+		W1 += (w + 1.0) * win[i + 1];
 	}
-	return s->count < n ? NAN : s->W;
+	if (i < n) {
+		S0 += win[i];
+		W0 += w * win[i];
+	}
+	s->wr.s = S0 + S1;
+	s->W = W0 + W1;
 }
 
 /*
@@ -206,7 +204,15 @@ wma_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct ma_state *s = state;
 
-	out[0] = wma_push(s, bar->close) / s->denom;
+	double old = ta_ring_push(&s->wr, bar->close);
+
+	if (ta_rsum_full(&s->wr))
+		wma_advance(s, bar->close, old);
+	else
+		wma_fill(s, bar->close);
+	if (ta_rsum_due(&s->wr))
+		wma_resum(s, s->wr.buf);
+	out[0] = ta_rsum_full(&s->wr) ? s->W / s->denom : NAN;
 }
 
 TA_STEP
@@ -245,55 +251,93 @@ static const struct qd_param_spec period_params[] = {
 };
 
 /*
- * The batches of sma and wma: the same steps, bars taken in pairs so that
- * their two divisions go in one vector division (the divider's throughput,
- * not the additions, bounds a batch of plain divisions).  Same quotients,
- * bit for bit, as update().  push(st, x) is the step before its division,
- * div(st) the divisor.
+ * The batches of sma and wma: TA_WINDOW_BATCH over the same steps as
+ * update(), bars taken in pairs so that their two divisions go in one
+ * vector division (the divider's throughput, not the additions, bounds a
+ * batch of plain divisions).  Same quotients, bit for bit, as update().
  */
-#define MA_PAIR_BATCH(name, push, div)                                       \
-	static void                                                            \
-	name##_batch(void *state, const struct qd_series *s,                   \
-		double *const *out)                                            \
-	{                                                                      \
-		struct ma_state st = *(struct ma_state *)state;                \
-		double *o = out[0], d = div(&st);                              \
-		ta_v2d dd = { d, d };                                          \
-		size_t i;                                                      \
-                                                                               \
-		for (i = 0; i + 2 <= s->n; i += 2) {                           \
-			ta_v2d q = { push(&st, s->close[i]),                   \
-				push(&st, s->close[i + 1]) };                  \
-                                                                               \
-			q = q / dd;                                            \
-			o[i] = q[0];                                           \
-			o[i + 1] = q[1];                                       \
-		}                                                              \
-		for (; i < s->n; i++)                                          \
-			o[i] = push(&st, s->close[i]) / d;                     \
-		*(struct ma_state *)state = st;                                \
-	}
-
-TA_INLINE double
-sma_sum(struct ma_state *s, double x)
+TA_INLINE struct ta_rsum *
+sma_rsum(struct ma_state *s)
 {
-	return ta_sma_sum_push(&s->sma, x);
+	return &s->sma.r;
 }
 
-TA_INLINE double
-sma_n(const struct ma_state *s)
+TA_INLINE void
+sma_advance(struct ma_state *s, double x, double old)
 {
-	return s->sma.n;
+	ta_rsum_advance(&s->sma.r, x, old);
 }
 
-TA_INLINE double
-wma_denom(const struct ma_state *s)
+TA_INLINE void
+sma_resum(struct ma_state *s, const double *win)
 {
-	return s->denom;
+	ta_rsum_resum(&s->sma.r, win);
 }
 
-MA_PAIR_BATCH(sma, sma_sum, sma_n)
-MA_PAIR_BATCH(wma, wma_push, wma_denom)
+TA_INLINE struct ta_pt
+sma_value(const struct ma_state *s)
+{
+	struct ta_pt p = { ta_rsum_value(&s->sma.r), 0.0, 0.0 };
+
+	return p;
+}
+
+TA_INLINE void
+ma_emit2(const struct ma_state *s, double d, struct ta_pt a, struct ta_pt b,
+	double *const *out, size_t i)
+{
+	ta_v2d q = { a.a, b.a }, dd = { d, d };
+
+	(void)s;
+	ta_v2d_store(out[0] + i, q / dd);
+}
+
+TA_INLINE void
+sma_emit2(const struct ma_state *s, struct ta_pt a, struct ta_pt b,
+	double *const *out, size_t i)
+{
+	ma_emit2(s, s->sma.n, a, b, out, i);
+}
+
+TA_INLINE void
+sma_emit1(const struct ma_state *s, struct ta_pt a, double *const *out,
+	size_t i)
+{
+	out[0][i] = a.a / s->sma.n;
+}
+
+TA_INLINE struct ta_rsum *
+wma_rsum(struct ma_state *s)
+{
+	return &s->wr;
+}
+
+TA_INLINE struct ta_pt
+wma_pt(const struct ma_state *s)
+{
+	struct ta_pt p = { s->W, 0.0, 0.0 };
+
+	return p;
+}
+
+TA_INLINE void
+wma_emit2(const struct ma_state *s, struct ta_pt a, struct ta_pt b,
+	double *const *out, size_t i)
+{
+	ma_emit2(s, s->denom, a, b, out, i);
+}
+
+TA_INLINE void
+wma_emit1(const struct ma_state *s, struct ta_pt a, double *const *out,
+	size_t i)
+{
+	out[0][i] = a.a / s->denom;
+}
+
+TA_WINDOW_BATCH(sma, struct ma_state, 1, sma_update, sma_rsum, sma_advance,
+	sma_resum, sma_value, sma_emit2, sma_emit1)
+TA_WINDOW_BATCH(wma, struct ma_state, 1, wma_update, wma_rsum, wma_advance,
+	wma_resum, wma_pt, wma_emit2, wma_emit1)
 
 /* The ops table of one kind (its name##_batch defined before). */
 #define MA_OPS_TABLE(name)                                                   \

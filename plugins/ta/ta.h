@@ -12,6 +12,10 @@
 
 #include <quantd/sdk.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define TA_VERSION "1.0.0"
 
 /* Neumaier-compensated running sum. */
@@ -192,12 +196,30 @@ ta_minmax_min(const struct ta_minmax *m)
 	return m->min;
 }
 
-/* Sum of the last n values (re-anchored each time the ring wraps). */
+/*
+ * Sum of the last n values.  A plain running sum, one add on the bar-to-bar
+ * chain (s += x - old, old being 0 while the ring fills), re-summed from
+ * the window every `every` pushes: the error never grows beyond that of
+ * summing one window afresh plus `every` updates, so it cannot drift.
+ * `every` is the first multiple of n from 128 on: at a re-sum the ring has
+ * just wrapped, so it holds the window oldest first, and the O(n) re-sum
+ * costs at most one add per push while a batch runs blocks of at least 128
+ * bars between re-sums (a branch taken every n bars, which the predictor
+ * of a shared core misses often, cost a batch a third of its time).
+ */
 struct ta_rsum {
 	double *buf;
 	size_t n, head, count;
+	size_t since, every;    /* pushes since the last re-sum; its period */
 	double s;
 };
+
+/* The re-sum period of a window of n: the first multiple of n >= 128. */
+static inline size_t
+ta_resum_every(size_t n)
+{
+	return n * ((128 + n - 1) / n);
+}
 
 int ta_rsum_init(struct ta_rsum *r, int64_t n);
 void ta_rsum_fini(struct ta_rsum *r);
@@ -222,31 +244,92 @@ ta_window_sum(const double *x, size_t n)
 }
 
 /*
- * Add x to the window of the last n values.  A plain running sum (one add
- * on the bar-to-bar chain: s += x - old, old being 0 while the ring fills),
- * recomputed from the window each time the ring wraps (every n pushes): the
- * error never grows beyond that of summing one window afresh plus n
- * updates, so it cannot drift, and the amortised cost is one extra add per
- * push.
+ * Windowed steps.  A step that keeps the last n inputs in a ring reads two
+ * things from it: the value leaving the window (`old`) and, at a re-sum,
+ * the whole window, oldest first (`win`).  Once a batch is n bars in, both
+ * are in the input column itself: x[i-n] and x[i-n..i-1] after bar i-1,
+ * the same values in the same order.  So such a step is written once as
+ * an advance over (x, old) and a re-sum over win: streaming passes its
+ * ring, a batch (TA_WINDOW_BATCH) the column, refilling the ring from the
+ * column's last n values when it ends.
+ *
+ * ta_ring_refill: x[end-1] goes to the slot before `head` (the slot the
+ * next push takes), x[end-2] to the one before that, and so on for n
+ * values: the ring as pushes of x[end-n..end-1] would have left it.
  */
 static inline void
-ta_rsum_push(struct ta_rsum *r, double x)
+ta_ring_refill(double *buf, size_t n, size_t head, const double *x,
+	size_t end)
 {
-	double old = r->buf[r->head];
+	size_t k, slot = head;
 
-	r->count += r->count < r->n;
-	r->buf[r->head] = x;
-	r->s += x - old;
-	if (++r->head == r->n) {
-		r->head = 0;
-		r->s = ta_window_sum(r->buf, r->n);
+	for (k = 1; k <= n; k++) {
+		slot = slot == 0 ? n - 1 : slot - 1;
+		buf[slot] = x[end - k];
 	}
 }
 
+/* The ring part of a streaming push: store x, return the value leaving. */
+static inline double
+ta_ring_push(struct ta_rsum *r, double x)
+{
+	double old = r->buf[r->head];
+
+	r->buf[r->head] = x;
+	r->head = r->head + 1 == r->n ? 0 : r->head + 1;
+	return old;
+}
+
+/* Is this push one that re-sums (the ring then holds the window in
+ * order)?  Counts the push. */
+static inline int
+ta_rsum_due(struct ta_rsum *r)
+{
+	if (++r->since < r->every)
+		return 0;
+	r->since = 0;
+	return 1;
+}
+
+/* x enters a window that is still filling. */
+static inline void
+ta_rsum_fill(struct ta_rsum *r, double x)
+{
+	r->count++;
+	r->s += x;
+}
+
+/* x enters the full window and old leaves it. */
+static inline void
+ta_rsum_advance(struct ta_rsum *r, double x, double old)
+{
+	r->s += x - old;
+}
+
+static inline void
+ta_rsum_resum(struct ta_rsum *r, const double *win)
+{
+	r->s = ta_window_sum(win, r->n);
+}
+
+/* Add x to the window of the last n values. */
 static inline int
 ta_rsum_full(const struct ta_rsum *r)
 {
 	return r->count >= r->n;
+}
+
+static inline void
+ta_rsum_push(struct ta_rsum *r, double x)
+{
+	double old = ta_ring_push(r, x);
+
+	if (ta_rsum_full(r))
+		ta_rsum_advance(r, x, old);
+	else
+		ta_rsum_fill(r, x);
+	if (ta_rsum_due(r))
+		ta_rsum_resum(r, r->buf);
 }
 
 static inline double
@@ -379,6 +462,40 @@ extern const struct qd_plugin ta_adx_plugin, ta_psar_plugin,
 #define TA_STEP static inline __attribute__((always_inline)) void
 /* Two doubles as one vector (GCC/Clang vector extension: SSE2, NEON). */
 typedef double ta_v2d __attribute__((vector_size(16)));
+
+/* Two values to p[0], p[1], in one store (p need not be aligned). */
+static inline void
+ta_v2d_store(double *p, ta_v2d v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* Each lane's ta_max(v, 0): v when v > 0, else 0 (also for NaN). */
+static inline ta_v2d
+ta_v2d_max0(ta_v2d v)
+{
+#if defined(__SSE2__)
+	return _mm_max_pd(v, _mm_setzero_pd());
+#else
+	ta_v2d r = { ta_max(v[0], 0.0), ta_max(v[1], 0.0) };
+
+	return r;
+#endif
+}
+
+/* Both square roots in one instruction where there is one; each lane
+ * correctly rounded, so the same bits as sqrt() per value. */
+static inline ta_v2d
+ta_v2d_sqrt(ta_v2d v)
+{
+#if defined(__SSE2__)
+	return _mm_sqrt_pd(v);
+#else
+	ta_v2d r = { sqrt(v[0]), sqrt(v[1]) };
+
+	return r;
+#endif
+}
 /* A helper of steps: inlined too, so a step's state never escapes. */
 #define TA_INLINE static inline __attribute__((always_inline))
 
@@ -410,10 +527,102 @@ typedef double ta_v2d __attribute__((vector_size(16)));
 		*(type_ *)state = st;                                          \
 	}
 
-/* Descriptor boilerplate for one indicator whose state is a `type_`. */
-#define TA_PLUGIN(id, desc, params_, outs_, type_, create_, destroy_,        \
+/*
+ * A batch compiled twice where the compiler and the C library can pick a
+ * version at load time (GNU ifunc): for AVX2 (three-operand instructions:
+ * no register copies around every operation) and for the baseline.  Both
+ * use the same IEEE operations (no fused multiply-add), so the same bits.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+	defined(__linux__)
+#define TA_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TA_CLONES
+#endif
+
+/* What a windowed step hands its batch's emitters for one bar. */
+struct ta_pt {
+	double a, b, c;
+};
+
+/*
+ * The batch entry id##_batch of a windowed step: the first n bars through
+ * update_, the streaming step, as they need the ring (and fill the
+ * window); from bar n on, with the window full, advance_(st, x, old) --
+ * the step streaming takes on a full window -- with old = x[i-n] from the
+ * column, and resum_(st, win) with the column's window wherever streaming
+ * would re-sum, in blocks that run from one re-sum to the next without a
+ * test per bar; then the ring refilled from the column.  value_(st) is the
+ * bar's result after its advance (and re-sum); emit2_(st, a, b, out, i)
+ * writes bars i and i+1 (so that a pair can share vector instructions),
+ * emit1_(st, a, out, i) bar i; both as update_ does on a full window.
+ * Same values and same final state, bit for bit, as update_ per bar.
+ * rsum_(st) is the ta_rsum that owns the ring.
+ */
+#define TA_WINDOW_BATCH(id, type_, nout_, update_, rsum_, advance_,          \
+	resum_, value_, emit2_, emit1_)                                        \
+	TA_CLONES static void                                                  \
+	id##_batch(void *state, const struct qd_series *s, double *const *o_)  \
+	{                                                                      \
+		type_ st = *(type_ *)state;                                    \
+		const double *x = s->close;                                    \
+		double *out[nout_];                                            \
+		size_t n = rsum_(&st)->n, i, j, k, e;                          \
+                                                                               \
+		for (j = 0; j < (nout_); j++)                                  \
+			out[j] = o_[j];                                        \
+                                                                               \
+		for (i = 0; i < s->n && i < n; i++) {                          \
+			struct qd_bar b = qd_series_bar(s, i);                 \
+			double v[nout_];                                       \
+                                                                               \
+			update_(&st, &b, v);                                   \
+			for (j = 0; j < (nout_); j++)                          \
+				out[j][i] = v[j];                              \
+		}                                                              \
+		for (k = i; i < s->n;) {                                       \
+			struct ta_rsum *r = rsum_(&st);                        \
+			struct ta_pt pa, pb;                                   \
+                                                                               \
+			e = i + (r->every - r->since);                         \
+			e = e < s->n ? e : s->n;                               \
+			r->since += e - i;                                     \
+			/* pairs while three or more bars are left */          \
+			for (; i + 3 <= e; i += 2) {                           \
+				advance_(&st, x[i], x[i - n]);                 \
+				pa = value_(&st);                              \
+				advance_(&st, x[i + 1], x[i + 1 - n]);         \
+				pb = value_(&st);                              \
+				emit2_(&st, pa, pb, out, i);                   \
+			}                                                      \
+			if (i + 2 == e) {                                      \
+				advance_(&st, x[i], x[i - n]);                 \
+				emit1_(&st, value_(&st), out, i);              \
+				i++;                                           \
+			}                                                      \
+			/* the block's last bar: the re-sum comes before its  \
+			 * value, as in streaming */                           \
+			advance_(&st, x[i], x[i - n]);                         \
+			i++;                                                   \
+			if (r->since == r->every) {                            \
+				r->since = 0;                                  \
+				resum_(&st, x + i - n);                        \
+			}                                                      \
+			emit1_(&st, value_(&st), out, i - 1);                  \
+		}                                                              \
+		if (i > k) {                                                   \
+			struct ta_rsum *r = rsum_(&st);                        \
+                                                                               \
+			r->head = (r->head + (i - k)) % n;                     \
+			ta_ring_refill(r->buf, n, r->head, x, i);              \
+		}                                                              \
+		*(type_ *)state = st;                                          \
+	}
+
+/* Descriptor boilerplate for one indicator whose batch entry id##_batch
+ * is defined before. */
+#define TA_PLUGIN_OPS(id, desc, params_, outs_, create_, destroy_,           \
 	lookback_, update_)                                                    \
-	TA_BATCH(id, type_, QD_COUNTOF(outs_), update_)                        \
 	static const struct qd_indicator_ops id##_ops = {                      \
 		.base = { .size = sizeof(struct qd_indicator_ops),             \
 			  .create = create_, .destroy = destroy_ },            \
@@ -427,6 +636,13 @@ typedef double ta_v2d __attribute__((vector_size(16)));
 		.license = "MIT", .params = params_,                           \
 		.n_params = QD_COUNTOF(params_), .ops = &id##_ops,             \
 	}
+
+/* ... and for one whose batch is TA_BATCH over its `type_` state. */
+#define TA_PLUGIN(id, desc, params_, outs_, type_, create_, destroy_,        \
+	lookback_, update_)                                                    \
+	TA_BATCH(id, type_, QD_COUNTOF(outs_), update_)                        \
+	TA_PLUGIN_OPS(id, desc, params_, outs_, create_, destroy_, lookback_,  \
+		update_)
 
 extern const struct qd_plugin ta_sma_plugin, ta_ema_plugin, ta_wma_plugin,
 	ta_dema_plugin, ta_tema_plugin;

@@ -8,8 +8,8 @@
  *     = middle -/+ k sd.  Lookback n-1.  O(1): running sums of (x - a) and
  *     (x - a)^2 with the shift a near the window's mean, so the one-pass
  *     variance E[(x-a)^2] - E[x-a]^2 does not cancel; all sums are
- *     recomputed from the window (and a moved to its mean) each time the
- *     ring wraps, so they cannot drift.
+ *     recomputed from the window (and a moved to its mean) when sma's
+ *     would be (ta_rsum: at least every 128 bars), so they cannot drift.
  *   atr(n), Wilder: TR_t = max(h-l, |h-c_{t-1}|, |l-c_{t-1}|) from bar 1;
  *     ATR seeded with the mean of TR_1..TR_n, then Wilder smoothing.
  *     Lookback n.  natr = 100 atr / close.
@@ -39,14 +39,12 @@ plain_destroy(void *state)
 /* ---- bbands --------------------------------------------------------------- */
 
 struct bbands {
-	int64_t n;
+	int64_t n;           /* first: nminus1 reads it */
 	double k;
-	double *buf;
-	size_t head, count;
-	double S;            /* sum of the window, as ta_rsum keeps it */
+	struct ta_rsum r;    /* the window and its sum S, as sma keeps them */
 	double shift;        /* a */
 	double s1, s2;       /* sums of (x - a) and (x - a)^2 */
-	double inv;          /* 1 / n */
+	double inv, nd;      /* 1 / n, n */
 };
 
 static void
@@ -54,7 +52,7 @@ bbands_destroy(void *state)
 {
 	struct bbands *b = state;
 
-	free(b->buf);
+	ta_rsum_fini(&b->r);
 	free(b);
 }
 
@@ -70,7 +68,8 @@ bbands_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	b->n = api->param_int(p, "period");
 	b->k = api->param_double(p, "stddev");
 	b->inv = 1.0 / (double)b->n;
-	if ((b->buf = calloc((size_t)b->n, sizeof(double))) == NULL) {
+	b->nd = (double)b->n;
+	if (ta_rsum_init(&b->r, b->n) != QD_OK) {
 		free(b);
 		return QD_ERR_NOMEM;
 	}
@@ -84,24 +83,46 @@ nminus1(const void *state)
 	return (uint32_t)(*(const int64_t *)state - 1);
 }
 
-/* Every sum of a window, recomputed, with the shift at its mean. */
-struct bb_sums {
-	double S, shift, s1, s2;
-};
-
-/* Returned by value so that the caller's state never escapes. */
-TA_INLINE struct bb_sums
-bbands_resum(const double *buf, size_t n)
+/* x enters the window while it fills: the shift is the first value. */
+TA_INLINE void
+bbands_fill(struct bbands *b, double x)
 {
-	struct bb_sums r = { 0.0, 0.0, 0.0, 0.0 };
-	double a1 = 0.0, b1 = 0.0, a2 = 0.0, b2 = 0.0;
-	size_t i;
+	double d;
 
-	r.S = ta_window_sum(buf, n);
-	r.shift = r.S / (double)n;
+	if (b->r.count == 0)
+		b->shift = x;
+	d = x - b->shift;
+	b->s1 += d;
+	b->s2 += d * d;
+	ta_rsum_fill(&b->r, x);
+}
+
+/* x enters the full window and old leaves it: (x-a)^2 - (old-a)^2 =
+ * (x - old)(x + old - 2a), one product and no cancellation between two
+ * squares. */
+TA_INLINE void
+bbands_advance(struct bbands *b, double x, double old)
+{
+	double u = x - old;
+
+	b->s1 += u;
+	b->s2 += u * ((x - b->shift) + (old - b->shift));
+	ta_rsum_advance(&b->r, x, old);
+}
+
+/* Every sum afresh from the window, the shift moved to its mean (as the
+ * running sum had it: no wait for the fresh one). */
+TA_INLINE void
+bbands_resum(struct bbands *b, const double *win)
+{
+	double a1 = 0.0, b1 = 0.0, a2 = 0.0, b2 = 0.0;
+	size_t i, n = b->r.n;
+
+	b->shift = b->r.s * b->inv;
+	ta_rsum_resum(&b->r, win);
 	/* Two partial sums each: half the dependent adds. */
 	for (i = 0; i + 2 <= n; i += 2) {
-		double d = buf[i] - r.shift, e = buf[i + 1] - r.shift;
+		double d = win[i] - b->shift, e = win[i + 1] - b->shift;
 
 		a1 += d;
 		b1 += e;
@@ -109,58 +130,78 @@ bbands_resum(const double *buf, size_t n)
 		b2 += e * e;
 	}
 	if (i < n) {
-		double d = buf[i] - r.shift;
+		double d = win[i] - b->shift;
 
 		a1 += d;
 		a2 += d * d;
 	}
-	r.s1 = a1 + b1;
-	r.s2 = a2 + b2;
-	return r;
+	b->s1 = a1 + b1;
+	b->s2 = a2 + b2;
 }
 
-/* middle = S / n, the same sum and division as sma; the variance takes
- * 1/n (it is a difference of two rounded means anyway). */
+/* The window's sums: S, s1, s2. */
+TA_INLINE struct ta_pt
+bbands_value(const struct bbands *b)
+{
+	struct ta_pt p = { ta_rsum_value(&b->r), b->s1, b->s2 };
+
+	return p;
+}
+
+/* middle = S / n, the same sum and division as sma. */
+TA_INLINE void
+bbands_emit1(const struct bbands *b, struct ta_pt p, double *const *out,
+	size_t i)
+{
+	double mean = p.b * b->inv, var = p.c * b->inv - mean * mean;
+	double mid = p.a / b->nd, sd = sqrt(ta_max(var, 0.0));
+
+	out[0][i] = mid - b->k * sd;
+	out[1][i] = mid;
+	out[2][i] = mid + b->k * sd;
+}
+
+/* Two bars: one vector division, one vector square root. */
+TA_INLINE void
+bbands_emit2(const struct bbands *b, struct ta_pt p, struct ta_pt q,
+	double *const *out, size_t i)
+{
+	ta_v2d S = { p.a, q.a }, s1 = { p.b, q.b }, s2 = { p.c, q.c };
+	ta_v2d n = { b->nd, b->nd }, inv = { b->inv, b->inv };
+	ta_v2d k = { b->k, b->k }, mean = s1 * inv, var = s2 * inv - mean * mean;
+	ta_v2d mid = S / n;
+	ta_v2d w = k * ta_v2d_sqrt(ta_v2d_max0(var));
+	ta_v2d lo = mid - w, up = mid + w;
+
+	ta_v2d_store(out[0] + i, lo);
+	ta_v2d_store(out[1] + i, mid);
+	ta_v2d_store(out[2] + i, up);
+}
+
 TA_STEP
 bbands_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct bbands *b = state;
-	size_t n = (size_t)b->n;
-	double x = bar->close, old = b->buf[b->head], d, od, mean, var, sd;
+	double *col[3] = { out, out + 1, out + 2 };
 
-	if (b->count == 0)
-		b->shift = x;
-	d = x - b->shift;
-	if (b->count < n) {
-		b->count++;
-		b->s1 += d;
-		b->s2 += d * d;
-	} else {
-		od = old - b->shift;
-		b->s1 += d - od;
-		b->s2 += d * d - od * od;
-	}
-	b->S += x - old;
-	b->buf[b->head] = x;
-	if (++b->head == n) {
-		struct bb_sums r = bbands_resum(b->buf, n);
+	double old = ta_ring_push(&b->r, bar->close);
 
-		b->head = 0;
-		b->S = r.S;
-		b->shift = r.shift;
-		b->s1 = r.s1;
-		b->s2 = r.s2;
-	}
-	if (b->count < n) {
+	if (ta_rsum_full(&b->r))
+		bbands_advance(b, bar->close, old);
+	else
+		bbands_fill(b, bar->close);
+	if (ta_rsum_due(&b->r))
+		bbands_resum(b, b->r.buf);
+	if (ta_rsum_full(&b->r))
+		bbands_emit1(b, bbands_value(b), col, 0);
+	else
 		out[0] = out[1] = out[2] = NAN;
-		return;
-	}
-	mean = b->s1 * b->inv;
-	var = b->s2 * b->inv - mean * mean;
-	sd = var > 0.0 ? sqrt(var) : 0.0;
-	out[1] = b->S / (double)n;
-	out[0] = out[1] - b->k * sd;
-	out[2] = out[1] + b->k * sd;
+}
+
+TA_INLINE struct ta_rsum *
+bbands_rsum(struct bbands *b)
+{
+	return &b->r;
 }
 
 static const struct qd_param_spec bbands_params[] = {
@@ -170,9 +211,11 @@ static const struct qd_param_spec bbands_params[] = {
 };
 static const char *const bands_outs[] = { "lower", "middle", "upper" };
 
-TA_PLUGIN(bbands, "Bollinger bands (population standard deviation)",
-	bbands_params, bands_outs, struct bbands, bbands_create, bbands_destroy,
-	nminus1, bbands_update);
+TA_WINDOW_BATCH(bbands, struct bbands, 3, bbands_update, bbands_rsum,
+	bbands_advance, bbands_resum, bbands_value, bbands_emit2, bbands_emit1)
+TA_PLUGIN_OPS(bbands, "Bollinger bands (population standard deviation)",
+	bbands_params, bands_outs, bbands_create, bbands_destroy, nminus1,
+	bbands_update);
 
 /* ---- atr / natr ----------------------------------------------------------- */
 

@@ -51,6 +51,7 @@ ta_rsum_init(struct ta_rsum *r, int64_t n)
 {
 	memset(r, 0, sizeof(*r));
 	r->n = (size_t)n;
+	r->every = ta_resum_every(r->n);
 	r->buf = calloc(r->n, sizeof(double));
 	return r->buf ? QD_OK : QD_ERR_NOMEM;
 }

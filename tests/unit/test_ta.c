@@ -450,6 +450,40 @@ random_bars(struct qd_bar *b, size_t n)
 	}
 }
 
+/* The bars as columns: ts and open, high, low, close, volume. */
+static void
+to_columns(const struct qd_bar *b, size_t n, int64_t *ts, double *const *col)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ts[i] = b[i].ts;
+		col[0][i] = b[i].open;
+		col[1][i] = b[i].high;
+		col[2][i] = b[i].low;
+		col[3][i] = b[i].close;
+		col[4][i] = b[i].volume;
+	}
+}
+
+/* Bars at..at+len-1 of the columns as a series. */
+static struct qd_series
+series_of(const int64_t *ts, double *const *col, size_t at, size_t len)
+{
+	struct qd_series s;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.n = len;
+	s.ts = ts + at;
+	s.open = col[0] + at;
+	s.high = col[1] + at;
+	s.low = col[2] + at;
+	s.close = col[3] + at;
+	s.volume = col[4] + at;
+	return s;
+}
+
 static void
 streaming_equals_batch_bitwise(void **unused)
 {
@@ -495,7 +529,8 @@ batch_then_streaming_continues(void **unused)
 {
 	enum { N = 700, CUT = 450 };
 	struct qd_bar *bars = malloc(N * sizeof(*bars));
-	double col[5][N], *cols[QD_MAX_OUTPUTS];
+	double cv[5][N], *cols[QD_MAX_OUTPUTS];
+	double *col[5] = { cv[0], cv[1], cv[2], cv[3], cv[4] };
 	int64_t ts[N];
 	struct qd_series s;
 	size_t i, k;
@@ -503,23 +538,8 @@ batch_then_streaming_continues(void **unused)
 
 	(void)unused;
 	random_bars(bars, N);
-	for (i = 0; i < N; i++) {
-		ts[i] = bars[i].ts;
-		col[0][i] = bars[i].open;
-		col[1][i] = bars[i].high;
-		col[2][i] = bars[i].low;
-		col[3][i] = bars[i].close;
-		col[4][i] = bars[i].volume;
-	}
-	memset(&s, 0, sizeof(s));
-	s.size = sizeof(s);
-	s.n = CUT;
-	s.ts = ts;
-	s.open = col[0];
-	s.high = col[1];
-	s.low = col[2];
-	s.close = col[3];
-	s.volume = col[4];
+	to_columns(bars, N, ts, col);
+	s = series_of(ts, col, 0, CUT);
 	for (k = 0; k < QD_COUNTOF(every); k++) {
 		qd_indicator *a = make(every[k].name, every[k].k, every[k].v,
 			NULL, NULL);
@@ -552,6 +572,104 @@ batch_then_streaming_continues(void **unused)
 		indicator_free(a);
 		indicator_free(b);
 	}
+	free(bars);
+}
+
+/*
+ * Batches of every size (around the window, the re-sum period of 128 and
+ * more, and single bars) alternating with streamed bars, against one
+ * instance streamed throughout: bit for bit on every bar and output.  The
+ * windowed indicators run several periods, so that a batch ends at every
+ * position of their ring and of their re-sum block.
+ */
+static void
+batches_of_every_size_match_streaming(void **unused)
+{
+	enum { N = 4000 };
+	static const size_t sizes[] = { 1, 2, 3, 13, 14, 15, 19, 20, 21, 127,
+		128, 129, 130, 139, 140, 141, 255, 256, 257, 300, 1, 7, 999 };
+	static const struct {
+		const char *name, *k, *v;
+	} more[] = {
+		{ "sma", "period", "1" }, { "sma", "period", "3" },
+		{ "sma", "period", "14" }, { "sma", "period", "128" },
+		{ "sma", "period", "131" }, { "wma", "period", "1" },
+		{ "wma", "period", "3" }, { "wma", "period", "14" },
+		{ "wma", "period", "129" }, { "bbands", "period", "1" },
+		{ "bbands", "period", "2" }, { "bbands", "period", "7" },
+		{ "bbands", "period", "130" }, { "roc", "period", "1" },
+		{ "roc", "period", "33" }, { "cci", "period", "5" },
+		{ "mfi", "period", "3" }, { "stoch", "k", "5" },
+		{ "vwap", "period", "7" }, { "willr", "period", "3" },
+	};
+	struct qd_bar *bars = malloc(N * sizeof(*bars));
+	double *col[5], *cols[QD_MAX_OUTPUTS], *outbuf;
+	int64_t *ts = malloc(N * sizeof(*ts));
+	size_t k, c, m = QD_COUNTOF(every) + QD_COUNTOF(more);
+
+	(void)unused;
+	random_bars(bars, N);
+	for (c = 0; c < 5; c++)
+		col[c] = malloc(N * sizeof(double));
+	outbuf = malloc((size_t)N * QD_MAX_OUTPUTS * sizeof(double));
+	to_columns(bars, N, ts, col);
+	for (k = 0; k < m; k++) {
+		const char *name = k < QD_COUNTOF(every) ? every[k].name :
+			more[k - QD_COUNTOF(every)].name;
+		const char *pk = k < QD_COUNTOF(every) ? every[k].k :
+			more[k - QD_COUNTOF(every)].k;
+		const char *pv = k < QD_COUNTOF(every) ? every[k].v :
+			more[k - QD_COUNTOF(every)].v;
+		qd_indicator *a = make(name, pk, pv, NULL, NULL);
+		qd_indicator *b = make(name, pk, pv, NULL, NULL);
+		uint32_t no = indicator_outputs(a), j;
+		size_t at = 0, z = k;
+
+		while (at < N) {
+			size_t len = sizes[z++ % QD_COUNTOF(sizes)], r;
+			struct qd_series s;
+
+			if (len > N - at)
+				len = N - at;
+			s = series_of(ts, col, at, len);
+			for (j = 0; j < no; j++)
+				cols[j] = outbuf + (size_t)j * N;
+			indicator_batch_series(b, &s, cols);
+			for (r = 0; r < len; r++) {
+				double want[QD_MAX_OUTPUTS];
+
+				indicator_update(a, &bars[at + r], want);
+				for (j = 0; j < no; j++)
+					if (memcmp(&want[j], &cols[j][r],
+					    sizeof(double)) != 0)
+						fail_msg("%s(%s=%s).%s at bar %zu "
+							"(batch of %zu): batch "
+							"%.17g, stream %.17g",
+							name, pk ? pk : "",
+							pv ? pv : "",
+							indicator_output_name(a,
+							j), at + r, len,
+							cols[j][r], want[j]);
+			}
+			at += len;
+			/* a few streamed bars between batches */
+			for (r = 0; r < z % 4 && at < N; r++, at++) {
+				double x[QD_MAX_OUTPUTS], y[QD_MAX_OUTPUTS];
+
+				indicator_update(a, &bars[at], x);
+				indicator_update(b, &bars[at], y);
+				if (memcmp(x, y, no * sizeof(double)) != 0)
+					fail_msg("%s: streaming after a batch "
+						"differs at bar %zu", name, at);
+			}
+		}
+		indicator_free(a);
+		indicator_free(b);
+	}
+	for (c = 0; c < 5; c++)
+		free(col[c]);
+	free(outbuf);
+	free(ts);
 	free(bars);
 }
 
@@ -632,6 +750,68 @@ warmup_equals_lookback(void **unused)
 		indicator_free(a);
 	}
 	free(bars);
+}
+
+/*
+ * Bollinger width at BTC-like prices (around 30,000 on a 0.01 tick, steps
+ * of a few ticks): over 200,000 bars, through the batch and through
+ * streaming, upper - middle = k sd stays within 1e-10 relative of an
+ * exact recomputation over each window (long double, two passes), beyond
+ * the ulp each of the two outputs near 30,000 is rounded to.  A
+ * one-pass sum/sum-of-squares variance loses about 1e-5 here.
+ */
+static void
+bbands_width_is_accurate_at_high_prices(void **unused)
+{
+	enum { N = 200000, W = 20 };
+	qd_indicator *a = make("bbands", "period", "20", "stddev", "2");
+	qd_indicator *b = make("bbands", "period", "20", "stddev", "2");
+	struct qd_bar *bars = malloc(N * sizeof(*bars));
+	double *out = malloc((size_t)N * 3 * sizeof(double)), v[3];
+	double p = 30000.0, worst = 0.0;
+	size_t i, j;
+
+	(void)unused;
+	for (i = 0; i < N; i++) {
+		p += round((uniform() - 0.5) * 8.0) / 100.0;
+		bars[i] = bar_c(p);
+		bars[i].ts = (int64_t)i * 60000000000LL;
+	}
+	indicator_batch(b, bars, N, out);
+	for (i = 0; i < N; i++) {
+		long double mean = 0, sq = 0, sd;
+		double rel;
+
+		indicator_update(a, &bars[i], v);
+		if (memcmp(v, out + i * 3, sizeof(v)) != 0)
+			fail_msg("bbands: batch differs from streaming at bar %zu",
+				i);
+		if (i + 1 < W)
+			continue;
+		for (j = i + 1 - W; j <= i; j++)
+			mean += bars[j].close;
+		mean /= W;
+		for (j = i + 1 - W; j <= i; j++)
+			sq += (bars[j].close - mean) * (bars[j].close - mean);
+		sd = sqrtl(sq / W);
+		if (sd == 0)
+			continue;
+		/* the error beyond what printing upper and middle as
+		 * doubles near 30,000 allows (an ulp each) */
+		rel = (fabs((double)((v[2] - v[1]) - 2 * sd)) -
+			2 * (nextafter(v[2], INFINITY) - v[2])) /
+			(double)(2 * sd);
+		if (rel > worst)
+			worst = rel;
+	}
+	if (!(worst < 1e-10))
+		fail_msg("bbands width: worst relative error %.3g", worst);
+	print_message("bbands width at ~30000: worst relative error beyond "
+		"the outputs' rounding %.2g\n", worst);
+	free(out);
+	free(bars);
+	indicator_free(a);
+	indicator_free(b);
 }
 
 /*
@@ -720,10 +900,12 @@ main(void)
 		cmocka_unit_test(window_indicators_hand_computed),
 		cmocka_unit_test(ties_to_rounding_count_as_equal),
 		cmocka_unit_test(streaming_equals_batch_bitwise),
+		cmocka_unit_test(batches_of_every_size_match_streaming),
 		cmocka_unit_test(batch_then_streaming_continues),
 		cmocka_unit_test(abi10_indicator_batches_through_update),
 		cmocka_unit_test(warmup_equals_lookback),
 		cmocka_unit_test(running_sums_do_not_drift),
+		cmocka_unit_test(bbands_width_is_accurate_at_high_prices),
 		cmocka_unit_test(bad_params_are_refused),
 	};
 
