@@ -442,25 +442,67 @@ roc_lookback(const void *state)
 	return (uint32_t)((const struct roc *)state)->n;
 }
 
+/* The rate of change from old to x: NaN from a zero. */
+TA_INLINE double
+roc_of(double x, double old)
+{
+	return old != 0.0 ? 100.0 * (x - old) / old : NAN;
+}
+
 TA_STEP
 roc_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct roc *r = state;
 	double old = r->buf[r->head];
 
-	out[0] = r->count >= (size_t)r->n && old != 0.0 ?
-		100.0 * (b->close - old) / old : NAN;
+	out[0] = r->count >= (size_t)r->n ? roc_of(b->close, old) : NAN;
 	r->buf[r->head] = b->close;
 	r->head = r->head + 1 == (size_t)r->n ? 0 : r->head + 1;
 	if (r->count < (size_t)r->n)
 		r->count++;
 }
 
+/*
+ * The batch: the first n bars through update() (they need the ring); from
+ * bar n on, the close n bars back is in the column itself (see
+ * ta_ring_refill), two bars per vector division, and the ring is refilled
+ * from the column at the end.  The same quotients as roc_of, bit for bit.
+ */
+TA_CLONES static void
+roc_batch(void *state, const struct qd_series *s, double *const *out)
+{
+	struct roc st = *(struct roc *)state;
+	const double *x = s->close;
+	double *o = out[0];
+	size_t n = (size_t)st.n, i;
+	ta_v2d hundred = { 100.0, 100.0 };
+
+	for (i = 0; i < s->n && i < n; i++) {
+		struct qd_bar b = qd_series_bar(s, i);
+
+		roc_update(&st, &b, o + i);
+	}
+	for (; i + 2 <= s->n; i += 2) {
+		ta_v2d c = { x[i], x[i + 1] }, old = { x[i - n], x[i + 1 - n] };
+		ta_v2d q = hundred * (c - old) / old;
+
+		o[i] = old[0] != 0.0 ? q[0] : NAN;
+		o[i + 1] = old[1] != 0.0 ? q[1] : NAN;
+	}
+	for (; i < s->n; i++)
+		o[i] = roc_of(x[i], x[i - n]);
+	if (s->n > n) {
+		st.head = (st.head + (s->n - n)) % n;
+		ta_ring_refill(st.buf, n, st.head, x, s->n);
+	}
+	*(struct roc *)state = st;
+}
+
 static const struct qd_param_spec period10[] = {
 	QD_PARAM_INT_SPEC("period", 10, 1, 100000, "bars back"),
 };
 
-TA_PLUGIN(roc, "rate of change, percent", period10, value_out, struct roc,
+TA_PLUGIN_OPS(roc, "rate of change, percent", period10, value_out,
 	roc_create, roc_destroy, roc_lookback, roc_update);
 
 /* ---- mfi ------------------------------------------------------------------ */
