@@ -223,13 +223,31 @@ ema_update(void *state, const struct qd_bar *bar, double *out)
 	out[0] = ta_ema_push(&s->e1, bar->close);
 }
 
+/*
+ * dema and tema: once the last EMA of the chain is seeded (so are the
+ * others) and for a number, every push is a plain ta_ema_next: the same
+ * operations as ta_ema_push, without its tests.
+ */
+TA_INLINE int
+ema_seeded(const struct ta_ema *e, double x)
+{
+	return e->count >= e->n && !isnan(x);
+}
+
 TA_STEP
 dema_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct ma_state *s = state;
-	double a = ta_ema_push(&s->e1, bar->close);
-	double b = ta_ema_push(&s->e2, a);
+	double a, b;
 
+	if (ema_seeded(&s->e2, bar->close)) {
+		a = ta_ema_next(&s->e1, bar->close);
+		b = ta_ema_next(&s->e2, a);
+		out[0] = 2.0 * a - b;
+		return;
+	}
+	a = ta_ema_push(&s->e1, bar->close);
+	b = ta_ema_push(&s->e2, a);
 	out[0] = isnan(b) ? NAN : 2.0 * a - b;
 }
 
@@ -237,10 +255,18 @@ TA_STEP
 tema_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct ma_state *s = state;
-	double a = ta_ema_push(&s->e1, bar->close);
-	double b = ta_ema_push(&s->e2, a);
-	double c = ta_ema_push(&s->e3, b);
+	double a, b, c;
 
+	if (ema_seeded(&s->e3, bar->close)) {
+		a = ta_ema_next(&s->e1, bar->close);
+		b = ta_ema_next(&s->e2, a);
+		c = ta_ema_next(&s->e3, b);
+		out[0] = 3.0 * a - 3.0 * b + c;
+		return;
+	}
+	a = ta_ema_push(&s->e1, bar->close);
+	b = ta_ema_push(&s->e2, a);
+	c = ta_ema_push(&s->e3, b);
 	out[0] = isnan(c) ? NAN : 3.0 * a - 3.0 * b + c;
 }
 

@@ -92,6 +92,14 @@ struct ta_ema {
 
 void ta_ema_init(struct ta_ema *e, int64_t n);
 
+/* The step of a seeded EMA on a number. */
+static inline double
+ta_ema_next(struct ta_ema *e, double x)
+{
+	e->value = e->beta * e->value + e->alpha * x;
+	return e->value;
+}
+
 /* Push x; the EMA, or NaN while seeding (and for a NaN input). */
 static inline double
 ta_ema_push(struct ta_ema *e, double x)
@@ -105,8 +113,7 @@ ta_ema_push(struct ta_ema *e, double x)
 		e->value = ta_sum_value(&e->seed) / (double)e->n;
 		return e->value;
 	}
-	e->value = e->beta * e->value + e->alpha * x;
-	return e->value;
+	return ta_ema_next(e, x);
 }
 
 /* Rolling max of highs and min of lows over the last n bars. */
