@@ -366,6 +366,49 @@ window_indicators_hand_computed(void **unused)
 	indicator_free(st);
 }
 
+/*
+ * Hand-computed CCI(3) (Lambert: (tp - SMA(tp)) / (0.015 mean absolute
+ * deviation)), typical prices 1, 2, 3, 5, 4, 1 (the last from h 2, l 0,
+ * c 1):
+ *   bar 2: window 1 2 3, mean 2, MAD 2/3, (3-2)/(0.01) = 100
+ *   bar 3: window 2 3 5, mean 10/3, MAD 10/9, (5/3)/(1/60) = 100
+ *   bar 4: window 3 5 4, mean 4, MAD 2/3, 0
+ *   bar 5: window 5 4 1, mean 10/3, MAD 14/9, (-7/3)/(7/300) = -100
+ * and a window of equal prices (MAD 0) gives 0; the deviations of the
+ * window that a bar leaves never count.  Run in streaming and in a batch.
+ */
+static void
+cci_hand_computed(void **unused)
+{
+	static const double tp[] = { 1, 2, 3, 5, 4, 1, 7, 7, 7 };
+	static const double want[] = { 100, 100, 0, -100 };
+	enum { N = QD_COUNTOF(tp) };
+	qd_indicator *a = make("cci", "period", "3", NULL, NULL);
+	qd_indicator *b = make("cci", "period", "3", NULL, NULL);
+	struct qd_bar bars[N];
+	double v, batch[N];
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < N; i++)
+		bars[i] = bar_c(tp[i]);
+	bars[5].high = 2;
+	bars[5].low = 0;
+	indicator_batch(b, bars, N, batch);
+	for (i = 0; i < N; i++) {
+		indicator_update(a, &bars[i], &v);
+		if (memcmp(&v, &batch[i], sizeof(v)) != 0)
+			fail_msg("cci: batch differs at bar %zu", i);
+		if (i < 2)
+			assert_true(isnan(v));
+		else if (i < 6)
+			near(v, want[i - 2], 1e-9, "cci(3)", (int)i);
+	}
+	near(v, 0.0, 0, "cci(3) on equal prices", N - 1);
+	indicator_free(a);
+	indicator_free(b);
+}
+
 /* Closes built by arithmetic that leaves rounding noise: 0.1+0.2 vs 0.3. */
 static void
 ties_to_rounding_count_as_equal(void **unused)
@@ -899,6 +942,7 @@ main(void)
 		cmocka_unit_test(atr_hand_computed),
 		cmocka_unit_test(window_indicators_hand_computed),
 		cmocka_unit_test(ties_to_rounding_count_as_equal),
+		cmocka_unit_test(cci_hand_computed),
 		cmocka_unit_test(streaming_equals_batch_bitwise),
 		cmocka_unit_test(batches_of_every_size_match_streaming),
 		cmocka_unit_test(batch_then_streaming_continues),
