@@ -11,7 +11,8 @@
  *     keeping the plain sum and the weighted sum, both recomputed from the
  *     window when sma's would be.  First value on bar n (lookback n-1).
  *   - dema(n) = 2*ema - ema(ema); lookback 2(n-1).
- *   - tema(n) = 3*ema - 3*ema(ema) + ema(ema(ema)); lookback 3(n-1).
+ *   - tema(n) = 3*ema - 3*ema(ema) + ema(ema(ema)), computed as
+ *     3 (ema - ema(ema)) + ema(ema(ema)) (one product fewer); lookback 3(n-1).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -261,13 +262,13 @@ tema_update(void *state, const struct qd_bar *bar, double *out)
 		a = ta_ema_next(&s->e1, bar->close);
 		b = ta_ema_next(&s->e2, a);
 		c = ta_ema_next(&s->e3, b);
-		out[0] = 3.0 * a - 3.0 * b + c;
+		out[0] = 3.0 * (a - b) + c;
 		return;
 	}
 	a = ta_ema_push(&s->e1, bar->close);
 	b = ta_ema_push(&s->e2, a);
 	c = ta_ema_push(&s->e3, b);
-	out[0] = isnan(c) ? NAN : 3.0 * a - 3.0 * b + c;
+	out[0] = isnan(c) ? NAN : 3.0 * (a - b) + c;
 }
 
 static const char *const value_out[] = { "value" };

@@ -168,7 +168,8 @@ bbands_emit2(const struct bbands *b, struct ta_pt p, struct ta_pt q,
 {
 	ta_v2d S = { p.a, q.a }, s1 = { p.b, q.b }, s2 = { p.c, q.c };
 	ta_v2d n = { b->nd, b->nd }, inv = { b->inv, b->inv };
-	ta_v2d k = { b->k, b->k }, mean = s1 * inv, var = s2 * inv - mean * mean;
+	ta_v2d k = { b->k, b->k }, mean = s1 * inv;
+	ta_v2d var = s2 * inv - mean * mean;
 	ta_v2d mid = S / n;
 	ta_v2d w = k * ta_v2d_sqrt(ta_v2d_max0(var));
 	ta_v2d lo = mid - w, up = mid + w;

@@ -685,8 +685,8 @@ batches_of_every_size_match_streaming(void **unused)
 				for (j = 0; j < no; j++)
 					if (memcmp(&want[j], &cols[j][r],
 					    sizeof(double)) != 0)
-						fail_msg("%s(%s=%s).%s at bar %zu "
-							"(batch of %zu): batch "
+						fail_msg("%s(%s=%s).%s bar %zu "
+							"(batch of %zu): "
 							"%.17g, stream %.17g",
 							name, pk ? pk : "",
 							pv ? pv : "",
@@ -827,8 +827,8 @@ bbands_width_is_accurate_at_high_prices(void **unused)
 
 		indicator_update(a, &bars[i], v);
 		if (memcmp(v, out + i * 3, sizeof(v)) != 0)
-			fail_msg("bbands: batch differs from streaming at bar %zu",
-				i);
+			fail_msg("bbands: batch differs from streaming, "
+				"bar %zu", i);
 		if (i + 1 < W)
 			continue;
 		for (j = i + 1 - W; j <= i; j++)
