@@ -484,7 +484,7 @@ roc_update(void *state, const struct qd_bar *b, double *out)
  * ta_ring_refill), two bars per vector division, and the ring is refilled
  * from the column at the end.  The same quotients as roc_of, bit for bit.
  */
-TA_CLONES static void
+static void
 roc_batch(void *state, const struct qd_series *s, double *const *out)
 {
 	struct roc st = *(struct roc *)state;

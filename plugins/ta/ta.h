@@ -534,19 +534,6 @@ ta_v2d_sqrt(ta_v2d v)
 		*(type_ *)state = st;                                          \
 	}
 
-/*
- * A batch compiled twice where the compiler and the C library can pick a
- * version at load time (GNU ifunc): for AVX2 (three-operand instructions:
- * no register copies around every operation) and for the baseline.  Both
- * use the same IEEE operations (no fused multiply-add), so the same bits.
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-	defined(__linux__)
-#define TA_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TA_CLONES
-#endif
-
 /* What a windowed step hands its batch's emitters for one bar. */
 struct ta_pt {
 	double a, b, c;
@@ -568,7 +555,7 @@ struct ta_pt {
  */
 #define TA_WINDOW_BATCH(id, type_, nout_, update_, rsum_, advance_,          \
 	resum_, value_, emit2_, emit1_)                                        \
-	TA_CLONES static void                                                  \
+	static void                                                            \
 	id##_batch(void *state, const struct qd_series *s, double *const *o_)  \
 	{                                                                      \
 		type_ st = *(type_ *)state;                                    \
