@@ -224,24 +224,14 @@ ema_update(void *state, const struct qd_bar *bar, double *out)
 	out[0] = ta_ema_push(&s->e1, bar->close);
 }
 
-/*
- * dema and tema: once the last EMA of the chain is seeded (so are the
- * others) and for a number, every push is a plain ta_ema_next: the same
- * operations as ta_ema_push, without its tests.
- */
-TA_INLINE int
-ema_seeded(const struct ta_ema *e, double x)
-{
-	return e->count >= e->n && !isnan(x);
-}
-
+/* dema and tema: see ta_ema_seeded. */
 TA_STEP
 dema_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct ma_state *s = state;
 	double a, b;
 
-	if (ema_seeded(&s->e2, bar->close)) {
+	if (ta_ema_seeded(&s->e2, bar->close)) {
 		a = ta_ema_next(&s->e1, bar->close);
 		b = ta_ema_next(&s->e2, a);
 		out[0] = 2.0 * a - b;
@@ -258,7 +248,7 @@ tema_update(void *state, const struct qd_bar *bar, double *out)
 	struct ma_state *s = state;
 	double a, b, c;
 
-	if (ema_seeded(&s->e3, bar->close)) {
+	if (ta_ema_seeded(&s->e3, bar->close)) {
 		a = ta_ema_next(&s->e1, bar->close);
 		b = ta_ema_next(&s->e2, a);
 		c = ta_ema_next(&s->e3, b);

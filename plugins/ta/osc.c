@@ -78,10 +78,21 @@ TA_STEP
 macd_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct macd *m = state;
-	double f = ta_ema_push(&m->fast, b->close);
-	double s = ta_ema_push(&m->slow, b->close);
-	double v = isnan(s) ? NAN : f - s;
-	double sig = ta_ema_push(&m->sig, v);
+	double f, s, v, sig;
+
+	if (ta_ema_seeded(&m->sig, b->close)) {
+		v = ta_ema_next(&m->fast, b->close) -
+			ta_ema_next(&m->slow, b->close);
+		sig = ta_ema_next(&m->sig, v);
+		out[0] = v;
+		out[1] = sig;
+		out[2] = v - sig;
+		return;
+	}
+	f = ta_ema_push(&m->fast, b->close);
+	s = ta_ema_push(&m->slow, b->close);
+	v = isnan(s) ? NAN : f - s;
+	sig = ta_ema_push(&m->sig, v);
 
 	out[0] = v;
 	out[1] = sig;

@@ -100,6 +100,18 @@ ta_ema_next(struct ta_ema *e, double x)
 	return e->value;
 }
 
+/*
+ * Is e seeded and x a number?  Then ta_ema_push(e, x) is ta_ema_next(e,
+ * x).  Asked of the last EMA of a chain (dema, tema, macd's signal), it
+ * stands for the whole chain: the last one seeds only after those before
+ * it gave numbers.
+ */
+static inline int
+ta_ema_seeded(const struct ta_ema *e, double x)
+{
+	return e->count >= e->n && !isnan(x);
+}
+
 /* Push x; the EMA, or NaN while seeding (and for a NaN input). */
 static inline double
 ta_ema_push(struct ta_ema *e, double x)
