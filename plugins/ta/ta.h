@@ -18,7 +18,7 @@
 
 #define TA_VERSION "1.0.0"
 
-/* Neumaier-compensated running sum. */
+/* Compensated running sum: s plus the sum c of its rounding errors. */
 struct ta_sum {
 	double s;
 	double c;
@@ -46,14 +46,17 @@ ta_select(int cond, double a, double b)
 	return a;
 }
 
+/*
+ * Add x.  The rounding error of s + x, exactly, by Knuth's TwoSum: six
+ * additions and no comparison (Neumaier's test of |s| >= |x| picks the
+ * same exact error with a select, in more operations).
+ */
 static inline void
 ta_sum_add(struct ta_sum *t, double x)
 {
-	double u = t->s + x;
-	double a = (t->s - u) + x, b = (x - u) + t->s;
+	double u = t->s + x, z = u - t->s;
 
-	/* Both candidates, then a select. */
-	t->c += ta_select(fabs(t->s) >= fabs(x), a, b);
+	t->c += (t->s - (u - z)) + (x - z);
 	t->s = u;
 }
 
