@@ -168,7 +168,7 @@ rsi_update(void *state, const struct qd_bar *b, double *out)
 	struct rsi *r = state;
 	double d, g, l;
 
-	if (!r->have_prev) {
+	if (TA_UNLIKELY(!r->have_prev)) {
 		r->have_prev = 1;
 		r->prev = b->close;
 		out[0] = NAN;
@@ -254,7 +254,7 @@ stoch_update(void *state, const struct qd_bar *b, double *out)
 	ll = ta_minmax_min(&s->mm);
 	raw = hh > ll ? 100.0 * (b->close - ll) / (hh - ll) : 50.0;
 	k = ta_sma_push(&s->ks, raw);
-	if (isnan(k))
+	if (TA_UNLIKELY(isnan(k)))
 		return;
 	out[0] = k;
 	out[1] = ta_sma_push(&s->ds, k);
@@ -485,7 +485,7 @@ roc_update(void *state, const struct qd_bar *b, double *out)
 	out[0] = r->count >= (size_t)r->n ? roc_of(b->close, old) : NAN;
 	r->buf[r->head] = b->close;
 	r->head = r->head + 1 == (size_t)r->n ? 0 : r->head + 1;
-	if (r->count < (size_t)r->n)
+	if (TA_UNLIKELY(r->count < (size_t)r->n))
 		r->count++;
 }
 
@@ -583,7 +583,7 @@ mfi_update(void *state, const struct qd_bar *b, double *out)
 	double tp = (b->high + b->low + b->close) / 3.0, flow;
 	int dir;
 
-	if (!m->have_prev) {
+	if (TA_UNLIKELY(!m->have_prev)) {
 		m->have_prev = 1;
 		m->prev_tp = tp;
 		out[0] = NAN;

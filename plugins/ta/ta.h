@@ -18,6 +18,14 @@
 
 #define TA_VERSION "1.0.0"
 
+/*
+ * Branch hints for a step's rare cases (warming up, a NaN input, a block
+ * or ring boundary): the compiler lays the common path out straight, so
+ * a warm bar takes no jump.
+ */
+#define TA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 /* Compensated running sum: s plus the sum c of its rounding errors. */
 struct ta_sum {
 	double s;
@@ -119,9 +127,9 @@ ta_ema_seeded(const struct ta_ema *e, double x)
 static inline double
 ta_ema_push(struct ta_ema *e, double x)
 {
-	if (isnan(x))
+	if (TA_UNLIKELY(isnan(x)))
 		return NAN;
-	if (e->count < e->n) {
+	if (TA_UNLIKELY(e->count < e->n)) {
 		ta_sum_add(&e->seed, x);
 		if (++e->count < e->n)
 			return NAN;
@@ -189,7 +197,7 @@ ta_minmax_push(struct ta_minmax *m, double hi, double lo)
 	m->max = ta_max(m->suf_hi[j + 1], m->pre_hi);
 	m->min = ta_min(m->suf_lo[j + 1], m->pre_lo);
 	m->t++;
-	if (j + 1 < m->n) {
+	if (TA_LIKELY(j + 1 < m->n)) {
 		m->j = j + 1;
 		return;
 	}
@@ -203,7 +211,7 @@ ta_minmax_push(struct ta_minmax *m, double hi, double lo)
 static inline int
 ta_minmax_full(const struct ta_minmax *m)
 {
-	return m->t >= m->n;
+	return TA_LIKELY(m->t >= m->n);
 }
 
 static inline double
@@ -307,7 +315,7 @@ ta_ring_push(struct ta_rsum *r, double x)
 static inline int
 ta_rsum_due(struct ta_rsum *r)
 {
-	if (++r->since < r->every)
+	if (TA_LIKELY(++r->since < r->every))
 		return 0;
 	r->since = 0;
 	return 1;
@@ -338,7 +346,7 @@ ta_rsum_resum(struct ta_rsum *r, const double *win)
 static inline int
 ta_rsum_full(const struct ta_rsum *r)
 {
-	return r->count >= r->n;
+	return TA_LIKELY(r->count >= r->n);
 }
 
 static inline void
@@ -418,7 +426,7 @@ ta_wilder_init(struct ta_wilder *w, int64_t n)
 static inline double
 ta_wilder_push(struct ta_wilder *w, double x)
 {
-	if (w->count < w->need) {
+	if (TA_UNLIKELY(w->count < w->need)) {
 		ta_sum_add(&w->seed, x);
 		if (++w->count < w->need)
 			return NAN;

@@ -88,7 +88,7 @@ adx_update(void *state, const struct qd_bar *b, double *out)
 	int cmp;
 
 	out[0] = out[1] = out[2] = NAN;
-	if (!a->have_prev) {
+	if (TA_UNLIKELY(!a->have_prev)) {
 		a->have_prev = 1;
 		a->ph = b->high;
 		a->pl = b->low;
@@ -108,7 +108,7 @@ adx_update(void *state, const struct qd_bar *b, double *out)
 	str = ta_wilder_push(&a->tr, tr);
 	spdm = ta_wilder_push(&a->pdm, pdm);
 	smdm = ta_wilder_push(&a->mdm, mdm);
-	if (isnan(str))
+	if (TA_UNLIKELY(isnan(str)))
 		return;
 	/* One division for both DIs: 100/TR is rounded once, so a DI may
 	 * differ from 100 DM / TR in its last bit. */
@@ -281,13 +281,13 @@ supertrend_update(void *state, const struct qd_bar *b, double *out)
 	double a, hl2, bu, bd, up, dn;
 
 	out[0] = out[1] = NAN;
-	if (!s->have_prev) {
+	if (TA_UNLIKELY(!s->have_prev)) {
 		s->have_prev = 1;
 		s->prev_close = b->close;
 		return;
 	}
 	a = ta_wilder_push(&s->atr, ta_true_range(b, s->prev_close));
-	if (isnan(a)) {
+	if (TA_UNLIKELY(isnan(a))) {
 		s->prev_close = b->close;
 		return;
 	}

@@ -233,7 +233,7 @@ atr_push(struct atr *a, const struct qd_bar *b)
 {
 	double tr;
 
-	if (!a->have_prev) {
+	if (TA_UNLIKELY(!a->have_prev)) {
 		a->have_prev = 1;
 		a->prev_close = b->close;
 		return NAN;
@@ -275,7 +275,8 @@ natr_update(void *state, const struct qd_bar *b, double *out)
 {
 	double a = atr_push(state, b);
 
-	out[0] = isnan(a) || b->close == 0.0 ? NAN : 100.0 * a / b->close;
+	out[0] = TA_UNLIKELY(isnan(a) || b->close == 0.0) ? NAN :
+		100.0 * a / b->close;
 }
 
 static const struct qd_param_spec period14[] = {
@@ -331,7 +332,7 @@ keltner_update(void *state, const struct qd_bar *b, double *out)
 	double m = ta_ema_push(&k->mid, b->close);
 	double a = atr_push(&k->atr, b);
 
-	if (isnan(m) || isnan(a)) {
+	if (TA_UNLIKELY(isnan(m) || isnan(a))) {
 		out[0] = out[1] = out[2] = NAN;
 		return;
 	}
