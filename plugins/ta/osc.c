@@ -13,8 +13,8 @@
  *     100 avg_gain / (avg_gain + avg_loss); 100 when avg_loss is 0 (50 when
  *     both are 0).  Lookback n.
  *   stoch(k, smooth, d): raw = 100 (close - LL_k) / (HH_k - LL_k) (50 when
- *     HH = LL); k = SMA(smooth) of raw; d = SMA(d) of k.  Lookback
- *     k + smooth + d - 3.
+ *     HH = LL); k = SMA(smooth) of raw; d = SMA(d) of k (both means of
+ *     ratios, by the reciprocal).  Lookback k + smooth + d - 3.
  *   cci(n): tp = (h+l+c)/3; cci = (tp - SMA_n(tp)) / (0.015 * MD), MD =
  *     mean absolute deviation of tp from its SMA over the window (0 when MD
  *     is 0).  Lookback n-1.  MD needs the window: O(n) per bar, summed
@@ -197,6 +197,7 @@ struct stoch {
 	int64_t k, smooth, d;
 	struct ta_minmax mm;
 	struct ta_sma ks, ds;
+	double inv_smooth, inv_d;   /* 1/smooth, 1/d */
 };
 
 static void
@@ -222,6 +223,8 @@ stoch_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	s->k = api->param_int(p, "k");
 	s->smooth = api->param_int(p, "smooth");
 	s->d = api->param_int(p, "d");
+	s->inv_smooth = 1.0 / (double)s->smooth;
+	s->inv_d = 1.0 / (double)s->d;
 	if (ta_minmax_init(&s->mm, s->k) != QD_OK ||
 	    ta_sma_init(&s->ks, s->smooth) != QD_OK ||
 	    ta_sma_init(&s->ds, s->d) != QD_OK) {
@@ -253,11 +256,14 @@ stoch_update(void *state, const struct qd_bar *b, double *out)
 	hh = ta_minmax_max(&s->mm);
 	ll = ta_minmax_min(&s->mm);
 	raw = hh > ll ? 100.0 * (b->close - ll) / (hh - ll) : 50.0;
-	k = ta_sma_push(&s->ks, raw);
+	/* Means of ratios by the reciprocal: k waits for raw's division and
+	 * d for k, so true divisions would put three in a row on each bar's
+	 * path. */
+	k = ta_sma_sum_push(&s->ks, raw) * s->inv_smooth;
 	if (TA_UNLIKELY(isnan(k)))
 		return;
 	out[0] = k;
-	out[1] = ta_sma_push(&s->ds, k);
+	out[1] = ta_sma_sum_push(&s->ds, k) * s->inv_d;
 }
 
 static const struct qd_param_spec stoch_params[] = {
