@@ -389,11 +389,13 @@ TA_STEP
 ichimoku_update(void *state, const struct qd_bar *b, double *out)
 {
 	struct ichimoku *i = state;
-	double t, k;
+	double h = b->high, l = b->low, t, k;
 
-	ta_minmax_push(&i->mt, b->high, b->low);
-	ta_minmax_push(&i->mk, b->high, b->low);
-	ta_minmax_push(&i->ms, b->high, b->low);
+	/* h and l in registers: each push stores doubles that could, for
+	 * all the compiler knows, be *b */
+	ta_minmax_push(&i->mt, h, l);
+	ta_minmax_push(&i->mk, h, l);
+	ta_minmax_push(&i->ms, h, l);
 	t = mid(&i->mt);
 	k = mid(&i->mk);
 	out[0] = t;
