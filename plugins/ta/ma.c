@@ -205,14 +205,8 @@ wma_update(void *state, const struct qd_bar *bar, double *out)
 {
 	struct ma_state *s = state;
 
-	double old = ta_ring_push(&s->wr, bar->close);
-
-	if (ta_rsum_full(&s->wr))
-		wma_advance(s, bar->close, old);
-	else
-		wma_fill(s, bar->close);
-	if (ta_rsum_due(&s->wr))
-		wma_resum(s, s->wr.buf);
+	TA_WINDOW_PUSH(s, &s->wr, bar->close, wma_fill, wma_advance,
+		wma_resum);
 	out[0] = ta_rsum_full(&s->wr) ? s->W / s->denom : NAN;
 }
 

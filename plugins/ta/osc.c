@@ -345,31 +345,30 @@ cci_update(void *state, const struct qd_bar *b, double *out)
 	double tp = (b->high + b->low + b->close) / 3.0, mean, md, old;
 	size_t n = (size_t)c->n;
 
-	if (!ta_rsum_full(&c->sum)) {
-		ta_rsum_push(&c->sum, tp);
-		out[0] = NAN;
-		if (ta_rsum_full(&c->sum)) {
-			mean = ta_rsum_value(&c->sum) * c->inv;
-			md = abs_dev_sum(c->sum.buf, n, mean) * c->inv;
-			out[0] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
-		}
-		return;
-	}
 	/*
-	 * The deviations are summed over the ring before tp is stored in it
-	 * (the slot of the value leaving, swapped for tp's deviation): a
-	 * vector load of a slot just stored would wait for the store to
-	 * reach the cache.  The mean is the running sum's next value (a
-	 * re-sum of the window counts from the next bar).  Means by the
-	 * reciprocal: they sit on the bar's
-	 * dependency path (sum -> mean -> deviations -> md), and CCI is a
-	 * ratio of them.
+	 * Means by the reciprocal: they sit on the bar's dependency path
+	 * (sum -> mean -> deviations -> md), and CCI is a ratio of them.
+	 * On a full window the deviations are summed over the ring before
+	 * tp is stored in it (the slot of the value leaving, swapped for
+	 * tp's deviation): a vector load of a slot just stored would wait
+	 * for the store to reach the cache.  The mean is then the running
+	 * sum's next value (a re-sum of the window counts from the next bar).
 	 */
-	old = c->sum.buf[c->sum.head];
-	mean = (ta_rsum_value(&c->sum) + (tp - old)) * c->inv;
-	md = (abs_dev_sum(c->sum.buf, n, mean) - fabs(old - mean) +
-		fabs(tp - mean)) * c->inv;
-	ta_rsum_push(&c->sum, tp);
+	if (ta_rsum_full(&c->sum)) {
+		old = c->sum.buf[c->sum.head];
+		mean = (ta_rsum_value(&c->sum) + (tp - old)) * c->inv;
+		md = (abs_dev_sum(c->sum.buf, n, mean) - fabs(old - mean) +
+			fabs(tp - mean)) * c->inv;
+		ta_rsum_push(&c->sum, tp);
+	} else {
+		ta_rsum_push(&c->sum, tp);
+		if (!ta_rsum_full(&c->sum)) {
+			out[0] = NAN;
+			return;
+		}
+		mean = ta_rsum_value(&c->sum) * c->inv;
+		md = abs_dev_sum(c->sum.buf, n, mean) * c->inv;
+	}
 	out[0] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
 }
 

@@ -347,17 +347,29 @@ ta_rsum_full(const struct ta_rsum *r)
 	return TA_LIKELY(r->count >= r->n);
 }
 
+/*
+ * One streaming push of a windowed step over the ring of `r` (a struct
+ * ta_rsum *): x into the ring, then fill_(st, x) while the window fills
+ * or advance_(st, x, old) once it is full, and resum_(st, ring) when a
+ * re-sum is due.  TA_WINDOW_BATCH runs the same advance_ and resum_ over
+ * the column.
+ */
+#define TA_WINDOW_PUSH(st, r, x, fill_, advance_, resum_)                    \
+	do {                                                                   \
+		double x_ = (x), old_ = ta_ring_push((r), x_);                 \
+                                                                               \
+		if (ta_rsum_full(r))                                           \
+			advance_((st), x_, old_);                              \
+		else                                                           \
+			fill_((st), x_);                                       \
+		if (ta_rsum_due(r))                                            \
+			resum_((st), (r)->buf);                                \
+	} while (0)
+
 static inline void
 ta_rsum_push(struct ta_rsum *r, double x)
 {
-	double old = ta_ring_push(r, x);
-
-	if (ta_rsum_full(r))
-		ta_rsum_advance(r, x, old);
-	else
-		ta_rsum_fill(r, x);
-	if (ta_rsum_due(r))
-		ta_rsum_resum(r, r->buf);
+	TA_WINDOW_PUSH(r, r, x, ta_rsum_fill, ta_rsum_advance, ta_rsum_resum);
 }
 
 static inline double

@@ -185,14 +185,8 @@ bbands_update(void *state, const struct qd_bar *bar, double *out)
 	struct bbands *b = state;
 	double *col[3] = { out, out + 1, out + 2 };
 
-	double old = ta_ring_push(&b->r, bar->close);
-
-	if (ta_rsum_full(&b->r))
-		bbands_advance(b, bar->close, old);
-	else
-		bbands_fill(b, bar->close);
-	if (ta_rsum_due(&b->r))
-		bbands_resum(b, b->r.buf);
+	TA_WINDOW_PUSH(b, &b->r, bar->close, bbands_fill, bbands_advance,
+		bbands_resum);
 	if (ta_rsum_full(&b->r))
 		bbands_emit1(b, bbands_value(b), col, 0);
 	else

@@ -440,10 +440,13 @@ ties_to_rounding_count_as_equal(void **unused)
 
 /* ---- properties over every indicator ------------------------------------- */
 
-static const struct {
+/* An indicator and at most one parameter. */
+struct config {
 	const char *name;
 	const char *k, *v;
-} every[] = {
+};
+
+static const struct config every[] = {
 	{ "sma", "period", "20" }, { "ema", "period", "20" },
 	{ "wma", "period", "20" }, { "dema", "period", "20" },
 	{ "tema", "period", "20" }, { "macd", NULL, NULL },
@@ -631,9 +634,7 @@ batches_of_every_size_match_streaming(void **unused)
 	enum { N = 4000 };
 	static const size_t sizes[] = { 1, 2, 3, 13, 14, 15, 19, 20, 21, 127,
 		128, 129, 130, 139, 140, 141, 255, 256, 257, 300, 1, 7, 999 };
-	static const struct {
-		const char *name, *k, *v;
-	} more[] = {
+	static const struct config more[] = {
 		{ "sma", "period", "1" }, { "sma", "period", "3" },
 		{ "sma", "period", "14" }, { "sma", "period", "128" },
 		{ "sma", "period", "131" }, { "wma", "period", "1" },
@@ -657,12 +658,9 @@ batches_of_every_size_match_streaming(void **unused)
 	outbuf = malloc((size_t)N * QD_MAX_OUTPUTS * sizeof(double));
 	to_columns(bars, N, ts, col);
 	for (k = 0; k < m; k++) {
-		const char *name = k < QD_COUNTOF(every) ? every[k].name :
-			more[k - QD_COUNTOF(every)].name;
-		const char *pk = k < QD_COUNTOF(every) ? every[k].k :
-			more[k - QD_COUNTOF(every)].k;
-		const char *pv = k < QD_COUNTOF(every) ? every[k].v :
-			more[k - QD_COUNTOF(every)].v;
+		const struct config *cf = k < QD_COUNTOF(every) ? &every[k] :
+			&more[k - QD_COUNTOF(every)];
+		const char *name = cf->name, *pk = cf->k, *pv = cf->v;
 		qd_indicator *a = make(name, pk, pv, NULL, NULL);
 		qd_indicator *b = make(name, pk, pv, NULL, NULL);
 		uint32_t no = indicator_outputs(a), j;
