@@ -15,6 +15,7 @@
 #include "market/symbol.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "sandbox/sandbox.h"
 
 #define MAX_DATA 16
 #define MAX_PARAMS 64
@@ -187,8 +188,15 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		cfg.sandbox_helper = helper;
 	}
 	if (strchr(strategy, '/') != NULL) {
-		int n = plugin_load_file(r, strategy);
+		/* Sandboxed, a module given by path is only ever opened in
+		 * a confined child: its constructors never run here. */
+		int n = sandboxed ? sandbox_describe(helper, strategy, r, err,
+			sizeof(err)) : plugin_load_file(r, strategy);
 
+		if (n < 1 && sandboxed) {
+			fprintf(stderr, "quantctl: %s: %s\n", strategy, err);
+			goto out;
+		}
 		if (n < 1) {
 			fprintf(stderr, "quantctl: %s\n", plugin_refusal_count(r) ?
 				plugin_refusal_at(r, plugin_refusal_count(r) -

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/stat.h>
 
 #include "config/config.h"
@@ -353,6 +354,43 @@ config_trust_name(enum trust t)
 	return t == TRUST_SANDBOXED ? "sandboxed" : "trusted";
 }
 
+
+/* The keys of an instance's "limits": default, range. */
+struct limit_key {
+	const char *key;
+	size_t off;
+	long def, min, max;
+};
+
+#define LIMIT(k, d, lo, hi) { #k, offsetof(struct sandbox_limits, k), d, lo, hi }
+static const struct limit_key limit_keys[] = {
+	LIMIT(memory_mib, 256, 16, 65536),
+	LIMIT(cpu_ms_per_call, 1000, 1, 600000),
+	LIMIT(restarts, 5, 0, 1000),
+	LIMIT(orders_per_sec, 50, 1, 1000000),
+	LIMIT(timers, 1024, 0, 1000000),
+	LIMIT(symbols, 1024, 0, 1000000),
+	LIMIT(subscriptions, 256, 0, 100000),
+	LIMIT(open_orders, 1000, 0, 1000000),
+	LIMIT(indicators, 256, 0, 100000),
+	LIMIT(annotation_bytes_per_sec, 1048576, 0, 1073741824),
+};
+#undef LIMIT
+#define LIMIT_KEY_LIST "memory_mib, cpu_ms_per_call, restarts, " \
+	"orders_per_sec, timers, symbols, subscriptions, open_orders, " \
+	"indicators, annotation_bytes_per_sec"
+
+void
+config_limits_default(struct sandbox_limits *l)
+{
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < QD_COUNTOF(limit_keys); i++)
+		*(uint32_t *)((char *)l + limit_keys[i].off) =
+			(uint32_t)limit_keys[i].def;
+}
+
 /* ---- instance files ------------------------------------------------------ */
 
 static const char *const instance_keys[] = {
@@ -429,39 +467,29 @@ config_parse_instance(const char *file, const char *text, size_t len,
 		else
 			ci->params = v;
 	}
-	ci->limits.memory_mib = 256;
-	ci->limits.cpu_ms_per_call = 1000;
-	ci->limits.restarts = 5;
-	ci->limits.orders_per_sec = 50;
+	config_limits_default(&ci->limits);
 	if ((lim = json_get(ci->doc, "limits")) != NULL) {
-		static const char *const keys[] = {
-			"memory_mib", "cpu_ms_per_call", "restarts",
-			"orders_per_sec", NULL
-		};
-
 		if (lim->type != JSON_OBJECT) {
 			bad(d, file, lim, "expected an object, found %s",
 				json_type_name(lim->type));
 		} else {
-			for (m = lim->child; m; m = m->next) {
-				size_t i;
+			size_t i;
 
-				for (i = 0; keys[i]; i++)
-					if (!strcmp(keys[i], m->key))
+			for (m = lim->child; m; m = m->next) {
+				for (i = 0; i < QD_COUNTOF(limit_keys); i++)
+					if (!strcmp(limit_keys[i].key, m->key))
 						break;
-				if (keys[i] == NULL)
+				if (i == QD_COUNTOF(limit_keys))
 					bad(d, file, m, "unknown key (allowed: "
-						"memory_mib, cpu_ms_per_call, "
-						"restarts, orders_per_sec)");
+						"%s)", LIMIT_KEY_LIST);
 			}
-			ci->limits.memory_mib = (uint32_t)get_int(lim,
-				"memory_mib", 256, 16, 65536, file, d);
-			ci->limits.cpu_ms_per_call = (uint32_t)get_int(lim,
-				"cpu_ms_per_call", 1000, 1, 600000, file, d);
-			ci->limits.restarts = (uint32_t)get_int(lim,
-				"restarts", 5, 0, 1000, file, d);
-			ci->limits.orders_per_sec = (uint32_t)get_int(lim,
-				"orders_per_sec", 50, 1, 1000000, file, d);
+			for (i = 0; i < QD_COUNTOF(limit_keys); i++) {
+				const struct limit_key *k = &limit_keys[i];
+
+				*(uint32_t *)((char *)&ci->limits + k->off) =
+					(uint32_t)get_int(lim, k->key, k->def,
+					k->min, k->max, file, d);
+			}
 		}
 	}
 	n = get_strings(ci->doc, "symbols", &ci->symbols, file, d);

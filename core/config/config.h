@@ -62,6 +62,15 @@ struct sandbox_limits {
 	uint32_t cpu_ms_per_call; /**< deadline for one call */
 	uint32_t restarts;        /**< restarts before the instance fails */
 	uint32_t orders_per_sec;  /**< order intents per second, then killed */
+	/* Quotas on what an instance can make the host hold at once (every
+	 * trust level); past one, the call fails with QD_ERR_LIMIT and the
+	 * host logs it once. */
+	uint32_t timers;          /**< timers pending */
+	uint32_t symbols;         /**< symbols it was first to intern */
+	uint32_t subscriptions;   /**< market-data subscriptions */
+	uint32_t open_orders;     /**< orders not yet filled or cancelled */
+	uint32_t indicators;      /**< indicator instances (host side) */
+	uint32_t annotation_bytes_per_sec; /**< annotation JSON bytes */
 	/** Log bytes per second, then killed (annotations may use 16 times
 	 *  as much); 0 = 64 KiB.  Not a config key: backtests, whose time is
 	 *  simulated, lift it. */
@@ -84,6 +93,9 @@ struct config_instance {
 	struct sandbox_limits limits;
 	qd_params *values;                 /**< set by config_bind() */
 };
+
+/** The default limits (what an instance without "limits" gets). */
+void config_limits_default(struct sandbox_limits *l);
 
 struct config {
 	char *path;            /**< the file, or "<built-in>" */

@@ -67,21 +67,22 @@ struct instance {
 	struct itimer *timers;
 	uint64_t next_timer;
 	struct iindicator *indicators;
-};
-
-struct order_owner {
-	uint64_t order_id;
-	uint64_t instance_id;
+	/* Quotas (cfg.limits): what the instance holds now, and which
+	 * quotas were already logged (once each). */
+	uint32_t n_timers, n_symbols, n_indicators;
+	unsigned quota_logged;
+	int64_t ann_sec;
+	uint32_t ann_bytes;
+	/* Its own paper account (strategies; until an OMS routes orders to
+	 * venues): no instance sees or trades another's. */
+	struct paper *paper;
 };
 
 struct host {
 	struct loop *loop;
 	char *sandbox_helper;
-	/* The paper account every instance trades (until an OMS routes to
-	 * venues): fills on each symbol's smallest timeframe bars. */
-	struct paper *paper;
-	struct order_owner *owners;
-	size_t n_owners, cap_owners;
+	/* Paper fills happen on each symbol's smallest timeframe bars;
+	 * marks are their last closes. */
 	double *marks;
 	uint32_t *base_tf;
 	size_t n_marks;
@@ -158,6 +159,34 @@ find_instance(const struct host *h, const char *name)
 	return NULL;
 }
 
+/* ---- quotas --------------------------------------------------------------- */
+
+enum quota { Q_TIMERS, Q_SYMBOLS, Q_SUBSCRIPTIONS, Q_OPEN_ORDERS,
+	Q_INDICATORS, Q_ANNOTATIONS };
+
+static const char *const quota_key[] = {
+	"timers", "symbols", "subscriptions", "open_orders", "indicators",
+	"annotation_bytes_per_sec",
+};
+
+/*
+ * QD_OK while `used` is below the instance's quota `cap`; else
+ * QD_ERR_LIMIT, logged the first time for this instance and quota.
+ */
+static int
+quota_check(struct instance *in, enum quota q, uint64_t used, uint32_t cap)
+{
+	if (used < cap)
+		return QD_OK;
+	if (!(in->quota_logged & (1u << q))) {
+		in->quota_logged |= 1u << q;
+		log_warn(in->cfg.instance, "quota: %u %s reached (limits.%s); "
+			"further requests are refused with QD_ERR_LIMIT", cap,
+			quota_key[q], quota_key[q]);
+	}
+	return QD_ERR_LIMIT;
+}
+
 /* ---- host API: every kind ------------------------------------------------ */
 
 static void
@@ -179,11 +208,23 @@ api_now(qd_ctx *ctx)
 	return loop_now_ns();
 }
 
+/* A symbol the instance is first to intern counts against its quota. */
 static qd_symbol
 api_symbol_intern(qd_ctx *ctx, const char *name)
 {
-	(void)ctx;
-	return symbol_intern(name);
+	struct instance *in = ctx->inst;
+	qd_symbol s;
+
+	if (name == NULL)
+		return 0;
+	if ((s = symbol_lookup(name)) != 0)
+		return s;
+	if (!symbol_valid(name) || quota_check(in, Q_SYMBOLS, in->n_symbols,
+	    in->cfg.limits.symbols) != QD_OK)
+		return 0;
+	if ((s = symbol_intern(name)) != 0)
+		in->n_symbols++;
+	return s;
 }
 
 static const char *
@@ -210,6 +251,7 @@ timer_fire(void *arg)
 			}
 		loop_timer_cancel(t->t);
 		free(t);
+		in->n_timers--;
 	}
 	if (in->st != PLUGIN_STATE_RUNNING)
 		return;
@@ -249,6 +291,9 @@ api_timer_add(qd_ctx *ctx, int64_t after_ns, int64_t interval_ns,
 
 	if (after_ns < 0 || interval_ns < 0 || id == NULL)
 		return QD_ERR_INVALID;
+	if (quota_check(in, Q_TIMERS, in->n_timers, in->cfg.limits.timers) !=
+	    QD_OK)
+		return QD_ERR_LIMIT;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return QD_ERR_NOMEM;
 	t->inst = in;
@@ -262,6 +307,7 @@ api_timer_add(qd_ctx *ctx, int64_t after_ns, int64_t interval_ns,
 	}
 	t->next = in->timers;
 	in->timers = t;
+	in->n_timers++;
 	*id = t->id;
 	return QD_OK;
 }
@@ -276,6 +322,7 @@ api_timer_cancel(qd_ctx *ctx, uint64_t id)
 			*pp = t->next;
 			loop_timer_cancel(t->t);
 			free(t);
+			ctx->inst->n_timers--;
 			return QD_OK;
 		}
 	return QD_ERR_NOTFOUND;
@@ -355,6 +402,9 @@ api_indicator_new(qd_ctx *ctx, const char *name, const struct qd_kv *params,
 	struct iindicator *ii;
 	char err[512];
 
+	if (quota_check(in, Q_INDICATORS, in->n_indicators,
+	    in->cfg.limits.indicators) != QD_OK)
+		return QD_ERR_LIMIT;
 	if ((ii = calloc(1, sizeof(*ii))) == NULL)
 		return QD_ERR_NOMEM;
 	ii->ind = indicator_new(in->host->reg, name, params, n, err,
@@ -367,6 +417,7 @@ api_indicator_new(qd_ctx *ctx, const char *name, const struct qd_kv *params,
 	indicator_set_owner(ii->ind, in);
 	ii->next = in->indicators;
 	in->indicators = ii;
+	in->n_indicators++;
 	*out = ii->ind;
 	return QD_OK;
 }
@@ -385,6 +436,7 @@ api_indicator_free(qd_indicator *ind)
 			*pp = ii->next;
 			indicator_free(ind);
 			free(ii);
+			in->n_indicators--;
 			return;
 		}
 }
@@ -453,6 +505,9 @@ api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 
 	if (symbol_name(sym) == NULL || in->desc->kind != QD_KIND_STRATEGY)
 		return QD_ERR_INVALID;
+	if (quota_check(in, Q_SUBSCRIPTIONS, in->n_subs,
+	    in->cfg.limits.subscriptions) != QD_OK)
+		return QD_ERR_LIMIT;
 	if (tf == 0)
 		id = bus_subscribe(in->host->bus, BUS_TRADE, sym,
 			on_trade_event, in);
@@ -477,33 +532,14 @@ api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 	return rc;
 }
 
-static struct instance *
-find_by_id(const struct host *h, uint64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (h->inst[i]->id == id)
-			return h->inst[i];
-	return NULL;
-}
-
-/* A paper fill: tell the instance that placed the order, and the bus. */
+/* A paper fill of instance `arg`'s account: tell it, and the bus. */
 static void
 on_paper_fill(void *arg, const struct paper_fill *f)
 {
-	struct host *h = arg;
-	struct instance *in = NULL;
+	struct instance *in = arg;
 	struct qd_order_update u;
 	struct bus_event ev;
-	size_t i;
 
-	for (i = 0; i < h->n_owners; i++)
-		if (h->owners[i].order_id == f->order_id) {
-			in = find_by_id(h, h->owners[i].instance_id);
-			h->owners[i] = h->owners[--h->n_owners];
-			break;
-		}
 	memset(&u, 0, sizeof(u));
 	u.size = sizeof(u);
 	u.order_id = f->order_id;
@@ -519,8 +555,8 @@ on_paper_fill(void *arg, const struct paper_fill *f)
 	ev.topic = BUS_FILL;
 	ev.key = f->order_id;
 	ev.u.order = u;
-	bus_publish(h->bus, &ev);
-	if (in != NULL && in->st == PLUGIN_STATE_RUNNING && in->desc != NULL &&
+	bus_publish(in->host->bus, &ev);
+	if (in->st == PLUGIN_STATE_RUNNING && in->desc != NULL &&
 	    in->desc->kind == QD_KIND_STRATEGY) {
 		const struct qd_strategy_ops *o = (const void *)in->ops;
 
@@ -535,6 +571,7 @@ on_market_bar(void *arg, const struct bus_event *ev)
 {
 	struct host *h = arg;
 	qd_symbol s = ev->u.bar.symbol;
+	size_t i;
 
 	if (s >= h->n_marks) {
 		size_t n = s + 64;
@@ -557,34 +594,58 @@ on_market_bar(void *arg, const struct bus_event *ev)
 	if (ev->u.bar.timeframe_s != h->base_tf[s])
 		return;
 	h->bar_ts = ev->u.bar.bar.ts;
-	paper_on_bar(h->paper, s, &ev->u.bar.bar, on_paper_fill, h);
+	/* A fill may call a strategy, which may end instances: by index. */
+	for (i = 0; i < h->n; i++)
+		if (h->inst[i]->paper != NULL)
+			paper_on_bar(h->inst[i]->paper, s, &ev->u.bar.bar,
+				on_paper_fill, h->inst[i]);
 	h->marks[s] = ev->u.bar.bar.close;
+}
+
+/* The instance's paper account, made on first use: strategies only. */
+static struct paper *
+account_of(struct instance *in)
+{
+	struct paper_config pc = { 0.001, 0.001, 0, 10000 * PAPER_UNIT };
+
+	if (in->desc == NULL || in->desc->kind != QD_KIND_STRATEGY)
+		return NULL;
+	if (in->paper == NULL)
+		in->paper = paper_new(&pc);
+	return in->paper;
+}
+
+/* Cancel every open order of the instance's account; logs how many. */
+static void
+cancel_open_orders(struct instance *in, const char *why)
+{
+	size_t n = in->paper ? paper_cancel_all(in->paper) : 0;
+
+	if (n > 0)
+		log_warn(in->cfg.instance, "cancelled %zu open order(s): %s",
+			n, why);
 }
 
 static int
 api_order_submit(qd_ctx *ctx, const struct qd_order_req *req, uint64_t *id)
 {
-	struct host *h = ctx->inst->host;
+	struct instance *in = ctx->inst;
+	struct paper *acct = account_of(in);
 	uint64_t oid = 0;
 	int rc;
 
-	if (ctx->inst->desc == NULL || ctx->inst->desc->kind != QD_KIND_STRATEGY)
-		return QD_ERR_DENIED;
-	if (h->n_owners == h->cap_owners) {
-		size_t cap = h->cap_owners ? h->cap_owners * 2 : 64;
-		struct order_owner *n = realloc(h->owners, cap * sizeof(*n));
-
-		if (n == NULL)
-			return QD_ERR_NOMEM;
-		h->owners = n;
-		h->cap_owners = cap;
-	}
+	if (acct == NULL)
+		return in->desc && in->desc->kind != QD_KIND_STRATEGY ?
+			QD_ERR_DENIED : QD_ERR_NOMEM;
+	if (in->st != PLUGIN_STATE_RUNNING)
+		return QD_ERR_STATE;
+	if (quota_check(in, Q_OPEN_ORDERS, paper_open_orders(acct),
+	    in->cfg.limits.open_orders) != QD_OK)
+		return QD_ERR_LIMIT;
 	/* Placed after the bar being processed: it fills from the next. */
-	rc = paper_submit(h->paper, req, h->bar_ts + 1, &oid);
+	rc = paper_submit(acct, req, in->host->bar_ts + 1, &oid);
 	if (rc != QD_OK)
 		return rc;
-	h->owners[h->n_owners].order_id = oid;
-	h->owners[h->n_owners++].instance_id = ctx->inst->id;
 	if (id)
 		*id = oid;
 	return QD_OK;
@@ -593,29 +654,24 @@ api_order_submit(qd_ctx *ctx, const struct qd_order_req *req, uint64_t *id)
 static int
 api_order_cancel(qd_ctx *ctx, uint64_t id)
 {
-	struct host *h = ctx->inst->host;
-	size_t i;
+	struct instance *in = ctx->inst;
 
-	for (i = 0; i < h->n_owners; i++)
-		if (h->owners[i].order_id == id) {
-			if (h->owners[i].instance_id != ctx->inst->id)
-				return QD_ERR_NOTFOUND;
-			h->owners[i] = h->owners[--h->n_owners];
-			return paper_cancel(h->paper, id);
-		}
-	return QD_ERR_NOTFOUND;
+	return in->paper ? paper_cancel(in->paper, id) : QD_ERR_NOTFOUND;
 }
 
 static int
 api_position_get(qd_ctx *ctx, qd_symbol sym, struct qd_position *out)
 {
 	struct host *h = ctx->inst->host;
+	struct paper *acct = account_of(ctx->inst);
 	double avg;
 	int64_t q;
 
 	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
-	q = paper_position(h->paper, sym, &avg);
+	if (acct == NULL)
+		return QD_ERR_DENIED;
+	q = paper_position(acct, sym, &avg);
 	out->symbol = sym;
 	out->qty = (double)q / PAPER_UNIT;
 	out->avg_price = avg;
@@ -629,13 +685,16 @@ static int
 api_account_get(qd_ctx *ctx, struct qd_account *out)
 {
 	struct host *h = ctx->inst->host;
+	struct paper *acct = account_of(ctx->inst);
 
 	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
-	out->cash = (double)paper_cash(h->paper) / PAPER_UNIT;
-	out->equity = (double)paper_equity(h->paper, h->marks, h->n_marks) /
+	if (acct == NULL)
+		return QD_ERR_DENIED;
+	out->cash = (double)paper_cash(acct) / PAPER_UNIT;
+	out->equity = (double)paper_equity(acct, h->marks, h->n_marks) /
 		PAPER_UNIT;
-	out->fees_paid = (double)paper_fees(h->paper) / PAPER_UNIT;
+	out->fees_paid = (double)paper_fees(acct) / PAPER_UNIT;
 	return QD_OK;
 }
 
@@ -818,11 +877,24 @@ api_payment_done(qd_ctx *ctx, uint64_t req, int status, const char *ref)
 static int
 api_annotate(qd_ctx *ctx, const char *kind, const char *json)
 {
+	struct instance *in = ctx->inst;
+	int64_t sec = loop_now_ns() / 1000000000;
+	size_t len;
 	cJSON *o;
 
-	if (kind == NULL || json == NULL || strlen(json) > 4096 ||
+	if (kind == NULL || json == NULL || (len = strlen(json)) > 4096 ||
 	    (o = cJSON_Parse(json)) == NULL)
 		return QD_ERR_INVALID;
+	if (sec != in->ann_sec) {
+		in->ann_sec = sec;
+		in->ann_bytes = 0;
+	}
+	if (quota_check(in, Q_ANNOTATIONS, (uint64_t)in->ann_bytes + len,
+	    in->cfg.limits.annotation_bytes_per_sec + 1) != QD_OK) {
+		cJSON_Delete(o);
+		return QD_ERR_LIMIT;
+	}
+	in->ann_bytes += (uint32_t)len;
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		return QD_ERR_INVALID;
@@ -881,6 +953,7 @@ sandbox_gave_up(void *arg, const char *reason)
 {
 	struct instance *in = arg;
 
+	cancel_open_orders(in, "the instance failed");
 	set_state(in, PLUGIN_STATE_FAILED, reason);
 }
 
@@ -925,6 +998,7 @@ instance_release(struct instance *in)
 		loop_timer_cancel(t->t);
 		free(t);
 	}
+	in->n_timers = 0;
 	while (in->n_subs > 0)
 		bus_unsubscribe(in->host->bus, in->subs[--in->n_subs]);
 	while (in->indicators != NULL) {
@@ -934,6 +1008,7 @@ instance_release(struct instance *in)
 		indicator_free(ii->ind);
 		free(ii);
 	}
+	in->n_indicators = 0;
 }
 
 /*
@@ -1004,6 +1079,7 @@ instance_start(struct instance *in)
 		config_trust_name(in->cfg.trust));
 	return 0;
 fail:
+	cancel_open_orders(in, "the instance failed");
 	instance_release(in);
 	if (in->created) {
 		in->ops->destroy(in->state);
@@ -1022,6 +1098,7 @@ instance_stop(struct instance *in)
 		return;
 	if (in->st == PLUGIN_STATE_RUNNING && in->ops->stop != NULL)
 		in->ops->stop(in->state);
+	cancel_open_orders(in, "the instance stopped");
 	instance_release(in);
 	in->ops->destroy(in->state);
 	in->state = NULL;
@@ -1035,6 +1112,7 @@ instance_free(struct instance *in)
 {
 	instance_stop(in);
 	params_free(in->params);
+	paper_free(in->paper);
 	config_instance_clear(&in->cfg);
 	free(in->subs);
 	free(in->file);
@@ -1069,17 +1147,9 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 		return NULL;
 	h->loop = loop;
 	h->bus = bus;
-	{
-		struct paper_config pc = { 0.001, 0.001, 0,
-			10000 * PAPER_UNIT };
-
-		h->paper = paper_new(&pc);
-	}
 	if ((h->state_dir = strdup(state_dir)) == NULL ||
 	    (h->sandbox_helper = strdup(QD_LIBEXECDIR "/quantd-sandbox")) ==
-	    NULL || h->paper == NULL ||
-	    bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0) {
-		paper_free(h->paper);
+	    NULL || bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0) {
 		free(h->sandbox_helper);
 		free(h->state_dir);
 		free(h);
@@ -1115,8 +1185,6 @@ host_free(struct host *h)
 	config_free(h->config);
 	free(h->state_dir);
 	free(h->sandbox_helper);
-	paper_free(h->paper);
-	free(h->owners);
 	free(h->marks);
 	free(h->base_tf);
 	free(h);

@@ -1,12 +1,18 @@
 /*
  * child.c -- quantd-sandbox: runs one strategy instance confined.
  *
- * Started by the host with fork+execve, an empty environment and the
- * socketpair end on fd 3.  Order (each step before the next can run plugin
- * code): close every other fd; read F_INIT; rlimits; no_new_privs and not
- * dumpable; the SIGSYS report handler; the loader filter; dlopen() of the
- * plugin and its indicator modules (constructors run here, confined); create
- * the instance; stack the strict filter; answer F_READY; then serve calls.
+ * Started by the host with fork+execve, an empty environment, the
+ * socketpair end on fd 3 and a one-shot datagram socket on fd 4.  Order
+ * (each step before the next can run plugin code): close every other fd;
+ * read F_INIT; a private file system holding only the modules (user and
+ * mount namespaces; without them the child refuses to run: fail closed);
+ * rlimits; no_new_privs and not dumpable; the one seccomp filter (filter.c),
+ * whose listener fd goes to the host on fd 4 before fd 4 is closed;
+ * dlopen() of the plugin and its indicator modules (constructors run here,
+ * under the final filter); create the instance; answer F_READY; then serve
+ * calls.  A forbidden syscall stops the child in the kernel until the host
+ * (which reads the number from the listener) kills it: nothing the plugin
+ * does can forge or hide that reason.
  *
  * The host API seen by the plugin is this file's table: calls that return
  * something are requests answered by the host; log lines are one-way
@@ -24,6 +30,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -112,16 +120,19 @@ read_frame(struct frame_in *in)
 	return h;
 }
 
+/* Send a frame, numbering it in the order frames leave (a request built
+ * before a progress frame is sent after it). */
 static void
 send_frame(struct frame_out *o)
 {
 	size_t n = frame_end(o);
+	uint32_t s = ++seq;
 
 	if (n == 0)
 		die(SANDBOX_EXIT_PROTOCOL);
+	memcpy(o->buf + 8, &s, sizeof(s));
 	send_all(o->buf, n);
 }
-
 /*
  * Send a request and wait for its reply, which must be the next frame.
  * Returns the reply's type; *in reads its payload after the status.
@@ -138,7 +149,7 @@ report_progress(void)
 
 	if (!in_bars || progress_sent)
 		return;
-	frame_begin(&p, b, sizeof(b), F_PROGRESS, ++seq);
+	frame_begin(&p, b, sizeof(b), F_PROGRESS, 0);
 	frame_put_u32(&p, bar_index);
 	send_frame(&p);
 	progress_sent = 1;
@@ -166,29 +177,7 @@ request(struct frame_out *o, struct frame_in *in, int *status)
 static void
 begin(struct frame_out *o, uint16_t type)
 {
-	frame_begin(o, outbuf, sizeof(outbuf), type, ++seq);
-}
-
-/* ---- SIGSYS: report the forbidden syscall, then exit ---------------------- */
-
-static void
-on_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	unsigned char b[FRAME_HDR + 8];
-	uint32_t len = 8, nr = (uint32_t)si->si_syscall, arch = si->si_arch;
-	uint16_t type = F_VIOLATION, flags = 0;
-	uint32_t s = 0;
-
-	(void)sig;
-	(void)uc;
-	memcpy(b, &len, 4);
-	memcpy(b + 4, &type, 2);
-	memcpy(b + 6, &flags, 2);
-	memcpy(b + 8, &s, 4);
-	memcpy(b + 12, &nr, 4);
-	memcpy(b + 16, &arch, 4);
-	(void)!write(SANDBOX_FD, b, sizeof(b));
-	syscall(SYS_exit_group, SANDBOX_EXIT_SYSCALL);
+	frame_begin(o, outbuf, sizeof(outbuf), type, 0);
 }
 
 /* ---- the host API inside the child ---------------------------------------- */
@@ -573,12 +562,36 @@ write_proc(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+/* The per-mount flags of the mount at `path` that a remount in a user
+ * namespace must keep (the kernel locks them), as MS_* flags. */
+static unsigned long
+locked_flags(const char *path)
+{
+	struct statvfs v;
+	unsigned long f = 0;
+
+	if (statvfs(path, &v) != 0)
+		return 0;
+	if (v.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (v.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (v.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (v.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+/* The step of confine_fs() that failed, for the error message. */
+static const char *confine_step = "";
+
 /*
  * Give the child a file system with nothing in it but the modules it loads:
  * a new user and mount namespace, a tmpfs, each module bind-mounted into it
- * as /mN.so, and chroot there.  A constructor can then open nothing else
- * even read-only.  files[i] is rewritten to the new path (in `names`).
- * Returns 0, or -1 if namespaces are unavailable (files unchanged).
+ * read-only as /mN.so, and chroot there.  A constructor can then open
+ * nothing else even read-only.  files[i] is rewritten to the new path (in
+ * `names`).  Returns 0, or -1 with confine_step and errno saying why.
  */
 static int
 confine_fs(const char **files, size_t n, char names[][16])
@@ -588,8 +601,10 @@ confine_fs(const char **files, size_t n, char names[][16])
 	gid_t gid = getgid();
 	size_t i;
 
+	confine_step = "unshare(CLONE_NEWUSER | CLONE_NEWNS)";
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
 		return -1;
+	confine_step = "writing the uid/gid maps";
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
 	if (write_proc("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
 		return -1;
@@ -601,10 +616,12 @@ confine_fs(const char **files, size_t n, char names[][16])
 	/* The new root is a tmpfs over /proc: a directory that exists
 	 * everywhere and never holds a module (their paths stay visible
 	 * for the bind mounts), and is no longer needed. */
+	confine_step = "mounting the private root";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
 	    mount("quantd-sandbox", "/proc", "tmpfs", MS_NOSUID | MS_NODEV,
 	    "size=64k,mode=0755") != 0)
 		return -1;
+	confine_step = "bind-mounting the modules";
 	for (i = 0; i < n; i++) {
 		char target[32];
 		int fd;
@@ -614,14 +631,38 @@ confine_fs(const char **files, size_t n, char names[][16])
 		if ((fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
 			return -1;
 		close(fd);
-		if (mount(files[i], target, NULL, MS_BIND | MS_RDONLY, NULL) != 0)
+		/* A bind mount ignores MS_RDONLY: remount it read-only,
+		 * keeping the flags the parent namespace locked on it. */
+		if (mount(files[i], target, NULL, MS_BIND, NULL) != 0 ||
+		    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+		    MS_NOSUID | MS_NODEV | locked_flags(target), NULL) != 0)
 			return -1;
 	}
+	confine_step = "chroot to the private root";
 	if (chdir("/proc") != 0 || chroot("/proc") != 0 || chdir("/") != 0)
 		return -1;
 	for (i = 0; i < n; i++)
 		files[i] = names[i];
 	return 0;
+}
+
+/*
+ * Install the seccomp filter and hand its listener to the host over
+ * SANDBOX_NOTIFY_FD, then close both: from here on a forbidden syscall
+ * waits in the kernel for the host, which kills the child.
+ */
+static void
+confine_syscalls(void)
+{
+	/* libseccomp takes a listener on fd 0 for none: hold fd 0. */
+	int hold = fcntl(SANDBOX_FD, F_DUPFD_CLOEXEC, 0);
+	int fd = sandbox_filter_install();
+
+	if (hold < 0 || fd < 0 || frame_send_fd(SANDBOX_NOTIFY_FD, fd) != 0)
+		die(SANDBOX_EXIT_SETUP);
+	close(hold);
+	close(fd);
+	close(SANDBOX_NOTIFY_FD);
 }
 
 /* Reply F_FAIL with a reason and exit. */
@@ -648,8 +689,6 @@ describe(const char *path)
 	size_t i, n = plugin_count(reg);
 	uint32_t k;
 
-	if (sandbox_filter_strict() != 0)
-		die(SANDBOX_EXIT_SETUP);
 	begin(&o, F_DESCRIBE);
 	frame_put_u32(&o, n ? plugin_abi_major(plugin_at(reg, 0)) : 0);
 	frame_put_u32(&o, n ? plugin_abi_minor(plugin_at(reg, 0)) : 0);
@@ -704,7 +743,6 @@ init(void)
 	const char *mods[MAX_INDICATOR_FILES + 1];
 	char mod_names[MAX_INDICATOR_FILES + 1][16];
 	const struct plugin *p;
-	struct sigaction sa;
 	qd_params *params;
 	uint32_t kind, mem, n_ind, n_kv, i;
 	char err[512];
@@ -741,20 +779,20 @@ init(void)
 	for (i = 0; i < n_ind; i++)
 		mods[i] = ind_files[i];
 	mods[n_ind] = path;
-	if (confine_fs(mods, n_ind + 1, mod_names) != 0 && kind != 0) {
-		snprintf(err, sizeof(err), "no private file system (user "
-			"namespaces unavailable): module constructors can read "
-			"files");
-		c_log(NULL, QD_LOG_WARN, "%s", err);
+	/* Fail closed: without its private file system a constructor could
+	 * read the host's files (and /proc/<host>/environ). */
+	if (confine_fs(mods, n_ind + 1, mod_names) != 0) {
+		snprintf(err, sizeof(err), "cannot give the plugin a private "
+			"file system: %s failed (%s); sandboxed plugins need "
+			"unprivileged user namespaces: set the sysctl "
+			"kernel.unprivileged_userns_clone=1 and "
+			"user.max_user_namespaces > 0, or allow CLONE_NEWUSER "
+			"in the container's seccomp profile", confine_step,
+			strerror(errno));
+		fail(QD_ERR_UNSUPPORTED, err);
 	}
 	limits(mem);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	if (sigaction(SIGSYS, &sa, NULL) != 0)
-		die(SANDBOX_EXIT_SETUP);
-	if (sandbox_filter_loader() != 0)
-		die(SANDBOX_EXIT_SETUP);
+	confine_syscalls();
 
 	/* Plugin code runs from here on (constructors in dlopen). */
 	if ((reg = plugin_registry_new()) == NULL)
@@ -789,8 +827,6 @@ init(void)
 		snprintf(err, sizeof(err), "create failed: %s", qd_strerror(rc));
 		fail(rc, err);
 	}
-	if (sandbox_filter_strict() != 0)
-		die(SANDBOX_EXIT_SETUP);
 }
 
 /* ---- calls ---------------------------------------------------------------- */
@@ -919,7 +955,8 @@ main(int argc, char **argv)
 	}
 	/* Nothing but the host socket stays open (not even stdio). */
 	if (close_range(0, SANDBOX_FD - 1, 0) != 0 ||
-	    close_range(SANDBOX_FD + 1, ~0U, 0) != 0)
+	    fcntl(SANDBOX_NOTIFY_FD, F_GETFD) < 0 ||
+	    close_range(SANDBOX_NOTIFY_FD + 1, ~0U, 0) != 0)
 		die(SANDBOX_EXIT_SETUP);
 	log_set_level((enum qd_log_level)-1);
 	init();

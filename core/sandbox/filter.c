@@ -1,17 +1,27 @@
 /*
- * filter.c -- the two seccomp filters of a sandbox child, as tables.
+ * filter.c -- the seccomp filter of a sandbox child, as a table.
  *
- * Both default to SCMP_ACT_TRAP: a forbidden call raises SIGSYS, whose
- * handler (child.c) reports the syscall number to the host in one frame and
- * exits; the strict filter forbids rt_sigaction, so the plugin cannot take
- * that handler over.  libseccomp checks the architecture first (a foreign
- * arch kills the process) and, on x86-64, kills any syscall number with the
- * x32 bit (0x40000000) set before looking at the table: its generated BPF
- * compares nr >= 0x40000000 first (tests/sandbox: hostile-x32).
+ * One filter, installed before dlopen() and never widened or stacked on:
+ * no plugin code, constructors included, ever runs while seccomp(2) or
+ * prctl(PR_SET_SECCOMP) is allowed, so a plugin cannot install a filter of
+ * its own that would swallow a later one.  It is what loading a module
+ * needs and what the SDK needs at run time, nothing else:
+ *   - opens are read-only: the child's file system holds nothing but the
+ *     modules it loads (child.c, confine_fs), so reading is harmless;
+ *   - W^X: memory is mapped or protected executable only when it is a
+ *     private, file-backed, non-writable mapping (the segments dlopen maps
+ *     from the read-only modules); mprotect() never adds PROT_EXEC, and an
+ *     anonymous or writable executable mapping is refused;
+ *   - write() only on the host socket, sendmsg() only on the one-shot fd
+ *     that hands the host the filter's listener (then closed: the fd
+ *     limit keeps that number from being reused by a socket).
  *
- * The loader filter is installed before dlopen(), so a plugin's
- * constructors already run confined; the strict filter is stacked on top
- * after create() and the kernel applies the stricter of the two.
+ * Everything else is SECCOMP_RET_USER_NOTIF: the calling thread is stopped
+ * in the kernel and the host, holding the listener fd, reads the syscall
+ * number from the kernel and kills the child.  The reason logged never
+ * comes from the child.  libseccomp checks the architecture first and, on
+ * x86-64, any number with the x32 bit (0x40000000) set: both kill the
+ * process outright (SIGSYS, "killed by SIGSYS"; tests/sandbox: hostile-x32).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,124 +38,97 @@ struct rule {
 	const char *why;
 };
 
-/* ---- loader: what dlopen() of a plugin needs ----------------------------- */
-
-static const struct rule loader_rules[] = {
-	{ SCMP_SYS(read), "read the module files and frames from the host" },
+/* Allowed whatever the arguments. */
+static const struct rule rules[] = {
+	{ SCMP_SYS(read), "frames from the host; ld.so reads module headers" },
 	{ SCMP_SYS(pread64), "ld.so reads ELF headers" },
 	{ SCMP_SYS(close), "ld.so closes the module files" },
 	{ SCMP_SYS(fstat), "ld.so checks module files" },
 	{ SCMP_SYS(newfstatat), "ld.so checks module files" },
 	{ SCMP_SYS(lseek), "ld.so seeks in module files" },
-	{ SCMP_SYS(mmap), "ld.so maps modules (with PROT_EXEC: load time only)" },
-	{ SCMP_SYS(mprotect), "ld.so applies RELRO and segment protections" },
 	{ SCMP_SYS(munmap), "ld.so and malloc unmap memory" },
 	{ SCMP_SYS(brk), "malloc" },
-	{ SCMP_SYS(madvise), "malloc returns memory (the strict filter "
-		"allows it too: a call must pass both)" },
-	{ SCMP_SYS(mremap), "realloc of large blocks (also in strict)" },
+	{ SCMP_SYS(madvise), "malloc returns memory" },
+	{ SCMP_SYS(mremap), "realloc of large blocks (keeps protections)" },
 	{ SCMP_SYS(getrandom), "malloc and ld.so seed their randomness" },
 	{ SCMP_SYS(futex), "libc locks" },
-	{ SCMP_SYS(rt_sigreturn), "return from the SIGSYS report handler" },
-	{ SCMP_SYS(exit_group), "exit" },
-	{ SCMP_SYS(exit), "exit" },
 	{ SCMP_SYS(clock_gettime), "time without the vDSO" },
-	{ SCMP_SYS(seccomp), "stack the strict filter after loading (a "
-		"filter can only narrow what is allowed)" },
-};
-
-/* ---- runtime: what the SDK needs, nothing else ---------------------------- */
-
-static const struct rule strict_rules[] = {
-	{ SCMP_SYS(read), "frames from the host (fd 3 only, below)" },
-	{ SCMP_SYS(munmap), "free memory" },
-	{ SCMP_SYS(brk), "malloc" },
-	{ SCMP_SYS(madvise), "malloc returns memory" },
-	{ SCMP_SYS(mremap), "realloc of large blocks" },
-	{ SCMP_SYS(futex), "libc locks" },
-	{ SCMP_SYS(clock_gettime), "time without the vDSO" },
-	{ SCMP_SYS(getrandom), "malloc's randomness" },
-	{ SCMP_SYS(rt_sigreturn), "return from the SIGSYS report handler" },
 	{ SCMP_SYS(exit_group), "exit" },
 	{ SCMP_SYS(exit), "exit" },
 };
 
-/* Add the unconditional rules of a table.  0 or -1. */
+/* Add the unconditional rules.  0 or -1. */
 static int
-add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)
+add_rules(scmp_filter_ctx ctx)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r[i].nr, 0) != 0)
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, rules[i].nr, 0) != 0)
 			return -1;
 	return 0;
 }
 
-int
-sandbox_filter_loader(void)
+/* The rules that look at arguments.  0 or -1. */
+static int
+add_arg_rules(scmp_filter_ctx ctx)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
-	int rc = -1;
-
-	if (ctx == NULL)
-		return -1;
-	if (add_rules(ctx, loader_rules,
-	    sizeof(loader_rules) / sizeof(loader_rules[0])) != 0)
-		goto out;
 	/* openat: read-only, never create, truncate or append. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
 	    O_APPEND, O_RDONLY)) != 0)
-		goto out;
-	/* write: only frames to the host. */
+		return -1;
+	/* write: frames to the host only. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
 	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_FD)) != 0)
-		goto out;
-	rc = seccomp_load(ctx);
-out:
-	seccomp_release(ctx);
-	return rc;
+		return -1;
+	/* sendmsg: the listener handoff only (fd closed right after). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_NOTIFY_FD)) != 0)
+		return -1;
+	/* mmap: any memory that is not executable ... */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		return -1;
+	/* ... and executable only as a private, non-writable file mapping
+	 * (ld.so mapping a module's code segment). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC),
+	    SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED |
+	    MAP_SHARED_VALIDATE, MAP_PRIVATE)) != 0)
+		return -1;
+	/* mprotect: RELRO and guard pages; never adds PROT_EXEC. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+		return -1;
+	return 0;
 }
 
 int
-sandbox_filter_strict(void)
+sandbox_filter_install(void)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
-	int rc = -1;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+	int fd = -1;
 
 	if (ctx == NULL)
 		return -1;
-	/* no_new_privs is already set: no prctl needed to load this one. */
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0)
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS) != 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0 ||
+	    add_rules(ctx) != 0 || add_arg_rules(ctx) != 0 ||
+	    seccomp_load(ctx) != 0)
 		goto out;
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_FD)) != 0)
-		goto out;
-	/* read is in the table for glibc's sake but only on the host socket. */
-	if (add_rules(ctx, strict_rules + 1,
-	    sizeof(strict_rules) / sizeof(strict_rules[0]) - 1) != 0)
-		goto out;
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1,
-	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_FD)) != 0)
-		goto out;
-	/* mmap/mprotect: memory, never executable. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
-		goto out;
-	rc = seccomp_load(ctx);
+	fd = seccomp_notify_fd(ctx);
 out:
 	seccomp_release(ctx);
-	return rc;
+	return fd;
 }
 
 const char *
-sandbox_syscall_name(int nr)
+sandbox_syscall_name(uint32_t arch, int nr)
 {
 	static char buf[32];
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+	char *name = seccomp_syscall_resolve_num_arch(arch, nr);
 
 	if (name == NULL)
 		return "unknown";

@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "sandbox/frame.h"
 
@@ -21,7 +22,7 @@ static const char *const type_names[] = {
 	[F_STATE_SAVE] = "F_STATE_SAVE", [F_STATE_LOAD] = "F_STATE_LOAD",
 	[F_POSITION_GET] = "F_POSITION_GET", [F_ACCOUNT_GET] = "F_ACCOUNT_GET",
 	[F_SYMBOL_INTERN] = "F_SYMBOL_INTERN",
-	[F_SYMBOL_NAME] = "F_SYMBOL_NAME", [F_VIOLATION] = "F_VIOLATION",
+	[F_SYMBOL_NAME] = "F_SYMBOL_NAME", [F_RETIRED] = "F_RETIRED",
 	[F_DESCRIBE] = "F_DESCRIBE", [F_PROGRESS] = "F_PROGRESS",
 	[F_ANNOTATE] = "F_ANNOTATE",
 };
@@ -212,4 +213,60 @@ int
 frame_in_done(const struct frame_in *in)
 {
 	return in->bad || in->left != 0 ? -1 : 0;
+}
+
+/* ---- passing a descriptor --------------------------------------------------- */
+
+/* One byte of payload with `fd` (or none) as SCM_RIGHTS. */
+union fd_ctl {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+int
+frame_send_fd(int sock, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = { &byte, 1 };
+	union fd_ctl ctl;
+	struct msghdr m;
+	struct cmsghdr *c;
+
+	memset(&m, 0, sizeof(m));
+	memset(&ctl, 0, sizeof(ctl));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.buf;
+	m.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+int
+frame_recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union fd_ctl ctl;
+	struct msghdr m;
+	struct cmsghdr *c;
+	int fd = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.buf;
+	m.msg_controllen = sizeof(ctl.buf);
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&m);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
+	    c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)) &&
+	    !(m.msg_flags & MSG_CTRUNC))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
 }

@@ -51,7 +51,8 @@ enum frame_type {
 	F_ACCOUNT_GET,     /* request */
 	F_SYMBOL_INTERN,   /* request: string */
 	F_SYMBOL_NAME,     /* request: u32 sym -> F_REPLY_DATA string */
-	F_VIOLATION,       /* i32 syscall nr, u32 arch: seccomp trap */
+	F_RETIRED,         /* was a child's own report of a forbidden syscall:
+	                      never believed, always a protocol violation */
 	F_DESCRIBE,        /* describe mode: the module's descriptors */
 	F_PROGRESS,        /* u32 bar index in the batch, before its requests */
 	F_ANNOTATE,        /* string kind, string json: one-way */
@@ -110,5 +111,13 @@ const char *frame_get_str(struct frame_in *in, size_t max);
 const void *frame_get_bytes(struct frame_in *in, size_t n);
 /** 0 if every byte was consumed and nothing was bad, else -1. */
 int frame_in_done(const struct frame_in *in);
+
+/* ---- passing a descriptor over a Unix socket ------------------------------ */
+
+/** Send `fd` (SCM_RIGHTS) with one byte.  0 or -1. */
+int frame_send_fd(int sock, int fd);
+/** Receive a descriptor sent by frame_send_fd() without blocking:
+ *  the fd (close-on-exec), or -1 (none, or the peer closed). */
+int frame_recv_fd(int sock);
 
 #endif

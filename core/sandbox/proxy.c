@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <linux/seccomp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +41,48 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 
+/*
+ * What the host is waiting for from a child, and so which frames it may
+ * send: anything else stops it ("frame F_X not allowed while ...").
+ */
+enum call_state {
+	CS_IDLE,        /* no call: the child has nothing to say */
+	CS_CREATING,    /* F_INIT sent: create() runs */
+	CS_CALL,        /* a callback runs */
+	CS_BARS,        /* a bar batch runs */
+	CS_DESCRIBING,  /* describe mode */
+};
+
+static const char *const call_state_name[] = {
+	"idle", "creating", "in a call", "in a bar batch", "describing",
+};
+
+#define S_(x) (1u << (x))
+#define S_RUN (S_(CS_CALL) | S_(CS_BARS))
+#define S_ANY (S_(CS_CREATING) | S_RUN)
+/* The frames a child may send, by state.  Orders only from a started
+ * instance's callbacks; F_PROGRESS only inside a batch. */
+static const uint8_t frame_states[F_TYPE_MAX] = {
+	[F_READY] = S_(CS_CREATING),
+	[F_FAIL] = S_(CS_CREATING) | S_(CS_DESCRIBING),
+	[F_DONE] = S_RUN,
+	[F_LOG] = S_ANY,
+	[F_ORDER_SUBMIT] = S_RUN,
+	[F_ORDER_CANCEL] = S_RUN,
+	[F_SUBSCRIBE] = S_ANY,
+	[F_TIMER_ADD] = S_ANY,
+	[F_TIMER_CANCEL] = S_ANY,
+	[F_STATE_SAVE] = S_ANY,
+	[F_STATE_LOAD] = S_ANY,
+	[F_POSITION_GET] = S_ANY,
+	[F_ACCOUNT_GET] = S_ANY,
+	[F_SYMBOL_INTERN] = S_ANY,
+	[F_SYMBOL_NAME] = S_ANY,
+	[F_DESCRIBE] = S_(CS_DESCRIBING),
+	[F_PROGRESS] = S_(CS_BARS),
+	[F_ANNOTATE] = S_ANY,
+};
+
 struct proxy {
 	char *helper, *file, *name, *instance;
 	char **ind_files;
@@ -53,6 +97,9 @@ struct proxy {
 
 	pid_t pid;
 	int fd;
+	int notify_sock;      /* where the child sends its listener, or -1 */
+	int notify_fd;        /* the child's seccomp listener, or -1 */
+	int had_listener;     /* it arrived (before any plugin code ran) */
 	int alive;
 	int started;          /* start() was called: redo it after restart */
 	int failed;
@@ -61,7 +108,8 @@ struct proxy {
 	unsigned restarts;
 	int64_t backoff_ms;
 	struct loop_timer *restart_timer;
-	int violation_nr;     /* syscall reported by the child, or -1 */
+	int violation_nr;     /* forbidden syscall read from the kernel, or -1 */
+	uint32_t violation_arch;
 	uint32_t done_count;  /* bars the last F_CALL_BARS processed */
 	uint32_t batch_n;     /* bars in the batch being served */
 	void (*batch_at)(void *, uint32_t);
@@ -70,6 +118,9 @@ struct proxy {
 	unsigned orders;
 	size_t log_bytes;
 	char why[256];        /* why the current child is being killed */
+	char why_buf[128];    /* a formatted reason for `why` pointers */
+	enum call_state cs;   /* what the child may send now */
+	uint32_t child_seq;   /* seq of the child's last frame */
 };
 
 static int64_t
@@ -84,41 +135,99 @@ mono_ms(void)
 /* ---- process -------------------------------------------------------------- */
 
 /*
- * fork + execve of the helper with fd 3 = the child's socket end, an empty
+ * fork + execve of the helper with fd 3 = the child's socket end and fd 4 =
+ * the one-shot socket its seccomp listener comes back on, and an empty
  * environment; only async-signal-safe calls between fork and execve.
  */
 static int
 spawn(struct proxy *p)
 {
-	int sv[2];
+	int sv[2], nv[2];
 	pid_t pid;
 	char *const argv[] = { (char *)"quantd-sandbox", NULL };
 	char *const envp[] = { NULL };
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nv) != 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
 	}
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		close(nv[0]);
+		close(nv[1]);
+		return -1;
+	}
 	if (pid == 0) {
-		if (sv[1] == SANDBOX_FD) {
-			if (fcntl(SANDBOX_FD, F_SETFD, 0) != 0)
-				_exit(127);
-		} else if (dup2(sv[1], SANDBOX_FD) != SANDBOX_FD) {
+		/* Out of the way of 3 and 4 first, then into place (dup2
+		 * clears close-on-exec on the new descriptor). */
+		int s = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+		int n = fcntl(nv[1], F_DUPFD_CLOEXEC, 10);
+
+		if (s < 0 || n < 0 || dup2(s, SANDBOX_FD) != SANDBOX_FD ||
+		    dup2(n, SANDBOX_NOTIFY_FD) != SANDBOX_NOTIFY_FD)
 			_exit(127);
-		}
 		execve(p->helper, argv, envp);
 		_exit(127);
 	}
 	close(sv[1]);
+	close(nv[1]);
 	p->pid = pid;
 	p->fd = sv[0];
+	p->notify_sock = nv[0];
+	p->notify_fd = -1;
 	p->alive = 1;
 	p->violation_nr = -1;
+	p->child_seq = 0;
+	p->had_listener = 0;
+	p->cs = CS_IDLE;
 	return 0;
+}
+
+/* Close the listener and its handoff socket. */
+static void
+close_notify(struct proxy *p)
+{
+	if (p->notify_sock >= 0)
+		close(p->notify_sock);
+	if (p->notify_fd >= 0)
+		close(p->notify_fd);
+	p->notify_sock = p->notify_fd = -1;
+}
+
+/*
+ * The child's handoff socket is readable: take the listener fd it sends
+ * (SCM_RIGHTS), or note that it closed without one.
+ */
+static void
+take_listener(struct proxy *p)
+{
+	p->notify_fd = frame_recv_fd(p->notify_sock);
+	p->had_listener = p->notify_fd >= 0;
+	close(p->notify_sock);
+	p->notify_sock = -1;
+}
+
+/*
+ * The listener is readable: a syscall of the child is waiting in the
+ * kernel.  Read its number and architecture from the kernel.  1 if a
+ * violation was read, 0 if there was none (the child is gone).
+ */
+static int
+take_violation(struct proxy *p)
+{
+	struct seccomp_notif req;
+
+	memset(&req, 0, sizeof(req));
+	if (ioctl(p->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0)
+		return 0;
+	p->violation_nr = req.data.nr;
+	p->violation_arch = req.data.arch;
+	return 1;
 }
 
 /* Describe how the child ended (after waitpid). */
@@ -127,7 +236,8 @@ describe_exit(struct proxy *p, int status, char *buf, size_t cap)
 {
 	if (p->violation_nr >= 0) {
 		snprintf(buf, cap, "forbidden syscall %s (%d)",
-			sandbox_syscall_name(p->violation_nr), p->violation_nr);
+			sandbox_syscall_name(p->violation_arch,
+			p->violation_nr), p->violation_nr);
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		const char *abbrev = sigabbrev_np(sig);
@@ -170,6 +280,7 @@ child_lost(struct proxy *p, const char *why)
 		;
 	close(p->fd);
 	p->fd = -1;
+	close_notify(p);
 	describe_exit(p, status, how, sizeof(how));
 	if (why != NULL && p->violation_nr < 0)
 		snprintf(line, sizeof(line), "%s; child %s", why, how);
@@ -205,13 +316,21 @@ send_frame(struct proxy *p, struct frame_out *o)
 	return 0;
 }
 
-/* Read exactly n bytes before the deadline.  0, or -1 (reason in why). */
+/*
+ * Read exactly n bytes before the deadline, watching the child's seccomp
+ * listener too.  0, or -1: the reason in why, or why = NULL when the
+ * child died or made a forbidden syscall (p->violation_nr).
+ */
 static int
 read_exact(struct proxy *p, unsigned char *buf, size_t n, int64_t deadline,
 	const char **why)
 {
 	while (n > 0) {
-		struct pollfd pfd = { p->fd, POLLIN, 0 };
+		struct pollfd pfd[3] = {
+			{ p->fd, POLLIN, 0 },
+			{ p->notify_sock, POLLIN, 0 },
+			{ p->notify_fd, POLLIN, 0 },
+		};
 		int64_t left = deadline - mono_ms();
 		ssize_t r;
 		int pr;
@@ -220,13 +339,28 @@ read_exact(struct proxy *p, unsigned char *buf, size_t n, int64_t deadline,
 			*why = "no reply within the deadline";
 			return -1;
 		}
-		pr = poll(&pfd, 1, (int)left);
+		pr = poll(pfd, 3, (int)left);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr == 0) {
 			*why = "no reply within the deadline";
 			return -1;
 		}
+		/* A violation first: the child may have written frames
+		 * before it, but it is stopped in the kernel now. */
+		if (pfd[2].revents & POLLIN) {
+			*why = NULL;
+			if (take_violation(p))
+				return -1;
+		}
+		if (pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			close(p->notify_fd);
+			p->notify_fd = -1;
+		}
+		if (pfd[1].revents)
+			take_listener(p);
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		r = read(p->fd, buf, n);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -276,6 +410,43 @@ within(int64_t *sec, unsigned *count, size_t add, size_t cap)
 }
 
 /*
+ * May the child send this frame now?  Its seq must follow the last one,
+ * and its type be one the current call state allows.  0, or -1 with why.
+ */
+static int
+frame_allowed(struct proxy *p, const struct frame_hdr *h, const char **why)
+{
+	if (h->seq != p->child_seq + 1) {
+		snprintf(p->why_buf, sizeof(p->why_buf), "frame out of "
+			"sequence (expected %u, got %u)", p->child_seq + 1,
+			h->seq);
+		*why = p->why_buf;
+		return -1;
+	}
+	p->child_seq = h->seq;
+	/* The child hands over its listener before any plugin code runs:
+	 * only a failure to set up may come without it. */
+	if (!p->had_listener && h->type != F_FAIL) {
+		*why = "no seccomp listener from the child";
+		return -1;
+	}
+	if (h->type >= F_TYPE_MAX || frame_states[h->type] == 0) {
+		snprintf(p->why_buf, sizeof(p->why_buf), "unexpected frame %s "
+			"from the child", frame_type_name(h->type));
+		*why = p->why_buf;
+		return -1;
+	}
+	if (!(frame_states[h->type] & S_(p->cs))) {
+		snprintf(p->why_buf, sizeof(p->why_buf), "frame %s not allowed "
+			"while %s", frame_type_name(h->type),
+			call_state_name[p->cs]);
+		*why = p->why_buf;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Handle one request from the child during a call.  Returns 0 to go on,
  * 1 when the call is done (*status set), -1 to kill the child (why set).
  */
@@ -287,6 +458,8 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	uint64_t id = 0;
 	int rc;
 
+	if (frame_allowed(p, h, why) != 0)
+		return -1;
 	switch (h->type) {
 	case F_DONE:
 		*status = (int32_t)frame_get_u32(in);
@@ -312,7 +485,13 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		const char *msg = frame_get_str(in, 4096);
 		unsigned used;
 
-		if (msg == NULL || level > QD_LOG_DEBUG)
+		if (level > QD_LOG_DEBUG) {
+			snprintf(p->why_buf, sizeof(p->why_buf), "invalid log "
+				"level %u", level);
+			*why = p->why_buf;
+			return -1;
+		}
+		if (msg == NULL)
 			break;
 		used = (unsigned)p->log_bytes;
 		if (!within(&p->log_sec, &used, strlen(msg) + 1,
@@ -489,11 +668,8 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		send_frame(p, &o);
 		return 0;
 	}
-	case F_VIOLATION:
-		p->violation_nr = (int)frame_get_u32(in);
-		*why = "forbidden syscall";
-		return -1;
 	default:
+		/* frame_allowed() let through only the types above. */
 		*why = "unexpected frame from the child";
 		return -1;
 	}
@@ -514,6 +690,7 @@ serve_call(struct proxy *p, int64_t timeout_ms)
 {
 	int64_t deadline = mono_ms() + timeout_ms;
 
+	p->cs = p->batch_n ? CS_BARS : CS_CALL;
 	while (p->alive) {
 		struct frame_hdr h;
 		struct frame_in in;
@@ -539,8 +716,10 @@ serve_call(struct proxy *p, int64_t timeout_ms)
 			child_lost(p, why);
 			break;
 		}
-		if (r > 0)
+		if (r > 0) {
+			p->cs = CS_IDLE;
 			return status;
+		}
 	}
 	return QD_ERR_STATE;
 }
@@ -554,6 +733,7 @@ start_child(struct proxy *p, char *err, size_t errlen)
 	struct frame_in in;
 	struct qd_kv kv[256];
 	const char *why = NULL;
+	int64_t deadline;
 	size_t i, nkv;
 
 	if (spawn(p) != 0) {
@@ -580,8 +760,10 @@ start_child(struct proxy *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot talk to the sandbox: %s", p->why);
 		return -1;
 	}
+	/* One deadline for the whole start-up: no frame extends it. */
+	deadline = mono_ms() + READY_TIMEOUT_MS;
+	p->cs = CS_CREATING;
 	for (;;) {
-		int64_t deadline = mono_ms() + READY_TIMEOUT_MS;
 		int status = 0, r;
 
 		if (read_exact(p, p->buf, FRAME_HDR, deadline, &why) != 0 ||
@@ -594,8 +776,17 @@ start_child(struct proxy *p, char *err, size_t errlen)
 			return -1;
 		}
 		frame_in_init(&in, p->buf + FRAME_HDR, h.len);
-		if (h.type == F_READY && h.len == 0)
+		if ((h.type == F_READY || h.type == F_FAIL) &&
+		    frame_allowed(p, &h, &why) != 0) {
+			child_lost(p, why);
+			snprintf(err, errlen, "sandbox did not start: %s",
+				p->why);
+			return -1;
+		}
+		if (h.type == F_READY && h.len == 0) {
+			p->cs = CS_IDLE;
 			return 0;
+		}
 		if (h.type == F_FAIL) {
 			int st = (int32_t)frame_get_u32(&in);
 			const char *msg = frame_get_str(&in, 1024);
@@ -724,6 +915,7 @@ proxy_destroy(void *state)
 		int status;
 
 		close(p->fd);   /* EOF: the child exits by itself */
+		close_notify(p);
 		p->alive = 0;
 		kill(p->pid, SIGKILL);
 		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
@@ -858,7 +1050,7 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 		free(p);
 		return QD_ERR_NOMEM;
 	}
-	/* Absolute paths: the child's loader filter has no getcwd. */
+	/* Absolute paths: the child's filter has no getcwd. */
 	p->helper = strdup(spec->helper_path);
 	p->file = realpath(spec->plugin_file, NULL);
 	p->name = strdup(spec->plugin_name);
@@ -880,7 +1072,7 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	p->api = api;
 	p->ctx = ctx;
 	p->params = params;
-	p->fd = -1;
+	p->fd = p->notify_sock = p->notify_fd = -1;
 	if (!p->helper || !p->file || !p->name || !p->instance ||
 	    !p->ind_files) {
 		proxy_destroy(p);
@@ -1058,7 +1250,7 @@ sandbox_describe(const char *helper, const char *path,
 	p.name = (char *)"describe";
 	p.instance = (char *)"sandbox";
 	p.failed = 1;       /* no restarts */
-	p.fd = -1;
+	p.fd = p.notify_sock = p.notify_fd = -1;
 	if (abs == NULL || (p.buf = malloc(IOBUF)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
@@ -1085,11 +1277,18 @@ sandbox_describe(const char *helper, const char *path,
 	    frame_check_header(p.buf, &h, &why) != 0 ||
 	    read_exact(&p, p.buf + FRAME_HDR, h.len, deadline, &why) != 0) {
 		child_lost(&p, why);
-		snprintf(err, errlen, "describing in the sandbox failed: %s",
+		snprintf(err, errlen, "while loading in the sandbox: %s",
 			p.why);
 		goto out;
 	}
 	frame_in_init(&in, p.buf + FRAME_HDR, h.len);
+	p.cs = CS_DESCRIBING;
+	if (frame_allowed(&p, &h, &why) != 0) {
+		child_lost(&p, why);
+		snprintf(err, errlen, "while loading in the sandbox: %s",
+			p.why);
+		goto out;
+	}
 	if (h.type == F_FAIL) {
 		frame_get_u32(&in);
 		why = frame_get_str(&in, 1024);
@@ -1098,8 +1297,6 @@ sandbox_describe(const char *helper, const char *path,
 		goto out;
 	}
 	if (h.type != F_DESCRIBE) {
-		if (h.type == F_VIOLATION)
-			p.violation_nr = (int)frame_get_u32(&in);
 		child_lost(&p, "unexpected frame");
 		snprintf(err, errlen, "while loading in the sandbox: %s",
 			p.why);
@@ -1126,6 +1323,7 @@ sandbox_describe(const char *helper, const char *path,
 		goto out;
 	}
 	close(p.fd);
+	close_notify(&p);
 	p.alive = 0;
 	while (waitpid(p.pid, NULL, 0) < 0 && errno == EINTR)
 		;

@@ -120,6 +120,15 @@ paper_cancel(struct paper *p, uint64_t id)
 	return QD_ERR_NOTFOUND;
 }
 
+size_t
+paper_cancel_all(struct paper *p)
+{
+	size_t n = p->n;
+
+	p->n = 0;
+	return n;
+}
+
 static struct pos *
 pos_of(struct paper *p, qd_symbol sym)
 {

@@ -57,6 +57,8 @@ void paper_free(struct paper *p);
 int paper_submit(struct paper *p, const struct qd_order_req *req,
 	int64_t placed_ns, uint64_t *id);
 int paper_cancel(struct paper *p, uint64_t id);
+/** Cancel every pending order; returns how many there were. */
+size_t paper_cancel_all(struct paper *p);
 
 /**
  * Match the symbol's pending orders against `bar` and apply the fills.

@@ -58,7 +58,7 @@ decode(const struct frame_hdr *h, const unsigned char *p)
 		frame_get_str(&in, 1024);
 		break;
 	case F_DONE:
-	case F_VIOLATION:
+	case F_RETIRED:
 		frame_get_u32(&in);
 		frame_get_u32(&in);
 		break;

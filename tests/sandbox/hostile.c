@@ -13,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <dlfcn.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +30,9 @@ enum {
 	H_CONNECT, H_EXECVE, H_FORK, H_PTRACE, H_KILL_PARENT, H_EXEC_MAP,
 	H_BUSY, H_ALLOC, H_STACK, H_NULL, H_ABORT, H_GARBAGE, H_TRUNCATED,
 	H_OVERSIZED, H_LYING, H_ORDER_FLOOD, H_NO_REPLY, H_SLEEP, H_LOG_FLOOD,
-	H_X32, H_CTOR_READ,
+	H_X32, H_CTOR_READ, H_CTOR_SECCOMP, H_CTOR_MPROTECT, H_CTOR_RWX,
+	H_CREATE_RWX, H_FILE_RWX, H_RUN_MPROTECT, H_FORGE, H_CREATE_ORDER,
+	H_BAD_SEQ, H_BAD_LEVEL, H_TIMERS, H_SYMBOLS, H_SNOOP, H_FAIL_ORDERS,
 };
 
 #ifndef HOSTILE
@@ -65,6 +72,55 @@ evil_ctor(void)
 }
 #endif
 
+#if HOSTILE == 26   /* H_CTOR_SECCOMP: a filter that swallows seccomp() */
+__attribute__((constructor)) static void
+evil_filter(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	sink = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+#endif
+
+#if HOSTILE == 27   /* H_CTOR_MPROTECT: make a data page executable */
+static char page[8192] __attribute__((aligned(4096)));
+
+__attribute__((constructor)) static void
+evil_mprotect(void)
+{
+	sink = mprotect(page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+#endif
+
+#if HOSTILE == 28   /* H_CTOR_RWX: anonymous RWX memory in a constructor */
+__attribute__((constructor)) static void
+evil_rwx(void)
+{
+	sink = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED;
+}
+#endif
+
+/* A raw frame header as the child writes it. */
+static void
+raw_header(unsigned char *b, uint32_t len, uint16_t type, uint32_t seq)
+{
+	uint16_t flags = 0;
+
+	memcpy(b, &len, 4);
+	memcpy(b + 4, &type, 2);
+	memcpy(b + 6, &flags, 2);
+	memcpy(b + 8, &seq, 4);
+}
+
 /* Unbounded recursion through a volatile function pointer. */
 static int (*volatile again)(int);
 
@@ -88,9 +144,28 @@ static void
 misbehave(struct h *s, const struct qd_bar_event *ev)
 {
 	switch (HOSTILE) {
-	case H_OPEN_PASSWD:
-		sink = open("/etc/passwd", O_RDONLY);
+	case H_OPEN_PASSWD: {
+		/* Read-only opens pass the filter; there is nothing to read. */
+		static const char *const paths[] = { "/etc/passwd",
+			"/etc/shadow", "/proc/1/environ", "/proc/self/environ",
+			"/work", "/tmp", "/" };
+		char line[512];
+		size_t i, off = 0, found = 0;
+
+		for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			int fd = open(paths[i], O_RDONLY);
+
+			if (fd >= 0 && i < 6)
+				found++;
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+				" %s=%d", paths[i], fd >= 0 ? 1 : -errno);
+			if (fd >= 0)
+				close(fd);
+		}
+		s->api->log(s->ctx, QD_LOG_INFO, "host files readable: %zu;%s",
+			found, line);
 		break;
+	}
 	case H_CREATE_FILE:
 		sink = creat("/tmp/quantd-hostile-file", 0644);
 		break;
@@ -166,7 +241,7 @@ misbehave(struct h *s, const struct qd_bar_event *ev)
 	}
 	case H_LYING: {
 		/* An F_LOG whose string is not NUL-terminated in its length. */
-		unsigned char b[12 + 8] = { 8, 0, 0, 0, 35, 0, 0, 0, 0, 0, 0, 0,
+		unsigned char b[12 + 8] = { 8, 0, 0, 0, 35, 0, 0, 0, 3, 0, 0, 0,
 			2, 0, 0, 0, 'a', 'b', 'c', 'd' };
 
 		raw(b, sizeof(b));
@@ -209,6 +284,79 @@ misbehave(struct h *s, const struct qd_bar_event *ev)
 			s->api->log(s->ctx, QD_LOG_INFO, "%s", big);
 		break;
 	}
+	case H_FILE_RWX: {
+		/* A writable executable copy of the module's own file. */
+		Dl_info di;
+		int fd = -1;
+
+		if (dladdr((void *)misbehave, &di) && di.dli_fname)
+			fd = open(di.dli_fname, O_RDONLY);
+		sink = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+			MAP_PRIVATE, fd, 0) != MAP_FAILED;
+		s->api->log(s->ctx, QD_LOG_INFO, "file rwx mmap survived (fd "
+			"%d)", fd);
+		break;
+	}
+	case H_RUN_MPROTECT: {
+		char *heap = malloc(3 * 4096);
+		char *pg = (char *)(((uintptr_t)heap + 4095) & ~(uintptr_t)4095);
+
+		sink = mprotect(pg, 4096, PROT_READ | PROT_EXEC);
+		break;
+	}
+	case H_FORGE: {
+		/* The retired violation frame (type 47), claiming execve. */
+		unsigned char b[20];
+		uint32_t nr = 59, arch = 0xc000003e;
+
+		raw_header(b, 8, 47, 3);
+		memcpy(b + 12, &nr, 4);
+		memcpy(b + 16, &arch, 4);
+		raw(b, sizeof(b));
+		syscall(SYS_exit_group, 67);
+		break;
+	}
+	case H_BAD_SEQ: {
+		unsigned char b[12 + 8];
+
+		raw_header(b, 8, 35, 0);
+		memcpy(b + 12, "\2\0\0\0abc", 8);
+		raw(b, sizeof(b));
+		break;
+	}
+	case H_BAD_LEVEL: {
+		/* The child has sent F_READY and start's F_DONE: seq 3. */
+		unsigned char b[12 + 8];
+
+		raw_header(b, 8, 35, 3);
+		memcpy(b + 12, "\x63\0\0\0abc", 8);
+		raw(b, sizeof(b));
+		break;
+	}
+	case H_TIMERS: {
+		uint64_t id;
+		int rc = QD_OK, n = 0;
+
+		while (n < 1000000 && (rc = s->api->timer_add(s->ctx,
+		    (int64_t)3600 * 1000000000, 0, &id)) == QD_OK)
+			n++;
+		s->api->log(s->ctx, QD_LOG_INFO, "timers refused after %d: %s",
+			n, qd_strerror(rc));
+		break;
+	}
+	case H_SYMBOLS: {
+		char name[32];
+		int n = 0;
+
+		for (;;) {
+			snprintf(name, sizeof(name), "H%d/SYM", n);
+			if (n >= 1000000 || s->api->symbol_intern(s->ctx, name) == 0)
+				break;
+			n++;
+		}
+		s->api->log(s->ctx, QD_LOG_INFO, "symbols refused after %d", n);
+		break;
+	}
 #if HOSTILE == 25
 	case H_CTOR_READ:
 		s->api->log(s->ctx, QD_LOG_INFO, "ctor open(): fd=%d errno=%d",
@@ -236,7 +384,43 @@ h_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	s->api = api;
 	s->ctx = ctx;
 	*state = s;
+#if HOSTILE == 29   /* H_CREATE_RWX */
+	sink = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED;
+	api->log(ctx, QD_LOG_INFO, "create rwx mmap survived");
+#elif HOSTILE == 33   /* H_CREATE_ORDER: trading before being started */
+	{
+		struct qd_order_req o;
+		uint64_t id;
+
+		memset(&o, 0, sizeof(o));
+		o.size = sizeof(o);
+		o.symbol = api->symbol_intern(ctx, "BTC/USDT");
+		o.side = QD_SIDE_BUY;
+		o.type = QD_ORDER_MARKET;
+		o.qty = 1;
+		api->log(ctx, QD_LOG_INFO, "order in create: %s",
+			qd_strerror(api->order_submit(ctx, &o, &id)));
+	}
+#endif
 	return QD_OK;
+}
+
+/* Orders for the account tests: a market buy of 1, a limit far below. */
+static void
+h_order(struct h *s, qd_symbol sym, enum qd_order_type type, double price)
+{
+	struct qd_order_req o;
+	uint64_t id;
+
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.symbol = sym;
+	o.side = QD_SIDE_BUY;
+	o.type = type;
+	o.qty = 0.01;
+	o.price = price;
+	s->api->order_submit(s->ctx, &o, &id);
 }
 
 static void
@@ -244,6 +428,38 @@ h_on_bar(void *state, const struct qd_bar_event *ev)
 {
 	struct h *s = state;
 
+	if (HOSTILE == H_SNOOP) {
+		/* Two instances of this plugin each buy 0.01 once: each
+		 * must see its own position and account only. */
+		struct qd_position pos;
+		struct qd_account acc;
+
+		if (s->done == 0)
+			h_order(s, ev->symbol, QD_ORDER_MARKET, 0);
+		if (s->done++ == 5) {
+			memset(&pos, 0, sizeof(pos));
+			pos.size = sizeof(pos);
+			memset(&acc, 0, sizeof(acc));
+			acc.size = sizeof(acc);
+			s->api->position_get(s->ctx, ev->symbol, &pos);
+			s->api->account_get(s->ctx, &acc);
+			s->api->log(s->ctx, QD_LOG_INFO, "snoop qty=%g "
+				"spent=%s", pos.qty, acc.cash < 10000 &&
+				acc.cash > 10000 - 0.02 * ev->bar.close * 1.01 ?
+				"own" : "other");
+		}
+		return;
+	}
+	if (HOSTILE == H_FAIL_ORDERS) {
+		/* A resting order, then a crash: failing cancels it. */
+		volatile int *volatile np = NULL;
+
+		if (s->done++ == 0)
+			h_order(s, ev->symbol, QD_ORDER_LIMIT, 1);
+		else
+			sink = *np;
+		return;
+	}
 	if (s->done++ == 0)
 		misbehave(s, ev);
 }

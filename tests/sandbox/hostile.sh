@@ -17,7 +17,9 @@ echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' >
 n=0
 for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
     ptrace kill-parent exec-map busy alloc stack null abort garbage truncated \
-    oversized lying order-flood no-reply sleep log-flood x32 ctor-read; do
+    oversized lying order-flood no-reply sleep log-flood x32 ctor-read \
+    ctor-seccomp ctor-mprotect ctor-rwx create-rwx file-rwx run-mprotect forge \
+    create-order bad-seq bad-level timers symbols snoop fail-orders; do
 	n=$((n + 1))
 	cat > "$T/quantd.d/h-$name.json" <<JSON
 {"plugin": "hostile-$n", "instance": "h-$name", "exchange": "feed",
@@ -25,13 +27,15 @@ for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
  "limits": {"restarts": 1, "cpu_ms_per_call": 300, "memory_mib": 64}}
 JSON
 done
+# A second instance of the same plugin: accounts are per instance.
+sed 's/h-snoop/h-snoop2/' "$T/quantd.d/h-snoop.json" > "$T/quantd.d/h-snoop2.json"
 echo '{"plugin": "sma-cross-example", "instance": "good-sandboxed", "trust": "sandboxed", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-s.json"
 echo '{"plugin": "sma-cross-example", "instance": "good-trusted", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-t.json"
 
 # A secret in the daemon's environment must not reach any child.
 export QD_TEST_SECRET_TOKEN=do-not-leak-4711
 start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
-ok "daemon starts with 25 hostile plugins configured"
+ok "daemon starts with 39 hostile plugins configured"
 
 # Look at a live child from outside: exactly fd 3, an empty environment.
 child=$(pgrep -P "$QD_PID" -f quantd-sandbox | head -1)
@@ -62,7 +66,7 @@ refused() {
 refused 1 "forbidden syscall socket" ctor-socket
 refused 2 "forbidden syscall openat" ctor-write
 check "a constructor never ran in the host" test ! -e /tmp/quantd-hostile-was-here
-reason h-open-passwd "forbidden syscall openat"
+check "open-passwd: no host file or environment to read" grep -q 'tag=h-open-passwd msg="host files readable: 0;' "$T/quantd.log"
 reason h-create-file "forbidden syscall creat"
 reason h-connect "forbidden syscall socket"
 reason h-execve "forbidden syscall execve"
@@ -91,7 +95,35 @@ reason h-no-reply "no reply within the deadline"
 reason h-sleep "forbidden syscall clock_nanosleep"
 reason h-log-flood "log flood"
 reason h-x32 "killed by SIGSYS"
-# A constructor's read-only open passes the loader filter, but the child's
+# No plugin code runs while seccomp() is allowed: a constructor's own
+# filter (one that would swallow the host's) is itself forbidden.
+refused 26 "forbidden syscall seccomp" ctor-seccomp
+# W^X in constructors, create() and at run time.
+refused 27 "forbidden syscall mprotect" ctor-mprotect
+refused 28 "forbidden syscall mmap" ctor-rwx
+reason h-create-rwx "forbidden syscall mmap"
+check "create-rwx: the instance failed to start" grep -q 'tag=h-create-rwx msg="instance failed: sandbox: sandbox did not start: forbidden syscall mmap' "$T/quantd.log"
+check "create-rwx: create never went on with RWX memory" sh -c "! grep -q 'create rwx mmap survived' '$T/quantd.log'"
+reason h-file-rwx "forbidden syscall mmap"
+check "file-rwx: no writable executable file mapping" sh -c "! grep -q 'file rwx mmap survived' '$T/quantd.log'"
+reason h-run-mprotect "forbidden syscall mprotect"
+# The reason comes from the kernel, never from the child.
+reason h-forge "unexpected frame F_RETIRED from the child"
+check "forge: a child's claim of a violation is not believed" sh -c "! grep -q 'tag=h-forge .*forbidden syscall' '$T/quantd.log'"
+# Frames each call state allows; sequence numbers; log levels.
+reason h-create-order "frame F_ORDER_SUBMIT not allowed while creating"
+check "create-order: the instance failed to start" grep -q 'tag=h-create-order msg="instance failed: sandbox' "$T/quantd.log"
+reason h-bad-seq "frame out of sequence (expected 3, got 0)"
+reason h-bad-level "invalid log level 99"
+# Quotas on what a child can make the host hold.
+check "timers: refused at the quota" grep -q 'tag=h-timers msg="timers refused after 1024: limit reached"' "$T/quantd.log"
+check "timers: the quota is logged once" test "$(grep -c 'tag=h-timers msg="quota: ' "$T/quantd.log")" -eq 1
+check "symbols: refused at the quota" grep -q 'tag=h-symbols msg="symbols refused after 1024"' "$T/quantd.log"
+# Accounts per instance: each snoop sees only its own buy.
+check "snoop: own position and account" grep -q 'tag=h-snoop msg="snoop qty=0.01 spent=own"' "$T/quantd.log"
+check "snoop2: own position and account" grep -q 'tag=h-snoop2 msg="snoop qty=0.01 spent=own"' "$T/quantd.log"
+check "fail-orders: a failed instance's open orders are cancelled" grep -Eq 'tag=h-fail-orders msg="cancelled [1-9][0-9]* open order' "$T/quantd.log"
+# A constructor's read-only open passes the filter, but the child's
 # file system holds nothing but the modules it loads.
 if grep -q 'tag=h-ctor-read msg="ctor open(): fd=-1 errno=2"' "$T/quantd.log"; then
 	ok "constructor found no /etc/passwd to read"
@@ -115,4 +147,31 @@ check "good sandboxed instance still running" grep -Eq ' good-sandboxed +sandbox
 check "good trusted instance still running" grep -Eq ' good-trusted +trusted +running' "$T/list.txt"
 check "the secret never reached the log" sh -c "! grep -q do-not-leak-4711 '$T/quantd.log'"
 if stop_daemon; then ok "host survives and exits 0"; else not_ok "host exits 0"; fi
+
+# quantctl backtest --sandbox with a module given by path: described and
+# run only in a confined child, never opened by quantctl itself.
+rm -f /tmp/quantd-hostile-was-here
+"$QUANTCTL" data synth --bars 300 --seed 3 > "$T/bars.csv"
+if ctl backtest --strategy "$T/untrusted/hostile-ctor-write.so" --sandbox \
+    --data "$T/bars.csv" > "$T/bt.out" 2>&1; then
+	not_ok "backtest --sandbox of a hostile path fails"
+else
+	ok "backtest --sandbox of a hostile path fails"
+fi
+check "backtest --sandbox: the constructor was contained" grep -q "forbidden syscall openat" "$T/bt.out"
+check "backtest --sandbox: the constructor never ran in quantctl" test ! -e /tmp/quantd-hostile-was-here
+# An out-of-tree strategy: its module is in no plugin directory.
+mkdir -p "$T/bt/plugins" "$T/bt/mine"
+ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$T/bt/plugins/"
+cp "$QD_BUILDDIR/lib/plugins/sma-cross-example.so" "$T/bt/mine/"
+sed 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["bt/plugins"],|' "$T/quantd.json" > "$T/bt.json"
+"$QUANTCTL" -c "$T/bt.json" backtest --strategy "$T/bt/mine/sma-cross-example.so" \
+    --data "$T/bars.csv" --json > "$T/bt-in.json" 2>"$T/bt-in.err"
+"$QUANTCTL" -c "$T/bt.json" backtest --strategy "$T/bt/mine/sma-cross-example.so" \
+    --sandbox --data "$T/bars.csv" --json > "$T/bt-sb.json" 2>"$T/bt-sb.err"
+if [ -s "$T/bt-in.json" ] && cmp -s "$T/bt-in.json" "$T/bt-sb.json"; then
+	ok "backtest of a path: sandboxed equals in-process"
+else
+	not_ok "backtest of a path: sandboxed equals in-process" "$(cat "$T/bt-sb.err")"
+fi
 finish
