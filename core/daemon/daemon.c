@@ -158,6 +158,17 @@ daemon_reload(struct daemon *dm)
 	diag_free(&w);
 }
 
+/* Every instance has started or failed (sandboxed children report
+ * asynchronously): say so, for operators and scripts waiting on it. */
+static void
+say_ready(void *arg, size_t failed)
+{
+	struct daemon *dm = arg;
+
+	log_info("daemon", "ready: %zu instance(s), %zu failed to start",
+		host_instance_count(dm->host), failed);
+}
+
 static void
 on_hup(void *arg)
 {
@@ -311,7 +322,7 @@ daemon_main(int argc, char **argv)
 	struct diag d = { 0 }, w = { 0 };
 	struct config *c = NULL;
 	struct loop_signal *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL;
-	int opt, check = 0, failed, rc = QD_EXIT_FAILURE;
+	int opt, check = 0, rc = QD_EXIT_FAILURE;
 
 	memset(&dm, 0, sizeof(dm));
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -399,12 +410,9 @@ daemon_main(int argc, char **argv)
 		"%zu instance(s), control socket %s", PACKAGE_VERSION,
 		plugin_count(dm.reg), plugin_refusal_count(dm.reg),
 		c->n_instances, c->control_socket);
-	failed = host_apply(dm.host, c, dm.reg);
+	host_apply(dm.host, c, dm.reg);
 	c = NULL;
-	/* Every instance has been started (or has failed): say so, for
-	 * operators and for scripts waiting on the daemon. */
-	log_info("daemon", "ready: %zu instance(s), %d failed to start",
-		host_instance_count(dm.host), failed);
+	host_when_settled(dm.host, say_ready, &dm);
 	rc = loop_run(dm.loop) == 0 ? QD_EXIT_OK : QD_EXIT_FAILURE;
 	log_info("daemon", "stopped");
 out:

@@ -76,6 +76,7 @@ struct instance {
 	/* Its own paper account (strategies; until an OMS routes orders to
 	 * venues): no instance sees or trades another's. */
 	struct paper *paper;
+	int starting;                   /* sandboxed: start not yet done */
 };
 
 struct host {
@@ -94,6 +95,10 @@ struct host {
 	struct instance **inst;
 	size_t n, cap;
 	uint64_t next_id;
+	/* Sandboxed instances still starting, and who waits for none. */
+	size_t n_starting;
+	void (*settled)(void *arg, size_t failed);
+	void *settled_arg;
 };
 
 static const struct qd_host_api host_api;
@@ -948,13 +953,48 @@ static const struct qd_host_api host_api = {
 
 /* ---- sandboxed instances ------------------------------------------------- */
 
+/* One instance fewer is starting: tell whoever waits when none is. */
+static void
+start_settled(struct instance *in)
+{
+	struct host *h = in->host;
+	void (*fn)(void *, size_t);
+	size_t i, failed = 0;
+
+	if (!in->starting)
+		return;
+	in->starting = 0;
+	if (--h->n_starting > 0 || h->settled == NULL)
+		return;
+	for (i = 0; i < h->n; i++)
+		failed += h->inst[i]->st == PLUGIN_STATE_FAILED;
+	fn = h->settled;
+	h->settled = NULL;
+	fn(h->settled_arg, failed);
+}
+
+/* The sandbox gave up on the instance: it failed, with the reason. */
 static void
 sandbox_gave_up(void *arg, const char *reason)
 {
 	struct instance *in = arg;
 
+	log_error(in->cfg.instance, "instance failed: sandbox: %s", reason);
 	cancel_open_orders(in, "the instance failed");
 	set_state(in, PLUGIN_STATE_FAILED, reason);
+	start_settled(in);
+}
+
+/* Its child is ready and start() returned QD_OK. */
+static void
+sandbox_started(void *arg)
+{
+	struct instance *in = arg;
+
+	log_info(in->cfg.instance, "started plugin %s %s (%s, sandboxed)",
+		in->desc->name, in->desc->version,
+		plugin_kind_name(in->desc->kind));
+	start_settled(in);
 }
 
 /*
@@ -979,6 +1019,7 @@ sandbox_start(struct instance *in, char *err, size_t errlen)
 	spec.limits = in->cfg.limits;
 	spec.indicator_files = files;
 	spec.on_failed = sandbox_gave_up;
+	spec.on_started = sandbox_started;
 	spec.arg = in;
 	spec.loop = in->host->loop;
 	return sandbox_create(&spec, &host_api, &in->ctx, in->params,
@@ -1073,6 +1114,15 @@ instance_start(struct instance *in)
 				api_subscribe(&in->ctx, s, 60);
 		}
 	}
+	if (in->cfg.trust == TRUST_SANDBOXED) {
+		/* The child reports later: sandbox_started or _gave_up. */
+		in->starting = 1;
+		in->host->n_starting++;
+		log_info(in->cfg.instance, "starting plugin %s %s (%s, "
+			"sandboxed)", in->desc->name, in->desc->version,
+			plugin_kind_name(in->desc->kind));
+		return 0;
+	}
 	log_info(in->cfg.instance, "started plugin %s %s (%s, %s)",
 		in->desc->name, in->desc->version,
 		plugin_kind_name(in->desc->kind),
@@ -1100,6 +1150,7 @@ instance_stop(struct instance *in)
 		in->ops->stop(in->state);
 	cancel_open_orders(in, "the instance stopped");
 	instance_release(in);
+	start_settled(in);
 	in->ops->destroy(in->state);
 	in->state = NULL;
 	in->created = 0;
@@ -1188,6 +1239,22 @@ host_free(struct host *h)
 	free(h->marks);
 	free(h->base_tf);
 	free(h);
+}
+
+void
+host_when_settled(struct host *h, void (*fn)(void *arg, size_t failed),
+	void *arg)
+{
+	size_t i, failed = 0;
+
+	if (h->n_starting > 0) {
+		h->settled = fn;
+		h->settled_arg = arg;
+		return;
+	}
+	for (i = 0; i < h->n; i++)
+		failed += h->inst[i]->st == PLUGIN_STATE_FAILED;
+	fn(arg, failed);
 }
 
 int

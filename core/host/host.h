@@ -59,6 +59,14 @@ int host_set_sandbox_helper(struct host *h, const char *path);
  */
 int host_apply(struct host *h, struct config *c, struct plugin_registry *r);
 
+/**
+ * Call fn(arg, number of failed instances) once no instance is starting
+ * any more: at once if none is, else when the last sandboxed child has
+ * reported (ready and started, or failed).  One waiter at a time.
+ */
+void host_when_settled(struct host *h, void (*fn)(void *arg, size_t failed),
+	void *arg);
+
 /** Stop all instances in reverse dependency order (they stay listed). */
 void host_stop_all(struct host *h);
 

@@ -521,8 +521,7 @@ static const struct qd_host_api child_api = {
 static void
 limits(uint32_t mem_mib)
 {
-	struct rlimit zero = { 0, 0 }, fds = { SANDBOX_FD + 1, SANDBOX_FD + 1 };
-	struct rlimit cpu = { 3600, 3600 };
+	struct rlimit zero = { 0, 0 }, cpu = { 3600, 3600 };
 
 #if !defined(__SANITIZE_ADDRESS__)
 	{
@@ -540,8 +539,7 @@ limits(uint32_t mem_mib)
 #endif
 	if (setrlimit(RLIMIT_CORE, &zero) != 0 ||
 	    setrlimit(RLIMIT_FSIZE, &zero) != 0 ||
-	    setrlimit(RLIMIT_CPU, &cpu) != 0 ||
-	    setrlimit(RLIMIT_NOFILE, &fds) != 0)
+	    setrlimit(RLIMIT_CPU, &cpu) != 0)
 		die(SANDBOX_EXIT_SETUP);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -658,11 +656,21 @@ confine_syscalls(void)
 	int hold = fcntl(SANDBOX_FD, F_DUPFD_CLOEXEC, 0);
 	int fd = sandbox_filter_install();
 
+	/* Descriptors: the socket only, and nothing to reuse fd 4 for.
+	 * Set after the handoff: a descriptor in flight counts against its
+	 * sender's limit, and many children may be handing theirs over at
+	 * once (the filter lets this process set its own RLIMIT_NOFILE,
+	 * which can only lower it: raising the hard limit takes a
+	 * capability of the initial namespace). */
+	struct rlimit fds = { SANDBOX_FD + 1, SANDBOX_FD + 1 };
+
 	if (hold < 0 || fd < 0 || frame_send_fd(SANDBOX_NOTIFY_FD, fd) != 0)
 		die(SANDBOX_EXIT_SETUP);
 	close(hold);
 	close(fd);
 	close(SANDBOX_NOTIFY_FD);
+	if (setrlimit(RLIMIT_NOFILE, &fds) != 0)
+		die(SANDBOX_EXIT_SETUP);
 }
 
 /* Reply F_FAIL with a reason and exit. */
@@ -901,6 +909,28 @@ serve(void)
 				die(SANDBOX_EXIT_PROTOCOL);
 			if (ops->on_timer)
 				ops->on_timer(state, id);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
+			frame_put_u32(&o, 0);
+			send_frame(&o);
+			break;
+		}
+		case F_CALL_TRADE: {
+			struct qd_trade_event t;
+
+			memset(&t, 0, sizeof(t));
+			t.size = sizeof(t);
+			t.symbol = frame_get_u32(&in);
+			t.side = (enum qd_side)frame_get_u32(&in);
+			t.ts = frame_get_i64(&in);
+			t.price = frame_get_f64(&in);
+			t.qty = frame_get_f64(&in);
+			t.trade_id = frame_get_u64(&in);
+			sim_now = frame_get_i64(&in);
+			if (frame_in_done(&in) != 0)
+				die(SANDBOX_EXIT_PROTOCOL);
+			if (ops->on_trade)
+				ops->on_trade(state, &t);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
 			frame_put_u32(&o, 0);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <seccomp.h>
 
@@ -96,6 +97,12 @@ add_arg_rules(scmp_filter_ctx ctx)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC),
 	    SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED |
 	    MAP_SHARED_VALIDATE, MAP_PRIVATE)) != 0)
+		return -1;
+	/* prlimit64: the child's own RLIMIT_NOFILE, set after the listener
+	 * handoff; without a capability of the initial namespace it can
+	 * only ever lower a limit. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+	    SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A1(SCMP_CMP_EQ, RLIMIT_NOFILE)) != 0)
 		return -1;
 	/* mprotect: RELRO and guard pages; never adds PROT_EXEC. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,

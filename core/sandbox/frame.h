@@ -28,7 +28,8 @@ enum frame_type {
 	F_CALL_START,
 	F_CALL_STOP,
 	F_CALL_BARS,       /* u32 n, then n x (u32 sym, u32 tf, bar, i64 now) */
-	F_CALL_TRADE,
+	F_CALL_TRADE,      /* u32 sym, u32 side, i64 ts, f64 price, f64 qty,
+	                      u64 trade id, i64 now */
 	F_CALL_ORDER,
 	F_CALL_TIMER,      /* u64 timer id, i64 now */
 	F_REPLY,           /* i32 status, u64 value: answer to a request */

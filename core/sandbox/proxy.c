@@ -2,21 +2,38 @@
  * proxy.c -- the host side of a sandboxed instance.
  *
  * A sandboxed strategy looks to host.c like any plugin: an ops table and a
- * state pointer.  Each callback becomes a call frame to the child; while the
+ * state pointer.  Each callback becomes a call frame to the child; while a
  * call runs, the child's requests (orders, timers, state, symbols) are
- * answered with the real host API and its log lines are forwarded, until
- * F_DONE.  Everything the child sends is decoded as hostile (frame.c), with
- * a deadline per call and caps on orders and log bytes per second.  A child
- * that crashes, hangs, breaks a limit, sends a malformed frame or makes a
- * forbidden syscall is killed, the reason logged (signal name; for SIGSYS
- * the syscall by name), and restarted after an exponential backoff until
- * its restart budget is spent; then spec->on_failed() marks it failed.
+ * answered with the real host API and its log lines forwarded, until
+ * F_DONE.  Everything the child sends is decoded as hostile (frame.c),
+ * numbered, and checked against a table of the frames each call state
+ * allows; calls have a deadline, start-up one deadline no frame extends,
+ * and orders and log bytes per second are capped.  A child that crashes,
+ * hangs, breaks a limit, sends a malformed or out-of-order frame or makes a
+ * forbidden syscall (read from the kernel through the seccomp listener the
+ * child hands over before any plugin code runs) is killed, the reason
+ * logged, and restarted after an exponential backoff until its restart
+ * budget is spent; then spec->on_failed() marks it failed.
+ *
+ * Two ways to drive a child, one state machine:
+ *   - with a loop (the daemon): asynchronous.  Callbacks queue events and
+ *     return at once; the socket, the listener and the deadlines are
+ *     libevent events, so a slow or stalled child delays nothing else.
+ *     The queue is bounded: trades are coalesced to the latest of their
+ *     symbol (or dropped when the queue is full); bars, order updates and
+ *     timers are never dropped: a child whose queue of them overflows is
+ *     stopped, "cannot keep up".  Stopping an instance is the one wait on
+ *     a child (its on_stop, within the call deadline).
+ *   - without a loop (backtests, describing a module): each call waits for
+ *     its F_DONE (poll), so simulated time stays deterministic.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +44,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "log/log.h"
 #include "loop/loop.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "sandbox/frame.h"
+#include "sandbox/proxy.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_child.h"
 
@@ -40,6 +60,8 @@
 #define READY_TIMEOUT_MS 5000
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
+#define QUEUE_MAX 4096                /* events waiting for one child */
+#define OUT_MAX (IOBUF + (2u << 20))  /* bytes waiting to be written */
 
 /*
  * What the host is waiting for from a child, and so which frames it may
@@ -83,44 +105,84 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_ANNOTATE] = S_ANY,
 };
 
+/* One event waiting for the child. */
+struct pending {
+	uint16_t type;     /* F_CALL_START, _BARS (one bar), _TRADE, ... */
+	int64_t now;
+	union {
+		struct qd_bar_event bar;
+		struct qd_trade_event trade;
+		struct qd_order_update order;
+		uint64_t timer;
+	} u;
+};
+
 struct proxy {
 	char *helper, *file, *name, *instance;
 	char **ind_files;
 	size_t n_ind;
+	uint32_t kind;        /* QD_KIND_STRATEGY, or 0: describe */
 	struct sandbox_limits limits;
 	void (*on_failed)(void *, const char *);
+	void (*on_started)(void *);
 	void *arg;
-	struct loop *loop;
+	void (*batch_at)(void *, uint32_t);
+	int (*batch_stop)(void *);
+	struct loop *loop;    /* NULL: synchronous */
 	const struct qd_host_api *api;
 	qd_ctx *ctx;
 	const qd_params *params;
 
-	pid_t pid;
+	/* The current child. */
+	pid_t pid;            /* -1: attached to a socket, no process */
 	int fd;
 	int notify_sock;      /* where the child sends its listener, or -1 */
 	int notify_fd;        /* the child's seccomp listener, or -1 */
 	int had_listener;     /* it arrived (before any plugin code ran) */
 	int alive;
-	int started;          /* start() was called: redo it after restart */
-	int failed;
-	uint32_t seq;
-	unsigned char *buf;
+	int ready;            /* this child answered F_READY */
+	uint32_t seq;         /* of the last frame sent */
+	uint32_t child_seq;   /* of the child's last frame */
+	enum call_state cs;   /* what the child may send now */
+	uint16_t call;        /* the call in flight */
+	int call_status;      /* F_DONE status of the last call */
+	int64_t deadline_ms;  /* of the call or start-up in flight, or 0 */
+	struct loop_timer *deadline;
+	struct event *ev_in, *ev_out, *ev_sock, *ev_notify;
+	int violation_nr;     /* forbidden syscall read from the kernel, or -1 */
+	uint32_t violation_arch;
+
+	/* The instance across children. */
+	int ever_ready;       /* a child got ready: later losses restart */
+	int started;          /* start() was asked: redo it after a restart */
+	int reported_start;   /* on_started() or on_failed() was called */
+	int failed;           /* given up: no more restarts */
+	int quiet;            /* synchronous create: report by return value */
 	unsigned restarts;
 	int64_t backoff_ms;
 	struct loop_timer *restart_timer;
-	int violation_nr;     /* forbidden syscall read from the kernel, or -1 */
-	uint32_t violation_arch;
+
+	unsigned char *in;    /* bytes read, not yet a whole frame */
+	size_t in_len;
+	unsigned char *out;   /* bytes to write */
+	size_t out_off, out_len, out_cap;
+	unsigned char *frame; /* where frames are built */
+	unsigned char *load_buf; /* state_load's bytes, made on first use */
+
+	struct pending *q;    /* ring of events waiting */
+	size_t q_head, q_len, q_cap;
+	uint64_t coalesced, dropped;
+
 	uint32_t done_count;  /* bars the last F_CALL_BARS processed */
 	uint32_t batch_n;     /* bars in the batch being served */
-	void (*batch_at)(void *, uint32_t);
-	int (*batch_stop)(void *);
+	unsigned char *desc;  /* describe mode: the F_DESCRIBE payload */
+	size_t desc_len;
 	int64_t order_sec, log_sec;
 	unsigned orders;
 	size_t log_bytes;
-	char why[256];        /* why the current child is being killed */
+	char fail_msg[512];   /* the child's own F_FAIL text */
+	char why[256];        /* why the current child was stopped */
 	char why_buf[128];    /* a formatted reason for `why` pointers */
-	enum call_state cs;   /* what the child may send now */
-	uint32_t child_seq;   /* seq of the child's last frame */
 };
 
 static int64_t
@@ -132,7 +194,11 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- process -------------------------------------------------------------- */
+static void child_lost(struct proxy *p, const char *why);
+static void start_next(struct proxy *p);
+static void arm_events(struct proxy *p);
+
+/* ---- the child process ------------------------------------------------- */
 
 /*
  * fork + execve of the helper with fd 3 = the child's socket end and fd 4 =
@@ -179,65 +245,75 @@ spawn(struct proxy *p)
 	p->pid = pid;
 	p->fd = sv[0];
 	p->notify_sock = nv[0];
-	p->notify_fd = -1;
-	p->alive = 1;
-	p->violation_nr = -1;
-	p->child_seq = 0;
-	p->had_listener = 0;
-	p->cs = CS_IDLE;
 	return 0;
 }
 
-/* Close the listener and its handoff socket. */
+/* A new child (or attached socket) on p->fd: reset the per-child state. */
 static void
-close_notify(struct proxy *p)
+child_begin(struct proxy *p)
 {
-	if (p->notify_sock >= 0)
-		close(p->notify_sock);
-	if (p->notify_fd >= 0)
-		close(p->notify_fd);
-	p->notify_sock = p->notify_fd = -1;
+	p->alive = 1;
+	p->ready = 0;
+	p->notify_fd = -1;
+	p->had_listener = 0;
+	p->violation_nr = -1;
+	p->seq = p->child_seq = 0;
+	p->cs = CS_IDLE;
+	p->in_len = p->out_off = p->out_len = 0;
+	p->fail_msg[0] = '\0';
+	if (p->loop != NULL)
+		arm_events(p);
 }
 
-/*
- * The child's handoff socket is readable: take the listener fd it sends
- * (SCM_RIGHTS), or note that it closed without one.
- */
+/* The child's handoff socket is readable: take the listener it sends, or
+ * note that it closed without one. */
 static void
 take_listener(struct proxy *p)
 {
 	p->notify_fd = frame_recv_fd(p->notify_sock);
 	p->had_listener = p->notify_fd >= 0;
+	if (p->ev_sock != NULL)
+		event_del(p->ev_sock);
 	close(p->notify_sock);
 	p->notify_sock = -1;
+	if (p->loop != NULL && p->notify_fd >= 0)
+		arm_events(p);
 }
 
 /*
- * The listener is readable: a syscall of the child is waiting in the
- * kernel.  Read its number and architecture from the kernel.  1 if a
- * violation was read, 0 if there was none (the child is gone).
+ * The listener is readable: a syscall of the child waits in the kernel.
+ * Read its number and architecture from the kernel and stop the child.
+ * When there is none (the child is gone), stop watching the listener.
  */
-static int
+static void
 take_violation(struct proxy *p)
 {
 	struct seccomp_notif req;
 
 	memset(&req, 0, sizeof(req));
-	if (ioctl(p->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0)
-		return 0;
-	p->violation_nr = req.data.nr;
-	p->violation_arch = req.data.arch;
-	return 1;
+	if (ioctl(p->notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+		p->violation_nr = req.data.nr;
+		p->violation_arch = req.data.arch;
+		child_lost(p, NULL);
+		return;
+	}
+	if (p->ev_notify != NULL)
+		event_del(p->ev_notify);
+	close(p->notify_fd);
+	p->notify_fd = -1;
 }
 
-/* Describe how the child ended (after waitpid). */
+/* Describe how the child ended (after waitpid; no process: attached). */
 static void
-describe_exit(struct proxy *p, int status, char *buf, size_t cap)
+describe_exit(struct proxy *p, int process, int status, char *buf,
+	size_t cap)
 {
 	if (p->violation_nr >= 0) {
 		snprintf(buf, cap, "forbidden syscall %s (%d)",
 			sandbox_syscall_name(p->violation_arch,
 			p->violation_nr), p->violation_nr);
+	} else if (!process) {
+		snprintf(buf, cap, "socket closed");
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		const char *abbrev = sigabbrev_np(sig);
@@ -260,119 +336,310 @@ describe_exit(struct proxy *p, int status, char *buf, size_t cap)
 	}
 }
 
-static void schedule_restart(struct proxy *p);
+/* ---- deadlines and events ----------------------------------------------- */
+
+static void
+on_deadline(void *arg)
+{
+	struct proxy *p = arg;
+
+	loop_timer_cancel(p->deadline);
+	p->deadline = NULL;
+	child_lost(p, "no reply within the deadline");
+}
+
+/* One deadline for what is in flight (a call, or start-up); 0 clears. */
+static void
+arm_deadline(struct proxy *p, int64_t ms)
+{
+	if (p->deadline != NULL) {
+		loop_timer_cancel(p->deadline);
+		p->deadline = NULL;
+	}
+	p->deadline_ms = ms > 0 ? mono_ms() + ms : 0;
+	if (ms > 0 && p->loop != NULL)
+		p->deadline = loop_timer_add(p->loop, ms * 1000000, 0,
+			on_deadline, p);
+}
+
+static void read_input(struct proxy *p);
+static void flush(struct proxy *p);
+
+static void
+ev_in_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	read_input(arg);
+}
+
+static void
+ev_out_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush(arg);
+}
+
+static void
+ev_sock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	take_listener(arg);
+}
+
+static void
+ev_notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	take_violation(arg);
+}
+
+static void
+free_event(struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+/* Watch the child's descriptors on the core loop (asynchronous mode). */
+static void
+arm_events(struct proxy *p)
+{
+	struct event_base *b = loop_base(p->loop);
+
+	if (p->ev_in == NULL && p->fd >= 0) {
+		p->ev_in = event_new(b, p->fd, EV_READ | EV_PERSIST, ev_in_cb,
+			p);
+		p->ev_out = event_new(b, p->fd, EV_WRITE | EV_PERSIST,
+			ev_out_cb, p);
+		if (p->ev_in != NULL)
+			event_add(p->ev_in, NULL);
+	}
+	if (p->ev_sock == NULL && p->notify_sock >= 0 &&
+	    (p->ev_sock = event_new(b, p->notify_sock, EV_READ, ev_sock_cb,
+	    p)) != NULL)
+		event_add(p->ev_sock, NULL);
+	if (p->ev_notify == NULL && p->notify_fd >= 0 &&
+	    (p->ev_notify = event_new(b, p->notify_fd, EV_READ | EV_PERSIST,
+	    ev_notify_cb, p)) != NULL)
+		event_add(p->ev_notify, NULL);
+}
+
+static void
+disarm_events(struct proxy *p)
+{
+	free_event(&p->ev_in);
+	free_event(&p->ev_out);
+	free_event(&p->ev_sock);
+	free_event(&p->ev_notify);
+}
+
+/* Close every descriptor of the current child and reap it. */
+static int
+child_end(struct proxy *p)
+{
+	int status = 0;
+
+	disarm_events(p);
+	arm_deadline(p, 0);
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->notify_sock >= 0)
+		close(p->notify_sock);
+	if (p->notify_fd >= 0)
+		close(p->notify_fd);
+	p->fd = p->notify_sock = p->notify_fd = -1;
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	p->pid = -1;
+	p->alive = p->ready = 0;
+	p->cs = CS_IDLE;
+	p->q_len = 0;
+	p->in_len = p->out_off = p->out_len = 0;
+	return status;
+}
+
+/* ---- restarts and failure ------------------------------------------------ */
+
+static int start_child(struct proxy *p);
+
+/* Give up on the instance: tell the host once, with the reason. */
+static void
+give_up(struct proxy *p, const char *reason)
+{
+	p->failed = 1;
+	if (p->restart_timer != NULL) {
+		loop_timer_cancel(p->restart_timer);
+		p->restart_timer = NULL;
+	}
+	if (p->quiet || p->reported_start == 2)
+		return;
+	p->reported_start = 2;
+	if (p->on_failed)
+		p->on_failed(p->arg, reason);
+}
+
+static void
+restart_now(void *arg)
+{
+	struct proxy *p = arg;
+
+	loop_timer_cancel(p->restart_timer);
+	p->restart_timer = NULL;
+	if (start_child(p) != 0)
+		child_lost(p, "cannot start the sandbox helper");
+}
+
+static void
+schedule_restart(struct proxy *p)
+{
+	char reason[300];
+
+	if (p->failed)
+		return;
+	/* Without a loop (a backtest) there is no restarting: fail now. */
+	if (p->loop == NULL || p->restarts >= p->limits.restarts) {
+		log_error(p->instance, "sandboxed plugin %s failed: %u "
+			"restart(s) used up; last reason: %s", p->name,
+			p->restarts, p->why);
+		snprintf(reason, sizeof(reason), "%s", p->why);
+		give_up(p, reason);
+		return;
+	}
+	p->restarts++;
+	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_FIRST_MS;
+	if (p->backoff_ms > BACKOFF_MAX_MS)
+		p->backoff_ms = BACKOFF_MAX_MS;
+	p->restart_timer = loop_timer_add(p->loop, p->backoff_ms * 1000000, 0,
+		restart_now, p);
+}
 
 /*
  * Kill and reap the child, log why, and restart or give up.  `why` (may be
- * NULL) is the host's reason; otherwise the exit status explains it.
+ * NULL) is the host's reason; the exit status and a forbidden syscall read
+ * from the kernel explain the rest.  A child that never got ready is not
+ * restarted: a plugin that cannot load or create fails at once.
  */
 static void
 child_lost(struct proxy *p, const char *why)
 {
-	char how[256], line[600];
-	int status = 0;
+	char how[128], line[sizeof(p->why)], reason[sizeof(p->fail_msg)];
+	int status, process = p->pid > 0;
 
 	if (!p->alive)
 		return;
-	p->alive = 0;
-	kill(p->pid, SIGKILL);
-	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	close(p->fd);
-	p->fd = -1;
-	close_notify(p);
-	describe_exit(p, status, how, sizeof(how));
+	status = child_end(p);
+	describe_exit(p, process, status, how, sizeof(how));
 	if (why != NULL && p->violation_nr < 0)
-		snprintf(line, sizeof(line), "%s; child %s", why, how);
+		snprintf(line, sizeof(line), "%.120s; child %s", why, how);
 	else
 		snprintf(line, sizeof(line), "%s", how);
-	memcpy(p->why, line, sizeof(p->why) - 1);
-	p->why[sizeof(p->why) - 1] = '\0';
+	memcpy(p->why, line, sizeof(p->why));
 	log_error(p->instance, "sandboxed plugin %s stopped: %s", p->name,
 		line);
-	schedule_restart(p);
+	if (p->ever_ready && !p->failed) {
+		schedule_restart(p);
+		return;
+	}
+	if (p->fail_msg[0] != '\0')
+		memcpy(reason, p->fail_msg, sizeof(reason));
+	else
+		snprintf(reason, sizeof(reason), "sandbox did not start: %s",
+			p->why);
+	give_up(p, reason);
 }
 
-/* ---- frames --------------------------------------------------------------- */
+/* ---- output ------------------------------------------------------------- */
 
-static int
-send_frame(struct proxy *p, struct frame_out *o)
+/* Write what is buffered, without blocking; the rest waits for POLLOUT. */
+static void
+flush(struct proxy *p)
 {
-	size_t n = frame_end(o), off = 0;
+	while (p->alive && p->out_off < p->out_len) {
+		ssize_t w = send(p->fd, p->out + p->out_off,
+			p->out_len - p->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-	if (n == 0 || !p->alive)
-		return -1;
-	while (off < n) {
-		ssize_t w = send(p->fd, o->buf + off, n - off, MSG_NOSIGNAL);
-
+		if (w > 0) {
+			p->out_off += (size_t)w;
+			continue;
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			child_lost(p, "the sandbox socket closed");
-			return -1;
-		}
-		off += (size_t)w;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		child_lost(p, "the sandbox socket closed");
+		return;
 	}
-	return 0;
+	if (!p->alive)
+		return;
+	if (p->out_off == p->out_len)
+		p->out_off = p->out_len = 0;
+	if (p->ev_out != NULL) {
+		if (p->out_len > 0)
+			event_add(p->ev_out, NULL);
+		else
+			event_del(p->ev_out);
+	}
 }
 
 /*
- * Read exactly n bytes before the deadline, watching the child's seccomp
- * listener too.  0, or -1: the reason in why, or why = NULL when the
- * child died or made a forbidden syscall (p->violation_nr).
+ * Queue a built frame for the child and write what the socket takes now.
+ * A child that stops reading while it keeps asking is stopped once
+ * OUT_MAX bytes wait.  0, or -1 if the child was lost.
  */
 static int
-read_exact(struct proxy *p, unsigned char *buf, size_t n, int64_t deadline,
-	const char **why)
+send_frame(struct proxy *p, struct frame_out *o)
 {
-	while (n > 0) {
-		struct pollfd pfd[3] = {
-			{ p->fd, POLLIN, 0 },
-			{ p->notify_sock, POLLIN, 0 },
-			{ p->notify_fd, POLLIN, 0 },
-		};
-		int64_t left = deadline - mono_ms();
-		ssize_t r;
-		int pr;
+	size_t n = frame_end(o);
 
-		if (left <= 0) {
-			*why = "no reply within the deadline";
-			return -1;
-		}
-		pr = poll(pfd, 3, (int)left);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr == 0) {
-			*why = "no reply within the deadline";
-			return -1;
-		}
-		/* A violation first: the child may have written frames
-		 * before it, but it is stopped in the kernel now. */
-		if (pfd[2].revents & POLLIN) {
-			*why = NULL;
-			if (take_violation(p))
-				return -1;
-		}
-		if (pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			close(p->notify_fd);
-			p->notify_fd = -1;
-		}
-		if (pfd[1].revents)
-			take_listener(p);
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		r = read(p->fd, buf, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			*why = NULL;   /* the child died: its status says why */
-			return -1;
-		}
-		buf += r;
-		n -= (size_t)r;
+	if (!p->alive)
+		return -1;
+	if (n == 0) {
+		child_lost(p, "a frame for the child did not fit");
+		return -1;
 	}
-	return 0;
+	if (p->out_len - p->out_off + n > OUT_MAX) {
+		child_lost(p, "the child does not read its socket");
+		return -1;
+	}
+	if (p->out_off > 0 && p->out_len + n > p->out_cap) {
+		memmove(p->out, p->out + p->out_off, p->out_len - p->out_off);
+		p->out_len -= p->out_off;
+		p->out_off = 0;
+	}
+	if (p->out_len + n > p->out_cap) {
+		size_t cap = p->out_cap ? p->out_cap : 65536;
+		unsigned char *b;
+
+		while (cap < p->out_len + n)
+			cap *= 2;
+		if ((b = realloc(p->out, cap)) == NULL) {
+			child_lost(p, "out of memory for the child's frames");
+			return -1;
+		}
+		p->out = b;
+		p->out_cap = cap;
+	}
+	memcpy(p->out + p->out_len, o->buf, n);
+	p->out_len += n;
+	flush(p);
+	return p->alive ? 0 : -1;
 }
+
+static void
+begin(struct proxy *p, struct frame_out *o, uint16_t type)
+{
+	frame_begin(o, p->frame, IOBUF, type, ++p->seq);
+}
+
+/* ---- requests from the child ------------------------------------------- */
 
 static void
 reply(struct proxy *p, int status, uint64_t value)
@@ -380,8 +647,7 @@ reply(struct proxy *p, int status, uint64_t value)
 	struct frame_out o;
 	int stop = p->batch_stop != NULL && p->batch_stop(p->arg);
 
-	frame_begin(&o, p->buf, IOBUF, stop ? F_REPLY_STOP : F_REPLY,
-		++p->seq);
+	begin(p, &o, stop ? F_REPLY_STOP : F_REPLY);
 	frame_put_u32(&o, (uint32_t)status);
 	frame_put_u64(&o, value);
 	send_frame(p, &o);
@@ -409,46 +675,53 @@ within(int64_t *sec, unsigned *count, size_t add, size_t cap)
 	return *count <= cap;
 }
 
+/* Set *why to a formatted reason; returns -1 (kill the child). */
+static int
+reason(struct proxy *p, const char **why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+reason(struct proxy *p, const char **why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->why_buf, sizeof(p->why_buf), fmt, ap);
+	va_end(ap);
+	*why = p->why_buf;
+	return -1;
+}
+
 /*
  * May the child send this frame now?  Its seq must follow the last one,
- * and its type be one the current call state allows.  0, or -1 with why.
+ * it must have handed over its listener, and the type must be one the
+ * current call state allows.  0, or -1 with why.
  */
 static int
 frame_allowed(struct proxy *p, const struct frame_hdr *h, const char **why)
 {
-	if (h->seq != p->child_seq + 1) {
-		snprintf(p->why_buf, sizeof(p->why_buf), "frame out of "
-			"sequence (expected %u, got %u)", p->child_seq + 1,
-			h->seq);
-		*why = p->why_buf;
-		return -1;
-	}
+	if (h->seq != p->child_seq + 1)
+		return reason(p, why, "frame out of sequence (expected %u, "
+			"got %u)", p->child_seq + 1, h->seq);
 	p->child_seq = h->seq;
-	/* The child hands over its listener before any plugin code runs:
-	 * only a failure to set up may come without it. */
+	/* The listener comes before any plugin code runs: only a failure
+	 * to set up may come without it. */
 	if (!p->had_listener && h->type != F_FAIL) {
 		*why = "no seccomp listener from the child";
 		return -1;
 	}
-	if (h->type >= F_TYPE_MAX || frame_states[h->type] == 0) {
-		snprintf(p->why_buf, sizeof(p->why_buf), "unexpected frame %s "
-			"from the child", frame_type_name(h->type));
-		*why = p->why_buf;
-		return -1;
-	}
-	if (!(frame_states[h->type] & S_(p->cs))) {
-		snprintf(p->why_buf, sizeof(p->why_buf), "frame %s not allowed "
-			"while %s", frame_type_name(h->type),
-			call_state_name[p->cs]);
-		*why = p->why_buf;
-		return -1;
-	}
+	if (h->type >= F_TYPE_MAX || frame_states[h->type] == 0)
+		return reason(p, why, "unexpected frame %s from the child",
+			frame_type_name(h->type));
+	if (!(frame_states[h->type] & S_(p->cs)))
+		return reason(p, why, "frame %s not allowed while %s",
+			frame_type_name(h->type), call_state_name[p->cs]);
 	return 0;
 }
 
 /*
- * Handle one request from the child during a call.  Returns 0 to go on,
- * 1 when the call is done (*status set), -1 to kill the child (why set).
+ * Handle one frame from the child.  Returns 0 to go on, 1 when the call in
+ * flight is done (*status set), -1 to kill the child (why set).
  */
 static int
 handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
@@ -461,6 +734,28 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	if (frame_allowed(p, h, why) != 0)
 		return -1;
 	switch (h->type) {
+	case F_READY:
+		if (h->len != 0)
+			break;
+		return 1;
+	case F_FAIL: {
+		int st = (int32_t)frame_get_u32(in);
+		const char *msg = frame_get_str(in, 1024);
+
+		snprintf(p->fail_msg, sizeof(p->fail_msg), "%s (%s)",
+			msg ? msg : "create failed", qd_strerror(st));
+		*why = "create failed";
+		return -1;
+	}
+	case F_DESCRIBE:
+		free(p->desc);
+		if ((p->desc = malloc(h->len ? h->len : 1)) == NULL) {
+			*why = "out of memory for the description";
+			return -1;
+		}
+		memcpy(p->desc, frame_get_bytes(in, h->len), h->len);
+		p->desc_len = h->len;
+		return 1;
 	case F_DONE:
 		*status = (int32_t)frame_get_u32(in);
 		p->done_count = frame_get_u32(in);
@@ -485,12 +780,8 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		const char *msg = frame_get_str(in, 4096);
 		unsigned used;
 
-		if (level > QD_LOG_DEBUG) {
-			snprintf(p->why_buf, sizeof(p->why_buf), "invalid log "
-				"level %u", level);
-			*why = p->why_buf;
-			return -1;
-		}
+		if (level > QD_LOG_DEBUG)
+			return reason(p, why, "invalid log level %u", level);
 		if (msg == NULL)
 			break;
 		used = (unsigned)p->log_bytes;
@@ -523,7 +814,6 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	}
 	case F_ORDER_SUBMIT: {
 		struct qd_order_req r;
-		const char *tag;
 
 		memset(&r, 0, sizeof(r));
 		r.size = sizeof(r);
@@ -535,8 +825,7 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		r.qty = frame_get_f64(in);
 		r.price = frame_get_f64(in);
 		r.stop_price = frame_get_f64(in);
-		tag = frame_get_str(in, 128);
-		r.tag = tag;
+		r.tag = frame_get_str(in, 128);
 		if (frame_in_done(in) != 0)
 			break;
 		if (!within(&p->order_sec, &p->orders, 1,
@@ -588,22 +877,26 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	}
 	case F_STATE_LOAD: {
 		uint64_t cap = frame_get_u64(in);
-		static unsigned char tmp[FRAME_MAX - 64];
-		size_t total = 0;
+		size_t total = 0, room = FRAME_MAX - 64;
 
 		if (frame_in_done(in) != 0)
 			break;
-		if (cap > sizeof(tmp))
-			cap = sizeof(tmp);
-		rc = p->api->state_load(p->ctx, tmp, cap, &total);
-		frame_begin(&o, p->buf, IOBUF, F_REPLY_DATA, ++p->seq);
+		if (cap > room)
+			cap = room;
+		if (p->load_buf == NULL &&
+		    (p->load_buf = malloc(room)) == NULL) {
+			*why = "out of memory for state_load";
+			return -1;
+		}
+		rc = p->api->state_load(p->ctx, p->load_buf, cap, &total);
+		begin(p, &o, F_REPLY_DATA);
 		frame_put_u32(&o, (uint32_t)rc);
 		if (rc == QD_OK) {
 			uint64_t n = total < cap ? total : cap;
 
 			frame_put_u64(&o, total);
 			frame_put_u64(&o, n);
-			frame_put(&o, tmp, n);
+			frame_put(&o, p->load_buf, n);
 		}
 		send_frame(p, &o);
 		return 0;
@@ -637,7 +930,7 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			v[1] = acc.equity;
 			v[2] = acc.fees_paid;
 		}
-		frame_begin(&o, p->buf, IOBUF, F_REPLY_POSITION, ++p->seq);
+		begin(p, &o, F_REPLY_POSITION);
 		frame_put_u32(&o, (uint32_t)rc);
 		frame_put_f64(&o, v[0]);
 		frame_put_f64(&o, v[1]);
@@ -661,7 +954,7 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		if (frame_in_done(in) != 0)
 			break;
 		s = p->api->symbol_name(p->ctx, sym);
-		frame_begin(&o, p->buf, IOBUF, F_REPLY_DATA, ++p->seq);
+		begin(p, &o, F_REPLY_DATA);
 		frame_put_u32(&o, s ? QD_OK : (uint32_t)QD_ERR_NOTFOUND);
 		if (s != NULL)
 			frame_put_str(&o, s);
@@ -680,72 +973,312 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	return h->type == F_DONE ? 1 : 0;
 }
 
-/*
- * Serve the child until it finishes the current call (F_DONE), within
- * `timeout_ms`.  Returns the call's status, or QD_ERR_STATE if the child
- * was lost (then it has been killed, logged and scheduled for restart).
- */
-static int
-serve_call(struct proxy *p, int64_t timeout_ms)
+/* ---- calls ---------------------------------------------------------------- */
+
+/* The call in flight (or start-up) finished with `status`. */
+static void
+call_done(struct proxy *p, int status)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	enum call_state was = p->cs;
+	uint16_t call = p->call;
 
-	p->cs = p->batch_n ? CS_BARS : CS_CALL;
-	while (p->alive) {
-		struct frame_hdr h;
-		struct frame_in in;
-		const char *why = NULL;
-		int status = 0, r;
-
-		if (read_exact(p, p->buf, FRAME_HDR, deadline, &why) != 0) {
-			child_lost(p, why);
-			break;
-		}
-		if (frame_check_header(p->buf, &h, &why) != 0) {
-			child_lost(p, why);
-			break;
-		}
-		if (read_exact(p, p->buf + FRAME_HDR, h.len, deadline, &why) !=
-		    0) {
-			child_lost(p, why ? why : "truncated frame");
-			break;
-		}
-		frame_in_init(&in, p->buf + FRAME_HDR, h.len);
-		r = handle(p, &h, &in, &status, &why);
-		if (r < 0) {
-			child_lost(p, why);
-			break;
-		}
-		if (r > 0) {
-			p->cs = CS_IDLE;
-			return status;
-		}
+	arm_deadline(p, 0);
+	p->cs = CS_IDLE;
+	p->call_status = status;
+	if (was == CS_DESCRIBING)
+		return;
+	if (was == CS_CREATING) {
+		p->ready = 1;
+		if (p->ever_ready)
+			log_info(p->instance, "sandboxed plugin %s restarted "
+				"(%u of %u)", p->name, p->restarts,
+				p->limits.restarts);
+		p->ever_ready = 1;
+	} else if (call == F_CALL_START && status != QD_OK) {
+		/* A start that fails is not retried. */
+		snprintf(p->fail_msg, sizeof(p->fail_msg), "start failed: %s",
+			qd_strerror(status));
+		p->failed = 1;
+		child_lost(p, p->fail_msg);
+		return;
+	} else if (call == F_CALL_START && !p->reported_start) {
+		p->reported_start = 1;
+		if (p->on_started != NULL && !p->quiet)
+			p->on_started(p->arg);
 	}
-	return QD_ERR_STATE;
+	start_next(p);
 }
 
-/* Send F_INIT and wait for F_READY.  0, or -1 with the reason in err. */
+/* Handle the frame at p->in + off (whole).  0, or -1 if the child was lost. */
 static int
-start_child(struct proxy *p, char *err, size_t errlen)
+on_frame(struct proxy *p, const struct frame_hdr *h, size_t off)
 {
-	struct frame_out o;
-	struct frame_hdr h;
 	struct frame_in in;
-	struct qd_kv kv[256];
 	const char *why = NULL;
-	int64_t deadline;
-	size_t i, nkv;
+	int status = 0, r;
 
-	if (spawn(p) != 0) {
-		snprintf(err, errlen, "cannot start %s: %s", p->helper,
-			strerror(errno));
+	frame_in_init(&in, p->in + off + FRAME_HDR, h->len);
+	r = handle(p, h, &in, &status, &why);
+	if (r < 0) {
+		child_lost(p, why);
 		return -1;
 	}
-	nkv = params_to_kv(p->params, kv, 256);
-	frame_begin(&o, p->buf, IOBUF, F_INIT, ++p->seq);
-	frame_put_u32(&o, QD_KIND_STRATEGY);
+	if (!p->alive)
+		return -1;
+	if (r > 0)
+		call_done(p, status);
+	return p->alive ? 0 : -1;
+}
+
+/* Read what the child sent and handle every whole frame in it. */
+static void
+read_input(struct proxy *p)
+{
+	size_t off = 0;
+	ssize_t r;
+
+	if (!p->alive)
+		return;
+	r = read(p->fd, p->in + p->in_len, IOBUF - p->in_len);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		child_lost(p, NULL);   /* the child died: its status says why */
+		return;
+	}
+	p->in_len += (size_t)r;
+	while (p->in_len - off >= FRAME_HDR) {
+		struct frame_hdr h;
+		const char *why;
+
+		if (frame_check_header(p->in + off, &h, &why) != 0) {
+			child_lost(p, why);
+			return;
+		}
+		if (p->in_len - off < FRAME_HDR + h.len)
+			break;
+		if (on_frame(p, &h, off) != 0)
+			return;
+		off += FRAME_HDR + h.len;
+	}
+	memmove(p->in, p->in + off, p->in_len - off);
+	p->in_len -= off;
+}
+
+/* Encode one queued event as its call frame. */
+static void
+encode_call(struct proxy *p, struct frame_out *o, const struct pending *e)
+{
+	begin(p, o, e->type);
+	switch (e->type) {
+	case F_CALL_BARS:
+		frame_put_u32(o, 1);
+		frame_put_u32(o, e->u.bar.symbol);
+		frame_put_u32(o, e->u.bar.timeframe_s);
+		frame_put_i64(o, e->u.bar.bar.ts);
+		frame_put_f64(o, e->u.bar.bar.open);
+		frame_put_f64(o, e->u.bar.bar.high);
+		frame_put_f64(o, e->u.bar.bar.low);
+		frame_put_f64(o, e->u.bar.bar.close);
+		frame_put_f64(o, e->u.bar.bar.volume);
+		frame_put_i64(o, e->now);
+		break;
+	case F_CALL_TRADE:
+		frame_put_u32(o, e->u.trade.symbol);
+		frame_put_u32(o, (uint32_t)e->u.trade.side);
+		frame_put_i64(o, e->u.trade.ts);
+		frame_put_f64(o, e->u.trade.price);
+		frame_put_f64(o, e->u.trade.qty);
+		frame_put_u64(o, e->u.trade.trade_id);
+		frame_put_i64(o, e->now);
+		break;
+	case F_CALL_ORDER: {
+		const struct qd_order_update *u = &e->u.order;
+
+		frame_put_u64(o, u->order_id);
+		frame_put_u32(o, u->symbol);
+		frame_put_u32(o, (uint32_t)u->side);
+		frame_put_u32(o, (uint32_t)u->type);
+		frame_put_u32(o, (uint32_t)u->state);
+		frame_put_i64(o, u->ts);
+		frame_put_f64(o, u->qty);
+		frame_put_f64(o, u->price);
+		frame_put_f64(o, u->filled_qty);
+		frame_put_f64(o, u->avg_price);
+		frame_put_f64(o, u->last_qty);
+		frame_put_f64(o, u->last_price);
+		frame_put_f64(o, u->fee);
+		break;
+	}
+	case F_CALL_TIMER:
+		frame_put_u64(o, e->u.timer);
+		frame_put_i64(o, e->now);
+		break;
+	default:   /* F_CALL_START, F_CALL_STOP */
+		frame_put_i64(o, e->now);
+		break;
+	}
+}
+
+/* Send the next queued event if the child is ready and idle. */
+static void
+start_next(struct proxy *p)
+{
+	struct frame_out o;
+	struct pending *e;
+
+	while (p->alive && p->ready && p->cs == CS_IDLE && p->q_len > 0) {
+		e = &p->q[p->q_head];
+		p->q_head = (p->q_head + 1) % p->q_cap;
+		p->q_len--;
+		encode_call(p, &o, e);
+		p->call = e->type;
+		p->batch_n = e->type == F_CALL_BARS ? 1 : 0;
+		p->done_count = 0;
+		p->cs = e->type == F_CALL_BARS ? CS_BARS : CS_CALL;
+		arm_deadline(p, p->limits.cpu_ms_per_call);
+		send_frame(p, &o);
+	}
+}
+
+/*
+ * Queue an event for the child.  Trades coalesce with a trade of the same
+ * symbol at the tail, and are dropped when the queue is full; anything
+ * else overflowing stops the child.  While the child is down (between
+ * restarts), events are dropped: there is nobody to give them to.
+ */
+static void
+enqueue(struct proxy *p, const struct pending *e, int front)
+{
+	struct pending *slot;
+
+	if (!p->alive || p->failed) {
+		p->dropped++;
+		return;
+	}
+	if (e->type == F_CALL_TRADE && p->q_len > 0) {
+		slot = &p->q[(p->q_head + p->q_len - 1) % p->q_cap];
+		if (slot->type == F_CALL_TRADE &&
+		    slot->u.trade.symbol == e->u.trade.symbol) {
+			*slot = *e;
+			p->coalesced++;
+			return;
+		}
+	}
+	if (p->q_len == p->q_cap) {
+		size_t cap = p->q_cap ? p->q_cap * 2 : 16, i;
+		struct pending *n;
+
+		if (p->q_cap >= QUEUE_MAX) {
+			if (e->type == F_CALL_TRADE) {
+				p->dropped++;
+				return;
+			}
+			child_lost(p, "cannot keep up: 4096 events waiting");
+			return;
+		}
+		if ((n = malloc(cap * sizeof(*n))) == NULL) {
+			child_lost(p, "out of memory for the event queue");
+			return;
+		}
+		for (i = 0; i < p->q_len; i++)
+			n[i] = p->q[(p->q_head + i) % p->q_cap];
+		free(p->q);
+		p->q = n;
+		p->q_cap = cap;
+		p->q_head = 0;
+	}
+	if (front) {
+		p->q_head = (p->q_head + p->q_cap - 1) % p->q_cap;
+		p->q[p->q_head] = *e;
+	} else {
+		p->q[(p->q_head + p->q_len) % p->q_cap] = *e;
+	}
+	p->q_len++;
+}
+
+/* ---- waiting (synchronous mode, and stopping) ---------------------------- */
+
+/*
+ * Drive the child with poll() until done(p) or the child is lost, within
+ * the deadline in flight.  Backtests use this for every call (simulated
+ * time is then deterministic); the daemon only to stop an instance.
+ */
+static void
+pump(struct proxy *p, int (*done)(const struct proxy *))
+{
+	while (p->alive && !done(p)) {
+		struct pollfd pfd[3] = {
+			{ p->fd, (short)(POLLIN | (p->out_len > p->out_off ?
+				POLLOUT : 0)), 0 },
+			{ p->notify_sock, POLLIN, 0 },
+			{ p->notify_fd, POLLIN, 0 },
+		};
+		int64_t left = p->deadline_ms ? p->deadline_ms - mono_ms() :
+			READY_TIMEOUT_MS;
+		int pr;
+
+		if (left <= 0) {
+			child_lost(p, "no reply within the deadline");
+			break;
+		}
+		pr = poll(pfd, 3, left > INT_MAX ? INT_MAX : (int)left);
+		if (pr < 0 && errno != EINTR) {
+			child_lost(p, "poll failed");
+			break;
+		}
+		if (pr <= 0)
+			continue;
+		/* Frames the child sent before a forbidden syscall are
+		 * handled first (what the caller waits for may be among
+		 * them, e.g. an F_DESCRIBE before an exit path that trips
+		 * the filter); then the child, stopped in the kernel, dies. */
+		if (pfd[1].revents)
+			take_listener(p);
+		if (p->alive && (pfd[0].revents & POLLOUT))
+			flush(p);
+		if (p->alive && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			read_input(p);
+		if (p->alive && !done(p) && pfd[2].revents)
+			take_violation(p);
+	}
+}
+
+static int
+is_idle(const struct proxy *p)
+{
+	return p->cs == CS_IDLE && p->q_len == 0;
+}
+
+static int
+is_described(const struct proxy *p)
+{
+	return p->desc != NULL;
+}
+
+/* ---- starting a child ---------------------------------------------------- */
+
+/*
+ * Spawn a child and send it F_INIT; F_READY (or F_FAIL, or F_DESCRIBE)
+ * comes back later, within one start-up deadline that no frame extends.
+ * 0, or -1 with errno when the helper cannot be started.
+ */
+static int
+start_child(struct proxy *p)
+{
+	struct frame_out o;
+	struct qd_kv kv[256];
+	size_t i, nkv;
+
+	if (spawn(p) != 0)
+		return -1;
+	child_begin(p);
+	nkv = p->params ? params_to_kv(p->params, kv, 256) : 0;
+	begin(p, &o, F_INIT);
+	frame_put_u32(&o, p->kind);
 	frame_put_u32(&o, p->limits.memory_mib);
-	frame_put_u32(&o, (uint32_t)log_get_level());
+	frame_put_u32(&o, p->kind ? (uint32_t)log_get_level() :
+		(uint32_t)QD_LOG_ERROR);
 	frame_put_str(&o, p->file);
 	frame_put_str(&o, p->name);
 	frame_put_u32(&o, (uint32_t)p->n_ind);
@@ -756,121 +1289,35 @@ start_child(struct proxy *p, char *err, size_t errlen)
 		frame_put_str(&o, kv[i].key);
 		frame_put_str(&o, kv[i].value);
 	}
-	if (send_frame(p, &o) != 0) {
-		snprintf(err, errlen, "cannot talk to the sandbox: %s", p->why);
-		return -1;
-	}
-	/* One deadline for the whole start-up: no frame extends it. */
-	deadline = mono_ms() + READY_TIMEOUT_MS;
-	p->cs = CS_CREATING;
-	for (;;) {
-		int status = 0, r;
-
-		if (read_exact(p, p->buf, FRAME_HDR, deadline, &why) != 0 ||
-		    frame_check_header(p->buf, &h, &why) != 0 ||
-		    read_exact(p, p->buf + FRAME_HDR, h.len, deadline,
-		    &why) != 0) {
-			child_lost(p, why ? why : "no F_READY");
-			snprintf(err, errlen, "sandbox did not start: %s",
-				p->why);
-			return -1;
-		}
-		frame_in_init(&in, p->buf + FRAME_HDR, h.len);
-		if ((h.type == F_READY || h.type == F_FAIL) &&
-		    frame_allowed(p, &h, &why) != 0) {
-			child_lost(p, why);
-			snprintf(err, errlen, "sandbox did not start: %s",
-				p->why);
-			return -1;
-		}
-		if (h.type == F_READY && h.len == 0) {
-			p->cs = CS_IDLE;
-			return 0;
-		}
-		if (h.type == F_FAIL) {
-			int st = (int32_t)frame_get_u32(&in);
-			const char *msg = frame_get_str(&in, 1024);
-
-			snprintf(err, errlen, "%s (%s)", msg ? msg :
-				"create failed", qd_strerror(st));
-			child_lost(p, "create failed");
-			return -1;
-		}
-		/* create() may log, load state or intern symbols. */
-		r = handle(p, &h, &in, &status, &why);
-		if (r != 0) {
-			child_lost(p, r > 0 ? "F_DONE before F_READY" : why);
-			snprintf(err, errlen, "sandbox did not start: %s",
-				p->why);
-			return -1;
-		}
-	}
+	p->cs = p->kind ? CS_CREATING : CS_DESCRIBING;
+	arm_deadline(p, READY_TIMEOUT_MS);
+	send_frame(p, &o);
+	return 0;
 }
 
-/* ---- restarts ------------------------------------------------------------- */
-
-static void
-restart_now(void *arg)
+static int
+not_creating(const struct proxy *p)
 {
-	struct proxy *p = arg;
-	char err[512];
-	struct frame_out o;
-
-	loop_timer_cancel(p->restart_timer);
-	p->restart_timer = NULL;
-	if (start_child(p, err, sizeof(err)) != 0) {
-		log_error(p->instance, "sandbox restart failed: %s", err);
-		return;   /* child_lost() already scheduled the next try */
-	}
-	log_info(p->instance, "sandboxed plugin %s restarted (%u of %u)",
-		p->name, p->restarts, p->limits.restarts);
-	if (p->started) {
-		frame_begin(&o, p->buf, IOBUF, F_CALL_START, ++p->seq);
-		frame_put_i64(&o, p->api->now_ns(p->ctx));
-		if (send_frame(p, &o) == 0)
-			serve_call(p, p->limits.cpu_ms_per_call);
-	}
-}
-
-static void
-schedule_restart(struct proxy *p)
-{
-	if (p->failed)
-		return;
-	/* Without a loop (a backtest) there is no restarting: fail now. */
-	if (p->loop == NULL || p->restarts >= p->limits.restarts) {
-		p->failed = 1;
-		log_error(p->instance, "sandboxed plugin %s failed: %u "
-			"restart(s) used up; last reason: %s", p->name,
-			p->restarts, p->why);
-		if (p->on_failed)
-			p->on_failed(p->arg, p->why);
-		return;
-	}
-	p->restarts++;
-	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_FIRST_MS;
-	if (p->backoff_ms > BACKOFF_MAX_MS)
-		p->backoff_ms = BACKOFF_MAX_MS;
-	p->restart_timer = loop_timer_add(p->loop, p->backoff_ms * 1000000, 0,
-		restart_now, p);
+	return p->cs != CS_CREATING;
 }
 
 /* ---- the proxy ops -------------------------------------------------------- */
 
-static int
-call_simple(struct proxy *p, uint16_t type, uint64_t id)
+/* Queue an event and send it if the child is idle; synchronous proxies
+ * wait for it to be handled. */
+static void
+deliver(struct proxy *p, const struct pending *e)
 {
-	struct frame_out o;
+	enqueue(p, e, 0);
+	start_next(p);
+	if (p->loop == NULL)
+		pump(p, is_idle);
+}
 
-	if (!p->alive)
-		return QD_ERR_STATE;
-	frame_begin(&o, p->buf, IOBUF, type, ++p->seq);
-	if (type == F_CALL_TIMER)
-		frame_put_u64(&o, id);
-	frame_put_i64(&o, p->api->now_ns(p->ctx));
-	if (send_frame(p, &o) != 0)
-		return QD_ERR_STATE;
-	return serve_call(p, p->limits.cpu_ms_per_call);
+static int64_t
+host_now(const struct proxy *p)
+{
+	return p->api->now_ns(p->ctx);
 }
 
 static int
@@ -888,39 +1335,54 @@ static int
 proxy_start(void *state)
 {
 	struct proxy *p = state;
+	struct pending e;
 
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_START;
+	e.now = host_now(p);
 	p->started = 1;
-	return call_simple(p, F_CALL_START, 0);
+	p->call_status = QD_OK;
+	deliver(p, &e);
+	if (p->loop != NULL)
+		return QD_OK;   /* its outcome arrives as on_started/on_failed */
+	return p->call_status != QD_OK ? p->call_status :
+		p->alive ? QD_OK : QD_ERR_STATE;
 }
 
+/*
+ * Stop: what was queued is dropped, the call in flight may finish, then
+ * on_stop runs, each within the call deadline.  The daemon waits here (an
+ * instance being stopped or reloaded; bounded by cpu_ms_per_call twice).
+ */
 static void
 proxy_stop(void *state)
 {
 	struct proxy *p = state;
+	struct pending e;
 
 	p->started = 0;
-	call_simple(p, F_CALL_STOP, 0);
+	if (!p->alive || !p->ready)
+		return;
+	p->q_len = 0;
+	pump(p, is_idle);
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_STOP;
+	e.now = host_now(p);
+	enqueue(p, &e, 0);
+	start_next(p);
+	pump(p, is_idle);
 }
 
 static void
-proxy_destroy(void *state)
+proxy_free(struct proxy *p)
 {
-	struct proxy *p = state;
 	size_t i;
 
-	p->failed = 1;   /* no restart from here on */
+	p->failed = 1;   /* no restart, no report from here on */
+	p->quiet = 1;
 	if (p->restart_timer)
 		loop_timer_cancel(p->restart_timer);
-	if (p->alive) {
-		int status;
-
-		close(p->fd);   /* EOF: the child exits by itself */
-		close_notify(p);
-		p->alive = 0;
-		kill(p->pid, SIGKILL);
-		while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	child_end(p);
 	for (i = 0; i < p->n_ind; i++)
 		free(p->ind_files[i]);
 	free(p->ind_files);
@@ -928,9 +1390,88 @@ proxy_destroy(void *state)
 	free(p->file);
 	free(p->name);
 	free(p->instance);
-	free(p->buf);
+	free(p->in);
+	free(p->out);
+	free(p->frame);
+	free(p->load_buf);
+	free(p->q);
+	free(p->desc);
 	free(p);
 }
+
+static void
+proxy_destroy(void *state)
+{
+	proxy_free(state);
+}
+
+static void
+proxy_on_bar(void *state, const struct qd_bar_event *ev)
+{
+	struct proxy *p = state;
+	struct pending e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_BARS;
+	e.u.bar = *ev;
+	/* Backtests: the bar's close is the time; the daemon: its clock. */
+	e.now = p->loop == NULL ? ev->bar.ts +
+		(int64_t)ev->timeframe_s * 1000000000 : host_now(p);
+	deliver(p, &e);
+}
+
+static void
+proxy_on_trade(void *state, const struct qd_trade_event *ev)
+{
+	struct proxy *p = state;
+	struct pending e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_TRADE;
+	e.u.trade = *ev;
+	e.now = host_now(p);
+	deliver(p, &e);
+}
+
+static void
+proxy_on_order(void *state, const struct qd_order_update *u)
+{
+	struct proxy *p = state;
+	struct pending e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_ORDER;
+	e.u.order = *u;
+	e.now = u->ts;
+	deliver(p, &e);
+}
+
+static void
+proxy_on_timer(void *state, uint64_t id)
+{
+	struct proxy *p = state;
+	struct pending e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_TIMER;
+	e.u.timer = id;
+	e.now = host_now(p);
+	deliver(p, &e);
+}
+
+static const struct qd_strategy_ops proxy_strategy_ops = {
+	.base = {
+		.size = sizeof(struct qd_strategy_ops),
+		.create = proxy_create,
+		.start = proxy_start,
+		.stop = proxy_stop,
+		.destroy = proxy_destroy,
+	},
+	.on_bar = proxy_on_bar,
+	.on_trade = proxy_on_trade,
+	.on_order = proxy_on_order,
+	.on_timer = proxy_on_timer,
+};
 
 int
 sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
@@ -940,13 +1481,13 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	size_t done = 0;
 	int rc = QD_OK;
 
-	while (done < n && p->alive) {
+	while (done < n && p->alive && p->ready && is_idle(p)) {
 		struct frame_out o;
 		size_t k, batch = n - done;
 
 		if (batch > (FRAME_MAX - 16) / 64)
 			batch = (FRAME_MAX - 16) / 64;
-		frame_begin(&o, p->buf, IOBUF, F_CALL_BARS, ++p->seq);
+		begin(p, &o, F_CALL_BARS);
 		frame_put_u32(&o, (uint32_t)batch);
 		for (k = 0; k < batch; k++) {
 			const struct qd_bar_event *e = &evs[done + k];
@@ -962,11 +1503,15 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 			frame_put_i64(&o, e->bar.ts +
 				(int64_t)e->timeframe_s * 1000000000);
 		}
+		p->call = F_CALL_BARS;
 		p->batch_n = (uint32_t)batch;
 		p->done_count = 0;
+		p->cs = CS_BARS;
+		arm_deadline(p, p->limits.cpu_ms_per_call);
 		if (send_frame(p, &o) != 0)
 			break;
-		rc = serve_call(p, p->limits.cpu_ms_per_call);
+		pump(p, is_idle);
+		rc = p->call_status;
 		p->batch_n = 0;
 		if (!p->alive)
 			break;
@@ -979,56 +1524,24 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	return p->alive ? rc : QD_ERR_STATE;
 }
 
-static void
-proxy_on_bar(void *state, const struct qd_bar_event *ev)
+/* A proxy with its buffers; NULL when out of memory. */
+static struct proxy *
+proxy_alloc(void)
 {
-	sandbox_on_bars(state, ev, 1, NULL);
+	struct proxy *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->pid = -1;
+	p->fd = p->notify_sock = p->notify_fd = -1;
+	p->in = malloc(IOBUF);
+	p->frame = malloc(IOBUF);
+	if (p->in == NULL || p->frame == NULL) {
+		proxy_free(p);
+		return NULL;
+	}
+	return p;
 }
-
-static void
-proxy_on_order(void *state, const struct qd_order_update *u)
-{
-	struct proxy *p = state;
-	struct frame_out o;
-
-	if (!p->alive)
-		return;
-	frame_begin(&o, p->buf, IOBUF, F_CALL_ORDER, ++p->seq);
-	frame_put_u64(&o, u->order_id);
-	frame_put_u32(&o, u->symbol);
-	frame_put_u32(&o, (uint32_t)u->side);
-	frame_put_u32(&o, (uint32_t)u->type);
-	frame_put_u32(&o, (uint32_t)u->state);
-	frame_put_i64(&o, u->ts);
-	frame_put_f64(&o, u->qty);
-	frame_put_f64(&o, u->price);
-	frame_put_f64(&o, u->filled_qty);
-	frame_put_f64(&o, u->avg_price);
-	frame_put_f64(&o, u->last_qty);
-	frame_put_f64(&o, u->last_price);
-	frame_put_f64(&o, u->fee);
-	if (send_frame(p, &o) == 0)
-		serve_call(p, p->limits.cpu_ms_per_call);
-}
-
-static void
-proxy_on_timer(void *state, uint64_t id)
-{
-	call_simple(state, F_CALL_TIMER, id);
-}
-
-static const struct qd_strategy_ops proxy_strategy_ops = {
-	.base = {
-		.size = sizeof(struct qd_strategy_ops),
-		.create = proxy_create,
-		.start = proxy_start,
-		.stop = proxy_stop,
-		.destroy = proxy_destroy,
-	},
-	.on_bar = proxy_on_bar,
-	.on_order = proxy_on_order,
-	.on_timer = proxy_on_timer,
-};
 
 int
 sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
@@ -1045,11 +1558,8 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 			"plugin");
 		return QD_ERR_UNSUPPORTED;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->buf = malloc(IOBUF)) == NULL) {
-		free(p);
+	if ((p = proxy_alloc()) == NULL)
 		return QD_ERR_NOMEM;
-	}
 	/* Absolute paths: the child's filter has no getcwd. */
 	p->helper = strdup(spec->helper_path);
 	p->file = realpath(spec->plugin_file, NULL);
@@ -1063,8 +1573,10 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 		if ((p->ind_files[p->n_ind] = realpath(
 		    spec->indicator_files[i], NULL)) != NULL)
 			p->n_ind++;
+	p->kind = QD_KIND_STRATEGY;
 	p->limits = spec->limits;
 	p->on_failed = spec->on_failed;
+	p->on_started = spec->on_started;
 	p->arg = spec->arg;
 	p->batch_at = spec->batch_at;
 	p->batch_stop = spec->batch_stop;
@@ -1072,25 +1584,91 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	p->api = api;
 	p->ctx = ctx;
 	p->params = params;
-	p->fd = p->notify_sock = p->notify_fd = -1;
 	if (!p->helper || !p->file || !p->name || !p->instance ||
 	    !p->ind_files) {
-		proxy_destroy(p);
+		snprintf(err, errlen, "%s: %s", spec->plugin_file,
+			p->file ? strerror(ENOMEM) : strerror(errno));
+		proxy_free(p);
 		return QD_ERR_NOMEM;
 	}
-	/* The first start is not retried: a plugin that cannot load or
-	 * create fails its instance at once, with the reason. */
-	p->failed = 1;
-	if (start_child(p, err, errlen) != 0) {
-		proxy_destroy(p);
+	/* Failures before this returns are reported by its return value. */
+	p->quiet = 1;
+	if (start_child(p) != 0) {
+		snprintf(err, errlen, "cannot start %s: %s", p->helper,
+			strerror(errno));
+		proxy_free(p);
+		return QD_ERR_IO;
+	}
+	/* Synchronously (backtests) the child is ready before this returns;
+	 * with a loop, F_READY arrives later and calls wait for it. */
+	if (p->loop == NULL)
+		pump(p, not_creating);
+	if (!p->alive) {
+		snprintf(err, errlen, "%s", p->fail_msg[0] ? p->fail_msg :
+			p->why);
+		if (!p->fail_msg[0])
+			snprintf(err, errlen, "sandbox did not start: %s",
+				p->why);
+		proxy_free(p);
 		return QD_ERR_INVALID;
 	}
-	p->failed = 0;
+	p->quiet = 0;
 	*ops = &proxy_strategy_ops.base;
 	*state = p;
 	return QD_OK;
 }
 
+/* ---- attached to a socket (the proxy fuzz target) ------------------------- */
+
+struct proxy *
+sandbox_proxy_attach(int fd, const struct qd_host_api *api, qd_ctx *ctx,
+	int state)
+{
+	struct proxy *p = proxy_alloc();
+
+	if (p == NULL)
+		return NULL;
+	p->fd = fd;
+	p->helper = strdup("");
+	p->file = strdup("");
+	p->name = strdup("attached");
+	p->instance = strdup("sandbox");
+	p->ind_files = calloc(1, sizeof(char *));
+	config_limits_default(&p->limits);
+	p->api = api;
+	p->ctx = ctx;
+	p->kind = QD_KIND_STRATEGY;
+	p->quiet = 1;
+	p->failed = 1;   /* nothing to restart */
+	child_begin(p);
+	/* The peer is taken as confined already: no listener to wait for. */
+	p->had_listener = 1;
+	p->ready = state != 0;
+	p->cs = state == 0 ? CS_CREATING : state == 1 ? CS_CALL : CS_BARS;
+	p->call = state == 2 ? F_CALL_BARS : F_CALL_TIMER;
+	p->batch_n = state == 2 ? 4 : 0;
+	arm_deadline(p, p->limits.cpu_ms_per_call);
+	return p;
+}
+
+static int
+never(const struct proxy *p)
+{
+	(void)p;
+	return 0;
+}
+
+void
+sandbox_proxy_run(struct proxy *p)
+{
+	pump(p, never);
+}
+
+void
+sandbox_proxy_free(struct proxy *p)
+{
+	proxy_free(p);
+}
 /* ---- describe mode: untrusted modules are never dlopened by the host ---- */
 
 /* Host-side copy of a described plugin: everything malloc'd. */
@@ -1234,80 +1812,51 @@ int
 sandbox_describe(const char *helper, const char *path,
 	struct plugin_registry *r, char *err, size_t errlen)
 {
-	struct proxy p;
-	struct frame_out o;
-	struct frame_hdr h;
-	struct frame_in in;
+	struct proxy *p = proxy_alloc();
 	struct qd_plugin **list = NULL;
-	const char *why = NULL;
-	int64_t deadline;
+	struct frame_in in;
 	uint32_t major, minor, n = 0, i;
-	char *abs = realpath(path, NULL);
 	int rc = QD_ERR_INVALID;
 
-	memset(&p, 0, sizeof(p));
-	p.helper = (char *)helper;
-	p.name = (char *)"describe";
-	p.instance = (char *)"sandbox";
-	p.failed = 1;       /* no restarts */
-	p.fd = p.notify_sock = p.notify_fd = -1;
-	if (abs == NULL || (p.buf = malloc(IOBUF)) == NULL) {
+	if (p == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return QD_ERR_NOMEM;
+	}
+	p->helper = strdup(helper);
+	p->file = realpath(path, NULL);
+	p->name = strdup("describe");
+	p->instance = strdup("sandbox");
+	p->ind_files = calloc(1, sizeof(char *));
+	config_limits_default(&p->limits);
+	p->quiet = 1;
+	if (p->file == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (spawn(&p) != 0) {
+	if (!p->helper || !p->name || !p->instance || !p->ind_files) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if (start_child(p) != 0) {
 		snprintf(err, errlen, "cannot start %s: %s", helper,
 			strerror(errno));
 		goto out;
 	}
-	frame_begin(&o, p.buf, IOBUF, F_INIT, 1);
-	frame_put_u32(&o, 0);
-	frame_put_u32(&o, 256);
-	frame_put_u32(&o, (uint32_t)QD_LOG_ERROR);
-	frame_put_str(&o, abs);
-	frame_put_str(&o, "");
-	frame_put_u32(&o, 0);
-	frame_put_u32(&o, 0);
-	if (send_frame(&p, &o) != 0) {
-		snprintf(err, errlen, "sandbox: %s", p.why);
+	pump(p, is_described);
+	if (p->desc == NULL) {
+		if (p->fail_msg[0] != '\0')
+			snprintf(err, errlen, "%s", p->fail_msg);
+		else
+			snprintf(err, errlen, "while loading in the sandbox: %s",
+				p->why);
 		goto out;
 	}
-	deadline = mono_ms() + READY_TIMEOUT_MS;
-	if (read_exact(&p, p.buf, FRAME_HDR, deadline, &why) != 0 ||
-	    frame_check_header(p.buf, &h, &why) != 0 ||
-	    read_exact(&p, p.buf + FRAME_HDR, h.len, deadline, &why) != 0) {
-		child_lost(&p, why);
-		snprintf(err, errlen, "while loading in the sandbox: %s",
-			p.why);
-		goto out;
-	}
-	frame_in_init(&in, p.buf + FRAME_HDR, h.len);
-	p.cs = CS_DESCRIBING;
-	if (frame_allowed(&p, &h, &why) != 0) {
-		child_lost(&p, why);
-		snprintf(err, errlen, "while loading in the sandbox: %s",
-			p.why);
-		goto out;
-	}
-	if (h.type == F_FAIL) {
-		frame_get_u32(&in);
-		why = frame_get_str(&in, 1024);
-		snprintf(err, errlen, "%s", why ? why : "cannot load");
-		child_lost(&p, NULL);
-		goto out;
-	}
-	if (h.type != F_DESCRIBE) {
-		child_lost(&p, "unexpected frame");
-		snprintf(err, errlen, "while loading in the sandbox: %s",
-			p.why);
-		goto out;
-	}
+	frame_in_init(&in, p->desc, p->desc_len);
 	major = frame_get_u32(&in);
 	minor = frame_get_u32(&in);
 	n = frame_get_u32(&in);
 	if (in.bad || n == 0 || n > 256 ||
 	    (list = calloc(n, sizeof(*list))) == NULL) {
-		child_lost(&p, "malformed F_DESCRIBE");
 		snprintf(err, errlen, "malformed description");
 		goto out;
 	}
@@ -1318,22 +1867,15 @@ sandbox_describe(const char *helper, const char *path,
 		while (i-- > 0)
 			free_described(list[i]);
 		free(list);
-		child_lost(&p, "malformed F_DESCRIBE");
 		snprintf(err, errlen, "malformed description");
 		goto out;
 	}
-	close(p.fd);
-	close_notify(&p);
-	p.alive = 0;
-	while (waitpid(p.pid, NULL, 0) < 0 && errno == EINTR)
-		;
 	rc = plugin_register_described(r, path, major, minor, list, n,
 		free_described);
 	if (rc < 0)
 		snprintf(err, errlen, "refused (see the log)");
 out:
-	free(p.buf);
-	free(abs);
+	proxy_free(p);
 	return rc;
 }
 

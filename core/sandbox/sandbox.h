@@ -32,10 +32,19 @@ struct sandbox_spec {
 	/** Indicator modules the child loads too (api->indicator_new runs
 	 *  inside the child); NULL-terminated, may be NULL. */
 	const char *const *indicator_files;
-	/** Called when the instance gives up (restarts exhausted). */
+	/** Called when the instance gives up: it could not be created or
+	 *  started (not retried), or its restarts are used up. */
 	void (*on_failed)(void *arg, const char *reason);
+	/** Called once its first start() returned QD_OK (with a loop). */
+	void (*on_started)(void *arg);
 	void *arg;
-	/** The core loop: restarts wait here with exponential backoff. */
+	/**
+	 * The core loop: with one, the child is driven asynchronously
+	 * (sandbox_create returns before the child is ready, callbacks queue
+	 * and return at once, on_started/on_failed report the outcome) and
+	 * restarts wait here with exponential backoff.  NULL: every call
+	 * waits for the child (backtests), and a lost child fails the run.
+	 */
 	struct loop *loop;
 	/** Batches (sandbox_on_bars): told which bar the child is on before
 	 *  its requests for that bar; asked after each request whether the
@@ -47,9 +56,10 @@ struct sandbox_spec {
 
 /**
  * Spawn the child, load the plugin there and create the instance with the
- * given (already validated) params.  On success returns QD_OK with *ops (a
- * proxy table of the kind's shape; its destroy() stops the child) and
- * *state.  On failure returns a qd_status with the reason in err.
+ * given (already validated) params, which must outlive the instance (a
+ * restart sends them again).  On success returns QD_OK with *ops (a proxy
+ * table of the kind's shape; its destroy() stops the child) and *state.
+ * On failure returns a qd_status with the reason in err.
  */
 int sandbox_create(const struct sandbox_spec *spec,
 	const struct qd_host_api *api, qd_ctx *ctx, const qd_params *params,
