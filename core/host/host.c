@@ -985,6 +985,27 @@ sandbox_gave_up(void *arg, const char *reason)
 	start_settled(in);
 }
 
+/* Cancel every timer of the instance. */
+static void
+release_timers(struct instance *in)
+{
+	while (in->timers != NULL) {
+		struct itimer *t = in->timers;
+
+		in->timers = t->next;
+		loop_timer_cancel(t->t);
+		free(t);
+	}
+	in->n_timers = 0;
+}
+
+/* Its child was lost: the timers it armed die with it. */
+static void
+sandbox_lost(void *arg)
+{
+	release_timers(arg);
+}
+
 /* Its child is ready and start() returned QD_OK. */
 static void
 sandbox_started(void *arg)
@@ -1020,6 +1041,7 @@ sandbox_start(struct instance *in, char *err, size_t errlen)
 	spec.indicator_files = files;
 	spec.on_failed = sandbox_gave_up;
 	spec.on_started = sandbox_started;
+	spec.on_lost = sandbox_lost;
 	spec.arg = in;
 	spec.loop = in->host->loop;
 	return sandbox_create(&spec, &host_api, &in->ctx, in->params,
@@ -1032,14 +1054,7 @@ sandbox_start(struct instance *in, char *err, size_t errlen)
 static void
 instance_release(struct instance *in)
 {
-	while (in->timers != NULL) {
-		struct itimer *t = in->timers;
-
-		in->timers = t->next;
-		loop_timer_cancel(t->t);
-		free(t);
-	}
-	in->n_timers = 0;
+	release_timers(in);
 	while (in->n_subs > 0)
 		bus_unsubscribe(in->host->bus, in->subs[--in->n_subs]);
 	while (in->indicators != NULL) {

@@ -125,6 +125,7 @@ struct proxy {
 	struct sandbox_limits limits;
 	void (*on_failed)(void *, const char *);
 	void (*on_started)(void *);
+	void (*on_lost)(void *);
 	void *arg;
 	void (*batch_at)(void *, uint32_t);
 	int (*batch_stop)(void *);
@@ -544,6 +545,8 @@ child_lost(struct proxy *p, const char *why)
 	memcpy(p->why, line, sizeof(p->why));
 	log_error(p->instance, "sandboxed plugin %s stopped: %s", p->name,
 		line);
+	if (p->on_lost != NULL && !p->quiet)
+		p->on_lost(p->arg);
 	if (p->ever_ready && !p->failed) {
 		schedule_restart(p);
 		return;
@@ -1577,6 +1580,7 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	p->limits = spec->limits;
 	p->on_failed = spec->on_failed;
 	p->on_started = spec->on_started;
+	p->on_lost = spec->on_lost;
 	p->arg = spec->arg;
 	p->batch_at = spec->batch_at;
 	p->batch_stop = spec->batch_stop;

@@ -37,6 +37,9 @@ struct sandbox_spec {
 	void (*on_failed)(void *arg, const char *reason);
 	/** Called once its first start() returned QD_OK (with a loop). */
 	void (*on_started)(void *arg);
+	/** Called when a child is lost (before any restart): what the host
+	 *  keeps for that child (timers) means nothing to the next one. */
+	void (*on_lost)(void *arg);
 	void *arg;
 	/**
 	 * The core loop: with one, the child is driven asynchronously

@@ -10,7 +10,7 @@ mkdir -p "$out"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
  -DQD_PLUGINDIR=\"/nonexistent\" -DQD_SYSCONFDIR=\"/nonexistent\" -DQD_LIBEXECDIR=\"/nonexistent\" \
  -I$top/sdk -I$top/core $(pkg-config --cflags libevent libcjson 2>/dev/null)"
-libs="$(pkg-config --libs libevent libcjson 2>/dev/null) -lm -ldl"
+libs="$(pkg-config --libs libevent libevent_pthreads libcjson libseccomp 2>/dev/null) -lm -ldl"
 targets=${*:-$(cd "$top/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')}
 for t in $targets; do
 	src=$top/tests/fuzz/$t.c

@@ -346,6 +346,10 @@ on_flood_tick(void *arg)
 {
 	struct flood *f = arg;
 
+	/* Count from the first tick that finds the flood going (on a busy
+	 * machine the producer thread may start late). */
+	if (f->handled == 0)
+		return;
 	f->handled_at_tick[f->ticks] = f->handled;
 	if (++f->ticks == 3) {
 		atomic_store(&f->stop, 1);
