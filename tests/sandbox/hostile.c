@@ -33,6 +33,7 @@ enum {
 	H_X32, H_CTOR_READ, H_CTOR_SECCOMP, H_CTOR_MPROTECT, H_CTOR_RWX,
 	H_CREATE_RWX, H_FILE_RWX, H_RUN_MPROTECT, H_FORGE, H_CREATE_ORDER,
 	H_BAD_SEQ, H_BAD_LEVEL, H_TIMERS, H_SYMBOLS, H_SNOOP, H_FAIL_ORDERS,
+	H_SLOW_CREATE, H_SLOW_BAR,
 };
 
 #ifndef HOSTILE
@@ -119,6 +120,19 @@ raw_header(unsigned char *b, uint32_t len, uint16_t type, uint32_t seq)
 	memcpy(b + 4, &type, 2);
 	memcpy(b + 6, &flags, 2);
 	memcpy(b + 8, &seq, 4);
+}
+
+/* Keep the CPU busy for ms milliseconds (clock_gettime is allowed). */
+static void
+spin_ms(long ms)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) /
+	    1000000 < ms);
 }
 
 /* Unbounded recursion through a volatile function pointer. */
@@ -388,6 +402,10 @@ h_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	sink = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED;
 	api->log(ctx, QD_LOG_INFO, "create rwx mmap survived");
+#elif HOSTILE == 40   /* H_SLOW_CREATE: 3 s in create() */
+	api->log(ctx, QD_LOG_INFO, "slow create begins");
+	spin_ms(3000);
+	api->log(ctx, QD_LOG_INFO, "slow create ends");
 #elif HOSTILE == 33   /* H_CREATE_ORDER: trading before being started */
 	{
 		struct qd_order_req o;
@@ -448,6 +466,13 @@ h_on_bar(void *state, const struct qd_bar_event *ev)
 				acc.cash > 10000 - 0.02 * ev->bar.close * 1.01 ?
 				"own" : "other");
 		}
+		return;
+	}
+	if (HOSTILE == H_SLOW_BAR) {
+		/* 1.5 s on every bar: its bars queue up, nobody waits. */
+		s->api->log(s->ctx, QD_LOG_INFO, "slow bar %d begins", s->done);
+		spin_ms(1500);
+		s->api->log(s->ctx, QD_LOG_INFO, "slow bar %d ends", s->done++);
 		return;
 	}
 	if (HOSTILE == H_FAIL_ORDERS) {
