@@ -1527,6 +1527,14 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	return p->alive ? rc : QD_ERR_STATE;
 }
 
+size_t
+sandbox_pending(const void *state)
+{
+	const struct proxy *p = state;
+
+	return p->q_len + (p->cs != CS_IDLE);
+}
+
 /* A proxy with its buffers; NULL when out of memory. */
 static struct proxy *
 proxy_alloc(void)

@@ -78,6 +78,9 @@ int sandbox_create(const struct sandbox_spec *spec,
 int sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	size_t *processed);
 
+/** Events waiting for the child plus the call in flight (0: idle). */
+size_t sandbox_pending(const void *state);
+
 struct plugin_registry;
 
 /**

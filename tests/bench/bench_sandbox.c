@@ -5,8 +5,13 @@
  *   sandboxed one on_bar call into a quantd-sandbox child (frame out,
  *             callback, F_DONE back)
  *   in-proc   the same callback called directly
+ *   async     the same call driven from the core loop, as the daemon
+ *             does: queued, sent on the socket event, done on F_DONE
  * median and p99 in microseconds over 50,000 calls; then bars/s through the
- * sandboxed strategy with batching (sandbox_on_bars) against in-process.
+ * sandboxed strategy with batching (sandbox_on_bars) against in-process;
+ * then the core loop's latency from an event posted by another thread (a
+ * feed) to its callback (a trusted strategy), with no sandboxed strategy
+ * and with 8 whose every bar keeps them busy for 1.5 s.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -18,7 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <event2/event.h>
+
 #include "log/log.h"
+#include "loop/loop.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "sandbox/sandbox.h"
@@ -77,6 +88,86 @@ static const struct qd_host_api bench_api = {
 	.param_bool = params_bool,
 	.param_string = params_string,
 };
+
+/* ---- core loop latency ------------------------------------------------ */
+
+#define LAT_EVENTS 3000
+#define BUSY 8
+
+struct lat {
+	struct loop *loop;
+	double t[LAT_EVENTS];
+	int n;
+	atomic_int stop;
+	void *busy[BUSY];
+	int n_busy;
+	const struct qd_strategy_ops *so;
+	struct loop_timer *feed;
+	int64_t bar;
+};
+
+/* The "trusted strategy": how long after its posting the event ran. */
+static void
+on_event(void *arg, void *msg, size_t len)
+{
+	struct lat *l = arg;
+	double sent;
+
+	(void)len;
+	memcpy(&sent, msg, sizeof(sent));
+	if (l->n < LAT_EVENTS)
+		l->t[l->n++] = now_us() - sent;
+	if (l->n == LAT_EVENTS)
+		loop_stop(l->loop);
+}
+
+/* The "feed": an event every 1 ms from its own thread. */
+static void *
+producer(void *arg)
+{
+	struct lat *l = arg;
+	struct timespec ms = { 0, 1000000 };
+
+	while (!atomic_load(&l->stop)) {
+		double now = now_us();
+
+		loop_post(l->loop, on_event, l, &now, sizeof(now));
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+/* Bars for the busy sandboxed strategies, every 10 ms of the loop. */
+static void
+feed_busy(void *arg)
+{
+	struct lat *l = arg;
+	struct qd_bar_event ev;
+	int i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.size = sizeof(ev);
+	ev.symbol = 1;
+	ev.timeframe_s = 60;
+	ev.bar.ts = l->bar++ * 60000000000LL;
+	ev.bar.open = ev.bar.high = ev.bar.low = ev.bar.close = 100;
+	for (i = 0; i < l->n_busy; i++)
+		l->so->on_bar(l->busy[i], &ev);
+}
+
+static void
+latency_run(struct lat *l, const char *what)
+{
+	pthread_t th;
+
+	l->n = 0;
+	atomic_store(&l->stop, 0);
+	pthread_create(&th, NULL, producer, l);
+	loop_run(l->loop);
+	atomic_store(&l->stop, 1);
+	pthread_join(th, NULL);
+	report(what, l->t, (size_t)l->n);
+}
 
 int
 main(void)
@@ -185,6 +276,79 @@ main(void)
 	printf("  sandboxed, batched %12.0f bars/s\n", BARS / sb * 1e6);
 	printf("  in-process         %12.0f bars/s\n", BARS / ip * 1e6);
 	ops->destroy(state);
+
+	/* asynchronous call from the core loop */
+	{
+		struct loop *lp = loop_new(1024, 64);
+		struct event_base *base = loop_base(lp);
+
+		spec.loop = lp;
+		if (sandbox_create(&spec, &bench_api, NULL, params, &ops,
+		    &state, err, sizeof(err)) != QD_OK) {
+			fprintf(stderr, "bench_sandbox: %s\n", err);
+			return 1;
+		}
+		so = (const struct qd_strategy_ops *)(const void *)ops;
+		so->base.start(state);
+		while (sandbox_pending(state) > 0)
+			event_base_loop(base, EVLOOP_ONCE);
+		for (i = 0; i < CALLS; i++) {
+			t0 = now_us();
+			so->on_bar(state, &evs[i]);
+			while (sandbox_pending(state) > 0)
+				event_base_loop(base, EVLOOP_ONCE);
+			t[i] = now_us() - t0;
+		}
+		report("async", t, CALLS);
+		ops->destroy(state);
+
+		/* the core loop's latency, without and with busy children */
+		{
+			static struct lat l;
+			char hb[4096];
+			const struct plugin *hp;
+			qd_params *hparams;
+			int k;
+
+			memset(&l, 0, sizeof(l));
+			l.loop = lp;
+			printf("core loop: event posted by a feed thread -> "
+				"callback, %d events at 1 ms\n", LAT_EVENTS);
+			latency_run(&l, "0 busy");
+			snprintf(hb, sizeof(hb), "%s/tests/sandbox/.libs/"
+				"hostile-slow-bar.so", QD_TEST_BUILDDIR);
+			if (plugin_load_file(reg, hb) != 1 ||
+			    (hp = plugin_find(reg, "hostile-41")) == NULL) {
+				fprintf(stderr, "bench_sandbox: no %s\n", hb);
+				return 1;
+			}
+			hparams = params_from_kv(plugin_desc(hp), NULL, 0, err,
+				sizeof(err));
+			spec.plugin_file = hb;
+			spec.plugin_name = "hostile-41";
+			spec.limits.cpu_ms_per_call = 60000;
+			for (k = 0; k < BUSY; k++) {
+				if (sandbox_create(&spec, &bench_api, NULL,
+				    hparams, &ops, &l.busy[k], err,
+				    sizeof(err)) != QD_OK) {
+					fprintf(stderr, "bench_sandbox: %s\n",
+						err);
+					return 1;
+				}
+				l.so = (const void *)ops;
+				l.so->base.start(l.busy[k]);
+				l.n_busy++;
+			}
+			l.feed = loop_timer_add(lp, 10000000, 10000000,
+				feed_busy, &l);
+			latency_run(&l, "8 busy");
+			loop_timer_cancel(l.feed);
+			for (k = 0; k < l.n_busy; k++)
+				l.so->base.destroy(l.busy[k]);
+			params_free(hparams);
+		}
+		loop_free(lp);
+	}
 	direct->base.destroy(dstate);
 	params_free(params);
 	free(evs);
