@@ -17,6 +17,7 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "host/host.h"
+#include "host/runtime.h"
 #include "json/json.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -31,21 +32,12 @@
 
 struct instance;
 
-struct qd_ctx {
-	struct instance *inst;
-};
-
 struct itimer {
 	uint64_t id;
 	struct loop_timer *t;
 	struct instance *inst;
 	int periodic;
 	struct itimer *next;
-};
-
-struct iindicator {
-	qd_indicator *ind;
-	struct iindicator *next;
 };
 
 struct instance {
@@ -66,13 +58,6 @@ struct instance {
 	size_t n_subs, cap_subs;
 	struct itimer *timers;
 	uint64_t next_timer;
-	struct iindicator *indicators;
-	/* Quotas (cfg.limits): what the instance holds now, and which
-	 * quotas were already logged (once each). */
-	uint32_t n_timers, n_symbols, n_indicators;
-	unsigned quota_logged;
-	int64_t ann_sec;
-	uint32_t ann_bytes;
 	/* Its own paper account (strategies; until an OMS routes orders to
 	 * venues): no instance sees or trades another's. */
 	struct paper *paper;
@@ -101,7 +86,6 @@ struct host {
 	void *settled_arg;
 };
 
-static const struct qd_host_api host_api;
 
 const char *
 host_state_name(enum bus_plugin_state s)
@@ -164,79 +148,15 @@ find_instance(const struct host *h, const char *name)
 	return NULL;
 }
 
-/* ---- quotas --------------------------------------------------------------- */
+/* ---- the daemon's world (runtime.h) --------------------------------------- */
 
-enum quota { Q_TIMERS, Q_SYMBOLS, Q_SUBSCRIPTIONS, Q_OPEN_ORDERS,
-	Q_INDICATORS, Q_ANNOTATIONS };
-
-static const char *const quota_key[] = {
-	"timers", "symbols", "subscriptions", "open_orders", "indicators",
-	"annotation_bytes_per_sec",
-};
-
-/*
- * QD_OK while `used` is below the instance's quota `cap`; else
- * QD_ERR_LIMIT, logged the first time for this instance and quota.
- */
-static int
-quota_check(struct instance *in, enum quota q, uint64_t used, uint32_t cap)
-{
-	if (used < cap)
-		return QD_OK;
-	if (!(in->quota_logged & (1u << q))) {
-		in->quota_logged |= 1u << q;
-		log_warn(in->cfg.instance, "quota: %u %s reached (limits.%s); "
-			"further requests are refused with QD_ERR_LIMIT", cap,
-			quota_key[q], quota_key[q]);
-	}
-	return QD_ERR_LIMIT;
-}
-
-/* ---- host API: every kind ------------------------------------------------ */
-
-static void
-api_log(qd_ctx *ctx, enum qd_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if ((unsigned)level > QD_LOG_DEBUG)
-		level = QD_LOG_ERROR;
-	va_start(ap, fmt);
-	log_vmsg(level, ctx ? ctx->inst->cfg.instance : "plugin", fmt, ap);
-	va_end(ap);
-}
+#define INST(w) ((struct instance *)(void *)(w))
 
 static int64_t
-api_now(qd_ctx *ctx)
+w_now(struct world *w)
 {
-	(void)ctx;
+	(void)w;
 	return loop_now_ns();
-}
-
-/* A symbol the instance is first to intern counts against its quota. */
-static qd_symbol
-api_symbol_intern(qd_ctx *ctx, const char *name)
-{
-	struct instance *in = ctx->inst;
-	qd_symbol s;
-
-	if (name == NULL)
-		return 0;
-	if ((s = symbol_lookup(name)) != 0)
-		return s;
-	if (!symbol_valid(name) || quota_check(in, Q_SYMBOLS, in->n_symbols,
-	    in->cfg.limits.symbols) != QD_OK)
-		return 0;
-	if ((s = symbol_intern(name)) != 0)
-		in->n_symbols++;
-	return s;
-}
-
-static const char *
-api_symbol_name(qd_ctx *ctx, qd_symbol sym)
-{
-	(void)ctx;
-	return symbol_name(sym);
 }
 
 static void
@@ -245,8 +165,9 @@ timer_fire(void *arg)
 	struct itimer *t = arg;
 	struct instance *in = t->inst;
 	uint64_t id = t->id;
+	int periodic = t->periodic;
 
-	if (!t->periodic) {
+	if (!periodic) {
 		struct itimer **pp;
 
 		for (pp = &in->timers; *pp != NULL; pp = &(*pp)->next)
@@ -256,8 +177,8 @@ timer_fire(void *arg)
 			}
 		loop_timer_cancel(t->t);
 		free(t);
-		in->n_timers--;
 	}
+	runtime_timer_fired(&in->ctx, periodic);
 	if (in->st != PLUGIN_STATE_RUNNING)
 		return;
 	switch (in->desc->kind) {
@@ -287,22 +208,18 @@ timer_fire(void *arg)
 	}
 }
 
+/* A loop timer per plugin timer, in the instance's list. */
 static int
-api_timer_add(qd_ctx *ctx, int64_t after_ns, int64_t interval_ns,
-	uint64_t *id)
+w_timer_arm(struct world *w, uint64_t id, int64_t after_ns,
+	int64_t interval_ns)
 {
-	struct instance *in = ctx->inst;
+	struct instance *in = INST(w);
 	struct itimer *t;
 
-	if (after_ns < 0 || interval_ns < 0 || id == NULL)
-		return QD_ERR_INVALID;
-	if (quota_check(in, Q_TIMERS, in->n_timers, in->cfg.limits.timers) !=
-	    QD_OK)
-		return QD_ERR_LIMIT;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return QD_ERR_NOMEM;
 	t->inst = in;
-	t->id = ++in->next_timer;
+	t->id = id;
 	t->periodic = interval_ns > 0;
 	t->t = loop_timer_add(in->host->loop, after_ns, interval_ns,
 		timer_fire, t);
@@ -312,25 +229,36 @@ api_timer_add(qd_ctx *ctx, int64_t after_ns, int64_t interval_ns,
 	}
 	t->next = in->timers;
 	in->timers = t;
-	in->n_timers++;
-	*id = t->id;
 	return QD_OK;
 }
 
 static int
-api_timer_cancel(qd_ctx *ctx, uint64_t id)
+w_timer_disarm(struct world *w, uint64_t id)
 {
 	struct itimer **pp, *t;
 
-	for (pp = &ctx->inst->timers; (t = *pp) != NULL; pp = &t->next)
+	for (pp = &INST(w)->timers; (t = *pp) != NULL; pp = &t->next)
 		if (t->id == id) {
 			*pp = t->next;
 			loop_timer_cancel(t->t);
 			free(t);
-			ctx->inst->n_timers--;
 			return QD_OK;
 		}
 	return QD_ERR_NOTFOUND;
+}
+
+/* Cancel every timer of the instance. */
+static void
+release_timers(struct instance *in)
+{
+	while (in->timers != NULL) {
+		struct itimer *t = in->timers;
+
+		in->timers = t->next;
+		loop_timer_cancel(t->t);
+		free(t);
+	}
+	runtime_timers_cleared(&in->ctx);
 }
 
 static void
@@ -340,25 +268,25 @@ state_path(const struct instance *in, char *buf, size_t cap)
 		in->cfg.instance);
 }
 
+/* State in state_dir/INSTANCE.state, replaced atomically (rename). */
 static int
-api_state_save(qd_ctx *ctx, const void *buf, size_t len)
+w_state_save(struct world *w, const void *buf, size_t len)
 {
+	struct instance *in = INST(w);
 	char path[4096], tmp[4200];
 	int fd;
-	ssize_t w;
+	ssize_t n;
 
-	if (len > MAX_STATE_BYTES || (buf == NULL && len > 0))
-		return QD_ERR_LIMIT;
-	state_path(ctx->inst, path, sizeof(path));
+	state_path(in, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		log_error(ctx->inst->cfg.instance, "cannot save state to %s: "
-			"%s", tmp, strerror(errno));
+		log_error(in->cfg.instance, "cannot save state to %s: %s",
+			tmp, strerror(errno));
 		return QD_ERR_IO;
 	}
-	w = len ? write(fd, buf, len) : 0;
-	if (w != (ssize_t)len || fsync(fd) != 0) {
+	n = len ? write(fd, buf, len) : 0;
+	if (n != (ssize_t)len || fsync(fd) != 0) {
 		close(fd);
 		unlink(tmp);
 		return QD_ERR_IO;
@@ -372,7 +300,7 @@ api_state_save(qd_ctx *ctx, const void *buf, size_t len)
 }
 
 static int
-api_state_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
+w_state_load(struct world *w, void *buf, size_t cap, size_t *len)
 {
 	char path[4096];
 	struct stat st;
@@ -380,7 +308,7 @@ api_state_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
 	ssize_t r;
 	size_t want;
 
-	state_path(ctx->inst, path, sizeof(path));
+	state_path(INST(w), path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? QD_ERR_NOTFOUND : QD_ERR_IO;
 	if (fstat(fd, &st) != 0 || st.st_size > (off_t)MAX_STATE_BYTES) {
@@ -396,57 +324,6 @@ api_state_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
 		*len = (size_t)st.st_size;
 	return QD_OK;
 }
-
-/* ---- host API: indicators ------------------------------------------------ */
-
-static int
-api_indicator_new(qd_ctx *ctx, const char *name, const struct qd_kv *params,
-	uint32_t n, qd_indicator **out)
-{
-	struct instance *in = ctx->inst;
-	struct iindicator *ii;
-	char err[512];
-
-	if (quota_check(in, Q_INDICATORS, in->n_indicators,
-	    in->cfg.limits.indicators) != QD_OK)
-		return QD_ERR_LIMIT;
-	if ((ii = calloc(1, sizeof(*ii))) == NULL)
-		return QD_ERR_NOMEM;
-	ii->ind = indicator_new(in->host->reg, name, params, n, err,
-		sizeof(err));
-	if (ii->ind == NULL) {
-		log_error(in->cfg.instance, "indicator_new: %s", err);
-		free(ii);
-		return QD_ERR_INVALID;
-	}
-	indicator_set_owner(ii->ind, in);
-	ii->next = in->indicators;
-	in->indicators = ii;
-	in->n_indicators++;
-	*out = ii->ind;
-	return QD_OK;
-}
-
-/* Free one of the calling instance's indicators (unknown ones: ignored). */
-static void
-api_indicator_free(qd_indicator *ind)
-{
-	struct instance *in = ind ? indicator_owner(ind) : NULL;
-	struct iindicator **pp, *ii;
-
-	if (in == NULL)
-		return;
-	for (pp = &in->indicators; (ii = *pp) != NULL; pp = &ii->next)
-		if (ii->ind == ind) {
-			*pp = ii->next;
-			indicator_free(ind);
-			free(ii);
-			in->n_indicators--;
-			return;
-		}
-}
-
-/* ---- host API: trading --------------------------------------------------- */
 
 static void
 on_bar_event(void *arg, const struct bus_event *ev)
@@ -501,18 +378,14 @@ feed_of(struct instance *in)
 	return NULL;
 }
 
+/* Bars or trades of `sym` from the bus, and the feed asked to stream them. */
 static int
-api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
+w_subscribe(struct world *w, qd_symbol sym, uint32_t tf)
 {
-	struct instance *in = ctx->inst, *ex;
+	struct instance *in = INST(w), *ex;
 	uint64_t id;
 	int rc;
 
-	if (symbol_name(sym) == NULL || in->desc->kind != QD_KIND_STRATEGY)
-		return QD_ERR_INVALID;
-	if (quota_check(in, Q_SUBSCRIPTIONS, in->n_subs,
-	    in->cfg.limits.subscriptions) != QD_OK)
-		return QD_ERR_LIMIT;
 	if (tf == 0)
 		id = bus_subscribe(in->host->bus, BUS_TRADE, sym,
 			on_trade_event, in);
@@ -535,6 +408,12 @@ api_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 			"%s", ex->cfg.instance, symbol_name(sym), tf,
 			qd_strerror(rc));
 	return rc;
+}
+
+static size_t
+w_subscriptions(struct world *w)
+{
+	return INST(w)->n_subs;
 }
 
 /* A paper fill of instance `arg`'s account: tell it, and the bus. */
@@ -631,324 +510,109 @@ cancel_open_orders(struct instance *in, const char *why)
 			n, why);
 }
 
-static int
-api_order_submit(qd_ctx *ctx, const struct qd_order_req *req, uint64_t *id)
-{
-	struct instance *in = ctx->inst;
-	struct paper *acct = account_of(in);
-	uint64_t oid = 0;
-	int rc;
 
-	if (acct == NULL)
-		return in->desc && in->desc->kind != QD_KIND_STRATEGY ?
-			QD_ERR_DENIED : QD_ERR_NOMEM;
-	if (in->st != PLUGIN_STATE_RUNNING)
-		return QD_ERR_STATE;
-	if (quota_check(in, Q_OPEN_ORDERS, paper_open_orders(acct),
-	    in->cfg.limits.open_orders) != QD_OK)
-		return QD_ERR_LIMIT;
-	/* Placed after the bar being processed: it fills from the next. */
-	rc = paper_submit(acct, req, in->host->bar_ts + 1, &oid);
-	if (rc != QD_OK)
-		return rc;
-	if (id)
-		*id = oid;
+static struct paper *
+w_account(struct world *w)
+{
+	return account_of(INST(w));
+}
+
+/* Placed after the bar being processed: it fills from the next. */
+static int64_t
+w_order_time(struct world *w)
+{
+	return INST(w)->host->bar_ts + 1;
+}
+
+static const double *
+w_marks(struct world *w, size_t *n)
+{
+	struct host *h = INST(w)->host;
+
+	*n = h->n_marks;
+	return h->marks;
+}
+
+/* Annotations are logged at debug level (the API and dashboard will take
+ * them from the bus). */
+static int
+w_annotation(struct world *w, const char *kind, const char *json)
+{
+	log_debug(INST(w)->cfg.instance, "annotation %s %s", kind, json);
 	return QD_OK;
 }
 
-static int
-api_order_cancel(qd_ctx *ctx, uint64_t id)
+static const struct json_value *
+w_secrets(struct world *w)
 {
-	struct instance *in = ctx->inst;
-
-	return in->paper ? paper_cancel(in->paper, id) : QD_ERR_NOTFOUND;
+	return json_get(INST(w)->cfg.doc, "secrets");
 }
-
-static int
-api_position_get(qd_ctx *ctx, qd_symbol sym, struct qd_position *out)
-{
-	struct host *h = ctx->inst->host;
-	struct paper *acct = account_of(ctx->inst);
-	double avg;
-	int64_t q;
-
-	if (out == NULL || out->size < sizeof(*out))
-		return QD_ERR_INVALID;
-	if (acct == NULL)
-		return QD_ERR_DENIED;
-	q = paper_position(acct, sym, &avg);
-	out->symbol = sym;
-	out->qty = (double)q / PAPER_UNIT;
-	out->avg_price = avg;
-	out->realized_pnl = 0;
-	out->unrealized_pnl = q != 0 && sym < h->n_marks && h->marks[sym] > 0 ?
-		out->qty * (h->marks[sym] - avg) : 0;
-	return QD_OK;
-}
-
-static int
-api_account_get(qd_ctx *ctx, struct qd_account *out)
-{
-	struct host *h = ctx->inst->host;
-	struct paper *acct = account_of(ctx->inst);
-
-	if (out == NULL || out->size < sizeof(*out))
-		return QD_ERR_INVALID;
-	if (acct == NULL)
-		return QD_ERR_DENIED;
-	out->cash = (double)paper_cash(acct) / PAPER_UNIT;
-	out->equity = (double)paper_equity(acct, h->marks, h->n_marks) /
-		PAPER_UNIT;
-	out->fees_paid = (double)paper_fees(acct) / PAPER_UNIT;
-	return QD_OK;
-}
-
-/* ---- host API: network and secrets --------------------------------------- */
-
-static int
-api_ws_open(qd_ctx *ctx, const char *url, const struct qd_kv *h, uint32_t n,
-	uint64_t *conn)
-{
-	(void)h;
-	(void)n;
-	(void)conn;
-	log_error(ctx->inst->cfg.instance, "ws_open %s: the WebSocket client "
-		"is not available in this build", url);
-	return QD_ERR_UNSUPPORTED;
-}
-
-static int
-api_ws_send(qd_ctx *ctx, uint64_t conn, const char *data, size_t len)
-{
-	(void)ctx;
-	(void)conn;
-	(void)data;
-	(void)len;
-	return QD_ERR_NOTFOUND;
-}
-
-static int
-api_ws_close(qd_ctx *ctx, uint64_t conn)
-{
-	(void)ctx;
-	(void)conn;
-	return QD_ERR_NOTFOUND;
-}
-
-static int
-api_http_request(qd_ctx *ctx, const struct qd_http_request *req,
-	uint64_t *id)
-{
-	(void)id;
-	log_error(ctx->inst->cfg.instance, "http_request %s: the HTTP client "
-		"is not available in this build", req ? req->url : "(null)");
-	return QD_ERR_UNSUPPORTED;
-}
-
-/*
- * Resolve a secret reference from the instance config: "env:VAR" or
- * "file:PATH" (first line, without the newline).  Never logged.
- */
-static int
-api_secret_get(qd_ctx *ctx, const char *name, char *buf, size_t cap)
-{
-	const struct json_value *secrets = json_get(ctx->inst->cfg.doc,
-		"secrets");
-	const struct json_value *ref = secrets ? json_get(secrets, name) : NULL;
-	const char *val;
-	size_t len;
-
-	if (ref == NULL || ref->type != JSON_STRING || buf == NULL || cap == 0)
-		return QD_ERR_NOTFOUND;
-	if (strncmp(ref->str, "env:", 4) == 0) {
-		if ((val = getenv(ref->str + 4)) == NULL)
-			return QD_ERR_NOTFOUND;
-		len = strlen(val);
-		if (len >= cap)
-			return QD_ERR_LIMIT;
-		memcpy(buf, val, len + 1);
-		return QD_OK;
-	}
-	if (strncmp(ref->str, "file:", 5) == 0) {
-		FILE *f = fopen(ref->str + 5, "re");
-
-		if (f == NULL)
-			return QD_ERR_NOTFOUND;
-		if (fgets(buf, (int)cap, f) == NULL) {
-			fclose(f);
-			return QD_ERR_IO;
-		}
-		fclose(f);
-		buf[strcspn(buf, "\r\n")] = '\0';
-		return QD_OK;
-	}
-	return QD_ERR_INVALID;
-}
-
-static int
-api_hmac(qd_ctx *ctx, enum qd_hash hash, const void *key, size_t key_len,
-	const void *msg, size_t msg_len, unsigned char *out, size_t *out_len)
-{
-	const EVP_MD *md = hash == QD_HASH_SHA256 ? EVP_sha256() :
-		hash == QD_HASH_SHA512 ? EVP_sha512() : NULL;
-	unsigned int n = 0;
-
-	(void)ctx;
-	if (md == NULL || out == NULL || out_len == NULL ||
-	    *out_len < (size_t)EVP_MD_get_size(md) || key_len > INT32_MAX)
-		return QD_ERR_INVALID;
-	if (HMAC(md, key, (int)key_len, msg, msg_len, out, &n) == NULL)
-		return QD_ERR_INTERNAL;
-	*out_len = n;
-	return QD_OK;
-}
-
-/* ---- host API: events from exchanges ------------------------------------- */
 
 static void
-api_emit_trade(qd_ctx *ctx, const struct qd_trade_event *e)
+w_emit_trade(struct world *w, const struct qd_trade_event *e)
 {
 	struct bus_event ev;
 
-	if (e == NULL || e->size < sizeof(*e) || symbol_name(e->symbol) == NULL)
-		return;
+	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_TRADE;
 	ev.key = e->symbol;
 	ev.u.trade = *e;
-	(void)ctx;
-	bus_publish(ctx->inst->host->bus, &ev);
+	bus_publish(INST(w)->host->bus, &ev);
 }
 
 static void
-api_emit_bar(qd_ctx *ctx, const struct qd_bar_event *e)
+w_emit_bar(struct world *w, const struct qd_bar_event *e)
 {
 	struct bus_event ev;
 
-	if (e == NULL || e->size < sizeof(*e) ||
-	    symbol_name(e->symbol) == NULL || e->timeframe_s == 0)
-		return;
+	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BAR;
 	ev.key = bus_key_bar(e->symbol, e->timeframe_s);
 	ev.u.bar = *e;
-	bus_publish(ctx->inst->host->bus, &ev);
+	bus_publish(INST(w)->host->bus, &ev);
 }
 
 static void
-api_emit_book_top(qd_ctx *ctx, const struct qd_book_top_event *e)
+w_emit_book_top(struct world *w, const struct qd_book_top_event *e)
 {
 	struct bus_event ev;
 
-	if (e == NULL || e->size < sizeof(*e) || symbol_name(e->symbol) == NULL)
-		return;
+	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BOOK_TOP;
 	ev.key = e->symbol;
 	ev.u.book = *e;
-	bus_publish(ctx->inst->host->bus, &ev);
+	bus_publish(INST(w)->host->bus, &ev);
 }
 
 static void
-api_emit_order_update(qd_ctx *ctx, const struct qd_order_update *u)
+w_emit_order_update(struct world *w, const struct qd_order_update *u)
 {
 	struct bus_event ev;
 
-	if (u == NULL || u->size < sizeof(*u))
-		return;
+	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_ORDER_UPDATE;
 	ev.key = u->order_id;
 	ev.u.order = *u;
-	bus_publish(ctx->inst->host->bus, &ev);
+	bus_publish(INST(w)->host->bus, &ev);
 }
 
-static void
-api_notify_done(qd_ctx *ctx, uint64_t req, int status, const char *detail)
-{
-	log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN,
-		ctx->inst->cfg.instance, "notification %llu: %s%s%s",
-		(unsigned long long)req, qd_strerror(status),
-		detail ? ": " : "", detail ? detail : "");
-}
-
-static void
-api_payment_done(qd_ctx *ctx, uint64_t req, int status, const char *ref)
-{
-	log_msg(status == QD_OK ? QD_LOG_INFO : QD_LOG_WARN,
-		ctx->inst->cfg.instance, "payment request %llu: %s%s%s",
-		(unsigned long long)req, qd_strerror(status),
-		ref ? ": " : "", ref ? ref : "");
-}
-
-/* Annotations: checked to be one JSON object, then logged at debug level
- * (the API and dashboard will take them from the bus). */
-static int
-api_annotate(qd_ctx *ctx, const char *kind, const char *json)
-{
-	struct instance *in = ctx->inst;
-	int64_t sec = loop_now_ns() / 1000000000;
-	size_t len;
-	cJSON *o;
-
-	if (kind == NULL || json == NULL || (len = strlen(json)) > 4096 ||
-	    (o = cJSON_Parse(json)) == NULL)
-		return QD_ERR_INVALID;
-	if (sec != in->ann_sec) {
-		in->ann_sec = sec;
-		in->ann_bytes = 0;
-	}
-	if (quota_check(in, Q_ANNOTATIONS, (uint64_t)in->ann_bytes + len,
-	    in->cfg.limits.annotation_bytes_per_sec + 1) != QD_OK) {
-		cJSON_Delete(o);
-		return QD_ERR_LIMIT;
-	}
-	in->ann_bytes += (uint32_t)len;
-	if (!cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		return QD_ERR_INVALID;
-	}
-	cJSON_Delete(o);
-	log_debug(ctx->inst->cfg.instance, "annotation %.64s %s", kind, json);
-	return QD_OK;
-}
-
-static const struct qd_host_api host_api = {
-	.size = sizeof(struct qd_host_api),
-	.abi_major = QD_ABI_MAJOR,
-	.abi_minor = QD_ABI_MINOR,
-	.log = api_log,
-	.now_ns = api_now,
-	.param_int = params_int,
-	.param_double = params_double,
-	.param_bool = params_bool,
-	.param_string = params_string,
-	.symbol_intern = api_symbol_intern,
-	.symbol_name = api_symbol_name,
-	.timer_add = api_timer_add,
-	.timer_cancel = api_timer_cancel,
-	.state_save = api_state_save,
-	.state_load = api_state_load,
-	.indicator_new = api_indicator_new,
-	.indicator_update = indicator_update,
-	.indicator_outputs = indicator_outputs,
-	.indicator_output_name = indicator_output_name,
-	.indicator_lookback = indicator_lookback,
-	.indicator_free = api_indicator_free,
-	.subscribe = api_subscribe,
-	.order_submit = api_order_submit,
-	.order_cancel = api_order_cancel,
-	.position_get = api_position_get,
-	.account_get = api_account_get,
-	.ws_open = api_ws_open,
-	.ws_send = api_ws_send,
-	.ws_close = api_ws_close,
-	.http_request = api_http_request,
-	.secret_get = api_secret_get,
-	.hmac = api_hmac,
-	.emit_trade = api_emit_trade,
-	.emit_bar = api_emit_bar,
-	.emit_book_top = api_emit_book_top,
-	.emit_order_update = api_emit_order_update,
-	.notify_done = api_notify_done,
-	.payment_done = api_payment_done,
-	.annotate = api_annotate,
+static const struct world_ops daemon_world = {
+	.now = w_now,
+	.timer_arm = w_timer_arm,
+	.timer_disarm = w_timer_disarm,
+	.subscribe = w_subscribe,
+	.subscriptions = w_subscriptions,
+	.account = w_account,
+	.order_time = w_order_time,
+	.marks = w_marks,
+	.state_save = w_state_save,
+	.state_load = w_state_load,
+	.annotation = w_annotation,
+	.secrets = w_secrets,
+	.emit_trade = w_emit_trade,
+	.emit_bar = w_emit_bar,
+	.emit_book_top = w_emit_book_top,
+	.emit_order_update = w_emit_order_update,
 };
 
 /* ---- sandboxed instances ------------------------------------------------- */
@@ -983,20 +647,6 @@ sandbox_gave_up(void *arg, const char *reason)
 	cancel_open_orders(in, "the instance failed");
 	set_state(in, PLUGIN_STATE_FAILED, reason);
 	start_settled(in);
-}
-
-/* Cancel every timer of the instance. */
-static void
-release_timers(struct instance *in)
-{
-	while (in->timers != NULL) {
-		struct itimer *t = in->timers;
-
-		in->timers = t->next;
-		loop_timer_cancel(t->t);
-		free(t);
-	}
-	in->n_timers = 0;
 }
 
 /* Its child was lost: the timers it armed die with it. */
@@ -1044,7 +694,7 @@ sandbox_start(struct instance *in, char *err, size_t errlen)
 	spec.on_lost = sandbox_lost;
 	spec.arg = in;
 	spec.loop = in->host->loop;
-	return sandbox_create(&spec, &host_api, &in->ctx, in->params,
+	return sandbox_create(&spec, &runtime_api, &in->ctx, in->params,
 		&in->ops, &in->state, err, errlen);
 }
 
@@ -1057,14 +707,7 @@ instance_release(struct instance *in)
 	release_timers(in);
 	while (in->n_subs > 0)
 		bus_unsubscribe(in->host->bus, in->subs[--in->n_subs]);
-	while (in->indicators != NULL) {
-		struct iindicator *ii = in->indicators;
-
-		in->indicators = ii->next;
-		indicator_free(ii->ind);
-		free(ii);
-	}
-	in->n_indicators = 0;
+	runtime_release(&in->ctx);
 }
 
 /*
@@ -1095,6 +738,9 @@ instance_start(struct instance *in)
 		goto fail;
 	}
 	in->state = NULL;
+	runtime_init(&in->ctx, &daemon_world, (struct world *)(void *)in,
+		in->cfg.instance, in->desc->kind, in->host->reg,
+		&in->cfg.limits);
 	if (in->cfg.trust == TRUST_SANDBOXED) {
 		char err[200];
 
@@ -1104,7 +750,7 @@ instance_start(struct instance *in)
 			goto fail;
 		}
 	} else {
-		rc = in->ops->create(&host_api, &in->ctx, in->params,
+		rc = in->ops->create(&runtime_api, &in->ctx, in->params,
 			&in->state);
 		if (rc != QD_OK) {
 			snprintf(why, sizeof(why), "create failed: %s",
@@ -1115,6 +761,7 @@ instance_start(struct instance *in)
 	in->created = 1;
 	set_state(in, PLUGIN_STATE_CREATED, NULL);
 	set_state(in, PLUGIN_STATE_RUNNING, NULL);
+	in->ctx.trading = 1;
 	if (in->ops->start != NULL && (rc = in->ops->start(in->state)) != QD_OK) {
 		snprintf(why, sizeof(why), "start failed: %s", qd_strerror(rc));
 		goto fail;
@@ -1124,9 +771,10 @@ instance_start(struct instance *in)
 			qd_symbol s = symbol_intern(in->cfg.symbols[i]);
 
 			for (j = 0; j < in->cfg.n_timeframes; j++)
-				api_subscribe(&in->ctx, s, in->cfg.timeframes[j]);
+				runtime_api.subscribe(&in->ctx, s,
+					in->cfg.timeframes[j]);
 			if (in->cfg.n_timeframes == 0)
-				api_subscribe(&in->ctx, s, 60);
+				runtime_api.subscribe(&in->ctx, s, 60);
 		}
 	}
 	if (in->cfg.trust == TRUST_SANDBOXED) {
@@ -1144,6 +792,7 @@ instance_start(struct instance *in)
 		config_trust_name(in->cfg.trust));
 	return 0;
 fail:
+	in->ctx.trading = 0;
 	cancel_open_orders(in, "the instance failed");
 	instance_release(in);
 	if (in->created) {
@@ -1163,6 +812,7 @@ instance_stop(struct instance *in)
 		return;
 	if (in->st == PLUGIN_STATE_RUNNING && in->ops->stop != NULL)
 		in->ops->stop(in->state);
+	in->ctx.trading = 0;
 	cancel_open_orders(in, "the instance stopped");
 	instance_release(in);
 	start_settled(in);
@@ -1194,7 +844,6 @@ instance_new(struct host *h, struct config_instance *ci)
 	if (in == NULL)
 		return NULL;
 	in->host = h;
-	in->ctx.inst = in;
 	in->id = ++h->next_id;
 	in->cfg = *ci;
 	in->params = ci->values;

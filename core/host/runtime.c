@@ -1,0 +1,582 @@
+/*
+ * runtime.c -- the one implementation of the host API (runtime.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "host/runtime.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "market/symbol.h"
+#include "plugin/indicator.h"
+#include "plugin/params.h"
+#include "trade/paper.h"
+
+#define MAX_STATE_BYTES (1u << 20)
+
+struct rt_indicator {
+	qd_indicator *ind;
+	struct rt_indicator *next;
+};
+
+/* ---- quotas --------------------------------------------------------------- */
+
+enum quota { Q_TIMERS, Q_SYMBOLS, Q_SUBSCRIPTIONS, Q_OPEN_ORDERS,
+	Q_INDICATORS, Q_ANNOTATIONS };
+
+static const char *const quota_key[] = {
+	"timers", "symbols", "subscriptions", "open_orders", "indicators",
+	"annotation_bytes_per_sec",
+};
+
+/*
+ * QD_OK while `used` is below the instance's quota `cap`; else
+ * QD_ERR_LIMIT, logged the first time for this instance and quota.
+ */
+static int
+quota_check(qd_ctx *c, enum quota q, uint64_t used, uint32_t cap)
+{
+	if (used < cap)
+		return QD_OK;
+	if (!(c->quota_logged & (1u << q))) {
+		c->quota_logged |= 1u << q;
+		log_warn(c->tag, "quota: %u %s reached (limits.%s); further "
+			"requests are refused with QD_ERR_LIMIT", cap,
+			quota_key[q], quota_key[q]);
+	}
+	return QD_ERR_LIMIT;
+}
+
+void
+runtime_init(struct qd_ctx *c, const struct world_ops *ops,
+	struct world *world, const char *tag, enum qd_kind kind,
+	const struct plugin_registry *reg, const struct sandbox_limits *limits)
+{
+	memset(c, 0, sizeof(*c));
+	c->ops = ops;
+	c->world = world;
+	c->tag = tag;
+	c->kind = kind;
+	c->reg = reg;
+	if (limits != NULL)
+		c->limits = *limits;
+	else
+		config_limits_default(&c->limits);
+}
+
+void
+runtime_release(struct qd_ctx *c)
+{
+	while (c->indicators != NULL) {
+		struct rt_indicator *ri = c->indicators;
+
+		c->indicators = ri->next;
+		indicator_free(ri->ind);
+		free(ri);
+	}
+	c->n_indicators = 0;
+}
+
+void
+runtime_timer_fired(struct qd_ctx *c, int periodic)
+{
+	if (!periodic && c->n_timers > 0)
+		c->n_timers--;
+}
+
+void
+runtime_timers_cleared(struct qd_ctx *c)
+{
+	c->n_timers = 0;
+}
+
+/* ---- every kind ------------------------------------------------------------ */
+
+static void
+r_log(qd_ctx *c, enum qd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((unsigned)level > QD_LOG_DEBUG)
+		level = QD_LOG_ERROR;
+	va_start(ap, fmt);
+	log_vmsg(level, c ? c->tag : "plugin", fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+r_now(qd_ctx *c)
+{
+	return c->ops->now(c->world);
+}
+
+/* A symbol the instance is first to intern counts against its quota. */
+static qd_symbol
+r_symbol_intern(qd_ctx *c, const char *name)
+{
+	qd_symbol s;
+
+	if (name == NULL)
+		return 0;
+	if ((s = symbol_lookup(name)) != 0)
+		return s;
+	if (!symbol_valid(name) || quota_check(c, Q_SYMBOLS, c->n_symbols,
+	    c->limits.symbols) != QD_OK)
+		return 0;
+	if ((s = symbol_intern(name)) != 0)
+		c->n_symbols++;
+	return s;
+}
+
+static const char *
+r_symbol_name(qd_ctx *c, qd_symbol sym)
+{
+	(void)c;
+	return symbol_name(sym);
+}
+
+static int
+r_timer_add(qd_ctx *c, int64_t after, int64_t every, uint64_t *id)
+{
+	uint64_t tid;
+	int rc;
+
+	if (after < 0 || every < 0 || id == NULL)
+		return QD_ERR_INVALID;
+	if (c->ops->timer_arm == NULL)
+		return QD_ERR_UNSUPPORTED;
+	if (quota_check(c, Q_TIMERS, c->n_timers, c->limits.timers) != QD_OK)
+		return QD_ERR_LIMIT;
+	tid = c->next_timer + 1;
+	if ((rc = c->ops->timer_arm(c->world, tid, after, every)) != QD_OK)
+		return rc;
+	c->next_timer = tid;
+	c->n_timers++;
+	*id = tid;
+	return QD_OK;
+}
+
+static int
+r_timer_cancel(qd_ctx *c, uint64_t id)
+{
+	int rc;
+
+	if (c->ops->timer_disarm == NULL)
+		return QD_ERR_NOTFOUND;
+	if ((rc = c->ops->timer_disarm(c->world, id)) == QD_OK &&
+	    c->n_timers > 0)
+		c->n_timers--;
+	return rc;
+}
+
+static int
+r_state_save(qd_ctx *c, const void *buf, size_t len)
+{
+	if (len > MAX_STATE_BYTES)
+		return QD_ERR_LIMIT;
+	if (buf == NULL && len > 0)
+		return QD_ERR_INVALID;
+	if (c->ops->state_save == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return c->ops->state_save(c->world, buf, len);
+}
+
+static int
+r_state_load(qd_ctx *c, void *buf, size_t cap, size_t *len)
+{
+	if (buf == NULL && cap > 0)
+		return QD_ERR_INVALID;
+	if (c->ops->state_load == NULL)
+		return QD_ERR_NOTFOUND;
+	return c->ops->state_load(c->world, buf, cap, len);
+}
+
+/* ---- indicators ------------------------------------------------------------ */
+
+static int
+r_indicator_new(qd_ctx *c, const char *name, const struct qd_kv *params,
+	uint32_t n, qd_indicator **out)
+{
+	struct rt_indicator *ri;
+	char err[512];
+
+	if (name == NULL || out == NULL || (params == NULL && n > 0))
+		return QD_ERR_INVALID;
+	if (quota_check(c, Q_INDICATORS, c->n_indicators,
+	    c->limits.indicators) != QD_OK)
+		return QD_ERR_LIMIT;
+	if ((ri = calloc(1, sizeof(*ri))) == NULL)
+		return QD_ERR_NOMEM;
+	ri->ind = indicator_new(c->reg, name, params, n, err, sizeof(err));
+	if (ri->ind == NULL) {
+		log_error(c->tag, "indicator_new: %s", err);
+		free(ri);
+		return QD_ERR_INVALID;
+	}
+	indicator_set_owner(ri->ind, c);
+	ri->next = c->indicators;
+	c->indicators = ri;
+	c->n_indicators++;
+	*out = ri->ind;
+	return QD_OK;
+}
+
+/* Free one of its owner's indicators (unknown ones: ignored). */
+static void
+r_indicator_free(qd_indicator *ind)
+{
+	qd_ctx *c = ind ? indicator_owner(ind) : NULL;
+	struct rt_indicator **pp, *ri;
+
+	if (c == NULL)
+		return;
+	for (pp = &c->indicators; (ri = *pp) != NULL; pp = &ri->next)
+		if (ri->ind == ind) {
+			*pp = ri->next;
+			indicator_free(ind);
+			free(ri);
+			c->n_indicators--;
+			return;
+		}
+}
+
+/* ---- trading --------------------------------------------------------------- */
+
+static int
+r_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
+{
+	if (c->kind != QD_KIND_STRATEGY || symbol_name(sym) == NULL)
+		return QD_ERR_INVALID;
+	if (c->ops->subscribe == NULL)
+		return QD_ERR_UNSUPPORTED;
+	if (quota_check(c, Q_SUBSCRIPTIONS, c->ops->subscriptions(c->world),
+	    c->limits.subscriptions) != QD_OK)
+		return QD_ERR_LIMIT;
+	return c->ops->subscribe(c->world, sym, tf);
+}
+
+static struct paper *
+account(qd_ctx *c)
+{
+	if (c->kind != QD_KIND_STRATEGY || c->ops->account == NULL)
+		return NULL;
+	return c->ops->account(c->world);
+}
+
+static int
+r_order_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
+{
+	struct paper *acct;
+
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (r == NULL || r->size < sizeof(*r))
+		return QD_ERR_INVALID;
+	if (!c->trading)
+		return QD_ERR_STATE;
+	if ((acct = account(c)) == NULL)
+		return QD_ERR_NOMEM;
+	if (quota_check(c, Q_OPEN_ORDERS, paper_open_orders(acct),
+	    c->limits.open_orders) != QD_OK)
+		return QD_ERR_LIMIT;
+	return paper_submit(acct, r, c->ops->order_time(c->world), id);
+}
+
+static int
+r_order_cancel(qd_ctx *c, uint64_t id)
+{
+	struct paper *acct = account(c);
+
+	return acct ? paper_cancel(acct, id) : QD_ERR_NOTFOUND;
+}
+
+static int
+r_position_get(qd_ctx *c, qd_symbol sym, struct qd_position *out)
+{
+	struct paper *acct;
+	const double *marks;
+	size_t n = 0;
+	double avg;
+	int64_t q;
+
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	if ((acct = account(c)) == NULL)
+		return QD_ERR_DENIED;
+	marks = c->ops->marks(c->world, &n);
+	q = paper_position(acct, sym, &avg);
+	out->symbol = sym;
+	out->qty = (double)q / PAPER_UNIT;
+	out->avg_price = avg;
+	out->realized_pnl = 0;
+	out->unrealized_pnl = q != 0 && sym < n && marks[sym] > 0 ?
+		out->qty * (marks[sym] - avg) : 0;
+	return QD_OK;
+}
+
+static int
+r_account_get(qd_ctx *c, struct qd_account *out)
+{
+	struct paper *acct;
+	const double *marks;
+	size_t n = 0;
+
+	if (out == NULL || out->size < sizeof(*out))
+		return QD_ERR_INVALID;
+	if ((acct = account(c)) == NULL)
+		return QD_ERR_DENIED;
+	marks = c->ops->marks(c->world, &n);
+	out->cash = (double)paper_cash(acct) / PAPER_UNIT;
+	out->equity = (double)paper_equity(acct, marks, n) / PAPER_UNIT;
+	out->fees_paid = (double)paper_fees(acct) / PAPER_UNIT;
+	return QD_OK;
+}
+
+/* ---- network and secrets --------------------------------------------------- */
+
+static int
+r_ws_open(qd_ctx *c, const char *url, const struct qd_kv *h, uint32_t n,
+	uint64_t *conn)
+{
+	(void)h;
+	(void)n;
+	(void)conn;
+	log_error(c->tag, "ws_open %s: the WebSocket client is not available "
+		"in this build", url ? url : "(null)");
+	return QD_ERR_UNSUPPORTED;
+}
+
+static int
+r_ws_send(qd_ctx *c, uint64_t conn, const char *data, size_t len)
+{
+	(void)c;
+	(void)conn;
+	(void)data;
+	(void)len;
+	return QD_ERR_NOTFOUND;
+}
+
+static int
+r_ws_close(qd_ctx *c, uint64_t conn)
+{
+	(void)c;
+	(void)conn;
+	return QD_ERR_NOTFOUND;
+}
+
+static int
+r_http_request(qd_ctx *c, const struct qd_http_request *req, uint64_t *id)
+{
+	(void)id;
+	log_error(c->tag, "http_request %s: the HTTP client is not available "
+		"in this build", req && req->url ? req->url : "(null)");
+	return QD_ERR_UNSUPPORTED;
+}
+
+/*
+ * Resolve a secret reference from the instance config: "env:VAR" or
+ * "file:PATH" (first line, without the newline).  Never logged.
+ */
+static int
+r_secret_get(qd_ctx *c, const char *name, char *buf, size_t cap)
+{
+	const struct json_value *secrets = c->ops->secrets ?
+		c->ops->secrets(c->world) : NULL;
+	const struct json_value *ref;
+	const char *val;
+	size_t len;
+
+	if (name == NULL || buf == NULL || cap == 0)
+		return QD_ERR_INVALID;
+	ref = secrets ? json_get(secrets, name) : NULL;
+	if (ref == NULL || ref->type != JSON_STRING)
+		return QD_ERR_NOTFOUND;
+	if (strncmp(ref->str, "env:", 4) == 0) {
+		if ((val = getenv(ref->str + 4)) == NULL)
+			return QD_ERR_NOTFOUND;
+		len = strlen(val);
+		if (len >= cap)
+			return QD_ERR_LIMIT;
+		memcpy(buf, val, len + 1);
+		return QD_OK;
+	}
+	if (strncmp(ref->str, "file:", 5) == 0) {
+		FILE *f = fopen(ref->str + 5, "re");
+
+		if (f == NULL)
+			return QD_ERR_NOTFOUND;
+		if (fgets(buf, (int)cap, f) == NULL) {
+			fclose(f);
+			return QD_ERR_IO;
+		}
+		fclose(f);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return QD_OK;
+	}
+	return QD_ERR_INVALID;
+}
+
+static int
+r_hmac(qd_ctx *c, enum qd_hash hash, const void *key, size_t key_len,
+	const void *msg, size_t msg_len, unsigned char *out, size_t *out_len)
+{
+	const EVP_MD *md = hash == QD_HASH_SHA256 ? EVP_sha256() :
+		hash == QD_HASH_SHA512 ? EVP_sha512() : NULL;
+	unsigned int n = 0;
+
+	(void)c;
+	if (md == NULL || out == NULL || out_len == NULL ||
+	    *out_len < (size_t)EVP_MD_get_size(md) || key_len > INT32_MAX ||
+	    (key == NULL && key_len > 0) || (msg == NULL && msg_len > 0))
+		return QD_ERR_INVALID;
+	if (HMAC(md, key ? key : "", (int)key_len, msg ? msg : (const void *)"",
+	    msg_len, out, &n) == NULL)
+		return QD_ERR_INTERNAL;
+	*out_len = n;
+	return QD_OK;
+}
+
+/* ---- events from exchanges ------------------------------------------------- */
+
+static void
+r_emit_trade(qd_ctx *c, const struct qd_trade_event *e)
+{
+	if (c->kind == QD_KIND_EXCHANGE && c->ops->emit_trade != NULL &&
+	    e != NULL && e->size >= sizeof(*e) && symbol_name(e->symbol))
+		c->ops->emit_trade(c->world, e);
+}
+
+static void
+r_emit_bar(qd_ctx *c, const struct qd_bar_event *e)
+{
+	if (c->kind == QD_KIND_EXCHANGE && c->ops->emit_bar != NULL &&
+	    e != NULL && e->size >= sizeof(*e) && symbol_name(e->symbol) &&
+	    e->timeframe_s != 0)
+		c->ops->emit_bar(c->world, e);
+}
+
+static void
+r_emit_book_top(qd_ctx *c, const struct qd_book_top_event *e)
+{
+	if (c->kind == QD_KIND_EXCHANGE && c->ops->emit_book_top != NULL &&
+	    e != NULL && e->size >= sizeof(*e) && symbol_name(e->symbol))
+		c->ops->emit_book_top(c->world, e);
+}
+
+static void
+r_emit_order_update(qd_ctx *c, const struct qd_order_update *u)
+{
+	if (c->kind == QD_KIND_EXCHANGE && c->ops->emit_order_update != NULL &&
+	    u != NULL && u->size >= sizeof(*u))
+		c->ops->emit_order_update(c->world, u);
+}
+
+static void
+r_notify_done(qd_ctx *c, uint64_t req, int status, const char *detail)
+{
+	log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN, c->tag,
+		"notification %llu: %s%s%s", (unsigned long long)req,
+		qd_strerror(status), detail ? ": " : "", detail ? detail : "");
+}
+
+static void
+r_payment_done(qd_ctx *c, uint64_t req, int status, const char *ref)
+{
+	log_msg(status == QD_OK ? QD_LOG_INFO : QD_LOG_WARN, c->tag,
+		"payment request %llu: %s%s%s", (unsigned long long)req,
+		qd_strerror(status), ref ? ": " : "", ref ? ref : "");
+}
+
+/* ---- annotations ----------------------------------------------------------- */
+
+/*
+ * One JSON object of at most 4 KiB under a kind of at most 64 bytes,
+ * within the instance's bytes per second; handed on normalised.
+ */
+static int
+r_annotate(qd_ctx *c, const char *kind, const char *json)
+{
+	struct timespec ts;
+	cJSON *o;
+	char *norm;
+	size_t len;
+	int rc;
+
+	if (kind == NULL || json == NULL || strlen(kind) > 64 ||
+	    (len = strlen(json)) > 4096 || (o = cJSON_Parse(json)) == NULL)
+		return QD_ERR_INVALID;
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return QD_ERR_INVALID;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != c->ann_sec) {
+		c->ann_sec = ts.tv_sec;
+		c->ann_bytes = 0;
+	}
+	if (quota_check(c, Q_ANNOTATIONS, (uint64_t)c->ann_bytes + len,
+	    c->limits.annotation_bytes_per_sec == UINT32_MAX ? UINT32_MAX :
+	    c->limits.annotation_bytes_per_sec + 1) != QD_OK) {
+		cJSON_Delete(o);
+		return QD_ERR_LIMIT;
+	}
+	c->ann_bytes += (uint32_t)len;
+	norm = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (norm == NULL)
+		return QD_ERR_NOMEM;
+	rc = c->ops->annotation ? c->ops->annotation(c->world, kind, norm) :
+		QD_OK;
+	free(norm);
+	return rc;
+}
+
+const struct qd_host_api runtime_api = {
+	.size = sizeof(struct qd_host_api),
+	.abi_major = QD_ABI_MAJOR,
+	.abi_minor = QD_ABI_MINOR,
+	.log = r_log,
+	.now_ns = r_now,
+	.param_int = params_int,
+	.param_double = params_double,
+	.param_bool = params_bool,
+	.param_string = params_string,
+	.symbol_intern = r_symbol_intern,
+	.symbol_name = r_symbol_name,
+	.timer_add = r_timer_add,
+	.timer_cancel = r_timer_cancel,
+	.state_save = r_state_save,
+	.state_load = r_state_load,
+	.indicator_new = r_indicator_new,
+	.indicator_update = indicator_update,
+	.indicator_outputs = indicator_outputs,
+	.indicator_output_name = indicator_output_name,
+	.indicator_lookback = indicator_lookback,
+	.indicator_free = r_indicator_free,
+	.subscribe = r_subscribe,
+	.order_submit = r_order_submit,
+	.order_cancel = r_order_cancel,
+	.position_get = r_position_get,
+	.account_get = r_account_get,
+	.ws_open = r_ws_open,
+	.ws_send = r_ws_send,
+	.ws_close = r_ws_close,
+	.http_request = r_http_request,
+	.secret_get = r_secret_get,
+	.hmac = r_hmac,
+	.emit_trade = r_emit_trade,
+	.emit_bar = r_emit_bar,
+	.emit_book_top = r_emit_book_top,
+	.emit_order_update = r_emit_order_update,
+	.notify_done = r_notify_done,
+	.payment_done = r_payment_done,
+	.annotate = r_annotate,
+};

@@ -1,0 +1,113 @@
+/*
+ * runtime -- the one implementation of the host API (struct qd_host_api).
+ *
+ * A plugin instance calls the same functions wherever it runs: in the
+ * daemon (core/host/host.c), in a backtest (core/backtest/backtest.c) or,
+ * through the sandbox proxy, from a confined child.  What differs between
+ * those is the world the instance lives in -- its clock, how timers run,
+ * where market data comes from, its paper account, where state is kept,
+ * where annotations go -- and a driver supplies that as a struct
+ * world_ops.  Everything else is here, once: argument checks, the
+ * per-instance quotas (limits.*), order state rules, indicators, symbols,
+ * secrets, HMAC, annotation checks, logging with the instance's tag.
+ *
+ * A driver embeds a struct qd_ctx per instance, fills it with
+ * runtime_init(), hands &runtime_api and the ctx to the plugin, and calls
+ * runtime_release() when the instance goes.  Core thread (or the
+ * backtest's one thread) only.
+ */
+#ifndef QD_RUNTIME_H
+#define QD_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <quantd/sdk.h>
+
+#include "config/config.h"
+
+struct world;
+struct paper;
+struct plugin_registry;
+struct json_value;
+
+/** What a driver provides.  A NULL entry means "not in this world". */
+struct world_ops {
+	/** The clock plugins see (ns since the epoch). */
+	int64_t (*now)(struct world *w);
+	/** Run timer `id` after `after` ns, then every `every` ns if > 0;
+	 *  call runtime_timer_fired() before each on_timer. */
+	int (*timer_arm)(struct world *w, uint64_t id, int64_t after,
+		int64_t every);
+	/** Stop timer `id`: QD_OK, or QD_ERR_NOTFOUND. */
+	int (*timer_disarm)(struct world *w, uint64_t id);
+	/** Market data for a strategy; and how many subscriptions it holds. */
+	int (*subscribe)(struct world *w, qd_symbol sym, uint32_t tf);
+	size_t (*subscriptions)(struct world *w);
+	/** The instance's paper account (made on first use), or NULL. */
+	struct paper *(*account)(struct world *w);
+	/** The time an order placed now is decided at (paper_submit's
+	 *  placed_ns); a backtest also ends its bar batch here. */
+	int64_t (*order_time)(struct world *w);
+	/** Last prices by symbol id, for unrealized P&L and equity. */
+	const double *(*marks)(struct world *w, size_t *n);
+	/** Saved state: at most 1 MiB, replaced whole. */
+	int (*state_save)(struct world *w, const void *buf, size_t len);
+	int (*state_load)(struct world *w, void *buf, size_t cap,
+		size_t *len);
+	/** An annotation, checked and normalised to one JSON object. */
+	int (*annotation)(struct world *w, const char *kind,
+		const char *json);
+	/** The instance's "secrets" object from its config, or NULL. */
+	const struct json_value *(*secrets)(struct world *w);
+	/** An exchange's normalised events (see bus.h); NULL: refused. */
+	void (*emit_trade)(struct world *w, const struct qd_trade_event *e);
+	void (*emit_bar)(struct world *w, const struct qd_bar_event *e);
+	void (*emit_book_top)(struct world *w,
+		const struct qd_book_top_event *e);
+	void (*emit_order_update)(struct world *w,
+		const struct qd_order_update *u);
+};
+
+/*
+ * The context of one instance (the SDK's opaque qd_ctx).  Embedded by the
+ * driver; its fields belong to runtime.c except `world`.
+ */
+struct qd_ctx {
+	const struct world_ops *ops;
+	struct world *world;         /**< the driver's, for its callbacks */
+	const char *tag;             /**< instance name, for log lines */
+	enum qd_kind kind;
+	const struct plugin_registry *reg;
+	struct sandbox_limits limits;
+	int trading;                 /**< started: orders allowed */
+	/* What the instance holds, against its quotas. */
+	uint32_t n_timers, n_symbols, n_indicators;
+	uint64_t next_timer;
+	struct rt_indicator *indicators;
+	unsigned quota_logged;
+	int64_t ann_sec;
+	uint32_t ann_bytes;
+};
+
+/** The one host API table. */
+extern const struct qd_host_api runtime_api;
+
+/**
+ * Set up `ctx` for an instance named `tag` (kept by pointer) of `kind`,
+ * living in `world`, with quotas from `limits` (NULL: the defaults) and
+ * indicators from `reg`.
+ */
+void runtime_init(struct qd_ctx *ctx, const struct world_ops *ops,
+	struct world *world, const char *tag, enum qd_kind kind,
+	const struct plugin_registry *reg, const struct sandbox_limits *limits);
+
+/** Free the instance's indicators; timers are the world's to cancel
+ *  (runtime_timers_cleared() then resets the count). */
+void runtime_release(struct qd_ctx *ctx);
+
+/** A timer is about to call on_timer; `periodic` 0 means it is gone. */
+void runtime_timer_fired(struct qd_ctx *ctx, int periodic);
+/** The world dropped every timer of the instance. */
+void runtime_timers_cleared(struct qd_ctx *ctx);
+
+#endif
