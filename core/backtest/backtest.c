@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "backtest/backtest.h"
+#include "host/runtime.h"
 #include "json/json.h"
 #include "log/log.h"
 #include "market/symbol.h"
@@ -42,9 +43,9 @@ struct open_trade {
 	long double cash;                      /* net cash flow incl. fees */
 };
 
-struct qd_ctx {
-	const struct plugin_registry *reg;
-	const char *tag;
+/* One backtest: the world its strategy instance lives in (runtime.h). */
+struct bt {
+	struct qd_ctx rt;            /* the instance's runtime context */
 	struct paper *paper;
 	int64_t now;
 	uint32_t base_tf;
@@ -53,8 +54,6 @@ struct qd_ctx {
 	struct bt_timer timers[MAX_TIMERS];
 	size_t n_timers;
 	uint64_t next_timer;
-	qd_indicator *inds[256];
-	size_t n_inds;
 	void *saved;
 	size_t saved_len;
 	double *marks;
@@ -72,55 +71,37 @@ struct qd_ctx {
 	qd_symbol batch_sym;
 };
 
-/* ---- host API ------------------------------------------------------------- */
+/* ---- the backtest's world (runtime.h) ------------------------------------- */
 
-static void
-b_log(qd_ctx *c, enum qd_log_level l, const char *fmt, ...)
-{
-	va_list ap;
+#define BT(w) ((struct bt *)(void *)(w))
 
-	va_start(ap, fmt);
-	log_vmsg(l, c ? c->tag : "backtest", fmt, ap);
-	va_end(ap);
-}
-
+/* Simulated time: the close of the bar being handled. */
 static int64_t
-b_now(qd_ctx *c)
+bw_now(struct world *w)
 {
-	return c->now;
+	return BT(w)->now;
 }
 
-static qd_symbol
-b_intern(qd_ctx *c, const char *s)
-{
-	(void)c;
-	return symbol_intern(s);
-}
-
-static const char *
-b_symname(qd_ctx *c, qd_symbol s)
-{
-	(void)c;
-	return symbol_name(s);
-}
-
+/* Timers in simulated time (fire_timers); arming one ends a bar batch. */
 static int
-b_timer_add(qd_ctx *c, int64_t after, int64_t every, uint64_t *id)
+bw_timer_arm(struct world *w, uint64_t id, int64_t after, int64_t every)
 {
-	if (c->n_timers == MAX_TIMERS || after < 0 || every < 0)
+	struct bt *c = BT(w);
+
+	if (c->n_timers == MAX_TIMERS)
 		return QD_ERR_LIMIT;
 	c->stop_batch = 1;
-	c->timers[c->n_timers].id = ++c->next_timer;
+	c->timers[c->n_timers].id = id;
 	c->timers[c->n_timers].due = c->now + after;
 	c->timers[c->n_timers].every = every;
 	c->n_timers++;
-	*id = c->next_timer;
 	return QD_OK;
 }
 
 static int
-b_timer_cancel(qd_ctx *c, uint64_t id)
+bw_timer_disarm(struct world *w, uint64_t id)
 {
+	struct bt *c = BT(w);
 	size_t i;
 
 	for (i = 0; i < c->n_timers; i++)
@@ -131,15 +112,15 @@ b_timer_cancel(qd_ctx *c, uint64_t id)
 	return QD_ERR_NOTFOUND;
 }
 
+/* State in memory for the run. */
 static int
-b_state_save(qd_ctx *c, const void *buf, size_t len)
+bw_state_save(struct world *w, const void *buf, size_t len)
 {
+	struct bt *c = BT(w);
 	void *n = len ? malloc(len) : NULL;
 
-	if (len > (1u << 20) || (len && n == NULL)) {
-		free(n);
-		return QD_ERR_LIMIT;
-	}
+	if (len && n == NULL)
+		return QD_ERR_NOMEM;
 	if (len)
 		memcpy(n, buf, len);
 	free(c->saved);
@@ -149,8 +130,10 @@ b_state_save(qd_ctx *c, const void *buf, size_t len)
 }
 
 static int
-b_state_load(qd_ctx *c, void *buf, size_t cap, size_t *len)
+bw_state_load(struct world *w, void *buf, size_t cap, size_t *len)
 {
+	struct bt *c = BT(w);
+
 	if (c->saved == NULL)
 		return QD_ERR_NOTFOUND;
 	memcpy(buf, c->saved, cap < c->saved_len ? cap : c->saved_len);
@@ -159,38 +142,18 @@ b_state_load(qd_ctx *c, void *buf, size_t cap, size_t *len)
 	return QD_OK;
 }
 
+/* Bars of a timeframe that is a multiple of the data's, built from it
+ * (higher_timeframes); trades are not in the data. */
 static int
-b_indicator_new(qd_ctx *c, const char *name, const struct qd_kv *kv,
-	uint32_t n, qd_indicator **out)
+bw_subscribe(struct world *w, qd_symbol sym, uint32_t tf)
 {
-	char err[512];
-	qd_indicator *ind;
-
-	if (c->n_inds == 256)
-		return QD_ERR_LIMIT;
-	if ((ind = indicator_new(c->reg, name, kv, n, err, sizeof(err))) ==
-	    NULL) {
-		log_error(c->tag, "indicator_new: %s", err);
-		return QD_ERR_INVALID;
-	}
-	c->inds[c->n_inds++] = ind;
-	*out = ind;
-	return QD_OK;
-}
-
-static void
-b_indicator_free(qd_indicator *ind)
-{
-	(void)ind;   /* freed with the backtest */
-}
-
-static int
-b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
-{
+	struct bt *c = BT(w);
 	size_t i;
 
-	if (symbol_name(sym) == NULL || tf == 0 || tf % c->base_tf != 0)
-		return tf == 0 ? QD_ERR_UNSUPPORTED : QD_ERR_INVALID;
+	if (tf == 0)
+		return QD_ERR_UNSUPPORTED;
+	if (tf % c->base_tf != 0)
+		return QD_ERR_INVALID;
 	for (i = 0; i < c->n_subs; i++)
 		if (c->subs[i].sym == sym && c->subs[i].tf == tf)
 			return QD_OK;
@@ -204,69 +167,50 @@ b_subscribe(qd_ctx *c, qd_symbol sym, uint32_t tf)
 	return QD_OK;
 }
 
-static int
-b_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
+static size_t
+bw_subscriptions(struct world *w)
 {
-	/* The order may fill on the next bar: end a batch after this one. */
+	return BT(w)->n_subs;
+}
+
+static struct paper *
+bw_account(struct world *w)
+{
+	return BT(w)->paper;
+}
+
+/* An order may fill on the next bar: end a batch after this one. */
+static int64_t
+bw_order_time(struct world *w)
+{
+	struct bt *c = BT(w);
+
 	c->stop_batch = 1;
-	return paper_submit(c->paper, r, c->now, id);
+	return c->now;
 }
 
-static int
-b_cancel(qd_ctx *c, uint64_t id)
+static const double *
+bw_marks(struct world *w, size_t *n)
 {
-	return paper_cancel(c->paper, id);
+	*n = BT(w)->n_marks;
+	return BT(w)->marks;
 }
 
+/* Keep an annotation with its time (the JSON output lists them). */
 static int
-b_position(qd_ctx *c, qd_symbol sym, struct qd_position *out)
+bw_annotation(struct world *w, const char *kind, const char *json)
 {
-	double avg;
-	int64_t q;
-
-	if (out == NULL || out->size < sizeof(*out))
-		return QD_ERR_INVALID;
-	q = paper_position(c->paper, sym, &avg);
-	out->symbol = sym;
-	out->qty = (double)q / PAPER_UNIT;
-	out->avg_price = avg;
-	out->realized_pnl = 0;
-	out->unrealized_pnl = sym < c->n_marks && q != 0 ?
-		out->qty * (c->marks[sym] - avg) : 0;
-	return QD_OK;
-}
-
-static int
-b_account(qd_ctx *c, struct qd_account *out)
-{
-	if (out == NULL || out->size < sizeof(*out))
-		return QD_ERR_INVALID;
-	out->cash = (double)paper_cash(c->paper) / PAPER_UNIT;
-	out->equity = (double)paper_equity(c->paper, c->marks, c->n_marks) /
-		PAPER_UNIT;
-	out->fees_paid = (double)paper_fees(c->paper) / PAPER_UNIT;
-	return QD_OK;
-}
-
-/* Keep an annotation (checked to be one JSON object) with its time. */
-static int
-b_annotate(qd_ctx *c, const char *kind, const char *json)
-{
+	struct bt *c = BT(w);
 	struct bt_result *r = c->res;
-	cJSON *o;
 	char *norm, *k;
 
-	if (kind == NULL || json == NULL || strlen(json) > 4096 ||
-	    strlen(kind) > 64 || (o = cJSON_Parse(json)) == NULL)
-		return QD_ERR_INVALID;
-	if (!cJSON_IsObject(o) || r->n_ann >= 1000000) {
-		cJSON_Delete(o);
-		return QD_ERR_INVALID;
-	}
-	norm = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (norm == NULL || (k = strdup(kind)) == NULL) {
+	if (r->n_ann >= 1000000)
+		return QD_ERR_LIMIT;
+	norm = strdup(json);
+	k = strdup(kind);
+	if (norm == NULL || k == NULL) {
 		free(norm);
+		free(k);
 		return QD_ERR_NOMEM;
 	}
 	if (r->n_ann == r->cap_ann) {
@@ -294,34 +238,18 @@ b_annotate(qd_ctx *c, const char *kind, const char *json)
 	return QD_OK;
 }
 
-static const struct qd_host_api bt_api = {
-	.size = sizeof(struct qd_host_api),
-	.abi_major = QD_ABI_MAJOR,
-	.abi_minor = QD_ABI_MINOR,
-	.log = b_log,
-	.now_ns = b_now,
-	.param_int = params_int,
-	.param_double = params_double,
-	.param_bool = params_bool,
-	.param_string = params_string,
-	.symbol_intern = b_intern,
-	.symbol_name = b_symname,
-	.timer_add = b_timer_add,
-	.timer_cancel = b_timer_cancel,
-	.state_save = b_state_save,
-	.state_load = b_state_load,
-	.indicator_new = b_indicator_new,
-	.indicator_update = indicator_update,
-	.indicator_outputs = indicator_outputs,
-	.indicator_output_name = indicator_output_name,
-	.indicator_lookback = indicator_lookback,
-	.indicator_free = b_indicator_free,
-	.subscribe = b_subscribe,
-	.order_submit = b_submit,
-	.order_cancel = b_cancel,
-	.position_get = b_position,
-	.account_get = b_account,
-	.annotate = b_annotate,
+static const struct world_ops backtest_world = {
+	.now = bw_now,
+	.timer_arm = bw_timer_arm,
+	.timer_disarm = bw_timer_disarm,
+	.subscribe = bw_subscribe,
+	.subscriptions = bw_subscriptions,
+	.account = bw_account,
+	.order_time = bw_order_time,
+	.marks = bw_marks,
+	.state_save = bw_state_save,
+	.state_load = bw_state_load,
+	.annotation = bw_annotation,
 };
 
 /* ---- trades --------------------------------------------------------------- */
@@ -349,7 +277,7 @@ push_trade(struct bt_result *r, const struct bt_trade *t)
  * trade: opening, adding to, or closing it.  `closing` says which.
  */
 static void
-book(struct qd_ctx *c, struct open_trade *o, const struct paper_fill *f,
+book(struct bt *c, struct open_trade *o, const struct paper_fill *f,
 	int64_t units, long double fee, int closing)
 {
 	long double value = (long double)units * f->price;
@@ -387,7 +315,7 @@ book(struct qd_ctx *c, struct open_trade *o, const struct paper_fill *f,
 static void
 on_fill(void *arg, const struct paper_fill *f)
 {
-	struct qd_ctx *c = arg;
+	struct bt *c = arg;
 	struct open_trade *o = &c->ot[f->symbol];
 	int64_t left = f->qty;
 	struct qd_order_update u;
@@ -442,7 +370,7 @@ push_equity(struct bt_result *r, int64_t ts, double eq)
 
 /* Feed one base bar into the higher-timeframe subscriptions. */
 static void
-higher_timeframes(struct qd_ctx *c, qd_symbol sym, const struct qd_bar *b)
+higher_timeframes(struct bt *c, qd_symbol sym, const struct qd_bar *b)
 {
 	size_t i;
 
@@ -479,7 +407,7 @@ higher_timeframes(struct qd_ctx *c, qd_symbol sym, const struct qd_bar *b)
 }
 
 static void
-fire_timers(struct qd_ctx *c)
+fire_timers(struct bt *c)
 {
 	size_t i;
 
@@ -496,6 +424,7 @@ fire_timers(struct qd_ctx *c)
 		} else {
 			c->timers[i] = c->timers[--c->n_timers];
 		}
+		runtime_timer_fired(&c->rt, t.every > 0);
 		if (c->ops->on_timer)
 			c->ops->on_timer(c->state, t.id);
 	}
@@ -505,7 +434,7 @@ fire_timers(struct qd_ctx *c)
 static void
 bt_batch_at(void *arg, uint32_t idx)
 {
-	struct qd_ctx *c = arg;
+	struct bt *c = arg;
 	const struct qd_bar *b;
 
 	if (!c->batching)
@@ -518,7 +447,7 @@ bt_batch_at(void *arg, uint32_t idx)
 static int
 bt_batch_stop(void *arg)
 {
-	struct qd_ctx *c = arg;
+	struct bt *c = arg;
 
 	return c->batching && c->stop_batch;
 }
@@ -527,7 +456,7 @@ bt_batch_stop(void *arg)
 static void
 bt_failed(void *arg, const char *why)
 {
-	struct qd_ctx *c = arg;
+	struct bt *c = arg;
 
 	c->failed = 1;
 	snprintf(c->why, sizeof(c->why), "%s", why ? why : "unknown reason");
@@ -540,7 +469,7 @@ bt_failed(void *arg, const char *why)
  */
 static int
 sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
-	const char *helper, const qd_params *params, struct qd_ctx *c,
+	const char *helper, const qd_params *params, struct bt *c,
 	char *err, size_t errlen)
 {
 	const char *files[65];
@@ -568,7 +497,8 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 	spec.batch_at = bt_batch_at;
 	spec.batch_stop = bt_batch_stop;
 	spec.on_failed = bt_failed;
-	rc = sandbox_create(&spec, &bt_api, c, params, &ops, &c->state, err,
+	rc = sandbox_create(&spec, &runtime_api, &c->rt, params, &ops,
+		&c->state, err,
 		errlen);
 	if (rc == QD_OK) {
 		c->ops = (const struct qd_strategy_ops *)(const void *)ops;
@@ -578,7 +508,7 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 }
 
 static void compute_metrics(struct bt_result *r, double initial,
-	uint32_t tf, const struct qd_ctx *c, size_t exposed);
+	uint32_t tf, const struct bt *c, size_t exposed);
 
 /*
  * A sandboxed strategy gets bars in batches (one round trip for thousands)
@@ -588,7 +518,7 @@ static void compute_metrics(struct bt_result *r, double initial,
  * results are the same, bit for bit, as bar-by-bar.
  */
 static int
-batchable(const struct qd_ctx *c, const struct bt_config *cfg)
+batchable(const struct bt *c, const struct bt_config *cfg)
 {
 	size_t i;
 
@@ -603,7 +533,7 @@ batchable(const struct qd_ctx *c, const struct bt_config *cfg)
 
 /* Run one batch from *idx; returns the bars consumed (0: not possible). */
 static size_t
-run_batch(struct qd_ctx *c, const struct bt_series *s, size_t *idx,
+run_batch(struct bt *c, const struct bt_series *s, size_t *idx,
 	size_t *exposed)
 {
 	enum { BATCH = 4096 };
@@ -682,7 +612,7 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 	size_t n_series, const struct bt_config *cfg, struct bt_result *out,
 	char *err, size_t errlen)
 {
-	struct qd_ctx c;
+	struct bt c;
 	struct paper_config pc;
 	size_t *idx = NULL, i, exposed = 0;
 	const struct qd_plugin *d = plugin_desc(strat);
@@ -708,8 +638,19 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 	pc.maker_fee = cfg->maker_fee_rate;
 	pc.slippage_bps = cfg->slippage_bps;
 	pc.cash = paper_units(cfg->cash);
-	c.reg = reg;
-	c.tag = d->name;
+	{
+		/* The run's own bounds, not a daemon's: timers and
+		 * subscriptions by its tables, the rest unbounded. */
+		struct sandbox_limits lim;
+
+		config_limits_default(&lim);
+		lim.timers = MAX_TIMERS;
+		lim.subscriptions = MAX_SUBS;
+		lim.symbols = lim.open_orders = UINT32_MAX;
+		lim.annotation_bytes_per_sec = UINT32_MAX;
+		runtime_init(&c.rt, &backtest_world, (struct world *)(void *)&c,
+			d->name, QD_KIND_STRATEGY, reg, &lim);
+	}
 	c.base_tf = series[0].timeframe_s;
 	c.res = out;
 	c.ops = d->ops;
@@ -722,16 +663,18 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		goto out;
 	}
 	for (i = 0; i < n_series; i++)
-		b_subscribe(&c, series[i].symbol, c.base_tf);
+		bw_subscribe((struct world *)(void *)&c, series[i].symbol,
+			c.base_tf);
 	if (cfg->sandbox_helper != NULL) {
 		if (sandbox_strategy(reg, strat, cfg->sandbox_helper, params,
 		    &c, err, errlen) != QD_OK)
 			goto out;
-	} else if (c.ops->base.create(&bt_api, &c, params, &c.state) !=
-	    QD_OK) {
+	} else if (c.ops->base.create(&runtime_api, &c.rt, params,
+	    &c.state) != QD_OK) {
 		snprintf(err, errlen, "strategy %s: create failed", d->name);
 		goto out;
 	}
+	c.rt.trading = 1;
 	if (c.ops->base.start && c.ops->base.start(c.state) != QD_OK) {
 		snprintf(err, errlen, "strategy %s: start failed", d->name);
 		c.ops->base.destroy(c.state);
@@ -818,8 +761,7 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 	compute_metrics(out, cfg->cash, c.base_tf, &c, exposed);
 	rc = 0;
 out:
-	for (i = 0; i < c.n_inds; i++)
-		indicator_free(c.inds[i]);
+	runtime_release(&c.rt);
 	free(c.saved);
 	free(idx);
 	free(c.ot);
@@ -830,7 +772,7 @@ out:
 
 static void
 compute_metrics(struct bt_result *r, double initial, uint32_t tf,
-	const struct qd_ctx *c, size_t exposed)
+	const struct bt *c, size_t exposed)
 {
 	struct bt_metrics *m = &r->m;
 	double per_year = 365.25 * 86400.0 / tf, sum = 0, sq = 0, down = 0;
