@@ -662,9 +662,14 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n_series; i++)
+	for (i = 0; i < n_series; i++) {
 		bw_subscribe((struct world *)(void *)&c, series[i].symbol,
 			c.base_tf);
+		/* Before the first bar the clock is the run's start. */
+		if (series[i].n > 0 && (c.now == 0 ||
+		    series[i].bars[0].ts < c.now))
+			c.now = series[i].bars[0].ts;
+	}
 	if (cfg->sandbox_helper != NULL) {
 		if (sandbox_strategy(reg, strat, cfg->sandbox_helper, params,
 		    &c, err, errlen) != QD_OK)

@@ -190,6 +190,8 @@ c_log(qd_ctx *ctx, enum qd_log_level level, const char *fmt, ...)
 	va_list ap;
 
 	(void)ctx;
+	if ((unsigned)level > QD_LOG_DEBUG)
+		level = QD_LOG_ERROR;   /* as the host's runtime does */
 	if ((int)level > log_level)
 		return;
 	va_start(ap, fmt);
@@ -446,42 +448,264 @@ c_account_get(qd_ctx *ctx, struct qd_account *out)
 	return QD_OK;
 }
 
+/* A request whose reply is F_REPLY with a u64 (ids). */
 static int
-c_unsupported(void)
+request_id(struct frame_out *o, uint64_t *id)
 {
-	return QD_ERR_UNSUPPORTED;
+	struct frame_in in;
+	uint64_t v;
+	int st;
+
+	request(o, &in, &st);
+	v = frame_get_u64(&in);
+	if (st == QD_OK && id != NULL)
+		*id = v;
+	return st;
+}
+
+/* Headers as the frames carry them; -1 if they cannot. */
+static int
+put_headers(struct frame_out *o, const struct qd_kv *h, uint32_t n)
+{
+	uint32_t i;
+
+	if (n > 64 || (h == NULL && n > 0))
+		return -1;
+	frame_put_u32(o, n);
+	for (i = 0; i < n; i++) {
+		if (h[i].key == NULL || h[i].value == NULL ||
+		    strlen(h[i].key) > 256 || strlen(h[i].value) > 4096)
+			return -1;
+		frame_put_str(o, h[i].key);
+		frame_put_str(o, h[i].value);
+	}
+	return 0;
 }
 
 static int
-c_ws_open(qd_ctx *c, const char *u, const struct qd_kv *h, uint32_t n,
-	uint64_t *id)
+c_ws_open(qd_ctx *ctx, const char *url, const struct qd_kv *h, uint32_t n,
+	uint64_t *conn)
 {
-	(void)c; (void)u; (void)h; (void)n; (void)id;
-	return c_unsupported();
+	struct frame_out o;
+
+	(void)ctx;
+	if (url == NULL || strlen(url) > 4096)
+		return QD_ERR_INVALID;
+	begin(&o, F_WS_OPEN);
+	frame_put_str(&o, url);
+	if (put_headers(&o, h, n) != 0)
+		return QD_ERR_INVALID;
+	return request_id(&o, conn);
 }
 
 static int
-c_secret_get(qd_ctx *c, const char *n, char *b, size_t cap)
+c_ws_send(qd_ctx *ctx, uint64_t conn, const char *data, size_t len)
 {
-	(void)c; (void)n; (void)b; (void)cap;
-	return QD_ERR_NOTFOUND;
+	struct frame_out o;
+
+	(void)ctx;
+	if (data == NULL && len > 0)
+		return QD_ERR_INVALID;
+	if (len > FRAME_MAX - 64)
+		return QD_ERR_LIMIT;
+	begin(&o, F_WS_SEND);
+	frame_put_u64(&o, conn);
+	frame_put_u64(&o, len);
+	frame_put(&o, data, len);
+	return request_id(&o, NULL);
+}
+
+static int
+c_ws_close(qd_ctx *ctx, uint64_t conn)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	begin(&o, F_WS_CLOSE);
+	frame_put_u64(&o, conn);
+	return request_id(&o, NULL);
+}
+
+static int
+c_http_request(qd_ctx *ctx, const struct qd_http_request *r, uint64_t *id)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (r == NULL || r->size < sizeof(*r) || r->method == NULL ||
+	    r->url == NULL || strlen(r->method) > 16 ||
+	    strlen(r->url) > 4096 || (r->body == NULL && r->body_len > 0))
+		return QD_ERR_INVALID;
+	if (r->body_len > FRAME_MAX / 2)
+		return QD_ERR_LIMIT;
+	begin(&o, F_HTTP_REQUEST);
+	frame_put_str(&o, r->method);
+	frame_put_str(&o, r->url);
+	if (put_headers(&o, r->headers, r->n_headers) != 0)
+		return QD_ERR_INVALID;
+	frame_put_u64(&o, r->body_len);
+	frame_put(&o, r->body, r->body_len);
+	frame_put_i64(&o, r->timeout_ns);
+	return request_id(&o, id);
+}
+
+static int
+c_secret_get(qd_ctx *ctx, const char *name, char *buf, size_t cap)
+{
+	struct frame_out o;
+	struct frame_in in;
+	const char *v;
+	int st;
+
+	(void)ctx;
+	if (name == NULL || buf == NULL || cap == 0 || strlen(name) > 256)
+		return QD_ERR_INVALID;
+	begin(&o, F_SECRET_GET);
+	frame_put_str(&o, name);
+	frame_put_u64(&o, cap);
+	if (request(&o, &in, &st) != F_REPLY_DATA || st != QD_OK)
+		return st != QD_OK ? st : QD_ERR_INTERNAL;
+	if ((v = frame_get_str(&in, cap - 1)) == NULL)
+		die(SANDBOX_EXIT_PROTOCOL);
+	memcpy(buf, v, strlen(v) + 1);
+	return QD_OK;
+}
+
+static int
+c_hmac(qd_ctx *ctx, enum qd_hash hash, const void *key, size_t key_len,
+	const void *msg, size_t msg_len, unsigned char *out, size_t *out_len)
+{
+	struct frame_out o;
+	struct frame_in in;
+	const void *mac;
+	uint64_t n;
+	int st;
+
+	(void)ctx;
+	if (out == NULL || out_len == NULL || (key == NULL && key_len) ||
+	    (msg == NULL && msg_len))
+		return QD_ERR_INVALID;
+	if (key_len + msg_len > FRAME_MAX - 64)
+		return QD_ERR_LIMIT;
+	begin(&o, F_HMAC);
+	frame_put_u32(&o, (uint32_t)hash);
+	frame_put_u64(&o, key_len);
+	frame_put(&o, key, key_len);
+	frame_put_u64(&o, msg_len);
+	frame_put(&o, msg, msg_len);
+	frame_put_u64(&o, *out_len);
+	if (request(&o, &in, &st) != F_REPLY_DATA || st != QD_OK)
+		return st != QD_OK ? st : QD_ERR_INTERNAL;
+	n = frame_get_u64(&in);
+	if (n > *out_len || (mac = frame_get_bytes(&in, n)) == NULL)
+		die(SANDBOX_EXIT_PROTOCOL);
+	memcpy(out, mac, n);
+	*out_len = n;
+	return QD_OK;
+}
+
+static void
+c_emit_trade(qd_ctx *ctx, const struct qd_trade_event *e)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (e == NULL || e->size < sizeof(*e))
+		return;
+	report_progress();
+	begin(&o, F_EMIT_TRADE);
+	frame_put_trade(&o, e);
+	send_frame(&o);
+}
+
+static void
+c_emit_bar(qd_ctx *ctx, const struct qd_bar_event *e)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (e == NULL || e->size < sizeof(*e))
+		return;
+	report_progress();
+	begin(&o, F_EMIT_BAR);
+	frame_put_bar_event(&o, e);
+	send_frame(&o);
+}
+
+static void
+c_emit_book_top(qd_ctx *ctx, const struct qd_book_top_event *e)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (e == NULL || e->size < sizeof(*e))
+		return;
+	report_progress();
+	begin(&o, F_EMIT_BOOK_TOP);
+	frame_put_book_top(&o, e);
+	send_frame(&o);
+}
+
+static void
+c_emit_order_update(qd_ctx *ctx, const struct qd_order_update *u)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (u == NULL || u->size < sizeof(*u))
+		return;
+	report_progress();
+	begin(&o, F_EMIT_ORDER_UPDATE);
+	frame_put_order_update(&o, u);
+	send_frame(&o);
+}
+
+static void
+done_frame(uint16_t type, uint64_t req, int status, const char *detail)
+{
+	struct frame_out o;
+
+	report_progress();
+	begin(&o, type);
+	frame_put_u64(&o, req);
+	frame_put_u32(&o, (uint32_t)status);
+	frame_put_opt_str(&o, detail && strlen(detail) <= 1024 ? detail :
+		detail ? "(detail longer than 1024 bytes)" : NULL);
+	send_frame(&o);
+}
+
+static void
+c_notify_done(qd_ctx *ctx, uint64_t req, int status, const char *detail)
+{
+	(void)ctx;
+	done_frame(F_NOTIFY_DONE, req, status, detail);
+}
+
+static void
+c_payment_done(qd_ctx *ctx, uint64_t req, int status, const char *ref)
+{
+	(void)ctx;
+	done_frame(F_PAYMENT_DONE, req, status, ref);
 }
 
 static int
 c_annotate(qd_ctx *ctx, const char *kind, const char *json)
 {
 	struct frame_out o;
+	struct frame_in in;
+	int st;
 
 	(void)ctx;
 	if (kind == NULL || json == NULL || strlen(kind) > 64 ||
 	    strlen(json) > 4096)
 		return QD_ERR_INVALID;
-	report_progress();   /* the annotation is stamped with its bar's time */
+	/* A request: the host's runtime checks it (stamped with its bar's
+	 * time: request() reports the progress first). */
 	begin(&o, F_ANNOTATE);
 	frame_put_str(&o, kind);
 	frame_put_str(&o, json);
-	send_frame(&o);
-	return QD_OK;
+	request(&o, &in, &st);
+	return st;
 }
 
 static const struct qd_host_api child_api = {
@@ -512,7 +736,17 @@ static const struct qd_host_api child_api = {
 	.position_get = c_position_get,
 	.account_get = c_account_get,
 	.ws_open = c_ws_open,
+	.ws_send = c_ws_send,
+	.ws_close = c_ws_close,
+	.http_request = c_http_request,
 	.secret_get = c_secret_get,
+	.hmac = c_hmac,
+	.emit_trade = c_emit_trade,
+	.emit_bar = c_emit_bar,
+	.emit_book_top = c_emit_book_top,
+	.emit_order_update = c_emit_order_update,
+	.notify_done = c_notify_done,
+	.payment_done = c_payment_done,
 	.annotate = c_annotate,
 };
 
@@ -879,16 +1113,7 @@ serve(void)
 			for (i = 0; i < n && !in.bad && !stop_batch; i++) {
 				struct qd_bar_event ev;
 
-				memset(&ev, 0, sizeof(ev));
-				ev.size = sizeof(ev);
-				ev.symbol = frame_get_u32(&in);
-				ev.timeframe_s = frame_get_u32(&in);
-				ev.bar.ts = frame_get_i64(&in);
-				ev.bar.open = frame_get_f64(&in);
-				ev.bar.high = frame_get_f64(&in);
-				ev.bar.low = frame_get_f64(&in);
-				ev.bar.close = frame_get_f64(&in);
-				ev.bar.volume = frame_get_f64(&in);
+				frame_get_bar_event(&in, &ev);
 				sim_now = frame_get_i64(&in);
 				bar_index = i;
 				progress_sent = 0;
@@ -922,14 +1147,7 @@ serve(void)
 		case F_CALL_TRADE: {
 			struct qd_trade_event t;
 
-			memset(&t, 0, sizeof(t));
-			t.size = sizeof(t);
-			t.symbol = frame_get_u32(&in);
-			t.side = (enum qd_side)frame_get_u32(&in);
-			t.ts = frame_get_i64(&in);
-			t.price = frame_get_f64(&in);
-			t.qty = frame_get_f64(&in);
-			t.trade_id = frame_get_u64(&in);
+			frame_get_trade(&in, &t);
 			sim_now = frame_get_i64(&in);
 			if (frame_in_done(&in) != 0)
 				die(SANDBOX_EXIT_PROTOCOL);
@@ -944,21 +1162,7 @@ serve(void)
 		case F_CALL_ORDER: {
 			struct qd_order_update u;
 
-			memset(&u, 0, sizeof(u));
-			u.size = sizeof(u);
-			u.order_id = frame_get_u64(&in);
-			u.symbol = frame_get_u32(&in);
-			u.side = (enum qd_side)frame_get_u32(&in);
-			u.type = (enum qd_order_type)frame_get_u32(&in);
-			u.state = (enum qd_order_state)frame_get_u32(&in);
-			u.ts = frame_get_i64(&in);
-			u.qty = frame_get_f64(&in);
-			u.price = frame_get_f64(&in);
-			u.filled_qty = frame_get_f64(&in);
-			u.avg_price = frame_get_f64(&in);
-			u.last_qty = frame_get_f64(&in);
-			u.last_price = frame_get_f64(&in);
-			u.fee = frame_get_f64(&in);
+			frame_get_order_update(&in, &u);
 			sim_now = u.ts;
 			if (frame_in_done(&in) != 0)
 				die(SANDBOX_EXIT_PROTOCOL);

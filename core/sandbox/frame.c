@@ -24,7 +24,13 @@ static const char *const type_names[] = {
 	[F_SYMBOL_INTERN] = "F_SYMBOL_INTERN",
 	[F_SYMBOL_NAME] = "F_SYMBOL_NAME", [F_RETIRED] = "F_RETIRED",
 	[F_DESCRIBE] = "F_DESCRIBE", [F_PROGRESS] = "F_PROGRESS",
-	[F_ANNOTATE] = "F_ANNOTATE",
+	[F_ANNOTATE] = "F_ANNOTATE", [F_WS_OPEN] = "F_WS_OPEN",
+	[F_WS_SEND] = "F_WS_SEND", [F_WS_CLOSE] = "F_WS_CLOSE",
+	[F_HTTP_REQUEST] = "F_HTTP_REQUEST", [F_SECRET_GET] = "F_SECRET_GET",
+	[F_HMAC] = "F_HMAC", [F_EMIT_TRADE] = "F_EMIT_TRADE",
+	[F_EMIT_BAR] = "F_EMIT_BAR", [F_EMIT_BOOK_TOP] = "F_EMIT_BOOK_TOP",
+	[F_EMIT_ORDER_UPDATE] = "F_EMIT_ORDER_UPDATE",
+	[F_NOTIFY_DONE] = "F_NOTIFY_DONE", [F_PAYMENT_DONE] = "F_PAYMENT_DONE",
 };
 
 const char *
@@ -213,6 +219,143 @@ int
 frame_in_done(const struct frame_in *in)
 {
 	return in->bad || in->left != 0 ? -1 : 0;
+}
+
+/* ---- the SDK's events -------------------------------------------------------- */
+
+void
+frame_put_bar_event(struct frame_out *o, const struct qd_bar_event *e)
+{
+	frame_put_u32(o, e->symbol);
+	frame_put_u32(o, e->timeframe_s);
+	frame_put_i64(o, e->bar.ts);
+	frame_put_f64(o, e->bar.open);
+	frame_put_f64(o, e->bar.high);
+	frame_put_f64(o, e->bar.low);
+	frame_put_f64(o, e->bar.close);
+	frame_put_f64(o, e->bar.volume);
+}
+
+void
+frame_get_bar_event(struct frame_in *in, struct qd_bar_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->symbol = frame_get_u32(in);
+	e->timeframe_s = frame_get_u32(in);
+	e->bar.ts = frame_get_i64(in);
+	e->bar.open = frame_get_f64(in);
+	e->bar.high = frame_get_f64(in);
+	e->bar.low = frame_get_f64(in);
+	e->bar.close = frame_get_f64(in);
+	e->bar.volume = frame_get_f64(in);
+}
+
+void
+frame_put_trade(struct frame_out *o, const struct qd_trade_event *e)
+{
+	frame_put_u32(o, e->symbol);
+	frame_put_u32(o, (uint32_t)e->side);
+	frame_put_i64(o, e->ts);
+	frame_put_f64(o, e->price);
+	frame_put_f64(o, e->qty);
+	frame_put_u64(o, e->trade_id);
+}
+
+void
+frame_get_trade(struct frame_in *in, struct qd_trade_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->symbol = frame_get_u32(in);
+	e->side = (enum qd_side)frame_get_u32(in);
+	e->ts = frame_get_i64(in);
+	e->price = frame_get_f64(in);
+	e->qty = frame_get_f64(in);
+	e->trade_id = frame_get_u64(in);
+}
+
+void
+frame_put_book_top(struct frame_out *o, const struct qd_book_top_event *e)
+{
+	frame_put_u32(o, e->symbol);
+	frame_put_i64(o, e->ts);
+	frame_put_f64(o, e->bid);
+	frame_put_f64(o, e->bid_qty);
+	frame_put_f64(o, e->ask);
+	frame_put_f64(o, e->ask_qty);
+}
+
+void
+frame_get_book_top(struct frame_in *in, struct qd_book_top_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->symbol = frame_get_u32(in);
+	e->ts = frame_get_i64(in);
+	e->bid = frame_get_f64(in);
+	e->bid_qty = frame_get_f64(in);
+	e->ask = frame_get_f64(in);
+	e->ask_qty = frame_get_f64(in);
+}
+
+void
+frame_put_opt_str(struct frame_out *o, const char *s)
+{
+	frame_put_u32(o, s != NULL);
+	if (s != NULL)
+		frame_put_str(o, s);
+}
+
+const char *
+frame_get_opt_str(struct frame_in *in, size_t max)
+{
+	uint32_t has = frame_get_u32(in);
+
+	if (has > 1)
+		in->bad = 1;
+	return has == 1 ? frame_get_str(in, max) : NULL;
+}
+
+void
+frame_put_order_update(struct frame_out *o, const struct qd_order_update *u)
+{
+	frame_put_u64(o, u->order_id);
+	frame_put_u32(o, u->symbol);
+	frame_put_u32(o, (uint32_t)u->side);
+	frame_put_u32(o, (uint32_t)u->type);
+	frame_put_u32(o, (uint32_t)u->state);
+	frame_put_i64(o, u->ts);
+	frame_put_f64(o, u->qty);
+	frame_put_f64(o, u->price);
+	frame_put_f64(o, u->filled_qty);
+	frame_put_f64(o, u->avg_price);
+	frame_put_f64(o, u->last_qty);
+	frame_put_f64(o, u->last_price);
+	frame_put_f64(o, u->fee);
+	frame_put_opt_str(o, u->reason && strlen(u->reason) <= 256 ?
+		u->reason : NULL);
+}
+
+void
+frame_get_order_update(struct frame_in *in, struct qd_order_update *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->size = sizeof(*u);
+	u->order_id = frame_get_u64(in);
+	u->symbol = frame_get_u32(in);
+	u->side = (enum qd_side)frame_get_u32(in);
+	u->type = (enum qd_order_type)frame_get_u32(in);
+	u->state = (enum qd_order_state)frame_get_u32(in);
+	u->ts = frame_get_i64(in);
+	u->qty = frame_get_f64(in);
+	u->price = frame_get_f64(in);
+	u->filled_qty = frame_get_f64(in);
+	u->avg_price = frame_get_f64(in);
+	u->last_qty = frame_get_f64(in);
+	u->last_price = frame_get_f64(in);
+	u->fee = frame_get_f64(in);
+	u->reason = frame_get_opt_str(in, 256);
 }
 
 /* ---- passing a descriptor --------------------------------------------------- */

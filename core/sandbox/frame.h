@@ -56,7 +56,20 @@ enum frame_type {
 	                      never believed, always a protocol violation */
 	F_DESCRIBE,        /* describe mode: the module's descriptors */
 	F_PROGRESS,        /* u32 bar index in the batch, before its requests */
-	F_ANNOTATE,        /* string kind, string json: one-way */
+	F_ANNOTATE,        /* request: string kind, string json */
+	F_WS_OPEN,         /* request: url, u32 n, n x (key, value) */
+	F_WS_SEND,         /* request: u64 conn, u64 len, bytes */
+	F_WS_CLOSE,        /* request: u64 conn */
+	F_HTTP_REQUEST,    /* request: method, url, headers, body, i64 timeout */
+	F_SECRET_GET,      /* request: name, u64 cap -> F_REPLY_DATA string */
+	F_HMAC,            /* request: u32 hash, key, msg, u64 cap
+	                      -> F_REPLY_DATA u64 n, bytes */
+	F_EMIT_TRADE,      /* one-way: a trade event */
+	F_EMIT_BAR,        /* one-way: a bar event */
+	F_EMIT_BOOK_TOP,   /* one-way: a book top event */
+	F_EMIT_ORDER_UPDATE, /* one-way: an order update */
+	F_NOTIFY_DONE,     /* one-way: u64 req, i32 status, opt. string */
+	F_PAYMENT_DONE,    /* one-way: u64 req, i32 status, opt. string */
 	F_TYPE_MAX
 };
 
@@ -112,6 +125,25 @@ const char *frame_get_str(struct frame_in *in, size_t max);
 const void *frame_get_bytes(struct frame_in *in, size_t n);
 /** 0 if every byte was consumed and nothing was bad, else -1. */
 int frame_in_done(const struct frame_in *in);
+
+/* ---- the SDK's events, one layout each way --------------------------------- */
+
+#include <quantd/sdk.h>
+
+void frame_put_bar_event(struct frame_out *o, const struct qd_bar_event *e);
+void frame_get_bar_event(struct frame_in *in, struct qd_bar_event *e);
+void frame_put_trade(struct frame_out *o, const struct qd_trade_event *e);
+void frame_get_trade(struct frame_in *in, struct qd_trade_event *e);
+void frame_put_book_top(struct frame_out *o,
+	const struct qd_book_top_event *e);
+void frame_get_book_top(struct frame_in *in, struct qd_book_top_event *e);
+/** An order update; its reason (may be NULL) points into the frame. */
+void frame_put_order_update(struct frame_out *o,
+	const struct qd_order_update *u);
+void frame_get_order_update(struct frame_in *in, struct qd_order_update *u);
+/** A string that may be NULL (a flag, then the string if any). */
+void frame_put_opt_str(struct frame_out *o, const char *s);
+const char *frame_get_opt_str(struct frame_in *in, size_t max);
 
 /* ---- passing a descriptor over a Unix socket ------------------------------ */
 

@@ -103,7 +103,21 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_DESCRIBE] = S_(CS_DESCRIBING),
 	[F_PROGRESS] = S_(CS_BARS),
 	[F_ANNOTATE] = S_ANY,
+	[F_WS_OPEN] = S_ANY,
+	[F_WS_SEND] = S_ANY,
+	[F_WS_CLOSE] = S_ANY,
+	[F_HTTP_REQUEST] = S_ANY,
+	[F_SECRET_GET] = S_ANY,
+	[F_HMAC] = S_ANY,
+	[F_EMIT_TRADE] = S_ANY,
+	[F_EMIT_BAR] = S_ANY,
+	[F_EMIT_BOOK_TOP] = S_ANY,
+	[F_EMIT_ORDER_UPDATE] = S_ANY,
+	[F_NOTIFY_DONE] = S_ANY,
+	[F_PAYMENT_DONE] = S_ANY,
 };
+
+#define MAX_HEADERS 64
 
 /* One event waiting for the child. */
 struct pending {
@@ -115,6 +129,7 @@ struct pending {
 		struct qd_order_update order;
 		uint64_t timer;
 	} u;
+	char reason[257];  /* an order update's reason, kept with it */
 };
 
 struct proxy {
@@ -811,9 +826,12 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			return -1;
 		}
 		p->log_bytes = used;
-		if (frame_in_done(in) == 0 && QD_API_HAS(p->api, annotate))
-			p->api->annotate(p->ctx, kind, json);
-		break;
+		if (frame_in_done(in) != 0)
+			break;
+		reply(p, QD_API_HAS(p->api, annotate) ?
+			p->api->annotate(p->ctx, kind, json) :
+			QD_ERR_UNSUPPORTED, 0);
+		return 0;
 	}
 	case F_ORDER_SUBMIT: {
 		struct qd_order_req r;
@@ -964,6 +982,170 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		send_frame(p, &o);
 		return 0;
 	}
+	case F_WS_OPEN: {
+		struct qd_kv kv[MAX_HEADERS];
+		const char *url = frame_get_str(in, 4096);
+		uint32_t n = frame_get_u32(in), i;
+
+		if (n > MAX_HEADERS)
+			return reason(p, why, "F_WS_OPEN with %u headers", n);
+		for (i = 0; i < n; i++) {
+			kv[i].key = frame_get_str(in, 256);
+			kv[i].value = frame_get_str(in, 4096);
+		}
+		if (url == NULL || frame_in_done(in) != 0)
+			break;
+		rc = QD_API_HAS(p->api, ws_open) ?
+			p->api->ws_open(p->ctx, url, kv, n, &id) :
+			QD_ERR_UNSUPPORTED;
+		reply(p, rc, id);
+		return 0;
+	}
+	case F_WS_SEND: {
+		uint64_t conn = frame_get_u64(in), n = frame_get_u64(in);
+		const void *data = n <= FRAME_MAX ? frame_get_bytes(in, n) : NULL;
+
+		if (data == NULL || frame_in_done(in) != 0)
+			break;
+		reply(p, QD_API_HAS(p->api, ws_send) ?
+			p->api->ws_send(p->ctx, conn, data, n) :
+			QD_ERR_UNSUPPORTED, 0);
+		return 0;
+	}
+	case F_WS_CLOSE:
+		id = frame_get_u64(in);
+		if (frame_in_done(in) != 0)
+			break;
+		reply(p, QD_API_HAS(p->api, ws_close) ?
+			p->api->ws_close(p->ctx, id) : QD_ERR_UNSUPPORTED, 0);
+		return 0;
+	case F_HTTP_REQUEST: {
+		struct qd_kv kv[MAX_HEADERS];
+		struct qd_http_request r;
+		uint32_t n, i;
+		uint64_t blen;
+
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.method = frame_get_str(in, 16);
+		r.url = frame_get_str(in, 4096);
+		n = frame_get_u32(in);
+		if (n > MAX_HEADERS)
+			return reason(p, why, "F_HTTP_REQUEST with %u headers",
+				n);
+		for (i = 0; i < n; i++) {
+			kv[i].key = frame_get_str(in, 256);
+			kv[i].value = frame_get_str(in, 4096);
+		}
+		r.headers = kv;
+		r.n_headers = n;
+		blen = frame_get_u64(in);
+		r.body = blen <= FRAME_MAX ? frame_get_bytes(in, blen) : NULL;
+		r.body_len = r.body ? blen : 0;
+		r.timeout_ns = frame_get_i64(in);
+		if (r.method == NULL || r.url == NULL || (blen && !r.body) ||
+		    frame_in_done(in) != 0)
+			break;
+		rc = QD_API_HAS(p->api, http_request) ?
+			p->api->http_request(p->ctx, &r, &id) :
+			QD_ERR_UNSUPPORTED;
+		reply(p, rc, id);
+		return 0;
+	}
+	case F_SECRET_GET: {
+		const char *name = frame_get_str(in, 256);
+		uint64_t cap = frame_get_u64(in);
+		char secret[4096];
+
+		if (name == NULL || frame_in_done(in) != 0)
+			break;
+		if (cap > sizeof(secret))
+			cap = sizeof(secret);
+		rc = !QD_API_HAS(p->api, secret_get) ? QD_ERR_NOTFOUND :
+			cap ? p->api->secret_get(p->ctx, name, secret, cap) :
+			QD_ERR_INVALID;
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		if (rc == QD_OK)
+			frame_put_str(&o, secret);
+		explicit_bzero(secret, sizeof(secret));
+		send_frame(p, &o);
+		explicit_bzero(p->frame, IOBUF < 8192 ? IOBUF : 8192);
+		return 0;
+	}
+	case F_HMAC: {
+		uint32_t hash = frame_get_u32(in);
+		uint64_t kl = frame_get_u64(in);
+		const void *key = kl <= FRAME_MAX ? frame_get_bytes(in, kl) : NULL;
+		uint64_t ml = frame_get_u64(in);
+		const void *msg = ml <= FRAME_MAX ? frame_get_bytes(in, ml) : NULL;
+		uint64_t cap = frame_get_u64(in);
+		unsigned char mac[64];
+		size_t n = cap < sizeof(mac) ? (size_t)cap : sizeof(mac);
+
+		if ((kl && !key) || (ml && !msg) || frame_in_done(in) != 0)
+			break;
+		rc = QD_API_HAS(p->api, hmac) ? p->api->hmac(p->ctx,
+			(enum qd_hash)hash, key, kl, msg, ml, mac, &n) :
+			QD_ERR_UNSUPPORTED;
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		if (rc == QD_OK) {
+			frame_put_u64(&o, n);
+			frame_put(&o, mac, n);
+		}
+		send_frame(p, &o);
+		return 0;
+	}
+	case F_EMIT_TRADE: {
+		struct qd_trade_event e;
+
+		frame_get_trade(in, &e);
+		if (frame_in_done(in) == 0 && QD_API_HAS(p->api, emit_trade))
+			p->api->emit_trade(p->ctx, &e);
+		break;
+	}
+	case F_EMIT_BAR: {
+		struct qd_bar_event e;
+
+		frame_get_bar_event(in, &e);
+		if (frame_in_done(in) == 0 && QD_API_HAS(p->api, emit_bar))
+			p->api->emit_bar(p->ctx, &e);
+		break;
+	}
+	case F_EMIT_BOOK_TOP: {
+		struct qd_book_top_event e;
+
+		frame_get_book_top(in, &e);
+		if (frame_in_done(in) == 0 &&
+		    QD_API_HAS(p->api, emit_book_top))
+			p->api->emit_book_top(p->ctx, &e);
+		break;
+	}
+	case F_EMIT_ORDER_UPDATE: {
+		struct qd_order_update u;
+
+		frame_get_order_update(in, &u);
+		if (frame_in_done(in) == 0 &&
+		    QD_API_HAS(p->api, emit_order_update))
+			p->api->emit_order_update(p->ctx, &u);
+		break;
+	}
+	case F_NOTIFY_DONE:
+	case F_PAYMENT_DONE: {
+		uint64_t req = frame_get_u64(in);
+		int st = (int32_t)frame_get_u32(in);
+		const char *detail = frame_get_opt_str(in, 1024);
+
+		if (frame_in_done(in) != 0)
+			break;
+		if (h->type == F_NOTIFY_DONE && QD_API_HAS(p->api, notify_done))
+			p->api->notify_done(p->ctx, req, st, detail);
+		else if (h->type == F_PAYMENT_DONE &&
+		    QD_API_HAS(p->api, payment_done))
+			p->api->payment_done(p->ctx, req, st, detail);
+		break;
+	}
 	default:
 		/* frame_allowed() let through only the types above. */
 		*why = "unexpected frame from the child";
@@ -1076,41 +1258,20 @@ encode_call(struct proxy *p, struct frame_out *o, const struct pending *e)
 	switch (e->type) {
 	case F_CALL_BARS:
 		frame_put_u32(o, 1);
-		frame_put_u32(o, e->u.bar.symbol);
-		frame_put_u32(o, e->u.bar.timeframe_s);
-		frame_put_i64(o, e->u.bar.bar.ts);
-		frame_put_f64(o, e->u.bar.bar.open);
-		frame_put_f64(o, e->u.bar.bar.high);
-		frame_put_f64(o, e->u.bar.bar.low);
-		frame_put_f64(o, e->u.bar.bar.close);
-		frame_put_f64(o, e->u.bar.bar.volume);
+		frame_put_bar_event(o, &e->u.bar);
 		frame_put_i64(o, e->now);
 		break;
 	case F_CALL_TRADE:
-		frame_put_u32(o, e->u.trade.symbol);
-		frame_put_u32(o, (uint32_t)e->u.trade.side);
-		frame_put_i64(o, e->u.trade.ts);
-		frame_put_f64(o, e->u.trade.price);
-		frame_put_f64(o, e->u.trade.qty);
-		frame_put_u64(o, e->u.trade.trade_id);
+		frame_put_trade(o, &e->u.trade);
 		frame_put_i64(o, e->now);
 		break;
 	case F_CALL_ORDER: {
-		const struct qd_order_update *u = &e->u.order;
+		/* The queue moves events: the reason is the copy in `e`. */
+		struct qd_order_update u = e->u.order;
 
-		frame_put_u64(o, u->order_id);
-		frame_put_u32(o, u->symbol);
-		frame_put_u32(o, (uint32_t)u->side);
-		frame_put_u32(o, (uint32_t)u->type);
-		frame_put_u32(o, (uint32_t)u->state);
-		frame_put_i64(o, u->ts);
-		frame_put_f64(o, u->qty);
-		frame_put_f64(o, u->price);
-		frame_put_f64(o, u->filled_qty);
-		frame_put_f64(o, u->avg_price);
-		frame_put_f64(o, u->last_qty);
-		frame_put_f64(o, u->last_price);
-		frame_put_f64(o, u->fee);
+		if (u.reason != NULL)
+			u.reason = e->reason;
+		frame_put_order_update(o, &u);
 		break;
 	}
 	case F_CALL_TIMER:
@@ -1445,6 +1606,11 @@ proxy_on_order(void *state, const struct qd_order_update *u)
 	memset(&e, 0, sizeof(e));
 	e.type = F_CALL_ORDER;
 	e.u.order = *u;
+	e.u.order.reason = NULL;
+	if (u->reason != NULL) {
+		snprintf(e.reason, sizeof(e.reason), "%s", u->reason);
+		e.u.order.reason = e.reason;
+	}
 	e.now = u->ts;
 	deliver(p, &e);
 }
@@ -1495,14 +1661,7 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 		for (k = 0; k < batch; k++) {
 			const struct qd_bar_event *e = &evs[done + k];
 
-			frame_put_u32(&o, e->symbol);
-			frame_put_u32(&o, e->timeframe_s);
-			frame_put_i64(&o, e->bar.ts);
-			frame_put_f64(&o, e->bar.open);
-			frame_put_f64(&o, e->bar.high);
-			frame_put_f64(&o, e->bar.low);
-			frame_put_f64(&o, e->bar.close);
-			frame_put_f64(&o, e->bar.volume);
+			frame_put_bar_event(&o, e);
 			frame_put_i64(&o, e->bar.ts +
 				(int64_t)e->timeframe_s * 1000000000);
 		}

@@ -10,6 +10,7 @@
  * crash, leak or read outside what was sent.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -128,6 +129,95 @@ f_annotate(qd_ctx *c, const char *kind, const char *json)
 	return kind[0] && json[0] ? QD_OK : QD_ERR_INVALID;
 }
 
+static int
+f_ws_open(qd_ctx *c, const char *url, const struct qd_kv *h, uint32_t n,
+	uint64_t *conn)
+{
+	(void)c;
+	*conn = 9;
+	return url[0] && (n == 0 || h[0].key[0]) ? QD_OK : QD_ERR_INVALID;
+}
+
+static int
+f_ws_send(qd_ctx *c, uint64_t conn, const char *data, size_t len)
+{
+	(void)c;
+	return conn == 9 && (len == 0 || data[0]) ? QD_OK : QD_ERR_NOTFOUND;
+}
+
+static int
+f_http(qd_ctx *c, const struct qd_http_request *r, uint64_t *id)
+{
+	(void)c;
+	*id = 11;
+	return r->method[0] && r->url[0] &&
+	    (r->body_len == 0 || r->body[r->body_len - 1] != 1) ? QD_OK :
+	    QD_ERR_INVALID;
+}
+
+static int
+f_secret(qd_ctx *c, const char *name, char *buf, size_t cap)
+{
+	(void)c;
+	if (strcmp(name, "k") != 0)
+		return QD_ERR_NOTFOUND;
+	snprintf(buf, cap, "%s", "s3cr3t");
+	return QD_OK;
+}
+
+static int
+f_hmac(qd_ctx *c, enum qd_hash hash, const void *key, size_t kl,
+	const void *msg, size_t ml, unsigned char *out, size_t *out_len)
+{
+	size_t i;
+
+	(void)c;
+	if (hash != QD_HASH_SHA256 || *out_len < 32)
+		return QD_ERR_INVALID;
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char)((kl ? ((const unsigned char *)key)[
+			i % kl] : 0) ^ (ml ? ((const unsigned char *)msg)[
+			i % ml] : 0));
+	*out_len = 32;
+	return QD_OK;
+}
+
+static void
+f_emit_trade(qd_ctx *c, const struct qd_trade_event *e)
+{
+	(void)c;
+	state_bytes[0] = (unsigned char)e->symbol;
+}
+
+static void
+f_emit_bar(qd_ctx *c, const struct qd_bar_event *e)
+{
+	(void)c;
+	state_bytes[1] = (unsigned char)e->timeframe_s;
+}
+
+static void
+f_emit_book(qd_ctx *c, const struct qd_book_top_event *e)
+{
+	(void)c;
+	state_bytes[2] = (unsigned char)e->symbol;
+}
+
+static void
+f_emit_order(qd_ctx *c, const struct qd_order_update *u)
+{
+	(void)c;
+	state_bytes[3] = u->reason ? (unsigned char)u->reason[0] : 0;
+}
+
+static void
+f_done(qd_ctx *c, uint64_t req, int status, const char *detail)
+{
+	(void)c;
+	state_bytes[4] = (unsigned char)(req + (unsigned)status +
+		(detail ? (unsigned char)detail[0] : 0));
+}
+
 static const struct qd_host_api api = {
 	.size = sizeof(struct qd_host_api),
 	.abi_major = QD_ABI_MAJOR,
@@ -146,6 +236,18 @@ static const struct qd_host_api api = {
 	.position_get = f_position,
 	.account_get = f_account,
 	.annotate = f_annotate,
+	.ws_open = f_ws_open,
+	.ws_send = f_ws_send,
+	.ws_close = f_id,
+	.http_request = f_http,
+	.secret_get = f_secret,
+	.hmac = f_hmac,
+	.emit_trade = f_emit_trade,
+	.emit_bar = f_emit_bar,
+	.emit_book_top = f_emit_book,
+	.emit_order_update = f_emit_order,
+	.notify_done = f_done,
+	.payment_done = f_done,
 };
 
 int
