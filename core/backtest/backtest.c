@@ -1,5 +1,7 @@
 /*
- * backtest.c -- the backtest driver, its host API and the metrics.
+ * backtest.c -- the backtest driver, its world for the host API
+ * (runtime.h: simulated clock and timers, one paper account, state in
+ * memory, annotations kept with their bar's time) and the metrics.
  */
 #include <math.h>
 #include <stdarg.h>

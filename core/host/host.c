@@ -1,5 +1,7 @@
 /*
- * host.c -- plugin instances at run time and the in-process host API.
+ * host.c -- plugin instances at run time, and the daemon's world for the
+ * host API (runtime.h): the loop's clock and timers, the bus, a paper
+ * account per strategy instance, state files, annotations in the log.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,7 @@
 /*
- * host -- plugin instances at run time: their lifecycle, the host API they
- * call, and applying a (re)loaded configuration.
+ * host -- plugin instances at run time: their lifecycle, the world they
+ * live in (the host API itself is runtime.h's), and applying a (re)loaded
+ * configuration.
  *
  * Lifecycle of an instance: create -> start -> (running) -> stop -> destroy.
  * Instances start in dependency order (exchanges, notifiers, payment

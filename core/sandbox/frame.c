@@ -89,7 +89,8 @@ frame_put(struct frame_out *o, const void *p, size_t n)
 		o->failed = 1;
 		return;
 	}
-	memcpy(o->buf + o->len, p, n);
+	if (n > 0)       /* p may be NULL for nothing */
+		memcpy(o->buf + o->len, p, n);
 	o->len += n;
 }
 

@@ -1070,7 +1070,6 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			frame_put_str(&o, secret);
 		explicit_bzero(secret, sizeof(secret));
 		send_frame(p, &o);
-		explicit_bzero(p->frame, IOBUF < 8192 ? IOBUF : 8192);
 		return 0;
 	}
 	case F_HMAC: {

@@ -5,7 +5,10 @@
  * (declare it with QD_MODULE()).  The module lists one or more plugin
  * descriptors; each descriptor names its kind, name, semantic version, licence,
  * parameter specs, requirements and a static table of callbacks (its "ops").
- * The host reads all of that metadata without running any plugin code.
+ * The host reads that metadata without calling any of the plugin's
+ * callbacks.  Loading the module (dlopen) does run its constructors: in the
+ * host for modules in a trusted plugin directory, and only inside a
+ * confined sandbox child for modules in a sandbox plugin directory.
  *
  * Plugins never link against host symbols.  Everything a plugin may call on
  * the host arrives as a table of function pointers (struct qd_host_api) handed

@@ -57,6 +57,23 @@ make_config() {
 JSON
 }
 
+# sandbox_config NAME...: make_config, plus a sandbox plugin directory
+# $T/untrusted holding tests/sandbox's hostile-NAME.so modules (NAME may be
+# a glob), the ta, replay and example plugins trusted, and a replay feed
+# "feed" at 20 ms.
+sandbox_config() {
+	make_config
+	sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
+	mkdir -p "$T/untrusted"
+	for f in ta exchange-replay sma-cross-example; do
+		ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"
+	done
+	for m in "$@"; do
+		cp "$QD_BUILDDIR"/tests/sandbox/.libs/hostile-$m.so "$T/untrusted/"
+	done
+	echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' > "$T/quantd.d/feed.json"
+}
+
 start_daemon() {
 	"$QUANTD" -c "$T/quantd.json" > "$T/stdout" 2> "$T/stderr" &
 	QD_PID=$!

@@ -5,15 +5,8 @@
 # reason, named in the log; the host and the good instances keep running.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
-make_config
 # Untrusted modules live in their own directory.
-sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
-mkdir -p "$T/untrusted"
-for f in ta exchange-replay sma-cross-example; do
-	ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"
-done
-cp "$QD_BUILDDIR"/tests/sandbox/.libs/hostile-*.so "$T/untrusted/"
-echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' > "$T/quantd.d/feed.json"
+sandbox_config '*'
 n=0
 for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
     ptrace kill-parent exec-map busy alloc stack null abort garbage truncated \

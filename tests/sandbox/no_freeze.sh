@@ -6,15 +6,7 @@
 # "cannot keep up".  Orderings in the log prove it, not timings.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
-make_config
-sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
-mkdir -p "$T/untrusted"
-for f in ta exchange-replay sma-cross-example; do
-	ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"
-done
-cp "$QD_BUILDDIR"/tests/sandbox/.libs/hostile-slow-create.so \
-    "$QD_BUILDDIR"/tests/sandbox/.libs/hostile-slow-bar.so "$T/untrusted/"
-echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' > "$T/quantd.d/feed.json"
+sandbox_config slow-create slow-bar
 echo '{"plugin": "replay", "instance": "fast", "params": {"interval_ms": 1}}' > "$T/quantd.d/fast.json"
 lim='"limits": {"restarts": 0, "cpu_ms_per_call": 3000}'
 echo "{\"plugin\": \"hostile-40\", \"instance\": \"h-slow-create\", \"exchange\": \"feed\", \"symbols\": [\"BTC/USDT\"], $lim}" > "$T/quantd.d/h-slow-create.json"

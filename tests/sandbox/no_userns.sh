@@ -5,14 +5,7 @@
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
 NOUSERNS=$QD_BUILDDIR/tests/sandbox/no_userns
-make_config
-sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
-mkdir -p "$T/untrusted"
-for f in ta exchange-replay sma-cross-example; do
-	ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"
-done
-cp "$QD_BUILDDIR"/tests/sandbox/.libs/hostile-ctor-read.so "$T/untrusted/"
-echo '{"plugin": "replay", "instance": "feed", "params": {"interval_ms": 20}}' > "$T/quantd.d/feed.json"
+sandbox_config ctor-read
 echo '{"plugin": "sma-cross-example", "instance": "good-sandboxed", "trust": "sandboxed", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-s.json"
 echo '{"plugin": "sma-cross-example", "instance": "good-trusted", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-t.json"
 
