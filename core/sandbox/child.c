@@ -772,9 +772,14 @@ limits(uint32_t mem_mib)
 	(void)mem_mib;
 #endif
 	/* Untrusted code yields the CPU to the host: a busy child must not
-	 * delay the core loop on a machine with few cores. */
-	if (setpriority(PRIO_PROCESS, 0, SANDBOX_NICE) != 0)
-		die(SANDBOX_EXIT_SETUP);
+	 * delay the core loop on a machine with few cores.  SCHED_IDLE: any
+	 * ordinary task that wakes up preempts it at once. */
+	{
+		struct sched_param sp = { 0 };
+
+		if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
+			die(SANDBOX_EXIT_SETUP);
+	}
 	if (setrlimit(RLIMIT_CORE, &zero) != 0 ||
 	    setrlimit(RLIMIT_FSIZE, &zero) != 0 ||
 	    setrlimit(RLIMIT_CPU, &cpu) != 0)

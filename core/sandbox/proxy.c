@@ -57,11 +57,13 @@
 
 #define IOBUF (FRAME_HDR + FRAME_MAX)
 #define MAX_LOG_BYTES_PER_SEC 65536   /* when limits.log_bytes_per_sec is 0 */
-#define READY_TIMEOUT_MS 5000
+#define READY_TIMEOUT_MS 5000         /* start-up: CPU time of the child */
+#define READY_WALL_MS 15000           /* and wall time */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 #define QUEUE_MAX 4096                /* events waiting for one child */
 #define OUT_MAX (IOBUF + (2u << 20))  /* bytes waiting to be written */
+#define WALL_FACTOR 10                /* wall backstop, times the budget */
 
 /*
  * What the host is waiting for from a child, and so which frames it may
@@ -162,7 +164,13 @@ struct proxy {
 	enum call_state cs;   /* what the child may send now */
 	uint16_t call;        /* the call in flight */
 	int call_status;      /* F_DONE status of the last call */
-	int64_t deadline_ms;  /* of the call or start-up in flight, or 0 */
+	/* The budget of what is in flight (a call, or start-up): CPU time
+	 * of the child, and wall time as a backstop for a child that waits
+	 * instead of computing.  deadline_ms is when to look next (0: none). */
+	int64_t deadline_ms;
+	int64_t budget_cpu_ns, start_cpu_ns, wall_end_ms;
+	clockid_t cpu_clock;  /* the child's CPU clock, if it has one */
+	int has_cpu_clock;
 	struct loop_timer *deadline;
 	struct event *ev_in, *ev_out, *ev_sock, *ev_notify;
 	int violation_nr;     /* forbidden syscall read from the kernel, or -1 */
@@ -258,6 +266,7 @@ spawn(struct proxy *p)
 	}
 	close(sv[1]);
 	close(nv[1]);
+	p->has_cpu_clock = clock_getcpuclockid(pid, &p->cpu_clock) == 0;
 	p->pid = pid;
 	p->fd = sv[0];
 	p->notify_sock = nv[0];
@@ -354,19 +363,22 @@ describe_exit(struct proxy *p, int process, int status, char *buf,
 
 /* ---- deadlines and events ----------------------------------------------- */
 
-static void
-on_deadline(void *arg)
+/* The child's CPU time so far (ns), or -1 without a CPU clock. */
+static int64_t
+child_cpu_ns(const struct proxy *p)
 {
-	struct proxy *p = arg;
+	struct timespec ts;
 
-	loop_timer_cancel(p->deadline);
-	p->deadline = NULL;
-	child_lost(p, "no reply within the deadline");
+	if (!p->has_cpu_clock || clock_gettime(p->cpu_clock, &ts) != 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* One deadline for what is in flight (a call, or start-up); 0 clears. */
+static void on_deadline(void *arg);
+
+/* Look again at the budget in `ms` (0: stop looking). */
 static void
-arm_deadline(struct proxy *p, int64_t ms)
+schedule_check(struct proxy *p, int64_t ms)
 {
 	if (p->deadline != NULL) {
 		loop_timer_cancel(p->deadline);
@@ -376,6 +388,69 @@ arm_deadline(struct proxy *p, int64_t ms)
 	if (ms > 0 && p->loop != NULL)
 		p->deadline = loop_timer_add(p->loop, ms * 1000000, 0,
 			on_deadline, p);
+}
+
+/*
+ * Give what is now in flight a budget of `cpu_ms` of the child's CPU time
+ * and `wall_ms` of wall time, the backstop for a child that waits rather
+ * than computes (children run at the lowest priority, so a busy machine
+ * slows them without costing them their budget); 0 clears.
+ */
+static void
+arm_budget(struct proxy *p, int64_t cpu_ms, int64_t wall_ms)
+{
+	p->budget_cpu_ns = cpu_ms * 1000000;
+	p->start_cpu_ns = cpu_ms > 0 ? child_cpu_ns(p) : -1;
+	p->wall_end_ms = cpu_ms > 0 ? mono_ms() + wall_ms : 0;
+	schedule_check(p, cpu_ms);
+}
+
+/* A call's budget: limits.cpu_ms_per_call, ten times that of wall time. */
+static void
+arm_deadline(struct proxy *p, int64_t ms)
+{
+	arm_budget(p, ms, ms * WALL_FACTOR);
+}
+
+/*
+ * The check is due: 1 and the child lost when its budget is spent, else 0
+ * with the next check scheduled (when the rest of the CPU budget could be
+ * spent at the earliest, or at the wall backstop).
+ */
+static int
+deadline_passed(struct proxy *p)
+{
+	int64_t now = mono_ms(), cpu = child_cpu_ns(p), left;
+
+	if (p->start_cpu_ns < 0 || cpu < 0) {
+		/* No CPU clock: the first check is the deadline. */
+		child_lost(p, "no reply within the deadline");
+		return 1;
+	}
+	if (cpu - p->start_cpu_ns >= p->budget_cpu_ns) {
+		child_lost(p, "no reply within the deadline (limits."
+			"cpu_ms_per_call of CPU time used)");
+		return 1;
+	}
+	if (now >= p->wall_end_ms) {
+		child_lost(p, "no reply within the deadline (waited too long)");
+		return 1;
+	}
+	left = (p->budget_cpu_ns - (cpu - p->start_cpu_ns)) / 1000000 + 1;
+	if (left > p->wall_end_ms - now)
+		left = p->wall_end_ms - now;
+	schedule_check(p, left);
+	return 0;
+}
+
+static void
+on_deadline(void *arg)
+{
+	struct proxy *p = arg;
+
+	loop_timer_cancel(p->deadline);
+	p->deadline = NULL;
+	deadline_passed(p);
 }
 
 static void read_input(struct proxy *p);
@@ -475,6 +550,7 @@ child_end(struct proxy *p)
 			;
 	}
 	p->pid = -1;
+	p->has_cpu_clock = 0;
 	p->alive = p->ready = 0;
 	p->cs = CS_IDLE;
 	p->q_len = 0;
@@ -1382,8 +1458,9 @@ pump(struct proxy *p, int (*done)(const struct proxy *))
 		int pr;
 
 		if (left <= 0) {
-			child_lost(p, "no reply within the deadline");
-			break;
+			if (p->deadline_ms == 0 || deadline_passed(p))
+				break;
+			continue;
 		}
 		pr = poll(pfd, 3, left > INT_MAX ? INT_MAX : (int)left);
 		if (pr < 0 && errno != EINTR) {
@@ -1453,7 +1530,7 @@ start_child(struct proxy *p)
 		frame_put_str(&o, kv[i].value);
 	}
 	p->cs = p->kind ? CS_CREATING : CS_DESCRIBING;
-	arm_deadline(p, READY_TIMEOUT_MS);
+	arm_budget(p, READY_TIMEOUT_MS, READY_WALL_MS);
 	send_frame(p, &o);
 	return 0;
 }

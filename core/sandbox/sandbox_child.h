@@ -14,9 +14,6 @@
  *  listener fd on it (SCM_RIGHTS), then closes it. */
 #define SANDBOX_NOTIFY_FD 4
 
-/** The children's nice value: below the host's share of the CPU. */
-#define SANDBOX_NICE 10
-
 /** Exit statuses of the child (the host maps them to reasons). */
 #define SANDBOX_EXIT_PROTOCOL 64 /* malformed or unexpected frame */
 #define SANDBOX_EXIT_SETUP 65    /* rlimits, prctl or filters failed */

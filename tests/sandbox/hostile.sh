@@ -43,6 +43,10 @@ else
 fi
 
 sleep 4
+# The children that wait instead of computing are stopped by the wall
+# backstop (ten times cpu_ms_per_call).
+wait_for 30 log_has 'tag=h-no-reply msg="sandboxed plugin hostile-21 stopped'
+wait_for 30 log_has 'tag=h-truncated msg="sandboxed plugin hostile-17 stopped'
 reason() {
 	# reason INSTANCE TEXT: the log says INSTANCE was stopped for TEXT
 	if grep -F "tag=$1 msg=\"sandboxed plugin" "$T/quantd.log" | grep -qF "stopped: $2"; then
