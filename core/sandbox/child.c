@@ -6,7 +6,8 @@
  * (each step before the next can run plugin code): close every other fd;
  * read F_INIT; a private file system holding only the modules (user and
  * mount namespaces; without them the child refuses to run: fail closed);
- * rlimits; no_new_privs and not dumpable; the one seccomp filter (filter.c),
+ * rlimits and, for the daemon's children, SCHED_IDLE; no_new_privs and not
+ * dumpable; the one seccomp filter (filter.c),
  * whose listener fd goes to the host on fd 4 before fd 4 is closed;
  * dlopen() of the plugin and its indicator modules (constructors run here,
  * under the final filter); create the instance; answer F_READY; then serve
@@ -753,7 +754,7 @@ static const struct qd_host_api child_api = {
 /* ---- setup ---------------------------------------------------------------- */
 
 static void
-limits(uint32_t mem_mib)
+limits(uint32_t mem_mib, int idle)
 {
 	struct rlimit zero = { 0, 0 }, cpu = { 3600, 3600 };
 
@@ -774,7 +775,7 @@ limits(uint32_t mem_mib)
 	/* Untrusted code yields the CPU to the host: a busy child must not
 	 * delay the core loop on a machine with few cores.  SCHED_IDLE: any
 	 * ordinary task that wakes up preempts it at once. */
-	{
+	if (idle) {
 		struct sched_param sp = { 0 };
 
 		if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
@@ -995,7 +996,7 @@ init(void)
 	char mod_names[MAX_INDICATOR_FILES + 1][16];
 	const struct plugin *p;
 	qd_params *params;
-	uint32_t kind, mem, n_ind, n_kv, i;
+	uint32_t kind, mem, flags, n_ind, n_kv, i;
 	char err[512];
 	int rc;
 
@@ -1004,6 +1005,7 @@ init(void)
 	kind = frame_get_u32(&in);
 	mem = frame_get_u32(&in);
 	log_level = (int)frame_get_u32(&in);
+	flags = frame_get_u32(&in);
 	path = frame_get_str(&in, 4096);
 	name = frame_get_str(&in, 64);
 	n_ind = frame_get_u32(&in);
@@ -1042,7 +1044,7 @@ init(void)
 			strerror(errno));
 		fail(QD_ERR_UNSUPPORTED, err);
 	}
-	limits(mem);
+	limits(mem, flags & SANDBOX_INIT_IDLE);
 	confine_syscalls();
 
 	/* Plugin code runs from here on (constructors in dlopen). */

@@ -23,7 +23,7 @@
 
 enum frame_type {
 	/* host -> child */
-	F_INIT = 1,        /* kind (0 = describe only), memory, log level,
+	F_INIT = 1,        /* kind (0 = describe only), memory, log level, flags,
 	                      paths, params */
 	F_CALL_START,
 	F_CALL_STOP,

@@ -1519,6 +1519,9 @@ start_child(struct proxy *p)
 	frame_put_u32(&o, p->limits.memory_mib);
 	frame_put_u32(&o, p->kind ? (uint32_t)log_get_level() :
 		(uint32_t)QD_LOG_ERROR);
+	/* The daemon's children yield the CPU to the core loop; a backtest
+	 * waits for its child, which then runs at the caller's priority. */
+	frame_put_u32(&o, p->loop != NULL ? SANDBOX_INIT_IDLE : 0);
 	frame_put_str(&o, p->file);
 	frame_put_str(&o, p->name);
 	frame_put_u32(&o, (uint32_t)p->n_ind);

@@ -14,6 +14,9 @@
  *  listener fd on it (SCM_RIGHTS), then closes it. */
 #define SANDBOX_NOTIFY_FD 4
 
+/** F_INIT flags. */
+#define SANDBOX_INIT_IDLE 1u     /* run under SCHED_IDLE (the daemon's) */
+
 /** Exit statuses of the child (the host maps them to reasons). */
 #define SANDBOX_EXIT_PROTOCOL 64 /* malformed or unexpected frame */
 #define SANDBOX_EXIT_SETUP 65    /* rlimits, prctl or filters failed */
