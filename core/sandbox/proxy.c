@@ -7,8 +7,9 @@
  * answered with the real host API and its log lines forwarded, until
  * F_DONE.  Everything the child sends is decoded as hostile (frame.c),
  * numbered, and checked against a table of the frames each call state
- * allows; calls have a deadline, start-up one deadline no frame extends,
- * and orders and log bytes per second are capped.  A child that crashes,
+ * allows; a call has a budget of the child's CPU time (with a wall-clock
+ * backstop), start-up one budget no frame extends, and orders and log
+ * bytes per second are capped.  A child that crashes,
  * hangs, breaks a limit, sends a malformed or out-of-order frame or makes a
  * forbidden syscall (read from the kernel through the seccomp listener the
  * child hands over before any plugin code runs) is killed, the reason
