@@ -7,6 +7,8 @@
 
 # Untrusted modules live in their own directory.
 sandbox_config '*'
+# What a constructor would leave behind, if one ever ran in the host.
+rm -f /tmp/quantd-hostile-was-here
 n=0
 for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
     ptrace kill-parent exec-map busy alloc stack null abort garbage truncated \
