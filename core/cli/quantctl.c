@@ -36,7 +36,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: quantctl [-c FILE] [--json] COMMAND [ARGS]\n"
+		"usage: quantctl [-c FILE] [--json] [--log-level LEVEL] "
+		"COMMAND [ARGS]\n"
 		"  plugin list                 plugins, instances and refused "
 		"files\n"
 		"  plugin info NAME            a plugin's descriptor and "
@@ -55,6 +56,9 @@ usage(FILE *f)
 		"config\n"
 		"  version\n"
 		"config: -c FILE, else $QUANTD_CONFIG, else built-in defaults\n"
+		"--log-level error|warn|info|debug: what reaches stderr "
+		"(default warn),\n"
+		"  e.g. a backtested strategy's info lines\n"
 		"exit status: 0 ok, 1 failure, 2 bad usage, config or input\n");
 }
 
@@ -533,7 +537,7 @@ main(int argc, char **argv)
 {
 	struct cli c = { NULL, 0 };
 	char **args;
-	int i, n = 0, rc;
+	int i, n = 0, rc, level = QD_LOG_WARN;
 
 	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL)
 		return 1;
@@ -541,6 +545,15 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			c.json = 1;
+		else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+			if ((level = log_level_parse(argv[++i])) < 0) {
+				fprintf(stderr, "quantctl: --log-level %s: "
+					"expected error, warn, info or "
+					"debug\n", argv[i]);
+				free(args);
+				return 2;
+			}
+		}
 		else if ((strcmp(argv[i], "-c") == 0 ||
 		    strcmp(argv[i], "--config") == 0) && n == 0 && i + 1 < argc)
 			c.config_path = argv[++i];
@@ -552,7 +565,7 @@ main(int argc, char **argv)
 		} else
 			args[n++] = argv[i];
 	}
-	log_set_level(QD_LOG_WARN);
+	log_set_level((enum qd_log_level)level);
 	if (n == 0) {
 		usage(stderr);
 		rc = 2;

@@ -130,4 +130,15 @@ ctl montecarlo --from-backtest "$T/m.json" --runs 2000 --seed 9 --json > "$T/mc1
 ctl montecarlo --from-backtest "$T/m.json" --runs 2000 --seed 9 --json > "$T/mc2.json"
 check "montecarlo percentiles" grep -q '"total_return":{"p5":' "$T/mc1.json"
 check "montecarlo is reproducible with a seed" cmp "$T/mc1.json" "$T/mc2.json"
+# --log-level: a backtested strategy's info lines, in-process and sandboxed.
+ctl backtest --strategy ma-cross --data "$T/s1.csv" > /dev/null 2> "$T/ll0.err"
+check "backtests log at warn by default" sh -c "! grep -q 'level=info tag=ma-cross' '$T/ll0.err'"
+ctl --log-level info backtest --strategy ma-cross --data "$T/s1.csv" > /dev/null 2> "$T/ll1.err"
+ctl --log-level info backtest --strategy ma-cross --data "$T/s1.csv" --sandbox > /dev/null 2> "$T/ll2.err"
+check "--log-level info shows the strategy's info lines" grep -q 'level=info tag=ma-cross msg="BTC/USDT cross ' "$T/ll1.err"
+sed 's/^ts=[^ ]* //' "$T/ll1.err" | grep 'tag=ma-cross' > "$T/ll1.txt"
+sed 's/^ts=[^ ]* //' "$T/ll2.err" | grep 'tag=ma-cross' > "$T/ll2.txt"
+check "the same lines from a sandboxed backtest" cmp "$T/ll1.txt" "$T/ll2.txt"
+ctl --log-level loud version > /dev/null 2> "$T/ll3.err"
+if [ $? -eq 2 ] && grep -q 'expected error, warn, info or debug' "$T/ll3.err"; then ok "a bad --log-level is refused"; else not_ok "a bad --log-level is refused" "$(cat "$T/ll3.err")"; fi
 finish
