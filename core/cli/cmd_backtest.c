@@ -56,28 +56,42 @@ backtest_usage(void)
 		"         [--trades out.csv] [--report out.html] [--sandbox]\n");
 }
 
+/*
+ * One row of the table: 4 decimals, or 4 significant digits in exponent
+ * form for a value too small to show in them (a 0.00001 % return is not
+ * "0.0000 %").
+ */
+static void
+row(const char *name, double v, const char *unit)
+{
+	if (v != 0 && fabs(v) < 0.00005)
+		printf("%-24s%12.3e%s\n", name, v, unit);
+	else
+		printf("%-24s%12.4f%s\n", name, v, unit);
+}
+
 /* Print the metrics as a small table. */
 static void
 print_metrics(const struct bt_result *r)
 {
 	const struct bt_metrics *m = &r->m;
 
-	printf("total_return            %12.4f %%\n", m->total_return * 100);
-	printf("cagr                    %12.4f %%\n", m->cagr * 100);
-	printf("volatility              %12.4f %%\n", m->volatility * 100);
-	printf("sharpe                  %12.4f\n", m->sharpe);
-	printf("sortino                 %12.4f\n", m->sortino);
-	printf("max_drawdown            %12.4f %%\n", m->max_drawdown * 100);
+	row("total_return", m->total_return * 100, " %");
+	row("cagr", m->cagr * 100, " %");
+	row("volatility", m->volatility * 100, " %");
+	row("sharpe", m->sharpe, "");
+	row("sortino", m->sortino, "");
+	row("max_drawdown", m->max_drawdown * 100, " %");
 	printf("max_drawdown_duration   %12.1f h\n",
 		(double)m->max_drawdown_duration_ms / 3600000.0);
-	printf("calmar                  %12.4f\n", m->calmar);
-	printf("win_rate                %12.4f %%\n", m->win_rate * 100);
-	printf("profit_factor           %12.4f\n", m->profit_factor);
-	printf("expectancy              %12.4f\n", m->expectancy);
-	printf("exposure                %12.4f %%\n", m->exposure * 100);
+	row("calmar", m->calmar, "");
+	row("win_rate", m->win_rate * 100, " %");
+	row("profit_factor", m->profit_factor, "");
+	row("expectancy", m->expectancy, "");
+	row("exposure", m->exposure * 100, " %");
 	printf("trades                  %12zu\n", m->trades);
-	printf("fees                    %12.4f\n", m->fees);
-	printf("final_equity            %12.4f\n", m->final_equity);
+	row("fees", m->fees, "");
+	row("final_equity", m->final_equity, "");
 }
 
 int

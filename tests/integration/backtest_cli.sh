@@ -108,6 +108,9 @@ awk 'BEGIN { print "ts,open,high,low,close,volume"; t = 1704067200000;
 		t += 60000; printf "%.0f,99,100,99,100,1\n", t } }' > "$T/swing.csv"
 ctl backtest --strategy grid --param interval=0.5 --param levels=2 --param qty=1 --data "$T/swing.csv" --fee-rate 0 --json > "$T/g.json"
 check "grid earns one step per level per swing" grep -q '"final_equity":10010[,}]' "$T/g.json"
+# A tiny return is shown, not rounded to 0.0000 %.
+ctl backtest --strategy grid --param interval=0.5 --param levels=2 --param qty=0.0001 --data "$T/swing.csv" --fee-rate 0 > "$T/g.txt"
+check "a 1e-5 % return reads as one" grep -Eq '^total_return +1\.000e-05 %$' "$T/g.txt"
 
 # optimize: the same ranking whatever the number of worker processes.
 ctl optimize --strategy ma-cross --data "$T/s1.csv" --grid fast=5:15:5 --grid slow=20:40:10 --jobs 1 --json > "$T/o1.json"
