@@ -159,7 +159,7 @@ ratio_index(double up, double down)
 {
 	double s = up + down;
 
-	return s > 0.0 ? 100.0 * up / s : 50.0;
+	return s > 0.0 ? ta_clamp(100.0 * up / s, 0.0, 100.0) : 50.0;
 }
 
 TA_STEP
@@ -262,8 +262,8 @@ stoch_update(void *state, const struct qd_bar *b, double *out)
 	k = ta_sma_sum_push(&s->ks, raw) * s->inv_smooth;
 	if (TA_UNLIKELY(isnan(k)))
 		return;
-	out[0] = k;
-	out[1] = ta_sma_sum_push(&s->ds, k) * s->inv_d;
+	out[0] = ta_clamp(k, 0.0, 100.0);
+	out[1] = ta_clamp(ta_sma_sum_push(&s->ds, k) * s->inv_d, 0.0, 100.0);
 }
 
 static const struct qd_param_spec stoch_params[] = {
@@ -427,7 +427,8 @@ willr_update(void *state, const struct qd_bar *b, double *out)
 	}
 	hh = ta_minmax_max(&w->mm);
 	ll = ta_minmax_min(&w->mm);
-	out[0] = hh > ll ? -100.0 * (hh - b->close) / (hh - ll) : -50.0;
+	out[0] = hh > ll ? ta_clamp(-100.0 * (hh - b->close) / (hh - ll),
+		-100.0, 0.0) : -50.0;
 }
 
 TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, struct willr,

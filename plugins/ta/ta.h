@@ -55,6 +55,19 @@ ta_select(int cond, double a, double b)
 }
 
 /*
+ * x kept inside [lo, hi]; NaN stays NaN.  For bounded
+ * indicators, whose running sums may round a hair past an end (an mfi of
+ * -1.9e-15 with no positive flow in its window).
+ */
+static inline double
+ta_clamp(double x, double lo, double hi)
+{
+	/* Each ?: of this shape is one maxsd/minsd, and NaN passes both. */
+	x = x < lo ? lo : x;
+	return x > hi ? hi : x;
+}
+
+/*
  * Add x.  The rounding error of s + x, exactly, by Knuth's TwoSum: six
  * additions and no comparison (Neumaier's test of |s| >= |x| picks the
  * same exact error with a select, in more operations).

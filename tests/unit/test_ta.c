@@ -912,6 +912,61 @@ running_sums_do_not_drift(void **unused)
 	indicator_free(vw);
 }
 
+/*
+ * Bounded indicators stay inside their bounds on long random series:
+ * rounding in running sums must never push rsi or mfi below 0, nor %K,
+ * %D, %R or the DIs past their ends.  2 M bars of a walk at BTC-like
+ * prices on a 0.01 tick, with flat stretches (no flow either way) and
+ * volumes from 0.001 to 1e6.
+ */
+static void
+bounded_indicators_stay_in_bounds(void **unused)
+{
+	enum { N = 2000000 };
+	static const struct {
+		const char *name, *k, *v;
+		double lo, hi;
+	} ind[] = {
+		{ "rsi", "period", "14", 0, 100 },
+		{ "mfi", "period", "14", 0, 100 },
+		{ "stoch", NULL, NULL, 0, 100 },
+		{ "willr", "period", "14", -100, 0 },
+		{ "adx", "period", "14", 0, 100 },
+	};
+	qd_indicator *h[5];
+	double out[QD_MAX_OUTPUTS], p = 30000.0;
+	size_t i, k, j;
+
+	(void)unused;
+	for (k = 0; k < 5; k++)
+		h[k] = make(ind[k].name, ind[k].k, ind[k].v, NULL, NULL);
+	for (i = 0; i < N; i++) {
+		struct qd_bar b;
+		double u = uniform();
+
+		/* A tenth of the time a flat stretch, else a walk. */
+		if ((i / 50) % 10 != 0)
+			p += round((u - 0.5) * 400.0) / 100.0;
+		b.ts = (int64_t)i * 60000000000LL;
+		b.open = b.close = p;
+		b.high = p + round(uniform() * 300.0) / 100.0;
+		b.low = p - round(uniform() * 300.0) / 100.0;
+		b.volume = pow(10.0, uniform() * 9.0 - 3.0);
+		for (k = 0; k < 5; k++) {
+			indicator_update(h[k], &b, out);
+			for (j = 0; j < indicator_outputs(h[k]); j++)
+				if (!isnan(out[j]) && (out[j] < ind[k].lo ||
+				    out[j] > ind[k].hi))
+					fail_msg("%s output %zu at bar %zu: %.17g "
+						"outside [%g, %g]", ind[k].name,
+						j, i, out[j], ind[k].lo,
+						ind[k].hi);
+		}
+	}
+	for (k = 0; k < 5; k++)
+		indicator_free(h[k]);
+}
+
 static void
 bad_params_are_refused(void **unused)
 {
@@ -949,6 +1004,7 @@ main(void)
 		cmocka_unit_test(running_sums_do_not_drift),
 		cmocka_unit_test(bbands_width_is_accurate_at_high_prices),
 		cmocka_unit_test(bad_params_are_refused),
+		cmocka_unit_test(bounded_indicators_stay_in_bounds),
 	};
 
 	return cmocka_run_group_tests_name("ta", tests, setup, teardown);
