@@ -22,6 +22,14 @@ struct cli {
  */
 struct plugin_registry *cli_registry(const struct cli *c);
 
+/**
+ * Load the configured plugin directories into `r` (as cli_registry does),
+ * after whatever `r` already holds: a plugin loaded first keeps its name
+ * and a configured one of the same name is refused (quietly).  0, or -1
+ * after printing the reason.
+ */
+int cli_registry_load(const struct cli *c, struct plugin_registry *r);
+
 int cmd_plugin(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_indicator(struct cli *c, int argc, char **argv);

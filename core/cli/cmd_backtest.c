@@ -186,8 +186,6 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "quantctl: unknown timeframe %s\n", tf_name);
 		return 2;
 	}
-	if ((r = cli_registry(c)) == NULL)
-		return 2;
 	if (sandboxed) {
 		struct diag dg = { 0 };
 		struct config *conf = config_load(c->config_path, &dg);
@@ -201,9 +199,13 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		config_free(conf);
 		cfg.sandbox_helper = helper;
 	}
+	if ((r = plugin_registry_new()) == NULL)
+		goto out;
 	if (strchr(strategy, '/') != NULL) {
-		/* Sandboxed, a module given by path is only ever opened in
-		 * a confined child: its constructors never run here. */
+		/* The module given by path is loaded first: it wins over an
+		 * installed plugin of the same name (a newer build of it).
+		 * Sandboxed, it is only ever opened in a confined child: its
+		 * constructors never run here. */
 		int n = sandboxed ? sandbox_describe(helper, strategy, r, err,
 			sizeof(err)) : plugin_load_file(r, strategy);
 
@@ -217,6 +219,10 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 				1)->reason : "cannot load");
 			goto out;
 		}
+		if (cli_registry_load(c, r) != 0) {
+			rc = 2;
+			goto out;
+		}
 		for (i = plugin_count(r); i-- > 0;)
 			if (strcmp(plugin_file(plugin_at(r, i)), strategy) == 0 &&
 			    plugin_desc(plugin_at(r, i))->kind ==
@@ -224,6 +230,10 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 				break;
 		p = i < plugin_count(r) ? plugin_at(r, i) : NULL;
 	} else {
+		if (cli_registry_load(c, r) != 0) {
+			rc = 2;
+			goto out;
+		}
 		p = plugin_find(r, strategy);
 	}
 	if (p == NULL || plugin_desc(p)->kind != QD_KIND_STRATEGY) {

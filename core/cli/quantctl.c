@@ -40,7 +40,7 @@ usage(FILE *f)
 		"COMMAND [ARGS]\n"
 		"  plugin list                 plugins, instances and refused "
 		"files\n"
-		"  plugin info NAME            a plugin's descriptor and "
+		"  plugin info NAME|KIND:NAME|PATH.so  descriptor and "
 		"parameters\n"
 		"  instance restart|stop NAME  control a running instance\n"
 		"  config check [FILE]         check a daemon config or an "
@@ -109,20 +109,27 @@ load_quietly(struct plugin_registry *r, const struct config *cfg)
 	log_set_level(saved);
 }
 
+int
+cli_registry_load(const struct cli *c, struct plugin_registry *r)
+{
+	struct config *cfg = load_config(c);
+
+	if (cfg == NULL)
+		return -1;
+	load_quietly(r, cfg);
+	config_free(cfg);
+	return 0;
+}
+
 struct plugin_registry *
 cli_registry(const struct cli *c)
 {
-	struct config *cfg = load_config(c);
-	struct plugin_registry *r;
+	struct plugin_registry *r = plugin_registry_new();
 
-	if (cfg == NULL)
-		return NULL;
-	if ((r = plugin_registry_new()) == NULL) {
-		config_free(cfg);
-		return NULL;
+	if (r != NULL && cli_registry_load(c, r) != 0) {
+		plugin_registry_free(r);
+		r = NULL;
 	}
-	load_quietly(r, cfg);
-	config_free(cfg);
 	return r;
 }
 
@@ -377,27 +384,122 @@ print_info(const cJSON *p)
 	}
 }
 
+/* 1 if `name` names a module file rather than a plugin. */
+static int
+is_module_path(const char *name)
+{
+	size_t n = strlen(name);
+
+	return strchr(name, '/') != NULL ||
+		(n > 3 && strcmp(name + n - 3, ".so") == 0);
+}
+
+/*
+ * Describe the module at `path` in a confined child (its constructors
+ * never run in quantctl) into `r`.  0, or 1 with the reason on stderr.
+ */
+static int
+describe_module(const struct cli *c, struct plugin_registry *r,
+	const char *path)
+{
+	struct config *cfg = load_config(c);
+	char err[1024];
+	int n;
+
+	if (cfg == NULL)
+		return 1;
+	n = sandbox_describe(cfg->sandbox_helper, path, r, err, sizeof(err));
+	config_free(cfg);
+	if (n < 1) {
+		if (strncmp(err, path, strlen(path)) == 0)
+			fprintf(stderr, "quantctl: %s\n", err);
+		else
+			fprintf(stderr, "quantctl: %s: %s\n", path, err);
+		return 1;
+	}
+	return 0;
+}
+
+/* The plugins of `r` loaded from the same file as `path`; how many. */
+static size_t
+plugins_of_file(const struct plugin_registry *r, const char *path,
+	const struct plugin **out, size_t cap)
+{
+	char *want = realpath(path, NULL);
+	size_t i, n = 0;
+
+	for (i = 0; want != NULL && i < plugin_count(r) && n < cap; i++) {
+		char *have = realpath(plugin_file(plugin_at(r, i)), NULL);
+
+		if (have != NULL && strcmp(have, want) == 0)
+			out[n++] = plugin_at(r, i);
+		free(have);
+	}
+	free(want);
+	return n;
+}
+
+/*
+ * plugin info NAME: the plugin of that name (KIND:NAME picks one kind;
+ * a plain name shows every kind that has it, e.g. the rsi strategy and the
+ * rsi indicator), or every plugin of a module file given by path.  With
+ * --json: one object, or an array when several match.
+ */
 static int
 plugin_info(struct cli *c, const char *name)
 {
 	struct plugin_registry *r = cli_registry(c);
-	const struct plugin *p;
+	const struct plugin *match[64];
+	size_t i, n = 0;
 	cJSON *o;
 
 	if (r == NULL)
 		return 2;
-	if ((p = plugin_find(r, name)) == NULL) {
+	if (is_module_path(name)) {
+		/* A configured module as loaded; any other is described in a
+		 * confined child, on its own (a newer build of an installed
+		 * plugin has the same name). */
+		if ((n = plugins_of_file(r, name, match, 64)) == 0) {
+			plugin_registry_free(r);
+			if ((r = plugin_registry_new()) == NULL)
+				return 1;
+			if (describe_module(c, r, name) != 0) {
+				plugin_registry_free(r);
+				return 1;
+			}
+			n = plugins_of_file(r, name, match, 64);
+		}
+	} else if (strchr(name, ':') != NULL) {
+		if ((match[0] = plugin_find(r, name)) != NULL)
+			n = 1;
+	} else {
+		for (i = 0; i < plugin_count(r) && n < 64; i++)
+			if (strcmp(plugin_desc(plugin_at(r, i))->name, name) == 0)
+				match[n++] = plugin_at(r, i);
+	}
+	if (n == 0) {
 		fprintf(stderr, "quantctl: no plugin named '%s' is loaded "
 			"(quantctl plugin list shows what is)\n", name);
 		plugin_registry_free(r);
 		return 1;
 	}
-	o = describe_plugin(p, 1);
-	if (c->json)
+	if (c->json && n > 1) {
+		o = cJSON_CreateArray();
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(o, describe_plugin(match[i], 1));
 		emit_json(o);
-	else
-		print_info(o);
-	cJSON_Delete(o);
+		cJSON_Delete(o);
+	}
+	for (i = 0; (!c->json || n == 1) && i < n; i++) {
+		o = describe_plugin(match[i], 1);
+		if (c->json)
+			emit_json(o);
+		else
+			print_info(o);
+		if (!c->json && i + 1 < n)
+			printf("\n");
+		cJSON_Delete(o);
+	}
 	plugin_registry_free(r);
 	return 0;
 }

@@ -97,6 +97,20 @@ check "quantctl chan prints the structures" grep -q '"strokes":\[{"dir":' "$T/ch
 check "quantctl chan finds pivots and points" sh -c "grep -q '\"pivots\":\[{' '$T/chan-structs.json' && grep -q '\"points\":\[{' '$T/chan-structs.json'"
 ctl plugin info indicator:rsi > "$T/ir.txt"
 check "indicator:rsi picks the indicator" grep -q '^rsi 1.0.0 (indicator' "$T/ir.txt"
+check "indicator:rsi shows only the indicator" sh -c "! grep -q '(strategy' '$T/ir.txt'"
+ctl plugin info rsi > "$T/r.txt"
+check "plugin info rsi shows the strategy and the indicator" sh -c "grep -q '^rsi 1.0.0 (strategy' '$T/r.txt' && grep -q '^rsi 1.0.0 (indicator' '$T/r.txt'"
+ctl --json plugin info rsi > "$T/r.json"
+check "and --json lists both" sh -c "grep -c '\"kind\":' '$T/r.json' | grep -qx 2"
+# A module by path, out of tree, even one named like an installed plugin:
+# described in a confined child.
+mkdir -p "$T/mine"
+cp "$QD_BUILDDIR/lib/plugins/sma-cross-example.so" "$T/mine/my-strategy.so"
+ctl plugin info "$T/mine/my-strategy.so" > "$T/p.txt" 2>&1
+check "plugin info PATH.so" grep -q "^sma-cross-example 1.0.0 (strategy, ABI $QD_ABI_RE)" "$T/p.txt"
+check "plugin info PATH.so names the file" grep -q "file: *$T/mine/my-strategy.so" "$T/p.txt"
+ctl plugin info "$T/mine/none.so" > "$T/p2.txt" 2>&1
+check "plugin info of a missing file says so" grep -q "none.so: No such file or directory" "$T/p2.txt"
 
 # grid on a market that swings 100 -> 99 -> 100 ten times: each swing
 # fills the buys at 99.5 and 99 and their re-quoted sells at 100 and 99.5,

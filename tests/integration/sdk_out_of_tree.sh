@@ -29,6 +29,22 @@ nm -D --defined-only "$T/example/sma-cross-example.so" > "$T/syms.txt" 2>&1
 check "the plugin exports qd_module" grep -q ' D qd_module$' "$T/syms.txt"
 check "and nothing else of its own" sh -c "! grep -v ' qd_module\$' '$T/syms.txt' | grep -q ' [A-TV-Z] '"
 
+# The author's loop before installing: the local .so by path, ahead of the
+# installed plugin of the same name, in-process and sandboxed alike.
+"$QUANTCTL" data synth --bars 3000 --seed 1 > "$T/bars.csv"
+make_config
+ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$QD_BUILDDIR/lib/plugins/sma-cross-example.so" "$T/plugins/"
+(cd "$T/example" && "$QUANTCTL" -c "$T/quantd.json" plugin info ./sma-cross-example.so) > "$T/pinfo.txt" 2>&1
+check "plugin info ./x.so reads the local module" grep -q 'file: *\./sma-cross-example.so' "$T/pinfo.txt"
+(cd "$T/example" && "$QUANTCTL" -c "$T/quantd.json" --log-level info backtest --strategy ./sma-cross-example.so \
+    --param fast=5 --param slow=20 --data "$T/bars.csv" --json) > "$T/local.json" 2> "$T/local.err"
+(cd "$T/example" && "$QUANTCTL" -c "$T/quantd.json" backtest --strategy ./sma-cross-example.so \
+    --param fast=5 --param slow=20 --data "$T/bars.csv" --json --sandbox) > "$T/local-sb.json" 2> "$T/local-sb.err"
+check "the local .so backtests ahead of the installed one" grep -q '"final_equity":' "$T/local.json"
+check "with its info lines shown" grep -q 'level=info tag=sma-cross-example' "$T/local.err"
+check "and sandboxed gives the same bytes" cmp "$T/local.json" "$T/local-sb.json"
+rm -rf "$T/plugins" "$T/quantd.d" "$T/var" "$T/quantd.json"
+
 # The same source against an SDK that says ABI 2.
 mkdir -p "$T/abi2/quantd"
 sed 's/^#define QD_ABI_MAJOR 1$/#define QD_ABI_MAJOR 2/' "$(pkg-config --variable=includedir quantd-sdk)/quantd/sdk.h" > "$T/abi2/quantd/sdk.h"

@@ -161,6 +161,9 @@ else
 fi
 check "backtest --sandbox: the constructor was contained" grep -q "forbidden syscall openat" "$T/bt.out"
 check "backtest --sandbox: the constructor never ran in quantctl" test ! -e /tmp/quantd-hostile-was-here
+ctl plugin info "$T/untrusted/hostile-ctor-write.so" > "$T/pi.out" 2>&1
+check "plugin info PATH.so: the constructor was contained" grep -q "forbidden syscall openat" "$T/pi.out"
+check "plugin info PATH.so: the constructor never ran in quantctl" test ! -e /tmp/quantd-hostile-was-here
 # An out-of-tree strategy: its module is in no plugin directory.
 mkdir -p "$T/bt/plugins" "$T/bt/mine"
 ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$T/bt/plugins/"
