@@ -749,9 +749,9 @@ config_load(const char *path, struct diag *d)
 	doc = NULL;
 	if (d->count != before)
 		goto fail;
+	/* A broken instance file is left out with its problems in d; the
+	 * rest are returned, so binding can report their problems too. */
 	load_instances(c, d);
-	if (d->count != before)
-		goto fail;
 	return c;
 fail:
 	json_free(doc);
@@ -812,7 +812,7 @@ config_bind(struct config *c, const struct plugin_registry *r,
 		const struct plugin *p = plugin_find(r, ci->plugin);
 		const struct qd_plugin *desc;
 		enum qd_kind kind;
-		char err[1024];
+		char err[4096];
 
 		for (j = 0; j < i; j++)
 			if (strcmp(c->instances[j].instance, ci->instance) == 0)
@@ -870,8 +870,17 @@ config_bind(struct config *c, const struct plugin_registry *r,
 		params_free(ci->values);
 		ci->values = params_from_json(desc, ci->params, ci->file, err,
 			sizeof(err));
-		if (ci->values == NULL)
-			diag_add(d, "%s", err);
+		if (ci->values == NULL) {
+			/* One problem per line: each its own diagnostic. */
+			char *line = err, *nl;
+
+			do {
+				if ((nl = strchr(line, '\n')) != NULL)
+					*nl = '\0';
+				diag_add(d, "%s", line);
+				line = nl + 1;
+			} while (nl != NULL);
+		}
 	}
 	for (i = 0; i < c->n_instances; i++) {
 		const struct config_instance *ci = &c->instances[i];

@@ -123,8 +123,11 @@ extern const char config_builtin_json[];
 
 /**
  * Load the daemon config at `path` (NULL = the built-in defaults) and every
- * *.json in its instances directory (name order).  Returns the config, or
- * NULL with every problem in *d.
+ * *.json in its instances directory (name order).  Returns NULL with every
+ * problem in *d when the daemon file itself is wrong.  A broken instance
+ * file is left out with its problems added to *d and the config of the
+ * rest returned, so that config_bind() can report their problems too:
+ * callers check d->count, not only the pointer.
  */
 struct config *config_load(const char *path, struct diag *d);
 

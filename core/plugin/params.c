@@ -342,22 +342,46 @@ missing_required(const qd_params *ps)
 	return NULL;
 }
 
+/* Append one problem line to err (lines separated by '\n'). */
+static void
+add_problem(char *err, size_t errlen, int *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+add_problem(char *err, size_t errlen, int *n, const char *fmt, ...)
+{
+	size_t used = *n ? strlen(err) : 0;
+	va_list ap;
+
+	if (*n > 0 && used + 1 < errlen)
+		err[used++] = '\n';
+	if (used < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + used, errlen - used, fmt, ap);
+		va_end(ap);
+	}
+	(*n)++;
+}
+
 qd_params *
 params_from_json(const struct qd_plugin *p, const struct json_value *obj,
 	const char *file, char *err, size_t errlen)
 {
 	qd_params *ps = params_defaults(p);
 	const struct json_value *m;
-	const struct qd_param_spec *miss;
 	char msg[384], names[256];
+	uint32_t i;
+	int n = 0;
 
 	if (ps == NULL) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		return NULL;
 	}
+	if (errlen > 0)
+		err[0] = '\0';
 	if (obj != NULL && obj->type != JSON_OBJECT) {
-		snprintf(err, errlen, "%s:%d:%d: params: expected an object, "
-			"found %s", file, obj->line, obj->col,
+		add_problem(err, errlen, &n, "%s:%d:%d: params: expected an "
+			"object, found %s", file, obj->line, obj->col,
 			json_type_name(obj->type));
 		goto fail;
 	}
@@ -366,25 +390,25 @@ params_from_json(const struct qd_plugin *p, const struct json_value *obj,
 
 		if (v == NULL) {
 			known_names(p, names, sizeof(names));
-			snprintf(err, errlen, "%s:%d:%d: params.%s: unknown "
-				"parameter of plugin '%s' (known: %s)", file,
-				m->key_line, m->key_col, m->key, p->name, names);
-			goto fail;
-		}
-		if (set_from_json(v, m, msg, sizeof(msg)) != 0) {
-			snprintf(err, errlen, "%s:%d:%d: params.%s: %s", file,
-				m->line, m->col, m->key, msg);
-			goto fail;
+			add_problem(err, errlen, &n, "%s:%d:%d: params.%s: "
+				"unknown parameter of plugin '%s' (known: %s)",
+				file, m->key_line, m->key_col, m->key, p->name,
+				names);
+		} else if (set_from_json(v, m, msg, sizeof(msg)) != 0) {
+			add_problem(err, errlen, &n, "%s:%d:%d: params.%s: %s",
+				file, m->line, m->col, m->key, msg);
 		}
 	}
-	if ((miss = missing_required(ps)) != NULL) {
-		snprintf(err, errlen, "%s:%d:%d: params.%s: required %s "
-			"parameter is missing", file, obj ? obj->line : 1,
-			obj ? obj->col : 1, miss->name,
-			params_type_name(miss->type));
-		goto fail;
-	}
-	return ps;
+	for (i = 0; i < ps->n; i++)
+		if ((ps->v[i].spec->flags & QD_PARAM_REQUIRED) &&
+		    !ps->v[i].set)
+			add_problem(err, errlen, &n, "%s:%d:%d: params.%s: "
+				"required %s parameter is missing", file,
+				obj ? obj->line : 1, obj ? obj->col : 1,
+				ps->v[i].spec->name,
+				params_type_name(ps->v[i].spec->type));
+	if (n == 0)
+		return ps;
 fail:
 	params_free(ps);
 	return NULL;

@@ -18,7 +18,8 @@ struct json_value;
 
 /**
  * Build from a JSON object (or NULL for all defaults).  On error returns NULL
- * and writes "FILE:LINE:COL: params.KEY: what is wrong" into err.
+ * and writes every problem into err, one "FILE:LINE:COL: params.KEY: what
+ * is wrong" per line.
  */
 qd_params *params_from_json(const struct qd_plugin *p,
 	const struct json_value *obj, const char *file, char *err,
