@@ -66,6 +66,7 @@ struct bt {
 	void *state;
 	/* Sandboxed runs deliver bars in batches while no order is open. */
 	int sandboxed, batching, stop_batch;
+	size_t rejected;   /* orders beyond the account's buying power */
 	/* The sandboxed strategy was stopped (why): the run is void. */
 	int failed;
 	char why[256];
@@ -321,6 +322,28 @@ on_fill(void *arg, const struct paper_fill *f)
 	struct open_trade *o = &c->ot[f->symbol];
 	int64_t left = f->qty;
 	struct qd_order_update u;
+
+	if (f->reject != NULL) {
+		/* Beyond the account's buying power: rejected, no trade. */
+		memset(&u, 0, sizeof(u));
+		u.size = sizeof(u);
+		u.order_id = f->order_id;
+		u.symbol = f->symbol;
+		u.side = f->side;
+		u.type = f->type;
+		u.state = QD_ORDER_REJECTED;
+		u.ts = f->ts;
+		u.qty = (double)f->qty / PAPER_UNIT;
+		u.reason = f->reject;
+		if (c->rejected++ == 0)
+			log_warn(c->rt.tag, "order %llu rejected at %lld: %s "
+				"(further rejections are counted)",
+				(unsigned long long)f->order_id,
+				(long long)(f->ts / 1000000), f->reject);
+		if (c->ops->on_order)
+			c->ops->on_order(c->state, &u);
+		return;
+	}
 
 	/* Close the open trade first if the fill goes against it. */
 	if (o->active && o->t.side != f->side) {
@@ -764,6 +787,9 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 			PAPER_UNIT);
 		push_trade(out, &o->t);
 	}
+	if (c.rejected > 0)
+		log_warn(d->name, "%zu order(s) rejected: beyond the account's "
+			"buying power", c.rejected);
 	out->m.fees = (double)paper_fees(c.paper) / PAPER_UNIT;
 	compute_metrics(out, cfg->cash, c.base_tf, &c, exposed);
 	rc = 0;

@@ -437,8 +437,16 @@ on_paper_fill(void *arg, const struct paper_fill *f)
 	u.qty = u.filled_qty = u.last_qty = (double)f->qty / PAPER_UNIT;
 	u.avg_price = u.last_price = f->price;
 	u.fee = (double)f->fee / PAPER_UNIT;
+	if (f->reject != NULL) {
+		/* Beyond the account's buying power: nothing was applied. */
+		u.state = QD_ORDER_REJECTED;
+		u.filled_qty = u.last_qty = u.avg_price = u.last_price = 0;
+		u.reason = f->reject;
+		log_warn(in->cfg.instance, "order %llu rejected: %s",
+			(unsigned long long)f->order_id, f->reject);
+	}
 	memset(&ev, 0, sizeof(ev));
-	ev.topic = BUS_FILL;
+	ev.topic = f->reject ? BUS_ORDER_UPDATE : BUS_FILL;
 	ev.key = f->order_id;
 	ev.u.order = u;
 	bus_publish(in->host->bus, &ev);

@@ -2,6 +2,7 @@
  * paper.c -- the matching engine (see paper.h for the fill rules).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct order {
 struct pos {
 	int64_t qty;
 	double avg;
+	double mark;       /* last price seen: bar closes and fills */
 };
 
 struct paper {
@@ -179,6 +181,58 @@ apply(struct paper *p, struct paper_fill *f)
 	}
 }
 
+/* Cash plus every position at its last price, with `sym` at `px`. */
+static long double
+equity_at(const struct paper *p, qd_symbol sym, double px)
+{
+	long double eq = (long double)p->cash;
+	size_t s;
+
+	for (s = 0; s < p->n_pos; s++)
+		if (p->pos[s].qty != 0)
+			eq += (long double)p->pos[s].qty *
+				(s == sym ? px : p->pos[s].mark);
+	return eq;
+}
+
+/*
+ * Can the account take fill `f` (buying power, see paper.h)?  NULL if
+ * so, else the reason, in `why`.
+ */
+static const char *
+unaffordable(struct paper *p, const struct paper_fill *f, char *why,
+	size_t cap)
+{
+	struct pos *ps = pos_of(p, f->symbol);
+	int64_t before = ps ? ps->qty : 0;
+	int64_t after = before + (f->side == QD_SIDE_BUY ? f->qty : -f->qty);
+	long double notional = (long double)f->qty * f->price;
+	double rate = f->type == QD_ORDER_LIMIT ? p->cfg.maker_fee :
+		p->cfg.taker_fee;
+	long double fee = notional * rate, cash, eq;
+
+	if (f->side == QD_SIDE_BUY) {
+		if (after <= 0 || after <= before)
+			return NULL;          /* covers a short */
+		cash = (long double)p->cash - notional - fee;
+		if (cash >= 0)
+			return NULL;
+		snprintf(why, cap, "insufficient funds: the buy costs %.8Lg "
+			"with fees, cash is %.8Lg", (notional + fee) / PAPER_UNIT,
+			(long double)p->cash / PAPER_UNIT);
+		return why;
+	}
+	if (after >= 0 || after >= before)
+		return NULL;                  /* reduces a long */
+	eq = equity_at(p, f->symbol, f->price) - fee;
+	if ((long double)-after * f->price <= eq)
+		return NULL;
+	snprintf(why, cap, "insufficient margin: a short of %.8Lg needs that "
+		"much equity, the account has %.8Lg",
+		(long double)-after * f->price / PAPER_UNIT, eq / PAPER_UNIT);
+	return why;
+}
+
 static double
 slip(const struct paper *p, enum qd_side side, double px)
 {
@@ -242,6 +296,8 @@ void
 paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 	void (*fn)(void *arg, const struct paper_fill *f), void *arg)
 {
+	char why[200];
+	struct pos *ps;
 	int pass;
 
 	/* Pass 0: market and stop orders (adverse first); pass 1: limits. */
@@ -279,11 +335,18 @@ paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 			p->n--;
 			if (f.qty == 0)
 				continue;
-			apply(p, &f);
+			if ((f.reject = unaffordable(p, &f, why,
+			    sizeof(why))) == NULL) {
+				apply(p, &f);
+				if ((ps = pos_of(p, sym)) != NULL)
+					ps->mark = px;
+			}
 			if (fn)
 				fn(arg, &f);
 		}
 	}
+	if ((ps = pos_of(p, sym)) != NULL)
+		ps->mark = bar->close;
 }
 
 int64_t

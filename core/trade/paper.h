@@ -14,6 +14,13 @@
  * orders, maker rate for limits.  A reduce-only order fills at most the
  * position it reduces, and nothing when there is none.
  *
+ * Buying power, checked at the fill (the price is known then): a buy that
+ * adds to a long position must leave cash >= 0, fee included; a sell that
+ * opens or adds to a short must leave the short's notional within the
+ * account's equity (1x, no leverage).  Closing or reducing a position is
+ * always allowed.  An order that fails is rejected whole, with the reason
+ * (paper_fill.reject), and changes nothing.
+ *
  * Money is fixed-point: cash, fees and P&L in 1e-8 units of the quote
  * currency (int64), quantities in 1e-8 units; sums reconcile exactly.
  */
@@ -42,6 +49,9 @@ struct paper_fill {
 	int64_t qty;           /* 1e-8 units */
 	double price;
 	int64_t fee;           /* 1e-8 units */
+	/** NULL for a fill; else the order was rejected at this bar (qty
+	 *  is what it asked for, nothing was applied) and this says why. */
+	const char *reject;
 };
 
 struct paper;

@@ -158,4 +158,13 @@ sed 's/^ts=[^ ]* //' "$T/ll2.err" | grep 'tag=ma-cross' > "$T/ll2.txt"
 check "the same lines from a sandboxed backtest" cmp "$T/ll1.txt" "$T/ll2.txt"
 ctl --log-level loud version > /dev/null 2> "$T/ll3.err"
 if [ $? -eq 2 ] && grep -q 'expected error, warn, info or debug' "$T/ll3.err"; then ok "a bad --log-level is refused"; else not_ok "a bad --log-level is refused" "$(cat "$T/ll3.err")"; fi
+# Buying power: a qty the account cannot pay for is rejected (the strategy
+# hears REJECTED with the reason), never filled.
+ctl backtest --strategy ma-cross --param sizing=qty --param qty=1000000 --data "$T/s1.csv" --json > "$T/bp.json" 2> "$T/bp.err"
+check "an order beyond buying power never fills" grep -q '"total_return":0,' "$T/bp.json"
+check "no trades" grep -q '"trades":0,' "$T/bp.json"
+check "the strategy is told why" grep -q 'rejected: insufficient funds: the buy costs' "$T/bp.err"
+check "and the run counts them" grep -q "order(s) rejected: beyond the account's buying power" "$T/bp.err"
+ctl backtest --strategy ma-cross --param sizing=qty --param qty=1000000 --data "$T/s1.csv" --json --sandbox > "$T/bp-sb.json" 2> /dev/null
+check "the same sandboxed" cmp "$T/bp.json" "$T/bp-sb.json"
 finish

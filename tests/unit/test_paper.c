@@ -252,6 +252,59 @@ cash_and_equity_reconcile(void **unused)
 	paper_free(p);
 }
 
+/*
+ * Buying power: a buy adding to a long must leave cash >= 0 with its fee,
+ * a sell opening a short must keep the short within equity (1x); closing
+ * or reducing always fills.  A rejection changes nothing and says why.
+ */
+static void
+buying_power_is_checked_at_the_fill(void **unused)
+{
+	struct paper *p = make(0.001, 0.001, 0);
+
+	(void)unused;
+	/* 100 at 100 plus 10 of fee does not fit in 10000. */
+	submit(p, QD_SIDE_BUY, QD_ORDER_MARKET, 100, 0, 0);
+	bar(p, 100, 100, 100, 100);
+	assert_int_equal(nfills, 1);
+	assert_non_null(last[0].reject);
+	assert_non_null(strstr(last[0].reject, "insufficient funds"));
+	assert_int_equal(paper_cash(p), 10000 * PAPER_UNIT);
+	assert_int_equal(paper_position(p, 1, NULL), 0);
+	/* 99 at 100 costs 9900 + 9.9: fills. */
+	submit(p, QD_SIDE_BUY, QD_ORDER_MARKET, 99, 0, 0);
+	bar(p, 100, 100, 100, 100);
+	assert_int_equal(nfills, 2);
+	assert_null(last[1].reject);
+	assert_int_equal(paper_position(p, 1, NULL), 99 * PAPER_UNIT);
+	/* Selling the long, and more than it, as one order: the short part
+	 * (150 at 100 = 15000) is beyond equity (~9980). */
+	submit(p, QD_SIDE_SELL, QD_ORDER_MARKET, 249, 0, 0);
+	bar(p, 100, 100, 100, 100);
+	assert_int_equal(nfills, 3);
+	assert_non_null(last[2].reject);
+	assert_non_null(strstr(last[2].reject, "insufficient margin"));
+	assert_int_equal(paper_position(p, 1, NULL), 99 * PAPER_UNIT);
+	/* Reducing the long always fills; a short within equity too. */
+	submit(p, QD_SIDE_SELL, QD_ORDER_MARKET, 149, 0, 0);
+	bar(p, 100, 100, 100, 100);
+	assert_int_equal(nfills, 4);
+	assert_null(last[3].reject);
+	assert_int_equal(paper_position(p, 1, NULL), -50 * PAPER_UNIT);
+	/* The price runs up: covering is allowed whatever the cash. */
+	submit(p, QD_SIDE_BUY, QD_ORDER_MARKET, 50, 0, 0);
+	bar(p, 400, 400, 400, 400);
+	assert_int_equal(nfills, 5);
+	assert_null(last[4].reject);
+	assert_int_equal(paper_position(p, 1, NULL), 0);
+	assert_true(paper_cash(p) < 0);
+	/* With negative cash no new long can open. */
+	submit(p, QD_SIDE_BUY, QD_ORDER_MARKET, 0.001, 0, 0);
+	bar(p, 400, 400, 400, 400);
+	assert_non_null(last[5].reject);
+	paper_free(p);
+}
+
 int
 main(void)
 {
@@ -264,6 +317,7 @@ main(void)
 		cmocka_unit_test(reduce_only_never_opens),
 		cmocka_unit_test(cancel_and_bad_orders),
 		cmocka_unit_test(cash_and_equity_reconcile),
+		cmocka_unit_test(buying_power_is_checked_at_the_fill),
 	};
 
 	return cmocka_run_group_tests_name("paper", tests, NULL, NULL);
