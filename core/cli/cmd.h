@@ -6,7 +6,17 @@
 #ifndef QD_CMD_H
 #define QD_CMD_H
 
+#include <stdio.h>
+
 struct plugin_registry;
+
+/**
+ * Print the help of `command` ("backtest", "plugin", ...) to f: its usage
+ * and what each option does.  An unknown command gets the overview.
+ * Subcommands print it to stderr on bad usage; `quantctl COMMAND --help`
+ * to stdout.
+ */
+void cli_help(const char *command, FILE *f);
 
 /** Options common to every subcommand (before the subcommand name). */
 struct cli {

@@ -47,13 +47,7 @@ parse_i64(const char *s, int64_t *out)
 static void
 backtest_usage(void)
 {
-	fprintf(stderr,
-		"usage: quantctl backtest --strategy NAME|PATH.so [--param K=V]...\n"
-		"         --data FILE [--data FILE2 ...] [--symbol S]... "
-		"[--timeframe TF]\n"
-		"         [--cash 10000] [--fee-rate 0.001] [--maker-fee-rate R]\n"
-		"         [--slippage-bps 0] [--from TS] [--to TS] [--json]\n"
-		"         [--trades out.csv] [--report out.html] [--sandbox]\n");
+	cli_help("backtest", stderr);
 }
 
 /*
@@ -442,7 +436,6 @@ cmd_data(struct cli *c, int argc, char **argv)
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
 usage:
-	fprintf(stderr, "usage: quantctl data synth --bars N [--timeframe 1m] "
-		"[--seed S] [--start TS] [--price P] [--volatility V]\n");
+	cli_help("data", stderr);
 	return 2;
 }

@@ -110,7 +110,6 @@ cmd_chan(struct cli *c, int argc, char **argv)
 	csv_series_free(&s);
 	return 0;
 usage:
-	fprintf(stderr, "usage: quantctl chan --data FILE [--min-gap N] "
-		"[--json]\n");
+	cli_help("chan", stderr);
 	return 2;
 }

@@ -25,9 +25,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: quantctl indicator NAME [--param K=V]... "
-		"[--input FILE|-] [--output FILE|-]\n"
-		"       quantctl indicator --list\n");
+	cli_help("indicator", stderr);
 }
 
 static int

@@ -604,12 +604,7 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 	rc = 0;
 	goto out;
 usage:
-	fprintf(stderr, "usage: quantctl optimize --strategy S --data F "
-		"--grid K=LO:HI:STEP [--grid ...]\n"
-		"         [--param K=V]... [--objective sharpe|total_return|"
-		"calmar] [--jobs N]\n"
-		"         [--top 20] [--walk-forward train=N,test=M[,step=K]] "
-		"[--json]\n");
+	cli_help("optimize", stderr);
 	rc = 2;
 out:
 	free(res);
@@ -675,8 +670,7 @@ cmd_montecarlo(struct cli *c, int argc, char **argv)
 			break;
 	}
 	if (from == NULL || ai != argc || runs > 10000000) {
-		fprintf(stderr, "usage: quantctl montecarlo --from-backtest "
-			"result.json [--runs 10000] [--seed S]\n");
+		cli_help("montecarlo", stderr);
 		return 2;
 	}
 	if ((f = fopen(from, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||

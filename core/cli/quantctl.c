@@ -55,6 +55,8 @@ usage(FILE *f)
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
+		"  help COMMAND                what COMMAND does and its options "
+		"(or COMMAND --help)\n"
 		"config: -c FILE, else $QUANTD_CONFIG, else built-in defaults\n"
 		"--log-level error|warn|info|debug: what reaches stderr "
 		"(default warn),\n"
@@ -106,6 +108,108 @@ load_quietly(struct plugin_registry *r, const struct config *cfg)
 			cfg->sandbox_plugin_dirs[i]);
 	plugin_resolve(r);
 	log_set_level(saved);
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+static const struct {
+	const char *command;
+	const char *text;
+} helps[] = {
+	{ "backtest",
+	"usage: quantctl backtest --strategy NAME|PATH.so --data FILE "
+	"[options]\n"
+	"Run a strategy over OHLCV CSV bars (ts,open,high,low,close,volume; "
+	"ts in ms).\n"
+	"  --strategy NAME|PATH.so  an installed strategy, or a module file "
+	"(used ahead of\n"
+	"                           an installed plugin of the same name)\n"
+	"  --param K=V              a strategy parameter, repeated "
+	"(quantctl plugin info NAME)\n"
+	"  --data FILE [--symbol S] bars of one symbol, repeated for more\n"
+	"  --timeframe TF           the bars' timeframe (1m ... 1w; default: "
+	"from the data)\n"
+	"  --cash 10000  --fee-rate 0.001  --maker-fee-rate R  "
+	"--slippage-bps 0\n"
+	"  --from TS  --to TS       only bars in [from, to] (ms)\n"
+	"  --json                   metrics, trades and equity as JSON\n"
+	"  --trades FILE.csv        the trades as CSV\n"
+	"  --report FILE.html       one HTML report that opens offline\n"
+	"  --sandbox                run the strategy confined (the same "
+	"results)\n"
+	"  --log-level info         show the strategy's info lines\n"
+	"Fill rules, buying power, metrics, the JSON schema: "
+	QD_DOCDIR "/backtest.md\n" },
+	{ "optimize",
+	"usage: quantctl optimize --strategy S --data F --grid K=LO:HI:STEP "
+	"[--grid ...]\n"
+	"         [--param K=V]... [--objective sharpe|total_return|calmar] "
+	"[--jobs N]\n"
+	"         [--top 20] [--walk-forward train=N,test=M[,step=K]] "
+	"[--json]\n"
+	"Backtest every point of the grid (one worker process per core by "
+	"default) and\n"
+	"rank them; --walk-forward optimises on each training window and "
+	"reports the\n"
+	"stitched out-of-sample windows.  Options of backtest apply.\n" },
+	{ "montecarlo",
+	"usage: quantctl montecarlo --from-backtest result.json [--runs "
+	"10000] [--seed S]\n"
+	"Resample the trades of a `backtest --json` result: percentiles of "
+	"return and\n"
+	"drawdown over the runs (reproducible with --seed).\n" },
+	{ "data",
+	"usage: quantctl data synth --bars N [--timeframe 1m] [--seed S] "
+	"[--start TS]\n"
+	"         [--price P] [--volatility V]\n"
+	"Write deterministic synthetic OHLCV bars (a random walk) as CSV to "
+	"stdout.\n" },
+	{ "chan",
+	"usage: quantctl chan --data FILE [--min-gap N] [--json]\n"
+	"Chan theory structures of the bars: fractals, strokes, segments, "
+	"pivots and\n"
+	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).\n" },
+	{ "indicator",
+	"usage: quantctl indicator NAME [--param K=V]... [--input FILE|-] "
+	"[--output FILE|-]\n"
+	"       quantctl indicator --list\n"
+	"Run an indicator plugin over OHLCV CSV and write its outputs as CSV.\n" },
+	{ "plugin",
+	"usage: quantctl plugin list\n"
+	"       quantctl plugin info NAME|KIND:NAME|PATH.so\n"
+	"list: plugins, instances and refused files (from the running daemon, "
+	"else from\n"
+	"the plugin directories).  info: descriptor and parameters of every "
+	"kind named\n"
+	"NAME (KIND:NAME for one, e.g. indicator:rsi), or of a module file, "
+	"read in a\n"
+	"confined child.\n" },
+	{ "config",
+	"usage: quantctl config check [FILE]\n"
+	"Check the daemon config (and its instance files) or one instance "
+	"file: every\n"
+	"problem as FILE:LINE:COL, exit 2 if there is any.\n" },
+	{ "instance",
+	"usage: quantctl instance restart|stop NAME\n"
+	"Restart or stop one instance of the running daemon.\n" },
+	{ "reload",
+	"usage: quantctl reload\n"
+	"Make the running daemon reload its configuration (as SIGHUP).\n" },
+	{ "version",
+	"usage: quantctl version\n" },
+};
+
+void
+cli_help(const char *command, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; command != NULL && i < QD_COUNTOF(helps); i++)
+		if (strcmp(helps[i].command, command) == 0) {
+			fputs(helps[i].text, f);
+			return;
+		}
+	usage(f);
 }
 
 int
@@ -663,14 +767,18 @@ main(int argc, char **argv)
 			c.config_path = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
+			/* quantctl --help, quantctl COMMAND --help */
+			cli_help(n > 0 ? args[0] : NULL, stdout);
 			free(args);
 			return 0;
 		} else
 			args[n++] = argv[i];
 	}
 	log_set_level((enum qd_log_level)level);
-	if (n == 0) {
+	if (n == 2 && strcmp(args[0], "help") == 0) {
+		cli_help(args[1], stdout);
+		rc = 0;
+	} else if (n == 0) {
 		usage(stderr);
 		rc = 2;
 	} else if (strcmp(args[0], "plugin") == 0) {

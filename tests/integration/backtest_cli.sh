@@ -167,4 +167,15 @@ check "the strategy is told why" grep -q 'rejected: insufficient funds: the buy 
 check "and the run counts them" grep -q "order(s) rejected: beyond the account's buying power" "$T/bp.err"
 ctl backtest --strategy ma-cross --param sizing=qty --param qty=1000000 --data "$T/s1.csv" --json --sandbox > "$T/bp-sb.json" 2> /dev/null
 check "the same sandboxed" cmp "$T/bp.json" "$T/bp-sb.json"
+# Every command has its own help, on stdout, exit 0.
+for cmd in backtest optimize montecarlo data chan indicator plugin config instance reload version; do
+	if "$QUANTCTL" $cmd --help > "$T/help.txt" 2>&1 && grep -q "^usage: quantctl $cmd" "$T/help.txt"; then
+		ok "quantctl $cmd --help"
+	else
+		not_ok "quantctl $cmd --help" "$(head -3 "$T/help.txt")"
+	fi
+done
+"$QUANTCTL" help backtest > "$T/help.txt"
+check "backtest help documents --strategy PATH.so" grep -q -- '--strategy NAME|PATH.so' "$T/help.txt"
+check "and points at the installed backtest.md" grep -q 'share/doc/quantd/backtest.md' "$T/help.txt"
 finish
