@@ -34,6 +34,13 @@ for s in ma-cross rsi bollinger trend grid chan; do
 	else
 		not_ok "$s: sane equity and drawdown" "final_equity=$eq max_drawdown=$dd"
 	fi
+	# Within buying power: with its defaults no order is rejected for
+	# want of cash or margin (an order that was would not have filled).
+	if grep -q "order(s) rejected: beyond the account's buying power" "$T/$s.err"; then
+		not_ok "$s: within buying power" "$(grep rejected "$T/$s.err" | head -2)"
+	else
+		ok "$s: within buying power"
+	fi
 	# every closed trade exits at or after its entry, at a positive price
 	if grep -o '"entry_ts":[0-9]*,"entry_price":[-0-9.e+]*,"exit_ts":[0-9null]*,"exit_price":[-0-9.e+null]*' "$T/$s.1" |
 	    awk -F'[:,]' '{ if ($4 <= 0 || ($6 != "null" && ($6 < $2 || $8 <= 0))) bad++ } END { exit bad > 0 || NR == 0 }'; then
