@@ -34,6 +34,7 @@ struct paper {
 	int64_t cash, fees;
 	struct pos *pos;   /* by symbol id */
 	size_t n_pos;
+	char why[200];     /* the last rejection's reason (paper_fill.reject) */
 };
 
 int64_t
@@ -296,7 +297,6 @@ void
 paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 	void (*fn)(void *arg, const struct paper_fill *f), void *arg)
 {
-	char why[200];
 	struct pos *ps;
 	int pass;
 
@@ -335,8 +335,8 @@ paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 			p->n--;
 			if (f.qty == 0)
 				continue;
-			if ((f.reject = unaffordable(p, &f, why,
-			    sizeof(why))) == NULL) {
+			if ((f.reject = unaffordable(p, &f, p->why,
+			    sizeof(p->why))) == NULL) {
 				apply(p, &f);
 				if ((ps = pos_of(p, sym)) != NULL)
 					ps->mark = px;

@@ -50,7 +50,8 @@ struct paper_fill {
 	double price;
 	int64_t fee;           /* 1e-8 units */
 	/** NULL for a fill; else the order was rejected at this bar (qty
-	 *  is what it asked for, nothing was applied) and this says why. */
+	 *  is what it asked for, nothing was applied) and this says why
+	 *  (the engine's, valid until its next paper_on_bar). */
 	const char *reject;
 };
 
