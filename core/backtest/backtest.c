@@ -323,18 +323,9 @@ on_fill(void *arg, const struct paper_fill *f)
 	int64_t left = f->qty;
 	struct qd_order_update u;
 
+	paper_fill_update(f, &u);
 	if (f->reject != NULL) {
 		/* Beyond the account's buying power: rejected, no trade. */
-		memset(&u, 0, sizeof(u));
-		u.size = sizeof(u);
-		u.order_id = f->order_id;
-		u.symbol = f->symbol;
-		u.side = f->side;
-		u.type = f->type;
-		u.state = QD_ORDER_REJECTED;
-		u.ts = f->ts;
-		u.qty = (double)f->qty / PAPER_UNIT;
-		u.reason = f->reject;
 		if (c->rejected++ == 0)
 			log_warn(c->rt.tag, "order %llu rejected at %lld: %s "
 				"(further rejections are counted)",
@@ -355,17 +346,6 @@ on_fill(void *arg, const struct paper_fill *f)
 	}
 	if (left > 0)
 		book(c, o, f, left, (long double)f->fee * left / f->qty, 0);
-	memset(&u, 0, sizeof(u));
-	u.size = sizeof(u);
-	u.order_id = f->order_id;
-	u.symbol = f->symbol;
-	u.side = f->side;
-	u.type = f->type;
-	u.state = QD_ORDER_FILLED;
-	u.ts = f->ts;
-	u.qty = u.filled_qty = u.last_qty = (double)f->qty / PAPER_UNIT;
-	u.avg_price = u.last_price = f->price;
-	u.fee = (double)f->fee / PAPER_UNIT;
 	if (c->ops->on_order)
 		c->ops->on_order(c->state, &u);
 }

@@ -421,22 +421,9 @@ on_paper_fill(void *arg, const struct paper_fill *f)
 	struct qd_order_update u;
 	struct bus_event ev;
 
-	memset(&u, 0, sizeof(u));
-	u.size = sizeof(u);
-	u.order_id = f->order_id;
-	u.symbol = f->symbol;
-	u.side = f->side;
-	u.type = f->type;
-	u.state = QD_ORDER_FILLED;
-	u.ts = f->ts;
-	u.qty = u.filled_qty = u.last_qty = (double)f->qty / PAPER_UNIT;
-	u.avg_price = u.last_price = f->price;
-	u.fee = (double)f->fee / PAPER_UNIT;
+	paper_fill_update(f, &u);
 	if (f->reject != NULL) {
 		/* Beyond the account's buying power: nothing was applied. */
-		u.state = QD_ORDER_REJECTED;
-		u.filled_qty = u.last_qty = u.avg_price = u.last_price = 0;
-		u.reason = f->reject;
 		log_warn(in->cfg.instance, "order %llu rejected: %s",
 			(unsigned long long)f->order_id, f->reject);
 	}

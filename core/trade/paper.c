@@ -123,6 +123,28 @@ paper_cancel(struct paper *p, uint64_t id)
 	return QD_ERR_NOTFOUND;
 }
 
+void
+paper_fill_update(const struct paper_fill *f, struct qd_order_update *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->size = sizeof(*u);
+	u->order_id = f->order_id;
+	u->symbol = f->symbol;
+	u->side = f->side;
+	u->type = f->type;
+	u->ts = f->ts;
+	u->qty = (double)f->qty / PAPER_UNIT;
+	if (f->reject != NULL) {
+		u->state = QD_ORDER_REJECTED;
+		u->reason = f->reject;
+		return;
+	}
+	u->state = QD_ORDER_FILLED;
+	u->filled_qty = u->last_qty = u->qty;
+	u->avg_price = u->last_price = f->price;
+	u->fee = (double)f->fee / PAPER_UNIT;
+}
+
 size_t
 paper_cancel_all(struct paper *p)
 {

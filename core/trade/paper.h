@@ -78,6 +78,10 @@ size_t paper_cancel_all(struct paper *p);
 void paper_on_bar(struct paper *p, qd_symbol sym, const struct qd_bar *bar,
 	void (*fn)(void *arg, const struct paper_fill *f), void *arg);
 
+/** The strategy's view of a fill: FILLED with its price and fee, or
+ *  REJECTED with the reason (valid as long as f->reject is). */
+void paper_fill_update(const struct paper_fill *f, struct qd_order_update *u);
+
 /** Position in 1e-8 units (signed) and its average entry price. */
 int64_t paper_position(const struct paper *p, qd_symbol sym, double *avg);
 int64_t paper_cash(const struct paper *p);
