@@ -25,8 +25,6 @@
 #include "sandbox/sandbox.h"
 #include "trade/paper.h"
 
-#define MAX_STATE_BYTES (1u << 20)
-
 struct instance;
 
 struct itimer {
@@ -308,7 +306,7 @@ w_state_load(struct world *w, void *buf, size_t cap, size_t *len)
 	state_path(INST(w), path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? QD_ERR_NOTFOUND : QD_ERR_IO;
-	if (fstat(fd, &st) != 0 || st.st_size > (off_t)MAX_STATE_BYTES) {
+	if (fstat(fd, &st) != 0 || st.st_size > (off_t)RUNTIME_MAX_STATE_BYTES) {
 		close(fd);
 		return QD_ERR_IO;
 	}

@@ -20,8 +20,6 @@
 #include "plugin/params.h"
 #include "trade/paper.h"
 
-#define MAX_STATE_BYTES (1u << 20)
-
 struct rt_indicator {
 	qd_indicator *ind;
 	struct rt_indicator *next;
@@ -180,7 +178,7 @@ r_timer_cancel(qd_ctx *c, uint64_t id)
 static int
 r_state_save(qd_ctx *c, const void *buf, size_t len)
 {
-	if (len > MAX_STATE_BYTES)
+	if (len > RUNTIME_MAX_STATE_BYTES)
 		return QD_ERR_LIMIT;
 	if (buf == NULL && len > 0)
 		return QD_ERR_INVALID;

@@ -30,6 +30,9 @@ struct paper;
 struct plugin_registry;
 struct json_value;
 
+/** The most state_save keeps for an instance. */
+#define RUNTIME_MAX_STATE_BYTES (1u << 20)
+
 /** What a driver provides.  A NULL entry means "not in this world". */
 struct world_ops {
 	/** The clock plugins see (ns since the epoch). */
