@@ -9,7 +9,8 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 DEPS="build-essential autoconf automake libtool pkg-config \
 libevent-dev libwebsockets-dev libcjson-dev libseccomp-dev libsqlite3-dev \
-libssl-dev libpq-dev libcmocka-dev groff-base"
+libssl-dev libpq-dev libcmocka-dev groff-base \
+postgresql sqlite3"
 missing=
 for p in $DEPS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

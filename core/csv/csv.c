@@ -61,10 +61,10 @@ static const double pow10_exact[] = {
  * rounded (Clinger's fast path); anything else goes to strtod.  Returns 0,
  * or -1 when the text is not a number or not finite.
  */
-static int
-parse_double(const struct field *f, double *out)
+int
+csv_parse_number(const char *text, size_t len, double *out)
 {
-	const char *p = f->p, *end = f->p + f->len;
+	const char *p = text, *end = text + len;
 	uint64_t m = 0;
 	int neg = 0, digits = 0, sig = 0, scale = 0, exp = 0, eneg = 0;
 	int dropped = 0;
@@ -125,15 +125,31 @@ parse_double(const struct field *f, double *out)
 	}
 	/* Rare: many digits or a large exponent.  The grammar is checked, so
 	 * strtod reads exactly this text. */
-	if (f->len > MAX_NUMBER)
-		return -1;
-	memcpy(buf, f->p, f->len);
-	buf[f->len] = '\0';
-	v = strtod(buf, NULL);
+	if (len > MAX_NUMBER) {
+		/* A long exact decimal (NUMERIC prints every digit). */
+		char *big = malloc(len + 1);
+
+		if (big == NULL)
+			return -1;
+		memcpy(big, text, len);
+		big[len] = '\0';
+		v = strtod(big, NULL);
+		free(big);
+	} else {
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		v = strtod(buf, NULL);
+	}
 	if (!isfinite(v))
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int
+parse_double(const struct field *f, double *out)
+{
+	return csv_parse_number(f->p, f->len, out);
 }
 
 /* Parse a non-negative decimal integer (digits only) that fits int64. */

@@ -41,4 +41,13 @@ int csv_read_buffer(const char *name, const char *buf, size_t len,
 
 void csv_series_free(struct csv_series *s);
 
+/**
+ * Parse a decimal number: [+-]digits[.digits][(e|E)[+-]digits], nothing
+ * else (no spaces, hex, inf or nan), to the correctly rounded double -- bit
+ * for bit what strtod gives, without its locale and usually ~10x faster.
+ * 0, or -1 when the text is not a finite number.  Shared by everything that
+ * reads numbers written as text (CSV files, the store's decimal columns).
+ */
+int csv_parse_number(const char *text, size_t len, double *out);
+
 #endif

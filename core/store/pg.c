@@ -1,0 +1,1041 @@
+/*
+ * pg.c -- the PostgreSQL backend, through libpq.
+ *
+ * Bulk candles and trades go in with COPY ... FROM STDIN (text format):
+ * straight into the table inside a savepoint, which is the fast path for
+ * new rows; when a row already exists the savepoint is rolled back and the
+ * rows are copied into a temporary table and merged with INSERT ... ON
+ * CONFLICT (a corrected candle replaces the stored one).  Small batches
+ * use prepared upserts.  Before rows of a month nobody wrote yet, the
+ * monthly partitions are created (qd_ensure_partitions, a no-op for
+ * TimescaleDB hypertables); the months already ensured are remembered.
+ *
+ * A lost connection (server restart) shows as store_connected() == 0;
+ * store_reconnect() resets it, and prepared statements and the temporary
+ * tables are made again on first use.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+#include <quantd/sdk.h>
+
+#include "csv/csv.h"
+#include "store/backend.h"
+
+/* Rows from which a batch goes through COPY rather than prepared upserts. */
+#define PG_COPY_MIN 64
+/* Rows per page of a read. */
+#define PG_PAGE 20000
+
+enum pst {
+	PS_CANDLE_PUT = 0,
+	PS_TRADE_PUT,
+	PS_COUNT
+};
+
+static const char *const pst_sql[PS_COUNT] = {
+	[PS_CANDLE_PUT] =
+	"INSERT INTO candles (exchange, symbol, timeframe, open_time, open, "
+	"high, low, close, volume, quote_volume, trade_count) VALUES ($1, $2, "
+	"$3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (exchange, symbol, "
+	"timeframe, open_time) DO UPDATE SET open = excluded.open, "
+	"high = excluded.high, low = excluded.low, close = excluded.close, "
+	"volume = excluded.volume, quote_volume = excluded.quote_volume, "
+	"trade_count = excluded.trade_count",
+	[PS_TRADE_PUT] =
+	"INSERT INTO trades (exchange, symbol, time, trade_id, price, qty, "
+	"side) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+};
+
+struct pg {
+	struct store base;
+	PGconn *conn;
+	int prepared[PS_COUNT];
+	int temp_ready;       /* the staging tables exist in this session */
+	int64_t *months;      /* month starts (ms) with partitions ensured */
+	size_t n_months, cap_months;
+	size_t months_committed; /* the rest were made in the open transaction */
+	char *buf;            /* COPY text buffer */
+	size_t len, cap;
+};
+
+#define PG(s) ((struct pg *)(void *)(s))
+
+static int
+pg_fail(struct store *s, const char *what, const PGresult *r)
+{
+	const char *msg = r ? PQresultErrorMessage(r) : NULL;
+	char line[400];
+	size_t n;
+
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(PG(s)->conn);
+	snprintf(line, sizeof(line), "%s", msg ? msg : "unknown error");
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	return store_fail(s, PQstatus(PG(s)->conn) == CONNECTION_OK ?
+		QD_ERR_IO : QD_ERR_IO, "%s: %s", what, line);
+}
+
+/* Run a command that returns no rows. */
+static int
+pg_cmd(struct store *s, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(PG(s)->conn, sql);
+	int rc = QD_OK;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = pg_fail(s, what, r);
+	PQclear(r);
+	return rc;
+}
+
+static void
+pg_close(struct store *s)
+{
+	struct pg *p = PG(s);
+
+	PQfinish(p->conn);
+	free(p->months);
+	free(p->buf);
+	free(p);
+}
+
+static int
+pg_exec(struct store *s, const char *sql)
+{
+	return pg_cmd(s, sql, "migration");
+}
+
+static int
+pg_version(struct store *s, int *version)
+{
+	PGresult *r;
+	int rc = QD_OK;
+
+	*version = 0;
+	r = PQexec(PG(s)->conn, "SELECT to_regclass('schema_version') IS NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pg_fail(s, "schema version", r);
+		PQclear(r);
+		return rc;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+		PQclear(r);
+		return QD_OK;
+	}
+	PQclear(r);
+	r = PQexec(PG(s)->conn, "SELECT coalesce(max(version), 0) FROM "
+		"schema_version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = pg_fail(s, "schema version", r);
+	else
+		*version = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_lock_schema(struct store *s)
+{
+	int rc;
+
+	/* One process migrates at a time (the lock ends with the
+	 * transaction). */
+	if ((rc = pg_cmd(s, "SELECT pg_advisory_xact_lock(7160511230)",
+	    "schema lock")) != QD_OK)
+		return rc;
+	return pg_cmd(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+		"version integer PRIMARY KEY, name text NOT NULL, "
+		"applied_at bigint NOT NULL)", "schema version");
+}
+
+static int
+pg_record_version(struct store *s, const struct store_migration *m)
+{
+	char ver[16], at[24];
+	const char *v[3] = { ver, m->name, at };
+	PGresult *r;
+	int rc = QD_OK;
+
+	snprintf(ver, sizeof(ver), "%d", m->version);
+	snprintf(at, sizeof(at), "%lld", (long long)store_now_ms());
+	r = PQexecParams(PG(s)->conn, "INSERT INTO schema_version (version, "
+		"name, applied_at) VALUES ($1, $2, $3)", 3, NULL, v, NULL, NULL,
+		0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, "schema version", r);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_begin(struct store *s)
+{
+	return pg_cmd(s, "BEGIN", "begin");
+}
+
+static int
+pg_commit(struct store *s)
+{
+	int rc = pg_cmd(s, "COMMIT", "commit");
+
+	if (rc == QD_OK)
+		PG(s)->months_committed = PG(s)->n_months;
+	else
+		PG(s)->n_months = PG(s)->months_committed;
+	return rc;
+}
+
+static int
+pg_rollback(struct store *s)
+{
+	/* Partitions created in the transaction are gone with it. */
+	PG(s)->n_months = PG(s)->months_committed;
+	if (PQtransactionStatus(PG(s)->conn) == PQTRANS_IDLE)
+		return QD_OK;
+	return pg_cmd(s, "ROLLBACK", "rollback");
+}
+
+static int
+pg_connected(struct store *s)
+{
+	return PQstatus(PG(s)->conn) == CONNECTION_OK;
+}
+
+static int
+pg_session_setup(struct store *s)
+{
+	PGresult *r;
+
+	if (pg_cmd(s, "SET client_min_messages = warning; "
+	    "SET TIME ZONE 'UTC'", "session") != QD_OK)
+		return QD_ERR_IO;
+	r = PQexec(PG(s)->conn, "SELECT count(*) FROM pg_extension WHERE "
+		"extname = 'timescaledb'");
+	s->timescale = PQresultStatus(r) == PGRES_TUPLES_OK &&
+	    strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+	PQclear(r);
+	return QD_OK;
+}
+
+static int
+pg_reconnect(struct store *s)
+{
+	struct pg *p = PG(s);
+
+	PQreset(p->conn);
+	memset(p->prepared, 0, sizeof(p->prepared));
+	p->n_months = p->months_committed;
+	p->temp_ready = 0;
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return pg_fail(s, "reconnect", NULL);
+	return pg_session_setup(s);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int
+buf_reserve(struct store *s, size_t more)
+{
+	struct pg *p = PG(s);
+	char *n;
+	size_t cap;
+
+	if (p->len + more <= p->cap)
+		return QD_OK;
+	cap = p->cap ? p->cap : 1 << 16;
+	while (cap < p->len + more)
+		cap *= 2;
+	if ((n = realloc(p->buf, cap)) == NULL)
+		return store_fail(s, QD_ERR_NOMEM, "out of memory");
+	p->buf = n;
+	p->cap = cap;
+	return QD_OK;
+}
+
+/* Append text escaped for COPY's text format. */
+static void
+buf_text(struct pg *p, const char *t)
+{
+	for (; *t; t++) {
+		switch (*t) {
+		case '\\': p->buf[p->len++] = '\\'; p->buf[p->len++] = '\\';
+			break;
+		case '\t': p->buf[p->len++] = '\\'; p->buf[p->len++] = 't';
+			break;
+		case '\n': p->buf[p->len++] = '\\'; p->buf[p->len++] = 'n';
+			break;
+		case '\r': p->buf[p->len++] = '\\'; p->buf[p->len++] = 'r';
+			break;
+		default: p->buf[p->len++] = *t;
+		}
+	}
+}
+
+static void
+buf_num(struct pg *p, double v, char sep)
+{
+	int n = isnan(v) ? -1 : store_decimal_format(v, p->buf + p->len, 40);
+
+	if (n < 0) {
+		memcpy(p->buf + p->len, "\\N", 2);
+		n = 2;
+	}
+	p->len += (size_t)n;
+	p->buf[p->len++] = sep;
+}
+
+static void
+buf_int(struct pg *p, long long v, char sep)
+{
+	p->len += (size_t)snprintf(p->buf + p->len, 24, "%lld", v);
+	p->buf[p->len++] = sep;
+}
+
+/* The first millisecond of the UTC month holding `ms`. */
+static int64_t
+month_start(int64_t ms)
+{
+	time_t t = (time_t)((ms >= 0 ? ms : ms - 999) / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* Make sure the monthly partitions of `tbl` covering [lo, hi] exist. */
+static int
+ensure_partitions(struct store *s, const char *tbl, int64_t lo, int64_t hi)
+{
+	struct pg *p = PG(s);
+	int64_t m, key;
+	size_t i;
+	int known, rc = QD_OK;
+
+	if (s->timescale)
+		return QD_OK;
+	for (m = month_start(lo); m <= hi; m = month_start(m + 32LL * 86400000)) {
+		key = m * 2 + (tbl[0] == 't');
+		for (known = 0, i = 0; i < p->n_months; i++)
+			if (p->months[i] == key) {
+				known = 1;
+				break;
+			}
+		if (known)
+			continue;
+		{
+			char a[24], b[24];
+			const char *v[3] = { tbl, a, b };
+			PGresult *r;
+
+			snprintf(a, sizeof(a), "%lld", (long long)m);
+			snprintf(b, sizeof(b), "%lld", (long long)m);
+			r = PQexecParams(p->conn, "SELECT qd_ensure_partitions("
+				"$1, $2, $3)", 3, NULL, v, NULL, NULL, 0);
+			if (PQresultStatus(r) != PGRES_TUPLES_OK)
+				rc = pg_fail(s, "creating partitions", r);
+			PQclear(r);
+			if (rc != QD_OK)
+				return rc;
+		}
+		if (p->n_months == p->cap_months) {
+			size_t cap = p->cap_months ? p->cap_months * 2 : 64;
+			int64_t *n = realloc(p->months, cap * sizeof(*n));
+
+			if (n == NULL)
+				return store_fail(s, QD_ERR_NOMEM, "out of memory");
+			p->months = n;
+			p->cap_months = cap;
+		}
+		p->months[p->n_months++] = key;
+	}
+	return QD_OK;
+}
+
+/* COPY the buffer into `tbl` (columns `cols`). */
+static int
+copy_in(struct store *s, const char *tbl, const char *cols)
+{
+	struct pg *p = PG(s);
+	char sql[256];
+	PGresult *r;
+	int rc = QD_OK;
+
+	snprintf(sql, sizeof(sql), "COPY %s %s FROM STDIN", tbl, cols);
+	r = PQexec(p->conn, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = pg_fail(s, "COPY", r);
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	if (PQputCopyData(p->conn, p->buf, (int)p->len) != 1 ||
+	    PQputCopyEnd(p->conn, NULL) != 1)
+		return pg_fail(s, "COPY", NULL);
+	while ((r = PQgetResult(p->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == QD_OK)
+			rc = pg_fail(s, "COPY", r);
+		PQclear(r);
+	}
+	return rc;
+}
+
+static int
+is_unique_violation(PGconn *conn, const char *err)
+{
+	(void)conn;
+	return strstr(err, "duplicate key") != NULL;
+}
+
+/* The fast path inside a savepoint; 1 when a row existed (rolled back). */
+static int
+copy_direct(struct store *s, const char *tbl, const char *cols, int *dup)
+{
+	int rc;
+
+	*dup = 0;
+	if ((rc = pg_cmd(s, "SAVEPOINT qd_copy", "savepoint")) != QD_OK)
+		return rc;
+	rc = copy_in(s, tbl, cols);
+	if (rc != QD_OK && PQstatus(PG(s)->conn) == CONNECTION_OK &&
+	    is_unique_violation(PG(s)->conn, s->err)) {
+		*dup = 1;
+		return pg_cmd(s, "ROLLBACK TO SAVEPOINT qd_copy", "savepoint");
+	}
+	if (rc != QD_OK)
+		return rc;
+	return pg_cmd(s, "RELEASE SAVEPOINT qd_copy", "savepoint");
+}
+
+static int
+temp_tables(struct store *s)
+{
+	int rc;
+
+	if (PG(s)->temp_ready)
+		return QD_OK;
+	rc = pg_cmd(s, "CREATE TEMP TABLE IF NOT EXISTS qd_candles_in "
+		"(LIKE candles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS; "
+		"CREATE TEMP TABLE IF NOT EXISTS qd_trades_in "
+		"(LIKE trades INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+		"staging tables");
+	if (rc == QD_OK)
+		PG(s)->temp_ready = 1;
+	return rc;
+}
+
+static int
+prepare(struct store *s, enum pst id, int nparams)
+{
+	struct pg *p = PG(s);
+	char name[16];
+	PGresult *r;
+	int rc = QD_OK;
+
+	if (p->prepared[id])
+		return QD_OK;
+	snprintf(name, sizeof(name), "qd%d", (int)id);
+	r = PQprepare(p->conn, name, pst_sql[id], nparams, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, "prepare", r);
+	else
+		p->prepared[id] = 1;
+	PQclear(r);
+	return rc;
+}
+
+static int
+exec_prepared(struct store *s, enum pst id, int n, const char *const *v,
+	const char *what)
+{
+	char name[16];
+	PGresult *r;
+	int rc = QD_OK;
+
+	snprintf(name, sizeof(name), "qd%d", (int)id);
+	r = PQexecPrepared(PG(s)->conn, name, n, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, what, r);
+	PQclear(r);
+	return rc;
+}
+
+struct tagged {
+	struct store_candle c;
+	size_t at;   /* position in the input */
+};
+
+static int
+cmp_tagged(const void *a, const void *b)
+{
+	const struct tagged *x = a, *y = b;
+
+	if (x->c.open_time != y->c.open_time)
+		return x->c.open_time < y->c.open_time ? -1 : 1;
+	return (x->at > y->at) - (x->at < y->at);
+}
+
+/*
+ * The rows to write: sorted by open time, one per open time (the last
+ * given wins, as separate writes would).  Returns `c` itself when it is
+ * already strictly ascending, else a new array in *own (NULL on no memory).
+ */
+static const struct store_candle *
+dedupe(const struct store_candle *c, size_t *n, struct store_candle **own)
+{
+	struct tagged *t;
+	struct store_candle *d;
+	size_t i, k;
+
+	*own = NULL;
+	for (i = 1; i < *n; i++)
+		if (c[i].open_time <= c[i - 1].open_time)
+			break;
+	if (i >= *n)
+		return c;
+	t = malloc(*n * sizeof(*t));
+	d = malloc(*n * sizeof(*d));
+	if (t == NULL || d == NULL) {
+		free(t);
+		free(d);
+		return NULL;
+	}
+	for (i = 0; i < *n; i++) {
+		t[i].c = c[i];
+		t[i].at = i;
+	}
+	qsort(t, *n, sizeof(*t), cmp_tagged);
+	for (k = 0, i = 0; i < *n; i++) {
+		if (i + 1 < *n && t[i + 1].c.open_time == t[i].c.open_time)
+			continue;  /* a later write of the same candle follows */
+		d[k++] = t[i].c;
+	}
+	free(t);
+	*n = k;
+	*own = d;
+	return d;
+}
+
+static int
+candles_small(struct store *s, const struct store_series *k,
+	const struct store_candle *c, size_t n)
+{
+	char ot[24], num[6][40], tc[24];
+	const char *v[11];
+	size_t i;
+	int rc, j;
+
+	if ((rc = prepare(s, PS_CANDLE_PUT, 11)) != QD_OK)
+		return rc;
+	v[0] = k->exchange;
+	v[1] = k->symbol;
+	v[2] = k->timeframe;
+	v[3] = ot;
+	for (j = 0; j < 6; j++)
+		v[4 + j] = num[j];
+	for (i = 0; i < n; i++) {
+		const double x[6] = { c[i].open, c[i].high, c[i].low,
+			c[i].close, c[i].volume, c[i].quote_volume };
+
+		snprintf(ot, sizeof(ot), "%lld", (long long)c[i].open_time);
+		for (j = 0; j < 6; j++)
+			v[4 + j] = isnan(x[j]) || store_decimal_format(x[j],
+			    num[j], sizeof(num[j])) < 0 ? NULL : num[j];
+		if (c[i].trades >= 0) {
+			snprintf(tc, sizeof(tc), "%lld", (long long)c[i].trades);
+			v[10] = tc;
+		} else {
+			v[10] = NULL;
+		}
+		if ((rc = exec_prepared(s, PS_CANDLE_PUT, 11, v,
+		    "writing candles")) != QD_OK)
+			return rc;
+	}
+	return QD_OK;
+}
+
+static int
+pg_put_candles(struct store *s, const struct store_series *k,
+	const struct store_candle *c0, size_t n)
+{
+	static const char cols[] = "(exchange, symbol, timeframe, open_time, "
+	    "open, high, low, close, volume, quote_volume, trade_count)";
+	struct pg *p = PG(s);
+	struct store_candle *own;
+	const struct store_candle *c;
+	int64_t lo, hi;
+	size_t i, fixed;
+	int rc, dup;
+
+	if ((c = dedupe(c0, &n, &own)) == NULL)
+		return store_fail(s, QD_ERR_NOMEM, "out of memory");
+	lo = c[0].open_time;
+	hi = c[n - 1].open_time;
+	if ((rc = ensure_partitions(s, "candles", lo, hi)) != QD_OK)
+		goto out;
+	if (n < PG_COPY_MIN) {
+		rc = candles_small(s, k, c, n);
+		goto out;
+	}
+	p->len = 0;
+	fixed = 3 * 64 + strlen(k->exchange) * 2 + strlen(k->symbol) * 2 +
+	    strlen(k->timeframe) * 2;
+	for (i = 0; i < n; i++) {
+		if ((rc = buf_reserve(s, fixed + 6 * 41 + 2 * 25)) != QD_OK)
+			goto out;
+		buf_text(p, k->exchange);
+		p->buf[p->len++] = '\t';
+		buf_text(p, k->symbol);
+		p->buf[p->len++] = '\t';
+		buf_text(p, k->timeframe);
+		p->buf[p->len++] = '\t';
+		buf_int(p, c[i].open_time, '\t');
+		buf_num(p, c[i].open, '\t');
+		buf_num(p, c[i].high, '\t');
+		buf_num(p, c[i].low, '\t');
+		buf_num(p, c[i].close, '\t');
+		buf_num(p, c[i].volume, '\t');
+		buf_num(p, c[i].quote_volume, '\t');
+		if (c[i].trades < 0) {
+			memcpy(p->buf + p->len, "\\N\n", 3);
+			p->len += 3;
+		} else {
+			buf_int(p, c[i].trades, '\n');
+		}
+	}
+	if ((rc = copy_direct(s, "candles", cols, &dup)) != QD_OK || !dup)
+		goto out;
+	if ((rc = temp_tables(s)) != QD_OK ||
+	    (rc = copy_in(s, "qd_candles_in", cols)) != QD_OK)
+		goto out;
+	rc = pg_cmd(s, "INSERT INTO candles SELECT * FROM qd_candles_in "
+		"ON CONFLICT (exchange, symbol, timeframe, open_time) DO UPDATE "
+		"SET open = excluded.open, high = excluded.high, "
+		"low = excluded.low, close = excluded.close, "
+		"volume = excluded.volume, quote_volume = excluded.quote_volume, "
+		"trade_count = excluded.trade_count; "
+		"TRUNCATE qd_candles_in", "merging candles");
+out:
+	free(own);
+	return rc;
+}
+
+static int
+pg_put_trades(struct store *s, const struct store_series *k,
+	const struct store_trade *t, size_t n)
+{
+	static const char cols[] = "(exchange, symbol, time, trade_id, price, "
+	    "qty, side)";
+	struct pg *p = PG(s);
+	int64_t lo = t[0].time, hi = t[0].time;
+	size_t i;
+	int rc, dup;
+
+	for (i = 1; i < n; i++) {
+		if (t[i].time < lo)
+			lo = t[i].time;
+		if (t[i].time > hi)
+			hi = t[i].time;
+	}
+	if ((rc = ensure_partitions(s, "trades", lo, hi)) != QD_OK)
+		return rc;
+	if (n < PG_COPY_MIN) {
+		char tm[24], id[24], pr[40], q[40], sd[4];
+		const char *v[7] = { k->exchange, k->symbol, tm, id, pr, q, sd };
+
+		if ((rc = prepare(s, PS_TRADE_PUT, 7)) != QD_OK)
+			return rc;
+		for (i = 0; i < n; i++) {
+			snprintf(tm, sizeof(tm), "%lld", (long long)t[i].time);
+			snprintf(id, sizeof(id), "%llu",
+				(unsigned long long)t[i].trade_id);
+			store_decimal_format(t[i].price, pr, sizeof(pr));
+			store_decimal_format(t[i].qty, q, sizeof(q));
+			snprintf(sd, sizeof(sd), "%d", t[i].side);
+			if ((rc = exec_prepared(s, PS_TRADE_PUT, 7, v,
+			    "writing trades")) != QD_OK)
+				return rc;
+		}
+		return QD_OK;
+	}
+	p->len = 0;
+	for (i = 0; i < n; i++) {
+		if ((rc = buf_reserve(s, 2 * strlen(k->exchange) +
+		    2 * strlen(k->symbol) + 4 * 41 + 16)) != QD_OK)
+			return rc;
+		buf_text(p, k->exchange);
+		p->buf[p->len++] = '\t';
+		buf_text(p, k->symbol);
+		p->buf[p->len++] = '\t';
+		buf_int(p, t[i].time, '\t');
+		buf_int(p, (long long)t[i].trade_id, '\t');
+		buf_num(p, t[i].price, '\t');
+		buf_num(p, t[i].qty, '\t');
+		buf_int(p, t[i].side, '\n');
+	}
+	if ((rc = copy_direct(s, "trades", cols, &dup)) != QD_OK || !dup)
+		return rc;
+	if ((rc = temp_tables(s)) != QD_OK ||
+	    (rc = copy_in(s, "qd_trades_in", cols)) != QD_OK)
+		return rc;
+	return pg_cmd(s, "INSERT INTO trades SELECT * FROM qd_trades_in "
+		"ON CONFLICT DO NOTHING; TRUNCATE qd_trades_in",
+		"merging trades");
+}
+
+static int
+pg_put_instrument(struct store *s, const struct store_instrument *in)
+{
+	char at[24];
+	const char *v[7] = { in->exchange, in->symbol, in->native_symbol,
+		in->tick, in->lot, in->min_notional ? in->min_notional : "0",
+		at };
+	PGresult *r;
+	int rc = QD_OK;
+
+	snprintf(at, sizeof(at), "%lld", (long long)store_now_ms());
+	r = PQexecParams(PG(s)->conn, "INSERT INTO instruments (exchange, "
+		"symbol, native_symbol, tick, lot, min_notional, updated_at) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (exchange, "
+		"symbol) DO UPDATE SET native_symbol = excluded.native_symbol, "
+		"tick = excluded.tick, lot = excluded.lot, "
+		"min_notional = excluded.min_notional, "
+		"updated_at = excluded.updated_at", 7, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, "instrument", r);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_state_save(struct store *s, const char *instance, const void *buf,
+	size_t len)
+{
+	char at[24];
+	const char *v[3] = { instance, len ? buf : "", at };
+	int lens[3] = { 0, (int)len, 0 };
+	int fmts[3] = { 0, 1, 0 };
+	PGresult *r;
+	int rc = QD_OK;
+
+	snprintf(at, sizeof(at), "%lld", (long long)store_now_ms());
+	r = PQexecParams(PG(s)->conn, "INSERT INTO plugin_state (instance, "
+		"data, updated_at) VALUES ($1, $2, $3) ON CONFLICT (instance) "
+		"DO UPDATE SET data = excluded.data, "
+		"updated_at = excluded.updated_at", 3, NULL, v, lens, fmts, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, "saving state", r);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_state_load(struct store *s, const char *instance, void *buf, size_t cap,
+	size_t *len)
+{
+	const char *v[1] = { instance };
+	PGresult *r;
+	size_t n;
+	int rc = QD_OK;
+
+	r = PQexecParams(PG(s)->conn, "SELECT data FROM plugin_state WHERE "
+		"instance = $1", 1, NULL, v, NULL, NULL, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pg_fail(s, "loading state", r);
+	} else if (PQntuples(r) == 0) {
+		rc = QD_ERR_NOTFOUND;
+	} else {
+		n = (size_t)PQgetlength(r, 0, 0);
+		if (cap)
+			memcpy(buf, PQgetvalue(r, 0, 0), n < cap ? n : cap);
+		if (len)
+			*len = n;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static double
+get_decimal(const PGresult *r, int row, int col)
+{
+	double v;
+
+	if (PQgetisnull(r, row, col) ||
+	    csv_parse_number(PQgetvalue(r, row, col),
+	    (size_t)PQgetlength(r, row, col), &v) != 0)
+		return NAN;
+	return v;
+}
+
+static int
+pg_candles(struct store *s, const struct store_series *k, int64_t from,
+	int64_t to, size_t limit, int desc,
+	int (*fn)(void *, const struct store_candle *, size_t), void *arg)
+{
+	char a[24], b[24], l[24];
+	const char *v[6] = { k->exchange, k->symbol, k->timeframe, a, b, l };
+	struct store_candle *buf;
+	size_t done = 0, page, i, nt;
+	PGresult *r;
+	int rc = QD_OK, stop = 0;
+
+	if ((buf = malloc(STORE_CHUNK * sizeof(*buf))) == NULL)
+		return store_fail(s, QD_ERR_NOMEM, "out of memory");
+	while (!stop && (limit == 0 || done < limit) && from < to) {
+		page = PG_PAGE;
+		if (limit && limit - done < page)
+			page = limit - done;
+		snprintf(a, sizeof(a), "%lld", (long long)from);
+		snprintf(b, sizeof(b), "%lld", (long long)to);
+		snprintf(l, sizeof(l), "%zu", page);
+		r = PQexecParams(PG(s)->conn, desc ?
+			"SELECT open_time, open, high, low, close, volume, "
+			"quote_volume, trade_count FROM candles WHERE "
+			"exchange = $1 AND symbol = $2 AND timeframe = $3 AND "
+			"open_time >= $4 AND open_time < $5 "
+			"ORDER BY open_time DESC LIMIT $6" :
+			"SELECT open_time, open, high, low, close, volume, "
+			"quote_volume, trade_count FROM candles WHERE "
+			"exchange = $1 AND symbol = $2 AND timeframe = $3 AND "
+			"open_time >= $4 AND open_time < $5 "
+			"ORDER BY open_time LIMIT $6", 6, NULL, v, NULL, NULL,
+			0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			rc = pg_fail(s, "reading candles", r);
+			PQclear(r);
+			break;
+		}
+		nt = (size_t)PQntuples(r);
+		for (i = 0; i < nt && !stop; ) {
+			size_t n = 0;
+
+			for (; i < nt && n < STORE_CHUNK; i++, n++) {
+				struct store_candle *c = &buf[n];
+				int row = (int)i;
+
+				c->open_time = strtoll(PQgetvalue(r, row, 0),
+				    NULL, 10);
+				c->open = get_decimal(r, row, 1);
+				c->high = get_decimal(r, row, 2);
+				c->low = get_decimal(r, row, 3);
+				c->close = get_decimal(r, row, 4);
+				c->volume = get_decimal(r, row, 5);
+				c->quote_volume = get_decimal(r, row, 6);
+				c->trades = PQgetisnull(r, row, 7) ? -1 :
+				    strtoll(PQgetvalue(r, row, 7), NULL, 10);
+			}
+			stop = fn(arg, buf, n);
+			if (desc)
+				to = buf[n - 1].open_time;
+			else
+				from = buf[n - 1].open_time + 1;
+		}
+		done += nt;
+		PQclear(r);
+		if (nt < page)
+			break;
+	}
+	free(buf);
+	return rc;
+}
+
+static int
+pg_trades(struct store *s, const struct store_series *k, int64_t from,
+	int64_t to, size_t limit,
+	int (*fn)(void *, const struct store_trade *, size_t), void *arg)
+{
+	char a[24], b[24], l[24];
+	const char *v[5] = { k->exchange, k->symbol, a, b, l };
+	struct store_trade *buf;
+	size_t i, nt, n = 0;
+	PGresult *r;
+	int rc = QD_OK, stop = 0;
+
+	if ((buf = malloc(STORE_CHUNK * sizeof(*buf))) == NULL)
+		return store_fail(s, QD_ERR_NOMEM, "out of memory");
+	snprintf(a, sizeof(a), "%lld", (long long)from);
+	snprintf(b, sizeof(b), "%lld", (long long)to);
+	snprintf(l, sizeof(l), "%lld", limit ? (long long)limit : -1LL);
+	r = PQexecParams(PG(s)->conn, limit ?
+		"SELECT time, trade_id, price, qty, side FROM trades WHERE "
+		"exchange = $1 AND symbol = $2 AND time >= $3 AND time < $4 "
+		"ORDER BY time, trade_id LIMIT $5" :
+		"SELECT time, trade_id, price, qty, side FROM trades WHERE "
+		"exchange = $1 AND symbol = $2 AND time >= $3 AND time < $4 "
+		"ORDER BY time, trade_id", limit ? 5 : 4, NULL, v, NULL, NULL,
+		0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pg_fail(s, "reading trades", r);
+		PQclear(r);
+		free(buf);
+		return rc;
+	}
+	nt = (size_t)PQntuples(r);
+	for (i = 0; i < nt && !stop; i++) {
+		struct store_trade *t = &buf[n];
+		int row = (int)i;
+
+		t->time = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+		t->trade_id = strtoull(PQgetvalue(r, row, 1), NULL, 10);
+		t->price = get_decimal(r, row, 2);
+		t->qty = get_decimal(r, row, 3);
+		t->side = atoi(PQgetvalue(r, row, 4));
+		if (++n == STORE_CHUNK) {
+			stop = fn(arg, buf, n);
+			n = 0;
+		}
+	}
+	if (!stop && n)
+		fn(arg, buf, n);
+	PQclear(r);
+	free(buf);
+	return rc;
+}
+
+static int
+pg_coverage(struct store *s, const struct store_series *f,
+	int (*fn)(void *, const struct store_coverage *), void *arg)
+{
+	const char *v[3] = { f->exchange, f->symbol, f->timeframe };
+	PGresult *r;
+	int i, rc = QD_OK;
+
+	r = PQexecParams(PG(s)->conn, "SELECT exchange, symbol, timeframe, "
+		"min(open_time), max(open_time), count(*) FROM candles WHERE "
+		"($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR "
+		"symbol = $2) AND ($3::text IS NULL OR timeframe = $3) "
+		"GROUP BY exchange, symbol, timeframe "
+		"ORDER BY exchange, symbol, timeframe", 3, NULL, v, NULL, NULL,
+		0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pg_fail(s, "coverage", r);
+		PQclear(r);
+		return rc;
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		struct store_coverage c;
+		int64_t tf;
+
+		c.exchange = PQgetvalue(r, i, 0);
+		c.symbol = PQgetvalue(r, i, 1);
+		c.timeframe = PQgetvalue(r, i, 2);
+		c.first = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+		c.last = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+		c.count = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+		tf = store_timeframe_ms(c.timeframe);
+		c.missing = tf ? (c.last - c.first) / tf + 1 - c.count : 0;
+		if (fn(arg, &c) != 0)
+			break;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_prune(struct store *s, const struct store_series *f, int64_t before,
+	int64_t *deleted)
+{
+	static const char *const sql[2] = {
+		"DELETE FROM candles WHERE open_time < $4 AND ($1::text IS NULL "
+		"OR exchange = $1) AND ($2::text IS NULL OR symbol = $2) AND "
+		"($3::text IS NULL OR timeframe = $3)",
+		"DELETE FROM trades WHERE time < $4 AND ($1::text IS NULL OR "
+		"exchange = $1) AND ($2::text IS NULL OR symbol = $2) AND "
+		"$3::text IS NULL",
+	};
+	char b[24];
+	const char *v[4] = { f->exchange, f->symbol, f->timeframe, b };
+	PGresult *r;
+	int i, rc = QD_OK;
+
+	*deleted = 0;
+	snprintf(b, sizeof(b), "%lld", (long long)before);
+	for (i = 0; i < 2 && rc == QD_OK; i++) {
+		r = PQexecParams(PG(s)->conn, sql[i], 4, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_fail(s, "prune", r);
+		else
+			*deleted += strtoll(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+	}
+	return rc;
+}
+
+static int
+pg_vacuum(struct store *s)
+{
+	return pg_cmd(s, "VACUUM ANALYZE", "vacuum");
+}
+
+static const struct store_ops pg_ops = {
+	.backend = STORE_POSTGRES,
+	.name = "postgresql",
+	.migrations = store_migrations_postgresql,
+	.n_migrations = &store_migrations_postgresql_n,
+	.close = pg_close,
+	.exec = pg_exec,
+	.version = pg_version,
+	.record_version = pg_record_version,
+	.lock_schema = pg_lock_schema,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.connected = pg_connected,
+	.reconnect = pg_reconnect,
+	.opened = pg_session_setup,
+	.put_candles = pg_put_candles,
+	.put_trades = pg_put_trades,
+	.put_instrument = pg_put_instrument,
+	.state_save = pg_state_save,
+	.state_load = pg_state_load,
+	.candles = pg_candles,
+	.trades = pg_trades,
+	.coverage = pg_coverage,
+	.prune = pg_prune,
+	.vacuum = pg_vacuum,
+};
+
+int
+store_pg_open(const char *conninfo, enum store_role role, struct store **out,
+	char *err, size_t errlen)
+{
+	struct pg *p = calloc(1, sizeof(*p));
+	const char *msg;
+	size_t n;
+
+	if (p == NULL) {
+		snprintf(err, errlen, "storage: out of memory");
+		return QD_ERR_NOMEM;
+	}
+	p->base.ops = &pg_ops;
+	p->base.role = role;
+	p->conn = PQconnectdb(conninfo);
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+		msg = p->conn ? PQerrorMessage(p->conn) : "out of memory";
+		n = strcspn(msg, "\n");
+		snprintf(err, errlen, "storage (postgresql): cannot connect: "
+			"%.*s", (int)n, msg);
+		PQfinish(p->conn);
+		free(p);
+		return QD_ERR_IO;
+	}
+	if (pg_session_setup(&p->base) != QD_OK) {
+		snprintf(err, errlen, "storage (postgresql): %s", p->base.err);
+		pg_close(&p->base);
+		return QD_ERR_IO;
+	}
+	*out = &p->base;
+	return QD_OK;
+}

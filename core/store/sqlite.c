@@ -1,0 +1,677 @@
+/*
+ * sqlite.c -- the embedded storage backend.
+ *
+ * One file in WAL mode; a busy timeout so a reader and the writer never
+ * fail on each other; writes in BEGIN IMMEDIATE transactions (one writer).
+ * synchronous=NORMAL for the writer's market data (a crash loses at most the
+ * last commits, never consistency), FULL for admin work and for plugin
+ * state (see store_state_save).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#include <quantd/sdk.h>
+
+#include "csv/csv.h"
+#include "store/backend.h"
+
+enum stmt_id {
+	ST_CANDLE_PUT = 0,
+	ST_TRADE_PUT,
+	ST_INSTRUMENT_PUT,
+	ST_STATE_PUT,
+	ST_STATE_GET,
+	ST_CANDLES_ASC,
+	ST_CANDLES_DESC,
+	ST_TRADES,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_CANDLE_PUT] =
+	"INSERT INTO candles (exchange, symbol, timeframe, open_time, open, "
+	"high, low, close, volume, quote_volume, trade_count) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	"ON CONFLICT (exchange, symbol, timeframe, open_time) DO UPDATE SET "
+	"open = excluded.open, high = excluded.high, low = excluded.low, "
+	"close = excluded.close, volume = excluded.volume, "
+	"quote_volume = excluded.quote_volume, "
+	"trade_count = excluded.trade_count",
+	[ST_TRADE_PUT] =
+	"INSERT INTO trades (exchange, symbol, time, trade_id, price, qty, "
+	"side) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+	[ST_INSTRUMENT_PUT] =
+	"INSERT OR REPLACE INTO instruments (exchange, symbol, native_symbol, "
+	"tick, lot, min_notional, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+	"?6, ?7)",
+	[ST_STATE_PUT] =
+	"INSERT OR REPLACE INTO plugin_state (instance, data, updated_at) "
+	"VALUES (?1, ?2, ?3)",
+	[ST_STATE_GET] =
+	"SELECT data FROM plugin_state WHERE instance = ?1",
+	[ST_CANDLES_ASC] =
+	"SELECT open_time, open, high, low, close, volume, quote_volume, "
+	"trade_count FROM candles WHERE exchange = ?1 AND symbol = ?2 AND "
+	"timeframe = ?3 AND open_time >= ?4 AND open_time < ?5 "
+	"ORDER BY open_time LIMIT ?6",
+	[ST_CANDLES_DESC] =
+	"SELECT open_time, open, high, low, close, volume, quote_volume, "
+	"trade_count FROM candles WHERE exchange = ?1 AND symbol = ?2 AND "
+	"timeframe = ?3 AND open_time >= ?4 AND open_time < ?5 "
+	"ORDER BY open_time DESC LIMIT ?6",
+	[ST_TRADES] =
+	"SELECT time, trade_id, price, qty, side FROM trades WHERE "
+	"exchange = ?1 AND symbol = ?2 AND time >= ?3 AND time < ?4 "
+	"ORDER BY time, trade_id LIMIT ?5",
+};
+
+struct sq {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int sync_full;   /* synchronous=FULL for every commit (admin) */
+	int full_once;   /* FULL for the open transaction only */
+};
+
+#define SQ(s) ((struct sq *)(void *)(s))
+
+static int
+sq_code(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM: return QD_ERR_NOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return QD_ERR_TIMEOUT;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE: return QD_ERR_INVALID;
+	default: return QD_ERR_IO;
+	}
+}
+
+static int
+sq_fail(struct store *s, int rc, const char *what)
+{
+	const char *msg = sqlite3_errmsg(SQ(s)->db);
+
+	if ((rc & 0xff) == SQLITE_FULL)
+		msg = "database or disk is full";
+	return store_fail(s, sq_code(rc), "%s: %s", what, msg);
+}
+
+static int
+sq_exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(SQ(s)->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		store_fail(s, sq_code(rc), "%s", (rc & 0xff) == SQLITE_FULL ?
+			"database or disk is full" : msg ? msg :
+			sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return sq_code(rc);
+	}
+	return QD_OK;
+}
+
+static sqlite3_stmt *
+sq_stmt(struct store *s, enum stmt_id id)
+{
+	struct sq *q = SQ(s);
+
+	if (q->st[id] == NULL &&
+	    sqlite3_prepare_v3(q->db, stmt_sql[id], -1,
+	    SQLITE_PREPARE_PERSISTENT, &q->st[id], NULL) != SQLITE_OK) {
+		sq_fail(s, SQLITE_ERROR, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(q->st[id]);
+	sqlite3_clear_bindings(q->st[id]);
+	return q->st[id];
+}
+
+static void
+sq_close(struct store *s)
+{
+	struct sq *q = SQ(s);
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close_v2(q->db);
+	free(q);
+}
+
+static int
+sq_version(struct store *s, int *version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT coalesce(max(version), 0) "
+		"FROM schema_version", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		/* No table yet: an empty database. */
+		if (strstr(sqlite3_errmsg(SQ(s)->db), "no such table"))
+			return QD_OK;
+		return sq_fail(s, rc, "schema version");
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? QD_OK : sq_fail(s, rc, "schema version");
+}
+
+static int
+sq_lock_schema(struct store *s)
+{
+	/* BEGIN IMMEDIATE already holds the write lock. */
+	return sq_exec(s, "CREATE TABLE IF NOT EXISTS schema_version ("
+		"version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		"applied_at INTEGER NOT NULL)");
+}
+
+static int
+sq_record_version(struct store *s, const struct store_migration *m)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "INSERT INTO schema_version "
+		"(version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "schema version");
+	sqlite3_bind_int(st, 1, m->version);
+	sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, store_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? QD_OK : sq_fail(s, rc, "schema version");
+}
+
+static int
+sq_begin(struct store *s)
+{
+	return sq_exec(s, "BEGIN IMMEDIATE");
+}
+
+/* Back to NORMAL after a transaction that wrote state. */
+static void
+sync_restore(struct store *s)
+{
+	if (SQ(s)->full_once) {
+		sqlite3_exec(SQ(s)->db, "PRAGMA synchronous=NORMAL", NULL, NULL,
+			NULL);
+		SQ(s)->full_once = 0;
+	}
+}
+
+static int
+sq_commit(struct store *s)
+{
+	int rc = sq_exec(s, "COMMIT");
+
+	if (rc != QD_OK)
+		sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
+	sync_restore(s);
+	return rc;
+}
+
+static int
+sq_rollback(struct store *s)
+{
+	sync_restore(s);
+	if (sqlite3_get_autocommit(SQ(s)->db))
+		return QD_OK;
+	return sq_exec(s, "ROLLBACK");
+}
+
+static int
+sq_connected(struct store *s)
+{
+	(void)s;
+	return 1;
+}
+
+static int
+sq_reconnect(struct store *s)
+{
+	(void)s;
+	return QD_OK;
+}
+
+/* Bind a double as exact decimal text (the buffer must outlive the step). */
+static void
+bind_decimal(sqlite3_stmt *st, int i, double v, char *buf)
+{
+	int n = store_decimal_format(v, buf, 40);
+
+	if (n < 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, buf, n, SQLITE_STATIC);
+}
+
+static int
+sq_put_candles(struct store *s, const struct store_series *k,
+	const struct store_candle *c, size_t n)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_CANDLE_PUT);
+	char num[6][40];
+	size_t i;
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_text(st, 1, k->exchange, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, k->timeframe, -1, SQLITE_STATIC);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 4, c[i].open_time);
+		bind_decimal(st, 5, c[i].open, num[0]);
+		bind_decimal(st, 6, c[i].high, num[1]);
+		bind_decimal(st, 7, c[i].low, num[2]);
+		bind_decimal(st, 8, c[i].close, num[3]);
+		bind_decimal(st, 9, c[i].volume, num[4]);
+		if (isnan(c[i].quote_volume))
+			sqlite3_bind_null(st, 10);
+		else
+			bind_decimal(st, 10, c[i].quote_volume, num[5]);
+		if (c[i].trades < 0)
+			sqlite3_bind_null(st, 11);
+		else
+			sqlite3_bind_int64(st, 11, c[i].trades);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return sq_fail(s, rc, "writing candles");
+	}
+	return QD_OK;
+}
+
+static int
+sq_put_trades(struct store *s, const struct store_series *k,
+	const struct store_trade *t, size_t n)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_TRADE_PUT);
+	char num[2][40];
+	size_t i;
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_text(st, 1, k->exchange, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->symbol, -1, SQLITE_STATIC);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 3, t[i].time);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)t[i].trade_id);
+		bind_decimal(st, 5, t[i].price, num[0]);
+		bind_decimal(st, 6, t[i].qty, num[1]);
+		sqlite3_bind_int(st, 7, t[i].side);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return sq_fail(s, rc, "writing trades");
+	}
+	return QD_OK;
+}
+
+static int
+sq_put_instrument(struct store *s, const struct store_instrument *in)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_INSTRUMENT_PUT);
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_text(st, 1, in->exchange, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, in->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, in->native_symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, in->tick, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, in->lot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, in->min_notional ? in->min_notional : "0",
+		-1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, store_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? QD_OK : sq_fail(s, rc, "instrument");
+}
+
+static int
+sq_state_save(struct store *s, const char *instance, const void *buf,
+	size_t len)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_STATE_PUT);
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	/* Plugin state is what a strategy needs to resume: commit it with a
+	 * full sync, like money. */
+	if (!SQ(s)->sync_full && !SQ(s)->full_once) {
+		sqlite3_exec(SQ(s)->db, "PRAGMA synchronous=FULL", NULL, NULL,
+			NULL);
+		SQ(s)->full_once = 1;
+	}
+	sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, len ? buf : "", (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, store_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? QD_OK : sq_fail(s, rc, "saving state");
+}
+
+static int
+sq_state_load(struct store *s, const char *instance, void *buf, size_t cap,
+	size_t *len)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_STATE_GET);
+	const void *p;
+	size_t n;
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return QD_ERR_NOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return sq_fail(s, rc, "loading state");
+	}
+	p = sqlite3_column_blob(st, 0);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	if (cap)
+		memcpy(buf, p, n < cap ? n : cap);
+	if (len)
+		*len = n;
+	sqlite3_reset(st);
+	return QD_OK;
+}
+
+static double
+col_decimal(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	double v;
+
+	if (t == NULL || csv_parse_number(t, (size_t)sqlite3_column_bytes(st,
+	    i), &v) != 0)
+		return NAN;
+	return v;
+}
+
+static int
+sq_candles(struct store *s, const struct store_series *k, int64_t from,
+	int64_t to, size_t limit, int desc,
+	int (*fn)(void *, const struct store_candle *, size_t), void *arg)
+{
+	sqlite3_stmt *st = sq_stmt(s, desc ? ST_CANDLES_DESC : ST_CANDLES_ASC);
+	struct store_candle *buf;
+	size_t n = 0;
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	if ((buf = malloc(STORE_CHUNK * sizeof(*buf))) == NULL)
+		return store_fail(s, QD_ERR_NOMEM, "out of memory");
+	sqlite3_bind_text(st, 1, k->exchange, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, k->timeframe, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, from);
+	sqlite3_bind_int64(st, 5, to);
+	sqlite3_bind_int64(st, 6, limit ? (sqlite3_int64)limit : -1);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_candle *c = &buf[n];
+
+		c->open_time = sqlite3_column_int64(st, 0);
+		c->open = col_decimal(st, 1);
+		c->high = col_decimal(st, 2);
+		c->low = col_decimal(st, 3);
+		c->close = col_decimal(st, 4);
+		c->volume = col_decimal(st, 5);
+		c->quote_volume = col_decimal(st, 6);
+		c->trades = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(st, 7);
+		if (++n == STORE_CHUNK) {
+			stop = fn(arg, buf, n);
+			n = 0;
+		}
+	}
+	if (!stop && n)
+		fn(arg, buf, n);
+	free(buf);
+	if (!stop && rc != SQLITE_DONE) {
+		sq_fail(s, rc, "reading candles");
+		sqlite3_reset(st);
+		return sq_code(rc);
+	}
+	sqlite3_reset(st);
+	return QD_OK;
+}
+
+static int
+sq_trades(struct store *s, const struct store_series *k, int64_t from,
+	int64_t to, size_t limit,
+	int (*fn)(void *, const struct store_trade *, size_t), void *arg)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_TRADES);
+	struct store_trade *buf;
+	size_t n = 0;
+	int rc, stop = 0;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	if ((buf = malloc(STORE_CHUNK * sizeof(*buf))) == NULL)
+		return store_fail(s, QD_ERR_NOMEM, "out of memory");
+	sqlite3_bind_text(st, 1, k->exchange, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, from);
+	sqlite3_bind_int64(st, 4, to);
+	sqlite3_bind_int64(st, 5, limit ? (sqlite3_int64)limit : -1);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_trade *t = &buf[n];
+
+		t->time = sqlite3_column_int64(st, 0);
+		t->trade_id = (uint64_t)sqlite3_column_int64(st, 1);
+		t->price = col_decimal(st, 2);
+		t->qty = col_decimal(st, 3);
+		t->side = sqlite3_column_int(st, 4);
+		if (++n == STORE_CHUNK) {
+			stop = fn(arg, buf, n);
+			n = 0;
+		}
+	}
+	if (!stop && n)
+		fn(arg, buf, n);
+	free(buf);
+	if (!stop && rc != SQLITE_DONE) {
+		sq_fail(s, rc, "reading trades");
+		sqlite3_reset(st);
+		return sq_code(rc);
+	}
+	sqlite3_reset(st);
+	return QD_OK;
+}
+
+static void
+bind_filter(sqlite3_stmt *st, const struct store_series *f)
+{
+	if (f->exchange)
+		sqlite3_bind_text(st, 1, f->exchange, -1, SQLITE_STATIC);
+	if (f->symbol)
+		sqlite3_bind_text(st, 2, f->symbol, -1, SQLITE_STATIC);
+	if (f->timeframe)
+		sqlite3_bind_text(st, 3, f->timeframe, -1, SQLITE_STATIC);
+}
+
+static int
+sq_coverage(struct store *s, const struct store_series *f,
+	int (*fn)(void *, const struct store_coverage *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT exchange, symbol, "
+		"timeframe, min(open_time), max(open_time), count(*) FROM "
+		"candles WHERE (?1 IS NULL OR exchange = ?1) AND (?2 IS NULL "
+		"OR symbol = ?2) AND (?3 IS NULL OR timeframe = ?3) "
+		"GROUP BY exchange, symbol, timeframe "
+		"ORDER BY exchange, symbol, timeframe", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "coverage");
+	bind_filter(st, f);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_coverage c;
+		int64_t tf;
+
+		c.exchange = (const char *)sqlite3_column_text(st, 0);
+		c.symbol = (const char *)sqlite3_column_text(st, 1);
+		c.timeframe = (const char *)sqlite3_column_text(st, 2);
+		c.first = sqlite3_column_int64(st, 3);
+		c.last = sqlite3_column_int64(st, 4);
+		c.count = sqlite3_column_int64(st, 5);
+		tf = store_timeframe_ms(c.timeframe);
+		c.missing = tf ? (c.last - c.first) / tf + 1 - c.count : 0;
+		if (fn(arg, &c) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? QD_OK : sq_fail(s, rc, "coverage");
+}
+
+static int
+sq_prune(struct store *s, const struct store_series *f, int64_t before,
+	int64_t *deleted)
+{
+	static const char *const sql[2] = {
+		"DELETE FROM candles WHERE open_time < ?4 AND (?1 IS NULL OR "
+		"exchange = ?1) AND (?2 IS NULL OR symbol = ?2) AND "
+		"(?3 IS NULL OR timeframe = ?3)",
+		"DELETE FROM trades WHERE time < ?4 AND (?1 IS NULL OR "
+		"exchange = ?1) AND (?2 IS NULL OR symbol = ?2) AND "
+		"?3 IS NULL",
+	};
+	sqlite3_stmt *st;
+	int i, rc;
+
+	*deleted = 0;
+	for (i = 0; i < 2; i++) {
+		rc = sqlite3_prepare_v2(SQ(s)->db, sql[i], -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sq_fail(s, rc, "prune");
+		bind_filter(st, f);
+		sqlite3_bind_int64(st, 4, before);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sq_fail(s, rc, "prune");
+		*deleted += sqlite3_changes(SQ(s)->db);
+	}
+	return QD_OK;
+}
+
+static int
+sq_vacuum(struct store *s)
+{
+	int rc = sq_exec(s, "VACUUM");
+
+	if (rc == QD_OK)
+		rc = sq_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
+	return rc;
+}
+
+static const struct store_ops sqlite_ops = {
+	.backend = STORE_SQLITE,
+	.name = "sqlite",
+	.migrations = store_migrations_sqlite,
+	.n_migrations = &store_migrations_sqlite_n,
+	.close = sq_close,
+	.exec = sq_exec,
+	.version = sq_version,
+	.record_version = sq_record_version,
+	.lock_schema = sq_lock_schema,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.connected = sq_connected,
+	.reconnect = sq_reconnect,
+	.put_candles = sq_put_candles,
+	.put_trades = sq_put_trades,
+	.put_instrument = sq_put_instrument,
+	.state_save = sq_state_save,
+	.state_load = sq_state_load,
+	.candles = sq_candles,
+	.trades = sq_trades,
+	.coverage = sq_coverage,
+	.prune = sq_prune,
+	.vacuum = sq_vacuum,
+};
+
+int
+store_sqlite_open(const char *path, enum store_role role, struct store **out,
+	char *err, size_t errlen)
+{
+	struct sq *q = calloc(1, sizeof(*q));
+	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX;
+	char *msg = NULL;
+
+	if (q == NULL) {
+		snprintf(err, errlen, "storage: out of memory");
+		return QD_ERR_NOMEM;
+	}
+	q->base.ops = &sqlite_ops;
+	q->base.role = role;
+	rc = sqlite3_open_v2(path, &q->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "storage (sqlite): cannot open %s: %s",
+			path, q->db ? sqlite3_errmsg(q->db) :
+			sqlite3_errstr(rc));
+		sqlite3_close_v2(q->db);
+		free(q);
+		return QD_ERR_IO;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, 10000);
+	q->sync_full = role == STORE_ROLE_ADMIN;
+	rc = sqlite3_exec(q->db, q->sync_full ?
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+		"PRAGMA foreign_keys=ON" :
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+		"PRAGMA foreign_keys=ON", NULL, NULL, &msg);
+	if (rc == SQLITE_OK) {
+		sqlite3_stmt *st;
+
+		/* A file that is not a database fails here, not later. */
+		rc = sqlite3_prepare_v2(q->db, "SELECT count(*) FROM "
+			"sqlite_master", -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK :
+			    sqlite3_errcode(q->db);
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "storage (sqlite): %s: %s", path,
+			msg ? msg : sqlite3_errmsg(q->db));
+		sqlite3_free(msg);
+		sq_close(&q->base);
+		return sq_code(rc);
+	}
+	*out = &q->base;
+	return QD_OK;
+}

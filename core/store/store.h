@@ -1,0 +1,236 @@
+/*
+ * store -- the one storage interface, two backends: SQLite (the embedded
+ * default) and PostgreSQL through libpq.
+ *
+ * A `struct store` is one connection.  It is used by one thread at a time:
+ * the writer thread (core/store/writer.h) owns one, readers (the CLI, the
+ * API) open their own.  Every function returns QD_OK or a negative
+ * enum qd_status; on failure store_error() says what went wrong in one line
+ * (never a secret: connection strings are not repeated).
+ *
+ * Opening a store brings its schema up to date with forward-only, versioned
+ * migrations (core/store/migrations/BACKEND/NNNN_name.sql, each applied in
+ * one transaction and recorded in `schema_version`); a database whose schema
+ * is newer than this program is refused with a message saying so.
+ *
+ * Units and exactness:
+ *   - times are int64 milliseconds since the Unix epoch, UTC;
+ *   - prices and quantities cross this interface as doubles (what the
+ *     process computes with) and are stored exactly: as the shortest decimal
+ *     that reads back to the same double, in NUMERIC columns (PostgreSQL) or
+ *     as decimal text (SQLite has no decimal type; it would turn a NUMERIC
+ *     column into binary floating point).  Nothing is ever stored as REAL.
+ *
+ * Idempotence: writing a candle twice leaves one row; a corrected candle
+ * (same exchange, symbol, timeframe, open time) replaces the stored one.  A
+ * trade is identified by (exchange, symbol, time, trade id); writing it again
+ * changes nothing.
+ */
+#ifndef QD_STORE_H
+#define QD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_backend {
+	STORE_SQLITE = 1,
+	STORE_POSTGRES = 2,
+};
+
+/** How the store is used; the SQLite backend sets its durability from it. */
+enum store_role {
+	STORE_ROLE_WRITER = 0, /**< the writer thread: market data batches */
+	STORE_ROLE_READER = 1, /**< reads (CLI, API, backtests) */
+	STORE_ROLE_ADMIN = 2,  /**< imports, prune, vacuum: synchronous=FULL */
+};
+
+/** One candle.  quote_volume is NAN and trades -1 when unknown. */
+struct store_candle {
+	int64_t open_time;   /**< ms, UTC-aligned to the timeframe */
+	double open;
+	double high;
+	double low;
+	double close;
+	double volume;       /**< base units */
+	double quote_volume; /**< quote units, or NAN */
+	int64_t trades;      /**< number of trades, or -1 */
+};
+
+/** One public trade.  side: 1 buy, 2 sell (taker), 0 unknown. */
+struct store_trade {
+	int64_t time;        /**< ms */
+	uint64_t trade_id;   /**< venue id, or a per-millisecond sequence */
+	double price;
+	double qty;
+	int side;
+};
+
+/** A series: which candles.  Strings are the caller's. */
+struct store_series {
+	const char *exchange;  /**< exchange instance name, e.g. "binance" */
+	const char *symbol;    /**< canonical BASE/QUOTE */
+	const char *timeframe; /**< "1m" ... "1w" */
+};
+
+/** An instrument's trading rules; tick, lot and min_notional are decimals
+ *  as text ("0.01"), stored exactly. */
+struct store_instrument {
+	const char *exchange;
+	const char *symbol;
+	const char *native_symbol;
+	const char *tick;
+	const char *lot;
+	const char *min_notional;
+};
+
+/** What is stored of one series (quantctl data list). */
+struct store_coverage {
+	const char *exchange;
+	const char *symbol;
+	const char *timeframe;
+	int64_t first;     /**< ms of the first candle */
+	int64_t last;      /**< ms of the last candle */
+	int64_t count;     /**< candles */
+	int64_t missing;   /**< candles missing between first and last */
+};
+
+/**
+ * Open the store named by `url`:
+ *   "sqlite:PATH", "PATH" (anything not a PostgreSQL URL: a SQLite file),
+ *   "postgresql://..." or "postgres://..." (libpq URI; sslmode and the other
+ *   libpq parameters in its query string), or "env:VAR" for any of these
+ *   read from the environment (so a password stays out of config files).
+ * The schema is migrated to the latest version (a reader migrates too, so
+ * that a query against a new database finds its tables).  Returns QD_OK and *out, or an error with `err` filled in.
+ */
+int store_open(const char *url, enum store_role role, struct store **out,
+	char *err, size_t errlen);
+
+/**
+ * store_open(), but bring an empty or older schema to exactly `version`
+ * (0 .. latest) instead of the latest: a database as an older quantd left
+ * it.  A newer schema is refused as by store_open().
+ */
+int store_open_version(const char *url, enum store_role role, int version,
+	struct store **out, char *err, size_t errlen);
+
+/** Close and free; NULL is a no-op. */
+void store_close(struct store *s);
+
+enum store_backend store_backend(const struct store *s);
+/** "sqlite" or "postgresql". */
+const char *store_backend_name(const struct store *s);
+/** The last error of this store, one line. */
+const char *store_error(const struct store *s);
+
+/** Latest schema version this program knows for the store's backend. */
+int store_schema_latest(const struct store *s);
+/** Version of the opened database (0 = empty). */
+int store_schema_version(struct store *s, int *version);
+/**
+ * Apply migrations up to `target` (<= latest; each in its own transaction).
+ * store_open() does this to the latest; a lower target exists to build a
+ * database as an older quantd left it.
+ */
+int store_migrate(struct store *s, int target);
+/** Whether PostgreSQL candles/trades are hypertables (1) or monthly range
+ *  partitions (0); 0 for SQLite. */
+int store_uses_timescale(const struct store *s);
+
+/* ---- transactions -------------------------------------------------------- */
+
+/** Writes between begin and commit are one transaction; without begin each
+ *  call is its own. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+/** Roll back; harmless when no transaction is open. */
+int store_rollback(struct store *s);
+
+/** 1 when the connection is usable, 0 when it was lost (PostgreSQL). */
+int store_connected(struct store *s);
+/** Try to connect again (PostgreSQL); QD_OK when it is back. */
+int store_reconnect(struct store *s);
+
+/* ---- writes ---------------------------------------------------------------- */
+
+/** Upsert n candles of one series (bulk: COPY on PostgreSQL). */
+int store_put_candles(struct store *s, const struct store_series *k,
+	const struct store_candle *c, size_t n);
+/** Insert n trades of one (exchange, symbol); duplicates are ignored.
+ *  `k->timeframe` is not used. */
+int store_put_trades(struct store *s, const struct store_series *k,
+	const struct store_trade *t, size_t n);
+/** Insert or replace an instrument. */
+int store_put_instrument(struct store *s, const struct store_instrument *in);
+
+/** Replace the saved state of a plugin instance (durably). */
+int store_state_save(struct store *s, const char *instance, const void *buf,
+	size_t len);
+/**
+ * Copy at most `cap` bytes of the instance's state into buf and its full
+ * length into *len.  QD_ERR_NOTFOUND when none was saved.
+ */
+int store_state_load(struct store *s, const char *instance, void *buf,
+	size_t cap, size_t *len);
+
+/* ---- reads ----------------------------------------------------------------- */
+
+/**
+ * Candles of `k` with from <= open_time < to, ascending (descending when
+ * `desc`), at most `limit` (0 = no limit), delivered in chunks to
+ * fn(arg, candles, n); fn returns 0 to go on, non-zero to stop.  A cursor
+ * for the next page is the last open time + 1 (ascending) or its open time
+ * (descending, as the next `to`).
+ */
+int store_candles(struct store *s, const struct store_series *k,
+	int64_t from, int64_t to, size_t limit, int desc,
+	int (*fn)(void *arg, const struct store_candle *c, size_t n), void *arg);
+
+/**
+ * Trades of (k->exchange, k->symbol) with from <= time < to, ascending,
+ * delivered in chunks as store_candles() does.
+ */
+int store_trades(struct store *s, const struct store_series *k,
+	int64_t from, int64_t to, size_t limit,
+	int (*fn)(void *arg, const struct store_trade *t, size_t n), void *arg);
+
+/**
+ * Coverage of every stored series matching the filter (NULL fields match
+ * all), ordered by exchange, symbol, timeframe.
+ */
+int store_coverage(struct store *s, const struct store_series *filter,
+	int (*fn)(void *arg, const struct store_coverage *c), void *arg);
+
+/**
+ * The gaps of one series between its first and last candle: fn(arg, from,
+ * to) per run of missing candles, `from` the first missing open time and
+ * `to` the open time of the candle that ends the gap.
+ */
+int store_gaps(struct store *s, const struct store_series *k,
+	int (*fn)(void *arg, int64_t from, int64_t to), void *arg);
+
+/** Delete candles (and trades) older than `before` ms of the series matching
+ *  the filter; *deleted counts candle and trade rows. */
+int store_prune(struct store *s, const struct store_series *filter,
+	int64_t before, int64_t *deleted);
+
+/** Give free space back (SQLite VACUUM; PostgreSQL VACUUM ANALYZE). */
+int store_vacuum(struct store *s);
+
+/* ---- helpers shared by the backends and their callers ---------------------- */
+
+/** Milliseconds of a timeframe label ("1m" ... "1w"), 0 if unknown. */
+int64_t store_timeframe_ms(const char *tf);
+
+/**
+ * Write `v` as the shortest decimal that reads back to the same double
+ * (csv_parse_number() reads it): plain digits for integers below 1e21 and
+ * for fractions with up to 17 decimals, else %.17g-style with an exponent;
+ * "-0" is "0".  Returns its length, or -1 when `v` is not finite or `cap`
+ * is below 32 (always enough).
+ */
+int store_decimal_format(double v, char *buf, size_t cap);
+
+#endif
