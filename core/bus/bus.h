@@ -65,6 +65,8 @@ struct bus_plugin_event {
 struct bus_event {
 	enum bus_topic topic;
 	uint64_t key;           /**< filter key, see above; 0 = none */
+	const char *source;     /**< market data: the exchange instance that
+	                         *   emitted it (valid while it runs), or NULL */
 	union {
 		struct qd_trade_event trade;
 		struct qd_bar_event bar;

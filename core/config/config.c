@@ -31,7 +31,7 @@ const char config_builtin_json[] =
 	"  \"instances_dir\": \"" QD_SYSCONFDIR "/quantd.d\",\n"
 	"  \"state_dir\": \"/tmp/quantd\",\n"
 	"  \"listen\": \"127.0.0.1:8080\",\n"
-	"  \"storage\": {\"backend\": \"sqlite\", \"path\": \"quantd.db\"},\n"
+	"  \"storage\": {\"url\": \"quantd.db\"},\n"
 	"  \"log\": {\"level\": \"info\"}\n"
 	"}\n";
 
@@ -604,6 +604,18 @@ load_instances(struct config *c, struct diag *d)
 	free(names);
 }
 
+char *
+config_storage_url(const char *state_dir, const char *url)
+{
+	if (strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0 ||
+	    strncmp(url, "env:", 4) == 0)
+		return strdup(url);
+	if (strncmp(url, "sqlite:", 7) == 0)
+		url += 7;
+	return resolve_path(state_dir, url);
+}
+
 struct config *
 config_load(const char *path, struct diag *d)
 {
@@ -683,42 +695,65 @@ config_load(const char *path, struct diag *d)
 	c->sandbox_helper = s ? resolve_path(c->dir, s) :
 		strdup(QD_LIBEXECDIR "/quantd-sandbox");
 
-	c->storage_backend = strdup("sqlite");
+	c->storage.trades_retention_days = 7;
+	c->storage.flush_rows = 5000;
+	c->storage.flush_ms = 200;
+	c->storage.queue_rows = 65536;
+	c->storage.backlog_rows = 1000000;
+	c->storage.enabled = 1;
 	if ((v = json_get(doc, "storage")) != NULL) {
 		static const char *const keys[] = {
-			"backend", "path", "dsn", NULL
+			"url", "backend", "path", "dsn", "enabled", "trades",
+			"trades_retention_days", "flush_rows", "flush_ms",
+			"queue_rows", "backlog_rows", NULL
 		};
+		const char *url, *backend, *file_path, *dsn;
 
 		if (v->type != JSON_OBJECT) {
 			bad(d, file, v, "expected an object, found %s",
 				json_type_name(v->type));
 		} else {
-			for (m = v->child; m; m = m->next) {
-				size_t i;
-
-				for (i = 0; keys[i] && strcmp(keys[i], m->key);
-				     i++)
-					;
-				if (keys[i] == NULL)
-					bad(d, file, m, "unknown key (allowed: "
-						"backend, path, dsn)");
-			}
-			if ((s = get_string(v, "backend", 0, file, d)) != NULL) {
-				if (strcmp(s, "sqlite") && strcmp(s, "postgres"))
-					bad(d, file, json_get(v, "backend"),
-						"expected \"sqlite\" or "
-						"\"postgres\", found \"%s\"", s);
-				free(c->storage_backend);
-				c->storage_backend = strdup(s);
-			}
-			if ((s = get_string(v, "path", 0, file, d)) != NULL)
-				c->storage_path = resolve_path(c->state_dir, s);
-			c->storage_dsn = dup_or_null(get_string(v, "dsn", 0,
-				file, d));
+			check_keys(v, keys, file, d);
+			url = get_string(v, "url", 0, file, d);
+			backend = get_string(v, "backend", 0, file, d);
+			file_path = get_string(v, "path", 0, file, d);
+			dsn = get_string(v, "dsn", 0, file, d);
+			if (backend != NULL && strcmp(backend, "sqlite") &&
+			    strcmp(backend, "postgres") &&
+			    strcmp(backend, "postgresql"))
+				bad(d, file, json_get(v, "backend"), "expected "
+					"\"sqlite\" or \"postgresql\", found "
+					"\"%s\"", backend);
+			if (url != NULL && (backend || file_path || dsn))
+				bad(d, file, json_get(v, "url"), "give either "
+					"\"url\" or backend/path/dsn, not both");
+			if (backend != NULL && backend[0] == 'p' &&
+			    dsn == NULL && url == NULL)
+				bad(d, file, json_get(v, "backend"), "the "
+					"postgresql backend needs \"dsn\" (a "
+					"postgresql:// URL or env:VAR)");
+			if (url == NULL)
+				url = backend != NULL && backend[0] == 'p' ?
+				    dsn : file_path;
+			if (url != NULL)
+				c->storage.url = config_storage_url(c->state_dir,
+					url);
+			c->storage.enabled = get_bool(v, "enabled", 1, file, d);
+			c->storage.trades = get_bool(v, "trades", 0, file, d);
+			c->storage.trades_retention_days = (int)get_int(v,
+				"trades_retention_days", 7, 0, 36500, file, d);
+			c->storage.flush_rows = (int)get_int(v, "flush_rows",
+				5000, 1, 1000000, file, d);
+			c->storage.flush_ms = (int)get_int(v, "flush_ms", 200,
+				1, 60000, file, d);
+			c->storage.queue_rows = (size_t)get_int(v,
+				"queue_rows", 65536, 16, 16777216, file, d);
+			c->storage.backlog_rows = (size_t)get_int(v,
+				"backlog_rows", 1000000, 0, 100000000, file, d);
 		}
 	}
-	if (c->storage_path == NULL)
-		c->storage_path = resolve_path(c->state_dir, "quantd.db");
+	if (c->storage.url == NULL)
+		c->storage.url = config_storage_url(c->state_dir, "quantd.db");
 
 	c->log_level = QD_LOG_INFO;
 	if ((v = json_get(doc, "log")) != NULL) {
@@ -775,9 +810,7 @@ config_free(struct config *c)
 	free(c->control_socket);
 	free(c->listen);
 	free(c->sandbox_helper);
-	free(c->storage_backend);
-	free(c->storage_path);
-	free(c->storage_dsn);
+	free(c->storage.url);
 	free(c->log_file);
 	for (i = 0; i < c->n_instances; i++)
 		config_instance_clear(&c->instances[i]);

@@ -12,7 +12,12 @@
  *   control_socket  path of quantctl's socket (default STATE_DIR/quantd.sock)
  *   listen          API address "host:port" (default "127.0.0.1:8080")
  *   sandbox_helper  the quantd-sandbox program (default in libexecdir)
- *   storage         {"backend": "sqlite"|"postgres", "path": FILE, "dsn": S}
+ *   storage         {"url": FILE | "sqlite:FILE" | "postgresql://..." |
+ *                   "env:VAR" (default STATE_DIR/quantd.db), "enabled",
+ *                   "trades", "trades_retention_days", "flush_rows",
+ *                   "flush_ms", "queue_rows", "backlog_rows"}; the older
+ *                   {"backend": "sqlite"|"postgresql", "path", "dsn"}
+ *                   form is accepted too
  *   log             {"level": "error"|"warn"|"info"|"debug", "file": PATH}
  *
  * Instance file (etc/quantd.d/NAME.json), one instance each:
@@ -97,6 +102,22 @@ struct config_instance {
 /** The default limits (what an instance without "limits" gets). */
 void config_limits_default(struct sandbox_limits *l);
 
+/** The "storage" object. */
+struct config_storage {
+	char *url;             /**< a SQLite file (absolute), postgresql://...
+	                        *   or env:VAR (see store_open) */
+	int enabled;           /**< write market data (default true) */
+	int trades;            /**< also store public trades (default false) */
+	int trades_retention_days;  /**< trades older are pruned (default 7;
+	                             *   0 = keep) */
+	int flush_rows;        /**< rows per write transaction, at most */
+	int flush_ms;          /**< a queued row waits this long at most */
+	size_t queue_rows;     /**< the writer thread's queue */
+	size_t backlog_rows;   /**< rows held in memory beyond the queue while
+	                        *   the database is slow or away; past it the
+	                        *   oldest are dropped, counted and logged */
+};
+
 struct config {
 	char *path;            /**< the file, or "<built-in>" */
 	char *dir;             /**< base for relative paths */
@@ -109,14 +130,16 @@ struct config {
 	char *control_socket;
 	char *listen;
 	char *sandbox_helper;  /**< the quantd-sandbox program */
-	char *storage_backend;
-	char *storage_path;
-	char *storage_dsn;
+	struct config_storage storage;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */
 	struct config_instance *instances;
 	size_t n_instances;
 };
+
+/** A storage location as store_open() takes it: URLs and env:VAR as
+ *  they are, a SQLite file resolved against state_dir.  malloc'd. */
+char *config_storage_url(const char *state_dir, const char *url);
 
 /** The built-in default configuration, as JSON text. */
 extern const char config_builtin_json[];

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +24,9 @@
 #include "net/net.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
+#include "market/symbol.h"
 #include "sandbox/sandbox.h"
+#include "store/writer.h"
 
 struct daemon {
 	const char *config_path;
@@ -33,6 +36,8 @@ struct daemon {
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
+	struct writer *writer;
+	uint64_t store_sub[2];
 	char *log_file;
 	int log_level;
 };
@@ -254,6 +259,132 @@ handle_list(struct daemon *dm)
 	return s;
 }
 
+/* ---- storage ------------------------------------------------------------ */
+
+/* Closed candles from the bus to the store thread. */
+static void
+on_store_bar(void *arg, const struct bus_event *ev)
+{
+	struct daemon *dm = arg;
+	const struct qd_bar_event *b = &ev->u.bar;
+	const char *tf = store_timeframe_label(b->timeframe_s);
+	const char *sym = symbol_name(b->symbol);
+	struct store_candle c;
+	int rc;
+
+	if (tf == NULL || sym == NULL)
+		return;
+	c.open_time = b->bar.ts / 1000000;
+	c.open = b->bar.open;
+	c.high = b->bar.high;
+	c.low = b->bar.low;
+	c.close = b->bar.close;
+	c.volume = b->bar.volume;
+	c.quote_volume = NAN;
+	c.trades = -1;
+	rc = writer_candle(dm->writer, ev->source ? ev->source : "unknown",
+		sym, tf, &c);
+	if (rc == QD_ERR_INVALID)
+		log_debug("store", "candle %s %s %s at %lld not stored: "
+			"malformed", ev->source ? ev->source : "?", sym, tf,
+			(long long)c.open_time);
+}
+
+static void
+on_store_trade(void *arg, const struct bus_event *ev)
+{
+	struct daemon *dm = arg;
+	const struct qd_trade_event *t = &ev->u.trade;
+	const char *sym = symbol_name(t->symbol);
+	struct store_trade r;
+
+	if (sym == NULL)
+		return;
+	r.time = t->ts / 1000000;
+	r.trade_id = t->trade_id;
+	r.price = t->price;
+	r.qty = t->qty;
+	r.side = t->side == QD_SIDE_BUY ? 1 : t->side == QD_SIDE_SELL ? 2 : 0;
+	writer_trade(dm->writer, ev->source ? ev->source : "unknown", sym, &r);
+}
+
+/* Open the store and route market data to it. */
+static int
+storage_start(struct daemon *dm, const struct config *c)
+{
+	struct writer_options o;
+	char err[512];
+
+	if (!c->storage.enabled) {
+		log_info("store", "storage disabled: market data is not kept");
+		return 0;
+	}
+	memset(&o, 0, sizeof(o));
+	o.url = c->storage.url;
+	o.flush_rows = c->storage.flush_rows;
+	o.flush_ms = c->storage.flush_ms;
+	o.queue_rows = c->storage.queue_rows;
+	o.backlog_rows = c->storage.backlog_rows;
+	o.trades_retention_ms = c->storage.trades ?
+	    (int64_t)c->storage.trades_retention_days * 86400000 : 0;
+	if ((dm->writer = writer_start(dm->loop, &o, err, sizeof(err))) ==
+	    NULL) {
+		log_error("store", "%s", err);
+		return -1;
+	}
+	host_set_writer(dm->host, dm->writer);
+	dm->store_sub[0] = bus_subscribe(dm->bus, BUS_BAR, 0, on_store_bar, dm);
+	if (c->storage.trades)
+		dm->store_sub[1] = bus_subscribe(dm->bus, BUS_TRADE, 0,
+			on_store_trade, dm);
+	{
+		struct writer_stats st;
+
+		writer_stats(dm->writer, &st);
+		log_info("store", "storing market data in %s (%s)%s",
+			st.backend[0] == 's' ? c->storage.url : "postgresql",
+			st.backend, c->storage.trades ? ", with trades" : "");
+	}
+	return 0;
+}
+
+static char *
+handle_store_stats(struct daemon *dm)
+{
+	struct writer_stats st;
+	cJSON *o = cJSON_CreateObject(), *s;
+	char *out;
+
+	cJSON_AddBoolToObject(o, "ok", 1);
+	if (dm->writer == NULL) {
+		cJSON_AddBoolToObject(o, "enabled", 0);
+	} else {
+		writer_stats(dm->writer, &st);
+		s = cJSON_AddObjectToObject(o, "store");
+		cJSON_AddStringToObject(s, "backend", st.backend);
+		cJSON_AddBoolToObject(s, "healthy", st.healthy);
+		cJSON_AddNumberToObject(s, "rows_written",
+			(double)st.rows_written);
+		cJSON_AddNumberToObject(s, "states_written",
+			(double)st.states_written);
+		cJSON_AddNumberToObject(s, "batches", (double)st.batches);
+		cJSON_AddNumberToObject(s, "failures", (double)st.failures);
+		cJSON_AddNumberToObject(s, "reconnects", (double)st.reconnects);
+		cJSON_AddNumberToObject(s, "dropped", (double)st.dropped);
+		cJSON_AddNumberToObject(s, "invalid", (double)st.invalid);
+		cJSON_AddNumberToObject(s, "queued", (double)st.queued);
+		cJSON_AddNumberToObject(s, "backlog", (double)st.backlog);
+		cJSON_AddNumberToObject(s, "ingest_paused",
+			(double)host_ingest_paused(dm->host));
+		cJSON_AddNumberToObject(s, "last_commit_ms",
+			(double)st.last_commit_ms);
+		cJSON_AddStringToObject(s, "last_error", st.last_error);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
 static char *
 handle_request(void *arg, const char *request)
 {
@@ -296,6 +427,8 @@ handle_request(void *arg, const char *request)
 			reply_error(rc == QD_ERR_NOTFOUND ? "not_found" :
 			"failed", rc == QD_ERR_NOTFOUND ? "no such instance" :
 			"the instance failed to start; see the log");
+	} else if (strcmp(c, "store.stats") == 0) {
+		reply = handle_store_stats(dm);
 	} else if (strcmp(c, "reload") == 0) {
 		daemon_reload(dm);
 		reply = strdup("{\"ok\":true}");
@@ -396,6 +529,8 @@ daemon_main(int argc, char **argv)
 		goto out;
 	if (host_set_sandbox_helper(dm.host, c->sandbox_helper) != QD_OK)
 		goto out;
+	if (storage_start(&dm, c) != 0)
+		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -420,6 +555,9 @@ out:
 	loop_signal_free(sig_term);
 	loop_signal_free(sig_hup);
 	host_free(dm.host);
+	/* After the instances stopped (their last state saves), before the
+	 * loop goes. */
+	writer_stop(dm.writer, 10000);
 	if (dm.net)
 		net_stop(dm.net);
 	ctl_close(dm.ctl);

@@ -22,6 +22,7 @@
 #include "plugin/indicator.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "store/writer.h"
 #include "sandbox/sandbox.h"
 #include "trade/paper.h"
 
@@ -79,6 +80,10 @@ struct host {
 	size_t n_starting;
 	void (*settled)(void *arg, size_t failed);
 	void *settled_arg;
+	/* The store thread: plugin state, and the backlog that slows the
+	 * exchanges down.  NULL = state files in state_dir. */
+	struct writer *writer;
+	uint64_t ingest_paused;         /* exchange timer ticks skipped */
 };
 
 
@@ -187,6 +192,12 @@ timer_fire(void *arg)
 	case QD_KIND_EXCHANGE: {
 		const struct qd_exchange_ops *o = (const void *)in->ops;
 
+		/* The store is behind: a source driven by its timers waits
+		 * for the next tick instead of adding to the backlog. */
+		if (writer_backlogged(in->host->writer)) {
+			in->host->ingest_paused++;
+			break;
+		}
 		if (o->on_timer)
 			o->on_timer(in->state, id);
 		break;
@@ -263,7 +274,8 @@ state_path(const struct instance *in, char *buf, size_t cap)
 		in->cfg.instance);
 }
 
-/* State in state_dir/INSTANCE.state, replaced atomically (rename). */
+/* State in the store when there is one (kept in memory, written by the
+ * store thread); else in state_dir/INSTANCE.state, replaced atomically. */
 static int
 w_state_save(struct world *w, const void *buf, size_t len)
 {
@@ -271,6 +283,10 @@ w_state_save(struct world *w, const void *buf, size_t len)
 	char path[4096], tmp[4200];
 	int fd;
 	ssize_t n;
+
+	if (in->host->writer != NULL)
+		return writer_state_save(in->host->writer, in->cfg.instance,
+			buf, len);
 
 	state_path(in, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -302,7 +318,14 @@ w_state_load(struct world *w, void *buf, size_t cap, size_t *len)
 	int fd;
 	ssize_t r;
 	size_t want;
+	int rc;
 
+	/* A state file of a quantd without a store is still read (once the
+	 * instance saves, the store has it). */
+	if (INST(w)->host->writer != NULL && (rc = writer_state_load(
+	    INST(w)->host->writer, INST(w)->cfg.instance, buf, cap, len)) !=
+	    QD_ERR_NOTFOUND)
+		return rc;
 	state_path(INST(w), path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? QD_ERR_NOTFOUND : QD_ERR_IO;
@@ -545,6 +568,7 @@ w_emit_trade(struct world *w, const struct qd_trade_event *e)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_TRADE;
+	ev.source = INST(w)->cfg.instance;
 	ev.key = e->symbol;
 	ev.u.trade = *e;
 	bus_publish(INST(w)->host->bus, &ev);
@@ -557,6 +581,7 @@ w_emit_bar(struct world *w, const struct qd_bar_event *e)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BAR;
+	ev.source = INST(w)->cfg.instance;
 	ev.key = bus_key_bar(e->symbol, e->timeframe_s);
 	ev.u.bar = *e;
 	bus_publish(INST(w)->host->bus, &ev);
@@ -569,6 +594,7 @@ w_emit_book_top(struct world *w, const struct qd_book_top_event *e)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BOOK_TOP;
+	ev.source = INST(w)->cfg.instance;
 	ev.key = e->symbol;
 	ev.u.book = *e;
 	bus_publish(INST(w)->host->bus, &ev);
@@ -756,6 +782,30 @@ instance_start(struct instance *in)
 		snprintf(why, sizeof(why), "start failed: %s", qd_strerror(rc));
 		goto fail;
 	}
+	if (in->desc->kind == QD_KIND_EXCHANGE && in->cfg.n_symbols > 0 &&
+	    ((const struct qd_exchange_ops *)(const void *)in->ops)->subscribe) {
+		const struct qd_exchange_ops *xo = (const void *)in->ops;
+
+		/* What the exchange instance is told to stream (and store)
+		 * whether or not a strategy asks for it. */
+		for (i = 0; i < in->cfg.n_symbols; i++) {
+			qd_symbol s = symbol_intern(in->cfg.symbols[i]);
+
+			for (j = 0; j < in->cfg.n_timeframes || j == 0; j++) {
+				uint32_t tf = in->cfg.n_timeframes ?
+				    in->cfg.timeframes[j] : 60;
+
+				if ((rc = xo->subscribe(in->state, s, tf)) !=
+				    QD_OK)
+					log_warn(in->cfg.instance, "cannot "
+						"stream %s %us: %s",
+						in->cfg.symbols[i], tf,
+						qd_strerror(rc));
+				if (in->cfg.n_timeframes == 0)
+					break;
+			}
+		}
+	}
 	if (in->desc->kind == QD_KIND_STRATEGY) {
 		for (i = 0; i < in->cfg.n_symbols; i++) {
 			qd_symbol s = symbol_intern(in->cfg.symbols[i]);
@@ -909,6 +959,18 @@ host_when_settled(struct host *h, void (*fn)(void *arg, size_t failed),
 	for (i = 0; i < h->n; i++)
 		failed += h->inst[i]->st == PLUGIN_STATE_FAILED;
 	fn(arg, failed);
+}
+
+void
+host_set_writer(struct host *h, struct writer *w)
+{
+	h->writer = w;
+}
+
+uint64_t
+host_ingest_paused(const struct host *h)
+{
+	return h->ingest_paused;
 }
 
 int

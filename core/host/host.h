@@ -47,6 +47,16 @@ struct host *host_new(struct loop *loop, struct bus *bus,
 /** Stop every instance (reverse dependency order), then free. */
 void host_free(struct host *h);
 
+struct writer;
+/**
+ * Keep plugin state in the store through `w` (NULL: state files in
+ * state_dir), and hold timer-driven exchange instances back while the
+ * store's backlog is not empty.  Before host_apply().
+ */
+void host_set_writer(struct host *h, struct writer *w);
+/** Exchange timer ticks skipped because the store was behind. */
+uint64_t host_ingest_paused(const struct host *h);
+
 /** Path of the quantd-sandbox program (default $(libexecdir)). */
 int host_set_sandbox_helper(struct host *h, const char *path);
 

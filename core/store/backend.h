@@ -41,6 +41,8 @@ struct store_ops {
 		const void *buf, size_t len);
 	int (*state_load)(struct store *s, const char *instance, void *buf,
 		size_t cap, size_t *len);
+	int (*state_each)(struct store *s, int (*fn)(void *, const char *,
+		const void *, size_t), void *arg);
 	int (*candles)(struct store *s, const struct store_series *k,
 		int64_t from, int64_t to, size_t limit, int desc,
 		int (*fn)(void *, const struct store_candle *, size_t),
@@ -52,7 +54,7 @@ struct store_ops {
 	int (*coverage)(struct store *s, const struct store_series *f,
 		int (*fn)(void *, const struct store_coverage *), void *arg);
 	int (*prune)(struct store *s, const struct store_series *f,
-		int64_t before, int64_t *deleted);
+		int64_t before, int what, int64_t *deleted);
 	int (*vacuum)(struct store *s);
 };
 
@@ -76,7 +78,5 @@ int store_sqlite_open(const char *path, enum store_role role,
 int store_pg_open(const char *conninfo, enum store_role role,
 	struct store **out, char *err, size_t errlen);
 
-/** Milliseconds since the epoch, now (wall clock). */
-int64_t store_now_ms(void);
 
 #endif

@@ -767,6 +767,39 @@ pg_state_load(struct store *s, const char *instance, void *buf, size_t cap,
 
 /* ---- reading ------------------------------------------------------------ */
 
+static int
+pg_state_each(struct store *s,
+	int (*fn)(void *, const char *, const void *, size_t), void *arg)
+{
+	PGresult *r;
+	int i, rc = QD_OK;
+
+	r = PQexecParams(PG(s)->conn, "SELECT instance, data FROM plugin_state "
+		"ORDER BY instance", 0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pg_fail(s, "loading state", r);
+		PQclear(r);
+		return rc;
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		char *name = strndup(PQgetvalue(r, i, 0),
+			(size_t)PQgetlength(r, i, 0));
+		int stop;
+
+		if (name == NULL) {
+			rc = store_fail(s, QD_ERR_NOMEM, "out of memory");
+			break;
+		}
+		stop = fn(arg, name, PQgetvalue(r, i, 1),
+			(size_t)PQgetlength(r, i, 1));
+		free(name);
+		if (stop)
+			break;
+	}
+	PQclear(r);
+	return rc;
+}
+
 static double
 get_decimal(const PGresult *r, int row, int col)
 {
@@ -945,7 +978,7 @@ pg_coverage(struct store *s, const struct store_series *f,
 
 static int
 pg_prune(struct store *s, const struct store_series *f, int64_t before,
-	int64_t *deleted)
+	int what, int64_t *deleted)
 {
 	static const char *const sql[2] = {
 		"DELETE FROM candles WHERE open_time < $4 AND ($1::text IS NULL "
@@ -963,6 +996,8 @@ pg_prune(struct store *s, const struct store_series *f, int64_t before,
 	*deleted = 0;
 	snprintf(b, sizeof(b), "%lld", (long long)before);
 	for (i = 0; i < 2 && rc == QD_OK; i++) {
+		if (!(what & (1 << i)))
+			continue;
 		r = PQexecParams(PG(s)->conn, sql[i], 4, NULL, v, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			rc = pg_fail(s, "prune", r);
@@ -1000,6 +1035,7 @@ static const struct store_ops pg_ops = {
 	.put_instrument = pg_put_instrument,
 	.state_save = pg_state_save,
 	.state_load = pg_state_load,
+	.state_each = pg_state_each,
 	.candles = pg_candles,
 	.trades = pg_trades,
 	.coverage = pg_coverage,

@@ -400,6 +400,28 @@ sq_state_load(struct store *s, const char *instance, void *buf, size_t cap,
 	return QD_OK;
 }
 
+static int
+sq_state_each(struct store *s,
+	int (*fn)(void *, const char *, const void *, size_t), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT instance, data FROM "
+		"plugin_state ORDER BY instance", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "loading state");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? QD_OK : sq_fail(s, rc, "loading state");
+}
+
 static double
 col_decimal(sqlite3_stmt *st, int i)
 {
@@ -555,7 +577,7 @@ sq_coverage(struct store *s, const struct store_series *f,
 
 static int
 sq_prune(struct store *s, const struct store_series *f, int64_t before,
-	int64_t *deleted)
+	int what, int64_t *deleted)
 {
 	static const char *const sql[2] = {
 		"DELETE FROM candles WHERE open_time < ?4 AND (?1 IS NULL OR "
@@ -570,6 +592,8 @@ sq_prune(struct store *s, const struct store_series *f, int64_t before,
 
 	*deleted = 0;
 	for (i = 0; i < 2; i++) {
+		if (!(what & (1 << i)))
+			continue;
 		rc = sqlite3_prepare_v2(SQ(s)->db, sql[i], -1, &st, NULL);
 		if (rc != SQLITE_OK)
 			return sq_fail(s, rc, "prune");
@@ -614,6 +638,7 @@ static const struct store_ops sqlite_ops = {
 	.put_instrument = sq_put_instrument,
 	.state_save = sq_state_save,
 	.state_load = sq_state_load,
+	.state_each = sq_state_each,
 	.candles = sq_candles,
 	.trades = sq_trades,
 	.coverage = sq_coverage,

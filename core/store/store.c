@@ -369,6 +369,15 @@ store_state_load(struct store *s, const char *instance, void *buf,
 }
 
 int
+store_state_each(struct store *s,
+	int (*fn)(void *, const char *, const void *, size_t), void *arg)
+{
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "no callback");
+	return s->ops->state_each(s, fn, arg);
+}
+
+int
 store_candles(struct store *s, const struct store_series *k, int64_t from,
 	int64_t to, size_t limit, int desc,
 	int (*fn)(void *, const struct store_candle *, size_t), void *arg)
@@ -456,13 +465,13 @@ store_gaps(struct store *s, const struct store_series *k,
 
 int
 store_prune(struct store *s, const struct store_series *f, int64_t before,
-	int64_t *deleted)
+	int what, int64_t *deleted)
 {
 	static const struct store_series all;
 	int64_t d = 0;
 	int rc;
 
-	rc = s->ops->prune(s, f ? f : &all, before, &d);
+	rc = s->ops->prune(s, f ? f : &all, before, what, &d);
 	if (deleted)
 		*deleted = d;
 	return rc;
@@ -481,20 +490,22 @@ store_vacuum(struct store *s)
 int64_t
 store_timeframe_ms(const char *tf)
 {
-	static const struct { const char *name; int64_t ms; } t[] = {
-		{ "1m", 60000 }, { "3m", 180000 }, { "5m", 300000 },
-		{ "15m", 900000 }, { "30m", 1800000 }, { "1h", 3600000 },
-		{ "2h", 7200000 }, { "4h", 14400000 }, { "6h", 21600000 },
-		{ "12h", 43200000 }, { "1d", 86400000 }, { "1w", 604800000 },
+	return (int64_t)qd_timeframe_parse(tf) * 1000;
+}
+
+const char *
+store_timeframe_label(uint32_t seconds)
+{
+	static const char *const names[] = {
+		"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h",
+		"12h", "1d", "1w",
 	};
 	size_t i;
 
-	if (tf == NULL)
-		return 0;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(tf, t[i].name) == 0)
-			return t[i].ms;
-	return 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (qd_timeframe_parse(names[i]) == seconds)
+			return names[i];
+	return NULL;
 }
 
 static const double p10[] = {

@@ -71,7 +71,7 @@ struct store_trade {
 struct store_series {
 	const char *exchange;  /**< exchange instance name, e.g. "binance" */
 	const char *symbol;    /**< canonical BASE/QUOTE */
-	const char *timeframe; /**< "1m" ... "1w" */
+	const char *timeframe; /**< "1s", "1m" ... "1w" */
 };
 
 /** An instrument's trading rules; tick, lot and min_notional are decimals
@@ -177,6 +177,12 @@ int store_state_load(struct store *s, const char *instance, void *buf,
 
 /* ---- reads ----------------------------------------------------------------- */
 
+/** fn(arg, instance, data, len) for every saved plugin state; fn returns
+ *  non-zero to stop. */
+int store_state_each(struct store *s,
+	int (*fn)(void *arg, const char *instance, const void *data,
+	size_t len), void *arg);
+
 /**
  * Candles of `k` with from <= open_time < to, ascending (descending when
  * `desc`), at most `limit` (0 = no limit), delivered in chunks to
@@ -211,18 +217,29 @@ int store_coverage(struct store *s, const struct store_series *filter,
 int store_gaps(struct store *s, const struct store_series *k,
 	int (*fn)(void *arg, int64_t from, int64_t to), void *arg);
 
-/** Delete candles (and trades) older than `before` ms of the series matching
- *  the filter; *deleted counts candle and trade rows. */
+enum store_prune_what {
+	STORE_PRUNE_CANDLES = 1,
+	STORE_PRUNE_TRADES = 2,
+};
+
+/** Delete candles and/or trades (`what`, a mask) older than `before` ms of
+ *  the series matching the filter (a trade matches on exchange and
+ *  symbol); *deleted counts the rows. */
 int store_prune(struct store *s, const struct store_series *filter,
-	int64_t before, int64_t *deleted);
+	int64_t before, int what, int64_t *deleted);
 
 /** Give free space back (SQLite VACUUM; PostgreSQL VACUUM ANALYZE). */
 int store_vacuum(struct store *s);
 
 /* ---- helpers shared by the backends and their callers ---------------------- */
 
-/** Milliseconds of a timeframe label ("1m" ... "1w"), 0 if unknown. */
+/** Milliseconds since the epoch, now (wall clock). */
+int64_t store_now_ms(void);
+
+/** Milliseconds of a timeframe label ("1s", "1m" ... "1w"), 0 if unknown. */
 int64_t store_timeframe_ms(const char *tf);
+/** The label of a timeframe in seconds, or NULL. */
+const char *store_timeframe_label(uint32_t seconds);
 
 /**
  * Write `v` as the shortest decimal that reads back to the same double

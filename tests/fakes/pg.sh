@@ -32,7 +32,11 @@ pg_start() {
 	PG_DIR=$1
 	PG_PORT=$((20000 + $$ % 20000))
 	mkdir -p "$PG_DIR"
-	[ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
+	if [ "$(id -u)" -eq 0 ]; then
+		# The server's user must reach its directory.
+		chmod a+x "$(dirname "$PG_DIR")"
+		chown postgres "$PG_DIR"
+	fi
 	chmod 700 "$PG_DIR"
 	if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
 		pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust \

@@ -85,7 +85,9 @@ config_builtin_defaults_load(void **unused)
 	assert_string_equal(c->path, "<built-in>");
 	assert_int_equal(c->n_plugin_dirs, 1);
 	assert_string_equal(c->plugin_dirs[0], QD_PLUGINDIR);
-	assert_string_equal(c->storage_backend, "sqlite");
+	assert_non_null(strstr(c->storage.url, "quantd.db"));
+	assert_int_equal(c->storage.enabled, 1);
+	assert_int_equal(c->storage.trades, 0);
 	config_free(c);
 	diag_free(&d);
 }
@@ -132,7 +134,7 @@ config_errors_carry_file_line_col_and_path(void **unused)
 		  "required" },
 		{ "{\"plugin_dirs\": [\"p\"], \"storage\": {\"backend\": "
 		  "\"mysql\"}}",
-		  "1:47: $.storage.backend: expected \"sqlite\" or \"postgres\", "
+		  "1:47: $.storage.backend: expected \"sqlite\" or \"postgresql\", "
 		  "found \"mysql\"" },
 		{ "[1, 2]", "1:1: $: expected an object, found array" },
 		{ "{\"plugin_dirs\": [\"p\"],,}", "1:23: " },

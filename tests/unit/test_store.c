@@ -547,7 +547,8 @@ instruments_and_prune(void **st)
 		t[i].side = 0;
 	}
 	assert_int_equal(store_put_trades(s, &k, t, 10), QD_OK);
-	assert_int_equal(store_prune(s, NULL, 30 * 60000, &deleted), QD_OK);
+	assert_int_equal(store_prune(s, NULL, 30 * 60000,
+		STORE_PRUNE_CANDLES | STORE_PRUNE_TRADES, &deleted), QD_OK);
 	assert_int_equal(deleted, 30 + 2);
 	assert_int_equal(count_all(s, &btc), 70);
 	assert_int_equal(store_vacuum(s), QD_OK);

@@ -17,7 +17,7 @@ CREATE TABLE instruments (
 CREATE TABLE candles (
 	exchange     TEXT NOT NULL,
 	symbol       TEXT NOT NULL,
-	timeframe    TEXT NOT NULL,            -- 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d 1w
+	timeframe    TEXT NOT NULL,            -- 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d 1w
 	open_time    INTEGER NOT NULL,         -- ms, aligned to the timeframe
 	open         TEXT NOT NULL,
 	high         TEXT NOT NULL,
