@@ -45,6 +45,21 @@ int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_indicator(struct cli *c, int argc, char **argv);
 int cmd_backtest(struct cli *c, int argc, char **argv);
 int cmd_data(struct cli *c, int argc, char **argv);
+/** `data synth` (argv[0] is "synth"). */
+int cmd_data_synth(struct cli *c, int argc, char **argv);
+/** The store location: `db` (a URL or SQLite file) or the daemon
+ *  config's storage.url.  malloc'd, or NULL after printing why. */
+char *cli_store_url(const struct cli *c, const char *db);
+
+struct csv_series;
+/**
+ * The candles of "store:EXCHANGE:SYMBOL:TIMEFRAME" from the configured
+ * store, as a CSV file would give them, and the symbol.  0, or -1 with
+ * err.
+ */
+int cli_store_series(const struct cli *c, const char *spec,
+	struct csv_series *out, char *symbol, size_t symcap, char *err,
+	size_t errlen);
 int cmd_optimize(struct cli *c, int argc, char **argv);
 int cmd_montecarlo(struct cli *c, int argc, char **argv);
 int cmd_chan(struct cli *c, int argc, char **argv);

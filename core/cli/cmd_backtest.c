@@ -242,14 +242,25 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	}
 	for (i = 0; i < nd; i++) {
 		const char *sym = i < ns ? syms[i] : i == 0 ? "BTC/USDT" : NULL;
+		char stored_sym[64];
 		int64_t step;
 
-		if (sym == NULL) {
+		if (strncmp(data[i], "store:", 6) == 0) {
+			/* Candles from the store: the same bars an export
+			 * would give. */
+			if (cli_store_series(c, data[i], &cs[i], stored_sym,
+			    sizeof(stored_sym), err, sizeof(err)) != 0) {
+				fprintf(stderr, "quantctl: %s\n", err);
+				goto out;
+			}
+			if (i >= ns)
+				sym = stored_sym;
+		} else if (sym == NULL) {
 			fprintf(stderr, "quantctl: give --symbol for data file "
 				"%zu (%s)\n", i + 1, data[i]);
 			goto out;
-		}
-		if (csv_read_file(data[i], &cs[i], err, sizeof(err)) != 0) {
+		} else if (csv_read_file(data[i], &cs[i], err, sizeof(err)) !=
+		    0) {
 			fprintf(stderr, "%s\n", err);
 			goto out;
 		}
@@ -367,7 +378,7 @@ normal(uint64_t *s)
  * arguments, same bytes.
  */
 int
-cmd_data(struct cli *c, int argc, char **argv)
+cmd_data_synth(struct cli *c, int argc, char **argv)
 {
 	int64_t bars = 0, seed = 1, start = 1704067200000LL;
 	double price = 100.0, vol = 0.002;

@@ -1,0 +1,603 @@
+/*
+ * cmd_data.c -- `quantctl data`: import, export, list, gaps, prune, vacuum
+ * of the store, and synth (cmd_backtest.c).
+ *
+ * The store is the daemon's (storage.url of -c FILE, or the built-in
+ * default), or --db URL.  --json anywhere gives one JSON document on
+ * stdout; long work shows progress on stderr when it is a terminal.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <quantd/sdk.h>
+
+#include "cli/cmd.h"
+#include "config/config.h"
+#include "csv/csv.h"
+#include "market/symbol.h"
+#include "store/import.h"
+#include "store/store.h"
+
+struct data_opts {
+	const char *db;
+	const char *exchange;
+	const char *symbol;
+	const char *timeframe;
+	const char *file;
+	int64_t from, to;
+	int64_t older_than_ms;
+	int trades_only;
+	int json;
+};
+
+char *
+cli_store_url(const struct cli *c, const char *db)
+{
+	struct diag d = { 0 };
+	struct config *cfg;
+	char *url;
+
+	if (db != NULL)
+		return config_storage_url(".", db);
+	cfg = config_load(c->config_path, &d);
+	if (cfg == NULL) {
+		fprintf(stderr, "quantctl: %s", d.text ? d.text : "bad config\n");
+		diag_free(&d);
+		return NULL;
+	}
+	url = strdup(cfg->storage.url);
+	config_free(cfg);
+	diag_free(&d);
+	return url;
+}
+
+static struct store *
+open_store(const struct cli *c, const struct data_opts *o,
+	enum store_role role)
+{
+	char *url = cli_store_url(c, o->db), err[600];
+	struct store *s = NULL;
+
+	if (url == NULL)
+		return NULL;
+	if (store_open(url, role, &s, err, sizeof(err)) != QD_OK)
+		fprintf(stderr, "quantctl: %s\n", err);
+	free(url);
+	return s;
+}
+
+/* A duration: N[smhdw] (no unit: days). */
+static int
+parse_duration(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t unit = 86400000;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno || v < 0)
+		return -1;
+	switch (*end) {
+	case 's': unit = 1000; end++; break;
+	case 'm': unit = 60000; end++; break;
+	case 'h': unit = 3600000; end++; break;
+	case 'd': end++; break;
+	case 'w': unit = 604800000; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || v > INT64_MAX / unit)
+		return -1;
+	*ms = v * unit;
+	return 0;
+}
+
+static int
+parse_opts(const char *cmd, int argc, char **argv, struct data_opts *o,
+	int want_file)
+{
+	int i;
+	const char *why;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--trades") == 0) {
+			o->trades_only = 1;
+			continue;
+		}
+		if (a[0] != '-' && want_file && o->file == NULL) {
+			o->file = a;
+			continue;
+		}
+		if (v == NULL)
+			goto bad;
+		i++;
+		if (strcmp(a, "--db") == 0)
+			o->db = v;
+		else if (strcmp(a, "--exchange") == 0)
+			o->exchange = v;
+		else if (strcmp(a, "--symbol") == 0)
+			o->symbol = v;
+		else if (strcmp(a, "--timeframe") == 0)
+			o->timeframe = v;
+		else if (strcmp(a, "--from") == 0 &&
+		    import_parse_time(v, strlen(v), &o->from, &why) == 0)
+			;
+		else if (strcmp(a, "--to") == 0 &&
+		    import_parse_time(v, strlen(v), &o->to, &why) == 0)
+			;
+		else if (strcmp(a, "--older-than") == 0 &&
+		    parse_duration(v, &o->older_than_ms) == 0)
+			;
+		else
+			goto bad;
+	}
+	if (o->symbol != NULL && !symbol_valid(o->symbol)) {
+		fprintf(stderr, "quantctl: bad symbol %s (BASE/QUOTE, upper "
+			"case)\n", o->symbol);
+		return -1;
+	}
+	if (o->timeframe != NULL && store_timeframe_ms(o->timeframe) == 0) {
+		fprintf(stderr, "quantctl: unknown timeframe %s\n", o->timeframe);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "quantctl: data %s: bad option %s%s%s\n", cmd, argv[i],
+		i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+	return -1;
+}
+
+static void
+iso(int64_t ms, char *buf, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- import -------------------------------------------------------------- */
+
+static int
+data_import(const struct cli *c, struct data_opts *o)
+{
+	struct import_data d;
+	struct store *s;
+	struct store_series k;
+	char err[1024], a[32], b[32];
+	size_t i, chunk = 50000;
+	int tty = isatty(2), rc;
+	int64_t tf = o->timeframe ? store_timeframe_ms(o->timeframe) : 0;
+
+	if (o->file == NULL || o->exchange == NULL || o->symbol == NULL) {
+		cli_help("data", stderr);
+		return 2;
+	}
+	if (import_read_file(o->file, tf, &d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if ((s = open_store(c, o, STORE_ROLE_ADMIN)) == NULL) {
+		import_data_free(&d);
+		return 1;
+	}
+	k.exchange = o->exchange;
+	k.symbol = o->symbol;
+	k.timeframe = d.candles ? store_timeframe_label(
+	    (uint32_t)(d.timeframe_ms / 1000)) : NULL;
+	/* One transaction: all rows or none. */
+	rc = store_begin(s);
+	for (i = 0; rc == QD_OK && i < d.n; i += chunk) {
+		size_t n = d.n - i < chunk ? d.n - i : chunk;
+
+		rc = d.candles ? store_put_candles(s, &k, d.candles + i, n) :
+		    store_put_trades(s, &k, d.trades + i, n);
+		if (tty && d.n > chunk)
+			fprintf(stderr, "\rimporting %s: %zu/%zu rows", o->file,
+				i + n, d.n);
+	}
+	if (tty && d.n > chunk)
+		fprintf(stderr, "\n");
+	if (rc == QD_OK)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
+	if (rc != QD_OK) {
+		fprintf(stderr, "quantctl: %s: nothing imported: %s\n", o->file,
+			store_error(s));
+		store_close(s);
+		import_data_free(&d);
+		return 1;
+	}
+	{
+		int64_t first = d.candles ? d.candles[0].open_time :
+		    d.trades[0].time;
+		int64_t last = d.candles ? d.candles[d.n - 1].open_time :
+		    d.trades[d.n - 1].time;
+
+		iso(first, a, sizeof(a));
+		iso(last, b, sizeof(b));
+		if (o->json) {
+			cJSON *j = cJSON_CreateObject();
+			char *t;
+
+			cJSON_AddStringToObject(j, "file", o->file);
+			cJSON_AddStringToObject(j, "format",
+				import_format_name(d.format));
+			cJSON_AddStringToObject(j, "exchange", o->exchange);
+			cJSON_AddStringToObject(j, "symbol", o->symbol);
+			if (k.timeframe)
+				cJSON_AddStringToObject(j, "timeframe",
+					k.timeframe);
+			cJSON_AddStringToObject(j, "kind", d.candles ?
+				"candles" : "trades");
+			cJSON_AddNumberToObject(j, "rows", (double)d.n);
+			cJSON_AddNumberToObject(j, "first", (double)first);
+			cJSON_AddNumberToObject(j, "last", (double)last);
+			t = cJSON_PrintUnformatted(j);
+			printf("%s\n", t);
+			free(t);
+			cJSON_Delete(j);
+		} else {
+			printf("imported %zu %s (%s) into %s %s%s%s: %s .. %s\n",
+				d.n, d.candles ? "candles" : "trades",
+				import_format_name(d.format), o->exchange,
+				o->symbol, k.timeframe ? " " : "",
+				k.timeframe ? k.timeframe : "", a, b);
+		}
+	}
+	store_close(s);
+	import_data_free(&d);
+	return 0;
+}
+
+/* ---- export -------------------------------------------------------------- */
+
+static int
+export_chunk(void *arg, const struct store_candle *c, size_t n)
+{
+	FILE *f = arg;
+	char v[7][48];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		store_decimal_format(c[i].open, v[0], sizeof(v[0]));
+		store_decimal_format(c[i].high, v[1], sizeof(v[1]));
+		store_decimal_format(c[i].low, v[2], sizeof(v[2]));
+		store_decimal_format(c[i].close, v[3], sizeof(v[3]));
+		store_decimal_format(c[i].volume, v[4], sizeof(v[4]));
+		if (isnan(c[i].quote_volume) || store_decimal_format(
+		    c[i].quote_volume, v[5], sizeof(v[5])) < 0)
+			v[5][0] = '\0';
+		if (c[i].trades < 0)
+			v[6][0] = '\0';
+		else
+			snprintf(v[6], sizeof(v[6]), "%lld",
+				(long long)c[i].trades);
+		fprintf(f, "%lld,%s,%s,%s,%s,%s,%s,%s\n",
+			(long long)c[i].open_time, v[0], v[1], v[2], v[3], v[4],
+			v[5], v[6]);
+	}
+	return ferror(f) ? 1 : 0;
+}
+
+static int
+data_export(const struct cli *c, struct data_opts *o)
+{
+	struct store *s;
+	struct store_series k = { o->exchange, o->symbol, o->timeframe };
+	int rc;
+
+	if (o->exchange == NULL || o->symbol == NULL || o->timeframe == NULL) {
+		cli_help("data", stderr);
+		return 2;
+	}
+	if ((s = open_store(c, o, STORE_ROLE_READER)) == NULL)
+		return 1;
+	printf("ts,open,high,low,close,volume,quote_volume,trades\n");
+	rc = store_candles(s, &k, o->from, o->to ? o->to : INT64_MAX, 0, 0,
+		export_chunk, stdout);
+	if (rc != QD_OK)
+		fprintf(stderr, "quantctl: %s\n", store_error(s));
+	store_close(s);
+	return rc == QD_OK && fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
+/* ---- list, gaps -------------------------------------------------------- */
+
+static int
+list_row(void *arg, const struct store_coverage *v)
+{
+	cJSON *arr = arg;
+	char a[32], b[32];
+
+	if (arr != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "exchange", v->exchange);
+		cJSON_AddStringToObject(o, "symbol", v->symbol);
+		cJSON_AddStringToObject(o, "timeframe", v->timeframe);
+		cJSON_AddNumberToObject(o, "first", (double)v->first);
+		cJSON_AddNumberToObject(o, "last", (double)v->last);
+		cJSON_AddNumberToObject(o, "count", (double)v->count);
+		cJSON_AddNumberToObject(o, "missing", (double)v->missing);
+		cJSON_AddItemToArray(arr, o);
+		return 0;
+	}
+	iso(v->first, a, sizeof(a));
+	iso(v->last, b, sizeof(b));
+	printf("%-12s %-14s %-4s %s  %s %10lld %8lld\n", v->exchange,
+		v->symbol, v->timeframe, a, b, (long long)v->count,
+		(long long)v->missing);
+	return 0;
+}
+
+static int
+data_list(const struct cli *c, struct data_opts *o)
+{
+	struct store *s;
+	struct store_series f = { o->exchange, o->symbol, o->timeframe };
+	cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
+	int rc;
+
+	if ((s = open_store(c, o, STORE_ROLE_READER)) == NULL) {
+		cJSON_Delete(arr);
+		return 1;
+	}
+	if (!o->json)
+		printf("%-12s %-14s %-4s %-20s  %-20s %10s %8s\n", "EXCHANGE",
+			"SYMBOL", "TF", "FIRST", "LAST", "CANDLES", "MISSING");
+	rc = store_coverage(s, &f, list_row, arr);
+	if (rc != QD_OK)
+		fprintf(stderr, "quantctl: %s\n", store_error(s));
+	if (arr != NULL) {
+		char *t = cJSON_PrintUnformatted(arr);
+
+		if (rc == QD_OK)
+			printf("%s\n", t);
+		free(t);
+		cJSON_Delete(arr);
+	}
+	store_close(s);
+	return rc == QD_OK ? 0 : 1;
+}
+
+struct gap_out {
+	cJSON *arr;
+	int64_t tf;
+	int64_t n;
+};
+
+static int
+gap_row(void *arg, int64_t from, int64_t to)
+{
+	struct gap_out *g = arg;
+	char a[32], b[32];
+
+	g->n++;
+	if (g->arr != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "from", (double)from);
+		cJSON_AddNumberToObject(o, "to", (double)to);
+		cJSON_AddNumberToObject(o, "missing",
+			(double)((to - from) / g->tf));
+		cJSON_AddItemToArray(g->arr, o);
+		return 0;
+	}
+	iso(from, a, sizeof(a));
+	iso(to, b, sizeof(b));
+	printf("%s .. %s  %lld missing\n", a, b,
+		(long long)((to - from) / g->tf));
+	return 0;
+}
+
+static int
+data_gaps(const struct cli *c, struct data_opts *o)
+{
+	struct store *s;
+	struct store_series k = { o->exchange, o->symbol, o->timeframe };
+	struct gap_out g = { NULL, 0, 0 };
+	int rc;
+
+	if (o->exchange == NULL || o->symbol == NULL || o->timeframe == NULL) {
+		cli_help("data", stderr);
+		return 2;
+	}
+	if ((s = open_store(c, o, STORE_ROLE_READER)) == NULL)
+		return 1;
+	g.tf = store_timeframe_ms(o->timeframe);
+	g.arr = o->json ? cJSON_CreateArray() : NULL;
+	rc = store_gaps(s, &k, gap_row, &g);
+	if (rc != QD_OK)
+		fprintf(stderr, "quantctl: %s\n", store_error(s));
+	if (g.arr != NULL) {
+		char *t = cJSON_PrintUnformatted(g.arr);
+
+		if (rc == QD_OK)
+			printf("%s\n", t);
+		free(t);
+		cJSON_Delete(g.arr);
+	} else if (rc == QD_OK && g.n == 0) {
+		printf("no gaps\n");
+	}
+	store_close(s);
+	return rc == QD_OK ? 0 : 1;
+}
+
+/* ---- prune, vacuum ------------------------------------------------------ */
+
+static int
+data_prune(const struct cli *c, struct data_opts *o)
+{
+	struct store *s;
+	struct store_series f = { o->exchange, o->symbol, o->timeframe };
+	int64_t deleted = 0;
+	int rc;
+
+	if (o->older_than_ms <= 0) {
+		cli_help("data", stderr);
+		return 2;
+	}
+	if ((s = open_store(c, o, STORE_ROLE_ADMIN)) == NULL)
+		return 1;
+	rc = store_prune(s, &f, store_now_ms() - o->older_than_ms,
+		o->trades_only ? STORE_PRUNE_TRADES :
+		STORE_PRUNE_CANDLES | STORE_PRUNE_TRADES, &deleted);
+	if (rc != QD_OK)
+		fprintf(stderr, "quantctl: %s\n", store_error(s));
+	else if (o->json)
+		printf("{\"deleted\":%lld}\n", (long long)deleted);
+	else
+		printf("deleted %lld rows\n", (long long)deleted);
+	store_close(s);
+	return rc == QD_OK ? 0 : 1;
+}
+
+static int
+data_vacuum(const struct cli *c, struct data_opts *o)
+{
+	struct store *s;
+	int rc;
+
+	if ((s = open_store(c, o, STORE_ROLE_ADMIN)) == NULL)
+		return 1;
+	rc = store_vacuum(s);
+	if (rc != QD_OK)
+		fprintf(stderr, "quantctl: %s\n", store_error(s));
+	else
+		printf(o->json ? "{\"ok\":true}\n" : "vacuumed\n");
+	store_close(s);
+	return rc == QD_OK ? 0 : 1;
+}
+
+int
+cmd_data(struct cli *c, int argc, char **argv)
+{
+	struct data_opts o;
+	const char *sub = argc > 0 ? argv[0] : "";
+
+	memset(&o, 0, sizeof(o));
+	o.json = c->json;
+	if (strcmp(sub, "synth") == 0)
+		return cmd_data_synth(c, argc, argv);
+	if (parse_opts(sub, argc - 1, argv + 1, &o, strcmp(sub, "import") ==
+	    0) != 0) {
+		cli_help("data", stderr);
+		return 2;
+	}
+	if (strcmp(sub, "import") == 0)
+		return data_import(c, &o);
+	if (strcmp(sub, "export") == 0)
+		return data_export(c, &o);
+	if (strcmp(sub, "list") == 0)
+		return data_list(c, &o);
+	if (strcmp(sub, "gaps") == 0)
+		return data_gaps(c, &o);
+	if (strcmp(sub, "prune") == 0)
+		return data_prune(c, &o);
+	if (strcmp(sub, "vacuum") == 0)
+		return data_vacuum(c, &o);
+	cli_help("data", stderr);
+	return 2;
+}
+
+/* ---- backtests from the store --------------------------------------------- */
+
+static int
+to_bars(void *arg, const struct store_candle *c, size_t n)
+{
+	struct csv_series *cs = arg;
+	size_t i;
+
+	if (cs->n + n > cs->cap) {
+		size_t cap = (cs->n + n) * 2;
+		struct qd_bar *b = realloc(cs->bars, cap * sizeof(*b));
+
+		if (b == NULL)
+			return 1;
+		cs->bars = b;
+		cs->cap = cap;
+	}
+	for (i = 0; i < n; i++) {
+		struct qd_bar *b = &cs->bars[cs->n++];
+
+		b->ts = c[i].open_time * 1000000;
+		b->open = c[i].open;
+		b->high = c[i].high;
+		b->low = c[i].low;
+		b->close = c[i].close;
+		b->volume = c[i].volume;
+	}
+	return 0;
+}
+
+int
+cli_store_series(const struct cli *c, const char *spec,
+	struct csv_series *out, char *symbol, size_t symcap, char *err,
+	size_t errlen)
+{
+	char buf[256], *ex, *sym, *tf, *p;
+	struct data_opts o;
+	struct store *s;
+	struct store_series k;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&o, 0, sizeof(o));
+	if (snprintf(buf, sizeof(buf), "%s", spec + 6) >= (int)sizeof(buf) ||
+	    (ex = buf, (p = strchr(ex, ':')) == NULL)) {
+		snprintf(err, errlen, "%s: expected store:EXCHANGE:SYMBOL:"
+			"TIMEFRAME", spec);
+		return -1;
+	}
+	*p = '\0';
+	sym = p + 1;
+	if ((p = strrchr(sym, ':')) == NULL) {
+		snprintf(err, errlen, "%s: expected store:EXCHANGE:SYMBOL:"
+			"TIMEFRAME", spec);
+		return -1;
+	}
+	*p = '\0';
+	tf = p + 1;
+	if (!symbol_valid(sym) || store_timeframe_ms(tf) == 0) {
+		snprintf(err, errlen, "%s: bad symbol or timeframe", spec);
+		return -1;
+	}
+	if ((s = open_store(c, &o, STORE_ROLE_READER)) == NULL) {
+		snprintf(err, errlen, "%s: cannot open the store", spec);
+		return -1;
+	}
+	k.exchange = ex;
+	k.symbol = sym;
+	k.timeframe = tf;
+	rc = store_candles(s, &k, INT64_MIN, INT64_MAX, 0, 0, to_bars, out);
+	if (rc != QD_OK)
+		snprintf(err, errlen, "%s: %s", spec, store_error(s));
+	else if (out->n == 0)
+		snprintf(err, errlen, "%s: no candles stored (quantctl data "
+			"list shows what is)", spec);
+	store_close(s);
+	if (rc != QD_OK || out->n == 0) {
+		csv_series_free(out);
+		return -1;
+	}
+	snprintf(symbol, symcap, "%s", sym);
+	return 0;
+}
