@@ -30,8 +30,6 @@
 
 /* Rows from which a batch goes through COPY rather than prepared upserts. */
 #define PG_COPY_MIN 64
-/* Rows per page of a read. */
-#define PG_PAGE 20000
 
 enum pst {
 	PS_CANDLE_PUT = 0,
@@ -812,74 +810,116 @@ get_decimal(const PGresult *r, int row, int col)
 	return v;
 }
 
+/* Split a COPY text row into at most `max` fields; returns the count. */
+static int
+copy_split(const char *row, int len, const char **f, size_t *fl, int max)
+{
+	const char *q = row, *end = row + len, *t;
+	int n = 0;
+
+	if (len > 0 && end[-1] == '\n')
+		end--;
+	while (n < max) {
+		t = memchr(q, '\t', (size_t)(end - q));
+		f[n] = q;
+		fl[n++] = (size_t)((t ? t : end) - q);
+		if (t == NULL)
+			break;
+		q = t + 1;
+	}
+	return n;
+}
+
+static double
+copy_decimal(const char *p, size_t n)
+{
+	double v;
+
+	if ((n == 2 && p[0] == '\\' && p[1] == 'N') ||
+	    csv_parse_number(p, n, &v) != 0)
+		return NAN;
+	return v;
+}
+
+/*
+ * Reads stream through COPY (SELECT ...) TO STDOUT: one round trip, rows
+ * parsed as they arrive, no result set held in memory.
+ */
 static int
 pg_candles(struct store *s, const struct store_series *k, int64_t from,
 	int64_t to, size_t limit, int desc,
 	int (*fn)(void *, const struct store_candle *, size_t), void *arg)
 {
-	char a[24], b[24], l[24];
-	const char *v[6] = { k->exchange, k->symbol, k->timeframe, a, b, l };
-	struct store_candle *buf;
-	size_t done = 0, page, i, nt;
+	PGconn *conn = PG(s)->conn;
+	char *ex = PQescapeLiteral(conn, k->exchange, strlen(k->exchange));
+	char *sy = PQescapeLiteral(conn, k->symbol, strlen(k->symbol));
+	char *tf = PQescapeLiteral(conn, k->timeframe, strlen(k->timeframe));
+	char sql[1024], lim[40] = "";
+	struct store_candle *buf = malloc(STORE_CHUNK * sizeof(*buf));
 	PGresult *r;
-	int rc = QD_OK, stop = 0;
+	char *row;
+	int len, rc = QD_OK, stop = 0;
+	size_t n = 0;
 
-	if ((buf = malloc(STORE_CHUNK * sizeof(*buf))) == NULL)
-		return store_fail(s, QD_ERR_NOMEM, "out of memory");
-	while (!stop && (limit == 0 || done < limit) && from < to) {
-		page = PG_PAGE;
-		if (limit && limit - done < page)
-			page = limit - done;
-		snprintf(a, sizeof(a), "%lld", (long long)from);
-		snprintf(b, sizeof(b), "%lld", (long long)to);
-		snprintf(l, sizeof(l), "%zu", page);
-		r = PQexecParams(PG(s)->conn, desc ?
-			"SELECT open_time, open, high, low, close, volume, "
-			"quote_volume, trade_count FROM candles WHERE "
-			"exchange = $1 AND symbol = $2 AND timeframe = $3 AND "
-			"open_time >= $4 AND open_time < $5 "
-			"ORDER BY open_time DESC LIMIT $6" :
-			"SELECT open_time, open, high, low, close, volume, "
-			"quote_volume, trade_count FROM candles WHERE "
-			"exchange = $1 AND symbol = $2 AND timeframe = $3 AND "
-			"open_time >= $4 AND open_time < $5 "
-			"ORDER BY open_time LIMIT $6", 6, NULL, v, NULL, NULL,
-			0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			rc = pg_fail(s, "reading candles", r);
-			PQclear(r);
-			break;
-		}
-		nt = (size_t)PQntuples(r);
-		for (i = 0; i < nt && !stop; ) {
-			size_t n = 0;
-
-			for (; i < nt && n < STORE_CHUNK; i++, n++) {
-				struct store_candle *c = &buf[n];
-				int row = (int)i;
-
-				c->open_time = strtoll(PQgetvalue(r, row, 0),
-				    NULL, 10);
-				c->open = get_decimal(r, row, 1);
-				c->high = get_decimal(r, row, 2);
-				c->low = get_decimal(r, row, 3);
-				c->close = get_decimal(r, row, 4);
-				c->volume = get_decimal(r, row, 5);
-				c->quote_volume = get_decimal(r, row, 6);
-				c->trades = PQgetisnull(r, row, 7) ? -1 :
-				    strtoll(PQgetvalue(r, row, 7), NULL, 10);
-			}
-			stop = fn(arg, buf, n);
-			if (desc)
-				to = buf[n - 1].open_time;
-			else
-				from = buf[n - 1].open_time + 1;
-		}
-		done += nt;
-		PQclear(r);
-		if (nt < page)
-			break;
+	if (ex == NULL || sy == NULL || tf == NULL || buf == NULL) {
+		rc = store_fail(s, QD_ERR_NOMEM, "out of memory");
+		goto out;
 	}
+	if (limit)
+		snprintf(lim, sizeof(lim), " LIMIT %zu", limit);
+	snprintf(sql, sizeof(sql), "COPY (SELECT open_time, open, high, low, "
+		"close, volume, quote_volume, trade_count FROM candles WHERE "
+		"exchange = %s AND symbol = %s AND timeframe = %s AND "
+		"open_time >= %lld AND open_time < %lld ORDER BY open_time%s%s) "
+		"TO STDOUT", ex, sy, tf, (long long)from, (long long)to,
+		desc ? " DESC" : "", lim);
+	r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		rc = pg_fail(s, "reading candles", r);
+		PQclear(r);
+		goto out;
+	}
+	PQclear(r);
+	while ((len = PQgetCopyData(conn, &row, 0)) > 0) {
+		struct store_candle *c = &buf[n];
+		const char *f[8];
+		size_t fl[8];
+
+		if (stop) {
+			PQfreemem(row);
+			continue;  /* drain what the server still sends */
+		}
+		if (copy_split(row, len, f, fl, 8) == 8) {
+			c->open_time = strtoll(f[0], NULL, 10);
+			c->open = copy_decimal(f[1], fl[1]);
+			c->high = copy_decimal(f[2], fl[2]);
+			c->low = copy_decimal(f[3], fl[3]);
+			c->close = copy_decimal(f[4], fl[4]);
+			c->volume = copy_decimal(f[5], fl[5]);
+			c->quote_volume = copy_decimal(f[6], fl[6]);
+			c->trades = fl[7] == 2 && f[7][0] == '\\' ? -1 :
+			    strtoll(f[7], NULL, 10);
+			n++;
+		}
+		PQfreemem(row);
+		if (n == STORE_CHUNK) {
+			stop = fn(arg, buf, n);
+			n = 0;
+		}
+	}
+	if (!stop && n)
+		fn(arg, buf, n);
+	while ((r = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == QD_OK)
+			rc = pg_fail(s, "reading candles", r);
+		PQclear(r);
+	}
+	if (len == -2 && rc == QD_OK)
+		rc = pg_fail(s, "reading candles", NULL);
+out:
+	PQfreemem(ex);
+	PQfreemem(sy);
+	PQfreemem(tf);
 	free(buf);
 	return rc;
 }

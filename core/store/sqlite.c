@@ -674,9 +674,9 @@ store_sqlite_open(const char *path, enum store_role role, struct store **out,
 	sqlite3_busy_timeout(q->db, 10000);
 	q->sync_full = role == STORE_ROLE_ADMIN;
 	rc = sqlite3_exec(q->db, q->sync_full ?
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; "
 		"PRAGMA foreign_keys=ON" :
-		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
 		"PRAGMA foreign_keys=ON", NULL, NULL, &msg);
 	if (rc == SQLITE_OK) {
 		sqlite3_stmt *st;
