@@ -22,6 +22,7 @@
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "csv/csv.h"
+#include "ctl/ctl.h"
 #include "market/symbol.h"
 #include "store/import.h"
 #include "store/store.h"
@@ -487,6 +488,58 @@ data_vacuum(const struct cli *c, struct data_opts *o)
 	return rc == QD_OK ? 0 : 1;
 }
 
+/* ---- stats of the running daemon's store ---------------------------------- */
+
+static int
+data_stats(const struct cli *c, struct data_opts *o)
+{
+	struct diag d = { 0 };
+	struct config *cfg = config_load(c->config_path, &d);
+	char *reply = NULL;
+	cJSON *j, *st, *v;
+	int rc;
+
+	diag_free(&d);
+	if (cfg == NULL) {
+		fprintf(stderr, "quantctl: bad configuration (quantctl config "
+			"check)\n");
+		return 2;
+	}
+	rc = ctl_request(cfg->control_socket, "{\"cmd\":\"store.stats\"}",
+		&reply, 5000);
+	if (rc != 0) {
+		fprintf(stderr, "quantctl: no daemon answers at %s\n",
+			cfg->control_socket);
+		config_free(cfg);
+		return 1;
+	}
+	config_free(cfg);
+	if (o->json) {
+		printf("%s\n", reply);
+		free(reply);
+		return 0;
+	}
+	j = cJSON_Parse(reply);
+	free(reply);
+	st = cJSON_GetObjectItemCaseSensitive(j, "store");
+	if (st == NULL) {
+		printf("storage is disabled\n");
+		cJSON_Delete(j);
+		return 0;
+	}
+	cJSON_ArrayForEach(v, st) {
+		if (cJSON_IsString(v))
+			printf("%-16s %s\n", v->string, v->valuestring);
+		else if (cJSON_IsBool(v))
+			printf("%-16s %s\n", v->string, cJSON_IsTrue(v) ?
+				"yes" : "no");
+		else if (cJSON_IsNumber(v))
+			printf("%-16s %.0f\n", v->string, v->valuedouble);
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
 int
 cmd_data(struct cli *c, int argc, char **argv)
 {
@@ -514,6 +567,8 @@ cmd_data(struct cli *c, int argc, char **argv)
 		return data_prune(c, &o);
 	if (strcmp(sub, "vacuum") == 0)
 		return data_vacuum(c, &o);
+	if (strcmp(sub, "stats") == 0)
+		return data_stats(c, &o);
 	cli_help("data", stderr);
 	return 2;
 }

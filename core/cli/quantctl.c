@@ -172,6 +172,7 @@ static const struct {
 	"       quantctl data prune --older-than N[smhdw] [--trades] "
 	"[--exchange E] ...\n"
 	"       quantctl data vacuum\n"
+	"       quantctl data stats\n"
 	"Every command but synth also takes --db URL (a SQLite file, "
 	"postgresql://...\n"
 	"or env:VAR; default: storage.url of the daemon config) and "
@@ -193,6 +194,8 @@ static const struct {
 	"  prune   delete candles and trades older than the duration "
 	"(--trades: trades only)\n"
 	"  vacuum  give free space back to the file system\n"
+	"  stats   the running daemon's store: rows written, failures, "
+	"backlog, drops\n"
 	"Times (--from, --to) are ms since the epoch or ISO 8601 UTC "
 	"(2024-01-01T00:00:00Z).\n" },
 	{ "chan",

@@ -69,31 +69,13 @@ rotate_log() {
 	fi
 }
 
-# store_stats: the daemon's {"cmd":"store.stats"} reply (quantctl has no
-# command for it), one line over the control socket.
+# store_stats: the daemon's store counters (quantctl data stats --json).
 store_stats() {
-	python3 - "$T/var/quantd.sock" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(b'{"cmd":"store.stats"}\n')
-buf = b''
-while not buf.endswith(b'\n'):
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-sys.stdout.write(buf.decode())
-PY
+	"$QUANTCTL" -c "$T/quantd.json" --json data stats
 }
 
 # stats_check NAME PATTERN: store.stats matches the shell PATTERN.
 stats_check() {
-	if ! command -v python3 >/dev/null 2>&1; then
-		ok "$1 # SKIP no python3 to ask store.stats"
-		return
-	fi
 	st=$(store_stats 2>&1)
 	echo "# store.stats $st"
 	case $st in
