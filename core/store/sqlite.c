@@ -392,7 +392,7 @@ sq_state_load(struct store *s, const char *instance, void *buf, size_t cap,
 	}
 	p = sqlite3_column_blob(st, 0);
 	n = (size_t)sqlite3_column_bytes(st, 0);
-	if (cap)
+	if (cap && n)  /* a zero-length blob has no pointer */
 		memcpy(buf, p, n < cap ? n : cap);
 	if (len)
 		*len = n;

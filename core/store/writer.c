@@ -261,7 +261,9 @@ writer_main(void *arg)
 						free(c);
 						continue;
 					}
-					memcpy(c->data, sv->data, sv->len);
+					if (sv->len)
+						memcpy(c->data, sv->data,
+						    sv->len);
 					c->len = sv->len;
 					sv->dirty = 0;
 					w->n_dirty--;
@@ -366,7 +368,8 @@ load_state(void *arg, const char *instance, const void *data, size_t len)
 		free(sv);
 		return 1;
 	}
-	memcpy(sv->data, data, len);
+	if (len)
+		memcpy(sv->data, data, len);
 	sv->len = len;
 	sv->next = w->states;
 	w->states = sv;
@@ -646,7 +649,7 @@ writer_state_load(struct writer *w, const char *instance, void *buf,
 	pthread_mutex_lock(&w->mu);
 	for (sv = w->states; sv; sv = sv->next)
 		if (strcmp(sv->instance, instance) == 0) {
-			if (cap)
+			if (cap && sv->len)
 				memcpy(buf, sv->data, sv->len < cap ? sv->len :
 				    cap);
 			if (len)

@@ -19,9 +19,11 @@ pg_bindir() {
 	return 1
 }
 
+# Run as the server's user, from / (a caller's directory may be closed to
+# that user, and psql would say so on every call).
 pg_as() {
 	if [ "$(id -u)" -eq 0 ]; then
-		setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@"
+		(cd / && setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@")
 	else
 		"$@"
 	fi
