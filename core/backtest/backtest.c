@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "backtest/backtest.h"
+#include "market/candles.h"
 #include "host/runtime.h"
 #include "json/json.h"
 #include "log/log.h"
@@ -390,7 +391,8 @@ higher_timeframes(struct bt *c, qd_symbol sym, const struct qd_bar *b)
 		    b->ts < h->bar.ts) {
 			h->active = 1;
 			h->bar = *b;
-			h->bar.ts = b->ts - ((b->ts % span) + span) % span;
+			/* The live aggregator's boundaries (Monday weeks). */
+			h->bar.ts = candle_open(b->ts, h->tf);
 		} else {
 			h->bar.high = b->high > h->bar.high ? b->high : h->bar.high;
 			h->bar.low = b->low < h->bar.low ? b->low : h->bar.low;

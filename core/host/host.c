@@ -4,6 +4,7 @@
  * account per strategy instance, state files, annotations in the log.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "plugin/indicator.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "market/candles.h"
 #include "store/writer.h"
 #include "sandbox/sandbox.h"
 #include "trade/paper.h"
@@ -57,6 +59,9 @@ struct instance {
 	/* Its own paper account (strategies; until an OMS routes orders to
 	 * venues): no instance sees or trades another's. */
 	struct paper *paper;
+	/* Exchanges: the candle series of each symbol it trades, by id. */
+	struct candle_series **series;
+	size_t n_series;
 	int starting;                   /* sandboxed: start not yet done */
 };
 
@@ -84,6 +89,10 @@ struct host {
 	 * exchanges down.  NULL = state files in state_dir. */
 	struct writer *writer;
 	uint64_t ingest_paused;         /* exchange timer ticks skipped */
+	/* Trades into candles of every timeframe; the clock closes them. */
+	struct candles *candles;
+	struct loop_timer *candle_clock;
+	uint64_t late_logged;           /* late trades already logged */
 };
 
 
@@ -561,30 +570,125 @@ w_secrets(struct world *w)
 	return json_get(INST(w)->cfg.doc, "secrets");
 }
 
+/* The candle series of (exchange instance, symbol), cached by symbol id. */
+static struct candle_series *
+series_of(struct instance *in, qd_symbol sym)
+{
+	if (sym >= in->n_series) {
+		size_t n = (size_t)sym + 64;
+		struct candle_series **p = realloc(in->series, n * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		memset(p + in->n_series, 0, (n - in->n_series) * sizeof(*p));
+		in->series = p;
+		in->n_series = n;
+	}
+	if (in->series[sym] == NULL)
+		in->series[sym] = candles_series(in->host->candles,
+			in->cfg.instance, sym);
+	return in->series[sym];
+}
+
 static void
 w_emit_trade(struct world *w, const struct qd_trade_event *e)
 {
+	struct instance *in = INST(w);
+	struct candle_series *cs;
 	struct bus_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_TRADE;
-	ev.source = INST(w)->cfg.instance;
+	ev.source = in->cfg.instance;
 	ev.key = e->symbol;
 	ev.u.trade = *e;
-	bus_publish(INST(w)->host->bus, &ev);
+	bus_publish(in->host->bus, &ev);
+	if ((cs = series_of(in, e->symbol)) != NULL &&
+	    candles_trade(cs, e->ts, e->price, e->qty) == QD_ERR_STATE) {
+		struct candles_stats st;
+
+		/* Logged at powers of two: a stream of them stays readable. */
+		candles_stats(in->host->candles, &st);
+		if ((st.late & (st.late - 1)) == 0)
+			log_warn(in->cfg.instance, "trade of %s at %lld ns is "
+				"older than the open 1m bar: not aggregated "
+				"(%llu late trades so far)", symbol_name(
+				e->symbol), (long long)e->ts,
+				(unsigned long long)st.late);
+	}
+}
+
+/* A closed candle from the aggregator (or a venue kline it took). */
+static void
+on_candle(void *arg, const char *source, qd_symbol sym, uint32_t tf,
+	const struct candle *c, int final)
+{
+	struct host *h = arg;
+	struct bus_event ev;
+
+	if (!final)
+		return;  /* partial bars: for live charts, later */
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_BAR;
+	ev.source = source;
+	ev.key = bus_key_bar(sym, tf);
+	ev.u.bar.size = sizeof(ev.u.bar);
+	ev.u.bar.symbol = sym;
+	ev.u.bar.timeframe_s = tf;
+	ev.u.bar.bar.ts = c->ts;
+	ev.u.bar.bar.open = c->open;
+	ev.u.bar.bar.high = c->high;
+	ev.u.bar.bar.low = c->low;
+	ev.u.bar.bar.close = c->close;
+	ev.u.bar.bar.volume = c->volume;
+	bus_publish(h->bus, &ev);
 }
 
 static void
+candle_clock(void *arg)
+{
+	struct host *h = arg;
+
+	/* Two seconds of grace for trades still on their way. */
+	candles_advance(h->candles, loop_now_ns() - 2000000000LL);
+}
+
+/*
+ * A bar from an exchange: a closed 1m bar is the venue's kline (the
+ * authority for its 1m candles, compared with what its trades built);
+ * other timeframes go out as they are.
+ */
+static void
 w_emit_bar(struct world *w, const struct qd_bar_event *e)
 {
+	struct instance *in = INST(w);
+	struct candle_series *cs;
 	struct bus_event ev;
 
+	if (e->timeframe_s == 60 && (cs = series_of(in, e->symbol)) != NULL) {
+		struct candle c;
+
+		c.ts = e->bar.ts;
+		c.open = e->bar.open;
+		c.high = e->bar.high;
+		c.low = e->bar.low;
+		c.close = e->bar.close;
+		c.volume = e->bar.volume;
+		c.quote_volume = NAN;
+		c.trades = -1;
+		if (candles_kline(cs, &c) == QD_OK)
+			return;
+		log_warn(in->cfg.instance, "1m bar of %s at %lld ns is not on "
+			"a minute: dropped", symbol_name(e->symbol),
+			(long long)e->bar.ts);
+		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BAR;
-	ev.source = INST(w)->cfg.instance;
+	ev.source = in->cfg.instance;
 	ev.key = bus_key_bar(e->symbol, e->timeframe_s);
 	ev.u.bar = *e;
-	bus_publish(INST(w)->host->bus, &ev);
+	bus_publish(in->host->bus, &ev);
 }
 
 static void
@@ -871,6 +975,7 @@ instance_free(struct instance *in)
 	paper_free(in->paper);
 	config_instance_clear(&in->cfg);
 	free(in->subs);
+	free(in->series);
 	free(in->file);
 	free(in);
 }
@@ -904,7 +1009,11 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 	h->bus = bus;
 	if ((h->state_dir = strdup(state_dir)) == NULL ||
 	    (h->sandbox_helper = strdup(QD_LIBEXECDIR "/quantd-sandbox")) ==
-	    NULL || bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0) {
+	    NULL || bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0 ||
+	    (h->candles = candles_new(CANDLE_ALL, on_candle, h)) == NULL ||
+	    (h->candle_clock = loop_timer_add(loop, 1000000000LL,
+	    1000000000LL, candle_clock, h)) == NULL) {
+		candles_free(h->candles);
 		free(h->sandbox_helper);
 		free(h->state_dir);
 		free(h);
@@ -942,6 +1051,8 @@ host_free(struct host *h)
 	free(h->sandbox_helper);
 	free(h->marks);
 	free(h->base_tf);
+	loop_timer_cancel(h->candle_clock);
+	candles_free(h->candles);
 	free(h);
 }
 

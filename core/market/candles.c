@@ -41,6 +41,7 @@ struct candle_series {
 	char *source;
 	qd_symbol symbol;
 	int started;
+	int64_t last_ts;            /* time of the latest trade */
 	int klines;                 /* the venue's 1m klines are the 1m bars */
 	int64_t next_end;           /* earliest end of an open bar */
 	uint32_t dirty;             /* open bars changed since the partials */
@@ -312,6 +313,8 @@ candles_trade(struct candle_series *s, int64_t ts, double price, double qty)
 		b->n++;
 	}
 	s->dirty = (1u << n) - 1;
+	if (ts > s->last_ts)
+		s->last_ts = ts;
 	a->st.trades++;
 	return QD_OK;
 }
@@ -350,7 +353,10 @@ candles_advance(struct candles *a, int64_t now)
 	for (k = 0; k < a->n; k++) {
 		struct candle_series *s = a->series[k];
 
-		if (!s->started || now < s->next_end)
+		/* A series replayed from the past closes its bars with its own
+		 * trades; the clock only closes those of a live market. */
+		if (!s->started || now < s->next_end ||
+		    now - s->last_ts > CANDLE_LIVE_WINDOW)
 			continue;
 		for (i = 0; i < a->n_tf; i++)
 			if (now >= s->bar[i].end)

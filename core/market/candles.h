@@ -103,7 +103,16 @@ int candles_trade(struct candle_series *s, int64_t ts, double price,
  */
 int candles_kline(struct candle_series *s, const struct candle *c);
 
-/** Close every bar whose end is at or before `now` (ns): the timer. */
+/** A series whose latest trade is older than this (ns) is not live. */
+#define CANDLE_LIVE_WINDOW (86400LL * 1000000000LL)
+
+/**
+ * Close every bar whose end is at or before `now` (ns): the timer, driven
+ * by the wall clock (less a grace for trades in flight).  Only live series
+ * -- latest trade within CANDLE_LIVE_WINDOW of `now` -- are closed by it; a
+ * replay of past trades closes its bars with its own trades, and a market
+ * silent for longer gets its flat bars when trading resumes.
+ */
 void candles_advance(struct candles *a, int64_t now);
 
 /** Hand out the open bars that changed since the last call (final = 0);

@@ -253,13 +253,21 @@ boundaries_weeks_and_late_trades(void **unused)
 	assert_true(g->c[0][2].open == 11 && g->c[0][2].close == 11);
 	assert_true(g->c[0][2].volume == 0 && g->c[0][2].trades == 0);
 	assert_int_equal(g->n[1], 1);  /* 3m */
+	/* Silent for more than a day: the clock no longer closes its bars
+	 * (not a live market); its next trade does, flat periods included. */
+	candles_advance(a, mon + 86400 * NS);
+	assert_int_equal(g->n[0], 1440);
+	candles_advance(a, mon + 2 * 86400 * NS);
+	assert_int_equal(g->n[0], 1440);
+	assert_int_equal(candles_trade(s, mon + 6 * 86400 * NS, 13, 1), QD_OK);
+	assert_int_equal(g->n[0], 6 * 1440);
 	/* The week closes on the next Monday. */
 	candles_advance(a, mon + 7 * 86400 * NS - 1);
 	assert_int_equal(g->n[11], 0);
 	candles_advance(a, mon + 7 * 86400 * NS);
 	assert_int_equal(g->n[11], 1);
 	assert_int_equal(g->c[11][0].ts, mon);
-	assert_int_equal(g->c[11][0].trades, 2);
+	assert_int_equal(g->c[11][0].trades, 3);
 	/* A clock far ahead does not fill years of minutes. */
 	assert_int_equal(candles_trade(s, mon + 3650LL * 86400 * NS, 12, 1),
 		QD_OK);
