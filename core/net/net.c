@@ -30,6 +30,7 @@
 
 #include "log/log.h"
 #include "loop/queue.h"
+#include "net/client_lws.h"
 #include "net/net.h"
 
 struct net {
@@ -73,6 +74,9 @@ net_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 static const struct lws_protocols protocols[] = {
 	{ .name = "quantd-net", .callback = net_callback },
+	/* Plugins' WebSocket and HTTP clients (client.c). */
+	{ .name = NETC_PROTOCOL, .callback = netc_lws_callback,
+	  .rx_buffer_size = 65536 },
 	{ .name = NULL, .callback = NULL }
 };
 
