@@ -21,6 +21,7 @@
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
+#include "net/client.h"
 #include "net/net.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
@@ -33,6 +34,7 @@ struct daemon {
 	struct loop *loop;
 	struct bus *bus;
 	struct net *net;
+	struct net_client *netc;
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
@@ -534,8 +536,10 @@ daemon_main(int argc, char **argv)
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
-	if ((dm.net = net_start(dm.loop, 1024, 256)) == NULL)
+	if ((dm.net = net_start(dm.loop, 1024, 256)) == NULL ||
+	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
+	host_set_net(dm.host, dm.netc);
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
@@ -558,6 +562,7 @@ out:
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
+	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);
 	ctl_close(dm.ctl);

@@ -24,6 +24,7 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "market/candles.h"
+#include "net/client.h"
 #include "store/writer.h"
 #include "sandbox/sandbox.h"
 #include "trade/paper.h"
@@ -89,6 +90,8 @@ struct host {
 	 * exchanges down.  NULL = state files in state_dir. */
 	struct writer *writer;
 	uint64_t ingest_paused;         /* exchange timer ticks skipped */
+	/* Plugins' WebSocket and HTTP clients (NULL: no network). */
+	struct net_client *netc;
 	/* Trades into candles of every timeframe; the clock closes them. */
 	struct candles *candles;
 	struct loop_timer *candle_clock;
@@ -716,6 +719,94 @@ w_emit_order_update(struct world *w, const struct qd_order_update *u)
 	bus_publish(INST(w)->host->bus, &ev);
 }
 
+/* ---- network ----------------------------------------------------------- */
+
+/* A connection's event, to the instance's callback of its kind. */
+static void
+on_net_event(void *owner, const struct netc_event *ev)
+{
+	struct instance *in = owner;
+	const char *data = ev->data ? ev->data : "";
+
+	if (in->st != PLUGIN_STATE_RUNNING || in->desc == NULL)
+		return;
+	switch (in->desc->kind) {
+	case QD_KIND_EXCHANGE: {
+		const struct qd_exchange_ops *o = (const void *)in->ops;
+
+		if (ev->type == NETC_WS_OPEN && o->on_ws_open)
+			o->on_ws_open(in->state, ev->id);
+		else if (ev->type == NETC_WS_MESSAGE && o->on_ws_message)
+			o->on_ws_message(in->state, ev->id, data, ev->len);
+		else if (ev->type == NETC_WS_CLOSE && o->on_ws_close)
+			o->on_ws_close(in->state, ev->id, ev->code, ev->reason);
+		else if (ev->type == NETC_HTTP_RESPONSE && o->on_http_response)
+			o->on_http_response(in->state, ev->id, ev->code, data,
+				ev->len);
+		break;
+	}
+	case QD_KIND_NOTIFIER: {
+		const struct qd_notifier_ops *o = (const void *)in->ops;
+
+		if (ev->type == NETC_HTTP_RESPONSE && o->on_http_response)
+			o->on_http_response(in->state, ev->id, ev->code, data,
+				ev->len);
+		break;
+	}
+	case QD_KIND_PAYMENT: {
+		const struct qd_payment_ops *o = (const void *)in->ops;
+
+		if (ev->type == NETC_HTTP_RESPONSE && o->on_http_response)
+			o->on_http_response(in->state, ev->id, ev->code, data,
+				ev->len);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static int
+w_ws_open(struct world *w, const char *url, const struct qd_kv *h,
+	uint32_t n, uint64_t *conn)
+{
+	struct instance *in = INST(w);
+
+	if (in->host->netc == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return netc_ws_open(in->host->netc, url, h, n, on_net_event, in, conn);
+}
+
+static int
+w_ws_send(struct world *w, uint64_t conn, const char *data, size_t len)
+{
+	struct net_client *c = INST(w)->host->netc;
+
+	return c == NULL ? QD_ERR_NOTFOUND : netc_ws_send(c, conn, data, len);
+}
+
+static int
+w_ws_close(struct world *w, uint64_t conn)
+{
+	struct net_client *c = INST(w)->host->netc;
+
+	return c == NULL ? QD_ERR_NOTFOUND : netc_ws_close(c, conn);
+}
+
+static int
+w_http_request(struct world *w, const struct qd_http_request *r, uint64_t *id)
+{
+	struct instance *in = INST(w);
+	int64_t t = r->timeout_ns > 0 ? (r->timeout_ns + 999999999) /
+	    1000000000 : 0;
+
+	if (in->host->netc == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return netc_http(in->host->netc, r->method, r->url, r->headers,
+		r->n_headers, r->body, r->body_len, t > 3600 ? 3600 : (int)t,
+		on_net_event, in, id);
+}
+
 static const struct world_ops daemon_world = {
 	.now = w_now,
 	.timer_arm = w_timer_arm,
@@ -733,6 +824,10 @@ static const struct world_ops daemon_world = {
 	.emit_bar = w_emit_bar,
 	.emit_book_top = w_emit_book_top,
 	.emit_order_update = w_emit_order_update,
+	.ws_open = w_ws_open,
+	.ws_send = w_ws_send,
+	.ws_close = w_ws_close,
+	.http_request = w_http_request,
 };
 
 /* ---- sandboxed instances ------------------------------------------------- */
@@ -827,6 +922,9 @@ instance_release(struct instance *in)
 	release_timers(in);
 	while (in->n_subs > 0)
 		bus_unsubscribe(in->host->bus, in->subs[--in->n_subs]);
+	/* Its connections close; nothing more reaches it. */
+	if (in->host->netc != NULL)
+		netc_forget(in->host->netc, in);
 	runtime_release(&in->ctx);
 }
 
@@ -1070,6 +1168,12 @@ host_when_settled(struct host *h, void (*fn)(void *arg, size_t failed),
 	for (i = 0; i < h->n; i++)
 		failed += h->inst[i]->st == PLUGIN_STATE_FAILED;
 	fn(arg, failed);
+}
+
+void
+host_set_net(struct host *h, struct net_client *c)
+{
+	h->netc = c;
 }
 
 void

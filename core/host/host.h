@@ -47,6 +47,11 @@ struct host *host_new(struct loop *loop, struct bus *bus,
 /** Stop every instance (reverse dependency order), then free. */
 void host_free(struct host *h);
 
+struct net_client;
+/** The WebSocket and HTTP clients plugins' network calls use (NULL: none).
+ *  Before host_apply(); it must outlive the instances (host_free()). */
+void host_set_net(struct host *h, struct net_client *c);
+
 struct writer;
 /**
  * Keep plugin state in the store through `w` (NULL: state files in

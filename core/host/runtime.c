@@ -340,43 +340,63 @@ r_account_get(qd_ctx *c, struct qd_account *out)
 
 /* ---- network and secrets --------------------------------------------------- */
 
+/* Strategies and indicators have no network: data reaches them as
+ * events, orders go through the host. */
+static int
+net_allowed(qd_ctx *c, const char *what)
+{
+	if (c->kind == QD_KIND_EXCHANGE || c->kind == QD_KIND_NOTIFIER ||
+	    c->kind == QD_KIND_PAYMENT)
+		return 1;
+	log_warn(c->tag, "%s refused: only exchanges, notifiers and payment "
+		"providers use the network", what);
+	return 0;
+}
+
 static int
 r_ws_open(qd_ctx *c, const char *url, const struct qd_kv *h, uint32_t n,
 	uint64_t *conn)
 {
-	(void)h;
-	(void)n;
-	(void)conn;
-	log_error(c->tag, "ws_open %s: the WebSocket client is not available "
-		"in this build", url ? url : "(null)");
-	return QD_ERR_UNSUPPORTED;
+	if (url == NULL || conn == NULL || (n && h == NULL))
+		return QD_ERR_INVALID;
+	if (!net_allowed(c, "ws_open"))
+		return QD_ERR_DENIED;
+	if (c->ops->ws_open == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return c->ops->ws_open(c->world, url, h, n, conn);
 }
 
 static int
 r_ws_send(qd_ctx *c, uint64_t conn, const char *data, size_t len)
 {
-	(void)c;
-	(void)conn;
-	(void)data;
-	(void)len;
-	return QD_ERR_NOTFOUND;
+	if (data == NULL && len)
+		return QD_ERR_INVALID;
+	if (c->ops->ws_send == NULL)
+		return QD_ERR_NOTFOUND;
+	return c->ops->ws_send(c->world, conn, data ? data : "", len);
 }
 
 static int
 r_ws_close(qd_ctx *c, uint64_t conn)
 {
-	(void)c;
-	(void)conn;
-	return QD_ERR_NOTFOUND;
+	if (c->ops->ws_close == NULL)
+		return QD_ERR_NOTFOUND;
+	return c->ops->ws_close(c->world, conn);
 }
 
 static int
 r_http_request(qd_ctx *c, const struct qd_http_request *req, uint64_t *id)
 {
-	(void)id;
-	log_error(c->tag, "http_request %s: the HTTP client is not available "
-		"in this build", req && req->url ? req->url : "(null)");
-	return QD_ERR_UNSUPPORTED;
+	if (req == NULL || req->size < sizeof(*req) || req->url == NULL ||
+	    req->method == NULL || id == NULL ||
+	    (req->n_headers && req->headers == NULL) ||
+	    (req->body == NULL && req->body_len))
+		return QD_ERR_INVALID;
+	if (!net_allowed(c, "http_request"))
+		return QD_ERR_DENIED;
+	if (c->ops->http_request == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return c->ops->http_request(c->world, req, id);
 }
 
 /*

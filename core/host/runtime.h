@@ -69,6 +69,16 @@ struct world_ops {
 		const struct qd_book_top_event *e);
 	void (*emit_order_update)(struct world *w,
 		const struct qd_order_update *u);
+	/** The network (exchanges, notifiers, payment providers); events
+	 *  come back to the kind's on_ws_* and on_http_response.  NULL: no
+	 *  network in this world (backtests). */
+	int (*ws_open)(struct world *w, const char *url,
+		const struct qd_kv *headers, uint32_t n, uint64_t *conn);
+	int (*ws_send)(struct world *w, uint64_t conn, const char *data,
+		size_t len);
+	int (*ws_close)(struct world *w, uint64_t conn);
+	int (*http_request)(struct world *w, const struct qd_http_request *r,
+		uint64_t *id);
 };
 
 /*
