@@ -1,0 +1,278 @@
+/*
+ * parse.c -- Binance spot messages (see parse.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "parse.h"
+
+static int
+fail(struct bn_event *ev, const char *why)
+{
+	snprintf(ev->error, sizeof(ev->error), "%s", why);
+	return -1;
+}
+
+/* A decimal given as a JSON string (or number): finite, else -1. */
+static int
+num(const cJSON *o, const char *key, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char *end;
+
+	if (cJSON_IsString(v) && v->valuestring[0] != '\0') {
+		errno = 0;
+		*out = strtod(v->valuestring, &end);
+		return *end == '\0' && errno == 0 && isfinite(*out) ? 0 : -1;
+	}
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+		*out = v->valuedouble;
+		return 0;
+	}
+	return -1;
+}
+
+/* An integer field (JSON number without fraction, >= 0). */
+static int
+integer(const cJSON *o, const char *key, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+	    v->valuedouble > 9.007199254740992e15 ||
+	    v->valuedouble != floor(v->valuedouble))
+		return -1;
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+static int
+symbol(const cJSON *o, const char *key, struct bn_event *ev)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	size_t i, n;
+
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) == 0 ||
+	    n >= sizeof(ev->native))
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v->valuestring[i];
+
+		if (!isalnum(c))
+			return -1;
+		ev->native[i] = (char)toupper(c);
+	}
+	ev->native[n] = '\0';
+	return 0;
+}
+
+static int
+trade(const cJSON *d, int agg, struct bn_event *ev)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "m");
+	int64_t id, t;
+
+	if (symbol(d, "s", ev) != 0 || num(d, "p", &ev->price) != 0 ||
+	    num(d, "q", &ev->qty) != 0 || integer(d, agg ? "a" : "t", &id) ||
+	    integer(d, "T", &t) != 0 || !cJSON_IsBool(m))
+		return fail(ev, agg ? "aggTrade: missing or bad field" :
+		    "trade: missing or bad field");
+	if (!(ev->price > 0) || ev->qty < 0)
+		return fail(ev, "trade: price or quantity out of range");
+	ev->kind = BN_TRADE;
+	ev->id = (uint64_t)id;
+	ev->ts_ms = t;
+	ev->side = cJSON_IsTrue(m) ? 2 : 1;
+	return 0;
+}
+
+static int
+kline_fields(struct bn_event *ev)
+{
+	/* Not checked: low <= open, close <= high -- Binance's own
+	 * documented example breaks it; a kline is passed on as sent. */
+	if (!(ev->low > 0) || !(ev->high > 0) || !(ev->open > 0) ||
+	    !(ev->close > 0) || ev->volume < 0)
+		return fail(ev, "kline: a price is not positive or the "
+		    "volume negative");
+	ev->kind = BN_KLINE;
+	return 0;
+}
+
+static int
+kline(const cJSON *d, struct bn_event *ev)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(d, "k");
+	const cJSON *i, *x;
+
+	if (!cJSON_IsObject(k) || symbol(k, "s", ev) != 0 ||
+	    integer(k, "t", &ev->ts_ms) != 0 ||
+	    integer(k, "T", &ev->close_ms) != 0 ||
+	    num(k, "o", &ev->open) != 0 || num(k, "h", &ev->high) != 0 ||
+	    num(k, "l", &ev->low) != 0 || num(k, "c", &ev->close) != 0 ||
+	    num(k, "v", &ev->volume) != 0 ||
+	    !cJSON_IsBool(x = cJSON_GetObjectItemCaseSensitive(k, "x")) ||
+	    !cJSON_IsString(i = cJSON_GetObjectItemCaseSensitive(k, "i")) ||
+	    strlen(i->valuestring) >= sizeof(ev->interval))
+		return fail(ev, "kline: missing or bad field");
+	snprintf(ev->interval, sizeof(ev->interval), "%s", i->valuestring);
+	if (num(k, "q", &ev->quote_volume) != 0)
+		ev->quote_volume = NAN;
+	if (integer(k, "n", &ev->trades) != 0)
+		ev->trades = -1;
+	ev->closed = cJSON_IsTrue(x);
+	return kline_fields(ev);
+}
+
+static int
+book(const cJSON *d, struct bn_event *ev)
+{
+	int64_t u;
+
+	if (symbol(d, "s", ev) != 0 || num(d, "b", &ev->bid) != 0 ||
+	    num(d, "B", &ev->bid_qty) != 0 || num(d, "a", &ev->ask) != 0 ||
+	    num(d, "A", &ev->ask_qty) != 0)
+		return fail(ev, "bookTicker: missing or bad field");
+	if (integer(d, "u", &u) == 0)
+		ev->id = (uint64_t)u;
+	ev->kind = BN_BOOK;
+	return 0;
+}
+
+static int
+dispatch(const cJSON *d, struct bn_event *ev)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(d, "e");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(d, "id");
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(d, "error");
+
+	if (cJSON_IsString(e)) {
+		if (strcmp(e->valuestring, "trade") == 0)
+			return trade(d, 0, ev);
+		if (strcmp(e->valuestring, "aggTrade") == 0)
+			return trade(d, 1, ev);
+		if (strcmp(e->valuestring, "kline") == 0)
+			return kline(d, ev);
+		ev->kind = BN_UNKNOWN;
+		return 0;
+	}
+	if (cJSON_IsObject(err)) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "msg");
+
+		ev->kind = BN_ERROR;
+		ev->code = cJSON_IsNumber(c) ? (int)c->valuedouble : 0;
+		snprintf(ev->error, sizeof(ev->error), "%s",
+			cJSON_IsString(m) ? m->valuestring : "error");
+		if (cJSON_IsNumber(id) && id->valuedouble >= 0)
+			ev->id = (uint64_t)id->valuedouble;
+		return 0;
+	}
+	if (cJSON_HasObjectItem(d, "result") && cJSON_IsNumber(id)) {
+		ev->kind = BN_RESULT;
+		ev->id = id->valuedouble >= 0 ? (uint64_t)id->valuedouble : 0;
+		return 0;
+	}
+	/* bookTicker has no event type: u, s, b, B, a, A. */
+	if (cJSON_HasObjectItem(d, "b") && cJSON_HasObjectItem(d, "a") &&
+	    cJSON_HasObjectItem(d, "s"))
+		return book(d, ev);
+	ev->kind = BN_UNKNOWN;
+	return 0;
+}
+
+int
+bn_parse_ws(const char *data, size_t len, struct bn_event *ev)
+{
+	cJSON *root, *d;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	if ((root = cJSON_ParseWithLength(data, len)) == NULL)
+		return fail(ev, "not JSON");
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return fail(ev, "not a JSON object");
+	}
+	d = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (cJSON_IsObject(d) && cJSON_IsString(
+	    cJSON_GetObjectItemCaseSensitive(root, "stream")))
+		rc = dispatch(d, ev);
+	else
+		rc = dispatch(root, ev);
+	cJSON_Delete(root);
+	return rc;
+}
+
+long
+bn_parse_klines(const char *data, size_t len, int64_t now_ms,
+	void (*fn)(void *arg, const struct bn_event *k), void *arg)
+{
+	cJSON *root = cJSON_ParseWithLength(data, len), *row;
+	long n = 0;
+
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(row, root) {
+		struct bn_event ev;
+		double v[7];
+		int i;
+
+		memset(&ev, 0, sizeof(ev));
+		if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) < 9)
+			goto bad;
+		for (i = 0; i < 7; i++) {
+			const cJSON *c = cJSON_GetArrayItem(row,
+				i < 6 ? i : 7);
+			char *end;
+
+			if (cJSON_IsNumber(c)) {
+				v[i] = c->valuedouble;
+			} else if (cJSON_IsString(c)) {
+				errno = 0;
+				v[i] = strtod(c->valuestring, &end);
+				if (*end || errno)
+					goto bad;
+			} else {
+				goto bad;
+			}
+			if (!isfinite(v[i]))
+				goto bad;
+		}
+		{
+			const cJSON *ct = cJSON_GetArrayItem(row, 6);
+			const cJSON *nt = cJSON_GetArrayItem(row, 8);
+
+			if (!cJSON_IsNumber(ct) || !cJSON_IsNumber(nt) ||
+			    v[0] < 0 || v[0] != floor(v[0]))
+				goto bad;
+			ev.close_ms = (int64_t)ct->valuedouble;
+			ev.trades = (int64_t)nt->valuedouble;
+		}
+		ev.ts_ms = (int64_t)v[0];
+		ev.open = v[1];
+		ev.high = v[2];
+		ev.low = v[3];
+		ev.close = v[4];
+		ev.volume = v[5];
+		ev.quote_volume = v[6];
+		ev.closed = ev.close_ms < now_ms;
+		if (kline_fields(&ev) != 0)
+			goto bad;
+		fn(arg, &ev);
+		n++;
+	}
+	cJSON_Delete(root);
+	return n;
+bad:
+	cJSON_Delete(root);
+	return -1;
+}

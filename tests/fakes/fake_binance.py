@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""fake_binance.py PORTFILE -- a loopback Binance spot public API: the
+WebSocket stream endpoint (/ws, SUBSCRIBE requests, trade / aggTrade /
+kline_1m / bookTicker streams as documented) and REST /api/v3/klines,
+generating a deterministic market of its own.  Writes "WSPORT HTTPPORT" to
+PORTFILE.
+
+Test controls (HTTP): GET /fake/trades?symbol=BTCUSDT -> every trade
+generated, JSON; GET /fake/klines?symbol=BTCUSDT -> its closed 1m candles;
+POST /fake/drop -> cut every WebSocket connection (no close frame);
+POST /fake/garbage -> send every connection malformed messages.
+"""
+import asyncio
+import http.server
+import json
+import os
+import random
+import sys
+import threading
+import time
+import urllib.parse
+
+import websockets
+
+SYMBOLS = {"BTCUSDT": 30000.0, "ETHUSDT": 2000.0}
+lock = threading.Lock()
+trades = {s: [] for s in SYMBOLS}        # (id, ts, price, qty, maker)
+candles = {s: {} for s in SYMBOLS}       # open_ms -> [o, h, l, c, v, qv, n]
+conns = set()
+rng = random.Random(7)
+loop = None
+
+
+def fmt(x):
+    return "%.8f" % x
+
+
+def kline_msg(sym, t, c, closed):
+    o, h, l, cl, v, qv, n = c
+    return {"e": "kline", "E": int(time.time() * 1000), "s": sym,
+            "k": {"t": t, "T": t + 59999, "s": sym, "i": "1m", "f": 0,
+                  "L": 0, "o": fmt(o), "c": fmt(cl), "h": fmt(h),
+                  "l": fmt(l), "v": fmt(v), "n": n, "x": closed,
+                  "q": fmt(qv), "V": "0", "Q": "0", "B": "0"}}
+
+
+async def broadcast(stream, msg):
+    text = json.dumps(msg)
+    for ws in list(conns):
+        if stream in ws.subs:
+            try:
+                await ws.send(text)
+            except Exception:
+                pass
+
+
+async def market():
+    last_min = {s: None for s in SYMBOLS}
+    tid = {s: 1000 for s in SYMBOLS}
+    while True:
+        now = int(time.time() * 1000)
+        for sym in SYMBOLS:
+            with lock:
+                p = SYMBOLS[sym] = round(SYMBOLS[sym] * (1 + rng.uniform(-5e-4, 5e-4)), 2)
+                q = round(rng.uniform(0.001, 0.5), 6)
+                maker = rng.random() < 0.5
+                tid[sym] += 1
+                trades[sym].append((tid[sym], now, p, q, maker))
+                m = now - now % 60000
+                c = candles[sym].get(m)
+                if c is None:
+                    candles[sym][m] = [p, p, p, p, q, p * q, 1]
+                else:
+                    c[1] = max(c[1], p)
+                    c[2] = min(c[2], p)
+                    c[3] = p
+                    c[4] += q
+                    c[5] += p * q
+                    c[6] += 1
+                prev = last_min[sym]
+                last_min[sym] = m
+            low = sym.lower()
+            await broadcast(low + "@trade", {
+                "e": "trade", "E": now, "s": sym, "t": tid[sym],
+                "p": fmt(p), "q": fmt(q), "T": now, "m": maker, "M": True})
+            await broadcast(low + "@aggTrade", {
+                "e": "aggTrade", "E": now, "s": sym, "a": tid[sym],
+                "p": fmt(p), "q": fmt(q), "f": tid[sym], "l": tid[sym],
+                "T": now, "m": maker, "M": True})
+            await broadcast(low + "@bookTicker", {
+                "u": tid[sym], "s": sym, "b": fmt(p - 0.01), "B": "1.0",
+                "a": fmt(p + 0.01), "A": "2.0"})
+            if prev is not None and prev != m:
+                await broadcast(low + "@kline_1m",
+                                kline_msg(sym, prev, candles[sym][prev], True))
+        await asyncio.sleep(0.01)
+
+
+async def ws_handler(ws, path=None):
+    ws.subs = set()
+    conns.add(ws)
+    try:
+        async for text in ws:
+            try:
+                req = json.loads(text)
+            except ValueError:
+                await ws.send(json.dumps({"error": {"code": 2, "msg": "Invalid JSON"}}))
+                continue
+            if req.get("method") == "SUBSCRIBE":
+                ws.subs.update(req.get("params", []))
+                await ws.send(json.dumps({"result": None, "id": req.get("id")}))
+            elif req.get("method") == "UNSUBSCRIBE":
+                ws.subs.difference_update(req.get("params", []))
+                await ws.send(json.dumps({"result": None, "id": req.get("id")}))
+    except websockets.ConnectionClosed:
+        pass
+    finally:
+        conns.discard(ws)
+
+
+async def drop_all():
+    for ws in list(conns):
+        ws.transport.abort()
+
+
+async def garbage_all():
+    for ws in list(conns):
+        for g in ["{not json", "[1,2", '{"e":"trade","s":"BTCUSDT"}']:
+            await ws.send(g)
+
+
+class Http(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        u = urllib.parse.urlparse(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        sym = q.get("symbol", "")
+        if sym not in SYMBOLS:
+            return self.reply(400, {"code": -1121, "msg": "Invalid symbol."})
+        now = int(time.time() * 1000)
+        with lock:
+            closed = sorted((t, c[:]) for t, c in candles[sym].items()
+                            if t + 60000 <= now)
+            tr = list(trades[sym])
+        if u.path == "/api/v3/klines":
+            lo = int(q.get("startTime", 0))
+            hi = int(q.get("endTime", 1 << 62))
+            lim = min(int(q.get("limit", 500)), 1000)
+            rows = [[t, fmt(c[0]), fmt(c[1]), fmt(c[2]), fmt(c[3]),
+                     fmt(c[4]), t + 59999, fmt(c[5]), c[6], "0", "0", "0"]
+                    for t, c in closed if lo <= t <= hi][:lim]
+            return self.reply(200, rows)
+        if u.path == "/fake/klines":
+            return self.reply(200, [[t] + c for t, c in closed])
+        if u.path == "/fake/trades":
+            return self.reply(200, tr)
+        self.reply(404, {"code": -1, "msg": "not found"})
+
+    def do_POST(self):
+        if self.path == "/fake/drop":
+            asyncio.run_coroutine_threadsafe(drop_all(), loop).result()
+            return self.reply(200, {})
+        if self.path == "/fake/garbage":
+            asyncio.run_coroutine_threadsafe(garbage_all(), loop).result()
+            return self.reply(200, {})
+        self.reply(404, {})
+
+
+async def main():
+    global loop
+    loop = asyncio.get_running_loop()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Http)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    async with websockets.serve(ws_handler, "127.0.0.1", 0) as server:
+        wsport = server.sockets[0].getsockname()[1]
+        with open(sys.argv[1] + ".tmp", "w") as f:
+            f.write("%d %d\n" % (wsport, httpd.server_address[1]))
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        await market()
+
+
+asyncio.run(main())
