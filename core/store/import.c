@@ -2,8 +2,6 @@
  * import.c -- strict readers of the candle and trade files users bring
  * (see import.h).
  */
-#include "config.h"
-
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

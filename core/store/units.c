@@ -2,8 +2,6 @@
  * units.c -- timeframes and exact decimals: the store's helpers that need
  * no database (the import reader and the CLI use them too).
  */
-#include "config.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
