@@ -408,6 +408,19 @@ feed_of(struct instance *in)
 	return NULL;
 }
 
+static struct candle_series *series_of(struct instance *in, qd_symbol sym);
+
+/* An exchange that took a 1m subscription streams the venue's 1m klines:
+ * they, not its trades, make its 1m bars from the start. */
+static void
+expect_bars(struct instance *ex, qd_symbol sym, uint32_t tf)
+{
+	struct candle_series *cs;
+
+	if (tf == 60 && (cs = series_of(ex, sym)) != NULL)
+		candles_expect_klines(cs);
+}
+
 /* Bars or trades of `sym` from the bus, and the feed asked to stream them. */
 static int
 w_subscribe(struct world *w, qd_symbol sym, uint32_t tf)
@@ -433,6 +446,8 @@ w_subscribe(struct world *w, qd_symbol sym, uint32_t tf)
 	rc = ((const struct qd_exchange_ops *)(const void *)ex->ops)->subscribe ?
 		((const struct qd_exchange_ops *)(const void *)ex->ops)->subscribe(
 		ex->state, sym, tf) : QD_ERR_UNSUPPORTED;
+	if (rc == QD_OK)
+		expect_bars(ex, sym, tf);
 	if (rc != QD_OK)
 		log_warn(in->cfg.instance, "exchange %s cannot stream %s %us: "
 			"%s", ex->cfg.instance, symbol_name(sym), tf,
@@ -1003,6 +1018,8 @@ instance_start(struct instance *in)
 						"stream %s %us: %s",
 						in->cfg.symbols[i], tf,
 						qd_strerror(rc));
+				else
+					expect_bars(in, s, tf);
 				if (in->cfg.n_timeframes == 0)
 					break;
 			}

@@ -345,6 +345,12 @@ candles_kline(struct candle_series *s, const struct candle *c)
 }
 
 void
+candles_expect_klines(struct candle_series *s)
+{
+	s->klines = 1;
+}
+
+void
 candles_advance(struct candles *a, int64_t now)
 {
 	size_t k;

@@ -103,6 +103,13 @@ int candles_trade(struct candle_series *s, int64_t ts, double price,
  */
 int candles_kline(struct candle_series *s, const struct candle *c);
 
+/**
+ * The venue will send this series' 1m klines (its exchange streams them):
+ * its 1m bars are the klines from now on, before the first arrives, so a
+ * 1m bar its trades built is never handed out in their place.
+ */
+void candles_expect_klines(struct candle_series *s);
+
 /** A series whose latest trade is older than this (ns) is not live. */
 #define CANDLE_LIVE_WINDOW (86400LL * 1000000000LL)
 

@@ -39,6 +39,7 @@ struct sub {
 	int trades, kline, book;
 	uint64_t last_trade;   /* last trade id emitted */
 	int64_t last_kline;    /* open time (ms) of the last closed 1m kline */
+	int64_t since;         /* the first minute streamed (ms) */
 };
 
 struct req {
@@ -220,12 +221,20 @@ backfill_from(struct bn *b, size_t i, int64_t from, int64_t to)
 	b->reqs[k].to = to;
 }
 
+/* The first minute that may be missing: after the last kline, or the
+ * minute streaming began (its kline covers it whole). */
+static int64_t
+gap_start(const struct sub *s)
+{
+	return s->last_kline > 0 ? s->last_kline + 60000 : s->since;
+}
+
 static void
 emit_kline(struct bn *b, struct sub *s, const struct bn_event *k)
 {
 	struct qd_bar_event ev;
 
-	if (!k->closed || k->ts_ms <= s->last_kline)
+	if (!k->closed || k->ts_ms == s->last_kline)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.size = sizeof(ev);
@@ -237,7 +246,8 @@ emit_kline(struct bn *b, struct sub *s, const struct bn_event *k)
 	ev.bar.low = k->low;
 	ev.bar.close = k->close;
 	ev.bar.volume = k->volume;
-	s->last_kline = k->ts_ms;
+	if (k->ts_ms > s->last_kline)
+		s->last_kline = k->ts_ms;
 	b->api->emit_bar(b->ctx, &ev);
 }
 
@@ -262,9 +272,9 @@ bn_on_ws_open(void *state, uint64_t conn)
 		/* What the outage cost: the closed 1m klines since the last
 		 * one received, fetched from REST. */
 		for (i = 0; i < b->n_subs; i++)
-			if (b->subs[i].kline && b->subs[i].last_kline > 0)
-				backfill_from(b, i, b->subs[i].last_kline +
-					60000, now_ms(b) / 60000 * 60000);
+			if (b->subs[i].kline)
+				backfill_from(b, i, gap_start(&b->subs[i]),
+					now_ms(b) / 60000 * 60000);
 		b->reconnected = 0;
 	}
 	if (b->rotate_timer == 0 && b->api->timer_add(b->ctx,
@@ -414,8 +424,6 @@ bn_on_http_response(void *state, uint64_t id, int status, const char *body,
 		if (b->rest_timer == 0 && b->api->timer_add(b->ctx,
 		    pause * 1000000, 0, &b->rest_timer) != QD_OK)
 			b->rest_timer = 0;
-		b->subs[r.sub].last_kline = b->subs[r.sub].last_kline > 0 ?
-		    b->subs[r.sub].last_kline : r.from - 60000;
 		return;
 	}
 	if (status != 200) {
@@ -456,9 +464,9 @@ bn_on_timer(void *state, uint64_t id)
 	} else if (id == b->rest_timer) {
 		b->rest_timer = 0;
 		for (i = 0; i < b->n_subs; i++)
-			if (b->subs[i].kline && b->subs[i].last_kline > 0)
-				backfill_from(b, i, b->subs[i].last_kline +
-					60000, now_ms(b) / 60000 * 60000);
+			if (b->subs[i].kline)
+				backfill_from(b, i, gap_start(&b->subs[i]),
+					now_ms(b) / 60000 * 60000);
 	}
 }
 
@@ -496,8 +504,10 @@ bn_subscribe(void *state, qd_symbol sym, uint32_t tf)
 	before = s->trades + s->kline + s->book;
 	/* Every timeframe but 1m is built by the host from the trades. */
 	s->trades = 1;
-	if (tf == 60)
+	if (tf == 60 && !s->kline) {
 		s->kline = 1;
+		s->since = now_ms(b) / 60000 * 60000;
+	}
 	if (b->book)
 		s->book = 1;
 	if (b->open && s->trades + s->kline + s->book != before)

@@ -8,6 +8,7 @@ PORTFILE.
 Test controls (HTTP): GET /fake/trades?symbol=BTCUSDT -> every trade
 generated, JSON; GET /fake/klines?symbol=BTCUSDT -> its closed 1m candles;
 POST /fake/drop -> cut every WebSocket connection (no close frame);
+POST /fake/drop?hold=S -> and refuse new ones for S seconds;
 POST /fake/garbage -> send every connection malformed messages.
 """
 import asyncio
@@ -27,6 +28,7 @@ lock = threading.Lock()
 trades = {s: [] for s in SYMBOLS}        # (id, ts, price, qty, maker)
 candles = {s: {} for s in SYMBOLS}       # open_ms -> [o, h, l, c, v, qv, n]
 conns = set()
+hold_until = 0.0
 rng = random.Random(7)
 loop = None
 
@@ -97,6 +99,9 @@ async def market():
 
 
 async def ws_handler(ws, path=None):
+    if time.time() < hold_until:
+        await ws.close(code=1013, reason="try again later")
+        return
     ws.subs = set()
     conns.add(ws)
     try:
@@ -169,7 +174,11 @@ class Http(http.server.BaseHTTPRequestHandler):
         self.reply(404, {"code": -1, "msg": "not found"})
 
     def do_POST(self):
-        if self.path == "/fake/drop":
+        global hold_until
+        u = urllib.parse.urlparse(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        if u.path == "/fake/drop":
+            hold_until = time.time() + float(q.get("hold", 0))
             asyncio.run_coroutine_threadsafe(drop_all(), loop).result()
             return self.reply(200, {})
         if self.path == "/fake/garbage":
