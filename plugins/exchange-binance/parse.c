@@ -188,7 +188,7 @@ dispatch(const cJSON *d, struct bn_event *ev)
 }
 
 int
-bn_parse_ws(const char *data, size_t len, struct bn_event *ev)
+bn_parse_ws_json(const char *data, size_t len, struct bn_event *ev)
 {
 	cJSON *root, *d;
 	int rc;
@@ -208,6 +208,200 @@ bn_parse_ws(const char *data, size_t len, struct bn_event *ev)
 		rc = dispatch(root, ev);
 	cJSON_Delete(root);
 	return rc;
+}
+
+/* ---- the fast path: flat trade messages -------------------------------- */
+
+struct slice {
+	const char *p;
+	size_t n;
+	int str;    /* a string value (p..p+n inside the quotes) */
+};
+
+/*
+ * A flat JSON object of plain values (strings without escapes, numbers,
+ * true/false/null): up to 16 members into k/v.  Returns the member count,
+ * or -1 for anything else (nesting, escapes, bad syntax), which the full
+ * parser then handles.
+ */
+static int
+flat(const char *p, const char *end, struct slice *k, struct slice *v)
+{
+	int n = 0;
+
+#define WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || \
+	*p == '\r')) p++
+	WS();
+	if (p >= end || *p++ != '{')
+		return -1;
+	WS();
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		const char *q;
+
+		if (n == 16 || p >= end || *p++ != '"')
+			return -1;
+		for (q = p; q < end && *q != '"'; q++)
+			if (*q == '\\' || (unsigned char)*q < 0x20)
+				return -1;
+		if (q >= end)
+			return -1;
+		k[n].p = p;
+		k[n].n = (size_t)(q - p);
+		p = q + 1;
+		WS();
+		if (p >= end || *p++ != ':')
+			return -1;
+		WS();
+		if (p >= end)
+			return -1;
+		if (*p == '"') {
+			for (q = ++p; q < end && *q != '"'; q++)
+				if (*q == '\\' || (unsigned char)*q < 0x20)
+					return -1;
+			if (q >= end)
+				return -1;
+			v[n].p = p;
+			v[n].n = (size_t)(q - p);
+			v[n].str = 1;
+			p = q + 1;
+		} else {
+			for (q = p; q < end && *q != ',' && *q != '}' &&
+			     *q != ' ' && *q != '\n' && *q != '\r' &&
+			     *q != '\t'; q++)
+				if (*q == '{' || *q == '[' || *q == '"')
+					return -1;
+			if (q == p || q >= end)
+				return -1;
+			v[n].p = p;
+			v[n].n = (size_t)(q - p);
+			v[n].str = 0;
+			p = q;
+		}
+		n++;
+		WS();
+		if (p < end && *p == ',') {
+			p++;
+			WS();
+			continue;
+		}
+		if (p < end && *p == '}') {
+			p++;
+			WS();
+			return p == end ? n : -1;
+		}
+		return -1;
+	}
+#undef WS
+}
+
+static const struct slice *
+member(const struct slice *k, const struct slice *v, int n, const char *key)
+{
+	size_t kl = strlen(key);
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (k[i].n == kl && memcmp(k[i].p, key, kl) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* A decimal string value, as num() reads it. */
+static int
+s_num(const struct slice *v, double *out)
+{
+	char buf[64], *end;
+
+	if (v == NULL || !v->str || v->n == 0 || v->n >= sizeof(buf))
+		return -1;
+	memcpy(buf, v->p, v->n);
+	buf[v->n] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	return *end == '\0' && errno == 0 && isfinite(*out) ? 0 : -1;
+}
+
+/* A non-negative integer below 2^53, as integer() reads it. */
+static int
+s_int(const struct slice *v, int64_t *out)
+{
+	uint64_t u = 0;
+	size_t i;
+
+	if (v == NULL || v->str || v->n == 0 || v->n > 16)
+		return -1;
+	for (i = 0; i < v->n; i++) {
+		if (v->p[i] < '0' || v->p[i] > '9')
+			return -1;
+		u = u * 10 + (uint64_t)(v->p[i] - '0');
+	}
+	if (u > 9007199254740992ULL)
+		return -1;
+	*out = (int64_t)u;
+	return 0;
+}
+
+/*
+ * trade and aggTrade messages without the wrapper, the bulk of the
+ * stream: read in place.  1 when read (ev filled, 0 in *rc), 0 to leave
+ * the message to the full parser.
+ */
+static int
+fast_trade(const char *data, size_t len, struct bn_event *ev, int *rc)
+{
+	struct slice k[16], v[16];
+	const struct slice *e, *s, *m;
+	int n = flat(data, data + len, k, v), agg;
+	int64_t id, t;
+	size_t i;
+
+	if (n < 0 || (e = member(k, v, n, "e")) == NULL || !e->str)
+		return 0;
+	if (e->n == 5 && memcmp(e->p, "trade", 5) == 0)
+		agg = 0;
+	else if (e->n == 8 && memcmp(e->p, "aggTrade", 8) == 0)
+		agg = 1;
+	else
+		return 0;
+	s = member(k, v, n, "s");
+	m = member(k, v, n, "m");
+	/* Anything unusual is the full parser's to judge (and to explain). */
+	if (s == NULL || !s->str || s->n == 0 || s->n >= sizeof(ev->native) ||
+	    s_num(member(k, v, n, "p"), &ev->price) != 0 ||
+	    s_num(member(k, v, n, "q"), &ev->qty) != 0 ||
+	    s_int(member(k, v, n, agg ? "a" : "t"), &id) != 0 ||
+	    s_int(member(k, v, n, "T"), &t) != 0 || m == NULL || m->str ||
+	    !((m->n == 4 && memcmp(m->p, "true", 4) == 0) ||
+	    (m->n == 5 && memcmp(m->p, "false", 5) == 0)) ||
+	    !(ev->price > 0) || ev->qty < 0)
+		return 0;
+	for (i = 0; i < s->n; i++) {
+		unsigned char c = (unsigned char)s->p[i];
+
+		if (!isalnum(c))
+			return 0;
+		ev->native[i] = (char)toupper(c);
+	}
+	ev->native[s->n] = '\0';
+	ev->kind = BN_TRADE;
+	ev->id = (uint64_t)id;
+	ev->ts_ms = t;
+	ev->side = m->n == 4 ? 2 : 1;
+	*rc = 0;
+	return 1;
+}
+
+int
+bn_parse_ws(const char *data, size_t len, struct bn_event *ev)
+{
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	if (fast_trade(data, len, ev, &rc))
+		return rc;
+	return bn_parse_ws_json(data, len, ev);  /* clears ev again */
 }
 
 long

@@ -40,9 +40,16 @@ struct bn_event {
 	char error[96];
 };
 
-/** Parse one WebSocket message.  0, or -1 for malformed input (with a
- *  reason in ev->error). */
+/**
+ * Parse one WebSocket message.  0, or -1 for malformed input (with a
+ * reason in ev->error).  Flat trade and aggTrade messages -- the bulk of
+ * the stream -- are read in place; everything else goes through cJSON
+ * (bn_parse_ws_json, which gives the same result for every message).
+ */
 int bn_parse_ws(const char *data, size_t len, struct bn_event *ev);
+/** The same with cJSON for everything: the reference the fast path is
+ *  checked against. */
+int bn_parse_ws_json(const char *data, size_t len, struct bn_event *ev);
 
 /**
  * Parse a /api/v3/klines answer: fn(arg, kline) for each row (kind

@@ -1,7 +1,8 @@
 // sources: plugins/exchange-binance/parse.c
 /*
  * fuzz_binance.c -- the Binance adapter's message parser on arbitrary
- * bytes: a WebSocket message or a REST klines answer either parses into
+ * bytes: its fast path for trades agrees with the full (cJSON) parser on
+ * every input, and a WebSocket message or a REST klines answer parses into
  * events that keep the parser's promises (trades with a positive finite
  * price and a side; klines with positive finite prices) or is refused
  * with a reason; anything else aborts.
@@ -27,9 +28,17 @@ row(void *arg, const struct bn_event *k)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bn_event e;
+	struct bn_event e, ref;
+	int rc = bn_parse_ws((const char *)data, size, &e);
 
-	if (bn_parse_ws((const char *)data, size, &e) != 0) {
+	/* The fast path gives what the full parser gives. */
+	if (rc != bn_parse_ws_json((const char *)data, size, &ref) ||
+	    (rc == 0 && (e.kind != ref.kind || strcmp(e.native, ref.native) ||
+	    memcmp(&e.price, &ref.price, sizeof(e.price)) ||
+	    memcmp(&e.qty, &ref.qty, sizeof(e.qty)) || e.id != ref.id ||
+	    e.ts_ms != ref.ts_ms || e.side != ref.side)))
+		abort();
+	if (rc != 0) {
 		if (e.error[0] == '\0')
 			abort();
 	} else if (e.kind == BN_TRADE) {
