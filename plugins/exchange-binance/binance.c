@@ -26,21 +26,11 @@
 #include <quantd/sdk.h>
 
 #include "parse.h"
+#include "../common/venue.h"
 
-#define MAX_SUBS 512
 #define MAX_REQS 64
 #define DAY_MS 86400000LL
 #define ROTATE_MS (DAY_MS - 30 * 60000LL)  /* before Binance's 24 h cut */
-
-struct sub {
-	qd_symbol sym;
-	char native[32];       /* BTCUSDT */
-	char stream[32];       /* btcusdt */
-	int trades, kline, book;
-	uint64_t last_trade;   /* last trade id emitted */
-	int64_t last_kline;    /* open time (ms) of the last closed 1m kline */
-	int64_t since;         /* the first minute streamed (ms) */
-};
 
 struct req {
 	uint64_t id;           /* http request id; 0 = free slot */
@@ -49,69 +39,32 @@ struct req {
 };
 
 struct bn {
+	struct venue v;        /* first: the shared adapter state */
 	const struct qd_host_api *api;
 	qd_ctx *ctx;
 	char ws_url[256];
 	char rest_url[256];
 	char trade_stream[16];
 	int book;
-	struct sub subs[MAX_SUBS];
-	size_t n_subs;
 	uint64_t conn;         /* current connection, 0 = none */
 	int open;
 	uint64_t old_conn;     /* being replaced */
 	uint64_t rotate_req;   /* SUBSCRIBE id whose answer retires old_conn */
-	int attempts;
 	uint64_t retry_timer, rotate_timer, rest_timer;
 	int reconnected;       /* the next open follows a loss: backfill */
 	uint64_t next_id;
-	uint64_t rng;
 	struct req reqs[MAX_REQS];
 	int64_t rest_blocked_until;
-	uint64_t malformed;
 	int stopping;
 };
+
+#define SUBS(b) ((b)->v.subs)
+#define N_SUBS(b) ((b)->v.n_subs)
 
 static int64_t
 now_ms(struct bn *b)
 {
-	return b->api->now_ns(b->ctx) / 1000000;
-}
-
-static uint64_t
-rnd(struct bn *b)
-{
-	b->rng ^= b->rng << 13;
-	b->rng ^= b->rng >> 7;
-	b->rng ^= b->rng << 17;
-	return b->rng;
-}
-
-static void
-say(struct bn *b, enum qd_log_level l, const char *fmt, ...)
-	QD_PRINTF(3, 4);
-
-static void
-say(struct bn *b, enum qd_log_level l, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	b->api->log(b->ctx, l, "%s", line);
-}
-
-static struct sub *
-find_native(struct bn *b, const char *native)
-{
-	size_t i;
-
-	for (i = 0; i < b->n_subs; i++)
-		if (strcmp(b->subs[i].native, native) == 0)
-			return &b->subs[i];
-	return NULL;
+	return venue_now_ms(&b->v);
 }
 
 /* SUBSCRIBE the streams of subs [from, to); returns the request id. */
@@ -127,7 +80,7 @@ send_subscribe(struct bn *b, uint64_t conn, size_t from, size_t to)
 		return 0;
 	len = (size_t)snprintf(msg, cap, "{\"method\":\"SUBSCRIBE\",\"params\":[");
 	for (i = from; i < to; i++) {
-		const struct sub *s = &b->subs[i];
+		const struct venue_sub *s = &SUBS(b)[i];
 
 		if (s->trades)
 			len += (size_t)snprintf(msg + len, cap - len,
@@ -147,7 +100,7 @@ send_subscribe(struct bn *b, uint64_t conn, size_t from, size_t to)
 	rc = first ? QD_OK : b->api->ws_send(b->ctx, conn, msg, len);
 	free(msg);
 	if (rc != QD_OK)
-		say(b, QD_LOG_WARN, "SUBSCRIBE not sent: %s", qd_strerror(rc));
+		venue_say(&b->v, QD_LOG_WARN, "SUBSCRIBE not sent: %s", qd_strerror(rc));
 	return id;
 }
 
@@ -159,7 +112,7 @@ connect_ws(struct bn *b)
 	b->open = 0;
 	rc = b->api->ws_open(b->ctx, b->ws_url, NULL, 0, &b->conn);
 	if (rc != QD_OK) {
-		say(b, QD_LOG_ERROR, "cannot open %s: %s", b->ws_url,
+		venue_say(&b->v, QD_LOG_ERROR, "cannot open %s: %s", b->ws_url,
 			qd_strerror(rc));
 		b->conn = 0;
 	}
@@ -169,13 +122,8 @@ connect_ws(struct bn *b)
 static void
 schedule_reconnect(struct bn *b)
 {
-	int64_t cap = 1000LL << (b->attempts < 6 ? b->attempts : 6);
-	int64_t delay;
+	int64_t delay = venue_backoff_ms(&b->v);
 
-	if (cap > 60000)
-		cap = 60000;
-	delay = (int64_t)(rnd(b) % (uint64_t)cap) + 100;
-	b->attempts++;
 	b->reconnected = 1;
 	if (b->api->timer_add(b->ctx, delay * 1000000, 0, &b->retry_timer) !=
 	    QD_OK)
@@ -194,8 +142,8 @@ backfill_from(struct bn *b, size_t i, int64_t from, int64_t to)
 	if (from >= to)
 		return;
 	if (now_ms(b) < b->rest_blocked_until) {
-		say(b, QD_LOG_WARN, "REST is paused after a rate-limit answer; "
-			"%s backfill waits", b->subs[i].native);
+		venue_say(&b->v, QD_LOG_WARN, "REST is paused after a rate-limit answer; "
+			"%s backfill waits", SUBS(b)[i].native);
 		return;
 	}
 	for (k = 0; k < MAX_REQS && b->reqs[k].id != 0; k++)
@@ -204,15 +152,15 @@ backfill_from(struct bn *b, size_t i, int64_t from, int64_t to)
 		return;
 	snprintf(url, sizeof(url), "%s/api/v3/klines?symbol=%s&interval=1m"
 		"&startTime=%lld&endTime=%lld&limit=1000", b->rest_url,
-		b->subs[i].native, (long long)from, (long long)(to - 1));
+		SUBS(b)[i].native, (long long)from, (long long)(to - 1));
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
 	r.method = "GET";
 	r.url = url;
 	rc = b->api->http_request(b->ctx, &r, &b->reqs[k].id);
 	if (rc != QD_OK) {
-		say(b, QD_LOG_WARN, "backfill of %s not sent: %s",
-			b->subs[i].native, qd_strerror(rc));
+		venue_say(&b->v, QD_LOG_WARN, "backfill of %s not sent: %s",
+			SUBS(b)[i].native, qd_strerror(rc));
 		b->reqs[k].id = 0;
 		return;
 	}
@@ -221,34 +169,12 @@ backfill_from(struct bn *b, size_t i, int64_t from, int64_t to)
 	b->reqs[k].to = to;
 }
 
-/* The first minute that may be missing: after the last kline, or the
- * minute streaming began (its kline covers it whole). */
-static int64_t
-gap_start(const struct sub *s)
-{
-	return s->last_kline > 0 ? s->last_kline + 60000 : s->since;
-}
-
 static void
-emit_kline(struct bn *b, struct sub *s, const struct bn_event *k)
+emit_kline(struct bn *b, struct venue_sub *s, const struct bn_event *k)
 {
-	struct qd_bar_event ev;
-
-	if (!k->closed || k->ts_ms == s->last_kline)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.size = sizeof(ev);
-	ev.symbol = s->sym;
-	ev.timeframe_s = 60;
-	ev.bar.ts = k->ts_ms * 1000000;
-	ev.bar.open = k->open;
-	ev.bar.high = k->high;
-	ev.bar.low = k->low;
-	ev.bar.close = k->close;
-	ev.bar.volume = k->volume;
-	if (k->ts_ms > s->last_kline)
-		s->last_kline = k->ts_ms;
-	b->api->emit_bar(b->ctx, &ev);
+	if (k->closed)
+		venue_emit_kline(&b->v, s, k->ts_ms, k->open, k->high, k->low,
+			k->close, k->volume);
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -262,18 +188,18 @@ bn_on_ws_open(void *state, uint64_t conn)
 	if (conn != b->conn)
 		return;
 	b->open = 1;
-	b->attempts = 0;
-	say(b, QD_LOG_INFO, "connected to %s", b->ws_url);
+	b->v.attempts = 0;
+	venue_say(&b->v, QD_LOG_INFO, "connected to %s", b->ws_url);
 	if (b->old_conn != 0)
-		b->rotate_req = send_subscribe(b, conn, 0, b->n_subs);
+		b->rotate_req = send_subscribe(b, conn, 0, N_SUBS(b));
 	else
-		send_subscribe(b, conn, 0, b->n_subs);
+		send_subscribe(b, conn, 0, N_SUBS(b));
 	if (b->reconnected) {
 		/* What the outage cost: the closed 1m klines since the last
 		 * one received, fetched from REST. */
-		for (i = 0; i < b->n_subs; i++)
-			if (b->subs[i].kline)
-				backfill_from(b, i, gap_start(&b->subs[i]),
+		for (i = 0; i < N_SUBS(b); i++)
+			if (SUBS(b)[i].kline)
+				backfill_from(b, i, venue_gap_start(&SUBS(b)[i]),
 					now_ms(b) / 60000 * 60000);
 		b->reconnected = 0;
 	}
@@ -283,79 +209,49 @@ bn_on_ws_open(void *state, uint64_t conn)
 }
 
 static void
-malformed(struct bn *b, const char *why, const char *data, size_t len)
-{
-	b->malformed++;
-	if ((b->malformed & (b->malformed - 1)) == 0)
-		say(b, QD_LOG_WARN, "skipped a malformed message (%s; %llu so "
-			"far): %.*s", why, (unsigned long long)b->malformed,
-			(int)(len > 120 ? 120 : len), data);
-}
-
-static void
 bn_on_ws_message(void *state, uint64_t conn, const char *data, size_t len)
 {
 	struct bn *b = state;
 	struct bn_event ev;
-	struct sub *s;
+	struct venue_sub *s;
 
 	if (conn != b->conn && conn != b->old_conn)
 		return;
 	if (bn_parse_ws(data, len, &ev) != 0) {
-		malformed(b, ev.error, data, len);
+		venue_malformed(&b->v, ev.error, data, len);
 		return;
 	}
 	switch (ev.kind) {
-	case BN_TRADE: {
-		struct qd_trade_event t;
-
-		if ((s = find_native(b, ev.native)) == NULL || !s->trades ||
-		    (s->last_trade != 0 && ev.id <= s->last_trade))
+	case BN_TRADE:
+		if ((s = venue_find_native(&b->v, ev.native)) == NULL ||
+		    !s->trades || (s->last_trade != 0 && ev.id <= s->last_trade))
 			return;  /* not ours, or seen on the other connection */
 		s->last_trade = ev.id;
-		memset(&t, 0, sizeof(t));
-		t.size = sizeof(t);
-		t.symbol = s->sym;
-		t.side = ev.side == 2 ? QD_SIDE_SELL : QD_SIDE_BUY;
-		t.ts = ev.ts_ms * 1000000;
-		t.price = ev.price;
-		t.qty = ev.qty;
-		t.trade_id = ev.id;
-		b->api->emit_trade(b->ctx, &t);
+		venue_emit_trade(&b->v, s, ev.ts_ms, ev.price, ev.qty, ev.side,
+			ev.id);
 		break;
-	}
 	case BN_KLINE:
-		if ((s = find_native(b, ev.native)) != NULL && s->kline &&
-		    strcmp(ev.interval, "1m") == 0)
+		if ((s = venue_find_native(&b->v, ev.native)) != NULL &&
+		    s->kline && strcmp(ev.interval, "1m") == 0)
 			emit_kline(b, s, &ev);
 		break;
-	case BN_BOOK: {
-		struct qd_book_top_event t;
-
-		if ((s = find_native(b, ev.native)) == NULL || !s->book)
-			return;
-		memset(&t, 0, sizeof(t));
-		t.size = sizeof(t);
-		t.symbol = s->sym;
-		t.ts = b->api->now_ns(b->ctx);
-		t.bid = ev.bid;
-		t.bid_qty = ev.bid_qty;
-		t.ask = ev.ask;
-		t.ask_qty = ev.ask_qty;
-		b->api->emit_book_top(b->ctx, &t);
+	case BN_BOOK:
+		if ((s = venue_find_native(&b->v, ev.native)) != NULL &&
+		    s->book)
+			venue_emit_book(&b->v, s, ev.bid, ev.bid_qty, ev.ask,
+				ev.ask_qty);
 		break;
-	}
 	case BN_RESULT:
 		if (conn == b->conn && b->old_conn != 0 &&
 		    ev.id == b->rotate_req) {
 			/* The new connection streams: retire the old one. */
 			b->api->ws_close(b->ctx, b->old_conn);
-			say(b, QD_LOG_INFO, "switched to a fresh connection "
+			venue_say(&b->v, QD_LOG_INFO, "switched to a fresh connection "
 				"before the 24 h limit");
 		}
 		break;
 	case BN_ERROR:
-		say(b, QD_LOG_WARN, "request %llu refused: %d %s",
+		venue_say(&b->v, QD_LOG_WARN, "request %llu refused: %d %s",
 			(unsigned long long)ev.id, ev.code, ev.error);
 		break;
 	case BN_UNKNOWN:
@@ -378,14 +274,14 @@ bn_on_ws_close(void *state, uint64_t conn, int code, const char *reason)
 	b->open = 0;
 	if (b->stopping)
 		return;
-	say(b, QD_LOG_WARN, "connection lost (%d %s); reconnecting", code,
+	venue_say(&b->v, QD_LOG_WARN, "connection lost (%d %s); reconnecting", code,
 		reason ? reason : "");
 	schedule_reconnect(b);
 }
 
 struct page {
 	struct bn *b;
-	struct sub *s;
+	struct venue_sub *s;
 	int64_t last;
 };
 
@@ -419,7 +315,7 @@ bn_on_http_response(void *state, uint64_t id, int status, const char *body,
 		int64_t pause = status == 418 ? 300000 : 60000;
 
 		b->rest_blocked_until = now_ms(b) + pause;
-		say(b, QD_LOG_WARN, "REST answered %d: no REST call for %lld "
+		venue_say(&b->v, QD_LOG_WARN, "REST answered %d: no REST call for %lld "
 			"s", status, (long long)(pause / 1000));
 		if (b->rest_timer == 0 && b->api->timer_add(b->ctx,
 		    pause * 1000000, 0, &b->rest_timer) != QD_OK)
@@ -427,19 +323,19 @@ bn_on_http_response(void *state, uint64_t id, int status, const char *body,
 		return;
 	}
 	if (status != 200) {
-		say(b, QD_LOG_WARN, "backfill of %s failed: HTTP %d",
-			b->subs[r.sub].native, status);
+		venue_say(&b->v, QD_LOG_WARN, "backfill of %s failed: HTTP %d",
+			SUBS(b)[r.sub].native, status);
 		return;
 	}
 	p.b = b;
-	p.s = &b->subs[r.sub];
+	p.s = &SUBS(b)[r.sub];
 	p.last = -1;
 	n = bn_parse_klines(body, len, now_ms(b), page_row, &p);
 	if (n < 0) {
-		malformed(b, "klines answer", body, len);
+		venue_malformed(&b->v, "klines answer", body, len);
 		return;
 	}
-	say(b, QD_LOG_INFO, "backfilled %ld 1m klines of %s", n,
+	venue_say(&b->v, QD_LOG_INFO, "backfilled %ld 1m klines of %s", n,
 		p.s->native);
 	if (n == 1000 && p.last >= 0)
 		backfill_from(b, r.sub, p.last + 60000, r.to);
@@ -463,9 +359,9 @@ bn_on_timer(void *state, uint64_t id)
 		}
 	} else if (id == b->rest_timer) {
 		b->rest_timer = 0;
-		for (i = 0; i < b->n_subs; i++)
-			if (b->subs[i].kline)
-				backfill_from(b, i, gap_start(&b->subs[i]),
+		for (i = 0; i < N_SUBS(b); i++)
+			if (SUBS(b)[i].kline)
+				backfill_from(b, i, venue_gap_start(&SUBS(b)[i]),
 					now_ms(b) / 60000 * 60000);
 	}
 }
@@ -476,31 +372,11 @@ static int
 bn_subscribe(void *state, qd_symbol sym, uint32_t tf)
 {
 	struct bn *b = state;
-	const char *name = b->api->symbol_name(b->ctx, sym);
-	struct sub *s = NULL;
-	size_t i, n, o = 0;
+	struct venue_sub *s = venue_sub_of(&b->v, sym);
 	int before;
 
-	if (name == NULL)
-		return QD_ERR_INVALID;
-	for (i = 0; i < b->n_subs; i++)
-		if (b->subs[i].sym == sym)
-			s = &b->subs[i];
-	if (s == NULL) {
-		if (b->n_subs == MAX_SUBS)
-			return QD_ERR_LIMIT;
-		s = &b->subs[b->n_subs++];
-		memset(s, 0, sizeof(*s));
-		s->sym = sym;
-		/* BTC/USDT -> BTCUSDT / btcusdt */
-		for (n = 0; name[n] && o + 1 < sizeof(s->native); n++)
-			if (name[n] != '/') {
-				s->native[o] = name[n];
-				s->stream[o] = (char)(name[n] >= 'A' &&
-				    name[n] <= 'Z' ? name[n] + 32 : name[n]);
-				o++;
-			}
-	}
+	if (s == NULL)
+		return QD_ERR_LIMIT;
 	before = s->trades + s->kline + s->book;
 	/* Every timeframe but 1m is built by the host from the trades. */
 	s->trades = 1;
@@ -511,8 +387,8 @@ bn_subscribe(void *state, qd_symbol sym, uint32_t tf)
 	if (b->book)
 		s->book = 1;
 	if (b->open && s->trades + s->kline + s->book != before)
-		send_subscribe(b, b->conn, (size_t)(s - b->subs),
-			(size_t)(s - b->subs) + 1);
+		send_subscribe(b, b->conn, (size_t)(s - SUBS(b)),
+			(size_t)(s - SUBS(b)) + 1);
 	return QD_OK;
 }
 
@@ -525,8 +401,8 @@ bn_backfill(void *state, qd_symbol sym, uint32_t tf, int64_t from,
 
 	if (tf != 60)
 		return QD_ERR_UNSUPPORTED;
-	for (i = 0; i < b->n_subs; i++)
-		if (b->subs[i].sym == sym) {
+	for (i = 0; i < N_SUBS(b); i++)
+		if (SUBS(b)[i].sym == sym) {
 			backfill_from(b, i, from / 1000000, to / 1000000);
 			return QD_OK;
 		}
@@ -542,8 +418,8 @@ bn_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 
 	if (b == NULL)
 		return QD_ERR_NOMEM;
-	b->api = api;
-	b->ctx = ctx;
+	b->api = b->v.api = api;
+	b->ctx = b->v.ctx = ctx;
 	snprintf(b->ws_url, sizeof(b->ws_url), "%s",
 		api->param_string(p, "ws_url"));
 	snprintf(b->rest_url, sizeof(b->rest_url), "%s",
@@ -551,7 +427,7 @@ bn_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	t = api->param_string(p, "trade_stream");
 	snprintf(b->trade_stream, sizeof(b->trade_stream), "%s", t);
 	b->book = api->param_bool(p, "book");
-	b->rng = (uint64_t)api->now_ns(ctx) | 1;
+	b->v.rng = (uint64_t)api->now_ns(ctx) | 1;
 	*state = b;
 	return QD_OK;
 }
