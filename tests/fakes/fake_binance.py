@@ -56,6 +56,26 @@ async def broadcast(stream, msg):
                 pass
 
 
+async def publish_binance(sym, tid, now, p, q, maker, prev, m):
+    low = sym.lower()
+    await broadcast(low + "@trade", {
+        "e": "trade", "E": now, "s": sym, "t": tid,
+        "p": fmt(p), "q": fmt(q), "T": now, "m": maker, "M": True})
+    await broadcast(low + "@aggTrade", {
+        "e": "aggTrade", "E": now, "s": sym, "a": tid,
+        "p": fmt(p), "q": fmt(q), "f": tid, "l": tid,
+        "T": now, "m": maker, "M": True})
+    await broadcast(low + "@bookTicker", {
+        "u": tid, "s": sym, "b": fmt(p - 0.01), "B": "1.0",
+        "a": fmt(p + 0.01), "A": "2.0"})
+    if prev is not None and prev != m:
+        await broadcast(low + "@kline_1m",
+                        kline_msg(sym, prev, candles[sym][prev], True))
+
+
+publish = publish_binance
+
+
 async def market():
     last_min = {s: None for s in SYMBOLS}
     tid = {s: 1000 for s in SYMBOLS}
@@ -81,24 +101,11 @@ async def market():
                     c[6] += 1
                 prev = last_min[sym]
                 last_min[sym] = m
-            low = sym.lower()
-            await broadcast(low + "@trade", {
-                "e": "trade", "E": now, "s": sym, "t": tid[sym],
-                "p": fmt(p), "q": fmt(q), "T": now, "m": maker, "M": True})
-            await broadcast(low + "@aggTrade", {
-                "e": "aggTrade", "E": now, "s": sym, "a": tid[sym],
-                "p": fmt(p), "q": fmt(q), "f": tid[sym], "l": tid[sym],
-                "T": now, "m": maker, "M": True})
-            await broadcast(low + "@bookTicker", {
-                "u": tid[sym], "s": sym, "b": fmt(p - 0.01), "B": "1.0",
-                "a": fmt(p + 0.01), "A": "2.0"})
-            if prev is not None and prev != m:
-                await broadcast(low + "@kline_1m",
-                                kline_msg(sym, prev, candles[sym][prev], True))
+            await publish(sym, tid[sym], now, p, q, maker, prev, m)
         await asyncio.sleep(0.01)
 
 
-async def ws_handler(ws, path=None):
+async def ws_handler_binance(ws, path=None):
     if time.time() < hold_until:
         await ws.close(code=1013, reason="try again later")
         return
@@ -134,6 +141,9 @@ async def garbage_all():
             await ws.send(g)
 
 
+dialect_get = None   # a dialect's own REST paths: returns True if served
+
+
 class Http(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -149,6 +159,8 @@ class Http(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if dialect_get is not None and dialect_get(self):
+            return
         u = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         sym = q.get("symbol", "")
@@ -187,12 +199,16 @@ class Http(http.server.BaseHTTPRequestHandler):
         self.reply(404, {})
 
 
+ws_handler = ws_handler_binance
+
+
 async def main():
     global loop
     loop = asyncio.get_running_loop()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Http)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    async with websockets.serve(ws_handler, "127.0.0.1", 0) as server:
+    async with websockets.serve(lambda ws, path=None: ws_handler(ws, path),
+                                "127.0.0.1", 0) as server:
         wsport = server.sockets[0].getsockname()[1]
         with open(sys.argv[1] + ".tmp", "w") as f:
             f.write("%d %d\n" % (wsport, httpd.server_address[1]))
@@ -200,4 +216,5 @@ async def main():
         await market()
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())
