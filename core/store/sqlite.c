@@ -9,10 +9,12 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 #include <quantd/sdk.h>
@@ -661,6 +663,15 @@ store_sqlite_open(const char *path, enum store_role role, struct store **out,
 	}
 	q->base.ops = &sqlite_ops;
 	q->base.role = role;
+	/* A new database is the owner's alone (it will hold account data);
+	 * SQLite would create it by the umask. */
+	{
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
 	rc = sqlite3_open_v2(path, &q->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "storage (sqlite): cannot open %s: %s",
