@@ -38,8 +38,8 @@ done
 report() {
 	w=$(median < "$t/$1_w"); r=$(median < "$t/$1_r"); tw=$(median < "$t/$1_tw"); tr=$(median < "$t/$1_tr")
 	awk -v n="$N" -v w="$w" -v r="$r" -v tw="$tw" -v tr="$tr" -v name="$2" -v tin="$3" -v tout="$4" 'BEGIN {
-		printf "  %-10s write %7.0f k/s (%.2f s)   %s %7.0f k/s   ours/tool %.2fx\n", name, n / w / 1e3, w, tin, n / tw / 1e3, tw / w
-		printf "  %-10s read  %7.2f M/s (%.2f s)   %s %7.2f M/s   ours/tool %.2fx\n", name, n / r / 1e6, r, tout, n / tr / 1e6, tr / r
+		printf "  %-10s write %7.0f k/s (%.2f s)   %s %7.0f k/s   speed vs tool %.2fx\n", name, n / w / 1e3, w, tin, n / tw / 1e3, tw / w
+		printf "  %-10s read  %7.2f M/s (%.2f s)   %s %7.2f M/s   speed vs tool %.2fx\n", name, n / r / 1e6, r, tout, n / tr / 1e6, tr / r
 	}'
 }
 report sq sqlite "sqlite3 .import   " "sqlite3 SELECT    "
