@@ -522,19 +522,27 @@ data_stats(const struct cli *c, struct data_opts *o)
 	j = cJSON_Parse(reply);
 	free(reply);
 	st = cJSON_GetObjectItemCaseSensitive(j, "store");
-	if (st == NULL) {
+	if (st == NULL)
 		printf("storage is disabled\n");
-		cJSON_Delete(j);
-		return 0;
-	}
-	cJSON_ArrayForEach(v, st) {
-		if (cJSON_IsString(v))
-			printf("%-16s %s\n", v->string, v->valuestring);
-		else if (cJSON_IsBool(v))
-			printf("%-16s %s\n", v->string, cJSON_IsTrue(v) ?
-				"yes" : "no");
-		else if (cJSON_IsNumber(v))
-			printf("%-16s %.0f\n", v->string, v->valuedouble);
+	{
+		const char *part[2] = { "store", "candles" };
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			st = cJSON_GetObjectItemCaseSensitive(j, part[k]);
+			cJSON_ArrayForEach(v, st) {
+				if (cJSON_IsString(v))
+					printf("%s.%-14s %s\n", part[k],
+						v->string, v->valuestring);
+				else if (cJSON_IsBool(v))
+					printf("%s.%-14s %s\n", part[k],
+						v->string, cJSON_IsTrue(v) ?
+						"yes" : "no");
+				else if (cJSON_IsNumber(v))
+					printf("%s.%-14s %.0f\n", part[k],
+						v->string, v->valuedouble);
+			}
+		}
 	}
 	cJSON_Delete(j);
 	return 0;

@@ -194,8 +194,10 @@ static const struct {
 	"  prune   delete candles and trades older than the duration "
 	"(--trades: trades only)\n"
 	"  vacuum  give free space back to the file system\n"
-	"  stats   the running daemon's store: rows written, failures, "
-	"backlog, drops\n"
+	"  stats   the running daemon's store (rows written, failures, "
+	"backlog, drops)\n"
+	"          and candles (trades, late trades, venue klines, "
+	"divergences)\n"
 	"Times (--from, --to) are ms since the epoch or ISO 8601 UTC "
 	"(2024-01-01T00:00:00Z).\n" },
 	{ "chan",

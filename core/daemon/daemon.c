@@ -25,6 +25,7 @@
 #include "net/net.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
+#include "market/candles.h"
 #include "market/symbol.h"
 #include "sandbox/sandbox.h"
 #include "store/writer.h"
@@ -381,6 +382,19 @@ handle_store_stats(struct daemon *dm)
 		cJSON_AddNumberToObject(s, "last_commit_ms",
 			(double)st.last_commit_ms);
 		cJSON_AddStringToObject(s, "last_error", st.last_error);
+	}
+	{
+		struct candles_stats cs;
+		cJSON *c = cJSON_AddObjectToObject(o, "candles");
+
+		host_candles_stats(dm->host, &cs);
+		cJSON_AddNumberToObject(c, "trades", (double)cs.trades);
+		cJSON_AddNumberToObject(c, "late", (double)cs.late);
+		cJSON_AddNumberToObject(c, "closed", (double)cs.closed);
+		cJSON_AddNumberToObject(c, "empty", (double)cs.empty);
+		cJSON_AddNumberToObject(c, "klines", (double)cs.klines);
+		cJSON_AddNumberToObject(c, "divergences",
+			(double)cs.divergences);
 	}
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

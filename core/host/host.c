@@ -1199,6 +1199,12 @@ host_set_writer(struct host *h, struct writer *w)
 	h->writer = w;
 }
 
+void
+host_candles_stats(const struct host *h, struct candles_stats *out)
+{
+	candles_stats(h->candles, out);
+}
+
 uint64_t
 host_ingest_paused(const struct host *h)
 {

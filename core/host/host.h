@@ -59,6 +59,11 @@ struct writer;
  * store's backlog is not empty.  Before host_apply().
  */
 void host_set_writer(struct host *h, struct writer *w);
+struct candles_stats;
+/** The candle aggregator's counters (trades, late trades, bars closed,
+ *  venue klines taken and how many differed from the trades' bars). */
+void host_candles_stats(const struct host *h, struct candles_stats *out);
+
 /** Exchange timer ticks skipped because the store was behind. */
 uint64_t host_ingest_paused(const struct host *h);
 

@@ -41,6 +41,9 @@ check "a cut connection is noticed" wait_for 10 log_has "tag=$VENUE msg=\"connec
 check "and reopened" wait_for 70 sh -c "[ \$(grep -c 'tag=$VENUE msg=\"connected to' '$T/quantd.log') -ge 2 ]"
 check "trades flow again after the reconnect" wait_for 10 sh -c "[ \$(sqlite3 '$T/var/quantd.db' \"SELECT count(*) FROM trades WHERE symbol = 'BTC/USDT'\") -gt $((before + 20)) ]"
 check "the daemon is still serving" ctl plugin list
+stats=$(ctl --json data stats)
+case $stats in *'"candles":{"trades":'[1-9]*) ok "data stats counts the aggregated trades" ;;
+	*) not_ok "data stats counts the aggregated trades" "$stats" ;; esac
 stop_daemon
 
 # Every stored trade is one the fake made, with its price, quantity and
