@@ -9,7 +9,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +75,20 @@ struct conn {
 	int close_code;
 	int closing;            /* close code to send (1000, 1009), or 0 */
 	int done;               /* the final event was sent */
+	char host[256];         /* from the URL, for Host, SNI and DNS */
+	char path[2048];
+	int port, tls;
+	int timeout_s;          /* the deadline once connecting */
 	char err[160];
+};
+
+/* A name to resolve, on the resolver thread. */
+struct lookup {
+	struct lookup *next;
+	uint64_t id;            /* the connection */
+	char host[256];
+	char addr[INET6_ADDRSTRLEN];  /* the answer, or "" */
+	char err[96];
 };
 
 struct rec {
@@ -93,6 +109,13 @@ struct net_client {
 	struct loop_timer *drain_timer;
 	/* net thread */
 	struct conn *conns;
+	/* the resolver thread: getaddrinfo blocks, so not on the net thread */
+	pthread_t resolver;
+	int resolver_ok;
+	pthread_mutex_t rmu;
+	pthread_cond_t rcond;
+	struct lookup *lookups;
+	int rstop;
 	/* both, under mu */
 	pthread_mutex_t mu;
 	struct ev *in_head, *in_tail;
@@ -258,14 +281,161 @@ arm(struct conn *k, int seconds)
 		(lws_usec_t)seconds * LWS_USEC_PER_SEC);
 }
 
+static int
+is_address(const char *h)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+/* Connect to `addr` (an IP address), saying the URL's host name in the
+ * Host header and TLS's SNI, whose certificate it must present. */
+static void
+connect_to(struct conn *k, const char *addr)
+{
+	struct net_client *c = k->c;
+	struct lws_client_connect_info i;
+	uint64_t id = k->id;
+
+	memset(&i, 0, sizeof(i));
+	i.context = net_context(c->net);
+	i.address = addr;
+	i.port = k->port;
+	i.path = k->path;
+	i.host = k->host;
+	i.origin = k->host;
+	i.ssl_connection = k->tls ? LCCSCF_USE_SSL : 0;
+	i.local_protocol_name = NETC_PROTOCOL;
+	i.opaque_user_data = k;
+	if (k->kind == K_HTTP)
+		i.method = k->method;
+	if ((k->wsi = lws_client_connect_via_info(&i)) == NULL) {
+		/* The error callback may already have finished it. */
+		if (find_conn(c, id) == k) {
+			finish(k, k->kind == K_WS ? 1006 : 0,
+				k->err[0] ? k->err : "cannot connect");
+			conn_free(k);
+		}
+	}
+}
+
+/* The resolver's answer, on the net thread. */
+static void
+resolved(void *arg, void *msg, size_t len)
+{
+	struct net_client *c = arg;
+	struct lookup *l;
+	struct conn *k;
+
+	(void)len;
+	memcpy(&l, msg, sizeof(l));
+	if ((k = find_conn(c, l->id)) != NULL && k->wsi == NULL && !k->done) {
+		if (l->addr[0] != '\0') {
+			connect_to(k, l->addr);
+		} else {
+			snprintf(k->err, sizeof(k->err), "cannot resolve "
+				"%.60s: %.80s", k->host, l->err);
+			finish(k, k->kind == K_WS ? 1006 : 0, k->err);
+			conn_free(k);
+		}
+	}
+	free(l);
+}
+
+static void *
+resolver_main(void *arg)
+{
+	struct net_client *c = arg;
+	struct lookup *l;
+
+	pthread_mutex_lock(&c->rmu);
+	for (;;) {
+		struct addrinfo hints, *res = NULL;
+		int rc;
+
+		while (!c->rstop && c->lookups == NULL)
+			pthread_cond_wait(&c->rcond, &c->rmu);
+		if (c->rstop)
+			break;
+		l = c->lookups;
+		c->lookups = l->next;
+		pthread_mutex_unlock(&c->rmu);
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		rc = getaddrinfo(l->host, NULL, &hints, &res);
+		if (rc == 0 && res != NULL) {
+			/* IPv4 first when there is one: a host with both
+			 * usually serves both, and loopback services often
+			 * listen on 127.0.0.1 alone. */
+			const struct addrinfo *ai = res, *x;
+			const void *a;
+
+			for (x = res; x != NULL; x = x->ai_next)
+				if (x->ai_family == AF_INET) {
+					ai = x;
+					break;
+				}
+			a = ai->ai_family == AF_INET6 ?
+			    (const void *)&((struct sockaddr_in6 *)(void *)
+			    ai->ai_addr)->sin6_addr :
+			    (const void *)&((struct sockaddr_in *)(void *)
+			    ai->ai_addr)->sin_addr;
+			if (inet_ntop(ai->ai_family, a, l->addr,
+			    sizeof(l->addr)) == NULL)
+				l->addr[0] = '\0';
+		}
+		if (rc != 0)
+			snprintf(l->err, sizeof(l->err), "%s", gai_strerror(rc));
+		else if (l->addr[0] == '\0')
+			snprintf(l->err, sizeof(l->err), "no address");
+		if (res != NULL)
+			freeaddrinfo(res);
+		/* Hand it back; a full queue is waited out, not dropped. */
+		while (net_post(c->net, resolved, c, &l, sizeof(l)) != 0) {
+			struct timespec ts = { 0, 5000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		pthread_mutex_lock(&c->rmu);
+	}
+	while ((l = c->lookups) != NULL) {
+		c->lookups = l->next;
+		free(l);
+	}
+	pthread_mutex_unlock(&c->rmu);
+	return NULL;
+}
+
+static void
+resolve(struct net_client *c, struct conn *k)
+{
+	struct lookup *l = calloc(1, sizeof(*l)), **pp;
+
+	if (l == NULL || !c->resolver_ok) {
+		free(l);
+		finish(k, k->kind == K_WS ? 1006 : 0, "cannot resolve names");
+		conn_free(k);
+		return;
+	}
+	l->id = k->id;
+	snprintf(l->host, sizeof(l->host), "%s", k->host);
+	pthread_mutex_lock(&c->rmu);
+	for (pp = &c->lookups; *pp; pp = &(*pp)->next)
+		;
+	*pp = l;
+	pthread_cond_signal(&c->rcond);
+	pthread_mutex_unlock(&c->rmu);
+}
+
 static void
 do_open(struct net_client *c, struct cmd *m)
 {
-	struct lws_client_connect_info i;
 	struct conn *k = calloc(1, sizeof(*k));
-	char buf[2048], path[2048];
+	char buf[2048];
 	const char *prot, *ads, *p;
-	int port, tls;
+	int port;
 
 	if (k == NULL)
 		return;
@@ -285,37 +455,25 @@ do_open(struct net_client *c, struct cmd *m)
 	k->body_len = m->len;
 	m->data = NULL;
 	snprintf(buf, sizeof(buf), "%s", m->url);
-	if (lws_parse_uri(buf, &prot, &ads, &port, &p) != 0) {
+	if (lws_parse_uri(buf, &prot, &ads, &port, &p) != 0 ||
+	    strlen(ads) >= sizeof(k->host)) {
 		snprintf(k->err, sizeof(k->err), "bad URL");
 		finish(k, k->kind == K_WS ? 1006 : 0, k->err);
 		conn_free(k);
 		return;
 	}
-	tls = strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0;
-	snprintf(path, sizeof(path), "/%s", p);
-	memset(&i, 0, sizeof(i));
-	i.context = net_context(c->net);
-	i.address = ads;
-	i.port = port;
-	i.path = path;
-	i.host = ads;
-	i.origin = ads;
-	i.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
-	i.local_protocol_name = NETC_PROTOCOL;
-	i.opaque_user_data = k;
-	if (k->kind == K_HTTP)
-		i.method = k->method;
-	if ((k->wsi = lws_client_connect_via_info(&i)) == NULL) {
-		/* The error callback may already have finished it. */
-		if (find_conn(c, m->id) == k) {
-			finish(k, k->kind == K_WS ? 1006 : 0,
-				k->err[0] ? k->err : "cannot connect");
-			conn_free(k);
-		}
-		return;
-	}
-	arm(k, k->kind == K_HTTP ? (m->timeout_s ? m->timeout_s :
-		c->lim.http_timeout_s) : c->lim.connect_timeout_s);
+	k->tls = strcmp(prot, "wss") == 0 || strcmp(prot, "https") == 0;
+	k->port = port;
+	snprintf(k->host, sizeof(k->host), "%s", ads);
+	snprintf(k->path, sizeof(k->path), "/%s", p);
+	k->timeout_s = k->kind == K_HTTP ? (m->timeout_s ? m->timeout_s :
+	    c->lim.http_timeout_s) : c->lim.connect_timeout_s;
+	/* The deadline covers the name lookup too. */
+	arm(k, k->timeout_s);
+	if (is_address(k->host))
+		connect_to(k, k->host);
+	else
+		resolve(c, k);
 }
 
 static void
@@ -642,6 +800,23 @@ drain_tick(void *arg)
 	drain_inbox(arg);
 }
 
+/* Stop the resolver; a lookup in progress is waited for (its answer is
+ * handed to the net thread before this returns). */
+static void
+stop_resolver(struct net_client *c)
+{
+	if (c->resolver_ok) {
+		pthread_mutex_lock(&c->rmu);
+		c->rstop = 1;
+		pthread_cond_signal(&c->rcond);
+		pthread_mutex_unlock(&c->rmu);
+		pthread_join(c->resolver, NULL);
+		c->resolver_ok = 0;
+	}
+	pthread_cond_destroy(&c->rcond);
+	pthread_mutex_destroy(&c->rmu);
+}
+
 struct net_client *
 netc_new(struct net *n, struct loop *core, const struct netc_limits *lim)
 {
@@ -664,10 +839,18 @@ netc_new(struct net *n, struct loop *core, const struct netc_limits *lim)
 	if (c->lim.http_timeout_s <= 0)
 		c->lim.http_timeout_s = 30;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->rmu, NULL);
+	pthread_cond_init(&c->rcond, NULL);
+	c->resolver_ok = pthread_create(&c->resolver, NULL, resolver_main,
+		c) == 0;
+	if (!c->resolver_ok)
+		log_error("net", "cannot start the name resolver: only URLs "
+			"with an IP address will connect");
 	atomic_init(&c->wake_posted, 0);
 	c->drain_timer = loop_timer_add(core, 50000000, 50000000, drain_tick,
 		c);
 	if (c->drain_timer == NULL) {
+		stop_resolver(c);
 		pthread_mutex_destroy(&c->mu);
 		free(c);
 		return NULL;
@@ -704,6 +887,7 @@ netc_free(struct net_client *c)
 
 	if (c == NULL)
 		return;
+	stop_resolver(c);
 	atomic_init(&done, 0);
 	if ((m = calloc(1, sizeof(*m))) != NULL) {
 		m->type = C_SHUTDOWN;

@@ -18,9 +18,11 @@
  * and an idle timeout for WebSockets (no frame received for that long
  * closes with 1006).  An HTTP request has a total timeout.
  *
- * Host names are resolved on the net thread (Debian's libwebsockets has no
- * asynchronous resolver): a slow DNS server delays other connections' I/O,
- * never the core thread.
+ * Host names are resolved by a resolver thread of the client (Debian's
+ * libwebsockets has no asynchronous resolver): a slow DNS server delays
+ * only the connections waiting for it, never the net or the core thread.
+ * The connection then goes to the address found, with the URL's host name
+ * in the Host header and in TLS's SNI (the certificate must be for it).
  */
 #ifndef QD_NET_CLIENT_H
 #define QD_NET_CLIENT_H

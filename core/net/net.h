@@ -42,7 +42,8 @@ struct net *net_start(struct loop *core, size_t queue_slots, size_t slot_size);
 void net_stop(struct net *n);
 
 /**
- * From the core thread: run fn(arg, copy of msg) on the net thread, in
+ * From the core thread (or another producer thread: the queue takes many):
+ * run fn(arg, copy of msg) on the net thread, in
  * posting order.  Never blocks and never allocates.  Returns 0, QD_ERR_LIMIT
  * when the queue is full (nothing queued, counted in net_post_dropped()),
  * QD_ERR_INVALID if len > slot size.  `msg` may be NULL when len is 0.

@@ -113,6 +113,8 @@ clients(void **unused)
 	struct owner refused = { .name = "refused" };
 	struct owner hrefused = { .name = "hrefused" };
 	struct owner forgotten = { .name = "forgotten" };
+	struct owner byname = { .name = "byname" };
+	struct owner noname = { .name = "noname" };
 	struct qd_kv h = { "X-Test", "42" }, h9 = { "X-Test", "9" };
 	struct qd_kv evil = { "X-Test", "1\r\nX-Injected: 1" };
 	struct loop_timer *t;
@@ -148,7 +150,14 @@ clients(void **unused)
 		on_event, &refused, &id), QD_OK);
 	assert_int_equal(netc_http(C, "GET", "http://127.0.0.1:1/x", NULL, 0,
 		NULL, 0, 0, on_event, &hrefused, &id), QD_OK);
-	pending += 6;
+	/* A host name goes through the resolver thread; one that does not
+	 * resolve (or not in time) fails the request. */
+	snprintf(url, sizeof(url), "http://localhost:%d/hello", httpport);
+	assert_int_equal(netc_http(C, "GET", url, NULL, 0, NULL, 0, 0,
+		on_event, &byname, &id), QD_OK);
+	assert_int_equal(netc_http(C, "GET", "http://no-such-host.invalid/x",
+		NULL, 0, NULL, 0, 3, on_event, &noname, &id), QD_OK);
+	pending += 8;
 	/* Refused up front. */
 	assert_int_equal(netc_ws_open(C, "http://127.0.0.1/x", NULL, 0,
 		on_event, &echo, &id), QD_ERR_INVALID);
@@ -182,6 +191,9 @@ clients(void **unused)
 	assert_int_equal(refused.opened, 0);
 	assert_int_equal(refused.code, 1006);
 	assert_int_equal(hrefused.status, 0);
+	assert_int_equal(byname.status, 200);
+	assert_string_equal(byname.last, "hello");
+	assert_int_equal(noname.status, 0);
 	assert_int_equal(forgotten.opened + forgotten.closed +
 		forgotten.messages, 0);
 	netc_free(C);
