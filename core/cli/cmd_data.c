@@ -173,6 +173,17 @@ iso(int64_t ms, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* export and gaps name one series: exchange, symbol and timeframe. */
+static int
+whole_series(const struct data_opts *o)
+{
+	if (o->exchange != NULL && o->symbol != NULL && o->timeframe != NULL)
+		return 1;
+	fprintf(stderr, "quantctl: give --exchange, --symbol and --timeframe\n");
+	cli_help("data", stderr);
+	return 0;
+}
+
 /* ---- import -------------------------------------------------------------- */
 
 static int
@@ -305,10 +316,8 @@ data_export(const struct cli *c, struct data_opts *o)
 	struct store_series k = { o->exchange, o->symbol, o->timeframe };
 	int rc;
 
-	if (o->exchange == NULL || o->symbol == NULL || o->timeframe == NULL) {
-		cli_help("data", stderr);
+	if (!whole_series(o))
 		return 2;
-	}
 	if ((s = open_store(c, o, STORE_ROLE_READER)) == NULL)
 		return 1;
 	printf("ts,open,high,low,close,volume,quote_volume,trades\n");
@@ -417,10 +426,8 @@ data_gaps(const struct cli *c, struct data_opts *o)
 	struct gap_out g = { NULL, 0, 0 };
 	int rc;
 
-	if (o->exchange == NULL || o->symbol == NULL || o->timeframe == NULL) {
-		cli_help("data", stderr);
+	if (!whole_series(o))
 		return 2;
-	}
 	if ((s = open_store(c, o, STORE_ROLE_READER)) == NULL)
 		return 1;
 	g.tf = store_timeframe_ms(o->timeframe);

@@ -19,21 +19,15 @@ static const char *const col_names[C_COUNT] = {
 	"ts", "open", "high", "low", "close", "volume"
 };
 
-struct field {
-	const char *p;
-	size_t len;
-};
-
-/* Split one line at commas.  Returns the field count, -1 if too many. */
-static int
-split(const char *line, size_t len, struct field *f)
+int
+csv_split(const char *line, size_t len, struct csv_field *f, int max)
 {
 	size_t i, start = 0;
 	int n = 0;
 
 	for (i = 0; i <= len; i++) {
 		if (i == len || line[i] == ',') {
-			if (n == MAX_FIELDS)
+			if (n == max)
 				return -1;
 			f[n].p = line + start;
 			f[n].len = i - start;
@@ -147,14 +141,14 @@ csv_parse_number(const char *text, size_t len, double *out)
 }
 
 static int
-parse_double(const struct field *f, double *out)
+parse_double(const struct csv_field *f, double *out)
 {
 	return csv_parse_number(f->p, f->len, out);
 }
 
 /* Parse a non-negative decimal integer (digits only) that fits int64. */
 static int
-parse_int(const struct field *f, int64_t *out)
+parse_int(const struct csv_field *f, int64_t *out)
 {
 	const char *p = f->p, *end = f->p + f->len;
 	int64_t v = 0;
@@ -192,7 +186,7 @@ int
 csv_read_buffer(const char *name, const char *buf, size_t len,
 	struct csv_series *out, char *err, size_t errlen)
 {
-	struct field f[MAX_FIELDS];
+	struct csv_field f[MAX_FIELDS];
 	int idx[C_COUNT], nf_header = 0, k;
 	size_t pos = 0, lineno = 0;
 	int64_t prev_ts = INT64_MIN;
@@ -219,7 +213,7 @@ csv_read_buffer(const char *name, const char *buf, size_t len,
 				lineno);
 			goto fail;
 		}
-		if ((nf = split(line, ll, f)) < 0) {
+		if ((nf = csv_split(line, ll, f, MAX_FIELDS)) < 0) {
 			snprintf(err, errlen, "%s:%zu: more than %d columns",
 				name, lineno, MAX_FIELDS);
 			goto fail;

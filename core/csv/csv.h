@@ -41,6 +41,18 @@ int csv_read_buffer(const char *name, const char *buf, size_t len,
 
 void csv_series_free(struct csv_series *s);
 
+/** A field of a CSV line: its bytes, not NUL-terminated. */
+struct csv_field {
+	const char *p;
+	size_t len;
+};
+
+/**
+ * Split a line (without its newline) at commas into at most `max` fields;
+ * no quoting.  Returns the field count, or -1 when there are more.
+ */
+int csv_split(const char *line, size_t len, struct csv_field *f, int max);
+
 /**
  * Parse a decimal number: [+-]digits[.digits][(e|E)[+-]digits], nothing
  * else (no spaces, hex, inf or nan), to the correctly rounded double -- bit

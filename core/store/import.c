@@ -25,11 +25,6 @@ enum col {
 	K_COUNT_ALL
 };
 
-struct field {
-	const char *p;
-	size_t len;
-};
-
 struct parser {
 	const char *name;
 	char *err;
@@ -166,33 +161,14 @@ import_parse_time(const char *s, size_t len, int64_t *ms, const char **why)
 }
 
 static int
-split(const char *line, size_t len, struct field *f)
-{
-	size_t i, start = 0;
-	int n = 0;
-
-	for (i = 0; i <= len; i++) {
-		if (i == len || line[i] == ',') {
-			if (n == MAX_FIELDS)
-				return -1;
-			f[n].p = line + start;
-			f[n].len = i - start;
-			n++;
-			start = i + 1;
-		}
-	}
-	return n;
-}
-
-static int
-is_name(const struct field *f, const char *name)
+is_name(const struct csv_field *f, const char *name)
 {
 	return f->len == strlen(name) && strncasecmp(f->p, name, f->len) == 0;
 }
 
 /* Work out the format and columns from the first line. */
 static int
-detect(struct parser *p, const struct field *f, int n,
+detect(struct parser *p, const struct csv_field *f, int n,
 	enum import_format *fmt)
 {
 	int i, k;
@@ -276,7 +252,7 @@ detect(struct parser *p, const struct field *f, int n,
 }
 
 static int
-number(struct parser *p, const struct field *f, const char *what, double *v)
+number(struct parser *p, const struct csv_field *f, const char *what, double *v)
 {
 	if (csv_parse_number(f->p, f->len, v) != 0)
 		return fail(p, "%s: \"%.*s\" is not a number", what,
@@ -285,7 +261,7 @@ number(struct parser *p, const struct field *f, const char *what, double *v)
 }
 
 static int
-integer(struct parser *p, const struct field *f, const char *what,
+integer(struct parser *p, const struct csv_field *f, const char *what,
 	int64_t *v)
 {
 	size_t i;
@@ -325,7 +301,7 @@ grow(void **arr, size_t *cap, size_t n, size_t size, int **lines)
 }
 
 static int
-candle_row(struct parser *p, const struct field *f, struct store_candle *c)
+candle_row(struct parser *p, const struct csv_field *f, struct store_candle *c)
 {
 	const char *why;
 	double v[5];
@@ -366,11 +342,11 @@ candle_row(struct parser *p, const struct field *f, struct store_candle *c)
 }
 
 static int
-trade_row(struct parser *p, const struct field *f, struct store_trade *t)
+trade_row(struct parser *p, const struct csv_field *f, struct store_trade *t)
 {
 	const char *why;
 	int64_t id = 0;
-	const struct field *m;
+	const struct csv_field *m;
 
 	if (import_parse_time(f[p->col[K_TIME]].p, f[p->col[K_TIME]].len,
 	    &t->time, &why) != 0)
@@ -404,7 +380,7 @@ import_parse(const char *name, const char *buf, size_t len,
 	size_t errlen)
 {
 	struct parser p;
-	struct field f[MAX_FIELDS];
+	struct csv_field f[MAX_FIELDS];
 	const char *line = buf, *end = buf + len, *nl;
 	size_t cap = 0, i, ll;
 	int *lines = NULL, n, first = 1;
@@ -437,7 +413,7 @@ import_parse(const char *name, const char *buf, size_t len,
 			fail(&p, "a NUL byte: not a text file");
 			goto bad;
 		}
-		if ((n = split(line, ll, f)) < 0) {
+		if ((n = csv_split(line, ll, f, MAX_FIELDS)) < 0) {
 			fail(&p, "more than %d columns", MAX_FIELDS);
 			goto bad;
 		}

@@ -77,8 +77,7 @@ pg_fail(struct store *s, const char *what, const PGresult *r)
 	snprintf(line, sizeof(line), "%s", msg ? msg : "unknown error");
 	n = strcspn(line, "\n");
 	line[n] = '\0';
-	return store_fail(s, PQstatus(PG(s)->conn) == CONNECTION_OK ?
-		QD_ERR_IO : QD_ERR_IO, "%s: %s", what, line);
+	return store_fail(s, QD_ERR_IO, "%s: %s", what, line);
 }
 
 /* Run a command that returns no rows. */
@@ -389,9 +388,8 @@ copy_in(struct store *s, const char *tbl, const char *cols)
 }
 
 static int
-is_unique_violation(PGconn *conn, const char *err)
+is_unique_violation(const char *err)
 {
-	(void)conn;
 	return strstr(err, "duplicate key") != NULL;
 }
 
@@ -406,7 +404,7 @@ copy_direct(struct store *s, const char *tbl, const char *cols, int *dup)
 		return rc;
 	rc = copy_in(s, tbl, cols);
 	if (rc != QD_OK && PQstatus(PG(s)->conn) == CONNECTION_OK &&
-	    is_unique_violation(PG(s)->conn, s->err)) {
+	    is_unique_violation(s->err)) {
 		*dup = 1;
 		return pg_cmd(s, "ROLLBACK TO SAVEPOINT qd_copy", "savepoint");
 	}

@@ -421,7 +421,6 @@ struct gap_walk {
 	int64_t prev;   /* open time of the previous candle, or -1 */
 	int (*fn)(void *, int64_t, int64_t);
 	void *arg;
-	int stopped;
 };
 
 static int
@@ -432,10 +431,8 @@ gap_chunk(void *arg, const struct store_candle *c, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (g->prev >= 0 && c[i].open_time > g->prev + g->tf &&
-		    g->fn(g->arg, g->prev + g->tf, c[i].open_time) != 0) {
-			g->stopped = 1;
+		    g->fn(g->arg, g->prev + g->tf, c[i].open_time) != 0)
 			return 1;
-		}
 		g->prev = c[i].open_time;
 	}
 	return 0;
@@ -456,9 +453,6 @@ store_gaps(struct store *s, const struct store_series *k,
 	g.prev = -1;
 	g.fn = fn;
 	g.arg = arg;
-	g.stopped = 0;
-	if (strcmp(k->timeframe, "1w") == 0 || g.tf > 604800000)
-		g.tf = 604800000;
 	return s->ops->candles(s, k, INT64_MIN, INT64_MAX, 0, 0, gap_chunk,
 		&g);
 }

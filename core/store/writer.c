@@ -51,14 +51,12 @@ struct writer {
 
 	pthread_mutex_t mu;
 	pthread_cond_t wake;         /* rows or states to write, or stop */
-	pthread_cond_t idle;         /* the thread finished a batch */
 	struct row *ring;            /* queue_rows slots */
 	size_t head, count;
 	struct saved *states;        /* every state, newest data */
 	int n_dirty;
 	int stop;
 	int64_t stop_deadline_ms;
-	int busy;                    /* a batch is being written */
 	struct writer_stats st;      /* counters, under mu */
 
 	/* core thread only */
@@ -270,7 +268,6 @@ writer_main(void *arg)
 					states[n_states++] = c;
 				}
 		}
-		w->busy = 1;
 		pthread_mutex_unlock(&w->mu);
 
 		group_rows(rows, tmp, n);
@@ -323,8 +320,6 @@ writer_main(void *arg)
 			w->st.healthy = 1;
 			w->st.last_commit_ms = store_now_ms();
 		}
-		w->busy = 0;
-		pthread_cond_broadcast(&w->idle);
 		/* Retention of trades, every ten minutes. */
 		if (w->o.trades_retention_ms > 0 &&
 		    mono_ms() - last_prune > 600000) {
@@ -421,7 +416,6 @@ writer_start(struct loop *loop, const struct writer_options *o, char *err,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->wake, &ca);
-	pthread_cond_init(&w->idle, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		snprintf(err, errlen, "storage: cannot start the writer thread");
@@ -716,7 +710,6 @@ writer_stop(struct writer *w, int timeout_ms)
 	}
 	store_close(w->store);
 	pthread_cond_destroy(&w->wake);
-	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->mu);
 	free(w->backlog);
 	free(w->ring);

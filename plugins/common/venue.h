@@ -213,6 +213,22 @@ venue_emit_kline(struct venue *v, struct venue_sub *s, int64_t open_ms,
 	v->api->emit_bar(v->ctx, &ev);
 }
 
+/* A page of REST klines being emitted: the newest open time seen. */
+struct venue_page {
+	struct venue *v;
+	struct venue_sub *s;
+	int64_t last;
+};
+
+static inline void
+venue_page_kline(struct venue_page *p, int64_t open_ms, double o, double h,
+	double l, double c, double vol, int closed)
+{
+	if (closed)
+		venue_emit_kline(p->v, p->s, open_ms, o, h, l, c, vol);
+	p->last = open_ms;
+}
+
 static inline void
 venue_emit_trade(struct venue *v, const struct venue_sub *s, int64_t ts_ms,
 	double price, double qty, int side, uint64_t id)

@@ -117,28 +117,18 @@ bn_klines_url(struct venue *v, const struct venue_sub *s, int64_t from,
 		s->native, (long long)from, (long long)to);
 }
 
-struct page {
-	struct venue *v;
-	struct venue_sub *s;
-	int64_t last;
-};
-
 static void
 page_row(void *arg, const struct bn_event *k)
 {
-	struct page *p = arg;
-
-	if (k->closed)
-		venue_emit_kline(p->v, p->s, k->ts_ms, k->open, k->high,
-			k->low, k->close, k->volume);
-	p->last = k->ts_ms;
+	venue_page_kline(arg, k->ts_ms, k->open, k->high, k->low, k->close,
+		k->volume, k->closed);
 }
 
 static long
 bn_klines(struct venue *v, struct venue_sub *s, const char *body, size_t len,
 	int64_t *last)
 {
-	struct page p = { v, s, -1 };
+	struct venue_page p = { v, s, -1 };
 	long n = bn_parse_klines(body, len, venue_now_ms(v), page_row, &p);
 
 	*last = p.last;

@@ -13,66 +13,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "venue_fixtures.h"
 #include "../../plugins/exchange-binance/parse.h"
 
-static int fails, checks;
-
-#define CHECK(cond, ...) do {                                           \
-	checks++;                                                       \
-	if (!(cond)) {                                                  \
-		fails++;                                                \
-		printf("not ok - " __VA_ARGS__);                        \
-		printf("\n");                                           \
-	}                                                               \
-} while (0)
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
 
 /* The expected decimal text as the double it means. */
-static double
-dec(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? strtod(v->valuestring, NULL) :
-	    cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static void
-native_of(const cJSON *o, char *out, size_t cap)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "symbol");
-	const char *s = cJSON_IsString(v) ? v->valuestring : "";
-	size_t n = 0;
-
-	for (; *s && n + 1 < cap; s++)
-		if (*s != '/')
-			out[n++] = *s;
-	out[n] = '\0';
-}
-
 static void
 check_trade(const char *id, const struct bn_event *e, const cJSON *x)
 {

@@ -12,18 +12,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "venue_fixtures.h"
 #include "../../plugins/exchange-bybit/parse.h"
 
-static int fails, checks;
-
-#define CHECK(cond, ...) do {                                           \
-	checks++;                                                       \
-	if (!(cond)) {                                                  \
-		fails++;                                                \
-		printf("not ok - " __VA_ARGS__);                        \
-		printf("\n");                                           \
-	}                                                               \
-} while (0)
 
 #define MAXEV 64
 static struct by_event got[MAXEV];
@@ -37,51 +28,12 @@ collect(void *arg, const struct by_event *ev)
 		got[n_got++] = *ev;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
-static double
-dec(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? strtod(v->valuestring, NULL) :
-	    cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static int
 same_native(const struct by_event *e, const cJSON *x)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, "symbol");
 	char nat[32];
-	size_t n = 0;
-	const char *s = cJSON_IsString(v) ? v->valuestring : "";
 
-	for (; *s && n + 1 < sizeof(nat); s++)
-		if (*s != '/')
-			nat[n++] = *s;
-	nat[n] = '\0';
+	native_of(x, nat, sizeof(nat));
 	return strcmp(e->native, nat) == 0;
 }
 

@@ -168,7 +168,6 @@ stop_flushes_and_state_persists(void **unused)
 	writer_stop(w, 5000);
 	{
 		struct store *s;
-		struct store_coverage;
 		struct store_series k = { "x", "ETH/USDT", "1m" };
 		char err[512];
 
