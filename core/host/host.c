@@ -64,6 +64,7 @@ struct instance {
 	struct candle_series **series;
 	size_t n_series;
 	int starting;                   /* sandboxed: start not yet done */
+	const struct netc_event *http_ev; /* the answer being handled */
 };
 
 struct host {
@@ -745,6 +746,7 @@ on_net_event(void *owner, const struct netc_event *ev)
 
 	if (in->st != PLUGIN_STATE_RUNNING || in->desc == NULL)
 		return;
+	in->http_ev = ev->type == NETC_HTTP_RESPONSE ? ev : NULL;
 	switch (in->desc->kind) {
 	case QD_KIND_EXCHANGE: {
 		const struct qd_exchange_ops *o = (const void *)in->ops;
@@ -779,6 +781,16 @@ on_net_event(void *owner, const struct netc_event *ev)
 	default:
 		break;
 	}
+	in->http_ev = NULL;
+}
+
+static const char *
+w_http_header(struct world *w, const char *name, int *state)
+{
+	const struct netc_event *ev = INST(w)->http_ev;
+
+	*state = ev != NULL;
+	return ev != NULL ? netc_header(ev, name) : NULL;
 }
 
 static int
@@ -843,6 +855,7 @@ static const struct world_ops daemon_world = {
 	.ws_send = w_ws_send,
 	.ws_close = w_ws_close,
 	.http_request = w_http_request,
+	.http_header = w_http_header,
 };
 
 /* ---- sandboxed instances ------------------------------------------------- */

@@ -399,6 +399,32 @@ r_http_request(qd_ctx *c, const struct qd_http_request *req, uint64_t *id)
 	return c->ops->http_request(c->world, req, id);
 }
 
+static int
+r_http_header(qd_ctx *c, const char *name, char *buf, size_t cap)
+{
+	const char *v;
+	size_t len;
+	int in_response = 0;
+
+	if (name == NULL || buf == NULL || cap == 0)
+		return QD_ERR_INVALID;
+	if (c->ops->http_header == NULL)
+		return QD_ERR_STATE;
+	v = c->ops->http_header(c->world, name, &in_response);
+	if (!in_response)
+		return QD_ERR_STATE;
+	if (v == NULL)
+		return QD_ERR_NOTFOUND;
+	len = strlen(v);
+	if (len >= cap) {
+		memcpy(buf, v, cap - 1);
+		buf[cap - 1] = '\0';
+		return QD_ERR_LIMIT;
+	}
+	memcpy(buf, v, len + 1);
+	return QD_OK;
+}
+
 /*
  * Resolve a secret reference from the instance config: "env:VAR" or
  * "file:PATH" (first line, without the newline).  Never logged.
@@ -597,4 +623,5 @@ const struct qd_host_api runtime_api = {
 	.notify_done = r_notify_done,
 	.payment_done = r_payment_done,
 	.annotate = r_annotate,
+	.http_header = r_http_header,
 };

@@ -79,6 +79,10 @@ struct world_ops {
 	int (*ws_close)(struct world *w, uint64_t conn);
 	int (*http_request)(struct world *w, const struct qd_http_request *r,
 		uint64_t *id);
+	/** Inside on_http_response: the answer's header `name`, or NULL
+	 *  (QD_ERR_STATE outside it, through *state). */
+	const char *(*http_header)(struct world *w, const char *name,
+		int *state);
 };
 
 /*

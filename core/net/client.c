@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log/log.h"
 #include "loop/loop.h"
@@ -46,6 +48,7 @@ struct ev {
 	struct netc_event e;
 	char *data;
 	char *reason;
+	char *headers;
 };
 
 struct msg {
@@ -71,6 +74,8 @@ struct conn {
 	size_t q_n;
 	char *rx;               /* message or response being received */
 	size_t rx_len, rx_cap;
+	char *hdrs;             /* HTTP answer's headers: name\0value\0... */
+	size_t hdrs_len;
 	int status;
 	int close_code;
 	int closing;            /* close code to send (1000, 1009), or 0 */
@@ -134,6 +139,21 @@ core_wake(void *arg, void *msg, size_t len)
 	drain_inbox(arg);
 }
 
+const char *
+netc_header(const struct netc_event *ev, const char *name)
+{
+	const char *p = ev->headers, *end = p ? p + ev->headers_len : NULL;
+
+	while (p != NULL && p < end) {
+		const char *val = p + strlen(p) + 1;
+
+		if (strcasecmp(p, name) == 0)
+			return val;
+		p = val + strlen(val) + 1;
+	}
+	return NULL;
+}
+
 /* Hand an event to the core (copies data and reason). */
 static void
 post_event(struct conn *k, enum netc_type type, int code, const char *data,
@@ -154,6 +174,11 @@ post_event(struct conn *k, enum netc_type type, int code, const char *data,
 		e->data[len] = '\0';
 	}
 	e->reason = strdup(reason ? reason : "");
+	if (type == NETC_HTTP_RESPONSE && k->hdrs != NULL &&
+	    (e->headers = malloc(k->hdrs_len)) != NULL) {
+		memcpy(e->headers, k->hdrs, k->hdrs_len);
+		e->e.headers_len = k->hdrs_len;
+	}
 	e->e.type = type;
 	e->e.id = k->id;
 	e->e.code = code;
@@ -189,6 +214,7 @@ conn_free(struct conn *k)
 	struct msg *m;
 
 	lws_sul_cancel(&k->sul);
+	free(k->hdrs);
 	for (pp = &c->conns; *pp; pp = &(*pp)->next)
 		if (*pp == k) {
 			*pp = k->next;
@@ -252,6 +278,45 @@ rx_append(struct conn *k, const void *in, size_t len)
 	k->rx_len += len;
 	k->rx[k->rx_len] = '\0';
 	return 0;
+}
+
+/*
+ * Keep the answer's headers lws knows by name (retry-after, content-type,
+ * location, date, ...: lws 4.1 cannot list other headers), at most 16 KiB,
+ * as "name\0value\0" pairs with lower-case names.
+ */
+static void
+keep_headers(struct conn *k, struct lws *wsi)
+{
+	char val[2048];
+	int t;
+
+	if (k->hdrs == NULL && (k->hdrs = malloc(16384)) == NULL)
+		return;
+	k->hdrs_len = 0;
+	for (t = 0; t < (int)WSI_TOKEN_COUNT; t++) {
+		const char *name = (const char *)lws_token_to_string(
+			(enum lws_token_indexes)t);
+		size_t nl, vl;
+		int n;
+
+		if (name == NULL || name[0] == ':' ||
+		    lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0 ||
+		    (n = lws_hdr_copy(wsi, val, (int)sizeof(val),
+		    (enum lws_token_indexes)t)) < 0)
+			continue;
+		nl = strcspn(name, ":");
+		vl = (size_t)n;
+		if (k->hdrs_len + nl + vl + 2 > 16384)
+			break;
+		for (size_t i = 0; i < nl; i++)
+			k->hdrs[k->hdrs_len + i] = (char)tolower(
+				(unsigned char)name[i]);
+		k->hdrs[k->hdrs_len + nl] = '\0';
+		memcpy(k->hdrs + k->hdrs_len + nl + 1, val, vl);
+		k->hdrs[k->hdrs_len + nl + 1 + vl] = '\0';
+		k->hdrs_len += nl + vl + 2;
+	}
 }
 
 /* The deadline passed: connecting, the HTTP answer, or WebSocket silence
@@ -619,6 +684,7 @@ netc_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
 		k->status = (int)lws_http_client_http_response(wsi);
+		keep_headers(k, wsi);
 		break;
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
 		char buf[LWS_PRE + 4096], *px = buf + LWS_PRE;
@@ -782,6 +848,7 @@ drain_inbox(struct net_client *c)
 			void *owner = r->owner;
 
 			e->e.data = e->data;
+			e->e.headers = e->headers;
 			e->e.reason = e->reason ? e->reason : "";
 			if (e->e.type == NETC_WS_CLOSE ||
 			    e->e.type == NETC_HTTP_RESPONSE)
@@ -790,6 +857,7 @@ drain_inbox(struct net_client *c)
 		}
 		free(e->data);
 		free(e->reason);
+		free(e->headers);
 		free(e);
 	}
 }
@@ -905,6 +973,7 @@ netc_free(struct net_client *c)
 		c->in_head = e->next;
 		free(e->data);
 		free(e->reason);
+		free(e->headers);
 		free(e);
 	}
 	free(c->recs);

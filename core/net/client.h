@@ -52,7 +52,15 @@ struct netc_event {
 	const char *data;     /**< message or body (NUL-terminated), or NULL */
 	size_t len;
 	const char *reason;   /**< close reason or error, or "" */
+	/** HTTP answers: the headers, "name\0value\0" pairs with lower-case
+	 *  names (netc_header() reads one), or NULL. */
+	const char *headers;
+	size_t headers_len;
 };
+
+/** The value of header `name` (case-insensitive) of an HTTP answer, or
+ *  NULL. */
+const char *netc_header(const struct netc_event *ev, const char *name);
 
 /** Called on the core thread for each event of a connection. */
 typedef void (*netc_fn)(void *owner, const struct netc_event *ev);

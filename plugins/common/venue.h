@@ -10,11 +10,18 @@
  *     jitter, so a fleet of clients does not come back in step;
  *   - log lines through the host, and malformed messages logged at powers
  *     of two;
- *   - the connection's life: open, subscribe what is asked, a client ping
- *     if the venue wants one, a fresh connection before the venue's own
- *     cut (the old one retired at the new one's first message), reopen
- *     after a loss, backfill the 1m klines missed from REST (1000 a page),
- *     REST paused after the venue's rate-limit answers.
+ *   - the connections' life (one or two WebSockets: a venue may stream
+ *     candles on another endpoint than trades): open, subscribe what is
+ *     asked, a client ping if the venue wants one, a fresh connection
+ *     before the venue's own cut (the old one retired at the new one's
+ *     first message), reopen after a loss, backfill the 1m klines missed
+ *     from REST (a full page continues on both sides of the rows it
+ *     held, so venues answering from either end of a range work), REST paused
+ *     after the venue's rate-limit answers (for Retry-After when the
+ *     venue says how long);
+ *   - a venue without a 1m kline stream polls its closed 1m klines over
+ *     REST once a minute instead: they are the venue's 1m bars all the
+ *     same, and a gap after a loss is the same request.
  * An adapter gives a `struct venue_dialect` (its messages and URLs) and
  * points its ops at the venue_* callbacks below; its state starts with
  * `struct venue`.
@@ -25,45 +32,61 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <quantd/sdk.h>
 
 #define VENUE_MAX_SUBS 512
 #define VENUE_MAX_REQS 64
+#define VENUE_LINKS 2
 
 struct venue;
 
 struct venue_sub {
 	qd_symbol sym;
-	char native[32];       /* BTCUSDT */
-	char stream[32];       /* btcusdt */
+	char native[32];       /* BTCUSDT, BTC-USDT, BTC/USD: the dialect's sep */
+	char stream[32];       /* the same in lower case */
 	int trades, kline, book;
 	uint64_t last_trade;   /* last trade id emitted (ordered ids) */
 	int64_t last_kline;    /* open time (ms) of the last closed 1m kline */
 	int64_t since;         /* the first minute streamed (ms) */
 };
 
+/* A page of REST klines being emitted (venue_page_kline): the oldest and
+ * newest open times seen. */
+struct venue_page {
+	struct venue *v;
+	struct venue_sub *s;
+	int64_t first, last;   /* ms, or -1 */
+};
+
 /* What differs between venues. */
 struct venue_dialect {
-	/* Ask for what subs [from, to) want on `conn`. */
-	void (*subscribe)(struct venue *v, uint64_t conn, size_t from,
+	/* Ask for what subs [from, to) want that link `link` carries, on its
+	 * connection `conn`. */
+	void (*subscribe)(struct venue *v, int link, uint64_t conn, size_t from,
 		size_t to);
-	/* One message: emits events; -1 with `why` (96 bytes) if malformed. */
-	int (*message)(struct venue *v, uint64_t conn, const char *data,
-		size_t len, char *why);
-	/* The REST URL of the 1m klines of `s` in [from, to]. */
+	/* One message of link `link`: emits events; -1 with `why` (96 bytes)
+	 * if malformed. */
+	int (*message)(struct venue *v, int link, uint64_t conn,
+		const char *data, size_t len, char *why);
+	/* The REST URL of the 1m klines of `s` in [from, to] (ms). */
 	void (*klines_url)(struct venue *v, const struct venue_sub *s,
 		int64_t from, int64_t to, char *url, size_t cap);
-	/* Emit the closed klines of a REST answer (venue_emit_kline); the
-	 * row count and the newest open time in *last, or -1. */
-	long (*klines)(struct venue *v, struct venue_sub *s, const char *body,
-		size_t len, int64_t *last);
+	/* Emit the closed klines of a REST answer through venue_page_kline();
+	 * the row count, or -1 if malformed. */
+	long (*klines)(struct venue *v, struct venue_page *p, const char *body,
+		size_t len);
+	char sep;              /* BTC/USDT -> BTC<sep>USDT; '\0': BTCUSDT */
+	int links;             /* WebSockets (1 if 0, at most VENUE_LINKS) */
+	int kline_link;        /* the link streaming 1m klines; -1: none, poll */
+	int page_rows;         /* a full REST kline page (1000 if 0) */
 	const char *ping;      /* client heartbeat message, or NULL */
 	int64_t ping_ms;
 	int64_t rotate_ms;     /* a fresh connection after this, or 0 */
 	int pause_status[3];   /* REST answers that pause REST ... */
-	int64_t pause_ms[3];   /* ... for this long */
+	int64_t pause_ms[3];   /* ... for this long (or Retry-After's) */
 };
 
 struct venue_req {
@@ -72,22 +95,29 @@ struct venue_req {
 	int64_t from, to;      /* ms */
 };
 
-struct venue {
-	const struct qd_host_api *api;
-	qd_ctx *ctx;
-	const struct venue_dialect *d;
-	char ws_url[256];
-	char rest_url[256];
-	int book;              /* best bid/ask wanted */
-	struct venue_sub subs[VENUE_MAX_SUBS];
-	size_t n_subs;
+/* One WebSocket of the adapter. */
+struct venue_link {
+	char url[256];
 	uint64_t conn;         /* current connection, 0 = none */
 	int open;
 	uint64_t old_conn;     /* being replaced */
 	int reconnected;       /* the next open follows a loss: backfill */
-	int stopping;
 	int attempts;          /* reconnects since the last good open */
-	uint64_t retry_timer, rotate_timer, ping_timer, rest_timer;
+	uint64_t retry_timer, rotate_timer;
+};
+
+struct venue {
+	const struct qd_host_api *api;
+	qd_ctx *ctx;
+	const struct venue_dialect *d;
+	char rest_url[256];
+	int book;              /* best bid/ask wanted */
+	struct venue_sub subs[VENUE_MAX_SUBS];
+	size_t n_subs;
+	struct venue_link link[VENUE_LINKS];
+	int n_links;
+	int stopping;
+	uint64_t ping_timer, rest_timer, poll_timer;
 	struct venue_req reqs[VENUE_MAX_REQS];
 	int64_t rest_blocked_until;
 	uint64_t next_id;
@@ -116,18 +146,18 @@ venue_say(struct venue *v, enum qd_log_level l, const char *fmt, ...)
 	v->api->log(v->ctx, l, "%s", line);
 }
 
-/* The next reconnect delay in ms (and one attempt more). */
+/* The next reconnect delay of link `l` in ms (and one attempt more). */
 static inline int64_t
-venue_backoff_ms(struct venue *v)
+venue_backoff_ms(struct venue *v, struct venue_link *l)
 {
-	int64_t cap = 1000LL << (v->attempts < 6 ? v->attempts : 6);
+	int64_t cap = 1000LL << (l->attempts < 6 ? l->attempts : 6);
 
 	if (cap > 60000)
 		cap = 60000;
 	v->rng ^= v->rng << 13;
 	v->rng ^= v->rng >> 7;
 	v->rng ^= v->rng << 17;
-	v->attempts++;
+	l->attempts++;
 	return (int64_t)(v->rng % (uint64_t)cap) + 100;
 }
 
@@ -170,14 +200,16 @@ venue_sub_of(struct venue *v, qd_symbol sym)
 	s = &v->subs[v->n_subs++];
 	memset(s, 0, sizeof(*s));
 	s->sym = sym;
-	/* BTC/USDT -> BTCUSDT and btcusdt */
-	for (i = 0; name[i] && o + 1 < sizeof(s->native); i++)
-		if (name[i] != '/') {
-			s->native[o] = name[i];
-			s->stream[o] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
-			    name[i] + 32 : name[i]);
-			o++;
-		}
+	/* BTC/USDT -> BTCUSDT and btcusdt (or BTC-USDT, btc-usdt) */
+	for (i = 0; name[i] && o + 1 < sizeof(s->native); i++) {
+		char c = name[i] == '/' ? v->d->sep : name[i];
+
+		if (c == '\0')
+			continue;
+		s->native[o] = c;
+		s->stream[o] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		o++;
+	}
 	return s;
 }
 
@@ -213,20 +245,17 @@ venue_emit_kline(struct venue *v, struct venue_sub *s, int64_t open_ms,
 	v->api->emit_bar(v->ctx, &ev);
 }
 
-/* A page of REST klines being emitted: the newest open time seen. */
-struct venue_page {
-	struct venue *v;
-	struct venue_sub *s;
-	int64_t last;
-};
-
+/* One row of a REST kline page, in time order: emitted if closed. */
 static inline void
 venue_page_kline(struct venue_page *p, int64_t open_ms, double o, double h,
 	double l, double c, double vol, int closed)
 {
 	if (closed)
 		venue_emit_kline(p->v, p->s, open_ms, o, h, l, c, vol);
-	p->last = open_ms;
+	if (p->first < 0 || open_ms < p->first)
+		p->first = open_ms;
+	if (open_ms > p->last)
+		p->last = open_ms;
 }
 
 static inline void
@@ -263,9 +292,10 @@ venue_emit_book(struct venue *v, const struct venue_sub *s, double bid,
 	v->api->emit_book_top(v->ctx, &t);
 }
 
-/* ---- the connection's life --------------------------------------------- */
+/* ---- the connections' life -------------------------------------------- */
 
-/* Set up from the adapter's common parameters: ws_url, rest_url, book. */
+/* Set up from the adapter's common parameters: ws_url (link 0), rest_url,
+ * book.  An adapter with a second link sets v->link[1].url itself. */
 static inline void
 venue_init(struct venue *v, const struct qd_host_api *api, qd_ctx *ctx,
 	const struct venue_dialect *d, const qd_params *p)
@@ -273,8 +303,9 @@ venue_init(struct venue *v, const struct qd_host_api *api, qd_ctx *ctx,
 	v->api = api;
 	v->ctx = ctx;
 	v->d = d;
+	v->n_links = d->links > 0 && d->links <= VENUE_LINKS ? d->links : 1;
 	v->rng = (uint64_t)api->now_ns(ctx) | 1;
-	snprintf(v->ws_url, sizeof(v->ws_url), "%s",
+	snprintf(v->link[0].url, sizeof(v->link[0].url), "%s",
 		api->param_string(p, "ws_url"));
 	snprintf(v->rest_url, sizeof(v->rest_url), "%s",
 		api->param_string(p, "rest_url"));
@@ -282,17 +313,40 @@ venue_init(struct venue *v, const struct qd_host_api *api, qd_ctx *ctx,
 }
 
 static inline void
-venue_connect(struct venue *v)
+venue_connect(struct venue *v, struct venue_link *l)
 {
 	int rc;
 
-	v->open = 0;
-	rc = v->api->ws_open(v->ctx, v->ws_url, NULL, 0, &v->conn);
+	l->open = 0;
+	rc = v->api->ws_open(v->ctx, l->url, NULL, 0, &l->conn);
 	if (rc != QD_OK) {
-		venue_say(v, QD_LOG_ERROR, "cannot open %s: %s", v->ws_url,
+		venue_say(v, QD_LOG_ERROR, "cannot open %s: %s", l->url,
 			qd_strerror(rc));
-		v->conn = 0;
+		l->conn = 0;
 	}
+}
+
+/* The link a connection belongs to (current or being replaced), or -1. */
+static inline int
+venue_link_of(const struct venue *v, uint64_t conn)
+{
+	int i;
+
+	for (i = 0; conn != 0 && i < v->n_links; i++)
+		if (v->link[i].conn == conn || v->link[i].old_conn == conn)
+			return i;
+	return -1;
+}
+
+static inline int
+venue_req_busy(const struct venue *v, size_t sub)
+{
+	size_t k;
+
+	for (k = 0; k < VENUE_MAX_REQS; k++)
+		if (v->reqs[k].id != 0 && v->reqs[k].sub == sub)
+			return 1;
+	return 0;
 }
 
 /* Fetch the 1m klines of sub i in [from, to) over REST. */
@@ -331,14 +385,15 @@ venue_backfill_from(struct venue *v, size_t i, int64_t from, int64_t to)
 	v->reqs[k].to = to;
 }
 
-/* The closed 1m klines every kline subscription may have missed. */
+/* The closed 1m klines every kline subscription may have missed (one
+ * request at a time per subscription). */
 static inline void
 venue_backfill_all(struct venue *v)
 {
 	size_t i;
 
 	for (i = 0; i < v->n_subs; i++)
-		if (v->subs[i].kline)
+		if (v->subs[i].kline && !venue_req_busy(v, i))
 			venue_backfill_from(v, i, venue_gap_start(&v->subs[i]),
 				venue_now_ms(v) / 60000 * 60000);
 }
@@ -347,38 +402,45 @@ static inline void
 venue_on_ws_open(void *state, uint64_t conn)
 {
 	struct venue *v = state;
+	int i = venue_link_of(v, conn);
+	struct venue_link *l;
 
-	if (conn != v->conn)
+	if (i < 0 || conn != v->link[i].conn)
 		return;
-	v->open = 1;
-	v->attempts = 0;
-	venue_say(v, QD_LOG_INFO, "connected to %s", v->ws_url);
-	v->d->subscribe(v, conn, 0, v->n_subs);
-	if (v->reconnected) {
-		venue_backfill_all(v);
-		v->reconnected = 0;
+	l = &v->link[i];
+	l->open = 1;
+	l->attempts = 0;
+	venue_say(v, QD_LOG_INFO, "connected to %s", l->url);
+	v->d->subscribe(v, i, conn, 0, v->n_subs);
+	if (l->reconnected) {
+		if (i == v->d->kline_link)
+			venue_backfill_all(v);
+		l->reconnected = 0;
 	}
-	if (v->d->rotate_ms > 0 && v->rotate_timer == 0 &&
+	if (v->d->rotate_ms > 0 && l->rotate_timer == 0 &&
 	    v->api->timer_add(v->ctx, v->d->rotate_ms * 1000000, 0,
-	    &v->rotate_timer) != QD_OK)
-		v->rotate_timer = 0;
+	    &l->rotate_timer) != QD_OK)
+		l->rotate_timer = 0;
 }
 
 static inline void
 venue_on_ws_message(void *state, uint64_t conn, const char *data, size_t len)
 {
 	struct venue *v = state;
+	int i = venue_link_of(v, conn);
+	struct venue_link *l;
 	char why[96];
 
-	if (conn != v->conn && conn != v->old_conn)
+	if (i < 0)
 		return;
-	if (conn == v->conn && v->old_conn != 0) {
+	l = &v->link[i];
+	if (conn == l->conn && l->old_conn != 0) {
 		/* The fresh connection answers: retire the old one. */
-		v->api->ws_close(v->ctx, v->old_conn);
+		v->api->ws_close(v->ctx, l->old_conn);
 		venue_say(v, QD_LOG_INFO, "switched to a fresh connection");
 	}
 	why[0] = '\0';
-	if (v->d->message(v, conn, data, len, why) < 0)
+	if (v->d->message(v, i, conn, data, len, why) < 0)
 		venue_malformed(v, why, data, len);
 }
 
@@ -386,25 +448,46 @@ static inline void
 venue_on_ws_close(void *state, uint64_t conn, int code, const char *reason)
 {
 	struct venue *v = state;
+	int i = venue_link_of(v, conn);
+	struct venue_link *l;
 	int64_t delay;
 
-	if (conn == v->old_conn) {
-		v->old_conn = 0;
+	if (i < 0)
+		return;
+	l = &v->link[i];
+	if (conn == l->old_conn) {
+		l->old_conn = 0;
 		return;
 	}
-	if (conn != v->conn)
-		return;
-	v->conn = 0;
-	v->open = 0;
+	l->conn = 0;
+	l->open = 0;
 	if (v->stopping)
 		return;
 	venue_say(v, QD_LOG_WARN, "connection lost (%d %s); reconnecting",
 		code, reason ? reason : "");
-	delay = venue_backoff_ms(v);
-	v->reconnected = 1;
-	if (v->api->timer_add(v->ctx, delay * 1000000, 0, &v->retry_timer) !=
+	delay = venue_backoff_ms(v, l);
+	l->reconnected = 1;
+	if (v->api->timer_add(v->ctx, delay * 1000000, 0, &l->retry_timer) !=
 	    QD_OK)
-		v->retry_timer = 0;
+		l->retry_timer = 0;
+}
+
+/* How long a rate-limit answer pauses REST: the venue's Retry-After
+ * (seconds) where it sends one and the host can read it, else `dflt`. */
+static inline int64_t
+venue_pause_ms(struct venue *v, int64_t dflt)
+{
+	char buf[32], *end;
+	long long s;
+
+	if (!QD_API_HAS(v->api, http_header) ||
+	    v->api->http_header(v->ctx, "retry-after", buf, sizeof(buf)) !=
+	    QD_OK)
+		return dflt;
+	s = strtoll(buf, &end, 10);
+	if (end == buf || *end != '\0' || s < 0 || s > 7 * 86400)
+		return dflt;
+	return s * 1000 > 1000 ? s * 1000 : 1000;
 }
 
 static inline void
@@ -412,8 +495,9 @@ venue_on_http_response(void *state, uint64_t id, int status,
 	const char *body, size_t len)
 {
 	struct venue *v = state;
+	struct venue_page p;
 	struct venue_req r;
-	int64_t last = -1;
+	int64_t pause;
 	size_t k;
 	long n;
 	int i;
@@ -429,14 +513,13 @@ venue_on_http_response(void *state, uint64_t id, int status,
 		if (v->d->pause_status[i] != 0 &&
 		    status == v->d->pause_status[i]) {
 			/* Never hammer: venues ban IPs that keep going. */
-			v->rest_blocked_until = venue_now_ms(v) +
-			    v->d->pause_ms[i];
+			pause = venue_pause_ms(v, v->d->pause_ms[i]);
+			v->rest_blocked_until = venue_now_ms(v) + pause;
 			venue_say(v, QD_LOG_WARN, "REST answered %d: no REST "
 				"call for %lld s", status,
-				(long long)(v->d->pause_ms[i] / 1000));
+				(long long)(pause / 1000));
 			if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
-			    v->d->pause_ms[i] * 1000000, 0, &v->rest_timer) !=
-			    QD_OK)
+			    pause * 1000000, 0, &v->rest_timer) != QD_OK)
 				v->rest_timer = 0;
 			return;
 		}
@@ -445,39 +528,79 @@ venue_on_http_response(void *state, uint64_t id, int status,
 			v->subs[r.sub].native, status);
 		return;
 	}
-	n = v->d->klines(v, &v->subs[r.sub], body, len, &last);
+	p.v = v;
+	p.s = &v->subs[r.sub];
+	p.first = p.last = -1;
+	n = v->d->klines(v, &p, body, len);
 	if (n < 0) {
 		venue_malformed(v, "klines answer", body, len);
 		return;
 	}
-	venue_say(v, QD_LOG_INFO, "backfilled %ld 1m klines of %s", n,
-		v->subs[r.sub].native);
-	if (n == 1000 && last >= 0)
-		venue_backfill_from(v, r.sub, last + 60000, r.to);
+	if (n > 0 && v->d->kline_link >= 0)
+		venue_say(v, QD_LOG_INFO, "backfilled %ld 1m klines of %s", n,
+			v->subs[r.sub].native);
+	if (n < (v->d->page_rows > 0 ? v->d->page_rows : 1000) || p.first < 0)
+		return;
+	/* A full page: the rest of the range, on whichever side the venue
+	 * left it (oldest-first venues answer from the start of a range,
+	 * newest-first ones from its end). */
+	venue_backfill_from(v, r.sub, r.from, p.first);
+	venue_backfill_from(v, r.sub, p.last + 60000, r.to);
+}
+
+/* The next poll of a venue without a kline stream: 2 s after a minute
+ * closes (venues finish a minute's kline a moment after it ends). */
+static inline void
+venue_poll_arm(struct venue *v)
+{
+	int64_t now = venue_now_ms(v);
+	int64_t at = now / 60000 * 60000 + 62000;
+
+	if (at - now > 60000)
+		at -= 60000;
+	if (v->api->timer_add(v->ctx, (at - now) * 1000000, 0,
+	    &v->poll_timer) != QD_OK)
+		v->poll_timer = 0;
 }
 
 static inline void
 venue_on_timer(void *state, uint64_t id)
 {
 	struct venue *v = state;
+	int i;
 
-	if (id == v->retry_timer) {
-		v->retry_timer = 0;
-		if (!v->stopping && v->conn == 0)
-			venue_connect(v);
-	} else if (id == v->rotate_timer) {
-		v->rotate_timer = 0;
-		if (v->open && v->old_conn == 0) {
-			v->old_conn = v->conn;
-			venue_connect(v);
+	for (i = 0; i < v->n_links; i++) {
+		struct venue_link *l = &v->link[i];
+
+		if (id == l->retry_timer) {
+			l->retry_timer = 0;
+			if (!v->stopping && l->conn == 0)
+				venue_connect(v, l);
+			return;
 		}
-	} else if (id == v->ping_timer) {
-		if (v->open && v->d->ping != NULL)
-			v->api->ws_send(v->ctx, v->conn, v->d->ping,
-				strlen(v->d->ping));
+		if (id == l->rotate_timer) {
+			l->rotate_timer = 0;
+			if (l->open && l->old_conn == 0) {
+				l->old_conn = l->conn;
+				venue_connect(v, l);
+			}
+			return;
+		}
+	}
+	if (id == v->ping_timer) {
+		for (i = 0; i < v->n_links; i++)
+			if (v->link[i].open && v->d->ping != NULL)
+				v->api->ws_send(v->ctx, v->link[i].conn,
+					v->d->ping, strlen(v->d->ping));
 	} else if (id == v->rest_timer) {
 		v->rest_timer = 0;
 		venue_backfill_all(v);
+	} else if (id == v->poll_timer) {
+		v->poll_timer = 0;
+		if (!v->stopping) {
+			venue_backfill_all(v);
+			venue_poll_arm(v);
+		}
 	}
 }
 
@@ -488,7 +611,7 @@ venue_subscribe(void *state, qd_symbol sym, uint32_t tf)
 {
 	struct venue *v = state;
 	struct venue_sub *s = venue_sub_of(v, sym);
-	int before;
+	int before, i;
 
 	if (s == NULL)
 		return QD_ERR_LIMIT;
@@ -500,9 +623,12 @@ venue_subscribe(void *state, qd_symbol sym, uint32_t tf)
 	}
 	if (v->book)
 		s->book = 1;
-	if (v->open && s->trades + s->kline + s->book != before)
-		v->d->subscribe(v, v->conn, (size_t)(s - v->subs),
-			(size_t)(s - v->subs) + 1);
+	if (s->trades + s->kline + s->book != before)
+		for (i = 0; i < v->n_links; i++)
+			if (v->link[i].open)
+				v->d->subscribe(v, i, v->link[i].conn,
+					(size_t)(s - v->subs),
+					(size_t)(s - v->subs) + 1);
 	return QD_OK;
 }
 
@@ -527,13 +653,16 @@ static inline int
 venue_start(void *state)
 {
 	struct venue *v = state;
-	int rc;
+	int rc, i;
 
 	if (v->d->ping != NULL && (rc = v->api->timer_add(v->ctx,
 	    v->d->ping_ms * 1000000, v->d->ping_ms * 1000000,
 	    &v->ping_timer)) != QD_OK)
 		return rc;
-	venue_connect(v);
+	if (v->d->kline_link < 0)
+		venue_poll_arm(v);
+	for (i = 0; i < v->n_links; i++)
+		venue_connect(v, &v->link[i]);
 	return QD_OK;
 }
 
@@ -541,12 +670,15 @@ static inline void
 venue_stop(void *state)
 {
 	struct venue *v = state;
+	int i;
 
 	v->stopping = 1;
-	if (v->conn)
-		v->api->ws_close(v->ctx, v->conn);
-	if (v->old_conn)
-		v->api->ws_close(v->ctx, v->old_conn);
+	for (i = 0; i < v->n_links; i++) {
+		if (v->link[i].conn)
+			v->api->ws_close(v->ctx, v->link[i].conn);
+		if (v->link[i].old_conn)
+			v->api->ws_close(v->ctx, v->link[i].old_conn);
+	}
 }
 
 #endif

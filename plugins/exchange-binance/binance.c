@@ -31,13 +31,15 @@ struct bn {
 
 /* SUBSCRIBE the streams of subs [from, to). */
 static void
-bn_subscribe_msg(struct venue *v, uint64_t conn, size_t from, size_t to)
+bn_subscribe_msg(struct venue *v, int link, uint64_t conn, size_t from,
+	size_t to)
 {
 	struct bn *b = (struct bn *)v;
 	size_t cap = 64 + (to - from) * 3 * 48, len, i;
 	int first = 1, rc;
 	char *msg;
 
+	(void)link;
 	if (from >= to || (msg = malloc(cap)) == NULL)
 		return;
 	len = (size_t)snprintf(msg, cap, "{\"method\":\"SUBSCRIBE\",\"params\":[");
@@ -66,12 +68,13 @@ bn_subscribe_msg(struct venue *v, uint64_t conn, size_t from, size_t to)
 }
 
 static int
-bn_message(struct venue *v, uint64_t conn, const char *data, size_t len,
-	char *why)
+bn_message(struct venue *v, int link, uint64_t conn, const char *data,
+	size_t len, char *why)
 {
 	struct bn_event ev;
 	struct venue_sub *s;
 
+	(void)link;
 	(void)conn;
 	if (bn_parse_ws(data, len, &ev) != 0) {
 		snprintf(why, 96, "%s", ev.error);
@@ -125,14 +128,9 @@ page_row(void *arg, const struct bn_event *k)
 }
 
 static long
-bn_klines(struct venue *v, struct venue_sub *s, const char *body, size_t len,
-	int64_t *last)
+bn_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 {
-	struct venue_page p = { v, s, -1 };
-	long n = bn_parse_klines(body, len, venue_now_ms(v), page_row, &p);
-
-	*last = p.last;
-	return n;
+	return bn_parse_klines(body, len, venue_now_ms(v), page_row, p);
 }
 
 static const struct venue_dialect binance_dialect = {

@@ -45,7 +45,8 @@ send_topics(struct venue *v, uint64_t conn, char names[][48], size_t n)
 
 /* Subscribe the topics of subs [from, to), ten to a request. */
 static void
-by_subscribe_msg(struct venue *v, uint64_t conn, size_t from, size_t to)
+by_subscribe_msg(struct venue *v, int link, uint64_t conn, size_t from,
+	size_t to)
 {
 	static const char *const topic[3] = { "publicTrade", "kline.1",
 		"orderbook.1" };
@@ -53,6 +54,7 @@ by_subscribe_msg(struct venue *v, uint64_t conn, size_t from, size_t to)
 	size_t n = 0, i;
 	int k;
 
+	(void)link;
 	for (i = from; i < to; i++) {
 		const struct venue_sub *s = &v->subs[i];
 		const int want[3] = { s->trades, s->kline, s->book };
@@ -106,9 +108,10 @@ on_event(void *arg, const struct by_event *ev)
 }
 
 static int
-by_message(struct venue *v, uint64_t conn, const char *data, size_t len,
-	char *why)
+by_message(struct venue *v, int link, uint64_t conn, const char *data,
+	size_t len, char *why)
 {
+	(void)link;
 	(void)conn;
 	return by_parse_ws(data, len, on_event, v, why) < 0 ? -1 : 0;
 }
@@ -130,15 +133,9 @@ page_row(void *arg, const struct by_event *k)
 }
 
 static long
-by_klines(struct venue *v, struct venue_sub *s, const char *body, size_t len,
-	int64_t *last)
+by_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 {
-	struct venue_page p = { v, s, -1 };
-	long n = by_parse_klines(body, len, 60000, venue_now_ms(v), page_row,
-		&p);
-
-	*last = p.last;
-	return n;
+	return by_parse_klines(body, len, 60000, venue_now_ms(v), page_row, p);
 }
 
 static const struct venue_dialect bybit_dialect = {

@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 1
+#define QD_ABI_MINOR 2
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -593,6 +593,18 @@ struct qd_host_api {
 	 * the daemon publishes them.  QD_ERR_INVALID if json is not an object.
 	 */
 	int (*annotate)(qd_ctx *ctx, const char *kind, const char *json);
+
+	/* --- added in ABI 1.2: check QD_API_HAS(api, http_header) ---------- */
+
+	/**
+	 * Inside on_http_response only: the value of the answer's header
+	 * `name` (case-insensitive, e.g. "retry-after") copied into buf.
+	 * QD_OK; QD_ERR_NOTFOUND if the answer has no such header;
+	 * QD_ERR_STATE outside on_http_response; QD_ERR_LIMIT if the value
+	 * does not fit (buf then holds a truncated copy).
+	 */
+	int (*http_header)(qd_ctx *ctx, const char *name, char *buf,
+		size_t cap);
 };
 
 /** True if the host API offers `fn` (added in this or an older minor). */

@@ -3,7 +3,7 @@
  *
  * Every public struct's size and every field's offset, as released in ABI
  * 1.0, plus what was appended since (1.1: qd_host_api.annotate,
- * qd_indicator_ops.batch, struct qd_series).  A change here breaks every
+ * qd_indicator_ops.batch, struct qd_series; 1.2: qd_host_api.http_header).  A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
  * this test fails, the change is an ABI break: undo it, or bump
@@ -154,7 +154,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 304),
+	SIZE(qd_host_api, 312),
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -194,6 +194,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, notify_done, 280),
 	FIELD(qd_host_api, payment_done, 288),
 	FIELD(qd_host_api, annotate, 296),   /* ABI 1.1 */
+	FIELD(qd_host_api, http_header, 304),   /* ABI 1.2 */
 	SIZE(qd_ops, 40),
 	FIELD(qd_ops, size, 0),
 	FIELD(qd_ops, create, 8),
@@ -276,7 +277,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 1);
+	assert_int_equal(QD_ABI_MINOR, 2);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);
