@@ -139,6 +139,31 @@ core_wake(void *arg, void *msg, size_t len)
 	drain_inbox(arg);
 }
 
+int
+netc_url_host(const char *url, char *host, size_t cap, int *port)
+{
+	char buf[2048];
+	const char *prot, *ads, *path;
+	int n;
+
+	if (url == NULL || !(strncmp(url, "ws://", 5) == 0 ||
+	    strncmp(url, "wss://", 6) == 0 || strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0) || strlen(url) >= sizeof(buf))
+		return -1;
+	/* User information ("user@host") is refused: what a reader takes
+	 * for the host would not be the one connected to. */
+	path = strstr(url, "://") + 3;
+	if (memchr(path, '@', strcspn(path, "/?#")) != NULL)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", url);
+	if (lws_parse_uri(buf, &prot, &ads, &n, &path) != 0 || ads[0] == '\0' ||
+	    strlen(ads) >= cap)
+		return -1;
+	snprintf(host, cap, "%s", ads);
+	*port = n;
+	return 0;
+}
+
 const char *
 netc_header(const struct netc_event *ev, const char *name)
 {

@@ -58,6 +58,13 @@ struct netc_event {
 	size_t headers_len;
 };
 
+/**
+ * Host and port of a ws://, wss://, http:// or https:// URL, parsed as a
+ * connection to it would be (the default port by scheme): 0, or -1 for
+ * anything else, a URL with user information ("user@host") included.
+ */
+int netc_url_host(const char *url, char *host, size_t cap, int *port);
+
 /** The value of header `name` (case-insensitive) of an HTTP answer, or
  *  NULL. */
 const char *netc_header(const struct netc_event *ev, const char *name);

@@ -751,11 +751,13 @@ plugin_register_described(struct plugin_registry *r, const char *path,
 	for (i = 0; i < n; i++) {
 		if ((rc = check_desc(r, path, plugins[i], i)) != 0)
 			goto fail;
-		if (plugins[i]->kind != QD_KIND_STRATEGY) {
+		if (plugins[i]->kind != QD_KIND_STRATEGY &&
+		    plugins[i]->kind != QD_KIND_EXCHANGE) {
 			rc = refuse(r, path, plugins[i]->name, "plugin '%s' is "
 				"%s %s: a sandbox plugin directory may only hold "
-				"strategies; install it in a plugin directory "
-				"if you trust it", plugins[i]->name, "a",
+				"strategies and exchange adapters; install it in "
+				"a plugin directory if you trust it",
+				plugins[i]->name, "a",
 				plugin_kind_name(plugins[i]->kind));
 			goto fail;
 		}

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -53,7 +54,14 @@ static unsigned char outbuf[IOBUF];
 static uint32_t seq;
 static int64_t sim_now;
 static struct plugin_registry *reg;
-static const struct qd_strategy_ops *ops;
+static const struct qd_strategy_ops *ops;     /* a strategy, or NULL */
+static const struct qd_exchange_ops *xops;    /* an exchange, or NULL */
+static const struct qd_ops *bops;             /* either one's base */
+static uint32_t child_kind;
+/* Inside on_http_response: the answer's headers ("name\0value\0"...). */
+static const char *http_hdrs;
+static size_t http_hlen;
+static int in_http;
 static void *state;
 static char *symbol_names[MAX_SYMBOLS];
 /* Inside a F_CALL_BARS batch: which bar, whether the host was told, and
@@ -550,6 +558,35 @@ c_http_request(qd_ctx *ctx, const struct qd_http_request *r, uint64_t *id)
 	return request_id(&o, id);
 }
 
+/* The headers the host passed with the answer being handled. */
+static int
+c_http_header(qd_ctx *ctx, const char *name, char *buf, size_t cap)
+{
+	const char *p = http_hdrs, *end = http_hdrs + http_hlen;
+
+	(void)ctx;
+	if (name == NULL || buf == NULL || cap == 0)
+		return QD_ERR_INVALID;
+	if (!in_http)
+		return QD_ERR_STATE;
+	while (p != NULL && p < end) {
+		const char *v = p + strlen(p) + 1;
+		size_t n = strlen(v);
+
+		if (strcasecmp(p, name) == 0) {
+			if (n >= cap) {
+				memcpy(buf, v, cap - 1);
+				buf[cap - 1] = '\0';
+				return QD_ERR_LIMIT;
+			}
+			memcpy(buf, v, n + 1);
+			return QD_OK;
+		}
+		p = v + n + 1;
+	}
+	return QD_ERR_NOTFOUND;
+}
+
 static int
 c_secret_get(qd_ctx *ctx, const char *name, char *buf, size_t cap)
 {
@@ -749,6 +786,7 @@ static const struct qd_host_api child_api = {
 	.notify_done = c_notify_done,
 	.payment_done = c_payment_done,
 	.annotate = c_annotate,
+	.http_header = c_http_header,
 };
 
 /* ---- setup ---------------------------------------------------------------- */
@@ -1020,13 +1058,17 @@ init(void)
 		kv[i].key = frame_get_str(&in, 64);
 		kv[i].value = frame_get_str(&in, 4096);
 	}
-	if (frame_in_done(&in) != 0 || (kind != QD_KIND_STRATEGY && kind != 0))
+	if (frame_in_done(&in) != 0 || (kind != QD_KIND_STRATEGY &&
+	    kind != QD_KIND_EXCHANGE && kind != 0))
 		die(SANDBOX_EXIT_PROTOCOL);
+	child_kind = kind;
 
 	/* The private file system below holds only the modules, so the
-	 * libraries a module may need (libc, libm: the SDK contract for
-	 * sandboxed plugins) are loaded now, from the real system. */
-	if (dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL) == NULL)
+	 * libraries a module may need (libc, libm and, for the JSON venues
+	 * speak, libcjson: the SDK contract for sandboxed plugins) are
+	 * loaded now, from the real system. */
+	if (dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL) == NULL ||
+	    dlopen("libcjson.so.1", RTLD_NOW | RTLD_GLOBAL) == NULL)
 		die(SANDBOX_EXIT_SETUP);
 	/* Modules to load, indicator packs first, the plugin last. */
 	for (i = 0; i < n_ind; i++)
@@ -1063,19 +1105,24 @@ init(void)
 		describe(path);   /* never returns */
 	plugin_resolve(reg);
 	p = plugin_find(reg, name);
-	if (p == NULL || plugin_desc(p)->kind != QD_KIND_STRATEGY) {
+	if (p == NULL || plugin_desc(p)->kind != (enum qd_kind)kind) {
 		size_t nr = plugin_refusal_count(reg);
 
-		snprintf(err, sizeof(err), "%s has no strategy named '%s'%s%s",
-			path, name, nr ? ": " : "",
+		snprintf(err, sizeof(err), "%s has no %s named '%s'%s%s",
+			path, kind == QD_KIND_EXCHANGE ? "exchange" :
+			"strategy", name, nr ? ": " : "",
 			nr ? plugin_refusal_at(reg, nr - 1)->reason : "");
 		fail(QD_ERR_NOTFOUND, err);
 	}
 	params = params_from_kv(plugin_desc(p), kv, n_kv, err, sizeof(err));
 	if (params == NULL)
 		fail(QD_ERR_INVALID, err);
-	ops = plugin_desc(p)->ops;
-	rc = ops->base.create(&child_api, NULL, params, &state);
+	bops = plugin_desc(p)->ops;
+	if (kind == QD_KIND_EXCHANGE)
+		xops = (const struct qd_exchange_ops *)(const void *)bops;
+	else
+		ops = (const struct qd_strategy_ops *)(const void *)bops;
+	rc = bops->create(&child_api, NULL, params, &state);
 	if (rc != QD_OK) {
 		snprintf(err, sizeof(err), "create failed: %s", qd_strerror(rc));
 		fail(rc, err);
@@ -1083,6 +1130,105 @@ init(void)
 }
 
 /* ---- calls ---------------------------------------------------------------- */
+
+/* An exchange adapter's call: its status (subscribe, backfill) or QD_OK.
+ * Strategies never get these: the host sent a frame out of protocol. */
+static int
+exchange_call(uint16_t type, struct frame_in *in)
+{
+	uint32_t sym, tf, what;
+	uint64_t id, len, hlen;
+	const char *data, *hdrs;
+	int64_t from, to;
+	int32_t code;
+	int rc = QD_OK;
+
+	if (xops == NULL)
+		die(SANDBOX_EXIT_PROTOCOL);
+	switch (type) {
+	case F_CALL_SUBSCRIBE:
+		sym = frame_get_u32(in);
+		tf = frame_get_u32(in);
+		sim_now = frame_get_i64(in);
+		if (frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		rc = xops->subscribe ? xops->subscribe(state, sym, tf) :
+			QD_ERR_UNSUPPORTED;
+		break;
+	case F_CALL_BACKFILL:
+		sym = frame_get_u32(in);
+		tf = frame_get_u32(in);
+		from = frame_get_i64(in);
+		to = frame_get_i64(in);
+		sim_now = frame_get_i64(in);
+		if (frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		rc = xops->backfill ? xops->backfill(state, sym, tf, from, to) :
+			QD_ERR_UNSUPPORTED;
+		break;
+	case F_CALL_WS_EVENT: {
+		char *copy;
+
+		what = frame_get_u32(in);
+		id = frame_get_u64(in);
+		code = (int32_t)frame_get_u32(in);
+		len = frame_get_u64(in);
+		data = len <= FRAME_MAX ? frame_get_bytes(in, len) : NULL;
+		sim_now = frame_get_i64(in);
+		if ((len && data == NULL) || frame_in_done(in) != 0 ||
+		    what < 1 || what > 3)
+			die(SANDBOX_EXIT_PROTOCOL);
+		/* Messages reach the plugin NUL-terminated, as in the host. */
+		if ((copy = malloc(len + 1)) == NULL)
+			return QD_ERR_NOMEM;
+		if (len)
+			memcpy(copy, data, len);
+		copy[len] = '\0';
+		if (what == 1 && xops->on_ws_open)
+			xops->on_ws_open(state, id);
+		else if (what == 2 && xops->on_ws_message)
+			xops->on_ws_message(state, id, copy, len);
+		else if (what == 3 && xops->on_ws_close)
+			xops->on_ws_close(state, id, code, copy);
+		free(copy);
+		break;
+	}
+	case F_CALL_HTTP: {
+		char *copy;
+
+		id = frame_get_u64(in);
+		code = (int32_t)frame_get_u32(in);
+		len = frame_get_u64(in);
+		data = len <= FRAME_MAX ? frame_get_bytes(in, len) : NULL;
+		hlen = frame_get_u64(in);
+		hdrs = hlen <= FRAME_MAX ? frame_get_bytes(in, hlen) : NULL;
+		sim_now = frame_get_i64(in);
+		if ((len && data == NULL) || (hlen && hdrs == NULL) ||
+		    (hlen && hdrs[hlen - 1] != '\0') || frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		/* Body and headers are copied: a request the plugin makes
+		 * meanwhile reads its answer into the frame buffer. */
+		if ((copy = malloc(len + 1 + hlen)) == NULL)
+			return QD_ERR_NOMEM;
+		if (len)
+			memcpy(copy, data, len);
+		copy[len] = '\0';
+		if (hlen)
+			memcpy(copy + len + 1, hdrs, hlen);
+		http_hdrs = copy + len + 1;
+		http_hlen = hlen;
+		in_http = 1;
+		if (xops->on_http_response)
+			xops->on_http_response(state, id, code, copy, len);
+		in_http = 0;
+		http_hdrs = NULL;
+		http_hlen = 0;
+		free(copy);
+		break;
+	}
+	}
+	return rc;
+}
 
 static void
 serve(void)
@@ -1098,7 +1244,7 @@ serve(void)
 			sim_now = frame_get_i64(&in);
 			if (frame_in_done(&in) != 0)
 				die(SANDBOX_EXIT_PROTOCOL);
-			n = ops->base.start ? (uint32_t)ops->base.start(state) : 0;
+			n = bops->start ? (uint32_t)bops->start(state) : 0;
 			begin(&o, F_DONE);
 			frame_put_u32(&o, n);
 			frame_put_u32(&o, 0);
@@ -1106,8 +1252,8 @@ serve(void)
 			break;
 		case F_CALL_STOP:
 			sim_now = frame_get_i64(&in);
-			if (ops->base.stop)
-				ops->base.stop(state);
+			if (bops->stop)
+				bops->stop(state);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
 			frame_put_u32(&o, 0);
@@ -1124,7 +1270,7 @@ serve(void)
 				sim_now = frame_get_i64(&in);
 				bar_index = i;
 				progress_sent = 0;
-				if (!in.bad && ops->on_bar)
+				if (!in.bad && ops != NULL && ops->on_bar)
 					ops->on_bar(state, &ev);
 			}
 			in_bars = 0;
@@ -1143,8 +1289,10 @@ serve(void)
 			sim_now = frame_get_i64(&in);
 			if (frame_in_done(&in) != 0)
 				die(SANDBOX_EXIT_PROTOCOL);
-			if (ops->on_timer)
+			if (ops != NULL && ops->on_timer)
 				ops->on_timer(state, id);
+			else if (xops != NULL && xops->on_timer)
+				xops->on_timer(state, id);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
 			frame_put_u32(&o, 0);
@@ -1158,7 +1306,7 @@ serve(void)
 			sim_now = frame_get_i64(&in);
 			if (frame_in_done(&in) != 0)
 				die(SANDBOX_EXIT_PROTOCOL);
-			if (ops->on_trade)
+			if (ops != NULL && ops->on_trade)
 				ops->on_trade(state, &t);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
@@ -1173,7 +1321,7 @@ serve(void)
 			sim_now = u.ts;
 			if (frame_in_done(&in) != 0)
 				die(SANDBOX_EXIT_PROTOCOL);
-			if (ops->on_order)
+			if (ops != NULL && ops->on_order)
 				ops->on_order(state, &u);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, 0);
@@ -1181,6 +1329,16 @@ serve(void)
 			send_frame(&o);
 			break;
 		}
+		case F_CALL_SUBSCRIBE:
+		case F_CALL_BACKFILL:
+		case F_CALL_WS_EVENT:
+		case F_CALL_HTTP:
+			n = (uint32_t)exchange_call(h.type, &in);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, n);
+			frame_put_u32(&o, 0);
+			send_frame(&o);
+			break;
 		default:
 			die(SANDBOX_EXIT_PROTOCOL);
 		}

@@ -36,6 +36,15 @@ enum frame_type {
 	F_REPLY_DATA,      /* i32 status, bytes: answer to state_load */
 	F_REPLY_POSITION,  /* i32 status, struct of doubles */
 	F_REPLY_STOP,      /* as F_REPLY, and end the bar batch after this bar */
+	/* host -> exchange adapters */
+	F_CALL_SUBSCRIBE,  /* u32 sym, u32 tf, i64 now: F_DONE carries the
+	                      adapter's status */
+	F_CALL_WS_EVENT,   /* u32 what (1 open, 2 message, 3 close), u64 conn,
+	                      i32 close code, u64 len, bytes (message or close
+	                      reason), i64 now */
+	F_CALL_HTTP,       /* u64 request, i32 status, u64 len, body, u64 hlen,
+	                      headers ("name\0value\0"...), i64 now */
+	F_CALL_BACKFILL,   /* u32 sym, u32 tf, i64 from, i64 to, i64 now */
 	/* child -> host */
 	F_READY = 32,      /* instance created */
 	F_FAIL,            /* i32 status, string: create failed */

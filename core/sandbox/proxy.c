@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -49,6 +50,7 @@
 
 #include "log/log.h"
 #include "loop/loop.h"
+#include "net/client.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "sandbox/frame.h"
@@ -121,6 +123,9 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 };
 
 #define MAX_HEADERS 64
+#define MAX_ALLOWED 16     /* hosts a sandboxed adapter may reach */
+#define MAX_CONNS 64       /* its open WebSockets, closed with a lost child */
+#define MAX_SUBS 1024      /* subscriptions replayed to a restarted child */
 
 /* One event waiting for the child. */
 struct pending {
@@ -131,15 +136,34 @@ struct pending {
 		struct qd_trade_event trade;
 		struct qd_order_update order;
 		uint64_t timer;
+		struct {
+			uint64_t id;       /* connection or request */
+			int32_t code;      /* close code or HTTP status */
+			uint32_t what;     /* WebSocket: 1 open, 2 message, 3 close */
+		} net;
+		struct {
+			uint32_t sym, tf;
+			int64_t from, to;
+		} sub;
 	} u;
 	char reason[257];  /* an order update's reason, kept with it */
+	char *data;        /* message, body or close reason (owned) */
+	size_t len;
+	char *hdrs;        /* an HTTP answer's headers (owned) */
+	size_t hlen;
+};
+
+/* host:port an adapter's configuration names. */
+struct allowed {
+	char host[256];
+	int port;
 };
 
 struct proxy {
 	char *helper, *file, *name, *instance;
 	char **ind_files;
 	size_t n_ind;
-	uint32_t kind;        /* QD_KIND_STRATEGY, or 0: describe */
+	uint32_t kind;        /* QD_KIND_STRATEGY or _EXCHANGE, or 0: describe */
 	struct sandbox_limits limits;
 	void (*on_failed)(void *, const char *);
 	void (*on_started)(void *);
@@ -208,6 +232,16 @@ struct proxy {
 	char fail_msg[512];   /* the child's own F_FAIL text */
 	char why[256];        /* why the current child was stopped */
 	char why_buf[128];    /* a formatted reason for `why` pointers */
+
+	/* Exchange adapters. */
+	struct allowed allowed[MAX_ALLOWED];  /* from the instance's URLs */
+	size_t n_allowed;
+	uint64_t refused;     /* connections refused (logged at powers of 2) */
+	uint64_t conns[MAX_CONNS];   /* WebSockets the current child opened */
+	size_t n_conns;
+	struct { uint32_t sym, tf; } subs[MAX_SUBS];
+	size_t n_subs;
+	uint64_t oversized;   /* network events over the frame limit */
 };
 
 static int64_t
@@ -530,6 +564,49 @@ disarm_events(struct proxy *p)
 	free_event(&p->ev_notify);
 }
 
+/* Free what queued events own. */
+static void
+pending_release(struct pending *e)
+{
+	free(e->data);
+	free(e->hdrs);
+	e->data = e->hdrs = NULL;
+}
+
+static void
+queue_clear(struct proxy *p)
+{
+	while (p->q_len > 0) {
+		pending_release(&p->q[p->q_head]);
+		p->q_head = (p->q_head + 1) % p->q_cap;
+		p->q_len--;
+	}
+}
+
+/* The WebSockets a lost child opened mean nothing to the next one. */
+static void
+close_conns(struct proxy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_conns; i++)
+		if (QD_API_HAS(p->api, ws_close))
+			p->api->ws_close(p->ctx, p->conns[i]);
+	p->n_conns = 0;
+}
+
+static void
+forget_conn(struct proxy *p, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_conns; i++)
+		if (p->conns[i] == id) {
+			p->conns[i] = p->conns[--p->n_conns];
+			return;
+		}
+}
+
 /* Close every descriptor of the current child and reap it. */
 static int
 child_end(struct proxy *p)
@@ -554,8 +631,9 @@ child_end(struct proxy *p)
 	p->has_cpu_clock = 0;
 	p->alive = p->ready = 0;
 	p->cs = CS_IDLE;
-	p->q_len = 0;
+	queue_clear(p);
 	p->in_len = p->out_off = p->out_len = 0;
+	close_conns(p);
 	return status;
 }
 
@@ -773,6 +851,50 @@ log_cap(const struct proxy *p)
 {
 	return p->limits.log_bytes_per_sec ? p->limits.log_bytes_per_sec :
 		MAX_LOG_BYTES_PER_SEC;
+}
+
+/*
+ * The hosts a sandboxed adapter may reach: host and port of every URL among
+ * its instance's parameters (ws_url, rest_url, ...), parsed as the network
+ * client parses them, so what is checked is what would be connected to.
+ */
+static void
+allow_from_params(struct proxy *p)
+{
+	struct qd_kv kv[256];
+	size_t i, n = p->params ? params_to_kv(p->params, kv, 256) : 0;
+
+	p->n_allowed = 0;
+	for (i = 0; i < n && p->n_allowed < MAX_ALLOWED; i++) {
+		struct allowed *a = &p->allowed[p->n_allowed];
+
+		if (netc_url_host(kv[i].value, a->host, sizeof(a->host),
+		    &a->port) == 0)
+			p->n_allowed++;
+	}
+}
+
+/* 1 if `url` goes to a host and port the configuration names; a refusal
+ * is logged (at powers of two: a plugin cannot flood the log with them). */
+static int
+url_allowed(struct proxy *p, const char *url)
+{
+	char host[256];
+	size_t i;
+	int port;
+
+	if (netc_url_host(url, host, sizeof(host), &port) == 0)
+		for (i = 0; i < p->n_allowed; i++)
+			if (p->allowed[i].port == port &&
+			    strcasecmp(p->allowed[i].host, host) == 0)
+				return 1;
+	p->refused++;
+	if ((p->refused & (p->refused - 1)) == 0)
+		log_warn(p->instance, "sandboxed plugin %s: connection to "
+			"'%.200s' refused: not a host its configuration names "
+			"(%llu refused so far)", p->name, url,
+			(unsigned long long)p->refused);
+	return 0;
 }
 
 /* Rate caps per wall-clock second.  1 if within the cap. */
@@ -1091,9 +1213,16 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		}
 		if (url == NULL || frame_in_done(in) != 0)
 			break;
-		rc = QD_API_HAS(p->api, ws_open) ?
-			p->api->ws_open(p->ctx, url, kv, n, &id) :
-			QD_ERR_UNSUPPORTED;
+		if (p->n_conns == MAX_CONNS)
+			rc = QD_ERR_LIMIT;
+		else if (p->kind == QD_KIND_EXCHANGE && !url_allowed(p, url))
+			rc = QD_ERR_DENIED;
+		else
+			rc = QD_API_HAS(p->api, ws_open) ?
+				p->api->ws_open(p->ctx, url, kv, n, &id) :
+				QD_ERR_UNSUPPORTED;
+		if (rc == QD_OK)
+			p->conns[p->n_conns++] = id;
 		reply(p, rc, id);
 		return 0;
 	}
@@ -1112,6 +1241,7 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		id = frame_get_u64(in);
 		if (frame_in_done(in) != 0)
 			break;
+		forget_conn(p, id);
 		reply(p, QD_API_HAS(p->api, ws_close) ?
 			p->api->ws_close(p->ctx, id) : QD_ERR_UNSUPPORTED, 0);
 		return 0;
@@ -1142,7 +1272,9 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		if (r.method == NULL || r.url == NULL || (blen && !r.body) ||
 		    frame_in_done(in) != 0)
 			break;
-		rc = QD_API_HAS(p->api, http_request) ?
+		rc = p->kind == QD_KIND_EXCHANGE && !url_allowed(p, r.url) ?
+			QD_ERR_DENIED :
+			QD_API_HAS(p->api, http_request) ?
 			p->api->http_request(p->ctx, &r, &id) :
 			QD_ERR_UNSUPPORTED;
 		reply(p, rc, id);
@@ -1255,6 +1387,30 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 
 /* ---- calls ---------------------------------------------------------------- */
 
+static void enqueue(struct proxy *p, const struct pending *e, int front);
+
+/* A restarted child is started again if the instance was, and given the
+ * subscriptions the host made (an adapter opens its streams from them). */
+static void
+replay(struct proxy *p)
+{
+	struct pending e;
+	size_t i;
+
+	if (!p->started)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_START;
+	e.now = p->api->now_ns(p->ctx);
+	enqueue(p, &e, 0);
+	for (i = 0; i < p->n_subs; i++) {
+		e.type = F_CALL_SUBSCRIBE;
+		e.u.sub.sym = p->subs[i].sym;
+		e.u.sub.tf = p->subs[i].tf;
+		enqueue(p, &e, 0);
+	}
+}
+
 /* The call in flight (or start-up) finished with `status`. */
 static void
 call_done(struct proxy *p, int status)
@@ -1269,11 +1425,16 @@ call_done(struct proxy *p, int status)
 		return;
 	if (was == CS_CREATING) {
 		p->ready = 1;
-		if (p->ever_ready)
+		if (p->ever_ready) {
 			log_info(p->instance, "sandboxed plugin %s restarted "
 				"(%u of %u)", p->name, p->restarts,
 				p->limits.restarts);
+			replay(p);
+		}
 		p->ever_ready = 1;
+	} else if (call == F_CALL_SUBSCRIBE && status != QD_OK) {
+		log_warn(p->instance, "sandboxed plugin %s cannot stream a "
+			"subscription: %s", p->name, qd_strerror(status));
 	} else if (call == F_CALL_START && status != QD_OK) {
 		/* A start that fails is not retried. */
 		snprintf(p->fail_msg, sizeof(p->fail_msg), "start failed: %s",
@@ -1373,6 +1534,35 @@ encode_call(struct proxy *p, struct frame_out *o, const struct pending *e)
 		frame_put_u64(o, e->u.timer);
 		frame_put_i64(o, e->now);
 		break;
+	case F_CALL_SUBSCRIBE:
+		frame_put_u32(o, e->u.sub.sym);
+		frame_put_u32(o, e->u.sub.tf);
+		frame_put_i64(o, e->now);
+		break;
+	case F_CALL_BACKFILL:
+		frame_put_u32(o, e->u.sub.sym);
+		frame_put_u32(o, e->u.sub.tf);
+		frame_put_i64(o, e->u.sub.from);
+		frame_put_i64(o, e->u.sub.to);
+		frame_put_i64(o, e->now);
+		break;
+	case F_CALL_WS_EVENT:
+		frame_put_u32(o, e->u.net.what);
+		frame_put_u64(o, e->u.net.id);
+		frame_put_u32(o, (uint32_t)e->u.net.code);
+		frame_put_u64(o, e->len);
+		frame_put(o, e->data, e->len);
+		frame_put_i64(o, e->now);
+		break;
+	case F_CALL_HTTP:
+		frame_put_u64(o, e->u.net.id);
+		frame_put_u32(o, (uint32_t)e->u.net.code);
+		frame_put_u64(o, e->len);
+		frame_put(o, e->data, e->len);
+		frame_put_u64(o, e->hlen);
+		frame_put(o, e->hdrs, e->hlen);
+		frame_put_i64(o, e->now);
+		break;
 	default:   /* F_CALL_START, F_CALL_STOP */
 		frame_put_i64(o, e->now);
 		break;
@@ -1391,6 +1581,7 @@ start_next(struct proxy *p)
 		p->q_head = (p->q_head + 1) % p->q_cap;
 		p->q_len--;
 		encode_call(p, &o, e);
+		pending_release(e);
 		p->call = e->type;
 		p->batch_n = e->type == F_CALL_BARS ? 1 : 0;
 		p->done_count = 0;
@@ -1413,6 +1604,7 @@ enqueue(struct proxy *p, const struct pending *e, int front)
 
 	if (!p->alive || p->failed) {
 		p->dropped++;
+		pending_release((struct pending *)e);
 		return;
 	}
 	if (e->type == F_CALL_TRADE && p->q_len > 0) {
@@ -1429,6 +1621,7 @@ enqueue(struct proxy *p, const struct pending *e, int front)
 		struct pending *n;
 
 		if (p->q_cap >= QUEUE_MAX) {
+			pending_release((struct pending *)e);
 			if (e->type == F_CALL_TRADE) {
 				p->dropped++;
 				return;
@@ -1437,6 +1630,7 @@ enqueue(struct proxy *p, const struct pending *e, int front)
 			return;
 		}
 		if ((n = malloc(cap * sizeof(*n))) == NULL) {
+			pending_release((struct pending *)e);
 			child_lost(p, "out of memory for the event queue");
 			return;
 		}
@@ -1626,7 +1820,7 @@ proxy_stop(void *state)
 	p->started = 0;
 	if (!p->alive || !p->ready)
 		return;
-	p->q_len = 0;
+	queue_clear(p);
 	pump(p, is_idle);
 	memset(&e, 0, sizeof(e));
 	e.type = F_CALL_STOP;
@@ -1741,6 +1935,195 @@ static const struct qd_strategy_ops proxy_strategy_ops = {
 	.on_timer = proxy_on_timer,
 };
 
+/* ---- exchange adapters ---------------------------------------------------- */
+
+/*
+ * The host asks an adapter to stream: remembered (a restarted child is
+ * asked again) and passed on; the adapter's own answer comes back in
+ * F_DONE and is logged if it refuses.
+ */
+static int
+proxy_subscribe(void *state, qd_symbol sym, uint32_t tf)
+{
+	struct proxy *p = state;
+	struct pending e;
+	size_t i;
+
+	for (i = 0; i < p->n_subs; i++)
+		if (p->subs[i].sym == sym && p->subs[i].tf == tf)
+			break;
+	if (i == p->n_subs) {
+		if (p->n_subs == MAX_SUBS)
+			return QD_ERR_LIMIT;
+		p->subs[p->n_subs].sym = sym;
+		p->subs[p->n_subs].tf = tf;
+		p->n_subs++;
+	}
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_SUBSCRIBE;
+	e.u.sub.sym = sym;
+	e.u.sub.tf = tf;
+	e.now = host_now(p);
+	deliver(p, &e);
+	return p->alive || p->restart_timer != NULL ? QD_OK : QD_ERR_STATE;
+}
+
+static int
+proxy_backfill(void *state, qd_symbol sym, uint32_t tf, int64_t from,
+	int64_t to)
+{
+	struct proxy *p = state;
+	struct pending e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_BACKFILL;
+	e.u.sub.sym = sym;
+	e.u.sub.tf = tf;
+	e.u.sub.from = from;
+	e.u.sub.to = to;
+	e.now = host_now(p);
+	deliver(p, &e);
+	return p->alive ? QD_OK : QD_ERR_STATE;
+}
+
+/*
+ * Copy `len` bytes for a network event; 0, or -1 (logged at powers of
+ * two) when they could not pass in one frame or memory ran out.
+ */
+static int
+net_bytes(struct proxy *p, struct pending *e, const char *data, size_t len,
+	size_t extra)
+{
+	if (len + extra + 64 > FRAME_MAX) {
+		p->oversized++;
+		if ((p->oversized & (p->oversized - 1)) == 0)
+			log_warn(p->instance, "sandboxed plugin %s: a %zu-byte "
+				"network event is over the sandbox's %u-byte "
+				"frames: not delivered (%llu so far)", p->name,
+				len + extra, FRAME_MAX,
+				(unsigned long long)p->oversized);
+		return -1;
+	}
+	if ((e->data = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(e->data, data, len);
+	e->len = len;
+	return 0;
+}
+
+static void
+ws_event(struct proxy *p, uint32_t what, uint64_t conn, int code,
+	const char *data, size_t len)
+{
+	struct pending e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_WS_EVENT;
+	e.u.net.what = what;
+	e.u.net.id = conn;
+	e.u.net.code = code;
+	e.now = host_now(p);
+	if (net_bytes(p, &e, data, len, 0) != 0) {
+		if (what != 3)
+			return;
+		e.data = NULL;      /* a close always arrives, without reason */
+		e.len = 0;
+	}
+	deliver(p, &e);
+}
+
+static void
+proxy_on_ws_open(void *state, uint64_t conn)
+{
+	ws_event(state, 1, conn, 0, "", 0);
+}
+
+static void
+proxy_on_ws_message(void *state, uint64_t conn, const char *data, size_t len)
+{
+	ws_event(state, 2, conn, 0, data, len);
+}
+
+static void
+proxy_on_ws_close(void *state, uint64_t conn, int code, const char *reason)
+{
+	struct proxy *p = state;
+
+	forget_conn(p, conn);
+	ws_event(p, 3, conn, code, reason ? reason : "",
+		reason ? strlen(reason) : 0);
+}
+
+/* The headers of the answer being handled, through the host API. */
+static size_t
+answer_headers(struct proxy *p, char *buf, size_t cap)
+{
+	static const char *const names[] = { "retry-after", "content-type",
+		"date", "location" };
+	size_t n = 0, i, kl, vl;
+	char v[1024];
+
+	if (!QD_API_HAS(p->api, http_header))
+		return 0;
+	for (i = 0; i < QD_COUNTOF(names); i++) {
+		if (p->api->http_header(p->ctx, names[i], v, sizeof(v)) !=
+		    QD_OK)
+			continue;
+		kl = strlen(names[i]) + 1;
+		vl = strlen(v) + 1;
+		if (n + kl + vl > cap)
+			break;
+		memcpy(buf + n, names[i], kl);
+		memcpy(buf + n + kl, v, vl);
+		n += kl + vl;
+	}
+	return n;
+}
+
+static void
+proxy_on_http_response(void *state, uint64_t id, int status,
+	const char *body, size_t len)
+{
+	struct proxy *p = state;
+	struct pending e;
+	char hdrs[4096];
+	size_t hlen = answer_headers(p, hdrs, sizeof(hdrs));
+
+	memset(&e, 0, sizeof(e));
+	e.type = F_CALL_HTTP;
+	e.u.net.id = id;
+	e.u.net.code = status;
+	e.now = host_now(p);
+	if (net_bytes(p, &e, body, len, hlen) != 0) {
+		/* The request still ends: as a failure, without a body. */
+		e.data = NULL;
+		e.len = 0;
+		e.u.net.code = 0;
+	}
+	if (hlen > 0 && (e.hdrs = malloc(hlen)) != NULL) {
+		memcpy(e.hdrs, hdrs, hlen);
+		e.hlen = hlen;
+	}
+	deliver(p, &e);
+}
+
+static const struct qd_exchange_ops proxy_exchange_ops = {
+	.base = {
+		.size = sizeof(struct qd_exchange_ops),
+		.create = proxy_create,
+		.start = proxy_start,
+		.stop = proxy_stop,
+		.destroy = proxy_destroy,
+	},
+	.subscribe = proxy_subscribe,
+	.on_ws_open = proxy_on_ws_open,
+	.on_ws_message = proxy_on_ws_message,
+	.on_ws_close = proxy_on_ws_close,
+	.on_http_response = proxy_on_http_response,
+	.on_timer = proxy_on_timer,
+	.backfill = proxy_backfill,
+};
+
 int
 sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	size_t *processed)
@@ -1820,9 +2203,9 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	struct proxy *p;
 	size_t i;
 
-	if (spec->kind != QD_KIND_STRATEGY) {
-		snprintf(err, errlen, "only strategies can run sandboxed in "
-			"this version; run this %s trusted",
+	if (spec->kind != QD_KIND_STRATEGY && spec->kind != QD_KIND_EXCHANGE) {
+		snprintf(err, errlen, "only strategies and exchange adapters "
+			"can run sandboxed in this version; run this %s trusted",
 			spec->kind == QD_KIND_INDICATOR ? "indicator" :
 			"plugin");
 		return QD_ERR_UNSUPPORTED;
@@ -1842,7 +2225,7 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 		if ((p->ind_files[p->n_ind] = realpath(
 		    spec->indicator_files[i], NULL)) != NULL)
 			p->n_ind++;
-	p->kind = QD_KIND_STRATEGY;
+	p->kind = spec->kind;
 	p->limits = spec->limits;
 	p->on_failed = spec->on_failed;
 	p->on_started = spec->on_started;
@@ -1854,6 +2237,7 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 	p->api = api;
 	p->ctx = ctx;
 	p->params = params;
+	allow_from_params(p);
 	if (!p->helper || !p->file || !p->name || !p->instance ||
 	    !p->ind_files) {
 		snprintf(err, errlen, "%s: %s", spec->plugin_file,
@@ -1883,7 +2267,8 @@ sandbox_create(const struct sandbox_spec *spec, const struct qd_host_api *api,
 		return QD_ERR_INVALID;
 	}
 	p->quiet = 0;
-	*ops = &proxy_strategy_ops.base;
+	*ops = p->kind == QD_KIND_EXCHANGE ? &proxy_exchange_ops.base :
+		&proxy_strategy_ops.base;
 	*state = p;
 	return QD_OK;
 }
@@ -1970,6 +2355,14 @@ remote_destroy(void *state)
 static const struct qd_strategy_ops remote_strategy_ops = {
 	.base = {
 		.size = sizeof(struct qd_strategy_ops),
+		.create = remote_create,
+		.destroy = remote_destroy,
+	},
+};
+
+static const struct qd_exchange_ops remote_exchange_ops = {
+	.base = {
+		.size = sizeof(struct qd_exchange_ops),
 		.create = remote_create,
 		.destroy = remote_destroy,
 	},
@@ -2069,7 +2462,8 @@ decode_plugin(struct frame_in *in)
 	for (i = 0; i < n; i++)
 		d->reqs[d->n_reqs++] = dup_str(in, 256);
 	d->p.requires = n ? (const char *const *)d->reqs : NULL;
-	d->p.ops = &remote_strategy_ops;
+	d->p.ops = d->p.kind == QD_KIND_EXCHANGE ?
+		&remote_exchange_ops.base : &remote_strategy_ops.base;
 	if (in->bad)
 		goto fail;
 	return &d->p;

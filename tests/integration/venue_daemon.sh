@@ -1,6 +1,7 @@
 # venue_daemon.sh -- sourced by NAME_daemon.sh after setting VENUE (the
 # plugin and instance name, e.g. binance), FAKE_PY (tests/fakes/fake_*.py)
-# and WS_PATH (the WebSocket path on the fake).
+# and WS_PATH (the WebSocket path on the fake); TRUST=sandboxed runs the
+# adapter in a sandbox child.
 #
 # The adapter in the daemon against its loopback fake, reached through the
 # base URLs a user sets: trades stream into the bus and the store exactly
@@ -24,7 +25,7 @@ for f in ta exchange-$VENUE; do
 done
 sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db", "trades": true, "flush_ms": 20},|' "$T/quantd.json"
 cat > "$T/quantd.d/$VENUE.json" <<JSON
-{"plugin": "$VENUE", "instance": "$VENUE",
+{"plugin": "$VENUE", "instance": "$VENUE", "trust": "${TRUST:-trusted}",
  "symbols": ["BTC/USDT", "ETH/USDT"], "timeframes": ["1m"],
  "params": {"ws_url": "ws://127.0.0.1:$WS$WS_PATH", "rest_url": "http://127.0.0.1:$HTTP"}}
 JSON

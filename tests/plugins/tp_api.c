@@ -172,6 +172,13 @@ walk_events(struct t *t, qd_symbol sym)
 		"{\"a\": 1}")));
 	SAY("api annotate not an object: %s", st(a->annotate(t->ctx, "walk",
 		"[1]")));
+	{
+		char hv[32];
+
+		SAY("api http_header outside an answer: %s",
+			st(a->http_header(t->ctx, "retry-after", hv,
+			sizeof(hv))));
+	}
 }
 
 static int
