@@ -67,6 +67,9 @@ struct bus_event {
 	uint64_t key;           /**< filter key, see above; 0 = none */
 	const char *source;     /**< market data: the exchange instance that
 	                         *   emitted it (valid while it runs), or NULL */
+	int history;            /**< a closed bar older than one already
+	                         *   published for its series (a backfill):
+	                         *   for the store, not for strategies */
 	union {
 		struct qd_trade_event trade;
 		struct qd_bar_event bar;

@@ -1,6 +1,6 @@
 /*
  * cmd_data.c -- `quantctl data`: import, export, list, gaps, prune, vacuum
- * of the store, and synth (cmd_backtest.c).
+ * of the store, backfill through the daemon, and synth (cmd_backtest.c).
  *
  * The store is the daemon's (storage.url of -c FILE, or the built-in
  * default), or --db URL.  --json anywhere gives one JSON document on
@@ -555,6 +555,187 @@ data_stats(const struct cli *c, struct data_opts *o)
 	return 0;
 }
 
+/* ---- backfill ---------------------------------------------------------- */
+
+/* The minutes of [from, to) present in the store, one bit each. */
+struct have {
+	int64_t from, tf;
+	size_t n;
+	unsigned char *bits;
+};
+
+static int
+have_row(void *arg, const struct store_candle *c, size_t n)
+{
+	struct have *h = arg;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].open_time < h->from ||
+		    (c[i].open_time - h->from) % h->tf != 0)
+			continue;
+		k = (size_t)((c[i].open_time - h->from) / h->tf);
+		if (k < h->n)
+			h->bits[k / 8] |= (unsigned char)(1u << (k % 8));
+	}
+	return 0;
+}
+
+/* How many of the range's candles are missing (refreshing h). */
+static long
+missing(struct store *s, const struct store_series *k, struct have *h)
+{
+	size_t i;
+	long m = 0;
+
+	memset(h->bits, 0, (h->n + 7) / 8);
+	if (store_candles(s, k, h->from, h->from + (int64_t)h->n * h->tf, 0,
+	    0, have_row, h) != QD_OK)
+		return -1;
+	for (i = 0; i < h->n; i++)
+		m += !(h->bits[i / 8] & (1u << (i % 8)));
+	return m;
+}
+
+/* Ask the daemon for every missing run; 0, or -1 (said why). */
+static int
+ask_runs(const char *sock, const struct data_opts *o, const struct have *h)
+{
+	char req[512], *reply = NULL;
+	size_t i = 0, j;
+
+	while (i < h->n) {
+		if (h->bits[i / 8] & (1u << (i % 8))) {
+			i++;
+			continue;
+		}
+		for (j = i; j < h->n && !(h->bits[j / 8] & (1u << (j % 8))); j++)
+			;
+		snprintf(req, sizeof(req), "{\"cmd\":\"data.backfill\","
+			"\"exchange\":\"%s\",\"symbol\":\"%s\","
+			"\"timeframe\":\"%s\",\"from\":%lld,\"to\":%lld}",
+			o->exchange, o->symbol, o->timeframe,
+			(long long)(h->from + (int64_t)i * h->tf),
+			(long long)(h->from + (int64_t)j * h->tf));
+		if (ctl_request(sock, req, &reply, 5000) != 0) {
+			fprintf(stderr, "quantctl: no daemon answers at %s\n",
+				sock);
+			return -1;
+		}
+		if (strstr(reply, "\"ok\":true") == NULL) {
+			fprintf(stderr, "quantctl: the daemon refused: %s\n",
+				reply);
+			free(reply);
+			return -1;
+		}
+		free(reply);
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * The daemon's exchange instance fetches the candles of [from, to) that
+ * the store lacks, over REST (paged, paused by the venue's rate limits);
+ * this waits until they are stored, showing progress on a terminal.
+ * Resumable: what is stored is never asked again.
+ */
+static int
+data_backfill(const struct cli *c, struct data_opts *o)
+{
+	struct diag d = { 0 };
+	struct config *cfg;
+	struct store *s;
+	struct store_series k;
+	struct have h;
+	int64_t now = (int64_t)time(NULL) * 1000, last_progress;
+	long total, left, prev;
+	int tty = isatty(2), rounds = 0, rc = 1;
+
+	if (!whole_series(o))
+		return 2;
+	h.tf = store_timeframe_ms(o->timeframe);
+	if (o->from == 0) {
+		fprintf(stderr, "quantctl: give --from (and --to, default "
+			"now)\n");
+		return 2;
+	}
+	if (o->to == 0 || o->to > now)
+		o->to = now;
+	h.from = o->from / h.tf * h.tf;
+	/* The open bar is not backfilled: up to the last closed one. */
+	if (o->to / h.tf * h.tf <= h.from || (o->to / h.tf * h.tf - h.from) /
+	    h.tf > 10 * 1000 * 1000) {
+		fprintf(stderr, "quantctl: --from must be before --to, and "
+			"the range at most 10 million candles\n");
+		return 2;
+	}
+	h.n = (size_t)((o->to / h.tf * h.tf - h.from) / h.tf);
+	if ((h.bits = calloc((h.n + 7) / 8, 1)) == NULL)
+		return 1;
+	cfg = config_load(c->config_path, &d);
+	diag_free(&d);
+	if (cfg == NULL) {
+		fprintf(stderr, "quantctl: bad configuration (quantctl config "
+			"check)\n");
+		free(h.bits);
+		return 2;
+	}
+	if ((s = open_store(c, o, STORE_ROLE_READER)) == NULL)
+		goto out;
+	k.exchange = o->exchange;
+	k.symbol = o->symbol;
+	k.timeframe = o->timeframe;
+	total = left = missing(s, &k, &h);
+	prev = -1;
+	last_progress = (int64_t)time(NULL);
+	while (left > 0) {
+		/* Ask for what is missing; again when nothing came for a
+		 * while (a request dropped during a rate-limit pause). */
+		if (left != prev && prev >= 0) {
+			last_progress = (int64_t)time(NULL);
+		} else if (prev < 0 || (int64_t)time(NULL) - last_progress >=
+		    20) {
+			if (rounds++ == 4) {
+				fprintf(stderr, "%squantctl: %ld of %ld "
+					"candles still missing (the venue may "
+					"not have them); run again to "
+					"resume\n", tty ? "\n" : "", left,
+					total);
+				goto out;
+			}
+			if (ask_runs(cfg->control_socket, o, &h) != 0)
+				goto out;
+			last_progress = (int64_t)time(NULL);
+		}
+		prev = left;
+		if (tty)
+			fprintf(stderr, "\rbackfill %s %s %s: %ld of %ld "
+				"stored", o->exchange, o->symbol, o->timeframe,
+				total - left, total);
+		usleep(500000);
+		if ((left = missing(s, &k, &h)) < 0) {
+			fprintf(stderr, "quantctl: %s\n", store_error(s));
+			goto out;
+		}
+	}
+	if (tty && total > 0)
+		fprintf(stderr, "\n");
+	if (o->json)
+		printf("{\"ok\":true,\"fetched\":%ld,\"range\":%zu}\n",
+			total, h.n);
+	else
+		printf("%ld candles fetched; %zu of %zu stored\n", total, h.n,
+			h.n);
+	rc = 0;
+out:
+	if (s != NULL)
+		store_close(s);
+	config_free(cfg);
+	free(h.bits);
+	return rc;
+}
+
 int
 cmd_data(struct cli *c, int argc, char **argv)
 {
@@ -584,6 +765,8 @@ cmd_data(struct cli *c, int argc, char **argv)
 		return data_vacuum(c, &o);
 	if (strcmp(sub, "stats") == 0)
 		return data_stats(c, &o);
+	if (strcmp(sub, "backfill") == 0)
+		return data_backfill(c, &o);
 	cli_help("data", stderr);
 	return 2;
 }

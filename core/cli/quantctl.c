@@ -173,6 +173,8 @@ static const struct {
 	"[--exchange E] ...\n"
 	"       quantctl data vacuum\n"
 	"       quantctl data stats\n"
+	"       quantctl data backfill --exchange E --symbol S --timeframe 1m "
+	"--from T [--to T]\n"
 	"Every command but synth also takes --db URL (a SQLite file, "
 	"postgresql://...\n"
 	"or env:VAR; default: storage.url of the daemon config) and "
@@ -198,6 +200,13 @@ static const struct {
 	"backlog, drops)\n"
 	"          and candles (trades, late trades, venue klines, "
 	"divergences)\n"
+	"  backfill  the running daemon's exchange instance E fetches the "
+	"candles the\n"
+	"          store lacks in the range over REST (paged, within the "
+	"venue's rate\n"
+	"          limits); waits until they are stored, progress on a "
+	"terminal;\n"
+	"          run again to resume\n"
 	"Times (--from, --to) are ms since the epoch or ISO 8601 UTC "
 	"(2024-01-01T00:00:00Z).\n" },
 	{ "chan",

@@ -28,6 +28,7 @@
 #include "market/candles.h"
 #include "market/symbol.h"
 #include "sandbox/sandbox.h"
+#include "store/store.h"
 #include "store/writer.h"
 
 struct daemon {
@@ -401,6 +402,47 @@ handle_store_stats(struct daemon *dm)
 	return out;
 }
 
+/* {"cmd":"data.backfill","exchange":E,"symbol":S,"timeframe":"1m",
+ *  "from":ms,"to":ms}: the exchange instance fetches [from, to). */
+static char *
+handle_backfill(struct daemon *dm, const cJSON *req)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(req, "exchange");
+	const cJSON *sym = cJSON_GetObjectItemCaseSensitive(req, "symbol");
+	const cJSON *tf = cJSON_GetObjectItemCaseSensitive(req, "timeframe");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(req, "from");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(req, "to");
+	int64_t tf_ms;
+	int rc;
+
+	if (!cJSON_IsString(ex) || !cJSON_IsString(sym) ||
+	    !cJSON_IsString(tf) || !cJSON_IsNumber(from) ||
+	    !cJSON_IsNumber(to))
+		return reply_error("bad_request", "data.backfill needs "
+			"exchange, symbol, timeframe, from and to (ms)");
+	tf_ms = store_timeframe_ms(tf->valuestring);
+	if (tf_ms <= 0 || tf_ms % 1000 != 0)
+		return reply_error("bad_request", "unknown timeframe");
+	rc = host_backfill(dm->host, ex->valuestring, sym->valuestring,
+		(uint32_t)(tf_ms / 1000), (int64_t)from->valuedouble,
+		(int64_t)to->valuedouble);
+	switch (rc) {
+	case QD_OK:
+		return strdup("{\"ok\":true}");
+	case QD_ERR_NOTFOUND:
+		return reply_error("not_found", "no such exchange instance");
+	case QD_ERR_STATE:
+		return reply_error("failed", "the exchange instance is not "
+			"running");
+	case QD_ERR_UNSUPPORTED:
+		return reply_error("unsupported", "the exchange cannot "
+			"backfill that timeframe over REST (1m is what every "
+			"adapter of this tree fetches)");
+	default:
+		return reply_error("bad_request", qd_strerror(rc));
+	}
+}
+
 static char *
 handle_request(void *arg, const char *request)
 {
@@ -445,6 +487,8 @@ handle_request(void *arg, const char *request)
 			"the instance failed to start; see the log");
 	} else if (strcmp(c, "store.stats") == 0) {
 		reply = handle_store_stats(dm);
+	} else if (strcmp(c, "data.backfill") == 0) {
+		reply = handle_backfill(dm, req);
 	} else if (strcmp(c, "reload") == 0) {
 		daemon_reload(dm);
 		reply = strdup("{\"ok\":true}");

@@ -161,6 +161,33 @@ find_instance(const struct host *h, const char *name)
 	return NULL;
 }
 
+static struct candle_series *series_of(struct instance *in, qd_symbol sym);
+
+int
+host_backfill(struct host *h, const char *instance, const char *symbol,
+	uint32_t tf_s, int64_t from_ms, int64_t to_ms)
+{
+	struct instance *in = find_instance(h, instance);
+	const struct qd_exchange_ops *xo;
+	qd_symbol sym;
+
+	if (in == NULL)
+		return QD_ERR_NOTFOUND;
+	if (in->desc == NULL || in->desc->kind != QD_KIND_EXCHANGE ||
+	    !symbol_valid(symbol) || from_ms >= to_ms)
+		return QD_ERR_INVALID;
+	if (in->st != PLUGIN_STATE_RUNNING)
+		return QD_ERR_STATE;
+	xo = (const void *)in->ops;
+	if (xo->backfill == NULL)
+		return QD_ERR_UNSUPPORTED;
+	sym = symbol_intern(symbol);
+	if (series_of(in, sym) == NULL)
+		return QD_ERR_NOMEM;
+	return xo->backfill(in->state, sym, tf_s, from_ms * 1000000,
+		to_ms * 1000000);
+}
+
 /* ---- the daemon's world (runtime.h) --------------------------------------- */
 
 #define INST(w) ((struct instance *)(void *)(w))
@@ -362,7 +389,9 @@ on_bar_event(void *arg, const struct bus_event *ev)
 	struct instance *in = arg;
 	const struct qd_strategy_ops *o = (const void *)in->ops;
 
-	if (in->st == PLUGIN_STATE_RUNNING && o->on_bar != NULL)
+	/* A strategy sees its bars in time order: a gap filled later is
+	 * stored, not replayed to it. */
+	if (in->st == PLUGIN_STATE_RUNNING && o->on_bar != NULL && !ev->history)
 		o->on_bar(in->state, &ev->u.bar);
 }
 
@@ -498,6 +527,8 @@ on_market_bar(void *arg, const struct bus_event *ev)
 	qd_symbol s = ev->u.bar.symbol;
 	size_t i;
 
+	if (ev->history)
+		return;   /* an old bar marks nothing */
 	if (s >= h->n_marks) {
 		size_t n = s + 64;
 		double *m = realloc(h->marks, n * sizeof(*m));
@@ -649,6 +680,7 @@ on_candle(void *arg, const char *source, qd_symbol sym, uint32_t tf,
 		return;  /* partial bars: for live charts, later */
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BAR;
+	ev.history = final == 2;
 	ev.source = source;
 	ev.key = bus_key_bar(sym, tf);
 	ev.u.bar.size = sizeof(ev.u.bar);

@@ -102,6 +102,16 @@ int host_stop(struct host *h, const char *instance);
  */
 int host_upgrade_module(struct host *h, const char *path);
 
+/**
+ * Ask exchange instance `instance` for the closed bars of `symbol` on
+ * `tf_s` in [from_ms, to_ms) over REST; they arrive as its klines do (into
+ * the store; older than what strategies saw: not to them).  QD_OK (sent),
+ * QD_ERR_NOTFOUND (no such instance), QD_ERR_INVALID (not an exchange, or
+ * a bad symbol), QD_ERR_STATE (not running), or the adapter's refusal.
+ */
+int host_backfill(struct host *h, const char *instance, const char *symbol,
+	uint32_t tf_s, int64_t from_ms, int64_t to_ms);
+
 size_t host_instance_count(const struct host *h);
 int host_instance_info(const struct host *h, size_t i,
 	struct host_instance_info *out);

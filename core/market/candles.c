@@ -43,6 +43,7 @@ struct candle_series {
 	int started;
 	int64_t last_ts;            /* time of the latest trade */
 	int klines;                 /* the venue's 1m klines are the 1m bars */
+	int64_t out_1m;             /* newest 1m bar handed out, or INT64_MIN */
 	int64_t next_end;           /* earliest end of an open bar */
 	uint32_t dirty;             /* open bars changed since the partials */
 	struct bar bar[CANDLE_TFS]; /* by position in a->tf */
@@ -225,6 +226,8 @@ emit(struct candle_series *s, int i, const struct bar *b)
 		}
 		return;
 	}
+	if (i == a->one_min && c.ts > s->out_1m)
+		s->out_1m = c.ts;
 	a->fn(a->arg, s->source, s->symbol, a->tf[i], &c, 1);
 }
 
@@ -340,6 +343,12 @@ candles_kline(struct candle_series *s, const struct candle *c)
 		/* Its trades' bar is still open: compare when it closes. */
 		put_pending(s->venue, c);
 	}
+	if (c->ts <= s->out_1m) {
+		/* A backfill: older than a bar already handed out. */
+		a->fn(a->arg, s->source, s->symbol, 60, c, 2);
+		return QD_OK;
+	}
+	s->out_1m = c->ts;
 	a->fn(a->arg, s->source, s->symbol, 60, c, 1);
 	return QD_OK;
 }

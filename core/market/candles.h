@@ -63,7 +63,9 @@ struct candles;
 
 /**
  * Called with every closed bar (final = 1) and, from candles_partials(),
- * with the open bars that changed (final = 0).  `source` and `symbol` are
+ * with the open bars that changed (final = 0).  A venue 1m kline at or
+ * before the newest 1m bar already handed out (a backfill filling a gap)
+ * comes with final = 2: closed, but history.  `source` and `symbol` are
  * the series'.
  */
 typedef void (*candle_fn)(void *arg, const char *source, qd_symbol symbol,

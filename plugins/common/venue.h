@@ -119,6 +119,7 @@ struct venue {
 	int stopping;
 	uint64_t ping_timer, rest_timer, poll_timer;
 	struct venue_req reqs[VENUE_MAX_REQS];
+	struct venue_req deferred[VENUE_MAX_REQS];  /* held by a pause */
 	int64_t rest_blocked_until;
 	uint64_t next_id;
 	uint64_t rng;
@@ -361,8 +362,16 @@ venue_backfill_from(struct venue *v, size_t i, int64_t from, int64_t to)
 	if (from >= to)
 		return;
 	if (venue_now_ms(v) < v->rest_blocked_until) {
-		venue_say(v, QD_LOG_WARN, "REST is paused after a rate-limit "
-			"answer; %s backfill waits", v->subs[i].native);
+		/* Kept for the end of the pause (gaps are found again by
+		 * then anyway; a range asked for is not). */
+		for (k = 0; k < VENUE_MAX_REQS && v->deferred[k].id != 0; k++)
+			;
+		if (k < VENUE_MAX_REQS) {
+			v->deferred[k].id = 1;
+			v->deferred[k].sub = i;
+			v->deferred[k].from = from;
+			v->deferred[k].to = to;
+		}
 		return;
 	}
 	for (k = 0; k < VENUE_MAX_REQS && v->reqs[k].id != 0; k++)
@@ -518,6 +527,7 @@ venue_on_http_response(void *state, uint64_t id, int status,
 			venue_say(v, QD_LOG_WARN, "REST answered %d: no REST "
 				"call for %lld s", status,
 				(long long)(pause / 1000));
+			venue_backfill_from(v, r.sub, r.from, r.to);  /* held */
 			if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
 			    pause * 1000000, 0, &v->rest_timer) != QD_OK)
 				v->rest_timer = 0;
@@ -593,7 +603,17 @@ venue_on_timer(void *state, uint64_t id)
 				v->api->ws_send(v->ctx, v->link[i].conn,
 					v->d->ping, strlen(v->d->ping));
 	} else if (id == v->rest_timer) {
+		struct venue_req held[VENUE_MAX_REQS];
+		size_t k;
+
 		v->rest_timer = 0;
+		v->rest_blocked_until = 0;   /* the pause is over */
+		memcpy(held, v->deferred, sizeof(held));
+		memset(v->deferred, 0, sizeof(v->deferred));
+		for (k = 0; k < VENUE_MAX_REQS; k++)
+			if (held[k].id != 0)
+				venue_backfill_from(v, held[k].sub,
+					held[k].from, held[k].to);
 		venue_backfill_all(v);
 	} else if (id == v->poll_timer) {
 		v->poll_timer = 0;
@@ -637,16 +657,16 @@ venue_backfill(void *state, qd_symbol sym, uint32_t tf, int64_t from,
 	int64_t to)
 {
 	struct venue *v = state;
-	size_t i;
+	struct venue_sub *s;
 
 	if (tf != 60)
 		return QD_ERR_UNSUPPORTED;
-	for (i = 0; i < v->n_subs; i++)
-		if (v->subs[i].sym == sym) {
-			venue_backfill_from(v, i, from / 1000000, to / 1000000);
-			return QD_OK;
-		}
-	return QD_ERR_NOTFOUND;
+	/* A symbol not streamed gets an entry too (no streams asked). */
+	if ((s = venue_sub_of(v, sym)) == NULL)
+		return QD_ERR_LIMIT;
+	venue_backfill_from(v, (size_t)(s - v->subs), from / 1000000,
+		to / 1000000);
+	return QD_OK;
 }
 
 static inline int

@@ -9,7 +9,12 @@ Test controls (HTTP): GET /fake/trades?symbol=BTCUSDT -> every trade
 generated, JSON; GET /fake/klines?symbol=BTCUSDT -> its closed 1m candles;
 POST /fake/drop -> cut every WebSocket connection (no close frame);
 POST /fake/drop?hold=S -> and refuse new ones for S seconds;
-POST /fake/garbage -> send every connection malformed messages.
+POST /fake/garbage -> send every connection malformed messages;
+POST /fake/limit?status=429&retry_after=S&count=N -> answer the next N REST
+kline requests with that status (and a Retry-After of S seconds if given);
+GET /fake/rest_log -> [time, status] of every REST kline request served.
+Environment: FAKE_HISTORY_MIN=N starts the market with N closed 1m candles
+of history (candles only: no trades) for the REST klines to serve.
 """
 import asyncio
 import http.server
@@ -74,6 +79,23 @@ async def publish_binance(sym, tid, now, p, q, maker, prev, m):
 
 
 publish = publish_binance
+
+
+def history(minutes):
+    """Closed 1m candles for the `minutes` before the current one."""
+    start = int(time.time() * 1000) // 60000 * 60000 - minutes * 60000
+    for sym in SYMBOLS:
+        p = SYMBOLS[sym]
+        for k in range(minutes):
+            o = p
+            h = l = p
+            for _ in range(4):
+                p = round(p * (1 + rng.uniform(-5e-4, 5e-4)), 2)
+                h = max(h, p)
+                l = min(l, p)
+            v = round(rng.uniform(0.1, 5), 6)
+            candles[sym][start + k * 60000] = [o, h, l, p, v, p * v, 4]
+        SYMBOLS[sym] = p
 
 
 async def market():
@@ -142,6 +164,25 @@ async def garbage_all():
 
 
 dialect_get = None   # a dialect's own REST paths: returns True if served
+limit = {"status": 0, "retry_after": None, "count": 0}
+rest_log = []        # [time (s), status] of each REST kline request
+
+
+def rest_limited(handler):
+    """Answer a REST kline request with the armed rate-limit status, if
+    any (True), logging every kline request either way."""
+    with lock:
+        if limit["count"] > 0:
+            limit["count"] -= 1
+            rest_log.append([time.time(), limit["status"]])
+            headers = {}
+            if limit["retry_after"] is not None:
+                headers["Retry-After"] = limit["retry_after"]
+            handler.reply(limit["status"], {"code": -1003,
+                          "msg": "Too many requests."}, headers)
+            return True
+        rest_log.append([time.time(), 200])
+    return False
 
 
 class Http(http.server.BaseHTTPRequestHandler):
@@ -150,9 +191,11 @@ class Http(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, status, obj):
+    def reply(self, status, obj, headers=None):
         body = json.dumps(obj).encode()
         self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -163,6 +206,9 @@ class Http(http.server.BaseHTTPRequestHandler):
             return
         u = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
+        if u.path == "/fake/rest_log":
+            with lock:
+                return self.reply(200, rest_log)
         sym = q.get("symbol", "")
         if sym not in SYMBOLS:
             return self.reply(400, {"code": -1121, "msg": "Invalid symbol."})
@@ -172,6 +218,8 @@ class Http(http.server.BaseHTTPRequestHandler):
                             if t + 60000 <= now)
             tr = list(trades[sym])
         if u.path == "/api/v3/klines":
+            if rest_limited(self):
+                return
             lo = int(q.get("startTime", 0))
             hi = int(q.get("endTime", 1 << 62))
             lim = min(int(q.get("limit", 500)), 1000)
@@ -193,6 +241,12 @@ class Http(http.server.BaseHTTPRequestHandler):
             hold_until = time.time() + float(q.get("hold", 0))
             asyncio.run_coroutine_threadsafe(drop_all(), loop).result()
             return self.reply(200, {})
+        if u.path == "/fake/limit":
+            with lock:
+                limit["status"] = int(q.get("status", 429))
+                limit["retry_after"] = q.get("retry_after")
+                limit["count"] = int(q.get("count", 1))
+            return self.reply(200, {})
         if self.path == "/fake/garbage":
             asyncio.run_coroutine_threadsafe(garbage_all(), loop).result()
             return self.reply(200, {})
@@ -205,6 +259,7 @@ ws_handler = ws_handler_binance
 async def main():
     global loop
     loop = asyncio.get_running_loop()
+    history(int(os.environ.get("FAKE_HISTORY_MIN", "0")))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Http)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     async with websockets.serve(lambda ws, path=None: ws_handler(ws, path),

@@ -27,6 +27,8 @@ struct got {
 	size_t n[CANDLE_TFS];
 	size_t partials;
 	struct candle last_partial;
+	size_t history;
+	struct candle last_history;
 };
 
 static struct got *g;
@@ -44,6 +46,11 @@ collect(void *arg, const char *source, qd_symbol sym, uint32_t tf,
 	if (!final) {
 		g->partials++;
 		g->last_partial = *c;
+		return;
+	}
+	if (final == 2) {
+		g->history++;
+		g->last_history = *c;
 		return;
 	}
 	/* In time order per timeframe, each right after the previous. */
@@ -312,6 +319,16 @@ venue_klines_are_the_1m_bars(void **unused)
 	assert_int_equal(g->n[0], 2);
 	k.ts = t + 30 * NS;
 	assert_int_equal(candles_kline(s, &k), QD_ERR_INVALID);
+	/* A kline older than the newest 1m bar handed out (a backfill
+	 * filling a gap) is history: closed, out of the time order. */
+	k.ts = t - 60 * NS;
+	assert_int_equal(candles_kline(s, &k), QD_OK);
+	assert_int_equal(g->history, 1);
+	assert_int_equal(g->last_history.ts, t - 60 * NS);
+	k.ts = t + 60 * NS;       /* the same minute again: history too */
+	assert_int_equal(candles_kline(s, &k), QD_OK);
+	assert_int_equal(g->history, 2);
+	assert_int_equal(g->n[0], 2);
 	/* Partial updates: the open bars that changed, once. */
 	assert_int_equal(candles_trade(s, t + 121 * NS, 21, 1), QD_OK);
 	g->partials = 0;
