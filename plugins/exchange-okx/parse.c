@@ -429,10 +429,11 @@ ok_parse_ws(const char *data, size_t len,
 		rc = event(root, e, fn, arg);
 	else if (e != NULL)
 		rc = bad(why, "event is not a string");
-	else if (d != NULL && cJSON_IsObject(a))
+	else if (cJSON_IsObject(a) && d != NULL)
 		rc = push(root, a, d, fn, arg, why);
-	else if (d != NULL)
-		rc = bad(why, "push without an arg object");
+	else if (a != NULL && !cJSON_IsObject(a))
+		rc = bad(why, "arg is not an object");
+	/* else valid JSON of no interest (answers to other ops) */
 	cJSON_Delete(root);
 	return rc;
 }

@@ -467,6 +467,7 @@ heartbeat_and_unknown(void)
 	static const char *const ignored[] = {
 		"{}",
 		"{\"op\":\"ping\"}",
+		"{\"id\":\"1\",\"op\":\"order\",\"code\":\"0\",\"data\":[{}]}",
 		"{\"arg\":{\"channel\":\"mark-price\",\"instId\":\"BTC-USDT\"},"
 		"\"data\":{\"any\":1}}",
 		/* an incremental books update: no top of book */
@@ -519,7 +520,7 @@ malformed(void)
 	static const char *const bad[] = {
 		"", "{", "[]", "ping", "pong ", "null",
 		"{\"event\":5}",
-		"{\"data\":[]}",
+		"{\"arg\":\"trades\",\"data\":[]}",
 		"{\"arg\":{\"instId\":\"BTC-USDT\"},\"data\":[]}",
 		"{\"arg\":{\"channel\":\"trades\"},\"data\":{}}",
 		"{\"arg\":{\"channel\":\"trades\"},\"data\":[{\"instId\":"
