@@ -1,7 +1,11 @@
 # venue_daemon.sh -- sourced by NAME_daemon.sh after setting VENUE (the
 # plugin and instance name, e.g. binance), FAKE_PY (tests/fakes/fake_*.py)
 # and WS_PATH (the WebSocket path on the fake); TRUST=sandboxed runs the
-# adapter in a sandbox child.
+# adapter in a sandbox child; a venue with a second
+# WebSocket also sets WS2_PARAM (its URL parameter) and WS2_PATH (its path
+# on the fake's port), and WS_LINKS=2 (connections opened at a time).
+# A venue's own checks go in a function venue_checks, run while the daemon
+# still serves (the stored trades are checked after them).
 #
 # The adapter in the daemon against its loopback fake, reached through the
 # base URLs a user sets: trades stream into the bus and the store exactly
@@ -19,6 +23,10 @@ if ! wait_for 10 test -s "$T/ports"; then
 fi
 read WS HTTP < "$T/ports"
 
+WS_LINKS=${WS_LINKS:-1}
+WS2=
+[ -n "${WS2_PARAM:-}" ] && WS2=", \"$WS2_PARAM\": \"ws://127.0.0.1:$WS$WS2_PATH\""
+
 make_config
 for f in ta exchange-$VENUE; do
 	ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"
@@ -27,7 +35,7 @@ sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db"
 cat > "$T/quantd.d/$VENUE.json" <<JSON
 {"plugin": "$VENUE", "instance": "$VENUE", "trust": "${TRUST:-trusted}",
  "symbols": ["BTC/USDT", "ETH/USDT"], "timeframes": ["1m"],
- "params": {"ws_url": "ws://127.0.0.1:$WS$WS_PATH", "rest_url": "http://127.0.0.1:$HTTP"}}
+ "params": {"ws_url": "ws://127.0.0.1:$WS$WS_PATH", "rest_url": "http://127.0.0.1:$HTTP"$WS2}}
 JSON
 
 start_daemon || { not_ok "daemon starts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
@@ -39,12 +47,13 @@ check "malformed messages are skipped and logged" wait_for 5 log_has 'skipped a 
 before=$(stored BTC/USDT)
 curl -s -X POST "http://127.0.0.1:$HTTP/fake/drop" > /dev/null
 check "a cut connection is noticed" wait_for 10 log_has "tag=$VENUE msg=\"connection lost"
-check "and reopened" wait_for 70 sh -c "[ \$(grep -c 'tag=$VENUE msg=\"connected to' '$T/quantd.log') -ge 2 ]"
+check "and reopened" wait_for 70 sh -c "[ \$(grep -c 'tag=$VENUE msg=\"connected to' '$T/quantd.log') -ge $((2 * WS_LINKS)) ]"
 check "trades flow again after the reconnect" wait_for 10 sh -c "[ \$(sqlite3 '$T/var/quantd.db' \"SELECT count(*) FROM trades WHERE symbol = 'BTC/USDT'\") -gt $((before + 20)) ]"
 check "the daemon is still serving" ctl plugin list
 stats=$(ctl --json data stats)
 case $stats in *'"candles":{"trades":'[1-9]*) ok "data stats counts the aggregated trades" ;;
 	*) not_ok "data stats counts the aggregated trades" "$stats" ;; esac
+if type venue_checks > /dev/null 2>&1; then venue_checks; fi
 stop_daemon
 
 # Every stored trade is one the fake made, with its price, quantity and

@@ -1,0 +1,286 @@
+/*
+ * okx.c -- the `okx` exchange: OKX v5 public market data.
+ *
+ * OKX serves its public channels on two WebSockets: trades (`trades`, one
+ * message per taker order and price) and the best bid and ask (`bbo-tbt`,
+ * when `book` is on) on the public endpoint (`ws_url`, link 0), the
+ * candles only on the business endpoint (`ws_business_url`, link 1), where
+ * `candle1m` is asked for the symbols that want 1m bars (the venue's closed
+ * candles, confirm "1", are the 1m bars; the host builds the other
+ * timeframes from the trades).  Each link is subscribed only what it
+ * carries: the venue refuses a channel on the wrong endpoint.
+ *
+ * The server drops a connection after 30 s without data: the text `ping`
+ * goes on every link each 25 s and the venue answers the text `pong`.
+ * Before a service upgrade the venue sends a notice (code 64008) and cuts
+ * the connection 60 s later: a fresh connection is opened and subscribed
+ * at once, the old one closed when the new one answers, and trades seen on
+ * both are dropped by trade id.  The rest -- reconnect with backoff, REST
+ * backfill of the 1m candles missed (`rest_url`/api/v5/market/candles,
+ * which holds only the latest 1440 bars, or history-candles for older
+ * ranges; 300 rows a page, newest first), REST paused after 429 -- is the
+ * shared adapter core (plugins/common/venue.h).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <quantd/sdk.h>
+
+#include "parse.h"
+#include "../common/venue.h"
+
+#define ARGS_PER_REQUEST 50     /* well under the venue's 64 KB a request */
+#define CANDLES_BARS 1440       /* what /market/candles still holds */
+
+enum { LINK_PUBLIC, LINK_BUSINESS };
+
+static void
+send_args(struct venue *v, uint64_t conn, char args[][64], size_t n)
+{
+	char msg[ARGS_PER_REQUEST * 64 + 64];
+	size_t len, i;
+	int rc;
+
+	len = (size_t)snprintf(msg, sizeof(msg), "{\"id\":\"%llu\","
+		"\"op\":\"subscribe\",\"args\":[",
+		(unsigned long long)++v->next_id);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s",
+			i ? "," : "", args[i]);
+	len += (size_t)snprintf(msg + len, sizeof(msg) - len, "]}");
+	if ((rc = v->api->ws_send(v->ctx, conn, msg, len)) != QD_OK)
+		venue_say(v, QD_LOG_WARN, "subscribe not sent: %s",
+			qd_strerror(rc));
+}
+
+/* Subscribe what subs [from, to) want that link `link` carries: trades
+ * and bbo-tbt on the public endpoint, candle1m on the business one. */
+static void
+ok_subscribe_msg(struct venue *v, int link, uint64_t conn, size_t from,
+	size_t to)
+{
+	static const char *const channel[3] = { "trades", "bbo-tbt",
+		"candle1m" };
+	char args[ARGS_PER_REQUEST][64];
+	size_t n = 0, i;
+	int k;
+
+	for (i = from; i < to; i++) {
+		const struct venue_sub *s = &v->subs[i];
+		const int want[3] = { link == LINK_PUBLIC && s->trades,
+			link == LINK_PUBLIC && s->book,
+			link == LINK_BUSINESS && s->kline };
+
+		for (k = 0; k < 3; k++) {
+			if (!want[k])
+				continue;
+			snprintf(args[n], sizeof(args[n]), "{\"channel\":\"%s\","
+				"\"instId\":\"%s\"}", channel[k], s->native);
+			if (++n == ARGS_PER_REQUEST) {
+				send_args(v, conn, args, n);
+				n = 0;
+			}
+		}
+	}
+	if (n)
+		send_args(v, conn, args, n);
+}
+
+/* The venue will cut link `link` for an upgrade: move to a fresh
+ * connection now (the core retires the old one when the new one answers),
+ * so the cut loses nothing. */
+static void
+switch_connection(struct venue *v, int link, uint64_t conn)
+{
+	struct venue_link *l = &v->link[link];
+
+	if (v->stopping || conn != l->conn || !l->open || l->old_conn != 0)
+		return;
+	l->old_conn = l->conn;
+	venue_connect(v, l);
+	if (l->conn == 0) {
+		/* Not even started: keep the old one until it is cut, then
+		 * the core reconnects as after any loss. */
+		l->conn = l->old_conn;
+		l->old_conn = 0;
+		l->open = 1;
+	}
+}
+
+struct ok_msg {
+	struct venue *v;
+	int link;
+	uint64_t conn;
+};
+
+static void
+on_event(void *arg, const struct ok_event *ev)
+{
+	struct ok_msg *m = arg;
+	struct venue *v = m->v;
+	struct venue_sub *s;
+
+	switch (ev->kind) {
+	case OK_TRADE:
+		if ((s = venue_find_native(v, ev->native)) == NULL ||
+		    !s->trades)
+			break;
+		/* Ids rise per instrument: one at or below the last was seen
+		 * on the other connection during a switch. */
+		if (!ev->id_hashed) {
+			if (s->last_trade != 0 && ev->id <= s->last_trade)
+				break;
+			s->last_trade = ev->id;
+		}
+		venue_emit_trade(v, s, ev->ts_ms, ev->price, ev->qty, ev->side,
+			ev->id);
+		break;
+	case OK_KLINE:
+		if ((s = venue_find_native(v, ev->native)) != NULL &&
+		    s->kline && ev->closed && strcmp(ev->bar, "1m") == 0)
+			venue_emit_kline(v, s, ev->ts_ms, ev->open, ev->high,
+				ev->low, ev->close, ev->volume);
+		break;
+	case OK_BOOK:
+		if ((s = venue_find_native(v, ev->native)) != NULL && s->book)
+			venue_emit_book(v, s, ev->bid, ev->bid_qty, ev->ask,
+				ev->ask_qty);
+		break;
+	case OK_EVENT:
+		if (strcmp(ev->event, "error") == 0) {
+			venue_say(v, QD_LOG_WARN, "request refused: %s %s",
+				ev->code, ev->msg);
+		} else if (strcmp(ev->event, "notice") == 0) {
+			venue_say(v, QD_LOG_WARN, "notice %s: %s", ev->code,
+				ev->msg);
+			if (strcmp(ev->code, "64008") == 0)
+				switch_connection(v, m->link, m->conn);
+		}
+		break;
+	case OK_PONG:
+		break;
+	}
+}
+
+static int
+ok_message(struct venue *v, int link, uint64_t conn, const char *data,
+	size_t len, char *why)
+{
+	struct ok_msg m = { v, link, conn };
+
+	return ok_parse_ws(data, len, on_event, &m, why) < 0 ? -1 : 0;
+}
+
+/* The candles of [from, to] (ms, inclusive).  The venue's bounds are
+ * exclusive: `after` asks for rows older than it, `before` for newer. */
+static void
+ok_klines_url(struct venue *v, const struct venue_sub *s, int64_t from,
+	int64_t to, char *url, size_t cap)
+{
+	int64_t oldest = venue_now_ms(v) / 60000 * 60000 -
+		(CANDLES_BARS - 40) * 60000LL;
+
+	snprintf(url, cap, "%s/api/v5/market/%s?instId=%s&bar=1m&after=%lld"
+		"&before=%lld&limit=300", v->rest_url, from >= oldest ?
+		"candles" : "history-candles", s->native, (long long)to + 1,
+		(long long)(from > 0 ? from - 1 : 0));
+}
+
+static void
+page_row(void *arg, const struct ok_event *k)
+{
+	venue_page_kline(arg, k->ts_ms, k->open, k->high, k->low, k->close,
+		k->volume, k->closed);
+}
+
+static long
+ok_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
+{
+	(void)v;
+	return ok_parse_klines(body, len, page_row, p);
+}
+
+static const struct venue_dialect okx_dialect = {
+	.subscribe = ok_subscribe_msg,
+	.message = ok_message,
+	.klines_url = ok_klines_url,
+	.klines = ok_klines,
+	.sep = '-',
+	.links = 2,
+	.kline_link = LINK_BUSINESS,
+	.page_rows = 300,
+	.ping = "ping",
+	.ping_ms = 25000,
+	.pause_status = { 429 },
+	.pause_ms = { 10000 },
+};
+
+static int
+ok_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
+	void **state)
+{
+	struct venue *v = calloc(1, sizeof(*v));
+
+	if (v == NULL)
+		return QD_ERR_NOMEM;
+	venue_init(v, api, ctx, &okx_dialect, p);
+	snprintf(v->link[LINK_BUSINESS].url, sizeof(v->link[LINK_BUSINESS].url),
+		"%s", api->param_string(p, "ws_business_url"));
+	*state = v;
+	return QD_OK;
+}
+
+static void
+ok_destroy(void *state)
+{
+	free(state);
+}
+
+static const struct qd_exchange_ops ok_ops = {
+	.base = {
+		.size = sizeof(struct qd_exchange_ops),
+		.create = ok_create,
+		.start = venue_start,
+		.stop = venue_stop,
+		.destroy = ok_destroy,
+	},
+	.subscribe = venue_subscribe,
+	.on_ws_open = venue_on_ws_open,
+	.on_ws_message = venue_on_ws_message,
+	.on_ws_close = venue_on_ws_close,
+	.on_http_response = venue_on_http_response,
+	.on_timer = venue_on_timer,
+	.backfill = venue_backfill,
+};
+
+static const struct qd_param_spec ok_params[] = {
+	QD_PARAM_STRING_SPEC("ws_url", "wss://ws.okx.com:8443/ws/v5/public",
+		"public WebSocket URL: trades, best bid/ask (demo trading: "
+		"wss://wspap.okx.com:8443/ws/v5/public)"),
+	QD_PARAM_STRING_SPEC("ws_business_url",
+		"wss://ws.okx.com:8443/ws/v5/business",
+		"business WebSocket URL: 1m candles (demo trading: "
+		"wss://wspap.okx.com:8443/ws/v5/business)"),
+	QD_PARAM_STRING_SPEC("rest_url", "https://www.okx.com",
+		"REST base URL (demo trading uses the same host)"),
+	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask"),
+};
+
+static const struct qd_plugin ok_plugin = {
+	.size = sizeof(struct qd_plugin),
+	.kind = QD_KIND_EXCHANGE,
+	.name = "okx",
+	.version = "0.1.0",
+	.description = "OKX v5 public market data (trades, 1m candles, best "
+	    "bid/ask) over WebSocket, REST backfill",
+	.license = "MIT",
+	.params = ok_params,
+	.n_params = QD_COUNTOF(ok_params),
+	.ops = &ok_ops,
+};
+
+static const struct qd_plugin *const plugins[] = { &ok_plugin, NULL };
+
+QD_MODULE(plugins);

@@ -1,0 +1,470 @@
+/*
+ * test_okx_adapter.c -- the okx adapter (plugins/exchange-okx/okx.c with
+ * the shared core) against a host that records what the plugin asks of it:
+ * each WebSocket is subscribed only the channels it carries, in the shape
+ * of the documented subscribe request; `ping` goes on both links and the
+ * `pong` answer is no malformed message; events reach the host once, with
+ * exact values; only closed 1m candles become bars; the service-upgrade
+ * notice moves a link to a fresh connection without a trade twice; REST
+ * backfill asks candles or history-candles with the venue's exclusive
+ * bounds, continues after a full page of 300 rows and pauses after 429.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "venue_fixtures.h"
+#include "../../plugins/exchange-okx/okx.c"
+
+struct qd_params { int unused; };
+
+#define MAXREC 256
+
+static struct {
+	int64_t now_ms;
+	char logs[MAXREC][512];
+	int n_logs;
+	char open_url[MAXREC][256];
+	int n_open;
+	struct { uint64_t conn; char text[4096]; } sent[MAXREC];
+	int n_sent;
+	uint64_t closed[MAXREC];
+	int n_closed;
+	char get[MAXREC][512];
+	int n_get;
+	struct qd_trade_event trades[MAXREC];
+	int n_trades;
+	struct qd_bar_event bars[MAXREC];
+	int n_bars;
+	struct qd_book_top_event tops[MAXREC];
+	int n_tops;
+	uint64_t next_id;
+} h;
+
+static void
+h_log(qd_ctx *ctx, enum qd_log_level l, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	(void)l;
+	if (h.n_logs == MAXREC)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(h.logs[h.n_logs++], sizeof(h.logs[0]), fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+h_now(qd_ctx *ctx)
+{
+	(void)ctx;
+	return h.now_ms * 1000000;
+}
+
+static const char *
+h_param_string(const qd_params *p, const char *name)
+{
+	(void)p;
+	if (strcmp(name, "ws_url") == 0)
+		return "ws://pub/ws/v5/public";
+	if (strcmp(name, "ws_business_url") == 0)
+		return "ws://biz/ws/v5/business";
+	if (strcmp(name, "rest_url") == 0)
+		return "http://rest";
+	return NULL;
+}
+
+static int
+h_param_bool(const qd_params *p, const char *name)
+{
+	(void)p;
+	return strcmp(name, "book") == 0;
+}
+
+static const char *
+h_symbol_name(qd_ctx *ctx, qd_symbol s)
+{
+	(void)ctx;
+	return s == 1 ? "BTC/USDT" : s == 2 ? "ETH/USDT" : NULL;
+}
+
+static int
+h_timer_add(qd_ctx *ctx, int64_t after, int64_t interval, uint64_t *id)
+{
+	(void)ctx;
+	(void)after;
+	(void)interval;
+	*id = ++h.next_id;
+	return QD_OK;
+}
+
+static int
+h_ws_open(qd_ctx *ctx, const char *url, const struct qd_kv *hd, uint32_t n,
+	uint64_t *conn)
+{
+	(void)ctx;
+	(void)hd;
+	(void)n;
+	snprintf(h.open_url[h.n_open++], sizeof(h.open_url[0]), "%s", url);
+	*conn = ++h.next_id;
+	return QD_OK;
+}
+
+static int
+h_ws_send(qd_ctx *ctx, uint64_t conn, const char *data, size_t len)
+{
+	(void)ctx;
+	h.sent[h.n_sent].conn = conn;
+	snprintf(h.sent[h.n_sent++].text, sizeof(h.sent[0].text), "%.*s",
+		(int)len, data);
+	return QD_OK;
+}
+
+static int
+h_ws_close(qd_ctx *ctx, uint64_t conn)
+{
+	(void)ctx;
+	h.closed[h.n_closed++] = conn;
+	return QD_OK;
+}
+
+static int
+h_http(qd_ctx *ctx, const struct qd_http_request *r, uint64_t *id)
+{
+	(void)ctx;
+	snprintf(h.get[h.n_get++], sizeof(h.get[0]), "%s %s", r->method,
+		r->url);
+	*id = ++h.next_id;
+	return QD_OK;
+}
+
+static void
+h_trade(qd_ctx *ctx, const struct qd_trade_event *t)
+{
+	(void)ctx;
+	h.trades[h.n_trades++] = *t;
+}
+
+static void
+h_bar(qd_ctx *ctx, const struct qd_bar_event *b)
+{
+	(void)ctx;
+	h.bars[h.n_bars++] = *b;
+}
+
+static void
+h_top(qd_ctx *ctx, const struct qd_book_top_event *t)
+{
+	(void)ctx;
+	h.tops[h.n_tops++] = *t;
+}
+
+static int
+logged(const char *s)
+{
+	int i;
+
+	for (i = 0; i < h.n_logs; i++)
+		if (strstr(h.logs[i], s) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The channels of the subscribe requests sent on `conn` from index
+ * `from`, as "channel:instId" joined by spaces; -1 if one is not in the
+ * documented request's shape. */
+static int
+subscribed(uint64_t conn, int from, char *out, size_t cap)
+{
+	int i, bad = 0;
+
+	out[0] = '\0';
+	for (i = from; i < h.n_sent; i++) {
+		cJSON *m, *a;
+		const cJSON *id, *op;
+
+		if (h.sent[i].conn != conn || strcmp(h.sent[i].text, "ping") == 0)
+			continue;
+		m = cJSON_Parse(h.sent[i].text);
+		id = cJSON_GetObjectItemCaseSensitive(m, "id");
+		op = cJSON_GetObjectItemCaseSensitive(m, "op");
+		if (!cJSON_IsString(id) || strlen(id->valuestring) > 32 ||
+		    !cJSON_IsString(op) || strcmp(op->valuestring,
+		    "subscribe") != 0 || cJSON_GetArraySize(m) != 3)
+			bad = 1;
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(m,
+		    "args")) {
+			const cJSON *ch = cJSON_GetObjectItemCaseSensitive(a,
+				"channel");
+			const cJSON *in = cJSON_GetObjectItemCaseSensitive(a,
+				"instId");
+
+			if (!cJSON_IsString(ch) || !cJSON_IsString(in) ||
+			    cJSON_GetArraySize(a) != 2) {
+				bad = 1;
+				continue;
+			}
+			snprintf(out + strlen(out), cap - strlen(out), "%s%s:%s",
+				out[0] ? " " : "", ch->valuestring,
+				in->valuestring);
+		}
+		cJSON_Delete(m);
+	}
+	return bad ? -1 : 0;
+}
+
+/* The documented request has the keys id, op, args and args of channel
+ * and instId: what subscribed() holds every request to. */
+static void
+documented_request_shape(void)
+{
+	char path[1024], *t;
+	size_t len;
+	cJSON *m;
+
+	snprintf(path, sizeof(path), "%s/../shared/fixtures/exchanges/"
+		"okx-subscribe-trades-request.json", QD_TEST_SRCDIR);
+	if ((t = slurp(path, &len)) == NULL) {
+		printf("skipped: no documented fixture %s\n", path);
+		return;
+	}
+	m = cJSON_Parse(t);
+	CHECK(cJSON_GetArraySize(m) == 3 &&
+		cJSON_GetObjectItemCaseSensitive(m, "id") != NULL &&
+		cJSON_GetObjectItemCaseSensitive(m, "op") != NULL &&
+		cJSON_GetArraySize(cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(m, "args"), 0)) == 2,
+		"the documented subscribe request has the shape checked");
+	cJSON_Delete(m);
+	free(t);
+}
+
+static void
+msg(void *st, uint64_t conn, const char *text)
+{
+	ok_ops.on_ws_message(st, conn, text, strlen(text));
+}
+
+static const char *
+trade_msg(const char *inst, const char *id, const char *px, const char *side)
+{
+	static char b[512];
+
+	snprintf(b, sizeof(b), "{\"arg\":{\"channel\":\"trades\",\"instId\":"
+		"\"%s\"},\"data\":[{\"instId\":\"%s\",\"tradeId\":\"%s\","
+		"\"px\":\"%s\",\"sz\":\"0.125\",\"side\":\"%s\","
+		"\"ts\":\"1700000000123\",\"count\":\"2\",\"source\":\"0\","
+		"\"seqId\":5}]}", inst, inst, id, px, side);
+	return b;
+}
+
+static const char *
+candle_msg(const char *bar, int64_t t, const char *confirm)
+{
+	static char b[512];
+
+	snprintf(b, sizeof(b), "{\"arg\":{\"channel\":\"candle%s\",\"instId\":"
+		"\"BTC-USDT\"},\"data\":[[\"%lld\",\"30000.5\",\"30010\","
+		"\"29990.25\",\"30005\",\"12.5\",\"375000\",\"375000\",\"%s\"]]}",
+		bar, (long long)t, confirm);
+	return b;
+}
+
+/* A REST candles page of `n` closed rows, newest first, the newest
+ * opening at `newest`. */
+static char *
+page(int64_t newest, int n)
+{
+	size_t cap = 64 + (size_t)n * 128, len;
+	char *b = malloc(cap);
+	int i;
+
+	len = (size_t)snprintf(b, cap, "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(b + len, cap - len, "%s[\"%lld\",\"1\","
+			"\"2\",\"0.5\",\"1.5\",\"10\",\"15\",\"15\",\"1\"]",
+			i ? "," : "", (long long)(newest - i * 60000LL));
+	snprintf(b + len, cap - len, "]}");
+	return b;
+}
+
+int
+main(void)
+{
+	struct qd_host_api api;
+	struct qd_params params;
+	struct venue *v;
+	void *st;
+	char subs[1024], *body;
+	uint64_t pub, biz, fresh, ping_timer;
+	int64_t minute = 1700000000000LL / 60000 * 60000;
+	int i, n, pings;
+
+	memset(&api, 0, sizeof(api));
+	api.size = sizeof(api);
+	api.abi_major = QD_ABI_MAJOR;
+	api.abi_minor = QD_ABI_MINOR;
+	api.log = h_log;
+	api.now_ns = h_now;
+	api.param_string = h_param_string;
+	api.param_bool = h_param_bool;
+	api.symbol_name = h_symbol_name;
+	api.timer_add = h_timer_add;
+	api.ws_open = h_ws_open;
+	api.ws_send = h_ws_send;
+	api.ws_close = h_ws_close;
+	api.http_request = h_http;
+	api.emit_trade = h_trade;
+	api.emit_bar = h_bar;
+	api.emit_book_top = h_top;
+	h.now_ms = minute + 5000;
+
+	documented_request_shape();
+	CHECK(ok_ops.base.create(&api, NULL, &params, &st) == QD_OK,
+		"created");
+	v = st;
+	CHECK(ok_ops.subscribe(st, 1, 60) == QD_OK &&
+		ok_ops.subscribe(st, 2, 300) == QD_OK, "subscribed");
+	CHECK(ok_ops.base.start(st) == QD_OK, "started");
+	ping_timer = v->ping_timer;
+	CHECK(h.n_open == 2 && strcmp(h.open_url[0], "ws://pub/ws/v5/public") ==
+		0 && strcmp(h.open_url[1], "ws://biz/ws/v5/business") == 0,
+		"both endpoints opened: %s %s", h.open_url[0], h.open_url[1]);
+	pub = v->link[0].conn;
+	biz = v->link[1].conn;
+
+	/* Each link is asked only what it carries. */
+	ok_ops.on_ws_open(st, pub);
+	ok_ops.on_ws_open(st, biz);
+	CHECK(subscribed(pub, 0, subs, sizeof(subs)) == 0 && strcmp(subs,
+		"trades:BTC-USDT bbo-tbt:BTC-USDT trades:ETH-USDT "
+		"bbo-tbt:ETH-USDT") == 0, "public link: %s", subs);
+	CHECK(subscribed(biz, 0, subs, sizeof(subs)) == 0 && strcmp(subs,
+		"candle1m:BTC-USDT") == 0, "business link: %s", subs);
+
+	/* The heartbeat. */
+	n = h.n_sent;
+	ok_ops.on_timer(st, ping_timer);
+	for (pings = 0, i = n; i < h.n_sent; i++)
+		pings += strcmp(h.sent[i].text, "ping") == 0;
+	CHECK(pings == 2 && h.n_sent == n + 2, "ping on both links");
+	msg(st, pub, "pong");
+	msg(st, biz, "pong");
+	CHECK(v->malformed == 0, "pong is no malformed message");
+
+	/* Trades: exact, once, and only the subscribed. */
+	msg(st, pub, trade_msg("BTC-USDT", "130639474", "42219.9", "sell"));
+	CHECK(h.n_trades == 1 && h.trades[0].symbol == 1 &&
+		h.trades[0].side == QD_SIDE_SELL &&
+		h.trades[0].ts == 1700000000123LL * 1000000 &&
+		h.trades[0].price == 42219.9 && h.trades[0].qty == 0.125 &&
+		h.trades[0].trade_id == 130639474, "a trade, exactly");
+	msg(st, pub, trade_msg("BTC-USDT", "130639474", "42219.9", "sell"));
+	msg(st, pub, trade_msg("BTC-USDT", "130639470", "42219.9", "sell"));
+	msg(st, pub, trade_msg("SOL-USDT", "130639480", "100", "buy"));
+	CHECK(h.n_trades == 1, "a trade seen, an older one and another "
+		"instrument's give nothing (%d)", h.n_trades);
+	msg(st, pub, trade_msg("ETH-USDT", "7", "2000.5", "buy"));
+	CHECK(h.n_trades == 2 && h.trades[1].symbol == 2 &&
+		h.trades[1].side == QD_SIDE_BUY, "ids are per instrument");
+
+	/* Candles: the closed 1m ones of symbols that want 1m bars. */
+	msg(st, biz, candle_msg("1m", minute - 60000, "0"));
+	msg(st, biz, candle_msg("1H", minute - 3600000, "1"));
+	CHECK(h.n_bars == 0, "open and other candles give no bar");
+	msg(st, biz, candle_msg("1m", minute - 60000, "1"));
+	CHECK(h.n_bars == 1 && h.bars[0].symbol == 1 &&
+		h.bars[0].timeframe_s == 60 &&
+		h.bars[0].bar.ts == (minute - 60000) * 1000000 &&
+		h.bars[0].bar.open == 30000.5 && h.bars[0].bar.high == 30010 &&
+		h.bars[0].bar.low == 29990.25 && h.bars[0].bar.close == 30005 &&
+		h.bars[0].bar.volume == 12.5, "a closed 1m candle, exactly");
+
+	/* The top of the book. */
+	msg(st, pub, "{\"arg\":{\"channel\":\"bbo-tbt\",\"instId\":\"BTC-USDT\"},"
+		"\"data\":[{\"asks\":[[\"30001\",\"1.5\",\"0\",\"3\"]],\"bids\":"
+		"[[\"30000\",\"0.5\",\"0\",\"1\"]],\"ts\":\"1700000000001\"}]}");
+	CHECK(h.n_tops == 1 && h.tops[0].bid == 30000 &&
+		h.tops[0].bid_qty == 0.5 && h.tops[0].ask == 30001 &&
+		h.tops[0].ask_qty == 1.5, "best bid and ask");
+
+	/* Refusals and garbage are said. */
+	msg(st, biz, "{\"event\":\"error\",\"code\":\"60018\",\"msg\":\"Wrong "
+		"URL or channel\",\"connId\":\"x\"}");
+	CHECK(logged("request refused: 60018 Wrong URL"), "a refusal logged");
+	msg(st, pub, "{not json");
+	CHECK(v->malformed == 1 && logged("skipped a malformed message"),
+		"garbage counted and logged");
+
+	/* The upgrade notice: a fresh connection, the old one retired at
+	 * its first answer, no trade twice. */
+	n = h.n_sent;
+	msg(st, pub, "{\"event\":\"notice\",\"code\":\"64008\",\"msg\":\"The "
+		"connection will soon be closed for a service upgrade.\","
+		"\"connId\":\"x\"}");
+	CHECK(logged("notice 64008"), "the notice logged");
+	CHECK(h.n_open == 3 && strcmp(h.open_url[2], h.open_url[0]) == 0 &&
+		v->link[0].old_conn == pub, "a fresh public connection");
+	fresh = v->link[0].conn;
+	ok_ops.on_ws_open(st, fresh);
+	CHECK(subscribed(fresh, n, subs, sizeof(subs)) == 0 && strstr(subs,
+		"trades:BTC-USDT") != NULL, "subscribed again: %s", subs);
+	msg(st, pub, trade_msg("BTC-USDT", "130639475", "42220", "buy"));
+	msg(st, fresh, trade_msg("BTC-USDT", "130639475", "42220", "buy"));
+	CHECK(h.n_closed == 1 && h.closed[0] == pub, "the old one closed");
+	msg(st, fresh, trade_msg("BTC-USDT", "130639476", "42221", "buy"));
+	CHECK(h.n_trades == 4, "trades across the switch once each (%d)",
+		h.n_trades);
+	ok_ops.on_ws_close(st, pub, 1000, "");
+	CHECK(v->link[0].conn == fresh && v->link[0].old_conn == 0 &&
+		!logged("connection lost"), "the old one's close is no loss");
+
+	/* REST: the recent past from candles, older from history-candles,
+	 * bounds exclusive. */
+	CHECK(ok_ops.backfill(st, 1, 60, (minute - 600000) * 1000000,
+		minute * 1000000) == QD_OK && h.n_get == 1, "a backfill");
+	snprintf(subs, sizeof(subs), "GET http://rest/api/v5/market/candles?"
+		"instId=BTC-USDT&bar=1m&after=%lld&before=%lld&limit=300",
+		(long long)minute, (long long)(minute - 600001));
+	CHECK(strcmp(h.get[0], subs) == 0, "recent: %s", h.get[0]);
+	body = page(minute - 60000, 2);
+	ok_ops.on_http_response(st, h.next_id, 200, body, strlen(body));
+	free(body);
+	CHECK(h.n_bars == 2 && h.bars[1].bar.ts == (minute - 120000) *
+		1000000, "a short page: its new rows (%d bars)", h.n_bars);
+	CHECK(h.n_get == 1, "and no more requests");
+
+	CHECK(ok_ops.backfill(st, 1, 60, (minute - 2 * 86400000LL) * 1000000,
+		(minute - 86400000LL) * 1000000) == QD_OK && h.n_get == 2 &&
+		strstr(h.get[1], "/api/v5/market/history-candles?") != NULL,
+		"two days back: %s", h.get[1]);
+	body = page(minute - 86400000LL - 60000, 300);
+	ok_ops.on_http_response(st, h.next_id, 200, body, strlen(body));
+	free(body);
+	snprintf(subs, sizeof(subs), "after=%lld&before=%lld&limit=300",
+		(long long)(minute - 86400000LL - 300 * 60000LL),
+		(long long)(minute - 2 * 86400000LL - 1));
+	CHECK(h.n_get == 3 && strstr(h.get[2], "history-candles") != NULL &&
+		strstr(h.get[2], subs) != NULL, "a full page of 300 goes on "
+		"below its oldest row: %s", h.get[2]);
+
+	ok_ops.on_http_response(st, h.next_id, 429, "{\"code\":\"50011\"}",
+		17);
+	CHECK(logged("REST answered 429"), "429 pauses REST");
+	ok_ops.backfill(st, 1, 60, (minute - 600000) * 1000000,
+		minute * 1000000);
+	CHECK(h.n_get == 3 && logged("REST is paused"), "no request while "
+		"paused");
+
+	ok_ops.base.stop(st);
+	ok_ops.base.destroy(st);
+	(void)dec;              /* venue_fixtures.h's, for the parser tests */
+	(void)native_of;
+	printf("%d checks, %d failed\n", checks, fails);
+	return fails ? 1 : 0;
+}
