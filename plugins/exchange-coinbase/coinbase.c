@@ -43,6 +43,11 @@ struct coinbase {
 	uint64_t seq_conn[VENUE_LINKS]; /* sequence_num followed on ... */
 	int64_t seq_last[VENUE_LINKS];  /* ... and its last value */
 	uint64_t gaps;
+	/* The newest id of each sub's first snapshot, taken as its last
+	 * trade once the whole message is read (not before: the rest of
+	 * that snapshot would pass as new). */
+	uint64_t snap_last[VENUE_MAX_SUBS];
+	int snap_seen;
 };
 
 static void
@@ -108,18 +113,23 @@ cb_subscribe(struct venue *v, int link, uint64_t conn, size_t from,
 }
 
 static void
-on_trade(struct venue *v, const struct cb_event *ev)
+on_trade(struct coinbase *c, const struct cb_event *ev)
 {
+	struct venue *v = &c->v;
 	struct venue_sub *s = venue_find_native(v, ev->native);
+	size_t i;
 
 	if (s == NULL || !s->trades)
 		return;
+	i = (size_t)(s - v->subs);
 	if (ev->snapshot && (!ev->id_ordered || s->last_trade == 0)) {
 		/* Trades from before streaming began: their minutes come
 		 * from the venue's candles; only the id is kept so the
 		 * updates continue after it. */
-		if (ev->id_ordered && ev->id > s->last_trade)
-			s->last_trade = ev->id;
+		if (ev->id_ordered && ev->id > c->snap_last[i]) {
+			c->snap_last[i] = ev->id;
+			c->snap_seen = 1;
+		}
 		return;
 	}
 	if (ev->id_ordered) {
@@ -139,7 +149,7 @@ on_event(void *arg, const struct cb_event *ev)
 
 	switch (ev->kind) {
 	case CB_TRADE:
-		on_trade(v, ev);
+		on_trade(arg, ev);
 		break;
 	case CB_BOOK:
 		if ((s = venue_find_native(v, ev->native)) != NULL && s->book)
@@ -171,8 +181,18 @@ cb_message(struct venue *v, int link, uint64_t conn, const char *data,
 	struct coinbase *c = (struct coinbase *)v;
 	struct cb_envelope env;
 
+	size_t i;
+
 	if (cb_parse_ws(data, len, &env, on_event, v, why) < 0)
 		return -1;
+	if (c->snap_seen) {
+		for (i = 0; i < v->n_subs; i++) {
+			if (c->snap_last[i] > v->subs[i].last_trade)
+				v->subs[i].last_trade = c->snap_last[i];
+			c->snap_last[i] = 0;
+		}
+		c->snap_seen = 0;
+	}
 	if (env.seq < 0)
 		return 0;
 	/* sequence_num counts the connection's messages from 0: a jump
