@@ -180,7 +180,6 @@ cb_message(struct venue *v, int link, uint64_t conn, const char *data,
 {
 	struct coinbase *c = (struct coinbase *)v;
 	struct cb_envelope env;
-
 	size_t i;
 
 	if (cb_parse_ws(data, len, &env, on_event, v, why) < 0)
