@@ -50,6 +50,7 @@ struct venue_sub {
 	int trades, kline, book;
 	uint64_t last_trade;   /* last trade id emitted (ordered ids) */
 	int64_t last_kline;    /* open time (ms) of the last closed 1m kline */
+	double last_close;     /* and its close */
 	int64_t since;         /* the first minute streamed (ms) */
 };
 
@@ -58,7 +59,9 @@ struct venue_sub {
 struct venue_page {
 	struct venue *v;
 	struct venue_sub *s;
-	int64_t first, last;   /* ms, or -1 */
+	int64_t from, to;      /* the range asked for, ms */
+	int64_t first, last;   /* open times seen, ms, or -1 */
+	double last_close;     /* of the row at `last` */
 };
 
 /* What differs between venues. */
@@ -82,6 +85,9 @@ struct venue_dialect {
 	int links;             /* WebSockets (1 if 0, at most VENUE_LINKS) */
 	int kline_link;        /* the link streaming 1m klines; -1: none, poll */
 	int page_rows;         /* a full REST kline page (1000 if 0) */
+	int flat_gaps;         /* the venue sends no kline for a minute without
+	                          trades: such a minute between two klines
+	                          becomes a flat bar at the previous close */
 	const char *ping;      /* client heartbeat message, or NULL */
 	int64_t ping_ms;
 	int64_t rotate_ms;     /* a fresh connection after this, or 0 */
@@ -241,18 +247,42 @@ venue_emit_kline(struct venue *v, struct venue_sub *s, int64_t open_ms,
 	ev.bar.low = l;
 	ev.bar.close = c;
 	ev.bar.volume = vol;
-	if (open_ms > s->last_kline)
+	if (open_ms > s->last_kline) {
 		s->last_kline = open_ms;
+		s->last_close = c;
+	}
 	v->api->emit_bar(v->ctx, &ev);
 }
 
-/* One row of a REST kline page, in time order: emitted if closed. */
+/* One row of a REST kline page, in time order: emitted if closed.  For a
+ * venue that skips minutes without trades (flat_gaps), the minutes the
+ * page shows were skipped -- between two of its rows, or between the last
+ * kline and its first row when it starts right after it -- become flat
+ * bars at the previous close (at most a day of them). */
 static inline void
 venue_page_kline(struct venue_page *p, int64_t open_ms, double o, double h,
 	double l, double c, double vol, int closed)
 {
+	struct venue_sub *s = p->s;
+	int64_t t = -1;
+	double pc = 0;
+
+	if (closed && p->v->d->flat_gaps) {
+		if (p->last >= 0) {
+			t = p->last + 60000;
+			pc = p->last_close;
+		} else if (s->last_kline > 0 &&
+		    p->from == s->last_kline + 60000) {
+			t = p->from;
+			pc = s->last_close;
+		}
+		for (; t >= 0 && t < open_ms && open_ms - t <= 86400000;
+		     t += 60000)
+			venue_emit_kline(p->v, s, t, pc, pc, pc, pc, 0);
+	}
 	if (closed)
-		venue_emit_kline(p->v, p->s, open_ms, o, h, l, c, vol);
+		venue_emit_kline(p->v, s, open_ms, o, h, l, c, vol);
+	p->last_close = c;
 	if (p->first < 0 || open_ms < p->first)
 		p->first = open_ms;
 	if (open_ms > p->last)
@@ -540,7 +570,10 @@ venue_on_http_response(void *state, uint64_t id, int status,
 	}
 	p.v = v;
 	p.s = &v->subs[r.sub];
+	p.from = r.from;
+	p.to = r.to;
 	p.first = p.last = -1;
+	p.last_close = 0;
 	n = v->d->klines(v, &p, body, len);
 	if (n < 0) {
 		venue_malformed(v, "klines answer", body, len);

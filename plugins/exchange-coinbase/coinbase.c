@@ -248,6 +248,9 @@ cb_klines(struct venue *v, struct venue_page *p, const char *body,
 	long n;
 	int64_t w;
 
+	/* The answer covers the window the URL asked, not the whole range
+	 * (minutes before it are not known to be empty). */
+	p->from = window_from(p->from, p->to - 1);
 	n = cb_parse_klines(body, len, 60000, venue_now_ms(v), page_row, p,
 		why);
 	if (n < 0 || !c->has_cur)
@@ -289,6 +292,7 @@ static const struct venue_dialect coinbase_dialect = {
 	.links = 1,
 	.kline_link = -1,       /* no 1m candle stream: poll REST */
 	.page_rows = PAGE_ROWS,
+	.flat_gaps = 1,         /* no candle for a minute without trades */
 	.pause_status = { 429 },
 	.pause_ms = { 30000 },
 };

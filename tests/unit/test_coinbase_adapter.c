@@ -290,7 +290,7 @@ outage(void *st, int64_t until, const char *what)
 {
 	struct venue *v = st;
 	int64_t gap_from = venue_gap_start(&v->subs[0]), t, now_min;
-	int i, k, refused, seen[2000];
+	int i, k, refused, seen[2000], flat[2000];
 
 	clock_ms = until;
 	now_min = clock_ms / 60000 * 60000;
@@ -303,18 +303,31 @@ outage(void *st, int64_t until, const char *what)
 	CHECK(n_reqs >= 4, "%s: the gap takes several requests: %d", what,
 		n_reqs);
 	memset(seen, 0, sizeof(seen));
+	memset(flat, 0, sizeof(flat));
 	for (i = 0; i < n_bars; i++)
 		if (bars[i].symbol == 1) {
 			k = (int)((bars[i].bar.ts / 1000000 - gap_from) / 60000);
-			if (k >= 0 && k < 2000)
+			if (k >= 0 && k < 2000) {
 				seen[k]++;
+				flat[k] = bars[i].bar.volume == 0 &&
+				    bars[i].bar.open == bars[i].bar.close &&
+				    bars[i].bar.high == bars[i].bar.close &&
+				    bars[i].bar.low == bars[i].bar.close;
+			}
 		}
+	/* Minutes with trades once; a minute without is at most once, and
+	 * then a flat bar (the venue skipped it: see flat_gaps). */
 	for (k = 0, t = gap_from; t < now_min && k < 2000; t += 60000, k++)
-		if (seen[k] != traded(t))
+		if (traded(t) ? seen[k] != 1 : seen[k] > 1 ||
+		    (seen[k] == 1 && !flat[k]))
 			break;
-	CHECK(t == now_min, "%s: every closed minute with trades once; "
-		"minute %d of the gap seen %d times", what, k,
-		k < 2000 ? seen[k] : -1);
+	CHECK(t == now_min, "%s: every closed minute with trades once, "
+		"one without at most once and flat; minute %d of the gap seen "
+		"%d times", what, k, k < 2000 ? seen[k] : -1);
+	for (k = 0, i = 0; k < 2000; k++)
+		i += flat[k];
+	CHECK(!sparse || i > 0, "%s: skipped minutes become flat bars (%d)",
+		what, i);
 	CHECK((now_min - gap_from) / 60000 < 2000 &&
 		seen[(now_min - gap_from) / 60000] == 0,
 		"%s: the minute still open is not emitted", what);
