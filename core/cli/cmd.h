@@ -45,6 +45,8 @@ int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_indicator(struct cli *c, int argc, char **argv);
 int cmd_backtest(struct cli *c, int argc, char **argv);
 int cmd_data(struct cli *c, int argc, char **argv);
+/** `market watch`: the daemon's trades and closing candles, live. */
+int cmd_market(struct cli *c, int argc, char **argv);
 /** `data synth` (argv[0] is "synth"). */
 int cmd_data_synth(struct cli *c, int argc, char **argv);
 /** The store location: `db` (a URL or SQLite file) or the daemon

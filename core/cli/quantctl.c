@@ -48,7 +48,11 @@ usage(FILE *f)
 		"  indicator NAME [--param K=V]... [--input FILE|-] "
 		"[--output FILE|-]\n"
 		"  backtest --strategy S --data FILE ...  run a backtest\n"
-		"  data synth --bars N ...     write synthetic OHLCV CSV\n"
+		"  data synth|import|export|list|gaps|prune|vacuum|stats|backfill"
+		" ...\n"
+		"                              the store of market data\n"
+		"  market watch --exchange E --symbol S  live trades and "
+		"candles\n"
 		"  optimize --strategy S --data F --grid K=LO:HI:STEP ...\n"
 		"  montecarlo --from-backtest result.json [--runs N]\n"
 		"  chan --data FILE            Chan theory structures as JSON\n"
@@ -158,6 +162,15 @@ static const struct {
 	"Resample the trades of a `backtest --json` result: percentiles of "
 	"return and\n"
 	"drawdown over the runs (reproducible with --seed).\n" },
+	{ "market",
+	"usage: quantctl market watch --exchange E --symbol S [--json] "
+	"[--count N]\n"
+	"         [--seconds S]\n"
+	"The running daemon's normalised trades and closing candles (every "
+	"timeframe)\n"
+	"of exchange instance E and symbol S as they come, one per line "
+	"(--json: one\n"
+	"JSON object per line), until interrupted, N events or S seconds.\n" },
 	{ "data",
 	"usage: quantctl data synth --bars N [--timeframe 1m] [--seed S] "
 	"[--start TS]\n"
@@ -836,6 +849,8 @@ main(int argc, char **argv)
 		rc = cmd_backtest(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "data") == 0) {
 		rc = cmd_data(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "market") == 0) {
+		rc = cmd_market(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "optimize") == 0) {
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {

@@ -27,6 +27,7 @@
 #include "plugin/plugin.h"
 #include "market/candles.h"
 #include "market/symbol.h"
+#include "market/tape.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -42,6 +43,7 @@ struct daemon {
 	struct ctl *ctl;
 	struct writer *writer;
 	uint64_t store_sub[2];
+	struct tape *tape;          /* the latest trades and bars, to watch */
 	char *log_file;
 	int log_level;
 };
@@ -312,6 +314,23 @@ on_store_trade(void *arg, const struct bus_event *ev)
 	writer_trade(dm->writer, ev->source ? ev->source : "unknown", sym, &r);
 }
 
+static void
+on_tape_trade(void *arg, const struct bus_event *ev)
+{
+	struct daemon *dm = arg;
+
+	tape_trade(dm->tape, ev->source, &ev->u.trade);
+}
+
+static void
+on_tape_bar(void *arg, const struct bus_event *ev)
+{
+	struct daemon *dm = arg;
+
+	if (!ev->history)
+		tape_bar(dm->tape, ev->source, &ev->u.bar);
+}
+
 /* Open the store and route market data to it. */
 static int
 storage_start(struct daemon *dm, const struct config *c)
@@ -402,6 +421,73 @@ handle_store_stats(struct daemon *dm)
 	return out;
 }
 
+static void
+recent_row(void *arg, const struct tape_event *e)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = arg;
+	const char *sym = symbol_name(e->symbol);
+
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
+		"candle");
+	cJSON_AddStringToObject(o, "exchange", e->source);
+	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
+	if (e->kind == TAPE_TRADE) {
+		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
+		cJSON_AddNumberToObject(o, "price", e->price);
+		cJSON_AddNumberToObject(o, "qty", e->qty);
+		cJSON_AddStringToObject(o, "side", e->side == QD_SIDE_SELL ?
+			"sell" : "buy");
+		cJSON_AddNumberToObject(o, "id", (double)e->trade_id);
+	} else {
+		const char *tf = store_timeframe_label(e->tf_s);
+
+		cJSON_AddStringToObject(o, "timeframe", tf ? tf : "?");
+		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
+		cJSON_AddNumberToObject(o, "open", e->bar.open);
+		cJSON_AddNumberToObject(o, "high", e->bar.high);
+		cJSON_AddNumberToObject(o, "low", e->bar.low);
+		cJSON_AddNumberToObject(o, "close", e->bar.close);
+		cJSON_AddNumberToObject(o, "volume", e->bar.volume);
+	}
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* {"cmd":"market.recent","exchange":E,"symbol":S,"after":SEQ}: the trades
+ * and closed candles seen after event SEQ (without "after": none, only the
+ * newest number, to start from). */
+static char *
+handle_recent(struct daemon *dm, const cJSON *req)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(req, "exchange");
+	const cJSON *sym = cJSON_GetObjectItemCaseSensitive(req, "symbol");
+	const cJSON *after = cJSON_GetObjectItemCaseSensitive(req, "after");
+	cJSON *o, *arr;
+	uint64_t last;
+	qd_symbol s = 0;
+	char *out;
+
+	if ((ex != NULL && !cJSON_IsString(ex)) ||
+	    (sym != NULL && (!cJSON_IsString(sym) ||
+	    !symbol_valid(sym->valuestring))) ||
+	    (after != NULL && (!cJSON_IsNumber(after) ||
+	    after->valuedouble < 0)))
+		return reply_error("bad_request", "market.recent takes "
+			"exchange, symbol (BASE/QUOTE) and after (a number)");
+	if (sym != NULL)
+		s = symbol_intern(sym->valuestring);
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	arr = cJSON_AddArrayToObject(o, "events");
+	last = after == NULL ? tape_last(dm->tape) :
+		tape_since(dm->tape, (uint64_t)after->valuedouble,
+		ex ? ex->valuestring : NULL, s, 2000, recent_row, arr);
+	cJSON_AddNumberToObject(o, "seq", (double)last);
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
 /* {"cmd":"data.backfill","exchange":E,"symbol":S,"timeframe":"1m",
  *  "from":ms,"to":ms}: the exchange instance fetches [from, to). */
 static char *
@@ -487,6 +573,8 @@ handle_request(void *arg, const char *request)
 			"the instance failed to start; see the log");
 	} else if (strcmp(c, "store.stats") == 0) {
 		reply = handle_store_stats(dm);
+	} else if (strcmp(c, "market.recent") == 0) {
+		reply = handle_recent(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
 	} else if (strcmp(c, "reload") == 0) {
@@ -589,6 +677,10 @@ daemon_main(int argc, char **argv)
 		goto out;
 	if (host_set_sandbox_helper(dm.host, c->sandbox_helper) != QD_OK)
 		goto out;
+	if ((dm.tape = tape_new(8192)) == NULL ||
+	    bus_subscribe(dm.bus, BUS_TRADE, 0, on_tape_trade, &dm) == 0 ||
+	    bus_subscribe(dm.bus, BUS_BAR, 0, on_tape_bar, &dm) == 0)
+		goto out;
 	if (storage_start(&dm, c) != 0)
 		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
@@ -625,6 +717,7 @@ out:
 		net_stop(dm.net);
 	ctl_close(dm.ctl);
 	bus_free(dm.bus);
+	tape_free(dm.tape);
 	loop_free(dm.loop);
 	plugin_registry_free(dm.reg);
 	config_free(c);
