@@ -53,6 +53,7 @@ struct kraken {
 	struct held held[VENUE_MAX_SUBS];
 	int64_t asked_from[VENUE_MAX_SUBS];
 	int64_t asked_to[VENUE_MAX_SUBS];
+	int64_t asked_gap[VENUE_MAX_SUBS];  /* venue_gap_start() then */
 	uint64_t flush_timer;
 };
 
@@ -221,6 +222,7 @@ kr_klines_url(struct venue *v, const struct venue_sub *s, int64_t from,
 		pair[0] = '\0';
 	k->asked_from[s - v->subs] = from;
 	k->asked_to[s - v->subs] = to;
+	k->asked_gap[s - v->subs] = venue_gap_start(s);
 	/* `since` a second before the first minute: the venue's rows start
 	 * after it whether it counts `since` in or out. */
 	snprintf(url, cap, "%s/0/public/OHLC?pair=%s&interval=1&since=%lld",
@@ -229,20 +231,25 @@ kr_klines_url(struct venue *v, const struct venue_sub *s, int64_t from,
 
 struct page_ctx {
 	struct venue_page *p;
-	int64_t from, to;
+	int64_t from, to, gap;
 	long n;
 };
 
-/* Only the rows asked for: the venue answers up to now from `since`. */
+/* Only the rows asked for: the venue answers up to now from `since`.  A
+ * minute of the gap that the stream closed while the request was out
+ * (the ohlc snapshot on a reconnect closes the minutes it holds) is not
+ * emitted twice: it still counts as a row of the page. */
 static void
 page_row(void *arg, const struct kr_event *r)
 {
 	struct page_ctx *c = arg;
+	int again;
 
 	if (r->ts_ms < c->from || r->ts_ms > c->to)
 		return;
+	again = r->ts_ms >= c->gap && r->ts_ms <= c->p->s->last_kline;
 	venue_page_kline(c->p, r->ts_ms, r->open, r->high, r->low, r->close,
-		r->volume, r->closed);
+		r->volume, r->closed && !again);
 	c->n++;
 }
 
@@ -259,7 +266,8 @@ kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 {
 	struct kraken *k = (struct kraken *)v;
 	size_t i = (size_t)(p->s - v->subs);
-	struct page_ctx c = { p, k->asked_from[i], k->asked_to[i], 0 };
+	struct page_ctx c = { p, k->asked_from[i], k->asked_to[i],
+		k->asked_gap[i], 0 };
 	char err[96];
 	long rows;
 
