@@ -382,7 +382,7 @@ items(const cJSON *root, int (*item)(const cJSON *, struct kr_event *,
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	const cJSON *it;
-	struct kr_event *ev;
+	struct kr_event few[4], *ev = few;
 	int n = 0, i, snap;
 
 	if (!cJSON_IsString(type) || (strcmp(type->valuestring, "snapshot") &&
@@ -393,21 +393,26 @@ items(const cJSON *root, int (*item)(const cJSON *, struct kr_event *,
 	snap = type->valuestring[0] == 's';
 	if ((n = cJSON_GetArraySize(data)) == 0)
 		return 0;
-	if ((ev = calloc((size_t)n, sizeof(*ev))) == NULL)
+	/* Updates carry one item or a few: no allocation for those. */
+	if (n > (int)(sizeof(few) / sizeof(few[0])) &&
+	    (ev = malloc((size_t)n * sizeof(*ev))) == NULL)
 		return bad(why, "out of memory");
 	i = 0;
 	cJSON_ArrayForEach(it, data) {
+		memset(&ev[i], 0, sizeof(ev[i]));
 		if (!cJSON_IsObject(it) || item(it, &ev[i], why) != 0) {
 			if (why[0] == '\0')
 				bad(why, "data item is not an object");
-			free(ev);
+			if (ev != few)
+				free(ev);
 			return -1;
 		}
 		ev[i++].snapshot = snap;
 	}
 	for (i = 0; i < n; i++)
 		fn(arg, &ev[i]);
-	free(ev);
+	if (ev != few)
+		free(ev);
 	return n;
 }
 
