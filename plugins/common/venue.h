@@ -394,6 +394,14 @@ venue_backfill_from(struct venue *v, size_t i, int64_t from, int64_t to)
 	if (venue_now_ms(v) < v->rest_blocked_until) {
 		/* Kept for the end of the pause (gaps are found again by
 		 * then anyway; a range asked for is not). */
+		for (k = 0; k < VENUE_MAX_REQS; k++)
+			if (v->deferred[k].id != 0 && v->deferred[k].sub == i &&
+			    v->deferred[k].from == from) {
+				/* The same gap asked again: once. */
+				if (to > v->deferred[k].to)
+					v->deferred[k].to = to;
+				return;
+			}
 		for (k = 0; k < VENUE_MAX_REQS && v->deferred[k].id != 0; k++)
 			;
 		if (k < VENUE_MAX_REQS) {

@@ -51,8 +51,6 @@ struct held {
 struct kraken {
 	struct venue v;                 /* first: the core's callbacks get it */
 	struct held held[VENUE_MAX_SUBS];
-	int64_t asked_from[VENUE_MAX_SUBS];
-	int64_t asked_to[VENUE_MAX_SUBS];
 	int64_t asked_gap[VENUE_MAX_SUBS];  /* venue_gap_start() then */
 	uint64_t flush_timer;
 };
@@ -220,8 +218,6 @@ kr_klines_url(struct venue *v, const struct venue_sub *s, int64_t from,
 
 	if (kr_rest_pair(s->native, pair, sizeof(pair)) != 0)
 		pair[0] = '\0';
-	k->asked_from[s - v->subs] = from;
-	k->asked_to[s - v->subs] = to;
 	k->asked_gap[s - v->subs] = venue_gap_start(s);
 	/* `since` a second before the first minute: the venue's rows start
 	 * after it whether it counts `since` in or out. */
@@ -266,8 +262,7 @@ kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 {
 	struct kraken *k = (struct kraken *)v;
 	size_t i = (size_t)(p->s - v->subs);
-	struct page_ctx c = { p, k->asked_from[i], k->asked_to[i],
-		k->asked_gap[i], 0 };
+	struct page_ctx c = { p, p->from, p->to - 1, k->asked_gap[i], 0 };
 	char err[96];
 	long rows;
 
@@ -281,6 +276,7 @@ kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 		if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
 		    (int64_t)PAUSE_MS * 1000000, 0, &v->rest_timer) != QD_OK)
 			v->rest_timer = 0;
+		venue_backfill_from(v, i, p->from, p->to);   /* held */
 		return 0;
 	}
 	if (rows == -2) {

@@ -414,11 +414,10 @@ main(void)
 		"for 60 s");
 	n_http = 0;
 	venue_backfill_all(v);
-	CHECK(n_http == 0 && strstr(logbuf, "REST is paused") != NULL,
-		"no REST call while paused");
+	CHECK(n_http == 0, "no REST call while paused");
 	clock_ms += 60000;
 	kr_on_timer(st, v->rest_timer);
-	CHECK(n_http == 1, "REST again after the pause");
+	CHECK(n_http == 1, "REST again after the pause (%d)", n_http);
 
 	/* A gap longer than Kraken keeps: the full page does not reach back
 	 * to it, and no older page is asked for. */
