@@ -37,6 +37,7 @@ for v in $VENUES; do
  "params": {"ws_url": "$ws", "rest_url": "http://127.0.0.1:$HTTP"}}
 JSON
 done
+started=$(date +%s)
 start_daemon || { not_ok "daemon starts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
 for v in $VENUES; do
 	wait_for 10 log_has "tag=$v msg=\"connected to"
@@ -59,7 +60,13 @@ done
 # Let the last cut heal, and every venue's closing minute and its
 # backfill (Coinbase polls 2 s after a minute, Kraken closes 5 s after).
 sleep 10
+stopped=$(date +%s)
 stop_daemon
+# The minutes that must be stored: from the one streaming began in to the
+# last that ended 8 s before the stop (Kraken closes a minute 5 s after
+# it, Coinbase polls it 2 s after).
+want_first=$((started / 60 * 60000))
+want_last=$(((stopped - 8) / 60 * 60000 - 60000))
 echo "# $cuts cuts of every venue's connections"
 for v in $VENUES; do
 	eval "HTTP=\$HTTP_$v"
@@ -69,13 +76,16 @@ for v in $VENUES; do
 		native=${sym%%:*} canon=${sym#*:}
 		curl -s "http://127.0.0.1:$HTTP/fake/klines?symbol=$native" > "$T/fake.json"
 		sqlite3 -separator ' ' "$T/var/quantd.db" "SELECT open_time, open, high, low, close, volume FROM candles WHERE exchange = '$v' AND symbol = '$canon' AND timeframe = '1m' ORDER BY open_time" > "$T/stored.txt"
-		out=$("$PY" - "$T/fake.json" "$T/stored.txt" <<'PY'
+		out=$("$PY" - "$T/fake.json" "$T/stored.txt" "$want_first" "$want_last" <<'PY'
 import json, sys
 fake = {r[0]: r[1:6] for r in json.load(open(sys.argv[1]))}
 rows = [l.split() for l in open(sys.argv[2])]
-if len(rows) < 2:
-    print("only %d candles stored" % len(rows)); sys.exit(1)
+if not rows:
+    print("no candles stored"); sys.exit(1)
 first, last = int(rows[0][0]), int(rows[-1][0])
+if first > int(sys.argv[3]) or last < int(sys.argv[4]):
+    print("stored %d..%d, not all of %s..%s" % (first, last, sys.argv[3], sys.argv[4]))
+    sys.exit(1)
 stored = {int(r[0]): [float(x) for x in r[1:]] for r in rows}
 missing = [t for t in fake if first <= t <= last and t not in stored]
 differ = [t for t, v in stored.items()
