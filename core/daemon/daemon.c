@@ -683,6 +683,9 @@ daemon_main(int argc, char **argv)
 		goto out;
 	if (storage_start(&dm, c) != 0)
 		goto out;
+	if (c->storage.enabled &&
+	    host_set_history(dm.host, c->storage.url) != QD_OK)
+		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;

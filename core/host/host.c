@@ -25,6 +25,8 @@
 #include "plugin/plugin.h"
 #include "market/candles.h"
 #include "net/client.h"
+#include "store/import.h"
+#include "store/store.h"
 #include "store/writer.h"
 #include "sandbox/sandbox.h"
 #include "trade/paper.h"
@@ -37,6 +39,19 @@ struct itimer {
 	struct instance *inst;
 	int periodic;
 	struct itimer *next;
+};
+
+/* An open history cursor of an instance (api->history_open). */
+#define MAX_HISTORY 4
+struct history {
+	uint64_t id;                    /* 0: free */
+	struct store *st;               /* store sources */
+	char exchange[64], symbol[32], timeframe[8];
+	int64_t next, to;               /* ms */
+	int64_t tf_ms;                  /* 0: trades */
+	struct import_data file;        /* file sources, whole */
+	size_t pos;
+	int is_file;
 };
 
 struct instance {
@@ -65,6 +80,7 @@ struct instance {
 	size_t n_series;
 	int starting;                   /* sandboxed: start not yet done */
 	const struct netc_event *http_ev; /* the answer being handled */
+	struct history hist[MAX_HISTORY];
 };
 
 struct host {
@@ -97,7 +113,9 @@ struct host {
 	struct candles *candles;
 	struct loop_timer *candle_clock;
 	uint64_t late_logged;           /* late trades already logged */
+	char *store_url;                /* history_* reads it, or NULL */
 };
+
 
 
 const char *
@@ -162,6 +180,7 @@ find_instance(const struct host *h, const char *name)
 }
 
 static struct candle_series *series_of(struct instance *in, qd_symbol sym);
+static void history_release(struct instance *in);
 
 int
 host_backfill(struct host *h, const char *instance, const char *symbol,
@@ -866,6 +885,242 @@ w_http_request(struct world *w, const struct qd_http_request *r, uint64_t *id)
 		on_net_event, in, id);
 }
 
+/* ---- recorded market data ------------------------------------------------ */
+
+static void
+history_free(struct history *c)
+{
+	if (c->st != NULL)
+		store_close(c->st);
+	import_data_free(&c->file);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+history_release(struct instance *in)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_HISTORY; i++)
+		if (in->hist[i].id != 0)
+			history_free(&in->hist[i]);
+}
+
+static struct history *
+history_of(struct instance *in, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; id != 0 && i < MAX_HISTORY; i++)
+		if (in->hist[i].id == id)
+			return &in->hist[i];
+	return NULL;
+}
+
+/* A file source must be a path one of the instance's parameters names:
+ * a plugin reads no file its configuration did not give it. */
+static int
+named_by_params(const struct instance *in, const char *path)
+{
+	struct qd_kv kv[256];
+	size_t i, n = in->params ? params_to_kv(in->params, kv, 256) : 0;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(kv[i].value, path) == 0 ||
+		    (strncmp(kv[i].value, "file:", 5) == 0 &&
+		    strcmp(kv[i].value + 5, path) == 0))
+			return 1;
+	return 0;
+}
+
+static int
+w_history_open(struct world *w, const char *source, uint32_t *tf_s,
+	uint64_t *cursor)
+{
+	struct instance *in = INST(w);
+	struct history *c = NULL;
+	char buf[256], err[600], *f[5] = { NULL }, *save = NULL, *t;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < MAX_HISTORY && c == NULL; i++)
+		if (in->hist[i].id == 0)
+			c = &in->hist[i];
+	if (c == NULL)
+		return QD_ERR_LIMIT;
+	memset(c, 0, sizeof(*c));
+	if (strncmp(source, "file:", 5) == 0) {
+		if (!named_by_params(in, source + 5)) {
+			log_warn(in->cfg.instance, "history file %s refused: "
+				"not a file the instance's configuration names",
+				source + 5);
+			return QD_ERR_DENIED;
+		}
+		if (import_read_file(source + 5, 0, &c->file, err,
+		    sizeof(err)) != 0) {
+			log_warn(in->cfg.instance, "history: %s", err);
+			memset(c, 0, sizeof(*c));
+			return errno == ENOENT ? QD_ERR_NOTFOUND :
+				QD_ERR_INVALID;
+		}
+		c->is_file = 1;
+		c->tf_ms = c->file.trades != NULL ? 0 : c->file.timeframe_ms;
+	} else {
+		if (in->host->store_url == NULL)
+			return QD_ERR_UNSUPPORTED;
+		snprintf(buf, sizeof(buf), "%s", source + 6);
+		for (t = strtok_r(buf, ":", &save); t != NULL && n < 5;
+		     t = strtok_r(NULL, ":", &save))
+			f[n++] = t;
+		if (n != 3 && n != 5)
+			return QD_ERR_INVALID;   /* runtime_history_source_ok */
+		snprintf(c->exchange, sizeof(c->exchange), "%s", f[0]);
+		snprintf(c->symbol, sizeof(c->symbol), "%s", f[1]);
+		snprintf(c->timeframe, sizeof(c->timeframe), "%s", f[2]);
+		c->tf_ms = strcmp(f[2], "trades") == 0 ? 0 :
+			store_timeframe_ms(f[2]);
+		c->next = n == 5 ? strtoll(f[3], NULL, 10) : 0;
+		c->to = n == 5 ? strtoll(f[4], NULL, 10) : INT64_MAX;
+		if (store_open(in->host->store_url, STORE_ROLE_READER, &c->st,
+		    err, sizeof(err)) != QD_OK) {
+			log_warn(in->cfg.instance, "history: %s", err);
+			memset(c, 0, sizeof(*c));
+			return QD_ERR_UNSUPPORTED;
+		}
+	}
+	c->id = ++in->host->next_id;
+	*cursor = c->id;
+	*tf_s = (uint32_t)(c->tf_ms / 1000);
+	return QD_OK;
+}
+
+struct hist_fill {
+	struct qd_history_row *rows;
+	size_t cap, n;
+	int64_t last;
+};
+
+static void
+row_bar(struct qd_history_row *r, const struct store_candle *c, int64_t tf)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->timeframe_s = (uint32_t)(tf / 1000);
+	r->ts = c->open_time * 1000000;
+	r->bar.ts = r->ts;
+	r->bar.open = c->open;
+	r->bar.high = c->high;
+	r->bar.low = c->low;
+	r->bar.close = c->close;
+	r->bar.volume = c->volume;
+}
+
+static void
+row_trade(struct qd_history_row *r, const struct store_trade *t)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->ts = t->time * 1000000;
+	r->price = t->price;
+	r->qty = t->qty;
+	r->side = t->side == 1 ? QD_SIDE_BUY : t->side == 2 ? QD_SIDE_SELL :
+		(enum qd_side)0;
+	r->trade_id = t->trade_id;
+}
+
+static int
+fill_candles(void *arg, const struct store_candle *c, size_t n)
+{
+	struct hist_fill *f = arg;
+	size_t i;
+
+	for (i = 0; i < n && f->n < f->cap; i++) {
+		row_bar(&f->rows[f->n++], &c[i], 0);
+		f->last = c[i].open_time;
+	}
+	return f->n == f->cap;
+}
+
+static int
+fill_trades(void *arg, const struct store_trade *t, size_t n)
+{
+	struct hist_fill *f = arg;
+	size_t i;
+
+	for (i = 0; i < n && f->n < f->cap; i++) {
+		row_trade(&f->rows[f->n++], &t[i]);
+		f->last = t[i].time;
+	}
+	return f->n == f->cap;
+}
+
+static int
+w_history_next(struct world *w, uint64_t cursor, struct qd_history_row *rows,
+	size_t cap, size_t *n)
+{
+	struct history *c = history_of(INST(w), cursor);
+	struct store_series k;
+	struct hist_fill f = { rows, cap, 0, -1 };
+	size_t i;
+	int rc;
+
+	if (c == NULL)
+		return QD_ERR_NOTFOUND;
+	if (c->is_file) {
+		for (i = 0; i < cap && c->pos < c->file.n; i++, c->pos++) {
+			if (c->file.trades != NULL)
+				row_trade(&rows[i], &c->file.trades[c->pos]);
+			else
+				row_bar(&rows[i], &c->file.candles[c->pos],
+					c->tf_ms);
+		}
+		*n = i;
+		return QD_OK;
+	}
+	if (c->next >= c->to || cap == 0)
+		return QD_OK;
+	k.exchange = c->exchange;
+	k.symbol = c->symbol;
+	k.timeframe = c->timeframe;
+	if (c->tf_ms > 0) {
+		rc = store_candles(c->st, &k, c->next, c->to, cap, 0,
+			fill_candles, &f);
+		for (i = 0; i < f.n; i++) {
+			rows[i].timeframe_s = (uint32_t)(c->tf_ms / 1000);
+			rows[i].size = sizeof(rows[i]);
+		}
+		c->next = f.n > 0 ? f.last + 1 : c->to;
+	} else {
+		rc = store_trades(c->st, &k, c->next, c->to, cap, fill_trades,
+			&f);
+		/* A full page may cut a millisecond's trades in two: the
+		 * next page starts at that millisecond again, without it. */
+		if (f.n == cap && f.n > 1 && rows[0].ts != rows[f.n - 1].ts) {
+			while (f.n > 0 && rows[f.n - 1].ts / 1000000 == f.last)
+				f.n--;
+			c->next = f.last;
+		} else {
+			c->next = f.n > 0 ? f.last + 1 : c->to;
+		}
+	}
+	if (rc != QD_OK) {
+		log_warn(INST(w)->cfg.instance, "history: %s",
+			store_error(c->st));
+		return QD_ERR_IO;
+	}
+	*n = f.n;
+	return QD_OK;
+}
+
+static void
+w_history_close(struct world *w, uint64_t cursor)
+{
+	struct history *c = history_of(INST(w), cursor);
+
+	if (c != NULL)
+		history_free(c);
+}
+
 static const struct world_ops daemon_world = {
 	.now = w_now,
 	.timer_arm = w_timer_arm,
@@ -888,6 +1143,9 @@ static const struct world_ops daemon_world = {
 	.ws_close = w_ws_close,
 	.http_request = w_http_request,
 	.http_header = w_http_header,
+	.history_open = w_history_open,
+	.history_next = w_history_next,
+	.history_close = w_history_close,
 };
 
 /* ---- sandboxed instances ------------------------------------------------- */
@@ -985,6 +1243,7 @@ instance_release(struct instance *in)
 	/* Its connections close; nothing more reaches it. */
 	if (in->host->netc != NULL)
 		netc_forget(in->host->netc, in);
+	history_release(in);
 	runtime_release(&in->ctx);
 }
 
@@ -1209,6 +1468,7 @@ host_free(struct host *h)
 	config_free(h->config);
 	free(h->state_dir);
 	free(h->sandbox_helper);
+	free(h->store_url);
 	free(h->marks);
 	free(h->base_tf);
 	loop_timer_cancel(h->candle_clock);
@@ -1242,6 +1502,15 @@ void
 host_set_writer(struct host *h, struct writer *w)
 {
 	h->writer = w;
+}
+
+int
+host_set_history(struct host *h, const char *store_url)
+{
+	free(h->store_url);
+	h->store_url = store_url ? strdup(store_url) : NULL;
+	return store_url == NULL || h->store_url != NULL ? QD_OK :
+		QD_ERR_NOMEM;
 }
 
 void

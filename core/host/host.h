@@ -59,6 +59,8 @@ struct writer;
  * store's backlog is not empty.  Before host_apply().
  */
 void host_set_writer(struct host *h, struct writer *w);
+/** The store api->history_open reads ("store:..." sources); NULL: none. */
+int host_set_history(struct host *h, const char *store_url);
 struct candles_stats;
 /** The candle aggregator's counters (trades, late trades, bars closed,
  *  venue klines taken and how many differed from the trades' bars). */

@@ -18,6 +18,7 @@
 #include "market/symbol.h"
 #include "plugin/indicator.h"
 #include "plugin/params.h"
+#include "store/store.h"
 #include "trade/paper.h"
 
 struct rt_indicator {
@@ -425,6 +426,64 @@ r_http_header(qd_ctx *c, const char *name, char *buf, size_t cap)
 	return QD_OK;
 }
 
+/* ---- recorded market data ------------------------------------------------ */
+
+int
+runtime_history_source_ok(const char *src)
+{
+	char buf[256], *f[7], *save = NULL, *t;
+	int n = 0;
+
+	if (src == NULL || strlen(src) >= sizeof(buf))
+		return 0;
+	if (strncmp(src, "file:", 5) == 0)
+		return src[5] != '\0';
+	if (strncmp(src, "store:", 6) != 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", src + 6);
+	for (t = strtok_r(buf, ":", &save); t != NULL && n < 7;
+	     t = strtok_r(NULL, ":", &save))
+		f[n++] = t;
+	if (n != 3 && n != 5)
+		return 0;
+	if (!symbol_valid(f[1]) || (strcmp(f[2], "trades") != 0 &&
+	    store_timeframe_ms(f[2]) <= 0))
+		return 0;
+	for (t = n == 5 ? f[3] : NULL; t != NULL; t = t == f[3] ? f[4] : NULL)
+		if (strspn(t, "0123456789") != strlen(t))
+			return 0;
+	return 1;
+}
+
+static int
+r_history_open(qd_ctx *c, const char *source, uint32_t *tf, uint64_t *cur)
+{
+	if (tf == NULL || cur == NULL || !runtime_history_source_ok(source))
+		return QD_ERR_INVALID;
+	if (c->ops->history_open == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return c->ops->history_open(c->world, source, tf, cur);
+}
+
+static int
+r_history_next(qd_ctx *c, uint64_t cur, struct qd_history_row *rows,
+	size_t cap, size_t *n)
+{
+	if (n == NULL || (rows == NULL && cap > 0))
+		return QD_ERR_INVALID;
+	*n = 0;
+	if (c->ops->history_next == NULL)
+		return QD_ERR_NOTFOUND;
+	return c->ops->history_next(c->world, cur, rows, cap, n);
+}
+
+static void
+r_history_close(qd_ctx *c, uint64_t cur)
+{
+	if (c->ops->history_close != NULL)
+		c->ops->history_close(c->world, cur);
+}
+
 /*
  * Resolve a secret reference from the instance config: "env:VAR" or
  * "file:PATH" (first line, without the newline).  Never logged.
@@ -624,4 +683,7 @@ const struct qd_host_api runtime_api = {
 	.payment_done = r_payment_done,
 	.annotate = r_annotate,
 	.http_header = r_http_header,
+	.history_open = r_history_open,
+	.history_next = r_history_next,
+	.history_close = r_history_close,
 };

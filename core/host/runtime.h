@@ -83,6 +83,13 @@ struct world_ops {
 	 *  (QD_ERR_STATE outside it, through *state). */
 	const char *(*http_header)(struct world *w, const char *name,
 		int *state);
+	/** Recorded market data (sdk.h history_*; the source is checked for
+	 *  form by the runtime).  NULL: none in this world. */
+	int (*history_open)(struct world *w, const char *source,
+		uint32_t *tf_s, uint64_t *cursor);
+	int (*history_next)(struct world *w, uint64_t cursor,
+		struct qd_history_row *rows, size_t cap, size_t *n);
+	void (*history_close)(struct world *w, uint64_t cursor);
 };
 
 /*
@@ -105,6 +112,9 @@ struct qd_ctx {
 	int64_t ann_sec;
 	uint32_t ann_bytes;
 };
+
+/** 1 if `source` is a history source of the documented forms (sdk.h). */
+int runtime_history_source_ok(const char *source);
 
 /** The one host API table. */
 extern const struct qd_host_api runtime_api;

@@ -587,6 +587,71 @@ c_http_header(qd_ctx *ctx, const char *name, char *buf, size_t cap)
 	return QD_ERR_NOTFOUND;
 }
 
+/* Recorded market data: asked of the host, which checks the source
+ * against this instance's configuration. */
+static int
+c_history_open(qd_ctx *ctx, const char *source, uint32_t *tf, uint64_t *cur)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	(void)ctx;
+	if (source == NULL || tf == NULL || cur == NULL || strlen(source) > 255)
+		return QD_ERR_INVALID;
+	begin(&o, F_HISTORY_OPEN);
+	frame_put_str(&o, source);
+	if (request(&o, &in, &st) != F_REPLY_DATA)
+		die(SANDBOX_EXIT_PROTOCOL);
+	*tf = frame_get_u32(&in);
+	*cur = frame_get_u64(&in);
+	if (frame_in_done(&in) != 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	return st;
+}
+
+static int
+c_history_next(qd_ctx *ctx, uint64_t cur, struct qd_history_row *rows,
+	size_t cap, size_t *n)
+{
+	struct frame_out o;
+	struct frame_in in;
+	uint64_t k, i;
+	int st;
+
+	(void)ctx;
+	if (n == NULL || (rows == NULL && cap > 0))
+		return QD_ERR_INVALID;
+	*n = 0;
+	begin(&o, F_HISTORY_NEXT);
+	frame_put_u64(&o, cur);
+	frame_put_u64(&o, cap);
+	if (request(&o, &in, &st) != F_REPLY_DATA)
+		die(SANDBOX_EXIT_PROTOCOL);
+	k = frame_get_u64(&in);
+	if (k > cap)
+		die(SANDBOX_EXIT_PROTOCOL);
+	for (i = 0; i < k; i++)
+		frame_get_history_row(&in, &rows[i]);
+	if (frame_in_done(&in) != 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	*n = (size_t)k;
+	return st;
+}
+
+static void
+c_history_close(qd_ctx *ctx, uint64_t cur)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	(void)ctx;
+	begin(&o, F_HISTORY_CLOSE);
+	frame_put_u64(&o, cur);
+	request(&o, &in, &st);
+}
+
 static int
 c_secret_get(qd_ctx *ctx, const char *name, char *buf, size_t cap)
 {
@@ -787,6 +852,9 @@ static const struct qd_host_api child_api = {
 	.payment_done = c_payment_done,
 	.annotate = c_annotate,
 	.http_header = c_http_header,
+	.history_open = c_history_open,
+	.history_next = c_history_next,
+	.history_close = c_history_close,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

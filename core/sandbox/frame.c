@@ -34,6 +34,8 @@ static const char *const type_names[] = {
 	[F_EMIT_BAR] = "F_EMIT_BAR", [F_EMIT_BOOK_TOP] = "F_EMIT_BOOK_TOP",
 	[F_EMIT_ORDER_UPDATE] = "F_EMIT_ORDER_UPDATE",
 	[F_NOTIFY_DONE] = "F_NOTIFY_DONE", [F_PAYMENT_DONE] = "F_PAYMENT_DONE",
+	[F_HISTORY_OPEN] = "F_HISTORY_OPEN", [F_HISTORY_NEXT] = "F_HISTORY_NEXT",
+	[F_HISTORY_CLOSE] = "F_HISTORY_CLOSE",
 };
 
 const char *
@@ -416,4 +418,39 @@ frame_recv_fd(int sock)
 	    !(m.msg_flags & MSG_CTRUNC))
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+void
+frame_put_history_row(struct frame_out *o, const struct qd_history_row *r)
+{
+	frame_put_u32(o, r->timeframe_s);
+	frame_put_i64(o, r->ts);
+	frame_put_f64(o, r->bar.open);
+	frame_put_f64(o, r->bar.high);
+	frame_put_f64(o, r->bar.low);
+	frame_put_f64(o, r->bar.close);
+	frame_put_f64(o, r->bar.volume);
+	frame_put_f64(o, r->price);
+	frame_put_f64(o, r->qty);
+	frame_put_u32(o, (uint32_t)r->side);
+	frame_put_u64(o, r->trade_id);
+}
+
+void
+frame_get_history_row(struct frame_in *in, struct qd_history_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->timeframe_s = frame_get_u32(in);
+	r->ts = frame_get_i64(in);
+	r->bar.ts = r->ts;
+	r->bar.open = frame_get_f64(in);
+	r->bar.high = frame_get_f64(in);
+	r->bar.low = frame_get_f64(in);
+	r->bar.close = frame_get_f64(in);
+	r->bar.volume = frame_get_f64(in);
+	r->price = frame_get_f64(in);
+	r->qty = frame_get_f64(in);
+	r->side = (enum qd_side)frame_get_u32(in);
+	r->trade_id = frame_get_u64(in);
 }

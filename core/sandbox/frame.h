@@ -79,6 +79,10 @@ enum frame_type {
 	F_EMIT_ORDER_UPDATE, /* one-way: an order update */
 	F_NOTIFY_DONE,     /* one-way: u64 req, i32 status, opt. string */
 	F_PAYMENT_DONE,    /* one-way: u64 req, i32 status, opt. string */
+	F_HISTORY_OPEN,    /* request: source -> F_REPLY_DATA u32 tf, u64 cursor */
+	F_HISTORY_NEXT,    /* request: u64 cursor, u64 cap -> F_REPLY_DATA
+	                      u64 n, n rows (frame_put_history_row) */
+	F_HISTORY_CLOSE,   /* request: u64 cursor */
 	F_TYPE_MAX
 };
 
@@ -150,6 +154,10 @@ void frame_get_book_top(struct frame_in *in, struct qd_book_top_event *e);
 void frame_put_order_update(struct frame_out *o,
 	const struct qd_order_update *u);
 void frame_get_order_update(struct frame_in *in, struct qd_order_update *u);
+/** A recorded market data row (api->history_next). */
+void frame_put_history_row(struct frame_out *o,
+	const struct qd_history_row *r);
+void frame_get_history_row(struct frame_in *in, struct qd_history_row *r);
 /** A string that may be NULL (a flag, then the string if any). */
 void frame_put_opt_str(struct frame_out *o, const char *s);
 const char *frame_get_opt_str(struct frame_in *in, size_t max);

@@ -120,9 +120,13 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_EMIT_ORDER_UPDATE] = S_ANY,
 	[F_NOTIFY_DONE] = S_ANY,
 	[F_PAYMENT_DONE] = S_ANY,
+	[F_HISTORY_OPEN] = S_ANY,
+	[F_HISTORY_NEXT] = S_ANY,
+	[F_HISTORY_CLOSE] = S_ANY,
 };
 
 #define MAX_HEADERS 64
+#define HISTORY_ROWS 1024  /* rows of recorded data per frame (80 B each) */
 #define MAX_ALLOWED 16     /* hosts a sandboxed adapter may reach */
 #define MAX_CONNS 64       /* its open WebSockets, closed with a lost child */
 #define MAX_SUBS 1024      /* subscriptions replayed to a restarted child */
@@ -1324,6 +1328,52 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		send_frame(p, &o);
 		return 0;
 	}
+	case F_HISTORY_OPEN: {
+		const char *src = frame_get_str(in, 255);
+		uint32_t tf = 0;
+
+		if (src == NULL || frame_in_done(in) != 0)
+			break;
+		rc = QD_API_HAS(p->api, history_open) ?
+			p->api->history_open(p->ctx, src, &tf, &id) :
+			QD_ERR_UNSUPPORTED;
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		frame_put_u32(&o, rc == QD_OK ? tf : 0);
+		frame_put_u64(&o, rc == QD_OK ? id : 0);
+		send_frame(p, &o);
+		return 0;
+	}
+	case F_HISTORY_NEXT: {
+		struct qd_history_row rows[HISTORY_ROWS];
+		uint64_t cur = frame_get_u64(in), cap = frame_get_u64(in);
+		size_t n = 0, i;
+
+		if (frame_in_done(in) != 0)
+			break;
+		if (cap > HISTORY_ROWS)
+			cap = HISTORY_ROWS;
+		rc = QD_API_HAS(p->api, history_next) ?
+			p->api->history_next(p->ctx, cur, rows, (size_t)cap,
+			&n) : QD_ERR_NOTFOUND;
+		if (rc != QD_OK || n > cap)
+			n = 0;
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		frame_put_u64(&o, n);
+		for (i = 0; i < n; i++)
+			frame_put_history_row(&o, &rows[i]);
+		send_frame(p, &o);
+		return 0;
+	}
+	case F_HISTORY_CLOSE:
+		id = frame_get_u64(in);
+		if (frame_in_done(in) != 0)
+			break;
+		if (QD_API_HAS(p->api, history_close))
+			p->api->history_close(p->ctx, id);
+		reply(p, QD_OK, 0);
+		return 0;
 	case F_EMIT_TRADE: {
 		struct qd_trade_event e;
 

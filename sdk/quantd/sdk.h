@@ -422,6 +422,17 @@ struct qd_notification {
 	const char *recipient; /**< channel-specific address, or NULL = default */
 };
 
+/** A row of recorded market data (api->history_next, ABI 1.2). */
+struct qd_history_row {
+	uint32_t size;
+	uint32_t timeframe_s;  /**< the bar's timeframe; 0: a trade */
+	int64_t ts;            /**< bar open time or trade time, ns */
+	struct qd_bar bar;     /**< bars (bar.ts == ts) */
+	double price, qty;     /**< trades */
+	enum qd_side side;     /**< trades: the taker's side, or 0 */
+	uint64_t trade_id;     /**< trades */
+};
+
 /** An outgoing HTTP request made through the host's net thread. */
 struct qd_http_request {
 	uint32_t size;
@@ -605,6 +616,28 @@ struct qd_host_api {
 	 */
 	int (*http_header)(qd_ctx *ctx, const char *name, char *buf,
 		size_t cap);
+
+	/*
+	 * Recorded market data, read in time order (ABI 1.2): `source` is
+	 *   "store:EXCHANGE:SYMBOL:TF" or "store:EXCHANGE:SYMBOL:TF:FROM:TO"
+	 *     (ms, TO excluded): candles of the daemon's store, or trades
+	 *     with TF "trades";
+	 *   "file:PATH": a file `quantctl data import` reads (our CSV,
+	 *     Binance public-data klines or aggTrades) -- only a PATH one of
+	 *     the instance's own parameters names.
+	 * history_open gives a cursor and the rows' timeframe (0: trades);
+	 * history_next fills up to cap rows (*n = 0 at the end).  QD_OK;
+	 * QD_ERR_NOTFOUND (no such data), QD_ERR_DENIED (a file the
+	 * configuration does not name), QD_ERR_INVALID (a malformed source
+	 * or file: logged with file:line), QD_ERR_UNSUPPORTED (no store, or
+	 * this runtime -- backtests, sandboxed instances -- offers none),
+	 * QD_ERR_LIMIT (too many open).  Close every cursor opened.
+	 */
+	int (*history_open)(qd_ctx *ctx, const char *source,
+		uint32_t *timeframe_s, uint64_t *cursor);
+	int (*history_next)(qd_ctx *ctx, uint64_t cursor,
+		struct qd_history_row *rows, size_t cap, size_t *n);
+	void (*history_close)(qd_ctx *ctx, uint64_t cursor);
 };
 
 /** True if the host API offers `fn` (added in this or an older minor). */

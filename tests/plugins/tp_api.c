@@ -179,6 +179,23 @@ walk_events(struct t *t, qd_symbol sym)
 			st(a->http_header(t->ctx, "retry-after", hv,
 			sizeof(hv))));
 	}
+	{
+		struct qd_history_row row;
+		uint32_t tf = 0;
+		uint64_t cur = 0;
+		size_t n = 1;
+
+		/* Malformed sources and unknown cursors: the same answer in
+		 * every mode (what a mode can read differs). */
+		SAY("api history_open malformed: %s", st(a->history_open(
+			t->ctx, "store:x:btc-usdt:1m", &tf, &cur)));
+		SAY("api history_open bad form: %s", st(a->history_open(
+			t->ctx, "http://x/", &tf, &cur)));
+		SAY("api history_next unknown: %s n=%zu", st(a->history_next(
+			t->ctx, 987654321, &row, 1, &n)), n);
+		a->history_close(t->ctx, 987654321);
+		SAY("api history_close: called");
+	}
 }
 
 static int

@@ -4,6 +4,7 @@
  * in start() it tries each target below and logs "reach N: status", then
  * keeps its configured WebSocket open and emits a trade for every message,
  * so the test sees the allowed path work and every other one refused.
+ * It also asks for a file as recorded market data.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,14 @@ hn_start(void *state)
 	for (i = 0; i < 8; i++)
 		h->api->log(h->ctx, QD_LOG_INFO, "reach %d: %s", i,
 			qd_strerror(rc[i]));
+	/* Recorded data: a file its configuration does not name. */
+	{
+		uint32_t tf;
+
+		h->api->log(h->ctx, QD_LOG_INFO, "history of a file not named: %s",
+			qd_strerror(h->api->history_open(h->ctx,
+			"file:/etc/passwd", &tf, &c)));
+	}
 	return QD_OK;
 }
 

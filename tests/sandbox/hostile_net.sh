@@ -29,6 +29,8 @@ done
 for i in 2 3 4 5 6 7; do
 	check "target $i is refused" wait_for 5 log_has "tag=h-net msg=\"reach $i: .*denied"
 done
+check "a file its configuration does not name is not read" wait_for 5 log_has 'tag=h-net msg="history of a file not named: denied'
+check "and the host says so" log_has 'tag=h-net msg="history file /etc/passwd refused: not a file the instance.s configuration names"'
 check "the refusals are logged by the host" log_has "tag=h-net msg=\"sandboxed plugin hostile-net: connection to 'ws://127.0.0.1:1/' refused"
 check "refusals are logged at powers of two, not each" sh -c "[ \$(grep -c 'refused: not a host its configuration names' '$T/quantd.log') -eq 3 ]"
 stats=$(ctl --json data stats)

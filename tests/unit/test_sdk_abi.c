@@ -3,7 +3,8 @@
  *
  * Every public struct's size and every field's offset, as released in ABI
  * 1.0, plus what was appended since (1.1: qd_host_api.annotate,
- * qd_indicator_ops.batch, struct qd_series; 1.2: qd_host_api.http_header).  A change here breaks every
+ * qd_indicator_ops.batch, struct qd_series; 1.2: qd_host_api.http_header
+ * and history_*, struct qd_history_row).  A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
  * this test fails, the change is an ABI break: undo it, or bump
@@ -154,7 +155,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 312),
+	SIZE(qd_host_api, 336),
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -195,6 +196,18 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, payment_done, 288),
 	FIELD(qd_host_api, annotate, 296),   /* ABI 1.1 */
 	FIELD(qd_host_api, http_header, 304),   /* ABI 1.2 */
+	FIELD(qd_host_api, history_open, 312),  /* ABI 1.2 */
+	FIELD(qd_host_api, history_next, 320),
+	FIELD(qd_host_api, history_close, 328),
+	SIZE(qd_history_row, 96),               /* ABI 1.2 */
+	FIELD(qd_history_row, size, 0),
+	FIELD(qd_history_row, timeframe_s, 4),
+	FIELD(qd_history_row, ts, 8),
+	FIELD(qd_history_row, bar, 16),
+	FIELD(qd_history_row, price, 64),
+	FIELD(qd_history_row, qty, 72),
+	FIELD(qd_history_row, side, 80),
+	FIELD(qd_history_row, trade_id, 88),
 	SIZE(qd_ops, 40),
 	FIELD(qd_ops, size, 0),
 	FIELD(qd_ops, create, 8),
