@@ -132,6 +132,16 @@ net_main(void *arg)
 	return NULL;
 }
 
+/* WebSockets offer permessage-deflate (RFC 7692); a venue that compresses
+ * its streams (OKX, Kraken, ...) then sends a fraction of the bytes.  What
+ * arrives is inflated a buffer at a time, so the message cap holds for the
+ * inflated size. */
+static const struct lws_extension extensions[] = {
+	{ "permessage-deflate", lws_extension_callback_pm_deflate,
+	  "permessage-deflate; client_max_window_bits" },
+	{ NULL, NULL, NULL }
+};
+
 /*
  * Create the queue and the context on the calling thread, then start the
  * thread with every signal blocked, so that process signals reach the core
@@ -171,6 +181,7 @@ net_start(struct loop *core, size_t queue_slots, size_t slot_size)
 	info.gid = -1;
 	info.uid = -1;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.extensions = extensions;
 	if ((n->ctx = lws_create_context(&info)) == NULL) {
 		log_error("net", "cannot create the libwebsockets context");
 		goto fail;

@@ -8,9 +8,10 @@ text message:
   "close-me"   closes with code 4001, reason "bye"
   "big"        sends a 5 MiB message
   "frag"       sends "abc" + "def" + "ghi" as one fragmented message
+  "extensions" names the extensions negotiated ("extensions: ...")
   anything     echoes it back
 HTTP:
-  GET  /hello  200 "hello"
+  GET  /hello  200 "hello" (Content-Type: text/plain)
   POST /echo   201, body: the request body, header X-Echo: <X-Test>
   GET  /slow   answers after 5 s
   GET  /big    200 with a 5 MiB body
@@ -31,6 +32,10 @@ async def ws_handler(ws, path=None):
         if msg == "close-me":
             await ws.close(code=4001, reason="bye")
             return
+        if msg == "extensions":
+            await ws.send("extensions: " + ",".join(
+                e.name for e in getattr(ws, "extensions", [])))
+            continue
         if msg == "big":
             await ws.send("x" * (5 << 20))
         elif msg == "frag":
@@ -55,7 +60,7 @@ class Http(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/hello":
-            self.reply(200, b"hello")
+            self.reply(200, b"hello", [("Content-Type", "text/plain")])
         elif self.path == "/slow":
             time.sleep(5)
             self.reply(200, b"late")

@@ -15,6 +15,8 @@ kline requests with that status (and a Retry-After of S seconds if given);
 GET /fake/rest_log -> [time, status] of every REST kline request served.
 Environment: FAKE_HISTORY_MIN=N starts the market with N closed 1m candles
 of history (candles only: no trades) for the REST klines to serve.
+FAKE_ALIGN_MS=1 sends each trade right at the millisecond its time says
+(the end-to-end latency bench measures from it).
 """
 import asyncio
 import http.server
@@ -101,8 +103,15 @@ def history(minutes):
 async def market():
     last_min = {s: None for s in SYMBOLS}
     tid = {s: 1000 for s in SYMBOLS}
+    align = os.environ.get("FAKE_ALIGN_MS") == "1"
     while True:
         now = int(time.time() * 1000)
+        if align:
+            # Spin to the next millisecond: the trade's time is when it
+            # leaves, within the spin's few microseconds.
+            now += 1
+            while time.time() * 1000 < now:
+                pass
         for sym in SYMBOLS:
             with lock:
                 p = SYMBOLS[sym] = round(SYMBOLS[sym] * (1 + rng.uniform(-5e-4, 5e-4)), 2)

@@ -28,6 +28,7 @@ struct owner {
 	const char *name;
 	int opened, closed, code, status, messages;
 	char last[64];
+	char ctype[64];
 	char reason[128];
 	size_t last_len;
 	uint64_t id;
@@ -62,13 +63,17 @@ on_event(void *arg, const struct netc_event *ev)
 		/* The echo script: each answer sends the next message. */
 		if (strcmp(o->name, "echo") == 0) {
 			static const char *const script[] = { "ping1", "frag",
-				"big" };
+				"extensions", "big" };
 
 			if (o->step == 1)
 				assert_string_equal(o->last, "ping1");
 			if (o->step == 2)
 				assert_string_equal(o->last, "abcdefghi");
-			if (o->step < 3)
+			/* permessage-deflate offered and taken. */
+			if (o->step == 3)
+				assert_string_equal(o->last,
+					"extensions: permessage-deflate");
+			if (o->step < 4)
 				assert_int_equal(netc_ws_send(C, o->id,
 					script[o->step],
 					strlen(script[o->step])), QD_OK);
@@ -86,6 +91,9 @@ on_event(void *arg, const struct netc_event *ev)
 		break;
 	case NETC_HTTP_RESPONSE:
 		o->status = ev->code;
+		snprintf(o->ctype, sizeof(o->ctype), "%s",
+			netc_header(ev, "Content-Type") ?
+			netc_header(ev, "Content-Type") : "");
 		o->last_len = ev->len;
 		snprintf(o->last, sizeof(o->last), "%.*s",
 			(int)(ev->len > 60 ? 60 : ev->len),
@@ -177,12 +185,14 @@ clients(void **unused)
 	loop_timer_cancel(t);
 
 	assert_int_equal(echo.opened, 1);
-	assert_int_equal(echo.step, 3);    /* hello, ping1, frag; big never */
+	assert_int_equal(echo.step, 4);    /* hello, ping1, frag, extensions;
+	                                      big never */
 	assert_int_equal(echo.code, 1009); /* the 5 MiB message */
 	assert_int_equal(closer.code, 4001);
 	assert_string_equal(closer.reason, "bye");
 	assert_int_equal(hello.status, 200);
 	assert_string_equal(hello.last, "hello");
+	assert_string_equal(hello.ctype, "text/plain");  /* its headers */
 	assert_int_equal(post.status, 201);
 	assert_string_equal(post.last, "xyz");
 	assert_int_equal(slow.status, 0);
