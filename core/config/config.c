@@ -548,7 +548,7 @@ fail:
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
-	NULL
+	"ca_file", NULL
 };
 
 static int
@@ -694,6 +694,8 @@ config_load(const char *path, struct diag *d)
 	s = get_string(doc, "sandbox_helper", 0, file, d);
 	c->sandbox_helper = s ? resolve_path(c->dir, s) :
 		strdup(QD_LIBEXECDIR "/quantd-sandbox");
+	s = get_string(doc, "ca_file", 0, file, d);
+	c->ca_file = s ? resolve_path(c->dir, s) : NULL;
 
 	c->storage.trades_retention_days = 7;
 	c->storage.flush_rows = 5000;
@@ -810,6 +812,7 @@ config_free(struct config *c)
 	free(c->control_socket);
 	free(c->listen);
 	free(c->sandbox_helper);
+	free(c->ca_file);
 	free(c->storage.url);
 	free(c->log_file);
 	for (i = 0; i < c->n_instances; i++)

@@ -12,6 +12,8 @@
  *   control_socket  path of quantctl's socket (default STATE_DIR/quantd.sock)
  *   listen          API address "host:port" (default "127.0.0.1:8080")
  *   sandbox_helper  the quantd-sandbox program (default in libexecdir)
+ *   ca_file         PEM CA certificates TLS peers (wss://, https://) are
+ *                   checked against instead of the system's store
  *   storage         {"url": FILE | "sqlite:FILE" | "postgresql://..." |
  *                   "env:VAR" (default STATE_DIR/quantd.db), "enabled",
  *                   "trades", "trades_retention_days", "flush_rows",
@@ -130,6 +132,7 @@ struct config {
 	char *control_socket;
 	char *listen;
 	char *sandbox_helper;  /**< the quantd-sandbox program */
+	char *ca_file;         /**< TLS CAs instead of the system's, or NULL */
 	struct config_storage storage;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */

@@ -689,7 +689,7 @@ daemon_main(int argc, char **argv)
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
-	if ((dm.net = net_start(dm.loop, 1024, 256)) == NULL ||
+	if ((dm.net = net_start_ca(dm.loop, 1024, 256, c->ca_file)) == NULL ||
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
 	host_set_net(dm.host, dm.netc);

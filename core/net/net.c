@@ -151,6 +151,13 @@ static const struct lws_extension extensions[] = {
 struct net *
 net_start(struct loop *core, size_t queue_slots, size_t slot_size)
 {
+	return net_start_ca(core, queue_slots, slot_size, NULL);
+}
+
+struct net *
+net_start_ca(struct loop *core, size_t queue_slots, size_t slot_size,
+	const char *ca_file)
+{
 	struct lws_context_creation_info info;
 	sigset_t all, old;
 	struct net *n;
@@ -182,6 +189,7 @@ net_start(struct loop *core, size_t queue_slots, size_t slot_size)
 	info.uid = -1;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.extensions = extensions;
+	info.client_ssl_ca_filepath = ca_file;
 	if ((n->ctx = lws_create_context(&info)) == NULL) {
 		log_error("net", "cannot create the libwebsockets context");
 		goto fail;

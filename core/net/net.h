@@ -32,6 +32,10 @@ typedef void (*net_msg_fn)(void *arg, void *msg, size_t len);
  * results go back to.  Returns NULL on failure (logged).
  */
 struct net *net_start(struct loop *core, size_t queue_slots, size_t slot_size);
+/** net_start() with TLS peers checked against the CA certificates of
+ *  `ca_file` (PEM) instead of the system's store; NULL: the system's. */
+struct net *net_start_ca(struct loop *core, size_t queue_slots,
+	size_t slot_size, const char *ca_file);
 
 /**
  * Stop the thread and free everything.  Core thread.  Every message accepted

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""echo_server.py PORTFILE -- a WebSocket and an HTTP server on loopback for
-the net client's tests.  Writes "WSPORT HTTPPORT" to PORTFILE once both
-listen; runs until killed.
+"""echo_server.py PORTFILE [CERT KEY] -- a WebSocket and an HTTP server on
+loopback for the net client's tests (wss:// and https:// with CERT and
+KEY).  Writes "WSPORT HTTPPORT" to PORTFILE once both listen; runs until
+killed.
 
 WebSocket (any path): first sends "hello <X-Test header>", then for each
 text message:
@@ -79,14 +80,21 @@ class Http(http.server.BaseHTTPRequestHandler):
 
 
 async def main():
+    import os
+    import ssl
+    ctx = None
+    if len(sys.argv) == 4:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[2], sys.argv[3])
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Http)
+    if ctx is not None:
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    async with websockets.serve(ws_handler, "127.0.0.1", 0,
+    async with websockets.serve(ws_handler, "127.0.0.1", 0, ssl=ctx,
                                 max_size=None) as server:
         wsport = server.sockets[0].getsockname()[1]
         with open(sys.argv[1] + ".tmp", "w") as f:
             f.write("%d %d\n" % (wsport, httpd.server_address[1]))
-        import os
         os.rename(sys.argv[1] + ".tmp", sys.argv[1])
         await asyncio.Future()
 

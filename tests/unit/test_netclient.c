@@ -78,6 +78,8 @@ on_event(void *arg, const struct netc_event *ev)
 					script[o->step],
 					strlen(script[o->step])), QD_OK);
 			o->step++;
+		} else if (strcmp(o->name, "tls-ws") == 0) {
+			assert_int_equal(netc_ws_close(C, o->id), QD_OK);
 		} else if (strcmp(o->name, "closer") == 0) {
 			assert_int_equal(netc_ws_send(C, o->id, "close-me", 8),
 				QD_OK);
@@ -211,15 +213,82 @@ clients(void **unused)
 	loop_free(L);
 }
 
+/*
+ * TLS (test_netclient tls WSPORT HTTPPORT CAFILE, the server's certificate
+ * for localhost signed by CAFILE): checked against CAFILE, wss:// and
+ * https:// work; against the system's store (which does not hold that
+ * CA), both fail.
+ */
+static char *ca_file;
+
+static void
+tls(void **unused)
+{
+	struct owner ws = { .name = "tls-ws" }, get = { .name = "tls-get" };
+	struct owner bad_ws = { .name = "bad-ws" }, bad_get = { .name = "bad-get" };
+	struct netc_limits lim = { 4 << 20, 64, 5, 30, 30 };
+	struct net_client *c2;
+	struct net *n2;
+	struct loop_timer *t;
+	char url[128], url2[128];
+	uint64_t id;
+
+	(void)unused;
+	L = loop_new(1024, 256);
+	N = net_start_ca(L, 1024, 256, ca_file);
+	C = netc_new(N, L, &lim);
+	n2 = net_start(L, 1024, 256);
+	c2 = netc_new(n2, L, &lim);
+	assert_non_null(C);
+	assert_non_null(c2);
+	snprintf(url, sizeof(url), "wss://localhost:%d/x", wsport);
+	snprintf(url2, sizeof(url2), "https://localhost:%d/hello", httpport);
+	assert_int_equal(netc_ws_open(C, url, NULL, 0, on_event, &ws,
+		&ws.id), QD_OK);
+	assert_int_equal(netc_http(C, "GET", url2, NULL, 0, NULL, 0, 0,
+		on_event, &get, &id), QD_OK);
+	assert_int_equal(netc_ws_open(c2, url, NULL, 0, on_event, &bad_ws,
+		&bad_ws.id), QD_OK);
+	assert_int_equal(netc_http(c2, "GET", url2, NULL, 0, NULL, 0, 0,
+		on_event, &bad_get, &id), QD_OK);
+	pending = 4;   /* the good WebSocket closes after its first message */
+	t = loop_timer_add(L, 30000000000LL, 0, deadline, NULL);
+	loop_run(L);
+	loop_timer_cancel(t);
+	assert_int_equal(ws.opened, 1);
+	assert_true(ws.messages >= 1);
+	assert_string_equal(ws.last, "hello -");
+	assert_int_equal(get.status, 200);
+	assert_string_equal(get.last, "hello");
+	assert_int_equal(bad_ws.opened, 0);
+	assert_int_equal(bad_ws.code, 1006);
+	assert_int_equal(bad_get.status, 0);
+	netc_free(c2);
+	netc_free(C);
+	net_stop(n2);
+	net_stop(N);
+	loop_free(L);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(clients),
 	};
+	const struct CMUnitTest tls_tests[] = {
+		cmocka_unit_test(tls),
+	};
 
+	if (argc == 5 && strcmp(argv[1], "tls") == 0) {
+		wsport = atoi(argv[2]);
+		httpport = atoi(argv[3]);
+		ca_file = argv[4];
+		return cmocka_run_group_tests(tls_tests, NULL, NULL);
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: test_netclient WSPORT HTTPPORT\n");
+		fprintf(stderr, "usage: test_netclient WSPORT HTTPPORT\n"
+			"       test_netclient tls WSPORT HTTPPORT CAFILE\n");
 		return 2;
 	}
 	wsport = atoi(argv[1]);
