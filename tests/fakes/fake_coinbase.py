@@ -175,6 +175,14 @@ async def garbage_coinbase():
                                       "time": iso(0)}]}]})]:
             await ws.send(g)
         ws.seq += 1
+        # A good message right after the skipped one: the jump in
+        # sequence_num is there to see whatever happens next.
+        now = int(time.time() * 1000)
+        await send(ws, "heartbeats", [{
+            "current_time": time.strftime("%Y-%m-%d %H:%M:%S",
+                                          time.gmtime(now // 1000)) +
+            ".%03d000000 +0000 UTC m=+1.0" % (now % 1000),
+            "heartbeat_counter": 1}])
 
 
 def bad_request(h, why):

@@ -147,21 +147,27 @@ static void
 h_trade(qd_ctx *ctx, const struct qd_trade_event *t)
 {
 	(void)ctx;
-	h.trades[h.n_trades++] = *t;
+	if (h.n_trades < (int)QD_COUNTOF(h.trades))
+		h.trades[h.n_trades] = *t;
+	h.n_trades++;
 }
 
 static void
 h_bar(qd_ctx *ctx, const struct qd_bar_event *b)
 {
 	(void)ctx;
-	h.bars[h.n_bars++] = *b;
+	if (h.n_bars < (int)QD_COUNTOF(h.bars))
+		h.bars[h.n_bars] = *b;
+	h.n_bars++;
 }
 
 static void
 h_top(qd_ctx *ctx, const struct qd_book_top_event *t)
 {
 	(void)ctx;
-	h.tops[h.n_tops++] = *t;
+	if (h.n_tops < (int)QD_COUNTOF(h.tops))
+		h.tops[h.n_tops] = *t;
+	h.n_tops++;
 }
 
 static int
