@@ -114,6 +114,9 @@ struct host {
 	struct loop_timer *candle_clock;
 	uint64_t late_logged;           /* late trades already logged */
 	char *store_url;                /* history_* reads it, or NULL */
+	/* Instruments the exchanges listed, by (instance, symbol). */
+	struct host_instrument *instr;
+	size_t n_instr, cap_instr;
 };
 
 
@@ -1121,6 +1124,74 @@ w_history_close(struct world *w, uint64_t cursor)
 		history_free(c);
 }
 
+/* ---- instruments ----------------------------------------------------------- */
+
+static void
+w_emit_instrument(struct world *w, const struct qd_instrument *x)
+{
+	struct instance *in = INST(w);
+	struct host *h = in->host;
+	struct host_instrument *e = NULL;
+	size_t k;
+
+	for (k = 0; k < h->n_instr && e == NULL; k++)
+		if (h->instr[k].symbol == x->symbol &&
+		    strcmp(h->instr[k].exchange, in->cfg.instance) == 0)
+			e = &h->instr[k];
+	if (e == NULL) {
+		if (h->n_instr == h->cap_instr) {
+			size_t cap = h->cap_instr ? h->cap_instr * 2 : 64;
+			struct host_instrument *n = realloc(h->instr,
+				cap * sizeof(*n));
+
+			if (n == NULL)
+				return;
+			h->instr = n;
+			h->cap_instr = cap;
+		}
+		e = &h->instr[h->n_instr++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->exchange, sizeof(e->exchange), "%s",
+			in->cfg.instance);
+		e->symbol = x->symbol;
+	}
+	snprintf(e->native, sizeof(e->native), "%s", x->native);
+	snprintf(e->tick, sizeof(e->tick), "%s", x->tick ? x->tick : "");
+	snprintf(e->lot, sizeof(e->lot), "%s", x->lot ? x->lot : "");
+	snprintf(e->min_qty, sizeof(e->min_qty), "%s",
+		x->min_qty ? x->min_qty : "");
+	snprintf(e->min_notional, sizeof(e->min_notional), "%s",
+		x->min_notional ? x->min_notional : "");
+	snprintf(e->status, sizeof(e->status), "%s",
+		x->status ? x->status : "");
+	e->trading = x->trading != 0;
+	e->updated = loop_now_ns();
+}
+
+size_t
+host_instrument_count(const struct host *h)
+{
+	return h->n_instr;
+}
+
+const struct host_instrument *
+host_instrument_at(const struct host *h, size_t i)
+{
+	return i < h->n_instr ? &h->instr[i] : NULL;
+}
+
+const struct host_instrument *
+host_instrument(const struct host *h, const char *exchange, qd_symbol sym)
+{
+	size_t k;
+
+	for (k = 0; k < h->n_instr; k++)
+		if (h->instr[k].symbol == sym &&
+		    strcmp(h->instr[k].exchange, exchange) == 0)
+			return &h->instr[k];
+	return NULL;
+}
+
 static const struct world_ops daemon_world = {
 	.now = w_now,
 	.timer_arm = w_timer_arm,
@@ -1137,6 +1208,7 @@ static const struct world_ops daemon_world = {
 	.emit_trade = w_emit_trade,
 	.emit_bar = w_emit_bar,
 	.emit_book_top = w_emit_book_top,
+	.emit_instrument = w_emit_instrument,
 	.emit_order_update = w_emit_order_update,
 	.ws_open = w_ws_open,
 	.ws_send = w_ws_send,
@@ -1469,6 +1541,7 @@ host_free(struct host *h)
 	free(h->state_dir);
 	free(h->sandbox_helper);
 	free(h->store_url);
+	free(h->instr);
 	free(h->marks);
 	free(h->base_tf);
 	loop_timer_cancel(h->candle_clock);

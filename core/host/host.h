@@ -114,6 +114,25 @@ int host_upgrade_module(struct host *h, const char *path);
 int host_backfill(struct host *h, const char *instance, const char *symbol,
 	uint32_t tf_s, int64_t from_ms, int64_t to_ms);
 
+/** An instrument an exchange instance listed (api->emit_instrument):
+ *  steps and minimums as the venue's decimal text ("" = none given). */
+struct host_instrument {
+	char exchange[64];      /**< the exchange instance */
+	qd_symbol symbol;
+	char native[64];
+	char tick[32], lot[32], min_qty[32], min_notional[32];
+	char status[24];
+	int trading;
+	int64_t updated;        /**< ns */
+};
+
+size_t host_instrument_count(const struct host *h);
+const struct host_instrument *host_instrument_at(const struct host *h,
+	size_t i);
+/** The instrument of `sym` on exchange instance `exchange`, or NULL. */
+const struct host_instrument *host_instrument(const struct host *h,
+	const char *exchange, qd_symbol sym);
+
 size_t host_instance_count(const struct host *h);
 int host_instance_info(const struct host *h, size_t i,
 	struct host_instance_info *out);

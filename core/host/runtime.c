@@ -574,6 +574,55 @@ r_emit_book_top(qd_ctx *c, const struct qd_book_top_event *e)
 		c->ops->emit_book_top(c->world, e);
 }
 
+/* Decimal text of at most 31 characters: digits, at most one point, no
+ * sign or exponent.  NULL passes when `may_be_null`. */
+static int
+decimal_ok(const char *s, int may_be_null)
+{
+	size_t i, dots = 0, digits = 0;
+
+	if (s == NULL)
+		return may_be_null;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 31)
+			return 0;
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return dots <= 1 && digits > 0;
+}
+
+static int
+name_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || (unsigned char)s[i] <= ' ' || s[i] == '"' ||
+		    s[i] == '\\' || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+r_emit_instrument(qd_ctx *c, const struct qd_instrument *i)
+{
+	if (c->kind != QD_KIND_EXCHANGE || c->ops->emit_instrument == NULL ||
+	    i == NULL || i->size < sizeof(*i) || !symbol_name(i->symbol) ||
+	    !name_ok(i->native, 63) || !decimal_ok(i->tick, 1) ||
+	    !decimal_ok(i->lot, 1) || !decimal_ok(i->min_qty, 1) ||
+	    !decimal_ok(i->min_notional, 1) ||
+	    (i->status != NULL && !name_ok(i->status, 23)))
+		return;
+	c->ops->emit_instrument(c->world, i);
+}
+
 static void
 r_emit_order_update(qd_ctx *c, const struct qd_order_update *u)
 {
@@ -686,4 +735,5 @@ const struct qd_host_api runtime_api = {
 	.history_open = r_history_open,
 	.history_next = r_history_next,
 	.history_close = r_history_close,
+	.emit_instrument = r_emit_instrument,
 };

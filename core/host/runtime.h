@@ -67,6 +67,8 @@ struct world_ops {
 	void (*emit_bar)(struct world *w, const struct qd_bar_event *e);
 	void (*emit_book_top)(struct world *w,
 		const struct qd_book_top_event *e);
+	/** An instrument, checked (decimal text, names). */
+	void (*emit_instrument)(struct world *w, const struct qd_instrument *i);
 	void (*emit_order_update)(struct world *w,
 		const struct qd_order_update *u);
 	/** The network (exchanges, notifiers, payment providers); events

@@ -750,6 +750,31 @@ c_emit_book_top(qd_ctx *ctx, const struct qd_book_top_event *e)
 }
 
 static void
+c_emit_instrument(qd_ctx *ctx, const struct qd_instrument *x)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (x == NULL || x->size < sizeof(*x) || x->native == NULL ||
+	    strlen(x->native) > 63)
+		return;
+	report_progress();
+	begin(&o, F_EMIT_INSTRUMENT);
+	frame_put_u32(&o, x->symbol);
+	frame_put_str(&o, x->native);
+	frame_put_opt_str(&o, x->tick && strlen(x->tick) < 32 ? x->tick : NULL);
+	frame_put_opt_str(&o, x->lot && strlen(x->lot) < 32 ? x->lot : NULL);
+	frame_put_opt_str(&o, x->min_qty && strlen(x->min_qty) < 32 ?
+		x->min_qty : NULL);
+	frame_put_opt_str(&o, x->min_notional &&
+		strlen(x->min_notional) < 32 ? x->min_notional : NULL);
+	frame_put_opt_str(&o, x->status && strlen(x->status) < 24 ?
+		x->status : NULL);
+	frame_put_u32(&o, (uint32_t)(x->trading != 0));
+	send_frame(&o);
+}
+
+static void
 c_emit_order_update(qd_ctx *ctx, const struct qd_order_update *u)
 {
 	struct frame_out o;
@@ -855,6 +880,7 @@ static const struct qd_host_api child_api = {
 	.history_open = c_history_open,
 	.history_next = c_history_next,
 	.history_close = c_history_close,
+	.emit_instrument = c_emit_instrument,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

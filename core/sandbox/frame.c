@@ -36,6 +36,7 @@ static const char *const type_names[] = {
 	[F_NOTIFY_DONE] = "F_NOTIFY_DONE", [F_PAYMENT_DONE] = "F_PAYMENT_DONE",
 	[F_HISTORY_OPEN] = "F_HISTORY_OPEN", [F_HISTORY_NEXT] = "F_HISTORY_NEXT",
 	[F_HISTORY_CLOSE] = "F_HISTORY_CLOSE",
+	[F_EMIT_INSTRUMENT] = "F_EMIT_INSTRUMENT",
 };
 
 const char *

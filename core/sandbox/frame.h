@@ -83,6 +83,7 @@ enum frame_type {
 	F_HISTORY_NEXT,    /* request: u64 cursor, u64 cap -> F_REPLY_DATA
 	                      u64 n, n rows (frame_put_history_row) */
 	F_HISTORY_CLOSE,   /* request: u64 cursor */
+	F_EMIT_INSTRUMENT, /* one-way: u32 sym, native, 5 opt. strings, u32 */
 	F_TYPE_MAX
 };
 

@@ -123,6 +123,7 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_HISTORY_OPEN] = S_ANY,
 	[F_HISTORY_NEXT] = S_ANY,
 	[F_HISTORY_CLOSE] = S_ANY,
+	[F_EMIT_INSTRUMENT] = S_ANY,
 };
 
 #define MAX_HEADERS 64
@@ -1374,6 +1375,24 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			p->api->history_close(p->ctx, id);
 		reply(p, QD_OK, 0);
 		return 0;
+	case F_EMIT_INSTRUMENT: {
+		struct qd_instrument x;
+
+		memset(&x, 0, sizeof(x));
+		x.size = sizeof(x);
+		x.symbol = frame_get_u32(in);
+		x.native = frame_get_str(in, 64);
+		x.tick = frame_get_opt_str(in, 32);
+		x.lot = frame_get_opt_str(in, 32);
+		x.min_qty = frame_get_opt_str(in, 32);
+		x.min_notional = frame_get_opt_str(in, 32);
+		x.status = frame_get_opt_str(in, 24);
+		x.trading = (int)frame_get_u32(in);
+		if (frame_in_done(in) == 0 && x.native != NULL &&
+		    QD_API_HAS(p->api, emit_instrument))
+			p->api->emit_instrument(p->ctx, &x);
+		break;
+	}
 	case F_EMIT_TRADE: {
 		struct qd_trade_event e;
 

@@ -21,7 +21,11 @@
  *     venue says how long);
  *   - a venue without a 1m kline stream polls its closed 1m klines over
  *     REST once a minute instead: they are the venue's 1m bars all the
- *     same, and a gap after a loss is the same request.
+ *     same, and a gap after a loss is the same request;
+ *   - instruments: the venue's instrument list is fetched at start, an
+ *     hour later and every hour, and soon after a new symbol is asked; the
+ *     subscribed symbols' tick, lot and minimums go to the host
+ *     (api->emit_instrument) for order checks.
  * An adapter gives a `struct venue_dialect` (its messages and URLs) and
  * points its ops at the venue_* callbacks below; its state starts with
  * `struct venue`.
@@ -81,6 +85,11 @@ struct venue_dialect {
 	 * the row count, or -1 if malformed. */
 	long (*klines)(struct venue *v, struct venue_page *p, const char *body,
 		size_t len);
+	/* The REST URL of the instrument list, and the list's answer: the
+	 * dialect calls venue_instrument() for each, and returns the count
+	 * or -1 if malformed.  NULL: the venue lists none. */
+	void (*instruments_url)(struct venue *v, char *url, size_t cap);
+	long (*instruments)(struct venue *v, const char *body, size_t len);
 	char sep;              /* BTC/USDT -> BTC<sep>USDT; '\0': BTCUSDT */
 	int links;             /* WebSockets (1 if 0, at most VENUE_LINKS) */
 	int kline_link;        /* the link streaming 1m klines; -1: none, poll */
@@ -124,6 +133,8 @@ struct venue {
 	int n_links;
 	int stopping;
 	uint64_t ping_timer, rest_timer, poll_timer;
+	uint64_t instr_req, instr_timer;   /* the instrument list's */
+	int instr_fetched;                 /* a list arrived once */
 	struct venue_req reqs[VENUE_MAX_REQS];
 	struct venue_req deferred[VENUE_MAX_REQS];  /* held by a pause */
 	int64_t rest_blocked_until;
@@ -321,6 +332,33 @@ venue_emit_book(struct venue *v, const struct venue_sub *s, double bid,
 	t.ask = ask;
 	t.ask_qty = ask_qty;
 	v->api->emit_book_top(v->ctx, &t);
+}
+
+/* One instrument of the venue's list: handed to the host when a
+ * subscription has that native name (steps and minimums: the venue's
+ * decimal text, or NULL).  1 if it was. */
+static inline int
+venue_instrument(struct venue *v, const char *native, const char *tick,
+	const char *lot, const char *min_qty, const char *min_notional,
+	const char *status, int trading)
+{
+	struct venue_sub *s = venue_find_native(v, native);
+	struct qd_instrument x;
+
+	if (s == NULL || !QD_API_HAS(v->api, emit_instrument))
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	x.symbol = s->sym;
+	x.native = native;
+	x.tick = tick;
+	x.lot = lot;
+	x.min_qty = min_qty;
+	x.min_notional = min_notional;
+	x.status = status;
+	x.trading = trading;
+	v->api->emit_instrument(v->ctx, &x);
+	return 1;
 }
 
 /* ---- the connections' life -------------------------------------------- */
@@ -537,25 +575,14 @@ venue_pause_ms(struct venue *v, int64_t dflt)
 	return s * 1000 > 1000 ? s * 1000 : 1000;
 }
 
-static inline void
-venue_on_http_response(void *state, uint64_t id, int status,
-	const char *body, size_t len)
+/* A rate-limit answer: REST stops for the venue's Retry-After (or the
+ * dialect's time).  1 if `status` is one. */
+static inline int
+venue_paused_by(struct venue *v, int status)
 {
-	struct venue *v = state;
-	struct venue_page p;
-	struct venue_req r;
 	int64_t pause;
-	size_t k;
-	long n;
 	int i;
 
-	for (k = 0; k < VENUE_MAX_REQS && (v->reqs[k].id != id || id == 0);
-	     k++)
-		;
-	if (k == VENUE_MAX_REQS)
-		return;
-	r = v->reqs[k];
-	v->reqs[k].id = 0;
 	for (i = 0; i < 3; i++)
 		if (v->d->pause_status[i] != 0 &&
 		    status == v->d->pause_status[i]) {
@@ -565,12 +592,108 @@ venue_on_http_response(void *state, uint64_t id, int status,
 			venue_say(v, QD_LOG_WARN, "REST answered %d: no REST "
 				"call for %lld s", status,
 				(long long)(pause / 1000));
-			venue_backfill_from(v, r.sub, r.from, r.to);  /* held */
 			if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
 			    pause * 1000000, 0, &v->rest_timer) != QD_OK)
 				v->rest_timer = 0;
-			return;
+			return 1;
 		}
+	return 0;
+}
+
+static inline void venue_instruments_in(struct venue *v, int64_t ms);
+
+/* Ask for the instrument list (unless one is on its way); while REST
+ * waits, after it. */
+static inline void
+venue_fetch_instruments(struct venue *v)
+{
+	struct qd_http_request r;
+	char url[512];
+
+	if (v->d->instruments_url == NULL || v->instr_req != 0)
+		return;
+	if (venue_now_ms(v) < v->rest_blocked_until) {
+		venue_instruments_in(v, v->rest_blocked_until -
+			venue_now_ms(v) + 1000);
+		return;
+	}
+	v->d->instruments_url(v, url, sizeof(url));
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.method = "GET";
+	r.url = url;
+	if (v->api->http_request(v->ctx, &r, &v->instr_req) != QD_OK)
+		v->instr_req = 0;
+}
+
+/* The next fetch of the instrument list in `ms`. */
+static inline void
+venue_instruments_in(struct venue *v, int64_t ms)
+{
+	if (v->d->instruments_url == NULL || v->stopping)
+		return;
+	if (v->instr_timer != 0)
+		v->api->timer_cancel(v->ctx, v->instr_timer);
+	if (v->api->timer_add(v->ctx, ms * 1000000, 0, &v->instr_timer) !=
+	    QD_OK)
+		v->instr_timer = 0;
+}
+
+static inline void
+venue_on_instruments(struct venue *v, int status, const char *body,
+	size_t len)
+{
+	long n;
+
+	if (venue_paused_by(v, status)) {
+		venue_instruments_in(v, v->rest_blocked_until -
+			venue_now_ms(v) + 1000);
+		return;
+	}
+	if (status != 200) {
+		venue_say(v, QD_LOG_WARN, "instrument list failed: HTTP %d; "
+			"again in a minute", status);
+		venue_instruments_in(v, 60000);
+		return;
+	}
+	if ((n = v->d->instruments(v, body, len)) < 0) {
+		venue_malformed(v, "instrument list", body, len);
+		venue_instruments_in(v, 60000);
+		return;
+	}
+	if (!v->instr_fetched)
+		venue_say(v, QD_LOG_INFO, "instrument list: %ld instruments",
+			n);
+	v->instr_fetched = 1;
+	venue_instruments_in(v, 3600000);
+}
+
+static inline void
+venue_on_http_response(void *state, uint64_t id, int status,
+	const char *body, size_t len)
+{
+	struct venue *v = state;
+	struct venue_page p;
+	struct venue_req r;
+	size_t k;
+	long n;
+
+	if (id != 0 && id == v->instr_req) {
+		v->instr_req = 0;
+		venue_on_instruments(v, status, body, len);
+		return;
+	}
+	for (k = 0; k < VENUE_MAX_REQS && (v->reqs[k].id != id || id == 0);
+	     k++)
+		;
+	if (k == VENUE_MAX_REQS)
+		return;
+	r = v->reqs[k];
+	v->reqs[k].id = 0;
+	if (venue_paused_by(v, status)) {
+		venue_backfill_from(v, r.sub, r.from, r.to);  /* held */
+		return;
+	}
 	if (status != 200) {
 		venue_say(v, QD_LOG_WARN, "backfill of %s failed: HTTP %d",
 			v->subs[r.sub].native, status);
@@ -656,6 +779,9 @@ venue_on_timer(void *state, uint64_t id)
 				venue_backfill_from(v, held[k].sub,
 					held[k].from, held[k].to);
 		venue_backfill_all(v);
+	} else if (id == v->instr_timer) {
+		v->instr_timer = 0;
+		venue_fetch_instruments(v);
 	} else if (id == v->poll_timer) {
 		v->poll_timer = 0;
 		if (!v->stopping) {
@@ -684,6 +810,10 @@ venue_subscribe(void *state, qd_symbol sym, uint32_t tf)
 	}
 	if (v->book)
 		s->book = 1;
+	/* A symbol new to the adapter: its instrument, soon (one fetch for
+	 * a burst of subscriptions). */
+	if (before == 0 && v->instr_fetched)
+		venue_instruments_in(v, 2000);
 	if (s->trades + s->kline + s->book != before)
 		for (i = 0; i < v->n_links; i++)
 			if (v->link[i].open)
@@ -724,6 +854,8 @@ venue_start(void *state)
 		venue_poll_arm(v);
 	for (i = 0; i < v->n_links; i++)
 		venue_connect(v, &v->link[i]);
+	/* After the start's subscriptions: the list is read for them. */
+	venue_instruments_in(v, 1000);
 	return QD_OK;
 }
 

@@ -422,6 +422,23 @@ struct qd_notification {
 	const char *recipient; /**< channel-specific address, or NULL = default */
 };
 
+/**
+ * An instrument of a venue (api->emit_instrument, ABI 1.2).  Steps and
+ * minimums are the venue's decimal text ("0.01000000"), kept exact: orders
+ * are rounded to them in fixed point.  NULL: the venue gives none.
+ */
+struct qd_instrument {
+	uint32_t size;
+	qd_symbol symbol;          /**< canonical BASE/QUOTE (XBT -> BTC) */
+	const char *native;        /**< the venue's name: BTCUSDT, BTC-USDT */
+	const char *tick;          /**< price step */
+	const char *lot;           /**< quantity step */
+	const char *min_qty;       /**< smallest quantity */
+	const char *min_notional;  /**< smallest price x quantity */
+	const char *status;        /**< the venue's word: TRADING, live, ... */
+	int trading;               /**< 1: open for trading now */
+};
+
 /** A row of recorded market data (api->history_next, ABI 1.2). */
 struct qd_history_row {
 	uint32_t size;
@@ -638,6 +655,13 @@ struct qd_host_api {
 	int (*history_next)(qd_ctx *ctx, uint64_t cursor,
 		struct qd_history_row *rows, size_t cap, size_t *n);
 	void (*history_close)(qd_ctx *ctx, uint64_t cursor);
+
+	/**
+	 * An exchange's instrument as its venue lists it (ABI 1.2): what
+	 * orders of that symbol must respect (tick, lot, minimums), kept by
+	 * the host for order checks and stored.  Exchanges only.
+	 */
+	void (*emit_instrument)(qd_ctx *ctx, const struct qd_instrument *in);
 };
 
 /** True if the host API offers `fn` (added in this or an older minor). */

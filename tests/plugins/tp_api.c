@@ -165,6 +165,16 @@ walk_events(struct t *t, qd_symbol sym)
 	a->emit_bar(t->ctx, &be);
 	a->emit_book_top(t->ctx, &bt);
 	a->emit_order_update(t->ctx, &u);
+	{
+		struct qd_instrument x;
+
+		memset(&x, 0, sizeof(x));
+		x.size = sizeof(x);
+		x.symbol = sym;
+		x.native = "BTCUSDT";
+		x.tick = "0.01";
+		a->emit_instrument(t->ctx, &x);
+	}
 	SAY("api emit_*: called");
 	a->notify_done(t->ctx, 7, QD_ERR_INVALID, "walk detail");
 	a->payment_done(t->ctx, 8, QD_ERR_INVALID, NULL);

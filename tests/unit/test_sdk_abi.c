@@ -4,7 +4,7 @@
  * Every public struct's size and every field's offset, as released in ABI
  * 1.0, plus what was appended since (1.1: qd_host_api.annotate,
  * qd_indicator_ops.batch, struct qd_series; 1.2: qd_host_api.http_header
- * and history_*, struct qd_history_row).  A change here breaks every
+ * history_* and emit_instrument, structs qd_history_row and qd_instrument).  A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
  * this test fails, the change is an ABI break: undo it, or bump
@@ -155,7 +155,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 336),
+	SIZE(qd_host_api, 344),
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -199,6 +199,17 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, history_open, 312),  /* ABI 1.2 */
 	FIELD(qd_host_api, history_next, 320),
 	FIELD(qd_host_api, history_close, 328),
+	FIELD(qd_host_api, emit_instrument, 336),
+	SIZE(qd_instrument, 64),                /* ABI 1.2 */
+	FIELD(qd_instrument, size, 0),
+	FIELD(qd_instrument, symbol, 4),
+	FIELD(qd_instrument, native, 8),
+	FIELD(qd_instrument, tick, 16),
+	FIELD(qd_instrument, lot, 24),
+	FIELD(qd_instrument, min_qty, 32),
+	FIELD(qd_instrument, min_notional, 40),
+	FIELD(qd_instrument, status, 48),
+	FIELD(qd_instrument, trading, 56),
 	SIZE(qd_history_row, 96),               /* ABI 1.2 */
 	FIELD(qd_history_row, size, 0),
 	FIELD(qd_history_row, timeframe_s, 4),
