@@ -1,6 +1,7 @@
 /*
  * cmd_market.c -- `quantctl market watch`: the running daemon's trades
- * and closing candles of one exchange instance and symbol, as they come.
+ * and closing candles of one exchange instance and symbol, as they come;
+ * `quantctl market instruments`: the instruments its exchanges listed.
  *
  * The daemon keeps its latest market events numbered in a ring
  * (market.recent on the control socket); this follows the numbers, four
@@ -167,11 +168,85 @@ watch(const struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* The instruments the daemon's exchange instances listed. */
+static int
+instruments(const struct cli *c, int argc, char **argv)
+{
+	const char *ex = NULL, *sym = NULL;
+	struct diag d = { 0 };
+	struct config *cfg;
+	char req[512], *reply;
+	cJSON *j, *arr, *e;
+	int i, json = c->json;
+
+	for (i = 0; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (v != NULL && strcmp(argv[i], "--exchange") == 0)
+			ex = argv[++i];
+		else if (v != NULL && strcmp(argv[i], "--symbol") == 0)
+			sym = argv[++i];
+		else {
+			fprintf(stderr, "quantctl: market instruments: bad "
+				"option %s\n", argv[i]);
+			cli_help("market", stderr);
+			return 2;
+		}
+	}
+	if ((ex != NULL && strpbrk(ex, "\"\\") != NULL) ||
+	    (sym != NULL && !symbol_valid(sym))) {
+		fprintf(stderr, "quantctl: bad --exchange or --symbol\n");
+		return 2;
+	}
+	cfg = config_load(c->config_path, &d);
+	diag_free(&d);
+	if (cfg == NULL) {
+		fprintf(stderr, "quantctl: bad configuration (quantctl config "
+			"check)\n");
+		return 2;
+	}
+	snprintf(req, sizeof(req), "{\"cmd\":\"market.instruments\"%s%s%s"
+		"%s%s%s}", ex ? ",\"exchange\":\"" : "", ex ? ex : "",
+		ex ? "\"" : "", sym ? ",\"symbol\":\"" : "", sym ? sym : "",
+		sym ? "\"" : "");
+	if (ctl_request(cfg->control_socket, req, &reply, 5000) != 0) {
+		fprintf(stderr, "quantctl: no daemon answers at %s\n",
+			cfg->control_socket);
+		config_free(cfg);
+		return 1;
+	}
+	config_free(cfg);
+	if (json) {
+		printf("%s\n", reply);
+		free(reply);
+		return 0;
+	}
+	j = cJSON_Parse(reply);
+	free(reply);
+	arr = cJSON_GetObjectItemCaseSensitive(j, "instruments");
+	printf("%-10s %-12s %-12s %-12s %-14s %-12s %-12s %s\n", "exchange",
+		"symbol", "native", "tick", "lot", "min_qty", "min_notional",
+		"status");
+	cJSON_ArrayForEach(e, arr)
+		printf("%-10s %-12s %-12s %-12s %-14s %-12s %-12s %s%s\n",
+			str(e, "exchange"), str(e, "symbol"), str(e, "native"),
+			str(e, "tick"), str(e, "lot"), str(e, "min_qty"),
+			str(e, "min_notional"), str(e, "status"),
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+			"trading")) ? "" : " (not trading)");
+	cJSON_Delete(j);
+	return 0;
+}
+
 int
 cmd_market(struct cli *c, int argc, char **argv)
 {
 	if (argc >= 1 && strcmp(argv[0], "watch") == 0)
 		return watch(c, argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "instruments") == 0)
+		return instruments(c, argc - 1, argv + 1);
 	cli_help("market", stderr);
 	return 2;
 }

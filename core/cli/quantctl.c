@@ -170,7 +170,13 @@ static const struct {
 	"timeframe)\n"
 	"of exchange instance E and symbol S as they come, one per line "
 	"(--json: one\n"
-	"JSON object per line), until interrupted, N events or S seconds.\n" },
+	"JSON object per line), until interrupted, N events or S seconds.\n"
+	"       quantctl market instruments [--exchange E] [--symbol S] "
+	"[--json]\n"
+	"The instruments the daemon's exchange instances listed for their "
+	"symbols: tick,\n"
+	"lot, minimum quantity and notional (the venue's decimal text), "
+	"status.\n" },
 	{ "data",
 	"usage: quantctl data synth --bars N [--timeframe 1m] [--seed S] "
 	"[--start TS]\n"

@@ -453,6 +453,58 @@ recent_row(void *arg, const struct tape_event *e)
 	cJSON_AddItemToArray(arr, o);
 }
 
+/* {"cmd":"market.instruments","exchange":E?,"symbol":S?}: the instruments
+ * the exchange instances listed (steps and minimums as decimal text). */
+static char *
+handle_instruments(struct daemon *dm, const cJSON *req)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(req, "exchange");
+	const cJSON *sym = cJSON_GetObjectItemCaseSensitive(req, "symbol");
+	cJSON *o, *arr;
+	size_t i;
+	char *out;
+
+	if ((ex != NULL && !cJSON_IsString(ex)) ||
+	    (sym != NULL && !cJSON_IsString(sym)))
+		return reply_error("bad_request", "market.instruments takes "
+			"exchange and symbol (strings)");
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	arr = cJSON_AddArrayToObject(o, "instruments");
+	for (i = 0; i < host_instrument_count(dm->host); i++) {
+		const struct host_instrument *x = host_instrument_at(dm->host,
+			i);
+		const char *name = symbol_name(x->symbol);
+		cJSON *e;
+
+		if ((ex != NULL && strcmp(ex->valuestring, x->exchange) != 0) ||
+		    (sym != NULL && (name == NULL ||
+		    strcmp(sym->valuestring, name) != 0)))
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "exchange", x->exchange);
+		cJSON_AddStringToObject(e, "symbol", name ? name : "?");
+		cJSON_AddStringToObject(e, "native", x->native);
+		if (x->tick[0])
+			cJSON_AddStringToObject(e, "tick", x->tick);
+		if (x->lot[0])
+			cJSON_AddStringToObject(e, "lot", x->lot);
+		if (x->min_qty[0])
+			cJSON_AddStringToObject(e, "min_qty", x->min_qty);
+		if (x->min_notional[0])
+			cJSON_AddStringToObject(e, "min_notional",
+				x->min_notional);
+		cJSON_AddStringToObject(e, "status", x->status);
+		cJSON_AddBoolToObject(e, "trading", x->trading);
+		cJSON_AddNumberToObject(e, "updated",
+			(double)(x->updated / 1000000));
+		cJSON_AddItemToArray(arr, e);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
 /* {"cmd":"market.recent","exchange":E,"symbol":S,"after":SEQ}: the trades
  * and closed candles seen after event SEQ (without "after": none, only the
  * newest number, to start from). */
@@ -573,6 +625,8 @@ handle_request(void *arg, const char *request)
 			"the instance failed to start; see the log");
 	} else if (strcmp(c, "store.stats") == 0) {
 		reply = handle_store_stats(dm);
+	} else if (strcmp(c, "market.instruments") == 0) {
+		reply = handle_instruments(dm, req);
 	} else if (strcmp(c, "market.recent") == 0) {
 		reply = handle_recent(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
