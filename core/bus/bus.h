@@ -31,6 +31,8 @@ enum bus_topic {
 	BUS_FILL,         /**< payload order (last_qty > 0) */
 	BUS_ALERT,        /**< payload alert */
 	BUS_PLUGIN_STATE, /**< payload plugin */
+	BUS_BAR_PARTIAL,  /**< payload bar: an open candle that changed, at
+	                   *   most four times a second (live charts) */
 	BUS_TOPIC_COUNT
 };
 

@@ -49,13 +49,15 @@ str(const cJSON *o, const char *k)
 }
 
 static void
-print_event(const cJSON *e, int json)
+print_event(const cJSON *e, int json, int partial)
 {
 	char when[32];
 	time_t t = (time_t)(num(e, "ts") / 1000);
 	struct tm tm;
 	char *line;
 
+	if (strcmp(str(e, "type"), "partial") == 0 && !partial)
+		return;
 	if (json) {
 		if ((line = cJSON_PrintUnformatted(e)) != NULL)
 			printf("%s\n", line);
@@ -69,8 +71,9 @@ print_event(const cJSON *e, int json)
 			(long long)num(e, "ts") % 1000, str(e, "side"),
 			num(e, "price"), num(e, "qty"), num(e, "id"));
 	else
-		printf("%sZ %-3s    o %.10g h %.10g l %.10g c %.10g v %.10g\n",
-			when, str(e, "timeframe"), num(e, "open"),
+		printf("%sZ %-3s%s o %.10g h %.10g l %.10g c %.10g v %.10g\n",
+			when, str(e, "timeframe"), strcmp(str(e, "type"),
+			"partial") == 0 ? " ...  " : "      ", num(e, "open"),
 			num(e, "high"), num(e, "low"), num(e, "close"),
 			num(e, "volume"));
 }
@@ -85,13 +88,15 @@ watch(const struct cli *c, int argc, char **argv)
 	char req[512], *reply;
 	double seq = -1;
 	time_t end;
-	int i, json = c->json, rc = 0;
+	int i, json = c->json, rc = 0, partial = 0;
 
 	for (i = 0; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;
+		else if (strcmp(argv[i], "--partial") == 0)
+			partial = 1;
 		else if (v != NULL && strcmp(argv[i], "--exchange") == 0)
 			ex = argv[++i];
 		else if (v != NULL && strcmp(argv[i], "--symbol") == 0)
@@ -155,7 +160,9 @@ watch(const struct cli *c, int argc, char **argv)
 				fprintf(stderr, "quantctl: fell behind: events "
 					"before #%.0f were missed\n",
 					num(e, "seq"));
-			print_event(e, json);
+			if (!partial && strcmp(str(e, "type"), "partial") == 0)
+				continue;
+			print_event(e, json, partial);
 			if (count > 0 && ++seen >= count)
 				break;
 		}

@@ -164,13 +164,15 @@ static const struct {
 	"drawdown over the runs (reproducible with --seed).\n" },
 	{ "market",
 	"usage: quantctl market watch --exchange E --symbol S [--json] "
-	"[--count N]\n"
-	"         [--seconds S]\n"
+	"[--partial]\n"
+	"         [--count N] [--seconds S]\n"
 	"The running daemon's normalised trades and closing candles (every "
 	"timeframe)\n"
 	"of exchange instance E and symbol S as they come, one per line "
 	"(--json: one\n"
-	"JSON object per line), until interrupted, N events or S seconds.\n"
+	"JSON object per line), until interrupted, N events or S seconds;\n"
+	"--partial adds the open candles as they change (four times a "
+	"second at most).\n"
 	"       quantctl market instruments [--exchange E] [--symbol S] "
 	"[--json]\n"
 	"The instruments the daemon's exchange instances listed for their "

@@ -328,7 +328,8 @@ on_tape_bar(void *arg, const struct bus_event *ev)
 	struct daemon *dm = arg;
 
 	if (!ev->history)
-		tape_bar(dm->tape, ev->source, &ev->u.bar);
+		tape_bar(dm->tape, ev->source, &ev->u.bar,
+			ev->topic == BUS_BAR_PARTIAL);
 }
 
 /* Open the store and route market data to it. */
@@ -429,7 +430,7 @@ recent_row(void *arg, const struct tape_event *e)
 
 	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
 	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
-		"candle");
+		e->kind == TAPE_PARTIAL ? "partial" : "candle");
 	cJSON_AddStringToObject(o, "exchange", e->source);
 	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
 	if (e->kind == TAPE_TRADE) {
@@ -733,7 +734,8 @@ daemon_main(int argc, char **argv)
 		goto out;
 	if ((dm.tape = tape_new(8192)) == NULL ||
 	    bus_subscribe(dm.bus, BUS_TRADE, 0, on_tape_trade, &dm) == 0 ||
-	    bus_subscribe(dm.bus, BUS_BAR, 0, on_tape_bar, &dm) == 0)
+	    bus_subscribe(dm.bus, BUS_BAR, 0, on_tape_bar, &dm) == 0 ||
+	    bus_subscribe(dm.bus, BUS_BAR_PARTIAL, 0, on_tape_bar, &dm) == 0)
 		goto out;
 	if (storage_start(&dm, c) != 0)
 		goto out;

@@ -111,7 +111,7 @@ struct host {
 	struct net_client *netc;
 	/* Trades into candles of every timeframe; the clock closes them. */
 	struct candles *candles;
-	struct loop_timer *candle_clock;
+	struct loop_timer *candle_clock, *partial_clock;
 	uint64_t late_logged;           /* late trades already logged */
 	char *store_url;                /* history_* reads it, or NULL */
 	/* Instruments the exchanges listed, by (instance, symbol). */
@@ -698,10 +698,8 @@ on_candle(void *arg, const char *source, qd_symbol sym, uint32_t tf,
 	struct host *h = arg;
 	struct bus_event ev;
 
-	if (!final)
-		return;  /* partial bars: for live charts, later */
 	memset(&ev, 0, sizeof(ev));
-	ev.topic = BUS_BAR;
+	ev.topic = final ? BUS_BAR : BUS_BAR_PARTIAL;
 	ev.history = final == 2;
 	ev.source = source;
 	ev.key = bus_key_bar(sym, tf);
@@ -724,6 +722,15 @@ candle_clock(void *arg)
 
 	/* Two seconds of grace for trades still on their way. */
 	candles_advance(h->candles, loop_now_ns() - 2000000000LL);
+}
+
+/* The open candles that changed, four times a second at most. */
+static void
+partial_clock(void *arg)
+{
+	struct host *h = arg;
+
+	candles_partials(h->candles);
 }
 
 /*
@@ -1503,7 +1510,11 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 	    NULL || bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0 ||
 	    (h->candles = candles_new(CANDLE_ALL, on_candle, h)) == NULL ||
 	    (h->candle_clock = loop_timer_add(loop, 1000000000LL,
-	    1000000000LL, candle_clock, h)) == NULL) {
+	    1000000000LL, candle_clock, h)) == NULL ||
+	    (h->partial_clock = loop_timer_add(loop, 250000000LL,
+	    250000000LL, partial_clock, h)) == NULL) {
+		loop_timer_cancel(h->candle_clock);
+	loop_timer_cancel(h->partial_clock);
 		candles_free(h->candles);
 		free(h->sandbox_helper);
 		free(h->state_dir);

@@ -61,9 +61,11 @@ tape_trade(struct tape *t, const char *source, const struct qd_trade_event *x)
 }
 
 void
-tape_bar(struct tape *t, const char *source, const struct qd_bar_event *x)
+tape_bar(struct tape *t, const char *source, const struct qd_bar_event *x,
+	int partial)
 {
-	struct tape_event *e = push(t, TAPE_BAR, source);
+	struct tape_event *e = push(t, partial ? TAPE_PARTIAL : TAPE_BAR,
+		source);
 
 	e->symbol = x->symbol;
 	e->tf_s = x->timeframe_s;

@@ -14,7 +14,7 @@
 
 #include <quantd/sdk.h>
 
-enum tape_kind { TAPE_TRADE = 1, TAPE_BAR };
+enum tape_kind { TAPE_TRADE = 1, TAPE_BAR, TAPE_PARTIAL };
 
 struct tape_event {
 	uint64_t seq;          /**< 1, 2, ... */
@@ -37,8 +37,9 @@ void tape_free(struct tape *t);
 
 void tape_trade(struct tape *t, const char *source,
 	const struct qd_trade_event *e);
+/** A closed bar, or with `partial` an open one that changed. */
 void tape_bar(struct tape *t, const char *source,
-	const struct qd_bar_event *e);
+	const struct qd_bar_event *e, int partial);
 
 /** The number of the newest event (0: none yet). */
 uint64_t tape_last(const struct tape *t);

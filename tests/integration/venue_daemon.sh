@@ -45,6 +45,8 @@ check "trades are stored" wait_for 10 sh -c "[ \$(sqlite3 '$T/var/quantd.db' \"S
 ctl --json market watch --exchange "$VENUE" --symbol BTC/USDT --count 5 --seconds 20 > "$T/watch.txt" 2>&1
 n=$(grep -c "\"type\":\"trade\",\"exchange\":\"$VENUE\",\"symbol\":\"BTC/USDT\",\"ts\":[0-9]*,\"price\":" "$T/watch.txt")
 if [ "$n" -eq 5 ]; then ok "market watch prints its live trades"; else not_ok "market watch prints its live trades" "$(head -3 "$T/watch.txt")"; fi
+ctl --json market watch --exchange "$VENUE" --symbol BTC/USDT --partial --count 40 --seconds 10 > "$T/watch.txt" 2>&1
+if grep -q '"type":"partial","exchange":"'"$VENUE"'","symbol":"BTC/USDT","timeframe":"1m"' "$T/watch.txt"; then ok "and, asked, the open candles as they change"; else not_ok "and, asked, the open candles as they change" "$(head -3 "$T/watch.txt")"; fi
 curl -s -X POST "http://127.0.0.1:$HTTP/fake/garbage" > /dev/null
 check "malformed messages are skipped and logged" wait_for 5 log_has 'skipped a malformed message'
 before=$(stored BTC/USDT)

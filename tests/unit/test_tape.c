@@ -54,7 +54,7 @@ numbering_and_filters(void **unused)
 	b.symbol = 1;
 	b.timeframe_s = 60;
 	b.bar.close = 13;
-	tape_bar(t, "binance", &b);
+	tape_bar(t, "binance", &b, 0);
 	assert_int_equal(tape_last(t), 4);
 	n_got = 0;
 	last = tape_since(t, 0, "binance", 1, 100, collect, NULL);
