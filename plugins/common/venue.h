@@ -99,6 +99,10 @@ struct venue_dialect {
 	                          becomes a flat bar at the previous close */
 	const char *ping;      /* client heartbeat message, or NULL */
 	int64_t ping_ms;
+	int64_t silence_ms;    /* a link this long without a message is
+	                          stalled: closed and reopened (0: never; for
+	                          venues whose heartbeats make silence mean a
+	                          dead stream) */
 	int64_t rotate_ms;     /* a fresh connection after this, or 0 */
 	int pause_status[3];   /* REST answers that pause REST ... */
 	int64_t pause_ms[3];   /* ... for this long (or Retry-After's) */
@@ -119,6 +123,7 @@ struct venue_link {
 	int reconnected;       /* the next open follows a loss: backfill */
 	int attempts;          /* reconnects since the last good open */
 	uint64_t retry_timer, rotate_timer;
+	int64_t last_rx;       /* ms of its last message (or its open) */
 };
 
 struct venue {
@@ -132,7 +137,7 @@ struct venue {
 	struct venue_link link[VENUE_LINKS];
 	int n_links;
 	int stopping;
-	uint64_t ping_timer, rest_timer, poll_timer;
+	uint64_t ping_timer, rest_timer, poll_timer, watch_timer;
 	uint64_t instr_req, instr_timer;   /* the instrument list's */
 	int instr_fetched;                 /* a list arrived once */
 	struct venue_req reqs[VENUE_MAX_REQS];
@@ -495,6 +500,7 @@ venue_on_ws_open(void *state, uint64_t conn)
 	l = &v->link[i];
 	l->open = 1;
 	l->attempts = 0;
+	l->last_rx = venue_now_ms(v);
 	venue_say(v, QD_LOG_INFO, "connected to %s", l->url);
 	v->d->subscribe(v, i, conn, 0, v->n_subs);
 	if (l->reconnected) {
@@ -519,6 +525,8 @@ venue_on_ws_message(void *state, uint64_t conn, const char *data, size_t len)
 	if (i < 0)
 		return;
 	l = &v->link[i];
+	if (conn == l->conn)
+		l->last_rx = venue_now_ms(v);
 	if (conn == l->conn && l->old_conn != 0) {
 		/* The fresh connection answers: retire the old one. */
 		v->api->ws_close(v->ctx, l->old_conn);
@@ -761,7 +769,25 @@ venue_on_timer(void *state, uint64_t id)
 			return;
 		}
 	}
-	if (id == v->ping_timer) {
+	if (id == v->watch_timer) {
+		/* A stalled stream: open, but silent for longer than the
+		 * venue's heartbeats allow.  Closing it makes it a loss
+		 * (reopened with backoff, the gap backfilled). */
+		for (i = 0; i < v->n_links; i++) {
+			struct venue_link *l = &v->link[i];
+
+			if (l->open && venue_now_ms(v) - l->last_rx >
+			    v->d->silence_ms) {
+				venue_say(v, QD_LOG_WARN, "no message on %s for "
+					"%lld s: the stream stalled; "
+					"reconnecting", l->url, (long long)
+					((venue_now_ms(v) - l->last_rx) /
+					1000));
+				l->open = 0;
+				v->api->ws_close(v->ctx, l->conn);
+			}
+		}
+	} else if (id == v->ping_timer) {
 		for (i = 0; i < v->n_links; i++)
 			if (v->link[i].open && v->d->ping != NULL)
 				v->api->ws_send(v->ctx, v->link[i].conn,
@@ -849,6 +875,10 @@ venue_start(void *state)
 	if (v->d->ping != NULL && (rc = v->api->timer_add(v->ctx,
 	    v->d->ping_ms * 1000000, v->d->ping_ms * 1000000,
 	    &v->ping_timer)) != QD_OK)
+		return rc;
+	if (v->d->silence_ms > 0 && (rc = v->api->timer_add(v->ctx,
+	    v->d->silence_ms * 1000000 / 4, v->d->silence_ms * 1000000 / 4,
+	    &v->watch_timer)) != QD_OK)
 		return rc;
 	if (v->d->kline_link < 0)
 		venue_poll_arm(v);
