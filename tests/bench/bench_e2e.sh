@@ -64,6 +64,7 @@ p50() { echo "$1" | sed -n 's/.*p50=\([0-9]*\).*/\1/p'; }
 bare=$(cat "$t/bare")
 inp=$(line in-process)
 sbx=$(line sandboxed)
+[ -n "$sbx" ] || sbx="(none: $(grep "tag=sandboxed" "$t/quantd.log" | tail -2 | tr "\n" " "))"
 echo "e2e trade age at on_trade (fake Binance on loopback, $S s, one trade per ms boundary):"
 echo "  in-process:  $inp"
 echo "  sandboxed:   $sbx"

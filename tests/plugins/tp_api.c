@@ -40,6 +40,14 @@ st(int rc)
 	return qd_strerror(rc);
 }
 
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void
 walk_indicators(struct t *t)
 {
@@ -205,6 +213,19 @@ walk_events(struct t *t, qd_symbol sym)
 			t->ctx, 987654321, &row, 1, &n)), n);
 		a->history_close(t->ctx, 987654321);
 		SAY("api history_close: called");
+	}
+	{
+		/* Plain libc: sorting more than a kilobyte works sandboxed
+		 * too (glibc asks the kernel's memory size for it once). */
+		static int v[4096];
+		size_t i;
+
+		for (i = 0; i < 4096; i++)
+			v[i] = (int)((i * 2654435761u) % 10007);
+		qsort(v, 4096, sizeof(v[0]), cmp_int);
+		for (i = 1; i < 4096 && v[i - 1] <= v[i]; i++)
+			;
+		SAY("libc qsort: %s", i == 4096 ? "sorted" : "not sorted");
 	}
 }
 
