@@ -212,6 +212,8 @@ bn_parse_ws_json(const char *data, size_t len, struct bn_event *ev)
 
 /* ---- the fast path: flat trade messages -------------------------------- */
 
+static size_t number_token(const char *p, const char *end);
+
 struct slice {
 	const char *p;
 	size_t n;
@@ -272,7 +274,12 @@ flat(const char *p, const char *end, struct slice *k, struct slice *v)
 			     *q != '\t'; q++)
 				if (*q == '{' || *q == '[' || *q == '"')
 					return -1;
-			if (q == p || q >= end)
+			/* A literal or a JSON number, else the full parser
+			 * refuses it and so must this. */
+			if (q == p || q >= end || !(number_token(p, q) ==
+			    (size_t)(q - p) || (q - p == 4 && (memcmp(p,
+			    "true", 4) == 0 || memcmp(p, "null", 4) == 0)) ||
+			    (q - p == 5 && memcmp(p, "false", 5) == 0)))
 				return -1;
 			v[n].p = p;
 			v[n].n = (size_t)(q - p);
@@ -445,8 +452,14 @@ bn_parse_klines(const char *data, size_t len, int64_t now_ms,
 			const cJSON *ct = cJSON_GetArrayItem(row, 6);
 			const cJSON *nt = cJSON_GetArrayItem(row, 8);
 
+			/* Times and counts in int64_t range (2^53, as
+			 * integer() reads them): converting a bigger double
+			 * is undefined. */
 			if (!cJSON_IsNumber(ct) || !cJSON_IsNumber(nt) ||
-			    v[0] < 0 || v[0] != floor(v[0]))
+			    v[0] < 0 || v[0] != floor(v[0]) ||
+			    v[0] > 9.007199254740992e15 ||
+			    !(fabs(ct->valuedouble) <= 9.007199254740992e15) ||
+			    !(fabs(nt->valuedouble) <= 9.007199254740992e15))
 				goto bad;
 			ev.close_ms = (int64_t)ct->valuedouble;
 			ev.trades = (int64_t)nt->valuedouble;
