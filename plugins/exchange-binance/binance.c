@@ -10,8 +10,10 @@
  * new one is opened and subscribed before that and the old one closed at
  * the new one's first answer, with trades seen on both dropped by id.  The
  * rest -- reconnect with backoff, REST backfill of the 1m klines missed
- * (`rest_url`/api/v3/klines), REST paused 60 s / 5 min after 429 / 418 --
- * is the shared adapter core (plugins/common/venue.h).  Everything goes
+ * (`rest_url`/api/v3/klines), REST paused 60 s / 5 min after 429 / 418,
+ * the instrument list (`rest_url`/api/v3/exchangeInfo for the subscribed
+ * symbols) at start and hourly -- is the shared adapter core
+ * (plugins/common/venue.h).  Everything goes
  * through the host's network API, so base URLs point it at a fake.
  */
 #include <stdint.h>
@@ -133,11 +135,63 @@ bn_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 	return bn_parse_klines(body, len, venue_now_ms(v), page_row, p);
 }
 
+/*
+ * exchangeInfo for the subscribed symbols only: the whole list weighs 20
+ * of the 6000 a minute and is some megabytes; a symbols=[...] array (the
+ * URL-encoded JSON array the venue documents) weighs 4 for up to 20
+ * symbols and 40 beyond.  With nothing subscribed yet there is nothing to
+ * hand over, so BTCUSDT alone is asked (weight 2): a small answer that
+ * still shows the venue answers.  Symbols too many for the URL: the whole
+ * list.
+ */
+static void
+bn_instruments_url(struct venue *v, char *url, size_t cap)
+{
+	size_t len, i;
+	int n;
+
+	n = snprintf(url, cap, "%s/api/v3/exchangeInfo?symbols=%%5B%s",
+		v->rest_url, v->n_subs == 0 ? "%22BTCUSDT%22" : "");
+	len = n < 0 ? cap : (size_t)n;
+	for (i = 0; i < v->n_subs && len < cap; i++) {
+		n = snprintf(url + len, cap - len, "%s%%22%s%%22",
+			i ? "%2C" : "", v->subs[i].native);
+		len = n < 0 ? cap : len + (size_t)n;
+	}
+	if (len >= cap || snprintf(url + len, cap - len, "%%5D") >=
+	    (int)(cap - len))
+		snprintf(url, cap, "%s/api/v3/exchangeInfo", v->rest_url);
+}
+
+static void
+instrument(void *arg, const struct bn_instrument *in)
+{
+	/* "" is "the venue gives none": NULL to the host. */
+#define OPT(s) ((s)[0] != '\0' ? (s) : NULL)
+	venue_instrument(arg, in->native, OPT(in->tick), OPT(in->lot),
+		OPT(in->min_qty), OPT(in->min_notional), in->status,
+		in->trading);
+#undef OPT
+}
+
+static long
+bn_instruments(struct venue *v, const char *body, size_t len)
+{
+	char why[96];
+	long n = bn_parse_instruments(body, len, instrument, v, why);
+
+	if (n < 0)
+		venue_say(v, QD_LOG_WARN, "instrument list refused: %s", why);
+	return n;
+}
+
 static const struct venue_dialect binance_dialect = {
 	.subscribe = bn_subscribe_msg,
 	.message = bn_message,
 	.klines_url = bn_klines_url,
 	.klines = bn_klines,
+	.instruments_url = bn_instruments_url,
+	.instruments = bn_instruments,
 	.rotate_ms = 86400000LL - 30 * 60000LL,  /* before the 24 h cut */
 	.pause_status = { 429, 418 },
 	.pause_ms = { 60000, 300000 },

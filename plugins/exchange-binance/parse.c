@@ -212,6 +212,8 @@ bn_parse_ws_json(const char *data, size_t len, struct bn_event *ev)
 
 /* ---- the fast path: flat trade messages -------------------------------- */
 
+static size_t number_token(const char *p, const char *end);
+
 struct slice {
 	const char *p;
 	size_t n;
@@ -272,7 +274,12 @@ flat(const char *p, const char *end, struct slice *k, struct slice *v)
 			     *q != '\t'; q++)
 				if (*q == '{' || *q == '[' || *q == '"')
 					return -1;
-			if (q == p || q >= end)
+			/* A literal or a JSON number, else the full parser
+			 * refuses it and so must this. */
+			if (q == p || q >= end || !(number_token(p, q) ==
+			    (size_t)(q - p) || (q - p == 4 && (memcmp(p,
+			    "true", 4) == 0 || memcmp(p, "null", 4) == 0)) ||
+			    (q - p == 5 && memcmp(p, "false", 5) == 0)))
 				return -1;
 			v[n].p = p;
 			v[n].n = (size_t)(q - p);
@@ -445,8 +452,14 @@ bn_parse_klines(const char *data, size_t len, int64_t now_ms,
 			const cJSON *ct = cJSON_GetArrayItem(row, 6);
 			const cJSON *nt = cJSON_GetArrayItem(row, 8);
 
+			/* Times and counts in int64_t range (2^53, as
+			 * integer() reads them): converting a bigger double
+			 * is undefined. */
 			if (!cJSON_IsNumber(ct) || !cJSON_IsNumber(nt) ||
-			    v[0] < 0 || v[0] != floor(v[0]))
+			    v[0] < 0 || v[0] != floor(v[0]) ||
+			    v[0] > 9.007199254740992e15 ||
+			    !(fabs(ct->valuedouble) <= 9.007199254740992e15) ||
+			    !(fabs(nt->valuedouble) <= 9.007199254740992e15))
 				goto bad;
 			ev.close_ms = (int64_t)ct->valuedouble;
 			ev.trades = (int64_t)nt->valuedouble;
@@ -469,4 +482,250 @@ bn_parse_klines(const char *data, size_t len, int64_t now_ms,
 bad:
 	cJSON_Delete(root);
 	return -1;
+}
+
+/* ---- the instrument list ------------------------------------------------ */
+
+/* A JSON number token at p (up to end): its length, or 0 if it breaks the
+ * JSON grammar -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. */
+static size_t
+number_token(const char *p, const char *end)
+{
+	const char *q = p;
+
+	if (q < end && *q == '-')
+		q++;
+	if (q < end && *q == '0')
+		q++;
+	else if (q < end && *q >= '1' && *q <= '9')
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	else
+		return 0;
+	if (q < end && *q == '.') {
+		if (++q >= end || *q < '0' || *q > '9')
+			return 0;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		if (++q < end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= end || *q < '0' || *q > '9')
+			return 0;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	return (size_t)(q - p);
+}
+
+/*
+ * The JSON text with every number token made a string of the same text.
+ * cJSON keeps a number only as a double, which loses the venue's digits
+ * (0.010 would come back as 0.01): a step or minimum sent as a JSON number
+ * rather than the usual string keeps its exact text this way.  NULL when
+ * a number token is malformed or memory is short.
+ */
+static char *
+quote_numbers(const char *data, size_t len, size_t *out_len)
+{
+	const char *p = data, *end = data + len;
+	char *out, *o;
+	int in_str = 0;
+
+	/* Worst case: "1,1,..." -- every one-digit number gains two quotes. */
+	if (len > ((size_t)-1 - 1) / 3 || (out = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	o = out;
+	while (p < end) {
+		if (in_str) {
+			if (*p == '\\' && p + 1 < end)
+				*o++ = *p++;
+			else if (*p == '"')
+				in_str = 0;
+			*o++ = *p++;
+		} else if (*p == '"') {
+			in_str = 1;
+			*o++ = *p++;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			size_t n = number_token(p, end);
+
+			if (n == 0) {
+				free(out);
+				return NULL;
+			}
+			*o++ = '"';
+			memcpy(o, p, n);
+			o += n;
+			*o++ = '"';
+			p += n;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	*out_len = (size_t)(o - out);
+	return out;
+}
+
+static long
+ifail(char *why, const char *text)
+{
+	snprintf(why, 96, "%s", text);
+	return -1;
+}
+
+/* Member `key` of o as plain decimal text into out (32 bytes): digits
+ * with at most one point, what the host takes.  Absent, null or "" leave
+ * out empty (the venue gives none); anything else is -1. */
+static int
+decimal_text(const cJSON *o, const char *key, char *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	size_t i, n, dots = 0, digits = 0;
+
+	out[0] = '\0';
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) >= 32)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v->valuestring[i] == '.')
+			dots++;
+		else if (v->valuestring[i] >= '0' && v->valuestring[i] <= '9')
+			digits++;
+		else
+			return -1;
+	}
+	if (n > 0 && (dots > 1 || digits == 0))
+		return -1;
+	memcpy(out, v->valuestring, n + 1);
+	return 0;
+}
+
+/* An upper-case alphanumeric name (symbol, asset) into out. */
+static int
+name_text(const cJSON *o, const char *key, char *out, size_t cap)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	size_t i, n;
+
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) == 0 ||
+	    n >= cap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v->valuestring[i];
+
+		if (!isalnum(c))
+			return -1;
+		out[i] = (char)toupper(c);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The filters of one symbol: tick, lot, minimums.  0 or -1 with why. */
+static int
+filters(const cJSON *list, struct bn_instrument *in, char *why)
+{
+	const cJSON *f;
+	char legacy[32] = "";
+
+	if (!cJSON_IsArray(list))
+		return (int)ifail(why, "exchangeInfo: a symbol without filters");
+	cJSON_ArrayForEach(f, list) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(f,
+			"filterType");
+		const char *type;
+		int rc = 0;
+
+		if (!cJSON_IsObject(f) || !cJSON_IsString(t))
+			return (int)ifail(why, "exchangeInfo: a filter without "
+			    "filterType");
+		type = t->valuestring;
+		if (strcmp(type, "PRICE_FILTER") == 0)
+			rc = decimal_text(f, "tickSize", in->tick);
+		else if (strcmp(type, "LOT_SIZE") == 0)
+			rc = decimal_text(f, "stepSize", in->lot) |
+			    decimal_text(f, "minQty", in->min_qty);
+		else if (strcmp(type, "NOTIONAL") == 0)
+			rc = decimal_text(f, "minNotional", in->min_notional);
+		/* Responses before 2023 carry MIN_NOTIONAL instead of
+		 * NOTIONAL: read either, NOTIONAL first when both come. */
+		else if (strcmp(type, "MIN_NOTIONAL") == 0)
+			rc = decimal_text(f, "minNotional", legacy);
+		/* MARKET_LOT_SIZE, PERCENT_PRICE...: not steps of a limit
+		 * order (MARKET_LOT_SIZE's stepSize is "0.00000000"). */
+		if (rc != 0) {
+			snprintf(why, 96, "exchangeInfo: %s: a step or minimum "
+			    "is not decimal text", type);
+			return -1;
+		}
+	}
+	if (in->min_notional[0] == '\0')
+		memcpy(in->min_notional, legacy, sizeof(legacy));
+	return 0;
+}
+
+long
+bn_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct bn_instrument *in), void *arg,
+	char *why)
+{
+	size_t qlen = 0;
+	char *text = quote_numbers(data, len, &qlen);
+	/* The whole answer is the value: nothing may follow it (the NUL
+	 * counted, as cJSON wants it to see the end). */
+	cJSON *root = text ? cJSON_ParseWithLengthOpts(text, qlen + 1, NULL,
+		1) : NULL;
+	const cJSON *list, *s;
+	long n = 0;
+
+	free(text);
+	why[0] = '\0';
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return ifail(why, "exchangeInfo: not a JSON object");
+	}
+	list = cJSON_GetObjectItemCaseSensitive(root, "symbols");
+	if (!cJSON_IsArray(list)) {
+		cJSON_Delete(root);
+		return ifail(why, "exchangeInfo: no symbols array");
+	}
+	/* /api/v3 lists spot symbols only: there is no other type to skip. */
+	cJSON_ArrayForEach(s, list) {
+		struct bn_instrument in;
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "status");
+		const cJSON *spot = cJSON_GetObjectItemCaseSensitive(s,
+			"isSpotTradingAllowed");
+		char base[16], quote[16];
+
+		memset(&in, 0, sizeof(in));
+		if (!cJSON_IsObject(s) ||
+		    name_text(s, "symbol", in.native, sizeof(in.native)) ||
+		    name_text(s, "baseAsset", base, sizeof(base)) ||
+		    name_text(s, "quoteAsset", quote, sizeof(quote)) ||
+		    !cJSON_IsString(st) || st->valuestring[0] == '\0' ||
+		    strlen(st->valuestring) >= sizeof(in.status) ||
+		    strpbrk(st->valuestring, " \t\"\\") != NULL) {
+			cJSON_Delete(root);
+			return ifail(why, "exchangeInfo: a symbol without its "
+			    "name, assets or status");
+		}
+		if (filters(cJSON_GetObjectItemCaseSensitive(s, "filters"),
+		    &in, why) != 0) {
+			cJSON_Delete(root);
+			return -1;
+		}
+		snprintf(in.symbol, sizeof(in.symbol), "%s/%s", base, quote);
+		snprintf(in.status, sizeof(in.status), "%s", st->valuestring);
+		/* A symbol listed but closed to spot orders (margin only)
+		 * is not open for what this adapter trades. */
+		in.trading = strcmp(in.status, "TRADING") == 0 &&
+		    !cJSON_IsFalse(spot);
+		fn(arg, &in);
+		n++;
+	}
+	cJSON_Delete(root);
+	return n;
 }

@@ -5,8 +5,9 @@
  * WebSocket: trade, aggTrade, kline, bookTicker, and the answers to
  * SUBSCRIBE ({"result":null,"id":N}) and errors ({"error":{...},"id":N}),
  * bare or inside the combined-stream wrapper {"stream":..,"data":{..}}.
- * REST: the /api/v3/klines array.  Numbers come from the message's
- * decimal text; `m` (buyer is maker) true means the taker sold.
+ * REST: the /api/v3/klines array and the /api/v3/exchangeInfo instrument
+ * list.  Numbers come from the message's decimal text; `m` (buyer is
+ * maker) true means the taker sold.
  */
 #ifndef QD_BINANCE_PARSE_H
 #define QD_BINANCE_PARSE_H
@@ -58,5 +59,29 @@ int bn_parse_ws_json(const char *data, size_t len, struct bn_event *ev);
  */
 long bn_parse_klines(const char *data, size_t len, int64_t now_ms,
 	void (*fn)(void *arg, const struct bn_event *k), void *arg);
+
+/** One spot instrument of /api/v3/exchangeInfo.  Steps and minimums are
+ *  the venue's decimal text as written ("0.01000000"), "" when absent. */
+struct bn_instrument {
+	char native[32];        /* BTCUSDT */
+	char symbol[32];        /* BTC/USDT */
+	char tick[32];          /* PRICE_FILTER tickSize */
+	char lot[32];           /* LOT_SIZE stepSize */
+	char min_qty[32];       /* LOT_SIZE minQty */
+	char min_notional[32];  /* NOTIONAL (or legacy MIN_NOTIONAL) minNotional */
+	char status[24];        /* TRADING, BREAK, HALT, ... */
+	int trading;            /* status TRADING and spot trading allowed */
+};
+
+/**
+ * Parse an /api/v3/exchangeInfo answer: fn(arg, instrument) for each
+ * symbol.  Returns the count, or -1 if malformed (not JSON, no `symbols`
+ * array, a symbol without its name, assets, status or filters, a step or
+ * minimum that is not plain decimal text) with the reason in `why` (96
+ * bytes).
+ */
+long bn_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct bn_instrument *in), void *arg,
+	char *why);
 
 #endif

@@ -9,8 +9,9 @@
  * `book` is on.  Bybit wants a client ping every 20 s: one is sent.  The
  * rest -- reconnect with backoff, REST backfill of the 1m klines missed
  * (`rest_url`/v5/market/kline, newest first on the wire), REST paused 60 s
- * after 403 (Bybit's IP limit) or 429 -- is the shared adapter core
- * (plugins/common/venue.h).
+ * after 403 (Bybit's IP limit) or 429, the spot instrument list
+ * (`rest_url`/v5/market/instruments-info) at start and hourly -- is the
+ * shared adapter core (plugins/common/venue.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -138,11 +139,45 @@ by_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 	return by_parse_klines(body, len, 60000, venue_now_ms(v), page_row, p);
 }
 
+/* The whole spot list: Bybit does not page it (limit and cursor are for
+ * the other categories) and a symbol= filter would take one symbol a
+ * request; the list is a few hundred kB once an hour. */
+static void
+by_instruments_url(struct venue *v, char *url, size_t cap)
+{
+	snprintf(url, cap, "%s/v5/market/instruments-info?category=spot",
+		v->rest_url);
+}
+
+static void
+instrument(void *arg, const struct by_instrument *in)
+{
+	/* "" is "the venue gives none": NULL to the host. */
+#define OPT(s) ((s)[0] != '\0' ? (s) : NULL)
+	venue_instrument(arg, in->native, OPT(in->tick), OPT(in->lot),
+		OPT(in->min_qty), OPT(in->min_notional), in->status,
+		in->trading);
+#undef OPT
+}
+
+static long
+by_instruments(struct venue *v, const char *body, size_t len)
+{
+	char why[96];
+	long n = by_parse_instruments(body, len, instrument, v, why);
+
+	if (n < 0)
+		venue_say(v, QD_LOG_WARN, "instrument list refused: %s", why);
+	return n;
+}
+
 static const struct venue_dialect bybit_dialect = {
 	.subscribe = by_subscribe_msg,
 	.message = by_message,
 	.klines_url = by_klines_url,
 	.klines = by_klines,
+	.instruments_url = by_instruments_url,
+	.instruments = by_instruments,
 	.ping = "{\"req_id\":\"ping\",\"op\":\"ping\"}",
 	.ping_ms = 20000,
 	.pause_status = { 403, 429 },

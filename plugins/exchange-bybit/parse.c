@@ -325,3 +325,213 @@ bad:
 	cJSON_Delete(root);
 	return -1;
 }
+
+/* ---- the instrument list ------------------------------------------------ */
+
+/* A JSON number token at p (up to end): its length, or 0 if it breaks the
+ * JSON grammar -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. */
+static size_t
+number_token(const char *p, const char *end)
+{
+	const char *q = p;
+
+	if (q < end && *q == '-')
+		q++;
+	if (q < end && *q == '0')
+		q++;
+	else if (q < end && *q >= '1' && *q <= '9')
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	else
+		return 0;
+	if (q < end && *q == '.') {
+		if (++q >= end || *q < '0' || *q > '9')
+			return 0;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < end && (*q == 'e' || *q == 'E')) {
+		if (++q < end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= end || *q < '0' || *q > '9')
+			return 0;
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	return (size_t)(q - p);
+}
+
+/*
+ * The JSON text with every number token made a string of the same text.
+ * cJSON keeps a number only as a double, which loses the venue's digits
+ * (0.010 would come back as 0.01): a step or minimum sent as a JSON number
+ * rather than the usual string keeps its exact text this way.  NULL when
+ * a number token is malformed or memory is short.
+ */
+static char *
+quote_numbers(const char *data, size_t len, size_t *out_len)
+{
+	const char *p = data, *end = data + len;
+	char *out, *o;
+	int in_str = 0;
+
+	/* Worst case: "1,1,..." -- every one-digit number gains two quotes. */
+	if (len > ((size_t)-1 - 1) / 3 || (out = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	o = out;
+	while (p < end) {
+		if (in_str) {
+			if (*p == '\\' && p + 1 < end)
+				*o++ = *p++;
+			else if (*p == '"')
+				in_str = 0;
+			*o++ = *p++;
+		} else if (*p == '"') {
+			in_str = 1;
+			*o++ = *p++;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			size_t n = number_token(p, end);
+
+			if (n == 0) {
+				free(out);
+				return NULL;
+			}
+			*o++ = '"';
+			memcpy(o, p, n);
+			o += n;
+			*o++ = '"';
+			p += n;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	*out_len = (size_t)(o - out);
+	return out;
+}
+
+/* Member `key` of o as plain decimal text into out (32 bytes): digits
+ * with at most one point, what the host takes.  Absent, null or "" leave
+ * out empty (the venue gives none); anything else is -1. */
+static int
+decimal_text(const cJSON *o, const char *key, char *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	size_t i, n, dots = 0, digits = 0;
+
+	out[0] = '\0';
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) >= 32)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v->valuestring[i] == '.')
+			dots++;
+		else if (v->valuestring[i] >= '0' && v->valuestring[i] <= '9')
+			digits++;
+		else
+			return -1;
+	}
+	if (n > 0 && (dots > 1 || digits == 0))
+		return -1;
+	memcpy(out, v->valuestring, n + 1);
+	return 0;
+}
+
+static long
+ibad(cJSON *root, char *why, const char *text)
+{
+	cJSON_Delete(root);
+	snprintf(why, 96, "%s", text);
+	return -1;
+}
+
+long
+by_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct by_instrument *in), void *arg,
+	char *why)
+{
+	size_t qlen = 0;
+	char *text = quote_numbers(data, len, &qlen);
+	/* The whole answer is the value: nothing may follow it (the NUL
+	 * counted, as cJSON wants it to see the end). */
+	cJSON *root = text ? cJSON_ParseWithLengthOpts(text, qlen + 1, NULL,
+		1) : NULL;
+	const cJSON *code, *result, *cat, *list, *it;
+	long n = 0;
+
+	free(text);
+	why[0] = '\0';
+	if (!cJSON_IsObject(root))
+		return ibad(root, why, "instruments-info: not a JSON object");
+	/* retCode is a number from the venue, a string in some copies of its
+	 * answers (both read here as text). */
+	code = cJSON_GetObjectItemCaseSensitive(root, "retCode");
+	if (!cJSON_IsString(code) || strcmp(code->valuestring, "0") != 0) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(root,
+			"retMsg");
+
+		snprintf(why, 96, "instruments-info: retCode %s: %s",
+			cJSON_IsString(code) ? code->valuestring : "missing",
+			cJSON_IsString(m) ? m->valuestring : "");
+		cJSON_Delete(root);
+		return -1;
+	}
+	result = cJSON_GetObjectItemCaseSensitive(root, "result");
+	list = cJSON_GetObjectItemCaseSensitive(result, "list");
+	if (!cJSON_IsObject(result) || !cJSON_IsArray(list))
+		return ibad(root, why, "instruments-info: no result.list");
+	/* Another category's list (linear, inverse, option) has no spot
+	 * instrument in it. */
+	cat = cJSON_GetObjectItemCaseSensitive(result, "category");
+	if (cJSON_IsString(cat) && strcmp(cat->valuestring, "spot") != 0) {
+		cJSON_Delete(root);
+		return 0;
+	}
+	cJSON_ArrayForEach(it, list) {
+		struct by_instrument in;
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		const cJSON *lot = cJSON_GetObjectItemCaseSensitive(it,
+			"lotSizeFilter");
+		const cJSON *price = cJSON_GetObjectItemCaseSensitive(it,
+			"priceFilter");
+		char base[16], quote[16];
+
+		memset(&in, 0, sizeof(in));
+		if (!cJSON_IsObject(it))
+			return ibad(root, why, "instruments-info: an item is "
+			    "not an object");
+		/* Contracts carry a contractType (options an optionsType):
+		 * not spot, whatever list they came in. */
+		if (cJSON_HasObjectItem(it, "contractType") ||
+		    cJSON_HasObjectItem(it, "optionsType"))
+			continue;
+		if (symbol(cJSON_GetObjectItemCaseSensitive(it, "symbol"),
+		    in.native, sizeof(in.native)) != 0 ||
+		    symbol(cJSON_GetObjectItemCaseSensitive(it, "baseCoin"),
+		    base, sizeof(base)) != 0 ||
+		    symbol(cJSON_GetObjectItemCaseSensitive(it, "quoteCoin"),
+		    quote, sizeof(quote)) != 0 ||
+		    !cJSON_IsString(st) || st->valuestring[0] == '\0' ||
+		    strlen(st->valuestring) >= sizeof(in.status) ||
+		    strpbrk(st->valuestring, " \t\"\\") != NULL)
+			return ibad(root, why, "instruments-info: an item "
+			    "without its symbol, coins or status");
+		if (!cJSON_IsObject(lot) || !cJSON_IsObject(price))
+			return ibad(root, why, "instruments-info: an item "
+			    "without lotSizeFilter or priceFilter");
+		if (decimal_text(price, "tickSize", in.tick) != 0 ||
+		    decimal_text(lot, "basePrecision", in.lot) != 0 ||
+		    decimal_text(lot, "minOrderQty", in.min_qty) != 0 ||
+		    decimal_text(lot, "minOrderAmt", in.min_notional) != 0)
+			return ibad(root, why, "instruments-info: a step or "
+			    "minimum is not decimal text");
+		snprintf(in.symbol, sizeof(in.symbol), "%s/%s", base, quote);
+		snprintf(in.status, sizeof(in.status), "%s", st->valuestring);
+		in.trading = strcmp(in.status, "Trading") == 0;
+		fn(arg, &in);
+		n++;
+	}
+	cJSON_Delete(root);
+	return n;
+}

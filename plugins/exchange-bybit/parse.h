@@ -5,7 +5,8 @@
  * WebSocket topics publicTrade.SYMBOL (an array of trades per message),
  * kline.1.SYMBOL, orderbook.1.SYMBOL (best bid and ask from the first
  * level), and the answers to subscribe and ping ({"op":..,"success":..}).
- * REST: /v5/market/kline (rows newest first; handed out oldest first).
+ * REST: /v5/market/kline (rows newest first; handed out oldest first) and
+ * the spot instrument list /v5/market/instruments-info?category=spot.
  * Trade ids are the venue's decimal ids; a non-numeric id (the documented
  * example is a UUID) is hashed to 64 bits.
  */
@@ -54,5 +55,30 @@ int by_parse_ws(const char *data, size_t len,
 long by_parse_klines(const char *data, size_t len, int64_t interval_ms,
 	int64_t now_ms, void (*fn)(void *arg, const struct by_event *k),
 	void *arg);
+
+/** One spot instrument of /v5/market/instruments-info.  Steps and
+ *  minimums are the venue's decimal text as written ("0.000001"), ""
+ *  when absent. */
+struct by_instrument {
+	char native[32];        /* BTCUSDT */
+	char symbol[32];        /* BTC/USDT, from baseCoin and quoteCoin */
+	char tick[32];          /* priceFilter.tickSize */
+	char lot[32];           /* lotSizeFilter.basePrecision */
+	char min_qty[32];       /* lotSizeFilter.minOrderQty */
+	char min_notional[32];  /* lotSizeFilter.minOrderAmt */
+	char status[24];        /* Trading, PreLaunch, Closed, ... */
+	int trading;            /* status Trading */
+};
+
+/**
+ * Parse an instruments-info answer: fn(arg, instrument) for each spot
+ * instrument (the items of another category are skipped).  Returns the
+ * count, or -1 if malformed (not JSON, retCode not 0, no result.list, an
+ * item without symbol, coins, status or filters, a step or minimum that is
+ * not plain decimal text) with the reason in `why` (96 bytes).
+ */
+long by_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct by_instrument *in), void *arg,
+	char *why);
 
 #endif

@@ -172,7 +172,88 @@ async def garbage_all():
             await ws.send(g)
 
 
-dialect_get = None   # a dialect's own REST paths: returns True if served
+# Each symbol's filters as /api/v3/exchangeInfo lists them today (spot
+# BTCUSDT and ETHUSDT: 8-decimal text, NOTIONAL rather than the legacy
+# MIN_NOTIONAL).
+FILTERS = {
+    "BTCUSDT": ("BTC", "USDT", "0.01000000", "0.00001000", "5.00000000"),
+    "ETHUSDT": ("ETH", "USDT", "0.01000000", "0.00010000", "5.00000000"),
+}
+instr_log = []       # the query string of each instrument list request
+
+
+def binance_symbol(sym):
+    base, quote, tick, lot, notional = FILTERS[sym]
+    return {
+        "symbol": sym, "status": "TRADING", "baseAsset": base,
+        "baseAssetPrecision": 8, "quoteAsset": quote, "quotePrecision": 8,
+        "quoteAssetPrecision": 8, "baseCommissionPrecision": 8,
+        "quoteCommissionPrecision": 8,
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS",
+                       "STOP_LOSS_LIMIT", "TAKE_PROFIT",
+                       "TAKE_PROFIT_LIMIT"],
+        "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True,
+        "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True,
+        "cancelReplaceAllowed": True, "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": True,
+        "filters": [
+            {"filterType": "PRICE_FILTER", "minPrice": tick,
+             "maxPrice": "1000000.00000000", "tickSize": tick},
+            {"filterType": "LOT_SIZE", "minQty": lot,
+             "maxQty": "9000.00000000", "stepSize": lot},
+            {"filterType": "ICEBERG_PARTS", "limit": 10},
+            {"filterType": "MARKET_LOT_SIZE", "minQty": "0.00000000",
+             "maxQty": "100.00000000", "stepSize": "0.00000000"},
+            {"filterType": "TRAILING_DELTA", "minTrailingAboveDelta": 10,
+             "maxTrailingAboveDelta": 2000, "minTrailingBelowDelta": 10,
+             "maxTrailingBelowDelta": 2000},
+            {"filterType": "PERCENT_PRICE_BY_SIDE",
+             "bidMultiplierUp": "5", "bidMultiplierDown": "0.2",
+             "askMultiplierUp": "5", "askMultiplierDown": "0.2",
+             "avgPriceMins": 5},
+            {"filterType": "NOTIONAL", "minNotional": notional,
+             "applyMinToMarket": True, "maxNotional": "9000000.00000000",
+             "applyMaxToMarket": False, "avgPriceMins": 5},
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5}],
+        "permissions": [], "permissionSets": [["SPOT", "MARGIN"]],
+        "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+        "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER",
+                                            "EXPIRE_BOTH"]}
+
+
+def get_binance(h):
+    """GET /api/v3/exchangeInfo: every symbol, or those of `symbol` or
+    the JSON array `symbols` (an unknown one is the venue's -1121)."""
+    u = urllib.parse.urlparse(h.path)
+    if u.path != "/api/v3/exchangeInfo":
+        return False
+    q = dict(urllib.parse.parse_qsl(u.query))
+    with lock:
+        instr_log.append(u.query)
+    try:
+        want = (json.loads(q["symbols"]) if "symbols" in q else
+                [q["symbol"]] if "symbol" in q else sorted(SYMBOLS))
+    except ValueError:
+        want = None
+    if not isinstance(want, list) or any(w not in SYMBOLS for w in want):
+        h.reply(400, {"code": -1121, "msg": "Invalid symbol."})
+        return True
+    h.reply(200, {
+        "timezone": "UTC", "serverTime": int(time.time() * 1000),
+        "rateLimits": [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE",
+             "intervalNum": 1, "limit": 6000},
+            {"rateLimitType": "ORDERS", "interval": "SECOND",
+             "intervalNum": 10, "limit": 100},
+            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE",
+             "intervalNum": 5, "limit": 61000}],
+        "exchangeFilters": [],
+        "symbols": [binance_symbol(w) for w in want]})
+    return True
+
+
+dialect_get = get_binance   # a dialect's own REST paths: True if served
 limit = {"status": 0, "retry_after": None, "count": 0}
 rest_log = []        # [time (s), status] of each REST kline request
 
@@ -218,6 +299,9 @@ class Http(http.server.BaseHTTPRequestHandler):
         if u.path == "/fake/rest_log":
             with lock:
                 return self.reply(200, rest_log)
+        if u.path == "/fake/instruments_log":
+            with lock:
+                return self.reply(200, instr_log)
         sym = q.get("symbol", "")
         if sym not in SYMBOLS:
             return self.reply(400, {"code": -1121, "msg": "Invalid symbol."})

@@ -64,8 +64,52 @@ async def ws_handler_bybit(ws, path=None):
         fb.conns.discard(ws)
 
 
+# Spot BTCUSDT and ETHUSDT as instruments-info lists them: steps and
+# minimums without padding zeros, unlike Binance's.
+INSTRUMENTS = {
+    "BTCUSDT": ("BTC", "USDT", "0.1", "0.000001", "0.000048", "5"),
+    "ETHUSDT": ("ETH", "USDT", "0.01", "0.00001", "0.00062", "5"),
+}
+
+
+def bybit_instrument(sym):
+    base, quote, tick, step, min_qty, min_amt = INSTRUMENTS[sym]
+    return {"symbol": sym, "baseCoin": base, "quoteCoin": quote,
+            "innovation": "0", "status": "Trading",
+            "marginTrading": "utaOnly", "stTag": "0",
+            "lotSizeFilter": {"basePrecision": step,
+                              "quotePrecision": "0.0000001",
+                              "minOrderQty": min_qty, "maxOrderQty": "230",
+                              "minOrderAmt": min_amt,
+                              "maxOrderAmt": "8000000"},
+            "priceFilter": {"tickSize": tick},
+            "riskParameters": {"priceLimitRatioX": "0.005",
+                               "priceLimitRatioY": "0.01"}}
+
+
+def get_instruments(h, u):
+    q = dict(urllib.parse.parse_qsl(u.query))
+    with fb.lock:
+        fb.instr_log.append(u.query)
+    if q.get("category") != "spot":
+        # The fake lists spot only; Bybit answers a bad category so.
+        h.reply(200, {"retCode": 10001, "retMsg": "params error",
+                      "result": {}, "retExtInfo": {},
+                      "time": int(time.time() * 1000)})
+        return True
+    want = [q["symbol"]] if "symbol" in q else sorted(fb.SYMBOLS)
+    h.reply(200, {"retCode": 0, "retMsg": "OK",
+                  "result": {"category": "spot",
+                             "list": [bybit_instrument(s) for s in want
+                                      if s in INSTRUMENTS]},
+                  "retExtInfo": {}, "time": int(time.time() * 1000)})
+    return True
+
+
 def get_bybit(h):
     u = urllib.parse.urlparse(h.path)
+    if u.path == "/v5/market/instruments-info":
+        return get_instruments(h, u)
     if u.path != "/v5/market/kline":
         return False
     q = dict(urllib.parse.parse_qsl(u.query))

@@ -5,7 +5,9 @@
  * every input, and a WebSocket message or a REST klines answer parses into
  * events that keep the parser's promises (trades with a positive finite
  * price and a side; klines with positive finite prices) or is refused
- * with a reason; anything else aborts.
+ * with a reason, and an instrument list gives instruments with names,
+ * decimal text and a status, or is refused with a reason; anything else
+ * aborts.
  */
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +17,38 @@
 #include "../../plugins/exchange-binance/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Decimal text as the host takes it: "" (none), or digits with at most one
+ * point, shorter than 32. */
+static int
+decimal(const char *s)
+{
+	size_t i, dots = 0, digits = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return i == 0 || (i < 32 && dots <= 1 && digits > 0);
+}
+
+/* An instrument handed out: names set, BASE/QUOTE, steps and minimums
+ * decimal text or none, a status. */
+static void
+instrument(void *arg, const struct bn_instrument *in)
+{
+	(void)arg;
+	if (in->native[0] == '\0' || strchr(in->symbol, '/') == NULL ||
+	    in->symbol[0] == '/' || !decimal(in->tick) ||
+	    !decimal(in->lot) || !decimal(in->min_qty) ||
+	    !decimal(in->min_notional) || in->status[0] == '\0' ||
+	    (in->trading != 0 && in->trading != 1))
+		abort();
+}
 
 static void
 row(void *arg, const struct bn_event *k)
@@ -49,5 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		row(NULL, &e);
 	}
 	bn_parse_klines((const char *)data, size, 0, row, NULL);
+	if (bn_parse_instruments((const char *)data, size, instrument, NULL,
+	    e.error) < 0 && e.error[0] == '\0')
+		abort();
 	return 0;
 }

@@ -3,7 +3,8 @@
  * fuzz_bybit.c -- the Bybit adapter's message parser on arbitrary bytes:
  * every event it hands out keeps the parser's promises (trades with a
  * positive finite price, a side and a symbol; klines with positive
- * prices), a refusal comes with a reason; anything else aborts.
+ * prices; instruments with names, decimal text and a status), a refusal
+ * comes with a reason; anything else aborts.
  */
 #include <math.h>
 #include <stdint.h>
@@ -13,6 +14,38 @@
 #include "../../plugins/exchange-bybit/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Decimal text as the host takes it: "" (none), or digits with at most one
+ * point, shorter than 32. */
+static int
+decimal(const char *s)
+{
+	size_t i, dots = 0, digits = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return i == 0 || (i < 32 && dots <= 1 && digits > 0);
+}
+
+/* An instrument handed out: names set, BASE/QUOTE, steps and minimums
+ * decimal text or none, a status. */
+static void
+instrument(void *arg, const struct by_instrument *in)
+{
+	(void)arg;
+	if (in->native[0] == '\0' || strchr(in->symbol, '/') == NULL ||
+	    in->symbol[0] == '/' || !decimal(in->tick) ||
+	    !decimal(in->lot) || !decimal(in->min_qty) ||
+	    !decimal(in->min_notional) || in->status[0] == '\0' ||
+	    (in->trading != 0 && in->trading != 1))
+		abort();
+}
 
 static void
 check(void *arg, const struct by_event *e)
@@ -36,5 +69,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    why[0] == '\0')
 		abort();
 	by_parse_klines((const char *)data, size, 60000, 0, check, NULL);
+	if (by_parse_instruments((const char *)data, size, instrument, NULL,
+	    why) < 0 && why[0] == '\0')
+		abort();
 	return 0;
 }

@@ -91,6 +91,80 @@ rest_row(void *arg, const struct bn_event *k)
 		check_kline(id, k, x, 0);
 }
 
+/* The instruments a list gave, in order. */
+struct instr_list {
+	struct bn_instrument *v;
+	size_t n, cap;
+};
+
+static void
+keep_instrument(void *arg, const struct bn_instrument *in)
+{
+	struct instr_list *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (l->v == NULL)
+			abort();
+	}
+	l->v[l->n++] = *in;
+}
+
+/* Expected text of key k: the string, or "" for null (none given). */
+static const char *
+etext(const cJSON *x, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Every `expect` entry is an instrument of the list with exactly those
+ * fields; without `expect_scope` the list holds nothing else. */
+static void
+check_instruments(const char *id, const char *raw, const cJSON *c)
+{
+	const cJSON *x = cJSON_GetObjectItem(c, "expect"), *e;
+	struct instr_list l = { NULL, 0, 0 };
+	char why[96];
+	long got = bn_parse_instruments(raw, strlen(raw), keep_instrument, &l,
+		why);
+	size_t i;
+
+	CHECK(got >= 0 && (size_t)got == l.n, "%s: parse: %ld %s", id, got,
+		got < 0 ? why : "");
+	if (cJSON_GetObjectItem(c, "expect_scope") == NULL)
+		CHECK(got == cJSON_GetArraySize(x), "%s: %ld instruments", id,
+			got);
+	cJSON_ArrayForEach(e, x) {
+		const char *nat = etext(e, "native");
+		const struct bn_instrument *in = NULL;
+
+		for (i = 0; i < l.n && in == NULL; i++)
+			if (strcmp(l.v[i].native, nat) == 0)
+				in = &l.v[i];
+		CHECK(in != NULL, "%s: %s listed", id, nat);
+		if (in == NULL)
+			continue;
+		CHECK(strcmp(in->symbol, etext(e, "symbol")) == 0,
+			"%s: %s symbol %s", id, nat, in->symbol);
+		CHECK(strcmp(in->tick, etext(e, "tick")) == 0,
+			"%s: %s tick %s", id, nat, in->tick);
+		CHECK(strcmp(in->lot, etext(e, "lot")) == 0,
+			"%s: %s lot %s", id, nat, in->lot);
+		CHECK(strcmp(in->min_qty, etext(e, "min_qty")) == 0,
+			"%s: %s min_qty %s", id, nat, in->min_qty);
+		CHECK(strcmp(in->min_notional, etext(e, "min_notional")) == 0,
+			"%s: %s min_notional %s", id, nat, in->min_notional);
+		CHECK(strcmp(in->status, etext(e, "status")) == 0,
+			"%s: %s status %s", id, nat, in->status);
+		CHECK(in->trading == (strcmp(etext(e, "status"),
+			"TRADING") == 0), "%s: %s trading", id, nat);
+	}
+	free(l.v);
+}
+
 static int
 recorded(const char *path)
 {
@@ -133,6 +207,9 @@ recorded(const char *path)
 
 			CHECK(got == cJSON_GetArraySize(x), "%s: %ld rows", id,
 				got);
+			n++;
+		} else if (strcmp(kind, "rest_instruments") == 0) {
+			check_instruments(id, raw, c);
 			n++;
 		}
 	}
@@ -224,6 +301,111 @@ malformed(void)
 		"klines not an array refused");
 }
 
+/* A one-symbol exchangeInfo around the given members of the symbol. */
+#define BN_SYM(members) "{\"timezone\":\"UTC\",\"serverTime\":17e11," \
+	"\"symbols\":[{" members "}]}"
+#define BN_OK_MEMBERS "\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\"," \
+	"\"baseAsset\":\"BTC\",\"quoteAsset\":\"USDT\","
+
+static void
+instruments(void)
+{
+	static const char *const bad[] = {
+		"", "{", "[]", "{\"symbols\":{}}", "{\"timezone\":\"UTC\"}",
+		"{\"symbols\":[1]}",
+		/* a required member missing */
+		BN_SYM("\"symbol\":\"BTCUSDT\",\"baseAsset\":\"BTC\","
+		    "\"quoteAsset\":\"USDT\",\"filters\":[]"),
+		BN_SYM("\"status\":\"TRADING\",\"baseAsset\":\"BTC\","
+		    "\"quoteAsset\":\"USDT\",\"filters\":[]"),
+		BN_SYM("\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\","
+		    "\"quoteAsset\":\"USDT\",\"filters\":[]"),
+		BN_SYM(BN_OK_MEMBERS "\"permissions\":[]"),
+		/* bad names, filters, decimals, number tokens */
+		BN_SYM("\"symbol\":\"BTC-USDT\",\"status\":\"TRADING\","
+		    "\"baseAsset\":\"BTC\",\"quoteAsset\":\"USDT\","
+		    "\"filters\":[]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"tickSize\":\"0.01\"}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"PRICE_FILTER\",\"tickSize\":\"1e-8\"}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"PRICE_FILTER\",\"tickSize\":-0.01}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"LOT_SIZE\",\"stepSize\":\"0.0.1\"}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"LOT_SIZE\",\"minQty\":\".\"}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"NOTIONAL\",\"minNotional\":{}}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"MIN_NOTIONAL\",\"minNotional\":"
+		    "\"12345678901234567890.12345678901\"}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"PRICE_FILTER\",\"tickSize\":01}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"PRICE_FILTER\",\"tickSize\":1.}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[{\"filterType\":"
+		    "\"LOT_SIZE\",\"stepSize\":1.0e0}]"),
+		BN_SYM(BN_OK_MEMBERS "\"filters\":[]") "x",
+	};
+	/* Numbers kept as written, NOTIONAL before MIN_NOTIONAL whatever
+	 * the order, unknown members and filters ignored, digits and
+	 * escaped quotes inside strings untouched. */
+	static const char good[] = BN_SYM("\"symbol\":\"ethbtc\","
+	    "\"status\":\"BREAK\",\"baseAsset\":\"eth\","
+	    "\"quoteAsset\":\"BTC\",\"note\":\"a \\\"1.50\\\" b\","
+	    "\"filters\":[{\"filterType\":\"MIN_NOTIONAL\","
+	    "\"minNotional\":\"0.00010000\"},{\"filterType\":"
+	    "\"PRICE_FILTER\",\"tickSize\":0.000010},{\"filterType\":"
+	    "\"LOT_SIZE\",\"stepSize\":1,\"minQty\":null},"
+	    "{\"filterType\":\"NOTIONAL\",\"minNotional\":\"0.0001\","
+	    "\"applyMinToMarket\":true},{\"filterType\":\"NEW_ONE\","
+	    "\"x\":[1,{\"y\":-2.5e-3}]}]");
+	static const char spot_off[] = BN_SYM(BN_OK_MEMBERS
+	    "\"isSpotTradingAllowed\":false,\"filters\":[{\"filterType\":"
+	    "\"MIN_NOTIONAL\",\"minNotional\":\"10.00000000\"}]");
+	struct instr_list l = { NULL, 0, 0 };
+	char why[96];
+	size_t i;
+	long n;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK(bn_parse_instruments(bad[i], strlen(bad[i]),
+			keep_instrument, &l, why) == -1 && why[0] != '\0',
+			"malformed instrument list %zu refused", i);
+	}
+	l.n = 0;
+	n = bn_parse_instruments(good, strlen(good), keep_instrument, &l, why);
+	CHECK(n == 1 && l.n == 1, "good list: %ld (%s)", n, n < 0 ? why : "");
+	if (l.n == 1) {
+		const struct bn_instrument *in = &l.v[0];
+
+		CHECK(strcmp(in->native, "ETHBTC") == 0 &&
+			strcmp(in->symbol, "ETH/BTC") == 0, "names %s %s",
+			in->native, in->symbol);
+		CHECK(strcmp(in->tick, "0.000010") == 0, "number tick kept "
+			"as written: %s", in->tick);
+		CHECK(strcmp(in->lot, "1") == 0 && strcmp(in->min_qty, "") == 0,
+			"lot 1, min_qty null: none (%s, %s)", in->lot,
+			in->min_qty);
+		CHECK(strcmp(in->min_notional, "0.0001") == 0,
+			"NOTIONAL before MIN_NOTIONAL: %s", in->min_notional);
+		CHECK(strcmp(in->status, "BREAK") == 0 && !in->trading,
+			"BREAK is not trading");
+	}
+	l.n = 0;
+	n = bn_parse_instruments(spot_off, strlen(spot_off), keep_instrument,
+		&l, why);
+	CHECK(n == 1 && l.n == 1 && !l.v[0].trading &&
+		strcmp(l.v[0].min_notional, "10.00000000") == 0 &&
+		strcmp(l.v[0].tick, "") == 0,
+		"TRADING but no spot orders: not trading");
+	l.n = 0;
+	CHECK(bn_parse_instruments("{\"symbols\":[]}", 14, keep_instrument,
+		&l, why) == 0 && l.n == 0, "an empty list is 0 instruments");
+	free(l.v);
+}
+
 int
 main(void)
 {
@@ -234,6 +416,7 @@ main(void)
 		QD_TEST_SRCDIR);
 	documented(path);
 	malformed();
+	instruments();
 	snprintf(path, sizeof(path), "%s/../shared/fixtures/"
 		"exchanges-recorded/binance.json", QD_TEST_SRCDIR);
 	n = recorded(path);

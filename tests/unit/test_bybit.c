@@ -88,6 +88,175 @@ cmp_open(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The instruments a list gave, in order. */
+struct instr_list {
+	struct by_instrument *v;
+	size_t n, cap;
+};
+
+static void
+keep_instrument(void *arg, const struct by_instrument *in)
+{
+	struct instr_list *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (l->v == NULL)
+			abort();
+	}
+	l->v[l->n++] = *in;
+}
+
+/* Expected text of key k: the string, or "" for null (none given). */
+static const char *
+etext(const cJSON *x, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Every `expect` entry is an instrument of the list with exactly those
+ * fields; without `expect_scope` the list holds nothing else. */
+static void
+check_instruments(const char *id, const char *raw, const cJSON *c)
+{
+	const cJSON *x = cJSON_GetObjectItem(c, "expect"), *e;
+	struct instr_list l = { NULL, 0, 0 };
+	char why[96];
+	long count = by_parse_instruments(raw, strlen(raw), keep_instrument,
+		&l, why);
+	size_t i;
+
+	CHECK(count >= 0 && (size_t)count == l.n, "%s: parse: %ld %s", id,
+		count, count < 0 ? why : "");
+	if (cJSON_GetObjectItem(c, "expect_scope") == NULL)
+		CHECK(count == cJSON_GetArraySize(x), "%s: %ld instruments", id,
+			count);
+	cJSON_ArrayForEach(e, x) {
+		const char *nat = etext(e, "native");
+		const struct by_instrument *in = NULL;
+
+		for (i = 0; i < l.n && in == NULL; i++)
+			if (strcmp(l.v[i].native, nat) == 0)
+				in = &l.v[i];
+		CHECK(in != NULL, "%s: %s listed", id, nat);
+		if (in == NULL)
+			continue;
+		CHECK(strcmp(in->symbol, etext(e, "symbol")) == 0,
+			"%s: %s symbol %s", id, nat, in->symbol);
+		CHECK(strcmp(in->tick, etext(e, "tick")) == 0,
+			"%s: %s tick %s", id, nat, in->tick);
+		CHECK(strcmp(in->lot, etext(e, "lot")) == 0,
+			"%s: %s lot %s", id, nat, in->lot);
+		CHECK(strcmp(in->min_qty, etext(e, "min_qty")) == 0,
+			"%s: %s min_qty %s", id, nat, in->min_qty);
+		CHECK(strcmp(in->min_notional, etext(e, "min_notional")) == 0,
+			"%s: %s min_notional %s", id, nat, in->min_notional);
+		CHECK(strcmp(in->status, etext(e, "status")) == 0,
+			"%s: %s status %s", id, nat, in->status);
+		CHECK(in->trading == (strcmp(etext(e, "status"),
+			"Trading") == 0), "%s: %s trading", id, nat);
+	}
+	free(l.v);
+}
+
+/* A one-item spot list around the given members of the item. */
+#define BY_LIST(members) "{\"retCode\":0,\"retMsg\":\"OK\"," \
+	"\"result\":{\"category\":\"spot\",\"list\":[{" members "}]}," \
+	"\"retExtInfo\":{},\"time\":1786310817470}"
+#define BY_NAMES "\"symbol\":\"BTCUSDT\",\"baseCoin\":\"BTC\"," \
+	"\"quoteCoin\":\"USDT\",\"status\":\"Trading\","
+#define BY_PRICE "\"priceFilter\":{\"tickSize\":\"0.1\"}"
+#define BY_LOT "\"lotSizeFilter\":{\"basePrecision\":\"0.000001\"," \
+	"\"minOrderQty\":\"0.000001\",\"minOrderAmt\":\"5\"}"
+
+static void
+instruments(void)
+{
+	static const char *const bad[] = {
+		"", "{", "[]", "{\"retCode\":0}",
+		"{\"retCode\":0,\"result\":{\"list\":{}}}",
+		"{\"retCode\":10001,\"retMsg\":\"params error\","
+		"\"result\":{\"list\":[]}}",
+		"{\"result\":{\"category\":\"spot\",\"list\":[]}}",
+		BY_LIST(""),
+		/* a required member missing */
+		BY_LIST("\"baseCoin\":\"BTC\",\"quoteCoin\":\"USDT\","
+		    "\"status\":\"Trading\"," BY_PRICE "," BY_LOT),
+		BY_LIST("\"symbol\":\"BTCUSDT\",\"baseCoin\":\"BTC\","
+		    "\"quoteCoin\":\"USDT\"," BY_PRICE "," BY_LOT),
+		BY_LIST("\"symbol\":\"BTCUSDT\",\"quoteCoin\":\"USDT\","
+		    "\"status\":\"Trading\"," BY_PRICE "," BY_LOT),
+		BY_LIST(BY_NAMES BY_PRICE),
+		BY_LIST(BY_NAMES BY_LOT),
+		/* bad names, decimals, number tokens, trailing text */
+		BY_LIST("\"symbol\":\"BTC/USDT\",\"baseCoin\":\"BTC\","
+		    "\"quoteCoin\":\"USDT\",\"status\":\"Trading\","
+		    BY_PRICE "," BY_LOT),
+		BY_LIST(BY_NAMES "\"priceFilter\":{\"tickSize\":\"1e-1\"},"
+		    BY_LOT),
+		BY_LIST(BY_NAMES "\"priceFilter\":{\"tickSize\":-0.1},"
+		    BY_LOT),
+		BY_LIST(BY_NAMES BY_PRICE ",\"lotSizeFilter\":{"
+		    "\"basePrecision\":\"0..1\"}"),
+		BY_LIST(BY_NAMES BY_PRICE ",\"lotSizeFilter\":{"
+		    "\"minOrderAmt\":true}"),
+		BY_LIST(BY_NAMES BY_PRICE ",\"lotSizeFilter\":{"
+		    "\"minOrderQty\":.5}"),
+		BY_LIST(BY_NAMES BY_PRICE "," BY_LOT) " ]",
+	};
+	/* Numbers kept as written (retCode too), unknown members ignored,
+	 * contracts skipped, digits inside strings untouched. */
+	static const char good[] = "{\"retCode\":\"0\",\"result\":{"
+	    "\"category\":\"spot\",\"list\":[{\"symbol\":\"solusdc\","
+	    "\"baseCoin\":\"SOL\",\"quoteCoin\":\"usdc\","
+	    "\"status\":\"PreLaunch\",\"note\":\"\\\"0.5\\\"\","
+	    "\"priceFilter\":{\"tickSize\":0.010},\"lotSizeFilter\":{"
+	    "\"basePrecision\":\"0.0010\",\"minOrderQty\":\"\","
+	    "\"maxOrderQty\":1e6}},{\"symbol\":\"BTCUSDT\","
+	    "\"contractType\":\"LinearPerpetual\",\"status\":"
+	    "\"Trading\"}]}}";
+	static const char linear[] = "{\"retCode\":0,\"result\":{"
+	    "\"category\":\"linear\",\"list\":[{\"symbol\":"
+	    "\"BTCUSDT\",\"status\":\"Trading\"}]}}";
+	struct instr_list l = { NULL, 0, 0 };
+	char why[96];
+	size_t i;
+	long n;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK(by_parse_instruments(bad[i], strlen(bad[i]),
+			keep_instrument, &l, why) == -1 && why[0] != '\0',
+			"malformed instrument list %zu refused", i);
+	}
+	l.n = 0;
+	n = by_parse_instruments(good, strlen(good), keep_instrument, &l, why);
+	CHECK(n == 1 && l.n == 1, "good list: %ld (%s)", n, n < 0 ? why : "");
+	if (l.n == 1) {
+		const struct by_instrument *in = &l.v[0];
+
+		CHECK(strcmp(in->native, "SOLUSDC") == 0 &&
+			strcmp(in->symbol, "SOL/USDC") == 0, "names %s %s",
+			in->native, in->symbol);
+		CHECK(strcmp(in->tick, "0.010") == 0, "number tick kept "
+			"as written: %s", in->tick);
+		CHECK(strcmp(in->lot, "0.0010") == 0 &&
+			strcmp(in->min_qty, "") == 0 &&
+			strcmp(in->min_notional, "") == 0,
+			"lot, no minimums (%s, %s, %s)", in->lot, in->min_qty,
+			in->min_notional);
+		CHECK(strcmp(in->status, "PreLaunch") == 0 && !in->trading,
+			"PreLaunch is not trading");
+	}
+	l.n = 0;
+	CHECK(by_parse_instruments(linear, strlen(linear), keep_instrument,
+		&l, why) == 0 && l.n == 0, "a linear list has no spot item");
+	free(l.v);
+}
+
 static int
 recorded(const char *path)
 {
@@ -117,6 +286,10 @@ recorded(const char *path)
 		} else if (strcmp(kind, "rest_klines") == 0) {
 			CHECK(by_parse_klines(raw, strlen(raw), 3600000,
 				INT64_MAX, collect, NULL) >= 0, "%s: parse", id);
+		} else if (strcmp(kind, "rest_instruments") == 0) {
+			check_instruments(id, raw, c);
+			n++;
+			continue;
 		} else {
 			continue;
 		}
@@ -228,6 +401,7 @@ main(void)
 		QD_TEST_SRCDIR);
 	documented(path);
 	malformed();
+	instruments();
 	snprintf(path, sizeof(path), "%s/../shared/fixtures/"
 		"exchanges-recorded/bybit.json", QD_TEST_SRCDIR);
 	n = recorded(path);
