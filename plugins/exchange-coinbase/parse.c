@@ -724,7 +724,7 @@ product_of(const cJSON *it, struct cb_instrument *in, char *why)
 	const cJSON *off = cJSON_GetObjectItemCaseSensitive(it,
 		"trading_disabled");
 	const cJSON *alias = cJSON_GetObjectItemCaseSensitive(it, "alias");
-	char base[14], quote[14];
+	char base[16], quote[16];      /* BASE/QUOTE fits the 32 */
 
 	memset(in, 0, sizeof(*in));
 	if (name_text(it, "product_id", in->native, sizeof(in->native), 0))

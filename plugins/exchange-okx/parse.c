@@ -505,9 +505,7 @@ step_text(const cJSON *o, const char *k, char *out, size_t cap)
 	for (p = v->valuestring; *p; p++) {
 		if (is_digit(*p))
 			digits++;
-		else if (*p == '.' && points++ == 0)
-			;
-		else
+		else if (*p != '.' || points++ > 0)
 			return -1;
 	}
 	if (digits == 0)
@@ -543,7 +541,7 @@ static int
 instrument(const cJSON *it, struct ok_instrument *in, char *why)
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(it, "state");
-	char base[14], quote[14];
+	char base[16], quote[16];      /* BASE/QUOTE fits the 32 */
 
 	memset(in, 0, sizeof(*in));
 	if (symbol(cJSON_GetObjectItemCaseSensitive(it, "instId"), in->native,
