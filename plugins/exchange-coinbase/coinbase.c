@@ -20,8 +20,13 @@
  * minute and after a loss: `rest_url`/api/v3/brokerage/market/products/
  * BTC-USD/candles, newest first, at most 350 rows, a larger range refused.
  * So a request asks the newest 350 minutes of its range and the older part
- * follows as its own request.  REST pauses after 429.  Reconnect with
- * backoff and the rest is the shared core (plugins/common/venue.h).
+ * follows as its own request.  REST pauses after 429.  The product list
+ * (`rest_url`/api/v3/brokerage/market/products?product_type=SPOT) gives
+ * the subscribed symbols' quote_increment, base_increment, base_min_size
+ * and quote_min_size to the host, trading when "online" and not
+ * trading_disabled (an alias product such as BTC-USDC keeps its own name
+ * and quote currency).  Reconnect with backoff, the list's schedule and
+ * the rest is the shared core (plugins/common/venue.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -283,11 +288,43 @@ cb_on_http_response(void *state, uint64_t id, int status, const char *body,
 	c->has_cur = 0;
 }
 
+/* Every SPOT product in one answer (the public list is not paged unless
+ * a limit is asked). */
+static void
+cb_instruments_url(struct venue *v, char *url, size_t cap)
+{
+	snprintf(url, cap, "%s/api/v3/brokerage/market/products"
+		"?product_type=SPOT", v->rest_url);
+}
+
+static void
+on_instrument(void *arg, const struct cb_instrument *in)
+{
+	/* venue_instrument() keeps only the subscribed product ids; the
+	 * venue's "" for no minimum notional is none to the host. */
+	venue_instrument(arg, in->native, in->tick, in->lot, in->min_qty,
+		in->min_notional[0] ? in->min_notional : NULL, in->status,
+		in->trading);
+}
+
+static long
+cb_instruments(struct venue *v, const char *body, size_t len)
+{
+	char why[96];
+	long n = cb_parse_instruments(body, len, on_instrument, v, why);
+
+	if (n < 0)
+		venue_say(v, QD_LOG_WARN, "product list refused: %s", why);
+	return n;
+}
+
 static const struct venue_dialect coinbase_dialect = {
 	.subscribe = cb_subscribe,
 	.message = cb_message,
 	.klines_url = cb_klines_url,
 	.klines = cb_klines,
+	.instruments_url = cb_instruments_url,
+	.instruments = cb_instruments,
 	.sep = '-',
 	.links = 1,
 	.kline_link = -1,       /* no 1m candle stream: poll REST */

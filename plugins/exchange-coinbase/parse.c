@@ -664,3 +664,144 @@ fail:
 	cJSON_Delete(root);
 	return -1;
 }
+
+/* A step or minimum: plain decimal text (digits, at most one point, no
+ * sign or exponent), copied as is -- the host keeps the venue's exact
+ * text and refuses anything else, so such text is refused here first.
+ * `optional`: absent, null or "" gives "". */
+static int
+step_text(const cJSON *o, const char *k, char *out, size_t cap,
+	int optional)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	const char *p;
+	int digits = 0, points = 0;
+
+	out[0] = '\0';
+	if (optional && (v == NULL || cJSON_IsNull(v) ||
+	    (cJSON_IsString(v) && v->valuestring[0] == '\0')))
+		return 0;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	for (p = v->valuestring; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p != '.' || points++ > 0)
+			return -1;
+	}
+	if (digits == 0)
+		return -1;
+	memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+/* A name (currency or product id): letters, digits and dashes, at most
+ * cap - 1 of them, upper-cased when `upper`. */
+static int
+name_text(const cJSON *o, const char *k, char *out, size_t cap, int upper)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	size_t i, n;
+
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) == 0 ||
+	    n >= cap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = v->valuestring[i];
+
+		if (!isalnum((unsigned char)c) && c != '-')
+			return -1;
+		out[i] = upper ? (char)toupper((unsigned char)c) : c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+product_of(const cJSON *it, struct cb_instrument *in, char *why)
+{
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(it, "status");
+	const cJSON *off = cJSON_GetObjectItemCaseSensitive(it,
+		"trading_disabled");
+	const cJSON *alias = cJSON_GetObjectItemCaseSensitive(it, "alias");
+	char base[16], quote[16];      /* BASE/QUOTE fits the 32 */
+
+	memset(in, 0, sizeof(*in));
+	if (name_text(it, "product_id", in->native, sizeof(in->native), 0))
+		return bad(why, "product without a good product_id");
+	if (name_text(it, "base_currency_id", base, sizeof(base), 1) ||
+	    name_text(it, "quote_currency_id", quote, sizeof(quote), 1))
+		return bad(why, "product without base/quote_currency_id");
+	snprintf(in->symbol, sizeof(in->symbol), "%s/%s", base, quote);
+	if (step_text(it, "quote_increment", in->tick, sizeof(in->tick), 0))
+		return bad(why, "product without a decimal quote_increment");
+	if (step_text(it, "base_increment", in->lot, sizeof(in->lot), 0))
+		return bad(why, "product without a decimal base_increment");
+	if (step_text(it, "base_min_size", in->min_qty, sizeof(in->min_qty),
+	    0))
+		return bad(why, "product without a decimal base_min_size");
+	if (step_text(it, "quote_min_size", in->min_notional,
+	    sizeof(in->min_notional), 1))
+		return bad(why, "product with a bad quote_min_size");
+	if (!cJSON_IsString(status) || status->valuestring[0] == '\0' ||
+	    strlen(status->valuestring) >= sizeof(in->status))
+		return bad(why, "product without a status");
+	strcpy(in->status, status->valuestring);
+	if (!cJSON_IsBool(off))
+		return bad(why, "product without trading_disabled");
+	/* "" (or absent) when the product is its own book. */
+	if (alias != NULL && !cJSON_IsNull(alias) &&
+	    !(cJSON_IsString(alias) && alias->valuestring[0] == '\0') &&
+	    name_text(it, "alias", in->alias, sizeof(in->alias), 0))
+		return bad(why, "product with a bad alias");
+	in->trading = strcmp(in->status, "online") == 0 && cJSON_IsFalse(off);
+	return 0;
+}
+
+long
+cb_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *, const struct cb_instrument *), void *arg,
+	char *why)
+{
+	cJSON *root = cJSON_ParseWithLength(data, len);
+	const cJSON *list, *it, *type;
+	struct cb_instrument in;
+	long n = 0;
+
+	why[0] = '\0';
+	list = cJSON_GetObjectItemCaseSensitive(root, "products");
+	if (!cJSON_IsObject(root) || !cJSON_IsArray(list)) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(root,
+			"message");
+
+		snprintf(why, 96, "no products: %s", cJSON_IsString(m) ?
+			m->valuestring : "not a product list");
+		goto fail;
+	}
+	/* Checked whole before any is handed out: a list that is bad
+	 * somewhere is not half applied. */
+	cJSON_ArrayForEach(it, list) {
+		type = cJSON_GetObjectItemCaseSensitive(it, "product_type");
+		if (!cJSON_IsString(type)) {
+			bad(why, "product without product_type");
+			goto fail;
+		}
+		if (strcmp(type->valuestring, "SPOT") != 0)
+			continue;
+		if (product_of(it, &in, why) != 0)
+			goto fail;
+	}
+	cJSON_ArrayForEach(it, list) {
+		type = cJSON_GetObjectItemCaseSensitive(it, "product_type");
+		if (strcmp(type->valuestring, "SPOT") != 0)
+			continue;
+		product_of(it, &in, why);
+		fn(arg, &in);
+		n++;
+	}
+	cJSON_Delete(root);
+	return n;
+fail:
+	cJSON_Delete(root);
+	return -1;
+}

@@ -13,6 +13,10 @@
  * text (never through a float).
  * REST: the public candles answer {"candles":[{start,low,high,open,close,
  * volume}]}, all strings, start in seconds, newest first on the wire.
+ * REST: the public product list (market/products?product_type=SPOT),
+ * {"products":[{product_id, base_currency_id, quote_currency_id,
+ * quote_increment, base_increment, base_min_size, quote_min_size, status,
+ * trading_disabled, alias, ...}], "num_products", "pagination"}.
  * Trade ids are the venue's decimal ids; another id is hashed to 64 bits.
  */
 #ifndef QD_COINBASE_PARSE_H
@@ -82,5 +86,31 @@ long cb_parse_klines(const char *data, size_t len, int64_t interval_ms,
  * epoch, truncated; -1 if it is not one.
  */
 int64_t cb_time_ms(const char *s);
+
+/* One SPOT product of the list: steps and minimums are the venue's
+ * decimal text exactly as sent.  An alias product (BTC-USDC, alias
+ * "BTC-USD") is traded on the book it names but keeps its own real quote
+ * currency in `symbol` (BTC/USDC). */
+struct cb_instrument {
+	char native[32];        /* product_id: BTC-USD */
+	char symbol[32];        /* base/quote currency ids: BTC/USD */
+	char tick[32];          /* quote_increment: price step */
+	char lot[32];           /* base_increment: quantity step */
+	char min_qty[32];       /* base_min_size */
+	char min_notional[32];  /* quote_min_size; "" when not given */
+	char status[16];        /* online, offline, delisted, ... */
+	char alias[32];         /* the product it aliases, "" if none */
+	int trading;            /* status "online" and not trading_disabled */
+};
+
+/**
+ * A product list answer: fn(arg, product) for each SPOT product (other
+ * product types skipped).  Returns the SPOT count, or -1 (not a product
+ * list, malformed JSON, a missing or bad required field) with the reason
+ * in `why` (96 bytes).
+ */
+long cb_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct cb_instrument *in), void *arg,
+	char *why);
 
 #endif

@@ -18,8 +18,12 @@
  * both are dropped by trade id.  The rest -- reconnect with backoff, REST
  * backfill of the 1m candles missed (`rest_url`/api/v5/market/candles,
  * which holds only the latest 1440 bars, or history-candles for older
- * ranges; 300 rows a page, newest first), REST paused after 429 -- is the
- * shared adapter core (plugins/common/venue.h).
+ * ranges; 300 rows a page, newest first), REST paused after 429, the
+ * instrument list (`rest_url`/api/v5/public/instruments?instType=SPOT:
+ * tickSz, lotSz and minSz of the subscribed symbols to the host; OKX
+ * gives spot no minimum notional, and only state "live" trades) fetched
+ * at start and hourly -- is the shared adapter core
+ * (plugins/common/venue.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -202,11 +206,40 @@ ok_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 	return ok_parse_klines(body, len, page_row, p);
 }
 
+/* The whole SPOT list in one answer (the venue does not page it). */
+static void
+ok_instruments_url(struct venue *v, char *url, size_t cap)
+{
+	snprintf(url, cap, "%s/api/v5/public/instruments?instType=SPOT",
+		v->rest_url);
+}
+
+static void
+on_instrument(void *arg, const struct ok_instrument *in)
+{
+	/* venue_instrument() keeps only the subscribed instIds. */
+	venue_instrument(arg, in->native, in->tick, in->lot, in->min_qty,
+		NULL, in->status, in->trading);
+}
+
+static long
+ok_instruments(struct venue *v, const char *body, size_t len)
+{
+	char why[96];
+	long n = ok_parse_instruments(body, len, on_instrument, v, why);
+
+	if (n < 0)
+		venue_say(v, QD_LOG_WARN, "instrument list refused: %s", why);
+	return n;
+}
+
 static const struct venue_dialect okx_dialect = {
 	.subscribe = ok_subscribe_msg,
 	.message = ok_message,
 	.klines_url = ok_klines_url,
 	.klines = ok_klines,
+	.instruments_url = ok_instruments_url,
+	.instruments = ok_instruments,
 	.sep = '-',
 	.links = 2,
 	.kline_link = LINK_BUSINESS,

@@ -489,3 +489,130 @@ bad:
 	cJSON_Delete(root);
 	return -1;
 }
+
+/* A step or minimum: plain decimal text (digits, at most one point, no
+ * sign or exponent), copied as is -- the host keeps the venue's exact
+ * text and refuses anything else, so such text is refused here first. */
+static int
+step_text(const cJSON *o, const char *k, char *out, size_t cap)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	const char *p;
+	int digits = 0, points = 0;
+
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	for (p = v->valuestring; *p; p++) {
+		if (is_digit(*p))
+			digits++;
+		else if (*p != '.' || points++ > 0)
+			return -1;
+	}
+	if (digits == 0)
+		return -1;
+	memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+/* A currency: letters and digits, upper-cased. */
+static int
+currency(const cJSON *o, const char *k, char *out, size_t cap)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	size_t i, n;
+
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) == 0 ||
+	    n >= cap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = v->valuestring[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		else if (!(c >= 'A' && c <= 'Z') && !is_digit(c))
+			return -1;
+		out[i] = c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+instrument(const cJSON *it, struct ok_instrument *in, char *why)
+{
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(it, "state");
+	char base[16], quote[16];      /* BASE/QUOTE fits the 32 */
+
+	memset(in, 0, sizeof(*in));
+	if (symbol(cJSON_GetObjectItemCaseSensitive(it, "instId"), in->native,
+	    sizeof(in->native)) != 0)
+		return bad(why, "instrument without a good instId");
+	if (currency(it, "baseCcy", base, sizeof(base)) != 0 ||
+	    currency(it, "quoteCcy", quote, sizeof(quote)) != 0)
+		return bad(why, "instrument without baseCcy/quoteCcy");
+	snprintf(in->symbol, sizeof(in->symbol), "%s/%s", base, quote);
+	if (step_text(it, "tickSz", in->tick, sizeof(in->tick)) != 0)
+		return bad(why, "instrument without a decimal tickSz");
+	if (step_text(it, "lotSz", in->lot, sizeof(in->lot)) != 0)
+		return bad(why, "instrument without a decimal lotSz");
+	if (step_text(it, "minSz", in->min_qty, sizeof(in->min_qty)) != 0)
+		return bad(why, "instrument without a decimal minSz");
+	if (!cJSON_IsString(state) || state->valuestring[0] == '\0' ||
+	    strlen(state->valuestring) >= sizeof(in->status))
+		return bad(why, "instrument without a state");
+	strcpy(in->status, state->valuestring);
+	in->trading = strcmp(in->status, "live") == 0;
+	return 0;
+}
+
+long
+ok_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *, const struct ok_instrument *), void *arg,
+	char *why)
+{
+	cJSON *root = cJSON_ParseWithLength(data, len), *list, *it;
+	const cJSON *code, *type;
+	struct ok_instrument in;
+	long n = 0;
+
+	why[0] = '\0';
+	if (root == NULL)
+		return bad(why, "not JSON");
+	code = cJSON_GetObjectItemCaseSensitive(root, "code");
+	list = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (!((cJSON_IsString(code) && strcmp(code->valuestring, "0") == 0) ||
+	    (cJSON_IsNumber(code) && code->valuedouble == 0))) {
+		bad(why, "an error answer (code not 0)");
+		goto out;
+	}
+	if (!cJSON_IsArray(list)) {
+		bad(why, "no data array");
+		goto out;
+	}
+	/* Checked whole before any is handed out: a list that is bad
+	 * somewhere is not half applied. */
+	cJSON_ArrayForEach(it, list) {
+		type = cJSON_GetObjectItemCaseSensitive(it, "instType");
+		if (!cJSON_IsString(type)) {
+			bad(why, "instrument without instType");
+			goto out;
+		}
+		if (strcmp(type->valuestring, "SPOT") != 0)
+			continue;
+		if (instrument(it, &in, why) != 0)
+			goto out;
+	}
+	cJSON_ArrayForEach(it, list) {
+		type = cJSON_GetObjectItemCaseSensitive(it, "instType");
+		if (strcmp(type->valuestring, "SPOT") != 0)
+			continue;
+		instrument(it, &in, why);
+		fn(arg, &in);
+		n++;
+	}
+	cJSON_Delete(root);
+	return n;
+out:
+	cJSON_Delete(root);
+	return -1;
+}

@@ -16,7 +16,8 @@
  * Event answers {"event":"subscribe"|"error"|"notice"|..,"code","msg"} and
  * the bare text `pong` (the answer to the client's `ping`, not JSON) are
  * events too.  REST: /api/v5/market/candles and history-candles answers
- * ({"code":"0","data":[rows newest first]}), handed out oldest first.
+ * ({"code":"0","data":[rows newest first]}), handed out oldest first;
+ * /api/v5/public/instruments?instType=SPOT, the instrument list.
  *
  * Every number arrives as decimal text: prices and sizes are strtod of
  * that exact text, timestamps integer milliseconds read digit by digit.
@@ -72,5 +73,29 @@ int ok_parse_ws(const char *data, size_t len,
  */
 long ok_parse_klines(const char *data, size_t len,
 	void (*fn)(void *arg, const struct ok_event *k), void *arg);
+
+/* One SPOT instrument of the list: the steps and minimum are the venue's
+ * decimal text exactly as sent (tickSz, lotSz, minSz); OKX gives spot no
+ * minimum notional.  lotSz (the quantity step) and minSz (the smallest
+ * order) differ: BTC-USDT steps by 0.00000001 from at least 0.00001. */
+struct ok_instrument {
+	char native[32];        /* instId: BTC-USDT */
+	char symbol[32];        /* baseCcy/quoteCcy upper case: BTC/USDT */
+	char tick[32];          /* tickSz */
+	char lot[32];           /* lotSz */
+	char min_qty[32];       /* minSz */
+	char status[16];        /* state: live, suspend, preopen, test */
+	int trading;            /* state "live" */
+};
+
+/**
+ * A public/instruments answer: fn(arg, instrument) for each SPOT
+ * instrument (other instTypes skipped).  Returns the count of SPOT
+ * instruments, or -1 (an error answer, malformed JSON, a missing or bad
+ * required field) with the reason in `why` (96 bytes).
+ */
+long ok_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct ok_instrument *in), void *arg,
+	char *why);
 
 #endif

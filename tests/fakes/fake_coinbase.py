@@ -7,7 +7,9 @@ last trades on subscribe; ticker; heartbeats every second; subscriptions
 acks; error answers; a per-connection sequence_num; a connection that has
 not subscribed within 5 s is closed, as the venue does) and the public
 REST candles GET /api/v3/brokerage/market/products/{id}/candles (seconds,
-newest first, a range of 350 candles or more refused), plus the same
+newest first, a range of 350 candles or more refused) and the public
+product list GET /api/v3/brokerage/market/products?product_type=SPOT (its
+two products in the documented shape, all steps as text), plus the same
 /fake/... controls.  WebSocket pings are answered by the protocol layer,
 as the venue's are."""
 import asyncio
@@ -191,8 +193,47 @@ def bad_request(h, why):
     return True
 
 
+# quote_increment, base_increment, base_min_size, quote_min_size as the
+# venue lists these products.
+STEPS = {"BTC-USDT": ("0.01", "0.00000001", "0.00000001", "1"),
+         "ETH-USDT": ("0.01", "0.00000001", "0.00000001", "1")}
+NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "USDT": "Tether"}
+
+
+def product(pid):
+    base, quote = pid.split("-")
+    tick, lot, least, notional = STEPS[pid]
+    with fb.lock:
+        last = fb.trades[SYMBOL[pid]][-1:]
+    price = fb.fmt(last[0][2]) if last else ""
+    return {"product_id": pid, "price": price,
+            "price_percentage_change_24h": "0", "volume_24h": "1000",
+            "volume_percentage_change_24h": "0", "base_increment": lot,
+            "quote_increment": tick, "quote_min_size": notional,
+            "quote_max_size": "150000000", "base_min_size": least,
+            "base_max_size": "3400", "base_name": NAMES[base],
+            "quote_name": NAMES[quote], "watched": False,
+            "is_disabled": False, "new": False, "status": "online",
+            "cancel_only": False, "limit_only": False, "post_only": False,
+            "trading_disabled": False, "auction_mode": False,
+            "product_type": "SPOT", "quote_currency_id": quote,
+            "base_currency_id": base, "fcm_trading_session_details": None,
+            "mid_market_price": "", "alias": "", "alias_to": [],
+            "base_display_symbol": base, "quote_display_symbol": quote,
+            "view_only": False, "price_increment": tick,
+            "display_name": pid, "product_venue": "CBE"}
+
+
 def get_coinbase(h):
     u = urllib.parse.urlparse(h.path)
+    if u.path == "/api/v3/brokerage/market/products":
+        q = dict(urllib.parse.parse_qsl(u.query))
+        if q.get("product_type", "SPOT") != "SPOT":
+            return bad_request(h, "only SPOT products here")
+        print("products", file=sys.stderr, flush=True)
+        h.reply(200, {"products": [product(p) for p in NATIVE.values()],
+                      "num_products": len(NATIVE), "pagination": None})
+        return True
     parts = u.path.split("/")
     if len(parts) != 8 or parts[:6] != ["", "api", "v3", "brokerage",
                                         "market", "products"] or \

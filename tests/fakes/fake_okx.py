@@ -5,7 +5,9 @@ the business one (/ws/v5/business: candle1m) on one port, each refusing
 the other's channels as the venue does (event error 60018), answering the
 text `ping` with the text `pong`; REST /api/v5/market/candles (the latest
 1440 bars) and history-candles (older ones too), newest first, `after` /
-`before` exclusive, at most 300 rows; plus the /fake/... controls of
+`before` exclusive, at most 300 rows; /api/v5/public/instruments
+?instType=SPOT, the SPOT list of its instruments (all fields text, the
+docs' shape); plus the /fake/... controls of
 fake_binance.py (symbols there are BTCUSDT) and POST /fake/notice: the
 service-upgrade notice (64008) on every connection, each cut 2 s later."""
 import asyncio
@@ -110,6 +112,31 @@ async def notice_all():
         await ws.close(code=1012, reason="service upgrade")
 
 
+# tickSz, lotSz, minSz as the venue lists these spot pairs (the quantity
+# step lotSz finer than the smallest order minSz).
+STEPS = {"BTC-USDT": ("0.1", "0.00000001", "0.00001"),
+         "ETH-USDT": ("0.01", "0.000001", "0.001")}
+
+
+def instrument(inst):
+    base, quote = inst.split("-")
+    tick, lot, least = STEPS[inst]
+    return {"alias": "", "auctionEndTime": "", "baseCcy": base,
+            "category": "1", "ctMult": "", "ctType": "", "ctVal": "",
+            "ctValCcy": "", "expTime": "", "instFamily": "",
+            "instId": inst, "instType": "SPOT", "lever": "10",
+            "listTime": "1548133413000", "lotSz": lot,
+            "maxIcebergSz": "9999999999.0000000000000000",
+            "maxLmtAmt": "20000000", "maxLmtSz": "9999999999",
+            "maxMktAmt": "1000000", "maxMktSz": "1000000",
+            "maxStopSz": "1000000",
+            "maxTriggerSz": "9999999999.0000000000000000",
+            "maxTwapSz": "9999999999.0000000000000000", "minSz": least,
+            "optType": "", "quoteCcy": quote, "ruleType": "normal",
+            "settleCcy": "", "state": "live", "stk": "", "tickSz": tick,
+            "uly": ""}
+
+
 def get_okx(h):
     u = urllib.parse.urlparse(h.path)
     if h.command == "POST":
@@ -117,6 +144,15 @@ def get_okx(h):
             return False
         asyncio.run_coroutine_threadsafe(notice_all(), fb.loop)
         h.reply(200, {})
+        return True
+    if u.path == "/api/v5/public/instruments":
+        q = dict(urllib.parse.parse_qsl(u.query))
+        if q.get("instType") != "SPOT":
+            h.reply(200, {"code": "51000",
+                          "msg": "Parameter instType error", "data": []})
+        else:
+            h.reply(200, {"code": "0", "msg": "",
+                          "data": [instrument(i) for i in INST.values()]})
         return True
     if u.path not in ("/api/v5/market/candles",
                       "/api/v5/market/history-candles"):

@@ -4,8 +4,9 @@
  * bytes: every event it hands out keeps the parser's promises (trades with
  * a positive finite price and size, a taker side opposite the reported
  * maker side, a symbol and a time; klines with ordered positive prices;
- * book tops with positive prices), a refusal comes with a reason and hands
- * out nothing; anything else aborts.
+ * book tops with positive prices; SPOT products with an id, a BASE/QUOTE
+ * symbol and plain decimal steps), a refusal comes with a reason and
+ * hands out nothing; anything else aborts.
  */
 #include <math.h>
 #include <stdint.h>
@@ -39,11 +40,44 @@ check(void *arg, const struct cb_event *e)
 		abort();
 }
 
+/* Plain decimal text, as the host takes it: digits, at most one point;
+ * "" only where the venue may give none. */
+static int
+plain(const char *s, int may_be_empty)
+{
+	int digits = 0, points = 0;
+
+	if (*s == '\0')
+		return may_be_empty;
+	for (; *s; s++)
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (*s != '.' || points++ > 0)
+			return 0;
+	return digits > 0;
+}
+
+static void
+check_instrument(void *arg, const struct cb_instrument *in)
+{
+	const char *slash = strchr(in->symbol, '/');
+
+	(void)arg;
+	events++;
+	if (in->native[0] == '\0' || slash == NULL || slash == in->symbol ||
+	    slash[1] == '\0' || !plain(in->tick, 0) || !plain(in->lot, 0) ||
+	    !plain(in->min_qty, 0) || !plain(in->min_notional, 1) ||
+	    in->status[0] == '\0' ||
+	    (in->trading && strcmp(in->status, "online") != 0))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cb_envelope env;
 	char why[96];
+	long l;
 	int n;
 
 	events = 0;
@@ -54,6 +88,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	events = 0;
 	if (cb_parse_klines((const char *)data, size, 60000, 0, check, NULL,
 	    why) < 0 && (why[0] == '\0' || events != 0))
+		abort();
+	events = 0;
+	l = cb_parse_instruments((const char *)data, size, check_instrument,
+		NULL, why);
+	if ((l < 0 && (why[0] == '\0' || events != 0)) ||
+	    (l >= 0 && l != events))
 		abort();
 	return 0;
 }

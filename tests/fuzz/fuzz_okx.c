@@ -4,8 +4,9 @@
  * every event handed out keeps the parser's promises (trades with a
  * positive finite price and size, a side and an instrument; candles with
  * positive prices, low <= high, a known bar; tops with both sides priced;
- * timestamps never negative), a refusal comes with a reason; anything
- * else aborts.
+ * timestamps never negative; SPOT instruments with an instId, a
+ * BASE/QUOTE symbol and plain decimal steps, none handed out from a list
+ * refused), a refusal comes with a reason; anything else aborts.
  */
 #include <math.h>
 #include <stdint.h>
@@ -56,15 +57,52 @@ check(void *arg, const struct ok_event *e)
 	}
 }
 
+static long instruments;
+
+/* Plain decimal text, as the host takes it: digits, at most one point. */
+static int
+plain(const char *s)
+{
+	int digits = 0, points = 0;
+
+	for (; *s; s++)
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (*s != '.' || points++ > 0)
+			return 0;
+	return digits > 0;
+}
+
+static void
+check_instrument(void *arg, const struct ok_instrument *in)
+{
+	const char *slash = strchr(in->symbol, '/');
+
+	(void)arg;
+	instruments++;
+	if (in->native[0] == '\0' || slash == NULL || slash == in->symbol ||
+	    slash[1] == '\0' || !plain(in->tick) || !plain(in->lot) ||
+	    !plain(in->min_qty) || in->status[0] == '\0' ||
+	    in->trading != (strcmp(in->status, "live") == 0))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int rest_mark;
 	char why[96];
+	long n;
 
 	if (ok_parse_ws((const char *)data, size, check, NULL, why) < 0 &&
 	    why[0] == '\0')
 		abort();
 	ok_parse_klines((const char *)data, size, check, &rest_mark);
+	instruments = 0;
+	n = ok_parse_instruments((const char *)data, size, check_instrument,
+		NULL, why);
+	if ((n < 0 && (why[0] == '\0' || instruments != 0)) ||
+	    (n >= 0 && n != instruments))
+		abort();
 	return 0;
 }

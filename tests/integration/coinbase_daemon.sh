@@ -7,9 +7,13 @@ VENUE=coinbase FAKE_PY=fake_coinbase.py WS_PATH=
 
 # What is Coinbase's own, from the same run: the sequence_num jump past the
 # malformed message, and heartbeats subscribed in time (the fake, like the
-# venue, closes a connection without a subscribe within 5 s).
+# venue, closes a connection without a subscribe within 5 s); the SPOT
+# product list asked at start and taken whole.
 check "a jump in sequence_num is logged" log_has "tag=$VENUE msg=\"sequence gap on"
 check "no connection closed for want of a subscribe" sh -c "! grep -q 'no subscribe within' '$T/quantd.log'"
+check "the product list is asked" grep -q '^products$' "$T/fake.err"
+check "and taken" log_has 'msg="instrument list: 2 instruments'
+check "and not refused" sh -c "! grep -q 'product list refused' '$T/quantd.log'"
 
 # No 1m kline stream: the closed 1m candles are polled over REST once a
 # minute, and they are the 1m bars stored, exactly as the fake made them.

@@ -5,13 +5,16 @@
 # candles of the business WebSocket reach the host, both links send the
 # text ping (the fake logs it and answers pong), and a service-upgrade
 # notice moves both links to fresh connections with no loss and no trade
-# twice (the final check of venue_daemon.sh).
+# twice (the final check of venue_daemon.sh); the SPOT instrument list is
+# fetched from the fake at start and taken whole.
 VENUE=okx FAKE_PY=fake_okx.py WS_PATH=/ws/v5/public
 WS2_PARAM=ws_business_url WS2_PATH=/ws/v5/business WS_LINKS=2
 
 klines() { ctl --json data stats | sed -n 's/.*"klines":\([0-9]*\).*/\1/p'; }
 
 venue_checks() {
+	check "the instrument list is taken" wait_for 10 log_has 'msg="instrument list: 2 instruments'
+	check "and not refused" sh -c "! grep -q 'instrument list refused' '$T/quantd.log'"
 	k0=$(klines)
 	check "a closed 1m candle arrives on the business WebSocket" \
 		wait_for 65 sh -c "[ \$(\"$QUANTCTL\" -c '$T/quantd.json' --json data stats | sed -n 's/.*\"klines\":\([0-9]*\).*/\1/p') -gt ${k0:-0} ]"

@@ -178,6 +178,229 @@ check_envelope(const char *id, const char *raw, const struct cb_envelope *env)
 	cJSON_Delete(r);
 }
 
+/* ---- the product list -------------------------------------------------- */
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct cb_instrument *ins;
+static long n_ins, cap_ins;
+
+static void
+collect_instrument(void *arg, const struct cb_instrument *in)
+{
+	(void)arg;
+	if (n_ins == cap_ins) {
+		cap_ins = cap_ins ? cap_ins * 2 : 64;
+		ins = realloc(ins, (size_t)cap_ins * sizeof(*ins));
+	}
+	ins[n_ins++] = *in;
+}
+
+static long
+instruments(const char *text, char *why)
+{
+	n_ins = 0;
+	return cb_parse_instruments(text, strlen(text), collect_instrument,
+		NULL, why);
+}
+
+/* Text field k of the expectation equals `have` (null: ""). */
+static int
+same_text(const cJSON *x, const char *k, const char *have)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, k);
+
+	if (cJSON_IsNull(v))
+		return have[0] == '\0';
+	return cJSON_IsString(v) && strcmp(v->valuestring, have) == 0;
+}
+
+static void
+check_instrument(const char *id, const struct cb_instrument *in,
+	const cJSON *x)
+{
+	CHECK(same_text(x, "native", in->native), "%s: native %s", id,
+		in->native);
+	CHECK(same_text(x, "symbol", in->symbol), "%s: %s symbol %s", id,
+		in->native, in->symbol);
+	CHECK(same_text(x, "tick", in->tick), "%s: %s tick %s", id,
+		in->native, in->tick);
+	CHECK(same_text(x, "lot", in->lot), "%s: %s lot %s", id, in->native,
+		in->lot);
+	CHECK(same_text(x, "min_qty", in->min_qty), "%s: %s min_qty %s", id,
+		in->native, in->min_qty);
+	CHECK(same_text(x, "min_notional", in->min_notional),
+		"%s: %s min_notional %s", id, in->native, in->min_notional);
+	CHECK(same_text(x, "status", in->status), "%s: %s status %s", id,
+		in->native, in->status);
+	CHECK(same_text(x, "alias", in->alias), "%s: %s alias %s", id,
+		in->native, in->alias);
+}
+
+/* The recorded list: every expected product exactly (in order when the
+ * whole list is asserted, by product_id when only some are), the count of
+ * SPOT products in the raw answer, and trading as the raw answer's status
+ * and trading_disabled say. */
+static void
+instruments_case(const char *id, const char *raw, const cJSON *x,
+	int scoped)
+{
+	cJSON *m = cJSON_Parse(raw), *it;
+	char why[96];
+	long n = instruments(raw, why), spot = 0, i;
+	const cJSON *e;
+	int k = 0;
+
+	CHECK(n >= 0, "%s: products parse: %s", id, why);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m,
+	    "products")) {
+		if (strcmp(str(it, "product_type"), "SPOT") != 0)
+			continue;
+		for (i = 0; i < n_ins; i++)
+			if (strcmp(ins[i].native, str(it, "product_id")) == 0)
+				break;
+		CHECK(i < n_ins && ins[i].trading == (strcmp(str(it,
+			"status"), "online") == 0 && cJSON_IsFalse(
+			cJSON_GetObjectItem(it, "trading_disabled"))),
+			"%s: %s trading", id, str(it, "product_id"));
+		spot++;
+	}
+	CHECK(n == spot && n_ins == n, "%s: %ld products, want %ld", id, n,
+		spot);
+	CHECK(scoped || n == cJSON_GetArraySize(x), "%s: %ld products, %d "
+		"expected", id, n, cJSON_GetArraySize(x));
+	cJSON_ArrayForEach(e, x) {
+		for (i = 0; scoped && i < n_ins; i++)
+			if (strcmp(ins[i].native, str(e, "native")) == 0)
+				break;
+		if (!scoped)
+			i = k;
+		CHECK(i < n_ins, "%s: %s listed", id, str(e, "native"));
+		if (i < n_ins)
+			check_instrument(id, &ins[i], e);
+		k++;
+	}
+	cJSON_Delete(m);
+}
+
+static cJSON *
+first_product(cJSON *m)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m,
+		"products"), 0);
+}
+
+/* The list with its first product's `key` set to `v` (NULL: removed) is
+ * refused whole. */
+static void
+instruments_refused(const char *id, const char *raw, const char *key,
+	cJSON *v)
+{
+	cJSON *m = cJSON_Parse(raw), *it = first_product(m);
+	char why[96], *out, *shown = v ? cJSON_PrintUnformatted(v) : NULL;
+
+	if (v == NULL)
+		cJSON_DeleteItemFromObject(it, key);
+	else
+		cJSON_ReplaceItemInObject(it, key, v);
+	out = cJSON_PrintUnformatted(m);
+	CHECK(instruments(out, why) == -1 && why[0] != '\0' && n_ins == 0,
+		"%s: %s=%s refused", id, key, shown ? shown : "(missing)");
+	free(out);
+	free(shown);
+	cJSON_Delete(m);
+}
+
+static void
+instruments_broken(const char *id, const char *raw)
+{
+	static const char *const keys[] = { "product_id", "product_type",
+		"base_currency_id", "quote_currency_id", "quote_increment",
+		"base_increment", "base_min_size", "status",
+		"trading_disabled" };
+	static const char *const steps[] = { "quote_increment",
+		"base_increment", "base_min_size", "quote_min_size" };
+	static const char *const bad_step[] = { "abc", "-1", "1e-5", " 1",
+		"0.1.1", ".", "0x10", "nan",
+		"0.00000000000000000000000000000001" };
+	cJSON *m, *p;
+	char why[96], *out;
+	long n, all;
+	size_t k, b;
+
+	for (k = 0; k < NELEM(keys); k++)
+		instruments_refused(id, raw, keys[k], NULL);
+	for (k = 0; k < NELEM(steps); k++)
+		for (b = 0; b < NELEM(bad_step); b++)
+			instruments_refused(id, raw, steps[k],
+				cJSON_CreateString(bad_step[b]));
+	for (k = 0; k < 3; k++)   /* required steps: "" is no step */
+		instruments_refused(id, raw, steps[k], cJSON_CreateString(""));
+	instruments_refused(id, raw, "base_increment", cJSON_CreateNumber(1));
+	instruments_refused(id, raw, "trading_disabled",
+		cJSON_CreateString("false"));
+	instruments_refused(id, raw, "product_id",
+		cJSON_CreateString("BTC USD"));
+	instruments_refused(id, raw, "alias", cJSON_CreateString("BTC/USD"));
+	instruments_refused(id, raw, "status", cJSON_CreateString(""));
+	CHECK(instruments("{\"error\":\"NOT_FOUND\",\"message\":\"no\"}",
+		why) == -1 && strstr(why, "no") != NULL, "%s: error answer "
+		"refused", id);
+	CHECK(instruments("{\"products\":{}}", why) == -1,
+		"%s: products not a list refused", id);
+	out = strdup(raw);
+	out[strlen(out) / 2] = '\0';
+	CHECK(instruments(out, why) == -1, "%s: half the answer refused", id);
+	free(out);
+	/* Another product_type is skipped, unknown fields ignored, no
+	 * quote_min_size is none. */
+	all = instruments(raw, why);
+	m = cJSON_Parse(raw);
+	p = first_product(m);
+	cJSON_ReplaceItemInObject(p, "product_type",
+		cJSON_CreateString("FUTURE"));
+	cJSON_ReplaceItemInObject(p, "quote_increment",
+		cJSON_CreateString("not read"));
+	cJSON_AddStringToObject(p, "new_field", "x");
+	p = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "products"), 1);
+	cJSON_AddStringToObject(p, "new_field", "x");
+	cJSON_DeleteItemFromObject(p, "quote_min_size");
+	out = cJSON_PrintUnformatted(m);
+	n = instruments(out, why);
+	CHECK(n == all - 1 && n_ins == n && strcmp(ins[0].native,
+		str(p, "product_id")) == 0 && ins[0].min_notional[0] == '\0',
+		"%s: a FUTURE skipped, extra fields ignored (%ld of %ld)", id,
+		n, all);
+	free(out);
+	/* Online but trading disabled, and offline: listed, not trading. */
+	cJSON_ReplaceItemInObject(p, "trading_disabled", cJSON_CreateTrue());
+	p = first_product(m);
+	cJSON_ReplaceItemInObject(p, "product_type",
+		cJSON_CreateString("SPOT"));
+	cJSON_ReplaceItemInObject(p, "quote_increment",
+		cJSON_CreateString("0.5"));
+	cJSON_ReplaceItemInObject(p, "status", cJSON_CreateString("offline"));
+	/* The recorded lists have base_min_size == base_increment: told
+	 * apart here. */
+	cJSON_ReplaceItemInObject(p, "base_min_size",
+		cJSON_CreateString("0.0010"));
+	cJSON_ReplaceItemInObject(p, "quote_min_size",
+		cJSON_CreateString("10.00"));
+	out = cJSON_PrintUnformatted(m);
+	CHECK(instruments(out, why) == all && n_ins >= 2 && !ins[0].trading &&
+		!ins[1].trading && strcmp(ins[0].status, "offline") == 0 &&
+		strcmp(ins[0].tick, "0.5") == 0, "%s: offline and disabled "
+		"not trading", id);
+	CHECK(n_ins >= 1 && strcmp(ins[0].min_qty, "0.0010") == 0 &&
+		strcmp(ins[0].min_notional, "10.00") == 0 &&
+		strcmp(ins[0].lot, str(p, "base_increment")) == 0,
+		"%s: base_min_size %s, quote_min_size %s, lot %s", id,
+		n_ins ? ins[0].min_qty : "", n_ins ? ins[0].min_notional : "",
+		n_ins ? ins[0].lot : "");
+	free(out);
+	cJSON_Delete(m);
+}
+
 static int
 recorded(const char *path)
 {
@@ -216,6 +439,12 @@ recorded(const char *path)
 			CHECK(cb_parse_klines(raw, strlen(raw), 3600000,
 				INT64_MAX, collect, NULL, why) == n_got &&
 				n_got > 0, "%s: parse: %s", id, why);
+		} else if (strcmp(kind, "rest_instruments") == 0) {
+			instruments_case(id, raw, x, cJSON_GetObjectItem(c,
+				"expect_scope") != NULL);
+			instruments_broken(id, raw);
+			n++;
+			continue;
 		} else {
 			continue;  /* REST trades, orders, fills: not read */
 		}
@@ -567,6 +796,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/../shared/fixtures/"
 		"exchanges-recorded/coinbase.json", QD_TEST_SRCDIR);
 	n = recorded(path);
+	free(ins);
 	printf("%d checks, %d failed%s\n", checks, fails, n < 0 ?
 		" (recorded fixtures skipped)" : "");
 	if (n >= 0)

@@ -6,7 +6,11 @@
  * loss), sequence gaps and venue errors logged, and the 1m candles polled
  * over REST: a gap of more than 350 minutes is asked in ranges the venue
  * accepts and every minute of it arrives exactly once, with minutes
- * without trades (no candle) in between.
+ * without trades (no candle) in between.  The SPOT product list is asked
+ * a second after the start and handed to the host for the subscribed
+ * products only (exact decimal text; an alias product under its own
+ * name and quote), again soon after a new symbol, and a 429 on it pauses
+ * REST.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -50,6 +54,13 @@ static struct qd_bar_event bars[MAXREC];
 static int n_bars;
 static struct qd_book_top_event tops[64];
 static int n_tops;
+static struct {
+	qd_symbol symbol;
+	char native[32], tick[32], lot[32], min_qty[32], min_notional[32];
+	char status[16];
+	int has_notional, trading;
+} instr[64];
+static int n_instr;
 
 static void
 h_log(qd_ctx *ctx, enum qd_log_level l, const char *fmt, ...)
@@ -82,7 +93,8 @@ static const char *
 h_symbol_name(qd_ctx *c, qd_symbol s)
 {
 	(void)c;
-	return s == 1 ? "BTC/USD" : s == 2 ? "ETH/USD" : NULL;
+	return s == 1 ? "BTC/USD" : s == 2 ? "ETH/USD" : s == 3 ?
+	    "BTC/USDC" : NULL;
 }
 
 static int
@@ -95,6 +107,9 @@ h_timer_add(qd_ctx *c, int64_t after, int64_t every, uint64_t *id)
 	timers[n_timers++].after_ms = after / 1000000;
 	return QD_OK;
 }
+
+static int h_timer_cancel(qd_ctx *c, uint64_t id) { (void)c; (void)id;
+	return QD_OK; }
 
 static int
 h_ws_open(qd_ctx *c, const char *url, const struct qd_kv *h, uint32_t n,
@@ -139,6 +154,26 @@ static void h_bar(qd_ctx *c, const struct qd_bar_event *b) { (void)c;
 static void h_top(qd_ctx *c, const struct qd_book_top_event *t) { (void)c;
 	tops[n_tops++] = *t; }
 
+/* The host gets pointers valid for the call only: copied. */
+static void
+h_instrument(qd_ctx *c, const struct qd_instrument *in)
+{
+	(void)c;
+	if (n_instr < (int)QD_COUNTOF(instr)) {
+		instr[n_instr].symbol = in->symbol;
+		snprintf(instr[n_instr].native, 32, "%s", in->native);
+		snprintf(instr[n_instr].tick, 32, "%s", in->tick);
+		snprintf(instr[n_instr].lot, 32, "%s", in->lot);
+		snprintf(instr[n_instr].min_qty, 32, "%s", in->min_qty);
+		snprintf(instr[n_instr].min_notional, 32, "%s",
+			in->min_notional ? in->min_notional : "");
+		snprintf(instr[n_instr].status, 16, "%s", in->status);
+		instr[n_instr].has_notional = in->min_notional != NULL;
+		instr[n_instr].trading = in->trading;
+	}
+	n_instr++;
+}
+
 static struct qd_host_api api = {
 	.size = sizeof(struct qd_host_api),
 	.abi_major = QD_ABI_MAJOR,
@@ -149,6 +184,7 @@ static struct qd_host_api api = {
 	.param_string = h_string,
 	.symbol_name = h_symbol_name,
 	.timer_add = h_timer_add,
+	.timer_cancel = h_timer_cancel,
 	.ws_open = h_ws_open,
 	.ws_send = h_ws_send,
 	.ws_close = h_ws_close,
@@ -157,6 +193,7 @@ static struct qd_host_api api = {
 	.emit_bar = h_bar,
 	.emit_book_top = h_top,
 	.http_header = h_header,
+	.emit_instrument = h_instrument,
 };
 
 static int
@@ -455,11 +492,127 @@ polling(void *st)
 	CHECK(n_reqs == k, "no request while paused");
 }
 
+/* When timer `id` was set to fire (ms after it was added), or -1. */
+static int64_t
+timer_after(uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < n_timers; i++)
+		if (timers[i].id == id)
+			return timers[i].after_ms;
+	return -1;
+}
+
+/* A product list in the documented shape: BTC-USD online, ETH-USD online
+ * but trading disabled, BTC-USDC (an alias of BTC-USD, subscribed later),
+ * SOL-USD never subscribed, and a FUTURE the parser skips. */
+static const char *
+products_answer(void)
+{
+	static char b[8192];
+	static const char *const rows[][8] = {
+		/* id, base, quote, quote_inc, base_inc, base_min,
+		 * quote_min, alias */
+		{ "BTC-USD", "BTC", "USD", "0.01", "0.00000001", "0.00001",
+		  "1", "" },
+		{ "ETH-USD", "ETH", "USD", "0.01", "0.00000001", "0.0001",
+		  "1", "" },
+		{ "BTC-USDC", "BTC", "USDC", "0.01", "0.00000001", "0.00001",
+		  "", "BTC-USD" },
+		{ "SOL-USD", "SOL", "USD", "0.01", "0.001", "0.01", "1", "" },
+	};
+	size_t len, i;
+
+	len = (size_t)snprintf(b, sizeof(b), "{\"products\":[{\"product_id\":"
+		"\"BIT-28NOV26-CDE\",\"product_type\":\"FUTURE\","
+		"\"status\":\"online\"}");
+	for (i = 0; i < QD_COUNTOF(rows); i++)
+		len += (size_t)snprintf(b + len, sizeof(b) - len,
+			",{\"product_id\":\"%s\",\"price\":\"68925.98\","
+			"\"base_increment\":\"%s\",\"quote_increment\":\"%s\","
+			"\"quote_min_size\":\"%s\",\"base_min_size\":\"%s\","
+			"\"status\":\"online\",\"trading_disabled\":%s,"
+			"\"product_type\":\"SPOT\",\"quote_currency_id\":"
+			"\"%s\",\"base_currency_id\":\"%s\",\"alias\":\"%s\","
+			"\"alias_to\":[]}", rows[i][0], rows[i][4], rows[i][3],
+			rows[i][6], rows[i][5], i == 1 ? "true" : "false",
+			rows[i][2], rows[i][1], rows[i][7]);
+	snprintf(b + len, sizeof(b) - len, "],\"num_products\":5,"
+		"\"pagination\":null}");
+	return b;
+}
+
+/* The product list, after the other tests (REST paused by their 429:
+ * the pause ends first). */
+static void
+instruments(void *st, uint64_t first)
+{
+	struct venue *v = st;
+	const char *text = products_answer();
+	int k;
+
+	fire(st, v->rest_timer);
+	CHECK(v->rest_blocked_until == 0, "the pause over");
+	k = n_reqs;
+	fire(st, first);
+	CHECK(n_reqs == k + 1 && strcmp(reqs[k].url, "https://rest.test/api/"
+		"v3/brokerage/market/products?product_type=SPOT") == 0,
+		"the product list asked: %s", n_reqs > k ? reqs[k].url : "");
+	cb_ops.on_http_response(st, next_id, 200, text, strlen(text));
+	CHECK(n_instr == 2, "the subscribed two handed over (%d)", n_instr);
+	CHECK(instr[0].symbol == 1 && strcmp(instr[0].native, "BTC-USD") ==
+		0 && strcmp(instr[0].tick, "0.01") == 0 &&
+		strcmp(instr[0].lot, "0.00000001") == 0 &&
+		strcmp(instr[0].min_qty, "0.00001") == 0 &&
+		strcmp(instr[0].min_notional, "1") == 0 &&
+		strcmp(instr[0].status, "online") == 0 && instr[0].trading,
+		"BTC-USD exactly: quote_increment the tick, base_increment "
+		"the lot, base_min_size and quote_min_size the minimums");
+	CHECK(instr[1].symbol == 2 && strcmp(instr[1].min_qty, "0.0001") == 0
+		&& !instr[1].trading, "ETH-USD trading_disabled: not trading");
+	CHECK(logged("instrument list: 4 instruments") == 1,
+		"the count logged");
+	CHECK(timer_after(v->instr_timer) == 3600000, "again in an hour");
+	/* The alias product, subscribed now: its own name, no minimum
+	 * notional where the venue gives "". */
+	CHECK(cb_ops.subscribe(st, 3, 0) == QD_OK &&
+		timer_after(v->instr_timer) == 2000, "a new symbol: the list "
+		"in 2 s");
+	k = n_reqs;
+	fire(st, v->instr_timer);
+	cb_ops.on_http_response(st, next_id, 200, text, strlen(text));
+	CHECK(n_reqs == k + 1 && n_instr == 5 && instr[4].symbol == 3 &&
+		strcmp(instr[4].native, "BTC-USDC") == 0 &&
+		!instr[4].has_notional, "BTC-USDC handed over under its own "
+		"name, no minimum notional (%d)", n_instr);
+	/* A broken list: said, nothing handed over, again in a minute. */
+	fire(st, v->instr_timer);
+	text = "{\"products\":[{\"product_id\":\"BTC-USD\","
+		"\"product_type\":\"SPOT\"}]}";
+	cb_ops.on_http_response(st, next_id, 200, text, strlen(text));
+	CHECK(n_instr == 5 && logged("product list refused") == 1 &&
+		timer_after(v->instr_timer) == 60000, "a broken list refused, "
+		"again in a minute");
+	/* 429: REST pauses (30 s without Retry-After), the list after. */
+	fire(st, v->instr_timer);
+	k = n_reqs;
+	cb_ops.on_http_response(st, next_id, 429, "", 0);
+	CHECK(logged("REST answered 429") == 2 &&
+		v->rest_blocked_until == clock_ms + 30000 &&
+		timer_after(v->instr_timer) == 31000, "a 429 on the list "
+		"pauses REST, the list after the pause (%lld ms)",
+		(long long)timer_after(v->instr_timer));
+	fire(st, poll_timer());
+	CHECK(n_reqs == k && n_instr == 5, "no request while paused");
+}
+
 int
 main(void)
 {
 	void *st = NULL;
 	int rc, i, hb = 0, mt = 0, tk = 0;
+	uint64_t first_list;
 
 	clock_ms = 1767225600000LL + 30000;     /* 2026-01-01T00:00:30Z */
 	rc = cb_ops.base.create(&api, NULL, NULL, &st);
@@ -468,6 +621,9 @@ main(void)
 	cb_ops.subscribe(st, 1, 60);
 	cb_ops.subscribe(st, 2, 60);
 	CHECK(cb_ops.base.start(st) == QD_OK && n_opened == 1, "connects");
+	first_list = ((struct venue *)st)->instr_timer;
+	CHECK(first_list != 0 && timer_after(first_list) == 1000,
+		"the product list a second after the start");
 	cb_ops.on_ws_open(st, opened[0]);
 	for (i = 0; i < n_sent; i++) {
 		hb += strcmp(sent[i], "{\"type\":\"subscribe\",\"channel\":"
@@ -484,6 +640,7 @@ main(void)
 	streaming(st, opened[0]);
 	reconnect(st, opened[0]);
 	polling(st);
+	instruments(st, first_list);
 	cb_ops.base.stop(st);
 	cb_ops.base.destroy(st);
 	printf("%d checks, %d failed\n", checks, fails);

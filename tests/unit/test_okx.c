@@ -265,6 +265,192 @@ broken(const char *id, const char *kind, const char *raw)
 	}
 }
 
+/* ---- the instrument list ---------------------------------------------- */
+
+static const char *text_at(const cJSON *o, const char *k);
+
+static struct ok_instrument *ins;
+static long n_ins, cap_ins;
+
+static void
+collect_instrument(void *arg, const struct ok_instrument *in)
+{
+	(void)arg;
+	if (n_ins == cap_ins) {
+		cap_ins = cap_ins ? cap_ins * 2 : 64;
+		ins = realloc(ins, (size_t)cap_ins * sizeof(*ins));
+	}
+	ins[n_ins++] = *in;
+}
+
+static long
+instruments(const char *text, char *why)
+{
+	n_ins = 0;
+	return ok_parse_instruments(text, strlen(text), collect_instrument,
+		NULL, why);
+}
+
+/* Text field k of the expectation equals `got` ("" standing for null:
+ * OKX gives spot no minimum notional, so the parser has none). */
+static int
+same_text(const cJSON *x, const char *k, const char *have)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, k);
+
+	if (cJSON_IsNull(v))
+		return have == NULL || have[0] == '\0';
+	return cJSON_IsString(v) && have != NULL &&
+	    strcmp(v->valuestring, have) == 0;
+}
+
+static void
+check_instrument(const char *id, const struct ok_instrument *in,
+	const cJSON *x)
+{
+	CHECK(same_text(x, "native", in->native), "%s: native %s", id,
+		in->native);
+	CHECK(same_text(x, "symbol", in->symbol), "%s: %s symbol %s", id,
+		in->native, in->symbol);
+	CHECK(same_text(x, "tick", in->tick), "%s: %s tick %s", id,
+		in->native, in->tick);
+	CHECK(same_text(x, "lot", in->lot), "%s: %s lot %s", id, in->native,
+		in->lot);
+	CHECK(same_text(x, "min_qty", in->min_qty), "%s: %s min_qty %s", id,
+		in->native, in->min_qty);
+	/* The parser has no minimum notional: the expectation must be null
+	 * (a recorded OKX list giving one would fail here, as it should). */
+	CHECK(same_text(x, "min_notional", NULL), "%s: %s min_notional",
+		id, in->native);
+	CHECK(same_text(x, "status", in->status), "%s: %s status %s", id,
+		in->native, in->status);
+	CHECK(in->trading == (strcmp(in->status, "live") == 0),
+		"%s: %s trading %d", id, in->native, in->trading);
+}
+
+/* The recorded list: every expected instrument exactly (in order when the
+ * whole list is asserted, by instId when only some are), and the count of
+ * SPOT instruments in the raw answer. */
+static void
+instruments_case(const char *id, const char *raw, const cJSON *x,
+	int scoped)
+{
+	cJSON *m = cJSON_Parse(raw), *it;
+	char why[96];
+	long n = instruments(raw, why), spot = 0, i;
+	const cJSON *e;
+	int k = 0;
+
+	CHECK(n >= 0, "%s: instruments parse: %s", id, why);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "data"))
+		spot += strcmp(text_at(it, "instType"), "SPOT") == 0;
+	CHECK(n == spot && n_ins == n, "%s: %ld instruments, want %ld", id,
+		n, spot);
+	CHECK(scoped || n == cJSON_GetArraySize(x), "%s: %ld instruments, "
+		"%d expected", id, n, cJSON_GetArraySize(x));
+	cJSON_ArrayForEach(e, x) {
+		const cJSON *nat = cJSON_GetObjectItemCaseSensitive(e,
+			"native");
+
+		for (i = 0; scoped && i < n_ins; i++)
+			if (cJSON_IsString(nat) && strcmp(ins[i].native,
+			    nat->valuestring) == 0)
+				break;
+		if (!scoped)
+			i = k;
+		CHECK(i < n_ins, "%s: %s listed", id, cJSON_IsString(nat) ?
+			nat->valuestring : "?");
+		if (i < n_ins)
+			check_instrument(id, &ins[i], e);
+		k++;
+	}
+	cJSON_Delete(m);
+}
+
+/* The list with its first instrument changed by `edit` (key, and the
+ * text to put there or NULL to remove it) is refused. */
+static void
+instruments_refused(const char *id, const char *raw, const char *key,
+	const char *text)
+{
+	cJSON *m = cJSON_Parse(raw), *it = first_item(m);
+	char why[96], *out;
+
+	if (text == NULL)
+		cJSON_DeleteItemFromObject(it, key);
+	else
+		cJSON_ReplaceItemInObject(it, key, cJSON_CreateString(text));
+	out = cJSON_PrintUnformatted(m);
+	CHECK(instruments(out, why) == -1 && why[0] != '\0' && n_ins == 0,
+		"%s: %s=%s refused", id, key, text ? text : "(missing)");
+	free(out);
+	cJSON_Delete(m);
+}
+
+static void
+instruments_broken(const char *id, const char *raw)
+{
+	static const char *const keys[] = { "instId", "instType", "baseCcy",
+		"quoteCcy", "tickSz", "lotSz", "minSz", "state" };
+	static const char *const steps[] = { "tickSz", "lotSz", "minSz" };
+	static const char *const bad_step[] = { "", "abc", "-1", "1e-5",
+		" 1", "0.1.1", ".", "0x10", "nan",
+		"0.00000000000000000000000000000001" };
+	cJSON *m;
+	char why[96], *out;
+	long n, all;
+	size_t k, b;
+
+	for (k = 0; k < NELEM(keys); k++)
+		instruments_refused(id, raw, keys[k], NULL);
+	for (k = 0; k < NELEM(steps); k++)
+		for (b = 0; b < NELEM(bad_step); b++)
+			instruments_refused(id, raw, steps[k], bad_step[b]);
+	instruments_refused(id, raw, "instId", "BTC USDT");
+	instruments_refused(id, raw, "baseCcy", "");
+	instruments_refused(id, raw, "state", "");
+	/* An error answer, a truncated one, one without its list. */
+	CHECK(instruments("{\"code\":\"50011\",\"msg\":\"Too Many "
+		"Requests\",\"data\":[]}", why) == -1, "%s: error answer "
+		"refused", id);
+	CHECK(instruments("{\"code\":\"0\",\"data\":{}}", why) == -1,
+		"%s: data not a list refused", id);
+	out = strdup(raw);
+	out[strlen(out) / 2] = '\0';
+	CHECK(instruments(out, why) == -1, "%s: half the answer refused", id);
+	free(out);
+	/* Another instType is skipped, an unknown field ignored. */
+	all = instruments(raw, why);
+	m = cJSON_Parse(raw);
+	cJSON_ReplaceItemInObject(first_item(m), "instType",
+		cJSON_CreateString("SWAP"));
+	cJSON_ReplaceItemInObject(first_item(m), "tickSz",
+		cJSON_CreateString("not read"));
+	cJSON_AddStringToObject(first_item(m), "newField", "x");
+	cJSON_AddStringToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(m,
+		"data"), 1), "newField", "x");
+	out = cJSON_PrintUnformatted(m);
+	n = instruments(out, why);
+	CHECK(n == all - 1 && n_ins == n && strcmp(ins[0].native,
+		text_at(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "data"), 1),
+		"instId")) == 0, "%s: a SWAP skipped, extra fields ignored "
+		"(%ld of %ld)", id, n, all);
+	free(out);
+	/* Not live: listed, not trading. */
+	cJSON_ReplaceItemInObject(first_item(m), "instType",
+		cJSON_CreateString("SPOT"));
+	cJSON_ReplaceItemInObject(first_item(m), "tickSz",
+		cJSON_CreateString("0.5"));
+	cJSON_ReplaceItemInObject(first_item(m), "state",
+		cJSON_CreateString("suspend"));
+	out = cJSON_PrintUnformatted(m);
+	CHECK(instruments(out, why) == all && !ins[0].trading &&
+		strcmp(ins[0].status, "suspend") == 0 &&
+		strcmp(ins[0].tick, "0.5") == 0, "%s: suspend not trading", id);
+	free(out);
+	cJSON_Delete(m);
+}
+
 static int
 recorded(const char *path)
 {
@@ -294,6 +480,12 @@ recorded(const char *path)
 				id, why);
 		} else if (strcmp(kind, "rest_klines") == 0) {
 			CHECK(rest(raw, strlen(raw)) >= 0, "%s: parse", id);
+		} else if (strcmp(kind, "rest_instruments") == 0) {
+			instruments_case(id, raw, x, cJSON_GetObjectItem(c,
+				"expect_scope") != NULL);
+			instruments_broken(id, raw);
+			n++;
+			continue;
 		} else {
 			other++;        /* instruments, REST trades, orders */
 			continue;
@@ -590,6 +782,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/../shared/fixtures/"
 		"exchanges-recorded/okx.json", QD_TEST_SRCDIR);
 	n = recorded(path);
+	free(ins);
 	printf("%d checks, %d failed%s\n", checks, fails, n < 0 ?
 		" (recorded fixtures skipped)" : "");
 	return fails ? 1 : 0;

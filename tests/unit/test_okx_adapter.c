@@ -7,7 +7,11 @@
  * exact values; only closed 1m candles become bars; the service-upgrade
  * notice moves a link to a fresh connection without a trade twice; REST
  * backfill asks candles or history-candles with the venue's exclusive
- * bounds, continues after a full page of 300 rows and pauses after 429.
+ * bounds, continues after a full page of 300 rows and pauses after 429;
+ * the SPOT instrument list is asked a second after the start, handed to
+ * the host for the subscribed instIds only (exact decimal text, no
+ * minimum notional), asked again soon after a new symbol, hourly, and
+ * after the pause a 429 answer starts.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,8 +46,29 @@ static struct {
 	int n_bars;
 	struct qd_book_top_event tops[MAXREC];
 	int n_tops;
+	struct {
+		qd_symbol symbol;
+		char native[32], tick[32], lot[32], min_qty[32], status[16];
+		int min_notional;       /* given (OKX: never) */
+		int trading;
+	} instr[MAXREC];
+	int n_instr;
+	struct { uint64_t id; int64_t after_ms; } timers[MAXREC];
+	int n_timers;
 	uint64_t next_id;
 } h;
+
+/* When timer `id` was set to fire (ms after it was added), or -1. */
+static int64_t
+timer_after(uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < h.n_timers && i < MAXREC; i++)
+		if (h.timers[i].id == id)
+			return h.timers[i].after_ms;
+	return -1;
+}
 
 static void
 h_log(qd_ctx *ctx, enum qd_log_level l, const char *fmt, ...)
@@ -90,16 +115,29 @@ static const char *
 h_symbol_name(qd_ctx *ctx, qd_symbol s)
 {
 	(void)ctx;
-	return s == 1 ? "BTC/USDT" : s == 2 ? "ETH/USDT" : NULL;
+	return s == 1 ? "BTC/USDT" : s == 2 ? "ETH/USDT" : s == 3 ?
+	    "SOL/USDT" : NULL;
 }
 
 static int
 h_timer_add(qd_ctx *ctx, int64_t after, int64_t interval, uint64_t *id)
 {
 	(void)ctx;
-	(void)after;
 	(void)interval;
 	*id = ++h.next_id;
+	if (h.n_timers < MAXREC) {
+		h.timers[h.n_timers].id = *id;
+		h.timers[h.n_timers].after_ms = after / 1000000;
+	}
+	h.n_timers++;
+	return QD_OK;
+}
+
+static int
+h_timer_cancel(qd_ctx *ctx, uint64_t id)
+{
+	(void)ctx;
+	(void)id;
 	return QD_OK;
 }
 
@@ -168,6 +206,23 @@ h_top(qd_ctx *ctx, const struct qd_book_top_event *t)
 	if (h.n_tops < (int)QD_COUNTOF(h.tops))
 		h.tops[h.n_tops] = *t;
 	h.n_tops++;
+}
+
+static void
+h_instrument(qd_ctx *ctx, const struct qd_instrument *in)
+{
+	(void)ctx;
+	if (h.n_instr < MAXREC) {
+		h.instr[h.n_instr].symbol = in->symbol;
+		snprintf(h.instr[h.n_instr].native, 32, "%s", in->native);
+		snprintf(h.instr[h.n_instr].tick, 32, "%s", in->tick);
+		snprintf(h.instr[h.n_instr].lot, 32, "%s", in->lot);
+		snprintf(h.instr[h.n_instr].min_qty, 32, "%s", in->min_qty);
+		snprintf(h.instr[h.n_instr].status, 16, "%s", in->status);
+		h.instr[h.n_instr].min_notional = in->min_notional != NULL;
+		h.instr[h.n_instr].trading = in->trading;
+	}
+	h.n_instr++;
 }
 
 static int
@@ -299,6 +354,38 @@ page(int64_t newest, int n)
 	return b;
 }
 
+/* A public/instruments answer in the documented shape: BTC-USDT live,
+ * ETH-USDT suspended, SOL-USDT live (subscribed later), XRP-USDT never
+ * subscribed, and a SWAP the parser skips. */
+static const char *
+instruments_answer(void)
+{
+	static char b[4096];
+	static const char *const rows[][6] = {
+		{ "BTC-USDT", "BTC", "0.1", "0.00000001", "0.00001", "live" },
+		{ "ETH-USDT", "ETH", "0.01", "0.000001", "0.001", "suspend" },
+		{ "SOL-USDT", "SOL", "0.01", "0.000001", "0.01", "live" },
+		{ "XRP-USDT", "XRP", "0.0001", "0.000001", "1", "live" },
+	};
+	size_t len, i;
+
+	len = (size_t)snprintf(b, sizeof(b), "{\"code\":\"0\",\"msg\":\"\","
+		"\"data\":[{\"instType\":\"SWAP\",\"instId\":"
+		"\"BTC-USDT-SWAP\",\"tickSz\":\"0.1\",\"lotSz\":\"0.01\","
+		"\"minSz\":\"0.01\",\"state\":\"live\",\"baseCcy\":\"\","
+		"\"quoteCcy\":\"\"}");
+	for (i = 0; i < QD_COUNTOF(rows); i++)
+		len += (size_t)snprintf(b + len, sizeof(b) - len, ",{\"alias\":"
+			"\"\",\"baseCcy\":\"%s\",\"category\":\"1\","
+			"\"instId\":\"%s\",\"instType\":\"SPOT\",\"lotSz\":"
+			"\"%s\",\"minSz\":\"%s\",\"quoteCcy\":\"USDT\","
+			"\"state\":\"%s\",\"tickSz\":\"%s\"}", rows[i][1],
+			rows[i][0], rows[i][3], rows[i][4], rows[i][5],
+			rows[i][2]);
+	snprintf(b + len, sizeof(b) - len, "]}");
+	return b;
+}
+
 int
 main(void)
 {
@@ -307,7 +394,8 @@ main(void)
 	struct venue *v;
 	void *st;
 	char subs[1024], *body;
-	uint64_t pub, biz, fresh, ping_timer;
+	const char *text;
+	uint64_t pub, biz, fresh, ping_timer, instr_timer;
 	int64_t minute = 1700000000000LL / 60000 * 60000;
 	int i, n, pings;
 
@@ -328,6 +416,8 @@ main(void)
 	api.emit_trade = h_trade;
 	api.emit_bar = h_bar;
 	api.emit_book_top = h_top;
+	api.emit_instrument = h_instrument;
+	api.timer_cancel = h_timer_cancel;
 	h.now_ms = minute + 5000;
 
 	documented_request_shape();
@@ -338,6 +428,10 @@ main(void)
 		ok_ops.subscribe(st, 2, 300) == QD_OK, "subscribed");
 	CHECK(ok_ops.base.start(st) == QD_OK, "started");
 	ping_timer = v->ping_timer;
+	instr_timer = v->instr_timer;
+	CHECK(instr_timer != 0 && timer_after(instr_timer) == 1000,
+		"the instrument list a second after the start (%lld ms)",
+		(long long)timer_after(instr_timer));
 	CHECK(h.n_open == 2 && strcmp(h.open_url[0], "ws://pub/ws/v5/public") ==
 		0 && strcmp(h.open_url[1], "ws://biz/ws/v5/business") == 0,
 		"both endpoints opened: %s %s", h.open_url[0], h.open_url[1]);
@@ -472,6 +566,62 @@ main(void)
 		strstr(h.get[4], "/api/v5/market/candles?") != NULL,
 		"after the pause: the refused page again, then the range held "
 		"(%d requests)", h.n_get);
+
+	/* Instruments: the start's fetch (REST free again). */
+	n = h.n_get;
+	ok_ops.on_timer(st, instr_timer);
+	CHECK(h.n_get == n + 1 && strcmp(h.get[n], "GET http://rest/api/v5/"
+		"public/instruments?instType=SPOT") == 0, "the instrument "
+		"list asked: %s", h.n_get > n ? h.get[n] : "nothing");
+	text = instruments_answer();
+	ok_ops.on_http_response(st, h.next_id, 200, text, strlen(text));
+	CHECK(h.n_instr == 2, "the subscribed two handed over (%d)",
+		h.n_instr);
+	CHECK(h.instr[0].symbol == 1 && strcmp(h.instr[0].native,
+		"BTC-USDT") == 0 && strcmp(h.instr[0].tick, "0.1") == 0 &&
+		strcmp(h.instr[0].lot, "0.00000001") == 0 &&
+		strcmp(h.instr[0].min_qty, "0.00001") == 0 &&
+		!h.instr[0].min_notional && strcmp(h.instr[0].status, "live") ==
+		0 && h.instr[0].trading, "BTC-USDT exactly: lotSz the lot, "
+		"minSz the minimum, no minimum notional");
+	CHECK(h.instr[1].symbol == 2 && strcmp(h.instr[1].tick, "0.01") ==
+		0 && strcmp(h.instr[1].status, "suspend") == 0 &&
+		!h.instr[1].trading, "ETH-USDT suspended: not trading");
+	CHECK(logged("instrument list: 4 instruments"), "the count logged");
+	CHECK(v->instr_timer != 0 && timer_after(v->instr_timer) == 3600000,
+		"again in an hour");
+	/* A new symbol: the list again 2 s later, its instrument too. */
+	CHECK(ok_ops.subscribe(st, 3, 0) == QD_OK &&
+		timer_after(v->instr_timer) == 2000, "a new symbol: the list "
+		"in 2 s (%lld ms)", (long long)timer_after(v->instr_timer));
+	n = h.n_get;
+	ok_ops.on_timer(st, v->instr_timer);
+	ok_ops.on_http_response(st, h.next_id, 200, text, strlen(text));
+	CHECK(h.n_get == n + 1 && h.n_instr == 5 && h.instr[4].symbol == 3 &&
+		strcmp(h.instr[4].min_qty, "0.01") == 0, "SOL-USDT handed "
+		"over too (%d)", h.n_instr);
+	/* A broken list: said, nothing handed over, again in a minute. */
+	ok_ops.on_timer(st, v->instr_timer);
+	n = (int)v->malformed;
+	text = "{\"code\":\"0\",\"data\":[{\"instType\":\"SPOT\","
+		"\"instId\":\"BTC-USDT\"}]}";
+	ok_ops.on_http_response(st, h.next_id, 200, text, strlen(text));
+	CHECK(h.n_instr == 5 && (int)v->malformed == n + 1 &&
+		logged("instrument list refused") &&
+		timer_after(v->instr_timer) == 60000, "a broken list refused, "
+		"again in a minute");
+	/* 429: REST pauses, the list waits for the pause's end. */
+	ok_ops.on_timer(st, v->instr_timer);
+	n = h.n_get;
+	text = "{\"code\":\"50011\",\"msg\":\"Too Many Requests\"}";
+	ok_ops.on_http_response(st, h.next_id, 429, text, strlen(text));
+	CHECK(v->rest_blocked_until == h.now_ms + 10000 &&
+		timer_after(v->instr_timer) == 11000, "a 429 on the list "
+		"pauses REST 10 s, the list after it (%lld ms)",
+		(long long)timer_after(v->instr_timer));
+	ok_ops.backfill(st, 1, 60, (minute - 600000) * 1000000,
+		minute * 1000000);
+	CHECK(h.n_get == n && h.n_instr == 5, "no request while paused");
 
 	ok_ops.base.stop(st);
 	ok_ops.base.destroy(st);
