@@ -26,9 +26,11 @@
  * statuses only, so this adapter pauses REST itself on those, with the
  * core's own pause state (HTTP 429 from Cloudflare goes through the core).
  *
- * Instruments: the whole /0/public/AssetPairs list (asking for named
- * pairs fails whole on one Kraken does not know), each pair under its v2
- * symbol -- the wsname with XBT and XDG as BTC and DOGE, which is how the
+ * Instruments: /0/public/AssetPairs for the subscribed pairs by their
+ * REST names (the whole list is over a thousand pairs, near a megabyte:
+ * a sandboxed adapter's frames stop at 1 MiB), or the whole list once
+ * Kraken refuses a name (one unknown pair fails the request whole) or the
+ * names do not fit the URL; each pair under its v2 symbol -- the wsname with XBT and XDG as BTC and DOGE, which is how the
  * subscriptions spell it -- with tick_size (or 10^-pair_decimals in older
  * answers), 10^-lot_decimals, ordermin and costmin as the venue's text.
  * A refusal in the body (rate limit or other) is asked again a minute
@@ -62,6 +64,7 @@ struct kraken {
 	int64_t asked_gap[VENUE_MAX_SUBS];  /* venue_gap_start() then */
 	uint64_t flush_timer;
 	uint64_t instr_retry;           /* the list again after a refusal */
+	int instr_whole;                /* ask the whole list */
 };
 
 static void
@@ -317,7 +320,25 @@ kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 static void
 kr_instruments_url(struct venue *v, char *url, size_t cap)
 {
-	snprintf(url, cap, "%s/0/public/AssetPairs", v->rest_url);
+	struct kraken *k = (struct kraken *)v;
+	char pair[40];
+	size_t i, len, whole;
+	int n;
+
+	n = snprintf(url, cap, "%s/0/public/AssetPairs", v->rest_url);
+	if (n < 0 || (size_t)n >= cap || k->instr_whole || v->n_subs == 0)
+		return;
+	whole = len = (size_t)n;
+	for (i = 0; i < v->n_subs; i++) {
+		/* ?pair=XBTUSD,ETHUSD: the names the OHLC requests use */
+		if (kr_rest_pair(v->subs[i].native, pair, sizeof(pair)) != 0 ||
+		    len + strlen(pair) + 7 >= cap) {
+			url[whole] = '\0';
+			return;
+		}
+		len += (size_t)snprintf(url + len, cap - len, "%s%s",
+			i ? "," : "?pair=", pair);
+	}
 }
 
 static void
@@ -328,6 +349,17 @@ on_instrument(void *arg, const struct kr_instrument *in)
 	venue_instrument(v, in->native, in->tick, in->lot, in->min_qty,
 		in->min_notional[0] ? in->min_notional : NULL,
 		in->status[0] ? in->status : NULL, in->trading);
+}
+
+/* The list asked again in `ms` by the adapter: after the core's own
+ * handling of this answer, which would only ask again in an hour.  The
+ * core's fetch waits out a REST pause by itself. */
+static void
+instruments_again(struct kraken *k, int64_t ms)
+{
+	if (k->instr_retry == 0 && k->v.api->timer_add(k->v.ctx,
+	    ms * 1000000, 0, &k->instr_retry) != QD_OK)
+		k->instr_retry = 0;
 }
 
 static long
@@ -342,17 +374,23 @@ kr_instruments(struct venue *v, const char *body, size_t len)
 		venue_say(v, QD_LOG_WARN, "instrument list: %s", err);
 	if (n != -2)
 		return n;
-	/* A refusal in an HTTP 200 is no malformed list: the core would
-	 * only ask again in an hour, so the adapter does in a minute (the
-	 * core's fetch waits out a REST pause by itself). */
+	if (strstr(err, "Unknown asset pair") != NULL && !k->instr_whole) {
+		/* A symbol Kraken does not list (or under another REST
+		 * name): the whole list, now and from now on. */
+		venue_say(v, QD_LOG_INFO, "instrument list: %s for the "
+			"subscribed pairs; asking for the whole list", err);
+		k->instr_whole = 1;
+		instruments_again(k, 1000);
+		return 0;
+	}
+	/* A refusal in an HTTP 200 is no malformed list: asked again in a
+	 * minute, when a rate limit's pause is over. */
 	if (rate_limited(err))
 		pause_rest(v, err);
 	else
 		venue_say(v, QD_LOG_WARN, "instrument list refused: %s; again "
 			"in a minute", err);
-	if (k->instr_retry == 0 && v->api->timer_add(v->ctx,
-	    (int64_t)PAUSE_MS * 1000000, 0, &k->instr_retry) != QD_OK)
-		k->instr_retry = 0;
+	instruments_again(k, PAUSE_MS);
 	return 0;
 }
 

@@ -319,12 +319,17 @@ static const char pairs[] = "{\"error\":[],\"result\":{"
 	"\"XXBTZUSD.d\":{\"altname\":\"XBTUSD.d\",\"pair_decimals\":1,"
 	"\"lot_decimals\":8}}}";
 
-/* The instrument list asked now: 1 if it was, at Kraken's URL. */
+/* The instrument list asked now: 1 if it was, at Kraken's URL with
+ * `query`. */
 static int
-asked_pairs(const struct kraken *k)
+asked_pairs(const struct kraken *k, const char *query)
 {
+	char url[256];
+
+	snprintf(url, sizeof(url), "https://api.kraken.com/0/public/"
+		"AssetPairs%s", query);
 	return n_http == 1 && k->v.instr_req == last_http &&
-	    strcmp(last_url, "https://api.kraken.com/0/public/AssetPairs") == 0;
+	    strcmp(last_url, url) == 0;
 }
 
 /* REST rows [from, from + n minutes), the last one open. */
@@ -389,8 +394,8 @@ main(void)
 	 * BTC/USD goes to the host, as the venue's text. */
 	n_http = 0;
 	kr_on_timer(st, timers[2].id);
-	CHECK(asked_pairs(st), "the instrument list asked at start: %s",
-		last_url);
+	CHECK(asked_pairs(st, "?pair=XBTUSD"), "the instrument list asked "
+		"at start, for the subscribed pair: %s", last_url);
 	n = n_timers;
 	venue_on_http_response(st, last_http, 200, pairs, strlen(pairs));
 	CHECK(n_instr == 1 && instr[0].symbol == 1 &&
@@ -538,7 +543,8 @@ main(void)
 		"ETH/USD subscribed: the list in 2 s");
 	n_http = 0;
 	kr_on_timer(st, v->instr_timer);
-	CHECK(asked_pairs(st), "the list asked for ETH/USD");
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the list asked for "
+		"ETH/USD too: %s", last_url);
 	/* Kraken's rate limit on it, an HTTP 200: REST pauses (held by the
 	 * core's pause state), nothing is malformed, and the list is asked
 	 * again after the pause rather than in an hour. */
@@ -565,7 +571,8 @@ main(void)
 	kr_on_timer(st, v->rest_timer);
 	n_http = 0;
 	kr_on_timer(st, ((struct kraken *)st)->instr_retry);
-	CHECK(asked_pairs(st), "the list asked again after the pause");
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the list asked again "
+		"after the pause");
 	venue_on_http_response(st, last_http, 200, pairs, strlen(pairs));
 	CHECK(n_instr == 2 && instr[1].symbol == 2 &&
 		strcmp(instr[1].native, "ETH/USD") == 0 &&
@@ -579,7 +586,7 @@ main(void)
 	/* Another refusal (no rate limit): no pause, asked in a minute. */
 	n_http = 0;
 	kr_on_timer(st, v->instr_timer);
-	CHECK(asked_pairs(st), "the hourly list");
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the hourly list");
 	{
 		const char *un = "{\"error\":[\"EService:Unavailable\"]}";
 		int64_t until = v->rest_blocked_until;
@@ -597,7 +604,28 @@ main(void)
 	}
 	n_http = 0;
 	kr_on_timer(st, ((struct kraken *)st)->instr_retry);
-	CHECK(asked_pairs(st), "the list asked again");
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the list asked again");
+	/* A pair Kraken does not know fails the request whole: the whole
+	 * list, soon and from then on. */
+	{
+		const char *un = "{\"error\":[\"EQuery:Unknown asset pair\"]}";
+
+		logbuf[0] = '\0';
+		n = n_timers;
+		venue_on_http_response(st, last_http, 200, un, strlen(un));
+		CHECK(n_timers > n && timers[n].after == 1000 &&
+			timers[n].id == ((struct kraken *)st)->instr_retry &&
+			strstr(logbuf, "asking for the whole list") != NULL &&
+			strstr(logbuf, "malformed") == NULL, "an unknown "
+			"pair: the whole list in a second: %s", logbuf);
+	}
+	n_http = 0;
+	kr_on_timer(st, ((struct kraken *)st)->instr_retry);
+	CHECK(asked_pairs(st, ""), "the whole list asked: %s", last_url);
+	n_http = 0;
+	venue_on_http_response(st, last_http, 200, pairs, strlen(pairs));
+	kr_on_timer(st, v->instr_timer);
+	CHECK(asked_pairs(st, ""), "and the whole list an hour later");
 	logbuf[0] = '\0';
 	venue_on_http_response(st, last_http, 200, "{\"error\":[]}", 12);
 	CHECK(strstr(logbuf, "instrument list: no result") != NULL &&
