@@ -618,13 +618,14 @@ static void
 instruments(void)
 {
 	/* Kraken's current shape and a 2021 one side by side, with extras
-	 * (fees, leverage) that are not ours, a pair in cancel_only, a step
-	 * of 10^0 and a dark-pool pair without a wsname. */
+	 * (fees, leverage) that are not ours, a tick_size that is not
+	 * 10^-pair_decimals, a pair in cancel_only, a step of 10^0 and a
+	 * dark-pool pair without a wsname. */
 	static const char ok[] = "{\"error\":[],\"result\":{"
 		"\"XXBTZUSD\":{\"altname\":\"XBTUSD\",\"wsname\":"
 		"\"XBT\\/USD\",\"base\":\"XXBT\",\"quote\":\"ZUSD\","
 		"\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":"
-		"\"0.0001\",\"costmin\":\"0.5\",\"tick_size\":\"0.1\","
+		"\"0.0001\",\"costmin\":\"0.5\",\"tick_size\":\"0.5\","
 		"\"status\":\"online\",\"fees\":[[0,0.26]],"
 		"\"leverage_buy\":[2,3],\"new_field\":{\"x\":1}},"
 		"\"XXDGZUSD\":{\"altname\":\"XDGUSD\",\"wsname\":"
@@ -695,12 +696,13 @@ instruments(void)
 			strcmp(ins[0].key, "XXBTZUSD") == 0 &&
 			strcmp(ins[0].altname, "XBTUSD") == 0 &&
 			strcmp(ins[0].wsname, "XBT/USD") == 0 &&
-			strcmp(ins[0].tick, "0.1") == 0 &&
+			strcmp(ins[0].tick, "0.5") == 0 &&
 			strcmp(ins[0].lot, "0.00000001") == 0 &&
 			strcmp(ins[0].min_qty, "0.0001") == 0 &&
 			strcmp(ins[0].min_notional, "0.5") == 0 &&
 			strcmp(ins[0].status, "online") == 0 &&
-			ins[0].trading == 1, "instruments: XXBTZUSD whole");
+			ins[0].trading == 1, "instruments: XXBTZUSD whole, "
+			"tick_size over pair_decimals (%s)", ins[0].tick);
 		CHECK(strcmp(ins[1].native, "DOGE/USD") == 0 &&
 			strcmp(ins[1].tick, "0.0000001") == 0 &&
 			strcmp(ins[1].lot, "1") == 0 &&
