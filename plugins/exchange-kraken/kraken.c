@@ -30,7 +30,8 @@
  * REST names (the whole list is over a thousand pairs, near a megabyte:
  * a sandboxed adapter's frames stop at 1 MiB), or the whole list once
  * Kraken refuses a name (one unknown pair fails the request whole) or the
- * names do not fit the URL; each pair under its v2 symbol -- the wsname with XBT and XDG as BTC and DOGE, which is how the
+ * names do not fit the URL.  Each pair goes to the host under its v2
+ * symbol -- the wsname with XBT and XDG as BTC and DOGE, which is how the
  * subscriptions spell it -- with tick_size (or 10^-pair_decimals in older
  * answers), 10^-lot_decimals, ordermin and costmin as the venue's text.
  * A refusal in the body (rate limit or other) is asked again a minute

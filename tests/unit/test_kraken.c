@@ -611,8 +611,9 @@ malformed(void)
 
 #define PAIR(key, fields) "{\"error\":[],\"result\":{\"" key "\":{" \
 	fields "}}}"
-#define OK_PAIR "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\"," \
-	"\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":\"0.0001\""
+#define NAMES "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
+#define OK_PAIR NAMES "\"pair_decimals\":1,\"lot_decimals\":8," \
+	"\"ordermin\":\"0.0001\""
 
 static void
 instruments(void)
@@ -644,37 +645,37 @@ instruments(void)
 		PAIR("XXBTZUSD", "\"wsname\":\"XBT/USD\",\"pair_decimals\":1,"
 		    "\"lot_decimals\":8,\"ordermin\":\"0.0001\""),
 		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBTUSD\","
-		    "\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":\"1\""),
+		    "\"pair_decimals\":1,\"lot_decimals\":8,"
+		    "\"ordermin\":\"1\""),
 		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":5,"
-		    "\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":\"1\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"lot_decimals\":8,\"ordermin\":\"0.0001\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1,\"ordermin\":\"0.0001\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":-1,\"lot_decimals\":8,\"ordermin\":\"1\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1.5,\"lot_decimals\":8,\"ordermin\":\"1\""),
+		    "\"pair_decimals\":1,\"lot_decimals\":8,"
+		    "\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", NAMES "\"lot_decimals\":8,"
+		    "\"ordermin\":\"0.0001\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"ordermin\":\"0.0001\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":-1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1.5,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1\""),
 		/* 10^-30 is 32 characters: more than the host takes */
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":30,\"lot_decimals\":8,\"ordermin\":\"1\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1,\"lot_decimals\":8"),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":"
-		    "\"1e-5\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":0.1"),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":"
-		    "\"0.1.2\""),
-		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
-		    "\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":"
-		    "\"-1\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":30,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8"),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1e-5\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":0.1"),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"0.1.2\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"-1\""),
 		PAIR("XXBTZUSD", OK_PAIR ",\"tick_size\":\"\""),
 		PAIR("XXBTZUSD", OK_PAIR ",\"tick_size\":0.1"),
 		PAIR("XXBTZUSD", OK_PAIR ",\"costmin\":\".5\""),
-		PAIR("XXBTZUSD", OK_PAIR ",\"costmin\":\"0.000000000000000000000000000001\""),
+		PAIR("XXBTZUSD", OK_PAIR ",\"costmin\":"
+		    "\"0.000000000000000000000000000001\""),
 		PAIR("XXBTZUSD", OK_PAIR ",\"status\":5"),
 		PAIR("XXBTZUSD0123456789012345678901234567890", OK_PAIR),
 	};
