@@ -25,6 +25,17 @@
  * requests", "EAPI:Rate limit exceeded"): the core pauses on HTTP
  * statuses only, so this adapter pauses REST itself on those, with the
  * core's own pause state (HTTP 429 from Cloudflare goes through the core).
+ *
+ * Instruments: /0/public/AssetPairs for the subscribed pairs by their
+ * REST names (the whole list is over a thousand pairs, near a megabyte:
+ * a sandboxed adapter's frames stop at 1 MiB), or the whole list once
+ * Kraken refuses a name (one unknown pair fails the request whole) or the
+ * names do not fit the URL.  Each pair goes to the host under its v2
+ * symbol -- the wsname with XBT and XDG as BTC and DOGE, which is how the
+ * subscriptions spell it -- with tick_size (or 10^-pair_decimals in older
+ * answers), 10^-lot_decimals, ordermin and costmin as the venue's text.
+ * A refusal in the body (rate limit or other) is asked again a minute
+ * later, after the pause for a rate limit.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +64,8 @@ struct kraken {
 	struct held held[VENUE_MAX_SUBS];
 	int64_t asked_gap[VENUE_MAX_SUBS];  /* venue_gap_start() then */
 	uint64_t flush_timer;
+	uint64_t instr_retry;           /* the list again after a refusal */
+	int instr_whole;                /* ask the whole list */
 };
 
 static void
@@ -257,6 +270,19 @@ rate_limited(const char *err)
 	    strstr(err, "Throttled") != NULL;
 }
 
+/* HTTP 200 with a rate-limit error: pause REST like the core does for a
+ * 429 (its rest_timer ends the pause and retries the gaps held). */
+static void
+pause_rest(struct venue *v, const char *err)
+{
+	v->rest_blocked_until = venue_now_ms(v) + PAUSE_MS;
+	venue_say(v, QD_LOG_WARN, "REST answered %s: no REST call for %d s",
+		err, PAUSE_MS / 1000);
+	if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
+	    (int64_t)PAUSE_MS * 1000000, 0, &v->rest_timer) != QD_OK)
+		v->rest_timer = 0;
+}
+
 static long
 kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 {
@@ -268,14 +294,7 @@ kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 
 	rows = kr_parse_ohlc(body, len, page_row, &c, err);
 	if (rows == -2 && rate_limited(err)) {
-		/* HTTP 200 with a rate-limit error: pause REST like the core
-		 * does for a 429; its rest_timer retries the gaps. */
-		v->rest_blocked_until = venue_now_ms(v) + PAUSE_MS;
-		venue_say(v, QD_LOG_WARN, "REST answered %s: no REST call for "
-			"%d s", err, PAUSE_MS / 1000);
-		if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
-		    (int64_t)PAUSE_MS * 1000000, 0, &v->rest_timer) != QD_OK)
-			v->rest_timer = 0;
+		pause_rest(v, err);
 		venue_backfill_from(v, i, p->from, p->to);   /* held */
 		return 0;
 	}
@@ -299,11 +318,90 @@ kr_klines(struct venue *v, struct venue_page *p, const char *body, size_t len)
 	return c.n;
 }
 
+static void
+kr_instruments_url(struct venue *v, char *url, size_t cap)
+{
+	struct kraken *k = (struct kraken *)v;
+	char pair[40];
+	size_t i, len, whole;
+	int n;
+
+	n = snprintf(url, cap, "%s/0/public/AssetPairs", v->rest_url);
+	if (n < 0 || (size_t)n >= cap || k->instr_whole || v->n_subs == 0)
+		return;
+	whole = len = (size_t)n;
+	for (i = 0; i < v->n_subs; i++) {
+		/* ?pair=XBTUSD,ETHUSD: the names the OHLC requests use */
+		if (kr_rest_pair(v->subs[i].native, pair, sizeof(pair)) != 0 ||
+		    len + strlen(pair) + 7 >= cap) {
+			url[whole] = '\0';
+			return;
+		}
+		len += (size_t)snprintf(url + len, cap - len, "%s%s",
+			i ? "," : "?pair=", pair);
+	}
+}
+
+static void
+on_instrument(void *arg, const struct kr_instrument *in)
+{
+	struct venue *v = arg;
+
+	venue_instrument(v, in->native, in->tick, in->lot, in->min_qty,
+		in->min_notional[0] ? in->min_notional : NULL,
+		in->status[0] ? in->status : NULL, in->trading);
+}
+
+/* The list asked again in `ms` by the adapter: after the core's own
+ * handling of this answer, which would only ask again in an hour.  The
+ * core's fetch waits out a REST pause by itself. */
+static void
+instruments_again(struct kraken *k, int64_t ms)
+{
+	if (k->instr_retry == 0 && k->v.api->timer_add(k->v.ctx,
+	    ms * 1000000, 0, &k->instr_retry) != QD_OK)
+		k->instr_retry = 0;
+}
+
+static long
+kr_instruments(struct venue *v, const char *body, size_t len)
+{
+	struct kraken *k = (struct kraken *)v;
+	char err[96];
+	long n;
+
+	n = kr_parse_instruments(body, len, on_instrument, v, err);
+	if (n == -1)
+		venue_say(v, QD_LOG_WARN, "instrument list: %s", err);
+	if (n != -2)
+		return n;
+	if (strstr(err, "Unknown asset pair") != NULL && !k->instr_whole) {
+		/* A symbol Kraken does not list (or under another REST
+		 * name): the whole list, now and from now on. */
+		venue_say(v, QD_LOG_INFO, "instrument list: %s for the "
+			"subscribed pairs; asking for the whole list", err);
+		k->instr_whole = 1;
+		instruments_again(k, 1000);
+		return 0;
+	}
+	/* A refusal in an HTTP 200 is no malformed list: asked again in a
+	 * minute, when a rate limit's pause is over. */
+	if (rate_limited(err))
+		pause_rest(v, err);
+	else
+		venue_say(v, QD_LOG_WARN, "instrument list refused: %s; again "
+			"in a minute", err);
+	instruments_again(k, PAUSE_MS);
+	return 0;
+}
+
 static const struct venue_dialect kraken_dialect = {
 	.subscribe = kr_subscribe_msg,
 	.message = kr_message,
 	.klines_url = kr_klines_url,
 	.klines = kr_klines,
+	.instruments_url = kr_instruments_url,
+	.instruments = kr_instruments,
 	.sep = '/',
 	.links = 1,
 	.kline_link = 0,
@@ -345,10 +443,15 @@ kr_on_timer(void *state, uint64_t id)
 {
 	struct kraken *k = state;
 
-	if (id == k->flush_timer)
+	if (id == k->flush_timer) {
 		flush_held(k);
-	else
+	} else if (id == k->instr_retry) {
+		k->instr_retry = 0;
+		if (!k->v.stopping)
+			venue_fetch_instruments(&k->v);
+	} else {
 		venue_on_timer(state, id);
+	}
 }
 
 static void
@@ -379,7 +482,7 @@ static const struct qd_param_spec kr_params[] = {
 		"WebSocket v2 URL (beta: wss://beta-ws.kraken.com/v2; Kraken "
 		"has no public spot testnet)"),
 	QD_PARAM_STRING_SPEC("rest_url", "https://api.kraken.com",
-		"REST base URL (for /0/public/OHLC)"),
+		"REST base URL (for /0/public/OHLC and AssetPairs)"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask (ticker "
 		"channel)"),
 };

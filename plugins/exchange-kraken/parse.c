@@ -603,3 +603,161 @@ fail:
 	cJSON_Delete(root);
 	return -1;
 }
+
+/* Decimal text the host takes as a step or minimum: digits with at most
+ * one point inside them, at most 31 characters.  Kraken sends these as
+ * strings; the text is kept, never read through a double. */
+static int
+decimal_text(const cJSON *v, char *out, size_t cap)
+{
+	const char *s;
+	size_t n, i;
+	int points = 0;
+
+	if (!cJSON_IsString(v))
+		return -1;
+	s = v->valuestring;
+	n = strlen(s);
+	if (n == 0 || n > 31 || n >= cap || s[0] == '.' || s[n - 1] == '.')
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] == '.' ? ++points > 1 : s[i] < '0' || s[i] > '9')
+			return -1;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+/* 10^-d as exact text ("1", "0.1", "0.00000001"), built from the digit
+ * count, so 8 is "0.00000001" and never 1e-08 or 9.9999e-09. */
+static int
+step_text(const cJSON *v, char *out, size_t cap)
+{
+	uint64_t d;
+
+	/* "0." and d digits must stay within the host's 31 characters. */
+	if (integer(v, &d) != 0 || d > 29 || d + 3 > cap)
+		return -1;
+	if (d == 0) {
+		snprintf(out, cap, "1");
+		return 0;
+	}
+	memcpy(out, "0.", 2);
+	memset(out + 2, '0', (size_t)d - 1);
+	out[d + 1] = '1';
+	out[d + 2] = '\0';
+	return 0;
+}
+
+/* A short name the venue gives (altname, wsname): copied whole or
+ * refused. */
+static int
+name_text(const cJSON *v, char *out, size_t cap)
+{
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
+	    strlen(v->valuestring) >= cap)
+		return -1;
+	snprintf(out, cap, "%s", v->valuestring);
+	return 0;
+}
+
+/* One pair: 0, 1 skipped (no wsname: not on the WebSocket), -1 bad. */
+static int
+pair_item(const char *key, const cJSON *p, struct kr_instrument *in,
+	char *err)
+{
+	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(p, "wsname");
+	const cJSON *tick = cJSON_GetObjectItemCaseSensitive(p, "tick_size");
+	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(p, "costmin");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(p, "status");
+
+	if (!cJSON_IsObject(p))
+		return bad(err, "pair is not an object");
+	memset(in, 0, sizeof(*in));
+	if (key == NULL || key[0] == '\0' || strlen(key) >= sizeof(in->key))
+		return bad(err, "pair key missing or too long");
+	snprintf(in->key, sizeof(in->key), "%s", key);
+	if (name_text(cJSON_GetObjectItemCaseSensitive(p, "altname"),
+	    in->altname, sizeof(in->altname)) != 0)
+		return bad(err, "pair: missing or bad altname");
+	if (ws == NULL)
+		return 1;
+	if (name_text(ws, in->wsname, sizeof(in->wsname)) != 0 ||
+	    symbol(ws, in->native, sizeof(in->native)) != 0)
+		return bad(err, "pair: bad wsname");
+	memcpy(in->symbol, in->native, sizeof(in->symbol));
+	/* tick_size since 2022; before, the price step was only implied by
+	 * pair_decimals (which stays required: it is documented for all). */
+	if (step_text(cJSON_GetObjectItemCaseSensitive(p, "pair_decimals"),
+	    in->tick, sizeof(in->tick)) != 0)
+		return bad(err, "pair: missing or bad pair_decimals");
+	if (tick != NULL && decimal_text(tick, in->tick, sizeof(in->tick)))
+		return bad(err, "pair: bad tick_size");
+	if (step_text(cJSON_GetObjectItemCaseSensitive(p, "lot_decimals"),
+	    in->lot, sizeof(in->lot)) != 0)
+		return bad(err, "pair: missing or bad lot_decimals");
+	if (decimal_text(cJSON_GetObjectItemCaseSensitive(p, "ordermin"),
+	    in->min_qty, sizeof(in->min_qty)) != 0)
+		return bad(err, "pair: missing or bad ordermin");
+	if (cost != NULL && decimal_text(cost, in->min_notional,
+	    sizeof(in->min_notional)) != 0)
+		return bad(err, "pair: bad costmin");
+	if (st != NULL && name_text(st, in->status, sizeof(in->status)) != 0)
+		return bad(err, "pair: bad status");
+	/* Only "online" takes any order: cancel_only, post_only, limit_only
+	 * and reduce_only refuse some, and an order check that knows no
+	 * order types cannot tell which. */
+	in->trading = st == NULL || strcmp(in->status, "online") == 0;
+	return 0;
+}
+
+long
+kr_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *, const struct kr_instrument *), void *arg, char *err)
+{
+	cJSON *root = cJSON_ParseWithLength(data, len);
+	const cJSON *e, *res, *it;
+	struct kr_instrument *in = NULL;
+	long n = 0, i;
+	int rc;
+
+	err[0] = '\0';
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	res = cJSON_GetObjectItemCaseSensitive(root, "result");
+	if (!cJSON_IsObject(root) || !cJSON_IsArray(e)) {
+		bad(err, "not an AssetPairs answer");
+		goto fail;
+	}
+	if (cJSON_GetArraySize(e) > 0) {
+		/* Rate limits among them: HTTP 200 all the same. */
+		it = cJSON_GetArrayItem(e, 0);
+		snprintf(err, 96, "%s", cJSON_IsString(it) ? it->valuestring :
+			"error");
+		cJSON_Delete(root);
+		return -2;
+	}
+	if (!cJSON_IsObject(res)) {
+		bad(err, "no result");
+		goto fail;
+	}
+	/* Checked whole before any is handed out. */
+	if ((in = calloc((size_t)cJSON_GetArraySize(res) + 1,
+	    sizeof(*in))) == NULL) {
+		bad(err, "out of memory");
+		goto fail;
+	}
+	cJSON_ArrayForEach(it, res) {
+		if ((rc = pair_item(it->string, it, &in[n], err)) < 0)
+			goto fail;
+		if (rc == 0)
+			n++;
+	}
+	for (i = 0; i < n; i++)
+		fn(arg, &in[i]);
+	free(in);
+	cJSON_Delete(root);
+	return n;
+fail:
+	free(in);
+	cJSON_Delete(root);
+	return -1;
+}

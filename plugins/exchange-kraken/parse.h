@@ -14,7 +14,8 @@
  * names the v1 endpoint.
  *
  * REST: /0/public/OHLC, rows oldest first under the venue's pair name; the
- * last row is the minute still open.
+ * last row is the minute still open.  /0/public/AssetPairs, the instrument
+ * list: steps and minimums kept as the venue's decimal text.
  */
 #ifndef QD_KRAKEN_PARSE_H
 #define QD_KRAKEN_PARSE_H
@@ -72,6 +73,38 @@ int kr_parse_ws(const char *data, size_t len,
  */
 long kr_parse_ohlc(const char *data, size_t len,
 	void (*fn)(void *arg, const struct kr_event *k), void *arg, char *err);
+
+/* One pair of /0/public/AssetPairs.  Steps and minimums are plain decimal
+ * text (digits, at most one point, at most 31 characters), exact: "" is
+ * "not given". */
+struct kr_instrument {
+	char native[32];        /* the v2 symbol: wsname with XBT and XDG as
+	                         * BTC and DOGE (BTC/USD) */
+	char symbol[32];        /* canonical BASE/QUOTE: Kraken's v2 spelling
+	                         * is it, so the same text */
+	char key[32];           /* the list's key: XXBTZUSD, XBTUSDT */
+	char altname[32];       /* XBTUSD */
+	char wsname[32];        /* as listed: XBT/USD */
+	char tick[32];          /* tick_size, else 10^-pair_decimals */
+	char lot[32];           /* 10^-lot_decimals */
+	char min_qty[32];       /* ordermin (base) */
+	char min_notional[32];  /* costmin (quote); "" before 2022 answers */
+	char status[24];        /* online, cancel_only, ...; "" if not given */
+	int trading;            /* status online, or no status (old answers
+	                         * list tradable pairs only) */
+};
+
+/**
+ * A /0/public/AssetPairs answer: fn for each pair with a wsname, in the
+ * answer's order; pairs without one (the 2021 dark-pool ".d" pairs) are
+ * not on the WebSocket and are skipped.  The count handed out; -1 if
+ * malformed (reason in `err`, 96 bytes; nothing handed out); -2 if the
+ * venue answered with an error (its first error text in `err`, as for
+ * kr_parse_ohlc).
+ */
+long kr_parse_instruments(const char *data, size_t len,
+	void (*fn)(void *arg, const struct kr_instrument *in), void *arg,
+	char *err);
 
 /** RFC 3339 UTC time ("2023-09-25T09:04:31.742599Z") to ms since the
  *  epoch, fraction truncated.  0, or -1 if it is not one. */

@@ -6,8 +6,10 @@ methods answered as documented, one ack per symbol; the trade, ohlc
 and ticker channels; a heartbeat every second; a connection closed after
 60 s without a client message, as Kraken does) and REST /0/public/OHLC
 (at most the 720 most recent rows from `since`, the last one the minute
-still open, keyed by the venue's pair name), plus the /fake/... controls
-of fake_binance.py.  POST /fake/ratelimit?n=N answers the next N OHLC
+still open, keyed by the venue's pair name) and /0/public/AssetPairs
+(the market's two pairs as Kraken lists them, `pair=` by key or altname,
+an unknown one refusing the whole request as Kraken does), plus the
+/fake/... controls of fake_binance.py.  POST /fake/ratelimit?n=N answers the next N OHLC
 requests with Kraken's HTTP-200 rate-limit error."""
 import asyncio
 import datetime
@@ -27,6 +29,39 @@ WS = {"BTC/USDT": "BTCUSDT", "ETH/USDT": "ETHUSDT"}
 NAME = {v: k for k, v in WS.items()}
 REST = {"XBTUSDT": ("BTCUSDT", "XBTUSDT"), "ETHUSDT": ("ETHUSDT", "ETHUSDT")}
 IDLE_S = 60
+
+# Kraken's fee schedule as listed with every pair (volume in USD, %).
+FEES = [[0, 0.4], [10000, 0.35], [50000, 0.24], [100000, 0.22],
+        [250000, 0.2], [500000, 0.18], [1000000, 0.16], [2500000, 0.14],
+        [5000000, 0.12], [10000000, 0.1]]
+FEES_MAKER = [[0, 0.25], [10000, 0.2], [50000, 0.14], [100000, 0.12],
+              [250000, 0.1], [500000, 0.08], [1000000, 0.06],
+              [2500000, 0.04], [5000000, 0.02], [10000000, 0.0]]
+
+
+def asset_pair(altname, wsname, base, quote, pair_decimals, cost_decimals,
+               ordermin, costmin, tick_size):
+    # The documented AssetPairs entry (docs.kraken.com, Get Tradable Asset
+    # Pairs): steps and minimums as decimal strings, decimals as numbers.
+    return {"altname": altname, "wsname": wsname, "aclass_base": "currency",
+            "base": base, "aclass_quote": "currency", "quote": quote,
+            "lot": "unit", "cost_decimals": cost_decimals,
+            "pair_decimals": pair_decimals, "lot_decimals": 8,
+            "lot_multiplier": 1, "leverage_buy": [2, 3], "leverage_sell":
+            [2, 3], "fees": FEES, "fees_maker": FEES_MAKER,
+            "fee_volume_currency": "ZUSD", "margin_call": 80,
+            "margin_stop": 40, "ordermin": ordermin, "costmin": costmin,
+            "tick_size": tick_size, "status": "online",
+            "long_position_limit": 250, "short_position_limit": 200}
+
+
+# Keyed as Kraken keys them: XBTUSDT (base XXBT, quote USDT with no Z).
+PAIRS = {
+    "XBTUSDT": asset_pair("XBTUSDT", "XBT/USDT", "XXBT", "USDT", 1, 5,
+                          "0.00005", "0.5", "0.1"),
+    "ETHUSDT": asset_pair("ETHUSDT", "ETH/USDT", "XETH", "USDT", 2, 5,
+                          "0.002", "0.5", "0.01"),
+}
 rate_limited = 0
 
 
@@ -189,9 +224,27 @@ async def garbage_kraken():
             await ws.send(g)
 
 
+def asset_pairs(h, q):
+    if "pair" not in q:
+        h.reply(200, {"error": [], "result": PAIRS})
+        return True
+    out = {}
+    for name in q["pair"].split(","):
+        key = next((k for k, p in PAIRS.items()
+                    if name in (k, p["altname"])), None)
+        if key is None:
+            h.reply(200, {"error": ["EQuery:Unknown asset pair"]})
+            return True
+        out[key] = PAIRS[key]
+    h.reply(200, {"error": [], "result": out})
+    return True
+
+
 def get_kraken(h):
     global rate_limited
     u = urllib.parse.urlparse(h.path)
+    if u.path == "/0/public/AssetPairs":
+        return asset_pairs(h, dict(urllib.parse.parse_qsl(u.query)))
     if u.path != "/0/public/OHLC":
         return False
     if rate_limited > 0:

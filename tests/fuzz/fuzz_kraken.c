@@ -4,8 +4,10 @@
  * event handed out keeps the parser's promises (trades with a positive
  * finite price and quantity, a side and a canonical BASE/QUOTE symbol;
  * OHLC with positive prices inside their high and low and a minute-aligned
- * open time; tops with positive prices), a refusal comes with a reason;
- * anything else aborts.  The time readers get the bytes as text too.
+ * open time; tops with positive prices; instruments with a BASE/QUOTE
+ * name and steps and minimums the host takes: plain decimal text of at
+ * most 31 characters, min_notional possibly absent), a refusal comes with
+ * a reason; anything else aborts.  The time readers get the bytes as text too.
  */
 #include <math.h>
 #include <stdint.h>
@@ -34,6 +36,34 @@ check(void *arg, const struct kr_event *e)
 		abort();
 }
 
+/* Digits with at most one point, 1 to 31 characters ("" if `empty`). */
+static int
+decimal(const char *s, int empty)
+{
+	size_t n = strlen(s), i, points = 0;
+
+	if (n == 0)
+		return empty;
+	if (n > 31)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '.' ? ++points > 1 : s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static void
+check_instrument(void *arg, const struct kr_instrument *in)
+{
+	(void)arg;
+	if (strchr(in->native, '/') == NULL ||
+	    strcmp(in->native, in->symbol) != 0 || in->key[0] == '\0' ||
+	    !decimal(in->tick, 0) || !decimal(in->lot, 0) ||
+	    !decimal(in->min_qty, 0) || !decimal(in->min_notional, 1) ||
+	    (in->trading != 0 && in->trading != 1))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,6 +75,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (kr_parse_ohlc((const char *)data, size, check, NULL, why) == -1 &&
 	    why[0] == '\0')
+		abort();
+	if (kr_parse_instruments((const char *)data, size, check_instrument,
+	    NULL, why) == -1 && why[0] == '\0')
 		abort();
 	if (size < sizeof(text)) {
 		memcpy(text, data, size);

@@ -4,7 +4,9 @@
  * the messages recorded from the venue with their normalised meaning
  * (../shared/fixtures/exchanges-recorded/kraken.json): every field of
  * every normalised event.  The fixtures are read where they are, never
- * copied.  Then the time readers on their edges and malformed variants.
+ * copied.  The recorded instrument lists (rest_instruments) give the
+ * pairs their `expect` names, by pair key.  Then the time readers on their
+ * edges and malformed variants.
  */
 #include <math.h>
 #include <stdint.h>
@@ -27,6 +29,18 @@ collect(void *arg, const struct kr_event *ev)
 	(void)arg;
 	if (n_got < MAXEV)
 		got[n_got++] = *ev;
+}
+
+#define MAXIN 512
+static struct kr_instrument ins[MAXIN];
+static int n_ins;
+
+static void
+collect_in(void *arg, const struct kr_instrument *in)
+{
+	(void)arg;
+	if (n_ins < MAXIN)
+		ins[n_ins++] = *in;
 }
 
 static const char *
@@ -108,6 +122,89 @@ check_one(const char *id, const char *kind, int i, const struct kr_event *e,
 	}
 }
 
+/* An expected text field of an instrument: "" for null (not given), and
+ * absent asserts nothing (1 if it matches or is not asserted). */
+static int
+same_text(const cJSON *x, const char *k, const char *got_text)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, k);
+
+	if (v == NULL)
+		return 1;
+	if (cJSON_IsNull(v))
+		return got_text[0] == '\0';
+	return cJSON_IsString(v) && strcmp(v->valuestring, got_text) == 0;
+}
+
+/* A recorded instrument list: each expected pair (its `native` is the
+ * list's key) found once with exactly its expected text; where the case
+ * has no expect_scope, the list is exactly the expected pairs. */
+static void
+check_instruments(const char *id, const cJSON *c, const char *raw)
+{
+	const cJSON *x = cJSON_GetObjectItem(c, "expect"), *e;
+	char why[96];
+	long rc;
+	int i, want = cJSON_GetArraySize(x);
+
+	n_ins = 0;
+	rc = kr_parse_instruments(raw, strlen(raw), collect_in, NULL, why);
+	CHECK(rc >= 0 && rc == n_ins, "%s: parse (%ld): %s", id, rc, why);
+	CHECK(cJSON_IsArray(x) && want > 0, "%s: expect is a list", id);
+	if (!cJSON_HasObjectItem(c, "expect_scope"))
+		CHECK(n_ins == want, "%s: %d pairs, want %d", id, n_ins, want);
+	/* Every pair with a wsname, and only those (dark-pool ".d" pairs
+	 * have none), counted in the raw answer itself. */
+	{
+		cJSON *r = cJSON_Parse(raw);
+		const cJSON *p;
+		int on_ws = 0;
+
+		cJSON_ArrayForEach(p, cJSON_GetObjectItem(r, "result"))
+			on_ws += cJSON_HasObjectItem(p, "wsname");
+		CHECK(n_ins == on_ws, "%s: %d pairs handed out, %d on the "
+			"WebSocket", id, n_ins, on_ws);
+		cJSON_Delete(r);
+	}
+	cJSON_ArrayForEach(e, x) {
+		const char *key = str(e, "native");
+		const struct kr_instrument *in = NULL;
+
+		for (i = 0; i < n_ins; i++)
+			if (strcmp(ins[i].key, key) == 0) {
+				CHECK(in == NULL, "%s: %s listed twice", id,
+					key);
+				in = &ins[i];
+			}
+		CHECK(in != NULL, "%s: %s handed out", id, key);
+		if (in == NULL)
+			continue;
+		/* The adapter's name: the v2 symbol, canonical. */
+		CHECK(strcmp(in->native, str(e, "symbol")) == 0 &&
+			strcmp(in->symbol, str(e, "symbol")) == 0,
+			"%s: %s as %s / %s", id, key, in->native, in->symbol);
+		CHECK(same_text(e, "tick", in->tick), "%s: %s tick %s", id,
+			key, in->tick);
+		CHECK(same_text(e, "lot", in->lot), "%s: %s lot %s", id, key,
+			in->lot);
+		CHECK(same_text(e, "min_qty", in->min_qty), "%s: %s min_qty "
+			"%s", id, key, in->min_qty);
+		CHECK(same_text(e, "min_notional", in->min_notional),
+			"%s: %s min_notional \"%s\"", id, key,
+			in->min_notional);
+		CHECK(same_text(e, "status", in->status), "%s: %s status "
+			"\"%s\"", id, key, in->status);
+		CHECK(same_text(e, "wsname", in->wsname) &&
+			same_text(e, "altname", in->altname),
+			"%s: %s wsname %s altname %s", id, key, in->wsname,
+			in->altname);
+		/* Online, or an old answer without status: tradable. */
+		CHECK(in->trading == (in->status[0] == '\0' ||
+			strcmp(in->status, "online") == 0),
+			"%s: %s trading %d", id, key, in->trading);
+	}
+}
+
 static int
 recorded(const char *path)
 {
@@ -143,6 +240,10 @@ recorded(const char *path)
 		if (strncmp(kind, "ws_", 3) == 0) {
 			rc = kr_parse_ws(raw, strlen(raw), collect, NULL, why);
 			CHECK(rc >= 0, "%s: parse: %s", id, why);
+		} else if (strcmp(kind, "rest_instruments") == 0) {
+			check_instruments(id, c, raw);
+			n++;
+			continue;
 		} else if (strcmp(kind, "rest_klines") == 0) {
 			CHECK(kr_parse_ohlc(raw, strlen(raw), collect, NULL,
 				why) >= 0, "%s: parse: %s", id, why);
@@ -508,6 +609,137 @@ malformed(void)
 	}
 }
 
+#define PAIR(key, fields) "{\"error\":[],\"result\":{\"" key "\":{" \
+	fields "}}}"
+#define NAMES "\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
+#define OK_PAIR NAMES "\"pair_decimals\":1,\"lot_decimals\":8," \
+	"\"ordermin\":\"0.0001\""
+
+static void
+instruments(void)
+{
+	/* Kraken's current shape and a 2021 one side by side, with extras
+	 * (fees, leverage) that are not ours, a tick_size that is not
+	 * 10^-pair_decimals, a pair in cancel_only, a step of 10^0 and a
+	 * dark-pool pair without a wsname. */
+	static const char ok[] = "{\"error\":[],\"result\":{"
+		"\"XXBTZUSD\":{\"altname\":\"XBTUSD\",\"wsname\":"
+		"\"XBT\\/USD\",\"base\":\"XXBT\",\"quote\":\"ZUSD\","
+		"\"pair_decimals\":1,\"lot_decimals\":8,\"ordermin\":"
+		"\"0.0001\",\"costmin\":\"0.5\",\"tick_size\":\"0.5\","
+		"\"status\":\"online\",\"fees\":[[0,0.26]],"
+		"\"leverage_buy\":[2,3],\"new_field\":{\"x\":1}},"
+		"\"XXDGZUSD\":{\"altname\":\"XDGUSD\",\"wsname\":"
+		"\"XDG/USD\",\"pair_decimals\":7,\"lot_decimals\":0,"
+		"\"ordermin\":\"50\",\"status\":\"cancel_only\"},"
+		"\"XXBTZUSD.d\":{\"altname\":\"XBTUSD.d\",\"pair_decimals\":1,"
+		"\"lot_decimals\":8},"
+		"\"ETHUSDT\":{\"altname\":\"ETHUSDT\",\"wsname\":"
+		"\"ETH/USDT\",\"pair_decimals\":29,\"lot_decimals\":2,"
+		"\"ordermin\":\"0.002\"}}}";
+	static const char *const bad[] = {
+		"", "{", "[]", "{\"result\":{}}", "{\"error\":[]}",
+		"{\"error\":{},\"result\":{}}",
+		"{\"error\":[],\"result\":[]}",
+		"{\"error\":[],\"result\":{\"XXBTZUSD\":[]}}",
+		PAIR("XXBTZUSD", "\"wsname\":\"XBT/USD\",\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"0.0001\""),
+		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":\"XBTUSD\","
+		    "\"pair_decimals\":1,\"lot_decimals\":8,"
+		    "\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", "\"altname\":\"XBTUSD\",\"wsname\":5,"
+		    "\"pair_decimals\":1,\"lot_decimals\":8,"
+		    "\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", NAMES "\"lot_decimals\":8,"
+		    "\"ordermin\":\"0.0001\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"ordermin\":\"0.0001\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":-1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1.5,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1\""),
+		/* 10^-30 is 32 characters: more than the host takes */
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":30,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8"),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"1e-5\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":0.1"),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"0.1.2\""),
+		PAIR("XXBTZUSD", NAMES "\"pair_decimals\":1,"
+		    "\"lot_decimals\":8,\"ordermin\":\"-1\""),
+		PAIR("XXBTZUSD", OK_PAIR ",\"tick_size\":\"\""),
+		PAIR("XXBTZUSD", OK_PAIR ",\"tick_size\":0.1"),
+		PAIR("XXBTZUSD", OK_PAIR ",\"costmin\":\".5\""),
+		PAIR("XXBTZUSD", OK_PAIR ",\"costmin\":"
+		    "\"0.000000000000000000000000000001\""),
+		PAIR("XXBTZUSD", OK_PAIR ",\"status\":5"),
+		PAIR("XXBTZUSD0123456789012345678901234567890", OK_PAIR),
+	};
+	const char *rl = "{\"error\":[\"EGeneral:Too many requests\"]}";
+	const char *half = "{\"error\":[],\"result\":{\"XXBTZUSD\":{"
+		OK_PAIR "},\"XETHZUSD\":{\"altname\":\"ETHUSD\","
+		"\"wsname\":\"ETH/USD\"}}}";
+	char why[96];
+	size_t i;
+	long rc;
+
+	n_ins = 0;
+	rc = kr_parse_instruments(ok, strlen(ok), collect_in, NULL, why);
+	CHECK(rc == 3 && n_ins == 3, "instruments: 3 on the WebSocket "
+		"(%ld): %s", rc, why);
+	if (n_ins == 3) {
+		CHECK(strcmp(ins[0].native, "BTC/USD") == 0 &&
+			strcmp(ins[0].symbol, "BTC/USD") == 0 &&
+			strcmp(ins[0].key, "XXBTZUSD") == 0 &&
+			strcmp(ins[0].altname, "XBTUSD") == 0 &&
+			strcmp(ins[0].wsname, "XBT/USD") == 0 &&
+			strcmp(ins[0].tick, "0.5") == 0 &&
+			strcmp(ins[0].lot, "0.00000001") == 0 &&
+			strcmp(ins[0].min_qty, "0.0001") == 0 &&
+			strcmp(ins[0].min_notional, "0.5") == 0 &&
+			strcmp(ins[0].status, "online") == 0 &&
+			ins[0].trading == 1, "instruments: XXBTZUSD whole, "
+			"tick_size over pair_decimals (%s)", ins[0].tick);
+		CHECK(strcmp(ins[1].native, "DOGE/USD") == 0 &&
+			strcmp(ins[1].tick, "0.0000001") == 0 &&
+			strcmp(ins[1].lot, "1") == 0 &&
+			strcmp(ins[1].min_qty, "50") == 0 &&
+			ins[1].min_notional[0] == '\0' &&
+			strcmp(ins[1].status, "cancel_only") == 0 &&
+			ins[1].trading == 0, "instruments: XDG, 10^-7 and "
+			"10^0 steps, cancel_only not trading (%s %s %d)",
+			ins[1].tick, ins[1].lot, ins[1].trading);
+		CHECK(strcmp(ins[2].native, "ETH/USDT") == 0 &&
+			strcmp(ins[2].tick, "0.00000000000000000000000000001")
+			== 0 && strlen(ins[2].tick) == 31 &&
+			strcmp(ins[2].lot, "0.01") == 0 &&
+			ins[2].status[0] == '\0' && ins[2].trading == 1,
+			"instruments: 10^-29 fits 31 characters; no status "
+			"is trading (%s)", ins[2].tick);
+	}
+	n_ins = 0;
+	CHECK(kr_parse_instruments(rl, strlen(rl), collect_in, NULL, why) ==
+		-2 && strcmp(why, "EGeneral:Too many requests") == 0 &&
+		n_ins == 0, "instruments: the rate-limit answer is the "
+		"venue's error: %s", why);
+	n_ins = 0;
+	CHECK(kr_parse_instruments(half, strlen(half), collect_in, NULL,
+		why) == -1 && n_ins == 0 && strstr(why, "pair") != NULL,
+		"instruments: one bad pair, nothing handed out: %s", why);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n_ins = 0;
+		rc = kr_parse_instruments(bad[i], strlen(bad[i]), collect_in,
+			NULL, why);
+		CHECK(rc == -1 && why[0] != '\0' && n_ins == 0,
+			"bad instrument list %zu refused (%ld): %s", i, rc,
+			bad[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -522,6 +754,7 @@ main(void)
 	times();
 	symbols();
 	malformed();
+	instruments();
 	snprintf(path, sizeof(path), "%s/../shared/fixtures/"
 		"exchanges-recorded/kraken.json", QD_TEST_SRCDIR);
 	n = recorded(path);

@@ -5,8 +5,10 @@
  * minute closes the held one, the clock closes a quiet one, late updates
  * and minutes already emitted are dropped, a reconnect's snapshot fills the
  * minutes it holds and the backfill does not emit them again), the REST
- * backfill URL, the HTTP-200 rate-limit answer pausing REST, and a gap
- * older than Kraken's 720 minutes not paged for.
+ * backfill URL, the HTTP-200 rate-limit answer pausing REST, a gap
+ * older than Kraken's 720 minutes not paged for, and the instrument list
+ * (asked at start, handed to the host for subscribed symbols only, its
+ * HTTP-200 rate-limit answer pausing REST and asked again after it).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -38,6 +40,13 @@ static struct qd_bar_event bars[64];
 static int n_bars;
 static struct qd_trade_event trades[16];
 static int n_trades;
+static struct {
+	qd_symbol symbol;
+	char native[32], tick[32], lot[32], min_qty[32], min_notional[32];
+	char status[24];
+	int trading;
+} instr[8];
+static int n_instr;
 static struct { uint64_t id; int64_t after, every; } timers[64];
 static int n_timers;
 static const char *const names[] = { "", "BTC/USD", "ETH/USD" };
@@ -167,6 +176,37 @@ h_book(qd_ctx *ctx, const struct qd_book_top_event *b)
 	(void)b;
 }
 
+static int
+h_timer_cancel(qd_ctx *ctx, uint64_t id)
+{
+	(void)ctx;
+	(void)id;
+	return QD_OK;
+}
+
+/* NULL texts kept as "(null)": the test tells them from "". */
+static void
+h_instrument(qd_ctx *ctx, const struct qd_instrument *in)
+{
+	(void)ctx;
+	if (n_instr < 8) {
+		instr[n_instr].symbol = in->symbol;
+		snprintf(instr[n_instr].native, 32, "%s", in->native);
+		snprintf(instr[n_instr].tick, 32, "%s", in->tick ? in->tick :
+			"(null)");
+		snprintf(instr[n_instr].lot, 32, "%s", in->lot ? in->lot :
+			"(null)");
+		snprintf(instr[n_instr].min_qty, 32, "%s", in->min_qty ?
+			in->min_qty : "(null)");
+		snprintf(instr[n_instr].min_notional, 32, "%s",
+			in->min_notional ? in->min_notional : "(null)");
+		snprintf(instr[n_instr].status, 24, "%s", in->status ?
+			in->status : "(null)");
+		instr[n_instr].trading = in->trading;
+	}
+	n_instr++;
+}
+
 static struct qd_host_api api;
 
 static void
@@ -181,6 +221,7 @@ host_init(void)
 	api.param_bool = h_param_bool;
 	api.symbol_name = h_symbol_name;
 	api.timer_add = h_timer_add;
+	api.timer_cancel = h_timer_cancel;
 	api.ws_open = h_ws_open;
 	api.ws_send = h_ws_send;
 	api.ws_close = h_ws_close;
@@ -188,6 +229,7 @@ host_init(void)
 	api.emit_trade = h_trade;
 	api.emit_bar = h_bar;
 	api.emit_book_top = h_book;
+	api.emit_instrument = h_instrument;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -245,14 +287,49 @@ update(void *st, int64_t m, double c)
 	ohlc(st, "update", &m, &c, 1);
 }
 
+/* Every timer of that period; the instrument list's own timers are left
+ * to the instrument checks, which fire them one by one. */
 static void
 fire(void *st, int64_t every_ms)
 {
+	const struct kraken *k = st;
 	int i;
 
 	for (i = 0; i < n_timers; i++)
-		if (timers[i].every == every_ms)
+		if (timers[i].every == every_ms &&
+		    timers[i].id != k->v.instr_timer &&
+		    timers[i].id != k->instr_retry)
 			kr_on_timer(st, timers[i].id);
+}
+
+/* An AssetPairs answer in Kraken's shape: BTC/USD as listed today, ETH/USD
+ * as in a 2021 answer (no tick_size, costmin or status), and a dark-pool
+ * pair without a wsname. */
+static const char pairs[] = "{\"error\":[],\"result\":{"
+	"\"XXBTZUSD\":{\"altname\":\"XBTUSD\",\"wsname\":\"XBT/USD\","
+	"\"aclass_base\":\"currency\",\"base\":\"XXBT\",\"aclass_quote\":"
+	"\"currency\",\"quote\":\"ZUSD\",\"lot\":\"unit\","
+	"\"cost_decimals\":5,\"pair_decimals\":1,\"lot_decimals\":8,"
+	"\"lot_multiplier\":1,\"fees\":[[0,0.4],[10000,0.35]],"
+	"\"ordermin\":\"0.0001\",\"costmin\":\"0.5\",\"tick_size\":"
+	"\"0.1\",\"status\":\"online\"},"
+	"\"XETHZUSD\":{\"altname\":\"ETHUSD\",\"wsname\":\"ETH\\/USD\","
+	"\"base\":\"XETH\",\"quote\":\"ZUSD\",\"pair_decimals\":2,"
+	"\"lot_decimals\":8,\"ordermin\":\"0.002\"},"
+	"\"XXBTZUSD.d\":{\"altname\":\"XBTUSD.d\",\"pair_decimals\":1,"
+	"\"lot_decimals\":8}}}";
+
+/* The instrument list asked now: 1 if it was, at Kraken's URL with
+ * `query`. */
+static int
+asked_pairs(const struct kraken *k, const char *query)
+{
+	char url[256];
+
+	snprintf(url, sizeof(url), "https://api.kraken.com/0/public/"
+		"AssetPairs%s", query);
+	return n_http == 1 && k->v.instr_req == last_http &&
+	    strcmp(last_url, url) == 0;
 }
 
 /* REST rows [from, from + n minutes), the last one open. */
@@ -294,9 +371,11 @@ main(void)
 	CHECK(kr_start(st) == QD_OK && n_open == 1 &&
 		strcmp(ws_url, "wss://ws.kraken.com/v2") == 0,
 		"started, opening %s", ws_url);
-	CHECK(n_timers == 2 && timers[0].every == 1000 &&
-		timers[1].every == 30000, "a flush timer (1 s) and a ping "
-		"timer (30 s)");
+	CHECK(n_timers == 3 && timers[0].every == 1000 &&
+		timers[1].every == 30000 && timers[2].after == 1000 &&
+		timers[2].every == 0 && v->instr_timer == timers[2].id,
+		"a flush timer (1 s), a ping timer (30 s), the instrument "
+		"list in 1 s");
 	CHECK(venue_subscribe(st, 1, 60) == QD_OK, "BTC/USD 1m");
 	CHECK(sent[0] == '\0', "nothing sent before the connection opens");
 	venue_on_ws_open(st, last_conn);
@@ -310,6 +389,28 @@ main(void)
 	sent[0] = '\0';
 	fire(st, 30000);
 	CHECK(strcmp(sent, "{\"method\":\"ping\"}\n") == 0, "ping: %s", sent);
+
+	/* The instrument list a second after the start: only the subscribed
+	 * BTC/USD goes to the host, as the venue's text. */
+	n_http = 0;
+	kr_on_timer(st, timers[2].id);
+	CHECK(asked_pairs(st, "?pair=XBTUSD"), "the instrument list asked "
+		"at start, for the subscribed pair: %s", last_url);
+	n = n_timers;
+	venue_on_http_response(st, last_http, 200, pairs, strlen(pairs));
+	CHECK(n_instr == 1 && instr[0].symbol == 1 &&
+		strcmp(instr[0].native, "BTC/USD") == 0 &&
+		strcmp(instr[0].tick, "0.1") == 0 &&
+		strcmp(instr[0].lot, "0.00000001") == 0 &&
+		strcmp(instr[0].min_qty, "0.0001") == 0 &&
+		strcmp(instr[0].min_notional, "0.5") == 0 &&
+		strcmp(instr[0].status, "online") == 0 && instr[0].trading,
+		"BTC/USD handed over, ETH/USD (not subscribed) not (%d)",
+		n_instr);
+	CHECK(strstr(logbuf, "instrument list: 2 instruments") != NULL,
+		"two pairs on the WebSocket counted: %s", logbuf);
+	CHECK(n_timers == n + 1 && timers[n].after == 3600000 &&
+		v->instr_timer == timers[n].id, "the list again in an hour");
 
 	/* The subscription's snapshot: minutes before streaming began are
 	 * not ours; the open one is held, not emitted. */
@@ -434,6 +535,102 @@ main(void)
 	CHECK(n_http == 1 && strstr(logbuf, "older than Kraken keeps") != NULL,
 		"the older minutes are logged as lost, no page asked (%d)",
 		n_http);
+
+	/* A new symbol: the list again soon, not in an hour. */
+	n = n_timers;
+	CHECK(venue_subscribe(st, 2, 0) == QD_OK && n_timers == n + 1 &&
+		timers[n].after == 2000 && v->instr_timer == timers[n].id,
+		"ETH/USD subscribed: the list in 2 s");
+	n_http = 0;
+	kr_on_timer(st, v->instr_timer);
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the list asked for "
+		"ETH/USD too: %s", last_url);
+	/* Kraken's rate limit on it, an HTTP 200: REST pauses (held by the
+	 * core's pause state), nothing is malformed, and the list is asked
+	 * again after the pause rather than in an hour. */
+	logbuf[0] = '\0';
+	n_instr = 0;
+	n = n_timers;
+	{
+		const char *rl = "{\"error\":[\"EGeneral:Too many requests\"]}";
+
+		venue_on_http_response(st, last_http, 200, rl, strlen(rl));
+	}
+	CHECK(n_instr == 0 && strstr(logbuf, "REST answered EGeneral:Too "
+		"many requests: no REST call for 60 s") != NULL &&
+		strstr(logbuf, "malformed") == NULL &&
+		v->rest_blocked_until == clock_ms + 60000, "the list's "
+		"rate-limit answer pauses REST: %s", logbuf);
+	CHECK(v->rest_timer != 0 && ((struct kraken *)st)->instr_retry != 0,
+		"the pause's end and the list's retry are timed");
+	n_http = 0;
+	venue_backfill(st, 1, 60, (clock_ms - 600000) * 1000000,
+		clock_ms * 1000000);
+	CHECK(n_http == 0, "no backfill while paused (%d)", n_http);
+	clock_ms += 60000;
+	kr_on_timer(st, v->rest_timer);
+	n_http = 0;
+	kr_on_timer(st, ((struct kraken *)st)->instr_retry);
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the list asked again "
+		"after the pause");
+	venue_on_http_response(st, last_http, 200, pairs, strlen(pairs));
+	CHECK(n_instr == 2 && instr[1].symbol == 2 &&
+		strcmp(instr[1].native, "ETH/USD") == 0 &&
+		strcmp(instr[1].tick, "0.01") == 0 &&
+		strcmp(instr[1].lot, "0.00000001") == 0 &&
+		strcmp(instr[1].min_qty, "0.002") == 0 &&
+		strcmp(instr[1].min_notional, "(null)") == 0 &&
+		strcmp(instr[1].status, "(null)") == 0 && instr[1].trading,
+		"both handed over, ETH/USD without costmin or status as NULL "
+		"(%d)", n_instr);
+	/* Another refusal (no rate limit): no pause, asked in a minute. */
+	n_http = 0;
+	kr_on_timer(st, v->instr_timer);
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the hourly list");
+	{
+		const char *un = "{\"error\":[\"EService:Unavailable\"]}";
+		int64_t until = v->rest_blocked_until;
+
+		logbuf[0] = '\0';
+		n = n_timers;
+		venue_on_http_response(st, last_http, 200, un, strlen(un));
+		CHECK(strstr(logbuf, "instrument list refused: "
+			"EService:Unavailable; again in a minute") != NULL &&
+			v->rest_blocked_until == until && n_timers > n &&
+			timers[n_timers - 1].after == 3600000 &&
+			timers[n].after == 60000 && timers[n].id ==
+			((struct kraken *)st)->instr_retry, "a refusal: asked "
+			"again in a minute, REST not paused: %s", logbuf);
+	}
+	n_http = 0;
+	kr_on_timer(st, ((struct kraken *)st)->instr_retry);
+	CHECK(asked_pairs(st, "?pair=XBTUSD,ETHUSD"), "the list asked again");
+	/* A pair Kraken does not know fails the request whole: the whole
+	 * list, soon and from then on. */
+	{
+		const char *un = "{\"error\":[\"EQuery:Unknown asset pair\"]}";
+
+		logbuf[0] = '\0';
+		n = n_timers;
+		venue_on_http_response(st, last_http, 200, un, strlen(un));
+		CHECK(n_timers > n && timers[n].after == 1000 &&
+			timers[n].id == ((struct kraken *)st)->instr_retry &&
+			strstr(logbuf, "asking for the whole list") != NULL &&
+			strstr(logbuf, "malformed") == NULL, "an unknown "
+			"pair: the whole list in a second: %s", logbuf);
+	}
+	n_http = 0;
+	kr_on_timer(st, ((struct kraken *)st)->instr_retry);
+	CHECK(asked_pairs(st, ""), "the whole list asked: %s", last_url);
+	n_http = 0;
+	venue_on_http_response(st, last_http, 200, pairs, strlen(pairs));
+	kr_on_timer(st, v->instr_timer);
+	CHECK(asked_pairs(st, ""), "and the whole list an hour later");
+	logbuf[0] = '\0';
+	venue_on_http_response(st, last_http, 200, "{\"error\":[]}", 12);
+	CHECK(strstr(logbuf, "instrument list: no result") != NULL &&
+		strstr(logbuf, "malformed") != NULL, "a list without result "
+		"is malformed: %s", logbuf);
 
 	venue_stop(st);
 	kr_destroy(st);
