@@ -614,12 +614,21 @@ static void
 r_emit_instrument(qd_ctx *c, const struct qd_instrument *i)
 {
 	if (c->kind != QD_KIND_EXCHANGE || c->ops->emit_instrument == NULL ||
-	    i == NULL || i->size < sizeof(*i) || !symbol_name(i->symbol) ||
-	    !name_ok(i->native, 63) || !decimal_ok(i->tick, 1) ||
-	    !decimal_ok(i->lot, 1) || !decimal_ok(i->min_qty, 1) ||
-	    !decimal_ok(i->min_notional, 1) ||
-	    (i->status != NULL && !name_ok(i->status, 23)))
+	    i == NULL || i->size < sizeof(*i))
 		return;
+	if (!symbol_name(i->symbol) || !name_ok(i->native, 63) ||
+	    !decimal_ok(i->tick, 1) || !decimal_ok(i->lot, 1) ||
+	    !decimal_ok(i->min_qty, 1) || !decimal_ok(i->min_notional, 1) ||
+	    (i->status != NULL && !name_ok(i->status, 23))) {
+		/* Logged at powers of two: a list of them stays readable. */
+		c->instr_refused++;
+		if ((c->instr_refused & (c->instr_refused - 1)) == 0)
+			log_warn(c->tag, "instrument refused: a step or "
+				"minimum that is not plain decimal text, or a "
+				"bad name (%llu so far)",
+				(unsigned long long)c->instr_refused);
+		return;
+	}
 	c->ops->emit_instrument(c->world, i);
 }
 

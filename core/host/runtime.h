@@ -113,6 +113,7 @@ struct qd_ctx {
 	unsigned quota_logged;
 	int64_t ann_sec;
 	uint32_t ann_bytes;
+	uint64_t instr_refused;      /**< malformed instruments (logged) */
 };
 
 /** 1 if `source` is a history source of the documented forms (sdk.h). */

@@ -182,6 +182,7 @@ static const struct venue_dialect bybit_dialect = {
 	.ping_ms = 20000,
 	.pause_status = { 403, 429 },
 	.pause_ms = { 60000, 60000 },
+	.silence_ms = 60000,    /* a pong every 20 s: silence is a stall */
 };
 
 static int

@@ -332,6 +332,7 @@ static const struct venue_dialect coinbase_dialect = {
 	.flat_gaps = 1,         /* no candle for a minute without trades */
 	.pause_status = { 429 },
 	.pause_ms = { 30000 },
+	.silence_ms = 15000,    /* a heartbeat a second: silence, a stall */
 };
 
 static int

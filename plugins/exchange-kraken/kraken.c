@@ -410,6 +410,7 @@ static const struct venue_dialect kraken_dialect = {
 	.ping_ms = 30000,
 	.pause_status = { 429, 403 },
 	.pause_ms = { 60000, 60000 },
+	.silence_ms = 15000,    /* a heartbeat a second: silence, a stall */
 };
 
 static int

@@ -248,6 +248,7 @@ static const struct venue_dialect okx_dialect = {
 	.ping_ms = 25000,
 	.pause_status = { 429 },
 	.pause_ms = { 10000 },
+	.silence_ms = 60000,    /* a pong every 25 s: silence is a stall */
 };
 
 static int

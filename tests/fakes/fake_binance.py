@@ -12,7 +12,8 @@ POST /fake/drop?hold=S -> and refuse new ones for S seconds;
 POST /fake/garbage -> send every connection malformed messages;
 POST /fake/limit?status=429&retry_after=S&count=N -> answer the next N REST
 kline requests with that status (and a Retry-After of S seconds if given);
-GET /fake/rest_log -> [time, status] of every REST kline request served.
+GET /fake/rest_log -> [time, status] of every REST kline request served;
+POST /fake/stall?s=S -> the WebSockets stay open but send nothing for S s.
 Environment: FAKE_HISTORY_MIN=N starts the market with N closed 1m candles
 of history (candles only: no trades) for the REST klines to serve.
 FAKE_ALIGN_MS=1 sends each trade right at the millisecond its time says
@@ -36,6 +37,11 @@ trades = {s: [] for s in SYMBOLS}        # (id, ts, price, qty, maker)
 candles = {s: {} for s in SYMBOLS}       # open_ms -> [o, h, l, c, v, qv, n]
 conns = set()
 hold_until = 0.0
+stall_until = 0.0     # connections stay open, nothing is sent on them
+
+
+def stalled():
+    return time.time() < stall_until
 rng = random.Random(7)
 loop = None
 
@@ -54,6 +60,8 @@ def kline_msg(sym, t, c, closed):
 
 
 async def broadcast(stream, msg):
+    if stalled():
+        return
     text = json.dumps(msg)
     for ws in list(conns):
         if stream in ws.subs:
@@ -327,12 +335,15 @@ class Http(http.server.BaseHTTPRequestHandler):
         self.reply(404, {"code": -1, "msg": "not found"})
 
     def do_POST(self):
-        global hold_until
+        global hold_until, stall_until
         u = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         if u.path == "/fake/drop":
             hold_until = time.time() + float(q.get("hold", 0))
             asyncio.run_coroutine_threadsafe(drop_all(), loop).result()
+            return self.reply(200, {})
+        if u.path == "/fake/stall":
+            stall_until = time.time() + float(q.get("s", 30))
             return self.reply(200, {})
         if u.path == "/fake/limit":
             with lock:

@@ -46,6 +46,8 @@ def trade_obj(t):
 
 
 async def send(ws, channel, events):
+    if fb.stalled():
+        return                 # /fake/stall: open, silent
     now = int(time.time() * 1000)
     msg = {"channel": channel, "client_id": "",
            "timestamp": iso(now, 789), "sequence_num": ws.seq,

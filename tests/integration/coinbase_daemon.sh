@@ -21,6 +21,12 @@ q1m="FROM candles WHERE exchange = '$VENUE' AND symbol = 'BTC/USDT' AND timefram
 start_daemon || { not_ok "daemon restarts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
 check "the closed 1m candles are asked over REST" wait_for 70 grep -q 'candles BTC-USDT' "$T/fake.err"
 check "and stored" wait_for 10 sh -c "[ \$(sqlite3 '$T/var/quantd.db' \"SELECT count(*) $q1m\") -gt 0 ]"
+# A stalled stream: open, but silent (no heartbeat either) -- noticed
+# after the venue's 15 s of silence, reopened, streaming again after it.
+n=$(grep -c "tag=$VENUE msg=\"connected to" "$T/quantd.log")
+curl -s -X POST "http://127.0.0.1:$HTTP/fake/stall?s=20" > /dev/null
+check "a stalled stream is noticed" wait_for 30 log_has "tag=$VENUE msg=\"no message on .* the stream stalled; reconnecting"
+check "and reopened" wait_for 30 sh -c "[ \$(grep -c 'tag=$VENUE msg=\"connected to' '$T/quantd.log') -gt $n ]"
 stop_daemon
 curl -s "http://127.0.0.1:$HTTP/fake/klines?symbol=BTCUSDT" > "$T/fake_klines.json"
 sqlite3 -separator ' ' "$T/var/quantd.db" "SELECT open_time, open, high, low, close, volume $q1m ORDER BY open_time" > "$T/stored_1m.txt"
