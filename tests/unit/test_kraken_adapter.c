@@ -371,11 +371,12 @@ main(void)
 	CHECK(kr_start(st) == QD_OK && n_open == 1 &&
 		strcmp(ws_url, "wss://ws.kraken.com/v2") == 0,
 		"started, opening %s", ws_url);
-	CHECK(n_timers == 3 && timers[0].every == 1000 &&
-		timers[1].every == 30000 && timers[2].after == 1000 &&
-		timers[2].every == 0 && v->instr_timer == timers[2].id,
-		"a flush timer (1 s), a ping timer (30 s), the instrument "
-		"list in 1 s");
+	CHECK(n_timers == 4 && timers[0].every == 1000 &&
+		timers[1].every == 30000 && timers[2].every == 3750 &&
+		v->watch_timer == timers[2].id && timers[3].after == 1000 &&
+		timers[3].every == 0 && v->instr_timer == timers[3].id,
+		"a flush timer (1 s), a ping timer (30 s), the silence watch "
+		"(a quarter of 15 s), the instrument list in 1 s");
 	CHECK(venue_subscribe(st, 1, 60) == QD_OK, "BTC/USD 1m");
 	CHECK(sent[0] == '\0', "nothing sent before the connection opens");
 	venue_on_ws_open(st, last_conn);
@@ -393,7 +394,7 @@ main(void)
 	/* The instrument list a second after the start: only the subscribed
 	 * BTC/USD goes to the host, as the venue's text. */
 	n_http = 0;
-	kr_on_timer(st, timers[2].id);
+	kr_on_timer(st, timers[3].id);
 	CHECK(asked_pairs(st, "?pair=XBTUSD"), "the instrument list asked "
 		"at start, for the subscribed pair: %s", last_url);
 	n = n_timers;
