@@ -1514,7 +1514,6 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 	    (h->partial_clock = loop_timer_add(loop, 250000000LL,
 	    250000000LL, partial_clock, h)) == NULL) {
 		loop_timer_cancel(h->candle_clock);
-	loop_timer_cancel(h->partial_clock);
 		candles_free(h->candles);
 		free(h->sandbox_helper);
 		free(h->state_dir);
@@ -1556,6 +1555,7 @@ host_free(struct host *h)
 	free(h->marks);
 	free(h->base_tf);
 	loop_timer_cancel(h->candle_clock);
+	loop_timer_cancel(h->partial_clock);
 	candles_free(h->candles);
 	free(h);
 }
