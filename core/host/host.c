@@ -80,6 +80,8 @@ struct instance {
 	size_t n_series;
 	int starting;                   /* sandboxed: start not yet done */
 	const struct netc_event *http_ev; /* the answer being handled */
+	char feed[64];                  /* strategies: the exchange instance
+	                                   their market data comes from */
 	struct history hist[MAX_HISTORY];
 };
 
@@ -405,6 +407,15 @@ w_state_load(struct world *w, void *buf, size_t cap, size_t *len)
 	return QD_OK;
 }
 
+/* An event from the exchange instance the strategy streams from (any,
+ * before one was running to ask). */
+static int
+from_feed(const struct instance *in, const struct bus_event *ev)
+{
+	return in->feed[0] == '\0' || ev->source == NULL ||
+	    strcmp(ev->source, in->feed) == 0;
+}
+
 static void
 on_bar_event(void *arg, const struct bus_event *ev)
 {
@@ -412,8 +423,10 @@ on_bar_event(void *arg, const struct bus_event *ev)
 	const struct qd_strategy_ops *o = (const void *)in->ops;
 
 	/* A strategy sees its bars in time order: a gap filled later is
-	 * stored, not replayed to it. */
-	if (in->st == PLUGIN_STATE_RUNNING && o->on_bar != NULL && !ev->history)
+	 * stored, not replayed to it.  And only its exchange's: the same
+	 * symbol on another venue is another market. */
+	if (in->st == PLUGIN_STATE_RUNNING && o->on_bar != NULL &&
+	    !ev->history && from_feed(in, ev))
 		o->on_bar(in->state, &ev->u.bar);
 }
 
@@ -423,7 +436,8 @@ on_trade_event(void *arg, const struct bus_event *ev)
 	struct instance *in = arg;
 	const struct qd_strategy_ops *o = (const void *)in->ops;
 
-	if (in->st == PLUGIN_STATE_RUNNING && o->on_trade != NULL)
+	if (in->st == PLUGIN_STATE_RUNNING && o->on_trade != NULL &&
+	    from_feed(in, ev))
 		o->on_trade(in->state, &ev->u.trade);
 }
 
@@ -495,6 +509,7 @@ w_subscribe(struct world *w, qd_symbol sym, uint32_t tf)
 			"stream %s %us from", symbol_name(sym), tf);
 		return QD_OK;
 	}
+	snprintf(in->feed, sizeof(in->feed), "%s", ex->cfg.instance);
 	rc = ((const struct qd_exchange_ops *)(const void *)ex->ops)->subscribe ?
 		((const struct qd_exchange_ops *)(const void *)ex->ops)->subscribe(
 		ex->state, sym, tf) : QD_ERR_UNSUPPORTED;

@@ -6,7 +6,8 @@
 # missed live and must come from the REST backfill (Coinbase: its polled
 # REST candles; Kraken: its ohlc snapshot and REST).  Afterwards the 1m
 # candles quantd stored for each venue are that fake's own, minute for
-# minute: none missing, none twice, none different.
+# minute: none missing, none twice, none different; and a strategy on each
+# venue saw its trades throughout.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 PY=/usr/bin/python3
 VENUES="binance bybit okx coinbase kraken"
@@ -24,6 +25,7 @@ for v in $VENUES; do
 	read WS HTTP < "$T/ports.$v"
 	eval "HTTP_$v=$HTTP"
 	ln -s "$QD_BUILDDIR/lib/plugins/exchange-$v.so" "$T/plugins/"
+	[ -e "$T/plugins/tp-latency.so" ] || ln -s "$TP/tp-latency.so" "$T/plugins/"
 	case $v in
 	binance) ws="ws://127.0.0.1:$WS/ws" ;;
 	bybit) ws="ws://127.0.0.1:$WS/v5/public/spot" ;;
@@ -31,6 +33,8 @@ for v in $VENUES; do
 	coinbase) ws="ws://127.0.0.1:$WS" ;;
 	kraken) ws="ws://127.0.0.1:$WS/v2" ;;
 	esac
+	# A strategy on each venue's trades (it reports how many it saw).
+	echo "{\"plugin\": \"tp-latency\", \"instance\": \"lat-$v\", \"exchange\": \"$v\"}" > "$T/quantd.d/lat-$v.json"
 	cat > "$T/quantd.d/$v.json" <<JSON
 {"plugin": "$v", "instance": "$v",
  "symbols": ["BTC/USDT", "ETH/USDT"], "timeframes": ["1m"],
@@ -70,6 +74,11 @@ want_last=$(((stopped - 8) / 60 * 60000 - 60000))
 echo "# $cuts cuts of every venue's connections"
 for v in $VENUES; do
 	eval "HTTP=\$HTTP_$v"
+	seen=$(sed -n "s/.*tag=lat-$v msg=\"latency n=\([0-9]*\) .*/\1/p" "$T/quantd.log")
+	made=$(curl -s "http://127.0.0.1:$HTTP/fake/trades?symbol=BTCUSDT" | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
+	# Its own venue's only: no more than that fake made (the others'
+	# BTC/USDT trades are other markets).
+	[ "${seen:-0}" -gt 100 ] && [ "${seen:-0}" -le "$made" ] && ok "$v trades reached its strategy, none of another venue ($seen of the $made the fake made)" || not_ok "$v trades reached its strategy, none of another venue" "${seen:-none} of $made"
 	reconnects=$(grep -c "tag=$v msg=\"connected to" "$T/quantd.log")
 	[ "$reconnects" -ge $((cuts / 2)) ] && ok "$v reconnected after the cuts ($reconnects connections, $cuts cuts)" || not_ok "$v reconnected after the cuts" "$reconnects connections for $cuts cuts"
 	for sym in BTCUSDT:BTC/USDT ETHUSDT:ETH/USDT; do
