@@ -305,15 +305,42 @@ rx_append(struct conn *k, const void *in, size_t len)
 	return 0;
 }
 
+/* Headers lws 4.1 has no token for and cannot list, kept by name: the
+ * request weights and rate limits venues report. */
+static const char *const custom_headers[] = {
+	"x-mbx-used-weight", "x-mbx-used-weight-1m", "x-sapi-used-ip-weight-1m",
+	"x-bapi-limit", "x-bapi-limit-status", "x-bapi-limit-reset-timestamp",
+	"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+	"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+};
+
+static void
+keep_one(struct conn *k, const char *name, size_t nl, const char *val,
+	size_t vl)
+{
+	size_t i;
+
+	if (k->hdrs_len + nl + vl + 2 > 16384)
+		return;
+	for (i = 0; i < nl; i++)
+		k->hdrs[k->hdrs_len + i] = (char)tolower((unsigned char)name[i]);
+	k->hdrs[k->hdrs_len + nl] = '\0';
+	memcpy(k->hdrs + k->hdrs_len + nl + 1, val, vl);
+	k->hdrs[k->hdrs_len + nl + 1 + vl] = '\0';
+	k->hdrs_len += nl + vl + 2;
+}
+
 /*
  * Keep the answer's headers lws knows by name (retry-after, content-type,
- * location, date, ...: lws 4.1 cannot list other headers), at most 16 KiB,
- * as "name\0value\0" pairs with lower-case names.
+ * location, date, ...) and the rate-limit ones above (lws 4.1 cannot list
+ * the others), at most 16 KiB, as "name\0value\0" pairs with lower-case
+ * names.
  */
 static void
 keep_headers(struct conn *k, struct lws *wsi)
 {
-	char val[2048];
+	char val[2048], cname[64];
+	size_t c;
 	int t;
 
 	if (k->hdrs == NULL && (k->hdrs = malloc(16384)) == NULL)
@@ -332,15 +359,19 @@ keep_headers(struct conn *k, struct lws *wsi)
 			continue;
 		nl = strcspn(name, ":");
 		vl = (size_t)n;
-		if (k->hdrs_len + nl + vl + 2 > 16384)
-			break;
-		for (size_t i = 0; i < nl; i++)
-			k->hdrs[k->hdrs_len + i] = (char)tolower(
-				(unsigned char)name[i]);
-		k->hdrs[k->hdrs_len + nl] = '\0';
-		memcpy(k->hdrs + k->hdrs_len + nl + 1, val, vl);
-		k->hdrs[k->hdrs_len + nl + 1 + vl] = '\0';
-		k->hdrs_len += nl + vl + 2;
+		keep_one(k, name, nl, val, vl);
+	}
+	for (c = 0; c < sizeof(custom_headers) / sizeof(custom_headers[0]);
+	     c++) {
+		int n, cl = snprintf(cname, sizeof(cname), "%s:",
+			custom_headers[c]);
+
+		if (lws_hdr_custom_length(wsi, cname, cl) <= 0 ||
+		    (n = lws_hdr_custom_copy(wsi, val, (int)sizeof(val), cname,
+		    cl)) < 0)
+			continue;
+		keep_one(k, custom_headers[c], strlen(custom_headers[c]), val,
+			(size_t)n);
 	}
 }
 

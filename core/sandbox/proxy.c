@@ -2128,7 +2128,10 @@ static size_t
 answer_headers(struct proxy *p, char *buf, size_t cap)
 {
 	static const char *const names[] = { "retry-after", "content-type",
-		"date", "location" };
+		"date", "location", "x-mbx-used-weight", "x-mbx-used-weight-1m",
+		"x-bapi-limit", "x-bapi-limit-status",
+		"x-bapi-limit-reset-timestamp", "x-ratelimit-limit",
+		"x-ratelimit-remaining", "x-ratelimit-reset" };
 	size_t n = 0, i, kl, vl;
 	char v[1024];
 

@@ -104,6 +104,10 @@ struct venue_dialect {
 	                          venues whose heartbeats make silence mean a
 	                          dead stream) */
 	int64_t rotate_ms;     /* a fresh connection after this, or 0 */
+	const char *weight_header;  /* the answer's header saying how much of
+	                          the minute's request weight is used, and */
+	long weight_limit;     /* the limit: at 90 % REST waits for the next
+	                          minute (0: the venue says nothing) */
 	int pause_status[3];   /* REST answers that pause REST ... */
 	int64_t pause_ms[3];   /* ... for this long (or Retry-After's) */
 };
@@ -413,6 +417,17 @@ venue_link_of(const struct venue *v, uint64_t conn)
 }
 
 static inline int
+venue_req_busy_id(const struct venue *v, uint64_t id)
+{
+	size_t k;
+
+	for (k = 0; k < VENUE_MAX_REQS; k++)
+		if (v->reqs[k].id == id)
+			return 1;
+	return 0;
+}
+
+static inline int
 venue_req_busy(const struct venue *v, size_t sub)
 {
 	size_t k;
@@ -583,6 +598,36 @@ venue_pause_ms(struct venue *v, int64_t dflt)
 	return s * 1000 > 1000 ? s * 1000 : 1000;
 }
 
+/* The request weight the venue says this minute used: at 90 % of its
+ * limit, REST waits for the next minute rather than meet a 429. */
+static inline void
+venue_weigh(struct venue *v)
+{
+	char buf[32], *end;
+	long used;
+	int64_t now, until;
+
+	if (v->d->weight_header == NULL || v->d->weight_limit <= 0 ||
+	    !QD_API_HAS(v->api, http_header) ||
+	    v->api->http_header(v->ctx, v->d->weight_header, buf,
+	    sizeof(buf)) != QD_OK)
+		return;
+	used = strtol(buf, &end, 10);
+	if (end == buf || *end != '\0' || used < v->d->weight_limit * 9 / 10)
+		return;
+	now = venue_now_ms(v);
+	until = now / 60000 * 60000 + 61000;
+	if (until <= v->rest_blocked_until)
+		return;
+	v->rest_blocked_until = until;
+	venue_say(v, QD_LOG_WARN, "REST weight %ld of %ld used this minute: no "
+		"REST call for %lld s", used, v->d->weight_limit,
+		(long long)((until - now + 999) / 1000));
+	if (v->rest_timer == 0 && v->api->timer_add(v->ctx,
+	    (until - now) * 1000000, 0, &v->rest_timer) != QD_OK)
+		v->rest_timer = 0;
+}
+
 /* A rate-limit answer: REST stops for the venue's Retry-After (or the
  * dialect's time).  1 if `status` is one. */
 static inline int
@@ -686,6 +731,8 @@ venue_on_http_response(void *state, uint64_t id, int status,
 	size_t k;
 	long n;
 
+	if (id != 0 && (id == v->instr_req || venue_req_busy_id(v, id)))
+		venue_weigh(v);
 	if (id != 0 && id == v->instr_req) {
 		v->instr_req = 0;
 		venue_on_instruments(v, status, body, len);
@@ -797,6 +844,14 @@ venue_on_timer(void *state, uint64_t id)
 		size_t k;
 
 		v->rest_timer = 0;
+		if (venue_now_ms(v) + 100 < v->rest_blocked_until) {
+			/* A longer pause came since: wait for its end. */
+			if (v->api->timer_add(v->ctx, (v->rest_blocked_until -
+			    venue_now_ms(v)) * 1000000, 0, &v->rest_timer) !=
+			    QD_OK)
+				v->rest_timer = 0;
+			return;
+		}
 		v->rest_blocked_until = 0;   /* the pause is over */
 		memcpy(held, v->deferred, sizeof(held));
 		memset(v->deferred, 0, sizeof(v->deferred));

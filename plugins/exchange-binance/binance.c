@@ -193,6 +193,8 @@ static const struct venue_dialect binance_dialect = {
 	.instruments_url = bn_instruments_url,
 	.instruments = bn_instruments,
 	.rotate_ms = 86400000LL - 30 * 60000LL,  /* before the 24 h cut */
+	.weight_header = "x-mbx-used-weight-1m",
+	.weight_limit = 6000,   /* request weight per minute and IP */
 	.pause_status = { 429, 418 },
 	.pause_ms = { 60000, 300000 },
 };

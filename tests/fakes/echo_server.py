@@ -12,7 +12,7 @@ text message:
   "extensions" names the extensions negotiated ("extensions: ...")
   anything     echoes it back
 HTTP:
-  GET  /hello  200 "hello" (Content-Type: text/plain)
+  GET  /hello  200 "hello" (Content-Type: text/plain, X-MBX-USED-WEIGHT-1M)
   POST /echo   201, body: the request body, header X-Echo: <X-Test>
   GET  /slow   answers after 5 s
   GET  /big    200 with a 5 MiB body
@@ -61,7 +61,8 @@ class Http(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/hello":
-            self.reply(200, b"hello", [("Content-Type", "text/plain")])
+            self.reply(200, b"hello", [("Content-Type", "text/plain"),
+                                       ("X-MBX-USED-WEIGHT-1M", "17")])
         elif self.path == "/slow":
             time.sleep(5)
             self.reply(200, b"late")

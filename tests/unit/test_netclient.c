@@ -29,6 +29,7 @@ struct owner {
 	int opened, closed, code, status, messages;
 	char last[64];
 	char ctype[64];
+	char weight[16];
 	char reason[128];
 	size_t last_len;
 	uint64_t id;
@@ -96,6 +97,9 @@ on_event(void *arg, const struct netc_event *ev)
 		snprintf(o->ctype, sizeof(o->ctype), "%s",
 			netc_header(ev, "Content-Type") ?
 			netc_header(ev, "Content-Type") : "");
+		snprintf(o->weight, sizeof(o->weight), "%s",
+			netc_header(ev, "x-mbx-used-weight-1m") ?
+			netc_header(ev, "x-mbx-used-weight-1m") : "");
 		o->last_len = ev->len;
 		snprintf(o->last, sizeof(o->last), "%.*s",
 			(int)(ev->len > 60 ? 60 : ev->len),
@@ -195,6 +199,7 @@ clients(void **unused)
 	assert_int_equal(hello.status, 200);
 	assert_string_equal(hello.last, "hello");
 	assert_string_equal(hello.ctype, "text/plain");  /* its headers */
+	assert_string_equal(hello.weight, "17");  /* a venue's own header */
 	assert_int_equal(post.status, 201);
 	assert_string_equal(post.last, "xyz");
 	assert_int_equal(slow.status, 0);

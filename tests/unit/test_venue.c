@@ -42,7 +42,8 @@ static struct {
 	int n_bars;
 	char instr[MAXREC][64];
 	int n_instr;
-	const char *retry_after;   /* the answer being handled's header */
+	const char *retry_after;   /* the answer being handled's headers */
+	const char *weight;
 	uint64_t next_id;
 	struct { int link; size_t from, to; } subs[MAXREC];
 	int n_subs;
@@ -178,9 +179,12 @@ static int
 h_http_header(qd_ctx *ctx, const char *name, char *buf, size_t cap)
 {
 	(void)ctx;
-	if (strcmp(name, "retry-after") != 0 || h.retry_after == NULL)
+	const char *v = strcmp(name, "retry-after") == 0 ? h.retry_after :
+		strcmp(name, "x-used-weight") == 0 ? h.weight : NULL;
+
+	if (v == NULL)
 		return QD_ERR_NOTFOUND;
-	snprintf(buf, cap, "%s", h.retry_after);
+	snprintf(buf, cap, "%s", v);
 	return QD_OK;
 }
 
@@ -292,6 +296,8 @@ static struct venue_dialect dialect = {
 	.kline_link = 1,
 	.page_rows = 3,
 	.silence_ms = 10000,
+	.weight_header = "x-used-weight",
+	.weight_limit = 100,
 	.pause_status = { 429 },
 	.pause_ms = { 60000 },
 };
@@ -452,6 +458,40 @@ paging_pauses_and_flat_minutes(void **unused)
 }
 
 static void
+request_weight(void **unused)
+{
+	int64_t m = 1704067200000LL;
+	int n;
+
+	(void)unused;
+	assert_int_equal(venue_start(v), QD_OK);
+	assert_int_equal(venue_backfill(v, 1, 60, m * 1000000,
+		(m + 60000) * 1000000), QD_OK);
+	/* 89 of 100 used: on. */
+	h.weight = "89";
+	answer(h.get_id[0], 200, "1704067200000,1");
+	assert_false(logged("REST weight"));
+	assert_int_equal(venue_backfill(v, 2, 60, m * 1000000,
+		(m + 60000) * 1000000), QD_OK);
+	assert_int_equal(h.n_get, 2);
+	/* 95 of 100: nothing more this minute (30 s in: 31 s to wait). */
+	h.weight = "95";
+	n = h.n_timers;
+	answer(h.get_id[1], 200, "1704067200000,1");
+	h.weight = NULL;
+	assert_true(logged("REST weight 95 of 100 used this minute: no REST "
+		"call for 31 s"));
+	assert_int_equal(h.timers[n].after, 31000);
+	assert_int_equal(venue_backfill(v, 3, 60, m * 1000000,
+		(m + 60000) * 1000000), QD_OK);
+	assert_int_equal(h.n_get, 2);           /* held */
+	h.now_ms += 31000;
+	venue_on_timer(v, v->rest_timer);
+	assert_int_equal(h.n_get, 3);
+	assert_non_null(strstr(h.get[2], "s=SOL-USDT"));
+}
+
+static void
 instruments(void **unused)
 {
 	int i;
@@ -490,6 +530,8 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(paging_pauses_and_flat_minutes,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(request_weight, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(instruments, setup, teardown),
 	};
 
