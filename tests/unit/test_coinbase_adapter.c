@@ -552,6 +552,8 @@ instruments(void *st, uint64_t first)
 	const char *text = products_answer();
 	int k;
 
+	if (clock_ms < v->rest_blocked_until)
+		clock_ms = v->rest_blocked_until;
 	fire(st, v->rest_timer);
 	CHECK(v->rest_blocked_until == 0, "the pause over");
 	k = n_reqs;

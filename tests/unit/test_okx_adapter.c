@@ -561,6 +561,7 @@ main(void)
 	CHECK(h.n_get == 3, "no request while paused");
 	/* The pause's end: the page refused with 429 is asked again, and
 	 * the range asked for meanwhile is fetched. */
+	h.now_ms = v->rest_blocked_until;
 	ok_ops.on_timer(st, v->rest_timer);
 	CHECK(h.n_get >= 5 && strstr(h.get[3], "history-candles") != NULL &&
 		strstr(h.get[4], "/api/v5/market/candles?") != NULL,
