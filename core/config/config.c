@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -696,6 +697,9 @@ config_load(const char *path, struct diag *d)
 		strdup(QD_LIBEXECDIR "/quantd-sandbox");
 	s = get_string(doc, "ca_file", 0, file, d);
 	c->ca_file = s ? resolve_path(c->dir, s) : NULL;
+	if (c->ca_file != NULL && access(c->ca_file, R_OK) != 0)
+		bad(d, file, json_get(doc, "ca_file"), "cannot read %s: %s",
+			c->ca_file, strerror(errno));
 
 	c->storage.trades_retention_days = 7;
 	c->storage.flush_rows = 5000;

@@ -32,4 +32,9 @@ check "naming it" grep -q 'c.json:1:[0-9]*: \$.plugin: no plugin named "no-such-
 rm "$T/quantd.d/c.json"
 echo '{"plugin": "ma-cross", "instance": "d", "params": {"fast": 5, "slow": 20}}' > "$T/quantd.d/d.json"
 check "a good configuration passes" ctl config check
+# A CA file that cannot be read is named where the config names it.
+sed -i 's|"state_dir": "var",|"state_dir": "var", "ca_file": "no-such-ca.pem",|' "$T/quantd.json"
+ctl config check > "$T/out" 2> "$T/err"
+check "an unreadable ca_file fails config check" test $? -eq 2
+check "naming the file and the key" grep -q "quantd.json:[0-9]*:[0-9]*: \$.ca_file: cannot read .*no-such-ca.pem: No such file or directory" "$T/err"
 finish
