@@ -275,10 +275,18 @@ r_order_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
 {
 	struct paper *acct;
 
+	struct qd_order_req full;
+
 	if (c->kind != QD_KIND_STRATEGY)
 		return QD_ERR_DENIED;
-	if (r == NULL || r->size < sizeof(*r))
+	/* Modules built before ABI 1.3 pass the shorter struct: zeros for
+	 * what they do not know. */
+	if (r == NULL || r->size < offsetof(struct qd_order_req, trail))
 		return QD_ERR_INVALID;
+	memset(&full, 0, sizeof(full));
+	memcpy(&full, r, r->size < sizeof(full) ? r->size : sizeof(full));
+	full.size = sizeof(full);
+	r = &full;
 	if (!c->trading)
 		return QD_ERR_STATE;
 	if ((acct = account(c)) == NULL)

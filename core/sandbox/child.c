@@ -389,7 +389,7 @@ c_order_submit(qd_ctx *ctx, const struct qd_order_req *r, uint64_t *id)
 	uint64_t v;
 
 	(void)ctx;
-	if (r == NULL || r->size < sizeof(*r))
+	if (r == NULL || r->size < offsetof(struct qd_order_req, trail))
 		return QD_ERR_INVALID;
 	begin(&o, F_ORDER_SUBMIT);
 	frame_put_u32(&o, r->symbol);

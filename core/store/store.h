@@ -175,6 +175,131 @@ int store_state_save(struct store *s, const char *instance, const void *buf,
 int store_state_load(struct store *s, const char *instance, void *buf,
 	size_t cap, size_t *len);
 
+/* ---- trading: accounts, orders, fills, ledger postings, risk log ----------- */
+/*
+ * Amounts are exact decimal text ("0.00100000"; stored as NUMERIC on
+ * PostgreSQL and as text on SQLite), or NULL where a column allows it.
+ * Strings of the structs are the caller's (writes) or valid during the
+ * callback (reads).
+ */
+
+/** An account: a user's or a strategy instance's (paper ones have an
+ *  initial balance posted to the ledger). */
+struct store_account {
+	const char *id;            /**< e.g. "paper:ma-fast" */
+	const char *owner;         /**< user, or "" */
+	const char *instance;      /**< strategy instance, or "" */
+	const char *venue;         /**< "paper" or an exchange instance */
+	const char *quote;         /**< asset equity is counted in */
+	int margin;                /**< shorts allowed */
+	int64_t created_ms;
+};
+
+/** An order as the OMS keeps it; written at every state change. */
+struct store_order {
+	uint64_t id;               /**< host order id, unique for the database */
+	const char *client_id;     /**< idempotency key sent to the venue */
+	const char *account;
+	const char *instance;      /**< "" when not from an instance */
+	const char *venue;
+	const char *symbol;
+	int side;                  /**< enum qd_side */
+	int type;                  /**< enum qd_order_type */
+	int tif;                   /**< enum qd_tif */
+	uint32_t flags;            /**< enum qd_order_flags */
+	int state;                 /**< enum qd_order_state */
+	const char *qty;           /**< decimal text */
+	const char *price;         /**< or NULL */
+	const char *stop_price;    /**< or NULL */
+	const char *trail;         /**< trailing distance (decimal), or NULL */
+	const char *filled;        /**< cumulative, decimal text */
+	const char *avg_price;     /**< or NULL */
+	const char *fees;          /**< quote units, decimal text */
+	uint64_t parent_id;        /**< bracket entry, or 0 */
+	uint64_t link_id;          /**< OCO sibling, or 0 */
+	const char *venue_order_id;/**< or NULL */
+	const char *reason;        /**< or NULL */
+	const char *tag;           /**< or NULL */
+	int64_t created_ms;
+	int64_t updated_ms;
+};
+
+/** A fill; (order_id, trade_id) is unique -- a fill is kept once. */
+struct store_fill {
+	uint64_t order_id;
+	const char *trade_id;      /**< the venue's trade id */
+	const char *account;
+	const char *symbol;
+	int side;
+	const char *qty;
+	const char *price;
+	const char *fee;
+	const char *fee_asset;
+	int maker;                 /**< 1 maker, 0 taker */
+	int64_t ts_ms;
+};
+
+/** One posting of a balanced ledger transaction. */
+struct store_posting {
+	int64_t txn;
+	int64_t ts_ms;
+	const char *kind;
+	const char *ref;
+	const char *account;
+	const char *asset;
+	const char *amount;        /**< signed decimal text */
+};
+
+/** A risk decision (risk log). */
+struct store_risk_event {
+	int64_t ts_ms;
+	const char *scope;         /**< "global", "account", "instance" */
+	const char *scope_id;
+	const char *rule;
+	const char *actions;       /**< e.g. "halt,cancel,close,notify" */
+	const char *symbol;        /**< or NULL */
+	const char *reason;
+	uint64_t order_id;         /**< or 0 */
+};
+
+/** Which orders to read: NULL/0 fields match all. */
+struct store_order_filter {
+	const char *account;
+	const char *instance;
+	int open_only;             /**< states CREATED, PENDING, PARTIAL */
+	uint64_t after_id;         /**< id > after_id (a cursor) */
+	size_t limit;              /**< 0: all */
+};
+
+int store_put_account(struct store *s, const struct store_account *a);
+/** Insert or replace an order (by id). */
+int store_put_order(struct store *s, const struct store_order *o);
+/** Insert a fill: QD_OK when new, QD_ERR_STATE when (order_id, trade_id)
+ *  is already stored (nothing changes). */
+int store_put_fill(struct store *s, const struct store_fill *f);
+int store_put_postings(struct store *s, const struct store_posting *p,
+	size_t n);
+int store_put_risk_event(struct store *s, const struct store_risk_event *e);
+
+int store_accounts(struct store *s,
+	int (*fn)(void *arg, const struct store_account *a), void *arg);
+/** Orders matching the filter, ascending by id. */
+int store_orders(struct store *s, const struct store_order_filter *f,
+	int (*fn)(void *arg, const struct store_order *o), void *arg);
+/** Fills of one account (NULL: all), ascending by (ts_ms, order_id),
+ *  of order `order_id` only when non-zero. */
+int store_fills(struct store *s, const char *account, uint64_t order_id,
+	int (*fn)(void *arg, const struct store_fill *f), void *arg);
+/** Postings of one account (NULL: all), ascending by txn. */
+int store_postings(struct store *s, const char *account,
+	int (*fn)(void *arg, const struct store_posting *p), void *arg);
+/** Risk log rows with ts_ms >= since, ascending, at most limit (0: all). */
+int store_risk_events(struct store *s, int64_t since, size_t limit,
+	int (*fn)(void *arg, const struct store_risk_event *e), void *arg);
+/** The largest order id and posting txn stored (0 when none). */
+int store_trading_ids(struct store *s, uint64_t *max_order_id,
+	int64_t *max_txn);
+
 /* ---- reads ----------------------------------------------------------------- */
 
 /** fn(arg, instance, data, len) for every saved plugin state; fn returns

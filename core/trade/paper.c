@@ -311,8 +311,9 @@ crosses(const struct paper *p, struct order *o, const struct qd_bar *b,
 			return 1;
 		}
 		return 0;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 void

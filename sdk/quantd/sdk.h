@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 2
+#define QD_ABI_MINOR 3
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -327,6 +327,17 @@ enum qd_order_type {
 	QD_ORDER_LIMIT = 2,
 	QD_ORDER_STOP = 3,       /**< market once `stop_price` trades */
 	QD_ORDER_STOP_LIMIT = 4, /**< limit at `price` once `stop_price` trades */
+	/* added in ABI 1.3 */
+	QD_ORDER_TAKE_PROFIT = 5,       /**< market once the price reaches
+	                                     `stop_price` in the order's favour
+	                                     (a sell at or above, a buy at or
+	                                     below) */
+	QD_ORDER_TAKE_PROFIT_LIMIT = 6, /**< limit at `price` once it does */
+	QD_ORDER_TRAILING_STOP = 7,     /**< a stop `trail` price units (or
+	                                     `trail_bps` of the best price)
+	                                     behind the best price seen since
+	                                     the order was placed; market when
+	                                     hit */
 };
 
 /** Time in force. */
@@ -354,6 +365,20 @@ struct qd_order_req {
 	double price;       /**< LIMIT, STOP_LIMIT */
 	double stop_price;  /**< STOP, STOP_LIMIT */
 	const char *tag;    /**< optional free text kept with the order */
+	/* --- appended in ABI 1.3 (the host reads them when `size` covers
+	 *     them; older modules get zeros) --- */
+	double trail;       /**< TRAILING_STOP: distance in price units */
+	double trail_bps;   /**< TRAILING_STOP: distance in basis points of
+	                         the best price (used when trail is 0) */
+	double sl_price;    /**< bracket: once this entry fills, a reduce-only
+	                         stop at sl_price closes what it bought/sold;
+	                         0: none */
+	double tp_price;    /**< bracket: and a reduce-only take profit at
+	                         tp_price, one-cancels-the-other with the stop;
+	                         0: none */
+	uint64_t oco_with;  /**< one-cancels-the-other: when either this order
+	                         or the open order `oco_with` fills (even in
+	                         part), the host cancels the other; 0: none */
 };
 
 /** Order lifecycle.  CREATED is persisted before the order is sent. */
@@ -384,6 +409,13 @@ struct qd_order_update {
 	double last_price;
 	double fee;           /**< this update's fee, quote currency */
 	const char *reason;   /**< REJECTED/CANCELED reason or NULL */
+	/* --- appended in ABI 1.3 --- */
+	const char *trade_id; /**< the venue's id of this fill (exchanges set
+	                           it; the host applies a fill once per id),
+	                           or NULL */
+	const char *client_id;/**< the order's idempotency key at the venue */
+	uint64_t parent_id;   /**< bracket children: their entry's order id */
+	int maker;            /**< this fill added liquidity */
 };
 
 /** A position in one symbol; `qty` is signed (short < 0). */
@@ -662,6 +694,37 @@ struct qd_host_api {
 	 * the host for order checks and stored.  Exchanges only.
 	 */
 	void (*emit_instrument)(qd_ctx *ctx, const struct qd_instrument *in);
+
+	/* --- added in ABI 1.3: check QD_API_HAS(api, order_get) ------------ */
+
+	/** The instance's own order `order_id` as its last update reported
+	 *  it (the reason string is the host's, valid until the callback
+	 *  returns).  QD_ERR_NOTFOUND for an order of someone else. */
+	int (*order_get)(qd_ctx *ctx, uint64_t order_id,
+		struct qd_order_update *out);
+	/** Open orders of the instance, up to cap ids; *n is how many there
+	 *  are (may exceed cap). */
+	int (*orders_open)(qd_ctx *ctx, uint64_t *ids, size_t cap, size_t *n);
+	/**
+	 * A quantity for an order in `sym` at `price`, sized by the host from
+	 * the account's equity and rounded down to the instrument's lot:
+	 *   QD_SIZE_FRACTION: value = fraction of equity to put in;
+	 *   QD_SIZE_RISK: value = fraction of equity to lose if the price
+	 *     moves `stop_distance` against the position;
+	 *   QD_SIZE_KELLY: value = win probability, stop_distance = win/loss
+	 *     ratio; the Kelly fraction, capped by the host's kelly cap
+	 *     (risk config, 0.25 unless set), of equity.
+	 * QD_OK and *qty (0 when the account cannot afford a lot).
+	 */
+	int (*size_order)(qd_ctx *ctx, qd_symbol sym, int method, double value,
+		double price, double stop_distance, double *qty);
+};
+
+/** Sizing methods of size_order (ABI 1.3). */
+enum qd_size_method {
+	QD_SIZE_FRACTION = 1,
+	QD_SIZE_RISK = 2,
+	QD_SIZE_KELLY = 3,
 };
 
 /** True if the host API offers `fn` (added in this or an older minor). */

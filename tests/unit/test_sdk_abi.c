@@ -4,7 +4,9 @@
  * Every public struct's size and every field's offset, as released in ABI
  * 1.0, plus what was appended since (1.1: qd_host_api.annotate,
  * qd_indicator_ops.batch, struct qd_series; 1.2: qd_host_api.http_header
- * history_* and emit_instrument, structs qd_history_row and qd_instrument).  A change here breaks every
+ * history_* and emit_instrument, structs qd_history_row and qd_instrument;
+ * 1.3: qd_order_req trail..oco_with, qd_order_update trade_id..maker,
+ * qd_host_api order_get, orders_open and size_order).  A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
  * this test fails, the change is an ABI break: undo it, or bump
@@ -83,7 +85,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_book_top_event, bid_qty, 24),
 	FIELD(qd_book_top_event, ask, 32),
 	FIELD(qd_book_top_event, ask_qty, 40),
-	SIZE(qd_order_req, 56),
+	SIZE(qd_order_req, 96),
 	FIELD(qd_order_req, size, 0),
 	FIELD(qd_order_req, symbol, 4),
 	FIELD(qd_order_req, side, 8),
@@ -94,7 +96,12 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_order_req, price, 32),
 	FIELD(qd_order_req, stop_price, 40),
 	FIELD(qd_order_req, tag, 48),
-	SIZE(qd_order_update, 104),
+	FIELD(qd_order_req, trail, 56),
+	FIELD(qd_order_req, trail_bps, 64),
+	FIELD(qd_order_req, sl_price, 72),
+	FIELD(qd_order_req, tp_price, 80),
+	FIELD(qd_order_req, oco_with, 88),
+	SIZE(qd_order_update, 136),
 	FIELD(qd_order_update, size, 0),
 	FIELD(qd_order_update, order_id, 8),
 	FIELD(qd_order_update, symbol, 16),
@@ -110,6 +117,10 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_order_update, last_price, 80),
 	FIELD(qd_order_update, fee, 88),
 	FIELD(qd_order_update, reason, 96),
+	FIELD(qd_order_update, trade_id, 104),
+	FIELD(qd_order_update, client_id, 112),
+	FIELD(qd_order_update, parent_id, 120),
+	FIELD(qd_order_update, maker, 128),
 	SIZE(qd_position, 40),
 	FIELD(qd_position, size, 0),
 	FIELD(qd_position, symbol, 4),
@@ -155,7 +166,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 344),
+	SIZE(qd_host_api, 368),
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -200,6 +211,9 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, history_next, 320),
 	FIELD(qd_host_api, history_close, 328),
 	FIELD(qd_host_api, emit_instrument, 336),
+	FIELD(qd_host_api, order_get, 344),
+	FIELD(qd_host_api, orders_open, 352),
+	FIELD(qd_host_api, size_order, 360),
 	SIZE(qd_instrument, 64),                /* ABI 1.2 */
 	FIELD(qd_instrument, size, 0),
 	FIELD(qd_instrument, symbol, 4),
@@ -301,7 +315,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 2);
+	assert_int_equal(QD_ABI_MINOR, 3);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);
