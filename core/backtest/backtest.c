@@ -325,6 +325,12 @@ on_fill(void *arg, const struct paper_fill *f)
 	struct qd_order_update u;
 
 	paper_fill_update(f, &u);
+	if (f->expired && f->reject == NULL) {
+		/* Its time in force ran out: nothing filled. */
+		if (c->ops->on_order)
+			c->ops->on_order(c->state, &u);
+		return;
+	}
 	if (f->reject != NULL) {
 		/* Beyond the account's buying power: rejected, no trade. */
 		if (c->rejected++ == 0)
@@ -641,6 +647,7 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		if (series[i].symbol > maxsym)
 			maxsym = series[i].symbol;
 	}
+	memset(&pc, 0, sizeof(pc));
 	pc.taker_fee = cfg->fee_rate;
 	pc.maker_fee = cfg->maker_fee_rate;
 	pc.slippage_bps = cfg->slippage_bps;

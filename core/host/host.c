@@ -543,7 +543,7 @@ on_paper_fill(void *arg, const struct paper_fill *f)
 			(unsigned long long)f->order_id, f->reject);
 	}
 	memset(&ev, 0, sizeof(ev));
-	ev.topic = f->reject ? BUS_ORDER_UPDATE : BUS_FILL;
+	ev.topic = f->reject || f->expired ? BUS_ORDER_UPDATE : BUS_FILL;
 	ev.key = f->order_id;
 	ev.u.order = u;
 	bus_publish(in->host->bus, &ev);
@@ -599,7 +599,8 @@ on_market_bar(void *arg, const struct bus_event *ev)
 static struct paper *
 account_of(struct instance *in)
 {
-	struct paper_config pc = { 0.001, 0.001, 0, 10000 * PAPER_UNIT };
+	struct paper_config pc = { .taker_fee = 0.001, .maker_fee = 0.001,
+		.cash = 10000 * PAPER_UNIT };
 
 	if (in->desc == NULL || in->desc->kind != QD_KIND_STRATEGY)
 		return NULL;
