@@ -56,6 +56,28 @@ struct store_ops {
 	int (*prune)(struct store *s, const struct store_series *f,
 		int64_t before, int what, int64_t *deleted);
 	int (*vacuum)(struct store *s);
+	/* trading (arguments checked by store.c); put_postings gets postings
+	 * ascending by txn and numbers the legs of each txn 1, 2, ... in the
+	 * order given */
+	int (*put_account)(struct store *s, const struct store_account *a);
+	int (*put_order)(struct store *s, const struct store_order *o);
+	int (*put_fill)(struct store *s, const struct store_fill *f);
+	int (*put_postings)(struct store *s, const struct store_posting *p,
+		size_t n);
+	int (*put_risk_event)(struct store *s,
+		const struct store_risk_event *e);
+	int (*accounts)(struct store *s,
+		int (*fn)(void *, const struct store_account *), void *arg);
+	int (*orders)(struct store *s, const struct store_order_filter *f,
+		int (*fn)(void *, const struct store_order *), void *arg);
+	int (*fills)(struct store *s, const char *account, uint64_t order_id,
+		int (*fn)(void *, const struct store_fill *), void *arg);
+	int (*postings)(struct store *s, const char *account,
+		int (*fn)(void *, const struct store_posting *), void *arg);
+	int (*risk_events)(struct store *s, int64_t since, size_t limit,
+		int (*fn)(void *, const struct store_risk_event *), void *arg);
+	int (*trading_ids)(struct store *s, uint64_t *max_order_id,
+		int64_t *max_txn);
 };
 
 struct store {
@@ -65,6 +87,49 @@ struct store {
 	int in_tx;
 	char err[512];
 };
+
+/* The columns of the trading tables in the order both backends write
+ * (parameters 1, 2, ...) and read them (result columns 0, 1, ...). */
+#define STORE_ACCOUNT_COLS "id, owner, instance, venue, quote, margin, " \
+	"created_ms"
+#define STORE_ORDER_COLS "id, client_id, account, instance, venue, " \
+	"symbol, side, type, tif, flags, state, qty, price, stop_price, " \
+	"trail, filled, avg_price, fees, parent_id, link_id, " \
+	"venue_order_id, reason, tag, created_ms, updated_ms"
+/* An order written again replaces every column but its id. */
+#define STORE_ORDER_SET \
+	"client_id = excluded.client_id, account = excluded.account, " \
+	"instance = excluded.instance, venue = excluded.venue, " \
+	"symbol = excluded.symbol, side = excluded.side, " \
+	"type = excluded.type, tif = excluded.tif, flags = excluded.flags, " \
+	"state = excluded.state, qty = excluded.qty, price = excluded.price, " \
+	"stop_price = excluded.stop_price, trail = excluded.trail, " \
+	"filled = excluded.filled, avg_price = excluded.avg_price, " \
+	"fees = excluded.fees, parent_id = excluded.parent_id, " \
+	"link_id = excluded.link_id, " \
+	"venue_order_id = excluded.venue_order_id, " \
+	"reason = excluded.reason, tag = excluded.tag, " \
+	"created_ms = excluded.created_ms, updated_ms = excluded.updated_ms"
+#define STORE_FILL_COLS "order_id, trade_id, account, symbol, side, " \
+	"qty, price, fee, fee_asset, maker, ts_ms"
+#define STORE_RISK_COLS "ts_ms, scope, scope_id, rule, actions, symbol, " \
+	"reason, order_id"
+
+/** A trading read's callback, by the kind of row, and its argument (what
+ *  a backend's row reader hands each row to). */
+struct store_read {
+	union {
+		int (*account)(void *, const struct store_account *);
+		int (*order)(void *, const struct store_order *);
+		int (*fill)(void *, const struct store_fill *);
+		int (*posting)(void *, const struct store_posting *);
+		int (*risk)(void *, const struct store_risk_event *);
+	} fn;
+	void *arg;
+};
+
+/** Append " WHERE term" to `sql`, or " AND term" once it has a WHERE. */
+void store_sql_and(char *sql, size_t cap, const char *term);
 
 /** Rows per chunk handed to read callbacks. */
 #define STORE_CHUNK 4096

@@ -34,6 +34,11 @@
 enum pst {
 	PS_CANDLE_PUT = 0,
 	PS_TRADE_PUT,
+	PS_ACCOUNT_PUT,
+	PS_ORDER_PUT,
+	PS_FILL_PUT,
+	PS_POSTING_PUT,
+	PS_RISK_PUT,
 	PS_COUNT
 };
 
@@ -49,6 +54,30 @@ static const char *const pst_sql[PS_COUNT] = {
 	[PS_TRADE_PUT] =
 	"INSERT INTO trades (exchange, symbol, time, trade_id, price, qty, "
 	"side) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+	/* An account keeps the time it was first written. */
+	[PS_ACCOUNT_PUT] =
+	"INSERT INTO accounts (" STORE_ACCOUNT_COLS ") "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+	"owner = excluded.owner, instance = excluded.instance, "
+	"venue = excluded.venue, quote = excluded.quote, "
+	"margin = excluded.margin",
+	[PS_ORDER_PUT] =
+	"INSERT INTO orders (" STORE_ORDER_COLS ") "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	"$9, $10, $11, $12, $13, $14, $15, $16, $17, "
+	"$18, $19, $20, $21, $22, $23, $24, $25) "
+	"ON CONFLICT (id) DO UPDATE SET "
+	STORE_ORDER_SET,
+	[PS_FILL_PUT] =
+	"INSERT INTO fills (" STORE_FILL_COLS ") "
+	"VALUES ($1, $2, $3, $4, $5, $6, "
+	"$7, $8, $9, $10, $11) ON CONFLICT (order_id, trade_id) DO NOTHING",
+	[PS_POSTING_PUT] =
+	"INSERT INTO ledger_postings (txn, leg, ts_ms, kind, ref, account, "
+	"asset, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[PS_RISK_PUT] =
+	"INSERT INTO risk_log (" STORE_RISK_COLS ") "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 };
 
 struct pg {
@@ -1052,6 +1081,453 @@ pg_vacuum(struct store *s)
 	return pg_cmd(s, "VACUUM ANALYZE", "vacuum");
 }
 
+/* ---- trading ------------------------------------------------------------ */
+
+/*
+ * Amounts go in and come out as text: a numeric parameter is parsed by the
+ * server from the decimal text given, and a numeric column is printed in
+ * plain notation with the scale it was written with, so what store.c lets
+ * in ("0.00100000") is what a reader gets back.
+ */
+
+/* Run write statement `id` (prepared on first use); *rows, when not NULL,
+ * gets how many rows it changed.  A key already taken is QD_ERR_STATE. */
+static int
+exec_write(struct store *s, enum pst id, int nparams, const char *const *v,
+	const char *what, long long *rows)
+{
+	char name[16], why[sizeof(s->err)];
+	const char *code;
+	PGresult *r;
+	int rc;
+
+	if ((rc = prepare(s, id, nparams)) != QD_OK)
+		return rc;
+	snprintf(name, sizeof(name), "qd%d", (int)id);
+	r = PQexecPrepared(PG(s)->conn, name, nparams, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		rc = pg_fail(s, what, r);
+		if (code != NULL && strcmp(code, "23505") == 0) {
+			snprintf(why, sizeof(why), "%s", s->err);
+			rc = store_fail(s, QD_ERR_STATE, "%s (already stored)",
+				why);
+		}
+	} else if (rows != NULL) {
+		*rows = strtoll(PQcmdTuples(r), NULL, 10);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Decimal text of an id, or NULL for 0 (none). */
+static const char *
+id_or_null(uint64_t id, char *buf, size_t cap)
+{
+	if (id == 0)
+		return NULL;
+	snprintf(buf, cap, "%llu", (unsigned long long)id);
+	return buf;
+}
+
+static int
+pg_put_account(struct store *s, const struct store_account *a)
+{
+	char at[24];
+	const char *v[7] = { a->id, a->owner, a->instance, a->venue, a->quote,
+		a->margin ? "1" : "0", at };
+
+	snprintf(at, sizeof(at), "%lld", (long long)a->created_ms);
+	return exec_write(s, PS_ACCOUNT_PUT, 7, v, "writing an account",
+		NULL);
+}
+
+static int
+pg_put_order(struct store *s, const struct store_order *o)
+{
+	char id[24], side[12], type[12], tif[12], flags[12], state[12];
+	char parent[24], link[24], created[24], updated[24];
+	const char *v[25];
+
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)o->id);
+	snprintf(side, sizeof(side), "%d", o->side);
+	snprintf(type, sizeof(type), "%d", o->type);
+	snprintf(tif, sizeof(tif), "%d", o->tif);
+	snprintf(flags, sizeof(flags), "%lu", (unsigned long)o->flags);
+	snprintf(state, sizeof(state), "%d", o->state);
+	snprintf(created, sizeof(created), "%lld", (long long)o->created_ms);
+	snprintf(updated, sizeof(updated), "%lld", (long long)o->updated_ms);
+	v[0] = id;
+	v[1] = o->client_id;
+	v[2] = o->account;
+	v[3] = o->instance;
+	v[4] = o->venue;
+	v[5] = o->symbol;
+	v[6] = side;
+	v[7] = type;
+	v[8] = tif;
+	v[9] = flags;
+	v[10] = state;
+	v[11] = o->qty;
+	v[12] = o->price;
+	v[13] = o->stop_price;
+	v[14] = o->trail;
+	v[15] = o->filled;
+	v[16] = o->avg_price;
+	v[17] = o->fees;
+	v[18] = id_or_null(o->parent_id, parent, sizeof(parent));
+	v[19] = id_or_null(o->link_id, link, sizeof(link));
+	v[20] = o->venue_order_id;
+	v[21] = o->reason;
+	v[22] = o->tag;
+	v[23] = created;
+	v[24] = updated;
+	return exec_write(s, PS_ORDER_PUT, 25, v, "writing an order", NULL);
+}
+
+static int
+pg_put_fill(struct store *s, const struct store_fill *f)
+{
+	char oid[24], side[12], ts[24];
+	const char *v[11] = { oid, f->trade_id, f->account, f->symbol, side,
+		f->qty, f->price, f->fee, f->fee_asset, f->maker ? "1" : "0",
+		ts };
+	long long rows = 0;
+	int rc;
+
+	snprintf(oid, sizeof(oid), "%llu", (unsigned long long)f->order_id);
+	snprintf(side, sizeof(side), "%d", f->side);
+	snprintf(ts, sizeof(ts), "%lld", (long long)f->ts_ms);
+	if ((rc = exec_write(s, PS_FILL_PUT, 11, v, "writing a fill",
+	    &rows)) != QD_OK)
+		return rc;
+	if (rows == 0)
+		return store_fail(s, QD_ERR_STATE, "fill %s of order %llu is "
+			"already stored", f->trade_id,
+			(unsigned long long)f->order_id);
+	return QD_OK;
+}
+
+static int
+pg_put_postings(struct store *s, const struct store_posting *p, size_t n)
+{
+	char txn[24], leg[12], ts[24];
+	const char *v[8] = { txn, leg, ts };
+	size_t i;
+	int rc, k = 0;
+
+	for (i = 0; i < n; i++) {
+		k = i > 0 && p[i].txn == p[i - 1].txn ? k + 1 : 1;
+		snprintf(txn, sizeof(txn), "%lld", (long long)p[i].txn);
+		snprintf(leg, sizeof(leg), "%d", k);
+		snprintf(ts, sizeof(ts), "%lld", (long long)p[i].ts_ms);
+		v[3] = p[i].kind;
+		v[4] = p[i].ref;
+		v[5] = p[i].account;
+		v[6] = p[i].asset;
+		v[7] = p[i].amount;
+		if ((rc = exec_write(s, PS_POSTING_PUT, 8, v,
+		    "writing ledger postings", NULL)) != QD_OK)
+			return rc;
+	}
+	return QD_OK;
+}
+
+static int
+pg_put_risk_event(struct store *s, const struct store_risk_event *e)
+{
+	char ts[24], oid[24];
+	const char *v[8] = { ts, e->scope, e->scope_id, e->rule, e->actions,
+		e->symbol, e->reason, id_or_null(e->order_id, oid,
+		sizeof(oid)) };
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)e->ts_ms);
+	return exec_write(s, PS_RISK_PUT, 8, v, "writing the risk log", NULL);
+}
+
+/*
+ * Reads come one row at a time (single-row mode): memory stays flat
+ * however many rows match, and the strings handed to a callback are the
+ * row's, valid during the call.  The connection is busy until the last
+ * row arrived, so a callback must not use the same store.
+ */
+static int
+pg_rows(struct store *s, const char *sql, int n, const char *const *v,
+	int (*row)(const PGresult *, int, void *), void *ctx,
+	const char *what)
+{
+	PGconn *conn = PG(s)->conn;
+	PGresult *r;
+	int i, rc = QD_OK, stop = 0;
+
+	if (!PQsendQueryParams(conn, sql, n, NULL, v, NULL, NULL, 0))
+		return pg_fail(s, what, NULL);
+	PQsetSingleRowMode(conn);  /* else the rows come in one result */
+	while ((r = PQgetResult(conn)) != NULL) {
+		switch (PQresultStatus(r)) {
+		case PGRES_SINGLE_TUPLE:
+		case PGRES_TUPLES_OK:
+			/* after a stop, what the server still sends is
+			 * drained */
+			for (i = 0; i < PQntuples(r) && !stop && rc == QD_OK;
+			    i++)
+				stop = row(r, i, ctx);
+			break;
+		default:
+			if (rc == QD_OK)
+				rc = pg_fail(s, what, r);
+		}
+		PQclear(r);
+	}
+	return rc;
+}
+
+static const char *
+get_text(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static int64_t
+get_int(const PGresult *r, int row, int col)
+{
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);  /* NULL: "" */
+}
+
+static uint64_t
+get_id(const PGresult *r, int row, int col)
+{
+	return strtoull(PQgetvalue(r, row, col), NULL, 10);  /* NULL: 0 */
+}
+
+/* LIMIT $n: NULL is no limit. */
+static const char *
+limit_or_null(size_t limit, char *buf, size_t cap)
+{
+	if (limit == 0 || limit > (size_t)INT64_MAX)
+		return NULL;
+	snprintf(buf, cap, "%zu", limit);
+	return buf;
+}
+
+static int
+account_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_account a;
+
+	a.id = PQgetvalue(r, i, 0);
+	a.owner = PQgetvalue(r, i, 1);
+	a.instance = PQgetvalue(r, i, 2);
+	a.venue = PQgetvalue(r, i, 3);
+	a.quote = PQgetvalue(r, i, 4);
+	a.margin = (int)get_int(r, i, 5);
+	a.created_ms = get_int(r, i, 6);
+	return x->fn.account(x->arg, &a);
+}
+
+static int
+pg_accounts(struct store *s,
+	int (*fn)(void *, const struct store_account *), void *arg)
+{
+	struct store_read x = { .fn.account = fn, .arg = arg };
+
+	return pg_rows(s, "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		"ORDER BY id", 0, NULL, account_row, &x, "reading accounts");
+}
+
+static int
+order_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_order o;
+
+	o.id = get_id(r, i, 0);
+	o.client_id = PQgetvalue(r, i, 1);
+	o.account = PQgetvalue(r, i, 2);
+	o.instance = PQgetvalue(r, i, 3);
+	o.venue = PQgetvalue(r, i, 4);
+	o.symbol = PQgetvalue(r, i, 5);
+	o.side = (int)get_int(r, i, 6);
+	o.type = (int)get_int(r, i, 7);
+	o.tif = (int)get_int(r, i, 8);
+	o.flags = (uint32_t)get_int(r, i, 9);
+	o.state = (int)get_int(r, i, 10);
+	o.qty = PQgetvalue(r, i, 11);
+	o.price = get_text(r, i, 12);
+	o.stop_price = get_text(r, i, 13);
+	o.trail = get_text(r, i, 14);
+	o.filled = PQgetvalue(r, i, 15);
+	o.avg_price = get_text(r, i, 16);
+	o.fees = PQgetvalue(r, i, 17);
+	o.parent_id = get_id(r, i, 18);
+	o.link_id = get_id(r, i, 19);
+	o.venue_order_id = get_text(r, i, 20);
+	o.reason = get_text(r, i, 21);
+	o.tag = get_text(r, i, 22);
+	o.created_ms = get_int(r, i, 23);
+	o.updated_ms = get_int(r, i, 24);
+	return x->fn.order(x->arg, &o);
+}
+
+static int
+pg_orders(struct store *s, const struct store_order_filter *f,
+	int (*fn)(void *, const struct store_order *), void *arg)
+{
+	struct store_read x = { .fn.order = fn, .arg = arg };
+	char sql[1024] = "SELECT " STORE_ORDER_COLS " FROM orders "
+	    "WHERE id > $1";
+	char after[24], lim[24], term[40];
+	const char *v[4];
+	int n = 0;
+
+	snprintf(after, sizeof(after), "%llu",
+		(unsigned long long)f->after_id);
+	v[n++] = after;
+	if (f->account) {
+		v[n++] = f->account;
+		snprintf(term, sizeof(term), "account = $%d", n);
+		store_sql_and(sql, sizeof(sql), term);
+	}
+	if (f->instance) {
+		v[n++] = f->instance;
+		snprintf(term, sizeof(term), "instance = $%d", n);
+		store_sql_and(sql, sizeof(sql), term);
+	}
+	if (f->open_only)  /* as the partial index orders_open says it */
+		store_sql_and(sql, sizeof(sql), "state IN (1, 2, 3)");
+	v[n++] = limit_or_null(f->limit, lim, sizeof(lim));
+	snprintf(term, sizeof(term), " ORDER BY id LIMIT $%d", n);
+	strcat(sql, term);
+	return pg_rows(s, sql, n, v, order_row, &x, "reading orders");
+}
+
+static int
+fill_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_fill f;
+
+	f.order_id = get_id(r, i, 0);
+	f.trade_id = PQgetvalue(r, i, 1);
+	f.account = PQgetvalue(r, i, 2);
+	f.symbol = PQgetvalue(r, i, 3);
+	f.side = (int)get_int(r, i, 4);
+	f.qty = PQgetvalue(r, i, 5);
+	f.price = PQgetvalue(r, i, 6);
+	f.fee = PQgetvalue(r, i, 7);
+	f.fee_asset = PQgetvalue(r, i, 8);
+	f.maker = (int)get_int(r, i, 9);
+	f.ts_ms = get_int(r, i, 10);
+	return x->fn.fill(x->arg, &f);
+}
+
+static int
+pg_fills(struct store *s, const char *account, uint64_t order_id,
+	int (*fn)(void *, const struct store_fill *), void *arg)
+{
+	struct store_read x = { .fn.fill = fn, .arg = arg };
+	char sql[512] = "SELECT " STORE_FILL_COLS " FROM fills";
+	char oid[24], term[40];
+	const char *v[2];
+	int n = 0;
+
+	if (account) {
+		v[n++] = account;
+		snprintf(term, sizeof(term), "account = $%d", n);
+		store_sql_and(sql, sizeof(sql), term);
+	}
+	if (order_id) {
+		snprintf(oid, sizeof(oid), "%llu",
+			(unsigned long long)order_id);
+		v[n++] = oid;
+		snprintf(term, sizeof(term), "order_id = $%d", n);
+		store_sql_and(sql, sizeof(sql), term);
+	}
+	strcat(sql, " ORDER BY ts_ms, order_id, trade_id");
+	return pg_rows(s, sql, n, v, fill_row, &x, "reading fills");
+}
+
+static int
+posting_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_posting p;
+
+	p.txn = get_int(r, i, 0);
+	p.ts_ms = get_int(r, i, 1);
+	p.kind = PQgetvalue(r, i, 2);
+	p.ref = PQgetvalue(r, i, 3);
+	p.account = PQgetvalue(r, i, 4);
+	p.asset = PQgetvalue(r, i, 5);
+	p.amount = PQgetvalue(r, i, 6);
+	return x->fn.posting(x->arg, &p);
+}
+
+static int
+pg_postings(struct store *s, const char *account,
+	int (*fn)(void *, const struct store_posting *), void *arg)
+{
+	struct store_read x = { .fn.posting = fn, .arg = arg };
+	const char *v[1] = { account };
+
+	return pg_rows(s, account ?
+		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
+		"ledger_postings WHERE account = $1 ORDER BY txn, leg" :
+		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
+		"ledger_postings ORDER BY txn, leg", account ? 1 : 0, v,
+		posting_row, &x, "reading ledger postings");
+}
+
+static int
+risk_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_risk_event e;
+
+	e.ts_ms = get_int(r, i, 0);
+	e.scope = PQgetvalue(r, i, 1);
+	e.scope_id = PQgetvalue(r, i, 2);
+	e.rule = PQgetvalue(r, i, 3);
+	e.actions = PQgetvalue(r, i, 4);
+	e.symbol = get_text(r, i, 5);
+	e.reason = PQgetvalue(r, i, 6);
+	e.order_id = get_id(r, i, 7);
+	return x->fn.risk(x->arg, &e);
+}
+
+static int
+pg_risk_events(struct store *s, int64_t since, size_t limit,
+	int (*fn)(void *, const struct store_risk_event *), void *arg)
+{
+	struct store_read x = { .fn.risk = fn, .arg = arg };
+	char from[24], lim[24];
+	const char *v[2] = { from, limit_or_null(limit, lim, sizeof(lim)) };
+
+	snprintf(from, sizeof(from), "%lld", (long long)since);
+	return pg_rows(s, "SELECT " STORE_RISK_COLS " FROM risk_log WHERE "
+		"ts_ms >= $1 ORDER BY ts_ms, id LIMIT $2", 2, v, risk_row, &x,
+		"reading the risk log");
+}
+
+static int
+pg_trading_ids(struct store *s, uint64_t *max_order_id, int64_t *max_txn)
+{
+	PGresult *r;
+	int rc = QD_OK;
+
+	r = PQexec(PG(s)->conn, "SELECT (SELECT coalesce(max(id), 0) FROM "
+		"orders), (SELECT coalesce(max(txn), 0) FROM ledger_postings)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		rc = pg_fail(s, "reading trading ids", r);
+	} else {
+		*max_order_id = get_id(r, 0, 0);
+		*max_txn = get_int(r, 0, 1);
+	}
+	PQclear(r);
+	return rc;
+}
+
 static const struct store_ops pg_ops = {
 	.backend = STORE_POSTGRES,
 	.name = "postgresql",
@@ -1079,6 +1555,17 @@ static const struct store_ops pg_ops = {
 	.coverage = pg_coverage,
 	.prune = pg_prune,
 	.vacuum = pg_vacuum,
+	.put_account = pg_put_account,
+	.put_order = pg_put_order,
+	.put_fill = pg_put_fill,
+	.put_postings = pg_put_postings,
+	.put_risk_event = pg_put_risk_event,
+	.accounts = pg_accounts,
+	.orders = pg_orders,
+	.fills = pg_fills,
+	.postings = pg_postings,
+	.risk_events = pg_risk_events,
+	.trading_ids = pg_trading_ids,
 };
 
 int

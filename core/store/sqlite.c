@@ -31,6 +31,11 @@ enum stmt_id {
 	ST_CANDLES_ASC,
 	ST_CANDLES_DESC,
 	ST_TRADES,
+	ST_ACCOUNT_PUT,
+	ST_ORDER_PUT,
+	ST_FILL_PUT,
+	ST_POSTING_PUT,
+	ST_RISK_PUT,
 	ST_COUNT
 };
 
@@ -70,6 +75,32 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT time, trade_id, price, qty, side FROM trades WHERE "
 	"exchange = ?1 AND symbol = ?2 AND time >= ?3 AND time < ?4 "
 	"ORDER BY time, trade_id LIMIT ?5",
+	/* An account keeps the time it was first written. */
+	[ST_ACCOUNT_PUT] =
+	"INSERT INTO accounts (" STORE_ACCOUNT_COLS ") "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET "
+	"owner = excluded.owner, instance = excluded.instance, "
+	"venue = excluded.venue, quote = excluded.quote, "
+	"margin = excluded.margin",
+	[ST_ORDER_PUT] =
+	"INSERT INTO orders (" STORE_ORDER_COLS ") "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	"?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25) "
+	"ON CONFLICT (id) DO UPDATE SET "
+	STORE_ORDER_SET,
+	/* Only the key's conflict is let pass (INSERT OR IGNORE would also
+	 * swallow a NOT NULL or CHECK failure). */
+	[ST_FILL_PUT] =
+	"INSERT INTO fills (" STORE_FILL_COLS ") "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	"?7, ?8, ?9, ?10, ?11) ON CONFLICT (order_id, trade_id) DO NOTHING",
+	[ST_POSTING_PUT] =
+	"INSERT INTO ledger_postings (txn, leg, ts_ms, kind, ref, account, "
+	"asset, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_RISK_PUT] =
+	"INSERT INTO risk_log (" STORE_RISK_COLS ") "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 
 struct sq {
@@ -216,6 +247,17 @@ sync_restore(struct store *s)
 	}
 }
 
+/* Commit the open transaction with a full sync (money, plugin state). */
+static void
+sync_full_once(struct store *s)
+{
+	if (!SQ(s)->sync_full && !SQ(s)->full_once) {
+		sqlite3_exec(SQ(s)->db, "PRAGMA synchronous=FULL", NULL, NULL,
+			NULL);
+		SQ(s)->full_once = 1;
+	}
+}
+
 static int
 sq_commit(struct store *s)
 {
@@ -358,11 +400,7 @@ sq_state_save(struct store *s, const char *instance, const void *buf,
 		return QD_ERR_IO;
 	/* Plugin state is what a strategy needs to resume: commit it with a
 	 * full sync, like money. */
-	if (!SQ(s)->sync_full && !SQ(s)->full_once) {
-		sqlite3_exec(SQ(s)->db, "PRAGMA synchronous=FULL", NULL, NULL,
-			NULL);
-		SQ(s)->full_once = 1;
-	}
+	sync_full_once(s);
 	sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, len ? buf : "", (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, store_now_ms());
@@ -620,6 +658,452 @@ sq_vacuum(struct store *s)
 	return rc;
 }
 
+/* ---- trading ------------------------------------------------------------ */
+
+/* A write refused because its key is taken is QD_ERR_STATE. */
+static int
+sq_put_fail(struct store *s, int rc, const char *what)
+{
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	    rc == SQLITE_CONSTRAINT_UNIQUE)
+		return store_fail(s, QD_ERR_STATE, "%s: already stored (%s)",
+			what, sqlite3_errmsg(SQ(s)->db));
+	return sq_fail(s, rc, what);
+}
+
+/* Text or NULL (the strings are the caller's for the step). */
+static void
+bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+{
+	if (t == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+}
+
+/* An id, or NULL for 0 (none); store.c checked it fits an int64. */
+static void
+bind_id_or_null(sqlite3_stmt *st, int i, uint64_t id)
+{
+	if (id == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, (sqlite3_int64)id);
+}
+
+/* Step a cached write statement once and reset it. */
+static int
+step_write(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? QD_OK : sq_put_fail(s, rc, what);
+}
+
+static int
+sq_put_account(struct store *s, const struct store_account *a)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_ACCOUNT_PUT);
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sync_full_once(s);
+	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->venue, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->quote, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, a->margin != 0);
+	sqlite3_bind_int64(st, 7, a->created_ms);
+	return step_write(s, st, "writing an account");
+}
+
+static int
+sq_put_order(struct store *s, const struct store_order *o)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_ORDER_PUT);
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sync_full_once(s);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
+	sqlite3_bind_text(st, 2, o->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, o->venue, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, o->side);
+	sqlite3_bind_int(st, 8, o->type);
+	sqlite3_bind_int(st, 9, o->tif);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)o->flags);
+	sqlite3_bind_int(st, 11, o->state);
+	sqlite3_bind_text(st, 12, o->qty, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 13, o->price);
+	bind_text_or_null(st, 14, o->stop_price);
+	bind_text_or_null(st, 15, o->trail);
+	sqlite3_bind_text(st, 16, o->filled, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 17, o->avg_price);
+	sqlite3_bind_text(st, 18, o->fees, -1, SQLITE_STATIC);
+	bind_id_or_null(st, 19, o->parent_id);
+	bind_id_or_null(st, 20, o->link_id);
+	bind_text_or_null(st, 21, o->venue_order_id);
+	bind_text_or_null(st, 22, o->reason);
+	bind_text_or_null(st, 23, o->tag);
+	sqlite3_bind_int64(st, 24, o->created_ms);
+	sqlite3_bind_int64(st, 25, o->updated_ms);
+	return step_write(s, st, "writing an order");
+}
+
+static int
+sq_put_fill(struct store *s, const struct store_fill *f)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_FILL_PUT);
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sync_full_once(s);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->order_id);
+	sqlite3_bind_text(st, 2, f->trade_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, f->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, f->side);
+	sqlite3_bind_text(st, 6, f->qty, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, f->price, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, f->fee, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, f->fee_asset, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 10, f->maker != 0);
+	sqlite3_bind_int64(st, 11, f->ts_ms);
+	if ((rc = step_write(s, st, "writing a fill")) != QD_OK)
+		return rc;
+	if (sqlite3_changes(SQ(s)->db) == 0)
+		return store_fail(s, QD_ERR_STATE, "fill %s of order %llu is "
+			"already stored", f->trade_id,
+			(unsigned long long)f->order_id);
+	return QD_OK;
+}
+
+static int
+sq_put_postings(struct store *s, const struct store_posting *p, size_t n)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_POSTING_PUT);
+	size_t i;
+	int rc, leg = 0;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sync_full_once(s);
+	for (i = 0; i < n; i++) {
+		leg = i > 0 && p[i].txn == p[i - 1].txn ? leg + 1 : 1;
+		sqlite3_bind_int64(st, 1, p[i].txn);
+		sqlite3_bind_int(st, 2, leg);
+		sqlite3_bind_int64(st, 3, p[i].ts_ms);
+		sqlite3_bind_text(st, 4, p[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, p[i].ref, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, p[i].account, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, p[i].asset, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, p[i].amount, -1, SQLITE_STATIC);
+		if ((rc = step_write(s, st, "writing ledger postings")) !=
+		    QD_OK)
+			return rc;
+	}
+	return QD_OK;
+}
+
+static int
+sq_put_risk_event(struct store *s, const struct store_risk_event *e)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_RISK_PUT);
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sync_full_once(s);
+	sqlite3_bind_int64(st, 1, e->ts_ms);
+	sqlite3_bind_text(st, 2, e->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->scope_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->actions, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 6, e->symbol);
+	sqlite3_bind_text(st, 7, e->reason, -1, SQLITE_STATIC);
+	bind_id_or_null(st, 8, e->order_id);
+	return step_write(s, st, "writing the risk log");
+}
+
+/*
+ * The trading reads prepare their statement per call (not cached): a
+ * callback may then use the store, and the WHERE clause holds only the
+ * filters given, so that the indexes serve it.
+ */
+
+static sqlite3_int64
+sq_limit(size_t limit)
+{
+	return limit == 0 || limit > (size_t)INT64_MAX ? -1 :
+	    (sqlite3_int64)limit;
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static uint64_t
+col_id(sqlite3_stmt *st, int i)
+{
+	return (uint64_t)sqlite3_column_int64(st, i);  /* NULL reads 0 */
+}
+
+/* Step a read to its end or until `row` returns non-zero; finalizes. */
+static int
+sq_rows(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *,
+	void *), void *ctx, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (row(st, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	if (rc != SQLITE_DONE)
+		rc = sq_fail(s, rc, what);
+	else
+		rc = QD_OK;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+account_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_account a;
+
+	a.id = col_text(st, 0);
+	a.owner = col_text(st, 1);
+	a.instance = col_text(st, 2);
+	a.venue = col_text(st, 3);
+	a.quote = col_text(st, 4);
+	a.margin = sqlite3_column_int(st, 5);
+	a.created_ms = sqlite3_column_int64(st, 6);
+	return r->fn.account(r->arg, &a);
+}
+
+static int
+sq_accounts(struct store *s,
+	int (*fn)(void *, const struct store_account *), void *arg)
+{
+	struct store_read r = { .fn.account = fn, .arg = arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT " STORE_ACCOUNT_COLS
+		" FROM accounts ORDER BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading accounts");
+	return sq_rows(s, st, account_row, &r, "reading accounts");
+}
+
+static int
+order_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_order o;
+
+	o.id = col_id(st, 0);
+	o.client_id = col_text(st, 1);
+	o.account = col_text(st, 2);
+	o.instance = col_text(st, 3);
+	o.venue = col_text(st, 4);
+	o.symbol = col_text(st, 5);
+	o.side = sqlite3_column_int(st, 6);
+	o.type = sqlite3_column_int(st, 7);
+	o.tif = sqlite3_column_int(st, 8);
+	o.flags = (uint32_t)sqlite3_column_int64(st, 9);
+	o.state = sqlite3_column_int(st, 10);
+	o.qty = col_text(st, 11);
+	o.price = col_text(st, 12);
+	o.stop_price = col_text(st, 13);
+	o.trail = col_text(st, 14);
+	o.filled = col_text(st, 15);
+	o.avg_price = col_text(st, 16);
+	o.fees = col_text(st, 17);
+	o.parent_id = col_id(st, 18);
+	o.link_id = col_id(st, 19);
+	o.venue_order_id = col_text(st, 20);
+	o.reason = col_text(st, 21);
+	o.tag = col_text(st, 22);
+	o.created_ms = sqlite3_column_int64(st, 23);
+	o.updated_ms = sqlite3_column_int64(st, 24);
+	return r->fn.order(r->arg, &o);
+}
+
+static int
+sq_orders(struct store *s, const struct store_order_filter *f,
+	int (*fn)(void *, const struct store_order *), void *arg)
+{
+	struct store_read r = { .fn.order = fn, .arg = arg };
+	char sql[1024] = "SELECT " STORE_ORDER_COLS " FROM orders "
+	    "WHERE id > ?3";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (f->account)
+		store_sql_and(sql, sizeof(sql), "account = ?1");
+	if (f->instance)
+		store_sql_and(sql, sizeof(sql), "instance = ?2");
+	if (f->open_only)  /* as the partial index orders_open says it */
+		store_sql_and(sql, sizeof(sql), "state IN (1, 2, 3)");
+	strcat(sql, " ORDER BY id LIMIT ?4");
+	rc = sqlite3_prepare_v2(SQ(s)->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading orders");
+	if (f->account)
+		sqlite3_bind_text(st, 1, f->account, -1, SQLITE_STATIC);
+	if (f->instance)
+		sqlite3_bind_text(st, 2, f->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->after_id);
+	sqlite3_bind_int64(st, 4, sq_limit(f->limit));
+	return sq_rows(s, st, order_row, &r, "reading orders");
+}
+
+static int
+fill_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_fill f;
+
+	f.order_id = col_id(st, 0);
+	f.trade_id = col_text(st, 1);
+	f.account = col_text(st, 2);
+	f.symbol = col_text(st, 3);
+	f.side = sqlite3_column_int(st, 4);
+	f.qty = col_text(st, 5);
+	f.price = col_text(st, 6);
+	f.fee = col_text(st, 7);
+	f.fee_asset = col_text(st, 8);
+	f.maker = sqlite3_column_int(st, 9);
+	f.ts_ms = sqlite3_column_int64(st, 10);
+	return r->fn.fill(r->arg, &f);
+}
+
+static int
+sq_fills(struct store *s, const char *account, uint64_t order_id,
+	int (*fn)(void *, const struct store_fill *), void *arg)
+{
+	struct store_read r = { .fn.fill = fn, .arg = arg };
+	char sql[512] = "SELECT " STORE_FILL_COLS " FROM fills";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (account)
+		store_sql_and(sql, sizeof(sql), "account = ?1");
+	if (order_id)
+		store_sql_and(sql, sizeof(sql), "order_id = ?2");
+	strcat(sql, " ORDER BY ts_ms, order_id, trade_id");
+	rc = sqlite3_prepare_v2(SQ(s)->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading fills");
+	if (account)
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	if (order_id)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)order_id);
+	return sq_rows(s, st, fill_row, &r, "reading fills");
+}
+
+static int
+posting_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_posting p;
+
+	p.txn = sqlite3_column_int64(st, 0);
+	p.ts_ms = sqlite3_column_int64(st, 1);
+	p.kind = col_text(st, 2);
+	p.ref = col_text(st, 3);
+	p.account = col_text(st, 4);
+	p.asset = col_text(st, 5);
+	p.amount = col_text(st, 6);
+	return r->fn.posting(r->arg, &p);
+}
+
+static int
+sq_postings(struct store *s, const char *account,
+	int (*fn)(void *, const struct store_posting *), void *arg)
+{
+	struct store_read r = { .fn.posting = fn, .arg = arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, account ?
+		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
+		"ledger_postings WHERE account = ?1 ORDER BY txn, leg" :
+		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
+		"ledger_postings ORDER BY txn, leg", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading ledger postings");
+	if (account)
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	return sq_rows(s, st, posting_row, &r, "reading ledger postings");
+}
+
+static int
+risk_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_risk_event e;
+
+	e.ts_ms = sqlite3_column_int64(st, 0);
+	e.scope = col_text(st, 1);
+	e.scope_id = col_text(st, 2);
+	e.rule = col_text(st, 3);
+	e.actions = col_text(st, 4);
+	e.symbol = col_text(st, 5);
+	e.reason = col_text(st, 6);
+	e.order_id = col_id(st, 7);
+	return r->fn.risk(r->arg, &e);
+}
+
+static int
+sq_risk_events(struct store *s, int64_t since, size_t limit,
+	int (*fn)(void *, const struct store_risk_event *), void *arg)
+{
+	struct store_read r = { .fn.risk = fn, .arg = arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT " STORE_RISK_COLS " FROM "
+		"risk_log WHERE ts_ms >= ?1 ORDER BY ts_ms, id LIMIT ?2", -1,
+		&st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading the risk log");
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, sq_limit(limit));
+	return sq_rows(s, st, risk_row, &r, "reading the risk log");
+}
+
+static int
+sq_trading_ids(struct store *s, uint64_t *max_order_id, int64_t *max_txn)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT (SELECT coalesce(max(id), "
+		"0) FROM orders), (SELECT coalesce(max(txn), 0) FROM "
+		"ledger_postings)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading trading ids");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*max_order_id = (uint64_t)sqlite3_column_int64(st, 0);
+		*max_txn = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? QD_OK : sq_fail(s, rc,
+	    "reading trading ids");
+}
+
 static const struct store_ops sqlite_ops = {
 	.backend = STORE_SQLITE,
 	.name = "sqlite",
@@ -646,6 +1130,17 @@ static const struct store_ops sqlite_ops = {
 	.coverage = sq_coverage,
 	.prune = sq_prune,
 	.vacuum = sq_vacuum,
+	.put_account = sq_put_account,
+	.put_order = sq_put_order,
+	.put_fill = sq_put_fill,
+	.put_postings = sq_put_postings,
+	.put_risk_event = sq_put_risk_event,
+	.accounts = sq_accounts,
+	.orders = sq_orders,
+	.fills = sq_fills,
+	.postings = sq_postings,
+	.risk_events = sq_risk_events,
+	.trading_ids = sq_trading_ids,
 };
 
 int

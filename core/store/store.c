@@ -27,6 +27,15 @@ store_fail(struct store *s, int code, const char *fmt, ...)
 	return code;
 }
 
+void
+store_sql_and(char *sql, size_t cap, const char *term)
+{
+	size_t n = strlen(sql);
+
+	snprintf(sql + n, cap - n, "%s%s", strstr(sql, " WHERE ") ?
+		" AND " : " WHERE ", term);
+}
+
 int64_t
 store_now_ms(void)
 {
@@ -477,4 +486,307 @@ store_vacuum(struct store *s)
 	if (s->in_tx)
 		return store_fail(s, QD_ERR_STATE, "vacuum inside a transaction");
 	return s->ops->vacuum(s);
+}
+
+/* ---- trading ------------------------------------------------------------- */
+
+/* The longest decimal text the trading tables take, sign and point
+ * included: room for any token amount (2^256 has 78 digits) with 18
+ * decimals. */
+#define DECIMAL_MAX 100
+
+/*
+ * Whether `t` is plain decimal text as the trading tables keep it:
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?, not a negative zero, at most DECIMAL_MAX
+ * characters.  That is exactly the form PostgreSQL prints a numeric in
+ * (it keeps the scale it was given), so both backends give back the text
+ * that was written, byte for byte.
+ */
+static int
+decimal_plain(const char *t)
+{
+	const char *p = t;
+	int nonzero = 0;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+		return 0;  /* a leading zero */
+	if (*p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		nonzero |= *p != '0';
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return 0;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			nonzero |= *p != '0';
+	}
+	return *p == '\0' && p - t <= DECIMAL_MAX && (t[0] != '-' || nonzero);
+}
+
+/* `field` of `who` must be a string (non-empty when `nonempty`). */
+static int
+need_text(struct store *s, const char *who, const char *field, const char *t,
+	int nonempty)
+{
+	if (t == NULL || (nonempty && *t == '\0'))
+		return store_fail(s, QD_ERR_INVALID, "%s: %s is %s; expected "
+			"%s", who, field, t ? "empty" : "NULL", nonempty ?
+			"a non-empty string" : "a string (\"\" for none)");
+	return QD_OK;
+}
+
+/* `field` of `who` must be plain decimal text (or NULL when `nullable`). */
+static int
+need_decimal(struct store *s, const char *who, const char *field,
+	const char *t, int nullable)
+{
+	if ((t == NULL && nullable) || (t != NULL && decimal_plain(t)))
+		return QD_OK;
+	return store_fail(s, QD_ERR_INVALID, "%s: %s is %s%.48s%s; expected "
+		"plain decimal text like \"0.00100000\" or \"-12.5\" (no "
+		"exponent, '+' or leading zeros, not \"-0\", at most %d "
+		"characters)%s", who, field, t ? "\"" : "", t ? t : "NULL",
+		t ? "\"" : "", DECIMAL_MAX, nullable ? " or NULL" : "");
+}
+
+/* An id kept in a bigint column: 1 .. INT64_MAX (0 too when `zero`). */
+static int
+need_id(struct store *s, const char *who, const char *field, uint64_t id,
+	int zero)
+{
+	if ((id == 0 && !zero) || id > (uint64_t)INT64_MAX)
+		return store_fail(s, QD_ERR_INVALID, "%s: %s is %llu; expected "
+			"%s .. 9223372036854775807", who, field,
+			(unsigned long long)id, zero ? "0 (none)" : "1");
+	return QD_OK;
+}
+
+static int
+need_side(struct store *s, const char *who, int side)
+{
+	if (side != QD_SIDE_BUY && side != QD_SIDE_SELL)
+		return store_fail(s, QD_ERR_INVALID, "%s: side is %d; expected "
+			"%d (buy) or %d (sell)", who, side, QD_SIDE_BUY,
+			QD_SIDE_SELL);
+	return QD_OK;
+}
+
+int
+store_put_account(struct store *s, const struct store_account *a)
+{
+	char who[96];
+	int rc;
+
+	if (a == NULL)
+		return store_fail(s, QD_ERR_INVALID, "account: NULL");
+	snprintf(who, sizeof(who), "account %.64s", a->id ? a->id : "(NULL)");
+	if ((rc = need_text(s, who, "id", a->id, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "owner", a->owner, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "instance", a->instance, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "venue", a->venue, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "quote", a->quote, 1)) != QD_OK)
+		return rc;
+	IN_TX(s, s->ops->put_account(s, a));
+}
+
+int
+store_put_order(struct store *s, const struct store_order *o)
+{
+	char who[48];
+	int rc;
+
+	if (o == NULL)
+		return store_fail(s, QD_ERR_INVALID, "order: NULL");
+	snprintf(who, sizeof(who), "order %llu", (unsigned long long)o->id);
+	if ((rc = need_id(s, who, "id", o->id, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "client_id", o->client_id, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "account", o->account, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "instance", o->instance, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "venue", o->venue, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "symbol", o->symbol, 1)) != QD_OK ||
+	    (rc = need_side(s, who, o->side)) != QD_OK ||
+	    (rc = need_decimal(s, who, "qty", o->qty, 0)) != QD_OK ||
+	    (rc = need_decimal(s, who, "price", o->price, 1)) != QD_OK ||
+	    (rc = need_decimal(s, who, "stop_price", o->stop_price, 1)) !=
+	    QD_OK ||
+	    (rc = need_decimal(s, who, "trail", o->trail, 1)) != QD_OK ||
+	    (rc = need_decimal(s, who, "filled", o->filled, 0)) != QD_OK ||
+	    (rc = need_decimal(s, who, "avg_price", o->avg_price, 1)) !=
+	    QD_OK ||
+	    (rc = need_decimal(s, who, "fees", o->fees, 0)) != QD_OK ||
+	    (rc = need_id(s, who, "parent_id", o->parent_id, 1)) != QD_OK ||
+	    (rc = need_id(s, who, "link_id", o->link_id, 1)) != QD_OK)
+		return rc;
+	if (o->type < 0 || o->tif < 0 || o->state < QD_ORDER_CREATED)
+		return store_fail(s, QD_ERR_INVALID, "%s: type %d, tif %d, "
+			"state %d; expected enum qd_order_type, qd_tif and "
+			"qd_order_state values", who, o->type, o->tif,
+			o->state);
+	IN_TX(s, s->ops->put_order(s, o));
+}
+
+int
+store_put_fill(struct store *s, const struct store_fill *f)
+{
+	char who[120];
+	int rc;
+
+	if (f == NULL)
+		return store_fail(s, QD_ERR_INVALID, "fill: NULL");
+	snprintf(who, sizeof(who), "fill %.64s of order %llu",
+		f->trade_id ? f->trade_id : "(NULL)",
+		(unsigned long long)f->order_id);
+	if ((rc = need_id(s, who, "order_id", f->order_id, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "trade_id", f->trade_id, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "account", f->account, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "symbol", f->symbol, 1)) != QD_OK ||
+	    (rc = need_side(s, who, f->side)) != QD_OK ||
+	    (rc = need_decimal(s, who, "qty", f->qty, 0)) != QD_OK ||
+	    (rc = need_decimal(s, who, "price", f->price, 0)) != QD_OK ||
+	    (rc = need_decimal(s, who, "fee", f->fee, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "fee_asset", f->fee_asset, 0)) != QD_OK)
+		return rc;
+	IN_TX(s, s->ops->put_fill(s, f));
+}
+
+int
+store_put_postings(struct store *s, const struct store_posting *p, size_t n)
+{
+	char why[sizeof(s->err)];
+	size_t i;
+	int rc;
+
+	if (p == NULL && n > 0)
+		return store_fail(s, QD_ERR_INVALID, "postings: NULL array "
+			"of %zu", n);
+	for (i = 0; i < n; i++) {
+		const struct store_posting *x = &p[i];
+		char who[64];
+
+		snprintf(who, sizeof(who), "posting %zu (txn %lld)", i,
+			(long long)x->txn);
+		if (x->txn <= 0)
+			return store_fail(s, QD_ERR_INVALID, "%s: expected a "
+				"transaction number of 1 or more", who);
+		if (i > 0 && x->txn < p[i - 1].txn)
+			return store_fail(s, QD_ERR_INVALID, "%s: after txn "
+				"%lld; expected the postings ascending by txn, "
+				"all the legs of a transaction in one call",
+				who, (long long)p[i - 1].txn);
+		if ((rc = need_text(s, who, "kind", x->kind, 1)) != QD_OK ||
+		    (rc = need_text(s, who, "ref", x->ref, 0)) != QD_OK ||
+		    (rc = need_text(s, who, "account", x->account, 1)) !=
+		    QD_OK ||
+		    (rc = need_text(s, who, "asset", x->asset, 1)) != QD_OK ||
+		    (rc = need_decimal(s, who, "amount", x->amount, 0)) !=
+		    QD_OK)
+			return rc;
+	}
+	if (n == 0)
+		return QD_OK;
+	if (!s->in_tx)
+		IN_TX(s, s->ops->put_postings(s, p, n));
+	/* In the caller's transaction, behind a savepoint: a refused call
+	 * leaves nothing of itself and the transaction usable on both
+	 * backends (PostgreSQL would otherwise abort it whole, and its COMMIT
+	 * would quietly roll back). */
+	if (s->ops->exec(s, "SAVEPOINT qd_postings") != QD_OK) {
+		snprintf(why, sizeof(why), "%s", s->err);
+		return store_fail(s, QD_ERR_IO, "postings: no savepoint in "
+			"the open transaction (%s)", why);
+	}
+	if ((rc = s->ops->put_postings(s, p, n)) == QD_OK)
+		return s->ops->exec(s, "RELEASE SAVEPOINT qd_postings");
+	snprintf(why, sizeof(why), "%s", s->err);
+	s->ops->exec(s, "ROLLBACK TO SAVEPOINT qd_postings; "
+		"RELEASE SAVEPOINT qd_postings");
+	return store_fail(s, rc, "%s", why);
+}
+
+int
+store_put_risk_event(struct store *s, const struct store_risk_event *e)
+{
+	char who[64];
+	int rc;
+
+	if (e == NULL)
+		return store_fail(s, QD_ERR_INVALID, "risk event: NULL");
+	snprintf(who, sizeof(who), "risk event at %lld", (long long)e->ts_ms);
+	if ((rc = need_text(s, who, "scope", e->scope, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "scope_id", e->scope_id, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "rule", e->rule, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "actions", e->actions, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "reason", e->reason, 0)) != QD_OK ||
+	    (rc = need_id(s, who, "order_id", e->order_id, 1)) != QD_OK)
+		return rc;
+	IN_TX(s, s->ops->put_risk_event(s, e));
+}
+
+int
+store_accounts(struct store *s,
+	int (*fn)(void *, const struct store_account *), void *arg)
+{
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "accounts: no callback");
+	return s->ops->accounts(s, fn, arg);
+}
+
+int
+store_orders(struct store *s, const struct store_order_filter *f,
+	int (*fn)(void *, const struct store_order *), void *arg)
+{
+	static const struct store_order_filter all;
+	int rc;
+
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "orders: no callback");
+	if (f == NULL)
+		f = &all;
+	if ((rc = need_id(s, "orders", "after_id", f->after_id, 1)) != QD_OK)
+		return rc;
+	return s->ops->orders(s, f, fn, arg);
+}
+
+int
+store_fills(struct store *s, const char *account, uint64_t order_id,
+	int (*fn)(void *, const struct store_fill *), void *arg)
+{
+	int rc;
+
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "fills: no callback");
+	if ((rc = need_id(s, "fills", "order_id", order_id, 1)) != QD_OK)
+		return rc;
+	return s->ops->fills(s, account, order_id, fn, arg);
+}
+
+int
+store_postings(struct store *s, const char *account,
+	int (*fn)(void *, const struct store_posting *), void *arg)
+{
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "postings: no callback");
+	return s->ops->postings(s, account, fn, arg);
+}
+
+int
+store_risk_events(struct store *s, int64_t since, size_t limit,
+	int (*fn)(void *, const struct store_risk_event *), void *arg)
+{
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "risk log: no callback");
+	return s->ops->risk_events(s, since, limit, fn, arg);
+}
+
+int
+store_trading_ids(struct store *s, uint64_t *max_order_id, int64_t *max_txn)
+{
+	if (max_order_id == NULL || max_txn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "trading ids: NULL "
+			"output");
+	*max_order_id = 0;
+	*max_txn = 0;
+	return s->ops->trading_ids(s, max_order_id, max_txn);
 }

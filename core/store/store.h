@@ -181,6 +181,22 @@ int store_state_load(struct store *s, const char *instance, void *buf,
  * PostgreSQL and as text on SQLite), or NULL where a column allows it.
  * Strings of the structs are the caller's (writes) or valid during the
  * callback (reads).
+ *
+ * Decimal text in, the same decimal text out: an amount must be plain
+ * decimal text, -?(0|[1-9][0-9]*)(\.[0-9]+)?, not "-0", at most 100
+ * characters -- no exponent, '+' or leading zeros (QD_ERR_INVALID names
+ * the field otherwise).  That is the form PostgreSQL prints a numeric in,
+ * keeping the scale it was written with, so a reader gets back exactly the
+ * text written on both backends, trailing zeros included ("0.00100000",
+ * not "0.001").  Compare amounts as numbers, not as text, when they may
+ * have been written with different scales.
+ *
+ * Ids (order ids, parent/link ids) are 1 .. INT64_MAX, 0 meaning none (a
+ * NULL column).  Every write is one transaction of its own unless the
+ * caller opened one; on SQLite it is committed with a full sync, as money.
+ * A read calls fn per row in the order given and stops when fn returns
+ * non-zero; fn must not use the same store (PostgreSQL streams the rows
+ * on the connection).
  */
 
 /** An account: a user's or a strategy instance's (paper ones have an
@@ -271,26 +287,38 @@ struct store_order_filter {
 	size_t limit;              /**< 0: all */
 };
 
+/** Insert or update an account (by id); its created_ms stays the one
+ *  first written. */
 int store_put_account(struct store *s, const struct store_account *a);
-/** Insert or replace an order (by id). */
+/** Insert or replace an order (by id; every column).  QD_ERR_STATE when
+ *  its client_id is another order's (nothing changes). */
 int store_put_order(struct store *s, const struct store_order *o);
 /** Insert a fill: QD_OK when new, QD_ERR_STATE when (order_id, trade_id)
  *  is already stored (nothing changes). */
 int store_put_fill(struct store *s, const struct store_fill *f);
+/**
+ * Insert n postings, ascending by txn, all the legs of a transaction in one
+ * call (their leg numbers are their order in it).  All or nothing, also
+ * inside the caller's transaction (a savepoint; the transaction stays
+ * usable): QD_ERR_STATE when a transaction's legs are already stored.
+ */
 int store_put_postings(struct store *s, const struct store_posting *p,
 	size_t n);
+/** Append to the risk log. */
 int store_put_risk_event(struct store *s, const struct store_risk_event *e);
 
+/** Every account, ascending by id. */
 int store_accounts(struct store *s,
 	int (*fn)(void *arg, const struct store_account *a), void *arg);
-/** Orders matching the filter, ascending by id. */
+/** Orders matching the filter (NULL: all), ascending by id; the next page
+ *  is after_id = the last id read. */
 int store_orders(struct store *s, const struct store_order_filter *f,
 	int (*fn)(void *arg, const struct store_order *o), void *arg);
-/** Fills of one account (NULL: all), ascending by (ts_ms, order_id),
- *  of order `order_id` only when non-zero. */
+/** Fills of one account (NULL: all), ascending by (ts_ms, order_id,
+ *  trade_id), of order `order_id` only when non-zero. */
 int store_fills(struct store *s, const char *account, uint64_t order_id,
 	int (*fn)(void *arg, const struct store_fill *f), void *arg);
-/** Postings of one account (NULL: all), ascending by txn. */
+/** Postings of one account (NULL: all), ascending by txn and leg. */
 int store_postings(struct store *s, const char *account,
 	int (*fn)(void *arg, const struct store_posting *p), void *arg);
 /** Risk log rows with ts_ms >= since, ascending, at most limit (0: all). */

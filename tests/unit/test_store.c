@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <quantd/sdk.h>
 
 #include "csv/csv.h"
@@ -153,7 +154,7 @@ schema_is_latest(void **st)
 
 	(void)st;
 	assert_int_equal(store_schema_version(s, &v), QD_OK);
-	assert_true(store_schema_latest(s) >= 2);
+	assert_true(store_schema_latest(s) >= 3);
 	assert_int_equal(v, store_schema_latest(s));
 	store_close(s);
 	/* Opening again migrates nothing and keeps the version. */
@@ -601,6 +602,833 @@ transaction_all_or_nothing(void **st)
 	store_close(s);
 }
 
+/* ---- trading ------------------------------------------------------------- */
+
+/* The single value of `sql` run directly on the case's database, as text
+ * (into buf); the backend's own view of what the store wrote. */
+static const char *
+db_value(const char *sql, char *buf, size_t cap)
+{
+	if (pg_base == NULL) {
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(url, &db), SQLITE_OK);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		snprintf(buf, cap, "%s", sqlite3_column_text(st, 0) ?
+			(const char *)sqlite3_column_text(st, 0) : "(null)");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	} else {
+		PGconn *c = PQconnectdb(url);
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+			fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+		snprintf(buf, cap, "%s", PQgetisnull(r, 0, 0) ? "(null)" :
+			PQgetvalue(r, 0, 0));
+		PQclear(r);
+		PQfinish(c);
+	}
+	return buf;
+}
+
+/* Copies of the strings a read hands over (valid only during its call). */
+struct pool {
+	char *s[2048];
+	size_t n;
+};
+
+static const char *
+keep(struct pool *p, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	assert_true(p->n < sizeof(p->s) / sizeof(p->s[0]));
+	p->s[p->n] = strdup(s);
+	assert_non_null(p->s[p->n]);
+	return p->s[p->n++];
+}
+
+static void
+pool_free(struct pool *p)
+{
+	while (p->n > 0)
+		free(p->s[--p->n]);
+}
+
+static void
+same_str(const char *field, const char *got, const char *want)
+{
+	if (got == NULL && want == NULL)
+		return;
+	if (got == NULL || want == NULL || strcmp(got, want) != 0)
+		fail_msg("%s: read back %s%s%s, written %s%s%s", field,
+			got ? "\"" : "", got ? got : "NULL", got ? "\"" : "",
+			want ? "\"" : "", want ? want : "NULL",
+			want ? "\"" : "");
+}
+
+struct orders_got {
+	struct pool pool;
+	struct store_order o[64];
+	size_t n;
+	size_t stop_after;  /* rows; 0 = never */
+};
+
+static int
+order_collect(void *arg, const struct store_order *o)
+{
+	struct orders_got *g = arg;
+	struct store_order *c;
+
+	assert_true(g->n < 64);
+	c = &g->o[g->n++];
+	*c = *o;
+	c->client_id = keep(&g->pool, o->client_id);
+	c->account = keep(&g->pool, o->account);
+	c->instance = keep(&g->pool, o->instance);
+	c->venue = keep(&g->pool, o->venue);
+	c->symbol = keep(&g->pool, o->symbol);
+	c->qty = keep(&g->pool, o->qty);
+	c->price = keep(&g->pool, o->price);
+	c->stop_price = keep(&g->pool, o->stop_price);
+	c->trail = keep(&g->pool, o->trail);
+	c->filled = keep(&g->pool, o->filled);
+	c->avg_price = keep(&g->pool, o->avg_price);
+	c->fees = keep(&g->pool, o->fees);
+	c->venue_order_id = keep(&g->pool, o->venue_order_id);
+	c->reason = keep(&g->pool, o->reason);
+	c->tag = keep(&g->pool, o->tag);
+	return g->stop_after && g->n >= g->stop_after;
+}
+
+static void
+same_order(const struct store_order *a, const struct store_order *b)
+{
+	assert_int_equal(a->id, b->id);
+	same_str("client_id", a->client_id, b->client_id);
+	same_str("account", a->account, b->account);
+	same_str("instance", a->instance, b->instance);
+	same_str("venue", a->venue, b->venue);
+	same_str("symbol", a->symbol, b->symbol);
+	assert_int_equal(a->side, b->side);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->tif, b->tif);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->state, b->state);
+	same_str("qty", a->qty, b->qty);
+	same_str("price", a->price, b->price);
+	same_str("stop_price", a->stop_price, b->stop_price);
+	same_str("trail", a->trail, b->trail);
+	same_str("filled", a->filled, b->filled);
+	same_str("avg_price", a->avg_price, b->avg_price);
+	same_str("fees", a->fees, b->fees);
+	assert_int_equal(a->parent_id, b->parent_id);
+	assert_int_equal(a->link_id, b->link_id);
+	same_str("venue_order_id", a->venue_order_id, b->venue_order_id);
+	same_str("reason", a->reason, b->reason);
+	same_str("tag", a->tag, b->tag);
+	assert_int_equal(a->created_ms, b->created_ms);
+	assert_int_equal(a->updated_ms, b->updated_ms);
+}
+
+/* An order with every optional column NULL and `id`'s own client id. */
+static struct store_order
+order_min(uint64_t id, char *cid, size_t cap, const char *account,
+	const char *instance, int state)
+{
+	struct store_order o = { 0 };
+
+	snprintf(cid, cap, "c-%llu", (unsigned long long)id);
+	o.id = id;
+	o.client_id = cid;
+	o.account = account;
+	o.instance = instance;
+	o.venue = "paper";
+	o.symbol = "BTC/USDT";
+	o.side = QD_SIDE_BUY;
+	o.type = 0;
+	o.tif = QD_TIF_GTC;
+	o.state = state;
+	o.qty = "1";
+	o.filled = "0";
+	o.fees = "0";
+	o.created_ms = 1700000000000LL + (int64_t)id;
+	o.updated_ms = o.created_ms;
+	return o;
+}
+
+static void
+orders_read_back_exactly(void **st)
+{
+	struct store *s = open_fresh("c_orders");
+	struct store_order full = {
+		.id = 9007199254740993ULL,  /* not a double */
+		.client_id = "qd-0001-ma-fast", .account = "paper:ma-fast",
+		.instance = "ma-fast", .venue = "binance", .symbol = "BTC/USDT",
+		.side = QD_SIDE_SELL, .type = 3, .tif = QD_TIF_POST_ONLY,
+		.flags = 0x80000001u, .state = QD_ORDER_PARTIAL,
+		.qty = "123456789.12345678", .price = "65000.10000000",
+		.stop_price = "0.00000001", .trail = "12.5",
+		.filled = "0.00100000", .avg_price = "65000.0999999999999999",
+		.fees = "-0.00000042", .parent_id = 7, .link_id = 8,
+		.venue_order_id = "8389765519874653", .reason = "it's \"quoted\"",
+		.tag = "tab\there, ünïcode", .created_ms = 1700000000001LL,
+		.updated_ms = 1700000000999LL,
+	};
+	struct store_order bare, other;
+	struct orders_got g = { .n = 0 };
+	char cid[32], cid2[32], buf[64];
+
+	(void)st;
+	bare = order_min(5, cid, sizeof(cid), "paper:ma-fast", "", 1);
+	assert_int_equal(store_put_order(s, &full), QD_OK);
+	assert_int_equal(store_put_order(s, &bare), QD_OK);
+	assert_int_equal(store_orders(s, NULL, order_collect, &g), QD_OK);
+	assert_int_equal(g.n, 2);
+	same_order(&g.o[0], &bare);   /* ascending by id */
+	same_order(&g.o[1], &full);
+	/* An upsert replaces every column, NULLs included. */
+	full.state = QD_ORDER_FILLED;
+	full.filled = "123456789.12345678";
+	full.avg_price = NULL;
+	full.price = "0";
+	full.venue_order_id = NULL;
+	full.parent_id = 0;
+	full.tag = NULL;
+	full.reason = "done";
+	full.flags = 0;
+	full.updated_ms += 1000;
+	assert_int_equal(store_put_order(s, &full), QD_OK);
+	/* The same order written again at the same state changes nothing. */
+	assert_int_equal(store_put_order(s, &full), QD_OK);
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_orders(s, NULL, order_collect, &g), QD_OK);
+	assert_int_equal(g.n, 2);
+	same_order(&g.o[1], &full);
+	/* Another order cannot take a client id that is in use. */
+	other = order_min(6, cid2, sizeof(cid2), "paper:ma-fast", "", 1);
+	other.client_id = full.client_id;
+	assert_int_equal(store_put_order(s, &other), QD_ERR_STATE);
+	assert_non_null(strstr(store_error(s), "already stored"));
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_orders(s, NULL, order_collect, &g), QD_OK);
+	assert_int_equal(g.n, 2);
+	/* Amounts are text on SQLite and numeric on PostgreSQL, never
+	 * floating point. */
+	assert_string_equal(db_value(pg_base ?
+		"SELECT pg_typeof(qty)::text FROM orders LIMIT 1" :
+		"SELECT typeof(qty) FROM orders LIMIT 1", buf, sizeof(buf)),
+		pg_base ? "numeric" : "text");
+	pool_free(&g.pool);
+	store_close(s);
+}
+
+static void
+orders_filter_and_cursor(void **st)
+{
+	struct store *s = open_fresh("c_orderq");
+	struct store_order_filter f = { 0 };
+	struct orders_got g = { .n = 0 };
+	char cid[40][16];
+	uint64_t id, cursor;
+	size_t i, pages;
+
+	(void)st;
+	/* 40 orders: accounts a/b alternate, instances x/y every two,
+	 * states 1..7 in turn. */
+	for (id = 1; id <= 40; id++) {
+		struct store_order o = order_min(id * 3, cid[id - 1],
+			sizeof(cid[0]), id % 2 ? "a" : "b",
+			(id / 2) % 2 ? "x" : "y", (int)(id % 7) + 1);
+
+		assert_int_equal(store_put_order(s, &o), QD_OK);
+	}
+	f.open_only = 1;
+	assert_int_equal(store_orders(s, &f, order_collect, &g), QD_OK);
+	for (i = 0; i < g.n; i++) {
+		assert_in_range(g.o[i].state, QD_ORDER_CREATED,
+			QD_ORDER_PARTIAL);
+		assert_true(i == 0 || g.o[i].id > g.o[i - 1].id);
+	}
+	/* ids 3 * k with k % 7 in {0, 1, 2}: k = 1, 2, 7, 8, 9, 14, ... */
+	for (id = 1, i = 0; id <= 40; id++)
+		i += id % 7 <= 2;
+	assert_int_equal(g.n, i);
+	/* One account's open orders of one instance. */
+	pool_free(&g.pool);
+	g.n = 0;
+	f.account = "a";
+	f.instance = "x";
+	assert_int_equal(store_orders(s, &f, order_collect, &g), QD_OK);
+	for (id = 1, i = 0; id <= 40; id++)
+		i += id % 7 <= 2 && id % 2 == 1 && (id / 2) % 2 == 1;
+	assert_int_equal(g.n, i);
+	for (i = 0; i < g.n; i++) {
+		same_str("account", g.o[i].account, "a");
+		same_str("instance", g.o[i].instance, "x");
+	}
+	/* Pages of 6 of account b, after_id the last id read: every order of
+	 * b once, in order. */
+	pool_free(&g.pool);
+	g.n = 0;
+	memset(&f, 0, sizeof(f));
+	f.account = "b";
+	f.limit = 6;
+	for (cursor = 0, pages = 0;; pages++) {
+		size_t before = g.n;
+
+		f.after_id = cursor;
+		assert_int_equal(store_orders(s, &f, order_collect, &g), QD_OK);
+		assert_true(g.n - before <= 6);
+		if (g.n == before)
+			break;
+		cursor = g.o[g.n - 1].id;
+	}
+	assert_int_equal(g.n, 20);
+	assert_int_equal(pages, 4);  /* 6 + 6 + 6 + 2 */
+	for (i = 0; i < 20; i++)
+		assert_int_equal(g.o[i].id, (2 * i + 2) * 3);
+	/* The callback stops the read. */
+	pool_free(&g.pool);
+	g.n = 0;
+	g.stop_after = 3;
+	assert_int_equal(store_orders(s, NULL, order_collect, &g), QD_OK);
+	assert_int_equal(g.n, 3);
+	/* The store is usable after a read that was stopped. */
+	pool_free(&g.pool);
+	g.n = 0;
+	g.stop_after = 0;
+	assert_int_equal(store_orders(s, NULL, order_collect, &g), QD_OK);
+	assert_int_equal(g.n, 40);
+	pool_free(&g.pool);
+	store_close(s);
+}
+
+struct fills_got {
+	struct pool pool;
+	struct store_fill f[16];
+	size_t n;
+};
+
+static int
+fill_collect(void *arg, const struct store_fill *f)
+{
+	struct fills_got *g = arg;
+	struct store_fill *c;
+
+	assert_true(g->n < 16);
+	c = &g->f[g->n++];
+	*c = *f;
+	c->trade_id = keep(&g->pool, f->trade_id);
+	c->account = keep(&g->pool, f->account);
+	c->symbol = keep(&g->pool, f->symbol);
+	c->qty = keep(&g->pool, f->qty);
+	c->price = keep(&g->pool, f->price);
+	c->fee = keep(&g->pool, f->fee);
+	c->fee_asset = keep(&g->pool, f->fee_asset);
+	return 0;
+}
+
+static void
+same_fill(const struct store_fill *a, const struct store_fill *b)
+{
+	assert_int_equal(a->order_id, b->order_id);
+	same_str("trade_id", a->trade_id, b->trade_id);
+	same_str("account", a->account, b->account);
+	same_str("symbol", a->symbol, b->symbol);
+	assert_int_equal(a->side, b->side);
+	same_str("qty", a->qty, b->qty);
+	same_str("price", a->price, b->price);
+	same_str("fee", a->fee, b->fee);
+	same_str("fee_asset", a->fee_asset, b->fee_asset);
+	assert_int_equal(a->maker, b->maker);
+	assert_int_equal(a->ts_ms, b->ts_ms);
+}
+
+static void
+fill_kept_once(void **st)
+{
+	struct store *s = open_fresh("c_fills");
+	struct store_fill f1 = { 42, "T-1", "paper:a", "BTC/USDT",
+		QD_SIDE_BUY, "0.00000001", "123456789.12345678", "0.00100000",
+		"USDT", 1, 1700000000500LL };
+	struct store_fill dup = f1, f2 = f1, f3 = f1;
+	struct fills_got g = { .n = 0 };
+
+	(void)st;
+	assert_int_equal(store_put_fill(s, &f1), QD_OK);
+	/* The same (order, trade) again, with other values: refused, and
+	 * the first row stays as it was. */
+	dup.qty = "5";
+	dup.price = "1";
+	dup.fee = "0";
+	dup.maker = 0;
+	dup.ts_ms = 1;
+	assert_int_equal(store_put_fill(s, &dup), QD_ERR_STATE);
+	assert_non_null(strstr(store_error(s), "already stored"));
+	/* ... also inside a transaction, which stays usable. */
+	assert_int_equal(store_begin(s), QD_OK);
+	assert_int_equal(store_put_fill(s, &dup), QD_ERR_STATE);
+	f2.trade_id = "T-2";       /* another fill of the order */
+	f2.ts_ms = 1700000000400LL;
+	f2.fee = "-0.5";           /* a maker rebate */
+	assert_int_equal(store_put_fill(s, &f2), QD_OK);
+	assert_int_equal(store_commit(s), QD_OK);
+	f3.order_id = 43;          /* the same venue trade id, another order */
+	f3.account = "paper:b";
+	f3.ts_ms = 1700000000400LL;
+	assert_int_equal(store_put_fill(s, &f3), QD_OK);
+	/* All, ascending by (ts_ms, order_id, trade_id). */
+	assert_int_equal(store_fills(s, NULL, 0, fill_collect, &g), QD_OK);
+	assert_int_equal(g.n, 3);
+	same_fill(&g.f[0], &f2);
+	same_fill(&g.f[1], &f3);
+	same_fill(&g.f[2], &f1);
+	/* One account's; one order's. */
+	g.n = 0;
+	assert_int_equal(store_fills(s, "paper:b", 0, fill_collect, &g), QD_OK);
+	assert_int_equal(g.n, 1);
+	same_fill(&g.f[0], &f3);
+	g.n = 0;
+	assert_int_equal(store_fills(s, NULL, 42, fill_collect, &g), QD_OK);
+	assert_int_equal(g.n, 2);
+	g.n = 0;
+	assert_int_equal(store_fills(s, "paper:b", 42, fill_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 0);
+	pool_free(&g.pool);
+	store_close(s);
+}
+
+struct postings_got {
+	struct pool pool;
+	struct store_posting p[16];
+	size_t n;
+};
+
+static int
+posting_collect(void *arg, const struct store_posting *p)
+{
+	struct postings_got *g = arg;
+	struct store_posting *c;
+
+	assert_true(g->n < 16);
+	c = &g->p[g->n++];
+	*c = *p;
+	c->kind = keep(&g->pool, p->kind);
+	c->ref = keep(&g->pool, p->ref);
+	c->account = keep(&g->pool, p->account);
+	c->asset = keep(&g->pool, p->asset);
+	c->amount = keep(&g->pool, p->amount);
+	return 0;
+}
+
+static void
+same_posting(const struct store_posting *a, const struct store_posting *b)
+{
+	assert_int_equal(a->txn, b->txn);
+	assert_int_equal(a->ts_ms, b->ts_ms);
+	same_str("kind", a->kind, b->kind);
+	same_str("ref", a->ref, b->ref);
+	same_str("account", a->account, b->account);
+	same_str("asset", a->asset, b->asset);
+	same_str("amount", a->amount, b->amount);
+}
+
+static size_t
+count_postings(struct store *s, const char *account)
+{
+	struct postings_got g = { .n = 0 };
+
+	assert_int_equal(store_postings(s, account, posting_collect, &g),
+		QD_OK);
+	pool_free(&g.pool);
+	return g.n;
+}
+
+static void
+postings_all_or_nothing(void **st)
+{
+	struct store *s = open_fresh("c_ledger");
+	/* A buy of 0.001 BTC at 65000.1 with a fee, and a deposit. */
+	const struct store_posting p[] = {
+		{ 1, 1000, "deposit", "", "external:deposits", "USDT",
+		  "-1000.00000000" },
+		{ 1, 1000, "deposit", "", "paper:a", "USDT", "1000.00000000" },
+		{ 2, 2000, "trade", "T-1", "paper:a", "BTC", "0.00100000" },
+		{ 2, 2000, "trade", "T-1", "venue:paper", "BTC",
+		  "-0.00100000" },
+		{ 2, 2000, "trade", "T-1", "paper:a", "USDT",
+		  "-65.00010000" },
+		{ 2, 2000, "trade", "T-1", "venue:paper", "USDT",
+		  "65.00010000" },
+	};
+	const struct store_posting later[] = {
+		{ 3, 3000, "fee", "T-1", "paper:a", "USDT", "-0.06500010" },
+		{ 3, 3000, "fee", "T-1", "fees:paper", "USDT", "0.06500010" },
+	};
+	struct store_posting bad[2], mid[2];
+	struct postings_got g = { .n = 0 };
+	uint64_t max_id = 1;
+	int64_t max_txn = 1;
+	size_t i;
+
+	(void)st;
+	/* Written in a transaction that is rolled back: nothing. */
+	assert_int_equal(store_begin(s), QD_OK);
+	assert_int_equal(store_put_postings(s, p, 6), QD_OK);
+	assert_int_equal(store_rollback(s), QD_OK);
+	assert_int_equal(count_postings(s, NULL), 0);
+	assert_int_equal(store_trading_ids(s, &max_id, &max_txn), QD_OK);
+	assert_int_equal(max_txn, 0);
+	/* Their own transaction; read back exactly, in order. */
+	assert_int_equal(store_put_postings(s, p, 6), QD_OK);
+	assert_int_equal(store_postings(s, NULL, posting_collect, &g), QD_OK);
+	assert_int_equal(g.n, 6);
+	for (i = 0; i < 6; i++)
+		same_posting(&g.p[i], &p[i]);
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_postings(s, "paper:a", posting_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 3);
+	same_posting(&g.p[0], &p[1]);
+	same_posting(&g.p[1], &p[2]);
+	same_posting(&g.p[2], &p[4]);
+	pool_free(&g.pool);
+	/* Txn 5 stored; then txn 3 written with txn 5 again: the call is
+	 * refused whole, txn 3 is not kept either. */
+	bad[0] = later[0];
+	bad[1] = later[1];
+	bad[0].txn = bad[1].txn = 5;
+	assert_int_equal(store_put_postings(s, bad, 2), QD_OK);
+	bad[0].txn = 3;
+	assert_int_equal(store_put_postings(s, bad, 2), QD_ERR_STATE);
+	assert_non_null(strstr(store_error(s), "already stored"));
+	assert_int_equal(count_postings(s, NULL), 8);
+	/* The same in the caller's transaction, which stays usable: what it
+	 * wrote before and after the refused call commits, nothing of the
+	 * refused call does. */
+	assert_int_equal(store_begin(s), QD_OK);
+	mid[0] = later[0];
+	mid[1] = later[1];
+	mid[0].txn = mid[1].txn = 4;
+	assert_int_equal(store_put_postings(s, mid, 2), QD_OK);
+	assert_int_equal(store_put_postings(s, bad, 2), QD_ERR_STATE);
+	bad[1].txn = 6;
+	assert_int_equal(store_put_postings(s, bad + 1, 1), QD_OK);
+	assert_int_equal(store_commit(s), QD_OK);
+	assert_int_equal(count_postings(s, NULL), 11);
+	assert_int_equal(store_trading_ids(s, &max_id, &max_txn), QD_OK);
+	assert_int_equal(max_txn, 6);
+	assert_int_equal(max_id, 0);
+	g.n = 0;
+	assert_int_equal(store_postings(s, "fees:paper", posting_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.p[0].txn, 4);  /* not 3 */
+	assert_int_equal(g.p[1].txn, 5);
+	assert_int_equal(g.p[2].txn, 6);
+	pool_free(&g.pool);
+	/* Out of order: refused before anything is written. */
+	bad[0] = later[0];
+	bad[1] = p[0];
+	bad[0].txn = 9;
+	assert_int_equal(store_put_postings(s, bad, 2), QD_ERR_INVALID);
+	assert_non_null(strstr(store_error(s), "ascending by txn"));
+	assert_int_equal(count_postings(s, NULL), 11);
+	store_close(s);
+}
+
+struct risk_got {
+	struct pool pool;
+	struct store_risk_event e[16];
+	size_t n;
+};
+
+static int
+risk_collect(void *arg, const struct store_risk_event *e)
+{
+	struct risk_got *g = arg;
+	struct store_risk_event *c;
+
+	assert_true(g->n < 16);
+	c = &g->e[g->n++];
+	*c = *e;
+	c->scope = keep(&g->pool, e->scope);
+	c->scope_id = keep(&g->pool, e->scope_id);
+	c->rule = keep(&g->pool, e->rule);
+	c->actions = keep(&g->pool, e->actions);
+	c->symbol = keep(&g->pool, e->symbol);
+	c->reason = keep(&g->pool, e->reason);
+	return 0;
+}
+
+static void
+risk_log_since_and_limit(void **st)
+{
+	struct store *s = open_fresh("c_risk");
+	struct store_risk_event e[10];
+	struct risk_got g = { .n = 0 };
+	char reason[10][48];
+	size_t i;
+
+	(void)st;
+	/* Written newest first: read back by time all the same. */
+	for (i = 0; i < 10; i++) {
+		size_t k = 9 - i;
+
+		snprintf(reason[k], sizeof(reason[k]), "order notional %zu "
+			"> 1000", k);
+		e[k].ts_ms = 1000 * (int64_t)(k + 1);
+		e[k].scope = k % 2 ? "account" : "global";
+		e[k].scope_id = k % 2 ? "paper:a" : "";
+		e[k].rule = "max_order_notional";
+		e[k].actions = k % 2 ? "refuse" : "halt,cancel,close,notify";
+		e[k].symbol = k % 3 ? "BTC/USDT" : NULL;
+		e[k].reason = reason[k];
+		e[k].order_id = k % 4 ? 100 + k : 0;
+		assert_int_equal(store_put_risk_event(s, &e[k]), QD_OK);
+	}
+	assert_int_equal(store_risk_events(s, 5000, 0, risk_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 6);
+	for (i = 0; i < 6; i++) {
+		const struct store_risk_event *a = &g.e[i], *b = &e[i + 4];
+
+		assert_int_equal(a->ts_ms, b->ts_ms);
+		same_str("scope", a->scope, b->scope);
+		same_str("scope_id", a->scope_id, b->scope_id);
+		same_str("rule", a->rule, b->rule);
+		same_str("actions", a->actions, b->actions);
+		same_str("symbol", a->symbol, b->symbol);
+		same_str("reason", a->reason, b->reason);
+		assert_int_equal(a->order_id, b->order_id);
+	}
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_risk_events(s, 5000, 2, risk_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.e[0].ts_ms, 5000);
+	assert_int_equal(g.e[1].ts_ms, 6000);
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_risk_events(s, 10001, 0, risk_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 0);
+	store_close(s);
+}
+
+struct accounts_got {
+	struct pool pool;
+	struct store_account a[8];
+	size_t n;
+};
+
+static int
+account_collect(void *arg, const struct store_account *a)
+{
+	struct accounts_got *g = arg;
+	struct store_account *c;
+
+	assert_true(g->n < 8);
+	c = &g->a[g->n++];
+	*c = *a;
+	c->id = keep(&g->pool, a->id);
+	c->owner = keep(&g->pool, a->owner);
+	c->instance = keep(&g->pool, a->instance);
+	c->venue = keep(&g->pool, a->venue);
+	c->quote = keep(&g->pool, a->quote);
+	return 0;
+}
+
+static void
+accounts_round_trip(void **st)
+{
+	struct store *s = open_fresh("c_accounts");
+	struct store_account a = { "paper:ma-fast", "", "ma-fast", "paper",
+		"USDT", 0, 1700000000000LL };
+	struct store_account b = { "binance:alice", "alice", "", "binance",
+		"USDT", 1, 1700000001000LL };
+	struct accounts_got g = { .n = 0 };
+
+	(void)st;
+	assert_int_equal(store_put_account(s, &a), QD_OK);
+	assert_int_equal(store_put_account(s, &b), QD_OK);
+	/* Written again (a restart, a new owner): updated, its creation time
+	 * kept. */
+	a.owner = "alice";
+	a.margin = 1;
+	a.created_ms = 1800000000000LL;
+	assert_int_equal(store_put_account(s, &a), QD_OK);
+	assert_int_equal(store_accounts(s, account_collect, &g), QD_OK);
+	assert_int_equal(g.n, 2);
+	same_str("id", g.a[0].id, "binance:alice");
+	same_str("owner", g.a[0].owner, "alice");
+	same_str("instance", g.a[0].instance, "");
+	same_str("venue", g.a[0].venue, "binance");
+	same_str("quote", g.a[0].quote, "USDT");
+	assert_int_equal(g.a[0].margin, 1);
+	assert_int_equal(g.a[0].created_ms, 1700000001000LL);
+	same_str("id", g.a[1].id, "paper:ma-fast");
+	same_str("owner", g.a[1].owner, "alice");
+	same_str("instance", g.a[1].instance, "ma-fast");
+	assert_int_equal(g.a[1].margin, 1);
+	assert_int_equal(g.a[1].created_ms, 1700000000000LL);
+	pool_free(&g.pool);
+	store_close(s);
+}
+
+static void
+trading_ids_are_the_largest(void **st)
+{
+	struct store *s = open_fresh("c_tradeids");
+	const uint64_t ids[] = { 7, 4200000000000ULL, 9 };
+	struct store_posting p[2] = {
+		{ 41, 1, "deposit", "", "external:deposits", "USDT", "-1" },
+		{ 41, 1, "deposit", "", "paper:a", "USDT", "1" },
+	};
+	char cid[3][24];
+	uint64_t max_id = 1;
+	int64_t max_txn = 1;
+	size_t i;
+
+	(void)st;
+	assert_int_equal(store_trading_ids(s, &max_id, &max_txn), QD_OK);
+	assert_int_equal(max_id, 0);
+	assert_int_equal(max_txn, 0);
+	for (i = 0; i < 3; i++) {
+		struct store_order o = order_min(ids[i], cid[i],
+			sizeof(cid[i]), "paper:a", "", QD_ORDER_FILLED);
+
+		assert_int_equal(store_put_order(s, &o), QD_OK);
+	}
+	assert_int_equal(store_put_postings(s, p, 2), QD_OK);
+	p[0].txn = p[1].txn = 40;
+	assert_int_equal(store_put_postings(s, p, 2), QD_OK);
+	store_close(s);
+	s = reopen(STORE_ROLE_READER);
+	assert_int_equal(store_trading_ids(s, &max_id, &max_txn), QD_OK);
+	assert_int_equal(max_id, 4200000000000ULL);
+	assert_int_equal(max_txn, 41);
+	store_close(s);
+}
+
+static void
+trading_bad_input_refused(void **st)
+{
+	static const char *const not_plain[] = {
+		"", "1e-3", "+1", "01", "-0", "-0.000", ".5", "1.", "-", "abc",
+		"1,5", " 1", "1 ", "NaN", "Infinity", "0x10", "1.2.3", "--1",
+	};
+	struct store *s = open_fresh("c_tradebad");
+	struct store_order o;
+	struct store_fill f = { 1, "T", "a", "BTC/USDT", QD_SIDE_BUY, "1",
+		"1", "0", "USDT", 0, 1 };
+	struct store_posting p = { 1, 1, "deposit", "", "a", "USDT", "1" };
+	struct store_risk_event e = { 1, "global", "", "r", "halt", NULL,
+		"why", 0 };
+	struct store_account a = { "a", "", "", "paper", "USDT", 0, 1 };
+	char cid[24], longer[128];
+	uint64_t u;
+	int64_t t;
+	size_t i;
+
+	(void)st;
+	o = order_min(1, cid, sizeof(cid), "a", "", QD_ORDER_CREATED);
+	for (i = 0; i < sizeof(not_plain) / sizeof(not_plain[0]); i++) {
+		o.qty = not_plain[i];
+		assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+		assert_non_null(strstr(store_error(s), "qty"));
+		f.price = not_plain[i];
+		assert_int_equal(store_put_fill(s, &f), QD_ERR_INVALID);
+		assert_non_null(strstr(store_error(s), "price"));
+		p.amount = not_plain[i];
+		assert_int_equal(store_put_postings(s, &p, 1), QD_ERR_INVALID);
+		assert_non_null(strstr(store_error(s), "amount"));
+	}
+	memset(longer, '1', 101);
+	longer[101] = '\0';
+	o.qty = longer;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	longer[100] = '\0';  /* 100 characters is the most */
+	o.qty = longer;
+	assert_int_equal(store_put_order(s, &o), QD_OK);
+	o.qty = "1";
+	f.price = "1";
+	p.amount = "1";
+	/* Required strings, ids, sides. */
+	o.client_id = NULL;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	assert_non_null(strstr(store_error(s), "client_id is NULL"));
+	o.client_id = "";
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	o.client_id = cid;
+	o.filled = NULL;  /* not nullable */
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	o.filled = "0";
+	o.id = 0;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	o.id = (uint64_t)INT64_MAX + 1;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	o.id = 1;
+	o.link_id = UINT64_MAX;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	o.link_id = 0;
+	o.side = 0;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	o.side = QD_SIDE_BUY;
+	o.state = 0;
+	assert_int_equal(store_put_order(s, &o), QD_ERR_INVALID);
+	f.fee_asset = NULL;
+	assert_int_equal(store_put_fill(s, &f), QD_ERR_INVALID);
+	f.fee_asset = "USDT";
+	f.trade_id = "";
+	assert_int_equal(store_put_fill(s, &f), QD_ERR_INVALID);
+	f.trade_id = "T";
+	f.order_id = 0;
+	assert_int_equal(store_put_fill(s, &f), QD_ERR_INVALID);
+	p.txn = 0;
+	assert_int_equal(store_put_postings(s, &p, 1), QD_ERR_INVALID);
+	p.txn = 1;
+	p.account = NULL;
+	assert_int_equal(store_put_postings(s, &p, 1), QD_ERR_INVALID);
+	assert_int_equal(store_put_postings(s, NULL, 1), QD_ERR_INVALID);
+	assert_int_equal(store_put_postings(s, NULL, 0), QD_OK);
+	e.rule = NULL;
+	assert_int_equal(store_put_risk_event(s, &e), QD_ERR_INVALID);
+	e.rule = "r";
+	e.scope = "";
+	assert_int_equal(store_put_risk_event(s, &e), QD_ERR_INVALID);
+	a.quote = NULL;
+	assert_int_equal(store_put_account(s, &a), QD_ERR_INVALID);
+	assert_int_equal(store_put_account(s, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_put_order(s, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_put_fill(s, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_put_risk_event(s, NULL), QD_ERR_INVALID);
+	/* Reads: a callback and outputs are needed. */
+	assert_int_equal(store_accounts(s, NULL, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_orders(s, NULL, NULL, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_fills(s, NULL, 0, NULL, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_postings(s, NULL, NULL, NULL), QD_ERR_INVALID);
+	assert_int_equal(store_risk_events(s, 0, 0, NULL, NULL),
+		QD_ERR_INVALID);
+	assert_int_equal(store_trading_ids(s, NULL, &t), QD_ERR_INVALID);
+	assert_int_equal(store_trading_ids(s, &u, NULL), QD_ERR_INVALID);
+	/* Nothing but the one good order was written. */
+	assert_int_equal(store_trading_ids(s, &u, &t), QD_OK);
+	assert_int_equal(u, 1);
+	assert_int_equal(t, 0);
+	store_close(s);
+}
+
 /* A database left by every earlier schema version upgrades, keeping its
  * rows. */
 static void
@@ -608,7 +1436,12 @@ upgrade_from_every_version(void **st)
 {
 	struct store *s = open_fresh("c_upgrade0");
 	int latest = store_schema_latest(s), v, from;
-	char err[512], tag[32];
+	char err[512], tag[32], cid[24];
+	struct store_posting p = { 5, 1, "deposit", "", "a", "USDT",
+		"0.00000001" };
+	struct store_order o;
+	uint64_t id;
+	int64_t txn;
 
 	(void)st;
 	store_close(s);
@@ -630,6 +1463,13 @@ upgrade_from_every_version(void **st)
 		assert_int_equal(v, latest);
 		assert_int_equal(count_all(s, &btc), from >= 1 ? 1 : 0);
 		assert_int_equal(store_state_save(s, "x", "y", 1), QD_OK);
+		/* The trading tables (version 3) are there and work. */
+		o = order_min(1, cid, sizeof(cid), "a", "", QD_ORDER_PENDING);
+		assert_int_equal(store_put_order(s, &o), QD_OK);
+		assert_int_equal(store_put_postings(s, &p, 1), QD_OK);
+		assert_int_equal(store_trading_ids(s, &id, &txn), QD_OK);
+		assert_int_equal(id, 1);
+		assert_int_equal(txn, 5);
 		store_close(s);
 	}
 }
@@ -743,6 +1583,14 @@ main(int argc, char **argv)
 		cmocka_unit_test(instruments_and_prune),
 		cmocka_unit_test(bad_input_refused),
 		cmocka_unit_test(transaction_all_or_nothing),
+		cmocka_unit_test(orders_read_back_exactly),
+		cmocka_unit_test(orders_filter_and_cursor),
+		cmocka_unit_test(fill_kept_once),
+		cmocka_unit_test(postings_all_or_nothing),
+		cmocka_unit_test(risk_log_since_and_limit),
+		cmocka_unit_test(accounts_round_trip),
+		cmocka_unit_test(trading_ids_are_the_largest),
+		cmocka_unit_test(trading_bad_input_refused),
 		cmocka_unit_test(upgrade_from_every_version),
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(bad_locations),
