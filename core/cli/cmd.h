@@ -47,6 +47,17 @@ int cmd_backtest(struct cli *c, int argc, char **argv);
 int cmd_data(struct cli *c, int argc, char **argv);
 /** `market watch`: the daemon's trades and closing candles, live. */
 int cmd_market(struct cli *c, int argc, char **argv);
+/** The running daemon's trading: emergency close, orders, accounts,
+ *  risk (cmd_trade.c). */
+struct cJSON;
+/** A member of a daemon's JSON reply: the number (0 if not one), the
+ *  string ("" if not one). */
+double cli_json_num(const struct cJSON *o, const char *k);
+const char *cli_json_str(const struct cJSON *o, const char *k);
+int cmd_emergency_close(struct cli *c, int argc, char **argv);
+int cmd_orders(struct cli *c, int argc, char **argv);
+int cmd_accounts(struct cli *c, int argc, char **argv);
+int cmd_risk(struct cli *c, int argc, char **argv);
 /** `data synth` (argv[0] is "synth"). */
 int cmd_data_synth(struct cli *c, int argc, char **argv);
 /** The store location: `db` (a URL or SQLite file) or the daemon

@@ -23,6 +23,22 @@
 #include "ctl/ctl.h"
 #include "market/symbol.h"
 
+double
+cli_json_num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+const char *
+cli_json_str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -32,21 +48,8 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static double
-num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static const char *
-str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
+#define num cli_json_num
+#define str cli_json_str
 
 static void
 print_event(const cJSON *e, int json, int partial)

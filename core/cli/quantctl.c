@@ -56,6 +56,12 @@ usage(FILE *f)
 		"  optimize --strategy S --data F --grid K=LO:HI:STEP ...\n"
 		"  montecarlo --from-backtest result.json [--runs N]\n"
 		"  chan --data FILE            Chan theory structures as JSON\n"
+		"  orders | accounts           the daemon's open orders, "
+		"balances, positions\n"
+		"  risk status|set|resume|log  halts, limits at run time, the "
+		"risk log\n"
+		"  emergency-close [--ratio R] cancel all, then close R of "
+		"every position\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
@@ -255,6 +261,38 @@ static const struct {
 	"Check the daemon config (and its instance files) or one instance "
 	"file: every\n"
 	"problem as FILE:LINE:COL, exit 2 if there is any.\n" },
+	{ "emergency-close",
+	"usage: quantctl emergency-close [--ratio R] [--account A | "
+	"--instance I]\n"
+	"The running daemon halts new entries in the scope, cancels every "
+	"open order in\n"
+	"it, then closes R (0 < R <= 1, default 1) of every position at "
+	"market\n"
+	"(reduce-only).  Repeating it while the closes work sends nothing "
+	"new.  Also:\n"
+	"quantd --emergency-close, or SIGUSR1 to the daemon (everything, R "
+	"= 1).\n" },
+	{ "orders",
+	"usage: quantctl orders [--instance I] [--json]\n"
+	"The running daemon's open orders.\n" },
+	{ "accounts",
+	"usage: quantctl accounts [--json]\n"
+	"Every account of the running daemon: cash, equity, fees, positions, "
+	"and whether\n"
+	"the ledger reconciles exactly.\n" },
+	{ "risk",
+	"usage: quantctl risk status\n"
+	"       quantctl risk set global|account ID|instance ID 'JSON'\n"
+	"       quantctl risk resume global|account ID|instance ID\n"
+	"       quantctl risk log [--since MS] [--limit N] [--db URL] "
+	"[--json]\n"
+	"status: halts per scope; set: replace a scope's limits at run time "
+	"(the keys\n"
+	"of \"risk\" in the configuration, checked the same way); resume: "
+	"lift a halt\n"
+	"that lasts until resumed (drawdown, losses, emergency); log: every "
+	"decision\n"
+	"with its rule and reason, from the store.\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },
@@ -859,6 +897,14 @@ main(int argc, char **argv)
 		rc = cmd_data(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "market") == 0) {
 		rc = cmd_market(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "emergency-close") == 0) {
+		rc = cmd_emergency_close(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "orders") == 0) {
+		rc = cmd_orders(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "accounts") == 0) {
+		rc = cmd_accounts(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "risk") == 0) {
+		rc = cmd_risk(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "optimize") == 0) {
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {

@@ -392,11 +392,149 @@ config_limits_default(struct sandbox_limits *l)
 			(uint32_t)limit_keys[i].def;
 }
 
+/* ---- risk limits and accounts -------------------------------------------- */
+
+struct risk_key {
+	const char *key;
+	size_t off;
+	int is_int;
+	double max;
+};
+
+#define RK(f, i, m) { #f, offsetof(struct risk_limits, f), i, m }
+static const struct risk_key risk_keys[] = {
+	RK(max_order_notional, 0, 1e15), RK(max_position_notional, 0, 1e15),
+	RK(max_exposure, 0, 1e15), RK(max_open_orders, 1, 1e6),
+	RK(price_band_pct, 0, 1000), RK(max_orders, 1, 1e6),
+	RK(order_window_s, 1, 86400), RK(stop_loss_pct, 0, 100),
+	RK(take_profit_pct, 0, 1e6), RK(stop_loss_abs, 0, 1e15),
+	RK(take_profit_abs, 0, 1e15), RK(trailing_stop_pct, 0, 100),
+	RK(account_stop_loss_pct, 0, 100), RK(account_take_profit_pct, 0, 1e6),
+	RK(account_stop_loss_abs, 0, 1e15), RK(account_take_profit_abs, 0, 1e15),
+	RK(daily_loss, 0, 1e15), RK(weekly_loss, 0, 1e15),
+	RK(monthly_loss, 0, 1e15), RK(daily_loss_pct, 0, 100),
+	RK(weekly_loss_pct, 0, 100), RK(monthly_loss_pct, 0, 100),
+	RK(max_drawdown_pct, 0, 100), RK(max_consecutive_losses, 1, 1e6),
+	RK(circuit_move_pct, 0, 100), RK(circuit_window_s, 1, 86400),
+	RK(circuit_halt_s, 1, 604800),
+};
+#undef RK
+
+/*
+ * A risk limits object: every key a number >= 0 within its range (0 turns
+ * the rule off); utc_offset_min a whole number of minutes in
+ * [-840, 840].  Every problem is reported; what is valid is kept.
+ */
+int
+config_parse_risk(const struct json_value *obj, struct risk_limits *out,
+	const char *file, struct diag *d)
+{
+	int before = d->count;
+	const struct json_value *m;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (obj->type != JSON_OBJECT) {
+		bad(d, file, obj, "expected an object of risk limits, found %s",
+			json_type_name(obj->type));
+		return -1;
+	}
+	for (m = obj->child; m != NULL; m = m->next) {
+		if (strcmp(m->key, "utc_offset_min") == 0) {
+			out->utc_offset_min = (int)get_int(obj, m->key, 0, -840,
+				840, file, d);
+			continue;
+		}
+		for (i = 0; i < QD_COUNTOF(risk_keys); i++)
+			if (strcmp(risk_keys[i].key, m->key) == 0)
+				break;
+		if (i == QD_COUNTOF(risk_keys)) {
+			bad(d, file, m, "unknown risk limit \"%s\" (see "
+				"docs/trading.md for the list)", m->key);
+			continue;
+		}
+		if (m->type != JSON_NUMBER || !(m->num >= 0) ||
+		    m->num > risk_keys[i].max ||
+		    (risk_keys[i].is_int && !m->is_int)) {
+			bad(d, file, m, "expected %s from 0 to %g", risk_keys[i]
+				.is_int ? "a whole number" : "a number",
+				risk_keys[i].max);
+			continue;
+		}
+		if (risk_keys[i].is_int)
+			*(int *)((char *)out + risk_keys[i].off) = (int)m->i;
+		else
+			*(double *)((char *)out + risk_keys[i].off) = m->num;
+	}
+	return d->count == before ? 0 : -1;
+}
+
+/* Member `key` as a number in [lo, hi]; `def` if absent or wrong. */
+static double
+get_number(const struct json_value *obj, const char *key, double def,
+	double lo, double hi, const char *file, struct diag *d)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	if (v == NULL)
+		return def;
+	if (v->type != JSON_NUMBER || !(v->num >= lo) || !(v->num <= hi)) {
+		bad(d, file, v, "expected a number from %g to %g", lo, hi);
+		return def;
+	}
+	return v->num;
+}
+
+/* An asset name: what a BASE/QUOTE symbol's quote may be. */
+static int
+symbol_valid_asset_of(const char *asset)
+{
+	char sym[40];
+
+	snprintf(sym, sizeof(sym), "X/%s", asset);
+	return symbol_valid(sym);
+}
+
+static void
+parse_account(const struct json_value *v, struct config_account *a,
+	const char *file, struct diag *d)
+{
+	static const char *const keys[] = { "id", "venue", "quote",
+		"balance", "maker_fee", "taker_fee", "slippage_bps",
+		"latency_ms", "margin", NULL };
+
+	a->balance = 10000;
+	a->maker_fee = a->taker_fee = 0.001;
+	a->margin = 1;
+	a->parsed = 1;
+	if (v == NULL)
+		return;
+	if (v->type != JSON_OBJECT) {
+		bad(d, file, v, "expected an object, found %s",
+			json_type_name(v->type));
+		return;
+	}
+	check_keys(v, keys, file, d);
+	a->id = dup_or_null(get_string(v, "id", 0, file, d));
+	a->venue = dup_or_null(get_string(v, "venue", 0, file, d));
+	a->quote = dup_or_null(get_string(v, "quote", 0, file, d));
+	if (a->quote != NULL && (strchr(a->quote, '/') != NULL ||
+	    strlen(a->quote) > 15 || !symbol_valid_asset_of(a->quote)))
+		bad(d, file, json_get(v, "quote"), "expected an asset in upper "
+			"case, e.g. \"USDT\"");
+	a->balance = get_number(v, "balance", 10000, 0, 1e15, file, d);
+	a->maker_fee = get_number(v, "maker_fee", 0.001, -0.01, 0.1, file, d);
+	a->taker_fee = get_number(v, "taker_fee", 0.001, -0.01, 0.1, file, d);
+	a->slippage_bps = get_number(v, "slippage_bps", 0, 0, 10000, file, d);
+	a->latency_ms = (int)get_int(v, "latency_ms", 0, 0, 60000, file, d);
+	a->margin = get_bool(v, "margin", 1, file, d);
+}
+
 /* ---- instance files ------------------------------------------------------ */
 
 static const char *const instance_keys[] = {
 	"plugin", "instance", "trust", "enabled", "params", "limits",
-	"symbols", "timeframes", "exchange", "secrets", NULL
+	"symbols", "timeframes", "exchange", "secrets", "account", "risk", NULL
 };
 
 void
@@ -409,6 +547,9 @@ config_instance_clear(struct config_instance *ci)
 	free_strings(ci->symbols, ci->n_symbols);
 	free(ci->timeframes);
 	free(ci->exchange);
+	free(ci->account.id);
+	free(ci->account.venue);
+	free(ci->account.quote);
 	params_free(ci->values);
 	memset(ci, 0, sizeof(*ci));
 }
@@ -524,6 +665,9 @@ config_parse_instance(const char *file, const char *text, size_t len,
 		free_strings(tfs, (size_t)n);
 	}
 	ci->exchange = dup_or_null(get_string(ci->doc, "exchange", 0, file, d));
+	parse_account(json_get(ci->doc, "account"), &ci->account, file, d);
+	if ((v = json_get(ci->doc, "risk")) != NULL)
+		ci->has_risk = config_parse_risk(v, &ci->risk, file, d) == 0;
 	if ((sec = json_get(ci->doc, "secrets")) != NULL) {
 		if (sec->type != JSON_OBJECT)
 			bad(d, file, sec, "expected an object, found %s",
@@ -549,7 +693,7 @@ fail:
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
-	"ca_file", NULL
+	"ca_file", "risk", "trading", NULL
 };
 
 static int
@@ -760,6 +904,48 @@ config_load(const char *path, struct diag *d)
 	}
 	if (c->storage.url == NULL)
 		c->storage.url = config_storage_url(c->state_dir, "quantd.db");
+	c->kelly_cap = 0.25;
+	if ((v = json_get(doc, "risk")) != NULL) {
+		static const char *const keys[] = { "global", "instances",
+			"kelly_cap", NULL };
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			const struct json_value *g;
+
+			check_keys(v, keys, file, d);
+			if ((g = json_get(v, "global")) != NULL)
+				config_parse_risk(g, &c->risk_global, file, d);
+			if ((g = json_get(v, "instances")) != NULL)
+				config_parse_risk(g, &c->risk_instance, file,
+					d);
+			c->kelly_cap = get_number(v, "kelly_cap", 0.25, 0, 1,
+				file, d);
+		}
+	}
+	if ((v = json_get(doc, "trading")) != NULL) {
+		static const char *const keys[] = { "durability", NULL };
+		const char *du;
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			check_keys(v, keys, file, d);
+			du = get_string(v, "durability", 0, file, d);
+			if (du != NULL && strcmp(du, "process") &&
+			    strcmp(du, "power"))
+				bad(d, file, json_get(v, "durability"),
+					"expected \"process\" (survives the "
+					"process being killed) or \"power\" "
+					"(an fsync per commit), found \"%s\"",
+					du);
+			c->trading_power_safe = du != NULL &&
+				strcmp(du, "power") == 0;
+		}
+	}
 
 	c->log_level = QD_LOG_INFO;
 	if ((v = json_get(doc, "log")) != NULL) {

@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <quantd/sdk.h>
+#include "trade/risk.h"
 
 struct json_value;
 struct plugin_registry;
@@ -84,6 +85,20 @@ struct sandbox_limits {
 	uint32_t log_bytes_per_sec;
 };
 
+/** An instance's trading account ("account" in its file). */
+struct config_account {
+	char *id;              /**< NULL: "paper:<instance>" */
+	char *venue;           /**< "paper" (default) or an exchange instance */
+	char *quote;           /**< NULL: the quote of the first order */
+	double balance;        /**< paper: initial balance (default 10000) */
+	double maker_fee;      /**< paper: default 0.001 */
+	double taker_fee;      /**< paper: default 0.001 */
+	double slippage_bps;   /**< paper: default 0 */
+	int latency_ms;        /**< paper: default 0 */
+	int margin;            /**< shorts allowed, 1x (default true) */
+	int parsed;            /**< filled by the parser (else: defaults) */
+};
+
 struct config_instance {
 	char *file;
 	char *plugin;
@@ -98,8 +113,16 @@ struct config_instance {
 	size_t n_timeframes;
 	char *exchange;
 	struct sandbox_limits limits;
+	struct config_account account;
+	struct risk_limits risk;           /**< "risk": its own limits */
+	int has_risk;
 	qd_params *values;                 /**< set by config_bind() */
 };
+
+/** Parse a risk limits object; problems reported with FILE:LINE:COL. */
+struct json_value;
+int config_parse_risk(const struct json_value *obj, struct risk_limits *out,
+	const char *file, struct diag *d);
 
 /** The default limits (what an instance without "limits" gets). */
 void config_limits_default(struct sandbox_limits *l);
@@ -134,6 +157,12 @@ struct config {
 	char *sandbox_helper;  /**< the quantd-sandbox program */
 	char *ca_file;         /**< TLS CAs instead of the system's, or NULL */
 	struct config_storage storage;
+	/* "risk": limits of the whole daemon and every instance's default;
+	 * "trading": how orders are journalled. */
+	struct risk_limits risk_global;
+	struct risk_limits risk_instance;  /**< instances without their own */
+	double kelly_cap;
+	int trading_power_safe;  /**< "durability": "power" */
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */
 	struct config_instance *instances;

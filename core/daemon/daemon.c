@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/trading.h"
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -31,6 +32,7 @@
 #include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "trade/oms.h"
 
 struct daemon {
 	const char *config_path;
@@ -57,6 +59,11 @@ usage(FILE *f)
 		"defaults)\n"
 		"      --check-config  load config and plugins, report, exit\n"
 		"      --version       print version and SDK ABI, exit\n"
+		"      --emergency-close [--ratio R] [--account A | --instance I]\n"
+		"                      tell the running daemon to cancel every "
+		"open order,\n"
+		"                      then close R (default 1) of every "
+		"position at market\n"
 		"exit status: 0 stopped cleanly, 1 runtime failure, "
 		"2 bad usage or config\n");
 }
@@ -184,6 +191,18 @@ static void
 on_hup(void *arg)
 {
 	daemon_reload(arg);
+}
+
+/* SIGUSR1: emergency close, everything, at once. */
+static void
+on_usr1(void *arg)
+{
+	struct daemon *dm = arg;
+	struct oms_close_report rep;
+
+	log_warn("daemon", "SIGUSR1: emergency close of every account");
+	oms_emergency_close(host_oms(dm->host), NULL, 1.0, "SIGUSR1",
+		loop_now_ns(), &rep);
 }
 
 static void
@@ -632,6 +651,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_recent(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
+	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
+		reply = trading_request(dm->host, c, req);
 	} else if (strcmp(c, "reload") == 0) {
 		daemon_reload(dm);
 		reply = strdup("{\"ok\":true}");
@@ -644,6 +665,57 @@ handle_request(void *arg, const char *request)
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* quantd --emergency-close: the running daemon does it (it holds the
+ * venues' connections and the books); prints what it did. */
+static int
+emergency_close(const char *config_path, double ratio, const char *account,
+	const char *instance)
+{
+	struct diag d = { 0 };
+	struct config *c = config_load(config_path, &d);
+	cJSON *req;
+	char *text, *reply = NULL;
+	int rc;
+
+	diag_free(&d);
+	if (c == NULL) {
+		fprintf(stderr, "quantd: the configuration cannot be read\n");
+		return QD_EXIT_CONFIG;
+	}
+	if (account != NULL && instance != NULL) {
+		fprintf(stderr, "quantd: give --account or --instance, not "
+			"both\n");
+		config_free(c);
+		return QD_EXIT_CONFIG;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "trade.emergency_close");
+	cJSON_AddNumberToObject(req, "ratio", ratio);
+	if (account)
+		cJSON_AddStringToObject(req, "account", account);
+	if (instance)
+		cJSON_AddStringToObject(req, "instance", instance);
+	cJSON_AddStringToObject(req, "reason", "quantd --emergency-close");
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	rc = text ? ctl_request(c->control_socket, text, &reply, 10000) : -2;
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "quantd: no daemon answers at %s: %s\n"
+			"quantd: start it (it reloads every open order and "
+			"position) and repeat, or send it SIGUSR1\n",
+			c->control_socket, rc == -1 ? "not running" :
+			strerror(errno));
+		config_free(c);
+		return QD_EXIT_FAILURE;
+	}
+	config_free(c);
+	printf("%s\n", reply);
+	rc = strstr(reply, "\"ok\":true") ? QD_EXIT_OK : QD_EXIT_FAILURE;
+	free(reply);
+	return rc;
+}
+
 int
 daemon_main(int argc, char **argv)
 {
@@ -652,12 +724,22 @@ daemon_main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "emergency-close", no_argument, NULL, 'E' },
+		{ "ratio", required_argument, NULL, 'R' },
+		{ "account", required_argument, NULL, 'A' },
+		{ "instance", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon dm;
 	struct diag d = { 0 }, w = { 0 };
 	struct config *c = NULL;
 	struct loop_signal *sig_int = NULL, *sig_term = NULL, *sig_hup = NULL;
+	struct loop_signal *sig_usr1 = NULL;
+	struct host_trading ht;
+	const char *ec_account = NULL, *ec_instance = NULL;
+	double ec_ratio = 1.0;
+	int emergency = 0;
+	char terr[512];
 	int opt, check = 0, rc = QD_EXIT_FAILURE;
 
 	memset(&dm, 0, sizeof(dm));
@@ -676,6 +758,26 @@ daemon_main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return QD_EXIT_OK;
+		case 'E':
+			emergency = 1;
+			break;
+		case 'R': {
+			char *end;
+
+			ec_ratio = strtod(optarg, &end);
+			if (*end || !(ec_ratio > 0) || ec_ratio > 1) {
+				fprintf(stderr, "quantd: --ratio %s: expected a "
+					"number above 0 and at most 1\n", optarg);
+				return QD_EXIT_CONFIG;
+			}
+			break;
+		}
+		case 'A':
+			ec_account = optarg;
+			break;
+		case 'I':
+			ec_instance = optarg;
+			break;
 		default:
 			usage(stderr);
 			return QD_EXIT_CONFIG;
@@ -686,6 +788,14 @@ daemon_main(int argc, char **argv)
 		return QD_EXIT_CONFIG;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (!emergency && (ec_account || ec_instance || ec_ratio != 1.0)) {
+		fprintf(stderr, "quantd: --ratio, --account and --instance go "
+			"with --emergency-close\n");
+		return QD_EXIT_CONFIG;
+	}
+	if (emergency)
+		return emergency_close(dm.config_path, ec_ratio, ec_account,
+			ec_instance);
 	c = config_load(dm.config_path, &d);
 	if (c == NULL) {
 		print_diag(stderr, &d, "quantd: ");
@@ -742,6 +852,16 @@ daemon_main(int argc, char **argv)
 	if (c->storage.enabled &&
 	    host_set_history(dm.host, c->storage.url) != QD_OK)
 		goto out;
+	memset(&ht, 0, sizeof(ht));
+	ht.url = c->storage.url;
+	ht.power_safe = c->trading_power_safe;
+	ht.risk_global = c->risk_global;
+	ht.risk_instance = c->risk_instance;
+	ht.kelly_cap = c->kelly_cap;
+	if (host_set_trading(dm.host, &ht, terr, sizeof(terr)) != QD_OK) {
+		log_error("trade", "%s", terr);
+		goto out;
+	}
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -752,7 +872,9 @@ daemon_main(int argc, char **argv)
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
-	if (sig_int == NULL || sig_term == NULL || sig_hup == NULL)
+	sig_usr1 = loop_signal_add(dm.loop, SIGUSR1, on_usr1, &dm);
+	if (sig_int == NULL || sig_term == NULL || sig_hup == NULL ||
+	    sig_usr1 == NULL)
 		goto out;
 	log_info("daemon", "quantd %s starting: %zu plugin(s), %zu refused, "
 		"%zu instance(s), control socket %s", PACKAGE_VERSION,
@@ -767,6 +889,7 @@ out:
 	loop_signal_free(sig_int);
 	loop_signal_free(sig_term);
 	loop_signal_free(sig_hup);
+	loop_signal_free(sig_usr1);
 	host_free(dm.host);
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */

@@ -29,6 +29,8 @@
 #include "store/store.h"
 #include "store/writer.h"
 #include "sandbox/sandbox.h"
+#include "trade/journal.h"
+#include "trade/oms.h"
 #include "trade/paper.h"
 
 struct instance;
@@ -72,9 +74,6 @@ struct instance {
 	size_t n_subs, cap_subs;
 	struct itimer *timers;
 	uint64_t next_timer;
-	/* Its own paper account (strategies; until an OMS routes orders to
-	 * venues): no instance sees or trades another's. */
-	struct paper *paper;
 	/* Exchanges: the candle series of each symbol it trades, by id. */
 	struct candle_series **series;
 	size_t n_series;
@@ -119,6 +118,13 @@ struct host {
 	/* Instruments the exchanges listed, by (instance, symbol). */
 	struct host_instrument *instr;
 	size_t n_instr, cap_instr;
+	/* Orders, accounts, the ledger and risk: every strategy trades its
+	 * own account through them.  The journal writes them ahead. */
+	struct oms *oms;
+	struct journal *journal;
+	struct loop_timer *oms_clock;
+	struct risk_limits risk_instance;  /* instances without their own */
+	int oms_started;
 };
 
 
@@ -528,41 +534,113 @@ w_subscriptions(struct world *w)
 	return INST(w)->n_subs;
 }
 
-/* A paper fill of instance `arg`'s account: tell it, and the bus. */
+/* An order of `instance` changed: tell it, and the bus. */
 static void
-on_paper_fill(void *arg, const struct paper_fill *f)
+on_oms_update(void *arg, const char *instance,
+	const struct qd_order_update *u)
 {
-	struct instance *in = arg;
-	struct qd_order_update u;
+	struct host *h = arg;
+	struct instance *in = find_instance(h, instance);
 	struct bus_event ev;
 
-	paper_fill_update(f, &u);
-	if (f->reject != NULL) {
-		/* Beyond the account's buying power: nothing was applied. */
+	if (u->state == QD_ORDER_REJECTED && in != NULL)
 		log_warn(in->cfg.instance, "order %llu rejected: %s",
-			(unsigned long long)f->order_id, f->reject);
-	}
+			(unsigned long long)u->order_id, u->reason ? u->reason :
+			"(no reason)");
 	memset(&ev, 0, sizeof(ev));
-	ev.topic = f->reject || f->expired ? BUS_ORDER_UPDATE : BUS_FILL;
-	ev.key = f->order_id;
-	ev.u.order = u;
-	bus_publish(in->host->bus, &ev);
-	if (in->st == PLUGIN_STATE_RUNNING && in->desc != NULL &&
+	ev.topic = u->last_qty > 0 ? BUS_FILL : BUS_ORDER_UPDATE;
+	ev.source = instance;
+	ev.key = u->order_id;
+	ev.u.order = *u;
+	bus_publish(h->bus, &ev);
+	if (in != NULL && in->st == PLUGIN_STATE_RUNNING && in->desc != NULL &&
 	    in->desc->kind == QD_KIND_STRATEGY) {
 		const struct qd_strategy_ops *o = (const void *)in->ops;
 
 		if (o->on_order)
-			o->on_order(in->state, &u);
+			o->on_order(in->state, u);
 	}
 }
 
-/* Bars drive the paper matching, on each symbol's smallest timeframe. */
+/* A risk breach: an alert on the bus, which notifiers carry. */
+static void
+on_oms_risk(void *arg, const struct risk_event *e)
+{
+	struct host *h = arg;
+	struct bus_event ev;
+	char title[160];
+
+	if (!(e->actions & (RISK_NOTIFY | RISK_RESUME)))
+		return;
+	snprintf(title, sizeof(title), "risk: %s%s%s%s", e->rule,
+		e->scope_id[0] ? " (" : "", e->scope_id,
+		e->scope_id[0] ? ")" : "");
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_ALERT;
+	ev.source = "risk";
+	ev.u.alert.symbol = e->symbol ? symbol_intern(e->symbol) : 0;
+	ev.u.alert.severity = e->actions & RISK_RESUME ? QD_SEV_INFO :
+		e->actions & RISK_CLOSE ? QD_SEV_CRITICAL : QD_SEV_WARNING;
+	ev.u.alert.title = title;
+	ev.u.alert.body = e->reason;
+	bus_publish(h->bus, &ev);
+}
+
+static int
+on_oms_instrument(void *arg, const char *venue, const char *instance,
+	qd_symbol sym, double *tick, double *lot, double *min_notional,
+	double *min_qty)
+{
+	struct host *h = arg;
+	struct instance *in = find_instance(h, instance);
+	const struct host_instrument *x;
+	const char *ex = venue;
+
+	if (ex == NULL && in != NULL)
+		ex = in->feed[0] ? in->feed : in->cfg.exchange;
+	if (ex == NULL || (x = host_instrument(h, ex, sym)) == NULL)
+		return QD_ERR_NOTFOUND;
+	*tick = x->tick[0] ? strtod(x->tick, NULL) : 0;
+	*lot = x->lot[0] ? strtod(x->lot, NULL) : 0;
+	*min_notional = x->min_notional[0] ? strtod(x->min_notional, NULL) :
+		0;
+	*min_qty = x->min_qty[0] ? strtod(x->min_qty, NULL) : 0;
+	return QD_OK;
+}
+
+static struct oms *
+make_oms(struct host *h, struct journal *j, double kelly_cap)
+{
+	struct oms_hooks hk;
+	struct oms_config oc;
+
+	memset(&hk, 0, sizeof(hk));
+	hk.arg = h;
+	hk.on_update = on_oms_update;
+	hk.on_risk = on_oms_risk;
+	hk.instrument = on_oms_instrument;
+	memset(&oc, 0, sizeof(oc));
+	oc.kelly_cap = kelly_cap;
+	return oms_new(&oc, &hk, j);
+}
+
+/* Live trades: paper matching, marks, stops, the circuit breaker. */
+static void
+on_market_trade(void *arg, const struct bus_event *ev)
+{
+	struct host *h = arg;
+
+	if (!ev->history && h->oms != NULL)
+		oms_on_trade(h->oms, ev->source, &ev->u.trade);
+}
+
+/* Bars match paper orders of symbols without trades, on each symbol's
+ * smallest timeframe. */
 static void
 on_market_bar(void *arg, const struct bus_event *ev)
 {
 	struct host *h = arg;
 	qd_symbol s = ev->u.bar.symbol;
-	size_t i;
 
 	if (ev->history)
 		return;   /* an old bar marks nothing */
@@ -587,44 +665,125 @@ on_market_bar(void *arg, const struct bus_event *ev)
 	if (ev->u.bar.timeframe_s != h->base_tf[s])
 		return;
 	h->bar_ts = ev->u.bar.bar.ts;
-	/* A fill may call a strategy, which may end instances: by index. */
-	for (i = 0; i < h->n; i++)
-		if (h->inst[i]->paper != NULL)
-			paper_on_bar(h->inst[i]->paper, s, &ev->u.bar.bar,
-				on_paper_fill, h->inst[i]);
+	if (h->oms != NULL)
+		oms_on_bar(h->oms, ev->source, s, &ev->u.bar.bar);
 	h->marks[s] = ev->u.bar.bar.close;
 }
 
-/* The instance's paper account, made on first use: strategies only. */
-static struct paper *
-account_of(struct instance *in)
-{
-	struct paper_config pc = { .taker_fee = 0.001, .maker_fee = 0.001,
-		.cash = 10000 * PAPER_UNIT };
-
-	if (in->desc == NULL || in->desc->kind != QD_KIND_STRATEGY)
-		return NULL;
-	if (in->paper == NULL)
-		in->paper = paper_new(&pc);
-	return in->paper;
-}
-
-/* Cancel every open order of the instance's account; logs how many. */
+/* Cancel every open order of the instance; logs how many. */
 static void
 cancel_open_orders(struct instance *in, const char *why)
 {
-	size_t n = in->paper ? paper_cancel_all(in->paper) : 0;
+	struct oms_scope sc = { NULL, in->cfg.instance };
+	size_t n = in->host->oms ? oms_cancel_all(in->host->oms, &sc, why,
+		loop_now_ns()) : 0;
 
 	if (n > 0)
 		log_warn(in->cfg.instance, "cancelled %zu open order(s): %s",
 			n, why);
 }
 
-
-static struct paper *
-w_account(struct world *w)
+/* A strategy's account, opened before it is created: its own paper
+ * account unless its file names another. */
+static int
+open_account(struct instance *in, char *why, size_t cap)
 {
-	return account_of(INST(w));
+	struct host *h = in->host;
+	struct config_account defaults = { NULL, NULL, NULL, 10000, 0.001,
+		0.001, 0, 0, 1, 1 };
+	const struct config_account *ca = in->cfg.account.parsed ?
+		&in->cfg.account : &defaults;
+	struct oms_account_cfg ac;
+	char id[96];
+	int rc;
+
+	if (h->oms == NULL)
+		return QD_OK;
+	snprintf(id, sizeof(id), "paper:%s", in->cfg.instance);
+	memset(&ac, 0, sizeof(ac));
+	ac.id = ca->id ? ca->id : id;
+	ac.owner = "";
+	ac.instance = in->cfg.instance;
+	ac.venue = ca->venue ? ca->venue : "paper";
+	ac.feed = in->cfg.exchange;
+	ac.quote = ca->quote;
+	ac.balance = ca->balance;
+	ac.margin = ca->margin;
+	ac.maker_fee = ca->maker_fee;
+	ac.taker_fee = ca->taker_fee;
+	ac.slippage_bps = ca->slippage_bps;
+	ac.latency_ns = (int64_t)ca->latency_ms * 1000000;
+	if ((rc = oms_account_open(h->oms, &ac, loop_now_ns(), why, cap)) !=
+	    QD_OK)
+		return rc;
+	return risk_set_limits(oms_risk(h->oms), RISK_SCOPE_INSTANCE,
+		in->cfg.instance, in->cfg.has_risk ? &in->cfg.risk :
+		&h->risk_instance);
+}
+
+static int
+w_order_submit(struct world *w, const struct qd_order_req *r, uint64_t *id)
+{
+	struct instance *in = INST(w);
+	char why[256];
+	int rc;
+
+	rc = oms_submit(in->host->oms, in->cfg.instance, r, loop_now_ns(), id,
+		why, sizeof(why));
+	if (rc != QD_OK)
+		log_warn(in->cfg.instance, "order refused: %s", why);
+	return rc;
+}
+
+static int
+w_order_cancel(struct world *w, uint64_t id)
+{
+	struct instance *in = INST(w);
+
+	return oms_cancel(in->host->oms, in->cfg.instance, id, NULL,
+		loop_now_ns());
+}
+
+static size_t
+w_open_orders(struct world *w, uint64_t *ids, size_t cap)
+{
+	struct instance *in = INST(w);
+
+	return oms_open_orders(in->host->oms, in->cfg.instance, ids, cap);
+}
+
+static int
+w_order_get(struct world *w, uint64_t id, struct qd_order_update *out)
+{
+	struct instance *in = INST(w);
+
+	return oms_order_get(in->host->oms, in->cfg.instance, id, out);
+}
+
+static int
+w_position_get(struct world *w, qd_symbol sym, struct qd_position *out)
+{
+	struct instance *in = INST(w);
+
+	return oms_position(in->host->oms, in->cfg.instance, sym, out);
+}
+
+static int
+w_account_get(struct world *w, struct qd_account *out)
+{
+	struct instance *in = INST(w);
+
+	return oms_account_info(in->host->oms, in->cfg.instance, out);
+}
+
+static int
+w_size_order(struct world *w, qd_symbol sym, int method, double value,
+	double price, double stop_distance, double *qty)
+{
+	struct instance *in = INST(w);
+
+	return oms_size_order(in->host->oms, in->cfg.instance, sym, method,
+		value, price, stop_distance, qty);
 }
 
 /* Placed after the bar being processed: it fills from the next. */
@@ -1221,7 +1380,13 @@ static const struct world_ops daemon_world = {
 	.timer_disarm = w_timer_disarm,
 	.subscribe = w_subscribe,
 	.subscriptions = w_subscriptions,
-	.account = w_account,
+	.order_submit = w_order_submit,
+	.order_cancel = w_order_cancel,
+	.open_orders = w_open_orders,
+	.order_get = w_order_get,
+	.position_get = w_position_get,
+	.account_get = w_account_get,
+	.size_order = w_size_order,
 	.order_time = w_order_time,
 	.marks = w_marks,
 	.state_save = w_state_save,
@@ -1370,6 +1535,9 @@ instance_start(struct instance *in)
 		goto fail;
 	}
 	in->state = NULL;
+	if (in->desc->kind == QD_KIND_STRATEGY &&
+	    open_account(in, why, sizeof(why)) != QD_OK)
+		goto fail;
 	runtime_init(&in->ctx, &daemon_world, (struct world *)(void *)in,
 		in->cfg.instance, in->desc->kind, in->host->reg,
 		&in->cfg.limits);
@@ -1486,7 +1654,6 @@ instance_free(struct instance *in)
 {
 	instance_stop(in);
 	params_free(in->params);
-	paper_free(in->paper);
 	config_instance_clear(&in->cfg);
 	free(in->subs);
 	free(in->series);
@@ -1512,6 +1679,76 @@ instance_new(struct host *h, struct config_instance *ci)
 	return in;
 }
 
+/* Once a second: journal acknowledgements, equity rules. */
+static void
+oms_clock(void *arg)
+{
+	struct host *h = arg;
+
+	oms_tick(h->oms, loop_now_ns());
+}
+
+static void
+on_durable(void *arg, uint64_t seq)
+{
+	struct host *h = arg;
+
+	oms_durable(h->oms, seq, loop_now_ns());
+}
+
+int
+host_set_trading(struct host *h, const struct host_trading *t, char *err,
+	size_t errlen)
+{
+	struct journal *j = NULL;
+	struct oms *o;
+	struct store *s = NULL;
+	char why[256];
+	int rc;
+
+	if (h->n > 0 || h->oms_started) {
+		snprintf(err, errlen, "trading is set up before any instance");
+		return QD_ERR_STATE;
+	}
+	if (t->url != NULL && (j = journal_start(h->loop, t->url,
+	    t->power_safe, on_durable, h, err, errlen)) == NULL)
+		return QD_ERR_IO;
+	if ((o = make_oms(h, j, t->kelly_cap)) == NULL) {
+		journal_stop(j, 0);
+		snprintf(err, errlen, "out of memory");
+		return QD_ERR_NOMEM;
+	}
+	if (t->url != NULL) {
+		/* The books as the last run left them. */
+		rc = store_open(t->url, STORE_ROLE_READER, &s, err, errlen);
+		if (rc == QD_OK) {
+			rc = oms_restore(o, s, loop_now_ns(), why, sizeof(why));
+			if (rc != QD_OK)
+				snprintf(err, errlen, "restoring orders and "
+					"accounts: %s", why);
+			store_close(s);
+		}
+		if (rc != QD_OK) {
+			oms_free(o);
+			journal_stop(j, 0);
+			return rc;
+		}
+	}
+	risk_set_limits(oms_risk(o), RISK_SCOPE_GLOBAL, "", &t->risk_global);
+	h->risk_instance = t->risk_instance;
+	oms_free(h->oms);
+	journal_stop(h->journal, 0);
+	h->oms = o;
+	h->journal = j;
+	return QD_OK;
+}
+
+struct oms *
+host_oms(struct host *h)
+{
+	return h->oms;
+}
+
 struct host *
 host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 {
@@ -1521,15 +1758,22 @@ host_new(struct loop *loop, struct bus *bus, const char *state_dir)
 		return NULL;
 	h->loop = loop;
 	h->bus = bus;
+	h->risk_instance.max_orders = 0;
 	if ((h->state_dir = strdup(state_dir)) == NULL ||
 	    (h->sandbox_helper = strdup(QD_LIBEXECDIR "/quantd-sandbox")) ==
 	    NULL || bus_subscribe(bus, BUS_BAR, 0, on_market_bar, h) == 0 ||
+	    bus_subscribe(bus, BUS_TRADE, 0, on_market_trade, h) == 0 ||
+	    (h->oms = make_oms(h, NULL, 0)) == NULL ||
+	    (h->oms_clock = loop_timer_add(loop, 1000000000LL, 1000000000LL,
+	    oms_clock, h)) == NULL ||
 	    (h->candles = candles_new(CANDLE_ALL, on_candle, h)) == NULL ||
 	    (h->candle_clock = loop_timer_add(loop, 1000000000LL,
 	    1000000000LL, candle_clock, h)) == NULL ||
 	    (h->partial_clock = loop_timer_add(loop, 250000000LL,
 	    250000000LL, partial_clock, h)) == NULL) {
 		loop_timer_cancel(h->candle_clock);
+		loop_timer_cancel(h->oms_clock);
+		oms_free(h->oms);
 		candles_free(h->candles);
 		free(h->sandbox_helper);
 		free(h->state_dir);
@@ -1572,7 +1816,11 @@ host_free(struct host *h)
 	free(h->base_tf);
 	loop_timer_cancel(h->candle_clock);
 	loop_timer_cancel(h->partial_clock);
+	loop_timer_cancel(h->oms_clock);
 	candles_free(h->candles);
+	oms_free(h->oms);
+	/* After the last order record: everything queued is written. */
+	journal_stop(h->journal, 10000);
 	free(h);
 }
 
@@ -1709,6 +1957,12 @@ host_apply(struct host *h, struct config *c, struct plugin_registry *r)
 	}
 	config_free(h->config);
 	h->config = c;
+	if (!h->oms_started) {
+		/* Restored open orders back to their venues, once every
+		 * account of the configuration is open. */
+		h->oms_started = 1;
+		oms_start(h->oms, loop_now_ns());
+	}
 	return failed;
 }
 

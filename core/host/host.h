@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <quantd/sdk.h>
 
+#include "trade/risk.h"
+
 #include "bus/bus.h"
 
 struct bus;
@@ -113,6 +115,26 @@ int host_upgrade_module(struct host *h, const char *path);
  */
 int host_backfill(struct host *h, const char *instance, const char *symbol,
 	uint32_t tf_s, int64_t from_ms, int64_t to_ms);
+
+/** How the host trades (set before any instance). */
+struct host_trading {
+	const char *url;             /**< the store journalling orders (and
+	                                  restoring them), or NULL: memory */
+	int power_safe;              /**< synchronous=FULL (SQLite) */
+	struct risk_limits risk_global;
+	struct risk_limits risk_instance; /**< instances without their own */
+	double kelly_cap;
+};
+
+/**
+ * Set up order management: restore orders, accounts and the ledger from
+ * the store and journal every change to it from now on.  Before
+ * host_apply().  QD_OK, or an error with `err`.
+ */
+int host_set_trading(struct host *h, const struct host_trading *t,
+	char *err, size_t errlen);
+/** The host's order management (emergency close, queries). */
+struct oms *host_oms(struct host *h);
 
 /** An instrument an exchange instance listed (api->emit_instrument):
  *  steps and minimums as the venue's decimal text ("" = none given). */

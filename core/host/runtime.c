@@ -273,9 +273,9 @@ account(qd_ctx *c)
 static int
 r_order_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
 {
-	struct paper *acct;
-
 	struct qd_order_req full;
+	struct paper *acct;
+	size_t open;
 
 	if (c->kind != QD_KIND_STRATEGY)
 		return QD_ERR_DENIED;
@@ -286,22 +286,33 @@ r_order_submit(qd_ctx *c, const struct qd_order_req *r, uint64_t *id)
 	memset(&full, 0, sizeof(full));
 	memcpy(&full, r, r->size < sizeof(full) ? r->size : sizeof(full));
 	full.size = sizeof(full);
-	r = &full;
 	if (!c->trading)
 		return QD_ERR_STATE;
+	if (c->ops->order_submit != NULL) {
+		open = c->ops->open_orders(c->world, NULL, 0);
+		if (quota_check(c, Q_OPEN_ORDERS, open,
+		    c->limits.open_orders) != QD_OK)
+			return QD_ERR_LIMIT;
+		return c->ops->order_submit(c->world, &full, id);
+	}
 	if ((acct = account(c)) == NULL)
 		return QD_ERR_NOMEM;
 	if (quota_check(c, Q_OPEN_ORDERS, paper_open_orders(acct),
 	    c->limits.open_orders) != QD_OK)
 		return QD_ERR_LIMIT;
-	return paper_submit(acct, r, c->ops->order_time(c->world), id);
+	return paper_submit(acct, &full, c->ops->order_time(c->world), id);
 }
 
 static int
 r_order_cancel(qd_ctx *c, uint64_t id)
 {
-	struct paper *acct = account(c);
+	struct paper *acct;
 
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (c->ops->order_cancel != NULL)
+		return c->ops->order_cancel(c->world, id);
+	acct = account(c);
 	return acct ? paper_cancel(acct, id) : QD_ERR_NOTFOUND;
 }
 
@@ -316,6 +327,10 @@ r_position_get(qd_ctx *c, qd_symbol sym, struct qd_position *out)
 
 	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (c->ops->position_get != NULL)
+		return c->ops->position_get(c->world, sym, out);
 	if ((acct = account(c)) == NULL)
 		return QD_ERR_DENIED;
 	marks = c->ops->marks(c->world, &n);
@@ -338,12 +353,117 @@ r_account_get(qd_ctx *c, struct qd_account *out)
 
 	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (c->ops->account_get != NULL)
+		return c->ops->account_get(c->world, out);
 	if ((acct = account(c)) == NULL)
 		return QD_ERR_DENIED;
 	marks = c->ops->marks(c->world, &n);
 	out->cash = (double)paper_cash(acct) / PAPER_UNIT;
 	out->equity = (double)paper_equity(acct, marks, n) / PAPER_UNIT;
 	out->fees_paid = (double)paper_fees(acct) / PAPER_UNIT;
+	return QD_OK;
+}
+
+static int
+r_order_get(qd_ctx *c, uint64_t id, struct qd_order_update *out)
+{
+	if (out == NULL || out->size < offsetof(struct qd_order_update,
+	    trade_id))
+		return QD_ERR_INVALID;
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (c->ops->order_get == NULL) {
+		/* A backtest's book: its open orders. */
+		struct paper *acct = account(c);
+		struct paper_order po;
+		struct qd_order_update u;
+		uint32_t size = out->size < sizeof(u) ? out->size : sizeof(u);
+
+		if (acct == NULL || paper_get_order(acct, id, &po) != QD_OK)
+			return QD_ERR_NOTFOUND;
+		memset(&u, 0, sizeof(u));
+		u.order_id = po.id;
+		u.symbol = po.symbol;
+		u.side = po.side;
+		u.type = po.type;
+		u.state = po.filled > 0 ? QD_ORDER_PARTIAL : QD_ORDER_PENDING;
+		u.ts = c->ops->now(c->world);
+		u.qty = (double)(po.qty + po.filled) / PAPER_UNIT;
+		u.price = po.price;
+		u.filled_qty = (double)po.filled / PAPER_UNIT;
+		u.avg_price = po.avg_price;
+		u.size = size;
+		memcpy(out, &u, size);
+		return QD_OK;
+	}
+	{
+		struct qd_order_update u;
+		uint32_t size = out->size < sizeof(u) ? out->size : sizeof(u);
+		int rc = c->ops->order_get(c->world, id, &u);
+
+		if (rc != QD_OK)
+			return rc;
+		u.size = size;
+		memcpy(out, &u, size);
+		return QD_OK;
+	}
+}
+
+static int
+r_orders_open(qd_ctx *c, uint64_t *ids, size_t cap, size_t *n)
+{
+	if (n == NULL || (ids == NULL && cap > 0))
+		return QD_ERR_INVALID;
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (c->ops->open_orders == NULL) {
+		struct paper *acct = account(c);
+
+		/* A backtest's book: the count only. */
+		*n = acct ? paper_open_orders(acct) : 0;
+		return acct ? QD_OK : QD_ERR_DENIED;
+	}
+	*n = c->ops->open_orders(c->world, ids, cap);
+	return QD_OK;
+}
+
+static int
+r_size_order(qd_ctx *c, qd_symbol sym, int method, double value,
+	double price, double stop_distance, double *qty)
+{
+	struct qd_account a;
+	double q;
+
+	if (qty == NULL)
+		return QD_ERR_INVALID;
+	*qty = 0;
+	if (c->kind != QD_KIND_STRATEGY)
+		return QD_ERR_DENIED;
+	if (c->ops->size_order != NULL)
+		return c->ops->size_order(c->world, sym, method, value, price,
+			stop_distance, qty);
+	/* A backtest: the account's equity, no instrument rules. */
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	if (r_account_get(c, &a) != QD_OK)
+		return QD_ERR_DENIED;
+	switch (method) {
+	case QD_SIZE_FRACTION:
+		q = qd_size_fraction(a.equity, value, price);
+		break;
+	case QD_SIZE_RISK:
+		q = qd_size_risk(a.equity, value, stop_distance);
+		break;
+	case QD_SIZE_KELLY:
+		q = qd_size_fraction(a.equity, qd_kelly_fraction(value,
+			stop_distance, 0.25), price);
+		break;
+	default:
+		return QD_ERR_INVALID;
+	}
+	*qty = q;
 	return QD_OK;
 }
 
@@ -753,4 +873,7 @@ const struct qd_host_api runtime_api = {
 	.history_next = r_history_next,
 	.history_close = r_history_close,
 	.emit_instrument = r_emit_instrument,
+	.order_get = r_order_get,
+	.orders_open = r_orders_open,
+	.size_order = r_size_order,
 };

@@ -46,8 +46,22 @@ struct world_ops {
 	/** Market data for a strategy; and how many subscriptions it holds. */
 	int (*subscribe)(struct world *w, qd_symbol sym, uint32_t tf);
 	size_t (*subscriptions)(struct world *w);
-	/** The instance's paper account (made on first use), or NULL. */
+	/** The instance's paper account (made on first use), or NULL: a
+	 *  backtest's world trades here directly. */
 	struct paper *(*account)(struct world *w);
+	/** Or the world's order management (the daemon): when order_submit
+	 *  is set, every trading call goes through these instead. */
+	int (*order_submit)(struct world *w, const struct qd_order_req *r,
+		uint64_t *id);
+	int (*order_cancel)(struct world *w, uint64_t id);
+	size_t (*open_orders)(struct world *w, uint64_t *ids, size_t cap);
+	int (*order_get)(struct world *w, uint64_t id,
+		struct qd_order_update *out);
+	int (*position_get)(struct world *w, qd_symbol sym,
+		struct qd_position *out);
+	int (*account_get)(struct world *w, struct qd_account *out);
+	int (*size_order)(struct world *w, qd_symbol sym, int method,
+		double value, double price, double stop_distance, double *qty);
 	/** The time an order placed now is decided at (paper_submit's
 	 *  placed_ns); a backtest also ends its bar batch here. */
 	int64_t (*order_time)(struct world *w);

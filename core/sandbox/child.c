@@ -401,6 +401,19 @@ c_order_submit(qd_ctx *ctx, const struct qd_order_req *r, uint64_t *id)
 	frame_put_f64(&o, r->price);
 	frame_put_f64(&o, r->stop_price);
 	frame_put_str(&o, r->tag && strlen(r->tag) < 128 ? r->tag : "");
+	/* Fields a module built before ABI 1.3 does not have are 0. */
+	{
+		struct qd_order_req full;
+
+		memset(&full, 0, sizeof(full));
+		memcpy(&full, r, r->size < sizeof(full) ? r->size :
+			sizeof(full));
+		frame_put_f64(&o, full.trail);
+		frame_put_f64(&o, full.trail_bps);
+		frame_put_f64(&o, full.sl_price);
+		frame_put_f64(&o, full.tp_price);
+		frame_put_u64(&o, full.oco_with);
+	}
 	request(&o, &in, &st);
 	v = frame_get_u64(&in);
 	if (st == QD_OK && id != NULL)
@@ -455,6 +468,103 @@ c_account_get(qd_ctx *ctx, struct qd_account *out)
 	out->fees_paid = frame_get_f64(&in);
 	frame_get_f64(&in);
 	return QD_OK;
+}
+
+/* An order's strings, kept until the next order_get. */
+static char og_reason[257], og_trade[97], og_client[41];
+
+static int
+c_order_get(qd_ctx *ctx, uint64_t id, struct qd_order_update *out)
+{
+	struct frame_out o;
+	struct frame_in in;
+	struct qd_order_update u;
+	uint32_t size;
+	int st;
+
+	(void)ctx;
+	if (out == NULL || out->size < offsetof(struct qd_order_update,
+	    trade_id))
+		return QD_ERR_INVALID;
+	begin(&o, F_ORDER_GET);
+	frame_put_u64(&o, id);
+	if (request(&o, &in, &st) != F_REPLY_DATA)
+		die(SANDBOX_EXIT_PROTOCOL);
+	if (st != QD_OK)
+		return st;
+	frame_get_order_update(&in, &u);
+	if (frame_in_done(&in) != 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	/* The reply's buffer is the next request's: copy the strings. */
+	if (u.reason != NULL) {
+		snprintf(og_reason, sizeof(og_reason), "%s", u.reason);
+		u.reason = og_reason;
+	}
+	if (u.trade_id != NULL) {
+		snprintf(og_trade, sizeof(og_trade), "%s", u.trade_id);
+		u.trade_id = og_trade;
+	}
+	if (u.client_id != NULL) {
+		snprintf(og_client, sizeof(og_client), "%s", u.client_id);
+		u.client_id = og_client;
+	}
+	size = out->size < sizeof(u) ? out->size : sizeof(u);
+	u.size = size;
+	memcpy(out, &u, size);
+	return QD_OK;
+}
+
+static int
+c_orders_open(qd_ctx *ctx, uint64_t *ids, size_t cap, size_t *n)
+{
+	struct frame_out o;
+	struct frame_in in;
+	uint64_t total, k, i;
+	int st;
+
+	(void)ctx;
+	if (n == NULL || (ids == NULL && cap > 0))
+		return QD_ERR_INVALID;
+	begin(&o, F_ORDERS_OPEN);
+	frame_put_u64(&o, cap);
+	if (request(&o, &in, &st) != F_REPLY_DATA)
+		die(SANDBOX_EXIT_PROTOCOL);
+	if (st != QD_OK)
+		return st;
+	total = frame_get_u64(&in);
+	k = frame_get_u64(&in);
+	if (k > cap || k > total)
+		die(SANDBOX_EXIT_PROTOCOL);
+	for (i = 0; i < k; i++)
+		ids[i] = frame_get_u64(&in);
+	if (frame_in_done(&in) != 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	*n = (size_t)total;
+	return QD_OK;
+}
+
+static int
+c_size_order(qd_ctx *ctx, qd_symbol sym, int method, double value,
+	double price, double stop, double *qty)
+{
+	struct frame_out o;
+	struct frame_in in;
+	int st;
+
+	(void)ctx;
+	if (qty == NULL)
+		return QD_ERR_INVALID;
+	*qty = 0;
+	begin(&o, F_SIZE_ORDER);
+	frame_put_u32(&o, sym);
+	frame_put_u32(&o, (uint32_t)method);
+	frame_put_f64(&o, value);
+	frame_put_f64(&o, price);
+	frame_put_f64(&o, stop);
+	if (request(&o, &in, &st) != F_REPLY_POSITION)
+		die(SANDBOX_EXIT_PROTOCOL);
+	*qty = frame_get_f64(&in);
+	return st;
 }
 
 /* A request whose reply is F_REPLY with a u64 (ids). */
@@ -881,6 +991,9 @@ static const struct qd_host_api child_api = {
 	.history_next = c_history_next,
 	.history_close = c_history_close,
 	.emit_instrument = c_emit_instrument,
+	.order_get = c_order_get,
+	.orders_open = c_orders_open,
+	.size_order = c_size_order,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

@@ -37,6 +37,9 @@ static const char *const type_names[] = {
 	[F_HISTORY_OPEN] = "F_HISTORY_OPEN", [F_HISTORY_NEXT] = "F_HISTORY_NEXT",
 	[F_HISTORY_CLOSE] = "F_HISTORY_CLOSE",
 	[F_EMIT_INSTRUMENT] = "F_EMIT_INSTRUMENT",
+	[F_ORDER_GET] = "F_ORDER_GET",
+	[F_ORDERS_OPEN] = "F_ORDERS_OPEN",
+	[F_SIZE_ORDER] = "F_SIZE_ORDER",
 };
 
 const char *
@@ -342,6 +345,20 @@ frame_put_order_update(struct frame_out *o, const struct qd_order_update *u)
 	frame_put_f64(o, u->fee);
 	frame_put_opt_str(o, u->reason && strlen(u->reason) <= 256 ?
 		u->reason : NULL);
+	/* ABI 1.3 fields; an update from an older module has none. */
+	if (u->size >= sizeof(*u)) {
+		frame_put_opt_str(o, u->trade_id && strlen(u->trade_id) <= 96 ?
+			u->trade_id : NULL);
+		frame_put_opt_str(o, u->client_id && strlen(u->client_id) <=
+			40 ? u->client_id : NULL);
+		frame_put_u64(o, u->parent_id);
+		frame_put_u32(o, (uint32_t)u->maker);
+	} else {
+		frame_put_opt_str(o, NULL);
+		frame_put_opt_str(o, NULL);
+		frame_put_u64(o, 0);
+		frame_put_u32(o, 0);
+	}
 }
 
 void
@@ -363,6 +380,10 @@ frame_get_order_update(struct frame_in *in, struct qd_order_update *u)
 	u->last_price = frame_get_f64(in);
 	u->fee = frame_get_f64(in);
 	u->reason = frame_get_opt_str(in, 256);
+	u->trade_id = frame_get_opt_str(in, 96);
+	u->client_id = frame_get_opt_str(in, 40);
+	u->parent_id = frame_get_u64(in);
+	u->maker = frame_get_u32(in) != 0;
 }
 
 /* ---- passing a descriptor --------------------------------------------------- */

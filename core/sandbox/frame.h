@@ -84,6 +84,11 @@ enum frame_type {
 	                      u64 n, n rows (frame_put_history_row) */
 	F_HISTORY_CLOSE,   /* request: u64 cursor */
 	F_EMIT_INSTRUMENT, /* one-way: u32 sym, native, 5 opt. strings, u32 */
+	F_ORDER_GET,       /* request: u64 id -> F_REPLY_DATA order update */
+	F_ORDERS_OPEN,     /* request: u64 cap -> F_REPLY_DATA u64 n, u64 k,
+	                      k x u64 ids */
+	F_SIZE_ORDER,      /* request: u32 sym, u32 method, f64 value, f64
+	                      price, f64 stop -> F_REPLY_POSITION qty, ... */
 	F_TYPE_MAX
 };
 

@@ -124,6 +124,9 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_HISTORY_NEXT] = S_ANY,
 	[F_HISTORY_CLOSE] = S_ANY,
 	[F_EMIT_INSTRUMENT] = S_ANY,
+	[F_ORDER_GET] = S_ANY,
+	[F_ORDERS_OPEN] = S_ANY,
+	[F_SIZE_ORDER] = S_ANY,
 };
 
 #define MAX_HEADERS 64
@@ -152,6 +155,8 @@ struct pending {
 		} sub;
 	} u;
 	char reason[257];  /* an order update's reason, kept with it */
+	char trade_id[97]; /* ... its fill id and client order id */
+	char client_id[41];
 	char *data;        /* message, body or close reason (owned) */
 	size_t len;
 	char *hdrs;        /* an HTTP answer's headers (owned) */
@@ -1070,6 +1075,11 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		r.price = frame_get_f64(in);
 		r.stop_price = frame_get_f64(in);
 		r.tag = frame_get_str(in, 128);
+		r.trail = frame_get_f64(in);
+		r.trail_bps = frame_get_f64(in);
+		r.sl_price = frame_get_f64(in);
+		r.tp_price = frame_get_f64(in);
+		r.oco_with = frame_get_u64(in);
 		if (frame_in_done(in) != 0)
 			break;
 		if (!within(&p->order_sec, &p->orders, 1,
@@ -1142,6 +1152,65 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			frame_put_u64(&o, n);
 			frame_put(&o, p->load_buf, n);
 		}
+		send_frame(p, &o);
+		return 0;
+	}
+	case F_ORDER_GET: {
+		struct qd_order_update u;
+
+		id = frame_get_u64(in);
+		if (frame_in_done(in) != 0)
+			break;
+		memset(&u, 0, sizeof(u));
+		u.size = sizeof(u);
+		rc = QD_API_HAS(p->api, order_get) ?
+			p->api->order_get(p->ctx, id, &u) : QD_ERR_UNSUPPORTED;
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		if (rc == QD_OK)
+			frame_put_order_update(&o, &u);
+		send_frame(p, &o);
+		return 0;
+	}
+	case F_ORDERS_OPEN: {
+		uint64_t cap = frame_get_u64(in), ids[512];
+		size_t n = 0, k;
+
+		if (frame_in_done(in) != 0)
+			break;
+		if (cap > 512)
+			cap = 512;
+		rc = QD_API_HAS(p->api, orders_open) ?
+			p->api->orders_open(p->ctx, ids, (size_t)cap, &n) :
+			QD_ERR_UNSUPPORTED;
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		if (rc == QD_OK) {
+			frame_put_u64(&o, n);
+			k = n < cap ? n : (size_t)cap;
+			frame_put_u64(&o, k);
+			for (size_t i = 0; i < k; i++)
+				frame_put_u64(&o, ids[i]);
+		}
+		send_frame(p, &o);
+		return 0;
+	}
+	case F_SIZE_ORDER: {
+		uint32_t sym = frame_get_u32(in), method = frame_get_u32(in);
+		double value = frame_get_f64(in), price = frame_get_f64(in);
+		double stop = frame_get_f64(in), qty = 0;
+
+		if (frame_in_done(in) != 0)
+			break;
+		rc = QD_API_HAS(p->api, size_order) ?
+			p->api->size_order(p->ctx, sym, (int)method, value,
+			price, stop, &qty) : QD_ERR_UNSUPPORTED;
+		begin(p, &o, F_REPLY_POSITION);
+		frame_put_u32(&o, (uint32_t)rc);
+		frame_put_f64(&o, qty);
+		frame_put_f64(&o, 0);
+		frame_put_f64(&o, 0);
+		frame_put_f64(&o, 0);
 		send_frame(p, &o);
 		return 0;
 	}
@@ -1596,6 +1665,10 @@ encode_call(struct proxy *p, struct frame_out *o, const struct pending *e)
 
 		if (u.reason != NULL)
 			u.reason = e->reason;
+		if (u.trade_id != NULL)
+			u.trade_id = e->trade_id;
+		if (u.client_id != NULL)
+			u.client_id = e->client_id;
 		frame_put_order_update(o, &u);
 		break;
 	}
@@ -1972,6 +2045,15 @@ proxy_on_order(void *state, const struct qd_order_update *u)
 	if (u->reason != NULL) {
 		snprintf(e.reason, sizeof(e.reason), "%s", u->reason);
 		e.u.order.reason = e.reason;
+	}
+	e.u.order.trade_id = e.u.order.client_id = NULL;
+	if (u->size >= sizeof(*u) && u->trade_id != NULL) {
+		snprintf(e.trade_id, sizeof(e.trade_id), "%s", u->trade_id);
+		e.u.order.trade_id = e.trade_id;
+	}
+	if (u->size >= sizeof(*u) && u->client_id != NULL) {
+		snprintf(e.client_id, sizeof(e.client_id), "%s", u->client_id);
+		e.u.order.client_id = e.client_id;
 	}
 	e.now = u->ts;
 	deliver(p, &e);

@@ -247,7 +247,7 @@ sync_restore(struct store *s)
 	}
 }
 
-/* Commit the open transaction with a full sync (money, plugin state). */
+/* Commit the open transaction with a full sync (plugin state). */
 static void
 sync_full_once(struct store *s)
 {
@@ -708,7 +708,6 @@ sq_put_account(struct store *s, const struct store_account *a)
 
 	if (st == NULL)
 		return QD_ERR_IO;
-	sync_full_once(s);
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->owner, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, a->instance, -1, SQLITE_STATIC);
@@ -726,7 +725,6 @@ sq_put_order(struct store *s, const struct store_order *o)
 
 	if (st == NULL)
 		return QD_ERR_IO;
-	sync_full_once(s);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)o->id);
 	sqlite3_bind_text(st, 2, o->client_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->account, -1, SQLITE_STATIC);
@@ -763,7 +761,6 @@ sq_put_fill(struct store *s, const struct store_fill *f)
 
 	if (st == NULL)
 		return QD_ERR_IO;
-	sync_full_once(s);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)f->order_id);
 	sqlite3_bind_text(st, 2, f->trade_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, f->account, -1, SQLITE_STATIC);
@@ -793,7 +790,6 @@ sq_put_postings(struct store *s, const struct store_posting *p, size_t n)
 
 	if (st == NULL)
 		return QD_ERR_IO;
-	sync_full_once(s);
 	for (i = 0; i < n; i++) {
 		leg = i > 0 && p[i].txn == p[i - 1].txn ? leg + 1 : 1;
 		sqlite3_bind_int64(st, 1, p[i].txn);

@@ -193,7 +193,10 @@ int store_state_load(struct store *s, const char *instance, void *buf,
  *
  * Ids (order ids, parent/link ids) are 1 .. INT64_MAX, 0 meaning none (a
  * NULL column).  Every write is one transaction of its own unless the
- * caller opened one; on SQLite it is committed with a full sync, as money.
+ * caller opened one.  On SQLite the connection's role sets durability:
+ * a WRITER's commits (synchronous=NORMAL in WAL mode) survive the process
+ * being killed, an ADMIN's (FULL) also a power loss -- the journal opens
+ * the one its "durability" setting asks for (core/trade/journal.h).
  * A read calls fn per row in the order given and stops when fn returns
  * non-zero; fn must not use the same store (PostgreSQL streams the rows
  * on the connection).

@@ -721,7 +721,16 @@ fill(struct paper *p, qd_symbol sym, size_t idx, int64_t ts, int64_t q,
 			llabs(held) : 0;
 
 		if (room == 0) {
+			if (p->cfg.report_drops) {
+				fill_init(&f, o, sym, ts);
+				f.qty = o->qty;
+				f.price = px;
+				f.expired = 1;
+				f.reject = "reduce-only: no position to reduce";
+			}
 			close_order(p, sym, idx);
+			if (p->cfg.report_drops && fn)
+				fn(arg, &f);
 			return 0;
 		}
 		if (room < q) {
@@ -1049,6 +1058,18 @@ paper_on_trade(struct paper *p, const struct qd_trade_event *t,
 	settle(p);
 	if (sym < p->n_pos)
 		p->pos[sym].mark = t->price;
+}
+
+int
+paper_set_position(struct paper *p, qd_symbol sym, int64_t qty, double avg)
+{
+	struct pos *ps = pos_of(p, sym);
+
+	if (ps == NULL)
+		return QD_ERR_NOMEM;
+	ps->qty = qty;
+	ps->avg = qty != 0 ? avg : 0;
+	return QD_OK;
 }
 
 int64_t

@@ -110,6 +110,10 @@ struct paper_config {
 	 *  reason (the hook's; valid until the fill's callback returns). */
 	const char *(*afford)(void *arg, const struct paper_fill *f);
 	void *afford_arg;
+	/** 1: a reduce-only order with nothing to reduce is reported (as
+	 *  expired, with the reason) instead of dropped silently -- what an
+	 *  order management system above needs; backtests keep 0. */
+	int report_drops;
 };
 
 /**
@@ -224,6 +228,10 @@ double paper_last_price(const struct paper *p, qd_symbol sym);
 
 /** Position in 1e-8 units (signed) and its average entry price. */
 int64_t paper_position(const struct paper *p, qd_symbol sym, double *avg);
+/** Set a position (1e-8 units, signed) and its average entry: the books
+ *  of an account restored after a restart, for reduce-only orders. */
+int paper_set_position(struct paper *p, qd_symbol sym, int64_t qty,
+	double avg);
 int64_t paper_cash(const struct paper *p);
 int64_t paper_fees(const struct paper *p);
 /** Cash plus positions marked at `marks` (indexed by symbol id). */

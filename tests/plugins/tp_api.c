@@ -98,6 +98,27 @@ walk_trading(struct t *t, qd_symbol sym)
 	o.price = 1;
 	o.tag = "walk";
 	SAY("api order_submit: %s", st(a->order_submit(t->ctx, &o, &id)));
+	{
+		struct qd_order_update u;
+		uint64_t ids[4];
+		size_t n = 0;
+		double q = 0;
+
+		memset(&u, 0, sizeof(u));
+		u.size = sizeof(u);
+		rc = a->order_get(t->ctx, id, &u);
+		SAY("api order_get: %s qty=%g price=%g", st(rc), u.qty,
+			u.price);
+		SAY("api order_get unknown: %s", st(a->order_get(t->ctx,
+			id + 1000, &u)));
+		rc = a->orders_open(t->ctx, ids, 4, &n);
+		SAY("api orders_open: %s n=%zu", st(rc), n);
+		rc = a->size_order(t->ctx, sym, QD_SIZE_FRACTION, 0.1, 100, 0,
+			&q);
+		SAY("api size_order: %s qty=%g", st(rc), q);
+		SAY("api size_order bad method: %s", st(a->size_order(t->ctx,
+			sym, 99, 0.1, 100, 0, &q)));
+	}
 	SAY("api order_cancel: %s", st(a->order_cancel(t->ctx, id)));
 	SAY("api order_cancel again: %s", st(a->order_cancel(t->ctx, id)));
 	o.size = 4;

@@ -1,0 +1,348 @@
+/*
+ * trading.c -- the daemon's trading commands on the control socket:
+ * emergency close, orders, accounts and positions, risk status and limits.
+ *
+ *   {"cmd":"trade.emergency_close","ratio":R,"account":A|"instance":I,
+ *    "reason":"..."}
+ *   {"cmd":"trade.orders"[,"instance":I]}          open orders
+ *   {"cmd":"trade.accounts"}                        balances, positions
+ *   {"cmd":"risk.status"}                           halts and windows
+ *   {"cmd":"risk.set","scope":"global|account|instance","id":ID,
+ *    "limits":{...}}                                at run time
+ *   {"cmd":"risk.resume","scope":...,"id":ID}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config/config.h"
+#include "daemon/trading.h"
+#include "host/host.h"
+#include "json/json.h"
+#include "log/log.h"
+#include "loop/loop.h"
+#include "market/symbol.h"
+#include "trade/ledger.h"
+#include "trade/oms.h"
+#include "trade/risk.h"
+
+static char *
+error_reply(const char *code, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
+		"error");
+	char *s;
+
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static const char *
+str(const cJSON *req, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static char *
+emergency_close(struct host *h, const cJSON *req)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(req, "ratio");
+	struct oms_scope sc = { str(req, "account"), str(req, "instance") };
+	struct oms_close_report rep;
+	double ratio = cJSON_IsNumber(r) ? r->valuedouble : 1.0;
+	cJSON *o;
+	char *s;
+
+	if (r != NULL && !cJSON_IsNumber(r))
+		return error_reply("bad_request", "ratio must be a number");
+	if (!(ratio > 0) || ratio > 1)
+		return error_reply("bad_request", "ratio must be above 0 and "
+			"at most 1");
+	if (sc.account != NULL && sc.instance != NULL)
+		return error_reply("bad_request", "give account or instance, "
+			"not both");
+	if (oms_emergency_close(host_oms(h), &sc, ratio, str(req, "reason"),
+	    loop_now_ns(), &rep) != QD_OK)
+		return error_reply("failed", "emergency close failed");
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddNumberToObject(o, "ratio", ratio);
+	cJSON_AddNumberToObject(o, "orders_canceled",
+		(double)rep.orders_canceled);
+	cJSON_AddNumberToObject(o, "close_orders", (double)rep.positions_closed);
+	cJSON_AddNumberToObject(o, "accounts", (double)rep.accounts);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static const char *
+state_name(int st)
+{
+	static const char *const n[] = { "?", "created", "pending", "partial",
+		"filled", "canceled", "rejected", "expired" };
+
+	return st >= 1 && st <= 7 ? n[st] : "?";
+}
+
+static const char *
+type_name(int t)
+{
+	static const char *const n[] = { "?", "market", "limit", "stop",
+		"stop_limit", "take_profit", "take_profit_limit",
+		"trailing_stop" };
+
+	return t >= 1 && t <= 7 ? n[t] : "?";
+}
+
+static char *
+orders(struct host *h, const cJSON *req)
+{
+	struct oms *o = host_oms(h);
+	const char *inst = str(req, "instance");
+	size_t n = oms_open_orders(o, inst, NULL, 0), i, k;
+	uint64_t *ids = calloc(n + 1, sizeof(*ids));
+	cJSON *out, *arr;
+	char *s;
+
+	if (ids == NULL)
+		return error_reply("failed", "out of memory");
+	k = oms_open_orders(o, inst, ids, n);
+	out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "ok", 1);
+	arr = cJSON_AddArrayToObject(out, "orders");
+	for (i = 0; i < k && i < n; i++) {
+		struct qd_order_update u;
+		cJSON *e;
+
+		memset(&u, 0, sizeof(u));
+		u.size = sizeof(u);
+		if (oms_order_get(o, NULL, ids[i], &u) != QD_OK)
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "id", (double)u.order_id);
+		cJSON_AddStringToObject(e, "client_id", u.client_id ?
+			u.client_id : "");
+		cJSON_AddStringToObject(e, "symbol", symbol_name(u.symbol) ?
+			symbol_name(u.symbol) : "?");
+		cJSON_AddStringToObject(e, "side", u.side == QD_SIDE_BUY ?
+			"buy" : "sell");
+		cJSON_AddStringToObject(e, "type", type_name(u.type));
+		cJSON_AddStringToObject(e, "state", state_name(u.state));
+		cJSON_AddNumberToObject(e, "qty", u.qty);
+		cJSON_AddNumberToObject(e, "price", u.price);
+		cJSON_AddNumberToObject(e, "filled", u.filled_qty);
+		cJSON_AddItemToArray(arr, e);
+	}
+	free(ids);
+	s = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	return s;
+}
+
+struct acc_walk {
+	struct oms *o;
+	cJSON *arr, *cur;
+};
+
+static int
+add_position(void *arg, const char *symbol, const struct ledger_position *p)
+{
+	struct acc_walk *w = arg;
+	cJSON *e;
+
+	if (p->qty == 0 && p->realized == 0)
+		return 0;
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "symbol", symbol);
+	cJSON_AddNumberToObject(e, "qty", (double)p->qty / 1e8);
+	cJSON_AddNumberToObject(e, "avg_price", p->avg_price);
+	cJSON_AddNumberToObject(e, "realized", (double)p->realized / 1e8);
+	cJSON_AddItemToArray(w->cur, e);
+	return 0;
+}
+
+static int
+add_account(void *arg, const struct oms_account_view *v)
+{
+	struct acc_walk *w = arg;
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "id", v->id);
+	cJSON_AddStringToObject(e, "instance", v->instance);
+	cJSON_AddStringToObject(e, "venue", v->venue);
+	cJSON_AddStringToObject(e, "quote", v->quote);
+	cJSON_AddNumberToObject(e, "cash", v->cash);
+	cJSON_AddNumberToObject(e, "equity", v->equity);
+	cJSON_AddNumberToObject(e, "fees", v->fees);
+	cJSON_AddNumberToObject(e, "reserved", v->reserved);
+	cJSON_AddNumberToObject(e, "open_orders", (double)v->open_orders);
+	w->cur = cJSON_AddArrayToObject(e, "positions");
+	ledger_each_position(oms_ledger(w->o), v->id, add_position, w);
+	cJSON_AddItemToArray(w->arr, e);
+	return 0;
+}
+
+static char *
+accounts(struct host *h)
+{
+	struct acc_walk w;
+	cJSON *out = cJSON_CreateObject();
+	char why[256], *s;
+
+	w.o = host_oms(h);
+	cJSON_AddBoolToObject(out, "ok", 1);
+	w.arr = cJSON_AddArrayToObject(out, "accounts");
+	oms_each_account(w.o, add_account, &w);
+	cJSON_AddBoolToObject(out, "reconciled", ledger_reconcile(
+		oms_ledger(w.o), why, sizeof(why)) == QD_OK);
+	s = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	return s;
+}
+
+static const char *
+scope_name(enum risk_scope s)
+{
+	return s == RISK_SCOPE_GLOBAL ? "global" : s == RISK_SCOPE_ACCOUNT ?
+		"account" : "instance";
+}
+
+static int
+scope_parse(const char *s, enum risk_scope *out)
+{
+	if (s == NULL || strcmp(s, "global") == 0)
+		*out = RISK_SCOPE_GLOBAL;
+	else if (strcmp(s, "account") == 0)
+		*out = RISK_SCOPE_ACCOUNT;
+	else if (strcmp(s, "instance") == 0)
+		*out = RISK_SCOPE_INSTANCE;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+add_state(void *arg, enum risk_scope scope, const char *id,
+	const struct risk_state *s)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "scope", scope_name(scope));
+	cJSON_AddStringToObject(e, "id", id);
+	cJSON_AddBoolToObject(e, "halted", s->halted);
+	if (s->halted) {
+		cJSON_AddStringToObject(e, "rule", s->halt_rule);
+		cJSON_AddStringToObject(e, "reason", s->halt_reason);
+		cJSON_AddNumberToObject(e, "until_ms", (double)(s->halt_until /
+			1000000));
+	}
+	cJSON_AddNumberToObject(e, "peak_equity", s->peak_equity);
+	cJSON_AddNumberToObject(e, "day_start_equity", s->day_start);
+	cJSON_AddNumberToObject(e, "consecutive_losses",
+		s->consecutive_losses);
+	cJSON_AddItemToArray(arg, e);
+	return 0;
+}
+
+static char *
+risk_status(struct host *h)
+{
+	cJSON *out = cJSON_CreateObject(), *arr;
+	char *s;
+
+	cJSON_AddBoolToObject(out, "ok", 1);
+	arr = cJSON_AddArrayToObject(out, "scopes");
+	risk_each_state(oms_risk(host_oms(h)), add_state, arr);
+	s = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	return s;
+}
+
+static char *
+risk_set(struct host *h, const cJSON *req)
+{
+	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(req, "limits");
+	enum risk_scope scope;
+	const char *id = str(req, "id");
+	struct risk_limits l;
+	struct json_value *doc;
+	struct json_error je;
+	struct diag d = { 0 };
+	char *text, *msg;
+
+	if (scope_parse(str(req, "scope"), &scope) != 0)
+		return error_reply("bad_request", "scope must be global, "
+			"account or instance");
+	if (scope != RISK_SCOPE_GLOBAL && id == NULL)
+		return error_reply("bad_request", "an account or instance "
+			"scope needs its id");
+	if (!cJSON_IsObject(lim))
+		return error_reply("bad_request", "limits must be an object");
+	/* The same checks as the configuration file's. */
+	if ((text = cJSON_PrintUnformatted(lim)) == NULL)
+		return error_reply("failed", "out of memory");
+	doc = json_parse(text, strlen(text), &je);
+	free(text);
+	if (doc == NULL)
+		return error_reply("bad_request", je.msg);
+	if (config_parse_risk(doc, &l, "limits", &d) != 0) {
+		char *nl = d.text ? strchr(d.text, '\n') : NULL;
+
+		if (nl != NULL)
+			*nl = 0;
+		msg = error_reply("bad_request", d.text ? d.text :
+			"invalid limits");
+		diag_free(&d);
+		json_free(doc);
+		return msg;
+	}
+	json_free(doc);
+	diag_free(&d);
+	if (risk_set_limits(oms_risk(host_oms(h)), scope, id ? id : "", &l) !=
+	    QD_OK)
+		return error_reply("failed", "the limits were not set");
+	log_warn("risk", "limits of %s%s%s replaced at run time",
+		scope_name(scope), id ? " " : "", id ? id : "");
+	return strdup("{\"ok\":true}");
+}
+
+static char *
+risk_resume_req(struct host *h, const cJSON *req)
+{
+	enum risk_scope scope;
+	const char *id = str(req, "id");
+
+	if (scope_parse(str(req, "scope"), &scope) != 0)
+		return error_reply("bad_request", "scope must be global, "
+			"account or instance");
+	if (risk_resume(oms_risk(host_oms(h)), scope, id ? id : "",
+	    loop_now_ns()) != QD_OK)
+		return error_reply("not_found", "that scope is not halted");
+	return strdup("{\"ok\":true}");
+}
+
+char *
+trading_request(struct host *h, const char *cmd, const cJSON *req)
+{
+	if (strcmp(cmd, "trade.emergency_close") == 0)
+		return emergency_close(h, req);
+	if (strcmp(cmd, "trade.orders") == 0)
+		return orders(h, req);
+	if (strcmp(cmd, "trade.accounts") == 0)
+		return accounts(h);
+	if (strcmp(cmd, "risk.status") == 0)
+		return risk_status(h);
+	if (strcmp(cmd, "risk.set") == 0)
+		return risk_set(h, req);
+	if (strcmp(cmd, "risk.resume") == 0)
+		return risk_resume_req(h, req);
+	return error_reply("unknown_command", "unknown cmd");
+}

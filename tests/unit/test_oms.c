@@ -1,0 +1,645 @@
+/*
+ * test_oms.c -- order management: the state machine, fills applied once,
+ * buying power, OCO and brackets, risk refusals, emergency close, and the
+ * books surviving a restart through the journal and the store.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "loop/loop.h"
+#include "market/symbol.h"
+#include "store/store.h"
+#include "trade/journal.h"
+#include "trade/ledger.h"
+#include "trade/oms.h"
+#include "trade/risk.h"
+
+#define SEC 1000000000LL
+#define T0 (1767225600LL * SEC)   /* 2026-01-01 00:00:00 UTC */
+
+/* What the owner was told. */
+static struct qd_order_update seen[256];
+static char seen_reason[256][200];
+static int n_seen;
+
+/* What a live venue was asked. */
+static uint64_t placed[64];
+static char placed_cid[64][32];
+static int n_placed, n_cancels, n_queries;
+
+static void
+on_update(void *arg, const char *instance, const struct qd_order_update *u)
+{
+	(void)arg;
+	(void)instance;
+	if (n_seen < 256) {
+		seen[n_seen] = *u;
+		snprintf(seen_reason[n_seen], sizeof(seen_reason[0]), "%s",
+			u->reason ? u->reason : "");
+		seen[n_seen].reason = seen_reason[n_seen];
+		seen[n_seen].trade_id = NULL;
+		seen[n_seen].client_id = NULL;
+	}
+	n_seen++;
+}
+
+static int
+venue_place(void *arg, const char *venue, uint64_t id, const char *cid,
+	const struct qd_order_req *r)
+{
+	(void)arg;
+	(void)venue;
+	(void)r;
+	if (n_placed < 64) {
+		placed[n_placed] = id;
+		snprintf(placed_cid[n_placed], sizeof(placed_cid[0]), "%s", cid);
+	}
+	n_placed++;
+	return QD_OK;
+}
+
+static int
+venue_cancel(void *arg, const char *venue, uint64_t id, const char *cid)
+{
+	(void)arg;
+	(void)venue;
+	(void)id;
+	(void)cid;
+	n_cancels++;
+	return QD_OK;
+}
+
+static int
+venue_query(void *arg, const char *venue, uint64_t id, const char *cid)
+{
+	(void)arg;
+	(void)venue;
+	(void)id;
+	(void)cid;
+	n_queries++;
+	return QD_OK;
+}
+
+static qd_symbol btc, eth;
+
+static struct oms *
+make(struct journal *j)
+{
+	struct oms_hooks h;
+
+	memset(&h, 0, sizeof(h));
+	h.on_update = on_update;
+	h.venue_place = venue_place;
+	h.venue_cancel = venue_cancel;
+	h.venue_query = venue_query;
+	n_seen = n_placed = n_cancels = n_queries = 0;
+	btc = symbol_intern("BTC/USDT");
+	eth = symbol_intern("ETH/USDT");
+	return oms_new(NULL, &h, j);
+}
+
+static void
+open_paper(struct oms *o, const char *instance, double balance, int margin)
+{
+	struct oms_account_cfg c;
+	char id[64], why[200];
+
+	snprintf(id, sizeof(id), "paper:%s", instance);
+	memset(&c, 0, sizeof(c));
+	c.id = id;
+	c.instance = instance;
+	c.venue = "paper";
+	c.quote = "USDT";
+	c.balance = balance;
+	c.margin = margin;
+	c.taker_fee = 0.001;
+	c.maker_fee = 0.0005;
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+}
+
+static void
+trade(struct oms *o, qd_symbol s, int64_t ts, double px, double qty)
+{
+	struct qd_trade_event t;
+
+	memset(&t, 0, sizeof(t));
+	t.size = sizeof(t);
+	t.symbol = s;
+	t.side = QD_SIDE_BUY;
+	t.ts = ts;
+	t.price = px;
+	t.qty = qty;
+	oms_on_trade(o, "x", &t);
+}
+
+static int
+submit(struct oms *o, const char *instance, qd_symbol s, enum qd_side side,
+	enum qd_order_type type, double qty, double price, double stop,
+	uint64_t *id, char *why)
+{
+	struct qd_order_req r;
+	char buf[256];
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = s;
+	r.side = side;
+	r.type = type;
+	r.qty = qty;
+	r.price = price;
+	r.stop_price = stop;
+	return oms_submit(o, instance, &r, T0, id, why ? why : buf, 256);
+}
+
+static void
+assert_books(struct oms *o)
+{
+	char why[256];
+
+	if (ledger_reconcile(oms_ledger(o), why, sizeof(why)) != QD_OK)
+		fail_msg("ledger: %s", why);
+}
+
+static double
+pos(struct oms *o, const char *instance, qd_symbol s)
+{
+	struct qd_position p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	assert_int_equal(oms_position(o, instance, s, &p), QD_OK);
+	return p.qty;
+}
+
+static double
+cash(struct oms *o, const char *instance)
+{
+	struct qd_account a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	assert_int_equal(oms_account_info(o, instance, &a), QD_OK);
+	return a.cash;
+}
+
+static int
+state_of(struct oms *o, uint64_t id)
+{
+	struct qd_order_update u;
+
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	assert_int_equal(oms_order_get(o, NULL, id, &u), QD_OK);
+	return u.state;
+}
+
+/* ---- the state machine ---------------------------------------------------- */
+
+static void
+transitions(void **st)
+{
+	/* from -> allowed targets, as a bit set of states 1..7 */
+	static const unsigned allowed[8] = {
+		0,
+		/* CREATED */ (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
+			(1u << 6) | (1u << 7),
+		/* PENDING */ (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
+			(1u << 7),
+		/* PARTIAL */ (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7),
+		0, 0, 0, 0,          /* FILLED, CANCELED, REJECTED, EXPIRED */
+	};
+	int from, to;
+
+	(void)st;
+	for (from = 1; from <= 7; from++)
+		for (to = 1; to <= 7; to++)
+			if (oms_transition_ok(from, to) !=
+			    !!(allowed[from] & (1u << to)))
+				fail_msg("transition %d -> %d", from, to);
+}
+
+/* ---- paper flow --------------------------------------------------------------- */
+
+static void
+market_buy_fills_at_next_trade(void **st)
+{
+	struct oms *o = make(NULL);
+	uint64_t id = 0;
+
+	(void)st;
+	open_paper(o, "a", 10000, 1);
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 2,
+		0, 0, &id, NULL), QD_OK);
+	assert_int_equal(state_of(o, id), QD_ORDER_PENDING);
+	trade(o, btc, T0 + SEC, 101, 5);
+	assert_int_equal(state_of(o, id), QD_ORDER_FILLED);
+	assert_true(pos(o, "a", btc) == 2);
+	/* 10000 - 2 x 101 - 0.1 % fee */
+	assert_true(cash(o, "a") == 10000 - 202 - 0.202);
+	assert_int_equal(seen[n_seen - 1].state, QD_ORDER_FILLED);
+	assert_true(seen[n_seen - 1].last_price == 101);
+	assert_books(o);
+	oms_free(o);
+}
+
+static void
+buying_power_is_checked(void **st)
+{
+	struct oms *o = make(NULL);
+	uint64_t a = 0, b = 0;
+	char why[256];
+
+	(void)st;
+	open_paper(o, "a", 10000, 0);
+	trade(o, btc, T0, 100, 1);
+	/* Cannot pay: refused, never filled. */
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 1e6,
+		0, 0, &a, why), QD_ERR_DENIED);
+	assert_non_null(strstr(why, "insufficient funds"));
+	/* Open orders hold what they commit. */
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 60,
+		99, 0, &a, why), QD_OK);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 50,
+		99, 0, &b, why), QD_ERR_DENIED);
+	assert_non_null(strstr(why, "held by open orders"));
+	/* Selling what is not held (no margin): refused. */
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_SELL, QD_ORDER_MARKET, 1,
+		0, 0, &b, why), QD_ERR_DENIED);
+	/* Cancelling frees the funds. */
+	assert_int_equal(oms_cancel(o, "a", a, NULL, T0), QD_OK);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 50,
+		99, 0, &b, why), QD_OK);
+	/* Another instance's order is not this one's to cancel. */
+	open_paper(o, "b", 100, 0);
+	assert_int_equal(oms_cancel(o, "b", b, NULL, T0), QD_ERR_NOTFOUND);
+	assert_books(o);
+	oms_free(o);
+}
+
+static void
+partial_fills_by_volume(void **st)
+{
+	struct oms *o = make(NULL);
+	uint64_t id = 0;
+
+	(void)st;
+	open_paper(o, "a", 10000, 0);
+	trade(o, btc, T0, 101, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 2,
+		100, 0, &id, NULL), QD_OK);
+	trade(o, btc, T0 + SEC, 100, 0.5);
+	assert_int_equal(state_of(o, id), QD_ORDER_PARTIAL);
+	assert_true(pos(o, "a", btc) == 0.5);
+	trade(o, btc, T0 + 2 * SEC, 99, 10);
+	assert_int_equal(state_of(o, id), QD_ORDER_FILLED);
+	assert_true(pos(o, "a", btc) == 2);
+	/* maker fee 0.05 % on 200 */
+	assert_true(cash(o, "a") == 10000 - 200 - 0.1);
+	assert_books(o);
+	oms_free(o);
+}
+
+static void
+oco_cancels_the_other(void **st)
+{
+	struct oms *o = make(NULL);
+	struct qd_order_req r;
+	uint64_t a = 0, b = 0;
+	char why[256];
+
+	(void)st;
+	open_paper(o, "a", 10000, 1);
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 1,
+		0, 0, &a, NULL), QD_OK);
+	trade(o, btc, T0 + SEC, 100, 1);
+	assert_true(pos(o, "a", btc) == 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_SELL, QD_ORDER_LIMIT, 1,
+		110, 0, &a, NULL), QD_OK);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = btc;
+	r.side = QD_SIDE_SELL;
+	r.type = QD_ORDER_STOP;
+	r.qty = 1;
+	r.stop_price = 95;
+	r.oco_with = a;
+	r.flags = QD_ORDER_REDUCE_ONLY;
+	assert_int_equal(oms_submit(o, "a", &r, T0, &b, why, sizeof(why)),
+		QD_OK);
+	trade(o, btc, T0 + 2 * SEC, 94, 1);
+	assert_int_equal(state_of(o, b), QD_ORDER_FILLED);
+	assert_int_equal(state_of(o, a), QD_ORDER_CANCELED);
+	assert_true(pos(o, "a", btc) == 0);
+	assert_books(o);
+	oms_free(o);
+}
+
+static void
+bracket_attaches_stop_and_take_profit(void **st)
+{
+	struct oms *o = make(NULL);
+	struct qd_order_req r;
+	uint64_t e = 0, ids[8];
+	size_t n;
+	char why[256];
+
+	(void)st;
+	open_paper(o, "a", 10000, 1);
+	trade(o, btc, T0, 100, 1);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = btc;
+	r.side = QD_SIDE_BUY;
+	r.type = QD_ORDER_MARKET;
+	r.qty = 1;
+	r.sl_price = 90;
+	r.tp_price = 120;
+	assert_int_equal(oms_submit(o, "a", &r, T0, &e, why, sizeof(why)),
+		QD_OK);
+	trade(o, btc, T0 + SEC, 100, 1);
+	assert_int_equal(state_of(o, e), QD_ORDER_FILLED);
+	n = oms_open_orders(o, "a", ids, 8);
+	assert_int_equal(n, 2);          /* the stop and the take profit */
+	trade(o, btc, T0 + 2 * SEC, 110, 1);
+	assert_int_equal(oms_open_orders(o, "a", NULL, 0), 2);
+	trade(o, btc, T0 + 3 * SEC, 121, 1);
+	assert_int_equal(oms_open_orders(o, "a", NULL, 0), 0);
+	assert_true(pos(o, "a", btc) == 0);
+	assert_true(state_of(o, ids[0]) == QD_ORDER_FILLED ||
+		state_of(o, ids[1]) == QD_ORDER_FILLED);
+	assert_true(state_of(o, ids[0]) == QD_ORDER_CANCELED ||
+		state_of(o, ids[1]) == QD_ORDER_CANCELED);
+	assert_books(o);
+	oms_free(o);
+}
+
+/* ---- live venue updates ----------------------------------------------------- */
+
+static void
+venue_updates_once_and_in_order(void **st)
+{
+	struct oms *o = make(NULL);
+	struct oms_account_cfg c;
+	struct qd_order_update u;
+	struct oms_stats s;
+	uint64_t id = 0;
+	char why[200];
+	int before;
+
+	(void)st;
+	memset(&c, 0, sizeof(c));
+	c.id = "live:a";
+	c.instance = "a";
+	c.venue = "fakex";
+	c.quote = "USDT";
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+	/* A live account is funded by a deposit the venue reports. */
+	assert_int_equal(ledger_deposit(oms_ledger(o), "live:a", "USDT",
+		1000000000000LL, 0, "deposit"), QD_OK);
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 2,
+		100, 0, &id, NULL), QD_OK);
+	assert_int_equal(n_placed, 1);
+	assert_int_equal(placed[0], id);
+	assert_string_equal(placed_cid[0], "qd1");
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = id;
+	u.state = QD_ORDER_PENDING;
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(state_of(o, id), QD_ORDER_PENDING);
+	/* A fill, then the same fill again: applied once. */
+	u.state = QD_ORDER_PARTIAL;
+	u.last_qty = 1;
+	u.last_price = 100;
+	u.filled_qty = 1;
+	u.trade_id = "t-1";
+	oms_on_venue_update(o, "fakex", &u, T0);
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_true(pos(o, "a", btc) == 1);
+	oms_stats(o, &s);
+	assert_int_equal(s.duplicate_fills, 1);
+	/* A late acknowledgement changes nothing. */
+	before = n_seen;
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = id;
+	u.state = QD_ORDER_PENDING;
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(state_of(o, id), QD_ORDER_PARTIAL);
+	assert_int_equal(n_seen, before);
+	/* The last fill, then a cancel that comes too late: refused. */
+	u.state = QD_ORDER_FILLED;
+	u.last_qty = 1;
+	u.last_price = 99;
+	u.filled_qty = 2;
+	u.trade_id = "t-2";
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(state_of(o, id), QD_ORDER_FILLED);
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = id;
+	u.state = QD_ORDER_CANCELED;
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(state_of(o, id), QD_ORDER_FILLED);
+	/* Another venue's update for this order: not this order's. */
+	u.state = QD_ORDER_PENDING;
+	oms_on_venue_update(o, "other", &u, T0);
+	assert_true(pos(o, "a", btc) == 2);
+	assert_books(o);
+	oms_free(o);
+}
+
+/* ---- risk --------------------------------------------------------------------- */
+
+static void
+risk_refuses_and_closes(void **st)
+{
+	struct oms *o = make(NULL);
+	struct risk_limits l;
+	uint64_t id = 0;
+	char why[256];
+
+	(void)st;
+	open_paper(o, "a", 10000, 1);
+	memset(&l, 0, sizeof(l));
+	l.max_order_notional = 1000;
+	l.stop_loss_pct = 5;
+	assert_int_equal(risk_set_limits(oms_risk(o), RISK_SCOPE_INSTANCE, "a",
+		&l), QD_OK);
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 20,
+		0, 0, &id, why), QD_ERR_DENIED);
+	assert_non_null(strstr(why, "max_order_notional"));
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 5,
+		0, 0, &id, why), QD_OK);
+	trade(o, btc, T0 + SEC, 100, 10);
+	assert_true(pos(o, "a", btc) == 5);
+	/* 6 % down: the stop loss closes the position at market. */
+	trade(o, btc, T0 + 2 * SEC, 94, 10);
+	trade(o, btc, T0 + 3 * SEC, 94, 10);
+	assert_true(pos(o, "a", btc) == 0);
+	assert_books(o);
+	oms_free(o);
+}
+
+/* ---- emergency close ------------------------------------------------------------ */
+
+static void
+emergency_close_ratio(void **st)
+{
+	struct oms *o = make(NULL);
+	struct oms_close_report rep;
+	uint64_t id = 0;
+
+	(void)st;
+	open_paper(o, "a", 100000, 1);
+	open_paper(o, "b", 100000, 1);
+	trade(o, btc, T0, 100, 1);
+	trade(o, eth, T0, 10, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 4,
+		0, 0, &id, NULL), QD_OK);
+	assert_int_equal(submit(o, "a", eth, QD_SIDE_SELL, QD_ORDER_MARKET, 10,
+		0, 0, &id, NULL), QD_OK);
+	assert_int_equal(submit(o, "b", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 2,
+		0, 0, &id, NULL), QD_OK);
+	trade(o, btc, T0 + SEC, 100, 100);
+	trade(o, eth, T0 + SEC, 10, 100);
+	assert_true(pos(o, "a", btc) == 4);
+	assert_true(pos(o, "a", eth) == -10);
+	/* Open orders that must be cancelled first. */
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 1,
+		50, 0, &id, NULL), QD_OK);
+	assert_int_equal(submit(o, "b", btc, QD_SIDE_SELL, QD_ORDER_LIMIT, 1,
+		500, 0, &id, NULL), QD_OK);
+	assert_int_equal(oms_emergency_close(o, NULL, 0.5, "test", T0 + 2 * SEC,
+		&rep), QD_OK);
+	assert_int_equal(rep.orders_canceled, 2);
+	assert_int_equal(rep.positions_closed, 3);
+	/* Again while the closes work: nothing new. */
+	assert_int_equal(oms_emergency_close(o, NULL, 0.5, "test", T0 + 2 * SEC,
+		&rep), QD_OK);
+	assert_int_equal(rep.positions_closed, 0);
+	trade(o, btc, T0 + 3 * SEC, 100, 100);
+	trade(o, eth, T0 + 3 * SEC, 10, 100);
+	assert_true(pos(o, "a", btc) == 2);
+	assert_true(pos(o, "a", eth) == -5);
+	assert_true(pos(o, "b", btc) == 1);
+	/* Entries are halted; closing everything is not. */
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 1,
+		0, 0, &id, NULL), QD_ERR_DENIED);
+	assert_int_equal(oms_emergency_close(o, NULL, 1.0, "test", T0 + 4 * SEC,
+		&rep), QD_OK);
+	trade(o, btc, T0 + 5 * SEC, 100, 100);
+	trade(o, eth, T0 + 5 * SEC, 10, 100);
+	assert_true(pos(o, "a", btc) == 0);
+	assert_true(pos(o, "a", eth) == 0);
+	assert_true(pos(o, "b", btc) == 0);
+	assert_books(o);
+	oms_free(o);
+}
+
+/* ---- restart ----------------------------------------------------------------------- */
+
+static void
+wait_journal(struct oms *o, struct journal *j)
+{
+	int i;
+
+	for (i = 0; i < 500 && journal_durable(j) < journal_last(j); i++)
+		usleep(10000);
+	assert_true(journal_durable(j) == journal_last(j));
+	oms_tick(o, T0 + 10 * SEC);
+}
+
+static void
+books_survive_a_restart(void **st)
+{
+	char dir[] = "/tmp/qd-oms-XXXXXX", url[128], why[256];
+	struct loop *l = loop_new(1024, 64);
+	struct journal *j;
+	struct store *s;
+	struct oms *o;
+	uint64_t open_id = 0, id = 0;
+	double c1, p1;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "%s/t.db", dir);
+	j = journal_start(l, url, 0, NULL, NULL, why, sizeof(why));
+	assert_non_null(j);
+	o = make(j);
+	open_paper(o, "a", 10000, 1);
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_MARKET, 3,
+		0, 0, &id, NULL), QD_OK);
+	/* Not durable yet: not at the venue, so no fill. */
+	trade(o, btc, T0 + SEC, 100, 10);
+	wait_journal(o, j);
+	trade(o, btc, T0 + 2 * SEC, 100, 10);
+	assert_true(pos(o, "a", btc) == 3);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_SELL, QD_ORDER_LIMIT, 1,
+		150, 0, &open_id, NULL), QD_OK);
+	wait_journal(o, j);
+	c1 = cash(o, "a");
+	p1 = pos(o, "a", btc);
+	oms_free(o);
+	journal_stop(j, 5000);
+
+	/* A new process: the same books, the open order back in the book. */
+	o = make(NULL);
+	assert_int_equal(store_open(url, STORE_ROLE_READER, &s, why,
+		sizeof(why)), QD_OK);
+	assert_int_equal(oms_restore(o, s, T0 + 20 * SEC, why, sizeof(why)),
+		QD_OK);
+	store_close(s);
+	open_paper(o, "a", 10000, 1);
+	oms_start(o, T0 + 20 * SEC);
+	assert_true(cash(o, "a") == c1);
+	assert_true(pos(o, "a", btc) == p1);
+	assert_int_equal(state_of(o, open_id), QD_ORDER_PENDING);
+	trade(o, btc, T0 + 21 * SEC, 151, 10);
+	assert_int_equal(state_of(o, open_id), QD_ORDER_FILLED);
+	assert_true(pos(o, "a", btc) == 2);
+	/* New orders continue the ids. */
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_SELL, QD_ORDER_MARKET, 1,
+		0, 0, &id, NULL), QD_OK);
+	assert_true(id > open_id);
+	assert_books(o);
+	oms_free(o);
+	loop_free(l);
+	{
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(transitions),
+		cmocka_unit_test(market_buy_fills_at_next_trade),
+		cmocka_unit_test(buying_power_is_checked),
+		cmocka_unit_test(partial_fills_by_volume),
+		cmocka_unit_test(oco_cancels_the_other),
+		cmocka_unit_test(bracket_attaches_stop_and_take_profit),
+		cmocka_unit_test(venue_updates_once_and_in_order),
+		cmocka_unit_test(risk_refuses_and_closes),
+		cmocka_unit_test(emergency_close_ratio),
+		cmocka_unit_test(books_survive_a_restart),
+	};
+
+	return cmocka_run_group_tests_name("oms", tests, NULL, NULL);
+}
