@@ -98,6 +98,24 @@ show_orders(const cJSON *o)
 }
 
 static void
+show_stats(const cJSON *o)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(o,
+		"tick_to_order_us");
+
+	printf("orders: %.0f submitted, %.0f refused, %.0f sent, %.0f open, "
+		"%.0f waiting to be durable\n", num(o, "submitted"),
+		num(o, "refused"), num(o, "sent"), num(o, "open_orders"),
+		num(o, "waiting_durable"));
+	printf("fills: %.0f (%.0f duplicates ignored); %.0f stale updates, "
+		"%.0f refused transitions\n", num(o, "fills"),
+		num(o, "duplicate_fills"), num(o, "stale_updates"),
+		num(o, "bad_transitions"));
+	printf("tick -> order: p50 %.1f us, p99 %.1f us (%.0f orders)\n",
+		num(l, "p50"), num(l, "p99"), num(l, "n"));
+}
+
+static void
 show_accounts(const cJSON *o)
 {
 	const cJSON *a, *p;
@@ -177,7 +195,11 @@ cmd_orders(struct cli *c, int argc, char **argv)
 	cJSON *req = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(req, "cmd", "trade.orders");
-	if (argc == 2 && strcmp(argv[0], "--instance") == 0) {
+	if (argc == 1 && strcmp(argv[0], "--stats") == 0) {
+		cJSON_ReplaceItemInObject(req, "cmd",
+			cJSON_CreateString("trade.stats"));
+		return ask(c, req, show_stats);
+	} else if (argc == 2 && strcmp(argv[0], "--instance") == 0) {
 		cJSON_AddStringToObject(req, "instance", argv[1]);
 	} else if (argc != 0) {
 		cli_help("orders", stderr);

@@ -274,7 +274,12 @@ static const struct {
 	"= 1).\n" },
 	{ "orders",
 	"usage: quantctl orders [--instance I] [--json]\n"
-	"The running daemon's open orders.\n" },
+	"       quantctl orders --stats [--json]\n"
+	"The running daemon's open orders; --stats: orders submitted, refused, "
+	"sent and\n"
+	"filled, and the tick -> order latency (a trade in to an order it "
+	"caused handed\n"
+	"to its venue, written ahead first).\n" },
 	{ "accounts",
 	"usage: quantctl accounts [--json]\n"
 	"Every account of the running daemon: cash, equity, fees, positions, "

@@ -907,7 +907,7 @@ config_load(const char *path, struct diag *d)
 	c->kelly_cap = 0.25;
 	if ((v = json_get(doc, "risk")) != NULL) {
 		static const char *const keys[] = { "global", "instances",
-			"kelly_cap", NULL };
+			"accounts", "kelly_cap", NULL };
 
 		if (v->type != JSON_OBJECT) {
 			bad(d, file, v, "expected an object, found %s",
@@ -921,6 +921,30 @@ config_load(const char *path, struct diag *d)
 			if ((g = json_get(v, "instances")) != NULL)
 				config_parse_risk(g, &c->risk_instance, file,
 					d);
+			if ((g = json_get(v, "accounts")) != NULL &&
+			    g->type != JSON_OBJECT) {
+				bad(d, file, g, "expected an object of account "
+					"ids to limits, found %s",
+					json_type_name(g->type));
+			} else if (g != NULL && g->n > 0) {
+				const struct json_value *am;
+				size_t k = 0;
+
+				c->risk_account_ids = calloc(g->n,
+					sizeof(char *));
+				c->risk_accounts = calloc(g->n,
+					sizeof(*c->risk_accounts));
+				for (am = g->child; am && c->risk_accounts &&
+				     c->risk_account_ids; am = am->next) {
+					if (config_parse_risk(am,
+					    &c->risk_accounts[k], file, d) != 0)
+						continue;
+					if ((c->risk_account_ids[k] =
+					    strdup(am->key)) != NULL)
+						k++;
+				}
+				c->n_risk_accounts = k;
+			}
 			c->kelly_cap = get_number(v, "kelly_cap", 0.25, 0, 1,
 				file, d);
 		}
@@ -1003,6 +1027,8 @@ config_free(struct config *c)
 	free(c->listen);
 	free(c->sandbox_helper);
 	free(c->ca_file);
+	free_strings(c->risk_account_ids, c->n_risk_accounts);
+	free(c->risk_accounts);
 	free(c->storage.url);
 	free(c->log_file);
 	for (i = 0; i < c->n_instances; i++)

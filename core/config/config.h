@@ -161,6 +161,9 @@ struct config {
 	 * "trading": how orders are journalled. */
 	struct risk_limits risk_global;
 	struct risk_limits risk_instance;  /**< instances without their own */
+	char **risk_account_ids;           /**< "accounts": by account id */
+	struct risk_limits *risk_accounts;
+	size_t n_risk_accounts;
 	double kelly_cap;
 	int trading_power_safe;  /**< "durability": "power" */
 	char *log_file;        /**< NULL = stderr */

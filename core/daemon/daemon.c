@@ -857,6 +857,9 @@ daemon_main(int argc, char **argv)
 	ht.power_safe = c->trading_power_safe;
 	ht.risk_global = c->risk_global;
 	ht.risk_instance = c->risk_instance;
+	ht.risk_account_ids = c->risk_account_ids;
+	ht.risk_accounts = c->risk_accounts;
+	ht.n_risk_accounts = c->n_risk_accounts;
 	ht.kelly_cap = c->kelly_cap;
 	if (host_set_trading(dm.host, &ht, terr, sizeof(terr)) != QD_OK) {
 		log_error("trade", "%s", terr);

@@ -6,6 +6,7 @@
  *    "reason":"..."}
  *   {"cmd":"trade.orders"[,"instance":I]}          open orders
  *   {"cmd":"trade.accounts"}                        balances, positions
+ *   {"cmd":"trade.stats"}                           counters, tick -> order
  *   {"cmd":"risk.status"}                           halts and windows
  *   {"cmd":"risk.set","scope":"global|account|instance","id":ID,
  *    "limits":{...}}                                at run time
@@ -329,9 +330,41 @@ risk_resume_req(struct host *h, const cJSON *req)
 	return strdup("{\"ok\":true}");
 }
 
+static char *
+stats(struct host *h)
+{
+	struct oms_stats st;
+	cJSON *o = cJSON_CreateObject(), *l;
+	char *s;
+
+	oms_stats(host_oms(h), &st);
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddNumberToObject(o, "submitted", (double)st.submitted);
+	cJSON_AddNumberToObject(o, "refused", (double)st.refused);
+	cJSON_AddNumberToObject(o, "sent", (double)st.sent);
+	cJSON_AddNumberToObject(o, "fills", (double)st.fills);
+	cJSON_AddNumberToObject(o, "duplicate_fills",
+		(double)st.duplicate_fills);
+	cJSON_AddNumberToObject(o, "stale_updates", (double)st.stale_updates);
+	cJSON_AddNumberToObject(o, "bad_transitions",
+		(double)st.bad_transitions);
+	cJSON_AddNumberToObject(o, "open_orders", (double)st.open_orders);
+	cJSON_AddNumberToObject(o, "waiting_durable",
+		(double)st.waiting_durable);
+	l = cJSON_AddObjectToObject(o, "tick_to_order_us");
+	cJSON_AddNumberToObject(l, "n", (double)st.latency_n);
+	cJSON_AddNumberToObject(l, "p50", (double)st.latency_p50 / 1e3);
+	cJSON_AddNumberToObject(l, "p99", (double)st.latency_p99 / 1e3);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
 char *
 trading_request(struct host *h, const char *cmd, const cJSON *req)
 {
+	if (strcmp(cmd, "trade.stats") == 0)
+		return stats(h);
 	if (strcmp(cmd, "trade.emergency_close") == 0)
 		return emergency_close(h, req);
 	if (strcmp(cmd, "trade.orders") == 0)

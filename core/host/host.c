@@ -1735,6 +1735,9 @@ host_set_trading(struct host *h, const struct host_trading *t, char *err,
 		}
 	}
 	risk_set_limits(oms_risk(o), RISK_SCOPE_GLOBAL, "", &t->risk_global);
+	for (size_t i = 0; i < t->n_risk_accounts; i++)
+		risk_set_limits(oms_risk(o), RISK_SCOPE_ACCOUNT,
+			t->risk_account_ids[i], &t->risk_accounts[i]);
 	h->risk_instance = t->risk_instance;
 	oms_free(h->oms);
 	journal_stop(h->journal, 0);

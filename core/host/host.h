@@ -123,6 +123,9 @@ struct host_trading {
 	int power_safe;              /**< synchronous=FULL (SQLite) */
 	struct risk_limits risk_global;
 	struct risk_limits risk_instance; /**< instances without their own */
+	char *const *risk_account_ids;    /**< and accounts' own */
+	const struct risk_limits *risk_accounts;
+	size_t n_risk_accounts;
 	double kelly_cap;
 };
 

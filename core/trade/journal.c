@@ -16,7 +16,7 @@
 #include "loop/loop.h"
 #include "trade/journal.h"
 
-enum rec_kind { R_ACCOUNT, R_ORDER, R_FILL, R_POSTINGS, R_RISK };
+enum rec_kind { R_ACCOUNT, R_ORDER, R_FILL, R_POSTINGS, R_RISK, R_STATE };
 
 /* One queued record: the struct with its strings copied after it. */
 struct rec {
@@ -31,6 +31,8 @@ struct rec {
 		struct store_risk_event r;
 	} u;
 	struct store_posting *p;      /* postings, after the strings */
+	const char *key;              /* R_STATE: key, then n bytes */
+	const void *blob;
 	char buf[];
 };
 
@@ -262,6 +264,21 @@ journal_risk(struct journal *j, const struct store_risk_event *e)
 	return push(j, r);
 }
 
+uint64_t
+journal_state(struct journal *j, const char *key, const void *buf, size_t len)
+{
+	struct rec *r = rec_new(R_STATE, strlen(key) + 1 + len);
+
+	if (r != NULL) {
+		memcpy(r->buf, buf, len);
+		memcpy(r->buf + len, key, strlen(key) + 1);
+		r->blob = r->buf;
+		r->n = len;
+		r->key = r->buf + len;
+	}
+	return push(j, r);
+}
+
 /* ---- the thread --------------------------------------------------------------- */
 
 static int
@@ -286,6 +303,9 @@ write_one(struct store *s, const struct rec *r)
 		break;
 	case R_RISK:
 		rc = store_put_risk_event(s, &r->u.r);
+		break;
+	case R_STATE:
+		rc = store_state_save(s, r->key, r->blob, r->n);
 		break;
 	}
 	return rc;

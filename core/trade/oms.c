@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log/log.h"
 #include "market/symbol.h"
@@ -18,6 +19,7 @@
 #define DEC 8                      /* decimals of every amount here */
 #define MAX_TRADE_IDS 4096         /* per order, remembered for dedupe */
 #define KEEP_DONE 4096             /* finished orders kept for order_get */
+#define LAT_N 65536                /* tick -> order samples kept */
 
 struct acct {
 	char *id, *owner, *instance, *venue;
@@ -57,6 +59,8 @@ struct ord {
 	char **trade_ids;              /* fills applied, by venue id */
 	size_t n_trade_ids;
 	int emergency;                 /* an emergency close order */
+	int64_t tick;                  /* mono ns of the trade that was last
+	                                  in when it was created */
 };
 
 /* Open addressing, uint64 key -> pointer; key 0 is empty. */
@@ -102,6 +106,12 @@ struct oms {
 	int64_t now;
 	int64_t mkt;                   /* time of the last market event: paper
 	                                  orders fill from events after it */
+	int64_t tick_mono;             /* when the last trade came in */
+	int64_t *lat;                  /* tick -> order handed to the venue,
+	                                  ns, the last LAT_N orders */
+	size_t n_lat;
+	unsigned char *risk_saved;     /* the risk state last journalled */
+	size_t risk_saved_len;
 	struct oms_stats st;
 	char why[256];
 };
@@ -572,6 +582,8 @@ oms_free(struct oms *o)
 	free(o->marks);
 	free(o->has_trades);
 	free(o->acts);
+	free(o->risk_saved);
+	free(o->lat);
 	ledger_free(o->ledger);
 	risk_free(o->risk);
 	free(o);
@@ -1127,6 +1139,15 @@ client_id(uint64_t id, char *buf, size_t cap)
 
 static void send_order(struct oms *o, struct ord *r);
 
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void
 wait_durable(struct oms *o, struct ord *r)
 {
@@ -1160,6 +1181,9 @@ send_order(struct oms *o, struct ord *r)
 		return;
 	r->sent = 1;
 	o->st.sent++;
+	if (r->tick > 0 && (o->lat != NULL || (o->lat = malloc(LAT_N *
+	    sizeof(*o->lat))) != NULL))
+		o->lat[o->n_lat++ % LAT_N] = mono_ns() - r->tick;
 	if (a->paper != NULL) {
 		struct qd_order_req q = r->req;
 		uint64_t pid = 0;
@@ -1234,6 +1258,7 @@ create(struct oms *o, struct acct *a, const char *instance,
 	n->qty = units(r->qty);
 	n->link_id = r->oco_with;
 	n->created = n->updated = o->now;
+	n->tick = o->tick_mono;
 	n->reserve = reserve;
 	a->reserved_quote += reserve;
 	if (map_put(&o->orders, n->id, n) != QD_OK) {
@@ -1680,6 +1705,7 @@ oms_on_trade(struct oms *o, const char *source,
 {
 	size_t i;
 
+	o->tick_mono = mono_ns();
 	o->now = o->mkt = t->ts;
 	set_mark(o, t->symbol, t->price);
 	if (t->symbol < o->n_marks)
@@ -1875,6 +1901,121 @@ oms_on_venue_update(struct oms *o, const char *venue,
 	run_actions(o);
 }
 
+/* ---- the risk engine's memory ---------------------------------------------- */
+
+/*
+ * Kept as one blob in the store's state table under RISK_KEY (not a valid
+ * instance name): a header, then per scope u8 scope, u8 id length, the id,
+ * struct risk_state.  A blob of another layout is ignored at restore (a
+ * warning): the rules then start afresh.
+ */
+#define RISK_KEY ":risk"
+#define RISK_MAGIC "QDRISK1"
+
+struct risk_blob {
+	unsigned char *buf;
+	size_t len, cap;
+};
+
+static int
+risk_blob_add(void *arg, enum risk_scope scope, const char *id,
+	const struct risk_state *st)
+{
+	struct risk_blob *b = arg;
+	size_t idlen = strlen(id), need = 2 + idlen + sizeof(*st);
+
+	if (idlen > 255)
+		return 0;
+	if (b->len + need > b->cap) {
+		size_t cap = (b->len + need) * 2;
+		unsigned char *n = realloc(b->buf, cap);
+
+		if (n == NULL)
+			return 1;
+		b->buf = n;
+		b->cap = cap;
+	}
+	b->buf[b->len++] = (unsigned char)scope;
+	b->buf[b->len++] = (unsigned char)idlen;
+	memcpy(b->buf + b->len, id, idlen);
+	b->len += idlen;
+	memcpy(b->buf + b->len, st, sizeof(*st));
+	b->len += sizeof(*st);
+	return 0;
+}
+
+/* Journal the risk state when it changed. */
+static void
+risk_save(struct oms *o)
+{
+	struct risk_blob b = { NULL, 0, 0 };
+
+	if (o->j == NULL)
+		return;
+	if ((b.buf = malloc(64)) == NULL)
+		return;
+	b.cap = 64;
+	memcpy(b.buf, RISK_MAGIC, sizeof(RISK_MAGIC));
+	b.len = sizeof(RISK_MAGIC);
+	risk_each_state(o->risk, risk_blob_add, &b);
+	if (b.len == o->risk_saved_len && o->risk_saved != NULL &&
+	    memcmp(b.buf, o->risk_saved, b.len) == 0) {
+		free(b.buf);
+		return;
+	}
+	journal_state(o->j, RISK_KEY, b.buf, b.len);
+	free(o->risk_saved);
+	o->risk_saved = b.buf;
+	o->risk_saved_len = b.len;
+}
+
+static void
+risk_load(struct oms *o, struct store *s)
+{
+	size_t len = 0, at;
+	unsigned char *buf;
+	int bad = 0;
+
+	if (store_state_load(s, RISK_KEY, NULL, 0, &len) != QD_OK || len == 0)
+		return;
+	if ((buf = malloc(len)) == NULL ||
+	    store_state_load(s, RISK_KEY, buf, len, &len) != QD_OK) {
+		free(buf);
+		return;
+	}
+	if (len < sizeof(RISK_MAGIC) || memcmp(buf, RISK_MAGIC,
+	    sizeof(RISK_MAGIC)) != 0)
+		bad = 1;
+	for (at = sizeof(RISK_MAGIC); !bad && at < len;) {
+		struct risk_state st;
+		char id[256];
+		size_t idlen;
+		int scope;
+
+		if (at + 2 > len)
+			break;
+		scope = buf[at];
+		idlen = buf[at + 1];
+		if (scope > RISK_SCOPE_INSTANCE ||
+		    at + 2 + idlen + sizeof(st) > len) {
+			bad = 1;
+			break;
+		}
+		memcpy(id, buf + at + 2, idlen);
+		id[idlen] = 0;
+		memcpy(&st, buf + at + 2 + idlen, sizeof(st));
+		st.halt_rule[sizeof(st.halt_rule) - 1] = 0;
+		st.halt_reason[sizeof(st.halt_reason) - 1] = 0;
+		risk_restore(o->risk, (enum risk_scope)scope, id, &st);
+		at += 2 + idlen + sizeof(st);
+	}
+	if (bad)
+		log_warn("risk", "the stored risk state is of another layout: "
+			"loss windows, peaks and halts start afresh");
+	o->risk_saved = buf;
+	o->risk_saved_len = len;
+}
+
 /* ---- periodic ------------------------------------------------------------------------- */
 
 void
@@ -1898,6 +2039,7 @@ oms_tick(struct oms *o, int64_t now)
 				a->instance, eq, now);
 	}
 	run_actions(o);
+	risk_save(o);
 }
 
 /* ---- emergency close ------------------------------------------------------------------ */
@@ -2103,10 +2245,32 @@ oms_size_order(struct oms *o, const char *instance, qd_symbol sym, int method,
 	return QD_OK;
 }
 
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void
 oms_stats(const struct oms *o, struct oms_stats *out)
 {
+	size_t n = o->n_lat < LAT_N ? o->n_lat : LAT_N;
+
 	*out = o->st;
+	out->latency_n = n;
+	if (n > 0) {
+		int64_t *v = malloc(n * sizeof(*v));
+
+		if (v != NULL) {
+			memcpy(v, o->lat, n * sizeof(*v));
+			qsort(v, n, sizeof(*v), cmp_i64);
+			out->latency_p50 = v[n / 2];
+			out->latency_p99 = v[n * 99 / 100];
+			free(v);
+		}
+	}
 	out->open_orders = oms_open_orders((struct oms *)o, NULL, NULL, 0);
 	out->waiting_durable = o->n_waiting;
 }
@@ -2494,6 +2658,7 @@ oms_restore(struct oms *o, struct store *s, int64_t now, char *why,
 		goto store_failed;
 	if ((rc = store_fills(s, NULL, 0, r_fill, &rs)) != QD_OK)
 		goto store_failed;
+	risk_load(o, s);
 	if (rs.err != QD_OK)
 		goto out;
 	/* The books, replayed in transaction order: fills through the

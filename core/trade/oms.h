@@ -209,6 +209,11 @@ struct oms_stats {
 	uint64_t submitted, refused, sent, fills, duplicate_fills;
 	uint64_t stale_updates, bad_transitions;
 	size_t open_orders, waiting_durable;
+	/* Tick -> order: from a trade coming in to an order created while
+	 * it was the latest reaching its venue (written ahead first), ns,
+	 * over the last 65536 orders. */
+	size_t latency_n;
+	int64_t latency_p50, latency_p99;
 };
 void oms_stats(const struct oms *o, struct oms_stats *out);
 

@@ -218,6 +218,43 @@ f_done(qd_ctx *c, uint64_t req, int status, const char *detail)
 		(detail ? (unsigned char)detail[0] : 0));
 }
 
+static int
+f_order_get(qd_ctx *c, uint64_t id, struct qd_order_update *u)
+{
+	(void)c;
+	if (id & 1)
+		return QD_ERR_NOTFOUND;
+	memset(u, 0, sizeof(*u));
+	u->size = sizeof(*u);
+	u->order_id = id;
+	u->reason = "a reason";
+	u->client_id = "qd1";
+	return QD_OK;
+}
+
+static int
+f_orders_open(qd_ctx *c, uint64_t *ids, size_t cap, size_t *n)
+{
+	size_t i;
+
+	(void)c;
+	for (i = 0; i < cap && i < 7; i++)
+		ids[i] = i + 1;
+	*n = 7;
+	return QD_OK;
+}
+
+static int
+f_size(qd_ctx *c, qd_symbol s, int m, double v, double p, double d,
+	double *q)
+{
+	(void)c;
+	(void)s;
+	(void)d;
+	*q = m == QD_SIZE_FRACTION && p > 0 ? v / p : 0;
+	return m >= 1 && m <= 3 ? QD_OK : QD_ERR_INVALID;
+}
+
 static const struct qd_host_api api = {
 	.size = sizeof(struct qd_host_api),
 	.abi_major = QD_ABI_MAJOR,
@@ -248,6 +285,9 @@ static const struct qd_host_api api = {
 	.emit_order_update = f_emit_order,
 	.notify_done = f_done,
 	.payment_done = f_done,
+	.order_get = f_order_get,
+	.orders_open = f_orders_open,
+	.size_order = f_size,
 };
 
 int

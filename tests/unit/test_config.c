@@ -201,6 +201,58 @@ instance_errors_are_all_reported(void **unused)
 	diag_free(&d);
 }
 
+/* An instance's account and risk limits: read, and every bad one named. */
+static void
+instance_account_and_risk(void **unused)
+{
+	struct diag d = { 0 };
+	struct config_instance ci;
+	char want[512];
+
+	(void)unused;
+	put("ok.json",
+		"{\"plugin\": \"tp-good\", \"instance\": \"a\",\n"
+		" \"account\": {\"balance\": 2500, \"quote\": \"USDC\", "
+		"\"taker_fee\": 0.0005, \"latency_ms\": 7, \"margin\": false},\n"
+		" \"risk\": {\"max_order_notional\": 1000, \"max_open_orders\": 5, "
+		"\"utc_offset_min\": -300}}\n");
+	assert_int_equal(config_load_instance(at("ok.json"), &ci, &d), 0);
+	assert_true(ci.account.balance == 2500);
+	assert_string_equal(ci.account.quote, "USDC");
+	assert_true(ci.account.taker_fee == 0.0005);
+	assert_true(ci.account.maker_fee == 0.001);
+	assert_int_equal(ci.account.latency_ms, 7);
+	assert_int_equal(ci.account.margin, 0);
+	assert_true(ci.has_risk);
+	assert_true(ci.risk.max_order_notional == 1000);
+	assert_int_equal(ci.risk.max_open_orders, 5);
+	assert_int_equal(ci.risk.utc_offset_min, -300);
+	config_instance_clear(&ci);
+	put("bad.json",
+		"{\"plugin\": \"tp-good\", \"instance\": \"b\",\n"
+		" \"account\": {\"balance\": -1, \"quote\": \"usd\", \"fees\": 1},\n"
+		" \"risk\": {\"max_order_notional\": \"lots\", \"max_open_orders\": 2.5,\n"
+		"  \"daily_loss_pct\": 120, \"stop_los_pct\": 5, \"utc_offset_min\": 900}}\n");
+	assert_int_equal(config_load_instance(at("bad.json"), &ci, &d), -1);
+	assert_int_equal(d.count, 8);
+	snprintf(want, sizeof(want), "%s:2:25: $.account.balance: expected a "
+		"number from 0 to", at("bad.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:2:45: $: unknown key \"fees\"",
+		at("bad.json"));
+	assert_diag_has(&d, want);
+	snprintf(want, sizeof(want), "%s:4:42: $.risk.stop_los_pct: unknown "
+		"risk limit \"stop_los_pct\"", at("bad.json"));
+	assert_diag_has(&d, want);
+	assert_diag_has(&d, "$.risk.max_order_notional: expected a number");
+	assert_diag_has(&d, "$.risk.max_open_orders: expected a whole number");
+	assert_diag_has(&d, "$.risk.daily_loss_pct: expected a number from 0 "
+		"to 100");
+	assert_diag_has(&d, "$.risk.utc_offset_min: 900 is out of range");
+	assert_diag_has(&d, "$.account.quote: expected an asset in upper case");
+	diag_free(&d);
+}
+
 static struct plugin_registry *
 registry(void)
 {
@@ -297,6 +349,7 @@ main(void)
 		cmocka_unit_test(config_builtin_defaults_load),
 		cmocka_unit_test(config_resolves_relative_paths),
 		cmocka_unit_test(config_errors_carry_file_line_col_and_path),
+		cmocka_unit_test(instance_account_and_risk),
 		cmocka_unit_test(instance_errors_are_all_reported),
 		cmocka_unit_test(bind_checks_params_names_and_references),
 		cmocka_unit_test(instance_equality_follows_meaning),

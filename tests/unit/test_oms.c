@@ -589,6 +589,9 @@ books_survive_a_restart(void **st)
 	assert_true(pos(o, "a", btc) == 3);
 	assert_int_equal(submit(o, "a", btc, QD_SIDE_SELL, QD_ORDER_LIMIT, 1,
 		150, 0, &open_id, NULL), QD_OK);
+	/* A halt the next process must keep. */
+	risk_halt(oms_risk(o), RISK_SCOPE_INSTANCE, "a", "by hand", T0);
+	oms_tick(o, T0 + 5 * SEC);
 	wait_journal(o, j);
 	c1 = cash(o, "a");
 	p1 = pos(o, "a", btc);
@@ -606,6 +609,10 @@ books_survive_a_restart(void **st)
 	oms_start(o, T0 + 20 * SEC);
 	assert_true(cash(o, "a") == c1);
 	assert_true(pos(o, "a", btc) == p1);
+	assert_true(risk_halted(oms_risk(o), RISK_SCOPE_INSTANCE, "a", NULL,
+		T0 + 20 * SEC, NULL));
+	assert_int_equal(risk_resume(oms_risk(o), RISK_SCOPE_INSTANCE, "a",
+		T0 + 20 * SEC), QD_OK);
 	assert_int_equal(state_of(o, open_id), QD_ORDER_PENDING);
 	trade(o, btc, T0 + 21 * SEC, 151, 10);
 	assert_int_equal(state_of(o, open_id), QD_ORDER_FILLED);
