@@ -102,6 +102,8 @@ show_stats(const cJSON *o)
 {
 	const cJSON *l = cJSON_GetObjectItemCaseSensitive(o,
 		"tick_to_order_us");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o,
+		"tick_to_accept_us");
 
 	printf("orders: %.0f submitted, %.0f refused, %.0f sent, %.0f open, "
 		"%.0f waiting to be durable\n", num(o, "submitted"),
@@ -111,8 +113,10 @@ show_stats(const cJSON *o)
 		"%.0f refused transitions\n", num(o, "fills"),
 		num(o, "duplicate_fills"), num(o, "stale_updates"),
 		num(o, "bad_transitions"));
-	printf("tick -> order: p50 %.1f us, p99 %.1f us (%.0f orders)\n",
-		num(l, "p50"), num(l, "p99"), num(l, "n"));
+	printf("tick -> order accepted: p50 %.1f us, p99 %.1f us (%.0f "
+		"orders)\n", num(a, "p50"), num(a, "p99"), num(a, "n"));
+	printf("tick -> order at its venue: p50 %.1f us, p99 %.1f us (%.0f "
+		"orders)\n", num(l, "p50"), num(l, "p99"), num(l, "n"));
 }
 
 static void

@@ -355,6 +355,10 @@ stats(struct host *h)
 	cJSON_AddNumberToObject(l, "n", (double)st.latency_n);
 	cJSON_AddNumberToObject(l, "p50", (double)st.latency_p50 / 1e3);
 	cJSON_AddNumberToObject(l, "p99", (double)st.latency_p99 / 1e3);
+	l = cJSON_AddObjectToObject(o, "tick_to_accept_us");
+	cJSON_AddNumberToObject(l, "n", (double)st.accept_n);
+	cJSON_AddNumberToObject(l, "p50", (double)st.accept_p50 / 1e3);
+	cJSON_AddNumberToObject(l, "p99", (double)st.accept_p99 / 1e3);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;

@@ -110,6 +110,9 @@ struct oms {
 	int64_t *lat;                  /* tick -> order handed to the venue,
 	                                  ns, the last LAT_N orders */
 	size_t n_lat;
+	int64_t *acc;                  /* tick -> order accepted (checked,
+	                                  queued to the journal), ns */
+	size_t n_acc;
 	unsigned char *risk_saved;     /* the risk state last journalled */
 	size_t risk_saved_len;
 	struct oms_stats st;
@@ -584,6 +587,7 @@ oms_free(struct oms *o)
 	free(o->acts);
 	free(o->risk_saved);
 	free(o->lat);
+	free(o->acc);
 	ledger_free(o->ledger);
 	risk_free(o->risk);
 	free(o);
@@ -1269,6 +1273,9 @@ create(struct oms *o, struct acct *a, const char *instance,
 	a->n_open++;
 	o->n_open++;
 	n->wal_seq = journal_ord(o, n);
+	if (n->tick > 0 && (o->acc != NULL || (o->acc = malloc(LAT_N *
+	    sizeof(*o->acc))) != NULL))
+		o->acc[o->n_acc++ % LAT_N] = mono_ns() - n->tick;
 	return n;
 }
 
@@ -2253,24 +2260,31 @@ cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void
+percentiles(const int64_t *ring, size_t count, size_t *n, int64_t *p50,
+	int64_t *p99)
+{
+	int64_t *v;
+
+	*n = count < LAT_N ? count : LAT_N;
+	*p50 = *p99 = 0;
+	if (*n == 0 || (v = malloc(*n * sizeof(*v))) == NULL)
+		return;
+	memcpy(v, ring, *n * sizeof(*v));
+	qsort(v, *n, sizeof(*v), cmp_i64);
+	*p50 = v[*n / 2];
+	*p99 = v[*n * 99 / 100];
+	free(v);
+}
+
 void
 oms_stats(const struct oms *o, struct oms_stats *out)
 {
-	size_t n = o->n_lat < LAT_N ? o->n_lat : LAT_N;
-
 	*out = o->st;
-	out->latency_n = n;
-	if (n > 0) {
-		int64_t *v = malloc(n * sizeof(*v));
-
-		if (v != NULL) {
-			memcpy(v, o->lat, n * sizeof(*v));
-			qsort(v, n, sizeof(*v), cmp_i64);
-			out->latency_p50 = v[n / 2];
-			out->latency_p99 = v[n * 99 / 100];
-			free(v);
-		}
-	}
+	percentiles(o->lat, o->n_lat, &out->latency_n, &out->latency_p50,
+		&out->latency_p99);
+	percentiles(o->acc, o->n_acc, &out->accept_n, &out->accept_p50,
+		&out->accept_p99);
 	out->open_orders = oms_open_orders((struct oms *)o, NULL, NULL, 0);
 	out->waiting_durable = o->n_waiting;
 }

@@ -214,6 +214,11 @@ struct oms_stats {
 	 * over the last 65536 orders. */
 	size_t latency_n;
 	int64_t latency_p50, latency_p99;
+	/* ... and to the order accepted: rounded, risk-checked, funded and
+	 * queued to the journal (what the strategy's order_submit waits
+	 * for). */
+	size_t accept_n;
+	int64_t accept_p50, accept_p99;
 };
 void oms_stats(const struct oms *o, struct oms_stats *out);
 

@@ -28,7 +28,7 @@ cat > "$t/quantd.json" <<JSON
  "log": {"level": "warn", "file": "quantd.log"}}
 JSON
 cat > "$t/quantd.d/feed.json" <<JSON
-{"plugin": "replay", "instance": "feed", "params": {"source": "file:$t/trades.csv", "symbol": "BTC/USDT", "speed": 1, "loop": true}}
+{"plugin": "replay", "instance": "feed", "params": {"source": "file:$t/trades.csv", "symbol": "BTC/USDT", "speed": 10, "loop": true}}
 JSON
 for trust in trusted sandboxed; do
 	rm -f "$t"/var/quantd.db* "$t/var/quantd.sock"
@@ -39,8 +39,9 @@ JSON
 	"$b/core/quantd" -c "$t/quantd.json" 2>/dev/null &
 	pid=$!
 	sleep 6
-	out=$("$b/core/quantctl" -c "$t/quantd.json" orders --stats | tail -1)
+	"$b/core/quantctl" -c "$t/quantd.json" orders --stats > "$t/out"
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	pid=
-	echo "tick -> order, $trust strategy, write-ahead to SQLite: ${out#tick -> order: }"
+	sed -n "s/^tick -> order accepted: /tick -> order accepted (risk, funds, queued to the journal), $trust strategy: /p" "$t/out"
+	sed -n "s/^tick -> order at its venue: /tick -> order at the paper venue (written ahead to SQLite first), $trust strategy: /p" "$t/out"
 done
