@@ -30,7 +30,8 @@ struct acct {
 	struct oms_account_cfg cfg;
 	struct paper *paper;           /* the paper venue, or NULL (live) */
 	int64_t reserved_quote;        /* committed by open buys */
-	int n_open;                    /* its open orders */
+	int n_open;                    /* its open orders ... */
+	struct ord *open_head, *open_tail;  /* ... oldest first */
 	double initial;
 	int deposited;                 /* initial balance posted */
 	struct oms *oms;
@@ -61,6 +62,7 @@ struct ord {
 	int emergency;                 /* an emergency close order */
 	int64_t tick;                  /* mono ns of the trade that was last
 	                                  in when it was created */
+	struct ord *onext, *oprev;     /* its account's open orders */
 };
 
 /* Open addressing, uint64 key -> pointer; key 0 is empty. */
@@ -118,6 +120,41 @@ struct oms {
 	struct oms_stats st;
 	char why[256];
 };
+
+/* An order opens in its account's list, and leaves it when it ends. */
+static void
+open_link(struct oms *o, struct ord *r)
+{
+	struct acct *a = r->a;
+
+	r->onext = NULL;
+	r->oprev = a->open_tail;
+	if (a->open_tail != NULL)
+		a->open_tail->onext = r;
+	else
+		a->open_head = r;
+	a->open_tail = r;
+	a->n_open++;
+	o->n_open++;
+}
+
+static void
+open_unlink(struct oms *o, struct ord *r)
+{
+	struct acct *a = r->a;
+
+	if (r->oprev != NULL)
+		r->oprev->onext = r->onext;
+	else
+		a->open_head = r->onext;
+	if (r->onext != NULL)
+		r->onext->oprev = r->oprev;
+	else
+		a->open_tail = r->oprev;
+	r->onext = r->oprev = NULL;
+	a->n_open--;
+	o->n_open--;
+}
 
 /* ---- small tools ------------------------------------------------------------- */
 
@@ -723,6 +760,12 @@ oms_account_open(struct oms *o, const struct oms_account_cfg *c, int64_t now,
 		return QD_ERR_INVALID;
 	}
 	if ((a = acct_find(o, c->id)) != NULL) {
+		if (c->instance != NULL && c->instance[0] && a->instance[0] &&
+		    strcmp(a->instance, c->instance) != 0) {
+			snprintf(why, cap, "account %s belongs to instance %s",
+				c->id, a->instance);
+			return QD_ERR_STATE;
+		}
 		/* Known (restored): the configuration's rates apply from
 		 * now on; its books stay as they are. */
 		if (a->paper != NULL && oms_open_orders_of(o, a) == 0) {
@@ -875,10 +918,8 @@ transition(struct oms *o, struct ord *r, int to, const char *reason,
 			QD_ORDER_CANCELED ? "CANCELED" : "another state");
 		return QD_ERR_STATE;
 	}
-	if (is_open(r->state) && !is_open(to)) {
-		r->a->n_open--;
-		o->n_open--;
-	}
+	if (is_open(r->state) && !is_open(to))
+		open_unlink(o, r);
 	r->state = to;
 	r->updated = o->now;
 	if (reason != NULL)
@@ -1270,8 +1311,7 @@ create(struct oms *o, struct acct *a, const char *instance,
 		free(n);
 		return NULL;
 	}
-	a->n_open++;
-	o->n_open++;
+	open_link(o, n);
 	n->wal_seq = journal_ord(o, n);
 	if (n->tick > 0 && (o->acc != NULL || (o->acc = malloc(LAT_N *
 	    sizeof(*o->acc))) != NULL))
@@ -1426,18 +1466,15 @@ static size_t
 collect_open(struct oms *o, const struct oms_scope *s, struct ord ***out)
 {
 	size_t i, n = 0;
-	struct ord **v = malloc((o->orders.n + 1) * sizeof(*v));
+	struct ord **v = malloc(((size_t)o->n_open + 1) * sizeof(*v)), *r;
 
 	*out = v;
 	if (v == NULL)
 		return 0;
-	for (i = 0; i < o->orders.cap; i++) {
-		struct ord *r = o->orders.vals[i];
-
-		if (o->orders.keys[i] != 0 && r != NULL && is_open(r->state) &&
-		    in_scope(r, s))
-			v[n++] = r;
-	}
+	for (i = 0; i < o->n_accts; i++)
+		for (r = o->accts[i]->open_head; r != NULL; r = r->onext)
+			if (in_scope(r, s))
+				v[n++] = r;
 	return n;
 }
 
@@ -1806,17 +1843,13 @@ close_positions(struct oms *o, struct acct *a, const char *symbol,
 		struct ord *r;
 		int64_t want = (int64_t)llroundl((long double)llabs(v[i].qty) *
 			ratio);
-		size_t k;
+		const struct ord *x;
 
 		/* What open close orders already cover is not sent again. */
-		for (k = 0; k < o->orders.cap; k++) {
-			struct ord *x = o->orders.vals[k];
-
-			if (o->orders.keys[k] != 0 && x != NULL && x->a == a &&
-			    is_open(x->state) && x->emergency &&
-			    strcmp(sym_name(x->sym), v[i].sym) == 0)
+		for (x = a->open_head; x != NULL; x = x->onext)
+			if (x->emergency && strcmp(sym_name(x->sym),
+			    v[i].sym) == 0)
 				want -= x->qty - x->filled;
-		}
 		if (want <= 0)
 			continue;
 		memset(&c, 0, sizeof(c));
@@ -2203,15 +2236,19 @@ oms_open_orders(struct oms *o, const char *instance, uint64_t *ids,
 		return instance == NULL ? (size_t)o->n_open : a ?
 			(size_t)a->n_open : 0;
 	}
-	for (i = 0; i < o->orders.cap; i++) {
-		const struct ord *r = o->orders.vals[i];
+	for (i = 0; i < o->n_accts; i++) {
+		const struct ord *r;
 
-		if (o->orders.keys[i] == 0 || r == NULL || !is_open(r->state) ||
-		    (instance != NULL && strcmp(r->instance, instance)))
+		if (instance != NULL && strcmp(o->accts[i]->instance,
+		    instance) != 0)
 			continue;
-		if (n < cap && ids != NULL)
-			ids[n] = r->id;
-		n++;
+		for (r = o->accts[i]->open_head; r != NULL; r = r->onext) {
+			if (instance != NULL && strcmp(r->instance, instance))
+				continue;
+			if (n < cap)
+				ids[n] = r->id;
+			n++;
+		}
 	}
 	return n;
 }
@@ -2637,8 +2674,7 @@ r_order(void *arg, const struct store_order *so)
 		rs->err = QD_ERR_NOMEM;
 		return 1;
 	}
-	a->n_open++;
-	o->n_open++;
+	open_link(o, r);
 	return 0;
 }
 
