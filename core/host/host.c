@@ -608,6 +608,71 @@ on_oms_instrument(void *arg, const char *venue, const char *instance,
 	return QD_OK;
 }
 
+/*
+ * The order calls of exchange instance `venue`: QD_OK with *in and *xo,
+ * or why not (not running: QD_ERR_NOTFOUND; sandboxed adapters do not
+ * take orders yet: QD_ERR_UNSUPPORTED).
+ */
+static int
+venue_of(struct host *h, const char *venue, struct instance **in,
+	const struct qd_exchange_ops **xo)
+{
+	*in = find_instance(h, venue);
+	if (*in == NULL || (*in)->desc == NULL ||
+	    (*in)->desc->kind != QD_KIND_EXCHANGE ||
+	    (*in)->st != PLUGIN_STATE_RUNNING)
+		return QD_ERR_NOTFOUND;
+	*xo = (const void *)(*in)->ops;
+	return (*in)->cfg.trust == TRUST_SANDBOXED ? QD_ERR_UNSUPPORTED : QD_OK;
+}
+
+/* The adapter derives the client id from the order id (sdk.h,
+ * qd_client_order_id), so it is not passed on. */
+static int
+on_venue_place(void *arg, const char *venue, uint64_t id,
+	const char *client_id, const struct qd_order_req *r)
+{
+	const struct qd_exchange_ops *xo;
+	struct instance *in;
+	int rc = venue_of(arg, venue, &in, &xo);
+
+	(void)client_id;
+	if (rc == QD_OK)
+		rc = xo->order_place ? xo->order_place(in->state, id, r) :
+			QD_ERR_UNSUPPORTED;
+	return rc;
+}
+
+static int
+on_venue_cancel(void *arg, const char *venue, uint64_t id,
+	const char *client_id)
+{
+	const struct qd_exchange_ops *xo;
+	struct instance *in;
+	int rc = venue_of(arg, venue, &in, &xo);
+
+	(void)client_id;
+	if (rc == QD_OK)
+		rc = xo->order_cancel ? xo->order_cancel(in->state, id) :
+			QD_ERR_UNSUPPORTED;
+	return rc;
+}
+
+static int
+on_venue_query(void *arg, const char *venue, uint64_t id,
+	const char *client_id)
+{
+	const struct qd_exchange_ops *xo;
+	struct instance *in;
+	int rc = venue_of(arg, venue, &in, &xo);
+
+	(void)client_id;
+	if (rc == QD_OK)
+		rc = xo->order_query ? xo->order_query(in->state, id) :
+			QD_ERR_UNSUPPORTED;
+	return rc;
+}
+
 static struct oms *
 make_oms(struct host *h, struct journal *j, double kelly_cap)
 {
@@ -619,6 +684,9 @@ make_oms(struct host *h, struct journal *j, double kelly_cap)
 	hk.on_update = on_oms_update;
 	hk.on_risk = on_oms_risk;
 	hk.instrument = on_oms_instrument;
+	hk.venue_place = on_venue_place;
+	hk.venue_cancel = on_venue_cancel;
+	hk.venue_query = on_venue_query;
 	memset(&oc, 0, sizeof(oc));
 	oc.kelly_cap = kelly_cap;
 	return oms_new(&oc, &hk, j);
@@ -969,6 +1037,10 @@ w_emit_order_update(struct world *w, const struct qd_order_update *u)
 	ev.key = u->order_id;
 	ev.u.order = *u;
 	bus_publish(INST(w)->host->bus, &ev);
+	/* The venue's word on one of our orders: the OMS applies it (once). */
+	if (INST(w)->host->oms != NULL)
+		oms_on_venue_update(INST(w)->host->oms, INST(w)->cfg.instance,
+			u, loop_now_ns());
 }
 
 /* ---- network ----------------------------------------------------------- */

@@ -63,7 +63,17 @@ struct ord {
 	int64_t tick;                  /* mono ns of the trade that was last
 	                                  in when it was created */
 	struct ord *onext, *oprev;     /* its account's open orders */
+	int held;                      /* live: a type its venue lacks, held
+	                                  by the host until it triggers */
+	int resend;                    /* triggered: to the venue once the
+	                                  journal has the change */
+	double best;                   /* trailing: best price seen */
 };
+
+/* venue_order_id of an order the host holds for its venue (emulating its
+ * type): kept across restarts, so it is not asked of the venue. */
+#define HELD_MARK "host"
+
 
 /* Open addressing, uint64 key -> pointer; key 0 is empty. */
 struct map {
@@ -741,7 +751,9 @@ acct_fund(struct oms *o, struct acct *a, const char *quote, int64_t now)
 		sa.created_ms = a->created / 1000000;
 		journal_account(o->j, &sa);
 	}
-	if (a->paper == NULL || !(a->initial > 0))
+	/* A live account starts from what its configuration says it holds
+	 * until the venue's balances are read (exchange issue). */
+	if (!(a->initial > 0))
 		return QD_OK;
 	amt = units(a->initial);
 	return ledger_deposit(o->ledger, a->id, a->quote, amt, now / 1000000,
@@ -1164,25 +1176,20 @@ check_funds(struct oms *o, struct acct *a, const struct qd_order_req *r,
 static void
 client_id(uint64_t id, char *buf, size_t cap)
 {
-	char tmp[24];
-	size_t n = 0, i;
-
-	do {
-		unsigned d = (unsigned)(id % 36);
-
-		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-		id /= 36;
-	} while (id > 0 && n < sizeof(tmp));
-	if (cap < n + 3)
-		return;
-	buf[0] = 'q';
-	buf[1] = 'd';
-	for (i = 0; i < n; i++)
-		buf[2 + i] = tmp[n - 1 - i];
-	buf[2 + n] = 0;
+	qd_client_order_id(id, buf, cap);
 }
 
 static void send_order(struct oms *o, struct ord *r);
+
+/* The types the host can hold for a venue that lacks them. */
+static int
+emulable(int type)
+{
+	return type == QD_ORDER_STOP || type == QD_ORDER_STOP_LIMIT ||
+		type == QD_ORDER_TAKE_PROFIT ||
+		type == QD_ORDER_TAKE_PROFIT_LIMIT ||
+		type == QD_ORDER_TRAILING_STOP;
+}
 
 static int64_t
 mono_ns(void)
@@ -1222,6 +1229,16 @@ send_order(struct oms *o, struct ord *r)
 	struct acct *a = r->a;
 	int rc;
 
+	if (r->resend) {
+		/* A held order triggered: now the venue's, as market/limit. */
+		r->resend = 0;
+		rc = o->h.venue_place ? o->h.venue_place(o->h.arg, a->venue,
+			r->id, r->client_id, &r->req) : QD_ERR_NOTFOUND;
+		if (rc != QD_OK)
+			transition(o, r, QD_ORDER_REJECTED, "the venue refused "
+				"the triggered order", NULL);
+		return;
+	}
 	if (r->state != QD_ORDER_CREATED || r->sent)
 		return;
 	r->sent = 1;
@@ -1255,9 +1272,19 @@ send_order(struct oms *o, struct ord *r)
 	}
 	rc = o->h.venue_place(o->h.arg, a->venue, r->id, r->client_id,
 		&r->req);
+	if (rc == QD_ERR_UNSUPPORTED && emulable(r->req.type)) {
+		/* A type the venue lacks: the host holds it and sends a
+		 * market (or limit) order when it triggers. */
+		r->held = 1;
+		snprintf(r->venue_order_id, sizeof(r->venue_order_id), "%s",
+			HELD_MARK);
+		transition(o, r, QD_ORDER_PENDING, NULL, NULL);
+		return;
+	}
 	if (rc != QD_OK)
-		transition(o, r, QD_ORDER_REJECTED, "the venue refused the "
-			"order", NULL);
+		transition(o, r, QD_ORDER_REJECTED, rc == QD_ERR_UNSUPPORTED ?
+			"the venue does not take this order type" :
+			"the venue refused the order", NULL);
 }
 
 void
@@ -1272,10 +1299,13 @@ oms_durable(struct oms *o, uint64_t seq, int64_t now)
 	for (i = 0; i < o->n_waiting; i++) {
 		struct ord *r = o->waiting[i];
 
-		if (r->wal_seq <= seq)
+		if (r->wal_seq <= seq) {
+			if (r->resend && !is_open(r->state))
+				continue;   /* cancelled meanwhile */
 			send_order(o, r);
-		else
+		} else {
 			o->waiting[k++] = r;
+		}
 	}
 	o->n_waiting = k;
 }
@@ -1425,6 +1455,11 @@ cancel_ord(struct oms *o, struct ord *r, const char *reason)
 	}
 	if (r->a->paper != NULL) {
 		paper_cancel(r->a->paper, r->paper_id);
+		return transition(o, r, QD_ORDER_CANCELED, reason, NULL);
+	}
+	if (r->held || r->resend) {
+		drop_waiting(o, r);
+		r->resend = 0;
 		return transition(o, r, QD_ORDER_CANCELED, reason, NULL);
 	}
 	if (o->h.venue_cancel == NULL)
@@ -1734,6 +1769,7 @@ on_paper(void *arg, const struct paper_fill *f)
 
 static void run_actions(struct oms *o);
 static void watch_positions(struct oms *o, qd_symbol s, double px);
+static void trigger_held(struct oms *o, qd_symbol s, double px);
 
 /* Does paper account a match events from `source`? */
 static int
@@ -1759,6 +1795,7 @@ oms_on_trade(struct oms *o, const char *source,
 		if (feeds(o->accts[i], source))
 			paper_on_trade(o->accts[i]->paper, t, on_paper,
 				o->accts[i]);
+	trigger_held(o, t->symbol, t->price);
 	watch_positions(o, t->symbol, t->price);
 	run_actions(o);
 }
@@ -1782,6 +1819,61 @@ oms_on_bar(struct oms *o, const char *source, qd_symbol sym,
 	set_mark(o, sym, b->close);
 	watch_positions(o, sym, b->close);
 	run_actions(o);
+}
+
+/* Held orders of live accounts in `s` whose trigger this price reaches:
+ * to the venue as market (or limit) orders, once the change is durable. */
+static void
+trigger_held(struct oms *o, qd_symbol s, double px)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_accts; i++) {
+		struct ord *r;
+
+		if (o->accts[i]->paper != NULL)
+			continue;
+		for (r = o->accts[i]->open_head; r != NULL; r = r->onext) {
+			int buy = r->req.side == QD_SIDE_BUY, hit = 0;
+			double d;
+
+			if (!r->held || r->sym != s)
+				continue;
+			switch (r->req.type) {
+			case QD_ORDER_STOP:
+			case QD_ORDER_STOP_LIMIT:
+				hit = buy ? px >= r->req.stop_price :
+					px <= r->req.stop_price;
+				break;
+			case QD_ORDER_TAKE_PROFIT:
+			case QD_ORDER_TAKE_PROFIT_LIMIT:
+				hit = buy ? px <= r->req.stop_price :
+					px >= r->req.stop_price;
+				break;
+			case QD_ORDER_TRAILING_STOP:
+				if (r->best == 0 || (buy ? px < r->best :
+				    px > r->best))
+					r->best = px;
+				d = r->req.trail > 0 ? r->req.trail :
+					r->best * r->req.trail_bps / 1e4;
+				hit = buy ? px >= r->best + d :
+					px <= r->best - d;
+				break;
+			default:
+				break;
+			}
+			if (!hit)
+				continue;
+			r->req.type = r->req.type == QD_ORDER_STOP_LIMIT ||
+				r->req.type == QD_ORDER_TAKE_PROFIT_LIMIT ?
+				QD_ORDER_LIMIT : QD_ORDER_MARKET;
+			r->held = 0;
+			r->resend = 1;
+			r->venue_order_id[0] = 0;
+			r->wal_seq = journal_ord(o, r);
+			wait_durable(o, r);
+		}
+	}
 }
 
 /* Per-position rules of every account holding `s`. */
@@ -2666,6 +2758,7 @@ r_order(void *arg, const struct store_order *so)
 	r->req.oco_with = 0;
 	snprintf(r->venue_order_id, sizeof(r->venue_order_id), "%s",
 		so->venue_order_id ? so->venue_order_id : "");
+	r->held = strcmp(r->venue_order_id, HELD_MARK) == 0;
 	r->created = so->created_ms * 1000000;
 	r->updated = so->updated_ms * 1000000;
 	r->emergency = r->tag[0] && strcmp(r->tag, "emergency-close") == 0;
@@ -2803,6 +2896,8 @@ oms_start(struct oms *o, int64_t now)
 			}
 			r->wal_seq = 0;
 			send_order(o, r);
+		} else if (r->held) {
+			r->sent = 1;     /* still the host's: watched */
 		} else if (o->h.venue_query != NULL) {
 			o->h.venue_query(o->h.arg, a->venue, r->id,
 				r->client_id);

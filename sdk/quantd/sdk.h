@@ -988,6 +988,64 @@ qd_equity(const struct qd_host_api *api, qd_ctx *ctx)
 	return api->account_get(ctx, &a) == QD_OK ? a.equity : 0.0;
 }
 
+/**
+ * The client order id of host order `order_id`: "qd" and the id in base 36
+ * ("qd1", "qd2s", ...), at most 15 characters, alphanumeric -- what an
+ * exchange adapter sends as the venue's client order id (its idempotency
+ * key: after a restart the host sends an order that may have reached the
+ * venue again under the same id, which the venue refuses to take twice),
+ * and reads back to find the host's order.  Returns the length, or 0 when
+ * cap is below 16.
+ */
+static inline size_t
+qd_client_order_id(uint64_t order_id, char *buf, size_t cap)
+{
+	char tmp[16];
+	size_t n = 0, i;
+
+	if (buf == NULL || cap < 16)
+		return 0;
+	do {
+		unsigned d = (unsigned)(order_id % 36);
+
+		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		order_id /= 36;
+	} while (order_id > 0);
+	buf[0] = 'q';
+	buf[1] = 'd';
+	for (i = 0; i < n; i++)
+		buf[2 + i] = tmp[n - 1 - i];
+	buf[2 + n] = '\0';
+	return n + 2;
+}
+
+/** The host order id of a client order id qd_client_order_id() made, or
+ *  0 when `cid` is not one. */
+static inline uint64_t
+qd_client_order_id_parse(const char *cid)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (cid == NULL || cid[0] != 'q' || cid[1] != 'd' || cid[2] == '\0')
+		return 0;
+	for (i = 2; cid[i] != '\0'; i++) {
+		char c = cid[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'z')
+			d = (unsigned)(c - 'a') + 10;
+		else
+			return 0;
+		if (i > 14 || v > (UINT64_MAX - d) / 36)
+			return 0;
+		v = v * 36 + d;
+	}
+	return v;
+}
+
 #ifdef __cplusplus
 }
 #endif

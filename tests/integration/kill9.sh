@@ -33,27 +33,8 @@ cat > "$T/quantd.d/storm.json" <<JSON
  "account": {"balance": 1000000, "quote": "USDT"}, "params": {"seed": 7}}
 JSON
 
-readies() { grep -c 'tag=daemon msg="ready: ' "$T/quantd.log" 2>/dev/null || echo 0; }
-start_fresh() {
-	before=$(readies)
-	rm -f "$T/var/quantd.sock"
-	"$QUANTD" -c "$T/quantd.json" > "$T/stdout" 2>> "$T/stderr" &
-	QD_PID=$!
-	wait_for 15 sh -c "[ \$(grep -c 'tag=daemon msg=\"ready: ' '$T/quantd.log') -gt $before ]"
-}
-
-# (wait_for uses $i: the kills count in $k)
-k=0
-started=0
-while [ "$k" -lt "$KILLS" ]; do
-	start_fresh && started=$((started + 1))
-	sleep "$("$PY" -c "import random; print('%.3f' % random.uniform(0.05, 0.9))")"
-	kill -KILL "$QD_PID" 2>/dev/null
-	wait "$QD_PID" 2>/dev/null
-	QD_PID=
-	k=$((k + 1))
-done
-check "the daemon started after each of $KILLS kills" test "$started" -eq "$KILLS"
+kill_loop "$KILLS" 0.05 0.9
+check "the daemon started after each of $KILLS kills" test "$kl_started" -eq "$KILLS"
 start_fresh || not_ok "the daemon starts after the last kill"
 sleep 2
 check "the restarted daemon reports the books reconciled" sh -c "'$QUANTCTL' -c '$T/quantd.json' --json accounts | grep -q '\"reconciled\":true'"

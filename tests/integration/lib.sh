@@ -98,3 +98,28 @@ finish() {
 	echo "$passes passed, $fails failed"
 	[ "$fails" -eq 0 ]
 }
+
+# start_fresh: start the daemon and wait for a "ready" line newer than
+# those already in the log (a daemon killed before leaves its own).
+start_fresh() {
+	sf_before=$(grep -c 'tag=daemon msg="ready: ' "$T/quantd.log" 2>/dev/null || echo 0)
+	rm -f "$T/var/quantd.sock"
+	"$QUANTD" -c "$T/quantd.json" > "$T/stdout" 2>> "$T/stderr" &
+	QD_PID=$!
+	wait_for 15 sh -c "[ \$(grep -c 'tag=daemon msg=\"ready: ' '$T/quantd.log') -gt $sf_before ]"
+}
+
+# kill_loop N LO HI: N times, start the daemon, let it run a random
+# LO..HI seconds, SIGKILL it; sets kl_started to how many starts came up.
+kill_loop() {
+	kl_k=0
+	kl_started=0
+	while [ "$kl_k" -lt "$1" ]; do
+		start_fresh && kl_started=$((kl_started + 1))
+		sleep "$(/usr/bin/python3 -c "import random; print('%.3f' % random.uniform($2, $3))")"
+		kill -KILL "$QD_PID" 2>/dev/null
+		wait "$QD_PID" 2>/dev/null
+		QD_PID=
+		kl_k=$((kl_k + 1))
+	done
+}

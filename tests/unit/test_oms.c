@@ -31,6 +31,7 @@ static int n_seen;
 
 /* What a live venue was asked. */
 static uint64_t placed[64];
+static int placed_type[64];
 static char placed_cid[64][32];
 static int n_placed, n_cancels, n_queries;
 
@@ -56,9 +57,11 @@ venue_place(void *arg, const char *venue, uint64_t id, const char *cid,
 {
 	(void)arg;
 	(void)venue;
-	(void)r;
+	if (r->type != QD_ORDER_MARKET && r->type != QD_ORDER_LIMIT)
+		return QD_ERR_UNSUPPORTED;     /* a venue of two types */
 	if (n_placed < 64) {
 		placed[n_placed] = id;
+		placed_type[n_placed] = r->type;
 		snprintf(placed_cid[n_placed], sizeof(placed_cid[0]), "%s", cid);
 	}
 	n_placed++;
@@ -459,6 +462,79 @@ venue_updates_once_and_in_order(void **st)
 	oms_free(o);
 }
 
+/* A type the venue lacks is held by the host until it triggers. */
+static void
+venue_lacking_a_type(void **st)
+{
+	struct oms *o = make(NULL);
+	struct oms_account_cfg c;
+	struct qd_order_update u;
+	struct qd_order_req r;
+	uint64_t stop = 0, trail = 0;
+	char why[200];
+
+	(void)st;
+	memset(&c, 0, sizeof(c));
+	c.id = "live:a";
+	c.instance = "a";
+	c.venue = "fakex";
+	c.quote = "USDT";
+	c.balance = 100000;
+	c.margin = 1;
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+	trade(o, btc, T0, 100, 1);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = btc;
+	r.side = QD_SIDE_SELL;
+	r.type = QD_ORDER_STOP;
+	r.qty = 1;
+	r.stop_price = 95;
+	assert_int_equal(oms_submit(o, "a", &r, T0, &stop, why, sizeof(why)),
+		QD_OK);
+	r.type = QD_ORDER_TRAILING_STOP;
+	r.stop_price = 0;
+	r.trail = 3;
+	assert_int_equal(oms_submit(o, "a", &r, T0, &trail, why, sizeof(why)),
+		QD_OK);
+	assert_int_equal(n_placed, 0);
+	assert_int_equal(state_of(o, stop), QD_ORDER_PENDING);
+	trade(o, btc, T0 + SEC, 101, 1);     /* the trail's best: 101 */
+	trade(o, btc, T0 + 2 * SEC, 99, 1);
+	assert_int_equal(n_placed, 0);
+	trade(o, btc, T0 + 3 * SEC, 97.5, 1); /* 101 - 3: the trail */
+	assert_int_equal(n_placed, 1);
+	assert_true(placed[0] == trail);
+	assert_int_equal(placed_type[0], QD_ORDER_MARKET);
+	trade(o, btc, T0 + 4 * SEC, 94, 1);   /* the stop */
+	assert_int_equal(n_placed, 2);
+	assert_true(placed[1] == stop);
+	assert_int_equal(placed_type[1], QD_ORDER_MARKET);
+	/* The venue fills it as the market order it got. */
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = stop;
+	u.state = QD_ORDER_FILLED;
+	u.last_qty = 1;
+	u.last_price = 94;
+	u.trade_id = "t9";
+	oms_on_venue_update(o, "fakex", &u, T0 + 4 * SEC);
+	assert_int_equal(state_of(o, stop), QD_ORDER_FILLED);
+	assert_true(pos(o, "a", btc) == -1);
+	/* A held order is cancelled by the host, not the venue. */
+	r.type = QD_ORDER_TAKE_PROFIT;
+	r.side = QD_SIDE_BUY;
+	r.stop_price = 80;
+	r.trail = 0;
+	assert_int_equal(oms_submit(o, "a", &r, T0, &stop, why, sizeof(why)),
+		QD_OK);
+	assert_int_equal(oms_cancel(o, "a", stop, NULL, T0), QD_OK);
+	assert_int_equal(state_of(o, stop), QD_ORDER_CANCELED);
+	assert_int_equal(n_cancels, 0);
+	assert_books(o);
+	oms_free(o);
+}
+
 /* ---- risk --------------------------------------------------------------------- */
 
 static void
@@ -643,6 +719,7 @@ main(void)
 		cmocka_unit_test(oco_cancels_the_other),
 		cmocka_unit_test(bracket_attaches_stop_and_take_profit),
 		cmocka_unit_test(venue_updates_once_and_in_order),
+		cmocka_unit_test(venue_lacking_a_type),
 		cmocka_unit_test(risk_refuses_and_closes),
 		cmocka_unit_test(emergency_close_ratio),
 		cmocka_unit_test(books_survive_a_restart),

@@ -340,6 +340,29 @@ static void
 sdk_helpers_compute(void **unused)
 {
 	(void)unused;
+	{
+		/* Client order ids: base 36 after "qd", both ways. */
+		char b[16];
+		uint64_t ids[] = { 1, 35, 36, 1295, 123456789, UINT64_MAX };
+		size_t i;
+
+		assert_int_equal(qd_client_order_id(1, b, sizeof(b)), 3);
+		assert_string_equal(b, "qd1");
+		qd_client_order_id(36, b, sizeof(b));
+		assert_string_equal(b, "qd10");
+		qd_client_order_id(UINT64_MAX, b, sizeof(b));
+		assert_string_equal(b, "qd3w5e11264sgsf");
+		assert_int_equal(qd_client_order_id(1, b, 15), 0);
+		for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			qd_client_order_id(ids[i], b, sizeof(b));
+			assert_true(qd_client_order_id_parse(b) == ids[i]);
+		}
+		assert_true(qd_client_order_id_parse("qd") == 0);
+		assert_true(qd_client_order_id_parse("qx1") == 0);
+		assert_true(qd_client_order_id_parse("qdA") == 0);
+		assert_true(qd_client_order_id_parse("qd3w5e11264sgsg") == 0);
+		assert_true(qd_client_order_id_parse("qdzzzzzzzzzzzzzz") == 0);
+	}
 	assert_int_equal(qd_timeframe_parse("4h"), 14400);
 	assert_int_equal(qd_timeframe_parse("1w"), 604800);
 	assert_int_equal(qd_timeframe_parse("7m"), 0);

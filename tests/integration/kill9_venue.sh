@@ -1,0 +1,114 @@
+#!/bin/sh
+# kill -9 against a venue that outlives quantd: the storm strategy trades a
+# live account at tests/fakes/fake_venue.py (through tests/plugins/
+# tp_venue.c) and the daemon is killed with SIGKILL at KILLS random moments
+# (50 by default), started again each time.  Afterwards, the venue's record
+# against ours: every order at the venue is one we wrote ahead (none lost),
+# the venue took each client id once, its fills are our fills exactly, each
+# order's state is the venue's, and the ledger holds exactly what the
+# venue's fills and fees say.
+. "$QD_SRCDIR/tests/integration/lib.sh"
+PY=/usr/bin/python3
+KILLS=${KILLS:-50}
+make_config
+ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
+ln -s "$TP/tp-storm.so" "$T/plugins/"
+ln -s "$TP/tp-venue.so" "$T/plugins/"
+"$PY" "$QD_SRCDIR/tests/fakes/fake_venue.py" "$T/port" &
+FAKE=$!
+trap 'kill $FAKE 2>/dev/null; cleanup' EXIT
+wait_for 10 test -s "$T/port" || { not_ok "the fake venue starts"; finish; exit 1; }
+PORT=$(cat "$T/port")
+sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db", "enabled": false},|' "$T/quantd.json"
+sed -i 's|"level": "debug"|"level": "info"|' "$T/quantd.json"
+"$PY" - "$T/trades.csv" <<'PY'
+import random, sys
+r = random.Random(17)
+t0, p, rows = 1704067200000, 100.0, []
+for i in range(20000):
+    p = round(p * (1 + r.uniform(-8e-4, 8e-4)), 2)
+    rows.append("%d,%.2f,%.4f,%d,%d,%d,false,True" % (i + 1, p, r.uniform(0.001, 0.2), i + 1, i + 1, t0 + i * 50))
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+cat > "$T/quantd.d/feed.json" <<JSON
+{"plugin": "replay", "instance": "feed", "params": {"source": "file:$T/trades.csv", "symbol": "BTC/USDT", "speed": 10, "loop": true}}
+JSON
+cat > "$T/quantd.d/venue.json" <<JSON
+{"plugin": "tp-venue", "instance": "venue", "params": {"base_url": "http://127.0.0.1:$PORT"}}
+JSON
+cat > "$T/quantd.d/storm.json" <<JSON
+{"plugin": "tp-storm", "instance": "storm", "exchange": "feed",
+ "account": {"id": "live:storm", "venue": "venue", "balance": 1000000, "quote": "USDT"},
+ "params": {"seed": 9, "every": 4}}
+JSON
+
+kill_loop "$KILLS" 0.1 1.0
+check "the daemon started after each of $KILLS kills" test "$kl_started" -eq "$KILLS"
+# The last run stops its strategy first: no new orders while it settles.
+rm "$T/quantd.d/storm.json"
+cat > "$T/quantd.d/keep.json" <<JSON
+{"plugin": "tp-storm", "instance": "storm", "exchange": "feed", "enabled": true,
+ "account": {"id": "live:storm", "venue": "venue", "balance": 1000000, "quote": "USDT"},
+ "params": {"seed": 9, "every": 1000000}}
+JSON
+start_fresh || not_ok "the daemon starts after the last kill"
+sleep 3
+ctl orders --stats > "$T/stats" 2>&1
+stop_daemon
+curl -s "http://127.0.0.1:$PORT/fake/record" > "$T/record.json"
+out=$("$PY" - "$T/var/quantd.db" "$T/record.json" <<'PY'
+import json, sqlite3, sys
+from decimal import Decimal as D, ROUND_HALF_UP
+from fractions import Fraction
+db = sqlite3.connect(sys.argv[1])
+rec = json.load(open(sys.argv[2]))
+bad = []
+ours = {r[0]: r for r in db.execute("SELECT client_id, id, state, qty, filled FROM orders")}
+vo = {o["client_id"]: o for o in rec["orders"]}
+for cid in vo:
+    if cid not in ours:
+        bad.append("the venue has %s, which we never wrote" % cid)
+vfills = {"v%d" % f["id"]: f for f in rec["fills"]}
+our_fills = {r[1]: r for r in db.execute("SELECT order_id, trade_id, qty, price, fee, side FROM fills")}
+if set(vfills) != set(our_fills):
+    bad.append("fills differ: %d at the venue, %d ours, %d missing, %d extra" % (len(vfills), len(our_fills), len(set(vfills) - set(our_fills)), len(set(our_fills) - set(vfills))))
+names = {1: "created", 2: "pending", 3: "partial", 4: "filled", 5: "canceled", 6: "rejected", 7: "expired"}
+for cid, o in ours.items():
+    v = vo.get(cid)
+    st = names[o[2]]
+    if st == "created":
+        bad.append("%s still CREATED" % cid)
+    if v is None:
+        if st not in ("rejected", "canceled"):
+            bad.append("%s is %s here, unknown at the venue" % (cid, st))
+        continue
+    want = {"new": ("pending",), "partial": ("partial", "pending"), "filled": ("filled",), "canceled": ("canceled",)}[v["status"]]
+    if st not in want:
+        bad.append("%s: %s here, %s at the venue" % (cid, st, v["status"]))
+    if D(o[4]) != D(v["filled"]):
+        bad.append("%s: filled %s here, %s at the venue" % (cid, o[4], v["filled"]))
+bal = {}
+for acct, asset, amt in db.execute("SELECT account, asset, amount FROM ledger_postings"):
+    bal[(acct, asset)] = bal.get((acct, asset), D(0)) + D(amt)
+tot = {}
+for (a, s), v in bal.items():
+    tot[s] = tot.get(s, D(0)) + v
+bad += ["%s sums to %s" % (s, v) for s, v in tot.items() if v != 0]
+unit = D("0.00000001")
+usdt, btc = D(1000000), D(0)
+for f in rec["fills"]:
+    q = D(f["qty"]); n = Fraction(q) * Fraction(float(f["price"]))
+    n = (D(n.numerator) / D(n.denominator)).quantize(unit, rounding=ROUND_HALF_UP)
+    if f["side"] == "buy":
+        usdt -= n; btc += q
+    else:
+        usdt += n; btc -= q
+    usdt -= D(f["fee"])
+if bal.get(("live:storm", "USDT")) != usdt or bal.get(("live:storm", "BTC"), D(0)) != btc:
+    bad.append("balances USDT %s BTC %s, the venue's fills say USDT %s BTC %s" % (bal.get(("live:storm", "USDT")), bal.get(("live:storm", "BTC")), usdt, btc))
+print("; ".join(bad[:6]) if bad else "%d orders at the venue (%d duplicates refused there), %d fills, USDT %s, BTC %s" % (len(vo), rec["refused"]["duplicate"], len(vfills), usdt, btc))
+sys.exit(1 if bad or len(vfills) < 50 else 0)
+PY
+)
+if [ $? -eq 0 ]; then ok "the venue's record and ours agree after $KILLS kills ($out)"; else not_ok "the venue's record and ours agree after $KILLS kills" "$out"; fi
+finish
