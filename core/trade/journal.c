@@ -102,12 +102,14 @@ push(struct journal *j, struct rec *r)
 		j->gtail = &r->next;
 		return r->seq;
 	}
+	/* Once queued, the record is the journal thread's: j->last is the
+	 * answer, not r->seq. */
 	pthread_mutex_lock(&j->mu);
 	*j->tail = r;
 	j->tail = &r->next;
 	pthread_cond_signal(&j->wake);
 	pthread_mutex_unlock(&j->mu);
-	return r->seq;
+	return j->last;
 }
 
 void

@@ -824,10 +824,25 @@ struct qd_exchange_ops {
 	void (*on_http_response)(void *state, uint64_t req_id, int status,
 		const char *body, size_t len);
 	void (*on_timer)(void *state, uint64_t timer_id);
-	/** Send an order; report progress with emit_order_update(order_id). */
+	/**
+	 * Send an order under the client order id qd_client_order_id(order_id)
+	 * and report what the venue says with emit_order_update(order_id):
+	 * PENDING when it took the order, REJECTED/CANCELED/EXPIRED with the
+	 * venue's reason, and every fill as an update with last_qty,
+	 * last_price, fee (quote) and the venue's trade_id (the host applies
+	 * a fill once per trade id, so reporting one again is harmless).
+	 * QD_ERR_UNSUPPORTED for an order type the venue lacks: the host then
+	 * holds the order and sends a market (or limit) order when it
+	 * triggers.  After a restart the host may place an order again that
+	 * reached the venue before: a venue refusing the duplicate client id
+	 * means "query it" (order_query), not "rejected".
+	 */
 	int (*order_place)(void *state, uint64_t order_id,
 		const struct qd_order_req *req);
+	/** Cancel; the venue's answer comes as an update. */
 	int (*order_cancel)(void *state, uint64_t order_id);
+	/** Report the order's state (and fills) as the venue has it; an order
+	 *  the venue does not know is REJECTED. */
 	int (*order_query)(void *state, uint64_t order_id);
 	/** Fetch closed bars in [from_ns, to_ns) over REST; emit_bar each. */
 	int (*backfill)(void *state, qd_symbol sym, uint32_t timeframe_s,
