@@ -30,6 +30,7 @@ struct acct {
 	struct oms_account_cfg cfg;
 	struct paper *paper;           /* the paper venue, or NULL (live) */
 	int64_t reserved_quote;        /* committed by open buys */
+	int n_held;                    /* its orders the host holds */
 	int n_open;                    /* its open orders ... */
 	struct ord *open_head, *open_tail;  /* ... oldest first */
 	double initial;
@@ -930,8 +931,13 @@ transition(struct oms *o, struct ord *r, int to, const char *reason,
 			QD_ORDER_CANCELED ? "CANCELED" : "another state");
 		return QD_ERR_STATE;
 	}
-	if (is_open(r->state) && !is_open(to))
+	if (is_open(r->state) && !is_open(to)) {
 		open_unlink(o, r);
+		if (r->held) {
+			r->held = 0;
+			r->a->n_held--;
+		}
+	}
 	r->state = to;
 	r->updated = o->now;
 	if (reason != NULL)
@@ -1276,6 +1282,7 @@ send_order(struct oms *o, struct ord *r)
 		/* A type the venue lacks: the host holds it and sends a
 		 * market (or limit) order when it triggers. */
 		r->held = 1;
+		a->n_held++;
 		snprintf(r->venue_order_id, sizeof(r->venue_order_id), "%s",
 			HELD_MARK);
 		transition(o, r, QD_ORDER_PENDING, NULL, NULL);
@@ -1831,7 +1838,7 @@ trigger_held(struct oms *o, qd_symbol s, double px)
 	for (i = 0; i < o->n_accts; i++) {
 		struct ord *r;
 
-		if (o->accts[i]->paper != NULL)
+		if (o->accts[i]->paper != NULL || o->accts[i]->n_held == 0)
 			continue;
 		for (r = o->accts[i]->open_head; r != NULL; r = r->onext) {
 			int buy = r->req.side == QD_SIDE_BUY, hit = 0;
@@ -1868,6 +1875,7 @@ trigger_held(struct oms *o, qd_symbol s, double px)
 				r->req.type == QD_ORDER_TAKE_PROFIT_LIMIT ?
 				QD_ORDER_LIMIT : QD_ORDER_MARKET;
 			r->held = 0;
+			o->accts[i]->n_held--;
 			r->resend = 1;
 			r->venue_order_id[0] = 0;
 			r->wal_seq = journal_ord(o, r);
@@ -2759,6 +2767,7 @@ r_order(void *arg, const struct store_order *so)
 	snprintf(r->venue_order_id, sizeof(r->venue_order_id), "%s",
 		so->venue_order_id ? so->venue_order_id : "");
 	r->held = strcmp(r->venue_order_id, HELD_MARK) == 0;
+	a->n_held += r->held;
 	r->created = so->created_ms * 1000000;
 	r->updated = so->updated_ms * 1000000;
 	r->emergency = r->tag[0] && strcmp(r->tag, "emergency-close") == 0;
