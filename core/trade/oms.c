@@ -564,8 +564,6 @@ oms_new(const struct oms_config *c, const struct oms_hooks *h,
 		return NULL;
 	if (c != NULL)
 		o->cfg = *c;
-	if (o->cfg.resend_after_ns <= 0)
-		o->cfg.resend_after_ns = 5000000000LL;
 	if (!(o->cfg.kelly_cap > 0))
 		o->cfg.kelly_cap = 0.25;
 	if (h != NULL)
@@ -1578,7 +1576,7 @@ apply_fill(struct oms *o, struct ord *r, const char *trade_id, int64_t qty,
 	struct ledger_fill lf;
 	struct store_fill sf;
 	struct qd_order_update fu;
-	char q[48], px[40], fe[48], why[200], base[24], ref[160];
+	char q[48], px[40], fe[48], why[200], ref[160];
 	int64_t txn;
 	int to, rc;
 
@@ -1613,7 +1611,6 @@ apply_fill(struct oms *o, struct ord *r, const char *trade_id, int64_t qty,
 		trade_id);
 	lf.ref = ref;
 	lf.ts_ms = ts / 1000000;
-	(void)base;
 	/* The postings, the fill and the order reach the store together. */
 	journal_group_begin(o->j);
 	if ((rc = ledger_fill(o->ledger, &lf, &txn, why, sizeof(why))) !=
@@ -1914,9 +1911,7 @@ close_positions(struct oms *o, struct acct *a, const char *symbol,
 	} *v = NULL;
 	size_t n = 0, i, sent = 0;
 	struct ledger_position p;
-	char q[24];
 
-	(void)q;
 	for (i = 0; i < o->n_marks; i++) {
 		const char *name;
 

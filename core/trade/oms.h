@@ -51,8 +51,6 @@ struct oms_hooks {
 		const struct qd_order_update *u);
 	/** A risk decision (already in the risk log): notifications. */
 	void (*on_risk)(void *arg, const struct risk_event *e);
-	/** The canonical name of a symbol id ("BTC/USDT"). */
-	const char *(*symbol_name)(void *arg, qd_symbol sym);
 	/** A symbol's trading rules at `venue`, as doubles (0: unknown);
 	 *  QD_OK or QD_ERR_NOTFOUND.  May be NULL. */
 	int (*instrument)(void *arg, const char *venue, const char *instance,
@@ -88,8 +86,6 @@ struct oms_account_cfg {
 };
 
 struct oms_config {
-	int64_t resend_after_ns;   /**< live: query an unacknowledged order
-	                                after this long (0: 5 s) */
 	double kelly_cap;          /**< size_order's Kelly cap (0: 0.25) */
 };
 
