@@ -448,24 +448,30 @@ h_on_bar(void *state, const struct qd_bar_event *ev)
 
 	if (HOSTILE == H_SNOOP) {
 		/* Two instances of this plugin each buy 0.01 once: each
-		 * must see its own position and account only. */
+		 * must see its own position and account only.  The order
+		 * reaches the paper venue once its record is durable, which
+		 * a busy disk can delay by many bars: look on every bar
+		 * until the fill shows (or give up after 1,000). */
 		struct qd_position pos;
 		struct qd_account acc;
 
 		if (s->done == 0)
 			h_order(s, ev->symbol, QD_ORDER_MARKET, 0);
-		if (s->done++ == 5) {
-			memset(&pos, 0, sizeof(pos));
-			pos.size = sizeof(pos);
-			memset(&acc, 0, sizeof(acc));
-			acc.size = sizeof(acc);
-			s->api->position_get(s->ctx, ev->symbol, &pos);
-			s->api->account_get(s->ctx, &acc);
-			s->api->log(s->ctx, QD_LOG_INFO, "snoop qty=%g "
-				"spent=%s", pos.qty, acc.cash < 10000 &&
-				acc.cash > 10000 - 0.02 * ev->bar.close * 1.01 ?
-				"own" : "other");
-		}
+		if (s->done < 0 || s->done++ < 5)
+			return;
+		memset(&pos, 0, sizeof(pos));
+		pos.size = sizeof(pos);
+		memset(&acc, 0, sizeof(acc));
+		acc.size = sizeof(acc);
+		s->api->position_get(s->ctx, ev->symbol, &pos);
+		s->api->account_get(s->ctx, &acc);
+		if (pos.qty == 0 && s->done < 1000)
+			return;
+		s->api->log(s->ctx, QD_LOG_INFO, "snoop qty=%g spent=%s "
+			"after %d bars", pos.qty, acc.cash < 10000 &&
+			acc.cash > 10000 - 0.02 * ev->bar.close * 1.01 ?
+			"own" : "other", s->done);
+		s->done = -1;
 		return;
 	}
 	if (HOSTILE == H_SLOW_BAR) {
