@@ -673,6 +673,39 @@ on_venue_query(void *arg, const char *venue, uint64_t id,
 	return rc;
 }
 
+/* The exchange ops of ABI 1.4 an adapter may lack (base.size). */
+#define XO_HAS(xo, fn) ((xo)->base.size >= offsetof(struct qd_exchange_ops, \
+	fn) + sizeof((xo)->fn) && (xo)->fn != NULL)
+
+static int
+on_venue_sync(void *arg, const char *venue)
+{
+	const struct qd_exchange_ops *xo;
+	struct instance *in;
+	int rc = venue_of(arg, venue, &in, &xo);
+
+	if (rc == QD_OK)
+		rc = XO_HAS(xo, account_sync) ? xo->account_sync(in->state) :
+			QD_ERR_UNSUPPORTED;
+	if (rc != QD_OK && rc != QD_ERR_UNSUPPORTED)
+		log_warn(venue, "account sync: %s", qd_strerror(rc));
+	return rc;
+}
+
+static int
+on_venue_cancel_all(void *arg, const char *venue)
+{
+	const struct qd_exchange_ops *xo;
+	struct instance *in;
+	int rc = venue_of(arg, venue, &in, &xo);
+
+	if (rc == QD_OK)
+		rc = XO_HAS(xo, order_cancel_all) ?
+			xo->order_cancel_all(in->state, 0) :
+			QD_ERR_UNSUPPORTED;
+	return rc;
+}
+
 static struct oms *
 make_oms(struct host *h, struct journal *j, double kelly_cap)
 {
@@ -687,6 +720,8 @@ make_oms(struct host *h, struct journal *j, double kelly_cap)
 	hk.venue_place = on_venue_place;
 	hk.venue_cancel = on_venue_cancel;
 	hk.venue_query = on_venue_query;
+	hk.venue_sync = on_venue_sync;
+	hk.venue_cancel_all = on_venue_cancel_all;
 	memset(&oc, 0, sizeof(oc));
 	oc.kelly_cap = kelly_cap;
 	return oms_new(&oc, &hk, j);
@@ -1041,6 +1076,14 @@ w_emit_order_update(struct world *w, const struct qd_order_update *u)
 	if (INST(w)->host->oms != NULL)
 		oms_on_venue_update(INST(w)->host->oms, INST(w)->cfg.instance,
 			u, loop_now_ns());
+}
+
+static void
+w_emit_balance(struct world *w, const struct qd_balance *b)
+{
+	if (INST(w)->host->oms != NULL)
+		oms_on_venue_balance(INST(w)->host->oms,
+			INST(w)->cfg.instance, b, loop_now_ns());
 }
 
 /* ---- network ----------------------------------------------------------- */
@@ -1470,6 +1513,7 @@ static const struct world_ops daemon_world = {
 	.emit_book_top = w_emit_book_top,
 	.emit_instrument = w_emit_instrument,
 	.emit_order_update = w_emit_order_update,
+	.emit_balance = w_emit_balance,
 	.ws_open = w_ws_open,
 	.ws_send = w_ws_send,
 	.ws_close = w_ws_close,

@@ -2,7 +2,9 @@
  * runtime.c -- the one implementation of the host API (runtime.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "host/runtime.h"
+#include "host/sign.h"
 #include "json/json.h"
 #include "log/log.h"
 #include "market/symbol.h"
@@ -613,30 +616,31 @@ r_history_close(qd_ctx *c, uint64_t cur)
 }
 
 /*
- * Resolve a secret reference from the instance config: "env:VAR" or
- * "file:PATH" (first line, without the newline).  Never logged.
+ * Resolve a secret reference from the instance config into buf: "env:VAR"
+ * or "file:PATH" (the first line, or with `whole` the whole file up to
+ * its final newline: PEM keys).  Never logged.
  */
 static int
-r_secret_get(qd_ctx *c, const char *name, char *buf, size_t cap)
+secret_resolve(qd_ctx *c, const char *name, int whole, char *buf,
+	size_t cap, size_t *len)
 {
 	const struct json_value *secrets = c->ops->secrets ?
 		c->ops->secrets(c->world) : NULL;
 	const struct json_value *ref;
 	const char *val;
-	size_t len;
+	size_t n;
 
-	if (name == NULL || buf == NULL || cap == 0)
-		return QD_ERR_INVALID;
 	ref = secrets ? json_get(secrets, name) : NULL;
 	if (ref == NULL || ref->type != JSON_STRING)
 		return QD_ERR_NOTFOUND;
 	if (strncmp(ref->str, "env:", 4) == 0) {
 		if ((val = getenv(ref->str + 4)) == NULL)
 			return QD_ERR_NOTFOUND;
-		len = strlen(val);
-		if (len >= cap)
+		n = strlen(val);
+		if (n >= cap)
 			return QD_ERR_LIMIT;
-		memcpy(buf, val, len + 1);
+		memcpy(buf, val, n + 1);
+		*len = n;
 		return QD_OK;
 	}
 	if (strncmp(ref->str, "file:", 5) == 0) {
@@ -644,15 +648,77 @@ r_secret_get(qd_ctx *c, const char *name, char *buf, size_t cap)
 
 		if (f == NULL)
 			return QD_ERR_NOTFOUND;
-		if (fgets(buf, (int)cap, f) == NULL) {
-			fclose(f);
-			return QD_ERR_IO;
+		if (whole) {
+			n = fread(buf, 1, cap, f);
+			if (n == cap || ferror(f)) {
+				fclose(f);
+				explicit_bzero(buf, cap);
+				return n == cap ? QD_ERR_LIMIT : QD_ERR_IO;
+			}
+			buf[n] = '\0';
+			while (n > 0 && (buf[n - 1] == '\n' ||
+			    buf[n - 1] == '\r'))
+				buf[--n] = '\0';
+		} else {
+			if (fgets(buf, (int)cap, f) == NULL) {
+				fclose(f);
+				return QD_ERR_IO;
+			}
+			buf[strcspn(buf, "\r\n")] = '\0';
+			n = strlen(buf);
 		}
 		fclose(f);
-		buf[strcspn(buf, "\r\n")] = '\0';
+		*len = n;
 		return QD_OK;
 	}
 	return QD_ERR_INVALID;
+}
+
+/* A secret for the plugin's own use; signing keys are sealed (sdk.h). */
+static int
+r_secret_get(qd_ctx *c, const char *name, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (name == NULL || buf == NULL || cap == 0)
+		return QD_ERR_INVALID;
+	if (sign_sealed(name)) {
+		log_warn(c->tag, "secret_get(\"%s\") refused: a signing key "
+			"is only used through sign()", name);
+		return QD_ERR_DENIED;
+	}
+	return secret_resolve(c, name, 0, buf, cap, &n);
+}
+
+/* Sign with a secret the plugin never sees. */
+static int
+r_sign(qd_ctx *c, const struct qd_sign_req *r, char *out, size_t cap,
+	size_t *out_len)
+{
+	char *key, why[160];
+	size_t klen = 0, n = 0;
+	int rc;
+
+	if (r == NULL || r->size < sizeof(*r) || r->secret == NULL ||
+	    out == NULL || cap == 0)
+		return QD_ERR_INVALID;
+	if ((key = malloc(SIGN_SECRET_MAX)) == NULL)
+		return QD_ERR_NOMEM;
+	rc = secret_resolve(c, r->secret, 1, key, SIGN_SECRET_MAX, &klen);
+	if (rc != QD_OK) {
+		log_warn(c->tag, "sign: secret \"%s\": %s", r->secret,
+			rc == QD_ERR_NOTFOUND ? "not configured, or its "
+			"variable or file is missing" : qd_strerror(rc));
+	} else if ((rc = sign_compute(r, key, klen, out, cap, &n, why,
+	    sizeof(why))) != QD_OK) {
+		log_warn(c->tag, "sign with secret \"%s\": %s", r->secret,
+			why);
+	}
+	explicit_bzero(key, SIGN_SECRET_MAX);
+	free(key);
+	if (rc == QD_OK && out_len != NULL)
+		*out_len = n;
+	return rc;
 }
 
 static int
@@ -760,12 +826,31 @@ r_emit_instrument(qd_ctx *c, const struct qd_instrument *i)
 	c->ops->emit_instrument(c->world, i);
 }
 
+/* An update of any minor, read as this one's (fields it lacks zero). */
 static void
 r_emit_order_update(qd_ctx *c, const struct qd_order_update *u)
 {
-	if (c->kind == QD_KIND_EXCHANGE && c->ops->emit_order_update != NULL &&
-	    u != NULL && u->size >= sizeof(*u))
-		c->ops->emit_order_update(c->world, u);
+	struct qd_order_update v;
+
+	if (c->kind != QD_KIND_EXCHANGE || c->ops->emit_order_update == NULL ||
+	    u == NULL || u->size < offsetof(struct qd_order_update, trade_id))
+		return;
+	memset(&v, 0, sizeof(v));
+	memcpy(&v, u, u->size < sizeof(v) ? u->size : sizeof(v));
+	v.size = sizeof(v);
+	if (v.error > 0 || v.error < QD_ERR_INTERNAL)
+		v.error = QD_ERR_INTERNAL;
+	c->ops->emit_order_update(c->world, &v);
+}
+
+static void
+r_emit_balance(qd_ctx *c, const struct qd_balance *b)
+{
+	if (c->kind == QD_KIND_EXCHANGE && c->ops->emit_balance != NULL &&
+	    b != NULL && b->size >= sizeof(*b) && b->asset != NULL &&
+	    name_ok(b->asset, 15) && isfinite(b->total) &&
+	    isfinite(b->free) && b->total >= 0 && b->free >= 0)
+		c->ops->emit_balance(c->world, b);
 }
 
 static void
@@ -876,4 +961,6 @@ const struct qd_host_api runtime_api = {
 	.order_get = r_order_get,
 	.orders_open = r_orders_open,
 	.size_order = r_size_order,
+	.sign = r_sign,
+	.emit_balance = r_emit_balance,
 };

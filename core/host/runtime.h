@@ -85,6 +85,8 @@ struct world_ops {
 	void (*emit_instrument)(struct world *w, const struct qd_instrument *i);
 	void (*emit_order_update)(struct world *w,
 		const struct qd_order_update *u);
+	/** An exchange's balance of one asset (may be NULL). */
+	void (*emit_balance)(struct world *w, const struct qd_balance *b);
 	/** The network (exchanges, notifiers, payment providers); events
 	 *  come back to the kind's on_ws_* and on_http_response.  NULL: no
 	 *  network in this world (backtests). */

@@ -817,6 +817,60 @@ c_hmac(qd_ctx *ctx, enum qd_hash hash, const void *key, size_t key_len,
 	return QD_OK;
 }
 
+static int
+c_sign(qd_ctx *ctx, const struct qd_sign_req *r, char *out, size_t cap,
+	size_t *out_len)
+{
+	struct frame_out o;
+	struct frame_in in;
+	const char *v;
+	int st;
+
+	(void)ctx;
+	if (r == NULL || r->size < sizeof(*r) || r->secret == NULL ||
+	    strlen(r->secret) > 256 || out == NULL || cap == 0 ||
+	    (r->msg == NULL && r->msg_len) || (r->msg2 == NULL && r->msg2_len))
+		return QD_ERR_INVALID;
+	if (r->msg_len + r->msg2_len > FRAME_MAX - 512)
+		return QD_ERR_LIMIT;
+	begin(&o, F_SIGN);
+	frame_put_u32(&o, (uint32_t)r->alg);
+	frame_put_u32(&o, (uint32_t)r->enc);
+	frame_put_str(&o, r->secret);
+	frame_put_u64(&o, r->msg_len);
+	frame_put(&o, r->msg, r->msg_len);
+	frame_put_u64(&o, r->msg2_len);
+	frame_put(&o, r->msg2, r->msg2_len);
+	frame_put_u64(&o, cap);
+	if (request(&o, &in, &st) != F_REPLY_DATA || st != QD_OK)
+		return st != QD_OK ? st : QD_ERR_INTERNAL;
+	if ((v = frame_get_str(&in, cap - 1)) == NULL)
+		die(SANDBOX_EXIT_PROTOCOL);
+	memcpy(out, v, strlen(v) + 1);
+	if (out_len != NULL)
+		*out_len = strlen(v);
+	return QD_OK;
+}
+
+static void
+c_emit_balance(qd_ctx *ctx, const struct qd_balance *b)
+{
+	struct frame_out o;
+
+	(void)ctx;
+	if (b == NULL || b->size < sizeof(*b) || b->asset == NULL ||
+	    strlen(b->asset) > 15)
+		return;
+	report_progress();
+	begin(&o, F_EMIT_BALANCE);
+	frame_put_str(&o, b->asset);
+	frame_put_f64(&o, b->total);
+	frame_put_f64(&o, b->free);
+	frame_put_i64(&o, b->ts);
+	frame_put_u32(&o, b->last ? 1 : 0);
+	send_frame(&o);
+}
+
 static void
 c_emit_trade(qd_ctx *ctx, const struct qd_trade_event *e)
 {
@@ -890,7 +944,7 @@ c_emit_order_update(qd_ctx *ctx, const struct qd_order_update *u)
 	struct frame_out o;
 
 	(void)ctx;
-	if (u == NULL || u->size < sizeof(*u))
+	if (u == NULL || u->size < offsetof(struct qd_order_update, trade_id))
 		return;
 	report_progress();
 	begin(&o, F_EMIT_ORDER_UPDATE);
@@ -994,6 +1048,8 @@ static const struct qd_host_api child_api = {
 	.order_get = c_order_get,
 	.orders_open = c_orders_open,
 	.size_order = c_size_order,
+	.sign = c_sign,
+	.emit_balance = c_emit_balance,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

@@ -2,6 +2,7 @@
  * frame.c -- bounds-checked frame encoding and decoding.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -40,6 +41,7 @@ static const char *const type_names[] = {
 	[F_ORDER_GET] = "F_ORDER_GET",
 	[F_ORDERS_OPEN] = "F_ORDERS_OPEN",
 	[F_SIZE_ORDER] = "F_SIZE_ORDER",
+	[F_SIGN] = "F_SIGN", [F_EMIT_BALANCE] = "F_EMIT_BALANCE",
 };
 
 const char *
@@ -346,7 +348,7 @@ frame_put_order_update(struct frame_out *o, const struct qd_order_update *u)
 	frame_put_opt_str(o, u->reason && strlen(u->reason) <= 256 ?
 		u->reason : NULL);
 	/* ABI 1.3 fields; an update from an older module has none. */
-	if (u->size >= sizeof(*u)) {
+	if (u->size >= offsetof(struct qd_order_update, error)) {
 		frame_put_opt_str(o, u->trade_id && strlen(u->trade_id) <= 96 ?
 			u->trade_id : NULL);
 		frame_put_opt_str(o, u->client_id && strlen(u->client_id) <=
@@ -359,6 +361,8 @@ frame_put_order_update(struct frame_out *o, const struct qd_order_update *u)
 		frame_put_u64(o, 0);
 		frame_put_u32(o, 0);
 	}
+	/* ABI 1.4 */
+	frame_put_u32(o, u->size >= sizeof(*u) ? (uint32_t)u->error : 0);
 }
 
 void
@@ -384,6 +388,9 @@ frame_get_order_update(struct frame_in *in, struct qd_order_update *u)
 	u->client_id = frame_get_opt_str(in, 40);
 	u->parent_id = frame_get_u64(in);
 	u->maker = frame_get_u32(in) != 0;
+	u->error = (int32_t)frame_get_u32(in);
+	if (u->error > 0 || u->error < QD_ERR_INTERNAL)
+		u->error = QD_ERR_INTERNAL;
 }
 
 /* ---- passing a descriptor --------------------------------------------------- */

@@ -89,6 +89,10 @@ enum frame_type {
 	                      k x u64 ids */
 	F_SIZE_ORDER,      /* request: u32 sym, u32 method, f64 value, f64
 	                      price, f64 stop -> F_REPLY_POSITION qty, ... */
+	F_SIGN,            /* request: u32 alg, u32 enc, secret name, msg,
+	                      msg2, u64 cap -> F_REPLY_DATA string */
+	F_EMIT_BALANCE,    /* one-way: asset, f64 total, f64 free, i64 ts,
+	                      u32 last */
 	F_TYPE_MAX
 };
 

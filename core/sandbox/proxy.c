@@ -127,6 +127,8 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_ORDER_GET] = S_ANY,
 	[F_ORDERS_OPEN] = S_ANY,
 	[F_SIZE_ORDER] = S_ANY,
+	[F_SIGN] = S_ANY,
+	[F_EMIT_BALANCE] = S_ANY,
 };
 
 #define MAX_HEADERS 64
@@ -1398,6 +1400,39 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		send_frame(p, &o);
 		return 0;
 	}
+	case F_SIGN: {
+		/* The child names the secret; its bytes stay here. */
+		struct qd_sign_req r;
+		uint64_t ml, m2l, cap;
+		char sig[1024];
+		size_t n = 0;
+
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.alg = (enum qd_sign_alg)frame_get_u32(in);
+		r.enc = (enum qd_sign_enc)frame_get_u32(in);
+		r.secret = frame_get_str(in, 256);
+		ml = frame_get_u64(in);
+		r.msg = ml <= FRAME_MAX ? frame_get_bytes(in, ml) : NULL;
+		r.msg_len = (size_t)ml;
+		m2l = frame_get_u64(in);
+		r.msg2 = m2l <= FRAME_MAX ? frame_get_bytes(in, m2l) : NULL;
+		r.msg2_len = (size_t)m2l;
+		cap = frame_get_u64(in);
+		if (r.secret == NULL || (ml && !r.msg) || (m2l && !r.msg2) ||
+		    frame_in_done(in) != 0)
+			break;
+		rc = !QD_API_HAS(p->api, sign) ? QD_ERR_UNSUPPORTED :
+			cap == 0 ? QD_ERR_INVALID : p->api->sign(p->ctx, &r,
+			sig, cap < sizeof(sig) ? (size_t)cap : sizeof(sig),
+			&n);
+		begin(p, &o, F_REPLY_DATA);
+		frame_put_u32(&o, (uint32_t)rc);
+		if (rc == QD_OK)
+			frame_put_str(&o, sig);
+		send_frame(p, &o);
+		return 0;
+	}
 	case F_HISTORY_OPEN: {
 		const char *src = frame_get_str(in, 255);
 		uint32_t tf = 0;
@@ -1494,6 +1529,21 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		if (frame_in_done(in) == 0 &&
 		    QD_API_HAS(p->api, emit_order_update))
 			p->api->emit_order_update(p->ctx, &u);
+		break;
+	}
+	case F_EMIT_BALANCE: {
+		struct qd_balance b;
+
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.asset = frame_get_str(in, 15);
+		b.total = frame_get_f64(in);
+		b.free = frame_get_f64(in);
+		b.ts = frame_get_i64(in);
+		b.last = frame_get_u32(in) != 0;
+		if (b.asset != NULL && frame_in_done(in) == 0 &&
+		    QD_API_HAS(p->api, emit_balance))
+			p->api->emit_balance(p->ctx, &b);
 		break;
 	}
 	case F_NOTIFY_DONE:

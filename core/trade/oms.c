@@ -37,6 +37,10 @@ struct acct {
 	int deposited;                 /* initial balance posted */
 	struct oms *oms;
 	int closing;                   /* an emergency close is working */
+	char seen[32][16];             /* live: assets of the balance
+	                                  snapshot being read */
+	int n_seen;
+	int venue_books;               /* live: balances read from its venue */
 };
 
 struct ord {
@@ -69,6 +73,7 @@ struct ord {
 	int resend;                    /* triggered: to the venue once the
 	                                  journal has the change */
 	double best;                   /* trailing: best price seen */
+	int error;                     /* REJECTED by its venue: qd_status */
 };
 
 /* venue_order_id of an order the host holds for its venue (emulating its
@@ -116,6 +121,7 @@ struct oms {
 	size_t n_acts, cap_acts;
 	int in_pass;
 	int n_open;                    /* open orders of every account */
+	int warned_shared;             /* a venue serving several accounts */
 	int64_t now;
 	int64_t mkt;                   /* time of the last market event: paper
 	                                  orders fill from events after it */
@@ -865,6 +871,7 @@ to_update(const struct ord *r, struct qd_order_update *u)
 	u->reason = r->reason[0] ? r->reason : NULL;
 	u->client_id = r->client_id;
 	u->parent_id = r->parent_id;
+	u->error = r->state == QD_ORDER_REJECTED ? r->error : 0;
 }
 
 static void
@@ -2032,6 +2039,8 @@ oms_on_venue_update(struct oms *o, const char *venue,
 		o->st.stale_updates++;
 		return;   /* late or repeated: nothing new */
 	}
+	if (u->state == QD_ORDER_REJECTED)
+		r->error = u->error != 0 ? u->error : QD_ERR_DENIED;
 	transition(o, r, u->state, u->reason, NULL);
 	run_actions(o);
 }
@@ -2200,6 +2209,21 @@ oms_emergency_close(struct oms *o, const struct oms_scope *s, double ratio,
 			now);
 	else
 		risk_halt(o->risk, RISK_SCOPE_ACCOUNT, s->account, reason, now);
+	/* Everything: each live venue cancels every open order it has for
+	 * these credentials, ours or placed by hand. */
+	for (i = 0; (s == NULL || (s->account == NULL && s->instance == NULL))
+	    && o->h.venue_cancel_all != NULL && i < o->n_accts; i++) {
+		size_t k;
+
+		if (o->accts[i]->paper != NULL)
+			continue;
+		for (k = 0; k < i; k++)
+			if (o->accts[k]->paper == NULL &&
+			    strcmp(o->accts[k]->venue, o->accts[i]->venue) == 0)
+				break;
+		if (k == i)
+			o->h.venue_cancel_all(o->h.arg, o->accts[i]->venue);
+	}
 	/* Cancel first -- but not the closes an earlier call sent. */
 	{
 		struct ord **v;
@@ -2908,6 +2932,126 @@ oms_start(struct oms *o, int64_t now)
 		}
 	}
 	free(v);
+	/* Each live venue once: balances, open orders, fills missed. */
+	for (i = 0; o->h.venue_sync != NULL && i < o->n_accts; i++) {
+		size_t k;
+
+		if (o->accts[i]->paper != NULL)
+			continue;
+		for (k = 0; k < i; k++)
+			if (o->accts[k]->paper == NULL &&
+			    strcmp(o->accts[k]->venue, o->accts[i]->venue) == 0)
+				break;
+		if (k == i)
+			o->h.venue_sync(o->h.arg, o->accts[i]->venue);
+	}
+}
+
+/* ---- the venue's balances -------------------------------------------------- */
+
+/* Bring the ledger's `asset` balance of live account `a` to `target`
+ * units: one "adjust" transaction against external:deposits. */
+static void
+adjust_balance(struct oms *o, struct acct *a, const char *asset,
+	int64_t target)
+{
+	struct ledger_leg legs[2];
+	int64_t cur, txn;
+	char why[160];
+
+	if (ledger_decimals(o->ledger, asset) < 0)
+		ledger_set_asset(o->ledger, asset, DEC);
+	cur = ledger_balance(o->ledger, a->id, asset);
+	if (cur == target)
+		return;
+	ledger_open_account(o->ledger, "external:deposits", LEDGER_EXTERNAL);
+	legs[0].account = a->id;
+	legs[0].asset = asset;
+	legs[0].amount = target - cur;
+	legs[1].account = "external:deposits";
+	legs[1].asset = asset;
+	legs[1].amount = cur - target;
+	if (ledger_post(o->ledger, o->now / 1000000, "adjust",
+	    "venue balance", legs, 2, &txn, why, sizeof(why)) != QD_OK) {
+		log_warn("oms", "account %s: %s balance not brought to the "
+			"venue's: %s", a->id, asset, why);
+		return;
+	}
+	log_info("oms", "account %s: %s balance %.8f -> %.8f (the venue's)",
+		a->id, asset, dbl(cur), dbl(target));
+}
+
+struct zero_rest {
+	struct oms *o;
+	struct acct *a;
+	char assets[64][16];
+	int n;
+};
+
+static int
+collect_unseen(void *arg, const char *asset, int64_t amount, int decimals)
+{
+	struct zero_rest *z = arg;
+	int i;
+
+	(void)decimals;
+	if (amount == 0 || z->n == 64)
+		return 0;
+	for (i = 0; i < z->a->n_seen; i++)
+		if (strcmp(z->a->seen[i], asset) == 0)
+			return 0;
+	snprintf(z->assets[z->n++], sizeof(z->assets[0]), "%s", asset);
+	return 0;
+}
+
+void
+oms_on_venue_balance(struct oms *o, const char *venue,
+	const struct qd_balance *b, int64_t now)
+{
+	struct acct *a = NULL;
+	size_t i, n = 0;
+
+	o->now = now;
+	if (venue == NULL || b == NULL || b->asset == NULL)
+		return;
+	for (i = 0; i < o->n_accts; i++)
+		if (o->accts[i]->paper == NULL &&
+		    strcmp(o->accts[i]->venue, venue) == 0) {
+			a = o->accts[i];
+			n++;
+		}
+	if (n != 1) {
+		/* One set of credentials, several accounts: each keeps the
+		 * allocation its configuration gives it. */
+		if (n > 1 && !o->warned_shared++)
+			log_info("oms", "venue %s serves %zu accounts: their "
+				"balances stay as configured", venue, n);
+		return;
+	}
+	if (a->n_seen < 32)
+		snprintf(a->seen[a->n_seen++], sizeof(a->seen[0]), "%s",
+			b->asset);
+	/* While orders are working a fill may be on its way that the
+	 * venue's figure already includes: the books follow the fills. */
+	if (a->n_open == 0) {
+		a->initial = 0;      /* the venue's figures, not the config's */
+		a->venue_books = 1;
+		adjust_balance(o, a, b->asset, units(b->total));
+		if (b->last) {
+			struct zero_rest z;
+			int k;
+
+			memset(&z, 0, sizeof(z));
+			z.o = o;
+			z.a = a;
+			ledger_each_balance(o->ledger, a->id, collect_unseen,
+				&z);
+			for (k = 0; k < z.n; k++)
+				adjust_balance(o, a, z.assets[k], 0);
+		}
+	}
+	if (b->last)
+		a->n_seen = 0;
 }
 
 void

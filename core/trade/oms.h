@@ -65,6 +65,12 @@ struct oms_hooks {
 		const char *client_id);
 	int (*venue_query)(void *arg, const char *venue, uint64_t id,
 		const char *client_id);
+	/** Live venues: reconcile (balances, open orders, fills) once the
+	 *  restored orders are back with their venues.  May be NULL. */
+	int (*venue_sync)(void *arg, const char *venue);
+	/** Live venues: cancel every open order there (an emergency close
+	 *  of everything).  May be NULL. */
+	int (*venue_cancel_all)(void *arg, const char *venue);
 };
 
 /** An account and, for paper, its simulated venue. */
@@ -152,6 +158,17 @@ void oms_on_bar(struct oms *o, const char *source, qd_symbol sym,
 /** An exchange instance reported an update of order u->order_id. */
 void oms_on_venue_update(struct oms *o, const char *venue,
 	const struct qd_order_update *u, int64_t now);
+/**
+ * An exchange instance reported its balance of one asset.  The one live
+ * account trading through it (none when several share the venue: each
+ * keeps its configured allocation) has its ledger brought to the venue's
+ * figure -- an "adjust" transaction against external:deposits -- while it
+ * has no open orders (a fill the figure includes may still be on its way
+ * otherwise); b->last ends a snapshot, and assets it did not name go to
+ * zero.
+ */
+void oms_on_venue_balance(struct oms *o, const char *venue,
+	const struct qd_balance *b, int64_t now);
 /** Periodic work: journal acknowledgements, expiry, equity rules. */
 void oms_tick(struct oms *o, int64_t now);
 

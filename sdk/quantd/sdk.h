@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 3
+#define QD_ABI_MINOR 4
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -416,6 +416,70 @@ struct qd_order_update {
 	const char *client_id;/**< the order's idempotency key at the venue */
 	uint64_t parent_id;   /**< bracket children: their entry's order id */
 	int maker;            /**< this fill added liquidity */
+	/* --- appended in ABI 1.4 --- */
+	uint32_t reserved;    /**< zero (so that `size` tells 1.4 from 1.3) */
+	int error;            /**< REJECTED (or a refused cancel): the venue's
+	                           error as a qd_status (QD_ERR_DENIED:
+	                           insufficient balance, permissions;
+	                           QD_ERR_INVALID: lot, tick, minimums, bad
+	                           symbol; QD_ERR_LIMIT: rate limits;
+	                           QD_ERR_NOTFOUND: unknown order), 0 if none;
+	                           `reason` names the venue's code and text */
+};
+
+/**
+ * A venue's balance of one asset (ABI 1.4, exchanges): what the account
+ * behind the adapter's credentials holds.  The host brings the books of a
+ * live account trading through this adapter to it (see docs/trading.md).
+ */
+struct qd_balance {
+	uint32_t size;
+	const char *asset;    /**< "BTC", "USDT" (canonical: Kraken XBT is BTC) */
+	double total;         /**< free + locked */
+	double free;          /**< available for new orders */
+	int64_t ts;           /**< as of, ns */
+	int last;             /**< 1 on the last balance of a complete snapshot
+	                           (account_sync): assets the snapshot did not
+	                           name are then held at zero */
+};
+
+/** Algorithms of api->sign (ABI 1.4). */
+enum qd_sign_alg {
+	/** HMAC-SHA256 keyed with the secret's bytes (Binance, Bybit, OKX). */
+	QD_SIGN_HMAC_SHA256 = 1,
+	/** HMAC-SHA256 keyed with the Base64-decoded secret (Coinbase
+	 *  Exchange). */
+	QD_SIGN_HMAC_SHA256_B64KEY = 2,
+	/** HMAC-SHA512 keyed with the Base64-decoded secret over msg followed
+	 *  by SHA-256(msg2) (Kraken: msg = URI path, msg2 = nonce + body). */
+	QD_SIGN_HMAC_SHA512_B64KEY = 3,
+	/** Ed25519 (Binance Ed25519 keys, Coinbase CDP Ed25519 keys): the
+	 *  secret is a PEM private key, or the Base64 of a 32-byte seed or of
+	 *  a 64-byte seed + public key. */
+	QD_SIGN_ED25519 = 4,
+	/** ECDSA P-256 with SHA-256, as JWS ES256 wants it: the raw 64-byte
+	 *  r || s (Coinbase CDP keys).  The secret is a PEM EC private key
+	 *  ("\n" escapes in it are read as newlines). */
+	QD_SIGN_ES256 = 5,
+};
+
+/** Encodings of api->sign's output. */
+enum qd_sign_enc {
+	QD_ENC_HEX = 1,        /**< lower case */
+	QD_ENC_BASE64 = 2,
+	QD_ENC_BASE64URL = 3,  /**< without padding (JWS) */
+};
+
+/** What api->sign signs, and with which secret. */
+struct qd_sign_req {
+	uint32_t size;
+	enum qd_sign_alg alg;
+	enum qd_sign_enc enc;
+	const char *secret;    /**< a name in the instance's `secrets` */
+	const void *msg;
+	size_t msg_len;
+	const void *msg2;      /**< QD_SIGN_HMAC_SHA512_B64KEY only */
+	size_t msg2_len;
 };
 
 /** A position in one symbol; `qty` is signed (short < 0). */
@@ -620,7 +684,12 @@ struct qd_host_api {
 	/** Send an HTTP request; the answer arrives at on_http_response. */
 	int (*http_request)(qd_ctx *ctx, const struct qd_http_request *req,
 		uint64_t *req_id);
-	/** A secret of this instance (config `secrets`), copied into buf. */
+	/**
+	 * A secret of this instance (config `secrets`), copied into buf.
+	 * Signing keys are sealed: a secret whose name ends in "secret" or
+	 * "private_key" ("api_secret", "private_key") is only ever used by
+	 * api->sign (ABI 1.4) and secret_get refuses it with QD_ERR_DENIED.
+	 */
 	int (*secret_get)(qd_ctx *ctx, const char *name, char *buf, size_t cap);
 	/** HMAC of msg under key; *out_len receives the digest length. */
 	int (*hmac)(qd_ctx *ctx, enum qd_hash hash, const void *key,
@@ -718,6 +787,22 @@ struct qd_host_api {
 	 */
 	int (*size_order)(qd_ctx *ctx, qd_symbol sym, int method, double value,
 		double price, double stop_distance, double *qty);
+
+	/* --- added in ABI 1.4: check QD_API_HAS(api, sign) ---------------- */
+
+	/**
+	 * Sign req->msg with the instance's secret req->secret, writing the
+	 * encoded signature (NUL-terminated) to out; *out_len its length.
+	 * The secret's bytes never leave the host: a sandboxed adapter signs
+	 * without seeing them.  QD_OK; QD_ERR_NOTFOUND (no such secret, or
+	 * its env variable / file is missing), QD_ERR_INVALID (the secret is
+	 * not a key of that algorithm, bad arguments), QD_ERR_LIMIT (cap too
+	 * small).  Failures are logged naming the secret, never its value.
+	 */
+	int (*sign)(qd_ctx *ctx, const struct qd_sign_req *req, char *out,
+		size_t cap, size_t *out_len);
+	/** Exchanges: the venue's balance of one asset (struct qd_balance). */
+	void (*emit_balance)(qd_ctx *ctx, const struct qd_balance *b);
 };
 
 /** Sizing methods of size_order (ABI 1.3). */
@@ -847,6 +932,23 @@ struct qd_exchange_ops {
 	/** Fetch closed bars in [from_ns, to_ns) over REST; emit_bar each. */
 	int (*backfill)(void *state, qd_symbol sym, uint32_t timeframe_s,
 		int64_t from_ns, int64_t to_ns);
+
+	/* --- appended in ABI 1.4 (the host calls them when base.size covers
+	 *     them and they are not NULL) --- */
+
+	/** Cancel every open order of `sym` at the venue (0: every symbol
+	 *  the adapter trades), ours or not; updates follow as usual. */
+	int (*order_cancel_all)(void *state, qd_symbol sym);
+	/**
+	 * Reconcile with the venue: report the balances (emit_balance, the
+	 * last one flagged), every open order carrying one of our client ids
+	 * and every fill since the last one the adapter reported (or, after a
+	 * restart, of the last 24 hours) as order updates.  The host calls it
+	 * after start; the adapter does the same itself after its account
+	 * stream comes back from a loss.  Fills reported twice are applied
+	 * once (by trade id).
+	 */
+	int (*account_sync)(void *state);
 };
 
 /** Notifier: delivers notifications; the host keeps the outbox and retries. */

@@ -171,6 +171,29 @@ walk_network(struct t *t)
 	n = 16;
 	SAY("api hmac short buffer: %s", st(a->hmac(t->ctx, QD_HASH_SHA512,
 		"key", 3, msg, strlen(msg), mac, &n)));
+	{
+		/* No secrets configured: sign and a sealed name are refused
+		 * alike in-process and sandboxed. */
+		struct qd_sign_req sr;
+		char sig[200];
+		size_t sn = 0;
+
+		memset(&sr, 0, sizeof(sr));
+		sr.size = sizeof(sr);
+		sr.alg = QD_SIGN_HMAC_SHA256;
+		sr.enc = QD_ENC_HEX;
+		sr.secret = "api_secret";
+		sr.msg = msg;
+		sr.msg_len = strlen(msg);
+		SAY("api sign without the secret: %s", st(a->sign(t->ctx, &sr,
+			sig, sizeof(sig), &sn)));
+		sr.secret = NULL;
+		SAY("api sign without a name: %s", st(a->sign(t->ctx, &sr,
+			sig, sizeof(sig), &sn)));
+		SAY("api secret_get of a signing key: %s",
+			st(a->secret_get(t->ctx, "api_secret", sig,
+			sizeof(sig))));
+	}
 }
 
 static void
@@ -203,6 +226,15 @@ walk_events(struct t *t, qd_symbol sym)
 		x.native = "BTCUSDT";
 		x.tick = "0.01";
 		a->emit_instrument(t->ctx, &x);
+	}
+	{
+		struct qd_balance b;
+
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.asset = "USDT";
+		b.total = b.free = 1;
+		a->emit_balance(t->ctx, &b);
 	}
 	SAY("api emit_*: called");
 	a->notify_done(t->ctx, 7, QD_ERR_INVALID, "walk detail");

@@ -6,7 +6,10 @@
  * qd_indicator_ops.batch, struct qd_series; 1.2: qd_host_api.http_header
  * history_* and emit_instrument, structs qd_history_row and qd_instrument;
  * 1.3: qd_order_req trail..oco_with, qd_order_update trade_id..maker,
- * qd_host_api order_get, orders_open and size_order).  A change here breaks every
+ * qd_host_api order_get, orders_open and size_order; 1.4: qd_order_update
+ * reserved and error, qd_host_api sign and emit_balance, qd_exchange_ops
+ * order_cancel_all and account_sync, structs qd_balance and qd_sign_req).
+ * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
  * this test fails, the change is an ABI break: undo it, or bump
@@ -101,7 +104,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_order_req, sl_price, 72),
 	FIELD(qd_order_req, tp_price, 80),
 	FIELD(qd_order_req, oco_with, 88),
-	SIZE(qd_order_update, 136),
+	SIZE(qd_order_update, 144),            /* 1.3: 136 */
 	FIELD(qd_order_update, size, 0),
 	FIELD(qd_order_update, order_id, 8),
 	FIELD(qd_order_update, symbol, 16),
@@ -121,6 +124,21 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_order_update, client_id, 112),
 	FIELD(qd_order_update, parent_id, 120),
 	FIELD(qd_order_update, maker, 128),
+	FIELD(qd_order_update, error, 136),    /* ABI 1.4 */
+	SIZE(qd_balance, 48),                  /* ABI 1.4 */
+	FIELD(qd_balance, asset, 8),
+	FIELD(qd_balance, total, 16),
+	FIELD(qd_balance, free, 24),
+	FIELD(qd_balance, ts, 32),
+	FIELD(qd_balance, last, 40),
+	SIZE(qd_sign_req, 56),                 /* ABI 1.4 */
+	FIELD(qd_sign_req, alg, 4),
+	FIELD(qd_sign_req, enc, 8),
+	FIELD(qd_sign_req, secret, 16),
+	FIELD(qd_sign_req, msg, 24),
+	FIELD(qd_sign_req, msg_len, 32),
+	FIELD(qd_sign_req, msg2, 40),
+	FIELD(qd_sign_req, msg2_len, 48),
 	SIZE(qd_position, 40),
 	FIELD(qd_position, size, 0),
 	FIELD(qd_position, symbol, 4),
@@ -166,7 +184,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 368),
+	SIZE(qd_host_api, 384),
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -214,6 +232,8 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, order_get, 344),
 	FIELD(qd_host_api, orders_open, 352),
 	FIELD(qd_host_api, size_order, 360),
+	FIELD(qd_host_api, sign, 368),         /* ABI 1.4 */
+	FIELD(qd_host_api, emit_balance, 376),
 	SIZE(qd_instrument, 64),                /* ABI 1.2 */
 	FIELD(qd_instrument, size, 0),
 	FIELD(qd_instrument, symbol, 4),
@@ -252,7 +272,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_strategy_ops, on_trade, 48),
 	FIELD(qd_strategy_ops, on_order, 56),
 	FIELD(qd_strategy_ops, on_timer, 64),
-	SIZE(qd_exchange_ops, 120),
+	SIZE(qd_exchange_ops, 136),
 	FIELD(qd_exchange_ops, base, 0),
 	FIELD(qd_exchange_ops, subscribe, 40),
 	FIELD(qd_exchange_ops, on_ws_open, 48),
@@ -264,6 +284,8 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_exchange_ops, order_cancel, 96),
 	FIELD(qd_exchange_ops, order_query, 104),
 	FIELD(qd_exchange_ops, backfill, 112),
+	FIELD(qd_exchange_ops, order_cancel_all, 120), /* ABI 1.4 */
+	FIELD(qd_exchange_ops, account_sync, 128),
 	SIZE(qd_notifier_ops, 64),
 	FIELD(qd_notifier_ops, base, 0),
 	FIELD(qd_notifier_ops, send, 40),
@@ -315,7 +337,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 3);
+	assert_int_equal(QD_ABI_MINOR, 4);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);
