@@ -462,6 +462,140 @@ venue_updates_once_and_in_order(void **st)
 	oms_free(o);
 }
 
+static void
+balance(struct oms *o, const char *venue, const char *asset, double total,
+	int last)
+{
+	struct qd_balance b;
+
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.asset = asset;
+	b.total = total;
+	b.free = total;
+	b.last = last;
+	oms_on_venue_balance(o, venue, &b, T0);
+}
+
+static int64_t
+held(struct oms *o, const char *account, const char *asset)
+{
+	return ledger_balance(oms_ledger(o), account, asset);
+}
+
+static int n_syncs, n_cancel_alls;
+
+static int
+venue_sync(void *arg, const char *venue)
+{
+	(void)arg;
+	if (strcmp(venue, "fakex") == 0)
+		n_syncs++;
+	return QD_OK;
+}
+
+static int
+venue_cancel_all(void *arg, const char *venue)
+{
+	(void)arg;
+	if (strcmp(venue, "fakex") == 0)
+		n_cancel_alls++;
+	return QD_OK;
+}
+
+/*
+ * The venue's balances are the live account's books while it has no open
+ * orders (a snapshot's end zeroes what it did not name); a venue's refusal
+ * reaches the owner with its qd_status; each live venue is reconciled once
+ * at start and cancelled at on an emergency close of everything.
+ */
+static void
+venue_balances_and_refusals(void **st)
+{
+	struct oms_hooks h;
+	struct oms *o;
+	struct oms_account_cfg c;
+	struct qd_order_update u;
+	struct oms_close_report rep;
+	uint64_t id = 0;
+	char why[200];
+
+	(void)st;
+	o = make(NULL);
+	oms_free(o);
+	memset(&h, 0, sizeof(h));
+	h.on_update = on_update;
+	h.venue_place = venue_place;
+	h.venue_cancel = venue_cancel;
+	h.venue_query = venue_query;
+	h.venue_sync = venue_sync;
+	h.venue_cancel_all = venue_cancel_all;
+	o = oms_new(NULL, &h, NULL);
+	n_syncs = n_cancel_alls = 0;
+	memset(&c, 0, sizeof(c));
+	c.id = "live:a";
+	c.instance = "a";
+	c.venue = "fakex";
+	c.quote = "USDT";
+	c.balance = 50;              /* until the venue says otherwise */
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+	c.id = "live:b";
+	c.instance = "b";
+	c.venue = "fakey";
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+	assert_int_equal(held(o, "live:a", "USDT"), 5000000000LL);
+	oms_start(o, T0);
+	assert_int_equal(n_syncs, 1);     /* once per venue */
+	/* A snapshot: USDT and BTC as the venue has them. */
+	balance(o, "fakex", "USDT", 1234.5, 0);
+	balance(o, "fakex", "BTC", 0.25, 1);
+	assert_int_equal(held(o, "live:a", "USDT"), 123450000000LL);
+	assert_int_equal(held(o, "live:a", "BTC"), 25000000LL);
+	assert_true(cash(o, "a") == 1234.5);
+	/* The next snapshot no longer names BTC: zero. */
+	balance(o, "fakex", "USDT", 1000, 1);
+	assert_int_equal(held(o, "live:a", "BTC"), 0);
+	assert_int_equal(held(o, "live:a", "USDT"), 100000000000LL);
+	assert_books(o);
+	/* With an order working, the books follow its fills instead. */
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 1,
+		100, 0, &id, NULL), QD_OK);
+	balance(o, "fakex", "USDT", 900, 1);
+	assert_int_equal(held(o, "live:a", "USDT"), 100000000000LL);
+	/* The venue refuses it: the owner hears why, as a qd_status. */
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = id;
+	u.state = QD_ORDER_REJECTED;
+	u.reason = "fakex -2010: Account has insufficient balance";
+	u.error = QD_ERR_DENIED;
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(state_of(o, id), QD_ORDER_REJECTED);
+	assert_int_equal(seen[n_seen - 1].state, QD_ORDER_REJECTED);
+	assert_int_equal(seen[n_seen - 1].error, QD_ERR_DENIED);
+	assert_string_equal(seen_reason[n_seen - 1],
+		"fakex -2010: Account has insufficient balance");
+	/* Now idle: the venue's figure is taken again. */
+	balance(o, "fakex", "USDT", 900, 1);
+	assert_int_equal(held(o, "live:a", "USDT"), 90000000000LL);
+	assert_books(o);
+	/* A venue serving two accounts: each keeps its own books. */
+	c.id = "live:c";
+	c.instance = "c";
+	c.venue = "fakex";
+	c.balance = 10;
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+	balance(o, "fakex", "USDT", 5, 1);
+	assert_int_equal(held(o, "live:a", "USDT"), 90000000000LL);
+	/* An emergency close of everything cancels at each live venue. */
+	assert_int_equal(oms_emergency_close(o, NULL, 1, "test", T0, &rep),
+		QD_OK);
+	assert_int_equal(n_cancel_alls, 1);
+	assert_books(o);
+	oms_free(o);
+}
+
 /* A type the venue lacks is held by the host until it triggers. */
 static void
 venue_lacking_a_type(void **st)
@@ -720,6 +854,7 @@ main(void)
 		cmocka_unit_test(bracket_attaches_stop_and_take_profit),
 		cmocka_unit_test(venue_updates_once_and_in_order),
 		cmocka_unit_test(venue_lacking_a_type),
+		cmocka_unit_test(venue_balances_and_refusals),
 		cmocka_unit_test(risk_refuses_and_closes),
 		cmocka_unit_test(emergency_close_ratio),
 		cmocka_unit_test(books_survive_a_restart),
