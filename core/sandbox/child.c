@@ -392,28 +392,7 @@ c_order_submit(qd_ctx *ctx, const struct qd_order_req *r, uint64_t *id)
 	if (r == NULL || r->size < offsetof(struct qd_order_req, trail))
 		return QD_ERR_INVALID;
 	begin(&o, F_ORDER_SUBMIT);
-	frame_put_u32(&o, r->symbol);
-	frame_put_u32(&o, (uint32_t)r->side);
-	frame_put_u32(&o, (uint32_t)r->type);
-	frame_put_u32(&o, (uint32_t)r->tif);
-	frame_put_u32(&o, r->flags);
-	frame_put_f64(&o, r->qty);
-	frame_put_f64(&o, r->price);
-	frame_put_f64(&o, r->stop_price);
-	frame_put_str(&o, r->tag && strlen(r->tag) < 128 ? r->tag : "");
-	/* Fields a module built before ABI 1.3 does not have are 0. */
-	{
-		struct qd_order_req full;
-
-		memset(&full, 0, sizeof(full));
-		memcpy(&full, r, r->size < sizeof(full) ? r->size :
-			sizeof(full));
-		frame_put_f64(&o, full.trail);
-		frame_put_f64(&o, full.trail_bps);
-		frame_put_f64(&o, full.sl_price);
-		frame_put_f64(&o, full.tp_price);
-		frame_put_u64(&o, full.oco_with);
-	}
+	frame_put_order_req(&o, r);
 	request(&o, &in, &st);
 	v = frame_get_u64(&in);
 	if (st == QD_OK && id != NULL)
@@ -1415,7 +1394,12 @@ init(void)
 
 /* ---- calls ---------------------------------------------------------------- */
 
-/* An exchange adapter's call: its status (subscribe, backfill) or QD_OK.
+/* Exchange ops appended after ABI 1.0 (the module's base.size says). */
+#define XOPS_HAS(fn) (xops->base.size >= offsetof(struct qd_exchange_ops, \
+	fn) + sizeof(xops->fn) && xops->fn != NULL)
+
+/* An exchange adapter's call: its status (subscribe, backfill, orders) or
+ * QD_OK.
  * Strategies never get these: the host sent a frame out of protocol. */
 static int
 exchange_call(uint16_t type, struct frame_in *in)
@@ -1477,6 +1461,46 @@ exchange_call(uint16_t type, struct frame_in *in)
 		free(copy);
 		break;
 	}
+	case F_CALL_ORDER_PLACE: {
+		struct qd_order_req r;
+
+		id = frame_get_u64(in);
+		frame_get_order_req(in, &r);
+		sim_now = frame_get_i64(in);
+		if (r.tag == NULL || frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		rc = xops->order_place ? xops->order_place(state, id, &r) :
+			QD_ERR_UNSUPPORTED;
+		break;
+	}
+	case F_CALL_ORDER_CANCEL:
+	case F_CALL_ORDER_QUERY:
+		id = frame_get_u64(in);
+		sim_now = frame_get_i64(in);
+		if (frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		if (type == F_CALL_ORDER_CANCEL)
+			rc = xops->order_cancel ? xops->order_cancel(state,
+				id) : QD_ERR_UNSUPPORTED;
+		else
+			rc = xops->order_query ? xops->order_query(state,
+				id) : QD_ERR_UNSUPPORTED;
+		break;
+	case F_CALL_CANCEL_ALL:
+		sym = frame_get_u32(in);
+		sim_now = frame_get_i64(in);
+		if (frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		rc = XOPS_HAS(order_cancel_all) ?
+			xops->order_cancel_all(state, sym) : QD_ERR_UNSUPPORTED;
+		break;
+	case F_CALL_ACCOUNT_SYNC:
+		sim_now = frame_get_i64(in);
+		if (frame_in_done(in) != 0)
+			die(SANDBOX_EXIT_PROTOCOL);
+		rc = XOPS_HAS(account_sync) ? xops->account_sync(state) :
+			QD_ERR_UNSUPPORTED;
+		break;
 	case F_CALL_HTTP: {
 		char *copy;
 
@@ -1617,6 +1641,11 @@ serve(void)
 		case F_CALL_BACKFILL:
 		case F_CALL_WS_EVENT:
 		case F_CALL_HTTP:
+		case F_CALL_ORDER_PLACE:
+		case F_CALL_ORDER_CANCEL:
+		case F_CALL_ORDER_QUERY:
+		case F_CALL_CANCEL_ALL:
+		case F_CALL_ACCOUNT_SYNC:
 			n = (uint32_t)exchange_call(h.type, &in);
 			begin(&o, F_DONE);
 			frame_put_u32(&o, n);

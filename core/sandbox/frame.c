@@ -42,6 +42,11 @@ static const char *const type_names[] = {
 	[F_ORDERS_OPEN] = "F_ORDERS_OPEN",
 	[F_SIZE_ORDER] = "F_SIZE_ORDER",
 	[F_SIGN] = "F_SIGN", [F_EMIT_BALANCE] = "F_EMIT_BALANCE",
+	[F_CALL_ORDER_PLACE] = "F_CALL_ORDER_PLACE",
+	[F_CALL_ORDER_CANCEL] = "F_CALL_ORDER_CANCEL",
+	[F_CALL_ORDER_QUERY] = "F_CALL_ORDER_QUERY",
+	[F_CALL_CANCEL_ALL] = "F_CALL_CANCEL_ALL",
+	[F_CALL_ACCOUNT_SYNC] = "F_CALL_ACCOUNT_SYNC",
 };
 
 const char *
@@ -391,6 +396,51 @@ frame_get_order_update(struct frame_in *in, struct qd_order_update *u)
 	u->error = (int32_t)frame_get_u32(in);
 	if (u->error > 0 || u->error < QD_ERR_INTERNAL)
 		u->error = QD_ERR_INTERNAL;
+}
+
+void
+frame_put_order_req(struct frame_out *o, const struct qd_order_req *r)
+{
+	struct qd_order_req full;
+
+	/* Fields a module built before ABI 1.3 does not have are 0. */
+	memset(&full, 0, sizeof(full));
+	memcpy(&full, r, r->size < sizeof(full) ? r->size : sizeof(full));
+	frame_put_u32(o, full.symbol);
+	frame_put_u32(o, (uint32_t)full.side);
+	frame_put_u32(o, (uint32_t)full.type);
+	frame_put_u32(o, (uint32_t)full.tif);
+	frame_put_u32(o, full.flags);
+	frame_put_f64(o, full.qty);
+	frame_put_f64(o, full.price);
+	frame_put_f64(o, full.stop_price);
+	frame_put_str(o, full.tag && strlen(full.tag) < 128 ? full.tag : "");
+	frame_put_f64(o, full.trail);
+	frame_put_f64(o, full.trail_bps);
+	frame_put_f64(o, full.sl_price);
+	frame_put_f64(o, full.tp_price);
+	frame_put_u64(o, full.oco_with);
+}
+
+void
+frame_get_order_req(struct frame_in *in, struct qd_order_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->symbol = frame_get_u32(in);
+	r->side = (enum qd_side)frame_get_u32(in);
+	r->type = (enum qd_order_type)frame_get_u32(in);
+	r->tif = (enum qd_tif)frame_get_u32(in);
+	r->flags = frame_get_u32(in);
+	r->qty = frame_get_f64(in);
+	r->price = frame_get_f64(in);
+	r->stop_price = frame_get_f64(in);
+	r->tag = frame_get_str(in, 128);
+	r->trail = frame_get_f64(in);
+	r->trail_bps = frame_get_f64(in);
+	r->sl_price = frame_get_f64(in);
+	r->tp_price = frame_get_f64(in);
+	r->oco_with = frame_get_u64(in);
 }
 
 /* ---- passing a descriptor --------------------------------------------------- */

@@ -45,6 +45,12 @@ enum frame_type {
 	F_CALL_HTTP,       /* u64 request, i32 status, u64 len, body, u64 hlen,
 	                      headers ("name\0value\0"...), i64 now */
 	F_CALL_BACKFILL,   /* u32 sym, u32 tf, i64 from, i64 to, i64 now */
+	F_CALL_ORDER_PLACE,  /* u64 order id, order (frame_put_order_req),
+	                        i64 now: F_DONE carries the adapter's status */
+	F_CALL_ORDER_CANCEL, /* u64 order id, i64 now */
+	F_CALL_ORDER_QUERY,  /* u64 order id, i64 now */
+	F_CALL_CANCEL_ALL,   /* u32 sym, i64 now */
+	F_CALL_ACCOUNT_SYNC, /* i64 now */
 	/* child -> host */
 	F_READY = 32,      /* instance created */
 	F_FAIL,            /* i32 status, string: create failed */
@@ -164,6 +170,10 @@ void frame_get_book_top(struct frame_in *in, struct qd_book_top_event *e);
 void frame_put_order_update(struct frame_out *o,
 	const struct qd_order_update *u);
 void frame_get_order_update(struct frame_in *in, struct qd_order_update *u);
+/** An order request (any minor: fields it lacks go as 0); the decoded tag
+ *  points into the frame. */
+void frame_put_order_req(struct frame_out *o, const struct qd_order_req *r);
+void frame_get_order_req(struct frame_in *in, struct qd_order_req *r);
 /** A recorded market data row (api->history_next). */
 void frame_put_history_row(struct frame_out *o,
 	const struct qd_history_row *r);

@@ -135,6 +135,7 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 #define HISTORY_ROWS 1024  /* rows of recorded data per frame (80 B each) */
 #define MAX_ALLOWED 16     /* hosts a sandboxed adapter may reach */
 #define MAX_CONNS 64       /* its open WebSockets, closed with a lost child */
+#define MAX_UNACKED 256    /* orders in the adapter's hands, unanswered */
 #define MAX_SUBS 1024      /* subscriptions replayed to a restarted child */
 
 /* One event waiting for the child. */
@@ -155,6 +156,10 @@ struct pending {
 			uint32_t sym, tf;
 			int64_t from, to;
 		} sub;
+		struct {
+			uint64_t id;       /* host order id */
+			struct qd_order_req req;  /* tag: in `data` */
+		} ord;
 	} u;
 	char reason[257];  /* an order update's reason, kept with it */
 	char trade_id[97]; /* ... its fill id and client order id */
@@ -200,6 +205,11 @@ struct proxy {
 	uint32_t child_seq;   /* of the child's last frame */
 	enum call_state cs;   /* what the child may send now */
 	uint16_t call;        /* the call in flight */
+	uint64_t call_oid;    /* ... its order, for the order calls */
+	uint64_t unacked[MAX_UNACKED];  /* orders handed to the adapter whose
+	                                   place has not returned */
+	size_t n_unacked;
+	int trades;           /* the host has sent it orders */
 	int call_status;      /* F_DONE status of the last call */
 	/* The budget of what is in flight (a call, or start-up): CPU time
 	 * of the child, and wall time as a backstop for a child that waits
@@ -1066,23 +1076,8 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 	case F_ORDER_SUBMIT: {
 		struct qd_order_req r;
 
-		memset(&r, 0, sizeof(r));
-		r.size = sizeof(r);
-		r.symbol = frame_get_u32(in);
-		r.side = (enum qd_side)frame_get_u32(in);
-		r.type = (enum qd_order_type)frame_get_u32(in);
-		r.tif = (enum qd_tif)frame_get_u32(in);
-		r.flags = frame_get_u32(in);
-		r.qty = frame_get_f64(in);
-		r.price = frame_get_f64(in);
-		r.stop_price = frame_get_f64(in);
-		r.tag = frame_get_str(in, 128);
-		r.trail = frame_get_f64(in);
-		r.trail_bps = frame_get_f64(in);
-		r.sl_price = frame_get_f64(in);
-		r.tp_price = frame_get_f64(in);
-		r.oco_with = frame_get_u64(in);
-		if (frame_in_done(in) != 0)
+		frame_get_order_req(in, &r);
+		if (r.tag == NULL || frame_in_done(in) != 0)
 			break;
 		if (!within(&p->order_sec, &p->orders, 1,
 		    p->limits.orders_per_sec)) {
@@ -1597,6 +1592,55 @@ replay(struct proxy *p)
 		e.u.sub.tf = p->subs[i].tf;
 		enqueue(p, &e, 0);
 	}
+	/* Orders the lost child had not answered for: asked of the venue
+	 * (an order it never got comes back REJECTED), then the venue's
+	 * open orders and fills since the last seen. */
+	memset(&e, 0, sizeof(e));
+	e.now = p->api->now_ns(p->ctx);
+	for (i = 0; i < p->n_unacked; i++) {
+		e.type = F_CALL_ORDER_QUERY;
+		e.u.ord.id = p->unacked[i];
+		enqueue(p, &e, 0);
+	}
+	p->n_unacked = 0;
+	if (p->trades) {
+		e.type = F_CALL_ACCOUNT_SYNC;
+		enqueue(p, &e, 0);
+	}
+}
+
+static void
+unacked_drop(struct proxy *p, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_unacked; i++)
+		if (p->unacked[i] == id) {
+			p->unacked[i] = p->unacked[--p->n_unacked];
+			return;
+		}
+}
+
+/* The adapter refused to take an order: the host hears it as the venue's
+ * refusal (QD_ERR_UNSUPPORTED: a type it lacks, which the host holds). */
+static void
+place_refused(struct proxy *p, uint64_t id, int status)
+{
+	struct qd_order_update u;
+	char why[160];
+
+	snprintf(why, sizeof(why), "the sandboxed adapter refused the "
+		"order: %s", qd_strerror(status));
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = id;
+	u.state = QD_ORDER_REJECTED;
+	u.ts = p->api->now_ns(p->ctx);
+	u.reason = why;
+	u.error = status < 0 && status >= QD_ERR_INTERNAL ? status :
+		QD_ERR_INTERNAL;
+	if (QD_API_HAS(p->api, emit_order_update))
+		p->api->emit_order_update(p->ctx, &u);
 }
 
 /* The call in flight (or start-up) finished with `status`. */
@@ -1620,6 +1664,10 @@ call_done(struct proxy *p, int status)
 			replay(p);
 		}
 		p->ever_ready = 1;
+	} else if (call == F_CALL_ORDER_PLACE) {
+		unacked_drop(p, p->call_oid);
+		if (status != QD_OK)
+			place_refused(p, p->call_oid, status);
 	} else if (call == F_CALL_SUBSCRIBE && status != QD_OK) {
 		log_warn(p->instance, "sandboxed plugin %s cannot stream a "
 			"subscription: %s", p->name, qd_strerror(status));
@@ -1738,6 +1786,24 @@ encode_call(struct proxy *p, struct frame_out *o, const struct pending *e)
 		frame_put_i64(o, e->u.sub.to);
 		frame_put_i64(o, e->now);
 		break;
+	case F_CALL_ORDER_PLACE: {
+		struct qd_order_req r = e->u.ord.req;
+
+		r.tag = e->data;
+		frame_put_u64(o, e->u.ord.id);
+		frame_put_order_req(o, &r);
+		frame_put_i64(o, e->now);
+		break;
+	}
+	case F_CALL_ORDER_CANCEL:
+	case F_CALL_ORDER_QUERY:
+		frame_put_u64(o, e->u.ord.id);
+		frame_put_i64(o, e->now);
+		break;
+	case F_CALL_CANCEL_ALL:
+		frame_put_u32(o, e->u.sub.sym);
+		frame_put_i64(o, e->now);
+		break;
 	case F_CALL_WS_EVENT:
 		frame_put_u32(o, e->u.net.what);
 		frame_put_u64(o, e->u.net.id);
@@ -1775,6 +1841,7 @@ start_next(struct proxy *p)
 		encode_call(p, &o, e);
 		pending_release(e);
 		p->call = e->type;
+		p->call_oid = e->u.ord.id;
 		p->batch_n = e->type == F_CALL_BARS ? 1 : 0;
 		p->done_count = 0;
 		p->cs = e->type == F_CALL_BARS ? CS_BARS : CS_CALL;
@@ -2188,6 +2255,76 @@ proxy_backfill(void *state, qd_symbol sym, uint32_t tf, int64_t from,
 }
 
 /*
+ * Orders at a sandboxed adapter: queued as calls like any other event, so
+ * the answer comes later -- QD_OK here once queued, and a refusal the
+ * adapter returns is reported as the order's REJECTED update.
+ */
+static int
+order_call(struct proxy *p, uint16_t type, uint64_t id,
+	const struct qd_order_req *r, uint32_t sym)
+{
+	struct pending e;
+
+	if (!p->alive || !p->ready)
+		return p->restart_timer != NULL ? QD_ERR_STATE :
+			QD_ERR_NOTFOUND;
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.u.ord.id = id;
+	e.now = host_now(p);
+	if (r != NULL) {
+		if (p->n_unacked == MAX_UNACKED)
+			return QD_ERR_LIMIT;
+		memcpy(&e.u.ord.req, r, r->size < sizeof(e.u.ord.req) ?
+			r->size : sizeof(e.u.ord.req));
+		e.u.ord.req.size = sizeof(e.u.ord.req);
+		e.u.ord.req.tag = NULL;
+		if ((e.data = strdup(r->tag && strlen(r->tag) < 128 ? r->tag :
+		    "")) == NULL)
+			return QD_ERR_NOMEM;
+		e.len = strlen(e.data);
+		p->unacked[p->n_unacked++] = id;
+	}
+	if (type == F_CALL_CANCEL_ALL)
+		e.u.sub.sym = sym;
+	p->trades = 1;
+	deliver(p, &e);
+	return QD_OK;
+}
+
+static int
+proxy_order_place(void *state, uint64_t id, const struct qd_order_req *r)
+{
+	if (r == NULL)
+		return QD_ERR_INVALID;
+	return order_call(state, F_CALL_ORDER_PLACE, id, r, 0);
+}
+
+static int
+proxy_order_cancel(void *state, uint64_t id)
+{
+	return order_call(state, F_CALL_ORDER_CANCEL, id, NULL, 0);
+}
+
+static int
+proxy_order_query(void *state, uint64_t id)
+{
+	return order_call(state, F_CALL_ORDER_QUERY, id, NULL, 0);
+}
+
+static int
+proxy_order_cancel_all(void *state, qd_symbol sym)
+{
+	return order_call(state, F_CALL_CANCEL_ALL, 0, NULL, sym);
+}
+
+static int
+proxy_account_sync(void *state)
+{
+	return order_call(state, F_CALL_ACCOUNT_SYNC, 0, NULL, 0);
+}
+
+/*
  * Copy `len` bytes for a network event; 0, or -1 (logged at powers of
  * two) when they could not pass in one frame or memory ran out.
  */
@@ -2325,7 +2462,12 @@ static const struct qd_exchange_ops proxy_exchange_ops = {
 	.on_ws_close = proxy_on_ws_close,
 	.on_http_response = proxy_on_http_response,
 	.on_timer = proxy_on_timer,
+	.order_place = proxy_order_place,
+	.order_cancel = proxy_order_cancel,
+	.order_query = proxy_order_query,
 	.backfill = proxy_backfill,
+	.order_cancel_all = proxy_order_cancel_all,
+	.account_sync = proxy_account_sync,
 };
 
 int

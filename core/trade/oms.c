@@ -1234,6 +1234,18 @@ wait_durable(struct oms *o, struct ord *r)
 }
 
 /* Hand a durable CREATED order to its venue. */
+/* A type the venue lacks: the host holds it and sends a market (or
+ * limit) order when it triggers. */
+static void
+hold(struct oms *o, struct ord *r)
+{
+	r->held = 1;
+	r->a->n_held++;
+	snprintf(r->venue_order_id, sizeof(r->venue_order_id), "%s",
+		HELD_MARK);
+	transition(o, r, QD_ORDER_PENDING, NULL, NULL);
+}
+
 static void
 send_order(struct oms *o, struct ord *r)
 {
@@ -1284,13 +1296,7 @@ send_order(struct oms *o, struct ord *r)
 	rc = o->h.venue_place(o->h.arg, a->venue, r->id, r->client_id,
 		&r->req);
 	if (rc == QD_ERR_UNSUPPORTED && emulable(r->req.type)) {
-		/* A type the venue lacks: the host holds it and sends a
-		 * market (or limit) order when it triggers. */
-		r->held = 1;
-		a->n_held++;
-		snprintf(r->venue_order_id, sizeof(r->venue_order_id), "%s",
-			HELD_MARK);
-		transition(o, r, QD_ORDER_PENDING, NULL, NULL);
+		hold(o, r);
 		return;
 	}
 	if (rc != QD_OK)
@@ -2038,6 +2044,15 @@ oms_on_venue_update(struct oms *o, const char *venue,
 	if (rank(u->state) < rank(r->state) || (int)u->state == r->state) {
 		o->st.stale_updates++;
 		return;   /* late or repeated: nothing new */
+	}
+	if (u->state == QD_ORDER_REJECTED && u->error == QD_ERR_UNSUPPORTED &&
+	    r->state == QD_ORDER_CREATED && !r->held && r->filled == 0 &&
+	    emulable(r->req.type)) {
+		/* An adapter answering later (sandboxed) that it lacks the
+		 * type: held by the host, as if it had said so at once. */
+		hold(o, r);
+		run_actions(o);
+		return;
 	}
 	if (u->state == QD_ORDER_REJECTED)
 		r->error = u->error != 0 ? u->error : QD_ERR_DENIED;
