@@ -77,9 +77,10 @@ sandbox_config() {
 start_daemon() {
 	"$QUANTD" -c "$T/quantd.json" > "$T/stdout" 2> "$T/stderr" &
 	QD_PID=$!
-	# Ready once every configured instance has been started.
-	wait_for 10 test -S "$T/var/quantd.sock" &&
-		wait_for 10 grep -q 'tag=daemon msg="ready: ' "$T/quantd.log"
+	# Ready once every configured instance has been started (generous:
+	# dozens of sandboxed modules under sanitizers on a busy machine).
+	wait_for 30 test -S "$T/var/quantd.sock" &&
+		wait_for 60 grep -q 'tag=daemon msg="ready: ' "$T/quantd.log"
 }
 
 stop_daemon() {
