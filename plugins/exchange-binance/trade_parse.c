@@ -144,7 +144,8 @@ text(const cJSON *o, const char *k, char *buf, size_t cap)
 }
 
 /* A decimal string member (the venue writes amounts as strings); 0 when
- * absent.  -1 if it is not decimal text. */
+ * absent.  -1 if it is not decimal text of an amount (not negative, not
+ * beyond any real one). */
 static int
 amount(const cJSON *o, const char *k, double *out)
 {
@@ -157,7 +158,7 @@ amount(const cJSON *o, const char *k, double *out)
 	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
 		return -1;
 	*out = strtod(v->valuestring, &end);
-	return *end == '\0' && *out == *out ? 0 : -1;
+	return *end == '\0' && *out >= 0 && *out <= 1e18 ? 0 : -1;
 }
 
 /* An integer member (ids, times); `dflt` when absent.  -1 if not one. */
