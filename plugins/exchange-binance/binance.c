@@ -358,9 +358,10 @@ static const struct qd_param_spec bn_params[] = {
 	QD_PARAM_ENUM_SPEC("trade_stream", "trade", trade_streams,
 		"trade stream: every trade, or aggregated trades"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask"),
-	QD_PARAM_STRING_SPEC("user_ws_url", "wss://stream.binance.com:9443/ws",
-		"user data stream base URL, /<listenKey> appended (testnet: "
-		"wss://stream.testnet.binance.vision/ws)"),
+	QD_PARAM_STRING_SPEC("ws_api_url",
+		"wss://ws-api.binance.com:443/ws-api/v3",
+		"WebSocket API URL, for the user data stream (testnet: "
+		"wss://ws-api.testnet.binance.vision/ws-api/v3)"),
 	QD_PARAM_ENUM_SPEC("key_type", "hmac", key_types,
 		"API key type: hmac (secret api_secret) or ed25519 (secret "
 		"private_key)"),
@@ -378,7 +379,7 @@ static const struct qd_plugin bn_plugin = {
 	.version = "0.1.0",
 	.description = "Binance spot: market data (trades, 1m klines, best "
 	    "bid/ask) over WebSocket, REST backfill; orders and the account "
-	    "(signed REST, user data stream)",
+	    "(signed REST, user data stream over the WebSocket API)",
 	.license = "MIT",
 	.params = bn_params,
 	.n_params = QD_COUNTOF(bn_params),

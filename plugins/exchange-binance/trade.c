@@ -15,9 +15,11 @@
  * reported with the venue's trade id, so one seen twice (stream and REST)
  * is applied once by the host; a terminal state of an order with executed
  * quantity is reported after its fills, fetched first.  The user data
- * stream (listen key, kept alive every 30 min) brings reports and
- * balances; after its loss the adapter reconnects with backoff and
- * reconciles over REST (account_sync).  The last fill reported per symbol
+ * stream brings reports and balances: a WebSocket API subscription
+ * (userDataStream.subscribe.signature on `ws_api_url`, signed over its
+ * parameters sorted by name), the venue having retired the spot listen
+ * key; after its loss the adapter reconnects with backoff, subscribes
+ * again and reconciles over REST (account_sync).  The last fill reported per symbol
  * is kept with state_save, so a restart asks only for newer ones.
  */
 #include <stdint.h>
@@ -33,8 +35,6 @@
 
 enum {
 	RQ_TIME = 1,
-	RQ_LISTEN,      /* new listen key */
-	RQ_KEEP,        /* keepalive */
 	RQ_PLACE,
 	RQ_CANCEL,
 	RQ_CANCEL_ALL,
@@ -70,7 +70,7 @@ bn_trade_init(struct bn_tr *t, struct venue *v, const qd_params *p)
 	t->api = api;
 	t->ctx = v->ctx;
 	snprintf(t->user_ws, sizeof(t->user_ws), "%s",
-		api->param_string(p, "user_ws_url"));
+		api->param_string(p, "ws_api_url"));
 	t->recv_window = (long)api->param_int(p, "recv_window_ms");
 	t->ed25519 = kt != NULL && strcmp(kt, "ed25519") == 0;
 	t->rate = api->param_double(p, "orders_per_s");
@@ -924,39 +924,48 @@ user_retry(struct bn_tr *t)
 }
 
 static void
-new_listen_key(struct bn_tr *t)
+user_connect(struct bn_tr *t)
 {
-	char url[320];
-
-	if (!t->have_key || t->stopping)
+	if (t->stopping || t->user_conn != 0)
 		return;
-	snprintf(url, sizeof(url), "%s/api/v3/userDataStream", t->v->rest_url);
-	if (send_raw(t, "POST", url, RQ_LISTEN, 0, 0, NULL) != QD_OK)
-		user_retry(t);
-}
-
-static void
-on_listen(struct bn_tr *t, int status, const char *body, size_t len,
-	const cJSON *j)
-{
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "listenKey");
-	char url[512], reason[160], msg[96];
-	int code;
-
-	if (status != 200 || !cJSON_IsString(k) ||
-	    strlen(k->valuestring) >= sizeof(t->listen_key)) {
-		refusal(t, "user data stream", status, body, len, reason,
-			sizeof(reason), &code, msg);
-		user_retry(t);
-		return;
-	}
-	snprintf(t->listen_key, sizeof(t->listen_key), "%s", k->valuestring);
-	snprintf(url, sizeof(url), "%s/%s", t->user_ws, t->listen_key);
 	t->user_open = 0;
-	if (t->api->ws_open(t->ctx, url, NULL, 0, &t->user_conn) != QD_OK) {
+	if (t->api->ws_open(t->ctx, t->user_ws, NULL, 0, &t->user_conn) !=
+	    QD_OK) {
 		t->user_conn = 0;
 		user_retry(t);
 	}
+}
+
+/* userDataStream.subscribe.signature: the key, recvWindow and timestamp,
+ * signed over them sorted by name as a query string. */
+static void
+user_subscribe(struct bn_tr *t)
+{
+	char payload[256], sig[256], msg[640];
+	struct qd_sign_req s;
+	size_t n = 0;
+	int64_t ts = vnow_ms(t);
+	int len;
+
+	if (bn_ws_subscribe_payload(payload, sizeof(payload), t->api_key,
+	    t->recv_window, ts) < 0)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.alg = t->ed25519 ? QD_SIGN_ED25519 : QD_SIGN_HMAC_SHA256;
+	s.enc = t->ed25519 ? QD_ENC_BASE64 : QD_ENC_HEX;
+	s.secret = secret_name(t);
+	s.msg = payload;
+	s.msg_len = strlen(payload);
+	if (t->api->sign(t->ctx, &s, sig, sizeof(sig), &n) != QD_OK)
+		return;
+	len = snprintf(msg, sizeof(msg), "{\"id\":\"uds%llu\",\"method\":"
+		"\"userDataStream.subscribe.signature\",\"params\":{\"apiKey\":"
+		"\"%s\",\"recvWindow\":%ld,\"timestamp\":%lld,\"signature\":"
+		"\"%s\"}}", (unsigned long long)++t->v->next_id, t->api_key,
+		t->recv_window, (long long)ts, sig);
+	if (len > 0 && (size_t)len < sizeof(msg))
+		t->api->ws_send(t->ctx, t->user_conn, msg, (size_t)len);
 }
 
 void
@@ -991,10 +1000,7 @@ bn_trade_start(struct bn_tr *t)
 	if (t->api->timer_add(t->ctx, 3600LL * 1000000000, 3600LL * 1000000000,
 	    &t->time_timer) != QD_OK)
 		t->time_timer = 0;
-	if (t->api->timer_add(t->ctx, 1800LL * 1000000000, 1800LL * 1000000000,
-	    &t->keep_timer) != QD_OK)
-		t->keep_timer = 0;
-	new_listen_key(t);
+	user_connect(t);
 }
 
 void
@@ -1044,20 +1050,6 @@ bn_trade_http(struct bn_tr *t, uint64_t id, int status, const char *body,
 				venue_now_ms(t->v);
 		break;
 	}
-	case RQ_LISTEN:
-		on_listen(t, status, body, len, j);
-		break;
-	case RQ_KEEP:
-		if (status != 200 && status != 429 && status != 418) {
-			char reason[160], msg[96];
-			int code;
-
-			refusal(t, "listen key keepalive", status, body, len,
-				reason, sizeof(reason), &code, msg);
-			if (t->user_conn != 0)
-				t->api->ws_close(t->ctx, t->user_conn);
-		}
-		break;
 	case RQ_PLACE:
 		on_place(t, &r, status, body, len, j);
 		break;
@@ -1112,12 +1104,25 @@ bn_trade_ws_open(struct bn_tr *t, uint64_t conn)
 {
 	if (conn == 0 || conn != t->user_conn)
 		return 0;
-	t->user_open = 1;
-	t->ul.attempts = 0;
-	venue_say(t->v, QD_LOG_INFO, "user data stream open");
-	/* What happened while it was not: over REST. */
-	bn_sync(t);
+	user_subscribe(t);
 	return 1;
+}
+
+/* The answer to the subscription: the stream is open, or refused. */
+static void
+on_answer(struct bn_tr *t, const struct bn_user *u)
+{
+	if (u->status == 200) {
+		t->user_open = 1;
+		t->ul.attempts = 0;
+		venue_say(t->v, QD_LOG_INFO, "user data stream open");
+		/* What happened while it was not: over REST. */
+		bn_sync(t);
+		return;
+	}
+	venue_say(t->v, QD_LOG_WARN, "user data stream refused: status %d, "
+		"binance %d: %s", u->status, u->code, u->msg);
+	t->api->ws_close(t->ctx, t->user_conn);   /* retried with backoff */
 }
 
 static void
@@ -1162,7 +1167,9 @@ bn_trade_ws_message(struct bn_tr *t, uint64_t conn, const char *data,
 		venue_malformed(t->v, u.error, data, len);
 		return 1;
 	}
-	if (u.kind == BN_U_EXEC) {
+	if (u.kind == BN_U_ANSWER) {
+		on_answer(t, &u);
+	} else if (u.kind == BN_U_EXEC) {
 		on_exec(t, &u.x);
 	} else if (u.kind == BN_U_BALANCE) {
 		for (i = 0; i < u.n_bal; i++) {
@@ -1197,26 +1204,15 @@ bn_trade_ws_close(struct bn_tr *t, uint64_t conn, int code,
 int
 bn_trade_timer(struct bn_tr *t, uint64_t id)
 {
-	char url[512];
-
 	if (id == 0)
 		return 0;
 	if (id == t->retry_timer) {
 		t->retry_timer = 0;
-		if (t->user_conn == 0)
-			new_listen_key(t);
+		user_connect(t);
 		return 1;
 	}
 	if (id == t->time_timer) {
 		fetch_time(t);
-		return 1;
-	}
-	if (id == t->keep_timer) {
-		if (t->listen_key[0] != '\0') {
-			snprintf(url, sizeof(url), "%s/api/v3/userDataStream?"
-				"listenKey=%s", t->v->rest_url, t->listen_key);
-			send_raw(t, "PUT", url, RQ_KEEP, 0, 0, NULL);
-		}
 		return 1;
 	}
 	return 0;

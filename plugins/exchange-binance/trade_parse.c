@@ -102,6 +102,16 @@ bn_sign_payload(char *buf, size_t cap, const char *query, const char *body)
 }
 
 int
+bn_ws_subscribe_payload(char *buf, size_t cap, const char *api_key,
+	long recv_window_ms, int64_t ts_ms)
+{
+	int n = snprintf(buf, cap, "apiKey=%s&recvWindow=%ld&timestamp=%lld",
+		api_key, recv_window_ms, (long long)ts_ms);
+
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int
 bn_pct_encode(const char *in, char *out, size_t cap)
 {
 	size_t o = 0;
@@ -388,6 +398,25 @@ bn_parse_user(const char *data, size_t len, struct bn_user *u)
 		snprintf(u->error, sizeof(u->error), "not a JSON object");
 		cJSON_Delete(j);
 		return -1;
+	}
+	if (cJSON_IsNumber(get(j, "status")) && get(j, "id") != NULL) {
+		const cJSON *err = get(j, "error");
+
+		u->kind = BN_U_ANSWER;
+		u->status = get(j, "status")->valueint;
+		if (cJSON_IsObject(err) && (!cJSON_IsString(get(err, "msg")) ||
+		    !cJSON_IsNumber(get(err, "code")))) {
+			snprintf(u->error, sizeof(u->error),
+				"malformed error answer");
+			rc = -1;
+		} else if (cJSON_IsObject(err)) {
+			/* The venue's text, cut to fit a log line. */
+			u->code = get(err, "code")->valueint;
+			snprintf(u->msg, sizeof(u->msg), "%s",
+				get(err, "msg")->valuestring);
+		}
+		cJSON_Delete(j);
+		return rc;
 	}
 	if (cJSON_IsObject(get(j, "event")))
 		e = get(j, "event");    /* the WebSocket API's wrapper */

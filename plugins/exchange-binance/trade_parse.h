@@ -8,8 +8,10 @@
  * is the query string followed, with no separator, by the body.
  * Answers: an order (POST/DELETE/GET /api/v3/order, allOrders), a trade
  * (myTrades, the fills of a FULL answer), an error {"code":N,"msg":".."}.
- * User data stream: executionReport and outboundAccountPosition, bare or
- * in the WebSocket API wrapper {"subscriptionId":N,"event":{..}}.
+ * User data stream (a WebSocket API subscription): the answer to the
+ * subscribe request {"id":..,"status":N[,"error":{"code":..,"msg":..}]},
+ * and executionReport and outboundAccountPosition events, in the wrapper
+ * {"subscriptionId":N,"event":{..}} or bare.
  */
 #ifndef QD_BINANCE_TRADE_PARSE_H
 #define QD_BINANCE_TRADE_PARSE_H
@@ -51,6 +53,7 @@ struct bn_bal {
 enum bn_user_kind {
 	BN_U_EXEC = 1,
 	BN_U_BALANCE,
+	BN_U_ANSWER,           /* an answer to a request: status, code, msg */
 	BN_U_OTHER,            /* valid, not used (balanceUpdate, ...) */
 };
 
@@ -60,6 +63,8 @@ struct bn_user {
 	struct bn_bal bal[BN_MAX_BAL];
 	int n_bal;
 	int64_t ts_ms;
+	int status, code;      /* BN_U_ANSWER */
+	char msg[96];
 	char error[96];
 };
 
@@ -86,6 +91,12 @@ int bn_signed_tail(char *buf, size_t cap, long recv_window_ms,
  *  the length, or -1 if it does not fit. */
 int bn_sign_payload(char *buf, size_t cap, const char *query,
 	const char *body);
+
+/** The signed payload of userDataStream.subscribe.signature: its
+ * parameters but the signature, sorted by name, as a query string
+ * ("apiKey=K&recvWindow=R&timestamp=T").  The length, or -1. */
+int bn_ws_subscribe_payload(char *buf, size_t cap, const char *api_key,
+	long recv_window_ms, int64_t ts_ms);
 
 /** Percent-encode a Base64 signature (+ / =) for a query.  -1 if it does
  *  not fit. */

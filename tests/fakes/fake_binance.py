@@ -18,18 +18,20 @@ POST /fake/stall?s=S -> the WebSockets stay open but send nothing for S s.
 The private side (SIGNED endpoints, checked as the venue documents them:
 HMAC-SHA256 hex of the query string followed by the body, or Ed25519
 Base64; recvWindow and timestamp; X-MBX-APIKEY): /api/v3/time, order
-(POST/GET/DELETE), openOrders (GET/DELETE), allOrders, myTrades, account,
-userDataStream (POST/PUT/DELETE) and the user data stream at /ws/<listenKey>
-(executionReport, outboundAccountPosition).  Market orders fill at once at
+(POST/GET/DELETE), openOrders (GET/DELETE), allOrders, myTrades, account;
+the WebSocket API at /ws-api/v3 with its user data stream subscription
+(userDataStream.subscribe.signature, signed over its parameters sorted by
+name; events executionReport, outboundAccountPosition, wrapped as the
+WebSocket API sends them).  Market orders fill at once at
 the market price; limit orders when the market crosses them (in
 FAKE_BINANCE_STEPS parts, 1 by default) or when told to.  Fees: 0.1 % of
 the notional in the quote asset.  Controls: POST /fake/fill?cid=C&qty=Q
 fills part of a resting order at its price; POST /fake/steps?n=N;
-POST /fake/drop_user cuts the user data streams; POST /fake/delay?ms=N
+POST /fake/drop_user cuts the user data stream connections; POST /fake/delay?ms=N
 delays order answers; POST /fake/private_limit?status=429&count=N
 [&retry_after=S] answers the next N private requests with the venue's rate
 limit error; POST /fake/balance?asset=A&free=F; POST /fake/hold_user?s=S
-refuses user streams for S s; GET /fake/record -> orders, fills, refusals
+refuses WebSocket API connections for S s; GET /fake/record -> orders, fills, refusals
 (by kind, bad signatures among them), counts.
 Environment: FAKE_BINANCE_API_KEY / FAKE_BINANCE_API_SECRET (the HMAC
 key's, "test-key" / "test-secret" by default), FAKE_BINANCE_ED25519_KEY and
@@ -177,8 +179,8 @@ async def market():
 async def ws_handler_binance(ws, path=None):
     if path is None:   # websockets calls a handler of one argument so
         path = getattr(ws, "path", None) or ws.request.path
-    if path.startswith("/ws/"):
-        return await user_stream(ws, path[4:])
+    if path.startswith("/ws-api/v3"):
+        return await ws_api(ws)
     if time.time() < hold_until:
         await ws.close(code=1013, reason="try again later")
         return
@@ -339,7 +341,6 @@ ctl = {"steps": int(os.environ.get("FAKE_BINANCE_STEPS", "1")),
        "delay_ms": 0, "limit_status": 0, "limit_count": 0,
        "limit_retry": None, "hold_user": 0.0}
 ids = {"order": 5000, "trade": 90000}
-listen_keys = set()
 user_conns = set()
 
 
@@ -467,7 +468,7 @@ def cross(sym, p):
 
 
 async def push_user(msg):
-    text = json.dumps(msg)
+    text = json.dumps({"subscriptionId": 0, "event": msg})
     for ws in list(user_conns):
         try:
             await ws.send(text)
@@ -484,14 +485,67 @@ def push(msgs):
         asyncio.run_coroutine_threadsafe(go(), loop).result()
 
 
-async def user_stream(ws, key):
-    if key not in listen_keys or time.time() < ctl["hold_user"]:
-        await ws.close(code=1008, reason="invalid listen key")
+def ws_api_check(params):
+    """userDataStream.subscribe.signature's checks: the key, the signature
+    over the other parameters sorted by name, the timestamp.  None, or
+    the venue's (code, msg)."""
+    key = params.get("apiKey")
+    if key not in (API_KEY, ED_KEY) or key is None:
+        with lock:
+            refused["bad_key"] += 1
+        return (-2015, "Invalid API-key, IP, or permissions for action.")
+    payload = "&".join("%s=%s" % (k, params[k]) for k in sorted(params)
+                       if k != "signature")
+    sig = str(params.get("signature", ""))
+    if key == API_KEY:
+        ok = hmac.compare_digest(hmac.new(API_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest(), sig.lower())
+    else:
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        try:
+            load_pem_public_key(open(ED_PUB, "rb").read()).verify(base64.b64decode(sig), payload.encode())
+            ok = True
+        except Exception:
+            ok = False
+    if not ok:
+        with lock:
+            refused["bad_signature"] += 1
+        return (-1022, "Signature for this request is not valid.")
+    ts, rw, server = int(params.get("timestamp", 0)), int(params.get("recvWindow", 5000)), now_ms()
+    if rw > 60000 or not (ts < server + 1000 and server - ts <= rw):
+        with lock:
+            refused["timestamp"] += 1
+        return (-1021, "Timestamp for this request is outside of the recvWindow.")
+    return None
+
+
+async def ws_api(ws):
+    """The WebSocket API, its user data stream requests: a subscription
+    makes this connection receive the account's events, wrapped as
+    {"subscriptionId":0,"event":{..}}."""
+    if time.time() < ctl["hold_user"]:
+        await ws.close(code=1013, reason="try again later")
         return
-    user_conns.add(ws)
     try:
-        async for _ in ws:
-            pass
+        async for text in ws:
+            try:
+                req = json.loads(text)
+                rid, method = req.get("id"), req.get("method")
+                params = req.get("params") or {}
+            except (ValueError, AttributeError):
+                await ws.send(json.dumps({"id": None, "status": 400, "error": {"code": -1102, "msg": "Malformed request."}}))
+                continue
+            if method == "userDataStream.subscribe.signature":
+                why = ws_api_check(params)
+                if why is None:
+                    user_conns.add(ws)
+                    await ws.send(json.dumps({"id": rid, "status": 200, "result": {"subscriptionId": 0}, "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000, "count": 2}]}))
+                else:
+                    await ws.send(json.dumps({"id": rid, "status": 400 if why[0] != -2015 else 401, "error": {"code": why[0], "msg": why[1]}}))
+            elif method == "userDataStream.unsubscribe":
+                user_conns.discard(ws)
+                await ws.send(json.dumps({"id": rid, "status": 200, "result": {}}))
+            else:
+                await ws.send(json.dumps({"id": rid, "status": 400, "error": {"code": -1100, "msg": "Unknown method."}}))
     except websockets.ConnectionClosed:
         pass
     finally:
@@ -505,16 +559,14 @@ def error(h, status, code, msg, kind=None):
     h.reply(status, {"code": code, "msg": msg})
 
 
-def authorized(h, signed):
-    """The venue's checks of a private request: its API key, its
-    signature over the query string followed by the body, its timestamp
-    against recvWindow.  Refusals answered; True if it passes."""
+def authorized(h):
+    """The venue's checks of a SIGNED request: its API key, its signature
+    over the query string followed by the body, its timestamp against
+    recvWindow.  Refusals answered; True if it passes."""
     key = h.headers.get("X-MBX-APIKEY")
     if key not in (API_KEY, ED_KEY) or key is None:
         error(h, 401, -2015, "Invalid API-key, IP, or permissions for action.", "bad_key")
         return False
-    if not signed:
-        return True
     query = urllib.parse.urlparse(h.path).query
     body = h.body.decode()
     payload, sep, sig = query.rpartition("&signature=")
@@ -694,25 +746,12 @@ def private(h, method):
     signed = path in ("/api/v3/order", "/api/v3/openOrders",
                       "/api/v3/allOrders", "/api/v3/myTrades",
                       "/api/v3/account")
-    if not signed and path != "/api/v3/userDataStream":
+    if not signed:
         return False
-    if rate_limited(h) or not authorized(h, signed):
+    if rate_limited(h) or not authorized(h):
         return True
     q = dict(urllib.parse.parse_qsl(u.query))
     q.update(dict(urllib.parse.parse_qsl(h.body.decode())))
-    if path == "/api/v3/userDataStream":
-        if method == "POST":
-            key = "lk%016x" % random.getrandbits(64)
-            with lock:
-                listen_keys.add(key)
-            h.reply(200, {"listenKey": key})
-        elif q.get("listenKey") in listen_keys:
-            if method == "DELETE":
-                listen_keys.discard(q["listenKey"])
-            h.reply(200, {})
-        else:
-            error(h, 400, -1125, "This listenKey does not exist.")
-        return True
     if path == "/api/v3/order" and method == "POST":
         place(h, q)
     elif path == "/api/v3/order" and method in ("GET", "DELETE"):

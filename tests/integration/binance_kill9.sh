@@ -31,7 +31,7 @@ export BN_K9_KEY=$KEY
 cat > "$T/quantd.d/binance.json" <<JSON
 {"plugin": "binance", "instance": "binance", "symbols": ["BTC/USDT"],
  "secrets": {"api_key": "env:BN_K9_KEY", "api_secret": "file:$T/secret"},
- "params": {"ws_url": "ws://127.0.0.1:$WS/ws", "rest_url": "$F", "user_ws_url": "ws://127.0.0.1:$WS/ws"}}
+ "params": {"ws_url": "ws://127.0.0.1:$WS/ws", "rest_url": "$F", "ws_api_url": "ws://127.0.0.1:$WS/ws-api/v3"}}
 JSON
 cat > "$T/quantd.d/storm.json" <<JSON
 {"plugin": "tp-storm", "instance": "storm", "exchange": "binance",

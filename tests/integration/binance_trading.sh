@@ -30,7 +30,7 @@ ln -s "$TP/tp-script.so" "$T/plugins/"
 sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db", "flush_ms": 20},|' "$T/quantd.json"
 printf '%s\n' "$SECRET" > "$T/secret"
 export BN_IT_KEY=$KEY BN_IT_BAD=$BAD
-URLS="\"ws_url\": \"ws://127.0.0.1:$WS/ws\", \"rest_url\": \"$F\", \"user_ws_url\": \"ws://127.0.0.1:$WS/ws\""
+URLS="\"ws_url\": \"ws://127.0.0.1:$WS/ws\", \"rest_url\": \"$F\", \"ws_api_url\": \"ws://127.0.0.1:$WS/ws-api/v3\""
 cat > "$T/quantd.d/binance.json" <<JSON
 {"plugin": "binance", "instance": "binance", "symbols": ["BTC/USDT", "ETH/USDT"],
  "secrets": {"api_key": "env:BN_IT_KEY", "api_secret": "file:$T/secret"},
@@ -85,7 +85,13 @@ check "insufficient balance: the venue's reason and QD_ERR_DENIED" \
 check "refusals are logged with the venue's code" log_has 'tag=binance msg="order refused: HTTP 400, binance -2010: '
 check "the bad secret: the venue's signature error in the log" \
 	log_has 'tag=binbad msg="order refused: HTTP 400, binance -1022: Signature for this request is not valid.'
+check "and refusing its user data stream subscription" log_has 'tag=binbad msg="user data stream refused: status 400, binance -1022'
 check "and at the strategy" log_has 'tag=c msg="script order [0-9]* #1 REJECTED .* error=-8 reason=binance -1022'
+# With no order working, a reconcile (after another cut) brings the books
+# to the venue's balances, the USDT taken away behind the host's back
+# included.
+curl -s -X POST "$F/fake/drop_user" > /dev/null
+wait_for 20 sh -c "[ \$(grep -c 'tag=binance msg=\"user data stream open' '$T/quantd.log') -ge 3 ]"
 sleep 1
 rec > "$T/record.json"
 ctl --json accounts > "$T/accounts.json" 2>&1

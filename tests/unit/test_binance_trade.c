@@ -9,6 +9,8 @@
  *   an order's request: parameters, recvWindow, timestamp, X-MBX-APIKEY,
  *   a signature that verifies; post-only as LIMIT_MAKER, stop-limit as
  *   STOP_LOSS_LIMIT, trailing stops left to the host;
+ *   the user data stream subscription (WebSocket API) signed over its
+ *   parameters sorted by name;
  *   answers and stream messages into updates: PENDING, fills with the
  *   venue's trade id and the fee in the quote (a base-asset fee at the
  *   fill price), a cancel with executed quantity reported after its fills,
@@ -36,6 +38,7 @@ static struct {
 	int have_secrets;
 	char key_hdr[IH_MAX][128];        /* X-MBX-APIKEY of each request */
 	uint64_t http_id[IH_MAX];         /* and its id */
+	char sent[1024];                  /* the last WebSocket message */
 	struct qd_order_update u[IH_MAX];
 	char tid[IH_MAX][32], reason[IH_MAX][160];
 	int n_u;
@@ -103,6 +106,15 @@ t_http(qd_ctx *ctx, const struct qd_http_request *r, uint64_t *id)
 	return QD_OK;
 }
 
+static int
+t_ws_send(qd_ctx *ctx, uint64_t conn, const char *data, size_t len)
+{
+	(void)ctx;
+	(void)conn;
+	snprintf(th.sent, sizeof(th.sent), "%.*s", (int)len, data);
+	return QD_OK;
+}
+
 static void
 t_update(qd_ctx *ctx, const struct qd_order_update *u)
 {
@@ -165,6 +177,7 @@ t_api(struct qd_host_api *api, int secrets)
 	api->secret_get = t_secret;
 	api->sign = t_sign;
 	api->http_request = t_http;
+	api->ws_send = t_ws_send;
 	api->emit_order_update = t_update;
 	api->emit_balance = t_balance;
 	api->state_save = t_save;
@@ -320,14 +333,25 @@ requests(void)
 		"created");
 	b = st;
 	CHECK(bn_ops.base.start(st) == QD_OK, "started");
-	CHECK(ih.n_get == 2 && strcmp(ih.get[0], "GET http://rest/api/v3/time")
-		== 0 && strcmp(ih.get[1], "POST http://rest/api/v3/"
-		"userDataStream") == 0 && strcmp(th.key_hdr[1], KEY) == 0,
-		"time and a listen key asked at start: %s | %s", ih.get[0],
-		ih.get[1]);
-	bn_ops.on_http_response(st, th.http_id[1], 200,
-		"{\"listenKey\":\"pqia91ma19a5s61cv6a81va65sdf19v8a65a1\"}", 53);
-	CHECK(b->t.user_conn != 0, "the user data stream opened");
+	CHECK(ih.n_get == 1 && strcmp(ih.get[0], "GET http://rest/api/v3/time")
+		== 0, "the venue's time asked at start: %s", ih.get[0]);
+	CHECK(b->t.user_conn != 0, "the WebSocket API opened");
+	{
+		/* The subscription, signed over its parameters sorted by
+		 * name. */
+		char want[512], sig[128];
+
+		bn_ops.on_ws_open(st, b->t.user_conn);
+		sign_text("apiKey=" KEY "&recvWindow=5000&timestamp="
+			"1700000000000", sig, sizeof(sig));
+		snprintf(want, sizeof(want), "\"method\":\"userDataStream."
+			"subscribe.signature\",\"params\":{\"apiKey\":\"" KEY
+			"\",\"recvWindow\":5000,\"timestamp\":1700000000000,"
+			"\"signature\":\"%s\"}}", sig);
+		CHECK(strstr(th.sent, want) != NULL, "the subscription: %s",
+			th.sent);
+		CHECK(b->t.user_open == 0, "not open before its answer");
+	}
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
 	r.symbol = 1;
@@ -420,12 +444,19 @@ requests(void)
 	/* The stream: a fill, then a cancel with executed quantity, whose
 	 * fills are fetched before it is reported. */
 	th.n_u = 0;
-	bn_ops.on_ws_open(st, b->t.user_conn);
-	CHECK(starts(last_req() + 4, "http://rest/api/v3/allOrders?") ||
-		strstr(last_req(), "/api/v3/account?") != NULL,
-		"the stream's open reconciles: %s", last_req());
 	{
-		static const char trade[] = "{\"e\":\"executionReport\","
+		static const char ok[] = "{\"id\":\"uds1\",\"status\":200,"
+			"\"result\":{\"subscriptionId\":0}}";
+
+		bn_ops.on_ws_message(st, b->t.user_conn, ok, sizeof(ok) - 1);
+	}
+	CHECK(b->t.user_open == 1 && (starts(last_req() + 4,
+		"http://rest/api/v3/allOrders?") || strstr(last_req(),
+		"/api/v3/account?") != NULL), "the subscription's answer "
+		"reconciles: %s", last_req());
+	{
+		static const char trade[] = "{\"subscriptionId\":0,\"event\":"
+			"{\"e\":\"executionReport\","
 			"\"E\":1700000000100,\"s\":\"BTCUSDT\",\"c\":\"qd16\","
 			"\"S\":\"BUY\",\"o\":\"LIMIT\",\"f\":\"GTC\",\"q\":"
 			"\"0.50000000\",\"p\":\"30000.50000000\",\"P\":"
@@ -434,7 +465,7 @@ requests(void)
 			"\"0.20000000\",\"z\":\"0.30000000\",\"L\":"
 			"\"30000.50000000\",\"n\":\"6.00010000\",\"N\":\"USDT\","
 			"\"T\":1700000000099,\"t\":57,\"m\":true,\"Z\":"
-			"\"9000.10000000\"}";
+			"\"9000.10000000\"}}";
 		static const char cancel[] = "{\"e\":\"executionReport\","
 			"\"E\":1700000000200,\"s\":\"BTCUSDT\",\"c\":\"xyz\","
 			"\"S\":\"BUY\",\"o\":\"LIMIT\",\"f\":\"GTC\",\"q\":"
@@ -483,6 +514,12 @@ requests(void)
 		bn_ops.on_ws_message(st, b->t.user_conn, "{\"e\":", 5);
 		CHECK(ih_logged("skipped a malformed message"),
 			"a malformed message is skipped");
+		bn_ops.on_ws_message(st, b->t.user_conn, "{\"id\":\"uds2\","
+			"\"status\":400,\"error\":{\"code\":-1022,\"msg\":"
+			"\"Signature for this request is not valid.\"}}", 98);
+		CHECK(ih_logged("user data stream refused: status 400, "
+			"binance -1022: Signature for this request is not "
+			"valid."), "a refused subscription is logged");
 	}
 	bn_ops.base.stop(st);
 	bn_ops.base.destroy(st);
