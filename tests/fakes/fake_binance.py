@@ -674,8 +674,11 @@ def place(h, q):
             mkt = D(repr(SYMBOLS[sym]))
             need_q = (qty * (price if typ != "MARKET" else mkt) * (1 + FEE_RATE)).quantize(UNIT)
             short = (bal(quote)[0] < need_q) if side == "BUY" else (bal(base)[0] < qty)
+            takes = typ == "LIMIT_MAKER" and ((side == "BUY" and price >= mkt) or (side == "SELL" and price <= mkt))
             if short:
                 refused["insufficient"] += 1
+            elif takes:
+                refused["filter"] += 1
             else:
                 ids["order"] += 1
                 o = {"symbol": sym, "orderId": ids["order"], "cid": cid,
@@ -687,10 +690,7 @@ def place(h, q):
                 porders[cid] = o
                 by_oid[o["orderId"]] = o
                 counts["place"] += 1
-                if typ == "LIMIT_MAKER" and ((side == "BUY" and price >= mkt) or (side == "SELL" and price <= mkt)):
-                    o["status"] = "EXPIRED"
-                    msgs.append(exec_report(o, "EXPIRED"))
-                elif typ != "MARKET":
+                if typ != "MARKET":
                     if side == "BUY":
                         amt = (qty * price).quantize(UNIT)
                         bal(quote)[0] -= amt
@@ -711,6 +711,8 @@ def place(h, q):
         return error(h, 400, -2010, "Duplicate order sent.")
     if short:
         return error(h, 400, -2010, "Account has insufficient balance for requested action.")
+    if takes:
+        return error(h, 400, -2010, "Order would immediately match and take.")
     h.reply(200, answer)
     push(msgs)
 

@@ -16,7 +16,8 @@
  *   fill price), a cancel with executed quantity reported after its fills,
  *   balances with `last` on the snapshot's final one;
  *   error bodies into qd_status, a duplicate client id into a query;
- *   no secret: orders refused naming the secret.
+ *   no secret: orders refused naming the secret; an Ed25519 key signs
+ *   with "private_key", the Base64 signature percent-encoded.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -34,8 +35,12 @@
 #define KEY "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 #define SECRET "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
+/* An Ed25519 seed (Base64 of 32 bytes), made up for this test. */
+#define ED_SEED "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A="
+
 static struct {
 	int have_secrets;
+	int ed25519;                      /* key_type ed25519 */
 	char key_hdr[IH_MAX][128];        /* X-MBX-APIKEY of each request */
 	uint64_t http_id[IH_MAX];         /* and its id */
 	char sent[1024];                  /* the last WebSocket message */
@@ -81,7 +86,12 @@ t_sign(qd_ctx *ctx, const struct qd_sign_req *r, char *out, size_t cap,
 	char why[128];
 
 	(void)ctx;
-	if (!th.have_secrets || strcmp(r->secret, "api_secret") != 0)
+	if (th.have_secrets && th.ed25519 && strcmp(r->secret, "private_key")
+	    == 0)
+		return sign_compute(r, ED_SEED, strlen(ED_SEED), out, cap,
+			out_len, why, sizeof(why));
+	if (!th.have_secrets || th.ed25519 || strcmp(r->secret, "api_secret")
+	    != 0)
 		return QD_ERR_NOTFOUND;
 	return sign_compute(r, SECRET, strlen(SECRET), out, cap, out_len, why,
 		sizeof(why));
@@ -159,6 +169,14 @@ t_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
 	return QD_ERR_NOTFOUND;
 }
 
+static const char *
+t_param_string(const qd_params *p, const char *name)
+{
+	if (strcmp(name, "key_type") == 0)
+		return th.ed25519 ? "ed25519" : "hmac";
+	return ih_param_string(p, name);
+}
+
 static qd_symbol
 t_intern(qd_ctx *ctx, const char *name)
 {
@@ -183,6 +201,7 @@ t_api(struct qd_host_api *api, int secrets)
 	api->state_save = t_save;
 	api->state_load = t_load;
 	api->symbol_intern = t_intern;
+	api->param_string = t_param_string;
 }
 
 /* ---- the documented examples ---------------------------------------- */
@@ -557,6 +576,46 @@ user(const char *text, struct bn_user *u)
 	return bn_parse_user(text, strlen(text), u);
 }
 
+/* An Ed25519 key: signed with the secret "private_key", the Base64
+ * signature percent-encoded in the query. */
+static void
+ed25519(void)
+{
+	struct qd_host_api api;
+	struct qd_params params = { 0 };
+	struct qd_order_req r;
+	const char *sig;
+	void *st;
+	size_t i, n;
+	int plain = 1;
+
+	t_api(&api, 1);
+	th.ed25519 = 1;
+	bn_ops.base.create(&api, NULL, &params, &st);
+	CHECK(bn_ops.base.start(st) == QD_OK, "starts with an Ed25519 key");
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = 1;
+	r.side = QD_SIDE_BUY;
+	r.type = QD_ORDER_MARKET;
+	r.qty = 0.25;
+	CHECK(bn_ops.order_place(st, 9, &r) == QD_OK, "an order is sent");
+	sig = strstr(last_req(), "&signature=");
+	CHECK(sig != NULL, "signed: %s", last_req());
+	if (sig != NULL) {
+		sig += 11;
+		n = strlen(sig);
+		for (i = 0; i < n; i++)
+			if (sig[i] == '+' || sig[i] == '/' || sig[i] == '=')
+				plain = 0;
+		/* 64 bytes: 88 Base64 characters, "==" as "%3D%3D". */
+		CHECK(plain && n >= 92 && strcmp(sig + n - 6, "%3D%3D") == 0,
+			"Base64, percent-encoded: %s", sig);
+	}
+	bn_ops.base.stop(st);
+	bn_ops.base.destroy(st);
+}
+
 static void
 errors(void)
 {
@@ -620,6 +679,7 @@ main(void)
 	vectors();
 	requests();
 	no_secrets();
+	ed25519();
 	errors();
 	printf("%d checks, %d failed\n", checks, fails);
 	return fails != 0;
