@@ -648,6 +648,14 @@ bn_sync(struct bn_tr *t)
 		t->sync_again = 1;
 		return QD_OK;
 	}
+	if (venue_now_ms(t->v) < t->v->rest_blocked_until) {
+		/* A rate limit holds REST: once it ends. */
+		if (t->sync_timer == 0 && t->api->timer_add(t->ctx,
+		    (t->v->rest_blocked_until - venue_now_ms(t->v) + 100) *
+		    1000000, 0, &t->sync_timer) != QD_OK)
+			t->sync_timer = 0;
+		return QD_OK;
+	}
 	if ((rc = send_signed(t, "GET", "/api/v3/account",
 	    "omitZeroBalances=true", RQ_ACCOUNT, 0, 0, NULL)) != QD_OK)
 		return rc;
@@ -1027,6 +1035,7 @@ bn_trade_http(struct bn_tr *t, uint64_t id, int status, const char *body,
 	struct bn_req r;
 	cJSON *j;
 	size_t i;
+	int paused;
 
 	for (i = 0; i < BN_MAX_REQS && (t->reqs[i].http != id || id == 0);
 	     i++)
@@ -1036,9 +1045,7 @@ bn_trade_http(struct bn_tr *t, uint64_t id, int status, const char *body,
 	r = t->reqs[i];
 	memset(&t->reqs[i], 0, sizeof(t->reqs[i]));
 	venue_weigh(t->v);
-	if (venue_paused_by(t->v, status))
-		venue_say(t->v, QD_LOG_WARN, "rate limited: binance answered "
-			"HTTP %d", status);
+	paused = venue_paused_by(t->v, status);
 	j = body != NULL && len > 0 ? cJSON_ParseWithLength(body, len) : NULL;
 	switch (r.kind) {
 	case RQ_TIME: {
@@ -1070,18 +1077,23 @@ bn_trade_http(struct bn_tr *t, uint64_t id, int status, const char *body,
 
 			refusal(t, "account", status, body, len, reason,
 				sizeof(reason), &code, msg);
+			t->sync_again |= paused;   /* again after the pause */
 		}
 		sync_step_done(t);
 		break;
 	case RQ_ORDERS:
 		if (status == 200)
 			on_orders(t, r.sub, j);
+		else
+			t->sync_again |= paused;
 		sync_step_done(t);
 		break;
 	case RQ_TRADES:
 		if (status == 200 && cJSON_IsArray(j)) {
 			on_trades(t, &r, j);
 		} else {
+			if (r.order == 0)
+				t->sync_again |= paused;
 			for (i = 0; i < r.n_after; i++)
 				emit_state(t, r.after[i].order,
 					r.after[i].state, r.after[i].state ==
@@ -1209,6 +1221,11 @@ bn_trade_timer(struct bn_tr *t, uint64_t id)
 	if (id == t->retry_timer) {
 		t->retry_timer = 0;
 		user_connect(t);
+		return 1;
+	}
+	if (id == t->sync_timer) {
+		t->sync_timer = 0;
+		bn_sync(t);
 		return 1;
 	}
 	if (id == t->time_timer) {

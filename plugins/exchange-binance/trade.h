@@ -36,7 +36,7 @@ struct bn_tr {
 	int64_t offset_ms;              /* venue time - local time */
 	double tokens, rate, burst;     /* the order-rate bucket */
 	int64_t tokens_ms;
-	uint64_t time_timer, retry_timer;
+	uint64_t time_timer, retry_timer, sync_timer;
 	uint64_t user_conn;
 	int user_open, stopping;
 	struct venue_link ul;           /* the user stream's backoff */

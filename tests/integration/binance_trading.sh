@@ -74,8 +74,11 @@ check "the venue's balances reach the account" log_has 'tag=oms msg="account liv
 check "the lost user data stream is noticed" wait_for 5 log_has 'tag=binance msg="user data stream lost'
 curl -s -X POST "$F/fake/fill?cid=$cid1&qty=0.003" > /dev/null
 curl -s -X POST "$F/fake/fill?cid=$cid1" > /dev/null
+# The reconcile's first request meets the venue's rate limit.
+curl -s -X POST "$F/fake/private_limit?status=429&count=1&retry_after=1" > /dev/null
 check "it is reopened" wait_for 20 sh -c "[ \$(grep -c 'tag=binance msg=\"user data stream open' '$T/quantd.log') -ge 2 ]"
 check "the fills made while it was down arrive: FILLED" wait_for 10 log_has 'tag=a msg="script order [0-9]* #1 FILLED filled=0.01 '
+check "a 429 pauses REST for the venue's Retry-After" log_has 'tag=binance msg="REST answered 429: no REST call for 1 s'
 check "the canceled order is CANCELED" log_has 'tag=a msg="script order [0-9]* #2 CANCELED'
 check "the market order fills" log_has 'tag=a msg="script order [0-9]* #3 FILLED filled=0.002 '
 check "a bad lot size reaches the strategy with the venue's reason and QD_ERR_INVALID" \
