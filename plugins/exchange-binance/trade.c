@@ -989,14 +989,15 @@ bn_trade_start(struct bn_tr *t)
 	if (t->have_key)
 		memcpy(t->api_key, key, sizeof(key));
 	/* The signing key is only ever the host's: a signature of nothing
-	 * says it is there. */
+	 * says it is there (asked only with a key to use it with, so that a
+	 * market-data instance makes the host log no missing secret). */
 	memset(&s, 0, sizeof(s));
 	s.size = sizeof(s);
 	s.alg = t->ed25519 ? QD_SIGN_ED25519 : QD_SIGN_HMAC_SHA256;
 	s.enc = t->ed25519 ? QD_ENC_BASE64 : QD_ENC_HEX;
 	s.secret = secret_name(t);
 	s.msg = "";
-	t->have_secret = QD_API_HAS(t->api, sign) &&
+	t->have_secret = t->have_key && QD_API_HAS(t->api, sign) &&
 		t->api->sign(t->ctx, &s, sig, sizeof(sig), &n) == QD_OK;
 	load(t);
 	if (!t->have_key || !t->have_secret) {
