@@ -14,7 +14,8 @@
  *   answers and stream messages into updates: PENDING, fills with the
  *   venue's trade id and the fee in the quote (a base-asset fee at the
  *   fill price), a cancel with executed quantity reported after its fills,
- *   balances with `last` on the snapshot's final one;
+ *   balances with `last` on the snapshot's final one; a reconcile asks
+ *   for the fills after the last one reported, saved across a restart;
  *   error bodies into qd_status, a duplicate client id into a query;
  *   no secret: orders refused naming the secret; an Ed25519 key signs
  *   with "private_key", the Base64 signature percent-encoded.
@@ -41,6 +42,7 @@
 static struct {
 	int have_secrets;
 	int ed25519;                      /* key_type ed25519 */
+	int load;                         /* state_load gives th.saved */
 	char key_hdr[IH_MAX][128];        /* X-MBX-APIKEY of each request */
 	uint64_t http_id[IH_MAX];         /* and its id */
 	char sent[1024];                  /* the last WebSocket message */
@@ -163,10 +165,11 @@ static int
 t_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
 {
 	(void)ctx;
-	(void)buf;
-	(void)cap;
-	(void)len;
-	return QD_ERR_NOTFOUND;
+	if (!th.load)
+		return QD_ERR_NOTFOUND;
+	*len = strlen(th.saved);
+	memcpy(buf, th.saved, *len < cap ? *len : cap);
+	return QD_OK;
 }
 
 static const char *
@@ -311,6 +314,18 @@ verifies(const char *req)
 	snprintf(payload, sizeof(payload), "%.*s", (int)(s - q - 1), q + 1);
 	sign_text(payload, sig, sizeof(sig));
 	return strcmp(sig, s + 11) == 0;
+}
+
+/* The id of the last request whose URL holds `needle`, or 0. */
+static uint64_t
+req_id(const char *needle)
+{
+	int i;
+
+	for (i = ih.n_get - 1; i >= 0; i--)
+		if (strstr(ih.get[i], needle) != NULL)
+			return th.http_id[i];
+	return 0;
 }
 
 static const char *
@@ -540,6 +555,81 @@ requests(void)
 			"binance -1022: Signature for this request is not "
 			"valid."), "a refused subscription is logged");
 	}
+	{
+		/* The reconcile the subscription started: balances, the
+		 * last one flagged; orders, then fills since the last one
+		 * reported (57), then the orders' states. */
+		static const char acct[] = "{\"canTrade\":true,\"balances\":["
+			"{\"asset\":\"BTC\",\"free\":\"1.3\",\"locked\":\"0\"},"
+			"{\"asset\":\"USDT\",\"free\":\"900\",\"locked\":"
+			"\"100\"}]}";
+		static const char orders[] = "[{\"symbol\":\"BTCUSDT\","
+			"\"orderId\":31,\"clientOrderId\":\"qd1f\",\"price\":"
+			"\"29000.00000000\",\"origQty\":\"0.10000000\","
+			"\"executedQty\":\"0.05000000\",\"cummulativeQuoteQty\":"
+			"\"1450.00000000\",\"status\":\"PARTIALLY_FILLED\","
+			"\"type\":\"LIMIT\",\"side\":\"SELL\",\"time\":1,"
+			"\"updateTime\":2},{\"symbol\":\"BTCUSDT\",\"orderId\":"
+			"32,\"clientOrderId\":\"web_x\",\"price\":\"1.0\","
+			"\"origQty\":\"1.0\",\"executedQty\":\"0\","
+			"\"cummulativeQuoteQty\":\"0\",\"status\":\"NEW\","
+			"\"type\":\"LIMIT\",\"side\":\"BUY\",\"time\":1,"
+			"\"updateTime\":2}]";
+		static const char fills[] = "[{\"symbol\":\"BTCUSDT\","
+			"\"id\":58,\"orderId\":31,\"price\":\"29000.00000000\","
+			"\"qty\":\"0.05000000\",\"commission\":\"1.45\","
+			"\"commissionAsset\":\"USDT\",\"time\":1700000000400,"
+			"\"isBuyer\":false,\"isMaker\":true}]";
+		uint64_t id = req_id("/api/v3/account?");
+
+		th.n_b = 0;
+		th.n_u = 0;
+		bn_ops.on_http_response(st, id, 200, acct, strlen(acct));
+		CHECK(th.n_b == 2 && !th.b[0].last && th.b[1].last &&
+			th.b[1].total == 1000, "the snapshot's balances, the "
+			"last flagged");
+		bn_ops.on_http_response(st, req_id("/api/v3/allOrders?"), 200,
+			orders, strlen(orders));
+		CHECK(strstr(last_req(), "/api/v3/myTrades?symbol=BTCUSDT&"
+			"fromId=58&") != NULL, "fills since the last reported: "
+			"%s", last_req());
+		answer(st, 200, fills);
+		CHECK(th.n_u == 2 && th.u[0].order_id == 51 &&
+			strcmp(th.tid[0], "58") == 0 && th.u[0].last_qty == 0.05 &&
+			th.u[1].state == QD_ORDER_PENDING && th.u[1].order_id ==
+			51, "our order's fill, then its state; not the others' "
+			"(%d)", th.n_u);
+		CHECK(strcmp(th.saved, "BTC/USDT 58\n") == 0, "resume point "
+			"%s", th.saved);
+	}
+	bn_ops.base.stop(st);
+	bn_ops.base.destroy(st);
+}
+
+/* A restart: the saved resume point is where the fills are asked from. */
+static void
+resume(void)
+{
+	struct qd_host_api api;
+	struct qd_params params = { 0 };
+	static const char ok[] = "{\"id\":\"uds1\",\"status\":200}";
+	struct bn *b;
+	void *st;
+
+	t_api(&api, 1);
+	th.load = 1;
+	snprintf(th.saved, sizeof(th.saved), "BTC/USDT 99\n");
+	bn_ops.base.create(&api, NULL, &params, &st);
+	b = st;
+	bn_ops.base.start(st);
+	bn_ops.on_ws_open(st, b->t.user_conn);
+	bn_ops.on_ws_message(st, b->t.user_conn, ok, sizeof(ok) - 1);
+	CHECK(strstr(last_req(), "/api/v3/allOrders?symbol=BTCUSDT&") != NULL,
+		"a symbol traded before the restart is reconciled: %s",
+		last_req());
+	answer(st, 200, "[]");
+	CHECK(strstr(last_req(), "/api/v3/myTrades?symbol=BTCUSDT&fromId=100&")
+		!= NULL, "from the fill after the saved one: %s", last_req());
 	bn_ops.base.stop(st);
 	bn_ops.base.destroy(st);
 }
@@ -678,6 +768,7 @@ main(void)
 	(void)ih_texts;
 	vectors();
 	requests();
+	resume();
 	no_secrets();
 	ed25519();
 	errors();
