@@ -247,7 +247,8 @@ order_of_venue(const struct bn_tr *t, uint64_t venue_oid)
 	return 0;
 }
 
-/* The symbol's entry (its venue name), made if new; -1 if full. */
+/* The entry of a symbol by its venue name; -1 if the adapter has none
+ * (not a symbol it streams or trades). */
 static long
 sub_of_native(struct bn_tr *t, const char *native)
 {
@@ -1066,8 +1067,15 @@ bn_trade_http(struct bn_tr *t, uint64_t id, int status, const char *body,
 		on_order_answer(t, &r, status, body, len, j);
 		break;
 	case RQ_CANCEL_ALL:
-		if (status == 200)
+		if (status == 200) {
 			on_cancel_all(t, &r, j);
+		} else {
+			char reason[160], msg[96];
+			int code;
+
+			refusal(t, "cancel of every open order", status, body,
+				len, reason, sizeof(reason), &code, msg);
+		}
 		break;
 	case RQ_ACCOUNT:
 		if (status == 200)
