@@ -1,5 +1,8 @@
 /*
- * binance.c -- the `binance` exchange: Binance spot public market data.
+ * binance.c -- the `binance` exchange: Binance spot market data here,
+ * orders and the account in trade.c (each event goes to the private side
+ * when it is one of its requests, connections or timers, else to the
+ * market-data core).
  *
  * One WebSocket (`ws_url`, default wss://stream.binance.com:9443/ws) with
  * SUBSCRIBE requests for what strategies and the instance config ask:
