@@ -1,5 +1,8 @@
 /*
- * binance.c -- the `binance` exchange: Binance spot public market data.
+ * binance.c -- the `binance` exchange: Binance spot market data here,
+ * orders and the account in trade.c (each event goes to the private side
+ * when it is one of its requests, connections or timers, else to the
+ * market-data core).
  *
  * One WebSocket (`ws_url`, default wss://stream.binance.com:9443/ws) with
  * SUBSCRIBE requests for what strategies and the instance config ask:
@@ -24,11 +27,13 @@
 #include <quantd/sdk.h>
 
 #include "parse.h"
+#include "trade.h"
 #include "../common/venue.h"
 
 struct bn {
 	struct venue v;        /* first: the shared adapter state */
 	char trade_stream[16];
+	struct bn_tr t;        /* orders and the account (trade.c) */
 };
 
 /* SUBSCRIBE the streams of subs [from, to). */
@@ -210,6 +215,7 @@ bn_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	venue_init(&b->v, api, ctx, &binance_dialect, p);
 	snprintf(b->trade_stream, sizeof(b->trade_stream), "%s",
 		api->param_string(p, "trade_stream"));
+	bn_trade_init(&b->t, &b->v, p);
 	*state = b;
 	return QD_OK;
 }
@@ -217,25 +223,132 @@ bn_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 static void
 bn_destroy(void *state)
 {
-	free(state);
+	struct bn *b = state;
+
+	bn_trade_free(&b->t);
+	free(b);
+}
+
+static int
+bn_start(void *state)
+{
+	struct bn *b = state;
+	int rc = venue_start(&b->v);
+
+	if (rc == QD_OK)
+		bn_trade_start(&b->t);
+	return rc;
+}
+
+static void
+bn_stop(void *state)
+{
+	struct bn *b = state;
+
+	bn_trade_stop(&b->t);
+	venue_stop(&b->v);
+}
+
+/* Each event goes to the private side when it is its, else to the
+ * shared market-data core. */
+static void
+bn_ws_open(void *state, uint64_t conn)
+{
+	struct bn *b = state;
+
+	if (!bn_trade_ws_open(&b->t, conn))
+		venue_on_ws_open(&b->v, conn);
+}
+
+static void
+bn_ws_message(void *state, uint64_t conn, const char *data, size_t len)
+{
+	struct bn *b = state;
+
+	if (!bn_trade_ws_message(&b->t, conn, data, len))
+		venue_on_ws_message(&b->v, conn, data, len);
+}
+
+static void
+bn_ws_close(void *state, uint64_t conn, int code, const char *reason)
+{
+	struct bn *b = state;
+
+	if (!bn_trade_ws_close(&b->t, conn, code, reason))
+		venue_on_ws_close(&b->v, conn, code, reason);
+}
+
+static void
+bn_http(void *state, uint64_t id, int status, const char *body, size_t len)
+{
+	struct bn *b = state;
+
+	if (!bn_trade_http(&b->t, id, status, body, len))
+		venue_on_http_response(&b->v, id, status, body, len);
+}
+
+static void
+bn_timer(void *state, uint64_t id)
+{
+	struct bn *b = state;
+
+	if (!bn_trade_timer(&b->t, id))
+		venue_on_timer(&b->v, id);
+}
+
+static int
+bn_order_place(void *state, uint64_t id, const struct qd_order_req *r)
+{
+	return bn_place(&((struct bn *)state)->t, id, r);
+}
+
+static int
+bn_order_cancel(void *state, uint64_t id)
+{
+	return bn_cancel(&((struct bn *)state)->t, id);
+}
+
+static int
+bn_order_query(void *state, uint64_t id)
+{
+	return bn_query(&((struct bn *)state)->t, id);
+}
+
+static int
+bn_order_cancel_all(void *state, qd_symbol sym)
+{
+	return bn_cancel_all(&((struct bn *)state)->t, sym);
+}
+
+static int
+bn_account_sync(void *state)
+{
+	return bn_sync(&((struct bn *)state)->t);
 }
 
 static const struct qd_exchange_ops bn_ops = {
 	.base = {
 		.size = sizeof(struct qd_exchange_ops),
 		.create = bn_create,
-		.start = venue_start,
-		.stop = venue_stop,
+		.start = bn_start,
+		.stop = bn_stop,
 		.destroy = bn_destroy,
 	},
 	.subscribe = venue_subscribe,
-	.on_ws_open = venue_on_ws_open,
-	.on_ws_message = venue_on_ws_message,
-	.on_ws_close = venue_on_ws_close,
-	.on_http_response = venue_on_http_response,
-	.on_timer = venue_on_timer,
+	.on_ws_open = bn_ws_open,
+	.on_ws_message = bn_ws_message,
+	.on_ws_close = bn_ws_close,
+	.on_http_response = bn_http,
+	.on_timer = bn_timer,
+	.order_place = bn_order_place,
+	.order_cancel = bn_order_cancel,
+	.order_query = bn_order_query,
 	.backfill = venue_backfill,
+	.order_cancel_all = bn_order_cancel_all,
+	.account_sync = bn_account_sync,
 };
+
+static const char *const key_types[] = { "hmac", "ed25519", NULL };
 
 static const char *const trade_streams[] = { "trade", "aggTrade", NULL };
 
@@ -248,6 +361,18 @@ static const struct qd_param_spec bn_params[] = {
 	QD_PARAM_ENUM_SPEC("trade_stream", "trade", trade_streams,
 		"trade stream: every trade, or aggregated trades"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask"),
+	QD_PARAM_STRING_SPEC("ws_api_url",
+		"wss://ws-api.binance.com:443/ws-api/v3",
+		"WebSocket API URL, for the user data stream (testnet: "
+		"wss://ws-api.testnet.binance.vision/ws-api/v3)"),
+	QD_PARAM_ENUM_SPEC("key_type", "hmac", key_types,
+		"API key type: hmac (secret api_secret) or ed25519 (secret "
+		"private_key)"),
+	QD_PARAM_INT_SPEC("recv_window_ms", 5000, 1, 60000,
+		"recvWindow of signed requests (the venue allows 60000 at "
+		"most)"),
+	QD_PARAM_DOUBLE_SPEC("orders_per_s", 10, 0.1, 1000,
+		"orders sent per second at most (the venue's ORDERS limit)"),
 };
 
 static const struct qd_plugin bn_plugin = {
@@ -255,8 +380,9 @@ static const struct qd_plugin bn_plugin = {
 	.kind = QD_KIND_EXCHANGE,
 	.name = "binance",
 	.version = "0.1.0",
-	.description = "Binance spot public market data (trades, 1m klines, "
-	    "best bid/ask) over WebSocket, REST backfill",
+	.description = "Binance spot: market data (trades, 1m klines, best "
+	    "bid/ask) over WebSocket, REST backfill; orders and the account "
+	    "(signed REST, user data stream over the WebSocket API)",
 	.license = "MIT",
 	.params = bn_params,
 	.n_params = QD_COUNTOF(bn_params),

@@ -14,12 +14,40 @@ POST /fake/limit?status=429&retry_after=S&count=N -> answer the next N REST
 kline requests with that status (and a Retry-After of S seconds if given);
 GET /fake/rest_log -> [time, status] of every REST kline request served;
 POST /fake/stall?s=S -> the WebSockets stay open but send nothing for S s.
-Environment: FAKE_HISTORY_MIN=N starts the market with N closed 1m candles
+
+The private side (SIGNED endpoints, checked as the venue documents them:
+HMAC-SHA256 hex of the query string followed by the body, or Ed25519
+Base64; recvWindow and timestamp; X-MBX-APIKEY): /api/v3/time, order
+(POST/GET/DELETE), openOrders (GET/DELETE), allOrders, myTrades, account;
+the WebSocket API at /ws-api/v3 with its user data stream subscription
+(userDataStream.subscribe.signature, signed over its parameters sorted by
+name; events executionReport, outboundAccountPosition, wrapped as the
+WebSocket API sends them).  Market orders fill at once at
+the market price; limit orders when the market crosses them (in
+FAKE_BINANCE_STEPS parts, 1 by default) or when told to.  Fees: 0.1 % of
+the notional in the quote asset.  Controls: POST /fake/fill?cid=C&qty=Q
+fills part of a resting order at its price; POST /fake/steps?n=N;
+POST /fake/drop_user cuts the user data stream connections; POST /fake/delay?ms=N
+delays order answers; POST /fake/private_limit?status=429&count=N
+[&retry_after=S] answers the next N private requests with the venue's rate
+limit error; POST /fake/balance?asset=A&free=F; POST /fake/hold_user?s=S
+refuses WebSocket API connections for S s; GET /fake/record -> orders, fills, refusals
+(by kind, bad signatures among them), counts.
+Environment: FAKE_BINANCE_API_KEY / FAKE_BINANCE_API_SECRET (the HMAC
+key's, "test-key" / "test-secret" by default), FAKE_BINANCE_ED25519_KEY and
+FAKE_BINANCE_ED25519_PUB (an Ed25519 key's name and public PEM file),
+FAKE_BINANCE_BALANCES ("USDT=100000,BTC=1", the default),
+FAKE_BINANCE_LOT ("ETHUSDT=0.1": the lot step orders are checked against,
+unlike the one exchangeInfo lists).
+FAKE_HISTORY_MIN=N starts the market with N closed 1m candles
 of history (candles only: no trades) for the REST klines to serve.
 FAKE_ALIGN_MS=1 sends each trade right at the millisecond its time says
 (the end-to-end latency bench measures from it).
 """
 import asyncio
+import base64
+import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -28,6 +56,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from decimal import Decimal as D
 
 import websockets
 
@@ -140,11 +169,18 @@ async def market():
                     c[6] += 1
                 prev = last_min[sym]
                 last_min[sym] = m
+                msgs = cross(sym, p)
             await publish(sym, tid[sym], now, p, q, maker, prev, m)
+            for msg in msgs:
+                await push_user(msg)
         await asyncio.sleep(0.01)
 
 
 async def ws_handler_binance(ws, path=None):
+    if path is None:   # websockets calls a handler of one argument so
+        path = getattr(ws, "path", None) or ws.request.path
+    if path.startswith("/ws-api/v3"):
+        return await ws_api(ws)
     if time.time() < hold_until:
         await ws.close(code=1013, reason="try again later")
         return
@@ -283,6 +319,589 @@ def rest_limited(handler):
     return False
 
 
+# ---- the private side -------------------------------------------------
+
+API_KEY = os.environ.get("FAKE_BINANCE_API_KEY", "test-key")
+API_SECRET = os.environ.get("FAKE_BINANCE_API_SECRET", "test-secret")
+ED_KEY = os.environ.get("FAKE_BINANCE_ED25519_KEY")
+ED_PUB = os.environ.get("FAKE_BINANCE_ED25519_PUB")
+UNIT = D("0.00000001")
+FEE_RATE = D("0.001")
+balances = {}        # asset -> [free, locked]
+for kv in os.environ.get("FAKE_BINANCE_BALANCES", "USDT=100000,BTC=1").split(","):
+    a, v = kv.split("=")
+    balances[a] = [D(v), D(0)]
+porders = {}         # client id -> order
+by_oid = {}          # venue order id -> order
+pfills = []          # every fill
+refused = {"duplicate": 0, "bad_signature": 0, "bad_key": 0,
+           "timestamp": 0, "insufficient": 0, "filter": 0, "rate_limit": 0}
+counts = {"private": 0, "place": 0, "cancel": 0, "query": 0, "sync": 0}
+ctl = {"steps": int(os.environ.get("FAKE_BINANCE_STEPS", "1")),
+       "delay_ms": 0, "limit_status": 0, "limit_count": 0,
+       "limit_retry": None, "hold_user": 0.0}
+ids = {"order": 5000, "trade": 90000}
+user_conns = set()
+
+
+def d8(x):
+    return format(D(x).quantize(UNIT), "f")
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def bal(asset):
+    return balances.setdefault(asset, [D(0), D(0)])
+
+
+def order_json(o, full=False):
+    j = {"symbol": o["symbol"], "orderId": o["orderId"], "orderListId": -1,
+         "clientOrderId": o["cid"], "price": d8(o["price"]),
+         "origQty": d8(o["qty"]), "executedQty": d8(o["filled"]),
+         "cummulativeQuoteQty": d8(o["quote"]), "status": o["status"],
+         "timeInForce": o["tif"], "type": o["type"], "side": o["side"],
+         "stopPrice": d8(o["stop"]), "icebergQty": "0.00000000",
+         "time": o["time"], "updateTime": o["update"], "isWorking": True,
+         "workingTime": o["time"], "origQuoteOrderQty": "0.00000000",
+         "selfTradePreventionMode": "NONE"}
+    if full:
+        j["transactTime"] = o["update"]
+        j["fills"] = [{"price": d8(f["price"]), "qty": d8(f["qty"]),
+                       "commission": d8(f["fee"]),
+                       "commissionAsset": f["fee_asset"],
+                       "tradeId": f["id"]} for f in o["fills"]]
+    return j
+
+
+def exec_report(o, xtype, f=None, reject="NONE"):
+    return {"e": "executionReport", "E": now_ms(), "s": o["symbol"],
+            "c": o["cid"] if xtype != "CANCELED" else "web_cancel",
+            "S": o["side"], "o": o["type"], "f": o["tif"],
+            "q": d8(o["qty"]), "p": d8(o["price"]), "P": d8(o["stop"]),
+            "F": "0.00000000", "g": -1,
+            "C": o["cid"] if xtype == "CANCELED" else "",
+            "x": xtype, "X": o["status"], "r": reject, "i": o["orderId"],
+            "l": d8(f["qty"]) if f else "0.00000000",
+            "z": d8(o["filled"]),
+            "L": d8(f["price"]) if f else "0.00000000",
+            "n": d8(f["fee"]) if f else "0",
+            "N": f["fee_asset"] if f else None,
+            "T": f["time"] if f else o["update"],
+            "t": f["id"] if f else -1, "v": 0, "I": 1, "w": True,
+            "m": f["maker"] if f else False, "M": True, "O": o["time"],
+            "Z": d8(o["quote"]),
+            "Y": d8(f["qty"] * f["price"]) if f else "0.00000000",
+            "Q": "0.00000000", "W": o["time"], "V": "NONE"}
+
+
+def account_msg(assets):
+    return {"e": "outboundAccountPosition", "E": now_ms(), "u": now_ms(),
+            "B": [{"a": a, "f": d8(bal(a)[0]), "l": d8(bal(a)[1])}
+                  for a in assets]}
+
+
+def fill(o, qty, price, maker):
+    """One fill of o (lock held): the record, balances, the reports."""
+    base, quote = FILTERS[o["symbol"]][0], FILTERS[o["symbol"]][1]
+    ids["trade"] += 1
+    notional = (qty * price).quantize(UNIT)
+    fee = (notional * FEE_RATE).quantize(UNIT)
+    f = {"id": ids["trade"], "order_id": o["orderId"], "client_id": o["cid"],
+         "symbol": o["symbol"], "side": o["side"].lower(), "qty": qty,
+         "price": price, "fee": fee, "fee_asset": quote, "maker": maker,
+         "time": now_ms()}
+    o["filled"] += qty
+    o["quote"] += notional
+    o["fills"].append(f)
+    o["status"] = "FILLED" if o["filled"] >= o["qty"] else "PARTIALLY_FILLED"
+    o["update"] = f["time"]
+    if o["side"] == "BUY":
+        if o["type"] == "MARKET":
+            bal(quote)[0] -= notional
+        else:
+            bal(quote)[1] -= (qty * o["price"]).quantize(UNIT)
+            bal(quote)[0] += (qty * o["price"]).quantize(UNIT) - notional
+        bal(base)[0] += qty
+    else:
+        if o["type"] == "MARKET":
+            bal(base)[0] -= qty
+        else:
+            bal(base)[1] -= qty
+        bal(quote)[0] += notional
+    bal(quote)[0] -= fee
+    pfills.append(f)
+    return [exec_report(o, "TRADE", f), account_msg([base, quote])]
+
+
+def release(o):
+    """What a closed order still holds goes back (lock held)."""
+    base, quote = FILTERS[o["symbol"]][0], FILTERS[o["symbol"]][1]
+    left = o["qty"] - o["filled"]
+    if o["type"] == "MARKET" or left <= 0:
+        return
+    if o["side"] == "BUY":
+        amt = (left * o["price"]).quantize(UNIT)
+        bal(quote)[1] -= amt
+        bal(quote)[0] += amt
+    else:
+        bal(base)[1] -= left
+        bal(base)[0] += left
+
+
+def cross(sym, p):
+    """Resting limit orders the market price p reaches fill, a step at a
+    time (called by the market loop, lock held)."""
+    msgs = []
+    px = D(repr(p))
+    for o in list(by_oid.values()):
+        if (o["symbol"] != sym or o["status"] not in ("NEW", "PARTIALLY_FILLED")
+                or o["type"] not in ("LIMIT", "LIMIT_MAKER")):
+            continue
+        if (o["side"] == "BUY" and px <= o["price"]) or \
+           (o["side"] == "SELL" and px >= o["price"]):
+            step = (o["qty"] / ctl["steps"]).quantize(D(FILTERS[sym][3]))
+            q = min(max(step, D(FILTERS[sym][3])), o["qty"] - o["filled"])
+            msgs += fill(o, q, o["price"], True)
+    return msgs
+
+
+async def push_user(msg):
+    text = json.dumps({"subscriptionId": 0, "event": msg})
+    for ws in list(user_conns):
+        try:
+            await ws.send(text)
+        except Exception:
+            pass
+
+
+def push(msgs):
+    """From an HTTP thread (lock released): the reports, in order."""
+    if msgs:
+        async def go():
+            for m in msgs:
+                await push_user(m)
+        asyncio.run_coroutine_threadsafe(go(), loop).result()
+
+
+def ws_api_check(params):
+    """userDataStream.subscribe.signature's checks: the key, the signature
+    over the other parameters sorted by name, the timestamp.  None, or
+    the venue's (code, msg)."""
+    key = params.get("apiKey")
+    if key not in (API_KEY, ED_KEY) or key is None:
+        with lock:
+            refused["bad_key"] += 1
+        return (-2015, "Invalid API-key, IP, or permissions for action.")
+    payload = "&".join("%s=%s" % (k, params[k]) for k in sorted(params)
+                       if k != "signature")
+    sig = str(params.get("signature", ""))
+    if key == API_KEY:
+        ok = hmac.compare_digest(hmac.new(API_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest(), sig.lower())
+    else:
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        try:
+            load_pem_public_key(open(ED_PUB, "rb").read()).verify(base64.b64decode(sig), payload.encode())
+            ok = True
+        except Exception:
+            ok = False
+    if not ok:
+        with lock:
+            refused["bad_signature"] += 1
+        return (-1022, "Signature for this request is not valid.")
+    ts, rw, server = int(params.get("timestamp", 0)), int(params.get("recvWindow", 5000)), now_ms()
+    if rw > 60000 or not (ts < server + 1000 and server - ts <= rw):
+        with lock:
+            refused["timestamp"] += 1
+        return (-1021, "Timestamp for this request is outside of the recvWindow.")
+    return None
+
+
+async def ws_api(ws):
+    """The WebSocket API, its user data stream requests: a subscription
+    makes this connection receive the account's events, wrapped as
+    {"subscriptionId":0,"event":{..}}."""
+    if time.time() < ctl["hold_user"]:
+        await ws.close(code=1013, reason="try again later")
+        return
+    try:
+        async for text in ws:
+            try:
+                req = json.loads(text)
+                rid, method = req.get("id"), req.get("method")
+                params = req.get("params") or {}
+            except (ValueError, AttributeError):
+                await ws.send(json.dumps({"id": None, "status": 400, "error": {"code": -1102, "msg": "Malformed request."}}))
+                continue
+            if method == "userDataStream.subscribe.signature":
+                why = ws_api_check(params)
+                if why is None:
+                    user_conns.add(ws)
+                    await ws.send(json.dumps({"id": rid, "status": 200, "result": {"subscriptionId": 0}, "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000, "count": 2}]}))
+                else:
+                    await ws.send(json.dumps({"id": rid, "status": 400 if why[0] != -2015 else 401, "error": {"code": why[0], "msg": why[1]}}))
+            elif method == "userDataStream.unsubscribe":
+                user_conns.discard(ws)
+                await ws.send(json.dumps({"id": rid, "status": 200, "result": {}}))
+            else:
+                await ws.send(json.dumps({"id": rid, "status": 400, "error": {"code": -1100, "msg": "Unknown method."}}))
+    except websockets.ConnectionClosed:
+        pass
+    finally:
+        user_conns.discard(ws)
+
+
+def error(h, status, code, msg, kind=None):
+    if kind:
+        with lock:
+            refused[kind] += 1
+    h.reply(status, {"code": code, "msg": msg})
+
+
+def authorized(h):
+    """The venue's checks of a SIGNED request: its API key, its signature
+    over the query string followed by the body, its timestamp against
+    recvWindow.  Refusals answered; True if it passes."""
+    key = h.headers.get("X-MBX-APIKEY")
+    if key not in (API_KEY, ED_KEY) or key is None:
+        error(h, 401, -2015, "Invalid API-key, IP, or permissions for action.", "bad_key")
+        return False
+    query = urllib.parse.urlparse(h.path).query
+    body = h.body.decode()
+    payload, sep, sig = query.rpartition("&signature=")
+    if not sep:
+        payload, sep, sig = body.rpartition("&signature=")
+        payload = query + payload
+    else:
+        payload += body
+    ok = False
+    if key == API_KEY and sep:
+        want = hmac.new(API_SECRET.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        ok = hmac.compare_digest(want, sig.lower())
+    elif key == ED_KEY and sep and ED_PUB:
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        pub = load_pem_public_key(open(ED_PUB, "rb").read())
+        try:
+            pub.verify(base64.b64decode(urllib.parse.unquote(sig)), payload.encode())
+            ok = True
+        except Exception:
+            ok = False
+    if not ok:
+        error(h, 400, -1022, "Signature for this request is not valid.", "bad_signature")
+        return False
+    q = dict(urllib.parse.parse_qsl(payload))
+    try:
+        ts = int(q["timestamp"])
+        rw = int(q.get("recvWindow", 5000))
+    except (KeyError, ValueError):
+        error(h, 400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.", "timestamp")
+        return False
+    server = now_ms()
+    if rw > 60000 or not (ts < server + 1000 and server - ts <= rw):
+        error(h, 400, -1021, "Timestamp for this request is outside of the recvWindow.", "timestamp")
+        return False
+    return True
+
+
+def rate_limited(h):
+    with lock:
+        counts["private"] += 1
+        if ctl["limit_count"] <= 0:
+            return False
+        ctl["limit_count"] -= 1
+        refused["rate_limit"] += 1
+        status, retry = ctl["limit_status"], ctl["limit_retry"]
+    headers = {"Retry-After": retry} if retry is not None else {}
+    h.reply(status, {"code": -1003, "msg": "Too many requests; current "
+                     "limit of IP(127.0.0.1) request weight per 1 MINUTE "
+                     "is 6000."}, headers)
+    return True
+
+
+# FAKE_BINANCE_LOT="ETHUSDT=0.1": the order check's lot step, apart from
+# what exchangeInfo lists (the venue's filters changed under the host).
+lot_override = dict(kv.split("=") for kv in
+                    os.environ.get("FAKE_BINANCE_LOT", "").split(",") if kv)
+
+
+def filters_fail(sym, qty, price, typ):
+    tick, lot, notional = (D(FILTERS[sym][2]),
+                           D(lot_override.get(sym, FILTERS[sym][3])),
+                           D(FILTERS[sym][4]))
+    if qty < lot or qty % lot != 0:
+        return "Filter failure: LOT_SIZE"
+    if typ != "MARKET" and (price <= 0 or price % tick != 0):
+        return "Filter failure: PRICE_FILTER"
+    ref = price if typ != "MARKET" else D(repr(SYMBOLS[sym]))
+    if qty * ref < notional:
+        return "Filter failure: NOTIONAL"
+    return None
+
+
+def place(h, q):
+    sym, side, typ = q.get("symbol"), q.get("side"), q.get("type")
+    cid = q.get("newClientOrderId") or "x-%d" % (ids["order"] + 1)
+    if sym not in FILTERS:
+        return error(h, 400, -1121, "Invalid symbol.", "filter")
+    if side not in ("BUY", "SELL") or typ not in (
+            "MARKET", "LIMIT", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT",
+            "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"):
+        return error(h, 400, -1116, "Invalid orderType.", "filter")
+    try:
+        qty = D(q["quantity"])
+        price = D(q.get("price", "0"))
+        stop = D(q.get("stopPrice", "0"))
+    except Exception:
+        return error(h, 400, -1100, "Illegal characters found in parameter 'quantity'.", "filter")
+    if "e" in q["quantity"].lower():
+        return error(h, 400, -1100, "Illegal characters found in parameter 'quantity'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.", "filter")
+    if typ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") and q.get("timeInForce") not in ("GTC", "IOC", "FOK"):
+        return error(h, 400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.", "filter")
+    why = filters_fail(sym, qty, price, typ)
+    if why:
+        return error(h, 400, -1013, why, "filter")
+    if ctl["delay_ms"]:
+        time.sleep(ctl["delay_ms"] / 1000.0)
+    base, quote = FILTERS[sym][0], FILTERS[sym][1]
+    msgs = []
+    with lock:
+        if cid in porders:
+            refused["duplicate"] += 1
+            dup = True
+        else:
+            dup = False
+            mkt = D(repr(SYMBOLS[sym]))
+            need_q = (qty * (price if typ != "MARKET" else mkt) * (1 + FEE_RATE)).quantize(UNIT)
+            short = (bal(quote)[0] < need_q) if side == "BUY" else (bal(base)[0] < qty)
+            takes = typ == "LIMIT_MAKER" and ((side == "BUY" and price >= mkt) or (side == "SELL" and price <= mkt))
+            if short:
+                refused["insufficient"] += 1
+            elif takes:
+                refused["filter"] += 1
+            else:
+                ids["order"] += 1
+                o = {"symbol": sym, "orderId": ids["order"], "cid": cid,
+                     "side": side, "type": typ,
+                     "tif": q.get("timeInForce", "GTC"), "qty": qty,
+                     "price": price, "stop": stop, "filled": D(0),
+                     "quote": D(0), "status": "NEW", "time": now_ms(),
+                     "update": now_ms(), "fills": []}
+                porders[cid] = o
+                by_oid[o["orderId"]] = o
+                counts["place"] += 1
+                if typ != "MARKET":
+                    if side == "BUY":
+                        amt = (qty * price).quantize(UNIT)
+                        bal(quote)[0] -= amt
+                        bal(quote)[1] += amt
+                    else:
+                        bal(base)[0] -= qty
+                        bal(base)[1] += qty
+                    msgs.append(exec_report(o, "NEW"))
+                    msgs.append(account_msg([base, quote]))
+                else:
+                    msgs.append(exec_report(o, "NEW"))
+                    step = (qty / ctl["steps"]).quantize(D(FILTERS[sym][3]))
+                    while o["filled"] < qty:
+                        part = min(max(step, D(FILTERS[sym][3])), qty - o["filled"])
+                        msgs += fill(o, part, mkt, False)
+                answer = order_json(o, full=True)
+    if dup:
+        return error(h, 400, -2010, "Duplicate order sent.")
+    if short:
+        return error(h, 400, -2010, "Account has insufficient balance for requested action.")
+    if takes:
+        return error(h, 400, -2010, "Order would immediately match and take.")
+    h.reply(200, answer)
+    push(msgs)
+
+
+def find(q):
+    with lock:
+        if "origClientOrderId" in q:
+            o = porders.get(q["origClientOrderId"])
+        else:
+            o = by_oid.get(int(q.get("orderId", "0") or 0))
+        return o if o is not None and o["symbol"] == q.get("symbol") else None
+
+
+def cancel_one(o):
+    """Lock held: cancel if open; the reports."""
+    if o["status"] not in ("NEW", "PARTIALLY_FILLED"):
+        return None
+    o["status"] = "CANCELED"
+    o["update"] = now_ms()
+    release(o)
+    base, quote = FILTERS[o["symbol"]][0], FILTERS[o["symbol"]][1]
+    counts["cancel"] += 1
+    return [exec_report(o, "CANCELED"), account_msg([base, quote])]
+
+
+def private(h, method):
+    """The private endpoints: True if h.path is one (answered)."""
+    u = urllib.parse.urlparse(h.path)
+    path = u.path
+    if path == "/api/v3/time" and method == "GET":
+        h.reply(200, {"serverTime": now_ms()})
+        return True
+    signed = path in ("/api/v3/order", "/api/v3/openOrders",
+                      "/api/v3/allOrders", "/api/v3/myTrades",
+                      "/api/v3/account")
+    if not signed:
+        return False
+    if rate_limited(h) or not authorized(h):
+        return True
+    q = dict(urllib.parse.parse_qsl(u.query))
+    q.update(dict(urllib.parse.parse_qsl(h.body.decode())))
+    if path == "/api/v3/order" and method == "POST":
+        place(h, q)
+    elif path == "/api/v3/order" and method in ("GET", "DELETE"):
+        o = find(q)
+        if o is None:
+            if method == "GET":
+                error(h, 400, -2013, "Order does not exist.")
+            else:
+                error(h, 400, -2011, "Unknown order sent.")
+            return True
+        with lock:
+            counts["query"] += method == "GET"
+            msgs = cancel_one(o) if method == "DELETE" else None
+            if method == "DELETE" and msgs is None:
+                ans = None
+            else:
+                ans = order_json(o)
+                if method == "DELETE":
+                    ans["origClientOrderId"] = o["cid"]
+                    ans["clientOrderId"] = "web_cancel"
+        if ans is None:
+            error(h, 400, -2011, "Unknown order sent.")
+        else:
+            h.reply(200, ans)
+            push(msgs)
+    elif path == "/api/v3/openOrders":
+        with lock:
+            mine = [o for o in by_oid.values()
+                    if o["status"] in ("NEW", "PARTIALLY_FILLED")
+                    and q.get("symbol") in (None, o["symbol"])]
+            msgs = []
+            if method == "DELETE":
+                for o in mine:
+                    msgs += cancel_one(o)
+            ans = [order_json(o) for o in mine]
+            for a in ans:
+                if method == "DELETE":
+                    a["origClientOrderId"] = a["clientOrderId"]
+        h.reply(200, ans)
+        push(msgs)
+    elif path == "/api/v3/allOrders":
+        with lock:
+            counts["sync"] += 1
+            mine = sorted((o for o in by_oid.values()
+                           if o["symbol"] == q.get("symbol")),
+                          key=lambda o: o["orderId"])
+            ans = [order_json(o) for o in mine][-int(q.get("limit", 500)):]
+        h.reply(200, ans)
+    elif path == "/api/v3/myTrades":
+        with lock:
+            sel = [f for f in pfills if f["symbol"] == q.get("symbol")]
+            if "orderId" in q:
+                sel = [f for f in sel if f["order_id"] == int(q["orderId"])]
+            if "fromId" in q:
+                sel = [f for f in sel if f["id"] >= int(q["fromId"])]
+            elif "startTime" in q:
+                sel = [f for f in sel if f["time"] >= int(q["startTime"])]
+            sel = sel[:int(q.get("limit", 500))]
+            ans = [{"symbol": f["symbol"], "id": f["id"],
+                    "orderId": f["order_id"], "orderListId": -1,
+                    "price": d8(f["price"]), "qty": d8(f["qty"]),
+                    "quoteQty": d8(f["qty"] * f["price"]),
+                    "commission": d8(f["fee"]),
+                    "commissionAsset": f["fee_asset"], "time": f["time"],
+                    "isBuyer": f["side"] == "buy", "isMaker": f["maker"],
+                    "isBestMatch": True} for f in sel]
+        h.reply(200, ans)
+    elif path == "/api/v3/account":
+        with lock:
+            bl = [{"asset": a, "free": d8(v[0]), "locked": d8(v[1])}
+                  for a, v in sorted(balances.items())
+                  if q.get("omitZeroBalances") != "true" or v[0] or v[1]]
+        h.reply(200, {"makerCommission": 10, "takerCommission": 10,
+                      "canTrade": True, "canWithdraw": True,
+                      "canDeposit": True, "accountType": "SPOT",
+                      "balances": bl, "permissions": ["SPOT"],
+                      "updateTime": now_ms(), "uid": 354937868})
+    else:
+        error(h, 400, -1101, "Unsupported method.")
+    return True
+
+
+def record():
+    names = {"NEW": "new", "PARTIALLY_FILLED": "partial", "FILLED": "filled",
+             "CANCELED": "canceled", "EXPIRED": "expired"}
+    with lock:
+        return {"orders": [{"client_id": o["cid"], "order_id": o["orderId"],
+                            "symbol": o["symbol"], "side": o["side"].lower(),
+                            "type": o["type"], "qty": d8(o["qty"]),
+                            "price": d8(o["price"]),
+                            "status": names.get(o["status"], o["status"]),
+                            "filled": d8(o["filled"])}
+                           for o in by_oid.values()],
+                "fills": [{"id": f["id"], "client_id": f["client_id"],
+                           "order_id": f["order_id"], "symbol": f["symbol"],
+                           "side": f["side"], "qty": d8(f["qty"]),
+                           "price": d8(f["price"]), "fee": d8(f["fee"]),
+                           "fee_asset": f["fee_asset"], "maker": f["maker"]}
+                          for f in pfills],
+                "refused": dict(refused), "counts": dict(counts),
+                "balances": {a: [d8(v[0]), d8(v[1])]
+                             for a, v in balances.items()},
+                "user_streams": len(user_conns)}
+
+
+async def drop_user():
+    for ws in list(user_conns):
+        ws.transport.abort()
+
+
+def private_control(h, q, path):
+    """POST /fake/... controls of the private side: True if served."""
+    if path == "/fake/fill":
+        with lock:
+            o = porders.get(q.get("cid", ""))
+            if o is None or o["status"] not in ("NEW", "PARTIALLY_FILLED"):
+                msgs = None
+            else:
+                qty = min(D(q.get("qty", d8(o["qty"] - o["filled"]))), o["qty"] - o["filled"])
+                msgs = fill(o, qty, D(q["price"]) if "price" in q else o["price"], True)
+        if msgs is None:
+            h.reply(404, {})
+        else:
+            h.reply(200, {})
+            push(msgs)
+        return True
+    if path == "/fake/steps":
+        ctl["steps"] = max(1, int(q.get("n", 1)))
+    elif path == "/fake/delay":
+        ctl["delay_ms"] = int(q.get("ms", 0))
+    elif path == "/fake/private_limit":
+        with lock:
+            ctl["limit_status"] = int(q.get("status", 429))
+            ctl["limit_count"] = int(q.get("count", 1))
+            ctl["limit_retry"] = q.get("retry_after")
+    elif path == "/fake/balance":
+        with lock:
+            bal(q["asset"])[0] = D(q["free"])
+    elif path == "/fake/hold_user":
+        ctl["hold_user"] = time.time() + float(q.get("s", 0))
+    elif path == "/fake/drop_user":
+        asyncio.run_coroutine_threadsafe(drop_user(), loop).result()
+    else:
+        return False
+    h.reply(200, {})
+    return True
+
+
 class Http(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -299,11 +918,30 @@ class Http(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        self.body = self.rfile.read(n) if n > 0 else b""
+
+    def do_PUT(self):
+        self.read_body()
+        if not private(self, "PUT"):
+            self.reply(404, {})
+
+    def do_DELETE(self):
+        self.read_body()
+        if not private(self, "DELETE"):
+            self.reply(404, {})
+
     def do_GET(self):
+        self.read_body()
+        if private(self, "GET"):
+            return
         if dialect_get is not None and dialect_get(self):
             return
         u = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
+        if u.path == "/fake/record":
+            return self.reply(200, record())
         if u.path == "/fake/rest_log":
             with lock:
                 return self.reply(200, rest_log)
@@ -336,8 +974,13 @@ class Http(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         global hold_until, stall_until
+        self.read_body()
+        if private(self, "POST"):
+            return
         u = urllib.parse.urlparse(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
+        if private_control(self, q, u.path):
+            return
         if u.path == "/fake/drop":
             hold_until = time.time() + float(q.get("hold", 0))
             asyncio.run_coroutine_threadsafe(drop_all(), loop).result()
