@@ -403,6 +403,8 @@ on_event(void *arg, const struct bp_event *e)
 			if (!e->success) {
 				venue_say(a->v, QD_LOG_ERROR, "private stream "
 					"auth refused: %s", e->ret_msg);
+				/* Closed: retried with backoff. */
+				a->v->api->ws_close(a->v->ctx, a->link.conn);
 				break;
 			}
 			a->authed = 1;
@@ -456,8 +458,11 @@ refused(struct by_account *a, const struct by_req *r, long code,
 	char cid[16];
 
 	qd_client_order_id(r->order, cid, sizeof(cid));
+	/* A signature refusal echoes the signed string, key included: not
+	 * for the log. */
 	if (code != 0)
-		snprintf(reason, sizeof(reason), "bybit %ld: %s", code, msg);
+		snprintf(reason, sizeof(reason), "bybit %ld: %.*s", code,
+			(int)strcspn(msg, "["), msg);
 	else
 		snprintf(reason, sizeof(reason), "bybit: HTTP %d", status);
 	venue_say(a->v, QD_LOG_WARN, "%s %s refused: %s", rq_name[r->kind],
@@ -643,6 +648,7 @@ by_account_ws_open(struct by_account *a, uint64_t conn)
 	(void)conn;
 	a->link.open = 1;
 	a->link.attempts = 0;
+	venue_say(a->v, QD_LOG_INFO, "connected to %s", a->link.url);
 	snprintf(pre, sizeof(pre), "GET/realtime%lld", expires);
 	memset(&s, 0, sizeof(s));
 	s.size = sizeof(s);
@@ -858,22 +864,24 @@ by_order_cancel_all(struct by_account *a, qd_symbol sym)
 		RQ_CANCEL_ALL, 0, 1);
 }
 
-/* Balances, open orders, and the fills since the last one reported (the
- * request's `order` field carries the start, for the next pages). */
+/* The fills since the last one reported, open orders, then balances
+ * (the host takes a venue's balances while no order is working: last,
+ * they find the fills applied).  The fills request's `order` field
+ * carries its start, for the next pages. */
 int
 by_account_sync(struct by_account *a)
 {
 	char q[128];
 	int rc;
 
-	if ((rc = send_req(a, "GET", "/v5/account/wallet-balance",
-	    "accountType=UNIFIED", RQ_BALANCE, 0, 0)) != QD_OK)
+	snprintf(q, sizeof(q), "category=spot&startTime=%lld&limit=100",
+		(long long)a->fills_since);
+	if ((rc = send_req(a, "GET", "/v5/execution/list", q, RQ_FILLS,
+	    (uint64_t)a->fills_since, 0)) != QD_OK)
 		return rc;
 	if ((rc = send_req(a, "GET", "/v5/order/realtime",
 	    "category=spot&limit=50", RQ_OPEN, 0, 0)) != QD_OK)
 		return rc;
-	snprintf(q, sizeof(q), "category=spot&startTime=%lld&limit=100",
-		(long long)a->fills_since);
-	return send_req(a, "GET", "/v5/execution/list", q, RQ_FILLS,
-		(uint64_t)a->fills_since, 0);
+	return send_req(a, "GET", "/v5/account/wallet-balance",
+		"accountType=UNIFIED", RQ_BALANCE, 0, 0);
 }
