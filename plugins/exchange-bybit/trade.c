@@ -29,6 +29,9 @@
 #define BUCKET_SIZE 20.0
 #define PING_MS 20000
 #define TIME_MS 3600000LL
+#define SUBSCRIBE "{\"op\":\"subscribe\",\"args\":[\"order\"," \
+	"\"execution\",\"wallet\"]}"
+#define PING "{\"op\":\"ping\"}"
 
 enum rq_kind {
 	RQ_PLACE = 1, RQ_CANCEL, RQ_LOOKUP, RQ_QUERY, RQ_QUERY_HIST,
@@ -408,9 +411,8 @@ on_event(void *arg, const struct bp_event *e)
 				break;
 			}
 			a->authed = 1;
-			a->v->api->ws_send(a->v->ctx, a->link.conn,
-				"{\"op\":\"subscribe\",\"args\":[\"order\","
-				"\"execution\",\"wallet\"]}", 59);
+			a->v->api->ws_send(a->v->ctx, a->link.conn, SUBSCRIBE,
+				strlen(SUBSCRIBE));
 			venue_say(a->v, QD_LOG_INFO, "private stream "
 				"authenticated");
 			/* Back after a loss: what happened meanwhile. */
@@ -718,8 +720,8 @@ by_account_timer(struct by_account *a, uint64_t t)
 			stream_connect(a);
 	} else if (t == a->ping_timer) {
 		if (a->link.open)
-			a->v->api->ws_send(a->v->ctx, a->link.conn,
-				"{\"op\":\"ping\"}", 13);
+			a->v->api->ws_send(a->v->ctx, a->link.conn, PING,
+				strlen(PING));
 	} else if (t == a->time_timer) {
 		fetch_time(a);
 	}
