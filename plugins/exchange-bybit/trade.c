@@ -767,6 +767,9 @@ by_account_start(struct by_account *a)
 	}
 	if (a->fills_since <= 0)
 		a->fills_since = now_ms(a) - DAY_MS;
+	venue_say(a->v, QD_LOG_INFO, "fills reconciled from %lld (%s)",
+		(long long)a->fills_since, a->saved_since > 0 ?
+		"the last one reported before" : "the last 24 h");
 	if ((rc = a->v->api->timer_add(a->v->ctx, PING_MS * 1000000LL,
 	    PING_MS * 1000000LL, &a->ping_timer)) != QD_OK ||
 	    (rc = a->v->api->timer_add(a->v->ctx, TIME_MS * 1000000,
