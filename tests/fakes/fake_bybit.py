@@ -690,7 +690,7 @@ class Http(fb.Http):
                 execute(q["link"], qty, w["price"] or D(fb.fmt(
                     fb.SYMBOLS[orders[q["link"]]["symbol"]])), True)
             return self.reply(200, {})
-        return fb.Http.do_POST(self)
+        return super().do_POST()
 
 
 async def publish_and_match(sym, tid, now, p, q, maker, prev, m):
