@@ -42,6 +42,8 @@ static const char *const rq_name[] = { "?", "order", "cancel", "cancel",
 	"query", "query", "cancel-all", "balances", "open orders", "fills",
 	"fills", "server time" };
 
+static int ask(struct by_account *a, uint64_t id);
+
 /* ---- small helpers ------------------------------------------------------ */
 
 static int64_t
@@ -144,13 +146,15 @@ take_token(struct by_account *a)
 /*
  * Send a signed request: GET with `payload` as query string, POST with it
  * as JSON body.  `charged` requests (the host's order calls) take a token
- * and are refused while REST is paused.  QD_OK, QD_ERR_DENIED (no key, or
- * the host could not sign: logged), QD_ERR_LIMIT (bucket empty, paused,
- * table full), or the host's error.
+ * and are refused while REST is paused.  QD_OK (and *slot, when asked,
+ * the request's entry), QD_ERR_DENIED (no key, or the host could not
+ * sign: logged), QD_ERR_LIMIT (bucket empty, paused, table full), or the
+ * host's error.
  */
 static int
-send_req(struct by_account *a, const char *method, const char *path,
-	const char *payload, int kind, uint64_t order, int charged)
+send_slot(struct by_account *a, const char *method, const char *path,
+	const char *payload, int kind, uint64_t order, int charged,
+	struct by_req **slot)
 {
 	const struct qd_host_api *api = a->v->api;
 	struct qd_sign_req s;
@@ -227,7 +231,17 @@ send_req(struct by_account *a, const char *method, const char *path,
 	a->reqs[i].then = 0;
 	a->reqs[i].reason[0] = '\0';
 	a->reqs[i].error = 0;
+	if (slot != NULL)
+		*slot = &a->reqs[i];
 	return QD_OK;
+}
+
+static int
+send_req(struct by_account *a, const char *method, const char *path,
+	const char *payload, int kind, uint64_t order, int charged)
+{
+	return send_slot(a, method, path, payload, kind, order, charged,
+		NULL);
 }
 
 static struct by_req *
@@ -263,6 +277,29 @@ fetch_time(struct by_account *a)
 		a->reqs[i].kind = RQ_TIME;
 }
 
+/* An order's end could not be reported (its fills not fetched: REST
+ * paused, the table full): the order is asked again in a second, or when
+ * the pause ends; a fill after an order's end would be lost. */
+static void
+retry_later(struct by_account *a, uint64_t id)
+{
+	int64_t wait = a->paused_until - now_ms(a);
+	size_t i;
+
+	for (i = 0; i < BY_MAX_RETRIES && a->retries[i].timer != 0; i++)
+		if (a->retries[i].order == id)
+			return;
+	if (i == BY_MAX_RETRIES || a->v->api->timer_add(a->v->ctx,
+	    (wait > 1000 ? wait : 1000) * 1000000, 0,
+	    &a->retries[i].timer) != QD_OK) {
+		venue_say(a->v, QD_LOG_WARN, "order %llu ended at the venue; "
+			"its end waits for the next reconcile",
+			(unsigned long long)id);
+		return;
+	}
+	a->retries[i].order = id;
+}
+
 /* The fills of order `id`, then (if `then`) its end: nothing executed is
  * ever reported after the order closed. */
 static void
@@ -274,21 +311,15 @@ fetch_order_fills(struct by_account *a, uint64_t id, int then,
 
 	qd_client_order_id(id, cid, sizeof(cid));
 	snprintf(q, sizeof(q), "category=spot&orderLinkId=%s&limit=100", cid);
-	if (send_req(a, "GET", "/v5/execution/list", q, RQ_ORDER_FILLS, id,
-	    0) != QD_OK) {
-		if (then)   /* the reconcile after the stream reports it */
-			venue_say(a->v, QD_LOG_WARN, "fills of %s not fetched",
-				cid);
+	if (send_slot(a, "GET", "/v5/execution/list", q, RQ_ORDER_FILLS, id,
+	    0, &r) != QD_OK) {
+		if (then)
+			retry_later(a, id);
 		return;
 	}
-	for (r = a->reqs; r < a->reqs + BY_MAX_REQS; r++)
-		if (r->kind == RQ_ORDER_FILLS && r->order == id &&
-		    r->http != 0 && r->then == 0) {
-			r->then = then;
-			snprintf(r->reason, sizeof(r->reason), "%s",
-				reason ? reason : "");
-			r->error = error;
-		}
+	r->then = then;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	r->error = error;
 }
 
 /* ---- what the venue says ------------------------------------------------ */
@@ -527,15 +558,15 @@ by_account_http(struct by_account *a, uint64_t http, int status,
 			venue_malformed(a->v, why, body ? body : "", len);
 		if (r.kind == RQ_PLACE && bp_is_duplicate(code)) {
 			/* It reached the venue before a restart: ask. */
-			by_order_query(a, r.order);
+			ask(a, r.order);
 		} else if (r.kind == RQ_PLACE && (status >= 500 || n < 0) &&
 		    !bp_is_rate_limit(code, status)) {
 			/* Unknown outcome: the venue knows. */
-			by_order_query(a, r.order);
+			ask(a, r.order);
 		} else if ((r.kind == RQ_CANCEL || r.kind == RQ_LOOKUP) &&
 		    code == 170213) {
 			/* Closed already: say how it ended. */
-			by_order_query(a, r.order);
+			ask(a, r.order);
 		} else {
 			refused(a, &r, code, n >= 0 ? rest.msg : "", status);
 			if (code == 10002)
@@ -548,7 +579,7 @@ by_account_http(struct by_account *a, uint64_t http, int status,
 		emit(a, r.order, QD_ORDER_PENDING, NULL, 0);
 		break;
 	case RQ_CANCEL:
-		by_order_query(a, r.order);   /* its end, fills first */
+		ask(a, r.order);   /* its end, fills first */
 		break;
 	case RQ_LOOKUP:
 		/* Open: cancel it now its symbol is known; else say how it
@@ -556,7 +587,7 @@ by_account_http(struct by_account *a, uint64_t http, int status,
 		if (native_of(a, r.order) != NULL)
 			by_order_cancel(a, r.order);
 		else
-			by_order_query(a, r.order);
+			ask(a, r.order);
 		break;
 	case RQ_QUERY:
 		/* Not open: the venue keeps closed orders in its history. */
@@ -632,6 +663,11 @@ by_owns_req(const struct by_account *a, uint64_t req)
 int
 by_owns_timer(const struct by_account *a, uint64_t t)
 {
+	size_t i;
+
+	for (i = 0; t != 0 && i < BY_MAX_RETRIES; i++)
+		if (a->retries[i].timer == t)
+			return 1;
 	return t != 0 && (t == a->ping_timer || t == a->time_timer ||
 	    t == a->link.retry_timer);
 }
@@ -724,6 +760,18 @@ by_account_timer(struct by_account *a, uint64_t t)
 				strlen(PING));
 	} else if (t == a->time_timer) {
 		fetch_time(a);
+	} else {
+		size_t i;
+
+		for (i = 0; i < BY_MAX_RETRIES; i++)
+			if (a->retries[i].timer == t) {
+				uint64_t id = a->retries[i].order;
+
+				a->retries[i].timer = 0;
+				a->retries[i].order = 0;
+				if (ask(a, id) != QD_OK)
+					retry_later(a, id);
+			}
 	}
 }
 
@@ -851,6 +899,18 @@ by_order_query(struct by_account *a, uint64_t id)
 	qd_client_order_id(id, cid, sizeof(cid));
 	snprintf(q, sizeof(q), "category=spot&orderLinkId=%s", cid);
 	return send_req(a, "GET", "/v5/order/realtime", q, RQ_QUERY, id, 1);
+}
+
+/* The same, asked by the adapter itself (after a cancel, a duplicate, an
+ * unknown outcome): not charged to the host's request budget. */
+static int
+ask(struct by_account *a, uint64_t id)
+{
+	char q[96], cid[16];
+
+	qd_client_order_id(id, cid, sizeof(cid));
+	snprintf(q, sizeof(q), "category=spot&orderLinkId=%s", cid);
+	return send_req(a, "GET", "/v5/order/realtime", q, RQ_QUERY, id, 0);
 }
 
 int

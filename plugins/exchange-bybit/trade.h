@@ -37,6 +37,14 @@ struct by_req {
 	int error;
 };
 
+/* An order whose end waits for its fills, asked again at `timer`. */
+struct by_retry {
+	uint64_t timer;
+	uint64_t order;
+};
+
+#define BY_MAX_RETRIES 32
+
 struct by_account {
 	struct venue *v;
 	char rest_url[256];
@@ -54,6 +62,7 @@ struct by_account {
 	int64_t saved_since;
 	struct by_req reqs[BY_MAX_REQS];
 	struct by_order orders[BY_MAX_ORDERS];
+	struct by_retry retries[BY_MAX_RETRIES];
 	size_t next_order;
 };
 

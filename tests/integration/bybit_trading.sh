@@ -44,11 +44,12 @@ JSON
 # Once the instrument list is in (tick and lot): 1 fills in two parts (a
 # buy limit over the market), 2 rests and is canceled, 3 is over the
 # venue's balance (which the test lowers unseen), 4 is off the venue's lot
-# (0.001), 5 rests until the test fills it while the stream is down.
+# (0.001), 5 rests until the test fills it while the stream is down; 6
+# meets a 429 (Retry-After: 1), 7 the pause that follows, 8 goes through.
 cat > "$T/quantd.d/trader.json" <<JSON
 {"plugin": "tp-script", "instance": "trader", "exchange": "bybit",
  "account": {"id": "live:t", "venue": "bybit", "balance": 100000, "quote": "USDT"},
- "params": {"symbol": "BTC/USDT", "script": "wait 3000; buy limit 0.01 +0.5%; wait 1500; buy limit 0.01 -5%; wait 800; cancel 2; buy limit 0.8 -5%; buy limit 0.0015 -5%; buy limit 0.02 -5%"}}
+ "params": {"symbol": "BTC/USDT", "script": "wait 3000; buy limit 0.01 +0.5%; wait 1500; buy limit 0.01 -5%; wait 800; cancel 2; buy limit 0.8 -5%; buy limit 0.0015 -5%; buy limit 0.02 -5%; wait 8000; buy limit 0.01 -5%; wait 200; buy limit 0.01 -5%; wait 1500; buy limit 0.01 -5%"}}
 JSON
 cat > "$T/quantd.d/badtrader.json" <<JSON
 {"plugin": "tp-script", "instance": "badtrader", "exchange": "bybad",
@@ -92,6 +93,15 @@ curl -s -X POST "$F/fake/fill?link=$cid&qty=0.012" > /dev/null
 curl -s -X POST "$F/fake/fill?link=$cid&qty=0.008" > /dev/null
 check "it is authenticated again" wait_for 20 sh -c "[ \$(grep -c 'tag=bybit msg=\"private stream authenticated\"' '$T/quantd.log') -ge 2 ]"
 check "the fills made meanwhile arrive: FILLED" wait_for 10 sh -c "grep -q 'script order [0-9]* #5 FILLED filled=0.02 ' '$T/quantd.log'"
+
+# Rate limited: the venue's 429 refuses 6 (LIMIT), REST waits out its
+# Retry-After (7 is refused by the adapter), then 8 is taken.
+curl -s -X POST "$F/fake/limit_private?status=429&retry_after=1&count=1" > /dev/null
+check "a 429 refuses the order with LIMIT" wait_for 15 sh -c "grep -q 'script order [0-9]* #6 REJECTED .*error=-6 reason=bybit 10006: Too many visits!' '$T/quantd.log'"
+check "REST pauses for the venue's Retry-After" log_has 'tag=bybit msg="rate limited (HTTP 429, retCode 10006): no private REST call for 1000 ms"'
+check "the next order meanwhile is refused by the adapter" wait_for 5 log_has "tag=bybit msg=\"REST paused by the venue's rate limit for [0-9]* ms: order refused"
+check "and reaches the strategy REJECTED" wait_for 5 sh -c "grep -q 'script order [0-9]* #7 REJECTED' '$T/quantd.log'"
+check "after the pause orders go through" wait_for 5 sh -c "grep -q 'script order [0-9]* #8 PENDING' '$T/quantd.log'"
 
 # The wrong secret: the venue's signature error, nothing placed.
 check "a wrong secret gets the venue's signature error" wait_for 10 log_has 'tag=bybad msg="order qd[0-9a-z]* refused: bybit 10004: error sign!'
