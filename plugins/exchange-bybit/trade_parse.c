@@ -105,7 +105,7 @@ bp_fee_quote(const char *native, const char *fee_ccy, double fee,
 	return -1;
 }
 
-/* ---- items ---------------------------------------------------------------- */
+/* ---- items ------------------------------------------------------------- */
 
 static const char *
 str(const cJSON *o, const char *k)

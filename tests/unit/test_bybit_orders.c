@@ -62,7 +62,12 @@ t_log(qd_ctx *c, enum qd_log_level l, const char *fmt, ...)
 		strcat(h.logs, "\n");
 }
 
-static int64_t t_now(qd_ctx *c) { (void)c; return NOW_MS * 1000000; }
+static int64_t
+t_now(qd_ctx *c)
+{
+	(void)c;
+	return NOW_MS * 1000000;
+}
 
 static const char *
 t_param_string(const qd_params *p, const char *name)
@@ -80,8 +85,13 @@ t_param_int(const qd_params *p, const char *name)
 	return strcmp(name, "recv_window_ms") == 0 ? 5000 : 0;
 }
 
-static int t_param_bool(const qd_params *p, const char *n)
-{ (void)p; (void)n; return 0; }
+static int
+t_param_bool(const qd_params *p, const char *n)
+{
+	(void)p;
+	(void)n;
+	return 0;
+}
 
 static const char *
 t_symbol_name(qd_ctx *c, qd_symbol s)
@@ -98,7 +108,13 @@ t_timer_add(qd_ctx *c, int64_t a, int64_t i, uint64_t *id)
 	return QD_OK;
 }
 
-static int t_timer_cancel(qd_ctx *c, uint64_t id) { (void)c; (void)id; return QD_OK; }
+static int
+t_timer_cancel(qd_ctx *c, uint64_t id)
+{
+	(void)c;
+	(void)id;
+	return QD_OK;
+}
 
 static int
 t_state_save(qd_ctx *c, const void *b, size_t n)
@@ -131,7 +147,13 @@ t_ws_send(qd_ctx *c, uint64_t conn, const char *d, size_t len)
 	return QD_OK;
 }
 
-static int t_ws_close(qd_ctx *c, uint64_t conn) { (void)c; (void)conn; return QD_OK; }
+static int
+t_ws_close(qd_ctx *c, uint64_t conn)
+{
+	(void)c;
+	(void)conn;
+	return QD_OK;
+}
 
 static int
 t_http(qd_ctx *c, const struct qd_http_request *r, uint64_t *id)
@@ -193,7 +215,12 @@ t_update(qd_ctx *c, const struct qd_order_update *u)
 	h.n_up++;
 }
 
-static void t_balance(qd_ctx *c, const struct qd_balance *b) { (void)c; (void)b; }
+static void
+t_balance(qd_ctx *c, const struct qd_balance *b)
+{
+	(void)c;
+	(void)b;
+}
 
 static const char *
 header(const char *k)

@@ -266,7 +266,8 @@ rest(void)
 	const char *ok = "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{"
 		"\"nextPageCursor\":\"page2\",\"category\":\"spot\",\"list\":[{"
 		"\"symbol\":\"ETHUSDT\",\"orderLinkId\":\"qd2\",\"orderId\":"
-		"\"9\",\"orderStatus\":\"New\",\"qty\":\"1\",\"price\":\"2000\","
+		"\"9\",\"orderStatus\":\"New\",\"qty\":\"1\",\"price\":"
+		"\"2000\","
 		"\"cumExecQty\":\"0\",\"avgPrice\":\"\",\"timeInForce\":"
 		"\"GTC\",\"side\":\"Sell\"}]},\"retExtInfo\":{},\"time\":"
 		"1672364262480}";
