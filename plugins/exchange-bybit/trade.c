@@ -442,6 +442,9 @@ on_event(void *arg, const struct bp_event *e)
 				break;
 			}
 			a->authed = 1;
+			/* Only an accepted login resets the backoff: a
+			 * refused one must not bring quick retries. */
+			a->link.attempts = 0;
 			a->v->api->ws_send(a->v->ctx, a->link.conn, SUBSCRIBE,
 				strlen(SUBSCRIBE));
 			venue_say(a->v, QD_LOG_INFO, "private stream "
@@ -685,7 +688,6 @@ by_account_ws_open(struct by_account *a, uint64_t conn)
 
 	(void)conn;
 	a->link.open = 1;
-	a->link.attempts = 0;
 	venue_say(a->v, QD_LOG_INFO, "connected to %s", a->link.url);
 	snprintf(pre, sizeof(pre), "GET/realtime%lld", expires);
 	memset(&s, 0, sizeof(s));

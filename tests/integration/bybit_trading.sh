@@ -107,6 +107,8 @@ check "after the pause orders go through" wait_for 5 sh -c "grep -q 'script orde
 check "a wrong secret gets the venue's signature error" wait_for 10 log_has 'tag=bybad msg="order qd[0-9a-z]* refused: bybit 10004: error sign!'
 check "and its order is REJECTED" wait_for 5 sh -c "grep -q 'tag=badtrader msg=\"script order [0-9]* #1 REJECTED .*error=-8' '$T/quantd.log'"
 check "its private stream is refused too" log_has 'tag=bybad msg="private stream auth refused'
+n=$(grep -c 'tag=bybad msg="private stream auth refused' "$T/quantd.log")
+check "and retried with growing delays, not hammered ($n logins in the run)" test "$n" -le 10
 stop_daemon
 
 curl -s "$F/fake/record" > "$T/record.json"
