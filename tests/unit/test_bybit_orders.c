@@ -342,6 +342,21 @@ place_limit(void)
 		"orderLinkId=qd12") == 0, "a duplicate is queried: %s", h.url);
 	CHECK(strstr(h.signed_msg, "5000category=spot&orderLinkId=qd12") !=
 		NULL, "a GET signs its query string: %s", h.signed_msg);
+	/* Cancels: by symbol and client id; an order of an earlier run is
+	 * looked up first; cancel-all by symbol or for all of spot. */
+	CHECK(by_order_cancel(a, 35) == QD_OK && strcmp(h.url,
+		"http://rest/v5/order/cancel") == 0 && strcmp(h.body,
+		"{\"category\":\"spot\",\"symbol\":\"BTCUSDT\","
+		"\"orderLinkId\":\"qdz\"}") == 0, "cancel: %s", h.body);
+	CHECK(by_order_cancel(a, 999) == QD_OK && strcmp(h.url,
+		"http://rest/v5/order/realtime?category=spot&orderLinkId=qdrr")
+		== 0, "an order of an earlier run is looked up: %s", h.url);
+	CHECK(by_order_cancel_all(a, 1) == QD_OK && strcmp(h.url,
+		"http://rest/v5/order/cancel-all") == 0 && strcmp(h.body,
+		"{\"category\":\"spot\",\"symbol\":\"BTCUSDT\"}") == 0,
+		"cancel-all of a symbol: %s", h.body);
+	CHECK(by_order_cancel_all(a, 0) == QD_OK && strcmp(h.body,
+		"{\"category\":\"spot\"}") == 0, "cancel-all: %s", h.body);
 	free(a);
 }
 
