@@ -43,6 +43,7 @@ static const char *const rq_name[] = { "?", "order", "cancel", "cancel",
 	"fills", "server time" };
 
 static int ask(struct by_account *a, uint64_t id);
+static int sync_step(struct by_account *a, int kind);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -617,6 +618,10 @@ by_account_http(struct by_account *a, uint64_t http, int status,
 	case RQ_FILLS:
 		if (rest.cursor[0] != '\0' && n > 0)
 			next_page(a, &r, rest.cursor);
+		else if (r.kind == RQ_FILLS)
+			sync_step(a, RQ_OPEN);
+		else
+			sync_step(a, RQ_BALANCE);
 		break;
 	case RQ_ORDER_FILLS:
 		if (r.then)
@@ -931,24 +936,34 @@ by_order_cancel_all(struct by_account *a, qd_symbol sym)
 		RQ_CANCEL_ALL, 0, 1);
 }
 
-/* The fills since the last one reported, open orders, then balances
- * (the host takes a venue's balances while no order is working: last,
- * they find the fills applied).  The fills request's `order` field
- * carries its start, for the next pages. */
+/* The fills since the last one reported, open orders, then balances,
+ * one after the other: the host takes a venue's balances while no order
+ * is working, so they come last, when the fills are applied (a fee paid in
+ * the base coin is booked in the quote: the venue's balance then corrects
+ * the base).  The fills request's `order` field carries its start, for
+ * the next pages. */
+static int
+sync_step(struct by_account *a, int kind)
+{
+	char q[128];
+
+	switch (kind) {
+	case RQ_FILLS:
+		snprintf(q, sizeof(q), "category=spot&startTime=%lld"
+			"&limit=100", (long long)a->fills_since);
+		return send_req(a, "GET", "/v5/execution/list", q, RQ_FILLS,
+			(uint64_t)a->fills_since, 0);
+	case RQ_OPEN:
+		return send_req(a, "GET", "/v5/order/realtime",
+			"category=spot&limit=50", RQ_OPEN, 0, 0);
+	default:
+		return send_req(a, "GET", "/v5/account/wallet-balance",
+			"accountType=UNIFIED", RQ_BALANCE, 0, 0);
+	}
+}
+
 int
 by_account_sync(struct by_account *a)
 {
-	char q[128];
-	int rc;
-
-	snprintf(q, sizeof(q), "category=spot&startTime=%lld&limit=100",
-		(long long)a->fills_since);
-	if ((rc = send_req(a, "GET", "/v5/execution/list", q, RQ_FILLS,
-	    (uint64_t)a->fills_since, 0)) != QD_OK)
-		return rc;
-	if ((rc = send_req(a, "GET", "/v5/order/realtime",
-	    "category=spot&limit=50", RQ_OPEN, 0, 0)) != QD_OK)
-		return rc;
-	return send_req(a, "GET", "/v5/account/wallet-balance",
-		"accountType=UNIFIED", RQ_BALANCE, 0, 0);
+	return sync_step(a, RQ_FILLS);
 }

@@ -31,7 +31,7 @@ S s); /fake/ack_delay?s=S answer order requests S s late; /fake/steps?n=N
 a crossed limit order fills in N parts; /fake/fill?link=CID&qty=Q fill
 that much of an open order now (at its price); /fake/limit_private?
 status=429&count=N&retry_after=S or ?code=10006&count=N answer the next N
-private requests so; /fake/balance?coin=C&amount=A[&silent=1] (silent: no wallet push, as
+private requests so (with &path=/v5/order/create only those of that path); /fake/balance?coin=C&amount=A[&silent=1] (silent: no wallet push, as
 if the stream missed it).  GET /fake/record:
 orders, fills, refusals by reason and bad signatures.
 """
@@ -206,7 +206,8 @@ fills = []
 refused = {"duplicate": 0, "bad_sign": 0, "bad_key": 0, "timestamp": 0,
            "insufficient": 0, "invalid": 0, "rate": 0, "unknown": 0}
 ctl = {"ack_delay": 0.0, "steps": 2, "limit_count": 0, "limit_status": 0,
-       "limit_code": 0, "retry_after": None, "private_hold": 0.0}
+       "limit_code": 0, "retry_after": None, "limit_path": None,
+       "private_hold": 0.0}
 private_conns = set()
 ids = itertools.count(1)
 PRIVATE_GET = {"/v5/order/realtime", "/v5/order/history",
@@ -402,9 +403,9 @@ def verify(h, payload):
     return True
 
 
-def rate_limited(h):
+def rate_limited(h, path):
     with fb.lock:
-        if ctl["limit_count"] <= 0:
+        if ctl["limit_count"] <= 0 or ctl["limit_path"] not in (None, path):
             return False
         ctl["limit_count"] -= 1
         refused["rate"] += 1
@@ -560,7 +561,7 @@ def page(rows, q, limit):
 def private(h, u, method, payload):
     if not verify(h, payload):
         return True
-    if rate_limited(h):
+    if rate_limited(h, u.path):
         return True
     if method == "POST":
         try:
@@ -674,6 +675,7 @@ class Http(fb.Http):
                 ctl["limit_status"] = int(q.get("status", 0))
                 ctl["limit_code"] = int(q.get("code", 0))
                 ctl["retry_after"] = q.get("retry_after")
+                ctl["limit_path"] = q.get("path")
             return self.reply(200, {})
         if u.path == "/fake/balance":
             with fb.lock:

@@ -49,7 +49,7 @@ JSON
 cat > "$T/quantd.d/trader.json" <<JSON
 {"plugin": "tp-script", "instance": "trader", "exchange": "bybit",
  "account": {"id": "live:t", "venue": "bybit", "balance": 100000, "quote": "USDT"},
- "params": {"symbol": "BTC/USDT", "script": "wait 3000; buy limit 0.01 +0.5%; wait 1500; buy limit 0.01 -5%; wait 800; cancel 2; buy limit 0.8 -5%; buy limit 0.0015 -5%; buy limit 0.02 -5%; wait 8000; buy limit 0.01 -5%; wait 200; buy limit 0.01 -5%; wait 1500; buy limit 0.01 -5%"}}
+ "params": {"symbol": "BTC/USDT", "script": "wait 3000; buy limit 0.01 +0.5%; wait 1500; buy limit 0.01 -5%; wait 800; cancel 2; buy limit 0.8 -5%; buy limit 0.0015 -5%; buy limit 0.02 -5%; wait 12000; buy limit 0.01 -5%; wait 200; buy limit 0.01 -5%; wait 1500; buy limit 0.01 -5%"}}
 JSON
 cat > "$T/quantd.d/badtrader.json" <<JSON
 {"plugin": "tp-script", "instance": "badtrader", "exchange": "bybad",
@@ -87,7 +87,7 @@ check "the fifth order rests" wait_for 10 sh -c "grep -q 'script order [0-9]* #5
 
 # The stream goes down; the order fills meanwhile, in two parts.
 cid=$(curl -s "$F/fake/record" | "$PY" -c 'import json,sys; print([o["client_id"] for o in json.load(sys.stdin)["orders"] if o["qty"] == "0.02"][0])')
-curl -s -X POST "$F/fake/drop_private?hold=2" > /dev/null
+curl -s -X POST "$F/fake/drop_private?hold=1" > /dev/null
 check "the lost private stream is noticed" wait_for 5 log_has 'tag=bybit msg="private stream lost'
 curl -s -X POST "$F/fake/fill?link=$cid&qty=0.012" > /dev/null
 curl -s -X POST "$F/fake/fill?link=$cid&qty=0.008" > /dev/null
@@ -96,7 +96,7 @@ check "the fills made meanwhile arrive: FILLED" wait_for 10 sh -c "grep -q 'scri
 
 # Rate limited: the venue's 429 refuses 6 (LIMIT), REST waits out its
 # Retry-After (7 is refused by the adapter), then 8 is taken.
-curl -s -X POST "$F/fake/limit_private?status=429&retry_after=1&count=1" > /dev/null
+curl -s -X POST "$F/fake/limit_private?status=429&retry_after=1&count=1&path=/v5/order/create" > /dev/null
 check "a 429 refuses the order with LIMIT" wait_for 15 sh -c "grep -q 'script order [0-9]* #6 REJECTED .*error=-6 reason=bybit 10006: Too many visits!' '$T/quantd.log'"
 check "REST pauses for the venue's Retry-After" log_has 'tag=bybit msg="rate limited (HTTP 429, retCode 10006): no private REST call for 1000 ms"'
 check "the next order meanwhile is refused by the adapter" wait_for 5 log_has "tag=bybit msg=\"REST paused by the venue's rate limit for [0-9]* ms: order refused"
