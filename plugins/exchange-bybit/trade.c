@@ -474,17 +474,65 @@ balances(struct seen *s, int complete)
 	}
 }
 
-/* A rate-limit answer: no private REST for Retry-After or the default. */
+/* A header of the answer being handled as an integer, or -1. */
+static long long
+header_int(struct by_account *a, const char *name)
+{
+	char buf[32], *end;
+	long long x;
+
+	if (!QD_API_HAS(a->v->api, http_header) ||
+	    a->v->api->http_header(a->v->ctx, name, buf, sizeof(buf)) != QD_OK)
+		return -1;
+	x = strtoll(buf, &end, 10);
+	return end == buf || *end != '\0' || x < 0 ? -1 : x;
+}
+
+/* How long until the venue's per-endpoint window resets
+ * (X-Bapi-Limit-Reset-Timestamp, venue ms), or -1. */
+static int64_t
+window_left_ms(struct by_account *a)
+{
+	long long reset = header_int(a, "x-bapi-limit-reset-timestamp");
+	int64_t left = (int64_t)reset - (now_ms(a) + a->offset_ms);
+
+	return reset < 0 ? -1 : left < 100 ? 100 : left > 600000 ? 600000 :
+	    left;
+}
+
+/* A rate-limit answer: no private REST for Retry-After, the window's
+ * reset the venue names, or a default (10 minutes after 403, the IP
+ * limit; 1 s after retCode 10006/10018, per-second windows; 10 s after
+ * 429/418). */
 static void
 pause_rest(struct by_account *a, long code, int status)
 {
 	int64_t ms = status == 403 ? 600000 : code != 0 ? 1000 : 10000;
 
+	if (code != 0 && window_left_ms(a) > 0)
+		ms = window_left_ms(a);
 	ms = venue_pause_ms(a->v, ms);
 	a->paused_until = now_ms(a) + ms;
 	venue_say(a->v, QD_LOG_WARN, "rate limited (HTTP %d, retCode %ld): "
 		"no private REST call for %lld ms", status, code,
 		(long long)ms);
+}
+
+/* The venue counts each endpoint's requests (X-Bapi-Limit-Status: what
+ * is left of the window): with none left, REST waits for the reset rather
+ * than meet a 10006. */
+static void
+weigh(struct by_account *a)
+{
+	int64_t left;
+
+	if (header_int(a, "x-bapi-limit-status") != 0 ||
+	    (left = window_left_ms(a)) < 0 ||
+	    now_ms(a) + left <= a->paused_until)
+		return;
+	a->paused_until = now_ms(a) + left;
+	venue_say(a->v, QD_LOG_INFO, "the venue's request window is used up: "
+		"no private REST call for %lld ms", (long long)left);
 }
 
 static void
@@ -555,6 +603,8 @@ by_account_http(struct by_account *a, uint64_t http, int status,
 	}
 	if (bp_is_rate_limit(n >= 0 ? rest.code : 0, status))
 		pause_rest(a, n >= 0 ? rest.code : 0, status);
+	else
+		weigh(a);
 	if (n < 0 || status != 200 || rest.code != 0) {
 		long code = n >= 0 ? rest.code : 0;
 

@@ -44,6 +44,7 @@ static struct {
 	char reason[16][192], trade[16][64];
 	int n_up;
 	char logs[4096];
+	const char *limit_status, *limit_reset;
 } h;
 
 static void
@@ -215,6 +216,20 @@ t_update(qd_ctx *c, const struct qd_order_update *u)
 	h.n_up++;
 }
 
+static int
+t_http_header(qd_ctx *c, const char *name, char *buf, size_t cap)
+{
+	const char *v = strcmp(name, "x-bapi-limit-status") == 0 ?
+	    h.limit_status : strcmp(name, "x-bapi-limit-reset-timestamp") ==
+	    0 ? h.limit_reset : NULL;
+
+	(void)c;
+	if (v == NULL)
+		return QD_ERR_NOTFOUND;
+	snprintf(buf, cap, "%s", v);
+	return QD_OK;
+}
+
 static void
 t_balance(qd_ctx *c, const struct qd_balance *b)
 {
@@ -261,6 +276,7 @@ setup(struct qd_host_api *api, struct venue *v, struct by_account *a,
 	api->sign = t_sign;
 	api->emit_order_update = t_update;
 	api->emit_balance = t_balance;
+	api->http_header = t_http_header;
 	memset(v, 0, sizeof(*v));
 	v->api = api;
 	snprintf(v->rest_url, sizeof(v->rest_url), "http://rest");
@@ -334,6 +350,19 @@ place_limit(void)
 	CHECK(by_order_place(a, 37, &r) == QD_ERR_UNSUPPORTED,
 		"a stop is left to the host");
 	r.type = QD_ORDER_LIMIT;
+	/* The window used up (X-Bapi-Limit-Status 0): REST waits for its
+	 * reset 1.5 s away; the order asked meanwhile is refused. */
+	CHECK(by_order_place(a, 40, &r) == QD_OK, "a limit again");
+	h.limit_status = "0";
+	h.limit_reset = "1700000001500";
+	answer(a, "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{},"
+		"\"time\":1}");
+	h.limit_status = h.limit_reset = NULL;
+	CHECK(a->paused_until == NOW_MS + 1500 &&
+		by_order_place(a, 41, &r) == QD_ERR_LIMIT,
+		"the used-up window pauses REST until its reset");
+	a->paused_until = 0;
+	h.n_up = 2;
 	CHECK(by_order_place(a, 38, &r) == QD_OK, "another limit");
 	answer(a, "{\"retCode\":170141,\"retMsg\":\"Duplicate clientOrderId."
 		"\",\"result\":{},\"time\":1}");
