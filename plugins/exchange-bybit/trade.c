@@ -613,9 +613,11 @@ by_account_http(struct by_account *a, uint64_t http, int status,
 		if (r.kind == RQ_PLACE && bp_is_duplicate(code)) {
 			/* It reached the venue before a restart: ask. */
 			ask(a, r.order);
-		} else if (r.kind == RQ_PLACE && (status >= 500 || n < 0) &&
+		} else if (r.kind == RQ_PLACE && (status >= 500 || status < 200 ||
+		    n < 0) &&
 		    !bp_is_rate_limit(code, status)) {
-			/* Unknown outcome: the venue knows. */
+			/* No answer, or an unreadable one: the order may
+			 * be there; the venue knows. */
 			ask(a, r.order);
 		} else if ((r.kind == RQ_CANCEL || r.kind == RQ_LOOKUP) &&
 		    code == 170213) {

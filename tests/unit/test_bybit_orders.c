@@ -371,6 +371,13 @@ place_limit(void)
 		"orderLinkId=qd12") == 0, "a duplicate is queried: %s", h.url);
 	CHECK(strstr(h.signed_msg, "5000category=spot&orderLinkId=qd12") !=
 		NULL, "a GET signs its query string: %s", h.signed_msg);
+	/* No answer (the connection failed): the order may be there. */
+	h.n_up = 0;
+	CHECK(by_order_place(a, 39, &r) == QD_OK, "one more limit");
+	by_account_http(a, h.last_req, 0, NULL, 0);
+	CHECK(h.n_up == 0 && strcmp(h.url, "http://rest/v5/order/realtime?"
+		"category=spot&orderLinkId=qd13") == 0,
+		"no answer is queried, not rejected: %s", h.url);
 	/* Cancels: by symbol and client id; an order of an earlier run is
 	 * looked up first; cancel-all by symbol or for all of spot. */
 	CHECK(by_order_cancel(a, 35) == QD_OK && strcmp(h.url,
