@@ -12,6 +12,11 @@
  * after 403 (Bybit's IP limit) or 429, the spot instrument list
  * (`rest_url`/v5/market/instruments-info) at start and hourly -- is the
  * shared adapter core (plugins/common/venue.h).
+ *
+ * With an "api_key" and an "api_secret" among the instance's secrets it
+ * also trades spot (trade.c): orders over signed REST and the private
+ * WebSocket (`private_ws_url`) for their updates.  Without them it still
+ * streams market data and refuses orders.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 #include <quantd/sdk.h>
 
 #include "parse.h"
+#include "trade.h"
 #include "../common/venue.h"
 
 #define TOPICS_PER_REQUEST 10
@@ -185,17 +191,44 @@ static const struct venue_dialect bybit_dialect = {
 	.silence_ms = 60000,    /* a pong every 20 s: silence is a stall */
 };
 
+/* The market data core first: a venue's callbacks cast the state to it. */
+struct bybit {
+	struct venue v;
+	struct by_account a;
+};
+
 static int
 by_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	void **state)
 {
-	struct venue *v = calloc(1, sizeof(*v));
+	struct bybit *b = calloc(1, sizeof(*b));
 
-	if (v == NULL)
+	if (b == NULL)
 		return QD_ERR_NOMEM;
-	venue_init(v, api, ctx, &bybit_dialect, p);
-	*state = v;
+	venue_init(&b->v, api, ctx, &bybit_dialect, p);
+	by_account_init(&b->a, &b->v, p);
+	*state = b;
 	return QD_OK;
+}
+
+static int
+by_start(void *state)
+{
+	struct bybit *b = state;
+	int rc;
+
+	if ((rc = venue_start(&b->v)) != QD_OK)
+		return rc;
+	return by_account_start(&b->a);
+}
+
+static void
+by_stop(void *state)
+{
+	struct bybit *b = state;
+
+	venue_stop(&b->v);
+	by_account_stop(&b->a);
 }
 
 static void
@@ -204,21 +237,113 @@ by_destroy(void *state)
 	free(state);
 }
 
+/* The private stream, its requests and timers are the account's; the
+ * rest is market data. */
+static void
+by_ws_open(void *state, uint64_t conn)
+{
+	struct bybit *b = state;
+
+	if (by_owns_conn(&b->a, conn))
+		by_account_ws_open(&b->a, conn);
+	else
+		venue_on_ws_open(&b->v, conn);
+}
+
+static void
+by_ws_message(void *state, uint64_t conn, const char *data, size_t len)
+{
+	struct bybit *b = state;
+
+	if (by_owns_conn(&b->a, conn))
+		by_account_ws_message(&b->a, conn, data, len);
+	else
+		venue_on_ws_message(&b->v, conn, data, len);
+}
+
+static void
+by_ws_close(void *state, uint64_t conn, int code, const char *reason)
+{
+	struct bybit *b = state;
+
+	if (by_owns_conn(&b->a, conn))
+		by_account_ws_close(&b->a, conn, code, reason);
+	else
+		venue_on_ws_close(&b->v, conn, code, reason);
+}
+
+static void
+by_http(void *state, uint64_t id, int status, const char *body, size_t len)
+{
+	struct bybit *b = state;
+
+	if (by_owns_req(&b->a, id))
+		by_account_http(&b->a, id, status, body, len);
+	else
+		venue_on_http_response(&b->v, id, status, body, len);
+}
+
+static void
+by_timer(void *state, uint64_t id)
+{
+	struct bybit *b = state;
+
+	if (by_owns_timer(&b->a, id))
+		by_account_timer(&b->a, id);
+	else
+		venue_on_timer(&b->v, id);
+}
+
+static int
+by_place(void *state, uint64_t id, const struct qd_order_req *r)
+{
+	return by_order_place(&((struct bybit *)state)->a, id, r);
+}
+
+static int
+by_cancel(void *state, uint64_t id)
+{
+	return by_order_cancel(&((struct bybit *)state)->a, id);
+}
+
+static int
+by_query(void *state, uint64_t id)
+{
+	return by_order_query(&((struct bybit *)state)->a, id);
+}
+
+static int
+by_cancel_all(void *state, qd_symbol sym)
+{
+	return by_order_cancel_all(&((struct bybit *)state)->a, sym);
+}
+
+static int
+by_sync(void *state)
+{
+	return by_account_sync(&((struct bybit *)state)->a);
+}
+
 static const struct qd_exchange_ops by_ops = {
 	.base = {
 		.size = sizeof(struct qd_exchange_ops),
 		.create = by_create,
-		.start = venue_start,
-		.stop = venue_stop,
+		.start = by_start,
+		.stop = by_stop,
 		.destroy = by_destroy,
 	},
 	.subscribe = venue_subscribe,
-	.on_ws_open = venue_on_ws_open,
-	.on_ws_message = venue_on_ws_message,
-	.on_ws_close = venue_on_ws_close,
-	.on_http_response = venue_on_http_response,
-	.on_timer = venue_on_timer,
+	.on_ws_open = by_ws_open,
+	.on_ws_message = by_ws_message,
+	.on_ws_close = by_ws_close,
+	.on_http_response = by_http,
+	.on_timer = by_timer,
 	.backfill = venue_backfill,
+	.order_place = by_place,
+	.order_cancel = by_cancel,
+	.order_query = by_query,
+	.order_cancel_all = by_cancel_all,
+	.account_sync = by_sync,
 };
 
 static const struct qd_param_spec by_params[] = {
@@ -228,15 +353,23 @@ static const struct qd_param_spec by_params[] = {
 	QD_PARAM_STRING_SPEC("rest_url", "https://api.bybit.com",
 		"REST base URL (testnet: https://api-testnet.bybit.com)"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask"),
+	QD_PARAM_STRING_SPEC("private_ws_url", "wss://stream.bybit.com/v5/"
+		"private", "private WebSocket URL: order, execution and wallet "
+		"updates (testnet: wss://stream-testnet.bybit.com/v5/"
+		"private)"),
+	QD_PARAM_INT_SPEC("recv_window_ms", 5000, 1000, 60000,
+		"X-BAPI-RECV-WINDOW: how long after its timestamp the venue "
+		"takes a signed request"),
 };
 
 static const struct qd_plugin by_plugin = {
 	.size = sizeof(struct qd_plugin),
 	.kind = QD_KIND_EXCHANGE,
 	.name = "bybit",
-	.version = "0.1.0",
-	.description = "Bybit v5 spot public market data (trades, 1m klines, "
-	    "best bid/ask) over WebSocket, REST backfill",
+	.version = "0.2.0",
+	.description = "Bybit v5 spot: market data (trades, 1m klines, best "
+	    "bid/ask) over WebSocket, REST backfill; spot orders and the "
+	    "account's private stream",
 	.license = "MIT",
 	.params = by_params,
 	.n_params = QD_COUNTOF(by_params),

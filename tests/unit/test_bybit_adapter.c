@@ -15,6 +15,25 @@
 #include "../../plugins/exchange-bybit/bybit.c"
 #include "instr_host.h"
 
+/* The account's parameters and secrets: defaults, and no credentials
+ * (market data only). */
+static int64_t
+no_int(const qd_params *p, const char *name)
+{
+	(void)p;
+	return strcmp(name, "recv_window_ms") == 0 ? 5000 : 0;
+}
+
+static int
+no_secret(qd_ctx *ctx, const char *name, char *buf, size_t cap)
+{
+	(void)ctx;
+	(void)name;
+	(void)buf;
+	(void)cap;
+	return QD_ERR_NOTFOUND;
+}
+
 /* BTCUSDT in full, ETHUSDT without minOrderAmt ("") and pre-launch,
  * XRPUSDT (not subscribed), a contract named like a subscribed symbol;
  * written for this test in the venue's shape. */
@@ -45,6 +64,8 @@ main(void)
 	void *st;
 
 	ih_api(&api);
+	api.param_int = no_int;
+	api.secret_get = no_secret;
 	CHECK(by_ops.base.create(&api, NULL, &params, &st) == QD_OK,
 		"created");
 	v = st;
