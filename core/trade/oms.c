@@ -981,11 +981,20 @@ fit_instrument(struct oms *o, struct acct *a, struct qd_order_req *r,
 	double tick = 0, lot = 0, min_notional = 0, min_qty = 0, px;
 	int buy = r->side == QD_SIDE_BUY;
 
-	if (o->h.instrument == NULL || o->h.instrument(o->h.arg,
-	    strcmp(a->venue, "paper") == 0 ? NULL : a->venue, a->instance,
-	    r->symbol,
-	    &tick, &lot, &min_notional, &min_qty) != QD_OK)
+	if (o->h.instrument == NULL)
 		return QD_OK;
+	if (o->h.instrument(o->h.arg, strcmp(a->venue, "paper") == 0 ? NULL :
+	    a->venue, a->instance, r->symbol, &tick, &lot, &min_notional,
+	    &min_qty) != QD_OK) {
+		if (a->paper != NULL)
+			return QD_OK;        /* a feed without a list */
+		/* A live venue checks tick and lot itself: an order it would
+		 * refuse is not sent before its rules are known. */
+		snprintf(why, cap, "%s's trading rules for this symbol are not "
+			"known yet (its instrument list has not arrived)",
+			a->venue);
+		return QD_ERR_STATE;
+	}
 	r->qty = round_step(r->qty, lot, -1);
 	if (r->price > 0)
 		r->price = round_step(r->price, tick, buy ? -1 : 1);

@@ -113,7 +113,9 @@ const char *oms_account_of(const struct oms *o, const char *instance);
  * QD_ERR_INVALID (malformed, or below the instrument's minimums after
  * rounding), QD_ERR_DENIED (risk or buying power; the reason in `why`,
  * and a REJECTED update is NOT sent: the caller returns the refusal),
- * QD_ERR_NOTFOUND (no account).
+ * QD_ERR_STATE (a live venue whose instrument list -- tick, lot,
+ * minimums -- has not named the symbol yet), QD_ERR_NOTFOUND (no
+ * account).
  */
 int oms_submit(struct oms *o, const char *instance,
 	const struct qd_order_req *r, int64_t now, uint64_t *id, char *why,

@@ -54,7 +54,7 @@ JSON
 cat > "$T/quantd.d/badtrader.json" <<JSON
 {"plugin": "tp-script", "instance": "badtrader", "exchange": "bybad",
  "account": {"id": "live:b", "venue": "bybad", "balance": 1000, "quote": "USDT"},
- "params": {"symbol": "BTC/USDT", "script": "buy market 0.001"}}
+ "params": {"symbol": "BTC/USDT", "script": "wait 2000; buy market 0.001"}}
 JSON
 
 start_daemon || { not_ok "the daemon starts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }

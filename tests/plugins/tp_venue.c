@@ -107,7 +107,19 @@ static int
 v_start(void *state)
 {
 	struct venue *v = state;
+	struct qd_instrument in;
 
+	/* Its one symbol's rules, as a venue's instrument list gives them:
+	 * the host sends nothing before it has them. */
+	memset(&in, 0, sizeof(in));
+	in.size = sizeof(in);
+	in.symbol = v->api->symbol_intern(v->ctx, "BTC/USDT");
+	in.native = "BTCUSDT";
+	in.tick = "0.01";
+	in.lot = "0.00000001";
+	in.status = "TRADING";
+	in.trading = 1;
+	v->api->emit_instrument(v->ctx, &in);
 	return v->api->timer_add(v->ctx, 100000000, 100000000, &v->timer);
 }
 

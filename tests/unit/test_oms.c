@@ -485,6 +485,23 @@ held(struct oms *o, const char *account, const char *asset)
 
 static int n_syncs, n_cancel_alls;
 
+/* The venue's list names BTC/USDT only. */
+static int
+instrument_btc(void *arg, const char *venue, const char *instance,
+	qd_symbol sym, double *tick, double *lot, double *min_notional,
+	double *min_qty)
+{
+	(void)arg;
+	(void)venue;
+	(void)instance;
+	if (sym != btc)
+		return QD_ERR_NOTFOUND;
+	*tick = 0.01;
+	*lot = 0.001;
+	*min_notional = *min_qty = 0;
+	return QD_OK;
+}
+
 static int
 venue_sync(void *arg, const char *venue)
 {
@@ -530,6 +547,7 @@ venue_balances_and_refusals(void **st)
 	h.venue_query = venue_query;
 	h.venue_sync = venue_sync;
 	h.venue_cancel_all = venue_cancel_all;
+	h.instrument = instrument_btc;
 	o = oms_new(NULL, &h, NULL);
 	n_syncs = n_cancel_alls = 0;
 	memset(&c, 0, sizeof(c));
@@ -557,6 +575,11 @@ venue_balances_and_refusals(void **st)
 	assert_int_equal(held(o, "live:a", "BTC"), 0);
 	assert_int_equal(held(o, "live:a", "USDT"), 100000000000LL);
 	assert_books(o);
+	/* A symbol the venue's list has not named: not sent. */
+	trade(o, eth, T0, 10, 1);
+	assert_int_equal(submit(o, "a", eth, QD_SIDE_BUY, QD_ORDER_LIMIT, 1,
+		10, 0, &id, why), QD_ERR_STATE);
+	assert_non_null(strstr(why, "not known yet"));
 	/* With an order working, the books follow its fills instead. */
 	trade(o, btc, T0, 100, 1);
 	assert_int_equal(submit(o, "a", btc, QD_SIDE_BUY, QD_ORDER_LIMIT, 1,
