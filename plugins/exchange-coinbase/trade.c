@@ -507,8 +507,9 @@ refused(struct cbt *t, const struct treq *r, int status, const char *body,
 	else if (r->kind == TQ_GET && status == 404 &&
 	    (o = ord_find(t, r->order, 0)) != NULL)
 		emit_final(t, o, QD_ORDER_REJECTED, reason, QD_ERR_NOTFOUND);
-	else if (r->kind != TQ_PLACE && r->kind != TQ_TIME)
-		t->sync_due = 1;
+	else if (r->kind != TQ_PLACE && r->kind != TQ_TIME && status != 401 &&
+	    status != 403)
+		t->sync_due = 1;   /* not the credentials: try again */
 }
 
 static void
@@ -521,6 +522,11 @@ on_place(struct cbt *t, const struct treq *r, int status, const char *body,
 
 	if (o == NULL)
 		return;
+	if (status != 0 && status < 500 && status != 200 &&
+	    (cbt_parse_place(body, len, &p) < 0 || p.error[0] == '\0')) {
+		refused(t, r, status, body, len);   /* 401, 429, ... */
+		return;
+	}
 	if (status == 0 || status >= 500 || cbt_parse_place(body, len, &p) < 0) {
 		/* Whether it got there is unknown: ask. */
 		later(t, find_order(t, r->order));
@@ -537,10 +543,6 @@ on_place(struct cbt *t, const struct treq *r, int status, const char *body,
 	if (strstr(p.error, "DUPLICATE") != NULL) {
 		/* It reached the venue before a restart. */
 		later(t, find_order(t, r->order));
-		return;
-	}
-	if (status == 429) {
-		refused(t, r, status, body, len);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "coinbase %s: %s", p.error,
@@ -679,6 +681,10 @@ cbt_on_http(struct cbt *t, uint64_t id, int status, const char *body,
 		on_list(t, &r, body, len);
 		break;
 	case TQ_FILLS:
+		/* The answer holds every fill of the order: what it sums to
+		 * is what has been reported. */
+		if ((o = ord_by_vid(t, r.vid)) != NULL)
+			o->reported = 0;
 		if (cbt_parse_fills(body, len, on_fill, t, cursor, why) < 0) {
 			SAY(t, QD_LOG_WARN, "fills not read: %s", why);
 			t->sync_due = 1;
