@@ -43,6 +43,7 @@
 #define MAX_ORDERS 1024
 #define MAX_REQS 128
 #define MAX_BAL 256
+#define MAX_QUEUE 256
 #define EPS 1e-12
 
 enum tq {
@@ -67,6 +68,7 @@ struct tord {
 	int done;               /* a final state was reported */
 	int want_cancel;        /* cancel once the venue id is known */
 	int fills_busy;
+	uint64_t finding;       /* looked up by the list sent as this one */
 	enum qd_order_state term;    /* to report after the fills, or 0 */
 	int term_error;
 	char reason[200];
@@ -92,6 +94,11 @@ struct cbt {
 	struct tord ord[MAX_ORDERS];
 	size_t next_slot;
 	struct treq reqs[MAX_REQS];
+	struct treq queued[MAX_QUEUE];   /* waiting for a token */
+	char queued_path[MAX_QUEUE][400];
+	size_t n_queued;
+	uint64_t find_gen;      /* lookups sent so far */
+	int find_busy;
 	uint64_t rng;
 };
 
@@ -205,9 +212,9 @@ jwt(struct cbt *t, const char *uri, char *out, size_t cap)
 	return QD_OK;
 }
 
-/* A token for one request, if the bucket has one and REST is not paused. */
+/* Whether the bucket has a token and REST is not paused. */
 static int
-take_token(struct cbt *t)
+have_token(struct cbt *t)
 {
 	int64_t now = now_ms(t);
 
@@ -217,7 +224,13 @@ take_token(struct cbt *t)
 	if (t->tokens > t->rate)
 		t->tokens = t->rate;
 	t->refill_ms = now;
-	if (t->tokens < 1)
+	return t->tokens >= 1;
+}
+
+static int
+take_token(struct cbt *t)
+{
+	if (!have_token(t))
 		return 0;
 	t->tokens -= 1;
 	return 1;
@@ -239,8 +252,27 @@ send_req(struct cbt *t, const char *method, const char *path,
 
 	for (i = 0; i < MAX_REQS && t->reqs[i].http != 0; i++)
 		;
-	if (i == MAX_REQS || !take_token(t))
-		return QD_ERR_LIMIT;
+	if (i == MAX_REQS || !take_token(t)) {
+		size_t k;
+
+		/* What the adapter asks for itself (GETs) waits for a
+		 * token; orders and cancels are the caller's to retry. */
+		if (strcmp(method, "GET") != 0 || t->n_queued == MAX_QUEUE)
+			return QD_ERR_LIMIT;
+		for (k = 0; k < t->n_queued; k++)
+			if (strcmp(t->queued_path[k], path) == 0)
+				return QD_OK;
+		memset(&t->queued[t->n_queued], 0, sizeof(t->queued[0]));
+		t->queued[t->n_queued].kind = kind;
+		t->queued[t->n_queued].order = order;
+		snprintf(t->queued[t->n_queued].vid, sizeof(t->queued[0].vid),
+			"%s", vid ? vid : "");
+		snprintf(t->queued[t->n_queued].extra,
+			sizeof(t->queued[0].extra), "%s", extra ? extra : "");
+		snprintf(t->queued_path[t->n_queued++], sizeof(t->queued_path[0]),
+			"%s", path);
+		return QD_OK;
+	}
 	snprintf(url, sizeof(url), "%s%s", t->rest_url, path);
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
@@ -276,6 +308,34 @@ send_req(struct cbt *t, const char *method, const char *path,
 	snprintf(t->reqs[i].extra, sizeof(t->reqs[i].extra), "%s",
 		extra ? extra : "");
 	return QD_OK;
+}
+
+/* Send what waited for a token, oldest first, while tokens last. */
+static void
+drain(struct cbt *t)
+{
+	struct treq q;
+	char path[400];
+
+	size_t i;
+
+	for (i = 0; i < MAX_REQS && t->reqs[i].http != 0; i++)
+		;
+	/* One at a time: each send takes the slot and token it found. */
+	while (t->n_queued > 0 && i < MAX_REQS && have_token(t)) {
+		q = t->queued[0];
+		snprintf(path, sizeof(path), "%s", t->queued_path[0]);
+		t->n_queued--;
+		memmove(t->queued, t->queued + 1, t->n_queued *
+			sizeof(t->queued[0]));
+		memmove(t->queued_path, t->queued_path + 1, t->n_queued *
+			sizeof(t->queued_path[0]));
+		if (send_req(t, "GET", path, NULL, q.kind, q.order, q.vid,
+		    q.extra) != QD_OK)
+			t->sync_due = 1;
+		for (i = 0; i < MAX_REQS && t->reqs[i].http != 0; i++)
+			;
+	}
 }
 
 /* A request of the reconcile that could not be sent: a reconcile again
@@ -324,13 +384,31 @@ list_orders(struct cbt *t, enum tq kind, uint64_t order, const char *query,
 /* Orders created in the last 24 h: where an order known only by our
  * client id is found. */
 static int
-find_order(struct cbt *t, uint64_t id)
+send_find(struct cbt *t)
 {
 	char q[64], iso[32];
+	int rc;
 
 	iso_time(now_ms(t) + t->offset_ms - 86400000, iso, sizeof(iso));
 	snprintf(q, sizeof(q), "start_date=%s", iso);
-	return list_orders(t, TQ_FIND, id, q, "");
+	if ((rc = list_orders(t, TQ_FIND, t->find_gen + 1, q, "")) == QD_OK) {
+		t->find_gen++;
+		t->find_busy = 1;
+	}
+	return rc;
+}
+
+/* One list answers every lookup asked before it was sent: a burst of
+ * queries after a restart costs one request (a page per 250 orders). */
+static int
+find_order(struct cbt *t, uint64_t id)
+{
+	struct tord *o = ord_find(t, id, 1);
+
+	if (o == NULL)
+		return QD_ERR_LIMIT;
+	o->finding = t->find_gen + 1;
+	return t->find_busy ? QD_OK : send_find(t);
 }
 
 static void
@@ -557,7 +635,8 @@ on_list(struct cbt *t, const struct treq *r, const char *body, size_t len)
 {
 	char cursor[64], why[96];
 	struct tord *o;
-	int more, n;
+	int more, n, again = 0;
+	size_t i;
 
 	n = cbt_parse_orders(body, len, on_order, t, &more, cursor, why);
 	if (n < 0) {
@@ -575,15 +654,28 @@ on_list(struct cbt *t, const struct treq *r, const char *body, size_t len)
 		t->resume_ms = t->sync_started - 60000;
 		save_resume(t);
 	}
-	if (r->kind != TQ_FIND || (o = ord_find(t, r->order, 0)) == NULL)
+	if (r->kind != TQ_FIND)
 		return;
-	if (o->vid[0] == '\0') {
+	t->find_busy = 0;
+	for (i = 0; i < MAX_ORDERS; i++) {
+		o = &t->ord[i];
+		if (o->id == 0 || o->finding == 0)
+			continue;
+		if (o->finding > r->order) {
+			again = 1;   /* asked after this list was sent */
+			continue;
+		}
+		o->finding = 0;
+		if (o->vid[0] != '\0')
+			continue;
 		if (o->want_cancel)
 			SAY(t, QD_LOG_WARN, "cancel: order %llu unknown at "
 				"the venue", (unsigned long long)o->id);
 		emit_final(t, o, QD_ORDER_REJECTED, "coinbase: no such order "
 			"at the venue", QD_ERR_NOTFOUND);
 	}
+	if (again)
+		later(t, send_find(t));
 }
 
 /* The ids of a kill list's answer, as a batch_cancel body. */
@@ -993,14 +1085,17 @@ cbt_on_timer(struct cbt *t, uint64_t id)
 	}
 	if (id != t->tick_timer)
 		return 0;
-	/* The channel's heartbeats come every second: silence is a stall. */
+	/* The channel's heartbeats come every second: silence is a
+	 * stall. */
 	if (t->user.open && now_ms(t) - t->user.last_rx > 15000) {
 		SAY(t, QD_LOG_WARN, "user channel silent for 15 s; "
 			"reconnecting");
 		t->user.open = 0;
 		t->api->ws_close(t->ctx, t->user.conn);
 	}
-	if (t->sync_due && now_ms(t) >= t->paused_until)
+	drain(t);
+	if (t->sync_due && now_ms(t) >= t->paused_until &&
+	    now_ms(t) + t->offset_ms - t->sync_started >= 1000)
 		cbt_sync(t);
 	return 1;
 }
@@ -1089,7 +1184,7 @@ cbt_start(struct cbt *t)
 	if (t->api->timer_add(t->ctx, 3600000000000LL, 3600000000000LL,
 	    &t->time_timer) != QD_OK)
 		t->time_timer = 0;
-	if (t->api->timer_add(t->ctx, 1000000000, 1000000000,
+	if (t->api->timer_add(t->ctx, 100000000, 100000000,
 	    &t->tick_timer) != QD_OK)
 		t->tick_timer = 0;
 	user_connect(t);
