@@ -28,6 +28,8 @@ wait_for 10 test -s "$T/ports" || { not_ok "the fake starts" "$(cat "$T/fake.err
 read WS HTTP < "$T/ports"
 F=http://127.0.0.1:$HTTP
 curl -s -X POST "$F/fake/partial?steps=2" > /dev/null
+# Slow acknowledgements: kills land between an order sent and its answer.
+curl -s -X POST "$F/fake/ack_delay?ms=150" > /dev/null
 make_config
 ln -s "$QD_BUILDDIR/lib/plugins/exchange-coinbase.so" "$T/plugins/"
 ln -s "$TP/tp-storm.so" "$T/plugins/"
