@@ -183,7 +183,7 @@ static int
 jwt(struct cbt *t, const char *uri, char *out, size_t cap)
 {
 	struct qd_sign_req r;
-	char input[1536], nonce[33], sig[256];
+	char input[2048], nonce[33], sig[256];
 	size_t n, sl;
 	int i, rc;
 
@@ -244,7 +244,7 @@ send_req(struct cbt *t, const char *method, const char *path,
 {
 	struct qd_http_request r;
 	struct qd_kv h[2];
-	char url[768], uri[512], auth[2048];
+	char url[768], uri[512], auth[2560];
 	const char *q;
 	uint64_t id;
 	size_t i;
@@ -990,7 +990,7 @@ static void
 user_subscribe(struct cbt *t, const char *channel)
 {
 	struct venue *v = t->v;
-	char token[2048], *msg;
+	char token[2560], *msg;
 	size_t cap = 512 + v->n_subs * 40, len, i;
 	int rc;
 

@@ -506,7 +506,7 @@ size_t
 cbt_jwt_input(const char *alg, const char *key_name, const char *nonce,
 	int64_t now_s, const char *uri, char *out, size_t cap)
 {
-	char h[512], p[768];
+	char h[512], p[1024];
 	int hn, pn;
 	size_t a, b;
 
