@@ -295,8 +295,8 @@ def get_coinbase(h):
 #
 # Controls: POST /fake/user_drop[?hold=S] (cut the user channel; refuse it
 # for S s), /fake/ack_delay?ms=N (order answers wait), /fake/partial?steps=N,
-# /fake/rate?status=429&count=N[&retry_after=S] (the next N private
-# requests), /fake/lot?step=X (the venue's size increment at order entry
+# /fake/rate?status=429&count=N[&retry_after=S][&path=P] (the next N
+# private requests, or those to path P), /fake/lot?step=X (the venue's size increment at order entry
 # from now on), /fake/balance?currency=C&value=V, /fake/freeze?on=1 (limit
 # orders stop filling); GET /fake/record (orders, fills, refusals, bad
 # signatures).
@@ -325,7 +325,7 @@ nonces = set()
 refused = {"duplicate": 0, "bad_signature": 0, "insufficient": 0,
            "invalid": 0, "rate_limited": 0}
 ctl = {"ack_delay": 0.0, "steps": 3, "rate": 0, "rate_status": 429,
-       "retry_after": None, "lot": None, "frozen": False,
+       "retry_after": None, "rate_path": None, "lot": None, "frozen": False,
        "user_hold": 0.0}
 balances = {}
 for kv in os.environ.get("FAKE_CB_BALANCES", "USDT=100000,BTC=1").split(","):
@@ -389,8 +389,10 @@ def unauthorized(h):
 
 
 def authorized(h, method):
+    path = urllib.parse.urlparse(h.path).path
     with plock:
-        if ctl["rate"] > 0:
+        if ctl["rate"] > 0 and (not ctl["rate_path"] or
+                                path == ctl["rate_path"]):
             ctl["rate"] -= 1
             refused["rate_limited"] += 1
             hdr = {"Retry-After": ctl["retry_after"]} \
@@ -791,6 +793,7 @@ class PrivateHttp(fb.Http):
                 ctl["rate"] = int(q.get("count", 1))
                 ctl["rate_status"] = int(q.get("status", 429))
                 ctl["retry_after"] = q.get("retry_after")
+                ctl["rate_path"] = q.get("path")
                 return self.reply(200, {})
             if u.path == "/fake/lot":
                 ctl["lot"] = D(q["step"]) if q.get("step") else None

@@ -56,7 +56,7 @@ JSON
 }
 venue cb "$T/key.pem"
 venue cbbad "$T/other.pem"
-script s1 cb 100000 "buy limit 0.01 +0.5%;wait 2500;buy limit 0.01 -5%;wait 500;cancel 2;buy market 0.002;wait 1000;buy limit 0.04 +0.5%;wait 5000;buy market 0.001"
+script s1 cb 100000 "buy limit 0.01 +0.5%;wait 2500;buy limit 0.01 -5%;wait 500;cancel 2;buy market 0.002;wait 1000;buy limit 0.04 +0.5%;wait 8000;buy market 0.001"
 # The host believes in a large balance (two accounts on one venue keep
 # their configured ones): the venue's refusal is the venue's.
 script s2 cb 100000000 "buy limit 100 -1%;buy limit 0.00005 -5%"
@@ -79,7 +79,7 @@ check "and comes back" wait_for 10 sh -c "[ \$(grep -c 'tag=cb msg=\"user channe
 check "the order cut in the middle is filled" wait_for 15 sh -c "grep 'tag=s1 msg=\"script order' '$T/quantd.log' | grep -q '#4 FILLED filled=0.04'"
 # The venue's rate limit on the next order: refused as a limit, REST
 # paused.
-curl -s -X POST "$F/fake/rate?status=429&count=1" > /dev/null
+curl -s -X POST "$F/fake/rate?status=429&count=1&path=/api/v3/brokerage/orders" > /dev/null
 check "a rate-limited order reaches the strategy as a limit" wait_for 10 sh -c "grep 'tag=s1 msg=\"script order' '$T/quantd.log' | grep '#5 REJECTED' | grep -q 'error=-6 reason=coinbase RATE_LIMIT_EXCEEDED: Too many requests'"
 check "and REST pauses" log_has 'tag=cb msg="the venue.s rate limit (HTTP 429): requests paused for 1000 ms'
 check "insufficient funds reach the strategy with the venue's reason" wait_for 10 sh -c "grep 'tag=s2 msg=\"script order' '$T/quantd.log' | grep '#1 REJECTED' | grep -q 'error=-8 reason=coinbase INSUFFICIENT_FUND: Insufficient balance'"
