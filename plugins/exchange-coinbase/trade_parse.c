@@ -463,7 +463,8 @@ cbt_parse_time(const char *data, size_t len)
 size_t
 cbt_b64url(const void *in, size_t n, char *out, size_t cap)
 {
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		"qrstuvwxyz0123456789-_";
 	const unsigned char *p = in;
 	size_t i, o = 0;
 
