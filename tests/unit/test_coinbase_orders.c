@@ -171,8 +171,20 @@ static int h_save(qd_ctx *c, const void *b, size_t n) { (void)c; (void)b;
 	(void)n; return QD_OK; }
 static void h_instrument(qd_ctx *c, const struct qd_instrument *in) {
 	(void)c; (void)in; }
-static void h_balance(qd_ctx *c, const struct qd_balance *b) { (void)c;
-	(void)b; }
+static struct { char asset[16]; double total, free; int last; } bals[8];
+static int n_bals;
+
+static void
+h_balance(qd_ctx *c, const struct qd_balance *b)
+{
+	(void)c;
+	if (n_bals >= 8)
+		return;
+	snprintf(bals[n_bals].asset, sizeof(bals[0].asset), "%s", b->asset);
+	bals[n_bals].total = b->total;
+	bals[n_bals].free = b->free;
+	bals[n_bals++].last = b->last;
+}
 
 static void
 h_update(qd_ctx *c, const struct qd_order_update *u)
@@ -389,6 +401,42 @@ trading(void *st)
 		"cancel: %s", reqs[k].body);
 }
 
+/* The reconcile: balances (the last flagged), the order lists; cancel
+ * all: the open orders listed, then canceled in one batch. */
+static void
+reconcile(void *st)
+{
+	int k, n = n_reqs;
+
+	CHECK(cb_ops.account_sync(st) == QD_OK, "reconcile");
+	k = last_req("/api/v3/brokerage/accounts");
+	CHECK(k >= n && last_req("order_status=OPEN") >= n &&
+		last_req("batch?start_date=2025-12-31T00:00:00Z") >= n,
+		"accounts, open orders, orders of the last 24 h asked");
+	answer(st, k, 200, "{\"accounts\":[{\"currency\":\"BTC\","
+		"\"available_balance\":{\"value\":\"1.5\"},\"hold\":{"
+		"\"value\":\"0.5\"}},{\"currency\":\"USD\","
+		"\"available_balance\":{\"value\":\"100\"},\"hold\":{"
+		"\"value\":\"0\"}}],\"has_next\":false,\"cursor\":\"\"}");
+	CHECK(n_bals == 2 && strcmp(bals[0].asset, "BTC") == 0 &&
+		bals[0].total == 2 && bals[0].free == 1.5 && !bals[0].last &&
+		strcmp(bals[1].asset, "USD") == 0 && bals[1].last,
+		"balances, the last flagged: %d", n_bals);
+
+	n = n_reqs;
+	CHECK(cb_ops.order_cancel_all(st, 1) == QD_OK, "cancel all");
+	k = last_req("order_status=OPEN&product_ids=BTC-USD");
+	CHECK(k >= n, "the symbol's open orders listed");
+	answer(st, k, 200, "{\"orders\":[{\"order_id\":\"x1\","
+		"\"client_order_id\":\"manual\",\"status\":\"OPEN\"},"
+		"{\"order_id\":\"x2\",\"client_order_id\":\"qd2\","
+		"\"status\":\"OPEN\"}],\"has_next\":false}");
+	k = n_reqs - 1;
+	CHECK(strstr(reqs[k].url, "/orders/batch_cancel") != NULL &&
+		strcmp(reqs[k].body, "{\"order_ids\":[\"x1\",\"x2\"]}") == 0,
+		"ours or not, in one batch: %s", reqs[k].body);
+}
+
 int
 main(void)
 {
@@ -422,6 +470,7 @@ main(void)
 	}
 	CHECK(user == 1 && n_sent == 2, "heartbeats and user subscribed");
 	trading(st);
+	reconcile(st);
 	cb_ops.base.stop(st);
 	cb_ops.base.destroy(st);
 
