@@ -99,6 +99,7 @@ struct cbt {
 	size_t n_queued;
 	uint64_t find_gen;      /* lookups sent so far */
 	int find_busy;
+	int find_retry;         /* the last lookup failed: again, later */
 	uint64_t rng;
 };
 
@@ -754,6 +755,10 @@ cbt_on_http(struct cbt *t, uint64_t id, int status, const char *body,
 		return 1;
 	}
 	if (status != 200) {
+		if (r.kind == TQ_FIND) {
+			t->find_busy = 0;
+			t->find_retry = status != 401 && status != 403;
+		}
 		refused(t, &r, status, body, len);
 		return 1;
 	}
@@ -1094,6 +1099,10 @@ cbt_on_timer(struct cbt *t, uint64_t id)
 		t->api->ws_close(t->ctx, t->user.conn);
 	}
 	drain(t);
+	if (t->find_retry && !t->find_busy && have_token(t)) {
+		t->find_retry = 0;
+		later(t, send_find(t));
+	}
 	if (t->sync_due && now_ms(t) >= t->paused_until &&
 	    now_ms(t) + t->offset_ms - t->sync_started >= 1000)
 		cbt_sync(t);
