@@ -36,6 +36,7 @@
 #include <quantd/sdk.h>
 
 #include "parse.h"
+#include "trade.h"
 #include "../common/venue.h"
 
 #define PAGE_ROWS 350   /* the venue's largest candles answer */
@@ -53,6 +54,7 @@ struct coinbase {
 	 * that snapshot would pass as new). */
 	uint64_t snap_last[VENUE_MAX_SUBS];
 	int snap_seen;
+	struct cbt *trade;              /* orders and the account */
 };
 
 static void
@@ -278,6 +280,8 @@ cb_on_http_response(void *state, uint64_t id, int status, const char *body,
 	struct coinbase *c = state;
 	size_t k;
 
+	if (cbt_on_http(c->trade, id, status, body, len))
+		return;
 	for (k = 0; k < VENUE_MAX_REQS; k++)
 		if (id != 0 && c->v.reqs[k].id == id) {
 			c->cur = c->v.reqs[k];
@@ -344,31 +348,131 @@ cb_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	if (c == NULL)
 		return QD_ERR_NOMEM;
 	venue_init(&c->v, api, ctx, &coinbase_dialect, p);
+	if ((c->trade = cbt_new(&c->v, p)) == NULL) {
+		free(c);
+		return QD_ERR_NOMEM;
+	}
 	*state = c;
 	return QD_OK;
+}
+
+static int
+cb_start(void *state)
+{
+	struct coinbase *c = state;
+	int rc;
+
+	if ((rc = venue_start(state)) != QD_OK)
+		return rc;
+	cbt_start(c->trade);
+	return QD_OK;
+}
+
+static void
+cb_stop(void *state)
+{
+	struct coinbase *c = state;
+
+	venue_stop(state);
+	cbt_stop(c->trade);
 }
 
 static void
 cb_destroy(void *state)
 {
-	free(state);
+	struct coinbase *c = state;
+
+	cbt_free(c->trade);
+	free(c);
+}
+
+/* The user channel is the trading side's, the other links the core's. */
+static void
+cb_on_ws_open(void *state, uint64_t conn)
+{
+	struct coinbase *c = state;
+
+	if (!cbt_on_ws_open(c->trade, conn))
+		venue_on_ws_open(state, conn);
+}
+
+static void
+cb_on_ws_message(void *state, uint64_t conn, const char *data, size_t len)
+{
+	struct coinbase *c = state;
+
+	if (!cbt_on_ws_message(c->trade, conn, data, len))
+		venue_on_ws_message(state, conn, data, len);
+}
+
+static void
+cb_on_ws_close(void *state, uint64_t conn, int code, const char *reason)
+{
+	struct coinbase *c = state;
+
+	if (!cbt_on_ws_close(c->trade, conn))
+		venue_on_ws_close(state, conn, code, reason);
+}
+
+static void
+cb_on_timer(void *state, uint64_t id)
+{
+	struct coinbase *c = state;
+
+	if (!cbt_on_timer(c->trade, id))
+		venue_on_timer(state, id);
+}
+
+static int
+cb_place(void *state, uint64_t id, const struct qd_order_req *r)
+{
+	return cbt_place(((struct coinbase *)state)->trade, id, r);
+}
+
+static int
+cb_cancel(void *state, uint64_t id)
+{
+	return cbt_cancel(((struct coinbase *)state)->trade, id);
+}
+
+static int
+cb_query(void *state, uint64_t id)
+{
+	return cbt_query(((struct coinbase *)state)->trade, id);
+}
+
+static int
+cb_cancel_all(void *state, qd_symbol sym)
+{
+	return cbt_cancel_all(((struct coinbase *)state)->trade, sym);
+}
+
+static int
+cb_sync(void *state)
+{
+	return cbt_sync(((struct coinbase *)state)->trade);
 }
 
 static const struct qd_exchange_ops cb_ops = {
 	.base = {
 		.size = sizeof(struct qd_exchange_ops),
 		.create = cb_create,
-		.start = venue_start,
-		.stop = venue_stop,
+		.start = cb_start,
+		.stop = cb_stop,
 		.destroy = cb_destroy,
 	},
 	.subscribe = venue_subscribe,
-	.on_ws_open = venue_on_ws_open,
-	.on_ws_message = venue_on_ws_message,
-	.on_ws_close = venue_on_ws_close,
+	.on_ws_open = cb_on_ws_open,
+	.on_ws_message = cb_on_ws_message,
+	.on_ws_close = cb_on_ws_close,
 	.on_http_response = cb_on_http_response,
-	.on_timer = venue_on_timer,
+	.on_timer = cb_on_timer,
+	.order_place = cb_place,
+	.order_cancel = cb_cancel,
+	.order_query = cb_query,
 	.backfill = venue_backfill,
+	.order_cancel_all = cb_cancel_all,
+	.account_sync = cb_sync,
 };
 
 static const struct qd_param_spec cb_params[] = {
@@ -380,15 +484,26 @@ static const struct qd_param_spec cb_params[] = {
 		"market/...)"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask (ticker "
 		"channel)"),
+	QD_PARAM_STRING_SPEC("trade_url", "https://api.coinbase.com",
+		"REST base URL of the private API (orders, fills, accounts; "
+		"sandbox: https://api-sandbox.coinbase.com)"),
+	QD_PARAM_STRING_SPEC("user_ws_url",
+		"wss://advanced-trade-ws-user.coinbase.com",
+		"WebSocket URL of the user channel (order updates)"),
+	QD_PARAM_STRING_SPEC("key_type", "ec", "the CDP key: \"ec\" (ES256) "
+		"or \"ed25519\" (EdDSA)"),
+	QD_PARAM_INT_SPEC("rate_limit", 25, 1, 30, "private requests a second at "
+		"most (the venue allows 30)"),
 };
 
 static const struct qd_plugin cb_plugin = {
 	.size = sizeof(struct qd_plugin),
 	.kind = QD_KIND_EXCHANGE,
 	.name = "coinbase",
-	.version = "0.1.0",
-	.description = "Coinbase Advanced Trade public market data (trades, "
-	    "best bid/ask) over WebSocket, 1m candles polled over REST",
+	.version = "0.2.0",
+	.description = "Coinbase Advanced Trade: market data (trades, best "
+	    "bid/ask, 1m candles polled over REST) and live trading (orders, "
+	    "fills, balances; user channel)",
 	.license = "MIT",
 	.params = cb_params,
 	.n_params = QD_COUNTOF(cb_params),

@@ -11,7 +11,10 @@ newest first, a range of 350 candles or more refused) and the public
 product list GET /api/v3/brokerage/market/products?product_type=SPOT (its
 two products in the documented shape, all steps as text), plus the same
 /fake/... controls.  WebSocket pings are answered by the protocol layer,
-as the venue's are."""
+as the venue's are.
+
+The private side (orders, fills, accounts, the user channel; every request
+verified) is described where it begins, below."""
 import asyncio
 import json
 import os
@@ -164,6 +167,8 @@ async def ws_handler_coinbase(ws, path=None):
         for t in tasks:
             t.cancel()
         fb.conns.discard(ws)
+        with plock:
+            user_conns.discard(ws)
 
 
 async def garbage_coinbase():
@@ -268,6 +273,583 @@ def get_coinbase(h):
          "open": fb.fmt(c[0]), "close": fb.fmt(c[3]), "volume": fb.fmt(c[4])}
         for t, c in rows]})
     return True
+
+
+# ---- the private side -----------------------------------------------------
+#
+# Written from the venue's documented scheme, independently of the adapter.
+# Every private request must carry "Authorization: Bearer <JWT>": header
+# {alg ES256|EdDSA, kid = the key name, nonce, typ JWT}, claims {sub = the
+# key name, iss "cdp", nbf, exp (at most 120 s after nbf, not passed),
+# uri "METHOD host/path"}; the signature is checked with the public half of
+# the key in the file FAKE_CB_KEY (PEM, EC P-256 or Ed25519), the key name
+# is FAKE_CB_KEY_NAME.  A bad one: 401 "Unauthorized", counted.  A nonce is
+# taken once.  The user channel's subscribe carries a JWT without uri.
+#
+# Orders are kept per client id (a client id taken again answers with the
+# order it names, as the venue does, counted as a duplicate); market
+# orders fill at once in two fills, limit orders fill in `partial` steps
+# (default 3, one every 300 ms) once the market price crosses them.  Fees:
+# 0.6 % taker, 0.4 % maker, in the quote currency.  Balances start from
+# FAKE_CB_BALANCES ("USDT=100000,BTC=1") and move with the fills.
+#
+# Controls: POST /fake/user_drop[?hold=S] (cut the user channel; refuse it
+# for S s), /fake/ack_delay?ms=N (order answers wait), /fake/partial?steps=N,
+# /fake/rate?status=429&count=N[&retry_after=S][&path=P] (the next N
+# private requests, or those to path P), /fake/lot?step=X (the venue's size increment at order entry
+# from now on), /fake/balance?currency=C&value=V, /fake/freeze?on=1 (limit
+# orders stop filling); GET /fake/record (orders, fills, refusals, bad
+# signatures).
+import base64  # noqa: E402
+import threading  # noqa: E402
+import uuid  # noqa: E402
+from decimal import Decimal as D, ROUND_HALF_UP  # noqa: E402
+
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import \
+    encode_dss_signature  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+
+KEY_NAME = os.environ.get("FAKE_CB_KEY_NAME", "")
+PUB = None
+if os.environ.get("FAKE_CB_KEY"):
+    with open(os.environ["FAKE_CB_KEY"], "rb") as f:
+        PUB = serialization.load_pem_private_key(f.read(), None).public_key()
+UNIT = D("0.00000001")
+plock = threading.RLock()
+orders = {}            # client id -> order
+by_id = {}             # venue order id -> order
+fills = []
+nonces = set()
+refused = {"duplicate": 0, "bad_signature": 0, "insufficient": 0,
+           "invalid": 0, "rate_limited": 0}
+ctl = {"ack_delay": 0.0, "steps": 3, "rate": 0, "rate_status": 429,
+       "retry_after": None, "rate_path": None, "lot": None, "frozen": False,
+       "user_hold": 0.0}
+balances = {}
+for kv in os.environ.get("FAKE_CB_BALANCES", "USDT=100000,BTC=1").split(","):
+    k, v = kv.split("=")
+    balances[k] = D(v)
+user_conns = set()
+seq_ts = [0]
+
+
+def b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def verify_jwt(token, uri):
+    """The claims of a good token, None otherwise."""
+    try:
+        h64, p64, s64 = token.split(".")
+        head, claims, sig = json.loads(b64d(h64)), json.loads(b64d(p64)), \
+            b64d(s64)
+        msg = (h64 + "." + p64).encode()
+        if PUB is None or head.get("typ") != "JWT" or \
+                head.get("kid") != KEY_NAME or not head.get("nonce"):
+            return None
+        if isinstance(PUB, ec.EllipticCurvePublicKey):
+            if head.get("alg") != "ES256" or len(sig) != 64:
+                return None
+            PUB.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                            int.from_bytes(sig[32:], "big")),
+                       msg, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(PUB, ed25519.Ed25519PublicKey):
+            if head.get("alg") != "EdDSA":
+                return None
+            PUB.verify(sig, msg)
+        else:
+            return None
+        now = time.time()
+        if claims.get("sub") != KEY_NAME or claims.get("iss") != "cdp" or \
+                not isinstance(claims.get("nbf"), int) or \
+                not isinstance(claims.get("exp"), int) or \
+                claims["nbf"] > now + 5 or claims["exp"] < now or \
+                claims["exp"] - claims["nbf"] > 120:
+            return None
+        if claims.get("uri") != uri:
+            return None
+        with plock:
+            if head["nonce"] in nonces:
+                return None
+            nonces.add(head["nonce"])
+        return claims
+    except (ValueError, KeyError, TypeError, InvalidSignature):
+        return None
+
+
+def unauthorized(h):
+    body = b"Unauthorized\n"
+    h.send_response(401)
+    h.send_header("Content-Type", "text/plain; charset=utf-8")
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
+def authorized(h, method):
+    path = urllib.parse.urlparse(h.path).path
+    with plock:
+        if ctl["rate"] > 0 and (not ctl["rate_path"] or
+                                path == ctl["rate_path"]):
+            ctl["rate"] -= 1
+            refused["rate_limited"] += 1
+            hdr = {"Retry-After": ctl["retry_after"]} \
+                if ctl["retry_after"] else {}
+            h.reply(ctl["rate_status"], {"error": "RATE_LIMIT_EXCEEDED",
+                                          "message": "Too many requests",
+                                          "error_details": ""}, hdr)
+            return False
+    auth = h.headers.get("Authorization", "")
+    # The host as the client names it: a Host header without a port
+    # means the port it connected to.
+    host = h.headers.get("Host", "")
+    if ":" not in host:
+        host += ":%d" % h.server.server_address[1]
+    uri = "%s %s%s" % (method, host, urllib.parse.urlparse(h.path).path)
+    if not auth.startswith("Bearer ") or verify_jwt(auth[7:], uri) is None:
+        with plock:
+            refused["bad_signature"] += 1
+        print("bad signature on %s" % uri, file=sys.stderr, flush=True)
+        unauthorized(h)
+        return False
+    return True
+
+
+def now_iso():
+    return iso(int(time.time() * 1000), 0)
+
+
+def market_price(pid):
+    with fb.lock:
+        return D(fb.fmt(fb.SYMBOLS[SYMBOL[pid]]))
+
+
+def order_view(o):
+    """An order as REST shows it."""
+    return {"order_id": o["order_id"], "product_id": o["product_id"],
+            "user_id": "fake", "order_configuration": o["config"],
+            "side": o["side"], "client_order_id": o["client_order_id"],
+            "status": o["status"], "time_in_force": o["tif"],
+            "created_time": o["created"],
+            "completion_percentage": str((o["filled"] / o["size"] * 100)
+                                         .quantize(D("0.01"))),
+            "filled_size": str(o["filled"]),
+            "average_filled_price": str(avg(o)),
+            "fee": "", "number_of_fills": str(len(o["fills"])),
+            "filled_value": str(o["value"]), "pending_cancel": False,
+            "size_in_quote": False, "total_fees": str(o["fees"]),
+            "size_inclusive_of_fees": False,
+            "total_value_after_fees": str(o["value"] + o["fees"]),
+            "trigger_status": "INVALID_ORDER_TYPE",
+            "order_type": o["type"], "reject_reason": "",
+            "settled": o["status"] != "OPEN", "product_type": "SPOT",
+            "reject_message": "", "cancel_message": o["cancel_message"],
+            "order_placement_source": "RETAIL_ADVANCED",
+            "outstanding_hold_amount": "0", "is_liquidation": False,
+            "last_fill_time": o["fills"][-1]["trade_time"]
+            if o["fills"] else None}
+
+
+def user_view(o):
+    """An order as the user channel shows it."""
+    return {"avg_price": str(avg(o)), "cancel_reason": o["cancel_message"],
+            "client_order_id": o["client_order_id"],
+            "completion_percentage": "0",
+            "contract_expiry_type": "UNKNOWN_CONTRACT_EXPIRY_TYPE",
+            "cumulative_quantity": str(o["filled"]),
+            "filled_value": str(o["value"]),
+            "leaves_quantity": str(o["size"] - o["filled"]
+                                   if o["status"] == "OPEN" else 0),
+            "limit_price": o.get("limit_price", "0"),
+            "number_of_fills": str(len(o["fills"])),
+            "order_id": o["order_id"], "order_side": o["side"],
+            "order_type": o["type"].capitalize(),
+            "outstanding_hold_amount": "0", "post_only": "false",
+            "product_id": o["product_id"], "product_type": "SPOT",
+            "reject_Reason": "", "retail_portfolio_id": "fake",
+            "risk_managed_by": "UNKNOWN_RISK_MANAGEMENT_TYPE",
+            "status": o["status"], "stop_price": o.get("stop_price", ""),
+            "time_in_force": o["tif"], "total_fees": str(o["fees"]),
+            "total_value_after_fees": str(o["value"] + o["fees"]),
+            "trigger_status": "INVALID_ORDER_TYPE",
+            "creation_time": o["created"], "end_time": "0001-01-01T00:00:00Z",
+            "start_time": "0001-01-01T00:00:00Z"}
+
+
+def avg(o):
+    return (o["value"] / o["filled"]).quantize(UNIT) if o["filled"] else D(0)
+
+
+async def user_send(ws, kind, olist):
+    msg = {"channel": "user", "client_id": "", "timestamp": now_iso(),
+           "sequence_num": ws.seq,
+           "events": [{"type": kind, "orders": olist, "positions": {
+               "perpetual_futures_positions": [],
+               "expiring_futures_positions": []}}]}
+    ws.seq += 1
+    try:
+        await ws.send(json.dumps(msg))
+    except Exception:
+        pass
+
+
+def push(o):
+    """The user channel's update of order o (called under plock)."""
+    view = user_view(o)
+    for ws in list(user_conns):
+        if not ws.products or o["product_id"] in ws.products:
+            asyncio.run_coroutine_threadsafe(user_send(ws, "update", [view]),
+                                             fb.loop)
+
+
+def do_fill(o, qty, price, maker):
+    notional = (qty * price).quantize(UNIT, rounding=ROUND_HALF_UP)
+    fee = (notional * (D("0.004") if maker else D("0.006"))).quantize(
+        UNIT, rounding=ROUND_HALF_UP)
+    seq_ts[0] = max(seq_ts[0] + 1, int(time.time() * 1000000))
+    f = {"entry_id": str(uuid.uuid4()), "trade_id": str(uuid.uuid4()),
+         "order_id": o["order_id"], "trade_time": now_iso(),
+         "trade_type": "FILL", "price": str(price), "size": str(qty),
+         "commission": str(fee), "product_id": o["product_id"],
+         "sequence_timestamp": iso(seq_ts[0] // 1000, seq_ts[0] % 1000),
+         "liquidity_indicator": "MAKER" if maker else "TAKER",
+         "size_in_quote": False, "user_id": "fake", "side": o["side"],
+         "retail_portfolio_id": "fake"}
+    fills.append(f)
+    o["fills"].append(f)
+    o["filled"] += qty
+    o["value"] += notional
+    o["fees"] += fee
+    base, quote = o["product_id"].split("-")
+    sign = 1 if o["side"] == "BUY" else -1
+    balances[base] = balances.get(base, D(0)) + sign * qty
+    balances[quote] = balances.get(quote, D(0)) - sign * notional - fee
+    if o["filled"] >= o["size"]:
+        o["status"] = "FILLED"
+    push(o)
+
+
+def matcher():
+    """Limit orders the price crossed fill a step at a time."""
+    while True:
+        time.sleep(0.3)
+        with plock:
+            if ctl["frozen"]:
+                continue
+            for o in list(orders.values()):
+                if o["status"] != "OPEN" or o["type"] != "LIMIT":
+                    continue
+                p = market_price(o["product_id"])
+                lim = D(o["limit_price"])
+                if (o["side"] == "BUY" and p > lim) or \
+                        (o["side"] == "SELL" and p < lim):
+                    continue
+                step = (o["size"] / ctl["steps"]).quantize(UNIT)
+                left = o["size"] - o["filled"]
+                do_fill(o, min(max(step, UNIT), left), lim, True)
+
+
+def place_error(h, code, message, counter):
+    with plock:
+        refused[counter] += 1
+    print("refused %s" % code, file=sys.stderr, flush=True)
+    h.reply(200, {"success": False, "failure_reason":
+                  "UNKNOWN_FAILURE_REASON", "order_id": "",
+                  "error_response": {"error": code, "message": message,
+                                     "error_details": "",
+                                     "preview_failure_reason":
+                                     "PREVIEW_" + code}})
+
+
+def place(h, req):
+    cid = req.get("client_order_id", "")
+    pid = req.get("product_id", "")
+    side = req.get("side", "")
+    conf = req.get("order_configuration") or {}
+    if ctl["ack_delay"] > 0:
+        time.sleep(ctl["ack_delay"])
+    with plock:
+        if cid in orders:
+            refused["duplicate"] += 1
+            o = orders[cid]
+            return h.reply(200, {"success": True, "success_response": {
+                "order_id": o["order_id"], "product_id": o["product_id"],
+                "side": o["side"], "client_order_id": cid},
+                "order_configuration": o["config"]})
+    if pid not in SYMBOL:
+        return place_error(h, "INVALID_PRODUCT_ID", "Invalid product_id",
+                           "invalid")
+    if side not in ("BUY", "SELL") or len(conf) != 1 or not cid:
+        return place_error(h, "INVALID_ARGUMENT", "Invalid order", "invalid")
+    kind, c = next(iter(conf.items()))
+    types = {"market_market_ioc": ("MARKET", "IMMEDIATE_OR_CANCEL"),
+             "limit_limit_gtc": ("LIMIT", "GOOD_UNTIL_CANCELLED"),
+             "limit_limit_fok": ("LIMIT", "FILL_OR_KILL"),
+             "sor_limit_ioc": ("LIMIT", "IMMEDIATE_OR_CANCEL"),
+             "stop_limit_stop_limit_gtc": ("STOP_LIMIT",
+                                           "GOOD_UNTIL_CANCELLED")}
+    if kind not in types:
+        return place_error(h, "UNSUPPORTED_ORDER_CONFIGURATION",
+                           "Unsupported order configuration", "invalid")
+    try:
+        size = D(c["base_size"])
+        lim = D(c["limit_price"]) if "limit_price" in c else None
+        if size <= 0 or (lim is not None and lim <= 0) or \
+                "e" in c["base_size"].lower():
+            raise ValueError
+    except (KeyError, ValueError, ArithmeticError, AttributeError):
+        return place_error(h, "INVALID_ARGUMENT", "Invalid base_size or "
+                           "limit_price", "invalid")
+    if ctl["lot"] is not None and size % ctl["lot"] != 0:
+        return place_error(h, "INVALID_SIZE_PRECISION",
+                           "Too many decimals in order amount", "invalid")
+    base, quote = pid.split("-")
+    px = lim if lim is not None else market_price(pid)
+    with plock:
+        if (side == "BUY" and balances.get(quote, D(0)) < size * px *
+                D("1.006")) or (side == "SELL" and
+                                balances.get(base, D(0)) < size):
+            return place_error(h, "INSUFFICIENT_FUND",
+                               "Insufficient balance in source account",
+                               "insufficient")
+        typ, tif = types[kind]
+        o = {"order_id": str(uuid.uuid4()), "client_order_id": cid,
+             "product_id": pid, "side": side, "config": conf, "type": typ,
+             "tif": tif, "size": size, "created": now_iso(),
+             "status": "OPEN", "filled": D(0), "value": D(0), "fees": D(0),
+             "fills": [], "cancel_message": ""}
+        if lim is not None:
+            o["limit_price"] = str(lim)
+        if "stop_price" in c:
+            o["stop_price"] = c["stop_price"]
+        orders[cid] = o
+        by_id[o["order_id"]] = o
+        push(o)
+        if typ == "MARKET":
+            half = (size / 2).quantize(UNIT)
+            do_fill(o, half, px, False)
+            do_fill(o, size - half, px, False)
+        elif kind in ("limit_limit_fok", "sor_limit_ioc"):
+            p = market_price(pid)
+            if (side == "BUY" and p <= lim) or (side == "SELL" and p >= lim):
+                do_fill(o, size, lim, False)
+            else:
+                o["status"] = "EXPIRED" if kind == "limit_limit_fok" \
+                    else "CANCELLED"
+                push(o)
+        h.reply(200, {"success": True, "success_response": {
+            "order_id": o["order_id"], "product_id": pid, "side": side,
+            "client_order_id": cid}, "order_configuration": conf})
+
+
+def cancel(h, req):
+    res = []
+    with plock:
+        for oid in req.get("order_ids", []):
+            o = by_id.get(oid)
+            if o is None:
+                res.append({"success": False, "failure_reason":
+                            "UNKNOWN_CANCEL_ORDER", "order_id": oid})
+            elif o["status"] != "OPEN":
+                res.append({"success": False, "failure_reason":
+                            "UNKNOWN_CANCEL_FAILURE_REASON",
+                            "order_id": oid})
+            else:
+                o["status"] = "CANCELLED"
+                o["cancel_message"] = "User requested cancel"
+                push(o)
+                res.append({"success": True, "failure_reason":
+                            "UNKNOWN_CANCEL_FAILURE_REASON",
+                            "order_id": oid})
+    h.reply(200, {"results": res})
+
+
+def page(items, q, key):
+    start = int(q.get("cursor", ["0"])[0] or 0)
+    lim = min(int(q.get("limit", ["100"])[0]), 1000)
+    part = items[start:start + lim]
+    more = start + lim < len(items)
+    return {key: part, "has_next": more,
+            "cursor": str(start + lim) if more else ""}
+
+
+def get_private(h):
+    u = urllib.parse.urlparse(h.path)
+    q = urllib.parse.parse_qs(u.query)
+    p = u.path
+    if p == "/api/v3/brokerage/time":
+        now = time.time()
+        h.reply(200, {"iso": now_iso(), "epochSeconds": str(int(now)),
+                      "epochMillis": str(int(now * 1000))})
+        return True
+    if not p.startswith("/api/v3/brokerage/") or \
+            p.startswith("/api/v3/brokerage/market/"):
+        return False
+    if not authorized(h, "GET"):
+        return True
+    with plock:
+        if p == "/api/v3/brokerage/accounts":
+            accts = [{"uuid": "acct-" + c, "name": c + " Wallet",
+                      "currency": c, "available_balance": {
+                          "value": str(v), "currency": c},
+                      "default": True, "active": True, "type":
+                      "ACCOUNT_TYPE_CRYPTO", "ready": True, "hold": {
+                          "value": "0", "currency": c}}
+                     for c, v in sorted(balances.items())]
+            r = page(accts, q, "accounts")
+            r["size"] = len(r["accounts"])
+            return h.reply(200, r) or True
+        if p == "/api/v3/brokerage/orders/historical/batch":
+            sel = list(orders.values())
+            st = q.get("order_status", [])
+            if st:
+                sel = [o for o in sel if o["status"] in st]
+            pids = q.get("product_ids", [])
+            if pids:
+                sel = [o for o in sel if o["product_id"] in pids]
+            if q.get("start_date"):
+                sel = [o for o in sel if o["created"] >= q["start_date"][0]]
+            sel.sort(key=lambda o: o["created"], reverse=True)
+            r = page([order_view(o) for o in sel], q, "orders")
+            r["sequence"] = "0"
+            return h.reply(200, r) or True
+        if p == "/api/v3/brokerage/orders/historical/fills":
+            ids = q.get("order_ids", [])
+            sel = [f for f in fills if not ids or f["order_id"] in ids]
+            sel.reverse()
+            return h.reply(200, page(sel, q, "fills")) or True
+        if p.startswith("/api/v3/brokerage/orders/historical/"):
+            o = by_id.get(p.rsplit("/", 1)[1])
+            if o is None:
+                return h.reply(404, {"error": "NOT_FOUND",
+                                     "error_details": "order not found",
+                                     "message": "order not found"}) or True
+            return h.reply(200, {"order": order_view(o)}) or True
+    h.reply(404, {"error": "NOT_FOUND", "message": "no such path"})
+    return True
+
+
+def record():
+    with plock:
+        return {"orders": [{"client_id": o["client_order_id"],
+                            "order_id": o["order_id"],
+                            "status": o["status"], "side": o["side"],
+                            "qty": str(o["size"]),
+                            "filled": str(o["filled"])}
+                           for o in orders.values()],
+                "fills": [{"trade_id": f["trade_id"],
+                           "client_id": by_id[f["order_id"]]
+                           ["client_order_id"],
+                           "qty": f["size"], "price": f["price"],
+                           "fee": f["commission"], "side": f["side"].lower(),
+                           "maker": f["liquidity_indicator"] == "MAKER"}
+                          for f in fills],
+                "refused": dict(refused),
+                "balances": {k: str(v) for k, v in balances.items()}}
+
+
+class PrivateHttp(fb.Http):
+    def do_GET(self):
+        if urllib.parse.urlparse(self.path).path == "/fake/record":
+            return self.reply(200, record())
+        if get_private(self):
+            return
+        super().do_GET()
+
+    def do_POST(self):
+        u = urllib.parse.urlparse(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        if u.path.startswith("/api/v3/brokerage/"):
+            n = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(n)
+            if not authorized(self, "POST"):
+                return
+            try:
+                req = json.loads(raw)
+            except ValueError:
+                return self.reply(400, {"error": "INVALID_ARGUMENT",
+                                        "message": "malformed body"})
+            if u.path == "/api/v3/brokerage/orders":
+                return place(self, req)
+            if u.path == "/api/v3/brokerage/orders/batch_cancel":
+                return cancel(self, req)
+            return self.reply(404, {"error": "NOT_FOUND",
+                                    "message": "no such path"})
+        with plock:
+            if u.path == "/fake/user_drop":
+                ctl["user_hold"] = time.time() + float(q.get("hold", 0))
+                for ws in list(user_conns):
+                    fb.loop.call_soon_threadsafe(ws.transport.abort)
+                return self.reply(200, {"dropped": len(user_conns)})
+            if u.path == "/fake/ack_delay":
+                ctl["ack_delay"] = float(q.get("ms", 0)) / 1000
+                return self.reply(200, {})
+            if u.path == "/fake/partial":
+                ctl["steps"] = max(1, int(q.get("steps", 3)))
+                return self.reply(200, {})
+            if u.path == "/fake/rate":
+                ctl["rate"] = int(q.get("count", 1))
+                ctl["rate_status"] = int(q.get("status", 429))
+                ctl["retry_after"] = q.get("retry_after")
+                ctl["rate_path"] = q.get("path")
+                return self.reply(200, {})
+            if u.path == "/fake/lot":
+                ctl["lot"] = D(q["step"]) if q.get("step") else None
+                return self.reply(200, {})
+            if u.path == "/fake/balance":
+                balances[q["currency"]] = D(q["value"])
+                return self.reply(200, {})
+            if u.path == "/fake/freeze":
+                ctl["frozen"] = q.get("on", "1") == "1"
+                return self.reply(200, {})
+        super().do_POST()
+
+
+async def subscribe_user(ws, req):
+    """The user channel: an authenticated subscribe, a snapshot of the
+    open orders, then every change."""
+    if verify_jwt(req.get("jwt", ""), None) is None:
+        with plock:
+            refused["bad_signature"] += 1
+        await ws.send(json.dumps({"type": "error",
+                                  "message": "authentication failure"}))
+        return
+    ws.subscribed = True
+    ws.products = set(req.get("product_ids") or [])
+    await send(ws, "subscriptions", [{"subscriptions": {
+        "user": sorted(ws.products) or ["user"]}}])
+    with plock:
+        snap = [user_view(o) for o in orders.values()
+                if o["status"] == "OPEN" and
+                (not ws.products or o["product_id"] in ws.products)]
+        user_conns.add(ws)
+    await user_send(ws, "snapshot", snap)
+
+
+public_subscribe = subscribe
+
+
+async def subscribe_any(ws, req):
+    if req.get("channel") == "user":
+        if time.time() < ctl["user_hold"]:
+            await ws.close(code=1013, reason="try again later")
+            return
+        return await subscribe_user(ws, req)
+    if req.get("jwt") is not None and \
+            verify_jwt(req["jwt"], None) is None:
+        with plock:
+            refused["bad_signature"] += 1
+        await ws.send(json.dumps({"type": "error",
+                                  "message": "authentication failure"}))
+        return
+    await public_subscribe(ws, req)
+
+
+subscribe = subscribe_any  # noqa: F811
+fb.Http = PrivateHttp
+threading.Thread(target=matcher, daemon=True).start()
 
 
 fb.publish = publish_coinbase

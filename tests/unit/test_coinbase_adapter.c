@@ -89,6 +89,10 @@ h_string(const qd_params *p, const char *name)
 static int h_bool(const qd_params *p, const char *n) { (void)p; (void)n;
 	return 1; }
 
+/* rate_limit, the only integer parameter. */
+static int64_t h_int(const qd_params *p, const char *n) { (void)p; (void)n;
+	return 25; }
+
 static const char *
 h_symbol_name(qd_ctx *c, qd_symbol s)
 {
@@ -180,6 +184,7 @@ static struct qd_host_api api = {
 	.abi_minor = QD_ABI_MINOR,
 	.log = h_log,
 	.now_ns = h_now,
+	.param_int = h_int,
 	.param_bool = h_bool,
 	.param_string = h_string,
 	.symbol_name = h_symbol_name,
