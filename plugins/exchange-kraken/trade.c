@@ -22,7 +22,8 @@
  * order's state and each fill (exec_id, last_qty, last_price, fees,
  * liquidity_ind); they go to the host as order updates, fills with the
  * venue's exec id as trade id (the host applies one once).  After a loss
- * the stream comes back with backoff and account_sync runs, so what
+ * the stream comes back with backoff and, once it has stayed open a
+ * second, account_sync runs, so what
  * happened meanwhile is fetched: BalanceEx, OpenOrders, ClosedOrders and
  * TradesHistory since the last fill reported (persisted; the last 24 h on
  * a first run).  Terminal states (canceled, expired) fetched over REST are
@@ -30,7 +31,8 @@
  * follows its order's end.
  *
  * Rates: REST calls count against Kraken's per-key counter (15, decaying
- * 0.33/s: history calls cost 2), orders against the trading engine's
+ * 0.33/s: TradesHistory costs 2; a reconcile waits until the counter has
+ * room for all of its calls), orders against the trading engine's
  * per-pair counter (modelled as 60 decaying 1/s).  A call that would
  * overflow, or any call during a pause (after HTTP 429/418 or a "Rate
  * limit"/"Throttled" error: Retry-After, else 15 s), is not sent:
@@ -56,6 +58,9 @@
 #define PAUSE_DEFAULT_MS 15000
 #define PING_MS 30000
 #define HOUR_NS 3600000000000LL
+#define SETTLE_MS 1000
+#define SYNC_COST 5.0   /* BalanceEx, OpenOrders, ClosedOrders 1 each,
+                           TradesHistory 2 */
 
 enum kt_kind {
 	RQ_TIME = 1, RQ_TOKEN, RQ_ADD, RQ_CANCEL, RQ_CANCEL_ALL,
@@ -128,9 +133,8 @@ next_nonce(struct kr_trade *t)
 	return n;
 }
 
-/* Refill the buckets; 0 if `cost` fits the one asked (and takes it). */
-static int
-take(struct kr_trade *t, int order, double cost)
+static void
+refill(struct kr_trade *t)
 {
 	int64_t now = now_ms(t);
 	double dt = (double)(now - t->bucket_ms) / 1000.0;
@@ -142,7 +146,28 @@ take(struct kr_trade *t, int order, double cost)
 	t->order_tokens += dt * ORDER_DECAY;
 	if (t->order_tokens > ORDER_MAX)
 		t->order_tokens = ORDER_MAX;
-	if (now < t->paused_until_ms)
+}
+
+/* ms until the REST counter has room for `cost` (and any pause is over). */
+static int64_t
+rest_wait_ms(struct kr_trade *t, double cost)
+{
+	int64_t now = now_ms(t), w = 0;
+
+	refill(t);
+	if (t->rest_tokens < cost)
+		w = (int64_t)((cost - t->rest_tokens) / REST_DECAY * 1000) + 1;
+	if (t->paused_until_ms - now > w)
+		w = t->paused_until_ms - now;
+	return w;
+}
+
+/* Refill the buckets; 0 if `cost` fits the one asked (and takes it). */
+static int
+take(struct kr_trade *t, int order, double cost)
+{
+	refill(t);
+	if (now_ms(t) < t->paused_until_ms)
 		return -1;
 	if (order) {
 		if (t->order_tokens < cost)
@@ -178,8 +203,7 @@ send_req(struct kr_trade *t, int kind, uint64_t order, const char *fields,
 	size_t i, siglen = 0;
 	uint64_t id, nonce;
 	int rc, priv = kind != RQ_TIME;
-	double cost = kind == RQ_TRADES || kind == RQ_S_CLOSED ||
-		kind == RQ_Q_CLOSED ? 2.0 : 1.0;
+	double cost = kind == RQ_TRADES ? 2.0 : 1.0;
 	int order_call = kind == RQ_ADD || kind == RQ_CANCEL;
 
 	for (i = 0; i < KT_MAX_REQS && t->reqs[i].http != 0; i++)
@@ -191,7 +215,8 @@ send_req(struct kr_trade *t, int kind, uint64_t order, const char *fields,
 			"\"api_key\" is not configured");
 		return QD_ERR_DENIED;
 	}
-	if (take(t, order_call, cost) != 0)
+	/* The public Time counts against the IP's limit, not the key's. */
+	if (priv && take(t, order_call, cost) != 0)
 		return QD_ERR_LIMIT;
 	snprintf(url, sizeof(url), "%s%s", t->v->rest_url, path);
 	memset(&r, 0, sizeof(r));
@@ -447,25 +472,61 @@ fetch_trades(struct kr_trade *t, long ofs)
 	return send_req(t, RQ_TRADES, 0, f, NULL, 0, ofs);
 }
 
+static int place_now(struct kr_trade *t, uint64_t order,
+	const struct qd_order_req *r);
+
+/* The places held for the first reconcile: an order it found at the
+ * venue (it got there before a crash) is queried, not placed again --
+ * Kraken refuses a duplicate cl_ord_id among open orders only. */
+static void
+release_queued(struct kr_trade *t)
+{
+	size_t i, n = t->n_queued;
+	struct kt_tx *x;
+	int rc;
+
+	t->n_queued = 0;
+	for (i = 0; i < n; i++) {
+		const struct kt_queued *q = &t->queued[i];
+
+		x = tx_of_order(t, q->order);
+		if (x != NULL && x->txid[0] != '\0')
+			rc = kt_query(t, q->order);
+		else
+			rc = place_now(t, q->order, &q->req);
+		if (rc != QD_OK) {
+			venue_say(t->v, QD_LOG_WARN, "order %llu not sent: %s",
+				(unsigned long long)q->order, qd_strerror(rc));
+			emit(t, q->order, QD_ORDER_REJECTED, qd_strerror(rc),
+				rc);
+		}
+	}
+}
+
 static void
 sync_done(struct kr_trade *t)
 {
 	release_held(t);
 	t->syncing = 0;
+	t->synced = 1;
+	release_queued(t);
 	if (t->sync_again) {
 		t->sync_again = 0;
 		kt_sync(t);
 	}
 }
 
-/* A reconcile step could not be sent (a pause, the counter full): again
- * in a few seconds. */
+/* A reconcile could not be sent (a pause, the counter full): again when
+ * the counter has room for all of it, so that no call of a pass is spent
+ * on one that stops half way. */
 static void
 sync_later(struct kr_trade *t)
 {
+	int64_t ms = rest_wait_ms(t, SYNC_COST);
+
 	t->syncing = 0;
 	if (t->sync_timer == 0 && t->v->api->timer_add(t->v->ctx,
-	    3000000000LL, 0, &t->sync_timer) != QD_OK)
+	    (ms > 100 ? ms : 100) * 1000000, 0, &t->sync_timer) != QD_OK)
 		t->sync_timer = 0;
 }
 
@@ -478,6 +539,10 @@ kt_sync(struct kr_trade *t)
 		return QD_ERR_DENIED;
 	if (t->syncing) {
 		t->sync_again = 1;
+		return QD_OK;
+	}
+	if (rest_wait_ms(t, SYNC_COST) > 0) {
+		sync_later(t);
 		return QD_OK;
 	}
 	if ((rc = send_req(t, RQ_BALANCE, 0, "", NULL, 0, 0)) == QD_OK)
@@ -634,11 +699,9 @@ kt_on_ws_open(struct kr_trade *t, uint64_t conn)
 	venue_say(t->v, QD_LOG_INFO, "account stream open");
 	ws_subscribe(t, t->token);
 	memset(t->token, 0, sizeof(t->token));
-	if (t->lost) {
-		/* What happened while it was down: fetched once. */
-		t->lost = 0;
-		kt_sync(t);
-	}
+	if (t->lost && t->settle_timer == 0 && t->v->api->timer_add(t->v->ctx,
+	    (int64_t)SETTLE_MS * 1000000, 0, &t->settle_timer) != QD_OK)
+		t->settle_timer = 0;
 	return 1;
 }
 
@@ -801,9 +864,10 @@ on_refused(struct kr_trade *t, const struct kt_req *r, const char *err)
 		venue_say(t->v, QD_LOG_WARN, "reconcile: %s refused: %s",
 			method_of[r->kind], err);
 		t->n_held = 0;
-		t->syncing = 0;
 		if (kr_error_status(err) == QD_ERR_LIMIT)
 			sync_later(t);
+		else
+			sync_done(t);
 		return;
 	default:
 		venue_say(t->v, QD_LOG_WARN, "%s refused: %s",
@@ -923,6 +987,29 @@ kt_on_http(struct kr_trade *t, uint64_t id, int status, const char *body,
 
 int
 kt_place(struct kr_trade *t, uint64_t order, const struct qd_order_req *r)
+{
+	struct kt_queued *q;
+
+	if (r->type != QD_ORDER_MARKET && r->type != QD_ORDER_LIMIT &&
+	    r->type != QD_ORDER_STOP_LIMIT)
+		return QD_ERR_UNSUPPORTED;   /* the host emulates it */
+	if (r->tif == QD_TIF_FOK)
+		return QD_ERR_UNSUPPORTED;   /* Kraken spot: GTC, IOC, GTD */
+	if (t->synced || !t->have_key)
+		return place_now(t, order, r);
+	if (t->n_queued == KT_MAX_HELD)
+		return QD_ERR_LIMIT;
+	q = &t->queued[t->n_queued++];
+	q->order = order;
+	q->req = *r;
+	q->req.tag = NULL;   /* the host's, valid for the call only */
+	if (!t->syncing)
+		kt_sync(t);
+	return QD_OK;
+}
+
+static int
+place_now(struct kr_trade *t, uint64_t order, const struct qd_order_req *r)
 {
 	const char *name = t->v->api->symbol_name(t->v->ctx, r->symbol);
 	char cid[16], pair[40], qty[40], px[40], px2[40], dl[64], body[1024];
@@ -1102,6 +1189,15 @@ kt_on_timer(struct kr_trade *t, uint64_t id)
 		if (t->open)
 			t->v->api->ws_send(t->v->ctx, t->conn, ping,
 				sizeof(ping) - 1);
+	} else if (id == t->settle_timer) {
+		/* Open for SETTLE_MS after a loss: what happened while it was
+		 * down is fetched once (a stream that flaps costs no reconcile
+		 * per opening). */
+		t->settle_timer = 0;
+		if (t->open && t->lost) {
+			t->lost = 0;
+			kt_sync(t);
+		}
 	} else if (id == t->sync_timer) {
 		t->sync_timer = 0;
 		kt_sync(t);

@@ -41,6 +41,12 @@ struct kt_held {
 	char reason[128];
 };
 
+/* A place asked before the first reconcile ended. */
+struct kt_queued {
+	uint64_t order;
+	struct qd_order_req req;
+};
+
 struct kr_trade {
 	struct venue *v;
 	char ws_auth_url[256];
@@ -54,12 +60,16 @@ struct kr_trade {
 	int open, lost, stopping;
 	struct venue_link link;                /* backoff attempts */
 	uint64_t retry_timer, time_timer, ping_timer, sync_timer;
+	uint64_t settle_timer;                 /* reconcile after a loss */
 	struct kt_req reqs[KT_MAX_REQS];
 	struct kt_tx tx[KT_MAX_TX];
 	size_t tx_next;
 	struct kt_held held[KT_MAX_HELD];
 	size_t n_held;
 	int syncing, sync_again;
+	int synced;                            /* a reconcile completed */
+	struct kt_queued queued[KT_MAX_HELD];
+	size_t n_queued;
 	int64_t sync_start_ms, sync_max_ms;    /* this pass's trades */
 	double rest_tokens, order_tokens;      /* rate buckets */
 	int64_t bucket_ms;

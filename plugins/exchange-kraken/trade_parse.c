@@ -491,8 +491,7 @@ exec_item(const cJSON *x, struct kr_priv *p)
 	text(x, "liquidity_ind", tmp, sizeof(tmp));
 	p->maker = strcmp(tmp, "m") == 0;
 	p->status = ws_status(st);
-	if (p->txid[0] == '\0' || p->exec_type[0] == '\0' ||
-	    opt_dec(x, "order_qty", &p->qty) != 0 ||
+	if (p->txid[0] == '\0' || opt_dec(x, "order_qty", &p->qty) != 0 ||
 	    opt_dec(x, "limit_price", &p->price) != 0 ||
 	    opt_dec(x, "cum_qty", &p->cum_qty) != 0 ||
 	    opt_dec(x, "avg_price", &p->avg_price) != 0 ||
