@@ -59,6 +59,7 @@
 #define PING_MS 30000
 #define HOUR_NS 3600000000000LL
 #define SETTLE_MS 1000
+#define RESUME_MARGIN_MS 600000LL
 #define SYNC_COST 5.0   /* BalanceEx, OpenOrders, ClosedOrders 1 each,
                            TradesHistory 2 */
 
@@ -114,7 +115,10 @@ load(struct kr_trade *t)
 	buf[len] = '\0';
 	if (sscanf(buf, "kraken1 %llu %lld", &n, &s) == 2) {
 		t->nonce_last = t->nonce_reserved = n;
-		t->fills_since_ms = s;
+		/* The mark may be ahead of what the host made durable before
+		 * a crash: a margin back (fills seen again change nothing). */
+		t->fills_since_ms = s > RESUME_MARGIN_MS ? s - RESUME_MARGIN_MS :
+			0;
 	}
 }
 
