@@ -37,9 +37,9 @@ minimum raised after the list was read).  Controls: POST /fake/balance?asset=USD
 POST /fake/drop_private[?hold=S] (cut the account streams); POST
 /fake/delay_ack?s=S (AddOrder answers S s after taking the order); POST
 /fake/fill?cl_ord_id=C&qty=Q (fill Q of an open order at its limit);
-POST /fake/private_limit?n=N&status=429|200 (the next N private calls
-refused: HTTP 429 with Retry-After 1, or HTTP 200 "EAPI:Rate limit
-exceeded"); GET /fake/record (orders, fills, refusals, bad signatures)."""
+POST /fake/private_limit?n=N&status=429|200[&method=M] (the next N private
+calls, of method M if given, refused: HTTP 429 with Retry-After 1, or
+HTTP 200 "EAPI:Rate limit exceeded"); GET /fake/record (orders, fills, refusals, bad signatures)."""
 import asyncio
 import base64
 import datetime
@@ -286,6 +286,7 @@ priv = {
                 "bad_nonce": 0, "insufficient": 0, "invalid": 0,
                 "rate_limited": 0, "deadline": 0},
     "calls": {}, "delay_ack": 0.0, "limit": 0, "limit_status": 429,
+    "limit_method": "",
     "hold_private": 0.0,
 }
 priv_conns = set()
@@ -600,7 +601,7 @@ def post_private(h):
     method = u.path[len("/0/private/"):]
     with fb.lock:
         priv["calls"][method] = priv["calls"].get(method, 0) + 1
-        if priv["limit"] > 0:
+        if priv["limit"] > 0 and priv["limit_method"] in ("", method):
             priv["limit"] -= 1
             priv["refused"]["rate_limited"] += 1
             if priv["limit_status"] == 429:
@@ -721,6 +722,7 @@ def control(h):
         with fb.lock:
             priv["limit"] = int(q.get("n", 1))
             priv["limit_status"] = int(q.get("status", 429))
+            priv["limit_method"] = q.get("method", "")
         h.reply(200, {})
     else:
         return False

@@ -54,7 +54,7 @@ kraken krakenbad KR_BAD
 kraken krakenbal KR_SECRET
 # Orders after 2 s: the instrument list (tick, lot) is in by then.
 script fills kraken "wait 2000;buy limit 0.02 -5%;wait 300;buy limit 0.01 -5%;wait 500;cancel 2;buy market 0.001"
-script refused kraken "wait 2000;buy limit 0.1 -1%;sell market 0.0002"
+script refused kraken "wait 2000;buy limit 0.1 -1%;sell market 0.0002;wait 4000;buy market 0.001"
 script stream kraken "wait 2000;buy limit 0.04 -5%"
 script bad krakenbad "wait 2000;buy market 0.001"
 # The only account of its venue: the host brings it to the venue's balances.
@@ -93,6 +93,13 @@ check "under its minimum: REJECTED" wait_for 10 sh -c "grep -q 'tag=refused msg=
 l=$(line refused 2 REJECTED)
 case $l in *"error=-1 reason=kraken EOrder: Order minimum not met"*) ok "with Kraken's reason and QD_ERR_INVALID";; *) not_ok "with Kraken's reason and QD_ERR_INVALID" "$l";; esac
 check "the refusal is logged with Kraken's code" log_has 'tag=kraken msg="place of order [0-9]* refused: kraken EOrder: Insufficient funds'
+# The next AddOrder answered HTTP 429: REST pauses, the order is refused
+# with QD_ERR_LIMIT.
+curl -s -X POST "$F/fake/private_limit?n=1&status=429&method=AddOrder" > /dev/null
+check "a rate-limited order: REJECTED" wait_for 10 sh -c "grep -q 'tag=refused msg=\"script order [0-9]* #3 REJECTED' '$T/quantd.log'"
+l=$(line refused 3 REJECTED)
+case $l in *"error=-6 reason=kraken EAPI: Rate limit exceeded (HTTP 429)"*) ok "with QD_ERR_LIMIT";; *) not_ok "with QD_ERR_LIMIT" "$l";; esac
+check "and private REST pauses for Retry-After" log_has 'tag=kraken msg="Kraken refused for its rate limit (EAPI:Rate limit exceeded (HTTP 429)): no private REST call for 1000 ms'
 
 check "a wrong secret: Kraken's signature error in the log" wait_for 10 log_has 'tag=krakenbad msg=.*EAPI:Invalid signature'
 check "and its order is REJECTED" wait_for 10 sh -c "grep -q 'tag=bad msg=\"script order [0-9]* #1 REJECTED' '$T/quantd.log'"
