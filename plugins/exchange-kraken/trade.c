@@ -584,8 +584,8 @@ ws_lost(struct kr_trade *t)
 	if (t->stopping)
 		return;
 	if (t->retry_timer == 0 && t->v->api->timer_add(t->v->ctx,
-	    venue_backoff_ms(t->v, &t->link) *
-	    1000000, 0, &t->retry_timer) != QD_OK)
+	    venue_backoff_ms(t->v, &t->link) * 1000000, 0,
+	    &t->retry_timer) != QD_OK)
 		t->retry_timer = 0;
 }
 
@@ -609,9 +609,6 @@ ws_subscribe(struct kr_trade *t, const char *token)
 		venue_say(t->v, QD_LOG_WARN, "account stream subscribe not "
 			"sent: %s", qd_strerror(rc));
 }
-
-static void
-on_rest_item(void *arg, const struct kr_priv *p);
 
 struct rest_ctx {
 	struct kr_trade *t;

@@ -375,8 +375,9 @@ kr_parse_rest_private(enum kr_rest_kind kind, const char *data, size_t len,
 	e = cJSON_GetObjectItemCaseSensitive(root, "error");
 	if (cJSON_IsArray(e) && cJSON_GetArraySize(e) > 0) {
 		x = cJSON_GetArrayItem(e, 0);
-		snprintf(err, 96, "%s", cJSON_IsString(x) ? x->valuestring :
-			"an error that is no text");
+		snprintf(err, 96, "%s", cJSON_IsString(x) &&
+			x->valuestring[0] != '\0' ? x->valuestring :
+			"an error without text");
 		cJSON_Delete(root);
 		return -2;
 	}

@@ -200,6 +200,9 @@ rest_answers(void)
 		NULL, err);
 	CHECK(n == -2 && strcmp(err, "EOrder:Insufficient funds") == 0 &&
 		n_got == 0, "a refusal: -2 and its text");
+	n = rest(KR_R_ADD, "{\"error\":[\"\"]}", NULL, err);
+	CHECK(n == -2 && err[0] != '\0', "a refusal without text still says "
+		"something: %s", err);
 	n = rest(KR_R_ORDERS, "{\"error\":[],\"result\":{\"open\":{\"OQCLML-"
 		"BW3P3-BUCMWZ\":{\"refid\":null,\"userref\":0,\"cl_ord_id\":"
 		"\"qd5\",\"status\":\"open\",\"opentm\":1688666559.8974,"
