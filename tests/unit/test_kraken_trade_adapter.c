@@ -121,25 +121,31 @@ h_timer_cancel(qd_ctx *ctx, uint64_t id)
 	return QD_OK;
 }
 
+static uint64_t auth_conn;
+static char ws_sent[4096];
+
 static int
 h_ws_open(qd_ctx *ctx, const char *url, const struct qd_kv *h, uint32_t n,
 	uint64_t *conn)
 {
 	(void)ctx;
-	(void)url;
 	(void)h;
 	(void)n;
 	*conn = ++next_id;
+	if (strstr(url, "v2-auth") != NULL)
+		auth_conn = *conn;
 	return QD_OK;
 }
 
 static int
 h_ws_send(qd_ctx *ctx, uint64_t conn, const char *data, size_t len)
 {
+	size_t n = strlen(ws_sent);
+
 	(void)ctx;
-	(void)conn;
-	(void)data;
-	(void)len;
+	if (conn == auth_conn)
+		snprintf(ws_sent + n, sizeof(ws_sent) - n, "%.*s\n", (int)len,
+			data);
 	return QD_OK;
 }
 
@@ -362,6 +368,50 @@ without_key(void)
 }
 
 static void
+ws(const char *msg)
+{
+	kr_ops.on_ws_message(st, auth_conn, msg, strlen(msg));
+}
+
+/* The account stream: opened with the token, subscribed; its fills and
+ * states reach the host (a fee in the base asset in quote). */
+static void
+stream(void)
+{
+	answer("GetWebSocketsToken", "{\"error\":[],\"result\":{\"token\":"
+		"\"TOK\",\"expires\":900}}");
+	CHECK(auth_conn != 0, "the token opens the account stream");
+	kr_ops.on_ws_open(st, auth_conn);
+	CHECK(strstr(ws_sent, "\"channel\":\"executions\",\"token\":\"TOK\"")
+		!= NULL && strstr(ws_sent, "\"channel\":\"balances\",\"token\":"
+		"\"TOK\"") != NULL, "executions and balances subscribed: %s",
+		ws_sent);
+	n_ups = 0;
+	ws("{\"channel\":\"executions\",\"type\":\"update\",\"data\":[{"
+		"\"order_id\":\"OABC\",\"symbol\":\"BTC/USD\",\"exec_type\":"
+		"\"trade\",\"exec_id\":\"TX1\",\"last_qty\":0.004,"
+		"\"last_price\":30000,\"cum_qty\":0.004,\"order_qty\":0.01,"
+		"\"liquidity_ind\":\"m\",\"order_status\":\"partially_filled\","
+		"\"fees\":[{\"asset\":\"BTC\",\"qty\":0.00001}]}]}");
+	CHECK(n_ups == 1 && ups[0].order_id == 1 && ups[0].last_qty == 0.004 &&
+		ups[0].last_price == 30000 && ups[0].maker &&
+		ups[0].fee > 0.29999 && ups[0].fee < 0.30001,
+		"a fill by the venue's order id, its base fee in quote (%g)",
+		n_ups ? ups[0].fee : -1);
+	ws("{\"channel\":\"executions\",\"type\":\"update\",\"data\":[{"
+		"\"order_id\":\"OABC\",\"cl_ord_id\":\"qd1\",\"exec_type\":"
+		"\"canceled\",\"order_status\":\"canceled\",\"reason\":"
+		"\"User requested\"}]}");
+	CHECK(n_ups == 2 && ups[1].state == QD_ORDER_CANCELED &&
+		strstr(reasons[1], "User requested") != NULL, "canceled, with "
+		"the venue's reason: %s", reasons[1]);
+	ws("{\"channel\":\"executions\",\"type\":\"update\",\"data\":[{"
+		"\"order_id\":\"OTHER\",\"cl_ord_id\":\"manual\",\"exec_type\":"
+		"\"new\",\"order_status\":\"new\"}]}");
+	CHECK(n_ups == 2, "someone else's order is not reported");
+}
+
+static void
 with_key(void)
 {
 	struct qd_order_req r = limit_buy();
@@ -450,6 +500,7 @@ with_key(void)
 	CHECK(kr_ops.order_place(st, 5, &r) == QD_ERR_UNSUPPORTED,
 		"FOK is the host's to emulate");
 	CHECK(strstr(logbuf, "KEY") == NULL, "the key never reaches the log");
+	stream();
 	stop(st);
 
 	/* A restart: the clock went back, the nonces still pass the mark. */
