@@ -3,7 +3,9 @@
 # a live account on the kraken instance, against tests/fakes/fake_kraken.py
 # (which outlives quantd), and the daemon is killed with SIGKILL at KILLS
 # random moments (10 by default), started again each time.  Afterwards,
-# the venue's record against ours (as kill9_venue.sh checks it): every
+# (acknowledgements delayed, so that kills fall between an order reaching
+# the venue and its answer), the venue's record against ours (as
+# kill9_venue.sh checks it): every
 # order at the venue is one we wrote ahead, each client id was taken once,
 # its fills are our fills exactly, each order's state is the venue's, and
 # the ledger holds exactly what the venue's fills and fees say.
@@ -40,6 +42,9 @@ cat > "$T/quantd.d/storm.json" <<JSON
  "params": {"seed": 9, "every": 40}}
 JSON
 
+# Acknowledgements come 0.3 s late: kills land between an order reaching
+# the venue and its answer reaching us.
+curl -s -X POST "http://127.0.0.1:$HTTP/fake/delay_ack?s=0.3" > /dev/null
 kill_loop "$KILLS" 0.5 2.0
 check "the daemon started after each of $KILLS kills" test "$kl_started" -eq "$KILLS"
 # The last run has no strategy: its account and open orders come back
