@@ -494,9 +494,12 @@ release_queued(struct kr_trade *t)
 		const struct kt_queued *q = &t->queued[i];
 
 		x = tx_of_order(t, q->order);
-		if (x != NULL && x->txid[0] != '\0')
+		if (x != NULL && x->txid[0] != '\0') {
+			venue_say(t->v, QD_LOG_INFO, "order %llu is at Kraken "
+				"already (%s): querying it, not placing it",
+				(unsigned long long)q->order, x->txid);
 			rc = kt_query(t, q->order);
-		else
+		} else
 			rc = place_now(t, q->order, &q->req);
 		if (rc != QD_OK) {
 			venue_say(t->v, QD_LOG_WARN, "order %llu not sent: %s",

@@ -45,7 +45,7 @@ JSON
 # Acknowledgements come 0.3 s late: kills land between an order reaching
 # the venue and its answer reaching us.
 curl -s -X POST "http://127.0.0.1:$HTTP/fake/delay_ack?s=0.3" > /dev/null
-kill_loop "$KILLS" 0.5 2.0
+kill_loop "$KILLS" 1.0 2.5
 check "the daemon started after each of $KILLS kills" test "$kl_started" -eq "$KILLS"
 # The last run has no strategy: its account and open orders come back
 # from the store and are reconciled with the venue.
