@@ -45,6 +45,7 @@
 #include <quantd/sdk.h>
 
 #include "parse.h"
+#include "trade.h"
 #include "../common/venue.h"
 
 #define SYMBOLS_PER_REQUEST 50
@@ -66,6 +67,7 @@ struct kraken {
 	uint64_t flush_timer;
 	uint64_t instr_retry;           /* the list again after a refusal */
 	int instr_whole;                /* ask the whole list */
+	struct kr_trade tr;             /* orders and the account stream */
 };
 
 static void
@@ -422,6 +424,7 @@ kr_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	if (k == NULL)
 		return QD_ERR_NOMEM;
 	venue_init(&k->v, api, ctx, &kraken_dialect, p);
+	kt_init(&k->tr, &k->v, p);
 	*state = k;
 	return QD_OK;
 }
@@ -436,7 +439,86 @@ kr_start(void *state)
 	    (int64_t)FLUSH_EVERY_MS * 1000000,
 	    (int64_t)FLUSH_EVERY_MS * 1000000, &k->flush_timer)) != QD_OK)
 		return rc;
-	return venue_start(state);
+	if ((rc = venue_start(state)) != QD_OK)
+		return rc;
+	return kt_start(&k->tr);
+}
+
+static void
+kr_stop(void *state)
+{
+	struct kraken *k = state;
+
+	kt_stop(&k->tr);
+	venue_stop(state);
+}
+
+/* The account stream's connection, answers and timers are trade.c's. */
+static void
+kr_on_ws_open(void *state, uint64_t conn)
+{
+	struct kraken *k = state;
+
+	if (!kt_on_ws_open(&k->tr, conn))
+		venue_on_ws_open(state, conn);
+}
+
+static void
+kr_on_ws_message(void *state, uint64_t conn, const char *data, size_t len)
+{
+	struct kraken *k = state;
+
+	if (!kt_on_ws_message(&k->tr, conn, data, len))
+		venue_on_ws_message(state, conn, data, len);
+}
+
+static void
+kr_on_ws_close(void *state, uint64_t conn, int code, const char *reason)
+{
+	struct kraken *k = state;
+
+	if (!kt_on_ws_close(&k->tr, conn))
+		venue_on_ws_close(state, conn, code, reason);
+}
+
+static void
+kr_on_http_response(void *state, uint64_t id, int status, const char *body,
+	size_t len)
+{
+	struct kraken *k = state;
+
+	if (!kt_on_http(&k->tr, id, status, body, len))
+		venue_on_http_response(state, id, status, body, len);
+}
+
+static int
+kr_order_place(void *state, uint64_t order, const struct qd_order_req *r)
+{
+	return kt_place(&((struct kraken *)state)->tr, order, r);
+}
+
+static int
+kr_order_cancel(void *state, uint64_t order)
+{
+	return kt_cancel(&((struct kraken *)state)->tr, order);
+}
+
+static int
+kr_order_query(void *state, uint64_t order)
+{
+	return kt_query(&((struct kraken *)state)->tr, order);
+}
+
+static int
+kr_order_cancel_all(void *state, qd_symbol sym)
+{
+	return kt_cancel_all(&((struct kraken *)state)->tr, sym);
+}
+
+static int
+kr_account_sync(void *state)
+{
+	return kt_sync(&((struct kraken *)state)->tr);
 }
 
 static void
@@ -444,6 +526,8 @@ kr_on_timer(void *state, uint64_t id)
 {
 	struct kraken *k = state;
 
+	if (kt_on_timer(&k->tr, id))
+		return;
 	if (id == k->flush_timer) {
 		flush_held(k);
 	} else if (id == k->instr_retry) {
@@ -466,16 +550,21 @@ static const struct qd_exchange_ops kr_ops = {
 		.size = sizeof(struct qd_exchange_ops),
 		.create = kr_create,
 		.start = kr_start,
-		.stop = venue_stop,
+		.stop = kr_stop,
 		.destroy = kr_destroy,
 	},
 	.subscribe = venue_subscribe,
-	.on_ws_open = venue_on_ws_open,
-	.on_ws_message = venue_on_ws_message,
-	.on_ws_close = venue_on_ws_close,
-	.on_http_response = venue_on_http_response,
+	.on_ws_open = kr_on_ws_open,
+	.on_ws_message = kr_on_ws_message,
+	.on_ws_close = kr_on_ws_close,
+	.on_http_response = kr_on_http_response,
 	.on_timer = kr_on_timer,
+	.order_place = kr_order_place,
+	.order_cancel = kr_order_cancel,
+	.order_query = kr_order_query,
 	.backfill = venue_backfill,
+	.order_cancel_all = kr_order_cancel_all,
+	.account_sync = kr_account_sync,
 };
 
 static const struct qd_param_spec kr_params[] = {
@@ -483,7 +572,11 @@ static const struct qd_param_spec kr_params[] = {
 		"WebSocket v2 URL (beta: wss://beta-ws.kraken.com/v2; Kraken "
 		"has no public spot testnet)"),
 	QD_PARAM_STRING_SPEC("rest_url", "https://api.kraken.com",
-		"REST base URL (for /0/public/OHLC and AssetPairs)"),
+		"REST base URL (/0/public OHLC, AssetPairs, Time; /0/private "
+		"orders and account)"),
+	QD_PARAM_STRING_SPEC("ws_auth_url", "wss://ws-auth.kraken.com/v2",
+		"private WebSocket v2 URL, the account stream (beta: "
+		"wss://beta-ws-auth.kraken.com/v2)"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask (ticker "
 		"channel)"),
 };
@@ -493,8 +586,9 @@ static const struct qd_plugin kr_plugin = {
 	.kind = QD_KIND_EXCHANGE,
 	.name = "kraken",
 	.version = "0.1.0",
-	.description = "Kraken spot public market data (trades, 1m OHLC, "
-	    "best bid/ask) over WebSocket v2, REST backfill",
+	.description = "Kraken spot: market data (trades, 1m OHLC, best "
+	    "bid/ask) over WebSocket v2 with REST backfill; orders over REST "
+	    "/0/private and the account stream",
 	.license = "MIT",
 	.params = kr_params,
 	.n_params = QD_COUNTOF(kr_params),
