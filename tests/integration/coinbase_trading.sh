@@ -56,11 +56,11 @@ JSON
 }
 venue cb "$T/key.pem"
 venue cbbad "$T/other.pem"
-script s1 cb 100000 "buy limit 0.01 +0.5%;wait 2500;buy limit 0.01 -5%;wait 500;cancel 2;buy market 0.002;wait 1000;buy limit 0.04 +0.5%;wait 8000;buy market 0.001"
+script s1 cb 100000 "wait 1500;buy limit 0.01 +0.5%;wait 2500;buy limit 0.01 -5%;wait 500;cancel 2;buy market 0.002;wait 1000;buy limit 0.04 +0.5%;wait 8000;buy market 0.001"
 # The host believes in a large balance (two accounts on one venue keep
 # their configured ones): the venue's refusal is the venue's.
-script s2 cb 100000000 "buy limit 100 -1%;buy limit 0.00005 -5%"
-script s3 cbbad 100000 "buy market 0.001"
+script s2 cb 100000000 "wait 1500;buy limit 100 -1%;buy limit 0.00005 -5%"
+script s3 cbbad 100000 "wait 1500;buy market 0.001"
 
 start_daemon || { not_ok "the daemon starts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
 check "the user channel connects" wait_for 10 log_has 'tag=cb msg="user channel connected'
