@@ -386,6 +386,16 @@ instruments_answer(void)
 	return b;
 }
 
+/* The trading side's numeric parameters: their defaults do not matter
+ * here (no credentials: trading stays off). */
+static double
+h_param_double(const qd_params *p, const char *name)
+{
+	(void)p;
+	(void)name;
+	return 0;
+}
+
 int
 main(void)
 {
@@ -407,6 +417,7 @@ main(void)
 	api.now_ns = h_now;
 	api.param_string = h_param_string;
 	api.param_bool = h_param_bool;
+	api.param_double = h_param_double;
 	api.symbol_name = h_symbol_name;
 	api.timer_add = h_timer_add;
 	api.ws_open = h_ws_open;
