@@ -849,7 +849,6 @@ okt_on_ws_open(struct okx_trade *t, uint64_t conn)
 	if (conn == 0 || conn != t->priv.conn)
 		return 0;
 	t->priv.open = 1;
-	t->priv.attempts = 0;
 	venue_say(t->v, QD_LOG_INFO, "connected to %s", t->priv.url);
 	priv_login(t);
 	return 1;
@@ -868,6 +867,9 @@ on_priv(void *arg, const struct okt_rec *r)
 		if (strcmp(r->event, "login") == 0 && (r->code[0] == '\0' ||
 		    strcmp(r->code, "0") == 0)) {
 			t->logged_in = 1;
+			t->priv.attempts = 0;   /* a good login ends the backoff */
+			venue_say(t->v, QD_LOG_INFO, "private stream: logged "
+				"in; subscribing orders and account");
 			t->v->api->ws_send(t->v->ctx, t->priv.conn, sub,
 				sizeof(sub) - 1);
 		} else if (strcmp(r->event, "subscribe") == 0) {
