@@ -663,8 +663,11 @@ sync_step(struct okx_trade *t, int kind, const char *after, int64_t since)
 			300000 : now_ms(t) + t->offset_ms - DAY_MS, NULL);
 	else if (after != NULL)
 		rc = fills_page(t, since, after);
-	else
+	else {
 		t->syncing = 0;
+		venue_say(t->v, QD_LOG_INFO, "reconciled with the venue: "
+			"fills since %lld", (long long)since);
+	}
 	if (rc != QD_OK) {
 		venue_say(t->v, QD_LOG_WARN, "reconcile cut short: %s",
 			qd_strerror(rc));

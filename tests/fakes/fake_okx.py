@@ -34,7 +34,8 @@ scheme, not from the adapter:
   pushes in the venue's shape on every change and fill.
   Controls: POST /fake/drop_private?hold=S (cut the private streams and
   refuse them S s), /fake/delay?ms=N (acknowledge orders N ms late),
-  /fake/steps?n=N, /fake/lot?inst=I&lot=L (the matching engine's lot
+  /fake/steps?n=N, /fake/freeze (resting orders fill no more),
+  /fake/lot?inst=I&lot=L (the matching engine's lot
   differs from the listed one: its refusal reaches the adapter),
   /fake/limit_private?count=N&status=429 (the next N private
   calls refused with 50011), /fake/balance?ccy=C&amount=X[&frozen=Y] (held by
@@ -197,7 +198,8 @@ refused = {"duplicate": 0, "bad_sign": 0, "bad_key": 0, "expired": 0,
            "insufficient": 0, "lot": 0, "min": 0, "instrument": 0,
            "rate": 0, "unknown": 0}
 ctl = {"steps": int(os.environ.get("FAKE_OKX_STEPS", "2")), "delay": 0.0,
-       "limit": 0, "limit_status": 429, "private_hold": 0.0}
+       "limit": 0, "limit_status": 429, "private_hold": 0.0,
+       "frozen": False}
 ids = {"ord": itertools.count(500000000000000001),
        "trade": itertools.count(900001), "bill": itertools.count(700001)}
 private = set()          # logged-in private connections
@@ -307,6 +309,8 @@ def cross(inst, p):
     """The market moved to p: resting limits it crosses fill a step."""
     out = []
     with plock:
+        if ctl["frozen"]:
+            return out
         for o in list(orders.values()):
             if o["instId"] != inst or o["state"] not in ("live", "partially_filled") \
                     or o["ordType"] not in ("limit", "post_only") or not crosses(o, p):
@@ -432,6 +436,8 @@ def place(req):
     """A place (plock held): (answer, pushes)."""
     def no(code, msg, why):
         refused[why] += 1
+        print("refused %s %s: %s" % (code, msg, json.dumps(req)),
+              file=sys.stderr, flush=True)
         return {"code": "1", "msg": "All operations failed", "data": [{
             "clOrdId": cid, "ordId": "", "tag": "", "ts": str(ms_now()),
             "sCode": code, "sMsg": msg}]}, []
@@ -583,7 +589,8 @@ def record():
                 "fills": [{"id": f["tradeId"], "client_id": f["clOrdId"],
                            "qty": f["fillSz"], "price": f["fillPx"],
                            "fee": f["fee"], "fee_ccy": f["feeCcy"],
-                           "side": f["side"], "maker": f["execType"] == "M"}
+                           "side": f["side"], "maker": f["execType"] == "M",
+                           "ts": int(f["ts"])}
                           for f in fills],
                 "refused": dict(refused), "requests": counts["requests"],
                 "balances": {c: dstr(v[0]) for c, v in balances.items()}}
@@ -608,6 +615,9 @@ def fake_control(h):
     elif u.path == "/fake/lot":
         with plock:
             lots[q["inst"]] = D(q["lot"])
+        h.reply(200, {})
+    elif u.path == "/fake/freeze":
+        ctl["frozen"] = True
         h.reply(200, {})
     elif u.path == "/fake/steps":
         ctl["steps"] = int(q.get("n", 2))
