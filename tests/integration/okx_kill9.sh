@@ -38,6 +38,9 @@ cat > "$T/quantd.d/storm.json" <<JSON
  "params": {"seed": 9, "every": 8}}
 JSON
 
+# Acknowledgements 150 ms late: kills land while orders are in flight, and
+# the host sends them again after the restart under the same client id.
+curl -s -X POST "$F/fake/delay?ms=150" > /dev/null
 t0=$(date +%s)
 kill_loop "$KILLS" 0.5 2.0
 check "the daemon started after each of $KILLS kills" test "$kl_started" -eq "$KILLS"

@@ -7,7 +7,8 @@
 # quantity off the matching engine's lot: INVALID) that reach the
 # strategy with the venue's code; the private stream cut while orders
 # fill, after which the reconcile brings every fill exactly once (the
-# venue's record against the store); the venue's balances reach the
+# venue's record against the store); HTTP 429 pauses REST and rejects
+# the order it refused with QD_ERR_LIMIT; the venue's balances reach the
 # account.  A second instance with a wrong secret: the venue's signature
 # refusal in the log, no order at the venue, no secret in any log.
 . "$QD_SRCDIR/tests/integration/lib.sh"
@@ -53,7 +54,7 @@ JSON
 cat > "$T/quantd.d/s1.json" <<JSON
 {"plugin": "tp-script", "instance": "s1", "exchange": "okx",
  "account": {"id": "live:s1", "venue": "okx", "balance": 50000, "quote": "USDT"},
- "params": {"symbol": "BTC/USDT", "script": "buy market 0.002; wait 1500; buy limit 0.002 -0.03%; wait 3000; buy limit 0.001 -30%; wait 500; cancel 3; sell market 0.5; buy market 0.0015; wait 3000; buy market 0.001; buy market 0.001; sell market 0.001; buy limit 0.002 -0.02%"}}
+ "params": {"symbol": "BTC/USDT", "script": "buy market 0.002; wait 1500; buy limit 0.002 -0.03%; wait 3000; buy limit 0.001 -30%; wait 500; cancel 3; sell market 0.5; buy market 0.0015; wait 3000; buy market 0.001; buy market 0.001; sell market 0.001; buy limit 0.002 -0.02%; wait 6000; buy market 0.001"}}
 JSON
 cat > "$T/quantd.d/s2.json" <<JSON
 {"plugin": "tp-script", "instance": "s2", "exchange": "okx",
@@ -65,9 +66,11 @@ start_daemon || { not_ok "the daemon starts" "$(tail -5 "$T/quantd.log")"; finis
 t0=$(date +%s)
 # The private stream is cut for 4 s as the last orders go out and fill.
 (wait_for 30 log_has 'tag=s1 msg="script step 10: wait' && curl -s -X POST "$F/fake/drop_private?hold=4" > /dev/null) &
+# Once it is back and reconciled, the next private call meets HTTP 429.
+(wait_for 40 sh -c "[ \$(grep -c 'tag=okx msg=\"reconciled with the venue' '$T/quantd.log') -ge 2 ]" && curl -s -X POST "$F/fake/limit_private?count=1&status=429" > /dev/null) &
 check "the private stream logs in" wait_for 10 log_has 'tag=okx msg="private stream: logged in' 
 # The account is configured with 50000 USDT; the venue holds 100000.
-check "the venue's balances reach the account" wait_for 10 log_has 'account live:s1: USDT balance [0-9.]* -> 99[0-9]\{3\}\.[0-9]* (the venue'"'"'s)'
+check "the venue's balances reach the account" wait_for 10 log_has 'account live:s1: USDT balance [0-9.]* -> \(99\|10[01]\)[0-9]\{3\}\.[0-9]* (the venue'"'"'s)'
 check "a market buy fills" wait_for 10 log_has 'tag=s1 msg="script order [0-9]* #1 FILLED'
 check "its fee, charged in BTC, is booked in USDT" log_has 'tag=s1 msg="script order [0-9]* #1 FILLED.* fee=0\.0[0-9]*[1-9]'
 check "a limit order fills in partial steps" wait_for 15 log_has 'tag=s1 msg="script order [0-9]* #2 PARTIAL'
@@ -79,6 +82,8 @@ check "the refusals are logged with the venue's code" log_has 'tag=okx msg="plac
 check "the private stream's loss is seen" wait_for 5 log_has 'tag=okx msg="private stream lost'
 check "the orders sent meanwhile fill" wait_for 25 sh -c "grep -c 'tag=s1 msg=\"script order [0-9]* #\(6\|7\|8\|9\) FILLED' '$T/quantd.log' | grep -q '^4$'"
 check "the stream comes back and reconciles" wait_for 15 sh -c "[ \$(grep -c 'tag=okx msg=\"connected to ws://127.0.0.1:$WS/ws/v5/private' '$T/quantd.log') -ge 2 ]"
+check "HTTP 429: REST pauses" wait_for 15 log_has 'tag=okx msg="the venue limits our request rate'
+check "the order it refused: rejected, LIMIT" wait_for 5 log_has 'tag=s1 msg="script order [0-9]* #10 REJECTED.*error=-6 reason=okx 50011'
 check "a bad secret: the venue's signature refusal is logged" wait_for 10 log_has 'tag=okxbad msg="okx 50113: Invalid Sign'
 check "and reaches the strategy" wait_for 10 log_has 'tag=s2 msg="script order [0-9]* #1 REJECTED.*reason=okx 50113: Invalid Sign'
 sleep 1
