@@ -444,6 +444,8 @@ okt_place(struct okx_trade *t, uint64_t id, const struct qd_order_req *r)
 	return rc;
 }
 
+static int query_first(struct okx_trade *t, uint64_t id, int then_cancel);
+
 int
 okt_cancel(struct okx_trade *t, uint64_t id)
 {
@@ -451,7 +453,7 @@ okt_cancel(struct okx_trade *t, uint64_t id)
 	char cid[16], body[160];
 
 	if (o == NULL || o->inst[0] == '\0')
-		return okt_query(t, id);   /* its state first, then a cancel */
+		return query_first(t, id, 1);   /* its instrument, then cancel */
 	qd_client_order_id(id, cid, sizeof(cid));
 	snprintf(body, sizeof(body), "{\"instId\":\"%s\",\"clOrdId\":\"%s\"}",
 		o->inst, cid);
@@ -460,7 +462,8 @@ okt_cancel(struct okx_trade *t, uint64_t id)
 }
 
 static int
-query_in(struct okx_trade *t, uint64_t id, const char *inst, size_t sub)
+query_in(struct okx_trade *t, uint64_t id, const char *inst, size_t sub,
+	int then_cancel)
 {
 	struct okt_req x;
 	char cid[16], path[160];
@@ -470,21 +473,28 @@ query_in(struct okx_trade *t, uint64_t id, const char *inst, size_t sub)
 		inst, cid);
 	memset(&x, 0, sizeof(x));
 	x.sub = sub;
+	x.then_cancel = then_cancel;
 	return send_signed(t, "GET", path, NULL, RQ_QUERY, id, &x);
 }
 
 /* An order the adapter does not know (after a restart) is looked for in
  * each subscribed instrument in turn: the venue wants the instId. */
-int
-okt_query(struct okx_trade *t, uint64_t id)
+static int
+query_first(struct okx_trade *t, uint64_t id, int then_cancel)
 {
 	struct okt_order *o = order_find(t, id);
 
 	if (o != NULL && o->inst[0] != '\0')
-		return query_in(t, id, o->inst, (size_t)-1);
+		return query_in(t, id, o->inst, (size_t)-1, then_cancel);
 	if (t->v->n_subs == 0)
 		return QD_ERR_NOTFOUND;
-	return query_in(t, id, t->v->subs[0].native, 0);
+	return query_in(t, id, t->v->subs[0].native, 0, then_cancel);
+}
+
+int
+okt_query(struct okx_trade *t, uint64_t id)
+{
+	return query_first(t, id, 0);
 }
 
 int
@@ -746,11 +756,16 @@ answer(struct okx_trade *t, struct okt_req *q, int status, const char *body,
 	case RQ_QUERY:
 		if (n > 0) {
 			order_state(t, &c.first);
+			if (q->then_cancel &&
+			    (strcmp(c.first.state, "live") == 0 ||
+			    strcmp(c.first.state, "partially_filled") == 0) &&
+			    okt_cancel(t, q->order) != QD_OK)
+				t->resync = 1;
 		} else if (n == -2 && strcmp(err.code, "51603") == 0) {
 			if (q->sub != (size_t)-1 && q->sub + 1 < t->v->n_subs)
 				query_in(t, q->order,
 					t->v->subs[q->sub + 1].native,
-					q->sub + 1);
+					q->sub + 1, q->then_cancel);
 			else
 				refused(t, q->order, QD_ORDER_REJECTED, "query",
 					err.code, err.msg);
@@ -869,7 +884,6 @@ on_priv(void *arg, const struct okt_rec *r)
 	case OKT_EVENT:
 		if (strcmp(r->event, "login") == 0 && (r->code[0] == '\0' ||
 		    strcmp(r->code, "0") == 0)) {
-			t->logged_in = 1;
 			t->priv.attempts = 0;   /* a good login ends the backoff */
 			venue_say(t->v, QD_LOG_INFO, "private stream: logged "
 				"in; subscribing orders and account");
@@ -926,7 +940,6 @@ okt_on_ws_close(struct okx_trade *t, uint64_t conn, int code,
 		return 0;
 	t->priv.conn = 0;
 	t->priv.open = 0;
-	t->logged_in = 0;
 	if (t->v->stopping)
 		return 1;
 	venue_say(t->v, QD_LOG_WARN, "private stream lost (%d %s); "

@@ -34,6 +34,7 @@ struct okt_req {
 	uint64_t order;
 	size_t sub;             /* a query over the subscriptions: the next */
 	int terminal;           /* order fills: the final state to report */
+	int then_cancel;        /* a lookup for a cancel: cancel if open */
 	char reason[160];
 	int64_t since;          /* fills: the begin asked for */
 };
@@ -50,7 +51,7 @@ struct okx_trade {
 	int64_t offset_ms;      /* the venue's clock minus ours */
 	int64_t time_sent;
 	struct venue_link priv; /* the private WebSocket */
-	int logged_in, resync;
+	int resync;             /* a reconcile is owed (a call failed) */
 	uint64_t ping_timer, time_timer, resume_timer;
 	int64_t fills_since;    /* ms: the last fill reported */
 	int syncing;
