@@ -483,12 +483,23 @@ static int
 query_first(struct okx_trade *t, uint64_t id, int then_cancel)
 {
 	struct okt_order *o = order_find(t, id);
+	int rc;
 
 	if (o != NULL && o->inst[0] != '\0')
-		return query_in(t, id, o->inst, (size_t)-1, then_cancel);
-	if (t->v->n_subs == 0)
+		rc = query_in(t, id, o->inst, (size_t)-1, then_cancel);
+	else if (t->v->n_subs == 0)
 		return QD_ERR_NOTFOUND;
-	return query_in(t, id, t->v->subs[0].native, 0, then_cancel);
+	else
+		rc = query_in(t, id, t->v->subs[0].native, 0, then_cancel);
+	if (rc == QD_ERR_LIMIT && t->n_defer < OKT_MAX_ORDERS) {
+		/* After a restart the host looks up every open order at
+		 * once: what the bucket cannot send now goes a little
+		 * later (the drain timer). */
+		t->defer[t->n_defer].id = id;
+		t->defer[t->n_defer++].then_cancel = then_cancel;
+		return QD_OK;
+	}
+	return rc;
 }
 
 int
@@ -535,13 +546,20 @@ fetch_order_fills(struct okx_trade *t, uint64_t id, const struct okt_rec *r,
 	snprintf(x.reason, sizeof(x.reason), "%s", reason);
 	snprintf(path, sizeof(path), "/api/v5/trade/fills?instType=SPOT&"
 		"instId=%s&ordId=%s&limit=100", r->inst, r->ord_id);
-	if ((rc = send_signed(t, "GET", path, NULL, RQ_ORDER_FILLS, id, &x)) !=
-	    QD_OK) {
-		venue_say(t->v, QD_LOG_WARN, "fills of order %llu not "
-			"fetched (%s): its state waits for the next "
-			"reconcile", (unsigned long long)id, qd_strerror(rc));
-		t->resync = 1;
+	if ((rc = send_signed(t, "GET", path, NULL, RQ_ORDER_FILLS, id, &x)) ==
+	    QD_OK)
+		return;
+	if (rc == QD_ERR_LIMIT && t->n_defer < OKT_MAX_ORDERS) {
+		/* Looked up again when the bucket allows: the answer
+		 * brings this state back, and the fetch with it. */
+		t->defer[t->n_defer].id = id;
+		t->defer[t->n_defer++].then_cancel = 0;
+		return;
 	}
+	venue_say(t->v, QD_LOG_WARN, "fills of order %llu not fetched (%s): "
+		"its state waits for the next reconcile",
+		(unsigned long long)id, qd_strerror(rc));
+	t->resync = 1;
 }
 
 /* Balances, then open orders, then fills (each answer sends the next). */
@@ -954,6 +972,30 @@ okt_on_ws_close(struct okx_trade *t, uint64_t conn, int code,
 
 /* ---- life ----------------------------------------------------------------------- */
 
+/* Lookups the bucket held back, then a reconcile owed, as far as the
+ * bucket allows now. */
+static void
+drain(struct okx_trade *t)
+{
+	size_t n = t->n_defer, i;
+	struct okt_defer held[64];
+
+	if (now_ms(t) < t->paused_until)
+		return;
+	if (n > 64)
+		n = 64;
+	memcpy(held, t->defer, n * sizeof(held[0]));
+	memmove(t->defer, t->defer + n, (t->n_defer - n) *
+		sizeof(t->defer[0]));
+	t->n_defer -= n;
+	for (i = 0; i < n; i++)
+		query_first(t, held[i].id, held[i].then_cancel);
+	if (t->resync && !t->syncing && t->n_defer == 0) {
+		t->resync = 0;
+		okt_sync(t);
+	}
+}
+
 static void
 fetch_time(struct okx_trade *t)
 {
@@ -989,10 +1031,8 @@ okt_on_timer(struct okx_trade *t, uint64_t id)
 	} else if (id == t->ping_timer) {
 		if (t->priv.open)
 			t->v->api->ws_send(t->v->ctx, t->priv.conn, "ping", 4);
-		if (t->resync && !t->syncing && now_ms(t) >= t->paused_until) {
-			t->resync = 0;
-			okt_sync(t);
-		}
+	} else if (id == t->drain_timer) {
+		drain(t);
 	} else if (id == t->time_timer) {
 		fetch_time(t);
 	} else if (id == t->resume_timer) {
@@ -1070,7 +1110,9 @@ okt_start(struct okx_trade *t)
 	if ((rc = api->timer_add(t->v->ctx, 25000000000LL, 25000000000LL,
 	    &t->ping_timer)) != QD_OK ||
 	    (rc = api->timer_add(t->v->ctx, 3600000000000LL, 3600000000000LL,
-	    &t->time_timer)) != QD_OK)
+	    &t->time_timer)) != QD_OK ||
+	    (rc = api->timer_add(t->v->ctx, 250000000, 250000000,
+	    &t->drain_timer)) != QD_OK)
 		return rc;
 	fetch_time(t);
 	venue_connect(t->v, &t->priv);

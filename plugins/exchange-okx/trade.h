@@ -39,6 +39,12 @@ struct okt_req {
 	int64_t since;          /* fills: the begin asked for */
 };
 
+/* A lookup waiting for the token bucket. */
+struct okt_defer {
+	uint64_t id;
+	int then_cancel;
+};
+
 struct okx_trade {
 	struct venue *v;
 	char key[128], passphrase[128];
@@ -52,7 +58,9 @@ struct okx_trade {
 	int64_t time_sent;
 	struct venue_link priv; /* the private WebSocket */
 	int resync;             /* a reconcile is owed (a call failed) */
-	uint64_t ping_timer, time_timer, resume_timer;
+	uint64_t ping_timer, time_timer, resume_timer, drain_timer;
+	struct okt_defer defer[OKT_MAX_ORDERS];
+	size_t n_defer;
 	int64_t fills_since;    /* ms: the last fill reported */
 	int syncing;
 	struct okt_order orders[OKT_MAX_ORDERS];
