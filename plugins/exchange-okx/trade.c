@@ -577,10 +577,15 @@ okt_sync(struct okx_trade *t)
 		return QD_OK;
 	rc = send_signed(t, "GET", "/api/v5/account/balance", NULL,
 		RQ_BALANCE, 0, NULL);
-	if (rc == QD_OK)
+	if (rc == QD_OK) {
 		t->syncing = 1;
-	else
+	} else if (rc == QD_ERR_LIMIT) {
+		/* The bucket is empty (lookups after a restart): soon. */
+		t->sync_held = 1;
+		rc = QD_OK;
+	} else {
 		t->resync = 1;
+	}
 	return rc;
 }
 
@@ -700,7 +705,10 @@ sync_step(struct okx_trade *t, int kind, const char *after, int64_t since)
 		venue_say(t->v, QD_LOG_WARN, "reconcile cut short: %s",
 			qd_strerror(rc));
 		t->syncing = 0;
-		t->resync = 1;
+		if (rc == QD_ERR_LIMIT)
+			t->sync_held = 1;
+		else
+			t->resync = 1;
 	}
 }
 
@@ -972,8 +980,8 @@ okt_on_ws_close(struct okx_trade *t, uint64_t conn, int code,
 
 /* ---- life ----------------------------------------------------------------------- */
 
-/* Lookups the bucket held back, then a reconcile owed, as far as the
- * bucket allows now. */
+/* Lookups the bucket held back, then a reconcile it held back, as far
+ * as the bucket allows now. */
 static void
 drain(struct okx_trade *t)
 {
@@ -990,8 +998,8 @@ drain(struct okx_trade *t)
 	t->n_defer -= n;
 	for (i = 0; i < n; i++)
 		query_first(t, held[i].id, held[i].then_cancel);
-	if (t->resync && !t->syncing && t->n_defer == 0) {
-		t->resync = 0;
+	if (t->sync_held && !t->syncing && t->n_defer == 0) {
+		t->sync_held = 0;
 		okt_sync(t);
 	}
 }
@@ -1031,6 +1039,12 @@ okt_on_timer(struct okx_trade *t, uint64_t id)
 	} else if (id == t->ping_timer) {
 		if (t->priv.open)
 			t->v->api->ws_send(t->v->ctx, t->priv.conn, "ping", 4);
+		/* A reconcile that failed is tried again at this pace: a
+		 * venue refusing it (bad credentials) is not hammered. */
+		if (t->resync && !t->syncing && now_ms(t) >= t->paused_until) {
+			t->resync = 0;
+			okt_sync(t);
+		}
 	} else if (id == t->drain_timer) {
 		drain(t);
 	} else if (id == t->time_timer) {

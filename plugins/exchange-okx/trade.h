@@ -58,6 +58,7 @@ struct okx_trade {
 	int64_t time_sent;
 	struct venue_link priv; /* the private WebSocket */
 	int resync;             /* a reconcile is owed (a call failed) */
+	int sync_held;          /* a reconcile waits for the token bucket */
 	uint64_t ping_timer, time_timer, resume_timer, drain_timer;
 	struct okt_defer defer[OKT_MAX_ORDERS];
 	size_t n_defer;

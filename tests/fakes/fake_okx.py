@@ -525,13 +525,15 @@ def private_rest(h):
     body = h.rfile.read(n).decode() if n else ""
     with plock:
         counts["requests"] += 1
+    if not authenticated(h, body):
+        return True
+    with plock:
+        # Private limits count per user: only calls that authenticate.
         if ctl["limit"] > 0:
             ctl["limit"] -= 1
             refused["rate"] += 1
             h.reply(ctl["limit_status"], {"code": "50011", "msg": "Too Many Requests", "data": []})
             return True
-    if not authenticated(h, body):
-        return True
     if ctl["delay"] > 0 and u.path in ("/api/v5/trade/order", "/api/v5/trade/cancel-order") and h.command == "POST":
         time.sleep(ctl["delay"])
     q = dict(urllib.parse.parse_qsl(u.query))

@@ -9,6 +9,9 @@
 # is the venue's, and the ledger holds exactly what the venue's fills and
 # fees say (the fake charges fees in USDT here, as the ledger books them).
 . "$QD_SRCDIR/tests/integration/lib.sh"
+# A directory of its own name: the shared machine's other test runs sweep
+# stale /tmp/qd-it-* ones (lib.sh's cleanup removes $T all the same).
+rmdir "$T" && T=$(mktemp -d /tmp/qd-okx-XXXXXX)
 PY=/usr/bin/python3
 KILLS=${KILLS:-10}
 KEY=k-kill9 SECRET=s-kill9-0c5e PASS=p-kill9

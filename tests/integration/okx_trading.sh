@@ -12,6 +12,9 @@
 # account.  A second instance with a wrong secret: the venue's signature
 # refusal in the log, no order at the venue, no secret in any log.
 . "$QD_SRCDIR/tests/integration/lib.sh"
+# A directory of its own name: the shared machine's other test runs sweep
+# stale /tmp/qd-it-* ones (lib.sh's cleanup removes $T all the same).
+rmdir "$T" && T=$(mktemp -d /tmp/qd-okx-XXXXXX)
 PY=/usr/bin/python3
 KEY=k-3f9a1c0e SECRET=s-8d2e7b41a9c6 PASS=p-71c4e2
 FAKE_OKX_KEY=$KEY FAKE_OKX_SECRET=$SECRET FAKE_OKX_PASSPHRASE=$PASS \
@@ -65,9 +68,9 @@ JSON
 start_daemon || { not_ok "the daemon starts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
 t0=$(date +%s)
 # The private stream is cut for 4 s as the last orders go out and fill.
-(wait_for 30 log_has 'tag=s1 msg="script step 10: wait' && curl -s -X POST "$F/fake/drop_private?hold=4" > /dev/null) &
+(trap - EXIT; wait_for 30 log_has 'tag=s1 msg="script step 10: wait' && curl -s -X POST "$F/fake/drop_private?hold=4" > /dev/null) &
 # Once it is back and reconciled, the next private call meets HTTP 429.
-(wait_for 40 sh -c "[ \$(grep -c 'tag=okx msg=\"reconciled with the venue' '$T/quantd.log') -ge 2 ]" && curl -s -X POST "$F/fake/limit_private?count=1&status=429" > /dev/null) &
+(trap - EXIT; wait_for 40 sh -c "[ \$(grep -c 'tag=okx msg=\"reconciled with the venue' '$T/quantd.log') -ge 2 ]" && curl -s -X POST "$F/fake/limit_private?count=1&status=429" > /dev/null) &
 check "the private stream logs in" wait_for 10 log_has 'tag=okx msg="private stream: logged in' 
 # The account is configured with 50000 USDT; the venue holds 100000.
 check "the venue's balances reach the account" wait_for 10 log_has 'account live:s1: USDT balance [0-9.]* -> \(99\|10[01]\)[0-9]\{3\}\.[0-9]* (the venue'"'"'s)'
