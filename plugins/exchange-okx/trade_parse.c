@@ -164,7 +164,7 @@ okt_parse_rest(const char *data, size_t len, enum okt_kind as,
 	}
 	code = cJSON_GetObjectItemCaseSensitive(j, "code");
 	arr = cJSON_GetObjectItemCaseSensitive(j, "data");
-	if (!cJSON_IsString(code)) {
+	if (!cJSON_IsString(code) || code->valuestring[0] == '\0') {
 		cJSON_Delete(j);
 		return bad(why, "no code");
 	}
