@@ -444,7 +444,8 @@ okt_place(struct okx_trade *t, uint64_t id, const struct qd_order_req *r)
 	return rc;
 }
 
-static int query_first(struct okx_trade *t, uint64_t id, int then_cancel);
+static int query_first(struct okx_trade *t, uint64_t id, int then_cancel,
+	int final);
 
 int
 okt_cancel(struct okx_trade *t, uint64_t id)
@@ -453,7 +454,7 @@ okt_cancel(struct okx_trade *t, uint64_t id)
 	char cid[16], body[160];
 
 	if (o == NULL || o->inst[0] == '\0')
-		return query_first(t, id, 1);   /* its instrument, then cancel */
+		return query_first(t, id, 1, 0);  /* its instrument, then cancel */
 	qd_client_order_id(id, cid, sizeof(cid));
 	snprintf(body, sizeof(body), "{\"instId\":\"%s\",\"clOrdId\":\"%s\"}",
 		o->inst, cid);
@@ -463,7 +464,7 @@ okt_cancel(struct okx_trade *t, uint64_t id)
 
 static int
 query_in(struct okx_trade *t, uint64_t id, const char *inst, size_t sub,
-	int then_cancel)
+	int then_cancel, int final)
 {
 	struct okt_req x;
 	char cid[16], path[160];
@@ -474,29 +475,45 @@ query_in(struct okx_trade *t, uint64_t id, const char *inst, size_t sub,
 	memset(&x, 0, sizeof(x));
 	x.sub = sub;
 	x.then_cancel = then_cancel;
+	x.final = final;
 	return send_signed(t, "GET", path, NULL, RQ_QUERY, id, &x);
 }
 
 /* An order the adapter does not know (after a restart) is looked for in
  * each subscribed instrument in turn: the venue wants the instId. */
+static void
+defer_lookup(struct okx_trade *t, uint64_t id, int then_cancel, int final,
+	int64_t due)
+{
+	if (t->n_defer == OKT_MAX_ORDERS) {
+		venue_say(t->v, QD_LOG_WARN, "lookup of order %llu dropped: "
+			"too many waiting", (unsigned long long)id);
+		return;
+	}
+	t->defer[t->n_defer].id = id;
+	t->defer[t->n_defer].then_cancel = then_cancel;
+	t->defer[t->n_defer].final = final;
+	t->defer[t->n_defer++].due = due;
+}
+
 static int
-query_first(struct okx_trade *t, uint64_t id, int then_cancel)
+query_first(struct okx_trade *t, uint64_t id, int then_cancel, int final)
 {
 	struct okt_order *o = order_find(t, id);
 	int rc;
 
 	if (o != NULL && o->inst[0] != '\0')
-		rc = query_in(t, id, o->inst, (size_t)-1, then_cancel);
+		rc = query_in(t, id, o->inst, (size_t)-1, then_cancel, final);
 	else if (t->v->n_subs == 0)
 		return QD_ERR_NOTFOUND;
 	else
-		rc = query_in(t, id, t->v->subs[0].native, 0, then_cancel);
-	if (rc == QD_ERR_LIMIT && t->n_defer < OKT_MAX_ORDERS) {
+		rc = query_in(t, id, t->v->subs[0].native, 0, then_cancel,
+			final);
+	if (rc == QD_ERR_LIMIT) {
 		/* After a restart the host looks up every open order at
 		 * once: what the bucket cannot send now goes a little
 		 * later (the drain timer). */
-		t->defer[t->n_defer].id = id;
-		t->defer[t->n_defer++].then_cancel = then_cancel;
+		defer_lookup(t, id, then_cancel, final, 0);
 		return QD_OK;
 	}
 	return rc;
@@ -505,7 +522,7 @@ query_first(struct okx_trade *t, uint64_t id, int then_cancel)
 int
 okt_query(struct okx_trade *t, uint64_t id)
 {
-	return query_first(t, id, 0);
+	return query_first(t, id, 0, 0);
 }
 
 int
@@ -549,11 +566,10 @@ fetch_order_fills(struct okx_trade *t, uint64_t id, const struct okt_rec *r,
 	if ((rc = send_signed(t, "GET", path, NULL, RQ_ORDER_FILLS, id, &x)) ==
 	    QD_OK)
 		return;
-	if (rc == QD_ERR_LIMIT && t->n_defer < OKT_MAX_ORDERS) {
+	if (rc == QD_ERR_LIMIT) {
 		/* Looked up again when the bucket allows: the answer
 		 * brings this state back, and the fetch with it. */
-		t->defer[t->n_defer].id = id;
-		t->defer[t->n_defer++].then_cancel = 0;
+		defer_lookup(t, id, 0, 0, 0);
 		return;
 	}
 	venue_say(t->v, QD_LOG_WARN, "fills of order %llu not fetched (%s): "
@@ -712,6 +728,15 @@ sync_step(struct okx_trade *t, int kind, const char *after, int64_t since)
 	}
 }
 
+/* A refusal of a place that says nothing of whether the order is at
+ * the venue: a duplicate client id (51016), a request expired in the
+ * venue's queue (50102). */
+static int
+open_question(const char *code)
+{
+	return strcmp(code, "51016") == 0 || strcmp(code, "50102") == 0;
+}
+
 static void
 answer(struct okx_trade *t, struct okt_req *q, int status, const char *body,
 	size_t len)
@@ -753,18 +778,20 @@ answer(struct okx_trade *t, struct okt_req *q, int status, const char *body,
 		}
 		break;
 	case RQ_PLACE:
-		if (n <= -2 && strcmp(err.code, "51016") != 0) {
+		if (n <= -2 && !open_question(err.code)) {
 			refused(t, q->order, QD_ORDER_REJECTED, "place",
 				err.code, err.msg);
 		} else if (n > 0 && (c.first.code[0] == '\0' ||
 		    strcmp(c.first.code, "0") == 0)) {
 			report(t, q->order, QD_ORDER_PENDING, NULL, 0);
-		} else if (n > 0 && strcmp(c.first.code, "51016") != 0) {
+		} else if (n > 0 && !open_question(c.first.code)) {
 			refused(t, q->order, QD_ORDER_REJECTED, "place",
 				c.first.code, c.first.msg);
 		} else {
 			/* A duplicate client id (the order got there before
-			 * a restart) or no clear answer: ask the venue. */
+			 * a restart), a request the venue let expire (an
+			 * earlier copy may be there) or no clear answer:
+			 * ask the venue. */
 			if (okt_query(t, q->order) != QD_OK)
 				t->resync = 1;
 		}
@@ -791,7 +818,13 @@ answer(struct okx_trade *t, struct okt_req *q, int status, const char *body,
 			if (q->sub != (size_t)-1 && q->sub + 1 < t->v->n_subs)
 				query_in(t, q->order,
 					t->v->subs[q->sub + 1].native,
-					q->sub + 1, q->then_cancel);
+					q->sub + 1, q->then_cancel, q->final);
+			else if (!q->final)
+				/* A place sent before a restart may still be on
+				 * its way: once its expTime has passed the venue
+				 * can no longer take it, and "unknown" is so. */
+				defer_lookup(t, q->order, q->then_cancel, 1,
+					now_ms(t) + t->recv_ms + 1000);
 			else
 				refused(t, q->order, QD_ORDER_REJECTED, "query",
 					err.code, err.msg);
@@ -985,20 +1018,22 @@ okt_on_ws_close(struct okx_trade *t, uint64_t conn, int code,
 static void
 drain(struct okx_trade *t)
 {
-	size_t n = t->n_defer, i;
 	struct okt_defer held[64];
+	int64_t now = now_ms(t);
+	size_t n = 0, i, k;
 
-	if (now_ms(t) < t->paused_until)
+	if (now < t->paused_until)
 		return;
-	if (n > 64)
-		n = 64;
-	memcpy(held, t->defer, n * sizeof(held[0]));
-	memmove(t->defer, t->defer + n, (t->n_defer - n) *
-		sizeof(t->defer[0]));
-	t->n_defer -= n;
+	for (i = k = 0; i < t->n_defer; i++) {
+		if (n < 64 && t->defer[i].due <= now)
+			held[n++] = t->defer[i];
+		else
+			t->defer[k++] = t->defer[i];
+	}
+	t->n_defer = k;
 	for (i = 0; i < n; i++)
-		query_first(t, held[i].id, held[i].then_cancel);
-	if (t->sync_held && !t->syncing && t->n_defer == 0) {
+		query_first(t, held[i].id, held[i].then_cancel, held[i].final);
+	if (t->sync_held && !t->syncing && n == 0) {
 		t->sync_held = 0;
 		okt_sync(t);
 	}

@@ -35,14 +35,17 @@ struct okt_req {
 	size_t sub;             /* a query over the subscriptions: the next */
 	int terminal;           /* order fills: the final state to report */
 	int then_cancel;        /* a lookup for a cancel: cancel if open */
+	int final;              /* a lookup after the receive window */
 	char reason[160];
 	int64_t since;          /* fills: the begin asked for */
 };
 
-/* A lookup waiting for the token bucket. */
+/* A lookup waiting for the token bucket, or for `due` (ms). */
 struct okt_defer {
 	uint64_t id;
 	int then_cancel;
+	int final;              /* an "unknown" answer now is the last word */
+	int64_t due;
 };
 
 struct okx_trade {

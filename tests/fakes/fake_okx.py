@@ -536,6 +536,11 @@ def private_rest(h):
             return True
     if ctl["delay"] > 0 and u.path in ("/api/v5/trade/order", "/api/v5/trade/cancel-order") and h.command == "POST":
         time.sleep(ctl["delay"])
+        # The venue drops a request still queued past its expTime.
+        exp = h.headers.get("expTime")
+        if exp is not None and int(exp) < ms_now():
+            err(h, 200, "50102", "Request timeout", "expired")
+            return True
     q = dict(urllib.parse.parse_qsl(u.query))
     try:
         req = json.loads(body) if body else {}

@@ -33,7 +33,7 @@ export OKX_TEST_KEY=$KEY OKX_TEST_PASS=$PASS
 cat > "$T/quantd.d/okx.json" <<JSON
 {"plugin": "okx", "instance": "okx", "symbols": ["BTC/USDT"],
  "secrets": {"api_key": "env:OKX_TEST_KEY", "api_secret": "file:$T/secret", "passphrase": "env:OKX_TEST_PASS"},
- "params": {"ws_url": "ws://127.0.0.1:$WS/ws/v5/public", "ws_business_url": "ws://127.0.0.1:$WS/ws/v5/business", "ws_private_url": "ws://127.0.0.1:$WS/ws/v5/private", "rest_url": "$F"}}
+ "params": {"ws_url": "ws://127.0.0.1:$WS/ws/v5/public", "ws_business_url": "ws://127.0.0.1:$WS/ws/v5/business", "ws_private_url": "ws://127.0.0.1:$WS/ws/v5/private", "rest_url": "$F", "recv_window_ms": 1000}}
 JSON
 cat > "$T/quantd.d/storm.json" <<JSON
 {"plugin": "tp-storm", "instance": "storm", "exchange": "okx",
@@ -42,7 +42,9 @@ cat > "$T/quantd.d/storm.json" <<JSON
 JSON
 
 # Acknowledgements 150 ms late: kills land while orders are in flight, and
-# the host sends them again after the restart under the same client id.
+# the host sends them again after the restart under the same client id,
+# or looks up one the venue is still about to take (the adapter asks
+# again once its receive window, 1 s here, has passed).
 curl -s -X POST "$F/fake/delay?ms=150" > /dev/null
 t0=$(date +%s)
 kill_loop "$KILLS" 0.5 2.0
