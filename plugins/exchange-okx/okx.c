@@ -23,7 +23,8 @@
  * tickSz, lotSz and minSz of the subscribed symbols to the host; OKX
  * gives spot no minimum notional, and only state "live" trades) fetched
  * at start and hourly -- is the shared adapter core
- * (plugins/common/venue.h).
+ * (plugins/common/venue.h).  Trading (orders, the private WebSocket,
+ * reconciliation) is trade.c; the callbacks below hand it what is its.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include <quantd/sdk.h>
 
 #include "parse.h"
+#include "trade.h"
 #include "../common/venue.h"
 
 #define ARGS_PER_REQUEST 50     /* well under the venue's 64 KB a request */
@@ -251,19 +253,45 @@ static const struct venue_dialect okx_dialect = {
 	.silence_ms = 60000,    /* a pong every 25 s: silence is a stall */
 };
 
+/* The adapter's state: the shared core first (venue.h wants it there). */
+struct okx {
+	struct venue v;
+	struct okx_trade t;
+};
+
 static int
 ok_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	void **state)
 {
-	struct venue *v = calloc(1, sizeof(*v));
+	struct okx *o = calloc(1, sizeof(*o));
 
-	if (v == NULL)
+	if (o == NULL)
 		return QD_ERR_NOMEM;
-	venue_init(v, api, ctx, &okx_dialect, p);
-	snprintf(v->link[LINK_BUSINESS].url, sizeof(v->link[LINK_BUSINESS].url),
-		"%s", api->param_string(p, "ws_business_url"));
-	*state = v;
+	venue_init(&o->v, api, ctx, &okx_dialect, p);
+	snprintf(o->v.link[LINK_BUSINESS].url,
+		sizeof(o->v.link[LINK_BUSINESS].url), "%s",
+		api->param_string(p, "ws_business_url"));
+	okt_init(&o->t, &o->v, p);
+	*state = o;
 	return QD_OK;
+}
+
+static int
+ok_start(void *state)
+{
+	struct okx *o = state;
+	int rc = venue_start(&o->v);
+
+	return rc == QD_OK ? okt_start(&o->t) : rc;
+}
+
+static void
+ok_stop(void *state)
+{
+	struct okx *o = state;
+
+	venue_stop(&o->v);
+	okt_stop(&o->t);
 }
 
 static void
@@ -272,21 +300,101 @@ ok_destroy(void *state)
 	free(state);
 }
 
+static void
+ok_ws_open(void *state, uint64_t conn)
+{
+	struct okx *o = state;
+
+	if (!okt_on_ws_open(&o->t, conn))
+		venue_on_ws_open(&o->v, conn);
+}
+
+static void
+ok_ws_message(void *state, uint64_t conn, const char *data, size_t len)
+{
+	struct okx *o = state;
+
+	if (!okt_on_ws_message(&o->t, conn, data, len))
+		venue_on_ws_message(&o->v, conn, data, len);
+}
+
+static void
+ok_ws_close(void *state, uint64_t conn, int code, const char *reason)
+{
+	struct okx *o = state;
+
+	if (!okt_on_ws_close(&o->t, conn, code, reason))
+		venue_on_ws_close(&o->v, conn, code, reason);
+}
+
+static void
+ok_http(void *state, uint64_t id, int status, const char *body, size_t len)
+{
+	struct okx *o = state;
+
+	if (!okt_on_http(&o->t, id, status, body, len))
+		venue_on_http_response(&o->v, id, status, body, len);
+}
+
+static void
+ok_timer(void *state, uint64_t id)
+{
+	struct okx *o = state;
+
+	if (!okt_on_timer(&o->t, id))
+		venue_on_timer(&o->v, id);
+}
+
+static int
+ok_place(void *state, uint64_t id, const struct qd_order_req *r)
+{
+	return okt_place(&((struct okx *)state)->t, id, r);
+}
+
+static int
+ok_cancel(void *state, uint64_t id)
+{
+	return okt_cancel(&((struct okx *)state)->t, id);
+}
+
+static int
+ok_query(void *state, uint64_t id)
+{
+	return okt_query(&((struct okx *)state)->t, id);
+}
+
+static int
+ok_cancel_all(void *state, qd_symbol sym)
+{
+	return okt_cancel_all(&((struct okx *)state)->t, sym);
+}
+
+static int
+ok_sync(void *state)
+{
+	return okt_sync(&((struct okx *)state)->t);
+}
+
 static const struct qd_exchange_ops ok_ops = {
 	.base = {
 		.size = sizeof(struct qd_exchange_ops),
 		.create = ok_create,
-		.start = venue_start,
-		.stop = venue_stop,
+		.start = ok_start,
+		.stop = ok_stop,
 		.destroy = ok_destroy,
 	},
 	.subscribe = venue_subscribe,
-	.on_ws_open = venue_on_ws_open,
-	.on_ws_message = venue_on_ws_message,
-	.on_ws_close = venue_on_ws_close,
-	.on_http_response = venue_on_http_response,
-	.on_timer = venue_on_timer,
+	.on_ws_open = ok_ws_open,
+	.on_ws_message = ok_ws_message,
+	.on_ws_close = ok_ws_close,
+	.on_http_response = ok_http,
+	.on_timer = ok_timer,
 	.backfill = venue_backfill,
+	.order_place = ok_place,
+	.order_cancel = ok_cancel,
+	.order_query = ok_query,
+	.order_cancel_all = ok_cancel_all,
+	.account_sync = ok_sync,
 };
 
 static const struct qd_param_spec ok_params[] = {
@@ -300,15 +408,28 @@ static const struct qd_param_spec ok_params[] = {
 	QD_PARAM_STRING_SPEC("rest_url", "https://www.okx.com",
 		"REST base URL (demo trading uses the same host)"),
 	QD_PARAM_BOOL_SPEC("book", 0, "stream the best bid and ask"),
+	QD_PARAM_STRING_SPEC("ws_private_url",
+		"wss://ws.okx.com:8443/ws/v5/private",
+		"private WebSocket URL: orders and balances (demo trading: "
+		"wss://wspap.okx.com:8443/ws/v5/private)"),
+	QD_PARAM_BOOL_SPEC("demo", 0, "demo trading: every REST call says "
+		"x-simulated-trading: 1 (demo API keys)"),
+	QD_PARAM_DOUBLE_SPEC("recv_window_ms", 5000, 500, 30000,
+		"an order request still queued at the venue after this is "
+		"dropped (expTime)"),
+	QD_PARAM_DOUBLE_SPEC("order_rate", 20, 1, 500,
+		"REST calls a second at most (the venue allows 60 orders per "
+		"2 s and instrument)"),
 };
 
 static const struct qd_plugin ok_plugin = {
 	.size = sizeof(struct qd_plugin),
 	.kind = QD_KIND_EXCHANGE,
 	.name = "okx",
-	.version = "0.1.0",
-	.description = "OKX v5 public market data (trades, 1m candles, best "
-	    "bid/ask) over WebSocket, REST backfill",
+	.version = "0.2.0",
+	.description = "OKX v5: public market data (trades, 1m candles, best "
+	    "bid/ask) over WebSocket, REST backfill; spot trading (orders, "
+	    "fills, balances) with signed REST and the private WebSocket",
 	.license = "MIT",
 	.params = ok_params,
 	.n_params = QD_COUNTOF(ok_params),

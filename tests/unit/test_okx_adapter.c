@@ -13,6 +13,7 @@
  * minimum notional), asked again soon after a new symbol, hourly, and
  * after the pause a 429 answer starts.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,10 +172,38 @@ h_ws_close(qd_ctx *ctx, uint64_t conn)
 	return QD_OK;
 }
 
+/* The last request's body and headers (the trading calls'). */
+static struct {
+	char body[1024];
+	char hdr[8][2][160];
+	uint32_t n_hdr;
+} req;
+
+static const char *
+req_header(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < req.n_hdr; i++)
+		if (strcmp(req.hdr[i][0], name) == 0)
+			return req.hdr[i][1];
+	return NULL;
+}
+
 static int
 h_http(qd_ctx *ctx, const struct qd_http_request *r, uint64_t *id)
 {
+	uint32_t i;
+
 	(void)ctx;
+	snprintf(req.body, sizeof(req.body), "%.*s", (int)r->body_len,
+		r->body ? r->body : "");
+	for (req.n_hdr = 0, i = 0; i < r->n_headers && i < 8; i++, req.n_hdr++) {
+		snprintf(req.hdr[i][0], sizeof(req.hdr[i][0]), "%s",
+			r->headers[i].key);
+		snprintf(req.hdr[i][1], sizeof(req.hdr[i][1]), "%s",
+			r->headers[i].value);
+	}
 	snprintf(h.get[h.n_get++], sizeof(h.get[0]), "%s %s", r->method,
 		r->url);
 	*id = ++h.next_id;
@@ -386,6 +415,240 @@ instruments_answer(void)
 	return b;
 }
 
+/* The trading side's numeric parameters, at their defaults. */
+static double
+h_param_double(const qd_params *p, const char *name)
+{
+	(void)p;
+	return strcmp(name, "order_rate") == 0 ? 20 :
+		strcmp(name, "recv_window_ms") == 0 ? 5000 : 0;
+}
+
+/* ---- trading: a host with credentials ------------------------------------- */
+
+static char signed_msg[2048];
+static struct qd_order_update upd[MAXREC];
+static char upd_reason[MAXREC][160], upd_trade[MAXREC][32];
+static int n_upd;
+
+static int
+h_secret_get(qd_ctx *ctx, const char *name, char *buf, size_t cap)
+{
+	(void)ctx;
+	if (strcmp(name, "api_key") == 0)
+		snprintf(buf, cap, "the-key");
+	else if (strcmp(name, "passphrase") == 0)
+		snprintf(buf, cap, "the-pass");
+	else
+		return QD_ERR_DENIED;
+	return QD_OK;
+}
+
+static int
+h_sign(qd_ctx *ctx, const struct qd_sign_req *r, char *out, size_t cap,
+	size_t *len)
+{
+	(void)ctx;
+	if (r->alg != QD_SIGN_HMAC_SHA256 || r->enc != QD_ENC_BASE64 ||
+	    strcmp(r->secret, "api_secret") != 0)
+		return QD_ERR_INVALID;
+	snprintf(signed_msg, sizeof(signed_msg), "%.*s", (int)r->msg_len,
+		(const char *)r->msg);
+	*len = (size_t)snprintf(out, cap, "c2ln");
+	return QD_OK;
+}
+
+static void
+h_update(qd_ctx *ctx, const struct qd_order_update *u)
+{
+	(void)ctx;
+	if (n_upd == MAXREC)
+		return;
+	upd[n_upd] = *u;
+	snprintf(upd_reason[n_upd], sizeof(upd_reason[0]), "%s",
+		u->reason ? u->reason : "");
+	snprintf(upd_trade[n_upd], sizeof(upd_trade[0]), "%s",
+		u->trade_id ? u->trade_id : "");
+	n_upd++;
+}
+
+static void
+h_balance(qd_ctx *ctx, const struct qd_balance *b)
+{
+	(void)ctx;
+	(void)b;
+}
+
+static int
+h_state_load(qd_ctx *ctx, void *buf, size_t cap, size_t *len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)cap;
+	(void)len;
+	return QD_ERR_NOTFOUND;
+}
+
+static int
+h_state_save(qd_ctx *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return QD_OK;
+}
+
+static void
+answer_last(void *st, const char *text)
+{
+	ok_ops.on_http_response(st, h.next_id, 200, text, strlen(text));
+}
+
+/* Orders through the adapter: the request each call builds (path, body,
+ * headers, the string handed to api->sign), and what the venue's answers
+ * and pushes become. */
+static void
+trading(struct qd_host_api *api)
+{
+	struct qd_params params;
+	struct qd_order_req r;
+	struct okx *o;
+	char want[2048];
+	const char *ts;
+	void *st;
+	uint64_t priv;
+
+	memset(&h, 0, sizeof(h));
+	h.now_ms = 1700000000000LL;
+	api->secret_get = h_secret_get;
+	api->sign = h_sign;
+	api->emit_order_update = h_update;
+	api->emit_balance = h_balance;
+	api->state_load = h_state_load;
+	api->state_save = h_state_save;
+	CHECK(ok_ops.base.create(api, NULL, &params, &st) == QD_OK &&
+		ok_ops.subscribe(st, 1, 0) == QD_OK &&
+		ok_ops.base.start(st) == QD_OK, "an adapter with credentials");
+	o = st;
+	CHECK(o->t.missing == NULL, "trading on");
+	priv = o->t.priv.conn;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = 1;
+	r.side = QD_SIDE_BUY;
+	r.type = QD_ORDER_LIMIT;
+	r.qty = 0.5;
+	r.price = 30000.1;
+	CHECK(ok_ops.order_place(st, 100, &r) == QD_OK, "a limit placed");
+	CHECK(strcmp(h.get[h.n_get - 1], "POST http://rest/api/v5/trade/order")
+		== 0, "POST /api/v5/trade/order: %s", h.get[h.n_get - 1]);
+	CHECK(strcmp(req.body, "{\"instId\":\"BTC-USDT\",\"tdMode\":"
+		"\"cash\",\"clOrdId\":\"qd2s\",\"side\":\"buy\","
+		"\"ordType\":\"limit\",\"sz\":\"0.5\",\"px\":\"30000.1\"}")
+		== 0, "its body: %s", req.body);
+	ts = req_header("OK-ACCESS-TIMESTAMP");
+	CHECK(ts != NULL && strcmp(ts, "2023-11-14T22:13:20.000Z") == 0,
+		"OK-ACCESS-TIMESTAMP: %s", ts ? ts : "none");
+	snprintf(want, sizeof(want), "%sPOST/api/v5/trade/order%s",
+		ts ? ts : "", req.body);
+	CHECK(strcmp(signed_msg, want) == 0, "signed: timestamp + POST + "
+		"path + body: %s", signed_msg);
+	CHECK(req_header("OK-ACCESS-SIGN") != NULL &&
+		strcmp(req_header("OK-ACCESS-SIGN"), "c2ln") == 0 &&
+		req_header("OK-ACCESS-KEY") != NULL &&
+		strcmp(req_header("OK-ACCESS-KEY"), "the-key") == 0 &&
+		req_header("OK-ACCESS-PASSPHRASE") != NULL &&
+		strcmp(req_header("OK-ACCESS-PASSPHRASE"), "the-pass") == 0,
+		"the sign, key and passphrase headers");
+	CHECK(req_header("expTime") != NULL &&
+		strcmp(req_header("expTime"), "1700000005000") == 0 &&
+		req_header("x-simulated-trading") == NULL,
+		"expTime = now + recv_window_ms; not demo");
+	answer_last(st, "{\"code\":\"0\",\"msg\":\"\",\"data\":[{"
+		"\"clOrdId\":\"qd2s\",\"ordId\":\"7\",\"sCode\":\"0\","
+		"\"sMsg\":\"\"}]}");
+	CHECK(n_upd == 1 && upd[0].order_id == 100 &&
+		upd[0].state == QD_ORDER_PENDING, "taken: PENDING");
+
+	r.type = QD_ORDER_STOP_LIMIT;
+	CHECK(ok_ops.order_place(st, 101, &r) == QD_ERR_UNSUPPORTED,
+		"stops are the host's");
+	r.type = QD_ORDER_MARKET;
+	r.qty = 0.00012;
+	CHECK(ok_ops.order_place(st, 102, &r) == QD_OK &&
+		strstr(req.body, "\"ordType\":\"market\",\"sz\":\"0.00012\","
+		"\"tgtCcy\":\"base_ccy\"") != NULL, "a market buy in base "
+		"units: %s", req.body);
+	answer_last(st, "{\"code\":\"1\",\"msg\":\"\",\"data\":[{"
+		"\"clOrdId\":\"qd2u\",\"ordId\":\"\",\"sCode\":\"51008\","
+		"\"sMsg\":\"Order failed. Insufficient USDT balance in "
+		"account.\"}]}");
+	CHECK(n_upd == 2 && upd[1].state == QD_ORDER_REJECTED &&
+		upd[1].error == QD_ERR_DENIED && strcmp(upd_reason[1],
+		"okx 51008: Order failed. Insufficient USDT balance in "
+		"account.") == 0 && logged("okx 51008"),
+		"refused: REJECTED, DENIED, the venue's code and text");
+
+	/* A fill on the private stream, its fee in BTC. */
+	ok_ops.on_ws_open(st, priv);
+	CHECK(strstr(h.sent[h.n_sent - 1].text, "\"op\":\"login\"") &&
+		strstr(h.sent[h.n_sent - 1].text, "\"sign\":\"c2ln\"") &&
+		strcmp(signed_msg, "1700000000GET/users/self/verify") == 0,
+		"the login, signed: %s", signed_msg);
+	msg(st, priv, "{\"arg\":{\"channel\":\"orders\"},\"data\":[{"
+		"\"instId\":\"BTC-USDT\",\"ordId\":\"7\",\"clOrdId\":"
+		"\"qd2s\",\"side\":\"buy\",\"ordType\":\"limit\",\"px\":"
+		"\"30000.1\",\"sz\":\"0.5\",\"state\":\"partially_filled\","
+		"\"accFillSz\":\"0.2\",\"avgPx\":\"30000.1\",\"tradeId\":"
+		"\"55\",\"fillPx\":\"30000.1\",\"fillSz\":\"0.2\","
+		"\"fillFee\":\"-0.0002\",\"fillFeeCcy\":\"BTC\","
+		"\"execType\":\"M\",\"fillTime\":\"1700000000100\"}]}");
+	CHECK(n_upd == 3 && upd[2].order_id == 100 &&
+		upd[2].state == QD_ORDER_PARTIAL && upd[2].last_qty == 0.2 &&
+		upd[2].last_price == 30000.1 &&
+		fabs(upd[2].fee - 0.0002 * 30000.1) < 1e-9 && upd[2].maker &&
+		strcmp(upd_trade[2], "55") == 0, "a fill: PARTIAL, its size, "
+		"price, trade id, maker, the BTC fee in USDT (%g)", upd[2].fee);
+	/* Canceled with a fill the stream never brought: fetched first. */
+	msg(st, priv, "{\"arg\":{\"channel\":\"orders\"},\"data\":[{"
+		"\"instId\":\"BTC-USDT\",\"ordId\":\"7\",\"clOrdId\":"
+		"\"qd2s\",\"side\":\"buy\",\"ordType\":\"limit\",\"px\":"
+		"\"30000.1\",\"sz\":\"0.5\",\"state\":\"canceled\","
+		"\"accFillSz\":\"0.3\",\"fillSz\":\"0\"}]}");
+	CHECK(n_upd == 3 && strstr(h.get[h.n_get - 1], "/api/v5/trade/fills?"
+		"instType=SPOT&instId=BTC-USDT&ordId=7") != NULL,
+		"no CANCELED before the missing fill is fetched: %s",
+		h.get[h.n_get - 1]);
+	answer_last(st, "{\"code\":\"0\",\"msg\":\"\",\"data\":[{"
+		"\"instId\":\"BTC-USDT\",\"tradeId\":\"56\",\"ordId\":\"7\","
+		"\"clOrdId\":\"qd2s\",\"billId\":\"9\",\"side\":\"buy\","
+		"\"fillPx\":\"30000\",\"fillSz\":\"0.1\",\"fee\":\"-3\","
+		"\"feeCcy\":\"USDT\",\"execType\":\"T\",\"ts\":"
+		"\"1700000000200\"},{\"instId\":\"BTC-USDT\",\"tradeId\":"
+		"\"55\",\"ordId\":\"7\",\"clOrdId\":\"qd2s\",\"billId\":"
+		"\"8\",\"side\":\"buy\",\"fillPx\":\"30000.1\",\"fillSz\":"
+		"\"0.2\",\"fee\":\"-0.0002\",\"feeCcy\":\"BTC\","
+		"\"execType\":\"M\",\"ts\":\"1700000000100\"}]}");
+	CHECK(n_upd == 5 && strcmp(upd_trade[3], "56") == 0 &&
+		upd[3].last_qty == 0.1 && upd[3].fee == 3 &&
+		upd[4].state == QD_ORDER_CANCELED, "the missing fill (once), "
+		"then CANCELED");
+
+	/* 429: REST pauses; what cannot go is QD_ERR_LIMIT. */
+	r.type = QD_ORDER_LIMIT;
+	r.qty = 0.5;
+	CHECK(ok_ops.order_place(st, 103, &r) == QD_OK, "placed");
+	ok_ops.on_http_response(st, h.next_id, 429, "", 0);
+	CHECK(n_upd == 6 && upd[5].state == QD_ORDER_REJECTED &&
+		upd[5].error == QD_ERR_LIMIT && logged("limits our request rate"),
+		"a 429: REJECTED with LIMIT, REST paused");
+	CHECK(ok_ops.order_place(st, 104, &r) == QD_ERR_LIMIT,
+		"no order call during the pause");
+	ok_ops.base.stop(st);
+	ok_ops.base.destroy(st);
+}
+
 int
 main(void)
 {
@@ -407,6 +670,7 @@ main(void)
 	api.now_ns = h_now;
 	api.param_string = h_param_string;
 	api.param_bool = h_param_bool;
+	api.param_double = h_param_double;
 	api.symbol_name = h_symbol_name;
 	api.timer_add = h_timer_add;
 	api.ws_open = h_ws_open;
@@ -626,6 +890,7 @@ main(void)
 
 	ok_ops.base.stop(st);
 	ok_ops.base.destroy(st);
+	trading(&api);
 	(void)dec;              /* venue_fixtures.h's, for the parser tests */
 	(void)native_of;
 	printf("%d checks, %d failed\n", checks, fails);
