@@ -2265,9 +2265,13 @@ order_call(struct proxy *p, uint16_t type, uint64_t id,
 {
 	struct pending e;
 
-	if (!p->alive || !p->ready)
+	/* Queued while the child starts; a child down between restarts
+	 * gets a reconcile when it is back (replay). */
+	if (!p->alive) {
+		p->trades = 1;
 		return p->restart_timer != NULL ? QD_ERR_STATE :
 			QD_ERR_NOTFOUND;
+	}
 	memset(&e, 0, sizeof(e));
 	e.type = type;
 	e.u.ord.id = id;

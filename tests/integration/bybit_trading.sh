@@ -27,12 +27,21 @@ F=http://127.0.0.1:$HTTP
 export BY_KEY=$KEY BY_SECRET=$SECRET BY_BAD=$BAD
 
 make_config
-ln -s "$QD_BUILDDIR/lib/plugins/exchange-bybit.so" "$T/plugins/"
+# QD_VENUE_TRUST=sandboxed: the adapter runs in a sandbox child
+# (tests/sandbox/venue_trading.sh), and everything below holds the same.
+TRUST=${QD_VENUE_TRUST:-trusted}
+if [ "$TRUST" = sandboxed ]; then
+	mkdir -p "$T/untrusted"
+	cp "$QD_BUILDDIR/lib/plugins/exchange-bybit.so" "$T/untrusted/"
+	sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
+else
+	ln -s "$QD_BUILDDIR/lib/plugins/exchange-bybit.so" "$T/plugins/"
+fi
 ln -s "$TP/tp-script.so" "$T/plugins/"
 sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db", "flush_ms": 20},|' "$T/quantd.json"
 URLS="\"ws_url\": \"ws://127.0.0.1:$WS/v5/public/spot\", \"rest_url\": \"$F\", \"private_ws_url\": \"ws://127.0.0.1:$WS/v5/private\""
 cat > "$T/quantd.d/bybit.json" <<JSON
-{"plugin": "bybit", "instance": "bybit", "symbols": ["BTC/USDT"],
+{"plugin": "bybit", "instance": "bybit", "trust": "$TRUST", "symbols": ["BTC/USDT"],
  "secrets": {"api_key": "env:BY_KEY", "api_secret": "env:BY_SECRET"},
  "params": {$URLS}}
 JSON
