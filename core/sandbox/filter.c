@@ -56,6 +56,13 @@ static const struct rule rules[] = {
 	{ SCMP_SYS(clock_gettime), "time without the vDSO" },
 	{ SCMP_SYS(exit_group), "exit" },
 	{ SCMP_SYS(exit), "exit" },
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer looks up the alternate signal stack on its own
+	 * paths (before a noreturn call, on a deadly signal): an ASan build
+	 * of the sandbox allows it (build configuration, like RLIMIT_AS in
+	 * child.c; release builds never do). */
+	{ SCMP_SYS(sigaltstack), "AddressSanitizer builds only" },
+#endif
 };
 
 /* Add the unconditional rules.  0 or -1. */

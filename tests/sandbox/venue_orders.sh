@@ -21,7 +21,7 @@ JSON
 cat > "$T/quantd.d/s.json" <<JSON
 {"plugin": "tp-script", "instance": "s", "exchange": "feed", "symbols": ["BTC/USDT"],
  "account": {"id": "live:s", "venue": "venue", "balance": 100000, "quote": "USDT"},
- "params": {"script": "buy market 0.5; buy limit 0.5 -50%; wait 500; cancel 2; sell stop 0.1 -60%"}}
+ "params": {"script": "wait 1500; buy market 0.5; buy limit 0.5 -50%; wait 500; cancel 2; sell stop 0.1 -60%"}}
 JSON
 start_daemon || { not_ok "daemon starts" "$(cat "$T/stderr")"; finish; exit 1; }
 ok "daemon starts with a sandboxed venue adapter"
