@@ -68,6 +68,7 @@ struct tord {
 	int done;               /* a final state was reported */
 	int want_cancel;        /* cancel once the venue id is known */
 	int fills_busy;
+	int fills_again;        /* more filled while a fetch was out */
 	uint64_t finding;       /* looked up by the list sent as this one */
 	enum qd_order_state term;    /* to report after the fills, or 0 */
 	int term_error;
@@ -417,8 +418,12 @@ fetch_fills(struct cbt *t, struct tord *o)
 {
 	char path[200];
 
-	if (o->fills_busy)
+	if (o->fills_busy) {
+		/* The answer on its way may predate what was just seen:
+		 * fetch once more when it is in. */
+		o->fills_again = 1;
 		return;
+	}
 	snprintf(path, sizeof(path), "/api/v3/brokerage/orders/historical/"
 		"fills?order_ids=%s&limit=250", o->vid);
 	if (send_req(t, "GET", path, NULL, TQ_FILLS, o->id, o->vid, NULL) ==
@@ -787,8 +792,12 @@ cbt_on_http(struct cbt *t, uint64_t id, int status, const char *body,
 			t->sync_due = 1;
 			break;
 		}
-		if ((o = ord_by_vid(t, r.vid)) != NULL && o->term != 0)
+		if ((o = ord_by_vid(t, r.vid)) != NULL && o->fills_again) {
+			o->fills_again = 0;
+			fetch_fills(t, o);   /* its end follows that answer */
+		} else if (o != NULL && o->term != 0) {
 			emit_final(t, o, o->term, o->reason, o->term_error);
+		}
 		break;
 	case TQ_ACCOUNTS:
 		if (cbt_parse_accounts(body, len, on_balance, t, &more, cursor,

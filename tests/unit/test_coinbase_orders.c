@@ -343,6 +343,44 @@ trading(void *st)
 		"User requested cancel") != NULL, "two fills by trade id, then "
 		"CANCELED: %d updates", n_ups);
 
+	/* More fills while the fetch of the first ones is out: fetched
+	 * again once its answer is in, so the last fill is not lost. */
+	r.type = QD_ORDER_LIMIT;
+	CHECK(cb_ops.order_place(st, 79, &r) == QD_OK, "another limit");
+	answer(st, n_reqs - 1, 200, "{\"success\":true,\"success_response\":{"
+		"\"order_id\":\"v-79\",\"client_order_id\":\"qd27\"}}");
+	n_ups = 0;
+	snprintf(msg, sizeof(msg), "{\"channel\":\"user\",\"events\":[{"
+		"\"type\":\"update\",\"orders\":[{\"order_id\":\"v-79\","
+		"\"client_order_id\":\"qd27\",\"cumulative_quantity\":\"0.004\","
+		"\"status\":\"OPEN\",\"product_id\":\"BTC-USD\"}]}]}");
+	cb_ops.on_ws_message(st, user_conn, msg, strlen(msg));
+	k = last_req("order_ids=v-79");
+	CHECK(k >= 0, "the first fills asked");
+	i = n_reqs;
+	snprintf(msg, sizeof(msg), "{\"channel\":\"user\",\"events\":[{"
+		"\"type\":\"update\",\"orders\":[{\"order_id\":\"v-79\","
+		"\"client_order_id\":\"qd27\",\"cumulative_quantity\":\"0.01\","
+		"\"status\":\"FILLED\",\"product_id\":\"BTC-USD\"}]}]}");
+	cb_ops.on_ws_message(st, user_conn, msg, strlen(msg));
+	CHECK(n_reqs == i, "no second fetch while the first is out");
+	answer(st, k, 200, "{\"fills\":[{\"trade_id\":\"t3\",\"order_id\":"
+		"\"v-79\",\"price\":\"30000\",\"size\":\"0.004\",\"commission\":"
+		"\"0.1\",\"liquidity_indicator\":\"MAKER\",\"side\":\"BUY\"}],"
+		"\"cursor\":\"\"}");
+	k = last_req("order_ids=v-79");
+	CHECK(k >= i, "fetched again once the first answer is in");
+	answer(st, k, 200, "{\"fills\":[{\"trade_id\":\"t3\",\"order_id\":"
+		"\"v-79\",\"price\":\"30000\",\"size\":\"0.004\",\"commission\":"
+		"\"0.1\",\"liquidity_indicator\":\"MAKER\",\"side\":\"BUY\"},"
+		"{\"trade_id\":\"t4\",\"order_id\":\"v-79\",\"price\":\"30000\","
+		"\"size\":\"0.006\",\"commission\":\"0.2\","
+		"\"liquidity_indicator\":\"MAKER\",\"side\":\"BUY\"}],"
+		"\"cursor\":\"\"}");
+	CHECK(n_ups >= 3 && strcmp(ups[n_ups - 1].trade, "t4") == 0 &&
+		ups[n_ups - 1].last_qty == 0.006, "the last fill reported: %d "
+		"updates", n_ups);
+
 	/* The venue's refusal: its code, its message, a qd_status. */
 	n_ups = 0;
 	r.type = QD_ORDER_MARKET;
