@@ -240,7 +240,11 @@ static const struct {
 	"usage: quantctl chan --data FILE [--min-gap N] [--json]\n"
 	"Chan theory structures of the bars: fractals, strokes, segments, "
 	"pivots and\n"
-	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).\n" },
+	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).  Runs the chan "
+	"strategy\n"
+	"plugin over FILE and prints what its annotations report; --min-gap "
+	"is its\n"
+	"min_gap parameter (2..50, default 4).\n" },
 	{ "indicator",
 	"usage: quantctl indicator NAME [--param K=V]... [--input FILE|-] "
 	"[--output FILE|-]\n"
