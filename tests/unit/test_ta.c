@@ -643,6 +643,10 @@ batches_of_every_size_match_streaming(void **unused)
 		{ "bbands", "period", "2" }, { "bbands", "period", "7" },
 		{ "bbands", "period", "130" }, { "roc", "period", "1" },
 		{ "roc", "period", "33" }, { "cci", "period", "5" },
+		{ "cci", "period", "1" }, { "cci", "period", "2" },
+		{ "cci", "period", "3" }, { "cci", "period", "4" },
+		{ "cci", "period", "7" }, { "cci", "period", "13" },
+		{ "cci", "period", "130" },
 		{ "mfi", "period", "3" }, { "stoch", "k", "5" },
 		{ "vwap", "period", "7" }, { "willr", "period", "3" },
 	};
