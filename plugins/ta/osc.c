@@ -452,22 +452,25 @@ __attribute__((target("avx2"))) static void
 cci_col_bars(struct cci *c, const struct qd_series *s, const double *t,
 	size_t i, double *out)
 {
-	struct ta_rsum *r = &c->sum;
+	/* the ring's bookkeeping in locals: out[] could alias the state */
+	struct ta_rsum r = c->sum;
 	size_t n = (size_t)c->n;
+	double inv = c->inv;
 
 	for (; i < s->n; i++) {
 		double tp = t[i], old = t[i - n], mean, md;
 
-		mean = (r->s + (tp - old)) * c->inv;
-		md = (cci_col_dev_sum(t + (i - r->head), n, r->head, mean) -
-			fabs(old - mean) + fabs(tp - mean)) * c->inv;
-		/* the ring's bookkeeping, as ta_rsum_push does it */
-		r->head = r->head + 1 == n ? 0 : r->head + 1;
-		ta_rsum_advance(r, tp, old);
-		if (ta_rsum_due(r))
-			ta_rsum_resum(r, t + (i + 1 - n));
+		mean = (r.s + (tp - old)) * inv;
+		md = (cci_col_dev_sum(t + (i - r.head), n, r.head, mean) -
+			fabs(old - mean) + fabs(tp - mean)) * inv;
+		/* as ta_rsum_push does it */
+		r.head = r.head + 1 == n ? 0 : r.head + 1;
+		ta_rsum_advance(&r, tp, old);
+		if (ta_rsum_due(&r))
+			ta_rsum_resum(&r, t + (i + 1 - n));
 		out[i] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
 	}
+	c->sum = r;
 }
 
 /* The column batch; -1 (nothing done) for a batch no longer than the
