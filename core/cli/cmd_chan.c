@@ -107,8 +107,11 @@ print_structures(const struct bt_result *res)
 		if (strcmp(res->ann_kind[i], "chan.end") == 0)
 			end = cJSON_Parse(res->ann_json[i]);
 	if (end == NULL) {
-		fprintf(stderr, "quantctl: the chan plugin did not finish its "
-			"analysis (its log says why)\n");
+		fprintf(stderr, "quantctl: the chan plugin's record is cut "
+			"short (no chan.end among its %zu annotations: its "
+			"analysis stopped, see its log, or the run reached a "
+			"backtest's limit of 1,000,000 annotations)\n",
+			res->n_ann);
 		return -1;
 	}
 	for (k = 0; k < QD_COUNTOF(kinds); k++) {
