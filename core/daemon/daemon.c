@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/api.h"
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
+	struct api *api;            /* the HTTP API, or NULL */
 	struct writer *writer;
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
@@ -185,6 +187,8 @@ say_ready(void *arg, size_t failed)
 
 	log_info("daemon", "ready: %zu instance(s), %zu failed to start",
 		host_instance_count(dm->host), failed);
+	if (dm->api != NULL)
+		api_set_ready(dm->api, 1);
 }
 
 static void
@@ -663,6 +667,58 @@ handle_request(void *arg, const char *request)
 	return reply;
 }
 
+/* ---- the HTTP API ---------------------------------------------------------- */
+
+/*
+ * A REST request on the core thread: the route's control command, run as
+ * the control socket runs it.  Routes that need a caller are refused until
+ * the caller is known (401).
+ */
+static void
+on_api_request(void *arg, struct api_request *req)
+{
+	struct daemon *dm = arg;
+	const struct api_route *r = &api_routes[req->route];
+	char err[256], *text, *reply;
+
+	if (r->scope != API_SCOPE_NONE) {
+		api_respond_error(req, 401, "unauthorized",
+			"authentication is required");
+		return;
+	}
+	if (r->cmd == NULL) {
+		api_respond(req, 200, strdup(api_openapi_json),
+			"application/json", 0);
+		return;
+	}
+	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
+		api_respond_error(req, 400, "bad_request", err);
+		return;
+	}
+	reply = handle_request(dm, text);
+	free(text);
+	api_command_respond(req, reply);
+}
+
+static int
+api_begin(struct daemon *dm, const struct config *c)
+{
+	struct api_config ac;
+
+	if (!c->api.enabled || c->listen == NULL || c->listen[0] == '\0')
+		return 0;
+	memset(&ac, 0, sizeof(ac));
+	ac.listen = c->listen;
+	ac.tls_cert = c->api.tls_cert;
+	ac.tls_key = c->api.tls_key;
+	ac.static_dir = c->api.static_dir;
+	ac.cors_origins = c->api.cors_origins;
+	ac.body_max = c->api.body_max;
+	ac.timeout_s = c->api.timeout_s;
+	dm->api = api_start(dm->net, dm->loop, &ac, on_api_request, dm);
+	return dm->api != NULL ? 0 : -1;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 /* quantd --emergency-close: the running daemon does it (it holds the
@@ -872,6 +928,8 @@ daemon_main(int argc, char **argv)
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
 	host_set_net(dm.host, dm.netc);
+	if (api_begin(&dm, c) != 0)
+		goto out;
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
@@ -897,6 +955,7 @@ out:
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
+	api_stop(dm.api);
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);
