@@ -145,6 +145,66 @@ const char *api_query(const struct api_request *req, const char *key);
 /** The value of path parameter `key`, or NULL. */
 const char *api_param(const struct api_request *req, const char *key);
 
+/* ---- WebSocket /ws --------------------------------------------------------- */
+
+/*
+ * Clients connect to /ws and speak JSON text messages (at most
+ * API_WS_MSG_MAX bytes; binary frames and bigger messages close the
+ * connection).  The core thread decides everything: it gets every event of
+ * a connection (api_ws_fn) and answers with the calls below, which are
+ * delivered in the order made.  The net thread fans published messages
+ * out to a channel's subscribers, each client through its own queue (at
+ * most API_WS_QUEUE messages): a client that falls that far behind is
+ * closed with 1008 "too slow" and never holds anything up; a client with
+ * a delay gets each message that many milliseconds after it was made.
+ */
+#define API_WS_MSG_MAX 4096
+#define API_WS_QUEUE 4096
+#define API_WS_MAX_SUBS 64
+
+enum api_ws_kind {
+	API_WS_OPEN,      /**< connected: peer and authorization are set */
+	API_WS_TEXT,      /**< a message: text, len */
+	API_WS_CLOSED,    /**< gone; its subscriptions are already dropped */
+};
+
+/** One event of a WebSocket connection, valid for the call. */
+struct api_ws_event {
+	enum api_ws_kind kind;
+	uint64_t conn;
+	const char *peer;           /**< API_WS_OPEN */
+	const char *authorization;  /**< API_WS_OPEN: the header, or NULL */
+	const char *text;           /**< API_WS_TEXT: NUL-terminated */
+	size_t len;
+};
+
+typedef void (*api_ws_fn)(void *arg, const struct api_ws_event *ev);
+
+/** Where WebSocket events go (core thread, before clients come); without
+ *  a handler /ws is refused. */
+void api_set_ws(struct api *a, api_ws_fn fn, void *arg);
+
+/** Send `text` to one client (core thread). */
+void api_ws_send(struct api *a, uint64_t conn, const char *text);
+/** Subscribe (on != 0) or unsubscribe a client to `channel` (core
+ *  thread).  Returns 0, or QD_ERR_LIMIT past API_WS_MAX_SUBS. */
+int api_ws_subscribe(struct api *a, uint64_t conn, const char *channel,
+	int on);
+/** Whether `conn` is subscribed to `channel` (core thread). */
+int api_ws_subscribed(const struct api *a, uint64_t conn,
+	const char *channel);
+/** How many channels `conn` is subscribed to (core thread). */
+size_t api_ws_subscriptions(const struct api *a, uint64_t conn);
+/** Hold each message to `conn` for `delay_ms` before it goes out. */
+void api_ws_delay(struct api *a, uint64_t conn, unsigned delay_ms);
+/** Close a client with a WebSocket close code and reason. */
+void api_ws_close(struct api *a, uint64_t conn, int code,
+	const char *reason);
+/** Send `text` to every subscriber of `channel` (core thread). */
+void api_publish(struct api *a, const char *channel, const char *text);
+/** Whether `channel` has a subscriber: publish only then (core thread). */
+int api_wanted(const struct api *a, const char *channel);
+
 /* ---- the bridge to the daemon's control commands (routes.c) ------------ */
 
 /**

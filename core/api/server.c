@@ -29,89 +29,15 @@
 #include <libwebsockets.h>
 
 #include "api/api.h"
+#include "api/internal.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "net/net.h"
 
-#define API_BUCKETS 1024          /* hash of open transactions */
-#define API_SLICE (64 * 1024)     /* body bytes per writeable callback */
-#define API_QBUF 4096             /* query parameters, decoded */
-#define API_HDR 1024              /* one header's value */
-
-/* An answer on its way from the core thread to the net thread. */
-struct answer {
-	struct answer *next;
-	uint64_t conn;
-	int status;
-	int retry_after;
-	char *body;
-	size_t len;
-	char ctype[64];
-};
-
-enum conn_state {
-	CONN_IDLE,
-	CONN_BODY,        /* reading a request body */
-	CONN_CORE,        /* waiting for the core thread */
-	CONN_WRITE,       /* writing an answer */
-};
-
-/* Per HTTP connection (lws's per-session data), reset per transaction. */
-struct conn {
-	struct conn *next;          /* hash chain */
-	struct api *api;
-	struct lws *wsi;
-	uint64_t id;                /* 0: not in the hash */
-	enum conn_state state;
-	enum api_method method;
-	int route;
-	int close_after;            /* the body was not read: close */
-	int headers_sent;
-	int64_t t0_ns;
-	char path[512];
-	char *body;
-	size_t body_len, body_cap;
-	size_t body_expect;
-	/* the answer */
-	int status;
-	int retry_after;
-	unsigned allow;
-	char ctype[64];
-	char *out;                  /* LWS_PRE bytes, then the body */
-	size_t out_len, out_off;
-};
-
-struct api {
-	struct net *net;
-	struct loop *core;
-	struct lws_context *ctx;
-	struct lws_vhost *vh;
-	api_handler_fn fn;
-	void *fn_arg;
-	char *listen_host;
-	int port;
-	char *tls_cert, *tls_key;
-	char *static_root;          /* realpath of static_dir, or NULL */
-	char *cors;
-	size_t body_max;
-	unsigned timeout_s;
-	atomic_int ready;
-	pthread_mutex_t mu;
-	struct answer *answers, **answers_tail;
-	struct api_request *owed;   /* requests not answered yet */
-	/* net thread only */
-	struct conn *open[API_BUCKETS];
-	uint64_t next_id;
-	/* api_start/api_stop wait for the net thread */
-	sem_t done;
-	int ok;
-	struct lws_protocols protocols[2];
-};
-
 /* ---- the hash of open transactions (net thread) ------------------------ */
 
-static void
-open_add(struct api *a, struct conn *c)
+uint64_t
+api_open_add(struct api *a, struct conn *c)
 {
 	struct conn **b;
 
@@ -119,10 +45,11 @@ open_add(struct api *a, struct conn *c)
 	b = &a->open[c->id % API_BUCKETS];
 	c->next = *b;
 	*b = c;
+	return c->id;
 }
 
-static void
-open_del(struct api *a, struct conn *c)
+void
+api_open_del(struct api *a, struct conn *c)
 {
 	struct conn **p;
 
@@ -137,8 +64,8 @@ open_del(struct api *a, struct conn *c)
 	c->next = NULL;
 }
 
-static struct conn *
-open_find(struct api *a, uint64_t id)
+struct conn *
+api_open_find(struct api *a, uint64_t id)
 {
 	for (struct conn *c = a->open[id % API_BUCKETS]; c; c = c->next)
 		if (c->id == id)
@@ -168,7 +95,7 @@ static void
 conn_answer(struct conn *c, int status, const char *ctype, const char *body,
 	size_t len)
 {
-	open_del(c->api, c);
+	api_open_del(c->api, c);
 	free(c->out);
 	c->out = malloc(LWS_PRE + len + 1);
 	if (c->out == NULL) {
@@ -201,7 +128,8 @@ conn_error(struct conn *c, int status, const char *code, const char *msg)
 	conn_answer(c, status, "application/json", body, (size_t)n);
 }
 
-/* The core thread's answers, matched to their transactions. */
+/* What the core thread handed over, in order: answers matched to their
+ * transactions, WebSocket work to ws.c. */
 static void
 drain_answers(struct api *a)
 {
@@ -213,11 +141,16 @@ drain_answers(struct api *a)
 	a->answers_tail = &a->answers;
 	pthread_mutex_unlock(&a->mu);
 	for (; list; list = next) {
-		struct conn *c = open_find(a, list->conn);
+		struct conn *c;
 
 		next = list->next;
-		if (c != NULL && c->state == CONN_CORE) {
-			open_del(a, c);
+		if (list->kind != ANSWER_HTTP) {
+			api_ws_apply(a, list);
+			continue;
+		}
+		c = api_open_find(a, list->conn);
+		if (c != NULL && !c->ws && c->state == CONN_CORE) {
+			api_open_del(a, c);
 			free(c->out);
 			c->out = list->body;   /* allocated with LWS_PRE room */
 			c->out_len = list->len;
@@ -232,6 +165,29 @@ drain_answers(struct api *a)
 		}
 		free(list);
 	}
+}
+
+/* From the core thread: append to what the net thread will do, wake it. */
+void
+api_hand_over(struct api *a, struct answer *x)
+{
+	x->next = NULL;
+	pthread_mutex_lock(&a->mu);
+	*a->answers_tail = x;
+	a->answers_tail = &x->next;
+	pthread_mutex_unlock(&a->mu);
+	lws_cancel_service(a->ctx);
+}
+
+/* FNV-1a, for the channel tables. */
+unsigned
+api_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % API_BUCKETS;
 }
 
 /* ---- requests to the core thread ------------------------------------------ */
@@ -400,7 +356,7 @@ to_core(struct conn *c)
 		req->body = b.p;
 		req->body_len = c->body_len;
 	}
-	open_add(a, c);
+	api_open_add(a, c);
 	req->conn = c->id;
 	c->state = CONN_CORE;
 	owe(a, req);
@@ -599,6 +555,12 @@ on_http(struct conn *c, const char *uri, size_t len)
 		else
 			conn_error(c, 503, "not_ready",
 				"the daemon is starting");
+		return;
+	}
+	if (strcmp(c->path, "/ws") == 0) {
+		c->close_after = body_method(c->method);
+		conn_error(c, 426, "upgrade_required",
+			"/ws takes a WebSocket upgrade");
 		return;
 	}
 	m = api_route_match(api_routes, c->method == API_OPTIONS ? API_GET :
@@ -823,10 +785,29 @@ api_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return c->api ? on_writeable(c) : 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return api_ws_filter(a, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		c->api = a;
+		c->wsi = wsi;
+		api_ws_established(a, c);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return c->api ? api_ws_receive(c, in, len) : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return c->api ? api_ws_writeable(c) : 0;
+	case LWS_CALLBACK_TIMER:
+		if (c != NULL && c->api != NULL && c->ws)
+			api_ws_timer(c);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (c != NULL && c->api != NULL && c->ws)
+			api_ws_closed(c);
+		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-		if (c != NULL && c->api != NULL) {
-			open_del(a, c);
+		if (c != NULL && c->api != NULL && !c->ws) {
+			api_open_del(a, c);
 			conn_reset(c);
 			c->api = NULL;
 		}
@@ -898,8 +879,11 @@ api_free(struct api *a)
 	for (struct answer *x = a->answers; x; x = n) {
 		n = x->next;
 		free(x->body);
+		free(x->channel);
+		free(x->buf);
 		free(x);
 	}
+	api_ws_free_all(a);
 	while (a->owed != NULL) {
 		struct api_request *r = a->owed;
 
@@ -1068,11 +1052,8 @@ api_respond(struct api_request *req, int status, char *body,
 	snprintf(x->ctype, sizeof(x->ctype), "%s", content_type ?
 		content_type : "application/json");
 	free(req);
-	pthread_mutex_lock(&a->mu);
-	*a->answers_tail = x;
-	a->answers_tail = &x->next;
-	pthread_mutex_unlock(&a->mu);
-	lws_cancel_service(a->ctx);
+	x->kind = ANSWER_HTTP;
+	api_hand_over(a, x);
 }
 
 void

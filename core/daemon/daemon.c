@@ -14,12 +14,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "api/api.h"
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
 #include "daemon/trading.h"
+#include "daemon/web.h"
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -44,7 +44,7 @@ struct daemon {
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
-	struct api *api;            /* the HTTP API, or NULL */
+	struct web *web;            /* the HTTP API, or NULL */
 	struct writer *writer;
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
@@ -187,8 +187,7 @@ say_ready(void *arg, size_t failed)
 
 	log_info("daemon", "ready: %zu instance(s), %zu failed to start",
 		host_instance_count(dm->host), failed);
-	if (dm->api != NULL)
-		api_set_ready(dm->api, 1);
+	web_ready(dm->web);
 }
 
 static void
@@ -448,33 +447,7 @@ handle_store_stats(struct daemon *dm)
 static void
 recent_row(void *arg, const struct tape_event *e)
 {
-	cJSON *o = cJSON_CreateObject(), *arr = arg;
-	const char *sym = symbol_name(e->symbol);
-
-	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
-		e->kind == TAPE_PARTIAL ? "partial" : "candle");
-	cJSON_AddStringToObject(o, "exchange", e->source);
-	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
-	if (e->kind == TAPE_TRADE) {
-		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
-		cJSON_AddNumberToObject(o, "price", e->price);
-		cJSON_AddNumberToObject(o, "qty", e->qty);
-		cJSON_AddStringToObject(o, "side", e->side == QD_SIDE_SELL ?
-			"sell" : "buy");
-		cJSON_AddNumberToObject(o, "id", (double)e->trade_id);
-	} else {
-		const char *tf = store_timeframe_label(e->tf_s);
-
-		cJSON_AddStringToObject(o, "timeframe", tf ? tf : "?");
-		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
-		cJSON_AddNumberToObject(o, "open", e->bar.open);
-		cJSON_AddNumberToObject(o, "high", e->bar.high);
-		cJSON_AddNumberToObject(o, "low", e->bar.low);
-		cJSON_AddNumberToObject(o, "close", e->bar.close);
-		cJSON_AddNumberToObject(o, "volume", e->bar.volume);
-	}
-	cJSON_AddItemToArray(arr, o);
+	cJSON_AddItemToArray(arg, web_event_json(e));
 }
 
 /* {"cmd":"market.instruments","exchange":E?,"symbol":S?}: the instruments
@@ -667,58 +640,6 @@ handle_request(void *arg, const char *request)
 	return reply;
 }
 
-/* ---- the HTTP API ---------------------------------------------------------- */
-
-/*
- * A REST request on the core thread: the route's control command, run as
- * the control socket runs it.  Routes that need a caller are refused until
- * the caller is known (401).
- */
-static void
-on_api_request(void *arg, struct api_request *req)
-{
-	struct daemon *dm = arg;
-	const struct api_route *r = &api_routes[req->route];
-	char err[256], *text, *reply;
-
-	if (r->scope != API_SCOPE_NONE) {
-		api_respond_error(req, 401, "unauthorized",
-			"authentication is required");
-		return;
-	}
-	if (r->cmd == NULL) {
-		api_respond(req, 200, strdup(api_openapi_json),
-			"application/json", 0);
-		return;
-	}
-	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
-		api_respond_error(req, 400, "bad_request", err);
-		return;
-	}
-	reply = handle_request(dm, text);
-	free(text);
-	api_command_respond(req, reply);
-}
-
-static int
-api_begin(struct daemon *dm, const struct config *c)
-{
-	struct api_config ac;
-
-	if (!c->api.enabled || c->listen == NULL || c->listen[0] == '\0')
-		return 0;
-	memset(&ac, 0, sizeof(ac));
-	ac.listen = c->listen;
-	ac.tls_cert = c->api.tls_cert;
-	ac.tls_key = c->api.tls_key;
-	ac.static_dir = c->api.static_dir;
-	ac.cors_origins = c->api.cors_origins;
-	ac.body_max = c->api.body_max;
-	ac.timeout_s = c->api.timeout_s;
-	dm->api = api_start(dm->net, dm->loop, &ac, on_api_request, dm);
-	return dm->api != NULL ? 0 : -1;
-}
-
 /* ---- main ---------------------------------------------------------------- */
 
 /* quantd --emergency-close: the running daemon does it (it holds the
@@ -796,7 +717,7 @@ daemon_main(int argc, char **argv)
 	double ec_ratio = 1.0;
 	int emergency = 0;
 	char terr[512];
-	int opt, check = 0, rc = QD_EXIT_FAILURE;
+	int opt, check = 0, rc = QD_EXIT_FAILURE, api_off = 0;
 
 	memset(&dm, 0, sizeof(dm));
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -928,7 +849,9 @@ daemon_main(int argc, char **argv)
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
 	host_set_net(dm.host, dm.netc);
-	if (api_begin(&dm, c) != 0)
+	dm.web = web_start(c, dm.net, dm.loop, dm.bus, dm.tape,
+		handle_request, &dm, &api_off);
+	if (dm.web == NULL && !api_off)
 		goto out;
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
@@ -955,7 +878,7 @@ out:
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
-	api_stop(dm.api);
+	web_stop(dm.web);
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);

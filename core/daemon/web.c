@@ -1,0 +1,612 @@
+/*
+ * web.c -- the daemon's side of the API server (see web.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/api.h"
+#include "bus/bus.h"
+#include "config/config.h"
+#include "daemon/web.h"
+#include "log/log.h"
+#include "market/symbol.h"
+#include "market/tape.h"
+#include "store/store.h"
+
+/* Who is calling, once authenticated. */
+struct caller {
+	int known;
+	char user[64];
+	enum api_scope scope;   /* the most it may do */
+	unsigned delay_ms;      /* live data held back (plans) */
+};
+
+/* A WebSocket client, as the core knows it. */
+struct client {
+	uint64_t conn;
+	struct caller who;
+};
+
+struct web {
+	struct api *api;
+	struct bus *bus;
+	struct tape *tape;
+	ctl_handler ctl;
+	void *ctl_arg;
+	uint64_t subs[5];
+	struct client *clients;
+	size_t n_clients, cap_clients;
+};
+
+/* ---- callers -------------------------------------------------------------- */
+
+/*
+ * The caller a request's credentials name.  Users, tokens and API keys
+ * live in the store (auth.h); until one is presented and checks out, the
+ * caller is unknown and only the open routes answer.
+ */
+static int
+authenticate(struct web *w, const char *authorization, struct caller *who,
+	const char **why)
+{
+	(void)w;
+	memset(who, 0, sizeof(*who));
+	*why = authorization == NULL ? "authentication is required" :
+		"the credentials are not valid";
+	return -1;
+}
+
+/* ---- REST ----------------------------------------------------------------- */
+
+static void
+on_request(void *arg, struct api_request *req)
+{
+	struct web *w = arg;
+	const struct api_route *r = &api_routes[req->route];
+	struct caller who;
+	const char *why;
+	char err[256], *text;
+
+	if (r->scope != API_SCOPE_NONE) {
+		if (authenticate(w, req->authorization, &who, &why) != 0) {
+			api_respond_error(req, 401, "unauthorized", why);
+			return;
+		}
+		if (who.scope < r->scope) {
+			api_respond_error(req, 403, "forbidden", "the "
+				"credentials do not allow this");
+			return;
+		}
+	}
+	if (r->cmd == NULL) {
+		api_respond(req, 200, strdup(api_openapi_json),
+			"application/json", 0);
+		return;
+	}
+	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
+		api_respond_error(req, 400, "bad_request", err);
+		return;
+	}
+	api_command_respond(req, w->ctl(w->ctl_arg, text));
+	free(text);
+}
+
+/* ---- market events as JSON ------------------------------------------------ */
+
+cJSON *
+web_event_json(const struct tape_event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *sym = symbol_name(e->symbol);
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
+		e->kind == TAPE_PARTIAL ? "partial" : "candle");
+	cJSON_AddStringToObject(o, "exchange", e->source);
+	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
+	if (e->kind == TAPE_TRADE) {
+		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
+		cJSON_AddNumberToObject(o, "price", e->price);
+		cJSON_AddNumberToObject(o, "qty", e->qty);
+		cJSON_AddStringToObject(o, "side", e->side == QD_SIDE_SELL ?
+			"sell" : "buy");
+		cJSON_AddNumberToObject(o, "id", (double)e->trade_id);
+	} else {
+		const char *tf = store_timeframe_label(e->tf_s);
+
+		cJSON_AddStringToObject(o, "timeframe", tf ? tf : "?");
+		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
+		cJSON_AddNumberToObject(o, "open", e->bar.open);
+		cJSON_AddNumberToObject(o, "high", e->bar.high);
+		cJSON_AddNumberToObject(o, "low", e->bar.low);
+		cJSON_AddNumberToObject(o, "close", e->bar.close);
+		cJSON_AddNumberToObject(o, "volume", e->bar.volume);
+	}
+	return o;
+}
+
+/* ---- channels ------------------------------------------------------------- */
+
+/* The channel's symbol part: BASE/QUOTE -> BASE-QUOTE. */
+static void
+channel_symbol(const char *sym, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; sym[i] && i + 1 < cap; i++)
+		out[i] = sym[i] == '/' ? '-' : sym[i];
+	out[i] = '\0';
+}
+
+/*
+ * Parse a channel name into its canonical form (symbols BASE-QUOTE) and
+ * what it selects.  Returns 0, or -1 with the reason.
+ */
+struct chan_sel {
+	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK } kind;
+	qd_symbol symbol;
+	uint32_t tf_s;
+	char name[96];
+};
+
+static int
+channel_parse(const char *in, struct chan_sel *out, const char **why)
+{
+	char sym[48], tf[8];
+	const char *rest;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(in, "orders") == 0 || strcmp(in, "risk") == 0) {
+		out->kind = in[0] == 'o' ? CH_ORDERS : CH_RISK;
+		snprintf(out->name, sizeof(out->name), "%s", in);
+		return 0;
+	}
+	if (strncmp(in, "trades.", 7) == 0) {
+		out->kind = CH_TRADES;
+		rest = in + 7;
+	} else if (strncmp(in, "candles.", 8) == 0) {
+		const char *dot = strchr(in + 8, '.');
+
+		out->kind = CH_CANDLES;
+		if (dot == NULL || (size_t)(dot - (in + 8)) >= sizeof(tf)) {
+			*why = "candles channels are candles.{tf}.{symbol}";
+			return -1;
+		}
+		memcpy(tf, in + 8, (size_t)(dot - (in + 8)));
+		tf[dot - (in + 8)] = '\0';
+		if ((out->tf_s = (uint32_t)(store_timeframe_ms(tf) / 1000)) == 0) {
+			*why = "unknown timeframe (1m 3m 5m 15m 30m 1h 2h 4h "
+				"6h 12h 1d 1w)";
+			return -1;
+		}
+		rest = dot + 1;
+	} else {
+		*why = "unknown channel (trades.{symbol}, "
+			"candles.{tf}.{symbol}, orders, risk)";
+		return -1;
+	}
+	if (strlen(rest) >= sizeof(sym)) {
+		*why = "not a symbol";
+		return -1;
+	}
+	for (i = 0; rest[i]; i++)
+		sym[i] = rest[i] == '-' ? '/' : rest[i];
+	sym[i] = '\0';
+	if (!symbol_valid(sym)) {
+		*why = "not a symbol (BASE-QUOTE, e.g. BTC-USDT)";
+		return -1;
+	}
+	out->symbol = symbol_intern(sym);
+	channel_symbol(sym, sym, sizeof(sym));
+	if (out->kind == CH_TRADES)
+		snprintf(out->name, sizeof(out->name), "trades.%s", sym);
+	else
+		snprintf(out->name, sizeof(out->name), "candles.%s.%s", tf,
+			sym);
+	return 0;
+}
+
+/* {"channel":C,"type":T,...} around `data` (taken over). */
+static char *
+message(const char *channel, const char *type, const char *key,
+	cJSON *data)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "channel", channel);
+	cJSON_AddStringToObject(o, "type", type);
+	if (data != NULL)
+		cJSON_AddItemToObject(o, key, data);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+send_error(struct web *w, uint64_t conn, const char *code, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "code", code);
+	cJSON_AddStringToObject(o, "message", msg);
+	if ((s = cJSON_PrintUnformatted(o)) != NULL)
+		api_ws_send(w->api, conn, s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+struct snap {
+	const struct chan_sel *sel;
+	cJSON *arr;
+};
+
+static void
+snap_row(void *arg, const struct tape_event *e)
+{
+	struct snap *s = arg;
+
+	if ((s->sel->kind == CH_TRADES && e->kind == TAPE_TRADE) ||
+	    (s->sel->kind == CH_CANDLES && e->kind != TAPE_TRADE &&
+	    e->tf_s == s->sel->tf_s))
+		cJSON_AddItemToArray(s->arr, web_event_json(e));
+}
+
+/* A control command's reply (members but "ok"), for a snapshot. */
+static cJSON *
+command_data(struct web *w, const char *cmd)
+{
+	char req[64], *reply;
+	cJSON *o;
+
+	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+	reply = w->ctl(w->ctl_arg, req);
+	o = reply ? cJSON_Parse(reply) : NULL;
+	free(reply);
+	if (o != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "ok");
+	return o;
+}
+
+/* The state a new subscriber starts from. */
+static void
+send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel)
+{
+	cJSON *data;
+	char *s;
+
+	if (sel->kind == CH_ORDERS) {
+		data = command_data(w, "trade.orders");
+	} else if (sel->kind == CH_RISK) {
+		data = command_data(w, "risk.status");
+	} else {
+		struct snap sn = { sel, cJSON_CreateArray() };
+
+		tape_since(w->tape, 0, NULL, sel->symbol, 8192, snap_row, &sn);
+		data = sn.arr;
+	}
+	if ((s = message(sel->name, "snapshot", "data", data)) != NULL)
+		api_ws_send(w->api, conn, s);
+	free(s);
+}
+
+static struct client *
+client_find(struct web *w, uint64_t conn)
+{
+	for (size_t i = 0; i < w->n_clients; i++)
+		if (w->clients[i].conn == conn)
+			return &w->clients[i];
+	return NULL;
+}
+
+static void
+on_ws_text(struct web *w, struct client *cl, const char *text)
+{
+	cJSON *o = cJSON_Parse(text), *op, *ch, *tok;
+	struct chan_sel sel;
+	const char *why, *ops;
+	char *s;
+	int on, rc;
+
+	op = o ? cJSON_GetObjectItemCaseSensitive(o, "op") : NULL;
+	if (!cJSON_IsString(op)) {
+		send_error(w, cl->conn, "bad_request", "expected a JSON object "
+			"with \"op\"");
+		goto out;
+	}
+	ops = op->valuestring;
+	if (strcmp(ops, "ping") == 0) {
+		api_ws_send(w->api, cl->conn, "{\"type\":\"pong\"}");
+		goto out;
+	}
+	if (strcmp(ops, "auth") == 0) {
+		tok = cJSON_GetObjectItemCaseSensitive(o, "token");
+		char hdr[2048];
+
+		snprintf(hdr, sizeof(hdr), "Bearer %s", cJSON_IsString(tok) ?
+			tok->valuestring : "");
+		if (authenticate(w, hdr, &cl->who, &why) != 0) {
+			send_error(w, cl->conn, "unauthorized", why);
+			goto out;
+		}
+		api_ws_delay(w->api, cl->conn, cl->who.delay_ms);
+		api_ws_send(w->api, cl->conn, "{\"type\":\"authenticated\"}");
+		goto out;
+	}
+	on = strcmp(ops, "subscribe") == 0;
+	if (!on && strcmp(ops, "unsubscribe") != 0) {
+		send_error(w, cl->conn, "bad_request", "unknown op (auth, "
+			"subscribe, unsubscribe, ping)");
+		goto out;
+	}
+	ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
+	if (!cJSON_IsString(ch)) {
+		send_error(w, cl->conn, "bad_request", "\"channel\" is "
+			"required");
+		goto out;
+	}
+	if (channel_parse(ch->valuestring, &sel, &why) != 0) {
+		send_error(w, cl->conn, "bad_request", why);
+		goto out;
+	}
+	if (on && !cl->who.known) {
+		send_error(w, cl->conn, "unauthorized", "authenticate first "
+			"({\"op\":\"auth\",\"token\":...})");
+		goto out;
+	}
+	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
+		goto out;
+	rc = api_ws_subscribe(w->api, cl->conn, sel.name, on);
+	if (rc != 0) {
+		send_error(w, cl->conn, "limit", "too many subscriptions");
+		goto out;
+	}
+	if ((s = message(sel.name, on ? "subscribed" : "unsubscribed", NULL,
+	    NULL)) != NULL)
+		api_ws_send(w->api, cl->conn, s);
+	free(s);
+	if (on)
+		send_snapshot(w, cl->conn, &sel);
+out:
+	cJSON_Delete(o);
+}
+
+static void
+on_ws(void *arg, const struct api_ws_event *ev)
+{
+	struct web *w = arg;
+	struct client *cl = client_find(w, ev->conn);
+	const char *why;
+
+	switch (ev->kind) {
+	case API_WS_OPEN:
+		if (cl == NULL) {
+			if (w->n_clients == w->cap_clients) {
+				size_t cap = w->cap_clients ?
+					w->cap_clients * 2 : 16;
+				struct client *nc = realloc(w->clients,
+					cap * sizeof(*nc));
+
+				if (nc == NULL) {
+					api_ws_close(w->api, ev->conn, 1011,
+						"out of memory");
+					return;
+				}
+				w->clients = nc;
+				w->cap_clients = cap;
+			}
+			cl = &w->clients[w->n_clients++];
+			memset(cl, 0, sizeof(*cl));
+			cl->conn = ev->conn;
+		}
+		if (ev->authorization != NULL &&
+		    authenticate(w, ev->authorization, &cl->who, &why) == 0)
+			api_ws_delay(w->api, ev->conn, cl->who.delay_ms);
+		break;
+	case API_WS_TEXT:
+		if (cl != NULL)
+			on_ws_text(w, cl, ev->text);
+		break;
+	case API_WS_CLOSED:
+		if (cl != NULL)
+			*cl = w->clients[--w->n_clients];
+		break;
+	}
+}
+
+/* ---- publishing the bus's events ------------------------------------------ */
+
+static void
+publish_market(struct web *w, const struct bus_event *ev,
+	enum tape_kind kind)
+{
+	struct tape_event te;
+	char sym[48], name[96], *s;
+	const char *sname;
+	cJSON *o;
+
+	memset(&te, 0, sizeof(te));
+	te.kind = kind;
+	snprintf(te.source, sizeof(te.source), "%s", ev->source ?
+		ev->source : "");
+	if (kind == TAPE_TRADE) {
+		te.symbol = ev->u.trade.symbol;
+		te.ts = ev->u.trade.ts;
+		te.price = ev->u.trade.price;
+		te.qty = ev->u.trade.qty;
+		te.side = ev->u.trade.side;
+		te.trade_id = ev->u.trade.trade_id;
+	} else {
+		te.symbol = ev->u.bar.symbol;
+		te.tf_s = ev->u.bar.timeframe_s;
+		te.ts = ev->u.bar.bar.ts;
+		te.bar = ev->u.bar.bar;
+	}
+	if ((sname = symbol_name(te.symbol)) == NULL)
+		return;
+	channel_symbol(sname, sym, sizeof(sym));
+	if (kind == TAPE_TRADE)
+		snprintf(name, sizeof(name), "trades.%s", sym);
+	else
+		snprintf(name, sizeof(name), "candles.%s.%s",
+			store_timeframe_label(te.tf_s) ?
+			store_timeframe_label(te.tf_s) : "?", sym);
+	if (!api_wanted(w->api, name))
+		return;
+	o = web_event_json(&te);
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "seq");
+	if (kind != TAPE_TRADE) {
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "type",
+			cJSON_CreateString("candle"));
+		cJSON_AddBoolToObject(o, "final", kind == TAPE_BAR);
+	}
+	if ((s = message(name, kind == TAPE_TRADE ? "trade" : "candle",
+	    "data", o)) != NULL)
+		api_publish(w->api, name, s);
+	free(s);
+}
+
+static void
+on_trade(void *arg, const struct bus_event *ev)
+{
+	publish_market(arg, ev, TAPE_TRADE);
+}
+
+static void
+on_bar(void *arg, const struct bus_event *ev)
+{
+	if (!ev->history)
+		publish_market(arg, ev, ev->topic == BUS_BAR ? TAPE_BAR :
+			TAPE_PARTIAL);
+}
+
+static void
+on_order(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	const struct qd_order_update *u = &ev->u.order;
+	const char *sym;
+	cJSON *o;
+	char *s;
+
+	if (!api_wanted(w->api, "orders"))
+		return;
+	sym = symbol_name(u->symbol);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "order_id", (double)u->order_id);
+	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
+	cJSON_AddStringToObject(o, "side", u->side == QD_SIDE_SELL ? "sell" :
+		"buy");
+	cJSON_AddNumberToObject(o, "state", u->state);
+	cJSON_AddNumberToObject(o, "ts", (double)(u->ts / 1000000));
+	cJSON_AddNumberToObject(o, "qty", u->qty);
+	cJSON_AddNumberToObject(o, "price", u->price);
+	cJSON_AddNumberToObject(o, "filled_qty", u->filled_qty);
+	cJSON_AddNumberToObject(o, "avg_price", u->avg_price);
+	cJSON_AddNumberToObject(o, "last_qty", u->last_qty);
+	cJSON_AddNumberToObject(o, "last_price", u->last_price);
+	cJSON_AddNumberToObject(o, "fee", u->fee);
+	if (u->reason != NULL)
+		cJSON_AddStringToObject(o, "reason", u->reason);
+	if ((s = message("orders", ev->topic == BUS_FILL ? "fill" : "order",
+	    "data", o)) != NULL)
+		api_publish(w->api, "orders", s);
+	free(s);
+}
+
+static void
+on_alert(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	static const char *const sev[] = { "info", "warning", "critical" };
+	cJSON *o;
+	char *s;
+
+	if (!api_wanted(w->api, "risk"))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "source", ev->source ? ev->source : "");
+	cJSON_AddStringToObject(o, "severity",
+		(unsigned)ev->u.alert.severity < 3 ?
+		sev[ev->u.alert.severity] : "info");
+	cJSON_AddStringToObject(o, "title", ev->u.alert.title ?
+		ev->u.alert.title : "");
+	cJSON_AddStringToObject(o, "body", ev->u.alert.body ?
+		ev->u.alert.body : "");
+	if ((s = message("risk", "risk", "data", o)) != NULL)
+		api_publish(w->api, "risk", s);
+	free(s);
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+struct web *
+web_start(const struct config *c, struct net *n, struct loop *core,
+	struct bus *bus, struct tape *tape, ctl_handler ctl, void *ctl_arg,
+	int *off)
+{
+	struct api_config ac;
+	struct web *w;
+
+	*off = !c->api.enabled || c->listen == NULL || c->listen[0] == '\0';
+	if (*off)
+		return NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->bus = bus;
+	w->tape = tape;
+	w->ctl = ctl;
+	w->ctl_arg = ctl_arg;
+	memset(&ac, 0, sizeof(ac));
+	ac.listen = c->listen;
+	ac.tls_cert = c->api.tls_cert;
+	ac.tls_key = c->api.tls_key;
+	ac.static_dir = c->api.static_dir;
+	ac.cors_origins = c->api.cors_origins;
+	ac.body_max = c->api.body_max;
+	ac.timeout_s = c->api.timeout_s;
+	if ((w->api = api_start(n, core, &ac, on_request, w)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	api_set_ws(w->api, on_ws, w);
+	w->subs[0] = bus_subscribe(bus, BUS_TRADE, 0, on_trade, w);
+	w->subs[1] = bus_subscribe(bus, BUS_BAR, 0, on_bar, w);
+	w->subs[2] = bus_subscribe(bus, BUS_BAR_PARTIAL, 0, on_bar, w);
+	w->subs[3] = bus_subscribe(bus, BUS_ORDER_UPDATE, 0, on_order, w);
+	w->subs[4] = bus_subscribe(bus, BUS_ALERT, 0, on_alert, w);
+	for (size_t i = 0; i < 5; i++)
+		if (w->subs[i] == 0) {
+			web_stop(w);
+			return NULL;
+		}
+	return w;
+}
+
+void
+web_ready(struct web *w)
+{
+	if (w != NULL)
+		api_set_ready(w->api, 1);
+}
+
+void
+web_stop(struct web *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < 5; i++)
+		if (w->subs[i] != 0)
+			bus_unsubscribe(w->bus, w->subs[i]);
+	api_stop(w->api);
+	free(w->clients);
+	free(w);
+}
