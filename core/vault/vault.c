@@ -111,42 +111,41 @@ key_decode(const char *t, size_t n, unsigned char key[32])
 	return 0;
 }
 
-/* The text of a reference: env:VAR or file:PATH's first line. */
-static int
-ref_read(const char *ref, char *buf, size_t cap, const char **why)
+int
+vault_ref_read(const char *ref, char *buf, size_t cap, const char **why)
 {
 	if (strncmp(ref, "env:", 4) == 0) {
 		const char *val = getenv(ref + 4);
 
 		if (val == NULL || *val == '\0') {
 			*why = "its environment variable is not set";
-			return -1;
+			return QD_ERR_INVALID;
 		}
 		if (strlen(val) >= cap) {
 			*why = "it is too long";
-			return -1;
+			return QD_ERR_INVALID;
 		}
 		strcpy(buf, val);
-		return 0;
+		return QD_OK;
 	}
 	if (strncmp(ref, "file:", 5) == 0) {
 		FILE *f = fopen(ref + 5, "re");
 
 		if (f == NULL) {
 			*why = "its file cannot be read";
-			return -1;
+			return QD_ERR_INVALID;
 		}
 		if (fgets(buf, (int)cap, f) == NULL) {
 			fclose(f);
 			*why = "its file is empty";
-			return -1;
+			return QD_ERR_INVALID;
 		}
 		fclose(f);
 		buf[strcspn(buf, "\r\n")] = '\0';
-		return 0;
+		return QD_OK;
 	}
-	*why = "a key reference is env:VAR or file:PATH";
-	return -1;
+	*why = "a secret reference is env:VAR or file:PATH";
+	return QD_ERR_INVALID;
 }
 
 static int
@@ -202,8 +201,8 @@ vault_load(struct vault *v, const char *spec, char *err, size_t errlen)
 				return QD_ERR_INVALID;
 			}
 		k = &v->keys[v->n];
-		if (ref_read(item + (eq - p) + 1, text, sizeof(text),
-		    &why) != 0) {
+		if (vault_ref_read(item + (eq - p) + 1, text, sizeof(text),
+		    &why) != QD_OK) {
 			snprintf(err, errlen, "vault: master key \"%s\": %s",
 				item, why);
 			OPENSSL_cleanse(text, sizeof(text));

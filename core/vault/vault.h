@@ -38,6 +38,14 @@ struct vault_box {
 	char *ct;                  /**< ciphertext + 16-byte tag, hex; malloc'd */
 };
 
+/**
+ * Read a secret reference into buf: "env:VAR" (the variable's value) or
+ * "file:PATH" (the file's first line, without its newline) -- the forms
+ * config uses for every secret.  QD_OK, or QD_ERR_INVALID with *why saying
+ * what is wrong (never the value).  The caller wipes buf.
+ */
+int vault_ref_read(const char *ref, char *buf, size_t cap, const char **why);
+
 /** An empty vault (no key: sealing fails with QD_ERR_STATE). */
 int vault_new(struct vault **out);
 /** Wipe the keys and free; NULL is a no-op. */
