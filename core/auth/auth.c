@@ -24,6 +24,7 @@
 #include <quantd/sdk.h>
 
 #include "auth/auth.h"
+#include "host/sign.h"
 #include "limit/limit.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -202,17 +203,13 @@ role_scopes(const char *role)
 
 /* ---- small helpers ------------------------------------------------------- */
 
+/* Lower-case hex of n bytes into out (2n + 1). */
 static void
 hex(const unsigned char *in, size_t n, char *out)
 {
-	static const char d[] = "0123456789abcdef";
-	size_t i;
+	size_t len;
 
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
+	sign_encode(QD_ENC_HEX, in, n, out, 2 * n + 1, &len);
 }
 
 /* n random bytes as 2n hex digits. */
@@ -569,17 +566,13 @@ auth_user_disable(struct auth *a, const char *actor, const char *name,
 
 /* ---- access tokens ------------------------------------------------------ */
 
-/* Base64url without padding. */
+/* Base64url without padding of a MAC (at most 64 bytes) into out. */
 static void
 b64url(const unsigned char *in, size_t n, char *out)
 {
-	size_t i, k = (size_t)EVP_EncodeBlock((unsigned char *)out, in,
-		(int)n);
+	size_t len;
 
-	for (i = 0; i < k; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	while (k > 0 && out[k - 1] == '=')
-		out[--k] = '\0';
+	sign_encode(QD_ENC_BASE64URL, in, n, out, 100, &len);
 }
 
 static int
@@ -647,7 +640,7 @@ auth_token_verify(const struct auth *a, const char *token, int64_t now_ms,
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
-	char want[64], sub[24];
+	char want[100], sub[24];
 	const char *d1, *d2;
 	size_t n, siglen;
 	long iat, nbf, exp;

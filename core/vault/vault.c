@@ -14,6 +14,7 @@
 
 #include <quantd/sdk.h>
 
+#include "host/sign.h"
 #include "vault/vault.h"
 
 #define VAULT_KEYS_MAX 16
@@ -79,17 +80,13 @@ hex_decode(const char *h, size_t hl, unsigned char *out, size_t n)
 	return 0;
 }
 
+/* Lower-case hex of n bytes into out (2n + 1). */
 static void
 hex_encode(const unsigned char *in, size_t n, char *out)
 {
-	static const char d[] = "0123456789abcdef";
-	size_t i;
+	size_t len;
 
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
+	sign_encode(QD_ENC_HEX, in, n, out, 2 * n + 1, &len);
 }
 
 /* 32 key bytes from 64 hex digits or 44 Base64 characters. */
