@@ -10,6 +10,7 @@ SUDO=
 DEPS="build-essential autoconf automake libtool pkg-config \
 libevent-dev libwebsockets-dev libcjson-dev libseccomp-dev libsqlite3-dev \
 libssl-dev libpq-dev libcmocka-dev groff-base \
+libargon2-dev libjwt-dev liboath-dev libqrencode-dev \
 postgresql sqlite3 python3-websockets python3-cryptography curl openssl"
 missing=
 for p in $DEPS; do
