@@ -708,7 +708,8 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 {
 	static const char *const keys[] = {
 		"enabled", "tls_cert", "tls_key", "static_dir", "cors_origins",
-		"body_max", "timeout_s", NULL
+		"body_max", "timeout_s", "jwt_secret", "master_keys",
+		"registration", "access_ttl_s", NULL
 	};
 	const struct json_value *v = json_get(doc, "api");
 	const char *s;
@@ -716,6 +717,7 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 	c->api.enabled = 1;
 	c->api.body_max = 1024 * 1024;
 	c->api.timeout_s = 10;
+	c->api.access_ttl_s = 900;
 	if (!keyed_object(v, keys, file, d))
 		return;
 	c->api.enabled = get_bool(v, "enabled", 1, file, d);
@@ -757,6 +759,24 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 	c->api.body_max = (size_t)get_int(v, "body_max", 1024 * 1024, 1024,
 		256 * 1024 * 1024, file, d);
 	c->api.timeout_s = (unsigned)get_int(v, "timeout_s", 10, 1, 3600,
+		file, d);
+	if ((s = get_string(v, "jwt_secret", 0, file, d)) != NULL) {
+		if (strncmp(s, "env:", 4) != 0 && strncmp(s, "file:", 5) != 0)
+			bad(d, file, json_get(v, "jwt_secret"), "a secret "
+				"must be a reference \"env:VARIABLE\" or "
+				"\"file:PATH\", never the value itself");
+		else
+			c->api.jwt_secret = strdup(s);
+	}
+	if ((s = get_string(v, "master_keys", 0, file, d)) != NULL)
+		c->api.master_keys = strdup(s);
+	if ((s = get_string(v, "registration", 0, file, d)) != NULL) {
+		if (strcmp(s, "open") != 0 && strcmp(s, "closed") != 0)
+			bad(d, file, json_get(v, "registration"), "expected "
+				"\"open\" or \"closed\", found \"%s\"", s);
+		c->api.registration_open = strcmp(s, "open") == 0;
+	}
+	c->api.access_ttl_s = (int)get_int(v, "access_ttl_s", 900, 30, 86400,
 		file, d);
 }
 
@@ -1100,6 +1120,8 @@ config_free(struct config *c)
 	free(c->api.tls_key);
 	free(c->api.static_dir);
 	free(c->api.cors_origins);
+	free(c->api.jwt_secret);
+	free(c->api.master_keys);
 	free(c->sandbox_helper);
 	free(c->ca_file);
 	free_strings(c->risk_account_ids, c->n_risk_accounts);

@@ -136,6 +136,11 @@ struct config_api {
 	char *cors_origins;    /**< comma-separated, "*", or NULL: CORS off */
 	size_t body_max;       /**< request body cap, bytes */
 	unsigned timeout_s;    /**< idle clients are dropped after it */
+	char *jwt_secret;      /**< env:/file: reference, or NULL: no sign-in */
+	char *master_keys;     /**< vault keys "ID=REF,...", or NULL */
+	int registration_open; /**< anyone may sign up (default: admins add
+	                            users) */
+	int access_ttl_s;      /**< access token lifetime */
 };
 
 /** The "storage" object. */

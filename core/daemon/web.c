@@ -8,26 +8,40 @@
 #include <cjson/cJSON.h>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "bus/bus.h"
 #include "config/config.h"
+#include "daemon/account.h"
 #include "daemon/web.h"
+#include "limit/limit.h"
 #include "log/log.h"
+#include "loop/loop.h"
 #include "market/symbol.h"
 #include "market/tape.h"
 #include "store/store.h"
+#include "vault/vault.h"
 
 /* Who is calling, once authenticated. */
 struct caller {
 	int known;
-	char user[64];
-	enum api_scope scope;   /* the most it may do */
-	unsigned delay_ms;      /* live data held back (plans) */
+	struct auth_identity id;
+	struct plan_limits plan;
+};
+
+/* Plans as the store has them, read again every minute. */
+#define PLAN_TTL_MS 60000
+struct plan_cache {
+	struct plan_limits p;
+	int64_t read_ms;
 };
 
 /* A WebSocket client, as the core knows it. */
 struct client {
 	uint64_t conn;
 	struct caller who;
+	qd_symbol syms[API_WS_MAX_SUBS];   /* of its market subscriptions */
+	char chans[API_WS_MAX_SUBS][96];
+	size_t n_subs;
 };
 
 struct web {
@@ -39,24 +53,185 @@ struct web {
 	uint64_t subs[5];
 	struct client *clients;
 	size_t n_clients, cap_clients;
+	/* sign-in: verification here, the rest on the account worker */
+	struct store *store;
+	struct vault *vault;
+	struct auth *auth;
+	struct account *account;
+	struct limiter *limiter;
+	struct plan_cache plans[8];
+	size_t n_plans;
 };
 
 /* ---- callers -------------------------------------------------------------- */
 
-/*
- * The caller a request's credentials name.  Users, tokens and API keys
- * live in the store (auth.h); until one is presented and checks out, the
- * caller is unknown and only the open routes answer.
- */
-static int
-authenticate(struct web *w, const char *authorization, struct caller *who,
-	const char **why)
+/* The limits of plan `name` (cached); a plan the store lacks gets the
+ * free plan's limits, the strictest. */
+static void
+plan_of(struct web *w, const char *name, struct plan_limits *out)
 {
-	(void)w;
+	int64_t now = loop_now_ns() / 1000000;
+	struct plan_cache *pc = NULL;
+
+	for (size_t i = 0; i < w->n_plans; i++)
+		if (strcmp(w->plans[i].p.name, name) == 0)
+			pc = &w->plans[i];
+	if (pc == NULL || now - pc->read_ms > PLAN_TTL_MS) {
+		struct plan_limits p;
+
+		if (plan_limits_load(w->store, name, &p) != QD_OK &&
+		    plan_limits_load(w->store, "free", &p) != QD_OK) {
+			memset(&p, 0, sizeof(p));
+			snprintf(p.name, sizeof(p.name), "free");
+			p.symbols = 1;
+			p.push_delay_ms = 5000;
+			p.api_per_min = 10;
+		}
+		if (pc == NULL && w->n_plans < sizeof(w->plans) /
+		    sizeof(w->plans[0]))
+			pc = &w->plans[w->n_plans++];
+		if (pc == NULL) {
+			*out = p;
+			return;
+		}
+		pc->p = p;
+		snprintf(pc->p.name, sizeof(pc->p.name), "%s", name);
+		pc->read_ms = now;
+	}
+	*out = pc->p;
+}
+
+static unsigned
+scope_mask(enum api_scope s)
+{
+	return s == API_SCOPE_ADMIN ? AUTH_SCOPE_ADMIN :
+		s == API_SCOPE_TRADE ? AUTH_SCOPE_TRADE :
+		s == API_SCOPE_READ ? AUTH_SCOPE_READ : 0;
+}
+
+/* Whether a caller's scopes cover `need` (admin covers everything,
+ * trade covers read). */
+static int
+scope_covers(unsigned have, unsigned need)
+{
+	if (have & AUTH_SCOPE_ADMIN)
+		return 1;
+	if (need == AUTH_SCOPE_READ)
+		return (have & (AUTH_SCOPE_READ | AUTH_SCOPE_TRADE)) != 0;
+	return (have & need) == need;
+}
+
+/*
+ * The caller of a REST request: a bearer access token, or an API key's
+ * signed request (X-QD-Key, X-QD-Timestamp, X-QD-Nonce, X-QD-Signature
+ * over the decoded path and query as the server reads them).  AUTH_OK, or
+ * why not.
+ */
+static enum auth_reason
+authenticate(struct web *w, const struct api_request *req, unsigned need,
+	struct caller *who)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	enum auth_reason r;
+
 	memset(who, 0, sizeof(*who));
-	*why = authorization == NULL ? "authentication is required" :
-		"the credentials are not valid";
-	return -1;
+	if (w->auth == NULL)
+		return AUTH_ERROR;
+	if (req->api_key != NULL) {
+		struct auth_signed_request sr;
+		char pq[4096];
+		size_t o;
+
+		o = (size_t)snprintf(pq, sizeof(pq), "%s", req->path);
+		for (size_t i = 0; i < req->n_query && o < sizeof(pq); i++)
+			o += (size_t)snprintf(pq + o, sizeof(pq) - o, "%c%s=%s",
+				i ? '&' : '?', req->query[i].key,
+				req->query[i].value);
+		if (o >= sizeof(pq))
+			return AUTH_SIG_MALFORMED;
+		memset(&sr, 0, sizeof(sr));
+		sr.key_id = req->api_key;
+		sr.timestamp = req->api_ts ? req->api_ts : "";
+		sr.nonce = req->api_nonce ? req->api_nonce : "";
+		sr.signature = req->api_signature ? req->api_signature : "";
+		sr.method = api_method_name(req->method);
+		sr.path_query = pq;
+		sr.body = req->body;
+		sr.body_len = req->body_len;
+		r = auth_apikey_verify(w->auth, &sr, need, now, &who->id);
+	} else if (req->authorization != NULL &&
+	    strncmp(req->authorization, "Bearer ", 7) == 0) {
+		r = auth_token_verify(w->auth, req->authorization + 7, now,
+			&who->id);
+		if (r == AUTH_OK && need && !scope_covers(who->id.scopes, need))
+			r = AUTH_SCOPE_DENIED;
+	} else {
+		return AUTH_TOKEN_MALFORMED;
+	}
+	if (r == AUTH_OK) {
+		who->known = 1;
+		plan_of(w, who->id.plan, &who->plan);
+	}
+	return r;
+}
+
+static void
+refuse(struct api_request *req, enum auth_reason r, int retry_after)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
+		"error");
+	char *s;
+
+	cJSON_AddStringToObject(e, "code", r == AUTH_TOKEN_MALFORMED &&
+		req->authorization == NULL ? "unauthorized" :
+		auth_reason_code(r));
+	cJSON_AddStringToObject(e, "message", r == AUTH_TOKEN_MALFORMED &&
+		req->authorization == NULL ? "authentication is required "
+		"(a bearer token or a signed API key request)" :
+		auth_reason_text(r));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	api_respond(req, auth_reason_status(r), s, "application/json",
+		retry_after);
+}
+
+/* The plan's requests per minute, per API key and per user. */
+static int
+rate_limited(struct web *w, struct api_request *req, const struct caller *who)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	char key[128];
+	int retry = 0;
+
+	if (who->plan.api_per_min == 0)
+		return 0;
+	if (who->id.key_id[0]) {
+		snprintf(key, sizeof(key), "k:%s", who->id.key_id);
+		if (!limiter_take(w->limiter, key, who->plan.api_per_min,
+		    60000, now, &retry))
+			goto limited;
+	}
+	snprintf(key, sizeof(key), "u:%lld", (long long)who->id.user_id);
+	if (limiter_take(w->limiter, key, who->plan.api_per_min, 60000, now,
+	    &retry))
+		return 0;
+limited:
+	{
+		char msg[128];
+		cJSON *o = cJSON_CreateObject(), *e =
+			cJSON_AddObjectToObject(o, "error");
+		char *s;
+
+		snprintf(msg, sizeof(msg), "the %s plan allows %u requests a "
+			"minute", who->plan.name, who->plan.api_per_min);
+		cJSON_AddStringToObject(e, "code", "rate_limited");
+		cJSON_AddStringToObject(e, "message", msg);
+		s = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		api_respond(req, 429, s, "application/json",
+			retry > 0 ? retry : 1);
+	}
+	return 1;
 }
 
 /* ---- REST ----------------------------------------------------------------- */
@@ -67,19 +242,35 @@ on_request(void *arg, struct api_request *req)
 	struct web *w = arg;
 	const struct api_route *r = &api_routes[req->route];
 	struct caller who;
-	const char *why;
+	enum auth_reason ar;
 	char err[256], *text;
 
+	memset(&who, 0, sizeof(who));
 	if (r->scope != API_SCOPE_NONE) {
-		if (authenticate(w, req->authorization, &who, &why) != 0) {
-			api_respond_error(req, 401, "unauthorized", why);
+		if (w->auth == NULL) {
+			api_respond_error(req, 401, "unauthorized",
+				"authentication is required, and sign-in is "
+				"not configured on this daemon "
+				"(api.jwt_secret)");
 			return;
 		}
-		if (who.scope < r->scope) {
-			api_respond_error(req, 403, "forbidden", "the "
-				"credentials do not allow this");
+		if ((ar = authenticate(w, req, scope_mask(r->scope), &who)) !=
+		    AUTH_OK) {
+			refuse(req, ar, 0);
 			return;
 		}
+		if (rate_limited(w, req, &who))
+			return;
+	}
+	if (account_route(r->cmd)) {
+		if (w->account == NULL)
+			api_respond_error(req, 503, "unavailable", "sign-in "
+				"is not configured (api.jwt_secret)");
+		else
+			account_submit(w->account, req, who.known ?
+				&who.id : NULL);
+		memset(&who, 0, sizeof(who));
+		return;
 	}
 	if (r->cmd == NULL) {
 		api_respond(req, 200, strdup(api_openapi_json),
@@ -307,6 +498,69 @@ client_find(struct web *w, uint64_t conn)
 	return NULL;
 }
 
+/* A token for a WebSocket client: who it is and its plan's delay. */
+static int
+ws_login(struct web *w, struct client *cl, const char *token)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	enum auth_reason r = w->auth == NULL ? AUTH_ERROR :
+		auth_token_verify(w->auth, token, now, &cl->who.id);
+
+	if (r != AUTH_OK) {
+		memset(&cl->who, 0, sizeof(cl->who));
+		send_error(w, cl->conn, auth_reason_code(r),
+			auth_reason_text(r));
+		return -1;
+	}
+	cl->who.known = 1;
+	plan_of(w, cl->who.id.plan, &cl->who.plan);
+	api_ws_delay(w->api, cl->conn, cl->who.plan.push_delay_ms > 0 ?
+		(unsigned)cl->who.plan.push_delay_ms : 0);
+	return 0;
+}
+
+/* How many symbols the client follows with `sym` added. */
+static size_t
+symbols_with(const struct client *cl, qd_symbol sym)
+{
+	qd_symbol seen[API_WS_MAX_SUBS + 1];
+	size_t n = 0;
+
+	seen[n++] = sym;
+	for (size_t i = 0; i < cl->n_subs; i++) {
+		size_t k;
+
+		if (cl->syms[i] == 0)
+			continue;
+		for (k = 0; k < n && seen[k] != cl->syms[i]; k++)
+			;
+		if (k == n)
+			seen[n++] = cl->syms[i];
+	}
+	return n;
+}
+
+/* Keep the client's own list of its subscriptions in step. */
+static void
+client_note(struct client *cl, const struct chan_sel *sel, int on)
+{
+	size_t i;
+
+	for (i = 0; i < cl->n_subs; i++)
+		if (strcmp(cl->chans[i], sel->name) == 0)
+			break;
+	if (on && i == cl->n_subs && i < API_WS_MAX_SUBS) {
+		snprintf(cl->chans[i], sizeof(cl->chans[i]), "%s", sel->name);
+		cl->syms[i] = sel->symbol;
+		cl->n_subs++;
+	} else if (!on && i < cl->n_subs) {
+		cl->n_subs--;
+		memcpy(cl->chans[i], cl->chans[cl->n_subs],
+			sizeof(cl->chans[i]));
+		cl->syms[i] = cl->syms[cl->n_subs];
+	}
+}
+
 static void
 on_ws_text(struct web *w, struct client *cl, const char *text)
 {
@@ -329,16 +583,10 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 	}
 	if (strcmp(ops, "auth") == 0) {
 		tok = cJSON_GetObjectItemCaseSensitive(o, "token");
-		char hdr[2048];
-
-		snprintf(hdr, sizeof(hdr), "Bearer %s", cJSON_IsString(tok) ?
-			tok->valuestring : "");
-		if (authenticate(w, hdr, &cl->who, &why) != 0) {
-			send_error(w, cl->conn, "unauthorized", why);
-			goto out;
-		}
-		api_ws_delay(w->api, cl->conn, cl->who.delay_ms);
-		api_ws_send(w->api, cl->conn, "{\"type\":\"authenticated\"}");
+		if (ws_login(w, cl, cJSON_IsString(tok) ? tok->valuestring :
+		    "") == 0)
+			api_ws_send(w->api, cl->conn,
+				"{\"type\":\"authenticated\"}");
 		goto out;
 	}
 	on = strcmp(ops, "subscribe") == 0;
@@ -364,11 +612,27 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 	}
 	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
 		goto out;
+	if (on && (sel.kind == CH_ORDERS || sel.kind == CH_RISK) &&
+	    !scope_covers(cl->who.id.scopes, AUTH_SCOPE_READ)) {
+		send_error(w, cl->conn, "forbidden", "not with these scopes");
+		goto out;
+	}
+	if (on && sel.symbol != 0 && cl->who.plan.symbols >= 0 &&
+	    symbols_with(cl, sel.symbol) > (size_t)cl->who.plan.symbols) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "the %s plan follows %lld "
+			"symbol(s) at once", cl->who.plan.name,
+			(long long)cl->who.plan.symbols);
+		send_error(w, cl->conn, "plan_limit", msg);
+		goto out;
+	}
 	rc = api_ws_subscribe(w->api, cl->conn, sel.name, on);
 	if (rc != 0) {
 		send_error(w, cl->conn, "limit", "too many subscriptions");
 		goto out;
 	}
+	client_note(cl, &sel, on);
 	if ((s = message(sel.name, on ? "subscribed" : "unsubscribed", NULL,
 	    NULL)) != NULL)
 		api_ws_send(w->api, cl->conn, s);
@@ -384,7 +648,6 @@ on_ws(void *arg, const struct api_ws_event *ev)
 {
 	struct web *w = arg;
 	struct client *cl = client_find(w, ev->conn);
-	const char *why;
 
 	switch (ev->kind) {
 	case API_WS_OPEN:
@@ -408,8 +671,8 @@ on_ws(void *arg, const struct api_ws_event *ev)
 			cl->conn = ev->conn;
 		}
 		if (ev->authorization != NULL &&
-		    authenticate(w, ev->authorization, &cl->who, &why) == 0)
-			api_ws_delay(w->api, ev->conn, cl->who.delay_ms);
+		    strncmp(ev->authorization, "Bearer ", 7) == 0)
+			ws_login(w, cl, ev->authorization + 7);
 		break;
 	case API_WS_TEXT:
 		if (cl != NULL)
@@ -548,6 +811,43 @@ on_alert(void *arg, const struct bus_event *ev)
 
 /* ---- start and stop ------------------------------------------------------- */
 
+/* Verification on the core thread, everything else on the worker. */
+static int
+signin_start(struct web *w, const struct config *c)
+{
+	struct account_config acc;
+	struct auth_config ac;
+	char err[256];
+
+	auth_config_defaults(&ac);
+	ac.jwt_secret = c->api.jwt_secret;
+	ac.access_ttl_s = c->api.access_ttl_s;
+	if (c->storage.url == NULL) {
+		log_error("api", "sign-in needs the store (storage.url)");
+		return -1;
+	}
+	if (store_open(c->storage.url, STORE_ROLE_WRITER, &w->store, err,
+	    sizeof(err)) != QD_OK || vault_new(&w->vault) != QD_OK ||
+	    (c->api.master_keys != NULL && vault_load(w->vault,
+	    c->api.master_keys, err, sizeof(err)) != QD_OK) ||
+	    auth_new(&ac, w->store, w->vault, &w->auth, err,
+	    sizeof(err)) != QD_OK ||
+	    limiter_new(100000, &w->limiter) != QD_OK) {
+		log_error("api", "sign-in: %s", err);
+		return -1;
+	}
+	memset(&acc, 0, sizeof(acc));
+	acc.store_url = c->storage.url;
+	acc.auth = &ac;
+	acc.master_keys = c->api.master_keys;
+	acc.registration_open = c->api.registration_open;
+	if ((w->account = account_start(&acc, err, sizeof(err))) == NULL) {
+		log_error("api", "sign-in: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 struct web *
 web_start(const struct config *c, struct net *n, struct loop *core,
 	struct bus *bus, struct tape *tape, ctl_handler ctl, void *ctl_arg,
@@ -573,8 +873,16 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	ac.cors_origins = c->api.cors_origins;
 	ac.body_max = c->api.body_max;
 	ac.timeout_s = c->api.timeout_s;
+	if (c->api.jwt_secret != NULL && signin_start(w, c) != 0) {
+		web_stop(w);
+		return NULL;
+	}
+	if (c->api.jwt_secret == NULL)
+		log_warn("api", "api.jwt_secret is not set: no one can sign "
+			"in; only /healthz, /readyz, /metrics and the OpenAPI "
+			"document answer");
 	if ((w->api = api_start(n, core, &ac, on_request, w)) == NULL) {
-		free(w);
+		web_stop(w);
 		return NULL;
 	}
 	api_set_ws(w->api, on_ws, w);
@@ -606,7 +914,13 @@ web_stop(struct web *w)
 	for (size_t i = 0; i < 5; i++)
 		if (w->subs[i] != 0)
 			bus_unsubscribe(w->bus, w->subs[i]);
+	/* The worker answers what it holds before the server goes. */
+	account_stop(w->account);
 	api_stop(w->api);
+	limiter_free(w->limiter);
+	auth_free(w->auth);
+	vault_free(w->vault);
+	store_close(w->store);
 	free(w->clients);
 	free(w);
 }
