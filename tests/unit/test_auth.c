@@ -645,9 +645,28 @@ bad_config_refused(void **st)
 	char err[256];
 
 	auth_config_defaults(&c);
+	c.jwt_secret = "env:QD_TEST_JWT_UNSET";
+	unsetenv("QD_TEST_JWT_UNSET");
 	assert_int_equal(auth_new(&c, f->s, f->v, &a, err, sizeof(err)),
 		QD_ERR_INVALID);
 	assert_non_null(strstr(err, "jwt_secret"));
+	/* without a JWT secret: users are managed, no token is issued */
+	c.jwt_secret = NULL;
+	assert_int_equal(auth_new(&c, f->s, f->v, &a, err, sizeof(err)),
+		QD_OK);
+	{
+		struct auth_tokens t;
+		struct auth_identity id;
+		int retry;
+
+		assert_int_equal(auth_user_passwd(a, "root", "alice",
+			"yet another password"), QD_OK);
+		assert_int_equal(auth_login(a, "alice", "yet another password",
+			NULL, "", T0, &t, &retry), AUTH_ERROR);
+		assert_int_equal(auth_token_verify(a, "a.b.c", T0, &id),
+			AUTH_ERROR);
+	}
+	auth_free(a);
 	setenv("QD_TEST_JWT_SHORT", "short", 1);
 	c.jwt_secret = "env:QD_TEST_JWT_SHORT";
 	assert_int_equal(auth_new(&c, f->s, f->v, &a, err, sizeof(err)),
