@@ -56,7 +56,8 @@ struct auth {
 	struct limiter *throttle;
 	pthread_mutex_t nonce_lock;
 	struct nonce_slot *nonces;
-	size_t nslots, nused;
+	size_t nslots, nused;  /* nused: slots ever filled since a purge */
+	int64_t purged_ms;
 };
 
 /* A user as read from the store (copies). */
@@ -1364,8 +1365,13 @@ nonce_remember(struct auth *a, const char *key_id, const char *nonce,
 	enum auth_reason r = AUTH_OK;
 
 	pthread_mutex_lock(&a->nonce_lock);
-	if (a->nused + 1 > a->nslots / 2)
+	/* Full of slots ever used: drop the expired ones (at most once per
+	 * millisecond, so a flood of live nonces does not rebuild the table
+	 * at every request). */
+	if (a->nused >= a->cfg.nonce_cache_max && now_ms != a->purged_ms) {
 		nonce_purge(a, now_ms);
+		a->purged_ms = now_ms;
+	}
 	m = a->nslots - 1;
 	for (i = h & m; a->nonces[i].h != 0; i = (i + 1) & m) {
 		if (a->nonces[i].expires <= now_ms) {
