@@ -56,7 +56,8 @@ struct auth {
 	struct limiter *throttle;
 	pthread_mutex_t nonce_lock;
 	struct nonce_slot *nonces;
-	size_t nslots, nused;
+	size_t nslots, nused;  /* nused: slots ever filled since a purge */
+	int64_t purged_ms;
 };
 
 /* A user as read from the store (copies). */
@@ -331,18 +332,15 @@ auth_new(const struct auth_config *c, struct store *s, const struct vault *v,
 	size_t n;
 
 	*out = NULL;
-	if (c->jwt_secret == NULL) {
-		snprintf(err, errlen, "auth: jwt_secret is not set "
-			"(env:VAR or file:PATH)");
-		return QD_ERR_INVALID;
-	}
-	if (vault_ref_read(c->jwt_secret, buf, sizeof(buf), &why) != QD_OK) {
+	buf[0] = '\0';
+	if (c->jwt_secret != NULL &&
+	    vault_ref_read(c->jwt_secret, buf, sizeof(buf), &why) != QD_OK) {
 		snprintf(err, errlen, "auth: jwt_secret: %s", why);
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return QD_ERR_INVALID;
 	}
 	n = strlen(buf);
-	if (n < 32 || n > SECRET_MAX) {
+	if (c->jwt_secret != NULL && (n < 32 || n > SECRET_MAX)) {
 		OPENSSL_cleanse(buf, sizeof(buf));
 		snprintf(err, errlen, "auth: jwt_secret must be 32 to %d "
 			"bytes", SECRET_MAX);
@@ -586,6 +584,8 @@ token_issue(const struct auth *a, const struct user *u, int64_t now_ms,
 	int rc = QD_ERR_INTERNAL;
 
 	snprintf(sub, sizeof(sub), "%" PRId64, u->id);
+	if (a->secret_len == 0)
+		return QD_ERR_STATE;  /* no jwt_secret: user admin only */
 	if (rand_hex(16, jti) != QD_OK || jwt_new(&j) != 0)
 		return QD_ERR_INTERNAL;
 	if (jwt_add_grant(j, "iss", a->issuer) == 0 &&
@@ -648,6 +648,8 @@ auth_token_verify(const struct auth *a, const char *token, int64_t now_ms,
 	enum auth_reason r = AUTH_OK;
 
 	memset(id, 0, sizeof(*id));
+	if (a->secret_len == 0)
+		return AUTH_ERROR;
 	if (token == NULL || (n = strlen(token)) == 0 || n > TOKEN_MAX)
 		return AUTH_TOKEN_MALFORMED;
 	d1 = strchr(token, '.');
@@ -1363,8 +1365,13 @@ nonce_remember(struct auth *a, const char *key_id, const char *nonce,
 	enum auth_reason r = AUTH_OK;
 
 	pthread_mutex_lock(&a->nonce_lock);
-	if (a->nused + 1 > a->nslots / 2)
+	/* Full of slots ever used: drop the expired ones (at most once per
+	 * millisecond, so a flood of live nonces does not rebuild the table
+	 * at every request). */
+	if (a->nused >= a->cfg.nonce_cache_max && now_ms != a->purged_ms) {
 		nonce_purge(a, now_ms);
+		a->purged_ms = now_ms;
+	}
 	m = a->nslots - 1;
 	for (i = h & m; a->nonces[i].h != 0; i = (i + 1) & m) {
 		if (a->nonces[i].expires <= now_ms) {

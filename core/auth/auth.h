@@ -124,7 +124,10 @@ const char *auth_scopes_format(unsigned mask, char *buf, size_t cap);
 /** Settings; auth_config_defaults() fills the documented defaults. */
 struct auth_config {
 	const char *issuer;          /**< JWT iss; "quantd" */
-	const char *jwt_secret;      /**< env:VAR or file:PATH, >= 32 bytes */
+	const char *jwt_secret;      /**< env:VAR or file:PATH, >= 32 bytes;
+	                              *   NULL in tools that manage users but
+	                              *   issue no token (login and token
+	                              *   verification then fail: AUTH_ERROR) */
 	int access_ttl_s;            /**< 900 */
 	int refresh_ttl_s;           /**< 30 days */
 	int hmac_window_s;           /**< 30 */
@@ -140,8 +143,9 @@ struct auth_config {
 void auth_config_defaults(struct auth_config *c);
 
 /**
- * A new auth over store `s` (migrated) and vault `v` (with a current key;
- * both the caller's, outliving it).  QD_ERR_INVALID with err naming the
+ * A new auth over store `s` (migrated) and vault `v` (both the caller's,
+ * outliving it; without a current key in v, enrolling 2FA and creating API
+ * keys fail with QD_ERR_STATE).  QD_ERR_INVALID with err naming the
  * setting (a missing or short JWT secret, ...).
  */
 int auth_new(const struct auth_config *c, struct store *s,

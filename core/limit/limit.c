@@ -44,7 +44,7 @@ plan_limits_load(struct store *s, const char *name, struct plan_limits *out)
 
 /* ---- the limiter ------------------------------------------------------------ */
 
-#define KEY_MAX 96
+#define KEY_MAX (LIMIT_KEY_MAX + 1)
 
 struct bucket {
 	char key[KEY_MAX];

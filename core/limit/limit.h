@@ -42,6 +42,9 @@ struct limiter;
 int limiter_new(size_t max_keys, struct limiter **out);
 void limiter_free(struct limiter *l);
 
+/** Longest key (bytes, without the NUL); a longer key is refused. */
+#define LIMIT_KEY_MAX 95
+
 /**
  * Take one token from the bucket of `key` (rate: n per window_ms; n >= 1).
  * Returns 1 when allowed, 0 when refused with *retry_after_s (>= 1) set to

@@ -46,7 +46,7 @@ auth_with(struct fx *f, const char *issuer)
 	c.jwt_secret = "env:QD_TEST_JWT";
 	c.argon_t_cost = 1;        /* fast tests; defaults are t=3, 64 MiB */
 	c.argon_m_cost_kib = 1024;
-	c.nonce_cache_max = 64;
+	c.nonce_cache_max = 48;  /* a table of 128 slots: purged at 48 */
 	if (issuer != NULL)
 		c.issuer = issuer;
 	if (auth_new(&c, f->s, f->v, &a, err, sizeof(err)) != QD_OK)
@@ -515,12 +515,12 @@ nonce_cache_is_bounded(void **st)
 	r.nonce = nonce;
 	r.method = "GET";
 	r.path_query = "/api/v1/positions";
-	/* the cache holds 64 here: the 65th live nonce is refused */
-	for (i = 0; i < 65; i++) {
+	/* the cache holds 48 here: the 49th live nonce is refused */
+	for (i = 0; i < 49; i++) {
 		snprintf(nonce, sizeof(nonce), "n-%014d", i);
 		sign(k.secret, &r, sig);
 		assert_int_equal(auth_apikey_verify(f->a, &r, 0, T0, &id),
-			i < 64 ? AUTH_OK : AUTH_REPLAY_FULL);
+			i < 48 ? AUTH_OK : AUTH_REPLAY_FULL);
 	}
 	/* once their window has passed they are forgotten */
 	snprintf(ts, sizeof(ts), "%lld", (long long)T0 + 61000);
@@ -528,10 +528,10 @@ nonce_cache_is_bounded(void **st)
 		snprintf(nonce, sizeof(nonce), "m-%014d", i);
 		sign(k.secret, &r, sig);
 		snprintf(ts, sizeof(ts), "%lld", (long long)T0 + 61000 +
-			(i / 60) * 61000);
+			(i / 40) * 61000);
 		sign(k.secret, &r, sig);
 		assert_int_equal(auth_apikey_verify(f->a, &r, 0, T0 + 61000 +
-			(i / 60) * 61000, &id), AUTH_OK);
+			(i / 40) * 61000, &id), AUTH_OK);
 	}
 }
 
@@ -645,9 +645,28 @@ bad_config_refused(void **st)
 	char err[256];
 
 	auth_config_defaults(&c);
+	c.jwt_secret = "env:QD_TEST_JWT_UNSET";
+	unsetenv("QD_TEST_JWT_UNSET");
 	assert_int_equal(auth_new(&c, f->s, f->v, &a, err, sizeof(err)),
 		QD_ERR_INVALID);
 	assert_non_null(strstr(err, "jwt_secret"));
+	/* without a JWT secret: users are managed, no token is issued */
+	c.jwt_secret = NULL;
+	assert_int_equal(auth_new(&c, f->s, f->v, &a, err, sizeof(err)),
+		QD_OK);
+	{
+		struct auth_tokens t;
+		struct auth_identity id;
+		int retry;
+
+		assert_int_equal(auth_user_passwd(a, "root", "alice",
+			"yet another password"), QD_OK);
+		assert_int_equal(auth_login(a, "alice", "yet another password",
+			NULL, "", T0, &t, &retry), AUTH_ERROR);
+		assert_int_equal(auth_token_verify(a, "a.b.c", T0, &id),
+			AUTH_ERROR);
+	}
+	auth_free(a);
 	setenv("QD_TEST_JWT_SHORT", "short", 1);
 	c.jwt_secret = "env:QD_TEST_JWT_SHORT";
 	assert_int_equal(auth_new(&c, f->s, f->v, &a, err, sizeof(err)),
