@@ -53,10 +53,11 @@ check "a protected route is 401 without credentials" test "$(code "$U/api/v1/plu
 check "as a JSON error" grep -q '"error":{"code":"unauthorized"' "$T/body"
 check "405 names the allowed methods" sh -c "[ \$(curl -s -o /dev/null -D - -X DELETE '$U/api/v1/plugins' | grep -ci '^allow: GET') = 1 ]"
 
-python3 "$QD_SRCDIR/tests/integration/api_hostile.py" "$port" > "$T/hostile" 2>&1
+QD_API_RECORD="$T/record.jsonl" python3 "$QD_SRCDIR/tests/integration/api_hostile.py" "$port" > "$T/hostile" 2>&1
 hrc=$?
 sed 's/^/  /' "$T/hostile"
 check "hostile clients: every check passed" test "$hrc" -eq 0
 check "the daemon survived them" kill -0 "$QD_PID"
+openapi_check "$T/record.jsonl"
 check "it stops cleanly" stop_daemon
 finish

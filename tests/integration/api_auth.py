@@ -28,6 +28,18 @@ def say(ok, name, detail=""):
         fails += 1
 
 
+RECORD = os.environ.get("QD_API_RECORD")
+
+
+def record(method, path, status, headers, text):
+    """Keep a response for tests/openapi/validate.mjs."""
+    if RECORD:
+        ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+        with open(RECORD, "a") as f:
+            f.write(json.dumps({"method": method, "path": path, "status": status,
+                                "ctype": ctype, "body": text.decode("utf-8", "replace")}) + "\n")
+
+
 def call(method, path, body=None, token=None, headers=None, raw=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(BASE + path, data=data, method=method)
@@ -37,9 +49,12 @@ def call(method, path, body=None, token=None, headers=None, raw=None):
         req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, dict(r.headers), json.loads(r.read() or b"{}")
+            text = r.read()
+            record(method, path, r.status, dict(r.headers), text)
+            return r.status, dict(r.headers), json.loads(text or b"{}")
     except urllib.error.HTTPError as e:
         text = e.read()
+        record(method, path, e.code, dict(e.headers), text)
         try:
             doc = json.loads(text)
         except ValueError:

@@ -31,10 +31,11 @@ printf '%s\n' "$root_pw" | ctl user add root --role admin --plan enterprise > "$
 check "quantctl user add makes the first admin" test $? -eq 0
 start_daemon || { not_ok "the daemon starts"; cat "$T/stderr"; finish; exit 1; }
 port=$(sed -n 's/.*tag=api msg="listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' "$T/quantd.log" | tail -1)
-"$PY" "$QD_SRCDIR/tests/integration/api_auth.py" "$port" "$root_pw" > "$T/out" 2>&1
+QD_API_RECORD="$T/record.jsonl" "$PY" "$QD_SRCDIR/tests/integration/api_auth.py" "$port" "$root_pw" > "$T/out" 2>&1
 rc=$?
 sed 's/^/  /' "$T/out"
 check "every sign-in check passed" test "$rc" -eq 0
 check "no secret reached the log" sh -c "! grep -q -e '$root_pw' -e '$QD_JWT' -e '$QD_MK' '$T/quantd.log' '$T/stderr'"
+openapi_check "$T/record.jsonl"
 check "the daemon stops cleanly" stop_daemon
 finish

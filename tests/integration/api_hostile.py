@@ -8,6 +8,7 @@ object, or the connection must be closed (headers beyond the server's
 cap), and the server must go on answering /healthz afterwards.
 """
 import json
+import os
 import socket
 import sys
 import time
@@ -54,7 +55,10 @@ def read_answer(s, raw):
     return out
 
 
-def parse(resp):
+RECORD = os.environ.get("QD_API_RECORD")
+
+
+def parse(resp, raw=None):
     head, _, body = resp.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     try:
@@ -65,11 +69,19 @@ def parse(resp):
     for l in lines[1:]:
         k, _, v = l.partition(b":")
         hdrs[k.strip().lower().decode()] = v.strip().decode("latin-1")
+    if RECORD and raw is not None:
+        method, _, rest = raw.partition(b" ")
+        path = rest.partition(b" ")[0].decode("utf-8", "replace")
+        if path.startswith("/api/") or path in ("/healthz", "/readyz"):
+            with open(RECORD, "a") as f:
+                f.write(json.dumps({"method": method.decode(), "path": path,
+                                    "status": status, "ctype": hdrs.get("content-type", ""),
+                                    "body": body.decode("utf-8", "replace")}) + "\n")
     return status, hdrs, body
 
 
 def json_error(name, raw, want_status):
-    status, hdrs, body = parse(exchange(raw))
+    status, hdrs, body = parse(exchange(raw), raw)
     if status != want_status:
         say(False, name, "status %s, want %s" % (status, want_status))
         return
@@ -83,7 +95,8 @@ def json_error(name, raw, want_status):
 
 
 def alive(name):
-    status, _, body = parse(exchange(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"))
+    req = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+    status, _, body = parse(exchange(req), req)
     say(status == 200 and json.loads(body) == {"status": "ok"},
         name + ": the server still answers", "status %s" % status)
 
