@@ -11,7 +11,8 @@ DEPS="build-essential autoconf automake libtool pkg-config \
 libevent-dev libwebsockets-dev libcjson-dev libseccomp-dev libsqlite3-dev \
 libssl-dev libpq-dev libcmocka-dev groff-base \
 libargon2-dev libjwt-dev liboath-dev libqrencode-dev \
-postgresql sqlite3 python3-websockets python3-cryptography curl openssl"
+postgresql sqlite3 python3-websockets python3-cryptography curl openssl \
+nodejs npm"
 missing=
 for p in $DEPS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -26,6 +27,11 @@ fi
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure ${QD_CONFIGURE_FLAGS:-}
 make -j"$(nproc)"
+# The API tests validate responses against the OpenAPI document with npm's
+# swagger-parser and Ajv (pinned in tests/openapi/package-lock.json).
+if [ ! -d tests/openapi/node_modules/ajv ]; then
+	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
+fi
 if [ "${QD_NO_INSTALL:-0}" != 1 ]; then
 	$SUDO make install
 	$SUDO ldconfig
