@@ -125,12 +125,17 @@ void api_stop(struct api *a);
 void api_set_ready(struct api *a, int ready);
 
 /**
- * Answer `req` (core thread) and free it: `status` with `body` (JSON unless
+ * Answer `req` (any thread: the core's handlers, a worker) and free it: `status` with `body` (JSON unless
  * content_type says otherwise; taken over, freed by the API; NULL: empty).
  * `retry_after` > 0 adds a Retry-After header (seconds).
  */
 void api_respond(struct api_request *req, int status, char *body,
 	const char *content_type, int retry_after);
+
+/** api_respond() with a copy of `len` bytes of `body` (the caller keeps
+ *  it): one copy, for answers kept in a cache. */
+void api_respond_copy(struct api_request *req, int status, const char *body,
+	size_t len, const char *content_type);
 
 /** api_respond() with {"error":{"code":code,"message":msg}}. */
 void api_respond_error(struct api_request *req, int status,

@@ -1023,27 +1023,21 @@ api_stop(struct api *a)
 	api_free(a);
 }
 
-void
-api_respond(struct api_request *req, int status, char *body,
+/* Hand an answer whose body is already in an LWS_PRE buffer over. */
+static void
+answer(struct api_request *req, int status, char *out, size_t len,
 	const char *content_type, int retry_after)
 {
 	struct api *a = req->api;
 	struct answer *x = calloc(1, sizeof(*x));
-	size_t len = body ? strlen(body) : 0;
-	char *out = malloc(LWS_PRE + len + 1);
 
-	if (x == NULL || out == NULL) {
+	paid(a, req);
+	if (x == NULL) {
 		/* The connection times out; nothing else to do. */
-		free(x);
 		free(out);
-		free(body);
-		paid(a, req);
 		free(req);
 		return;
 	}
-	memcpy(out + LWS_PRE, body ? body : "", len + 1);
-	free(body);
-	paid(a, req);
 	x->conn = req->conn;
 	x->status = status;
 	x->retry_after = retry_after;
@@ -1054,6 +1048,33 @@ api_respond(struct api_request *req, int status, char *body,
 	free(req);
 	x->kind = ANSWER_HTTP;
 	api_hand_over(a, x);
+}
+
+void
+api_respond_copy(struct api_request *req, int status, const char *body,
+	size_t len, const char *content_type)
+{
+	char *out = malloc(LWS_PRE + len + 1);
+
+	if (out != NULL) {
+		memcpy(out + LWS_PRE, body, len);
+		out[LWS_PRE + len] = '\0';
+	}
+	answer(req, out ? status : 503, out, out ? len : 0, content_type, 0);
+}
+
+void
+api_respond(struct api_request *req, int status, char *body,
+	const char *content_type, int retry_after)
+{
+	size_t len = body ? strlen(body) : 0;
+	char *out = malloc(LWS_PRE + len + 1);
+
+	if (out != NULL)
+		memcpy(out + LWS_PRE, body ? body : "", len + 1);
+	free(body);
+	answer(req, out ? status : 503, out, out ? len : 0, content_type,
+		retry_after);
 }
 
 void
@@ -1074,10 +1095,24 @@ api_respond_error(struct api_request *req, int status, const char *code,
 void
 api_command_respond(struct api_request *req, char *reply)
 {
-	cJSON *o = reply ? cJSON_Parse(reply) : NULL, *e, *code;
+	static const char ok[] = "{\"ok\":true";
+	cJSON *o, *e, *code;
 	int status = 200;
 	char *s;
 
+	/* The daemon's answers are printed unformatted: a success starts
+	 * with its "ok" member, which goes without parsing the rest (a page
+	 * of candles is tens of kilobytes). */
+	if (reply != NULL && strncmp(reply, ok, sizeof(ok) - 1) == 0 &&
+	    (reply[sizeof(ok) - 1] == ',' || reply[sizeof(ok) - 1] == '}')) {
+		size_t len = strlen(reply), skip = sizeof(ok) - 1 +
+			(reply[sizeof(ok) - 1] == ',');
+
+		memmove(reply + 1, reply + skip, len - skip + 1);
+		api_respond(req, 200, reply, "application/json", 0);
+		return;
+	}
+	o = reply ? cJSON_Parse(reply) : NULL;
 	free(reply);
 	if (o == NULL || !cJSON_IsObject(o)) {
 		cJSON_Delete(o);

@@ -28,6 +28,17 @@ struct caller {
 	struct plan_limits plan;
 };
 
+/* Access tokens verified lately: the same bytes verify the same way until
+ * they expire, so a client's next request skips the signature check.
+ * (nbf is in the past once a token verified; a disabled user's tokens
+ * stay valid until they expire, as without the cache.) */
+#define TOKENS_KEPT 256
+
+/* Candle pages kept (market.candles): the same page asked again before a
+ * candle closes is served from memory, for at most CACHE_MS. */
+#define CACHE_SLOTS 64
+#define CACHE_MS 5000
+
 /* Plans as the store has them, read again every minute. */
 #define PLAN_TTL_MS 60000
 struct plan_cache {
@@ -61,6 +72,20 @@ struct web {
 	struct limiter *limiter;
 	struct plan_cache plans[8];
 	size_t n_plans;
+	/* pages of stored candles, until the next candle closes */
+	struct cached {
+		char *key;
+		char *reply;            /* the body to send */
+		size_t len;
+		uint64_t gen;
+		int64_t at_ms;
+	} cache[CACHE_SLOTS];
+	size_t cache_next;
+	uint64_t bars_closed;       /* the cache's generation */
+	struct verified {
+		char *token;
+		struct auth_identity id;
+	} tokens[TOKENS_KEPT];     /* by a hash of the token */
 };
 
 /* ---- callers -------------------------------------------------------------- */
@@ -121,6 +146,31 @@ scope_covers(unsigned have, unsigned need)
 	return (have & need) == need;
 }
 
+/* auth_token_verify(), remembering the tokens that verified. */
+static enum auth_reason
+token_verify(struct web *w, const char *token, int64_t now_ms,
+	struct auth_identity *id)
+{
+	struct verified *v;
+	enum auth_reason r;
+	uint64_t h = 14695981039346656037ull;
+
+	for (const char *p = token; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	v = &w->tokens[h % TOKENS_KEPT];
+	if (v->token != NULL && strcmp(v->token, token) == 0 &&
+	    now_ms < v->id.expires_ms) {
+		*id = v->id;
+		return AUTH_OK;
+	}
+	if ((r = auth_token_verify(w->auth, token, now_ms, id)) != AUTH_OK)
+		return r;
+	free(v->token);
+	v->token = strdup(token);
+	v->id = *id;
+	return AUTH_OK;
+}
+
 /*
  * The caller of a REST request: a bearer access token, or an API key's
  * signed request (X-QD-Key, X-QD-Timestamp, X-QD-Nonce, X-QD-Signature
@@ -161,8 +211,7 @@ authenticate(struct web *w, const struct api_request *req, unsigned need,
 		r = auth_apikey_verify(w->auth, &sr, need, now, &who->id);
 	} else if (req->authorization != NULL &&
 	    strncmp(req->authorization, "Bearer ", 7) == 0) {
-		r = auth_token_verify(w->auth, req->authorization + 7, now,
-			&who->id);
+		r = token_verify(w, req->authorization + 7, now, &who->id);
 		if (r == AUTH_OK && need && !scope_covers(who->id.scopes, need))
 			r = AUTH_SCOPE_DENIED;
 	} else {
@@ -236,6 +285,48 @@ limited:
 
 /* ---- REST ----------------------------------------------------------------- */
 
+/*
+ * Answer a cacheable command (market.candles) from the cache, or run it
+ * and keep a success's body ("ok" dropped, as api_command_respond() does).
+ */
+static void
+serve_cached(struct web *w, struct api_request *req, const char *text)
+{
+	static const char ok[] = "{\"ok\":true,";
+	int64_t now = loop_now_ns() / 1000000;
+	struct cached *c;
+	char *reply;
+	size_t len;
+
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		c = &w->cache[i];
+		if (c->key != NULL && c->gen == w->bars_closed &&
+		    now - c->at_ms < CACHE_MS && strcmp(c->key, text) == 0) {
+			api_respond_copy(req, 200, c->reply, c->len,
+				"application/json");
+			return;
+		}
+	}
+	reply = w->ctl(w->ctl_arg, text);
+	if (reply == NULL || strncmp(reply, ok, sizeof(ok) - 1) != 0) {
+		api_command_respond(req, reply);
+		return;
+	}
+	len = strlen(reply) - (sizeof(ok) - 2);
+	memmove(reply + 1, reply + sizeof(ok) - 1, len);   /* "{" + rest */
+	c = &w->cache[w->cache_next++ % CACHE_SLOTS];
+	free(c->key);
+	free(c->reply);
+	c->key = strdup(text);
+	c->reply = c->key ? reply : NULL;
+	c->len = len;
+	c->gen = w->bars_closed;
+	c->at_ms = now;
+	api_respond_copy(req, 200, reply, len, "application/json");
+	if (c->reply == NULL)
+		free(reply);
+}
+
 static void
 on_request(void *arg, struct api_request *req)
 {
@@ -279,6 +370,11 @@ on_request(void *arg, struct api_request *req)
 	}
 	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
 		api_respond_error(req, 400, "bad_request", err);
+		return;
+	}
+	if (strcmp(r->cmd, "market.candles") == 0) {
+		serve_cached(w, req, text);
+		free(text);
 		return;
 	}
 	api_command_respond(req, w->ctl(w->ctl_arg, text));
@@ -504,7 +600,7 @@ ws_login(struct web *w, struct client *cl, const char *token)
 {
 	int64_t now = loop_now_ns() / 1000000;
 	enum auth_reason r = w->auth == NULL ? AUTH_ERROR :
-		auth_token_verify(w->auth, token, now, &cl->who.id);
+		token_verify(w, token, now, &cl->who.id);
 
 	if (r != AUTH_OK) {
 		memset(&cl->who, 0, sizeof(cl->who));
@@ -746,6 +842,10 @@ on_trade(void *arg, const struct bus_event *ev)
 static void
 on_bar(void *arg, const struct bus_event *ev)
 {
+	struct web *w = arg;
+
+	if (ev->topic == BUS_BAR)
+		w->bars_closed++;   /* stored pages may have changed */
 	if (!ev->history)
 		publish_market(arg, ev, ev->topic == BUS_BAR ? TAPE_BAR :
 			TAPE_PARTIAL);
@@ -921,6 +1021,12 @@ web_stop(struct web *w)
 	auth_free(w->auth);
 	vault_free(w->vault);
 	store_close(w->store);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		free(w->cache[i].key);
+		free(w->cache[i].reply);
+	}
+	for (size_t i = 0; i < TOKENS_KEPT; i++)
+		free(w->tokens[i].token);
 	free(w->clients);
 	free(w);
 }
