@@ -10,6 +10,7 @@ SUDO=
 DEPS="build-essential autoconf automake libtool pkg-config \
 libevent-dev libwebsockets-dev libcjson-dev libseccomp-dev libsqlite3-dev \
 libssl-dev libpq-dev libcmocka-dev groff-base \
+libargon2-dev libjwt-dev liboath-dev libqrencode-dev \
 postgresql sqlite3 python3-websockets python3-cryptography curl openssl"
 missing=
 for p in $DEPS; do
@@ -25,6 +26,16 @@ fi
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure ${QD_CONFIGURE_FLAGS:-}
 make -j"$(nproc)"
+# The API tests validate responses against the OpenAPI document with npm's
+# swagger-parser and Ajv (pinned in tests/openapi/package-lock.json).
+# The machine's Node.js and npm when it has them, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends nodejs npm
+fi
+if [ ! -d tests/openapi/node_modules/ajv ]; then
+	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
+fi
 if [ "${QD_NO_INSTALL:-0}" != 1 ]; then
 	$SUDO make install
 	$SUDO ldconfig

@@ -45,6 +45,11 @@ int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_indicator(struct cli *c, int argc, char **argv);
 int cmd_backtest(struct cli *c, int argc, char **argv);
 int cmd_data(struct cli *c, int argc, char **argv);
+/** `user`, `apikey`, `secrets`: users, API keys and sealed credentials in
+ *  the store (cmd_user.c). */
+int cmd_user(struct cli *c, int argc, char **argv);
+int cmd_apikey(struct cli *c, int argc, char **argv);
+int cmd_secrets(struct cli *c, int argc, char **argv);
 /** `market watch`: the daemon's trades and closing candles, live. */
 int cmd_market(struct cli *c, int argc, char **argv);
 /** The running daemon's trading: emergency close, orders, accounts,

@@ -62,6 +62,9 @@ usage(FILE *f)
 		"risk log\n"
 		"  emergency-close [--ratio R] cancel all, then close R of "
 		"every position\n"
+		"  user add|list|passwd|role|plan|disable  users of the API\n"
+		"  apikey create|list|revoke   API keys (HMAC-signed requests)\n"
+		"  secrets set|list|rotate     credentials sealed in the store\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
@@ -302,6 +305,54 @@ static const struct {
 	"that lasts until resumed (drawdown, losses, emergency); log: every "
 	"decision\n"
 	"with its rule and reason, from the store.\n" },
+	{ "user",
+	"usage: quantctl user add NAME [--role admin|trader|viewer] "
+	"[--plan PLAN]\n"
+	"       quantctl user list [--json]\n"
+	"       quantctl user passwd NAME\n"
+	"       quantctl user role NAME admin|trader|viewer\n"
+	"       quantctl user plan NAME free|pro|enterprise\n"
+	"       quantctl user disable NAME [--enable]\n"
+	"Users of the API, in the store (--db URL, default: storage.url of "
+	"the daemon\n"
+	"config).  add and passwd read the password (8 characters or more) "
+	"from the\n"
+	"terminal without echo, twice, or from stdin's first line -- never "
+	"from the\n"
+	"command line.  A new user is a trader on the free plan unless told "
+	"otherwise.\n"
+	"passwd and disable end the user's sessions (refresh tokens); "
+	"--enable undoes\n"
+	"disable.  Every change is written to the audit log.\n" },
+	{ "apikey",
+	"usage: quantctl apikey create USER [--scopes read,trade,admin] "
+	"[--label TEXT]\n"
+	"       quantctl apikey list [USER] [--json]\n"
+	"       quantctl apikey revoke ID\n"
+	"API keys for HMAC-signed requests.  create prints the key's id and "
+	"its secret\n"
+	"once (the store keeps the secret sealed under the master key: give "
+	"--keys\n"
+	"ID=env:VAR or set QUANTD_MASTER_KEYS).  Scopes default to read; "
+	"admin is for\n"
+	"admin users only.  revoke stops a key at once.\n" },
+	{ "secrets",
+	"usage: quantctl secrets set NAME\n"
+	"       quantctl secrets list [--json]\n"
+	"       quantctl secrets rotate\n"
+	"Credentials (e.g. an exchange's api_secret) sealed with AES-256-GCM "
+	"in the\n"
+	"store.  set reads the value as user add reads a password; list "
+	"shows names and\n"
+	"key ids, never values.  Master keys: --keys SPEC or "
+	"$QUANTD_MASTER_KEYS, SPEC\n"
+	"being ID=env:VAR or ID=file:PATH (32 bytes: 64 hex digits or "
+	"Base64),\n"
+	"comma-separated; the last is current.  rotate re-seals every "
+	"credential, API\n"
+	"key secret and TOTP secret under the current key, in one "
+	"transaction: load\n"
+	"the old keys and the new one last (--keys old=env:A,new=env:B).\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },
@@ -906,6 +957,12 @@ main(int argc, char **argv)
 		rc = cmd_data(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "market") == 0) {
 		rc = cmd_market(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "user") == 0) {
+		rc = cmd_user(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "apikey") == 0) {
+		rc = cmd_apikey(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "secrets") == 0) {
+		rc = cmd_secrets(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "emergency-close") == 0) {
 		rc = cmd_emergency_close(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "orders") == 0) {

@@ -19,6 +19,7 @@
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
 #include "daemon/trading.h"
+#include "daemon/web.h"
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -43,9 +44,13 @@ struct daemon {
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
+	struct web *web;            /* the HTTP API, or NULL */
 	struct writer *writer;
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
+	struct store *reader;       /* reads for the API and quantctl, opened
+	                               at the first one */
+	char *store_url;
 	char *log_file;
 	int log_level;
 };
@@ -185,6 +190,7 @@ say_ready(void *arg, size_t failed)
 
 	log_info("daemon", "ready: %zu instance(s), %zu failed to start",
 		host_instance_count(dm->host), failed);
+	web_ready(dm->web);
 }
 
 static void
@@ -358,6 +364,9 @@ storage_start(struct daemon *dm, const struct config *c)
 	struct writer_options o;
 	char err[512];
 
+	if (c->storage.url != NULL &&
+	    (dm->store_url = strdup(c->storage.url)) == NULL)
+		return -1;
 	if (!c->storage.enabled) {
 		log_info("store", "storage disabled: market data is not kept");
 		return 0;
@@ -444,33 +453,7 @@ handle_store_stats(struct daemon *dm)
 static void
 recent_row(void *arg, const struct tape_event *e)
 {
-	cJSON *o = cJSON_CreateObject(), *arr = arg;
-	const char *sym = symbol_name(e->symbol);
-
-	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
-		e->kind == TAPE_PARTIAL ? "partial" : "candle");
-	cJSON_AddStringToObject(o, "exchange", e->source);
-	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
-	if (e->kind == TAPE_TRADE) {
-		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
-		cJSON_AddNumberToObject(o, "price", e->price);
-		cJSON_AddNumberToObject(o, "qty", e->qty);
-		cJSON_AddStringToObject(o, "side", e->side == QD_SIDE_SELL ?
-			"sell" : "buy");
-		cJSON_AddNumberToObject(o, "id", (double)e->trade_id);
-	} else {
-		const char *tf = store_timeframe_label(e->tf_s);
-
-		cJSON_AddStringToObject(o, "timeframe", tf ? tf : "?");
-		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
-		cJSON_AddNumberToObject(o, "open", e->bar.open);
-		cJSON_AddNumberToObject(o, "high", e->bar.high);
-		cJSON_AddNumberToObject(o, "low", e->bar.low);
-		cJSON_AddNumberToObject(o, "close", e->bar.close);
-		cJSON_AddNumberToObject(o, "volume", e->bar.volume);
-	}
-	cJSON_AddItemToArray(arr, o);
+	cJSON_AddItemToArray(arg, web_event_json(e));
 }
 
 /* {"cmd":"market.instruments","exchange":E?,"symbol":S?}: the instruments
@@ -557,6 +540,130 @@ handle_recent(struct daemon *dm, const cJSON *req)
 	cJSON_AddNumberToObject(o, "seq", (double)last);
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	return out;
+}
+
+/* Candles of market.candles as JSON rows, in the order read. */
+struct candle_rows {
+	char *buf;
+	size_t len, cap;
+	size_t *at;          /* where each row starts */
+	size_t n;
+	int64_t last;
+	int failed;
+};
+
+static int
+candle_row(void *arg, const struct store_candle *c, size_t n)
+{
+	struct candle_rows *r = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		char row[256];
+		int k = snprintf(row, sizeof(row), "[%lld,%.17g,%.17g,%.17g,"
+			"%.17g,%.17g]", (long long)c[i].open_time, c[i].open,
+			c[i].high, c[i].low, c[i].close, c[i].volume);
+		size_t *at;
+
+		if (r->len + (size_t)k + 1 > r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 65536;
+			char *nb = realloc(r->buf, cap);
+
+			if (nb == NULL) {
+				r->failed = 1;
+				return 1;
+			}
+			r->buf = nb;
+			r->cap = cap;
+		}
+		if ((at = realloc(r->at, (r->n + 1) * sizeof(*at))) == NULL) {
+			r->failed = 1;
+			return 1;
+		}
+		r->at = at;
+		r->at[r->n++] = r->len;
+		memcpy(r->buf + r->len, row, (size_t)k);
+		r->len += (size_t)k;
+		r->last = c[i].open_time;
+	}
+	return 0;
+}
+
+/*
+ * {"cmd":"market.candles","exchange":E,"symbol":S,"timeframe":TF,
+ *  "from":ms,"to":ms,"limit":N}: stored candles in time order as rows
+ * [open_time, open, high, low, close, volume].  Without "from": the newest
+ * `limit` (default 500, at most 5000).  "next" is the "from" of the
+ * following page when the limit cut the range.
+ */
+static char *
+handle_candles(struct daemon *dm, const cJSON *req)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(req, "exchange");
+	const cJSON *sym = cJSON_GetObjectItemCaseSensitive(req, "symbol");
+	const cJSON *tf = cJSON_GetObjectItemCaseSensitive(req, "timeframe");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(req, "from");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(req, "to");
+	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(req, "limit");
+	struct candle_rows r = { 0 };
+	struct store_series k;
+	char err[256], *out;
+	size_t limit = 500, o;
+	int rc, desc = from == NULL;
+
+	if (!cJSON_IsString(ex) || !cJSON_IsString(sym) ||
+	    !symbol_valid(sym->valuestring) ||
+	    (tf != NULL && (!cJSON_IsString(tf) ||
+	    store_timeframe_ms(tf->valuestring) == 0)) ||
+	    (from != NULL && !cJSON_IsNumber(from)) ||
+	    (to != NULL && !cJSON_IsNumber(to)) ||
+	    (lim != NULL && (!cJSON_IsNumber(lim) || lim->valuedouble < 1 ||
+	    lim->valuedouble > 5000)))
+		return reply_error("bad_request", "market.candles takes "
+			"exchange, symbol (BASE/QUOTE), timeframe (1m ... 1w), "
+			"from and to (ms) and limit (1 to 5000)");
+	if (dm->store_url == NULL)
+		return reply_error("unavailable", "storage is disabled");
+	if (dm->reader == NULL && store_open(dm->store_url, STORE_ROLE_READER,
+	    &dm->reader, err, sizeof(err)) != QD_OK) {
+		log_error("store", "the API's reader: %s", err);
+		return reply_error("unavailable", "the store cannot be read");
+	}
+	if (lim != NULL)
+		limit = (size_t)lim->valuedouble;
+	k.exchange = ex->valuestring;
+	k.symbol = sym->valuestring;
+	k.timeframe = tf ? tf->valuestring : "1m";
+	rc = store_candles(dm->reader, &k, from ? (int64_t)from->valuedouble :
+		INT64_MIN, to ? (int64_t)to->valuedouble : INT64_MAX, limit,
+		desc, candle_row, &r);
+	if (rc != QD_OK || r.failed ||
+	    (out = malloc(r.len + r.n + 160)) == NULL) {
+		free(r.buf);
+		free(r.at);
+		return reply_error("unavailable", "the store cannot be read");
+	}
+	o = (size_t)sprintf(out, "{\"ok\":true,\"columns\":[\"ts\","
+		"\"open\",\"high\",\"low\",\"close\",\"volume\"],"
+		"\"candles\":[");
+	for (size_t i = 0; i < r.n; i++) {
+		/* newest first from the store when reading back from the end */
+		size_t j = desc ? r.n - 1 - i : i;
+		size_t end = j + 1 < r.n ? r.at[j + 1] : r.len;
+
+		if (i)
+			out[o++] = ',';
+		memcpy(out + o, r.buf + r.at[j], end - r.at[j]);
+		o += end - r.at[j];
+	}
+	out[o++] = ']';
+	if (!desc && r.n == limit)
+		o += (size_t)sprintf(out + o, ",\"next\":%lld",
+			(long long)r.last + 1);
+	out[o++] = '}';
+	out[o] = '\0';
+	free(r.buf);
+	free(r.at);
 	return out;
 }
 
@@ -649,6 +756,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_instruments(dm, req);
 	} else if (strcmp(c, "market.recent") == 0) {
 		reply = handle_recent(dm, req);
+	} else if (strcmp(c, "market.candles") == 0) {
+		reply = handle_candles(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
@@ -740,7 +849,7 @@ daemon_main(int argc, char **argv)
 	double ec_ratio = 1.0;
 	int emergency = 0;
 	char terr[512];
-	int opt, check = 0, rc = QD_EXIT_FAILURE;
+	int opt, check = 0, rc = QD_EXIT_FAILURE, api_off = 0;
 
 	memset(&dm, 0, sizeof(dm));
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -872,6 +981,10 @@ daemon_main(int argc, char **argv)
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
 	host_set_net(dm.host, dm.netc);
+	dm.web = web_start(c, dm.net, dm.loop, dm.bus, dm.tape,
+		handle_request, &dm, &api_off);
+	if (dm.web == NULL && !api_off)
+		goto out;
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
@@ -897,6 +1010,9 @@ out:
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
+	web_stop(dm.web);
+	store_close(dm.reader);
+	free(dm.store_url);
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);

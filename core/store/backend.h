@@ -78,6 +78,16 @@ struct store_ops {
 		int (*fn)(void *, const struct store_risk_event *), void *arg);
 	int (*trading_ids)(struct store *s, uint64_t *max_order_id,
 		int64_t *max_txn);
+	/* One statement with text parameters $1 .. $n (a NULL pointer is SQL
+	 * NULL; SQLite binds an integer's canonical text as an integer);
+	 * row(ctx, ncols, cols) per result row (a NULL column reads NULL),
+	 * non-zero to stop; *changed (when not NULL) gets the rows a write
+	 * changed.  A unique key taken is QD_ERR_STATE.  The auth tables'
+	 * functions (auth.c) are written once over this. */
+	int (*query)(struct store *s, const char *sql, int n,
+		const char *const *v, int (*row)(void *, int,
+		const char *const *), void *ctx, const char *what,
+		long long *changed);
 };
 
 struct store {

@@ -1092,12 +1092,26 @@ pg_vacuum(struct store *s)
 
 /* Run write statement `id` (prepared on first use); *rows, when not NULL,
  * gets how many rows it changed.  A key already taken is QD_ERR_STATE. */
+/* A failed write: QD_ERR_STATE when a unique key is taken (23505). */
+static int
+pg_write_fail(struct store *s, const char *what, const PGresult *r)
+{
+	const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	char why[sizeof(s->err)];
+	int rc = pg_fail(s, what, r);
+
+	if (code != NULL && strcmp(code, "23505") == 0) {
+		snprintf(why, sizeof(why), "%s", s->err);
+		rc = store_fail(s, QD_ERR_STATE, "%s (already stored)", why);
+	}
+	return rc;
+}
+
 static int
 exec_write(struct store *s, enum pst id, int nparams, const char *const *v,
 	const char *what, long long *rows)
 {
-	char name[16], why[sizeof(s->err)];
-	const char *code;
+	char name[16];
 	PGresult *r;
 	int rc;
 
@@ -1106,13 +1120,7 @@ exec_write(struct store *s, enum pst id, int nparams, const char *const *v,
 	snprintf(name, sizeof(name), "qd%d", (int)id);
 	r = PQexecPrepared(PG(s)->conn, name, nparams, v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		rc = pg_fail(s, what, r);
-		if (code != NULL && strcmp(code, "23505") == 0) {
-			snprintf(why, sizeof(why), "%s", s->err);
-			rc = store_fail(s, QD_ERR_STATE, "%s (already stored)",
-				why);
-		}
+		rc = pg_write_fail(s, what, r);
 	} else if (rows != NULL) {
 		*rows = strtoll(PQcmdTuples(r), NULL, 10);
 	}
@@ -1528,6 +1536,39 @@ pg_trading_ids(struct store *s, uint64_t *max_order_id, int64_t *max_txn)
 	return rc;
 }
 
+static int
+pg_query(struct store *s, const char *sql, int n, const char *const *v,
+	int (*row)(void *, int, const char *const *), void *ctx,
+	const char *what, long long *changed)
+{
+	const char *cols[32];
+	PGresult *r;
+	int i, j, nc, rc = QD_OK;
+
+	r = PQexecParams(PG(s)->conn, sql, n, NULL, v, NULL, NULL, 0);
+	switch (PQresultStatus(r)) {
+	case PGRES_TUPLES_OK:
+		nc = PQnfields(r);
+		if (nc > 32)
+			nc = 32;
+		for (i = 0; i < PQntuples(r) && row != NULL; i++) {
+			for (j = 0; j < nc; j++)
+				cols[j] = get_text(r, i, j);
+			if (row(ctx, nc, cols) != 0)
+				break;
+		}
+		/* fall through */
+	case PGRES_COMMAND_OK:
+		if (changed != NULL)
+			*changed = strtoll(PQcmdTuples(r), NULL, 10);
+		break;
+	default:
+		rc = pg_write_fail(s, what, r);
+	}
+	PQclear(r);
+	return rc;
+}
+
 static const struct store_ops pg_ops = {
 	.backend = STORE_POSTGRES,
 	.name = "postgresql",
@@ -1566,6 +1607,7 @@ static const struct store_ops pg_ops = {
 	.postings = pg_postings,
 	.risk_events = pg_risk_events,
 	.trading_ids = pg_trading_ids,
+	.query = pg_query,
 };
 
 int

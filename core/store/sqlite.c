@@ -1100,6 +1100,63 @@ sq_trading_ids(struct store *s, uint64_t *max_order_id, int64_t *max_txn)
 	    "reading trading ids");
 }
 
+/* An integer in canonical form (what SQLite would store as one). */
+static int
+sq_is_int(const char *t)
+{
+	const char *d = t + (*t == '-');
+	size_t n = strlen(d);
+
+	return n > 0 && n < 19 && strspn(d, "0123456789") == n &&
+	    (d[0] != '0' || (n == 1 && d == t));
+}
+
+static int
+sq_query(struct store *s, const char *sql, int n, const char *const *v,
+	int (*row)(void *, int, const char *const *), void *ctx,
+	const char *what, long long *changed)
+{
+	const char *cols[32];
+	sqlite3_stmt *st = NULL;
+	char name[16];
+	int i, idx, nc, rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, what);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "$%d", i + 1);
+		if ((idx = sqlite3_bind_parameter_index(st, name)) == 0)
+			continue;
+		if (v[i] == NULL)
+			sqlite3_bind_null(st, idx);
+		else if (sq_is_int(v[i]))
+			sqlite3_bind_int64(st, idx, strtoll(v[i], NULL, 10));
+		else
+			sqlite3_bind_text(st, idx, v[i], -1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nc = sqlite3_column_count(st);
+		if (nc > 32)
+			nc = 32;
+		for (i = 0; i < nc; i++)
+			cols[i] = (const char *)sqlite3_column_text(st, i);
+		if (row != NULL && row(ctx, nc, cols) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = sq_put_fail(s, sqlite3_extended_errcode(SQ(s)->db), what);
+	} else {
+		if (changed != NULL)
+			*changed = sqlite3_changes(SQ(s)->db);
+		rc = QD_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.backend = STORE_SQLITE,
 	.name = "sqlite",
@@ -1137,6 +1194,7 @@ static const struct store_ops sqlite_ops = {
 	.postings = sq_postings,
 	.risk_events = sq_risk_events,
 	.trading_ids = sq_trading_ids,
+	.query = sq_query,
 };
 
 int

@@ -331,6 +331,194 @@ int store_risk_events(struct store *s, int64_t since, size_t limit,
 int store_trading_ids(struct store *s, uint64_t *max_order_id,
 	int64_t *max_txn);
 
+/* ---- auth: plans, users, tokens, keys, 2FA, audit, sealed secrets ---------- */
+/*
+ * The tables of migration 0004, used through core/auth and core/vault.  No
+ * secret is stored in clear: passwords are argon2id encoded strings, refresh
+ * tokens and recovery codes SHA-256 hashes (hex), and what must be read back
+ * (API key secrets, TOTP secrets, credentials) is sealed (struct
+ * store_sealed, made by core/vault).  Strings are the caller's (writes) or
+ * valid during the callback (reads); a read calls fn per row and stops when
+ * fn returns non-zero; a lookup of one row returns QD_ERR_NOTFOUND when
+ * there is none.  fn must not use the same store.
+ */
+
+/** A plan and its limits; -1 is unlimited. */
+struct store_plan {
+	const char *name;          /**< "free", "pro", "enterprise" */
+	int64_t symbols;           /**< symbols a user may follow, or -1 */
+	const char *strategies;    /**< "basic", "all" or "custom" */
+	int64_t push_delay_ms;     /**< WebSocket push delay */
+	int64_t api_per_min;       /**< REST requests per minute */
+	int webhooks;              /**< 1 when webhooks are allowed */
+};
+
+/** A user. */
+struct store_user {
+	int64_t id;                /**< assigned by store_user_add() */
+	const char *name;
+	const char *pass_hash;     /**< argon2id encoded string */
+	const char *role;          /**< "admin", "trader" or "viewer" */
+	const char *plan;          /**< a plans.name */
+	int disabled;
+	int64_t created_ms;
+	int64_t updated_ms;
+};
+
+/** A value sealed with AES-256-GCM: the master key's id, the nonce and the
+ *  ciphertext with its tag, both hex (core/vault/vault.h). */
+struct store_sealed {
+	const char *key_id;
+	const char *nonce;
+	const char *ct;
+};
+
+/** A refresh token, by the hash of its value. */
+struct store_refresh {
+	const char *hash;          /**< SHA-256 of the token, hex */
+	const char *family;        /**< shared by a login's rotations */
+	int64_t user_id;
+	int64_t created_ms;
+	int64_t expires_ms;
+	int64_t used_ms;           /**< 0 until rotated */
+	int revoked;
+};
+
+/** An API key; its secret is sealed (HMAC verification needs it). */
+struct store_api_key {
+	const char *id;            /**< public key id */
+	int64_t user_id;
+	const char *label;
+	const char *scopes;        /**< "read", "read,trade", ... */
+	struct store_sealed secret;
+	int64_t created_ms;
+	int64_t revoked_ms;        /**< 0 while valid */
+};
+
+/** A user's TOTP secret (sealed), pending until confirmed. */
+struct store_totp {
+	int64_t user_id;
+	struct store_sealed secret;
+	int confirmed;
+	int64_t last_step;         /**< the last accepted time step */
+	int64_t created_ms;
+};
+
+/** One audit log row. */
+struct store_audit {
+	int64_t id;                /**< assigned on insert, ascending */
+	int64_t ts_ms;
+	const char *actor;         /**< user name, "quantctl", ... */
+	const char *action;        /**< e.g. "login.failed" */
+	const char *target;
+	const char *ip;
+	int ok;
+	const char *detail;        /**< never a secret */
+};
+
+/** A named credential (an exchange API key, ...), sealed. */
+struct store_credential {
+	const char *name;
+	struct store_sealed sealed;
+	int64_t updated_ms;
+};
+
+/** The tables holding sealed values (what a key rotation re-encrypts). */
+enum store_sealed_kind {
+	STORE_SEALED_CREDENTIAL = 1, /**< row id: the credential's name */
+	STORE_SEALED_API_KEY = 2,    /**< row id: the key id */
+	STORE_SEALED_TOTP = 3,       /**< row id: the user id, decimal */
+};
+
+/** Every plan, ascending by api_per_min. */
+int store_plans(struct store *s,
+	int (*fn)(void *arg, const struct store_plan *p), void *arg);
+/** The plan named `name`. */
+int store_plan_get(struct store *s, const char *name,
+	int (*fn)(void *arg, const struct store_plan *p), void *arg);
+
+/** Insert a user (u->id is ignored); *id gets its id.  QD_ERR_STATE when
+ *  the name is taken, QD_ERR_INVALID for an unknown role or plan. */
+int store_user_add(struct store *s, const struct store_user *u, int64_t *id);
+/** Write pass_hash, role, plan, disabled and updated_ms of user u->id. */
+int store_user_update(struct store *s, const struct store_user *u);
+/** The user named `name` (when not NULL) or else of id `id`. */
+int store_user_get(struct store *s, const char *name, int64_t id,
+	int (*fn)(void *arg, const struct store_user *u), void *arg);
+/** Every user, ascending by id. */
+int store_users(struct store *s,
+	int (*fn)(void *arg, const struct store_user *u), void *arg);
+
+/** Insert a refresh token.  QD_ERR_STATE when its hash is stored. */
+int store_refresh_put(struct store *s, const struct store_refresh *r);
+/** The refresh token of hash `hash`. */
+int store_refresh_get(struct store *s, const char *hash,
+	int (*fn)(void *arg, const struct store_refresh *r), void *arg);
+/** Mark a token used at now_ms: QD_OK when it was unused and not revoked
+ *  (one caller wins a race), QD_ERR_STATE otherwise. */
+int store_refresh_use(struct store *s, const char *hash, int64_t now_ms);
+/** Revoke every token of `family`, or, when family is NULL, every token of
+ *  user `user_id`; *n (when not NULL) counts the tokens. */
+int store_refresh_revoke(struct store *s, const char *family,
+	int64_t user_id, long long *n);
+
+/** Insert an API key.  QD_ERR_STATE when its id is taken. */
+int store_api_key_put(struct store *s, const struct store_api_key *k);
+/** The API key `id` (revoked ones too). */
+int store_api_key_get(struct store *s, const char *id,
+	int (*fn)(void *arg, const struct store_api_key *k), void *arg);
+/** The keys of user `user_id` (0: every user's), ascending by id. */
+int store_api_keys(struct store *s, int64_t user_id,
+	int (*fn)(void *arg, const struct store_api_key *k), void *arg);
+/** Revoke key `id` at now_ms; QD_ERR_NOTFOUND when there is no such
+ *  valid key. */
+int store_api_key_revoke(struct store *s, const char *id, int64_t now_ms);
+
+/** Insert or replace a user's TOTP row (a new enrolment is unconfirmed). */
+int store_totp_put(struct store *s, const struct store_totp *t);
+/** The TOTP row of user `user_id`. */
+int store_totp_get(struct store *s, int64_t user_id,
+	int (*fn)(void *arg, const struct store_totp *t), void *arg);
+/** Mark the user's TOTP row confirmed. */
+int store_totp_confirm(struct store *s, int64_t user_id);
+/** Accept time step `step`: QD_OK when it is after the last accepted one
+ *  (recorded, so a code is never accepted twice), QD_ERR_STATE when not. */
+int store_totp_step(struct store *s, int64_t user_id, int64_t step);
+/** Delete the user's TOTP row and recovery codes. */
+int store_totp_delete(struct store *s, int64_t user_id);
+/** Replace the user's recovery codes by these n hashes. */
+int store_recovery_set(struct store *s, int64_t user_id,
+	const char *const *hashes, size_t n);
+/** Use the recovery code of hash `hash`: QD_OK once, then QD_ERR_NOTFOUND;
+ *  *left (when not NULL) gets the unused codes that remain. */
+int store_recovery_use(struct store *s, int64_t user_id, const char *hash,
+	int64_t now_ms, long long *left);
+
+/** Append to the audit log (a->id is ignored). */
+int store_audit_put(struct store *s, const struct store_audit *a);
+/** Audit rows with id > after_id, ascending, at most limit (0: all). */
+int store_audit(struct store *s, int64_t after_id, size_t limit,
+	int (*fn)(void *arg, const struct store_audit *a), void *arg);
+
+/** Insert or replace a credential. */
+int store_credential_put(struct store *s, const struct store_credential *c);
+/** The credential `name`. */
+int store_credential_get(struct store *s, const char *name,
+	int (*fn)(void *arg, const struct store_credential *c), void *arg);
+/** Every credential, ascending by name. */
+int store_credentials(struct store *s,
+	int (*fn)(void *arg, const struct store_credential *c), void *arg);
+/** Delete a credential; QD_ERR_NOTFOUND when there is none. */
+int store_credential_delete(struct store *s, const char *name);
+
+/** Every sealed value of every kind, for re-encryption. */
+int store_sealed_each(struct store *s,
+	int (*fn)(void *arg, enum store_sealed_kind kind, const char *row_id,
+	const struct store_sealed *v), void *arg);
+/** Replace one sealed value; QD_ERR_NOTFOUND when the row is gone. */
+int store_sealed_update(struct store *s, enum store_sealed_kind kind,
+	const char *row_id, const struct store_sealed *v);
+
 /* ---- reads ----------------------------------------------------------------- */
 
 /** fn(arg, instance, data, len) for every saved plugin state; fn returns

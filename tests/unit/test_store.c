@@ -1567,6 +1567,278 @@ pg_partitions(void **st)
 	PQfinish(pc);
 }
 
+/* ---- auth tables (migration 0004) ------------------------------------------ */
+
+static int
+plan_limit(void *arg, const struct store_plan *p)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s:%lld:%s:%lld:%lld:%d ", p->name,
+		(long long)p->symbols, p->strategies,
+		(long long)p->push_delay_ms, (long long)p->api_per_min,
+		p->webhooks);
+	return 0;
+}
+
+static int
+user_copy(void *arg, const struct store_user *u)
+{
+	char *out = arg;
+
+	snprintf(out, 256, "%lld %s %s %s %s %d", (long long)u->id, u->name,
+		u->pass_hash, u->role, u->plan, u->disabled);
+	return 0;
+}
+
+static void
+auth_plans_seeded_and_users(void **st)
+{
+	struct store *s = open_fresh("c_users");
+	struct store_user u = { 0, "alice", "$argon2id$x", "trader", "free", 0,
+		1000, 1000 };
+	char out[256] = "";
+	int64_t id = 0, id2 = 0;
+
+	(void)st;
+	assert_int_equal(store_plans(s, plan_limit, out), QD_OK);
+	assert_string_equal(out, "free:1:basic:5000:10:0 pro:10:all:0:100:0 "
+		"enterprise:-1:custom:0:1000:1 ");
+	assert_int_equal(store_plan_get(s, "gold", plan_limit, out),
+		QD_ERR_NOTFOUND);
+	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
+	assert_true(id > 0);
+	/* a name is taken once; role and plan must exist */
+	assert_int_equal(store_user_add(s, &u, &id2), QD_ERR_STATE);
+	u.name = "bob";
+	u.role = "root";
+	assert_int_equal(store_user_add(s, &u, &id2), QD_ERR_INVALID);
+	u.role = "viewer";
+	u.plan = "gold";
+	assert_int_equal(store_user_add(s, &u, &id2), QD_ERR_INVALID);
+	u.plan = "pro";
+	assert_int_equal(store_user_add(s, &u, &id2), QD_OK);
+	assert_true(id2 > id);
+	assert_int_equal(store_user_get(s, "alice", 0, user_copy, out), QD_OK);
+	snprintf(out + 128, 128, "%lld alice $argon2id$x trader free 0",
+		(long long)id);
+	assert_string_equal(out, out + 128);
+	/* update by id; SQL text in a name is data */
+	u.id = id;
+	u.name = "alice";
+	u.pass_hash = "$argon2id$y";
+	u.role = "admin";
+	u.plan = "enterprise";
+	u.disabled = 1;
+	u.updated_ms = 2000;
+	assert_int_equal(store_user_update(s, &u), QD_OK);
+	assert_int_equal(store_user_get(s, NULL, id, user_copy, out), QD_OK);
+	assert_non_null(strstr(out, "$argon2id$y admin enterprise 1"));
+	u.id = 999;
+	assert_int_equal(store_user_update(s, &u), QD_ERR_NOTFOUND);
+	assert_int_equal(store_user_get(s, "x' OR '1'='1", 0, user_copy, out),
+		QD_ERR_NOTFOUND);
+	store_close(s);
+}
+
+static int
+refresh_copy(void *arg, const struct store_refresh *r)
+{
+	snprintf(arg, 128, "%s %lld %lld %d", r->family, (long long)r->user_id,
+		(long long)r->used_ms, r->revoked);
+	return 0;
+}
+
+static void
+auth_refresh_tokens(void **st)
+{
+	struct store *s = open_fresh("c_refresh");
+	struct store_refresh r = { "h1", "fam1", 7, 1000, 9000, 0, 0 };
+	char out[128];
+	long long n = 0;
+
+	(void)st;
+	assert_int_equal(store_refresh_put(s, &r), QD_OK);
+	assert_int_equal(store_refresh_put(s, &r), QD_ERR_STATE);
+	r.hash = "h2";
+	assert_int_equal(store_refresh_put(s, &r), QD_OK);
+	r.hash = "h3";
+	r.family = "fam2";
+	assert_int_equal(store_refresh_put(s, &r), QD_OK);
+	/* used once only */
+	assert_int_equal(store_refresh_use(s, "h1", 1500), QD_OK);
+	assert_int_equal(store_refresh_use(s, "h1", 1600), QD_ERR_STATE);
+	assert_int_equal(store_refresh_get(s, "h1", refresh_copy, out), QD_OK);
+	assert_string_equal(out, "fam1 7 1500 0");
+	assert_int_equal(store_refresh_revoke(s, "fam1", 0, &n), QD_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_refresh_use(s, "h2", 1700), QD_ERR_STATE);
+	assert_int_equal(store_refresh_get(s, "h3", refresh_copy, out), QD_OK);
+	assert_string_equal(out, "fam2 7 0 0");
+	assert_int_equal(store_refresh_revoke(s, NULL, 7, &n), QD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_refresh_get(s, "nope", refresh_copy, out),
+		QD_ERR_NOTFOUND);
+	store_close(s);
+}
+
+static int
+key_copy(void *arg, const struct store_api_key *k)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s/%lld/%s/%s/%s/%lld ", k->id,
+		(long long)k->user_id, k->scopes, k->secret.key_id,
+		k->secret.ct, (long long)k->revoked_ms);
+	return 0;
+}
+
+static int
+totp_copy(void *arg, const struct store_totp *t)
+{
+	snprintf(arg, 128, "%s %s %d %lld", t->secret.nonce, t->secret.ct,
+		t->confirmed, (long long)t->last_step);
+	return 0;
+}
+
+static void
+auth_keys_totp_recovery(void **st)
+{
+	struct store *s = open_fresh("c_keys");
+	struct store_api_key k = { "AK1", 7, "bot", "read,trade",
+		{ "k1", "00", "aa" }, 1000, 0 };
+	struct store_totp t = { 7, { "k1", "0011", "beef" }, 0, 0, 1000 };
+	const char *codes[] = { "c1", "c2", "c3" };
+	char out[256] = "";
+	long long left = -1;
+
+	(void)st;
+	assert_int_equal(store_api_key_put(s, &k), QD_OK);
+	assert_int_equal(store_api_key_put(s, &k), QD_ERR_STATE);
+	k.id = "AK2";
+	k.user_id = 8;
+	assert_int_equal(store_api_key_put(s, &k), QD_OK);
+	assert_int_equal(store_api_key_revoke(s, "AK1", 5000), QD_OK);
+	assert_int_equal(store_api_key_revoke(s, "AK1", 6000),
+		QD_ERR_NOTFOUND);
+	assert_int_equal(store_api_keys(s, 0, key_copy, out), QD_OK);
+	assert_string_equal(out, "AK1/7/read,trade/k1/aa/5000 "
+		"AK2/8/read,trade/k1/aa/0 ");
+	out[0] = '\0';
+	assert_int_equal(store_api_keys(s, 8, key_copy, out), QD_OK);
+	assert_string_equal(out, "AK2/8/read,trade/k1/aa/0 ");
+
+	assert_int_equal(store_totp_put(s, &t), QD_OK);
+	assert_int_equal(store_totp_step(s, 7, 100), QD_OK);
+	assert_int_equal(store_totp_step(s, 7, 100), QD_ERR_STATE);
+	assert_int_equal(store_totp_step(s, 7, 99), QD_ERR_STATE);
+	assert_int_equal(store_totp_confirm(s, 7), QD_OK);
+	assert_int_equal(store_totp_get(s, 7, totp_copy, out), QD_OK);
+	assert_string_equal(out, "0011 beef 1 100");
+	/* a new enrolment replaces the row */
+	t.secret.ct = "cafe";
+	assert_int_equal(store_totp_put(s, &t), QD_OK);
+	assert_int_equal(store_totp_get(s, 7, totp_copy, out), QD_OK);
+	assert_string_equal(out, "0011 cafe 0 0");
+
+	assert_int_equal(store_recovery_set(s, 7, codes, 3), QD_OK);
+	assert_int_equal(store_recovery_use(s, 7, "c2", 2000, &left), QD_OK);
+	assert_int_equal(left, 2);
+	assert_int_equal(store_recovery_use(s, 7, "c2", 2001, &left),
+		QD_ERR_NOTFOUND);
+	assert_int_equal(store_recovery_use(s, 8, "c1", 2001, &left),
+		QD_ERR_NOTFOUND);
+	assert_int_equal(store_totp_delete(s, 7), QD_OK);
+	assert_int_equal(store_totp_get(s, 7, totp_copy, out),
+		QD_ERR_NOTFOUND);
+	assert_int_equal(store_recovery_use(s, 7, "c1", 2002, &left),
+		QD_ERR_NOTFOUND);
+	store_close(s);
+}
+
+static int
+audit_copy(void *arg, const struct store_audit *a)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s:%s:%s:%d ", a->actor, a->action,
+		a->target, a->ok);
+	return 0;
+}
+
+static int
+sealed_copy(void *arg, enum store_sealed_kind kind, const char *row_id,
+	const struct store_sealed *v)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%d:%s:%s ", (int)kind, row_id, v->ct);
+	return 0;
+}
+
+static int
+cred_copy(void *arg, const struct store_credential *c)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s:%s:%s ", c->name, c->sealed.key_id,
+		c->sealed.ct);
+	return 0;
+}
+
+static void
+auth_audit_credentials_sealed(void **st)
+{
+	struct store *s = open_fresh("c_audit");
+	struct store_audit a = { 0, 1000, "alice", "login.ok", "alice",
+		"10.0.0.1", 1, "" };
+	struct store_credential c = { "binance.api_key", { "k1", "00", "aa" },
+		1000 };
+	struct store_sealed nv = { "k2", "11", "bb" };
+	char out[256] = "";
+
+	(void)st;
+	assert_int_equal(store_audit_put(s, &a), QD_OK);
+	a.action = "login.failed";
+	a.ok = 0;
+	assert_int_equal(store_audit_put(s, &a), QD_OK);
+	a.action = "";
+	assert_int_equal(store_audit_put(s, &a), QD_ERR_INVALID);
+	assert_int_equal(store_audit(s, 0, 0, audit_copy, out), QD_OK);
+	assert_string_equal(out, "alice:login.ok:alice:1 "
+		"alice:login.failed:alice:0 ");
+	out[0] = '\0';
+	assert_int_equal(store_audit(s, 0, 1, audit_copy, out), QD_OK);
+	assert_string_equal(out, "alice:login.ok:alice:1 ");
+
+	assert_int_equal(store_credential_put(s, &c), QD_OK);
+	c.sealed.ct = "ab";
+	assert_int_equal(store_credential_put(s, &c), QD_OK);  /* replaces */
+	out[0] = '\0';
+	assert_int_equal(store_credentials(s, cred_copy, out), QD_OK);
+	assert_string_equal(out, "binance.api_key:k1:ab ");
+	out[0] = '\0';
+	assert_int_equal(store_sealed_each(s, sealed_copy, out), QD_OK);
+	assert_string_equal(out, "1:binance.api_key:ab ");
+	assert_int_equal(store_sealed_update(s, STORE_SEALED_CREDENTIAL,
+		"binance.api_key", &nv), QD_OK);
+	assert_int_equal(store_sealed_update(s, STORE_SEALED_API_KEY, "none",
+		&nv), QD_ERR_NOTFOUND);
+	out[0] = '\0';
+	assert_int_equal(store_credential_get(s, "binance.api_key", cred_copy,
+		out), QD_OK);
+	assert_string_equal(out, "binance.api_key:k2:bb ");
+	assert_int_equal(store_credential_delete(s, "binance.api_key"), QD_OK);
+	assert_int_equal(store_credential_delete(s, "binance.api_key"),
+		QD_ERR_NOTFOUND);
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1595,6 +1867,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(bad_locations),
 		cmocka_unit_test(pg_partitions),
+		cmocka_unit_test(auth_plans_seeded_and_users),
+		cmocka_unit_test(auth_refresh_tokens),
+		cmocka_unit_test(auth_keys_totp_recovery),
+		cmocka_unit_test(auth_audit_credentials_sealed),
 	};
 	int rc;
 
