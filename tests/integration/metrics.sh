@@ -13,8 +13,9 @@ RULES=$QD_SRCDIR/etc/prometheus/quantd-rules.yml
 DASH=$QD_SRCDIR/etc/grafana/quantd.json
 
 if ! command -v promtool >/dev/null 2>&1; then
-	echo "promtool not found (scripts/setup.sh installs it)"
-	exit 77
+	not_ok "promtool is installed" "scripts/setup.sh installs it (from Debian's prometheus package)"
+	finish
+	exit 1
 fi
 
 make_config
