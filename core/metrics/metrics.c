@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json.h"
 #include "metrics/metrics.h"
 
 /* Each updated value sits on its own cache line: series updated by
@@ -377,6 +378,22 @@ metrics_collect(struct metrics *m, const char *name, const char *help,
 
 /* ---- series ------------------------------------------------------------------ */
 
+/* 1 if s is valid UTF-8 (the exposition format's label values are). */
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), l;
+
+	while (n > 0) {
+		if ((l = json_utf8_len(p, n)) == 0)
+			return 0;
+		p += l;
+		n -= l;
+	}
+	return 1;
+}
+
 static int
 values_equal(const struct series *s, const char *const *values, size_t n)
 {
@@ -397,7 +414,7 @@ series_get(struct metrics_family *f, enum metrics_type type,
 	const char *const *values)
 {
 	struct series *s;
-	size_t i, n;
+	size_t i, k, n;
 
 	if (f == NULL || f->type != type || f->fn != NULL)
 		return NULL;
@@ -409,6 +426,11 @@ series_get(struct metrics_family *f, enum metrics_type type,
 	for (i = 0; i < n; i++)
 		if (values_equal(&f->series[i], values, f->n_labels))
 			return f->series[i].h;
+	/* Not found: a new series needs valid UTF-8 (no series has
+	 * anything else, so the scan above never matches such a value). */
+	for (k = 0; k < f->n_labels; k++)
+		if (values[k] != NULL && !utf8_valid(values[k]))
+			goto overflow;
 	pthread_mutex_lock(&f->m->mu);
 	n = atomic_load_explicit(&f->n_series, memory_order_relaxed);
 	for (; i < n; i++)
@@ -565,21 +587,32 @@ buf_str(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-/* `s` with \ and newline escaped, and " too when `quote` (label values). */
+/*
+ * `s` with \ and newline escaped, and " too when `quote` (label values); a
+ * byte that is not part of valid UTF-8 becomes U+FFFD, so the text stays
+ * UTF-8 whatever a read family reports.
+ */
 static void
 buf_escaped(struct buf *b, const char *s, int quote)
 {
 	const char *run = s;
+	size_t n = strlen(s), l;
 
-	for (; *s; s++) {
+	for (; *s; s += l, n -= l) {
 		const char *esc = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" :
 			quote && *s == '"' ? "\\\"" : NULL;
 
+		l = 1;
+		if (esc == NULL && (unsigned char)*s >= 0x80 &&
+		    (l = json_utf8_len((const unsigned char *)s, n)) == 0) {
+			esc = "\xef\xbf\xbd";
+			l = 1;
+		}
 		if (esc == NULL)
 			continue;
 		buf_add(b, run, (size_t)(s - run));
 		buf_str(b, esc);
-		run = s + 1;
+		run = s + l;
 	}
 	buf_add(b, run, (size_t)(s - run));
 }
@@ -596,9 +629,7 @@ format_double(double v, char *out, size_t cap)
 	} else if (v == floor(v) && fabs(v) < 1e15) {
 		snprintf(out, cap, "%.0f", v);
 	} else {
-		snprintf(out, cap, "%.15g", v);
-		if (strtod(out, NULL) != v)
-			snprintf(out, cap, "%.17g", v);
+		json_fmt_double(out, cap, v);
 	}
 }
 

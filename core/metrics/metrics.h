@@ -22,8 +22,8 @@
  * metrics_counter() and friends find the series of a set of label values
  * (lock-free: a scan of the published series) or make it (under the
  * registry's mutex, the label values copied).  Once a family holds
- * `max_series` series, or a label value is longer than
- * METRICS_VALUE_MAX bytes, the lookup returns the family's overflow series,
+ * `max_series` series, or a label value is longer than METRICS_VALUE_MAX
+ * bytes or not valid UTF-8, the lookup returns the family's overflow series,
  * whose every label is "_overflow" (made with the family, so the lookup
  * never fails), and quantd_metrics_series_overflow_total counts such
  * lookups.  So a family costs at most max_series + 1 series whatever the
@@ -172,7 +172,8 @@ struct metrics_family *metrics_collect(struct metrics *m, const char *name,
 
 /** From a collect callback: one series with `values` (one per label;
  *  NULL when the family has none) and value `v`.  Values are escaped in
- *  the output; a NULL value renders as "". */
+ *  the output, bytes that are not valid UTF-8 rendered as U+FFFD; a NULL
+ *  value renders as "". */
 void metrics_emit(struct metrics_emit *e, const char *const *values,
 	double v);
 

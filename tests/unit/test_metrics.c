@@ -176,6 +176,8 @@ collect_depths(void *arg, struct metrics_emit *e)
 	c->calls++;
 	metrics_emit(e, (const char *[]){ "sqlite" }, c->depth);
 	metrics_emit(e, (const char *[]){ "pg" }, 0.25);
+	if (c->calls == 1)
+		metrics_emit(e, (const char *[]){ "\xe2\x82\xac\xff" }, 1);
 }
 
 static void
@@ -194,7 +196,8 @@ read_family_reports_at_render(void **state)
 		"# HELP quantd_store_queue_rows Rows waiting.\n"
 		"# TYPE quantd_store_queue_rows gauge\n"
 		"quantd_store_queue_rows{backend=\"sqlite\"} 12\n"
-		"quantd_store_queue_rows{backend=\"pg\"} 0.25\n");
+		"quantd_store_queue_rows{backend=\"pg\"} 0.25\n"
+		"quantd_store_queue_rows{backend=\"\xe2\x82\xac\xef\xbf\xbd\"} 1\n");
 	free(text);
 	c.depth = 1e20;
 	text = render_tail(m);
@@ -225,11 +228,16 @@ series_past_the_bound_go_to_overflow(void **state)
 	assert_ptr_equal(a, metrics_counter(f, (const char *[]){ "200" }));
 	assert_ptr_equal(o1, o2);
 	assert_ptr_equal(o1, metrics_counter(f, (const char *[]){ longv }));
+	/* Not UTF-8 (a bare continuation byte, an overlong slash): overflow;
+	 * valid multi-byte text is fine once there is room. */
+	assert_ptr_equal(o1, metrics_counter(f, (const char *[]){ "a\x80" }));
+	assert_ptr_equal(o1, metrics_counter(f, (const char *[]){
+		"\xc0\xaf" }));
 	metrics_counter_add(a, 1);
 	metrics_counter_add(o1, 2);
 	metrics_counter_add(o2, 3);
 	text = metrics_render(m, NULL);
-	assert_non_null(strstr(text, "quantd_metrics_series_overflow_total 3\n"));
+	assert_non_null(strstr(text, "quantd_metrics_series_overflow_total 5\n"));
 	assert_non_null(strstr(text,
 		"quantd_x_total{status=\"200\"} 1\n"
 		"quantd_x_total{status=\"404\"} 0\n"
