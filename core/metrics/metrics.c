@@ -54,6 +54,7 @@ struct metrics_family {
 	_Atomic size_t n_series;        /* published */
 	struct series overflow;
 	int64_t bounds[METRICS_BUCKETS_MAX];
+	char le[METRICS_BUCKETS_MAX][40];   /* the bounds as `le` text */
 	size_t n_bounds;
 	int64_t per_unit;
 	metrics_collect_fn fn;          /* read families */
@@ -66,6 +67,8 @@ struct metrics {
 	struct metrics_family *_Atomic first;
 	struct metrics_family *last;
 	struct metrics_counter *overflows;
+	size_t last_len;                /* of the last render: the next one
+	                                   starts with room for it */
 };
 
 const int64_t metrics_latency_ns[METRICS_LATENCY_N] = {
@@ -77,6 +80,8 @@ const int64_t metrics_latency_ns[METRICS_LATENCY_N] = {
 };
 
 static const char overflow_value[] = "_overflow";
+
+static void format_double(double v, char *out, size_t cap);
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -349,6 +354,9 @@ metrics_histogram_family(struct metrics *m, const char *name,
 	memcpy(f->bounds, bounds, n_bounds * sizeof(*bounds));
 	f->n_bounds = n_bounds;
 	f->per_unit = per_unit;
+	for (i = 0; i < n_bounds; i++)
+		format_double((double)bounds[i] / (double)per_unit, f->le[i],
+			sizeof(f->le[i]));
 	return family_add(m, f);
 }
 
@@ -662,13 +670,28 @@ buf_series(struct buf *b, const struct metrics_family *f, const char *suffix,
 	buf_str(b, "}");
 }
 
+/* " <v>\n" or " -<v>\n", without the cost of printf (most samples are
+ * integers). */
+static void
+buf_value_int(struct buf *b, uint64_t v, int negative)
+{
+	char num[24], *p = num + sizeof(num);
+
+	*--p = '\n';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (negative)
+		*--p = '-';
+	*--p = ' ';
+	buf_add(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 static void
 buf_value_u(struct buf *b, uint64_t v)
 {
-	char num[32];
-
-	snprintf(num, sizeof(num), " %llu\n", (unsigned long long)v);
-	buf_str(b, num);
+	buf_value_int(b, v, 0);
 }
 
 static void
@@ -676,6 +699,10 @@ buf_value_d(struct buf *b, double v)
 {
 	char num[40];
 
+	if (v == floor(v) && fabs(v) < 1e15) {
+		buf_value_int(b, (uint64_t)fabs(v), v < 0);
+		return;
+	}
 	num[0] = ' ';
 	format_double(v, num + 1, sizeof(num) - 2);
 	strcat(num, "\n");
@@ -689,17 +716,12 @@ render_histogram(struct buf *b, const struct metrics_family *f,
 	const struct metrics_histogram *h = s->h;
 	const char *const *values = (const char *const *)s->values;
 	uint64_t cum = 0;
-	char le[40];
 	size_t i;
 
 	for (i = 0; i <= f->n_bounds; i++) {
 		cum += atomic_load_explicit(&h->b[i], memory_order_relaxed);
-		if (i < f->n_bounds)
-			format_double((double)f->bounds[i] /
-				(double)f->per_unit, le, sizeof(le));
-		else
-			snprintf(le, sizeof(le), "+Inf");
-		buf_series(b, f, "_bucket", values, le);
+		buf_series(b, f, "_bucket", values, i < f->n_bounds ?
+			f->le[i] : "+Inf");
 		buf_value_u(b, cum);
 	}
 	buf_series(b, f, "_sum", values, NULL);
@@ -723,11 +745,10 @@ render_series(struct buf *b, const struct metrics_family *f,
 	if (f->type == METRICS_COUNTER)
 		buf_value_u(b, metrics_counter_value(s->h));
 	else {
-		char num[32];
+		int64_t v = metrics_gauge_value(s->h);
 
-		snprintf(num, sizeof(num), " %lld\n",
-			(long long)metrics_gauge_value(s->h));
-		buf_str(b, num);
+		buf_value_int(b, v < 0 ? (uint64_t)0 - (uint64_t)v :
+			(uint64_t)v, v < 0);
 	}
 }
 
@@ -768,7 +789,7 @@ metrics_render(struct metrics *m, size_t *len)
 
 	if (m == NULL)
 		return NULL;
-	buf_grow(&b, 0);
+	buf_grow(&b, m->last_len + m->last_len / 8);
 	for (f = atomic_load_explicit(&m->first, memory_order_acquire);
 	    f != NULL; f = atomic_load_explicit(&f->next,
 	    memory_order_acquire)) {
@@ -797,6 +818,7 @@ metrics_render(struct metrics *m, size_t *len)
 		free(b.p);
 		return NULL;
 	}
+	m->last_len = b.len;
 	if (len != NULL)
 		*len = b.len;
 	return b.p;

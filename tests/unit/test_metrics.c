@@ -50,7 +50,7 @@ exact_text_of_a_small_registry(void **state)
 {
 	static const char *const lbl[] = { "exchange" };
 	struct metrics *m = metrics_new();
-	struct metrics_family *c, *g, *h;
+	struct metrics_family *c, *g, *h, *n;
 	int64_t bounds[] = { 1000, 5000 };
 	char *text;
 
@@ -62,6 +62,7 @@ exact_text_of_a_small_registry(void **state)
 		NULL, 0, 1);
 	h = metrics_histogram_family(m, "quantd_commit_seconds",
 		"Commit latency.", NULL, 0, 1, bounds, 2, 1000000);
+	n = metrics_gauge_family(m, "quantd_offset", "Negative.", NULL, 0, 1);
 	assert_non_null(c);
 	assert_non_null(g);
 	assert_non_null(h);
@@ -72,6 +73,7 @@ exact_text_of_a_small_registry(void **state)
 		2);
 	metrics_gauge_set(metrics_gauge(g, NULL), 7);
 	metrics_gauge_add(metrics_gauge(g, NULL), -2);
+	metrics_gauge_set(metrics_gauge(n, NULL), INT64_MIN);
 	metrics_histogram_observe(metrics_histogram(h, NULL), 500);
 	metrics_histogram_observe(metrics_histogram(h, NULL), 1000);
 	metrics_histogram_observe(metrics_histogram(h, NULL), 4000);
@@ -91,7 +93,10 @@ exact_text_of_a_small_registry(void **state)
 		"quantd_commit_seconds_bucket{le=\"0.005\"} 3\n"
 		"quantd_commit_seconds_bucket{le=\"+Inf\"} 4\n"
 		"quantd_commit_seconds_sum 0.0145\n"
-		"quantd_commit_seconds_count 4\n");
+		"quantd_commit_seconds_count 4\n"
+		"# HELP quantd_offset Negative.\n"
+		"# TYPE quantd_offset gauge\n"
+		"quantd_offset -9223372036854775808\n");
 	free(text);
 	metrics_free(m);
 }
