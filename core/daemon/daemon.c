@@ -897,6 +897,7 @@ daemon_main(int argc, char **argv)
 	ht.risk_accounts = c->risk_accounts;
 	ht.n_risk_accounts = c->n_risk_accounts;
 	ht.kelly_cap = c->kelly_cap;
+	ht.journal_latency = dm.obs.journal_latency;
 	if (host_set_trading(dm.host, &ht, terr, sizeof(terr)) != QD_OK) {
 		log_error("trade", "%s", terr);
 		goto out;

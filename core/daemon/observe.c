@@ -519,6 +519,13 @@ observe_register(struct metrics *m, struct observe_sources *src)
 	if (f == NULL || (src->commit_latency = metrics_histogram(f, NULL)) ==
 	    NULL)
 		goto fail;
+	f = metrics_latency_family(m, "quantd_journal_commit_duration_seconds",
+		"Time to write one transaction of the trading journal (orders "
+		"wait for it before they are sent), committed ones only.", NULL,
+		0, 1);
+	if (f == NULL || (src->journal_latency = metrics_histogram(f, NULL)) ==
+	    NULL)
+		goto fail;
 	return o;
 fail:
 	observe_free(o);

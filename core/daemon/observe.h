@@ -29,6 +29,9 @@ struct observe_sources {
 	/** Set by observe_register(): the histogram the store writer observes
 	 *  its batch commits into (writer_options.commit_latency). */
 	struct metrics_histogram *commit_latency;
+	/** Set by observe_register(): the trading journal's commits
+	 *  (host_trading.journal_latency). */
+	struct metrics_histogram *journal_latency;
 };
 
 struct observe;

@@ -1837,7 +1837,8 @@ host_set_trading(struct host *h, const struct host_trading *t, char *err,
 		return QD_ERR_STATE;
 	}
 	if (t->url != NULL && (j = journal_start(h->loop, t->url,
-	    t->power_safe, on_durable, h, err, errlen)) == NULL)
+	    t->power_safe, on_durable, h, t->journal_latency, err,
+	    errlen)) == NULL)
 		return QD_ERR_IO;
 	if ((o = make_oms(h, j, t->kelly_cap)) == NULL) {
 		journal_stop(j, 0);

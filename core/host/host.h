@@ -135,6 +135,8 @@ struct host_trading {
 	const struct risk_limits *risk_accounts;
 	size_t n_risk_accounts;
 	double kelly_cap;
+	/** Observes each journal commit's write time (ns), or NULL. */
+	struct metrics_histogram *journal_latency;
 };
 
 /**

@@ -96,6 +96,7 @@ ctl metrics > "$T/m3"
 check "the canceled order is counted" positive "$T/m3" 'quantd_orders_total{state="canceled"}'
 check "the emergency halt is a risk trip" positive "$T/m3" quantd_risk_trips_total
 check "the halt shows" positive "$T/m3" 'quantd_risk_halted_scopes{scope="global"}'
+check "journal commits are timed" positive "$T/m3" quantd_journal_commit_duration_seconds_count
 
 ctl --json metrics > "$T/m.json"
 check "--json: the text is in the reply" "$PY" -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["ok"] and o["text"].startswith("# HELP") and o["content_type"].startswith("text/plain; version=0.0.4")' "$T/m.json"

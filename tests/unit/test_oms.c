@@ -824,7 +824,7 @@ books_survive_a_restart(void **st)
 	(void)st;
 	assert_non_null(mkdtemp(dir));
 	snprintf(url, sizeof(url), "%s/t.db", dir);
-	j = journal_start(l, url, 0, NULL, NULL, why, sizeof(why));
+	j = journal_start(l, url, 0, NULL, NULL, NULL, why, sizeof(why));
 	assert_non_null(j);
 	o = make(j);
 	open_paper(o, "a", 10000, 1);
