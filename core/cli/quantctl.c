@@ -67,6 +67,8 @@ usage(FILE *f)
 		"  secrets set|list|rotate     credentials sealed in the store\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
+		"  metrics                     the daemon's metrics, Prometheus "
+		"text format\n"
 		"  version\n"
 		"  help COMMAND                what COMMAND does and its options "
 		"(or COMMAND --help)\n"
@@ -359,6 +361,18 @@ static const struct {
 	{ "reload",
 	"usage: quantctl reload\n"
 	"Make the running daemon reload its configuration (as SIGHUP).\n" },
+	{ "metrics",
+	"usage: quantctl metrics [--json]\n"
+	"The running daemon's metrics in the Prometheus text exposition format "
+	"0.0.4, as\n"
+	"its /metrics serves them: feed messages, candles, the bus, the store "
+	"queue and\n"
+	"commit latency, the journal, orders by state, risk trips and halts, "
+	"sandbox\n"
+	"restarts, plugin instances by state, process facts.  --json: the "
+	"daemon's\n"
+	"reply, the text in \"text\".  Check a scrape with `promtool check "
+	"metrics`.\n" },
 	{ "version",
 	"usage: quantctl version\n" },
 };
@@ -904,6 +918,39 @@ simple_request(struct cli *c, const char *cmd, const char *name)
 	return rc;
 }
 
+/* quantctl metrics: the exposition text as it is, for promtool and
+ * scrapers that read files. */
+static int
+cmd_metrics(struct cli *c)
+{
+	const cJSON *text, *err;
+	cJSON *o;
+	int failed, rc = 0;
+
+	o = ask_daemon(c, "{\"cmd\":\"metrics\"}", &failed);
+	if (o == NULL) {
+		if (!failed)
+			fprintf(stderr, "quantctl: no daemon is running (no "
+				"control socket); start quantd first\n");
+		return 1;
+	}
+	text = cJSON_GetObjectItemCaseSensitive(o, "text");
+	if ((err = cJSON_GetObjectItemCaseSensitive(o, "error")) != NULL) {
+		fprintf(stderr, "quantctl: %s\n", str_of(err, "message", "?"));
+		rc = 1;
+	} else if (c->json) {
+		emit_json(o);
+	} else if (!cJSON_IsString(text)) {
+		fprintf(stderr, "quantctl: the daemon's reply has no metrics "
+			"text (an older quantd?)\n");
+		rc = 1;
+	} else {
+		fputs(text->valuestring, stdout);
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -983,6 +1030,8 @@ main(int argc, char **argv)
 			"instance.stop", args[2]);
 	} else if (strcmp(args[0], "reload") == 0 && n == 1) {
 		rc = simple_request(&c, "reload", NULL);
+	} else if (strcmp(args[0], "metrics") == 0 && n == 1) {
+		rc = cmd_metrics(&c);
 	} else if (strcmp(args[0], "version") == 0) {
 		printf("quantctl %s (SDK ABI %d.%d)\n", PACKAGE_VERSION,
 			QD_ABI_MAJOR, QD_ABI_MINOR);

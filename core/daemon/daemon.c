@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/observe.h"
 #include "daemon/trading.h"
 #include "daemon/web.h"
 #include "host/host.h"
@@ -30,6 +31,7 @@
 #include "market/candles.h"
 #include "market/symbol.h"
 #include "market/tape.h"
+#include "metrics/metrics.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -51,6 +53,9 @@ struct daemon {
 	struct store *reader;       /* reads for the API and quantctl, opened
 	                               at the first one */
 	char *store_url;
+	struct metrics *metrics;    /* `quantctl metrics`, the API's /metrics */
+	struct observe *observe;
+	struct observe_sources obs; /* what the metrics read */
 	char *log_file;
 	int log_level;
 };
@@ -379,12 +384,14 @@ storage_start(struct daemon *dm, const struct config *c)
 	o.backlog_rows = c->storage.backlog_rows;
 	o.trades_retention_ms = c->storage.trades ?
 	    (int64_t)c->storage.trades_retention_days * 86400000 : 0;
+	o.commit_latency = dm->obs.commit_latency;
 	if ((dm->writer = writer_start(dm->loop, &o, err, sizeof(err))) ==
 	    NULL) {
 		log_error("store", "%s", err);
 		return -1;
 	}
 	host_set_writer(dm->host, dm->writer);
+	dm->obs.writer = dm->writer;
 	dm->store_sub[0] = bus_subscribe(dm->bus, BUS_BAR, 0, on_store_bar, dm);
 	if (c->storage.trades)
 		dm->store_sub[1] = bus_subscribe(dm->bus, BUS_TRADE, 0,
@@ -708,6 +715,26 @@ handle_backfill(struct daemon *dm, const cJSON *req)
 	}
 }
 
+/* {"cmd":"metrics"}: the Prometheus exposition text, as a string. */
+static char *
+handle_metrics(struct daemon *dm)
+{
+	char *text = metrics_render(dm->metrics, NULL), *out;
+	cJSON *o;
+
+	if (text == NULL)
+		return reply_error("failed", "out of memory rendering the "
+			"metrics");
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddStringToObject(o, "content_type", METRICS_CONTENT_TYPE);
+	cJSON_AddStringToObject(o, "text", text);
+	free(text);
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
 static char *
 handle_request(void *arg, const char *request)
 {
@@ -750,6 +777,8 @@ handle_request(void *arg, const char *request)
 			reply_error(rc == QD_ERR_NOTFOUND ? "not_found" :
 			"failed", rc == QD_ERR_NOTFOUND ? "no such instance" :
 			"the instance failed to start; see the log");
+	} else if (strcmp(c, "metrics") == 0) {
+		reply = handle_metrics(dm);
 	} else if (strcmp(c, "store.stats") == 0) {
 		reply = handle_store_stats(dm);
 	} else if (strcmp(c, "market.instruments") == 0) {
@@ -951,6 +980,13 @@ daemon_main(int argc, char **argv)
 		goto out;
 	if (host_set_sandbox_helper(dm.host, c->sandbox_helper) != QD_OK)
 		goto out;
+	dm.obs.host = dm.host;
+	dm.obs.bus = dm.bus;
+	if ((dm.metrics = metrics_new()) == NULL ||
+	    (dm.observe = observe_register(dm.metrics, &dm.obs)) == NULL) {
+		log_error("daemon", "cannot set up the metrics: out of memory");
+		goto out;
+	}
 	if ((dm.tape = tape_new(8192)) == NULL ||
 	    bus_subscribe(dm.bus, BUS_TRADE, 0, on_tape_trade, &dm) == 0 ||
 	    bus_subscribe(dm.bus, BUS_BAR, 0, on_tape_bar, &dm) == 0 ||
@@ -970,6 +1006,7 @@ daemon_main(int argc, char **argv)
 	ht.risk_accounts = c->risk_accounts;
 	ht.n_risk_accounts = c->n_risk_accounts;
 	ht.kelly_cap = c->kelly_cap;
+	ht.journal_latency = dm.obs.journal_latency;
 	if (host_set_trading(dm.host, &ht, terr, sizeof(terr)) != QD_OK) {
 		log_error("trade", "%s", terr);
 		goto out;
@@ -980,6 +1017,7 @@ daemon_main(int argc, char **argv)
 	if ((dm.net = net_start_ca(dm.loop, 1024, 256, c->ca_file)) == NULL ||
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
+	dm.obs.net = dm.net;
 	host_set_net(dm.host, dm.netc);
 	dm.web = web_start(c, dm.net, dm.loop, dm.bus, dm.tape,
 		handle_request, &dm, &api_off);
@@ -1020,6 +1058,9 @@ out:
 	bus_free(dm.bus);
 	tape_free(dm.tape);
 	loop_free(dm.loop);
+	/* After the store thread (it observes commits) has stopped. */
+	metrics_free(dm.metrics);
+	observe_free(dm.observe);
 	plugin_registry_free(dm.reg);
 	config_free(c);
 	diag_free(&d);
