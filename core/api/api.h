@@ -26,6 +26,12 @@
  * Content-Length or the bytes read pass it), a client that sends nothing
  * for timeout_s seconds is dropped (slowloris), at most max_conns
  * connections (the next one is closed at once).
+ *
+ * Metrics (when a registry is given): quantd_api_requests_total by route
+ * pattern, method and status, quantd_api_request_duration_seconds by
+ * route (from the request's headers to its last byte written),
+ * quantd_api_ws_clients and quantd_api_ws_slow_closed_total, all updated
+ * on the net thread.
  */
 #ifndef QD_API_H
 #define QD_API_H
@@ -35,6 +41,7 @@
 
 struct api;
 struct loop;
+struct metrics;
 struct net;
 
 /** The server's settings ("api" in the configuration). */
@@ -47,7 +54,7 @@ struct api_config {
 	                              any), or NULL: CORS off */
 	size_t body_max;         /**< request body cap, bytes (0: 1 MiB) */
 	unsigned timeout_s;      /**< idle client limit (0: 10 s) */
-	unsigned max_conns;      /**< open connections (0: 1024) */
+	struct metrics *metrics; /**< where requests are counted, or NULL */
 };
 
 /** HTTP methods the router knows. */

@@ -134,6 +134,11 @@ struct api {
 	sem_t done;
 	int ok;
 	struct lws_protocols protocols[2];
+	/* metrics (NULL without a registry) */
+	struct metrics_family *m_requests;
+	struct metrics_family *m_latency;
+	struct metrics_gauge *m_ws_clients;
+	struct metrics_counter *m_ws_slow;
 };
 
 struct cchan;

@@ -32,6 +32,7 @@
 #include "api/internal.h"
 #include "log/log.h"
 #include "loop/loop.h"
+#include "metrics/metrics.h"
 #include "net/net.h"
 
 /* ---- the hash of open transactions (net thread) ------------------------ */
@@ -488,6 +489,7 @@ on_http(struct conn *c, const char *uri, size_t len)
 	int meth, ulen;
 
 	conn_reset(c);
+	c->route = -1;
 	c->t0_ns = loop_now_ns();
 	meth = lws_http_get_uri_and_method(c->wsi, &uri_ptr, &ulen);
 	switch (meth) {
@@ -716,12 +718,34 @@ write_headers(struct conn *c)
 	return 0;
 }
 
+/* Count the transaction: its route's pattern ("static", "other" when it
+ * had none), method, status and time. */
+static void
+count_request(struct conn *c)
+{
+	struct api *a = c->api;
+	const char *route = c->route >= 0 ? api_routes[c->route].pattern :
+		strcmp(c->path, "/healthz") == 0 ? "/healthz" :
+		strcmp(c->path, "/readyz") == 0 ? "/readyz" :
+		!is_api_path(c->path) ? "static" : "other";
+	char status[8];
+
+	if (a->m_requests == NULL)
+		return;
+	snprintf(status, sizeof(status), "%d", c->status);
+	metrics_counter_add(metrics_counter(a->m_requests, (const char *[]){
+		route, api_method_name(c->method), status }), 1);
+	metrics_histogram_observe(metrics_histogram(a->m_latency,
+		(const char *[]){ route }), loop_now_ns() - c->t0_ns);
+}
+
 /* Finish the transaction: keep the connection for the next one, or not. */
 static int
 finish(struct conn *c)
 {
 	int close_it = c->close_after;
 
+	count_request(c);
 	conn_reset(c);
 	if (close_it)
 		return -1;
@@ -977,6 +1001,24 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 		} else {
 			a->static_root = strdup(real);
 		}
+	}
+	if (cfg->metrics != NULL) {
+		static const char *const rl[] = { "route", "method", "status" };
+		static const char *const r1[] = { "route" };
+
+		a->m_requests = metrics_counter_family(cfg->metrics,
+			"quantd_api_requests_total", "API requests answered, "
+			"by route pattern, method and status.", rl, 3, 512);
+		a->m_latency = metrics_latency_family(cfg->metrics,
+			"quantd_api_request_duration_seconds", "From a request's "
+			"headers to its answer's last byte written.", r1, 1, 64);
+		a->m_ws_clients = metrics_gauge(metrics_gauge_family(
+			cfg->metrics, "quantd_api_ws_clients", "WebSocket "
+			"clients connected.", NULL, 0, 1), NULL);
+		a->m_ws_slow = metrics_counter(metrics_counter_family(
+			cfg->metrics, "quantd_api_ws_slow_closed_total",
+			"WebSocket clients closed for falling behind.", NULL, 0,
+			1), NULL);
 	}
 	a->protocols[0].name = "quantd-api";
 	a->protocols[0].callback = api_callback;

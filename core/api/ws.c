@@ -20,6 +20,7 @@
 #include "api/internal.h"
 #include "log/log.h"
 #include "loop/loop.h"
+#include "metrics/metrics.h"
 
 /* ---- core thread: who is subscribed to what --------------------------- */
 
@@ -355,6 +356,7 @@ api_ws_established(struct api *a, struct conn *c)
 {
 	c->ws = 1;
 	api_open_add(a, c);
+	metrics_gauge_add(a->m_ws_clients, 1);
 	if (post_core(c, API_WS_OPEN, NULL, 0) != 0) {
 		c->closing = 1013;
 		snprintf(c->close_reason, sizeof(c->close_reason),
@@ -423,6 +425,7 @@ enqueue(struct conn *c, struct wsbuf *b)
 	if (c->closing)
 		return;
 	if (c->q_len == API_WS_QUEUE) {
+		metrics_counter_add(c->api->m_ws_slow, 1);
 		close_soon(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow");
 		return;
 	}
@@ -538,6 +541,7 @@ api_ws_closed(struct conn *c)
 	struct ws_post *p;
 
 	release(c);
+	metrics_gauge_add(c->api->m_ws_clients, -1);
 	/* The core must hear of it to drop the client's subscriptions;
 	 * when its queue is full, keep trying. */
 	if ((p = calloc(1, sizeof(*p) + 2)) == NULL)

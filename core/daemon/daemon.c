@@ -1019,7 +1019,7 @@ daemon_main(int argc, char **argv)
 		goto out;
 	dm.obs.net = dm.net;
 	host_set_net(dm.host, dm.netc);
-	dm.web = web_start(c, dm.net, dm.loop, dm.bus, dm.tape,
+	dm.web = web_start(c, dm.net, dm.loop, dm.bus, dm.tape, dm.metrics,
 		handle_request, &dm, &api_off);
 	if (dm.web == NULL && !api_off)
 		goto out;

@@ -17,6 +17,7 @@
 #include "log/log.h"
 #include "loop/loop.h"
 #include "market/symbol.h"
+#include "metrics/metrics.h"
 #include "market/tape.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -61,6 +62,7 @@ struct web {
 	struct tape *tape;
 	ctl_handler ctl;
 	void *ctl_arg;
+	struct metrics *metrics;
 	uint64_t subs[5];
 	struct client *clients;
 	size_t n_clients, cap_clients;
@@ -366,6 +368,16 @@ on_request(void *arg, struct api_request *req)
 	if (r->cmd == NULL) {
 		api_respond(req, 200, strdup(api_openapi_json),
 			"application/json", 0);
+		return;
+	}
+	if (strcmp(r->cmd, "metrics") == 0) {
+		char *mtext = w->metrics ? metrics_render(w->metrics, NULL) :
+			NULL;
+
+		if (mtext == NULL)
+			api_respond_error(req, 503, "unavailable", "no metrics");
+		else
+			api_respond(req, 200, mtext, METRICS_CONTENT_TYPE, 0);
 		return;
 	}
 	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
@@ -950,8 +962,8 @@ signin_start(struct web *w, const struct config *c)
 
 struct web *
 web_start(const struct config *c, struct net *n, struct loop *core,
-	struct bus *bus, struct tape *tape, ctl_handler ctl, void *ctl_arg,
-	int *off)
+	struct bus *bus, struct tape *tape, struct metrics *metrics,
+	ctl_handler ctl, void *ctl_arg, int *off)
 {
 	struct api_config ac;
 	struct web *w;
@@ -965,7 +977,9 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	w->tape = tape;
 	w->ctl = ctl;
 	w->ctl_arg = ctl_arg;
+	w->metrics = metrics;
 	memset(&ac, 0, sizeof(ac));
+	ac.metrics = metrics;
 	ac.listen = c->listen;
 	ac.tls_cert = c->api.tls_cert;
 	ac.tls_key = c->api.tls_key;

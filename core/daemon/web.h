@@ -28,6 +28,7 @@ struct api;
 struct bus;
 struct config;
 struct loop;
+struct metrics;
 struct net;
 struct tape;
 struct tape_event;
@@ -36,11 +37,13 @@ struct web;
 /**
  * Start the API server of configuration `c` (NULL is returned, not an
  * error, when the API is off: *off is set).  `ctl` runs a control command
- * as the control socket does.  NULL with *off == 0: failed (logged).
+ * as the control socket does; `metrics` (or NULL) is what /metrics renders
+ * and where the API counts its requests.  NULL with *off == 0: failed
+ * (logged).
  */
 struct web *web_start(const struct config *c, struct net *n,
 	struct loop *core, struct bus *bus, struct tape *tape,
-	ctl_handler ctl, void *ctl_arg, int *off);
+	struct metrics *metrics, ctl_handler ctl, void *ctl_arg, int *off);
 
 /** The daemon is ready (/readyz). */
 void web_ready(struct web *w);
