@@ -17,6 +17,7 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
+#include "daemon/alerts.h"
 #include "daemon/daemon.h"
 #include "daemon/trading.h"
 #include "host/host.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct writer *writer;
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
+	struct daemon_alerts *alerts;
 	char *log_file;
 	int log_level;
 };
@@ -651,6 +653,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_recent(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
+	} else if (strncmp(c, "alert.", 6) == 0) {
+		reply = alerts_request(dm->alerts, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
 	} else if (strcmp(c, "reload") == 0) {
@@ -865,6 +869,12 @@ daemon_main(int argc, char **argv)
 		log_error("trade", "%s", terr);
 		goto out;
 	}
+	if ((dm.alerts = alerts_start(dm.loop, dm.bus, dm.reg,
+	    c->storage.enabled ? c->storage.url : NULL, NULL, NULL, terr,
+	    sizeof(terr))) == NULL) {
+		log_error("alert", "%s", terr);
+		goto out;
+	}
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -901,6 +911,9 @@ out:
 	if (dm.net)
 		net_stop(dm.net);
 	ctl_close(dm.ctl);
+	/* Before the bus and the loop it uses, and the registry its
+	 * indicator instances come from. */
+	alerts_stop(dm.alerts);
 	bus_free(dm.bus);
 	tape_free(dm.tape);
 	loop_free(dm.loop);
