@@ -87,10 +87,13 @@ struct level {
 	struct alert *a;
 };
 
+/* Levels ascending by (price, id) in v[0 .. sorted); those added since
+ * wait unsorted after them until the next trade merges them in (one sort
+ * of the new ones and one linear merge, however many were added). */
 struct levels {
 	struct level *v;
 	size_t n, cap;
-	int sorted;
+	size_t sorted;
 };
 
 struct book {
@@ -512,7 +515,6 @@ book_get(struct alert_engine *e, const char *exchange, qd_symbol sym,
 		return NULL;
 	}
 	b->sym = sym;
-	b->above.sorted = b->below.sorted = 1;
 	b->next = e->books[sym];
 	e->books[sym] = b;
 	return b;
@@ -528,20 +530,40 @@ level_cmp(const void *x, const void *y)
 	return a->a->id < b->a->id ? -1 : a->a->id > b->a->id;
 }
 
+/* Bring every level into the sorted prefix.  When memory for the merge
+ * runs out, the whole array is sorted in place instead. */
 static void
 levels_sort(struct levels *l)
 {
-	if (!l->sorted) {
-		qsort(l->v, l->n, sizeof(*l->v), level_cmp);
-		l->sorted = 1;
+	struct level *m;
+	size_t i, j, k;
+
+	if (l->sorted == l->n)
+		return;
+	qsort(l->v + l->sorted, l->n - l->sorted, sizeof(*l->v), level_cmp);
+	if (l->sorted > 0 && level_cmp(&l->v[l->sorted - 1],
+	    &l->v[l->sorted]) > 0) {
+		if ((m = malloc(l->n * sizeof(*m))) == NULL) {
+			qsort(l->v, l->n, sizeof(*l->v), level_cmp);
+			l->sorted = l->n;
+			return;
+		}
+		for (i = 0, j = l->sorted, k = 0; k < l->n; k++)
+			m[k] = j >= l->n || (i < l->sorted &&
+			    level_cmp(&l->v[i], &l->v[j]) <= 0) ? l->v[i++] :
+			    l->v[j++];
+		memcpy(l->v, m, l->n * sizeof(*m));
+		free(m);
 	}
+	l->sorted = l->n;
 }
 
-/* First index whose price is > p (upper) or >= p (!upper). */
+/* First index of the sorted prefix whose price is > p (upper) or >= p
+ * (!upper). */
 static size_t
 levels_bound(const struct levels *l, double p, int upper)
 {
-	size_t lo = 0, hi = l->n, mid;
+	size_t lo = 0, hi = l->sorted, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -582,11 +604,13 @@ index_add(struct alert_engine *e, struct alert *a)
 			l->v = v;
 			l->cap = cap;
 		}
-		if (l->n > 0 && level_cmp(&l->v[l->n - 1], &(struct level){
-		    a->c[0].level, a }) > 0)
-			l->sorted = 0;
 		l->v[l->n].price = a->c[0].level;
-		l->v[l->n++].a = a;
+		l->v[l->n].a = a;
+		/* in order after the last sorted one: still sorted */
+		if (l->sorted == l->n && (l->n == 0 ||
+		    level_cmp(&l->v[l->n - 1], &l->v[l->n]) < 0))
+			l->sorted++;
+		l->n++;
 		a->indexed = 1;
 		return QD_OK;
 	}
@@ -618,15 +642,19 @@ index_remove(struct alert_engine *e, struct alert *a)
 	a->indexed = 0;
 	if (indexable(a)) {
 		l = a->c[0].kind == C_PRICE_ABOVE ? &b->above : &b->below;
-		i = 0;
-		if (l->sorted)
-			i = levels_bound(l, a->c[0].level, 0);
-		for (; i < l->n && l->v[i].a != a; i++)
+		/* in the sorted prefix from its price on, or in the tail */
+		for (i = levels_bound(l, a->c[0].level, 0); i < l->sorted &&
+		    l->v[i].a != a; i++)
 			;
+		if (i >= l->sorted)
+			for (i = l->sorted; i < l->n && l->v[i].a != a; i++)
+				;
 		if (i < l->n) {
 			memmove(&l->v[i], &l->v[i + 1],
 				(l->n - i - 1) * sizeof(*l->v));
 			l->n--;
+			if (i < l->sorted)
+				l->sorted--;
 		}
 		return;
 	}
@@ -1343,6 +1371,7 @@ fire_levels(struct alert_engine *e, struct levels *l, size_t lo, size_t hi,
 	if (w < hi) {
 		memmove(&l->v[w], &l->v[hi], (l->n - hi) * sizeof(*l->v));
 		l->n -= hi - w;
+		l->sorted = l->n;
 	}
 }
 
@@ -1477,7 +1506,6 @@ alert_restore(struct alert_engine *e, const struct store_alert *row,
 	a->last_fired_ns = row->last_fired_ms * 1000000;
 	a->created_ns = row->created_ms * 1000000;
 	a->updated_ns = row->updated_ms * 1000000;
-	a->expired = a->expires_ns && a->expires_ns <= a->last_fired_ns;
 	if ((rc = insert(e, a)) != QD_OK) {
 		index_remove(e, a);
 		alert_free(a);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <math.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -29,10 +30,10 @@ static struct plugin_registry *reg;
 
 /* What fired, in order. */
 struct got {
-	uint64_t id[64];
-	int64_t ts[64];
-	double price[64];
-	char msg[64][256];
+	uint64_t id[1024];
+	int64_t ts[1024];
+	double price[1024];
+	char msg[1024][256];
 	size_t n;
 };
 
@@ -42,7 +43,7 @@ static void
 on_fired(void *arg, const struct alert_fired *f)
 {
 	(void)arg;
-	assert_true(got.n < 64);
+	assert_true(got.n < 1024);
 	got.id[got.n] = f->id;
 	got.ts[got.n] = f->ts_ns;
 	got.price[got.n] = f->price;
@@ -760,6 +761,109 @@ state_survives_restart(void **st)
 	rmdir(dir);
 }
 
+/*
+ * The sorted index against a scan of every alert: 600 price alerts
+ * (above and below, once and every) created, toggled and deleted between
+ * 3,000 trades of a random walk; each trade fires exactly the alerts a
+ * scan says it crossed (p0 < L <= p1 above, p1 <= L < p0 below).
+ */
+struct model {
+	uint64_t id;
+	double level;
+	int above, every, on;
+};
+
+static int
+id_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+static void
+index_matches_a_scan(void **st)
+{
+	struct alert_engine *e = engine();
+	static struct model m[600];
+	uint64_t want[600], seed = 7;
+	size_t n = 0, k, w, i, total = 0, changes = 0;
+	double p = 100, p0;
+	char j[256], err[256];
+	int step;
+
+	(void)st;
+	for (step = 0; step < 3000; step++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (n < 600 && (seed >> 60) < 4) {
+			/* a new alert near the price (half the time exactly
+			 * on a level already used) */
+			m[n].level = (seed >> 33) % 2 && n > 0 ?
+			    m[(seed >> 20) % n].level :
+			    floor(p + (double)((seed >> 40) % 200) / 10 - 10);
+			m[n].above = (seed >> 35) & 1;
+			m[n].every = (seed >> 36) & 1;
+			m[n].on = 1;
+			snprintf(j, sizeof(j), "{" PAIR ",\"fire\":\"%s\","
+				"\"condition\":{\"type\":\"%s\","
+				"\"price\":%.1f}}", m[n].every ? "every" :
+				"once", m[n].above ? "price_above" :
+				"price_below", m[n].level);
+			m[n].id = add(e, j);
+			n++;
+		}
+		if (n > 0 && (seed >> 58) == 5) {
+			/* toggle one */
+			k = (seed >> 8) % n;
+			if (m[k].id != 0) {
+				snprintf(j, sizeof(j), "{\"enabled\":%s}",
+					m[k].on ? "false" : "true");
+				assert_int_equal(update(e, m[k].id, j, err),
+					QD_OK);
+				m[k].on = !m[k].on;
+				changes++;
+			}
+		}
+		if (n > 0 && (seed >> 58) == 6) {
+			/* delete one */
+			k = (seed >> 8) % n;
+			if (m[k].id != 0) {
+				assert_int_equal(alert_delete(e, m[k].id),
+					QD_OK);
+				m[k].id = 0;
+				changes++;
+			}
+		}
+		p0 = p;
+		p = floor(p + (double)((int)((seed >> 24) % 61) - 30) / 10);
+		if (p < 50)
+			p = 150;
+		for (i = w = 0; step > 0 && i < n; i++)
+			if (m[i].id && m[i].on && (m[i].above ?
+			    p0 < m[i].level && m[i].level <= p :
+			    p <= m[i].level && m[i].level < p0)) {
+				want[w++] = m[i].id;
+				if (!m[i].every)
+					m[i].on = 0;
+			}
+		got.n = 0;
+		trade(e, T0 + S(step), p);
+		if (got.n != w)
+			fail_msg("trade %d (%g -> %g): %zu fired, a scan says "
+				"%zu", step, p0, p, got.n, w);
+		qsort(got.id, got.n, sizeof(got.id[0]), id_cmp);
+		qsort(want, w, sizeof(want[0]), id_cmp);
+		for (i = 0; i < w; i++)
+			assert_int_equal(got.id[i], want[i]);
+		total += w;
+	}
+	/* the walk did what it is for */
+	if (total < 500 || changes < 50 || n < 300)
+		fail_msg("only %zu fires, %zu changes, %zu alerts", total,
+			changes, n);
+	alert_engine_free(e);
+}
+
 int
 main(void)
 {
@@ -778,6 +882,7 @@ main(void)
 		cmocka_unit_test(plan_limits),
 		cmocka_unit_test(update_and_delete),
 		cmocka_unit_test(state_survives_restart),
+		cmocka_unit_test(index_matches_a_scan),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
