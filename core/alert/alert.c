@@ -101,6 +101,8 @@ struct book {
 	qd_symbol sym;
 	double last;
 	int has_last;
+	int64_t last_at;           /* restore: updated time of the row the
+	                            * last price came from */
 	struct levels above, below;
 	struct alert **gen;        /* every other alert of the symbol */
 	size_t n_gen, cap_gen;
@@ -710,11 +712,14 @@ state_apply(struct alert *a, const char *text)
 
 	if (o == NULL)
 		return;
+	/* the freshest row's (after a kill, rows were saved at different
+	 * times; after a stop, all at once with the same price) */
 	v = member(o, "last");
-	if (cJSON_IsNumber(v) && a->book != NULL && !a->book->has_last &&
-	    v->valuedouble > 0) {
+	if (cJSON_IsNumber(v) && a->book != NULL && v->valuedouble > 0 &&
+	    (!a->book->has_last || a->updated_ns > a->book->last_at)) {
 		a->book->last = v->valuedouble;
 		a->book->has_last = 1;
+		a->book->last_at = a->updated_ns;
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(o, "c");
 	if (cJSON_GetArraySize(arr) == a->n_c)

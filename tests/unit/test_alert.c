@@ -761,6 +761,39 @@ state_survives_restart(void **st)
 	rmdir(dir);
 }
 
+/* Rows saved at different times (a kill): the previous price comes from
+ * the most recently updated row, not the first one read. */
+static void
+restore_takes_the_freshest_price(void **st)
+{
+	struct alert_engine *e = engine();
+	struct store_alert r = { 1, "admin", "rec", "BTC/USDT", "",
+		"{\"type\":\"price_above\",\"price\":95}", "every", 0, 0, 1,
+		0, 0, "{\"last\":90,\"c\":[{\"s\":0}]}", 1000, 1000 };
+	char err[256];
+
+	(void)st;
+	assert_int_equal(alert_restore(e, &r, err, sizeof(err)), QD_OK);
+	r.id = 2;
+	r.spec = "{\"type\":\"price_above\",\"price\":200}";
+	r.state = "{\"last\":99,\"c\":[{\"s\":0}]}";
+	r.updated_ms = 2000;
+	assert_int_equal(alert_restore(e, &r, err, sizeof(err)), QD_OK);
+	/* 99 -> 100.5 crosses nothing; from the stale 90 it would cross 95 */
+	trade(e, T0, 100.5);
+	expect(0);
+	trade(e, T0 + S(1), 94);
+	trade(e, T0 + S(2), 96);
+	expect(1);
+	assert_int_equal(got.id[0], 1);
+	r.spec = "{\"type\":\"nope\"}";
+	r.id = 3;
+	assert_int_equal(alert_restore(e, &r, err, sizeof(err)),
+		QD_ERR_INVALID);
+	assert_non_null(strstr(err, "condition.type"));
+	alert_engine_free(e);
+}
+
 /*
  * The sorted index against a scan of every alert: 600 price alerts
  * (above and below, once and every) created, toggled and deleted between
@@ -882,6 +915,7 @@ main(void)
 		cmocka_unit_test(plan_limits),
 		cmocka_unit_test(update_and_delete),
 		cmocka_unit_test(state_survives_restart),
+		cmocka_unit_test(restore_takes_the_freshest_price),
 		cmocka_unit_test(index_matches_a_scan),
 	};
 
