@@ -1210,6 +1210,12 @@ leaf_bar(struct cond *c, const struct qd_bar *bar)
 {
 	double out[4] = { NAN, NAN, NAN, NAN }, o2[4] = { NAN, NAN, NAN, NAN };
 
+	if (c->kind >= C_RSI_ABOVE && c->kind <= C_BB_BELOW &&
+	    (c->ind[0] == NULL || ((c->kind == C_GOLDEN || c->kind == C_DEATH) &&
+	    c->ind[1] == NULL))) {
+		c->state = ST_UNKNOWN;  /* its plugin is gone */
+		return;
+	}
 	switch (c->kind) {
 	case C_RSI_ABOVE:
 	case C_RSI_BELOW:
@@ -1471,6 +1477,78 @@ alert_expire(struct alert_engine *e, int64_t now_ns)
 			save(e, a);
 		}
 	}
+}
+
+/* ---- indicator plugins replaced ----------------------------------------- */
+
+void
+alert_indicators_drop(struct alert_engine *e)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < e->n; i++)
+		for (k = 0; k < e->a[i]->n_c; k++) {
+			struct cond *c = &e->a[i]->c[k];
+
+			indicator_free(c->ind[0]);
+			indicator_free(c->ind[1]);
+			c->ind[0] = c->ind[1] = NULL;
+			if (c->kind >= C_RSI_ABOVE && c->kind <= C_BB_BELOW)
+				c->state = ST_UNKNOWN;
+		}
+}
+
+size_t
+alert_indicators_renew(struct alert_engine *e)
+{
+	size_t i, failed = 0;
+	char err[256];
+	int k, ok;
+
+	for (i = 0; i < e->n; i++) {
+		struct alert *a = e->a[i];
+
+		for (k = 0, ok = 1; k < a->n_c; k++) {
+			struct cond *c = &a->c[k];
+
+			if (c->ind[0] != NULL)
+				continue;
+			switch (c->kind) {
+			case C_RSI_ABOVE:
+			case C_RSI_BELOW:
+				ok = (c->ind[0] = make_ind(&e->o, "rsi",
+				    c->period, 0, "condition", err,
+				    sizeof(err))) != NULL;
+				break;
+			case C_GOLDEN:
+			case C_DEATH:
+				ok = (c->ind[0] = make_ind(&e->o, c->ema ?
+				    "ema" : "sma", c->fast, 0, "condition", err,
+				    sizeof(err))) != NULL &&
+				    (c->ind[1] = make_ind(&e->o, c->ema ?
+				    "ema" : "sma", c->slow, 0, "condition",
+				    err, sizeof(err))) != NULL;
+				break;
+			case C_BB_ABOVE:
+			case C_BB_BELOW:
+				ok = (c->ind[0] = make_ind(&e->o, "bbands",
+				    c->period, c->stddev, "condition", err,
+				    sizeof(err))) != NULL;
+				break;
+			default:
+				break;
+			}
+			if (!ok)
+				break;
+		}
+		if (!ok) {
+			log_error("alert", "alert %llu of %s stays silent: %s",
+				(unsigned long long)a->id, a->user, err);
+			failed++;
+		}
+	}
+	return failed;
 }
 
 /* ---- restore and save ----------------------------------------------------- */

@@ -208,6 +208,16 @@ int alert_restore(struct alert_engine *e, const struct store_alert *row,
 void alert_restore_event(struct alert_engine *e,
 	const struct store_alert_event *ev);
 
+/**
+ * Indicator plugins being replaced (a module upgraded on reload): drop
+ * frees every indicator instance of every alert before the old module is
+ * unloaded; renew creates them again from the registry afterwards.  The
+ * indicator conditions warm up again.  An alert whose indicator cannot be
+ * made any more is logged and stays silent; renew returns how many.
+ */
+void alert_indicators_drop(struct alert_engine *e);
+size_t alert_indicators_renew(struct alert_engine *e);
+
 /** Save every alert with its current state through the sink (at shutdown:
  *  the previous prices crossings are measured from). */
 void alert_save_all(struct alert_engine *e);

@@ -147,6 +147,9 @@ daemon_reload(struct daemon *dm)
 		"built-in configuration");
 	/* Upgrades first, so the new config is checked against new specs. */
 	n = plugin_changed_modules(dm->reg, &changed);
+	/* The alerts' indicator instances run the old modules' code. */
+	if (n > 0)
+		alert_indicators_drop(alerts_engine(dm->alerts));
 	for (i = 0; i < n; i++) {
 		log_info("daemon", "module %s changed on disk: upgrading",
 			changed[i]);
@@ -154,6 +157,8 @@ daemon_reload(struct daemon *dm)
 		free(changed[i]);
 	}
 	free(changed);
+	if (n > 0)
+		alert_indicators_renew(alerts_engine(dm->alerts));
 	c = config_load(dm->config_path, &d);
 	if (c != NULL) {
 		load_plugins(dm->reg, c);

@@ -794,6 +794,32 @@ restore_takes_the_freshest_price(void **st)
 	alert_engine_free(e);
 }
 
+/* Indicator instances dropped (their module being replaced) leave the
+ * alert silent; renewed, they warm up again and the alert fires. */
+static void
+indicators_dropped_and_renewed(void **st)
+{
+	static const double c[] = { 10, 11, 10, 12, 13, 10, 14 };
+	struct alert_engine *e = engine();
+	size_t at[8], n;
+
+	(void)st;
+	add(e, "{" PAIR ",\"fire\":\"every\",\"condition\":{\"type\":"
+		"\"rsi_above\",\"level\":70,\"period\":2,\"timeframe\":"
+		"\"1m\"}}");
+	alert_indicators_drop(e);
+	n = closes(e, c, 7, at);
+	expect(0);
+	assert_int_equal(alert_indicators_renew(e), 0);
+	/* the same series again: the same crossings as rsi_crossings */
+	n = closes(e, c, 7, at);
+	expect(2);
+	assert_int_equal(n, 2);
+	assert_int_equal(at[0], 3);
+	assert_int_equal(at[1], 6);
+	alert_engine_free(e);
+}
+
 /*
  * The sorted index against a scan of every alert: 600 price alerts
  * (above and below, once and every) created, toggled and deleted between
@@ -916,6 +942,7 @@ main(void)
 		cmocka_unit_test(update_and_delete),
 		cmocka_unit_test(state_survives_restart),
 		cmocka_unit_test(restore_takes_the_freshest_price),
+		cmocka_unit_test(indicators_dropped_and_renewed),
 		cmocka_unit_test(index_matches_a_scan),
 	};
 
