@@ -13,6 +13,16 @@
 #include "loop/loop.h"
 #include "market/symbol.h"
 
+/* A fire waiting to be published: alerts fire inside the bus's delivery
+ * of a trade or candle, where a publish is queued by the bus without its
+ * strings, so they are published from the loop right after. */
+struct pending {
+	uint64_t id;
+	qd_symbol sym;
+	char *title, *body;
+	struct pending *next;
+};
+
 struct daemon_alerts {
 	struct loop *loop;
 	struct bus *bus;
@@ -22,28 +32,74 @@ struct daemon_alerts {
 	uint64_t sub[2];
 	alert_fired_fn fired;
 	void *fired_arg;
+	struct pending *head, **tail;
+	struct loop_timer *flush;   /* set while fires wait */
 };
 
-/* A fire: BUS_ALERT for the notifiers and the dashboard, then the hook. */
+static void
+pending_free(struct pending *p)
+{
+	free(p->title);
+	free(p->body);
+	free(p);
+}
+
+/* Publish the waiting fires (a one-shot timer, outside any delivery). */
+static void
+flush_fired(void *arg)
+{
+	struct daemon_alerts *a = arg;
+	struct pending *p = a->head, *nx;
+	struct bus_event ev;
+
+	loop_timer_cancel(a->flush);
+	a->flush = NULL;
+	a->head = NULL;
+	a->tail = &a->head;
+	for (; p != NULL; p = nx) {
+		nx = p->next;
+		memset(&ev, 0, sizeof(ev));
+		ev.topic = BUS_ALERT;
+		ev.source = "alert";
+		ev.u.alert.alert_id = p->id;
+		ev.u.alert.symbol = p->sym;
+		ev.u.alert.severity = QD_SEV_INFO;
+		ev.u.alert.title = p->title;
+		ev.u.alert.body = p->body;
+		bus_publish(a->bus, &ev);
+		pending_free(p);
+	}
+}
+
+/* A fire: BUS_ALERT for the notifiers and the dashboard (queued, see
+ * struct pending), then the hook. */
 static void
 on_fired(void *arg, const struct alert_fired *f)
 {
 	struct daemon_alerts *a = arg;
-	struct bus_event ev;
+	struct pending *p = calloc(1, sizeof(*p));
 	char title[160];
 
 	snprintf(title, sizeof(title), "alert %llu%s%s: %s",
 		(unsigned long long)f->id, f->name[0] ? " " : "", f->name,
 		f->symbol);
-	memset(&ev, 0, sizeof(ev));
-	ev.topic = BUS_ALERT;
-	ev.source = "alert";
-	ev.u.alert.alert_id = f->id;
-	ev.u.alert.symbol = symbol_lookup(f->symbol);
-	ev.u.alert.severity = QD_SEV_INFO;
-	ev.u.alert.title = title;
-	ev.u.alert.body = f->message;
-	bus_publish(a->bus, &ev);
+	if (p != NULL) {
+		p->id = f->id;
+		p->sym = symbol_lookup(f->symbol);
+		p->title = strdup(title);
+		p->body = strdup(f->message);
+	}
+	if (p == NULL || p->title == NULL || p->body == NULL ||
+	    (a->flush == NULL && (a->flush = loop_timer_add(a->loop, 0, 0,
+	    flush_fired, a)) == NULL)) {
+		log_error("alert", "alert %llu fired but is not published: out "
+			"of memory", (unsigned long long)f->id);
+		if (p != NULL)
+			pending_free(p);
+	} else {
+		*a->tail = p;
+		a->tail = &p->next;
+	}
 	log_info("alert", "alert %llu of %s fired: %s",
 		(unsigned long long)f->id, f->user_id, f->message);
 	if (a->fired)
@@ -90,6 +146,7 @@ alerts_start(struct loop *l, struct bus *b, const struct plugin_registry *reg,
 	}
 	a->loop = l;
 	a->bus = b;
+	a->tail = &a->head;
 	a->fired = fired;
 	a->fired_arg = fired_arg;
 	memset(&o, 0, sizeof(o));
@@ -127,8 +184,17 @@ fail:
 void
 alerts_stop(struct daemon_alerts *a)
 {
+	struct pending *p, *nx;
+
 	if (a == NULL)
 		return;
+	/* fires not published yet: the instances that would receive them
+	 * are gone; they are in the alerts' history */
+	for (p = a->head; p != NULL; p = nx) {
+		nx = p->next;
+		pending_free(p);
+	}
+	loop_timer_cancel(a->flush);
 	loop_timer_cancel(a->sweep);
 	if (a->sub[0])
 		bus_unsubscribe(a->bus, a->sub[0]);

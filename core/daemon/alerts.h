@@ -36,8 +36,11 @@ struct daemon_alerts;
 /**
  * Start the engine: load the alerts kept in the store at `store_url`
  * (NULL: alerts live in memory only and say so in the log), subscribe to
- * the bus, expire alerts once a minute.  Every fire is published as
- * BUS_ALERT (source "alert") and handed to `fired` when not NULL.
+ * the bus, expire alerts once a minute.  Every fire is handed to `fired`
+ * when not NULL, at once, and published as BUS_ALERT (source "alert")
+ * from the loop right after the trade or candle that fired it has been
+ * delivered (a publish from inside a delivery would be queued by the bus
+ * without its strings).
  * Returns NULL with err on failure.
  */
 struct daemon_alerts *alerts_start(struct loop *l, struct bus *b,

@@ -19,6 +19,9 @@
 #include <cjson/cJSON.h>
 
 #include "alert/alert.h"
+#include "bus/bus.h"
+#include "daemon/alerts.h"
+#include "loop/loop.h"
 #include "log/log.h"
 #include "market/symbol.h"
 #include "plugin/plugin.h"
@@ -820,6 +823,152 @@ indicators_dropped_and_renewed(void **st)
 	alert_engine_free(e);
 }
 
+/* Send one control request; the reply parsed (the test owns it). */
+static cJSON *
+request(struct daemon_alerts *da, const char *json)
+{
+	cJSON *req = cJSON_Parse(json), *cmd, *out;
+	char *reply;
+
+	assert_non_null(req);
+	cmd = cJSON_GetObjectItem(req, "cmd");
+	reply = alerts_request(da, cmd->valuestring, req);
+	assert_non_null(reply);
+	out = cJSON_Parse(reply);
+	if (out == NULL)
+		fail_msg("%s: reply is not JSON: %s", json, reply);
+	free(reply);
+	cJSON_Delete(req);
+	return out;
+}
+
+/* The error code and field of a reply ("" when absent). */
+static void
+is_error(cJSON *r, const char *code, const char *field)
+{
+	cJSON *e = cJSON_GetObjectItem(r, "error"), *f;
+
+	if (e == NULL)
+		fail_msg("expected error %s, got success", code);
+	assert_string_equal(cJSON_GetObjectItem(e, "code")->valuestring, code);
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(e, "message")));
+	f = cJSON_GetObjectItem(e, "field");
+	if (field == NULL)
+		assert_null(f);
+	else
+		assert_string_equal(f ? f->valuestring : "", field);
+	cJSON_Delete(r);
+}
+
+/* The daemon's alert.* commands, as the API uses them: replies and errors
+ * (code, message, the field at fault), scoping by user, a fire published
+ * on the bus. */
+static int bus_alerts;
+
+static void
+on_bus_alert(void *arg, const struct bus_event *ev)
+{
+	(void)arg;
+	assert_string_equal(ev->source, "alert");
+	assert_int_equal(ev->u.alert.alert_id, 1);
+	assert_non_null(strstr(ev->u.alert.body, "crossed above 100"));
+	bus_alerts++;
+}
+
+static void
+stop_loop(void *arg)
+{
+	loop_stop(arg);
+}
+
+static void
+control_commands(void **st)
+{
+	struct loop_timer *stop;
+	struct loop *l = loop_new(64, 64);
+	struct bus *b = bus_new();
+	struct daemon_alerts *da;
+	struct bus_event ev;
+	char err[256];
+	cJSON *r;
+
+	(void)st;
+	assert_non_null(l);
+	assert_non_null(b);
+	da = alerts_start(l, b, reg, NULL, NULL, NULL, err, sizeof(err));
+	assert_non_null(da);
+	assert_true(bus_subscribe(b, BUS_ALERT, 0, on_bus_alert, NULL) > 0);
+	r = request(da, "{\"cmd\":\"alert.create\",\"user\":\"ann\","
+		PAIR ",\"condition\":{\"type\":\"price_above\","
+		"\"price\":100}}");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "ok")));
+	assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "alert"),
+		"id")->valuedouble == 1);
+	cJSON_Delete(r);
+	is_error(request(da, "{\"cmd\":\"alert.create\"," PAIR ","
+		"\"cooldown\":5,\"condition\":{\"type\":\"price_above\","
+		"\"price\":1}}"), "bad_request", "cooldown");
+	is_error(request(da, "{\"cmd\":\"alert.create\"," PAIR ","
+		"\"condition\":{\"type\":\"price_above\",\"price\":0}}"),
+		"bad_request", "condition.price");
+	is_error(request(da, "{\"cmd\":\"alert.get\",\"id\":\"1\"}"),
+		"bad_request", "id");
+	is_error(request(da, "{\"cmd\":\"alert.get\"}"), "bad_request",
+		"id");
+	is_error(request(da, "{\"cmd\":\"alert.get\",\"id\":1,"
+		"\"user\":\"bob\"}"), "not_found", NULL);
+	is_error(request(da, "{\"cmd\":\"alert.update\",\"id\":1,"
+		"\"enabled\":\"yes\"}"), "bad_request", "enabled");
+	is_error(request(da, "{\"cmd\":\"alert.update\",\"id\":1,"
+		"\"price\":5}"), "bad_request", "price");
+	is_error(request(da, "{\"cmd\":\"alert.frob\",\"id\":1}"),
+		"unknown_command", NULL);
+	r = request(da, "{\"cmd\":\"alert.list\",\"user\":\"bob\"}");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r,
+		"alerts")), 0);
+	cJSON_Delete(r);
+	r = request(da, "{\"cmd\":\"alert.update\",\"id\":1,"
+		"\"user\":\"ann\",\"fire\":\"every\",\"expires\":null}");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r,
+		"alert"), "fire")->valuestring, "every");
+	cJSON_Delete(r);
+	/* a fire reaches the bus */
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_TRADE;
+	ev.source = "rec";
+	ev.u.trade.size = sizeof(ev.u.trade);
+	ev.u.trade.symbol = symbol_intern("BTC/USDT");
+	ev.u.trade.price = 99;
+	bus_publish(b, &ev);
+	ev.u.trade.price = 101;
+	ev.u.trade.ts = S(1);
+	bus_publish(b, &ev);
+	ev.history = 1;     /* backfilled history is not evaluated */
+	ev.u.trade.price = 99;
+	bus_publish(b, &ev);
+	ev.u.trade.price = 101;
+	bus_publish(b, &ev);
+	/* published from the loop, after the trade's delivery */
+	assert_int_equal(bus_alerts, 0);
+	stop = loop_timer_add(l, 20000000, 0, stop_loop, l);
+	assert_int_equal(loop_run(l), 0);
+	loop_timer_cancel(stop);
+	assert_int_equal(bus_alerts, 1);
+	r = request(da, "{\"cmd\":\"alert.history\",\"id\":1,"
+		"\"limit\":5}");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r,
+		"events")), 1);
+	cJSON_Delete(r);
+	r = request(da, "{\"cmd\":\"alert.delete\",\"id\":1}");
+	assert_true(cJSON_GetObjectItem(r, "id")->valuedouble == 1);
+	cJSON_Delete(r);
+	is_error(request(da, "{\"cmd\":\"alert.delete\",\"id\":1}"),
+		"not_found", NULL);
+	alerts_stop(da);
+	bus_free(b);
+	loop_free(l);
+}
+
 /*
  * The sorted index against a scan of every alert: 600 price alerts
  * (above and below, once and every) created, toggled and deleted between
@@ -943,6 +1092,7 @@ main(void)
 		cmocka_unit_test(state_survives_restart),
 		cmocka_unit_test(restore_takes_the_freshest_price),
 		cmocka_unit_test(indicators_dropped_and_renewed),
+		cmocka_unit_test(control_commands),
 		cmocka_unit_test(index_matches_a_scan),
 	};
 
