@@ -19,5 +19,9 @@ check "quantctl(1) documents --log-level" grep -q -- '--log-level' "$T/quantctl.
 for cmd in backtest optimize montecarlo data indicator chan plugin config instance reload version orders accounts risk alert emergency-close; do
 	check "quantctl(1) lists $cmd" grep -Eq "^ +$cmd( |$)" "$T/quantctl.1.txt"
 done
+# Every option of quantctl alert's help is in the man page.
+for opt in $("$QUANTCTL" alert --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	check "quantctl(1) documents alert $opt" grep -q -- "$opt" "$T/quantctl.1.txt"
+done
 check "quantd-sdk(3) shows QD_MODULE" grep -q 'QD_MODULE' "$T/quantd-sdk.3.txt"
 finish
