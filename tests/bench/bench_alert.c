@@ -6,8 +6,9 @@
  *     and one binary search over 50,000 sorted levels (the least a sorted
  *     index can do per trade);
  *   - alerts fired per second when many do ("every" alerts, trades
- *     swinging across both bands: each trade fires 50,000), message,
- *     history and fired hook included.
+ *     swinging across both bands: each trade fires 50,000; and "once"
+ *     alerts, which then leave the index), message, history and fired
+ *     hook included.
  * Median of 5 runs each.
  */
 #include <stdint.h>
@@ -73,7 +74,8 @@ main(void)
 	struct qd_trade_event t;
 	double *walk = malloc(TRADES * sizeof(double));
 	double *lv = malloc(ALERTS / 2 * sizeof(double));
-	double quiet[RUNS], bare[RUNS], bs[RUNS], fire[RUNS], t0, p = 15000;
+	double quiet[RUNS], bare[RUNS], bs[RUNS], fire[RUNS], once[RUNS], t0;
+	double p = 15000;
 	volatile double sink = 0;
 	uint64_t seed = 42, f0;
 	size_t i, r, lo, hi, mid;
@@ -144,6 +146,22 @@ main(void)
 		fire[r] = (double)(fired - f0) / (bench_now() - t0);
 	}
 	alert_engine_free(e);
+	/* "once": each fires and leaves the index (two trades fire all) */
+	for (r = 0; r < RUNS; r++) {
+		e = engine("once");
+		t.price = 15000;
+		alert_on_trade(e, "x", &t);
+		f0 = fired;
+		t0 = bench_now();
+		t.price = 30000;
+		alert_on_trade(e, "x", &t);
+		t.price = 5000;
+		alert_on_trade(e, "x", &t);
+		once[r] = (double)(fired - f0) / (bench_now() - t0);
+		if (fired - f0 != ALERTS)
+			bench_die("bench_alert", "once: not every alert fired");
+		alert_engine_free(e);
+	}
 	printf("bench_alert: %d active price alerts on one symbol\n", ALERTS);
 	printf("  trade, none fires:  %8.1f ns/trade\n", bench_median(quiet,
 		RUNS));
@@ -156,6 +174,8 @@ main(void)
 	printf("  many fire:          %8.0f alerts fired/s (%.0f ns each; "
 		"%d per trade)\n", bench_median(fire, RUNS),
 		1e9 / bench_median(fire, RUNS), ALERTS / 2);
+	printf("  many fire, once:    %8.0f alerts fired/s (each then leaves "
+		"the index)\n", bench_median(once, RUNS));
 	free(walk);
 	free(lv);
 	return sink == 12345.678 ? 1 : 0;
