@@ -66,8 +66,6 @@ struct alert_engine;
 #define ALERT_MAX_CHILDREN 8
 /** Fired events kept in memory for alert_history_json() by default. */
 #define ALERT_HISTORY_DEFAULT 1000
-/** Alerts a user may have when no limit is configured. */
-#define ALERT_MAX_PER_USER_DEFAULT 1000
 
 /** An alert that fired.  Strings valid for the call. */
 struct alert_fired {

@@ -134,8 +134,8 @@ on_sweep(void *arg)
 
 struct daemon_alerts *
 alerts_start(struct loop *l, struct bus *b, const struct plugin_registry *reg,
-	const char *store_url, alert_fired_fn fired, void *fired_arg,
-	char *err, size_t errlen)
+	const char *store_url, size_t max_per_user, alert_fired_fn fired,
+	void *fired_arg, char *err, size_t errlen)
 {
 	struct daemon_alerts *a = calloc(1, sizeof(*a));
 	struct alert_options o;
@@ -153,7 +153,7 @@ alerts_start(struct loop *l, struct bus *b, const struct plugin_registry *reg,
 	o.indicators = reg;
 	o.fired = on_fired;
 	o.fired_arg = a;
-	o.max_per_user = ALERT_MAX_PER_USER_DEFAULT;
+	o.max_per_user = max_per_user;
 	if ((a->e = alert_engine_new(&o)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

@@ -36,7 +36,8 @@ struct daemon_alerts;
 /**
  * Start the engine: load the alerts kept in the store at `store_url`
  * (NULL: alerts live in memory only and say so in the log), subscribe to
- * the bus, expire alerts once a minute.  Every fire is handed to `fired`
+ * the bus, expire alerts once a minute.  A user may have `max_per_user`
+ * alerts (0: no limit).  Every fire is handed to `fired`
  * when not NULL, at once, and published as BUS_ALERT (source "alert")
  * from the loop right after the trade or candle that fired it has been
  * delivered (a publish from inside a delivery would be queued by the bus
@@ -45,7 +46,8 @@ struct daemon_alerts;
  */
 struct daemon_alerts *alerts_start(struct loop *l, struct bus *b,
 	const struct plugin_registry *reg, const char *store_url,
-	alert_fired_fn fired, void *fired_arg, char *err, size_t errlen);
+	size_t max_per_user, alert_fired_fn fired, void *fired_arg, char *err,
+	size_t errlen);
 
 /** Save every alert's state, write what is queued and free.  Before the
  *  plugin registry goes (indicator instances).  NULL is a no-op. */

@@ -875,8 +875,8 @@ daemon_main(int argc, char **argv)
 		goto out;
 	}
 	if ((dm.alerts = alerts_start(dm.loop, dm.bus, dm.reg,
-	    c->storage.enabled ? c->storage.url : NULL, NULL, NULL, terr,
-	    sizeof(terr))) == NULL) {
+	    c->storage.enabled ? c->storage.url : NULL,
+	    c->alerts_max_per_user, NULL, NULL, terr, sizeof(terr))) == NULL) {
 		log_error("alert", "%s", terr);
 		goto out;
 	}

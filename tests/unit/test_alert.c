@@ -895,7 +895,7 @@ control_commands(void **st)
 	(void)st;
 	assert_non_null(l);
 	assert_non_null(b);
-	da = alerts_start(l, b, reg, NULL, NULL, NULL, err, sizeof(err));
+	da = alerts_start(l, b, reg, NULL, 2, NULL, NULL, err, sizeof(err));
 	assert_non_null(da);
 	assert_true(bus_subscribe(b, BUS_ALERT, 0, on_bus_alert, NULL) > 0);
 	r = request(da, "{\"cmd\":\"alert.create\",\"user\":\"ann\","
@@ -923,6 +923,14 @@ control_commands(void **st)
 		"\"price\":5}"), "bad_request", "price");
 	is_error(request(da, "{\"cmd\":\"alert.frob\",\"id\":1}"),
 		"unknown_command", NULL);
+	/* the daemon's limit is 2 a user */
+	r = request(da, "{\"cmd\":\"alert.create\",\"user\":\"ann\","
+		PAIR ",\"condition\":{\"type\":\"price_below\","
+		"\"price\":10}}");
+	cJSON_Delete(r);
+	is_error(request(da, "{\"cmd\":\"alert.create\",\"user\":"
+		"\"ann\"," PAIR ",\"condition\":{\"type\":\"price_below\","
+		"\"price\":9}}"), "limit_exceeded", NULL);
 	r = request(da, "{\"cmd\":\"alert.list\",\"user\":\"bob\"}");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r,
 		"alerts")), 0);
