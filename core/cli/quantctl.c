@@ -60,6 +60,9 @@ usage(FILE *f)
 		"balances, positions\n"
 		"  risk status|set|resume|log  halts, limits at run time, the "
 		"risk log\n"
+		"  alert add|list|show|set|enable|disable|rm|history  price, "
+		"change,\n"
+		"                              indicator and composite alerts\n"
 		"  emergency-close [--ratio R] cancel all, then close R of "
 		"every position\n"
 		"  user add|list|passwd|role|plan|disable  users of the API\n"
@@ -355,6 +358,39 @@ static const struct {
 	"key secret and TOTP secret under the current key, in one "
 	"transaction: load\n"
 	"the old keys and the new one last (--keys old=env:A,new=env:B).\n" },
+	{ "alert",
+	"usage: quantctl alert add --exchange E --symbol S CONDITION [OPTIONS]\n"
+	"       quantctl alert list [--user U] [--json]\n"
+	"       quantctl alert show|rm ID [--user U] [--json]\n"
+	"       quantctl alert set|enable|disable ID [--fire once|every] "
+	"[--cooldown S]\n"
+	"              [--expires MS|+Nm|+Nh|+Nd|never] [--name N] [--user U]\n"
+	"       quantctl alert history [ID] [--user U] [--limit N] [--json]\n"
+	"Alerts of the running daemon, on its live trades and closing "
+	"candles.\n"
+	"CONDITION, one of:\n"
+	"  --above P | --below P     the price crosses P (on trades, or on "
+	"closes\n"
+	"                            with --timeframe TF)\n"
+	"  --change PCT --window S   a move of PCT percent (+5 rises, -5 falls) "
+	"from\n"
+	"                            the price at the start of an S-second "
+	"window\n"
+	"  --rsi-above L | --rsi-below L [--period N] --timeframe TF\n"
+	"  --golden-cross | --death-cross [--fast N] [--slow N] [--ma sma|ema]"
+	"\n"
+	"                            --timeframe TF   (defaults 50, 200, sma)\n"
+	"  --bb-above | --bb-below [--period N] [--stddev K] --timeframe TF\n"
+	"                            the close outside the Bollinger band\n"
+	"  --condition JSON          any condition, and/or trees included:\n"
+	"                            '{\"type\":\"and\",\"of\":[{...},{...}]}'\n"
+	"OPTIONS: --user U (default admin), --name N, --fire once|every "
+	"(default once),\n"
+	"  --cooldown S (every: no fire within S seconds of the last), "
+	"--expires T.\n"
+	"A refusal names the field at fault.  The conditions and how "
+	"\"crosses\" is\n"
+	"defined: docs/alerts.md.\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },
@@ -1018,6 +1054,8 @@ main(int argc, char **argv)
 		rc = cmd_accounts(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "risk") == 0) {
 		rc = cmd_risk(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "alert") == 0) {
+		rc = cmd_alert(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "optimize") == 0) {
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {

@@ -783,7 +783,7 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
-	"ca_file", "risk", "trading", "api", NULL
+	"ca_file", "risk", "trading", "api", "alerts", NULL
 };
 
 static int
@@ -1059,6 +1059,20 @@ config_load(const char *path, struct diag *d)
 					du);
 			c->trading_power_safe = du != NULL &&
 				strcmp(du, "power") == 0;
+		}
+	}
+
+	c->alerts_max_per_user = 1000;
+	if ((v = json_get(doc, "alerts")) != NULL) {
+		static const char *const keys[] = { "max_per_user", NULL };
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			check_keys(v, keys, file, d);
+			c->alerts_max_per_user = (size_t)get_int(v,
+				"max_per_user", 1000, 0, 100000000, file, d);
 		}
 	}
 

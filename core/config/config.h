@@ -183,6 +183,9 @@ struct config {
 	size_t n_risk_accounts;
 	double kelly_cap;
 	int trading_power_safe;  /**< "durability": "power" */
+	/** "alerts": {"max_per_user": N}: alerts a user may have when no plan
+	 *  says otherwise (0: no limit; default 1000). */
+	size_t alerts_max_per_user;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */
 	struct config_instance *instances;

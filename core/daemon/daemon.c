@@ -17,6 +17,7 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
+#include "daemon/alerts.h"
 #include "daemon/daemon.h"
 #include "daemon/observe.h"
 #include "daemon/trading.h"
@@ -56,6 +57,7 @@ struct daemon {
 	struct metrics *metrics;    /* `quantctl metrics`, the API's /metrics */
 	struct observe *observe;
 	struct observe_sources obs; /* what the metrics read */
+	struct daemon_alerts *alerts;
 	char *log_file;
 	int log_level;
 };
@@ -155,6 +157,9 @@ daemon_reload(struct daemon *dm)
 		"built-in configuration");
 	/* Upgrades first, so the new config is checked against new specs. */
 	n = plugin_changed_modules(dm->reg, &changed);
+	/* The alerts' indicator instances run the old modules' code. */
+	if (n > 0)
+		alert_indicators_drop(alerts_engine(dm->alerts));
 	for (i = 0; i < n; i++) {
 		log_info("daemon", "module %s changed on disk: upgrading",
 			changed[i]);
@@ -162,6 +167,8 @@ daemon_reload(struct daemon *dm)
 		free(changed[i]);
 	}
 	free(changed);
+	if (n > 0)
+		alert_indicators_renew(alerts_engine(dm->alerts));
 	c = config_load(dm->config_path, &d);
 	if (c != NULL) {
 		load_plugins(dm->reg, c);
@@ -789,6 +796,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_candles(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
+	} else if (strncmp(c, "alert.", 6) == 0) {
+		reply = alerts_request(dm->alerts, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
 	} else if (strcmp(c, "reload") == 0) {
@@ -1011,6 +1020,12 @@ daemon_main(int argc, char **argv)
 		log_error("trade", "%s", terr);
 		goto out;
 	}
+	if ((dm.alerts = alerts_start(dm.loop, dm.bus, dm.reg,
+	    c->storage.enabled ? c->storage.url : NULL,
+	    c->alerts_max_per_user, NULL, NULL, terr, sizeof(terr))) == NULL) {
+		log_error("alert", "%s", terr);
+		goto out;
+	}
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -1055,6 +1070,9 @@ out:
 	if (dm.net)
 		net_stop(dm.net);
 	ctl_close(dm.ctl);
+	/* Before the bus and the loop it uses, and the registry its
+	 * indicator instances come from. */
+	alerts_stop(dm.alerts);
 	bus_free(dm.bus);
 	tape_free(dm.tape);
 	loop_free(dm.loop);
