@@ -18,12 +18,14 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/notify.h"
 #include "daemon/trading.h"
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "net/client.h"
 #include "net/net.h"
+#include "notify/outbox.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
 #include "market/candles.h"
@@ -44,6 +46,7 @@ struct daemon {
 	struct plugin_registry *reg;
 	struct ctl *ctl;
 	struct writer *writer;
+	struct outbox *outbox;      /* notifications, or NULL */
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
 	char *log_file;
@@ -391,6 +394,51 @@ storage_start(struct daemon *dm, const struct config *c)
 	return 0;
 }
 
+/* ---- notifications ------------------------------------------------------- */
+
+static void
+ob_each(void *arg, void (*fn)(void *, const char *,
+	const struct config_route *), void *fnarg)
+{
+	host_notifiers(arg, fn, fnarg);
+}
+
+static int
+ob_send(void *arg, const char *channel, uint64_t req,
+	const struct qd_notification *n)
+{
+	return host_notify_send(arg, channel, req, n);
+}
+
+static void
+ob_done(void *arg, const char *channel, uint64_t req, int status,
+	const char *detail)
+{
+	outbox_done(arg, channel, req, status, detail);
+}
+
+/* The notification outbox, in the store when there is one (its rows go
+ * to the daemon's database even with market data storage off). */
+static int
+outbox_start(struct daemon *dm, const struct config *c)
+{
+	struct outbox_channels ch = { ob_each, ob_send, dm->host };
+	char err[512];
+
+	dm->outbox = outbox_open(dm->loop, c->storage.url,
+		c->trading_power_safe, &c->notify, &ch, err, sizeof(err));
+	if (dm->outbox == NULL) {
+		log_error("notify", "%s", err);
+		return -1;
+	}
+	host_set_notify(dm->host, ob_done, dm->outbox);
+	if (outbox_watch(dm->outbox, dm->bus) != QD_OK) {
+		log_error("notify", "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static char *
 handle_store_stats(struct daemon *dm)
 {
@@ -651,6 +699,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_recent(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
+	} else if (strncmp(c, "notify.", 7) == 0) {
+		reply = notify_request(dm->outbox, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
 	} else if (strcmp(c, "reload") == 0) {
@@ -865,6 +915,8 @@ daemon_main(int argc, char **argv)
 		log_error("trade", "%s", terr);
 		goto out;
 	}
+	if (outbox_start(&dm, c) != 0)
+		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -894,6 +946,8 @@ out:
 	loop_signal_free(sig_hup);
 	loop_signal_free(sig_usr1);
 	host_free(dm.host);
+	/* After the notifiers stopped: what is queued is written. */
+	outbox_close(dm.outbox, 10000);
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);

@@ -125,6 +125,10 @@ struct host {
 	struct loop_timer *oms_clock;
 	struct risk_limits risk_instance;  /* instances without their own */
 	int oms_started;
+	/* Notifiers' answers go to the outbox (core/notify). */
+	void (*notify_done)(void *arg, const char *channel, uint64_t req,
+		int status, const char *detail);
+	void *notify_arg;
 };
 
 
@@ -157,17 +161,13 @@ kind_rank(enum qd_kind k)
 	}
 }
 
-/* Set state, remember the reason, publish on the bus. */
+/* Tell the bus that the instance is in state `st`. */
 static void
-set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
+publish_state(struct instance *in, enum bus_plugin_state st,
+	const char *reason)
 {
 	struct bus_event ev;
 
-	in->st = st;
-	if (reason != NULL)
-		snprintf(in->reason, sizeof(in->reason), "%s", reason);
-	else
-		in->reason[0] = '\0';
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_PLUGIN_STATE;
 	ev.key = in->id;
@@ -177,6 +177,18 @@ set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
 	ev.u.plugin.state = st;
 	ev.u.plugin.reason = reason;
 	bus_publish(in->host->bus, &ev);
+}
+
+/* Set state, remember the reason, publish on the bus. */
+static void
+set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
+{
+	in->st = st;
+	if (reason != NULL)
+		snprintf(in->reason, sizeof(in->reason), "%s", reason);
+	else
+		in->reason[0] = '\0';
+	publish_state(in, st, reason);
 }
 
 static struct instance *
@@ -568,10 +580,15 @@ on_oms_risk(void *arg, const struct risk_event *e)
 {
 	struct host *h = arg;
 	struct bus_event ev;
-	char title[160];
+	char title[160], event[96], key[160];
 
 	if (!(e->actions & (RISK_NOTIFY | RISK_RESUME)))
 		return;
+	snprintf(event, sizeof(event), "risk.%s%s", e->rule,
+		e->actions & RISK_RESUME ? ".resumed" : "");
+	/* One notification per breach: its rule, scope and time. */
+	snprintf(key, sizeof(key), "risk:%s:%s:%lld", e->rule,
+		e->scope_id[0] ? e->scope_id : "global", (long long)e->ts);
 	snprintf(title, sizeof(title), "risk: %s%s%s%s", e->rule,
 		e->scope_id[0] ? " (" : "", e->scope_id,
 		e->scope_id[0] ? ")" : "");
@@ -583,6 +600,8 @@ on_oms_risk(void *arg, const struct risk_event *e)
 		e->actions & RISK_CLOSE ? QD_SEV_CRITICAL : QD_SEV_WARNING;
 	ev.u.alert.title = title;
 	ev.u.alert.body = e->reason;
+	ev.u.alert.event = event;
+	ev.u.alert.key = key;
 	bus_publish(h->bus, &ev);
 }
 
@@ -1489,6 +1508,63 @@ host_instrument(const struct host *h, const char *exchange, qd_symbol sym)
 	return NULL;
 }
 
+/* ---- notifiers ------------------------------------------------------------ */
+
+static void
+w_notify_done(struct world *w, uint64_t req, int status, const char *detail)
+{
+	struct instance *in = INST(w);
+
+	if (in->host->notify_done != NULL)
+		in->host->notify_done(in->host->notify_arg, in->cfg.instance,
+			req, status, detail);
+	else
+		log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN,
+			in->cfg.instance, "notification %llu: %s%s%s",
+			(unsigned long long)req, qd_strerror(status),
+			detail ? ": " : "", detail ? detail : "");
+}
+
+void
+host_set_notify(struct host *h, void (*done)(void *arg, const char *channel,
+	uint64_t req, int status, const char *detail), void *arg)
+{
+	h->notify_done = done;
+	h->notify_arg = arg;
+}
+
+void
+host_notifiers(struct host *h, void (*fn)(void *arg, const char *channel,
+	const struct config_route *route), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		struct instance *in = h->inst[i];
+
+		if (in->desc != NULL && in->desc->kind == QD_KIND_NOTIFIER &&
+		    in->st == PLUGIN_STATE_RUNNING)
+			fn(arg, in->cfg.instance, &in->cfg.route);
+	}
+}
+
+int
+host_notify_send(struct host *h, const char *channel, uint64_t req,
+	const struct qd_notification *n)
+{
+	struct instance *in = find_instance(h, channel);
+	const struct qd_notifier_ops *o;
+
+	if (in == NULL || in->desc == NULL ||
+	    in->desc->kind != QD_KIND_NOTIFIER ||
+	    in->st != PLUGIN_STATE_RUNNING)
+		return QD_ERR_NOTFOUND;
+	o = (const void *)in->ops;
+	if (o->send == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return o->send(in->state, req, n);
+}
+
 static const struct world_ops daemon_world = {
 	.now = w_now,
 	.timer_arm = w_timer_arm,
@@ -1518,6 +1594,7 @@ static const struct world_ops daemon_world = {
 	.ws_send = w_ws_send,
 	.ws_close = w_ws_close,
 	.http_request = w_http_request,
+	.notify_done = w_notify_done,
 	.http_header = w_http_header,
 	.history_open = w_history_open,
 	.history_next = w_history_next,
@@ -1558,11 +1635,17 @@ sandbox_gave_up(void *arg, const char *reason)
 	start_settled(in);
 }
 
-/* Its child was lost: the timers it armed die with it. */
+/* Its child was lost: the timers it armed die with it.  The bus hears
+ * that it restarts (its state stays running: the proxy queues its calls
+ * until the next child is ready). */
 static void
 sandbox_lost(void *arg)
 {
-	release_timers(arg);
+	struct instance *in = arg;
+
+	release_timers(in);
+	publish_state(in, PLUGIN_STATE_RESTARTING, "its sandbox child was "
+		"lost (the log says why)");
 }
 
 /* Its child is ready and start() returned QD_OK. */

@@ -856,6 +856,12 @@ r_emit_balance(qd_ctx *c, const struct qd_balance *b)
 static void
 r_notify_done(qd_ctx *c, uint64_t req, int status, const char *detail)
 {
+	if (status > 0 || status < QD_ERR_INTERNAL)
+		status = QD_ERR_INTERNAL;
+	if (c->kind == QD_KIND_NOTIFIER && c->ops->notify_done != NULL) {
+		c->ops->notify_done(c->world, req, status, detail);
+		return;
+	}
 	log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN, c->tag,
 		"notification %llu: %s%s%s", (unsigned long long)req,
 		qd_strerror(status), detail ? ": " : "", detail ? detail : "");

@@ -101,6 +101,9 @@ struct world_ops {
 	 *  (QD_ERR_STATE outside it, through *state). */
 	const char *(*http_header)(struct world *w, const char *name,
 		int *state);
+	/** A notifier's answer to send(req) (NULL: logged only). */
+	void (*notify_done)(struct world *w, uint64_t req, int status,
+		const char *detail);
 	/** Recorded market data (sdk.h history_*; the source is checked for
 	 *  form by the runtime).  NULL: none in this world. */
 	int (*history_open)(struct world *w, const char *source,

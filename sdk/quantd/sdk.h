@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 4
+#define QD_ABI_MINOR 5
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -516,6 +516,16 @@ struct qd_notification {
 	const char *title;
 	const char *body;
 	const char *recipient; /**< channel-specific address, or NULL = default */
+	/* --- appended in ABI 1.5 (the host fills them when the notifier's
+	 *     module is 1.5 or newer; `size` says whether they are there) --- */
+	const char *key;       /**< idempotency key: the same for every attempt
+	                            of this notification on this channel, so a
+	                            receiver that sees it twice (a send the host
+	                            could not confirm before a crash is sent
+	                            again) counts it once; ASCII [A-Za-z0-9._:-] */
+	const char *user;      /**< the user it is for, or NULL (operators) */
+	uint32_t attempt;      /**< 1 for the first send, 2 for the first retry */
+	uint32_t reserved;     /**< zero */
 };
 
 /**
@@ -705,7 +715,15 @@ struct qd_host_api {
 
 	/* --- completions (notifier, payment) --------------------------------- */
 
-	/** Report the outcome of send(req_id): QD_OK or an error and detail. */
+	/**
+	 * Report the outcome of send(req_id): QD_OK or an error and detail
+	 * (kept as the notification's last error; no secrets in it).  The
+	 * host retries errors with backoff; QD_ERR_INVALID and QD_ERR_DENIED
+	 * (the channel refused the message or its credentials) too, as a
+	 * channel can be fixed, until the attempts run out.  QD_ERR_LIMIT
+	 * with a detail starting "retry_after_ms=N" (the channel's 429) makes
+	 * the host wait N ms before this channel's next send.
+	 */
 	void (*notify_done)(qd_ctx *ctx, uint64_t req_id, int status,
 		const char *detail);
 	/** Report the outcome of checkout/refund(req_id): on success `ref` is

@@ -8,7 +8,8 @@
  * 1.3: qd_order_req trail..oco_with, qd_order_update trade_id..maker,
  * qd_host_api order_get, orders_open and size_order; 1.4: qd_order_update
  * reserved and error, qd_host_api sign and emit_balance, qd_exchange_ops
- * order_cancel_all and account_sync, structs qd_balance and qd_sign_req).
+ * order_cancel_all and account_sync, structs qd_balance and qd_sign_req;
+ * 1.5: qd_notification key, user, attempt and reserved).
  * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
@@ -151,7 +152,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_account, cash, 8),
 	FIELD(qd_account, equity, 16),
 	FIELD(qd_account, fees_paid, 24),
-	SIZE(qd_notification, 48),
+	SIZE(qd_notification, 72),             /* ABI 1.5 */
 	FIELD(qd_notification, size, 0),
 	FIELD(qd_notification, severity, 4),
 	FIELD(qd_notification, ts, 8),
@@ -159,6 +160,10 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_notification, title, 24),
 	FIELD(qd_notification, body, 32),
 	FIELD(qd_notification, recipient, 40),
+	FIELD(qd_notification, key, 48),       /* ABI 1.5 */
+	FIELD(qd_notification, user, 56),      /* ABI 1.5 */
+	FIELD(qd_notification, attempt, 64),   /* ABI 1.5 */
+	FIELD(qd_notification, reserved, 68),  /* ABI 1.5 */
 	SIZE(qd_http_request, 64),
 	FIELD(qd_http_request, size, 0),
 	FIELD(qd_http_request, method, 8),
@@ -337,7 +342,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 4);
+	assert_int_equal(QD_ABI_MINOR, 5);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);
