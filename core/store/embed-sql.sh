@@ -3,8 +3,8 @@
 # Each FILE is core/store/migrations/BACKEND/NNNN_name.sql; the table of a
 # backend lists its migrations in version order (the numbers must be
 # ascending and unique, which is checked here).  A number no file has yet
-# (reserved by work not merged in) becomes an empty migration named
-# "reserved", so that versions stay 1, 2, ... in the table; its file
+# (reserved by work not merged in) becomes a migration named "reserved"
+# that changes nothing (a statement both backends run in a transaction), so that versions stay 1, 2, ... in the table; its file
 # replaces it when it arrives.
 set -eu
 out=$1
@@ -27,7 +27,8 @@ tmp=$out.tmp
 				exit 1
 			fi
 			while [ "$n" -lt "$ver" ]; do
-				printf '\t{ %s, "reserved", "" },\n' "$n"
+				printf '\t{ %s, "reserved", "SAVEPOINT r; %s" },\n' \
+					"$n" "RELEASE SAVEPOINT r;"
 				n=$((n + 1))
 			done
 			printf '\t{ %s, "%s",\n' "$ver" "$name"
