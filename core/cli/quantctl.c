@@ -62,6 +62,10 @@ usage(FILE *f)
 		"risk log\n"
 		"  emergency-close [--ratio R] cancel all, then close R of "
 		"every position\n"
+		"  notify list|dead|retry|send the notification outbox: waiting, "
+		"dead-lettered,\n"
+		"                              sent again, a message of your "
+		"own\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  version\n"
@@ -298,6 +302,22 @@ static const struct {
 	"that lasts until resumed (drawdown, losses, emergency); log: every "
 	"decision\n"
 	"with its rule and reason, from the store.\n" },
+	{ "notify",
+	"usage: quantctl notify list [--json]\n"
+	"       quantctl notify dead [--json]\n"
+	"       quantctl notify retry ID|all\n"
+	"       quantctl notify send --event E [--title T] [--body B] "
+	"[--severity S]\n"
+	"                            [--user U] [--recipient R] [--key K]\n"
+	"The running daemon's notification outbox.  list: counters and the "
+	"notifications\n"
+	"waiting for a channel (with their attempts); dead: those whose "
+	"attempts ran out,\n"
+	"with the last error; retry: send a dead one (or all) again from "
+	"attempt 1;\n"
+	"send: queue a notification (S: info, warning or critical; K: its "
+	"deduplication\n"
+	"key, [A-Za-z0-9._:-]) for every channel whose route takes it.\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },
@@ -910,6 +930,8 @@ main(int argc, char **argv)
 		rc = cmd_accounts(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "risk") == 0) {
 		rc = cmd_risk(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "notify") == 0) {
+		rc = cmd_notify(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "optimize") == 0) {
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {

@@ -6,6 +6,12 @@
  *                                         last error of each
  *   {"cmd":"notify.retry","id":N}         send dead row N again (id 0 or
  *                                         absent: every dead row)
+ *   {"cmd":"notify.send","notifications":[{"event","title","body",
+ *    "severity","user","recipient","key"}, ...]}
+ *                                         enqueue notifications (an
+ *                                         operator's message, a test of
+ *                                         the channels); "queued" says
+ *                                         how many rows were made
  *
  * Rows: {"id","key","channel","event","user","severity","title",
  * "recipient","attempts","next_ms","created_ms","last_error"}.
@@ -81,6 +87,78 @@ add_stats(cJSON *o, struct outbox *ob)
 	cJSON_AddNumberToObject(s, "dead_now", (double)st.dead_now);
 }
 
+static const char *
+str_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Every notification is checked before any is queued. */
+static char *
+notify_send(struct outbox *ob, const cJSON *req)
+{
+	static const char *const sev[] = { "info", "warning", "critical" };
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(req,
+		"notifications"), *n;
+	char msg[160];
+	int i, k, queued = 0, rc;
+	cJSON *o;
+
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+		return error_json("invalid", "notifications: expected a "
+			"non-empty array");
+	i = 0;
+	cJSON_ArrayForEach(n, arr) {
+		const char *s = str_of(n, "severity");
+
+		if (!cJSON_IsObject(n) || str_of(n, "event") == NULL ||
+		    *str_of(n, "event") == '\0') {
+			snprintf(msg, sizeof(msg), "notifications[%d]: expected "
+				"an object with an \"event\"", i);
+			return error_json("invalid", msg);
+		}
+		for (k = 0; s != NULL && k < 3 && strcmp(s, sev[k]); k++)
+			;
+		if (k == 3) {
+			snprintf(msg, sizeof(msg), "notifications[%d].severity: "
+				"expected info, warning or critical", i);
+			return error_json("invalid", msg);
+		}
+		i++;
+	}
+	i = 0;
+	cJSON_ArrayForEach(n, arr) {
+		struct outbox_event e;
+		const char *s = str_of(n, "severity");
+
+		memset(&e, 0, sizeof(e));
+		e.event = str_of(n, "event");
+		for (k = 0; s != NULL && k < 3 && strcmp(s, sev[k]); k++)
+			;
+		e.severity = s == NULL ? QD_SEV_INFO : (enum qd_severity)k;
+		e.title = str_of(n, "title");
+		e.body = str_of(n, "body");
+		e.user = str_of(n, "user");
+		e.recipient = str_of(n, "recipient");
+		e.key = str_of(n, "key");
+		if ((rc = outbox_enqueue(ob, &e)) < 0) {
+			snprintf(msg, sizeof(msg), "notifications[%d]: %s (%d "
+				"queued before it)", i, rc == QD_ERR_INVALID ?
+				"a key is [A-Za-z0-9._:-], at most 128 bytes" :
+				qd_strerror(rc), queued);
+			return error_json("invalid", msg);
+		}
+		queued += rc;
+		i++;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddNumberToObject(o, "queued", queued);
+	return print_free(o);
+}
+
 char *
 notify_request(struct outbox *ob, const char *cmd, const cJSON *req)
 {
@@ -118,5 +196,7 @@ notify_request(struct outbox *ob, const char *cmd, const cJSON *req)
 		cJSON_AddNumberToObject(o, "retried", n);
 		return print_free(o);
 	}
+	if (strcmp(cmd, "notify.send") == 0)
+		return notify_send(ob, req);
 	return error_json("unknown_command", "unknown notify command");
 }

@@ -16,8 +16,11 @@ check "quantd(8) documents SIGHUP" grep -q 'SIGHUP' "$T/quantd.8.txt"
 check "quantd(8) documents --emergency-close and SIGUSR1" sh -c "grep -q -- --emergency-close $T/quantd.8.txt && grep -q SIGUSR1 $T/quantd.8.txt"
 check "quantctl(1) documents --log-level" grep -q -- '--log-level' "$T/quantctl.1.txt"
 # Every command quantctl has help for is in its man page.
-for cmd in backtest optimize montecarlo data indicator chan plugin config instance reload version orders accounts risk emergency-close; do
+for cmd in backtest optimize montecarlo data indicator chan plugin config instance reload version orders accounts risk notify emergency-close; do
 	check "quantctl(1) lists $cmd" grep -Eq "^ +$cmd( |$)" "$T/quantctl.1.txt"
+done
+for opt in list dead retry send --event --title --body --severity --user --recipient --key; do
+	check "quantctl(1) documents notify $opt" grep -q -- "$opt" "$T/quantctl.1.txt"
 done
 check "quantd-sdk(3) shows QD_MODULE" grep -q 'QD_MODULE' "$T/quantd-sdk.3.txt"
 finish
