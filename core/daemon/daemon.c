@@ -24,6 +24,7 @@
 #include "log/log.h"
 #include "loop/loop.h"
 #include "net/client.h"
+#include "net/mail.h"
 #include "net/net.h"
 #include "notify/outbox.h"
 #include "plugin/describe.h"
@@ -42,6 +43,7 @@ struct daemon {
 	struct bus *bus;
 	struct net *net;
 	struct net_client *netc;
+	struct mailer *mailer;      /* notifiers' e-mail */
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
@@ -924,6 +926,9 @@ daemon_main(int argc, char **argv)
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
 	host_set_net(dm.host, dm.netc);
+	if ((dm.mailer = mailer_start(dm.loop, c->ca_file)) == NULL)
+		goto out;
+	host_set_mail(dm.host, dm.mailer);
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
@@ -951,6 +956,7 @@ out:
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
+	mailer_stop(dm.mailer);
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);

@@ -25,6 +25,7 @@
 #include "plugin/plugin.h"
 #include "market/candles.h"
 #include "net/client.h"
+#include "net/mail.h"
 #include "store/import.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -129,6 +130,7 @@ struct host {
 	void (*notify_done)(void *arg, const char *channel, uint64_t req,
 		int status, const char *detail);
 	void *notify_arg;
+	struct mailer *mailer;          /* api->mail_send, or NULL */
 };
 
 
@@ -1525,6 +1527,39 @@ w_notify_done(struct world *w, uint64_t req, int status, const char *detail)
 			detail ? ": " : "", detail ? detail : "");
 }
 
+/* The mail thread's outcome for an instance still running. */
+static void
+on_mail_done(void *owner, uint64_t id, int status, const char *detail)
+{
+	struct instance *in = owner;
+	const struct qd_notifier_ops *o = (const void *)in->ops;
+
+	if (in->st != PLUGIN_STATE_RUNNING || in->desc == NULL ||
+	    in->desc->kind != QD_KIND_NOTIFIER || o->base.size <
+	    offsetof(struct qd_notifier_ops, on_mail_done) +
+	    sizeof(o->on_mail_done) || o->on_mail_done == NULL)
+		return;
+	o->on_mail_done(in->state, id, status, detail);
+}
+
+static int
+w_mail_send(struct world *w, const struct qd_mail *m, const char *password,
+	uint64_t *id)
+{
+	struct instance *in = INST(w);
+
+	if (in->host->mailer == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return mailer_send(in->host->mailer, m, password, on_mail_done, in,
+		id);
+}
+
+void
+host_set_mail(struct host *h, struct mailer *m)
+{
+	h->mailer = m;
+}
+
 void
 host_set_notify(struct host *h, void (*done)(void *arg, const char *channel,
 	uint64_t req, int status, const char *detail), void *arg)
@@ -1595,6 +1630,7 @@ static const struct world_ops daemon_world = {
 	.ws_close = w_ws_close,
 	.http_request = w_http_request,
 	.notify_done = w_notify_done,
+	.mail_send = w_mail_send,
 	.http_header = w_http_header,
 	.history_open = w_history_open,
 	.history_next = w_history_next,
@@ -1702,6 +1738,7 @@ instance_release(struct instance *in)
 	/* Its connections close; nothing more reaches it. */
 	if (in->host->netc != NULL)
 		netc_forget(in->host->netc, in);
+	mailer_forget(in->host->mailer, in);
 	history_release(in);
 	runtime_release(&in->ctx);
 }

@@ -116,6 +116,10 @@ int host_upgrade_module(struct host *h, const char *path);
 int host_backfill(struct host *h, const char *instance, const char *symbol,
 	uint32_t tf_s, int64_t from_ms, int64_t to_ms);
 
+struct mailer;
+/** The SMTP client notifiers' api->mail_send uses (NULL: none).  Before
+ *  host_apply(); it must outlive the instances. */
+void host_set_mail(struct host *h, struct mailer *m);
 struct config_route;
 /** Notifiers' answers (api->notify_done) go to done(arg, instance, req,
  *  status, detail); before host_apply(). */

@@ -556,6 +556,34 @@ struct qd_history_row {
 	uint64_t trade_id;     /**< trades */
 };
 
+/**
+ * An e-mail the host sends over SMTP for a notifier (api->mail_send, ABI
+ * 1.5): the host's mail thread speaks SMTP (libcurl), so a notifier opens
+ * no socket and never sees the password.  Header fields may not hold CR
+ * or LF.
+ */
+struct qd_mail {
+	uint32_t size;
+	const char *url;          /**< "smtp://HOST[:PORT]" (STARTTLS) or
+	                               "smtps://HOST[:PORT]" (TLS at once) */
+	const char *username;     /**< AUTH user, or NULL: no AUTH */
+	const char *password;     /**< the NAME of the instance secret that
+	                               holds the password (never the password
+	                               itself), or NULL */
+	const char *from;         /**< an address: envelope and From: */
+	const char *const *to;    /**< recipients, NULL-terminated, >= 1 */
+	const char *subject;      /**< UTF-8 (encoded by the host) */
+	const char *body;         /**< text/plain, UTF-8 */
+	const char *key;          /**< idempotency key: the Message-ID is
+	                               <KEY@quantd> and an
+	                               X-Quantd-Idempotency-Key header carries
+	                               it; or NULL */
+	int require_tls;          /**< smtp://: 1 fails rather than send the
+	                               login or the mail unencrypted */
+	uint32_t reserved;        /**< zero */
+	int64_t timeout_ns;       /**< the whole exchange; 0: host default */
+};
+
 /** An outgoing HTTP request made through the host's net thread. */
 struct qd_http_request {
 	uint32_t size;
@@ -821,6 +849,18 @@ struct qd_host_api {
 		size_t cap, size_t *out_len);
 	/** Exchanges: the venue's balance of one asset (struct qd_balance). */
 	void (*emit_balance)(qd_ctx *ctx, const struct qd_balance *b);
+
+	/* --- added in ABI 1.5: check QD_API_HAS(api, mail_send) ----------- */
+
+	/**
+	 * Notifiers: send an e-mail (struct qd_mail) through the host's
+	 * SMTP client; the outcome comes to qd_notifier_ops.on_mail_done
+	 * with *req_id.  QD_OK (queued); QD_ERR_INVALID (a bad URL or
+	 * address, CR/LF in a header field), QD_ERR_NOTFOUND (the password
+	 * secret is not set), QD_ERR_UNSUPPORTED (no mail in this runtime).
+	 */
+	int (*mail_send)(qd_ctx *ctx, const struct qd_mail *m,
+		uint64_t *req_id);
 };
 
 /** Sizing methods of size_order (ABI 1.3). */
@@ -977,6 +1017,13 @@ struct qd_notifier_ops {
 	void (*on_http_response)(void *state, uint64_t req_id, int status,
 		const char *body, size_t len);
 	void (*on_timer)(void *state, uint64_t timer_id);
+
+	/* --- appended in ABI 1.5 (called when base.size covers it) --- */
+
+	/** The outcome of api->mail_send(req_id): QD_OK once the server
+	 *  accepted the message, else an error and the server's answer. */
+	void (*on_mail_done)(void *state, uint64_t req_id, int status,
+		const char *detail);
 };
 
 /** Payment provider. */

@@ -9,7 +9,8 @@
  * qd_host_api order_get, orders_open and size_order; 1.4: qd_order_update
  * reserved and error, qd_host_api sign and emit_balance, qd_exchange_ops
  * order_cancel_all and account_sync, structs qd_balance and qd_sign_req;
- * 1.5: qd_notification key, user, attempt and reserved).
+ * 1.5: qd_notification key, user, attempt and reserved, qd_host_api
+ * mail_send, qd_notifier_ops on_mail_done, struct qd_mail).
  * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
@@ -164,6 +165,19 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_notification, user, 56),      /* ABI 1.5 */
 	FIELD(qd_notification, attempt, 64),   /* ABI 1.5 */
 	FIELD(qd_notification, reserved, 68),  /* ABI 1.5 */
+	SIZE(qd_mail, 88),                     /* ABI 1.5 */
+	FIELD(qd_mail, size, 0),
+	FIELD(qd_mail, url, 8),
+	FIELD(qd_mail, username, 16),
+	FIELD(qd_mail, password, 24),
+	FIELD(qd_mail, from, 32),
+	FIELD(qd_mail, to, 40),
+	FIELD(qd_mail, subject, 48),
+	FIELD(qd_mail, body, 56),
+	FIELD(qd_mail, key, 64),
+	FIELD(qd_mail, require_tls, 72),
+	FIELD(qd_mail, reserved, 76),
+	FIELD(qd_mail, timeout_ns, 80),
 	SIZE(qd_http_request, 64),
 	FIELD(qd_http_request, size, 0),
 	FIELD(qd_http_request, method, 8),
@@ -189,7 +203,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 384),
+	SIZE(qd_host_api, 392),                /* ABI 1.5 */
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -239,6 +253,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, size_order, 360),
 	FIELD(qd_host_api, sign, 368),         /* ABI 1.4 */
 	FIELD(qd_host_api, emit_balance, 376),
+	FIELD(qd_host_api, mail_send, 384),    /* ABI 1.5 */
 	SIZE(qd_instrument, 64),                /* ABI 1.2 */
 	FIELD(qd_instrument, size, 0),
 	FIELD(qd_instrument, symbol, 4),
@@ -291,11 +306,12 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_exchange_ops, backfill, 112),
 	FIELD(qd_exchange_ops, order_cancel_all, 120), /* ABI 1.4 */
 	FIELD(qd_exchange_ops, account_sync, 128),
-	SIZE(qd_notifier_ops, 64),
+	SIZE(qd_notifier_ops, 72),             /* ABI 1.5 */
 	FIELD(qd_notifier_ops, base, 0),
 	FIELD(qd_notifier_ops, send, 40),
 	FIELD(qd_notifier_ops, on_http_response, 48),
 	FIELD(qd_notifier_ops, on_timer, 56),
+	FIELD(qd_notifier_ops, on_mail_done, 64), /* ABI 1.5 */
 	SIZE(qd_payment_ops, 72),
 	FIELD(qd_payment_ops, base, 0),
 	FIELD(qd_payment_ops, checkout, 40),
