@@ -78,25 +78,37 @@ nh_post(struct nh *h, uint64_t req, const char *url, const struct qd_kv *hdr,
 	return QD_OK;
 }
 
-/* The wait a 429 asks for, in ms (0: none given). */
+/* A wait of `sec` seconds in ms: 1 ms .. 1 hour (NaN, negative: 0). */
+static inline long long
+nh_ms(double sec)
+{
+	if (!(sec > 0))
+		return 0;
+	if (sec > 3600.0)
+		return 3600000;
+	return (long long)(sec * 1000.0) > 0 ? (long long)(sec * 1000.0) : 1;
+}
+
+/* The wait a 429 asks for, in ms: the longer of the Retry-After header
+ * and the body's retry_after; 1 s when neither says. */
 static inline long long
 nh_retry_after(struct nh *h, const char *body, size_t len)
 {
 	char v[32];
-	long long ms = 0;
+	long long ms = 0, b;
 	cJSON *j, *x;
 
 	if (QD_API_HAS(h->api, http_header) &&
 	    h->api->http_header(h->ctx, "retry-after", v, sizeof(v)) == QD_OK)
-		ms = (long long)(strtod(v, NULL) * 1000.0);
+		ms = nh_ms(strtod(v, NULL));
 	if ((j = cJSON_ParseWithLength(body, len)) != NULL) {
 		x = cJSON_GetObjectItemCaseSensitive(j, "retry_after");
 		if (!cJSON_IsNumber(x))
 			x = cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(j,
 				"parameters"), "retry_after");
-		if (cJSON_IsNumber(x) && x->valuedouble * 1000.0 > (double)ms)
-			ms = (long long)(x->valuedouble * 1000.0);
+		if (cJSON_IsNumber(x) && (b = nh_ms(x->valuedouble)) > ms)
+			ms = b;
 		cJSON_Delete(j);
 	}
 	return ms > 0 ? ms : 1000;
