@@ -14,8 +14,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "bus/bus.h"
 #include "config/config.h"
 #include "loop/loop.h"
+#include "market/symbol.h"
 #include "notify/outbox.h"
 #include "store/store.h"
 
@@ -496,6 +498,115 @@ listeners_hear_every_notification(void **st)
 	world_close(&w);
 }
 
+static int
+four_sent(struct world *w)
+{
+	return w->n_sent >= 4;
+}
+
+static size_t count_event(const struct world *w, const char *event);
+
+static int
+feed_down_sent(struct world *w)
+{
+	return count_event(w, "feed.down") >= 1;
+}
+
+static int
+feed_back(struct world *w)
+{
+	return count_sent(w, "hook", NULL) >= 5;
+}
+
+static size_t
+count_event(const struct world *w, const char *event)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < w->n_sent; i++)
+		n += strcmp(w->sent[i].event, event) == 0;
+	return n;
+}
+
+/*
+ * Events that notify, from the bus: a risk action, a fill (twice: one
+ * notification), an instance failing, and a feed going quiet for
+ * feed_down_s then coming back.
+ */
+static void
+bus_events_notify(void **st)
+{
+	struct world w;
+	struct config_notify cfg;
+	struct outbox_channels ch = { each, send_fn, &w };
+	struct bus *bus = bus_new();
+	struct bus_event ev;
+	char err[256];
+
+	(void)st;
+	assert_non_null(bus);
+	world_init(&w, "events");
+	w.running[1] = 0;
+	config_notify_default(&cfg);
+	cfg.feed_down_s = 1;
+	w.ob = outbox_open(w.loop, w.db, 0, &cfg, &ch, err, sizeof(err));
+	assert_non_null(w.ob);
+	assert_int_equal(outbox_watch(w.ob, bus), QD_OK);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_ALERT;
+	ev.source = "risk";
+	ev.u.alert.severity = QD_SEV_CRITICAL;
+	ev.u.alert.title = "risk: daily_loss (paper:a)";
+	ev.u.alert.body = "loss 6% > 5%";
+	ev.u.alert.event = "risk.daily_loss";
+	ev.u.alert.key = "risk:daily_loss:paper:a:17";
+	bus_publish(bus, &ev);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_FILL;
+	ev.source = "ma-fast";
+	ev.u.order.size = sizeof(ev.u.order);
+	ev.u.order.order_id = 7;
+	ev.u.order.symbol = symbol_intern("BTC/USDT");
+	ev.u.order.side = QD_SIDE_BUY;
+	ev.u.order.qty = 1;
+	ev.u.order.last_qty = 0.5;
+	ev.u.order.last_price = 100;
+	ev.u.order.trade_id = "t 1";
+	bus_publish(bus, &ev);
+	bus_publish(bus, &ev);      /* the same fill again: one notification */
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_PLUGIN_STATE;
+	ev.u.plugin.instance = "binance";
+	ev.u.plugin.plugin = "binance";
+	ev.u.plugin.state = PLUGIN_STATE_FAILED;
+	ev.u.plugin.reason = "restarts used up";
+	bus_publish(bus, &ev);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_TRADE;
+	ev.source = "feed";
+	ev.u.trade.size = sizeof(ev.u.trade);
+	bus_publish(bus, &ev);      /* the feed is alive, then quiet */
+	assert_true(run_until(&w, four_sent, 5000));
+	assert_int_equal(count_sent(&w, "hook", "risk:daily_loss:paper:a:17"),
+		1);
+	assert_int_equal(count_sent(&w, "hook", "fill:7:t_1"), 1);
+	assert_int_equal(count_event(&w, "fill"), 1);
+	assert_int_equal(count_event(&w, "plugin.failed"), 1);
+	/* Quiet for longer than feed_down_s. */
+	assert_true(run_until(&w, feed_down_sent, 10000));
+	assert_int_equal(count_event(&w, "feed.down"), 1);
+	bus_publish(bus, &ev);      /* back */
+	assert_true(run_until(&w, feed_back, 5000));
+	assert_int_equal(count_event(&w, "feed.up"), 1);
+	assert_int_equal(count_event(&w, "feed.down"), 1);
+	world_close(&w);
+	bus_free(bus);
+}
+
 int
 main(void)
 {
@@ -507,6 +618,7 @@ main(void)
 		cmocka_unit_test(unconfirmed_sent_again_after_restart),
 		cmocka_unit_test(rate_limits_and_retry_after),
 		cmocka_unit_test(listeners_hear_every_notification),
+		cmocka_unit_test(bus_events_notify),
 	};
 
 	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
