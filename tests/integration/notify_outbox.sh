@@ -9,7 +9,8 @@
 #   - the webhook rejecting forever: dead-lettered with its reason, listed
 #     by quantctl notify dead, delivered after quantctl notify retry;
 #   - Telegram and Discord receive theirs, Discord's 429s honoured, and
-#     the bot token never reaches the log.
+#     the bot token never reaches the log;
+#   - an emergency close (a risk action) notifies.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 PY=/usr/bin/python3
 FAKE_PID=
@@ -35,7 +36,7 @@ cat > "$T/quantd.d/hook.json" <<JSON
 {"plugin": "notify-webhook", "instance": "hook",
  "params": {"url": "$BASE/hook"},
  "secrets": {"signing_secret": "env:HOOK_SECRET"},
- "route": {"events": ["test.*"], "inflight": 64}}
+ "route": {"events": ["test.*", "risk.*"], "inflight": 64}}
 JSON
 cat > "$T/quantd.d/tg.json" <<JSON
 {"plugin": "notify-telegram", "instance": "tg",
@@ -129,5 +130,10 @@ GE=12 wait_for 20 ge stat discord distinct
 check "Telegram got all 12, one per key" sh -c "[ $(stat telegram distinct) -eq 12 ] && [ $(stat telegram dups) -eq 0 ]"
 check "Discord got all 12 despite its 429s ($(stat discord throttled) throttled)" sh -c "[ $(stat discord distinct) -eq 12 ] && [ $(stat discord throttled) -ge 1 ]"
 check "the bot token and the webhook token are not in the log" sh -c "! grep -q 'AAtelegramtoken\|discordtoken' '$T/quantd.log'"
+
+# ---- a risk action notifies ------------------------------------------------
+ctl emergency-close > /dev/null
+GE=1 wait_for 10 ge stat hook distinct risk:emergency_close
+check "an emergency close reaches the webhook as risk.emergency_close" test "$(stat hook distinct risk:emergency_close)" -eq 1
 stop_daemon
 finish
