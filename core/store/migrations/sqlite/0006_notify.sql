@@ -5,6 +5,11 @@
 -- deduplication key: the same key enqueued twice for a channel is one row.
 -- state: 0 pending, 1 delivered, 2 dead (attempts ran out; last_error
 -- says why).  Times are int64 milliseconds since the Unix epoch, UTC.
+--
+-- It replaces 0002's `outbox`, which nothing ever wrote: it had no
+-- deduplication key, user or event to route and list by.
+
+DROP TABLE outbox;
 
 CREATE TABLE notify_outbox (
 	id         INTEGER PRIMARY KEY,        -- the outbox's id, ascending
