@@ -186,8 +186,9 @@ static void
 set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
 {
 	in->st = st;
-	if (reason != NULL)
-		snprintf(in->reason, sizeof(in->reason), "%s", reason);
+	if (reason != NULL)     /* cut to fit: the bus carries it whole */
+		snprintf(in->reason, sizeof(in->reason), "%.*s",
+			(int)sizeof(in->reason) - 1, reason);
 	else
 		in->reason[0] = '\0';
 	publish_state(in, st, reason);

@@ -94,7 +94,7 @@ sleep 0.2
 kill -KILL "$QD_PID"; wait "$QD_PID" 2>/dev/null; QD_PID=
 before=$(stat hook distinct bulk)
 start_fresh || not_ok "the daemon starts after kill -9"
-GE=1000 wait_for 30 ge stat hook distinct bulk
+GE=1000 wait_for 120 ge stat hook distinct bulk
 distinct=$(stat hook distinct bulk)
 dups=$(stat hook dups bulk)
 check "every one of the 1,000 delivered after the restart ($before before the kill; $dups sent again and counted once by key)" test "$distinct" -eq 1000
