@@ -36,6 +36,8 @@ enum stmt_id {
 	ST_FILL_PUT,
 	ST_POSTING_PUT,
 	ST_RISK_PUT,
+	ST_NOTIFY_UPDATE,
+	ST_NOTIFY_INSERT,
 	ST_COUNT
 };
 
@@ -101,6 +103,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RISK_PUT] =
 	"INSERT INTO risk_log (" STORE_RISK_COLS ") "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_NOTIFY_UPDATE] = STORE_NOTIFY_UPDATE,
+	/* A (dkey, channel) already stored: nothing written. */
+	[ST_NOTIFY_INSERT] =
+	"INSERT INTO notify_outbox (" STORE_NOTIFY_COLS ") VALUES (?1, ?2, "
+	"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+	"ON CONFLICT DO NOTHING",
 };
 
 struct sq {
@@ -1117,9 +1125,27 @@ sq_write_once(struct store *s, sqlite3_stmt *st, const char *what,
 	return QD_OK;
 }
 
-static void
-bind_notification(sqlite3_stmt *st, const struct store_notification *n)
+/* An update of a known id, else an insert that a (dkey, channel) already
+ * stored turns into nothing. */
+static int
+sq_put_notification(struct store *s, const struct store_notification *n)
 {
+	sqlite3_stmt *st = sq_stmt(s, ST_NOTIFY_UPDATE);
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)n->id);
+	sqlite3_bind_int(st, 2, n->state);
+	sqlite3_bind_int64(st, 3, n->attempts);
+	sqlite3_bind_int64(st, 4, n->next_ms);
+	sqlite3_bind_text(st, 5, n->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, n->updated_ms);
+	if ((rc = step_write(s, st, "writing a notification")) != QD_OK ||
+	    sqlite3_changes(SQ(s)->db) > 0)
+		return rc;
+	if ((st = sq_stmt(s, ST_NOTIFY_INSERT)) == NULL)
+		return QD_ERR_IO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)n->id);
 	sqlite3_bind_text(st, 2, n->dkey, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, n->channel, -1, SQLITE_STATIC);
@@ -1135,36 +1161,7 @@ bind_notification(sqlite3_stmt *st, const struct store_notification *n)
 	sqlite3_bind_text(st, 13, n->last_error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 14, n->created_ms);
 	sqlite3_bind_int64(st, 15, n->updated_ms);
-}
-
-/* An update of a known id, else an insert that a (dkey, channel) already
- * stored turns into nothing. */
-static int
-sq_put_notification(struct store *s, const struct store_notification *n)
-{
-	sqlite3_stmt *st;
-	int64_t changed = 0;
-	int rc;
-
-	if ((rc = sqlite3_prepare_v2(SQ(s)->db, STORE_NOTIFY_UPDATE, -1, &st,
-	    NULL)) != SQLITE_OK)
-		return sq_fail(s, rc, "writing a notification");
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)n->id);
-	sqlite3_bind_int(st, 2, n->state);
-	sqlite3_bind_int64(st, 3, n->attempts);
-	sqlite3_bind_int64(st, 4, n->next_ms);
-	sqlite3_bind_text(st, 5, n->last_error, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, n->updated_ms);
-	if ((rc = sq_write_once(s, st, "writing a notification", &changed)) !=
-	    QD_OK || changed > 0)
-		return rc;
-	if ((rc = sqlite3_prepare_v2(SQ(s)->db, "INSERT INTO notify_outbox ("
-	    STORE_NOTIFY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-	    "?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING", -1, &st,
-	    NULL)) != SQLITE_OK)
-		return sq_fail(s, rc, "writing a notification");
-	bind_notification(st, n);
-	return sq_write_once(s, st, "writing a notification", NULL);
+	return step_write(s, st, "writing a notification");
 }
 
 static int
