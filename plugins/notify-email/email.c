@@ -102,6 +102,11 @@ em_send(void *state, uint64_t req, const struct qd_notification *n)
 		n->severity == QD_SEV_CRITICAL ? "CRITICAL" :
 		n->severity == QD_SEV_WARNING ? "warning" : "info",
 		n->title ? n->title : "");
+	/* A title on several lines is one subject line (the host refuses a
+	 * header field with CR or LF: no header injection). */
+	for (len = 0; subject[len] != '\0'; len++)
+		if (subject[len] == '\r' || subject[len] == '\n')
+			subject[len] = ' ';
 	len = strlen(n->body ? n->body : "") + 512;
 	if ((body = malloc(len)) == NULL) {
 		e->api->notify_done(e->ctx, req, QD_ERR_NOMEM, NULL);

@@ -48,9 +48,16 @@ line two" --key "mail-$i" > /dev/null
 done
 ctl notify send --event badmail.test --title x --key bad-1 > /dev/null
 wait_for 20 sh -c "[ \$(wc -l < '$T/mail.jsonl') -ge 3 ]"
+ctl notify send --event mail.test --title "two
+Bcc: evil@example.org" --key mail-4 > /dev/null
+wait_for 20 sh -c "[ \$(wc -l < '$T/mail.jsonl') -ge 4 ]"
+check "a title on two lines is one subject line, no header injected" "$PY" -c "
+import json, sys
+r = [json.loads(l) for l in open('$T/mail.jsonl')][-1]
+sys.exit(not (r['key'] == 'mail-4' and r['subject'] == '[info] two Bcc: evil@example.org' and r['to'] == ['ops@example.org', 'cto@example.org']))"
 out=$("$PY" - "$T/mail.jsonl" <<'PY'
 import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
+recs = [json.loads(l) for l in open(sys.argv[1])][:3]
 keys = sorted(r["key"] for r in recs)
 ok = (keys == ["mail-1", "mail-2", "mail-3"] and all(r["tls"] for r in recs)
       and all(r["to"] == ["ops@example.org", "cto@example.org"] for r in recs)
