@@ -315,9 +315,10 @@ static const struct {
 	"attempts ran out,\n"
 	"with the last error; retry: send a dead one (or all) again from "
 	"attempt 1;\n"
-	"send: queue a notification (S: info, warning or critical; K: its "
-	"deduplication\n"
-	"key, [A-Za-z0-9._:-]) for every channel whose route takes it.\n" },
+	"send: queue a notification (E: [a-z0-9._-]; S: info, warning or "
+	"critical; K: its\n"
+	"deduplication key, [A-Za-z0-9._:-]) for every channel whose route "
+	"takes it.\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },

@@ -146,7 +146,8 @@ notify_send(struct outbox *ob, const cJSON *req)
 		if ((rc = outbox_enqueue(ob, &e)) < 0) {
 			snprintf(msg, sizeof(msg), "notifications[%d]: %s (%d "
 				"queued before it)", i, rc == QD_ERR_INVALID ?
-				"a key is [A-Za-z0-9._:-], at most 128 bytes" :
+				"an event is [a-z0-9._-] (at most 64 bytes), a "
+				"key [A-Za-z0-9._:-] (at most 128)" :
 				qd_strerror(rc), queued);
 			return error_json("invalid", msg);
 		}

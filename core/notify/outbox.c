@@ -454,12 +454,25 @@ route_one(void *arg, const char *channel, const struct config_route *route)
 	ob->routed++;
 }
 
+/* An event name: [a-z0-9._-], 1 to 64 bytes (it goes into headers). */
+static int
+event_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return n > 0 && n <= 64;
+}
+
 int
 outbox_enqueue(struct outbox *ob, const struct outbox_event *e)
 {
 	size_t i;
 
-	if (e == NULL || e->event == NULL || *e->event == '\0' ||
+	if (e == NULL || e->event == NULL || !event_ok(e->event) ||
 	    (e->key != NULL && !key_ok(e->key)))
 		return QD_ERR_INVALID;
 	for (i = 0; i < ob->n_listeners; i++)

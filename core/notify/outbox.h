@@ -45,7 +45,8 @@ struct outbox;
 
 /** A notification to enqueue.  Strings are the caller's, for the call. */
 struct outbox_event {
-	const char *event;       /**< "alert", "fill", "risk.daily_loss", ... */
+	const char *event;       /**< "alert", "fill", "risk.daily_loss", ...:
+	                              [a-z0-9._-], at most 64 bytes */
 	enum qd_severity severity;
 	const char *user;        /**< the user it is for, or NULL: operators */
 	const char *title;
@@ -98,7 +99,8 @@ void outbox_close(struct outbox *ob, int timeout_ms);
 /**
  * Route `e` and queue a row per channel that takes it.  Returns how many
  * rows were made (0: no route, or every one a duplicate), or
- * QD_ERR_INVALID (no event, a malformed key) / QD_ERR_NOMEM.
+ * QD_ERR_INVALID (no event or a malformed one, a malformed key) /
+ * QD_ERR_NOMEM.
  */
 int outbox_enqueue(struct outbox *ob, const struct outbox_event *e);
 

@@ -272,6 +272,8 @@ routes_by_event_user_and_severity(void **st)
 		QD_ERR_INVALID);
 	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL,
 		"bad key!"), QD_ERR_INVALID);
+	assert_int_equal(enqueue(w.ob, "alert\r\nX-Evil: 1", QD_SEV_INFO,
+		NULL, NULL), QD_ERR_INVALID);
 	assert_true(run_until(&w, nothing_pending, 5000));
 	assert_int_equal(w.n_sent, 2);
 	assert_int_equal(count_sent(&w, "hook", "r1"), 1);
