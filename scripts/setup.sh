@@ -9,9 +9,9 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 DEPS="build-essential autoconf automake libtool pkg-config \
 libevent-dev libwebsockets-dev libcjson-dev libseccomp-dev libsqlite3-dev \
-libssl-dev libpq-dev libcmocka-dev groff-base \
+libssl-dev libpq-dev libcmocka-dev groff-base libcurl4-openssl-dev \
 libargon2-dev libjwt-dev liboath-dev libqrencode-dev \
-postgresql sqlite3 python3-websockets python3-cryptography curl openssl"
+postgresql sqlite3 python3-websockets python3-cryptography python3-aiosmtpd curl openssl"
 missing=
 for p in $DEPS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

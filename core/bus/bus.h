@@ -43,6 +43,11 @@ struct bus_alert {
 	enum qd_severity severity;
 	const char *title;
 	const char *body;
+	const char *event;      /**< what notifies: "alert" (NULL too),
+	                         *   "risk.RULE" for risk actions */
+	const char *user;       /**< the user it is for, or NULL: operators */
+	const char *key;        /**< deduplication key of the notification,
+	                         *   or NULL (see core/notify/outbox.h) */
 };
 
 /** States of a plugin instance, as shown by `quantctl plugin list`. */

@@ -71,6 +71,11 @@ int cmd_emergency_close(struct cli *c, int argc, char **argv);
 int cmd_orders(struct cli *c, int argc, char **argv);
 int cmd_accounts(struct cli *c, int argc, char **argv);
 int cmd_risk(struct cli *c, int argc, char **argv);
+int cmd_notify(struct cli *c, int argc, char **argv);
+/** Send `req` (consumed) to the running daemon; print the reply (as JSON
+ *  with --json, else through `show`, NULL: as JSON).  The exit status. */
+int cli_ask(const struct cli *c, struct cJSON *req,
+	void (*show)(const struct cJSON *reply));
 /** `data synth` (argv[0] is "synth"). */
 int cmd_data_synth(struct cli *c, int argc, char **argv);
 /** The store location: `db` (a URL or SQLite file) or the daemon

@@ -18,6 +18,8 @@
 #include "ctl/ctl.h"
 #include "store/store.h"
 
+/* Send `req` (consumed) to the daemon; print the reply (as JSON with
+ * --json, else through `show`).  The exit status. */
 int
 cli_ask(const struct cli *c, cJSON *req, void (*show)(const cJSON *reply))
 {

@@ -68,6 +68,10 @@ usage(FILE *f)
 		"  user add|list|passwd|role|plan|disable  users of the API\n"
 		"  apikey create|list|revoke   API keys (HMAC-signed requests)\n"
 		"  secrets set|list|rotate     credentials sealed in the store\n"
+		"  notify list|dead|retry|send the notification outbox: waiting, "
+		"dead-lettered,\n"
+		"                              sent again, a message of your "
+		"own\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  metrics                     the daemon's metrics, Prometheus "
@@ -391,6 +395,23 @@ static const struct {
 	"A refusal names the field at fault.  The conditions and how "
 	"\"crosses\" is\n"
 	"defined: docs/alerts.md.\n" },
+	{ "notify",
+	"usage: quantctl notify list [--json]\n"
+	"       quantctl notify dead [--json]\n"
+	"       quantctl notify retry ID|all\n"
+	"       quantctl notify send --event E [--title T] [--body B] "
+	"[--severity S]\n"
+	"                            [--user U] [--recipient R] [--key K]\n"
+	"The running daemon's notification outbox.  list: counters and the "
+	"notifications\n"
+	"waiting for a channel (with their attempts); dead: those whose "
+	"attempts ran out,\n"
+	"with the last error; retry: send a dead one (or all) again from "
+	"attempt 1;\n"
+	"send: queue a notification (E: [a-z0-9._-]; S: info, warning or "
+	"critical; K: its\n"
+	"deduplication key, [A-Za-z0-9._:-]) for every channel whose route "
+	"takes it.\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },
@@ -1056,6 +1077,8 @@ main(int argc, char **argv)
 		rc = cmd_risk(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "alert") == 0) {
 		rc = cmd_alert(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "notify") == 0) {
+		rc = cmd_notify(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "optimize") == 0) {
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {

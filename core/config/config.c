@@ -213,6 +213,23 @@ check_keys(const struct json_value *obj, const char *const *allowed,
 	}
 }
 
+/* 1 if `v` is there and an object (its members checked against `keys`);
+ * 0 if absent, or not an object (reported). */
+static int
+keyed_object(const struct json_value *v, const char *const *keys,
+	const char *file, struct diag *d)
+{
+	if (v == NULL)
+		return 0;
+	if (v->type != JSON_OBJECT) {
+		bad(d, file, v, "expected an object, found %s",
+			json_type_name(v->type));
+		return 0;
+	}
+	check_keys(v, keys, file, d);
+	return 1;
+}
+
 /*
  * Member `key` as a string: NULL if absent (and not required) or wrong
  * (reported).  The result points into the tree.
@@ -495,23 +512,6 @@ symbol_valid_asset_of(const char *asset)
 	return symbol_valid(sym);
 }
 
-/* Is v (present) an object with only `keys`?  Reported when it is not an
- * object; unknown keys are reported and the rest still read. */
-static int
-keyed_object(const struct json_value *v, const char *const *keys,
-	const char *file, struct diag *d)
-{
-	if (v == NULL)
-		return 0;
-	if (v->type != JSON_OBJECT) {
-		bad(d, file, v, "expected an object, found %s",
-			json_type_name(v->type));
-		return 0;
-	}
-	check_keys(v, keys, file, d);
-	return 1;
-}
-
 static void
 parse_account(const struct json_value *v, struct config_account *a,
 	const char *file, struct diag *d)
@@ -545,8 +545,72 @@ parse_account(const struct json_value *v, struct config_account *a,
 
 static const char *const instance_keys[] = {
 	"plugin", "instance", "trust", "enabled", "params", "limits",
-	"symbols", "timeframes", "exchange", "secrets", "account", "risk", NULL
+	"symbols", "timeframes", "exchange", "secrets", "account", "risk",
+	"route", NULL
 };
+
+static const char *const severity_names[] = { "info", "warning",
+	"critical", NULL };
+
+/* A notifier's "route" (struct config_route). */
+static void
+parse_route(const struct json_value *v, struct config_route *r,
+	const char *file, struct diag *d)
+{
+	static const char *const keys[] = { "events", "users",
+		"min_severity", "rate_per_sec", "burst", "recipient_per_sec",
+		"inflight", NULL };
+	const char *s;
+	long n;
+	int i;
+
+	r->inflight = 4;
+	if (!keyed_object(v, keys, file, d))
+		return;
+	if ((n = get_strings(v, "events", &r->events, file, d)) > 0)
+		r->n_events = (size_t)n;
+	if ((n = get_strings(v, "users", &r->users, file, d)) > 0)
+		r->n_users = (size_t)n;
+	if ((s = get_string(v, "min_severity", 0, file, d)) != NULL) {
+		for (i = 0; severity_names[i]; i++)
+			if (strcmp(s, severity_names[i]) == 0)
+				break;
+		if (severity_names[i] == NULL)
+			bad(d, file, json_get(v, "min_severity"), "expected "
+				"\"info\", \"warning\" or \"critical\", "
+				"found \"%s\"", s);
+		else
+			r->min_severity = i;
+	}
+	r->has_rate = json_get(v, "rate_per_sec") != NULL ||
+	    json_get(v, "burst") != NULL;
+	r->has_recipient_rate = json_get(v, "recipient_per_sec") != NULL;
+	r->rate_per_sec = get_number(v, "rate_per_sec", 0, 0, 1e6, file, d);
+	r->burst = get_number(v, "burst", r->rate_per_sec > 1 ?
+	    r->rate_per_sec : 1, 1, 1e6, file, d);
+	r->recipient_per_sec = get_number(v, "recipient_per_sec", 0, 0, 1e6,
+		file, d);
+	r->inflight = (uint32_t)get_int(v, "inflight", 4, 1, 1024, file, d);
+}
+
+static void
+route_clear(struct config_route *r)
+{
+	free_strings(r->events, r->n_events);
+	free_strings(r->users, r->n_users);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+config_notify_default(struct config_notify *n)
+{
+	n->max_attempts = 10;
+	n->backoff_ms = 2000;
+	n->backoff_max_ms = 600000;
+	n->send_timeout_ms = 60000;
+	n->retention_days = 7;
+	n->feed_down_s = 60;
+}
 
 void
 config_instance_clear(struct config_instance *ci)
@@ -561,6 +625,7 @@ config_instance_clear(struct config_instance *ci)
 	free(ci->account.id);
 	free(ci->account.venue);
 	free(ci->account.quote);
+	route_clear(&ci->route);
 	params_free(ci->values);
 	memset(ci, 0, sizeof(*ci));
 }
@@ -679,6 +744,7 @@ config_parse_instance(const char *file, const char *text, size_t len,
 	parse_account(json_get(ci->doc, "account"), &ci->account, file, d);
 	if ((v = json_get(ci->doc, "risk")) != NULL)
 		ci->has_risk = config_parse_risk(v, &ci->risk, file, d) == 0;
+	parse_route(json_get(ci->doc, "route"), &ci->route, file, d);
 	if ((sec = json_get(ci->doc, "secrets")) != NULL) {
 		if (sec->type != JSON_OBJECT)
 			bad(d, file, sec, "expected an object, found %s",
@@ -783,7 +849,7 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
-	"ca_file", "risk", "trading", "api", "alerts", NULL
+	"ca_file", "risk", "trading", "api", "alerts", "notify", NULL
 };
 
 static int
@@ -1076,6 +1142,39 @@ config_load(const char *path, struct diag *d)
 		}
 	}
 
+	config_notify_default(&c->notify);
+	if ((v = json_get(doc, "notify")) != NULL) {
+		static const char *const keys[] = { "max_attempts",
+			"backoff_ms", "backoff_max_ms", "send_timeout_ms",
+			"retention_days", "feed_down_s", NULL };
+		struct config_notify *cn = &c->notify;
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			check_keys(v, keys, file, d);
+			cn->max_attempts = (uint32_t)get_int(v, "max_attempts",
+				cn->max_attempts, 1, 1000, file, d);
+			cn->backoff_ms = get_int(v, "backoff_ms", cn->backoff_ms,
+				1, 86400000, file, d);
+			cn->backoff_max_ms = get_int(v, "backoff_max_ms",
+				cn->backoff_max_ms, 1, 86400000, file, d);
+			cn->send_timeout_ms = get_int(v, "send_timeout_ms",
+				cn->send_timeout_ms, 100, 3600000, file, d);
+			cn->retention_days = (int)get_int(v, "retention_days",
+				cn->retention_days, 1, 3650, file, d);
+			cn->feed_down_s = (int)get_int(v, "feed_down_s",
+				cn->feed_down_s, 0, 86400, file, d);
+			if (cn->backoff_max_ms < cn->backoff_ms)
+				bad(d, file, json_get(v, "backoff_max_ms"),
+					"backoff_max_ms (%lld) is below "
+					"backoff_ms (%lld)",
+					(long long)cn->backoff_max_ms,
+					(long long)cn->backoff_ms);
+		}
+	}
+
 	c->log_level = QD_LOG_INFO;
 	if ((v = json_get(doc, "log")) != NULL) {
 		if (v->type != JSON_OBJECT) {
@@ -1216,6 +1315,26 @@ config_bind(struct config *c, const struct plugin_registry *r,
 					"only strategy and exchange instances "
 					"take timeframes");
 		}
+		if (kind != QD_KIND_NOTIFIER && json_get(doc, "route"))
+			bad(d, ci->file, json_get(doc, "route"), "only notifier "
+				"instances take a route; \"%s\" is %s %s",
+				ci->plugin, kind == QD_KIND_INDICATOR ? "an" :
+				"a", plugin_kind_name(kind));
+		if (kind == QD_KIND_NOTIFIER && ci->plugin != NULL) {
+			/* The channels' documented limits, unless set. */
+			if (!ci->route.has_rate &&
+			    strcmp(ci->plugin, "notify-telegram") == 0) {
+				ci->route.rate_per_sec = 30;
+				ci->route.burst = 30;
+			} else if (!ci->route.has_rate &&
+			    strcmp(ci->plugin, "notify-discord") == 0) {
+				ci->route.rate_per_sec = 2.5;
+				ci->route.burst = 5;
+			}
+			if (!ci->route.has_recipient_rate &&
+			    strcmp(ci->plugin, "notify-telegram") == 0)
+				ci->route.recipient_per_sec = 1;
+		}
 		if (kind != QD_KIND_STRATEGY && json_get(doc, "exchange"))
 			bad(d, ci->file, json_get(doc, "exchange"), "only "
 				"strategy instances take an exchange");
@@ -1310,7 +1429,7 @@ config_instance_equal(const struct config_instance *a,
 {
 	static const char *const keys[] = {
 		"plugin", "instance", "trust", "enabled", "limits", "symbols",
-		"timeframes", "exchange", "secrets", NULL
+		"timeframes", "exchange", "secrets", "route", NULL
 	};
 	size_t i;
 

@@ -21,6 +21,9 @@
  *                   {"backend": "sqlite"|"postgresql", "path", "dsn"}
  *                   form is accepted too
  *   log             {"level": "error"|"warn"|"info"|"debug", "file": PATH}
+ *   notify          {"max_attempts", "backoff_ms", "backoff_max_ms",
+ *                   "send_timeout_ms", "retention_days", "feed_down_s"}
+ *                   (struct config_notify)
  *
  * Instance file (etc/quantd.d/NAME.json), one instance each:
  *   plugin    name of a loaded plugin (required)
@@ -34,6 +37,7 @@
  *                  exchange (name of an exchange instance)
  *   exchange only: symbols, timeframes (what to stream),
  *                  secrets {NAME: "env:VAR"} (never written anywhere)
+ *   notifier only: route (struct config_route), secrets
  *
  * Every error names FILE:LINE:COL and the JSON path.  Loading never stops at
  * the first error: all are collected so `quantctl config check` shows them.
@@ -99,6 +103,50 @@ struct config_account {
 	int parsed;            /**< filled by the parser (else: defaults) */
 };
 
+/**
+ * A notifier instance's "route": which notifications it carries, and how
+ * fast it may send them.  Every list may hold "*" (everything); an event
+ * pattern ending in ".*" takes that prefix ("risk.*").
+ *   events        event names (default ["*"])
+ *   users         users (default ["*"]; "@operators" names notifications
+ *                 for no user: risk, fills, instances, feeds)
+ *   min_severity  "info" (default) | "warning" | "critical"
+ *   rate_per_sec, burst   the channel's token bucket (0: no limit)
+ *   recipient_per_sec     per recipient (chat) (0: no limit)
+ *   inflight      sends at once (default 4)
+ * Rates default to the channel's documented limits for notify-telegram
+ * (30/s, burst 30; 1/s per chat) and notify-discord (2.5/s, burst 5).
+ */
+struct config_route {
+	char **events;
+	size_t n_events;
+	char **users;
+	size_t n_users;
+	int min_severity;          /**< enum qd_severity */
+	double rate_per_sec;
+	double burst;
+	double recipient_per_sec;
+	uint32_t inflight;
+	int has_rate;              /**< rate_per_sec or burst given */
+	int has_recipient_rate;
+};
+
+/** The daemon's "notify" object: the outbox (core/notify/outbox.h). */
+struct config_notify {
+	uint32_t max_attempts;     /**< then dead-lettered (default 10) */
+	int64_t backoff_ms;        /**< first retry delay (default 2000) */
+	int64_t backoff_max_ms;    /**< longest delay (default 600000) */
+	int64_t send_timeout_ms;   /**< a send unanswered this long failed
+	                                (default 60000) */
+	int retention_days;        /**< delivered rows (and their keys) kept
+	                                (default 7) */
+	int feed_down_s;           /**< "feed.down" after this long without
+	                                market data (default 60; 0: off) */
+};
+
+/** The defaults of config_notify. */
+void config_notify_default(struct config_notify *n);
+
 struct config_instance {
 	char *file;
 	char *plugin;
@@ -117,6 +165,7 @@ struct config_instance {
 	struct risk_limits risk;           /**< "risk": its own limits */
 	int has_risk;
 	qd_params *values;                 /**< set by config_bind() */
+	struct config_route route;         /**< notifiers: "route" */
 };
 
 /** Parse a risk limits object; problems reported with FILE:LINE:COL. */
@@ -186,6 +235,7 @@ struct config {
 	/** "alerts": {"max_per_user": N}: alerts a user may have when no plan
 	 *  says otherwise (0: no limit; default 1000). */
 	size_t alerts_max_per_user;
+	struct config_notify notify; /**< "notify": the outbox */
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */
 	struct config_instance *instances;

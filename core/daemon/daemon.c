@@ -20,13 +20,16 @@
 #include "daemon/alerts.h"
 #include "daemon/daemon.h"
 #include "daemon/observe.h"
+#include "daemon/notify.h"
 #include "daemon/trading.h"
 #include "daemon/web.h"
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "net/client.h"
+#include "net/mail.h"
 #include "net/net.h"
+#include "notify/outbox.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
 #include "market/candles.h"
@@ -44,11 +47,13 @@ struct daemon {
 	struct bus *bus;
 	struct net *net;
 	struct net_client *netc;
+	struct mailer *mailer;      /* notifiers' e-mail */
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
 	struct web *web;            /* the HTTP API, or NULL */
 	struct writer *writer;
+	struct outbox *outbox;      /* notifications, or NULL */
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
 	struct store *reader;       /* reads for the API and quantctl, opened
@@ -410,6 +415,51 @@ storage_start(struct daemon *dm, const struct config *c)
 		log_info("store", "storing market data in %s (%s)%s",
 			st.backend[0] == 's' ? c->storage.url : "postgresql",
 			st.backend, c->storage.trades ? ", with trades" : "");
+	}
+	return 0;
+}
+
+/* ---- notifications ------------------------------------------------------- */
+
+static void
+ob_each(void *arg, void (*fn)(void *, const char *,
+	const struct config_route *), void *fnarg)
+{
+	host_notifiers(arg, fn, fnarg);
+}
+
+static int
+ob_send(void *arg, const char *channel, uint64_t req,
+	const struct qd_notification *n)
+{
+	return host_notify_send(arg, channel, req, n);
+}
+
+static void
+ob_done(void *arg, const char *channel, uint64_t req, int status,
+	const char *detail)
+{
+	outbox_done(arg, channel, req, status, detail);
+}
+
+/* The notification outbox, in the store when there is one (its rows go
+ * to the daemon's database even with market data storage off). */
+static int
+outbox_start(struct daemon *dm, const struct config *c)
+{
+	struct outbox_channels ch = { ob_each, ob_send, dm->host };
+	char err[512];
+
+	dm->outbox = outbox_open(dm->loop, c->storage.url,
+		c->trading_power_safe, &c->notify, &ch, err, sizeof(err));
+	if (dm->outbox == NULL) {
+		log_error("notify", "%s", err);
+		return -1;
+	}
+	host_set_notify(dm->host, ob_done, dm->outbox);
+	if (outbox_watch(dm->outbox, dm->bus) != QD_OK) {
+		log_error("notify", "out of memory");
+		return -1;
 	}
 	return 0;
 }
@@ -798,6 +848,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_backfill(dm, req);
 	} else if (strncmp(c, "alert.", 6) == 0) {
 		reply = alerts_request(dm->alerts, c, req);
+	} else if (strncmp(c, "notify.", 7) == 0) {
+		reply = notify_request(dm->outbox, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
 	} else if (strcmp(c, "reload") == 0) {
@@ -1026,6 +1078,8 @@ daemon_main(int argc, char **argv)
 		log_error("alert", "%s", terr);
 		goto out;
 	}
+	if (outbox_start(&dm, c) != 0)
+		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -1038,6 +1092,9 @@ daemon_main(int argc, char **argv)
 		handle_request, &dm, &api_off);
 	if (dm.web == NULL && !api_off)
 		goto out;
+	if ((dm.mailer = mailer_start(dm.loop, c->ca_file)) == NULL)
+		goto out;
+	host_set_mail(dm.host, dm.mailer);
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
@@ -1060,12 +1117,15 @@ out:
 	loop_signal_free(sig_hup);
 	loop_signal_free(sig_usr1);
 	host_free(dm.host);
+	/* After the notifiers stopped: what is queued is written. */
+	outbox_close(dm.outbox, 10000);
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
 	web_stop(dm.web);
 	store_close(dm.reader);
 	free(dm.store_url);
+	mailer_stop(dm.mailer);
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);

@@ -25,6 +25,7 @@
 #include "plugin/plugin.h"
 #include "market/candles.h"
 #include "net/client.h"
+#include "net/mail.h"
 #include "store/import.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -129,6 +130,11 @@ struct host {
 	struct loop_timer *oms_clock;
 	struct risk_limits risk_instance;  /* instances without their own */
 	int oms_started;
+	/* Notifiers' answers go to the outbox (core/notify). */
+	void (*notify_done)(void *arg, const char *channel, uint64_t req,
+		int status, const char *detail);
+	void *notify_arg;
+	struct mailer *mailer;          /* api->mail_send, or NULL */
 };
 
 
@@ -161,17 +167,13 @@ kind_rank(enum qd_kind k)
 	}
 }
 
-/* Set state, remember the reason, publish on the bus. */
+/* Tell the bus that the instance is in state `st`. */
 static void
-set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
+publish_state(struct instance *in, enum bus_plugin_state st,
+	const char *reason)
 {
 	struct bus_event ev;
 
-	in->st = st;
-	if (reason != NULL)
-		snprintf(in->reason, sizeof(in->reason), "%s", reason);
-	else
-		in->reason[0] = '\0';
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_PLUGIN_STATE;
 	ev.key = in->id;
@@ -181,6 +183,19 @@ set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
 	ev.u.plugin.state = st;
 	ev.u.plugin.reason = reason;
 	bus_publish(in->host->bus, &ev);
+}
+
+/* Set state, remember the reason, publish on the bus. */
+static void
+set_state(struct instance *in, enum bus_plugin_state st, const char *reason)
+{
+	in->st = st;
+	if (reason != NULL)     /* cut to fit: the bus carries it whole */
+		snprintf(in->reason, sizeof(in->reason), "%.*s",
+			(int)sizeof(in->reason) - 1, reason);
+	else
+		in->reason[0] = '\0';
+	publish_state(in, st, reason);
 }
 
 static struct instance *
@@ -572,10 +587,15 @@ on_oms_risk(void *arg, const struct risk_event *e)
 {
 	struct host *h = arg;
 	struct bus_event ev;
-	char title[160];
+	char title[160], event[96], key[160];
 
 	if (!(e->actions & (RISK_NOTIFY | RISK_RESUME)))
 		return;
+	snprintf(event, sizeof(event), "risk.%s%s", e->rule,
+		e->actions & RISK_RESUME ? ".resumed" : "");
+	/* One notification per breach: its rule, scope and time. */
+	snprintf(key, sizeof(key), "risk:%s:%s:%lld", e->rule,
+		e->scope_id[0] ? e->scope_id : "global", (long long)e->ts);
 	snprintf(title, sizeof(title), "risk: %s%s%s%s", e->rule,
 		e->scope_id[0] ? " (" : "", e->scope_id,
 		e->scope_id[0] ? ")" : "");
@@ -587,6 +607,8 @@ on_oms_risk(void *arg, const struct risk_event *e)
 		e->actions & RISK_CLOSE ? QD_SEV_CRITICAL : QD_SEV_WARNING;
 	ev.u.alert.title = title;
 	ev.u.alert.body = e->reason;
+	ev.u.alert.event = event;
+	ev.u.alert.key = key;
 	bus_publish(h->bus, &ev);
 }
 
@@ -1499,6 +1521,96 @@ host_instrument(const struct host *h, const char *exchange, qd_symbol sym)
 	return NULL;
 }
 
+/* ---- notifiers ------------------------------------------------------------ */
+
+static void
+w_notify_done(struct world *w, uint64_t req, int status, const char *detail)
+{
+	struct instance *in = INST(w);
+
+	if (in->host->notify_done != NULL)
+		in->host->notify_done(in->host->notify_arg, in->cfg.instance,
+			req, status, detail);
+	else
+		log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN,
+			in->cfg.instance, "notification %llu: %s%s%s",
+			(unsigned long long)req, qd_strerror(status),
+			detail ? ": " : "", detail ? detail : "");
+}
+
+/* The mail thread's outcome for an instance still running. */
+static void
+on_mail_done(void *owner, uint64_t id, int status, const char *detail)
+{
+	struct instance *in = owner;
+	const struct qd_notifier_ops *o = (const void *)in->ops;
+
+	if (in->st != PLUGIN_STATE_RUNNING || in->desc == NULL ||
+	    in->desc->kind != QD_KIND_NOTIFIER || o->base.size <
+	    offsetof(struct qd_notifier_ops, on_mail_done) +
+	    sizeof(o->on_mail_done) || o->on_mail_done == NULL)
+		return;
+	o->on_mail_done(in->state, id, status, detail);
+}
+
+static int
+w_mail_send(struct world *w, const struct qd_mail *m, const char *password,
+	uint64_t *id)
+{
+	struct instance *in = INST(w);
+
+	if (in->host->mailer == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return mailer_send(in->host->mailer, m, password, on_mail_done, in,
+		id);
+}
+
+void
+host_set_mail(struct host *h, struct mailer *m)
+{
+	h->mailer = m;
+}
+
+void
+host_set_notify(struct host *h, void (*done)(void *arg, const char *channel,
+	uint64_t req, int status, const char *detail), void *arg)
+{
+	h->notify_done = done;
+	h->notify_arg = arg;
+}
+
+void
+host_notifiers(struct host *h, void (*fn)(void *arg, const char *channel,
+	const struct config_route *route), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		struct instance *in = h->inst[i];
+
+		if (in->desc != NULL && in->desc->kind == QD_KIND_NOTIFIER &&
+		    in->st == PLUGIN_STATE_RUNNING)
+			fn(arg, in->cfg.instance, &in->cfg.route);
+	}
+}
+
+int
+host_notify_send(struct host *h, const char *channel, uint64_t req,
+	const struct qd_notification *n)
+{
+	struct instance *in = find_instance(h, channel);
+	const struct qd_notifier_ops *o;
+
+	if (in == NULL || in->desc == NULL ||
+	    in->desc->kind != QD_KIND_NOTIFIER ||
+	    in->st != PLUGIN_STATE_RUNNING)
+		return QD_ERR_NOTFOUND;
+	o = (const void *)in->ops;
+	if (o->send == NULL)
+		return QD_ERR_UNSUPPORTED;
+	return o->send(in->state, req, n);
+}
+
 static const struct world_ops daemon_world = {
 	.now = w_now,
 	.timer_arm = w_timer_arm,
@@ -1528,6 +1640,8 @@ static const struct world_ops daemon_world = {
 	.ws_send = w_ws_send,
 	.ws_close = w_ws_close,
 	.http_request = w_http_request,
+	.notify_done = w_notify_done,
+	.mail_send = w_mail_send,
 	.http_header = w_http_header,
 	.history_open = w_history_open,
 	.history_next = w_history_next,
@@ -1568,11 +1682,17 @@ sandbox_gave_up(void *arg, const char *reason)
 	start_settled(in);
 }
 
-/* Its child was lost: the timers it armed die with it. */
+/* Its child was lost: the timers it armed die with it.  The bus hears
+ * that it restarts (its state stays running: the proxy queues its calls
+ * until the next child is ready). */
 static void
 sandbox_lost(void *arg)
 {
-	release_timers(arg);
+	struct instance *in = arg;
+
+	release_timers(in);
+	publish_state(in, PLUGIN_STATE_RESTARTING, "its sandbox child was "
+		"lost (the log says why)");
 }
 
 /* Its child is ready and start() returned QD_OK. */
@@ -1629,6 +1749,7 @@ instance_release(struct instance *in)
 	/* Its connections close; nothing more reaches it. */
 	if (in->host->netc != NULL)
 		netc_forget(in->host->netc, in);
+	mailer_forget(in->host->mailer, in);
 	history_release(in);
 	runtime_release(&in->ctx);
 }

@@ -124,6 +124,24 @@ int host_upgrade_module(struct host *h, const char *path);
 int host_backfill(struct host *h, const char *instance, const char *symbol,
 	uint32_t tf_s, int64_t from_ms, int64_t to_ms);
 
+struct mailer;
+/** The SMTP client notifiers' api->mail_send uses (NULL: none).  Before
+ *  host_apply(); it must outlive the instances. */
+void host_set_mail(struct host *h, struct mailer *m);
+struct config_route;
+/** Notifiers' answers (api->notify_done) go to done(arg, instance, req,
+ *  status, detail); before host_apply(). */
+void host_set_notify(struct host *h, void (*done)(void *arg,
+	const char *channel, uint64_t req, int status, const char *detail),
+	void *arg);
+/** Call fn for every running notifier instance with its route. */
+void host_notifiers(struct host *h, void (*fn)(void *arg,
+	const char *channel, const struct config_route *route), void *arg);
+/** Hand `n` to notifier instance `channel`'s send(req): QD_OK, or
+ *  QD_ERR_NOTFOUND (no such running notifier), or its refusal. */
+int host_notify_send(struct host *h, const char *channel, uint64_t req,
+	const struct qd_notification *n);
+
 /** How the host trades (set before any instance). */
 struct host_trading {
 	const char *url;             /**< the store journalling orders (and

@@ -856,9 +856,60 @@ r_emit_balance(qd_ctx *c, const struct qd_balance *b)
 static void
 r_notify_done(qd_ctx *c, uint64_t req, int status, const char *detail)
 {
+	if (status > 0 || status < QD_ERR_INTERNAL)
+		status = QD_ERR_INTERNAL;
+	if (c->kind == QD_KIND_NOTIFIER && c->ops->notify_done != NULL) {
+		c->ops->notify_done(c->world, req, status, detail);
+		return;
+	}
 	log_msg(status == QD_OK ? QD_LOG_DEBUG : QD_LOG_WARN, c->tag,
 		"notification %llu: %s%s%s", (unsigned long long)req,
 		qd_strerror(status), detail ? ": " : "", detail ? detail : "");
+}
+
+/* A header field of an e-mail: present, no CR or LF (no injection). */
+static int
+mail_field_ok(const char *s, size_t max)
+{
+	return s != NULL && *s != '\0' && strlen(s) <= max &&
+	    strpbrk(s, "\r\n") == NULL;
+}
+
+/* An e-mail for a notifier: checked, its password resolved here (the
+ * plugin names the secret, never sees it), sent by the world's mailer. */
+static int
+r_mail_send(qd_ctx *c, const struct qd_mail *m, uint64_t *id)
+{
+	char pw[512];
+	size_t n = 0, i;
+	int rc;
+
+	if (c->kind != QD_KIND_NOTIFIER || c->ops->mail_send == NULL)
+		return QD_ERR_UNSUPPORTED;
+	if (m == NULL || m->size < sizeof(*m) || id == NULL ||
+	    m->url == NULL || (strncmp(m->url, "smtp://", 7) != 0 &&
+	    strncmp(m->url, "smtps://", 8) != 0) ||
+	    !mail_field_ok(m->url, 1000) || !mail_field_ok(m->from, 254) ||
+	    strchr(m->from, '@') == NULL || m->to == NULL ||
+	    m->to[0] == NULL || (m->subject != NULL && strpbrk(m->subject,
+	    "\r\n") != NULL) || (m->key != NULL &&
+	    !mail_field_ok(m->key, 200)) || (m->username != NULL &&
+	    !mail_field_ok(m->username, 254)))
+		return QD_ERR_INVALID;
+	for (i = 0; m->to[i] != NULL; i++)
+		if (i == 100 || !mail_field_ok(m->to[i], 254) ||
+		    strchr(m->to[i], '@') == NULL)
+			return QD_ERR_INVALID;
+	if (m->password != NULL && (rc = secret_resolve(c, m->password, 0,
+	    pw, sizeof(pw), &n)) != QD_OK) {
+		log_warn(c->tag, "mail: secret \"%s\": %s", m->password,
+			rc == QD_ERR_NOTFOUND ? "not configured, or its "
+			"variable or file is missing" : qd_strerror(rc));
+		return rc;
+	}
+	rc = c->ops->mail_send(c->world, m, m->password ? pw : NULL, id);
+	explicit_bzero(pw, sizeof(pw));
+	return rc;
 }
 
 static void
@@ -984,6 +1035,7 @@ const struct qd_host_api runtime_api = {
 	.emit_book_top = r_emit_book_top,
 	.emit_order_update = r_emit_order_update,
 	.notify_done = r_notify_done,
+	.mail_send = r_mail_send,
 	.payment_done = r_payment_done,
 	.annotate = r_annotate,
 	.http_header = r_http_header,

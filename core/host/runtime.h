@@ -101,6 +101,13 @@ struct world_ops {
 	 *  (QD_ERR_STATE outside it, through *state). */
 	const char *(*http_header)(struct world *w, const char *name,
 		int *state);
+	/** Notifiers: an e-mail (checked) with its password resolved (or
+	 *  NULL); the outcome comes to on_mail_done.  NULL: no mail here. */
+	int (*mail_send)(struct world *w, const struct qd_mail *m,
+		const char *password, uint64_t *id);
+	/** A notifier's answer to send(req) (NULL: logged only). */
+	void (*notify_done)(struct world *w, uint64_t req, int status,
+		const char *detail);
 	/** Recorded market data (sdk.h history_*; the source is checked for
 	 *  form by the runtime).  NULL: none in this world. */
 	int (*history_open)(struct world *w, const char *source,

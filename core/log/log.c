@@ -239,6 +239,54 @@ value_end(const char *s, size_t v, char sep, size_t *inner)
 }
 
 /*
+ * Tokens that travel in URL paths: a Telegram bot's "/bot<id>:<token>/"
+ * and a Discord webhook's "/webhooks/<id>/<token>".  The token (up to the
+ * next '/', '?', quote or blank) is masked.  Returns the number masked.
+ */
+static int
+redact_url_tokens(char *s, size_t cap)
+{
+	static const struct { const char *lead; char after_id; } pat[] = {
+		{ "/bot", ':' }, { "/webhooks/", '/' },
+	};
+	int count = 0;
+	size_t k;
+
+	for (k = 0; k < sizeof(pat) / sizeof(pat[0]); k++) {
+		char *p = s;
+		size_t ll = strlen(pat[k].lead);
+
+		while ((p = strstr(p, pat[k].lead)) != NULL) {
+			size_t from, to;
+			char *q = p + ll;
+
+			if (!isdigit((unsigned char)*q)) {
+				p = q;
+				continue;
+			}
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (*q != pat[k].after_id) {
+				p = q;
+				continue;
+			}
+			from = (size_t)(q + 1 - s);
+			for (to = from; s[to] != '\0' && s[to] != '/' &&
+			     s[to] != '?' && s[to] != '"' && !blank(s[to]);
+			     to++)
+				;
+			if (to == from) {
+				p = q;
+				continue;
+			}
+			p = s + mask(s, cap, from, to);
+			count++;
+		}
+	}
+	return count;
+}
+
+/*
  * Scan for keys ([A-Za-z0-9_.-]+, optionally in "quotes" or \"quotes\")
  * followed by '=' or ':' (blanks allowed around either); when the key names
  * a secret, mask its value.  Returns the number of values masked.
@@ -285,7 +333,7 @@ log_redact(char *s, size_t cap)
 		i = mask(s, cap, from, to);
 		count++;
 	}
-	return count;
+	return count + redact_url_tokens(s, cap);
 }
 
 /* ---- formatting ---------------------------------------------------------- */

@@ -7,7 +7,8 @@
  * interleave.  In the message, the value after any key whose name contains
  * secret, password, token, api_key, apikey or passphrase (case-insensitive) in
  * the forms `key=value`, `key: value` and `"key":"value"` is replaced by ***
- * before the line is written.
+ * before the line is written, and so are tokens in URL paths (a Telegram
+ * bot's /bot<id>:<token>, a Discord webhook's /webhooks/<id>/<token>).
  *
  * Thread-safe.  Before log_open() lines go to stderr at level info.
  */

@@ -945,6 +945,16 @@ done_frame(uint16_t type, uint64_t req, int status, const char *detail)
 	send_frame(&o);
 }
 
+/* Only notifiers send mail, and they do not run sandboxed. */
+static int
+c_mail_send(qd_ctx *ctx, const struct qd_mail *m, uint64_t *req_id)
+{
+	(void)ctx;
+	(void)m;
+	(void)req_id;
+	return QD_ERR_UNSUPPORTED;
+}
+
 static void
 c_notify_done(qd_ctx *ctx, uint64_t req, int status, const char *detail)
 {
@@ -1029,6 +1039,7 @@ static const struct qd_host_api child_api = {
 	.size_order = c_size_order,
 	.sign = c_sign,
 	.emit_balance = c_emit_balance,
+	.mail_send = c_mail_send,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

@@ -98,6 +98,15 @@ struct store_ops {
 	int (*alert_events)(struct store *s, uint64_t alert_id, size_t limit,
 		int (*fn)(void *, const struct store_alert_event *),
 		void *arg);
+	/* the notification outbox (arguments checked by store.c) */
+	int (*put_notification)(struct store *s,
+		const struct store_notification *n);
+	int (*notifications)(struct store *s,
+		const struct store_notify_filter *f,
+		int (*fn)(void *, const struct store_notification *), void *arg);
+	int (*notify_prune)(struct store *s, int64_t before_ms,
+		int64_t *deleted);
+	int (*notify_max_id)(struct store *s, uint64_t *max_id);
 };
 
 struct store {
@@ -148,6 +157,14 @@ struct store {
 #define STORE_RISK_COLS "ts_ms, scope, scope_id, rule, actions, symbol, " \
 	"reason, order_id"
 
+#define STORE_NOTIFY_COLS "id, dkey, channel, event, severity, owner, " \
+	"title, body, recipient, state, attempts, next_ms, last_error, " \
+	"created_ms, updated_ms"
+/* A notification written again changes these only. */
+#define STORE_NOTIFY_UPDATE "UPDATE notify_outbox SET state = ?2, " \
+	"attempts = ?3, next_ms = ?4, last_error = ?5, updated_ms = ?6 " \
+	"WHERE id = ?1"
+
 /** A trading read's callback, by the kind of row, and its argument (what
  *  a backend's row reader hands each row to). */
 struct store_read {
@@ -160,6 +177,8 @@ struct store_read {
 		int (*alert)(void *, const struct store_alert *);
 		int (*alert_event)(void *,
 			const struct store_alert_event *);
+		int (*notification)(void *,
+			const struct store_notification *);
 	} fn;
 	void *arg;
 };

@@ -2,7 +2,10 @@
 # embed-sql.sh OUT.c FILE... -- compile migration files into a C table.
 # Each FILE is core/store/migrations/BACKEND/NNNN_name.sql; the table of a
 # backend lists its migrations in version order (the numbers must be
-# 1, 2, ... with no gap, which is checked here).
+# ascending and unique, which is checked here).  A number no file has yet
+# (reserved by work not merged in) becomes a migration named "reserved"
+# that changes nothing (a statement both backends run in a transaction), so that versions stay 1, 2, ... in the table; its file
+# replaces it when it arrives.
 set -eu
 out=$1
 shift
@@ -18,10 +21,16 @@ tmp=$out.tmp
 			ver=$(echo "$base" | sed 's/_.*//' | sed 's/^0*//')
 			name=$(echo "$base" | sed 's/^[0-9]*_//')
 			n=$((n + 1))
-			if [ "$ver" != "$n" ]; then
-				echo "embed-sql.sh: $f: expected version $n" >&2
+			if [ "$ver" -lt "$n" ]; then
+				echo "embed-sql.sh: $f: expected version $n or" \
+					"above" >&2
 				exit 1
 			fi
+			while [ "$n" -lt "$ver" ]; do
+				printf '\t{ %s, "reserved", "SAVEPOINT r; %s" },\n' \
+					"$n" "RELEASE SAVEPOINT r;"
+				n=$((n + 1))
+			done
 			printf '\t{ %s, "%s",\n' "$ver" "$name"
 			sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$/\\n"/' "$f"
 			printf '\t},\n'

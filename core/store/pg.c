@@ -39,6 +39,8 @@ enum pst {
 	PS_FILL_PUT,
 	PS_POSTING_PUT,
 	PS_RISK_PUT,
+	PS_NOTIFY_UPDATE,
+	PS_NOTIFY_INSERT,
 	PS_COUNT
 };
 
@@ -78,6 +80,14 @@ static const char *const pst_sql[PS_COUNT] = {
 	[PS_RISK_PUT] =
 	"INSERT INTO risk_log (" STORE_RISK_COLS ") "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[PS_NOTIFY_UPDATE] =
+	"UPDATE notify_outbox SET state = $2, attempts = $3, next_ms = $4, "
+	"last_error = $5, updated_ms = $6 WHERE id = $1",
+	/* A (dkey, channel) already stored: nothing written. */
+	[PS_NOTIFY_INSERT] =
+	"INSERT INTO notify_outbox (" STORE_NOTIFY_COLS ") VALUES ($1, $2, "
+	"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+	"ON CONFLICT DO NOTHING",
 };
 
 struct pg {
@@ -1705,6 +1715,113 @@ pg_alert_events(struct store *s, uint64_t alert_id, size_t limit,
 		"LIMIT $2", 2, v, alert_event_row, &x, "reading alert events");
 }
 
+/* ---- the notification outbox ---------------------------------------------- */
+
+/* An update of a known id, else an insert that a (dkey, channel) already
+ * stored turns into nothing. */
+static int
+pg_put_notification(struct store *s, const struct store_notification *n)
+{
+	char id[24], sev[8], state[8], att[16], next[24], cr[24], up[24];
+	const char *v[15] = { id, n->dkey, n->channel, n->event, sev,
+		n->owner, n->title, n->body, n->recipient, state, att, next,
+		n->last_error, cr, up };
+	const char *u[6] = { id, state, att, next, n->last_error, up };
+	long long rows = 0;
+	int rc;
+
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)n->id);
+	snprintf(sev, sizeof(sev), "%d", n->severity);
+	snprintf(state, sizeof(state), "%d", n->state);
+	snprintf(att, sizeof(att), "%u", n->attempts);
+	snprintf(next, sizeof(next), "%lld", (long long)n->next_ms);
+	snprintf(cr, sizeof(cr), "%lld", (long long)n->created_ms);
+	snprintf(up, sizeof(up), "%lld", (long long)n->updated_ms);
+	rc = exec_write(s, PS_NOTIFY_UPDATE, 6, u, "writing a notification",
+		&rows);
+	if (rc != QD_OK || rows > 0)
+		return rc;
+	return exec_write(s, PS_NOTIFY_INSERT, 15, v,
+		"writing a notification", NULL);
+}
+
+static int
+notification_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_notification n;
+
+	n.id = get_id(r, i, 0);
+	n.dkey = PQgetvalue(r, i, 1);
+	n.channel = PQgetvalue(r, i, 2);
+	n.event = PQgetvalue(r, i, 3);
+	n.severity = (int)get_int(r, i, 4);
+	n.owner = PQgetvalue(r, i, 5);
+	n.title = PQgetvalue(r, i, 6);
+	n.body = PQgetvalue(r, i, 7);
+	n.recipient = get_text(r, i, 8);
+	n.state = (int)get_int(r, i, 9);
+	n.attempts = (uint32_t)get_int(r, i, 10);
+	n.next_ms = get_int(r, i, 11);
+	n.last_error = PQgetvalue(r, i, 12);
+	n.created_ms = get_int(r, i, 13);
+	n.updated_ms = get_int(r, i, 14);
+	return x->fn.notification(x->arg, &n);
+}
+
+static int
+pg_notifications(struct store *s, const struct store_notify_filter *f,
+	int (*fn)(void *, const struct store_notification *), void *arg)
+{
+	struct store_read x = { .fn.notification = fn, .arg = arg };
+	char st[8], after[24], lim[24];
+	const char *v[3] = { st, after, limit_or_null(f->limit, lim,
+		sizeof(lim)) };
+
+	snprintf(st, sizeof(st), "%d", f->state);
+	snprintf(after, sizeof(after), "%llu",
+		(unsigned long long)f->after_id);
+	return pg_rows(s, "SELECT " STORE_NOTIFY_COLS " FROM notify_outbox "
+		"WHERE id > $2 AND ($1::int < 0 OR state = $1::int) ORDER BY "
+		"id LIMIT $3", 3, v, notification_row, &x,
+		"reading notifications");
+}
+
+static int
+pg_notify_prune(struct store *s, int64_t before_ms, int64_t *deleted)
+{
+	char before[24];
+	const char *v[1] = { before };
+	PGresult *r;
+	int rc = QD_OK;
+
+	snprintf(before, sizeof(before), "%lld", (long long)before_ms);
+	r = PQexecParams(PG(s)->conn, "DELETE FROM notify_outbox WHERE "
+		"state = 1 AND updated_ms < $1", 1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, "pruning notifications", r);
+	else
+		*deleted = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_notify_max_id(struct store *s, uint64_t *max_id)
+{
+	PGresult *r;
+	int rc = QD_OK;
+
+	r = PQexec(PG(s)->conn, "SELECT coalesce(max(id), 0) FROM "
+		"notify_outbox");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		rc = pg_fail(s, "reading notification ids", r);
+	else
+		*max_id = get_id(r, 0, 0);
+	PQclear(r);
+	return rc;
+}
+
 static const struct store_ops pg_ops = {
 	.backend = STORE_POSTGRES,
 	.name = "postgresql",
@@ -1749,6 +1866,10 @@ static const struct store_ops pg_ops = {
 	.alerts = pg_alerts,
 	.put_alert_event = pg_put_alert_event,
 	.alert_events = pg_alert_events,
+	.put_notification = pg_put_notification,
+	.notifications = pg_notifications,
+	.notify_prune = pg_notify_prune,
+	.notify_max_id = pg_notify_max_id,
 };
 
 int

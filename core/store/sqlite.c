@@ -36,6 +36,8 @@ enum stmt_id {
 	ST_FILL_PUT,
 	ST_POSTING_PUT,
 	ST_RISK_PUT,
+	ST_NOTIFY_UPDATE,
+	ST_NOTIFY_INSERT,
 	ST_COUNT
 };
 
@@ -101,6 +103,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RISK_PUT] =
 	"INSERT INTO risk_log (" STORE_RISK_COLS ") "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_NOTIFY_UPDATE] = STORE_NOTIFY_UPDATE,
+	/* A (dkey, channel) already stored: nothing written. */
+	[ST_NOTIFY_INSERT] =
+	"INSERT INTO notify_outbox (" STORE_NOTIFY_COLS ") VALUES (?1, ?2, "
+	"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+	"ON CONFLICT DO NOTHING",
 };
 
 struct sq {
@@ -1320,6 +1328,136 @@ sq_alert_events(struct store *s, uint64_t alert_id, size_t limit,
 	return sq_rows(s, st, alert_event_row, &r, "reading alert events");
 }
 
+/* ---- the notification outbox ---------------------------------------------- */
+
+/* Run a one-off write statement; *changes how many rows it changed. */
+static int
+sq_write_once(struct store *s, sqlite3_stmt *st, const char *what,
+	int64_t *changes)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sq_put_fail(s, rc, what);
+	if (changes != NULL)
+		*changes = sqlite3_changes(SQ(s)->db);
+	return QD_OK;
+}
+
+/* An update of a known id, else an insert that a (dkey, channel) already
+ * stored turns into nothing. */
+static int
+sq_put_notification(struct store *s, const struct store_notification *n)
+{
+	sqlite3_stmt *st = sq_stmt(s, ST_NOTIFY_UPDATE);
+	int rc;
+
+	if (st == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)n->id);
+	sqlite3_bind_int(st, 2, n->state);
+	sqlite3_bind_int64(st, 3, n->attempts);
+	sqlite3_bind_int64(st, 4, n->next_ms);
+	sqlite3_bind_text(st, 5, n->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, n->updated_ms);
+	if ((rc = step_write(s, st, "writing a notification")) != QD_OK ||
+	    sqlite3_changes(SQ(s)->db) > 0)
+		return rc;
+	if ((st = sq_stmt(s, ST_NOTIFY_INSERT)) == NULL)
+		return QD_ERR_IO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)n->id);
+	sqlite3_bind_text(st, 2, n->dkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, n->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, n->event, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, n->severity);
+	sqlite3_bind_text(st, 6, n->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, n->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, n->body, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 9, n->recipient);
+	sqlite3_bind_int(st, 10, n->state);
+	sqlite3_bind_int64(st, 11, n->attempts);
+	sqlite3_bind_int64(st, 12, n->next_ms);
+	sqlite3_bind_text(st, 13, n->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 14, n->created_ms);
+	sqlite3_bind_int64(st, 15, n->updated_ms);
+	return step_write(s, st, "writing a notification");
+}
+
+static int
+notification_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_notification n;
+
+	n.id = col_id(st, 0);
+	n.dkey = col_text(st, 1);
+	n.channel = col_text(st, 2);
+	n.event = col_text(st, 3);
+	n.severity = sqlite3_column_int(st, 4);
+	n.owner = col_text(st, 5);
+	n.title = col_text(st, 6);
+	n.body = col_text(st, 7);
+	n.recipient = col_text(st, 8);
+	n.state = sqlite3_column_int(st, 9);
+	n.attempts = (uint32_t)sqlite3_column_int64(st, 10);
+	n.next_ms = sqlite3_column_int64(st, 11);
+	n.last_error = col_text(st, 12);
+	n.created_ms = sqlite3_column_int64(st, 13);
+	n.updated_ms = sqlite3_column_int64(st, 14);
+	return r->fn.notification(r->arg, &n);
+}
+
+static int
+sq_notifications(struct store *s, const struct store_notify_filter *f,
+	int (*fn)(void *, const struct store_notification *), void *arg)
+{
+	struct store_read r = { .fn.notification = fn, .arg = arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT " STORE_NOTIFY_COLS " FROM "
+		"notify_outbox WHERE id > ?2 AND (?1 < 0 OR state = ?1) "
+		"ORDER BY id LIMIT ?3", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading notifications");
+	sqlite3_bind_int(st, 1, f->state);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->after_id);
+	sqlite3_bind_int64(st, 3, sq_limit(f->limit));
+	return sq_rows(s, st, notification_row, &r, "reading notifications");
+}
+
+static int
+sq_notify_prune(struct store *s, int64_t before_ms, int64_t *deleted)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "DELETE FROM notify_outbox WHERE "
+		"state = 1 AND updated_ms < ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "pruning notifications");
+	sqlite3_bind_int64(st, 1, before_ms);
+	return sq_write_once(s, st, "pruning notifications", deleted);
+}
+
+static int
+sq_notify_max_id(struct store *s, uint64_t *max_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT coalesce(max(id), 0) FROM "
+		"notify_outbox", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading notification ids");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*max_id = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? QD_OK : sq_fail(s, rc,
+	    "reading notification ids");
+}
+
 static const struct store_ops sqlite_ops = {
 	.backend = STORE_SQLITE,
 	.name = "sqlite",
@@ -1363,6 +1501,10 @@ static const struct store_ops sqlite_ops = {
 	.alerts = sq_alerts,
 	.put_alert_event = sq_put_alert_event,
 	.alert_events = sq_alert_events,
+	.put_notification = sq_put_notification,
+	.notifications = sq_notifications,
+	.notify_prune = sq_notify_prune,
+	.notify_max_id = sq_notify_max_id,
 };
 
 int

@@ -872,3 +872,69 @@ store_trading_ids(struct store *s, uint64_t *max_order_id, int64_t *max_txn)
 	*max_txn = 0;
 	return s->ops->trading_ids(s, max_order_id, max_txn);
 }
+
+/* ---- the notification outbox ---------------------------------------------- */
+
+int
+store_put_notification(struct store *s, const struct store_notification *n)
+{
+	char who[64];
+	int rc;
+
+	if (n == NULL)
+		return store_fail(s, QD_ERR_INVALID, "notification: NULL");
+	snprintf(who, sizeof(who), "notification %llu",
+		(unsigned long long)n->id);
+	if ((rc = need_id(s, who, "id", n->id, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "dkey", n->dkey, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "channel", n->channel, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "event", n->event, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "owner", n->owner, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "title", n->title, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "body", n->body, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "last_error", n->last_error, 0)) != QD_OK)
+		return rc;
+	if (n->state < STORE_NOTIFY_PENDING || n->state > STORE_NOTIFY_DEAD)
+		return store_fail(s, QD_ERR_INVALID, "%s: state %d is not 0, "
+			"1 or 2", who, n->state);
+	IN_TX(s, s->ops->put_notification(s, n));
+}
+
+int
+store_notifications(struct store *s, const struct store_notify_filter *f,
+	int (*fn)(void *, const struct store_notification *), void *arg)
+{
+	static const struct store_notify_filter all = { .state = -1 };
+	int rc;
+
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "notifications: no "
+			"callback");
+	if (f == NULL)
+		f = &all;
+	if ((rc = need_id(s, "notifications", "after_id", f->after_id, 1)) !=
+	    QD_OK)
+		return rc;
+	return s->ops->notifications(s, f, fn, arg);
+}
+
+int
+store_notify_prune(struct store *s, int64_t before_ms, int64_t *deleted)
+{
+	int64_t n = 0;
+	int rc;
+
+	rc = s->ops->notify_prune(s, before_ms, &n);
+	if (deleted != NULL)
+		*deleted = n;
+	return rc;
+}
+
+int
+store_notify_max_id(struct store *s, uint64_t *max_id)
+{
+	if (max_id == NULL)
+		return store_fail(s, QD_ERR_INVALID, "notify ids: NULL output");
+	*max_id = 0;
+	return s->ops->notify_max_id(s, max_id);
+}

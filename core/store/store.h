@@ -327,6 +327,56 @@ int store_postings(struct store *s, const char *account,
 /** Risk log rows with ts_ms >= since, ascending, at most limit (0: all). */
 int store_risk_events(struct store *s, int64_t since, size_t limit,
 	int (*fn)(void *arg, const struct store_risk_event *e), void *arg);
+/** States of a notification in the outbox (notify_outbox.state). */
+enum store_notify_state {
+	STORE_NOTIFY_PENDING = 0,  /**< to send (again) at next_ms */
+	STORE_NOTIFY_SENT = 1,     /**< the channel confirmed it */
+	STORE_NOTIFY_DEAD = 2,     /**< attempts ran out; last_error says why */
+};
+
+/** One notification to one channel (a row of notify_outbox). */
+struct store_notification {
+	uint64_t id;               /**< > 0, the outbox's */
+	const char *dkey;          /**< deduplication key, non-empty */
+	const char *channel;       /**< notifier instance, non-empty */
+	const char *event;         /**< "alert", "fill", "risk.halt", ... */
+	int severity;              /**< enum qd_severity */
+	const char *owner;         /**< user it is for; "" operators */
+	const char *title;
+	const char *body;
+	const char *recipient;     /**< or NULL: the channel's default */
+	int state;                 /**< enum store_notify_state */
+	uint32_t attempts;         /**< sends tried so far */
+	int64_t next_ms;           /**< pending: not before */
+	const char *last_error;    /**< "" when none */
+	int64_t created_ms;
+	int64_t updated_ms;
+};
+
+/** Which notifications to read: state -1 for every state. */
+struct store_notify_filter {
+	int state;                 /**< enum store_notify_state, or -1 */
+	uint64_t after_id;         /**< id > after_id (a cursor) */
+	size_t limit;              /**< 0: all */
+};
+
+/**
+ * Write a notification: a new id is inserted unless a row with the same
+ * (dkey, channel) exists (then nothing is written: the same key enqueued
+ * twice is one notification); a known id has its state, attempts,
+ * next_ms, last_error and updated_ms replaced (the rest never changes).
+ */
+int store_put_notification(struct store *s,
+	const struct store_notification *n);
+/** Notifications matching the filter (NULL: all), ascending by id. */
+int store_notifications(struct store *s, const struct store_notify_filter *f,
+	int (*fn)(void *arg, const struct store_notification *n), void *arg);
+/** Delete delivered notifications updated before `before_ms`; *deleted
+ *  how many (may be NULL).  Pending and dead ones are kept. */
+int store_notify_prune(struct store *s, int64_t before_ms, int64_t *deleted);
+/** The largest notification id stored (0 when none). */
+int store_notify_max_id(struct store *s, uint64_t *max_id);
+
 /** The largest order id and posting txn stored (0 when none). */
 int store_trading_ids(struct store *s, uint64_t *max_order_id,
 	int64_t *max_txn);

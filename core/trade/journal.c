@@ -17,7 +17,8 @@
 #include "metrics/metrics.h"
 #include "trade/journal.h"
 
-enum rec_kind { R_ACCOUNT, R_ORDER, R_FILL, R_POSTINGS, R_RISK, R_STATE };
+enum rec_kind { R_ACCOUNT, R_ORDER, R_FILL, R_POSTINGS, R_RISK, R_STATE,
+	R_NOTIFY };
 
 /* One queued record: the struct with its strings copied after it. */
 struct rec {
@@ -30,6 +31,7 @@ struct rec {
 		struct store_order o;
 		struct store_fill f;
 		struct store_risk_event r;
+		struct store_notification nt;
 	} u;
 	struct store_posting *p;      /* postings, after the strings */
 	const char *key;              /* R_STATE: key, then n bytes */
@@ -283,6 +285,31 @@ journal_state(struct journal *j, const char *key, const void *buf, size_t len)
 	return push(j, r);
 }
 
+uint64_t
+journal_notification(struct journal *j, const struct store_notification *n)
+{
+	struct rec *r = rec_new(R_NOTIFY, slen(n->dkey) + slen(n->channel) +
+		slen(n->event) + slen(n->owner) + slen(n->title) +
+		slen(n->body) + slen(n->recipient) + slen(n->last_error));
+	char *at;
+
+	if (r != NULL) {
+		struct store_notification *c = &r->u.nt;
+
+		*c = *n;
+		at = r->buf;
+		scopy(&c->dkey, &at);
+		scopy(&c->channel, &at);
+		scopy(&c->event, &at);
+		scopy(&c->owner, &at);
+		scopy(&c->title, &at);
+		scopy(&c->body, &at);
+		scopy(&c->recipient, &at);
+		scopy(&c->last_error, &at);
+	}
+	return push(j, r);
+}
+
 /* ---- the thread --------------------------------------------------------------- */
 
 static int
@@ -310,6 +337,9 @@ write_one(struct store *s, const struct rec *r)
 		break;
 	case R_STATE:
 		rc = store_state_save(s, r->key, r->blob, r->n);
+		break;
+	case R_NOTIFY:
+		rc = store_put_notification(s, &r->u.nt);
 		break;
 	}
 	return rc;

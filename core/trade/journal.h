@@ -65,6 +65,9 @@ uint64_t journal_fill(struct journal *j, const struct store_fill *f);
 uint64_t journal_postings(struct journal *j, const struct store_posting *p,
 	size_t n);
 uint64_t journal_risk(struct journal *j, const struct store_risk_event *e);
+/** A notification of the outbox (store_put_notification; core/notify). */
+uint64_t journal_notification(struct journal *j,
+	const struct store_notification *n);
 /** A state blob under `key` (store_state_save): the risk engine's. */
 uint64_t journal_state(struct journal *j, const char *key, const void *buf,
 	size_t len);

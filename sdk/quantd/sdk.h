@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 4
+#define QD_ABI_MINOR 5
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -516,6 +516,16 @@ struct qd_notification {
 	const char *title;
 	const char *body;
 	const char *recipient; /**< channel-specific address, or NULL = default */
+	/* --- appended in ABI 1.5 (the host fills them when the notifier's
+	 *     module is 1.5 or newer; `size` says whether they are there) --- */
+	const char *key;       /**< idempotency key: the same for every attempt
+	                            of this notification on this channel, so a
+	                            receiver that sees it twice (a send the host
+	                            could not confirm before a crash is sent
+	                            again) counts it once; ASCII [A-Za-z0-9._:-] */
+	const char *user;      /**< the user it is for, or NULL (operators) */
+	uint32_t attempt;      /**< 1 for the first send, 2 for the first retry */
+	uint32_t reserved;     /**< zero */
 };
 
 /**
@@ -544,6 +554,34 @@ struct qd_history_row {
 	double price, qty;     /**< trades */
 	enum qd_side side;     /**< trades: the taker's side, or 0 */
 	uint64_t trade_id;     /**< trades */
+};
+
+/**
+ * An e-mail the host sends over SMTP for a notifier (api->mail_send, ABI
+ * 1.5): the host's mail thread speaks SMTP (libcurl), so a notifier opens
+ * no socket and never sees the password.  Header fields may not hold CR
+ * or LF.
+ */
+struct qd_mail {
+	uint32_t size;
+	const char *url;          /**< "smtp://HOST[:PORT]" (STARTTLS) or
+	                               "smtps://HOST[:PORT]" (TLS at once) */
+	const char *username;     /**< AUTH user, or NULL: no AUTH */
+	const char *password;     /**< the NAME of the instance secret that
+	                               holds the password (never the password
+	                               itself), or NULL */
+	const char *from;         /**< an address: envelope and From: */
+	const char *const *to;    /**< recipients, NULL-terminated, >= 1 */
+	const char *subject;      /**< UTF-8 (encoded by the host) */
+	const char *body;         /**< text/plain, UTF-8 */
+	const char *key;          /**< idempotency key: the Message-ID is
+	                               <KEY@quantd> and an
+	                               X-Quantd-Idempotency-Key header carries
+	                               it; or NULL */
+	int require_tls;          /**< smtp://: 1 fails rather than send the
+	                               login or the mail unencrypted */
+	uint32_t reserved;        /**< zero */
+	int64_t timeout_ns;       /**< the whole exchange; 0: host default */
 };
 
 /** An outgoing HTTP request made through the host's net thread. */
@@ -705,7 +743,15 @@ struct qd_host_api {
 
 	/* --- completions (notifier, payment) --------------------------------- */
 
-	/** Report the outcome of send(req_id): QD_OK or an error and detail. */
+	/**
+	 * Report the outcome of send(req_id): QD_OK or an error and detail
+	 * (kept as the notification's last error; no secrets in it).  The
+	 * host retries errors with backoff; QD_ERR_INVALID and QD_ERR_DENIED
+	 * (the channel refused the message or its credentials) too, as a
+	 * channel can be fixed, until the attempts run out.  QD_ERR_LIMIT
+	 * with a detail starting "retry_after_ms=N" (the channel's 429) makes
+	 * the host wait N ms before this channel's next send.
+	 */
 	void (*notify_done)(qd_ctx *ctx, uint64_t req_id, int status,
 		const char *detail);
 	/** Report the outcome of checkout/refund(req_id): on success `ref` is
@@ -803,6 +849,18 @@ struct qd_host_api {
 		size_t cap, size_t *out_len);
 	/** Exchanges: the venue's balance of one asset (struct qd_balance). */
 	void (*emit_balance)(qd_ctx *ctx, const struct qd_balance *b);
+
+	/* --- added in ABI 1.5: check QD_API_HAS(api, mail_send) ----------- */
+
+	/**
+	 * Notifiers: send an e-mail (struct qd_mail) through the host's
+	 * SMTP client; the outcome comes to qd_notifier_ops.on_mail_done
+	 * with *req_id.  QD_OK (queued); QD_ERR_INVALID (a bad URL or
+	 * address, CR/LF in a header field), QD_ERR_NOTFOUND (the password
+	 * secret is not set), QD_ERR_UNSUPPORTED (no mail in this runtime).
+	 */
+	int (*mail_send)(qd_ctx *ctx, const struct qd_mail *m,
+		uint64_t *req_id);
 };
 
 /** Sizing methods of size_order (ABI 1.3). */
@@ -959,6 +1017,13 @@ struct qd_notifier_ops {
 	void (*on_http_response)(void *state, uint64_t req_id, int status,
 		const char *body, size_t len);
 	void (*on_timer)(void *state, uint64_t timer_id);
+
+	/* --- appended in ABI 1.5 (called when base.size covers it) --- */
+
+	/** The outcome of api->mail_send(req_id): QD_OK once the server
+	 *  accepted the message, else an error and the server's answer. */
+	void (*on_mail_done)(void *state, uint64_t req_id, int status,
+		const char *detail);
 };
 
 /** Payment provider. */

@@ -23,5 +23,11 @@ done
 for opt in $("$QUANTCTL" alert --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 	check "quantctl(1) documents alert $opt" grep -q -- "$opt" "$T/quantctl.1.txt"
 done
+for cmd in backtest optimize montecarlo data indicator chan plugin config instance reload version orders accounts risk notify emergency-close; do
+	check "quantctl(1) lists $cmd" grep -Eq "^ +$cmd( |$)" "$T/quantctl.1.txt"
+done
+for opt in list dead retry send --event --title --body --severity --user --recipient --key; do
+	check "quantctl(1) documents notify $opt" grep -q -- "$opt" "$T/quantctl.1.txt"
+done
 check "quantd-sdk(3) shows QD_MODULE" grep -q 'QD_MODULE' "$T/quantd-sdk.3.txt"
 finish

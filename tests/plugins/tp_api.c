@@ -237,6 +237,21 @@ walk_events(struct t *t, qd_symbol sym)
 		a->emit_balance(t->ctx, &b);
 	}
 	SAY("api emit_*: called");
+	{
+		/* A strategy sends no mail, in any mode. */
+		static const char *const to[] = { "ops@example.org", NULL };
+		struct qd_mail m;
+		uint64_t mid = 0;
+
+		memset(&m, 0, sizeof(m));
+		m.size = sizeof(m);
+		m.url = "smtp://localhost:25";
+		m.from = "quantd@example.org";
+		m.to = to;
+		m.subject = "walk";
+		SAY("api mail_send from a strategy: %s",
+			st(a->mail_send(t->ctx, &m, &mid)));
+	}
 	a->notify_done(t->ctx, 7, QD_ERR_INVALID, "walk detail");
 	a->payment_done(t->ctx, 8, QD_ERR_INVALID, NULL);
 	SAY("api annotate: %s", st(a->annotate(t->ctx, "walk",

@@ -345,6 +345,46 @@ instance_equality_follows_meaning(void **unused)
 	diag_free(&d);
 }
 
+/* A notifier's route, and its mistakes with file:line:col. */
+static void
+instance_route(void **unused)
+{
+	struct diag d = { 0 };
+	struct config_instance ci;
+	char want[512];
+
+	(void)unused;
+	put("route.json",
+		"{\"plugin\": \"notify-webhook\", \"instance\": \"hook\",\n"
+		" \"route\": {\"events\": [\"risk.*\", \"fill\"], \"users\": "
+		"[\"@operators\"],\n"
+		"  \"min_severity\": \"warning\", \"rate_per_sec\": 2, "
+		"\"inflight\": 8}}\n");
+	assert_int_equal(config_load_instance(at("route.json"), &ci, &d), 0);
+	assert_int_equal(ci.route.n_events, 2);
+	assert_string_equal(ci.route.events[0], "risk.*");
+	assert_int_equal(ci.route.n_users, 1);
+	assert_int_equal(ci.route.min_severity, QD_SEV_WARNING);
+	assert_true(ci.route.rate_per_sec == 2);
+	assert_true(ci.route.burst == 2);
+	assert_int_equal(ci.route.inflight, 8);
+	config_instance_clear(&ci);
+	put("badroute.json",
+		"{\"plugin\": \"notify-webhook\", \"instance\": \"hook\",\n"
+		" \"route\": {\"events\": \"risk\", \"min_severity\": \"loud\", "
+		"\"inflight\": 0, \"colour\": 1}}\n");
+	assert_int_equal(config_load_instance(at("badroute.json"), &ci, &d),
+		-1);
+	assert_int_equal(d.count, 4);
+	snprintf(want, sizeof(want), "%s:2:", at("badroute.json"));
+	assert_diag_has(&d, want);
+	assert_diag_has(&d, "$.route.events: expected an array of strings");
+	assert_diag_has(&d, "$.route.min_severity: expected \"info\", "
+		"\"warning\" or \"critical\", found \"loud\"");
+	assert_diag_has(&d, "unknown key \"colour\"");
+	diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -353,6 +393,7 @@ main(void)
 		cmocka_unit_test(config_resolves_relative_paths),
 		cmocka_unit_test(config_errors_carry_file_line_col_and_path),
 		cmocka_unit_test(instance_account_and_risk),
+		cmocka_unit_test(instance_route),
 		cmocka_unit_test(instance_errors_are_all_reported),
 		cmocka_unit_test(bind_checks_params_names_and_references),
 		cmocka_unit_test(instance_equality_follows_meaning),

@@ -97,6 +97,13 @@ log_redacts_secret_values(void **unused)
 		{ "refresh_token=zzz", "refresh_token=***" },
 		{ "tokens_used=5", "tokens_used=***" },
 		{ "symbol=BTC/USDT price=5", "symbol=BTC/USDT price=5" },
+		/* Tokens in URL paths: Telegram bots, Discord webhooks. */
+		{ "GET https://api.telegram.org/bot123456:AAE-x_y/sendMessage",
+		  "GET https://api.telegram.org/bot123456:***/sendMessage" },
+		{ "url=http://h/api/webhooks/987/tok-en?wait=true fail",
+		  "url=http://h/api/webhooks/987/***?wait=true fail" },
+		{ "/bot/x /botfather /webhooks/abc/def",
+		  "/bot/x /botfather /webhooks/abc/def" },
 	};
 	size_t i;
 

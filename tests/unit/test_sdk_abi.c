@@ -8,7 +8,9 @@
  * 1.3: qd_order_req trail..oco_with, qd_order_update trade_id..maker,
  * qd_host_api order_get, orders_open and size_order; 1.4: qd_order_update
  * reserved and error, qd_host_api sign and emit_balance, qd_exchange_ops
- * order_cancel_all and account_sync, structs qd_balance and qd_sign_req).
+ * order_cancel_all and account_sync, structs qd_balance and qd_sign_req;
+ * 1.5: qd_notification key, user, attempt and reserved, qd_host_api
+ * mail_send, qd_notifier_ops on_mail_done, struct qd_mail).
  * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
@@ -151,7 +153,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_account, cash, 8),
 	FIELD(qd_account, equity, 16),
 	FIELD(qd_account, fees_paid, 24),
-	SIZE(qd_notification, 48),
+	SIZE(qd_notification, 72),             /* ABI 1.5 */
 	FIELD(qd_notification, size, 0),
 	FIELD(qd_notification, severity, 4),
 	FIELD(qd_notification, ts, 8),
@@ -159,6 +161,23 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_notification, title, 24),
 	FIELD(qd_notification, body, 32),
 	FIELD(qd_notification, recipient, 40),
+	FIELD(qd_notification, key, 48),       /* ABI 1.5 */
+	FIELD(qd_notification, user, 56),      /* ABI 1.5 */
+	FIELD(qd_notification, attempt, 64),   /* ABI 1.5 */
+	FIELD(qd_notification, reserved, 68),  /* ABI 1.5 */
+	SIZE(qd_mail, 88),                     /* ABI 1.5 */
+	FIELD(qd_mail, size, 0),
+	FIELD(qd_mail, url, 8),
+	FIELD(qd_mail, username, 16),
+	FIELD(qd_mail, password, 24),
+	FIELD(qd_mail, from, 32),
+	FIELD(qd_mail, to, 40),
+	FIELD(qd_mail, subject, 48),
+	FIELD(qd_mail, body, 56),
+	FIELD(qd_mail, key, 64),
+	FIELD(qd_mail, require_tls, 72),
+	FIELD(qd_mail, reserved, 76),
+	FIELD(qd_mail, timeout_ns, 80),
 	SIZE(qd_http_request, 64),
 	FIELD(qd_http_request, size, 0),
 	FIELD(qd_http_request, method, 8),
@@ -184,7 +203,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_payment_event, plan, 24),
 	FIELD(qd_payment_event, currency, 32),
 	FIELD(qd_payment_event, amount_minor, 40),
-	SIZE(qd_host_api, 384),
+	SIZE(qd_host_api, 392),                /* ABI 1.5 */
 	FIELD(qd_host_api, size, 0),
 	FIELD(qd_host_api, abi_major, 4),
 	FIELD(qd_host_api, abi_minor, 8),
@@ -234,6 +253,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_host_api, size_order, 360),
 	FIELD(qd_host_api, sign, 368),         /* ABI 1.4 */
 	FIELD(qd_host_api, emit_balance, 376),
+	FIELD(qd_host_api, mail_send, 384),    /* ABI 1.5 */
 	SIZE(qd_instrument, 64),                /* ABI 1.2 */
 	FIELD(qd_instrument, size, 0),
 	FIELD(qd_instrument, symbol, 4),
@@ -286,11 +306,12 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_exchange_ops, backfill, 112),
 	FIELD(qd_exchange_ops, order_cancel_all, 120), /* ABI 1.4 */
 	FIELD(qd_exchange_ops, account_sync, 128),
-	SIZE(qd_notifier_ops, 64),
+	SIZE(qd_notifier_ops, 72),             /* ABI 1.5 */
 	FIELD(qd_notifier_ops, base, 0),
 	FIELD(qd_notifier_ops, send, 40),
 	FIELD(qd_notifier_ops, on_http_response, 48),
 	FIELD(qd_notifier_ops, on_timer, 56),
+	FIELD(qd_notifier_ops, on_mail_done, 64), /* ABI 1.5 */
 	SIZE(qd_payment_ops, 72),
 	FIELD(qd_payment_ops, base, 0),
 	FIELD(qd_payment_ops, checkout, 40),
@@ -337,7 +358,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 4);
+	assert_int_equal(QD_ABI_MINOR, 5);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);

@@ -1978,6 +1978,133 @@ auth_audit_credentials_sealed(void **st)
 	store_close(s);
 }
 
+/* ---- the notification outbox (0006) --------------------------------------- */
+
+struct notes_got {
+	struct pool pool;
+	struct store_notification n[8];
+	size_t count;
+};
+
+static int
+note_collect(void *arg, const struct store_notification *n)
+{
+	struct notes_got *g = arg;
+	struct store_notification *c;
+
+	assert_true(g->count < 8);
+	c = &g->n[g->count++];
+	*c = *n;
+	c->dkey = keep(&g->pool, n->dkey);
+	c->channel = keep(&g->pool, n->channel);
+	c->event = keep(&g->pool, n->event);
+	c->owner = keep(&g->pool, n->owner);
+	c->title = keep(&g->pool, n->title);
+	c->body = keep(&g->pool, n->body);
+	c->recipient = keep(&g->pool, n->recipient);
+	c->last_error = keep(&g->pool, n->last_error);
+	return 0;
+}
+
+static struct store_notification
+note(uint64_t id, const char *key, const char *channel)
+{
+	struct store_notification n;
+
+	memset(&n, 0, sizeof(n));
+	n.id = id;
+	n.dkey = key;
+	n.channel = channel;
+	n.event = "risk.daily_loss";
+	n.severity = QD_SEV_CRITICAL;
+	n.owner = "";
+	n.title = "risk: daily_loss (paper:a)";
+	n.body = "loss 5.2% > 5% \"today\"\n\xc3\xa9";
+	n.recipient = NULL;
+	n.last_error = "";
+	n.created_ms = 1700000000000LL + (int64_t)id;
+	n.updated_ms = n.created_ms;
+	return n;
+}
+
+/* Written, read back exactly, updated in place; the same key for the same
+ * channel is one row, for another channel another. */
+static void
+notifications_dedupe_and_update(void **st)
+{
+	struct store *s = open_fresh("c_notify");
+	struct store_notification a = note(1, "risk:daily_loss:1", "hook");
+	struct store_notification b = note(2, "risk:daily_loss:1", "hook");
+	struct store_notification c = note(3, "risk:daily_loss:1", "tg");
+	struct store_notify_filter dead = { .state = STORE_NOTIFY_DEAD };
+	struct notes_got g = { .count = 0 };
+	uint64_t max = 0;
+	int64_t pruned = -1;
+
+	(void)st;
+	c.recipient = "-100123";
+	c.owner = "alice";
+	if (store_put_notification(s, &a) != QD_OK)
+		fail_msg("%s", store_error(s));
+	assert_int_equal(store_put_notification(s, &b), QD_OK);  /* dup */
+	assert_int_equal(store_put_notification(s, &c), QD_OK);
+	assert_int_equal(store_notifications(s, NULL, note_collect, &g),
+		QD_OK);
+	assert_int_equal(g.count, 2);
+	assert_int_equal(g.n[0].id, 1);
+	assert_int_equal(g.n[1].id, 3);
+	same_str("dkey", g.n[1].dkey, c.dkey);
+	same_str("channel", g.n[1].channel, "tg");
+	same_str("event", g.n[1].event, c.event);
+	same_str("owner", g.n[1].owner, "alice");
+	same_str("body", g.n[0].body, a.body);
+	same_str("recipient", g.n[0].recipient, NULL);
+	same_str("recipient", g.n[1].recipient, "-100123");
+	assert_int_equal(g.n[0].severity, QD_SEV_CRITICAL);
+	assert_int_equal(g.n[0].state, STORE_NOTIFY_PENDING);
+	assert_int_equal(g.n[0].created_ms, a.created_ms);
+	pool_free(&g.pool);
+	g.count = 0;
+	/* An attempt failed for good: dead, with its reason. */
+	a.state = STORE_NOTIFY_DEAD;
+	a.attempts = 10;
+	a.next_ms = 42;
+	a.last_error = "denied: HTTP 401";
+	a.updated_ms = a.created_ms + 5;
+	assert_int_equal(store_put_notification(s, &a), QD_OK);
+	assert_int_equal(store_notifications(s, &dead, note_collect, &g),
+		QD_OK);
+	assert_int_equal(g.count, 1);
+	assert_int_equal(g.n[0].id, 1);
+	assert_int_equal(g.n[0].attempts, 10);
+	assert_int_equal(g.n[0].next_ms, 42);
+	same_str("last_error", g.n[0].last_error, "denied: HTTP 401");
+	same_str("title", g.n[0].title, a.title);
+	pool_free(&g.pool);
+	assert_int_equal(store_notify_max_id(s, &max), QD_OK);
+	assert_int_equal(max, 3);
+	/* Delivered rows go with the prune; dead and pending ones stay. */
+	c.state = STORE_NOTIFY_SENT;
+	c.updated_ms = 1000;
+	assert_int_equal(store_put_notification(s, &c), QD_OK);
+	assert_int_equal(store_notify_prune(s, 2000, &pruned), QD_OK);
+	assert_int_equal(pruned, 1);
+	g.count = 0;
+	assert_int_equal(store_notifications(s, NULL, note_collect, &g),
+		QD_OK);
+	assert_int_equal(g.count, 1);
+	pool_free(&g.pool);
+	/* Bad rows are refused before any SQL. */
+	b = note(0, "k", "hook");
+	assert_int_equal(store_put_notification(s, &b), QD_ERR_INVALID);
+	b = note(9, "", "hook");
+	assert_int_equal(store_put_notification(s, &b), QD_ERR_INVALID);
+	b = note(9, "k", "hook");
+	b.state = 7;
+	assert_int_equal(store_put_notification(s, &b), QD_ERR_INVALID);
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2003,6 +2130,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(accounts_round_trip),
 		cmocka_unit_test(trading_ids_are_the_largest),
 		cmocka_unit_test(trading_bad_input_refused),
+		cmocka_unit_test(notifications_dedupe_and_update),
 		cmocka_unit_test(upgrade_from_every_version),
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(bad_locations),

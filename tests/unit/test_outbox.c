@@ -1,0 +1,627 @@
+/*
+ * test_outbox.c -- the notification outbox on a real loop and a SQLite
+ * store, with channels faked here (what the host's notifier instances
+ * would be): routing, deduplication, retries and dead letters, rate
+ * limits and 429 pauses, and nothing lost across a restart.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bus/bus.h"
+#include "config/config.h"
+#include "loop/loop.h"
+#include "market/symbol.h"
+#include "notify/outbox.h"
+#include "store/store.h"
+
+enum mode { ANSWER_OK, ANSWER_FAIL, ANSWER_NONE, ANSWER_LIMIT };
+
+#define MAX_SENT 256
+
+struct sent {
+	char channel[16], key[64], event[32], user[16], recipient[16];
+	uint32_t attempt;
+	uint64_t req;
+};
+
+/* The fake channels: two notifier instances and what they were given. */
+struct world {
+	struct loop *loop;
+	struct outbox *ob;
+	struct config_route route[2];
+	const char *name[2];
+	int running[2];
+	enum mode mode[2];
+	int fail_left[2];          /* ANSWER_FAIL: then OK (-1: forever) */
+	struct sent sent[MAX_SENT];
+	size_t n_sent;
+	char db[256];
+	struct outbox_event heard[8];
+	size_t n_heard;
+};
+
+static void
+each(void *arg, void (*fn)(void *, const char *, const struct config_route *),
+	void *fnarg)
+{
+	struct world *w = arg;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (w->running[i])
+			fn(fnarg, w->name[i], &w->route[i]);
+}
+
+static int
+send_fn(void *arg, const char *channel, uint64_t req,
+	const struct qd_notification *n)
+{
+	struct world *w = arg;
+	int i = strcmp(channel, w->name[0]) == 0 ? 0 : 1;
+	struct sent *s;
+
+	assert_true(n->size >= sizeof(*n));
+	assert_true(w->n_sent < MAX_SENT);
+	s = &w->sent[w->n_sent++];
+	snprintf(s->channel, sizeof(s->channel), "%s", channel);
+	snprintf(s->key, sizeof(s->key), "%s", n->key);
+	snprintf(s->event, sizeof(s->event), "%s", n->event);
+	snprintf(s->user, sizeof(s->user), "%s", n->user ? n->user : "");
+	snprintf(s->recipient, sizeof(s->recipient), "%s",
+		n->recipient ? n->recipient : "");
+	s->attempt = n->attempt;
+	s->req = req;
+	switch (w->mode[i]) {
+	case ANSWER_OK:
+		outbox_done(w->ob, channel, req, QD_OK, NULL);
+		break;
+	case ANSWER_FAIL:
+		if (w->fail_left[i] == 0) {
+			outbox_done(w->ob, channel, req, QD_OK, NULL);
+			break;
+		}
+		if (w->fail_left[i] > 0)
+			w->fail_left[i]--;
+		outbox_done(w->ob, channel, req, QD_ERR_DENIED,
+			"HTTP 403: chat not found");
+		break;
+	case ANSWER_LIMIT:
+		outbox_done(w->ob, channel, req, QD_ERR_LIMIT,
+			"retry_after_ms=600000; HTTP 429");
+		break;
+	case ANSWER_NONE:
+		break;
+	}
+	return QD_OK;
+}
+
+static void
+world_init(struct world *w, const char *tag)
+{
+	static char star[] = "*";
+	static char *all[] = { star };
+
+	memset(w, 0, sizeof(*w));
+	assert_non_null(w->loop = loop_new(256, 64));
+	w->name[0] = "hook";
+	w->name[1] = "tg";
+	w->running[0] = w->running[1] = 1;
+	w->route[0].events = all;
+	w->route[0].n_events = 1;
+	w->route[0].inflight = 64;
+	w->route[1].inflight = 64;
+	snprintf(w->db, sizeof(w->db), "/tmp/qd-outbox-%d-%s.db",
+		(int)getpid(), tag);
+	unlink(w->db);
+}
+
+static struct outbox *
+world_open(struct world *w, uint32_t max_attempts)
+{
+	struct config_notify cfg;
+	struct outbox_channels ch = { each, send_fn, w };
+	char err[512];
+
+	config_notify_default(&cfg);
+	cfg.backoff_ms = 5;
+	cfg.backoff_max_ms = 20;
+	cfg.max_attempts = max_attempts;
+	w->ob = outbox_open(w->loop, w->db, 0, &cfg, &ch, err, sizeof(err));
+	if (w->ob == NULL)
+		fail_msg("outbox_open: %s", err);
+	return w->ob;
+}
+
+/* A restart: the outbox and its loop go, new ones start on the same
+ * store (messages its journal posted die with the old loop). */
+static void
+world_reopen(struct world *w, uint32_t max_attempts)
+{
+	outbox_close(w->ob, 5000);
+	loop_free(w->loop);
+	assert_non_null(w->loop = loop_new(256, 64));
+	world_open(w, max_attempts);
+}
+
+static void
+world_close(struct world *w)
+{
+	char p[300];
+
+	outbox_close(w->ob, 5000);
+	w->ob = NULL;
+	loop_free(w->loop);
+	unlink(w->db);
+	snprintf(p, sizeof(p), "%s-wal", w->db);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", w->db);
+	unlink(p);
+}
+
+/* Run the loop until cond(w) holds, at most `ms` (then a failure if
+ * `must`): what the outbox does on its own timers. */
+struct wait {
+	struct world *w;
+	int (*cond)(struct world *);
+	int64_t until;
+	int met;
+};
+
+static void
+wait_tick(void *arg)
+{
+	struct wait *x = arg;
+
+	if ((x->cond != NULL && x->cond(x->w)) || loop_now_ns() > x->until) {
+		x->met = x->cond != NULL && x->cond(x->w);
+		loop_stop(x->w->loop);
+	}
+}
+
+static int
+run_until(struct world *w, int (*cond)(struct world *), int ms)
+{
+	struct wait x = { w, cond, loop_now_ns() + (int64_t)ms * 1000000, 0 };
+	struct loop_timer *t = loop_timer_add(w->loop, 2000000, 2000000,
+		wait_tick, &x);
+
+	assert_non_null(t);
+	loop_run(w->loop);
+	loop_timer_cancel(t);
+	return x.met;
+}
+
+static size_t
+count_sent(const struct world *w, const char *channel, const char *key)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < w->n_sent; i++)
+		if ((channel == NULL || !strcmp(w->sent[i].channel, channel)) &&
+		    (key == NULL || !strcmp(w->sent[i].key, key)))
+			n++;
+	return n;
+}
+
+static int
+nothing_pending(struct world *w)
+{
+	struct outbox_stats st;
+
+	outbox_stats(w->ob, &st);
+	return st.pending == 0;
+}
+
+static int
+some_dead(struct world *w)
+{
+	struct outbox_stats st;
+
+	outbox_stats(w->ob, &st);
+	return st.dead_now > 0;
+}
+
+static int
+enqueue(struct outbox *ob, const char *event, enum qd_severity sev,
+	const char *user, const char *key)
+{
+	struct outbox_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.event = event;
+	e.severity = sev;
+	e.user = user;
+	e.title = "title";
+	e.body = "body";
+	e.key = key;
+	return outbox_enqueue(ob, &e);
+}
+
+/* hook takes risk.* only; tg takes alice's warnings and above. */
+static void
+routes_by_event_user_and_severity(void **st)
+{
+	static char risk[] = "risk.*", alice[] = "alice";
+	static char *ev[] = { risk }, *users[] = { alice };
+	struct world w;
+
+	(void)st;
+	world_init(&w, "route");
+	w.route[0].events = ev;
+	w.route[1].users = users;
+	w.route[1].n_users = 1;
+	w.route[1].min_severity = QD_SEV_WARNING;
+	world_open(&w, 3);
+	assert_int_equal(enqueue(w.ob, "risk.daily_loss", QD_SEV_CRITICAL,
+		NULL, "r1"), 1);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_WARNING, "alice",
+		"a1"), 1);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, "alice", "a2"),
+		0);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_CRITICAL, "bob",
+		"a3"), 0);
+	assert_int_equal(enqueue(w.ob, "fill", QD_SEV_INFO, NULL, NULL), 0);
+	assert_int_equal(enqueue(w.ob, NULL, QD_SEV_INFO, NULL, NULL),
+		QD_ERR_INVALID);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL,
+		"bad key!"), QD_ERR_INVALID);
+	assert_int_equal(enqueue(w.ob, "alert\r\nX-Evil: 1", QD_SEV_INFO,
+		NULL, NULL), QD_ERR_INVALID);
+	assert_true(run_until(&w, nothing_pending, 5000));
+	assert_int_equal(w.n_sent, 2);
+	assert_int_equal(count_sent(&w, "hook", "r1"), 1);
+	assert_int_equal(count_sent(&w, "tg", "a1"), 1);
+	assert_string_equal(w.sent[1].channel, "tg");
+	assert_string_equal(w.sent[1].user, "alice");
+	world_close(&w);
+}
+
+/* The same key twice is one notification per channel. */
+static void
+same_key_is_one_notification(void **st)
+{
+	static char star[] = "*";
+	static char *all[] = { star };
+	struct world w;
+
+	(void)st;
+	world_init(&w, "dedup");
+	w.route[1].events = all;
+	w.route[1].n_events = 1;
+	world_open(&w, 3);
+	assert_int_equal(enqueue(w.ob, "fill", QD_SEV_INFO, NULL,
+		"fill:7:t1"), 2);
+	assert_int_equal(enqueue(w.ob, "fill", QD_SEV_INFO, NULL,
+		"fill:7:t1"), 0);
+	assert_true(run_until(&w, nothing_pending, 5000));
+	assert_int_equal(enqueue(w.ob, "fill", QD_SEV_INFO, NULL,
+		"fill:7:t1"), 0);    /* delivered: still remembered */
+	assert_int_equal(count_sent(&w, "hook", "fill:7:t1"), 1);
+	assert_int_equal(count_sent(&w, "tg", "fill:7:t1"), 1);
+	world_close(&w);
+}
+
+/* Two failures, then delivered on the third attempt with the same key. */
+static void
+retries_then_delivers(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_init(&w, "retry");
+	w.running[1] = 0;
+	w.mode[0] = ANSWER_FAIL;
+	w.fail_left[0] = 2;
+	world_open(&w, 5);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL, "k1"), 1);
+	assert_true(run_until(&w, nothing_pending, 5000));
+	assert_int_equal(w.n_sent, 3);
+	assert_int_equal(w.sent[0].attempt, 1);
+	assert_int_equal(w.sent[2].attempt, 3);
+	assert_string_equal(w.sent[2].key, "k1");
+	assert_false(some_dead(&w));
+	world_close(&w);
+}
+
+struct dead_got {
+	uint64_t id;
+	char error[256];
+	uint32_t attempts;
+	size_t n;
+};
+
+static void
+dead_row(void *arg, const struct outbox_row *r)
+{
+	struct dead_got *g = arg;
+
+	g->id = r->id;
+	g->attempts = r->attempts;
+	snprintf(g->error, sizeof(g->error), "%s", r->last_error);
+	g->n++;
+}
+
+/* Rejected every time: dead after max_attempts with the reason, kept
+ * dead across a restart, and sent again when retried. */
+static void
+dead_letter_with_reason_and_retry(void **st)
+{
+	struct world w;
+	struct dead_got g = { 0 };
+
+	(void)st;
+	world_init(&w, "dead");
+	w.running[1] = 0;
+	w.mode[0] = ANSWER_FAIL;
+	w.fail_left[0] = -1;
+	world_open(&w, 3);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL, "k1"), 1);
+	assert_true(run_until(&w, some_dead, 5000));
+	assert_int_equal(w.n_sent, 3);
+	outbox_each(w.ob, 1, dead_row, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.attempts, 3);
+	assert_non_null(strstr(g.error, "HTTP 403: chat not found"));
+	/* Restart: the dead row is still there. */
+	world_reopen(&w, 3);
+	memset(&g, 0, sizeof(g));
+	outbox_each(w.ob, 1, dead_row, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(outbox_retry(w.ob, g.id + 100), QD_ERR_NOTFOUND);
+	w.fail_left[0] = 0;
+	assert_int_equal(outbox_retry(w.ob, g.id), 1);
+	assert_true(run_until(&w, nothing_pending, 5000));
+	assert_false(some_dead(&w));
+	assert_int_equal(count_sent(&w, "hook", "k1"), 4);
+	world_close(&w);
+}
+
+static int
+fifty_sent(struct world *w)
+{
+	return w->n_sent >= 50;
+}
+
+/*
+ * Sent but never confirmed (the daemon killed meanwhile): sent again at
+ * the next start with the same keys; once confirmed, a third start sends
+ * nothing and the keys are still known.
+ */
+static void
+unconfirmed_sent_again_after_restart(void **st)
+{
+	struct world w;
+	char key[32];
+	size_t i;
+
+	(void)st;
+	world_init(&w, "restart");
+	w.running[1] = 0;
+	w.mode[0] = ANSWER_NONE;
+	world_open(&w, 5);
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "n%zu", i);
+		assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL,
+			key), 1);
+	}
+	assert_true(run_until(&w, fifty_sent, 5000));
+	w.mode[0] = ANSWER_OK;
+	w.n_sent = 0;
+	world_reopen(&w, 5);
+	assert_true(run_until(&w, nothing_pending, 5000));
+	assert_int_equal(w.n_sent, 50);
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "n%zu", i);
+		assert_int_equal(count_sent(&w, "hook", key), 1);
+	}
+	assert_int_equal(w.sent[0].attempt, 2);
+	w.n_sent = 0;
+	world_reopen(&w, 5);
+	run_until(&w, NULL, 100);
+	assert_int_equal(w.n_sent, 0);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL, "n3"), 0);
+	world_close(&w);
+}
+
+static int
+two_sent(struct world *w)
+{
+	return w->n_sent >= 2;
+}
+
+/* A bucket of 2 that refills once in 1000 s lets 2 of 5 out; a 429 with
+ * retry_after pauses the channel (the other one goes on). */
+static void
+rate_limits_and_retry_after(void **st)
+{
+	static char star[] = "*";
+	static char *all[] = { star };
+	struct world w;
+	struct outbox_stats s;
+	char key[16];
+	int i;
+
+	(void)st;
+	world_init(&w, "rate");
+	w.route[0].rate_per_sec = 0.001;
+	w.route[0].burst = 2;
+	w.route[1].events = all;
+	w.route[1].n_events = 1;
+	w.mode[1] = ANSWER_LIMIT;
+	world_open(&w, 10);
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "r%d", i);
+		assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL,
+			key), 2);
+	}
+	assert_true(run_until(&w, two_sent, 5000));
+	run_until(&w, NULL, 300);
+	assert_int_equal(count_sent(&w, "hook", NULL), 2);
+	/* tg answered 429 once: paused for 600 s, nothing more to it. */
+	assert_int_equal(count_sent(&w, "tg", NULL), 1);
+	outbox_stats(w.ob, &s);
+	assert_int_equal(s.pending, 8);
+	assert_int_equal(s.dead_now, 0);
+	world_close(&w);
+}
+
+static void
+heard(void *arg, const struct outbox_event *e)
+{
+	struct world *w = arg;
+
+	if (w->n_heard < 8)
+		w->heard[w->n_heard++].severity = e->severity;
+	assert_string_equal(e->user, "alice");
+}
+
+/* The dashboards' hook hears every notification, routed or not. */
+static void
+listeners_hear_every_notification(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_init(&w, "listen");
+	w.running[0] = w.running[1] = 0;
+	world_open(&w, 3);
+	assert_int_equal(outbox_listen(w.ob, heard, &w), QD_OK);
+	assert_int_equal(enqueue(w.ob, "alert", QD_SEV_CRITICAL, "alice",
+		NULL), 0);
+	assert_int_equal(w.n_heard, 1);
+	assert_int_equal(w.heard[0].severity, QD_SEV_CRITICAL);
+	world_close(&w);
+}
+
+static int
+four_sent(struct world *w)
+{
+	return w->n_sent >= 4;
+}
+
+static size_t count_event(const struct world *w, const char *event);
+
+static int
+feed_down_sent(struct world *w)
+{
+	return count_event(w, "feed.down") >= 1;
+}
+
+static int
+feed_back(struct world *w)
+{
+	return count_sent(w, "hook", NULL) >= 5;
+}
+
+static size_t
+count_event(const struct world *w, const char *event)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < w->n_sent; i++)
+		n += strcmp(w->sent[i].event, event) == 0;
+	return n;
+}
+
+/*
+ * Events that notify, from the bus: a risk action, a fill (twice: one
+ * notification), an instance failing, and a feed going quiet for
+ * feed_down_s then coming back.
+ */
+static void
+bus_events_notify(void **st)
+{
+	struct world w;
+	struct config_notify cfg;
+	struct outbox_channels ch = { each, send_fn, &w };
+	struct bus *bus = bus_new();
+	struct bus_event ev;
+	char err[256];
+
+	(void)st;
+	assert_non_null(bus);
+	world_init(&w, "events");
+	w.running[1] = 0;
+	config_notify_default(&cfg);
+	cfg.feed_down_s = 1;
+	w.ob = outbox_open(w.loop, w.db, 0, &cfg, &ch, err, sizeof(err));
+	assert_non_null(w.ob);
+	assert_int_equal(outbox_watch(w.ob, bus), QD_OK);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_ALERT;
+	ev.source = "risk";
+	ev.u.alert.severity = QD_SEV_CRITICAL;
+	ev.u.alert.title = "risk: daily_loss (paper:a)";
+	ev.u.alert.body = "loss 6% > 5%";
+	ev.u.alert.event = "risk.daily_loss";
+	ev.u.alert.key = "risk:daily_loss:paper:a:17";
+	bus_publish(bus, &ev);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_FILL;
+	ev.source = "ma-fast";
+	ev.u.order.size = sizeof(ev.u.order);
+	ev.u.order.order_id = 7;
+	ev.u.order.symbol = symbol_intern("BTC/USDT");
+	ev.u.order.side = QD_SIDE_BUY;
+	ev.u.order.qty = 1;
+	ev.u.order.last_qty = 0.5;
+	ev.u.order.last_price = 100;
+	ev.u.order.trade_id = "t 1";
+	bus_publish(bus, &ev);
+	bus_publish(bus, &ev);      /* the same fill again: one notification */
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_PLUGIN_STATE;
+	ev.u.plugin.instance = "binance";
+	ev.u.plugin.plugin = "binance";
+	ev.u.plugin.state = PLUGIN_STATE_FAILED;
+	ev.u.plugin.reason = "restarts used up";
+	bus_publish(bus, &ev);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.topic = BUS_TRADE;
+	ev.source = "feed";
+	ev.u.trade.size = sizeof(ev.u.trade);
+	bus_publish(bus, &ev);      /* the feed is alive, then quiet */
+	assert_true(run_until(&w, four_sent, 5000));
+	assert_int_equal(count_sent(&w, "hook", "risk:daily_loss:paper:a:17"),
+		1);
+	assert_int_equal(count_sent(&w, "hook", "fill:7:t_1"), 1);
+	assert_int_equal(count_event(&w, "fill"), 1);
+	assert_int_equal(count_event(&w, "plugin.failed"), 1);
+	/* Quiet for longer than feed_down_s. */
+	assert_true(run_until(&w, feed_down_sent, 10000));
+	assert_int_equal(count_event(&w, "feed.down"), 1);
+	bus_publish(bus, &ev);      /* back */
+	assert_true(run_until(&w, feed_back, 5000));
+	assert_int_equal(count_event(&w, "feed.up"), 1);
+	assert_int_equal(count_event(&w, "feed.down"), 1);
+	world_close(&w);
+	bus_free(bus);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(routes_by_event_user_and_severity),
+		cmocka_unit_test(same_key_is_one_notification),
+		cmocka_unit_test(retries_then_delivers),
+		cmocka_unit_test(dead_letter_with_reason_and_retry),
+		cmocka_unit_test(unconfirmed_sent_again_after_restart),
+		cmocka_unit_test(rate_limits_and_retry_after),
+		cmocka_unit_test(listeners_hear_every_notification),
+		cmocka_unit_test(bus_events_notify),
+	};
+
+	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
+}
