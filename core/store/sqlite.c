@@ -1127,10 +1127,12 @@ sq_query(struct store *s, const char *sql, int n, const char *const *v,
 	size_t slot;
 	int i, idx, nc, rc;
 
-	/* The SQL is a literal: its address finds the prepared statement
-	 * (a small direct-mapped cache; a collision prepares again). */
+	/* The SQL's address finds its prepared statement (a small
+	 * direct-mapped cache; a collision prepares again), and the text is
+	 * compared too, so SQL built in a reused buffer is never mistaken. */
 	slot = ((uintptr_t)sql >> 3) % QD_COUNTOF(q->qc);
-	if (q->qc[slot].sql == sql) {
+	if (q->qc[slot].sql == sql &&
+	    strcmp(sqlite3_sql(q->qc[slot].st), sql) == 0) {
 		st = q->qc[slot].st;
 	} else {
 		rc = sqlite3_prepare_v3(q->db, sql, -1,
