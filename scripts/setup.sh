@@ -23,9 +23,30 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 		--no-install-recommends $missing
 fi
+# promtool checks the metrics and the alert rules in the tests.  It comes
+# from Debian's prometheus package, of which only that one binary is taken:
+# the package installs ~96 MB and a Prometheus server set to start.
+if ! command -v promtool >/dev/null 2>&1; then
+	echo "setup: installing promtool (from the prometheus package)"
+	pt=$(mktemp -d)
+	( cd "$pt" && apt-get download prometheus >/dev/null 2>&1 &&
+	    dpkg-deb -x prometheus_*.deb x ) &&
+		$SUDO install -m 0755 "$pt/x/usr/bin/promtool" /usr/local/bin/promtool
+	rm -rf "$pt"
+fi
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure ${QD_CONFIGURE_FLAGS:-}
 make -j"$(nproc)"
+# The API tests validate responses against the OpenAPI document with npm's
+# swagger-parser and Ajv (pinned in tests/openapi/package-lock.json).
+# The machine's Node.js and npm when it has them, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends nodejs npm
+fi
+if [ ! -d tests/openapi/node_modules/ajv ]; then
+	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
+fi
 if [ "${QD_NO_INSTALL:-0}" != 1 ]; then
 	$SUDO make install
 	$SUDO ldconfig

@@ -59,6 +59,14 @@ struct cJSON;
  *  string ("" if not one). */
 double cli_json_num(const struct cJSON *o, const char *k);
 const char *cli_json_str(const struct cJSON *o, const char *k);
+/**
+ * Send `req` (consumed) to the running daemon and print its reply: as
+ * JSON with --json (or when `show` is NULL), else through show().  An
+ * error reply's message goes to stderr.  Returns the exit status: 0, 1
+ * (no daemon, an error reply), 2 (the configuration cannot be read).
+ */
+int cli_ask(const struct cli *c, struct cJSON *req,
+	void (*show)(const struct cJSON *reply));
 int cmd_emergency_close(struct cli *c, int argc, char **argv);
 int cmd_orders(struct cli *c, int argc, char **argv);
 int cmd_accounts(struct cli *c, int argc, char **argv);
@@ -81,5 +89,7 @@ int cli_store_series(const struct cli *c, const char *spec,
 int cmd_optimize(struct cli *c, int argc, char **argv);
 int cmd_montecarlo(struct cli *c, int argc, char **argv);
 int cmd_chan(struct cli *c, int argc, char **argv);
+/** `alert add|list|show|set|enable|disable|rm|history` (cmd_alert.c). */
+int cmd_alert(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,114 +1,228 @@
 /*
  * cmd_chan.c -- `quantctl chan --data FILE [--min-gap N] [--json]`: the Chan
- * theory structures of a CSV, as JSON.  The analysis is the `chan`
- * strategy's own module (strategies/chan/chan_core.c, pure C, compiled in
- * here too), so the CLI and the strategy see the same structures.  This
- * is the one host file that includes a strategy's header: chan_core is
- * pure C with no host calls, so the dependency only goes this way.  The
- * output schema is in docs/chan.md.
+ * theory structures of a CSV, as JSON.  The host knows the analysis only
+ * through the `chan` strategy plugin: the file is backtested with it (the
+ * installed plugin, as the configuration loads it) and the structures are
+ * read back from its annotations (kinds chan.fractal, chan.stroke,
+ * chan.segment, chan.pivot, chan.point and the closing chan.end with the
+ * counts; strategies/chan/chan.c).  Numbers travel with 17 significant
+ * digits, so they print here exactly as the plugin holds them.  The output
+ * schema is in docs/chan.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "backtest/backtest.h"
 #include "cli/cmd.h"
 #include "csv/csv.h"
-#include "../../strategies/chan/chan_core.h"
+#include "market/symbol.h"
+#include "plugin/params.h"
+#include "plugin/plugin.h"
 
-/* One fractal as a JSON object (ts in ms). */
-static void
-fractal(const struct chan_fractal *f)
+/* The kinds in the order of the output, with the member chan.end counts
+ * them under. */
+static const char *const kinds[] = {
+	"chan.fractal", "chan.stroke", "chan.segment", "chan.pivot",
+	"chan.point",
+};
+static const char *const members[] = {
+	"fractals", "strokes", "segments", "pivots", "points",
+};
+
+/* Member k of o as an integer (0 when it is not a number). */
+static long long
+num_ll(const cJSON *o, const char *k)
 {
-	printf("{\"type\":\"%s\",\"ts\":%lld,\"price\":%.17g}",
-		f->type > 0 ? "top" : "bottom", (long long)(f->ts / 1000000),
-		f->price);
+	return (long long)cli_json_num(o, k);
+}
+
+/* A fractal as a JSON object: type, ts (ms), price. */
+static void
+fractal(const char *type, long long ts, double price)
+{
+	printf("{\"type\":\"%s\",\"ts\":%lld,\"price\":%.17g}", type, ts,
+		price);
+}
+
+/* One annotation of kind number k, as its element of the output. */
+static void
+element(size_t k, const cJSON *o)
+{
+	int up = strcmp(cli_json_str(o, "dir"), "up") == 0;
+
+	switch (k) {
+	case 0:
+		fractal(cli_json_str(o, "type"), num_ll(o, "ts"),
+			cli_json_num(o, "price"));
+		break;
+	case 1:
+		/* an up stroke runs from a bottom to a top */
+		printf("{\"dir\":\"%s\",\"from\":", up ? "up" : "down");
+		fractal(up ? "bottom" : "top", num_ll(o, "from_ts"),
+			cli_json_num(o, "from"));
+		fputs(",\"to\":", stdout);
+		fractal(up ? "top" : "bottom", num_ll(o, "to_ts"),
+			cli_json_num(o, "to"));
+		printf(",\"macd_area\":%.17g}", cli_json_num(o, "macd_area"));
+		break;
+	case 2:
+		printf("{\"dir\":\"%s\",\"from_stroke\":%lld,\"to_stroke\":"
+			"%lld,\"from_ts\":%lld,\"to_ts\":%lld,\"high\":%.17g,"
+			"\"low\":%.17g,\"break\":\"%s\"}", up ? "up" : "down",
+			num_ll(o, "from_stroke"), num_ll(o, "to_stroke"),
+			num_ll(o, "from_ts"), num_ll(o, "to_ts"),
+			cli_json_num(o, "high"), cli_json_num(o, "low"),
+			cli_json_str(o, "break"));
+		break;
+	case 3:
+		printf("{\"from_stroke\":%lld,\"to_stroke\":%lld,\"zg\":%.17g,"
+			"\"zd\":%.17g,\"from_ts\":%lld,\"to_ts\":%lld}",
+			num_ll(o, "from_stroke"), num_ll(o, "to_stroke"),
+			cli_json_num(o, "zg"), cli_json_num(o, "zd"),
+			num_ll(o, "from_ts"), num_ll(o, "to_ts"));
+		break;
+	default:
+		printf("{\"class\":%lld,\"side\":\"%s\",\"stroke\":%lld,"
+			"\"ts\":%lld,\"price\":%.17g}", num_ll(o, "class"),
+			cli_json_str(o, "side"), num_ll(o, "stroke"),
+			num_ll(o, "ts"), cli_json_num(o, "price"));
+	}
 }
 
 /*
- * Read FILE (our CSV or an exchange kline file), run every bar through
- * chan_core and print one JSON object on stdout.  Exit 0; 2 on bad usage
- * or bad data (FILE:LINE: reason on stderr); 1 if memory runs out.
+ * Print the analysis from the run's annotations.  0, or -1 after saying
+ * on stderr why the record is not whole (no chan.end: the plugin stopped
+ * early; or a kind's count differs from what chan.end counts).
+ */
+static int
+print_structures(const struct bt_result *res)
+{
+	cJSON *end = NULL, *o;
+	size_t i, k, seen;
+
+	for (i = res->n_ann; i-- > 0 && end == NULL;)
+		if (strcmp(res->ann_kind[i], "chan.end") == 0)
+			end = cJSON_Parse(res->ann_json[i]);
+	if (end == NULL) {
+		fprintf(stderr, "quantctl: the chan plugin's record is cut "
+			"short (no chan.end among its %zu annotations: its "
+			"analysis stopped, see its log, or the run reached a "
+			"backtest's limit of 1,000,000 annotations)\n",
+			res->n_ann);
+		return -1;
+	}
+	for (k = 0; k < QD_COUNTOF(kinds); k++) {
+		for (i = 0, seen = 0; i < res->n_ann; i++)
+			seen += strcmp(res->ann_kind[i], kinds[k]) == 0;
+		if ((double)seen != cli_json_num(end, members[k])) {
+			fprintf(stderr, "quantctl: the chan plugin annotated %zu "
+				"%s of the %lld it counts\n", seen, members[k],
+				num_ll(end, members[k]));
+			cJSON_Delete(end);
+			return -1;
+		}
+	}
+	printf("{\"bars\":%lld,\"klines\":%lld", num_ll(end, "bars"),
+		num_ll(end, "klines"));
+	cJSON_Delete(end);
+	for (k = 0; k < QD_COUNTOF(kinds); k++) {
+		printf(",\"%s\":[", members[k]);
+		for (i = 0, seen = 0; i < res->n_ann; i++) {
+			if (strcmp(res->ann_kind[i], kinds[k]) != 0)
+				continue;
+			if ((o = cJSON_Parse(res->ann_json[i])) == NULL) {
+				fprintf(stderr, "\nquantctl: out of memory\n");
+				return -1;
+			}
+			fputs(seen++ ? "," : "", stdout);
+			element(k, o);
+			cJSON_Delete(o);
+		}
+		fputc(']', stdout);
+	}
+	fputs("}\n", stdout);
+	return 0;
+}
+
+/*
+ * Read FILE (our CSV or an exchange kline file), backtest the chan plugin
+ * over it and print its structures as one JSON object on stdout.  Exit 0;
+ * 2 on bad usage, bad data (FILE:LINE: reason on stderr), a refused
+ * --min-gap or no chan plugin loaded; 1 if the run fails.
  */
 int
 cmd_chan(struct cli *c, int argc, char **argv)
 {
-	const char *data = NULL;
+	const char *data = NULL, *gap = "4";
+	struct plugin_registry *r = NULL;
+	const struct plugin *p;
+	struct bt_config cfg = { NULL, 10000, 0, 0, 0, 0, 0 };
+	struct bt_series ser;
+	struct bt_result res;
 	struct csv_series s;
-	struct chan ch;
+	struct qd_kv kv;
+	qd_params *params = NULL;
 	char err[1024];
-	size_t i, gap = 4;
-	int ai;
+	int ai, rc = 2, have_data = 0;
 
-	(void)c;
+	memset(&res, 0, sizeof(res));
 	for (ai = 0; ai < argc; ai++) {
 		if (strcmp(argv[ai], "--json") == 0)
 			continue;
 		if (strcmp(argv[ai], "--data") == 0 && ai + 1 < argc)
 			data = argv[++ai];
-		else if (strcmp(argv[ai], "--min-gap") == 0 && ai + 1 < argc &&
-		    atoi(argv[ai + 1]) >= 2)
-			gap = (size_t)atoi(argv[++ai]);
+		else if (strcmp(argv[ai], "--min-gap") == 0 && ai + 1 < argc)
+			gap = argv[++ai];
 		else
 			goto usage;
 	}
 	if (data == NULL)
 		goto usage;
+	if ((r = cli_registry(c)) == NULL)
+		return 2;
+	if ((p = plugin_find_kind(r, QD_KIND_STRATEGY, "chan")) == NULL) {
+		fprintf(stderr, "quantctl: no strategy named 'chan' is loaded "
+			"(quantctl chan runs the chan plugin)\n");
+		goto out;
+	}
+	kv.key = "min_gap";
+	kv.value = gap;
+	if ((params = params_from_kv(plugin_desc(p), &kv, 1, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "quantctl: --min-gap: %s\n", err);
+		goto out;
+	}
 	if (csv_read_file(data, &s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
-		return 2;
+		goto out;
 	}
-	chan_init(&ch, gap);
-	for (i = 0; i < s.n; i++)
-		if (chan_push(&ch, &s.bars[i]) < 0) {
-			fprintf(stderr, "quantctl: out of memory\n");
-			chan_free(&ch);
-			csv_series_free(&s);
-			return 1;
-		}
-	printf("{\"bars\":%zu,\"klines\":%zu,\"fractals\":[", s.n, ch.nk);
-	for (i = 0; i < ch.nf; i++) {
-		fputs(i ? "," : "", stdout);
-		fractal(&ch.f[i]);
+	have_data = 1;
+	/* The symbol and timeframe only label the run: the analysis reads
+	 * the bars. */
+	ser.symbol = symbol_intern("BTC/USDT");
+	ser.timeframe_s = s.n > 1 && s.bars[1].ts > s.bars[0].ts ?
+		(uint32_t)((s.bars[1].ts - s.bars[0].ts) / 1000000000) : 60;
+	if (ser.timeframe_s == 0)
+		ser.timeframe_s = 60;
+	ser.bars = s.bars;
+	ser.n = s.n;
+	rc = 1;
+	if (backtest_run(r, p, params, &ser, 1, &cfg, &res, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "quantctl: %s\n", err);
+		goto out;
 	}
-	fputs("],\"strokes\":[", stdout);
-	for (i = 0; i < ch.ns; i++) {
-		printf("%s{\"dir\":\"%s\",\"from\":", i ? "," : "",
-			ch.s[i].dir > 0 ? "up" : "down");
-		fractal(&ch.s[i].from);
-		fputs(",\"to\":", stdout);
-		fractal(&ch.s[i].to);
-		printf(",\"macd_area\":%.17g}", ch.s[i].area);
-	}
-	fputs("],\"segments\":[", stdout);
-	for (i = 0; i < ch.nseg; i++) {
-		const struct chan_segment *g = &ch.seg[i];
-
-		printf("%s{\"dir\":\"%s\",\"from_stroke\":%zu,\"to_stroke\":"
-			"%zu,\"from_ts\":%lld,\"to_ts\":%lld,\"high\":%.17g,"
-			"\"low\":%.17g,\"break\":\"%s\"}", i ? "," : "",
-			g->dir > 0 ? "up" : "down", g->from, g->to,
-			(long long)(ch.s[g->from].from.ts / 1000000),
-			(long long)(ch.s[g->to].to.ts / 1000000), g->high, g->low,
-			chan_break_name(g->how));
-	}
-	fputs("],\"pivots\":[", stdout);
-	for (i = 0; i < ch.npv; i++)
-		printf("%s{\"from_stroke\":%zu,\"to_stroke\":%zu,\"zg\":%.17g,"
-			"\"zd\":%.17g,\"from_ts\":%lld,\"to_ts\":%lld}",
-			i ? "," : "", ch.pv[i].from, ch.pv[i].to, ch.pv[i].zg,
-			ch.pv[i].zd, (long long)(ch.pv[i].ts_from / 1000000),
-			(long long)(ch.pv[i].ts_to / 1000000));
-	fputs("],\"points\":[", stdout);
-	for (i = 0; i < ch.npt; i++)
-		printf("%s{\"class\":%d,\"side\":\"%s\",\"stroke\":%zu,"
-			"\"ts\":%lld,\"price\":%.17g}", i ? "," : "",
-			ch.pt[i].cls, ch.pt[i].side > 0 ? "buy" : "sell",
-			ch.pt[i].stroke, (long long)(ch.pt[i].ts / 1000000),
-			ch.pt[i].price);
-	fputs("]}\n", stdout);
-	chan_free(&ch);
-	csv_series_free(&s);
-	return 0;
+	rc = print_structures(&res) == 0 ? 0 : 1;
+	backtest_result_free(&res);
+out:
+	if (have_data)
+		csv_series_free(&s);
+	params_free(params);
+	plugin_registry_free(r);
+	return rc;
 usage:
 	cli_help("chan", stderr);
 	return 2;

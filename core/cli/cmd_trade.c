@@ -18,10 +18,8 @@
 #include "ctl/ctl.h"
 #include "store/store.h"
 
-/* Send `req` (consumed) to the daemon; print the reply (as JSON with
- * --json, else through `show`).  The exit status. */
-static int
-ask(const struct cli *c, cJSON *req, void (*show)(const cJSON *reply))
+int
+cli_ask(const struct cli *c, cJSON *req, void (*show)(const cJSON *reply))
 {
 	struct diag d = { 0 };
 	struct config *cfg = config_load(c->config_path, &d);
@@ -190,7 +188,7 @@ cmd_emergency_close(struct cli *c, int argc, char **argv)
 	}
 	cJSON_AddNumberToObject(req, "ratio", ratio);
 	cJSON_AddStringToObject(req, "reason", "quantctl emergency-close");
-	return ask(c, req, show_close);
+	return cli_ask(c, req, show_close);
 }
 
 int
@@ -202,7 +200,7 @@ cmd_orders(struct cli *c, int argc, char **argv)
 	if (argc == 1 && strcmp(argv[0], "--stats") == 0) {
 		cJSON_ReplaceItemInObject(req, "cmd",
 			cJSON_CreateString("trade.stats"));
-		return ask(c, req, show_stats);
+		return cli_ask(c, req, show_stats);
 	} else if (argc == 2 && strcmp(argv[0], "--instance") == 0) {
 		cJSON_AddStringToObject(req, "instance", argv[1]);
 	} else if (argc != 0) {
@@ -210,7 +208,7 @@ cmd_orders(struct cli *c, int argc, char **argv)
 		cJSON_Delete(req);
 		return 2;
 	}
-	return ask(c, req, show_orders);
+	return cli_ask(c, req, show_orders);
 }
 
 int
@@ -225,7 +223,7 @@ cmd_accounts(struct cli *c, int argc, char **argv)
 		cJSON_Delete(req);
 		return 2;
 	}
-	return ask(c, req, show_accounts);
+	return cli_ask(c, req, show_accounts);
 }
 
 static int
@@ -273,7 +271,7 @@ cmd_risk(struct cli *c, int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "status") == 0 && argc == 1) {
 		req = cJSON_CreateObject();
 		cJSON_AddStringToObject(req, "cmd", "risk.status");
-		return ask(c, req, show_risk);
+		return cli_ask(c, req, show_risk);
 	}
 	if (argc >= 2 && (strcmp(argv[0], "set") == 0 ||
 	    strcmp(argv[0], "resume") == 0)) {
@@ -302,7 +300,7 @@ cmd_risk(struct cli *c, int argc, char **argv)
 			cJSON_Delete(req);
 			return 2;
 		}
-		return ask(c, req, NULL);
+		return cli_ask(c, req, NULL);
 	}
 	if (argc >= 1 && strcmp(argv[0], "log") == 0) {
 		const char *db = NULL;

@@ -60,6 +60,9 @@ usage(FILE *f)
 		"balances, positions\n"
 		"  risk status|set|resume|log  halts, limits at run time, the "
 		"risk log\n"
+		"  alert add|list|show|set|enable|disable|rm|history  price, "
+		"change,\n"
+		"                              indicator and composite alerts\n"
 		"  emergency-close [--ratio R] cancel all, then close R of "
 		"every position\n"
 		"  user add|list|passwd|role|plan|disable  users of the API\n"
@@ -67,6 +70,8 @@ usage(FILE *f)
 		"  secrets set|list|rotate     credentials sealed in the store\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
+		"  metrics                     the daemon's metrics, Prometheus "
+		"text format\n"
 		"  version\n"
 		"  help COMMAND                what COMMAND does and its options "
 		"(or COMMAND --help)\n"
@@ -243,7 +248,11 @@ static const struct {
 	"usage: quantctl chan --data FILE [--min-gap N] [--json]\n"
 	"Chan theory structures of the bars: fractals, strokes, segments, "
 	"pivots and\n"
-	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).\n" },
+	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).  Runs the chan "
+	"strategy\n"
+	"plugin over FILE and prints what its annotations report; --min-gap "
+	"is its\n"
+	"min_gap parameter (2..50, default 4).\n" },
 	{ "indicator",
 	"usage: quantctl indicator NAME [--param K=V]... [--input FILE|-] "
 	"[--output FILE|-]\n"
@@ -349,12 +358,57 @@ static const struct {
 	"key secret and TOTP secret under the current key, in one "
 	"transaction: load\n"
 	"the old keys and the new one last (--keys old=env:A,new=env:B).\n" },
+	{ "alert",
+	"usage: quantctl alert add --exchange E --symbol S CONDITION [OPTIONS]\n"
+	"       quantctl alert list [--user U] [--json]\n"
+	"       quantctl alert show|rm ID [--user U] [--json]\n"
+	"       quantctl alert set|enable|disable ID [--fire once|every] "
+	"[--cooldown S]\n"
+	"              [--expires MS|+Nm|+Nh|+Nd|never] [--name N] [--user U]\n"
+	"       quantctl alert history [ID] [--user U] [--limit N] [--json]\n"
+	"Alerts of the running daemon, on its live trades and closing "
+	"candles.\n"
+	"CONDITION, one of:\n"
+	"  --above P | --below P     the price crosses P (on trades, or on "
+	"closes\n"
+	"                            with --timeframe TF)\n"
+	"  --change PCT --window S   a move of PCT percent (+5 rises, -5 falls) "
+	"from\n"
+	"                            the price at the start of an S-second "
+	"window\n"
+	"  --rsi-above L | --rsi-below L [--period N] --timeframe TF\n"
+	"  --golden-cross | --death-cross [--fast N] [--slow N] [--ma sma|ema]"
+	"\n"
+	"                            --timeframe TF   (defaults 50, 200, sma)\n"
+	"  --bb-above | --bb-below [--period N] [--stddev K] --timeframe TF\n"
+	"                            the close outside the Bollinger band\n"
+	"  --condition JSON          any condition, and/or trees included:\n"
+	"                            '{\"type\":\"and\",\"of\":[{...},{...}]}'\n"
+	"OPTIONS: --user U (default admin), --name N, --fire once|every "
+	"(default once),\n"
+	"  --cooldown S (every: no fire within S seconds of the last), "
+	"--expires T.\n"
+	"A refusal names the field at fault.  The conditions and how "
+	"\"crosses\" is\n"
+	"defined: docs/alerts.md.\n" },
 	{ "instance",
 	"usage: quantctl instance restart|stop NAME\n"
 	"Restart or stop one instance of the running daemon.\n" },
 	{ "reload",
 	"usage: quantctl reload\n"
 	"Make the running daemon reload its configuration (as SIGHUP).\n" },
+	{ "metrics",
+	"usage: quantctl metrics [--json]\n"
+	"The running daemon's metrics in the Prometheus text exposition format "
+	"0.0.4, as\n"
+	"its /metrics serves them: feed messages, candles, the bus, the store "
+	"queue and\n"
+	"commit latency, the journal, orders by state, risk trips and halts, "
+	"sandbox\n"
+	"restarts, plugin instances by state, process facts.  --json: the "
+	"daemon's\n"
+	"reply, the text in \"text\".  Check a scrape with `promtool check "
+	"metrics`.\n" },
 	{ "version",
 	"usage: quantctl version\n" },
 };
@@ -900,6 +954,39 @@ simple_request(struct cli *c, const char *cmd, const char *name)
 	return rc;
 }
 
+/* quantctl metrics: the exposition text as it is, for promtool and
+ * scrapers that read files. */
+static int
+cmd_metrics(struct cli *c)
+{
+	const cJSON *text, *err;
+	cJSON *o;
+	int failed, rc = 0;
+
+	o = ask_daemon(c, "{\"cmd\":\"metrics\"}", &failed);
+	if (o == NULL) {
+		if (!failed)
+			fprintf(stderr, "quantctl: no daemon is running (no "
+				"control socket); start quantd first\n");
+		return 1;
+	}
+	text = cJSON_GetObjectItemCaseSensitive(o, "text");
+	if ((err = cJSON_GetObjectItemCaseSensitive(o, "error")) != NULL) {
+		fprintf(stderr, "quantctl: %s\n", str_of(err, "message", "?"));
+		rc = 1;
+	} else if (c->json) {
+		emit_json(o);
+	} else if (!cJSON_IsString(text)) {
+		fprintf(stderr, "quantctl: the daemon's reply has no metrics "
+			"text (an older quantd?)\n");
+		rc = 1;
+	} else {
+		fputs(text->valuestring, stdout);
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -967,6 +1054,8 @@ main(int argc, char **argv)
 		rc = cmd_accounts(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "risk") == 0) {
 		rc = cmd_risk(&c, n - 1, args + 1);
+	} else if (strcmp(args[0], "alert") == 0) {
+		rc = cmd_alert(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "optimize") == 0) {
 		rc = cmd_optimize(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "montecarlo") == 0) {
@@ -979,6 +1068,8 @@ main(int argc, char **argv)
 			"instance.stop", args[2]);
 	} else if (strcmp(args[0], "reload") == 0 && n == 1) {
 		rc = simple_request(&c, "reload", NULL);
+	} else if (strcmp(args[0], "metrics") == 0 && n == 1) {
+		rc = cmd_metrics(&c);
 	} else if (strcmp(args[0], "version") == 0) {
 		printf("quantctl %s (SDK ABI %d.%d)\n", PACKAGE_VERSION,
 			QD_ABI_MAJOR, QD_ABI_MINOR);

@@ -495,6 +495,23 @@ symbol_valid_asset_of(const char *asset)
 	return symbol_valid(sym);
 }
 
+/* Is v (present) an object with only `keys`?  Reported when it is not an
+ * object; unknown keys are reported and the rest still read. */
+static int
+keyed_object(const struct json_value *v, const char *const *keys,
+	const char *file, struct diag *d)
+{
+	if (v == NULL)
+		return 0;
+	if (v->type != JSON_OBJECT) {
+		bad(d, file, v, "expected an object, found %s",
+			json_type_name(v->type));
+		return 0;
+	}
+	check_keys(v, keys, file, d);
+	return 1;
+}
+
 static void
 parse_account(const struct json_value *v, struct config_account *a,
 	const char *file, struct diag *d)
@@ -507,14 +524,8 @@ parse_account(const struct json_value *v, struct config_account *a,
 	a->maker_fee = a->taker_fee = 0.001;
 	a->margin = 1;
 	a->parsed = 1;
-	if (v == NULL)
+	if (!keyed_object(v, keys, file, d))
 		return;
-	if (v->type != JSON_OBJECT) {
-		bad(d, file, v, "expected an object, found %s",
-			json_type_name(v->type));
-		return;
-	}
-	check_keys(v, keys, file, d);
 	a->id = dup_or_null(get_string(v, "id", 0, file, d));
 	a->venue = dup_or_null(get_string(v, "venue", 0, file, d));
 	a->quote = dup_or_null(get_string(v, "quote", 0, file, d));
@@ -690,10 +701,89 @@ fail:
 
 /* ---- daemon config ------------------------------------------------------- */
 
+/* "api": the server's TLS files, static files, CORS and limits. */
+static void
+parse_api(const struct json_value *doc, struct config *c, const char *file,
+	struct diag *d)
+{
+	static const char *const keys[] = {
+		"enabled", "tls_cert", "tls_key", "static_dir", "cors_origins",
+		"body_max", "timeout_s", "jwt_secret", "master_keys",
+		"registration", "access_ttl_s", NULL
+	};
+	const struct json_value *v = json_get(doc, "api");
+	const char *s;
+
+	c->api.enabled = 1;
+	c->api.body_max = 1024 * 1024;
+	c->api.timeout_s = 10;
+	c->api.access_ttl_s = 900;
+	if (!keyed_object(v, keys, file, d))
+		return;
+	c->api.enabled = get_bool(v, "enabled", 1, file, d);
+	if ((s = get_string(v, "tls_cert", 0, file, d)) != NULL)
+		c->api.tls_cert = resolve_path(c->dir, s);
+	if ((s = get_string(v, "tls_key", 0, file, d)) != NULL)
+		c->api.tls_key = resolve_path(c->dir, s);
+	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
+		bad(d, file, v, "TLS needs both \"tls_cert\" and "
+			"\"tls_key\"");
+	for (const char *k = "tls_cert"; k != NULL;
+	    k = strcmp(k, "tls_cert") == 0 ? "tls_key" : NULL) {
+		const char *path = k[4] == 'c' ? c->api.tls_cert :
+			c->api.tls_key;
+
+		if (path != NULL && access(path, R_OK) != 0)
+			bad(d, file, json_get(v, k), "cannot read %s: %s",
+				path, strerror(errno));
+	}
+	if ((s = get_string(v, "static_dir", 0, file, d)) != NULL)
+		c->api.static_dir = resolve_path(c->dir, s);
+	if (json_get(v, "cors_origins") != NULL) {
+		char **list = NULL;
+		long n = get_strings(v, "cors_origins", &list, file, d);
+		size_t len = 1;
+
+		for (long i = 0; i < n; i++)
+			len += strlen(list[i]) + 1;
+		if (n > 0 && (c->api.cors_origins = calloc(1, len)) != NULL)
+			for (long i = 0; i < n; i++) {
+				if (i)
+					strcat(c->api.cors_origins, ",");
+				strcat(c->api.cors_origins, list[i]);
+			}
+		for (long i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
+	}
+	c->api.body_max = (size_t)get_int(v, "body_max", 1024 * 1024, 1024,
+		256 * 1024 * 1024, file, d);
+	c->api.timeout_s = (unsigned)get_int(v, "timeout_s", 10, 1, 3600,
+		file, d);
+	if ((s = get_string(v, "jwt_secret", 0, file, d)) != NULL) {
+		if (strncmp(s, "env:", 4) != 0 && strncmp(s, "file:", 5) != 0)
+			bad(d, file, json_get(v, "jwt_secret"), "a secret "
+				"must be a reference \"env:VARIABLE\" or "
+				"\"file:PATH\", never the value itself");
+		else
+			c->api.jwt_secret = strdup(s);
+	}
+	if ((s = get_string(v, "master_keys", 0, file, d)) != NULL)
+		c->api.master_keys = strdup(s);
+	if ((s = get_string(v, "registration", 0, file, d)) != NULL) {
+		if (strcmp(s, "open") != 0 && strcmp(s, "closed") != 0)
+			bad(d, file, json_get(v, "registration"), "expected "
+				"\"open\" or \"closed\", found \"%s\"", s);
+		c->api.registration_open = strcmp(s, "open") == 0;
+	}
+	c->api.access_ttl_s = (int)get_int(v, "access_ttl_s", 900, 30, 86400,
+		file, d);
+}
+
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
-	"ca_file", "risk", "trading", NULL
+	"ca_file", "risk", "trading", "api", "alerts", NULL
 };
 
 static int
@@ -836,6 +926,7 @@ config_load(const char *path, struct diag *d)
 		resolve_path(c->state_dir, "quantd.sock");
 	s = get_string(doc, "listen", 0, file, d);
 	c->listen = strdup(s ? s : "127.0.0.1:8080");
+	parse_api(doc, c, file, d);
 	s = get_string(doc, "sandbox_helper", 0, file, d);
 	c->sandbox_helper = s ? resolve_path(c->dir, s) :
 		strdup(QD_LIBEXECDIR "/quantd-sandbox");
@@ -971,6 +1062,20 @@ config_load(const char *path, struct diag *d)
 		}
 	}
 
+	c->alerts_max_per_user = 1000;
+	if ((v = json_get(doc, "alerts")) != NULL) {
+		static const char *const keys[] = { "max_per_user", NULL };
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			check_keys(v, keys, file, d);
+			c->alerts_max_per_user = (size_t)get_int(v,
+				"max_per_user", 1000, 0, 100000000, file, d);
+		}
+	}
+
 	c->log_level = QD_LOG_INFO;
 	if ((v = json_get(doc, "log")) != NULL) {
 		if (v->type != JSON_OBJECT) {
@@ -1025,6 +1130,12 @@ config_free(struct config *c)
 	free(c->state_dir);
 	free(c->control_socket);
 	free(c->listen);
+	free(c->api.tls_cert);
+	free(c->api.tls_key);
+	free(c->api.static_dir);
+	free(c->api.cors_origins);
+	free(c->api.jwt_secret);
+	free(c->api.master_keys);
 	free(c->sandbox_helper);
 	free(c->ca_file);
 	free_strings(c->risk_account_ids, c->n_risk_accounts);

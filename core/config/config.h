@@ -127,6 +127,22 @@ int config_parse_risk(const struct json_value *obj, struct risk_limits *out,
 /** The default limits (what an instance without "limits" gets). */
 void config_limits_default(struct sandbox_limits *l);
 
+/** The "api" object: the HTTP API server (`listen` is its address). */
+struct config_api {
+	int enabled;           /**< serve the API (default true) */
+	char *tls_cert;        /**< PEM certificate chain, or NULL: plain HTTP */
+	char *tls_key;         /**< PEM private key, or NULL */
+	char *static_dir;      /**< the dashboard's files, or NULL */
+	char *cors_origins;    /**< comma-separated, "*", or NULL: CORS off */
+	size_t body_max;       /**< request body cap, bytes */
+	unsigned timeout_s;    /**< idle clients are dropped after it */
+	char *jwt_secret;      /**< env:/file: reference, or NULL: no sign-in */
+	char *master_keys;     /**< vault keys "ID=REF,...", or NULL */
+	int registration_open; /**< anyone may sign up (default: admins add
+	                            users) */
+	int access_ttl_s;      /**< access token lifetime */
+};
+
 /** The "storage" object. */
 struct config_storage {
 	char *url;             /**< a SQLite file (absolute), postgresql://...
@@ -154,6 +170,7 @@ struct config {
 	char *state_dir;
 	char *control_socket;
 	char *listen;
+	struct config_api api;
 	char *sandbox_helper;  /**< the quantd-sandbox program */
 	char *ca_file;         /**< TLS CAs instead of the system's, or NULL */
 	struct config_storage storage;
@@ -166,6 +183,9 @@ struct config {
 	size_t n_risk_accounts;
 	double kelly_cap;
 	int trading_power_safe;  /**< "durability": "power" */
+	/** "alerts": {"max_per_user": N}: alerts a user may have when no plan
+	 *  says otherwise (0: no limit; default 1000). */
+	size_t alerts_max_per_user;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */
 	struct config_instance *instances;

@@ -9,6 +9,8 @@
  *   {"cmd":"instance.restart","name":N}   restart one instance
  *   {"cmd":"instance.stop","name":N}      stop one instance
  *   {"cmd":"reload"}                      same as SIGHUP
+ *   {"cmd":"metrics"}                     {"ok":true,"content_type":...,
+ *                                         "text":...}: Prometheus text
  * Replies: {"ok":true,...} or {"error":{"code":"...","message":"..."}}.
  */
 #ifndef QD_CTL_H

@@ -17,8 +17,11 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
+#include "daemon/alerts.h"
 #include "daemon/daemon.h"
+#include "daemon/observe.h"
 #include "daemon/trading.h"
+#include "daemon/web.h"
 #include "host/host.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -29,6 +32,7 @@
 #include "market/candles.h"
 #include "market/symbol.h"
 #include "market/tape.h"
+#include "metrics/metrics.h"
 #include "sandbox/sandbox.h"
 #include "store/store.h"
 #include "store/writer.h"
@@ -43,9 +47,17 @@ struct daemon {
 	struct host *host;
 	struct plugin_registry *reg;
 	struct ctl *ctl;
+	struct web *web;            /* the HTTP API, or NULL */
 	struct writer *writer;
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
+	struct store *reader;       /* reads for the API and quantctl, opened
+	                               at the first one */
+	char *store_url;
+	struct metrics *metrics;    /* `quantctl metrics`, the API's /metrics */
+	struct observe *observe;
+	struct observe_sources obs; /* what the metrics read */
+	struct daemon_alerts *alerts;
 	char *log_file;
 	int log_level;
 };
@@ -145,6 +157,9 @@ daemon_reload(struct daemon *dm)
 		"built-in configuration");
 	/* Upgrades first, so the new config is checked against new specs. */
 	n = plugin_changed_modules(dm->reg, &changed);
+	/* The alerts' indicator instances run the old modules' code. */
+	if (n > 0)
+		alert_indicators_drop(alerts_engine(dm->alerts));
 	for (i = 0; i < n; i++) {
 		log_info("daemon", "module %s changed on disk: upgrading",
 			changed[i]);
@@ -152,6 +167,8 @@ daemon_reload(struct daemon *dm)
 		free(changed[i]);
 	}
 	free(changed);
+	if (n > 0)
+		alert_indicators_renew(alerts_engine(dm->alerts));
 	c = config_load(dm->config_path, &d);
 	if (c != NULL) {
 		load_plugins(dm->reg, c);
@@ -185,6 +202,7 @@ say_ready(void *arg, size_t failed)
 
 	log_info("daemon", "ready: %zu instance(s), %zu failed to start",
 		host_instance_count(dm->host), failed);
+	web_ready(dm->web);
 }
 
 static void
@@ -358,6 +376,9 @@ storage_start(struct daemon *dm, const struct config *c)
 	struct writer_options o;
 	char err[512];
 
+	if (c->storage.url != NULL &&
+	    (dm->store_url = strdup(c->storage.url)) == NULL)
+		return -1;
 	if (!c->storage.enabled) {
 		log_info("store", "storage disabled: market data is not kept");
 		return 0;
@@ -370,12 +391,14 @@ storage_start(struct daemon *dm, const struct config *c)
 	o.backlog_rows = c->storage.backlog_rows;
 	o.trades_retention_ms = c->storage.trades ?
 	    (int64_t)c->storage.trades_retention_days * 86400000 : 0;
+	o.commit_latency = dm->obs.commit_latency;
 	if ((dm->writer = writer_start(dm->loop, &o, err, sizeof(err))) ==
 	    NULL) {
 		log_error("store", "%s", err);
 		return -1;
 	}
 	host_set_writer(dm->host, dm->writer);
+	dm->obs.writer = dm->writer;
 	dm->store_sub[0] = bus_subscribe(dm->bus, BUS_BAR, 0, on_store_bar, dm);
 	if (c->storage.trades)
 		dm->store_sub[1] = bus_subscribe(dm->bus, BUS_TRADE, 0,
@@ -444,33 +467,7 @@ handle_store_stats(struct daemon *dm)
 static void
 recent_row(void *arg, const struct tape_event *e)
 {
-	cJSON *o = cJSON_CreateObject(), *arr = arg;
-	const char *sym = symbol_name(e->symbol);
-
-	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
-		e->kind == TAPE_PARTIAL ? "partial" : "candle");
-	cJSON_AddStringToObject(o, "exchange", e->source);
-	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
-	if (e->kind == TAPE_TRADE) {
-		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
-		cJSON_AddNumberToObject(o, "price", e->price);
-		cJSON_AddNumberToObject(o, "qty", e->qty);
-		cJSON_AddStringToObject(o, "side", e->side == QD_SIDE_SELL ?
-			"sell" : "buy");
-		cJSON_AddNumberToObject(o, "id", (double)e->trade_id);
-	} else {
-		const char *tf = store_timeframe_label(e->tf_s);
-
-		cJSON_AddStringToObject(o, "timeframe", tf ? tf : "?");
-		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
-		cJSON_AddNumberToObject(o, "open", e->bar.open);
-		cJSON_AddNumberToObject(o, "high", e->bar.high);
-		cJSON_AddNumberToObject(o, "low", e->bar.low);
-		cJSON_AddNumberToObject(o, "close", e->bar.close);
-		cJSON_AddNumberToObject(o, "volume", e->bar.volume);
-	}
-	cJSON_AddItemToArray(arr, o);
+	cJSON_AddItemToArray(arg, web_event_json(e));
 }
 
 /* {"cmd":"market.instruments","exchange":E?,"symbol":S?}: the instruments
@@ -560,6 +557,130 @@ handle_recent(struct daemon *dm, const cJSON *req)
 	return out;
 }
 
+/* Candles of market.candles as JSON rows, in the order read. */
+struct candle_rows {
+	char *buf;
+	size_t len, cap;
+	size_t *at;          /* where each row starts */
+	size_t n;
+	int64_t last;
+	int failed;
+};
+
+static int
+candle_row(void *arg, const struct store_candle *c, size_t n)
+{
+	struct candle_rows *r = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		char row[256];
+		int k = snprintf(row, sizeof(row), "[%lld,%.17g,%.17g,%.17g,"
+			"%.17g,%.17g]", (long long)c[i].open_time, c[i].open,
+			c[i].high, c[i].low, c[i].close, c[i].volume);
+		size_t *at;
+
+		if (r->len + (size_t)k + 1 > r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 65536;
+			char *nb = realloc(r->buf, cap);
+
+			if (nb == NULL) {
+				r->failed = 1;
+				return 1;
+			}
+			r->buf = nb;
+			r->cap = cap;
+		}
+		if ((at = realloc(r->at, (r->n + 1) * sizeof(*at))) == NULL) {
+			r->failed = 1;
+			return 1;
+		}
+		r->at = at;
+		r->at[r->n++] = r->len;
+		memcpy(r->buf + r->len, row, (size_t)k);
+		r->len += (size_t)k;
+		r->last = c[i].open_time;
+	}
+	return 0;
+}
+
+/*
+ * {"cmd":"market.candles","exchange":E,"symbol":S,"timeframe":TF,
+ *  "from":ms,"to":ms,"limit":N}: stored candles in time order as rows
+ * [open_time, open, high, low, close, volume].  Without "from": the newest
+ * `limit` (default 500, at most 5000).  "next" is the "from" of the
+ * following page when the limit cut the range.
+ */
+static char *
+handle_candles(struct daemon *dm, const cJSON *req)
+{
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(req, "exchange");
+	const cJSON *sym = cJSON_GetObjectItemCaseSensitive(req, "symbol");
+	const cJSON *tf = cJSON_GetObjectItemCaseSensitive(req, "timeframe");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(req, "from");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(req, "to");
+	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(req, "limit");
+	struct candle_rows r = { 0 };
+	struct store_series k;
+	char err[256], *out;
+	size_t limit = 500, o;
+	int rc, desc = from == NULL;
+
+	if (!cJSON_IsString(ex) || !cJSON_IsString(sym) ||
+	    !symbol_valid(sym->valuestring) ||
+	    (tf != NULL && (!cJSON_IsString(tf) ||
+	    store_timeframe_ms(tf->valuestring) == 0)) ||
+	    (from != NULL && !cJSON_IsNumber(from)) ||
+	    (to != NULL && !cJSON_IsNumber(to)) ||
+	    (lim != NULL && (!cJSON_IsNumber(lim) || lim->valuedouble < 1 ||
+	    lim->valuedouble > 5000)))
+		return reply_error("bad_request", "market.candles takes "
+			"exchange, symbol (BASE/QUOTE), timeframe (1m ... 1w), "
+			"from and to (ms) and limit (1 to 5000)");
+	if (dm->store_url == NULL)
+		return reply_error("unavailable", "storage is disabled");
+	if (dm->reader == NULL && store_open(dm->store_url, STORE_ROLE_READER,
+	    &dm->reader, err, sizeof(err)) != QD_OK) {
+		log_error("store", "the API's reader: %s", err);
+		return reply_error("unavailable", "the store cannot be read");
+	}
+	if (lim != NULL)
+		limit = (size_t)lim->valuedouble;
+	k.exchange = ex->valuestring;
+	k.symbol = sym->valuestring;
+	k.timeframe = tf ? tf->valuestring : "1m";
+	rc = store_candles(dm->reader, &k, from ? (int64_t)from->valuedouble :
+		INT64_MIN, to ? (int64_t)to->valuedouble : INT64_MAX, limit,
+		desc, candle_row, &r);
+	if (rc != QD_OK || r.failed ||
+	    (out = malloc(r.len + r.n + 160)) == NULL) {
+		free(r.buf);
+		free(r.at);
+		return reply_error("unavailable", "the store cannot be read");
+	}
+	o = (size_t)sprintf(out, "{\"ok\":true,\"columns\":[\"ts\","
+		"\"open\",\"high\",\"low\",\"close\",\"volume\"],"
+		"\"candles\":[");
+	for (size_t i = 0; i < r.n; i++) {
+		/* newest first from the store when reading back from the end */
+		size_t j = desc ? r.n - 1 - i : i;
+		size_t end = j + 1 < r.n ? r.at[j + 1] : r.len;
+
+		if (i)
+			out[o++] = ',';
+		memcpy(out + o, r.buf + r.at[j], end - r.at[j]);
+		o += end - r.at[j];
+	}
+	out[o++] = ']';
+	if (!desc && r.n == limit)
+		o += (size_t)sprintf(out + o, ",\"next\":%lld",
+			(long long)r.last + 1);
+	out[o++] = '}';
+	out[o] = '\0';
+	free(r.buf);
+	free(r.at);
+	return out;
+}
+
 /* {"cmd":"data.backfill","exchange":E,"symbol":S,"timeframe":"1m",
  *  "from":ms,"to":ms}: the exchange instance fetches [from, to). */
 static char *
@@ -599,6 +720,26 @@ handle_backfill(struct daemon *dm, const cJSON *req)
 	default:
 		return reply_error("bad_request", qd_strerror(rc));
 	}
+}
+
+/* {"cmd":"metrics"}: the Prometheus exposition text, as a string. */
+static char *
+handle_metrics(struct daemon *dm)
+{
+	char *text = metrics_render(dm->metrics, NULL), *out;
+	cJSON *o;
+
+	if (text == NULL)
+		return reply_error("failed", "out of memory rendering the "
+			"metrics");
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddStringToObject(o, "content_type", METRICS_CONTENT_TYPE);
+	cJSON_AddStringToObject(o, "text", text);
+	free(text);
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
 }
 
 static char *
@@ -643,14 +784,20 @@ handle_request(void *arg, const char *request)
 			reply_error(rc == QD_ERR_NOTFOUND ? "not_found" :
 			"failed", rc == QD_ERR_NOTFOUND ? "no such instance" :
 			"the instance failed to start; see the log");
+	} else if (strcmp(c, "metrics") == 0) {
+		reply = handle_metrics(dm);
 	} else if (strcmp(c, "store.stats") == 0) {
 		reply = handle_store_stats(dm);
 	} else if (strcmp(c, "market.instruments") == 0) {
 		reply = handle_instruments(dm, req);
 	} else if (strcmp(c, "market.recent") == 0) {
 		reply = handle_recent(dm, req);
+	} else if (strcmp(c, "market.candles") == 0) {
+		reply = handle_candles(dm, req);
 	} else if (strcmp(c, "data.backfill") == 0) {
 		reply = handle_backfill(dm, req);
+	} else if (strncmp(c, "alert.", 6) == 0) {
+		reply = alerts_request(dm->alerts, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
 	} else if (strcmp(c, "reload") == 0) {
@@ -740,7 +887,7 @@ daemon_main(int argc, char **argv)
 	double ec_ratio = 1.0;
 	int emergency = 0;
 	char terr[512];
-	int opt, check = 0, rc = QD_EXIT_FAILURE;
+	int opt, check = 0, rc = QD_EXIT_FAILURE, api_off = 0;
 
 	memset(&dm, 0, sizeof(dm));
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -842,6 +989,13 @@ daemon_main(int argc, char **argv)
 		goto out;
 	if (host_set_sandbox_helper(dm.host, c->sandbox_helper) != QD_OK)
 		goto out;
+	dm.obs.host = dm.host;
+	dm.obs.bus = dm.bus;
+	if ((dm.metrics = metrics_new()) == NULL ||
+	    (dm.observe = observe_register(dm.metrics, &dm.obs)) == NULL) {
+		log_error("daemon", "cannot set up the metrics: out of memory");
+		goto out;
+	}
 	if ((dm.tape = tape_new(8192)) == NULL ||
 	    bus_subscribe(dm.bus, BUS_TRADE, 0, on_tape_trade, &dm) == 0 ||
 	    bus_subscribe(dm.bus, BUS_BAR, 0, on_tape_bar, &dm) == 0 ||
@@ -861,8 +1015,15 @@ daemon_main(int argc, char **argv)
 	ht.risk_accounts = c->risk_accounts;
 	ht.n_risk_accounts = c->n_risk_accounts;
 	ht.kelly_cap = c->kelly_cap;
+	ht.journal_latency = dm.obs.journal_latency;
 	if (host_set_trading(dm.host, &ht, terr, sizeof(terr)) != QD_OK) {
 		log_error("trade", "%s", terr);
+		goto out;
+	}
+	if ((dm.alerts = alerts_start(dm.loop, dm.bus, dm.reg,
+	    c->storage.enabled ? c->storage.url : NULL,
+	    c->alerts_max_per_user, NULL, NULL, terr, sizeof(terr))) == NULL) {
+		log_error("alert", "%s", terr);
 		goto out;
 	}
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
@@ -871,7 +1032,12 @@ daemon_main(int argc, char **argv)
 	if ((dm.net = net_start_ca(dm.loop, 1024, 256, c->ca_file)) == NULL ||
 	    (dm.netc = netc_new(dm.net, dm.loop, NULL)) == NULL)
 		goto out;
+	dm.obs.net = dm.net;
 	host_set_net(dm.host, dm.netc);
+	dm.web = web_start(c, dm.net, dm.loop, dm.bus, dm.tape, dm.metrics,
+		handle_request, &dm, &api_off);
+	if (dm.web == NULL && !api_off)
+		goto out;
 	sig_int = loop_signal_add(dm.loop, SIGINT, on_term, &dm);
 	sig_term = loop_signal_add(dm.loop, SIGTERM, on_term, &dm);
 	sig_hup = loop_signal_add(dm.loop, SIGHUP, on_hup, &dm);
@@ -897,13 +1063,22 @@ out:
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);
+	web_stop(dm.web);
+	store_close(dm.reader);
+	free(dm.store_url);
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);
 	ctl_close(dm.ctl);
+	/* Before the bus and the loop it uses, and the registry its
+	 * indicator instances come from. */
+	alerts_stop(dm.alerts);
 	bus_free(dm.bus);
 	tape_free(dm.tape);
 	loop_free(dm.loop);
+	/* After the store thread (it observes commits) has stopped. */
+	metrics_free(dm.metrics);
+	observe_free(dm.observe);
 	plugin_registry_free(dm.reg);
 	config_free(c);
 	diag_free(&d);

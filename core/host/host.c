@@ -81,6 +81,10 @@ struct instance {
 	const struct netc_event *http_ev; /* the answer being handled */
 	char feed[64];                  /* strategies: the exchange instance
 	                                   their market data comes from */
+	/* Exchanges: market data emitted (trades, bars, book tops) and the
+	 * wall clock of the latest, for metrics. */
+	uint64_t emitted[3];
+	int64_t emitted_at;
 	struct history hist[MAX_HISTORY];
 };
 
@@ -947,6 +951,8 @@ w_emit_trade(struct world *w, const struct qd_trade_event *e)
 	struct candle_series *cs;
 	struct bus_event ev;
 
+	in->emitted[0]++;
+	in->emitted_at = loop_now_ns();
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_TRADE;
 	ev.source = in->cfg.instance;
@@ -1023,6 +1029,8 @@ w_emit_bar(struct world *w, const struct qd_bar_event *e)
 	struct candle_series *cs;
 	struct bus_event ev;
 
+	in->emitted[1]++;
+	in->emitted_at = loop_now_ns();
 	if (e->timeframe_s == 60 && (cs = series_of(in, e->symbol)) != NULL) {
 		struct candle c;
 
@@ -1054,6 +1062,8 @@ w_emit_book_top(struct world *w, const struct qd_book_top_event *e)
 {
 	struct bus_event ev;
 
+	INST(w)->emitted[2]++;
+	INST(w)->emitted_at = loop_now_ns();
 	memset(&ev, 0, sizeof(ev));
 	ev.topic = BUS_BOOK_TOP;
 	ev.source = INST(w)->cfg.instance;
@@ -1827,7 +1837,8 @@ host_set_trading(struct host *h, const struct host_trading *t, char *err,
 		return QD_ERR_STATE;
 	}
 	if (t->url != NULL && (j = journal_start(h->loop, t->url,
-	    t->power_safe, on_durable, h, err, errlen)) == NULL)
+	    t->power_safe, on_durable, h, t->journal_latency, err,
+	    errlen)) == NULL)
 		return QD_ERR_IO;
 	if ((o = make_oms(h, j, t->kelly_cap)) == NULL) {
 		journal_stop(j, 0);
@@ -1984,6 +1995,15 @@ void
 host_candles_stats(const struct host *h, struct candles_stats *out)
 {
 	candles_stats(h->candles, out);
+}
+
+void
+host_journal_stats(struct host *h, struct journal_stats *out)
+{
+	if (h->journal == NULL)
+		memset(out, 0, sizeof(*out));
+	else
+		journal_stats(h->journal, out);
 }
 
 uint64_t
@@ -2177,6 +2197,10 @@ host_instance_info(const struct host *h, size_t i,
 	out->trust = config_trust_name(in->cfg.trust);
 	out->state = in->st;
 	out->reason = in->reason[0] ? in->reason : NULL;
+	out->trades = in->emitted[0];
+	out->bars = in->emitted[1];
+	out->book_tops = in->emitted[2];
+	out->last_emit = in->emitted_at;
 	if (in->desc != NULL) {
 		out->kind = in->desc->kind;
 		out->version = in->desc->version;

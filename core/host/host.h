@@ -40,6 +40,10 @@ struct host_instance_info {
 	const char *trust;
 	enum bus_plugin_state state;
 	const char *reason;      /**< why failed, or NULL */
+	/* Exchanges: market data it emitted since it was created, and the
+	 * wall clock (ns) of the latest message, 0 if none. */
+	uint64_t trades, bars, book_tops;
+	int64_t last_emit;
 };
 
 /** `state_dir` holds saved instance state.  Returns NULL on failure. */
@@ -67,6 +71,10 @@ struct candles_stats;
 /** The candle aggregator's counters (trades, late trades, bars closed,
  *  venue klines taken and how many differed from the trades' bars). */
 void host_candles_stats(const struct host *h, struct candles_stats *out);
+
+struct journal_stats;
+/** The trading journal's counters (all 0 without trading storage). */
+void host_journal_stats(struct host *h, struct journal_stats *out);
 
 /** Exchange timer ticks skipped because the store was behind. */
 uint64_t host_ingest_paused(const struct host *h);
@@ -127,6 +135,8 @@ struct host_trading {
 	const struct risk_limits *risk_accounts;
 	size_t n_risk_accounts;
 	double kelly_cap;
+	/** Observes each journal commit's write time (ns), or NULL. */
+	struct metrics_histogram *journal_latency;
 };
 
 /**

@@ -872,8 +872,41 @@ r_payment_done(qd_ctx *c, uint64_t req, int status, const char *ref)
 /* ---- annotations ----------------------------------------------------------- */
 
 /*
+ * Every number of `v` (a parsed tree) as the shortest text that reads back
+ * as exactly that double: cJSON's own printer settles for 15 digits when
+ * they come within an epsilon, which changes the last bit of a plugin's
+ * value.  Each becomes a raw item with that text, under the same name.
+ * 0, or -1 if memory ran out.
+ */
+static int
+ann_exact_numbers(cJSON *v)
+{
+	cJSON *e, *next, *raw;
+	char b[JSON_DOUBLE_MAX];
+
+	for (e = v->child; e != NULL; e = next) {
+		next = e->next;
+		if (cJSON_IsNumber(e) && isfinite(e->valuedouble)) {
+			raw = cJSON_CreateRaw(json_fmt_double(b, sizeof(b),
+				e->valuedouble));
+			if (raw == NULL)
+				return -1;
+			/* the member's name moves to its replacement */
+			raw->string = e->string;
+			e->string = NULL;
+			cJSON_ReplaceItemViaPointer(v, e, raw);
+		} else if ((cJSON_IsObject(e) || cJSON_IsArray(e)) &&
+		    ann_exact_numbers(e) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * One JSON object of at most 4 KiB under a kind of at most 64 bytes,
- * within the instance's bytes per second; handed on normalised.
+ * within the instance's bytes per second; handed on normalised (no
+ * whitespace; numbers exact, in their shortest form).
  */
 static int
 r_annotate(qd_ctx *c, const char *kind, const char *json)
@@ -903,7 +936,7 @@ r_annotate(qd_ctx *c, const char *kind, const char *json)
 		return QD_ERR_LIMIT;
 	}
 	c->ann_bytes += (uint32_t)len;
-	norm = cJSON_PrintUnformatted(o);
+	norm = ann_exact_numbers(o) == 0 ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (norm == NULL)
 		return QD_ERR_NOMEM;

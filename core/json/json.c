@@ -242,9 +242,8 @@ append_child(struct json_value *parent, struct json_value *child,
 
 /* ---- strings ------------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+size_t
+json_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t need, i;
@@ -440,7 +439,7 @@ parse_string(struct parser *p, size_t *len)
 				"");
 			return NULL;
 		}
-		if ((l = utf8_len((const unsigned char *)p->s + p->pos,
+		if ((l = json_utf8_len((const unsigned char *)p->s + p->pos,
 		    end - p->pos)) == 0) {
 			fail_at(p, p->pos, "invalid UTF-8 in string: byte 0x%02x "
 				"does not start a valid sequence", c);

@@ -93,4 +93,11 @@ char *json_path(const struct json_value *v, char *buf, size_t cap);
  */
 char *json_fmt_double(char *buf, size_t cap, double v);
 
+/**
+ * Length of the valid UTF-8 sequence at `s` (at most `n` bytes, n >= 1),
+ * or 0 if it is not one (overlong forms, surrogates and code points past
+ * U+10FFFF are invalid).
+ */
+size_t json_utf8_len(const unsigned char *s, size_t n);
+
 #endif

@@ -205,6 +205,20 @@ put_pending(struct pending *p, const struct candle *c)
 	p[oldest].c = *c;
 }
 
+/* A closed bar of tf_s opening at ts is handed out: per-timeframe
+ * counters. */
+static void
+count_out(struct candles *a, uint32_t tf_s, int64_t ts)
+{
+	int k = candle_tf_index(tf_s);
+
+	if (k < 0)
+		return;
+	a->st.closed_tf[k]++;
+	if (ts > a->st.last_open[k])
+		a->st.last_open[k] = ts;
+}
+
 /* A closed bar of position i. */
 static void
 emit(struct candle_series *s, int i, const struct bar *b)
@@ -228,6 +242,7 @@ emit(struct candle_series *s, int i, const struct bar *b)
 	}
 	if (i == a->one_min && c.ts > s->out_1m)
 		s->out_1m = c.ts;
+	count_out(a, a->tf[i], c.ts);
 	a->fn(a->arg, s->source, s->symbol, a->tf[i], &c, 1);
 }
 
@@ -349,6 +364,7 @@ candles_kline(struct candle_series *s, const struct candle *c)
 		return QD_OK;
 	}
 	s->out_1m = c->ts;
+	count_out(a, 60, c->ts);
 	a->fn(a->arg, s->source, s->symbol, 60, c, 1);
 	return QD_OK;
 }

@@ -78,6 +78,11 @@ struct candles_stats {
 	uint64_t empty;        /**< of those, periods without trades */
 	uint64_t klines;       /**< venue 1m klines taken */
 	uint64_t divergences;  /**< venue 1m klines unlike the trades' bar */
+	uint64_t closed_tf[CANDLE_TFS]; /**< closed bars handed out (venue
+	                        *   klines included, history not) by
+	                        *   timeframe, indexed as candle_tf_seconds */
+	int64_t last_open[CANDLE_TFS]; /**< open time (ns) of the newest bar
+	                        *   closed of each timeframe, 0: none yet */
 };
 
 /** An aggregator building the timeframes of `mask`.  NULL on no memory. */

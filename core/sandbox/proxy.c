@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -663,10 +664,25 @@ child_end(struct proxy *p)
 
 static int start_child(struct proxy *p);
 
+/* Children of every sandboxed instance of the process, for metrics. */
+static _Atomic uint64_t n_lost, n_violations, n_restarts, n_failed;
+
+void
+sandbox_stats(struct sandbox_stats *out)
+{
+	out->lost = atomic_load_explicit(&n_lost, memory_order_relaxed);
+	out->violations = atomic_load_explicit(&n_violations,
+		memory_order_relaxed);
+	out->restarts = atomic_load_explicit(&n_restarts,
+		memory_order_relaxed);
+	out->failed = atomic_load_explicit(&n_failed, memory_order_relaxed);
+}
+
 /* Give up on the instance: tell the host once, with the reason. */
 static void
 give_up(struct proxy *p, const char *reason)
 {
+	atomic_fetch_add_explicit(&n_failed, 1, memory_order_relaxed);
 	p->failed = 1;
 	if (p->restart_timer != NULL) {
 		loop_timer_cancel(p->restart_timer);
@@ -707,6 +723,7 @@ schedule_restart(struct proxy *p)
 		return;
 	}
 	p->restarts++;
+	atomic_fetch_add_explicit(&n_restarts, 1, memory_order_relaxed);
 	p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_FIRST_MS;
 	if (p->backoff_ms > BACKOFF_MAX_MS)
 		p->backoff_ms = BACKOFF_MAX_MS;
@@ -729,6 +746,11 @@ child_lost(struct proxy *p, const char *why)
 	if (!p->alive)
 		return;
 	status = child_end(p);
+	atomic_fetch_add_explicit(&n_lost, 1, memory_order_relaxed);
+	if (p->violation_nr >= 0 || (process && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGSYS))
+		atomic_fetch_add_explicit(&n_violations, 1,
+			memory_order_relaxed);
 	describe_exit(p, process, status, how, sizeof(how));
 	if (why != NULL && p->violation_nr < 0)
 		snprintf(line, sizeof(line), "%.120s; child %s", why, how);

@@ -68,6 +68,18 @@ int sandbox_create(const struct sandbox_spec *spec,
 	const struct qd_host_api *api, qd_ctx *ctx, const qd_params *params,
 	const struct qd_ops **ops, void **state, char *err, size_t errlen);
 
+/** Children of every sandboxed instance since the process started. */
+struct sandbox_stats {
+	uint64_t lost;          /**< children that ended unasked (crash, kill,
+	                         *   hang, violation) */
+	uint64_t violations;    /**< of those, killed for a forbidden syscall */
+	uint64_t restarts;      /**< restarts scheduled after a loss */
+	uint64_t failed;        /**< instances given up on (could not start,
+	                         *   or restarts used up) */
+};
+/** A snapshot of the counters.  Any thread. */
+void sandbox_stats(struct sandbox_stats *out);
+
 /**
  * Deliver n bars to a sandboxed strategy in as few round trips as possible
  * (one frame carries up to ~16k bars).  `state` is the one sandbox_create()

@@ -89,6 +89,16 @@ struct store_ops {
 		const char *const *v, int (*row)(void *, int,
 		const char *const *), void *ctx, const char *what,
 		long long *changed);
+	/* alerts (arguments checked by store.c) */
+	int (*put_alert)(struct store *s, const struct store_alert *a);
+	int (*delete_alert)(struct store *s, uint64_t id);
+	int (*alerts)(struct store *s,
+		int (*fn)(void *, const struct store_alert *), void *arg);
+	int (*put_alert_event)(struct store *s,
+		const struct store_alert_event *e);
+	int (*alert_events)(struct store *s, uint64_t alert_id, size_t limit,
+		int (*fn)(void *, const struct store_alert_event *),
+		void *arg);
 };
 
 struct store {
@@ -123,6 +133,19 @@ struct store {
 	"created_ms = excluded.created_ms, updated_ms = excluded.updated_ms"
 #define STORE_FILL_COLS "order_id, trade_id, account, symbol, side, " \
 	"qty, price, fee, fee_asset, maker, ts_ms"
+#define STORE_ALERT_COLS "id, user_id, exchange, symbol, name, spec, " \
+	"fire_mode, cooldown_ms, expires_ms, enabled, fire_count, " \
+	"last_fired_ms, state, created_ms, updated_ms"
+#define STORE_ALERT_SET \
+	"user_id = excluded.user_id, exchange = excluded.exchange, " \
+	"symbol = excluded.symbol, name = excluded.name, " \
+	"spec = excluded.spec, fire_mode = excluded.fire_mode, " \
+	"cooldown_ms = excluded.cooldown_ms, " \
+	"expires_ms = excluded.expires_ms, enabled = excluded.enabled, " \
+	"fire_count = excluded.fire_count, " \
+	"last_fired_ms = excluded.last_fired_ms, state = excluded.state, " \
+	"created_ms = excluded.created_ms, updated_ms = excluded.updated_ms"
+#define STORE_ALERT_EVENT_COLS "alert_id, user_id, ts_ms, price, message"
 #define STORE_RISK_COLS "ts_ms, scope, scope_id, rule, actions, symbol, " \
 	"reason, order_id"
 
@@ -135,6 +158,9 @@ struct store_read {
 		int (*fill)(void *, const struct store_fill *);
 		int (*posting)(void *, const struct store_posting *);
 		int (*risk)(void *, const struct store_risk_event *);
+		int (*alert)(void *, const struct store_alert *);
+		int (*alert_event)(void *,
+			const struct store_alert_event *);
 	} fn;
 	void *arg;
 };

@@ -1569,6 +1569,142 @@ pg_query(struct store *s, const char *sql, int n, const char *const *v,
 	return rc;
 }
 
+/* ---- alerts ---------------------------------------------------------------- */
+
+/* A write with parameters, not prepared (alerts are written when a user
+ * changes one or one fires); *rows gets the rows it changed. */
+static int
+pg_write(struct store *s, const char *sql, int n, const char *const *v,
+	const char *what, long long *rows)
+{
+	PGresult *r = PQexecParams(PG(s)->conn, sql, n, NULL, v, NULL, NULL,
+		0);
+	int rc = QD_OK;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(s, what, r);
+	else if (rows != NULL)
+		*rows = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_put_alert(struct store *s, const struct store_alert *a)
+{
+	char id[24], cd[24], ex[24], fc[24], lf[24], cr[24], up[24];
+	const char *v[15] = { id, a->user_id, a->exchange, a->symbol, a->name,
+		a->spec, a->fire_mode, cd, id_or_null((uint64_t)a->expires_ms,
+		ex, sizeof(ex)), a->enabled ? "true" : "false", fc,
+		id_or_null((uint64_t)a->last_fired_ms, lf, sizeof(lf)),
+		a->state, cr, up };
+
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)a->id);
+	snprintf(cd, sizeof(cd), "%lld", (long long)a->cooldown_ms);
+	snprintf(fc, sizeof(fc), "%lld", (long long)a->fire_count);
+	snprintf(cr, sizeof(cr), "%lld", (long long)a->created_ms);
+	snprintf(up, sizeof(up), "%lld", (long long)a->updated_ms);
+	return pg_write(s, "INSERT INTO alerts (" STORE_ALERT_COLS ") VALUES "
+		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+		"$15) ON CONFLICT (id) DO UPDATE SET " STORE_ALERT_SET, 15, v,
+		"writing an alert", NULL);
+}
+
+static int
+pg_delete_alert(struct store *s, uint64_t id)
+{
+	char idt[24];
+	const char *v[1] = { idt };
+	long long rows = 0;
+	int rc;
+
+	snprintf(idt, sizeof(idt), "%llu", (unsigned long long)id);
+	if ((rc = pg_write(s, "DELETE FROM alerts WHERE id = $1", 1, v,
+	    "deleting an alert", &rows)) != QD_OK ||
+	    (rc = pg_write(s, "DELETE FROM alert_events WHERE alert_id = $1",
+	    1, v, "deleting an alert's events", NULL)) != QD_OK)
+		return rc;
+	return rows > 0 ? QD_OK : store_fail(s, QD_ERR_NOTFOUND,
+	    "no alert %llu", (unsigned long long)id);
+}
+
+static int
+alert_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_alert a;
+
+	a.id = get_id(r, i, 0);
+	a.user_id = PQgetvalue(r, i, 1);
+	a.exchange = PQgetvalue(r, i, 2);
+	a.symbol = PQgetvalue(r, i, 3);
+	a.name = PQgetvalue(r, i, 4);
+	a.spec = PQgetvalue(r, i, 5);
+	a.fire_mode = PQgetvalue(r, i, 6);
+	a.cooldown_ms = get_int(r, i, 7);
+	a.expires_ms = get_int(r, i, 8);
+	a.enabled = PQgetvalue(r, i, 9)[0] == 't';
+	a.fire_count = get_int(r, i, 10);
+	a.last_fired_ms = get_int(r, i, 11);
+	a.state = PQgetvalue(r, i, 12);
+	a.created_ms = get_int(r, i, 13);
+	a.updated_ms = get_int(r, i, 14);
+	return x->fn.alert(x->arg, &a);
+}
+
+static int
+pg_alerts(struct store *s, int (*fn)(void *, const struct store_alert *),
+	void *arg)
+{
+	struct store_read x = { .fn.alert = fn, .arg = arg };
+
+	return pg_rows(s, "SELECT " STORE_ALERT_COLS " FROM alerts ORDER BY "
+		"id", 0, NULL, alert_row, &x, "reading alerts");
+}
+
+static int
+pg_put_alert_event(struct store *s, const struct store_alert_event *e)
+{
+	char id[24], ts[24], price[40];
+	const char *v[5] = { id, e->user_id, ts, price, e->message };
+
+	if (store_decimal_format(e->price, price, sizeof(price)) < 0)
+		return store_fail(s, QD_ERR_INVALID, "alert event: price");
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)e->alert_id);
+	snprintf(ts, sizeof(ts), "%lld", (long long)e->ts_ms);
+	return pg_write(s, "INSERT INTO alert_events (" STORE_ALERT_EVENT_COLS
+		") VALUES ($1, $2, $3, $4, $5)", 5, v, "writing an alert event",
+		NULL);
+}
+
+static int
+alert_event_row(const PGresult *r, int i, void *ctx)
+{
+	struct store_read *x = ctx;
+	struct store_alert_event e;
+
+	e.alert_id = get_id(r, i, 0);
+	e.user_id = PQgetvalue(r, i, 1);
+	e.ts_ms = get_int(r, i, 2);
+	e.price = strtod(PQgetvalue(r, i, 3), NULL);
+	e.message = PQgetvalue(r, i, 4);
+	return x->fn.alert_event(x->arg, &e);
+}
+
+static int
+pg_alert_events(struct store *s, uint64_t alert_id, size_t limit,
+	int (*fn)(void *, const struct store_alert_event *), void *arg)
+{
+	struct store_read x = { .fn.alert_event = fn, .arg = arg };
+	char id[24], lim[24];
+	const char *v[2] = { id, limit_or_null(limit, lim, sizeof(lim)) };
+
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)alert_id);
+	return pg_rows(s, "SELECT " STORE_ALERT_EVENT_COLS " FROM alert_events "
+		"WHERE ($1::bigint = 0 OR alert_id = $1) ORDER BY id DESC "
+		"LIMIT $2", 2, v, alert_event_row, &x, "reading alert events");
+}
+
 static const struct store_ops pg_ops = {
 	.backend = STORE_POSTGRES,
 	.name = "postgresql",
@@ -1608,6 +1744,11 @@ static const struct store_ops pg_ops = {
 	.risk_events = pg_risk_events,
 	.trading_ids = pg_trading_ids,
 	.query = pg_query,
+	.put_alert = pg_put_alert,
+	.delete_alert = pg_delete_alert,
+	.alerts = pg_alerts,
+	.put_alert_event = pg_put_alert_event,
+	.alert_events = pg_alert_events,
 };
 
 int

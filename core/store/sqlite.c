@@ -1177,6 +1177,169 @@ sq_query(struct store *s, const char *sql, int n, const char *const *v,
 	return rc;
 }
 
+/* ---- alerts ---------------------------------------------------------------- */
+
+/* Alert statements are prepared per call: they are written when a user
+ * changes an alert or one fires, not per market event. */
+static int
+sq_put_alert(struct store *s, const struct store_alert *a)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "INSERT INTO alerts ("
+		STORE_ALERT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE "
+		"SET " STORE_ALERT_SET, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "writing an alert");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)a->id);
+	sqlite3_bind_text(st, 2, a->user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->exchange, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->symbol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->fire_mode, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, a->cooldown_ms);
+	bind_id_or_null(st, 9, (uint64_t)a->expires_ms);
+	sqlite3_bind_int(st, 10, a->enabled != 0);
+	sqlite3_bind_int64(st, 11, a->fire_count);
+	bind_id_or_null(st, 12, (uint64_t)a->last_fired_ms);
+	sqlite3_bind_text(st, 13, a->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 14, a->created_ms);
+	sqlite3_bind_int64(st, 15, a->updated_ms);
+	rc = step_write(s, st, "writing an alert");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_delete_alert(struct store *s, uint64_t id)
+{
+	sqlite3_stmt *st;
+	int rc, found;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "DELETE FROM alerts WHERE id = ?1",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "deleting an alert");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = step_write(s, st, "deleting an alert");
+	sqlite3_finalize(st);
+	found = sqlite3_changes(SQ(s)->db) > 0;
+	if (rc != QD_OK)
+		return rc;
+	rc = sqlite3_prepare_v2(SQ(s)->db, "DELETE FROM alert_events WHERE "
+		"alert_id = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "deleting an alert's events");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	rc = step_write(s, st, "deleting an alert's events");
+	sqlite3_finalize(st);
+	if (rc == QD_OK && !found)
+		return store_fail(s, QD_ERR_NOTFOUND, "no alert %llu",
+			(unsigned long long)id);
+	return rc;
+}
+
+static int
+alert_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_alert a;
+
+	a.id = col_id(st, 0);
+	a.user_id = col_text(st, 1);
+	a.exchange = col_text(st, 2);
+	a.symbol = col_text(st, 3);
+	a.name = col_text(st, 4);
+	a.spec = col_text(st, 5);
+	a.fire_mode = col_text(st, 6);
+	a.cooldown_ms = sqlite3_column_int64(st, 7);
+	a.expires_ms = sqlite3_column_int64(st, 8);
+	a.enabled = sqlite3_column_int(st, 9);
+	a.fire_count = sqlite3_column_int64(st, 10);
+	a.last_fired_ms = sqlite3_column_int64(st, 11);
+	a.state = col_text(st, 12);
+	a.created_ms = sqlite3_column_int64(st, 13);
+	a.updated_ms = sqlite3_column_int64(st, 14);
+	return r->fn.alert(r->arg, &a);
+}
+
+static int
+sq_alerts(struct store *s, int (*fn)(void *, const struct store_alert *),
+	void *arg)
+{
+	struct store_read r = { .fn.alert = fn, .arg = arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, "SELECT " STORE_ALERT_COLS " FROM "
+		"alerts ORDER BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading alerts");
+	return sq_rows(s, st, alert_row, &r, "reading alerts");
+}
+
+static int
+sq_put_alert_event(struct store *s, const struct store_alert_event *e)
+{
+	char price[40];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (store_decimal_format(e->price, price, sizeof(price)) < 0)
+		return store_fail(s, QD_ERR_INVALID, "alert event: price");
+	rc = sqlite3_prepare_v2(SQ(s)->db, "INSERT INTO alert_events ("
+		STORE_ALERT_EVENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "writing an alert event");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->alert_id);
+	sqlite3_bind_text(st, 2, e->user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, e->ts_ms);
+	sqlite3_bind_text(st, 4, price, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->message, -1, SQLITE_STATIC);
+	rc = step_write(s, st, "writing an alert event");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+alert_event_row(sqlite3_stmt *st, void *ctx)
+{
+	struct store_read *r = ctx;
+	struct store_alert_event e;
+
+	e.alert_id = col_id(st, 0);
+	e.user_id = col_text(st, 1);
+	e.ts_ms = sqlite3_column_int64(st, 2);
+	e.price = strtod(col_text(st, 3), NULL);
+	e.message = col_text(st, 4);
+	return r->fn.alert_event(r->arg, &e);
+}
+
+static int
+sq_alert_events(struct store *s, uint64_t alert_id, size_t limit,
+	int (*fn)(void *, const struct store_alert_event *), void *arg)
+{
+	struct store_read r = { .fn.alert_event = fn, .arg = arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(SQ(s)->db, alert_id ?
+		"SELECT " STORE_ALERT_EVENT_COLS " FROM alert_events WHERE "
+		"alert_id = ?1 ORDER BY id DESC LIMIT ?2" :
+		"SELECT " STORE_ALERT_EVENT_COLS " FROM alert_events "
+		"ORDER BY id DESC LIMIT ?2", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(s, rc, "reading alert events");
+	if (alert_id)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)alert_id);
+	sqlite3_bind_int64(st, 2, sq_limit(limit));
+	return sq_rows(s, st, alert_event_row, &r, "reading alert events");
+}
+
 static const struct store_ops sqlite_ops = {
 	.backend = STORE_SQLITE,
 	.name = "sqlite",
@@ -1215,6 +1378,11 @@ static const struct store_ops sqlite_ops = {
 	.risk_events = sq_risk_events,
 	.trading_ids = sq_trading_ids,
 	.query = sq_query,
+	.put_alert = sq_put_alert,
+	.delete_alert = sq_delete_alert,
+	.alerts = sq_alerts,
+	.put_alert_event = sq_put_alert_event,
+	.alert_events = sq_alert_events,
 };
 
 int

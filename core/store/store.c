@@ -724,6 +724,88 @@ store_put_risk_event(struct store *s, const struct store_risk_event *e)
 	IN_TX(s, s->ops->put_risk_event(s, e));
 }
 
+/* ---- alerts ---------------------------------------------------------------- */
+
+int
+store_put_alert(struct store *s, const struct store_alert *a)
+{
+	char who[64];
+	int rc;
+
+	if (a == NULL)
+		return store_fail(s, QD_ERR_INVALID, "alert: NULL");
+	snprintf(who, sizeof(who), "alert %llu", (unsigned long long)a->id);
+	if ((rc = need_id(s, who, "id", a->id, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "user_id", a->user_id, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "exchange", a->exchange, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "symbol", a->symbol, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "name", a->name, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "spec", a->spec, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "fire_mode", a->fire_mode, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "state", a->state, 1)) != QD_OK)
+		return rc;
+	if (a->cooldown_ms < 0 || a->expires_ms < 0 || a->fire_count < 0 ||
+	    a->last_fired_ms < 0)
+		return store_fail(s, QD_ERR_INVALID, "%s: cooldown_ms, "
+			"expires_ms, fire_count and last_fired_ms must not be "
+			"negative", who);
+	IN_TX(s, s->ops->put_alert(s, a));
+}
+
+int
+store_delete_alert(struct store *s, uint64_t id)
+{
+	int rc;
+
+	if ((rc = need_id(s, "alert", "id", id, 0)) != QD_OK)
+		return rc;
+	IN_TX(s, s->ops->delete_alert(s, id));
+}
+
+int
+store_alerts(struct store *s,
+	int (*fn)(void *, const struct store_alert *), void *arg)
+{
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "alerts: no callback");
+	return s->ops->alerts(s, fn, arg);
+}
+
+int
+store_put_alert_event(struct store *s, const struct store_alert_event *e)
+{
+	char who[64];
+	int rc;
+
+	if (e == NULL)
+		return store_fail(s, QD_ERR_INVALID, "alert event: NULL");
+	snprintf(who, sizeof(who), "event of alert %llu",
+		(unsigned long long)e->alert_id);
+	if ((rc = need_id(s, who, "alert_id", e->alert_id, 0)) != QD_OK ||
+	    (rc = need_text(s, who, "user_id", e->user_id, 1)) != QD_OK ||
+	    (rc = need_text(s, who, "message", e->message, 0)) != QD_OK)
+		return rc;
+	if (!isfinite(e->price))
+		return store_fail(s, QD_ERR_INVALID, "%s: price is not a "
+			"finite number", who);
+	IN_TX(s, s->ops->put_alert_event(s, e));
+}
+
+int
+store_alert_events(struct store *s, uint64_t alert_id, size_t limit,
+	int (*fn)(void *, const struct store_alert_event *), void *arg)
+{
+	int rc;
+
+	if (fn == NULL)
+		return store_fail(s, QD_ERR_INVALID, "alert events: no "
+			"callback");
+	if ((rc = need_id(s, "alert events", "alert_id", alert_id, 1)) !=
+	    QD_OK)
+		return rc;
+	return s->ops->alert_events(s, alert_id, limit, fn, arg);
+}
+
 int
 store_accounts(struct store *s,
 	int (*fn)(void *, const struct store_account *), void *arg)

@@ -365,6 +365,33 @@ struct store_user {
 	int64_t updated_ms;
 };
 
+/* ---- alerts ------------------------------------------------------------------ */
+/*
+ * An alert row carries its definition (spec: the condition as JSON text,
+ * core/alert/alert.h) and the state its evaluation needs across a restart
+ * (state: JSON text the alert engine writes and reads back).  Strings are
+ * the caller's (writes) or valid during the callback (reads).
+ */
+
+/** One alert. */
+struct store_alert {
+	uint64_t id;               /**< 1 .. INT64_MAX */
+	const char *user_id;       /**< "admin" when there are no users */
+	const char *exchange;      /**< exchange instance */
+	const char *symbol;        /**< canonical BASE/QUOTE */
+	const char *name;          /**< the user's label, may be "" */
+	const char *spec;          /**< the condition, JSON text */
+	const char *fire_mode;     /**< "once" or "every" */
+	int64_t cooldown_ms;       /**< >= 0 */
+	int64_t expires_ms;        /**< 0: never */
+	int enabled;
+	int64_t fire_count;
+	int64_t last_fired_ms;     /**< 0: never fired */
+	const char *state;         /**< JSON text */
+	int64_t created_ms;
+	int64_t updated_ms;
+};
+
 /** A value sealed with AES-256-GCM: the master key's id, the nonce and the
  *  ciphertext with its tag, both hex (core/vault/vault.h). */
 struct store_sealed {
@@ -518,6 +545,30 @@ int store_sealed_each(struct store *s,
 /** Replace one sealed value; QD_ERR_NOTFOUND when the row is gone. */
 int store_sealed_update(struct store *s, enum store_sealed_kind kind,
 	const char *row_id, const struct store_sealed *v);
+
+/** One time an alert fired. */
+struct store_alert_event {
+	uint64_t alert_id;
+	const char *user_id;
+	int64_t ts_ms;
+	double price;              /**< the price that made it fire */
+	const char *message;
+};
+
+/** Insert or replace an alert (by id; every column). */
+int store_put_alert(struct store *s, const struct store_alert *a);
+/** Delete an alert and its events; QD_ERR_NOTFOUND when there is none. */
+int store_delete_alert(struct store *s, uint64_t id);
+/** Every alert, ascending by id. */
+int store_alerts(struct store *s,
+	int (*fn)(void *arg, const struct store_alert *a), void *arg);
+/** Append to an alert's history. */
+int store_put_alert_event(struct store *s,
+	const struct store_alert_event *e);
+/** Events of one alert (0: of every alert), newest first, at most limit
+ *  (0: all). */
+int store_alert_events(struct store *s, uint64_t alert_id, size_t limit,
+	int (*fn)(void *arg, const struct store_alert_event *e), void *arg);
 
 /* ---- reads ----------------------------------------------------------------- */
 

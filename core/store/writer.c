@@ -281,8 +281,20 @@ writer_main(void *arg)
 						"database");
 				}
 			}
-			rc = write_batch(w, rows, n, cbuf, tbuf, states,
-				n_states);
+			{
+				struct timespec t0, t1;
+
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				rc = write_batch(w, rows, n, cbuf, tbuf,
+					states, n_states);
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				if (rc == QD_OK)
+					metrics_histogram_observe(
+						w->o.commit_latency,
+						(t1.tv_sec - t0.tv_sec) *
+						1000000000LL + t1.tv_nsec -
+						t0.tv_nsec);
+			}
 			if (rc == QD_OK)
 				break;
 			note_failure(w, &logged_at, store_error(w->store));

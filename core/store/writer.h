@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 struct loop;
@@ -41,6 +42,9 @@ struct writer_options {
 	size_t queue_rows;         /**< bounded queue to the thread */
 	size_t backlog_rows;       /**< core-side overflow before dropping */
 	int64_t trades_retention_ms; /**< prune older trades; 0 = keep */
+	/** Observes how long each committed batch took to write, in ns
+	 *  (the store thread updates it); NULL: not measured. */
+	struct metrics_histogram *commit_latency;
 };
 
 struct writer_stats {

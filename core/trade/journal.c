@@ -14,6 +14,7 @@
 
 #include "log/log.h"
 #include "loop/loop.h"
+#include "metrics/metrics.h"
 #include "trade/journal.h"
 
 enum rec_kind { R_ACCOUNT, R_ORDER, R_FILL, R_POSTINGS, R_RISK, R_STATE };
@@ -53,6 +54,7 @@ struct journal {
 	uint64_t last;                /* core thread: last seq handed out */
 	_Atomic uint64_t durable;
 	_Atomic uint64_t records, commits, failures;
+	struct metrics_histogram *latency;  /* commits observed, or NULL */
 };
 
 /* ---- copying records -------------------------------------------------------- */
@@ -367,9 +369,17 @@ journal_main(void *arg)
 		j->busy = 1;
 		pthread_mutex_unlock(&j->mu);
 		for (;;) {
+			struct timespec t0, t1;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			rc = write_batch(j, batch);
-			if (rc == QD_OK)
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (rc == QD_OK) {
+				metrics_histogram_observe(j->latency,
+					(t1.tv_sec - t0.tv_sec) * 1000000000LL +
+					t1.tv_nsec - t0.tv_nsec);
 				break;
+			}
 			atomic_fetch_add(&j->failures, 1);
 			if (logged++ % 50 == 0)
 				log_error("journal", "writing trading records "
@@ -419,8 +429,8 @@ journal_main(void *arg)
 
 struct journal *
 journal_start(struct loop *loop, const char *url, int power_safe,
-	void (*durable)(void *arg, uint64_t seq), void *arg, char *err,
-	size_t errlen)
+	void (*durable)(void *arg, uint64_t seq), void *arg,
+	struct metrics_histogram *latency, char *err, size_t errlen)
 {
 	struct journal *j = calloc(1, sizeof(*j));
 	int rc;
@@ -432,6 +442,7 @@ journal_start(struct loop *loop, const char *url, int power_safe,
 	j->loop = loop;
 	j->durable_fn = durable;
 	j->arg = arg;
+	j->latency = latency;
 	j->tail = &j->head;
 	rc = store_open(url, power_safe ? STORE_ROLE_ADMIN : STORE_ROLE_WRITER,
 		&j->store, err, errlen);

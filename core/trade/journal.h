@@ -42,15 +42,18 @@ struct journal_stats {
 	uint64_t durable;          /**< highest durable sequence number */
 };
 
+struct metrics_histogram;
+
 /**
  * Open the store at `url` (as store_open() takes it) and start the thread.
  * `power_safe` selects synchronous=FULL for SQLite.  `durable(arg, seq)`
  * runs on the core thread after each commit (NULL: poll
- * journal_durable()).
+ * journal_durable()).  `latency` (may be NULL) observes how long each
+ * committed transaction took to write, in ns, from the journal's thread.
  */
 struct journal *journal_start(struct loop *loop, const char *url,
 	int power_safe, void (*durable)(void *arg, uint64_t seq), void *arg,
-	char *err, size_t errlen);
+	struct metrics_histogram *latency, char *err, size_t errlen);
 /** Write what is queued (waiting up to timeout_ms), stop and free. */
 void journal_stop(struct journal *j, int timeout_ms);
 

@@ -510,6 +510,12 @@ on_risk_log(void *arg, const struct risk_event *e)
 	struct store_risk_event se;
 	char acts[64];
 
+	if (e->actions & RISK_REFUSE)
+		o->st.risk_refusals++;
+	if (e->actions & (RISK_HALT | RISK_CANCEL | RISK_CLOSE))
+		o->st.risk_breaches++;
+	if (e->actions & RISK_HALT)
+		o->st.risk_halts++;
 	actions_text(e->actions, acts, sizeof(acts));
 	log_warn("risk", "%s %s%s%s: %s [%s]", e->rule, scope_name(e->scope),
 		e->scope_id[0] ? " " : "", e->scope_id, e->reason, acts);
@@ -943,6 +949,8 @@ transition(struct oms *o, struct ord *r, int to, const char *reason,
 			r->a->n_held--;
 		}
 	}
+	if (to != r->state && to >= 0 && to < OMS_STATES)
+		o->st.entered[to]++;
 	r->state = to;
 	r->updated = o->now;
 	if (reason != NULL)
@@ -1357,6 +1365,7 @@ create(struct oms *o, struct acct *a, const char *instance,
 	snprintf(n->tag, sizeof(n->tag), "%s", r->tag ? r->tag : "");
 	n->req.tag = n->tag[0] ? n->tag : NULL;
 	n->state = QD_ORDER_CREATED;
+	o->st.entered[QD_ORDER_CREATED]++;
 	n->qty = units(r->qty);
 	n->link_id = r->oco_with;
 	n->created = n->updated = o->now;
@@ -2460,6 +2469,9 @@ percentiles(const int64_t *ring, size_t count, size_t *n, int64_t *p50,
 void
 oms_stats(const struct oms *o, struct oms_stats *out)
 {
+	const struct ord *r;
+	size_t i;
+
 	*out = o->st;
 	percentiles(o->lat, o->n_lat, &out->latency_n, &out->latency_p50,
 		&out->latency_p99);
@@ -2467,6 +2479,10 @@ oms_stats(const struct oms *o, struct oms_stats *out)
 		&out->accept_p99);
 	out->open_orders = oms_open_orders((struct oms *)o, NULL, NULL, 0);
 	out->waiting_durable = o->n_waiting;
+	for (i = 0; i < o->n_accts; i++)
+		for (r = o->accts[i]->open_head; r != NULL; r = r->onext)
+			if (r->state >= 0 && r->state < OMS_STATES)
+				out->open_by_state[r->state]++;
 }
 
 /* ---- restart ------------------------------------------------------------------------------ */

@@ -219,11 +219,21 @@ struct oms_account_view {
 void oms_each_account(struct oms *o,
 	int (*fn)(void *arg, const struct oms_account_view *v), void *arg);
 
+/** Order states are enum qd_order_state values below this. */
+#define OMS_STATES 8
+
 /** Counters, for metrics and tests. */
 struct oms_stats {
 	uint64_t submitted, refused, sent, fills, duplicate_fills;
 	uint64_t stale_updates, bad_transitions;
 	size_t open_orders, waiting_durable;
+	/* Orders that entered each state (by enum qd_order_state) since the
+	 * start, and the open orders in each state now. */
+	uint64_t entered[OMS_STATES];
+	size_t open_by_state[OMS_STATES];
+	/* Risk decisions: orders refused, breaches of a continuous rule
+	 * (halt, cancel or close), and of those the halts. */
+	uint64_t risk_refusals, risk_breaches, risk_halts;
 	/* Tick -> order: from a trade coming in to an order created while
 	 * it was the latest reaching its venue (written ahead first), ns,
 	 * over the last 65536 orders. */

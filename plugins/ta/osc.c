@@ -320,7 +320,13 @@ period_minus_one(const void *state)
 	return (uint32_t)(*(const int64_t *)state - 1);
 }
 
-/* Sum of |x_i - m| over n values, in four partial sums. */
+/*
+ * Sum of |x_i - m| over n values, in four partial sums: lane k sums
+ * x[k], x[k+4], ... in order, the values after the last group of four go
+ * to lane 0, and the result is (a0 + a1) + (a2 + a3).  The streaming
+ * step's sum; the batch takes the same values in the same lanes from the
+ * column (cci_col_dev_sum).
+ */
 TA_INLINE double
 abs_dev_sum(const double *x, size_t n, double m)
 {
@@ -376,8 +382,141 @@ static const struct qd_param_spec period20[] = {
 	QD_PARAM_INT_SPEC("period", 20, 1, 100000, "window length in bars"),
 };
 
-TA_PLUGIN(cci, "commodity channel index (0.015, mean absolute deviation)",
-	period20, value_out, struct cci, cci_create, cci_destroy,
+/* The batch where the CPU has no AVX2: cci_update over the bars. */
+TA_BATCH(cci_step, struct cci, 1, cci_update)
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CCI_AVX2 1
+/*
+ * The batch with AVX2.  The first n bars go through cci_update (they need
+ * the ring: the window still holds bars from before the batch).  From
+ * then on the window is all in the batch, and each bar takes its values
+ * from a column of typical prices computed ahead (t) rather than from the
+ * ring, whose slot written one bar earlier a vector load would wait for.
+ * cci_update sums the ring in slot order, four partial sums (abs_dev_sum);
+ * slot p holds, with h the slot of the value leaving (the ring's head) and
+ * bar i about to enter, bar i - h + p for p < h and bar i - h + p - n for
+ * p >= h.  The batch sums exactly those values into the same four partial
+ * sums, held in one AVX register, and keeps the running sum, head and
+ * re-sums as the ring would, so its values and its final state (the ring
+ * refilled from the column) are cci_update's, bit for bit.
+ */
+typedef double cci_v4d __attribute__((vector_size(32)));
+typedef int64_t cci_v4i __attribute__((vector_size(32)));
+
+/* cci_below[j][l]: all ones when lane l < j (its value from below h). */
+static const int64_t cci_below[4][4] = {
+	{ 0, 0, 0, 0 }, { -1, 0, 0, 0 }, { -1, -1, 0, 0 }, { -1, -1, -1, 0 },
+};
+
+/* abs_dev_sum over the ring of bar i as the column holds it: t = the
+ * column at bar i - h, the ring's n slots, its head h, the mean m. */
+__attribute__((target("avx2"))) TA_INLINE double
+cci_col_dev_sum(const double *t, size_t n, size_t h, double m)
+{
+	const cci_v4i mag = { INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX };
+	const cci_v4d mv = { m, m, m, m };
+	const ptrdiff_t up = -(ptrdiff_t)n;   /* t + p + up: slot p >= h */
+	size_t p, nv = n & ~(size_t)3, hv = h & ~(size_t)3;
+	cci_v4d a = { 0, 0, 0, 0 }, v, w;
+	cci_v4i sel;
+	double a0;
+
+	/* |x - m|: x - m with its sign bit cleared, as fabs() */
+	for (p = 0; p < hv && p < nv; p += 4) {
+		memcpy(&v, t + p, sizeof(v));
+		a += (cci_v4d)((cci_v4i)(v - mv) & mag);
+	}
+	if (p < nv && p < h) {
+		/* the group h falls in: lanes below h, then the others */
+		memcpy(&v, t + p, sizeof(v));
+		memcpy(&w, t + p + up, sizeof(w));
+		memcpy(&sel, cci_below[h - p], sizeof(sel));
+		v = (cci_v4d)(((cci_v4i)v & sel) | ((cci_v4i)w & ~sel));
+		a += (cci_v4d)((cci_v4i)(v - mv) & mag);
+		p += 4;
+	}
+	for (; p < nv; p += 4) {
+		memcpy(&v, t + p + up, sizeof(v));
+		a += (cci_v4d)((cci_v4i)(v - mv) & mag);
+	}
+	a0 = a[0];
+	for (; p < n; p++)
+		a0 += fabs((p < h ? t[p] : t[(ptrdiff_t)p + up]) - m);
+	return (a0 + a[1]) + (a[2] + a[3]);
+}
+
+/* Bars i.. of s through the column t (t[j] bar j's typical price,
+ * readable from t[-4] to t[s->n + 3]), as described above. */
+__attribute__((target("avx2"))) static void
+cci_col_bars(struct cci *c, const struct qd_series *s, const double *t,
+	size_t i, double *out)
+{
+	/* the ring's bookkeeping in locals: out[] could alias the state */
+	struct ta_rsum r = c->sum;
+	size_t n = (size_t)c->n;
+	double inv = c->inv;
+
+	for (; i < s->n; i++) {
+		double tp = t[i], old = t[i - n], mean, md;
+
+		mean = (r.s + (tp - old)) * inv;
+		md = (cci_col_dev_sum(t + (i - r.head), n, r.head, mean) -
+			fabs(old - mean) + fabs(tp - mean)) * inv;
+		/* as ta_rsum_push does it */
+		r.head = r.head + 1 == n ? 0 : r.head + 1;
+		ta_rsum_advance(&r, tp, old);
+		if (ta_rsum_due(&r))
+			ta_rsum_resum(&r, t + (i + 1 - n));
+		out[i] = md > 0.0 ? (tp - mean) / (0.015 * md) : 0.0;
+	}
+	c->sum = r;
+}
+
+/* The column batch; -1 (nothing done) for a batch no longer than the
+ * window or if its column cannot be had. */
+static int
+cci_col_batch(void *state, const struct qd_series *s, double *const *o)
+{
+	struct cci st = *(struct cci *)state;
+	size_t n = (size_t)st.n, i, k;
+	double *col, *t;
+
+	if (s->n <= n || (col = calloc(s->n + 8, sizeof(double))) == NULL)
+		return -1;
+	t = col + 4;
+	for (k = 0; k < s->n; k++)
+		t[k] = (s->high[k] + s->low[k] + s->close[k]) / 3.0;
+	for (i = 0; i < s->n && i < n; i++) {
+		struct qd_bar b = qd_series_bar(s, i);
+
+		cci_update(&st, &b, &o[0][i]);
+	}
+	if (i < s->n) {
+		cci_col_bars(&st, s, t, i, o[0]);
+		/* the ring as cci_update leaves it: the last n bars, the
+		 * oldest at the head */
+		for (k = 0; k < n; k++)
+			st.sum.buf[(st.sum.head + k) % n] = t[s->n - n + k];
+	}
+	free(col);
+	*(struct cci *)state = st;
+	return 0;
+}
+#endif
+
+static void
+cci_batch(void *state, const struct qd_series *s, double *const *o)
+{
+#ifdef CCI_AVX2
+	if (__builtin_cpu_supports("avx2") && cci_col_batch(state, s, o) == 0)
+		return;
+#endif
+	cci_step_batch(state, s, o);
+}
+
+TA_PLUGIN_OPS(cci, "commodity channel index (0.015, mean absolute "
+	"deviation)", period20, value_out, cci_create, cci_destroy,
 	period_minus_one, cci_update);
 
 /* ---- willr ---------------------------------------------------------------- */

@@ -19,13 +19,14 @@
  *     max; a bar crossing the SAR reverses: SAR = EP, EP = the bar's
  *     extreme, AF = step.  The value on bar t is the SAR for bar t.
  *     Lookback 1.
- *   supertrend(n, mult): ATR(n) Wilder; hl2 = (h+l)/2; basic bands hl2 -/+
- *     mult ATR; the final upper band only falls (and the lower only rises)
- *     unless the previous close broke through it; direction turns up (+1)
- *     when the close rises above the final upper band and down (-1) when it
- *     falls below the final lower band; value = the lower band in an
- *     uptrend, the upper band in a downtrend.  Starts down on its first
- *     bar unless the close is above hl2.  Lookback n.
+ *   supertrend(n, mult), Olivier Seban's: ATR(n) Wilder; hl2 = (h+l)/2;
+ *     basic bands hl2 -/+ mult ATR; the final upper band only falls (and
+ *     the lower only rises) unless the previous close broke through it;
+ *     direction turns up (+1) when the close rises above the bar's final
+ *     upper band and down (-1) when it falls below its final lower band;
+ *     value = the lower band in an uptrend, the upper band in a downtrend.
+ *     Starts down on its first bar unless the close is above hl2.
+ *     Lookback n.
  *   ichimoku(tenkan, kijun, senkou): tenkan = midpoint of the highest high
  *     and lowest low over `tenkan` bars, kijun over `kijun`, span_b over
  *     `senkou`, span_a = (tenkan + kijun) / 2, chikou = close.  All are the

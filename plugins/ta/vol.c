@@ -14,7 +14,10 @@
  *     ATR seeded with the mean of TR_1..TR_n, then Wilder smoothing.
  *     Lookback n.  natr = 100 atr / close.
  *   keltner(n, mult, atr_period): middle = EMA_n(close); lower/upper =
- *     middle -/+ mult ATR(atr_period).  Lookback max(n-1, atr_period).
+ *     middle -/+ mult ATR(atr_period) -- Linda Raschke's variant, the one
+ *     StockCharts uses (defaults 20, 2, 10), not Chester Keltner's 1960
+ *     original (SMA of the typical price -/+ SMA of high - low).  Lookback
+ *     max(n-1, atr_period).
  *   donchian(n): upper = highest high, lower = lowest low of the last n
  *     bars, middle = (upper + lower) / 2.  Lookback n-1.
  *   obv: 0 on bar 0, then + volume when the close rose, - volume when it
@@ -341,7 +344,8 @@ static const struct qd_param_spec keltner_params[] = {
 	QD_PARAM_INT_SPEC("atr_period", 10, 1, 100000, "ATR period"),
 };
 
-TA_PLUGIN(keltner, "Keltner channels: EMA -/+ mult * ATR", keltner_params,
+TA_PLUGIN(keltner, "Keltner channels (Raschke): EMA of the close -/+ mult * "
+	"Wilder ATR", keltner_params,
 	bands_outs, struct keltner, keltner_create, plain_destroy,
 	keltner_lookback, keltner_update);
 

@@ -11,17 +11,24 @@
  *   - a selected sell point when long sells the whole position;
  *   - points of classes not selected are reported but not traded.
  *
- * Its structures are exposed for a dashboard, each once it is final (a
- * stroke once the next one starts, a pivot once a stroke leaves it, a
- * segment when it breaks, a point when it appears):
+ * Its structures are exposed for a dashboard and for `quantctl chan`
+ * (which prints the analysis of a file from these annotations alone), each
+ * once it is final (a fractal when it is found, a stroke once the next one
+ * starts, a pivot once a stroke leaves it, a segment when it breaks, a
+ * point when it appears), numbers with 17 significant digits (they read
+ * back exactly):
  *   - through api->annotate (ABI 1.1 hosts; QD_API_HAS checked) as kind
- *     "chan.stroke" | "chan.segment" | "chan.pivot" | "chan.point" with a
- *     one-object JSON body;
+ *     "chan.fractal" | "chan.stroke" | "chan.segment" | "chan.pivot" |
+ *     "chan.point" with a one-object JSON body;
  *   - and always at debug level, one line each, in the format
  *       KIND JSON
  *     e.g.  chan.stroke {"dir":"up","from_ts":1704067200000,"from":98.5,
- *                        "to_ts":1704067800000,"to":99.58}
+ *                        "to_ts":1704067800000,"to":99.58,"macd_area":..}
  *     (timestamps in ms; each kind's fields: emit_structures, on_point).
+ * At stop, what is still provisional (the last stroke, a pivot no stroke
+ * has left yet) follows with "final":false, then "chan.end" with the
+ * count of each kind ever annotated and of bars and merged K-lines, so a
+ * reader can tell a complete record from a cut one.
  * Memory exhaustion in chan_core stops the analysis (logged once); the
  * position is left to the account's own risk limits.
  */
@@ -42,7 +49,7 @@ struct st {
 	double frac;
 	int failed;
 	struct chan c;
-	size_t strokes_logged, pivots_logged, segments_logged;
+	size_t fractals_logged, strokes_logged, pivots_logged, segments_logged;
 };
 
 static int
@@ -72,41 +79,61 @@ emit(struct st *s, const char *kind, const char *json)
 	s->api->log(s->ctx, QD_LOG_DEBUG, "%s %s", kind, json);
 }
 
+/* Stroke k as an annotation body; `final` 0 adds "final":false. */
+static void
+stroke_json(char *j, size_t cap, const struct chan_stroke *k, int final)
+{
+	snprintf(j, cap, "{\"dir\":\"%s\",\"from_ts\":%lld,\"from\":%.17g,"
+		"\"to_ts\":%lld,\"to\":%.17g,\"macd_area\":%.17g%s}",
+		k->dir > 0 ? "up" : "down", (long long)(k->from.ts / 1000000),
+		k->from.price, (long long)(k->to.ts / 1000000), k->to.price,
+		k->area, final ? "" : ",\"final\":false");
+}
+
+/* Pivot p as an annotation body; `final` 0 adds "final":false. */
+static void
+pivot_json(char *j, size_t cap, const struct chan_pivot *p, int final)
+{
+	snprintf(j, cap, "{\"zd\":%.17g,\"zg\":%.17g,\"from_ts\":%lld,"
+		"\"to_ts\":%lld,\"from_stroke\":%zu,\"to_stroke\":%zu%s}",
+		p->zd, p->zg, (long long)(p->ts_from / 1000000),
+		(long long)(p->ts_to / 1000000), p->from, p->to,
+		final ? "" : ",\"final\":false");
+}
+
 /* Emit the structures that became final since the last bar. */
 static void
 emit_structures(struct st *s)
 {
-	char j[320];
+	char j[512];
 
+	while (s->fractals_logged < s->c.nf) {
+		const struct chan_fractal *f = &s->c.f[s->fractals_logged++];
+
+		snprintf(j, sizeof(j), "{\"type\":\"%s\",\"ts\":%lld,"
+			"\"price\":%.17g}", f->type > 0 ? "top" : "bottom",
+			(long long)(f->ts / 1000000), f->price);
+		emit(s, "chan.fractal", j);
+	}
 	while (s->strokes_logged + 1 < s->c.ns) {
-		const struct chan_stroke *k = &s->c.s[s->strokes_logged++];
-
-		snprintf(j, sizeof(j), "{\"dir\":\"%s\",\"from_ts\":%lld,"
-			"\"from\":%.10g,\"to_ts\":%lld,\"to\":%.10g}",
-			k->dir > 0 ? "up" : "down",
-			(long long)(k->from.ts / 1000000), k->from.price,
-			(long long)(k->to.ts / 1000000), k->to.price);
+		stroke_json(j, sizeof(j), &s->c.s[s->strokes_logged++], 1);
 		emit(s, "chan.stroke", j);
 	}
 	while (s->pivots_logged < s->c.npv &&
 	    s->c.pv[s->pivots_logged].to + 1 < s->c.ns) {
-		const struct chan_pivot *p = &s->c.pv[s->pivots_logged++];
-
-		snprintf(j, sizeof(j), "{\"zd\":%.10g,\"zg\":%.10g,"
-			"\"from_ts\":%lld,\"to_ts\":%lld}", p->zd, p->zg,
-			(long long)(p->ts_from / 1000000),
-			(long long)(p->ts_to / 1000000));
+		pivot_json(j, sizeof(j), &s->c.pv[s->pivots_logged++], 1);
 		emit(s, "chan.pivot", j);
 	}
 	while (s->segments_logged < s->c.nseg) {
 		const struct chan_segment *g = &s->c.seg[s->segments_logged++];
 
 		snprintf(j, sizeof(j), "{\"dir\":\"%s\",\"from_ts\":%lld,"
-			"\"to_ts\":%lld,\"high\":%.10g,\"low\":%.10g,"
-			"\"break\":\"%s\"}", g->dir > 0 ? "up" : "down",
+			"\"to_ts\":%lld,\"high\":%.17g,\"low\":%.17g,"
+			"\"break\":\"%s\",\"from_stroke\":%zu,\"to_stroke\":%zu}",
+			g->dir > 0 ? "up" : "down",
 			(long long)(s->c.s[g->from].from.ts / 1000000),
 			(long long)(s->c.s[g->to].to.ts / 1000000), g->high,
-			g->low, chan_break_name(g->how));
+			g->low, chan_break_name(g->how), g->from, g->to);
 		emit(s, "chan.segment", j);
 	}
 }
@@ -116,11 +143,12 @@ static void
 on_point(struct st *s, const struct chan_point *p, double close)
 {
 	double qty = qd_position_qty(s->api, s->ctx, s->sym);
-	char j[160];
+	char j[192];
 
 	snprintf(j, sizeof(j), "{\"class\":%d,\"side\":\"%s\",\"ts\":%lld,"
-		"\"price\":%.10g}", p->cls, p->side > 0 ? "buy" : "sell",
-		(long long)(p->ts / 1000000), p->price);
+		"\"price\":%.17g,\"stroke\":%zu}", p->cls,
+		p->side > 0 ? "buy" : "sell", (long long)(p->ts / 1000000),
+		p->price, p->stroke);
 	emit(s, "chan.point", j);
 	if (!(s->classes & (1 << (p->cls - 1))))
 		return;
@@ -155,6 +183,34 @@ on_bar(void *state, const struct qd_bar_event *ev)
 		on_point(s, &s->c.pt[s->c.npt - (size_t)i], ev->bar.close);
 }
 
+/*
+ * The end of the run: what is still provisional, marked so, then the
+ * counts ("chan.end").  Nothing after a failed analysis: its record is cut
+ * short, and the missing "chan.end" says so.
+ */
+static void
+stop(void *state)
+{
+	struct st *s = state;
+	char j[512];
+
+	if (s->failed)
+		return;
+	if (s->strokes_logged < s->c.ns) {
+		stroke_json(j, sizeof(j), &s->c.s[s->strokes_logged++], 0);
+		emit(s, "chan.stroke", j);
+	}
+	while (s->pivots_logged < s->c.npv) {
+		pivot_json(j, sizeof(j), &s->c.pv[s->pivots_logged++], 0);
+		emit(s, "chan.pivot", j);
+	}
+	snprintf(j, sizeof(j), "{\"bars\":%zu,\"klines\":%zu,\"fractals\":%zu,"
+		"\"strokes\":%zu,\"segments\":%zu,\"pivots\":%zu,\"points\":%zu}",
+		s->c.nbars, s->c.nk, s->c.nf, s->c.ns, s->c.nseg, s->c.npv,
+		s->c.npt);
+	emit(s, "chan.end", j);
+}
+
 static void
 destroy(void *state)
 {
@@ -166,7 +222,7 @@ destroy(void *state)
 
 static const struct qd_strategy_ops ops = {
 	.base = { .size = sizeof(struct qd_strategy_ops), .create = create,
-		  .destroy = destroy },
+		  .stop = stop, .destroy = destroy },
 	.on_bar = on_bar,
 };
 

@@ -3,10 +3,9 @@
  * no host calls, no globals, O(1) amortised work per bar except the segment
  * scan (O(strokes of the open segment) per new or extended stroke).
  *
- * Shared by the `chan` strategy (strategies/chan/chan.c) and by
- * `quantctl chan` (core/cli/cmd_chan.c compiles this file in: a host CLI
- * including a strategy's pure analysis module, so both always agree), and
- * unit-tested directly (tests/unit/test_chan.c).  docs/chan.md carries the
+ * The analysis of the `chan` strategy (strategies/chan/chan.c), which
+ * annotates every structure; `quantctl chan` runs that plugin and prints
+ * its annotations.  Unit-tested directly (tests/unit/test_chan.c).  docs/chan.md carries the
  * same definitions with pictures in words.
  *
  * Definitions implemented

@@ -23,7 +23,7 @@ mkdir -p "$t/plugins" "$t/quantd.d" "$t/var"
 ln -s "$b/lib/plugins/exchange-binance.so" "$t/plugins/"
 cp "$b/tests/plugins/.libs/tp-latency.so" "$t/plugins/"
 cat > "$t/quantd.json" <<JSON
-{"plugin_dirs": ["plugins"], "instances_dir": "quantd.d", "state_dir": "var",
+{"plugin_dirs": ["plugins"], "instances_dir": "quantd.d", "state_dir": "var", "listen": "127.0.0.1:0",
  "storage": {"enabled": false},
  "sandbox_helper": "$b/core/quantd-sandbox",
  "log": {"level": "warn", "file": "quantd.log"}}

@@ -202,7 +202,7 @@ main(int argc, char **argv)
 	store_close(s);
 
 	/* 1. Throughput through the OMS, written ahead. */
-	if ((j = journal_start(l, url, 0, NULL, NULL, err, sizeof(err))) ==
+	if ((j = journal_start(l, url, 0, NULL, NULL, NULL, err, sizeof(err))) ==
 	    NULL) {
 		fprintf(stderr, "bench_oms: %s\n", err);
 		return 1;

@@ -23,7 +23,7 @@ for i in range(20000):
 open(sys.argv[1], "w").write("\n".join(rows) + "\n")
 PY
 cat > "$t/quantd.json" <<JSON
-{"plugin_dirs": ["plugins"], "instances_dir": "quantd.d", "state_dir": "var",
+{"plugin_dirs": ["plugins"], "instances_dir": "quantd.d", "state_dir": "var", "listen": "127.0.0.1:0",
  "sandbox_helper": "$b/core/quantd-sandbox", "storage": {"url": "quantd.db", "enabled": false},
  "log": {"level": "warn", "file": "quantd.log"}}
 JSON

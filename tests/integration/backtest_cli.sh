@@ -95,6 +95,20 @@ check "chan trades its buy/sell points" sh -c "grep -q '\"trades\":[1-9]' '$T/ch
 ctl chan --data "$T/s1.csv" > "$T/chan-structs.json"
 check "quantctl chan prints the structures" grep -q '"strokes":\[{"dir":' "$T/chan-structs.json"
 check "quantctl chan finds pivots and points" sh -c "grep -q '\"pivots\":\[{' '$T/chan-structs.json' && grep -q '\"points\":\[{' '$T/chan-structs.json'"
+# quantctl chan runs the chan plugin and prints what its annotations say:
+# the bytes the analysis compiled into quantctl used to print, on these
+# bars (sha256 of that output, default and --min-gap 3); the plugin's
+# numbers survive the host's normalising of annotations to the last bit.
+check "quantctl chan: the same bytes as the analysis it replaced" sh -c "sha256sum < '$T/chan-structs.json' | grep -q '^fe4f9664eafe0d062c4c7314c7232a67c27a06ac30fc35381b9de2690bc35855 '"
+ctl chan --data "$T/s1.csv" --min-gap 3 > "$T/chan-g3.json"
+check "quantctl chan --min-gap 3: the same bytes too" sh -c "sha256sum < '$T/chan-g3.json' | grep -q '^73929eb03c46863c871ea3151477dba1a2f01ee6c8c554feccc7b70ad46b5714 '"
+ctl chan --data "$T/s1.csv" --min-gap 51 > /dev/null 2> "$T/chan-g51.err"
+check "quantctl chan: --min-gap outside the plugin's range is refused" grep -q 'min_gap: 51 is out of range \[2, 50\]' "$T/chan-g51.err"
+# Without the chan plugin loaded there is no analysis to run.
+mkdir -p "$T/nochan"
+sed 's|"plugin_dirs": \["plugins"\]|"plugin_dirs": ["nochan"]|' "$T/quantd.json" > "$T/nochan.json"
+"$QUANTCTL" -c "$T/nochan.json" chan --data "$T/s1.csv" > /dev/null 2> "$T/nochan.err"
+if [ $? -eq 2 ] && grep -q "no strategy named 'chan' is loaded" "$T/nochan.err"; then ok "quantctl chan needs the chan plugin"; else not_ok "quantctl chan needs the chan plugin" "$(cat "$T/nochan.err")"; fi
 ctl plugin info indicator:rsi > "$T/ir.txt"
 check "indicator:rsi picks the indicator" grep -q '^rsi 1.0.0 (indicator' "$T/ir.txt"
 check "indicator:rsi shows only the indicator" sh -c "! grep -q '(strategy' '$T/ir.txt'"

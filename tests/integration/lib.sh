@@ -51,6 +51,7 @@ make_config() {
   "plugin_dirs": ["plugins"],
   "instances_dir": "quantd.d",
   "state_dir": "var",
+  "listen": "127.0.0.1:0",
   "sandbox_helper": "$QD_BUILDDIR/core/quantd-sandbox",
   "log": {"level": "debug", "file": "quantd.log"}
 }
@@ -123,4 +124,18 @@ kill_loop() {
 		QD_PID=
 		kl_k=$((kl_k + 1))
 	done
+}
+
+# openapi_check RECORD: the OpenAPI document and every response recorded in
+# RECORD (JSON lines) validated by tests/openapi/validate.mjs (npm's
+# swagger-parser and Ajv, installed by scripts/setup.sh).
+openapi_check() {
+	if [ ! -d "$QD_SRCDIR/tests/openapi/node_modules/ajv" ]; then
+		not_ok "OpenAPI validation: run scripts/setup.sh (npm ci in tests/openapi)"
+		return
+	fi
+	node "$QD_SRCDIR/tests/openapi/validate.mjs" "$QD_SRCDIR/core/api/openapi.json" "$1" > "$T/openapi.out" 2>&1
+	oc=$?
+	sed 's/^/  /' "$T/openapi.out"
+	check "responses match the OpenAPI document" test "$oc" -eq 0
 }

@@ -16,8 +16,12 @@ check "quantd(8) documents SIGHUP" grep -q 'SIGHUP' "$T/quantd.8.txt"
 check "quantd(8) documents --emergency-close and SIGUSR1" sh -c "grep -q -- --emergency-close $T/quantd.8.txt && grep -q SIGUSR1 $T/quantd.8.txt"
 check "quantctl(1) documents --log-level" grep -q -- '--log-level' "$T/quantctl.1.txt"
 # Every command quantctl has help for is in its man page.
-for cmd in backtest optimize montecarlo data indicator chan plugin config instance reload version orders accounts risk emergency-close user apikey secrets; do
+for cmd in backtest optimize montecarlo data indicator chan plugin config instance reload version orders accounts risk emergency-close user apikey secrets metrics alert; do
 	check "quantctl(1) lists $cmd" grep -Eq "^ +$cmd( |$)" "$T/quantctl.1.txt"
+done
+# Every option of quantctl alert's help is in the man page.
+for opt in $("$QUANTCTL" alert --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	check "quantctl(1) documents alert $opt" grep -q -- "$opt" "$T/quantctl.1.txt"
 done
 check "quantd-sdk(3) shows QD_MODULE" grep -q 'QD_MODULE' "$T/quantd-sdk.3.txt"
 finish

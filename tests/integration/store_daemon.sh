@@ -47,6 +47,7 @@ store_config() {
   "plugin_dirs": ["plugins"],
   "instances_dir": "quantd.d",
   "state_dir": "var",
+  "listen": "127.0.0.1:0",
   "sandbox_helper": "$QD_BUILDDIR/core/quantd-sandbox",
   "storage": $1,
   "log": {"level": "debug", "file": "quantd.log"}

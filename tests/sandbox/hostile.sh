@@ -153,6 +153,15 @@ check "plugin list shows the hostile instance failed" grep -Eq '^hostile-14 .* h
 check "good sandboxed instance still running" grep -Eq ' good-sandboxed +sandboxed +running' "$T/list.txt"
 check "good trusted instance still running" grep -Eq ' good-trusted +trusted +running' "$T/list.txt"
 check "the secret never reached the log" sh -c "! grep -q do-not-leak-4711 '$T/quantd.log'"
+# The metrics count what the log told: violations, the restart, the
+# instances given up on.
+ctl metrics > "$T/metrics.txt"
+atleast() { awk -v s="$1" -v n="$2" '$1 == s { f = $2 >= n } END { exit !f }' "$T/metrics.txt"; }
+check "metrics: sandbox violations counted" atleast quantd_sandbox_violations_total 10
+check "metrics: the restart counted" atleast quantd_sandbox_restarts_total 1
+check "metrics: children lost counted" atleast quantd_sandbox_children_lost_total 10
+check "metrics: instances given up on counted" atleast quantd_sandbox_failures_total 10
+check "metrics: failed instances by state" atleast 'quantd_plugin_instances{state="failed"}' 10
 if stop_daemon; then ok "host survives and exits 0"; else not_ok "host exits 0"; fi
 
 # quantctl backtest --sandbox with a module given by path: described and

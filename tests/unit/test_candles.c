@@ -308,6 +308,10 @@ venue_klines_are_the_1m_bars(void **unused)
 	assert_int_equal(g->n[0], 1);     /* not emitted twice */
 	candles_stats(a, &st);
 	assert_int_equal(st.divergences, 0);
+	/* Per timeframe, the bars handed out: the kline, not the trades'
+	 * bar it stands for. */
+	assert_int_equal(st.closed_tf[0], 1);
+	assert_int_equal(st.last_open[0], t);
 	/* A kline unlike the trades is still the bar, and is counted. */
 	assert_int_equal(candles_trade(s, t + 61 * NS, 20, 1), QD_OK);
 	candles_advance(a, t + 120 * NS);
@@ -328,6 +332,10 @@ venue_klines_are_the_1m_bars(void **unused)
 	k.ts = t + 60 * NS;       /* the same minute again: history too */
 	assert_int_equal(candles_kline(s, &k), QD_OK);
 	assert_int_equal(g->history, 2);
+	/* History is not counted as closed. */
+	candles_stats(a, &st);
+	assert_int_equal(st.closed_tf[0], 2);
+	assert_int_equal(st.last_open[0], t + 60 * NS);
 	assert_int_equal(g->n[0], 2);
 	/* Partial updates: the open bars that changed, once. */
 	assert_int_equal(candles_trade(s, t + 121 * NS, 21, 1), QD_OK);

@@ -137,6 +137,9 @@ config_errors_carry_file_line_col_and_path(void **unused)
 		  "1:47: $.storage.backend: expected \"sqlite\" or \"postgresql\", "
 		  "found \"mysql\"" },
 		{ "[1, 2]", "1:1: $: expected an object, found array" },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"alerts\": {\"max_per_user\": "
+		  "-1}}",
+		  "2:29: $.alerts.max_per_user: -1 is out of range" },
 		{ "{\"plugin_dirs\": [\"p\"],,}", "1:23: " },
 	};
 	size_t i;

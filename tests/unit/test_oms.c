@@ -431,6 +431,12 @@ venue_updates_once_and_in_order(void **st)
 	assert_true(pos(o, "a", btc) == 1);
 	oms_stats(o, &s);
 	assert_int_equal(s.duplicate_fills, 1);
+	/* Created, pending, partial: each entered once; open as partial. */
+	assert_int_equal(s.entered[QD_ORDER_CREATED], 1);
+	assert_int_equal(s.entered[QD_ORDER_PENDING], 1);
+	assert_int_equal(s.entered[QD_ORDER_PARTIAL], 1);
+	assert_int_equal(s.open_by_state[QD_ORDER_PARTIAL], 1);
+	assert_int_equal(s.open_by_state[QD_ORDER_PENDING], 0);
 	/* A late acknowledgement changes nothing. */
 	before = n_seen;
 	memset(&u, 0, sizeof(u));
@@ -699,6 +705,7 @@ risk_refuses_and_closes(void **st)
 {
 	struct oms *o = make(NULL);
 	struct risk_limits l;
+	struct oms_stats s;
 	uint64_t id = 0;
 	char why[256];
 
@@ -722,6 +729,15 @@ risk_refuses_and_closes(void **st)
 	trade(o, btc, T0 + 3 * SEC, 94, 10);
 	assert_true(pos(o, "a", btc) == 0);
 	assert_books(o);
+	/* One refusal, one breach (the stop loss) that closed without a
+	 * halt; the entry and the close both filled. */
+	oms_stats(o, &s);
+	assert_int_equal(s.risk_refusals, 1);
+	assert_int_equal(s.risk_breaches, 1);
+	assert_int_equal(s.risk_halts, 0);
+	assert_int_equal(s.entered[QD_ORDER_CREATED], 2);
+	assert_int_equal(s.entered[QD_ORDER_FILLED], 2);
+	assert_int_equal(s.open_orders, 0);
 	oms_free(o);
 }
 
@@ -808,7 +824,7 @@ books_survive_a_restart(void **st)
 	(void)st;
 	assert_non_null(mkdtemp(dir));
 	snprintf(url, sizeof(url), "%s/t.db", dir);
-	j = journal_start(l, url, 0, NULL, NULL, why, sizeof(why));
+	j = journal_start(l, url, 0, NULL, NULL, NULL, why, sizeof(why));
 	assert_non_null(j);
 	o = make(j);
 	open_paper(o, "a", 10000, 1);

@@ -1226,6 +1226,145 @@ risk_log_since_and_limit(void **st)
 	store_close(s);
 }
 
+struct alerts_got {
+	struct pool pool;
+	struct store_alert a[8];
+	struct store_alert_event e[8];
+	size_t n;
+};
+
+static int
+alert_collect(void *arg, const struct store_alert *a)
+{
+	struct alerts_got *g = arg;
+	struct store_alert *c;
+
+	assert_true(g->n < 8);
+	c = &g->a[g->n++];
+	*c = *a;
+	c->user_id = keep(&g->pool, a->user_id);
+	c->exchange = keep(&g->pool, a->exchange);
+	c->symbol = keep(&g->pool, a->symbol);
+	c->name = keep(&g->pool, a->name);
+	c->spec = keep(&g->pool, a->spec);
+	c->fire_mode = keep(&g->pool, a->fire_mode);
+	c->state = keep(&g->pool, a->state);
+	return 0;
+}
+
+static int
+alert_event_collect(void *arg, const struct store_alert_event *e)
+{
+	struct alerts_got *g = arg;
+	struct store_alert_event *c;
+
+	assert_true(g->n < 8);
+	c = &g->e[g->n++];
+	*c = *e;
+	c->user_id = keep(&g->pool, e->user_id);
+	c->message = keep(&g->pool, e->message);
+	return 0;
+}
+
+/* Alerts read back exactly (a rewrite replaces every column, a NULL
+ * expiry and last fire read as 0); events come newest first, of one alert
+ * or of all, and go with their alert. */
+static void
+alerts_round_trip(void **st)
+{
+	struct store *s = open_fresh("c_alerts");
+	struct store_alert a = { 7, "admin", "binance", "BTC/USDT", "",
+		"{\"type\":\"price_above\",\"price\":50000}", "once", 0, 0,
+		1, 0, 0, "{}", 1000, 1000 };
+	struct store_alert b = { 9, "42", "okx", "ETH/USDT", "dip",
+		"{\"type\":\"price_below\",\"price\":0.1}", "every", 60000,
+		1999999999999, 0, 3, 1500, "{\"last\":0.25}", 1100, 1600 };
+	struct store_alert_event e = { 7, "admin", 2000, 50000.5, "crossed" };
+	struct alerts_got g;
+	size_t i;
+
+	(void)st;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(store_put_alert(s, &b), QD_OK);
+	assert_int_equal(store_put_alert(s, &a), QD_OK);
+	a.fire_count = 1;
+	a.last_fired_ms = 2000;
+	a.enabled = 0;
+	a.state = "{\"last\":50000.5}";
+	a.updated_ms = 2000;
+	assert_int_equal(store_put_alert(s, &a), QD_OK);
+	assert_int_equal(store_alerts(s, alert_collect, &g), QD_OK);
+	assert_int_equal(g.n, 2);
+	for (i = 0; i < 2; i++) {
+		const struct store_alert *r = &g.a[i], *w = i ? &b : &a;
+
+		assert_int_equal(r->id, w->id);
+		same_str("user_id", r->user_id, w->user_id);
+		same_str("exchange", r->exchange, w->exchange);
+		same_str("symbol", r->symbol, w->symbol);
+		same_str("name", r->name, w->name);
+		same_str("spec", r->spec, w->spec);
+		same_str("fire_mode", r->fire_mode, w->fire_mode);
+		same_str("state", r->state, w->state);
+		assert_int_equal(r->cooldown_ms, w->cooldown_ms);
+		assert_int_equal(r->expires_ms, w->expires_ms);
+		assert_int_equal(r->enabled, w->enabled);
+		assert_int_equal(r->fire_count, w->fire_count);
+		assert_int_equal(r->last_fired_ms, w->last_fired_ms);
+		assert_int_equal(r->created_ms, w->created_ms);
+		assert_int_equal(r->updated_ms, w->updated_ms);
+	}
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_put_alert_event(s, &e), QD_OK);
+	e.ts_ms = 3000;
+	e.price = 0.1;
+	e.alert_id = 9;
+	e.user_id = "42";
+	assert_int_equal(store_put_alert_event(s, &e), QD_OK);
+	e.ts_ms = 4000;
+	e.price = 50001;
+	e.alert_id = 7;
+	e.user_id = "admin";
+	assert_int_equal(store_put_alert_event(s, &e), QD_OK);
+	assert_int_equal(store_alert_events(s, 0, 2, alert_event_collect,
+		&g), QD_OK);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.e[0].ts_ms, 4000);
+	assert_int_equal(g.e[1].ts_ms, 3000);
+	assert_true(g.e[1].price == 0.1);
+	same_str("user_id", g.e[1].user_id, "42");
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_alert_events(s, 7, 0, alert_event_collect,
+		&g), QD_OK);
+	assert_int_equal(g.n, 2);
+	assert_true(g.e[0].price == 50001);
+	assert_true(g.e[1].price == 50000.5);
+	same_str("message", g.e[1].message, "crossed");
+	pool_free(&g.pool);
+	g.n = 0;
+	assert_int_equal(store_delete_alert(s, 7), QD_OK);
+	assert_int_equal(store_delete_alert(s, 7), QD_ERR_NOTFOUND);
+	assert_int_equal(store_alert_events(s, 7, 0, alert_event_collect,
+		&g), QD_OK);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(store_alerts(s, alert_collect, &g), QD_OK);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.a[0].id, 9);
+	pool_free(&g.pool);
+	/* Bad rows are refused, naming the field. */
+	b.symbol = "";
+	assert_int_equal(store_put_alert(s, &b), QD_ERR_INVALID);
+	assert_non_null(strstr(store_error(s), "symbol"));
+	b.symbol = "ETH/USDT";
+	b.id = 0;
+	assert_int_equal(store_put_alert(s, &b), QD_ERR_INVALID);
+	e.price = NAN;
+	assert_int_equal(store_put_alert_event(s, &e), QD_ERR_INVALID);
+	store_close(s);
+}
+
 struct accounts_got {
 	struct pool pool;
 	struct store_account a[8];
@@ -1860,6 +1999,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(fill_kept_once),
 		cmocka_unit_test(postings_all_or_nothing),
 		cmocka_unit_test(risk_log_since_and_limit),
+		cmocka_unit_test(alerts_round_trip),
 		cmocka_unit_test(accounts_round_trip),
 		cmocka_unit_test(trading_ids_are_the_largest),
 		cmocka_unit_test(trading_bad_input_refused),

@@ -17,6 +17,8 @@
 #include "plugin/indicator.h"
 #include "plugin/plugin.h"
 
+#include "ta_reference.h"
+
 static struct plugin_registry *reg;
 
 static int
@@ -152,8 +154,9 @@ rsi_matches_hand_computed_wilder(void **unused)
 
 /*
  * J. Welles Wilder Jr., "New Concepts in Technical Trading Systems" (1978),
- * the Directional Movement worksheet: 42 days of high, low and close with
- * his TR, -DM, +DI14, -DI14 and ADX columns.  Two lows in the copy these
+ * the Directional Movement worksheet: 42 days of high, low and close
+ * (ref_hi, ref_lo, ref_cl in ta_reference.h) with his TR, -DM, +DI14,
+ * -DI14 and ADX columns.  Two lows in the copy these
  * numbers came from disagreed with the book's own TR and DM columns and are
  * set back to what those columns imply (day 21: 269.50; day 41: 241.25);
  * the first two checks below prove the data consistent with the book.
@@ -167,26 +170,6 @@ rsi_matches_hand_computed_wilder(void **unused)
 static void
 adx_matches_wilders_worksheet(void **unused)
 {
-	static const double hi[] = {
-		274, 273.25, 272, 270.75, 270, 270.5, 268.5, 265.5, 262.5, 263.5,
-		269.5, 267.25, 267.5, 269.75, 268.25, 264, 268, 266, 274, 277.5,
-		277, 272, 267.75, 269.25, 266, 265, 264.75, 261, 257.5, 259,
-		259.75, 257.25, 250, 254.25, 254, 253.25, 253.25, 251.75, 253,
-		251.5, 246.25, 244.25
-	};
-	static const double lo[] = {
-		272, 270.25, 269.75, 268, 269, 268, 266.5, 263, 259, 260, 263,
-		265, 265.5, 266, 263.25, 261.5, 266.25, 264.25, 267, 273.5, 272.5,
-		269.5, 264, 263, 263.5, 262, 261.5, 255.5, 253, 254, 257.5, 250,
-		247, 252.75, 250.5, 250.25, 251, 250.5, 249.5, 245.25, 240, 241.25
-	};
-	static const double cl[] = {
-		272.75, 270.75, 270, 269.25, 269.75, 270, 266.5, 263.25, 260.25,
-		263, 266.5, 267, 265.75, 268.5, 264.25, 264, 266.5, 265.25, 273,
-		276.75, 273, 270.25, 266.75, 263, 265.5, 262.25, 262.75, 255.5,
-		253, 257.5, 257.5, 250, 249.75, 253.75, 251.25, 250.5, 253, 251.5,
-		250, 245.75, 242.75, 243.5
-	};
 	/* days 1..41 */
 	static const double tr[] = {
 		3, 2.25, 2.75, 1, 2.5, 3.5, 3.5, 4.25, 3.5, 6.5, 2.25, 2, 4,
@@ -218,8 +201,9 @@ adx_matches_wilders_worksheet(void **unused)
 	size_t i;
 
 	(void)unused;
-	for (i = 0; i < QD_COUNTOF(hi); i++) {
-		struct qd_bar b = { 0, cl[i], hi[i], lo[i], cl[i], 1 };
+	for (i = 0; i < QD_COUNTOF(ref_hi); i++) {
+		struct qd_bar b = { 0, ref_cl[i], ref_hi[i], ref_lo[i],
+			ref_cl[i], 1 };
 		double t, o1[3], o[3];
 
 		indicator_update(a1, &b, &t);
@@ -241,6 +225,241 @@ adx_matches_wilders_worksheet(void **unused)
 	indicator_free(a1);
 	indicator_free(d1);
 	indicator_free(d);
+}
+
+/* ---- reference values (ta_reference.h, tests/ta_reference.py) --------- */
+
+/* Wilder's worksheet days as bars (open = close; volume 1). */
+static void
+wilder_bars(struct qd_bar *b)
+{
+	size_t i;
+
+	for (i = 0; i < QD_COUNTOF(ref_cl); i++) {
+		b[i].ts = (int64_t)i * 86400000000000LL;
+		b[i].open = ref_cl[i];
+		b[i].high = ref_hi[i];
+		b[i].low = ref_lo[i];
+		b[i].close = ref_cl[i];
+		b[i].volume = 1;
+	}
+}
+
+/*
+ * Output `out` of `ind` over bars[0..n) against want[] (NaN where want is
+ * NaN, within 1e-8 elsewhere: the reference prints 12 digits).
+ */
+static void
+matches_reference(qd_indicator *ind, const struct qd_bar *bars, size_t n,
+	uint32_t out, const double *want, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double v[QD_MAX_OUTPUTS];
+
+		indicator_update(ind, &bars[i], v);
+		if (isnan(want[i])) {
+			if (!isnan(v[out]))
+				fail_msg("%s at bar %zu: got %.10g, want NaN",
+					what, i, v[out]);
+		} else {
+			near(v[out], want[i], 1e-8, what, (int)i);
+		}
+	}
+}
+
+/* Each output of indicator NAME (params k1=v1, k2=v2) against its
+ * reference column, on Wilder's worksheet. */
+static void
+wilder_reference(const char *name, const char *k1, const char *v1,
+	const char *k2, const char *v2, const double *const *want,
+	uint32_t nout)
+{
+	struct qd_bar b[QD_COUNTOF(ref_cl)];
+	uint32_t o;
+
+	wilder_bars(b);
+	for (o = 0; o < nout; o++) {
+		qd_indicator *ind = make(name, k1, v1, k2, v2);
+		char what[64];
+
+		snprintf(what, sizeof(what), "%s.%s", name,
+			indicator_output_name(ind, o));
+		matches_reference(ind, b, QD_COUNTOF(b), o, want[o], what);
+		indicator_free(ind);
+	}
+}
+
+/*
+ * WMA(10), weights 1..10 newest heaviest over 55 (the textbook linearly
+ * weighted average, e.g. Kaufman, "Trading Systems and Methods"), on
+ * Wilder's closes; tests/ta_reference.py computes each window afresh.  By
+ * hand for the first value (days 0..9): (1 x 272.75 + 2 x 270.75 + ... +
+ * 10 x 263) / 55 = 14613.75 / 55 = 265.7045.
+ */
+static void
+wma_matches_reference(void **unused)
+{
+	const double *want[] = { ref_wma10 };
+
+	(void)unused;
+	near(ref_wma10[9], 14613.75 / 55.0, 1e-8, "the reference, by hand", 9);
+	wilder_reference("wma", "period", "10", NULL, NULL, want, 1);
+}
+
+/*
+ * Patrick G. Mulloy, "Smoothing Data With Faster Moving Averages" and
+ * "Smoothing Data With Less Lag", Technical Analysis of Stocks &
+ * Commodities, January and February 1994: DEMA = 2 EMA - EMA(EMA) and TEMA
+ * = 3 EMA - 3 EMA(EMA) + EMA(EMA(EMA)) remove the EMA's steady-state lag.
+ * Each EMA here is seeded with the SMA of its first n inputs (the pack's
+ * convention, so DEMA(n) starts on bar 2(n-1) and TEMA(n) on 3(n-1)).
+ * Two checks: Mulloy's property on a straight line p_t = 100 + t, where an
+ * SMA-seeded EMA lags by exactly (n-1)/2 and so DEMA and TEMA equal the
+ * price from their first value; and the values on Wilder's closes from
+ * tests/ta_reference.py.
+ */
+static void
+dema_tema_match_mulloy(void **unused)
+{
+	const double *want_d[] = { ref_dema10 }, *want_t[] = { ref_tema10 };
+	qd_indicator *d = make("dema", "period", "10", NULL, NULL);
+	qd_indicator *t = make("tema", "period", "10", NULL, NULL);
+	int i;
+
+	(void)unused;
+	for (i = 0; i < 60; i++) {
+		struct qd_bar b = bar_c(100.0 + i);
+		double vd, vt;
+
+		indicator_update(d, &b, &vd);
+		indicator_update(t, &b, &vt);
+		if (i < 18)
+			assert_true(isnan(vd));
+		else
+			near(vd, 100.0 + i, 1e-9, "dema(10) on a line", i);
+		if (i < 27)
+			assert_true(isnan(vt));
+		else
+			near(vt, 100.0 + i, 1e-9, "tema(10) on a line", i);
+	}
+	indicator_free(d);
+	indicator_free(t);
+	wilder_reference("dema", "period", "10", NULL, NULL, want_d, 1);
+	wilder_reference("tema", "period", "10", NULL, NULL, want_t, 1);
+}
+
+/*
+ * Wilder's Parabolic SAR (step 0.02, cap 0.20), "New Concepts in Technical
+ * Trading Systems" (1978), on his Directional Movement worksheet's days:
+ * the first trade starts on day 1 (long when day 1's midpoint is not below
+ * day 0's, SAR = day 0's low, EP = day 1's high), each SAR kept beyond the
+ * two previous days' range, a penetrated SAR reversing to the trade's EP.
+ * Values from tests/ta_reference.py (the rules above, one day at a time).
+ * By hand: day 1's midpoint 271.75 is below day 0's 273, so the trade
+ * starts short at 274 with EP 270.25; day 2: 274 - 0.02 x 3.75 = 273.925,
+ * held at day 0's high, 274; day 2's low 269.75 is a new EP (AF 0.04), so
+ * day 3: 274 - 0.04 x 4.25 = 273.83.
+ */
+static void
+psar_matches_wilder_rules(void **unused)
+{
+	const double *want[] = { ref_psar };
+
+	(void)unused;
+	near(ref_psar[1], 274.0, 1e-9, "the reference, by hand", 1);
+	near(ref_psar[2], 274.0, 1e-9, "the reference, by hand", 2);
+	near(ref_psar[3], 273.83, 1e-9, "the reference, by hand", 3);
+	wilder_reference("psar", NULL, NULL, NULL, NULL, want, 1);
+}
+
+/*
+ * Keltner channels as StockCharts' ChartSchool and Linda Raschke define
+ * them (the pack's variant): middle = EMA(20) of the close, bands -/+ 2 x
+ * Wilder's ATR(10) -- not Chester Keltner's 1960 original (10-day SMA of
+ * the typical price -/+ the 10-day SMA of high - low).  On Wilder's days,
+ * values from tests/ta_reference.py; first on day 19 (the EMA's seed).
+ */
+static void
+keltner_matches_reference(void **unused)
+{
+	const double *want[] = { ref_kelt_lower, ref_kelt_middle,
+		ref_kelt_upper };
+
+	(void)unused;
+	wilder_reference("keltner", NULL, NULL, NULL, NULL, want, 3);
+}
+
+/*
+ * SuperTrend (Olivier Seban) with the usual band ratchet: bands (h+l)/2
+ * -/+ 3 x Wilder ATR(10); the final upper band falls only (a basic band
+ * above it is ignored) unless the previous close was above it, the lower
+ * band mirrors it; the trend turns up on a close above the bar's final
+ * upper band, down on one below its final lower band; value = lower band
+ * in an uptrend, upper band in a downtrend.  On Wilder's days, values and
+ * directions from tests/ta_reference.py.
+ */
+static void
+supertrend_matches_reference(void **unused)
+{
+	const double *want[] = { ref_st_value, ref_st_dir };
+
+	(void)unused;
+	wilder_reference("supertrend", NULL, NULL, NULL, NULL, want, 2);
+}
+
+/*
+ * Ichimoku (Goichi Hosoda; ChartSchool's "Ichimoku Cloud"): tenkan, kijun
+ * and span B the midpoints of the highest high and lowest low over 9, 26
+ * and (here, for 42 days of data) 30 days; span A = (tenkan + kijun) / 2;
+ * chikou = the close.  The values are those of day t from data up to t --
+ * the pack does not shift them: a chart draws the spans 26 days ahead and
+ * chikou 26 days back.  Values from tests/ta_reference.py.
+ */
+static void
+ichimoku_matches_reference(void **unused)
+{
+	const double *want[] = { ref_ichi_tenkan, ref_ichi_kijun,
+		ref_ichi_span_a, ref_ichi_span_b, ref_cl };
+
+	(void)unused;
+	wilder_reference("ichimoku", "senkou", "30", NULL, NULL, want, 5);
+}
+
+/*
+ * VWAP: the sum of typical price x volume over the sum of volume.
+ * Anchored (period 0, the default): from the first bar of each UTC day,
+ * so the sums restart at 2024-01-02 00:00 (bar 3 here); with a period,
+ * over the last `period` bars.  A window without volume gives the typical
+ * price (bar 5 has none, but its day's earlier bars have).  Ten 4-hour
+ * bars, values from tests/ta_reference.py.  By hand: bar 3 opens the day,
+ * so its VWAP is its own typical price (104 + 101.5 + 103) / 3 = 102.8333.
+ */
+static void
+vwap_matches_reference(void **unused)
+{
+	struct qd_bar b[QD_COUNTOF(ref_vwap_ts)];
+	qd_indicator *day = make("vwap", NULL, NULL, NULL, NULL);
+	qd_indicator *w3 = make("vwap", "period", "3", NULL, NULL);
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < QD_COUNTOF(b); i++) {
+		b[i].ts = ref_vwap_ts[i] * 1000000;
+		b[i].open = ref_vwap_close[i];
+		b[i].high = ref_vwap_high[i];
+		b[i].low = ref_vwap_low[i];
+		b[i].close = ref_vwap_close[i];
+		b[i].volume = ref_vwap_volume[i];
+	}
+	near(ref_vwap_day[3], (104.0 + 101.5 + 103.0) / 3.0, 1e-8,
+		"the reference, by hand", 3);
+	matches_reference(day, b, QD_COUNTOF(b), 0, ref_vwap_day,
+		"vwap (anchored at 00:00 UTC)");
+	matches_reference(w3, b, QD_COUNTOF(b), 0, ref_vwap3, "vwap(3)");
+	indicator_free(day);
+	indicator_free(w3);
 }
 
 /*
@@ -643,6 +862,10 @@ batches_of_every_size_match_streaming(void **unused)
 		{ "bbands", "period", "2" }, { "bbands", "period", "7" },
 		{ "bbands", "period", "130" }, { "roc", "period", "1" },
 		{ "roc", "period", "33" }, { "cci", "period", "5" },
+		{ "cci", "period", "1" }, { "cci", "period", "2" },
+		{ "cci", "period", "3" }, { "cci", "period", "4" },
+		{ "cci", "period", "7" }, { "cci", "period", "13" },
+		{ "cci", "period", "130" },
 		{ "mfi", "period", "3" }, { "stoch", "k", "5" },
 		{ "vwap", "period", "7" }, { "willr", "period", "3" },
 	};
@@ -991,6 +1214,13 @@ main(void)
 		cmocka_unit_test(ema_matches_published_example),
 		cmocka_unit_test(rsi_matches_hand_computed_wilder),
 		cmocka_unit_test(adx_matches_wilders_worksheet),
+		cmocka_unit_test(wma_matches_reference),
+		cmocka_unit_test(dema_tema_match_mulloy),
+		cmocka_unit_test(psar_matches_wilder_rules),
+		cmocka_unit_test(keltner_matches_reference),
+		cmocka_unit_test(supertrend_matches_reference),
+		cmocka_unit_test(ichimoku_matches_reference),
+		cmocka_unit_test(vwap_matches_reference),
 		cmocka_unit_test(macd_on_a_line_is_exact),
 		cmocka_unit_test(atr_hand_computed),
 		cmocka_unit_test(window_indicators_hand_computed),

@@ -42,10 +42,14 @@ poll_done(void *arg)
 		loop_stop(r->loop);
 }
 
+/* Each committed batch is observed here when set. */
+static struct metrics_histogram *commit_latency;
+
 static struct writer *
 start(struct loop *l, size_t queue, size_t backlog)
 {
-	struct writer_options o = { db, 500, 5, queue, backlog, 0 };
+	struct writer_options o = { db, 500, 5, queue, backlog, 0,
+		commit_latency };
 	char err[512];
 	struct writer *w = writer_start(l, &o, err, sizeof(err));
 
@@ -82,13 +86,21 @@ everything_lands_through_the_backlog(void **unused)
 	struct loop_timer *t;
 	struct store *s;
 	struct store_series k = { "x", "BTC/USDT", "1m" };
+	struct metrics *m = metrics_new();
+	struct metrics_histogram *h;
+	struct writer_stats st;
 	char err[512];
 	int64_t i;
 
 	(void)unused;
 	unlink(db);
+	commit_latency = metrics_histogram(metrics_latency_family(m,
+		"quantd_store_commit_duration_seconds", "Commits.", NULL, 0, 1),
+		NULL);
+	assert_non_null(h = commit_latency);
 	/* A queue of 64 rows: most of the 20,000 go through the backlog. */
 	r.w = start(l, 64, 1000000);
+	commit_latency = NULL;
 	for (i = 1; i <= 20000; i++) {
 		struct store_candle c = { i * 60000, (double)i, (double)i + 1,
 			(double)i - 1, (double)i, 1, NAN, -1 };
@@ -101,8 +113,15 @@ everything_lands_through_the_backlog(void **unused)
 	loop_run(l);
 	loop_timer_cancel(t);
 	assert_false(writer_backlogged(r.w));
-	writer_stop(r.w, 5000);
+	writer_stats(r.w, &st);
+	writer_stop(r.w, 5000);   /* nothing left to write */
 	loop_free(l);
+	/* Every committed batch was timed, and only those. */
+	if (metrics_histogram_count(h) != st.batches || st.batches == 0)
+		fail_msg("commit latency: %llu observations for %llu batches",
+			(unsigned long long)metrics_histogram_count(h),
+			(unsigned long long)st.batches);
+	metrics_free(m);
 	assert_int_equal(store_open(db, STORE_ROLE_READER, &s, err,
 		sizeof(err)), QD_OK);
 	got = 0;
@@ -189,7 +208,7 @@ bad_location_fails_at_start(void **unused)
 {
 	struct loop *l = loop_new(64, 64);
 	struct writer_options o = { "/nonexistent/dir/q.db", 10, 10, 100, 100,
-		0 };
+		0, NULL };
 	char err[512];
 
 	(void)unused;

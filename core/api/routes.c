@@ -1,0 +1,275 @@
+/*
+ * routes.c -- the route table and the bridge from a REST request to the
+ * daemon's control commands (the same commands quantctl sends over the
+ * control socket), on the core thread.
+ *
+ * A route with a command builds its request from the path parameters (as
+ * strings), the query parameters its `args` names (typed: s, i, n, b) and,
+ * for POST/PUT/PATCH, the members of the JSON object in the body; an
+ * unknown query parameter, a value of the wrong type, a body that is not
+ * one strict JSON object (valid UTF-8, no duplicate keys) or one naming a
+ * member twice over the path or query is a 400 that says which.  The
+ * command's reply {"ok":true,...} becomes 200 with the same members but
+ * "ok"; {"error":{...}} keeps its body with the status of its code.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/api.h"
+#include "json/json.h"
+
+const struct api_route api_routes[] = {
+	{ API_GET, "/api/v1/openapi.json", API_SCOPE_NONE, "getOpenApi",
+	  NULL, NULL },
+	{ API_GET, "/metrics", API_SCOPE_NONE, "getMetrics", "metrics",
+	  NULL },
+	{ API_POST, "/api/v1/auth/login", API_SCOPE_NONE, "login",
+	  "auth.login", NULL },
+	{ API_POST, "/api/v1/auth/refresh", API_SCOPE_NONE, "refreshToken",
+	  "auth.refresh", NULL },
+	{ API_POST, "/api/v1/auth/logout", API_SCOPE_NONE, "logout",
+	  "auth.logout", NULL },
+	{ API_POST, "/api/v1/auth/register", API_SCOPE_NONE, "register",
+	  "auth.register", NULL },
+	{ API_GET, "/api/v1/me", API_SCOPE_READ, "getMe", "me.get", NULL },
+	{ API_POST, "/api/v1/me/password", API_SCOPE_READ, "changePassword",
+	  "me.password", NULL },
+	{ API_POST, "/api/v1/me/2fa/enroll", API_SCOPE_READ, "enroll2fa",
+	  "me.2fa.enroll", NULL },
+	{ API_POST, "/api/v1/me/2fa/confirm", API_SCOPE_READ, "confirm2fa",
+	  "me.2fa.confirm", NULL },
+	{ API_POST, "/api/v1/me/2fa/disable", API_SCOPE_READ, "disable2fa",
+	  "me.2fa.disable", NULL },
+	{ API_GET, "/api/v1/me/keys", API_SCOPE_READ, "listKeys", "me.keys",
+	  NULL },
+	{ API_POST, "/api/v1/me/keys", API_SCOPE_READ, "createKey",
+	  "me.keys.create", NULL },
+	{ API_DELETE, "/api/v1/me/keys/{id}", API_SCOPE_READ, "revokeKey",
+	  "me.keys.revoke", NULL },
+	{ API_GET, "/api/v1/users", API_SCOPE_ADMIN, "listUsers",
+	  "users.list", NULL },
+	{ API_POST, "/api/v1/users", API_SCOPE_ADMIN, "addUser", "users.add",
+	  NULL },
+	{ API_PATCH, "/api/v1/users/{name}", API_SCOPE_ADMIN, "updateUser",
+	  "users.update", NULL },
+	{ API_GET, "/api/v1/audit", API_SCOPE_ADMIN, "listAudit", "audit.list",
+	  "after:i,limit:i" },
+	{ API_GET, "/api/v1/plans", API_SCOPE_NONE, "listPlans", "plans.list",
+	  NULL },
+	{ API_GET, "/api/v1/plugins", API_SCOPE_READ, "listPlugins",
+	  "plugin.list", NULL },
+	{ API_GET, "/api/v1/plugins/{name}", API_SCOPE_READ, "getPlugin",
+	  "plugin.info", NULL },
+	{ API_POST, "/api/v1/instances/{name}/restart", API_SCOPE_ADMIN,
+	  "restartInstance", "instance.restart", NULL },
+	{ API_POST, "/api/v1/instances/{name}/stop", API_SCOPE_ADMIN,
+	  "stopInstance", "instance.stop", NULL },
+	{ API_POST, "/api/v1/reload", API_SCOPE_ADMIN, "reload", "reload",
+	  NULL },
+	{ API_GET, "/api/v1/store/stats", API_SCOPE_READ, "getStoreStats",
+	  "store.stats", NULL },
+	{ API_GET, "/api/v1/market/instruments", API_SCOPE_READ,
+	  "listInstruments", "market.instruments", "exchange:s,symbol:s" },
+	{ API_GET, "/api/v1/market/candles", API_SCOPE_READ, "listCandles",
+	  "market.candles",
+	  "exchange:s,symbol:s,timeframe:s,from:i,to:i,limit:i" },
+	{ API_GET, "/api/v1/market/trades", API_SCOPE_READ, "listTrades",
+	  "market.recent", "exchange:s,symbol:s,after:i" },
+	{ API_POST, "/api/v1/market/backfill", API_SCOPE_ADMIN, "backfill",
+	  "data.backfill", NULL },
+	{ API_GET, "/api/v1/orders", API_SCOPE_READ, "listOrders",
+	  "trade.orders", "instance:s" },
+	{ API_GET, "/api/v1/accounts", API_SCOPE_READ, "listAccounts",
+	  "trade.accounts", NULL },
+	{ API_GET, "/api/v1/trading/stats", API_SCOPE_READ, "getTradingStats",
+	  "trade.stats", NULL },
+	{ API_POST, "/api/v1/emergency-close", API_SCOPE_TRADE,
+	  "emergencyClose", "trade.emergency_close", NULL },
+	{ API_GET, "/api/v1/risk", API_SCOPE_READ, "getRiskStatus",
+	  "risk.status", NULL },
+	{ API_PUT, "/api/v1/risk/limits", API_SCOPE_ADMIN, "setRiskLimits",
+	  "risk.set", NULL },
+	{ API_POST, "/api/v1/risk/resume", API_SCOPE_ADMIN, "resumeRisk",
+	  "risk.resume", NULL },
+	{ 0, NULL, 0, NULL, NULL, NULL }
+};
+
+static const char *
+kv_find(const struct api_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return kv[i].value;
+	return NULL;
+}
+
+const char *
+api_query(const struct api_request *req, const char *key)
+{
+	return kv_find(req->query, req->n_query, key);
+}
+
+const char *
+api_param(const struct api_request *req, const char *key)
+{
+	return kv_find(req->params, req->n_params, key);
+}
+
+int
+api_status_for(const char *code)
+{
+	static const struct { const char *code; int status; } map[] = {
+		{ "bad_request", 400 }, { "invalid", 400 },
+		{ "unauthorized", 401 }, { "denied", 403 },
+		{ "forbidden", 403 }, { "not_found", 404 },
+		{ "unknown_command", 404 }, { "conflict", 409 },
+		{ "state", 409 }, { "failed", 409 },
+		{ "payload_too_large", 413 }, { "rate_limited", 429 },
+		{ "limit", 429 }, { "unsupported", 501 },
+		{ "unavailable", 503 },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].code, code) == 0)
+			return map[i].status;
+	return 500;
+}
+
+/* The type letter `args` gives query parameter `key`, or 0 if none. */
+static char
+arg_type(const char *args, const char *key)
+{
+	size_t kl = strlen(key);
+
+	while (args != NULL && *args) {
+		const char *colon = strchr(args, ':');
+		const char *comma = strchr(args, ',');
+
+		if (colon == NULL)
+			return 0;
+		if ((size_t)(colon - args) == kl &&
+		    memcmp(args, key, kl) == 0)
+			return colon[1];
+		args = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+static int
+add_query(cJSON *o, const char *args, const struct api_kv *kv, char *err,
+	size_t errlen)
+{
+	char t = arg_type(args, kv->key);
+	char *e;
+
+	if (t == 0) {
+		snprintf(err, errlen, "unknown query parameter '%.64s'",
+			kv->key);
+		return -1;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(o, kv->key) != NULL) {
+		snprintf(err, errlen, "query parameter '%.64s' given twice",
+			kv->key);
+		return -1;
+	}
+	if (t == 's') {
+		cJSON_AddStringToObject(o, kv->key, kv->value);
+	} else if (t == 'b') {
+		if (strcmp(kv->value, "true") != 0 &&
+		    strcmp(kv->value, "false") != 0) {
+			snprintf(err, errlen, "query parameter '%.64s': "
+				"expected true or false", kv->key);
+			return -1;
+		}
+		cJSON_AddBoolToObject(o, kv->key, kv->value[0] == 't');
+	} else {
+		double v;
+
+		errno = 0;
+		v = strtod(kv->value, &e);
+		if (kv->value[0] == '\0' || *e || errno || !isfinite(v) ||
+		    (t == 'i' && (v != floor(v) || fabs(v) > 9007199254740992.0))) {
+			snprintf(err, errlen, "query parameter '%.64s': "
+				"expected %s", kv->key, t == 'i' ?
+				"an integer" : "a number");
+			return -1;
+		}
+		cJSON_AddNumberToObject(o, kv->key, v);
+	}
+	return 0;
+}
+
+/*
+ * The control request for `req`'s route: a malloc'd JSON text, or NULL
+ * with the reason in err (a 400).
+ */
+char *
+api_command_request(const struct api_request *req, char *err, size_t errlen)
+{
+	const struct api_route *r = &api_routes[req->route];
+	cJSON *o = NULL;
+	char *s;
+
+	if (req->body_len > 0 && (req->method == API_POST ||
+	    req->method == API_PUT || req->method == API_PATCH)) {
+		struct json_error je;
+		struct json_value *v = json_parse(req->body, req->body_len,
+			&je);
+
+		if (v == NULL) {
+			snprintf(err, errlen, "request body, line %d column "
+				"%d: %s", je.line, je.col, je.msg);
+			return NULL;
+		}
+		if (v->type != JSON_OBJECT) {
+			json_free(v);
+			snprintf(err, errlen, "the request body must be a "
+				"JSON object");
+			return NULL;
+		}
+		json_free(v);
+		o = cJSON_ParseWithLength(req->body, req->body_len);
+		if (o == NULL) {
+			snprintf(err, errlen, "the request body cannot be "
+				"read");
+			return NULL;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(o, "cmd") != NULL) {
+			cJSON_Delete(o);
+			snprintf(err, errlen, "unknown member 'cmd'");
+			return NULL;
+		}
+	} else {
+		o = cJSON_CreateObject();
+	}
+	if (o == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < req->n_params; i++) {
+		if (cJSON_GetObjectItemCaseSensitive(o, req->params[i].key)) {
+			snprintf(err, errlen, "member '%.64s' is given by the "
+				"path", req->params[i].key);
+			cJSON_Delete(o);
+			return NULL;
+		}
+		cJSON_AddStringToObject(o, req->params[i].key,
+			req->params[i].value);
+	}
+	for (size_t i = 0; i < req->n_query; i++)
+		if (add_query(o, r->args, &req->query[i], err, errlen) != 0) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+	cJSON_AddStringToObject(o, "cmd", r->cmd);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		snprintf(err, errlen, "out of memory");
+	return s;
+}

@@ -1,0 +1,1046 @@
+/*
+ * web.c -- the daemon's side of the API server (see web.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "bus/bus.h"
+#include "config/config.h"
+#include "daemon/account.h"
+#include "daemon/web.h"
+#include "limit/limit.h"
+#include "log/log.h"
+#include "loop/loop.h"
+#include "market/symbol.h"
+#include "metrics/metrics.h"
+#include "market/tape.h"
+#include "store/store.h"
+#include "vault/vault.h"
+
+/* Who is calling, once authenticated. */
+struct caller {
+	int known;
+	struct auth_identity id;
+	struct plan_limits plan;
+};
+
+/* Access tokens verified lately: the same bytes verify the same way until
+ * they expire, so a client's next request skips the signature check.
+ * (nbf is in the past once a token verified; a disabled user's tokens
+ * stay valid until they expire, as without the cache.) */
+#define TOKENS_KEPT 256
+
+/* Candle pages kept (market.candles): the same page asked again before a
+ * candle closes is served from memory, for at most CACHE_MS. */
+#define CACHE_SLOTS 64
+#define CACHE_MS 5000
+
+/* Plans as the store has them, read again every minute. */
+#define PLAN_TTL_MS 60000
+struct plan_cache {
+	struct plan_limits p;
+	int64_t read_ms;
+};
+
+/* A WebSocket client, as the core knows it. */
+struct client {
+	uint64_t conn;
+	struct caller who;
+	qd_symbol syms[API_WS_MAX_SUBS];   /* of its market subscriptions */
+	char chans[API_WS_MAX_SUBS][96];
+	size_t n_subs;
+};
+
+struct web {
+	struct api *api;
+	struct bus *bus;
+	struct tape *tape;
+	ctl_handler ctl;
+	void *ctl_arg;
+	struct metrics *metrics;
+	uint64_t subs[5];
+	struct client *clients;
+	size_t n_clients, cap_clients;
+	/* sign-in: verification here, the rest on the account worker */
+	struct store *store;
+	struct vault *vault;
+	struct auth *auth;
+	struct account *account;
+	struct limiter *limiter;
+	struct plan_cache plans[8];
+	size_t n_plans;
+	/* pages of stored candles, until the next candle closes */
+	struct cached {
+		char *key;
+		char *reply;            /* the body to send */
+		size_t len;
+		uint64_t gen;
+		int64_t at_ms;
+	} cache[CACHE_SLOTS];
+	size_t cache_next;
+	uint64_t bars_closed;       /* the cache's generation */
+	struct verified {
+		char *token;
+		struct auth_identity id;
+	} tokens[TOKENS_KEPT];     /* by a hash of the token */
+};
+
+/* ---- callers -------------------------------------------------------------- */
+
+/* The limits of plan `name` (cached); a plan the store lacks gets the
+ * free plan's limits, the strictest. */
+static void
+plan_of(struct web *w, const char *name, struct plan_limits *out)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	struct plan_cache *pc = NULL;
+
+	for (size_t i = 0; i < w->n_plans; i++)
+		if (strcmp(w->plans[i].p.name, name) == 0)
+			pc = &w->plans[i];
+	if (pc == NULL || now - pc->read_ms > PLAN_TTL_MS) {
+		struct plan_limits p;
+
+		if (plan_limits_load(w->store, name, &p) != QD_OK &&
+		    plan_limits_load(w->store, "free", &p) != QD_OK) {
+			memset(&p, 0, sizeof(p));
+			snprintf(p.name, sizeof(p.name), "free");
+			p.symbols = 1;
+			p.push_delay_ms = 5000;
+			p.api_per_min = 10;
+		}
+		if (pc == NULL && w->n_plans < sizeof(w->plans) /
+		    sizeof(w->plans[0]))
+			pc = &w->plans[w->n_plans++];
+		if (pc == NULL) {
+			*out = p;
+			return;
+		}
+		pc->p = p;
+		snprintf(pc->p.name, sizeof(pc->p.name), "%s", name);
+		pc->read_ms = now;
+	}
+	*out = pc->p;
+}
+
+static unsigned
+scope_mask(enum api_scope s)
+{
+	return s == API_SCOPE_ADMIN ? AUTH_SCOPE_ADMIN :
+		s == API_SCOPE_TRADE ? AUTH_SCOPE_TRADE :
+		s == API_SCOPE_READ ? AUTH_SCOPE_READ : 0;
+}
+
+/* Whether a caller's scopes cover `need` (admin covers everything,
+ * trade covers read). */
+static int
+scope_covers(unsigned have, unsigned need)
+{
+	if (have & AUTH_SCOPE_ADMIN)
+		return 1;
+	if (need == AUTH_SCOPE_READ)
+		return (have & (AUTH_SCOPE_READ | AUTH_SCOPE_TRADE)) != 0;
+	return (have & need) == need;
+}
+
+/* auth_token_verify(), remembering the tokens that verified. */
+static enum auth_reason
+token_verify(struct web *w, const char *token, int64_t now_ms,
+	struct auth_identity *id)
+{
+	struct verified *v;
+	enum auth_reason r;
+	uint64_t h = 14695981039346656037ull;
+
+	for (const char *p = token; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	v = &w->tokens[h % TOKENS_KEPT];
+	if (v->token != NULL && strcmp(v->token, token) == 0 &&
+	    now_ms < v->id.expires_ms) {
+		*id = v->id;
+		return AUTH_OK;
+	}
+	if ((r = auth_token_verify(w->auth, token, now_ms, id)) != AUTH_OK)
+		return r;
+	free(v->token);
+	v->token = strdup(token);
+	v->id = *id;
+	return AUTH_OK;
+}
+
+/*
+ * The caller of a REST request: a bearer access token, or an API key's
+ * signed request (X-QD-Key, X-QD-Timestamp, X-QD-Nonce, X-QD-Signature
+ * over the decoded path and query as the server reads them).  AUTH_OK, or
+ * why not.
+ */
+static enum auth_reason
+authenticate(struct web *w, const struct api_request *req, unsigned need,
+	struct caller *who)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	enum auth_reason r;
+
+	memset(who, 0, sizeof(*who));
+	if (w->auth == NULL)
+		return AUTH_ERROR;
+	if (req->api_key != NULL) {
+		struct auth_signed_request sr;
+		char pq[4096];
+		size_t o;
+
+		o = (size_t)snprintf(pq, sizeof(pq), "%s", req->path);
+		for (size_t i = 0; i < req->n_query && o < sizeof(pq); i++)
+			o += (size_t)snprintf(pq + o, sizeof(pq) - o, "%c%s=%s",
+				i ? '&' : '?', req->query[i].key,
+				req->query[i].value);
+		if (o >= sizeof(pq))
+			return AUTH_SIG_MALFORMED;
+		memset(&sr, 0, sizeof(sr));
+		sr.key_id = req->api_key;
+		sr.timestamp = req->api_ts ? req->api_ts : "";
+		sr.nonce = req->api_nonce ? req->api_nonce : "";
+		sr.signature = req->api_signature ? req->api_signature : "";
+		sr.method = api_method_name(req->method);
+		sr.path_query = pq;
+		sr.body = req->body;
+		sr.body_len = req->body_len;
+		r = auth_apikey_verify(w->auth, &sr, need, now, &who->id);
+	} else if (req->authorization != NULL &&
+	    strncmp(req->authorization, "Bearer ", 7) == 0) {
+		r = token_verify(w, req->authorization + 7, now, &who->id);
+		if (r == AUTH_OK && need && !scope_covers(who->id.scopes, need))
+			r = AUTH_SCOPE_DENIED;
+	} else {
+		return AUTH_TOKEN_MALFORMED;
+	}
+	if (r == AUTH_OK) {
+		who->known = 1;
+		plan_of(w, who->id.plan, &who->plan);
+	}
+	return r;
+}
+
+static void
+refuse(struct api_request *req, enum auth_reason r, int retry_after)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
+		"error");
+	char *s;
+
+	cJSON_AddStringToObject(e, "code", r == AUTH_TOKEN_MALFORMED &&
+		req->authorization == NULL ? "unauthorized" :
+		auth_reason_code(r));
+	cJSON_AddStringToObject(e, "message", r == AUTH_TOKEN_MALFORMED &&
+		req->authorization == NULL ? "authentication is required "
+		"(a bearer token or a signed API key request)" :
+		auth_reason_text(r));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	api_respond(req, auth_reason_status(r), s, "application/json",
+		retry_after);
+}
+
+/* The plan's requests per minute, per API key and per user. */
+static int
+rate_limited(struct web *w, struct api_request *req, const struct caller *who)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	char key[128];
+	int retry = 0;
+
+	if (who->plan.api_per_min == 0)
+		return 0;
+	if (who->id.key_id[0]) {
+		snprintf(key, sizeof(key), "k:%s", who->id.key_id);
+		if (!limiter_take(w->limiter, key, who->plan.api_per_min,
+		    60000, now, &retry))
+			goto limited;
+	}
+	snprintf(key, sizeof(key), "u:%lld", (long long)who->id.user_id);
+	if (limiter_take(w->limiter, key, who->plan.api_per_min, 60000, now,
+	    &retry))
+		return 0;
+limited:
+	{
+		char msg[128];
+		cJSON *o = cJSON_CreateObject(), *e =
+			cJSON_AddObjectToObject(o, "error");
+		char *s;
+
+		snprintf(msg, sizeof(msg), "the %s plan allows %u requests a "
+			"minute", who->plan.name, who->plan.api_per_min);
+		cJSON_AddStringToObject(e, "code", "rate_limited");
+		cJSON_AddStringToObject(e, "message", msg);
+		s = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		api_respond(req, 429, s, "application/json",
+			retry > 0 ? retry : 1);
+	}
+	return 1;
+}
+
+/* ---- REST ----------------------------------------------------------------- */
+
+/*
+ * Answer a cacheable command (market.candles) from the cache, or run it
+ * and keep a success's body ("ok" dropped, as api_command_respond() does).
+ */
+static void
+serve_cached(struct web *w, struct api_request *req, const char *text)
+{
+	static const char ok[] = "{\"ok\":true,";
+	int64_t now = loop_now_ns() / 1000000;
+	struct cached *c;
+	char *reply;
+	size_t len;
+
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		c = &w->cache[i];
+		if (c->key != NULL && c->gen == w->bars_closed &&
+		    now - c->at_ms < CACHE_MS && strcmp(c->key, text) == 0) {
+			api_respond_copy(req, 200, c->reply, c->len,
+				"application/json");
+			return;
+		}
+	}
+	reply = w->ctl(w->ctl_arg, text);
+	if (reply == NULL || strncmp(reply, ok, sizeof(ok) - 1) != 0) {
+		api_command_respond(req, reply);
+		return;
+	}
+	len = strlen(reply) - (sizeof(ok) - 2);
+	memmove(reply + 1, reply + sizeof(ok) - 1, len);   /* "{" + rest */
+	c = &w->cache[w->cache_next++ % CACHE_SLOTS];
+	free(c->key);
+	free(c->reply);
+	c->key = strdup(text);
+	c->reply = c->key ? reply : NULL;
+	c->len = len;
+	c->gen = w->bars_closed;
+	c->at_ms = now;
+	api_respond_copy(req, 200, reply, len, "application/json");
+	if (c->reply == NULL)
+		free(reply);
+}
+
+static void
+on_request(void *arg, struct api_request *req)
+{
+	struct web *w = arg;
+	const struct api_route *r = &api_routes[req->route];
+	struct caller who;
+	enum auth_reason ar;
+	char err[256], *text;
+
+	memset(&who, 0, sizeof(who));
+	if (r->scope != API_SCOPE_NONE) {
+		if (w->auth == NULL) {
+			api_respond_error(req, 401, "unauthorized",
+				"authentication is required, and sign-in is "
+				"not configured on this daemon "
+				"(api.jwt_secret)");
+			return;
+		}
+		if ((ar = authenticate(w, req, scope_mask(r->scope), &who)) !=
+		    AUTH_OK) {
+			refuse(req, ar, 0);
+			return;
+		}
+		if (rate_limited(w, req, &who))
+			return;
+	}
+	if (account_route(r->cmd)) {
+		if (w->account == NULL)
+			api_respond_error(req, 503, "unavailable", "sign-in "
+				"is not configured (api.jwt_secret)");
+		else
+			account_submit(w->account, req, who.known ?
+				&who.id : NULL);
+		memset(&who, 0, sizeof(who));
+		return;
+	}
+	if (r->cmd == NULL) {
+		api_respond(req, 200, strdup(api_openapi_json),
+			"application/json", 0);
+		return;
+	}
+	if (strcmp(r->cmd, "metrics") == 0) {
+		char *mtext = w->metrics ? metrics_render(w->metrics, NULL) :
+			NULL;
+
+		if (mtext == NULL)
+			api_respond_error(req, 503, "unavailable", "no metrics");
+		else
+			api_respond(req, 200, mtext, METRICS_CONTENT_TYPE, 0);
+		return;
+	}
+	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
+		api_respond_error(req, 400, "bad_request", err);
+		return;
+	}
+	if (strcmp(r->cmd, "market.candles") == 0) {
+		serve_cached(w, req, text);
+		free(text);
+		return;
+	}
+	api_command_respond(req, w->ctl(w->ctl_arg, text));
+	free(text);
+}
+
+/* ---- market events as JSON ------------------------------------------------ */
+
+cJSON *
+web_event_json(const struct tape_event *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *sym = symbol_name(e->symbol);
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddStringToObject(o, "type", e->kind == TAPE_TRADE ? "trade" :
+		e->kind == TAPE_PARTIAL ? "partial" : "candle");
+	cJSON_AddStringToObject(o, "exchange", e->source);
+	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
+	if (e->kind == TAPE_TRADE) {
+		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
+		cJSON_AddNumberToObject(o, "price", e->price);
+		cJSON_AddNumberToObject(o, "qty", e->qty);
+		cJSON_AddStringToObject(o, "side", e->side == QD_SIDE_SELL ?
+			"sell" : "buy");
+		cJSON_AddNumberToObject(o, "id", (double)e->trade_id);
+	} else {
+		const char *tf = store_timeframe_label(e->tf_s);
+
+		cJSON_AddStringToObject(o, "timeframe", tf ? tf : "?");
+		cJSON_AddNumberToObject(o, "ts", (double)(e->ts / 1000000));
+		cJSON_AddNumberToObject(o, "open", e->bar.open);
+		cJSON_AddNumberToObject(o, "high", e->bar.high);
+		cJSON_AddNumberToObject(o, "low", e->bar.low);
+		cJSON_AddNumberToObject(o, "close", e->bar.close);
+		cJSON_AddNumberToObject(o, "volume", e->bar.volume);
+	}
+	return o;
+}
+
+/* ---- channels ------------------------------------------------------------- */
+
+/* The channel's symbol part: BASE/QUOTE -> BASE-QUOTE. */
+static void
+channel_symbol(const char *sym, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; sym[i] && i + 1 < cap; i++)
+		out[i] = sym[i] == '/' ? '-' : sym[i];
+	out[i] = '\0';
+}
+
+/*
+ * Parse a channel name into its canonical form (symbols BASE-QUOTE) and
+ * what it selects.  Returns 0, or -1 with the reason.
+ */
+struct chan_sel {
+	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK } kind;
+	qd_symbol symbol;
+	uint32_t tf_s;
+	char name[96];
+};
+
+static int
+channel_parse(const char *in, struct chan_sel *out, const char **why)
+{
+	char sym[48], tf[8];
+	const char *rest;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(in, "orders") == 0 || strcmp(in, "risk") == 0) {
+		out->kind = in[0] == 'o' ? CH_ORDERS : CH_RISK;
+		snprintf(out->name, sizeof(out->name), "%s", in);
+		return 0;
+	}
+	if (strncmp(in, "trades.", 7) == 0) {
+		out->kind = CH_TRADES;
+		rest = in + 7;
+	} else if (strncmp(in, "candles.", 8) == 0) {
+		const char *dot = strchr(in + 8, '.');
+
+		out->kind = CH_CANDLES;
+		if (dot == NULL || (size_t)(dot - (in + 8)) >= sizeof(tf)) {
+			*why = "candles channels are candles.{tf}.{symbol}";
+			return -1;
+		}
+		memcpy(tf, in + 8, (size_t)(dot - (in + 8)));
+		tf[dot - (in + 8)] = '\0';
+		if ((out->tf_s = (uint32_t)(store_timeframe_ms(tf) / 1000)) == 0) {
+			*why = "unknown timeframe (1m 3m 5m 15m 30m 1h 2h 4h "
+				"6h 12h 1d 1w)";
+			return -1;
+		}
+		rest = dot + 1;
+	} else {
+		*why = "unknown channel (trades.{symbol}, "
+			"candles.{tf}.{symbol}, orders, risk)";
+		return -1;
+	}
+	if (strlen(rest) >= sizeof(sym)) {
+		*why = "not a symbol";
+		return -1;
+	}
+	for (i = 0; rest[i]; i++)
+		sym[i] = rest[i] == '-' ? '/' : rest[i];
+	sym[i] = '\0';
+	if (!symbol_valid(sym)) {
+		*why = "not a symbol (BASE-QUOTE, e.g. BTC-USDT)";
+		return -1;
+	}
+	out->symbol = symbol_intern(sym);
+	channel_symbol(sym, sym, sizeof(sym));
+	if (out->kind == CH_TRADES)
+		snprintf(out->name, sizeof(out->name), "trades.%s", sym);
+	else
+		snprintf(out->name, sizeof(out->name), "candles.%s.%s", tf,
+			sym);
+	return 0;
+}
+
+/* {"channel":C,"type":T,...} around `data` (taken over). */
+static char *
+message(const char *channel, const char *type, const char *key,
+	cJSON *data)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "channel", channel);
+	cJSON_AddStringToObject(o, "type", type);
+	if (data != NULL)
+		cJSON_AddItemToObject(o, key, data);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+send_error(struct web *w, uint64_t conn, const char *code, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "code", code);
+	cJSON_AddStringToObject(o, "message", msg);
+	if ((s = cJSON_PrintUnformatted(o)) != NULL)
+		api_ws_send(w->api, conn, s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+struct snap {
+	const struct chan_sel *sel;
+	cJSON *arr;
+};
+
+static void
+snap_row(void *arg, const struct tape_event *e)
+{
+	struct snap *s = arg;
+
+	if ((s->sel->kind == CH_TRADES && e->kind == TAPE_TRADE) ||
+	    (s->sel->kind == CH_CANDLES && e->kind != TAPE_TRADE &&
+	    e->tf_s == s->sel->tf_s))
+		cJSON_AddItemToArray(s->arr, web_event_json(e));
+}
+
+/* A control command's reply (members but "ok"), for a snapshot. */
+static cJSON *
+command_data(struct web *w, const char *cmd)
+{
+	char req[64], *reply;
+	cJSON *o;
+
+	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+	reply = w->ctl(w->ctl_arg, req);
+	o = reply ? cJSON_Parse(reply) : NULL;
+	free(reply);
+	if (o != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "ok");
+	return o;
+}
+
+/* The state a new subscriber starts from. */
+static void
+send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel)
+{
+	cJSON *data;
+	char *s;
+
+	if (sel->kind == CH_ORDERS) {
+		data = command_data(w, "trade.orders");
+	} else if (sel->kind == CH_RISK) {
+		data = command_data(w, "risk.status");
+	} else {
+		struct snap sn = { sel, cJSON_CreateArray() };
+
+		tape_since(w->tape, 0, NULL, sel->symbol, 8192, snap_row, &sn);
+		data = sn.arr;
+	}
+	if ((s = message(sel->name, "snapshot", "data", data)) != NULL)
+		api_ws_send(w->api, conn, s);
+	free(s);
+}
+
+static struct client *
+client_find(struct web *w, uint64_t conn)
+{
+	for (size_t i = 0; i < w->n_clients; i++)
+		if (w->clients[i].conn == conn)
+			return &w->clients[i];
+	return NULL;
+}
+
+/* A token for a WebSocket client: who it is and its plan's delay. */
+static int
+ws_login(struct web *w, struct client *cl, const char *token)
+{
+	int64_t now = loop_now_ns() / 1000000;
+	enum auth_reason r = w->auth == NULL ? AUTH_ERROR :
+		token_verify(w, token, now, &cl->who.id);
+
+	if (r != AUTH_OK) {
+		memset(&cl->who, 0, sizeof(cl->who));
+		send_error(w, cl->conn, auth_reason_code(r),
+			auth_reason_text(r));
+		return -1;
+	}
+	cl->who.known = 1;
+	plan_of(w, cl->who.id.plan, &cl->who.plan);
+	api_ws_delay(w->api, cl->conn, cl->who.plan.push_delay_ms > 0 ?
+		(unsigned)cl->who.plan.push_delay_ms : 0);
+	return 0;
+}
+
+/* How many symbols the client follows with `sym` added. */
+static size_t
+symbols_with(const struct client *cl, qd_symbol sym)
+{
+	qd_symbol seen[API_WS_MAX_SUBS + 1];
+	size_t n = 0;
+
+	seen[n++] = sym;
+	for (size_t i = 0; i < cl->n_subs; i++) {
+		size_t k;
+
+		if (cl->syms[i] == 0)
+			continue;
+		for (k = 0; k < n && seen[k] != cl->syms[i]; k++)
+			;
+		if (k == n)
+			seen[n++] = cl->syms[i];
+	}
+	return n;
+}
+
+/* Keep the client's own list of its subscriptions in step. */
+static void
+client_note(struct client *cl, const struct chan_sel *sel, int on)
+{
+	size_t i;
+
+	for (i = 0; i < cl->n_subs; i++)
+		if (strcmp(cl->chans[i], sel->name) == 0)
+			break;
+	if (on && i == cl->n_subs && i < API_WS_MAX_SUBS) {
+		snprintf(cl->chans[i], sizeof(cl->chans[i]), "%s", sel->name);
+		cl->syms[i] = sel->symbol;
+		cl->n_subs++;
+	} else if (!on && i < cl->n_subs) {
+		cl->n_subs--;
+		memcpy(cl->chans[i], cl->chans[cl->n_subs],
+			sizeof(cl->chans[i]));
+		cl->syms[i] = cl->syms[cl->n_subs];
+	}
+}
+
+static void
+on_ws_text(struct web *w, struct client *cl, const char *text)
+{
+	cJSON *o = cJSON_Parse(text), *op, *ch, *tok;
+	struct chan_sel sel;
+	const char *why, *ops;
+	char *s;
+	int on, rc;
+
+	op = o ? cJSON_GetObjectItemCaseSensitive(o, "op") : NULL;
+	if (!cJSON_IsString(op)) {
+		send_error(w, cl->conn, "bad_request", "expected a JSON object "
+			"with \"op\"");
+		goto out;
+	}
+	ops = op->valuestring;
+	if (strcmp(ops, "ping") == 0) {
+		api_ws_send(w->api, cl->conn, "{\"type\":\"pong\"}");
+		goto out;
+	}
+	if (strcmp(ops, "auth") == 0) {
+		tok = cJSON_GetObjectItemCaseSensitive(o, "token");
+		if (ws_login(w, cl, cJSON_IsString(tok) ? tok->valuestring :
+		    "") == 0)
+			api_ws_send(w->api, cl->conn,
+				"{\"type\":\"authenticated\"}");
+		goto out;
+	}
+	on = strcmp(ops, "subscribe") == 0;
+	if (!on && strcmp(ops, "unsubscribe") != 0) {
+		send_error(w, cl->conn, "bad_request", "unknown op (auth, "
+			"subscribe, unsubscribe, ping)");
+		goto out;
+	}
+	ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
+	if (!cJSON_IsString(ch)) {
+		send_error(w, cl->conn, "bad_request", "\"channel\" is "
+			"required");
+		goto out;
+	}
+	if (channel_parse(ch->valuestring, &sel, &why) != 0) {
+		send_error(w, cl->conn, "bad_request", why);
+		goto out;
+	}
+	if (on && !cl->who.known) {
+		send_error(w, cl->conn, "unauthorized", "authenticate first "
+			"({\"op\":\"auth\",\"token\":...})");
+		goto out;
+	}
+	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
+		goto out;
+	if (on && (sel.kind == CH_ORDERS || sel.kind == CH_RISK) &&
+	    !scope_covers(cl->who.id.scopes, AUTH_SCOPE_READ)) {
+		send_error(w, cl->conn, "forbidden", "not with these scopes");
+		goto out;
+	}
+	if (on && sel.symbol != 0 && cl->who.plan.symbols >= 0 &&
+	    symbols_with(cl, sel.symbol) > (size_t)cl->who.plan.symbols) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "the %s plan follows %lld "
+			"symbol(s) at once", cl->who.plan.name,
+			(long long)cl->who.plan.symbols);
+		send_error(w, cl->conn, "plan_limit", msg);
+		goto out;
+	}
+	rc = api_ws_subscribe(w->api, cl->conn, sel.name, on);
+	if (rc != 0) {
+		send_error(w, cl->conn, "limit", "too many subscriptions");
+		goto out;
+	}
+	client_note(cl, &sel, on);
+	if ((s = message(sel.name, on ? "subscribed" : "unsubscribed", NULL,
+	    NULL)) != NULL)
+		api_ws_send(w->api, cl->conn, s);
+	free(s);
+	if (on)
+		send_snapshot(w, cl->conn, &sel);
+out:
+	cJSON_Delete(o);
+}
+
+static void
+on_ws(void *arg, const struct api_ws_event *ev)
+{
+	struct web *w = arg;
+	struct client *cl = client_find(w, ev->conn);
+
+	switch (ev->kind) {
+	case API_WS_OPEN:
+		if (cl == NULL) {
+			if (w->n_clients == w->cap_clients) {
+				size_t cap = w->cap_clients ?
+					w->cap_clients * 2 : 16;
+				struct client *nc = realloc(w->clients,
+					cap * sizeof(*nc));
+
+				if (nc == NULL) {
+					api_ws_close(w->api, ev->conn, 1011,
+						"out of memory");
+					return;
+				}
+				w->clients = nc;
+				w->cap_clients = cap;
+			}
+			cl = &w->clients[w->n_clients++];
+			memset(cl, 0, sizeof(*cl));
+			cl->conn = ev->conn;
+		}
+		if (ev->authorization != NULL &&
+		    strncmp(ev->authorization, "Bearer ", 7) == 0)
+			ws_login(w, cl, ev->authorization + 7);
+		break;
+	case API_WS_TEXT:
+		if (cl != NULL)
+			on_ws_text(w, cl, ev->text);
+		break;
+	case API_WS_CLOSED:
+		if (cl != NULL)
+			*cl = w->clients[--w->n_clients];
+		break;
+	}
+}
+
+/* ---- publishing the bus's events ------------------------------------------ */
+
+static void
+publish_market(struct web *w, const struct bus_event *ev,
+	enum tape_kind kind)
+{
+	struct tape_event te;
+	char sym[48], name[96], *s;
+	const char *sname;
+	cJSON *o;
+
+	memset(&te, 0, sizeof(te));
+	te.kind = kind;
+	snprintf(te.source, sizeof(te.source), "%s", ev->source ?
+		ev->source : "");
+	if (kind == TAPE_TRADE) {
+		te.symbol = ev->u.trade.symbol;
+		te.ts = ev->u.trade.ts;
+		te.price = ev->u.trade.price;
+		te.qty = ev->u.trade.qty;
+		te.side = ev->u.trade.side;
+		te.trade_id = ev->u.trade.trade_id;
+	} else {
+		te.symbol = ev->u.bar.symbol;
+		te.tf_s = ev->u.bar.timeframe_s;
+		te.ts = ev->u.bar.bar.ts;
+		te.bar = ev->u.bar.bar;
+	}
+	if ((sname = symbol_name(te.symbol)) == NULL)
+		return;
+	channel_symbol(sname, sym, sizeof(sym));
+	if (kind == TAPE_TRADE)
+		snprintf(name, sizeof(name), "trades.%s", sym);
+	else
+		snprintf(name, sizeof(name), "candles.%s.%s",
+			store_timeframe_label(te.tf_s) ?
+			store_timeframe_label(te.tf_s) : "?", sym);
+	if (!api_wanted(w->api, name))
+		return;
+	o = web_event_json(&te);
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "seq");
+	if (kind != TAPE_TRADE) {
+		cJSON_ReplaceItemInObjectCaseSensitive(o, "type",
+			cJSON_CreateString("candle"));
+		cJSON_AddBoolToObject(o, "final", kind == TAPE_BAR);
+	}
+	if ((s = message(name, kind == TAPE_TRADE ? "trade" : "candle",
+	    "data", o)) != NULL)
+		api_publish(w->api, name, s);
+	free(s);
+}
+
+static void
+on_trade(void *arg, const struct bus_event *ev)
+{
+	publish_market(arg, ev, TAPE_TRADE);
+}
+
+static void
+on_bar(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+
+	if (ev->topic == BUS_BAR)
+		w->bars_closed++;   /* stored pages may have changed */
+	if (!ev->history)
+		publish_market(arg, ev, ev->topic == BUS_BAR ? TAPE_BAR :
+			TAPE_PARTIAL);
+}
+
+static void
+on_order(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	const struct qd_order_update *u = &ev->u.order;
+	const char *sym;
+	cJSON *o;
+	char *s;
+
+	if (!api_wanted(w->api, "orders"))
+		return;
+	sym = symbol_name(u->symbol);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "order_id", (double)u->order_id);
+	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
+	cJSON_AddStringToObject(o, "side", u->side == QD_SIDE_SELL ? "sell" :
+		"buy");
+	cJSON_AddNumberToObject(o, "state", u->state);
+	cJSON_AddNumberToObject(o, "ts", (double)(u->ts / 1000000));
+	cJSON_AddNumberToObject(o, "qty", u->qty);
+	cJSON_AddNumberToObject(o, "price", u->price);
+	cJSON_AddNumberToObject(o, "filled_qty", u->filled_qty);
+	cJSON_AddNumberToObject(o, "avg_price", u->avg_price);
+	cJSON_AddNumberToObject(o, "last_qty", u->last_qty);
+	cJSON_AddNumberToObject(o, "last_price", u->last_price);
+	cJSON_AddNumberToObject(o, "fee", u->fee);
+	if (u->reason != NULL)
+		cJSON_AddStringToObject(o, "reason", u->reason);
+	if ((s = message("orders", ev->topic == BUS_FILL ? "fill" : "order",
+	    "data", o)) != NULL)
+		api_publish(w->api, "orders", s);
+	free(s);
+}
+
+static void
+on_alert(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	static const char *const sev[] = { "info", "warning", "critical" };
+	cJSON *o;
+	char *s;
+
+	if (!api_wanted(w->api, "risk"))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "source", ev->source ? ev->source : "");
+	cJSON_AddStringToObject(o, "severity",
+		(unsigned)ev->u.alert.severity < 3 ?
+		sev[ev->u.alert.severity] : "info");
+	cJSON_AddStringToObject(o, "title", ev->u.alert.title ?
+		ev->u.alert.title : "");
+	cJSON_AddStringToObject(o, "body", ev->u.alert.body ?
+		ev->u.alert.body : "");
+	if ((s = message("risk", "risk", "data", o)) != NULL)
+		api_publish(w->api, "risk", s);
+	free(s);
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+/* Verification on the core thread, everything else on the worker. */
+static int
+signin_start(struct web *w, const struct config *c)
+{
+	struct account_config acc;
+	struct auth_config ac;
+	char err[256];
+
+	auth_config_defaults(&ac);
+	ac.jwt_secret = c->api.jwt_secret;
+	ac.access_ttl_s = c->api.access_ttl_s;
+	if (c->storage.url == NULL) {
+		log_error("api", "sign-in needs the store (storage.url)");
+		return -1;
+	}
+	if (store_open(c->storage.url, STORE_ROLE_WRITER, &w->store, err,
+	    sizeof(err)) != QD_OK || vault_new(&w->vault) != QD_OK ||
+	    (c->api.master_keys != NULL && vault_load(w->vault,
+	    c->api.master_keys, err, sizeof(err)) != QD_OK) ||
+	    auth_new(&ac, w->store, w->vault, &w->auth, err,
+	    sizeof(err)) != QD_OK ||
+	    limiter_new(100000, &w->limiter) != QD_OK) {
+		log_error("api", "sign-in: %s", err);
+		return -1;
+	}
+	memset(&acc, 0, sizeof(acc));
+	acc.store_url = c->storage.url;
+	acc.auth = &ac;
+	acc.master_keys = c->api.master_keys;
+	acc.registration_open = c->api.registration_open;
+	if ((w->account = account_start(&acc, err, sizeof(err))) == NULL) {
+		log_error("api", "sign-in: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+struct web *
+web_start(const struct config *c, struct net *n, struct loop *core,
+	struct bus *bus, struct tape *tape, struct metrics *metrics,
+	ctl_handler ctl, void *ctl_arg, int *off)
+{
+	struct api_config ac;
+	struct web *w;
+
+	*off = !c->api.enabled || c->listen == NULL || c->listen[0] == '\0';
+	if (*off)
+		return NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->bus = bus;
+	w->tape = tape;
+	w->ctl = ctl;
+	w->ctl_arg = ctl_arg;
+	w->metrics = metrics;
+	memset(&ac, 0, sizeof(ac));
+	ac.metrics = metrics;
+	ac.listen = c->listen;
+	ac.tls_cert = c->api.tls_cert;
+	ac.tls_key = c->api.tls_key;
+	ac.static_dir = c->api.static_dir;
+	ac.cors_origins = c->api.cors_origins;
+	ac.body_max = c->api.body_max;
+	ac.timeout_s = c->api.timeout_s;
+	if (c->api.jwt_secret != NULL && signin_start(w, c) != 0) {
+		web_stop(w);
+		return NULL;
+	}
+	if (c->api.jwt_secret == NULL)
+		log_warn("api", "api.jwt_secret is not set: no one can sign "
+			"in; only /healthz, /readyz, /metrics and the OpenAPI "
+			"document answer");
+	if ((w->api = api_start(n, core, &ac, on_request, w)) == NULL) {
+		web_stop(w);
+		return NULL;
+	}
+	api_set_ws(w->api, on_ws, w);
+	w->subs[0] = bus_subscribe(bus, BUS_TRADE, 0, on_trade, w);
+	w->subs[1] = bus_subscribe(bus, BUS_BAR, 0, on_bar, w);
+	w->subs[2] = bus_subscribe(bus, BUS_BAR_PARTIAL, 0, on_bar, w);
+	w->subs[3] = bus_subscribe(bus, BUS_ORDER_UPDATE, 0, on_order, w);
+	w->subs[4] = bus_subscribe(bus, BUS_ALERT, 0, on_alert, w);
+	for (size_t i = 0; i < 5; i++)
+		if (w->subs[i] == 0) {
+			web_stop(w);
+			return NULL;
+		}
+	return w;
+}
+
+void
+web_ready(struct web *w)
+{
+	if (w != NULL)
+		api_set_ready(w->api, 1);
+}
+
+void
+web_stop(struct web *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < 5; i++)
+		if (w->subs[i] != 0)
+			bus_unsubscribe(w->bus, w->subs[i]);
+	/* The worker answers what it holds before the server goes. */
+	account_stop(w->account);
+	api_stop(w->api);
+	limiter_free(w->limiter);
+	auth_free(w->auth);
+	vault_free(w->vault);
+	store_close(w->store);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		free(w->cache[i].key);
+		free(w->cache[i].reply);
+	}
+	for (size_t i = 0; i < TOKENS_KEPT; i++)
+		free(w->tokens[i].token);
+	free(w->clients);
+	free(w);
+}

@@ -1,0 +1,57 @@
+/*
+ * web -- the daemon's side of the API server (core thread): REST requests
+ * run as control commands, WebSocket clients' subscriptions with their
+ * snapshots, and the bus's events published to the channels that have
+ * subscribers.
+ *
+ * Channels (symbols as BASE-QUOTE; BASE/QUOTE is accepted too):
+ *   trades.{symbol}           every trade of every venue, live
+ *   candles.{tf}.{symbol}     candles of a timeframe: the open one as it
+ *                             changes ("final":false, 4/s at most) and the
+ *                             closed one ("final":true)
+ *   orders                    order updates and fills
+ *   risk                      risk actions and alerts
+ * A subscription answers with a snapshot (the recent trades or candles the
+ * daemon holds, the open orders, the risk status), then the deltas.
+ * Client messages: {"op":"subscribe"|"unsubscribe","channel":C},
+ * {"op":"auth","token":T}, {"op":"ping"}; answers carry "type":
+ * "subscribed", "unsubscribed", "snapshot", "pong", "error".
+ */
+#ifndef QD_WEB_H
+#define QD_WEB_H
+
+#include <cjson/cJSON.h>
+
+#include "ctl/ctl.h"
+
+struct api;
+struct bus;
+struct config;
+struct loop;
+struct metrics;
+struct net;
+struct tape;
+struct tape_event;
+struct web;
+
+/**
+ * Start the API server of configuration `c` (NULL is returned, not an
+ * error, when the API is off: *off is set).  `ctl` runs a control command
+ * as the control socket does; `metrics` (or NULL) is what /metrics renders
+ * and where the API counts its requests.  NULL with *off == 0: failed
+ * (logged).
+ */
+struct web *web_start(const struct config *c, struct net *n,
+	struct loop *core, struct bus *bus, struct tape *tape,
+	struct metrics *metrics, ctl_handler ctl, void *ctl_arg, int *off);
+
+/** The daemon is ready (/readyz). */
+void web_ready(struct web *w);
+
+/** Stop the server and free (NULL: nothing).  Before net_stop(). */
+void web_stop(struct web *w);
+
+/** A market event of the tape as the API and `market.recent` show it. */
+cJSON *web_event_json(const struct tape_event *e);
+
+#endif
