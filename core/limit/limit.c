@@ -50,6 +50,7 @@ struct bucket {
 	char key[KEY_MAX];
 	uint64_t hash;
 	int64_t milli;     /* tokens x 1000 at `at` */
+	int64_t rem;       /* refill carried: milli-tokens x window_ms */
 	int64_t at;        /* ms */
 	int64_t used;      /* ms of the last request (LRU) */
 	uint32_t n;
@@ -157,21 +158,28 @@ moved:
 	}
 }
 
-/* Tokens of b at now (refilled, capped at n). */
+/* Tokens of b at now (refilled, capped at n).  n tokens per window are
+ * 1000 n / window milli-tokens per ms; the remainder of the division is
+ * carried, so frequent calls lose nothing. */
 static void
 refill(struct bucket *b, int64_t now)
 {
-	int64_t full = (int64_t)b->n * 1000, dt = now - b->at;
+	int64_t full = (int64_t)b->n * 1000, dt = now - b->at, num;
 
-	if (dt > 0) {
-		/* n tokens per window: 1000 n / window milli-tokens per ms */
-		if (dt >= b->window_ms)
-			b->milli = full;
-		else
-			b->milli += dt * full / b->window_ms;
-		if (b->milli > full)
-			b->milli = full;
-		b->at = now;
+	if (dt <= 0)
+		return;
+	b->at = now;
+	if (dt >= b->window_ms || b->milli >= full) {
+		b->milli = full;
+		b->rem = 0;
+		return;
+	}
+	num = dt * full + b->rem;
+	b->milli += num / b->window_ms;
+	b->rem = num % b->window_ms;
+	if (b->milli >= full) {
+		b->milli = full;
+		b->rem = 0;
 	}
 }
 
@@ -233,6 +241,7 @@ bucket_op(struct limiter *l, const char *key, uint32_t n, int64_t window_ms,
 	if (b->n != n || b->window_ms != window_ms) {
 		/* the rate changed (a new plan): keep the fraction left */
 		b->milli = b->n ? b->milli * n / b->n : (int64_t)n * 1000;
+		b->rem = 0;
 		b->n = n;
 		b->window_ms = window_ms;
 	}

@@ -82,7 +82,8 @@ struct store_ops {
 	 * NULL; SQLite binds an integer's canonical text as an integer);
 	 * row(ctx, ncols, cols) per result row (a NULL column reads NULL),
 	 * non-zero to stop; *changed (when not NULL) gets the rows a write
-	 * changed.  A unique key taken is QD_ERR_STATE.  The auth tables'
+	 * changed.  A unique key taken is QD_ERR_STATE.  SQLite keeps the
+	 * prepared statements of recent SQL texts.  The auth tables'
 	 * functions (auth.c) are written once over this. */
 	int (*query)(struct store *s, const char *sql, int n,
 		const char *const *v, int (*row)(void *, int,

@@ -115,6 +115,8 @@ struct sq {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	/* sq_query's statements, by the address of their SQL (literals) */
+	struct { const char *sql; sqlite3_stmt *st; } qc[48];
 	int sync_full;   /* synchronous=FULL for every commit (admin) */
 	int full_once;   /* FULL for the open transaction only */
 };
@@ -185,6 +187,8 @@ sq_close(struct store *s)
 
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(q->st[i]);
+	for (i = 0; i < (int)QD_COUNTOF(q->qc); i++)
+		sqlite3_finalize(q->qc[i].st);
 	sqlite3_close_v2(q->db);
 	free(q);
 }
@@ -1125,13 +1129,28 @@ sq_query(struct store *s, const char *sql, int n, const char *const *v,
 	const char *what, long long *changed)
 {
 	const char *cols[32];
+	struct sq *q = SQ(s);
 	sqlite3_stmt *st = NULL;
 	char name[16];
+	size_t slot;
 	int i, idx, nc, rc;
 
-	rc = sqlite3_prepare_v2(SQ(s)->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sq_fail(s, rc, what);
+	/* The SQL's address finds its prepared statement (a small
+	 * direct-mapped cache; a collision prepares again), and the text is
+	 * compared too, so SQL built in a reused buffer is never mistaken. */
+	slot = ((uintptr_t)sql >> 3) % QD_COUNTOF(q->qc);
+	if (q->qc[slot].sql == sql &&
+	    strcmp(sqlite3_sql(q->qc[slot].st), sql) == 0) {
+		st = q->qc[slot].st;
+	} else {
+		rc = sqlite3_prepare_v3(q->db, sql, -1,
+			SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sq_fail(s, rc, what);
+		sqlite3_finalize(q->qc[slot].st);
+		q->qc[slot].sql = sql;
+		q->qc[slot].st = st;
+	}
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "$%d", i + 1);
 		if ((idx = sqlite3_bind_parameter_index(st, name)) == 0)
@@ -1155,13 +1174,14 @@ sq_query(struct store *s, const char *sql, int n, const char *const *v,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		rc = sq_put_fail(s, sqlite3_extended_errcode(SQ(s)->db), what);
+		rc = sq_put_fail(s, sqlite3_extended_errcode(q->db), what);
 	} else {
 		if (changed != NULL)
-			*changed = sqlite3_changes(SQ(s)->db);
+			*changed = sqlite3_changes(q->db);
 		rc = QD_OK;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 

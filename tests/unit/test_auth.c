@@ -121,6 +121,13 @@ totp_rfc6238_vectors(void **st)
 	assert_int_equal(auth_totp_code("x", 1, 59, 5, out), QD_ERR_INVALID);
 }
 
+static int
+hash_of(void *arg, const struct store_user *u)
+{
+	snprintf(arg, 256, "%s", u->pass_hash);
+	return 1;
+}
+
 static void
 argon2id_verify_and_refuse(void **st)
 {
@@ -158,6 +165,21 @@ argon2id_verify_and_refuse(void **st)
 	assert_int_equal(auth_password_verify(strong, h, "s3cret pass",
 		&rehash), QD_OK);
 	assert_int_equal(rehash, 1);
+	/* a login under the new parameters stores a new hash with them */
+	{
+		struct auth_tokens t;
+		int retry;
+
+		assert_int_equal(auth_login(strong, "alice",
+			"correct horse battery", NULL, "10.0.0.1", T0, &t,
+			&retry), AUTH_OK);
+		assert_int_equal(store_user_get(f->s, "alice", 0, hash_of, h),
+			QD_OK);
+		assert_non_null(strstr(h, "$argon2id$v=19$m=2048,t=2,p=1$"));
+		assert_int_equal(auth_login(f->a, "alice",
+			"correct horse battery", NULL, "10.0.0.1", T0, &t,
+			&retry), AUTH_OK);
+	}
 	auth_free(strong);
 }
 

@@ -94,6 +94,23 @@ eleventh_request_of_a_free_user_refused(void **st)
 	limiter_free(l);
 }
 
+/* Requests every millisecond still see the bucket refill at its rate. */
+static void
+frequent_calls_refill(void **st)
+{
+	struct limiter *l;
+	int64_t t;
+	int retry, passed = 0;
+
+	(void)st;
+	assert_int_equal(limiter_new(4, &l), QD_OK);
+	for (t = 0; t < 60000; t++)
+		passed += limiter_take(l, "hammer", 10, 60000, t, &retry);
+	/* 10 at once, then one every 6 s: 9 more within the minute */
+	assert_int_equal(passed, 19);
+	limiter_free(l);
+}
+
 static void
 memory_is_bounded(void **st)
 {
@@ -137,6 +154,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plans_from_the_store),
 		cmocka_unit_test(eleventh_request_of_a_free_user_refused),
+		cmocka_unit_test(frequent_calls_refill),
 		cmocka_unit_test(memory_is_bounded),
 	};
 
