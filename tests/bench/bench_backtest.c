@@ -32,7 +32,7 @@ main(void)
 {
 	struct plugin_registry *reg = plugin_registry_new();
 	struct qd_bar *bars = malloc((size_t)N * sizeof(*bars));
-	struct bt_config cfg = { NULL, 10000, 0.001, 0.001, 0, 0, 0 };
+	struct bt_config cfg = { NULL, 10000, 0.001, 0.001, 0, 0, 0, 0, NULL, 0 };
 	struct bt_series s;
 	struct bt_result r;
 	const struct plugin *p;
