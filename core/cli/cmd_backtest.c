@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backtest/backtest.h"
 #include "cli/cmd.h"
@@ -19,6 +20,7 @@
 
 #define MAX_PARAMS 64
 #define REPORT_POINTS 1000      /* time buckets of the HTML report */
+#define PREFETCH_FILES 8        /* files parsed in threads of their own */
 
 static int
 parse_double(const char *s, double *out)
@@ -154,6 +156,7 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	struct bt_config cfg = { NULL, 10000, 0.001, -1, 0, 0, 0, 0, NULL, 0 };
 	FILE *eqf = NULL;
 	int sandboxed = 0, brc;
+	long ncpu;
 	struct bt_result res;
 	struct plugin_registry *r = NULL;
 	const struct plugin *p;
@@ -314,6 +317,7 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "quantctl: %s\n", err);
 		goto out;
 	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if ((ds = calloc(nd, sizeof(*ds))) == NULL ||
 	    (series = calloc(nd, sizeof(*series))) == NULL)
 		goto out;
@@ -349,6 +353,10 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		} else {
 			ds[i].first = b;
 			ds[i].n_first = n;
+			/* With a core to spare, the parsing of a few files
+			 * overlaps the run (many files: one thread). */
+			if (nd <= PREFETCH_FILES && ncpu > 1)
+				csv_reader_prefetch(ds[i].rd);
 		}
 		if (n < 2) {
 			fprintf(stderr, "%s: fewer than 2 bars\n", data[i]);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +437,15 @@ csv_series_free(struct csv_series *s)
 #define READ_BUF (256u << 10)   /* grows for a longer line */
 #define READ_BARS 4096
 
+#define SLOTS 3                 /* chunks parsed ahead by the thread */
+
+/* A chunk of bars parsed ahead: its count, or -1 and why. */
+struct slot {
+	struct qd_bar bars[READ_BARS];
+	long n;
+	char err[512];
+};
+
 struct csv_reader {
 	struct parser ps;
 	char *name;
@@ -443,6 +453,14 @@ struct csv_reader {
 	char *buf;
 	size_t cap, start, fill;     /* unparsed bytes: buf[start, fill) */
 	struct qd_bar bars[READ_BARS];
+	/* csv_reader_prefetch: a thread parses into slots; slot `taken %
+	 * SLOTS` is the caller's until its next call. */
+	int threaded, held, stop, ended;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot *slots;
+	size_t made, taken;          /* chunks parsed, chunks handed out */
 };
 
 struct csv_reader *
@@ -513,13 +531,14 @@ reader_fill(struct csv_reader *r, char *err, size_t errlen)
 	return 0;
 }
 
-long
-csv_reader_next(struct csv_reader *r, const struct qd_bar **bars, char *err,
+/* Parse the next bars into `out` (up to READ_BARS): their count, 0 at the
+ * end, -1 with err. */
+static long
+reader_parse(struct csv_reader *r, struct qd_bar *out, char *err,
 	size_t errlen)
 {
 	size_t n = 0;
 
-	*bars = r->bars;
 	while (n < READ_BARS) {
 		const char *line = r->buf + r->start;
 		size_t left = r->fill - r->start, ll;
@@ -539,12 +558,98 @@ csv_reader_next(struct csv_reader *r, const struct qd_bar **bars, char *err,
 		}
 		ll = nl ? (size_t)(nl - line) : left;
 		r->start += ll + (nl != NULL);
-		got = parse_line(&r->ps, line, ll, &r->bars[n], err, errlen);
+		got = parse_line(&r->ps, line, ll, &out[n], err, errlen);
 		if (got < 0)
 			return -1;
 		n += (size_t)got;
 	}
 	return (long)n;
+}
+
+/* The prefetch thread: parse chunks while a slot is free, until the end,
+ * an error or csv_reader_close. */
+static void *
+reader_thread(void *arg)
+{
+	struct csv_reader *r = arg;
+
+	for (;;) {
+		struct slot *sl;
+
+		pthread_mutex_lock(&r->mu);
+		while (!r->stop && r->made - r->taken + (size_t)r->held >=
+		    SLOTS)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stop) {
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
+		sl = &r->slots[r->made % SLOTS];
+		pthread_mutex_unlock(&r->mu);
+		sl->n = reader_parse(r, sl->bars, sl->err, sizeof(sl->err));
+		pthread_mutex_lock(&r->mu);
+		r->made++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		if (sl->n <= 0)
+			return NULL;
+	}
+}
+
+int
+csv_reader_prefetch(struct csv_reader *r)
+{
+	if (r->threaded)
+		return 0;
+	if ((r->slots = malloc(SLOTS * sizeof(*r->slots))) == NULL)
+		return -1;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	if (pthread_create(&r->th, NULL, reader_thread, r) != 0) {
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mu);
+		free(r->slots);
+		r->slots = NULL;
+		return -1;
+	}
+	r->threaded = 1;
+	return 0;
+}
+
+long
+csv_reader_next(struct csv_reader *r, const struct qd_bar **bars, char *err,
+	size_t errlen)
+{
+	struct slot *sl;
+
+	if (!r->threaded) {
+		*bars = r->bars;
+		return reader_parse(r, r->bars, err, errlen);
+	}
+	pthread_mutex_lock(&r->mu);
+	if (r->ended) {
+		/* The end or the error, again. */
+		sl = &r->slots[(r->taken - 1) % SLOTS];
+		pthread_mutex_unlock(&r->mu);
+		goto out;
+	}
+	if (r->held) {
+		/* The caller is done with the last chunk: the thread may
+		 * reuse its slot. */
+		r->held = 0;
+		pthread_cond_broadcast(&r->cv);
+	}
+	while (r->made == r->taken)
+		pthread_cond_wait(&r->cv, &r->mu);
+	sl = &r->slots[r->taken++ % SLOTS];
+	r->held = 1;
+	r->ended = sl->n <= 0;
+	pthread_mutex_unlock(&r->mu);
+out:
+	if (sl->n < 0)
+		snprintf(err, errlen, "%s", sl->err);
+	*bars = sl->bars;
+	return sl->n;
 }
 
 enum csv_format
@@ -558,6 +663,16 @@ csv_reader_close(struct csv_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->threaded) {
+		pthread_mutex_lock(&r->mu);
+		r->stop = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->th, NULL);
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mu);
+		free(r->slots);
+	}
 	if (r->own_fd)
 		close(r->fd);
 	free(r->buf);

@@ -61,7 +61,16 @@ struct csv_reader *csv_reader_open(const char *path, char *err,
 long csv_reader_next(struct csv_reader *r, const struct qd_bar **bars,
 	char *err, size_t errlen);
 
-/** The file's format, once its first line was read (0 before). */
+/**
+ * Parse ahead in a thread of the reader's own (a few chunks), so that the
+ * caller's work and the parsing overlap; csv_reader_next gives the same
+ * bars and errors.  Call before the first csv_reader_next or after any.
+ * 0, or -1 (the reader still works, unthreaded).
+ */
+int csv_reader_prefetch(struct csv_reader *r);
+
+/** The file's format, once its first line was read (0 before; with a
+ *  prefetch, once a chunk was handed out). */
 enum csv_format csv_reader_format(const struct csv_reader *r);
 
 /** Close the file and free the reader (NULL is ignored). */

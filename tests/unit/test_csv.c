@@ -128,10 +128,11 @@ temp_file(const char *text, size_t len, char *path, size_t cap)
 	close(fd);
 }
 
-/* Read `path` with the chunked reader into *out.  0, or -1 with err. */
+/* Read `path` with the chunked reader (parsing ahead in its thread when
+ * `prefetch`) into *out.  0, or -1 with err. */
 static int
-read_chunked(const char *path, struct csv_series *out, char *err,
-	size_t errlen)
+read_chunked(const char *path, int prefetch, struct csv_series *out,
+	char *err, size_t errlen)
 {
 	struct csv_reader *r = csv_reader_open(path, err, errlen);
 	const struct qd_bar *b;
@@ -140,6 +141,8 @@ read_chunked(const char *path, struct csv_series *out, char *err,
 	memset(out, 0, sizeof(*out));
 	if (r == NULL)
 		return -1;
+	if (prefetch)
+		assert_int_equal(csv_reader_prefetch(r), 0);
 	while ((n = csv_reader_next(r, &b, err, errlen)) > 0) {
 		out->bars = realloc(out->bars, (out->n + (size_t)n) *
 			sizeof(*b));
@@ -147,6 +150,9 @@ read_chunked(const char *path, struct csv_series *out, char *err,
 		for (i = 0; i < n; i++)
 			out->bars[out->n++] = b[i];
 	}
+	/* The end stays. */
+	if (n == 0)
+		assert_int_equal(csv_reader_next(r, &b, err, errlen), 0);
 	out->format = csv_reader_format(r);
 	csv_reader_close(r);
 	if (n < 0)
@@ -162,6 +168,7 @@ chunked_reader_equals_whole_file(void **unused)
 	size_t cap = 16000000, len = 0, i;
 	char *text = malloc(cap), path[64], err[256];
 	struct csv_series a, b;
+	int prefetch;
 
 	(void)unused;
 	assert_non_null(text);
@@ -179,16 +186,18 @@ chunked_reader_equals_whole_file(void **unused)
 	temp_file(text, len, path, sizeof(path));
 	assert_int_equal(csv_read_buffer(path, text, len, &a, err,
 		sizeof(err)), 0);
-	if (read_chunked(path, &b, err, sizeof(err)) != 0)
-		fail_msg("chunked: %s", err);
 	assert_int_equal(a.n, 50000);
-	assert_int_equal(b.n, a.n);
-	assert_int_equal(b.format, CSV_OHLCV);
-	if (memcmp(a.bars, b.bars, a.n * sizeof(*a.bars)) != 0)
-		fail_msg("the chunked reader's bars differ from the whole "
-			"file's");
+	for (prefetch = 0; prefetch < 2; prefetch++) {
+		if (read_chunked(path, prefetch, &b, err, sizeof(err)) != 0)
+			fail_msg("chunked: %s", err);
+		assert_int_equal(b.n, a.n);
+		assert_int_equal(b.format, CSV_OHLCV);
+		if (memcmp(a.bars, b.bars, a.n * sizeof(*a.bars)) != 0)
+			fail_msg("the chunked reader's bars differ from the "
+				"whole file's (prefetch %d)", prefetch);
+		csv_series_free(&b);
+	}
 	csv_series_free(&a);
-	csv_series_free(&b);
 	unlink(path);
 	free(text);
 }
@@ -199,6 +208,7 @@ chunked_reader_reports_file_and_line(void **unused)
 	size_t cap = 2000000, len = 0, i;
 	char *text = malloc(cap), path[64], err[256], want[128];
 	struct csv_series b;
+	int prefetch;
 
 	(void)unused;
 	assert_non_null(text);
@@ -208,17 +218,20 @@ chunked_reader_reports_file_and_line(void **unused)
 			"%llu,1,%s,1,1,5,0,0,0,0,0,0\n",
 			1704067200000ULL + i * 60000, i == 15000 ? "0.5" : "2");
 	temp_file(text, len, path, sizeof(path));
-	assert_int_equal(read_chunked(path, &b, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:15001: prices inconsistent", path);
-	if (strncmp(err, want, strlen(want)) != 0)
-		fail_msg("expected \"%s...\", got \"%s\"", want, err);
+	for (prefetch = 0; prefetch < 2; prefetch++) {
+		assert_int_equal(read_chunked(path, prefetch, &b, err,
+			sizeof(err)), -1);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("expected \"%s...\", got \"%s\"", want, err);
+	}
 	unlink(path);
 	/* An empty file, a missing one. */
 	temp_file("", 0, path, sizeof(path));
-	assert_int_equal(read_chunked(path, &b, err, sizeof(err)), -1);
+	assert_int_equal(read_chunked(path, 1, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":1: empty file"));
 	unlink(path);
-	assert_int_equal(read_chunked(path, &b, err, sizeof(err)), -1);
+	assert_int_equal(read_chunked(path, 1, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot open"));
 	free(text);
 }
