@@ -73,6 +73,7 @@ struct bt {
 	char why[256];
 	const struct qd_bar *batch_bars;
 	qd_symbol batch_sym;
+	size_t batch_hint;           /* bars the next batch sends */
 	/* What the run keeps of the equity curve (bt_config). */
 	const struct bt_config *cfg;
 	int64_t pend_ts;             /* equity_every_ns: the period's last */
@@ -468,6 +469,9 @@ bt_batch_at(void *arg, uint32_t idx)
 	b = &c->batch_bars[idx];
 	c->now = b->ts + (int64_t)c->base_tf * 1000000000;
 	c->marks[c->batch_sym] = b->close;
+	/* The account's last price, as bar by bar (no order is open before
+	 * the child's requests of this bar: nothing fills). */
+	paper_on_bar(c->paper, c->batch_sym, b, on_fill, c);
 }
 
 static int
@@ -544,17 +548,24 @@ static void compute_metrics(struct bt_result *r, double initial,
  * results are the same, bit for bit, as bar-by-bar.
  */
 static int
-batchable(const struct bt *c, const struct bt_config *cfg)
+batchable_but_orders(const struct bt *c, const struct bt_config *cfg)
 {
 	size_t i;
 
-	if (paper_open_orders(c->paper) != 0 || c->n_timers != 0 ||
-	    cfg->from_ns != 0 || cfg->to_ns != 0)
+	if (!c->sandboxed || c->n_timers != 0 || cfg->from_ns != 0 ||
+	    cfg->to_ns != 0)
 		return 0;
 	for (i = 0; i < c->n_subs; i++)
 		if (c->subs[i].tf != c->base_tf)
 			return 0;
 	return 1;
+}
+
+static int
+batchable(const struct bt *c, const struct bt_config *cfg)
+{
+	return paper_open_orders(c->paper) == 0 &&
+		batchable_but_orders(c, cfg);
 }
 
 /* ---- equity samples ------------------------------------------------------- */
@@ -764,14 +775,18 @@ exposed_now(const struct bt *c)
 static size_t
 run_batch(struct bt *c, struct feed *fd)
 {
-	enum { BATCH = 4096 };
+	enum { BATCH = 4096, MIN_BATCH = 32 };
 	static struct qd_bar_event evs[BATCH];
 	qd_symbol sym = fd->src->symbol;
 	const struct qd_bar *bars = fd->bars + fd->i;
 	size_t k = fd->n - fd->i, j, done = 0;
 
-	if (k > BATCH)
-		k = BATCH;
+	/* Sized to what the strategy consumes: a batch ends at its next
+	 * order, so bars sent beyond it are sent again. */
+	if (c->batch_hint == 0)
+		c->batch_hint = MIN_BATCH;
+	if (k > c->batch_hint)
+		k = c->batch_hint;
 	for (j = 0; j < k; j++) {
 		memset(&evs[j], 0, sizeof(evs[j]));
 		evs[j].size = sizeof(evs[j]);
@@ -793,6 +808,11 @@ run_batch(struct bt *c, struct feed *fd)
 	}
 	if (done > 0)
 		c->now = bars[done - 1].ts + (int64_t)c->base_tf * 1000000000;
+	/* All taken: twice as many next time; else twice what was. */
+	if (done == k)
+		c->batch_hint = k * 2 > BATCH ? BATCH : k * 2;
+	else
+		c->batch_hint = done * 2 < MIN_BATCH ? MIN_BATCH : done * 2;
 	fd->i += done;
 	return done;
 }
@@ -1051,8 +1071,20 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 		struct qd_bar_event ev;
 		int got;
 
-		if (c.sandboxed && n_src == 1 && batchable(&c, cfg) &&
-		    run_batch(&c, fd) > 0) {
+		int matched = 0;
+
+		if (n_src == 1 && !batchable(&c, cfg) &&
+		    batchable_but_orders(&c, cfg)) {
+			/* Only orders hold the batch back: match them against
+			 * the next bar here, then hand that bar over as the
+			 * first of a batch if they are done (market orders
+			 * are). */
+			b = fd->bars[fd->i];
+			c.now = b.ts + (int64_t)c.base_tf * 1000000000;
+			paper_on_bar(c.paper, sym, &b, on_fill, &c);
+			matched = 1;
+		}
+		if (n_src == 1 && batchable(&c, cfg) && run_batch(&c, fd) > 0) {
 			if ((got = feed_fill(fd, err, errlen)) <= 0) {
 				src_failed = got < 0;
 				n_heap = 0;
@@ -1074,7 +1106,8 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 		/* Fills are reported at the bar's close: an order placed in
 		 * on_order waits for the next bar. */
 		c.now = b.ts + (int64_t)c.base_tf * 1000000000;
-		paper_on_bar(c.paper, sym, &b, on_fill, &c);
+		if (!matched)
+			paper_on_bar(c.paper, sym, &b, on_fill, &c);
 		c.marks[sym] = b.close;
 		if (sym == c.report_sym && out->ds.cap > 0)
 			ds_add_bar(&out->ds, &b);
