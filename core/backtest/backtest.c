@@ -715,14 +715,51 @@ period_of(int64_t ts, int64_t every)
 	return ts / every - (ts % every < 0);
 }
 
-/* Write "ts_ms,equity" to the equity file. */
-static void
-write_sample(FILE *f, int64_t ts, double eq)
+/* Digits of v (>= 0) ending at `end`; returns where they start. */
+static char *
+put_digits(char *end, uint64_t v)
 {
-	char b[JSON_DOUBLE_MAX];
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
 
-	fprintf(f, "%lld,%s\n", (long long)(ts / 1000000),
-		isfinite(eq) ? json_fmt_double(b, sizeof(b), eq) : "");
+/*
+ * Write "ts_ms,equity" to the equity file: the account's exact fixed-point
+ * amount (PAPER_UNIT, trailing zeros dropped), which reads back as the
+ * double the JSON shows.  Formatted by hand: a run writes one line a bar.
+ */
+static void
+write_sample(FILE *f, int64_t ts, int64_t units)
+{
+	char b[64], frac[8], *e = b + sizeof(b), *p = e;
+	uint64_t u = units < 0 ? 0 - (uint64_t)units : (uint64_t)units;
+	uint64_t fp = u % PAPER_UNIT;
+	int64_t ms = ts / 1000000;
+	int k, nf = 8;
+
+	*--p = '\n';
+	if (fp != 0) {
+		for (k = 7; k >= 0; k--) {
+			frac[k] = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		while (frac[nf - 1] == '0')
+			nf--;
+		p -= nf;
+		memcpy(p, frac, (size_t)nf);
+		*--p = '.';
+	}
+	p = put_digits(p, u / PAPER_UNIT);
+	if (units < 0)
+		*--p = '-';
+	*--p = ',';
+	p = put_digits(p, ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms);
+	if (ms < 0)
+		*--p = '-';
+	fwrite(p, 1, (size_t)(e - p), f);
 }
 
 /*
@@ -735,13 +772,13 @@ sample(struct bt *c, int64_t ts, int exposed)
 {
 	const struct bt_config *cfg = c->cfg;
 	struct bt_result *r = c->res;
-	double eq = (double)paper_equity(c->paper, c->marks, c->n_marks) /
-		PAPER_UNIT;
+	int64_t units = paper_equity(c->paper, c->marks, c->n_marks);
+	double eq = (double)units / PAPER_UNIT;
 
 	acc_add(&r->acc, ts, eq);
 	r->acc.exposed += exposed != 0;
 	if (cfg->equity_out != NULL)
-		write_sample(cfg->equity_out, ts, eq);
+		write_sample(cfg->equity_out, ts, units);
 	if (r->ds.cap > 0)
 		ds_add_eq(&r->ds, ts, eq);
 	if (cfg->equity_every_ns == 0) {

@@ -70,6 +70,38 @@ csv_parse_number(const char *text, size_t len, double *out)
 
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
+	if (end - p <= 20) {
+		/* The usual price or volume ("30000.01"): at most 19 digits,
+		 * a point or none, no exponent.  The digits are the mantissa
+		 * (leading zeros add nothing) and the fraction's length the
+		 * scale -- what the general loops below find, with fewer
+		 * tests. */
+		const char *q = p;
+		uint64_t mm = 0;
+		int nd = 0, frac = -1;
+
+		for (; q < end; q++) {
+			unsigned d = (unsigned)(*q - '0');
+
+			if (d < 10) {
+				mm = mm * 10 + d;
+				nd++;
+				frac += frac >= 0;
+			} else if (*q == '.' && frac < 0) {
+				frac = 0;
+			} else {
+				break;
+			}
+		}
+		if (q == end && nd > 0 && nd <= 19 &&
+		    mm <= (UINT64_C(1) << 53) && frac <= 22) {
+			v = (double)mm;
+			if (frac > 0)
+				v /= pow10_exact[frac];
+			*out = neg ? -v : v;
+			return 0;
+		}
+	}
 	for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
 		if (m == 0 && *p == '0')
 			continue;
