@@ -47,16 +47,15 @@ parse_i64(const char *s, int64_t *out)
 }
 
 /*
- * A --data argument as a bt_source: a CSV file read as the run goes (its
- * first chunk read ahead to infer the timeframe, and handed out first), or
- * the store's candles in memory.
+ * A --data argument as a bt_source, read as the run goes: a CSV file or
+ * the store's candles a page at a time.  The first chunk was read ahead
+ * (to infer the timeframe) and is handed out first.
  */
 struct data_src {
 	struct csv_reader *rd;
+	struct cli_store_cursor *st;
 	const struct qd_bar *first;
 	long n_first;
-	struct csv_series cs;    /* store: */
-	int given;
 };
 
 static long
@@ -73,11 +72,7 @@ data_next(void *arg, const struct qd_bar **bars, char *err, size_t errlen)
 	}
 	if (d->rd != NULL)
 		return csv_reader_next(d->rd, bars, err, errlen);
-	if (d->given || d->cs.n == 0)
-		return 0;
-	d->given = 1;
-	*bars = d->cs.bars;
-	return (long)d->cs.n;
+	return cli_store_next(d->st, bars, err, errlen);
 }
 
 /*
@@ -331,15 +326,17 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		if (strncmp(data[i], "store:", 6) == 0) {
 			/* Candles from the store: the same bars an export
 			 * would give. */
-			if (cli_store_series(c, data[i], &ds[i].cs, stored_sym,
-			    sizeof(stored_sym), err, sizeof(err)) != 0) {
+			if ((ds[i].st = cli_store_open(c, data[i], stored_sym,
+			    sizeof(stored_sym), err, sizeof(err))) == NULL ||
+			    (n = cli_store_next(ds[i].st, &b, err,
+			    sizeof(err))) < 0) {
 				fprintf(stderr, "quantctl: %s\n", err);
 				goto out;
 			}
 			if (i >= ns)
 				sym = stored_sym;
-			b = ds[i].cs.bars;
-			n = (long)ds[i].cs.n;
+			ds[i].first = b;
+			ds[i].n_first = n;
 		} else if (sym == NULL) {
 			fprintf(stderr, "quantctl: give --symbol for data file "
 				"%zu (%s)\n", i + 1, data[i]);
@@ -457,7 +454,7 @@ out:
 		fclose(eqf);
 	for (i = 0; ds != NULL && i < nd; i++) {
 		csv_reader_close(ds[i].rd);
-		csv_series_free(&ds[i].cs);
+		cli_store_close(ds[i].st);
 	}
 	free(ds);
 	free(series);
