@@ -22,6 +22,7 @@
 #include "market/symbol.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "../fakes/walk_bars.h"
 
 #define N 20000
 #define MIN_NS 60000000000LL
@@ -60,9 +61,6 @@ static int
 setup(void **unused)
 {
 	char path[4096], err[256];
-	double px = 100;
-	uint64_t z = 99;
-	size_t i;
 
 	(void)unused;
 	log_open("/dev/null", QD_LOG_ERROR);
@@ -73,22 +71,7 @@ setup(void **unused)
 	if ((strat = plugin_find(reg, "ma-cross")) == NULL)
 		return -1;
 	params = params_from_kv(plugin_desc(strat), NULL, 0, err, sizeof(err));
-	for (i = 0; i < N; i++) {
-		double c;
-
-		z ^= z << 13;
-		z ^= z >> 7;
-		z ^= z << 17;
-		c = fmax(1.0, px + ((double)(z >> 11) / 9007199254740992.0 -
-			0.5) * 0.4);
-		bars[i].ts = 1704067200000000000LL + (int64_t)i * MIN_NS;
-		bars[i].open = px;
-		bars[i].close = c;
-		bars[i].high = fmax(px, c) + 0.02;
-		bars[i].low = fmin(px, c) - 0.02;
-		bars[i].volume = 1;
-		px = c;
-	}
+	walk_bars(bars, N, 1704067200000000000LL, 99, 0.4, 0.02);
 	return params == NULL ? -1 : 0;
 }
 
