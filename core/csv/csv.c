@@ -25,20 +25,20 @@ static const char *const col_names[C_COUNT] = {
 int
 csv_split(const char *line, size_t len, struct csv_field *f, int max)
 {
-	size_t i, start = 0;
+	const char *p = line, *end = line + len, *c;
 	int n = 0;
 
-	for (i = 0; i <= len; i++) {
-		if (i == len || line[i] == ',') {
-			if (n == max)
-				return -1;
-			f[n].p = line + start;
-			f[n].len = i - start;
-			n++;
-			start = i + 1;
-		}
+	for (;;) {
+		c = memchr(p, ',', (size_t)(end - p));
+		if (n == max)
+			return -1;
+		f[n].p = p;
+		f[n].len = (size_t)((c != NULL ? c : end) - p);
+		n++;
+		if (c == NULL)
+			return n;
+		p = c + 1;
 	}
-	return n;
 }
 
 /* 10^0 .. 10^22: every one is exactly representable as a double. */
@@ -190,6 +190,16 @@ parse_int(const struct csv_field *f, int64_t *out)
 
 	if (p == end)
 		return -1;
+	if (f->len <= 18) {
+		/* 18 digits cannot overflow: no check per digit. */
+		for (; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			v = v * 10 + (*p - '0');
+		}
+		*out = v;
+		return 0;
+	}
 	for (; p < end; p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
