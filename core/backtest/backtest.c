@@ -73,6 +73,20 @@ struct bt {
 	char why[256];
 	const struct qd_bar *batch_bars;
 	qd_symbol batch_sym;
+	size_t batch_hint;           /* bars the next batch sends */
+	/* What the run keeps of the equity curve (bt_config). */
+	const struct bt_config *cfg;
+	int64_t pend_ts;             /* equity_every_ns: the period's last */
+	double pend_eq;
+	int pending;
+	qd_symbol report_sym;        /* the first series': the report's */
+};
+
+/* One series being read (bt_source): its current chunk. */
+struct feed {
+	const struct bt_source *src;
+	const struct qd_bar *bars;
+	size_t n, i;
 };
 
 /* ---- the backtest's world (runtime.h) ------------------------------------- */
@@ -455,6 +469,9 @@ bt_batch_at(void *arg, uint32_t idx)
 	b = &c->batch_bars[idx];
 	c->now = b->ts + (int64_t)c->base_tf * 1000000000;
 	c->marks[c->batch_sym] = b->close;
+	/* The account's last price, as bar by bar (no order is open before
+	 * the child's requests of this bar: nothing fills). */
+	paper_on_bar(c->paper, c->batch_sym, b, on_fill, c);
 }
 
 static int
@@ -521,7 +538,7 @@ sandbox_strategy(const struct plugin_registry *reg, const struct plugin *p,
 }
 
 static void compute_metrics(struct bt_result *r, double initial,
-	uint32_t tf, const struct bt *c, size_t exposed);
+	uint32_t tf);
 
 /*
  * A sandboxed strategy gets bars in batches (one round trip for thousands)
@@ -531,12 +548,12 @@ static void compute_metrics(struct bt_result *r, double initial,
  * results are the same, bit for bit, as bar-by-bar.
  */
 static int
-batchable(const struct bt *c, const struct bt_config *cfg)
+batchable_but_orders(const struct bt *c, const struct bt_config *cfg)
 {
 	size_t i;
 
-	if (paper_open_orders(c->paper) != 0 || c->n_timers != 0 ||
-	    cfg->from_ns != 0 || cfg->to_ns != 0)
+	if (!c->sandboxed || c->n_timers != 0 || cfg->from_ns != 0 ||
+	    cfg->to_ns != 0)
 		return 0;
 	for (i = 0; i < c->n_subs; i++)
 		if (c->subs[i].tf != c->base_tf)
@@ -544,46 +561,344 @@ batchable(const struct bt *c, const struct bt_config *cfg)
 	return 1;
 }
 
-/* Run one batch from *idx; returns the bars consumed (0: not possible). */
-static size_t
-run_batch(struct bt *c, const struct bt_series *s, size_t *idx,
-	size_t *exposed)
+static int
+batchable(const struct bt *c, const struct bt_config *cfg)
 {
-	enum { BATCH = 4096 };
-	static struct qd_bar_event evs[BATCH];
-	size_t k = s->n - *idx, j, done = 0;
+	return paper_open_orders(c->paper) == 0 &&
+		batchable_but_orders(c, cfg);
+}
 
-	if (k > BATCH)
-		k = BATCH;
+/* ---- equity samples ------------------------------------------------------- */
+
+/* Start the running sums of a curve that begins at `initial`. */
+static void
+acc_reset(struct bt_acc *a, double initial)
+{
+	memset(a, 0, sizeof(*a));
+	a->peak = initial;
+}
+
+/*
+ * Add a sample: the per-sample returns (their sum, squares and downside)
+ * and the drawdown from the running peak, in the order the samples come,
+ * so the figures are the same bits as over a stored curve.
+ */
+static void
+acc_add(struct bt_acc *a, int64_t ts, double eq)
+{
+	if (a->n == 0) {
+		a->first_ts = ts;
+		a->peak_ts = ts;
+	} else {
+		double ret = a->last != 0 ? eq / a->last - 1 : 0;
+
+		a->sum += ret;
+		a->sq += ret * ret;
+		a->down += ret < 0 ? ret * ret : 0;
+		a->n_ret++;
+	}
+	if (eq >= a->peak) {
+		a->peak = eq;
+		a->peak_ts = ts;
+	} else {
+		double dd = 1.0 - eq / a->peak;
+
+		if (dd > a->mdd)
+			a->mdd = dd;
+		if (ts - a->peak_ts > a->longest)
+			a->longest = ts - a->peak_ts;
+	}
+	a->last = eq;
+	a->last_ts = ts;
+	a->n++;
+}
+
+/* The bucket of time `ts`, halving the buckets until it fits. */
+static struct bt_bucket *
+ds_bucket(struct bt_downsample *d, int64_t ts)
+{
+	size_t k, j;
+
+	if (d->n == 0 && d->t0 == 0)
+		d->t0 = ts;
+	k = ts <= d->t0 ? 0 : (size_t)((ts - d->t0) / d->width);
+	while (k >= d->cap) {
+		/* Merge pairs: twice as wide, half as many. */
+		for (j = 0; j < d->n; j += 2) {
+			struct bt_bucket m = d->b[j];
+
+			if (j + 1 < d->n) {
+				const struct bt_bucket *o = &d->b[j + 1];
+
+				if (o->has_eq && (!m.has_eq || o->lo < m.lo)) {
+					m.lo = o->lo;
+					m.t_lo = o->t_lo;
+				}
+				if (o->has_eq && (!m.has_eq || o->hi > m.hi)) {
+					m.hi = o->hi;
+					m.t_hi = o->t_hi;
+				}
+				if (o->has_eq && (!m.has_eq || o->dd > m.dd)) {
+					m.dd = o->dd;
+					m.t_dd = o->t_dd;
+				}
+				m.has_eq |= o->has_eq;
+				if (o->has_bar && !m.has_bar) {
+					m.bar = o->bar;
+				} else if (o->has_bar) {
+					m.bar.high = o->bar.high > m.bar.high ?
+						o->bar.high : m.bar.high;
+					m.bar.low = o->bar.low < m.bar.low ?
+						o->bar.low : m.bar.low;
+					m.bar.close = o->bar.close;
+					m.bar.volume += o->bar.volume;
+				}
+				m.has_bar |= o->has_bar;
+			}
+			d->b[j / 2] = m;
+		}
+		d->n = (d->n + 1) / 2;
+		d->width *= 2;
+		k = ts <= d->t0 ? 0 : (size_t)((ts - d->t0) / d->width);
+	}
+	while (d->n <= k)
+		memset(&d->b[d->n++], 0, sizeof(d->b[0]));
+	return &d->b[k];
+}
+
+/* A bar of the report's series into its bucket. */
+static void
+ds_add_bar(struct bt_downsample *d, const struct qd_bar *b)
+{
+	struct bt_bucket *k = ds_bucket(d, b->ts);
+
+	if (!k->has_bar) {
+		k->bar = *b;
+		k->has_bar = 1;
+	} else {
+		k->bar.high = b->high > k->bar.high ? b->high : k->bar.high;
+		k->bar.low = b->low < k->bar.low ? b->low : k->bar.low;
+		k->bar.close = b->close;
+		k->bar.volume += b->volume;
+	}
+	d->bars++;
+}
+
+/* An equity sample into its bucket: extremes and the deepest drawdown. */
+static void
+ds_add_eq(struct bt_downsample *d, int64_t ts, double eq)
+{
+	struct bt_bucket *k = ds_bucket(d, ts);
+	double dd;
+
+	d->peak = eq > d->peak ? eq : d->peak;
+	dd = d->peak > 0 ? 1 - eq / d->peak : 0;
+	if (!k->has_eq || eq < k->lo) {
+		k->lo = eq;
+		k->t_lo = ts;
+	}
+	if (!k->has_eq || eq > k->hi) {
+		k->hi = eq;
+		k->t_hi = ts;
+	}
+	if (!k->has_eq || dd > k->dd) {
+		k->dd = dd;
+		k->t_dd = ts;
+	}
+	k->has_eq = 1;
+}
+
+/* The period of `ts` for equity_every_ns (UTC aligned). */
+static int64_t
+period_of(int64_t ts, int64_t every)
+{
+	return ts / every - (ts % every < 0);
+}
+
+/* Digits of v (>= 0) ending at `end`; returns where they start. */
+static char *
+put_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/*
+ * Write "ts_ms,equity" to the equity file: the account's exact fixed-point
+ * amount (PAPER_UNIT, trailing zeros dropped), which reads back as the
+ * double the JSON shows.  Formatted by hand: a run writes one line a bar.
+ */
+static void
+write_sample(FILE *f, int64_t ts, int64_t units)
+{
+	char b[64], frac[8], *e = b + sizeof(b), *p = e;
+	uint64_t u = units < 0 ? 0 - (uint64_t)units : (uint64_t)units;
+	uint64_t fp = u % PAPER_UNIT;
+	int64_t ms = ts / 1000000;
+	int k, nf = 8;
+
+	*--p = '\n';
+	if (fp != 0) {
+		for (k = 7; k >= 0; k--) {
+			frac[k] = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		while (frac[nf - 1] == '0')
+			nf--;
+		p -= nf;
+		memcpy(p, frac, (size_t)nf);
+		*--p = '.';
+	}
+	p = put_digits(p, u / PAPER_UNIT);
+	if (units < 0)
+		*--p = '-';
+	*--p = ',';
+	p = put_digits(p, ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms);
+	if (ms < 0)
+		*--p = '-';
+	fwrite(p, 1, (size_t)(e - p), f);
+}
+
+/*
+ * One equity sample, after all the bars of its time: into the metrics'
+ * sums, then to the outputs asked for (bt_config).  `exposed`: a position
+ * is open.
+ */
+static void
+sample(struct bt *c, int64_t ts, int exposed)
+{
+	const struct bt_config *cfg = c->cfg;
+	struct bt_result *r = c->res;
+	int64_t units = paper_equity(c->paper, c->marks, c->n_marks);
+	double eq = (double)units / PAPER_UNIT;
+
+	acc_add(&r->acc, ts, eq);
+	r->acc.exposed += exposed != 0;
+	if (cfg->equity_out != NULL)
+		write_sample(cfg->equity_out, ts, units);
+	if (r->ds.cap > 0)
+		ds_add_eq(&r->ds, ts, eq);
+	if (cfg->equity_every_ns == 0) {
+		push_equity(r, ts, eq);
+	} else if (cfg->equity_every_ns > 0) {
+		if (c->pending && period_of(c->pend_ts, cfg->equity_every_ns) !=
+		    period_of(ts, cfg->equity_every_ns))
+			push_equity(r, c->pend_ts, c->pend_eq);
+		c->pending = 1;
+		c->pend_ts = ts;
+		c->pend_eq = eq;
+	}
+}
+
+/* Is any position open? */
+static int
+exposed_now(const struct bt *c)
+{
+	qd_symbol y;
+
+	for (y = 0; y < c->n_marks; y++)
+		if (paper_position(c->paper, y, NULL) != 0)
+			return 1;
+	return 0;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+/* Run one batch from the feed's chunk; returns the bars consumed (0: not
+ * possible). */
+static size_t
+run_batch(struct bt *c, struct feed *fd)
+{
+	enum { BATCH = 4096, MIN_BATCH = 32 };
+	static struct qd_bar_event evs[BATCH];
+	qd_symbol sym = fd->src->symbol;
+	const struct qd_bar *bars = fd->bars + fd->i;
+	size_t k = fd->n - fd->i, j, done = 0;
+
+	/* Sized to what the strategy consumes: a batch ends at its next
+	 * order, so bars sent beyond it are sent again. */
+	if (c->batch_hint == 0)
+		c->batch_hint = MIN_BATCH;
+	if (k > c->batch_hint)
+		k = c->batch_hint;
 	for (j = 0; j < k; j++) {
 		memset(&evs[j], 0, sizeof(evs[j]));
 		evs[j].size = sizeof(evs[j]);
-		evs[j].symbol = s->symbol;
+		evs[j].symbol = sym;
 		evs[j].timeframe_s = c->base_tf;
-		evs[j].bar = s->bars[*idx + j];
+		evs[j].bar = bars[j];
 	}
 	c->batching = 1;
 	c->stop_batch = 0;
-	c->batch_bars = &s->bars[*idx];
-	c->batch_sym = s->symbol;
+	c->batch_bars = bars;
+	c->batch_sym = sym;
 	sandbox_on_bars(c->state, evs, k, &done);
 	c->batching = 0;
 	for (j = 0; j < done; j++) {
-		const struct qd_bar *b = &s->bars[*idx + j];
-
-		c->marks[s->symbol] = b->close;
-		push_equity(c->res, b->ts, (double)paper_equity(c->paper,
-			c->marks, c->n_marks) / PAPER_UNIT);
-		if (paper_position(c->paper, s->symbol, NULL) != 0)
-			(*exposed)++;
+		c->marks[sym] = bars[j].close;
+		if (c->report_sym == sym && c->res->ds.cap > 0)
+			ds_add_bar(&c->res->ds, &bars[j]);
+		sample(c, bars[j].ts, paper_position(c->paper, sym, NULL) != 0);
 	}
-	if (done > 0) {
-		const struct qd_bar *last = &s->bars[*idx + done - 1];
-
-		c->now = last->ts + (int64_t)c->base_tf * 1000000000;
-	}
-	*idx += done;
+	if (done > 0)
+		c->now = bars[done - 1].ts + (int64_t)c->base_tf * 1000000000;
+	/* All taken: twice as many next time; else twice what was. */
+	if (done == k)
+		c->batch_hint = k * 2 > BATCH ? BATCH : k * 2;
+	else
+		c->batch_hint = done * 2 < MIN_BATCH ? MIN_BATCH : done * 2;
+	fd->i += done;
 	return done;
+}
+
+/* The next chunk of a feed whose chunk is used up: 1 when it has bars, 0
+ * at its end, -1 when its source failed (err). */
+static int
+feed_fill(struct feed *fd, char *err, size_t errlen)
+{
+	long n;
+
+	while (fd->i == fd->n) {
+		n = fd->src->next(fd->src->arg, &fd->bars, err, errlen);
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		fd->n = (size_t)n;
+		fd->i = 0;
+	}
+	return 1;
+}
+
+/* Does feed a come before feed b: earlier bar, then the series order. */
+static int
+feed_before(const struct feed *f, size_t a, size_t b)
+{
+	int64_t ta = f[a].bars[f[a].i].ts, tb = f[b].bars[f[b].i].ts;
+
+	return ta < tb || (ta == tb && a < b);
+}
+
+/* Restore the heap of feeds (earliest next bar on top) from slot `k`
+ * down. */
+static void
+heap_down(size_t *h, size_t n, const struct feed *f, size_t k)
+{
+	for (;;) {
+		size_t l = 2 * k + 1, m = k, t;
+
+		if (l < n && feed_before(f, h[l], h[m]))
+			m = l;
+		if (l + 1 < n && feed_before(f, h[l + 1], h[m]))
+			m = l + 1;
+		if (m == k)
+			return;
+		t = h[k];
+		h[k] = h[m];
+		h[m] = t;
+		k = m;
+	}
 }
 
 void
@@ -591,10 +906,15 @@ backtest_compute_metrics(struct bt_result *r, double initial, uint32_t tf,
 	size_t exposed_samples)
 {
 	double fees = r->m.fees;
+	size_t i;
 
 	memset(&r->m, 0, sizeof(r->m));
 	r->m.fees = fees;
-	compute_metrics(r, initial, tf, NULL, exposed_samples);
+	acc_reset(&r->acc, initial);
+	for (i = 0; i < r->n_eq; i++)
+		acc_add(&r->acc, r->eq_ts[i], r->eq[i]);
+	r->acc.exposed = exposed_samples;
+	compute_metrics(r, initial, tf);
 }
 
 int
@@ -619,33 +939,87 @@ backtest_append(struct bt_result *dst, const struct bt_result *src,
 	return 0;
 }
 
+/* A series in memory as a source: all of it in one chunk. */
+struct array_src {
+	const struct qd_bar *bars;
+	size_t n;
+	int given;
+};
+
+static long
+array_next(void *arg, const struct qd_bar **bars, char *err, size_t errlen)
+{
+	struct array_src *a = arg;
+
+	(void)err;
+	(void)errlen;
+	if (a->given || a->n == 0)
+		return 0;
+	a->given = 1;
+	*bars = a->bars;
+	return (long)a->n;
+}
+
 int
 backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 	const qd_params *params, const struct bt_series *series,
 	size_t n_series, const struct bt_config *cfg, struct bt_result *out,
 	char *err, size_t errlen)
 {
-	struct bt c;
-	struct paper_config pc;
-	size_t *idx = NULL, i, exposed = 0;
-	const struct qd_plugin *d = plugin_desc(strat);
-	qd_symbol maxsym = 0;
+	struct bt_source *src = calloc(n_series ? n_series : 1, sizeof(*src));
+	struct array_src *as = calloc(n_series ? n_series : 1, sizeof(*as));
+	size_t i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	if (src == NULL || as == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n_series; i++) {
+		as[i].bars = series[i].bars;
+		as[i].n = series[i].n;
+		src[i].symbol = series[i].symbol;
+		src[i].timeframe_s = series[i].timeframe_s;
+		src[i].next = array_next;
+		src[i].arg = &as[i];
+	}
+	rc = backtest_stream(reg, strat, params, src, n_series, cfg, out, err,
+		errlen) == 0 ? 0 : -1;
+out:
+	free(src);
+	free(as);
+	return rc;
+}
+
+int
+backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
+	const qd_params *params, const struct bt_source *src, size_t n_src,
+	const struct bt_config *cfg, struct bt_result *out, char *err,
+	size_t errlen)
+{
+	struct bt c;
+	struct paper_config pc;
+	struct feed *feeds = NULL;
+	size_t *heap = NULL, n_heap = 0, i;
+	const struct qd_plugin *d = plugin_desc(strat);
+	qd_symbol maxsym = 0;
+	int rc = -1, src_failed = 0;
+
+	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
-	if (d->kind != QD_KIND_STRATEGY || n_series == 0) {
+	if (d->kind != QD_KIND_STRATEGY || n_src == 0) {
 		snprintf(err, errlen, "%s is not a strategy", d->name);
 		return -1;
 	}
-	for (i = 0; i < n_series; i++) {
-		if (series[i].timeframe_s != series[0].timeframe_s) {
+	for (i = 0; i < n_src; i++) {
+		if (src[i].timeframe_s != src[0].timeframe_s) {
 			snprintf(err, errlen, "all data files must share one "
 				"timeframe");
 			return -1;
 		}
-		if (series[i].symbol > maxsym)
-			maxsym = series[i].symbol;
+		if (src[i].symbol > maxsym)
+			maxsym = src[i].symbol;
 	}
 	memset(&pc, 0, sizeof(pc));
 	pc.taker_fee = cfg->fee_rate;
@@ -665,25 +1039,53 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		runtime_init(&c.rt, &backtest_world, (struct world *)(void *)&c,
 			d->name, QD_KIND_STRATEGY, reg, &lim);
 	}
-	c.base_tf = series[0].timeframe_s;
+	c.base_tf = src[0].timeframe_s;
 	c.res = out;
+	c.cfg = cfg;
 	c.ops = d->ops;
 	c.n_marks = (size_t)maxsym + 1;
+	c.report_sym = src[0].symbol;
+	acc_reset(&out->acc, cfg->cash);
+	if (cfg->report_points > 0) {
+		out->ds.cap = cfg->report_points < 2 ? 2 : cfg->report_points;
+		out->ds.width = (int64_t)c.base_tf * 1000000000;
+		out->ds.symbol = src[0].symbol;
+		out->ds.peak = -INFINITY;
+		if ((out->ds.b = calloc(out->ds.cap, sizeof(*out->ds.b))) ==
+		    NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
 	if ((c.paper = paper_new(&pc)) == NULL ||
 	    (c.marks = calloc(c.n_marks, sizeof(double))) == NULL ||
 	    (c.ot = calloc(c.n_marks, sizeof(*c.ot))) == NULL ||
-	    (idx = calloc(n_series, sizeof(*idx))) == NULL) {
+	    (feeds = calloc(n_src, sizeof(*feeds))) == NULL ||
+	    (heap = calloc(n_src, sizeof(*heap))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n_series; i++) {
-		bw_subscribe((struct world *)(void *)&c, series[i].symbol,
+	if (cfg->equity_out != NULL)
+		fputs("ts,equity\n", cfg->equity_out);
+	for (i = 0; i < n_src; i++) {
+		int got;
+
+		feeds[i].src = &src[i];
+		bw_subscribe((struct world *)(void *)&c, src[i].symbol,
 			c.base_tf);
+		if ((got = feed_fill(&feeds[i], err, errlen)) < 0) {
+			rc = -2;
+			goto out;
+		}
+		if (got == 0)
+			continue;
 		/* Before the first bar the clock is the run's start. */
-		if (series[i].n > 0 && (c.now == 0 ||
-		    series[i].bars[0].ts < c.now))
-			c.now = series[i].bars[0].ts;
+		if (c.now == 0 || feeds[i].bars[0].ts < c.now)
+			c.now = feeds[i].bars[0].ts;
+		heap[n_heap++] = i;
 	}
+	for (i = n_heap / 2; i-- > 0;)
+		heap_down(heap, n_heap, feeds, i);
 	if (cfg->sandbox_helper != NULL) {
 		if (sandbox_strategy(reg, strat, cfg->sandbox_helper, params,
 		    &c, err, errlen) != QD_OK)
@@ -699,68 +1101,80 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		c.ops->base.destroy(c.state);
 		goto out;
 	}
-	while (!c.failed) {
-		size_t s = n_series, k;
-		const struct qd_bar *b;
+	while (!c.failed && n_heap > 0) {
+		struct feed *fd = &feeds[heap[0]];
+		qd_symbol sym = fd->src->symbol;
+		struct qd_bar b;
 		struct qd_bar_event ev;
+		int got;
 
-		if (c.sandboxed && n_series == 1 && idx[0] < series[0].n &&
-		    batchable(&c, cfg) && run_batch(&c, &series[0], &idx[0],
-		    &exposed) > 0)
+		int matched = 0;
+
+		if (n_src == 1 && !batchable(&c, cfg) &&
+		    batchable_but_orders(&c, cfg)) {
+			/* Only orders hold the batch back: match them against
+			 * the next bar here, then hand that bar over as the
+			 * first of a batch if they are done (market orders
+			 * are). */
+			b = fd->bars[fd->i];
+			c.now = b.ts + (int64_t)c.base_tf * 1000000000;
+			paper_on_bar(c.paper, sym, &b, on_fill, &c);
+			matched = 1;
+		}
+		if (n_src == 1 && batchable(&c, cfg) && run_batch(&c, fd) > 0) {
+			if ((got = feed_fill(fd, err, errlen)) <= 0) {
+				src_failed = got < 0;
+				n_heap = 0;
+			}
 			continue;
-
-		for (k = 0; k < n_series; k++)
-			if (idx[k] < series[k].n && (s == n_series ||
-			    series[k].bars[idx[k]].ts <
-			    series[s].bars[idx[s]].ts))
-				s = k;
-		if (s == n_series)
+		}
+		b = fd->bars[fd->i++];
+		/* The feed's next bar (its chunk may be replaced). */
+		if ((got = feed_fill(fd, err, errlen)) < 0) {
+			src_failed = 1;
 			break;
-		b = &series[s].bars[idx[s]++];
-		if ((cfg->from_ns && b->ts < cfg->from_ns) ||
-		    (cfg->to_ns && b->ts > cfg->to_ns))
+		}
+		if (got == 0)
+			heap[0] = heap[--n_heap];
+		heap_down(heap, n_heap, feeds, 0);
+		if ((cfg->from_ns && b.ts < cfg->from_ns) ||
+		    (cfg->to_ns && b.ts > cfg->to_ns))
 			continue;
 		/* Fills are reported at the bar's close: an order placed in
 		 * on_order waits for the next bar. */
-		c.now = b->ts + (int64_t)c.base_tf * 1000000000;
-		paper_on_bar(c.paper, series[s].symbol, b, on_fill, &c);
-		c.marks[series[s].symbol] = b->close;
+		c.now = b.ts + (int64_t)c.base_tf * 1000000000;
+		if (!matched)
+			paper_on_bar(c.paper, sym, &b, on_fill, &c);
+		c.marks[sym] = b.close;
+		if (sym == c.report_sym && out->ds.cap > 0)
+			ds_add_bar(&out->ds, &b);
 		memset(&ev, 0, sizeof(ev));
 		ev.size = sizeof(ev);
-		ev.symbol = series[s].symbol;
+		ev.symbol = sym;
 		ev.timeframe_s = c.base_tf;
-		ev.bar = *b;
+		ev.bar = b;
 		if (c.ops->on_bar)
 			c.ops->on_bar(c.state, &ev);
-		higher_timeframes(&c, series[s].symbol, b);
+		higher_timeframes(&c, sym, &b);
 		if (c.n_timers)
 			fire_timers(&c);
 		/* One equity sample per timestamp, after all its bars. */
-		for (k = 0; k < n_series; k++)
-			if (idx[k] < series[k].n &&
-			    series[k].bars[idx[k]].ts == b->ts)
-				break;
-		if (k == n_series) {
-			int64_t eq = paper_equity(c.paper, c.marks, c.n_marks);
-			qd_symbol y;
-
-			push_equity(out, b->ts, (double)eq / PAPER_UNIT);
-			for (y = 0; y < c.n_marks; y++)
-				if (paper_position(c.paper, y, NULL) != 0) {
-					exposed++;
-					break;
-				}
-		}
+		if (n_heap == 0 || feeds[heap[0]].bars[feeds[heap[0]].i].ts !=
+		    b.ts)
+			sample(&c, b.ts, exposed_now(&c));
 	}
 	if (c.ops->base.stop)
 		c.ops->base.stop(c.state);
 	c.ops->base.destroy(c.state);
-	if (c.failed) {
-		snprintf(err, errlen, "strategy %s was stopped in the sandbox: "
-			"%s", d->name, c.why);
-		backtest_result_free(out);
+	if (c.failed || src_failed) {
+		if (c.failed)
+			snprintf(err, errlen, "strategy %s was stopped in the "
+				"sandbox: %s", d->name, c.why);
+		rc = src_failed && !c.failed ? -2 : -1;
 		goto out;
 	}
+	if (c.pending)
+		push_equity(out, c.pend_ts, c.pend_eq);
 	/* Open trades, marked to the last close. */
 	for (i = 0; i < c.n_marks; i++) {
 		struct open_trade *o = &c.ot[i];
@@ -780,70 +1194,49 @@ backtest_run(const struct plugin_registry *reg, const struct plugin *strat,
 		log_warn(d->name, "%zu order(s) rejected: beyond the account's "
 			"buying power", c.rejected);
 	out->m.fees = (double)paper_fees(c.paper) / PAPER_UNIT;
-	compute_metrics(out, cfg->cash, c.base_tf, &c, exposed);
+	compute_metrics(out, cfg->cash, c.base_tf);
 	rc = 0;
 out:
+	if (rc != 0)
+		backtest_result_free(out);
 	runtime_release(&c.rt);
 	free(c.saved);
-	free(idx);
+	free(heap);
+	free(feeds);
 	free(c.ot);
 	free(c.marks);
 	paper_free(c.paper);
 	return rc;
 }
 
+/* The metrics from the run's sums (r->acc) and its trades. */
 static void
-compute_metrics(struct bt_result *r, double initial, uint32_t tf,
-	const struct bt *c, size_t exposed)
+compute_metrics(struct bt_result *r, double initial, uint32_t tf)
 {
 	struct bt_metrics *m = &r->m;
-	double per_year = 365.25 * 86400.0 / tf, sum = 0, sq = 0, down = 0;
-	double peak, gw = 0, gl = 0, years;
-	int64_t peak_ts, longest = 0;
-	size_t i, n = 0, wins = 0, closed = 0;
+	const struct bt_acc *a = &r->acc;
+	double per_year = 365.25 * 86400.0 / tf, gw = 0, gl = 0, years;
+	size_t i, n = a->n_ret, wins = 0, closed = 0;
 
-	(void)c;
 	m->trades = r->n_trades;
-	m->final_equity = r->n_eq ? r->eq[r->n_eq - 1] : initial;
+	m->final_equity = a->n ? a->last : initial;
 	m->total_return = m->final_equity / initial - 1.0;
-	years = r->n_eq ? (double)(r->eq_ts[r->n_eq - 1] - r->eq_ts[0] +
+	years = a->n ? (double)(a->last_ts - a->first_ts +
 		(int64_t)tf * 1000000000) / (365.25 * 86400e9) : 0;
 	m->cagr = years > 0 && m->final_equity > 0 ?
 		pow(m->final_equity / initial, 1.0 / years) - 1.0 : 0;
-	for (i = 1; i < r->n_eq; i++) {
-		double ret = r->eq[i - 1] != 0 ? r->eq[i] / r->eq[i - 1] - 1 : 0;
-
-		sum += ret;
-		sq += ret * ret;
-		down += ret < 0 ? ret * ret : 0;
-		n++;
-	}
 	if (n > 1) {
-		double mean = sum / n;
-		double var = (sq - n * mean * mean) / (double)(n - 1);
+		double mean = a->sum / n;
+		double var = (a->sq - n * mean * mean) / (double)(n - 1);
 		double sd = var > 0 ? sqrt(var) : 0;
-		double dd = sqrt(down / n);
+		double dd = sqrt(a->down / n);
 
 		m->volatility = sd * sqrt(per_year);
 		m->sharpe = sd > 0 ? mean / sd * sqrt(per_year) : 0;
 		m->sortino = dd > 0 ? mean / dd * sqrt(per_year) : 0;
 	}
-	peak = initial;
-	peak_ts = r->n_eq ? r->eq_ts[0] : 0;
-	for (i = 0; i < r->n_eq; i++) {
-		if (r->eq[i] >= peak) {
-			peak = r->eq[i];
-			peak_ts = r->eq_ts[i];
-		} else {
-			double dd = 1.0 - r->eq[i] / peak;
-
-			if (dd > m->max_drawdown)
-				m->max_drawdown = dd;
-			if (r->eq_ts[i] - peak_ts > longest)
-				longest = r->eq_ts[i] - peak_ts;
-		}
-	}
-	m->max_drawdown_duration_ms = longest / 1000000;
+	m->max_drawdown = a->mdd;
+	m->max_drawdown_duration_ms = a->longest / 1000000;
 	m->calmar = m->max_drawdown > 0 ? m->cagr / m->max_drawdown : 0;
 	for (i = 0; i < r->n_trades; i++) {
 		if (r->trades[i].open)
@@ -859,7 +1252,7 @@ compute_metrics(struct bt_result *r, double initial, uint32_t tf,
 	m->win_rate = closed ? (double)wins / closed : 0;
 	m->profit_factor = gl > 0 ? gw / gl : 0;
 	m->expectancy = closed ? (gw - gl) / closed : 0;
-	m->exposure = r->n_eq ? (double)exposed / r->n_eq : 0;
+	m->exposure = a->n ? (double)a->exposed / a->n : 0;
 }
 
 void
@@ -877,6 +1270,7 @@ backtest_result_free(struct bt_result *r)
 	free(r->trades);
 	free(r->eq_ts);
 	free(r->eq);
+	free(r->ds.b);
 	memset(r, 0, sizeof(*r));
 }
 

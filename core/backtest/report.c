@@ -14,7 +14,6 @@
 
 #define W 1200
 #define PAD 50
-#define MAX_CANDLES 600
 #define MAX_ROWS 1000
 
 /* Text as HTML: & < > " escaped. */
@@ -66,51 +65,60 @@ ypos(double v, double lo, double hi, double top, double h)
 	return top + (hi - v) / (hi - lo) * h;
 }
 
+/* The report's time span: its first and last buckets' starts. */
 static void
-candles(FILE *f, const struct qd_bar *bars, size_t n, const struct bt_result *r,
-	qd_symbol sym)
+span(const struct bt_downsample *d, int64_t *t0, int64_t *t1)
 {
-	size_t per = n > MAX_CANDLES ? (n + MAX_CANDLES - 1) / MAX_CANDLES : 1;
-	double lo = INFINITY, hi = -INFINITY, cw;
-	int64_t t0 = bars[0].ts, t1 = bars[n - 1].ts;
-	size_t i, k;
+	*t0 = d->t0;
+	*t1 = d->t0 + (int64_t)(d->n > 1 ? d->n - 1 : 1) * d->width;
+}
 
-	for (i = 0; i < n; i++) {
-		lo = bars[i].low < lo ? bars[i].low : lo;
-		hi = bars[i].high > hi ? bars[i].high : hi;
+/* The first series' bars, one candle a bucket, with trade markers. */
+static void
+candles(FILE *f, const struct bt_result *r)
+{
+	const struct bt_downsample *d = &r->ds;
+	double lo = INFINITY, hi = -INFINITY, cw;
+	int64_t t0, t1;
+	size_t i;
+
+	span(d, &t0, &t1);
+	for (i = 0; i < d->n; i++) {
+		if (!d->b[i].has_bar)
+			continue;
+		lo = d->b[i].bar.low < lo ? d->b[i].bar.low : lo;
+		hi = d->b[i].bar.high > hi ? d->b[i].bar.high : hi;
 	}
-	cw = (double)(W - 2 * PAD) / ((double)n / per) * 0.7;
+	cw = (double)(W - 2 * PAD) / (double)(d->n ? d->n : 1) * 0.7;
 	fprintf(f, "<svg viewBox=\"0 0 %d 360\" width=\"%d\" height=\"360\">"
 		"<text x=\"%d\" y=\"16\">%s, %zu bars%s</text>", W, W, PAD,
-		symbol_name(sym) ? symbol_name(sym) : "?", n,
-		per > 1 ? " (candles merged for display)" : "");
-	for (i = 0; i < n; i += per) {
-		struct qd_bar b = bars[i];
+		symbol_name(d->symbol) ? symbol_name(d->symbol) : "?", d->bars,
+		d->width > 0 && d->bars > d->n ? " (candles merged for display)" :
+		"");
+	for (i = 0; i < d->n; i++) {
+		const struct qd_bar *b = &d->b[i].bar;
 		double x, yo, yc;
 
-		for (k = i + 1; k < i + per && k < n; k++) {
-			b.high = bars[k].high > b.high ? bars[k].high : b.high;
-			b.low = bars[k].low < b.low ? bars[k].low : b.low;
-			b.close = bars[k].close;
-		}
-		x = xpos(bars[i].ts, t0, t1);
-		yo = ypos(b.open, lo, hi, 30, 310);
-		yc = ypos(b.close, lo, hi, 30, 310);
+		if (!d->b[i].has_bar)
+			continue;
+		x = xpos(d->t0 + (int64_t)i * d->width, t0, t1);
+		yo = ypos(b->open, lo, hi, 30, 310);
+		yc = ypos(b->close, lo, hi, 30, 310);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 			"class=\"w\"/><rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
 			"height=\"%.1f\" class=\"%s\"/>", x,
-			ypos(b.high, lo, hi, 30, 310), x,
-			ypos(b.low, lo, hi, 30, 310), x - cw / 2,
+			ypos(b->high, lo, hi, 30, 310), x,
+			ypos(b->low, lo, hi, 30, 310), x - cw / 2,
 			yo < yc ? yo : yc, cw > 0.5 ? cw : 0.5,
 			fabs(yc - yo) > 0.5 ? fabs(yc - yo) : 0.5,
-			b.close >= b.open ? "up" : "dn");
+			b->close >= b->open ? "up" : "dn");
 	}
-	for (i = 0; i < r->n_trades; i++) {
+	for (i = 0; i < r->n_trades && i < MAX_ROWS; i++) {
 		const struct bt_trade *t = &r->trades[i];
 		double x = xpos(t->entry_ts, t0, t1);
 		double y = ypos(t->entry_price, lo, hi, 30, 310);
 
-		if (t->symbol != sym)
+		if (t->symbol != d->symbol)
 			continue;
 		fprintf(f, "<path d=\"M%.1f %.1fl-5 9h10z\" class=\"in\"><title>"
 			"entry %s %.8g @ %.8g</title></path>", x, y + 2,
@@ -128,48 +136,57 @@ candles(FILE *f, const struct qd_bar *bars, size_t n, const struct bt_result *r,
 		"%.6g</text></svg>\n", hi, lo);
 }
 
-/* Equity (top) and drawdown (bottom) as polylines. */
+/*
+ * Equity (top) and drawdown (bottom) as polylines through every bucket's
+ * extremes in time order, so no spike of the full curve is lost.
+ */
 static void
 curves(FILE *f, const struct bt_result *r)
 {
-	double lo = INFINITY, hi = -INFINITY, peak = -INFINITY, maxdd = 0;
-	size_t i, step = r->n_eq > 4000 ? r->n_eq / 4000 : 1;
+	const struct bt_downsample *d = &r->ds;
+	double lo = INFINITY, hi = -INFINITY, maxdd = 0;
 	int64_t t0, t1;
+	size_t i;
 
-	if (r->n_eq < 2)
-		return;
-	t0 = r->eq_ts[0];
-	t1 = r->eq_ts[r->n_eq - 1];
-	for (i = 0; i < r->n_eq; i++) {
-		lo = r->eq[i] < lo ? r->eq[i] : lo;
-		hi = r->eq[i] > hi ? r->eq[i] : hi;
-		peak = r->eq[i] > peak ? r->eq[i] : peak;
-		if (peak > 0 && 1 - r->eq[i] / peak > maxdd)
-			maxdd = 1 - r->eq[i] / peak;
+	span(d, &t0, &t1);
+	for (i = 0; i < d->n; i++) {
+		if (!d->b[i].has_eq)
+			continue;
+		lo = d->b[i].lo < lo ? d->b[i].lo : lo;
+		hi = d->b[i].hi > hi ? d->b[i].hi : hi;
+		maxdd = d->b[i].dd > maxdd ? d->b[i].dd : maxdd;
 	}
+	if (!(lo <= hi))
+		return;
 	fprintf(f, "<svg viewBox=\"0 0 %d 330\" width=\"%d\" height=\"330\">"
 		"<text x=\"%d\" y=\"16\">equity %.2f .. %.2f</text>"
 		"<polyline class=\"eq\" points=\"", W, W, PAD, lo, hi);
-	for (i = 0; i < r->n_eq; i += step)
-		fprintf(f, "%.1f,%.1f ", xpos(r->eq_ts[i], t0, t1),
-			ypos(r->eq[i], lo, hi, 25, 180));
+	for (i = 0; i < d->n; i++) {
+		const struct bt_bucket *k = &d->b[i];
+		int lo_first = k->t_lo <= k->t_hi;
+
+		if (!k->has_eq)
+			continue;
+		fprintf(f, "%.1f,%.1f ", xpos(lo_first ? k->t_lo : k->t_hi, t0,
+			t1), ypos(lo_first ? k->lo : k->hi, lo, hi, 25, 180));
+		if (k->t_lo != k->t_hi)
+			fprintf(f, "%.1f,%.1f ", xpos(lo_first ? k->t_hi :
+				k->t_lo, t0, t1), ypos(lo_first ? k->hi : k->lo,
+				lo, hi, 25, 180));
+	}
 	fprintf(f, "\"/><text x=\"%d\" y=\"226\">drawdown (max %.2f%%)</text>"
 		"<polyline class=\"dd\" points=\"", PAD, maxdd * 100);
-	peak = -INFINITY;
-	for (i = 0; i < r->n_eq; i++) {
-		peak = r->eq[i] > peak ? r->eq[i] : peak;
-		if (i % step == 0)
-			fprintf(f, "%.1f,%.1f ", xpos(r->eq_ts[i], t0, t1),
-				ypos(peak > 0 ? -(1 - r->eq[i] / peak) : 0,
-				-(maxdd > 0 ? maxdd : 1), 0, 235, 90));
-	}
+	for (i = 0; i < d->n; i++)
+		if (d->b[i].has_eq)
+			fprintf(f, "%.1f,%.1f ", xpos(d->b[i].t_dd, t0, t1),
+				ypos(-d->b[i].dd, -(maxdd > 0 ? maxdd : 1), 0,
+				235, 90));
 	fputs("\"/></svg>\n", f);
 }
 
 void
 backtest_write_report(FILE *f, const struct bt_result *r,
-	const struct qd_bar *bars, size_t n, qd_symbol sym, const char *title,
-	const char *settings)
+	const char *title, const char *settings)
 {
 	const struct bt_metrics *m = &r->m;
 	size_t i;
@@ -195,8 +212,8 @@ backtest_write_report(FILE *f, const struct bt_result *r,
 		put_html(f, settings);
 		fputs("</p>\n", f);
 	}
-	if (n > 0)
-		candles(f, bars, n, r, sym);
+	if (r->ds.bars > 0)
+		candles(f, r);
 	curves(f, r);
 	fprintf(f, "<h2>Metrics</h2><table>"
 		"<tr><th>total_return</th><td>%.4f%%</td></tr>"

@@ -82,15 +82,21 @@ int cmd_data_synth(struct cli *c, int argc, char **argv);
  *  config's storage.url.  malloc'd, or NULL after printing why. */
 char *cli_store_url(const struct cli *c, const char *db);
 
-struct csv_series;
+struct cli_store_cursor;
+struct qd_bar;
 /**
  * The candles of "store:EXCHANGE:SYMBOL:TIMEFRAME" from the configured
- * store, as a CSV file would give them, and the symbol.  0, or -1 with
- * err.
+ * store, as a CSV file would give them, read a page at a time: open puts
+ * the symbol in `symbol`; next gives the following candles (the cursor's:
+ * valid until its next call), 0 at the end, -1 with err (a series with no
+ * candle at all is an error).  Open returns NULL with err.
  */
-int cli_store_series(const struct cli *c, const char *spec,
-	struct csv_series *out, char *symbol, size_t symcap, char *err,
+struct cli_store_cursor *cli_store_open(const struct cli *c,
+	const char *spec, char *symbol, size_t symcap, char *err,
 	size_t errlen);
+long cli_store_next(struct cli_store_cursor *k, const struct qd_bar **bars,
+	char *err, size_t errlen);
+void cli_store_close(struct cli_store_cursor *k);
 int cmd_optimize(struct cli *c, int argc, char **argv);
 int cmd_montecarlo(struct cli *c, int argc, char **argv);
 int cmd_chan(struct cli *c, int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backtest/backtest.h"
 #include "cli/cmd.h"
@@ -17,8 +18,9 @@
 #include "plugin/plugin.h"
 #include "sandbox/sandbox.h"
 
-#define MAX_DATA 16
 #define MAX_PARAMS 64
+#define REPORT_POINTS 1000      /* time buckets of the HTML report */
+#define PREFETCH_FILES 8        /* files parsed in threads of their own */
 
 static int
 parse_double(const char *s, double *out)
@@ -41,6 +43,55 @@ parse_i64(const char *s, int64_t *out)
 	if (!*s || *end || errno)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/*
+ * A --data argument as a bt_source, read as the run goes: a CSV file or
+ * the store's candles a page at a time.  The first chunk was read ahead
+ * (to infer the timeframe) and is handed out first.
+ */
+struct data_src {
+	struct csv_reader *rd;
+	struct cli_store_cursor *st;
+	const struct qd_bar *first;
+	long n_first;
+};
+
+static long
+data_next(void *arg, const struct qd_bar **bars, char *err, size_t errlen)
+{
+	struct data_src *d = arg;
+	long n;
+
+	if (d->n_first > 0) {
+		*bars = d->first;
+		n = d->n_first;
+		d->n_first = 0;
+		return n;
+	}
+	if (d->rd != NULL)
+		return csv_reader_next(d->rd, bars, err, errlen);
+	return cli_store_next(d->st, bars, err, errlen);
+}
+
+/*
+ * Parse --equity-every: "bar" (every sample: 0), "none" (-1) or a
+ * timeframe (1m ... 1w) in ns.  0, or -1 when it is none of these.
+ */
+static int
+parse_every(const char *v, int64_t *out)
+{
+	uint32_t tf;
+
+	if (strcmp(v, "bar") == 0)
+		*out = 0;
+	else if (strcmp(v, "none") == 0)
+		*out = -1;
+	else if ((tf = qd_timeframe_parse(v)) != 0)
+		*out = (int64_t)tf * 1000000000;
+	else
+		return -1;
 	return 0;
 }
 
@@ -91,13 +142,16 @@ print_metrics(const struct bt_result *r)
 int
 cmd_backtest(struct cli *c, int argc, char **argv)
 {
-	const char *strategy = NULL, *data[MAX_DATA], *syms[MAX_DATA];
+	const char *strategy = NULL, **data, **syms;
 	const char *tf_name = NULL, *trades_path = NULL, *report_path = NULL;
+	const char *every_name = NULL, *equity_path = NULL;
 	struct qd_kv kv[MAX_PARAMS];
-	struct csv_series cs[MAX_DATA];
-	struct bt_series series[MAX_DATA];
-	struct bt_config cfg = { NULL, 10000, 0.001, -1, 0, 0, 0 };
-	int sandboxed = 0;
+	struct data_src *ds = NULL;
+	struct bt_source *series = NULL;
+	struct bt_config cfg = { NULL, 10000, 0.001, -1, 0, 0, 0, 0, NULL, 0 };
+	FILE *eqf = NULL;
+	int sandboxed = 0, brc;
+	long ncpu;
 	struct bt_result res;
 	struct plugin_registry *r = NULL;
 	const struct plugin *p;
@@ -109,7 +163,14 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	int rc = 2, ai;
 	uint32_t tf = 0;
 
-	memset(cs, 0, sizeof(cs));
+	/* At most one --data and one --symbol per two arguments. */
+	data = calloc((size_t)argc / 2 + 1, sizeof(*data));
+	syms = calloc((size_t)argc / 2 + 1, sizeof(*syms));
+	if (data == NULL || syms == NULL) {
+		free(data);
+		free(syms);
+		return 1;
+	}
 	for (ai = 0; ai < argc; ai++) {
 		const char *a = argv[ai], *v = ai + 1 < argc ? argv[ai + 1] : NULL;
 
@@ -123,7 +184,7 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		}
 		if (v == NULL) {
 			backtest_usage();
-			return 2;
+			goto out;
 		}
 		ai++;
 		if (strcmp(a, "--strategy") == 0) {
@@ -134,15 +195,20 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 			if (eq == NULL) {
 				fprintf(stderr, "quantctl: --param expects "
 					"KEY=VALUE\n");
-				return 2;
+				goto out;
 			}
 			*eq = '\0';
 			kv[nkv].key = argv[ai];
 			kv[nkv++].value = eq + 1;
-		} else if (strcmp(a, "--data") == 0 && nd < MAX_DATA) {
+		} else if (strcmp(a, "--data") == 0) {
 			data[nd++] = v;
-		} else if (strcmp(a, "--symbol") == 0 && ns < MAX_DATA) {
+		} else if (strcmp(a, "--symbol") == 0) {
 			syms[ns++] = v;
+		} else if (strcmp(a, "--equity-every") == 0 &&
+		    parse_every(v, &cfg.equity_every_ns) == 0) {
+			every_name = v;
+		} else if (strcmp(a, "--equity-out") == 0) {
+			equity_path = v;
 		} else if (strcmp(a, "--timeframe") == 0) {
 			tf_name = v;
 		} else if (strcmp(a, "--trades") == 0) {
@@ -165,20 +231,26 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		} else {
 			fprintf(stderr, "quantctl: bad option %s %s\n", a, v);
 			backtest_usage();
-			return 2;
+			goto out;
 		}
 	}
 	if (strategy == NULL || nd == 0 || ns > nd) {
 		backtest_usage();
-		return 2;
+		goto out;
 	}
+	/* The JSON's equity curve: one sample a day unless asked; none
+	 * kept when no output shows it. */
+	if (every_name == NULL)
+		cfg.equity_every_ns = c->json ? 86400000000000LL : -1;
+	if (report_path != NULL)
+		cfg.report_points = REPORT_POINTS;
 	if (cfg.maker_fee_rate < 0)
 		cfg.maker_fee_rate = cfg.fee_rate;
 	cfg.from_ns = from * 1000000;
 	cfg.to_ns = to * 1000000;
 	if (tf_name != NULL && (tf = qd_timeframe_parse(tf_name)) == 0) {
 		fprintf(stderr, "quantctl: unknown timeframe %s\n", tf_name);
-		return 2;
+		goto out;
 	}
 	if (sandboxed) {
 		struct diag dg = { 0 };
@@ -240,31 +312,50 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "quantctl: %s\n", err);
 		goto out;
 	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if ((ds = calloc(nd, sizeof(*ds))) == NULL ||
+	    (series = calloc(nd, sizeof(*series))) == NULL)
+		goto out;
 	for (i = 0; i < nd; i++) {
 		const char *sym = i < ns ? syms[i] : i == 0 ? "BTC/USDT" : NULL;
 		char stored_sym[64];
+		const struct qd_bar *b;
+		long n;
 		int64_t step;
 
 		if (strncmp(data[i], "store:", 6) == 0) {
 			/* Candles from the store: the same bars an export
 			 * would give. */
-			if (cli_store_series(c, data[i], &cs[i], stored_sym,
-			    sizeof(stored_sym), err, sizeof(err)) != 0) {
+			if ((ds[i].st = cli_store_open(c, data[i], stored_sym,
+			    sizeof(stored_sym), err, sizeof(err))) == NULL ||
+			    (n = cli_store_next(ds[i].st, &b, err,
+			    sizeof(err))) < 0) {
 				fprintf(stderr, "quantctl: %s\n", err);
 				goto out;
 			}
 			if (i >= ns)
 				sym = stored_sym;
+			ds[i].first = b;
+			ds[i].n_first = n;
 		} else if (sym == NULL) {
 			fprintf(stderr, "quantctl: give --symbol for data file "
 				"%zu (%s)\n", i + 1, data[i]);
 			goto out;
-		} else if (csv_read_file(data[i], &cs[i], err, sizeof(err)) !=
-		    0) {
+		} else if ((ds[i].rd = csv_reader_open(data[i], err,
+		    sizeof(err))) == NULL || (n = csv_reader_next(ds[i].rd,
+		    &b, err, sizeof(err))) < 0) {
+			/* The rest is read as the run goes. */
 			fprintf(stderr, "%s\n", err);
 			goto out;
+		} else {
+			ds[i].first = b;
+			ds[i].n_first = n;
+			/* With a core to spare, the parsing of a few files
+			 * overlaps the run (many files: one thread). */
+			if (nd <= PREFETCH_FILES && ncpu > 1)
+				csv_reader_prefetch(ds[i].rd);
 		}
-		if (cs[i].n < 2) {
+		if (n < 2) {
 			fprintf(stderr, "%s: fewer than 2 bars\n", data[i]);
 			goto out;
 		}
@@ -274,21 +365,46 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 				sym);
 			goto out;
 		}
-		step = (cs[i].bars[1].ts - cs[i].bars[0].ts) / 1000000000;
+		step = (b[1].ts - b[0].ts) / 1000000000;
 		series[i].timeframe_s = tf ? tf : (uint32_t)step;
 		if (series[i].timeframe_s == 0) {
 			fprintf(stderr, "%s: cannot infer the timeframe; give "
 				"--timeframe\n", data[i]);
 			goto out;
 		}
-		series[i].bars = cs[i].bars;
-		series[i].n = cs[i].n;
+		series[i].next = data_next;
+		series[i].arg = &ds[i];
 	}
-	if (backtest_run(r, p, params, series, nd, &cfg, &res, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "quantctl: %s\n", err);
-		rc = 1;
+	if (equity_path != NULL) {
+		if ((eqf = fopen(equity_path, "w")) == NULL) {
+			perror(equity_path);
+			rc = 1;
+			goto out;
+		}
+		cfg.equity_out = eqf;
+	}
+	if ((brc = backtest_stream(r, p, params, series, nd, &cfg, &res, err,
+	    sizeof(err))) != 0) {
+		fprintf(stderr, brc == -2 ? "%s\n" : "quantctl: %s\n", err);
+		rc = brc == -2 ? 2 : 1;
+		if (eqf != NULL) {
+			/* An incomplete curve is no output. */
+			fclose(eqf);
+			eqf = NULL;
+			remove(equity_path);
+		}
 		goto out;
+	}
+	if (eqf != NULL) {
+		int bad = fclose(eqf) != 0;
+
+		eqf = NULL;
+		if (bad) {
+			perror(equity_path);
+			backtest_result_free(&res);
+			rc = 1;
+			goto out;
+		}
 	}
 	if (c->json)
 		backtest_write_json(stdout, &res);
@@ -320,24 +436,30 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 			"bps; %zu data file(s), %zu bars of %s at %u s%s",
 			plugin_desc(p)->name, plugin_desc(p)->version, pj,
 			cfg.cash, cfg.fee_rate, cfg.maker_fee_rate,
-			cfg.slippage_bps, nd, series[0].n,
+			cfg.slippage_bps, nd, res.ds.bars,
 			symbol_name(series[0].symbol), series[0].timeframe_s,
 			sandboxed ? "; sandboxed" : "");
 		if (f == NULL) {
 			perror(report_path);
 			rc = 1;
 		} else {
-			backtest_write_report(f, &res, series[0].bars,
-				series[0].n, series[0].symbol, title,
-				settings);
+			backtest_write_report(f, &res, title, settings);
 			if (fclose(f) != 0)
 				rc = 1;
 		}
 	}
 	backtest_result_free(&res);
 out:
-	for (i = 0; i < nd; i++)
-		csv_series_free(&cs[i]);
+	if (eqf != NULL)
+		fclose(eqf);
+	for (i = 0; ds != NULL && i < nd; i++) {
+		csv_reader_close(ds[i].rd);
+		cli_store_close(ds[i].st);
+	}
+	free(ds);
+	free(series);
+	free(data);
+	free(syms);
 	params_free(params);
 	plugin_registry_free(r);
 	free(helper);

@@ -773,6 +773,18 @@ cmd_data(struct cli *c, int argc, char **argv)
 
 /* ---- backtests from the store --------------------------------------------- */
 
+#define STORE_PAGE 4096      /* candles read at a time */
+
+/* A stored series being read a page at a time. */
+struct cli_store_cursor {
+	struct store *s;
+	char spec[256];          /* exchange, symbol and timeframe, split */
+	struct store_series k;
+	int64_t from;            /* ms: the next page's first open time */
+	int started;
+	struct csv_series page;
+};
+
 static int
 to_bars(void *arg, const struct store_candle *c, size_t n)
 {
@@ -801,56 +813,94 @@ to_bars(void *arg, const struct store_candle *c, size_t n)
 	return 0;
 }
 
-int
-cli_store_series(const struct cli *c, const char *spec,
-	struct csv_series *out, char *symbol, size_t symcap, char *err,
-	size_t errlen)
+struct cli_store_cursor *
+cli_store_open(const struct cli *c, const char *spec, char *symbol,
+	size_t symcap, char *err, size_t errlen)
 {
-	char buf[256], *ex, *sym, *tf, *p;
+	struct cli_store_cursor *k = calloc(1, sizeof(*k));
+	char *ex, *sym, *tf, *p;
 	struct data_opts o;
-	struct store *s;
-	struct store_series k;
-	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (k == NULL) {
+		snprintf(err, errlen, "%s: out of memory", spec);
+		return NULL;
+	}
 	memset(&o, 0, sizeof(o));
-	if (snprintf(buf, sizeof(buf), "%s", spec + 6) >= (int)sizeof(buf) ||
-	    (ex = buf, (p = strchr(ex, ':')) == NULL)) {
+	if (snprintf(k->spec, sizeof(k->spec), "%s", spec + 6) >=
+	    (int)sizeof(k->spec) || (ex = k->spec, (p = strchr(ex, ':')) ==
+	    NULL)) {
 		snprintf(err, errlen, "%s: expected store:EXCHANGE:SYMBOL:"
 			"TIMEFRAME", spec);
-		return -1;
+		goto fail;
 	}
 	*p = '\0';
 	sym = p + 1;
 	if ((p = strrchr(sym, ':')) == NULL) {
 		snprintf(err, errlen, "%s: expected store:EXCHANGE:SYMBOL:"
 			"TIMEFRAME", spec);
-		return -1;
+		goto fail;
 	}
 	*p = '\0';
 	tf = p + 1;
 	if (!symbol_valid(sym) || store_timeframe_ms(tf) == 0) {
 		snprintf(err, errlen, "%s: bad symbol or timeframe", spec);
-		return -1;
+		goto fail;
 	}
-	if ((s = open_store(c, &o, STORE_ROLE_READER)) == NULL) {
+	if ((k->s = open_store(c, &o, STORE_ROLE_READER)) == NULL) {
 		snprintf(err, errlen, "%s: cannot open the store", spec);
-		return -1;
+		goto fail;
 	}
-	k.exchange = ex;
-	k.symbol = sym;
-	k.timeframe = tf;
-	rc = store_candles(s, &k, INT64_MIN, INT64_MAX, 0, 0, to_bars, out);
-	if (rc != QD_OK)
-		snprintf(err, errlen, "%s: %s", spec, store_error(s));
-	else if (out->n == 0)
-		snprintf(err, errlen, "%s: no candles stored (quantctl data "
-			"list shows what is)", spec);
-	store_close(s);
-	if (rc != QD_OK || out->n == 0) {
-		csv_series_free(out);
-		return -1;
-	}
+	k->k.exchange = ex;
+	k->k.symbol = sym;
+	k->k.timeframe = tf;
+	k->from = INT64_MIN;
 	snprintf(symbol, symcap, "%s", sym);
-	return 0;
+	return k;
+fail:
+	free(k);
+	return NULL;
+}
+
+long
+cli_store_next(struct cli_store_cursor *k, const struct qd_bar **bars,
+	char *err, size_t errlen)
+{
+	int rc;
+
+	k->page.n = 0;
+	*bars = k->page.bars;
+	if (k->from == INT64_MAX)
+		return 0;
+	rc = store_candles(k->s, &k->k, k->from, INT64_MAX, STORE_PAGE, 0,
+		to_bars, &k->page);
+	if (rc != QD_OK) {
+		snprintf(err, errlen, "store:%s:%s:%s: %s", k->k.exchange,
+			k->k.symbol, k->k.timeframe, store_error(k->s));
+		return -1;
+	}
+	if (k->page.n == 0 && !k->started) {
+		snprintf(err, errlen, "store:%s:%s:%s: no candles stored "
+			"(quantctl data list shows what is)", k->k.exchange,
+			k->k.symbol, k->k.timeframe);
+		return -1;
+	}
+	k->started = 1;
+	if (k->page.n == 0) {
+		k->from = INT64_MAX;
+		return 0;
+	}
+	/* The cursor: the last open time + 1 (ms). */
+	k->from = k->page.bars[k->page.n - 1].ts / 1000000 + 1;
+	*bars = k->page.bars;
+	return (long)k->page.n;
+}
+
+void
+cli_store_close(struct cli_store_cursor *k)
+{
+	if (k == NULL)
+		return;
+	store_close(k->s);
+	csv_series_free(&k->page);
+	free(k);
 }

@@ -41,6 +41,41 @@ int csv_read_buffer(const char *name, const char *buf, size_t len,
 
 void csv_series_free(struct csv_series *s);
 
+/**
+ * A CSV file read a chunk at a time, so that memory stays the same whatever
+ * its length: the same formats, checks and messages as csv_read_file, a
+ * problem on line N reported when the reading reaches it.
+ */
+struct csv_reader;
+
+/** Open `path` ("-" = standard input).  The reader, or NULL with err. */
+struct csv_reader *csv_reader_open(const char *path, char *err,
+	size_t errlen);
+
+/**
+ * The next bars of the file, in *bars (the reader's: valid until the next
+ * call).  Returns their count (at most a few thousand), 0 at the end of the
+ * file, or -1 with "FILE:LINE: what is wrong" in err; after -1 the reader
+ * can only be closed.
+ */
+long csv_reader_next(struct csv_reader *r, const struct qd_bar **bars,
+	char *err, size_t errlen);
+
+/**
+ * Parse ahead in a thread of the reader's own (a few chunks), so that the
+ * caller's work and the parsing overlap; csv_reader_next gives the same
+ * bars and errors.  Call before the first csv_reader_next or after any.
+ * 0, or -1 (the reader still works, unthreaded).
+ */
+int csv_reader_prefetch(struct csv_reader *r);
+
+/** The file's format, once its first line was read (0 before; with a
+ *  prefetch, once a chunk was handed out). */
+enum csv_format csv_reader_format(const struct csv_reader *r);
+
+/** Close the file and free the reader (NULL is ignored). */
+void csv_reader_close(struct csv_reader *r);
+
 /** A field of a CSV line: its bytes, not NUL-terminated. */
 struct csv_field {
 	const char *p;

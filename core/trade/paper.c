@@ -1102,11 +1102,15 @@ paper_equity(const struct paper *p, const double *marks, size_t n_marks)
 {
 	long double eq = (long double)p->cash;
 	size_t s;
+	int open = 0;
 
 	for (s = 0; s < p->n_pos && s < n_marks; s++)
-		if (p->pos[s].qty != 0)
+		if (p->pos[s].qty != 0) {
 			eq += (long double)p->pos[s].qty * marks[s];
-	return (int64_t)llroundl(eq);
+			open = 1;
+		}
+	/* Flat: the cash, exactly (llroundl would give it back). */
+	return open ? (int64_t)llroundl(eq) : p->cash;
 }
 
 size_t

@@ -13,6 +13,7 @@
 #include "market/symbol.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "../fakes/walk_bars.h"
 
 #define N 10000000
 
@@ -32,14 +33,13 @@ main(void)
 {
 	struct plugin_registry *reg = plugin_registry_new();
 	struct qd_bar *bars = malloc((size_t)N * sizeof(*bars));
-	struct bt_config cfg = { NULL, 10000, 0.001, 0.001, 0, 0, 0 };
+	struct bt_config cfg = { NULL, 10000, 0.001, 0.001, 0, 0, 0, 0, NULL, 0 };
 	struct bt_series s;
 	struct bt_result r;
 	const struct plugin *p;
 	qd_params *params;
 	char path[4096], err[512];
-	double t0, t_read, t_bt, acc = 0, px = 100;
-	uint64_t z = 12345;
+	double t0, t_read, t_bt, acc = 0;
 	size_t i;
 
 	log_open("/dev/null", QD_LOG_ERROR);
@@ -50,22 +50,7 @@ main(void)
 		fprintf(stderr, "bench_backtest: ma-cross not built\n");
 		return 1;
 	}
-	for (i = 0; i < N; i++) {
-		double c;
-
-		z ^= z << 13;
-		z ^= z >> 7;
-		z ^= z << 17;
-		c = fmax(1.0, px + ((double)(z >> 11) / 9007199254740992.0 -
-			0.5) * 0.2);
-		bars[i].ts = (int64_t)i * 60000000000LL;
-		bars[i].open = px;
-		bars[i].close = c;
-		bars[i].high = fmax(px, c) + 0.01;
-		bars[i].low = fmin(px, c) - 0.01;
-		bars[i].volume = 1;
-		px = c;
-	}
+	walk_bars(bars, N, 0, 12345, 0.2, 0.01);
 	t0 = now_s();
 	for (i = 0; i < N; i++)
 		acc += bars[i].close;

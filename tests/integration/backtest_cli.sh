@@ -33,6 +33,21 @@ check "first 4h candle O100 H104 L100 C104 V240" grep -q 'htf 1704067200000 100 
 check "second 4h candle" grep -q 'htf 1704081600000 104 104 104 104 240"' "$T/a.err"
 check "exactly two 4h candles" sh -c "[ \$(grep -c 'htf ' '$T/a.err') -eq 2 ]"
 
+# Outputs by choice: the JSON's equity curve is one sample a day by default
+# (these 480 bars are one day: its last), every bar or one an hour when
+# asked; --equity-out writes every sample; the metrics never change.
+check "default equity: the day's last sample" grep -q '"equity":\[\[1704095940000,10002\]\]' "$T/a.json"
+ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0 --json --equity-every bar --equity-out "$T/eq.csv" > "$T/e.json" 2>/dev/null
+check "--equity-every bar lists 480 samples" sh -c "test \$(grep -o '\],\[' '$T/e.json' | wc -l) -eq 479"
+check "--equity-out writes every sample" sh -c "test \$(wc -l < '$T/eq.csv') -eq 481 && head -1 '$T/eq.csv' | grep -qx 'ts,equity' && tail -1 '$T/eq.csv' | grep -qx '1704095940000,10002'"
+ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0 --json --equity-every 1h > "$T/h.json" 2>/dev/null
+check "--equity-every 1h: 8 samples, each the hour's last" sh -c "grep -o '\"equity\":.*' '$T/h.json' | grep -o '\[170[0-9]*,' | tr -d '[,' | tr '\n' ' ' | grep -qx '1704070740000 1704074340000 1704077940000 1704081540000 1704085140000 1704088740000 1704092340000 1704095940000 '"
+sed 's/,"equity":.*//' "$T/a.json" > "$T/a.m"
+for x in e h; do sed 's/,"equity":.*//' "$T/$x.json" > "$T/$x.m"; done
+check "the metrics and trades do not depend on the equity output" sh -c "cmp -s '$T/a.m' '$T/e.m' && cmp -s '$T/a.m' '$T/h.m'"
+ctl backtest --strategy tp-bt --data "$T/bars.csv" --equity-every 2x > /dev/null 2> "$T/err"
+if [ $? -eq 2 ] && grep -q "bad option --equity-every 2x" "$T/err"; then ok "a bad --equity-every is refused"; else not_ok "a bad --equity-every is refused" "$(cat "$T/err")"; fi
+
 # Fees: 0.1% of 102 and of 104 -> pnl 1.794.
 ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0.001 --json > "$T/f.json" 2>/dev/null
 check "fees 0.206" grep -q '"fees":0.206,' "$T/f.json"
@@ -45,6 +60,13 @@ printf 'ts,open,high,low,close,volume\n2,1,1,1,1,1\n1,1,1,1,1,1\n' > "$T/bad.csv
 ctl backtest --strategy tp-bt --data "$T/bad.csv" > "$T/out" 2> "$T/err"
 if [ $? -eq 2 ] && grep -q "bad.csv:3: ts is not after" "$T/err"; then ok "bad data exits 2 with FILE:LINE"; else not_ok "bad data exits 2" "$(cat "$T/err")"; fi
 
+# Read as the run goes: a bad row deep in a file still exits 2 with its
+# FILE:LINE, prints nothing and leaves no equity file.
+ctl data synth --bars 20000 --seed 5 > "$T/long.csv"
+sed '15000s/^\([0-9]*\),/\1,-/' "$T/long.csv" > "$T/longbad.csv"
+ctl backtest --strategy ma-cross --data "$T/longbad.csv" --json --equity-out "$T/lb.csv" > "$T/out" 2> "$T/err"
+if [ $? -eq 2 ] && grep -q "longbad.csv:15000: prices inconsistent" "$T/err" && [ ! -s "$T/out" ] && [ ! -e "$T/lb.csv" ]; then ok "bad data deep in a file exits 2 with FILE:LINE, no output"; else not_ok "bad data deep in a file" "$(cat "$T/err")"; fi
+
 ctl data synth --bars 5000 --seed 3 > "$T/s1.csv"
 ctl data synth --bars 5000 --seed 3 > "$T/s2.csv"
 ctl data synth --bars 5000 --seed 4 > "$T/s3.csv"
@@ -53,9 +75,12 @@ check "another seed, other data" sh -c "! cmp -s '$T/s1.csv' '$T/s3.csv'"
 check "synth passes the CSV checks" ctl indicator sma --param period=5 --input "$T/s1.csv"
 
 ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" --json --trades "$T/t.csv" > "$T/m.json"
+ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" > "$T/m.txt"
 check "ma-cross trades on synthetic data" sh -c "grep -q '\"trades\":[1-9]' '$T/m.json'"
 ctl backtest --strategy ma-cross --param fast=5 --param slow=20 --data "$T/s1.csv" --report "$T/r.html" > /dev/null
 check "report written" grep -q '<svg' "$T/r.html"
+check "report: 5000 bars, downsampled" grep -q 'BTC/USDT, 5000 bars (candles merged for display)' "$T/r.html"
+check "report: the run's maximum drawdown, from every sample" sh -c "grep -q \"drawdown (max \$(sed -n 's/^max_drawdown *\([0-9.]*\) %\$/\1/p' '$T/m.txt' | awk '{ printf \"%.2f\", \$1 }')%)\" '$T/r.html'"
 check "report is self-contained (no URL, no script)" sh -c "! grep -Eqi 'https?://|<script|<link' '$T/r.html'"
 check "report lists the trades" grep -q '<h2>Trades</h2>' "$T/r.html"
 check "trades CSV written" grep -q '^symbol,side,qty,entry_ts,entry_price,exit_ts,exit_price,fees,pnl$' "$T/t.csv"
@@ -90,6 +115,13 @@ for s in ma-cross trend grid chan; do
 	ctl backtest --strategy $s --data "$T/s1.csv" --json --sandbox > "$T/$s.sb"
 	check "$s sandboxed equals in-process, bit for bit" cmp "$T/$s.in" "$T/$s.sb"
 done
+# Several symbols merged by time in one run: both trade, one equity sample
+# per timestamp, the same sandboxed.
+ctl backtest --strategy ma-cross --param sizing=qty --param qty=1 --data "$T/s1.csv" --data "$T/s3.csv" --symbol BTC/USDT --symbol ETH/USDT --json --equity-every bar > "$T/two.json"
+check "two symbols: both trade" sh -c "grep -q '\"symbol\":\"BTC/USDT\"' '$T/two.json' && grep -q '\"symbol\":\"ETH/USDT\"' '$T/two.json'"
+check "two symbols: one equity sample per timestamp" sh -c "test \$(grep -o '\],\[' '$T/two.json' | wc -l) -eq 4999"
+ctl backtest --strategy ma-cross --param sizing=qty --param qty=1 --data "$T/s1.csv" --data "$T/s3.csv" --symbol BTC/USDT --symbol ETH/USDT --json --equity-every bar --sandbox > "$T/two.sb"
+check "two symbols: sandboxed equals in-process" cmp "$T/two.json" "$T/two.sb"
 ctl backtest --strategy chan --data "$T/s1.csv" --json > "$T/chan.json"
 check "chan trades its buy/sell points" sh -c "grep -q '\"trades\":[1-9]' '$T/chan.json'"
 ctl chan --data "$T/s1.csv" > "$T/chan-structs.json"

@@ -29,6 +29,7 @@ printf '101,42000.5,0.01,1,1,1704067200123,true,true\n102,42000.6,0.02,2,3,17040
 { echo "time,open,high,low,close,volume"; echo "2024-01-01 00:00:00,1,1,1,1,1"; } > "$D/no_zone.csv"
 printf 'a,b,c\n1,2,3\n' > "$D/wrong_cols.csv"
 sed '1500,1510d' "$D/ours.csv" > "$D/gappy.csv"
+"$Q" data synth --bars 9000 --seed 11 > "$D/long.csv"
 
 count() { "$Q" --json data list --db "$1" --exchange "$2" | python3 -c 'import json,sys; print(sum(r["count"] for r in json.load(sys.stdin)))'; }
 
@@ -46,6 +47,12 @@ suite() {
 	"$Q" -c "$T/qs.json" --json backtest --strategy ma-cross --data store:ex:BTC/USDT:1m > "$T/bt_store.json" 2>"$T/bt.err"
 	if [ -s "$T/bt_store.json" ] && cmp -s "$T/bt_csv.json" "$T/bt_store.json"; then ok "$tag: backtest from the store = from the CSV"
 	else not_ok "$tag: backtest from the store = from the CSV" "$(cat "$T/bt.err")"; fi
+	# Read a page at a time: 9,000 candles are three pages.
+	"$Q" data import "$D/long.csv" --exchange pg --symbol BTC/USDT --db "$db" >/dev/null 2>&1
+	"$Q" -c "$T/q.json" --json backtest --strategy ma-cross --data "$D/long.csv" --equity-every bar > "$T/bt_long_csv.json" 2>/dev/null
+	"$Q" -c "$T/qs.json" --json backtest --strategy ma-cross --data store:pg:BTC/USDT:1m --equity-every bar > "$T/bt_long_store.json" 2>"$T/bt.err"
+	if [ -s "$T/bt_long_store.json" ] && cmp -s "$T/bt_long_csv.json" "$T/bt_long_store.json"; then ok "$tag: a long backtest from the store, page by page = from the CSV"
+	else not_ok "$tag: a long backtest from the store, page by page = from the CSV" "$(cat "$T/bt.err")"; fi
 
 	"$Q" data import "$D/klines_us.csv" --exchange bn --symbol ETH/USDT --db "$db" >/dev/null 2>&1
 	line=$("$Q" data export --db "$db" --exchange bn --symbol ETH/USDT --timeframe 1m | sed -n 3p)

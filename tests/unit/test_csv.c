@@ -2,7 +2,8 @@
  * test_csv.c -- the CSV reader's numbers: its own decimal parser (a fast
  * path for short mantissas, strtod otherwise) must give the double strtod
  * gives, bit for bit, for every form a price or volume takes; and it
- * rejects what is not a plain decimal number.
+ * rejects what is not a plain decimal number.  The chunked reader gives
+ * the same bars and the same errors as reading the whole file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "csv/csv.h"
 
@@ -113,12 +115,135 @@ non_numbers_are_refused(void **unused)
 			fail_msg("\"%s\" accepted as %.17g", bad[i], v);
 }
 
+/* Write `text` to a temporary file; its path in `path`. */
+static void
+temp_file(const char *text, size_t len, char *path, size_t cap)
+{
+	int fd;
+
+	snprintf(path, cap, "/tmp/test_csv-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Read `path` with the chunked reader (parsing ahead in its thread when
+ * `prefetch`) into *out.  0, or -1 with err. */
+static int
+read_chunked(const char *path, int prefetch, struct csv_series *out,
+	char *err, size_t errlen)
+{
+	struct csv_reader *r = csv_reader_open(path, err, errlen);
+	const struct qd_bar *b;
+	long n, i;
+
+	memset(out, 0, sizeof(*out));
+	if (r == NULL)
+		return -1;
+	if (prefetch)
+		assert_int_equal(csv_reader_prefetch(r), 0);
+	while ((n = csv_reader_next(r, &b, err, errlen)) > 0) {
+		out->bars = realloc(out->bars, (out->n + (size_t)n) *
+			sizeof(*b));
+		assert_non_null(out->bars);
+		for (i = 0; i < n; i++)
+			out->bars[out->n++] = b[i];
+	}
+	/* The end stays. */
+	if (n == 0)
+		assert_int_equal(csv_reader_next(r, &b, err, errlen), 0);
+	out->format = csv_reader_format(r);
+	csv_reader_close(r);
+	if (n < 0)
+		csv_series_free(out);
+	return n < 0 ? -1 : 0;
+}
+
+static void
+chunked_reader_equals_whole_file(void **unused)
+{
+	/* 50,000 rows (several chunks and buffer refills: lines cross the
+	 * buffer's end), CRLF and blank lines, the last without a newline. */
+	size_t cap = 16000000, len = 0, i;
+	char *text = malloc(cap), path[64], err[256];
+	struct csv_series a, b;
+	int prefetch;
+
+	(void)unused;
+	assert_non_null(text);
+	len += (size_t)snprintf(text + len, cap - len,
+		"volume,ts,open,high,low,close,extra\r\n");
+	for (i = 0; i < 50000; i++) {
+		char num[64];
+
+		random_decimal(num, sizeof(num));
+		len += (size_t)snprintf(text + len, cap - len,
+			"%zu,%llu,%s,%s,%s,%s,x%s", i % 7,
+			1704067200000ULL + i * 60000, num, num, num, num,
+			i == 49999 ? "" : i % 1000 == 0 ? "\r\n\n" : "\n");
+	}
+	temp_file(text, len, path, sizeof(path));
+	assert_int_equal(csv_read_buffer(path, text, len, &a, err,
+		sizeof(err)), 0);
+	assert_int_equal(a.n, 50000);
+	for (prefetch = 0; prefetch < 2; prefetch++) {
+		if (read_chunked(path, prefetch, &b, err, sizeof(err)) != 0)
+			fail_msg("chunked: %s", err);
+		assert_int_equal(b.n, a.n);
+		assert_int_equal(b.format, CSV_OHLCV);
+		if (memcmp(a.bars, b.bars, a.n * sizeof(*a.bars)) != 0)
+			fail_msg("the chunked reader's bars differ from the "
+				"whole file's (prefetch %d)", prefetch);
+		csv_series_free(&b);
+	}
+	csv_series_free(&a);
+	unlink(path);
+	free(text);
+}
+
+static void
+chunked_reader_reports_file_and_line(void **unused)
+{
+	size_t cap = 2000000, len = 0, i;
+	char *text = malloc(cap), path[64], err[256], want[128];
+	struct csv_series b;
+	int prefetch;
+
+	(void)unused;
+	assert_non_null(text);
+	/* Binance's kline rows, a bad one deep in the file. */
+	for (i = 0; i < 20000; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+			"%llu,1,%s,1,1,5,0,0,0,0,0,0\n",
+			1704067200000ULL + i * 60000, i == 15000 ? "0.5" : "2");
+	temp_file(text, len, path, sizeof(path));
+	snprintf(want, sizeof(want), "%s:15001: prices inconsistent", path);
+	for (prefetch = 0; prefetch < 2; prefetch++) {
+		assert_int_equal(read_chunked(path, prefetch, &b, err,
+			sizeof(err)), -1);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("expected \"%s...\", got \"%s\"", want, err);
+	}
+	unlink(path);
+	/* An empty file, a missing one. */
+	temp_file("", 0, path, sizeof(path));
+	assert_int_equal(read_chunked(path, 1, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":1: empty file"));
+	unlink(path);
+	assert_int_equal(read_chunked(path, 1, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot open"));
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decimals_equal_strtod_bit_for_bit),
 		cmocka_unit_test(non_numbers_are_refused),
+		cmocka_unit_test(chunked_reader_equals_whole_file),
+		cmocka_unit_test(chunked_reader_reports_file_and_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
