@@ -159,7 +159,7 @@ cmd_chan(struct cli *c, int argc, char **argv)
 	const char *data = NULL, *gap = "4";
 	struct plugin_registry *r = NULL;
 	const struct plugin *p;
-	struct bt_config cfg = { NULL, 10000, 0, 0, 0, 0, 0 };
+	struct bt_config cfg = { .cash = 10000 };
 	struct bt_series ser;
 	struct bt_result res;
 	struct csv_series s;
