@@ -139,3 +139,31 @@ openapi_check() {
 	sed 's/^/  /' "$T/openapi.out"
 	check "responses match the OpenAPI document" test "$oc" -eq 0
 }
+
+# settle_venue URL OPEN [CID_KEY]: after a restart, wait (up to 30 s) until
+# the daemon's open orders are the venue's open ones (its /fake/record:
+# orders whose status is one of the comma-separated OPEN, by CID_KEY,
+# default client_id): the restored orders have been asked about and
+# reconciled, however long a loaded machine takes.  Returns 0 once they
+# agree, 1 if they never did (the record check then says how).
+settle_venue() {
+	sv_limit=30
+	sv_i=0
+	while [ "$sv_i" -lt $((sv_limit * 4)) ]; do
+		if ctl --json orders > "$T/sv_ours" 2>/dev/null &&
+		    curl -s "$1/fake/record" > "$T/sv_venue" &&
+		    /usr/bin/python3 - "$T/sv_ours" "$T/sv_venue" "$2" "${3:-client_id}" <<'PY'
+import json, sys
+ours = {o.get("client_id") for o in json.load(open(sys.argv[1])).get("orders", []) if o.get("type") in ("market", "limit")}
+open_ = sys.argv[3].split(",")
+venue = {o[sys.argv[4]] for o in json.load(open(sys.argv[2]))["orders"] if o["status"] in open_}
+sys.exit(0 if ours == venue else 1)
+PY
+		then
+			return 0
+		fi
+		sleep 0.25
+		sv_i=$((sv_i + 1))
+	done
+	return 1
+}
