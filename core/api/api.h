@@ -253,7 +253,10 @@ struct api_route {
 	const char *args;         /**< query parameters it takes, as
 	                               "name:type,..." (type s string, i
 	                               integer, n number, b boolean); they
-	                               become the command's fields */
+	                               become the command's fields (a path
+	                               parameter named here gets its type) */
+	int own;                  /**< the command acts for the caller: it
+	                               gets the caller's name as "user" */
 };
 
 /** The OpenAPI 3.1 document (core/api/openapi.json, compiled in). */

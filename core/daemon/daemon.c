@@ -1092,6 +1092,7 @@ daemon_main(int argc, char **argv)
 		handle_request, &dm, &api_off);
 	if (dm.web == NULL && !api_off)
 		goto out;
+	web_attach_outbox(dm.web, dm.outbox);
 	if ((dm.mailer = mailer_start(dm.loop, c->ca_file)) == NULL)
 		goto out;
 	host_set_mail(dm.host, dm.mailer);

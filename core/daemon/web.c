@@ -18,6 +18,7 @@
 #include "loop/loop.h"
 #include "market/symbol.h"
 #include "metrics/metrics.h"
+#include "notify/outbox.h"
 #include "market/tape.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -287,6 +288,30 @@ limited:
 
 /* ---- REST ----------------------------------------------------------------- */
 
+/* A command that acts for its caller gets the caller's name as "user";
+ * a request naming a user itself is refused.  Takes `text` over. */
+static char *
+for_caller(char *text, const struct caller *who, char *err, size_t errlen)
+{
+	cJSON *o = cJSON_Parse(text);
+	char *s = NULL;
+
+	free(text);
+	if (o == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(o, "user") != NULL)
+		snprintf(err, errlen, "unknown member 'user' (the caller's "
+			"own are meant)");
+	else if (cJSON_AddStringToObject(o, "user", who->id.user) != NULL)
+		s = cJSON_PrintUnformatted(o);
+	else
+		snprintf(err, errlen, "out of memory");
+	cJSON_Delete(o);
+	return s;
+}
+
 /*
  * Answer a cacheable command (market.candles) from the cache, or run it
  * and keep a success's body ("ok" dropped, as api_command_respond() does).
@@ -384,6 +409,11 @@ on_request(void *arg, struct api_request *req)
 		api_respond_error(req, 400, "bad_request", err);
 		return;
 	}
+	if (r->own && (text = for_caller(text, &who, err, sizeof(err))) ==
+	    NULL) {
+		api_respond_error(req, 400, "bad_request", err);
+		return;
+	}
 	if (strcmp(r->cmd, "market.candles") == 0) {
 		serve_cached(w, req, text);
 		free(text);
@@ -447,7 +477,7 @@ channel_symbol(const char *sym, char *out, size_t cap)
  * what it selects.  Returns 0, or -1 with the reason.
  */
 struct chan_sel {
-	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK } kind;
+	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY } kind;
 	qd_symbol symbol;
 	uint32_t tf_s;
 	char name[96];
@@ -461,6 +491,11 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (strcmp(in, "notifications") == 0) {
+		out->kind = CH_NOTIFY;
+		snprintf(out->name, sizeof(out->name), "%s", in);
+		return 0;
+	}
 	if (strcmp(in, "orders") == 0 || strcmp(in, "risk") == 0) {
 		out->kind = in[0] == 'o' ? CH_ORDERS : CH_RISK;
 		snprintf(out->name, sizeof(out->name), "%s", in);
@@ -487,7 +522,7 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 		rest = dot + 1;
 	} else {
 		*why = "unknown channel (trades.{symbol}, "
-			"candles.{tf}.{symbol}, orders, risk)";
+			"candles.{tf}.{symbol}, orders, risk, notifications)";
 		return -1;
 	}
 	if (strlen(rest) >= sizeof(sym)) {
@@ -582,7 +617,9 @@ send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel)
 	cJSON *data;
 	char *s;
 
-	if (sel->kind == CH_ORDERS) {
+	if (sel->kind == CH_NOTIFY) {
+		data = cJSON_CreateArray();
+	} else if (sel->kind == CH_ORDERS) {
 		data = command_data(w, "trade.orders");
 	} else if (sel->kind == CH_RISK) {
 		data = command_data(w, "risk.status");
@@ -717,6 +754,19 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 		send_error(w, cl->conn, "unauthorized", "authenticate first "
 			"({\"op\":\"auth\",\"token\":...})");
 		goto out;
+	}
+	if (sel.kind == CH_NOTIFY) {
+		/* Each user's own; admins also get the operators' events. */
+		if (!cl->who.known) {
+			send_error(w, cl->conn, "unauthorized", "authenticate "
+				"first");
+			goto out;
+		}
+		if (strcmp(cl->who.id.role, "admin") == 0)
+			api_ws_subscribe(w->api, cl->conn,
+				"notifications.@operators", on);
+		snprintf(sel.name, sizeof(sel.name), "notifications.%s",
+			cl->who.id.user);
 	}
 	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
 		goto out;
@@ -919,6 +969,39 @@ on_alert(void *arg, const struct bus_event *ev)
 	if ((s = message("risk", "risk", "data", o)) != NULL)
 		api_publish(w->api, "risk", s);
 	free(s);
+}
+
+/* A notification for a user (or the operators): to their dashboards. */
+static void
+on_notification(void *arg, const struct outbox_event *e)
+{
+	static const char *const sev[] = { "info", "warning", "critical" };
+	struct web *w = arg;
+	char name[96], *s;
+	cJSON *o;
+
+	snprintf(name, sizeof(name), "notifications.%s", e->user ? e->user :
+		"@operators");
+	if (!api_wanted(w->api, name))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", e->event ? e->event : "");
+	cJSON_AddStringToObject(o, "severity", (unsigned)e->severity < 3 ?
+		sev[e->severity] : "info");
+	cJSON_AddStringToObject(o, "title", e->title ? e->title : "");
+	cJSON_AddStringToObject(o, "body", e->body ? e->body : "");
+	if ((s = message("notifications", "notification", "data", o)) !=
+	    NULL)
+		api_publish(w->api, name, s);
+	free(s);
+}
+
+void
+web_attach_outbox(struct web *w, struct outbox *ob)
+{
+	if (w != NULL && ob != NULL &&
+	    outbox_listen(ob, on_notification, w) != QD_OK)
+		log_warn("api", "notifications will not reach dashboards");
 }
 
 /* ---- start and stop ------------------------------------------------------- */

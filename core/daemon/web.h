@@ -11,6 +11,8 @@
  *                             closed one ("final":true)
  *   orders                    order updates and fills
  *   risk                      risk actions and alerts
+ *   notifications             the caller's notifications (admins: also
+ *                             the operators')
  * A subscription answers with a snapshot (the recent trades or candles the
  * daemon holds, the open orders, the risk status), then the deltas.
  * Client messages: {"op":"subscribe"|"unsubscribe","channel":C},
@@ -30,6 +32,7 @@ struct config;
 struct loop;
 struct metrics;
 struct net;
+struct outbox;
 struct tape;
 struct tape_event;
 struct web;
@@ -44,6 +47,10 @@ struct web;
 struct web *web_start(const struct config *c, struct net *n,
 	struct loop *core, struct bus *bus, struct tape *tape,
 	struct metrics *metrics, ctl_handler ctl, void *ctl_arg, int *off);
+
+/** Push the outbox's notifications to the dashboards of their users
+ *  (channel "notifications"; admins also get the operators'). */
+void web_attach_outbox(struct web *w, struct outbox *ob);
 
 /** The daemon is ready (/readyz). */
 void web_ready(struct web *w);

@@ -239,6 +239,35 @@ say(st == 200 and {"login.failed", "user.add", "apikey.create", "apikey.revoke",
                    "token.refresh_reuse"} <= acts, "the audit log has the security actions", sorted(acts))
 say(KSEC not in json.dumps(au) and ROOT_PW not in json.dumps(au), "no secret in the audit log")
 
+# --- alerts and notifications ------------------------------------------------------
+st, _, al = call("POST", "/api/v1/alerts", {"exchange": "feed", "symbol": "BTC/USDT", "name": "high",
+                                            "condition": {"type": "price_above", "price": 1000000}}, token=AT)
+say(st == 200 and al["alert"]["id"] > 0, "an alert is created through the API", al)
+AID = al.get("alert", {}).get("id", 0)
+st, _, ls = call("GET", "/api/v1/alerts", token=AT)
+say(st == 200 and [a["id"] for a in ls["alerts"]] == [AID], "the caller's alerts are listed", ls)
+st, _, g = call("GET", "/api/v1/alerts/%d" % AID, token=AT)
+say(st == 200 and g["alert"]["name"] == "high", "one alert is read by id", g)
+st, _, up = call("PATCH", "/api/v1/alerts/%d" % AID, {"enabled": False}, token=AT)
+say(st == 200 and up["alert"]["enabled"] is False, "an alert is disabled", up)
+say(err_is(call("GET", "/api/v1/alerts/abc", token=AT), 400), "a non-numeric alert id is 400")
+say(err_is(call("POST", "/api/v1/alerts", {"user": "bob", "exchange": "feed", "symbol": "BTC/USDT",
+                                           "condition": {"type": "price_above", "price": 1}}, token=AT), 400),
+    "an alert for another user is refused")
+say(err_is(call("POST", "/api/v1/alerts", {"exchange": "feed", "symbol": "BTC/USDT",
+                                           "condition": {"type": "nonsense"}}, token=AT), 400),
+    "a bad condition is 400")
+st, _, vl = call("GET", "/api/v1/alerts/%d" % AID, token=VT)
+say(st == 404 and "error" in vl, "another user's alert is not found", (st, vl))
+st, _, h = call("GET", "/api/v1/alerts/%d/history" % AID, token=AT)
+say(st == 200 and h["events"] == [], "an alert's history", h)
+st, _, dl = call("DELETE", "/api/v1/alerts/%d" % AID, token=AT)
+say(st == 200, "an alert is deleted", dl)
+say(err_is(call("GET", "/api/v1/alerts/%d" % AID, token=AT), 404), "a deleted alert is 404")
+st, _, nl = call("GET", "/api/v1/notifications", token=AT)
+say(st == 200, "admins list the outbox", nl)
+say(err_is(call("GET", "/api/v1/notifications", token=VT), 403), "a viewer cannot")
+
 # --- WebSocket ----------------------------------------------------------------------
 async def ws_checks():
     import websockets
@@ -263,6 +292,15 @@ async def ws_checks():
         tr = [x for x in got if x.get("type") == "trade"][0]
         say(tr["channel"] == "trades.BTC-USDT" and tr["data"]["symbol"] == "BTC/USDT" and tr["data"]["price"] > 0,
             "ws: a trade message names its channel, symbol and price", tr)
+        await ws.send(json.dumps({"op": "subscribe", "channel": "notifications"}))
+        call("POST", "/api/v1/emergency-close", {"ratio": 1, "reason": "api test"}, token=AT)
+        seen = []
+        t0 = time.time()
+        while time.time() - t0 < 10 and not any(x.get("type") == "notification" for x in seen):
+            seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+        note = [x for x in seen if x.get("type") == "notification"]
+        say(note and note[0]["channel"] == "notifications" and note[0]["data"]["title"],
+            "ws: an admin's dashboard gets the emergency close as a notification", [x.get("type") for x in seen][-5:])
         await ws.send(json.dumps({"op": "subscribe", "channel": "candles.5x.BTC-USDT"}))
         while True:
             m = json.loads(await asyncio.wait_for(ws.recv(), 5))
