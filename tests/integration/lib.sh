@@ -112,13 +112,14 @@ start_fresh() {
 }
 
 # kill_loop N LO HI: N times, start the daemon, let it run a random
-# LO..HI seconds, SIGKILL it; sets kl_started to how many starts came up.
+# LO..HI seconds (times QD_TIME_SCALE, for slow builds such as ASan's),
+# SIGKILL it; sets kl_started to how many starts came up.
 kill_loop() {
 	kl_k=0
 	kl_started=0
 	while [ "$kl_k" -lt "$1" ]; do
 		start_fresh && kl_started=$((kl_started + 1))
-		sleep "$(/usr/bin/python3 -c "import random; print('%.3f' % random.uniform($2, $3))")"
+		sleep "$(/usr/bin/python3 -c "import random; print('%.3f' % (${QD_TIME_SCALE:-1} * random.uniform($2, $3)))")"
 		kill -KILL "$QD_PID" 2>/dev/null
 		wait "$QD_PID" 2>/dev/null
 		QD_PID=
