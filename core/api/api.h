@@ -123,10 +123,14 @@ struct api *api_start(struct net *n, struct loop *core,
 int api_port(const struct api *a);
 
 /** Stop listening and close every connection.  Core thread, before
- *  net_stop(), once the core loop no longer runs: requests still owed an
- *  answer (queued to the core thread or held by a handler) are freed, so
- *  a handler holding one must have let it go. */
+ *  net_stop(), once the core loop no longer runs; answers made after it
+ *  are dropped.  The server's memory stays until api_free(). */
 void api_stop(struct api *a);
+
+/** Free what api_stop() left, after net_stop() (libwebsockets may call
+ *  the server until its thread ends).  Requests still owed an answer are
+ *  freed, so a handler holding one must have let it go.  NULL: nothing. */
+void api_free(struct api *a);
 
 /** /readyz answers 200 once the daemon says it is ready, 503 before. */
 void api_set_ready(struct api *a, int ready);

@@ -133,6 +133,7 @@ struct api {
 	/* api_start/api_stop wait for the net thread */
 	sem_t done;
 	int ok;
+	atomic_int stopped;         /* api_stop() ran: callbacks do nothing */
 	struct lws_protocols protocols[2];
 	/* metrics (NULL without a registry) */
 	struct metrics_family *m_requests;

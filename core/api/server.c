@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -881,9 +882,13 @@ net_destroy(void *arg, void *msg, size_t len)
 
 	(void)msg;
 	(void)len;
+	/* lws ends a vhost later (its connections close, its protocol may
+	 * still be called): the server's memory stays until api_free(),
+	 * after the net thread has stopped. */
 	if (a->vh != NULL)
 		lws_vhost_destroy(a->vh);
 	a->vh = NULL;
+	atomic_store(&a->stopped, 1);
 	sem_post(&a->done);
 }
 
@@ -896,7 +901,7 @@ wait_net(struct api *a)
 }
 
 static void
-api_free(struct api *a)
+release(struct api *a)
 {
 	struct answer *n;
 
@@ -982,12 +987,12 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	    &a->port) != 0) {
 		log_error("api", "listen \"%s\": expected host:port",
 			cfg->listen ? cfg->listen : "");
-		api_free(a);
+		release(a);
 		return NULL;
 	}
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		log_error("api", "TLS needs both tls_cert and tls_key");
-		api_free(a);
+		release(a);
 		return NULL;
 	}
 	a->tls_cert = dup_or_null(cfg->tls_cert);
@@ -1026,7 +1031,7 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	a->protocols[0].rx_buffer_size = 16384;
 	if (net_post(n, net_create, a, NULL, 0) != 0) {
 		log_error("api", "the net thread does not take work");
-		api_free(a);
+		release(a);
 		return NULL;
 	}
 	wait_net(a);
@@ -1034,7 +1039,7 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 		log_error("api", "cannot listen on %s%s (address in use, "
 			"or the TLS certificate and key cannot be read)",
 			cfg->listen, a->tls_cert ? " with TLS" : "");
-		api_free(a);
+		release(a);
 		return NULL;
 	}
 	log_info("api", "listening on %s port %d%s", a->listen_host ?
@@ -1062,7 +1067,13 @@ api_stop(struct api *a)
 	while (net_post(a->net, net_destroy, a, NULL, 0) != 0)
 		usleep(1000);
 	wait_net(a);
-	api_free(a);
+}
+
+void
+api_free(struct api *a)
+{
+	if (a != NULL)
+		release(a);
 }
 
 /* Hand an answer whose body is already in an LWS_PRE buffer over. */

@@ -542,10 +542,14 @@ api_ws_closed(struct conn *c)
 
 	release(c);
 	metrics_gauge_add(c->api->m_ws_clients, -1);
-	/* The core must hear of it to drop the client's subscriptions;
-	 * when its queue is full, keep trying. */
-	if ((p = calloc(1, sizeof(*p) + 2)) == NULL)
+	/* The core must hear of it to drop the client's subscriptions (once
+	 * the server stopped, api_free() drops them all); when its queue is
+	 * full, keep trying. */
+	if (atomic_load(&c->api->stopped) ||
+	    (p = calloc(1, sizeof(*p) + 2)) == NULL) {
+		c->api = NULL;
 		return;
+	}
 	p->ev.kind = API_WS_CLOSED;
 	p->ev.conn = id;
 	p->ev.peer = p->data;

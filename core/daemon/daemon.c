@@ -1130,6 +1130,7 @@ out:
 	netc_free(dm.netc);
 	if (dm.net)
 		net_stop(dm.net);
+	web_free(dm.web);
 	ctl_close(dm.ctl);
 	/* Before the bus and the loop it uses, and the registry its
 	 * indicator instances come from. */

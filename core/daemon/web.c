@@ -1072,6 +1072,7 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	ac.timeout_s = c->api.timeout_s;
 	if (c->api.jwt_secret != NULL && signin_start(w, c) != 0) {
 		web_stop(w);
+		web_free(w);
 		return NULL;
 	}
 	if (c->api.jwt_secret == NULL)
@@ -1080,6 +1081,7 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 			"document answer");
 	if ((w->api = api_start(n, core, &ac, on_request, w)) == NULL) {
 		web_stop(w);
+		web_free(w);
 		return NULL;
 	}
 	api_set_ws(w->api, on_ws, w);
@@ -1091,6 +1093,7 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	for (size_t i = 0; i < 5; i++)
 		if (w->subs[i] == 0) {
 			web_stop(w);
+			web_free(w);
 			return NULL;
 		}
 	return w;
@@ -1111,9 +1114,19 @@ web_stop(struct web *w)
 	for (size_t i = 0; i < 5; i++)
 		if (w->subs[i] != 0)
 			bus_unsubscribe(w->bus, w->subs[i]);
+	memset(w->subs, 0, sizeof(w->subs));
 	/* The worker answers what it holds before the server goes. */
 	account_stop(w->account);
+	w->account = NULL;
 	api_stop(w->api);
+}
+
+void
+web_free(struct web *w)
+{
+	if (w == NULL)
+		return;
+	api_free(w->api);
 	limiter_free(w->limiter);
 	auth_free(w->auth);
 	vault_free(w->vault);

@@ -55,8 +55,11 @@ void web_attach_outbox(struct web *w, struct outbox *ob);
 /** The daemon is ready (/readyz). */
 void web_ready(struct web *w);
 
-/** Stop the server and free (NULL: nothing).  Before net_stop(). */
+/** Stop the server (NULL: nothing).  Before net_stop(). */
 void web_stop(struct web *w);
+
+/** Free what web_stop() left, after net_stop().  NULL: nothing. */
+void web_free(struct web *w);
 
 /** A market event of the tape as the API and `market.recent` show it. */
 cJSON *web_event_json(const struct tape_event *e);
