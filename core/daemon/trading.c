@@ -5,6 +5,8 @@
  *   {"cmd":"trade.emergency_close","ratio":R,"account":A|"instance":I,
  *    "reason":"..."}
  *   {"cmd":"trade.orders"[,"instance":I]}          open orders
+ *   {"cmd":"trade.submit","instance":I,...}         an order (see submit)
+ *   {"cmd":"trade.cancel","id":N[,"instance":I]}    cancel one
  *   {"cmd":"trade.accounts"}                        balances, positions
  *   {"cmd":"trade.stats"}                           counters, tick -> order
  *   {"cmd":"risk.status"}                           halts and windows
@@ -364,9 +366,133 @@ stats(struct host *h)
 	return s;
 }
 
+/* A number member, or `def` when absent; -1 sets *bad when not one. */
+static double
+num(const cJSON *req, const char *key, double def, int *bad)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	if (v == NULL)
+		return def;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0)) {
+		*bad = 1;
+		return def;
+	}
+	return v->valuedouble;
+}
+
+static int
+name_index(const char *s, const char *const *names, int n)
+{
+	for (int i = 0; s != NULL && i < n; i++)
+		if (names[i] != NULL && strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * {"cmd":"trade.submit","instance":I,"symbol":S,"side":"buy"|"sell",
+ *  "type":T,"qty":Q[,"price","stop_price","tif","trail","sl_price",
+ *  "tp_price","tag"]}: an order into instance I's account, through the
+ * same risk checks as the strategy's own (its on_order sees the updates).
+ */
+static char *
+submit(struct host *h, const cJSON *req)
+{
+	static const char *const types[] = { NULL, "market", "limit", "stop",
+		"stop_limit", "take_profit", "take_profit_limit",
+		"trailing_stop" };
+	static const char *const tifs[] = { "gtc", "ioc", "fok",
+		"post_only" };
+	const char *inst = str(req, "instance"), *sym = str(req, "symbol");
+	const char *side = str(req, "side"), *type = str(req, "type");
+	const char *tif = str(req, "tif");
+	struct qd_order_req r;
+	char why[256], *s;
+	uint64_t id = 0;
+	int bad = 0, t, ti = 0, rc;
+	cJSON *o;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	if (inst == NULL || sym == NULL || !symbol_valid(sym))
+		return error_reply("bad_request", "trade.submit takes instance "
+			"and symbol (BASE/QUOTE)");
+	if (side == NULL || (strcmp(side, "buy") && strcmp(side, "sell")))
+		return error_reply("bad_request", "side: buy or sell");
+	if ((t = name_index(type ? type : "market", types, 8)) < 1)
+		return error_reply("bad_request", "type: market, limit, stop, "
+			"stop_limit, take_profit, take_profit_limit or "
+			"trailing_stop");
+	if (tif != NULL && (ti = name_index(tif, tifs, 4)) < 0)
+		return error_reply("bad_request", "tif: gtc, ioc, fok or "
+			"post_only");
+	r.symbol = symbol_intern(sym);
+	r.side = side[0] == 'b' ? QD_SIDE_BUY : QD_SIDE_SELL;
+	r.type = (enum qd_order_type)t;
+	r.tif = (enum qd_tif)ti;
+	r.qty = num(req, "qty", 0, &bad);
+	r.price = num(req, "price", 0, &bad);
+	r.stop_price = num(req, "stop_price", 0, &bad);
+	r.trail = num(req, "trail", 0, &bad);
+	r.sl_price = num(req, "sl_price", 0, &bad);
+	r.tp_price = num(req, "tp_price", 0, &bad);
+	r.tag = str(req, "tag");
+	if (bad || !(r.qty > 0))
+		return error_reply("bad_request", "qty must be a positive "
+			"number; price, stop_price, trail, sl_price and "
+			"tp_price non-negative numbers");
+	why[0] = '\0';
+	rc = oms_submit(host_oms(h), inst, &r, loop_now_ns(), &id, why,
+		sizeof(why));
+	switch (rc) {
+	case QD_OK:
+		break;
+	case QD_ERR_NOTFOUND:
+		return error_reply("not_found", "no account for that instance");
+	case QD_ERR_DENIED:
+		return error_reply("denied", why[0] ? why : "refused by risk");
+	case QD_ERR_STATE:
+		return error_reply("state", why[0] ? why : "the venue's rules "
+			"for the symbol are not known yet");
+	default:
+		return error_reply("bad_request", why[0] ? why :
+			qd_strerror(rc));
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddNumberToObject(o, "id", (double)id);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* {"cmd":"trade.cancel","id":N[,"instance":I]}: cancel an open order. */
+static char *
+cancel(struct host *h, const cJSON *req)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	int rc;
+
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1)
+		return error_reply("bad_request", "trade.cancel takes id");
+	rc = oms_cancel(host_oms(h), str(req, "instance"),
+		(uint64_t)id->valuedouble, "canceled through the API",
+		loop_now_ns());
+	if (rc == QD_ERR_NOTFOUND)
+		return error_reply("not_found", "no such open order");
+	if (rc != QD_OK)
+		return error_reply("failed", qd_strerror(rc));
+	return strdup("{\"ok\":true}");
+}
+
 char *
 trading_request(struct host *h, const char *cmd, const cJSON *req)
 {
+	if (strcmp(cmd, "trade.submit") == 0)
+		return submit(h, req);
+	if (strcmp(cmd, "trade.cancel") == 0)
+		return cancel(h, req);
 	if (strcmp(cmd, "trade.stats") == 0)
 		return stats(h);
 	if (strcmp(cmd, "trade.emergency_close") == 0)

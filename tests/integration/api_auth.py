@@ -239,6 +239,26 @@ say(st == 200 and {"login.failed", "user.add", "apikey.create", "apikey.revoke",
                    "token.refresh_reuse"} <= acts, "the audit log has the security actions", sorted(acts))
 say(KSEC not in json.dumps(au) and ROOT_PW not in json.dumps(au), "no secret in the audit log")
 
+# --- orders ----------------------------------------------------------------------
+st, _, od = call("POST", "/api/v1/orders", {"instance": "hold", "symbol": "BTC/USDT", "side": "buy",
+                                            "type": "limit", "qty": 0.5, "price": 1}, token=AT)
+say(st == 200 and od.get("id", 0) > 0, "an order is submitted into an instance's account", od)
+OID = od.get("id", 0)
+st, _, ol = call("GET", "/api/v1/orders?instance=hold", token=AT)
+say(st == 200 and OID in [o["id"] for o in ol["orders"]], "it is listed among the open orders", ol)
+say(err_is(call("POST", "/api/v1/orders", {"instance": "hold", "symbol": "BTC/USDT", "side": "up", "qty": 1}, token=AT), 400),
+    "a bad side is 400")
+say(err_is(call("POST", "/api/v1/orders", {"instance": "nobody", "symbol": "BTC/USDT", "side": "buy", "qty": 1}, token=AT), 404),
+    "an unknown instance is 404")
+say(err_is(call("POST", "/api/v1/orders", {"instance": "hold", "symbol": "BTC/USDT", "side": "buy", "type": "limit",
+                                           "qty": 1000000, "price": 100}, token=AT), 403, "denied"),
+    "an order beyond buying power is refused")
+say(err_is(call("POST", "/api/v1/orders", {"instance": "hold", "symbol": "BTC/USDT", "side": "buy", "qty": 1}, token=VT), 403),
+    "a viewer cannot submit")
+st, _, _ = call("DELETE", "/api/v1/orders/%d?instance=hold" % OID, token=AT)
+say(st == 200, "the order is canceled", st)
+say(err_is(call("DELETE", "/api/v1/orders/%d?instance=hold" % OID, token=AT), 404), "a canceled order is not open")
+
 # --- alerts and notifications ------------------------------------------------------
 st, _, al = call("POST", "/api/v1/alerts", {"exchange": "feed", "symbol": "BTC/USDT", "name": "high",
                                             "condition": {"type": "price_above", "price": 1000000}}, token=AT)

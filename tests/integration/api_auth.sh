@@ -8,6 +8,7 @@ PY=/usr/bin/python3
 
 make_config
 ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
+ln -s "$TP/tp-storm.so" "$T/plugins/"
 QD_JWT=$(openssl rand -hex 32)
 QUANTD_MASTER_KEYS="k1=env:QD_MK"
 QD_MK=$(openssl rand -hex 32)
@@ -25,6 +26,11 @@ PY
 cat > "$T/quantd.d/feed.json" <<JSON
 {"plugin": "replay", "instance": "feed", "symbols": ["BTC/USDT"], "timeframes": ["1m"],
  "params": {"source": "file:$T/trades.csv", "symbol": "BTC/USDT", "speed": 5, "loop": true}}
+JSON
+cat > "$T/quantd.d/hold.json" <<JSON
+{"plugin": "tp-storm", "instance": "hold", "exchange": "feed",
+ "account": {"balance": 100000, "quote": "USDT"},
+ "params": {"symbol": "BTC/USDT", "hold": true, "qty": 2}}
 JSON
 root_pw=$(openssl rand -hex 12)
 printf '%s\n' "$root_pw" | ctl user add root --role admin --plan enterprise > "$T/useradd" 2>&1
