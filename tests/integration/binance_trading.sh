@@ -66,7 +66,7 @@ cid1=$(rec | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["orders"][0][
 la() { grep "tag=a msg=\"script order $1 " "$T/quantd.log"; }
 check "the limit order is PENDING at the venue" sh -c "grep -q 'tag=a msg=\"script order [0-9]* #1 PENDING' '$T/quantd.log'"
 curl -s -X POST "$F/fake/fill?cid=$cid1&qty=0.003" > /dev/null
-check "a partial fill reaches the strategy over the stream" wait_for 5 log_has 'tag=a msg="script order [0-9]* #1 PARTIAL filled=0.003 '
+check "a partial fill reaches the strategy over the stream" wait_for 20 log_has 'tag=a msg="script order [0-9]* #1 PARTIAL filled=0.003 '
 # The stream cut (and refused for 3 s) while the rest fills.
 curl -s -X POST "$F/fake/hold_user?s=3" > /dev/null
 curl -s -X POST "$F/fake/drop_user" > /dev/null
@@ -77,7 +77,7 @@ curl -s -X POST "$F/fake/fill?cid=$cid1" > /dev/null
 # The reconcile's first request meets the venue's rate limit.
 curl -s -X POST "$F/fake/private_limit?status=429&count=1&retry_after=1" > /dev/null
 check "it is reopened" wait_for 20 sh -c "[ \$(grep -c 'tag=binance msg=\"user data stream open' '$T/quantd.log') -ge 2 ]"
-check "the fills made while it was down arrive: FILLED" wait_for 10 log_has 'tag=a msg="script order [0-9]* #1 FILLED filled=0.01 '
+check "the fills made while it was down arrive: FILLED" wait_for 30 log_has 'tag=a msg="script order [0-9]* #1 FILLED filled=0.01 '
 check "a 429 pauses REST for the venue's Retry-After" log_has 'tag=binance msg="REST answered 429: no REST call for 1 s'
 check "the canceled order is CANCELED" log_has 'tag=a msg="script order [0-9]* #2 CANCELED'
 check "the market order fills" log_has 'tag=a msg="script order [0-9]* #3 FILLED filled=0.002 '

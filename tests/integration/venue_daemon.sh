@@ -44,9 +44,10 @@ stored() { sqlite3 "$T/var/quantd.db" "SELECT count(*) FROM trades WHERE symbol 
 check "trades are stored" wait_for 10 sh -c "[ \$(sqlite3 '$T/var/quantd.db' \"SELECT count(*) FROM trades WHERE symbol = 'BTC/USDT'\" 2>/dev/null || echo 0) -gt 20 ]"
 # The venue's instrument list: the host keeps the subscribed symbols'.
 check "the host keeps the instrument of BTC/USDT" wait_for 15 sh -c "\"$QUANTCTL\" -c '$T/quantd.json' --json market instruments --exchange $VENUE --symbol BTC/USDT | grep -q '\"symbol\":\"BTC/USDT\".*\"tick\":\"[0-9.]*\",\"lot\":\"[0-9.]*\"'"
-ctl --json market watch --exchange "$VENUE" --symbol BTC/USDT --count 5 --seconds 20 > "$T/watch.txt" 2>&1
+ctl --json market watch --exchange "$VENUE" --symbol BTC/USDT --count 10 --seconds 20 > "$T/watch.txt" 2>&1
 n=$(grep -c "\"type\":\"trade\",\"exchange\":\"$VENUE\",\"symbol\":\"BTC/USDT\",\"ts\":[0-9]*,\"price\":" "$T/watch.txt")
-if [ "$n" -eq 5 ]; then ok "market watch prints its live trades"; else not_ok "market watch prints its live trades" "$(head -3 "$T/watch.txt")"; fi
+# (a candle closing in the window is printed too: count the trades)
+if [ "$n" -ge 5 ]; then ok "market watch prints its live trades"; else not_ok "market watch prints its live trades" "$(head -3 "$T/watch.txt")"; fi
 ctl --json market watch --exchange "$VENUE" --symbol BTC/USDT --partial --count 40 --seconds 10 > "$T/watch.txt" 2>&1
 if grep -q '"type":"partial","exchange":"'"$VENUE"'","symbol":"BTC/USDT","timeframe":"1m"' "$T/watch.txt"; then ok "and, asked, the open candles as they change"; else not_ok "and, asked, the open candles as they change" "$(head -3 "$T/watch.txt")"; fi
 curl -s -X POST "http://127.0.0.1:$HTTP/fake/garbage" > /dev/null
