@@ -57,7 +57,7 @@ JSON
 cat > "$T/quantd.d/s1.json" <<JSON
 {"plugin": "tp-script", "instance": "s1", "exchange": "okx",
  "account": {"id": "live:s1", "venue": "okx", "balance": 50000, "quote": "USDT"},
- "params": {"symbol": "BTC/USDT", "script": "wait 1500; buy market 0.002; wait 1500; buy limit 0.002 -0.03%; wait 3000; buy limit 0.001 -30%; wait 500; cancel 3; sell market 0.5; buy market 0.0015; wait 3000; buy market 0.001; buy market 0.001; sell market 0.001; buy limit 0.002 -0.02%; wait 6000; buy market 0.001"}}
+ "params": {"symbol": "BTC/USDT", "script": "wait 1500; buy market 0.002; wait 1500; buy limit 0.002 -0.03%; wait 3000; buy limit 0.001 -30%; wait 500; cancel 3; sell market 0.5; buy market 0.0015; wait 3000; buy market 0.001; buy market 0.001; sell market 0.001; buy limit 0.002 -0.02%; wait 12000; buy market 0.001"}}
 JSON
 cat > "$T/quantd.d/s2.json" <<JSON
 {"plugin": "tp-script", "instance": "s2", "exchange": "okx",
@@ -85,8 +85,8 @@ check "the refusals are logged with the venue's code" log_has 'tag=okx msg="plac
 check "the private stream's loss is seen" wait_for 5 log_has 'tag=okx msg="private stream lost'
 check "the orders sent meanwhile fill" wait_for 25 sh -c "grep -c 'tag=s1 msg=\"script order [0-9]* #\(6\|7\|8\|9\) FILLED' '$T/quantd.log' | grep -q '^4$'"
 check "the stream comes back and reconciles" wait_for 15 sh -c "[ \$(grep -c 'tag=okx msg=\"connected to ws://127.0.0.1:$WS/ws/v5/private' '$T/quantd.log') -ge 2 ]"
-check "HTTP 429: REST pauses" wait_for 15 log_has 'tag=okx msg="the venue limits our request rate'
-check "the order it refused: rejected, LIMIT" wait_for 5 log_has 'tag=s1 msg="script order [0-9]* #10 REJECTED.*error=-6 reason=okx 50011'
+check "HTTP 429: REST pauses" wait_for 25 log_has 'tag=okx msg="the venue limits our request rate'
+check "the order it refused: rejected, LIMIT" wait_for 10 log_has 'tag=s1 msg="script order [0-9]* #10 REJECTED.*error=-6 reason=okx 50011'
 check "a bad secret: the venue's signature refusal is logged" wait_for 10 log_has 'tag=okxbad msg="okx 50113: Invalid Sign'
 check "and reaches the strategy" wait_for 10 log_has 'tag=s2 msg="script order [0-9]* #1 REJECTED.*reason=okx 50113: Invalid Sign'
 sleep 1
