@@ -596,6 +596,37 @@ int store_sealed_each(struct store *s,
 int store_sealed_update(struct store *s, enum store_sealed_kind kind,
 	const char *row_id, const struct store_sealed *v);
 
+/* ---- jobs ------------------------------------------------------------------ */
+/*
+ * A job is a backtest, optimisation, walk-forward or Monte Carlo run a user
+ * asked the daemon for (core/daemon/jobs.h runs them).  Rows are written
+ * whole (insert or replace by id); strings are the caller's (writes) or
+ * valid during the callback (reads).
+ */
+
+/** One job. */
+struct store_job {
+	uint64_t id;               /**< 1 .. INT64_MAX */
+	const char *user_id;       /**< the user's name */
+	const char *kind;          /**< backtest, optimize, walkforward,
+	                                montecarlo */
+	const char *request;       /**< the validated request, JSON text */
+	const char *state;         /**< queued, running, done, failed,
+	                                canceled */
+	double progress;           /**< 0 .. 1 */
+	const char *error;         /**< why it failed, "" otherwise */
+	int64_t created_ms;
+	int64_t started_ms;        /**< 0: not started */
+	int64_t finished_ms;       /**< 0: not finished */
+	int64_t cpu_ms;            /**< user + system time of its process */
+};
+
+/** Insert or replace a job (by id; every column). */
+int store_put_job(struct store *s, const struct store_job *j);
+/** Every job, ascending by id. */
+int store_jobs(struct store *s,
+	int (*fn)(void *arg, const struct store_job *j), void *arg);
+
 /** One time an alert fired. */
 struct store_alert_event {
 	uint64_t alert_id;

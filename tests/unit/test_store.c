@@ -2105,6 +2105,95 @@ notifications_dedupe_and_update(void **st)
 	store_close(s);
 }
 
+/* ---- jobs (0007) ----------------------------------------------------------- */
+
+struct jobs_got {
+	struct pool pool;
+	struct store_job j[4];
+	size_t count;
+};
+
+static int
+job_collect(void *arg, const struct store_job *j)
+{
+	struct jobs_got *g = arg;
+	struct store_job *c;
+
+	assert_true(g->count < 4);
+	c = &g->j[g->count++];
+	*c = *j;
+	c->user_id = keep(&g->pool, j->user_id);
+	c->kind = keep(&g->pool, j->kind);
+	c->request = keep(&g->pool, j->request);
+	c->state = keep(&g->pool, j->state);
+	c->error = keep(&g->pool, j->error);
+	return 0;
+}
+
+/* A job is written, replaced whole by id (a running job becomes failed
+ * with its reason) and read back exactly, in id order; NULL times stay
+ * 0; a bad kind, state or progress is refused. */
+static void
+jobs_round_trip(void **st)
+{
+	struct store *s = open_fresh("c_jobs");
+	struct store_job a, b;
+	struct jobs_got g = { .count = 0 };
+
+	(void)st;
+	memset(&a, 0, sizeof(a));
+	a.id = 2;
+	a.user_id = "alice";
+	a.kind = "backtest";
+	a.request = "{\"strategy\":\"ma-cross\",\"params\":{\"fast\":\"5\"}}";
+	a.state = "running";
+	a.progress = 0.25;
+	a.error = "";
+	a.created_ms = 1700000000000LL;
+	a.started_ms = 1700000000500LL;
+	b = a;
+	b.id = 1;
+	b.user_id = "bob";
+	b.kind = "walkforward";
+	b.state = "queued";
+	b.progress = 0;
+	b.started_ms = 0;
+	if (store_put_job(s, &a) != QD_OK)
+		fail_msg("%s", store_error(s));
+	assert_int_equal(store_put_job(s, &b), QD_OK);
+	a.state = "failed";
+	a.error = "the daemon stopped while the job ran \"x\"\n\xc3\xa9";
+	a.finished_ms = 1700000009000LL;
+	a.cpu_ms = 1234;
+	assert_int_equal(store_put_job(s, &a), QD_OK);
+	assert_int_equal(store_jobs(s, job_collect, &g), QD_OK);
+	assert_int_equal(g.count, 2);
+	assert_int_equal(g.j[0].id, 1);
+	same_str("kind", g.j[0].kind, "walkforward");
+	same_str("state", g.j[0].state, "queued");
+	assert_int_equal(g.j[0].started_ms, 0);
+	assert_int_equal(g.j[0].finished_ms, 0);
+	assert_int_equal(g.j[1].id, 2);
+	same_str("user_id", g.j[1].user_id, "alice");
+	same_str("request", g.j[1].request, a.request);
+	same_str("state", g.j[1].state, "failed");
+	same_str("error", g.j[1].error, a.error);
+	assert_true(g.j[1].progress == 0.25);
+	assert_int_equal(g.j[1].started_ms, a.started_ms);
+	assert_int_equal(g.j[1].finished_ms, a.finished_ms);
+	assert_int_equal(g.j[1].cpu_ms, 1234);
+	a.kind = "rm -rf";
+	assert_int_equal(store_put_job(s, &a), QD_ERR_INVALID);
+	a.kind = "backtest";
+	a.state = "lost";
+	assert_int_equal(store_put_job(s, &a), QD_ERR_INVALID);
+	a.state = "done";
+	a.progress = 1.5;
+	assert_int_equal(store_put_job(s, &a), QD_ERR_INVALID);
+	pool_free(&g.pool);
+	store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2131,6 +2220,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(trading_ids_are_the_largest),
 		cmocka_unit_test(trading_bad_input_refused),
 		cmocka_unit_test(notifications_dedupe_and_update),
+		cmocka_unit_test(jobs_round_trip),
 		cmocka_unit_test(upgrade_from_every_version),
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(bad_locations),
