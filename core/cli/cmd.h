@@ -97,6 +97,20 @@ struct cli_store_cursor *cli_store_open(const struct cli *c,
 long cli_store_next(struct cli_store_cursor *k, const struct qd_bar **bars,
 	char *err, size_t errlen);
 void cli_store_close(struct cli_store_cursor *k);
+/** The configured quantd-sandbox program (malloc'd), for --sandbox; NULL
+ *  after printing why. */
+char *cli_sandbox_helper(const struct cli *c);
+/**
+ * --progress of backtest and optimize: lines "progress DONE TOTAL" on
+ * stderr, at most four a second (TOTAL 0: not known), the last one always
+ * (final != 0).  What a job runner reads (core/daemon/jobs.h).
+ */
+struct cli_progress {
+	int on;
+	long long last_ms;         /**< monotonic, of the last line */
+};
+void cli_progress(struct cli_progress *p, unsigned long long done,
+	unsigned long long total, int final);
 int cmd_optimize(struct cli *c, int argc, char **argv);
 int cmd_montecarlo(struct cli *c, int argc, char **argv);
 int cmd_chan(struct cli *c, int argc, char **argv);

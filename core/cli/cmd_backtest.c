@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backtest/backtest.h"
@@ -46,6 +47,49 @@ parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
+char *
+cli_sandbox_helper(const struct cli *c)
+{
+	struct diag dg = { 0 };
+	struct config *conf = config_load(c->config_path, &dg);
+	char *helper = conf ? strdup(conf->sandbox_helper) : NULL;
+
+	diag_free(&dg);
+	config_free(conf);
+	if (helper == NULL)
+		fprintf(stderr, "quantctl: --sandbox: the configuration cannot "
+			"be read\n");
+	return helper;
+}
+
+void
+cli_progress(struct cli_progress *p, unsigned long long done,
+	unsigned long long total, int final)
+{
+	struct timespec ts;
+	long long now;
+
+	if (!p->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (!final && p->last_ms != 0 && now - p->last_ms < 250)
+		return;
+	p->last_ms = now;
+	if (total != 0 && done > total)
+		done = total;
+	fprintf(stderr, "progress %llu %llu\n", done, total);
+	fflush(stderr);
+}
+
+/* The bars of [from, to] fed to the run, over every series, against the
+ * bars the range holds (the timeframe's steps in it). */
+struct bt_progress {
+	struct cli_progress out;
+	int64_t from_ms, to_ms;
+	unsigned long long done, total;
+};
+
 /*
  * A --data argument as a bt_source, read as the run goes: a CSV file or
  * the store's candles a page at a time.  The first chunk was read ahead
@@ -56,7 +100,26 @@ struct data_src {
 	struct cli_store_cursor *st;
 	const struct qd_bar *first;
 	long n_first;
+	struct bt_progress *pg;     /* --progress, or NULL */
 };
+
+/* Count the bars of a chunk that fall in the run's range. */
+static void
+data_count(struct data_src *d, const struct qd_bar *bars, long n)
+{
+	struct bt_progress *pg = d->pg;
+
+	if (pg == NULL || n <= 0)
+		return;
+	for (long i = 0; i < n; i++) {
+		int64_t ms = bars[i].ts / 1000000;
+
+		if ((pg->from_ms == 0 || ms >= pg->from_ms) &&
+		    (pg->to_ms == 0 || ms <= pg->to_ms))
+			pg->done++;
+	}
+	cli_progress(&pg->out, pg->done, pg->total, 0);
+}
 
 static long
 data_next(void *arg, const struct qd_bar **bars, char *err, size_t errlen)
@@ -65,14 +128,18 @@ data_next(void *arg, const struct qd_bar **bars, char *err, size_t errlen)
 	long n;
 
 	if (d->n_first > 0) {
+		/* counted when the run's range became known */
 		*bars = d->first;
 		n = d->n_first;
 		d->n_first = 0;
 		return n;
 	}
 	if (d->rd != NULL)
-		return csv_reader_next(d->rd, bars, err, errlen);
-	return cli_store_next(d->st, bars, err, errlen);
+		n = csv_reader_next(d->rd, bars, err, errlen);
+	else
+		n = cli_store_next(d->st, bars, err, errlen);
+	data_count(d, *bars, n);
+	return n;
 }
 
 /*
@@ -153,6 +220,7 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	int sandboxed = 0, brc;
 	long ncpu;
 	struct bt_result res;
+	struct bt_progress pg;
 	struct plugin_registry *r = NULL;
 	const struct plugin *p;
 	qd_params *params = NULL;
@@ -163,6 +231,7 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 	int rc = 2, ai;
 	uint32_t tf = 0;
 
+	memset(&pg, 0, sizeof(pg));
 	/* At most one --data and one --symbol per two arguments. */
 	data = calloc((size_t)argc / 2 + 1, sizeof(*data));
 	syms = calloc((size_t)argc / 2 + 1, sizeof(*syms));
@@ -180,6 +249,10 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		}
 		if (strcmp(a, "--sandbox") == 0) {
 			sandboxed = 1;
+			continue;
+		}
+		if (strcmp(a, "--progress") == 0) {
+			pg.out.on = 1;
 			continue;
 		}
 		if (v == NULL) {
@@ -253,16 +326,8 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (sandboxed) {
-		struct diag dg = { 0 };
-		struct config *conf = config_load(c->config_path, &dg);
-
-		diag_free(&dg);
-		if (conf == NULL || (helper = strdup(conf->sandbox_helper)) ==
-		    NULL) {
-			config_free(conf);
+		if ((helper = cli_sandbox_helper(c)) == NULL)
 			goto out;
-		}
-		config_free(conf);
 		cfg.sandbox_helper = helper;
 	}
 	if ((r = plugin_registry_new()) == NULL)
@@ -374,7 +439,23 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		}
 		series[i].next = data_next;
 		series[i].arg = &ds[i];
+		if (pg.out.on) {
+			/* The range's bars: from the first bar when no --from,
+			 * unknown without --to. */
+			int64_t lo = from ? from : b[0].ts / 1000000;
+			int64_t tf_ms = (int64_t)series[i].timeframe_s * 1000;
+
+			ds[i].pg = &pg;
+			if (to > lo)
+				pg.total += (unsigned long long)((to - lo) /
+					tf_ms + 1);
+		}
 	}
+	pg.from_ms = from;
+	pg.to_ms = to;
+	/* The chunks read ahead were counted before the range was known. */
+	for (i = 0; pg.out.on && i < nd; i++)
+		data_count(&ds[i], ds[i].first, ds[i].n_first);
 	if (equity_path != NULL) {
 		if ((eqf = fopen(equity_path, "w")) == NULL) {
 			perror(equity_path);
@@ -406,6 +487,7 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
+	cli_progress(&pg.out, pg.total ? pg.total : pg.done, pg.total, 1);
 	if (c->json)
 		backtest_write_json(stdout, &res);
 	else

@@ -240,7 +240,8 @@ write_all(int fd, const void *p, size_t n)
  */
 static int
 run_grid(const struct job *j, const struct bt_series *s, size_t total,
-	int jobs, struct point_result *res, int progress)
+	int jobs, struct point_result *res, int progress,
+	struct cli_progress *pg, size_t base, size_t all)
 {
 	int fds[64];
 	pid_t pids[64];
@@ -306,6 +307,7 @@ run_grid(const struct job *j, const struct bt_series *s, size_t total,
 				if (progress)
 					fprintf(stderr, "\r%zu/%zu points", got,
 						total);
+				cli_progress(pg, base + got, all, 0);
 			} else if (r <= 0) {
 				close(fds[k]);
 				fds[k] = -1;
@@ -319,6 +321,66 @@ run_grid(const struct job *j, const struct bt_series *s, size_t total,
 	if (progress)
 		fputc('\n', stderr);
 	return got == total ? 0 : -1;
+}
+
+/*
+ * The bars of `data` (a CSV file or store:EXCHANGE:SYMBOL:TF) within
+ * [from, to] (ms; 0: unbounded) into *cs; a store series' symbol into
+ * `sym`.  0, or -1 after printing why.
+ */
+static int
+read_bars(const struct cli *c, const char *data, int64_t from, int64_t to,
+	struct csv_series *cs, char *sym, size_t symcap)
+{
+	char err[1024];
+	size_t i, k = 0;
+
+	if (strncmp(data, "store:", 6) == 0) {
+		struct cli_store_cursor *st = cli_store_open(c, data, sym,
+			symcap, err, sizeof(err));
+		const struct qd_bar *b;
+		long n;
+
+		if (st == NULL) {
+			fprintf(stderr, "quantctl: %s\n", err);
+			return -1;
+		}
+		while ((n = cli_store_next(st, &b, err, sizeof(err))) > 0) {
+			if (cs->n + (size_t)n > cs->cap) {
+				size_t cap = (cs->cap ? cs->cap * 2 : 4096) +
+					(size_t)n;
+				struct qd_bar *nb = realloc(cs->bars,
+					cap * sizeof(*nb));
+
+				if (nb == NULL) {
+					n = -1;
+					snprintf(err, sizeof(err), "%s: out of "
+						"memory", data);
+					break;
+				}
+				cs->bars = nb;
+				cs->cap = cap;
+			}
+			memcpy(cs->bars + cs->n, b, (size_t)n * sizeof(*b));
+			cs->n += (size_t)n;
+		}
+		cli_store_close(st);
+		if (n < 0) {
+			fprintf(stderr, "quantctl: %s\n", err);
+			return -1;
+		}
+	} else if (csv_read_file(data, cs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	for (i = 0; i < cs->n; i++) {
+		int64_t ms = cs->bars[i].ts / 1000000;
+
+		if ((from == 0 || ms >= from) && (to == 0 || ms <= to))
+			cs->bars[k++] = cs->bars[i];
+	}
+	cs->n = k;
+	return 0;
 }
 
 static const struct point_result *sort_res;
@@ -376,12 +438,17 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 	struct job j;
 	const char *strategy = NULL, *data = NULL, *sym = "BTC/USDT";
 	const char *wf = NULL;
+	char store_sym[64] = "";
+	struct cli_progress pg = { 0, 0 };
+	int64_t from = 0, to = 0;
 	struct csv_series cs = { 0 };
 	struct plugin_registry *r = NULL;
 	struct point_result *res = NULL;
 	const char *grids[MAX_GRID];
 	size_t n_grids = 0, total = 1, i, top = 20;
 	int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), obj = 0, rc = 2, ai;
+	int sym_given = 0, sandboxed = 0;
+	char *helper = NULL;
 	char pbuf[256];
 
 	memset(&j, 0, sizeof(j));
@@ -394,13 +461,25 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 			c->json = 1;
 			continue;
 		}
+		if (strcmp(a, "--progress") == 0) {
+			pg.on = 1;
+			continue;
+		}
+		if (strcmp(a, "--sandbox") == 0) {
+			sandboxed = 1;
+			continue;
+		}
 		ai++;
 		if (strcmp(a, "--strategy") == 0)
 			strategy = v;
+		else if (strcmp(a, "--from") == 0 && *v)
+			from = strtoll(v, NULL, 10);
+		else if (strcmp(a, "--to") == 0 && *v)
+			to = strtoll(v, NULL, 10);
 		else if (strcmp(a, "--data") == 0)
 			data = v;
 		else if (strcmp(a, "--symbol") == 0)
-			sym = v;
+			sym = v, sym_given = 1;
 		else if (strcmp(a, "--grid") == 0 && n_grids < MAX_GRID)
 			grids[n_grids++] = v;
 		else if (strcmp(a, "--param") == 0 && j.n_fixed < 64 &&
@@ -432,8 +511,14 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 	}
 	if (strategy == NULL || data == NULL || n_grids == 0)
 		goto usage;
-	if ((r = cli_registry(c)) == NULL)
+	/* Every grid point's strategy then runs in a confined child. */
+	if (sandboxed && (j.cfg.sandbox_helper = helper =
+	    cli_sandbox_helper(c)) == NULL)
 		return 2;
+	if ((r = cli_registry(c)) == NULL) {
+		free(helper);
+		return 2;
+	}
 	if ((j.p = plugin_find(r, strategy)) == NULL ||
 	    plugin_desc(j.p)->kind != QD_KIND_STRATEGY) {
 		fprintf(stderr, "quantctl: no strategy named '%s'\n", strategy);
@@ -451,14 +536,11 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 		}
 	}
 	j.n_axes = n_grids;
-	{
-		char err[1024];
-
-		if (csv_read_file(data, &cs, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s\n", err);
-			goto out;
-		}
-	}
+	if (read_bars(c, data, from, to, &cs, store_sym,
+	    sizeof(store_sym)) != 0)
+		goto out;
+	if (store_sym[0] && !sym_given)
+		sym = store_sym;
 	if (cs.n < 2 || (j.series.symbol = symbol_intern(sym)) == 0) {
 		fprintf(stderr, "quantctl: need at least 2 bars and a BASE/QUOTE "
 			"symbol\n");
@@ -473,6 +555,7 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 	rc = 1;
 	if (wf != NULL) {
 		size_t train = 0, test = 0, step = 0, start, w = 0, exposed = 0;
+		size_t wf_all;
 		double is_sum = 0, scale = 1.0;
 		struct bt_result oos;
 
@@ -486,6 +569,10 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 		}
 		if (step == 0)
 			step = test;
+		for (start = 0; start + train + test <= cs.n; start += step)
+			w++;
+		wf_all = w * total;
+		w = 0;
 		if (!c->json)
 			printf("%-6s %-22s %-30s %12s %12s\n", "window",
 				"test from (ms)", "best params (in-sample)",
@@ -501,7 +588,8 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 			tr.n = train;
 			te.bars = cs.bars + start + train;
 			te.n = test;
-			if (run_grid(&j, &tr, total, jobs, res, 0) != 0 ||
+			if (run_grid(&j, &tr, total, jobs, res, 0, &pg,
+			    w * total, wf_all) != 0 ||
 			    (ord = rank(res, total, obj)) == NULL)
 				goto out;
 			point_params(&j, ord[0], pbuf, sizeof(pbuf));
@@ -531,6 +619,7 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 		}
 		backtest_compute_metrics(&oos, j.cfg.cash, j.series.timeframe_s,
 			exposed);
+		cli_progress(&pg, wf_all, wf_all, 1);
 		if (c->json) {
 			printf("],\"mean_in_sample_%s\":%s,\"out_of_sample\":",
 				objective_name(obj), jnum(w ? is_sum / w : 0));
@@ -557,8 +646,9 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (run_grid(&j, &j.series, total, jobs, res,
-		    isatty(2) && !c->json) != 0)
+		    isatty(2) && !c->json && !pg.on, &pg, 0, total) != 0)
 			goto out;
+		cli_progress(&pg, total, total, 1);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = (double)(t1.tv_sec - t0.tv_sec) +
 			(double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
@@ -607,6 +697,7 @@ usage:
 	cli_help("optimize", stderr);
 	rc = 2;
 out:
+	free(helper);
 	free(res);
 	csv_series_free(&cs);
 	plugin_registry_free(r);

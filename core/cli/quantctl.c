@@ -167,6 +167,9 @@ static const struct {
 	"(downsampled)\n"
 	"  --sandbox                run the strategy confined (the same "
 	"results)\n"
+	"  --progress               lines \"progress DONE TOTAL\" on stderr "
+	"(bars of the\n"
+	"                           range), at most four a second\n"
 	"  --log-level info         show the strategy's info lines\n"
 	"Fill rules, buying power, metrics, the JSON schema: "
 	QD_DOCDIR "/backtest.md\n" },
@@ -181,7 +184,13 @@ static const struct {
 	"default) and\n"
 	"rank them; --walk-forward optimises on each training window and "
 	"reports the\n"
-	"stitched out-of-sample windows.  Options of backtest apply.\n" },
+	"stitched out-of-sample windows.  --data takes a CSV file or\n"
+	"store:EXCHANGE:SYMBOL:TF; --from TS --to TS (ms) keep the bars in "
+	"[from, to];\n"
+	"--progress writes \"progress DONE TOTAL\" lines (grid points) on "
+	"stderr.\n"
+	"--sandbox runs the strategy confined; --cash, --fee-rate and "
+	"--symbol are\nbacktest's.\n" },
 	{ "montecarlo",
 	"usage: quantctl montecarlo --from-backtest result.json [--runs "
 	"10000] [--seed S]\n"
