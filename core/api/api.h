@@ -260,7 +260,9 @@ struct api_route {
 	                               become the command's fields (a path
 	                               parameter named here gets its type) */
 	int own;                  /**< the command acts for the caller: it
-	                               gets the caller's name as "user" */
+	                               gets the caller's name as "user"; 2:
+	                               and "admin": true for an admin, who
+	                               acts on every user's */
 };
 
 /** The OpenAPI 3.1 document (core/api/openapi.json, compiled in). */

@@ -849,7 +849,7 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
-	"ca_file", "risk", "trading", "api", "alerts", "notify", NULL
+	"ca_file", "risk", "trading", "api", "alerts", "notify", "jobs", NULL
 };
 
 static int
@@ -1142,6 +1142,29 @@ config_load(const char *path, struct diag *d)
 		}
 	}
 
+	c->jobs.timeout_s = 3600;
+	c->jobs.max_queued = 10;
+	if ((v = json_get(doc, "jobs")) != NULL) {
+		static const char *const keys[] = { "workers", "timeout_s",
+			"quantctl", "max_queued_per_user", NULL };
+
+		if (v->type != JSON_OBJECT) {
+			bad(d, file, v, "expected an object, found %s",
+				json_type_name(v->type));
+		} else {
+			check_keys(v, keys, file, d);
+			c->jobs.workers = (unsigned)get_int(v, "workers", 0, 0,
+				1024, file, d);
+			c->jobs.timeout_s = (unsigned)get_int(v, "timeout_s",
+				3600, 1, 86400 * 7, file, d);
+			c->jobs.max_queued = (size_t)get_int(v,
+				"max_queued_per_user", 10, 0, 1000000, file, d);
+			s = get_string(v, "quantctl", 0, file, d);
+			if (s != NULL)
+				c->jobs.quantctl = resolve_path(c->dir, s);
+		}
+	}
+
 	config_notify_default(&c->notify);
 	if ((v = json_get(doc, "notify")) != NULL) {
 		static const char *const keys[] = { "max_attempts",
@@ -1236,6 +1259,7 @@ config_free(struct config *c)
 	free(c->api.jwt_secret);
 	free(c->api.master_keys);
 	free(c->sandbox_helper);
+	free(c->jobs.quantctl);
 	free(c->ca_file);
 	free_strings(c->risk_account_ids, c->n_risk_accounts);
 	free(c->risk_accounts);

@@ -24,6 +24,10 @@
  *   notify          {"max_attempts", "backoff_ms", "backoff_max_ms",
  *                   "send_timeout_ms", "retention_days", "feed_down_s"}
  *                   (struct config_notify)
+ *   jobs            {"workers" (default: online CPUs), "timeout_s" (3600),
+ *                   "quantctl" (default: quantctl beside quantd),
+ *                   "max_queued_per_user" (10; 0: no limit)}: backtests
+ *                   and optimisations run for the API (core/daemon/jobs.h)
  *
  * Instance file (etc/quantd.d/NAME.json), one instance each:
  *   plugin    name of a loaded plugin (required)
@@ -236,6 +240,15 @@ struct config {
 	 *  says otherwise (0: no limit; default 1000). */
 	size_t alerts_max_per_user;
 	struct config_notify notify; /**< "notify": the outbox */
+	/** "jobs": backtests and optimisations run for the API. */
+	struct config_jobs {
+		unsigned workers;     /**< jobs at once (default: online CPUs) */
+		unsigned timeout_s;   /**< wall-clock cap per job (3600) */
+		char *quantctl;       /**< the program run (default: quantctl
+		                           beside quantd), or NULL */
+		size_t max_queued;    /**< a non-admin user's queued and running
+		                           jobs at once (default 10; 0: none) */
+	} jobs;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */
 	struct config_instance *instances;

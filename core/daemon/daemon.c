@@ -19,6 +19,7 @@
 #include "ctl/ctl.h"
 #include "daemon/alerts.h"
 #include "daemon/daemon.h"
+#include "daemon/jobs.h"
 #include "daemon/observe.h"
 #include "daemon/notify.h"
 #include "daemon/trading.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct observe *observe;
 	struct observe_sources obs; /* what the metrics read */
 	struct daemon_alerts *alerts;
+	struct jobs *jobs;          /* backtests and optimisations */
 	char *log_file;
 	int log_level;
 };
@@ -848,6 +850,8 @@ handle_request(void *arg, const char *request)
 		reply = handle_backfill(dm, req);
 	} else if (strncmp(c, "alert.", 6) == 0) {
 		reply = alerts_request(dm->alerts, c, req);
+	} else if (strncmp(c, "job.", 4) == 0) {
+		reply = jobs_request(dm->jobs, c, req);
 	} else if (strncmp(c, "notify.", 7) == 0) {
 		reply = notify_request(dm->outbox, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
@@ -860,6 +864,53 @@ handle_request(void *arg, const char *request)
 	}
 	cJSON_Delete(req);
 	return reply;
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+/* Whether the host runs plugin `p` sandboxed: an instance of it is
+ * configured so (a sandbox directory's plugin always is). */
+static int
+plugin_runs_sandboxed(void *arg, const struct plugin *p)
+{
+	struct daemon *dm = arg;
+	const char *name = plugin_desc(p)->name;
+
+	if (plugin_sandbox_only(p))
+		return 1;
+	for (size_t i = 0; i < host_instance_count(dm->host); i++) {
+		struct host_instance_info ii;
+
+		if (host_instance_info(dm->host, i, &ii) == 0 &&
+		    strcmp(ii.plugin, name) == 0 &&
+		    strcmp(ii.trust, "sandboxed") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+jobs_begin(struct daemon *dm, const struct config *c)
+{
+	struct jobs_config jc;
+	char err[512];
+
+	memset(&jc, 0, sizeof(jc));
+	jc.quantctl = c->jobs.quantctl;
+	jc.config_path = dm->config_path;
+	jc.state_dir = c->state_dir;
+	jc.store_url = c->storage.url;
+	jc.workers = c->jobs.workers;
+	jc.timeout_s = c->jobs.timeout_s;
+	jc.max_queued = c->jobs.max_queued;
+	jc.reg = dm->reg;
+	jc.sandboxed = plugin_runs_sandboxed;
+	jc.sandboxed_arg = dm;
+	if ((dm->jobs = jobs_start(dm->loop, &jc, err, sizeof(err))) == NULL) {
+		log_error("jobs", "%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -1080,6 +1131,8 @@ daemon_main(int argc, char **argv)
 	}
 	if (outbox_start(&dm, c) != 0)
 		goto out;
+	if (jobs_begin(&dm, c) != 0)
+		goto out;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;
@@ -1093,6 +1146,7 @@ daemon_main(int argc, char **argv)
 	if (dm.web == NULL && !api_off)
 		goto out;
 	web_attach_outbox(dm.web, dm.outbox);
+	web_attach_jobs(dm.web, dm.jobs);
 	if ((dm.mailer = mailer_start(dm.loop, c->ca_file)) == NULL)
 		goto out;
 	host_set_mail(dm.host, dm.mailer);
@@ -1117,6 +1171,9 @@ out:
 	loop_signal_free(sig_term);
 	loop_signal_free(sig_hup);
 	loop_signal_free(sig_usr1);
+	/* Its children are killed and its rows written; the loop's timers
+	 * still exist. */
+	jobs_stop(dm.jobs);
 	host_free(dm.host);
 	/* After the notifiers stopped: what is queued is written. */
 	outbox_close(dm.outbox, 10000);

@@ -12,6 +12,7 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "daemon/account.h"
+#include "daemon/jobs.h"
 #include "daemon/web.h"
 #include "limit/limit.h"
 #include "log/log.h"
@@ -288,10 +289,12 @@ limited:
 
 /* ---- REST ----------------------------------------------------------------- */
 
-/* A command that acts for its caller gets the caller's name as "user";
+/* A command that acts for its caller gets the caller's name as "user"
+ * (and with `own` 2, "admin": true for an admin, who acts on everyone's);
  * a request naming a user itself is refused.  Takes `text` over. */
 static char *
-for_caller(char *text, const struct caller *who, char *err, size_t errlen)
+for_caller(char *text, const struct caller *who, int own, char *err,
+	size_t errlen)
 {
 	cJSON *o = cJSON_Parse(text);
 	char *s = NULL;
@@ -304,7 +307,11 @@ for_caller(char *text, const struct caller *who, char *err, size_t errlen)
 	if (cJSON_GetObjectItemCaseSensitive(o, "user") != NULL)
 		snprintf(err, errlen, "unknown member 'user' (the caller's "
 			"own are meant)");
-	else if (cJSON_AddStringToObject(o, "user", who->id.user) != NULL)
+	else if (own == 2 && cJSON_GetObjectItemCaseSensitive(o, "admin"))
+		snprintf(err, errlen, "unknown member 'admin'");
+	else if (cJSON_AddStringToObject(o, "user", who->id.user) != NULL &&
+	    (own != 2 || strcmp(who->id.role, "admin") != 0 ||
+	    cJSON_AddBoolToObject(o, "admin", 1) != NULL))
 		s = cJSON_PrintUnformatted(o);
 	else
 		snprintf(err, errlen, "out of memory");
@@ -352,6 +359,28 @@ serve_cached(struct web *w, struct api_request *req, const char *text)
 	api_respond_copy(req, 200, reply, len, "application/json");
 	if (c->reply == NULL)
 		free(reply);
+}
+
+/* A job's file: the body of {"ok":true,"content_type":T,"body":B} sent
+ * as it is, with T; an error as any other command's.  Takes `reply`. */
+static void
+serve_file(struct api_request *req, char *reply)
+{
+	cJSON *o = reply && strncmp(reply, "{\"ok\":true", 10) == 0 ?
+		cJSON_Parse(reply) : NULL;
+	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(o, "content_type");
+	cJSON *body = cJSON_GetObjectItemCaseSensitive(o, "body");
+
+	if (!cJSON_IsString(ct) || !cJSON_IsString(body)) {
+		cJSON_Delete(o);
+		api_command_respond(req, reply);
+		return;
+	}
+	free(reply);
+	/* The body's text is taken over from the tree (no copy). */
+	api_respond(req, 200, body->valuestring, ct->valuestring, 0);
+	body->valuestring = NULL;
+	cJSON_Delete(o);
 }
 
 static void
@@ -409,13 +438,18 @@ on_request(void *arg, struct api_request *req)
 		api_respond_error(req, 400, "bad_request", err);
 		return;
 	}
-	if (r->own && (text = for_caller(text, &who, err, sizeof(err))) ==
-	    NULL) {
+	if (r->own && (text = for_caller(text, &who, r->own, err,
+	    sizeof(err))) == NULL) {
 		api_respond_error(req, 400, "bad_request", err);
 		return;
 	}
 	if (strcmp(r->cmd, "market.candles") == 0) {
 		serve_cached(w, req, text);
+		free(text);
+		return;
+	}
+	if (jobs_cmd_is_file(r->cmd)) {
+		serve_file(req, w->ctl(w->ctl_arg, text));
 		free(text);
 		return;
 	}
@@ -477,7 +511,8 @@ channel_symbol(const char *sym, char *out, size_t cap)
  * what it selects.  Returns 0, or -1 with the reason.
  */
 struct chan_sel {
-	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY } kind;
+	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY,
+		CH_JOBS } kind;
 	qd_symbol symbol;
 	uint32_t tf_s;
 	char name[96];
@@ -491,6 +526,11 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (strcmp(in, "jobs") == 0) {
+		out->kind = CH_JOBS;
+		snprintf(out->name, sizeof(out->name), "%s", in);
+		return 0;
+	}
 	if (strcmp(in, "notifications") == 0) {
 		out->kind = CH_NOTIFY;
 		snprintf(out->name, sizeof(out->name), "%s", in);
@@ -522,7 +562,8 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 		rest = dot + 1;
 	} else {
 		*why = "unknown channel (trades.{symbol}, "
-			"candles.{tf}.{symbol}, orders, risk, notifications)";
+			"candles.{tf}.{symbol}, orders, risk, notifications, "
+			"jobs)";
 		return -1;
 	}
 	if (strlen(rest) >= sizeof(sym)) {
@@ -610,14 +651,36 @@ command_data(struct web *w, const char *cmd)
 	return o;
 }
 
+/* A user's own jobs, for the "jobs" channel's snapshot. */
+static cJSON *
+user_jobs(struct web *w, const char *user)
+{
+	cJSON *rq = cJSON_CreateObject(), *o = NULL;
+	char *text, *reply = NULL;
+
+	cJSON_AddStringToObject(rq, "cmd", "job.list");
+	cJSON_AddStringToObject(rq, "user", user);
+	if ((text = cJSON_PrintUnformatted(rq)) != NULL)
+		reply = w->ctl(w->ctl_arg, text);
+	cJSON_Delete(rq);
+	free(text);
+	if (reply != NULL && (o = cJSON_Parse(reply)) != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "ok");
+	free(reply);
+	return o;
+}
+
 /* The state a new subscriber starts from. */
 static void
-send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel)
+send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel,
+	const char *user)
 {
 	cJSON *data;
 	char *s;
 
-	if (sel->kind == CH_NOTIFY) {
+	if (sel->kind == CH_JOBS) {
+		data = user_jobs(w, user);
+	} else if (sel->kind == CH_NOTIFY) {
 		data = cJSON_CreateArray();
 	} else if (sel->kind == CH_ORDERS) {
 		data = command_data(w, "trade.orders");
@@ -755,6 +818,16 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 			"({\"op\":\"auth\",\"token\":...})");
 		goto out;
 	}
+	if (sel.kind == CH_JOBS) {
+		/* Each user's own jobs. */
+		if (!cl->who.known) {
+			send_error(w, cl->conn, "unauthorized", "authenticate "
+				"first");
+			goto out;
+		}
+		snprintf(sel.name, sizeof(sel.name), "jobs.%s",
+			cl->who.id.user);
+	}
 	if (sel.kind == CH_NOTIFY) {
 		/* Each user's own; admins also get the operators' events. */
 		if (!cl->who.known) {
@@ -796,7 +869,7 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 		api_ws_send(w->api, cl->conn, s);
 	free(s);
 	if (on)
-		send_snapshot(w, cl->conn, &sel);
+		send_snapshot(w, cl->conn, &sel, cl->who.id.user);
 out:
 	cJSON_Delete(o);
 }
@@ -994,6 +1067,29 @@ on_notification(void *arg, const struct outbox_event *e)
 	    NULL)
 		api_publish(w->api, name, s);
 	free(s);
+}
+
+/* A job changed: to its user's dashboards. */
+static void
+on_job(void *arg, const char *user, const cJSON *job)
+{
+	struct web *w = arg;
+	char name[96], *s;
+
+	snprintf(name, sizeof(name), "jobs.%s", user);
+	if (!api_wanted(w->api, name))
+		return;
+	if ((s = message("jobs", "job", "data", cJSON_Duplicate(job, 1))) !=
+	    NULL)
+		api_publish(w->api, name, s);
+	free(s);
+}
+
+void
+web_attach_jobs(struct web *w, struct jobs *j)
+{
+	if (w != NULL)
+		jobs_watch(j, on_job, w);
 }
 
 void

@@ -52,6 +52,11 @@ struct web *web_start(const struct config *c, struct net *n,
  *  (channel "notifications"; admins also get the operators'). */
 void web_attach_outbox(struct web *w, struct outbox *ob);
 
+struct jobs;
+/** Push job state and progress changes to the dashboards of their users
+ *  (channel "jobs"). */
+void web_attach_jobs(struct web *w, struct jobs *j);
+
 /** The daemon is ready (/readyz). */
 void web_ready(struct web *w);
 
