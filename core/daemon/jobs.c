@@ -575,6 +575,8 @@ on_reap(void *arg)
 {
 	struct job *jb = arg;
 
+	/* a fired one-shot timer is still freed */
+	loop_timer_cancel(jb->reap_timer);
 	jb->reap_timer = NULL;
 	job_finish(jb);
 }
@@ -584,6 +586,7 @@ on_kill(void *arg)
 {
 	struct job *jb = arg;
 
+	loop_timer_cancel(jb->kill_timer);
 	jb->kill_timer = NULL;
 	if (jb->pid > 0)
 		kill(-jb->pid, SIGKILL);
@@ -605,6 +608,7 @@ on_deadline(void *arg)
 {
 	struct job *jb = arg;
 
+	loop_timer_cancel(jb->deadline);
 	jb->deadline = NULL;
 	jb->timed_out = 1;
 	log_warn("jobs", "job %" PRIu64 " passed its %u s: stopping it",
@@ -936,6 +940,7 @@ on_kick(void *arg)
 {
 	struct jobs *js = arg;
 
+	loop_timer_cancel(js->kick);
 	js->kick = NULL;
 	dispatch(js);
 }

@@ -1,0 +1,42 @@
+#!/bin/sh
+# fake_quantctl.sh -- stands in for quantctl as a job runner's program
+# ("jobs.quantctl"): writes its arguments, one a line, to args.txt in the
+# current directory (the job's), then behaves by the value of the strategy
+# parameter "fast" it was given:
+#   1  progress lines, a result on stdout, exit 0
+#   2  progress, then sleep until killed (cancel, time limit)
+#   3  quantctl's error message for a bad parameter, exit 2
+#   4  killed by SIGSEGV (a crashing strategy)
+#   5  ignores SIGTERM and sleeps (only SIGKILL stops it)
+printf '%s\n' "$@" > args.txt
+mode=0
+for a in "$@"; do
+	case $a in fast=*) mode=${a#fast=} ;; esac
+done
+case $mode in
+1)
+	echo "progress 1 4" >&2
+	echo "progress 4 4" >&2
+	echo '{"metrics":{"final_equity":10001},"trades":[]}'
+	;;
+2)
+	echo "progress 1 100" >&2
+	sleep 30
+	;;
+3)
+	echo "quantctl: param slow: 1 is below the minimum 2" >&2
+	exit 2
+	;;
+4)
+	echo "about to crash" >&2
+	kill -SEGV $$
+	;;
+5)
+	trap '' TERM
+	echo "progress 1 2" >&2
+	sleep 30
+	;;
+*)
+	exit 3
+	;;
+esac

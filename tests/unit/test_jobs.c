@@ -1,0 +1,416 @@
+/*
+ * test_jobs.c -- the daemon's job runner (core/daemon/jobs.h) against
+ * tests/fakes/fake_quantctl.sh as its program: the FIFO queue and its
+ * workers, cancel of a queued and a running job, failures with quantctl's
+ * words, a crash, the time limit, refusals naming the field, users' jobs
+ * kept apart, the per-user queue, and a restart after a crash (kept jobs).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "daemon/jobs.h"
+#include "log/log.h"
+#include "loop/loop.h"
+#include "plugin/plugin.h"
+#include "store/store.h"
+
+static struct plugin_registry *reg;
+static struct loop *lp;
+static char dir[256];
+
+static int
+setup(void **st)
+{
+	char path[4096];
+
+	(void)st;
+	log_open("/dev/null", QD_LOG_ERROR);
+	reg = plugin_registry_new();
+	snprintf(path, sizeof(path), "%s/plugins/ta/.libs/ta.so",
+		QD_TEST_BUILDDIR);
+	if (plugin_load_file(reg, path) < 1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/strategies/ma-cross/.libs/ma-cross.so",
+		QD_TEST_BUILDDIR);
+	if (plugin_load_file(reg, path) < 1)
+		return -1;
+	plugin_resolve(reg);
+	snprintf(dir, sizeof(dir), "/tmp/qd-test-jobs-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	lp = loop_new(256, 64);
+	return lp ? 0 : -1;
+}
+
+static int
+teardown(void **st)
+{
+	char cmd[300];
+
+	(void)st;
+	loop_free(lp);
+	plugin_registry_free(reg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return -1;
+	log_close();
+	return 0;
+}
+
+/* A runner over the fake, in a state directory of its own. */
+static struct jobs *
+runner(const char *tag, unsigned workers, unsigned timeout_s,
+	size_t max_queued, const char *store_url)
+{
+	static char quantctl[4096], state[512];
+	struct jobs_config c;
+	char err[256];
+	struct jobs *j;
+
+	snprintf(quantctl, sizeof(quantctl), "%s/tests/fakes/fake_quantctl.sh",
+		QD_TEST_SRCDIR);
+	snprintf(state, sizeof(state), "%s/%s", dir, tag);
+	assert_int_equal(mkdir(state, 0700), 0);
+	memset(&c, 0, sizeof(c));
+	c.quantctl = quantctl;
+	c.state_dir = state;
+	c.store_url = store_url;
+	c.workers = workers;
+	c.timeout_s = timeout_s;
+	c.max_queued = max_queued;
+	c.reg = reg;
+	j = jobs_start(lp, &c, err, sizeof(err));
+	if (j == NULL)
+		fail_msg("jobs_start: %s", err);
+	return j;
+}
+
+/* Send a request (JSON text, printf-style); the parsed reply. */
+static cJSON *
+ask(struct jobs *j, const char *fmt, ...)
+{
+	char text[2048], *reply;
+	va_list ap;
+	cJSON *req, *out;
+	const cJSON *cmd;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	req = cJSON_Parse(text);
+	assert_non_null(req);
+	cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+	reply = jobs_request(j, cmd->valuestring, req);
+	cJSON_Delete(req);
+	out = cJSON_Parse(reply);
+	assert_non_null(out);
+	free(reply);
+	return out;
+}
+
+/* Submit a backtest for `user` with strategy parameter fast=F. */
+static long
+submit(struct jobs *j, const char *user, int fast)
+{
+	cJSON *r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"%s\","
+		"\"strategy\":\"ma-cross\",\"params\":{\"fast\":%d},"
+		"\"data\":{\"exchange\":\"sim\",\"symbol\":\"BTC/USDT\","
+		"\"timeframe\":\"1m\",\"from\":1000,\"to\":2000}}", user, fast);
+	const cJSON *job = cJSON_GetObjectItemCaseSensitive(r, "job");
+	long id;
+
+	if (job == NULL)
+		fail_msg("submit: %s", cJSON_PrintUnformatted(r));
+	id = (long)cJSON_GetObjectItemCaseSensitive(job, "id")->valuedouble;
+	cJSON_Delete(r);
+	return id;
+}
+
+/* Job `id`'s member `key` as text ("" when absent), as the admin sees. */
+static char got[1024];
+static const char *
+field(struct jobs *j, long id, const char *key)
+{
+	cJSON *r = ask(j, "{\"cmd\":\"job.get\",\"id\":%ld}", id);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "job"), key);
+
+	if (cJSON_IsString(v))
+		snprintf(got, sizeof(got), "%s", v->valuestring);
+	else if (cJSON_IsNumber(v))
+		snprintf(got, sizeof(got), "%g", v->valuedouble);
+	else
+		got[0] = '\0';
+	cJSON_Delete(r);
+	return got;
+}
+
+struct until {
+	struct jobs *j;
+	long id;
+	const char *state;
+};
+
+static void
+check_state(void *arg)
+{
+	struct until *u = arg;
+
+	if (strcmp(field(u->j, u->id, "state"), u->state) == 0)
+		loop_stop(lp);
+}
+
+static void
+give_up(void *arg)
+{
+	(void)arg;
+	loop_stop(lp);
+}
+
+/* Run the loop until job `id` is in `state` (or 10 s passed). */
+static void
+run_until(struct jobs *j, long id, const char *state)
+{
+	struct until u = { j, id, state };
+	struct loop_timer *t = loop_timer_add(lp, 5000000, 5000000,
+		check_state, &u);
+	struct loop_timer *g = loop_timer_add(lp, 10000000000LL, 0, give_up,
+		NULL);
+
+	loop_run(lp);
+	loop_timer_cancel(t);
+	loop_timer_cancel(g);
+	if (strcmp(field(j, id, "state"), state) != 0)
+		fail_msg("job %ld: state %s, expected %s", id, got, state);
+}
+
+/* One worker: jobs run one at a time in submission order; a queued job
+ * canceled never runs, a running one canceled stops; a done job has its
+ * result and progress 1, and quantctl got the request as arguments. */
+static void
+fifo_one_worker_and_cancel(void **st)
+{
+	struct jobs *j = runner("fifo", 1, 60, 0, NULL);
+	long a, b, c, d;
+	char path[600], args[4096];
+	FILE *f;
+	size_t n;
+	cJSON *r;
+
+	(void)st;
+	a = submit(j, "alice", 2);     /* runs until canceled */
+	b = submit(j, "alice", 1);
+	c = submit(j, "alice", 1);
+	d = submit(j, "bob", 1);
+	assert_string_equal(field(j, a, "state"), "running");
+	assert_string_equal(field(j, b, "state"), "queued");
+	assert_string_equal(field(j, d, "state"), "queued");
+	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld}", c);
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "job"));
+	cJSON_Delete(r);
+	assert_string_equal(field(j, c, "state"), "canceled");
+	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld}", a);
+	cJSON_Delete(r);
+	run_until(j, a, "canceled");
+	run_until(j, d, "done");
+	assert_string_equal(field(j, b, "state"), "done");
+	assert_string_equal(field(j, b, "progress"), "1");
+	assert_string_equal(field(j, c, "state"), "canceled");
+	assert_string_equal(field(j, c, "started_ms"), "");
+	/* the result is quantctl's standard output */
+	r = ask(j, "{\"cmd\":\"job.result\",\"id\":%ld}", b);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(r,
+		"content_type")->valuestring, "application/json");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(r,
+		"body")->valuestring,
+		"{\"metrics\":{\"final_equity\":10001},\"trades\":[]}\n");
+	cJSON_Delete(r);
+	r = ask(j, "{\"cmd\":\"job.result\",\"id\":%ld}", a);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "error"), "code")->valuestring,
+		"state");
+	cJSON_Delete(r);
+	/* every value its own argument, the range from the store */
+	snprintf(path, sizeof(path), "%s/fifo/jobs/%ld/args.txt", dir, b);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(args, 1, sizeof(args) - 1, f);
+	fclose(f);
+	args[n] = '\0';
+	assert_non_null(strstr(args, "--json\nbacktest\n--strategy\nma-cross\n"
+		"--param\nfast=1\n"));
+	assert_non_null(strstr(args, "--data\nstore:sim:BTC/USDT:1m\n--from\n"
+		"1000\n--to\n2000\n--progress\n"));
+	assert_null(strstr(args, "--sandbox"));
+	jobs_stop(j);
+}
+
+/* A failure says why in quantctl's words; a crash names the signal; the
+ * time limit stops a job that ignores SIGTERM. */
+static void
+failures_and_time_limit(void **st)
+{
+	struct jobs *j = runner("fail", 3, 1, 0, NULL);
+	long bad, crash, slow;
+
+	(void)st;
+	bad = submit(j, "alice", 3);
+	crash = submit(j, "alice", 4);
+	slow = submit(j, "alice", 5);
+	run_until(j, bad, "failed");
+	assert_string_equal(field(j, bad, "error"),
+		"param slow: 1 is below the minimum 2");
+	run_until(j, crash, "failed");
+	assert_non_null(strstr(field(j, crash, "error"),
+		"killed by signal 11: about to crash"));
+	run_until(j, slow, "failed");
+	assert_non_null(strstr(field(j, slow, "error"), "time limit of 1 s"));
+	jobs_stop(j);
+}
+
+/* Requests name the member at fault; users see only their own jobs; a
+ * user's queue has a cap. */
+static void
+refusals_owners_and_limits(void **st)
+{
+	struct jobs *j = runner("refuse", 1, 60, 2, NULL);
+	static const struct { const char *body, *field; } bad[] = {
+		{ "\"strategy\":\"nope\",\"data\":{}", "strategy" },
+		{ "\"strategy\":\"ta\",\"data\":{}", "strategy" },
+		{ "\"strategy\":\"ma-cross\",\"params\":{\"fast\":0}", "params.fast" },
+		{ "\"strategy\":\"ma-cross\",\"params\":{\"x\":1}", "params.x" },
+		{ "\"strategy\":\"ma-cross\",\"params\":{\"fast\":[1]}", "params.fast" },
+		{ "\"strategy\":\"ma-cross\",\"data\":\"/etc/passwd\"", "data" },
+		{ "\"strategy\":\"ma-cross\",\"data\":{\"exchange\":\"../x\","
+		  "\"symbol\":\"BTC/USDT\",\"timeframe\":\"1m\",\"from\":1,"
+		  "\"to\":2}", "data.exchange" },
+		{ "\"strategy\":\"ma-cross\",\"data\":{\"exchange\":\"sim\","
+		  "\"symbol\":\"BTC/USDT\",\"timeframe\":\"7m\",\"from\":1,"
+		  "\"to\":2}", "data.timeframe" },
+		{ "\"strategy\":\"ma-cross\",\"data\":{\"exchange\":\"sim\","
+		  "\"symbol\":\"BTC/USDT\",\"timeframe\":\"1m\",\"from\":5,"
+		  "\"to\":5}", "data.to" },
+		{ "\"strategy\":\"ma-cross\",\"flags\":\"--report=/x\"", "flags" },
+	};
+	long a, b;
+	cJSON *r, *e;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
+			"%s}", bad[i].body);
+		e = cJSON_GetObjectItemCaseSensitive(r, "error");
+		if (e == NULL || strcmp(cJSON_GetObjectItemCaseSensitive(e,
+		    "field")->valuestring, bad[i].field) != 0)
+			fail_msg("%s: expected an error on %s, got %s",
+				bad[i].body, bad[i].field,
+				cJSON_PrintUnformatted(r));
+		cJSON_Delete(r);
+	}
+	a = submit(j, "alice", 2);
+	b = submit(j, "alice", 1);
+	r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
+		"\"strategy\":\"ma-cross\",\"data\":{\"exchange\":\"sim\","
+		"\"symbol\":\"BTC/USDT\",\"timeframe\":\"1m\",\"from\":1,"
+		"\"to\":2}}");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "error"), "code")->valuestring,
+		"limit");
+	cJSON_Delete(r);
+	submit(j, "bob", 1);            /* bob's queue is his own */
+	r = ask(j, "{\"cmd\":\"job.get\",\"id\":%ld,\"user\":\"bob\"}", a);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "error"), "code")->valuestring,
+		"not_found");
+	cJSON_Delete(r);
+	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld,\"user\":\"bob\"}", a);
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "error"));
+	cJSON_Delete(r);
+	r = ask(j, "{\"cmd\":\"job.get\",\"id\":%ld,\"user\":\"root\","
+		"\"admin\":true}", a);
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "job"));
+	cJSON_Delete(r);
+	r = ask(j, "{\"cmd\":\"job.list.backtest\",\"user\":\"bob\"}");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r,
+		"jobs")), 1);
+	cJSON_Delete(r);
+	r = ask(j, "{\"cmd\":\"job.get.optimization\",\"id\":%ld}", b);
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "error"));
+	cJSON_Delete(r);
+	jobs_stop(j);
+}
+
+/* Jobs kept in the store: at the next start a job left running failed
+ * with the reason, a queued one runs; ids go on from the largest. */
+static void
+restart_after_a_crash(void **st)
+{
+	char url[600], req[512], err[256];
+	struct store *s = NULL;
+	struct store_job k;
+	struct jobs *j;
+	long next;
+
+	(void)st;
+	snprintf(url, sizeof(url), "%s/kept.db", dir);
+	snprintf(req, sizeof(req), "{\"strategy\":\"ma-cross\",\"params\":"
+		"{\"fast\":\"1\"},\"data\":{\"exchange\":\"sim\",\"symbol\":"
+		"\"BTC/USDT\",\"timeframe\":\"1m\",\"from\":1,\"to\":2}}");
+	assert_int_equal(store_open(url, STORE_ROLE_WRITER, &s, err,
+	    sizeof(err)),
+		QD_OK);
+	memset(&k, 0, sizeof(k));
+	k.id = 7;
+	k.user_id = "alice";
+	k.kind = "backtest";
+	k.request = req;
+	k.state = "running";
+	k.progress = 0.5;
+	k.error = "";
+	k.created_ms = 1;
+	k.started_ms = 2;
+	assert_int_equal(store_put_job(s, &k), QD_OK);
+	k.id = 8;
+	k.state = "queued";
+	k.progress = 0;
+	k.started_ms = 0;
+	assert_int_equal(store_put_job(s, &k), QD_OK);
+	store_close(s);
+	j = runner("restart", 1, 60, 0, url);
+	assert_string_equal(field(j, 7, "state"), "failed");
+	assert_string_equal(field(j, 7, "error"),
+		"the daemon stopped while the job ran");
+	run_until(j, 8, "done");
+	next = submit(j, "alice", 1);
+	assert_int_equal(next, 9);
+	run_until(j, next, "done");
+	jobs_stop(j);
+	/* and what the runner wrote is what a new one reads */
+	j = runner("restart2", 1, 60, 0, url);
+	assert_string_equal(field(j, 8, "state"), "done");
+	assert_string_equal(field(j, 9, "state"), "done");
+	assert_string_equal(field(j, 7, "state"), "failed");
+	jobs_stop(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fifo_one_worker_and_cancel),
+		cmocka_unit_test(failures_and_time_limit),
+		cmocka_unit_test(refusals_owners_and_limits),
+		cmocka_unit_test(restart_after_a_crash),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
