@@ -1276,13 +1276,29 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 	return NULL;
 }
 
+char *
+jobs_check(struct jobs *js, const char *kind, const cJSON *req,
+	const char *user, int admin, char **normalized)
+{
+	cJSON *out = cJSON_CreateObject();
+	char *e;
+
+	*normalized = NULL;
+	if (out == NULL)
+		return reply_error("unavailable", "out of memory", NULL);
+	if ((e = check_request(js, kind, req, user, admin, out)) == NULL &&
+	    (*normalized = cJSON_PrintUnformatted(out)) == NULL)
+		e = reply_error("unavailable", "out of memory", NULL);
+	cJSON_Delete(out);
+	return e;
+}
+
 static char *
 handle_submit(struct jobs *js, const char *family, const cJSON *req,
 	const char *user, int admin)
 {
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(req, "kind");
 	const char *kind;
-	cJSON *out = cJSON_CreateObject();
 	char *e, *text, msg[160];
 	struct job *jb;
 	size_t mine = 0;
@@ -1292,31 +1308,29 @@ handle_submit(struct jobs *js, const char *family, const cJSON *req,
 			family;
 	else
 		kind = cJSON_IsString(k) ? k->valuestring : "";
-	if (out == NULL)
-		return reply_error("unavailable", "out of memory", NULL);
-	if ((e = check_request(js, kind, req, user, admin, out)) != NULL) {
-		cJSON_Delete(out);
+	if ((e = jobs_check(js, kind, req, user, admin, &text)) != NULL)
 		return e;
+	if (strcmp(kind, "optimize") == 0) {
+		cJSON *n = cJSON_Parse(text);
+
+		if (cJSON_GetObjectItemCaseSensitive(n, "walk_forward"))
+			kind = "walkforward";
+		cJSON_Delete(n);
 	}
-	if (strcmp(kind, "optimize") == 0 &&
-	    cJSON_GetObjectItemCaseSensitive(out, "walk_forward") != NULL)
-		kind = "walkforward";
 	for (size_t i = 0; i < js->n; i++)
 		if ((js->v[i]->state == JOB_QUEUED ||
 		    js->v[i]->state == JOB_RUNNING) &&
 		    strcmp(js->v[i]->user, user ? user : "admin") == 0)
 			mine++;
 	if (!admin && js->max_queued > 0 && mine >= js->max_queued) {
-		cJSON_Delete(out);
+		free(text);
 		snprintf(msg, sizeof(msg), "you have %zu jobs queued or "
 			"running, the most allowed (jobs.max_queued_per_user); "
 			"wait for one to finish or cancel one", mine);
 		return reply_error("limit", msg, NULL);
 	}
-	text = cJSON_PrintUnformatted(out);
-	cJSON_Delete(out);
-	if (text == NULL || (jb = job_add(js, js->next_id, user ? user :
-	    "admin", kind, text)) == NULL) {
+	if ((jb = job_add(js, js->next_id, user ? user : "admin", kind,
+	    text)) == NULL) {
 		free(text);
 		return reply_error("unavailable", "out of memory", NULL);
 	}

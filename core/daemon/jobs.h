@@ -97,6 +97,16 @@ void jobs_stop(struct jobs *j);
 /** Handle a "job.*" request; a malloc'd JSON reply. */
 char *jobs_request(struct jobs *j, const char *cmd, const cJSON *req);
 
+/**
+ * Check a submission of `kind` (backtest, optimize, montecarlo) for `user`
+ * (NULL: the control socket's, an admin): NULL with the validated request
+ * in *normalized (JSON text, malloc'd: what is kept and what the command
+ * line is built from; checking it again gives it back unchanged), or the
+ * error reply (malloc'd).  Starts nothing.
+ */
+char *jobs_check(struct jobs *j, const char *kind, const cJSON *req,
+	const char *user, int admin, char **normalized);
+
 /** Whether command `cmd` answers a file's text (result, report, trades):
  *  {"ok":true,"content_type":T,"body":TEXT}. */
 int jobs_cmd_is_file(const char *cmd);
