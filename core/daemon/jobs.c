@@ -822,7 +822,7 @@ job_run(struct jobs *js, struct job *jb)
 	struct argv_buf a;
 	char dir[PATH_MAX], path[PATH_MAX + 32], why[256];
 	char **env = NULL;
-	int out = -1, dn = -1, pfd[2] = { -1, -1 };
+	int out = -1, dn = -1, pfd[2] = { -1, -1 }, sandboxed = 0;
 	pid_t pid, parent;
 
 	memset(&a, 0, sizeof(a));
@@ -880,6 +880,8 @@ job_run(struct jobs *js, struct job *jb)
 		_exit(127);
 	}
 	setpgid(pid, pid);   /* either side may win; both set it */
+	for (size_t i = 0; i < a.n; i++)
+		sandboxed |= strcmp(a.v[i], "--sandbox") == 0;
 	close(pfd[1]);
 	close(out);
 	close(dn);
@@ -904,8 +906,9 @@ job_run(struct jobs *js, struct job *jb)
 	jb->deadline = loop_timer_add(js->loop, (int64_t)js->timeout_s *
 		1000000000LL, 0, on_deadline, jb);
 	js->running++;
-	log_info("jobs", "job %" PRIu64 " (%s of %s) started: pid %d",
-		jb->id, jb->kind, jb->user, (int)pid);
+	log_info("jobs", "job %" PRIu64 " (%s of %s) started%s: pid %d",
+		jb->id, jb->kind, jb->user, sandboxed ? " sandboxed" : "",
+		(int)pid);
 	keep(js, jb);
 	tell(js, jb);
 	return;

@@ -109,6 +109,16 @@ def run():
     st, _, _, doc = call("GET", "/api/v1/backtests", token=ALICE)
     say(st == 200 and [j["id"] for j in doc["jobs"]] == [bid], "alice lists her backtest", doc)
 
+    # An untrusted strategy runs sandboxed, with the same result as
+    # quantctl --sandbox gives.
+    sb = {"strategy": "sma-cross-example", "params": {"fast": 6}, "data": DATA}
+    st, _, _, doc = call("POST", "/api/v1/backtests", sb, ALICE)
+    sid = (doc or {}).get("job", {}).get("id")
+    job = wait_state("/api/v1/backtests/%s" % sid, ALICE, ("done", "failed", "canceled"))
+    st, _, body, _ = call("GET", "/api/v1/backtests/%s/result" % sid, token=ALICE)
+    say(job.get("state") == "done" and body == open(os.environ["QD_EXPECTED_SANDBOXED"], "rb").read(),
+        "a sandbox directory's strategy: its result is quantctl backtest --sandbox's", job)
+
     # Another user neither sees nor cancels it; an admin sees it.
     say(refused(call("GET", "/api/v1/backtests/%s" % bid, token=BOB), 404), "bob cannot see alice's job")
     say(refused(call("GET", "/api/v1/backtests/%s/result" % bid, token=BOB), 404), "nor its result")

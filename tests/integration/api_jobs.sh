@@ -11,6 +11,10 @@ PY=/usr/bin/python3
 
 make_config
 for f in ta ma-cross; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+# An untrusted strategy: its jobs run sandboxed, as its instances would.
+mkdir -p "$T/untrusted"
+cp "$QD_BUILDDIR/lib/plugins/sma-cross-example.so" "$T/untrusted/"
+sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
 QD_JWT=$(openssl rand -hex 32)
 export QD_JWT
 sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT"}, "jobs": {"workers": 1, "timeout_s": 120, "max_queued_per_user": 3},|' "$T/quantd.json"
@@ -25,6 +29,9 @@ TO=1704290400000
 ctl backtest --strategy ma-cross --param fast=5 --param slow=20 \
 	--data store:sim:BTC/USDT:1m --from $FROM --to $TO --json > "$T/expected.json" 2> "$T/expected.err"
 check "quantctl backtest over the stored candles runs" test -s "$T/expected.json"
+ctl backtest --strategy sma-cross-example --param fast=6 --sandbox \
+	--data store:sim:BTC/USDT:1m --from $FROM --to $TO --json > "$T/expected_sandboxed.json" 2> "$T/expected.err"
+check "quantctl backtest of the untrusted strategy runs sandboxed" test -s "$T/expected_sandboxed.json"
 ctl backtest --strategy ma-cross --data store:sim:BTC/USDT:1m --from $FROM --to $TO --progress > /dev/null 2> "$T/progress.err"
 check "quantctl backtest --progress ends with all the range's bars done" sh -c "tail -1 '$T/progress.err' | grep -Eq '^progress ([0-9]+) \\1\$'"
 
@@ -37,12 +44,14 @@ printf '%s\n' "$pw_bob" | ctl user add bob --role trader --plan enterprise > /de
 start_daemon || { not_ok "the daemon starts"; cat "$T/stderr"; finish; exit 1; }
 port=$(sed -n 's/.*tag=api msg="listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' "$T/quantd.log" | tail -1)
 export QD_PORT=$port QD_FROM=$FROM QD_TO=$TO QD_EXPECTED="$T/expected.json" \
+	QD_EXPECTED_SANDBOXED="$T/expected_sandboxed.json" \
 	QD_PW_ROOT=$pw_root QD_PW_ALICE=$pw_alice QD_PW_BOB=$pw_bob \
 	QD_API_RECORD="$T/record.jsonl" QD_STATE="$T/state"
 "$PY" "$QD_SRCDIR/tests/integration/api_jobs.py" run > "$T/out" 2>&1
 rc=$?
 sed 's/^/  /' "$T/out"
 check "every job check passed" test "$rc" -eq 0
+check "the untrusted strategy's job ran sandboxed, ma-cross's in-process" sh -c "grep -q 'job 1 (backtest of alice) started: pid' '$T/quantd.log' && grep -Eq 'job [0-9]+ \(backtest of alice\) started sandboxed: pid' '$T/quantd.log'"
 
 # kill -9 with a long job running and a short one queued behind it (one
 # worker): after the restart the first failed with the reason, the other

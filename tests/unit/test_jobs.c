@@ -66,6 +66,17 @@ teardown(void **st)
 	return 0;
 }
 
+/* The host's decision, as the test sets it. */
+static int sandbox_all;
+
+static int
+decide_sandbox(void *arg, const struct plugin *p)
+{
+	(void)arg;
+	(void)p;
+	return sandbox_all;
+}
+
 /* A runner over the fake, in a state directory of its own. */
 static struct jobs *
 runner(const char *tag, unsigned workers, unsigned timeout_s,
@@ -88,6 +99,7 @@ runner(const char *tag, unsigned workers, unsigned timeout_s,
 	c.timeout_s = timeout_s;
 	c.max_queued = max_queued;
 	c.reg = reg;
+	c.sandboxed = decide_sandbox;
 	j = jobs_start(lp, &c, err, sizeof(err));
 	if (j == NULL)
 		fail_msg("jobs_start: %s", err);
@@ -193,6 +205,22 @@ run_until(struct jobs *j, long id, const char *state)
 		fail_msg("job %ld: state %s, expected %s", id, got, state);
 }
 
+/* The arguments of job `id` run under the runner of state `tag`. */
+static void
+read_args(const char *tag, long id, char *buf, size_t cap)
+{
+	char path[600];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/jobs/%ld/args.txt", dir, tag, id);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+}
+
 /* One worker: jobs run one at a time in submission order; a queued job
  * canceled never runs, a running one canceled stops; a done job has its
  * result and progress 1, and quantctl got the request as arguments. */
@@ -201,9 +229,7 @@ fifo_one_worker_and_cancel(void **st)
 {
 	struct jobs *j = runner("fifo", 1, 60, 0, NULL);
 	long a, b, c, d;
-	char path[600], args[4096];
-	FILE *f;
-	size_t n;
+	char args[4096];
 	cJSON *r;
 
 	(void)st;
@@ -240,17 +266,30 @@ fifo_one_worker_and_cancel(void **st)
 		"state");
 	cJSON_Delete(r);
 	/* every value its own argument, the range from the store */
-	snprintf(path, sizeof(path), "%s/fifo/jobs/%ld/args.txt", dir, b);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(args, 1, sizeof(args) - 1, f);
-	fclose(f);
-	args[n] = '\0';
+	read_args("fifo", b, args, sizeof(args));
 	assert_non_null(strstr(args, "--json\nbacktest\n--strategy\nma-cross\n"
 		"--param\nfast=1\n"));
 	assert_non_null(strstr(args, "--data\nstore:sim:BTC/USDT:1m\n--from\n"
 		"1000\n--to\n2000\n--progress\n"));
 	assert_null(strstr(args, "--sandbox"));
+	jobs_stop(j);
+}
+
+/* A strategy the host would sandbox runs --sandbox. */
+static void
+sandboxed_when_the_host_would(void **st)
+{
+	struct jobs *j = runner("sandbox", 1, 60, 0, NULL);
+	char args[4096];
+	long id;
+
+	(void)st;
+	sandbox_all = 1;
+	id = submit(j, "alice", 1);
+	run_until(j, id, "done");
+	sandbox_all = 0;
+	read_args("sandbox", id, args, sizeof(args));
+	assert_non_null(strstr(args, "\n--sandbox\n"));
 	jobs_stop(j);
 }
 
@@ -407,6 +446,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fifo_one_worker_and_cancel),
+		cmocka_unit_test(sandboxed_when_the_host_would),
 		cmocka_unit_test(failures_and_time_limit),
 		cmocka_unit_test(refusals_owners_and_limits),
 		cmocka_unit_test(restart_after_a_crash),
