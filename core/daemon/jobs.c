@@ -721,6 +721,9 @@ failure_text(const struct job *jb, int status, char *buf, size_t cap)
 	else if (len > 0)
 		snprintf(buf, cap, "%.*s", (int)(len - (size_t)(start - t)),
 			start);
+	else if (WEXITSTATUS(status) == 127)
+		snprintf(buf, cap, "%s cannot be run (jobs.quantctl names the "
+			"program)", jb->owner->quantctl);
 	else
 		snprintf(buf, cap, "quantctl exited with status %d",
 			WEXITSTATUS(status));

@@ -8,6 +8,7 @@
 #   3  quantctl's error message for a bad parameter, exit 2
 #   4  killed by SIGSEGV (a crashing strategy)
 #   5  ignores SIGTERM and sleeps (only SIGKILL stops it)
+#   6  exits with status 127 saying nothing (a program that cannot run)
 printf '%s\n' "$@" > args.txt
 mode=0
 for a in "$@"; do
@@ -35,6 +36,9 @@ case $mode in
 	trap '' TERM
 	echo "progress 1 2" >&2
 	sleep 30
+	;;
+6)
+	exit 127
 	;;
 *)
 	exit 3

@@ -299,7 +299,7 @@ static void
 failures_and_time_limit(void **st)
 {
 	struct jobs *j = runner("fail", 3, 1, 0, NULL);
-	long bad, crash, slow;
+	long bad, crash, slow, gone;
 
 	(void)st;
 	bad = submit(j, "alice", 3);
@@ -313,6 +313,10 @@ failures_and_time_limit(void **st)
 		"killed by signal 11: about to crash"));
 	run_until(j, slow, "failed");
 	assert_non_null(strstr(field(j, slow, "error"), "time limit of 1 s"));
+	gone = submit(j, "alice", 6);
+	run_until(j, gone, "failed");
+	assert_non_null(strstr(field(j, gone, "error"), "fake_quantctl.sh "
+		"cannot be run (jobs.quantctl"));
 	jobs_stop(j);
 }
 
