@@ -846,6 +846,46 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 		file, d);
 }
 
+/*
+ * "jobs.max_queued_per_user": a number for every plan, or an object of
+ * plan names (and "default" for the others) to numbers.
+ */
+static void
+parse_jobs_queue(const struct json_value *v, struct config *c,
+	const char *file, struct diag *d)
+{
+	const struct json_value *q = json_get(v, "max_queued_per_user"), *m;
+	size_t n = 0;
+
+	if (q == NULL || q->type != JSON_OBJECT) {
+		c->jobs.max_queued = (size_t)get_int(v, "max_queued_per_user",
+			10, 0, 1000000, file, d);
+		return;
+	}
+	c->jobs.plan_names = calloc(q->n + 1, sizeof(char *));
+	c->jobs.plan_max = calloc(q->n + 1, sizeof(size_t));
+	if (c->jobs.plan_names == NULL || c->jobs.plan_max == NULL) {
+		diag_add(d, "%s: out of memory", file);
+		return;
+	}
+	for (m = q->child; m != NULL; m = m->next) {
+		if (m->type != JSON_NUMBER || !m->is_int || m->i < 0 ||
+		    m->i > 1000000) {
+			bad(d, file, m, "expected a number of jobs from 0 to "
+				"1000000");
+			continue;
+		}
+		if (strcmp(m->key, "default") == 0) {
+			c->jobs.max_queued = (size_t)m->i;
+			continue;
+		}
+		if ((c->jobs.plan_names[n] = strdup(m->key)) == NULL)
+			continue;
+		c->jobs.plan_max[n++] = (size_t)m->i;
+	}
+	c->jobs.n_plans = n;
+}
+
 static const char *const daemon_keys[] = {
 	"plugin_dirs", "instances_dir", "state_dir", "control_socket",
 	"listen", "storage", "log", "sandbox_helper", "sandbox_plugin_dirs",
@@ -1157,8 +1197,7 @@ config_load(const char *path, struct diag *d)
 				1024, file, d);
 			c->jobs.timeout_s = (unsigned)get_int(v, "timeout_s",
 				3600, 1, 86400 * 7, file, d);
-			c->jobs.max_queued = (size_t)get_int(v,
-				"max_queued_per_user", 10, 0, 1000000, file, d);
+			parse_jobs_queue(v, c, file, d);
 			s = get_string(v, "quantctl", 0, file, d);
 			if (s != NULL)
 				c->jobs.quantctl = resolve_path(c->dir, s);
@@ -1260,6 +1299,10 @@ config_free(struct config *c)
 	free(c->api.master_keys);
 	free(c->sandbox_helper);
 	free(c->jobs.quantctl);
+	for (size_t k = 0; k < c->jobs.n_plans; k++)
+		free(c->jobs.plan_names[k]);
+	free(c->jobs.plan_names);
+	free(c->jobs.plan_max);
 	free(c->ca_file);
 	free_strings(c->risk_account_ids, c->n_risk_accounts);
 	free(c->risk_accounts);

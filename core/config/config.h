@@ -26,7 +26,8 @@
  *                   (struct config_notify)
  *   jobs            {"workers" (default: online CPUs), "timeout_s" (3600),
  *                   "quantctl" (default: quantctl beside quantd),
- *                   "max_queued_per_user" (10; 0: no limit)}: backtests
+ *                   "max_queued_per_user": N (10; 0: no limit) or
+ *                   {"PLAN": N, ..., "default": N}}: backtests
  *                   and optimisations run for the API (core/daemon/jobs.h)
  *
  * Instance file (etc/quantd.d/NAME.json), one instance each:
@@ -248,6 +249,9 @@ struct config {
 		                           beside quantd), or NULL */
 		size_t max_queued;    /**< a non-admin user's queued and running
 		                           jobs at once (default 10; 0: none) */
+		char **plan_names;    /**< plans with a cap of their own */
+		size_t *plan_max;     /**< their caps (0: none) */
+		size_t n_plans;
 	} jobs;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */

@@ -84,6 +84,8 @@ struct jobs {
 	char *quantctl, *config_path, *dir;
 	unsigned workers, timeout_s;
 	size_t max_queued;
+	char **plan_names;         /* caps of their own */
+	size_t *plan_max, n_plans;
 	const struct plugin_registry *reg;
 	int (*sandboxed)(void *, const struct plugin *);
 	void *sandboxed_arg;
@@ -1188,12 +1190,12 @@ static char *
 check_request(struct jobs *js, const char *kind, const cJSON *req,
 	const char *user, int admin, cJSON *out)
 {
-	static const char *const bt[] = { "cmd", "kind", "user", "admin",
+	static const char *const bt[] = { "cmd", "kind", "user", "admin", "plan",
 		"strategy", "params", "data", "cash", "fee_rate", NULL };
-	static const char *const opt[] = { "cmd", "kind", "user", "admin",
+	static const char *const opt[] = { "cmd", "kind", "user", "admin", "plan",
 		"strategy", "params", "data", "cash", "fee_rate", "grid",
 		"objective", "walk_forward", NULL };
-	static const char *const mc[] = { "cmd", "kind", "user", "admin",
+	static const char *const mc[] = { "cmd", "kind", "user", "admin", "plan",
 		"backtest", "runs", "seed", NULL };
 	const cJSON *grid = NULL;
 	char *e;
@@ -1304,10 +1306,11 @@ handle_submit(struct jobs *js, const char *family, const cJSON *req,
 	const char *user, int admin)
 {
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(req, "kind");
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(req, "plan");
 	const char *kind;
-	char *e, *text, msg[160];
+	char *e, *text, msg[200];
 	struct job *jb;
-	size_t mine = 0;
+	size_t mine = 0, cap;
 
 	if (family != NULL)
 		kind = strcmp(family, "optimization") == 0 ? "optimize" :
@@ -1328,11 +1331,16 @@ handle_submit(struct jobs *js, const char *family, const cJSON *req,
 		    js->v[i]->state == JOB_RUNNING) &&
 		    strcmp(js->v[i]->user, user ? user : "admin") == 0)
 			mine++;
-	if (!admin && js->max_queued > 0 && mine >= js->max_queued) {
+	cap = js->max_queued;
+	for (size_t i = 0; cJSON_IsString(plan) && i < js->n_plans; i++)
+		if (strcmp(js->plan_names[i], plan->valuestring) == 0)
+			cap = js->plan_max[i];
+	if (!admin && cap > 0 && mine >= cap) {
 		free(text);
 		snprintf(msg, sizeof(msg), "you have %zu jobs queued or "
-			"running, the most allowed (jobs.max_queued_per_user); "
-			"wait for one to finish or cancel one", mine);
+			"running, the most your plan allows "
+			"(jobs.max_queued_per_user); wait for one to finish or "
+			"cancel one", mine);
 		return reply_error("limit", msg, NULL);
 	}
 	if ((jb = job_add(js, js->next_id, user ? user : "admin", kind,
@@ -1570,6 +1578,20 @@ jobs_start(struct loop *l, const struct jobs_config *c, char *err,
 	js->workers = c->workers ? c->workers : ncpu > 0 ? (unsigned)ncpu : 1;
 	js->timeout_s = c->timeout_s ? c->timeout_s : 3600;
 	js->max_queued = c->max_queued;
+	if (c->n_plans > 0 &&
+	    ((js->plan_names = calloc(c->n_plans, sizeof(char *))) == NULL ||
+	    (js->plan_max = calloc(c->n_plans, sizeof(size_t))) == NULL)) {
+		snprintf(err, errlen, "jobs: out of memory");
+		goto fail;
+	}
+	for (; js->n_plans < c->n_plans; js->n_plans++) {
+		js->plan_max[js->n_plans] = c->plan_max[js->n_plans];
+		if ((js->plan_names[js->n_plans] =
+		    strdup(c->plan_names[js->n_plans])) == NULL) {
+			snprintf(err, errlen, "jobs: out of memory");
+			goto fail;
+		}
+	}
 	pthread_mutex_init(&js->mu, NULL);
 	pthread_cond_init(&js->cv, NULL);
 	js->quantctl = c->quantctl ? strdup(c->quantctl) : default_quantctl();
@@ -1692,6 +1714,10 @@ jobs_stop(struct jobs *js)
 	store_close(js->store);
 	pthread_mutex_destroy(&js->mu);
 	pthread_cond_destroy(&js->cv);
+	for (size_t i = 0; i < js->n_plans; i++)
+		free(js->plan_names[i]);
+	free(js->plan_names);
+	free(js->plan_max);
 	free(js->quantctl);
 	free(js->config_path);
 	free(js->dir);

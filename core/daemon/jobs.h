@@ -43,7 +43,8 @@
  * The last three answer {"ok":true,"content_type":T,"body":TEXT} (the API
  * sends TEXT as it is).  With "user" (what the API adds for a signed-in
  * caller), a job of another user is not found unless "admin" is true; a
- * submission is the user's (without one: "admin").  Errors:
+ * submission is the user's (without one: "admin") and counts against the
+ * cap of the user's "plan" (what the API adds too).  Errors:
  * {"error":{"code":C,"message":M[,"field":F]}}, C "bad_request" (F the
  * member at fault, e.g. "params.fast"), "not_found", "state" (not finished,
  * or not cancelable), "limit" (the user's queued and running jobs are at
@@ -74,7 +75,11 @@ struct jobs_config {
 	const char *store_url;     /**< where jobs are kept; NULL: memory */
 	unsigned workers;          /**< jobs at once; 0: online CPUs */
 	unsigned timeout_s;        /**< wall-clock cap per job */
-	size_t max_queued;         /**< per non-admin user; 0: no limit */
+	size_t max_queued;         /**< per non-admin user whose plan is not
+	                                below; 0: no limit */
+	const char *const *plan_names; /**< plans with caps of their own */
+	const size_t *plan_max;    /**< (0: no limit) */
+	size_t n_plans;
 	const struct plugin_registry *reg;
 	/** Whether the host runs plugin `p` sandboxed (may be NULL: only
 	 *  sandbox plugin directories' are). */

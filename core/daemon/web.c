@@ -290,7 +290,8 @@ limited:
 /* ---- REST ----------------------------------------------------------------- */
 
 /* A command that acts for its caller gets the caller's name as "user"
- * (and with `own` 2, "admin": true for an admin, who acts on everyone's);
+ * (and with `own` 2, "admin": true for an admin, who acts on everyone's,
+ * and the caller's "plan");
  * a request naming a user itself is refused.  Takes `text` over. */
 static char *
 for_caller(char *text, const struct caller *who, int own, char *err,
@@ -307,11 +308,15 @@ for_caller(char *text, const struct caller *who, int own, char *err,
 	if (cJSON_GetObjectItemCaseSensitive(o, "user") != NULL)
 		snprintf(err, errlen, "unknown member 'user' (the caller's "
 			"own are meant)");
-	else if (own == 2 && cJSON_GetObjectItemCaseSensitive(o, "admin"))
-		snprintf(err, errlen, "unknown member 'admin'");
+	else if (own == 2 && (cJSON_GetObjectItemCaseSensitive(o, "admin") ||
+	    cJSON_GetObjectItemCaseSensitive(o, "plan")))
+		snprintf(err, errlen, "unknown member '%s'",
+			cJSON_GetObjectItemCaseSensitive(o, "admin") ? "admin" :
+			"plan");
 	else if (cJSON_AddStringToObject(o, "user", who->id.user) != NULL &&
-	    (own != 2 || strcmp(who->id.role, "admin") != 0 ||
-	    cJSON_AddBoolToObject(o, "admin", 1) != NULL))
+	    (own != 2 || (cJSON_AddStringToObject(o, "plan",
+	    who->plan.name) != NULL && (strcmp(who->id.role, "admin") != 0 ||
+	    cJSON_AddBoolToObject(o, "admin", 1) != NULL))))
 		s = cJSON_PrintUnformatted(o);
 	else
 		snprintf(err, errlen, "out of memory");

@@ -172,6 +172,12 @@ def run():
                 400, "grid.fast"), "a grid axis with min > max is refused")
     say(refused(call("POST", "/api/v1/optimizations", dict(opt, objective="luck"), ALICE), 400, "objective"),
         "an unknown objective is refused")
+    # A grid axis outside the parameter's range: quantctl's words.
+    st, _, _, doc = call("POST", "/api/v1/optimizations",
+                         dict(opt, grid={"fast": {"min": 5, "max": 20000, "step": 5000}}), ALICE)
+    job = wait_state("/api/v1/optimizations/%s" % (doc or {}).get("job", {}).get("id"), ALICE, ("done", "failed"))
+    say(job.get("state") == "failed" and "leaves the parameter's range" in job.get("error", ""),
+        "a grid beyond the parameter's range fails with quantctl's reason", job)
     wf = dict(opt, walk_forward={"train": 1000, "test": 500})
     st, _, _, doc = call("POST", "/api/v1/optimizations", wf, ALICE)
     wid = (doc or {}).get("job", {}).get("id")
@@ -200,6 +206,9 @@ def run():
     say(refused(call("POST", "/api/v1/backtests", bt, ALICE), 429), "a fourth job of alice's is refused (429)")
     st, _, _, doc = call("POST", "/api/v1/backtests", bt, BOB)
     say(st == 200, "bob's queue is his own", doc)
+    say(refused(call("POST", "/api/v1/backtests", bt, BOB), 429), "bob's plan (pro) queues one job at a time")
+    say(refused(call("POST", "/api/v1/backtests", dict(bt, plan="enterprise"), BOB), 400),
+        "a caller cannot name a plan of their own")
     st, _, _, doc = call("DELETE", "/api/v1/backtests/%s" % q2[3]["job"]["id"], token=ALICE)
     say(st == 200 and doc["job"]["state"] == "canceled", "a queued job is canceled before it runs", doc)
     time.sleep(1.0)

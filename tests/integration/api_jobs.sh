@@ -17,7 +17,7 @@ cp "$QD_BUILDDIR/lib/plugins/sma-cross-example.so" "$T/untrusted/"
 sed -i 's|"plugin_dirs": \["plugins"\],|"plugin_dirs": ["plugins"], "sandbox_plugin_dirs": ["untrusted"],|' "$T/quantd.json"
 QD_JWT=$(openssl rand -hex 32)
 export QD_JWT
-sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT"}, "jobs": {"workers": 1, "timeout_s": 120, "max_queued_per_user": 3},|' "$T/quantd.json"
+sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT"}, "jobs": {"workers": 1, "timeout_s": 120, "max_queued_per_user": {"enterprise": 3, "default": 1}},|' "$T/quantd.json"
 
 # 4,000 one-minute candles of sim BTC/USDT from 2024-01-01.
 ctl data synth --bars 4000 --timeframe 1m --seed 11 > "$T/bars.csv"
@@ -40,7 +40,7 @@ pw_alice=$(openssl rand -hex 12)
 pw_bob=$(openssl rand -hex 12)
 printf '%s\n' "$pw_root" | ctl user add root --role admin --plan enterprise > /dev/null 2>&1
 printf '%s\n' "$pw_alice" | ctl user add alice --role trader --plan enterprise > /dev/null 2>&1
-printf '%s\n' "$pw_bob" | ctl user add bob --role trader --plan enterprise > /dev/null 2>&1
+printf '%s\n' "$pw_bob" | ctl user add bob --role trader --plan pro > /dev/null 2>&1
 start_daemon || { not_ok "the daemon starts"; cat "$T/stderr"; finish; exit 1; }
 port=$(sed -n 's/.*tag=api msg="listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' "$T/quantd.log" | tail -1)
 export QD_PORT=$port QD_FROM=$FROM QD_TO=$TO QD_EXPECTED="$T/expected.json" \

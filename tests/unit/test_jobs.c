@@ -77,6 +77,10 @@ decide_sandbox(void *arg, const struct plugin *p)
 	return sandbox_all;
 }
 
+/* The free plan queues one job at a time. */
+static const char *const free_plan[] = { "free" };
+static const size_t free_max[] = { 1 };
+
 /* A runner over the fake, in a state directory of its own. */
 static struct jobs *
 runner(const char *tag, unsigned workers, unsigned timeout_s,
@@ -99,6 +103,9 @@ runner(const char *tag, unsigned workers, unsigned timeout_s,
 	c.timeout_s = timeout_s;
 	c.max_queued = max_queued;
 	c.reg = reg;
+	c.plan_names = free_plan;
+	c.plan_max = free_max;
+	c.n_plans = 1;
 	c.sandboxed = decide_sandbox;
 	j = jobs_start(lp, &c, err, sizeof(err));
 	if (j == NULL)
@@ -361,6 +368,21 @@ refusals_owners_and_limits(void **st)
 	}
 	a = submit(j, "alice", 2);
 	b = submit(j, "alice", 1);
+	/* the free plan's cap is 1, the others' 2: carol's second is one
+	 * too many */
+	for (int k = 0; k < 2; k++) {
+		r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":"
+			"\"carol\",\"plan\":\"free\",\"strategy\":\"ma-cross\","
+			"\"data\":{\"exchange\":\"sim\",\"symbol\":\"BTC/USDT\","
+			"\"timeframe\":\"1m\",\"from\":1,\"to\":2}}");
+		e = cJSON_GetObjectItemCaseSensitive(r, "error");
+		if (k == 0)
+			assert_null(e);
+		else
+			assert_string_equal(cJSON_GetObjectItemCaseSensitive(e,
+				"code")->valuestring, "limit");
+		cJSON_Delete(r);
+	}
 	r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
 		"\"strategy\":\"ma-cross\",\"data\":{\"exchange\":\"sim\","
 		"\"symbol\":\"BTC/USDT\",\"timeframe\":\"1m\",\"from\":1,"
