@@ -1177,6 +1177,7 @@ out:
 	/* Its children are killed and its rows written; the loop's timers
 	 * still exist. */
 	jobs_stop(dm.jobs);
+	dm.jobs = NULL;
 	host_free(dm.host);
 	/* After the notifiers stopped: what is queued is written. */
 	outbox_close(dm.outbox, 10000);
