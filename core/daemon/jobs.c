@@ -202,7 +202,11 @@ keeper_main(void *arg)
 		if (js->head == NULL)
 			js->tail = NULL;
 		pthread_mutex_unlock(&js->mu);
-		if (store_put_job(js->store, &r->j) != QD_OK)
+		/* A lost connection (PostgreSQL restarted) is made again
+		 * once before the row is given up. */
+		if (store_put_job(js->store, &r->j) != QD_OK &&
+		    (store_connected(js->store) || store_reconnect(js->store) !=
+		    QD_OK || store_put_job(js->store, &r->j) != QD_OK))
 			log_error("jobs", "job %" PRIu64 " not kept: %s",
 				r->j.id, store_error(js->store));
 		free((char *)r->j.user_id);
