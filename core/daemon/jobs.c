@@ -68,6 +68,7 @@ struct job {
 	char *err_text;            /* what it wrote but progress lines */
 	size_t err_len;
 	int out_fd;                /* stderr.txt */
+	size_t out_written;
 	struct loop_timer *deadline, *kill_timer, *reap_timer;
 	int canceled, timed_out;
 	int64_t told_ms;           /* last progress sent to the watcher */
@@ -642,24 +643,37 @@ job_line(struct job *jb, const char *line, size_t len)
 			return;
 		}
 	}
-	if (jb->out_fd >= 0) {
+	if (len >= JOBS_STDERR_MAX / 2)
+		len = JOBS_STDERR_MAX / 2 - 1;
+	/* stderr.txt keeps the first JOBS_STDERR_MAX bytes */
+	if (jb->out_fd >= 0 && jb->out_written < JOBS_STDERR_MAX) {
 		ssize_t w = write(jb->out_fd, line, len);
 
 		if (w >= 0)
 			w = write(jb->out_fd, "\n", 1);
+		jb->out_written += len + 1;
+		if (jb->out_written >= JOBS_STDERR_MAX &&
+		    write(jb->out_fd, "[the rest is not kept]\n", 23) < 0)
+			w = -1;
 		(void)w;
 	}
-	if (jb->err_len + len + 1 < JOBS_STDERR_MAX) {
-		char *nt = realloc(jb->err_text, jb->err_len + len + 2);
+	/* the error comes from the last lines: keep the last half of the
+	 * cap at least */
+	if (jb->err_len + len + 2 > JOBS_STDERR_MAX) {
+		size_t drop = jb->err_len - JOBS_STDERR_MAX / 2 + len + 2;
 
-		if (nt == NULL)
-			return;
-		jb->err_text = nt;
-		memcpy(nt + jb->err_len, line, len);
-		jb->err_len += len;
-		nt[jb->err_len++] = '\n';
-		nt[jb->err_len] = '\0';
+		if (drop > jb->err_len)
+			drop = jb->err_len;
+		memmove(jb->err_text, jb->err_text + drop, jb->err_len - drop);
+		jb->err_len -= drop;
 	}
+	if (jb->err_text == NULL &&
+	    (jb->err_text = malloc(JOBS_STDERR_MAX)) == NULL)
+		return;
+	memcpy(jb->err_text + jb->err_len, line, len);
+	jb->err_len += len;
+	jb->err_text[jb->err_len++] = '\n';
+	jb->err_text[jb->err_len] = '\0';
 }
 
 static void

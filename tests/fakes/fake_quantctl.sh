@@ -9,6 +9,8 @@
 #   4  killed by SIGSEGV (a crashing strategy)
 #   5  ignores SIGTERM and sleeps (only SIGKILL stops it)
 #   6  exits with status 127 saying nothing (a program that cannot run)
+#   7  writes 4,000 lines (about 200 KB) to stderr, then its last words,
+#      exit 1
 printf '%s\n' "$@" > args.txt
 mode=0
 for a in "$@"; do
@@ -39,6 +41,11 @@ case $mode in
 	;;
 6)
 	exit 127
+	;;
+7)
+	awk 'BEGIN { for (i = 0; i < 4000; i++) printf "noise %d %040d\n", i, 0 }' >&2
+	echo "the last words" >&2
+	exit 1
 	;;
 *)
 	exit 3

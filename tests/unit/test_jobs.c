@@ -306,7 +306,7 @@ static void
 failures_and_time_limit(void **st)
 {
 	struct jobs *j = runner("fail", 3, 1, 0, NULL);
-	long bad, crash, slow, gone;
+	long bad, crash, slow, gone, loud;
 
 	(void)st;
 	bad = submit(j, "alice", 3);
@@ -320,6 +320,23 @@ failures_and_time_limit(void **st)
 		"killed by signal 11: about to crash"));
 	run_until(j, slow, "failed");
 	assert_non_null(strstr(field(j, slow, "error"), "time limit of 1 s"));
+	jobs_stop(j);
+	/* the rest without a time limit that a slow build could reach */
+	j = runner("loud", 1, 600, 0, NULL);
+	loud = submit(j, "alice", 7);
+	run_until(j, loud, "failed");
+	assert_non_null(strstr(field(j, loud, "error"), "\nthe last words"));
+	assert_true(strlen(got) <= 1000);
+	{
+		char path[600];
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/loud/jobs/%ld/stderr.txt",
+			dir, loud);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_true(sb.st_size >= JOBS_STDERR_MAX &&
+			sb.st_size < JOBS_STDERR_MAX + 1024);
+	}
 	gone = submit(j, "alice", 6);
 	run_until(j, gone, "failed");
 	assert_non_null(strstr(field(j, gone, "error"), "fake_quantctl.sh "
