@@ -800,16 +800,8 @@ to_bars(void *arg, const struct store_candle *c, size_t n)
 		cs->bars = b;
 		cs->cap = cap;
 	}
-	for (i = 0; i < n; i++) {
-		struct qd_bar *b = &cs->bars[cs->n++];
-
-		b->ts = c[i].open_time * 1000000;
-		b->open = c[i].open;
-		b->high = c[i].high;
-		b->low = c[i].low;
-		b->close = c[i].close;
-		b->volume = c[i].volume;
-	}
+	for (i = 0; i < n; i++)
+		store_candle_bar(&c[i], &cs->bars[cs->n++]);
 	return 0;
 }
 

@@ -686,6 +686,10 @@ int64_t store_timeframe_ms(const char *tf);
 /** The label of a timeframe in seconds, or NULL. */
 const char *store_timeframe_label(uint32_t seconds);
 
+struct qd_bar;
+/** A stored candle as the bar plugins see (ts in ns). */
+void store_candle_bar(const struct store_candle *c, struct qd_bar *out);
+
 /**
  * Write `v` as the shortest decimal that reads back to the same double
  * (csv_parse_number() reads it): plain digits for integers below 1e21 and

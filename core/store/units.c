@@ -17,6 +17,18 @@ store_timeframe_ms(const char *tf)
 	return (int64_t)qd_timeframe_parse(tf) * 1000;
 }
 
+void
+store_candle_bar(const struct store_candle *c, struct qd_bar *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ts = c->open_time * 1000000;
+	out->open = c->open;
+	out->high = c->high;
+	out->low = c->low;
+	out->close = c->close;
+	out->volume = c->volume;
+}
+
 const char *
 store_timeframe_label(uint32_t seconds)
 {
