@@ -19,6 +19,7 @@
 #include "ctl/ctl.h"
 #include "daemon/alerts.h"
 #include "daemon/daemon.h"
+#include "daemon/instances.h"
 #include "daemon/observe.h"
 #include "daemon/notify.h"
 #include "daemon/trading.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct observe *observe;
 	struct observe_sources obs; /* what the metrics read */
 	struct daemon_alerts *alerts;
+	struct daemon_instances inst; /* instances, params, indicators */
 	char *log_file;
 	int log_level;
 };
@@ -147,15 +149,17 @@ load_plugins(struct plugin_registry *r, const struct config *c)
 /*
  * SIGHUP: reopen the log, load the new config and any new plugin files,
  * reject the new config whole if anything is wrong, else upgrade changed
- * modules and apply the difference.
+ * modules and apply the difference.  Returns the number of problems that
+ * rejected it (0: applied).
  */
-static void
+static int
 daemon_reload(struct daemon *dm)
 {
 	struct diag d = { 0 }, w = { 0 };
 	struct config *c;
 	char **changed = NULL;
 	size_t n, i;
+	int problems;
 
 	log_reopen();
 	log_info("daemon", "reloading %s", dm->config_path ? dm->config_path :
@@ -183,10 +187,11 @@ daemon_reload(struct daemon *dm)
 		log_diag(QD_LOG_ERROR, &d, "reload rejected: ");
 		log_error("daemon", "reload rejected: %d problem(s); the running "
 			"configuration is kept", d.count);
+		problems = d.count;
 		config_free(c);
 		diag_free(&d);
 		diag_free(&w);
-		return;
+		return problems;
 	}
 	log_diag(QD_LOG_WARN, &w, "");
 	if (c->log_level != dm->log_level)
@@ -196,6 +201,34 @@ daemon_reload(struct daemon *dm)
 		"");
 	diag_free(&d);
 	diag_free(&w);
+	return 0;
+}
+
+static int
+reload_cb(void *arg)
+{
+	return daemon_reload(arg);
+}
+
+/* The store's reader for the API and quantctl, opened at the first read.
+ * NULL with why in err. */
+static struct store *
+daemon_reader(void *arg, char *err, size_t errlen)
+{
+	struct daemon *dm = arg;
+	char why[256];
+
+	if (dm->store_url == NULL) {
+		snprintf(err, errlen, "storage is disabled");
+		return NULL;
+	}
+	if (dm->reader == NULL && store_open(dm->store_url, STORE_ROLE_READER,
+	    &dm->reader, why, sizeof(why)) != QD_OK) {
+		log_error("store", "the API's reader: %s", why);
+		snprintf(err, errlen, "the store cannot be read");
+		return NULL;
+	}
+	return dm->reader;
 }
 
 /* Every instance has started or failed (sandboxed children report
@@ -686,13 +719,8 @@ handle_candles(struct daemon *dm, const cJSON *req)
 		return reply_error("bad_request", "market.candles takes "
 			"exchange, symbol (BASE/QUOTE), timeframe (1m ... 1w), "
 			"from and to (ms) and limit (1 to 5000)");
-	if (dm->store_url == NULL)
-		return reply_error("unavailable", "storage is disabled");
-	if (dm->reader == NULL && store_open(dm->store_url, STORE_ROLE_READER,
-	    &dm->reader, err, sizeof(err)) != QD_OK) {
-		log_error("store", "the API's reader: %s", err);
-		return reply_error("unavailable", "the store cannot be read");
-	}
+	if (daemon_reader(dm, err, sizeof(err)) == NULL)
+		return reply_error("unavailable", err);
 	if (lim != NULL)
 		limit = (size_t)lim->valuedouble;
 	k.exchange = ex->valuestring;
@@ -852,6 +880,8 @@ handle_request(void *arg, const char *request)
 		reply = notify_request(dm->outbox, c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
+	} else if (instances_command(c)) {
+		reply = instances_request(&dm->inst, c, req);
 	} else if (strcmp(c, "reload") == 0) {
 		daemon_reload(dm);
 		reply = strdup("{\"ok\":true}");
@@ -1080,6 +1110,12 @@ daemon_main(int argc, char **argv)
 	}
 	if (outbox_start(&dm, c) != 0)
 		goto out;
+	dm.inst.host = dm.host;
+	dm.inst.reg = dm.reg;
+	dm.inst.config_path = dm.config_path;
+	dm.inst.reader = daemon_reader;
+	dm.inst.reload = reload_cb;
+	dm.inst.arg = &dm;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;

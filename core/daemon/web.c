@@ -312,6 +312,91 @@ for_caller(char *text, const struct caller *who, char *err, size_t errlen)
 	return s;
 }
 
+/* Whether the route's `args` name query parameter `key`. */
+static int
+route_takes(const char *args, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = args; p != NULL && *p; p = strchr(p, ',') ?
+	    strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, key, kl) == 0 && p[kl] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * Requests whose body or query is not the command's members as they are:
+ * config.check takes the body as text (an instance file, broken JSON
+ * included); indicator.compute by GET takes the query parameters its
+ * route names as typed members and every other one as one of the
+ * indicator's params.  The command's request (malloc'd), or NULL with the
+ * reason in err (a 400).
+ */
+static char *
+raw_request(const struct api_request *req, const char *cmd, char *err,
+	size_t errlen)
+{
+	struct api_request typed = *req;
+	cJSON *o = NULL, *params = cJSON_CreateObject();
+	char *s = NULL;
+
+	if (params == NULL)
+		goto oom;
+	if (strcmp(cmd, "config.check") == 0) {
+		if (req->body == NULL || req->body_len == 0 ||
+		    strlen(req->body) != req->body_len ||
+		    !api_utf8_valid(req->body, req->body_len)) {
+			snprintf(err, errlen, "the body must be the instance "
+				"file's text (UTF-8, no NUL byte)");
+			cJSON_Delete(params);
+			return NULL;
+		}
+		if ((o = cJSON_CreateObject()) == NULL)
+			goto oom;
+		cJSON_AddStringToObject(o, "cmd", cmd);
+		cJSON_AddStringToObject(o, "text", req->body);
+		goto done;
+	}
+	typed.n_query = 0;
+	for (size_t i = 0; i < req->n_query; i++) {
+		const struct api_kv *kv = &req->query[i];
+
+		if (route_takes(api_routes[req->route].args, kv->key)) {
+			typed.query[typed.n_query++] = *kv;
+		} else if (cJSON_GetObjectItemCaseSensitive(params, kv->key)) {
+			snprintf(err, errlen, "query parameter '%.64s' given "
+				"twice", kv->key);
+			cJSON_Delete(params);
+			return NULL;
+		} else {
+			cJSON_AddStringToObject(params, kv->key, kv->value);
+		}
+	}
+	if ((s = api_command_request(&typed, err, errlen)) == NULL) {
+		cJSON_Delete(params);
+		return NULL;
+	}
+	o = cJSON_Parse(s);
+	free(s);
+	if (o == NULL)
+		goto oom;
+	cJSON_AddItemToObject(o, "params", params);
+	params = NULL;
+done:
+	cJSON_Delete(params);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		snprintf(err, errlen, "out of memory");
+	return s;
+oom:
+	cJSON_Delete(params);
+	cJSON_Delete(o);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
 /*
  * Answer a cacheable command (market.candles) from the cache, or run it
  * and keep a success's body ("ok" dropped, as api_command_respond() does).
@@ -405,7 +490,13 @@ on_request(void *arg, struct api_request *req)
 			api_respond(req, 200, mtext, METRICS_CONTENT_TYPE, 0);
 		return;
 	}
-	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
+	if (strcmp(r->cmd, "config.check") == 0 ||
+	    (strcmp(r->cmd, "indicator.compute") == 0 &&
+	    req->method == API_GET))
+		text = raw_request(req, r->cmd, err, sizeof(err));
+	else
+		text = api_command_request(req, err, sizeof(err));
+	if (text == NULL) {
 		api_respond_error(req, 400, "bad_request", err);
 		return;
 	}
