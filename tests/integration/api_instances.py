@@ -118,7 +118,7 @@ wait_for(lambda: "tp create period=3" in log())
 st, doc = call("GET", "/api/v1/instances", token=VT)
 byname = {i["name"]: i for i in doc.get("instances", [])} if st == 200 else {}
 a, feed = byname.get("a", {}), byname.get("feed", {})
-say(st == 200 and set(byname) == {"a", "feed"}, "GET /instances lists every instance", doc)
+say(st == 200 and set(byname) == {"a", "b", "c", "feed"}, "GET /instances lists every instance", doc)
 say(a.get("plugin") == "tp-good" and a.get("kind") == "strategy" and a.get("state") == "running"
     and a.get("sandboxed") is False and a.get("restarts") == 0, "a strategy: plugin, kind, state, trust, restarts", a)
 say(a.get("exchange") == "feed" and a.get("account") == "paper:a", "a strategy's exchange and account", a)
@@ -194,6 +194,14 @@ say(err_is(call("PUT", "/api/v1/instances/a/params", {"params": {"period": 9}, "
 say(file_text() == after and "tp create period=9" not in log(), "the stale write changed nothing")
 st, doc = call("PUT", "/api/v1/instances/a/params", {"params": {"period": 8}, "version": new_version}, token=AT)
 say(st == 200 and wait_for(lambda: "tp create period=8" in log()), "a write with the current version goes through", doc)
+st, doc = call("PUT", "/api/v1/instances/c/params", {"params": {"period": 4, "label": "a \"quoted\" label"}}, token=AT)
+with open(os.path.join(T, "quantd.d", "c.json")) as f:
+    ctext = f.read()
+say(st == 200 and json.loads(ctext) == {"plugin": "tp-good", "instance": "c",
+                                        "params": {"period": 4, "label": "a \"quoted\" label"}},
+    "a file without params gets the member", ctext)
+say(wait_for(lambda: "tag=c msg=\"tp create period=4" in log()), "and its instance restarts with them")
+say("tag=b msg=\"tp stop" not in log(), "an instance whose file did not change is untouched")
 say(err_is(call("PUT", "/api/v1/instances/nope/params", {"params": {}}, token=AT), 404), "an unknown instance's params are 404")
 
 # --- config check ----------------------------------------------------------

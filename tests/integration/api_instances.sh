@@ -30,6 +30,9 @@ cat > "$T/quantd.d/a.json" <<'JSON'
   "account": {"balance": 5000}
 }
 JSON
+echo '{"plugin": "tp-good", "instance": "b", "params": {"period": 2}}' > "$T/quantd.d/b.json"
+# No params member: one is added.
+printf '{"plugin": "tp-good", "instance": "c"}' > "$T/quantd.d/c.json"
 
 # Candles in the store, and quantctl's indicators over the same CSV.
 ctl data synth --bars 3000 --seed 7 > "$T/bars.csv"
