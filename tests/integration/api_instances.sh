@@ -59,6 +59,9 @@ rc=$?
 sed 's/^/  /' "$T/out"
 check "every instance, params, config and indicator check passed" test "$rc" -eq 0
 check "the daemon still runs" kill -0 "$QD_PID"
+check "quantctl instance stop" ctl instance stop b
+check "quantctl instance start starts it again" ctl instance start b
+check "quantctl instance start of a running one fails" sh -c "! '$QUANTCTL' -c '$T/quantd.json' instance start b"
 openapi_check "$T/record.jsonl"
 check "the daemon stops cleanly" stop_daemon
 finish
