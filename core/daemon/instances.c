@@ -172,162 +172,6 @@ fail:
 	return -1;
 }
 
-/* Byte offset of (line, col) in text (both from 1), or len. */
-static size_t
-text_offset(const char *text, size_t len, int line, int col)
-{
-	size_t i = 0;
-
-	for (int l = 1; l < line && i < len; i++)
-		if (text[i] == '\n')
-			l++;
-	return i + (size_t)(col - 1) <= len ? i + (size_t)(col - 1) : len;
-}
-
-/* Offset just past the JSON value that starts at `at` (the text parsed). */
-static size_t
-value_end(const char *text, size_t len, size_t at)
-{
-	int depth = 0, in_str = 0;
-	size_t i;
-
-	for (i = at; i < len; i++) {
-		char ch = text[i];
-
-		if (in_str) {
-			if (ch == '\\')
-				i++;
-			else if (ch == '"')
-				in_str = 0;
-			if (!in_str && depth == 0)
-				return i + 1;
-			continue;
-		}
-		if (ch == '"')
-			in_str = 1;
-		else if (ch == '{' || ch == '[')
-			depth++;
-		else if (ch == '}' || ch == ']') {
-			if (--depth == 0)
-				return i + 1;
-		} else if (depth == 0 && (ch == ',' || ch == '}' || ch == ']' ||
-		    ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'))
-			return i;
-	}
-	return len;
-}
-
-/* Append a string to a growing buffer; -1 when out of memory. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *np = realloc(b->p, cap);
-
-		if (np == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static int
-buf_str(struct buf *b, const char *s)
-{
-	return buf_add(b, s, strlen(s));
-}
-
-/* `params` as a JSON object written one member a line, its closing brace
- * at `indent` spaces. */
-static int
-render_params(struct buf *b, const cJSON *params, size_t indent)
-{
-	const cJSON *m;
-	int rc = 0;
-
-	if (cJSON_GetArraySize(params) == 0)
-		return buf_str(b, "{}");
-	rc |= buf_str(b, "{\n");
-	cJSON_ArrayForEach(m, params) {
-		cJSON *k = cJSON_CreateString(m->string);
-		char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
-		char *vs = cJSON_PrintUnformatted(m);
-
-		for (size_t i = 0; i < indent + 2; i++)
-			rc |= buf_add(b, " ", 1);
-		if (ks == NULL || vs == NULL)
-			rc = -1;
-		else {
-			rc |= buf_str(b, ks);
-			rc |= buf_str(b, ": ");
-			rc |= buf_str(b, vs);
-			rc |= buf_str(b, m->next ? ",\n" : "\n");
-		}
-		free(ks);
-		free(vs);
-		cJSON_Delete(k);
-	}
-	for (size_t i = 0; i < indent; i++)
-		rc |= buf_add(b, " ", 1);
-	rc |= buf_str(b, "}");
-	return rc;
-}
-
-/*
- * The file's text with its "params" member's value replaced by `params`
- * (or the member added last): every other byte stays as it was.  `doc` is
- * `text` parsed.  malloc'd, or NULL when out of memory.
- */
-static char *
-text_with_params(const char *text, size_t len, const struct json_value *doc,
-	const cJSON *params, size_t *outlen)
-{
-	const struct json_value *p = json_get(doc, "params");
-	struct buf b = { 0 };
-	size_t start, end;
-	int rc = 0;
-
-	if (p != NULL) {
-		start = text_offset(text, len, p->line, p->col);
-		end = value_end(text, len, start);
-		rc |= buf_add(&b, text, start);
-		rc |= render_params(&b, params, p->key_col > 1 ?
-			(size_t)p->key_col - 1 : 0);
-		rc |= buf_add(&b, text + end, len - end);
-	} else {
-		/* After the last member, before the closing brace's line. */
-		end = len;
-		while (end > 0 && text[end - 1] != '}')
-			end--;
-		start = end > 0 ? end - 1 : 0;
-		while (start > 0 && strchr(" \t\r\n", text[start - 1]) != NULL)
-			start--;
-		rc |= buf_add(&b, text, start);
-		rc |= buf_str(&b, doc->n > 0 ? ",\n  \"params\": " :
-			"\n  \"params\": ");
-		rc |= render_params(&b, params, 2);
-		if (start == end - 1)   /* "...}" on one line: a line break */
-			rc |= buf_str(&b, "\n");
-		rc |= buf_add(&b, text + start, len - start);
-	}
-	if (rc != 0) {
-		free(b.p);
-		return NULL;
-	}
-	*outlen = b.len;
-	return b.p;
-}
-
 /* ---- params --------------------------------------------------------------- */
 
 /* A copy of `given` where a secret's "***" (what instance.info shows) is
@@ -784,7 +628,7 @@ params_set(const struct daemon_instances *di, const char *name,
 		r = invalid_reply(errs);
 		goto out;
 	}
-	if ((ntext = text_with_params(e.text, e.len, e.doc, e.params,
+	if ((ntext = instances_params_text(e.text, e.len, e.doc, e.params,
 	    &nlen)) == NULL) {
 		r = reply_error("failed", "out of memory", NULL);
 		goto out;
@@ -903,8 +747,9 @@ series_reply(const qd_indicator *ind, const char *name, const char *ex,
 {
 	uint32_t nout = indicator_outputs(ind);
 	cJSON *o = reply_ok(), *outs;
-	struct buf b = { 0 };
-	char num[JSON_DOUBLE_MAX], *head;
+	char num[JSON_DOUBLE_MAX], *head, *out = NULL;
+	size_t outlen = 0;
+	FILE *f;
 	int rc = 0;
 
 	cJSON_AddStringToObject(o, "indicator", name);
@@ -917,15 +762,17 @@ series_reply(const qd_indicator *ind, const char *name, const char *ex,
 			indicator_output_name(ind, j)));
 	if ((head = reply_print(o)) == NULL)
 		return NULL;
-	rc |= buf_add(&b, head, strlen(head) - 1);   /* without its '}' */
-	rc |= buf_str(&b, ",\"ts\":[");
-	for (size_t i = 0; i < bs->n; i++) {
-		snprintf(num, sizeof(num), "%s%lld", i ? "," : "",
-			(long long)(bs->b[i].ts / 1000000));
-		rc |= buf_str(&b, num);
+	if ((f = open_memstream(&out, &outlen)) == NULL) {
+		free(head);
+		return NULL;
 	}
-	rc |= buf_str(&b, "],\"values\":{");
-	for (uint32_t j = 0; j < nout; j++) {
+	/* The head without its closing brace, then the columns. */
+	fprintf(f, "%.*s,\"ts\":[", (int)(strlen(head) - 1), head);
+	for (size_t i = 0; i < bs->n; i++)
+		fprintf(f, "%s%lld", i ? "," : "",
+			(long long)(bs->b[i].ts / 1000000));
+	fputs("],\"values\":{", f);
+	for (uint32_t j = 0; j < nout && rc == 0; j++) {
 		/* The output's name as a JSON string (a plugin's text). */
 		cJSON *ks = cJSON_CreateString(indicator_output_name(ind, j));
 		char *key = ks ? cJSON_PrintUnformatted(ks) : NULL;
@@ -935,27 +782,27 @@ series_reply(const qd_indicator *ind, const char *name, const char *ex,
 			rc = -1;
 			break;
 		}
-		rc |= buf_str(&b, j ? "," : "");
-		rc |= buf_str(&b, key);
-		rc |= buf_str(&b, ":[");
+		fprintf(f, "%s%s:[", j ? "," : "", key);
 		free(key);
 		for (size_t i = 0; i < bs->n; i++) {
 			double v = vals[i * nout + j];
 
-			if (i)
-				rc |= buf_add(&b, ",", 1);
-			rc |= buf_str(&b, isfinite(v) ? json_fmt_double(num,
-				sizeof(num), v) : "null");
+			fprintf(f, "%s%s", i ? "," : "", isfinite(v) ?
+				json_fmt_double(num, sizeof(num), v) : "null");
 		}
-		rc |= buf_str(&b, "]");
+		fputc(']', f);
 	}
-	rc |= buf_str(&b, "}}");
+	fputs("}}", f);
+	if (ferror(f))
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
 	free(head);
 	if (rc != 0) {
-		free(b.p);
+		free(out);
 		return NULL;
 	}
-	return b.p;
+	return out;
 }
 
 /* The request's "params" as strings params_from_kv() takes (numbers in

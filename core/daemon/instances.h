@@ -65,6 +65,18 @@ struct daemon_instances {
 	void *arg;
 };
 
+struct json_value;
+
+/**
+ * An instance file's `text` (`len` bytes; `doc` is it parsed by
+ * json_parse()) with its "params" value replaced by the JSON object
+ * `params`, written one member a line, or without one the member added
+ * last: every other byte stays as it was.  malloc'd, NUL-terminated,
+ * *outlen bytes; NULL when out of memory.
+ */
+char *instances_params_text(const char *text, size_t len,
+	const struct json_value *doc, const cJSON *params, size_t *outlen);
+
 /** 1 if `cmd` is one of these commands. */
 int instances_command(const char *cmd);
 
