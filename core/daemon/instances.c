@@ -590,7 +590,7 @@ params_set(const struct daemon_instances *di, const char *name,
 	struct diag d = { 0 }, w = { 0 };
 	struct edit e;
 	char *r = NULL, *ntext = NULL, cur[33], msg[1024];
-	const char *file;
+	char *file = NULL;            /* the instance's own goes at a reload */
 	size_t nlen;
 	cJSON *errs = NULL;
 
@@ -599,7 +599,11 @@ params_set(const struct daemon_instances *di, const char *name,
 			"instance.info gave", "version");
 	if ((r = edit_open(di, name, req, &e)) != NULL)
 		return r;
-	file = e.ii.config_file;
+	if (e.ii.config_file != NULL &&
+	    (file = strdup(e.ii.config_file)) == NULL) {
+		r = reply_error("failed", "out of memory", NULL);
+		goto out;
+	}
 	if (e.text == NULL || file == NULL) {
 		snprintf(msg, sizeof(msg), "the instance file cannot be read: "
 			"%s", strerror(e.read_errno));
@@ -674,6 +678,7 @@ params_set(const struct daemon_instances *di, const char *name,
 	}
 out:
 	cJSON_Delete(errs);
+	free(file);
 	free(ntext);
 	diag_free(&d);
 	diag_free(&w);
