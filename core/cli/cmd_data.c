@@ -338,16 +338,7 @@ list_row(void *arg, const struct store_coverage *v)
 	char a[32], b[32];
 
 	if (arr != NULL) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "exchange", v->exchange);
-		cJSON_AddStringToObject(o, "symbol", v->symbol);
-		cJSON_AddStringToObject(o, "timeframe", v->timeframe);
-		cJSON_AddNumberToObject(o, "first", (double)v->first);
-		cJSON_AddNumberToObject(o, "last", (double)v->last);
-		cJSON_AddNumberToObject(o, "count", (double)v->count);
-		cJSON_AddNumberToObject(o, "missing", (double)v->missing);
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(arr, store_coverage_json(v));
 		return 0;
 	}
 	iso(v->first, a, sizeof(a));
@@ -402,13 +393,7 @@ gap_row(void *arg, int64_t from, int64_t to)
 
 	g->n++;
 	if (g->arr != NULL) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(o, "from", (double)from);
-		cJSON_AddNumberToObject(o, "to", (double)to);
-		cJSON_AddNumberToObject(o, "missing",
-			(double)((to - from) / g->tf));
-		cJSON_AddItemToArray(g->arr, o);
+		cJSON_AddItemToArray(g->arr, store_gap_json(from, to, g->tf));
 		return 0;
 	}
 	iso(from, a, sizeof(a));
