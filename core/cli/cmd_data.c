@@ -75,33 +75,6 @@ open_store(const struct cli *c, const struct data_opts *o,
 	return s;
 }
 
-/* A duration: N[smhdw] (no unit: days). */
-static int
-parse_duration(const char *s, int64_t *ms)
-{
-	char *end;
-	long long v;
-	int64_t unit = 86400000;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || errno || v < 0)
-		return -1;
-	switch (*end) {
-	case 's': unit = 1000; end++; break;
-	case 'm': unit = 60000; end++; break;
-	case 'h': unit = 3600000; end++; break;
-	case 'd': end++; break;
-	case 'w': unit = 604800000; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end || v > INT64_MAX / unit)
-		return -1;
-	*ms = v * unit;
-	return 0;
-}
-
 static int
 parse_opts(const char *cmd, int argc, char **argv, struct data_opts *o,
 	int want_file)
@@ -142,7 +115,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct data_opts *o,
 		    import_parse_time(v, strlen(v), &o->to, &why) == 0)
 			;
 		else if (strcmp(a, "--older-than") == 0 &&
-		    parse_duration(v, &o->older_than_ms) == 0)
+		    store_duration_ms(v, &o->older_than_ms) == 0)
 			;
 		else
 			goto bad;

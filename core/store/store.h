@@ -712,6 +712,9 @@ int64_t store_now_ms(void);
 
 /** Milliseconds of a timeframe label ("1s", "1m" ... "1w"), 0 if unknown. */
 int64_t store_timeframe_ms(const char *tf);
+/** A duration "N[smhdw]" (no unit: days) in ms: 0, or -1 when it is not
+ *  one (negative, no digits, another unit, overflow). */
+int store_duration_ms(const char *s, int64_t *ms);
 /** The label of a timeframe in seconds, or NULL. */
 const char *store_timeframe_label(uint32_t seconds);
 
