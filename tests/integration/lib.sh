@@ -127,6 +127,20 @@ kill_loop() {
 	done
 }
 
+# replay_trades FILE SEED: 20,000 BTC/USDT trades 50 ms apart from
+# 2024-01-01, a random walk of SEED, in the replay exchange's CSV form.
+replay_trades() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import random, sys
+r = random.Random(int(sys.argv[2]))
+t0, p, rows = 1704067200000, 100.0, []
+for i in range(20000):
+    p = round(p * (1 + r.uniform(-8e-4, 8e-4)), 2)
+    rows.append("%d,%.2f,%.4f,%d,%d,%d,%s,True" % (i + 1, p, r.uniform(0.001, 0.2), i + 1, i + 1, t0 + i * 50, "true" if r.random() < .5 else "false"))
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+}
+
 # api_daemon SEED: start a daemon with the API on a free port (storage in
 # quantd.db, a JWT secret in $QD_JWT, master key k1 in $QD_MK), a replayed
 # BTC/USDT feed ("feed", trades random-walked from SEED) and a paper
@@ -141,15 +155,7 @@ api_daemon() {
 	QUANTD_MASTER_KEYS="k1=env:QD_MK"
 	export QD_JWT QD_MK QUANTD_MASTER_KEYS
 	sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT", "master_keys": "k1=env:QD_MK"},|' "$T/quantd.json"
-	/usr/bin/python3 - "$T/trades.csv" "$1" <<'PY'
-import random, sys
-r = random.Random(int(sys.argv[2]))
-t0, p, rows = 1704067200000, 100.0, []
-for i in range(20000):
-    p = round(p * (1 + r.uniform(-8e-4, 8e-4)), 2)
-    rows.append("%d,%.2f,%.4f,%d,%d,%d,%s,True" % (i + 1, p, r.uniform(0.001, 0.2), i + 1, i + 1, t0 + i * 50, "true" if r.random() < .5 else "false"))
-open(sys.argv[1], "w").write("\n".join(rows) + "\n")
-PY
+	replay_trades "$T/trades.csv" "$1"
 	cat > "$T/quantd.d/feed.json" <<JSON
 {"plugin": "replay", "instance": "feed", "symbols": ["BTC/USDT"], "timeframes": ["1m"],
  "params": {"source": "file:$T/trades.csv", "symbol": "BTC/USDT", "speed": 5, "loop": true}}
