@@ -2,7 +2,9 @@
  * units.c -- timeframes and exact decimals: the store's helpers that need
  * no database (the import reader and the CLI use them too).
  */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +130,30 @@ store_decimal_format(double v, char *buf, size_t cap)
 			return n;
 	}
 	return n;
+}
+
+int
+store_duration_ms(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t unit = 86400000;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno || v < 0)
+		return -1;
+	switch (*end) {
+	case 's': unit = 1000; end++; break;
+	case 'm': unit = 60000; end++; break;
+	case 'h': unit = 3600000; end++; break;
+	case 'd': end++; break;
+	case 'w': unit = 604800000; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || v > INT64_MAX / unit)
+		return -1;
+	*ms = v * unit;
+	return 0;
 }
