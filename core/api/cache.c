@@ -99,7 +99,7 @@ api_cache_put(struct api *a, const char *key, const char *body, size_t len,
 
 	if (len > API_CACHE_BODY_MAX)
 		return QD_ERR_LIMIT;
-	p = malloc(sizeof(*p) + LWS_PRE + len + 1);
+	p = malloc(sizeof(*p) + API_PAGE_HEAD + len + 1);
 	k = strdup(key);
 	if (p == NULL || k == NULL) {
 		free(p);
@@ -108,8 +108,8 @@ api_cache_put(struct api *a, const char *key, const char *body, size_t len,
 	}
 	atomic_init(&p->refs, 1);
 	p->len = len;
-	memcpy(p->data + LWS_PRE, body, len);
-	p->data[LWS_PRE + len] = '\0';
+	memcpy(API_PAGE_BODY(p), body, len);
+	API_PAGE_BODY(p)[len] = '\0';
 	pthread_mutex_lock(&a->cache_mu);
 	if ((e = lookup(a, key, loop_now_ns())) == NULL)
 		e = &a->cache[a->cache_next++ % API_CACHE_SLOTS];

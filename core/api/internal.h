@@ -22,13 +22,19 @@
 #define API_PEER 64               /* a client's address, as text */
 
 /* A cached answer's body, shared by the cache and the connections sending
- * it; immutable once made but for its LWS_PRE head, which only the net
- * thread writes (lws_write's scratch room). */
+ * it; immutable once made but for its head room, which only the net thread
+ * writes: lws_write's LWS_PRE scratch bytes, and before the body the
+ * headers of the answer being sent, so that both go in one send (lws
+ * copies whatever the socket does not take at once). */
+#define API_PAGE_ROOM 2048
+#define API_PAGE_HEAD (LWS_PRE + API_PAGE_ROOM)
 struct api_page {
 	atomic_int refs;
 	size_t len;
-	char data[];        /* LWS_PRE bytes, then the body and a NUL */
+	char data[];        /* API_PAGE_HEAD bytes, the body and a NUL */
 };
+/* Where a page's body starts. */
+#define API_PAGE_BODY(p) ((p)->data + API_PAGE_HEAD)
 
 /* One entry of the cache (cache.c), under api.cache_mu. */
 struct api_cached {

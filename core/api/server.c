@@ -732,6 +732,8 @@ add_header(struct lws *wsi, const char *name, const char *value,
 		(const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+/* Write the answer's headers: 0, or 1 when the body went with them (a
+ * cached page over plain HTTP), or -1 to close. */
 static int
 write_headers(struct conn *c)
 {
@@ -799,6 +801,33 @@ write_headers(struct conn *c)
 		    end)))
 			return -1;
 	}
+	if (c->page != NULL && a->tls_cert == NULL && c->method != API_HEAD &&
+	    c->out_len <= API_SLICE) {
+		/* Plain HTTP/1.1 (no TLS, so no h2 framing): the headers go
+		 * into the page's head room and out with the body in one
+		 * send, as one segment -- the client wakes once. */
+		unsigned char *h;
+		size_t n;
+
+		if (lws_finalize_http_header(c->wsi, &p, end))
+			return -1;
+		n = (size_t)(p - start);
+		if (n <= API_PAGE_ROOM) {
+			h = (unsigned char *)API_PAGE_BODY(c->page) - n;
+			memcpy(h, start, n);
+			if (lws_write(c->wsi, h, n + c->out_len,
+			    LWS_WRITE_HTTP_FINAL) != (int)(n + c->out_len))
+				return -1;
+			c->headers_sent = 1;
+			c->out_off = c->out_len;
+			return 1;
+		}
+		if (lws_write(c->wsi, start, n, LWS_WRITE_HTTP_HEADERS) !=
+		    (int)n)
+			return -1;
+		c->headers_sent = 1;
+		return 0;
+	}
 	if (lws_finalize_write_http_header(c->wsi, start, &p, end))
 		return -1;
 	c->headers_sent = 1;
@@ -848,9 +877,11 @@ on_writeable(struct conn *c)
 	if (c->state != CONN_WRITE)
 		return 0;
 	if (!c->headers_sent) {
-		if (write_headers(c))
+		int sent = write_headers(c);
+
+		if (sent < 0)
 			return -1;
-		if (c->out_len == 0 || c->method == API_HEAD)
+		if (sent == 1 || c->out_len == 0 || c->method == API_HEAD)
 			return finish(c);
 		/* The headers went whole (the usual case): the body follows
 		 * in this callback, without waiting for the next poll. */
@@ -863,8 +894,8 @@ on_writeable(struct conn *c)
 	if (n > API_SLICE)
 		n = API_SLICE;
 	final = c->out_off + n == c->out_len;
-	if (lws_write(c->wsi, (unsigned char *)(c->page ? c->page->data :
-	    c->out) + LWS_PRE + c->out_off, n, final ? LWS_WRITE_HTTP_FINAL :
+	if (lws_write(c->wsi, (unsigned char *)(c->page ? API_PAGE_BODY(c->page) :
+	    c->out + LWS_PRE) + c->out_off, n, final ? LWS_WRITE_HTTP_FINAL :
 	    LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	c->out_off += n;

@@ -328,7 +328,7 @@ cache_keeps_pages_by_key(void **st)
 	p = api_cache_find(a, "k1");
 	assert_non_null(p);
 	assert_int_equal(p->len, 7);
-	assert_memory_equal(p->data + LWS_PRE, "{\"a\":1}", 7);
+	assert_memory_equal(API_PAGE_BODY(p), "{\"a\":1}", 7);
 	api_page_unref(p);
 	assert_null(api_cache_find(a, "k2"));
 	/* The same key: replaced, the old page alive while held. */
@@ -337,11 +337,11 @@ cache_keeps_pages_by_key(void **st)
 	p = api_cache_find(a, "k1");
 	assert_int_equal(p->len, 8);
 	api_page_unref(p);
-	assert_memory_equal(held->data + LWS_PRE, "{\"a\":1}", 7);
+	assert_memory_equal(API_PAGE_BODY(held), "{\"a\":1}", 7);
 	/* A clear drops every entry; a held page stays readable. */
 	api_cache_clear(a);
 	assert_null(api_cache_find(a, "k1"));
-	assert_memory_equal(held->data + LWS_PRE, "{\"a\":1}", 7);
+	assert_memory_equal(API_PAGE_BODY(held), "{\"a\":1}", 7);
 	api_page_unref(held);
 	/* An entry past its time is not found. */
 	assert_int_equal(api_cache_put(a, "old", "{}", 2, 0), 0);
