@@ -577,7 +577,6 @@ on_http(struct conn *c, const char *uri, size_t len)
 	conn_reset(c);
 	c->route = -1;
 	c->t0_ns = loop_now_ns();
-
 	meth = lws_http_get_uri_and_method(c->wsi, &uri_ptr, &ulen);
 	switch (meth) {
 	case LWSHUMETH_GET: c->method = API_GET; break;
@@ -871,6 +870,7 @@ finish(struct conn *c)
 static int
 on_writeable(struct conn *c)
 {
+	unsigned char *body;
 	size_t n;
 	int final;
 
@@ -894,9 +894,10 @@ on_writeable(struct conn *c)
 	if (n > API_SLICE)
 		n = API_SLICE;
 	final = c->out_off + n == c->out_len;
-	if (lws_write(c->wsi, (unsigned char *)(c->page ? API_PAGE_BODY(c->page) :
-	    c->out + LWS_PRE) + c->out_off, n, final ? LWS_WRITE_HTTP_FINAL :
-	    LWS_WRITE_HTTP) != (int)n)
+	body = (unsigned char *)(c->page != NULL ? API_PAGE_BODY(c->page) :
+		c->out + LWS_PRE);
+	if (lws_write(c->wsi, body + c->out_off, n, final ?
+	    LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	c->out_off += n;
 	if (final)
@@ -1135,6 +1136,8 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	if (cfg->metrics != NULL) {
 		static const char *const rl[] = { "route", "method", "status" };
 		static const char *const r1[] = { "route" };
+		static const char *const tl[] = { "thread" };
+		struct metrics_family *cf;
 
 		a->m_requests = metrics_counter_family(cfg->metrics,
 			"quantd_api_requests_total", "API requests answered, "
@@ -1149,19 +1152,13 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 			cfg->metrics, "quantd_api_ws_slow_closed_total",
 			"WebSocket clients closed for falling behind.", NULL, 0,
 			1), NULL);
-		{
-			static const char *const tl[] = { "thread" };
-			struct metrics_family *f = metrics_counter_family(
-				cfg->metrics, "quantd_api_cached_answers_total",
-				"API answers sent from the answer cache, by the "
-				"thread that answered (net: no trip to the core "
-				"thread).", tl, 1, 2);
-
-			a->m_cached[0] = metrics_counter(f,
-				(const char *[]){ "net" });
-			a->m_cached[1] = metrics_counter(f,
-				(const char *[]){ "core" });
-		}
+		cf = metrics_counter_family(cfg->metrics,
+			"quantd_api_cached_answers_total", "API answers sent "
+			"from the answer cache, by the thread that answered "
+			"(net: no trip to the core thread).", tl, 1, 2);
+		a->m_cached[0] = metrics_counter(cf, (const char *[]){ "net" });
+		a->m_cached[1] = metrics_counter(cf,
+			(const char *[]){ "core" });
 	}
 	a->protocols[0].name = "quantd-api";
 	a->protocols[0].callback = api_callback;

@@ -773,7 +773,8 @@ config_parse_instance(const char *file, const char *text, size_t len,
 					bad(d, file, m, "\"vault:NAME\" needs "
 						"the credential's name: 1-%d "
 						"printable characters, no "
-						"spaces", CONFIG_CREDENTIAL_MAX);
+						"spaces",
+						CONFIG_CREDENTIAL_MAX);
 			} else if (m->type != JSON_STRING ||
 			    (strncmp(m->str, "env:", 4) != 0 &&
 			    strncmp(m->str, "file:", 5) != 0)) {
