@@ -43,6 +43,31 @@ struct api;
 struct loop;
 struct metrics;
 struct net;
+struct api_request;
+
+/** What a gate decides of a request the cache could answer. */
+enum api_gate {
+	API_GATE_CORE,     /**< undecided: the core thread handles it */
+	API_GATE_PASS,     /**< let through (and counted): send the entry */
+	API_GATE_REFUSE,   /**< refused (and counted): send the refusal */
+};
+
+/** A refusal a gate makes: status, body (malloc'd JSON, taken over) and
+ *  Retry-After seconds (0: none). */
+struct api_refusal {
+	int status;
+	char *body;
+	int retry_after;
+};
+
+/**
+ * The gate in front of the answer cache (the cache's section below):
+ * called on the NET thread for a request the cache would answer; must not
+ * block (no store, no core state: only what is safe to share between
+ * threads).  Fills `out` when it says API_GATE_REFUSE.
+ */
+typedef enum api_gate (*api_gate_fn)(void *arg,
+	const struct api_request *req, struct api_refusal *out);
 
 /** The server's settings ("api" in the configuration). */
 struct api_config {
@@ -55,6 +80,10 @@ struct api_config {
 	size_t body_max;         /**< request body cap, bytes (0: 1 MiB) */
 	unsigned timeout_s;      /**< idle client limit (0: 10 s) */
 	struct metrics *metrics; /**< where requests are counted, or NULL */
+	api_gate_fn gate;        /**< in front of the answer cache, or NULL:
+	                              nothing is answered from the cache on
+	                              the net thread */
+	void *gate_arg;
 };
 
 /** HTTP methods the router knows. */
@@ -172,8 +201,8 @@ const char *api_param(const struct api_request *req, const char *key);
  * entries when the data under them changes (api_cache_clear(): a candle
  * closed), and each lives ttl_ms at most.
  *
- * A request whose key has a live entry goes through the gate first (see
- * api_set_gate()): the gate authenticates, checks the scope, takes the
+ * A request whose key has a live entry goes through the gate first
+ * (api_config.gate): the gate authenticates, checks the scope, takes the
  * caller's rate-limit token and says PASS (the entry's bytes are sent,
  * byte for byte what the core would send), REFUSE (its error is sent) or
  * CORE (it cannot decide here: the request goes to the core thread as any
@@ -188,32 +217,6 @@ const char *api_param(const struct api_request *req, const char *key);
  */
 #define API_CACHE_SLOTS 64
 #define API_CACHE_BODY_MAX (4 * 1024 * 1024)
-
-/** What a gate decides of a request the cache could answer. */
-enum api_gate {
-	API_GATE_CORE,     /**< undecided: the core thread handles it */
-	API_GATE_PASS,     /**< let through (and counted): send the entry */
-	API_GATE_REFUSE,   /**< refused (and counted): send the refusal */
-};
-
-/** A refusal a gate makes: status, body (malloc'd JSON, taken over) and
- *  Retry-After seconds (0: none). */
-struct api_refusal {
-	int status;
-	char *body;
-	int retry_after;
-};
-
-/**
- * A gate: called on the NET thread for a request the cache would answer;
- * must not block (no store, no core state: only what is safe to share
- * between threads).  Fills `out` when it says API_GATE_REFUSE.
- */
-typedef enum api_gate (*api_gate_fn)(void *arg,
-	const struct api_request *req, struct api_refusal *out);
-
-/** Install the gate (core thread, before requests come; NULL: none). */
-void api_set_gate(struct api *a, api_gate_fn fn, void *arg);
 
 /**
  * Keep `len` bytes of `body` (copied) as the answer to the requests whose

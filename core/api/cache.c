@@ -47,15 +47,6 @@ api_cache_free(struct api *a)
 	pthread_mutex_destroy(&a->cache_mu);
 }
 
-void
-api_set_gate(struct api *a, api_gate_fn fn, void *arg)
-{
-	if (a == NULL)
-		return;
-	a->gate_arg = arg;
-	a->gate = fn;
-}
-
 /* The live entry of `key` (cache_mu held), or NULL; a dead one is
  * dropped on the way. */
 static struct api_cached *

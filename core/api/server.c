@@ -1107,6 +1107,8 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	a->ctx = net_context(n);
 	a->fn = fn;
 	a->fn_arg = arg;
+	a->gate = cfg->gate;
+	a->gate_arg = cfg->gate_arg;
 	a->body_max = cfg->body_max ? cfg->body_max : 1024 * 1024;
 	a->timeout_s = cfg->timeout_s ? cfg->timeout_s : 10;
 	if (parse_listen(cfg->listen ? cfg->listen : "", &a->listen_host,

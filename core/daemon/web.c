@@ -1174,14 +1174,16 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 		log_warn("api", "api.jwt_secret is not set: no one can sign "
 			"in; only /healthz, /readyz, /metrics and the OpenAPI "
 			"document answer");
+	if (w->auth != NULL) {
+		ac.gate = gate;
+		ac.gate_arg = w;
+	}
 	if ((w->api = api_start(n, core, &ac, on_request, w)) == NULL) {
 		web_stop(w);
 		web_free(w);
 		return NULL;
 	}
 	api_set_ws(w->api, on_ws, w);
-	if (w->auth != NULL)
-		api_set_gate(w->api, gate, w);
 	w->subs[0] = bus_subscribe(bus, BUS_TRADE, 0, on_trade, w);
 	w->subs[1] = bus_subscribe(bus, BUS_BAR, 0, on_bar, w);
 	w->subs[2] = bus_subscribe(bus, BUS_BAR_PARTIAL, 0, on_bar, w);
