@@ -1,8 +1,9 @@
 #!/bin/sh
 # An exchange instance's api_secret given as "vault:NAME": sealed in the
 # store by `quantctl secrets set`, opened by the daemon under api.master_keys
-# and used to sign orders at tests/fakes/fake_binance.py, which checks every
-# signature (a filled order proves the opened value is the right one).  The
+# and used by the host to sign the orders of a sandboxed adapter at
+# tests/fakes/fake_binance.py, which checks every signature (a filled order
+# proves the opened value is the right one).  The
 # reference passes `quantctl config check`, a malformed one does not; after
 # `quantctl secrets rotate` the new key alone opens it; a missing credential,
 # a wrong master key under the same id and an unloaded key id each fail the
@@ -35,7 +36,7 @@ keys() {
 sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"master_keys": "k1=env:QD_VS_MK1"},|' "$T/quantd.json"
 URLS="\"ws_url\": \"ws://127.0.0.1:$WS/ws\", \"rest_url\": \"http://127.0.0.1:$HTTP\", \"ws_api_url\": \"ws://127.0.0.1:$WS/ws-api/v3\""
 cat > "$T/quantd.d/binance.json" <<JSON
-{"plugin": "binance", "instance": "binance", "symbols": ["BTC/USDT"],
+{"plugin": "binance", "instance": "binance", "trust": "sandboxed", "symbols": ["BTC/USDT"],
  "secrets": {"api_key": "env:BN_VS_KEY", "api_secret": "vault:binance.api_secret"},
  "params": {$URLS}}
 JSON
