@@ -96,7 +96,7 @@ keys k1=env:QD_VS_MK1
 start_fresh || { not_ok "daemon starts with k1" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
 check "an unloaded key id fails the instance with the reason" log_has \
 	'tag=binance msg="instance failed: secret \\"api_secret\\" (vault:binance.api_secret): sealed under master key \\"k2\\", which is not loaded'
-stop_daemon
+check "the daemon stops cleanly" stop_daemon
 check "no order went out after the first two runs" sh -c "[ \$(grep -c 'tag=a msg=\"script order [0-9]* #1 FILLED' '$T/quantd.log') -eq 2 ]"
 
 if grep -rqa -e "$SECRET" "$T/quantd.log" "$T/stdout" "$T/stderr" "$T/ctl.out" "$T/check.out" "$T/var" 2>/dev/null; then
