@@ -9,6 +9,13 @@
  * grows when nested publishes pile up beyond its capacity, so publishing
  * allocates nothing in the steady state (stats.ring_grows proves it).
  *
+ * A queued event outlives the publisher's call, so the strings of the
+ * topics that carry text the publisher owns (orders and fills, alerts,
+ * plugin states: reasons, titles, keys, often on the publisher's stack)
+ * are copied into one block kept with the queued event and freed once it
+ * has been delivered.  Market data is queued as is: its strings (source)
+ * live as long as the instance that publishes them.
+ *
  * Unsubscribing marks the entry dead (fn = NULL) so indices stay stable while
  * handlers run; dead entries are compacted when the outermost delivery
  * finishes, or at once when nothing is being delivered.
@@ -51,12 +58,18 @@ struct topic {
 	int dirty;         /* has dead entries */
 };
 
+/* A nested publish waiting in the ring, with its own copy of its strings. */
+struct queued {
+	struct bus_event ev;
+	char *strings;     /* one block, or NULL */
+};
+
 struct bus {
 	struct topic topics[BUS_TOPIC_COUNT];
 	int delivering;    /* inside bus_publish(): queue nested publishes */
 	int dirty;         /* some topic has dead entries */
 	uint64_t next_seq;
-	struct bus_event *ring;   /* nested publishes, FIFO */
+	struct queued *ring;      /* nested publishes, FIFO */
 	size_t ring_mask, ring_head, ring_len;
 	struct bus_stats stats;
 };
@@ -87,6 +100,11 @@ bus_free(struct bus *b)
 		return;
 	for (t = 0; t < BUS_TOPIC_COUNT; t++)
 		free(b->topics[t].subs);
+	while (b->ring_len > 0) {
+		free(b->ring[b->ring_head].strings);
+		b->ring_head = (b->ring_head + 1) & b->ring_mask;
+		b->ring_len--;
+	}
 	free(b->ring);
 	free(b);
 }
@@ -211,7 +229,7 @@ static int
 ring_grow(struct bus *b)
 {
 	size_t cap = b->ring_mask + 1, first;
-	struct bus_event *ring;
+	struct queued *ring;
 
 	if (cap > SIZE_MAX / 2 / sizeof(*ring))
 		return QD_ERR_NOMEM;
@@ -231,15 +249,90 @@ ring_grow(struct bus *b)
 	return 0;
 }
 
+/*
+ * The addresses of the string members of `ev` whose text its publisher
+ * owns, into `out` (at most BUS_MAX_STRINGS).  Returns how many.
+ */
+#define BUS_MAX_STRINGS 6
+static size_t
+owned_strings(struct bus_event *ev, const char **out[BUS_MAX_STRINGS])
+{
+	size_t n = 0;
+
+	switch (ev->topic) {
+	case BUS_ORDER_UPDATE:
+	case BUS_FILL:
+		out[n++] = &ev->source;
+		out[n++] = &ev->u.order.reason;
+		out[n++] = &ev->u.order.trade_id;
+		out[n++] = &ev->u.order.client_id;
+		break;
+	case BUS_ALERT:
+		out[n++] = &ev->source;
+		out[n++] = &ev->u.alert.title;
+		out[n++] = &ev->u.alert.body;
+		out[n++] = &ev->u.alert.event;
+		out[n++] = &ev->u.alert.user;
+		out[n++] = &ev->u.alert.key;
+		break;
+	case BUS_PLUGIN_STATE:
+		out[n++] = &ev->source;
+		out[n++] = &ev->u.plugin.instance;
+		out[n++] = &ev->u.plugin.plugin;
+		out[n++] = &ev->u.plugin.reason;
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+/*
+ * Copy the strings the publisher owns into one block and point the queued
+ * event at it.  0, or QD_ERR_NOMEM.
+ */
+BUS_COLD static int
+own_strings(struct queued *q)
+{
+	const char **s[BUS_MAX_STRINGS];
+	size_t n = owned_strings(&q->ev, s), i, len = 0, l;
+	char *p;
+
+	q->strings = NULL;
+	for (i = 0; i < n; i++)
+		if (*s[i] != NULL)
+			len += strlen(*s[i]) + 1;
+	if (len == 0)
+		return 0;
+	if ((p = q->strings = malloc(len)) == NULL)
+		return QD_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (*s[i] == NULL)
+			continue;
+		l = strlen(*s[i]) + 1;
+		memcpy(p, *s[i], l);
+		*s[i] = p;
+		p += l;
+	}
+	return 0;
+}
+
 /* Queue a publish made from inside a handler. */
 BUS_COLD static int
 ring_push(struct bus *b, const struct bus_event *ev)
 {
+	struct queued *q;
+
 	if (b->ring_len > b->ring_mask && ring_grow(b) != 0) {
 		b->stats.dropped++;
 		return QD_ERR_NOMEM;
 	}
-	b->ring[(b->ring_head + b->ring_len) & b->ring_mask] = *ev;
+	q = &b->ring[(b->ring_head + b->ring_len) & b->ring_mask];
+	q->ev = *ev;
+	if (own_strings(q) != 0) {
+		b->stats.dropped++;
+		return QD_ERR_NOMEM;
+	}
 	b->ring_len++;
 	b->stats.nested++;
 	if (b->ring_len > b->stats.ring_peak)
@@ -255,13 +348,14 @@ ring_push(struct bus *b, const struct bus_event *ev)
 BUS_COLD static void
 ring_drain(struct bus *b)
 {
-	struct bus_event next;
+	struct queued next;
 
 	while (b->ring_len > 0) {
 		next = b->ring[b->ring_head];
 		b->ring_head = (b->ring_head + 1) & b->ring_mask;
 		b->ring_len--;
-		deliver(b, &next);
+		deliver(b, &next.ev);
+		free(next.strings);
 	}
 }
 

@@ -117,7 +117,9 @@ uint64_t bus_subscribe(struct bus *b, enum bus_topic topic, uint64_t key,
 int bus_unsubscribe(struct bus *b, uint64_t sub_id);
 
 /**
- * Deliver `ev` (copied if it has to be queued).  Returns 0, QD_ERR_INVALID
+ * Deliver `ev` (copied if it has to be queued, with the strings of order,
+ * fill, alert and plugin-state events: the publisher's may be gone by the
+ * time a queued event is delivered).  Returns 0, QD_ERR_INVALID
  * for an unknown topic, or QD_ERR_NOMEM if a nested publish could not be
  * queued (the event is dropped and counted in `dropped`).  A publish from
  * inside a handler returns once the event is queued.

@@ -75,33 +75,6 @@ open_store(const struct cli *c, const struct data_opts *o,
 	return s;
 }
 
-/* A duration: N[smhdw] (no unit: days). */
-static int
-parse_duration(const char *s, int64_t *ms)
-{
-	char *end;
-	long long v;
-	int64_t unit = 86400000;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || errno || v < 0)
-		return -1;
-	switch (*end) {
-	case 's': unit = 1000; end++; break;
-	case 'm': unit = 60000; end++; break;
-	case 'h': unit = 3600000; end++; break;
-	case 'd': end++; break;
-	case 'w': unit = 604800000; end++; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end || v > INT64_MAX / unit)
-		return -1;
-	*ms = v * unit;
-	return 0;
-}
-
 static int
 parse_opts(const char *cmd, int argc, char **argv, struct data_opts *o,
 	int want_file)
@@ -142,7 +115,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct data_opts *o,
 		    import_parse_time(v, strlen(v), &o->to, &why) == 0)
 			;
 		else if (strcmp(a, "--older-than") == 0 &&
-		    parse_duration(v, &o->older_than_ms) == 0)
+		    store_duration_ms(v, &o->older_than_ms) == 0)
 			;
 		else
 			goto bad;
@@ -338,16 +311,7 @@ list_row(void *arg, const struct store_coverage *v)
 	char a[32], b[32];
 
 	if (arr != NULL) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "exchange", v->exchange);
-		cJSON_AddStringToObject(o, "symbol", v->symbol);
-		cJSON_AddStringToObject(o, "timeframe", v->timeframe);
-		cJSON_AddNumberToObject(o, "first", (double)v->first);
-		cJSON_AddNumberToObject(o, "last", (double)v->last);
-		cJSON_AddNumberToObject(o, "count", (double)v->count);
-		cJSON_AddNumberToObject(o, "missing", (double)v->missing);
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(arr, store_coverage_json(v));
 		return 0;
 	}
 	iso(v->first, a, sizeof(a));
@@ -402,13 +366,7 @@ gap_row(void *arg, int64_t from, int64_t to)
 
 	g->n++;
 	if (g->arr != NULL) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(o, "from", (double)from);
-		cJSON_AddNumberToObject(o, "to", (double)to);
-		cJSON_AddNumberToObject(o, "missing",
-			(double)((to - from) / g->tf));
-		cJSON_AddItemToArray(g->arr, o);
+		cJSON_AddItemToArray(g->arr, store_gap_json(from, to, g->tf));
 		return 0;
 	}
 	iso(from, a, sizeof(a));
@@ -800,16 +758,8 @@ to_bars(void *arg, const struct store_candle *c, size_t n)
 		cs->bars = b;
 		cs->cap = cap;
 	}
-	for (i = 0; i < n; i++) {
-		struct qd_bar *b = &cs->bars[cs->n++];
-
-		b->ts = c[i].open_time * 1000000;
-		b->open = c[i].open;
-		b->high = c[i].high;
-		b->low = c[i].low;
-		b->close = c[i].close;
-		b->volume = c[i].volume;
-	}
+	for (i = 0; i < n; i++)
+		store_candle_bar(&c[i], &cs->bars[cs->n++]);
 	return 0;
 }
 

@@ -237,21 +237,9 @@ print_risk_event(void *arg, const struct store_risk_event *e)
 	struct tm tm;
 
 	if (c->json) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
+		cJSON *o = store_risk_event_json(e);
+		char *s = o ? cJSON_PrintUnformatted(o) : NULL;
 
-		cJSON_AddNumberToObject(o, "ts", (double)e->ts_ms);
-		cJSON_AddStringToObject(o, "scope", e->scope);
-		cJSON_AddStringToObject(o, "id", e->scope_id);
-		cJSON_AddStringToObject(o, "rule", e->rule);
-		cJSON_AddStringToObject(o, "actions", e->actions);
-		if (e->symbol)
-			cJSON_AddStringToObject(o, "symbol", e->symbol);
-		cJSON_AddStringToObject(o, "reason", e->reason);
-		if (e->order_id)
-			cJSON_AddNumberToObject(o, "order_id",
-				(double)e->order_id);
-		s = cJSON_PrintUnformatted(o);
 		printf("%s\n", s ? s : "{}");
 		free(s);
 		cJSON_Delete(o);

@@ -430,15 +430,10 @@ cmd_apikey(struct cli *c, int argc, char **argv)
 static int
 cred_row(void *arg, const struct store_credential *cr)
 {
-	cJSON *arr = arg, *o;
+	cJSON *arr = arg;
 
 	if (arr != NULL) {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", cr->name);
-		cJSON_AddStringToObject(o, "key_id", cr->sealed.key_id);
-		cJSON_AddNumberToObject(o, "updated_ms",
-			(double)cr->updated_ms);
-		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToArray(arr, store_credential_json(cr));
 		return 0;
 	}
 	printf("%-40s key %s\n", cr->name, cr->sealed.key_id);

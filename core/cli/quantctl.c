@@ -4,7 +4,7 @@
  *   quantctl [-c FILE] [--json] COMMAND [ARGS]
  *     plugin list                  plugins, instances, refused files
  *     plugin info NAME             descriptor and parameters
- *     instance restart|stop NAME   control a running daemon's instance
+ *     instance start|restart|stop NAME  control a running daemon's instance
  *     config check [FILE]          check a daemon config or instance file
  *     indicator NAME ...           run an indicator over a CSV
  *     reload                       ask the daemon to reload (like SIGHUP)
@@ -42,7 +42,7 @@ usage(FILE *f)
 		"files\n"
 		"  plugin info NAME|KIND:NAME|PATH.so  descriptor and "
 		"parameters\n"
-		"  instance restart|stop NAME  control a running instance\n"
+		"  instance start|restart|stop NAME  control a running instance\n"
 		"  config check [FILE]         check a daemon config or an "
 		"instance file\n"
 		"  indicator NAME [--param K=V]... [--input FILE|-] "
@@ -421,8 +421,9 @@ static const struct {
 	"deduplication key, [A-Za-z0-9._:-]) for every channel whose route "
 	"takes it.\n" },
 	{ "instance",
-	"usage: quantctl instance restart|stop NAME\n"
-	"Restart or stop one instance of the running daemon.\n" },
+	"usage: quantctl instance start|restart|stop NAME\n"
+	"Start (a stopped or failed one), restart or stop one instance of the "
+	"running daemon.\n" },
 	{ "reload",
 	"usage: quantctl reload\n"
 	"Make the running daemon reload its configuration (as SIGHUP).\n" },
@@ -1094,9 +1095,11 @@ main(int argc, char **argv)
 	} else if (strcmp(args[0], "chan") == 0) {
 		rc = cmd_chan(&c, n - 1, args + 1);
 	} else if (strcmp(args[0], "instance") == 0 && n == 3 &&
-	    (strcmp(args[1], "restart") == 0 || strcmp(args[1], "stop") == 0)) {
+	    (strcmp(args[1], "start") == 0 ||
+	    strcmp(args[1], "restart") == 0 || strcmp(args[1], "stop") == 0)) {
 		rc = simple_request(&c, args[1][0] == 'r' ? "instance.restart" :
-			"instance.stop", args[2]);
+			args[1][2] == 'a' ? "instance.start" : "instance.stop",
+			args[2]);
 	} else if (strcmp(args[0], "reload") == 0 && n == 1) {
 		rc = simple_request(&c, "reload", NULL);
 	} else if (strcmp(args[0], "metrics") == 0 && n == 1) {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -256,4 +257,18 @@ fail:
 	close(fd);
 	errno = saved;
 	return -2;
+}
+
+char *
+ctl_error(const char *code, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
+		"error");
+	char *s;
+
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
 }

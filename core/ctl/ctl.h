@@ -36,6 +36,10 @@ struct ctl *ctl_listen(struct loop *l, const char *path, ctl_handler fn,
 /** Close the socket and unlink its path. */
 void ctl_close(struct ctl *c);
 
+/** The reply {"error":{"code":code,"message":msg}}, malloc'd (NULL when
+ *  out of memory, which the socket answers as an internal error). */
+char *ctl_error(const char *code, const char *msg);
+
 /**
  * Client: send `request`, wait up to timeout_ms for the reply.  Returns 0
  * with a malloc'd reply, -1 if no daemon listens at path (errno ENOENT or

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include <quantd/sdk.h>
 
@@ -44,7 +45,7 @@ static const char *const commands[] = {
 	"me.get", "me.password", "me.2fa.enroll", "me.2fa.confirm",
 	"me.2fa.disable", "me.keys", "me.keys.create", "me.keys.revoke",
 	"users.list", "users.add", "users.update", "audit.list", "plans.list",
-	NULL
+	"secrets.list", "secrets.set", NULL
 };
 
 int
@@ -265,6 +266,93 @@ password_ok(struct account *ac, struct api_request *req,
 	return 1;
 }
 
+/* ---- secrets ---------------------------------------------------------------- */
+
+static int
+secret_row(void *arg, const struct store_credential *c)
+{
+	cJSON_AddItemToArray(arg, store_credential_json(c));
+	return 0;
+}
+
+/* A credential's name: 1-128 of [A-Za-z0-9_.:-] (config refers to it). */
+static int
+secret_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' &&
+		    s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') ||
+		    strchr("_.:-", s[n]) != NULL))
+			return 0;
+	return n >= 1 && n <= 128;
+}
+
+/* Every string of the request's fields wiped before they are freed. */
+static void
+wipe_strings(cJSON *f)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, f)
+		if (cJSON_IsString(it))
+			OPENSSL_cleanse(it->valuestring,
+				strlen(it->valuestring));
+}
+
+/*
+ * secrets.set: seal `value` under the current master key as credential
+ * `name` (what `quantctl secrets set` does).  The value goes nowhere else:
+ * not to the log, the answer or the audit log (which records the name and
+ * the key id); the request's copies are wiped.
+ */
+static void
+secret_set(struct account *ac, struct api_request *req, const cJSON *f,
+	const struct auth_identity *who)
+{
+	const char *name = field(f, "name"), *value = field(f, "value");
+	const cJSON *it;
+	cJSON *o;
+	int rc;
+
+	cJSON_ArrayForEach(it, f)
+		if (strcmp(it->string, "name") != 0 &&
+		    strcmp(it->string, "value") != 0 &&
+		    strcmp(it->string, "cmd") != 0) {
+			api_respond_error(req, 400, "bad_request", "the body "
+				"is {\"value\": \"...\"}: unknown member");
+			return;
+		}
+	if (name == NULL || !secret_name_ok(name)) {
+		api_respond_error(req, 400, "bad_request", "name: 1 to 128 of "
+			"A-Z a-z 0-9 _ . : -");
+		return;
+	}
+	if (value == NULL || value[0] == '\0' ||
+	    strlen(value) > VAULT_VALUE_MAX) {
+		api_respond_error(req, 400, "bad_request", "value: a string "
+			"of 1 to 4096 bytes");
+		return;
+	}
+	if (vault_current(ac->vault) == NULL) {
+		api_respond_error(req, 503, "unavailable", "no master key is "
+			"loaded (api.master_keys): secrets cannot be sealed");
+		return;
+	}
+	rc = vault_credential_set(ac->vault, ac->store, name, value);
+	auth_audit(ac->auth, who ? who->user : "?", "secret.set", name,
+		req->peer, rc == QD_OK, vault_current(ac->vault));
+	if (rc != QD_OK) {
+		refuse_status(req, rc, "the secret");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "key_id", vault_current(ac->vault));
+	reply(req, 200, o);
+}
+
 /* ---- the commands ----------------------------------------------------------- */
 
 static void
@@ -284,7 +372,12 @@ run(struct account *ac, struct api_request *req,
 		return;
 	}
 	f = cJSON_Parse(text);
+	/* passwords and secrets pass through here: wipe them, and the
+	 * body a secret came in (the request is the core's until answered) */
+	OPENSSL_cleanse(text, strlen(text));
 	free(text);
+	if (strcmp(cmd, "secrets.set") == 0 && req->body != NULL)
+		OPENSSL_cleanse((char *)req->body, req->body_len);
 	if (f == NULL) {
 		api_respond_error(req, 500, "internal", "out of memory");
 		return;
@@ -521,9 +614,21 @@ run(struct account *ac, struct api_request *req,
 		store_plans(ac->store, plan_row, cJSON_AddArrayToObject(o,
 			"plans"));
 		reply(req, 200, o);
+	} else if (strcmp(cmd, "secrets.list") == 0) {
+		o = cJSON_CreateObject();
+		if (store_credentials(ac->store, secret_row,
+		    cJSON_AddArrayToObject(o, "secrets")) != QD_OK) {
+			cJSON_Delete(o);
+			refuse_status(req, QD_ERR_IO, "secrets");
+		} else {
+			reply(req, 200, o);
+		}
+	} else if (strcmp(cmd, "secrets.set") == 0) {
+		secret_set(ac, req, f, who);
 	} else {
 		api_respond_error(req, 404, "not_found", "no such resource");
 	}
+	wipe_strings(f);
 	cJSON_Delete(f);
 }
 

@@ -19,6 +19,8 @@
 #include "ctl/ctl.h"
 #include "daemon/alerts.h"
 #include "daemon/daemon.h"
+#include "daemon/history.h"
+#include "daemon/instances.h"
 #include "daemon/observe.h"
 #include "daemon/notify.h"
 #include "daemon/trading.h"
@@ -66,6 +68,7 @@ struct daemon {
 	struct observe *observe;
 	struct observe_sources obs; /* what the metrics read */
 	struct daemon_alerts *alerts;
+	struct daemon_instances inst; /* instances, params, indicators */
 	char *log_file;
 	int log_level;
 };
@@ -150,15 +153,17 @@ load_plugins(struct plugin_registry *r, const struct config *c)
 /*
  * SIGHUP: reopen the log, load the new config and any new plugin files,
  * reject the new config whole if anything is wrong, else upgrade changed
- * modules and apply the difference.
+ * modules and apply the difference.  Returns the number of problems that
+ * rejected it (0: applied).
  */
-static void
+static int
 daemon_reload(struct daemon *dm)
 {
 	struct diag d = { 0 }, w = { 0 };
 	struct config *c;
 	char **changed = NULL;
 	size_t n, i;
+	int problems;
 
 	log_reopen();
 	log_info("daemon", "reloading %s", dm->config_path ? dm->config_path :
@@ -186,10 +191,11 @@ daemon_reload(struct daemon *dm)
 		log_diag(QD_LOG_ERROR, &d, "reload rejected: ");
 		log_error("daemon", "reload rejected: %d problem(s); the running "
 			"configuration is kept", d.count);
+		problems = d.count;
 		config_free(c);
 		diag_free(&d);
 		diag_free(&w);
-		return;
+		return problems;
 	}
 	log_diag(QD_LOG_WARN, &w, "");
 	if (c->log_level != dm->log_level)
@@ -199,6 +205,13 @@ daemon_reload(struct daemon *dm)
 		"");
 	diag_free(&d);
 	diag_free(&w);
+	return 0;
+}
+
+static int
+reload_cb(void *arg)
+{
+	return daemon_reload(arg);
 }
 
 /* Every instance has started or failed (sandboxed children report
@@ -242,19 +255,6 @@ on_term(void *arg)
 }
 
 /* ---- control requests ---------------------------------------------------- */
-
-static char *
-reply_error(const char *code, const char *msg)
-{
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-	char *s;
-
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
 
 static cJSON *
 instance_json(const struct host_instance_info *ii)
@@ -536,7 +536,7 @@ handle_instruments(struct daemon *dm, const cJSON *req)
 
 	if ((ex != NULL && !cJSON_IsString(ex)) ||
 	    (sym != NULL && !cJSON_IsString(sym)))
-		return reply_error("bad_request", "market.instruments takes "
+		return ctl_error("bad_request", "market.instruments takes "
 			"exchange and symbol (strings)");
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
@@ -594,7 +594,7 @@ handle_recent(struct daemon *dm, const cJSON *req)
 	    !symbol_valid(sym->valuestring))) ||
 	    (after != NULL && (!cJSON_IsNumber(after) ||
 	    after->valuedouble < 0)))
-		return reply_error("bad_request", "market.recent takes "
+		return ctl_error("bad_request", "market.recent takes "
 			"exchange, symbol (BASE/QUOTE) and after (a number)");
 	if (sym != NULL)
 		s = symbol_intern(sym->valuestring);
@@ -608,6 +608,35 @@ handle_recent(struct daemon *dm, const cJSON *req)
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return out;
+}
+
+/* The reader connection of the API and quantctl, opened at its first use;
+ * NULL (logged) when storage is off or the store cannot be opened. */
+static struct store *
+daemon_reader(struct daemon *dm)
+{
+	char err[256];
+
+	if (dm->reader == NULL && dm->store_url != NULL &&
+	    store_open(dm->store_url, STORE_ROLE_READER, &dm->reader, err,
+	    sizeof(err)) != QD_OK) {
+		log_error("store", "the API's reader: %s", err);
+		dm->reader = NULL;
+	}
+	return dm->reader;
+}
+
+/* daemon_reader() for the instance commands: NULL with why in err. */
+static struct store *
+inst_reader(void *arg, char *err, size_t errlen)
+{
+	struct daemon *dm = arg;
+	struct store *st = daemon_reader(dm);
+
+	if (st == NULL)
+		snprintf(err, errlen, "%s", dm->store_url == NULL ?
+			"storage is disabled" : "the store cannot be read");
+	return st;
 }
 
 /* Candles of market.candles as JSON rows, in the order read. */
@@ -674,7 +703,7 @@ handle_candles(struct daemon *dm, const cJSON *req)
 	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(req, "limit");
 	struct candle_rows r = { 0 };
 	struct store_series k;
-	char err[256], *out;
+	char *out;
 	size_t limit = 500, o;
 	int rc, desc = from == NULL;
 
@@ -686,16 +715,13 @@ handle_candles(struct daemon *dm, const cJSON *req)
 	    (to != NULL && !cJSON_IsNumber(to)) ||
 	    (lim != NULL && (!cJSON_IsNumber(lim) || lim->valuedouble < 1 ||
 	    lim->valuedouble > 5000)))
-		return reply_error("bad_request", "market.candles takes "
+		return ctl_error("bad_request", "market.candles takes "
 			"exchange, symbol (BASE/QUOTE), timeframe (1m ... 1w), "
 			"from and to (ms) and limit (1 to 5000)");
 	if (dm->store_url == NULL)
-		return reply_error("unavailable", "storage is disabled");
-	if (dm->reader == NULL && store_open(dm->store_url, STORE_ROLE_READER,
-	    &dm->reader, err, sizeof(err)) != QD_OK) {
-		log_error("store", "the API's reader: %s", err);
-		return reply_error("unavailable", "the store cannot be read");
-	}
+		return ctl_error("unavailable", "storage is disabled");
+	if (daemon_reader(dm) == NULL)
+		return ctl_error("unavailable", "the store cannot be read");
 	if (lim != NULL)
 		limit = (size_t)lim->valuedouble;
 	k.exchange = ex->valuestring;
@@ -708,7 +734,7 @@ handle_candles(struct daemon *dm, const cJSON *req)
 	    (out = malloc(r.len + r.n + 160)) == NULL) {
 		free(r.buf);
 		free(r.at);
-		return reply_error("unavailable", "the store cannot be read");
+		return ctl_error("unavailable", "the store cannot be read");
 	}
 	o = (size_t)sprintf(out, "{\"ok\":true,\"columns\":[\"ts\","
 		"\"open\",\"high\",\"low\",\"close\",\"volume\"],"
@@ -750,11 +776,11 @@ handle_backfill(struct daemon *dm, const cJSON *req)
 	if (!cJSON_IsString(ex) || !cJSON_IsString(sym) ||
 	    !cJSON_IsString(tf) || !cJSON_IsNumber(from) ||
 	    !cJSON_IsNumber(to))
-		return reply_error("bad_request", "data.backfill needs "
+		return ctl_error("bad_request", "data.backfill needs "
 			"exchange, symbol, timeframe, from and to (ms)");
 	tf_ms = store_timeframe_ms(tf->valuestring);
 	if (tf_ms <= 0 || tf_ms % 1000 != 0)
-		return reply_error("bad_request", "unknown timeframe");
+		return ctl_error("bad_request", "unknown timeframe");
 	rc = host_backfill(dm->host, ex->valuestring, sym->valuestring,
 		(uint32_t)(tf_ms / 1000), (int64_t)from->valuedouble,
 		(int64_t)to->valuedouble);
@@ -762,16 +788,16 @@ handle_backfill(struct daemon *dm, const cJSON *req)
 	case QD_OK:
 		return strdup("{\"ok\":true}");
 	case QD_ERR_NOTFOUND:
-		return reply_error("not_found", "no such exchange instance");
+		return ctl_error("not_found", "no such exchange instance");
 	case QD_ERR_STATE:
-		return reply_error("failed", "the exchange instance is not "
+		return ctl_error("failed", "the exchange instance is not "
 			"running");
 	case QD_ERR_UNSUPPORTED:
-		return reply_error("unsupported", "the exchange cannot "
+		return ctl_error("unsupported", "the exchange cannot "
 			"backfill that timeframe over REST (1m is what every "
 			"adapter of this tree fetches)");
 	default:
-		return reply_error("bad_request", qd_strerror(rc));
+		return ctl_error("bad_request", qd_strerror(rc));
 	}
 }
 
@@ -783,7 +809,7 @@ handle_metrics(struct daemon *dm)
 	cJSON *o;
 
 	if (text == NULL)
-		return reply_error("failed", "out of memory rendering the "
+		return ctl_error("failed", "out of memory rendering the "
 			"metrics");
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
@@ -806,7 +832,7 @@ handle_request(void *arg, const char *request)
 
 	if (req == NULL || !cJSON_IsObject(req)) {
 		cJSON_Delete(req);
-		return reply_error("bad_request", "expected one JSON object");
+		return ctl_error("bad_request", "expected one JSON object");
 	}
 	cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
 	name = cJSON_GetObjectItemCaseSensitive(req, "name");
@@ -821,7 +847,7 @@ handle_request(void *arg, const char *request)
 		cJSON *o;
 
 		if (p == NULL) {
-			reply = reply_error("not_found", "no such plugin");
+			reply = ctl_error("not_found", "no such plugin");
 		} else {
 			o = cJSON_CreateObject();
 			cJSON_AddBoolToObject(o, "ok", 1);
@@ -834,7 +860,7 @@ handle_request(void *arg, const char *request)
 		rc = n == NULL ? QD_ERR_NOTFOUND : c[9] == 'r' ?
 			host_restart(dm->host, n) : host_stop(dm->host, n);
 		reply = rc == QD_OK ? strdup("{\"ok\":true}") :
-			reply_error(rc == QD_ERR_NOTFOUND ? "not_found" :
+			ctl_error(rc == QD_ERR_NOTFOUND ? "not_found" :
 			"failed", rc == QD_ERR_NOTFOUND ? "no such instance" :
 			"the instance failed to start; see the log");
 	} else if (strcmp(c, "metrics") == 0) {
@@ -853,13 +879,17 @@ handle_request(void *arg, const char *request)
 		reply = alerts_request(dm->alerts, c, req);
 	} else if (strncmp(c, "notify.", 7) == 0) {
 		reply = notify_request(dm->outbox, c, req);
+	} else if (history_command(c)) {
+		reply = history_request(daemon_reader(dm), c, req);
 	} else if (strncmp(c, "trade.", 6) == 0 || strncmp(c, "risk.", 5) == 0) {
 		reply = trading_request(dm->host, c, req);
+	} else if (instances_command(c)) {
+		reply = instances_request(&dm->inst, c, req);
 	} else if (strcmp(c, "reload") == 0) {
 		daemon_reload(dm);
 		reply = strdup("{\"ok\":true}");
 	} else {
-		reply = reply_error("unknown_command", "unknown cmd");
+		reply = ctl_error("unknown_command", "unknown cmd");
 	}
 	cJSON_Delete(req);
 	return reply;
@@ -1093,6 +1123,12 @@ daemon_main(int argc, char **argv)
 	}
 	if (outbox_start(&dm, c) != 0)
 		goto out;
+	dm.inst.host = dm.host;
+	dm.inst.reg = dm.reg;
+	dm.inst.config_path = dm.config_path;
+	dm.inst.reader = inst_reader;
+	dm.inst.reload = reload_cb;
+	dm.inst.arg = &dm;
 	if ((dm.ctl = ctl_listen(dm.loop, c->control_socket, handle_request,
 	    &dm)) == NULL)
 		goto out;

@@ -8,12 +8,16 @@
  *   {"cmd":"trade.submit","instance":I,...}         an order (see submit)
  *   {"cmd":"trade.cancel","id":N[,"instance":I]}    cancel one
  *   {"cmd":"trade.accounts"}                        balances, positions
+ *   {"cmd":"trade.positions"[,"account":A,"instance":I,"symbol":S,
+ *    "closed":true]}                                open positions, flat
+ *                                                   (at the last price)
  *   {"cmd":"trade.stats"}                           counters, tick -> order
  *   {"cmd":"risk.status"}                           halts and windows
  *   {"cmd":"risk.set","scope":"global|account|instance","id":ID,
  *    "limits":{...}}                                at run time
  *   {"cmd":"risk.resume","scope":...,"id":ID}
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "config/config.h"
+#include "ctl/ctl.h"
 #include "daemon/trading.h"
 #include "host/host.h"
 #include "json/json.h"
@@ -30,20 +35,6 @@
 #include "trade/ledger.h"
 #include "trade/oms.h"
 #include "trade/risk.h"
-
-static char *
-error_reply(const char *code, const char *msg)
-{
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
-		"error");
-	char *s;
-
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
 
 static const char *
 str(const cJSON *req, const char *key)
@@ -64,16 +55,16 @@ emergency_close(struct host *h, const cJSON *req)
 	char *s;
 
 	if (r != NULL && !cJSON_IsNumber(r))
-		return error_reply("bad_request", "ratio must be a number");
+		return ctl_error("bad_request", "ratio must be a number");
 	if (!(ratio > 0) || ratio > 1)
-		return error_reply("bad_request", "ratio must be above 0 and "
+		return ctl_error("bad_request", "ratio must be above 0 and "
 			"at most 1");
 	if (sc.account != NULL && sc.instance != NULL)
-		return error_reply("bad_request", "give account or instance, "
+		return ctl_error("bad_request", "give account or instance, "
 			"not both");
 	if (oms_emergency_close(host_oms(h), &sc, ratio, str(req, "reason"),
 	    loop_now_ns(), &rep) != QD_OK)
-		return error_reply("failed", "emergency close failed");
+		return ctl_error("failed", "emergency close failed");
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddNumberToObject(o, "ratio", ratio);
@@ -116,7 +107,7 @@ orders(struct host *h, const cJSON *req)
 	char *s;
 
 	if (ids == NULL)
-		return error_reply("failed", "out of memory");
+		return ctl_error("failed", "out of memory");
 	k = oms_open_orders(o, inst, ids, n);
 	out = cJSON_CreateObject();
 	cJSON_AddBoolToObject(out, "ok", 1);
@@ -211,6 +202,109 @@ accounts(struct host *h)
 	return s;
 }
 
+/* A ledger amount of `asset` in its units (the asset's decimals). */
+static double
+in_units(const struct ledger *l, const char *asset, int64_t v)
+{
+	return (double)v / pow(10, ledger_decimals(l, asset));
+}
+
+struct pos_walk {
+	const struct ledger *l;
+	const struct oms_account_view *v;
+	const char *symbol;         /* filter, or NULL */
+	int closed;                 /* flat positions too */
+	cJSON *arr;
+};
+
+/* One position of a flat list: its account's names, the quantity and
+ * prices, and the P&L at the last price. */
+static int
+flat_position(void *arg, const char *symbol, const struct ledger_position *p)
+{
+	struct pos_walk *w = arg;
+	const char *slash = strchr(symbol, '/');
+	char base[32];
+	double mark;
+	cJSON *e;
+
+	if ((p->qty == 0 && !w->closed) || (w->symbol != NULL &&
+	    strcmp(w->symbol, symbol) != 0) || slash == NULL ||
+	    (size_t)(slash - symbol) >= sizeof(base))
+		return 0;
+	memcpy(base, symbol, (size_t)(slash - symbol));
+	base[slash - symbol] = '\0';
+	mark = ledger_mark_price(w->l, symbol);
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "account", w->v->id);
+	cJSON_AddStringToObject(e, "instance", w->v->instance);
+	cJSON_AddStringToObject(e, "venue", w->v->venue);
+	cJSON_AddStringToObject(e, "symbol", symbol);
+	cJSON_AddNumberToObject(e, "qty", in_units(w->l, base, p->qty));
+	cJSON_AddNumberToObject(e, "avg_price", p->avg_price);
+	if (mark > 0)
+		cJSON_AddNumberToObject(e, "last_price", mark);
+	else
+		cJSON_AddNullToObject(e, "last_price");
+	cJSON_AddNumberToObject(e, "unrealized", in_units(w->l, slash + 1,
+		ledger_unrealized(w->l, w->v->id, symbol)));
+	cJSON_AddNumberToObject(e, "realized", in_units(w->l, slash + 1,
+		p->realized));
+	cJSON_AddNumberToObject(e, "fees", in_units(w->l, slash + 1,
+		p->fees));
+	cJSON_AddItemToArray(w->arr, e);
+	return 0;
+}
+
+struct pos_filter {
+	struct pos_walk w;
+	const char *account, *instance;
+};
+
+static int
+positions_of(void *arg, const struct oms_account_view *v)
+{
+	struct pos_filter *f = arg;
+
+	if ((f->account != NULL && strcmp(f->account, v->id) != 0) ||
+	    (f->instance != NULL && strcmp(f->instance, v->instance) != 0))
+		return 0;
+	f->w.v = v;
+	ledger_each_position(f->w.l, v->id, flat_position, &f->w);
+	return 0;
+}
+
+/* trade.positions: every account's positions as one list, filtered by
+ * account, instance and symbol. */
+static char *
+positions(struct host *h, const cJSON *req)
+{
+	const cJSON *closed = cJSON_GetObjectItemCaseSensitive(req, "closed");
+	struct oms *o = host_oms(h);
+	struct pos_filter f;
+	cJSON *out;
+	char *s;
+
+	memset(&f, 0, sizeof(f));
+	f.account = str(req, "account");
+	f.instance = str(req, "instance");
+	f.w.symbol = str(req, "symbol");
+	f.w.l = oms_ledger(o);
+	if (closed != NULL && !cJSON_IsBool(closed))
+		return ctl_error("bad_request", "closed: true or false");
+	f.w.closed = cJSON_IsTrue(closed);
+	if (f.w.symbol != NULL && !symbol_valid(f.w.symbol))
+		return ctl_error("bad_request", "symbol: BASE/QUOTE, upper "
+			"case");
+	out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "ok", 1);
+	f.w.arr = cJSON_AddArrayToObject(out, "positions");
+	oms_each_account(o, positions_of, &f);
+	s = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	return s;
+}
+
 static const char *
 scope_name(enum risk_scope s)
 {
@@ -282,26 +376,26 @@ risk_set(struct host *h, const cJSON *req)
 	char *text, *msg;
 
 	if (scope_parse(str(req, "scope"), &scope) != 0)
-		return error_reply("bad_request", "scope must be global, "
+		return ctl_error("bad_request", "scope must be global, "
 			"account or instance");
 	if (scope != RISK_SCOPE_GLOBAL && id == NULL)
-		return error_reply("bad_request", "an account or instance "
+		return ctl_error("bad_request", "an account or instance "
 			"scope needs its id");
 	if (!cJSON_IsObject(lim))
-		return error_reply("bad_request", "limits must be an object");
+		return ctl_error("bad_request", "limits must be an object");
 	/* The same checks as the configuration file's. */
 	if ((text = cJSON_PrintUnformatted(lim)) == NULL)
-		return error_reply("failed", "out of memory");
+		return ctl_error("failed", "out of memory");
 	doc = json_parse(text, strlen(text), &je);
 	free(text);
 	if (doc == NULL)
-		return error_reply("bad_request", je.msg);
+		return ctl_error("bad_request", je.msg);
 	if (config_parse_risk(doc, &l, "limits", &d) != 0) {
 		char *nl = d.text ? strchr(d.text, '\n') : NULL;
 
 		if (nl != NULL)
 			*nl = 0;
-		msg = error_reply("bad_request", d.text ? d.text :
+		msg = ctl_error("bad_request", d.text ? d.text :
 			"invalid limits");
 		diag_free(&d);
 		json_free(doc);
@@ -311,7 +405,7 @@ risk_set(struct host *h, const cJSON *req)
 	diag_free(&d);
 	if (risk_set_limits(oms_risk(host_oms(h)), scope, id ? id : "", &l) !=
 	    QD_OK)
-		return error_reply("failed", "the limits were not set");
+		return ctl_error("failed", "the limits were not set");
 	log_warn("risk", "limits of %s%s%s replaced at run time",
 		scope_name(scope), id ? " " : "", id ? id : "");
 	return strdup("{\"ok\":true}");
@@ -324,11 +418,11 @@ risk_resume_req(struct host *h, const cJSON *req)
 	const char *id = str(req, "id");
 
 	if (scope_parse(str(req, "scope"), &scope) != 0)
-		return error_reply("bad_request", "scope must be global, "
+		return ctl_error("bad_request", "scope must be global, "
 			"account or instance");
 	if (risk_resume(oms_risk(host_oms(h)), scope, id ? id : "",
 	    loop_now_ns()) != QD_OK)
-		return error_reply("not_found", "that scope is not halted");
+		return ctl_error("not_found", "that scope is not halted");
 	return strdup("{\"ok\":true}");
 }
 
@@ -416,16 +510,16 @@ submit(struct host *h, const cJSON *req)
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);
 	if (inst == NULL || sym == NULL || !symbol_valid(sym))
-		return error_reply("bad_request", "trade.submit takes instance "
+		return ctl_error("bad_request", "trade.submit takes instance "
 			"and symbol (BASE/QUOTE)");
 	if (side == NULL || (strcmp(side, "buy") && strcmp(side, "sell")))
-		return error_reply("bad_request", "side: buy or sell");
+		return ctl_error("bad_request", "side: buy or sell");
 	if ((t = name_index(type ? type : "market", types, 8)) < 1)
-		return error_reply("bad_request", "type: market, limit, stop, "
+		return ctl_error("bad_request", "type: market, limit, stop, "
 			"stop_limit, take_profit, take_profit_limit or "
 			"trailing_stop");
 	if (tif != NULL && (ti = name_index(tif, tifs, 4)) < 0)
-		return error_reply("bad_request", "tif: gtc, ioc, fok or "
+		return ctl_error("bad_request", "tif: gtc, ioc, fok or "
 			"post_only");
 	r.symbol = symbol_intern(sym);
 	r.side = side[0] == 'b' ? QD_SIDE_BUY : QD_SIDE_SELL;
@@ -439,7 +533,7 @@ submit(struct host *h, const cJSON *req)
 	r.tp_price = num(req, "tp_price", 0, &bad);
 	r.tag = str(req, "tag");
 	if (bad || !(r.qty > 0))
-		return error_reply("bad_request", "qty must be a positive "
+		return ctl_error("bad_request", "qty must be a positive "
 			"number; price, stop_price, trail, sl_price and "
 			"tp_price non-negative numbers");
 	why[0] = '\0';
@@ -449,14 +543,14 @@ submit(struct host *h, const cJSON *req)
 	case QD_OK:
 		break;
 	case QD_ERR_NOTFOUND:
-		return error_reply("not_found", "no account for that instance");
+		return ctl_error("not_found", "no account for that instance");
 	case QD_ERR_DENIED:
-		return error_reply("denied", why[0] ? why : "refused by risk");
+		return ctl_error("denied", why[0] ? why : "refused by risk");
 	case QD_ERR_STATE:
-		return error_reply("state", why[0] ? why : "the venue's rules "
+		return ctl_error("state", why[0] ? why : "the venue's rules "
 			"for the symbol are not known yet");
 	default:
-		return error_reply("bad_request", why[0] ? why :
+		return ctl_error("bad_request", why[0] ? why :
 			qd_strerror(rc));
 	}
 	o = cJSON_CreateObject();
@@ -475,14 +569,14 @@ cancel(struct host *h, const cJSON *req)
 	int rc;
 
 	if (!cJSON_IsNumber(id) || id->valuedouble < 1)
-		return error_reply("bad_request", "trade.cancel takes id");
+		return ctl_error("bad_request", "trade.cancel takes id");
 	rc = oms_cancel(host_oms(h), str(req, "instance"),
 		(uint64_t)id->valuedouble, "canceled through the API",
 		loop_now_ns());
 	if (rc == QD_ERR_NOTFOUND)
-		return error_reply("not_found", "no such open order");
+		return ctl_error("not_found", "no such open order");
 	if (rc != QD_OK)
-		return error_reply("failed", qd_strerror(rc));
+		return ctl_error("failed", qd_strerror(rc));
 	return strdup("{\"ok\":true}");
 }
 
@@ -501,11 +595,13 @@ trading_request(struct host *h, const char *cmd, const cJSON *req)
 		return orders(h, req);
 	if (strcmp(cmd, "trade.accounts") == 0)
 		return accounts(h);
+	if (strcmp(cmd, "trade.positions") == 0)
+		return positions(h, req);
 	if (strcmp(cmd, "risk.status") == 0)
 		return risk_status(h);
 	if (strcmp(cmd, "risk.set") == 0)
 		return risk_set(h, req);
 	if (strcmp(cmd, "risk.resume") == 0)
 		return risk_resume_req(h, req);
-	return error_reply("unknown_command", "unknown cmd");
+	return ctl_error("unknown_command", "unknown cmd");
 }

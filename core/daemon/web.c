@@ -13,6 +13,7 @@
 #include "bus/bus.h"
 #include "config/config.h"
 #include "daemon/account.h"
+#include "daemon/maint.h"
 #include "daemon/web.h"
 #include "limit/limit.h"
 #include "log/log.h"
@@ -46,6 +47,13 @@ struct caller {
 #define CACHE_MS 5000
 #define SETTLE_MARGIN_MS 100
 
+/* Log lines waiting for the logs channel (from any thread), how long a
+ * line may be and how often the core sends them on. */
+#define LOG_SLOTS 1024
+#define LOG_LINE_MAX 2048
+#define LOG_DRAIN_NS 100000000
+#define LOG_DRAIN_MAX 512
+
 /* Plans as the store has them, read again every minute. */
 #define PLAN_TTL_MS 60000
 struct plan_cache {
@@ -64,12 +72,17 @@ struct client {
 
 struct web {
 	struct api *api;
+	struct loop *core;
 	struct bus *bus;
 	struct tape *tape;
 	ctl_handler ctl;
 	void *ctl_arg;
 	struct metrics *metrics;
-	uint64_t subs[5];
+	uint64_t subs[6];
+	struct maint *maint;        /* prune and vacuum, or NULL */
+	struct log_tail *logs;      /* lines for the logs channel */
+	struct loop_timer *log_timer;
+	uint64_t logs_dropped;      /* as last told to subscribers */
 	struct client *clients;
 	size_t n_clients, cap_clients;
 	/* sign-in: verification here, the rest on the account worker */
@@ -413,6 +426,91 @@ for_caller(char *text, const struct caller *who, char *err, size_t errlen)
 	return s;
 }
 
+/* Whether the route's `args` name query parameter `key`. */
+static int
+route_takes(const char *args, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = args; p != NULL && *p; p = strchr(p, ',') ?
+	    strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, key, kl) == 0 && p[kl] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * Requests whose body or query is not the command's members as they are:
+ * config.check takes the body as text (an instance file, broken JSON
+ * included); indicator.compute by GET takes the query parameters its
+ * route names as typed members and every other one as one of the
+ * indicator's params.  The command's request (malloc'd), or NULL with the
+ * reason in err (a 400).
+ */
+static char *
+raw_request(const struct api_request *req, const char *cmd, char *err,
+	size_t errlen)
+{
+	struct api_request typed = *req;
+	cJSON *o = NULL, *params = cJSON_CreateObject();
+	char *s = NULL;
+
+	if (params == NULL)
+		goto oom;
+	if (strcmp(cmd, "config.check") == 0) {
+		if (req->body == NULL || req->body_len == 0 ||
+		    strlen(req->body) != req->body_len ||
+		    !api_utf8_valid(req->body, req->body_len)) {
+			snprintf(err, errlen, "the body must be the instance "
+				"file's text (UTF-8, no NUL byte)");
+			cJSON_Delete(params);
+			return NULL;
+		}
+		if ((o = cJSON_CreateObject()) == NULL)
+			goto oom;
+		cJSON_AddStringToObject(o, "cmd", cmd);
+		cJSON_AddStringToObject(o, "text", req->body);
+		goto done;
+	}
+	typed.n_query = 0;
+	for (size_t i = 0; i < req->n_query; i++) {
+		const struct api_kv *kv = &req->query[i];
+
+		if (route_takes(api_routes[req->route].args, kv->key)) {
+			typed.query[typed.n_query++] = *kv;
+		} else if (cJSON_GetObjectItemCaseSensitive(params, kv->key)) {
+			snprintf(err, errlen, "query parameter '%.64s' given "
+				"twice", kv->key);
+			cJSON_Delete(params);
+			return NULL;
+		} else {
+			cJSON_AddStringToObject(params, kv->key, kv->value);
+		}
+	}
+	if ((s = api_command_request(&typed, err, errlen)) == NULL) {
+		cJSON_Delete(params);
+		return NULL;
+	}
+	o = cJSON_Parse(s);
+	free(s);
+	if (o == NULL)
+		goto oom;
+	cJSON_AddItemToObject(o, "params", params);
+	params = NULL;
+done:
+	cJSON_Delete(params);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (s == NULL)
+		snprintf(err, errlen, "out of memory");
+	return s;
+oom:
+	cJSON_Delete(params);
+	cJSON_Delete(o);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
 /*
  * Answer a cacheable route's command from the API's cache, or run it and
  * keep a success's body ("ok" dropped, as api_command_respond() does) under
@@ -478,6 +576,11 @@ on_request(void *arg, struct api_request *req)
 		memset(&who, 0, sizeof(who));
 		return;
 	}
+	if (maint_route(r->cmd)) {
+		maint_submit(w->maint, req, who.id.user);
+		memset(&who, 0, sizeof(who));
+		return;
+	}
 	if (r->cmd == NULL) {
 		api_respond(req, 200, strdup(api_openapi_json),
 			"application/json", 0);
@@ -493,7 +596,13 @@ on_request(void *arg, struct api_request *req)
 			api_respond(req, 200, mtext, METRICS_CONTENT_TYPE, 0);
 		return;
 	}
-	if ((text = api_command_request(req, err, sizeof(err))) == NULL) {
+	if (strcmp(r->cmd, "config.check") == 0 ||
+	    (strcmp(r->cmd, "indicator.compute") == 0 &&
+	    req->method == API_GET))
+		text = raw_request(req, r->cmd, err, sizeof(err));
+	else
+		text = api_command_request(req, err, sizeof(err));
+	if (text == NULL) {
 		api_respond_error(req, 400, "bad_request", err);
 		return;
 	}
@@ -565,7 +674,8 @@ channel_symbol(const char *sym, char *out, size_t cap)
  * what it selects.  Returns 0, or -1 with the reason.
  */
 struct chan_sel {
-	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY } kind;
+	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY,
+		CH_POSITIONS, CH_LOGS } kind;
 	qd_symbol symbol;
 	uint32_t tf_s;
 	char name[96];
@@ -584,8 +694,10 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 		snprintf(out->name, sizeof(out->name), "%s", in);
 		return 0;
 	}
-	if (strcmp(in, "orders") == 0 || strcmp(in, "risk") == 0) {
-		out->kind = in[0] == 'o' ? CH_ORDERS : CH_RISK;
+	if (strcmp(in, "orders") == 0 || strcmp(in, "risk") == 0 ||
+	    strcmp(in, "positions") == 0 || strcmp(in, "logs") == 0) {
+		out->kind = in[0] == 'o' ? CH_ORDERS : in[0] == 'r' ? CH_RISK :
+			in[0] == 'p' ? CH_POSITIONS : CH_LOGS;
 		snprintf(out->name, sizeof(out->name), "%s", in);
 		return 0;
 	}
@@ -610,7 +722,8 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 		rest = dot + 1;
 	} else {
 		*why = "unknown channel (trades.{symbol}, "
-			"candles.{tf}.{symbol}, orders, risk, notifications)";
+			"candles.{tf}.{symbol}, orders, positions, risk, "
+			"notifications, logs)";
 		return -1;
 	}
 	if (strlen(rest) >= sizeof(sym)) {
@@ -682,20 +795,29 @@ snap_row(void *arg, const struct tape_event *e)
 		cJSON_AddItemToArray(s->arr, web_event_json(e));
 }
 
-/* A control command's reply (members but "ok"), for a snapshot. */
+/* A control request's reply (members but "ok"). */
 static cJSON *
-command_data(struct web *w, const char *cmd)
+command_reply(struct web *w, const char *req)
 {
-	char req[64], *reply;
+	char *reply;
 	cJSON *o;
 
-	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
 	reply = w->ctl(w->ctl_arg, req);
 	o = reply ? cJSON_Parse(reply) : NULL;
 	free(reply);
 	if (o != NULL)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "ok");
 	return o;
+}
+
+/* A control command's reply (members but "ok"), for a snapshot. */
+static cJSON *
+command_data(struct web *w, const char *cmd)
+{
+	char req[64];
+
+	snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+	return command_reply(w, req);
 }
 
 /* The state a new subscriber starts from. */
@@ -711,13 +833,21 @@ send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel)
 		data = command_data(w, "trade.orders");
 	} else if (sel->kind == CH_RISK) {
 		data = command_data(w, "risk.status");
+	} else if (sel->kind == CH_POSITIONS) {
+		data = command_data(w, "trade.positions");
+	} else if (sel->kind == CH_LOGS) {
+		data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "level", sel->name + 5);
+		cJSON_AddNumberToObject(data, "dropped",
+			(double)log_tail_dropped(w->logs));
 	} else {
 		struct snap sn = { sel, cJSON_CreateArray() };
 
 		tape_since(w->tape, 0, NULL, sel->symbol, 8192, snap_row, &sn);
 		data = sn.arr;
 	}
-	if ((s = message(sel->name, "snapshot", "data", data)) != NULL)
+	if ((s = message(sel->kind == CH_LOGS ? "logs" : sel->name, "snapshot",
+	    "data", data)) != NULL)
 		api_ws_send(w->api, conn, s);
 	free(s);
 }
@@ -794,6 +924,58 @@ client_note(struct client *cl, const struct chan_sel *sel, int on)
 	}
 }
 
+static const char *const log_levels[] = { "error", "warn", "info",
+	"debug" };
+
+/*
+ * The logs channel, admins only: a subscription at a level ("level" of the
+ * message, "info" by default) is to the internal channel logs.LEVEL, lines
+ * of that level and more severe; a client has one level at a time (a new
+ * subscription replaces it).  An unsubscription drops whichever it has and
+ * is answered here.  Returns 0 to go on subscribing `sel`, -1 when answered.
+ */
+static int
+logs_select(struct web *w, struct client *cl, const cJSON *msg, int on,
+	struct chan_sel *sel)
+{
+	const cJSON *lv = cJSON_GetObjectItemCaseSensitive(msg, "level");
+	int level = QD_LOG_INFO;
+	struct chan_sel old;
+	char *s;
+
+	if (on && (!cl->who.known || !scope_covers(cl->who.id.scopes,
+	    AUTH_SCOPE_ADMIN) || strcmp(cl->who.id.role, "admin") != 0)) {
+		send_error(w, cl->conn, "forbidden", "the logs channel is for "
+			"admins");
+		return -1;
+	}
+	if (on && lv != NULL && (!cJSON_IsString(lv) ||
+	    (level = log_level_parse(lv->valuestring)) < 0)) {
+		send_error(w, cl->conn, "bad_request", "level: error, warn, "
+			"info or debug");
+		return -1;
+	}
+	/* drop the level held, if any */
+	memset(&old, 0, sizeof(old));
+	old.kind = CH_LOGS;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(old.name, sizeof(old.name), "logs.%s", log_levels[i]);
+		if ((!on || (int)i != level) &&
+		    api_ws_subscribed(w->api, cl->conn, old.name)) {
+			api_ws_subscribe(w->api, cl->conn, old.name, 0);
+			client_note(cl, &old, 0);
+		}
+	}
+	if (!on) {
+		if ((s = message("logs", "unsubscribed", NULL, NULL)) != NULL)
+			api_ws_send(w->api, cl->conn, s);
+		free(s);
+		return -1;
+	}
+	snprintf(sel->name, sizeof(sel->name), "logs.%s", log_levels[level]);
+	return 0;
+}
+
 static void
 on_ws_text(struct web *w, struct client *cl, const char *text)
 {
@@ -856,9 +1038,14 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 		snprintf(sel.name, sizeof(sel.name), "notifications.%s",
 			cl->who.id.user);
 	}
+	if (sel.kind == CH_LOGS) {
+		if (logs_select(w, cl, o, on, &sel) != 0)
+			goto out;
+	}
 	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
 		goto out;
-	if (on && (sel.kind == CH_ORDERS || sel.kind == CH_RISK) &&
+	if (on && (sel.kind == CH_ORDERS || sel.kind == CH_RISK ||
+	    sel.kind == CH_POSITIONS) &&
 	    !scope_covers(cl->who.id.scopes, AUTH_SCOPE_READ)) {
 		send_error(w, cl->conn, "forbidden", "not with these scopes");
 		goto out;
@@ -879,8 +1066,8 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 		goto out;
 	}
 	client_note(cl, &sel, on);
-	if ((s = message(sel.name, on ? "subscribed" : "unsubscribed", NULL,
-	    NULL)) != NULL)
+	if ((s = message(sel.kind == CH_LOGS ? "logs" : sel.name, on ?
+	    "subscribed" : "unsubscribed", NULL, NULL)) != NULL)
 		api_ws_send(w->api, cl->conn, s);
 	free(s);
 	if (on)
@@ -1038,6 +1225,110 @@ on_order(void *arg, const struct bus_event *ev)
 	free(s);
 }
 
+/* A fill: to the orders channel, and the position it changed to the
+ * positions channel (as trade.positions shows it, flat ones too). */
+static void
+on_fill(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	const char *sym = symbol_name(ev->u.order.symbol);
+	cJSON *req, *data, *arr, *p;
+	char *text, *s;
+
+	on_order(arg, ev);
+	if (!api_wanted(w->api, "positions") || sym == NULL ||
+	    ev->source == NULL)
+		return;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "trade.positions");
+	cJSON_AddStringToObject(req, "instance", ev->source);
+	cJSON_AddStringToObject(req, "symbol", sym);
+	cJSON_AddTrueToObject(req, "closed");
+	text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	data = text ? command_reply(w, text) : NULL;
+	free(text);
+	arr = data ? cJSON_GetObjectItemCaseSensitive(data, "positions") :
+		NULL;
+	cJSON_ArrayForEach(p, arr) {
+		if ((s = message("positions", "position", "data",
+		    cJSON_Duplicate(p, 1))) != NULL)
+			api_publish(w->api, "positions", s);
+		free(s);
+	}
+	cJSON_Delete(data);
+}
+
+/* ---- the logs channel ----------------------------------------------------- */
+
+struct log_out {
+	struct web *w;
+	int wanted[4];              /* logs.LEVEL has subscribers */
+};
+
+static void
+publish_line(void *arg, enum qd_log_level level, const char *line,
+	size_t len, int cut)
+{
+	struct log_out *lo = arg;
+	cJSON *d;
+	char *s;
+
+	(void)len;
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "level", log_levels[level]);
+	cJSON_AddStringToObject(d, "line", line);
+	if (cut)
+		cJSON_AddTrueToObject(d, "cut");
+	s = message("logs", "log", "data", d);
+	/* to every level at least as verbose as the line's */
+	for (int i = (int)level; s != NULL && i < 4; i++)
+		if (lo->wanted[i]) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "logs.%s", log_levels[i]);
+			api_publish(lo->w->api, name, s);
+		}
+	free(s);
+}
+
+/* Every LOG_DRAIN_NS: the lines logged since, to the logs channel's
+ * subscribers (read and dropped when there are none); lines the tail had
+ * no room for are counted, and subscribers told how many. */
+static void
+drain_logs(void *arg)
+{
+	struct web *w = arg;
+	struct log_out lo = { w, { 0 } };
+	uint64_t dropped = log_tail_dropped(w->logs);
+	int any = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "logs.%s", log_levels[i]);
+		any |= lo.wanted[i] = api_wanted(w->api, name);
+	}
+	log_tail_drain(w->logs, LOG_DRAIN_MAX, publish_line, &lo);
+	if (dropped != w->logs_dropped && any) {
+		cJSON *d = cJSON_CreateObject();
+		char *s;
+
+		cJSON_AddNumberToObject(d, "dropped", (double)dropped);
+		if ((s = message("logs", "dropped", "data", d)) != NULL)
+			for (int i = 0; i < 4; i++) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "logs.%s",
+					log_levels[i]);
+				if (lo.wanted[i])
+					api_publish(w->api, name, s);
+			}
+		free(s);
+	}
+	w->logs_dropped = dropped;
+}
+
 static void
 on_alert(void *arg, const struct bus_event *ev)
 {
@@ -1148,6 +1439,7 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
 	w->bus = bus;
+	w->core = core;
 	w->tape = tape;
 	w->ctl = ctl;
 	w->ctl_arg = ctl_arg;
@@ -1184,12 +1476,29 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 		return NULL;
 	}
 	api_set_ws(w->api, on_ws, w);
+	if (c->storage.url != NULL &&
+	    (w->maint = maint_start(c->storage.url)) == NULL) {
+		log_error("api", "cannot start the store maintenance worker");
+		web_stop(w);
+		web_free(w);
+		return NULL;
+	}
+	if ((w->logs = log_tail_new(LOG_SLOTS, LOG_LINE_MAX)) == NULL ||
+	    (w->log_timer = loop_timer_add(core, LOG_DRAIN_NS, LOG_DRAIN_NS,
+	    drain_logs, w)) == NULL) {
+		log_error("api", "out of memory");
+		web_stop(w);
+		web_free(w);
+		return NULL;
+	}
+	log_set_hook(log_tail_push, w->logs);
 	w->subs[0] = bus_subscribe(bus, BUS_TRADE, 0, on_trade, w);
 	w->subs[1] = bus_subscribe(bus, BUS_BAR, 0, on_bar, w);
 	w->subs[2] = bus_subscribe(bus, BUS_BAR_PARTIAL, 0, on_bar, w);
 	w->subs[3] = bus_subscribe(bus, BUS_ORDER_UPDATE, 0, on_order, w);
 	w->subs[4] = bus_subscribe(bus, BUS_ALERT, 0, on_alert, w);
-	for (size_t i = 0; i < 5; i++)
+	w->subs[5] = bus_subscribe(bus, BUS_FILL, 0, on_fill, w);
+	for (size_t i = 0; i < 6; i++)
 		if (w->subs[i] == 0) {
 			web_stop(w);
 			web_free(w);
@@ -1210,7 +1519,12 @@ web_stop(struct web *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < 5; i++)
+	log_set_hook(NULL, NULL);
+	loop_timer_cancel(w->log_timer);
+	w->log_timer = NULL;
+	maint_stop(w->maint);
+	w->maint = NULL;
+	for (size_t i = 0; i < 6; i++)
 		if (w->subs[i] != 0)
 			bus_unsubscribe(w->bus, w->subs[i]);
 	memset(w->subs, 0, sizeof(w->subs));
@@ -1226,6 +1540,7 @@ web_free(struct web *w)
 	if (w == NULL)
 		return;
 	api_free(w->api);
+	log_tail_free(w->logs);
 	limiter_free(w->limiter);
 	auth_free(w->auth);
 	vault_free(w->vault);

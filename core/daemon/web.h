@@ -10,11 +10,18 @@
  *                             changes ("final":false, 4/s at most) and the
  *                             closed one ("final":true)
  *   orders                    order updates and fills
+ *   positions                 every account's open positions, then the
+ *                             position a fill changed (trade.positions)
  *   risk                      risk actions and alerts
+ *   logs                      admins: the daemon's log lines as written,
+ *                             at a level ("level" in the subscription),
+ *                             from a bounded tail (lines dropped when it
+ *                             is full are counted and reported)
  *   notifications             the caller's notifications (admins: also
  *                             the operators')
  * A subscription answers with a snapshot (the recent trades or candles the
- * daemon holds, the open orders, the risk status), then the deltas.
+ * daemon holds, the open orders, the positions, the risk status), then
+ * the deltas.  Prune and vacuum run on their own worker (maint.h).
  * Client messages: {"op":"subscribe"|"unsubscribe","channel":C},
  * {"op":"auth","token":T}, {"op":"ping"}; answers carry "type":
  * "subscribed", "unsubscribed", "snapshot", "pong", "error".

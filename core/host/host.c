@@ -93,6 +93,7 @@ struct instance {
 	const struct netc_event *http_ev; /* the answer being handled */
 	char feed[64];                  /* strategies: the exchange instance
 	                                   their market data comes from */
+	uint32_t restarts;              /* sandbox children lost and restarted */
 	/* Exchanges: market data emitted (trades, bars, book tops) and the
 	 * wall clock of the latest, for metrics. */
 	uint64_t emitted[3];
@@ -1875,6 +1876,7 @@ sandbox_lost(void *arg)
 	struct instance *in = arg;
 
 	release_timers(in);
+	in->restarts++;
 	publish_state(in, PLUGIN_STATE_RESTARTING, "its sandbox child was "
 		"lost (the log says why)");
 }
@@ -2431,6 +2433,19 @@ host_restart(struct host *h, const char *name)
 }
 
 int
+host_start(struct host *h, const char *name)
+{
+	struct instance *in = find_instance(h, name);
+
+	if (in == NULL)
+		return QD_ERR_NOTFOUND;
+	if (in->st != PLUGIN_STATE_STOPPED && in->st != PLUGIN_STATE_FAILED)
+		return QD_ERR_STATE;
+	instance_stop(in);      /* a failed child's remains */
+	return instance_start(in) == 0 ? QD_OK : QD_ERR_INVALID;
+}
+
+int
 host_stop(struct host *h, const char *name)
 {
 	struct instance *in = find_instance(h, name);
@@ -2509,6 +2524,11 @@ host_instance_info(const struct host *h, size_t i,
 	out->plugin = in->cfg.plugin;
 	out->file = in->file;
 	out->trust = config_trust_name(in->cfg.trust);
+	out->config_file = in->cfg.file;
+	out->exchange = in->cfg.exchange;
+	out->account = in->cfg.account.id;
+	out->params = in->params;
+	out->restarts = in->restarts;
 	out->state = in->st;
 	out->reason = in->reason[0] ? in->reason : NULL;
 	out->trades = in->emitted[0];

@@ -40,6 +40,13 @@ struct host_instance_info {
 	const char *trust;
 	enum bus_plugin_state state;
 	const char *reason;      /**< why failed, or NULL */
+	const char *config_file; /**< the instance file it was configured by */
+	const char *exchange;    /**< strategies: their exchange instance, or
+	                              NULL */
+	const char *account;     /**< strategies: the configured account id,
+	                              or NULL ("paper:<instance>") */
+	const qd_params *params; /**< its validated params, or NULL */
+	uint32_t restarts;       /**< sandbox children lost and restarted */
 	/* Exchanges: market data it emitted since it was created, and the
 	 * wall clock (ns) of the latest message, 0 if none. */
 	uint64_t trades, bars, book_tops;
@@ -112,6 +119,10 @@ void host_stop_all(struct host *h);
 
 /** Restart one instance; QD_ERR_NOTFOUND if there is none of that name. */
 int host_restart(struct host *h, const char *instance);
+/** Start one stopped (or failed) instance: QD_OK, QD_ERR_NOTFOUND,
+ *  QD_ERR_STATE if it runs (or is starting), QD_ERR_INVALID if it failed
+ *  to start (its reason says why). */
+int host_start(struct host *h, const char *instance);
 /** Stop one instance; it stays listed as stopped. */
 int host_stop(struct host *h, const char *instance);
 

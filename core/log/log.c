@@ -34,6 +34,9 @@ static int log_owned;                /* log_fd is ours to close */
 static char *log_path;               /* for log_reopen(); NULL for stderr */
 static atomic_int log_level = QD_LOG_INFO;
 
+static log_hook_fn log_hook;         /* guarded by log_lock */
+static void *log_hook_arg;
+
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 int
@@ -465,6 +468,8 @@ log_vmsg(enum qd_log_level level, const char *tag, const char *fmt,
 			break;
 		i += (size_t)r;
 	}
+	if (log_hook != NULL)
+		log_hook(log_hook_arg, level, line, n - 1);
 	pthread_mutex_unlock(&log_lock);
 	errno = saved;
 }
@@ -477,4 +482,13 @@ log_msg(enum qd_log_level level, const char *tag, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, tag, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_set_hook(log_hook_fn fn, void *arg)
+{
+	pthread_mutex_lock(&log_lock);
+	log_hook = fn;
+	log_hook_arg = arg;
+	pthread_mutex_unlock(&log_lock);
 }

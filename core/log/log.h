@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <quantd/sdk.h>
 
 /**
@@ -51,6 +52,50 @@ int log_redact(char *s, size_t cap);
 
 /** True if a key name looks like it holds a secret. */
 int log_key_is_secret(const char *key);
+
+/* ---- forwarding lines (the API's logs channel) ----------------------------- */
+
+/**
+ * Called with every line written (without its newline, len bytes), on the
+ * thread that logged it, with the log's lock held: it must not block, log
+ * or take a lock that a logging thread may hold.  log_tail_push() is one.
+ */
+typedef void (*log_hook_fn)(void *arg, enum qd_log_level level,
+	const char *line, size_t len);
+
+/**
+ * Install `fn` (NULL removes it).  Once this returns no thread is in the
+ * previous hook any more, so its argument may be freed.  Any thread.
+ */
+void log_set_hook(log_hook_fn fn, void *arg);
+
+/*
+ * A log tail: a bounded queue of lines from the threads that log to one
+ * thread that reads them (the core), never blocking the writers.  Its
+ * producers must be serialised (the hook is: it runs under the log's
+ * lock); one consumer.  A line that finds the queue full is dropped and
+ * counted; a line longer than the slot is cut (and says so).
+ */
+struct log_tail;
+
+/** A tail of `slots` lines of at most `line_max` bytes each (at least 2
+ *  and 64); NULL when out of memory. */
+struct log_tail *log_tail_new(size_t slots, size_t line_max);
+/** Free; NULL: nothing.  Remove the hook that feeds it first. */
+void log_tail_free(struct log_tail *t);
+/** Queue one line (a log_hook_fn: arg is the tail). */
+void log_tail_push(void *arg, enum qd_log_level level, const char *line,
+	size_t len);
+/**
+ * The consumer: fn(arg, level, line, len, cut) for each queued line, in
+ * order, at most `max` of them; `line` is NUL-terminated and valid for the
+ * call.  Returns how many were read.
+ */
+size_t log_tail_drain(struct log_tail *t, size_t max,
+	void (*fn)(void *arg, enum qd_log_level level, const char *line,
+	size_t len, int cut), void *arg);
+/** Lines dropped because the tail was full.  Any thread. */
+uint64_t log_tail_dropped(const struct log_tail *t);
 
 #define log_error(tag, ...) log_msg(QD_LOG_ERROR, (tag), __VA_ARGS__)
 #define log_warn(tag, ...) log_msg(QD_LOG_WARN, (tag), __VA_ARGS__)

@@ -364,8 +364,8 @@ add_problem(char *err, size_t errlen, int *n, const char *fmt, ...)
 }
 
 qd_params *
-params_from_json(const struct qd_plugin *p, const struct json_value *obj,
-	const char *file, char *err, size_t errlen)
+params_check_json(const struct qd_plugin *p, const struct json_value *obj,
+	params_problem_fn fn, void *arg)
 {
 	qd_params *ps = params_defaults(p);
 	const struct json_value *m;
@@ -374,15 +374,13 @@ params_from_json(const struct qd_plugin *p, const struct json_value *obj,
 	int n = 0;
 
 	if (ps == NULL) {
-		snprintf(err, errlen, "%s: out of memory", file);
+		fn(arg, NULL, 1, 1, "out of memory");
 		return NULL;
 	}
-	if (errlen > 0)
-		err[0] = '\0';
 	if (obj != NULL && obj->type != JSON_OBJECT) {
-		add_problem(err, errlen, &n, "%s:%d:%d: params: expected an "
-			"object, found %s", file, obj->line, obj->col,
+		snprintf(msg, sizeof(msg), "expected an object, found %s",
 			json_type_name(obj->type));
+		fn(arg, NULL, obj->line, obj->col, msg);
 		goto fail;
 	}
 	for (m = obj ? obj->child : NULL; m != NULL; m = m->next) {
@@ -390,28 +388,62 @@ params_from_json(const struct qd_plugin *p, const struct json_value *obj,
 
 		if (v == NULL) {
 			known_names(p, names, sizeof(names));
-			add_problem(err, errlen, &n, "%s:%d:%d: params.%s: "
-				"unknown parameter of plugin '%s' (known: %s)",
-				file, m->key_line, m->key_col, m->key, p->name,
-				names);
+			snprintf(msg, sizeof(msg), "unknown parameter of "
+				"plugin '%s' (known: %s)", p->name, names);
+			fn(arg, m->key, m->key_line, m->key_col, msg);
+			n++;
 		} else if (set_from_json(v, m, msg, sizeof(msg)) != 0) {
-			add_problem(err, errlen, &n, "%s:%d:%d: params.%s: %s",
-				file, m->line, m->col, m->key, msg);
+			fn(arg, m->key, m->line, m->col, msg);
+			n++;
 		}
 	}
 	for (i = 0; i < ps->n; i++)
 		if ((ps->v[i].spec->flags & QD_PARAM_REQUIRED) &&
-		    !ps->v[i].set)
-			add_problem(err, errlen, &n, "%s:%d:%d: params.%s: "
-				"required %s parameter is missing", file,
-				obj ? obj->line : 1, obj ? obj->col : 1,
-				ps->v[i].spec->name,
-				params_type_name(ps->v[i].spec->type));
+		    !ps->v[i].set) {
+			snprintf(msg, sizeof(msg), "required %s parameter is "
+				"missing", params_type_name(ps->v[i].spec->type));
+			fn(arg, ps->v[i].spec->name, obj ? obj->line : 1,
+				obj ? obj->col : 1, msg);
+			n++;
+		}
 	if (n == 0)
 		return ps;
 fail:
 	params_free(ps);
 	return NULL;
+}
+
+/* params_from_json()'s report: one "FILE:LINE:COL: params.KEY: ..." line
+ * per problem. */
+struct file_problems {
+	const char *file;
+	char *err;
+	size_t errlen;
+	int n;
+};
+
+static void
+file_problem(void *arg, const char *key, int line, int col, const char *msg)
+{
+	struct file_problems *fp = arg;
+
+	if (key == NULL)
+		add_problem(fp->err, fp->errlen, &fp->n, "%s:%d:%d: params: %s",
+			fp->file, line, col, msg);
+	else
+		add_problem(fp->err, fp->errlen, &fp->n, "%s:%d:%d: params.%s: "
+			"%s", fp->file, line, col, key, msg);
+}
+
+qd_params *
+params_from_json(const struct qd_plugin *p, const struct json_value *obj,
+	const char *file, char *err, size_t errlen)
+{
+	struct file_problems fp = { file, err, errlen, 0 };
+
+	if (errlen > 0)
+		err[0] = '\0';
+	return params_check_json(p, obj, file_problem, &fp);
 }
 
 /* Set v from a string (CLI).  0, or -1 with what is wrong in msg. */

@@ -26,6 +26,22 @@ qd_params *params_from_json(const struct qd_plugin *p,
 	size_t errlen);
 
 /**
+ * Called once per problem params_check_json() finds: the parameter's name
+ * (NULL: the params value itself), where in the document, what is wrong
+ * (the same words params_from_json() writes after "params.KEY: ").
+ */
+typedef void (*params_problem_fn)(void *arg, const char *key, int line,
+	int col, const char *msg);
+
+/**
+ * params_from_json() reporting each problem to fn instead of as text (the
+ * API's validation answers them one by one, without a file).  NULL if
+ * there was any.
+ */
+qd_params *params_check_json(const struct qd_plugin *p,
+	const struct json_value *obj, params_problem_fn fn, void *arg);
+
+/**
  * Build from key/value strings.  On error returns NULL and writes
  * "param KEY: what is wrong" into err.
  */

@@ -72,7 +72,7 @@ struct store_ops {
 		int (*fn)(void *, const struct store_order *), void *arg);
 	int (*fills)(struct store *s, const char *account, uint64_t order_id,
 		int (*fn)(void *, const struct store_fill *), void *arg);
-	int (*postings)(struct store *s, const char *account,
+	int (*postings)(struct store *s, const struct store_posting_filter *f,
 		int (*fn)(void *, const struct store_posting *), void *arg);
 	int (*risk_events)(struct store *s, int64_t since, size_t limit,
 		int (*fn)(void *, const struct store_risk_event *), void *arg);

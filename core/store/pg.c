@@ -1483,17 +1483,23 @@ posting_row(const PGresult *r, int i, void *ctx)
 }
 
 static int
-pg_postings(struct store *s, const char *account,
+pg_postings(struct store *s, const struct store_posting_filter *f,
 	int (*fn)(void *, const struct store_posting *), void *arg)
 {
 	struct store_read x = { .fn.posting = fn, .arg = arg };
-	const char *v[1] = { account };
+	char after[24], from[24], to[24];
+	const char *v[4] = { after, from, to, f->account };
 
-	return pg_rows(s, account ?
+	snprintf(after, sizeof(after), "%lld", (long long)f->after_txn);
+	snprintf(from, sizeof(from), "%lld", (long long)f->from_ms);
+	snprintf(to, sizeof(to), "%lld", (long long)f->to_ms);
+	return pg_rows(s, f->account ?
 		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
-		"ledger_postings WHERE account = $1 ORDER BY txn, leg" :
+		"ledger_postings WHERE account = $4 AND txn > $1 AND "
+		"ts_ms >= $2 AND ts_ms < $3 ORDER BY txn, leg" :
 		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
-		"ledger_postings ORDER BY txn, leg", account ? 1 : 0, v,
+		"ledger_postings WHERE txn > $1 AND ts_ms >= $2 AND "
+		"ts_ms < $3 ORDER BY txn, leg", f->account ? 4 : 3, v,
 		posting_row, &x, "reading ledger postings");
 }
 

@@ -1038,22 +1038,27 @@ posting_row(sqlite3_stmt *st, void *ctx)
 }
 
 static int
-sq_postings(struct store *s, const char *account,
+sq_postings(struct store *s, const struct store_posting_filter *f,
 	int (*fn)(void *, const struct store_posting *), void *arg)
 {
 	struct store_read r = { .fn.posting = fn, .arg = arg };
 	sqlite3_stmt *st;
-	int rc;
+	int rc, k = 1;
 
-	rc = sqlite3_prepare_v2(SQ(s)->db, account ?
+	rc = sqlite3_prepare_v2(SQ(s)->db, f->account ?
 		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
-		"ledger_postings WHERE account = ?1 ORDER BY txn, leg" :
+		"ledger_postings WHERE account = ?4 AND txn > ?1 AND "
+		"ts_ms >= ?2 AND ts_ms < ?3 ORDER BY txn, leg" :
 		"SELECT txn, ts_ms, kind, ref, account, asset, amount FROM "
-		"ledger_postings ORDER BY txn, leg", -1, &st, NULL);
+		"ledger_postings WHERE txn > ?1 AND ts_ms >= ?2 AND "
+		"ts_ms < ?3 ORDER BY txn, leg", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sq_fail(s, rc, "reading ledger postings");
-	if (account)
-		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, k++, f->after_txn);
+	sqlite3_bind_int64(st, k++, f->from_ms);
+	sqlite3_bind_int64(st, k++, f->to_ms);
+	if (f->account)
+		sqlite3_bind_text(st, k, f->account, -1, SQLITE_STATIC);
 	return sq_rows(s, st, posting_row, &r, "reading ledger postings");
 }
 

@@ -848,9 +848,22 @@ int
 store_postings(struct store *s, const char *account,
 	int (*fn)(void *, const struct store_posting *), void *arg)
 {
-	if (fn == NULL)
-		return store_fail(s, QD_ERR_INVALID, "postings: no callback");
-	return s->ops->postings(s, account, fn, arg);
+	struct store_posting_filter f = { account, 0, INT64_MIN, INT64_MAX };
+
+	return store_postings_page(s, &f, fn, arg);
+}
+
+int
+store_postings_page(struct store *s, const struct store_posting_filter *f,
+	int (*fn)(void *, const struct store_posting *), void *arg)
+{
+	if (fn == NULL || f == NULL)
+		return store_fail(s, QD_ERR_INVALID, "postings: no callback "
+			"or filter");
+	if (f->after_txn < 0)
+		return store_fail(s, QD_ERR_INVALID, "postings: after_txn %lld "
+			"is negative", (long long)f->after_txn);
+	return s->ops->postings(s, f, fn, arg);
 }
 
 int

@@ -281,6 +281,15 @@ struct store_risk_event {
 	uint64_t order_id;         /**< or 0 */
 };
 
+/** Which postings to read: account NULL for every account's; txn >
+ *  after_txn and from_ms <= ts_ms < to_ms. */
+struct store_posting_filter {
+	const char *account;
+	int64_t after_txn;         /**< a cursor: the last txn read, or 0 */
+	int64_t from_ms;           /**< INT64_MIN: from the start */
+	int64_t to_ms;             /**< INT64_MAX: to the end */
+};
+
 /** Which orders to read: NULL/0 fields match all. */
 struct store_order_filter {
 	const char *account;
@@ -323,6 +332,10 @@ int store_fills(struct store *s, const char *account, uint64_t order_id,
 	int (*fn)(void *arg, const struct store_fill *f), void *arg);
 /** Postings of one account (NULL: all), ascending by txn and leg. */
 int store_postings(struct store *s, const char *account,
+	int (*fn)(void *arg, const struct store_posting *p), void *arg);
+/** Postings matching `f`, ascending by txn and leg (a page: stop in fn
+ *  at a change of txn and go on with after_txn = the last txn read). */
+int store_postings_page(struct store *s, const struct store_posting_filter *f,
 	int (*fn)(void *arg, const struct store_posting *p), void *arg);
 /** Risk log rows with ts_ms >= since, ascending, at most limit (0: all). */
 int store_risk_events(struct store *s, int64_t since, size_t limit,
@@ -676,6 +689,22 @@ int store_prune(struct store *s, const struct store_series *filter,
 /** Give free space back (SQLite VACUUM; PostgreSQL VACUUM ANALYZE). */
 int store_vacuum(struct store *s);
 
+/* ---- rows as JSON (quantctl --json and the API show them alike) ------------- */
+
+struct cJSON;
+
+/** {"ts","scope","id","rule","actions","symbol"?,"reason","order_id"?}. */
+struct cJSON *store_risk_event_json(const struct store_risk_event *e);
+/** {"txn","ts","kind","ref","account","asset","amount"} (amount: the
+ *  stored decimal text). */
+struct cJSON *store_posting_json(const struct store_posting *p);
+/** {"exchange","symbol","timeframe","first","last","count","missing"}. */
+struct cJSON *store_coverage_json(const struct store_coverage *c);
+/** {"from","to","missing"} of a gap of a series of `tf_ms` candles. */
+struct cJSON *store_gap_json(int64_t from, int64_t to, int64_t tf_ms);
+/** {"name","key_id","updated_ms"}: a credential without its value. */
+struct cJSON *store_credential_json(const struct store_credential *c);
+
 /* ---- helpers shared by the backends and their callers ---------------------- */
 
 /** Milliseconds since the epoch, now (wall clock). */
@@ -683,8 +712,15 @@ int64_t store_now_ms(void);
 
 /** Milliseconds of a timeframe label ("1s", "1m" ... "1w"), 0 if unknown. */
 int64_t store_timeframe_ms(const char *tf);
+/** A duration "N[smhdw]" (no unit: days) in ms: 0, or -1 when it is not
+ *  one (negative, no digits, another unit, overflow). */
+int store_duration_ms(const char *s, int64_t *ms);
 /** The label of a timeframe in seconds, or NULL. */
 const char *store_timeframe_label(uint32_t seconds);
+
+struct qd_bar;
+/** A stored candle as the bar plugins see (ts in ns). */
+void store_candle_bar(const struct store_candle *c, struct qd_bar *out);
 
 /**
  * Write `v` as the shortest decimal that reads back to the same double

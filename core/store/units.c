@@ -2,7 +2,9 @@
  * units.c -- timeframes and exact decimals: the store's helpers that need
  * no database (the import reader and the CLI use them too).
  */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,18 @@ int64_t
 store_timeframe_ms(const char *tf)
 {
 	return (int64_t)qd_timeframe_parse(tf) * 1000;
+}
+
+void
+store_candle_bar(const struct store_candle *c, struct qd_bar *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ts = c->open_time * 1000000;
+	out->open = c->open;
+	out->high = c->high;
+	out->low = c->low;
+	out->close = c->close;
+	out->volume = c->volume;
 }
 
 const char *
@@ -116,4 +130,30 @@ store_decimal_format(double v, char *buf, size_t cap)
 			return n;
 	}
 	return n;
+}
+
+int
+store_duration_ms(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t unit = 86400000;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno || v < 0)
+		return -1;
+	switch (*end) {
+	case 's': unit = 1000; end++; break;
+	case 'm': unit = 60000; end++; break;
+	case 'h': unit = 3600000; end++; break;
+	case 'd': end++; break;
+	case 'w': unit = 604800000; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end || v > INT64_MAX / unit)
+		return -1;
+	*ms = v * unit;
+	return 0;
 }

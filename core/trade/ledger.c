@@ -1281,6 +1281,16 @@ ledger_mark(struct ledger *l, const char *symbol, double price)
 	symbol_at(l, sym)->mark = price;
 }
 
+double
+ledger_mark_price(const struct ledger *l, const char *symbol)
+{
+	int32_t sym;
+
+	if (l == NULL || (sym = names_get(&l->symbols, symbol)) < 0)
+		return 0;
+	return symbol_at(l, sym)->mark;
+}
+
 int64_t
 ledger_balance(const struct ledger *l, const char *account,
 	const char *asset)

@@ -127,6 +127,8 @@ int ledger_fill(struct ledger *l, const struct ledger_fill *f, int64_t *txn,
 
 /** Last price of `symbol` (for equity and margin); fills set it too. */
 void ledger_mark(struct ledger *l, const char *symbol, double price);
+/** The last price ledger_mark() or a fill gave `symbol`, 0 when none. */
+double ledger_mark_price(const struct ledger *l, const char *symbol);
 
 int64_t ledger_balance(const struct ledger *l, const char *account,
 	const char *asset);

@@ -16,15 +16,7 @@ ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
 ln -s "$TP/tp-storm.so" "$T/plugins/"
 sed -i 's|"state_dir": "var",|"state_dir": "var", "storage": {"url": "quantd.db", "enabled": false},|' "$T/quantd.json"
 sed -i 's|"level": "debug"|"level": "info"|' "$T/quantd.json"
-"$PY" - "$T/trades.csv" <<'PY'
-import random, sys
-r = random.Random(11)
-t0, p, rows = 1704067200000, 100.0, []
-for i in range(20000):
-    p = round(p * (1 + r.uniform(-8e-4, 8e-4)), 2)
-    rows.append("%d,%.2f,%.4f,%d,%d,%d,%s,True" % (i + 1, p, r.uniform(0.001, 0.2), i + 1, i + 1, t0 + i * 50, "true" if r.random() < .5 else "false"))
-open(sys.argv[1], "w").write("\n".join(rows) + "\n")
-PY
+replay_trades "$T/trades.csv" 11
 cat > "$T/quantd.d/feed.json" <<JSON
 {"plugin": "replay", "instance": "feed", "symbols": ["BTC/USDT"], "timeframes": ["1m"],
  "params": {"source": "file:$T/trades.csv", "symbol": "BTC/USDT", "speed": 20, "loop": true}}

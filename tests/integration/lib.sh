@@ -127,6 +127,54 @@ kill_loop() {
 	done
 }
 
+# replay_trades FILE SEED: 20,000 BTC/USDT trades 50 ms apart from
+# 2024-01-01, a random walk of SEED, in the replay exchange's CSV form.
+replay_trades() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import random, sys
+r = random.Random(int(sys.argv[2]))
+t0, p, rows = 1704067200000, 100.0, []
+for i in range(20000):
+    p = round(p * (1 + r.uniform(-8e-4, 8e-4)), 2)
+    rows.append("%d,%.2f,%.4f,%d,%d,%d,%s,True" % (i + 1, p, r.uniform(0.001, 0.2), i + 1, i + 1, t0 + i * 50, "true" if r.random() < .5 else "false"))
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+}
+
+# api_daemon SEED: start a daemon with the API on a free port (storage in
+# quantd.db, a JWT secret in $QD_JWT, master key k1 in $QD_MK), a replayed
+# BTC/USDT feed ("feed", trades random-walked from SEED) and a paper
+# strategy "hold" that buys 2 and holds, and an admin "root" (enterprise
+# plan) whose password is in $root_pw.  Sets $port; returns 1 (logged)
+# when the daemon does not start.
+api_daemon() {
+	ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
+	ln -s "$TP/tp-storm.so" "$T/plugins/"
+	QD_JWT=$(openssl rand -hex 32)
+	QD_MK=$(openssl rand -hex 32)
+	QUANTD_MASTER_KEYS="k1=env:QD_MK"
+	export QD_JWT QD_MK QUANTD_MASTER_KEYS
+	sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT", "master_keys": "k1=env:QD_MK"},|' "$T/quantd.json"
+	replay_trades "$T/trades.csv" "$1"
+	cat > "$T/quantd.d/feed.json" <<JSON
+{"plugin": "replay", "instance": "feed", "symbols": ["BTC/USDT"], "timeframes": ["1m"],
+ "params": {"source": "file:$T/trades.csv", "symbol": "BTC/USDT", "speed": 5, "loop": true}}
+JSON
+	cat > "$T/quantd.d/hold.json" <<JSON
+{"plugin": "tp-storm", "instance": "hold", "exchange": "feed",
+ "account": {"balance": 100000, "quote": "USDT"},
+ "params": {"symbol": "BTC/USDT", "hold": true, "qty": 2}}
+JSON
+	root_pw=$(openssl rand -hex 12)
+	printf '%s\n' "$root_pw" | ctl user add root --role admin --plan enterprise > "$T/useradd" 2>&1
+	check "quantctl user add makes the first admin" test $? -eq 0
+	if ! start_daemon; then
+		not_ok "the daemon starts" "$(tail -5 "$T/stderr")"
+		return 1
+	fi
+	port=$(sed -n 's/.*tag=api msg="listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' "$T/quantd.log" | tail -1)
+}
+
 # openapi_check RECORD: the OpenAPI document and every response recorded in
 # RECORD (JSON lines) validated by tests/openapi/validate.mjs (npm's
 # swagger-parser and Ajv, installed by scripts/setup.sh).

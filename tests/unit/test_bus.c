@@ -503,6 +503,84 @@ bus_stats_count_events_per_topic_and_handler_calls(void **state)
 	expect_int("stats.dropped", st.dropped, 0);
 }
 
+/* A handler publishing an alert and an order update with text on its
+ * stack: both wait in the ring, and the stack is gone (here: overwritten)
+ * by the time they are delivered; they must arrive with the text as it
+ * was published. */
+static char got_title[64], got_key[64], got_reason[64], got_client[64];
+static int got_alerts, got_orders;
+
+static void
+publish_from_stack(void *arg, const struct bus_event *ev)
+{
+	char title[32], key[32], reason[32];
+	struct bus_event a, o;
+
+	(void)arg;
+	(void)ev;
+	snprintf(title, sizeof(title), "risk: %s", "daily_loss");
+	snprintf(key, sizeof(key), "risk:%s:%d", "daily_loss", 7);
+	snprintf(reason, sizeof(reason), "%s", "price band");
+	memset(&a, 0, sizeof(a));
+	a.topic = BUS_ALERT;
+	a.u.alert.title = title;
+	a.u.alert.key = key;
+	memset(&o, 0, sizeof(o));
+	o.topic = BUS_ORDER_UPDATE;
+	o.u.order.reason = reason;
+	o.u.order.client_id = key;
+	o.u.order.trade_id = NULL;
+	assert_int_equal(bus_publish(cur, &a), 0);
+	assert_int_equal(bus_publish(cur, &o), 0);
+	memset(title, 'X', sizeof(title) - 1);
+	memset(key, 'Y', sizeof(key) - 1);
+	memset(reason, 'Z', sizeof(reason) - 1);
+}
+
+static void
+keep_alert(void *arg, const struct bus_event *ev)
+{
+	(void)arg;
+	got_alerts++;
+	snprintf(got_title, sizeof(got_title), "%s", ev->u.alert.title);
+	snprintf(got_key, sizeof(got_key), "%s", ev->u.alert.key);
+	assert_null(ev->u.alert.body);
+}
+
+static void
+keep_order(void *arg, const struct bus_event *ev)
+{
+	(void)arg;
+	got_orders++;
+	snprintf(got_reason, sizeof(got_reason), "%s", ev->u.order.reason);
+	snprintf(got_client, sizeof(got_client), "%s",
+		ev->u.order.client_id);
+	assert_null(ev->u.order.trade_id);
+}
+
+static void
+bus_nested_publish_keeps_its_strings(void **state)
+{
+	struct bus_event t;
+
+	(void)state;
+	got_alerts = got_orders = 0;
+	assert_true(bus_subscribe(cur, BUS_TRADE, 0, publish_from_stack,
+		NULL) > 0);
+	assert_true(bus_subscribe(cur, BUS_ALERT, 0, keep_alert, NULL) > 0);
+	assert_true(bus_subscribe(cur, BUS_ORDER_UPDATE, 0, keep_order,
+		NULL) > 0);
+	memset(&t, 0, sizeof(t));
+	t.topic = BUS_TRADE;
+	assert_int_equal(bus_publish(cur, &t), 0);
+	expect_int("alerts", got_alerts, 1);
+	expect_int("orders", got_orders, 1);
+	assert_string_equal(got_title, "risk: daily_loss");
+	assert_string_equal(got_key, "risk:daily_loss:7");
+	assert_string_equal(got_reason, "price band");
+	assert_string_equal(got_client, "risk:daily_loss:7");
+}
+
 int
 main(void)
 {
@@ -510,6 +588,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			bus_fans_out_to_every_subscriber_in_subscription_order,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			bus_nested_publish_keeps_its_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			bus_delivers_only_matching_keys_and_topics,
 			setup, teardown),

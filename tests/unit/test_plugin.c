@@ -319,6 +319,53 @@ from_text(const char *text, char *err, size_t cap)
 	return ps;
 }
 
+/* What params_check_json() reported, one "KEY@LINE:COL: MSG" a line. */
+static void
+note_problem(void *arg, const char *key, int line, int col, const char *msg)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 1024 - n, "%s@%d:%d: %s\n", key ? key : "-", line,
+		col, msg);
+}
+
+static void
+params_check_reports_each_problem_by_name(void **unused)
+{
+	const char *text = "{\"params\": {\"period\": 0,\n"
+		"  \"mode\": \"slowest\", \"bogus\": 1}}";
+	const struct qd_plugin *d = plugin_desc(plugin_find(preg, "tp-good"));
+	struct json_error je;
+	struct json_value *v = json_parse(text, strlen(text), &je);
+	char got[1024] = "", file_err[1024];
+	qd_params *ps;
+
+	(void)unused;
+	assert_non_null(v);
+	ps = params_check_json(d, json_get(v, "params"), note_problem, got);
+	assert_null(ps);
+	assert_string_equal(got,
+		"period@1:23: 0 is out of range [1, 100]\n"
+		"mode@2:11: \"slowest\" is not one of fast|slow\n"
+		"bogus@2:22: unknown parameter of plugin 'tp-good' (known: "
+		"period, ratio, enabled, mode, label)\n");
+	/* The file form says the same after FILE:LINE:COL: params.KEY: */
+	assert_null(params_from_json(d, json_get(v, "params"), "f.json",
+		file_err, sizeof(file_err)));
+	assert_string_equal(file_err,
+		"f.json:1:23: params.period: 0 is out of range [1, 100]\n"
+		"f.json:2:11: params.mode: \"slowest\" is not one of fast|slow\n"
+		"f.json:2:22: params.bogus: unknown parameter of plugin "
+		"'tp-good' (known: period, ratio, enabled, mode, label)");
+	got[0] = '\0';
+	ps = params_check_json(d, NULL, note_problem, got);   /* defaults */
+	assert_non_null(ps);
+	assert_string_equal(got, "");
+	params_free(ps);
+	json_free(v);
+}
+
 static void
 params_apply_defaults_and_values(void **unused)
 {
@@ -440,6 +487,7 @@ main(void)
 	};
 	const struct CMUnitTest params[] = {
 		cmocka_unit_test(params_apply_defaults_and_values),
+		cmocka_unit_test(params_check_reports_each_problem_by_name),
 		cmocka_unit_test(params_errors_name_file_line_col_and_key),
 		cmocka_unit_test(params_from_strings),
 	};

@@ -1052,6 +1052,64 @@ count_postings(struct store *s, const char *account)
 	return g.n;
 }
 
+/* A page of postings: one account's (or all) after a txn, in a time
+ * range, ascending by txn and leg; a negative cursor is refused. */
+static void
+postings_page_by_cursor_and_time(void **st)
+{
+	struct store *s = open_fresh("c_ledger_page");
+	const struct store_posting p[] = {
+		{ 1, 1000, "deposit", "", "external:deposits", "USDT", "-10" },
+		{ 1, 1000, "deposit", "", "paper:a", "USDT", "10" },
+		{ 2, 2000, "trade", "T-1", "paper:a", "BTC", "1" },
+		{ 2, 2000, "trade", "T-1", "venue:paper", "BTC", "-1" },
+		{ 3, 3000, "fee", "T-1", "paper:a", "USDT", "-1" },
+		{ 3, 3000, "fee", "T-1", "fees:paper", "USDT", "1" },
+	};
+	struct store_posting_filter f = { "paper:a", 1, INT64_MIN,
+		INT64_MAX };
+	struct postings_got g = { .n = 0 };
+
+	(void)st;
+	assert_int_equal(store_put_postings(s, p, 6), QD_OK);
+	assert_int_equal(store_postings_page(s, &f, posting_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 2);
+	same_posting(&g.p[0], &p[2]);
+	same_posting(&g.p[1], &p[4]);
+	pool_free(&g.pool);
+	g.n = 0;
+	f.after_txn = 0;
+	f.from_ms = 2000;
+	f.to_ms = 3000;             /* to is exclusive */
+	assert_int_equal(store_postings_page(s, &f, posting_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 1);
+	same_posting(&g.p[0], &p[2]);
+	pool_free(&g.pool);
+	g.n = 0;
+	f.account = NULL;
+	f.to_ms = INT64_MAX;
+	f.after_txn = 2;
+	assert_int_equal(store_postings_page(s, &f, posting_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 2);
+	same_posting(&g.p[0], &p[4]);
+	same_posting(&g.p[1], &p[5]);
+	pool_free(&g.pool);
+	g.n = 0;
+	f.account = "x' OR '1'='1";
+	f.after_txn = 0;
+	f.from_ms = INT64_MIN;
+	assert_int_equal(store_postings_page(s, &f, posting_collect, &g),
+		QD_OK);
+	assert_int_equal(g.n, 0);
+	f.after_txn = -1;
+	assert_int_equal(store_postings_page(s, &f, posting_collect, &g),
+		QD_ERR_INVALID);
+	store_close(s);
+}
+
 static void
 postings_all_or_nothing(void **st)
 {
@@ -2125,6 +2183,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(orders_filter_and_cursor),
 		cmocka_unit_test(fill_kept_once),
 		cmocka_unit_test(postings_all_or_nothing),
+		cmocka_unit_test(postings_page_by_cursor_and_time),
 		cmocka_unit_test(risk_log_since_and_limit),
 		cmocka_unit_test(alerts_round_trip),
 		cmocka_unit_test(accounts_round_trip),
