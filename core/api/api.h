@@ -43,6 +43,31 @@ struct api;
 struct loop;
 struct metrics;
 struct net;
+struct api_request;
+
+/** What a gate decides of a request the cache could answer. */
+enum api_gate {
+	API_GATE_CORE,     /**< undecided: the core thread handles it */
+	API_GATE_PASS,     /**< let through (and counted): send the entry */
+	API_GATE_REFUSE,   /**< refused (and counted): send the refusal */
+};
+
+/** A refusal a gate makes: status, body (malloc'd JSON, taken over) and
+ *  Retry-After seconds (0: none). */
+struct api_refusal {
+	int status;
+	char *body;
+	int retry_after;
+};
+
+/**
+ * The gate in front of the answer cache (the cache's section below):
+ * called on the NET thread for a request the cache would answer; must not
+ * block (no store, no core state: only what is safe to share between
+ * threads).  Fills `out` when it says API_GATE_REFUSE.
+ */
+typedef enum api_gate (*api_gate_fn)(void *arg,
+	const struct api_request *req, struct api_refusal *out);
 
 /** The server's settings ("api" in the configuration). */
 struct api_config {
@@ -55,6 +80,10 @@ struct api_config {
 	size_t body_max;         /**< request body cap, bytes (0: 1 MiB) */
 	unsigned timeout_s;      /**< idle client limit (0: 10 s) */
 	struct metrics *metrics; /**< where requests are counted, or NULL */
+	api_gate_fn gate;        /**< in front of the answer cache, or NULL:
+	                              nothing is answered from the cache on
+	                              the net thread */
+	void *gate_arg;
 };
 
 /** HTTP methods the router knows. */
@@ -161,6 +190,53 @@ const char *api_query(const struct api_request *req, const char *key);
 /** The value of path parameter `key`, or NULL. */
 const char *api_param(const struct api_request *req, const char *key);
 
+/* ---- answers kept on the net thread (cache.c) ----------------------------- */
+
+/*
+ * A GET of a route marked `cache` can be answered by the net thread alone,
+ * with no trip to the core thread.  The core publishes the body of a
+ * successful answer under the request's key -- its control request,
+ * api_command_request(), so two requests asking the same thing in other
+ * words share an entry -- with api_cache_put(); it replaces or drops
+ * entries when the data under them changes (api_cache_clear(): a candle
+ * closed), and each lives ttl_ms at most.
+ *
+ * A request whose key has a live entry goes through the gate first
+ * (api_config.gate): the gate authenticates, checks the scope, takes the
+ * caller's rate-limit token and says PASS (the entry's bytes are sent,
+ * byte for byte what the core would send), REFUSE (its error is sent) or
+ * CORE (it cannot decide here: the request goes to the core thread as any
+ * other, which does every check itself).  A gate takes a token only when
+ * it decides, so each request is counted exactly once, here or there; the
+ * request metrics count every answer on the net thread either way.
+ * Without a gate nothing is answered from the cache on the net thread.
+ *
+ * Entries are immutable pages shared by reference (a connection sending
+ * one keeps it alive after a clear); at most API_CACHE_SLOTS are kept, the
+ * oldest put replaced first, each at most API_CACHE_BODY_MAX bytes.
+ */
+#define API_CACHE_SLOTS 64
+#define API_CACHE_BODY_MAX (4 * 1024 * 1024)
+
+/**
+ * Keep `len` bytes of `body` (copied) as the answer to the requests whose
+ * key is `key`, for at most ttl_ms, replacing an entry of the same key.
+ * Any thread.  QD_OK, QD_ERR_LIMIT for a body over API_CACHE_BODY_MAX,
+ * QD_ERR_NOMEM.
+ */
+int api_cache_put(struct api *a, const char *key, const char *body,
+	size_t len, int64_t ttl_ms);
+
+/**
+ * Answer `req` (as api_respond()) with the live entry of `key`, sharing
+ * its bytes: 1 when answered (req is freed), 0 when there is none.  Any
+ * thread.
+ */
+int api_cache_respond(struct api_request *req, const char *key);
+
+/** Drop every entry (the data under them changed).  Any thread. */
+void api_cache_clear(struct api *a);
+
 /* ---- WebSocket /ws --------------------------------------------------------- */
 
 /*
@@ -263,6 +339,9 @@ struct api_route {
 	                               gets the caller's name as "user"; 2:
 	                               and "admin": true for an admin, who
 	                               acts on every user's */
+	int cache;                /**< a GET of public data whose successful
+	                               answers may be kept (api_cache_put());
+	                               never with `own` */
 };
 
 /** The OpenAPI 3.1 document (core/api/openapi.json, compiled in). */

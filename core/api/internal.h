@@ -19,6 +19,29 @@
 #define API_SLICE (64 * 1024)     /* body bytes per writeable callback */
 #define API_QBUF 4096             /* query parameters, decoded */
 #define API_HDR 1024              /* one header's value */
+#define API_PEER 64               /* a client's address, as text */
+
+/* A cached answer's body, shared by the cache and the connections sending
+ * it; immutable once made but for its head room, which only the net thread
+ * writes: lws_write's LWS_PRE scratch bytes, and before the body the
+ * headers of the answer being sent, so that both go in one send (lws
+ * copies whatever the socket does not take at once). */
+#define API_PAGE_ROOM 2048
+#define API_PAGE_HEAD (LWS_PRE + API_PAGE_ROOM)
+struct api_page {
+	atomic_int refs;
+	size_t len;
+	char data[];        /* API_PAGE_HEAD bytes, the body and a NUL */
+};
+/* Where a page's body starts. */
+#define API_PAGE_BODY(p) ((p)->data + API_PAGE_HEAD)
+
+/* One entry of the cache (cache.c), under api.cache_mu. */
+struct api_cached {
+	char *key;
+	struct api_page *page;
+	int64_t until_ns;   /* dropped after (CLOCK_REALTIME, loop_now_ns) */
+};
 
 /* What the core thread hands the net thread, in order. */
 enum answer_kind {
@@ -38,6 +61,7 @@ struct answer {
 	int status;
 	int retry_after;
 	char *body;         /* HTTP: LWS_PRE bytes, then the body */
+	struct api_page *page;  /* HTTP: or a cached page (a reference) */
 	size_t len;
 	char ctype[64];
 	struct wsbuf *buf;  /* WebSocket messages */
@@ -89,6 +113,7 @@ struct conn {
 	unsigned allow;
 	char ctype[64];
 	char *out;                  /* LWS_PRE bytes, then the body */
+	struct api_page *page;      /* or a cached page sent (a reference) */
 	size_t out_len, out_off;
 	/* a WebSocket client */
 	int ws;
@@ -140,6 +165,14 @@ struct api {
 	struct metrics_family *m_latency;
 	struct metrics_gauge *m_ws_clients;
 	struct metrics_counter *m_ws_slow;
+	struct metrics_counter *m_cached[2];  /* answers from the cache: on
+	                                         the net thread, the core's */
+	/* answers kept (cache.c) and the gate in front of them */
+	pthread_mutex_t cache_mu;
+	struct api_cached cache[API_CACHE_SLOTS];
+	size_t cache_next;
+	api_gate_fn gate;
+	void *gate_arg;
 };
 
 struct cchan;
@@ -151,6 +184,14 @@ uint64_t api_open_add(struct api *a, struct conn *c);
 void api_open_del(struct api *a, struct conn *c);
 struct conn *api_open_find(struct api *a, uint64_t id);
 unsigned api_hash(const char *s);
+
+/* cache.c */
+void api_cache_init(struct api *a);
+void api_cache_free(struct api *a);
+struct api_page *api_cache_find(struct api *a, const char *key);
+void api_page_unref(struct api_page *p);
+/* server.c: answer `req` with a cached page, taking the reference over */
+void api_respond_page(struct api_request *req, struct api_page *page);
 
 /* ws.c: net thread */
 int api_ws_filter(struct api *a, struct lws *wsi);

@@ -82,7 +82,9 @@ conn_reset(struct conn *c)
 {
 	free(c->body);
 	free(c->out);
+	api_page_unref(c->page);
 	c->body = c->out = NULL;
+	c->page = NULL;
 	c->body_len = c->body_cap = c->body_expect = 0;
 	c->out_len = c->out_off = 0;
 	c->state = CONN_IDLE;
@@ -99,6 +101,8 @@ conn_answer(struct conn *c, int status, const char *ctype, const char *body,
 {
 	api_open_del(c->api, c);
 	free(c->out);
+	api_page_unref(c->page);
+	c->page = NULL;
 	c->out = malloc(LWS_PRE + len + 1);
 	if (c->out == NULL) {
 		len = 0;
@@ -155,6 +159,7 @@ drain_answers(struct api *a)
 			api_open_del(a, c);
 			free(c->out);
 			c->out = list->body;   /* allocated with LWS_PRE room */
+			c->page = list->page;  /* or this, a reference */
 			c->out_len = list->len;
 			c->out_off = 0;
 			c->status = list->status;
@@ -164,6 +169,7 @@ drain_answers(struct api *a)
 			lws_callback_on_writable(c->wsi);
 		} else {
 			free(list->body);
+			api_page_unref(list->page);
 		}
 		free(list);
 	}
@@ -268,12 +274,13 @@ header(struct lws *wsi, int tok, const char *name, char *out, size_t cap)
 }
 
 /*
- * Hand the transaction to the core thread.  The query and the headers the
- * API reads are copied now (lws frees its header store once the body
- * starts arriving for some requests).
+ * The transaction as a request for the core thread (one allocation), or
+ * NULL after answering why not.  The query and the headers the API reads
+ * are copied now (lws frees its header store once the body starts
+ * arriving for some requests).
  */
-static void
-to_core(struct conn *c)
+static struct api_request *
+request_of(struct conn *c)
 {
 	struct api *a = c->api;
 	struct lws *wsi = c->wsi;
@@ -283,7 +290,7 @@ to_core(struct conn *c)
 		{ "x-qd-nonce:", 0 }, { "x-qd-signature:", 0 },
 		{ NULL, WSI_TOKEN_HTTP_CONTENT_TYPE },
 	};
-	char hv[6][API_HDR], peer[64], q[API_QBUF], pbuf[1024];
+	char hv[6][API_HDR], q[API_QBUF], pbuf[1024];
 	struct api_kv params[API_MAX_PARAMS];
 	size_t n_params = 0, size, nq = 0;
 	struct api_request *req;
@@ -293,18 +300,17 @@ to_core(struct conn *c)
 
 	for (size_t i = 0; i < 6; i++)
 		header(wsi, hdrs[i].tok, hdrs[i].name, hv[i], sizeof(hv[i]));
-	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	m = api_route_match(api_routes, c->method, c->path, &route, params,
 		&n_params, pbuf, sizeof(pbuf), NULL);
 	if (m != API_MATCH_OK) {
 		conn_error(c, 400, "bad_request", "malformed path");
-		return;
+		return NULL;
 	}
 	size = sizeof(*req) + strlen(c->path) + 1 + sizeof(pbuf) + API_QBUF +
-		sizeof(hv) + sizeof(peer) + c->body_len + 1;
+		sizeof(hv) + API_PEER + c->body_len + 1;
 	if ((req = calloc(1, size)) == NULL) {
 		conn_error(c, 503, "unavailable", "out of memory");
-		return;
+		return NULL;
 	}
 	b.p = (char *)(req + 1);
 	b.end = (char *)req + size;
@@ -329,7 +335,7 @@ to_core(struct conn *c)
 			free(req);
 			conn_error(c, 400, "bad_request",
 				"a query parameter is not valid UTF-8");
-			return;
+			return NULL;
 		}
 		eq = strchr(q, '=');
 		if (eq != NULL)
@@ -342,7 +348,7 @@ to_core(struct conn *c)
 	    (int)nq) >= 0) {
 		free(req);
 		conn_error(c, 400, "bad_request", "too many query parameters");
-		return;
+		return NULL;
 	}
 	req->n_query = nq;
 	req->authorization = hv[0][0] ? put(&b, hv[0]) : NULL;
@@ -351,13 +357,92 @@ to_core(struct conn *c)
 	req->api_nonce = hv[3][0] ? put(&b, hv[3]) : NULL;
 	req->api_signature = hv[4][0] ? put(&b, hv[4]) : NULL;
 	req->content_type = hv[5][0] ? put(&b, hv[5]) : NULL;
-	req->peer = put(&b, peer);
+	/* The peer's address is looked up only for the core (to_core()). */
+	req->peer = b.p;
+	b.p += API_PEER;
 	if (c->body != NULL) {
 		memcpy(b.p, c->body, c->body_len);
 		b.p[c->body_len] = '\0';
 		req->body = b.p;
 		req->body_len = c->body_len;
 	}
+	return req;
+}
+
+/* Send a cached page (a reference, taken over) as the answer. */
+static void
+conn_page(struct conn *c, struct api_page *p)
+{
+	api_open_del(c->api, c);
+	free(c->out);
+	api_page_unref(c->page);
+	c->out = NULL;
+	c->page = p;
+	c->out_len = p->len;
+	c->out_off = 0;
+	c->status = 200;
+	snprintf(c->ctype, sizeof(c->ctype), "application/json");
+	c->state = CONN_WRITE;
+	lws_callback_on_writable(c->wsi);
+}
+
+/*
+ * Answer a GET of a cacheable route here, on the net thread, when its key
+ * has a live entry and the gate decides (api.h): 1 when answered with the
+ * entry or the gate's refusal, 0 when the core thread is to handle it (no
+ * gate, no entry, a request the core must look at: even a malformed one,
+ * whose error the core words).
+ */
+static int
+answer_cached(struct conn *c, const struct api_request *req)
+{
+	struct api *a = c->api;
+	struct api_refusal no = { 0, NULL, 0 };
+	struct api_page *p;
+	char err[64], *key;
+
+	if (a->gate == NULL || req->method != API_GET ||
+	    !api_routes[req->route].cache)
+		return 0;
+	if ((key = api_command_request(req, err, sizeof(err))) == NULL)
+		return 0;
+	p = api_cache_find(a, key);
+	free(key);
+	if (p == NULL)
+		return 0;
+	switch (a->gate(a->gate_arg, req, &no)) {
+	case API_GATE_PASS:
+		metrics_counter_add(a->m_cached[0], 1);
+		conn_page(c, p);
+		return 1;
+	case API_GATE_REFUSE:
+		api_page_unref(p);
+		c->retry_after = no.retry_after;
+		conn_answer(c, no.status, "application/json", no.body ?
+			no.body : "", no.body ? strlen(no.body) : 0);
+		free(no.body);
+		return 1;
+	default:
+		api_page_unref(p);
+		free(no.body);
+		return 0;
+	}
+}
+
+/* Answer the transaction from the cache, or hand it to the core thread. */
+static void
+to_core(struct conn *c)
+{
+	struct api *a = c->api;
+	struct api_request *req = request_of(c);
+
+	if (req == NULL)
+		return;
+	if (answer_cached(c, req)) {
+		free(req);
+		return;
+	}
+	lws_get_peer_simple(c->wsi, (char *)req->peer, API_PEER);
 	api_open_add(a, c);
 	req->conn = c->id;
 	c->state = CONN_CORE;
@@ -646,6 +731,8 @@ add_header(struct lws *wsi, const char *name, const char *value,
 		(const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+/* Write the answer's headers: 0, or 1 when the body went with them (a
+ * cached page over plain HTTP), or -1 to close. */
 static int
 write_headers(struct conn *c)
 {
@@ -713,6 +800,33 @@ write_headers(struct conn *c)
 		    end)))
 			return -1;
 	}
+	if (c->page != NULL && a->tls_cert == NULL && c->method != API_HEAD &&
+	    c->out_len <= API_SLICE) {
+		/* Plain HTTP/1.1 (no TLS, so no h2 framing): the headers go
+		 * into the page's head room and out with the body in one
+		 * send, as one segment -- the client wakes once. */
+		unsigned char *h;
+		size_t n;
+
+		if (lws_finalize_http_header(c->wsi, &p, end))
+			return -1;
+		n = (size_t)(p - start);
+		if (n <= API_PAGE_ROOM) {
+			h = (unsigned char *)API_PAGE_BODY(c->page) - n;
+			memcpy(h, start, n);
+			if (lws_write(c->wsi, h, n + c->out_len,
+			    LWS_WRITE_HTTP_FINAL) != (int)(n + c->out_len))
+				return -1;
+			c->headers_sent = 1;
+			c->out_off = c->out_len;
+			return 1;
+		}
+		if (lws_write(c->wsi, start, n, LWS_WRITE_HTTP_HEADERS) !=
+		    (int)n)
+			return -1;
+		c->headers_sent = 1;
+		return 0;
+	}
 	if (lws_finalize_write_http_header(c->wsi, start, &p, end))
 		return -1;
 	c->headers_sent = 1;
@@ -756,25 +870,34 @@ finish(struct conn *c)
 static int
 on_writeable(struct conn *c)
 {
+	unsigned char *body;
 	size_t n;
 	int final;
 
 	if (c->state != CONN_WRITE)
 		return 0;
 	if (!c->headers_sent) {
-		if (write_headers(c))
+		int sent = write_headers(c);
+
+		if (sent < 0)
 			return -1;
-		if (c->out_len == 0 || c->method == API_HEAD)
+		if (sent == 1 || c->out_len == 0 || c->method == API_HEAD)
 			return finish(c);
-		lws_callback_on_writable(c->wsi);
-		return 0;
+		/* The headers went whole (the usual case): the body follows
+		 * in this callback, without waiting for the next poll. */
+		if (lws_send_pipe_choked(c->wsi)) {
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
 	}
 	n = c->out_len - c->out_off;
 	if (n > API_SLICE)
 		n = API_SLICE;
 	final = c->out_off + n == c->out_len;
-	if (lws_write(c->wsi, (unsigned char *)c->out + LWS_PRE + c->out_off,
-	    n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+	body = (unsigned char *)(c->page != NULL ? API_PAGE_BODY(c->page) :
+		c->out + LWS_PRE);
+	if (lws_write(c->wsi, body + c->out_off, n, final ?
+	    LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	c->out_off += n;
 	if (final)
@@ -908,6 +1031,7 @@ release(struct api *a)
 	for (struct answer *x = a->answers; x; x = n) {
 		n = x->next;
 		free(x->body);
+		api_page_unref(x->page);
 		free(x->channel);
 		free(x->buf);
 		free(x);
@@ -924,6 +1048,7 @@ release(struct api *a)
 	free(a->tls_key);
 	free(a->static_root);
 	free(a->cors);
+	api_cache_free(a);
 	pthread_mutex_destroy(&a->mu);
 	sem_destroy(&a->done);
 	free(a);
@@ -975,12 +1100,15 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 		return NULL;
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	api_cache_init(a);
 	a->answers_tail = &a->answers;
 	a->net = n;
 	a->core = core;
 	a->ctx = net_context(n);
 	a->fn = fn;
 	a->fn_arg = arg;
+	a->gate = cfg->gate;
+	a->gate_arg = cfg->gate_arg;
 	a->body_max = cfg->body_max ? cfg->body_max : 1024 * 1024;
 	a->timeout_s = cfg->timeout_s ? cfg->timeout_s : 10;
 	if (parse_listen(cfg->listen ? cfg->listen : "", &a->listen_host,
@@ -1010,6 +1138,8 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	if (cfg->metrics != NULL) {
 		static const char *const rl[] = { "route", "method", "status" };
 		static const char *const r1[] = { "route" };
+		static const char *const tl[] = { "thread" };
+		struct metrics_family *cf;
 
 		a->m_requests = metrics_counter_family(cfg->metrics,
 			"quantd_api_requests_total", "API requests answered, "
@@ -1024,11 +1154,21 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 			cfg->metrics, "quantd_api_ws_slow_closed_total",
 			"WebSocket clients closed for falling behind.", NULL, 0,
 			1), NULL);
+		cf = metrics_counter_family(cfg->metrics,
+			"quantd_api_cached_answers_total", "API answers sent "
+			"from the answer cache, by the thread that answered "
+			"(net: no trip to the core thread).", tl, 1, 2);
+		a->m_cached[0] = metrics_counter(cf, (const char *[]){ "net" });
+		a->m_cached[1] = metrics_counter(cf,
+			(const char *[]){ "core" });
 	}
 	a->protocols[0].name = "quantd-api";
 	a->protocols[0].callback = api_callback;
 	a->protocols[0].per_session_data_size = sizeof(struct conn);
 	a->protocols[0].rx_buffer_size = 16384;
+	/* One send() per slice of an answer (else lws cuts every write to
+	 * rx_buffer_size and sends the rest from its own copy). */
+	a->protocols[0].tx_packet_size = API_SLICE;
 	if (net_post(n, net_create, a, NULL, 0) != 0) {
 		log_error("api", "the net thread does not take work");
 		release(a);
@@ -1076,10 +1216,11 @@ api_free(struct api *a)
 		release(a);
 }
 
-/* Hand an answer whose body is already in an LWS_PRE buffer over. */
+/* Hand an answer whose body is already in an LWS_PRE buffer (out, or a
+ * cached page whose reference it takes) over. */
 static void
-answer(struct api_request *req, int status, char *out, size_t len,
-	const char *content_type, int retry_after)
+answer(struct api_request *req, int status, char *out, struct api_page *page,
+	size_t len, const char *content_type, int retry_after)
 {
 	struct api *a = req->api;
 	struct answer *x = calloc(1, sizeof(*x));
@@ -1088,6 +1229,7 @@ answer(struct api_request *req, int status, char *out, size_t len,
 	if (x == NULL) {
 		/* The connection times out; nothing else to do. */
 		free(out);
+		api_page_unref(page);
 		free(req);
 		return;
 	}
@@ -1095,6 +1237,7 @@ answer(struct api_request *req, int status, char *out, size_t len,
 	x->status = status;
 	x->retry_after = retry_after;
 	x->body = out;
+	x->page = page;
 	x->len = len;
 	snprintf(x->ctype, sizeof(x->ctype), "%s", content_type ?
 		content_type : "application/json");
@@ -1113,7 +1256,14 @@ api_respond_copy(struct api_request *req, int status, const char *body,
 		memcpy(out + LWS_PRE, body, len);
 		out[LWS_PRE + len] = '\0';
 	}
-	answer(req, out ? status : 503, out, out ? len : 0, content_type, 0);
+	answer(req, out ? status : 503, out, NULL, out ? len : 0, content_type,
+		0);
+}
+
+void
+api_respond_page(struct api_request *req, struct api_page *page)
+{
+	answer(req, 200, NULL, page, page->len, "application/json", 0);
 }
 
 void
@@ -1126,7 +1276,7 @@ api_respond(struct api_request *req, int status, char *body,
 	if (out != NULL)
 		memcpy(out + LWS_PRE, body ? body : "", len + 1);
 	free(body);
-	answer(req, out ? status : 503, out, out ? len : 0, content_type,
+	answer(req, out ? status : 503, out, NULL, out ? len : 0, content_type,
 		retry_after);
 }
 

@@ -36,6 +36,22 @@ const char config_builtin_json[] =
 	"  \"log\": {\"level\": \"info\"}\n"
 	"}\n";
 
+/* The NAME of a "vault:NAME" secret: printable, no spaces, not too long
+ * (the credential's AAD must fit). */
+static int
+credential_name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > CONFIG_CREDENTIAL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)name[i] <= ' ' ||
+		    (unsigned char)name[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* ---- diagnostics --------------------------------------------------------- */
 
 void
@@ -751,12 +767,22 @@ config_parse_instance(const char *file, const char *text, size_t len,
 				json_type_name(sec->type));
 		for (m = sec->type == JSON_OBJECT ? sec->child : NULL; m;
 		     m = m->next)
-			if (m->type != JSON_STRING ||
+			if (m->type == JSON_STRING &&
+			    strncmp(m->str, "vault:", 6) == 0) {
+				if (!credential_name_ok(m->str + 6))
+					bad(d, file, m, "\"vault:NAME\" needs "
+						"the credential's name: 1-%d "
+						"printable characters, no "
+						"spaces",
+						CONFIG_CREDENTIAL_MAX);
+			} else if (m->type != JSON_STRING ||
 			    (strncmp(m->str, "env:", 4) != 0 &&
-			    strncmp(m->str, "file:", 5) != 0))
+			    strncmp(m->str, "file:", 5) != 0)) {
 				bad(d, file, m, "a secret must be a reference "
-					"\"env:VARIABLE\" or \"file:PATH\", "
-					"never the value itself");
+					"\"env:VARIABLE\", \"file:PATH\" or "
+					"\"vault:NAME\", never the value "
+					"itself");
+			}
 	}
 	if (d->count == before)
 		return 0;

@@ -41,7 +41,10 @@
  *   strategy only: symbols ["BTC/USDT", ...], timeframes ["1m", ...],
  *                  exchange (name of an exchange instance)
  *   exchange only: symbols, timeframes (what to stream),
- *                  secrets {NAME: "env:VAR"} (never written anywhere)
+ *                  secrets {NAME: "env:VAR" | "file:PATH" |
+ *                  "vault:CREDENTIAL"} (references, never values; a
+ *                  vault: one names a credential sealed in the store and
+ *                  is opened by the daemon at the instance's start)
  *   notifier only: route (struct config_route), secrets
  *
  * Every error names FILE:LINE:COL and the JSON path.  Loading never stops at
@@ -57,6 +60,9 @@
 
 struct json_value;
 struct plugin_registry;
+
+/** Longest credential name a "vault:NAME" secret reference takes. */
+#define CONFIG_CREDENTIAL_MAX 255
 
 /** Accumulated error lines ("FILE:LINE:COL: PATH: message\n"). */
 struct diag {

@@ -43,6 +43,7 @@
 #include "store/store.h"
 #include "store/writer.h"
 #include "trade/oms.h"
+#include "vault/vault.h"
 
 struct daemon {
 	const char *config_path;
@@ -62,6 +63,8 @@ struct daemon {
 	struct store *reader;       /* reads for the API and quantctl, opened
 	                               at the first one */
 	char *store_url;
+	struct vault *vault;        /* api.master_keys: opens instances'
+	                               "vault:" secrets, or NULL */
 	struct metrics *metrics;    /* `quantctl metrics`, the API's /metrics */
 	struct observe *observe;
 	struct observe_sources obs; /* what the metrics read */
@@ -1142,6 +1145,16 @@ daemon_main(int argc, char **argv)
 	if (c->storage.enabled &&
 	    host_set_history(dm.host, c->storage.url) != QD_OK)
 		goto out;
+	if (c->api.master_keys != NULL) {
+		if (vault_new(&dm.vault) != QD_OK ||
+		    vault_load(dm.vault, c->api.master_keys, terr,
+		    sizeof(terr)) != QD_OK) {
+			log_error("daemon", "api.master_keys: %s", dm.vault ?
+				terr : "out of memory");
+			goto out;
+		}
+		host_set_vault(dm.host, dm.vault);
+	}
 	memset(&ht, 0, sizeof(ht));
 	ht.url = c->storage.url;
 	ht.power_safe = c->trading_power_safe;
@@ -1215,6 +1228,7 @@ out:
 	jobs_stop(dm.jobs);
 	dm.jobs = NULL;
 	host_free(dm.host);
+	vault_free(dm.vault);
 	/* After the notifiers stopped: what is queued is written. */
 	outbox_close(dm.outbox, 10000);
 	/* After the instances stopped (their last state saves), before the

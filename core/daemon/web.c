@@ -1,6 +1,7 @@
 /*
  * web.c -- the daemon's side of the API server (see web.h).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,14 @@ struct caller {
  * stay valid until they expire, as without the cache.) */
 #define TOKENS_KEPT 256
 
-/* Candle pages kept (market.candles): the same page asked again before a
- * candle closes is served from memory, for at most CACHE_MS. */
-#define CACHE_SLOTS 64
+/* Answers of cacheable routes (market.candles) kept in the API's cache:
+ * the same page asked again before a candle closes is served from memory
+ * (by the net thread when the gate lets the caller through), for at most
+ * CACHE_MS.  A closed candle reaches the store up to the writer's flush
+ * interval later: a page made in that window (settle_ms after a close)
+ * lives only until its end, so it cannot hide the new candle longer. */
 #define CACHE_MS 5000
+#define SETTLE_MARGIN_MS 100
 
 /* Log lines waiting for the logs channel (from any thread), how long a
  * line may be and how often the core sends them on. */
@@ -86,19 +91,14 @@ struct web {
 	struct vault *vault;
 	struct auth *auth;
 	struct account *account;
-	struct limiter *limiter;
+	struct limiter *limiter;    /* shared by threads (limit.h) */
+	int64_t closed_ms;          /* when a candle last closed */
+	int64_t settle_ms;          /* how long the store may lag behind */
+	/* mu guards plans and tokens: the core thread fills them, the net
+	 * thread's gate reads them too */
+	pthread_mutex_t mu;
 	struct plan_cache plans[8];
 	size_t n_plans;
-	/* pages of stored candles, until the next candle closes */
-	struct cached {
-		char *key;
-		char *reply;            /* the body to send */
-		size_t len;
-		uint64_t gen;
-		int64_t at_ms;
-	} cache[CACHE_SLOTS];
-	size_t cache_next;
-	uint64_t bars_closed;       /* the cache's generation */
 	struct verified {
 		char *token;
 		struct auth_identity id;
@@ -107,40 +107,64 @@ struct web {
 
 /* ---- callers -------------------------------------------------------------- */
 
+/* The cached entry of plan `name`, or NULL (mu held). */
+static struct plan_cache *
+plan_cached(struct web *w, const char *name)
+{
+	for (size_t i = 0; i < w->n_plans; i++)
+		if (strcmp(w->plans[i].p.name, name) == 0)
+			return &w->plans[i];
+	return NULL;
+}
+
+/* The limits of plan `name` if read from the store within PLAN_TTL_MS:
+ * 1, or 0 when the store must be asked.  Any thread. */
+static int
+plan_fresh(struct web *w, const char *name, int64_t now,
+	struct plan_limits *out)
+{
+	struct plan_cache *pc;
+	int ok;
+
+	pthread_mutex_lock(&w->mu);
+	pc = plan_cached(w, name);
+	ok = pc != NULL && now - pc->read_ms <= PLAN_TTL_MS;
+	if (ok)
+		*out = pc->p;
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
+
 /* The limits of plan `name` (cached); a plan the store lacks gets the
- * free plan's limits, the strictest. */
+ * free plan's limits, the strictest.  Core thread (reads the store). */
 static void
 plan_of(struct web *w, const char *name, struct plan_limits *out)
 {
 	int64_t now = loop_now_ns() / 1000000;
-	struct plan_cache *pc = NULL;
+	struct plan_cache *pc;
+	struct plan_limits p;
 
-	for (size_t i = 0; i < w->n_plans; i++)
-		if (strcmp(w->plans[i].p.name, name) == 0)
-			pc = &w->plans[i];
-	if (pc == NULL || now - pc->read_ms > PLAN_TTL_MS) {
-		struct plan_limits p;
-
-		if (plan_limits_load(w->store, name, &p) != QD_OK &&
-		    plan_limits_load(w->store, "free", &p) != QD_OK) {
-			memset(&p, 0, sizeof(p));
-			snprintf(p.name, sizeof(p.name), "free");
-			p.symbols = 1;
-			p.push_delay_ms = 5000;
-			p.api_per_min = 10;
-		}
-		if (pc == NULL && w->n_plans < sizeof(w->plans) /
-		    sizeof(w->plans[0]))
-			pc = &w->plans[w->n_plans++];
-		if (pc == NULL) {
-			*out = p;
-			return;
-		}
+	if (plan_fresh(w, name, now, out))
+		return;
+	if (plan_limits_load(w->store, name, &p) != QD_OK &&
+	    plan_limits_load(w->store, "free", &p) != QD_OK) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.name, sizeof(p.name), "free");
+		p.symbols = 1;
+		p.push_delay_ms = 5000;
+		p.api_per_min = 10;
+	}
+	*out = p;
+	pthread_mutex_lock(&w->mu);
+	if ((pc = plan_cached(w, name)) == NULL && w->n_plans <
+	    sizeof(w->plans) / sizeof(w->plans[0]))
+		pc = &w->plans[w->n_plans++];
+	if (pc != NULL) {
 		pc->p = p;
 		snprintf(pc->p.name, sizeof(pc->p.name), "%s", name);
 		pc->read_ms = now;
 	}
-	*out = pc->p;
+	pthread_mutex_unlock(&w->mu);
 }
 
 static unsigned
@@ -163,28 +187,55 @@ scope_covers(unsigned have, unsigned need)
 	return (have & need) == need;
 }
 
-/* auth_token_verify(), remembering the tokens that verified. */
-static enum auth_reason
-token_verify(struct web *w, const char *token, int64_t now_ms,
-	struct auth_identity *id)
+/* The slot of `token` among the verified ones. */
+static struct verified *
+token_slot(struct web *w, const char *token)
 {
-	struct verified *v;
-	enum auth_reason r;
 	uint64_t h = 14695981039346656037ull;
 
 	for (const char *p = token; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	v = &w->tokens[h % TOKENS_KEPT];
-	if (v->token != NULL && strcmp(v->token, token) == 0 &&
-	    now_ms < v->id.expires_ms) {
+	return &w->tokens[h % TOKENS_KEPT];
+}
+
+/* Whether `token` verified lately and has not expired: 1 with its
+ * identity, or 0.  Any thread. */
+static int
+token_known(struct web *w, const char *token, int64_t now_ms,
+	struct auth_identity *id)
+{
+	struct verified *v = token_slot(w, token);
+	int ok;
+
+	pthread_mutex_lock(&w->mu);
+	ok = v->token != NULL && strcmp(v->token, token) == 0 &&
+	    now_ms < v->id.expires_ms;
+	if (ok)
 		*id = v->id;
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
+
+/* auth_token_verify(), remembering the tokens that verified.  Core
+ * thread. */
+static enum auth_reason
+token_verify(struct web *w, const char *token, int64_t now_ms,
+	struct auth_identity *id)
+{
+	struct verified *v = token_slot(w, token);
+	enum auth_reason r;
+	char *copy;
+
+	if (token_known(w, token, now_ms, id))
 		return AUTH_OK;
-	}
 	if ((r = auth_token_verify(w->auth, token, now_ms, id)) != AUTH_OK)
 		return r;
+	copy = strdup(token);
+	pthread_mutex_lock(&w->mu);
 	free(v->token);
-	v->token = strdup(token);
+	v->token = copy;
 	v->id = *id;
+	pthread_mutex_unlock(&w->mu);
 	return AUTH_OK;
 }
 
@@ -261,11 +312,14 @@ refuse(struct api_request *req, enum auth_reason r, int retry_after)
 		retry_after);
 }
 
-/* The plan's requests per minute, per API key and per user. */
+/*
+ * Take the caller's token for one request: the plan's requests per minute,
+ * per API key and per user.  0 when it passes, else the seconds until it
+ * would (>= 1).  Any thread (the limiter is shared).
+ */
 static int
-rate_limited(struct web *w, struct api_request *req, const struct caller *who)
+rate_take(struct web *w, const struct caller *who, int64_t now)
 {
-	int64_t now = loop_now_ns() / 1000000;
 	char key[128];
 	int retry = 0;
 
@@ -275,29 +329,76 @@ rate_limited(struct web *w, struct api_request *req, const struct caller *who)
 		snprintf(key, sizeof(key), "k:%s", who->id.key_id);
 		if (!limiter_take(w->limiter, key, who->plan.api_per_min,
 		    60000, now, &retry))
-			goto limited;
+			return retry > 0 ? retry : 1;
 	}
 	snprintf(key, sizeof(key), "u:%lld", (long long)who->id.user_id);
 	if (limiter_take(w->limiter, key, who->plan.api_per_min, 60000, now,
 	    &retry))
 		return 0;
-limited:
-	{
-		char msg[128];
-		cJSON *o = cJSON_CreateObject(), *e =
-			cJSON_AddObjectToObject(o, "error");
-		char *s;
+	return retry > 0 ? retry : 1;
+}
 
-		snprintf(msg, sizeof(msg), "the %s plan allows %u requests a "
-			"minute", who->plan.name, who->plan.api_per_min);
-		cJSON_AddStringToObject(e, "code", "rate_limited");
-		cJSON_AddStringToObject(e, "message", msg);
-		s = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		api_respond(req, 429, s, "application/json",
-			retry > 0 ? retry : 1);
-	}
+/* The body of a 429 for the caller's plan (malloc'd). */
+static char *
+rate_refusal(const struct caller *who)
+{
+	char msg[128];
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
+		"error");
+	char *s;
+
+	snprintf(msg, sizeof(msg), "the %s plan allows %u requests a minute",
+		who->plan.name, who->plan.api_per_min);
+	cJSON_AddStringToObject(e, "code", "rate_limited");
+	cJSON_AddStringToObject(e, "message", msg);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* The plan's limits on the caller: 1 after answering 429, or 0. */
+static int
+rate_limited(struct web *w, struct api_request *req, const struct caller *who)
+{
+	int retry = rate_take(w, who, loop_now_ns() / 1000000);
+
+	if (retry == 0)
+		return 0;
+	api_respond(req, 429, rate_refusal(who), "application/json", retry);
 	return 1;
+}
+
+/*
+ * The gate in front of the API's answer cache (api.h), on the net thread:
+ * a bearer token verified lately, its scope, its plan's limits read lately
+ * and its rate-limit token, as on_request() does them.  What needs the
+ * store or the signature checks (an API key's signed request, a token not
+ * seen yet, a plan not read lately) or words an error (no credentials, a
+ * scope denied) goes to the core thread, which decides as for any route.
+ */
+static enum api_gate
+gate(void *arg, const struct api_request *req, struct api_refusal *out)
+{
+	struct web *w = arg;
+	const struct api_route *r = &api_routes[req->route];
+	int64_t now = loop_now_ns() / 1000000;
+	struct caller who;
+
+	if (r->scope == API_SCOPE_NONE)
+		return API_GATE_PASS;
+	memset(&who, 0, sizeof(who));
+	if (req->api_key != NULL || req->authorization == NULL ||
+	    strncmp(req->authorization, "Bearer ", 7) != 0 ||
+	    !token_known(w, req->authorization + 7, now, &who.id) ||
+	    !scope_covers(who.id.scopes, scope_mask(r->scope)) ||
+	    !plan_fresh(w, who.id.plan, now, &who.plan))
+		return API_GATE_CORE;
+	who.known = 1;
+	if ((out->retry_after = rate_take(w, &who, now)) == 0)
+		return API_GATE_PASS;
+	out->status = 429;
+	out->body = rate_refusal(&who);
+	return API_GATE_REFUSE;
 }
 
 /* ---- REST ----------------------------------------------------------------- */
@@ -423,27 +524,20 @@ oom:
 }
 
 /*
- * Answer a cacheable command (market.candles) from the cache, or run it
- * and keep a success's body ("ok" dropped, as api_command_respond() does).
+ * Answer a cacheable route's command from the API's cache, or run it and
+ * keep a success's body ("ok" dropped, as api_command_respond() does) under
+ * the command's text, the key the net thread looks it up by.
  */
 static void
 serve_cached(struct web *w, struct api_request *req, const char *text)
 {
 	static const char ok[] = "{\"ok\":true,";
-	int64_t now = loop_now_ns() / 1000000;
-	struct cached *c;
+	int64_t since = loop_now_ns() / 1000000 - w->closed_ms;
 	char *reply;
 	size_t len;
 
-	for (size_t i = 0; i < CACHE_SLOTS; i++) {
-		c = &w->cache[i];
-		if (c->key != NULL && c->gen == w->bars_closed &&
-		    now - c->at_ms < CACHE_MS && strcmp(c->key, text) == 0) {
-			api_respond_copy(req, 200, c->reply, c->len,
-				"application/json");
-			return;
-		}
-	}
+	if (api_cache_respond(req, text))
+		return;
 	reply = w->ctl(w->ctl_arg, text);
 	if (reply == NULL || strncmp(reply, ok, sizeof(ok) - 1) != 0) {
 		api_command_respond(req, reply);
@@ -451,17 +545,11 @@ serve_cached(struct web *w, struct api_request *req, const char *text)
 	}
 	len = strlen(reply) - (sizeof(ok) - 2);
 	memmove(reply + 1, reply + sizeof(ok) - 1, len);   /* "{" + rest */
-	c = &w->cache[w->cache_next++ % CACHE_SLOTS];
-	free(c->key);
-	free(c->reply);
-	c->key = strdup(text);
-	c->reply = c->key ? reply : NULL;
-	c->len = len;
-	c->gen = w->bars_closed;
-	c->at_ms = now;
-	api_respond_copy(req, 200, reply, len, "application/json");
-	if (c->reply == NULL)
-		free(reply);
+	if (api_cache_put(w->api, text, reply, len, since < w->settle_ms ?
+	    w->settle_ms - since : CACHE_MS) != QD_OK ||
+	    !api_cache_respond(req, text))
+		api_respond_copy(req, 200, reply, len, "application/json");
+	free(reply);
 }
 
 /* A job's file: the body of {"ok":true,"content_type":T,"body":B} sent
@@ -557,7 +645,7 @@ on_request(void *arg, struct api_request *req)
 		api_respond_error(req, 400, "bad_request", err);
 		return;
 	}
-	if (strcmp(r->cmd, "market.candles") == 0) {
+	if (r->cache && !r->own) {
 		serve_cached(w, req, text);
 		free(text);
 		return;
@@ -1166,8 +1254,11 @@ on_bar(void *arg, const struct bus_event *ev)
 {
 	struct web *w = arg;
 
-	if (ev->topic == BUS_BAR)
-		w->bars_closed++;   /* stored pages may have changed */
+	if (ev->topic == BUS_BAR) {
+		/* stored pages may change as soon as the writer stores it */
+		api_cache_clear(w->api);
+		w->closed_ms = loop_now_ns() / 1000000;
+	}
 	if (!ev->history)
 		publish_market(arg, ev, ev->topic == BUS_BAR ? TAPE_BAR :
 			TAPE_PARTIAL);
@@ -1449,6 +1540,10 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	w->ctl = ctl;
 	w->ctl_arg = ctl_arg;
 	w->metrics = metrics;
+	pthread_mutex_init(&w->mu, NULL);
+	w->settle_ms = c->storage.flush_ms + SETTLE_MARGIN_MS;
+	if (w->settle_ms > CACHE_MS)
+		w->settle_ms = CACHE_MS;
 	memset(&ac, 0, sizeof(ac));
 	ac.metrics = metrics;
 	ac.listen = c->listen;
@@ -1467,6 +1562,10 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 		log_warn("api", "api.jwt_secret is not set: no one can sign "
 			"in; only /healthz, /readyz, /metrics and the OpenAPI "
 			"document answer");
+	if (w->auth != NULL) {
+		ac.gate = gate;
+		ac.gate_arg = w;
+	}
 	if ((w->api = api_start(n, core, &ac, on_request, w)) == NULL) {
 		web_stop(w);
 		web_free(w);
@@ -1542,12 +1641,9 @@ web_free(struct web *w)
 	auth_free(w->auth);
 	vault_free(w->vault);
 	store_close(w->store);
-	for (size_t i = 0; i < CACHE_SLOTS; i++) {
-		free(w->cache[i].key);
-		free(w->cache[i].reply);
-	}
 	for (size_t i = 0; i < TOKENS_KEPT; i++)
 		free(w->tokens[i].token);
+	pthread_mutex_destroy(&w->mu);
 	free(w->clients);
 	free(w);
 }

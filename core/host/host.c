@@ -33,6 +33,7 @@
 #include "trade/journal.h"
 #include "trade/oms.h"
 #include "trade/paper.h"
+#include "vault/vault.h"
 
 struct instance;
 
@@ -55,6 +56,16 @@ struct history {
 	struct import_data file;        /* file sources, whole */
 	size_t pos;
 	int is_file;
+};
+
+/*
+ * A "vault:NAME" secret of an instance: the credential as the store holds
+ * it, read once when the instance starts and opened under the daemon's
+ * master keys at each use, so its plaintext exists only while in use.
+ */
+struct sealed_ref {
+	char *secret;                   /* its key in "secrets" */
+	struct vault_box box;
 };
 
 struct instance {
@@ -88,6 +99,9 @@ struct instance {
 	uint64_t emitted[3];
 	int64_t emitted_at;
 	struct history hist[MAX_HISTORY];
+	/* Its "vault:NAME" secrets, read sealed at its start. */
+	struct sealed_ref *sealed;
+	size_t n_sealed;
 };
 
 struct host {
@@ -121,6 +135,7 @@ struct host {
 	struct loop_timer *candle_clock, *partial_clock;
 	uint64_t late_logged;           /* late trades already logged */
 	char *store_url;                /* history_* reads it, or NULL */
+	const struct vault *vault;      /* opens "vault:" secrets, or NULL */
 	/* Instruments the exchanges listed, by (instance, symbol). */
 	struct host_instrument *instr;
 	size_t n_instr, cap_instr;
@@ -483,15 +498,20 @@ add_sub(struct instance *in, uint64_t id)
 	return QD_OK;
 }
 
-/* The exchange instance feeding strategy `in`: its `exchange`, or the first. */
+/* The exchange instance feeding strategy `in`: its `exchange` when that one
+ * is created (a failed one has no state to subscribe with), or the first
+ * running one. */
 static struct instance *
 feed_of(struct instance *in)
 {
 	struct host *h = in->host;
+	struct instance *ex;
 	size_t i;
 
-	if (in->cfg.exchange != NULL)
-		return find_instance(h, in->cfg.exchange);
+	if (in->cfg.exchange != NULL) {
+		ex = find_instance(h, in->cfg.exchange);
+		return ex != NULL && ex->created ? ex : NULL;
+	}
 	for (i = 0; i < h->n; i++)
 		if (h->inst[i]->desc != NULL &&
 		    h->inst[i]->desc->kind == QD_KIND_EXCHANGE &&
@@ -945,6 +965,169 @@ static const struct json_value *
 w_secrets(struct world *w)
 {
 	return json_get(INST(w)->cfg.doc, "secrets");
+}
+
+/* ---- sealed secrets ------------------------------------------------------- */
+
+/* Forget the instance's sealed credentials. */
+static void
+sealed_release(struct instance *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_sealed; i++) {
+		free(in->sealed[i].secret);
+		vault_box_free(&in->sealed[i].box);
+	}
+	free(in->sealed);
+	in->sealed = NULL;
+	in->n_sealed = 0;
+}
+
+/* The start of a reason about the secret `key` = "vault:NAME": it names
+ * both, in a form the log's redaction leaves alone (no value follows the
+ * key after ':' or '='). */
+static void
+sealed_head(const char *key, const char *name, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "secret \"%.48s\" (vault:%.64s): ", key, name);
+}
+
+/* Why the credential sealed in b does not open (rc from
+ * vault_credential_open()), into why after `head`. */
+static void
+sealed_why(int rc, const char *head, const struct vault_box *b, char *why,
+	size_t cap)
+{
+	if (rc == QD_ERR_NOTFOUND)
+		snprintf(why, cap, "%ssealed under master key \"%s\", which "
+			"is not loaded (api.master_keys)", head, b->key_id);
+	else if (rc == QD_ERR_DENIED)
+		snprintf(why, cap, "%sdoes not open under master key \"%s\" "
+			"(not the key it was sealed with, or the stored value "
+			"was altered)", head, b->key_id);
+	else if (rc == QD_ERR_LIMIT)
+		snprintf(why, cap, "%slonger than %d bytes", head,
+			VAULT_VALUE_MAX);
+	else
+		snprintf(why, cap, "%smalformed in the store (%s)", head,
+			qd_strerror(rc));
+}
+
+/*
+ * Read every "vault:NAME" secret of the instance from the store, sealed,
+ * and open each once under the daemon's master keys (the plaintext wiped
+ * at once): a missing credential or master key, a wrong key under the
+ * same id or an altered ciphertext fails the start here with its reason
+ * rather than at the first signed request.  0, or -1 with `why` naming the
+ * secret's key and the credential, never a value.  A synchronous read of
+ * the store on the core thread, once per start, as history_open() does.
+ */
+static int
+sealed_read(struct instance *in, char *why, size_t cap)
+{
+	const struct json_value *sec = json_get(in->cfg.doc, "secrets"), *m;
+	struct host *h = in->host;
+	struct store *st = NULL;
+	struct sealed_ref *r;
+	char head[160], err[300], *plain = NULL;
+	const char *name;
+	size_t n;
+	int rc = 0;
+
+	sealed_release(in);
+	for (m = sec != NULL ? sec->child : NULL; m != NULL && rc == 0;
+	     m = m->next) {
+		if (m->type != JSON_STRING || strncmp(m->str, "vault:", 6) != 0)
+			continue;
+		name = m->str + 6;
+		sealed_head(m->key, name, head, sizeof(head));
+		rc = -1;
+		if (h->vault == NULL || vault_current(h->vault) == NULL) {
+			snprintf(why, cap, "%sno master key is loaded (set "
+				"api.master_keys)", head);
+			break;
+		}
+		if (h->store_url == NULL) {
+			snprintf(why, cap, "%scredentials are kept in the "
+				"store, and storage is off", head);
+			break;
+		}
+		if (st == NULL && store_open(h->store_url, STORE_ROLE_READER,
+		    &st, err, sizeof(err)) != QD_OK) {
+			snprintf(why, cap, "%sthe store: %.60s", head, err);
+			break;
+		}
+		if (plain == NULL && (plain = malloc(VAULT_VALUE_MAX + 1)) ==
+		    NULL) {
+			snprintf(why, cap, "%sout of memory", head);
+			break;
+		}
+		r = realloc(in->sealed, (in->n_sealed + 1) * sizeof(*r));
+		if (r == NULL) {
+			snprintf(why, cap, "%sout of memory", head);
+			break;
+		}
+		in->sealed = r;
+		r = &in->sealed[in->n_sealed];
+		memset(r, 0, sizeof(*r));
+		if ((r->secret = strdup(m->key)) == NULL) {
+			snprintf(why, cap, "%sout of memory", head);
+			break;
+		}
+		in->n_sealed++;
+		if ((rc = vault_credential_fetch(st, name, &r->box)) != QD_OK) {
+			if (rc == QD_ERR_NOTFOUND)
+				snprintf(why, cap, "%sno such credential in "
+					"the store (quantctl secrets set %s)",
+					head, name);
+			else
+				snprintf(why, cap, "%sreading the store: "
+					"%.60s", head, store_error(st));
+			rc = -1;
+			break;
+		}
+		rc = vault_credential_open(h->vault, name, &r->box, plain,
+			VAULT_VALUE_MAX + 1, &n);
+		explicit_bzero(plain, VAULT_VALUE_MAX + 1);
+		if (rc != QD_OK) {
+			sealed_why(rc, head, &r->box, why, cap);
+			rc = -1;
+		}
+	}
+	free(plain);
+	store_close(st);
+	if (rc != 0)
+		sealed_release(in);
+	return rc;
+}
+
+/* A "vault:" secret opened for one use; the runtime wipes buf after it. */
+static int
+w_secret_open(struct world *w, const char *name, char *buf, size_t cap,
+	size_t *len)
+{
+	struct instance *in = INST(w);
+	const struct json_value *sec = json_get(in->cfg.doc, "secrets");
+	const struct json_value *ref = sec ? json_get(sec, name) : NULL;
+	char head[160], why[400];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < in->n_sealed; i++)
+		if (strcmp(in->sealed[i].secret, name) == 0)
+			break;
+	if (i == in->n_sealed || in->host->vault == NULL || ref == NULL ||
+	    ref->type != JSON_STRING || strncmp(ref->str, "vault:", 6) != 0)
+		return QD_ERR_NOTFOUND;
+	rc = vault_credential_open(in->host->vault, ref->str + 6,
+		&in->sealed[i].box, buf, cap, len);
+	if (rc != QD_OK && rc != QD_ERR_LIMIT) {
+		sealed_head(name, ref->str + 6, head, sizeof(head));
+		sealed_why(rc, head, &in->sealed[i].box, why, sizeof(why));
+		log_warn(in->cfg.instance, "%s", why);
+	}
+	return rc;
 }
 
 /* The candle series of (exchange instance, symbol), cached by symbol id. */
@@ -1631,6 +1814,7 @@ static const struct world_ops daemon_world = {
 	.state_load = w_state_load,
 	.annotation = w_annotation,
 	.secrets = w_secrets,
+	.secret_open = w_secret_open,
 	.emit_trade = w_emit_trade,
 	.emit_bar = w_emit_bar,
 	.emit_book_top = w_emit_book_top,
@@ -1753,6 +1937,7 @@ instance_release(struct instance *in)
 		netc_forget(in->host->netc, in);
 	mailer_forget(in->host->mailer, in);
 	history_release(in);
+	sealed_release(in);
 	runtime_release(&in->ctx);
 }
 
@@ -1784,6 +1969,8 @@ instance_start(struct instance *in)
 		goto fail;
 	}
 	in->state = NULL;
+	if (sealed_read(in, why, sizeof(why)) != 0)
+		goto fail;
 	if (in->desc->kind == QD_KIND_STRATEGY &&
 	    open_account(in, why, sizeof(why)) != QD_OK)
 		goto fail;
@@ -2103,6 +2290,12 @@ void
 host_set_writer(struct host *h, struct writer *w)
 {
 	h->writer = w;
+}
+
+void
+host_set_vault(struct host *h, const struct vault *v)
+{
+	h->vault = v;
 }
 
 int

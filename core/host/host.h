@@ -74,6 +74,13 @@ struct writer;
 void host_set_writer(struct host *h, struct writer *w);
 /** The store api->history_open reads ("store:..." sources); NULL: none. */
 int host_set_history(struct host *h, const char *store_url);
+struct vault;
+/**
+ * The master keys that open instances' "vault:NAME" secrets (credentials
+ * sealed in the store host_set_history() names); NULL: none, and such an
+ * instance fails to start saying so.  Borrowed: it outlives the host.
+ */
+void host_set_vault(struct host *h, const struct vault *v);
 struct candles_stats;
 /** The candle aggregator's counters (trades, late trades, bars closed,
  *  venue klines taken and how many differed from the trades' bars). */

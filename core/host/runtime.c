@@ -616,9 +616,11 @@ r_history_close(qd_ctx *c, uint64_t cur)
 }
 
 /*
- * Resolve a secret reference from the instance config into buf: "env:VAR"
- * or "file:PATH" (the first line, or with `whole` the whole file up to
- * its final newline: PEM keys).  Never logged.
+ * Resolve a secret reference from the instance config into buf: "env:VAR",
+ * "file:PATH" (the first line, or with `whole` the whole file up to its
+ * final newline: PEM keys) or "vault:CREDENTIAL" (the credential's whole
+ * value, opened by the world from what it read at the instance's start).
+ * Never logged; the caller wipes buf.
  */
 static int
 secret_resolve(qd_ctx *c, const char *name, int whole, char *buf,
@@ -643,6 +645,9 @@ secret_resolve(qd_ctx *c, const char *name, int whole, char *buf,
 		*len = n;
 		return QD_OK;
 	}
+	if (strncmp(ref->str, "vault:", 6) == 0)
+		return c->ops->secret_open == NULL ? QD_ERR_UNSUPPORTED :
+			c->ops->secret_open(c->world, name, buf, cap, len);
 	if (strncmp(ref->str, "file:", 5) == 0) {
 		FILE *f = fopen(ref->str + 5, "re");
 

@@ -76,6 +76,11 @@ struct world_ops {
 		const char *json);
 	/** The instance's "secrets" object from its config, or NULL. */
 	const struct json_value *(*secrets)(struct world *w);
+	/** Open the secret `name` whose reference is "vault:CREDENTIAL"
+	 *  into buf (NUL-terminated, *len its length; the caller wipes it).
+	 *  NULL: no sealed credentials in this world. */
+	int (*secret_open)(struct world *w, const char *name, char *buf,
+		size_t cap, size_t *len);
 	/** An exchange's normalised events (see bus.h); NULL: refused. */
 	void (*emit_trade)(struct world *w, const struct qd_trade_event *e);
 	void (*emit_bar)(struct world *w, const struct qd_bar_event *e);

@@ -527,40 +527,73 @@ vault_credential_set(const struct vault *v, struct store *s,
 	return rc;
 }
 
-struct cred_open {
-	const struct vault *v;
-	const char *aad;
-	char *buf;
-	size_t cap;
-	int rc;
-};
-
+/* The store's row, copied out (its strings are valid for the call only). */
 static int
-cred_open(void *arg, const struct store_credential *c)
+cred_copy(void *arg, const struct store_credential *c)
 {
-	struct cred_open *o = arg;
-	size_t n;
+	struct vault_box *b = arg;
 
-	o->rc = vault_unseal(o->v, o->aad, &c->sealed, o->buf, o->cap, &n);
-	if (o->rc == QD_OK && n == o->cap)
-		o->rc = QD_ERR_LIMIT;  /* no room for the NUL */
+	snprintf(b->key_id, sizeof(b->key_id), "%s", c->sealed.key_id);
+	snprintf(b->nonce, sizeof(b->nonce), "%s", c->sealed.nonce);
+	b->ct = strdup(c->sealed.ct);
 	return 1;
+}
+
+int
+vault_credential_fetch(struct store *s, const char *name,
+	struct vault_box *out)
+{
+	char aad[300];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (name == NULL || *name == '\0' ||
+	    vault_aad(STORE_SEALED_CREDENTIAL, name, aad, sizeof(aad)) == NULL)
+		return QD_ERR_INVALID;
+	rc = store_credential_get(s, name, cred_copy, out);
+	if (rc == QD_OK && out->ct == NULL)
+		rc = out->key_id[0] != '\0' ? QD_ERR_NOMEM : QD_ERR_NOTFOUND;
+	if (rc != QD_OK)
+		vault_box_free(out);
+	return rc;
+}
+
+int
+vault_credential_open(const struct vault *v, const char *name,
+	const struct vault_box *b, char *buf, size_t cap, size_t *len)
+{
+	struct store_sealed in = vault_box_sealed(b);
+	char aad[300];
+	int rc;
+
+	*len = 0;
+	if (name == NULL || buf == NULL || cap == 0 ||
+	    vault_aad(STORE_SEALED_CREDENTIAL, name, aad, sizeof(aad)) == NULL)
+		return QD_ERR_INVALID;
+	rc = vault_unseal(v, aad, &in, buf, cap, len);
+	if (rc == QD_OK && *len == cap)
+		rc = QD_ERR_LIMIT;  /* no room for the NUL */
+	if (rc != QD_OK) {
+		OPENSSL_cleanse(buf, cap);
+		*len = 0;
+	}
+	return rc;
 }
 
 int
 vault_credential_get(const struct vault *v, struct store *s,
 	const char *name, char *buf, size_t cap)
 {
-	char aad[300];
-	struct cred_open o = { v, aad, buf, cap, QD_ERR_NOTFOUND };
+	struct vault_box b;
+	size_t n;
 	int rc;
 
-	if (name == NULL || buf == NULL || cap == 0 ||
-	    vault_aad(STORE_SEALED_CREDENTIAL, name, aad, sizeof(aad)) == NULL)
+	if (buf == NULL || cap == 0)
 		return QD_ERR_INVALID;
-	rc = store_credential_get(s, name, cred_open, &o);
+	rc = vault_credential_fetch(s, name, &b);
 	if (rc == QD_OK)
-		rc = o.rc;
+		rc = vault_credential_open(v, name, &b, buf, cap, &n);
+	vault_box_free(&b);
 	if (rc != QD_OK)
 		OPENSSL_cleanse(buf, cap);
 	return rc;

@@ -102,4 +102,22 @@ int vault_credential_set(const struct vault *v, struct store *s,
 int vault_credential_get(const struct vault *v, struct store *s,
 	const char *name, char *buf, size_t cap);
 
+/**
+ * Read the credential `name` as the store holds it (sealed) into out, so
+ * that it can be opened later without the store (vault_credential_open()).
+ * out->ct is freed with vault_box_free().  QD_ERR_NOTFOUND when there is
+ * none, QD_ERR_INVALID for an empty or too long name.
+ */
+int vault_credential_fetch(struct store *s, const char *name,
+	struct vault_box *out);
+/**
+ * Open the fetched credential `name` into buf (NUL-terminated, *len its
+ * length).  Codes as vault_unseal(): QD_ERR_NOTFOUND when its key id is
+ * not loaded, QD_ERR_DENIED when it does not authenticate, QD_ERR_LIMIT
+ * when the value and its NUL do not fit.  On failure buf is wiped; on
+ * success the caller wipes it.
+ */
+int vault_credential_open(const struct vault *v, const char *name,
+	const struct vault_box *b, char *buf, size_t cap, size_t *len);
+
 #endif

@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench_api.sh -- the API's cached GET (the newest 500 candles of a series,
-# ~45 KB of JSON, authenticated with a bearer token) under wrk, against
+# ~38 KB of JSON, authenticated with a bearer token; answered by the net
+# thread from the answer cache after the first) under wrk, against
 # nginx serving the same bytes as a static file in the same run; then the
 # WebSocket fan-out: 1,000 clients on one trades channel.  Figures only.
 # Run from the top build dir (make bench).
@@ -79,7 +80,8 @@ figures() {
 }
 set -- $(figures "$(run -H "Authorization: Bearer $tok" "$url")")
 q_rps=$1; q_p99=$2; q_bad=$3
-echo "  quantd: $q_rps req/s, p99 $q_p99 (non-2xx: $q_bad)"
+net=$(curl -s "http://127.0.0.1:$port/metrics" | sed -n 's/^quantd_api_cached_answers_total{thread="net"} \([0-9]*\)$/\1/p')
+echo "  quantd: $q_rps req/s, p99 $q_p99 (non-2xx: $q_bad; ${net:-0} answered by the net thread from the cache)"
 if [ -n "$ngx" ]; then
 	set -- $(figures "$(run "http://127.0.0.1:18399/candles.json")")
 	echo "  nginx (1 worker, the same bytes as a static file): $1 req/s, p99 $2"

@@ -16,8 +16,10 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <quantd/sdk.h>
 
 #include "api/api.h"
+#include "api/internal.h"
 
 static int
 route_of(const char *pattern, enum api_method m)
@@ -308,6 +310,62 @@ openapi_document_matches_routes(void **unused)
 	cJSON_Delete(doc);
 }
 
+/* The answer cache: a put page is found by its key until it expires, is
+ * replaced by a put of the same key, outlives a clear while a connection
+ * holds it, and the oldest entry goes when the slots are full. */
+static void
+cache_keeps_pages_by_key(void **st)
+{
+	struct api *a = calloc(1, sizeof(*a));
+	struct api_page *p, *held;
+	char key[32];
+
+	(void)st;
+	assert_non_null(a);
+	api_cache_init(a);
+	assert_null(api_cache_find(a, "k1"));
+	assert_int_equal(api_cache_put(a, "k1", "{\"a\":1}", 7, 5000), 0);
+	p = api_cache_find(a, "k1");
+	assert_non_null(p);
+	assert_int_equal(p->len, 7);
+	assert_memory_equal(API_PAGE_BODY(p), "{\"a\":1}", 7);
+	api_page_unref(p);
+	assert_null(api_cache_find(a, "k2"));
+	/* The same key: replaced, the old page alive while held. */
+	held = api_cache_find(a, "k1");
+	assert_int_equal(api_cache_put(a, "k1", "{\"a\":22}", 8, 5000), 0);
+	p = api_cache_find(a, "k1");
+	assert_int_equal(p->len, 8);
+	api_page_unref(p);
+	assert_memory_equal(API_PAGE_BODY(held), "{\"a\":1}", 7);
+	/* A clear drops every entry; a held page stays readable. */
+	api_cache_clear(a);
+	assert_null(api_cache_find(a, "k1"));
+	assert_memory_equal(API_PAGE_BODY(held), "{\"a\":1}", 7);
+	api_page_unref(held);
+	/* An entry past its time is not found. */
+	assert_int_equal(api_cache_put(a, "old", "{}", 2, 0), 0);
+	assert_null(api_cache_find(a, "old"));
+	/* Too big a body is refused. */
+	assert_int_equal(api_cache_put(a, "big", "", API_CACHE_BODY_MAX + 1,
+		5000), QD_ERR_LIMIT);
+	/* Full: the oldest put goes first. */
+	for (int i = 0; i < API_CACHE_SLOTS + 1; i++) {
+		snprintf(key, sizeof(key), "page%d", i);
+		assert_int_equal(api_cache_put(a, key, "{}", 2, 5000), 0);
+	}
+	assert_null(api_cache_find(a, "page0"));
+	p = api_cache_find(a, "page1");
+	assert_non_null(p);
+	api_page_unref(p);
+	snprintf(key, sizeof(key), "page%d", API_CACHE_SLOTS);
+	p = api_cache_find(a, key);
+	assert_non_null(p);
+	api_page_unref(p);
+	api_cache_free(a);
+	free(a);
+}
+
 int
 main(void)
 {
@@ -319,6 +377,7 @@ main(void)
 		cmocka_unit_test(bodies_are_strict),
 		cmocka_unit_test(error_codes_have_statuses),
 		cmocka_unit_test(openapi_document_matches_routes),
+		cmocka_unit_test(cache_keeps_pages_by_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,23 @@ vault_with(const char *spec)
 	return v;
 }
 
+/* An empty SQLite store at /tmp/qd-vault-TAGPID.db (path), with both test
+ * keys in the environment. */
+static struct store *
+fresh_store(const char *tag, char *path, size_t cap)
+{
+	struct store *s = NULL;
+	char err[512];
+
+	snprintf(path, cap, "/tmp/qd-vault-%s%d.db", tag, (int)getpid());
+	unlink(path);
+	if (store_open(path, STORE_ROLE_ADMIN, &s, err, sizeof(err)) != QD_OK)
+		fail_msg("store_open(%s): %s", path, err);
+	setenv("QD_TEST_K1", K1, 1);
+	setenv("QD_TEST_K2", K2, 1);
+	return s;
+}
+
 static void
 round_trip(void **st)
 {
@@ -188,12 +205,7 @@ rotation(void **st)
 	int under2 = 0;
 
 	(void)st;
-	snprintf(path, sizeof(path), "/tmp/qd-vault-%d.db", (int)getpid());
-	unlink(path);
-	assert_int_equal(store_open(path, STORE_ROLE_ADMIN, &s, err,
-		sizeof(err)), QD_OK);
-	setenv("QD_TEST_K1", K1, 1);
-	setenv("QD_TEST_K2", K2, 1);
+	s = fresh_store("", path, sizeof(path));
 	v1 = vault_with("k1=env:QD_TEST_K1");
 	assert_int_equal(vault_credential_set(v1, s, "binance.api_secret",
 		"top-secret"), QD_OK);
@@ -249,6 +261,54 @@ rotation(void **st)
 	vault_free(only2);
 }
 
+/* A credential read sealed once opens later without the store, is bound
+ * to its name, and a failed open leaves nothing in the buffer. */
+static void
+fetch_then_open(void **st)
+{
+	struct vault *v1, *other;
+	struct store *s = NULL;
+	struct vault_box b;
+	char path[64], out[64];
+	size_t n;
+
+	(void)st;
+	s = fresh_store("f-", path, sizeof(path));
+	v1 = vault_with("k1=env:QD_TEST_K1");
+	other = vault_with("k1=env:QD_TEST_K2");  /* another key, same id */
+	assert_int_equal(vault_credential_set(v1, s, "okx.secret",
+		"fetched-value"), QD_OK);
+	assert_int_equal(vault_credential_fetch(s, "okx.nope", &b),
+		QD_ERR_NOTFOUND);
+	assert_null(b.ct);
+	assert_int_equal(vault_credential_fetch(s, "", &b), QD_ERR_INVALID);
+	assert_int_equal(vault_credential_fetch(s, "okx.secret", &b), QD_OK);
+	assert_string_equal(b.key_id, "k1");
+	assert_null(strstr(b.ct, "fetched-value"));
+	store_close(s);
+	unlink(path);
+
+	assert_int_equal(vault_credential_open(v1, "okx.secret", &b, out,
+		sizeof(out), &n), QD_OK);
+	assert_int_equal(n, 13);
+	assert_string_equal(out, "fetched-value");
+	/* Bound to its name: under another name it does not authenticate. */
+	assert_int_equal(vault_credential_open(v1, "okx.other", &b, out,
+		sizeof(out), &n), QD_ERR_DENIED);
+	assert_int_equal(n, 0);
+	assert_int_equal(out[0], '\0');
+	assert_int_equal(vault_credential_open(other, "okx.secret", &b, out,
+		sizeof(out), &n), QD_ERR_DENIED);
+	/* Exactly as long as the buffer: no room for the NUL. */
+	assert_int_equal(vault_credential_open(v1, "okx.secret", &b, out, 13,
+		&n), QD_ERR_LIMIT);
+	assert_int_equal(vault_credential_open(v1, "okx.secret", &b, out, 14,
+		&n), QD_OK);
+	vault_box_free(&b);
+	vault_free(v1);
+	vault_free(other);
+}
+
 int
 main(void)
 {
@@ -257,6 +317,7 @@ main(void)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(bad_keys_refused),
 		cmocka_unit_test(rotation),
+		cmocka_unit_test(fetch_then_open),
 	};
 
 	return cmocka_run_group_tests_name("vault", tests, NULL, NULL);
