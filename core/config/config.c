@@ -784,6 +784,10 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 	c->api.body_max = 1024 * 1024;
 	c->api.timeout_s = 10;
 	c->api.access_ttl_s = 900;
+	/* The installed dashboard unless "static_dir" names other files (or
+	 * none, ""); none when it was not installed. */
+	if (access(QD_WEBDIR "/index.html", R_OK) == 0)
+		c->api.static_dir = strdup(QD_WEBDIR);
 	if (!keyed_object(v, keys, file, d))
 		return;
 	c->api.enabled = get_bool(v, "enabled", 1, file, d);
@@ -803,8 +807,10 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 			bad(d, file, json_get(v, k), "cannot read %s: %s",
 				path, strerror(errno));
 	}
-	if ((s = get_string(v, "static_dir", 0, file, d)) != NULL)
-		c->api.static_dir = resolve_path(c->dir, s);
+	if ((s = get_string(v, "static_dir", 0, file, d)) != NULL) {
+		free(c->api.static_dir);
+		c->api.static_dir = *s ? resolve_path(c->dir, s) : NULL;
+	}
 	if (json_get(v, "cors_origins") != NULL) {
 		char **list = NULL;
 		long n = get_strings(v, "cors_origins", &list, file, d);
