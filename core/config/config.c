@@ -777,7 +777,7 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 		"body_max", "timeout_s", "jwt_secret", "master_keys",
 		"registration", "access_ttl_s", NULL
 	};
-	const struct json_value *v = json_get(doc, "api");
+	const struct json_value *v = json_get(doc, "api"), *sd;
 	const char *s;
 
 	c->api.enabled = 1;
@@ -807,9 +807,13 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 			bad(d, file, json_get(v, k), "cannot read %s: %s",
 				path, strerror(errno));
 	}
-	if ((s = get_string(v, "static_dir", 0, file, d)) != NULL) {
+	if ((sd = json_get(v, "static_dir")) != NULL &&
+	    sd->type == JSON_STRING && sd->len == 0) {
+		free(c->api.static_dir);     /* "": no dashboard */
+		c->api.static_dir = NULL;
+	} else if ((s = get_string(v, "static_dir", 0, file, d)) != NULL) {
 		free(c->api.static_dir);
-		c->api.static_dir = *s ? resolve_path(c->dir, s) : NULL;
+		c->api.static_dir = resolve_path(c->dir, s);
 	}
 	if (json_get(v, "cors_origins") != NULL) {
 		char **list = NULL;

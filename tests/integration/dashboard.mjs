@@ -60,6 +60,11 @@ page.on('pageerror', (e) => consoleErrors.push(e.message));
 const shot = (name) => page.screenshot({ path: join(shots, name + '.png') });
 const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 page.setDefaultTimeout(10000);
+let refreshed = 0;
+page.on('response', (r) => {
+	if (r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200)
+		refreshed++;
+});
 
 try {
 	await page.goto(base + '/');
@@ -183,6 +188,14 @@ try {
 	});
 	await shot('risk');
 
+	await check('the access token (30 s) is renewed before it expires', async () => {
+		for (let i = 0; i < 200 && refreshed === 0; i++)
+			await page.waitForTimeout(100);
+		if (refreshed === 0)
+			throw new Error('no POST /auth/refresh answered 200');
+		await page.click('nav a[href="#/overview"]');
+		await page.waitForSelector('#accounts td');
+	});
 	const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
 	const first = await theme();
 	await check('the other theme is chosen and remembered after a reload', async () => {

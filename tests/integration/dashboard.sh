@@ -1,7 +1,8 @@
 #!/bin/sh
 # The dashboard in a browser: Debian's Chromium driven by playwright-core
 # (web/node_modules) against a daemon serving web/dist with a replayed
-# BTC/USDT feed (tests/integration/dashboard.mjs): sign-in with 2FA, live
+# BTC/USDT feed (tests/integration/dashboard.mjs): sign-in with 2FA, the
+# access token renewed before it expires, live
 # candles, a timeframe switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
 # each page screenshotted, and the time to draw 100 k candles printed.
@@ -12,7 +13,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d "$QD_SRCDIR/web/node_modules/playwright-
 	exit 77
 fi
 if [ ! -f "$QD_BUILDDIR/web/dist/index.html" ]; then
-	not_ok "the dashboard is built (web/dist/index.html)"
+	not_ok "the dashboard is built (web/dist/index.html): configure found no web/node_modules; configure and make again"
 	finish
 	exit 1
 fi
@@ -21,7 +22,8 @@ rm -rf "$shots"
 mkdir -p "$shots"
 
 make_config
-api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\"" || { finish; exit 1; }
+# Access tokens of 30 s: the page renews its own within the run.
+api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
 check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"
 QD_WEB="$QD_SRCDIR/web" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
 	"http://127.0.0.1:$port" "$root_pw" "$shots" > "$T/out" 2>&1
