@@ -149,10 +149,11 @@ try {
 	});
 	await shot('chart-orders');
 
-	await check('switching to 5m shows 5-minute candles', async () => {
+	await check('switching to 5m shows 5-minute candles and keeps the fill\'s marker', async () => {
 		await page.click('.tfs button[data-tf="5m"]');
 		await page.waitForSelector('.tfs button[data-tf="5m"][aria-pressed="true"]');
 		await page.waitForFunction(() => /\b5m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.fills) > 0);
 	});
 	await shot('chart-5m');
 	say(await noHScroll(), 'the chart page has no horizontal scroll at 1280x720');
@@ -161,6 +162,7 @@ try {
 		await page.click('nav a[href="#/overview"]');
 		await page.waitForSelector('#accounts td:has-text("paper:hold")');
 		await page.waitForSelector('#open-orders td');
+		await page.waitForSelector('#fills td');
 	});
 	await shot('overview');
 

@@ -71,13 +71,15 @@ export function chartPage(root: HTMLElement): () => void {
 		autoSize: true,
 		layout: { background: { type: ColorType.Solid, color: 'transparent' }, textColor: css('--fg') },
 		grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
-		timeScale: { timeVisible: true, secondsVisible: false },
+		timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 8 },
 	});
 	const candles: ISeriesApi<'Candlestick'> = chart.addSeries(CandlestickSeries, {
 		upColor: css('--up'), downColor: css('--down'), borderVisible: false,
 		wickUpColor: css('--up'), wickDownColor: css('--down'),
 	});
-	const volume = chart.addSeries(HistogramSeries, { priceScaleId: 'vol', priceFormat: { type: 'volume' } });
+	const volume = chart.addSeries(HistogramSeries, {
+		priceScaleId: 'vol', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false,
+	});
 	chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 	const markers = createSeriesMarkers(candles, []);
 	stops.push(() => chart.remove());
@@ -88,7 +90,7 @@ export function chartPage(root: HTMLElement): () => void {
 	let count = 0;
 	let unfollow: (() => void) | null = null;
 	let loadSeq = 0;
-	const fills: Array<SeriesMarker<Time>> = [];
+	const fills: OrderEvent[] = [];
 	const lines = new Map<number, IPriceLine>();
 	const open = new Map<number, OrderEvent>();
 
@@ -99,7 +101,7 @@ export function chartPage(root: HTMLElement): () => void {
 	});
 
 	function say(): void {
-		status.textContent = market ? `${market.exchange} ${market.symbol} ${tf}: ${count} candles` : 'no market';
+		status.textContent = market ? `${market.exchange} ${market.symbol} ${tf}: ${count} ${count === 1 ? 'candle' : 'candles'}` : 'no market';
 		status.dataset.count = String(count);
 	}
 
@@ -139,8 +141,7 @@ export function chartPage(root: HTMLElement): () => void {
 			volume.setData(rows.map(vol));
 			count = rows.length;
 			lastTime = rows.length ? rows[rows.length - 1].ts / 1000 : 0;
-			fills.length = 0;
-			markers.setMarkers([]);
+			drawFills();
 			chart.timeScale().scrollToRealTime();
 			say();
 			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);
@@ -152,6 +153,22 @@ export function chartPage(root: HTMLElement): () => void {
 	function bucket(ms: number): UTCTimestamp {
 		const s = TIMEFRAMES[tf];
 		return (Math.floor(ms / 1000 / s) * s) as UTCTimestamp;
+	}
+
+	/* The fills of this market since the page opened, at their candles of
+	 * the timeframe shown. */
+	function drawFills(): void {
+		const list: Array<SeriesMarker<Time>> = fills
+			.filter((f) => market && f.symbol === market.symbol && f.ts)
+			.map((f) => ({
+				time: bucket(f.ts ?? 0), position: f.side === 'buy' ? 'belowBar' : 'aboveBar',
+				shape: f.side === 'buy' ? 'arrowUp' : 'arrowDown',
+				color: f.side === 'buy' ? css('--up') : css('--down'),
+				text: `${f.side} ${num(f.last_qty ?? f.qty)} @ ${num(f.last_price ?? f.price)}`,
+			}));
+		list.sort((a, b) => (a.time as number) - (b.time as number));
+		markers.setMarkers(list);
+		box.dataset.fills = String(list.length);
 	}
 
 	function drawOrder(o: OrderEvent): void {
@@ -192,17 +209,8 @@ export function chartPage(root: HTMLElement): () => void {
 		} else if (m.type === 'fill') {
 			const f = m.data as OrderEvent;
 			drawOrder(f);
-			if (market && f.symbol === market.symbol && f.ts) {
-				fills.push({
-					time: bucket(f.ts), position: f.side === 'buy' ? 'belowBar' : 'aboveBar',
-					shape: f.side === 'buy' ? 'arrowUp' : 'arrowDown',
-					color: f.side === 'buy' ? css('--up') : css('--down'),
-					text: `${f.side} ${num(f.last_qty ?? f.qty)} @ ${num(f.last_price ?? f.price)}`,
-				});
-				fills.sort((a, b) => (a.time as number) - (b.time as number));
-				markers.setMarkers(fills);
-				box.dataset.fills = String(fills.length);
-			}
+			fills.push(f);
+			drawFills();
 		}
 		box.dataset.lines = String(lines.size);
 		listOrders();

@@ -7,7 +7,7 @@ import { accountPage } from './account';
 import { chartPage } from './chart';
 import { errorBox, h, replace, showError } from './dom';
 import { loginPage } from './login';
-import { overviewPage } from './overview';
+import { overviewPage, trackFills } from './overview';
 import { riskPage } from './risk';
 import * as api from './routes';
 
@@ -68,6 +68,7 @@ function show(): void {
 async function start(): Promise<void> {
 	try {
 		user = await api.me();
+		trackFills();
 	} catch (e) {
 		user = null;
 		show();

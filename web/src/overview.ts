@@ -1,6 +1,6 @@
 // overview.ts -- accounts (cash, equity, positions), open orders and the
-// fills seen since the page opened; the accounts and orders are read
-// again on every order event of the orders channel.
+// fills seen since sign-in; the accounts and orders are read again on
+// every order event of the orders channel.
 import { errorBox, h, num, replace, showError, table, time } from './dom';
 import { follow } from './live';
 import * as api from './routes';
@@ -8,6 +8,19 @@ import * as api from './routes';
 interface Fill { order_id: number; symbol: string; side: string; ts: number; last_qty: number; last_price: number; fee?: number }
 
 const recent: Fill[] = [];
+let stopTracking: (() => void) | null = null;
+
+/** Keeps the last 50 fills of the orders channel from now on (sign-in). */
+export function trackFills(): void {
+	stopTracking?.();
+	recent.length = 0;
+	stopTracking = follow('orders', (m) => {
+		if (m.type === 'fill') {
+			recent.unshift(m.data as Fill);
+			recent.length = Math.min(recent.length, 50);
+		}
+	});
+}
 
 /** Draws the overview; returns what stops its live feed. */
 export function overviewPage(root: HTMLElement): () => void {
@@ -35,7 +48,7 @@ export function overviewPage(root: HTMLElement): () => void {
 					a.positions.map((p) => `${p.symbol} ${num(p.qty)} @ ${num(p.avg_price)}`).join(', ')],
 			], 'no account'));
 			replace(ordBox, table(orders, [
-				['#', (o) => o.id], ['Instance', (o) => o.instance ?? o.client_id ?? ''],
+				['#', (o) => o.id], ['Client id', (o) => o.client_id ?? ''],
 				['Symbol', (o) => o.symbol], ['Side', (o) => o.side], ['Type', (o) => o.type],
 				['Qty', (o) => num(o.qty)], ['Price', (o) => num(o.price)],
 				['Filled', (o) => num(o.filled)], ['State', (o) => o.state],
@@ -47,16 +60,14 @@ export function overviewPage(root: HTMLElement): () => void {
 			['Time (UTC)', (f) => time(f.ts)], ['#', (f) => f.order_id], ['Symbol', (f) => f.symbol],
 			['Side', (f) => f.side], ['Qty', (f) => num(f.last_qty)], ['Price', (f) => num(f.last_price)],
 			['Fee', (f) => num(f.fee)],
-		], 'no fill since this page opened'));
+		], 'no fill since you signed in'));
 	}
 	refresh();
 	drawFills();
+	// trackFills() sees each fill first: it was followed earlier.
 	return follow('orders', (m) => {
-		if (m.type === 'fill') {
-			recent.unshift(m.data as Fill);
-			recent.length = Math.min(recent.length, 50);
+		if (m.type === 'fill')
 			drawFills();
-		}
 		if (m.type !== 'snapshot')
 			refresh();
 	});
