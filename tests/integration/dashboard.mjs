@@ -188,6 +188,9 @@ try {
 		await page.click('#ec-confirm');
 		await page.waitForSelector('#ec-result:has-text("sent")');
 	});
+	await check('the emergency close is listed among the live risk events', async () => {
+		await page.waitForSelector('#risk-events td');
+	});
 	await shot('risk');
 
 	await check('the access token (30 s) is renewed before it expires', async () => {

@@ -68,7 +68,7 @@ export function overviewPage(root: HTMLElement): () => void {
 	return follow('orders', (m) => {
 		if (m.type === 'fill')
 			drawFills();
-		if (m.type !== 'snapshot')
+		if (m.type === 'order' || m.type === 'fill')
 			refresh();
 	});
 }

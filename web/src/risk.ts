@@ -2,7 +2,7 @@
 // channel; limits for admins (PUT /risk/limits, the server's validation
 // error shown at the form); emergency close with a ratio, confirmed in a
 // second step.
-import { errorBox, field, h, num, replace, showError, table } from './dom';
+import { errorBox, field, h, num, replace, showError, table, time } from './dom';
 import { follow } from './live';
 import * as api from './routes';
 
@@ -19,8 +19,11 @@ const LIMIT_KEYS = [
 export function riskPage(root: HTMLElement, me: api.Me): () => void {
 	const statusBox = h('div', { id: 'risk-status' });
 	const statusErr = errorBox();
+	const eventsBox = h('div', { id: 'risk-events' });
+	const events: Array<RiskEvent & { at: number }> = [];
 	replace(root,
-		h('section', { class: 'panel' }, h('h2', {}, 'Risk status'), statusErr, statusBox),
+		h('section', { class: 'panel' }, h('h2', {}, 'Risk status'), statusErr, statusBox,
+			h('h3', {}, 'Risk events since this page opened'), eventsBox),
 		me.scopes.includes('trade') ? emergencyPanel() : null,
 		me.scopes.includes('admin') ? limitsPanel() : null);
 
@@ -35,13 +38,33 @@ export function riskPage(root: HTMLElement, me: api.Me): () => void {
 				h('button', { type: 'button', class: 'small', onclick: () => { api.riskResume(s.scope, s.id).catch((e) => showError(statusErr, e)); } }, 'Resume') : ''],
 		], 'no risk scope yet'));
 	}
+	function drawEvents(): void {
+		replace(eventsBox, table(events, [
+			['Time (UTC)', (e) => time(e.at)], ['Severity', (e) => h('span', { class: e.severity === 'info' ? '' : 'bad' }, e.severity)],
+			['Source', (e) => e.source], ['Event', (e) => e.title], ['Detail', (e) => e.body],
+		], 'none'));
+	}
 	api.riskStatus().then(draw).catch((e) => showError(statusErr, e));
+	drawEvents();
+	// The snapshot is the status; each later message is a breach, halt or
+	// action (an alert), after which the status is read again.
 	return follow('risk', (m) => {
-		const d = m.data as { scopes?: api.RiskScope[] } | null;
-		if (d?.scopes)
-			draw(d.scopes);
+		if (m.type === 'snapshot') {
+			const d = m.data as { scopes?: api.RiskScope[] } | null;
+			draw(d?.scopes ?? []);
+			return;
+		}
+		if (m.type !== 'risk')
+			return;
+		events.unshift({ ...(m.data as RiskEvent), at: Date.now() });
+		events.length = Math.min(events.length, 50);
+		drawEvents();
+		api.riskStatus().then(draw).catch((e) => showError(statusErr, e));
 	});
 }
+
+/** A message of the risk channel after its snapshot. */
+interface RiskEvent { source: string; severity: string; title: string; body: string }
 
 /** Emergency close: a ratio, then an explicit confirmation. */
 function emergencyPanel(): HTMLElement {
