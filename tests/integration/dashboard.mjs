@@ -57,7 +57,12 @@ page.on('console', (m) => {
 		consoleErrors.push(m.text());
 });
 page.on('pageerror', (e) => consoleErrors.push(e.message));
-const shot = (name) => page.screenshot({ path: join(shots, name + '.png') });
+// Secrets on screen (the 2FA secret and its QR code, recovery codes, an
+// API key's secret) are masked in the screenshots CI keeps.
+const shot = (name) => page.screenshot({
+	path: join(shots, name + '.png'),
+	mask: ['#totp-secret', 'img.qr', 'ul.codes', '#key-secret code'].map((s) => page.locator(s)),
+});
 const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 page.setDefaultTimeout(10000);
 let refreshed = 0;
