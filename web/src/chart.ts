@@ -86,6 +86,8 @@ export function chartPage(root: HTMLElement): () => void {
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
+	if (!(tf in TIMEFRAMES))
+		tf = '1m';
 	let lastTime = 0;
 	let count = 0;
 	let unfollow: (() => void) | null = null;

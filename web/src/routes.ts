@@ -13,17 +13,17 @@ export interface Candle {
 export interface Market { exchange: string; symbol: string }
 
 /**
- * The candles of a series, oldest first, following the `next` cursor until
- * `max` candles or the end.
+ * Candles of a series, oldest first: the newest `limit` (at most 5000)
+ * without `from`; from `from` (ms) on otherwise, following the `next`
+ * cursor until `limit` candles or the end.
  */
-export async function candles(m: Market, timeframe: string,
-	max = 5000): Promise<Candle[]> {
+export async function candles(m: Market, timeframe: string, limit = 5000,
+	from?: number): Promise<Candle[]> {
 	const out: Candle[] = [];
-	let from: number | undefined;
-	while (out.length < max) {
+	do {
 		const q = new URLSearchParams({
 			exchange: m.exchange, symbol: m.symbol, timeframe,
-			limit: String(Math.min(1000, max - out.length)),
+			limit: String(Math.min(5000, limit - out.length)),
 		});
 		if (from !== undefined)
 			q.set('from', String(from));
@@ -31,10 +31,10 @@ export async function candles(m: Market, timeframe: string,
 			'/api/v1/market/candles?' + q.toString());
 		for (const c of page.candles)
 			out.push({ ts: c[0], open: c[1], high: c[2], low: c[3], close: c[4], volume: c[5] });
-		if (page.next === undefined || page.candles.length === 0)
+		if (from === undefined || page.next === undefined || page.candles.length === 0)
 			break;
 		from = page.next;
-	}
+	} while (out.length < limit);
 	return out;
 }
 
