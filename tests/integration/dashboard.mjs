@@ -80,6 +80,22 @@ try {
 		await page.press('#password', 'Enter');
 		await page.waitForSelector('nav');
 	});
+	await check('the keyboard reaches the pages\' links with a visible focus', async () => {
+		await page.evaluate(() => document.activeElement?.blur());
+		for (let i = 0; i < 8; i++) {
+			await page.keyboard.press('Tab');
+			const got = await page.evaluate(() => {
+				const a = document.activeElement;
+				return a && a.matches('nav a') ? getComputedStyle(a).outlineStyle : null;
+			});
+			if (got !== null) {
+				if (got === 'none')
+					throw new Error('a focused link has no outline');
+				return;
+			}
+		}
+		throw new Error('Tab never reached a page link');
+	});
 	const tokenStored = await page.evaluate(() => Object.keys(localStorage).some((k) => /token|refresh/i.test(k) || /eyJ/.test(localStorage.getItem(k) || '')));
 	say(!tokenStored, 'no token is kept in localStorage');
 
