@@ -11,7 +11,8 @@ DEPS="build-essential autoconf automake libtool pkg-config \
 libevent-dev libwebsockets-dev libcjson-dev libseccomp-dev libsqlite3-dev \
 libssl-dev libpq-dev libcmocka-dev groff-base libcurl4-openssl-dev \
 libargon2-dev libjwt-dev liboath-dev libqrencode-dev \
-postgresql sqlite3 python3-websockets python3-cryptography python3-aiosmtpd curl openssl"
+postgresql sqlite3 python3-websockets python3-cryptography python3-aiosmtpd curl openssl \
+chromium"
 missing=
 for p in $DEPS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -34,11 +35,11 @@ if ! command -v promtool >/dev/null 2>&1; then
 		$SUDO install -m 0755 "$pt/x/usr/bin/promtool" /usr/local/bin/promtool
 	rm -rf "$pt"
 fi
-[ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure ${QD_CONFIGURE_FLAGS:-}
-make -j"$(nproc)"
 # The API tests validate responses against the OpenAPI document with npm's
-# swagger-parser and Ajv (pinned in tests/openapi/package-lock.json).
+# swagger-parser and Ajv (pinned in tests/openapi/package-lock.json); the
+# dashboard is built with esbuild, TypeScript and lightweight-charts and
+# tested with playwright-core (pinned in web/package-lock.json), before
+# configure, which builds the dashboard only when they are there.
 # The machine's Node.js and npm when it has them, else Debian's.
 if ! command -v npm >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
@@ -47,6 +48,13 @@ fi
 if [ ! -d tests/openapi/node_modules/ajv ]; then
 	(cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
 fi
+if [ ! -d web/node_modules/esbuild ]; then
+	(cd web && npm ci --no-audit --no-fund --loglevel=error)
+	rm -f Makefile   # configure again: it now finds the dashboard's packages
+fi
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure ${QD_CONFIGURE_FLAGS:-}
+make -j"$(nproc)"
 if [ "${QD_NO_INSTALL:-0}" != 1 ]; then
 	$SUDO make install
 	$SUDO ldconfig

@@ -803,13 +803,17 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 		"body_max", "timeout_s", "jwt_secret", "master_keys",
 		"registration", "access_ttl_s", NULL
 	};
-	const struct json_value *v = json_get(doc, "api");
+	const struct json_value *v = json_get(doc, "api"), *sd;
 	const char *s;
 
 	c->api.enabled = 1;
 	c->api.body_max = 1024 * 1024;
 	c->api.timeout_s = 10;
 	c->api.access_ttl_s = 900;
+	/* The installed dashboard unless "static_dir" names other files (or
+	 * none, ""); none when it was not installed. */
+	if (access(QD_WEBDIR "/index.html", R_OK) == 0)
+		c->api.static_dir = strdup(QD_WEBDIR);
 	if (!keyed_object(v, keys, file, d))
 		return;
 	c->api.enabled = get_bool(v, "enabled", 1, file, d);
@@ -829,8 +833,14 @@ parse_api(const struct json_value *doc, struct config *c, const char *file,
 			bad(d, file, json_get(v, k), "cannot read %s: %s",
 				path, strerror(errno));
 	}
-	if ((s = get_string(v, "static_dir", 0, file, d)) != NULL)
+	if ((sd = json_get(v, "static_dir")) != NULL &&
+	    sd->type == JSON_STRING && sd->len == 0) {
+		free(c->api.static_dir);     /* "": no dashboard */
+		c->api.static_dir = NULL;
+	} else if ((s = get_string(v, "static_dir", 0, file, d)) != NULL) {
+		free(c->api.static_dir);
 		c->api.static_dir = resolve_path(c->dir, s);
+	}
 	if (json_get(v, "cors_origins") != NULL) {
 		char **list = NULL;
 		long n = get_strings(v, "cors_origins", &list, file, d);

@@ -141,11 +141,12 @@ open(sys.argv[1], "w").write("\n".join(rows) + "\n")
 PY
 }
 
-# api_daemon SEED: start a daemon with the API on a free port (storage in
+# api_daemon SEED [API]: start a daemon with the API on a free port (storage in
 # quantd.db, a JWT secret in $QD_JWT, master key k1 in $QD_MK), a replayed
 # BTC/USDT feed ("feed", trades random-walked from SEED) and a paper
 # strategy "hold" that buys 2 and holds, and an admin "root" (enterprise
-# plan) whose password is in $root_pw.  Sets $port; returns 1 (logged)
+# plan) whose password is in $root_pw; API, when given, adds members to
+# the config's "api" object.  Sets $port; returns 1 (logged)
 # when the daemon does not start.
 api_daemon() {
 	ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
@@ -154,7 +155,7 @@ api_daemon() {
 	QD_MK=$(openssl rand -hex 32)
 	QUANTD_MASTER_KEYS="k1=env:QD_MK"
 	export QD_JWT QD_MK QUANTD_MASTER_KEYS
-	sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT", "master_keys": "k1=env:QD_MK"},|' "$T/quantd.json"
+	sed -i 's|"listen": "127.0.0.1:0",|"listen": "127.0.0.1:0", "storage": {"url": "quantd.db", "flush_ms": 20}, "api": {"jwt_secret": "env:QD_JWT", "master_keys": "k1=env:QD_MK"'"${2:+, $2}"'},|' "$T/quantd.json"
 	replay_trades "$T/trades.csv" "$1"
 	cat > "$T/quantd.d/feed.json" <<JSON
 {"plugin": "replay", "instance": "feed", "symbols": ["BTC/USDT"], "timeframes": ["1m"],

@@ -114,6 +114,35 @@ config_resolves_relative_paths(void **unused)
 	diag_free(&d);
 }
 
+/* The dashboard's files: a relative static_dir from the config's folder,
+ * "" for none, and when unset the installed dashboard if it is there. */
+static void
+config_static_dir_default_and_off(void **unused)
+{
+	struct diag d = { 0 };
+	struct config *c;
+	char want[300];
+
+	(void)unused;
+	put("q.json", "{\"plugin_dirs\": [\"p\"], \"api\": {\"static_dir\": \"www\"}}");
+	assert_non_null(c = config_load(at("q.json"), &d));
+	snprintf(want, sizeof(want), "%s/www", dir);
+	assert_string_equal(c->api.static_dir, want);
+	config_free(c);
+	put("q.json", "{\"plugin_dirs\": [\"p\"], \"api\": {\"static_dir\": \"\"}}");
+	assert_non_null(c = config_load(at("q.json"), &d));
+	assert_null(c->api.static_dir);
+	config_free(c);
+	put("q.json", "{\"plugin_dirs\": [\"p\"], \"api\": {}}");
+	assert_non_null(c = config_load(at("q.json"), &d));
+	if (access(QD_WEBDIR "/index.html", R_OK) == 0)
+		assert_string_equal(c->api.static_dir, QD_WEBDIR);
+	else
+		assert_null(c->api.static_dir);
+	config_free(c);
+	diag_free(&d);
+}
+
 static void
 config_errors_carry_file_line_col_and_path(void **unused)
 {
@@ -391,6 +420,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config_builtin_defaults_load),
 		cmocka_unit_test(config_resolves_relative_paths),
+		cmocka_unit_test(config_static_dir_default_and_off),
 		cmocka_unit_test(config_errors_carry_file_line_col_and_path),
 		cmocka_unit_test(instance_account_and_risk),
 		cmocka_unit_test(instance_route),

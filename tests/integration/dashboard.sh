@@ -1,0 +1,36 @@
+#!/bin/sh
+# The dashboard in a browser: Debian's Chromium driven by playwright-core
+# (web/node_modules) against a daemon serving web/dist with a replayed
+# BTC/USDT feed (tests/integration/dashboard.mjs): sign-in with 2FA, the
+# access token renewed before it expires, live
+# candles, a timeframe switch, an order's price line and a fill's marker,
+# risk limits refused by the server, emergency close with confirmation,
+# each page screenshotted, and the time to draw 100 k candles printed.
+. "$QD_SRCDIR/tests/integration/lib.sh"
+
+if [ ! -x /usr/bin/chromium ] || [ ! -d "$QD_SRCDIR/web/node_modules/playwright-core" ]; then
+	echo "skip: needs /usr/bin/chromium and web/node_modules (cd web && npm ci)"
+	exit 77
+fi
+if [ ! -f "$QD_BUILDDIR/web/dist/index.html" ]; then
+	not_ok "the dashboard is built (web/dist/index.html): configure found no web/node_modules; configure and make again"
+	finish
+	exit 1
+fi
+shots=$QD_BUILDDIR/tests/screenshots
+rm -rf "$shots"
+mkdir -p "$shots"
+
+make_config
+# Access tokens of 30 s: the page renews its own within the run.
+api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
+check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"
+QD_WEB="$QD_SRCDIR/web" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
+	"http://127.0.0.1:$port" "$root_pw" "$shots" > "$T/out" 2>&1
+rc=$?
+sed 's/^/  /' "$T/out"
+check "every browser check passed" test "$rc" -eq 0
+echo "screenshots: $shots"
+check "no secret reached the log" sh -c "! grep -q -e '$root_pw' -e '$QD_JWT' -e '$QD_MK' '$T/quantd.log' '$T/stderr'"
+check "the daemon stops cleanly" stop_daemon
+finish

@@ -1,0 +1,290 @@
+// chart.ts -- the K-line page: candles and volume of one market and
+// timeframe from the REST history, the open candle and each closed one
+// from the candles channel, open orders as price lines and fills as
+// markers from the orders channel, and a small order ticket.
+import {
+	CandlestickSeries, ColorType, HistogramSeries, LineStyle, createChart,
+	createSeriesMarkers, type CandlestickData, type HistogramData, type IChartApi,
+	type IPriceLine, type ISeriesApi, type SeriesMarker, type Time, type UTCTimestamp,
+} from 'lightweight-charts';
+import { errorBox, field, h, num, replace, showError } from './dom';
+import { follow, type LiveMessage } from './live';
+import * as api from './routes';
+
+/** The timeframes the daemon builds, in seconds. */
+export const TIMEFRAMES: Record<string, number> = {
+	'1m': 60, '3m': 180, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600,
+	'2h': 7200, '4h': 14400, '6h': 21600, '12h': 43200, '1d': 86400, '1w': 604800,
+};
+
+const OPEN_STATES = new Set([1, 2, 3, 'created', 'pending', 'partial']);
+
+interface LiveCandle {
+	exchange?: string; ts: number; open: number; high: number; low: number;
+	close: number; volume: number; final?: boolean;
+}
+
+interface OrderEvent {
+	order_id?: number; id?: number; symbol: string; side: string;
+	state: number | string; ts?: number; qty: number; price: number;
+	last_qty?: number; last_price?: number;
+}
+
+function css(name: string): string {
+	return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+/** The channel's form of a symbol: BTC/USDT is BTC-USDT. */
+function channelSymbol(s: string): string {
+	return s.replace('/', '-');
+}
+
+function bar(c: LiveCandle | api.Candle): CandlestickData {
+	return { time: (c.ts / 1000) as UTCTimestamp, open: c.open, high: c.high, low: c.low, close: c.close };
+}
+
+function vol(c: LiveCandle | api.Candle): HistogramData {
+	return {
+		time: (c.ts / 1000) as UTCTimestamp, value: c.volume,
+		color: c.close >= c.open ? css('--up-soft') : css('--down-soft'),
+	};
+}
+
+/** Draws the chart page into `root`; returns what stops its live feeds. */
+export function chartPage(root: HTMLElement): () => void {
+	const stops: Array<() => void> = [];
+	const err = errorBox();
+	const marketSel = h('select', { id: 'market', 'aria-label': 'Market' });
+	const tfBar = h('div', { class: 'tfs', role: 'group', 'aria-label': 'Timeframe' });
+	const box = h('div', { class: 'chart', id: 'chart' });
+	const status = h('p', { class: 'muted', id: 'chart-status', 'aria-live': 'polite' });
+	const ticket = orderTicket();
+	const orderList = h('div', { id: 'chart-orders' });
+	replace(root,
+		h('section', { class: 'panel chart-panel' },
+			h('div', { class: 'toolbar' }, field('Market', marketSel), tfBar),
+			err, box, status),
+		h('section', { class: 'panel' }, h('h2', {}, 'Order'), ticket.form,
+			h('h3', {}, 'Open orders'), orderList));
+
+	const chart: IChartApi = createChart(box, {
+		autoSize: true,
+		layout: { background: { type: ColorType.Solid, color: 'transparent' }, textColor: css('--fg') },
+		grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
+		timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 8 },
+	});
+	const candles: ISeriesApi<'Candlestick'> = chart.addSeries(CandlestickSeries, {
+		upColor: css('--up'), downColor: css('--down'), borderVisible: false,
+		wickUpColor: css('--up'), wickDownColor: css('--down'),
+	});
+	const volume = chart.addSeries(HistogramSeries, {
+		priceScaleId: 'vol', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false,
+	});
+	chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+	const markers = createSeriesMarkers(candles, []);
+	stops.push(() => chart.remove());
+
+	let market: api.Market | null = null;
+	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
+	if (!(tf in TIMEFRAMES))
+		tf = '1m';
+	let lastTime = 0;
+	let count = 0;
+	let unfollow: (() => void) | null = null;
+	let loadSeq = 0;
+	const fills: OrderEvent[] = [];
+	const lines = new Map<number, IPriceLine>();
+	const open = new Map<number, OrderEvent>();
+
+	const tfButtons = Object.keys(TIMEFRAMES).map((t) => {
+		const b = h('button', { type: 'button', 'data-tf': t, 'aria-pressed': String(t === tf), onclick: () => { tf = t; sessionStorage.setItem('quantd.tf', t); void load(); } }, t);
+		tfBar.appendChild(b);
+		return b;
+	});
+
+	function say(): void {
+		status.textContent = market ? `${market.exchange} ${market.symbol} ${tf}: ${count} ${count === 1 ? 'candle' : 'candles'}` : 'no market';
+		status.dataset.count = String(count);
+	}
+
+	function onCandle(m: LiveMessage): void {
+		if (m.type !== 'snapshot' && m.type !== 'candle')
+			return;
+		const list = m.type === 'snapshot' ? m.data as LiveCandle[] : [m.data as LiveCandle];
+		for (const c of list) {
+			if (!market || (c.exchange && c.exchange !== market.exchange))
+				continue;
+			const t = c.ts / 1000;
+			if (t < lastTime)
+				continue;
+			if (t > lastTime)
+				count++;
+			lastTime = t;
+			candles.update(bar(c));
+			volume.update(vol(c));
+		}
+		say();
+	}
+
+	async function load(): Promise<void> {
+		const seq = ++loadSeq;
+		tfButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.tf === tf)));
+		unfollow?.();
+		unfollow = null;
+		if (!market)
+			return;
+		showError(err, null);
+		status.textContent = 'loading…';
+		try {
+			const rows = await api.candles(market, tf);
+			if (seq !== loadSeq)
+				return;
+			candles.setData(rows.map(bar));
+			volume.setData(rows.map(vol));
+			count = rows.length;
+			lastTime = rows.length ? rows[rows.length - 1].ts / 1000 : 0;
+			drawFills();
+			chart.timeScale().scrollToRealTime();
+			say();
+			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);
+		} catch (e) {
+			showError(err, e);
+		}
+	}
+
+	function bucket(ms: number): UTCTimestamp {
+		const s = TIMEFRAMES[tf];
+		return (Math.floor(ms / 1000 / s) * s) as UTCTimestamp;
+	}
+
+	/* The fills of this market since the page opened, at their candles of
+	 * the timeframe shown. */
+	function drawFills(): void {
+		const list: Array<SeriesMarker<Time>> = fills
+			.filter((f) => market && f.symbol === market.symbol && f.ts)
+			.map((f) => ({
+				time: bucket(f.ts ?? 0), position: f.side === 'buy' ? 'belowBar' : 'aboveBar',
+				shape: f.side === 'buy' ? 'arrowUp' : 'arrowDown',
+				color: f.side === 'buy' ? css('--up') : css('--down'),
+				text: `${f.side} ${num(f.last_qty ?? f.qty)} @ ${num(f.last_price ?? f.price)}`,
+			}));
+		list.sort((a, b) => (a.time as number) - (b.time as number));
+		markers.setMarkers(list);
+		box.dataset.fills = String(list.length);
+	}
+
+	function drawOrder(o: OrderEvent): void {
+		const id = o.order_id ?? o.id ?? 0;
+		const old = lines.get(id);
+		if (old) {
+			candles.removePriceLine(old);
+			lines.delete(id);
+		}
+		if (OPEN_STATES.has(o.state) && o.price > 0 && market && o.symbol === market.symbol) {
+			open.set(id, o);
+			lines.set(id, candles.createPriceLine({
+				price: o.price, color: o.side === 'buy' ? css('--up') : css('--down'),
+				lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: true,
+				title: `#${id} ${o.side} ${num(o.qty)}`,
+			}));
+		} else {
+			open.delete(id);
+		}
+	}
+
+	function listOrders(): void {
+		const rows = [...open.entries()];
+		replace(orderList, rows.length === 0 ? h('p', { class: 'muted' }, 'none') :
+			h('ul', { class: 'orders' }, ...rows.map(([id, o]) => h('li', { 'data-order': id },
+				`#${id} ${o.side} ${num(o.qty)} @ ${num(o.price)} `,
+				h('button', { type: 'button', class: 'small', onclick: () => { api.cancelOrder(id).catch((e) => showError(ticket.err, e)); } }, 'Cancel')))));
+	}
+
+	function onOrders(m: LiveMessage): void {
+		if (m.type === 'snapshot') {
+			lines.forEach((l) => candles.removePriceLine(l));
+			lines.clear();
+			open.clear();
+			((m.data as { orders?: OrderEvent[] })?.orders ?? []).forEach(drawOrder);
+		} else if (m.type === 'order') {
+			drawOrder(m.data as OrderEvent);
+		} else if (m.type === 'fill') {
+			const f = m.data as OrderEvent;
+			drawOrder(f);
+			fills.push(f);
+			drawFills();
+		}
+		box.dataset.lines = String(lines.size);
+		listOrders();
+	}
+	stops.push(follow('orders', onOrders));
+
+	marketSel.addEventListener('change', () => {
+		const [exchange, ...rest] = marketSel.value.split(' ');
+		market = { exchange, symbol: rest.join(' ') };
+		sessionStorage.setItem('quantd.market', marketSel.value);
+		ticket.setSymbol(market.symbol);
+		void load();
+	});
+
+	// The markets, asked again every 5 s while there is none (a daemon
+	// that just started has stored no candle yet).
+	let retry: number | undefined;
+	function pickMarkets(): void {
+		api.markets().then((list) => {
+			replace(marketSel, ...list.map((m) => h('option', { value: `${m.exchange} ${m.symbol}` }, `${m.exchange} · ${m.symbol}`)));
+			if (list.length === 0) {
+				status.textContent = 'no market has candles yet';
+				retry = window.setTimeout(pickMarkets, 5000);
+				return;
+			}
+			const want = sessionStorage.getItem('quantd.market');
+			if (want && list.some((m) => `${m.exchange} ${m.symbol}` === want))
+				marketSel.value = want;
+			marketSel.dispatchEvent(new Event('change'));
+		}).catch((e) => showError(err, e));
+	}
+	pickMarkets();
+
+	return () => {
+		window.clearTimeout(retry);
+		unfollow?.();
+		stops.forEach((f) => f());
+	};
+}
+
+/** The order ticket: an order into a strategy instance's (paper) account. */
+function orderTicket(): { form: HTMLFormElement; err: HTMLElement; setSymbol: (s: string) => void } {
+	const err = errorBox();
+	const ok = h('p', { class: 'muted', 'aria-live': 'polite' });
+	const instance = h('select', { name: 'instance', required: true });
+	const symbol = h('input', { name: 'symbol', required: true, autocomplete: 'off' });
+	const side = h('select', { name: 'side' }, h('option', { value: 'buy' }, 'Buy'), h('option', { value: 'sell' }, 'Sell'));
+	const type = h('select', { name: 'type' }, h('option', { value: 'limit' }, 'Limit'), h('option', { value: 'market' }, 'Market'));
+	const qty = h('input', { name: 'qty', type: 'number', step: 'any', min: '0', required: true, inputmode: 'decimal' });
+	const price = h('input', { name: 'price', type: 'number', step: 'any', min: '0', inputmode: 'decimal' });
+	type.addEventListener('change', () => { price.disabled = type.value === 'market'; });
+	const form = h('form', { class: 'grid-form', id: 'order-ticket' },
+		field('Instance', instance), field('Symbol', symbol), field('Side', side),
+		field('Type', type), field('Quantity', qty), field('Price', price),
+		h('button', { type: 'submit' }, 'Place order'), err, ok);
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		showError(err, null);
+		ok.textContent = '';
+		const t: api.OrderTicket = {
+			instance: instance.value, symbol: symbol.value,
+			side: side.value as 'buy' | 'sell', type: type.value as 'market' | 'limit',
+			qty: Number(qty.value),
+		};
+		if (t.type === 'limit')
+			t.price = Number(price.value);
+		api.submitOrder(t).then((id) => { ok.textContent = `order #${id} placed`; })
+			.catch((e) => showError(err, e));
+	});
+	api.accounts().then((list) => {
+		const names = [...new Set(list.map((a) => a.instance).filter((n): n is string => !!n))];
+		replace(instance, ...names.map((n) => h('option', { value: n }, n)));
+	}).catch((e) => showError(err, e));
+	return { form, err, setSymbol: (s) => { symbol.value = s; } };
+}

@@ -1,0 +1,93 @@
+// main.ts -- the dashboard's shell: sign-in or the pages, chosen by the
+// URL's hash (#/chart, #/overview, #/risk, #/account), the theme toggle
+// (remembered in localStorage) and sign-out.
+import './app.css';
+import { logout, onSession, refresh } from './api';
+import { accountPage } from './account';
+import { chartPage } from './chart';
+import { errorBox, h, replace, showError } from './dom';
+import { loginPage } from './login';
+import { overviewPage, trackFills } from './overview';
+import { riskPage } from './risk';
+import * as api from './routes';
+
+const PAGES: Array<[string, string]> = [
+	['chart', 'Chart'], ['overview', 'Overview'], ['risk', 'Risk'], ['account', 'Account'],
+];
+const THEME_KEY = 'quantd.theme';
+
+const app = document.getElementById('app') as HTMLElement;
+let stop: (() => void) | null = null;
+let user: api.Me | null = null;
+
+function applyTheme(t: string): void {
+	document.documentElement.dataset.theme = t;
+}
+
+function page(): string {
+	const p = location.hash.replace(/^#\/?/, '');
+	return PAGES.some(([k]) => k === p) ? p : 'chart';
+}
+
+function show(): void {
+	stop?.();
+	stop = null;
+	if (!user) {
+		loginPage(app, () => { void start(); });
+		return;
+	}
+	const current = page();
+	const main = h('main', { id: 'page', class: 'page-' + current, tabindex: '-1' });
+	const theme = h('button', { type: 'button', id: 'theme', 'aria-label': 'Switch between dark and light themes' },
+		document.documentElement.dataset.theme === 'light' ? 'Dark theme' : 'Light theme');
+	theme.addEventListener('click', () => {
+		const t = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
+		localStorage.setItem(THEME_KEY, t);
+		applyTheme(t);
+		show();
+	});
+	const out = h('button', { type: 'button', id: 'logout' }, 'Sign out');
+	out.addEventListener('click', () => { void logout(); });
+	replace(app,
+		h('header', { class: 'top' },
+			h('span', { class: 'brand' }, 'quantd'),
+			h('nav', { 'aria-label': 'Pages' }, ...PAGES.map(([k, t]) =>
+				h('a', { href: '#/' + k, 'aria-current': k === current ? 'page' : undefined }, t))),
+			h('span', { class: 'who' }, user.username), theme, out),
+		main);
+	if (current === 'chart')
+		stop = chartPage(main);
+	else if (current === 'overview')
+		stop = overviewPage(main);
+	else if (current === 'risk')
+		stop = riskPage(main, user);
+	else
+		accountPage(main, user);
+}
+
+async function start(): Promise<void> {
+	try {
+		user = await api.me();
+		trackFills();
+	} catch (e) {
+		user = null;
+		show();
+		const box = errorBox();
+		app.appendChild(box);
+		showError(box, e);
+		return;
+	}
+	show();
+}
+
+applyTheme(localStorage.getItem(THEME_KEY) ??
+	(matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'));
+window.addEventListener('hashchange', () => { if (user) show(); });
+onSession((signedIn) => {
+	if (!signedIn && user) {
+		user = null;
+		show();
+	}
+});
+// A reload of the tab keeps the session through its refresh token.
+refresh().then((ok) => { if (ok) void start(); else show(); });
