@@ -37,8 +37,8 @@ scheme, not from the adapter:
   /fake/steps?n=N, /fake/freeze (resting orders fill no more),
   /fake/lot?inst=I&lot=L (the matching engine's lot
   differs from the listed one: its refusal reaches the adapter),
-  /fake/limit_private?count=N&status=429 (the next N private
-  calls refused with 50011), /fake/balance?ccy=C&amount=X[&frozen=Y] (held by
+  /fake/limit_private?count=N&status=429[&path=P] (the next N private
+  calls, or calls to path P, refused with 50011), /fake/balance?ccy=C&amount=X[&frozen=Y] (held by
   orders elsewhere: not available); GET
   /fake/record: orders, fills, refusals by reason, bad signatures."""
 import asyncio
@@ -198,7 +198,7 @@ refused = {"duplicate": 0, "bad_sign": 0, "bad_key": 0, "expired": 0,
            "insufficient": 0, "lot": 0, "min": 0, "instrument": 0,
            "rate": 0, "unknown": 0}
 ctl = {"steps": int(os.environ.get("FAKE_OKX_STEPS", "2")), "delay": 0.0,
-       "limit": 0, "limit_status": 429, "private_hold": 0.0,
+       "limit": 0, "limit_status": 429, "limit_path": None, "private_hold": 0.0,
        "frozen": False}
 ids = {"ord": itertools.count(500000000000000001),
        "trade": itertools.count(900001), "bill": itertools.count(700001)}
@@ -529,7 +529,7 @@ def private_rest(h):
         return True
     with plock:
         # Private limits count per user: only calls that authenticate.
-        if ctl["limit"] > 0:
+        if ctl["limit"] > 0 and ctl["limit_path"] in (None, u.path):
             ctl["limit"] -= 1
             refused["rate"] += 1
             h.reply(ctl["limit_status"], {"code": "50011", "msg": "Too Many Requests", "data": []})
@@ -633,6 +633,7 @@ def fake_control(h):
         with plock:
             ctl["limit"] = int(q["count"])
             ctl["limit_status"] = int(q.get("status", 429))
+            ctl["limit_path"] = q.get("path")
         h.reply(200, {})
     elif u.path == "/fake/balance":
         with plock:
