@@ -195,7 +195,8 @@ openapi_check() {
 # quiesce_venue URL OPEN: after settle_venue, cancel every order
 # still open here (those at the venue and the stops the host holds) through
 # the control socket, and wait (up to 30 s) until neither side has one open
-# (OPEN as for settle_venue).  Then no held stop can trigger and
+# (OPEN as for settle_venue); a cancel refused (the venue's request rate)
+# is asked again.  Then no held stop can trigger and
 # no report is on its way when the daemon is stopped and the two records
 # are compared.  Returns 0 once quiet, 1 if it never was.
 quiesce_venue() {
@@ -221,13 +222,16 @@ deadline = time.time() + 30
 while time.time() < deadline:
     ours = ask({"cmd": "trade.orders"}).get("orders", [])
     for o in ours:
-        if o["id"] not in asked:
+        # Asked again only when refused (a venue's request rate limit).
+        if o["id"] not in asked and "ok" in ask({"cmd": "trade.cancel", "id": o["id"]}):
             asked.add(o["id"])
-            ask({"cmd": "trade.cancel", "id": o["id"]})
     rec = json.load(urllib.request.urlopen(url + "/fake/record"))
     if not ours and not [o for o in rec["orders"] if o["status"] in open_]:
         sys.exit(0)
     time.sleep(0.25)
+print("# still open here: %s; at the venue: %s" % (
+    [(o["id"], o.get("type"), o.get("state")) for o in ours],
+    [(o.get("client_id", o.get("cl_ord_id")), o["status"]) for o in rec["orders"] if o["status"] in open_]))
 sys.exit(1)
 PY
 }
