@@ -625,6 +625,29 @@ venue_balances_and_refusals(void **st)
 	oms_free(o);
 }
 
+/* Account live:a of instance "a" at venue "fakex" (100,000 USDT), BTC
+ * traded at 100, and r an order of 1 BTC to fill in. */
+static void
+open_live(struct oms *o, int margin, struct qd_order_req *r)
+{
+	struct oms_account_cfg c;
+	char why[200];
+
+	memset(&c, 0, sizeof(c));
+	c.id = "live:a";
+	c.instance = "a";
+	c.venue = "fakex";
+	c.quote = "USDT";
+	c.balance = 100000;
+	c.margin = margin;
+	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
+	trade(o, btc, T0, 100, 1);
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->symbol = btc;
+	r->qty = 1;
+}
+
 /* A cancel asked before the venue has spoken of the order (the order may
  * still be on its way there) goes to the venue once it has; a refusal
  * meanwhile needs none; after an answer a cancel goes at once. */
@@ -632,27 +655,15 @@ static void
 cancel_waits_for_the_venue(void **st)
 {
 	struct oms *o = make(NULL);
-	struct oms_account_cfg c;
 	struct qd_order_update u;
 	struct qd_order_req r;
 	uint64_t a = 0, b = 0;
 	char why[200];
 
 	(void)st;
-	memset(&c, 0, sizeof(c));
-	c.id = "live:a";
-	c.instance = "a";
-	c.venue = "fakex";
-	c.quote = "USDT";
-	c.balance = 100000;
-	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
-	trade(o, btc, T0, 100, 1);
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.symbol = btc;
+	open_live(o, 0, &r);
 	r.side = QD_SIDE_BUY;
 	r.type = QD_ORDER_LIMIT;
-	r.qty = 1;
 	r.price = 90;
 	assert_int_equal(oms_submit(o, "a", &r, T0, &a, why, sizeof(why)),
 		QD_OK);
@@ -698,28 +709,15 @@ static void
 venue_lacking_a_type(void **st)
 {
 	struct oms *o = make(NULL);
-	struct oms_account_cfg c;
 	struct qd_order_update u;
 	struct qd_order_req r;
 	uint64_t stop = 0, trail = 0;
 	char why[200];
 
 	(void)st;
-	memset(&c, 0, sizeof(c));
-	c.id = "live:a";
-	c.instance = "a";
-	c.venue = "fakex";
-	c.quote = "USDT";
-	c.balance = 100000;
-	c.margin = 1;
-	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
-	trade(o, btc, T0, 100, 1);
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.symbol = btc;
+	open_live(o, 1, &r);
 	r.side = QD_SIDE_SELL;
 	r.type = QD_ORDER_STOP;
-	r.qty = 1;
 	r.stop_price = 95;
 	assert_int_equal(oms_submit(o, "a", &r, T0, &stop, why, sizeof(why)),
 		QD_OK);
