@@ -1220,9 +1220,12 @@ config_load(const char *path, struct diag *d)
 
 	c->jobs.timeout_s = 3600;
 	c->jobs.max_queued = 10;
+	c->jobs.retention_s = 30 * 86400;
+	c->jobs.retention_max = 10000;
 	if ((v = json_get(doc, "jobs")) != NULL) {
 		static const char *const keys[] = { "workers", "timeout_s",
-			"quantctl", "max_queued_per_user", NULL };
+			"quantctl", "max_queued_per_user", "retention_s",
+			"retention_max", NULL };
 
 		if (v->type != JSON_OBJECT) {
 			bad(d, file, v, "expected an object, found %s",
@@ -1233,6 +1236,11 @@ config_load(const char *path, struct diag *d)
 				1024, file, d);
 			c->jobs.timeout_s = (unsigned)get_int(v, "timeout_s",
 				3600, 1, 86400 * 7, file, d);
+			c->jobs.retention_s = (unsigned)get_int(v,
+				"retention_s", 30 * 86400, 0, 86400 * 3650,
+				file, d);
+			c->jobs.retention_max = (size_t)get_int(v,
+				"retention_max", 10000, 0, 100000000, file, d);
 			parse_jobs_queue(v, c, file, d);
 			s = get_string(v, "quantctl", 0, file, d);
 			if (s != NULL)

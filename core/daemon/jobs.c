@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -46,6 +47,7 @@ extern char **environ;
 #define MAX_POINTS 100000
 #define ERROR_MAX 1000               /* of a job's error, bytes */
 #define RESULT_MAX (64u << 20)       /* a result file served, bytes */
+#define SWEEP_MAX_NS 60000000000LL   /* retention: looked at this often */
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED,
 	JOB_CANCELED };
@@ -74,10 +76,13 @@ struct job {
 	int64_t told_ms;           /* last progress sent to the watcher */
 };
 
-/* A row for the keeper thread. */
+/* A row for the keeper thread: written, or (del) deleted with the job's
+ * directory. */
 struct keep_row {
 	struct keep_row *next;
 	struct store_job j;        /* strings owned (strdup) */
+	int del;
+	char *dir;                 /* del: the job's directory */
 };
 
 struct jobs {
@@ -85,6 +90,9 @@ struct jobs {
 	char *quantctl, *config_path, *dir;
 	unsigned workers, timeout_s;
 	size_t max_queued;
+	int64_t retention_ms;      /* finished jobs older go; 0: none */
+	size_t retention_max;      /* finished jobs kept at most; 0: any */
+	struct loop_timer *sweeper;
 	char **plan_names;         /* caps of their own */
 	size_t *plan_max, n_plans;
 	const struct plugin_registry *reg;
@@ -107,6 +115,7 @@ struct jobs {
 };
 
 static void dispatch(struct jobs *js);
+static void sweep(struct jobs *js);
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -184,7 +193,58 @@ in_family(const char *family, const char *kind)
 	return strcmp(family, kind) == 0;
 }
 
+/* The kinds of job, as the store keeps them (static strings: a row may be
+ * written after its job is freed). */
+static const char *const kind_names[] = { "backtest", "optimize",
+	"walkforward", "montecarlo", "chan", NULL };
+
+static const char *
+kind_name(const char *kind)
+{
+	for (size_t i = 0; kind_names[i] != NULL; i++)
+		if (strcmp(kind, kind_names[i]) == 0)
+			return kind_names[i];
+	return "backtest";
+}
+
 /* ---- the keeper thread ---------------------------------------------------- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 &&
+	    errno != ENOENT)
+		log_warn("jobs", "cannot remove %s: %s", path,
+			strerror(errno));
+	return 0;
+}
+
+/* A deleted job's row and files (keeper thread). */
+static void
+keeper_delete(struct jobs *js, const struct keep_row *r)
+{
+	if (js->store != NULL && store_delete_job(js->store, r->j.id) != QD_OK &&
+	    (store_connected(js->store) || store_reconnect(js->store) !=
+	    QD_OK || store_delete_job(js->store, r->j.id) != QD_OK))
+		log_error("jobs", "job %" PRIu64 " not deleted: %s", r->j.id,
+			store_error(js->store));
+	if (nftw(r->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0 &&
+	    errno != ENOENT)
+		log_warn("jobs", "cannot remove %s: %s", r->dir,
+			strerror(errno));
+}
+
+static void
+keep_row_free(struct keep_row *r)
+{
+	free((char *)r->j.user_id);
+	free((char *)r->j.request);
+	free((char *)r->j.error);
+	free(r->dir);
+	free(r);
+}
 
 static void *
 keeper_main(void *arg)
@@ -205,19 +265,32 @@ keeper_main(void *arg)
 		pthread_mutex_unlock(&js->mu);
 		/* A lost connection (PostgreSQL restarted) is made again
 		 * once before the row is given up. */
-		if (store_put_job(js->store, &r->j) != QD_OK &&
+		if (r->del)
+			keeper_delete(js, r);
+		else if (store_put_job(js->store, &r->j) != QD_OK &&
 		    (store_connected(js->store) || store_reconnect(js->store) !=
 		    QD_OK || store_put_job(js->store, &r->j) != QD_OK))
 			log_error("jobs", "job %" PRIu64 " not kept: %s",
 				r->j.id, store_error(js->store));
-		free((char *)r->j.user_id);
-		free((char *)r->j.request);
-		free((char *)r->j.error);
-		free(r);
+		keep_row_free(r);
 		pthread_mutex_lock(&js->mu);
 	}
 	pthread_mutex_unlock(&js->mu);
 	return NULL;
+}
+
+/* Queue a row for the keeper thread. */
+static void
+keep_queue(struct jobs *js, struct keep_row *r)
+{
+	pthread_mutex_lock(&js->mu);
+	if (js->tail)
+		js->tail->next = r;
+	else
+		js->head = r;
+	js->tail = r;
+	pthread_cond_signal(&js->cv);
+	pthread_mutex_unlock(&js->mu);
 }
 
 /* Hand the job's row to the keeper (or write it now before the thread
@@ -233,8 +306,7 @@ keep(struct jobs *js, const struct job *jb)
 		goto oom;
 	r->j.id = jb->id;
 	r->j.user_id = strdup(jb->user);
-	r->j.kind = jb->kind[0] == 'b' ? "backtest" : jb->kind[0] == 'o' ?
-		"optimize" : jb->kind[0] == 'w' ? "walkforward" : "montecarlo";
+	r->j.kind = kind_name(jb->kind);
 	r->j.request = strdup(jb->request);
 	r->j.state = state_names[jb->state];
 	r->j.progress = jb->progress;
@@ -244,20 +316,10 @@ keep(struct jobs *js, const struct job *jb)
 	r->j.finished_ms = jb->finished_ms;
 	r->j.cpu_ms = jb->cpu_ms;
 	if (r->j.user_id == NULL || r->j.request == NULL || r->j.error == NULL) {
-		free((char *)r->j.user_id);
-		free((char *)r->j.request);
-		free((char *)r->j.error);
-		free(r);
+		keep_row_free(r);
 		goto oom;
 	}
-	pthread_mutex_lock(&js->mu);
-	if (js->tail)
-		js->tail->next = r;
-	else
-		js->head = r;
-	js->tail = r;
-	pthread_cond_signal(&js->cv);
-	pthread_mutex_unlock(&js->mu);
+	keep_queue(js, r);
 	return;
 oom:
 	log_error("jobs", "job %" PRIu64 " not kept: out of memory", jb->id);
@@ -459,6 +521,16 @@ data_args(struct argv_buf *a, const cJSON *rq)
 	argf(a, "%lld", (long long)num_of(d, "to"));
 }
 
+/* "--sandbox" when the host would sandbox plugin `pl`: its decision for
+ * its own instances of the plugin. */
+static void
+sandbox_arg(struct jobs *js, struct argv_buf *a, const struct plugin *pl)
+{
+	if (pl == NULL || plugin_sandbox_only(pl) || (js->sandboxed != NULL &&
+	    js->sandboxed(js->sandboxed_arg, pl)))
+		arg(a, "--sandbox");
+}
+
 /* "--strategy S --param K=V ... [--cash C] [--fee-rate R] [--sandbox]". */
 static void
 strategy_args(struct jobs *js, struct argv_buf *a, const cJSON *rq)
@@ -482,10 +554,7 @@ strategy_args(struct jobs *js, struct argv_buf *a, const cJSON *rq)
 		arg(a, "--fee-rate");
 		argf(a, "%.17g", num_of(rq, "fee_rate"));
 	}
-	/* The host's decision for its own instances of the plugin. */
-	if (pl == NULL || plugin_sandbox_only(pl) || (js->sandboxed != NULL &&
-	    js->sandboxed(js->sandboxed_arg, pl)))
-		arg(a, "--sandbox");
+	sandbox_arg(js, a, pl);
 }
 
 /* The command line of job `jb`, from its stored request. */
@@ -512,6 +581,12 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		argf(a, "%s/trades.csv", dir);
 		arg(a, "--report");
 		argf(a, "%s/report.html", dir);
+	} else if (strcmp(jb->kind, "chan") == 0) {
+		arg(a, "chan");
+		data_args(a, rq);
+		arg(a, "--min-gap");
+		argf(a, "%lld", (long long)num_of(rq, "min_gap"));
+		sandbox_arg(js, a, plugin_find(js->reg, "chan"));
 	} else if (strcmp(jb->kind, "montecarlo") == 0) {
 		arg(a, "montecarlo");
 		arg(a, "--from-backtest");
@@ -820,6 +895,8 @@ job_finish(struct job *jb)
 	keep(js, jb);
 	tell(js, jb);
 	dispatch(js);
+	if (js->retention_max)
+		sweep(js);
 }
 
 /* Fail a job that could not start. */
@@ -969,6 +1046,105 @@ on_kick(void *arg)
 	loop_timer_cancel(js->kick);
 	js->kick = NULL;
 	dispatch(js);
+}
+
+/* ---- retention ------------------------------------------------------------ */
+
+static int
+finished(const struct job *jb)
+{
+	return jb->state == JOB_DONE || jb->state == JOB_FAILED ||
+		jb->state == JOB_CANCELED;
+}
+
+/* Whether a queued or running Monte Carlo job reads backtest `id`'s
+ * result (it must stay until that job ran). */
+static int
+still_read(const struct jobs *js, const struct job *bt)
+{
+	if (strcmp(bt->kind, "backtest") != 0)
+		return 0;
+	for (size_t i = 0; i < js->n; i++) {
+		const struct job *jb = js->v[i];
+		cJSON *rq;
+		int hit;
+
+		if (finished(jb) || strcmp(jb->kind, "montecarlo") != 0)
+			continue;
+		rq = cJSON_Parse(jb->request);
+		hit = num_of(rq, "backtest") == (double)bt->id;
+		cJSON_Delete(rq);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Drop job `i` of the table: its row and directory go through the
+ * keeper (which also removes the files: no file system work here). */
+static void
+job_drop(struct jobs *js, size_t i)
+{
+	struct job *jb = js->v[i];
+	struct keep_row *r = calloc(1, sizeof(*r));
+	char dir[PATH_MAX];
+
+	job_dir(js, jb->id, dir, sizeof(dir));
+	if (r != NULL && (r->dir = strdup(dir)) != NULL) {
+		r->del = 1;
+		r->j.id = jb->id;
+		keep_queue(js, r);
+	} else {
+		free(r);
+		log_error("jobs", "job %" PRIu64 " not deleted: out of memory",
+			jb->id);
+	}
+	memmove(js->v + i, js->v + i + 1, (js->n - i - 1) * sizeof(*js->v));
+	js->n--;
+	free(jb->user);
+	free(jb->request);
+	free(jb->error);
+	free(jb->err_text);
+	free(jb);
+}
+
+/*
+ * Delete the finished jobs past retention: those finished more than
+ * retention_ms ago, then the oldest beyond retention_max finished ones
+ * (a backtest a waiting Monte Carlo run reads stays).  Core thread.
+ */
+static void
+sweep(struct jobs *js)
+{
+	int64_t cut = js->retention_ms ? now_ms() - js->retention_ms :
+		INT64_MIN;
+	size_t n_done = 0, dropped = 0;
+
+	for (size_t i = 0; i < js->n; i++)
+		n_done += finished(js->v[i]);
+	for (size_t i = 0; i < js->n;) {
+		struct job *jb = js->v[i];
+
+		if (finished(jb) && (jb->finished_ms < cut ||
+		    (js->retention_max && n_done > js->retention_max)) &&
+		    !still_read(js, jb)) {
+			job_drop(js, i);
+			n_done--;
+			dropped++;
+			continue;
+		}
+		i++;
+	}
+	if (dropped > 0)
+		log_info("jobs", "%zu finished job(s) past retention deleted "
+			"with their files (jobs.retention_s, jobs.retention_max)",
+			dropped);
+}
+
+static void
+on_sweep(void *arg)
+{
+	sweep(arg);
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -1196,6 +1372,37 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 	return NULL;
 }
 
+/* A Chan analysis: the installed chan strategy plugin and its min_gap
+ * (checked against the plugin's spec; default 4) into `out`. */
+static char *
+check_chan(struct jobs *js, const cJSON *req, cJSON *out)
+{
+	const cJSON *gap = cJSON_GetObjectItemCaseSensitive(req, "min_gap");
+	const struct plugin *pl = plugin_find(js->reg, "chan");
+	char val[32], err[512], msg[600];
+	struct qd_kv kv = { "min_gap", val };
+	qd_params *qp;
+
+	if (pl == NULL || plugin_desc(pl)->kind != QD_KIND_STRATEGY)
+		return reply_error("unavailable", "no strategy plugin named "
+			"'chan' is installed on this daemon", NULL);
+	if (gap != NULL && (!cJSON_IsNumber(gap) ||
+	    gap->valuedouble != floor(gap->valuedouble) ||
+	    fabs(gap->valuedouble) > 1e9))
+		return reply_error("bad_request", "min_gap: expected an "
+			"integer", "min_gap");
+	snprintf(val, sizeof(val), "%lld", gap ? (long long)gap->valuedouble :
+		4LL);
+	if ((qp = params_from_kv(plugin_desc(pl), &kv, 1, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "min_gap: %s", err);
+		return reply_error("bad_request", msg, "min_gap");
+	}
+	params_free(qp);
+	cJSON_AddNumberToObject(out, "min_gap", strtod(val, NULL));
+	return NULL;
+}
+
 static int
 can_see(const struct job *jb, const char *user, int admin)
 {
@@ -1215,6 +1422,8 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		"objective", "walk_forward", NULL };
 	static const char *const mc[] = { "cmd", "kind", "user", "admin", "plan",
 		"backtest", "runs", "seed", NULL };
+	static const char *const ch[] = { "cmd", "kind", "user", "admin", "plan",
+		"data", "min_gap", NULL };
 	const cJSON *grid = NULL;
 	char *e;
 
@@ -1261,6 +1470,11 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 			cJSON_AddNumberToObject(w, "test", te);
 			cJSON_AddNumberToObject(w, "step", sp);
 		}
+	} else if (strcmp(kind, "chan") == 0) {
+		if ((e = check_members(req, ch)) != NULL ||
+		    (e = check_chan(js, req, out)) != NULL ||
+		    (e = check_data(req, out)) != NULL)
+			return e;
 	} else if (strcmp(kind, "montecarlo") == 0) {
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(req,
 			"backtest");
@@ -1297,7 +1511,7 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 			1);
 	} else {
 		return reply_error("bad_request", "kind: expected backtest, "
-			"optimize or montecarlo", "kind");
+			"optimize, montecarlo or chan", "kind");
 	}
 	return NULL;
 }
@@ -1476,7 +1690,8 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 	snprintf(v, sizeof(v), "%.*s", (int)(dot ? (size_t)(dot - verb) :
 		strlen(verb)), verb);
 	if (family != NULL && strcmp(family, "backtest") &&
-	    strcmp(family, "optimization") && strcmp(family, "montecarlo"))
+	    strcmp(family, "optimization") && strcmp(family, "montecarlo") &&
+	    strcmp(family, "chan"))
 		return reply_error("unknown_command", "unknown cmd", NULL);
 	if (strcmp(v, "submit") == 0)
 		return handle_submit(js, family, req, user, admin);
@@ -1596,6 +1811,8 @@ jobs_start(struct loop *l, const struct jobs_config *c, char *err,
 	js->workers = c->workers ? c->workers : ncpu > 0 ? (unsigned)ncpu : 1;
 	js->timeout_s = c->timeout_s ? c->timeout_s : 3600;
 	js->max_queued = c->max_queued;
+	js->retention_ms = (int64_t)c->retention_s * 1000;
+	js->retention_max = c->retention_max;
 	if (c->n_plans > 0 &&
 	    ((js->plan_names = calloc(c->n_plans, sizeof(char *))) == NULL ||
 	    (js->plan_max = calloc(c->n_plans, sizeof(size_t))) == NULL)) {
@@ -1664,6 +1881,18 @@ jobs_start(struct loop *l, const struct jobs_config *c, char *err,
 		log_info("jobs", "%zu job(s) the daemon left running failed, "
 			"%zu queued job(s) run again", failed, queued);
 	js->kick = loop_timer_add(l, 0, 0, on_kick, js);
+	if (js->retention_ms || js->retention_max) {
+		/* often enough that a job goes within a quarter of its
+		 * retention, at most once a minute */
+		int64_t every = js->retention_ms * 250000;
+
+		if (every <= 0 || every > SWEEP_MAX_NS)
+			every = SWEEP_MAX_NS;
+		if (every < 1000000000LL)
+			every = 1000000000LL;
+		sweep(js);
+		js->sweeper = loop_timer_add(l, every, every, on_sweep, js);
+	}
 	log_info("jobs", "%u worker(s), %s, at most %u s a job", js->workers,
 		js->quantctl, js->timeout_s);
 	return js;
@@ -1680,6 +1909,7 @@ jobs_stop(struct jobs *js)
 	if (js == NULL)
 		return;
 	loop_timer_cancel(js->kick);
+	loop_timer_cancel(js->sweeper);
 	for (size_t i = 0; i < js->n; i++) {
 		struct job *jb = js->v[i];
 
@@ -1714,12 +1944,11 @@ jobs_stop(struct jobs *js)
 	while ((r = js->head) != NULL) {
 		/* rows kept before the thread ran (start-up failures) */
 		js->head = r->next;
-		if (js->store != NULL)
+		if (r->del)
+			keeper_delete(js, r);
+		else if (js->store != NULL)
 			store_put_job(js->store, &r->j);
-		free((char *)r->j.user_id);
-		free((char *)r->j.request);
-		free((char *)r->j.error);
-		free(r);
+		keep_row_free(r);
 	}
 	for (size_t i = 0; i < js->n; i++) {
 		free(js->v[i]->user);
