@@ -29,6 +29,7 @@
 
 #include <quantd/sdk.h>
 
+#include "ctl/ctl.h"
 #include "daemon/jobs.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -36,6 +37,7 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
+#include "util/file.h"
 
 extern char **environ;
 
@@ -123,21 +125,6 @@ static int64_t
 now_ms(void)
 {
 	return loop_now_ns() / 1000000;
-}
-
-static char *
-reply_error(const char *code, const char *msg, const char *field)
-{
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-	char *s;
-
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	if (field != NULL)
-		cJSON_AddStringToObject(e, "field", field);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
 }
 
 /* A name of [a-z0-9][a-z0-9._-]*, 1..63 bytes (plugins, exchanges). */
@@ -1158,14 +1145,14 @@ check_data(const cJSON *req, cJSON *out)
 	cJSON *o;
 
 	if (!cJSON_IsObject(d))
-		return reply_error("bad_request", "data: expected an object "
+		return ctl_error_field("bad_request", "data: expected an object "
 			"{\"exchange\",\"symbol\",\"timeframe\",\"from\","
 			"\"to\"} (stored candles)", "data");
 	for (const cJSON *m = d->child; m != NULL; m = m->next)
 		if (strcmp(m->string, "exchange") && strcmp(m->string,
 		    "symbol") && strcmp(m->string, "timeframe") &&
 		    strcmp(m->string, "from") && strcmp(m->string, "to"))
-			return reply_error("bad_request", "data: unknown member "
+			return ctl_error_field("bad_request", "data: unknown member "
 				"(exchange, symbol, timeframe, from, to)",
 				"data");
 	ex = cJSON_GetObjectItemCaseSensitive(d, "exchange");
@@ -1174,23 +1161,23 @@ check_data(const cJSON *req, cJSON *out)
 	from = cJSON_GetObjectItemCaseSensitive(d, "from");
 	to = cJSON_GetObjectItemCaseSensitive(d, "to");
 	if (!cJSON_IsString(ex) || !name_ok(ex->valuestring))
-		return reply_error("bad_request", "data.exchange: expected an "
+		return ctl_error_field("bad_request", "data.exchange: expected an "
 			"exchange name ([a-z0-9][a-z0-9._-]*)", "data.exchange");
 	if (!cJSON_IsString(sym) || !symbol_valid(sym->valuestring))
-		return reply_error("bad_request", "data.symbol: expected "
+		return ctl_error_field("bad_request", "data.symbol: expected "
 			"BASE/QUOTE", "data.symbol");
 	if (!cJSON_IsString(tf) || store_timeframe_ms(tf->valuestring) <= 0)
-		return reply_error("bad_request", "data.timeframe: expected 1m "
+		return ctl_error_field("bad_request", "data.timeframe: expected 1m "
 			"3m 5m 15m 30m 1h 2h 4h 6h 12h 1d or 1w",
 			"data.timeframe");
 	if (!cJSON_IsNumber(from) || from->valuedouble < 0 ||
 	    from->valuedouble != floor(from->valuedouble) ||
 	    from->valuedouble > 9e15)
-		return reply_error("bad_request", "data.from: expected a time "
+		return ctl_error_field("bad_request", "data.from: expected a time "
 			"in ms since the epoch", "data.from");
 	if (!cJSON_IsNumber(to) || to->valuedouble != floor(to->valuedouble) ||
 	    to->valuedouble > 9e15 || to->valuedouble <= from->valuedouble)
-		return reply_error("bad_request", "data.to: expected a time in "
+		return ctl_error_field("bad_request", "data.to: expected a time in "
 			"ms after data.from", "data.to");
 	o = cJSON_AddObjectToObject(out, "data");
 	cJSON_AddStringToObject(o, "exchange", ex->valuestring);
@@ -1238,11 +1225,11 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 	if (!cJSON_IsString(st) || !name_ok(st->valuestring) ||
 	    (pl = plugin_find(js->reg, st->valuestring)) == NULL ||
 	    plugin_desc(pl)->kind != QD_KIND_STRATEGY)
-		return reply_error("bad_request", "strategy: no installed "
+		return ctl_error_field("bad_request", "strategy: no installed "
 			"strategy plugin of that name (GET /api/v1/plugins "
 			"lists them)", "strategy");
 	if (ps != NULL && !cJSON_IsObject(ps))
-		return reply_error("bad_request", "params: expected an object "
+		return ctl_error_field("bad_request", "params: expected an object "
 			"of parameter values", "params");
 	cJSON_AddStringToObject(out, "strategy", st->valuestring);
 	po = cJSON_AddObjectToObject(out, "params");
@@ -1250,7 +1237,7 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 		snprintf(field, sizeof(field), "params.%.80s", p->string);
 		if (n >= 64 || !key_ok(p->string) ||
 		    param_text(p, vals[n], sizeof(vals[n])) != 0)
-			return reply_error("bad_request", "params: expected "
+			return ctl_error_field("bad_request", "params: expected "
 				"names of [a-z0-9_] with a number, boolean or "
 				"short text each", field);
 		cJSON_AddStringToObject(po, p->string, vals[n]);
@@ -1289,20 +1276,20 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 				"grid" : "params", name);
 		}
 		snprintf(msg, sizeof(msg), "%s: %s", field, err);
-		return reply_error("bad_request", msg, field);
+		return ctl_error_field("bad_request", msg, field);
 	}
 	params_free(qp);
 	if (cash != NULL) {
 		if (!cJSON_IsNumber(cash) || !(cash->valuedouble > 0) ||
 		    cash->valuedouble > 1e15)
-			return reply_error("bad_request", "cash: expected a "
+			return ctl_error_field("bad_request", "cash: expected a "
 				"positive number", "cash");
 		cJSON_AddNumberToObject(out, "cash", cash->valuedouble);
 	}
 	if (fee != NULL) {
 		if (!cJSON_IsNumber(fee) || !(fee->valuedouble >= 0) ||
 		    fee->valuedouble > 0.5)
-			return reply_error("bad_request", "fee_rate: expected "
+			return ctl_error_field("bad_request", "fee_rate: expected "
 				"a number from 0 to 0.5", "fee_rate");
 		cJSON_AddNumberToObject(out, "fee_rate", fee->valuedouble);
 	}
@@ -1323,7 +1310,7 @@ check_members(const cJSON *req, const char *const *allowed)
 		if (allowed[i] == NULL) {
 			snprintf(msg, sizeof(msg), "%.64s: unknown member",
 				m->string);
-			return reply_error("bad_request", msg, m->string);
+			return ctl_error_field("bad_request", msg, m->string);
 		}
 	}
 	return NULL;
@@ -1340,7 +1327,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 
 	*grid = g;
 	if (!cJSON_IsObject(g) || g->child == NULL)
-		return reply_error("bad_request", "grid: expected an object "
+		return ctl_error_field("bad_request", "grid: expected an object "
 			"{\"NAME\":{\"min\":LO,\"max\":HI,\"step\":S},...}",
 			"grid");
 	go = cJSON_AddObjectToObject(out, "grid");
@@ -1356,7 +1343,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 		    !cJSON_IsNumber(hi) || !cJSON_IsNumber(st) ||
 		    !isfinite(lo->valuedouble) || !isfinite(hi->valuedouble) ||
 		    !(st->valuedouble > 0) || hi->valuedouble < lo->valuedouble)
-			return reply_error("bad_request", "grid: each axis is "
+			return ctl_error_field("bad_request", "grid: each axis is "
 				"{\"min\",\"max\",\"step\"} with min <= max and "
 				"step > 0 (at most 8 axes)", field);
 		pts *= floor((hi->valuedouble - lo->valuedouble) /
@@ -1367,7 +1354,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 		cJSON_AddNumberToObject(a, "step", st->valuedouble);
 	}
 	if (pts > MAX_POINTS)
-		return reply_error("bad_request", "grid: more than 100000 "
+		return ctl_error_field("bad_request", "grid: more than 100000 "
 			"points", "grid");
 	return NULL;
 }
@@ -1384,19 +1371,19 @@ check_chan(struct jobs *js, const cJSON *req, cJSON *out)
 	qd_params *qp;
 
 	if (pl == NULL || plugin_desc(pl)->kind != QD_KIND_STRATEGY)
-		return reply_error("unavailable", "no strategy plugin named "
+		return ctl_error_field("unavailable", "no strategy plugin named "
 			"'chan' is installed on this daemon", NULL);
 	if (gap != NULL && (!cJSON_IsNumber(gap) ||
 	    gap->valuedouble != floor(gap->valuedouble) ||
 	    fabs(gap->valuedouble) > 1e9))
-		return reply_error("bad_request", "min_gap: expected an "
+		return ctl_error_field("bad_request", "min_gap: expected an "
 			"integer", "min_gap");
 	snprintf(val, sizeof(val), "%lld", gap ? (long long)gap->valuedouble :
 		4LL);
 	if ((qp = params_from_kv(plugin_desc(pl), &kv, 1, err,
 	    sizeof(err))) == NULL) {
 		snprintf(msg, sizeof(msg), "min_gap: %s", err);
-		return reply_error("bad_request", msg, "min_gap");
+		return ctl_error_field("bad_request", msg, "min_gap");
 	}
 	params_free(qp);
 	cJSON_AddNumberToObject(out, "min_gap", strtod(val, NULL));
@@ -1447,7 +1434,7 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		    (strcmp(ob->valuestring, "sharpe") &&
 		    strcmp(ob->valuestring, "total_return") &&
 		    strcmp(ob->valuestring, "calmar"))))
-			return reply_error("bad_request", "objective: expected "
+			return ctl_error_field("bad_request", "objective: expected "
 				"sharpe, total_return or calmar", "objective");
 		cJSON_AddStringToObject(out, "objective", ob ? ob->valuestring :
 			"sharpe");
@@ -1461,7 +1448,7 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 			    tr > 1e8 || te > 1e8 || sp > 1e8 ||
 			    tr != floor(tr) || te != floor(te) ||
 			    sp != floor(sp))
-				return reply_error("bad_request", "walk_forward: "
+				return ctl_error_field("bad_request", "walk_forward: "
 					"expected {\"train\":N,\"test\":M"
 					"[,\"step\":K]} in bars (N, M >= 2)",
 					"walk_forward");
@@ -1489,20 +1476,20 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		    (src = job_find(js, (uint64_t)b->valuedouble)) == NULL ||
 		    !can_see(src, user, admin) ||
 		    strcmp(src->kind, "backtest") != 0)
-			return reply_error("bad_request", "backtest: expected "
+			return ctl_error_field("bad_request", "backtest: expected "
 				"the id of one of your backtests", "backtest");
 		if (src->state != JOB_DONE)
-			return reply_error("bad_request", "backtest: that "
+			return ctl_error_field("bad_request", "backtest: that "
 				"backtest has not finished", "backtest");
 		if (runs != NULL && (!cJSON_IsNumber(runs) ||
 		    runs->valuedouble < 1 || runs->valuedouble > 1000000 ||
 		    runs->valuedouble != floor(runs->valuedouble)))
-			return reply_error("bad_request", "runs: expected 1 to "
+			return ctl_error_field("bad_request", "runs: expected 1 to "
 				"1000000", "runs");
 		if (seed != NULL && (!cJSON_IsNumber(seed) ||
 		    seed->valuedouble < 0 || seed->valuedouble > 9e15 ||
 		    seed->valuedouble != floor(seed->valuedouble)))
-			return reply_error("bad_request", "seed: expected a "
+			return ctl_error_field("bad_request", "seed: expected a "
 				"non-negative integer", "seed");
 		cJSON_AddNumberToObject(out, "backtest", b->valuedouble);
 		cJSON_AddNumberToObject(out, "runs", runs ? runs->valuedouble :
@@ -1510,7 +1497,7 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		cJSON_AddNumberToObject(out, "seed", seed ? seed->valuedouble :
 			1);
 	} else {
-		return reply_error("bad_request", "kind: expected backtest, "
+		return ctl_error_field("bad_request", "kind: expected backtest, "
 			"optimize, montecarlo or chan", "kind");
 	}
 	return NULL;
@@ -1525,10 +1512,10 @@ jobs_check(struct jobs *js, const char *kind, const cJSON *req,
 
 	*normalized = NULL;
 	if (out == NULL)
-		return reply_error("unavailable", "out of memory", NULL);
+		return ctl_error_field("unavailable", "out of memory", NULL);
 	if ((e = check_request(js, kind, req, user, admin, out)) == NULL &&
 	    (*normalized = cJSON_PrintUnformatted(out)) == NULL)
-		e = reply_error("unavailable", "out of memory", NULL);
+		e = ctl_error_field("unavailable", "out of memory", NULL);
 	cJSON_Delete(out);
 	return e;
 }
@@ -1573,12 +1560,12 @@ handle_submit(struct jobs *js, const char *family, const cJSON *req,
 			"running, the most your plan allows "
 			"(jobs.max_queued_per_user); wait for one to finish or "
 			"cancel one", mine);
-		return reply_error("limit", msg, NULL);
+		return ctl_error_field("limit", msg, NULL);
 	}
 	if ((jb = job_add(js, js->next_id, user ? user : "admin", kind,
 	    text)) == NULL) {
 		free(text);
-		return reply_error("unavailable", "out of memory", NULL);
+		return ctl_error_field("unavailable", "out of memory", NULL);
 	}
 	free(text);
 	jb->state = JOB_QUEUED;
@@ -1613,14 +1600,14 @@ named_job(struct jobs *js, const char *family, const cJSON *req,
 			n = 0;
 	}
 	if (n == 0) {
-		*reply = reply_error("bad_request", "id: expected a job id",
+		*reply = ctl_error_field("bad_request", "id: expected a job id",
 			"id");
 		return NULL;
 	}
 	jb = job_find(js, n);
 	if (jb == NULL || !can_see(jb, user, admin) ||
 	    !in_family(family, jb->kind)) {
-		*reply = reply_error("not_found", "no such job", NULL);
+		*reply = ctl_error_field("not_found", "no such job", NULL);
 		return NULL;
 	}
 	return jb;
@@ -1631,29 +1618,19 @@ static char *
 file_reply(struct jobs *js, const struct job *jb, const char *name,
 	const char *ctype)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], *text = NULL, *s;
-	struct stat st;
+	char dir[PATH_MAX], path[PATH_MAX + 32], *text, *s;
+	size_t len;
 	cJSON *o;
-	FILE *f;
 
 	if (jb->state != JOB_DONE)
-		return reply_error("state", jb->state == JOB_FAILED ?
+		return ctl_error_field("state", jb->state == JOB_FAILED ?
 			"the job failed: it has no result (its error says why)" :
 			"the job has not finished", NULL);
 	job_dir(js, jb->id, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &st) != 0 ||
-	    st.st_size > RESULT_MAX ||
-	    (text = malloc((size_t)st.st_size + 1)) == NULL ||
-	    fread(text, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		if (f)
-			fclose(f);
-		free(text);
-		return reply_error("not_found", "this job has no such output",
+	if ((text = file_read(path, RESULT_MAX, &len)) == NULL)
+		return ctl_error_field("not_found", "this job has no such output",
 			NULL);
-	}
-	fclose(f);
-	text[st.st_size] = '\0';
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddStringToObject(o, "content_type", ctype);
@@ -1685,14 +1662,14 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 	struct job *jb;
 
 	if (js == NULL)
-		return reply_error("unavailable", "jobs are not running on "
+		return ctl_error_field("unavailable", "jobs are not running on "
 			"this daemon", NULL);
 	snprintf(v, sizeof(v), "%.*s", (int)(dot ? (size_t)(dot - verb) :
 		strlen(verb)), verb);
 	if (family != NULL && strcmp(family, "backtest") &&
 	    strcmp(family, "optimization") && strcmp(family, "montecarlo") &&
 	    strcmp(family, "chan"))
-		return reply_error("unknown_command", "unknown cmd", NULL);
+		return ctl_error_field("unknown_command", "unknown cmd", NULL);
 	if (strcmp(v, "submit") == 0)
 		return handle_submit(js, family, req, user, admin);
 	if (strcmp(v, "list") == 0) {
@@ -1710,7 +1687,7 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 	}
 	if (strcmp(v, "get") && strcmp(v, "cancel") && strcmp(v, "result") &&
 	    strcmp(v, "report") && strcmp(v, "trades"))
-		return reply_error("unknown_command", "unknown cmd", NULL);
+		return ctl_error_field("unknown_command", "unknown cmd", NULL);
 	if ((jb = named_job(js, family, req, user, admin, &reply)) == NULL)
 		return reply;
 	if (strcmp(v, "get") == 0)
@@ -1733,7 +1710,7 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 		jb->canceled = 1;
 		job_stop(jb);
 	} else {
-		return reply_error("state", "the job has already ended", NULL);
+		return ctl_error_field("state", "the job has already ended", NULL);
 	}
 	log_info("jobs", "job %" PRIu64 " canceled%s%s", jb->id,
 		user ? " by " : "", user ? user : "");

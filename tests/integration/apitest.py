@@ -42,8 +42,9 @@ def record(method, path, status, headers, text):
 
 
 class Reply:
-    """An answer: status, headers (dict), ctype, text (bytes) and doc (the
-    JSON body, or {"raw": ...} when it is not JSON)."""
+    """An answer: status, headers (dict), ctype, text (bytes), json (the
+    body parsed, or None) and doc (json, or {"raw": ...} when it is not
+    JSON)."""
 
     def __init__(self, status, headers, text):
         self.status = status
@@ -51,9 +52,11 @@ class Reply:
         self.ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
         self.text = text
         try:
-            self.doc = json.loads(text or b"{}")
+            self.json = json.loads(text or b"{}")
         except ValueError:
-            self.doc = {"raw": text[:200].decode("utf-8", "replace")}
+            self.json = None
+        self.doc = self.json if self.json is not None else \
+            {"raw": text[:200].decode("utf-8", "replace")}
 
 
 def call(base, method, path, body=None, token=None, headers=None, raw=None,
@@ -77,11 +80,17 @@ def call(base, method, path, body=None, token=None, headers=None, raw=None,
     return Reply(st, hdr, text)
 
 
-def err_is(reply, status, code=None, field=None):
-    """Whether reply is the JSON error of status (and code, field)."""
-    e = reply.doc.get("error", {}) if isinstance(reply.doc, dict) else {}
-    return reply.status == status and isinstance(e.get("message"), str) and \
+def error_is(got, doc, status, code=None, field=None):
+    """Whether an answer of status `got` and body `doc` (JSON) is the error
+    of status (and code, field)."""
+    e = doc.get("error", {}) if isinstance(doc, dict) else {}
+    return got == status and isinstance(e.get("message"), str) and \
         (code is None or e.get("code") == code) and (field is None or e.get("field") == field)
+
+
+def err_is(reply, status, code=None, field=None):
+    """error_is() of a Reply."""
+    return error_is(reply.status, reply.doc, status, code, field)
 
 
 def login(base, user, pw):
