@@ -20,6 +20,7 @@ T = os.environ["QD_T"]
 QUANTCTL = os.environ["QUANTCTL"]
 BASE = "http://127.0.0.1:%d" % PORT
 A_FILE = os.path.join(T, "quantd.d", "a.json")
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apitest  # noqa: E402
 from apitest import error_is, finish, say  # noqa: E402

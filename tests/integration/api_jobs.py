@@ -14,6 +14,7 @@ BASE = "http://127.0.0.1:%s" % os.environ["QD_PORT"]
 FROM, TO = int(os.environ["QD_FROM"]), int(os.environ["QD_TO"])
 STATE = os.environ["QD_STATE"]
 DATA = {"exchange": "sim", "symbol": "BTC/USDT", "timeframe": "1m", "from": FROM, "to": TO}
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apitest  # noqa: E402
 from apitest import error_is, finish, say  # noqa: E402

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apitest import call as http, err_is, finish, login, say, signed, wait_for  # noqa: E402
 

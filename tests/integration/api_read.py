@@ -15,6 +15,7 @@ PORT = int(sys.argv[1])
 ROOT_PW = sys.argv[2]
 SECRET = os.environ["QD_SECRET"]
 BASE = "http://127.0.0.1:%d" % PORT
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apitest  # noqa: E402
 from apitest import error_is, finish, say  # noqa: E402
