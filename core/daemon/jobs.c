@@ -882,8 +882,7 @@ job_finish(struct job *jb)
 	keep(js, jb);
 	tell(js, jb);
 	dispatch(js);
-	if (js->retention_max)
-		sweep(js);
+	sweep(js);
 }
 
 /* Fail a job that could not start. */
@@ -1847,13 +1846,12 @@ jobs_start(struct loop *l, const struct jobs_config *c, char *err,
 			queued++;
 		}
 	}
-	if (js->store != NULL) {
-		if (pthread_create(&js->thread, NULL, keeper_main, js) != 0) {
-			snprintf(err, errlen, "jobs: cannot start a thread");
-			goto fail;
-		}
-		js->thread_on = 1;
+	/* without a store too: it deletes the files of expired jobs */
+	if (pthread_create(&js->thread, NULL, keeper_main, js) != 0) {
+		snprintf(err, errlen, "jobs: cannot start a thread");
+		goto fail;
 	}
+	js->thread_on = 1;
 	if (failed || queued)
 		log_info("jobs", "%zu job(s) the daemon left running failed, "
 			"%zu queued job(s) run again", failed, queued);
