@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "csv/csv.h"
+#include "util/file.h"
 
 #define MAX_FIELDS 64
 #define MAX_FILE (2048ull << 20)
@@ -420,9 +421,9 @@ csv_read_file(const char *path, struct csv_series *out, char *err,
 	size_t errlen)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	char *buf;
+	size_t n;
+	int rc, e;
 
 	memset(out, 0, sizeof(*out));
 	if (f == NULL) {
@@ -430,41 +431,19 @@ csv_read_file(const char *path, struct csv_series *out, char *err,
 			strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		size_t got;
-
-		if (n + 65536 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 1 << 20;
-			if (cap > MAX_FILE || (nb = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: too large or out "
-					"of memory", path);
-				goto fail;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path,
-			strerror(errno));
-		goto fail;
-	}
+	buf = file_read_stream(f, MAX_FILE, &n);
+	e = errno;
 	if (f != stdin)
 		fclose(f);
+	if (buf == NULL) {
+		snprintf(err, errlen, e == EIO ? "%s: read error" :
+			"%s: too large or out of memory", path);
+		return -1;
+	}
 	rc = csv_read_buffer(strcmp(path, "-") == 0 ? "<stdin>" : path, buf,
 		n, out, err, errlen);
 	free(buf);
 	return rc;
-fail:
-	if (f != stdin)
-		fclose(f);
-	free(buf);
-	return -1;
 }
 
 void
