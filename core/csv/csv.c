@@ -437,7 +437,8 @@ parse_line_fast(struct parser *ps, const char *p, const char *end,
 		p++;
 	if (*p != '\n')
 		return NULL;
-	/* parse_line's checks: any failure is reported by it. */
+	/* parse_line's checks: any failure is reported by it (fast_number
+	 * reads no sign: the volume is not negative). */
 	if (ps->format == CSV_BINANCE && ts > 100000000000000LL) {
 		if (ts > INT64_MAX / 1000)
 			return NULL;
@@ -449,8 +450,7 @@ parse_line_fast(struct parser *ps, const char *p, const char *end,
 	}
 	if (ts <= ps->prev_ts || v[C_HIGH] < v[C_LOW] ||
 	    v[C_OPEN] < v[C_LOW] || v[C_OPEN] > v[C_HIGH] ||
-	    v[C_CLOSE] < v[C_LOW] || v[C_CLOSE] > v[C_HIGH] ||
-	    v[C_VOLUME] < 0)
+	    v[C_CLOSE] < v[C_LOW] || v[C_CLOSE] > v[C_HIGH])
 		return NULL;
 	ps->lineno++;
 	bar_set(ps, b, ts, v);

@@ -1178,10 +1178,14 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 		rc = p->api->order_submit(p->ctx, &r, &id);
 		if (rc != QD_OK || id != promised) {
 			p->defer_next = 0;
-			return reason(p, why, "deferred order %llu not accepted "
-				"as the child promised: %s (id %llu)",
-				(unsigned long long)promised, qd_strerror(rc),
-				(unsigned long long)id);
+			if (rc != QD_OK)
+				return reason(p, why, "deferred order %llu "
+					"refused by the host: %s",
+					(unsigned long long)promised,
+					qd_strerror(rc));
+			return reason(p, why, "deferred order %llu got id "
+				"%llu from the host", (unsigned long long)
+				promised, (unsigned long long)id);
 		}
 		p->defer_next = id + 1;
 		/* Its fill comes on the next bar: the batch ends here. */
