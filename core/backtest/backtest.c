@@ -84,6 +84,7 @@ struct bt {
 	int64_t pend_ts;             /* equity_every_ns: the period's last */
 	double pend_eq;
 	int pending;
+	int64_t pend_end;            /* ... where its period ends */
 	qd_symbol report_sym;        /* the first series': the report's */
 	/* Sandboxed: the fills of a bar matched ahead of a batch, handed to
 	 * on_order at the start of that batch instead of a call each. */
@@ -833,9 +834,16 @@ sample(struct bt *c, int64_t ts, int exposed)
 	if (cfg->equity_every_ns == 0) {
 		push_equity(r, ts, eq);
 	} else if (cfg->equity_every_ns > 0) {
-		if (c->pending && period_of(c->pend_ts, cfg->equity_every_ns) !=
-		    period_of(ts, cfg->equity_every_ns))
-			push_equity(r, c->pend_ts, c->pend_eq);
+		/* Samples come in time order: a sample at or past the end of
+		 * the pending one's period starts the next. */
+		if (!c->pending || ts >= c->pend_end) {
+			int64_t per = period_of(ts, cfg->equity_every_ns);
+
+			if (c->pending)
+				push_equity(r, c->pend_ts, c->pend_eq);
+			c->pend_end = per < INT64_MAX / cfg->equity_every_ns ?
+				(per + 1) * cfg->equity_every_ns : INT64_MAX;
+		}
 		c->pending = 1;
 		c->pend_ts = ts;
 		c->pend_eq = eq;
