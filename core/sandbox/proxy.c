@@ -26,7 +26,12 @@
  *     stopped, "cannot keep up".  Stopping an instance is the one wait on
  *     a child (its on_stop, within the call deadline).
  *   - without a loop (backtests, describing a module): each call waits for
- *     its F_DONE (poll), so simulated time stays deterministic.
+ *     its F_DONE (a read that waits a little, then poll), so simulated
+ *     time stays deterministic.  A backtest's bars go in batches
+ *     (sandbox_on_batch): the fills of the bar before, then bars until the
+ *     strategy orders; the child answers the position itself and sends a
+ *     plain market order with the batch's answer (F_ORDER_DEFER) under the
+ *     id the host will give it, which the host checks as it submits it.
  */
 #include <dirent.h>
 #include <errno.h>
