@@ -315,7 +315,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += (size_t)w;
 	}
 	shutdown(sv[1], SHUT_WR);
-	p = sandbox_proxy_attach(sv[0], &api, NULL, data[0] % 3);
+	p = sandbox_proxy_attach(sv[0], &api, NULL, data[0] % 4);
 	if (p == NULL)
 		abort();
 	sandbox_proxy_run(p);
