@@ -1,4 +1,4 @@
-// sources: core/auth/auth.c core/vault/vault.c core/limit/limit.c core/host/sign.c core/store/store.c core/store/units.c core/store/sqlite.c core/store/pg.c core/store/auth.c core/store/migrations.c core/csv/csv.c
+// sources: core/auth/auth.c core/vault/vault.c core/limit/limit.c core/host/sign.c core/store/store.c core/store/units.c core/store/sqlite.c core/store/pg.c core/store/auth.c core/store/migrations.c core/csv/csv.c core/util/file.c
 // libs: libjwt liboath libargon2 libqrencode sqlite3 libpq libcrypto
 /*
  * fuzz_auth.c -- what an API client controls of authentication, from

@@ -1,4 +1,4 @@
-// sources: core/config/config.c core/json/json.c core/log/log.c core/market/symbol.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c
+// sources: core/config/config.c core/json/json.c core/log/log.c core/market/symbol.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/util/file.c
 /*
  * fuzz_config.c -- an instance configuration file from arbitrary bytes: the
  * loader must either accept it (and then every field it filled is sane) or

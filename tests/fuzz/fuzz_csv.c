@@ -1,4 +1,4 @@
-// sources: core/csv/csv.c
+// sources: core/csv/csv.c core/util/file.c
 /*
  * fuzz_csv.c -- the OHLCV CSV reader on arbitrary bytes: it either returns
  * bars that satisfy every invariant it promises, or a "<fuzz>:LINE: ..."

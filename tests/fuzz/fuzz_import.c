@@ -1,4 +1,4 @@
-// sources: core/store/import.c core/store/units.c core/csv/csv.c
+// sources: core/store/import.c core/store/units.c core/csv/csv.c core/util/file.c
 /*
  * fuzz_import.c -- `quantctl data import`'s reader on arbitrary bytes: it
  * returns rows that keep every promise of import.h (candles finite,
