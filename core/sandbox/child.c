@@ -50,6 +50,7 @@
 #define IOBUF (FRAME_HDR + FRAME_MAX)
 
 static unsigned char inbuf[IOBUF];
+static unsigned char replybuf[IOBUF];  /* answers to the child's requests */
 static unsigned char outbuf[IOBUF];
 static uint32_t seq;
 static int64_t sim_now;
@@ -106,7 +107,7 @@ send_all(const unsigned char *buf, size_t len)
 /*
  * Bytes read from the host ahead of the frame being read: a small frame
  * and the ones behind it come in one read(), a large one's rest straight
- * into inbuf.
+ * into the frame's buffer.
  */
 static unsigned char ahead[65536];
 static size_t ahead_off, ahead_len;
@@ -155,19 +156,27 @@ read_all(unsigned char *buf, size_t len)
 	}
 }
 
-/* Read one frame from the host into inbuf; returns the payload. */
+/* Read one frame from the host into buf (IOBUF bytes); returns the
+ * payload. */
 static struct frame_hdr
-read_frame(struct frame_in *in)
+read_frame_into(unsigned char *buf, struct frame_in *in)
 {
 	struct frame_hdr h;
 	const char *why;
 
-	read_all(inbuf, FRAME_HDR);
-	if (frame_check_header(inbuf, &h, &why) != 0)
+	read_all(buf, FRAME_HDR);
+	if (frame_check_header(buf, &h, &why) != 0)
 		die(SANDBOX_EXIT_PROTOCOL);
-	read_all(inbuf + FRAME_HDR, h.len);
-	frame_in_init(in, inbuf + FRAME_HDR, h.len);
+	read_all(buf + FRAME_HDR, h.len);
+	frame_in_init(in, buf + FRAME_HDR, h.len);
 	return h;
+}
+
+/* A call from the host, into inbuf. */
+static struct frame_hdr
+read_frame(struct frame_in *in)
+{
+	return read_frame_into(inbuf, in);
 }
 
 /*
@@ -238,7 +247,10 @@ request(struct frame_out *o, struct frame_in *in, int *status)
 	report_progress();
 	send_frame(o);
 	send_held();
-	h = read_frame(in);
+	/* Into a buffer of its own: the call being served (a batch of bars
+	 * the plugin is still reading, an update's strings) stays intact
+	 * whatever the size of the answer. */
+	h = read_frame_into(replybuf, in);
 	if (h.type == F_REPLY_STOP) {
 		stop_batch = 1;
 		h.type = F_REPLY;
@@ -1669,9 +1681,9 @@ exchange_call(uint16_t type, struct frame_in *in)
 #define BATCH_UPDATES 16
 #define BATCH_BARS (2 * (FRAME_MAX / (int)sizeof(struct qd_bar)))
 
-/* An F_CALL_BATCH, decoded before any of it runs (the plugin's requests
- * read their answers into inbuf); the bars a batch leaves stay in
- * batch_ev[kept_off, kept_off + kept_n) for the next one. */
+/* An F_CALL_BATCH, decoded before any of it runs; the bars a batch leaves
+ * stay in batch_ev[kept_off, kept_off + kept_n) for the next one, after
+ * inbuf has held other calls. */
 static struct batch_update {
 	struct qd_order_update u;
 	char reason[257], trade_id[97], client_id[41];
