@@ -772,7 +772,7 @@ restore_takes_the_freshest_price(void **st)
 	struct alert_engine *e = engine();
 	struct store_alert r = { 1, "admin", "rec", "BTC/USDT", "",
 		"{\"type\":\"price_above\",\"price\":95}", "every", 0, 0, 1,
-		0, 0, "{\"last\":90,\"c\":[{\"s\":0}]}", 1000, 1000 };
+		0, 0, "{\"last\":90,\"c\":[{\"s\":0}]}", 1000, 1000, NULL };
 	char err[256];
 
 	(void)st;

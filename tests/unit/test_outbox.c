@@ -61,13 +61,14 @@ each(void *arg, void (*fn)(void *, const char *, const struct config_route *),
 
 static int
 send_fn(void *arg, const char *channel, uint64_t req,
-	const struct qd_notification *n)
+	const struct qd_notification *n, const struct outbox_secret *sec)
 {
 	struct world *w = arg;
 	int i = strcmp(channel, w->name[0]) == 0 ? 0 : 1;
 	struct sent *s;
 
 	assert_true(n->size >= sizeof(*n));
+	assert_null(sec);          /* no user channels here */
 	assert_true(w->n_sent < MAX_SENT);
 	s = &w->sent[w->n_sent++];
 	snprintf(s->channel, sizeof(s->channel), "%s", channel);
@@ -126,7 +127,7 @@ static struct outbox *
 world_open(struct world *w, uint32_t max_attempts)
 {
 	struct config_notify cfg;
-	struct outbox_channels ch = { each, send_fn, w };
+	struct outbox_channels ch = { each, send_fn, w, NULL };
 	char err[512];
 
 	config_notify_default(&cfg);
@@ -540,7 +541,7 @@ bus_events_notify(void **st)
 {
 	struct world w;
 	struct config_notify cfg;
-	struct outbox_channels ch = { each, send_fn, &w };
+	struct outbox_channels ch = { each, send_fn, &w, NULL };
 	struct bus *bus = bus_new();
 	struct bus_event ev;
 	char err[256];
