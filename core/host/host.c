@@ -1792,6 +1792,7 @@ host_notifier_of(struct host *h, const char *plugin)
 
 		if (in->desc != NULL && in->desc->kind == QD_KIND_NOTIFIER &&
 		    in->st == PLUGIN_STATE_RUNNING &&
+		    in->cfg.route.user_channels &&
 		    strcmp(in->desc->name, plugin) == 0)
 			return in->cfg.instance;
 	}

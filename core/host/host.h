@@ -167,7 +167,7 @@ int host_notify_send(struct host *h, const char *channel, uint64_t req,
 	const char *name, char *buf, size_t cap, size_t *len),
 	void *secret_arg);
 /** The first running instance (in configuration order) of notifier
- *  plugin `plugin`, or NULL. */
+ *  plugin `plugin` whose route says "user_channels": true, or NULL. */
 const char *host_notifier_of(struct host *h, const char *plugin);
 
 /** How the host trades (set before any instance). */

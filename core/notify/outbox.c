@@ -519,7 +519,8 @@ route_user(struct outbox *ob, const struct outbox_event *e,
 	inst = ob->ch.serving(ob->ch.arg, channel_plugin(k));
 	if (rc == QD_OK && inst == NULL) {
 		snprintf(why, sizeof(why), "no running %s instance carries "
-			"users' %s channels", channel_plugin(k), kind);
+			"users' %s channels (route \"user_channels\": true)",
+			channel_plugin(k), kind);
 		rc = QD_ERR_NOTFOUND;
 	}
 	if (inst == NULL)

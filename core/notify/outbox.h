@@ -86,8 +86,9 @@ struct outbox_channels {
 		const struct qd_notification *n, const struct outbox_secret *sec);
 	void *arg;
 	/** The running instance of notifier plugin `plugin` that carries
-	 *  users' own channels of its kind ("notify-webhook"), or NULL.  May
-	 *  be NULL: users' channels are not used. */
+	 *  users' own channels of its kind ("notify-webhook"; the daemon's:
+	 *  route "user_channels": true), or NULL.  May be NULL: users'
+	 *  channels are not used. */
 	const char *(*serving)(void *arg, const char *plugin);
 };
 

@@ -28,12 +28,12 @@ done
 # and a route no operator event takes.
 cat > "$T/quantd.d/uhook.json" <<JSON
 {"plugin": "notify-webhook", "instance": "uhook",
- "route": {"events": ["operators.none"], "inflight": 8}}
+ "route": {"events": ["operators.none"], "user_channels": true, "inflight": 8}}
 JSON
 cat > "$T/quantd.d/utg.json" <<JSON
 {"plugin": "notify-telegram", "instance": "utg",
  "params": {"base_url": "$BASE"},
- "route": {"events": ["operators.none"]}}
+ "route": {"events": ["operators.none"], "user_channels": true}}
 JSON
 api_daemon 11 || { finish; exit 1; }
 QD_API_RECORD="$T/record.jsonl" "$PY" "$QD_SRCDIR/tests/integration/notify_user.py" \
