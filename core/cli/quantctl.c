@@ -72,6 +72,8 @@ usage(FILE *f)
 		"dead-lettered,\n"
 		"                              sent again, a message of your "
 		"own\n"
+		"  notify channel list|set|rm|test  a user's own channels "
+		"(e-mail, Telegram, ...)\n"
 		"  reload                      make the daemon reload its "
 		"config\n"
 		"  metrics                     the daemon's metrics, Prometheus "
