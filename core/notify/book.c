@@ -176,19 +176,26 @@ uentry_read(struct channel_book *b, struct uentry *e, const char *user)
 	return QD_OK;
 }
 
+/* The entry of user as kept (stale or not), or NULL. */
+static struct uentry *
+uentry_find(struct channel_book *b, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->u[i].user, user) == 0)
+			return &b->u[i];
+	return NULL;
+}
+
 /* The entry of user, read when missing or stale; NULL with *rc. */
 static struct uentry *
 uentry_get(struct channel_book *b, const char *user, int *rc)
 {
 	int64_t now = now_ms();
-	struct uentry *e = NULL;
+	struct uentry *e = uentry_find(b, user);
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
-		if (strcmp(b->u[i].user, user) == 0) {
-			e = &b->u[i];
-			break;
-		}
 	if (e != NULL && now - e->read_ms < CHANNEL_BOOK_TTL_MS) {
 		*rc = QD_OK;
 		return e;
@@ -413,8 +420,15 @@ channel_book_secret(struct channel_book *b, const char *user,
 	int rc;
 
 	if ((unsigned)k >= CHANNEL_KINDS || channel_secret_name(k) == NULL ||
-	    name == NULL || strcmp(name, channel_secret_name(k)) != 0 ||
-	    (e = uentry_get(b, user, &rc)) == NULL || !(e->set & (1u << k)))
+	    name == NULL || strcmp(name, channel_secret_name(k)) != 0)
+		return QD_ERR_NOTFOUND;
+	/* As kept, not read again merely for being old: the target that
+	 * channel_book_resolve() handed out for this send stays valid while
+	 * the plugin signs.  (Forgotten after a change: read now.) */
+	if (((e = uentry_find(b, user)) == NULL || e->read_ms == 0) &&
+	    (e = uentry_get(b, user, &rc)) == NULL)
+		return QD_ERR_NOTFOUND;
+	if (!(e->set & (1u << k)))
 		return QD_ERR_NOTFOUND;
 	u = &e->ch[k];
 	if (u->ref != NULL) {
