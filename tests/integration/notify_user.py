@@ -19,9 +19,12 @@ One line per check; exit 1 on any failure."""
 import json
 import os
 import sys
-import time
-import urllib.error
 import urllib.request
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apitest  # noqa: E402
+from apitest import finish, say  # noqa: E402
 
 PORT = int(sys.argv[1])
 ROOT_PW = sys.argv[2]
@@ -29,33 +32,12 @@ FAKE = sys.argv[3]
 SECRETS = {"alice": sys.argv[4], "bob": sys.argv[5]}
 TG_TOKEN = sys.argv[6]
 BASE = "http://127.0.0.1:%d" % PORT
-RECORD = os.environ.get("QD_API_RECORD")
-fails = 0
-
-
-def say(ok, name, detail=""):
-    global fails
-    print(("ok - " if ok else "not ok - ") + name + ("" if ok else ": " + str(detail)))
-    if not ok:
-        fails += 1
 
 
 def call(method, path, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            st, hd, text = r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        st, hd, text = e.code, dict(e.headers), e.read()
-    if RECORD:
-        with open(RECORD, "a") as f:
-            f.write(json.dumps({"method": method, "path": path, "status": st,
-                                "ctype": {k.lower(): v for k, v in hd.items()}.get("content-type", ""),
-                                "body": text.decode("utf-8", "replace")}) + "\n")
-    return st, json.loads(text or b"{}"), text.decode("utf-8", "replace")
+    """status, JSON body, text (apitest.call, recorded)."""
+    r = apitest.call(BASE, method, path, body, token)
+    return r.status, r.doc, r.text.decode("utf-8", "replace")
 
 
 def code_of(resp):
@@ -63,8 +45,7 @@ def code_of(resp):
 
 
 def login(user, pw):
-    st, doc, _ = call("POST", "/api/v1/auth/login", {"username": user, "password": pw})
-    return doc.get("access_token") if st == 200 else None
+    return apitest.login(BASE, user, pw)
 
 
 def fake_stats():
@@ -73,12 +54,7 @@ def fake_stats():
 
 
 def wait(pred, secs=30):
-    end = time.time() + secs
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.2)
-    return pred()
+    return apitest.wait_for(pred, secs, 0.2)
 
 
 def last_price():
@@ -184,4 +160,4 @@ rows = skipped()
 say(rows and all("the pro plan does not include webhook channels" in r.get("last_error", "") for r in rows),
     "with the reason: the pro plan does not include webhook channels", rows)
 say(got("alice") == before, "and nothing more reached her webhook", got("alice"))
-sys.exit(1 if fails else 0)
+finish()
