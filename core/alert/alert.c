@@ -16,6 +16,7 @@
 #include "alert/alert.h"
 #include "log/log.h"
 #include "market/symbol.h"
+#include "notify/channel.h"
 #include "plugin/indicator.h"
 
 enum cond_kind {
@@ -63,9 +64,13 @@ struct cond {
 	int n_kids;
 };
 
+static cJSON *channels_json(const char *list);
+
 struct alert {
 	uint64_t id;
 	char *user, *exchange, *symbol, *name, *spec;
+	char *channels;            /* the owner's channels: "webhook,email",
+	                            * "" none, NULL every one set */
 	qd_symbol sym;
 	struct cond *c;            /* c[0] is the root */
 	int n_c;
@@ -420,6 +425,7 @@ alert_free(struct alert *a)
 	free(a->symbol);
 	free(a->name);
 	free(a->spec);
+	free(a->channels);
 	free(a);
 }
 
@@ -454,11 +460,29 @@ static int
 settings_parse(struct alert *a, const cJSON *o, char *err, size_t errlen)
 {
 	const cJSON *f = member(o, "fire"), *x = member(o, "expires");
+	const cJSON *ch = member(o, "channels"), *it;
 	double cd = (double)a->cooldown_ns / 1e9;
-	int every = a->every;
+	int every = a->every, mask = 0, k;
 	int64_t exp = a->expires_ns;
+	char list[64], *chans = NULL;
 	int rc;
 
+	if (ch != NULL && !cJSON_IsNull(ch)) {
+		if (!cJSON_IsArray(ch))
+			return bad(err, errlen, "", "channels", "expected an "
+				"array of email, telegram, discord, webhook (or "
+				"null: every channel the owner set)");
+		cJSON_ArrayForEach(it, ch) {
+			k = cJSON_IsString(it) ?
+			    channel_kind_parse(it->valuestring) : -1;
+			if (k < 0 || (mask & (1 << k)))
+				return bad(err, errlen, "", "channels",
+					"expected distinct names among email, "
+					"telegram, discord, webhook");
+			mask |= 1 << k;
+		}
+		channel_mask_format((unsigned)mask, list, sizeof(list));
+	}
 	if (f != NULL) {
 		if (!cJSON_IsString(f) || (strcmp(f->valuestring, "once") != 0 &&
 		    strcmp(f->valuestring, "every") != 0))
@@ -482,9 +506,16 @@ settings_parse(struct alert *a, const cJSON *o, char *err, size_t errlen)
 		else
 			exp = (int64_t)x->valuedouble * 1000000;
 	}
+	if (ch != NULL && !cJSON_IsNull(ch) && (chans = strdup(list)) == NULL)
+		return QD_ERR_NOMEM;
 	a->every = every;
 	a->cooldown_ns = (int64_t)(cd * 1e9);
 	a->expires_ns = exp;
+	if (ch != NULL) {
+		/* a copy (update's) may share the old string: the caller
+		 * frees it */
+		a->channels = chans;
+	}
 	return QD_OK;
 }
 
@@ -771,6 +802,7 @@ save(struct alert_engine *e, struct alert *a)
 	r.state = st;
 	r.created_ms = a->created_ns / 1000000;
 	r.updated_ms = a->updated_ns / 1000000;
+	r.channels = a->channels;
 	e->o.sink.save(e->o.sink.arg, &r);
 	free(st);
 }
@@ -1026,6 +1058,10 @@ alert_update(struct alert_engine *e, uint64_t id, const cJSON *changes,
 	if ((rc = settings_parse(&tmp, changes, err, errlen)) != QD_OK) {
 		free(name);
 		return rc;
+	}
+	if (tmp.channels != a->channels) {
+		free(a->channels);
+		a->channels = tmp.channels;
 	}
 	index_remove(e, a);
 	a->every = tmp.every;
@@ -1327,6 +1363,7 @@ fire(struct alert_engine *e, struct alert *a, int64_t ts, double price,
 		f.price = price;
 		f.message = msg;
 		f.fire_count = (uint64_t)a->fire_count;
+		f.channels = a->channels;
 		e->o.fired(e->o.fired_arg, &f);
 	}
 	return 1;
@@ -1574,6 +1611,9 @@ alert_restore(struct alert_engine *e, const struct store_alert *row,
 	cJSON_AddStringToObject(def, "fire", row->fire_mode);
 	cJSON_AddNumberToObject(def, "cooldown_s",
 		(double)row->cooldown_ms / 1000);
+	if (row->channels != NULL)
+		cJSON_AddItemToObject(def, "channels",
+			channels_json(row->channels));
 	rc = parse_def(e, def, &a, err, errlen);
 	cJSON_Delete(def);
 	if (rc != QD_OK)
@@ -1619,6 +1659,20 @@ alert_save_all(struct alert_engine *e)
 
 /* ---- JSON out ------------------------------------------------------------- */
 
+/* "webhook,email" as ["webhook","email"]. */
+static cJSON *
+channels_json(const char *list)
+{
+	cJSON *arr = cJSON_CreateArray();
+	int mask = channel_mask_parse(list), k;
+
+	for (k = 0; k < CHANNEL_KINDS && mask > 0; k++)
+		if (mask & (1 << k))
+			cJSON_AddItemToArray(arr, cJSON_CreateString(
+				channel_kind_name((enum channel_kind)k)));
+	return arr;
+}
+
 static cJSON *
 to_json(const struct alert *a, int64_t now_ns)
 {
@@ -1633,6 +1687,11 @@ to_json(const struct alert *a, int64_t now_ns)
 	cJSON_AddItemToObject(o, "condition", c ? c : cJSON_CreateNull());
 	cJSON_AddStringToObject(o, "fire", a->every ? "every" : "once");
 	cJSON_AddNumberToObject(o, "cooldown_s", (double)a->cooldown_ns / 1e9);
+	if (a->channels != NULL)
+		cJSON_AddItemToObject(o, "channels",
+			channels_json(a->channels));
+	else
+		cJSON_AddNullToObject(o, "channels");
 	if (a->expires_ns)
 		cJSON_AddNumberToObject(o, "expires",
 			(double)(a->expires_ns / 1000000));

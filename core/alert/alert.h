@@ -78,6 +78,9 @@ struct alert_fired {
 	double price;             /**< that trade's price or candle's close */
 	const char *message;      /**< what happened, one line */
 	uint64_t fire_count;      /**< including this time */
+	const char *channels;     /**< the owner's channels it notifies
+	                           *   ("webhook,email"; "" none; NULL every
+	                           *   one the owner set, notify/channel.h) */
 };
 
 /**
@@ -130,7 +133,10 @@ void alert_engine_free(struct alert_engine *e);
  * Create an alert from its JSON definition:
  *   {"user":"admin","exchange":"binance","symbol":"BTC/USDT","name":"",
  *    "condition":{...},"fire":"once"|"every","cooldown_s":0,
- *    "expires":MS}
+ *    "expires":MS,"channels":["webhook","email"]}
+ * ("channels": which of the owner's own notification channels a fire
+ * goes to; absent or null: every one the owner set; []: none, the
+ * dashboard only)
  * (docs/alerts.md lists every condition and its fields).  `now_ns` is the
  * creation time.  Returns QD_OK with *id; QD_ERR_INVALID with err naming
  * the field ("condition.of[1].level: expected a number"); QD_ERR_LIMIT
@@ -142,7 +148,7 @@ int alert_create(struct alert_engine *e, const cJSON *def, int64_t now_ns,
 
 /**
  * Change an alert: any of "enabled" (bool), "fire", "cooldown_s",
- * "expires" (ms; 0 or null: never), "name".  Enabling an alert starts its
+ * "expires" (ms; 0 or null: never), "name", "channels".  Enabling an alert starts its
  * condition afresh (its previous state is forgotten).  QD_OK,
  * QD_ERR_NOTFOUND, or QD_ERR_INVALID with err naming the field (nothing
  * changes then).

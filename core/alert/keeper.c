@@ -53,6 +53,7 @@ op_free(struct op *o)
 		free((char *)o->a.spec);
 		free((char *)o->a.fire_mode);
 		free((char *)o->a.state);
+		free((char *)o->a.channels);
 	} else if (o->kind == OP_EVENT) {
 		free((char *)o->ev.user_id);
 		free((char *)o->ev.message);
@@ -85,9 +86,11 @@ sink_save(void *arg, const struct store_alert *a)
 		o->a.spec = strdup(a->spec);
 		o->a.fire_mode = strdup(a->fire_mode);
 		o->a.state = strdup(a->state);
+		o->a.channels = a->channels ? strdup(a->channels) : NULL;
 	}
 	if (o == NULL || !o->a.user_id || !o->a.exchange || !o->a.symbol ||
-	    !o->a.name || !o->a.spec || !o->a.fire_mode || !o->a.state) {
+	    !o->a.name || !o->a.spec || !o->a.fire_mode || !o->a.state ||
+	    (a->channels && !o->a.channels)) {
 		log_error("alert", "alert %llu not saved: out of memory",
 			(unsigned long long)a->id);
 		op_free(o);

@@ -253,7 +253,7 @@ ring_grow(struct bus *b)
  * The addresses of the string members of `ev` whose text its publisher
  * owns, into `out` (at most BUS_MAX_STRINGS).  Returns how many.
  */
-#define BUS_MAX_STRINGS 6
+#define BUS_MAX_STRINGS 7
 static size_t
 owned_strings(struct bus_event *ev, const char **out[BUS_MAX_STRINGS])
 {
@@ -274,6 +274,7 @@ owned_strings(struct bus_event *ev, const char **out[BUS_MAX_STRINGS])
 		out[n++] = &ev->u.alert.event;
 		out[n++] = &ev->u.alert.user;
 		out[n++] = &ev->u.alert.key;
+		out[n++] = &ev->u.alert.channels;
 		break;
 	case BUS_PLUGIN_STATE:
 		out[n++] = &ev->source;

@@ -48,6 +48,8 @@ struct bus_alert {
 	const char *user;       /**< the user it is for, or NULL: operators */
 	const char *key;        /**< deduplication key of the notification,
 	                         *   or NULL (see core/notify/outbox.h) */
+	const char *channels;   /**< the user's own channels it goes to
+	                         *   (outbox_event.channels), or NULL */
 };
 
 /** States of a plugin instance, as shown by `quantctl plugin list`. */

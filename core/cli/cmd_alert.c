@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cmd.h"
+#include "notify/channel.h"
 
 #define num cli_json_num
 #define str cli_json_str
@@ -192,6 +193,26 @@ common_option(cJSON *req, struct shorthand *h, const char *opt,
 		cJSON_AddStringToObject(req, opt + 2, val);
 		return 0;
 	}
+	if (strcmp(opt, "--channels") == 0) {
+		/* "all": every channel the owner set; "none": the dashboard
+		 * only; else kinds joined by commas */
+		cJSON *arr;
+		int mask = strcmp(val, "none") == 0 ? 0 :
+		    channel_mask_parse(val), k;
+
+		if (strcmp(val, "all") == 0) {
+			cJSON_AddNullToObject(req, "channels");
+			return 0;
+		}
+		if (mask < 0)
+			return -1;
+		arr = cJSON_AddArrayToObject(req, "channels");
+		for (k = 0; k < CHANNEL_KINDS; k++)
+			if (mask & (1 << k))
+				cJSON_AddItemToArray(arr, cJSON_CreateString(
+					channel_kind_name((enum channel_kind)k)));
+		return 0;
+	}
 	if (strcmp(opt, "--cooldown") == 0) {
 		if (parse_number(val, &v))
 			return -1;
@@ -345,6 +366,7 @@ one(struct cli *c, const char *sub, int argc, char **argv)
 		else if (!changes || (strcmp(argv[i], "--cooldown") != 0 &&
 		    strcmp(argv[i], "--expires") != 0 &&
 		    strcmp(argv[i], "--fire") != 0 &&
+		    strcmp(argv[i], "--channels") != 0 &&
 		    strcmp(argv[i], "--name") != 0) ||
 		    common_option(req, &h, argv[i], argv[i + 1]) != 0)
 			goto usage;

@@ -552,7 +552,7 @@ parse_route(const struct json_value *v, struct config_route *r,
 {
 	static const char *const keys[] = { "events", "users",
 		"min_severity", "rate_per_sec", "burst", "recipient_per_sec",
-		"inflight", NULL };
+		"inflight", "user_channels", NULL };
 	const char *s;
 	long n;
 	int i;
@@ -584,6 +584,7 @@ parse_route(const struct json_value *v, struct config_route *r,
 	r->recipient_per_sec = get_number(v, "recipient_per_sec", 0, 0, 1e6,
 		file, d);
 	r->inflight = (uint32_t)get_int(v, "inflight", 4, 1, 1024, file, d);
+	r->user_channels = get_bool(v, "user_channels", 0, file, d);
 }
 
 static void

@@ -143,6 +143,9 @@ struct config_route {
 	uint32_t inflight;
 	int has_rate;              /**< rate_per_sec or burst given */
 	int has_recipient_rate;
+	int user_channels;         /**< "user_channels": the instance carries
+	                                users' own channels of its plugin's
+	                                kind (core/notify/channel.h) */
 };
 
 /** The daemon's "notify" object: the outbox (core/notify/outbox.h). */

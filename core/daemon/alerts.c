@@ -19,7 +19,8 @@
 struct pending {
 	uint64_t id;
 	qd_symbol sym;
-	char *title, *body;
+	char *title, *body, *user, *channels;
+	char key[64];
 	struct pending *next;
 };
 
@@ -41,6 +42,8 @@ pending_free(struct pending *p)
 {
 	free(p->title);
 	free(p->body);
+	free(p->user);
+	free(p->channels);
 	free(p);
 }
 
@@ -66,6 +69,10 @@ flush_fired(void *arg)
 		ev.u.alert.severity = QD_SEV_INFO;
 		ev.u.alert.title = p->title;
 		ev.u.alert.body = p->body;
+		/* for its owner: the dashboard, and the owner's channels */
+		ev.u.alert.user = p->user;
+		ev.u.alert.key = p->key;
+		ev.u.alert.channels = p->channels;
 		bus_publish(a->bus, &ev);
 		pending_free(p);
 	}
@@ -88,8 +95,15 @@ on_fired(void *arg, const struct alert_fired *f)
 		p->sym = symbol_lookup(f->symbol);
 		p->title = strdup(title);
 		p->body = strdup(f->message);
+		p->user = strdup(f->user_id);
+		p->channels = f->channels ? strdup(f->channels) : NULL;
+		/* one notification per fire, whatever retries it takes */
+		snprintf(p->key, sizeof(p->key), "alert:%llu:%llu",
+			(unsigned long long)f->id,
+			(unsigned long long)f->fire_count);
 	}
 	if (p == NULL || p->title == NULL || p->body == NULL ||
+	    p->user == NULL || (f->channels != NULL && p->channels == NULL) ||
 	    (a->flush == NULL && (a->flush = loop_timer_add(a->loop, 0, 0,
 	    flush_fired, a)) == NULL)) {
 		log_error("alert", "alert %llu fired but is not published: out "
@@ -319,7 +333,7 @@ create(struct alert_engine *e, const cJSON *req)
 {
 	static const char *const known[] = { "cmd", "user", "exchange",
 		"symbol", "name", "condition", "fire", "cooldown_s", "expires",
-		NULL };
+		"channels", NULL };
 	const char *bad = unknown_member(req, known);
 	char err[256];
 	uint64_t id;
@@ -340,7 +354,7 @@ static char *
 update(struct alert_engine *e, uint64_t id, const cJSON *req)
 {
 	static const char *const known[] = { "cmd", "id", "user", "enabled",
-		"fire", "cooldown_s", "expires", "name", NULL };
+		"fire", "cooldown_s", "expires", "name", "channels", NULL };
 	const char *bad = unknown_member(req, known);
 	char err[256];
 	int rc;

@@ -32,6 +32,7 @@
 #include "net/client.h"
 #include "net/mail.h"
 #include "net/net.h"
+#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "plugin/describe.h"
 #include "plugin/plugin.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct web *web;            /* the HTTP API, or NULL */
 	struct writer *writer;
 	struct outbox *outbox;      /* notifications, or NULL */
+	struct channel_book *channels; /* users' own channels, or NULL */
 	uint64_t store_sub[2];
 	struct tape *tape;          /* the latest trades and bars, to watch */
 	struct store *reader;       /* reads for the API and quantctl, opened
@@ -435,9 +437,16 @@ ob_each(void *arg, void (*fn)(void *, const char *,
 
 static int
 ob_send(void *arg, const char *channel, uint64_t req,
-	const struct qd_notification *n)
+	const struct qd_notification *n, const struct outbox_secret *sec)
 {
-	return host_notify_send(arg, channel, req, n);
+	return host_notify_send(arg, channel, req, n, sec ? sec->get : NULL,
+		sec ? sec->arg : NULL);
+}
+
+static const char *
+ob_serving(void *arg, const char *plugin)
+{
+	return host_notifier_of(arg, plugin);
 }
 
 static void
@@ -452,7 +461,7 @@ ob_done(void *arg, const char *channel, uint64_t req, int status,
 static int
 outbox_start(struct daemon *dm, const struct config *c)
 {
-	struct outbox_channels ch = { ob_each, ob_send, dm->host };
+	struct outbox_channels ch = { ob_each, ob_send, dm->host, ob_serving };
 	char err[512];
 
 	dm->outbox = outbox_open(dm->loop, c->storage.url,
@@ -462,6 +471,16 @@ outbox_start(struct daemon *dm, const struct config *c)
 		return -1;
 	}
 	host_set_notify(dm->host, ob_done, dm->outbox);
+	/* Users' own channels live in the same store. */
+	if (c->storage.url != NULL) {
+		dm->channels = channel_book_open(c->storage.url, dm->vault, err,
+			sizeof(err));
+		if (dm->channels == NULL) {
+			log_error("notify", "users' channels: %s", err);
+			return -1;
+		}
+		outbox_set_book(dm->outbox, dm->channels);
+	}
 	if (outbox_watch(dm->outbox, dm->bus) != QD_OK) {
 		log_error("notify", "out of memory");
 		return -1;
@@ -1233,6 +1252,7 @@ out:
 	vault_free(dm.vault);
 	/* After the notifiers stopped: what is queued is written. */
 	outbox_close(dm.outbox, 10000);
+	channel_book_close(dm.channels);
 	/* After the instances stopped (their last state saves), before the
 	 * loop goes. */
 	writer_stop(dm.writer, 10000);

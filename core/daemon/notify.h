@@ -1,6 +1,7 @@
 /*
  * notify -- the daemon's notification commands (control socket): the
- * outbox's pending and dead rows, and sending dead ones again.
+ * outbox's pending and dead rows, sending dead ones again, and users' own
+ * channels (notify.channels, notify.channel.*; the API's /me/channels).
  */
 #ifndef QD_DAEMON_NOTIFY_H
 #define QD_DAEMON_NOTIFY_H

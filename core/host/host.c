@@ -99,6 +99,10 @@ struct instance {
 	uint64_t emitted[3];
 	int64_t emitted_at;
 	struct history hist[MAX_HISTORY];
+	/* A notifier inside send() of a user's notification: where its
+	 * "target.NAME" secrets come from (host_notify_send). */
+	int (*target_secret)(void *, const char *, char *, size_t, size_t *);
+	void *target_arg;
 	/* Its "vault:NAME" secrets, read sealed at its start. */
 	struct sealed_ref *sealed;
 	size_t n_sealed;
@@ -1882,12 +1886,32 @@ host_notifiers(struct host *h, void (*fn)(void *arg, const char *channel,
 	}
 }
 
+const char *
+host_notifier_of(struct host *h, const char *plugin)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		struct instance *in = h->inst[i];
+
+		if (in->desc != NULL && in->desc->kind == QD_KIND_NOTIFIER &&
+		    in->st == PLUGIN_STATE_RUNNING &&
+		    in->cfg.route.user_channels &&
+		    strcmp(in->desc->name, plugin) == 0)
+			return in->cfg.instance;
+	}
+	return NULL;
+}
+
 int
 host_notify_send(struct host *h, const char *channel, uint64_t req,
-	const struct qd_notification *n)
+	const struct qd_notification *n, int (*secret)(void *arg,
+	const char *name, char *buf, size_t cap, size_t *len),
+	void *secret_arg)
 {
 	struct instance *in = find_instance(h, channel);
 	const struct qd_notifier_ops *o;
+	int rc;
 
 	if (in == NULL || in->desc == NULL ||
 	    in->desc->kind != QD_KIND_NOTIFIER ||
@@ -1896,7 +1920,28 @@ host_notify_send(struct host *h, const char *channel, uint64_t req,
 	o = (const void *)in->ops;
 	if (o->send == NULL)
 		return QD_ERR_UNSUPPORTED;
-	return o->send(in->state, req, n);
+	/* A module older than 1.6 would send a user's notification to its
+	 * own destination: refused, the outbox records why. */
+	if (n->target != NULL && plugin_abi_minor(in->plugin) < 6)
+		return QD_ERR_UNSUPPORTED;
+	in->target_secret = secret;
+	in->target_arg = secret_arg;
+	rc = o->send(in->state, req, n);
+	in->target_secret = NULL;
+	in->target_arg = NULL;
+	return rc;
+}
+
+/* A "target.NAME" secret, only while send() runs (host_notify_send). */
+static int
+w_target_secret(struct world *w, const char *name, char *buf, size_t cap,
+	size_t *len)
+{
+	struct instance *in = INST(w);
+
+	if (in->target_secret == NULL)
+		return QD_ERR_NOTFOUND;
+	return in->target_secret(in->target_arg, name, buf, cap, len);
 }
 
 static const struct world_ops daemon_world = {
@@ -1919,6 +1964,7 @@ static const struct world_ops daemon_world = {
 	.annotation = w_annotation,
 	.secrets = w_secrets,
 	.secret_open = w_secret_open,
+	.target_secret = w_target_secret,
 	.emit_trade = w_emit_trade,
 	.emit_bar = w_emit_bar,
 	.emit_book_top = w_emit_book_top,

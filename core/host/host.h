@@ -155,10 +155,20 @@ void host_set_notify(struct host *h, void (*done)(void *arg,
 /** Call fn for every running notifier instance with its route. */
 void host_notifiers(struct host *h, void (*fn)(void *arg,
 	const char *channel, const struct config_route *route), void *arg);
-/** Hand `n` to notifier instance `channel`'s send(req): QD_OK, or
- *  QD_ERR_NOTFOUND (no such running notifier), or its refusal. */
+/**
+ * Hand `n` to notifier instance `channel`'s send(req): QD_OK, or
+ * QD_ERR_NOTFOUND (no such running notifier), QD_ERR_UNSUPPORTED (n has
+ * a target and the notifier's module predates SDK 1.6), or its refusal.
+ * While send() runs, the plugin's "target.NAME" secrets come from
+ * secret(secret_arg, NAME, ...) (NULL: none).
+ */
 int host_notify_send(struct host *h, const char *channel, uint64_t req,
-	const struct qd_notification *n);
+	const struct qd_notification *n, int (*secret)(void *arg,
+	const char *name, char *buf, size_t cap, size_t *len),
+	void *secret_arg);
+/** The first running instance (in configuration order) of notifier
+ *  plugin `plugin` whose route says "user_channels": true, or NULL. */
+const char *host_notifier_of(struct host *h, const char *plugin);
 
 /** How the host trades (set before any instance). */
 struct host_trading {

@@ -632,6 +632,10 @@ secret_resolve(qd_ctx *c, const char *name, int whole, char *buf,
 	const char *val;
 	size_t n;
 
+	if (strncmp(name, "target.", 7) == 0)
+		return c->kind != QD_KIND_NOTIFIER ||
+		    c->ops->target_secret == NULL ? QD_ERR_NOTFOUND :
+		    c->ops->target_secret(c->world, name + 7, buf, cap, len);
 	ref = secrets ? json_get(secrets, name) : NULL;
 	if (ref == NULL || ref->type != JSON_STRING)
 		return QD_ERR_NOTFOUND;

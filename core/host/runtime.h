@@ -81,6 +81,11 @@ struct world_ops {
 	 *  NULL: no sealed credentials in this world. */
 	int (*secret_open)(struct world *w, const char *name, char *buf,
 		size_t cap, size_t *len);
+	/** Notifiers: the secret `name` of the target of the notification
+	 *  whose send() runs ("target.NAME" without "target."), into buf
+	 *  (NUL-terminated; the caller wipes it).  NULL: none here. */
+	int (*target_secret)(struct world *w, const char *name, char *buf,
+		size_t cap, size_t *len);
 	/** An exchange's normalised events (see bus.h); NULL: refused. */
 	void (*emit_trade)(struct world *w, const struct qd_trade_event *e);
 	void (*emit_bar)(struct world *w, const struct qd_bar_event *e);

@@ -15,6 +15,7 @@
 #include "bus/bus.h"
 #include "log/log.h"
 #include "loop/loop.h"
+#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "store/store.h"
 #include "market/symbol.h"
@@ -31,6 +32,7 @@ struct row {
 	uint64_t id;
 	uint64_t seq;              /* its journal record: sent once durable */
 	char *key, *channel, *event, *user, *title, *body, *recipient;
+	char *user_channel;        /* the owner's channel kind, or NULL */
 	int severity;
 	int state;                 /* enum store_notify_state */
 	uint32_t attempts;
@@ -107,6 +109,7 @@ struct outbox {
 	const struct outbox_event *routing;
 	int routed;
 	int route_rc;
+	struct channel_book *book; /* users' channels, or NULL */
 };
 
 static int64_t
@@ -152,7 +155,7 @@ keyset_check(struct keyset *k, const char *channel, const char *key, int add)
 			sep = strchr(k->slot[i], '\x1f');
 			/* rehash on the stored pair (channel, key) */
 			{
-				char c[64];
+				char c[160];
 				size_t cl = (size_t)(sep - k->slot[i]);
 
 				if (cl >= sizeof(c))
@@ -215,6 +218,18 @@ key_ok(const char *k)
 	return n > 0 && n <= MAX_KEY;
 }
 
+/* The identity of a row's destination in the key set: the channel, and
+ * for a user's own channel its kind too (one instance may carry both the
+ * operators' copy and the user's). */
+static const char *
+dest_id(const char *channel, const char *user_channel, char *buf, size_t cap)
+{
+	if (user_channel == NULL || *user_channel == '\0')
+		return channel;
+	snprintf(buf, cap, "%s\x1e%s", channel, user_channel);
+	return buf;
+}
+
 /* ---- rows ---------------------------------------------------------------- */
 
 static char *
@@ -235,6 +250,7 @@ row_free(struct row *r)
 	free(r->title);
 	free(r->body);
 	free(r->recipient);
+	free(r->user_channel);
 	free(r);
 }
 
@@ -252,6 +268,7 @@ row_record(const struct row *r, struct store_notification *n)
 	n->title = r->title;
 	n->body = r->body;
 	n->recipient = r->recipient;
+	n->user_channel = r->user_channel;
 	n->state = r->state;
 	n->attempts = r->attempts;
 	n->next_ms = r->next_ms;
@@ -409,6 +426,49 @@ route_takes(const struct config_route *r, const struct outbox_event *e)
 	return ok;
 }
 
+/* A user's channel row that is not sent: dead at once, with the reason
+ * (outbox_set_book); the caller writes it. */
+static void
+mark_skipped(struct outbox *ob, struct row *r, const char *why)
+{
+	r->state = STORE_NOTIFY_DEAD;
+	snprintf(r->last_error, sizeof(r->last_error), "skipped: %s", why);
+	ob->st.skipped++;
+	log_info("notify", "notification %llu (%s) for %s: skipped: %s",
+		(unsigned long long)r->id, r->event, r->user, why);
+}
+
+/* The key of a notification its producer gave none: "n:START:SEQ". */
+static const char *
+made_key(const struct outbox *ob, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "n:%lld:%llu", (long long)ob->start_ms,
+		(unsigned long long)ob->key_seq);
+	return buf;
+}
+
+/* A new row: numbered, written ahead and queued (or, with `skip`, written
+ * dead with that reason: a user's channel that cannot be used). */
+static void
+row_queue(struct outbox *ob, struct row *r, const char *skip)
+{
+	r->id = ++ob->next_id;
+	r->created_ms = r->next_ms = now_ms();
+	r->state = STORE_NOTIFY_PENDING;
+	if (skip != NULL)
+		mark_skipped(ob, r, skip);
+	r->seq = row_write(ob, r);
+	if (ob->journal != NULL && r->seq == 0) {
+		/* Not written: never sent (it would not survive a crash). */
+		row_free(r);
+		ob->route_rc = QD_ERR_NOMEM;
+		return;
+	}
+	row_append(ob, r);
+	ob->st.enqueued++;
+	ob->routed++;
+}
+
 /* One channel: a row when its route takes the event and the key is new. */
 static void
 route_one(void *arg, const char *channel, const struct config_route *route)
@@ -422,12 +482,8 @@ route_one(void *arg, const char *channel, const struct config_route *route)
 
 	if (ob->route_rc != QD_OK || !route_takes(route, e))
 		return;
-	if (key == NULL) {
-		snprintf(made, sizeof(made), "n:%lld:%llu",
-			(long long)ob->start_ms,
-			(unsigned long long)ob->key_seq);
-		key = made;
-	}
+	if (key == NULL)
+		key = made_key(ob, made, sizeof(made));
 	if ((seen = keyset_check(&ob->keys, channel, key, 1)) != 0) {
 		if (seen < 0)
 			ob->route_rc = QD_ERR_NOMEM;
@@ -439,19 +495,86 @@ route_one(void *arg, const char *channel, const struct config_route *route)
 		ob->route_rc = QD_ERR_NOMEM;
 		return;
 	}
-	r->id = ++ob->next_id;
-	r->created_ms = r->next_ms = now_ms();
-	r->state = STORE_NOTIFY_PENDING;
-	r->seq = row_write(ob, r);
-	if (ob->journal != NULL && r->seq == 0) {
-		/* Not written: never sent (it would not survive a crash). */
+	row_queue(ob, r, NULL);
+}
+
+/* A user's own channel of kind k: a row through the instance that carries
+ * the kind, or a row recorded as skipped with the reason.  `named`: the
+ * producer named the kind (a kind the user did not set is then skipped
+ * too, rather than not made). */
+static void
+route_user(struct outbox *ob, const struct outbox_event *e,
+	enum channel_kind k, int named, const char *key)
+{
+	struct channel_resolved cr;
+	const char *inst, *kind = channel_kind_name(k);
+	char why[200], id[160];
+	struct row *r;
+	int rc, seen;
+
+	rc = channel_book_resolve(ob->book, e->user, k, &cr, why,
+		sizeof(why));
+	if (rc == QD_ERR_NOTFOUND && !named)
+		return;
+	inst = ob->ch.serving(ob->ch.arg, channel_plugin(k));
+	if (rc == QD_OK && inst == NULL) {
+		snprintf(why, sizeof(why), "no running %s instance carries "
+			"users' %s channels (route \"user_channels\": true)",
+			channel_plugin(k), kind);
+		rc = QD_ERR_NOTFOUND;
+	}
+	if (inst == NULL)
+		inst = channel_plugin(k);
+	if ((seen = keyset_check(&ob->keys, dest_id(inst, kind, id,
+	    sizeof(id)), key, 1)) != 0) {
+		if (seen < 0)
+			ob->route_rc = QD_ERR_NOMEM;
+		else
+			ob->st.duplicates++;
+		return;
+	}
+	if ((r = row_new(e, inst, key)) == NULL ||
+	    (r->user_channel = strdup(kind)) == NULL) {
 		row_free(r);
 		ob->route_rc = QD_ERR_NOMEM;
 		return;
 	}
-	row_append(ob, r);
-	ob->st.enqueued++;
-	ob->routed++;
+	free(r->recipient);        /* the user's settings are the target */
+	r->recipient = NULL;
+	row_queue(ob, r, rc != QD_OK ? why : NULL);
+}
+
+/* The user's own channels that take e (see outbox_event.channels). */
+static void
+route_users(struct outbox *ob, const struct outbox_event *e)
+{
+	char made[64];
+	const char *key = e->key;
+	int named = e->channels != NULL, k;
+	unsigned mask;
+
+	if (ob->book == NULL || ob->ch.serving == NULL || e->user == NULL ||
+	    *e->user == '\0')
+		return;
+	mask = named ? (unsigned)channel_mask_parse(e->channels) :
+	    channel_book_kinds(ob->book, e->user);
+	if (key == NULL)
+		key = made_key(ob, made, sizeof(made));
+	for (k = 0; k < CHANNEL_KINDS && ob->route_rc == QD_OK; k++)
+		if (mask & (1u << k))
+			route_user(ob, e, (enum channel_kind)k, named, key);
+}
+
+void
+outbox_set_book(struct outbox *ob, struct channel_book *b)
+{
+	ob->book = b;
+}
+
+struct channel_book *
+outbox_book(const struct outbox *ob)
+{
+	return ob->book;
 }
 
 /* An event name: [a-z0-9._-], 1 to 64 bytes (it goes into headers). */
@@ -473,7 +596,8 @@ outbox_enqueue(struct outbox *ob, const struct outbox_event *e)
 	size_t i;
 
 	if (e == NULL || e->event == NULL || !event_ok(e->event) ||
-	    (e->key != NULL && !key_ok(e->key)))
+	    (e->key != NULL && !key_ok(e->key)) ||
+	    (e->channels != NULL && channel_mask_parse(e->channels) < 0))
 		return QD_ERR_INVALID;
 	for (i = 0; i < ob->n_listeners; i++)
 		ob->listeners[i].fn(ob->listeners[i].arg, e);
@@ -481,7 +605,10 @@ outbox_enqueue(struct outbox *ob, const struct outbox_event *e)
 	ob->routed = 0;
 	ob->route_rc = QD_OK;
 	ob->key_seq++;
-	ob->ch.each(ob->ch.arg, route_one, ob);
+	if (!e->user_only)
+		ob->ch.each(ob->ch.arg, route_one, ob);
+	if (ob->route_rc == QD_OK)
+		route_users(ob, e);
 	ob->routing = NULL;
 	if (ob->route_rc != QD_OK) {
 		log_error("notify", "notification %s not queued for every "
@@ -579,13 +706,63 @@ row_due(struct outbox *ob, const struct row *r, int64_t now)
 	    r->next_ms <= now && (ob->journal == NULL || r->seq <= ob->durable);
 }
 
+/* A row for a user's channel that cannot go (see outbox_set_book). */
+static void
+row_skip(struct outbox *ob, struct row *r, const char *why)
+{
+	mark_skipped(ob, r, why);
+	r->seq = row_write(ob, r);
+}
+
+/* The secret of the user channel being sent (outbox_secret.get). */
+static int
+user_secret(void *arg, const char *name, char *buf, size_t cap, size_t *len)
+{
+	struct outbox *ob = arg;
+	const struct row *r = ob->sending;
+
+	if (r == NULL || r->user_channel == NULL || ob->book == NULL)
+		return QD_ERR_NOTFOUND;
+	return channel_book_secret(ob->book, r->user, (enum channel_kind)
+		channel_kind_parse(r->user_channel), name, buf, cap, len);
+}
+
 static void
 send_row(struct outbox *ob, struct row *r, struct chan *c)
 {
 	struct qd_notification n;
+	struct outbox_secret sec = { user_secret, ob };
+	struct channel_resolved cr;
+	struct qd_kv target[1];
+	char why[200];
 	int rc;
 
 	memset(&n, 0, sizeof(n));
+	if (r->user_channel != NULL) {
+		int k = channel_kind_parse(r->user_channel);
+		const char *tk = channel_target_key((enum channel_kind)k);
+
+		/* the user's settings now: a downgrade or a removed channel
+		 * since the row was made skips it */
+		if (ob->book == NULL) {
+			row_skip(ob, r, "users' channels are off");
+			return;
+		}
+		if ((rc = channel_book_resolve(ob->book, r->user,
+		    (enum channel_kind)k, &cr, why, sizeof(why))) != QD_OK) {
+			if (rc == QD_ERR_IO) {
+				r->next_ms = now_ms() + backoff(ob, 1);
+				return;         /* the store: try later */
+			}
+			row_skip(ob, r, why);
+			return;
+		}
+		target[0].key = tk ? tk : "";
+		target[0].value = cr.target;
+		n.target = target;
+		n.n_target = tk ? 1 : 0;
+	}
+
 	n.size = sizeof(n);
 	n.severity = (enum qd_severity)r->severity;
 	n.ts = r->created_ms * 1000000;
@@ -605,21 +782,24 @@ send_row(struct outbox *ob, struct row *r, struct chan *c)
 	c->inflight++;
 	ob->st.sent++;
 	ob->sending = r;
-	rc = ob->ch.send(ob->ch.arg, r->channel, r->id, &n);
+	rc = ob->ch.send(ob->ch.arg, r->channel, r->id, &n,
+		r->user_channel != NULL ? &sec : NULL);
 	ob->sending = NULL;
 	if (rc != QD_OK) {
 		/* Refused at once (no answer coming). */
-		char why[128];
+		char msg[128];
 		struct row **pp;
 
-		snprintf(why, sizeof(why), "send refused: %s",
-			qd_strerror(rc));
+		snprintf(msg, sizeof(msg), "send refused: %s",
+			rc == QD_ERR_UNSUPPORTED && r->user_channel != NULL ?
+			"the notifier's module predates users' channels (SDK "
+			"1.6)" : qd_strerror(rc));
 		r->sent_ms = 0;
 		if (c->inflight > 0)
 			c->inflight--;
 		for (pp = &ob->rows; *pp != r; pp = &(*pp)->next)
 			;
-		row_failed(ob, pp, why);
+		row_failed(ob, pp, msg);
 	} else if (r->sync) {
 		outbox_done(ob, r->channel, r->id, r->sync_status,
 			r->sync_detail[0] ? r->sync_detail : NULL);
@@ -737,6 +917,9 @@ outbox_each(struct outbox *ob, int dead,
 		o.user = r->user;
 		o.title = r->title;
 		o.recipient = r->recipient;
+		o.user_channel = r->user_channel;
+		o.skipped = r->state == STORE_NOTIFY_DEAD &&
+		    strncmp(r->last_error, "skipped: ", 9) == 0;
 		o.severity = r->severity;
 		o.state = r->state;
 		o.attempts = r->attempts;
@@ -814,6 +997,7 @@ on_alert(void *arg, const struct bus_event *ev)
 	e.user = a->user;
 	e.title = a->title;
 	e.body = a->body;
+	e.channels = a->channels;
 	if (a->key != NULL)
 		e.key = key_clean(a->key, key, sizeof(key));
 	outbox_enqueue(ob, &e);
@@ -983,8 +1167,10 @@ load_row(void *arg, const struct store_notification *n)
 	struct outbox *ob = arg;
 	struct outbox_event e;
 	struct row *r;
+	char id[160];
 
-	if (keyset_check(&ob->keys, n->channel, n->dkey, 1) < 0)
+	if (keyset_check(&ob->keys, dest_id(n->channel, n->user_channel, id,
+	    sizeof(id)), n->dkey, 1) < 0)
 		return QD_ERR_NOMEM;
 	if (n->id > ob->next_id)
 		ob->next_id = n->id;
@@ -999,6 +1185,11 @@ load_row(void *arg, const struct store_notification *n)
 	e.recipient = n->recipient;
 	if ((r = row_new(&e, n->channel, n->dkey)) == NULL)
 		return QD_ERR_NOMEM;
+	if (n->user_channel != NULL && *n->user_channel &&
+	    (r->user_channel = strdup(n->user_channel)) == NULL) {
+		row_free(r);
+		return QD_ERR_NOMEM;
+	}
 	r->id = n->id;
 	r->state = n->state;
 	r->attempts = n->attempts;

@@ -42,6 +42,7 @@
 
 struct loop;
 struct outbox;
+struct channel_book;
 
 /** A notification to enqueue.  Strings are the caller's, for the call. */
 struct outbox_event {
@@ -54,6 +55,22 @@ struct outbox_event {
 	const char *recipient;   /**< or NULL: each channel's default */
 	const char *key;         /**< deduplication key [A-Za-z0-9._:-], at
 	                              most 128 bytes; NULL: a new one */
+	const char *channels;    /**< the user's own channels it goes to,
+	                              kinds joined by commas ("webhook,email",
+	                              channel.h): each one named is used or
+	                              recorded as skipped with the reason;
+	                              NULL: every channel the user set; "":
+	                              none.  Only with a user and a book. */
+	int user_only;           /**< 1: to the user's own channels only, not
+	                              to the instances' routes (a test) */
+};
+
+/** A user channel's secret while its send() runs (see
+ *  outbox_channels.send). */
+struct outbox_secret {
+	int (*get)(void *arg, const char *name, char *buf, size_t cap,
+		size_t *len);
+	void *arg;
 };
 
 /** The channels: what the outbox asks its owner (the host) for. */
@@ -66,8 +83,13 @@ struct outbox_channels {
 	 *  comes through outbox_done), QD_ERR_NOTFOUND when the channel is not
 	 *  running, or the plugin's refusal. */
 	int (*send)(void *arg, const char *channel, uint64_t req,
-		const struct qd_notification *n);
+		const struct qd_notification *n, const struct outbox_secret *sec);
 	void *arg;
+	/** The running instance of notifier plugin `plugin` that carries
+	 *  users' own channels of its kind ("notify-webhook"; the daemon's:
+	 *  route "user_channels": true), or NULL.  May be NULL: users'
+	 *  channels are not used. */
+	const char *(*serving)(void *arg, const char *plugin);
 };
 
 /** Counters, for `quantctl notify list` and metrics. */
@@ -79,6 +101,9 @@ struct outbox_stats {
 	uint64_t delivered;
 	uint64_t failures;       /**< failed sends (each retried or dead) */
 	uint64_t dead;           /**< rows dead-lettered */
+	uint64_t skipped;        /**< rows for a user's channel recorded as
+	                              skipped (plan, channel removed, no
+	                              instance for its kind) */
 	size_t pending;          /**< rows waiting now */
 	size_t dead_now;         /**< dead rows now */
 };
@@ -116,10 +141,28 @@ void outbox_done(struct outbox *ob, const char *channel, uint64_t req,
 int outbox_listen(struct outbox *ob, void (*fn)(void *arg,
 	const struct outbox_event *e), void *arg);
 
+/**
+ * Users' own channels (core/notify/channel.h): with a book, a
+ * notification for a user also goes to the channels that user set (see
+ * outbox_event.channels), one row per kind through the instance
+ * ch.serving names, with the user's settings as the notifier's target
+ * (SDK 1.6).  Whether the user's plan includes the kind is checked when
+ * the row is made and again before each send: a kind it lacks (a
+ * downgrade), a channel removed or a kind no instance carries makes the
+ * row dead-lettered at once, its last error "skipped: REASON", never
+ * silently dropped; outbox_retry sends it again (after an upgrade).  The
+ * book stays the caller's; NULL turns users' channels off.
+ */
+void outbox_set_book(struct outbox *ob, struct channel_book *b);
+/** The book set, or NULL. */
+struct channel_book *outbox_book(const struct outbox *ob);
+
 /** A row as listed (strings valid until the next outbox call). */
 struct outbox_row {
 	uint64_t id;
 	const char *key, *channel, *event, *user, *title, *recipient;
+	const char *user_channel;  /**< the user's channel kind, or NULL */
+	int skipped;               /**< dead because skipped (last_error) */
 	int severity;
 	int state;               /**< enum store_notify_state */
 	uint32_t attempts;

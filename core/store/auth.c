@@ -26,6 +26,8 @@ struct arow {
 		int (*cred)(void *, const struct store_credential *);
 		int (*sealed)(void *, enum store_sealed_kind, const char *,
 			const struct store_sealed *);
+		int (*channel)(void *, const struct store_user_channel *);
+		int (*kind)(void *, const char *);
 	} fn;
 	void *arg;
 	int rows;
@@ -748,6 +750,118 @@ store_credential_delete(struct store *s, const char *name)
 		"deleting a credential");
 }
 
+/* ---- user channels (migration 0008) --------------------------------------- */
+
+#define CHANNEL_COLS "user_name, kind, target, secret_ref, key_id, nonce, " \
+	"ct, created_ms, updated_ms"
+
+static int
+channel_kind_ok(const char *k)
+{
+	return k != NULL && (strcmp(k, "email") == 0 ||
+	    strcmp(k, "telegram") == 0 || strcmp(k, "discord") == 0 ||
+	    strcmp(k, "webhook") == 0);
+}
+
+int
+store_user_channel_put(struct store *s, const struct store_user_channel *c)
+{
+	char b[2][24];
+	const char *v[9];
+
+	if (need(s, c->user, "channel user") != QD_OK)
+		return QD_ERR_INVALID;
+	if (!channel_kind_ok(c->kind))
+		return store_fail(s, QD_ERR_INVALID, "channel kind: expected "
+			"email, telegram, discord or webhook");
+	v[0] = c->user;
+	v[1] = c->kind;
+	v[2] = str(c->target);
+	v[3] = str(c->secret_ref);
+	v[4] = str(c->sealed.key_id);
+	v[5] = str(c->sealed.nonce);
+	v[6] = str(c->sealed.ct);
+	v[7] = i64(b[0], c->created_ms);
+	v[8] = i64(b[1], c->updated_ms);
+	return query(s, "INSERT INTO user_channels (" CHANNEL_COLS ") VALUES "
+		"($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (user_name, "
+		"kind) DO UPDATE SET target = excluded.target, secret_ref = "
+		"excluded.secret_ref, key_id = excluded.key_id, nonce = "
+		"excluded.nonce, ct = excluded.ct, updated_ms = "
+		"excluded.updated_ms", 9, v, NULL, NULL,
+		"storing a user channel", NULL);
+}
+
+static int
+channel_row(void *ctx, int nc, const char *const *c)
+{
+	struct arow *a = ctx;
+	struct store_user_channel r;
+
+	(void)nc;
+	a->rows++;
+	r.user = str(c[0]);
+	r.kind = str(c[1]);
+	r.target = str(c[2]);
+	r.secret_ref = str(c[3]);
+	r.sealed.key_id = str(c[4]);
+	r.sealed.nonce = str(c[5]);
+	r.sealed.ct = str(c[6]);
+	r.created_ms = num(c[7]);
+	r.updated_ms = num(c[8]);
+	return a->fn.channel(a->arg, &r);
+}
+
+int
+store_user_channels(struct store *s, const char *user,
+	int (*fn)(void *arg, const struct store_user_channel *c), void *arg)
+{
+	struct arow a = { .fn.channel = fn, .arg = arg };
+	const char *v[] = { user };
+
+	if (user == NULL)
+		return read_rows(s, "SELECT " CHANNEL_COLS " FROM "
+			"user_channels ORDER BY user_name, kind", 0, NULL,
+			channel_row, &a, "reading user channels", 0);
+	return read_rows(s, "SELECT " CHANNEL_COLS " FROM user_channels WHERE "
+		"user_name = $1 ORDER BY kind", 1, v, channel_row, &a,
+		"reading user channels", 0);
+}
+
+int
+store_user_channel_delete(struct store *s, const char *user,
+	const char *kind)
+{
+	const char *v[] = { user, kind };
+
+	return write_one(s, "DELETE FROM user_channels WHERE user_name = $1 "
+		"AND kind = $2", 2, v, "deleting a user channel");
+}
+
+static int
+kind_row(void *ctx, int nc, const char *const *c)
+{
+	struct arow *a = ctx;
+
+	(void)nc;
+	a->rows++;
+	return a->fn.kind(a->arg, str(c[0]));
+}
+
+int
+store_plan_channels(struct store *s, const char *plan,
+	int (*fn)(void *arg, const char *kind), void *arg)
+{
+	struct arow a = { .fn.kind = fn, .arg = arg };
+	const char *v[] = { plan };
+
+	if (need(s, plan, "plan name") != QD_OK)
+		return QD_ERR_INVALID;
+	return read_rows(s, "SELECT kind FROM plan_channels WHERE plan = $1 "
+		"ORDER BY kind", 1, v, kind_row, &a, "reading plan channels",
+		0);
+}
+
 /* The table and row key of each sealed kind, in enum order. */
 static const struct {
 	const char *select;
@@ -765,6 +879,12 @@ static const struct {
 		"SELECT user_id, key_id, nonce, ct FROM totp ORDER BY user_id",
 		"UPDATE totp SET key_id = $2, nonce = $3, ct = $4 "
 		"WHERE user_id = $1" },
+	/* a channel's row id is "USER:KIND" (a kind has no ':') */
+	[STORE_SEALED_CHANNEL] = {
+		"SELECT user_name || ':' || kind, key_id, nonce, ct FROM "
+		"user_channels WHERE ct <> '' ORDER BY user_name, kind",
+		"UPDATE user_channels SET key_id = $2, nonce = $3, ct = $4 "
+		"WHERE user_name || ':' || kind = $1" },
 };
 
 static int
@@ -786,7 +906,7 @@ store_sealed_each(struct store *s,
 	struct arow a = { .fn.sealed = fn, .arg = arg };
 	int k, rc = QD_OK;
 
-	for (k = STORE_SEALED_CREDENTIAL; k <= STORE_SEALED_TOTP &&
+	for (k = STORE_SEALED_CREDENTIAL; k <= STORE_SEALED_CHANNEL &&
 	    rc == QD_OK; k++) {
 		a.kind = (enum store_sealed_kind)k;
 		a.rows = 0;
@@ -802,7 +922,7 @@ store_sealed_update(struct store *s, enum store_sealed_kind kind,
 {
 	const char *p[4];
 
-	if (kind < STORE_SEALED_CREDENTIAL || kind > STORE_SEALED_TOTP)
+	if (kind < STORE_SEALED_CREDENTIAL || kind > STORE_SEALED_CHANNEL)
 		return store_fail(s, QD_ERR_INVALID, "unknown sealed kind %d",
 			(int)kind);
 	if (need(s, row_id, "row id") != QD_OK || sealed_ok(s, v) != QD_OK)

@@ -144,7 +144,7 @@ struct store {
 	"qty, price, fee, fee_asset, maker, ts_ms"
 #define STORE_ALERT_COLS "id, user_id, exchange, symbol, name, spec, " \
 	"fire_mode, cooldown_ms, expires_ms, enabled, fire_count, " \
-	"last_fired_ms, state, created_ms, updated_ms"
+	"last_fired_ms, state, created_ms, updated_ms, channels"
 #define STORE_ALERT_SET \
 	"user_id = excluded.user_id, exchange = excluded.exchange, " \
 	"symbol = excluded.symbol, name = excluded.name, " \
@@ -153,14 +153,15 @@ struct store {
 	"expires_ms = excluded.expires_ms, enabled = excluded.enabled, " \
 	"fire_count = excluded.fire_count, " \
 	"last_fired_ms = excluded.last_fired_ms, state = excluded.state, " \
-	"created_ms = excluded.created_ms, updated_ms = excluded.updated_ms"
+	"created_ms = excluded.created_ms, updated_ms = excluded.updated_ms, " \
+	"channels = excluded.channels"
 #define STORE_ALERT_EVENT_COLS "alert_id, user_id, ts_ms, price, message"
 #define STORE_RISK_COLS "ts_ms, scope, scope_id, rule, actions, symbol, " \
 	"reason, order_id"
 
 #define STORE_NOTIFY_COLS "id, dkey, channel, event, severity, owner, " \
 	"title, body, recipient, state, attempts, next_ms, last_error, " \
-	"created_ms, updated_ms"
+	"created_ms, updated_ms, user_channel"
 /* A notification written again changes these only. */
 #define STORE_NOTIFY_UPDATE "UPDATE notify_outbox SET state = ?2, " \
 	"attempts = ?3, next_ms = ?4, last_error = ?5, updated_ms = ?6 " \

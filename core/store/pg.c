@@ -86,7 +86,7 @@ static const char *const pst_sql[PS_COUNT] = {
 	/* A (dkey, channel) already stored: nothing written. */
 	[PS_NOTIFY_INSERT] =
 	"INSERT INTO notify_outbox (" STORE_NOTIFY_COLS ") VALUES ($1, $2, "
-	"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+	"$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
 	"ON CONFLICT DO NOTHING",
 };
 
@@ -1609,11 +1609,11 @@ static int
 pg_put_alert(struct store *s, const struct store_alert *a)
 {
 	char id[24], cd[24], ex[24], fc[24], lf[24], cr[24], up[24];
-	const char *v[15] = { id, a->user_id, a->exchange, a->symbol, a->name,
+	const char *v[16] = { id, a->user_id, a->exchange, a->symbol, a->name,
 		a->spec, a->fire_mode, cd, id_or_null((uint64_t)a->expires_ms,
 		ex, sizeof(ex)), a->enabled ? "true" : "false", fc,
 		id_or_null((uint64_t)a->last_fired_ms, lf, sizeof(lf)),
-		a->state, cr, up };
+		a->state, cr, up, a->channels };
 
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)a->id);
 	snprintf(cd, sizeof(cd), "%lld", (long long)a->cooldown_ms);
@@ -1622,7 +1622,7 @@ pg_put_alert(struct store *s, const struct store_alert *a)
 	snprintf(up, sizeof(up), "%lld", (long long)a->updated_ms);
 	return pg_write(s, "INSERT INTO alerts (" STORE_ALERT_COLS ") VALUES "
 		"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-		"$15) ON CONFLICT (id) DO UPDATE SET " STORE_ALERT_SET, 15, v,
+		"$15, $16) ON CONFLICT (id) DO UPDATE SET " STORE_ALERT_SET, 16, v,
 		"writing an alert", NULL);
 }
 
@@ -1665,6 +1665,7 @@ alert_row(const PGresult *r, int i, void *ctx)
 	a.state = PQgetvalue(r, i, 12);
 	a.created_ms = get_int(r, i, 13);
 	a.updated_ms = get_int(r, i, 14);
+	a.channels = get_text(r, i, 15);
 	return x->fn.alert(x->arg, &a);
 }
 
@@ -1729,9 +1730,9 @@ static int
 pg_put_notification(struct store *s, const struct store_notification *n)
 {
 	char id[24], sev[8], state[8], att[16], next[24], cr[24], up[24];
-	const char *v[15] = { id, n->dkey, n->channel, n->event, sev,
+	const char *v[16] = { id, n->dkey, n->channel, n->event, sev,
 		n->owner, n->title, n->body, n->recipient, state, att, next,
-		n->last_error, cr, up };
+		n->last_error, cr, up, n->user_channel ? n->user_channel : "" };
 	const char *u[6] = { id, state, att, next, n->last_error, up };
 	long long rows = 0;
 	int rc;
@@ -1747,7 +1748,7 @@ pg_put_notification(struct store *s, const struct store_notification *n)
 		&rows);
 	if (rc != QD_OK || rows > 0)
 		return rc;
-	return exec_write(s, PS_NOTIFY_INSERT, 15, v,
+	return exec_write(s, PS_NOTIFY_INSERT, 16, v,
 		"writing a notification", NULL);
 }
 
@@ -1772,6 +1773,7 @@ notification_row(const PGresult *r, int i, void *ctx)
 	n.last_error = PQgetvalue(r, i, 12);
 	n.created_ms = get_int(r, i, 13);
 	n.updated_ms = get_int(r, i, 14);
+	n.user_channel = PQgetvalue(r, i, 15);
 	return x->fn.notification(x->arg, &n);
 }
 

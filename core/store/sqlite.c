@@ -107,7 +107,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* A (dkey, channel) already stored: nothing written. */
 	[ST_NOTIFY_INSERT] =
 	"INSERT INTO notify_outbox (" STORE_NOTIFY_COLS ") VALUES (?1, ?2, "
-	"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+	"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
 	"ON CONFLICT DO NOTHING",
 };
 
@@ -1202,7 +1202,7 @@ sq_put_alert(struct store *s, const struct store_alert *a)
 
 	rc = sqlite3_prepare_v2(SQ(s)->db, "INSERT INTO alerts ("
 		STORE_ALERT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO UPDATE "
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (id) DO UPDATE "
 		"SET " STORE_ALERT_SET, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sq_fail(s, rc, "writing an alert");
@@ -1221,6 +1221,7 @@ sq_put_alert(struct store *s, const struct store_alert *a)
 	sqlite3_bind_text(st, 13, a->state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 14, a->created_ms);
 	sqlite3_bind_int64(st, 15, a->updated_ms);
+	bind_text_or_null(st, 16, a->channels);
 	rc = step_write(s, st, "writing an alert");
 	sqlite3_finalize(st);
 	return rc;
@@ -1276,6 +1277,8 @@ alert_row(sqlite3_stmt *st, void *ctx)
 	a.state = col_text(st, 12);
 	a.created_ms = sqlite3_column_int64(st, 13);
 	a.updated_ms = sqlite3_column_int64(st, 14);
+	a.channels = sqlite3_column_type(st, 15) == SQLITE_NULL ? NULL :
+	    col_text(st, 15);
 	return r->fn.alert(r->arg, &a);
 }
 
@@ -1370,8 +1373,8 @@ sq_write_once(struct store *s, sqlite3_stmt *st, const char *what,
 	return QD_OK;
 }
 
-/* An update of a known id, else an insert that a (dkey, channel) already
- * stored turns into nothing. */
+/* An update of a known id, else an insert that a (dkey, channel,
+ * user_channel) already stored turns into nothing. */
 static int
 sq_put_notification(struct store *s, const struct store_notification *n)
 {
@@ -1406,6 +1409,8 @@ sq_put_notification(struct store *s, const struct store_notification *n)
 	sqlite3_bind_text(st, 13, n->last_error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 14, n->created_ms);
 	sqlite3_bind_int64(st, 15, n->updated_ms);
+	sqlite3_bind_text(st, 16, n->user_channel ? n->user_channel : "", -1,
+		SQLITE_STATIC);
 	return step_write(s, st, "writing a notification");
 }
 
@@ -1430,6 +1435,7 @@ notification_row(sqlite3_stmt *st, void *ctx)
 	n.last_error = col_text(st, 12);
 	n.created_ms = sqlite3_column_int64(st, 13);
 	n.updated_ms = sqlite3_column_int64(st, 14);
+	n.user_channel = col_text(st, 15);
 	return r->fn.notification(r->arg, &n);
 }
 

@@ -364,6 +364,9 @@ struct store_notification {
 	const char *last_error;    /**< "" when none */
 	int64_t created_ms;
 	int64_t updated_ms;
+	const char *user_channel;  /**< the owner's own channel of this kind
+	                                ("webhook", ...; migration 0008), or
+	                                ""/NULL: the instance's destination */
 };
 
 /** Which notifications to read: state -1 for every state. */
@@ -453,6 +456,9 @@ struct store_alert {
 	const char *state;         /**< JSON text */
 	int64_t created_ms;
 	int64_t updated_ms;
+	const char *channels;      /**< the owner's channels it notifies,
+	                                "webhook,email" (migration 0008); ""
+	                                none; NULL every one the owner set */
 };
 
 /** A value sealed with AES-256-GCM: the master key's id, the nonce and the
@@ -518,6 +524,8 @@ enum store_sealed_kind {
 	STORE_SEALED_CREDENTIAL = 1, /**< row id: the credential's name */
 	STORE_SEALED_API_KEY = 2,    /**< row id: the key id */
 	STORE_SEALED_TOTP = 3,       /**< row id: the user id, decimal */
+	STORE_SEALED_CHANNEL = 4,    /**< row id: "USER:KIND" (a user
+	                                  channel's secret, migration 0008) */
 };
 
 /** Every plan, ascending by api_per_min. */
@@ -600,6 +608,35 @@ int store_credentials(struct store *s,
 	int (*fn)(void *arg, const struct store_credential *c), void *arg);
 /** Delete a credential; QD_ERR_NOTFOUND when there is none. */
 int store_credential_delete(struct store *s, const char *name);
+
+/* ---- user channels (migration 0008) ---------------------------------------- */
+
+/** A user's own notification channel of one kind. */
+struct store_user_channel {
+	const char *user;          /**< the user's name */
+	const char *kind;          /**< "email", "telegram", "discord",
+	                                "webhook" */
+	const char *target;        /**< what is not secret: an address, a
+	                                chat id, a URL; may be "" */
+	const char *secret_ref;    /**< "env:VAR" or "file:PATH", or "" */
+	struct store_sealed sealed;/**< the secret sealed (AAD
+	                                "channel:USER:KIND"), or three "" */
+	int64_t created_ms;        /**< kept when a row is replaced */
+	int64_t updated_ms;
+};
+
+/** Insert or replace the channel (user, kind); QD_ERR_INVALID for an
+ *  unknown kind or an empty user. */
+int store_user_channel_put(struct store *s, const struct store_user_channel *c);
+/** The channels of `user` (NULL: every user's), by user then kind. */
+int store_user_channels(struct store *s, const char *user,
+	int (*fn)(void *arg, const struct store_user_channel *c), void *arg);
+/** Delete the channel (user, kind); QD_ERR_NOTFOUND when there is none. */
+int store_user_channel_delete(struct store *s, const char *user,
+	const char *kind);
+/** The channel kinds plan `plan` includes, ascending. */
+int store_plan_channels(struct store *s, const char *plan,
+	int (*fn)(void *arg, const char *kind), void *arg);
 
 /** Every sealed value of every kind, for re-encryption. */
 int store_sealed_each(struct store *s,

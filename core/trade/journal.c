@@ -290,7 +290,8 @@ journal_notification(struct journal *j, const struct store_notification *n)
 {
 	struct rec *r = rec_new(R_NOTIFY, slen(n->dkey) + slen(n->channel) +
 		slen(n->event) + slen(n->owner) + slen(n->title) +
-		slen(n->body) + slen(n->recipient) + slen(n->last_error));
+		slen(n->body) + slen(n->recipient) + slen(n->last_error) +
+		slen(n->user_channel));
 	char *at;
 
 	if (r != NULL) {
@@ -306,6 +307,7 @@ journal_notification(struct journal *j, const struct store_notification *n)
 		scopy(&c->body, &at);
 		scopy(&c->recipient, &at);
 		scopy(&c->last_error, &at);
+		scopy(&c->user_channel, &at);
 	}
 	return push(j, r);
 }

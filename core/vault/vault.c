@@ -226,7 +226,8 @@ vault_aad(enum store_sealed_kind kind, const char *row_id, char *buf,
 {
 	const char *tag = kind == STORE_SEALED_CREDENTIAL ? "credential" :
 	    kind == STORE_SEALED_API_KEY ? "apikey" :
-	    kind == STORE_SEALED_TOTP ? "totp" : NULL;
+	    kind == STORE_SEALED_TOTP ? "totp" :
+	    kind == STORE_SEALED_CHANNEL ? "channel" : NULL;
 	int n;
 
 	if (tag == NULL || row_id == NULL)

@@ -60,7 +60,8 @@ int vault_load(struct vault *v, const char *spec, char *err, size_t errlen);
 /** The current key's id, or NULL when none is loaded. */
 const char *vault_current(const struct vault *v);
 
-/** The AAD of a sealed row: "credential:NAME", "apikey:ID", "totp:ID".
+/** The AAD of a sealed row: "credential:NAME", "apikey:ID", "totp:ID",
+ *  "channel:USER:KIND".
  *  Returns buf, or NULL when it does not fit. */
 const char *vault_aad(enum store_sealed_kind kind, const char *row_id,
 	char *buf, size_t cap);

@@ -64,7 +64,15 @@ dc_send(void *state, uint64_t req, const struct qd_notification *n)
 	const char *key = nh_key(n);
 	int rc;
 
-	if (n->recipient && *n->recipient) {
+	if (qd_notification_targeted(n)) {
+		/* a user's own channel (SDK 1.6): their webhook */
+		if ((rc = d->nh.api->secret_get(d->nh.ctx,
+		    "target.webhook_url", hook, sizeof(hook))) != QD_OK) {
+			d->nh.api->notify_done(d->nh.ctx, req, rc, "the user's "
+				"webhook_url cannot be read");
+			return QD_OK;
+		}
+	} else if (n->recipient && *n->recipient) {
 		snprintf(hook, sizeof(hook), "%s", n->recipient);
 	} else if ((rc = d->nh.api->secret_get(d->nh.ctx, "webhook_url",
 	    hook, sizeof(hook))) != QD_OK) {

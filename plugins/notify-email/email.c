@@ -89,8 +89,11 @@ em_send(void *state, uint64_t req, const struct qd_notification *n)
 	size_t len;
 	int rc;
 
-	snprintf(list, sizeof(list), "%s", n->recipient && *n->recipient ?
-		n->recipient : e->to);
+	/* a user's own channel (SDK 1.6): its address, nothing else */
+	snprintf(list, sizeof(list), "%s", qd_notification_targeted(n) ?
+		(qd_notification_target(n, "to") ? qd_notification_target(n,
+		"to") : "") : n->recipient && *n->recipient ? n->recipient :
+		e->to);
 	if (e->n == sizeof(e->pend) / sizeof(e->pend[0]) ||
 	    split(list, to, EMAIL_MAX_TO + 1) == 0) {
 		e->api->notify_done(e->ctx, req, e->n ? QD_ERR_LIMIT :

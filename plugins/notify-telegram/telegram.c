@@ -58,8 +58,9 @@ tg_send(void *state, uint64_t req, const struct qd_notification *n)
 {
 	struct telegram *t = state;
 	char token[256], url[1024], *body, *text;
-	const char *chat = n->recipient && *n->recipient ? n->recipient :
-	    t->chat_id;
+	int targeted = qd_notification_targeted(n);
+	const char *chat = targeted ? qd_notification_target(n, "chat_id") :
+	    n->recipient && *n->recipient ? n->recipient : t->chat_id;
 	size_t len;
 	cJSON *o;
 	int rc;
@@ -69,9 +70,12 @@ tg_send(void *state, uint64_t req, const struct qd_notification *n)
 			"chat: set chat_id or a recipient");
 		return QD_OK;
 	}
-	if ((rc = t->nh.api->secret_get(t->nh.ctx, "bot_token", token,
-	    sizeof(token))) != QD_OK) {
-		t->nh.api->notify_done(t->nh.ctx, req, rc, "the \"bot_token\" "
+	/* a user's own channel (SDK 1.6) comes with the user's bot */
+	if ((rc = t->nh.api->secret_get(t->nh.ctx, targeted ?
+	    "target.bot_token" : "bot_token", token, sizeof(token))) !=
+	    QD_OK) {
+		t->nh.api->notify_done(t->nh.ctx, req, rc, targeted ? "the "
+			"user's bot_token cannot be read" : "the \"bot_token\" "
 			"secret is not set (instance \"secrets\")");
 		return QD_OK;
 	}

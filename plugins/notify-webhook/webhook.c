@@ -18,6 +18,9 @@
  * tolerance (5 minutes, say) and counts each Idempotency-Key once
  * (docs/notifications.md).  The secret is sealed: the plugin signs
  * through api->sign and never sees its bytes.
+ *
+ * A user's own webhook (SDK 1.6, qd_notification.target): POSTed to the
+ * user's "url", always signed, with the user's secret ("target.secret").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +57,9 @@ wh_create(const struct qd_host_api *api, qd_ctx *ctx, const qd_params *p,
 	w->url = api->param_string(p, "url");
 	w->secret = api->param_string(p, "secret");
 	w->sign = api->param_bool(p, "sign");
-	if (w->url == NULL || (strncmp(w->url, "http://", 7) != 0 &&
-	    strncmp(w->url, "https://", 8) != 0)) {
+	/* "": the instance carries users' own webhooks only */
+	if (w->url != NULL && *w->url && strncmp(w->url, "http://", 7) != 0 &&
+	    strncmp(w->url, "https://", 8) != 0) {
 		api->log(ctx, QD_LOG_ERROR, "url: expected http:// or "
 			"https://");
 		free(w);
@@ -109,17 +113,30 @@ wh_send(void *state, uint64_t req, const struct qd_notification *n)
 	uint32_t nh = 0;
 	char ts[24], sig[160], hv[170], *msg = NULL, *body = wh_body(n);
 	size_t sig_len = 0, blen;
-	int rc = QD_OK;
+	int rc = QD_OK, targeted = qd_notification_targeted(n);
+	const char *url = targeted ? qd_notification_target(n, "url") :
+	    w->url;
 
 	if (body == NULL) {
 		w->nh.api->notify_done(w->nh.ctx, req, QD_ERR_NOMEM, NULL);
+		return QD_OK;
+	}
+	if (url == NULL || (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0)) {
+		w->nh.api->notify_done(w->nh.ctx, req, QD_ERR_INVALID,
+			targeted ? "the user's webhook has no http(s) url" :
+			"this instance has no url (it carries users' own "
+			"webhooks only)");
+		free(body);
 		return QD_OK;
 	}
 	snprintf(ts, sizeof(ts), "%lld",
 		(long long)(w->nh.api->now_ns(w->nh.ctx) / 1000000000LL));
 	h[nh].key = "X-Quantd-Timestamp";
 	h[nh++].value = ts;
-	if (w->sign) {
+	/* A user's own channel (SDK 1.6): their URL, always signed with
+	 * their secret. */
+	if (targeted || w->sign) {
 		struct qd_sign_req s;
 
 		blen = strlen(body);
@@ -132,7 +149,7 @@ wh_send(void *state, uint64_t req, const struct qd_notification *n)
 		s.size = sizeof(s);
 		s.alg = QD_SIGN_HMAC_SHA256;
 		s.enc = QD_ENC_HEX;
-		s.secret = w->secret;
+		s.secret = targeted ? "target.secret" : w->secret;
 		s.msg = msg;
 		s.msg_len = strlen(msg);
 		if ((rc = w->nh.api->sign(w->nh.ctx, &s, sig, sizeof(sig),
@@ -148,12 +165,13 @@ wh_send(void *state, uint64_t req, const struct qd_notification *n)
 	}
 	h[nh].key = "X-Quantd-Event";
 	h[nh++].value = n->event ? n->event : "";
-	nh_post(&w->nh, req, w->url, h, nh, body);
+	nh_post(&w->nh, req, url, h, nh, body);
 out:
 	if (rc != QD_OK)
 		w->nh.api->notify_done(w->nh.ctx, req, rc, rc ==
-			QD_ERR_NOTFOUND ? "the signing secret is not set "
-			"(instance \"secrets\")" : "cannot sign");
+			QD_ERR_NOTFOUND ? (targeted ? "the user's webhook "
+			"secret cannot be read" : "the signing secret is not "
+			"set (instance \"secrets\")") : "cannot sign");
 	free(msg);
 	free(body);
 	return QD_OK;
@@ -179,9 +197,9 @@ static const struct qd_notifier_ops wh_ops = {
 };
 
 static const struct qd_param_spec wh_params[] = {
-	{ sizeof(struct qd_param_spec), "url", QD_PARAM_STRING,
-	  QD_PARAM_REQUIRED, 0, 0.0, NULL, 0.0, 0.0, NULL,
-	  "the receiver's URL (http:// or https://)" },
+	QD_PARAM_STRING_SPEC("url", "", "the receiver's URL (http:// or "
+		"https://); empty: the instance carries users' own webhooks "
+		"only"),
 	QD_PARAM_STRING_SPEC("secret", "signing_secret",
 		"name of the instance secret (in \"secrets\") the HMAC is "
 		"keyed with"),

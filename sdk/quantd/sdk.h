@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 5
+#define QD_ABI_MINOR 6
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -526,7 +526,49 @@ struct qd_notification {
 	const char *user;      /**< the user it is for, or NULL (operators) */
 	uint32_t attempt;      /**< 1 for the first send, 2 for the first retry */
 	uint32_t reserved;     /**< zero */
+	/* --- appended in ABI 1.6 (filled for notifiers built against 1.6 or
+	 *     newer; the host refuses to hand an older one a notification
+	 *     with a target, which it would send to its own destination) --- */
+	/**
+	 * The destination when the notification goes to a user's own channel
+	 * (`quantctl notify channel set`, PUT /api/v1/me/channels/{kind}),
+	 * else NULL and n_target 0: the instance's own parameters apply
+	 * (qd_notification_targeted() tells; a discord target has no key).
+	 * What is not secret comes here, by kind: "to" (email: the address),
+	 * "chat_id" (telegram), "url" (webhook); discord has none.  The
+	 * target's secret never comes here: while send() runs, the secret
+	 * names "target.secret" (webhook: the HMAC key, sealed: sign() only),
+	 * "target.bot_token" (telegram) and "target.webhook_url" (discord)
+	 * reach it through api->sign and api->secret_get.
+	 */
+	const struct qd_kv *target;
+	uint32_t n_target;
+	uint32_t reserved2;    /**< zero */
 };
+
+/** Whether n goes to a user's own channel (ABI 1.6: n->target set; a
+ *  discord target has no key, n_target 0). */
+static inline int
+qd_notification_targeted(const struct qd_notification *n)
+{
+	return n != NULL && n->size >= offsetof(struct qd_notification,
+	    reserved2) + sizeof(n->reserved2) && n->target != NULL;
+}
+
+/** The value of `key` in n->target (ABI 1.6), or NULL. */
+static inline const char *
+qd_notification_target(const struct qd_notification *n, const char *key)
+{
+	uint32_t i;
+
+	if (!qd_notification_targeted(n))
+		return NULL;
+	for (i = 0; i < n->n_target; i++)
+		if (n->target[i].key != NULL &&
+		    strcmp(n->target[i].key, key) == 0)
+			return n->target[i].value;
+	return NULL;
+}
 
 /**
  * An instrument of a venue (api->emit_instrument, ABI 1.2).  Steps and
@@ -727,6 +769,9 @@ struct qd_host_api {
 	 * Signing keys are sealed: a secret whose name ends in "secret" or
 	 * "private_key" ("api_secret", "private_key") is only ever used by
 	 * api->sign (ABI 1.4) and secret_get refuses it with QD_ERR_DENIED.
+	 * Notifiers (ABI 1.6): inside send() of a notification with a
+	 * target, "target.NAME" is the target's secret (struct
+	 * qd_notification); anywhere else QD_ERR_NOTFOUND.
 	 */
 	int (*secret_get)(qd_ctx *ctx, const char *name, char *buf, size_t cap);
 	/** HMAC of msg under key; *out_len receives the digest length. */

@@ -52,11 +52,12 @@ each(void *arg, void (*fn)(void *, const char *, const struct config_route *),
 
 static int
 send_now(void *arg, const char *channel, uint64_t req,
-	const struct qd_notification *n)
+	const struct qd_notification *n, const struct outbox_secret *sec)
 {
 	struct run *r = arg;
 
 	(void)n;
+	(void)sec;
 	outbox_done(r->ob, channel, req, QD_OK, NULL);
 	r->delivered++;
 	return QD_OK;
@@ -91,7 +92,7 @@ outbox_run(const char *db, double *enq, double *all)
 	static char *ev[] = { star };
 	struct run r;
 	struct config_notify cfg;
-	struct outbox_channels ch = { each, send_now, &r };
+	struct outbox_channels ch = { each, send_now, &r, NULL };
 	struct outbox_event e;
 	struct loop_timer *t;
 	char err[256], key[32];

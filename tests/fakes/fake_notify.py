@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""fake_notify.py PORTFILE SECRET TOKEN -- the receivers of the notifier
+"""fake_notify.py PORTFILE SECRET TOKEN [NAME=SECRET ...] -- the receivers
+of the notifier
 plugins on loopback, for the integration tests: a webhook receiver, the
 Telegram Bot API's sendMessage and Discord's webhook execute.  Writes the
 port to PORTFILE once it listens; runs until killed.
@@ -8,6 +9,9 @@ port to PORTFILE once it listens; runs until killed.
                              SHA256 keyed with SECRET over
                              X-Quantd-Timestamp "." body) and counts each
                              Idempotency-Key; a bad signature is 401
+  POST /hook/<NAME>          a user's own webhook: the same, keyed with the
+                             SECRET given as NAME=SECRET (another secret's
+                             signature is 401), counted under "hook/NAME"
   POST /bot<TOKEN>/sendMessage   Telegram: a wrong token is 401; more than
                              1 message a second to one chat is 429 with
                              parameters.retry_after
@@ -36,9 +40,11 @@ import urllib.parse
 SECRET = sys.argv[2].encode()
 TOKEN = sys.argv[3]
 lock = threading.Lock()
+USERS = dict(a.split("=", 1) for a in sys.argv[4:])
 stats = {t: {"keys": {}, "requests": 0, "bad_signature": 0, "throttled": 0,
-             "refused": 0} for t in ("hook", "telegram", "discord")}
-mode = {"hook": "ok", "telegram": "ok", "discord": "ok"}
+             "refused": 0} for t in ["hook", "telegram", "discord"] +
+         ["hook/" + u for u in USERS]}
+mode = {t: "ok" for t in stats}
 chat_last = {}
 discord_times = []
 
@@ -95,6 +101,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(200, {"ok": True})
             elif url.path == "/hook":
                 self.hook(raw)
+            elif url.path[6:] in USERS and url.path.startswith("/hook/"):
+                self.hook(raw, url.path[1:], USERS[url.path[6:]].encode())
             elif url.path.startswith("/bot"):
                 self.telegram(url.path, raw)
             elif url.path.startswith("/api/webhooks/"):
@@ -102,21 +110,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 self.reply(404, {"error": "no such path"})
 
-    def hook(self, raw):
-        if not self.gate("hook"):
+    def hook(self, raw, target="hook", secret=SECRET):
+        if not self.gate(target):
             return
         ts = self.headers.get("X-Quantd-Timestamp", "")
         sig = self.headers.get("X-Quantd-Signature", "")
-        want = "sha256=" + hmac.new(SECRET, ts.encode() + b"." + raw,
+        want = "sha256=" + hmac.new(secret, ts.encode() + b"." + raw,
                                     hashlib.sha256).hexdigest()
         body = json.loads(raw)
         key = self.headers.get("Idempotency-Key", "")
         if (not hmac.compare_digest(sig, want) or key != body["id"] or
                 abs(time.time() - int(ts or 0)) > 300):
-            stats["hook"]["bad_signature"] += 1
+            stats[target]["bad_signature"] += 1
             self.reply(401, {"error": "bad signature"})
             return
-        self.count("hook", key)
+        self.count(target, key)
         self.reply(200, {"ok": True})
 
     def telegram(self, path, raw):

@@ -3,7 +3,8 @@
 # aiosmtpd) that requires STARTTLS with a certificate of a CA made here
 # and AUTH over TLS: the notifications arrive encrypted and authenticated,
 # with their idempotency key; a wrong password is dead-lettered with the
-# server's refusal; the password never reaches the log.
+# server's refusal; the password never reaches the log; a user's own
+# e-mail channel gets its test at the user's address only.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 PY=/usr/bin/python3
 SMTP_PID=
@@ -31,7 +32,7 @@ cat > "$T/quantd.d/mail.json" <<JSON
  "params": {"smtp_url": "smtp://localhost:$PORT", "username": "quantd",
             "from": "quantd@example.org", "to": "ops@example.org, cto@example.org"},
  "secrets": {"smtp_password": "env:SMTP_PW"},
- "route": {"events": ["mail.*"]}}
+ "route": {"events": ["mail.*"], "user_channels": true}}
 JSON
 cat > "$T/quantd.d/badmail.json" <<JSON
 {"plugin": "notify-email", "instance": "badmail",
@@ -72,5 +73,17 @@ check "3 mails over STARTTLS with AUTH, to both recipients, with their keys and 
 wait_for 15 sh -c "'$QUANTCTL' -c '$T/quantd.json' notify dead | grep -q badmail"
 check "a wrong password is dead-lettered with the server's refusal" sh -c "'$QUANTCTL' -c '$T/quantd.json' --json notify dead | grep -q '\"channel\":\"badmail\".*535'"
 check "no password in the log" sh -c "! grep -q 'mail-pass-0123\|wrong-pass' '$T/quantd.log'"
+
+# A user's own e-mail channel, through the instance that carries users'.
+check "a user's e-mail channel is set" ctl notify channel set email --user dana --to dana@example.org
+check "and tested" ctl notify channel test email --user dana
+wait_for 20 sh -c "grep -q 'dana@example.org' '$T/mail.jsonl'"
+check "the test mail went to her address alone, over STARTTLS" "$PY" -c "
+import json, sys
+r = [json.loads(l) for l in open('$T/mail.jsonl') if 'dana@' in l]
+sys.exit(not (len(r) == 1 and r[0]['to'] == ['dana@example.org'] and r[0]['tls'] and 'test of your email channel' in r[0]['subject']))"
+ctl notify channel set email --user dana --to 'dana@example.org
+Bcc: evil@example.org' > /dev/null 2>&1
+check "an address with a header in it is refused" test $? -ne 0
 stop_daemon
 finish

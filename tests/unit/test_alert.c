@@ -33,6 +33,7 @@ static struct plugin_registry *reg;
 
 /* What fired, in order. */
 struct got {
+	char channels[1024][40];   /* "(all)" for NULL */
 	uint64_t id[1024];
 	int64_t ts[1024];
 	double price[1024];
@@ -50,6 +51,8 @@ on_fired(void *arg, const struct alert_fired *f)
 	got.id[got.n] = f->id;
 	got.ts[got.n] = f->ts_ns;
 	got.price[got.n] = f->price;
+	snprintf(got.channels[got.n], sizeof(got.channels[0]), "%s",
+		f->channels ? f->channels : "(all)");
 	snprintf(got.msg[got.n], sizeof(got.msg[0]), "%s", f->message);
 	got.n++;
 }
@@ -697,6 +700,71 @@ update_and_delete(void **st)
 	alert_engine_free(e);
 }
 
+/* The owner's channels an alert notifies: every one by default (NULL),
+ * those named (kept in kind order, handed to the fire), none ([]); a bad
+ * list names "channels"; update and restore keep them. */
+static void
+channels_chosen_per_alert(void **st)
+{
+	struct alert_engine *e = engine();
+	struct store_alert r = { 5, "ann", "rec", "BTC/USDT", "",
+		"{\"type\":\"price_above\",\"price\":100}", "every", 0, 0,
+		1, 0, 0, "{}", 1000, 1000, "" };
+	char err[256], *text;
+	uint64_t a, b;
+	cJSON *o;
+
+	(void)st;
+	a = add(e, "{" PAIR ",\"fire\":\"every\",\"condition\":{\"type\":"
+		"\"price_above\",\"price\":100},\"channels\":[\"webhook\","
+		"\"email\"]}");
+	b = add(e, "{" PAIR ",\"fire\":\"every\",\"condition\":{\"type\":"
+		"\"price_above\",\"price\":100}}");
+	refused(e, "{" PAIR ",\"condition\":{\"type\":\"price_above\","
+		"\"price\":1},\"channels\":[\"pager\"]}", QD_ERR_INVALID,
+		"channels");
+	refused(e, "{" PAIR ",\"condition\":{\"type\":\"price_above\","
+		"\"price\":1},\"channels\":[\"email\",\"email\"]}",
+		QD_ERR_INVALID, "channels");
+	refused(e, "{" PAIR ",\"condition\":{\"type\":\"price_above\","
+		"\"price\":1},\"channels\":\"email\"}", QD_ERR_INVALID,
+		"channels");
+	o = alert_json(e, a, T0);
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "channels"));
+	assert_string_equal(text, "[\"email\",\"webhook\"]");
+	free(text);
+	cJSON_Delete(o);
+	o = alert_json(e, b, T0);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "channels")));
+	cJSON_Delete(o);
+	trade(e, T0 + S(1), 99);
+	trade(e, T0 + S(2), 101);
+	expect(2);
+	assert_string_equal(got.channels[0], "email,webhook");
+	assert_string_equal(got.channels[1], "(all)");
+	assert_int_equal(update(e, a, "{\"channels\":[]}", err), QD_OK);
+	assert_int_equal(update(e, b, "{\"channels\":[\"telegram\"]}", err),
+		QD_OK);
+	assert_int_equal(update(e, b, "{\"channels\":[1]}", err),
+		QD_ERR_INVALID);
+	trade(e, T0 + S(3), 99);
+	trade(e, T0 + S(4), 101);
+	expect(4);
+	assert_string_equal(got.channels[2], "");
+	assert_string_equal(got.channels[3], "telegram");
+	assert_int_equal(update(e, a, "{\"channels\":null}", err), QD_OK);
+	o = alert_json(e, a, T0);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "channels")));
+	cJSON_Delete(o);
+	assert_int_equal(alert_restore(e, &r, err, sizeof(err)), QD_OK);
+	o = alert_json(e, 5, T0);
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "channels"));
+	assert_string_equal(text, "[]");
+	free(text);
+	cJSON_Delete(o);
+	alert_engine_free(e);
+}
+
 /* The state survives a restart through the keeper and a SQLite file:
  * the fire count, a "once" alert staying disabled, the previous price a
  * crossing is measured from, a change window, and the history. */
@@ -772,7 +840,7 @@ restore_takes_the_freshest_price(void **st)
 	struct alert_engine *e = engine();
 	struct store_alert r = { 1, "admin", "rec", "BTC/USDT", "",
 		"{\"type\":\"price_above\",\"price\":95}", "every", 0, 0, 1,
-		0, 0, "{\"last\":90,\"c\":[{\"s\":0}]}", 1000, 1000 };
+		0, 0, "{\"last\":90,\"c\":[{\"s\":0}]}", 1000, 1000, NULL };
 	char err[256];
 
 	(void)st;
@@ -1097,6 +1165,7 @@ main(void)
 		cmocka_unit_test(validation_names_the_field),
 		cmocka_unit_test(plan_limits),
 		cmocka_unit_test(update_and_delete),
+		cmocka_unit_test(channels_chosen_per_alert),
 		cmocka_unit_test(state_survives_restart),
 		cmocka_unit_test(restore_takes_the_freshest_price),
 		cmocka_unit_test(indicators_dropped_and_renewed),

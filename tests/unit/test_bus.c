@@ -508,12 +508,13 @@ bus_stats_count_events_per_topic_and_handler_calls(void **state)
  * by the time they are delivered; they must arrive with the text as it
  * was published. */
 static char got_title[64], got_key[64], got_reason[64], got_client[64];
+static char got_channels[64];
 static int got_alerts, got_orders;
 
 static void
 publish_from_stack(void *arg, const struct bus_event *ev)
 {
-	char title[32], key[32], reason[32];
+	char title[32], key[32], reason[32], chans[32];
 	struct bus_event a, o;
 
 	(void)arg;
@@ -525,6 +526,8 @@ publish_from_stack(void *arg, const struct bus_event *ev)
 	a.topic = BUS_ALERT;
 	a.u.alert.title = title;
 	a.u.alert.key = key;
+	snprintf(chans, sizeof(chans), "%s", "email,webhook");
+	a.u.alert.channels = chans;
 	memset(&o, 0, sizeof(o));
 	o.topic = BUS_ORDER_UPDATE;
 	o.u.order.reason = reason;
@@ -535,6 +538,7 @@ publish_from_stack(void *arg, const struct bus_event *ev)
 	memset(title, 'X', sizeof(title) - 1);
 	memset(key, 'Y', sizeof(key) - 1);
 	memset(reason, 'Z', sizeof(reason) - 1);
+	memset(chans, 'W', sizeof(chans) - 1);
 }
 
 static void
@@ -544,6 +548,8 @@ keep_alert(void *arg, const struct bus_event *ev)
 	got_alerts++;
 	snprintf(got_title, sizeof(got_title), "%s", ev->u.alert.title);
 	snprintf(got_key, sizeof(got_key), "%s", ev->u.alert.key);
+	snprintf(got_channels, sizeof(got_channels), "%s",
+		ev->u.alert.channels);
 	assert_null(ev->u.alert.body);
 }
 
@@ -577,6 +583,7 @@ bus_nested_publish_keeps_its_strings(void **state)
 	expect_int("orders", got_orders, 1);
 	assert_string_equal(got_title, "risk: daily_loss");
 	assert_string_equal(got_key, "risk:daily_loss:7");
+	assert_string_equal(got_channels, "email,webhook");
 	assert_string_equal(got_reason, "price band");
 	assert_string_equal(got_client, "risk:daily_loss:7");
 }

@@ -388,7 +388,7 @@ instance_route(void **unused)
 		" \"route\": {\"events\": [\"risk.*\", \"fill\"], \"users\": "
 		"[\"@operators\"],\n"
 		"  \"min_severity\": \"warning\", \"rate_per_sec\": 2, "
-		"\"inflight\": 8}}\n");
+		"\"inflight\": 8, \"user_channels\": true}}\n");
 	assert_int_equal(config_load_instance(at("route.json"), &ci, &d), 0);
 	assert_int_equal(ci.route.n_events, 2);
 	assert_string_equal(ci.route.events[0], "risk.*");
@@ -397,20 +397,22 @@ instance_route(void **unused)
 	assert_true(ci.route.rate_per_sec == 2);
 	assert_true(ci.route.burst == 2);
 	assert_int_equal(ci.route.inflight, 8);
+	assert_int_equal(ci.route.user_channels, 1);
 	config_instance_clear(&ci);
 	put("badroute.json",
 		"{\"plugin\": \"notify-webhook\", \"instance\": \"hook\",\n"
 		" \"route\": {\"events\": \"risk\", \"min_severity\": \"loud\", "
-		"\"inflight\": 0, \"colour\": 1}}\n");
+		"\"inflight\": 0, \"colour\": 1, \"user_channels\": \"yes\"}}\n");
 	assert_int_equal(config_load_instance(at("badroute.json"), &ci, &d),
 		-1);
-	assert_int_equal(d.count, 4);
+	assert_int_equal(d.count, 5);
 	snprintf(want, sizeof(want), "%s:2:", at("badroute.json"));
 	assert_diag_has(&d, want);
 	assert_diag_has(&d, "$.route.events: expected an array of strings");
 	assert_diag_has(&d, "$.route.min_severity: expected \"info\", "
 		"\"warning\" or \"critical\", found \"loud\"");
 	assert_diag_has(&d, "unknown key \"colour\"");
+	assert_diag_has(&d, "$.route.user_channels: expected");
 	diag_free(&d);
 }
 

@@ -18,8 +18,10 @@
 #include "config/config.h"
 #include "loop/loop.h"
 #include "market/symbol.h"
+#include "notify/channel.h"
 #include "notify/outbox.h"
 #include "store/store.h"
+#include "vault/vault.h"
 
 enum mode { ANSWER_OK, ANSWER_FAIL, ANSWER_NONE, ANSWER_LIMIT };
 
@@ -27,6 +29,7 @@ enum mode { ANSWER_OK, ANSWER_FAIL, ANSWER_NONE, ANSWER_LIMIT };
 
 struct sent {
 	char channel[16], key[64], event[32], user[16], recipient[16];
+	char target[64], secret[64];   /* a user's channel: url and secret */
 	uint32_t attempt;
 	uint64_t req;
 };
@@ -45,7 +48,18 @@ struct world {
 	char db[256];
 	struct outbox_event heard[8];
 	size_t n_heard;
+	int serve_users;           /* "hook" carries users' webhooks */
 };
+
+/* The instance carrying users' channels of a plugin's kind. */
+static const char *
+serving(void *arg, const char *plugin)
+{
+	struct world *w = arg;
+
+	return w->serve_users && strcmp(plugin, "notify-webhook") == 0 ?
+	    "hook" : NULL;
+}
 
 static void
 each(void *arg, void (*fn)(void *, const char *, const struct config_route *),
@@ -61,7 +75,7 @@ each(void *arg, void (*fn)(void *, const char *, const struct config_route *),
 
 static int
 send_fn(void *arg, const char *channel, uint64_t req,
-	const struct qd_notification *n)
+	const struct qd_notification *n, const struct outbox_secret *sec)
 {
 	struct world *w = arg;
 	int i = strcmp(channel, w->name[0]) == 0 ? 0 : 1;
@@ -70,6 +84,19 @@ send_fn(void *arg, const char *channel, uint64_t req,
 	assert_true(n->size >= sizeof(*n));
 	assert_true(w->n_sent < MAX_SENT);
 	s = &w->sent[w->n_sent++];
+	/* a user's own channel comes with its target and secret, only */
+	assert_true((sec != NULL) == qd_notification_targeted(n));
+	if (sec != NULL) {
+		size_t len = 0;
+
+		snprintf(s->target, sizeof(s->target), "%s",
+			qd_notification_target(n, "url"));
+		assert_int_equal(sec->get(sec->arg, "secret", s->secret,
+			sizeof(s->secret), &len), QD_OK);
+		assert_int_equal(len, strlen(s->secret));
+		assert_int_equal(sec->get(sec->arg, "bot_token", s->recipient,
+			sizeof(s->recipient), &len), QD_ERR_NOTFOUND);
+	}
 	snprintf(s->channel, sizeof(s->channel), "%s", channel);
 	snprintf(s->key, sizeof(s->key), "%s", n->key);
 	snprintf(s->event, sizeof(s->event), "%s", n->event);
@@ -126,7 +153,7 @@ static struct outbox *
 world_open(struct world *w, uint32_t max_attempts)
 {
 	struct config_notify cfg;
-	struct outbox_channels ch = { each, send_fn, w };
+	struct outbox_channels ch = { each, send_fn, w, serving };
 	char err[512];
 
 	config_notify_default(&cfg);
@@ -540,7 +567,7 @@ bus_events_notify(void **st)
 {
 	struct world w;
 	struct config_notify cfg;
-	struct outbox_channels ch = { each, send_fn, &w };
+	struct outbox_channels ch = { each, send_fn, &w, NULL };
 	struct bus *bus = bus_new();
 	struct bus_event ev;
 	char err[256];
@@ -609,6 +636,131 @@ bus_events_notify(void **st)
 	bus_free(bus);
 }
 
+struct skipped_seen {
+	char user[16], kind[16], why[200];
+	int n;
+};
+
+static void
+skipped_row(void *arg, const struct outbox_row *r)
+{
+	struct skipped_seen *k = arg;
+
+	if (!r->skipped)
+		return;
+	k->n++;
+	snprintf(k->user, sizeof(k->user), "%s", r->user);
+	snprintf(k->kind, sizeof(k->kind), "%s", r->user_channel ?
+		r->user_channel : "");
+	snprintf(k->why, sizeof(k->why), "%s", r->last_error);
+}
+
+/* A user's notification goes to the instance's route and, as its own row,
+ * to the user's webhook with the user's url and secret (the secret only
+ * while send() runs); a user whose plan lacks the kind (a downgrade) is
+ * skipped with the reason, never sent; a named kind the user did not set
+ * is skipped too. */
+static void
+user_channels_get_target_and_secret_or_are_skipped(void **st)
+{
+	struct world w;
+	struct channel_book *book;
+	struct channel_settings cs;
+	struct store_user u = { 0, "alice", "x", "trader", "enterprise", 0,
+		1, 1 };
+	struct store_user_channel carol = { "carol", "webhook",
+		"https://c.example/h", "", { "", "", "" }, 1, 1 };
+	struct skipped_seen k;
+	struct outbox_event e;
+	struct vault *v;
+	struct store *s;
+	cJSON *body;
+	char err[300];
+	int64_t id;
+
+	(void)st;
+	setenv("QD_TEST_OUTBOX_MK", "000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f", 1);
+	assert_int_equal(vault_new(&v), QD_OK);
+	assert_int_equal(vault_load(v, "k1=env:QD_TEST_OUTBOX_MK", err,
+		sizeof(err)), QD_OK);
+	world_init(&w, "users");
+	w.serve_users = 1;
+	w.running[1] = 0;          /* "hook" alone, routing every event */
+	world_open(&w, 3);
+	assert_int_equal(store_open(w.db, STORE_ROLE_WRITER, &s, err,
+		sizeof(err)), QD_OK);
+	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
+	u.name = "carol";
+	u.plan = "pro";
+	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
+	/* carol set it while on enterprise, then was moved to pro */
+	assert_int_equal(store_user_channel_put(s, &carol), QD_OK);
+	store_close(s);
+	book = channel_book_open(w.db, v, err, sizeof(err));
+	assert_non_null(book);
+	body = cJSON_Parse("{\"url\":\"https://a.example/h\","
+		"\"secret\":\"alice-secret-0123456789\"}");
+	assert_int_equal(channel_settings_parse(CHANNEL_WEBHOOK, body, 0, &cs,
+		err, sizeof(err)), QD_OK);
+	assert_int_equal(channel_book_set(book, "alice", &cs, 5, err,
+		sizeof(err)), QD_OK);
+	channel_settings_clear(&cs);
+	cJSON_Delete(body);
+	outbox_set_book(w.ob, book);
+
+	memset(&e, 0, sizeof(e));
+	e.event = "alert";
+	e.user = "alice";
+	e.title = "alert 1";
+	e.key = "alert:1:1";
+	assert_int_equal(outbox_enqueue(w.ob, &e), 2);
+	assert_true(run_until(&w, two_sent, 3000));
+	assert_int_equal(w.n_sent, 2);
+	for (size_t i = 0; i < 2; i++) {
+		const struct sent *x = &w.sent[i];
+
+		assert_string_equal(x->channel, "hook");
+		assert_string_equal(x->key, "alert:1:1");
+		if (x->target[0] == '\0')
+			continue;           /* the route's own copy */
+		assert_string_equal(x->target, "https://a.example/h");
+		assert_string_equal(x->secret, "alice-secret-0123456789");
+	}
+	assert_true(w.sent[0].target[0] != w.sent[1].target[0]);
+
+	/* carol: the route's copy is sent, her webhook is skipped */
+	e.user = "carol";
+	e.key = "alert:2:1";
+	assert_int_equal(outbox_enqueue(w.ob, &e), 2);
+	memset(&k, 0, sizeof(k));
+	run_until(&w, NULL, 200);
+	outbox_each(w.ob, 1, skipped_row, &k);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.user, "carol");
+	assert_string_equal(k.kind, "webhook");
+	assert_non_null(strstr(k.why, "skipped: the pro plan does not "
+		"include webhook channels"));
+	assert_int_equal(w.n_sent, 3);
+	assert_string_equal(w.sent[2].target, "");
+
+	/* a kind named by the alert that alice did not set: skipped */
+	e.user = "alice";
+	e.key = "alert:3:1";
+	e.channels = "email";
+	e.user_only = 1;
+	assert_int_equal(outbox_enqueue(w.ob, &e), 1);
+	memset(&k, 0, sizeof(k));
+	outbox_each(w.ob, 1, skipped_row, &k);
+	assert_int_equal(k.n, 2);
+	assert_non_null(strstr(k.why, "no email channel"));
+	e.channels = "pager";
+	assert_int_equal(outbox_enqueue(w.ob, &e), QD_ERR_INVALID);
+	world_close(&w);
+	channel_book_close(book);
+	vault_free(v);
+}
+
 int
 main(void)
 {
@@ -621,6 +773,7 @@ main(void)
 		cmocka_unit_test(rate_limits_and_retry_after),
 		cmocka_unit_test(listeners_hear_every_notification),
 		cmocka_unit_test(bus_events_notify),
+		cmocka_unit_test(user_channels_get_target_and_secret_or_are_skipped),
 	};
 
 	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);

@@ -10,7 +10,8 @@
  * reserved and error, qd_host_api sign and emit_balance, qd_exchange_ops
  * order_cancel_all and account_sync, structs qd_balance and qd_sign_req;
  * 1.5: qd_notification key, user, attempt and reserved, qd_host_api
- * mail_send, qd_notifier_ops on_mail_done, struct qd_mail).
+ * mail_send, qd_notifier_ops on_mail_done, struct qd_mail; 1.6:
+ * qd_notification target, n_target and reserved2).
  * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
@@ -153,7 +154,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_account, cash, 8),
 	FIELD(qd_account, equity, 16),
 	FIELD(qd_account, fees_paid, 24),
-	SIZE(qd_notification, 72),             /* ABI 1.5 */
+	SIZE(qd_notification, 88),             /* ABI 1.6 */
 	FIELD(qd_notification, size, 0),
 	FIELD(qd_notification, severity, 4),
 	FIELD(qd_notification, ts, 8),
@@ -165,6 +166,9 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_notification, user, 56),      /* ABI 1.5 */
 	FIELD(qd_notification, attempt, 64),   /* ABI 1.5 */
 	FIELD(qd_notification, reserved, 68),  /* ABI 1.5 */
+	FIELD(qd_notification, target, 72),    /* ABI 1.6 */
+	FIELD(qd_notification, n_target, 80),  /* ABI 1.6 */
+	FIELD(qd_notification, reserved2, 84), /* ABI 1.6 */
 	SIZE(qd_mail, 88),                     /* ABI 1.5 */
 	FIELD(qd_mail, size, 0),
 	FIELD(qd_mail, url, 8),
@@ -358,7 +362,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 5);
+	assert_int_equal(QD_ABI_MINOR, 6);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);

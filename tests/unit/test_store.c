@@ -1307,6 +1307,7 @@ alert_collect(void *arg, const struct store_alert *a)
 	c->spec = keep(&g->pool, a->spec);
 	c->fire_mode = keep(&g->pool, a->fire_mode);
 	c->state = keep(&g->pool, a->state);
+	c->channels = keep(&g->pool, a->channels);
 	return 0;
 }
 
@@ -1333,10 +1334,11 @@ alerts_round_trip(void **st)
 	struct store *s = open_fresh("c_alerts");
 	struct store_alert a = { 7, "admin", "binance", "BTC/USDT", "",
 		"{\"type\":\"price_above\",\"price\":50000}", "once", 0, 0,
-		1, 0, 0, "{}", 1000, 1000 };
+		1, 0, 0, "{}", 1000, 1000, NULL };
 	struct store_alert b = { 9, "42", "okx", "ETH/USDT", "dip",
 		"{\"type\":\"price_below\",\"price\":0.1}", "every", 60000,
-		1999999999999, 0, 3, 1500, "{\"last\":0.25}", 1100, 1600 };
+		1999999999999, 0, 3, 1500, "{\"last\":0.25}", 1100, 1600,
+		"email,webhook" };
 	struct store_alert_event e = { 7, "admin", 2000, 50000.5, "crossed" };
 	struct alerts_got g;
 	size_t i;
@@ -1364,6 +1366,7 @@ alerts_round_trip(void **st)
 		same_str("spec", r->spec, w->spec);
 		same_str("fire_mode", r->fire_mode, w->fire_mode);
 		same_str("state", r->state, w->state);
+		same_str("channels", r->channels, w->channels);
 		assert_int_equal(r->cooldown_ms, w->cooldown_ms);
 		assert_int_equal(r->expires_ms, w->expires_ms);
 		assert_int_equal(r->enabled, w->enabled);
@@ -2036,6 +2039,85 @@ auth_audit_credentials_sealed(void **st)
 	store_close(s);
 }
 
+/* ---- users' channels (0008) ------------------------------------------------ */
+
+static int
+channel_copy(void *arg, const struct store_user_channel *c)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 512 - strlen(out), "%s:%s:%s:%s:%s:%lld:"
+		"%lld ", c->user, c->kind, c->target, c->secret_ref,
+		c->sealed.ct, (long long)c->created_ms,
+		(long long)c->updated_ms);
+	return 0;
+}
+
+static int
+kind_copy(void *arg, const char *kind)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 512 - strlen(out), "%s ", kind);
+	return 0;
+}
+
+/* A user's channels: replaced by kind (creation time kept), listed by
+ * user then kind, deleted once; the plans' channel kinds as seeded (email
+ * for everyone, the rest for enterprise); a sealed channel secret is among
+ * the values a key rotation re-seals, as USER:KIND. */
+static void
+user_channels_round_trip(void **st)
+{
+	struct store *s = open_fresh("c_channels");
+	struct store_user_channel a = { "alice", "webhook",
+		"https://a.example/hook", "", { "k1", "00", "aa" }, 1000,
+		1000 };
+	struct store_user_channel b = { "bob", "email", "bob@example.com",
+		"", { "", "", "" }, 1100, 1100 };
+	struct store_sealed nv = { "k2", "11", "bb" };
+	char out[512] = "";
+
+	(void)st;
+	if (store_user_channel_put(s, &a) != QD_OK)
+		fail_msg("%s", store_error(s));
+	assert_int_equal(store_user_channel_put(s, &b), QD_OK);
+	a.target = "https://a.example/hook2";
+	a.created_ms = a.updated_ms = 2000;
+	assert_int_equal(store_user_channel_put(s, &a), QD_OK);
+	a.kind = "pager";
+	assert_int_equal(store_user_channel_put(s, &a), QD_ERR_INVALID);
+	assert_int_equal(store_user_channels(s, NULL, channel_copy, out),
+		QD_OK);
+	assert_string_equal(out, "alice:webhook:https://a.example/hook2::aa:"
+		"1000:2000 bob:email:bob@example.com:::1100:1100 ");
+	out[0] = '\0';
+	assert_int_equal(store_user_channels(s, "bob", channel_copy, out),
+		QD_OK);
+	assert_string_equal(out, "bob:email:bob@example.com:::1100:1100 ");
+	out[0] = '\0';
+	assert_int_equal(store_sealed_each(s, sealed_copy, out), QD_OK);
+	assert_string_equal(out, "4:alice:webhook:aa ");
+	assert_int_equal(store_sealed_update(s, STORE_SEALED_CHANNEL,
+		"alice:webhook", &nv), QD_OK);
+	out[0] = '\0';
+	assert_int_equal(store_user_channels(s, "alice", channel_copy, out),
+		QD_OK);
+	assert_string_equal(out, "alice:webhook:https://a.example/hook2::bb:"
+		"1000:2000 ");
+	assert_int_equal(store_user_channel_delete(s, "bob", "email"), QD_OK);
+	assert_int_equal(store_user_channel_delete(s, "bob", "email"),
+		QD_ERR_NOTFOUND);
+	out[0] = '\0';
+	assert_int_equal(store_plan_channels(s, "pro", kind_copy, out), QD_OK);
+	assert_string_equal(out, "email ");
+	out[0] = '\0';
+	assert_int_equal(store_plan_channels(s, "enterprise", kind_copy, out),
+		QD_OK);
+	assert_string_equal(out, "discord email telegram webhook ");
+	store_close(s);
+}
+
 /* ---- the notification outbox (0006) --------------------------------------- */
 
 struct notes_got {
@@ -2061,6 +2143,7 @@ note_collect(void *arg, const struct store_notification *n)
 	c->body = keep(&g->pool, n->body);
 	c->recipient = keep(&g->pool, n->recipient);
 	c->last_error = keep(&g->pool, n->last_error);
+	c->user_channel = keep(&g->pool, n->user_channel);
 	return 0;
 }
 
@@ -2083,6 +2166,32 @@ note(uint64_t id, const char *key, const char *channel)
 	n.created_ms = 1700000000000LL + (int64_t)id;
 	n.updated_ms = n.created_ms;
 	return n;
+}
+
+/* A row for a user's own channel and the instance's own row of the same
+ * key and instance are two rows; the kind reads back. */
+static void
+notification_user_channel_is_its_own_row(void **st)
+{
+	struct store *s = open_fresh("c_notify_user");
+	struct store_notification a = note(1, "alert:7:1", "hook");
+	struct store_notification b = note(2, "alert:7:1", "hook");
+	struct store_notification c = note(3, "alert:7:1", "hook");
+	struct notes_got g = { .count = 0 };
+
+	(void)st;
+	b.user_channel = "webhook";
+	c.user_channel = "webhook";
+	assert_int_equal(store_put_notification(s, &a), QD_OK);
+	assert_int_equal(store_put_notification(s, &b), QD_OK);
+	assert_int_equal(store_put_notification(s, &c), QD_OK);  /* dup */
+	assert_int_equal(store_notifications(s, NULL, note_collect, &g),
+		QD_OK);
+	assert_int_equal(g.count, 2);
+	same_str("user_channel", g.n[0].user_channel, "");
+	same_str("user_channel", g.n[1].user_channel, "webhook");
+	pool_free(&g.pool);
+	store_close(s);
 }
 
 /* Written, read back exactly, updated in place; the same key for the same
@@ -2288,6 +2397,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(auth_refresh_tokens),
 		cmocka_unit_test(auth_keys_totp_recovery),
 		cmocka_unit_test(auth_audit_credentials_sealed),
+		cmocka_unit_test(user_channels_round_trip),
+		cmocka_unit_test(notification_user_channel_is_its_own_row),
 	};
 	int rc;
 
