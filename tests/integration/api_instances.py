@@ -223,6 +223,39 @@ say(err_is(call("POST", "/api/v1/config/check", raw=b"", token=AT), 400), "an em
 say(err_is(call("POST", "/api/v1/config/check", raw=good.encode(), token=VT), 403), "a viewer cannot check config")
 say(file_text().find('"period": 8') > 0, "checking changes no file")
 
+# --- the instance file as text ----------------------------------------------
+say(err_is(call("GET", "/api/v1/instances/a/config", token=VT), 403), "a viewer cannot read an instance file")
+st, doc = call("GET", "/api/v1/instances/a/config", token=AT)
+st2, info = call("GET", "/api/v1/instances/a", token=AT)
+cur = info.get("instance", {}).get("version")
+say(st == 200 and doc.get("text") == file_text() and doc.get("name") == "a" and
+    doc.get("file", "").endswith("/quantd.d/a.json") and doc.get("version") == cur,
+    "GET /instances/a/config: the file's text, path and version", doc)
+say(err_is(call("GET", "/api/v1/instances/nope/config", token=AT), 404, "not_found"), "an unknown instance's file is 404")
+before = file_text()
+edited = before.replace('"period": 8', '"period": 6, "label": "edited"')
+bad_text = before.replace('"period": 8', '"period": 500')
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": bad_text, "version": cur}, token=AT)
+say(err_is((st, doc), 400, "invalid", "text") and re.search(r"line \d+ column \d+: params\.period", doc["error"]["message"]),
+    "a bad param in the text is 400 at its line and column", doc)
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": before[:-3], "version": cur}, token=AT)
+say(err_is((st, doc), 400, "invalid", "text") and "line" in doc["error"]["message"], "broken JSON is 400 with its line", doc)
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": before.replace('"instance": "a"', '"instance": "a2"')}, token=AT)
+say(err_is((st, doc), 400, "invalid", "instance"), "the file cannot rename its instance", doc)
+say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": edited, "version": version}, token=AT), 409, "conflict", "version"),
+    "a stale version is 409")
+say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": edited}, token=VT), 403), "a viewer cannot write an instance file")
+say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": 5}, token=AT), 400, "bad_request", "text"), "text that is not a string is 400")
+say(file_text() == before and "tp create period=6" not in log(), "the refused writes changed nothing")
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": edited, "version": cur}, token=AT)
+say(st == 200 and isinstance(doc.get("version"), str) and doc["version"] != cur, "PUT /instances/a/config writes the text", doc)
+say(file_text() == edited, "the file on disk is the text, byte for byte", file_text())
+say(wait_for(lambda: "tp create period=6 " in log()),
+    "the reload restarts the instance with it", log()[-800:])
+say(not any(n.endswith(".tmp") for n in os.listdir(os.path.join(T, "quantd.d"))), "no temporary file is left")
+st, doc = call("GET", "/api/v1/instances/a", token=AT)
+say(doc.get("instance", {}).get("params", {}).get("label") == "edited", "GET shows the new params", doc)
+
 # --- indicators ------------------------------------------------------------
 st, doc = call("GET", "/api/v1/indicators", token=VT)
 inds = {i["name"]: i for i in doc.get("indicators", [])}
