@@ -261,6 +261,9 @@ st, doc = call("GET", "/api/v1/indicators", token=VT)
 inds = {i["name"]: i for i in doc.get("indicators", [])}
 say(st == 200 and "sma" in inds and inds.get("macd", {}).get("outputs") == ["macd", "signal", "hist"]
     and any(p["name"] == "fast" for p in inds["macd"].get("params", [])), "GET /indicators: params and outputs", doc)
+say(inds.get("sma", {}).get("overlay") is True and inds.get("bbands", {}).get("overlay") is True and
+    inds.get("macd", {}).get("overlay") is False and inds.get("rsi", {}).get("overlay") is False,
+    "GET /indicators: averages and bands are drawn over the price, oscillators not", doc)
 
 
 def quantctl_csv(name):
