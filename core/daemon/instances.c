@@ -248,8 +248,9 @@ params_keep_secrets(const struct qd_plugin *desc, const cJSON *given,
 		old = file_params ? json_get(file_params, m->string) : NULL;
 		if (old != NULL && old->type == JSON_STRING &&
 		    strlen(old->str) == old->len)
-			cJSON_ReplaceItemViaPointer(out, m,
-				cJSON_CreateString(old->str));
+			/* (by name: the new item takes the member's key) */
+			cJSON_ReplaceItemInObjectCaseSensitive(out,
+				desc->params[i].name, cJSON_CreateString(old->str));
 		else
 			cJSON_Delete(cJSON_DetachItemViaPointer(out, m));
 	}
@@ -765,7 +766,7 @@ text_masked(const struct edit *e, size_t *outlen)
 				cJSON_Delete(whole);
 				return NULL;
 			}
-			cJSON_ReplaceItemViaPointer(params, m, x);
+			cJSON_ReplaceItemInObjectCaseSensitive(params, ps->name, x);
 			masked = 1;
 		}
 		if (masked)

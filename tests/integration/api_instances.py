@@ -118,7 +118,7 @@ wait_for(lambda: "tp create period=3" in log())
 st, doc = call("GET", "/api/v1/instances", token=VT)
 byname = {i["name"]: i for i in doc.get("instances", [])} if st == 200 else {}
 a, feed = byname.get("a", {}), byname.get("feed", {})
-say(st == 200 and set(byname) == {"a", "b", "c", "feed"}, "GET /instances lists every instance", doc)
+say(st == 200 and set(byname) == {"a", "b", "c", "s", "feed"}, "GET /instances lists every instance", doc)
 say(a.get("plugin") == "tp-good" and a.get("kind") == "strategy" and a.get("state") == "running"
     and a.get("sandboxed") is False and a.get("restarts") == 0, "a strategy: plugin, kind, state, trust, restarts", a)
 say(a.get("exchange") == "feed" and a.get("account") == "paper:a", "a strategy's exchange and account", a)
@@ -255,6 +255,27 @@ say(wait_for(lambda: "tp create period=6 " in log()),
 say(not any(n.endswith(".tmp") for n in os.listdir(os.path.join(T, "quantd.d"))), "no temporary file is left")
 st, doc = call("GET", "/api/v1/instances/a", token=AT)
 say(doc.get("instance", {}).get("params", {}).get("label") == "edited", "GET shows the new params", doc)
+S_FILE = os.path.join(T, "quantd.d", "s.json")
+st, doc = call("GET", "/api/v1/instances/s/config", token=AT)
+shown = doc.get("text", "")
+say(st == 200 and "hunter2" not in shown and json.loads(shown or "{}").get("params", {}).get("token") == "***",
+    "a secret parameter's value is shown as ***", doc)
+st, doc = call("PUT", "/api/v1/instances/s/config",
+               {"text": shown.replace('"period": 4', '"period": 5'), "version": doc.get("version")}, token=AT)
+with open(S_FILE) as f:
+    s_text = f.read()
+say(st == 200 and json.loads(s_text).get("params") == {"period": 5, "token": "hunter2-not-shown"},
+    "saving the shown text keeps the secret's value", (doc, s_text))
+say(wait_for(lambda: "tag=s msg=\"tp create period=5" in log()), "and the instance restarts with the new period")
+st, doc = call("GET", "/api/v1/instances/s", token=AT)
+params = doc.get("instance", {}).get("params", {})
+say(params.get("token") == "***", "GET /instances/s shows the secret as ***", doc)
+st, doc = call("PUT", "/api/v1/instances/s/params", {"params": dict(params, period=6)}, token=AT)
+with open(S_FILE) as f:
+    s_text = f.read()
+say(st == 200 and json.loads(s_text).get("params", {}).get("token") == "hunter2-not-shown" and
+    json.loads(s_text)["params"].get("period") == 6, "params given back with *** keep the secret's value", (doc, s_text))
+say("hunter2" not in log(), "the secret never reaches the log")
 
 # --- indicators ------------------------------------------------------------
 st, doc = call("GET", "/api/v1/indicators", token=VT)
