@@ -52,17 +52,17 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 		const where = had ? [had.closest('tr')?.dataset.instance, had.dataset.action] : null;
 		replace(list, table(rows, [
 			['Name', (i) => h('span', { class: 'inst-name' }, i.name)],
-			['Plugin', (i) => i.plugin + (i.plugin_version ? ' ' + i.plugin_version : '')],
-			['Kind', (i) => i.kind],
 			['State', stateCell],
-			['Trust', (i) => i.sandboxed ? 'sandboxed' : i.trust],
-			['Restarts', (i) => num(i.restarts)],
-			['Account', (i) => i.account ?? ''],
-			['', (i) => h('span', { class: 'actions' },
+			['Actions', (i) => h('span', { class: 'actions' },
 				admin && i.state !== 'running' ? h('button', { type: 'button', class: 'small', 'data-action': 'start', 'aria-label': 'Start ' + i.name, onclick: (ev: Event) => act(i.name, 'start', ev.currentTarget as HTMLButtonElement) }, 'Start') : null,
 				admin && i.state === 'running' ? h('button', { type: 'button', class: 'small', 'data-action': 'stop', 'aria-label': 'Stop ' + i.name, onclick: (ev: Event) => act(i.name, 'stop', ev.currentTarget as HTMLButtonElement) }, 'Stop') : null,
 				admin ? h('button', { type: 'button', class: 'small', 'data-action': 'restart', 'aria-label': 'Restart ' + i.name, onclick: (ev: Event) => act(i.name, 'restart', ev.currentTarget as HTMLButtonElement) }, 'Restart') : null,
 				h('button', { type: 'button', class: 'small', 'data-action': 'params', 'aria-pressed': String(selected === i.name), 'aria-label': 'Parameters of ' + i.name, onclick: () => { void openParams(i.name); } }, 'Parameters'))],
+			['Plugin', (i) => i.plugin + (i.plugin_version ? ' ' + i.plugin_version : '')],
+			['Kind', (i) => i.kind],
+			['Trust', (i) => i.sandboxed ? 'sandboxed' : i.trust],
+			['Restarts', (i) => num(i.restarts)],
+			['Account', (i) => i.account ?? ''],
 		], 'no instance is configured'));
 		list.querySelectorAll('tbody tr').forEach((tr, k) => tr.setAttribute('data-instance', rows[k].name));
 		if (where) {
