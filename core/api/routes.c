@@ -195,6 +195,23 @@ const struct api_route api_routes[] = {
 	  "secrets.list", NULL, 0, 0 },
 	{ API_PUT, "/api/v1/secrets/{name}", API_SCOPE_ADMIN, "setSecret",
 	  "secrets.set", NULL, 0, 0 },
+	{ API_POST, "/api/v1/secrets/rotate", API_SCOPE_ADMIN, "rotateSecrets",
+	  "secrets.rotate", NULL, 0, 0 },
+	{ API_POST, "/api/v1/notifications", API_SCOPE_ADMIN,
+	  "sendNotifications", "notify.send", NULL, 0, 0 },
+	/* The body is the file's text (CSV), not JSON (maint.c). */
+	{ API_POST, "/api/v1/data/import", API_SCOPE_ADMIN, "importData",
+	  "data.import", "exchange:s,symbol:s,timeframe:s", 0, 0 },
+	{ API_POST, "/api/v1/chan", API_SCOPE_TRADE, "submitChan",
+	  "job.submit.chan", NULL, 2, 0 },
+	{ API_GET, "/api/v1/chan", API_SCOPE_READ, "listChanRuns",
+	  "job.list.chan", NULL, 2, 0 },
+	{ API_GET, "/api/v1/chan/{id}", API_SCOPE_READ, "getChan",
+	  "job.get.chan", "id:i", 2, 0 },
+	{ API_GET, "/api/v1/chan/{id}/result", API_SCOPE_READ, "getChanResult",
+	  "job.result.chan", "id:i", 2, 0 },
+	{ API_DELETE, "/api/v1/chan/{id}", API_SCOPE_TRADE, "cancelChan",
+	  "job.cancel.chan", "id:i", 2, 0 },
 	{ 0, NULL, 0, NULL, NULL, NULL, 0, 0 }
 };
 

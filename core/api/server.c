@@ -35,6 +35,10 @@
 #include "loop/loop.h"
 #include "metrics/metrics.h"
 #include "net/net.h"
+#include "util/file.h"
+
+/* The largest static file served, bytes. */
+#define STATIC_MAX (64L * 1024 * 1024)
 
 /* ---- the hash of open transactions (net thread) ------------------------ */
 
@@ -494,11 +498,9 @@ serve_static(struct conn *c)
 	struct api *a = c->api;
 	char want[PATH_MAX], real[PATH_MAX];
 	const char *rel = c->path[1] ? c->path : "/index.html";
-	size_t rl;
+	size_t rl, n;
 	struct stat st;
-	FILE *f;
 	char *buf;
-	long n;
 
 	if (a->static_root == NULL) {
 		conn_error(c, 404, "not_found", "no such resource");
@@ -525,25 +527,15 @@ serve_static(struct conn *c)
 	rl = strlen(a->static_root);
 	if (strncmp(real, a->static_root, rl) != 0 || real[rl] != '/' ||
 	    stat(real, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > 64L * 1024 * 1024) {
+	    st.st_size > STATIC_MAX) {
 		conn_error(c, 404, "not_found", "no such file");
 		return;
 	}
-	if ((f = fopen(real, "rb")) == NULL ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		if (f)
-			fclose(f);
+	if ((buf = file_read(real, STATIC_MAX, &n)) == NULL) {
 		conn_error(c, 500, "internal", "the file cannot be read");
 		return;
 	}
-	n = (long)fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	if (n != st.st_size) {
-		free(buf);
-		conn_error(c, 500, "internal", "the file cannot be read");
-		return;
-	}
-	conn_answer(c, 200, mime_of(real), buf, (size_t)n);
+	conn_answer(c, 200, mime_of(real), buf, n);
 	free(buf);
 }
 

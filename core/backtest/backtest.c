@@ -46,6 +46,12 @@ struct open_trade {
 	long double cash;                      /* net cash flow incl. fees */
 };
 
+/* An order update kept for the next batch (its strings copied). */
+struct held_update {
+	struct qd_order_update u;
+	char reason[257], trade_id[97], client_id[41];
+};
+
 /* One backtest: the world its strategy instance lives in (runtime.h). */
 struct bt {
 	struct qd_ctx rt;            /* the instance's runtime context */
@@ -73,13 +79,18 @@ struct bt {
 	char why[256];
 	const struct qd_bar *batch_bars;
 	qd_symbol batch_sym;
-	size_t batch_hint;           /* bars the next batch sends */
 	/* What the run keeps of the equity curve (bt_config). */
 	const struct bt_config *cfg;
 	int64_t pend_ts;             /* equity_every_ns: the period's last */
 	double pend_eq;
 	int pending;
+	int64_t pend_end;            /* ... where its period ends */
 	qd_symbol report_sym;        /* the first series': the report's */
+	/* Sandboxed: the fills of a bar matched ahead of a batch, handed to
+	 * on_order at the start of that batch instead of a call each. */
+	int hold_fills;
+	struct held_update held[1];
+	size_t n_held;
 };
 
 /* One series being read (bt_source): its current chunk. */
@@ -330,6 +341,48 @@ book(struct bt *c, struct open_trade *o, const struct paper_fill *f,
 	}
 }
 
+/* Give the strategy an order update now, or keep it for the batch that
+ * follows (hold_fills; one at most: a second is given at once). */
+static void
+order_update(struct bt *c, const struct qd_order_update *u)
+{
+	struct held_update *h = &c->held[0];
+
+	if (c->ops->on_order == NULL)
+		return;
+	if (!c->hold_fills || c->n_held == QD_COUNTOF(c->held)) {
+		c->ops->on_order(c->state, u);
+		return;
+	}
+	h->u = *u;
+	h->u.reason = h->u.trade_id = h->u.client_id = NULL;
+	if (u->reason != NULL) {
+		snprintf(h->reason, sizeof(h->reason), "%s", u->reason);
+		h->u.reason = h->reason;
+	}
+	if (u->size >= sizeof(*u) && u->trade_id != NULL) {
+		snprintf(h->trade_id, sizeof(h->trade_id), "%s", u->trade_id);
+		h->u.trade_id = h->trade_id;
+	}
+	if (u->size >= sizeof(*u) && u->client_id != NULL) {
+		snprintf(h->client_id, sizeof(h->client_id), "%s",
+			u->client_id);
+		h->u.client_id = h->client_id;
+	}
+	c->n_held++;
+}
+
+/* Hand the kept updates over one by one (no batch follows after all). */
+static void
+release_updates(struct bt *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_held; i++)
+		c->ops->on_order(c->state, &c->held[i].u);
+	c->n_held = 0;
+}
+
 static void
 on_fill(void *arg, const struct paper_fill *f)
 {
@@ -341,8 +394,7 @@ on_fill(void *arg, const struct paper_fill *f)
 	paper_fill_update(f, &u);
 	if (f->expired && f->reject == NULL) {
 		/* Its time in force ran out: nothing filled. */
-		if (c->ops->on_order)
-			c->ops->on_order(c->state, &u);
+		order_update(c, &u);
 		return;
 	}
 	if (f->reject != NULL) {
@@ -352,8 +404,7 @@ on_fill(void *arg, const struct paper_fill *f)
 				"(further rejections are counted)",
 				(unsigned long long)f->order_id,
 				(long long)(f->ts / 1000000), f->reject);
-		if (c->ops->on_order)
-			c->ops->on_order(c->state, &u);
+		order_update(c, &u);
 		return;
 	}
 
@@ -367,8 +418,7 @@ on_fill(void *arg, const struct paper_fill *f)
 	}
 	if (left > 0)
 		book(c, o, f, left, (long double)f->fee * left / f->qty, 0);
-	if (c->ops->on_order)
-		c->ops->on_order(c->state, &u);
+	order_update(c, &u);
 }
 
 /* ---- the run -------------------------------------------------------------- */
@@ -564,7 +614,7 @@ batchable_but_orders(const struct bt *c, const struct bt_config *cfg)
 static int
 batchable(const struct bt *c, const struct bt_config *cfg)
 {
-	return paper_open_orders(c->paper) == 0 &&
+	return c->sandboxed && paper_open_orders(c->paper) == 0 &&
 		batchable_but_orders(c, cfg);
 }
 
@@ -784,9 +834,16 @@ sample(struct bt *c, int64_t ts, int exposed)
 	if (cfg->equity_every_ns == 0) {
 		push_equity(r, ts, eq);
 	} else if (cfg->equity_every_ns > 0) {
-		if (c->pending && period_of(c->pend_ts, cfg->equity_every_ns) !=
-		    period_of(ts, cfg->equity_every_ns))
-			push_equity(r, c->pend_ts, c->pend_eq);
+		/* Samples come in time order: a sample at or past the end of
+		 * the pending one's period starts the next. */
+		if (!c->pending || ts >= c->pend_end) {
+			int64_t per = period_of(ts, cfg->equity_every_ns);
+
+			if (c->pending)
+				push_equity(r, c->pend_ts, c->pend_eq);
+			c->pend_end = per < INT64_MAX / cfg->equity_every_ns ?
+				(per + 1) * cfg->equity_every_ns : INT64_MAX;
+		}
 		c->pending = 1;
 		c->pend_ts = ts;
 		c->pend_eq = eq;
@@ -812,30 +869,28 @@ exposed_now(const struct bt *c)
 static size_t
 run_batch(struct bt *c, struct feed *fd)
 {
-	enum { BATCH = 4096, MIN_BATCH = 32 };
-	static struct qd_bar_event evs[BATCH];
+	enum { BATCH = 4096 };
 	qd_symbol sym = fd->src->symbol;
 	const struct qd_bar *bars = fd->bars + fd->i;
 	size_t k = fd->n - fd->i, j, done = 0;
+	struct sandbox_batch sb;
 
-	/* Sized to what the strategy consumes: a batch ends at its next
-	 * order, so bars sent beyond it are sent again. */
-	if (c->batch_hint == 0)
-		c->batch_hint = MIN_BATCH;
-	if (k > c->batch_hint)
-		k = c->batch_hint;
-	for (j = 0; j < k; j++) {
-		memset(&evs[j], 0, sizeof(evs[j]));
-		evs[j].size = sizeof(evs[j]);
-		evs[j].symbol = sym;
-		evs[j].timeframe_s = c->base_tf;
-		evs[j].bar = bars[j];
-	}
+	/* The child keeps what a batch leaves (sandbox_on_batch): each bar
+	 * is sent once however early the strategy's next order ends it. */
+	if (k > BATCH)
+		k = BATCH;
 	c->batching = 1;
 	c->stop_batch = 0;
 	c->batch_bars = bars;
 	c->batch_sym = sym;
-	sandbox_on_bars(c->state, evs, k, &done);
+	memset(&sb, 0, sizeof(sb));
+	sb.updates = &c->held[0].u;   /* QD_COUNTOF(c->held) == 1 */
+	sb.n_updates = c->n_held;
+	sb.symbol = sym;
+	sb.timeframe_s = c->base_tf;
+	sb.defer_orders = 1;
+	if (sandbox_on_batch(c->state, &sb, bars, k, &done) == QD_OK)
+		c->n_held = 0;   /* handed over */
 	c->batching = 0;
 	for (j = 0; j < done; j++) {
 		c->marks[sym] = bars[j].close;
@@ -845,11 +900,6 @@ run_batch(struct bt *c, struct feed *fd)
 	}
 	if (done > 0)
 		c->now = bars[done - 1].ts + (int64_t)c->base_tf * 1000000000;
-	/* All taken: twice as many next time; else twice what was. */
-	if (done == k)
-		c->batch_hint = k * 2 > BATCH ? BATCH : k * 2;
-	else
-		c->batch_hint = done * 2 < MIN_BATCH ? MIN_BATCH : done * 2;
 	fd->i += done;
 	return done;
 }
@@ -1110,7 +1160,7 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 
 		int matched = 0;
 
-		if (n_src == 1 && !batchable(&c, cfg) &&
+		if (c.sandboxed && n_src == 1 && !batchable(&c, cfg) &&
 		    batchable_but_orders(&c, cfg)) {
 			/* Only orders hold the batch back: match them against
 			 * the next bar here, then hand that bar over as the
@@ -1118,7 +1168,13 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 			 * are). */
 			b = fd->bars[fd->i];
 			c.now = b.ts + (int64_t)c.base_tf * 1000000000;
+			/* One order: its update goes with the batch that
+			 * follows, ahead of the bar (as on_order comes before
+			 * on_bar).  With more, each is given as it fills,
+			 * between the others' matching. */
+			c.hold_fills = paper_open_orders(c.paper) == 1;
 			paper_on_bar(c.paper, sym, &b, on_fill, &c);
+			c.hold_fills = 0;
 			matched = 1;
 		}
 		if (n_src == 1 && batchable(&c, cfg) && run_batch(&c, fd) > 0) {
@@ -1128,6 +1184,9 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 			}
 			continue;
 		}
+		/* No batch took them: the updates go now, before the bar. */
+		if (c.n_held > 0)
+			release_updates(&c);
 		b = fd->bars[fd->i++];
 		/* The feed's next bar (its chunk may be replaced). */
 		if ((got = feed_fill(fd, err, errlen)) < 0) {

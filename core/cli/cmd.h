@@ -6,6 +6,8 @@
 #ifndef QD_CMD_H
 #define QD_CMD_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct plugin_registry;
@@ -83,6 +85,7 @@ int cmd_data_synth(struct cli *c, int argc, char **argv);
 char *cli_store_url(const struct cli *c, const char *db);
 
 struct cli_store_cursor;
+struct csv_series;
 struct qd_bar;
 /**
  * The candles of "store:EXCHANGE:SYMBOL:TIMEFRAME" from the configured
@@ -97,6 +100,15 @@ struct cli_store_cursor *cli_store_open(const struct cli *c,
 long cli_store_next(struct cli_store_cursor *k, const struct qd_bar **bars,
 	char *err, size_t errlen);
 void cli_store_close(struct cli_store_cursor *k);
+/**
+ * The bars of `data` (a CSV file or store:EXCHANGE:SYMBOL:TF) within
+ * [from, to] (ms; 0: unbounded) into *cs (csv_series_free()); a store
+ * series' symbol into `sym`.  0, or -1 after printing why.
+ */
+int cli_read_bars(const struct cli *c, const char *data, int64_t from,
+	int64_t to, struct csv_series *cs, char *sym, size_t symcap);
+/** A whole decimal number (int64): 0, or -1 when `s` is not one. */
+int cli_parse_i64(const char *s, int64_t *out);
 /** The configured quantd-sandbox program (malloc'd), for --sandbox; NULL
  *  after printing why. */
 char *cli_sandbox_helper(const struct cli *c);

@@ -33,20 +33,6 @@ parse_double(const char *s, double *out)
 	return *s && *end == '\0' && errno == 0 && isfinite(*out) ? 0 : -1;
 }
 
-static int
-parse_i64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 char *
 cli_sandbox_helper(const struct cli *c)
 {
@@ -298,8 +284,8 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		    (strcmp(a, "--slippage-bps") == 0 &&
 		    parse_double(v, &cfg.slippage_bps) == 0 &&
 		    cfg.slippage_bps >= 0) ||
-		    (strcmp(a, "--from") == 0 && parse_i64(v, &from) == 0) ||
-		    (strcmp(a, "--to") == 0 && parse_i64(v, &to) == 0)) {
+		    (strcmp(a, "--from") == 0 && cli_parse_i64(v, &from) == 0) ||
+		    (strcmp(a, "--to") == 0 && cli_parse_i64(v, &to) == 0)) {
 			continue;
 		} else {
 			fprintf(stderr, "quantctl: bad option %s %s\n", a, v);
@@ -597,12 +583,12 @@ cmd_data_synth(struct cli *c, int argc, char **argv)
 	for (ai = 1; ai + 1 < argc; ai += 2) {
 		const char *a = argv[ai], *v = argv[ai + 1];
 
-		if (strcmp(a, "--bars") == 0 && parse_i64(v, &bars) == 0 &&
+		if (strcmp(a, "--bars") == 0 && cli_parse_i64(v, &bars) == 0 &&
 		    bars > 0 && bars <= 100000000)
 			continue;
-		if (strcmp(a, "--seed") == 0 && parse_i64(v, &seed) == 0)
+		if (strcmp(a, "--seed") == 0 && cli_parse_i64(v, &seed) == 0)
 			continue;
-		if (strcmp(a, "--start") == 0 && parse_i64(v, &start) == 0 &&
+		if (strcmp(a, "--start") == 0 && cli_parse_i64(v, &start) == 0 &&
 		    start >= 0)
 			continue;
 		if (strcmp(a, "--timeframe") == 0 &&

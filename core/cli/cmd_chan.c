@@ -1,13 +1,16 @@
 /*
- * cmd_chan.c -- `quantctl chan --data FILE [--min-gap N] [--json]`: the Chan
- * theory structures of a CSV, as JSON.  The host knows the analysis only
+ * cmd_chan.c -- `quantctl chan --data FILE|store:E:S:TF [--from MS] [--to MS]
+ * [--min-gap N] [--sandbox] [--json]`: the Chan theory structures of a CSV
+ * or of stored candles, as JSON.  The host knows the analysis only
  * through the `chan` strategy plugin: the file is backtested with it (the
  * installed plugin, as the configuration loads it) and the structures are
  * read back from its annotations (kinds chan.fractal, chan.stroke,
  * chan.segment, chan.pivot, chan.point and the closing chan.end with the
  * counts; strategies/chan/chan.c).  Numbers travel with 17 significant
  * digits, so they print here exactly as the plugin holds them.  The output
- * schema is in docs/chan.md.
+ * schema is in docs/chan.md.  The daemon's API runs it as a job (the
+ * /api/v1/chan routes, core/daemon/jobs.c): stored candles, --sandbox when
+ * the host would sandbox the plugin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +154,10 @@ print_structures(const struct bt_result *res)
  * Read FILE (our CSV or an exchange kline file), backtest the chan plugin
  * over it and print its structures as one JSON object on stdout.  Exit 0;
  * 2 on bad usage, bad data (FILE:LINE: reason on stderr), a refused
- * --min-gap or no chan plugin loaded; 1 if the run fails.
+ * --min-gap or no chan plugin loaded; 1 if the run fails.  With
+ * store:E:S:TF the stored candles are read instead; --from and --to (ms)
+ * bound the bars read (inclusive); --sandbox runs the
+ * plugin in a quantd-sandbox child (the same structures, bit for bit).
  */
 int
 cmd_chan(struct cli *c, int argc, char **argv)
@@ -162,27 +168,42 @@ cmd_chan(struct cli *c, int argc, char **argv)
 	struct bt_config cfg = { .cash = 10000 };
 	struct bt_series ser;
 	struct bt_result res;
-	struct csv_series s;
+	struct csv_series s = { 0 };
 	struct qd_kv kv;
 	qd_params *params = NULL;
-	char err[1024];
-	int ai, rc = 2, have_data = 0;
+	char err[1024], sym[64], *helper = NULL;
+	int ai, rc = 2, sandboxed = 0;
+	int64_t from = 0, to = 0;
 
 	memset(&res, 0, sizeof(res));
 	for (ai = 0; ai < argc; ai++) {
 		if (strcmp(argv[ai], "--json") == 0)
 			continue;
-		if (strcmp(argv[ai], "--data") == 0 && ai + 1 < argc)
+		if (strcmp(argv[ai], "--sandbox") == 0)
+			sandboxed = 1;
+		else if (strcmp(argv[ai], "--data") == 0 && ai + 1 < argc)
 			data = argv[++ai];
 		else if (strcmp(argv[ai], "--min-gap") == 0 && ai + 1 < argc)
 			gap = argv[++ai];
-		else
+		else if (strcmp(argv[ai], "--from") == 0 && ai + 1 < argc) {
+			if (cli_parse_i64(argv[++ai], &from) != 0 || from < 0)
+				goto usage;
+		} else if (strcmp(argv[ai], "--to") == 0 && ai + 1 < argc) {
+			if (cli_parse_i64(argv[++ai], &to) != 0 || to < 0)
+				goto usage;
+		} else {
 			goto usage;
+		}
 	}
-	if (data == NULL)
+	if (data == NULL || (to != 0 && to <= from))
 		goto usage;
-	if ((r = cli_registry(c)) == NULL)
+	if (sandboxed && (helper = cli_sandbox_helper(c)) == NULL)
 		return 2;
+	cfg.sandbox_helper = helper;
+	if ((r = cli_registry(c)) == NULL) {
+		free(helper);
+		return 2;
+	}
 	if ((p = plugin_find_kind(r, QD_KIND_STRATEGY, "chan")) == NULL) {
 		fprintf(stderr, "quantctl: no strategy named 'chan' is loaded "
 			"(quantctl chan runs the chan plugin)\n");
@@ -195,11 +216,8 @@ cmd_chan(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "quantctl: --min-gap: %s\n", err);
 		goto out;
 	}
-	if (csv_read_file(data, &s, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
+	if (cli_read_bars(c, data, from, to, &s, sym, sizeof(sym)) != 0)
 		goto out;
-	}
-	have_data = 1;
 	/* The symbol and timeframe only label the run: the analysis reads
 	 * the bars. */
 	ser.symbol = symbol_intern("BTC/USDT");
@@ -218,10 +236,10 @@ cmd_chan(struct cli *c, int argc, char **argv)
 	rc = print_structures(&res) == 0 ? 0 : 1;
 	backtest_result_free(&res);
 out:
-	if (have_data)
-		csv_series_free(&s);
+	csv_series_free(&s);
 	params_free(params);
 	plugin_registry_free(r);
+	free(helper);
 	return rc;
 usage:
 	cli_help("chan", stderr);

@@ -157,6 +157,81 @@ whole_series(const struct data_opts *o)
 	return 0;
 }
 
+/* A whole decimal number (int64); 0, or -1 when `s` is not one. */
+int
+cli_parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * The bars of `data` (a CSV file or store:EXCHANGE:SYMBOL:TF) within
+ * [from, to] (ms; 0: unbounded) into *cs; a store series' symbol into
+ * `sym`.  0, or -1 after printing why.
+ */
+int
+cli_read_bars(const struct cli *c, const char *data, int64_t from, int64_t to,
+	struct csv_series *cs, char *sym, size_t symcap)
+{
+	char err[1024];
+	size_t i, k = 0;
+
+	if (strncmp(data, "store:", 6) == 0) {
+		struct cli_store_cursor *st = cli_store_open(c, data, sym,
+			symcap, err, sizeof(err));
+		const struct qd_bar *b;
+		long n;
+
+		if (st == NULL) {
+			fprintf(stderr, "quantctl: %s\n", err);
+			return -1;
+		}
+		while ((n = cli_store_next(st, &b, err, sizeof(err))) > 0) {
+			if (cs->n + (size_t)n > cs->cap) {
+				size_t cap = (cs->cap ? cs->cap * 2 : 4096) +
+					(size_t)n;
+				struct qd_bar *nb = realloc(cs->bars,
+					cap * sizeof(*nb));
+
+				if (nb == NULL) {
+					n = -1;
+					snprintf(err, sizeof(err), "%s: out of "
+						"memory", data);
+					break;
+				}
+				cs->bars = nb;
+				cs->cap = cap;
+			}
+			memcpy(cs->bars + cs->n, b, (size_t)n * sizeof(*b));
+			cs->n += (size_t)n;
+		}
+		cli_store_close(st);
+		if (n < 0) {
+			fprintf(stderr, "quantctl: %s\n", err);
+			return -1;
+		}
+	} else if (csv_read_file(data, cs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	for (i = 0; i < cs->n; i++) {
+		int64_t ms = cs->bars[i].ts / 1000000;
+
+		if ((from == 0 || ms >= from) && (to == 0 || ms <= to))
+			cs->bars[k++] = cs->bars[i];
+	}
+	cs->n = k;
+	return 0;
+}
+
 /* ---- import -------------------------------------------------------------- */
 
 static int

@@ -323,66 +323,6 @@ run_grid(const struct job *j, const struct bt_series *s, size_t total,
 	return got == total ? 0 : -1;
 }
 
-/*
- * The bars of `data` (a CSV file or store:EXCHANGE:SYMBOL:TF) within
- * [from, to] (ms; 0: unbounded) into *cs; a store series' symbol into
- * `sym`.  0, or -1 after printing why.
- */
-static int
-read_bars(const struct cli *c, const char *data, int64_t from, int64_t to,
-	struct csv_series *cs, char *sym, size_t symcap)
-{
-	char err[1024];
-	size_t i, k = 0;
-
-	if (strncmp(data, "store:", 6) == 0) {
-		struct cli_store_cursor *st = cli_store_open(c, data, sym,
-			symcap, err, sizeof(err));
-		const struct qd_bar *b;
-		long n;
-
-		if (st == NULL) {
-			fprintf(stderr, "quantctl: %s\n", err);
-			return -1;
-		}
-		while ((n = cli_store_next(st, &b, err, sizeof(err))) > 0) {
-			if (cs->n + (size_t)n > cs->cap) {
-				size_t cap = (cs->cap ? cs->cap * 2 : 4096) +
-					(size_t)n;
-				struct qd_bar *nb = realloc(cs->bars,
-					cap * sizeof(*nb));
-
-				if (nb == NULL) {
-					n = -1;
-					snprintf(err, sizeof(err), "%s: out of "
-						"memory", data);
-					break;
-				}
-				cs->bars = nb;
-				cs->cap = cap;
-			}
-			memcpy(cs->bars + cs->n, b, (size_t)n * sizeof(*b));
-			cs->n += (size_t)n;
-		}
-		cli_store_close(st);
-		if (n < 0) {
-			fprintf(stderr, "quantctl: %s\n", err);
-			return -1;
-		}
-	} else if (csv_read_file(data, cs, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	for (i = 0; i < cs->n; i++) {
-		int64_t ms = cs->bars[i].ts / 1000000;
-
-		if ((from == 0 || ms >= from) && (to == 0 || ms <= to))
-			cs->bars[k++] = cs->bars[i];
-	}
-	cs->n = k;
-	return 0;
-}
-
 static const struct point_result *sort_res;
 static int sort_obj;
 
@@ -536,7 +476,7 @@ cmd_optimize(struct cli *c, int argc, char **argv)
 		}
 	}
 	j.n_axes = n_grids;
-	if (read_bars(c, data, from, to, &cs, store_sym,
+	if (cli_read_bars(c, data, from, to, &cs, store_sym,
 	    sizeof(store_sym)) != 0)
 		goto out;
 	if (store_sym[0] && !sym_given)

@@ -266,14 +266,18 @@ static const struct {
 	"Times (--from, --to) are ms since the epoch or ISO 8601 UTC "
 	"(2024-01-01T00:00:00Z).\n" },
 	{ "chan",
-	"usage: quantctl chan --data FILE [--min-gap N] [--json]\n"
+	"usage: quantctl chan --data FILE|store:EXCHANGE:SYMBOL:TF [--from MS] "
+	"[--to MS]\n"
+	"                     [--min-gap N] [--sandbox] [--json]\n"
 	"Chan theory structures of the bars: fractals, strokes, segments, "
 	"pivots and\n"
 	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).  Runs the chan "
 	"strategy\n"
-	"plugin over FILE and prints what its annotations report; --min-gap "
-	"is its\n"
-	"min_gap parameter (2..50, default 4).\n" },
+	"plugin over FILE (or the stored candles) and prints what its "
+	"annotations\n"
+	"report; --min-gap is its min_gap parameter (2..50, default 4); "
+	"--from and\n"
+	"--to bound the bars (ms); --sandbox runs the plugin confined.\n" },
 	{ "indicator",
 	"usage: quantctl indicator NAME [--param K=V]... [--input FILE|-] "
 	"[--output FILE|-]\n"

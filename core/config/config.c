@@ -18,6 +18,7 @@
 #include "market/symbol.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
+#include "util/file.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
 #define BUILTIN "<built-in>"
@@ -139,47 +140,23 @@ resolve_path(const char *dir, const char *p)
 static char *
 read_file(const char *path, size_t *len, struct diag *d)
 {
+	char *buf;
 	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	int e;
 
 	if (f == NULL) {
 		diag_add(d, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 + 1 > cap) {
-			char *b;
-
-			cap = cap ? cap * 2 : 8192;
-			if ((b = realloc(buf, cap)) == NULL)
-				goto fail;
-			buf = b;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (n > MAX_CONFIG_BYTES) {
-			diag_add(d, "%s: larger than %u bytes", path,
-				MAX_CONFIG_BYTES);
-			goto fail;
-		}
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		diag_add(d, "%s: read error: %s", path, strerror(errno));
-		goto fail;
-	}
+	buf = file_read_stream(f, MAX_CONFIG_BYTES, len);
+	e = errno;
 	fclose(f);
-	buf[n] = '\0';
-	*len = n;
+	if (buf == NULL && e == EFBIG)
+		diag_add(d, "%s: larger than %u bytes", path,
+			MAX_CONFIG_BYTES);
+	else if (buf == NULL)
+		diag_add(d, "%s: read error: %s", path, strerror(e));
 	return buf;
-fail:
-	fclose(f);
-	free(buf);
-	return NULL;
 }
 
 static struct json_value *
@@ -1220,9 +1197,12 @@ config_load(const char *path, struct diag *d)
 
 	c->jobs.timeout_s = 3600;
 	c->jobs.max_queued = 10;
+	c->jobs.retention_s = 30 * 86400;
+	c->jobs.retention_max = 10000;
 	if ((v = json_get(doc, "jobs")) != NULL) {
 		static const char *const keys[] = { "workers", "timeout_s",
-			"quantctl", "max_queued_per_user", NULL };
+			"quantctl", "max_queued_per_user", "retention_s",
+			"retention_max", NULL };
 
 		if (v->type != JSON_OBJECT) {
 			bad(d, file, v, "expected an object, found %s",
@@ -1233,6 +1213,11 @@ config_load(const char *path, struct diag *d)
 				1024, file, d);
 			c->jobs.timeout_s = (unsigned)get_int(v, "timeout_s",
 				3600, 1, 86400 * 7, file, d);
+			c->jobs.retention_s = (unsigned)get_int(v,
+				"retention_s", 30 * 86400, 0, 86400 * 3650,
+				file, d);
+			c->jobs.retention_max = (size_t)get_int(v,
+				"retention_max", 10000, 0, 100000000, file, d);
 			parse_jobs_queue(v, c, file, d);
 			s = get_string(v, "quantctl", 0, file, d);
 			if (s != NULL)

@@ -27,8 +27,11 @@
  *   jobs            {"workers" (default: online CPUs), "timeout_s" (3600),
  *                   "quantctl" (default: quantctl beside quantd),
  *                   "max_queued_per_user": N (10; 0: no limit) or
- *                   {"PLAN": N, ..., "default": N}}: backtests
- *                   and optimisations run for the API (core/daemon/jobs.h)
+ *                   {"PLAN": N, ..., "default": N},
+ *                   "retention_s" (30 days; 0: no age limit),
+ *                   "retention_max" (10000; 0: no limit)}: backtests,
+ *                   optimisations and Chan analyses run for the API, and
+ *                   how long finished ones are kept (core/daemon/jobs.h)
  *
  * Instance file (etc/quantd.d/NAME.json), one instance each:
  *   plugin    name of a loaded plugin (required)
@@ -258,6 +261,10 @@ struct config {
 		char **plan_names;    /**< plans with a cap of their own */
 		size_t *plan_max;     /**< their caps (0: none) */
 		size_t n_plans;
+		unsigned retention_s; /**< finished jobs older are deleted with
+		                           their files (30 days; 0: no limit) */
+		size_t retention_max; /**< finished jobs kept at most (10000;
+		                           0: no limit) */
 	} jobs;
 	char *log_file;        /**< NULL = stderr */
 	int log_level;         /**< enum qd_log_level */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "csv/csv.h"
+#include "util/file.h"
 
 #define MAX_FIELDS 64
 #define MAX_FILE (2048ull << 20)
@@ -50,6 +51,41 @@ static const double pow10_exact[] = {
 #define MAX_NUMBER 128
 
 /*
+ * The usual number of a candle file ("30000.01", "57.856"): digits with at
+ * most one point, at most 19 digits, read up to `end` or the first other
+ * byte.  The value is correctly rounded: the digits fit 2^53 and the point
+ * is at most 22 places from the end, so one IEEE division by an exact power
+ * of ten rounds once (Clinger's fast path).  Returns where the number ends,
+ * or NULL for anything else (no digit, too many, too long a fraction): the
+ * general path then reads it.
+ */
+static const char *
+fast_number(const char *p, const char *end, double *out)
+{
+	uint64_t m = 0;
+	int nd = 0, frac = -1;
+
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (d < 10) {
+			m = m * 10 + d;
+			nd++;
+			frac += frac >= 0;
+		} else if (*p == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			break;
+		}
+	}
+	if (nd == 0 || nd > 19 || m > (UINT64_C(1) << 53) || frac > 22)
+		return NULL;
+	*out = frac > 0 ? (double)m / pow10_exact[frac] : (double)m;
+	return p;
+}
+
+
+/*
  * Parse a decimal number: [+-]digits[.digits][(e|E)[+-]digits], at least one
  * digit in the mantissa, nothing else (no spaces, hex, inf or nan).  The
  * result is the correctly rounded double, bit for bit what strtod gives:
@@ -70,37 +106,12 @@ csv_parse_number(const char *text, size_t len, double *out)
 
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
-	if (end - p <= 20) {
-		/* The usual price or volume ("30000.01"): at most 19 digits,
-		 * a point or none, no exponent.  The digits are the mantissa
-		 * (leading zeros add nothing) and the fraction's length the
-		 * scale -- what the general loops below find, with fewer
-		 * tests. */
-		const char *q = p;
-		uint64_t mm = 0;
-		int nd = 0, frac = -1;
-
-		for (; q < end; q++) {
-			unsigned d = (unsigned)(*q - '0');
-
-			if (d < 10) {
-				mm = mm * 10 + d;
-				nd++;
-				frac += frac >= 0;
-			} else if (*q == '.' && frac < 0) {
-				frac = 0;
-			} else {
-				break;
-			}
-		}
-		if (q == end && nd > 0 && nd <= 19 &&
-		    mm <= (UINT64_C(1) << 53) && frac <= 22) {
-			v = (double)mm;
-			if (frac > 0)
-				v /= pow10_exact[frac];
-			*out = neg ? -v : v;
-			return 0;
-		}
+	/* The usual price or volume ("30000.01"): the digits are the
+	 * mantissa (leading zeros add nothing) and the fraction's length the
+	 * scale -- what the general loops below find, with fewer tests. */
+	if (fast_number(p, end, &v) == end) {
+		*out = neg ? -v : v;
+		return 0;
 	}
 	for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
 		if (m == 0 && *p == '0')
@@ -233,6 +244,7 @@ struct parser {
 	enum csv_format format;
 	int idx[C_COUNT];
 	int nf_header;
+	signed char role[MAX_FIELDS];  /* column j holds: C_TS.., or -1 */
 	size_t lineno;
 	int64_t prev_ts;
 };
@@ -247,6 +259,19 @@ parser_init(struct parser *ps, const char *name)
 	ps->prev_ts = INT64_MIN;
 	for (k = 0; k < C_COUNT; k++)
 		ps->idx[k] = k;
+}
+
+/* A checked row: the bar (ts in ns, the values by column), the last ts. */
+static void
+bar_set(struct parser *ps, struct qd_bar *b, int64_t ts, const double *v)
+{
+	ps->prev_ts = ts;
+	b->ts = ts;
+	b->open = v[C_OPEN];
+	b->high = v[C_HIGH];
+	b->low = v[C_LOW];
+	b->close = v[C_CLOSE];
+	b->volume = v[C_VOLUME];
 }
 
 /*
@@ -280,9 +305,12 @@ parse_line(struct parser *ps, const char *line, size_t ll, struct qd_bar *b,
 		return -1;
 	}
 	if (ps->format == 0) {
+		memset(ps->role, -1, sizeof(ps->role));
 		if (line[0] >= '0' && line[0] <= '9') {
 			ps->format = CSV_BINANCE;
 			ps->nf_header = 12;
+			for (k = 0; k < C_COUNT; k++)
+				ps->role[k] = (signed char)k;
 		} else {
 			ps->format = CSV_OHLCV;
 			for (k = 0; k < C_COUNT; k++) {
@@ -303,6 +331,8 @@ parse_line(struct parser *ps, const char *line, size_t ll, struct qd_bar *b,
 				}
 			}
 			ps->nf_header = nf;
+			for (k = 0; k < C_COUNT; k++)
+				ps->role[ps->idx[k]] = (signed char)k;
 			return 0;
 		}
 	}
@@ -361,14 +391,71 @@ parse_line(struct parser *ps, const char *line, size_t ll, struct qd_bar *b,
 			ps->lineno);
 		return -1;
 	}
-	ps->prev_ts = ts;
-	b->ts = ts;
-	b->open = v[C_OPEN];
-	b->high = v[C_HIGH];
-	b->low = v[C_LOW];
-	b->close = v[C_CLOSE];
-	b->volume = v[C_VOLUME];
+	bar_set(ps, b, ts, v);
 	return 1;
+}
+
+/*
+ * One line of a file whose header is known, in a single pass over its
+ * bytes, for the rows of the usual shape: plain integers and decimals, no
+ * NUL, the header's column count, the checks of parse_line passed.  `p`
+ * points into a buffer that holds a NUL at `end`, after its last byte (the
+ * sentinel that ends every scan).  Returns where the next line starts with *b filled, or
+ * NULL when the line is anything else (or not complete in the buffer):
+ * parse_line then reads it, with the same result or the same error.
+ */
+static const char *
+parse_line_fast(struct parser *ps, const char *p, const char *end,
+	struct qd_bar *b)
+{
+	double v[C_COUNT];
+	int64_t ts = 0;
+	int j, k, nd = 0;
+
+	for (j = 0; j < ps->nf_header; j++) {
+		if (j > 0) {
+			if (*p != ',')
+				return NULL;
+			p++;
+		}
+		k = ps->role[j];
+		if (k == C_TS) {
+			for (nd = 0; (unsigned)(*p - '0') < 10 && nd < 19;
+			    p++, nd++)
+				ts = ts * 10 + (*p - '0');
+			if (nd == 0 || nd > 18)
+				return NULL;
+		} else if (k > C_TS) {
+			if ((p = fast_number(p, end, &v[k])) == NULL)
+				return NULL;
+		} else {
+			while (*p != ',' && *p != '\n' && *p != '\r' &&
+			    *p != '\0')
+				p++;
+		}
+	}
+	if (*p == '\r')
+		p++;
+	if (*p != '\n')
+		return NULL;
+	/* parse_line's checks: any failure is reported by it (fast_number
+	 * reads no sign: the volume is not negative). */
+	if (ps->format == CSV_BINANCE && ts > 100000000000000LL) {
+		if (ts > INT64_MAX / 1000)
+			return NULL;
+		ts *= 1000;
+	} else {
+		if (ts > INT64_MAX / 1000000)
+			return NULL;
+		ts *= 1000000;
+	}
+	if (ts <= ps->prev_ts || v[C_HIGH] < v[C_LOW] ||
+	    v[C_OPEN] < v[C_LOW] || v[C_OPEN] > v[C_HIGH] ||
+	    v[C_CLOSE] < v[C_LOW] || v[C_CLOSE] > v[C_HIGH])
+		return NULL;
+	ps->lineno++;
+	bar_set(ps, b, ts, v);
+	return p + 1;
 }
 
 /* The end of the data: a file without even a header is refused. */
@@ -420,9 +507,9 @@ csv_read_file(const char *path, struct csv_series *out, char *err,
 	size_t errlen)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
+	char *buf;
+	size_t n;
+	int rc, e;
 
 	memset(out, 0, sizeof(*out));
 	if (f == NULL) {
@@ -430,41 +517,19 @@ csv_read_file(const char *path, struct csv_series *out, char *err,
 			strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		size_t got;
-
-		if (n + 65536 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 1 << 20;
-			if (cap > MAX_FILE || (nb = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: too large or out "
-					"of memory", path);
-				goto fail;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path,
-			strerror(errno));
-		goto fail;
-	}
+	buf = file_read_stream(f, MAX_FILE, &n);
+	e = errno;
 	if (f != stdin)
 		fclose(f);
+	if (buf == NULL) {
+		snprintf(err, errlen, e == EIO ? "%s: read error" :
+			"%s: too large or out of memory", path);
+		return -1;
+	}
 	rc = csv_read_buffer(strcmp(path, "-") == 0 ? "<stdin>" : path, buf,
 		n, out, err, errlen);
 	free(buf);
 	return rc;
-fail:
-	if (f != stdin)
-		fclose(f);
-	free(buf);
-	return -1;
 }
 
 void
@@ -476,7 +541,7 @@ csv_series_free(struct csv_series *s)
 
 /* ---- reading a file a chunk at a time ------------------------------------ */
 
-#define READ_BUF (256u << 10)   /* grows for a longer line */
+#define READ_BUF (1u << 20)     /* grows for a longer line */
 #define READ_BARS 4096
 
 #define SLOTS 3                 /* chunks parsed ahead by the thread */
@@ -517,6 +582,7 @@ csv_reader_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	r->cap = READ_BUF;
+	r->buf[0] = '\0';
 	r->fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
@@ -547,7 +613,9 @@ reader_fill(struct csv_reader *r, char *err, size_t errlen)
 		r->fill -= r->start;
 		r->start = 0;
 	}
-	if (r->fill == r->cap) {
+	/* One byte stays free for the NUL after the data (parse_line_fast's
+	 * sentinel). */
+	if (r->fill + 1 == r->cap) {
 		char *nb = r->cap < MAX_FILE / 2 ? realloc(r->buf, r->cap * 2) :
 			NULL;
 
@@ -560,7 +628,7 @@ reader_fill(struct csv_reader *r, char *err, size_t errlen)
 		r->cap *= 2;
 	}
 	do
-		got = read(r->fd, r->buf + r->fill, r->cap - r->fill);
+		got = read(r->fd, r->buf + r->fill, r->cap - r->fill - 1);
 	while (got < 0 && errno == EINTR);
 	if (got < 0) {
 		snprintf(err, errlen, "%s: read error: %s", r->name,
@@ -570,6 +638,7 @@ reader_fill(struct csv_reader *r, char *err, size_t errlen)
 	if (got == 0)
 		r->eof = 1;
 	r->fill += (size_t)got;
+	r->buf[r->fill] = '\0';
 	return 0;
 }
 
@@ -582,10 +651,19 @@ reader_parse(struct csv_reader *r, struct qd_bar *out, char *err,
 	size_t n = 0;
 
 	while (n < READ_BARS) {
-		const char *line = r->buf + r->start;
+		const char *line = r->buf + r->start, *next;
 		size_t left = r->fill - r->start, ll;
-		const char *nl = memchr(line, '\n', left);
+		const char *nl;
 		int got;
+
+		if (r->ps.format != 0 && left > 0 &&
+		    (next = parse_line_fast(&r->ps, line, r->buf + r->fill,
+		    &out[n])) != NULL) {
+			r->start = (size_t)(next - r->buf);
+			n++;
+			continue;
+		}
+		nl = memchr(line, '\n', left);
 
 		if (nl == NULL && !r->eof) {
 			if (reader_fill(r, err, errlen) != 0)

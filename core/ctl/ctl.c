@@ -260,7 +260,7 @@ fail:
 }
 
 char *
-ctl_error(const char *code, const char *msg)
+ctl_error_field(const char *code, const char *msg, const char *field)
 {
 	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
 		"error");
@@ -268,7 +268,15 @@ ctl_error(const char *code, const char *msg)
 
 	cJSON_AddStringToObject(e, "code", code);
 	cJSON_AddStringToObject(e, "message", msg);
+	if (field != NULL)
+		cJSON_AddStringToObject(e, "field", field);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
+}
+
+char *
+ctl_error(const char *code, const char *msg)
+{
+	return ctl_error_field(code, msg, NULL);
 }

@@ -40,6 +40,10 @@ void ctl_close(struct ctl *c);
  *  out of memory, which the socket answers as an internal error). */
 char *ctl_error(const char *code, const char *msg);
 
+/** ctl_error() naming the request's member at fault, when `field` is not
+ *  NULL: {"error":{"code","message","field"}}. */
+char *ctl_error_field(const char *code, const char *msg, const char *field);
+
 /**
  * Client: send `request`, wait up to timeout_ms for the reply.  Returns 0
  * with a malloc'd reply, -1 if no daemon listens at path (errno ENOENT or

@@ -45,7 +45,7 @@ static const char *const commands[] = {
 	"me.get", "me.password", "me.2fa.enroll", "me.2fa.confirm",
 	"me.2fa.disable", "me.keys", "me.keys.create", "me.keys.revoke",
 	"users.list", "users.add", "users.update", "audit.list", "plans.list",
-	"secrets.list", "secrets.set", NULL
+	"secrets.list", "secrets.set", "secrets.rotate", NULL
 };
 
 int
@@ -353,6 +353,54 @@ secret_set(struct account *ac, struct api_request *req, const cJSON *f,
 	reply(req, 200, o);
 }
 
+/*
+ * secrets.rotate: re-seal every sealed value (credentials, API key and TOTP
+ * secrets) that is not under the current master key, in one transaction
+ * (what `quantctl secrets rotate` does; vault_rotate() writes the audit
+ * row).  The answer counts them and names the key: never a value.
+ */
+static void
+secret_rotate(struct account *ac, struct api_request *req, const cJSON *f,
+	const struct auth_identity *who)
+{
+	const char *user = who ? who->user : "?";
+	char err[512], msg[600];
+	size_t n = 0;
+	cJSON *o;
+	int rc;
+
+	if (f->child != NULL && (f->child->next != NULL ||
+	    strcmp(f->child->string, "cmd") != 0)) {
+		api_respond_error(req, 400, "bad_request", "the body is empty "
+			"or {}: unknown member");
+		return;
+	}
+	if (vault_current(ac->vault) == NULL) {
+		api_respond_error(req, 503, "unavailable", "no master key is "
+			"loaded (api.master_keys): nothing can be re-sealed");
+		return;
+	}
+	rc = vault_rotate(ac->vault, ac->store, user, &n, err, sizeof(err));
+	if (rc != QD_OK) {
+		auth_audit(ac->auth, user, "secrets.rotate",
+			vault_current(ac->vault), req->peer, 0, err);
+		log_error("vault", "secrets rotate by %s: %s", user, err);
+		snprintf(msg, sizeof(msg), "nothing was re-sealed: %s%s", err,
+			rc == QD_ERR_NOTFOUND || rc == QD_ERR_DENIED ? " (load "
+			"the key it was sealed under in api.master_keys)" : "");
+		api_respond_error(req, rc == QD_ERR_NOTFOUND ||
+			rc == QD_ERR_DENIED ? 409 : 500, rc == QD_ERR_NOTFOUND ||
+			rc == QD_ERR_DENIED ? "conflict" : "internal", msg);
+		return;
+	}
+	log_info("vault", "secrets rotate by %s: %zu value(s) re-sealed under "
+		"key %s", user, n, vault_current(ac->vault));
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "resealed", (double)n);
+	cJSON_AddStringToObject(o, "key_id", vault_current(ac->vault));
+	reply(req, 200, o);
+}
+
 /* ---- the commands ----------------------------------------------------------- */
 
 static void
@@ -625,6 +673,8 @@ run(struct account *ac, struct api_request *req,
 		}
 	} else if (strcmp(cmd, "secrets.set") == 0) {
 		secret_set(ac, req, f, who);
+	} else if (strcmp(cmd, "secrets.rotate") == 0) {
+		secret_rotate(ac, req, f, who);
 	} else {
 		api_respond_error(req, 404, "not_found", "no such resource");
 	}

@@ -939,6 +939,8 @@ jobs_begin(struct daemon *dm, const struct config *c)
 	jc.workers = c->jobs.workers;
 	jc.timeout_s = c->jobs.timeout_s;
 	jc.max_queued = c->jobs.max_queued;
+	jc.retention_s = c->jobs.retention_s;
+	jc.retention_max = c->jobs.retention_max;
 	jc.plan_names = (const char *const *)c->jobs.plan_names;
 	jc.plan_max = c->jobs.plan_max;
 	jc.n_plans = c->jobs.n_plans;

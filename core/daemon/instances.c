@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "config/config.h"
+#include "ctl/ctl.h"
 #include "daemon/instances.h"
 #include "host/host.h"
 #include "json/json.h"
@@ -25,6 +26,7 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
+#include "util/file.h"
 
 /* Instance files are small; a bigger one is refused, not read. */
 #define FILE_MAX (1024 * 1024)
@@ -38,20 +40,6 @@ reply_print(cJSON *o)
 
 	cJSON_Delete(o);
 	return s;
-}
-
-/* {"error":{"code","message"[,"field"]}} */
-static char *
-reply_error(const char *code, const char *msg, const char *field)
-{
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
-		"error");
-
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	if (field != NULL)
-		cJSON_AddStringToObject(e, "field", field);
-	return reply_print(o);
 }
 
 static cJSON *
@@ -76,34 +64,6 @@ find_info(const struct host *h, const char *name,
 }
 
 /* ---- instance files ------------------------------------------------------- */
-
-/* The whole file, NUL-terminated (malloc'd), or NULL with errno set. */
-static char *
-file_read(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	if ((buf = malloc(FILE_MAX + 1)) == NULL) {
-		fclose(f);
-		errno = ENOMEM;
-		return NULL;
-	}
-	n = fread(buf, 1, FILE_MAX + 1, f);
-	if (ferror(f) || n > FILE_MAX) {
-		errno = ferror(f) ? EIO : EFBIG;
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 /* The version of a file's text: the first 16 bytes of its SHA-256, hex. */
 static void
@@ -183,7 +143,7 @@ rejected_reply(const struct diag *d)
 	snprintf(msg, sizeof(msg), "the configuration would be rejected "
 		"(%d problem(s)): %.*s", d->count,
 		(int)(nl ? nl - d->text : (long)strlen(d->text)), d->text);
-	return reply_error("conflict", msg, NULL);
+	return ctl_error_field("conflict", msg, NULL);
 }
 
 /*
@@ -202,7 +162,7 @@ file_apply(const struct daemon_instances *di, const char *file,
 	if (file_replace(file, ntext, nlen) != 0) {
 		snprintf(msg, sizeof(msg), "the instance file cannot be "
 			"written: %s", strerror(errno));
-		return reply_error("failed", msg, NULL);
+		return ctl_error_field("failed", msg, NULL);
 	}
 	if (di->reload(di->arg) != 0) {
 		/* Something else on disk changed meanwhile: put the file back
@@ -215,7 +175,7 @@ file_apply(const struct daemon_instances *di, const char *file,
 			snprintf(msg, sizeof(msg), "the reload was rejected "
 				"(the log says why); the instance file is as it "
 				"was");
-		return reply_error("conflict", msg, NULL);
+		return ctl_error_field("conflict", msg, NULL);
 	}
 	o = reply_ok();
 	text_version(ntext, nlen, ver);
@@ -410,7 +370,7 @@ config_check(const struct daemon_instances *di, const cJSON *req)
 	cJSON *o, *arr;
 
 	if (!cJSON_IsString(t))
-		return reply_error("bad_request", "config.check takes the "
+		return ctl_error_field("bad_request", "config.check takes the "
 			"instance file's text as \"text\"", "text");
 	config_check_with(di, BUFFER_NAME, t->valuestring,
 		strlen(t->valuestring), &d, &w);
@@ -485,7 +445,7 @@ instance_info(const struct daemon_instances *di, const char *name)
 	size_t len;
 
 	if (find_info(di->host, name, &ii) != 0)
-		return reply_error("not_found", "no such instance", "name");
+		return ctl_error_field("not_found", "no such instance", "name");
 	o = reply_ok();
 	in = instance_json(di, &ii);
 	cJSON_AddItemToObject(o, "instance", in);
@@ -512,7 +472,7 @@ instance_info(const struct daemon_instances *di, const char *name)
 		cJSON_AddItemToObject(in, "param_specs", cJSON_CreateArray());
 	cJSON_Delete(desc);
 	if (ii.config_file != NULL &&
-	    (text = file_read(ii.config_file, &len)) != NULL) {
+	    (text = file_read(ii.config_file, FILE_MAX, &len)) != NULL) {
 		text_version(text, len, ver);
 		cJSON_AddStringToObject(in, "version", ver);
 		free(text);
@@ -527,12 +487,12 @@ instance_start(const struct daemon_instances *di, const char *name)
 	case QD_OK:
 		return strdup("{\"ok\":true}");
 	case QD_ERR_NOTFOUND:
-		return reply_error("not_found", "no such instance", "name");
+		return ctl_error_field("not_found", "no such instance", "name");
 	case QD_ERR_STATE:
-		return reply_error("conflict", "the instance is running "
+		return ctl_error_field("conflict", "the instance is running "
 			"(stop it first, or restart it)", NULL);
 	default:
-		return reply_error("failed", "the instance failed to start; "
+		return ctl_error_field("failed", "the instance failed to start; "
 			"its reason and the log say why", NULL);
 	}
 }
@@ -569,12 +529,13 @@ edit_read(const struct daemon_instances *di, const char *name,
 
 	memset(e, 0, sizeof(*e));
 	if (name == NULL || find_info(di->host, name, &e->ii) != 0)
-		return reply_error("not_found", "no such instance", "name");
+		return ctl_error_field("not_found", "no such instance", "name");
 	p = plugin_find(di->reg, e->ii.plugin);
 	e->desc = p ? plugin_desc(p) : NULL;
 	errno = ENOENT;
 	if (e->ii.config_file != NULL &&
-	    (e->text = file_read(e->ii.config_file, &e->len)) != NULL)
+	    (e->text = file_read(e->ii.config_file, FILE_MAX,
+	    &e->len)) != NULL)
 		e->doc = json_parse(e->text, e->len, &je);
 	else
 		e->read_errno = errno;
@@ -593,15 +554,15 @@ edit_open(const struct daemon_instances *di, const char *name,
 	if ((r = edit_read(di, name, e)) != NULL)
 		return r;
 	if (!cJSON_IsObject(params))
-		return reply_error("bad_request", "\"params\" must be an "
+		return ctl_error_field("bad_request", "\"params\" must be an "
 			"object of the plugin's parameters", "params");
 	if (e->desc == NULL)
-		return reply_error("conflict", "the instance's plugin is not "
+		return ctl_error_field("conflict", "the instance's plugin is not "
 			"loaded; its parameters cannot be checked", NULL);
 	e->params = params_keep_secrets(e->desc, params,
 		e->doc ? json_get(e->doc, "params") : NULL);
 	if (e->params == NULL)
-		return reply_error("failed", "out of memory", NULL);
+		return ctl_error_field("failed", "out of memory", NULL);
 	return NULL;
 }
 
@@ -621,17 +582,17 @@ edit_writable(const struct edit *e, const cJSON *req, char **file)
 	if (e->text == NULL) {
 		snprintf(msg, sizeof(msg), "the instance file cannot be read: "
 			"%s", strerror(e->read_errno));
-		return reply_error("failed", msg, NULL);
+		return ctl_error_field("failed", msg, NULL);
 	}
 	text_version(e->text, e->len, cur);
 	if (ver != NULL && strcmp(ver->valuestring, cur) != 0) {
 		snprintf(msg, sizeof(msg), "the instance file changed since "
 			"version %.40s was read (it is %s now): read it again",
 			ver->valuestring, cur);
-		return reply_error("conflict", msg, "version");
+		return ctl_error_field("conflict", msg, "version");
 	}
 	if ((*file = strdup(e->ii.config_file)) == NULL)
-		return reply_error("failed", "out of memory", NULL);
+		return ctl_error_field("failed", "out of memory", NULL);
 	return NULL;
 }
 
@@ -649,7 +610,7 @@ params_validate(const struct daemon_instances *di, const char *name,
 	}
 	if ((errs = params_problems(e.desc, e.params)) == NULL) {
 		edit_clear(&e);
-		return reply_error("failed", "out of memory", NULL);
+		return ctl_error_field("failed", "out of memory", NULL);
 	}
 	o = reply_ok();
 	cJSON_AddBoolToObject(o, "valid", cJSON_GetArraySize(errs) == 0);
@@ -677,7 +638,7 @@ invalid_reply(const cJSON *errs)
 				"%s%s: %s", o ? "; " : "", f->valuestring,
 				m->valuestring);
 	}
-	return reply_error("invalid", msg, cJSON_GetObjectItemCaseSensitive(
+	return ctl_error_field("invalid", msg, cJSON_GetObjectItemCaseSensitive(
 		errs->child, "field")->valuestring);
 }
 
@@ -694,20 +655,20 @@ params_set(const struct daemon_instances *di, const char *name,
 	cJSON *errs = NULL;
 
 	if (ver != NULL && !cJSON_IsString(ver))
-		return reply_error("bad_request", "\"version\" is the string "
+		return ctl_error_field("bad_request", "\"version\" is the string "
 			"instance.info gave", "version");
 	if ((r = edit_open(di, name, req, &e)) != NULL)
 		goto out;
 	if ((r = edit_writable(&e, req, &file)) != NULL)
 		goto out;
 	if (e.doc == NULL) {
-		r = reply_error("conflict", "the instance file on disk is not "
+		r = ctl_error_field("conflict", "the instance file on disk is not "
 			"valid JSON (quantctl config check says where): fix it "
 			"by hand", NULL);
 		goto out;
 	}
 	if ((errs = params_problems(e.desc, e.params)) == NULL) {
-		r = reply_error("failed", "out of memory", NULL);
+		r = ctl_error_field("failed", "out of memory", NULL);
 		goto out;
 	}
 	if (cJSON_GetArraySize(errs) > 0) {
@@ -716,7 +677,7 @@ params_set(const struct daemon_instances *di, const char *name,
 	}
 	if ((ntext = instances_params_text(e.text, e.len, e.doc, e.params,
 	    &nlen)) == NULL) {
-		r = reply_error("failed", "out of memory", NULL);
+		r = ctl_error_field("failed", "out of memory", NULL);
 		goto out;
 	}
 	/* The whole configuration with the new file, as a reload sees it:
@@ -796,16 +757,16 @@ config_get(const struct daemon_instances *di, const char *name)
 	if (e.text == NULL) {
 		snprintf(msg, sizeof(msg), "the instance file cannot be read: "
 			"%s", strerror(e.read_errno));
-		r = reply_error("failed", msg, NULL);
+		r = ctl_error_field("failed", msg, NULL);
 		goto out;
 	}
 	if (strlen(e.text) != e.len || !api_utf8_valid(e.text, e.len)) {
-		r = reply_error("conflict", "the instance file is not UTF-8 "
+		r = ctl_error_field("conflict", "the instance file is not UTF-8 "
 			"text: fix it by hand", NULL);
 		goto out;
 	}
 	if ((shown = text_masked(&e, &slen)) == NULL) {
-		r = reply_error("failed", "out of memory", NULL);
+		r = ctl_error_field("failed", "out of memory", NULL);
 		goto out;
 	}
 	text_version(e.text, e.len, ver);
@@ -832,7 +793,7 @@ problems_reply(const struct diag *d, const char *file)
 	size_t o = 0;
 
 	if (arr == NULL)
-		return reply_error("failed", "out of memory", NULL);
+		return ctl_error_field("failed", "out of memory", NULL);
 	diag_problems(d, file, arr);
 	if (cJSON_GetArraySize(arr) == 0) {
 		cJSON_Delete(arr);
@@ -850,7 +811,7 @@ problems_reply(const struct diag *d, const char *file)
 				cJSON_GetObjectItemCaseSensitive(x,
 				"message")->valuestring);
 	}
-	r = reply_error("invalid", msg, "text");
+	r = ctl_error_field("invalid", msg, "text");
 	cJSON_Delete(arr);
 	return r;
 }
@@ -903,13 +864,13 @@ config_set(const struct daemon_instances *di, const char *name,
 	size_t len;
 
 	if (!cJSON_IsString(t))
-		return reply_error("bad_request", "\"text\" is the instance "
+		return ctl_error_field("bad_request", "\"text\" is the instance "
 			"file's new text", "text");
 	if (ver != NULL && !cJSON_IsString(ver))
-		return reply_error("bad_request", "\"version\" is the string "
+		return ctl_error_field("bad_request", "\"version\" is the string "
 			"GET .../config gave", "version");
 	if ((len = strlen(t->valuestring)) > FILE_MAX)
-		return reply_error("bad_request", "an instance file is at most "
+		return ctl_error_field("bad_request", "an instance file is at most "
 			"1 MiB", "text");
 	if ((r = edit_read(di, name, &e)) != NULL)
 		goto out;
@@ -918,7 +879,7 @@ config_set(const struct daemon_instances *di, const char *name,
 	ndoc = json_parse(t->valuestring, len, &je);
 	if ((text = text_unmasked(&e, t->valuestring, &len, ndoc, &copy)) ==
 	    NULL) {
-		r = reply_error("failed", "out of memory", NULL);
+		r = ctl_error_field("failed", "out of memory", NULL);
 		goto out;
 	}
 	/* The whole configuration with the new file, as a reload sees it:
@@ -934,7 +895,7 @@ config_set(const struct daemon_instances *di, const char *name,
 		snprintf(msg, sizeof(msg), "the file must keep its instance's "
 			"name \"%.64s\" (a new instance is a new file)",
 			e.ii.instance);
-		r = reply_error("invalid", msg, "instance");
+		r = ctl_error_field("invalid", msg, "instance");
 		goto out;
 	}
 	r = file_apply(di, file, e.text, e.len, text, len);
@@ -1136,48 +1097,48 @@ indicator_compute(const struct daemon_instances *di, const cJSON *req)
 	uint32_t nout;
 
 	if (!cJSON_IsString(name))
-		return reply_error("bad_request", "which indicator?", "name");
+		return ctl_error_field("bad_request", "which indicator?", "name");
 	if (!cJSON_IsString(ex) || ex->valuestring[0] == '\0')
-		return reply_error("bad_request", "\"exchange\" (the exchange "
+		return ctl_error_field("bad_request", "\"exchange\" (the exchange "
 			"instance whose candles are stored) is required",
 			"exchange");
 	if (!cJSON_IsString(sym) || !symbol_valid(sym->valuestring))
-		return reply_error("bad_request", "\"symbol\" must be BASE/QUOTE",
+		return ctl_error_field("bad_request", "\"symbol\" must be BASE/QUOTE",
 			"symbol");
 	if (tf != NULL && (!cJSON_IsString(tf) ||
 	    store_timeframe_ms(tf->valuestring) == 0))
-		return reply_error("bad_request", "unknown timeframe (1m 3m 5m "
+		return ctl_error_field("bad_request", "unknown timeframe (1m 3m 5m "
 			"15m 30m 1h 2h 4h 6h 12h 1d 1w)", "timeframe");
 	if (from != NULL && !cJSON_IsNumber(from))
-		return reply_error("bad_request", "\"from\" is a time in ms",
+		return ctl_error_field("bad_request", "\"from\" is a time in ms",
 			"from");
 	if (to != NULL && !cJSON_IsNumber(to))
-		return reply_error("bad_request", "\"to\" is a time in ms", "to");
+		return ctl_error_field("bad_request", "\"to\" is a time in ms", "to");
 	if (from != NULL && to != NULL && from->valuedouble >= to->valuedouble)
-		return reply_error("bad_request", "\"from\" must be before "
+		return ctl_error_field("bad_request", "\"from\" must be before "
 			"\"to\"", "from");
 	if (lim != NULL && (!cJSON_IsNumber(lim) || lim->valuedouble < 1 ||
 	    lim->valuedouble > INSTANCES_MAX_BARS ||
 	    lim->valuedouble != floor(lim->valuedouble))) {
 		snprintf(err, sizeof(err), "\"limit\" is a number of bars, 1 to "
 			"%d", INSTANCES_MAX_BARS);
-		return reply_error("bad_request", err, "limit");
+		return ctl_error_field("bad_request", err, "limit");
 	}
 	p = plugin_find_kind(di->reg, QD_KIND_INDICATOR, name->valuestring);
 	if (p == NULL)
-		return reply_error("not_found", "no such indicator "
+		return ctl_error_field("not_found", "no such indicator "
 			"(GET /api/v1/indicators lists them)", "name");
 	if (plugin_sandbox_only(p))
-		return reply_error("unsupported", "this indicator comes from a "
+		return ctl_error_field("unsupported", "this indicator comes from a "
 			"sandbox plugin directory: the host never runs its code "
 			"(only a sandboxed strategy's child does)", "name");
 	if ((nkv = indicator_kv(params, kv, num, err, sizeof(err))) < 0)
-		return reply_error("bad_request", err, "params");
+		return ctl_error_field("bad_request", err, "params");
 	if ((ind = indicator_new(di->reg, name->valuestring, kv, (size_t)nkv,
 	    err, sizeof(err))) == NULL)
-		return reply_error("bad_request", err, "params");
+		return ctl_error_field("bad_request", err, "params");
 	if ((st = di->reader(di->arg, err, sizeof(err))) == NULL) {
-		r = reply_error("unavailable", err, NULL);
+		r = ctl_error_field("unavailable", err, NULL);
 		goto out;
 	}
 	if (lim != NULL)
@@ -1191,13 +1152,13 @@ indicator_compute(const struct daemon_instances *di, const cJSON *req)
 	if (store_candles(st, &k, from ? (int64_t)from->valuedouble :
 	    INT64_MIN, to ? (int64_t)to->valuedouble : INT64_MAX, want, desc,
 	    bar_rows, &bs) != QD_OK || bs.failed) {
-		r = reply_error("unavailable", "the store cannot be read", NULL);
+		r = ctl_error_field("unavailable", "the store cannot be read", NULL);
 		goto out;
 	}
 	if (bs.n > limit) {
 		snprintf(err, sizeof(err), "the range holds more than %d bars: "
 			"narrow from/to or give a limit", INSTANCES_MAX_BARS);
-		r = reply_error("bad_request", err, "from");
+		r = ctl_error_field("bad_request", err, "from");
 		goto out;
 	}
 	if (desc)   /* newest first from the store: oldest first here */
@@ -1210,14 +1171,14 @@ indicator_compute(const struct daemon_instances *di, const cJSON *req)
 	nout = indicator_outputs(ind);
 	if ((vals = malloc((bs.n ? bs.n : 1) * nout * sizeof(double))) ==
 	    NULL) {
-		r = reply_error("failed", "out of memory", NULL);
+		r = ctl_error_field("failed", "out of memory", NULL);
 		goto out;
 	}
 	indicator_batch(ind, bs.b, bs.n, vals);
 	r = series_reply(ind, name->valuestring, ex->valuestring,
 		sym->valuestring, k.timeframe, &bs, vals);
 	if (r == NULL)
-		r = reply_error("failed", "out of memory", NULL);
+		r = ctl_error_field("failed", "out of memory", NULL);
 out:
 	free(vals);
 	free(bs.b);
@@ -1259,7 +1220,7 @@ instances_request(const struct daemon_instances *di, const char *cmd,
 	if (strcmp(cmd, "indicator.compute") == 0)
 		return indicator_compute(di, req);
 	if (name == NULL)
-		return reply_error("bad_request", "which instance? (\"name\")",
+		return ctl_error_field("bad_request", "which instance? (\"name\")",
 			"name");
 	if (strcmp(cmd, "instance.info") == 0)
 		return instance_info(di, name);
@@ -1273,5 +1234,5 @@ instances_request(const struct daemon_instances *di, const char *cmd,
 		return config_get(di, name);
 	if (strcmp(cmd, "instance.config.set") == 0)
 		return config_set(di, name, req);
-	return reply_error("unknown_command", "unknown cmd", NULL);
+	return ctl_error_field("unknown_command", "unknown cmd", NULL);
 }

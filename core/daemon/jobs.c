@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -28,6 +29,7 @@
 
 #include <quantd/sdk.h>
 
+#include "ctl/ctl.h"
 #include "daemon/jobs.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -35,6 +37,7 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
+#include "util/file.h"
 
 extern char **environ;
 
@@ -46,6 +49,7 @@ extern char **environ;
 #define MAX_POINTS 100000
 #define ERROR_MAX 1000               /* of a job's error, bytes */
 #define RESULT_MAX (64u << 20)       /* a result file served, bytes */
+#define SWEEP_MAX_NS 60000000000LL   /* retention: looked at this often */
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED,
 	JOB_CANCELED };
@@ -74,10 +78,13 @@ struct job {
 	int64_t told_ms;           /* last progress sent to the watcher */
 };
 
-/* A row for the keeper thread. */
+/* A row for the keeper thread: written, or (del) deleted with the job's
+ * directory. */
 struct keep_row {
 	struct keep_row *next;
 	struct store_job j;        /* strings owned (strdup) */
+	int del;
+	char *dir;                 /* del: the job's directory */
 };
 
 struct jobs {
@@ -85,6 +92,9 @@ struct jobs {
 	char *quantctl, *config_path, *dir;
 	unsigned workers, timeout_s;
 	size_t max_queued;
+	int64_t retention_ms;      /* finished jobs older go; 0: none */
+	size_t retention_max;      /* finished jobs kept at most; 0: any */
+	struct loop_timer *sweeper;
 	char **plan_names;         /* caps of their own */
 	size_t *plan_max, n_plans;
 	const struct plugin_registry *reg;
@@ -107,6 +117,7 @@ struct jobs {
 };
 
 static void dispatch(struct jobs *js);
+static void sweep(struct jobs *js);
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -114,21 +125,6 @@ static int64_t
 now_ms(void)
 {
 	return loop_now_ns() / 1000000;
-}
-
-static char *
-reply_error(const char *code, const char *msg, const char *field)
-{
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-	char *s;
-
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	if (field != NULL)
-		cJSON_AddStringToObject(e, "field", field);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
 }
 
 /* A name of [a-z0-9][a-z0-9._-]*, 1..63 bytes (plugins, exchanges). */
@@ -184,7 +180,58 @@ in_family(const char *family, const char *kind)
 	return strcmp(family, kind) == 0;
 }
 
+/* The kinds of job, as the store keeps them (static strings: a row may be
+ * written after its job is freed). */
+static const char *const kind_names[] = { "backtest", "optimize",
+	"walkforward", "montecarlo", "chan", NULL };
+
+static const char *
+kind_name(const char *kind)
+{
+	for (size_t i = 0; kind_names[i] != NULL; i++)
+		if (strcmp(kind, kind_names[i]) == 0)
+			return kind_names[i];
+	return "backtest";
+}
+
 /* ---- the keeper thread ---------------------------------------------------- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 &&
+	    errno != ENOENT)
+		log_warn("jobs", "cannot remove %s: %s", path,
+			strerror(errno));
+	return 0;
+}
+
+/* A deleted job's row and files (keeper thread). */
+static void
+keeper_delete(struct jobs *js, const struct keep_row *r)
+{
+	if (js->store != NULL && store_delete_job(js->store, r->j.id) != QD_OK &&
+	    (store_connected(js->store) || store_reconnect(js->store) !=
+	    QD_OK || store_delete_job(js->store, r->j.id) != QD_OK))
+		log_error("jobs", "job %" PRIu64 " not deleted: %s", r->j.id,
+			store_error(js->store));
+	if (nftw(r->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) != 0 &&
+	    errno != ENOENT)
+		log_warn("jobs", "cannot remove %s: %s", r->dir,
+			strerror(errno));
+}
+
+static void
+keep_row_free(struct keep_row *r)
+{
+	free((char *)r->j.user_id);
+	free((char *)r->j.request);
+	free((char *)r->j.error);
+	free(r->dir);
+	free(r);
+}
 
 static void *
 keeper_main(void *arg)
@@ -205,19 +252,32 @@ keeper_main(void *arg)
 		pthread_mutex_unlock(&js->mu);
 		/* A lost connection (PostgreSQL restarted) is made again
 		 * once before the row is given up. */
-		if (store_put_job(js->store, &r->j) != QD_OK &&
+		if (r->del)
+			keeper_delete(js, r);
+		else if (store_put_job(js->store, &r->j) != QD_OK &&
 		    (store_connected(js->store) || store_reconnect(js->store) !=
 		    QD_OK || store_put_job(js->store, &r->j) != QD_OK))
 			log_error("jobs", "job %" PRIu64 " not kept: %s",
 				r->j.id, store_error(js->store));
-		free((char *)r->j.user_id);
-		free((char *)r->j.request);
-		free((char *)r->j.error);
-		free(r);
+		keep_row_free(r);
 		pthread_mutex_lock(&js->mu);
 	}
 	pthread_mutex_unlock(&js->mu);
 	return NULL;
+}
+
+/* Queue a row for the keeper thread. */
+static void
+keep_queue(struct jobs *js, struct keep_row *r)
+{
+	pthread_mutex_lock(&js->mu);
+	if (js->tail)
+		js->tail->next = r;
+	else
+		js->head = r;
+	js->tail = r;
+	pthread_cond_signal(&js->cv);
+	pthread_mutex_unlock(&js->mu);
 }
 
 /* Hand the job's row to the keeper (or write it now before the thread
@@ -233,8 +293,7 @@ keep(struct jobs *js, const struct job *jb)
 		goto oom;
 	r->j.id = jb->id;
 	r->j.user_id = strdup(jb->user);
-	r->j.kind = jb->kind[0] == 'b' ? "backtest" : jb->kind[0] == 'o' ?
-		"optimize" : jb->kind[0] == 'w' ? "walkforward" : "montecarlo";
+	r->j.kind = kind_name(jb->kind);
 	r->j.request = strdup(jb->request);
 	r->j.state = state_names[jb->state];
 	r->j.progress = jb->progress;
@@ -244,20 +303,10 @@ keep(struct jobs *js, const struct job *jb)
 	r->j.finished_ms = jb->finished_ms;
 	r->j.cpu_ms = jb->cpu_ms;
 	if (r->j.user_id == NULL || r->j.request == NULL || r->j.error == NULL) {
-		free((char *)r->j.user_id);
-		free((char *)r->j.request);
-		free((char *)r->j.error);
-		free(r);
+		keep_row_free(r);
 		goto oom;
 	}
-	pthread_mutex_lock(&js->mu);
-	if (js->tail)
-		js->tail->next = r;
-	else
-		js->head = r;
-	js->tail = r;
-	pthread_cond_signal(&js->cv);
-	pthread_mutex_unlock(&js->mu);
+	keep_queue(js, r);
 	return;
 oom:
 	log_error("jobs", "job %" PRIu64 " not kept: out of memory", jb->id);
@@ -459,6 +508,16 @@ data_args(struct argv_buf *a, const cJSON *rq)
 	argf(a, "%lld", (long long)num_of(d, "to"));
 }
 
+/* "--sandbox" when the host would sandbox plugin `pl`: its decision for
+ * its own instances of the plugin. */
+static void
+sandbox_arg(struct jobs *js, struct argv_buf *a, const struct plugin *pl)
+{
+	if (pl == NULL || plugin_sandbox_only(pl) || (js->sandboxed != NULL &&
+	    js->sandboxed(js->sandboxed_arg, pl)))
+		arg(a, "--sandbox");
+}
+
 /* "--strategy S --param K=V ... [--cash C] [--fee-rate R] [--sandbox]". */
 static void
 strategy_args(struct jobs *js, struct argv_buf *a, const cJSON *rq)
@@ -482,10 +541,7 @@ strategy_args(struct jobs *js, struct argv_buf *a, const cJSON *rq)
 		arg(a, "--fee-rate");
 		argf(a, "%.17g", num_of(rq, "fee_rate"));
 	}
-	/* The host's decision for its own instances of the plugin. */
-	if (pl == NULL || plugin_sandbox_only(pl) || (js->sandboxed != NULL &&
-	    js->sandboxed(js->sandboxed_arg, pl)))
-		arg(a, "--sandbox");
+	sandbox_arg(js, a, pl);
 }
 
 /* The command line of job `jb`, from its stored request. */
@@ -512,6 +568,12 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		argf(a, "%s/trades.csv", dir);
 		arg(a, "--report");
 		argf(a, "%s/report.html", dir);
+	} else if (strcmp(jb->kind, "chan") == 0) {
+		arg(a, "chan");
+		data_args(a, rq);
+		arg(a, "--min-gap");
+		argf(a, "%lld", (long long)num_of(rq, "min_gap"));
+		sandbox_arg(js, a, plugin_find(js->reg, "chan"));
 	} else if (strcmp(jb->kind, "montecarlo") == 0) {
 		arg(a, "montecarlo");
 		arg(a, "--from-backtest");
@@ -820,6 +882,7 @@ job_finish(struct job *jb)
 	keep(js, jb);
 	tell(js, jb);
 	dispatch(js);
+	sweep(js);
 }
 
 /* Fail a job that could not start. */
@@ -971,6 +1034,105 @@ on_kick(void *arg)
 	dispatch(js);
 }
 
+/* ---- retention ------------------------------------------------------------ */
+
+static int
+finished(const struct job *jb)
+{
+	return jb->state == JOB_DONE || jb->state == JOB_FAILED ||
+		jb->state == JOB_CANCELED;
+}
+
+/* Whether a queued or running Monte Carlo job reads backtest `id`'s
+ * result (it must stay until that job ran). */
+static int
+still_read(const struct jobs *js, const struct job *bt)
+{
+	if (strcmp(bt->kind, "backtest") != 0)
+		return 0;
+	for (size_t i = 0; i < js->n; i++) {
+		const struct job *jb = js->v[i];
+		cJSON *rq;
+		int hit;
+
+		if (finished(jb) || strcmp(jb->kind, "montecarlo") != 0)
+			continue;
+		rq = cJSON_Parse(jb->request);
+		hit = num_of(rq, "backtest") == (double)bt->id;
+		cJSON_Delete(rq);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Drop job `i` of the table: its row and directory go through the
+ * keeper (which also removes the files: no file system work here). */
+static void
+job_drop(struct jobs *js, size_t i)
+{
+	struct job *jb = js->v[i];
+	struct keep_row *r = calloc(1, sizeof(*r));
+	char dir[PATH_MAX];
+
+	job_dir(js, jb->id, dir, sizeof(dir));
+	if (r != NULL && (r->dir = strdup(dir)) != NULL) {
+		r->del = 1;
+		r->j.id = jb->id;
+		keep_queue(js, r);
+	} else {
+		free(r);
+		log_error("jobs", "job %" PRIu64 " not deleted: out of memory",
+			jb->id);
+	}
+	memmove(js->v + i, js->v + i + 1, (js->n - i - 1) * sizeof(*js->v));
+	js->n--;
+	free(jb->user);
+	free(jb->request);
+	free(jb->error);
+	free(jb->err_text);
+	free(jb);
+}
+
+/*
+ * Delete the finished jobs past retention: those finished more than
+ * retention_ms ago, then the oldest beyond retention_max finished ones
+ * (a backtest a waiting Monte Carlo run reads stays).  Core thread.
+ */
+static void
+sweep(struct jobs *js)
+{
+	int64_t cut = js->retention_ms ? now_ms() - js->retention_ms :
+		INT64_MIN;
+	size_t n_done = 0, dropped = 0;
+
+	for (size_t i = 0; i < js->n; i++)
+		n_done += finished(js->v[i]);
+	for (size_t i = 0; i < js->n;) {
+		struct job *jb = js->v[i];
+
+		if (finished(jb) && (jb->finished_ms < cut ||
+		    (js->retention_max && n_done > js->retention_max)) &&
+		    !still_read(js, jb)) {
+			job_drop(js, i);
+			n_done--;
+			dropped++;
+			continue;
+		}
+		i++;
+	}
+	if (dropped > 0)
+		log_info("jobs", "%zu finished job(s) past retention deleted "
+			"with their files (jobs.retention_s, jobs.retention_max)",
+			dropped);
+}
+
+static void
+on_sweep(void *arg)
+{
+	sweep(arg);
+}
+
 /* ---- requests ------------------------------------------------------------- */
 
 /* The validated "data" member into `out`; NULL or the error reply. */
@@ -982,14 +1144,14 @@ check_data(const cJSON *req, cJSON *out)
 	cJSON *o;
 
 	if (!cJSON_IsObject(d))
-		return reply_error("bad_request", "data: expected an object "
+		return ctl_error_field("bad_request", "data: expected an object "
 			"{\"exchange\",\"symbol\",\"timeframe\",\"from\","
 			"\"to\"} (stored candles)", "data");
 	for (const cJSON *m = d->child; m != NULL; m = m->next)
 		if (strcmp(m->string, "exchange") && strcmp(m->string,
 		    "symbol") && strcmp(m->string, "timeframe") &&
 		    strcmp(m->string, "from") && strcmp(m->string, "to"))
-			return reply_error("bad_request", "data: unknown member "
+			return ctl_error_field("bad_request", "data: unknown member "
 				"(exchange, symbol, timeframe, from, to)",
 				"data");
 	ex = cJSON_GetObjectItemCaseSensitive(d, "exchange");
@@ -998,23 +1160,23 @@ check_data(const cJSON *req, cJSON *out)
 	from = cJSON_GetObjectItemCaseSensitive(d, "from");
 	to = cJSON_GetObjectItemCaseSensitive(d, "to");
 	if (!cJSON_IsString(ex) || !name_ok(ex->valuestring))
-		return reply_error("bad_request", "data.exchange: expected an "
+		return ctl_error_field("bad_request", "data.exchange: expected an "
 			"exchange name ([a-z0-9][a-z0-9._-]*)", "data.exchange");
 	if (!cJSON_IsString(sym) || !symbol_valid(sym->valuestring))
-		return reply_error("bad_request", "data.symbol: expected "
+		return ctl_error_field("bad_request", "data.symbol: expected "
 			"BASE/QUOTE", "data.symbol");
 	if (!cJSON_IsString(tf) || store_timeframe_ms(tf->valuestring) <= 0)
-		return reply_error("bad_request", "data.timeframe: expected 1m "
+		return ctl_error_field("bad_request", "data.timeframe: expected 1m "
 			"3m 5m 15m 30m 1h 2h 4h 6h 12h 1d or 1w",
 			"data.timeframe");
 	if (!cJSON_IsNumber(from) || from->valuedouble < 0 ||
 	    from->valuedouble != floor(from->valuedouble) ||
 	    from->valuedouble > 9e15)
-		return reply_error("bad_request", "data.from: expected a time "
+		return ctl_error_field("bad_request", "data.from: expected a time "
 			"in ms since the epoch", "data.from");
 	if (!cJSON_IsNumber(to) || to->valuedouble != floor(to->valuedouble) ||
 	    to->valuedouble > 9e15 || to->valuedouble <= from->valuedouble)
-		return reply_error("bad_request", "data.to: expected a time in "
+		return ctl_error_field("bad_request", "data.to: expected a time in "
 			"ms after data.from", "data.to");
 	o = cJSON_AddObjectToObject(out, "data");
 	cJSON_AddStringToObject(o, "exchange", ex->valuestring);
@@ -1062,11 +1224,11 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 	if (!cJSON_IsString(st) || !name_ok(st->valuestring) ||
 	    (pl = plugin_find(js->reg, st->valuestring)) == NULL ||
 	    plugin_desc(pl)->kind != QD_KIND_STRATEGY)
-		return reply_error("bad_request", "strategy: no installed "
+		return ctl_error_field("bad_request", "strategy: no installed "
 			"strategy plugin of that name (GET /api/v1/plugins "
 			"lists them)", "strategy");
 	if (ps != NULL && !cJSON_IsObject(ps))
-		return reply_error("bad_request", "params: expected an object "
+		return ctl_error_field("bad_request", "params: expected an object "
 			"of parameter values", "params");
 	cJSON_AddStringToObject(out, "strategy", st->valuestring);
 	po = cJSON_AddObjectToObject(out, "params");
@@ -1074,7 +1236,7 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 		snprintf(field, sizeof(field), "params.%.80s", p->string);
 		if (n >= 64 || !key_ok(p->string) ||
 		    param_text(p, vals[n], sizeof(vals[n])) != 0)
-			return reply_error("bad_request", "params: expected "
+			return ctl_error_field("bad_request", "params: expected "
 				"names of [a-z0-9_] with a number, boolean or "
 				"short text each", field);
 		cJSON_AddStringToObject(po, p->string, vals[n]);
@@ -1113,20 +1275,20 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 				"grid" : "params", name);
 		}
 		snprintf(msg, sizeof(msg), "%s: %s", field, err);
-		return reply_error("bad_request", msg, field);
+		return ctl_error_field("bad_request", msg, field);
 	}
 	params_free(qp);
 	if (cash != NULL) {
 		if (!cJSON_IsNumber(cash) || !(cash->valuedouble > 0) ||
 		    cash->valuedouble > 1e15)
-			return reply_error("bad_request", "cash: expected a "
+			return ctl_error_field("bad_request", "cash: expected a "
 				"positive number", "cash");
 		cJSON_AddNumberToObject(out, "cash", cash->valuedouble);
 	}
 	if (fee != NULL) {
 		if (!cJSON_IsNumber(fee) || !(fee->valuedouble >= 0) ||
 		    fee->valuedouble > 0.5)
-			return reply_error("bad_request", "fee_rate: expected "
+			return ctl_error_field("bad_request", "fee_rate: expected "
 				"a number from 0 to 0.5", "fee_rate");
 		cJSON_AddNumberToObject(out, "fee_rate", fee->valuedouble);
 	}
@@ -1147,7 +1309,7 @@ check_members(const cJSON *req, const char *const *allowed)
 		if (allowed[i] == NULL) {
 			snprintf(msg, sizeof(msg), "%.64s: unknown member",
 				m->string);
-			return reply_error("bad_request", msg, m->string);
+			return ctl_error_field("bad_request", msg, m->string);
 		}
 	}
 	return NULL;
@@ -1164,7 +1326,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 
 	*grid = g;
 	if (!cJSON_IsObject(g) || g->child == NULL)
-		return reply_error("bad_request", "grid: expected an object "
+		return ctl_error_field("bad_request", "grid: expected an object "
 			"{\"NAME\":{\"min\":LO,\"max\":HI,\"step\":S},...}",
 			"grid");
 	go = cJSON_AddObjectToObject(out, "grid");
@@ -1180,7 +1342,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 		    !cJSON_IsNumber(hi) || !cJSON_IsNumber(st) ||
 		    !isfinite(lo->valuedouble) || !isfinite(hi->valuedouble) ||
 		    !(st->valuedouble > 0) || hi->valuedouble < lo->valuedouble)
-			return reply_error("bad_request", "grid: each axis is "
+			return ctl_error_field("bad_request", "grid: each axis is "
 				"{\"min\",\"max\",\"step\"} with min <= max and "
 				"step > 0 (at most 8 axes)", field);
 		pts *= floor((hi->valuedouble - lo->valuedouble) /
@@ -1191,8 +1353,39 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 		cJSON_AddNumberToObject(a, "step", st->valuedouble);
 	}
 	if (pts > MAX_POINTS)
-		return reply_error("bad_request", "grid: more than 100000 "
+		return ctl_error_field("bad_request", "grid: more than 100000 "
 			"points", "grid");
+	return NULL;
+}
+
+/* A Chan analysis: the installed chan strategy plugin and its min_gap
+ * (checked against the plugin's spec; default 4) into `out`. */
+static char *
+check_chan(struct jobs *js, const cJSON *req, cJSON *out)
+{
+	const cJSON *gap = cJSON_GetObjectItemCaseSensitive(req, "min_gap");
+	const struct plugin *pl = plugin_find(js->reg, "chan");
+	char val[32], err[512], msg[600];
+	struct qd_kv kv = { "min_gap", val };
+	qd_params *qp;
+
+	if (pl == NULL || plugin_desc(pl)->kind != QD_KIND_STRATEGY)
+		return ctl_error_field("unavailable", "no strategy plugin named "
+			"'chan' is installed on this daemon", NULL);
+	if (gap != NULL && (!cJSON_IsNumber(gap) ||
+	    gap->valuedouble != floor(gap->valuedouble) ||
+	    fabs(gap->valuedouble) > 1e9))
+		return ctl_error_field("bad_request", "min_gap: expected an "
+			"integer", "min_gap");
+	snprintf(val, sizeof(val), "%lld", gap ? (long long)gap->valuedouble :
+		4LL);
+	if ((qp = params_from_kv(plugin_desc(pl), &kv, 1, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "min_gap: %s", err);
+		return ctl_error_field("bad_request", msg, "min_gap");
+	}
+	params_free(qp);
+	cJSON_AddNumberToObject(out, "min_gap", strtod(val, NULL));
 	return NULL;
 }
 
@@ -1215,6 +1408,8 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		"objective", "walk_forward", NULL };
 	static const char *const mc[] = { "cmd", "kind", "user", "admin", "plan",
 		"backtest", "runs", "seed", NULL };
+	static const char *const ch[] = { "cmd", "kind", "user", "admin", "plan",
+		"data", "min_gap", NULL };
 	const cJSON *grid = NULL;
 	char *e;
 
@@ -1238,7 +1433,7 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		    (strcmp(ob->valuestring, "sharpe") &&
 		    strcmp(ob->valuestring, "total_return") &&
 		    strcmp(ob->valuestring, "calmar"))))
-			return reply_error("bad_request", "objective: expected "
+			return ctl_error_field("bad_request", "objective: expected "
 				"sharpe, total_return or calmar", "objective");
 		cJSON_AddStringToObject(out, "objective", ob ? ob->valuestring :
 			"sharpe");
@@ -1252,7 +1447,7 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 			    tr > 1e8 || te > 1e8 || sp > 1e8 ||
 			    tr != floor(tr) || te != floor(te) ||
 			    sp != floor(sp))
-				return reply_error("bad_request", "walk_forward: "
+				return ctl_error_field("bad_request", "walk_forward: "
 					"expected {\"train\":N,\"test\":M"
 					"[,\"step\":K]} in bars (N, M >= 2)",
 					"walk_forward");
@@ -1261,6 +1456,11 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 			cJSON_AddNumberToObject(w, "test", te);
 			cJSON_AddNumberToObject(w, "step", sp);
 		}
+	} else if (strcmp(kind, "chan") == 0) {
+		if ((e = check_members(req, ch)) != NULL ||
+		    (e = check_chan(js, req, out)) != NULL ||
+		    (e = check_data(req, out)) != NULL)
+			return e;
 	} else if (strcmp(kind, "montecarlo") == 0) {
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(req,
 			"backtest");
@@ -1275,20 +1475,20 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		    (src = job_find(js, (uint64_t)b->valuedouble)) == NULL ||
 		    !can_see(src, user, admin) ||
 		    strcmp(src->kind, "backtest") != 0)
-			return reply_error("bad_request", "backtest: expected "
+			return ctl_error_field("bad_request", "backtest: expected "
 				"the id of one of your backtests", "backtest");
 		if (src->state != JOB_DONE)
-			return reply_error("bad_request", "backtest: that "
+			return ctl_error_field("bad_request", "backtest: that "
 				"backtest has not finished", "backtest");
 		if (runs != NULL && (!cJSON_IsNumber(runs) ||
 		    runs->valuedouble < 1 || runs->valuedouble > 1000000 ||
 		    runs->valuedouble != floor(runs->valuedouble)))
-			return reply_error("bad_request", "runs: expected 1 to "
+			return ctl_error_field("bad_request", "runs: expected 1 to "
 				"1000000", "runs");
 		if (seed != NULL && (!cJSON_IsNumber(seed) ||
 		    seed->valuedouble < 0 || seed->valuedouble > 9e15 ||
 		    seed->valuedouble != floor(seed->valuedouble)))
-			return reply_error("bad_request", "seed: expected a "
+			return ctl_error_field("bad_request", "seed: expected a "
 				"non-negative integer", "seed");
 		cJSON_AddNumberToObject(out, "backtest", b->valuedouble);
 		cJSON_AddNumberToObject(out, "runs", runs ? runs->valuedouble :
@@ -1296,8 +1496,8 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 		cJSON_AddNumberToObject(out, "seed", seed ? seed->valuedouble :
 			1);
 	} else {
-		return reply_error("bad_request", "kind: expected backtest, "
-			"optimize or montecarlo", "kind");
+		return ctl_error_field("bad_request", "kind: expected backtest, "
+			"optimize, montecarlo or chan", "kind");
 	}
 	return NULL;
 }
@@ -1311,10 +1511,10 @@ jobs_check(struct jobs *js, const char *kind, const cJSON *req,
 
 	*normalized = NULL;
 	if (out == NULL)
-		return reply_error("unavailable", "out of memory", NULL);
+		return ctl_error_field("unavailable", "out of memory", NULL);
 	if ((e = check_request(js, kind, req, user, admin, out)) == NULL &&
 	    (*normalized = cJSON_PrintUnformatted(out)) == NULL)
-		e = reply_error("unavailable", "out of memory", NULL);
+		e = ctl_error_field("unavailable", "out of memory", NULL);
 	cJSON_Delete(out);
 	return e;
 }
@@ -1359,12 +1559,12 @@ handle_submit(struct jobs *js, const char *family, const cJSON *req,
 			"running, the most your plan allows "
 			"(jobs.max_queued_per_user); wait for one to finish or "
 			"cancel one", mine);
-		return reply_error("limit", msg, NULL);
+		return ctl_error_field("limit", msg, NULL);
 	}
 	if ((jb = job_add(js, js->next_id, user ? user : "admin", kind,
 	    text)) == NULL) {
 		free(text);
-		return reply_error("unavailable", "out of memory", NULL);
+		return ctl_error_field("unavailable", "out of memory", NULL);
 	}
 	free(text);
 	jb->state = JOB_QUEUED;
@@ -1399,14 +1599,14 @@ named_job(struct jobs *js, const char *family, const cJSON *req,
 			n = 0;
 	}
 	if (n == 0) {
-		*reply = reply_error("bad_request", "id: expected a job id",
+		*reply = ctl_error_field("bad_request", "id: expected a job id",
 			"id");
 		return NULL;
 	}
 	jb = job_find(js, n);
 	if (jb == NULL || !can_see(jb, user, admin) ||
 	    !in_family(family, jb->kind)) {
-		*reply = reply_error("not_found", "no such job", NULL);
+		*reply = ctl_error_field("not_found", "no such job", NULL);
 		return NULL;
 	}
 	return jb;
@@ -1417,29 +1617,19 @@ static char *
 file_reply(struct jobs *js, const struct job *jb, const char *name,
 	const char *ctype)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], *text = NULL, *s;
-	struct stat st;
+	char dir[PATH_MAX], path[PATH_MAX + 32], *text, *s;
+	size_t len;
 	cJSON *o;
-	FILE *f;
 
 	if (jb->state != JOB_DONE)
-		return reply_error("state", jb->state == JOB_FAILED ?
+		return ctl_error_field("state", jb->state == JOB_FAILED ?
 			"the job failed: it has no result (its error says why)" :
 			"the job has not finished", NULL);
 	job_dir(js, jb->id, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &st) != 0 ||
-	    st.st_size > RESULT_MAX ||
-	    (text = malloc((size_t)st.st_size + 1)) == NULL ||
-	    fread(text, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		if (f)
-			fclose(f);
-		free(text);
-		return reply_error("not_found", "this job has no such output",
+	if ((text = file_read(path, RESULT_MAX, &len)) == NULL)
+		return ctl_error_field("not_found", "this job has no such output",
 			NULL);
-	}
-	fclose(f);
-	text[st.st_size] = '\0';
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddStringToObject(o, "content_type", ctype);
@@ -1471,13 +1661,14 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 	struct job *jb;
 
 	if (js == NULL)
-		return reply_error("unavailable", "jobs are not running on "
+		return ctl_error_field("unavailable", "jobs are not running on "
 			"this daemon", NULL);
 	snprintf(v, sizeof(v), "%.*s", (int)(dot ? (size_t)(dot - verb) :
 		strlen(verb)), verb);
 	if (family != NULL && strcmp(family, "backtest") &&
-	    strcmp(family, "optimization") && strcmp(family, "montecarlo"))
-		return reply_error("unknown_command", "unknown cmd", NULL);
+	    strcmp(family, "optimization") && strcmp(family, "montecarlo") &&
+	    strcmp(family, "chan"))
+		return ctl_error_field("unknown_command", "unknown cmd", NULL);
 	if (strcmp(v, "submit") == 0)
 		return handle_submit(js, family, req, user, admin);
 	if (strcmp(v, "list") == 0) {
@@ -1495,7 +1686,7 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 	}
 	if (strcmp(v, "get") && strcmp(v, "cancel") && strcmp(v, "result") &&
 	    strcmp(v, "report") && strcmp(v, "trades"))
-		return reply_error("unknown_command", "unknown cmd", NULL);
+		return ctl_error_field("unknown_command", "unknown cmd", NULL);
 	if ((jb = named_job(js, family, req, user, admin, &reply)) == NULL)
 		return reply;
 	if (strcmp(v, "get") == 0)
@@ -1518,7 +1709,7 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 		jb->canceled = 1;
 		job_stop(jb);
 	} else {
-		return reply_error("state", "the job has already ended", NULL);
+		return ctl_error_field("state", "the job has already ended", NULL);
 	}
 	log_info("jobs", "job %" PRIu64 " canceled%s%s", jb->id,
 		user ? " by " : "", user ? user : "");
@@ -1596,6 +1787,8 @@ jobs_start(struct loop *l, const struct jobs_config *c, char *err,
 	js->workers = c->workers ? c->workers : ncpu > 0 ? (unsigned)ncpu : 1;
 	js->timeout_s = c->timeout_s ? c->timeout_s : 3600;
 	js->max_queued = c->max_queued;
+	js->retention_ms = (int64_t)c->retention_s * 1000;
+	js->retention_max = c->retention_max;
 	if (c->n_plans > 0 &&
 	    ((js->plan_names = calloc(c->n_plans, sizeof(char *))) == NULL ||
 	    (js->plan_max = calloc(c->n_plans, sizeof(size_t))) == NULL)) {
@@ -1653,17 +1846,28 @@ jobs_start(struct loop *l, const struct jobs_config *c, char *err,
 			queued++;
 		}
 	}
-	if (js->store != NULL) {
-		if (pthread_create(&js->thread, NULL, keeper_main, js) != 0) {
-			snprintf(err, errlen, "jobs: cannot start a thread");
-			goto fail;
-		}
-		js->thread_on = 1;
+	/* without a store too: it deletes the files of expired jobs */
+	if (pthread_create(&js->thread, NULL, keeper_main, js) != 0) {
+		snprintf(err, errlen, "jobs: cannot start a thread");
+		goto fail;
 	}
+	js->thread_on = 1;
 	if (failed || queued)
 		log_info("jobs", "%zu job(s) the daemon left running failed, "
 			"%zu queued job(s) run again", failed, queued);
 	js->kick = loop_timer_add(l, 0, 0, on_kick, js);
+	if (js->retention_ms || js->retention_max) {
+		/* often enough that a job goes within a quarter of its
+		 * retention, at most once a minute */
+		int64_t every = js->retention_ms * 250000;
+
+		if (every <= 0 || every > SWEEP_MAX_NS)
+			every = SWEEP_MAX_NS;
+		if (every < 1000000000LL)
+			every = 1000000000LL;
+		sweep(js);
+		js->sweeper = loop_timer_add(l, every, every, on_sweep, js);
+	}
 	log_info("jobs", "%u worker(s), %s, at most %u s a job", js->workers,
 		js->quantctl, js->timeout_s);
 	return js;
@@ -1680,6 +1884,7 @@ jobs_stop(struct jobs *js)
 	if (js == NULL)
 		return;
 	loop_timer_cancel(js->kick);
+	loop_timer_cancel(js->sweeper);
 	for (size_t i = 0; i < js->n; i++) {
 		struct job *jb = js->v[i];
 
@@ -1714,12 +1919,11 @@ jobs_stop(struct jobs *js)
 	while ((r = js->head) != NULL) {
 		/* rows kept before the thread ran (start-up failures) */
 		js->head = r->next;
-		if (js->store != NULL)
+		if (r->del)
+			keeper_delete(js, r);
+		else if (js->store != NULL)
 			store_put_job(js->store, &r->j);
-		free((char *)r->j.user_id);
-		free((char *)r->j.request);
-		free((char *)r->j.error);
-		free(r);
+		keep_row_free(r);
 	}
 	for (size_t i = 0; i < js->n; i++) {
 		free(js->v[i]->user);

@@ -23,6 +23,10 @@
  * sandbox it: a plugin of a sandbox plugin directory, or one of which an
  * instance is configured "sandboxed" (the `sandboxed` callback).
  *
+ * A Chan analysis (kind "chan", family "chan") is `quantctl chan` over
+ * stored candles {"data":{...},"min_gap":N}: its result is the structures
+ * quantctl chan prints, from the installed chan strategy plugin.
+ *
  * Jobs are kept in the store (table jobs, migration 0007) by a thread of
  * their own: id, user, kind, the validated request, state (queued, running,
  * done, failed, canceled), progress, error, times and the CPU time of the
@@ -30,8 +34,17 @@
  * daemon left running is failed ("the daemon stopped while it ran") and
  * queued ones run again.
  *
+ * Retention: a finished job (done, failed, canceled) is deleted, its row
+ * and its directory, once it finished more than retention_s ago, and the
+ * oldest finished ones beyond retention_max are (at start, after each job
+ * ends, and at least every minute).  A backtest a queued or running Monte
+ * Carlo run reads stays until that run ended.  The keeper thread deletes
+ * the row and the files: the core thread never waits on the disk for it.
+ * (A result file served -- job.result, job.report, job.trades -- is still
+ * read on the core thread, at most 64 MiB.)
+ *
  * Commands (the REST routes map onto them; FAMILY is backtest,
- * optimization or montecarlo and selects the jobs of those kinds):
+ * optimization, montecarlo or chan and selects the jobs of those kinds):
  *   {"cmd":"job.submit","kind":K, ...}  or "job.submit.FAMILY"
  *                                        -> {"ok":true,"job":J} (queued)
  *   {"cmd":"job.list[.FAMILY]"}          -> {"ok":true,"jobs":[J]}
@@ -77,6 +90,10 @@ struct jobs_config {
 	unsigned timeout_s;        /**< wall-clock cap per job */
 	size_t max_queued;         /**< per non-admin user whose plan is not
 	                                below; 0: no limit */
+	unsigned retention_s;      /**< finished jobs older are deleted; 0:
+	                                kept whatever their age */
+	size_t retention_max;      /**< finished jobs kept at most, the oldest
+	                                deleted first; 0: no limit */
 	const char *const *plan_names; /**< plans with caps of their own */
 	const size_t *plan_max;    /**< (0: no limit) */
 	size_t n_plans;
@@ -103,7 +120,7 @@ void jobs_stop(struct jobs *j);
 char *jobs_request(struct jobs *j, const char *cmd, const cJSON *req);
 
 /**
- * Check a submission of `kind` (backtest, optimize, montecarlo) for `user`
+ * Check a submission of `kind` (backtest, optimize, montecarlo, chan) for `user`
  * (NULL: the control socket's, an admin): NULL with the validated request
  * in *normalized (JSON text, malloc'd: what is kept and what the command
  * line is built from; checking it again gives it back unchanged), or the

@@ -16,6 +16,7 @@
 #include "log/log.h"
 #include "loop/loop.h"
 #include "market/symbol.h"
+#include "store/import.h"
 #include "store/store.h"
 
 struct maint_job {
@@ -38,7 +39,8 @@ int
 maint_route(const char *cmd)
 {
 	return cmd != NULL && (strcmp(cmd, "data.prune") == 0 ||
-		strcmp(cmd, "data.vacuum") == 0);
+		strcmp(cmd, "data.vacuum") == 0 ||
+		strcmp(cmd, "data.import") == 0);
 }
 
 static void
@@ -181,12 +183,114 @@ vacuum(struct maint *m, struct api_request *req, const cJSON *f,
 	answer(req, o);
 }
 
+/* Rows per statement of an import (one transaction in all). */
+#define IMPORT_CHUNK 50000
+
+/*
+ * data.import: the body is a candle or trade file as `quantctl data
+ * import` reads it (store/import.h: the same formats, checks and
+ * "NAME:LINE: what is wrong" errors), stored under the query's exchange,
+ * symbol and timeframe in one transaction: all rows or none.  The answer
+ * is what quantctl data import --json prints but the file's name.
+ */
+static void
+import(struct maint *m, struct api_request *req, const cJSON *f,
+	const char *user)
+{
+	static const char *const known[] = { "exchange", "symbol",
+		"timeframe", NULL };
+	struct import_data d;
+	struct store_series k;
+	char err[1024];
+	int64_t tf = 0, first, last;
+	int bad = 0, rc;
+	cJSON *o;
+
+	if (!members_known(req, f, known))
+		return;
+	k.exchange = opt_str(f, "exchange", &bad);
+	k.symbol = opt_str(f, "symbol", &bad);
+	k.timeframe = opt_str(f, "timeframe", &bad);
+	if (bad || k.exchange == NULL || k.symbol == NULL ||
+	    !symbol_valid(k.symbol) || (k.timeframe != NULL &&
+	    (tf = store_timeframe_ms(k.timeframe)) == 0)) {
+		api_respond_error(req, 400, "bad_request", "exchange (a name) "
+			"and symbol (BASE/QUOTE, upper case) are required, "
+			"timeframe (1m ... 1w) is inferred from the rows when "
+			"absent");
+		return;
+	}
+	if (req->body == NULL || req->body_len == 0) {
+		api_respond_error(req, 400, "bad_request", "the body is the "
+			"file to import (CSV: OHLCV, Binance klines or "
+			"aggTrades)");
+		return;
+	}
+	if (import_parse("body", req->body, req->body_len, tf, &d, err,
+	    sizeof(err)) != 0) {
+		api_respond_error(req, 400, "bad_request", err);
+		return;
+	}
+	if (!store_ready(m, req)) {
+		import_data_free(&d);
+		return;
+	}
+	k.timeframe = d.candles ? store_timeframe_label(
+	    (uint32_t)(d.timeframe_ms / 1000)) : NULL;
+	rc = store_begin(m->store);
+	for (size_t i = 0; rc == QD_OK && i < d.n; i += IMPORT_CHUNK) {
+		size_t n = d.n - i < IMPORT_CHUNK ? d.n - i : IMPORT_CHUNK;
+
+		rc = d.candles ? store_put_candles(m->store, &k, d.candles + i,
+		    n) : store_put_trades(m->store, &k, d.trades + i, n);
+	}
+	if (rc == QD_OK)
+		rc = store_commit(m->store);
+	else
+		store_rollback(m->store);
+	if (rc != QD_OK) {
+		log_error("store", "import by %s: nothing imported: %s", user,
+			store_error(m->store));
+		api_respond_error(req, 500, "internal", "nothing was imported: "
+			"the store failed; see the log");
+		import_data_free(&d);
+		return;
+	}
+	first = d.candles ? d.candles[0].open_time : d.trades[0].time;
+	last = d.candles ? d.candles[d.n - 1].open_time :
+		d.trades[d.n - 1].time;
+	log_info("store", "import by %s: %zu %s (%s) into %s %s%s%s", user, d.n,
+		d.candles ? "candles" : "trades", import_format_name(d.format),
+		k.exchange, k.symbol, k.timeframe ? " " : "",
+		k.timeframe ? k.timeframe : "");
+	/* pages of candles the API keeps may have changed */
+	api_cache_clear(req->api);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", import_format_name(d.format));
+	cJSON_AddStringToObject(o, "exchange", k.exchange);
+	cJSON_AddStringToObject(o, "symbol", k.symbol);
+	if (k.timeframe)
+		cJSON_AddStringToObject(o, "timeframe", k.timeframe);
+	cJSON_AddStringToObject(o, "kind", d.candles ? "candles" : "trades");
+	cJSON_AddNumberToObject(o, "rows", (double)d.n);
+	cJSON_AddNumberToObject(o, "first", (double)first);
+	cJSON_AddNumberToObject(o, "last", (double)last);
+	import_data_free(&d);
+	answer(req, o);
+}
+
 static void
 run(struct maint *m, struct maint_job *j)
 {
 	const char *cmd = api_routes[j->req->route].cmd;
-	char err[256], *text = api_command_request(j->req, err, sizeof(err));
+	struct api_request q = *j->req;
+	char err[256], *text;
 	cJSON *f;
+
+	/* an import's body is the file: its members come from the query */
+	if (strcmp(cmd, "data.import") == 0)
+		q.body_len = 0;
+	text = api_command_request(&q, err, sizeof(err));
 
 	if (text == NULL) {
 		api_respond_error(j->req, 400, "bad_request", err);
@@ -201,6 +305,8 @@ run(struct maint *m, struct maint_job *j)
 	cJSON_DeleteItemFromObjectCaseSensitive(f, "cmd");
 	if (strcmp(cmd, "data.prune") == 0)
 		prune(m, j->req, f, j->user);
+	else if (strcmp(cmd, "data.import") == 0)
+		import(m, j->req, f, j->user);
 	else
 		vacuum(m, j->req, f, j->user);
 	cJSON_Delete(f);

@@ -104,6 +104,16 @@ struct instance {
 	size_t n_sealed;
 };
 
+/* An exchange's state last saved through the journal, by instance name:
+ * the newest, whether or not the journal has written it yet (an instance
+ * started again reads it here). */
+struct jstate {
+	struct jstate *next;
+	size_t len;
+	unsigned char *buf;
+	char name[];
+};
+
 struct host {
 	struct loop *loop;
 	char *sandbox_helper;
@@ -143,6 +153,8 @@ struct host {
 	 * own account through them.  The journal writes them ahead. */
 	struct oms *oms;
 	struct journal *journal;
+	char *trading_url;              /* the journal's store, or NULL */
+	struct jstate *jstates;
 	struct loop_timer *oms_clock;
 	struct risk_limits risk_instance;  /* instances without their own */
 	int oms_started;
@@ -379,8 +391,94 @@ state_path(const struct instance *in, char *buf, size_t cap)
 		in->cfg.instance);
 }
 
-/* State in the store when there is one (kept in memory, written by the
- * store thread); else in state_dir/INSTANCE.state, replaced atomically. */
+/*
+ * An exchange's state (a cursor of the fills it has reported, say) is
+ * written by the trading journal, after the fills and orders it emitted
+ * before saving it: a crash never leaves a cursor ahead of the fills the
+ * store holds.  Other state goes to the store when there is one (kept in
+ * memory, written by the store thread); else to state_dir/INSTANCE.state,
+ * replaced atomically.
+ */
+static int
+journaled_state(const struct instance *in)
+{
+	return in->host->journal != NULL && in->desc != NULL &&
+	    in->desc->kind == QD_KIND_EXCHANGE;
+}
+
+static struct jstate *
+jstate_find(struct host *h, const char *name)
+{
+	struct jstate *j;
+
+	for (j = h->jstates; j != NULL; j = j->next)
+		if (strcmp(j->name, name) == 0)
+			return j;
+	return NULL;
+}
+
+static int
+journal_state_save(struct instance *in, const void *buf, size_t len)
+{
+	struct host *h = in->host;
+	struct jstate *j = jstate_find(h, in->cfg.instance);
+	unsigned char *copy = malloc(len ? len : 1);
+
+	if (copy == NULL)
+		return QD_ERR_NOMEM;
+	if (j == NULL) {
+		size_t n = strlen(in->cfg.instance) + 1;
+
+		if ((j = calloc(1, sizeof(*j) + n)) == NULL) {
+			free(copy);
+			return QD_ERR_NOMEM;
+		}
+		memcpy(j->name, in->cfg.instance, n);
+		j->next = h->jstates;
+		h->jstates = j;
+	}
+	if (journal_state(h->journal, in->cfg.instance, buf, len) == 0) {
+		free(copy);
+		return QD_ERR_NOMEM;
+	}
+	if (len)
+		memcpy(copy, buf, len);
+	free(j->buf);
+	j->buf = copy;
+	j->len = len;
+	return QD_OK;
+}
+
+static int
+journal_state_load(struct instance *in, void *buf, size_t cap, size_t *len)
+{
+	struct jstate *j = jstate_find(in->host, in->cfg.instance);
+	struct store *s;
+	char err[256];
+	int rc;
+
+	if (j != NULL && j->buf != NULL) {
+		if (j->len)
+			memcpy(buf, j->buf, j->len < cap ? j->len : cap);
+		if (len)
+			*len = j->len;
+		return QD_OK;
+	}
+	if (in->host->trading_url == NULL)
+		return QD_ERR_NOTFOUND;
+	if (store_open(in->host->trading_url, STORE_ROLE_READER, &s, err,
+	    sizeof(err)) != QD_OK) {
+		log_error(in->cfg.instance, "cannot read its state: %s", err);
+		return QD_ERR_IO;
+	}
+	rc = store_state_load(s, in->cfg.instance, buf, cap, len);
+	if (rc != QD_OK && rc != QD_ERR_NOTFOUND)
+		log_error(in->cfg.instance, "cannot read its state: %s",
+			store_error(s));
+	store_close(s);
+	return rc;
+}
+
 static int
 w_state_save(struct world *w, const void *buf, size_t len)
 {
@@ -389,6 +487,8 @@ w_state_save(struct world *w, const void *buf, size_t len)
 	int fd;
 	ssize_t n;
 
+	if (journaled_state(in))
+		return journal_state_save(in, buf, len);
 	if (in->host->writer != NULL)
 		return writer_state_save(in->host->writer, in->cfg.instance,
 			buf, len);
@@ -425,8 +525,12 @@ w_state_load(struct world *w, void *buf, size_t cap, size_t *len)
 	size_t want;
 	int rc;
 
-	/* A state file of a quantd without a store is still read (once the
-	 * instance saves, the store has it). */
+	/* An exchange's from the journal's store; a state file or the
+	 * market store's row of an earlier quantd is still read (once the
+	 * instance saves, the journal has it). */
+	if (journaled_state(INST(w)) && (rc = journal_state_load(INST(w),
+	    buf, cap, len)) != QD_ERR_NOTFOUND)
+		return rc;
 	if (INST(w)->host->writer != NULL && (rc = writer_state_load(
 	    INST(w)->host->writer, INST(w)->cfg.instance, buf, cap, len)) !=
 	    QD_ERR_NOTFOUND)
@@ -2180,6 +2284,8 @@ host_set_trading(struct host *h, const struct host_trading *t, char *err,
 	journal_stop(h->journal, 0);
 	h->oms = o;
 	h->journal = j;
+	free(h->trading_url);
+	h->trading_url = t->url != NULL ? strdup(t->url) : NULL;
 	return QD_OK;
 }
 
@@ -2261,6 +2367,14 @@ host_free(struct host *h)
 	oms_free(h->oms);
 	/* After the last order record: everything queued is written. */
 	journal_stop(h->journal, 10000);
+	while (h->jstates != NULL) {
+		struct jstate *j = h->jstates;
+
+		h->jstates = j->next;
+		free(j->buf);
+		free(j);
+	}
+	free(h->trading_url);
 	free(h);
 }
 

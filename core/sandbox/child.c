@@ -68,6 +68,12 @@ static char *symbol_names[MAX_SYMBOLS];
  * whether it asked to stop after this bar. */
 static int in_bars, progress_sent, stop_batch;
 static uint32_t bar_index;
+/* Inside an F_CALL_BATCH's bars: the position the host sent (of pos_sym,
+ * 0: none), answered here with the bar's close as the mark, and the id the
+ * host gives its next order (0: orders are requests, not deferred). */
+static qd_symbol pos_sym;
+static double pos_qty, pos_avg, pos_realized, bar_close;
+static uint64_t next_order_id;
 /* The host's log level: lines it would drop are not sent at all. */
 static int log_level = QD_LOG_DEBUG;
 static struct qd_indicator *indicators[1024];
@@ -97,10 +103,20 @@ send_all(const unsigned char *buf, size_t len)
 	}
 }
 
-static void
-read_all(unsigned char *buf, size_t len)
+/*
+ * Bytes read from the host ahead of the frame being read: a small frame
+ * and the ones behind it come in one read(), a large one's rest straight
+ * into inbuf.
+ */
+static unsigned char ahead[65536];
+static size_t ahead_off, ahead_len;
+
+/* One read() of at most len bytes into buf: how many came (> 0), or the
+ * end: the host closed (a clean end) or the socket broke. */
+static size_t
+read_some(unsigned char *buf, size_t len)
 {
-	while (len > 0) {
+	for (;;) {
 		ssize_t r = read(SANDBOX_FD, buf, len);
 
 		if (r < 0 && errno == EINTR)
@@ -109,8 +125,33 @@ read_all(unsigned char *buf, size_t len)
 			die(0);        /* the host closed: a clean end */
 		if (r < 0)
 			die(SANDBOX_EXIT_PROTOCOL);
-		buf += r;
-		len -= (size_t)r;
+		return (size_t)r;
+	}
+}
+
+static void
+read_all(unsigned char *buf, size_t len)
+{
+	size_t k = ahead_len - ahead_off < len ? ahead_len - ahead_off : len;
+
+	memcpy(buf, ahead + ahead_off, k);
+	ahead_off += k;
+	buf += k;
+	len -= k;
+	if (len > 0 && len < sizeof(ahead)) {
+		/* Ahead is empty: fill it with what there is (at least len). */
+		ahead_off = ahead_len = 0;
+		while (ahead_len < len)
+			ahead_len += read_some(ahead + ahead_len,
+				sizeof(ahead) - ahead_len);
+		memcpy(buf, ahead, len);
+		ahead_off = len;
+		return;
+	}
+	while (len > 0) {
+		k = read_some(buf, len);
+		buf += k;
+		len -= k;
 	}
 }
 
@@ -129,6 +170,23 @@ read_frame(struct frame_in *in)
 	return h;
 }
 
+/*
+ * Inside an F_CALL_BATCH, frames that need no answer (log lines, progress,
+ * deferred orders) wait here and leave in one write: before a request, or
+ * with the batch's F_DONE.
+ */
+static unsigned char held[65536];
+static size_t held_len;
+static int holding;
+
+static void
+send_held(void)
+{
+	if (held_len > 0)
+		send_all(held, held_len);
+	held_len = 0;
+}
+
 /* Send a frame, numbering it in the order frames leave (a request built
  * before a progress frame is sent after it). */
 static void
@@ -140,6 +198,14 @@ send_frame(struct frame_out *o)
 	if (n == 0)
 		die(SANDBOX_EXIT_PROTOCOL);
 	memcpy(o->buf + 8, &s, sizeof(s));
+	if (holding && n <= sizeof(held)) {
+		if (held_len + n > sizeof(held))
+			send_held();
+		memcpy(held + held_len, o->buf, n);
+		held_len += n;
+		return;
+	}
+	send_held();
 	send_all(o->buf, n);
 }
 /*
@@ -171,6 +237,7 @@ request(struct frame_out *o, struct frame_in *in, int *status)
 
 	report_progress();
 	send_frame(o);
+	send_held();
 	h = read_frame(in);
 	if (h.type == F_REPLY_STOP) {
 		stop_batch = 1;
@@ -380,6 +447,24 @@ c_subscribe(qd_ctx *ctx, qd_symbol sym, uint32_t tf)
 	return simple_request(F_SUBSCRIBE, sym, tf, NULL);
 }
 
+/*
+ * May this order go with the batch's answer instead of a request?  Inside
+ * a batch's bars that allow it: a market order, good till cancelled, no
+ * flags, on the batch's symbol, a side, and a quantity the host neither
+ * refuses nor rounds to nothing -- the orders paper_submit accepts, so the
+ * id and the QD_OK the plugin is given are the host's.  The host checks
+ * both (F_ORDER_DEFER) and stops a child that promised otherwise.
+ */
+static int
+deferrable(const struct qd_order_req *r)
+{
+	return in_bars && next_order_id != 0 && pos_sym != 0 &&
+		r->symbol == pos_sym && r->type == QD_ORDER_MARKET &&
+		r->tif == QD_TIF_GTC && r->flags == 0 &&
+		(r->side == QD_SIDE_BUY || r->side == QD_SIDE_SELL) &&
+		r->qty >= 1e-7 && r->qty <= 1e9;
+}
+
 static int
 c_order_submit(qd_ctx *ctx, const struct qd_order_req *r, uint64_t *id)
 {
@@ -391,12 +476,32 @@ c_order_submit(qd_ctx *ctx, const struct qd_order_req *r, uint64_t *id)
 	(void)ctx;
 	if (r == NULL || r->size < offsetof(struct qd_order_req, trail))
 		return QD_ERR_INVALID;
+	if (deferrable(r)) {
+		/* A plain market order on the batch's symbol, which the host
+		 * accepts (the rules are paper_submit's): its id is known, so
+		 * it goes with the batch's answer, and the batch ends after
+		 * this bar (it fills on the next). */
+		report_progress();
+		begin(&o, F_ORDER_DEFER);
+		frame_put_u64(&o, next_order_id);
+		frame_put_order_req(&o, r);
+		send_frame(&o);
+		if (id != NULL)
+			*id = next_order_id;
+		next_order_id++;
+		stop_batch = 1;
+		return QD_OK;
+	}
 	begin(&o, F_ORDER_SUBMIT);
 	frame_put_order_req(&o, r);
 	request(&o, &in, &st);
 	v = frame_get_u64(&in);
 	if (st == QD_OK && id != NULL)
 		*id = v;
+	/* The host's next id follows this one; after a refusal it is not
+	 * known (the refused order may have spent one). */
+	if (next_order_id != 0)
+		next_order_id = st == QD_OK ? v + 1 : 0;
 	return st;
 }
 
@@ -417,6 +522,18 @@ c_position_get(qd_ctx *ctx, qd_symbol sym, struct qd_position *out)
 	(void)ctx;
 	if (out == NULL || out->size < sizeof(*out))
 		return QD_ERR_INVALID;
+	if (in_bars && sym != 0 && sym == pos_sym) {
+		/* The batch's position (it changes only with fills, on the
+		 * bar after an order ends a batch), marked at this bar's
+		 * close as the host's r_position_get marks it. */
+		out->symbol = sym;
+		out->qty = pos_qty;
+		out->avg_price = pos_avg;
+		out->realized_pnl = pos_realized;
+		out->unrealized_pnl = pos_qty != 0 && bar_close > 0 ?
+			pos_qty * (bar_close - pos_avg) : 0;
+		return QD_OK;
+	}
 	begin(&o, F_POSITION_GET);
 	frame_put_u32(&o, sym);
 	if (request(&o, &in, &st) != F_REPLY_POSITION || st != QD_OK)
@@ -1549,6 +1666,114 @@ exchange_call(uint16_t type, struct frame_in *in)
 	return rc;
 }
 
+#define BATCH_UPDATES 16
+#define BATCH_BARS (2 * (FRAME_MAX / (int)sizeof(struct qd_bar)))
+
+/* An F_CALL_BATCH, decoded before any of it runs (the plugin's requests
+ * read their answers into inbuf); the bars a batch leaves stay in
+ * batch_ev[kept_off, kept_off + kept_n) for the next one. */
+static struct batch_update {
+	struct qd_order_update u;
+	char reason[257], trade_id[97], client_id[41];
+} batch_upd[BATCH_UPDATES];
+static struct qd_bar_event batch_ev[BATCH_BARS];
+static uint32_t kept_off, kept_n;
+
+/* Copy a string of the frame (may be NULL) into `buf`. */
+static const char *
+keep_str(char *buf, size_t cap, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	snprintf(buf, cap, "%s", s);
+	return buf;
+}
+
+/*
+ * Run an F_CALL_BATCH (frame.h): the fills first, then the bars until one
+ * ends the batch (an order deferred or placed, a timer, a subscription:
+ * the host's F_REPLY_STOP), with the position answered here.  Frames that
+ * need no answer leave with F_DONE in one write.  Returns the bars run.
+ */
+static uint32_t
+run_batch(struct frame_in *in)
+{
+	uint32_t k = frame_get_u32(in), n, i, sym, tf, kept;
+	const unsigned char *raw;
+	struct qd_bar_event *ev;
+
+	if (k > BATCH_UPDATES)
+		die(SANDBOX_EXIT_PROTOCOL);
+	for (i = 0; i < k; i++) {
+		struct batch_update *b = &batch_upd[i];
+
+		frame_get_order_update(in, &b->u);
+		b->u.reason = keep_str(b->reason, sizeof(b->reason),
+			b->u.reason);
+		b->u.trade_id = keep_str(b->trade_id, sizeof(b->trade_id),
+			b->u.trade_id);
+		b->u.client_id = keep_str(b->client_id, sizeof(b->client_id),
+			b->u.client_id);
+	}
+	pos_sym = frame_get_u32(in);
+	if (pos_sym != 0) {
+		pos_qty = frame_get_f64(in);
+		pos_avg = frame_get_f64(in);
+		pos_realized = frame_get_f64(in);
+	}
+	next_order_id = frame_get_u64(in);
+	sym = frame_get_u32(in);
+	tf = frame_get_u32(in);
+	kept = frame_get_u32(in);
+	n = frame_get_u32(in);
+	raw = n <= BATCH_BARS / 2 ? frame_get_bytes(in,
+		(size_t)n * sizeof(struct qd_bar)) : NULL;
+	if ((n > 0 && raw == NULL) || kept > kept_n ||
+	    kept + n > BATCH_BARS || frame_in_done(in) != 0)
+		die(SANDBOX_EXIT_PROTOCOL);
+	/* The kept bars, then the new ones after them. */
+	if (kept_off + kept + n > BATCH_BARS) {
+		memmove(batch_ev, batch_ev + kept_off, kept * sizeof(*ev));
+		kept_off = 0;
+	}
+	ev = batch_ev + kept_off;
+	for (i = 0; i < n; i++) {
+		struct qd_bar_event *e = &ev[kept + i];
+
+		memset(e, 0, sizeof(*e));
+		e->size = sizeof(*e);
+		e->symbol = sym;
+		e->timeframe_s = tf;
+		memcpy(&e->bar, raw + (size_t)i * sizeof(struct qd_bar),
+			sizeof(struct qd_bar));
+	}
+	n += kept;
+	holding = 1;
+	stop_batch = 0;
+	/* The fills of the bar before, as F_CALL_ORDER would give them. */
+	for (i = 0; i < k; i++) {
+		sim_now = batch_upd[i].u.ts;
+		if (ops != NULL && ops->on_order)
+			ops->on_order(state, &batch_upd[i].u);
+	}
+	in_bars = 1;
+	for (i = 0; i < n && !stop_batch; i++) {
+		/* The bar's close is the time, as the host's on_bar. */
+		sim_now = ev[i].bar.ts + (int64_t)tf * 1000000000;
+		bar_index = i;
+		bar_close = ev[i].bar.close;
+		progress_sent = 0;
+		if (ops != NULL && ops->on_bar)
+			ops->on_bar(state, &ev[i]);
+	}
+	in_bars = 0;
+	pos_sym = 0;
+	next_order_id = 0;
+	kept_off += i;
+	kept_n = n - i;
+	return i;
+}
+
 static void
 serve(void)
 {
@@ -1557,6 +1782,9 @@ serve(void)
 		struct frame_hdr h = read_frame(&in);
 		struct frame_out o;
 		uint32_t n, i;
+
+		if (h.type != F_CALL_BATCH)
+			kept_n = 0;   /* what a batch left is stale now */
 
 		switch (h.type) {
 		case F_CALL_START:
@@ -1601,6 +1829,15 @@ serve(void)
 			frame_put_u32(&o, 0);
 			frame_put_u32(&o, i);
 			send_frame(&o);
+			break;
+		case F_CALL_BATCH:
+			n = run_batch(&in);
+			begin(&o, F_DONE);
+			frame_put_u32(&o, 0);
+			frame_put_u32(&o, n);
+			send_frame(&o);
+			holding = 0;
+			send_held();
 			break;
 		case F_CALL_TIMER: {
 			uint64_t id = frame_get_u64(&in);

@@ -47,6 +47,7 @@ static const char *const type_names[] = {
 	[F_CALL_ORDER_QUERY] = "F_CALL_ORDER_QUERY",
 	[F_CALL_CANCEL_ALL] = "F_CALL_CANCEL_ALL",
 	[F_CALL_ACCOUNT_SYNC] = "F_CALL_ACCOUNT_SYNC",
+	[F_CALL_BATCH] = "F_CALL_BATCH", [F_ORDER_DEFER] = "F_ORDER_DEFER",
 };
 
 const char *

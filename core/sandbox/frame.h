@@ -51,6 +51,15 @@ enum frame_type {
 	F_CALL_ORDER_QUERY,  /* u64 order id, i64 now */
 	F_CALL_CANCEL_ALL,   /* u32 sym, i64 now */
 	F_CALL_ACCOUNT_SYNC, /* i64 now */
+	F_CALL_BATCH,      /* a backtest's batch: u32 k, k x order update (the
+	                      fills of the bar before, delivered first); u32
+	                      sym, and when non-zero f64 qty, f64 avg, f64
+	                      realized (its position for the bars); u64 the id
+	                      of the next order (0: none may be deferred); u32
+	                      the bars' sym, u32 their tf; u32 kept: bars the
+	                      last batch left that the child still holds, run
+	                      first; u32 n, n x struct qd_bar (48 bytes), run
+	                      after them.  Any other call drops what is kept */
 	/* child -> host */
 	F_READY = 32,      /* instance created */
 	F_FAIL,            /* i32 status, string: create failed */
@@ -99,6 +108,10 @@ enum frame_type {
 	                      msg2, u64 cap -> F_REPLY_DATA string */
 	F_EMIT_BALANCE,    /* one-way: asset, f64 total, f64 free, i64 ts,
 	                      u32 last */
+	F_ORDER_DEFER,     /* one-way, in an F_CALL_BATCH: u64 the id the
+	                      plugin was given, order (frame_put_order_req),
+	                      placed on the bar of the last F_PROGRESS; the
+	                      batch ends after that bar */
 	F_TYPE_MAX
 };
 

@@ -26,7 +26,12 @@
  *     stopped, "cannot keep up".  Stopping an instance is the one wait on
  *     a child (its on_stop, within the call deadline).
  *   - without a loop (backtests, describing a module): each call waits for
- *     its F_DONE (poll), so simulated time stays deterministic.
+ *     its F_DONE (a read that waits a little, then poll), so simulated
+ *     time stays deterministic.  A backtest's bars go in batches
+ *     (sandbox_on_batch): the fills of the bar before, then bars until the
+ *     strategy orders; the child answers the position itself and sends a
+ *     plain market order with the batch's answer (F_ORDER_DEFER) under the
+ *     id the host will give it, which the host checks as it submits it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -68,6 +73,8 @@
 #define QUEUE_MAX 4096                /* events waiting for one child */
 #define OUT_MAX (IOBUF + (2u << 20))  /* bytes waiting to be written */
 #define WALL_FACTOR 10                /* wall backstop, times the budget */
+#define SYNC_READ_WAIT_MS 20          /* pump(): a read's wait, then poll */
+#define CPU_SAMPLE_MS 100             /* a call's CPU baseline: how old */
 
 /*
  * What the host is waiting for from a child, and so which frames it may
@@ -108,6 +115,7 @@ static const uint8_t frame_states[F_TYPE_MAX] = {
 	[F_SYMBOL_NAME] = S_ANY,
 	[F_DESCRIBE] = S_(CS_DESCRIBING),
 	[F_PROGRESS] = S_(CS_BARS),
+	[F_ORDER_DEFER] = S_(CS_BARS),
 	[F_ANNOTATE] = S_ANY,
 	[F_WS_OPEN] = S_ANY,
 	[F_WS_SEND] = S_ANY,
@@ -219,6 +227,9 @@ struct proxy {
 	int64_t budget_cpu_ns, start_cpu_ns, wall_end_ms;
 	clockid_t cpu_clock;  /* the child's CPU clock, if it has one */
 	int has_cpu_clock;
+	int sync_reads;       /* reads wait (SO_RCVTIMEO): pump() skips poll */
+	int64_t cpu_seen_ns, cpu_seen_ms;  /* the child's CPU time, and when
+	                                      it was read (arm_budget) */
 	struct loop_timer *deadline;
 	struct event *ev_in, *ev_out, *ev_sock, *ev_notify;
 	int violation_nr;     /* forbidden syscall read from the kernel, or -1 */
@@ -247,6 +258,14 @@ struct proxy {
 
 	uint32_t done_count;  /* bars the last F_CALL_BARS processed */
 	uint32_t batch_n;     /* bars in the batch being served */
+	uint32_t batch_limit; /* bars it may count in F_DONE: fewer once it
+	                         must end (F_REPLY_STOP, F_ORDER_DEFER) */
+	int64_t progress;     /* the bar of its last F_PROGRESS, -1: none */
+	uint64_t defer_next;  /* the id of the next order, when known (0) */
+	int defer_on;         /* F_ORDER_DEFER allowed: an F_CALL_BATCH
+	                         that said defer_next */
+	uint32_t kept;        /* bars the last F_CALL_BATCH left, which the
+	                         child holds until its next call */
 	unsigned char *desc;  /* describe mode: the F_DESCRIBE payload */
 	size_t desc_len;
 	int64_t order_sec, log_sec;
@@ -342,6 +361,7 @@ child_begin(struct proxy *p)
 	p->violation_nr = -1;
 	p->seq = p->child_seq = 0;
 	p->cs = CS_IDLE;
+	p->kept = 0;
 	p->in_len = p->out_off = p->out_len = 0;
 	p->fail_msg[0] = '\0';
 	if (p->loop != NULL)
@@ -457,9 +477,24 @@ schedule_check(struct proxy *p, int64_t ms)
 static void
 arm_budget(struct proxy *p, int64_t cpu_ms, int64_t wall_ms)
 {
+	int64_t now = cpu_ms > 0 ? mono_ms() : 0;
+
 	p->budget_cpu_ns = cpu_ms * 1000000;
-	p->start_cpu_ns = cpu_ms > 0 ? child_cpu_ns(p) : -1;
-	p->wall_end_ms = cpu_ms > 0 ? mono_ms() + wall_ms : 0;
+	p->start_cpu_ns = -1;
+	if (cpu_ms > 0 && p->loop == NULL && cpu_ms >= 10 * CPU_SAMPLE_MS &&
+	    p->cpu_seen_ms != 0 && now - p->cpu_seen_ms < CPU_SAMPLE_MS) {
+		/* A backtest's calls follow each other, the child idle in
+		 * between: the CPU time read less than CPU_SAMPLE_MS ago
+		 * serves as the start (it counts at most that much of the
+		 * calls before against this one), one syscall less a
+		 * call. */
+		p->start_cpu_ns = p->cpu_seen_ns;
+	} else if (cpu_ms > 0) {
+		p->start_cpu_ns = child_cpu_ns(p);
+		p->cpu_seen_ns = p->start_cpu_ns;
+		p->cpu_seen_ms = p->start_cpu_ns >= 0 ? now : 0;
+	}
+	p->wall_end_ms = cpu_ms > 0 ? now + wall_ms : 0;
 	schedule_check(p, cpu_ms);
 }
 
@@ -511,7 +546,7 @@ on_deadline(void *arg)
 	deadline_passed(p);
 }
 
-static void read_input(struct proxy *p);
+static int read_input(struct proxy *p);
 static void flush(struct proxy *p);
 
 static void
@@ -883,6 +918,9 @@ reply(struct proxy *p, int status, uint64_t value)
 	struct frame_out o;
 	int stop = p->batch_stop != NULL && p->batch_stop(p->arg);
 
+	/* The batch ends after this bar (none at all before the first). */
+	if (stop && p->cs == CS_BARS && p->batch_limit > p->progress + 1)
+		p->batch_limit = (uint32_t)(p->progress + 1);
 	begin(p, &o, stop ? F_REPLY_STOP : F_REPLY);
 	frame_put_u32(&o, (uint32_t)status);
 	frame_put_u64(&o, value);
@@ -1043,14 +1081,20 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			*why = "F_DONE counts more bars than were sent";
 			return -1;
 		}
+		if (p->done_count > p->batch_limit)
+			return reason(p, why, "F_DONE counts %u bars, but the "
+				"batch ended after %u", p->done_count,
+				p->batch_limit);
 		break;
 	case F_PROGRESS: {
 		uint32_t idx = frame_get_u32(in);
 
-		if (frame_in_done(in) != 0 || idx >= p->batch_n) {
+		if (frame_in_done(in) != 0 || idx >= p->batch_limit ||
+		    (int64_t)idx <= p->progress) {
 			*why = "F_PROGRESS outside the batch";
 			return -1;
 		}
+		p->progress = idx;
 		if (p->batch_at != NULL)
 			p->batch_at(p->arg, idx);
 		return 0;
@@ -1107,7 +1151,51 @@ handle(struct proxy *p, const struct frame_hdr *h, struct frame_in *in,
 			return -1;
 		}
 		rc = p->api->order_submit(p->ctx, &r, &id);
+		/* The next id, as the child reckons it (F_CALL_BATCH); after
+		 * a refusal unknown: the order may have spent one. */
+		p->defer_next = rc == QD_OK && id != UINT64_MAX ? id + 1 : 0;
 		reply(p, rc, id);
+		return 0;
+	}
+	case F_ORDER_DEFER: {
+		/* An order placed on the bar of the last F_PROGRESS, sent
+		 * with the batch's answer: the child told the plugin it was
+		 * accepted with this id; the host must agree. */
+		struct qd_order_req r;
+		uint64_t promised = frame_get_u64(in);
+
+		frame_get_order_req(in, &r);
+		if (r.tag == NULL || frame_in_done(in) != 0)
+			break;
+		if (!p->defer_on || p->defer_next == 0 || p->progress < 0)
+			return reason(p, why, "F_ORDER_DEFER where no order "
+				"may be deferred");
+		if (promised != p->defer_next)
+			return reason(p, why, "deferred order given id %llu, "
+				"the host's next is %llu",
+				(unsigned long long)promised,
+				(unsigned long long)p->defer_next);
+		if (!within(&p->order_sec, &p->orders, 1,
+		    p->limits.orders_per_sec)) {
+			*why = "order flood (above limits.orders_per_sec)";
+			return -1;
+		}
+		rc = p->api->order_submit(p->ctx, &r, &id);
+		if (rc != QD_OK || id != promised) {
+			p->defer_next = 0;
+			if (rc != QD_OK)
+				return reason(p, why, "deferred order %llu "
+					"refused by the host: %s",
+					(unsigned long long)promised,
+					qd_strerror(rc));
+			return reason(p, why, "deferred order %llu got id "
+				"%llu from the host", (unsigned long long)
+				promised, (unsigned long long)id);
+		}
+		p->defer_next = id + 1;
+		/* Its fill comes on the next bar: the batch ends here. */
+		if (p->batch_limit > p->progress + 1)
+			p->batch_limit = (uint32_t)(p->progress + 1);
 		return 0;
 	}
 	case F_ORDER_CANCEL:
@@ -1729,21 +1817,23 @@ on_frame(struct proxy *p, const struct frame_hdr *h, size_t off)
 	return p->alive ? 0 : -1;
 }
 
-/* Read what the child sent and handle every whole frame in it. */
-static void
+/* Read what the child sent and handle every whole frame in it.  1 when
+ * bytes came, 0 when none did (or the child was lost). */
+static int
 read_input(struct proxy *p)
 {
 	size_t off = 0;
 	ssize_t r;
 
 	if (!p->alive)
-		return;
+		return 0;
 	r = read(p->fd, p->in + p->in_len, IOBUF - p->in_len);
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
+	if (r < 0 && (errno == EINTR || errno == EAGAIN ||
+	    errno == EWOULDBLOCK))
+		return 0;
 	if (r <= 0) {
 		child_lost(p, NULL);   /* the child died: its status says why */
-		return;
+		return 0;
 	}
 	p->in_len += (size_t)r;
 	while (p->in_len - off >= FRAME_HDR) {
@@ -1752,16 +1842,17 @@ read_input(struct proxy *p)
 
 		if (frame_check_header(p->in + off, &h, &why) != 0) {
 			child_lost(p, why);
-			return;
+			return 0;
 		}
 		if (p->in_len - off < FRAME_HDR + h.len)
 			break;
 		if (on_frame(p, &h, off) != 0)
-			return;
+			return 0;
 		off += FRAME_HDR + h.len;
 	}
 	memmove(p->in, p->in + off, p->in_len - off);
 	p->in_len -= off;
+	return 1;
 }
 
 /* Encode one queued event as its call frame. */
@@ -1864,7 +1955,11 @@ start_next(struct proxy *p)
 		pending_release(e);
 		p->call = e->type;
 		p->call_oid = e->u.ord.id;
+		p->kept = 0;  /* the child drops what a batch left */
 		p->batch_n = e->type == F_CALL_BARS ? 1 : 0;
+		p->batch_limit = p->batch_n;
+		p->progress = -1;
+		p->defer_on = 0;
 		p->done_count = 0;
 		p->cs = e->type == F_CALL_BARS ? CS_BARS : CS_CALL;
 		arm_deadline(p, p->limits.cpu_ms_per_call);
@@ -1938,45 +2033,63 @@ enqueue(struct proxy *p, const struct pending *e, int front)
  * the deadline in flight.  Backtests use this for every call (simulated
  * time is then deterministic); the daemon only to stop an instance.
  */
+static int pump_poll(struct proxy *p, int (*done)(const struct proxy *));
+
 static void
 pump(struct proxy *p, int (*done)(const struct proxy *))
 {
 	while (p->alive && !done(p)) {
-		struct pollfd pfd[3] = {
-			{ p->fd, (short)(POLLIN | (p->out_len > p->out_off ?
-				POLLOUT : 0)), 0 },
-			{ p->notify_sock, POLLIN, 0 },
-			{ p->notify_fd, POLLIN, 0 },
-		};
-		int64_t left = p->deadline_ms ? p->deadline_ms - mono_ms() :
-			READY_TIMEOUT_MS;
-		int pr;
-
-		if (left <= 0) {
-			if (p->deadline_ms == 0 || deadline_passed(p))
-				break;
+		/* The usual answer comes within a read that waits a little
+		 * (sync_reads): no poll() for it.  A read that waited in vain
+		 * goes on to the poll below, which looks at the listener and
+		 * the deadline. */
+		if (p->sync_reads && p->out_off == p->out_len &&
+		    p->notify_sock < 0 && (p->deadline_ms == 0 ||
+		    mono_ms() < p->deadline_ms) && read_input(p))
 			continue;
-		}
-		pr = poll(pfd, 3, left > INT_MAX ? INT_MAX : (int)left);
-		if (pr < 0 && errno != EINTR) {
-			child_lost(p, "poll failed");
+		if (!p->alive || done(p) || pump_poll(p, done))
 			break;
-		}
-		if (pr <= 0)
-			continue;
-		/* Frames the child sent before a forbidden syscall are
-		 * handled first (what the caller waits for may be among
-		 * them, e.g. an F_DESCRIBE before an exit path that trips
-		 * the filter); then the child, stopped in the kernel, dies. */
-		if (pfd[1].revents)
-			take_listener(p);
-		if (p->alive && (pfd[0].revents & POLLOUT))
-			flush(p);
-		if (p->alive && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			read_input(p);
-		if (p->alive && !done(p) && pfd[2].revents)
-			take_violation(p);
 	}
+}
+
+/* One poll() of pump(): the socket both ways, the listener hand-off and
+ * the listener, within the deadline in flight.  1 when pump() must stop
+ * waiting (the deadline passed), else 0. */
+static int
+pump_poll(struct proxy *p, int (*done)(const struct proxy *))
+{
+	struct pollfd pfd[3] = {
+		{ p->fd, (short)(POLLIN | (p->out_len > p->out_off ?
+			POLLOUT : 0)), 0 },
+		{ p->notify_sock, POLLIN, 0 },
+		{ p->notify_fd, POLLIN, 0 },
+	};
+	int64_t left = p->deadline_ms ? p->deadline_ms - mono_ms() :
+		READY_TIMEOUT_MS;
+	int pr;
+
+	if (left <= 0)
+		return p->deadline_ms == 0 || deadline_passed(p);
+	pr = poll(pfd, 3, left > INT_MAX ? INT_MAX : (int)left);
+	if (pr < 0 && errno != EINTR) {
+		child_lost(p, "poll failed");
+		return 1;
+	}
+	if (pr <= 0)
+		return 0;
+	/* Frames the child sent before a forbidden syscall are handled
+	 * first (what the caller waits for may be among them, e.g. an
+	 * F_DESCRIBE before an exit path that trips the filter); then the
+	 * child, stopped in the kernel, dies. */
+	if (pfd[1].revents)
+		take_listener(p);
+	if (p->alive && (pfd[0].revents & POLLOUT))
+		flush(p);
+	if (p->alive && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		read_input(p);
+	if (p->alive && !done(p) && pfd[2].revents)
+		take_violation(p);
+	return 0;
 }
 
 static int
@@ -2007,6 +2120,15 @@ start_child(struct proxy *p)
 
 	if (spawn(p) != 0)
 		return -1;
+	if (p->loop == NULL) {
+		/* Waiting for a call, pump() reads without a poll() first;
+		 * a read waits this long before it looks at the listener
+		 * and the deadline. */
+		struct timeval tv = { 0, SYNC_READ_WAIT_MS * 1000 };
+
+		p->sync_reads = setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO,
+			&tv, sizeof(tv)) == 0;
+	}
 	child_begin(p);
 	nkv = p->params ? params_to_kv(p->params, kv, 256) : 0;
 	begin(p, &o, F_INIT);
@@ -2520,7 +2642,10 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 				(int64_t)e->timeframe_s * 1000000000);
 		}
 		p->call = F_CALL_BARS;
-		p->batch_n = (uint32_t)batch;
+		p->kept = 0;
+		p->batch_n = p->batch_limit = (uint32_t)batch;
+		p->progress = -1;
+		p->defer_on = 0;
 		p->done_count = 0;
 		p->cs = CS_BARS;
 		arm_deadline(p, p->limits.cpu_ms_per_call);
@@ -2537,6 +2662,71 @@ sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	}
 	if (processed != NULL)
 		*processed = done;
+	return p->alive ? rc : QD_ERR_STATE;
+}
+
+int
+sandbox_on_batch(void *state, const struct sandbox_batch *b,
+	const struct qd_bar *bars, size_t n, size_t *processed)
+{
+	struct proxy *p = state;
+	struct frame_out o;
+	struct qd_position pos;
+	size_t k, kept, room;
+	int rc = QD_ERR_STATE;
+
+	if (processed != NULL)
+		*processed = 0;
+	if (!p->alive || !p->ready || !is_idle(p) || b->n_updates > 16 ||
+	    n == 0 || b->symbol == 0 || b->timeframe_s == 0)
+		return p->alive ? QD_ERR_INVALID : QD_ERR_STATE;
+	begin(p, &o, F_CALL_BATCH);
+	frame_put_u32(&o, (uint32_t)b->n_updates);
+	for (k = 0; k < b->n_updates; k++)
+		frame_put_order_update(&o, &b->updates[k]);
+	memset(&pos, 0, sizeof(pos));
+	pos.size = sizeof(pos);
+	if (b->symbol != 0 && p->api->position_get(p->ctx, b->symbol,
+	    &pos) == QD_OK) {
+		frame_put_u32(&o, b->symbol);
+		frame_put_f64(&o, pos.qty);
+		frame_put_f64(&o, pos.avg_price);
+		frame_put_f64(&o, pos.realized_pnl);
+	} else {
+		frame_put_u32(&o, 0);
+	}
+	p->defer_on = b->defer_orders && b->symbol != 0;
+	frame_put_u64(&o, p->defer_on ? p->defer_next : 0);
+	frame_put_u32(&o, b->symbol);
+	frame_put_u32(&o, b->timeframe_s);
+	/* The first bars are those the last batch left, if the child still
+	 * holds them (the caller passes the bars that follow the ones it
+	 * took); the rest are sent, as many as the frame holds. */
+	kept = p->kept < n ? p->kept : n;
+	room = o.len + 8 < IOBUF ? (IOBUF - o.len - 8) /
+		sizeof(struct qd_bar) : 0;
+	if (n - kept > room)
+		n = kept + room;
+	frame_put_u32(&o, (uint32_t)kept);
+	frame_put_u32(&o, (uint32_t)(n - kept));
+	frame_put(&o, bars + kept, (n - kept) * sizeof(struct qd_bar));
+	p->call = F_CALL_BATCH;
+	p->batch_n = p->batch_limit = (uint32_t)n;
+	p->progress = -1;
+	p->done_count = 0;
+	p->cs = CS_BARS;
+	p->kept = 0;
+	arm_deadline(p, p->limits.cpu_ms_per_call);
+	if (send_frame(p, &o) == 0) {
+		pump(p, is_idle);
+		rc = p->call_status;
+	}
+	p->batch_n = 0;
+	p->defer_on = 0;
+	if (p->alive && rc == QD_OK)
+		p->kept = (uint32_t)(n - p->done_count);
+	if (processed != NULL && p->alive)
+		*processed = p->done_count;
 	return p->alive ? rc : QD_ERR_STATE;
 }
 
@@ -2672,8 +2862,13 @@ sandbox_proxy_attach(int fd, const struct qd_host_api *api, qd_ctx *ctx,
 	p->had_listener = 1;
 	p->ready = state != 0;
 	p->cs = state == 0 ? CS_CREATING : state == 1 ? CS_CALL : CS_BARS;
-	p->call = state == 2 ? F_CALL_BARS : F_CALL_TIMER;
-	p->batch_n = state == 2 ? 4 : 0;
+	p->call = state == 2 ? F_CALL_BARS : state == 3 ? F_CALL_BATCH :
+		F_CALL_TIMER;
+	p->batch_n = p->batch_limit = state >= 2 ? 4 : 0;
+	p->progress = -1;
+	/* 3: an F_CALL_BATCH whose orders may be deferred. */
+	p->defer_on = state == 3;
+	p->defer_next = state == 3 ? 1 : 0;
 	arm_deadline(p, p->limits.cpu_ms_per_call);
 	return p;
 }

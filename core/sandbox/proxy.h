@@ -14,7 +14,9 @@ struct proxy;
 /**
  * A proxy reading frames from `fd` (owned from here on) as if from a
  * confined child in call state `state`: 0 creating, 1 in a call, 2 in a
- * batch of 4 bars.  Requests are answered with `api`.  NULL on no memory.
+ * batch of 4 bars, 3 in an F_CALL_BATCH of 4 bars whose orders may be
+ * deferred (the next id 1).  Requests are answered with `api`.  NULL on
+ * no memory.
  */
 struct proxy *sandbox_proxy_attach(int fd, const struct qd_host_api *api,
 	qd_ctx *ctx, int state);

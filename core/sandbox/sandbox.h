@@ -90,6 +90,42 @@ void sandbox_stats(struct sandbox_stats *out);
 int sandbox_on_bars(void *state, const struct qd_bar_event *evs, size_t n,
 	size_t *processed);
 
+/** A backtest's batch (sandbox_on_batch): what goes with its bars. */
+struct sandbox_batch {
+	/** Order updates of the bar before the first (its fills), handed to
+	 *  on_order before any bar; at most 16. */
+	const struct qd_order_update *updates;
+	size_t n_updates;
+	/** The bars' symbol and timeframe.  The child answers position_get
+	 *  for the symbol from the position the batch carries (it changes
+	 *  only with fills, which come after an order, which ends a batch),
+	 *  marked at each bar's close as the backtester's runtime marks
+	 *  it. */
+	qd_symbol symbol;
+	uint32_t timeframe_s;
+	/** The host's order ids are consecutive (a backtest's paper
+	 *  account): once one is known, a plain market order on `symbol`
+	 *  may be sent with the batch's answer (F_ORDER_DEFER) instead of a
+	 *  request; the host submits it at its bar and stops a child whose
+	 *  order the host refuses or numbers differently. */
+	int defer_orders;
+};
+
+/**
+ * Deliver a backtest's batch in one round trip: b->updates, then the bars
+ * (up to ~20k) until one ends the batch (an order deferred or placed, a
+ * timer, a subscription: batch_stop()), the child's requests answered as
+ * they come and its deferred orders submitted at their bar.  `bars` start
+ * at the first the child has not run: after a batch that ran d of its n
+ * bars, the next call passes those n - d first, and unless another call
+ * came in between the child still holds them (they are not sent again).
+ * *processed (may be NULL) receives the bars the child ran.  Returns the
+ * child's status, QD_ERR_INVALID for a batch that cannot be sent now, or
+ * QD_ERR_STATE if the child was lost.
+ */
+int sandbox_on_batch(void *state, const struct sandbox_batch *b,
+	const struct qd_bar *bars, size_t n, size_t *processed);
+
 /** Events waiting for the child plus the call in flight (0: idle). */
 size_t sandbox_pending(const void *state);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "csv/csv.h"
 #include "store/import.h"
+#include "util/file.h"
 
 #define MAX_FIELDS 32
 
@@ -538,40 +540,23 @@ import_read_file(const char *path, int64_t timeframe_ms,
 	struct import_data *out, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0, r;
-	int rc;
+	char *buf;
+	size_t len;
+	int rc, e;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				free(buf);
-				if (f != stdin)
-					fclose(f);
-				return -1;
-			}
-			buf = nb;
-		}
-		r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		if (f != stdin)
-			fclose(f);
-		return -1;
-	}
+	buf = file_read_stream(f, SIZE_MAX, &len);
+	e = errno;
 	if (f != stdin)
 		fclose(f);
+	if (buf == NULL) {
+		snprintf(err, errlen, e == EIO ? "%s: read error" :
+			"%s: out of memory", path);
+		return -1;
+	}
 	rc = import_parse(path, buf, len, timeframe_ms, out, err, errlen);
 	free(buf);
 	return rc;

@@ -49,7 +49,7 @@ int
 store_put_job(struct store *s, const struct store_job *j)
 {
 	static const char *const kinds[] = { "backtest", "optimize",
-		"walkforward", "montecarlo", NULL };
+		"walkforward", "montecarlo", "chan", NULL };
 	static const char *const states[] = { "queued", "running", "done",
 		"failed", "canceled", NULL };
 	char id[24], pr[32], cr[24], st[24], fi[24], cpu[24];
@@ -131,4 +131,18 @@ store_jobs(struct store *s, int (*fn)(void *, const struct store_job *),
 		return store_fail(s, QD_ERR_INVALID, "jobs: no callback");
 	return s->ops->query(s, "SELECT " JOB_COLS " FROM jobs ORDER BY id", 0,
 		NULL, job_row, &r, "reading jobs", NULL);
+}
+
+int
+store_delete_job(struct store *s, uint64_t id)
+{
+	char v0[24];
+	const char *v[1] = { v0 };
+
+	if (id == 0 || id > INT64_MAX)
+		return store_fail(s, QD_ERR_INVALID, "job: id must be 1 .. "
+			"2^63-1, found %" PRIu64, id);
+	snprintf(v0, sizeof(v0), "%" PRIu64, id);
+	return s->ops->query(s, "DELETE FROM jobs WHERE id = $1", 1, v, NULL,
+		NULL, "deleting a job", NULL);
 }

@@ -622,7 +622,7 @@ struct store_job {
 	uint64_t id;               /**< 1 .. INT64_MAX */
 	const char *user_id;       /**< the user's name */
 	const char *kind;          /**< backtest, optimize, walkforward,
-	                                montecarlo */
+	                                montecarlo, chan */
 	const char *request;       /**< the validated request, JSON text */
 	const char *state;         /**< queued, running, done, failed,
 	                                canceled */
@@ -639,6 +639,8 @@ int store_put_job(struct store *s, const struct store_job *j);
 /** Every job, ascending by id. */
 int store_jobs(struct store *s,
 	int (*fn)(void *arg, const struct store_job *j), void *arg);
+/** Delete job `id` (gone already: QD_OK too). */
+int store_delete_job(struct store *s, uint64_t id);
 
 /** One time an alert fired. */
 struct store_alert_event {

@@ -74,6 +74,10 @@ struct ord {
 	                                  journal has the change */
 	double best;                   /* trailing: best price seen */
 	int error;                     /* REJECTED by its venue: qd_status */
+	int unheard;                   /* live: sent, and its venue has not
+	                                  spoken of it since */
+	int cancel_due;                /* cancelled while unheard: asked of
+	                                  the venue once it speaks */
 };
 
 /* venue_order_id of an order the host holds for its venue (emulating its
@@ -1272,11 +1276,14 @@ send_order(struct oms *o, struct ord *r)
 	if (r->resend) {
 		/* A held order triggered: now the venue's, as market/limit. */
 		r->resend = 0;
+		r->unheard = 1;
 		rc = o->h.venue_place ? o->h.venue_place(o->h.arg, a->venue,
 			r->id, r->client_id, &r->req) : QD_ERR_NOTFOUND;
-		if (rc != QD_OK)
+		if (rc != QD_OK) {
+			r->unheard = 0;
 			transition(o, r, QD_ORDER_REJECTED, "the venue refused "
 				"the triggered order", NULL);
+		}
 		return;
 	}
 	if (r->state != QD_ORDER_CREATED || r->sent)
@@ -1310,8 +1317,11 @@ send_order(struct oms *o, struct ord *r)
 		transition(o, r, QD_ORDER_REJECTED, "no such venue", NULL);
 		return;
 	}
+	r->unheard = 1;
 	rc = o->h.venue_place(o->h.arg, a->venue, r->id, r->client_id,
 		&r->req);
+	if (rc != QD_OK)
+		r->unheard = 0;
 	if (rc == QD_ERR_UNSUPPORTED && emulable(r->req.type)) {
 		hold(o, r);
 		return;
@@ -1500,8 +1510,14 @@ cancel_ord(struct oms *o, struct ord *r, const char *reason)
 	}
 	if (o->h.venue_cancel == NULL)
 		return QD_ERR_UNSUPPORTED;
-	/* Live: the venue's answer moves it. */
+	/* Live: the venue's answer moves it.  One it has not yet spoken of
+	 * may still be on its way there (a cancel could overtake it, and
+	 * find nothing): asked once the venue has answered for it. */
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	if (r->unheard) {
+		r->cancel_due = 1;
+		return QD_OK;
+	}
 	return o->h.venue_cancel(o->h.arg, r->a->venue, r->id, r->client_id);
 }
 
@@ -2032,11 +2048,15 @@ run_actions(struct oms *o)
 
 /* ---- live venues ----------------------------------------------------------------------- */
 
+static void venue_update(struct oms *o, struct ord *r,
+	const struct qd_order_update *u, int64_t now);
+
 void
 oms_on_venue_update(struct oms *o, const char *venue,
 	const struct qd_order_update *u, int64_t now)
 {
 	struct ord *r;
+	int due;
 
 	o->now = now;
 	if (u == NULL || (r = map_get(&o->orders, u->order_id)) == NULL ||
@@ -2044,6 +2064,26 @@ oms_on_venue_update(struct oms *o, const char *venue,
 		o->st.stale_updates++;
 		return;
 	}
+	due = r->cancel_due;
+	r->unheard = 0;
+	r->cancel_due = 0;
+	venue_update(o, r, u, now);
+	/* A cancel held back until the venue knew the order (or until it
+	 * said the host must hold it). */
+	if (due && (r = map_get(&o->orders, u->order_id)) != NULL &&
+	    is_open(r->state)) {
+		char why[sizeof(r->reason)];
+
+		snprintf(why, sizeof(why), "%s", r->reason);
+		if (cancel_ord(o, r, why) != QD_OK)
+			r->cancel_due = 1;   /* again at its next update */
+	}
+}
+
+static void
+venue_update(struct oms *o, struct ord *r, const struct qd_order_update *u,
+	int64_t now)
+{
 	if (u->last_qty > 0) {
 		char tid[96];
 

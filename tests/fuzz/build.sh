@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/tests/fuzz/bin
 mkdir -p "$out"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
- -DQD_PLUGINDIR=\"/nonexistent\" -DQD_SYSCONFDIR=\"/nonexistent\" -DQD_LIBEXECDIR=\"/nonexistent\" \
+ -DQD_PLUGINDIR=\"/nonexistent\" -DQD_SYSCONFDIR=\"/nonexistent\" -DQD_LIBEXECDIR=\"/nonexistent\" -DQD_WEBDIR=\"/nonexistent\" \
  -I$top -I$top/sdk -I$top/core $(pkg-config --cflags libevent libcjson 2>/dev/null)"
 libs="$(pkg-config --libs libevent libevent_pthreads libcjson libseccomp 2>/dev/null) -lm -ldl"
 targets=${*:-$(cd "$top/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')}

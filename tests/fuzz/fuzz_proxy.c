@@ -1,4 +1,5 @@
-// sources: core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/log/log.c core/loop/loop.c core/loop/queue.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/market/symbol.c
+// sources: core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/log/log.c core/loop/loop.c core/loop/queue.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/market/symbol.c core/net/client.c core/net/net.c
+// libs: libwebsockets libssl libcrypto
 /*
  * fuzz_proxy.c -- the host's real frame handler (core/sandbox/proxy.c) on
  * arbitrary bytes from a "child".  The first byte picks the call state the
@@ -314,7 +315,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += (size_t)w;
 	}
 	shutdown(sv[1], SHUT_WR);
-	p = sandbox_proxy_attach(sv[0], &api, NULL, data[0] % 3);
+	p = sandbox_proxy_attach(sv[0], &api, NULL, data[0] % 4);
 	if (p == NULL)
 		abort();
 	sandbox_proxy_run(p);

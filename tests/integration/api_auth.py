@@ -12,61 +12,26 @@ import os
 import struct
 import sys
 import time
-import urllib.error
 import urllib.request
 
 PORT = int(sys.argv[1])
 ROOT_PW = sys.argv[2]
 BASE = "http://127.0.0.1:%d" % PORT
-fails = 0
-
-
-def say(ok, name, detail=""):
-    global fails
-    print(("ok - " if ok else "not ok - ") + name + ("" if ok else ": " + str(detail)))
-    if not ok:
-        fails += 1
-
-
-RECORD = os.environ.get("QD_API_RECORD")
-
-
-def record(method, path, status, headers, text):
-    """Keep a response for tests/openapi/validate.mjs."""
-    if RECORD:
-        ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-        with open(RECORD, "a") as f:
-            f.write(json.dumps({"method": method, "path": path, "status": status,
-                                "ctype": ctype, "body": text.decode("utf-8", "replace")}) + "\n")
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apitest  # noqa: E402
+from apitest import error_is, finish, say  # noqa: E402
+from apitest import signed  # noqa: E402
 
 
 def call(method, path, body=None, token=None, headers=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            text = r.read()
-            record(method, path, r.status, dict(r.headers), text)
-            return r.status, dict(r.headers), json.loads(text or b"{}")
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        record(method, path, e.code, dict(e.headers), text)
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            doc = {"raw": text[:200]}
-        return e.code, dict(e.headers), doc
+    """(status, headers, body as JSON)."""
+    r = apitest.call(BASE, method, path, body, token, headers=headers, raw=raw, timeout=10)
+    return r.status, r.headers, r.doc
 
 
 def err_is(resp, status, code=None):
-    st, _, doc = resp
-    e = doc.get("error", {}) if isinstance(doc, dict) else {}
-    return st == status and isinstance(e.get("message"), str) and \
-        (code is None or e.get("code") == code)
+    return error_is(resp[0], resp[2], status, code)
 
 
 def b64url(b):
@@ -86,15 +51,6 @@ def totp(secret_b32, t=None):
     mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
     o = mac[-1] & 15
     return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000)
-
-
-def signed(method, path, key_id, secret, body=b"", ts=None, nonce=None):
-    ts = str(ts if ts is not None else int(time.time() * 1000))
-    nonce = nonce or base64.urlsafe_b64encode(os.urandom(12)).decode().rstrip("=")
-    canon = "\n".join([ts, nonce, method, path, hashlib.sha256(body).hexdigest()])
-    sig = hmac.new(secret.encode(), canon.encode(), hashlib.sha256).hexdigest()
-    return {"X-QD-Key": key_id, "X-QD-Timestamp": ts, "X-QD-Nonce": nonce,
-            "X-QD-Signature": sig}
 
 
 # --- sign-in, tokens ------------------------------------------------------
@@ -344,4 +300,4 @@ async def ws_checks():
             "ws: a free user follows one symbol", seen[-1])
 
 asyncio.run(ws_checks())
-sys.exit(1 if fails else 0)
+finish()

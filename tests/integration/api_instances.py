@@ -12,70 +12,31 @@ import re
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 PORT = int(sys.argv[1])
 ROOT_PW = sys.argv[2]
 T = os.environ["QD_T"]
 QUANTCTL = os.environ["QUANTCTL"]
 BASE = "http://127.0.0.1:%d" % PORT
-RECORD = os.environ.get("QD_API_RECORD")
 A_FILE = os.path.join(T, "quantd.d", "a.json")
-fails = 0
-
-
-def say(ok, name, detail=""):
-    global fails
-    print(("ok - " if ok else "not ok - ") + name + ("" if ok else ": " + str(detail)[:600]))
-    if not ok:
-        fails += 1
-
-
-def record(method, path, status, headers, text):
-    if RECORD:
-        ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
-        with open(RECORD, "a") as f:
-            f.write(json.dumps({"method": method, "path": path, "status": status,
-                                "ctype": ctype, "body": text.decode("utf-8", "replace")}) + "\n")
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apitest  # noqa: E402
+from apitest import error_is, finish, say  # noqa: E402
+from apitest import wait_for  # noqa: E402
 
 
 def call(method, path, body=None, token=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            text = r.read()
-            record(method, path, r.status, dict(r.headers), text)
-            return r.status, json.loads(text or b"{}")
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        record(method, path, e.code, dict(e.headers), text)
-        try:
-            return e.code, json.loads(text)
-        except ValueError:
-            return e.code, {"raw": text[:200]}
+    """(status, body as JSON)."""
+    data = raw if raw is not None else body
+    r = apitest.call(BASE, method, path, body, token, raw=raw,
+                     content_type="application/json" if data is not None else None)
+    return r.status, r.doc
 
 
 def err_is(resp, status, code=None, field=None):
-    st, doc = resp
-    e = doc.get("error", {}) if isinstance(doc, dict) else {}
-    return st == status and isinstance(e.get("message"), str) and \
-        (code is None or e.get("code") == code) and (field is None or e.get("field") == field)
-
-
-def wait_for(fn, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return fn()
+    return error_is(resp[0], resp[1], status, code, field)
 
 
 def log():
@@ -349,5 +310,4 @@ took = time.time() - t0
 say(st == 200 and len(doc.get("ts", [])) == 100000, "100000 bars at most are computed", str(doc)[:200])
 print("# sma over 100000 stored bars: %.0f ms from request to parsed answer (a figure, not a check)" % (took * 1000))
 
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+finish()

@@ -9,45 +9,21 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
 BASE = "http://127.0.0.1:%s" % os.environ["QD_PORT"]
 FROM, TO = int(os.environ["QD_FROM"]), int(os.environ["QD_TO"])
 STATE = os.environ["QD_STATE"]
-RECORD = os.environ.get("QD_API_RECORD")
 DATA = {"exchange": "sim", "symbol": "BTC/USDT", "timeframe": "1m", "from": FROM, "to": TO}
-fails = 0
-
-
-def say(ok, name, detail=""):
-    global fails
-    print(("ok - " if ok else "not ok - ") + name + ("" if ok else ": " + str(detail)[:400]))
-    if not ok:
-        fails += 1
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apitest  # noqa: E402
+from apitest import error_is, finish, say  # noqa: E402
 
 
 def call(method, path, body=None, token=None):
-    """(status, content type, raw bytes, JSON or None)."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            st, hd, text = r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        st, hd, text = e.code, dict(e.headers), e.read()
-    ctype = {k.lower(): v for k, v in hd.items()}.get("content-type", "")
-    if RECORD:
-        with open(RECORD, "a") as f:
-            f.write(json.dumps({"method": method, "path": path, "status": st, "ctype": ctype,
-                                "body": text.decode("utf-8", "replace")}) + "\n")
-    try:
-        doc = json.loads(text) if ctype.startswith("application/json") else None
-    except ValueError:
-        doc = None
-    return st, ctype, text, doc
+    """(status, content type, raw bytes, JSON body or None)."""
+    r = apitest.call(BASE, method, path, body, token)
+    return r.status, r.ctype, r.text, r.json if r.ctype.startswith("application/json") else None
 
 
 def login(user, pw):
@@ -72,9 +48,7 @@ def wait_state(path, tok, states, limit=30):
 
 
 def refused(resp, status, field=None):
-    st, _, _, doc = resp
-    e = (doc or {}).get("error", {})
-    return st == status and isinstance(e.get("message"), str) and (field is None or e.get("field") == field)
+    return error_is(resp[0], resp[3], status, field=field)
 
 
 ROOT = login("root", os.environ["QD_PW_ROOT"])
@@ -280,5 +254,4 @@ def after_kill():
 
 
 {"run": run, "before-kill": before_kill, "after-kill": after_kill}[sys.argv[1]]()
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+finish()

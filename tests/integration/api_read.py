@@ -9,56 +9,30 @@ import json
 import os
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 PORT = int(sys.argv[1])
 ROOT_PW = sys.argv[2]
 SECRET = os.environ["QD_SECRET"]
 BASE = "http://127.0.0.1:%d" % PORT
-RECORD = os.environ.get("QD_API_RECORD")
-fails = 0
-
-
-def say(ok, name, detail=""):
-    global fails
-    print(("ok - " if ok else "not ok - ") + name + ("" if ok else ": " + str(detail)[:300]))
-    if not ok:
-        fails += 1
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apitest  # noqa: E402
+from apitest import error_is, finish, say  # noqa: E402
 
 
 def call(method, path, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=20) as r:
-            st, hdr, text = r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        st, hdr, text = e.code, dict(e.headers), e.read()
-    if RECORD:
-        ctype = {k.lower(): v for k, v in hdr.items()}.get("content-type", "")
-        with open(RECORD, "a") as f:
-            f.write(json.dumps({"method": method, "path": path.split("?")[0], "status": st,
-                                "ctype": ctype, "body": text.decode("utf-8", "replace")}) + "\n")
-    try:
-        doc = json.loads(text or b"{}")
-    except ValueError:
-        doc = {"raw": text[:200].decode("utf-8", "replace")}
-    return st, doc, text
+    """(status, body as JSON, raw bytes)."""
+    r = apitest.call(BASE, method, path, body, token)
+    return r.status, r.doc, r.text
 
 
 def err_is(resp, status, code=None):
-    st, doc, _ = resp
-    e = doc.get("error", {}) if isinstance(doc, dict) else {}
-    return st == status and isinstance(e.get("message"), str) and (code is None or e.get("code") == code)
+    return error_is(resp[0], resp[1], status, code)
 
 
 def login(user, pw):
-    st, tok, _ = call("POST", "/api/v1/auth/login", {"username": user, "password": pw})
-    return tok.get("access_token") if st == 200 else None
+    return apitest.login(BASE, user, pw)
 
 
 AT = login("root", ROOT_PW)
@@ -248,5 +222,4 @@ try:
 except Exception as e:  # noqa: BLE001 -- any failure is a failed check
     say(False, "WebSocket checks ran", repr(e))
 
-print("%d failed" % fails)
-sys.exit(1 if fails else 0)
+finish()

@@ -115,6 +115,19 @@ for s in ma-cross trend grid chan; do
 	ctl backtest --strategy $s --data "$T/s1.csv" --json --sandbox > "$T/$s.sb"
 	check "$s sandboxed equals in-process, bit for bit" cmp "$T/$s.in" "$T/$s.sb"
 done
+# Sandboxed batches: an order on every bar (its fill goes with the next
+# batch, ahead of the bar), on every 7th, and a limit order placed and
+# cancelled every 3 bars: the same orders, ids, fills, positions (read and
+# marked in the child) and times, annotated, as in-process.
+ctl data synth --bars 3000 --seed 9 > "$T/s9.csv"
+for a in "flip_every=1 2999 tp.order" "flip_every=7 428 tp.order" "cancel_every=3 1999 tp.rc"; do
+	set -- $a
+	ctl backtest --strategy tp-bt --param htf=false --param "$1" --data "$T/s9.csv" --json > "$T/tp.in" 2>/dev/null
+	ctl backtest --strategy tp-bt --param htf=false --param "$1" --data "$T/s9.csv" --json --sandbox > "$T/tp.sb" 2> "$T/tp.err"
+	check "tp-bt $1: $2 $3 annotated" sh -c "test \$(grep -o '\"kind\":\"$3\"' '$T/tp.in' | wc -l) -eq $2"
+	check "tp-bt $1: sandboxed equals in-process" cmp "$T/tp.in" "$T/tp.sb"
+done
+check "a limit order placed and cancelled sandboxed: ids and answers" sh -c "grep -q '\"data\":{\"call\":\"cancel\",\"rc\":0,\"id\":999}' '$T/tp.sb'"
 # Several symbols merged by time in one run: both trade, one equity sample
 # per timestamp, the same sandboxed.
 ctl backtest --strategy ma-cross --param sizing=qty --param qty=1 --data "$T/s1.csv" --data "$T/s3.csv" --symbol BTC/USDT --symbol ETH/USDT --json --equity-every bar > "$T/two.json"

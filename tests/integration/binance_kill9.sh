@@ -40,14 +40,38 @@ cat > "$T/quantd.d/storm.json" <<JSON
  "params": {"seed": 9, "every": 25}}
 JSON
 
+# After each kill: the adapter's saved fill cursor (its state, written by
+# the trading journal after the fills it reported) is never ahead of the
+# fills the store holds.
+cursor_check() {
+	"$PY" - "$T/var/quantd.db" >> "$T/cursor" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT data FROM plugin_state WHERE instance = 'binance'").fetchone()
+if row is None:
+    print("none")
+    sys.exit(0)
+last = max([int(l.split()[1]) for l in bytes(row[0]).decode().splitlines() if l.startswith("BTC/USDT ")] or [0])
+have = max([int(r[0]) for r in db.execute("SELECT trade_id FROM fills")] or [0])
+print("ok" if last <= have else "ahead %d > %d" % (last, have))
+PY
+}
+KL_AFTER=cursor_check
 kill_loop "$KILLS" 1.0 3.0
+KL_AFTER=
 check "the daemon started after each of $KILLS kills" test "$kl_started" -eq "$KILLS"
+if grep -q '^ahead' "$T/cursor" || ! grep -q '^ok' "$T/cursor"; then
+	not_ok "the saved fill cursor is in the store, never ahead of its fills" "$(sort "$T/cursor" | uniq -c)"
+else
+	ok "the saved fill cursor is in the store, never ahead of its fills ($(grep -c '^ok' "$T/cursor") kills)"
+fi
 # The last run has no strategy: its account and open orders come back
 # from the store and are reconciled with the venue.
 rm "$T/quantd.d/storm.json"
 start_fresh || not_ok "the daemon starts after the last kill"
 sleep 1
 settle_venue "$F" new,partial || echo "# the open orders did not settle in 30 s"
+quiesce_venue "$F" new,partial || echo "# orders were still open after the cancels"
 stop_daemon
 curl -s "$F/fake/record" > "$T/record.json"
 if grep -rq "$SECRET" "$T/quantd.log" "$T/var" 2>/dev/null; then not_ok "no secret in the log or the state"; else ok "no secret in the log or the state"; fi

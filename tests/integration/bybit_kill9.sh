@@ -46,6 +46,7 @@ rm "$T/quantd.d/storm.json"
 start_fresh || not_ok "the daemon starts after the last kill"
 sleep 1
 settle_venue "http://127.0.0.1:$HTTP" New,PartiallyFilled || echo "# the open orders did not settle in 30 s"
+quiesce_venue "http://127.0.0.1:$HTTP" New,PartiallyFilled || echo "# orders were still open after the cancels"
 stop_daemon
 check "restarts resume the fills where the last run left them" log_has 'tag=bybit msg="fills reconciled from [0-9]* (the last one reported before)"'
 curl -s "http://127.0.0.1:$HTTP/fake/record" > "$T/record.json"

@@ -54,6 +54,7 @@ rm "$T/quantd.d/storm.json"
 start_fresh || not_ok "the daemon starts after the last kill"
 sleep 1
 settle_venue "http://127.0.0.1:$HTTP" open,pending cl_ord_id || echo "# the open orders did not settle in 30 s"
+quiesce_venue "http://127.0.0.1:$HTTP" open,pending || echo "# orders were still open after the cancels"
 stop_daemon
 curl -s "http://127.0.0.1:$HTTP/fake/record" > "$T/record.json"
 out=$("$PY" - "$T/var/quantd.db" "$T/record.json" <<'PY'

@@ -113,7 +113,8 @@ start_fresh() {
 
 # kill_loop N LO HI: N times, start the daemon, let it run a random
 # LO..HI seconds (times QD_TIME_SCALE, for slow builds such as ASan's),
-# SIGKILL it; sets kl_started to how many starts came up.
+# SIGKILL it, then run $KL_AFTER when set; sets kl_started to how many
+# starts came up.
 kill_loop() {
 	kl_k=0
 	kl_started=0
@@ -124,6 +125,7 @@ kill_loop() {
 		wait "$QD_PID" 2>/dev/null
 		QD_PID=
 		kl_k=$((kl_k + 1))
+		[ -n "${KL_AFTER:-}" ] && $KL_AFTER
 	done
 }
 
@@ -188,6 +190,50 @@ openapi_check() {
 	oc=$?
 	sed 's/^/  /' "$T/openapi.out"
 	check "responses match the OpenAPI document" test "$oc" -eq 0
+}
+
+# quiesce_venue URL OPEN: after settle_venue, cancel every order
+# still open here (those at the venue and the stops the host holds) through
+# the control socket, and wait (up to 30 s) until neither side has one open
+# (OPEN as for settle_venue); a cancel refused (the venue's request rate)
+# is asked again.  Then no held stop can trigger and
+# no report is on its way when the daemon is stopped and the two records
+# are compared.  Returns 0 once quiet, 1 if it never was.
+quiesce_venue() {
+	/usr/bin/python3 - "$T/var/quantd.sock" "$1" "$2" <<'PY'
+import json, socket, sys, time, urllib.request
+sock, url, open_ = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+
+def ask(req):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    s.sendall(json.dumps(req).encode() + b"\n")
+    r = b""
+    while not r.endswith(b"\n"):
+        c = s.recv(65536)
+        if not c:
+            break
+        r += c
+    s.close()
+    return json.loads(r)
+
+asked = set()
+deadline = time.time() + 30
+while time.time() < deadline:
+    ours = ask({"cmd": "trade.orders"}).get("orders", [])
+    for o in ours:
+        # Asked again only when refused (a venue's request rate limit).
+        if o["id"] not in asked and "ok" in ask({"cmd": "trade.cancel", "id": o["id"]}):
+            asked.add(o["id"])
+    rec = json.load(urllib.request.urlopen(url + "/fake/record"))
+    if not ours and not [o for o in rec["orders"] if o["status"] in open_]:
+        sys.exit(0)
+    time.sleep(0.25)
+print("# still open here: %s; at the venue: %s" % (
+    [(o["id"], o.get("type"), o.get("state")) for o in ours],
+    [(o.get("client_id", o.get("cl_ord_id")), o["status"]) for o in rec["orders"] if o["status"] in open_]))
+sys.exit(1)
+PY
 }
 
 # settle_venue URL OPEN [CID_KEY]: after a restart, wait (up to 30 s) until

@@ -59,6 +59,7 @@ curl -s -X POST "$F/fake/freeze" > /dev/null
 start_fresh || not_ok "the daemon starts after the last kill"
 sleep 1
 settle_venue "$F" new,partial || echo "# the open orders did not settle in 30 s"
+quiesce_venue "$F" new,partial || echo "# orders were still open after the cancels"
 stop_daemon
 curl -s "$F/fake/record" > "$T/record.json"
 out=$("$PY" - "$T/var/quantd.db" "$T/record.json" <<'PY'

@@ -50,7 +50,9 @@ run() {
 
 setup quantd.db
 run sqlite
-rows=$(sqlite3 "$T/var/quantd.db" "SELECT group_concat(instance) FROM (SELECT instance FROM plugin_state ORDER BY 1)")
+# (The host's own rows, such as the risk engine's ":risk", are named so no
+# instance can be.)
+rows=$(sqlite3 "$T/var/quantd.db" "SELECT group_concat(instance) FROM (SELECT instance FROM plugin_state WHERE instance NOT LIKE ':%' ORDER BY 1)")
 [ "$rows" = "st-sandboxed,st-trusted" ] && ok "sqlite: one plugin_state row per instance" || not_ok "sqlite: one plugin_state row per instance" "$rows"
 [ ! -e "$T/var/st-trusted.state" ] && ok "sqlite: no state file written" || not_ok "sqlite: no state file written"
 
@@ -67,7 +69,7 @@ stop_daemon
 if pg_start "$T/pg"; then
 	setup "$PG_URL"
 	run postgresql
-	rows=$(pg_psql "SELECT count(*) FROM plugin_state")
+	rows=$(pg_psql "SELECT count(*) FROM plugin_state WHERE instance NOT LIKE ':%'")
 	[ "$rows" = 2 ] && ok "postgresql: one plugin_state row per instance" || not_ok "postgresql: one plugin_state row per instance" "$rows"
 else
 	not_ok "PostgreSQL server starts"

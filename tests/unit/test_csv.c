@@ -236,6 +236,99 @@ chunked_reader_reports_file_and_line(void **unused)
 	free(text);
 }
 
+/*
+ * The reader parses the usual row in one pass and anything else with the
+ * general parser: rows of every shape, each after thousands of usual
+ * ones, give the whole file's bars or its FILE:LINE message, word for
+ * word, from the chunked reader.
+ */
+static void
+unusual_rows_read_as_the_whole_file(void **unused)
+{
+	/* each row: "<" for the ts of the row before, what follows */
+	static const char *const rows[][2] = {
+		/* read all the same */
+		{ "", ",1.5e2,150,150,150,1" },
+		{ "", ",+150,150,150,150,1" },
+		{ "", ",0150.000,150,150,150,1" },
+		{ "", ",.5,.5,.5,.5,0" },
+		{ "", ",150.,150,150,150,1" },
+		{ "", ",12345678901234567890,12345678901234567890,"
+		    "12345678901234567890,12345678901234567890,1" },
+		{ "", ",0.12345678901234567890123,1,0.1,0.5,1" },
+		{ "", ",150,150,150,150,1\r" },
+		{ "", ",150,150,150,150,-0" },
+		{ "", ",150,150,150,150,1," },
+		/* refused, with the general parser's message */
+		{ "", ",150,150,150,150" },
+		{ "", ",150,150,150,150,1,2,3" },
+		{ "", ",15x,150,150,150,1" },
+		{ "", ",150,150,150,150, 1" },
+		{ "", ",150,140,150,150,1" },
+		{ "", ",150,150,150,150,-1" },
+		{ "", "a,150,150,150,150,1" },
+		{ "", ",150,150,150,150,1\t" },
+		{ "", "000000000,150,150,150,150,1" },
+		{ "", ",inf,150,150,150,1" },
+		{ "", ",,150,150,150,1" },
+		{ "", ",150,150,150,150,1e999" },
+		{ "", ",150,150,1@,150,1" },
+		{ "", ",150,151,149,152,1" }, { "", ",150,151,149,148,1" },
+		{ "", ",150,149,151,150,1" }, { "<", ",150,150,150,150,1" },
+	};
+	size_t cap = 400000, len, i, k, row;
+	char *text = malloc(cap), path[64], ea[256], eb[256];
+	struct csv_series a, b;
+	int ra, rb;
+
+	(void)unused;
+	assert_non_null(text);
+	for (k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+		len = (size_t)snprintf(text, cap,
+			"ts,open,high,low,close,volume\n");
+		for (i = 0; i < 6010; i++) {
+			unsigned long long ts = 1704067200000ULL + i * 60000;
+
+			if (i == 6000) {
+				char *at;
+
+				row = len;
+				/* "<": the previous row's ts again */
+				len += (size_t)snprintf(text + len, cap - len,
+					"%llu%s", *rows[k][0] == '<' ? ts -
+					60000 : ts, rows[k][1]);
+				/* '@' stands for a NUL byte */
+				if ((at = memchr(text + row, '@', len - row)))
+					*at = '\0';
+				text[len++] = '\n';
+			} else {
+				len += (size_t)snprintf(text + len, cap - len,
+					"%llu,150.%02zu,151,149,150,%zu.5\n", ts,
+					i % 100, i);
+			}
+		}
+		temp_file(text, len, path, sizeof(path));
+		ra = csv_read_buffer(path, text, len, &a, ea, sizeof(ea));
+		rb = read_chunked(path, 1, &b, eb, sizeof(eb));
+		if (ra != rb)
+			fail_msg("row \"%s\": whole file %d (%s), chunked %d "
+				"(%s)", rows[k][1], ra, ra ? ea : "", rb,
+				rb ? eb : "");
+		if (ra != 0 && strcmp(ea, eb) != 0)
+			fail_msg("row \"%s\": \"%s\" read whole, \"%s\" "
+				"chunked", rows[k][1], ea, eb);
+		if (ra == 0 && (a.n != b.n || memcmp(a.bars, b.bars,
+		    a.n * sizeof(*a.bars)) != 0))
+			fail_msg("row \"%s\": the bars differ", rows[k][1]);
+		if (ra == 0) {
+			csv_series_free(&a);
+			csv_series_free(&b);
+		}
+		unlink(path);
+	}
+	free(text);
+}
+
 int
 main(void)
 {
@@ -244,6 +337,7 @@ main(void)
 		cmocka_unit_test(non_numbers_are_refused),
 		cmocka_unit_test(chunked_reader_equals_whole_file),
 		cmocka_unit_test(chunked_reader_reports_file_and_line),
+		cmocka_unit_test(unusual_rows_read_as_the_whole_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

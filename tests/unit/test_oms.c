@@ -625,33 +625,99 @@ venue_balances_and_refusals(void **st)
 	oms_free(o);
 }
 
-/* A type the venue lacks is held by the host until it triggers. */
+/* Account live:a of instance "a" at venue "fakex" (100,000 USDT), BTC
+ * traded at 100, and r an order of 1 BTC to fill in. */
 static void
-venue_lacking_a_type(void **st)
+open_live(struct oms *o, int margin, struct qd_order_req *r)
 {
-	struct oms *o = make(NULL);
 	struct oms_account_cfg c;
-	struct qd_order_update u;
-	struct qd_order_req r;
-	uint64_t stop = 0, trail = 0;
 	char why[200];
 
-	(void)st;
 	memset(&c, 0, sizeof(c));
 	c.id = "live:a";
 	c.instance = "a";
 	c.venue = "fakex";
 	c.quote = "USDT";
 	c.balance = 100000;
-	c.margin = 1;
+	c.margin = margin;
 	assert_int_equal(oms_account_open(o, &c, T0, why, sizeof(why)), QD_OK);
 	trade(o, btc, T0, 100, 1);
-	memset(&r, 0, sizeof(r));
-	r.size = sizeof(r);
-	r.symbol = btc;
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	r->symbol = btc;
+	r->qty = 1;
+}
+
+/* A cancel asked before the venue has spoken of the order (the order may
+ * still be on its way there) goes to the venue once it has; a refusal
+ * meanwhile needs none; after an answer a cancel goes at once. */
+static void
+cancel_waits_for_the_venue(void **st)
+{
+	struct oms *o = make(NULL);
+	struct qd_order_update u;
+	struct qd_order_req r;
+	uint64_t a = 0, b = 0;
+	char why[200];
+
+	(void)st;
+	open_live(o, 0, &r);
+	r.side = QD_SIDE_BUY;
+	r.type = QD_ORDER_LIMIT;
+	r.price = 90;
+	assert_int_equal(oms_submit(o, "a", &r, T0, &a, why, sizeof(why)),
+		QD_OK);
+	assert_int_equal(oms_submit(o, "a", &r, T0, &b, why, sizeof(why)),
+		QD_OK);
+	assert_int_equal(n_placed, 2);
+	/* Both unheard of: nothing asked of the venue yet. */
+	assert_int_equal(oms_cancel(o, "a", a, NULL, T0), QD_OK);
+	assert_int_equal(oms_cancel(o, "a", b, NULL, T0), QD_OK);
+	assert_int_equal(n_cancels, 0);
+	assert_int_equal(state_of(o, a), QD_ORDER_CREATED);
+	/* The venue takes a: its cancel goes now. */
+	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
+	u.order_id = a;
+	u.state = QD_ORDER_PENDING;
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(n_cancels, 1);
+	assert_int_equal(state_of(o, a), QD_ORDER_PENDING);
+	/* The venue refuses b: nothing to cancel. */
+	u.order_id = b;
+	u.state = QD_ORDER_REJECTED;
+	u.reason = "fakex: refused";
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(n_cancels, 1);
+	assert_int_equal(state_of(o, b), QD_ORDER_REJECTED);
+	/* a, heard of: a second cancel goes at once; its confirmation
+	 * closes it. */
+	assert_int_equal(oms_cancel(o, "a", a, NULL, T0), QD_OK);
+	assert_int_equal(n_cancels, 2);
+	u.order_id = a;
+	u.state = QD_ORDER_CANCELED;
+	u.reason = NULL;
+	oms_on_venue_update(o, "fakex", &u, T0);
+	assert_int_equal(state_of(o, a), QD_ORDER_CANCELED);
+	assert_int_equal(n_cancels, 2);
+	assert_books(o);
+	oms_free(o);
+}
+
+/* A type the venue lacks is held by the host until it triggers. */
+static void
+venue_lacking_a_type(void **st)
+{
+	struct oms *o = make(NULL);
+	struct qd_order_update u;
+	struct qd_order_req r;
+	uint64_t stop = 0, trail = 0;
+	char why[200];
+
+	(void)st;
+	open_live(o, 1, &r);
 	r.side = QD_SIDE_SELL;
 	r.type = QD_ORDER_STOP;
-	r.qty = 1;
 	r.stop_price = 95;
 	assert_int_equal(oms_submit(o, "a", &r, T0, &stop, why, sizeof(why)),
 		QD_OK);
@@ -890,6 +956,7 @@ main(void)
 		cmocka_unit_test(buying_power_is_checked),
 		cmocka_unit_test(partial_fills_by_volume),
 		cmocka_unit_test(oco_cancels_the_other),
+		cmocka_unit_test(cancel_waits_for_the_venue),
 		cmocka_unit_test(bracket_attaches_stop_and_take_profit),
 		cmocka_unit_test(venue_updates_once_and_in_order),
 		cmocka_unit_test(venue_lacking_a_type),
