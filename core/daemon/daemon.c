@@ -289,6 +289,9 @@ handle_list(struct daemon *dm)
 		cJSON *pj = describe_plugin(p, 0);
 		cJSON *insts = cJSON_AddArrayToObject(pj, "instances");
 
+		cJSON_AddBoolToObject(pj, "sandbox_only",
+			plugin_sandbox_only(p));
+
 		for (j = 0; j < host_instance_count(dm->host); j++) {
 			struct host_instance_info ii;
 

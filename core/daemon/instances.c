@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "api/api.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "daemon/instances.h"
@@ -132,6 +133,56 @@ fail:
 	return -1;
 }
 
+/* The configuration would be rejected: its first problem. */
+static char *
+rejected_reply(const struct diag *d)
+{
+	const char *nl = strchr(d->text, '\n');
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "the configuration would be rejected "
+		"(%d problem(s)): %.*s", d->count,
+		(int)(nl ? nl - d->text : (long)strlen(d->text)), d->text);
+	return ctl_error_field("conflict", msg, NULL);
+}
+
+/*
+ * Write `ntext` (`nlen` bytes, checked already) as instance file `file`,
+ * whose text is `old` now, and reload; a rejected reload puts `old` back.
+ * The reply: {"ok":true,"version"} with the new text's version, or the
+ * error.  malloc'd.
+ */
+static char *
+file_apply(const struct daemon_instances *di, const char *file,
+	const char *old, size_t oldlen, const char *ntext, size_t nlen)
+{
+	char msg[1024], ver[33];
+	cJSON *o;
+
+	if (file_replace(file, ntext, nlen) != 0) {
+		snprintf(msg, sizeof(msg), "the instance file cannot be "
+			"written: %s", strerror(errno));
+		return ctl_error_field("failed", msg, NULL);
+	}
+	if (di->reload(di->arg) != 0) {
+		/* Something else on disk changed meanwhile: put the file back
+		 * as it was. */
+		if (file_replace(file, old, oldlen) != 0)
+			snprintf(msg, sizeof(msg), "the reload was rejected "
+				"and the instance file could not be restored: "
+				"%s", strerror(errno));
+		else
+			snprintf(msg, sizeof(msg), "the reload was rejected "
+				"(the log says why); the instance file is as it "
+				"was");
+		return ctl_error_field("conflict", msg, NULL);
+	}
+	o = reply_ok();
+	text_version(ntext, nlen, ver);
+	cJSON_AddStringToObject(o, "version", ver);
+	return reply_print(o);
+}
+
 /* ---- params --------------------------------------------------------------- */
 
 /* A copy of `given` where a secret's "***" (what instance.info shows) is
@@ -157,8 +208,9 @@ params_keep_secrets(const struct qd_plugin *desc, const cJSON *given,
 		old = file_params ? json_get(file_params, m->string) : NULL;
 		if (old != NULL && old->type == JSON_STRING &&
 		    strlen(old->str) == old->len)
-			cJSON_ReplaceItemViaPointer(out, m,
-				cJSON_CreateString(old->str));
+			/* (by name: the new item takes the member's key) */
+			cJSON_ReplaceItemInObjectCaseSensitive(out,
+				desc->params[i].name, cJSON_CreateString(old->str));
 		else
 			cJSON_Delete(cJSON_DetachItemViaPointer(out, m));
 	}
@@ -466,25 +518,20 @@ edit_clear(struct edit *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* NULL, or the error reply. */
+/* The instance `name`, its plugin's descriptor (NULL when the plugin is
+ * not loaded) and its file as it is on disk.  NULL, or the error reply. */
 static char *
-edit_open(const struct daemon_instances *di, const char *name,
-	const cJSON *req, struct edit *e)
+edit_read(const struct daemon_instances *di, const char *name,
+	struct edit *e)
 {
-	const cJSON *params = cJSON_GetObjectItemCaseSensitive(req, "params");
 	const struct plugin *p;
 	struct json_error je;
 
 	memset(e, 0, sizeof(*e));
 	if (name == NULL || find_info(di->host, name, &e->ii) != 0)
 		return ctl_error_field("not_found", "no such instance", "name");
-	if (!cJSON_IsObject(params))
-		return ctl_error_field("bad_request", "\"params\" must be an "
-			"object of the plugin's parameters", "params");
-	if ((p = plugin_find(di->reg, e->ii.plugin)) == NULL)
-		return ctl_error_field("conflict", "the instance's plugin is not "
-			"loaded; its parameters cannot be checked", NULL);
-	e->desc = plugin_desc(p);
+	p = plugin_find(di->reg, e->ii.plugin);
+	e->desc = p ? plugin_desc(p) : NULL;
 	errno = ENOENT;
 	if (e->ii.config_file != NULL &&
 	    (e->text = file_read(e->ii.config_file, FILE_MAX,
@@ -492,9 +539,59 @@ edit_open(const struct daemon_instances *di, const char *name,
 		e->doc = json_parse(e->text, e->len, &je);
 	else
 		e->read_errno = errno;
+	return NULL;
+}
+
+/* edit_read() and the request's "params" with secrets kept.  NULL, or
+ * the error reply. */
+static char *
+edit_open(const struct daemon_instances *di, const char *name,
+	const cJSON *req, struct edit *e)
+{
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(req, "params");
+	char *r;
+
+	if ((r = edit_read(di, name, e)) != NULL)
+		return r;
+	if (!cJSON_IsObject(params))
+		return ctl_error_field("bad_request", "\"params\" must be an "
+			"object of the plugin's parameters", "params");
+	if (e->desc == NULL)
+		return ctl_error_field("conflict", "the instance's plugin is not "
+			"loaded; its parameters cannot be checked", NULL);
 	e->params = params_keep_secrets(e->desc, params,
 		e->doc ? json_get(e->doc, "params") : NULL);
 	if (e->params == NULL)
+		return ctl_error_field("failed", "out of memory", NULL);
+	return NULL;
+}
+
+/*
+ * Whether the file `e` read may be replaced as the request asks: it was
+ * read, and the request's "version" (if any) is its version.  NULL with
+ * *file its path (malloc'd: the instance's own goes at a reload), or the
+ * error reply.
+ */
+static char *
+edit_writable(const struct edit *e, const cJSON *req, char **file)
+{
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(req, "version");
+	char cur[33], msg[1024];
+
+	*file = NULL;
+	if (e->text == NULL) {
+		snprintf(msg, sizeof(msg), "the instance file cannot be read: "
+			"%s", strerror(e->read_errno));
+		return ctl_error_field("failed", msg, NULL);
+	}
+	text_version(e->text, e->len, cur);
+	if (ver != NULL && strcmp(ver->valuestring, cur) != 0) {
+		snprintf(msg, sizeof(msg), "the instance file changed since "
+			"version %.40s was read (it is %s now): read it again",
+			ver->valuestring, cur);
+		return ctl_error_field("conflict", msg, "version");
+	}
+	if ((*file = strdup(e->ii.config_file)) == NULL)
 		return ctl_error_field("failed", "out of memory", NULL);
 	return NULL;
 }
@@ -507,8 +604,10 @@ params_validate(const struct daemon_instances *di, const char *name,
 	cJSON *o, *errs;
 	char *r;
 
-	if ((r = edit_open(di, name, req, &e)) != NULL)
+	if ((r = edit_open(di, name, req, &e)) != NULL) {
+		edit_clear(&e);
 		return r;
+	}
 	if ((errs = params_problems(e.desc, e.params)) == NULL) {
 		edit_clear(&e);
 		return ctl_error_field("failed", "out of memory", NULL);
@@ -550,8 +649,8 @@ params_set(const struct daemon_instances *di, const char *name,
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(req, "version");
 	struct diag d = { 0 }, w = { 0 };
 	struct edit e;
-	char *r = NULL, *ntext = NULL, cur[33], msg[1024];
-	char *file = NULL;            /* the instance's own goes at a reload */
+	char *r = NULL, *ntext = NULL;
+	char *file = NULL;
 	size_t nlen;
 	cJSON *errs = NULL;
 
@@ -559,26 +658,9 @@ params_set(const struct daemon_instances *di, const char *name,
 		return ctl_error_field("bad_request", "\"version\" is the string "
 			"instance.info gave", "version");
 	if ((r = edit_open(di, name, req, &e)) != NULL)
-		return r;
-	if (e.ii.config_file != NULL &&
-	    (file = strdup(e.ii.config_file)) == NULL) {
-		r = ctl_error_field("failed", "out of memory", NULL);
 		goto out;
-	}
-	if (e.text == NULL || file == NULL) {
-		snprintf(msg, sizeof(msg), "the instance file cannot be read: "
-			"%s", strerror(e.read_errno));
-		r = ctl_error_field("failed", msg, NULL);
+	if ((r = edit_writable(&e, req, &file)) != NULL)
 		goto out;
-	}
-	text_version(e.text, e.len, cur);
-	if (ver != NULL && strcmp(ver->valuestring, cur) != 0) {
-		snprintf(msg, sizeof(msg), "the instance file changed since "
-			"version %.40s was read (it is %s now): read it again",
-			ver->valuestring, cur);
-		r = ctl_error_field("conflict", msg, "version");
-		goto out;
-	}
 	if (e.doc == NULL) {
 		r = ctl_error_field("conflict", "the instance file on disk is not "
 			"valid JSON (quantctl config check says where): fix it "
@@ -602,45 +684,225 @@ params_set(const struct daemon_instances *di, const char *name,
 	 * nothing is written unless it would be applied. */
 	config_check_with(di, file, ntext, nlen, &d, &w);
 	if (d.count > 0) {
-		const char *nl = strchr(d.text, '\n');
-
-		snprintf(msg, sizeof(msg), "the configuration would be "
-			"rejected (%d problem(s)): %.*s", d.count,
-			(int)(nl ? nl - d.text : (long)strlen(d.text)), d.text);
-		r = ctl_error_field("conflict", msg, NULL);
+		r = rejected_reply(&d);
 		goto out;
 	}
-	if (file_replace(file, ntext, nlen) != 0) {
-		snprintf(msg, sizeof(msg), "the instance file cannot be "
-			"written: %s", strerror(errno));
-		r = ctl_error_field("failed", msg, NULL);
-		goto out;
-	}
-	if (di->reload(di->arg) != 0) {
-		/* Something else on disk changed meanwhile: put the file back
-		 * as it was. */
-		if (file_replace(file, e.text, e.len) != 0)
-			snprintf(msg, sizeof(msg), "the reload was rejected "
-				"and the instance file could not be restored: "
-				"%s", strerror(errno));
-		else
-			snprintf(msg, sizeof(msg), "the reload was rejected "
-				"(the log says why); the instance file is as it "
-				"was");
-		r = ctl_error_field("conflict", msg, NULL);
-		goto out;
-	}
-	{
-		cJSON *o = reply_ok();
-
-		text_version(ntext, nlen, cur);
-		cJSON_AddStringToObject(o, "version", cur);
-		r = reply_print(o);
-	}
+	r = file_apply(di, file, e.text, e.len, ntext, nlen);
 out:
 	cJSON_Delete(errs);
 	free(file);
 	free(ntext);
+	diag_free(&d);
+	diag_free(&w);
+	edit_clear(&e);
+	return r;
+}
+
+/* ---- instance files as text ----------------------------------------------- */
+
+/* The file's text as an editor is shown it: each secret param's string
+ * value "***" (config.set puts the file's value back), the rest of the
+ * file byte for byte.  A file that does not parse, or whose plugin is not
+ * loaded, is shown as it is.  malloc'd, *outlen bytes; NULL when out of
+ * memory. */
+static char *
+text_masked(const struct edit *e, size_t *outlen)
+{
+	cJSON *whole = NULL, *params;
+	char *out = NULL;
+	int masked = 0;
+
+	if (e->desc != NULL && e->doc != NULL &&
+	    (whole = cJSON_ParseWithLength(e->text, e->len)) != NULL &&
+	    cJSON_IsObject(params = cJSON_GetObjectItemCaseSensitive(whole,
+	    "params"))) {
+		for (uint32_t i = 0; i < e->desc->n_params; i++) {
+			const struct qd_param_spec *ps = &e->desc->params[i];
+			cJSON *m = cJSON_GetObjectItemCaseSensitive(params,
+				ps->name), *x;
+
+			if (!(ps->flags & QD_PARAM_SECRET) || !cJSON_IsString(m))
+				continue;
+			if ((x = cJSON_CreateString("***")) == NULL) {
+				cJSON_Delete(whole);
+				return NULL;
+			}
+			cJSON_ReplaceItemInObjectCaseSensitive(params, ps->name, x);
+			masked = 1;
+		}
+		if (masked)
+			out = instances_params_text(e->text, e->len, e->doc,
+				params, outlen);
+	}
+	cJSON_Delete(whole);
+	if (masked)
+		return out;
+	if ((out = malloc(e->len + 1)) != NULL) {
+		memcpy(out, e->text, e->len + 1);
+		*outlen = e->len;
+	}
+	return out;
+}
+
+static char *
+config_get(const struct daemon_instances *di, const char *name)
+{
+	struct edit e;
+	char *r, *shown = NULL, ver[33], msg[1024];
+	size_t slen = 0;
+	cJSON *o;
+
+	if ((r = edit_read(di, name, &e)) != NULL)
+		goto out;
+	if (e.text == NULL) {
+		snprintf(msg, sizeof(msg), "the instance file cannot be read: "
+			"%s", strerror(e.read_errno));
+		r = ctl_error_field("failed", msg, NULL);
+		goto out;
+	}
+	if (strlen(e.text) != e.len || !api_utf8_valid(e.text, e.len)) {
+		r = ctl_error_field("conflict", "the instance file is not UTF-8 "
+			"text: fix it by hand", NULL);
+		goto out;
+	}
+	if ((shown = text_masked(&e, &slen)) == NULL) {
+		r = ctl_error_field("failed", "out of memory", NULL);
+		goto out;
+	}
+	text_version(e.text, e.len, ver);
+	o = reply_ok();
+	cJSON_AddStringToObject(o, "name", e.ii.instance);
+	cJSON_AddStringToObject(o, "file", e.ii.config_file);
+	cJSON_AddStringToObject(o, "text", shown);
+	cJSON_AddStringToObject(o, "version", ver);
+	r = reply_print(o);
+out:
+	free(shown);
+	edit_clear(&e);
+	return r;
+}
+
+/* The text's own problems (FILE:LINE:COL lines of `d`) as one message,
+ * "line L column C: why; ...", field "text"; another file's problem as
+ * rejected_reply() says it. */
+static char *
+problems_reply(const struct diag *d, const char *file)
+{
+	cJSON *arr = cJSON_CreateArray(), *x;
+	char msg[2048], *r;
+	size_t o = 0;
+
+	if (arr == NULL)
+		return ctl_error_field("failed", "out of memory", NULL);
+	diag_problems(d, file, arr);
+	if (cJSON_GetArraySize(arr) == 0) {
+		cJSON_Delete(arr);
+		return rejected_reply(d);
+	}
+	msg[0] = '\0';
+	cJSON_ArrayForEach(x, arr) {
+		if (o < sizeof(msg))
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o,
+				"%sline %d column %d: %s", o ? "; " : "",
+				cJSON_GetObjectItemCaseSensitive(x,
+				"line")->valueint,
+				cJSON_GetObjectItemCaseSensitive(x,
+				"column")->valueint,
+				cJSON_GetObjectItemCaseSensitive(x,
+				"message")->valuestring);
+	}
+	r = ctl_error_field("invalid", msg, "text");
+	cJSON_Delete(arr);
+	return r;
+}
+
+/*
+ * The request's text with each secret param given as "***" the value the
+ * file on disk has (text_masked() showed it so): `text` itself when
+ * nothing is to be put back, else a malloc'd copy in *copy.  NULL when out
+ * of memory.
+ */
+static const char *
+text_unmasked(const struct edit *e, const char *text, size_t *len,
+	const struct json_value *ndoc, char **copy)
+{
+	cJSON *whole = NULL, *given, *kept = NULL;
+	const char *r = text;
+
+	*copy = NULL;
+	if (e->desc == NULL || ndoc == NULL ||
+	    json_get(ndoc, "params") == NULL ||
+	    json_get(ndoc, "params")->type != JSON_OBJECT)
+		return text;
+	if ((whole = cJSON_ParseWithLength(text, *len)) == NULL)
+		return NULL;
+	given = cJSON_GetObjectItemCaseSensitive(whole, "params");
+	kept = params_keep_secrets(e->desc, given,
+		e->doc ? json_get(e->doc, "params") : NULL);
+	if (kept == NULL)
+		r = NULL;
+	else if (!cJSON_Compare(kept, given, 1))
+		r = *copy = instances_params_text(text, *len, ndoc, kept, len);
+	cJSON_Delete(kept);
+	cJSON_Delete(whole);
+	return r;
+}
+
+static char *
+config_set(const struct daemon_instances *di, const char *name,
+	const cJSON *req)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(req, "text");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(req, "version");
+	const struct json_value *in;
+	struct diag d = { 0 }, w = { 0 };
+	struct json_value *ndoc = NULL;
+	struct json_error je;
+	struct edit e;
+	char *r = NULL, *file = NULL, *copy = NULL, msg[1024];
+	const char *text;
+	size_t len;
+
+	if (!cJSON_IsString(t))
+		return ctl_error_field("bad_request", "\"text\" is the instance "
+			"file's new text", "text");
+	if (ver != NULL && !cJSON_IsString(ver))
+		return ctl_error_field("bad_request", "\"version\" is the string "
+			"GET .../config gave", "version");
+	if ((len = strlen(t->valuestring)) > FILE_MAX)
+		return ctl_error_field("bad_request", "an instance file is at most "
+			"1 MiB", "text");
+	if ((r = edit_read(di, name, &e)) != NULL)
+		goto out;
+	if ((r = edit_writable(&e, req, &file)) != NULL)
+		goto out;
+	ndoc = json_parse(t->valuestring, len, &je);
+	if ((text = text_unmasked(&e, t->valuestring, &len, ndoc, &copy)) ==
+	    NULL) {
+		r = ctl_error_field("failed", "out of memory", NULL);
+		goto out;
+	}
+	/* The whole configuration with the new file, as a reload sees it:
+	 * nothing is written unless it would be applied. */
+	config_check_with(di, file, text, len, &d, &w);
+	if (d.count > 0) {
+		r = problems_reply(&d, file);
+		goto out;
+	}
+	in = ndoc ? json_get(ndoc, "instance") : NULL;
+	if (in == NULL || in->type != JSON_STRING ||
+	    strcmp(in->str, e.ii.instance) != 0) {
+		snprintf(msg, sizeof(msg), "the file must keep its instance's "
+			"name \"%.64s\" (a new instance is a new file)",
+			e.ii.instance);
+		r = ctl_error_field("invalid", msg, "instance");
+		goto out;
+	}
+	r = file_apply(di, file, e.text, e.len, text, len);
+out:
+	free(copy);
+	free(file);
+	json_free(ndoc);
 	diag_free(&d);
 	diag_free(&w);
 	edit_clear(&e);
@@ -933,6 +1195,7 @@ instances_command(const char *cmd)
 		"instance.list", "instance.info", "instance.start",
 		"instance.params.validate", "instance.params.set",
 		"config.check", "indicator.list", "indicator.compute",
+		"instance.config.get", "instance.config.set",
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -967,5 +1230,9 @@ instances_request(const struct daemon_instances *di, const char *cmd,
 		return params_validate(di, name, req);
 	if (strcmp(cmd, "instance.params.set") == 0)
 		return params_set(di, name, req);
+	if (strcmp(cmd, "instance.config.get") == 0)
+		return config_get(di, name);
+	if (strcmp(cmd, "instance.config.set") == 0)
+		return config_set(di, name, req);
 	return ctl_error_field("unknown_command", "unknown cmd", NULL);
 }

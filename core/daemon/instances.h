@@ -21,6 +21,17 @@
  *                                     and layout kept) and reload; a stale
  *                                     version is a conflict; on any error
  *                                     nothing changes
+ *   instance.config.get {name}        the instance file: {"name", "file",
+ *                                     "text", "version"}, a secret param's
+ *                                     value shown as "***"
+ *   instance.config.set {name, text, version?}
+ *                                     the whole file replaced: checked as a
+ *                                     reload would (a problem is "invalid"
+ *                                     with its line and column), the
+ *                                     instance's name kept, written (temp
+ *                                     file + rename) and reloaded; a stale
+ *                                     version is a conflict; on any error
+ *                                     nothing changes
  *   config.check {text}               an instance file's text checked as
  *                                     `quantctl config check FILE` does:
  *                                     {"valid", "problems":[{line, column,

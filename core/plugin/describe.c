@@ -1,6 +1,7 @@
 /*
  * describe.c -- plugin descriptors as JSON.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "plugin/describe.h"
@@ -84,6 +85,10 @@ describe_plugin(const struct plugin *p, int with_params)
 		for (i = 0; a && i < io->n_outputs; i++)
 			cJSON_AddItemToArray(a,
 				cJSON_CreateString(io->outputs[i]));
+		/* Before 1.6 no indicator says: a pane of its own. */
+		cJSON_AddBoolToObject(o, "overlay", io->base.size >=
+			offsetof(struct qd_indicator_ops, flags) +
+			sizeof(io->flags) && (io->flags & QD_INDICATOR_OVERLAY));
 	}
 	if (with_params) {
 		a = cJSON_AddArrayToObject(o, "params");

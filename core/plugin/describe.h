@@ -3,7 +3,8 @@
  * `quantctl plugin list/info --json`.  One shape everywhere:
  *   {"name","kind","version","abi":"1.0","file","description","license",
  *    "requires":[...], "params":[{"name","type","default","min","max",
- *    "choices","required","secret","description"}], "outputs":[...]}
+ *    "choices","required","secret","description"}], "outputs":[...],
+ *    "overlay": an indicator's outputs are prices, drawn over the candles}
  */
 #ifndef QD_DESCRIBE_H
 #define QD_DESCRIBE_H

@@ -357,7 +357,7 @@ TA_WINDOW_BATCH(wma, struct ma_state, 1, wma_update, wma_rsum, wma_advance,
 			  .create = name##_create, .destroy = ma_destroy },    \
 		.outputs = value_out, .n_outputs = 1,                          \
 		.lookback = ma_lookback, .update = name##_update,              \
-		.batch = name##_batch,                                         \
+		.batch = name##_batch, .flags = QD_INDICATOR_OVERLAY,          \
 	}
 
 /* The ops of a kind whose batch is its update step over the series. */

@@ -115,7 +115,7 @@ static const char *const macd_outs[] = { "macd", "signal", "hist" };
 TA_PLUGIN(macd,
 	"moving average convergence/divergence (EMA 2/(n+1), SMA seeds)",
 	macd_params, macd_outs, struct macd, macd_create, plain_destroy,
-	macd_lookback, macd_update);
+	macd_lookback, macd_update, 0);
 
 /* ---- rsi ------------------------------------------------------------------ */
 
@@ -189,7 +189,7 @@ static const char *const value_out[] = { "value" };
 
 TA_PLUGIN(rsi, "relative strength index (Wilder smoothing)", period14,
 	value_out, struct rsi, rsi_create, plain_destroy, rsi_lookback,
-	rsi_update);
+	rsi_update, 0);
 
 /* ---- stoch ---------------------------------------------------------------- */
 
@@ -275,7 +275,7 @@ static const char *const stoch_outs[] = { "k", "d" };
 
 TA_PLUGIN(stoch, "slow stochastic oscillator, percent", stoch_params,
 	stoch_outs, struct stoch, stoch_create, stoch_destroy, stoch_lookback,
-	stoch_update);
+	stoch_update, 0);
 
 /* ---- cci ------------------------------------------------------------------ */
 
@@ -517,7 +517,7 @@ cci_batch(void *state, const struct qd_series *s, double *const *o)
 
 TA_PLUGIN_OPS(cci, "commodity channel index (0.015, mean absolute "
 	"deviation)", period20, value_out, cci_create, cci_destroy,
-	period_minus_one, cci_update);
+	period_minus_one, cci_update, 0);
 
 /* ---- willr ---------------------------------------------------------------- */
 
@@ -571,7 +571,7 @@ willr_update(void *state, const struct qd_bar *b, double *out)
 }
 
 TA_PLUGIN(willr, "Williams %R, -100..0", period14, value_out, struct willr,
-	willr_create, willr_destroy, period_minus_one, willr_update);
+	willr_create, willr_destroy, period_minus_one, willr_update, 0);
 
 /* ---- roc ------------------------------------------------------------------ */
 
@@ -675,7 +675,7 @@ static const struct qd_param_spec period10[] = {
 };
 
 TA_PLUGIN_OPS(roc, "rate of change, percent", period10, value_out,
-	roc_create, roc_destroy, roc_lookback, roc_update);
+	roc_create, roc_destroy, roc_lookback, roc_update, 0);
 
 /* ---- mfi ------------------------------------------------------------------ */
 
@@ -745,4 +745,4 @@ mfi_update(void *state, const struct qd_bar *b, double *out)
 }
 
 TA_PLUGIN(mfi, "money flow index", period14, value_out, struct mfi, mfi_create,
-	mfi_destroy, mfi_lookback, mfi_update);
+	mfi_destroy, mfi_lookback, mfi_update, 0);

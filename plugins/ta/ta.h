@@ -660,15 +660,15 @@ struct ta_pt {
 	}
 
 /* Descriptor boilerplate for one indicator whose batch entry id##_batch
- * is defined before. */
+ * is defined before; flags_ are its QD_INDICATOR_* flags. */
 #define TA_PLUGIN_OPS(id, desc, params_, outs_, create_, destroy_,           \
-	lookback_, update_)                                                    \
+	lookback_, update_, flags_)                                            \
 	static const struct qd_indicator_ops id##_ops = {                      \
 		.base = { .size = sizeof(struct qd_indicator_ops),             \
 			  .create = create_, .destroy = destroy_ },            \
 		.outputs = outs_, .n_outputs = QD_COUNTOF(outs_),              \
 		.lookback = lookback_, .update = update_,                      \
-		.batch = id##_batch,                                           \
+		.batch = id##_batch, .flags = flags_,                          \
 	};                                                                     \
 	const struct qd_plugin ta_##id##_plugin = {                            \
 		.size = sizeof(struct qd_plugin), .kind = QD_KIND_INDICATOR,   \
@@ -679,10 +679,10 @@ struct ta_pt {
 
 /* ... and for one whose batch is TA_BATCH over its `type_` state. */
 #define TA_PLUGIN(id, desc, params_, outs_, type_, create_, destroy_,        \
-	lookback_, update_)                                                    \
+	lookback_, update_, flags_)                                            \
 	TA_BATCH(id, type_, QD_COUNTOF(outs_), update_)                        \
 	TA_PLUGIN_OPS(id, desc, params_, outs_, create_, destroy_, lookback_,  \
-		update_)
+		update_, flags_)
 
 extern const struct qd_plugin ta_sma_plugin, ta_ema_plugin, ta_wma_plugin,
 	ta_dema_plugin, ta_tema_plugin;

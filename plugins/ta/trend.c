@@ -131,7 +131,7 @@ static const char *const adx_outs[] = { "adx", "plus_di", "minus_di" };
 
 TA_PLUGIN(adx, "average directional index with +DI/-DI (Wilder)", period14,
 	adx_outs, struct adx, adx_create, plain_destroy, adx_lookback,
-	adx_update);
+	adx_update, 0);
 
 /* ---- psar ----------------------------------------------------------------- */
 
@@ -241,7 +241,7 @@ static const struct qd_param_spec psar_params[] = {
 };
 
 TA_PLUGIN(psar, "parabolic SAR (Wilder)", psar_params, value_out, struct psar,
-	psar_create, plain_destroy, one_lookback, psar_update);
+	psar_create, plain_destroy, one_lookback, psar_update, QD_INDICATOR_OVERLAY);
 
 /* ---- supertrend ----------------------------------------------------------- */
 
@@ -328,7 +328,7 @@ TA_PLUGIN(supertrend,
 	"SuperTrend: ATR bands that only tighten, direction +1/-1",
 	supertrend_params, supertrend_outs, struct supertrend,
 	supertrend_create, plain_destroy, supertrend_lookback,
-	supertrend_update);
+	supertrend_update, 0);
 
 /* ---- ichimoku ------------------------------------------------------------- */
 
@@ -418,4 +418,4 @@ static const char *const ichimoku_outs[] = {
 TA_PLUGIN(ichimoku,
 	"Ichimoku cloud, values at bar t (plot shifts documented)",
 	ichimoku_params, ichimoku_outs, struct ichimoku, ichimoku_create,
-	ichimoku_destroy, ichimoku_lookback, ichimoku_update);
+	ichimoku_destroy, ichimoku_lookback, ichimoku_update, QD_INDICATOR_OVERLAY);

@@ -213,7 +213,7 @@ TA_WINDOW_BATCH(bbands, struct bbands, 3, bbands_update, bbands_rsum,
 	bbands_advance, bbands_resum, bbands_value, bbands_emit2, bbands_emit1)
 TA_PLUGIN_OPS(bbands, "Bollinger bands (population standard deviation)",
 	bbands_params, bands_outs, bbands_create, bbands_destroy, nminus1,
-	bbands_update);
+	bbands_update, QD_INDICATOR_OVERLAY);
 
 /* ---- atr / natr ----------------------------------------------------------- */
 
@@ -282,9 +282,9 @@ static const struct qd_param_spec period14[] = {
 static const char *const value_out[] = { "value" };
 
 TA_PLUGIN(atr, "average true range (Wilder)", period14, value_out, struct atr,
-	atr_create, plain_destroy, atr_lookback, atr_update);
+	atr_create, plain_destroy, atr_lookback, atr_update, 0);
 TA_PLUGIN(natr, "normalised ATR: 100 * atr / close", period14, value_out,
-	struct atr, atr_create, plain_destroy, atr_lookback, natr_update);
+	struct atr, atr_create, plain_destroy, atr_lookback, natr_update, 0);
 
 /* ---- keltner -------------------------------------------------------------- */
 
@@ -347,7 +347,7 @@ static const struct qd_param_spec keltner_params[] = {
 TA_PLUGIN(keltner, "Keltner channels (Raschke): EMA of the close -/+ mult * "
 	"Wilder ATR", keltner_params,
 	bands_outs, struct keltner, keltner_create, plain_destroy,
-	keltner_lookback, keltner_update);
+	keltner_lookback, keltner_update, QD_INDICATOR_OVERLAY);
 
 /* ---- donchian ------------------------------------------------------------- */
 
@@ -405,7 +405,7 @@ static const char *const donchian_outs[] = { "upper", "middle", "lower" };
 
 TA_PLUGIN(donchian, "Donchian channel: highest high, lowest low", period20,
 	donchian_outs, struct donchian, donchian_create, donchian_destroy,
-	nminus1, donchian_update);
+	nminus1, donchian_update, QD_INDICATOR_OVERLAY);
 
 /* ---- obv ------------------------------------------------------------------ */
 
@@ -557,4 +557,4 @@ static const struct qd_param_spec vwap_params[] = {
 
 TA_PLUGIN(vwap, "volume-weighted average of the typical price", vwap_params,
 	value_out, struct vwap, vwap_create, vwap_destroy, vwap_lookback,
-	vwap_update);
+	vwap_update, QD_INDICATOR_OVERLAY);

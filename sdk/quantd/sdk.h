@@ -984,6 +984,22 @@ struct qd_indicator_ops {
 	 */
 	void (*batch)(void *state, const struct qd_series *s,
 		double *const *out);
+
+	/* --- appended in ABI 1.6: present when base.size covers it ----------- */
+
+	/** QD_INDICATOR_* flags: how the outputs read, for charts. */
+	uint32_t flags;
+};
+
+/** Flags of an indicator (struct qd_indicator_ops.flags, ABI 1.6). */
+enum qd_indicator_flag {
+	/**
+	 * The outputs are prices of the bars' instrument (moving averages,
+	 * bands, stops): a chart draws them over the candles, on the price
+	 * scale.  Without it (oscillators, volumes, ratios) they go in a pane
+	 * of their own.
+	 */
+	QD_INDICATOR_OVERLAY = 1u << 0,
 };
 
 /** Strategy: reacts to market events, acts through order_submit. */

@@ -79,7 +79,7 @@ wait_for(lambda: "tp create period=3" in log())
 st, doc = call("GET", "/api/v1/instances", token=VT)
 byname = {i["name"]: i for i in doc.get("instances", [])} if st == 200 else {}
 a, feed = byname.get("a", {}), byname.get("feed", {})
-say(st == 200 and set(byname) == {"a", "b", "c", "feed"}, "GET /instances lists every instance", doc)
+say(st == 200 and set(byname) == {"a", "b", "c", "s", "feed"}, "GET /instances lists every instance", doc)
 say(a.get("plugin") == "tp-good" and a.get("kind") == "strategy" and a.get("state") == "running"
     and a.get("sandboxed") is False and a.get("restarts") == 0, "a strategy: plugin, kind, state, trust, restarts", a)
 say(a.get("exchange") == "feed" and a.get("account") == "paper:a", "a strategy's exchange and account", a)
@@ -184,11 +184,68 @@ say(err_is(call("POST", "/api/v1/config/check", raw=b"", token=AT), 400), "an em
 say(err_is(call("POST", "/api/v1/config/check", raw=good.encode(), token=VT), 403), "a viewer cannot check config")
 say(file_text().find('"period": 8') > 0, "checking changes no file")
 
+# --- the instance file as text ----------------------------------------------
+say(err_is(call("GET", "/api/v1/instances/a/config", token=VT), 403), "a viewer cannot read an instance file")
+st, doc = call("GET", "/api/v1/instances/a/config", token=AT)
+st2, info = call("GET", "/api/v1/instances/a", token=AT)
+cur = info.get("instance", {}).get("version")
+say(st == 200 and doc.get("text") == file_text() and doc.get("name") == "a" and
+    doc.get("file", "").endswith("/quantd.d/a.json") and doc.get("version") == cur,
+    "GET /instances/a/config: the file's text, path and version", doc)
+say(err_is(call("GET", "/api/v1/instances/nope/config", token=AT), 404, "not_found"), "an unknown instance's file is 404")
+before = file_text()
+edited = before.replace('"period": 8', '"period": 6, "label": "edited"')
+bad_text = before.replace('"period": 8', '"period": 500')
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": bad_text, "version": cur}, token=AT)
+say(err_is((st, doc), 400, "invalid", "text") and re.search(r"line \d+ column \d+: params\.period", doc["error"]["message"]),
+    "a bad param in the text is 400 at its line and column", doc)
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": before[:-3], "version": cur}, token=AT)
+say(err_is((st, doc), 400, "invalid", "text") and "line" in doc["error"]["message"], "broken JSON is 400 with its line", doc)
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": before.replace('"instance": "a"', '"instance": "a2"')}, token=AT)
+say(err_is((st, doc), 400, "invalid", "instance"), "the file cannot rename its instance", doc)
+say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": edited, "version": version}, token=AT), 409, "conflict", "version"),
+    "a stale version is 409")
+say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": edited}, token=VT), 403), "a viewer cannot write an instance file")
+say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": 5}, token=AT), 400, "bad_request", "text"), "text that is not a string is 400")
+say(file_text() == before and "tp create period=6" not in log(), "the refused writes changed nothing")
+st, doc = call("PUT", "/api/v1/instances/a/config", {"text": edited, "version": cur}, token=AT)
+say(st == 200 and isinstance(doc.get("version"), str) and doc["version"] != cur, "PUT /instances/a/config writes the text", doc)
+say(file_text() == edited, "the file on disk is the text, byte for byte", file_text())
+say(wait_for(lambda: "tp create period=6 " in log()),
+    "the reload restarts the instance with it", log()[-800:])
+say(not any(n.endswith(".tmp") for n in os.listdir(os.path.join(T, "quantd.d"))), "no temporary file is left")
+st, doc = call("GET", "/api/v1/instances/a", token=AT)
+say(doc.get("instance", {}).get("params", {}).get("label") == "edited", "GET shows the new params", doc)
+S_FILE = os.path.join(T, "quantd.d", "s.json")
+st, doc = call("GET", "/api/v1/instances/s/config", token=AT)
+shown = doc.get("text", "")
+say(st == 200 and "hunter2" not in shown and json.loads(shown or "{}").get("params", {}).get("token") == "***",
+    "a secret parameter's value is shown as ***", doc)
+st, doc = call("PUT", "/api/v1/instances/s/config",
+               {"text": shown.replace('"period": 4', '"period": 5'), "version": doc.get("version")}, token=AT)
+with open(S_FILE) as f:
+    s_text = f.read()
+say(st == 200 and json.loads(s_text).get("params") == {"period": 5, "token": "hunter2-not-shown"},
+    "saving the shown text keeps the secret's value", (doc, s_text))
+say(wait_for(lambda: "tag=s msg=\"tp create period=5" in log()), "and the instance restarts with the new period")
+st, doc = call("GET", "/api/v1/instances/s", token=AT)
+params = doc.get("instance", {}).get("params", {})
+say(params.get("token") == "***", "GET /instances/s shows the secret as ***", doc)
+st, doc = call("PUT", "/api/v1/instances/s/params", {"params": dict(params, period=6)}, token=AT)
+with open(S_FILE) as f:
+    s_text = f.read()
+say(st == 200 and json.loads(s_text).get("params", {}).get("token") == "hunter2-not-shown" and
+    json.loads(s_text)["params"].get("period") == 6, "params given back with *** keep the secret's value", (doc, s_text))
+say("hunter2" not in log(), "the secret never reaches the log")
+
 # --- indicators ------------------------------------------------------------
 st, doc = call("GET", "/api/v1/indicators", token=VT)
 inds = {i["name"]: i for i in doc.get("indicators", [])}
 say(st == 200 and "sma" in inds and inds.get("macd", {}).get("outputs") == ["macd", "signal", "hist"]
     and any(p["name"] == "fast" for p in inds["macd"].get("params", [])), "GET /indicators: params and outputs", doc)
+say(inds.get("sma", {}).get("overlay") is True and inds.get("bbands", {}).get("overlay") is True and
+    inds.get("macd", {}).get("overlay") is False and inds.get("rsi", {}).get("overlay") is False,
+    "GET /indicators: averages and bands are drawn over the price, oscillators not", doc)
 
 
 def quantctl_csv(name):

@@ -11,6 +11,7 @@ PY=/usr/bin/python3
 
 make_config
 cp "$TP/tp-good.so" "$T/plugins/tp-good.so"
+cp "$TP/tp-secret.so" "$T/plugins/tp-secret.so"
 ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
 ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$T/plugins/"
 QD_JWT=$(openssl rand -hex 32)
@@ -31,6 +32,11 @@ cat > "$T/quantd.d/a.json" <<'JSON'
 }
 JSON
 echo '{"plugin": "tp-good", "instance": "b", "params": {"period": 2}}' > "$T/quantd.d/b.json"
+# A secret parameter: never shown, kept through an edit of the file.
+cat > "$T/quantd.d/s.json" <<'JSON'
+{"plugin": "tp-secret", "instance": "s",
+ "params": {"period": 4, "token": "hunter2-not-shown"}}
+JSON
 # No params member: one is added.
 printf '{"plugin": "tp-good", "instance": "c"}' > "$T/quantd.d/c.json"
 

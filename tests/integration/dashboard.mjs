@@ -153,6 +153,32 @@ try {
 	});
 	await shot('chart');
 
+	await check('indicators: sma over the price, rsi in its own pane, computed by the server', async () => {
+		await page.click('.indicators summary');
+		await page.waitForSelector('#indicator option[value="sma"]', { state: 'attached' });
+		await page.selectOption('#indicator', 'sma');
+		await page.fill('#indicator-form input[name="period"]', '2');
+		await page.click('#indicator-form button[type="submit"]');
+		await page.waitForSelector('#indicator-list li[data-indicator="sma"][data-placement="overlay"]');
+		await page.selectOption('#indicator', 'rsi');
+		await page.fill('#indicator-form input[name="period"]', '2');
+		await page.click('#indicator-form button[type="submit"]');
+		await page.waitForSelector('#indicator-list li[data-indicator="rsi"][data-placement="pane"]');
+	});
+	await shot('chart-indicators');
+	await check('an indicator\'s bad parameter shows the server\'s error at its field', async () => {
+		await page.selectOption('#indicator', 'ema');
+		await page.fill('#indicator-form input[name="period"]', '0');
+		await page.click('#indicator-form button[type="submit"]');
+		await page.waitForSelector('#indicator-form input[name="period"][aria-invalid="true"]');
+	});
+	await check('an indicator is removed with the keyboard', async () => {
+		await page.focus('#indicator-list button[aria-label^="Remove rsi"]');
+		await page.keyboard.press('Enter');
+		await page.waitForFunction(() => !document.querySelector('#indicator-list li[data-indicator="rsi"]') &&
+			document.querySelector('#chart')?.dataset.indicators === '1');
+	});
+
 	await check('placing a limit order from the ticket draws its price line', async () => {
 		const lines = Number(await page.getAttribute('#chart', 'data-lines') ?? 0);
 		await page.selectOption('#order-ticket select[name="type"]', 'limit');
@@ -214,6 +240,56 @@ try {
 	});
 	await shot('risk');
 
+	const row = (name) => `#instances tr[data-instance="${name}"]`;
+	await check('the strategies page lists the instances with their states', async () => {
+		await page.click('nav a[href="#/strategies"]');
+		await page.waitForSelector(row('hold') + ' [data-state="running"]');
+		await page.waitForSelector(row('feed') + ' td:has-text("exchange")');
+	});
+	await shot('strategies');
+	await check('stopping a strategy shows it stopped; starting it shows it running', async () => {
+		await page.click(row('hold') + ' button[data-action="stop"]');
+		await page.waitForSelector(row('hold') + ' [data-state="stopped"]');
+		await page.click(row('hold') + ' button[data-action="start"]');
+		await page.waitForSelector(row('hold') + ' [data-state="running"]');
+	});
+	await check('a bad parameter shows the server\'s error at its field', async () => {
+		await page.click(row('hold') + ' button[data-action="params"]');
+		await page.waitForSelector('#params-form input[name="qty"]');
+		await page.fill('#params-form input[name="qty"]', '5000');
+		await page.click('#params-form button[type="submit"]');
+		await page.waitForSelector('#params-form input[name="qty"][aria-invalid="true"]');
+		const msg = (await page.textContent('[data-param="qty"] .field-error')).trim();
+		const tied = await page.getAttribute('#params-form input[name="qty"]', 'aria-describedby');
+		if (!msg || !tied.split(' ').includes(await page.getAttribute('[data-param="qty"] .field-error', 'id')))
+			throw new Error(`the message "${msg}" is not tied to the field (${tied})`);
+		if (await page.locator('#params-form .field-error:not([hidden])').count() !== 1)
+			throw new Error('a field other than qty is marked');
+	});
+	await shot('strategies-params');
+
+	await check('the plugins page lists plugins with their trust, and the refused file with why', async () => {
+		await page.click('nav a[href="#/plugins"]');
+		await page.waitForSelector('#plugins button[data-plugin="tp-storm"]');
+		await page.waitForSelector('#plugins td:has-text("trusted")');
+		await page.waitForSelector('#refused td:has-text("junk.so")');
+		await page.click('#plugins button[data-plugin="sma"]');
+		await page.waitForSelector('#plugin-info td:has-text("period")');
+	});
+	await check('the instance file editor: Check shows a problem at its line, Save writes a valid file', async () => {
+		await page.selectOption('#config-instance', 'hold');
+		await page.waitForFunction(() => document.querySelector('#config-text').value.includes('"tp-storm"'));
+		const text = await page.inputValue('#config-text');
+		await page.fill('#config-text', text.replace('"qty": 2', '"qty": -1'));
+		await page.click('#config-check');
+		await page.waitForSelector('#config-problems li:has-text("line 3")');
+		await page.waitForSelector('#config-text[aria-invalid="true"]');
+		await shot('plugins');
+		await page.fill('#config-text', text);
+		await page.click('#config-save');
+		await page.waitForSelector('#config-saved');
+	});
+
 	await check('the access token (30 s) is renewed before it expires', async () => {
 		for (let i = 0; i < 200 && refreshed === 0; i++)
 			await page.waitForTimeout(100);
@@ -243,6 +319,12 @@ try {
 	await page.waitForSelector('#accounts');
 	say(await noHScroll(), 'the overview has no horizontal scroll at phone width');
 	await shot('overview-phone');
+	for (const p of ['strategies', 'plugins']) {
+		await page.goto(base + '/#/' + p);
+		await page.waitForSelector(p === 'strategies' ? '#instances table' : '#plugins table');
+		say(await noHScroll(), `the ${p} page has no horizontal scroll at phone width`);
+		await shot(p + '-phone');
+	}
 	say(consoleErrors.length === 0, 'no script or CSP error in the console', consoleErrors.join(' | '));
 
 	// 100 k candles: setData to the first painted frame, in this browser,

@@ -5,7 +5,10 @@
 # access token renewed before it expires, live
 # candles, a timeframe switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
-# each page screenshotted, and the time to draw 100 k candles printed.
+# indicators over the price and in a pane, strategies started, stopped and
+# a bad parameter shown at its field, plugins with a refused file and the
+# instance file editor, each page screenshotted, and the time to draw
+# 100 k candles printed.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$QD_SRCDIR/web/node_modules/playwright-core" ]; then
@@ -22,6 +25,9 @@ rm -rf "$shots"
 mkdir -p "$shots"
 
 make_config
+# Indicators for the chart, and a file the loader refuses (plugins page).
+ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$T/plugins/"
+printf 'not a module\n' > "$T/plugins/junk.so"
 # Access tokens of 30 s: the page renews its own within the run.
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
 check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"

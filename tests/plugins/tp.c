@@ -111,6 +111,11 @@ static const struct qd_param_spec tp_params[] = {
 	QD_PARAM_BOOL_SPEC("enabled", 1, "a switch"),
 	QD_PARAM_ENUM_SPEC("mode", "fast", tp_modes, "a mode"),
 	QD_PARAM_STRING_SPEC("label", "x", "a label"),
+#ifdef TP_SECRET
+	/* never shown: the API and quantctl show "***" */
+	{ sizeof(struct qd_param_spec), "token", QD_PARAM_STRING,
+	  QD_PARAM_SECRET, 0, 0.0, "", 0.0, 0.0, NULL, "a secret" },
+#endif
 };
 
 #ifdef TP_REQUIRES

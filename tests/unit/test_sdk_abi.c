@@ -11,7 +11,8 @@
  * order_cancel_all and account_sync, structs qd_balance and qd_sign_req;
  * 1.5: qd_notification key, user, attempt and reserved, qd_host_api
  * mail_send, qd_notifier_ops on_mail_done, struct qd_mail; 1.6:
- * qd_notification target, n_target and reserved2).
+ * qd_notification target, n_target and reserved2, qd_indicator_ops
+ * flags).
  * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
@@ -283,13 +284,14 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_ops, start, 16),
 	FIELD(qd_ops, stop, 24),
 	FIELD(qd_ops, destroy, 32),
-	SIZE(qd_indicator_ops, 80),
+	SIZE(qd_indicator_ops, 88),                /* ABI 1.6 */
 	FIELD(qd_indicator_ops, base, 0),
 	FIELD(qd_indicator_ops, outputs, 40),
 	FIELD(qd_indicator_ops, n_outputs, 48),
 	FIELD(qd_indicator_ops, lookback, 56),
 	FIELD(qd_indicator_ops, update, 64),
 	FIELD(qd_indicator_ops, batch, 72),    /* ABI 1.1 */
+	FIELD(qd_indicator_ops, flags, 80),    /* ABI 1.6 */
 	SIZE(qd_strategy_ops, 72),
 	FIELD(qd_strategy_ops, base, 0),
 	FIELD(qd_strategy_ops, on_bar, 40),

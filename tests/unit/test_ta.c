@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "log/log.h"
+#include "plugin/describe.h"
 #include "plugin/indicator.h"
 #include "plugin/plugin.h"
 
@@ -972,6 +973,58 @@ abi10_indicator_batches_through_update(void **unused)
 	plugin_registry_free(r);
 }
 
+/* Whether describe_plugin() says indicator `name` of `r` is drawn over
+ * the price. */
+static int
+described_overlay(const struct plugin_registry *r, const char *name)
+{
+	const struct plugin *p = plugin_find_kind(r, QD_KIND_INDICATOR, name);
+	cJSON *o, *ov;
+	int yes;
+
+	if (p == NULL)
+		fail_msg("no indicator %s", name);
+	o = describe_plugin(p, 0);
+	ov = cJSON_GetObjectItemCaseSensitive(o, "overlay");
+	if (!cJSON_IsBool(ov))
+		fail_msg("%s: no boolean \"overlay\" in its description", name);
+	yes = cJSON_IsTrue(ov);
+	cJSON_Delete(o);
+	return yes;
+}
+
+/*
+ * QD_INDICATOR_OVERLAY (ABI 1.6) is described as "overlay": the pack's
+ * averages, bands and stops go over the price, its oscillators in a pane;
+ * a plugin laid out before 1.6 has no flags (the host does not read past
+ * its table) and goes in a pane.
+ */
+static void
+overlay_flag_is_described(void **unused)
+{
+	static const char *const over[] = { "sma", "ema", "wma", "dema", "tema",
+		"bbands", "keltner", "donchian", "vwap", "psar", "ichimoku" };
+	static const char *const pane[] = { "rsi", "macd", "stoch", "cci",
+		"willr", "roc", "mfi", "adx", "atr", "natr", "obv", "supertrend" };
+	struct plugin_registry *r = plugin_registry_new();
+	char path[4096];
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < QD_COUNTOF(over); i++)
+		if (!described_overlay(reg, over[i]))
+			fail_msg("%s: described as a pane, not over the price",
+				over[i]);
+	for (i = 0; i < QD_COUNTOF(pane); i++)
+		if (described_overlay(reg, pane[i]))
+			fail_msg("%s: described as over the price", pane[i]);
+	snprintf(path, sizeof(path), "%s/tests/plugins/.libs/tp-ind10.so",
+		QD_TEST_BUILDDIR);
+	assert_int_equal(plugin_load_file(r, path), 1);
+	assert_false(described_overlay(r, "tp-sum10"));
+	plugin_registry_free(r);
+}
+
 static void
 warmup_equals_lookback(void **unused)
 {
@@ -1230,6 +1283,7 @@ main(void)
 		cmocka_unit_test(batches_of_every_size_match_streaming),
 		cmocka_unit_test(batch_then_streaming_continues),
 		cmocka_unit_test(abi10_indicator_batches_through_update),
+		cmocka_unit_test(overlay_flag_is_described),
 		cmocka_unit_test(warmup_equals_lookback),
 		cmocka_unit_test(running_sums_do_not_drift),
 		cmocka_unit_test(bbands_width_is_accurate_at_high_prices),

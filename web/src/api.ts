@@ -12,6 +12,11 @@ export class ApiError extends Error {
 	}
 }
 
+/** A body sent as it is, not JSON-encoded (an instance file's text). */
+export class RawBody {
+	constructor(readonly text: string) {}
+}
+
 interface Tokens {
 	access_token: string;
 	expires_in: number;
@@ -62,7 +67,8 @@ async function send(method: string, path: string, body?: unknown,
 	try {
 		res = await fetch(path, {
 			method, headers,
-			body: body === undefined ? undefined : JSON.stringify(body),
+			body: body === undefined ? undefined :
+				body instanceof RawBody ? body.text : JSON.stringify(body),
 		});
 	} catch {
 		throw new ApiError(0, 'network', 'the daemon cannot be reached');

@@ -1,13 +1,15 @@
 // chart.ts -- the K-line page: candles and volume of one market and
 // timeframe from the REST history, the open candle and each closed one
 // from the candles channel, open orders as price lines and fills as
-// markers from the orders channel, and a small order ticket.
+// markers from the orders channel, indicators (indicators.ts) and a small
+// order ticket.
 import {
 	CandlestickSeries, ColorType, HistogramSeries, LineStyle, createChart,
 	createSeriesMarkers, type CandlestickData, type HistogramData, type IChartApi,
 	type IPriceLine, type ISeriesApi, type SeriesMarker, type Time, type UTCTimestamp,
 } from 'lightweight-charts';
 import { errorBox, field, h, num, replace, showError } from './dom';
+import { indicatorLayer } from './indicators';
 import { follow, type LiveMessage } from './live';
 import * as api from './routes';
 
@@ -83,6 +85,9 @@ export function chartPage(root: HTMLElement): () => void {
 	chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 	const markers = createSeriesMarkers(candles, []);
 	stops.push(() => chart.remove());
+	const layer = indicatorLayer(chart, box);
+	status.after(layer.el);
+	let firstTs = 0;
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
@@ -117,8 +122,11 @@ export function chartPage(root: HTMLElement): () => void {
 			const t = c.ts / 1000;
 			if (t < lastTime)
 				continue;
-			if (t > lastTime)
+			if (t > lastTime) {
 				count++;
+				if (lastTime > 0)   /* the candle before closed */
+					layer.update(market, tf, firstTs, lastTime * 1000);
+			}
 			lastTime = t;
 			candles.update(bar(c));
 			volume.update(vol(c));
@@ -143,6 +151,8 @@ export function chartPage(root: HTMLElement): () => void {
 			volume.setData(rows.map(vol));
 			count = rows.length;
 			lastTime = rows.length ? rows[rows.length - 1].ts / 1000 : 0;
+			firstTs = rows.length ? rows[0].ts : 0;
+			layer.update(market, tf, firstTs, lastTime * 1000);
 			drawFills();
 			chart.timeScale().scrollToRealTime();
 			say();

@@ -1,5 +1,6 @@
 // main.ts -- the dashboard's shell: sign-in or the pages, chosen by the
-// URL's hash (#/chart, #/overview, #/risk, #/account), the theme toggle
+// URL's hash (#/chart, #/overview, #/risk, #/account, #/strategies,
+// #/plugins), the theme toggle
 // (remembered in localStorage) and sign-out.
 import './app.css';
 import { logout, onSession, refresh } from './api';
@@ -9,10 +10,13 @@ import { errorBox, h, replace, showError } from './dom';
 import { loginPage } from './login';
 import { overviewPage, trackFills } from './overview';
 import { riskPage } from './risk';
+import { pluginsPage } from './plugins';
+import { strategiesPage } from './strategies';
 import * as api from './routes';
 
 const PAGES: Array<[string, string]> = [
 	['chart', 'Chart'], ['overview', 'Overview'], ['risk', 'Risk'], ['account', 'Account'],
+	['strategies', 'Strategies'], ['plugins', 'Plugins'],
 ];
 const THEME_KEY = 'quantd.theme';
 
@@ -61,6 +65,10 @@ function show(): void {
 		stop = overviewPage(main);
 	else if (current === 'risk')
 		stop = riskPage(main, user);
+	else if (current === 'strategies')
+		stop = strategiesPage(main, user);
+	else if (current === 'plugins')
+		pluginsPage(main, user);
 	else
 		accountPage(main, user);
 }

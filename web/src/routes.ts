@@ -1,6 +1,6 @@
 // routes.ts -- the REST routes the pages read and change, typed; one
 // function per route, grouped by page, so a new route is one more entry.
-import { call } from './api';
+import { call, RawBody } from './api';
 
 /* ---- chart --------------------------------------------------------------- */
 
@@ -138,6 +138,114 @@ export async function riskResume(scope: string, id?: string): Promise<void> {
 /** Cancels every open order and closes `ratio` of every position. */
 export async function emergencyClose(ratio: number, reason: string): Promise<unknown> {
 	return call('POST', '/api/v1/emergency-close', { ratio, reason });
+}
+
+/* ---- strategies, plugins, indicators -------------------------------------- */
+
+/** A plugin's parameter as its specs describe it. */
+export interface ParamSpec {
+	name: string; type: 'int' | 'double' | 'bool' | 'string' | 'enum';
+	default?: number | boolean | string; min?: number; max?: number;
+	choices?: string[]; required: boolean; secret?: boolean; description: string;
+}
+
+/** An instance as GET /instances lists it. */
+export interface Instance {
+	name: string; plugin: string; kind: string; plugin_version?: string;
+	state: string; reason?: string; trust: string; sandboxed: boolean;
+	restarts: number; exchange?: string; account?: string;
+}
+
+/** An instance with its params, its plugin's specs and its file's version. */
+export interface InstanceInfo extends Instance {
+	params: Record<string, unknown> | null; param_specs: ParamSpec[]; version?: string;
+}
+
+/** A problem the server found in one field. */
+export interface FieldError { field: string; message: string }
+
+/** Every instance. */
+export async function instances(): Promise<Instance[]> {
+	return (await call<{ instances: Instance[] }>('GET', '/api/v1/instances')).instances;
+}
+
+/** One instance in full. */
+export async function instance(name: string): Promise<InstanceInfo> {
+	return (await call<{ instance: InstanceInfo }>('GET', '/api/v1/instances/' + encodeURIComponent(name))).instance;
+}
+
+/** Starts, stops or restarts an instance (admins). */
+export async function instanceAction(name: string, action: 'start' | 'stop' | 'restart'): Promise<void> {
+	await call('POST', `/api/v1/instances/${encodeURIComponent(name)}/${action}`);
+}
+
+/** The server's checks of params: every problem, by field. */
+export async function validateParams(name: string, params: Record<string, unknown>): Promise<FieldError[]> {
+	return (await call<{ errors: FieldError[] }>('POST',
+		`/api/v1/instances/${encodeURIComponent(name)}/params/validate`, { params })).errors;
+}
+
+/** Writes params into the instance's file (it restarts); the new version. */
+export async function setParams(name: string, params: Record<string, unknown>, version?: string): Promise<string> {
+	return (await call<{ version: string }>('PUT', `/api/v1/instances/${encodeURIComponent(name)}/params`,
+		version ? { params, version } : { params })).version;
+}
+
+/** An instance file's text and version. */
+export interface InstanceFile { name: string; file: string; text: string; version: string }
+
+/** The instance's file (admins). */
+export function instanceFile(name: string): Promise<InstanceFile> {
+	return call<InstanceFile>('GET', `/api/v1/instances/${encodeURIComponent(name)}/config`);
+}
+
+/** Replaces the instance's file (admins; checked, then reloaded); the new version. */
+export async function saveInstanceFile(name: string, text: string, version: string): Promise<string> {
+	return (await call<{ version: string }>('PUT', `/api/v1/instances/${encodeURIComponent(name)}/config`,
+		{ text, version })).version;
+}
+
+/** A problem of an instance file's text. */
+export interface TextProblem { line: number; column: number; message: string }
+
+/** Checks an instance file's text as a reload would. */
+export async function checkConfig(text: string): Promise<TextProblem[]> {
+	return (await call<{ problems: TextProblem[] }>('POST', '/api/v1/config/check', new RawBody(text))).problems;
+}
+
+/** A plugin as GET /plugins describes it. */
+export interface Plugin {
+	name: string; kind: string; version: string; abi: string; file: string;
+	description: string; license: string; requires: string[]; sandbox_only?: boolean;
+	instances?: Instance[]; params?: ParamSpec[]; outputs?: string[]; overlay?: boolean;
+}
+
+/** A module file the loader refused. */
+export interface Refusal { file: string; name: string | null; reason: string }
+
+/** The plugins and the refused files. */
+export function plugins(): Promise<{ plugins: Plugin[]; refused: Refusal[] }> {
+	return call('GET', '/api/v1/plugins');
+}
+
+/** One plugin with its param specs. */
+export async function plugin(name: string): Promise<Plugin> {
+	return (await call<{ plugin: Plugin }>('GET', '/api/v1/plugins/' + encodeURIComponent(name))).plugin;
+}
+
+/** The indicator plugins, with params and outputs. */
+export async function indicators(): Promise<Plugin[]> {
+	return (await call<{ indicators: Plugin[] }>('GET', '/api/v1/indicators')).indicators;
+}
+
+/** An indicator's outputs over stored candles: times (ms) and one column per output. */
+export interface IndicatorSeries { ts: number[]; outputs: string[]; values: Record<string, Array<number | null>> }
+
+/** Computes an indicator over the candles of [from, to] (ms) of a market. */
+export function computeIndicator(name: string, m: Market, timeframe: string, from: number, to: number,
+	params: Record<string, unknown>): Promise<IndicatorSeries> {
+	return call<IndicatorSeries>('POST', '/api/v1/indicators/' + encodeURIComponent(name),
+		{ exchange: m.exchange, symbol: m.symbol, timeframe, from, to, params });
 }
 
 /* ---- account ------------------------------------------------------------- */

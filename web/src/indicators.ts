@@ -1,0 +1,167 @@
+// indicators.ts -- indicators on the K-line chart: any indicator plugin
+// the daemon has (GET /indicators), its parameters from its specs,
+// computed by the server over the candles the chart shows; an indicator
+// whose outputs are prices (its "overlay" metadata: moving averages,
+// bands) is drawn over the candles, any other (oscillators) in a pane of
+// its own under them.  Each can be removed; all are computed again when
+// the market or timeframe changes and when a candle closes.
+import {
+	HistogramSeries, LineSeries, type IChartApi, type IPaneApi, type ISeriesApi,
+	type SeriesType, type Time, type UTCTimestamp, type WhitespaceData, type LineData,
+} from 'lightweight-charts';
+import { ApiError } from './api';
+import { errorBox, h, replace, showError } from './dom';
+import { paramFields, type ParamFields } from './params';
+import * as api from './routes';
+
+const COLORS = ['#f5a623', '#4c8dff', '#bd10e0', '#7ed321', '#50e3c2', '#e94e77', '#9b9b9b'];
+
+interface Added {
+	id: number; plugin: api.Plugin; params: Record<string, unknown>; label: string;
+	series: Array<ISeriesApi<SeriesType>>; pane: IPaneApi<Time> | null; color: number;
+}
+
+/** What the chart page holds of its indicators. */
+export interface IndicatorLayer {
+	/** The controls: the picker, its parameters, the list of those added. */
+	el: HTMLElement;
+	/** The chart now shows `m` `tf` candles opened from `from` to `to` (ms). */
+	update(m: api.Market | null, tf: string, from: number, to: number): void;
+}
+
+/** Indicators over `chart`'s candles (its pane 0). */
+export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLayer {
+	const err = errorBox();
+	const pick = h('select', { id: 'indicator', 'aria-label': 'Indicator' });
+	const paramsBox = h('div', { class: 'grid-form indicator-params' });
+	const add = h('button', { type: 'submit' }, 'Add indicator');
+	const list = h('ul', { class: 'orders', id: 'indicator-list', 'aria-label': 'Indicators on the chart' });
+	const form = h('form', { id: 'indicator-form', class: 'indicator-form', novalidate: true },
+		h('div', { class: 'toolbar' }, h('label', { class: 'field' }, h('span', {}, 'Indicator'), pick), add),
+		paramsBox, err);
+	const el = h('details', { class: 'indicators' }, h('summary', {}, 'Indicators'), form, list);
+	const added: Added[] = [];
+	let catalogue: api.Plugin[] = [];
+	let fields: ParamFields | null = null;
+	let market: api.Market | null = null;
+	let tf = '1m';
+	let from = 0;
+	let to = 0;
+	let nextId = 1;
+	let colorAt = 0;
+
+	function describe(p: api.Plugin, params: Record<string, unknown>): string {
+		const args = Object.entries(params).filter(([k, v]) =>
+			p.params?.find((s) => s.name === k)?.default !== v).map(([k, v]) => `${k}=${String(v)}`);
+		return `${p.name}(${args.join(', ')})`;
+	}
+
+	function showParams(): void {
+		const p = catalogue.find((x) => x.name === pick.value);
+		fields = p ? paramFields(p.params ?? [], null, 'ind-' + p.name) : null;
+		replace(paramsBox, ...(fields?.fields ?? []));
+	}
+
+	function drawList(): void {
+		replace(list, ...added.map((a) => h('li', { 'data-indicator': a.plugin.name, 'data-placement': a.pane ? 'pane' : 'overlay' },
+			h('span', {}, h('span', { class: 'swatch', style: `background:${COLORS[a.color]}`, 'aria-hidden': 'true' }),
+				`${a.label} · ${a.pane ? 'own pane' : 'over the price'}`),
+			h('button', { type: 'button', class: 'small', 'aria-label': 'Remove ' + a.label, onclick: () => remove(a) }, 'Remove'))));
+		box.dataset.indicators = String(added.length);
+	}
+
+	function remove(a: Added): void {
+		const idx = a.pane ? a.pane.paneIndex() : -1;
+		a.series.forEach((s) => chart.removeSeries(s));
+		a.series = [];
+		if (idx > 0 && chart.panes()[idx]?.getSeries().length === 0)
+			chart.removePane(idx);
+		added.splice(added.indexOf(a), 1);
+		drawList();
+		pick.focus();
+	}
+
+	/* Computes `a` over the chart's candles and draws it. */
+	async function draw(a: Added): Promise<void> {
+		if (!market || to <= 0)
+			throw new Error('no candles on the chart yet');
+		const r = await api.computeIndicator(a.plugin.name, market, tf, from, to + 1, a.params);
+		if (!added.includes(a))
+			return;
+		if (a.series.length === 0) {
+			const first = a.plugin.overlay ? null : chart.addPane();
+			a.pane = first;
+			r.outputs.forEach((o, j) => {
+				const opts = {
+					color: COLORS[(a.color + j) % COLORS.length], lineWidth: 1 as const,
+					priceLineVisible: false, lastValueVisible: false, title: r.outputs.length > 1 ? o : a.plugin.name,
+				};
+				const s: ISeriesApi<SeriesType> = o === 'hist' ?
+					chart.addSeries(HistogramSeries, { color: opts.color, priceLineVisible: false, lastValueVisible: false }, first ? first.paneIndex() : 0) :
+					chart.addSeries(LineSeries, opts, first ? first.paneIndex() : 0);
+				a.series.push(s);
+			});
+			first?.setHeight(120);
+		}
+		r.outputs.forEach((o, j) => {
+			const data: Array<LineData | WhitespaceData> = r.ts.map((t, i) => {
+				const v = r.values[o]?.[i];
+				const time = (t / 1000) as UTCTimestamp;
+				return v === null || v === undefined ? { time } : { time, value: v };
+			});
+			(a.series[j] as ISeriesApi<'Line'>).setData(data);
+		});
+	}
+
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		showError(err, null);
+		const p = catalogue.find((x) => x.name === pick.value);
+		if (!p || !fields)
+			return;
+		const params = fields.values();
+		const a: Added = {
+			id: nextId++, plugin: p, params, label: describe(p, params), series: [], pane: null,
+			color: colorAt,
+		};
+		colorAt = (colorAt + Math.max(1, p.outputs?.length ?? 1)) % COLORS.length;
+		added.push(a);
+		fields.clearErrors();
+		draw(a).then(drawList).catch((e) => {
+			added.splice(added.indexOf(a), 1);
+			a.series.forEach((s) => chart.removeSeries(s));
+			if (e instanceof ApiError && e.field === 'params') {
+				// The server names the parameter in its message.
+				const name = (p.params ?? []).find((s) => e.message.includes(s.name))?.name;
+				if (name && fields?.showErrors([{ field: name, message: e.message }]).length === 0)
+					return;
+			}
+			showError(err, e);
+		});
+	});
+	pick.addEventListener('change', showParams);
+
+	api.indicators().then((list) => {
+		catalogue = list.filter((p) => !p.sandbox_only).sort((x, y) => x.name.localeCompare(y.name));
+		replace(pick, ...catalogue.map((p) => h('option', { value: p.name },
+			`${p.name}${p.overlay ? ' (on price)' : ''}`)));
+		showParams();
+	}).catch((e) => showError(err, e));
+
+	let timer: number | undefined;
+	return {
+		el,
+		update(m, t, f, last) {
+			const same = market && m && market.exchange === m.exchange && market.symbol === m.symbol && tf === t;
+			market = m;
+			tf = t;
+			from = f;
+			to = last;
+			// A closed candle: once, a moment later (the store has it).
+			window.clearTimeout(timer);
+			timer = window.setTimeout(() => {
+				added.forEach((a) => { draw(a).catch((e) => showError(err, e)); });
+			}, same ? 1500 : 0);
+		},
+	};
+}

@@ -1,0 +1,154 @@
+// strategies.ts -- the strategies page: every instance with its state
+// (running, stopped, failed and why), trust and restarts, read again every
+// 3 s (no channel carries instance states); start, stop and restart for
+// admins; and a selected instance's parameters as a form generated from
+// its plugin's specs, checked by the server (each problem shown at its
+// field) and written into its instance file, after which it restarts.
+import { ApiError } from './api';
+import { errorBox, h, num, replace, showError, table } from './dom';
+import { paramFields } from './params';
+import * as api from './routes';
+
+const POLL_MS = 3000;
+
+/** Draws the strategies page; returns what stops its refresh. */
+export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
+	const admin = me.scopes.includes('admin');
+	const err = errorBox();
+	const list = h('div', { id: 'instances' });
+	const editor = h('section', { class: 'panel', id: 'params-panel', hidden: true });
+	replace(root,
+		h('section', { class: 'panel' }, h('h2', {}, 'Instances'),
+			h('p', { class: 'muted' }, 'Strategies, exchange adapters and notifiers; the states are read again every 3 s.'),
+			err, list),
+		editor);
+
+	let selected: string | null = null;
+	let timer: number | undefined;
+	let busy = false;
+
+	function act(name: string, action: 'start' | 'stop' | 'restart', btn: HTMLButtonElement): void {
+		btn.disabled = true;
+		showError(err, null);
+		api.instanceAction(name, action).catch((e) => showError(err, e))
+			.finally(() => { void refresh(); });
+	}
+
+	function stateCell(i: api.Instance): HTMLElement {
+		const cls = i.state === 'running' ? 'good' : i.state === 'failed' ? 'bad' : 'muted';
+		return h('span', { class: 'state ' + cls, 'data-state': i.state },
+			i.state, i.reason ? h('span', { class: 'reason' }, ': ' + i.reason) : null);
+	}
+
+	let shown = '';
+	function draw(rows: api.Instance[]): void {
+		// Redrawn only when something changed, and the focused button
+		// focused again: polling must not move the keyboard's place.
+		const key = JSON.stringify(rows);
+		if (key === shown)
+			return;
+		shown = key;
+		const had = list.contains(document.activeElement) ? document.activeElement as HTMLElement : null;
+		const where = had ? [had.closest('tr')?.dataset.instance, had.dataset.action] : null;
+		replace(list, table(rows, [
+			['Name', (i) => h('span', { class: 'inst-name' }, i.name)],
+			['State', stateCell],
+			['Actions', (i) => h('span', { class: 'actions' },
+				admin && i.state !== 'running' ? h('button', { type: 'button', class: 'small', 'data-action': 'start', 'aria-label': 'Start ' + i.name, onclick: (ev: Event) => act(i.name, 'start', ev.currentTarget as HTMLButtonElement) }, 'Start') : null,
+				admin && i.state === 'running' ? h('button', { type: 'button', class: 'small', 'data-action': 'stop', 'aria-label': 'Stop ' + i.name, onclick: (ev: Event) => act(i.name, 'stop', ev.currentTarget as HTMLButtonElement) }, 'Stop') : null,
+				admin ? h('button', { type: 'button', class: 'small', 'data-action': 'restart', 'aria-label': 'Restart ' + i.name, onclick: (ev: Event) => act(i.name, 'restart', ev.currentTarget as HTMLButtonElement) }, 'Restart') : null,
+				h('button', { type: 'button', class: 'small', 'data-action': 'params', 'aria-pressed': String(selected === i.name), 'aria-label': 'Parameters of ' + i.name, onclick: () => { void openParams(i.name); } }, 'Parameters'))],
+			['Plugin', (i) => i.plugin + (i.plugin_version ? ' ' + i.plugin_version : '')],
+			['Kind', (i) => i.kind],
+			['Trust', (i) => i.sandboxed ? 'sandboxed' : i.trust],
+			['Restarts', (i) => num(i.restarts)],
+			['Account', (i) => i.account ?? ''],
+		], 'no instance is configured'));
+		list.querySelectorAll('tbody tr').forEach((tr, k) => tr.setAttribute('data-instance', rows[k].name));
+		if (where) {
+			const row = [...list.querySelectorAll<HTMLElement>('tbody tr')].find((tr) => tr.dataset.instance === where[0]);
+			(row?.querySelector<HTMLElement>(`button[data-action="${where[1]}"]`) ??
+				row?.querySelector<HTMLElement>('button'))?.focus();
+		}
+	}
+
+	async function refresh(): Promise<void> {
+		window.clearTimeout(timer);
+		if (!busy) {
+			busy = true;
+			try {
+				draw(await api.instances());
+			} catch (e) {
+				showError(err, e);
+			} finally {
+				busy = false;
+			}
+		}
+		timer = window.setTimeout(() => { void refresh(); }, POLL_MS);
+	}
+
+	async function openParams(name: string): Promise<void> {
+		selected = name;
+		list.querySelectorAll<HTMLButtonElement>('button[data-action="params"]').forEach((b) =>
+			b.setAttribute('aria-pressed', String(b.closest('tr')?.dataset.instance === name)));
+		editor.hidden = false;
+		replace(editor, h('h2', {}, `Parameters of ${name}`), h('p', { class: 'muted' }, 'loading…'));
+		let info: api.InstanceInfo;
+		try {
+			info = await api.instance(name);
+		} catch (e) {
+			const box = errorBox();
+			replace(editor, h('h2', {}, `Parameters of ${name}`), box);
+			showError(box, e);
+			return;
+		}
+		if (selected !== name)
+			return;
+		replace(editor, h('h2', {}, `Parameters of ${name}`), paramsForm(info, admin));
+		editor.querySelector<HTMLElement>('input, select')?.focus();
+	}
+
+	void refresh();
+	return () => { window.clearTimeout(timer); selected = null; };
+}
+
+/** The form of an instance's params: checked, then written. */
+function paramsForm(info: api.InstanceInfo, admin: boolean): HTMLElement {
+	if (info.param_specs.length === 0)
+		return h('p', { class: 'muted' }, `${info.plugin} has no parameters.`);
+	const f = paramFields(info.param_specs, info.params, 'param-' + info.name);
+	const err = errorBox();
+	const ok = h('p', { class: 'muted', 'aria-live': 'polite', id: 'params-result' });
+	const save = h('button', { type: 'submit', disabled: !admin }, 'Apply (restarts the instance)');
+	let version = info.version;
+	const form = h('form', { class: 'grid-form params-form', id: 'params-form', novalidate: true },
+		...f.fields, save, err, ok);
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		showError(err, null);
+		ok.textContent = '';
+		const values = f.values();
+		save.disabled = true;
+		// Every problem at its field first; then the write, whose own
+		// refusal (a stale version, a rejected configuration) is shown too.
+		api.validateParams(info.name, values).then(async (errors) => {
+			if (errors.length > 0) {
+				const rest = f.showErrors(errors);
+				if (rest.length)
+					showError(err, rest.map((e) => `${e.field}: ${e.message}`).join('; '));
+				return;
+			}
+			f.clearErrors();
+			version = await api.setParams(info.name, values, version);
+			ok.textContent = 'parameters applied; the instance restarts with them';
+		}).catch((e) => {
+			if (e instanceof ApiError && e.field && f.showErrors([{ field: e.field, message: e.message }]).length === 0)
+				return;
+			showError(err, e);
+		}).finally(() => { save.disabled = !admin; });
+	});
+	return h('div', {},
+		h('p', { class: 'muted' }, `${info.plugin}${info.plugin_version ? ' ' + info.plugin_version : ''}: ` +
+			(admin ? 'the server checks every value; a problem is shown at its field.' : 'read only (admins change parameters).')),
+		form);
+}
