@@ -568,6 +568,10 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		argf(a, "%s/trades.csv", dir);
 		arg(a, "--report");
 		argf(a, "%s/report.html", dir);
+		if (cJSON_GetObjectItemCaseSensitive(rq, "equity_every")) {
+			arg(a, "--equity-every");
+			arg(a, str_of(rq, "equity_every"));
+		}
 	} else if (strcmp(jb->kind, "chan") == 0) {
 		arg(a, "chan");
 		data_args(a, rq);
@@ -1402,7 +1406,8 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 	const char *user, int admin, cJSON *out)
 {
 	static const char *const bt[] = { "cmd", "kind", "user", "admin", "plan",
-		"strategy", "params", "data", "cash", "fee_rate", NULL };
+		"strategy", "params", "data", "cash", "fee_rate", "equity_every",
+		NULL };
 	static const char *const opt[] = { "cmd", "kind", "user", "admin", "plan",
 		"strategy", "params", "data", "cash", "fee_rate", "grid",
 		"objective", "walk_forward", NULL };
@@ -1414,10 +1419,24 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 	char *e;
 
 	if (strcmp(kind, "backtest") == 0) {
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(req,
+			"equity_every");
+
 		if ((e = check_members(req, bt)) != NULL ||
 		    (e = check_strategy(js, req, NULL, out)) != NULL ||
 		    (e = check_data(req, out)) != NULL)
 			return e;
+		/* The result's equity curve: one sample per timeframe (the
+		 * last of it) or every one ("bar"); a day when not given. */
+		if (ev != NULL && (!cJSON_IsString(ev) ||
+		    (strcmp(ev->valuestring, "bar") != 0 &&
+		    store_timeframe_ms(ev->valuestring) <= 0)))
+			return ctl_error_field("bad_request", "equity_every: "
+				"expected bar, 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h "
+				"1d or 1w", "equity_every");
+		if (ev != NULL)
+			cJSON_AddStringToObject(out, "equity_every",
+				ev->valuestring);
 	} else if (strcmp(kind, "optimize") == 0) {
 		const cJSON *ob = cJSON_GetObjectItemCaseSensitive(req,
 			"objective");

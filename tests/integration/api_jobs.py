@@ -121,8 +121,24 @@ def run():
     say(refused(call("POST", "/api/v1/backtests", bad, ALICE), 400, "data"), "a file in data is refused")
     bad = dict(bt, args=["--report", "/tmp/x"])
     say(refused(call("POST", "/api/v1/backtests", bad, ALICE), 400, "args"), "raw flags are refused")
+    bad = dict(bt, equity_every="2d")
+    say(refused(call("POST", "/api/v1/backtests", bad, ALICE), 400, "equity_every"),
+        "an equity resolution that is no timeframe is refused")
     st, _, _, doc = call("POST", "/api/v1/backtests", bt, None)
     say(st == 401, "no token, no job", doc)
+
+    # An hourly equity curve: one sample per hour of the range (the
+    # default keeps one a day).
+    st, _, _, doc = call("POST", "/api/v1/backtests", dict(bt, equity_every="1h"), ALICE)
+    hid = (doc or {}).get("job", {}).get("id")
+    job = wait_state("/api/v1/backtests/%s" % hid, ALICE, ("done", "failed", "canceled"))
+    st, _, _, res = call("GET", "/api/v1/backtests/%s/result" % hid, token=ALICE)
+    hours = (TO - FROM) // 3600000
+    daily = len(json.loads(expected)["equity"])
+    got = len((res or {}).get("equity", []))
+    say(job.get("state") == "done" and job.get("request", {}).get("equity_every") == "1h"
+        and hours - 1 <= got <= hours + 1 and got > daily,
+        "equity_every 1h gives one equity sample per hour", (got, hours, daily, job))
 
     # A range without candles: the job fails with quantctl's reason.
     nodata = dict(bt, data=dict(DATA, exchange="nowhere"))
