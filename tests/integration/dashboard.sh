@@ -5,8 +5,13 @@
 # access token renewed before it expires, live
 # candles, a timeframe switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
+# backtests (equity, trades, downloads, the trades and Chan structures on
+# the chart, an optimisation's heat map, Monte Carlo bands),
 # each page screenshotted, and the time to draw 100 k candles printed.
 . "$QD_SRCDIR/tests/integration/lib.sh"
+# A directory of its own name: the shared machine's other test runs sweep
+# stale /tmp/qd-it-* ones while this one runs for minutes.
+rmdir "$T" && T=$(mktemp -d /tmp/qd-dash-XXXXXX)
 
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$QD_SRCDIR/web/node_modules/playwright-core" ]; then
 	echo "skip: needs /usr/bin/chromium and web/node_modules (cd web && npm ci)"
@@ -22,8 +27,14 @@ rm -rf "$shots"
 mkdir -p "$shots"
 
 make_config
+# Stored candles for the backtests page: 3,000 one-minute bars of sim
+# BTC/USDT, and the strategies it runs.
+for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
 # Access tokens of 30 s: the page renews its own within the run.
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
+ctl data synth --bars 3000 --timeframe 1m --seed 11 > "$T/bars.csv"
+ctl data import "$T/bars.csv" --exchange sim --symbol BTC/USDT --timeframe 1m > "$T/import" 2>&1
+check "quantctl data import stores the backtests' candles" grep -q 'imported 3000 candles' "$T/import"
 check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"
 QD_WEB="$QD_SRCDIR/web" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
 	"http://127.0.0.1:$port" "$root_pw" "$shots" > "$T/out" 2>&1

@@ -9,6 +9,7 @@ import {
 } from 'lightweight-charts';
 import { errorBox, field, h, num, replace, showError } from './dom';
 import { follow, type LiveMessage } from './live';
+import { chartOverlays } from './overlays';
 import * as api from './routes';
 
 /** The timeframes the daemon builds, in seconds. */
@@ -82,7 +83,9 @@ export function chartPage(root: HTMLElement): () => void {
 	});
 	chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 	const markers = createSeriesMarkers(candles, []);
-	stops.push(() => chart.remove());
+	const overlays = chartOverlays(candles, box);
+	box.after(overlays.el);
+	stops.push(overlays.stop, () => chart.remove());
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
@@ -144,6 +147,7 @@ export function chartPage(root: HTMLElement): () => void {
 			count = rows.length;
 			lastTime = rows.length ? rows[rows.length - 1].ts / 1000 : 0;
 			drawFills();
+			overlays.setMarket(market, TIMEFRAMES[tf]);
 			chart.timeScale().scrollToRealTime();
 			say();
 			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);

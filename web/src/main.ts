@@ -1,9 +1,10 @@
 // main.ts -- the dashboard's shell: sign-in or the pages, chosen by the
-// URL's hash (#/chart, #/overview, #/risk, #/account), the theme toggle
-// (remembered in localStorage) and sign-out.
+// URL's hash (#/chart, #/overview, #/risk, #/account, #/backtests), the
+// theme toggle (remembered in localStorage) and sign-out.
 import './app.css';
 import { logout, onSession, refresh } from './api';
 import { accountPage } from './account';
+import { backtestsPage } from './backtests';
 import { chartPage } from './chart';
 import { errorBox, h, replace, showError } from './dom';
 import { loginPage } from './login';
@@ -13,6 +14,7 @@ import * as api from './routes';
 
 const PAGES: Array<[string, string]> = [
 	['chart', 'Chart'], ['overview', 'Overview'], ['risk', 'Risk'], ['account', 'Account'],
+	['backtests', 'Backtests'],
 ];
 const THEME_KEY = 'quantd.theme';
 
@@ -61,6 +63,8 @@ function show(): void {
 		stop = overviewPage(main);
 	else if (current === 'risk')
 		stop = riskPage(main, user);
+	else if (current === 'backtests')
+		stop = backtestsPage(main);
 	else
 		accountPage(main, user);
 }
