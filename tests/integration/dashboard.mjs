@@ -164,6 +164,7 @@ try {
 
 	await check('placing a limit order from the ticket draws its price line', async () => {
 		const lines = Number(await page.getAttribute('#chart', 'data-lines') ?? 0);
+		await page.selectOption('#order-ticket select[name="instance"]', 'hold');
 		await page.selectOption('#order-ticket select[name="type"]', 'limit');
 		await page.fill('#order-ticket input[name="qty"]', '0.1');
 		await page.fill('#order-ticket input[name="price"]', '50');
@@ -286,6 +287,16 @@ try {
 		await page.waitForFunction(() => /\bsim BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
 	});
 	await shot('chart-backtest');
+	await check('a running strategy\'s annotations are drawn on its market\'s chart as they come', async () => {
+		await page.click('#overlay-clear');
+		await page.selectOption('#market', 'synth ETH/USDT');
+		await page.waitForFunction(() => /\bsynth ETH\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
+		await page.selectOption('#annotations-of', 'chanlive');
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.chan) > 0, null, { timeout: 15000 });
+		const n = Number(await page.getAttribute('#chart', 'data-chan'));
+		await page.waitForFunction((k) => Number(document.querySelector('#chart')?.dataset.chan) > k, n, { timeout: 30000 });
+	});
+	await shot('chart-annotations');
 	await check('an optimisation over two parameters draws its heat map, read out under the pointer and the keys', async () => {
 		await page.click('nav a[href="#/backtests"]');
 		await page.waitForSelector('#bt-strategy option[value="ma-cross"]', { state: 'attached' });

@@ -6,7 +6,8 @@
 # candles, a timeframe switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
 # backtests (equity, trades, downloads, the trades and Chan structures on
-# the chart, an optimisation's heat map, Monte Carlo bands),
+# the chart, an optimisation's heat map, Monte Carlo bands), a running
+# strategy's annotations drawn live, the open position's price line,
 # each page screenshotted, and the time to draw 100 k candles printed.
 . "$QD_SRCDIR/tests/integration/lib.sh"
 # A directory of its own name: the shared machine's other test runs sweep
@@ -30,6 +31,15 @@ make_config
 # Stored candles for the backtests page: 3,000 one-minute bars of sim
 # BTC/USDT, and the strategies it runs.
 for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+# A running chan strategy on a synthetic ETH/USDT feed (ten bars a
+# second): its annotations drawn live on the chart.
+cat > "$T/quantd.d/synth.json" <<JSON
+{"plugin": "replay", "instance": "synth", "params": {"interval_ms": 100, "seed": 5, "price": 100, "volatility": 0.004}}
+JSON
+cat > "$T/quantd.d/chanlive.json" <<JSON
+{"plugin": "chan", "instance": "chanlive", "exchange": "synth", "symbols": ["ETH/USDT"], "timeframes": ["1m"],
+ "account": {"balance": 10000, "quote": "USDT"}}
+JSON
 # Access tokens of 30 s: the page renews its own within the run.
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
 ctl data synth --bars 3000 --timeframe 1m --seed 11 > "$T/bars.csv"

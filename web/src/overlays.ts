@@ -2,15 +2,18 @@
 // orders and fills: a backtest's trades (entry and exit markers) and its
 // strategy's Chan annotations (strokes and segments as lines, pivot zones
 // as boxes, buy/sell points and fractals as markers), sent from the
-// backtests page with showOnChart(); and the average entry price of each
-// open position in the market shown, live from the positions channel.
+// backtests page with showOnChart(); a running strategy instance's
+// annotations, live from its annotations channel; and the average entry
+// price of each open position in the market shown, live from the
+// positions channel.
 import {
-	LineStyle, createSeriesMarkers, type IPriceLine, type ISeriesApi,
+	LineStyle, MismatchDirection, createSeriesMarkers, type IPriceLine, type ISeriesApi,
 	type ISeriesPrimitive, type IPrimitivePaneRenderer, type IPrimitivePaneView,
 	type Logical, type SeriesAttachedParameter, type SeriesMarker, type Time, type UTCTimestamp,
 } from 'lightweight-charts';
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
-import { h, num, replace } from './dom';
+import { call } from './api';
+import { field, h, num, replace } from './dom';
 import type { Annotation, Trade } from './jobs';
 import { follow } from './live';
 import { css } from './plots';
@@ -59,6 +62,8 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 	private series: SeriesAttachedParameter<Time>['series'] | null = null;
 	private request: (() => void) | null = null;
 	bucket: (ms: number) => number = (ms) => ms / 1000;
+	/** Whether a time (ms) falls on the candles shown. */
+	within: (ms: number) => boolean = () => true;
 
 	attached(p: SeriesAttachedParameter<Time>): void {
 		this.chart = p.chart;
@@ -78,7 +83,7 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 
 	private x(ms: number): number | null {
 		const ts = this.chart?.timeScale();
-		if (!ts)
+		if (!ts || !this.within(ms))
 			return null;
 		const i = ts.timeToIndex(this.bucket(ms) as UTCTimestamp, true);
 		return i === null ? null : ts.logicalToCoordinate(i as unknown as Logical);
@@ -154,9 +159,25 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	let tf = 60;
 	const positions = new Map<string, Position>();
 	const posLines: IPriceLine[] = [];
+	// A running instance's annotations, followed while one is chosen.
+	const LIVE_KEY = 'quantd.annotations';
+	let liveName = sessionStorage.getItem(LIVE_KEY) ?? '';
+	let live: Annotation[] = [];
+	let unfollowLive: (() => void) | null = null;
+	let pending = 0;
+	const liveSel = h('select', { id: 'annotations-of' }, h('option', { value: '' }, 'none'));
 
 	const bucket = (ms: number): number => Math.floor(ms / 1000 / tf) * tf;
 	shapes.bucket = bucket;
+	// The candles' first and last times (s): structures outside them are
+	// not drawn (the nearest bar would misplace them).
+	const within = (ms: number): boolean => {
+		const first = candles.dataByIndex(0, MismatchDirection.NearestRight);
+		const last = candles.dataByIndex(Number.MAX_SAFE_INTEGER, MismatchDirection.NearestLeft);
+		const t = bucket(ms);
+		return first !== null && last !== null && t >= (first.time as number) && t <= (last.time as number);
+	};
+	shapes.within = within;
 
 	function shown(): BacktestOverlay | null {
 		return current && market && current.market.exchange === market.exchange &&
@@ -172,24 +193,28 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		shapes.segments = [];
 		shapes.boxes = [];
 		const counts: Record<string, number> = { trades: 0, stroke: 0, segment: 0, pivot: 0, point: 0, fractal: 0 };
+		const mark = (m: SeriesMarker<Time>, ms: number): void => {
+			if (within(ms))
+				list.push(m);
+		};
 		for (const t of o?.trades ?? []) {
 			if (t.symbol !== o?.market.symbol)
 				continue;
 			const long = t.side === 'long';
 			counts.trades++;
-			list.push({
+			mark({
 				time: bucket(t.entry_ts) as UTCTimestamp, position: long ? 'belowBar' : 'aboveBar',
 				shape: long ? 'arrowUp' : 'arrowDown', color: css('--accent'),
 				text: `${long ? 'long' : 'short'} ${num(t.qty)} @ ${num(t.entry_price)}`,
-			});
+			}, t.entry_ts);
 			if (t.exit_ts !== null && t.exit_price !== null)
-				list.push({
+				mark({
 					time: bucket(t.exit_ts) as UTCTimestamp, position: long ? 'aboveBar' : 'belowBar',
 					shape: long ? 'arrowDown' : 'arrowUp', color: t.pnl >= 0 ? css('--up') : css('--down'),
 					text: `exit @ ${num(t.exit_price)} (${t.pnl >= 0 ? '+' : ''}${num(t.pnl, 2)})`,
-				});
+				}, t.exit_ts);
 		}
-		for (const a of o?.annotations ?? []) {
+		for (const a of [...(o?.annotations ?? []), ...live]) {
 			const d = a.data;
 			switch (a.kind) {
 			case 'chan.stroke':
@@ -212,21 +237,21 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 			case 'chan.point':
 				counts.point++;
 				if (shapes.on.has('point'))
-					list.push({
+					mark({
 						time: bucket(num2(d.ts)) as UTCTimestamp,
 						position: d.side === 'buy' ? 'belowBar' : 'aboveBar', shape: 'circle',
 						color: d.side === 'buy' ? css('--up') : css('--down'),
 						text: `${d.side === 'buy' ? 'B' : 'S'}${String(d.class)}`,
-					});
+					}, num2(d.ts));
 				break;
 			case 'chan.fractal':
 				counts.fractal++;
 				if (shapes.on.has('fractal'))
-					list.push({
+					mark({
 						time: bucket(num2(d.ts)) as UTCTimestamp,
 						position: d.type === 'top' ? 'aboveBar' : 'belowBar', shape: 'square', size: 0.4,
 						color: css('--muted'),
-					});
+					}, num2(d.ts));
 				break;
 			default:
 				break;
@@ -240,33 +265,71 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		controls(o, counts);
 	}
 
+	/* The controls, made once (a redraw keeps the keyboard's focus):
+	 * whose annotations, what is drawn, the Chan layers' switches. */
+	const label = h('span', { id: 'overlay-label' });
+	const chanCount = h('span', { id: 'chan-count' });
+	const layerCounts = new Map<Layer, HTMLElement>();
+	const layers = h('fieldset', { class: 'layers' }, h('legend', {}, 'Chan layers'), ...LAYERS.map(([k, t]) => {
+		const cb = h('input', { type: 'checkbox', 'data-layer': k, checked: shapes.on.has(k) });
+		cb.addEventListener('change', () => {
+			if (cb.checked)
+				shapes.on.add(k);
+			else
+				shapes.on.delete(k);
+			draw();
+		});
+		const n = h('span', {});
+		layerCounts.set(k, n);
+		return h('label', {}, cb, ` ${t} `, n);
+	}));
+	const clear = h('button', { type: 'button', class: 'small', id: 'overlay-clear' }, 'Clear backtest');
+	clear.addEventListener('click', () => { current = null; draw(); });
+	label.hidden = chanCount.hidden = layers.hidden = clear.hidden = true;
+	replace(el, h('div', { class: 'toolbar' }, field('Annotations of', liveSel), label, chanCount, layers, clear));
+
 	function controls(o: BacktestOverlay | null, counts: Record<string, number>): void {
-		if (!current) {
-			replace(el);
-			return;
-		}
-		if (!o) {
-			replace(el, h('p', { class: 'muted' }, `${current.label} is drawn on ${current.market.exchange} · ${current.market.symbol}.`));
-			return;
-		}
 		const chan = counts.stroke + counts.segment + counts.pivot + counts.point + counts.fractal;
-		const clear = h('button', { type: 'button', class: 'small', id: 'overlay-clear' }, 'Clear');
-		clear.addEventListener('click', () => { current = null; draw(); });
-		replace(el, h('div', { class: 'toolbar' },
-			h('span', { id: 'overlay-label' }, `${o.label}: ${counts.trades} ${counts.trades === 1 ? 'trade' : 'trades'}` +
-				(chan ? `, ${chan} Chan structures` : '')),
-			chan ? h('fieldset', { class: 'layers' }, h('legend', {}, 'Chan layers'), ...LAYERS.map(([k, t]) => {
-				const cb = h('input', { type: 'checkbox', 'data-layer': k, checked: shapes.on.has(k) });
-				cb.addEventListener('change', () => {
-					if (cb.checked)
-						shapes.on.add(k);
-					else
-						shapes.on.delete(k);
-					draw();
-				});
-				return h('label', {}, cb, ` ${t} (${counts[k]})`);
-			})) : null, clear));
+		label.textContent = current && !o ? `${current.label} is drawn on ${current.market.exchange} · ${current.market.symbol}.` :
+			o ? `${o.label}: ${counts.trades} ${counts.trades === 1 ? 'trade' : 'trades'}` : '';
+		label.hidden = !current;
+		clear.hidden = !current;
+		chanCount.textContent = `${chan} Chan structures`;
+		chanCount.hidden = layers.hidden = chan === 0;
+		layerCounts.forEach((n, k) => { n.textContent = `(${counts[k]})`; });
 	}
+
+	/* Follow the chosen instance's annotations channel (none: ''). */
+	function followLive(name: string): void {
+		unfollowLive?.();
+		unfollowLive = null;
+		live = [];
+		liveName = name;
+		sessionStorage.setItem(LIVE_KEY, name);
+		draw();
+		if (!name)
+			return;
+		unfollowLive = follow('annotations.' + name, (m) => {
+			if (m.type === 'snapshot')
+				live = (m.data as { annotations?: Annotation[] } | null)?.annotations ?? [];
+			else if (m.type === 'annotation')
+				live.push(m.data as Annotation);
+			else
+				return;
+			// One redraw a frame however fast they come.
+			if (!pending)
+				pending = requestAnimationFrame(() => { pending = 0; draw(); });
+		});
+	}
+	liveSel.addEventListener('change', () => followLive(liveSel.value));
+	call<{ instances: Array<{ name: string; kind?: string }> }>('GET', '/api/v1/instances').then((r) => {
+		const names = r.instances.filter((i) => i.kind === 'strategy').map((i) => i.name).sort();
+		replace(liveSel, h('option', { value: '' }, 'none'), ...names.map((n) => h('option', { value: n }, n)));
+		if (names.includes(liveName)) {
+			liveSel.value = liveName;
+			followLive(liveName);
+		}
+	}).catch(() => { /* the select stays at none */ });
 
 	/* A line at the average entry price of each open position in the
 	 * market's symbol. */
@@ -307,6 +370,10 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 			draw();
 			drawPositions();
 		},
-		stop: unfollow,
+		stop: () => {
+			unfollow();
+			unfollowLive?.();
+			cancelAnimationFrame(pending);
+		},
 	};
 }
