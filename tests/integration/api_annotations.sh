@@ -9,14 +9,7 @@
 PY=/usr/bin/python3
 
 make_config
-ln -s "$QD_BUILDDIR/lib/plugins/chan.so" "$T/plugins/"
-cat > "$T/quantd.d/synth.json" <<JSON
-{"plugin": "replay", "instance": "synth", "params": {"interval_ms": 20, "seed": 5, "price": 100, "volatility": 0.004}}
-JSON
-cat > "$T/quantd.d/chanlive.json" <<JSON
-{"plugin": "chan", "instance": "chanlive", "exchange": "synth", "symbols": ["ETH/USDT"], "timeframes": ["1m"],
- "account": {"balance": 10000, "quote": "USDT"}}
-JSON
+chan_live 20
 api_daemon 9 || { finish; exit 1; }
 QD_API_RECORD="$T/record.jsonl" "$PY" "$QD_SRCDIR/tests/integration/api_annotations.py" "$port" "$root_pw" > "$T/out" 2>&1
 rc=$?

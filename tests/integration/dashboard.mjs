@@ -255,6 +255,7 @@ try {
 		await page.waitForSelector('#bt-equity canvas');
 		await page.waitForSelector('#jobs progress[value="1"]');
 	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
 	await shot('backtests');
 	await check('the backtest\'s trades table lists every trade its metrics count', async () => {
 		const n = Number(await page.textContent('#bt-metrics dd[data-metric="trades"]'));
@@ -316,7 +317,20 @@ try {
 		if ((await page.textContent('#heatmap .readout')) === was)
 			throw new Error('the arrow key did not move the cursor');
 	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
 	await shot('backtests-heatmap');
+	await check('a walk-forward shows each window\'s bars and the stitched out-of-sample run', async () => {
+		await runJob('ma-cross', 'walkforward', [
+			['[name="grid.fast.min"]', '3'], ['[name="grid.fast.max"]', '5'], ['[name="grid.fast.step"]', '1'],
+			['[name="grid.slow.min"]', '20'], ['[name="grid.slow.max"]', '24'], ['[name="grid.slow.step"]', '2'],
+			['#wf-train', '1000'], ['#wf-test', '500']]);
+		const bars = Number(await page.getAttribute('#wf-bars canvas', 'data-bars'));
+		if (bars !== 4)
+			throw new Error(`${bars} windows drawn, not 4`);
+		await page.waitForSelector('#bt-result #bt-metrics dd[data-metric="total_return"]');
+	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
+	await shot('backtests-walkforward');
 	say(await noHScroll(), 'the backtests page has no horizontal scroll at 1280x720');
 
 	await check('the access token (30 s) is renewed before it expires', async () => {

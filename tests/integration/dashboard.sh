@@ -33,14 +33,7 @@ make_config
 for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
 # A running chan strategy on a synthetic ETH/USDT feed (ten bars a
 # second): its annotations drawn live on the chart.
-cat > "$T/quantd.d/synth.json" <<JSON
-{"plugin": "replay", "instance": "synth", "params": {"interval_ms": 100, "seed": 5, "price": 100, "volatility": 0.004}}
-JSON
-cat > "$T/quantd.d/chanlive.json" <<JSON
-{"plugin": "chan", "instance": "chanlive", "exchange": "synth", "symbols": ["ETH/USDT"], "timeframes": ["1m"],
- "account": {"balance": 10000, "quote": "USDT"}}
-JSON
-# Access tokens of 30 s: the page renews its own within the run.
+chan_live 100
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
 ctl data synth --bars 3000 --timeframe 1m --seed 11 > "$T/bars.csv"
 ctl data import "$T/bars.csv" --exchange sim --symbol BTC/USDT --timeframe 1m > "$T/import" 2>&1

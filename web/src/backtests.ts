@@ -48,7 +48,7 @@ function metric(v: unknown, how: 'pct' | 'num' | 'int' | 'hours'): string {
 }
 
 /** The equity curve's resolution for a range: at most EQUITY_POINTS samples. */
-export function equityEvery(from: number, to: number, tf: string): string {
+function equityEvery(from: number, to: number, tf: string): string {
 	const base = TF_MS.find(([k]) => k === tf)?.[1] ?? 60e3;
 	const want = Math.max(base, (to - from) / EQUITY_POINTS);
 	if (want <= base && (to - from) / base <= EQUITY_POINTS)
@@ -268,12 +268,13 @@ export function backtestsPage(root: HTMLElement): () => void {
 
 	jobs.listJobs().then((list) => { list.forEach((j) => known.set(j.id, j)); drawJobs(); })
 		.catch((e) => showError(err, e));
+	// A snapshot comes again after each reconnect: what changed while
+	// the socket was down (a job that ended) is taken from it.
 	const unfollow = follow('jobs', (m) => {
 		if (m.type === 'snapshot')
-			((m.data as { jobs?: jobs.Job[] } | null)?.jobs ?? []).forEach((j) => known.set(j.id, j));
+			((m.data as { jobs?: jobs.Job[] } | null)?.jobs ?? []).forEach(upsert);
 		else if (m.type === 'job')
 			upsert(m.data as jobs.Job);
-		drawJobs();
 	});
 	return () => {
 		unfollow();
@@ -313,6 +314,8 @@ function equityChart(eq: Array<[number, number]>, dispose: Array<() => void>): H
 		dd.push({ time: t, value: peak > 0 ? (v / peak - 1) * 100 : 0 });
 	}
 	box.dataset.points = String(pts.length);
+	if (pts.length === 0)
+		return h('p', { class: 'muted', id: 'bt-equity' }, 'The result has no equity curve.');
 	// Drawn once the box is in the page (the chart sizes itself to it).
 	requestAnimationFrame(() => {
 		if (!box.isConnected)

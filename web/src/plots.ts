@@ -13,11 +13,13 @@ export function css(name: string): string {
 
 /**
  * A canvas `height` px high that fills its figure's width, drawn by `draw`
- * in CSS pixels (sharp on high-density screens) now and on every resize.
+ * in CSS pixels (sharp on high-density screens) now and on every resize;
+ * in the keyboard's order when it answers keys (`focusable`).
  */
 function surface(height: number, label: string,
-	draw: (g: CanvasRenderingContext2D, w: number, h: number) => void): { canvas: HTMLCanvasElement; redraw: () => void } {
-	const canvas = h('canvas', { tabindex: '0', role: 'img', 'aria-label': label, style: `height:${height}px` });
+	draw: (g: CanvasRenderingContext2D, w: number, h: number) => void,
+	focusable = true): { canvas: HTMLCanvasElement; redraw: () => void } {
+	const canvas = h('canvas', { tabindex: focusable ? '0' : undefined, role: 'img', 'aria-label': label, style: `height:${height}px` });
 	const redraw = (): void => {
 		const w = canvas.clientWidth;
 		if (w === 0)
@@ -270,7 +272,7 @@ export function bands(rows: Band[], label: string): HTMLElement {
 			const v = lo + (span * k) / 4;
 			g.fillText(pct(v), x(v), hh - 8);
 		}
-	});
+	}, false);
 	const text = h('ul', { class: 'bands' }, ...rows.map((r) => h('li', {},
 		`${r.name}: 5th ${pct(r.p5)}, median ${pct(r.p50)}, 95th ${pct(r.p95)}` +
 		(r.mark !== undefined ? `; ${r.markName ?? 'actual'} ${pct(r.mark)}` : ''))));
