@@ -67,6 +67,8 @@ const shot = (name) => page.screenshot({
 const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 page.setDefaultTimeout(10000);
 let refreshed = 0;
+let sockets = 0;
+page.on('websocket', () => { sockets++; });
 page.on('response', (r) => {
 	if (r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200)
 		refreshed++;
@@ -340,6 +342,16 @@ try {
 			throw new Error('no POST /auth/refresh answered 200');
 		await page.click('nav a[href="#/overview"]');
 		await page.waitForSelector('#accounts td');
+	});
+	await check('a renewed token signs the open WebSocket in again (no reconnect to lose messages in)', async () => {
+		const s0 = sockets, r0 = refreshed;
+		for (let i = 0; i < 250 && refreshed === r0; i++)
+			await page.waitForTimeout(100);
+		if (refreshed === r0)
+			throw new Error('no renewal within 25 s');
+		await page.waitForTimeout(1000);
+		if (sockets !== s0)
+			throw new Error(`${sockets - s0} WebSocket(s) opened after the renewal`);
 	});
 	const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
 	const first = await theme();
