@@ -47,6 +47,7 @@ extern char **environ;
 #define MAX_ARGS 160
 #define MAX_GRID 8
 #define MAX_POINTS 100000
+#define MAX_TOP 10000                /* grid points a result lists */
 #define ERROR_MAX 1000               /* of a job's error, bytes */
 #define RESULT_MAX (64u << 20)       /* a result file served, bytes */
 #define SWEEP_MAX_NS 60000000000LL   /* retention: looked at this often */
@@ -493,6 +494,15 @@ num_of(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* The values of a validated grid axis {"min","max","step"}: min,
+ * min + step, ... up to max. */
+static double
+axis_points(const cJSON *x)
+{
+	return floor((num_of(x, "max") - num_of(x, "min")) / num_of(x, "step") +
+		1e-9) + 1;
+}
+
 /* "--data store:E:S:TF --from F --to T" of a validated request. */
 static void
 data_args(struct argv_buf *a, const cJSON *rq)
@@ -591,11 +601,13 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		const cJSON *g = cJSON_GetObjectItemCaseSensitive(rq, "grid"), *x;
 		const cJSON *wf = cJSON_GetObjectItemCaseSensitive(rq,
 			"walk_forward");
+		double points = 1;
 
 		arg(a, "optimize");
 		strategy_args(js, a, rq);
 		data_args(a, rq);
 		cJSON_ArrayForEach(x, g) {
+			points *= axis_points(x);
 			arg(a, "--grid");
 			argf(a, "%s=%.17g:%.17g:%.17g", x->string,
 				num_of(x, "min"), num_of(x, "max"),
@@ -613,8 +625,9 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		/* One process per job: the workers are the cores. */
 		arg(a, "--jobs");
 		arg(a, "1");
+		/* Every point up to MAX_TOP: a heat map of the grid. */
 		arg(a, "--top");
-		arg(a, "100");
+		argf(a, "%.0f", points < MAX_TOP ? points : MAX_TOP);
 		arg(a, "--progress");
 	}
 	cJSON_Delete(rq);
@@ -1319,7 +1332,7 @@ check_members(const cJSON *req, const char *const *allowed)
 	return NULL;
 }
 
-/* The grid {"NAME":{"min","max","step"}} into out; its points in *pts. */
+/* The grid {"NAME":{"min","max","step"}} into out. */
 static char *
 check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 {
@@ -1349,8 +1362,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 			return ctl_error_field("bad_request", "grid: each axis is "
 				"{\"min\",\"max\",\"step\"} with min <= max and "
 				"step > 0 (at most 8 axes)", field);
-		pts *= floor((hi->valuedouble - lo->valuedouble) /
-			st->valuedouble + 1e-9) + 1;
+		pts *= axis_points(x);
 		a = cJSON_AddObjectToObject(go, x->string);
 		cJSON_AddNumberToObject(a, "min", lo->valuedouble);
 		cJSON_AddNumberToObject(a, "max", hi->valuedouble);

@@ -160,6 +160,13 @@ def run():
         and res.get("objective") == "total_return", "an optimisation ranks its 4 grid points", (job, res))
     say(refused(call("POST", "/api/v1/optimizations", dict(opt, grid={"fast": {"min": 6, "max": 3, "step": 1}}), ALICE),
                 400, "grid.fast"), "a grid axis with min > max is refused")
+    # More points than the old cut of 100: a heat map needs them all.
+    big = dict(opt, grid={"fast": {"min": 1, "max": 12, "step": 1}, "slow": {"min": 30, "max": 40, "step": 1}})
+    st, _, _, doc = call("POST", "/api/v1/optimizations", big, ALICE)
+    job = wait_state("/api/v1/optimizations/%s" % (doc or {}).get("job", {}).get("id"), ALICE, ("done", "failed"))
+    st, _, _, res = call("GET", "/api/v1/optimizations/%s/result" % job.get("id"), token=ALICE)
+    say(job.get("state") == "done" and res.get("points") == 132 and len(res.get("results", [])) == 132,
+        "an optimisation's result lists every point of its grid (132)", (job, (res or {}).get("points")))
     say(refused(call("POST", "/api/v1/optimizations", dict(opt, objective="luck"), ALICE), 400, "objective"),
         "an unknown objective is refused")
     # A grid axis outside the parameter's range: quantctl's words.
