@@ -90,6 +90,8 @@ const struct api_route api_routes[] = {
 	  "exchange:s,symbol:s,timeframe:s,from:i,to:i,limit:i", 0, 0 },
 	{ API_POST, "/api/v1/indicators/{name}", API_SCOPE_READ,
 	  "computeIndicatorPost", "indicator.compute", NULL, 0, 0 },
+	{ API_GET, "/api/v1/instances/{name}/annotations", API_SCOPE_READ,
+	  "listAnnotations", "instance.annotations", "after:i,limit:i", 0, 0 },
 	{ API_POST, "/api/v1/instances/{name}/restart", API_SCOPE_ADMIN,
 	  "restartInstance", "instance.restart", NULL, 0, 0 },
 	{ API_POST, "/api/v1/instances/{name}/stop", API_SCOPE_ADMIN,

@@ -1223,6 +1223,7 @@ daemon_main(int argc, char **argv)
 		goto out;
 	web_attach_outbox(dm.web, dm.outbox);
 	web_attach_jobs(dm.web, dm.jobs);
+	web_attach_host(dm.web, dm.host);
 	if ((dm.mailer = mailer_start(dm.loop, c->ca_file)) == NULL)
 		goto out;
 	host_set_mail(dm.host, dm.mailer);

@@ -1186,6 +1186,68 @@ out:
 	return r;
 }
 
+/* ---- annotations --------------------------------------------------------- */
+
+static void
+annotation_row(void *arg, const struct host_annotation *a)
+{
+	cJSON *arr = arg, *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "seq", (double)a->seq);
+	cJSON_AddNumberToObject(o, "ts", (double)a->ts_ms);
+	cJSON_AddStringToObject(o, "kind", a->kind);
+	/* normalised JSON already (the host's api->annotate checked it) */
+	cJSON_AddItemToObject(o, "data", cJSON_CreateRaw(a->json));
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* A non-negative integer member `key` in [lo, hi], or `def` if absent;
+ * -1 when it is something else. */
+static double
+int_member(const cJSON *req, const char *key, double lo, double hi,
+	double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	if (v == NULL)
+		return def;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+	    v->valuedouble < lo || v->valuedouble > hi)
+		return -1;
+	return v->valuedouble;
+}
+
+/* The annotations an instance keeps after "after", "limit" of them. */
+static char *
+annotations_list(const struct daemon_instances *di, const char *name,
+	const cJSON *req)
+{
+	double after = int_member(req, "after", 0, 9007199254740992.0, 0);
+	double limit = int_member(req, "limit", 1, INSTANCES_MAX_ANNOTATIONS,
+		INSTANCES_MAX_ANNOTATIONS);
+	cJSON *o, *arr, *last;
+	int more;
+
+	if (after < 0)
+		return ctl_error_field("bad_request", "after: expected the seq of "
+			"an annotation (an integer >= 0)", "after");
+	if (limit < 0)
+		return ctl_error_field("bad_request", "limit: expected 1 to 5000",
+			"limit");
+	o = reply_ok();
+	arr = cJSON_AddArrayToObject(o, "annotations");
+	if (host_annotations(di->host, name, (uint64_t)after, (size_t)limit,
+	    annotation_row, arr, &more) != QD_OK) {
+		cJSON_Delete(o);
+		return ctl_error_field("not_found", "no such instance", "name");
+	}
+	last = cJSON_GetArrayItem(arr, cJSON_GetArraySize(arr) - 1);
+	cJSON_AddNumberToObject(o, "next", last ? cJSON_GetObjectItemCaseSensitive(
+		last, "seq")->valuedouble : after);
+	cJSON_AddBoolToObject(o, "more", more);
+	return reply_print(o);
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 int
@@ -1196,6 +1258,7 @@ instances_command(const char *cmd)
 		"instance.params.validate", "instance.params.set",
 		"config.check", "indicator.list", "indicator.compute",
 		"instance.config.get", "instance.config.set",
+		"instance.annotations",
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -1234,5 +1297,7 @@ instances_request(const struct daemon_instances *di, const char *cmd,
 		return config_get(di, name);
 	if (strcmp(cmd, "instance.config.set") == 0)
 		return config_set(di, name, req);
+	if (strcmp(cmd, "instance.annotations") == 0)
+		return annotations_list(di, name, req);
 	return ctl_error_field("unknown_command", "unknown cmd", NULL);
 }

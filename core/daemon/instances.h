@@ -15,6 +15,15 @@
  *   instance.params.validate {name, params}
  *                                     {"valid", "errors":[{field,message}]}:
  *                                     the config loader's checks and words
+ *   instance.annotations {name, after?, limit?}
+ *                                     what the instance annotated (api->
+ *                                     annotate) and keeps, oldest first:
+ *                                     {"annotations":[{seq, ts, kind,
+ *                                     data}], "next": the last seq (or
+ *                                     after), "more"}: the first `limit`
+ *                                     (at most, and by default,
+ *                                     INSTANCES_MAX_ANNOTATIONS) after seq
+ *                                     `after`
  *   instance.params.set {name, params, version?}
  *                                     validate, write the instance file
  *                                     (temp file + rename; its other members
@@ -62,6 +71,9 @@ struct store;
 
 /** Bars an indicator is computed over, at most. */
 #define INSTANCES_MAX_BARS 100000
+
+/** Annotations one instance.annotations reply holds, at most. */
+#define INSTANCES_MAX_ANNOTATIONS 5000
 
 /** What the commands work on; the daemon's, valid while it runs. */
 struct daemon_instances {

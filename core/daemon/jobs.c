@@ -47,6 +47,7 @@ extern char **environ;
 #define MAX_ARGS 160
 #define MAX_GRID 8
 #define MAX_POINTS 100000
+#define MAX_TOP 10000                /* grid points a result lists */
 #define ERROR_MAX 1000               /* of a job's error, bytes */
 #define RESULT_MAX (64u << 20)       /* a result file served, bytes */
 #define SWEEP_MAX_NS 60000000000LL   /* retention: looked at this often */
@@ -493,6 +494,15 @@ num_of(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* The values of a validated grid axis {"min","max","step"}: min,
+ * min + step, ... up to max. */
+static double
+axis_points(const cJSON *x)
+{
+	return floor((num_of(x, "max") - num_of(x, "min")) / num_of(x, "step") +
+		1e-9) + 1;
+}
+
 /* "--data store:E:S:TF --from F --to T" of a validated request. */
 static void
 data_args(struct argv_buf *a, const cJSON *rq)
@@ -568,6 +578,10 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		argf(a, "%s/trades.csv", dir);
 		arg(a, "--report");
 		argf(a, "%s/report.html", dir);
+		if (cJSON_GetObjectItemCaseSensitive(rq, "equity_every")) {
+			arg(a, "--equity-every");
+			arg(a, str_of(rq, "equity_every"));
+		}
 	} else if (strcmp(jb->kind, "chan") == 0) {
 		arg(a, "chan");
 		data_args(a, rq);
@@ -587,11 +601,13 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		const cJSON *g = cJSON_GetObjectItemCaseSensitive(rq, "grid"), *x;
 		const cJSON *wf = cJSON_GetObjectItemCaseSensitive(rq,
 			"walk_forward");
+		double points = 1;
 
 		arg(a, "optimize");
 		strategy_args(js, a, rq);
 		data_args(a, rq);
 		cJSON_ArrayForEach(x, g) {
+			points *= axis_points(x);
 			arg(a, "--grid");
 			argf(a, "%s=%.17g:%.17g:%.17g", x->string,
 				num_of(x, "min"), num_of(x, "max"),
@@ -609,8 +625,9 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		/* One process per job: the workers are the cores. */
 		arg(a, "--jobs");
 		arg(a, "1");
+		/* Every point up to MAX_TOP: a heat map of the grid. */
 		arg(a, "--top");
-		arg(a, "100");
+		argf(a, "%.0f", points < MAX_TOP ? points : MAX_TOP);
 		arg(a, "--progress");
 	}
 	cJSON_Delete(rq);
@@ -1315,7 +1332,7 @@ check_members(const cJSON *req, const char *const *allowed)
 	return NULL;
 }
 
-/* The grid {"NAME":{"min","max","step"}} into out; its points in *pts. */
+/* The grid {"NAME":{"min","max","step"}} into out. */
 static char *
 check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 {
@@ -1345,8 +1362,7 @@ check_grid(const cJSON *req, cJSON *out, const cJSON **grid)
 			return ctl_error_field("bad_request", "grid: each axis is "
 				"{\"min\",\"max\",\"step\"} with min <= max and "
 				"step > 0 (at most 8 axes)", field);
-		pts *= floor((hi->valuedouble - lo->valuedouble) /
-			st->valuedouble + 1e-9) + 1;
+		pts *= axis_points(x);
 		a = cJSON_AddObjectToObject(go, x->string);
 		cJSON_AddNumberToObject(a, "min", lo->valuedouble);
 		cJSON_AddNumberToObject(a, "max", hi->valuedouble);
@@ -1402,7 +1418,8 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 	const char *user, int admin, cJSON *out)
 {
 	static const char *const bt[] = { "cmd", "kind", "user", "admin", "plan",
-		"strategy", "params", "data", "cash", "fee_rate", NULL };
+		"strategy", "params", "data", "cash", "fee_rate", "equity_every",
+		NULL };
 	static const char *const opt[] = { "cmd", "kind", "user", "admin", "plan",
 		"strategy", "params", "data", "cash", "fee_rate", "grid",
 		"objective", "walk_forward", NULL };
@@ -1414,10 +1431,24 @@ check_request(struct jobs *js, const char *kind, const cJSON *req,
 	char *e;
 
 	if (strcmp(kind, "backtest") == 0) {
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(req,
+			"equity_every");
+
 		if ((e = check_members(req, bt)) != NULL ||
 		    (e = check_strategy(js, req, NULL, out)) != NULL ||
 		    (e = check_data(req, out)) != NULL)
 			return e;
+		/* The result's equity curve: one sample per timeframe (the
+		 * last of it) or every one ("bar"); a day when not given. */
+		if (ev != NULL && (!cJSON_IsString(ev) ||
+		    (strcmp(ev->valuestring, "bar") != 0 &&
+		    store_timeframe_ms(ev->valuestring) <= 0)))
+			return ctl_error_field("bad_request", "equity_every: "
+				"expected bar, 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h "
+				"1d or 1w", "equity_every");
+		if (ev != NULL)
+			cJSON_AddStringToObject(out, "equity_every",
+				ev->valuestring);
 	} else if (strcmp(kind, "optimize") == 0) {
 		const cJSON *ob = cJSON_GetObjectItemCaseSensitive(req,
 			"objective");

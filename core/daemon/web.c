@@ -16,6 +16,7 @@
 #include "daemon/jobs.h"
 #include "daemon/maint.h"
 #include "daemon/web.h"
+#include "host/host.h"
 #include "limit/limit.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -714,7 +715,7 @@ channel_symbol(const char *sym, char *out, size_t cap)
  */
 struct chan_sel {
 	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY,
-		CH_POSITIONS, CH_LOGS, CH_JOBS } kind;
+		CH_POSITIONS, CH_LOGS, CH_JOBS, CH_ANNOTATIONS } kind;
 	qd_symbol symbol;
 	uint32_t tf_s;
 	char name[96];
@@ -730,6 +731,22 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 	memset(out, 0, sizeof(*out));
 	if (strcmp(in, "jobs") == 0) {
 		out->kind = CH_JOBS;
+		snprintf(out->name, sizeof(out->name), "%s", in);
+		return 0;
+	}
+	if (strncmp(in, "annotations.", 12) == 0) {
+		/* an instance name: what an instance file may be called */
+		rest = in + 12;
+		for (i = 0; rest[i] && (rest[i] == '.' || rest[i] == '_' ||
+		    rest[i] == '-' || (rest[i] >= 'a' && rest[i] <= 'z') ||
+		    (rest[i] >= 'A' && rest[i] <= 'Z') ||
+		    (rest[i] >= '0' && rest[i] <= '9')); i++)
+			;
+		if (i == 0 || rest[i] || i > 64) {
+			*why = "annotations channels are annotations.{instance}";
+			return -1;
+		}
+		out->kind = CH_ANNOTATIONS;
 		snprintf(out->name, sizeof(out->name), "%s", in);
 		return 0;
 	}
@@ -767,7 +784,7 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 	} else {
 		*why = "unknown channel (trades.{symbol}, "
 			"candles.{tf}.{symbol}, orders, positions, risk, "
-			"notifications, logs, jobs)";
+			"notifications, logs, jobs, annotations.{instance})";
 		return -1;
 	}
 	if (strlen(rest) >= sizeof(sym)) {
@@ -880,6 +897,29 @@ user_jobs(struct web *w, const char *user)
 	return o;
 }
 
+/* What an instance annotated and keeps ("instance.annotations"): the
+ * reply, or NULL when there is no such instance. */
+static cJSON *
+instance_annotations(struct web *w, const char *instance, int limit)
+{
+	cJSON *rq = cJSON_CreateObject(), *o = NULL;
+	char *text;
+
+	cJSON_AddStringToObject(rq, "cmd", "instance.annotations");
+	cJSON_AddStringToObject(rq, "name", instance);
+	if (limit > 0)
+		cJSON_AddNumberToObject(rq, "limit", limit);
+	if ((text = cJSON_PrintUnformatted(rq)) != NULL)
+		o = command_reply(w, text);
+	cJSON_Delete(rq);
+	free(text);
+	if (o != NULL && cJSON_GetObjectItemCaseSensitive(o, "error")) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
 /* The state a new subscriber starts from. */
 static void
 send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel,
@@ -888,7 +928,9 @@ send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel,
 	cJSON *data;
 	char *s;
 
-	if (sel->kind == CH_JOBS) {
+	if (sel->kind == CH_ANNOTATIONS) {
+		data = instance_annotations(w, sel->name + 12, 0);
+	} else if (sel->kind == CH_JOBS) {
 		data = user_jobs(w, user);
 	} else if (sel->kind == CH_NOTIFY) {
 		data = cJSON_CreateArray();
@@ -1118,10 +1160,19 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
 		goto out;
 	if (on && (sel.kind == CH_ORDERS || sel.kind == CH_RISK ||
-	    sel.kind == CH_POSITIONS) &&
+	    sel.kind == CH_POSITIONS || sel.kind == CH_ANNOTATIONS) &&
 	    !scope_covers(cl->who.id.scopes, AUTH_SCOPE_READ)) {
 		send_error(w, cl->conn, "forbidden", "not with these scopes");
 		goto out;
+	}
+	if (on && sel.kind == CH_ANNOTATIONS) {
+		cJSON *probe = instance_annotations(w, sel.name + 12, 1);
+
+		if (probe == NULL) {
+			send_error(w, cl->conn, "not_found", "no such instance");
+			goto out;
+		}
+		cJSON_Delete(probe);
 	}
 	if (on && sel.symbol != 0 && cl->who.plan.symbols >= 0 &&
 	    symbols_with(cl, sel.symbol) > (size_t)cl->who.plan.symbols) {
@@ -1465,6 +1516,34 @@ on_job(void *arg, const char *user, const cJSON *job)
 	    NULL)
 		api_publish(w->api, name, s);
 	free(s);
+}
+
+/* A strategy's annotation: to the dashboards following its instance. */
+static void
+on_annotation(void *arg, const struct host_annotation *a)
+{
+	struct web *w = arg;
+	char name[96], *s;
+	cJSON *o;
+
+	if (snprintf(name, sizeof(name), "annotations.%s", a->instance) >=
+	    (int)sizeof(name) || !api_wanted(w->api, name))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "seq", (double)a->seq);
+	cJSON_AddNumberToObject(o, "ts", (double)a->ts_ms);
+	cJSON_AddStringToObject(o, "kind", a->kind);
+	cJSON_AddItemToObject(o, "data", cJSON_CreateRaw(a->json));
+	if ((s = message(name, "annotation", "data", o)) != NULL)
+		api_publish(w->api, name, s);
+	free(s);
+}
+
+void
+web_attach_host(struct web *w, struct host *h)
+{
+	if (w != NULL)
+		host_watch_annotations(h, on_annotation, w);
 }
 
 void

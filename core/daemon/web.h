@@ -64,6 +64,11 @@ struct jobs;
  *  (channel "jobs"). */
 void web_attach_jobs(struct web *w, struct jobs *j);
 
+struct host;
+/** Push what strategy instances annotate to the dashboards following
+ *  them (channel "annotations.{instance}"). */
+void web_attach_host(struct web *w, struct host *h);
+
 /** The daemon is ready (/readyz). */
 void web_ready(struct web *w);
 

@@ -14,6 +14,7 @@
 
 #include "bus/bus.h"
 #include "config/config.h"
+#include "host/annotations.h"
 #include "host/host.h"
 #include "host/runtime.h"
 #include "json/json.h"
@@ -106,6 +107,8 @@ struct instance {
 	/* Its "vault:NAME" secrets, read sealed at its start. */
 	struct sealed_ref *sealed;
 	size_t n_sealed;
+	/* Strategies: the newest of what they annotated, for dashboards. */
+	struct ann_log ann;
 };
 
 /* An exchange's state last saved through the journal, by instance name:
@@ -167,6 +170,10 @@ struct host {
 		int status, const char *detail);
 	void *notify_arg;
 	struct mailer *mailer;          /* api->mail_send, or NULL */
+	/* Annotations: the last number given, and who is told of each. */
+	uint64_t ann_seq;
+	void (*ann_fn)(void *arg, const struct host_annotation *a);
+	void *ann_arg;
 };
 
 
@@ -272,6 +279,10 @@ host_backfill(struct host *h, const char *instance, const char *symbol,
 /* ---- the daemon's world (runtime.h) --------------------------------------- */
 
 #define INST(w) ((struct instance *)(void *)(w))
+
+/* Annotations kept per instance (api->annotate caps each at 4 KiB). */
+#define ANN_KEEP 5000
+#define ANN_KEEP_BYTES (4u << 20)
 
 static int64_t
 w_now(struct world *w)
@@ -1060,12 +1071,67 @@ w_marks(struct world *w, size_t *n)
 	return h->marks;
 }
 
-/* Annotations are logged at debug level (the API and dashboard will take
- * them from the bus). */
+/* Annotations are logged at debug level, kept in the instance's log
+ * (the newest ANN_KEEP, ANN_KEEP_BYTES of text at most) and told to the
+ * watcher (the API's channel).  Their time is the bar being handled. */
 static int
 w_annotation(struct world *w, const char *kind, const char *json)
 {
-	log_debug(INST(w)->cfg.instance, "annotation %s %s", kind, json);
+	struct instance *in = INST(w);
+	struct host *h = in->host;
+	struct host_annotation a;
+	int rc;
+
+	log_debug(in->cfg.instance, "annotation %s %s", kind, json);
+	a.seq = h->ann_seq + 1;
+	a.ts_ms = (h->bar_ts > 0 ? h->bar_ts : loop_now_ns()) / 1000000;
+	a.instance = in->cfg.instance;
+	a.kind = kind;
+	a.json = json;
+	if ((rc = ann_log_add(&in->ann, a.seq, a.ts_ms, kind, json)) != QD_OK)
+		return rc;
+	h->ann_seq = a.seq;
+	if (h->ann_fn != NULL)
+		h->ann_fn(h->ann_arg, &a);
+	return QD_OK;
+}
+
+void
+host_watch_annotations(struct host *h,
+	void (*fn)(void *arg, const struct host_annotation *a), void *arg)
+{
+	h->ann_fn = fn;
+	h->ann_arg = arg;
+}
+
+struct ann_walk {
+	const char *instance;
+	void (*fn)(void *arg, const struct host_annotation *a);
+	void *arg;
+};
+
+static void
+ann_walk_one(void *arg, const struct ann_entry *e)
+{
+	struct ann_walk *wk = arg;
+	struct host_annotation a = { e->seq, e->ts_ms, wk->instance, e->kind,
+		e->json };
+
+	wk->fn(wk->arg, &a);
+}
+
+int
+host_annotations(const struct host *h, const char *instance, uint64_t after,
+	size_t limit, void (*fn)(void *arg, const struct host_annotation *a),
+	void *arg, int *more)
+{
+	const struct instance *in = find_instance(h, instance);
+	struct ann_walk wk = { instance, fn, arg };
+
+	*more = 0;
+	if (in == NULL)
+		return QD_ERR_NOTFOUND;
+	ann_log_since(&in->ann, after, limit, ann_walk_one, &wk, more);
 	return QD_OK;
 }
 
@@ -2241,6 +2307,7 @@ instance_free(struct instance *in)
 	instance_stop(in);
 	params_free(in->params);
 	config_instance_clear(&in->cfg);
+	ann_log_clear(&in->ann);
 	free(in->subs);
 	free(in->series);
 	free(in->file);
@@ -2262,6 +2329,7 @@ instance_new(struct host *h, struct config_instance *ci)
 	in->cfg.values = NULL;
 	memset(ci, 0, sizeof(*ci));
 	in->st = PLUGIN_STATE_LOADED;
+	ann_log_init(&in->ann, ANN_KEEP, ANN_KEEP_BYTES);
 	return in;
 }
 

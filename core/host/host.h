@@ -218,6 +218,31 @@ size_t host_instance_count(const struct host *h);
 int host_instance_info(const struct host *h, size_t i,
 	struct host_instance_info *out);
 
+/** An annotation a strategy instance made (api->annotate); its strings
+ *  are valid for the call only. */
+struct host_annotation {
+	uint64_t seq;           /**< from 1, growing over all instances */
+	int64_t ts_ms;          /**< the bar being handled then (ms) */
+	const char *instance;
+	const char *kind;       /**< "chan.stroke" */
+	const char *json;       /**< one JSON object, normalised */
+};
+
+/** Call fn(arg, a) for each new annotation, on the core thread (NULL:
+ *  none).  Each instance keeps its newest 5,000 (4 MiB of text at most). */
+void host_watch_annotations(struct host *h,
+	void (*fn)(void *arg, const struct host_annotation *a), void *arg);
+
+/**
+ * Call fn(arg, a) for the first `limit` annotations instance `instance`
+ * keeps whose seq is after `after`, oldest first; *more is set when later
+ * ones remain.  QD_OK, or QD_ERR_NOTFOUND for no such instance.
+ */
+int host_annotations(const struct host *h, const char *instance,
+	uint64_t after, size_t limit,
+	void (*fn)(void *arg, const struct host_annotation *a), void *arg,
+	int *more);
+
 /** Name of a plugin state ("running", "failed", ...). */
 const char *host_state_name(enum bus_plugin_state s);
 

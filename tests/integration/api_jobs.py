@@ -121,8 +121,24 @@ def run():
     say(refused(call("POST", "/api/v1/backtests", bad, ALICE), 400, "data"), "a file in data is refused")
     bad = dict(bt, args=["--report", "/tmp/x"])
     say(refused(call("POST", "/api/v1/backtests", bad, ALICE), 400, "args"), "raw flags are refused")
+    bad = dict(bt, equity_every="2d")
+    say(refused(call("POST", "/api/v1/backtests", bad, ALICE), 400, "equity_every"),
+        "an equity resolution that is no timeframe is refused")
     st, _, _, doc = call("POST", "/api/v1/backtests", bt, None)
     say(st == 401, "no token, no job", doc)
+
+    # An hourly equity curve: one sample per hour of the range (the
+    # default keeps one a day).
+    st, _, _, doc = call("POST", "/api/v1/backtests", dict(bt, equity_every="1h"), ALICE)
+    hid = (doc or {}).get("job", {}).get("id")
+    job = wait_state("/api/v1/backtests/%s" % hid, ALICE, ("done", "failed", "canceled"))
+    st, _, _, res = call("GET", "/api/v1/backtests/%s/result" % hid, token=ALICE)
+    hours = (TO - FROM) // 3600000
+    daily = len(json.loads(expected)["equity"])
+    got = len((res or {}).get("equity", []))
+    say(job.get("state") == "done" and job.get("request", {}).get("equity_every") == "1h"
+        and hours - 1 <= got <= hours + 1 and got > daily,
+        "equity_every 1h gives one equity sample per hour", (got, hours, daily, job))
 
     # A range without candles: the job fails with quantctl's reason.
     nodata = dict(bt, data=dict(DATA, exchange="nowhere"))
@@ -144,6 +160,13 @@ def run():
         and res.get("objective") == "total_return", "an optimisation ranks its 4 grid points", (job, res))
     say(refused(call("POST", "/api/v1/optimizations", dict(opt, grid={"fast": {"min": 6, "max": 3, "step": 1}}), ALICE),
                 400, "grid.fast"), "a grid axis with min > max is refused")
+    # More points than the old cut of 100: a heat map needs them all.
+    big = dict(opt, grid={"fast": {"min": 1, "max": 12, "step": 1}, "slow": {"min": 30, "max": 40, "step": 1}})
+    st, _, _, doc = call("POST", "/api/v1/optimizations", big, ALICE)
+    job = wait_state("/api/v1/optimizations/%s" % (doc or {}).get("job", {}).get("id"), ALICE, ("done", "failed"))
+    st, _, _, res = call("GET", "/api/v1/optimizations/%s/result" % job.get("id"), token=ALICE)
+    say(job.get("state") == "done" and res.get("points") == 132 and len(res.get("results", [])) == 132,
+        "an optimisation's result lists every point of its grid (132)", (job, (res or {}).get("points")))
     say(refused(call("POST", "/api/v1/optimizations", dict(opt, objective="luck"), ALICE), 400, "objective"),
         "an unknown objective is refused")
     # A grid axis outside the parameter's range: quantctl's words.

@@ -2,6 +2,7 @@
 // (playwright-core from $QD_WEB/node_modules): each check prints "ok - ..."
 // or "not ok - ..."; exits 1 if any failed.  Screenshots go to SHOTS.
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -66,6 +67,8 @@ const shot = (name) => page.screenshot({
 const noHScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 page.setDefaultTimeout(10000);
 let refreshed = 0;
+let sockets = 0;
+page.on('websocket', () => { sockets++; });
 page.on('response', (r) => {
 	if (r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200)
 		refreshed++;
@@ -143,7 +146,15 @@ try {
 	await page.goto(base + '/#/chart');
 	let before = 0;
 	await check('the chart shows the stored candles', async () => {
-		// The first candle is stored when the replay's first minute ends.
+		// The feed's first candle is stored when the replay's first
+		// minute ends; until then only the imported sim candles are
+		// offered (read again on a reload).
+		for (let i = 0; i < 60 && !(await page.$('#market option[value="feed BTC/USDT"]')); i++) {
+			await page.waitForTimeout(1000);
+			if (i % 5 === 4)
+				await page.reload();
+		}
+		await page.selectOption('#market', 'feed BTC/USDT');
 		await page.waitForFunction(() => Number(document.querySelector('#chart-status')?.dataset.count) > 0, null, { timeout: 30000 });
 		before = Number(await page.getAttribute('#chart-status', 'data-count'));
 		await page.waitForSelector('#chart canvas');
@@ -181,6 +192,7 @@ try {
 
 	await check('placing a limit order from the ticket draws its price line', async () => {
 		const lines = Number(await page.getAttribute('#chart', 'data-lines') ?? 0);
+		await page.selectOption('#order-ticket select[name="instance"]', 'hold');
 		await page.selectOption('#order-ticket select[name="type"]', 'limit');
 		await page.fill('#order-ticket input[name="qty"]', '0.1');
 		await page.fill('#order-ticket input[name="price"]', '50');
@@ -195,6 +207,9 @@ try {
 		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.fills) > 0, null, { timeout: 15000 });
 	});
 	await shot('chart-orders');
+	await check('the open position\'s average entry price is a line on the chart', async () => {
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.positions) > 0);
+	});
 
 	await check('switching to 5m shows 5-minute candles and keeps the fill\'s marker', async () => {
 		await page.click('.tfs button[data-tf="5m"]');
@@ -289,6 +304,111 @@ try {
 		await page.click('#config-save');
 		await page.waitForSelector('#config-saved');
 	});
+	// Backtests over the imported sim candles (dashboard.sh).
+	const runJob = async (strategy, kind, fill) => {
+		await page.selectOption('#bt-kind', kind);
+		await page.selectOption('#bt-strategy', strategy);
+		await page.waitForFunction((s) => document.querySelector('#bt-strategy')?.value === s &&
+			document.querySelector('#bt-params .param') !== null, strategy);
+		const sim = await page.evaluate(() => [...document.querySelectorAll('#bt-series option')]
+			.find((o) => o.textContent.startsWith('sim '))?.value);
+		if (sim === undefined)
+			throw new Error('the imported sim candles are not offered');
+		await page.selectOption('#bt-series', sim);
+		await page.dispatchEvent('#bt-series', 'change');
+		for (const [sel, v] of fill)
+			await page.fill(sel, v);
+		const before = await page.evaluate(() => document.querySelector('#bt-result')?.dataset.job ?? '');
+		await page.click('#bt-form button[type="submit"]');
+		await page.waitForSelector('#bt-form p:has-text("queued")');
+		await page.waitForFunction((b) => { const r = document.querySelector('#bt-result'); return r && !r.hidden && (r.dataset.job ?? '') !== b; },
+			before, { timeout: 60000 });
+	};
+	await check('a backtest runs from the form and its equity chart has a series', async () => {
+		await page.click('nav a[href="#/backtests"]');
+		await page.waitForSelector('#bt-strategy option[value="ma-cross"]', { state: 'attached' });
+		await runJob('ma-cross', 'backtest', [['#bt-params [name="fast"]', '5'], ['#bt-params [name="slow"]', '20']]);
+		await page.waitForFunction(() => Number(document.querySelector('#bt-equity')?.dataset.points) > 1);
+		await page.waitForSelector('#bt-equity canvas');
+		await page.waitForSelector('#jobs progress[value="1"]');
+	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
+	await shot('backtests');
+	await check('the backtest\'s trades table lists every trade its metrics count', async () => {
+		const n = Number(await page.textContent('#bt-metrics dd[data-metric="trades"]'));
+		const rows = await page.locator('#bt-trades tbody tr').count();
+		if (!(n > 0) || rows !== Math.min(n, 500))
+			throw new Error(`${rows} rows for ${n} trades`);
+	});
+	await check('the trades download as CSV and the report as HTML', async () => {
+		const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#bt-csv')]);
+		const text = await readFile(await csv.path(), 'utf8');
+		if (!csv.suggestedFilename().endsWith('.csv') || !text.startsWith('symbol,side,'))
+			throw new Error(`${csv.suggestedFilename()}: ${text.slice(0, 40)}`);
+		const [rep] = await Promise.all([page.waitForEvent('download'), page.click('#bt-report')]);
+		const html = await readFile(await rep.path(), 'utf8');
+		if (!/<html/i.test(html))
+			throw new Error('the report is not HTML');
+	});
+	await check('a Monte Carlo run of the backtest shows its percentile bands', async () => {
+		await page.fill('#mc-runs', '500');
+		await page.click('#mc-form button[type="submit"]');
+		await page.waitForSelector('#mc-bands canvas', { timeout: 60000 });
+		await page.waitForSelector('#mc-bands li:has-text("median")');
+	});
+	await check('"show on chart" draws a backtest\'s trades and its Chan structures on the K-line chart', async () => {
+		await runJob('chan', 'backtest', []);
+		await page.click('#bt-show');
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.btTrades) > 0 &&
+			Number(document.querySelector('#chart')?.dataset.chan) > 0, null, { timeout: 15000 });
+		await page.waitForSelector('#overlays input[data-layer="pivot"]');
+		await page.waitForFunction(() => /\bsim BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
+	});
+	await shot('chart-backtest');
+	await check('a running strategy\'s annotations are drawn on its market\'s chart as they come', async () => {
+		await page.click('#overlay-clear');
+		await page.selectOption('#market', 'synth ETH/USDT');
+		await page.waitForFunction(() => /\bsynth ETH\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
+		await page.selectOption('#annotations-of', 'chanlive');
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.chan) > 0, null, { timeout: 15000 });
+		const n = Number(await page.getAttribute('#chart', 'data-chan'));
+		await page.waitForFunction((k) => Number(document.querySelector('#chart')?.dataset.chan) > k, n, { timeout: 30000 });
+	});
+	await shot('chart-annotations');
+	await check('an optimisation over two parameters draws its heat map, read out under the pointer and the keys', async () => {
+		await page.click('nav a[href="#/backtests"]');
+		await page.waitForSelector('#bt-strategy option[value="ma-cross"]', { state: 'attached' });
+		await runJob('ma-cross', 'optimize', [
+			['[name="grid.fast.min"]', '3'], ['[name="grid.fast.max"]', '8'], ['[name="grid.fast.step"]', '1'],
+			['[name="grid.slow.min"]', '20'], ['[name="grid.slow.max"]', '30'], ['[name="grid.slow.step"]', '2']]);
+		const cells = Number(await page.getAttribute('#heatmap canvas', 'data-cells'));
+		if (cells !== 36)
+			throw new Error(`${cells} cells with a value, not 36`);
+		const map = page.locator('#heatmap canvas');
+		const box = await map.boundingBox();
+		await map.hover({ position: { x: box.width - 20, y: 20 } });
+		await page.waitForSelector('#heatmap .readout:has-text("fast=")');
+		await page.focus('#heatmap canvas');
+		const was = await page.textContent('#heatmap .readout');
+		await page.keyboard.press('ArrowLeft');
+		if ((await page.textContent('#heatmap .readout')) === was)
+			throw new Error('the arrow key did not move the cursor');
+	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
+	await shot('backtests-heatmap');
+	await check('a walk-forward shows each window\'s bars and the stitched out-of-sample run', async () => {
+		await runJob('ma-cross', 'walkforward', [
+			['[name="grid.fast.min"]', '3'], ['[name="grid.fast.max"]', '5'], ['[name="grid.fast.step"]', '1'],
+			['[name="grid.slow.min"]', '20'], ['[name="grid.slow.max"]', '24'], ['[name="grid.slow.step"]', '2'],
+			['#wf-train', '1000'], ['#wf-test', '500']]);
+		const bars = Number(await page.getAttribute('#wf-bars canvas', 'data-bars'));
+		if (bars !== 4)
+			throw new Error(`${bars} windows drawn, not 4`);
+		await page.waitForSelector('#bt-result #bt-metrics dd[data-metric="total_return"]');
+	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
+	await shot('backtests-walkforward');
+	say(await noHScroll(), 'the backtests page has no horizontal scroll at 1280x720');
 
 	await check('the access token (30 s) is renewed before it expires', async () => {
 		for (let i = 0; i < 200 && refreshed === 0; i++)
@@ -297,6 +417,16 @@ try {
 			throw new Error('no POST /auth/refresh answered 200');
 		await page.click('nav a[href="#/overview"]');
 		await page.waitForSelector('#accounts td');
+	});
+	await check('a renewed token signs the open WebSocket in again (no reconnect to lose messages in)', async () => {
+		const s0 = sockets, r0 = refreshed;
+		for (let i = 0; i < 250 && refreshed === r0; i++)
+			await page.waitForTimeout(100);
+		if (refreshed === r0)
+			throw new Error('no renewal within 25 s');
+		await page.waitForTimeout(1000);
+		if (sockets !== s0)
+			throw new Error(`${sockets - s0} WebSocket(s) opened after the renewal`);
 	});
 	const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
 	const first = await theme();
@@ -325,6 +455,10 @@ try {
 		say(await noHScroll(), `the ${p} page has no horizontal scroll at phone width`);
 		await shot(p + '-phone');
 	}
+	await page.goto(base + '/#/backtests');
+	await page.waitForSelector('#jobs table');
+	say(await noHScroll(), 'the backtests page has no horizontal scroll at phone width');
+	await shot('backtests-phone');
 	say(consoleErrors.length === 0, 'no script or CSP error in the console', consoleErrors.join(' | '));
 
 	// 100 k candles: setData to the first painted frame, in this browser,

@@ -7,9 +7,14 @@
 # risk limits refused by the server, emergency close with confirmation,
 # indicators over the price and in a pane, strategies started, stopped and
 # a bad parameter shown at its field, plugins with a refused file and the
-# instance file editor, each page screenshotted, and the time to draw
-# 100 k candles printed.
+# instance file editor, backtests (equity, trades, downloads, the trades and Chan structures on
+# the chart, an optimisation's heat map, Monte Carlo bands), a running
+# strategy's annotations drawn live, the open position's price line,
+# each page screenshotted, and the time to draw 100 k candles printed.
 . "$QD_SRCDIR/tests/integration/lib.sh"
+# A directory of its own name: the shared machine's other test runs sweep
+# stale /tmp/qd-it-* ones while this one runs for minutes.
+rmdir "$T" && T=$(mktemp -d /tmp/qd-dash-XXXXXX)
 
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$QD_SRCDIR/web/node_modules/playwright-core" ]; then
 	echo "skip: needs /usr/bin/chromium and web/node_modules (cd web && npm ci)"
@@ -25,11 +30,19 @@ rm -rf "$shots"
 mkdir -p "$shots"
 
 make_config
-# Indicators for the chart, and a file the loader refuses (plugins page).
-ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$T/plugins/"
+# A file the loader refuses (plugins page).
 printf 'not a module\n' > "$T/plugins/junk.so"
+# Indicators for the chart; for the backtests page stored candles (3,000
+# one-minute bars of sim BTC/USDT) and the strategies it runs.
+for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+# A running chan strategy on a synthetic ETH/USDT feed (ten bars a
+# second): its annotations drawn live on the chart.
+chan_live 100
 # Access tokens of 30 s: the page renews its own within the run.
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
+ctl data synth --bars 3000 --timeframe 1m --seed 11 > "$T/bars.csv"
+ctl data import "$T/bars.csv" --exchange sim --symbol BTC/USDT --timeframe 1m > "$T/import" 2>&1
+check "quantctl data import stores the backtests' candles" grep -q 'imported 3000 candles' "$T/import"
 check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"
 QD_WEB="$QD_SRCDIR/web" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
 	"http://127.0.0.1:$port" "$root_pw" "$shots" > "$T/out" 2>&1

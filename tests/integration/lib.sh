@@ -178,6 +178,20 @@ JSON
 	port=$(sed -n 's/.*tag=api msg="listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' "$T/quantd.log" | tail -1)
 }
 
+# chan_live [INTERVAL_MS]: a running `chan` strategy "chanlive" (paper
+# account) on a synthetic ETH/USDT feed "synth" that closes a 1m bar every
+# INTERVAL_MS (default 100) of wall time, for its live annotations.
+chan_live() {
+	[ -e "$T/plugins/chan.so" ] || ln -s "$QD_BUILDDIR/lib/plugins/chan.so" "$T/plugins/"
+	cat > "$T/quantd.d/synth.json" <<JSON
+{"plugin": "replay", "instance": "synth", "params": {"interval_ms": ${1:-100}, "seed": 5, "price": 100, "volatility": 0.004}}
+JSON
+	cat > "$T/quantd.d/chanlive.json" <<JSON
+{"plugin": "chan", "instance": "chanlive", "exchange": "synth", "symbols": ["ETH/USDT"], "timeframes": ["1m"],
+ "account": {"balance": 10000, "quote": "USDT"}}
+JSON
+}
+
 # openapi_check RECORD: the OpenAPI document and every response recorded in
 # RECORD (JSON lines) validated by tests/openapi/validate.mjs (npm's
 # swagger-parser and Ajv, installed by scripts/setup.sh).

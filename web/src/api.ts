@@ -57,7 +57,7 @@ function drop(): void {
 }
 
 async function send(method: string, path: string, body?: unknown,
-	auth = true): Promise<unknown> {
+	auth = true, raw = false): Promise<unknown> {
 	const headers: Record<string, string> = {};
 	if (body !== undefined)
 		headers['Content-Type'] = 'application/json';
@@ -74,6 +74,8 @@ async function send(method: string, path: string, body?: unknown,
 		throw new ApiError(0, 'network', 'the daemon cannot be reached');
 	}
 	const text = await res.text();
+	if (raw && res.ok)
+		return text;
 	let doc: unknown = null;
 	try {
 		doc = text ? JSON.parse(text) : null;
@@ -93,16 +95,21 @@ async function send(method: string, path: string, body?: unknown,
  * once and the call repeated; a session that cannot be renewed ends.
  */
 export async function call<T = unknown>(method: string, path: string,
-	body?: unknown): Promise<T> {
+	body?: unknown, raw = false): Promise<T> {
 	try {
-		return await send(method, path, body) as T;
+		return await send(method, path, body, true, raw) as T;
 	} catch (e) {
 		if (!(e instanceof ApiError) || e.status !== 401 || !sessionStorage.getItem(REFRESH_KEY))
 			throw e;
 		if (!(await refresh()))
 			throw e;
-		return await send(method, path, body) as T;
+		return await send(method, path, body, true, raw) as T;
 	}
+}
+
+/** A GET whose answer is a document, not JSON (a report, a CSV): its text. */
+export function callText(path: string): Promise<string> {
+	return call<string>('GET', path, undefined, true);
 }
 
 /**

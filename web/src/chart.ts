@@ -11,6 +11,7 @@ import {
 import { errorBox, field, h, num, replace, showError } from './dom';
 import { indicatorLayer } from './indicators';
 import { follow, type LiveMessage } from './live';
+import { chartOverlays } from './overlays';
 import * as api from './routes';
 
 /** The timeframes the daemon builds, in seconds. */
@@ -84,10 +85,12 @@ export function chartPage(root: HTMLElement): () => void {
 	});
 	chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 	const markers = createSeriesMarkers(candles, []);
-	stops.push(() => chart.remove());
 	const layer = indicatorLayer(chart, box);
 	status.after(layer.el);
 	let firstTs = 0;
+	const overlays = chartOverlays(candles, box);
+	box.after(overlays.el);
+	stops.push(overlays.stop, () => chart.remove());
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
@@ -154,6 +157,7 @@ export function chartPage(root: HTMLElement): () => void {
 			firstTs = rows.length ? rows[0].ts : 0;
 			layer.update(market, tf, firstTs, lastTime * 1000);
 			drawFills();
+			overlays.setMarket(market, TIMEFRAMES[tf]);
 			chart.timeScale().scrollToRealTime();
 			say();
 			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);

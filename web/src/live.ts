@@ -1,7 +1,7 @@
 // live.ts -- the one WebSocket to /ws: signs in with the access token,
 // subscribes the channels pages ask for, hands each message to its
-// channel's handlers, and reconnects (re-subscribing) after a drop or a
-// token renewal.
+// channel's handlers, reconnects (re-subscribing) after a drop, and signs
+// in again with each renewed token.
 import { accessToken, onSession } from './api';
 
 /** A message of a channel: "snapshot" first, then the changes. */
@@ -73,6 +73,13 @@ function reset(): void {
 }
 
 onSession((signedIn) => {
+	// A renewed token signs the open socket in again: its subscriptions
+	// stay, and no message is lost to a reconnect.
+	const token = accessToken();
+	if (signedIn && token && ws && authed && ws.readyState === WebSocket.OPEN) {
+		ws.send(JSON.stringify({ op: 'auth', token }));
+		return;
+	}
 	reset();
 	if (signedIn)
 		connect();

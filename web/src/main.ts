@@ -1,10 +1,11 @@
 // main.ts -- the dashboard's shell: sign-in or the pages, chosen by the
 // URL's hash (#/chart, #/overview, #/risk, #/account, #/strategies,
-// #/plugins), the theme toggle
-// (remembered in localStorage) and sign-out.
+// #/plugins, #/backtests), the theme toggle (remembered in localStorage)
+// and sign-out.
 import './app.css';
 import { logout, onSession, refresh } from './api';
 import { accountPage } from './account';
+import { backtestsPage } from './backtests';
 import { chartPage } from './chart';
 import { errorBox, h, replace, showError } from './dom';
 import { loginPage } from './login';
@@ -17,6 +18,7 @@ import * as api from './routes';
 const PAGES: Array<[string, string]> = [
 	['chart', 'Chart'], ['overview', 'Overview'], ['risk', 'Risk'], ['account', 'Account'],
 	['strategies', 'Strategies'], ['plugins', 'Plugins'],
+	['backtests', 'Backtests'],
 ];
 const THEME_KEY = 'quantd.theme';
 
@@ -69,6 +71,8 @@ function show(): void {
 		stop = strategiesPage(main, user);
 	else if (current === 'plugins')
 		pluginsPage(main, user);
+	else if (current === 'backtests')
+		stop = backtestsPage(main);
 	else
 		accountPage(main, user);
 }

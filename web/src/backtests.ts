@@ -1,0 +1,538 @@
+// backtests.ts -- the backtests page: a run form made from the strategy's
+// parameter specs (a backtest, an optimisation over a grid, or a
+// walk-forward), the caller's jobs with their progress live from the jobs
+// channel, and a finished job's result: metrics, equity and drawdown,
+// trades, the report and the trades CSV, a heat map of an optimisation
+// over two parameters, a walk-forward's windows and a Monte Carlo run's
+// percentile bands.  A backtest is sent to the chart page with its trades
+// and annotations drawn (overlays.ts).
+import {
+	AreaSeries, ColorType, LineSeries, createChart, type IChartApi, type UTCTimestamp,
+} from 'lightweight-charts';
+import { ApiError } from './api';
+import { errorBox, field, h, num, replace, showError, table, time } from './dom';
+import * as jobs from './jobs';
+import { follow } from './live';
+import { showOnChart } from './overlays';
+import { bands, bars, css, heatMap } from './plots';
+
+/** Timeframes in ms, as the daemon names them (the equity resolutions). */
+const TF_MS: Array<[string, number]> = [
+	['1m', 60e3], ['3m', 180e3], ['5m', 300e3], ['15m', 900e3], ['30m', 1800e3],
+	['1h', 3600e3], ['2h', 7200e3], ['4h', 14400e3], ['6h', 21600e3], ['12h', 43200e3],
+	['1d', 86400e3], ['1w', 604800e3],
+];
+
+/** Samples an equity curve should have at most: enough for any screen. */
+const EQUITY_POINTS = 1500;
+
+/** Rows of a trades table drawn at once. */
+const TRADE_ROWS = 500;
+
+const METRICS: Array<[string, string, 'pct' | 'num' | 'int' | 'hours']> = [
+	['total_return', 'Total return', 'pct'], ['cagr', 'CAGR', 'pct'], ['volatility', 'Volatility', 'pct'],
+	['sharpe', 'Sharpe', 'num'], ['sortino', 'Sortino', 'num'], ['max_drawdown', 'Max drawdown', 'pct'],
+	['max_drawdown_duration', 'Longest drawdown', 'hours'], ['calmar', 'Calmar', 'num'],
+	['win_rate', 'Win rate', 'pct'], ['profit_factor', 'Profit factor', 'num'], ['expectancy', 'Expectancy', 'num'],
+	['exposure', 'Exposure', 'pct'], ['trades', 'Trades', 'int'], ['fees', 'Fees', 'num'],
+	['final_equity', 'Final equity', 'num'],
+];
+
+const pct = (v: number): string => (v * 100).toFixed(2) + ' %';
+
+function metric(v: unknown, how: 'pct' | 'num' | 'int' | 'hours'): string {
+	if (typeof v !== 'number' || !Number.isFinite(v))
+		return '—';
+	return how === 'pct' ? pct(v) : how === 'hours' ? num(v / 3600e3, 1) + ' h' :
+		how === 'int' ? String(v) : num(v, 4);
+}
+
+/** The equity curve's resolution for a range: at most EQUITY_POINTS samples. */
+function equityEvery(from: number, to: number, tf: string): string {
+	const base = TF_MS.find(([k]) => k === tf)?.[1] ?? 60e3;
+	const want = Math.max(base, (to - from) / EQUITY_POINTS);
+	if (want <= base && (to - from) / base <= EQUITY_POINTS)
+		return 'bar';
+	return (TF_MS.find(([, ms]) => ms >= want) ?? TF_MS[TF_MS.length - 1])[0];
+}
+
+/** "2024-01-01T00:00" (UTC, as datetime-local inputs take it) of ms. */
+function localValue(ms: number): string {
+	return new Date(ms).toISOString().slice(0, 16);
+}
+
+/** A described job: what ran over what. */
+function describe(j: jobs.Job): string {
+	const r = j.request ?? {};
+	if (j.kind === 'montecarlo')
+		return `backtest #${r.backtest}, ${num(r.runs)} runs`;
+	const d = r.data;
+	const ps = Object.entries(r.params ?? {}).map(([k, v]) => `${k}=${v}`);
+	const grid = Object.keys(r.grid ?? {}).map((k) => `${k}∈grid`);
+	return `${r.strategy ?? ''} ${[...ps, ...grid].join(' ')}` + (d ? ` · ${d.exchange} ${d.symbol} ${d.timeframe}` : '');
+}
+
+/** Draws the backtests page into `root`; returns what stops its feeds. */
+export function backtestsPage(root: HTMLElement): () => void {
+	const err = errorBox();
+	const jobsBox = h('div', { id: 'jobs' });
+	const result = h('section', { class: 'panel', id: 'bt-result', 'aria-live': 'polite', hidden: true });
+	const form = runForm((j) => { watching = j.id; upsert(j); });
+	replace(root,
+		h('section', { class: 'panel' }, h('h2', {}, 'Run'), form),
+		h('section', { class: 'panel' }, h('h2', {}, 'Jobs'), err, jobsBox),
+		result);
+
+	const known = new Map<number, jobs.Job>();
+	let watching = 0;
+	let open = 0;
+	let disposeResult: Array<() => void> = [];
+
+	function drawJobs(): void {
+		const list = [...known.values()].sort((a, b) => b.id - a.id);
+		replace(jobsBox, table(list, [
+			['#', (j) => j.id], ['Kind', (j) => j.kind], ['What', (j) => describe(j)],
+			['State', (j) => h('span', { class: j.state === 'failed' ? 'bad' : j.state === 'done' ? 'good' : '', title: j.error ?? '' },
+				j.state + (j.error ? ': ' + j.error.split('\n')[0].slice(0, 80) : ''))],
+			['Progress', (j) => h('progress', { max: '1', value: String(j.progress), 'aria-label': `job ${j.id} progress` })],
+			['Created (UTC)', (j) => time(j.created_ms)],
+			['', (j) => h('span', { class: 'actions' },
+				j.state === 'done' ? h('button', { type: 'button', class: 'small', 'data-open': j.id, onclick: () => { void openJob(j); } }, 'Open') : null,
+				j.state === 'queued' || j.state === 'running' ? h('button', {
+					type: 'button', class: 'small', onclick: () => {
+						jobs.cancelJob(j).then(upsert).catch((e) => showError(err, e));
+					},
+				}, 'Cancel') : null)],
+		], 'no job yet: run one above'));
+	}
+
+	/* A job as the channel or a reply shows it.  A reply may come after
+	 * the channel's later news of the same job: a job never goes back.
+	 * The job submitted last opens once it is done. */
+	function upsert(j: jobs.Job): void {
+		const before = known.get(j.id);
+		const rank = (x: jobs.Job): number => x.state === 'queued' ? 0 : x.state === 'running' ? 1 : 2;
+		if (!before || rank(j) >= rank(before))
+			known.set(j.id, j);
+		drawJobs();
+		const now = known.get(j.id);
+		if (j.id === watching && now?.state === 'done') {
+			watching = 0;
+			void openJob(now);
+		}
+	}
+
+	async function openJob(j: jobs.Job): Promise<void> {
+		open = j.id;
+		disposeResult.forEach((f) => f());
+		disposeResult = [];
+		result.hidden = false;
+		const box = errorBox();
+		replace(result, h('h2', {}, `${j.kind} #${j.id}`), h('p', { class: 'muted' }, describe(j)), box, h('p', { class: 'muted' }, 'loading…'));
+		try {
+			let body: HTMLElement[];
+			if (j.kind === 'backtest')
+				body = backtestView(j, await jobs.jobResult<jobs.BacktestResult>(j), disposeResult);
+			else if (j.kind === 'optimize')
+				body = optimizeView(j, await jobs.jobResult<jobs.OptimizeResult>(j));
+			else if (j.kind === 'walkforward')
+				body = walkForwardView(j, await jobs.jobResult<jobs.WalkForwardResult>(j), disposeResult);
+			else
+				body = await monteCarloView(j, await jobs.jobResult<jobs.MonteCarloResult>(j));
+			if (open !== j.id)
+				return;
+			replace(result, h('h2', {}, `${j.kind} #${j.id}`), h('p', { class: 'muted' }, describe(j)), box, ...body);
+			result.dataset.job = String(j.id);
+		} catch (e) {
+			showError(box, e);
+		}
+	}
+
+	/* A backtest: its metrics, equity and drawdown, trades and files. */
+	function backtestView(j: jobs.Job, r: jobs.BacktestResult, dispose: Array<() => void>): HTMLElement[] {
+		const actions = h('div', { class: 'toolbar' });
+		const box = errorBox();
+		const d = j.request?.data;
+		if (d)
+			actions.appendChild(h('button', {
+				type: 'button', id: 'bt-show', onclick: () => showOnChart({
+					label: `Backtest #${j.id}`, market: { exchange: d.exchange, symbol: d.symbol },
+					timeframe: d.timeframe, trades: r.trades, annotations: r.annotations ?? [],
+				}),
+			}, 'Show on chart'));
+		actions.append(
+			h('button', { type: 'button', id: 'bt-report', onclick: () => { download(j.id, 'report', box); } }, 'Download report (HTML)'),
+			h('button', { type: 'button', id: 'bt-csv', onclick: () => { download(j.id, 'trades', box); } }, 'Download trades (CSV)'));
+		const runs = h('input', { type: 'number', id: 'mc-runs', min: '1', max: '1000000', step: '1', value: '10000', inputmode: 'numeric' });
+		const mc = h('form', { class: 'inline-form', id: 'mc-form' }, field('Monte Carlo runs', runs),
+			h('button', { type: 'submit' }, 'Run Monte Carlo'));
+		mc.addEventListener('submit', (ev) => {
+			ev.preventDefault();
+			showError(box, null);
+			jobs.submitJob('montecarlo', { backtest: j.id, runs: Number(runs.value) })
+				.then((m) => { watching = m.id; upsert(m); }).catch((e) => showError(box, e));
+		});
+		if (r.trades.length === 0)
+			mc.hidden = true;
+		return [metricsList(r.metrics), equityChart(r.equity ?? [], dispose), actions, mc, box,
+			h('h3', {}, `Trades (${r.trades.length})`), tradesTable(r.trades)];
+	}
+
+	/* An optimisation: a heat map over two of its grid's axes (the others
+	 * at the best point's values) and its best points. */
+	function optimizeView(j: jobs.Job, r: jobs.OptimizeResult): HTMLElement[] {
+		const grid = j.request?.grid ?? {};
+		const axes = Object.keys(grid);
+		const points = r.results.map((p) => ({ p, at: parseParams(p.params) }));
+		const best = points.find((x) => x.p.ok)?.at ?? {};
+		const xSel = h('select', { id: 'hm-x' }, ...axes.map((a) => h('option', { value: a }, a)));
+		const ySel = h('select', { id: 'hm-y' }, ...axes.map((a) => h('option', { value: a }, a)));
+		if (axes.length > 1)
+			ySel.value = axes[1];
+		const mSel = h('select', { id: 'hm-metric' }, ...['sharpe', 'total_return', 'calmar', 'max_drawdown', 'trades']
+			.map((m) => h('option', { value: m }, m.replace('_', ' '))));
+		mSel.value = r.objective;
+		const mapBox = h('div', { id: 'heatmap' });
+		const draw = (): void => {
+			const xa = xSel.value, ya = axes.length > 1 ? ySel.value : '';
+			const m = mSel.value as keyof jobs.Point;
+			const fixed = axes.filter((a) => a !== xa && a !== ya);
+			const match = (at: Record<string, number>, x: number, y: number): boolean =>
+				near(at[xa], x) && (ya === '' || near(at[ya], y)) && fixed.every((a) => near(at[a], best[a]));
+			replace(mapBox, heatMap({
+				xName: xa, yName: ya || '—', xs: axisValues(grid[xa]), ys: ya ? axisValues(grid[ya]) : [0],
+				value: (x, y) => {
+					const hit = points.find((q) => q.p.ok && match(q.at, x, y));
+					const v = hit ? hit.p[m] : null;
+					return typeof v === 'number' ? v : null;
+				},
+				label: m.replace('_', ' '),
+				format: m === 'total_return' || m === 'max_drawdown' ? pct : m === 'trades' ? String : (v) => num(v, 3),
+			}), fixed.length ? h('p', { class: 'muted' }, 'Other axes at the best point: ' + fixed.map((a) => `${a}=${best[a]}`).join(', ')) : null);
+		};
+		[xSel, ySel, mSel].forEach((s) => s.addEventListener('change', draw));
+		draw();
+		return [
+			h('p', {}, `${r.points} grid points, ranked by ${r.objective}` +
+				(r.results.length < r.points ? `; the best ${r.results.length} are kept (cells of the others are hatched)` : '')),
+			h('div', { class: 'toolbar' }, field('Across', xSel), axes.length > 1 ? field('Up', ySel) : null, field('Colour', mSel)),
+			mapBox,
+			h('h3', {}, 'Best points'),
+			table(r.results.slice(0, 20), [
+				['Parameters', (p) => p.params], ['Sharpe', (p) => metric(p.sharpe, 'num')],
+				['Return', (p) => metric(p.total_return, 'pct')], ['Max drawdown', (p) => metric(p.max_drawdown, 'pct')],
+				['Calmar', (p) => metric(p.calmar, 'num')], ['Trades', (p) => p.trades],
+				['', (p) => p.ok ? '' : h('span', { class: 'bad' }, 'invalid')],
+			]),
+		];
+	}
+
+	/* A walk-forward: per window the in-sample objective and the
+	 * out-of-sample return, then the stitched out-of-sample run. */
+	function walkForwardView(j: jobs.Job, r: jobs.WalkForwardResult, dispose: Array<() => void>): HTMLElement[] {
+		const obj = j.request?.objective ?? 'sharpe';
+		const oos = r.out_of_sample;
+		return [
+			h('h3', {}, `Windows (${r.windows.length})`),
+			h('div', { id: 'wf-bars' }, bars({
+				label: 'Out-of-sample return and in-sample objective per window',
+				labels: r.windows.map((w) => time(w.test_from).slice(0, 16)),
+				series: [
+					{ name: 'out-of-sample return', values: r.windows.map((w) => w.oos_return), format: pct },
+					{ name: `in-sample ${obj}`, values: r.windows.map((w) => w.in_sample), format: (v) => num(v, 3) },
+				],
+			})),
+			table(r.windows, [
+				['Test from (UTC)', (w) => time(w.test_from)], ['Best parameters (in-sample)', (w) => w.params],
+				[`In-sample ${obj}`, (w) => metric(w.in_sample, 'num')], ['Out-of-sample return', (w) => metric(w.oos_return, 'pct')],
+			]),
+			h('h3', {}, 'Stitched out-of-sample run'),
+			metricsList(oos.metrics), equityChart(oos.equity ?? [], dispose),
+		];
+	}
+
+	/* A Monte Carlo run: percentile bands, with the backtest's own values. */
+	async function monteCarloView(j: jobs.Job, r: jobs.MonteCarloResult): Promise<HTMLElement[]> {
+		let src: jobs.BacktestResult | null = null;
+		const id = j.request?.backtest;
+		if (id)
+			src = await jobs.jobResult<jobs.BacktestResult>({ ...j, id, kind: 'backtest' }).catch(() => null);
+		return [
+			h('p', {}, `${num(r.runs)} resamplings of the ${r.trades} trades of backtest #${id}.`),
+			h('div', { id: 'mc-bands' }, bands([
+				{ name: 'Total return', ...r.total_return, mark: src?.metrics.total_return, markName: 'the backtest' },
+				{ name: 'Max drawdown', ...r.max_drawdown, mark: src?.metrics.max_drawdown, markName: 'the backtest' },
+			], 'Monte Carlo percentiles of total return and maximum drawdown')),
+		];
+	}
+
+	jobs.listJobs().then((list) => { list.forEach((j) => known.set(j.id, j)); drawJobs(); })
+		.catch((e) => showError(err, e));
+	// A snapshot comes again after each reconnect: what changed while
+	// the socket was down (a job that ended) is taken from it.
+	const unfollow = follow('jobs', (m) => {
+		if (m.type === 'snapshot')
+			((m.data as { jobs?: jobs.Job[] } | null)?.jobs ?? []).forEach(upsert);
+		else if (m.type === 'job')
+			upsert(m.data as jobs.Job);
+	});
+	return () => {
+		unfollow();
+		disposeResult.forEach((f) => f());
+	};
+}
+
+/** Saves a finished backtest's report or trades as a file. */
+function download(id: number, what: 'report' | 'trades', box: HTMLElement): void {
+	jobs.backtestFile(id, what).then((text) => {
+		const url = URL.createObjectURL(new Blob([text], { type: what === 'report' ? 'text/html' : 'text/csv' }));
+		const a = h('a', { href: url, download: `backtest-${id}-${what === 'report' ? 'report.html' : 'trades.csv'}` });
+		document.body.appendChild(a);
+		a.click();
+		a.remove();
+		window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+	}).catch((e) => showError(box, e));
+}
+
+function metricsList(m: Record<string, number>): HTMLElement {
+	return h('dl', { class: 'metrics', id: 'bt-metrics' }, ...METRICS.map(([k, t, how]) =>
+		h('div', {}, h('dt', {}, t), h('dd', { 'data-metric': k }, metric(m[k], how)))));
+}
+
+/** Equity (top pane) and drawdown from its running peak (bottom pane). */
+function equityChart(eq: Array<[number, number]>, dispose: Array<() => void>): HTMLElement {
+	const box = h('div', { class: 'equity', id: 'bt-equity', role: 'img', 'aria-label': 'Equity and drawdown' });
+	const pts: Array<{ time: UTCTimestamp; value: number }> = [];
+	const dd: Array<{ time: UTCTimestamp; value: number }> = [];
+	let peak = -Infinity;
+	for (const [ts, v] of eq) {
+		const t = Math.floor(ts / 1000) as UTCTimestamp;
+		if (pts.length && t <= pts[pts.length - 1].time)
+			continue;
+		peak = Math.max(peak, v);
+		pts.push({ time: t, value: v });
+		dd.push({ time: t, value: peak > 0 ? (v / peak - 1) * 100 : 0 });
+	}
+	box.dataset.points = String(pts.length);
+	if (pts.length === 0)
+		return h('p', { class: 'muted', id: 'bt-equity' }, 'The result has no equity curve.');
+	// Drawn once the box is in the page (the chart sizes itself to it).
+	requestAnimationFrame(() => {
+		if (!box.isConnected)
+			return;
+		const chart: IChartApi = createChart(box, {
+			autoSize: true,
+			layout: { background: { type: ColorType.Solid, color: 'transparent' }, textColor: css('--fg') },
+			grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
+			timeScale: { timeVisible: true, secondsVisible: false },
+		});
+		chart.addSeries(LineSeries, { color: css('--accent'), lineWidth: 2, title: 'equity' }).setData(pts);
+		chart.addSeries(AreaSeries, {
+			lineColor: css('--down'), topColor: css('--down-soft'), bottomColor: css('--down-soft'),
+			lineWidth: 1, title: 'drawdown %', invertFilledArea: true,
+		}, 1).setData(dd);
+		chart.panes()[1]?.setHeight(110);
+		chart.timeScale().fitContent();
+		dispose.push(() => chart.remove());
+	});
+	return box;
+}
+
+function tradesTable(list: jobs.Trade[]): HTMLElement {
+	const shown = list.slice(0, TRADE_ROWS);
+	return h('div', { id: 'bt-trades' }, table(shown, [
+		['#', (t) => list.indexOf(t) + 1], ['Symbol', (t) => t.symbol], ['Side', (t) => t.side], ['Qty', (t) => num(t.qty)],
+		['Entry (UTC)', (t) => time(t.entry_ts)], ['Entry price', (t) => num(t.entry_price)],
+		['Exit (UTC)', (t) => t.exit_ts === null ? 'open' : time(t.exit_ts)], ['Exit price', (t) => num(t.exit_price)],
+		['Fees', (t) => num(t.fees, 4)],
+		['P&L', (t) => h('span', { class: t.pnl >= 0 ? 'good' : 'bad' }, num(t.pnl, 2))],
+	], 'no trade'), list.length > TRADE_ROWS ?
+		h('p', { class: 'muted' }, `The first ${TRADE_ROWS} of ${list.length}; the CSV has them all.`) : null);
+}
+
+/** "fast=5 slow=20" as numbers by name. */
+function parseParams(s: string): Record<string, number> {
+	const out: Record<string, number> = {};
+	for (const kv of s.split(' ')) {
+		const i = kv.indexOf('=');
+		if (i > 0)
+			out[kv.slice(0, i)] = Number(kv.slice(i + 1));
+	}
+	return out;
+}
+
+function near(a: number | undefined, b: number | undefined): boolean {
+	return a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/** An axis's values, as quantctl walks them (min, min+step, ... <= max). */
+function axisValues(a: jobs.Axis | undefined): number[] {
+	if (!a)
+		return [0];
+	const n = Math.floor((a.max - a.min) / a.step + 1e-9) + 1;
+	return Array.from({ length: Math.min(n, 1000) }, (_, k) => Number((a.min + k * a.step).toPrecision(10)));
+}
+
+/**
+ * The run form: kind, strategy and its parameters (numbers also as a grid
+ * for optimisations), stored candles and range, money, and the
+ * walk-forward's windows; the server's validation error is shown at its
+ * field.  `done` gets each queued job.
+ */
+function runForm(done: (j: jobs.Job) => void): HTMLFormElement {
+	const err = errorBox();
+	const kind = h('select', { id: 'bt-kind', name: 'kind' },
+		h('option', { value: 'backtest' }, 'Backtest'), h('option', { value: 'optimize' }, 'Optimisation (grid)'),
+		h('option', { value: 'walkforward' }, 'Walk-forward'));
+	const strategy = h('select', { id: 'bt-strategy', name: 'strategy', 'data-field': 'strategy', required: true });
+	const params = h('fieldset', { id: 'bt-params', class: 'params' }, h('legend', {}, 'Parameters'));
+	const series = h('select', { id: 'bt-series', 'data-field': 'data', required: true });
+	const from = h('input', { type: 'datetime-local', id: 'bt-from', 'data-field': 'data.from', required: true });
+	const to = h('input', { type: 'datetime-local', id: 'bt-to', 'data-field': 'data.to', required: true });
+	const cash = h('input', { type: 'number', id: 'bt-cash', min: '0', step: 'any', value: '10000', 'data-field': 'cash', inputmode: 'decimal' });
+	const fee = h('input', { type: 'number', id: 'bt-fee', min: '0', max: '0.5', step: 'any', value: '0.001', 'data-field': 'fee_rate', inputmode: 'decimal' });
+	const objective = h('select', { id: 'bt-objective', 'data-field': 'objective' },
+		...['sharpe', 'total_return', 'calmar'].map((o) => h('option', { value: o }, o.replace('_', ' '))));
+	const train = h('input', { type: 'number', id: 'wf-train', min: '2', step: '1', value: '1000', 'data-field': 'walk_forward', inputmode: 'numeric' });
+	const test = h('input', { type: 'number', id: 'wf-test', min: '2', step: '1', value: '500', inputmode: 'numeric' });
+	const optOnly = h('div', { class: 'grid-form sub', hidden: true }, field('Objective', objective));
+	const wfOnly = h('div', { class: 'grid-form sub', hidden: true },
+		field('Train window (bars)', train), field('Test window (bars)', test));
+	const ok = h('p', { class: 'muted', 'aria-live': 'polite' });
+	const form = h('form', { id: 'bt-form', class: 'run-form', novalidate: true },
+		h('div', { class: 'grid-form' }, field('Kind', kind), field('Strategy', strategy), field('Candles', series),
+			field('From (UTC)', from), field('To (UTC)', to), field('Cash', cash), field('Fee rate', fee)),
+		params, optOnly, wfOnly, h('button', { type: 'submit' }, 'Run'), err, ok);
+	let specs: jobs.ParamSpec[] = [];
+	let stored: jobs.Coverage[] = [];
+
+	const isGrid = (): boolean => kind.value !== 'backtest';
+	function layout(): void {
+		optOnly.hidden = !isGrid();
+		wfOnly.hidden = kind.value !== 'walkforward';
+		params.querySelectorAll<HTMLElement>('.grid-axis').forEach((g) => { g.hidden = !isGrid(); });
+	}
+	kind.addEventListener('change', layout);
+
+	function drawParams(): void {
+		replace(params, h('legend', {}, 'Parameters'), specs.length === 0 ? h('p', { class: 'muted' }, 'none') : null,
+			...specs.filter((s) => !s.secret).map((s) => {
+				const numeric = s.type === 'int' || s.type === 'double';
+				const step = s.type === 'int' ? '1' : 'any';
+				let input: HTMLInputElement | HTMLSelectElement;
+				if (s.type === 'bool') {
+					input = h('select', { name: s.name }, h('option', { value: 'true' }, 'true'), h('option', { value: 'false' }, 'false'));
+					input.value = String(s.default ?? false);
+				} else if (s.type === 'enum') {
+					input = h('select', { name: s.name }, ...(s.choices ?? []).map((c) => h('option', { value: c }, c)));
+					if (s.default !== undefined)
+						input.value = String(s.default);
+				} else {
+					input = h('input', {
+						name: s.name, type: numeric ? 'number' : 'text', step, inputmode: numeric ? 'decimal' : undefined,
+						min: s.min, max: s.max, value: s.default === undefined ? '' : String(s.default),
+					});
+				}
+				input.dataset.field = 'params.' + s.name;
+				input.title = s.description;
+				const axis = numeric ? h('div', { class: 'grid-axis', hidden: !isGrid() },
+					...(['min', 'max', 'step'] as const).map((k) => h('input', {
+						type: 'number', step, name: `grid.${s.name}.${k}`, 'aria-label': `${s.name} grid ${k}`,
+						placeholder: k, 'data-field': 'grid.' + s.name, inputmode: 'decimal',
+					}))) : null;
+				return h('div', { class: 'param' }, field(s.name + (s.required ? ' *' : ''), input),
+					h('small', { class: 'muted' }, s.description), axis);
+			}));
+	}
+
+	function pickStrategy(): void {
+		jobs.paramSpecs(strategy.value).then((s) => { specs = s; drawParams(); })
+			.catch((e) => showError(err, e));
+	}
+	strategy.addEventListener('change', pickStrategy);
+
+	function pickSeries(): void {
+		const c = stored[Number(series.value)];
+		if (!c)
+			return;
+		const tf = TF_MS.find(([k]) => k === c.timeframe)?.[1] ?? 60e3;
+		from.value = localValue(c.first);
+		to.value = localValue(c.last + tf);
+	}
+	series.addEventListener('change', pickSeries);
+
+	function fieldError(e: unknown): void {
+		form.querySelectorAll('[aria-invalid]').forEach((x) => x.removeAttribute('aria-invalid'));
+		form.querySelectorAll('.field-error').forEach((x) => x.remove());
+		showError(err, e);
+		if (!(e instanceof ApiError) || !e.field)
+			return;
+		const f = e.field;
+		const at = form.querySelector<HTMLElement>(`[data-field="${CSS.escape(f)}"]`) ??
+			form.querySelector<HTMLElement>(`[data-field="${CSS.escape(f.split('.')[0])}"]`);
+		if (!at)
+			return;
+		at.setAttribute('aria-invalid', 'true');
+		(at.closest('.param') ?? at.closest('.field') ?? at).after(h('p', { class: 'field-error error', role: 'alert' }, e.message));
+		at.focus();
+	}
+
+	form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		fieldError(null);
+		ok.textContent = '';
+		const c = stored[Number(series.value)];
+		if (!c) {
+			fieldError(new Error('no stored candles to run on: import some (quantctl data import) or let the daemon store its feeds'));
+			return;
+		}
+		const f = Date.parse(from.value + 'Z'), t = Date.parse(to.value + 'Z');
+		const req: jobs.JobRequest = {
+			strategy: strategy.value, params: {},
+			data: { exchange: c.exchange, symbol: c.symbol, timeframe: c.timeframe, from: f, to: t },
+		};
+		if (cash.value !== '')
+			req.cash = Number(cash.value);
+		if (fee.value !== '')
+			req.fee_rate = Number(fee.value);
+		const grid: Record<string, jobs.Axis> = {};
+		for (const s of specs) {
+			const el = form.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${CSS.escape(s.name)}"]`);
+			const g = (k: string): string => form.querySelector<HTMLInputElement>(`[name="${CSS.escape(`grid.${s.name}.${k}`)}"]`)?.value ?? '';
+			if (isGrid() && g('min') !== '' && g('max') !== '') {
+				grid[s.name] = { min: Number(g('min')), max: Number(g('max')), step: g('step') === '' ? 1 : Number(g('step')) };
+				continue;
+			}
+			// Only what differs from the default: the job reads as it was meant.
+			if (!el || el.value === '' || (s.default !== undefined && el.value === String(s.default)))
+				continue;
+			req.params![s.name] = s.type === 'int' || s.type === 'double' ? Number(el.value) :
+				s.type === 'bool' ? el.value === 'true' : el.value;
+		}
+		let k: 'backtest' | 'optimize' = 'backtest';
+		if (isGrid()) {
+			k = 'optimize';
+			req.grid = grid;
+			req.objective = objective.value;
+			if (kind.value === 'walkforward')
+				req.walk_forward = { train: Number(train.value), test: Number(test.value) };
+		} else if (Number.isFinite(f) && Number.isFinite(t)) {
+			req.equity_every = equityEvery(f, t, c.timeframe);
+		}
+		jobs.submitJob(k, req).then((j) => {
+			ok.textContent = `job #${j.id} queued`;
+			done(j);
+		}).catch(fieldError);
+	});
+
+	Promise.all([jobs.strategyNames(), jobs.coverage()]).then(([names, cov]) => {
+		replace(strategy, ...names.map((n) => h('option', { value: n }, n)));
+		stored = cov;
+		replace(series, ...cov.map((c, i) => h('option', { value: String(i) },
+			`${c.exchange} · ${c.symbol} · ${c.timeframe} (${num(c.count)} candles)`)));
+		if (names.length)
+			pickStrategy();
+		pickSeries();
+	}).catch((e) => showError(err, e));
+	return form;
+}
