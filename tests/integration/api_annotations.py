@@ -30,17 +30,7 @@ def refused(resp, status, field=None):
     return apitest.error_is(resp[0], resp[1], status, field=field)
 
 
-async def recv_until(ws, pred, secs):
-    """The first message within `secs` for which pred holds, or None."""
-    end = time.time() + secs
-    while time.time() < end:
-        try:
-            m = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, end - time.time())))
-        except asyncio.TimeoutError:
-            break
-        if pred(m):
-            return m
-    return None
+recv_until = apitest.recv_until
 
 
 AT = apitest.login(BASE, "root", sys.argv[2])

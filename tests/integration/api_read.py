@@ -161,16 +161,7 @@ async def ws_checks():
     import websockets
     url = "ws://127.0.0.1:%d/ws" % PORT
 
-    async def recv_until(ws, pred, secs):
-        end = time.time() + secs
-        while time.time() < end:
-            try:
-                m = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, end - time.time())))
-            except asyncio.TimeoutError:
-                break
-            if pred(m):
-                return m
-        return None
+    recv_until = apitest.recv_until
 
     async with websockets.connect(url) as ws:
         await ws.send(json.dumps({"op": "auth", "token": VT}))

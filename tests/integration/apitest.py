@@ -118,3 +118,18 @@ def wait_for(fn, secs=10, step=0.05):
             return v
         time.sleep(step)
     return fn()
+
+
+async def recv_until(ws, pred, secs):
+    """The first WebSocket message within `secs` for which pred holds, or
+    None."""
+    import asyncio
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            m = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, end - time.time())))
+        except asyncio.TimeoutError:
+            break
+        if pred(m):
+            return m
+    return None
