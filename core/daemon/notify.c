@@ -11,7 +11,8 @@
  *                                         enqueue notifications (an
  *                                         operator's message, a test of
  *                                         the channels); "queued" says
- *                                         how many rows were made
+ *                                         how many rows were made, once
+ *                                         they are in the store
  *
  * Rows: {"id","key","channel","event","user","severity","title",
  * "recipient","attempts","next_ms","created_ms","last_error"}, and for a
@@ -120,6 +121,9 @@ str_of(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* How long notify.send waits for its rows to reach the store. */
+#define FLUSH_MS 5000
+
 /* Every notification is checked before any is queued. */
 static char *
 notify_send(struct outbox *ob, const cJSON *req)
@@ -178,6 +182,14 @@ notify_send(struct outbox *ob, const cJSON *req)
 		}
 		queued += rc;
 		i++;
+	}
+	/* "queued" promises the rows survive a crash: answer once they are
+	 * in the store (an fsync, a few ms), not when they are in memory. */
+	if (outbox_flush(ob, FLUSH_MS) != QD_OK) {
+		snprintf(msg, sizeof(msg), "%d notification(s) queued but not "
+			"yet in the store after %d s (it is slow or failing); "
+			"they are sent once written", queued, FLUSH_MS / 1000);
+		return error_json("unavailable", msg);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);

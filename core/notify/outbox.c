@@ -591,6 +591,15 @@ event_ok(const char *s)
 }
 
 int
+outbox_flush(struct outbox *ob, int timeout_ms)
+{
+	if (ob->journal == NULL)
+		return QD_OK;
+	return journal_wait(ob->journal, journal_last(ob->journal),
+	    timeout_ms);
+}
+
+int
 outbox_enqueue(struct outbox *ob, const struct outbox_event *e)
 {
 	size_t i;

@@ -129,6 +129,13 @@ void outbox_close(struct outbox *ob, int timeout_ms);
  */
 int outbox_enqueue(struct outbox *ob, const struct outbox_event *e);
 
+/**
+ * Block until every row queued so far is in the store, up to timeout_ms:
+ * QD_OK (also with no store: nothing to wait for) or QD_ERR_TIMEOUT (they
+ * stay queued and are written when the store takes them).
+ */
+int outbox_flush(struct outbox *ob, int timeout_ms);
+
 /** A channel's answer to send(req) (api->notify_done). */
 void outbox_done(struct outbox *ob, const char *channel, uint64_t req,
 	int status, const char *detail);

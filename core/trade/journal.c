@@ -536,6 +536,31 @@ journal_stop(struct journal *j, int timeout_ms)
 	free(j);
 }
 
+int
+journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
+{
+	struct timespec ts;
+	int rc = QD_OK;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&j->mu);
+	while (atomic_load(&j->durable) < seq)
+		if (pthread_cond_timedwait(&j->idle, &j->mu, &ts) ==
+		    ETIMEDOUT) {
+			rc = atomic_load(&j->durable) < seq ? QD_ERR_TIMEOUT :
+			    QD_OK;
+			break;
+		}
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
 uint64_t
 journal_durable(const struct journal *j)
 {
