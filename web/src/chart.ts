@@ -90,7 +90,9 @@ export function chartPage(root: HTMLElement): () => void {
 	let firstTs = 0;
 	const overlays = chartOverlays(candles, box);
 	box.after(overlays.el);
-	stops.push(overlays.stop, () => chart.remove());
+	// Whatever is still on its way (candles, indicator values, a backtest's
+	// overlay) is dropped once the chart is removed.
+	stops.push(layer.stop, overlays.stop, () => { loadSeq++; }, () => chart.remove());
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';

@@ -27,6 +27,8 @@ export interface IndicatorLayer {
 	el: HTMLElement;
 	/** The chart now shows `m` `tf` candles opened from `from` to `to` (ms). */
 	update(m: api.Market | null, tf: string, from: number, to: number): void;
+	/** The chart is going away: nothing more is drawn on it. */
+	stop(): void;
 }
 
 /** Indicators over `chart`'s candles (its pane 0). */
@@ -49,6 +51,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 	let to = 0;
 	let nextId = 1;
 	let colorAt = 0;
+	let stopped = false;
 
 	function describe(p: api.Plugin, params: Record<string, unknown>): string {
 		const args = Object.entries(params).filter(([k, v]) =>
@@ -86,7 +89,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		if (!market || to <= 0)
 			throw new Error('no candles on the chart yet');
 		const r = await api.computeIndicator(a.plugin.name, market, tf, from, to + 1, a.params);
-		if (!added.includes(a))
+		if (stopped || !added.includes(a))
 			return;
 		if (a.series.length === 0) {
 			const first = a.plugin.overlay ? null : chart.addPane();
@@ -128,6 +131,8 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		added.push(a);
 		fields.clearErrors();
 		draw(a).then(drawList).catch((e) => {
+			if (stopped)
+				return;
 			added.splice(added.indexOf(a), 1);
 			a.series.forEach((s) => chart.removeSeries(s));
 			if (e instanceof ApiError && e.field === 'params') {
@@ -142,6 +147,8 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 	pick.addEventListener('change', showParams);
 
 	api.indicators().then((list) => {
+		if (stopped)
+			return;
 		catalogue = list.filter((p) => !p.sandbox_only).sort((x, y) => x.name.localeCompare(y.name));
 		replace(pick, ...catalogue.map((p) => h('option', { value: p.name },
 			`${p.name}${p.overlay ? ' (on price)' : ''}`)));
@@ -162,6 +169,10 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 			timer = window.setTimeout(() => {
 				added.forEach((a) => { draw(a).catch((e) => showError(err, e)); });
 			}, same ? 1500 : 0);
+		},
+		stop() {
+			stopped = true;
+			window.clearTimeout(timer);
 		},
 	};
 }

@@ -165,6 +165,7 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	let live: Annotation[] = [];
 	let unfollowLive: (() => void) | null = null;
 	let pending = 0;
+	let stopped = false;   /* the chart is gone: draw nothing more */
 	const liveSel = h('select', { id: 'annotations-of' }, h('option', { value: '' }, 'none'));
 
 	const bucket = (ms: number): number => Math.floor(ms / 1000 / tf) * tf;
@@ -187,6 +188,8 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	/* The backtest's trades and Chan points/fractals as markers, its
 	 * other structures as shapes. */
 	function draw(): void {
+		if (stopped)
+			return;
 		const o = shown();
 		const list: Array<SeriesMarker<Time>> = [];
 		shapes.strokes = [];
@@ -323,6 +326,8 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	}
 	liveSel.addEventListener('change', () => followLive(liveSel.value));
 	call<{ instances: Array<{ name: string; kind?: string }> }>('GET', '/api/v1/instances').then((r) => {
+		if (stopped)
+			return;
 		const names = r.instances.filter((i) => i.kind === 'strategy').map((i) => i.name).sort();
 		replace(liveSel, h('option', { value: '' }, 'none'), ...names.map((n) => h('option', { value: n }, n)));
 		if (names.includes(liveName)) {
@@ -359,7 +364,8 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		} else {
 			return;
 		}
-		drawPositions();
+		if (!stopped)
+			drawPositions();
 	});
 
 	return {
@@ -371,6 +377,7 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 			drawPositions();
 		},
 		stop: () => {
+			stopped = true;
 			unfollow();
 			unfollowLive?.();
 			cancelAnimationFrame(pending);
