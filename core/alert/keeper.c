@@ -18,6 +18,7 @@
 
 #include "alert/alert.h"
 #include "log/log.h"
+#include "util/deadline.h"
 
 enum op_kind { OP_SAVE = 1, OP_REMOVE, OP_EVENT };
 
@@ -343,13 +344,7 @@ alert_keeper_stop(struct alert_keeper *k, int timeout_ms)
 
 	if (k == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = deadline_in(timeout_ms);
 	pthread_mutex_lock(&k->mu);
 	while ((k->head != NULL || k->busy) &&
 	    pthread_cond_timedwait(&k->idle, &k->mu, &until) != ETIMEDOUT)

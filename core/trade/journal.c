@@ -13,6 +13,7 @@
 #include <quantd/sdk.h>
 
 #include "log/log.h"
+#include "util/deadline.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
 #include "trade/journal.h"
@@ -506,13 +507,7 @@ journal_stop(struct journal *j, int timeout_ms)
 
 	if (j == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = deadline_in(timeout_ms);
 	pthread_mutex_lock(&j->mu);
 	while ((j->head != NULL || j->busy) &&
 	    pthread_cond_timedwait(&j->idle, &j->mu, &ts) != ETIMEDOUT)
@@ -542,13 +537,7 @@ journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
 	struct timespec ts;
 	int rc = QD_OK;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = deadline_in(timeout_ms);
 	pthread_mutex_lock(&j->mu);
 	while (atomic_load(&j->durable) < seq)
 		if (pthread_cond_timedwait(&j->idle, &j->mu, &ts) ==
