@@ -37,8 +37,8 @@ minimum raised after the list was read).  Controls: POST /fake/balance?asset=USD
 POST /fake/drop_private[?hold=S] (cut the account streams); POST
 /fake/delay_ack?s=S (AddOrder answers S s after taking the order); POST
 /fake/fill?cl_ord_id=C&qty=Q (fill Q of an open order at its limit);
-POST /fake/private_limit?n=N&status=429|200[&method=M] (the next N private
-calls, of method M if given, refused: HTTP 429 with Retry-After 1, or
+POST /fake/private_limit?n=N&status=429|200[&method=M][&volume=V] (the next
+N private calls, of method M and for volume V if given, refused: HTTP 429 with Retry-After 1, or
 HTTP 200 "EAPI:Rate limit exceeded"); GET /fake/record (orders, fills, refusals, bad signatures)."""
 import asyncio
 import base64
@@ -286,7 +286,7 @@ priv = {
                 "bad_nonce": 0, "insufficient": 0, "invalid": 0,
                 "rate_limited": 0, "deadline": 0},
     "calls": {}, "delay_ack": 0.0, "limit": 0, "limit_status": 429,
-    "limit_method": "",
+    "limit_method": "", "limit_volume": "",
     "hold_private": 0.0,
 }
 priv_conns = set()
@@ -599,9 +599,11 @@ def post_private(h):
     n = int(h.headers.get("Content-Length", "0"))
     body = h.rfile.read(n).decode()
     method = u.path[len("/0/private/"):]
+    form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
     with fb.lock:
         priv["calls"][method] = priv["calls"].get(method, 0) + 1
-        if priv["limit"] > 0 and priv["limit_method"] in ("", method):
+        if priv["limit"] > 0 and priv["limit_method"] in ("", method) and \
+                priv["limit_volume"] in ("", form.get("volume")):
             priv["limit"] -= 1
             priv["refused"]["rate_limited"] += 1
             if priv["limit_status"] == 429:
@@ -609,7 +611,7 @@ def post_private(h):
             else:
                 h.reply(200, {"error": ["EAPI:Rate limit exceeded"]})
             return True
-    q = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+    q = form
     if h.headers.get("API-Key") != KEY:
         err(h, "EAPI:Invalid key", "bad_key")
         return True
@@ -723,6 +725,7 @@ def control(h):
             priv["limit"] = int(q.get("n", 1))
             priv["limit_status"] = int(q.get("status", 429))
             priv["limit_method"] = q.get("method", "")
+            priv["limit_volume"] = q.get("volume", "")
         h.reply(200, {})
     else:
         return False

@@ -54,12 +54,16 @@ kraken krakenbad KR_BAD
 kraken krakenbal KR_SECRET
 # Orders after 2 s: the instrument list (tick, lot) is in by then.
 script fills kraken "wait 2000;buy limit 0.02 -5%;wait 300;buy limit 0.01 -5%;wait 500;cancel 2;buy market 0.001"
-script refused kraken "wait 2000;buy limit 0.1 -1%;sell market 0.0002;wait 4000;buy market 0.001"
+script refused kraken "wait 2000;buy limit 0.1 -1%;sell market 0.0002;wait 1000;buy market 0.0013"
 script stream kraken "wait 2000;buy limit 0.04 -5%"
 script bad krakenbad "wait 2000;buy market 0.001"
 # The only account of its venue: the host brings it to the venue's balances.
 script bal krakenbal "wait 60000"
 
+# The refused script's third order (the only one of 0.0013) is answered
+# HTTP 429: REST pauses, the order is refused with QD_ERR_LIMIT.  Set
+# before the start, so no race with the script's timing.
+curl -s -X POST "$F/fake/private_limit?n=1&status=429&method=AddOrder&volume=0.0013" > /dev/null
 start_daemon || { not_ok "the daemon starts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
 check "the account stream opens" wait_for 10 log_has 'tag=kraken msg="account stream open'
 
@@ -93,9 +97,6 @@ check "under its minimum: REJECTED" wait_for 10 sh -c "grep -q 'tag=refused msg=
 l=$(line refused 2 REJECTED)
 case $l in *"error=-1 reason=kraken EOrder: Order minimum not met"*) ok "with Kraken's reason and QD_ERR_INVALID";; *) not_ok "with Kraken's reason and QD_ERR_INVALID" "$l";; esac
 check "the refusal is logged with Kraken's code" log_has 'tag=kraken msg="place of order [0-9]* refused: kraken EOrder: Insufficient funds'
-# The next AddOrder answered HTTP 429: REST pauses, the order is refused
-# with QD_ERR_LIMIT.
-curl -s -X POST "$F/fake/private_limit?n=1&status=429&method=AddOrder" > /dev/null
 check "a rate-limited order: REJECTED" wait_for 10 sh -c "grep -q 'tag=refused msg=\"script order [0-9]* #3 REJECTED' '$T/quantd.log'"
 l=$(line refused 3 REJECTED)
 case $l in *"error=-6 reason=kraken EAPI: Rate limit exceeded (HTTP 429)"*) ok "with QD_ERR_LIMIT";; *) not_ok "with QD_ERR_LIMIT" "$l";; esac
