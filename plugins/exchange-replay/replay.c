@@ -16,7 +16,9 @@
  * are emitted as trades (the host builds every timeframe from them);
  * bars at their close, as bars of their timeframe, and as the bars of any
  * subscribed timeframe that is a whole multiple of it (UTC-aligned).
- * Timestamps are the recorded ones.  `loop` starts again at the end.  It
+ * Timestamps are the recorded ones.  `loop` starts again at the end, each
+ * pass moved to the period after the last one's (times keep rising, so
+ * candles and fills go on; trade ids are shifted past the last pass's).  It
  * places no orders.
  */
 #include <math.h>
@@ -64,6 +66,13 @@ struct replay {
 	int64_t t0_wall, t0_data;  /* ns: the first row's due time */
 	int64_t emitted_rows;
 	int ended;
+	/* Looping: each pass is moved to follow the last one (time keeps
+	 * rising, trade ids stay unique). */
+	uint32_t pass;
+	int64_t shift_ns;        /* added to this pass's times */
+	uint64_t id_shift;       /* and to its trade ids */
+	int64_t last_ns;         /* the last row emitted (shifted) */
+	uint64_t max_id;         /* the highest trade id of a pass, as read */
 	struct agg {
 		uint32_t tf;         /* a subscribed multiple of src_tf */
 		int open;
@@ -170,6 +179,29 @@ rec_open(struct replay *r)
 	return QD_OK;
 }
 
+/* A page of a later pass: moved after the last row emitted.  The pass
+ * starts in the period (the rows' timeframe; trades: the minute) after the
+ * last one's, at the same place in its period as the recording did. */
+static void
+pass_shift(struct replay *r)
+{
+	int64_t unit = (r->src_tf ? (int64_t)r->src_tf : 60) * 1000000000LL;
+	size_t i;
+
+	if (r->shift_ns < 0) {
+		int64_t first = r->rows[0].ts;
+
+		r->shift_ns = (r->last_ns / unit + 1) * unit -
+		    (first - (first % unit + unit) % unit);
+	}
+	for (i = 0; i < r->n_rows; i++) {
+		r->rows[i].ts += r->shift_ns;
+		r->rows[i].bar.ts += r->shift_ns;
+		if (r->rows[i].trade_id != 0)
+			r->rows[i].trade_id += r->id_shift;
+	}
+}
+
 /* The next row, reading a page when the last is used up; NULL at the end. */
 static const struct qd_history_row *
 rec_peek(struct replay *r)
@@ -182,6 +214,8 @@ rec_peek(struct replay *r)
 			r->ended = 1;
 		r->n_rows = n;
 		r->pos = 0;
+		if (n > 0 && r->pass > 0)
+			pass_shift(r);
 	}
 	return r->pos < r->n_rows ? &r->rows[r->pos] : NULL;
 }
@@ -314,6 +348,11 @@ rec_tick(struct replay *r)
 			r->loop ? "; again from the start" : "");
 		r->api->history_close(r->ctx, r->cursor);
 		r->cursor = 0;
+		if (r->loop) {
+			r->pass++;
+			r->shift_ns = -1;   /* set from the next pass's first row */
+			r->id_shift += r->max_id;
+		}
 		if (!r->loop || rec_open(r) != QD_OK) {
 			r->api->timer_cancel(r->ctx, r->timer);
 			r->timer = 0;
@@ -330,6 +369,9 @@ rec_tick(struct replay *r)
 			rec_bar(r, w);
 		else
 			rec_trade(r, w);
+		r->last_ns = w->ts;
+		if (r->pass == 0 && w->trade_id > r->max_id)
+			r->max_id = w->trade_id;
 		r->pos++;
 		r->emitted_rows++;
 	}
@@ -490,7 +532,8 @@ static const struct qd_param_spec replay_params[] = {
 		"store source's)"),
 	QD_PARAM_DOUBLE_SPEC("speed", 1.0, 0.001, 1e9,
 		"recorded data: times its own pace"),
-	QD_PARAM_BOOL_SPEC("loop", 0, "recorded data: start again at the end"),
+	QD_PARAM_BOOL_SPEC("loop", 0, "recorded data: start again at the end, "
+		"moved on in time to follow it"),
 };
 
 static const struct qd_plugin replay_plugin = {

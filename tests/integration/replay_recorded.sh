@@ -101,6 +101,54 @@ sleep 1
 stop_daemon
 n=$(q "SELECT count(*) FROM candles c JOIN candles s ON s.open_time = c.open_time AND s.timeframe = c.timeframe AND s.symbol = c.symbol AND s.open = c.open AND s.close = c.close AND s.volume = c.volume WHERE c.exchange = 'rc' AND s.exchange = 'rs' AND c.timeframe = '1m'")
 check "its 20 candles are the stored ones" test "$n" -eq 20
+# The trade file looped: each pass follows the last in time (the minute
+# after its last trade's), with its trade ids shifted past the last pass's.
+rm "$T/quantd.d/rs.json"
+cat > "$T/quantd.d/rl.json" <<JSON
+{"plugin": "replay", "instance": "rl", "symbols": ["ETH/USDT"], "timeframes": ["1m"],
+ "params": {"source": "file:$T/trades.csv", "symbol": "ETH/USDT", "speed": 600, "loop": true}}
+JSON
+start_daemon || { not_ok "daemon restarts" "$(tail -5 "$T/quantd.log")"; finish; exit 1; }
+check "the looped file is played three times" wait_for 30 sh -c "[ \$(grep -c 'tag=rl msg=\"replay of file:.*finished: [0-9]* rows; again from the start' '$T/quantd.log') -ge 3 ]"
+sleep 1
+stop_daemon
+q "SELECT trade_id, time, price, qty, side FROM trades WHERE exchange = 'rl' ORDER BY trade_id" > "$T/rl.txt"
+q "SELECT open_time FROM candles WHERE exchange = 'rl' AND timeframe = '1m' ORDER BY open_time" > "$T/rl1.txt"
+out=$("$PY" - "$T" <<'PY'
+import sys
+d = sys.argv[1]
+rows = [[float(x) for x in l.split()] for l in open(d + "/rl.txt")]
+src = [l.split(",") for l in open(d + "/trades.csv").read().split("\n") if l]
+ids = [int(t[0]) for t in src]
+span = max(ids)
+bad = []
+if len(set(r[0] for r in rows)) != len(rows):
+    bad.append("a trade id stored twice")
+times = [r[1] for r in rows]
+if times != sorted(times):
+    bad.append("times do not rise with the trade ids")
+by = {int(r[0]): r for r in rows}
+first, last = int(src[0][5]), int(src[-1][5])
+shift = 0
+for k in (1, 2):
+    shift = (last + shift) // 60000 * 60000 + 60000 - first // 60000 * 60000
+    for t in src:
+        r = by.get(int(t[0]) + k * span)
+        if r is None:
+            bad.append("pass %d: trade %s missing" % (k + 1, t[0]))
+            break
+        if r[1] != int(t[5]) + shift or abs(r[2] - float(t[1])) > 1e-9 or abs(r[3] - float(t[2])) > 1e-9:
+            bad.append("pass %d: trade %s is %r, not the recorded one %d ms later" % (k + 1, t[0], r, shift))
+            break
+mins = [int(float(l)) for l in open(d + "/rl1.txt")]
+if mins != sorted(set(mins)) or any(b - a != 60000 for a, b in zip(mins, mins[1:])):
+    bad.append("the 1m bars are not one a minute, rising")
+print("; ".join(bad) if bad else "%d trades, %d 1m bars over the passes" % (len(rows), len(mins)))
+sys.exit(1 if bad else 0)
+PY
+)
+if [ $? -eq 0 ]; then ok "each pass follows the last, its trades the recorded ones moved on whole minutes ($out)"; else not_ok "each pass follows the last, its trades the recorded ones moved on whole minutes" "$out"; fi
+rm "$T/quantd.d/rl.json"
 cat > "$T/quantd.d/bad.json" <<JSON
 {"plugin": "replay", "instance": "bad", "params": {"source": "file:$T/nope.csv", "symbol": "BTC/USDT"}}
 JSON
