@@ -86,14 +86,21 @@ state_name(int st)
 	return st >= 1 && st <= 7 ? n[st] : "?";
 }
 
-static const char *
-type_name(int t)
+void
+trading_order_levels(struct oms *o, const struct qd_order_update *u, cJSON *e)
 {
-	static const char *const n[] = { "?", "market", "limit", "stop",
-		"stop_limit", "take_profit", "take_profit_limit",
-		"trailing_stop" };
+	struct oms_order_levels lv;
 
-	return t >= 1 && t <= 7 ? n[t] : "?";
+	if (u->parent_id != 0)
+		cJSON_AddNumberToObject(e, "parent_id", (double)u->parent_id);
+	if (oms_order_levels(o, u->order_id, &lv) != QD_OK)
+		return;
+	if (lv.trigger > 0)
+		cJSON_AddNumberToObject(e, "stop_price", lv.trigger);
+	if (lv.sl_price > 0)
+		cJSON_AddNumberToObject(e, "sl_price", lv.sl_price);
+	if (lv.tp_price > 0)
+		cJSON_AddNumberToObject(e, "tp_price", lv.tp_price);
 }
 
 static char *
@@ -128,11 +135,12 @@ orders(struct host *h, const cJSON *req)
 			symbol_name(u.symbol) : "?");
 		cJSON_AddStringToObject(e, "side", u.side == QD_SIDE_BUY ?
 			"buy" : "sell");
-		cJSON_AddStringToObject(e, "type", type_name(u.type));
+		cJSON_AddStringToObject(e, "type", oms_type_name(u.type));
 		cJSON_AddStringToObject(e, "state", state_name(u.state));
 		cJSON_AddNumberToObject(e, "qty", u.qty);
 		cJSON_AddNumberToObject(e, "price", u.price);
 		cJSON_AddNumberToObject(e, "filled", u.filled_qty);
+		trading_order_levels(o, &u, e);
 		cJSON_AddItemToArray(arr, e);
 	}
 	free(ids);
@@ -493,9 +501,6 @@ name_index(const char *s, const char *const *names, int n)
 static char *
 submit(struct host *h, const cJSON *req)
 {
-	static const char *const types[] = { NULL, "market", "limit", "stop",
-		"stop_limit", "take_profit", "take_profit_limit",
-		"trailing_stop" };
 	static const char *const tifs[] = { "gtc", "ioc", "fok",
 		"post_only" };
 	const char *inst = str(req, "instance"), *sym = str(req, "symbol");
@@ -514,7 +519,10 @@ submit(struct host *h, const cJSON *req)
 			"and symbol (BASE/QUOTE)");
 	if (side == NULL || (strcmp(side, "buy") && strcmp(side, "sell")))
 		return ctl_error("bad_request", "side: buy or sell");
-	if ((t = name_index(type ? type : "market", types, 8)) < 1)
+	for (t = 1; t <= 7 && strcmp(type ? type : "market",
+	    oms_type_name(t)) != 0; t++)
+		;
+	if (t > 7)
 		return ctl_error("bad_request", "type: market, limit, stop, "
 			"stop_limit, take_profit, take_profit_limit or "
 			"trailing_stop");

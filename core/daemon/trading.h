@@ -7,8 +7,18 @@
 #include <cjson/cJSON.h>
 
 struct host;
+struct oms;
+struct qd_order_update;
 
 /** Handle a "trade.*" or "risk.*" request; a malloc'd JSON reply. */
 char *trading_request(struct host *h, const char *cmd, const cJSON *req);
+
+/**
+ * Add to order `e` what it waits on: "stop_price" (its trigger now),
+ * "sl_price"/"tp_price" (an entry's bracket), "parent_id" (a bracket
+ * child's entry); each only when it has one.
+ */
+void trading_order_levels(struct oms *o, const struct qd_order_update *u,
+	cJSON *e);
 
 #endif

@@ -15,6 +15,7 @@
 #include "daemon/account.h"
 #include "daemon/jobs.h"
 #include "daemon/maint.h"
+#include "daemon/trading.h"
 #include "daemon/web.h"
 #include "host/host.h"
 #include "limit/limit.h"
@@ -25,6 +26,7 @@
 #include "notify/outbox.h"
 #include "market/tape.h"
 #include "store/store.h"
+#include "trade/oms.h"
 #include "vault/vault.h"
 
 /* Who is calling, once authenticated. */
@@ -80,6 +82,7 @@ struct web {
 	ctl_handler ctl;
 	void *ctl_arg;
 	struct metrics *metrics;
+	struct host *host;          /* orders' levels; NULL: none attached */
 	uint64_t subs[6];
 	struct maint *maint;        /* prune and vacuum, or NULL */
 	struct log_tail *logs;      /* lines for the logs channel */
@@ -1341,6 +1344,9 @@ on_order(void *arg, const struct bus_event *ev)
 	cJSON_AddNumberToObject(o, "last_qty", u->last_qty);
 	cJSON_AddNumberToObject(o, "last_price", u->last_price);
 	cJSON_AddNumberToObject(o, "fee", u->fee);
+	cJSON_AddStringToObject(o, "type", oms_type_name(u->type));
+	if (w->host != NULL)
+		trading_order_levels(host_oms(w->host), u, o);
 	if (u->reason != NULL)
 		cJSON_AddStringToObject(o, "reason", u->reason);
 	if ((s = message("orders", ev->topic == BUS_FILL ? "fill" : "order",
@@ -1542,8 +1548,10 @@ on_annotation(void *arg, const struct host_annotation *a)
 void
 web_attach_host(struct web *w, struct host *h)
 {
-	if (w != NULL)
-		host_watch_annotations(h, on_annotation, w);
+	if (w == NULL)
+		return;
+	w->host = h;
+	host_watch_annotations(h, on_annotation, w);
 }
 
 void

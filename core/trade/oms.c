@@ -2414,6 +2414,49 @@ oms_order_get(struct oms *o, const char *instance, uint64_t id,
 	return QD_OK;
 }
 
+int
+oms_order_levels(struct oms *o, uint64_t id, struct oms_order_levels *out)
+{
+	const struct ord *r = map_get(&o->orders, id);
+	int buy;
+	double d;
+
+	memset(out, 0, sizeof(*out));
+	if (r == NULL)
+		return QD_ERR_NOTFOUND;
+	buy = r->req.side == QD_SIDE_BUY;
+	switch (r->req.type) {
+	case QD_ORDER_STOP:
+	case QD_ORDER_STOP_LIMIT:
+	case QD_ORDER_TAKE_PROFIT:
+	case QD_ORDER_TAKE_PROFIT_LIMIT:
+		out->trigger = r->req.stop_price;
+		break;
+	case QD_ORDER_TRAILING_STOP:
+		if (r->best > 0) {
+			d = r->req.trail > 0 ? r->req.trail :
+			    r->best * r->req.trail_bps / 1e4;
+			out->trigger = buy ? r->best + d : r->best - d;
+		}
+		break;
+	default:
+		break;
+	}
+	out->sl_price = r->req.sl_price;
+	out->tp_price = r->req.tp_price;
+	return QD_OK;
+}
+
+const char *
+oms_type_name(int type)
+{
+	static const char *const n[] = { "?", "market", "limit", "stop",
+		"stop_limit", "take_profit", "take_profit_limit",
+		"trailing_stop" };
+
+	return type >= 1 && type <= 7 ? n[type] : "?";
+}
+
 size_t
 oms_open_orders(struct oms *o, const char *instance, uint64_t *ids,
 	size_t cap)

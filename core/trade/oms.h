@@ -185,6 +185,19 @@ int oms_account_info(struct oms *o, const char *instance,
 	struct qd_account *out);
 int oms_order_get(struct oms *o, const char *instance, uint64_t id,
 	struct qd_order_update *out);
+/** The prices an order waits on, for charts and order lists. */
+struct oms_order_levels {
+	double trigger;   /* a stop's or take profit's stop_price, a trailing
+	                     stop's level now (0 before a price is seen);
+	                     0: none */
+	double sl_price;  /* an entry's bracket: its children's stop loss */
+	double tp_price;  /*   and take profit (0: none) */
+};
+/** `id`'s levels (any instance's): QD_OK or QD_ERR_NOTFOUND. */
+int oms_order_levels(struct oms *o, uint64_t id, struct oms_order_levels *out);
+/** "market", "limit", ... "trailing_stop" (the API's names), "?" if none. */
+const char *oms_type_name(int type);
+
 /** Open order ids of the instance; returns how many there are. */
 size_t oms_open_orders(struct oms *o, const char *instance, uint64_t *ids,
 	size_t cap);

@@ -206,6 +206,28 @@ try {
 		await page.click('#order-ticket button[type="submit"]');
 		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.fills) > 0, null, { timeout: 15000 });
 	});
+	await check('a bracket order\'s stop loss and take profit are lines on the chart once it fills', async () => {
+		await page.selectOption('#order-ticket select[name="type"]', 'market');
+		await page.fill('#order-ticket input[name="qty"]', '0.1');
+		await page.fill('#order-ticket input[name="sl_price"]', '1');
+		await page.fill('#order-ticket input[name="tp_price"]', '10000000');
+		await page.click('#order-ticket button[type="submit"]');
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.sl) > 0 &&
+			Number(document.querySelector('#chart')?.dataset.tp) > 0, null, { timeout: 15000 });
+		await page.fill('#order-ticket input[name="sl_price"]', '');
+		await page.fill('#order-ticket input[name="tp_price"]', '');
+	});
+	await check('a stop order is a line at its trigger price', async () => {
+		const sl = Number(await page.getAttribute('#chart', 'data-sl') ?? 0);
+		await page.selectOption('#order-ticket select[name="side"]', 'sell');
+		await page.selectOption('#order-ticket select[name="type"]', 'stop');
+		await page.fill('#order-ticket input[name="qty"]', '0.05');
+		await page.fill('#order-ticket input[name="stop_price"]', '2');
+		await page.click('#order-ticket button[type="submit"]');
+		await page.waitForFunction((n) => Number(document.querySelector('#chart')?.dataset.sl) > n, sl, { timeout: 15000 });
+		await page.waitForSelector('#chart-orders li:has-text("stop sell")');
+		await page.selectOption('#order-ticket select[name="side"]', 'buy');
+	});
 	await shot('chart-orders');
 	await check('the open position\'s average entry price is a line on the chart', async () => {
 		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.positions) > 0);

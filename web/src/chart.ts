@@ -31,6 +31,30 @@ interface OrderEvent {
 	order_id?: number; id?: number; symbol: string; side: string;
 	state: number | string; ts?: number; qty: number; price: number;
 	last_qty?: number; last_price?: number;
+	type?: string; stop_price?: number; sl_price?: number; tp_price?: number; parent_id?: number;
+}
+
+/* The price lines of an open order: where it rests (a limit's price, a
+ * stop's or take profit's trigger) and, for an entry with a bracket, the
+ * stop loss and take profit its children will hold. */
+function orderLevels(o: OrderEvent, id: number): Array<{ price: number; kind: string; title: string }> {
+	const qty = num(o.qty);
+	const out: Array<{ price: number; kind: string; title: string }> = [];
+	const take = o.type === 'take_profit' || o.type === 'take_profit_limit';
+	const trig = o.stop_price ?? 0;
+	if (trig > 0) {
+		// A bracket's children are its stop loss and take profit.
+		const kind = take ? 'tp' : 'sl';
+		const what = o.parent_id ? (take ? 'TP' : 'SL') : (take ? 'take profit' : o.type === 'trailing_stop' ? 'trailing stop' : 'stop');
+		out.push({ price: trig, kind, title: `${what} #${id} ${o.side} ${qty}` });
+	}
+	if (o.price > 0 && (trig === 0 || o.type === 'stop_limit' || o.type === 'take_profit_limit'))
+		out.push({ price: o.price, kind: 'order', title: `#${id} ${o.side} ${qty}` });
+	if ((o.sl_price ?? 0) > 0)
+		out.push({ price: o.sl_price ?? 0, kind: 'sl', title: `SL of #${id}` });
+	if ((o.tp_price ?? 0) > 0)
+		out.push({ price: o.tp_price ?? 0, kind: 'tp', title: `TP of #${id}` });
+	return out;
 }
 
 function css(name: string): string {
@@ -103,7 +127,7 @@ export function chartPage(root: HTMLElement): () => void {
 	let unfollow: (() => void) | null = null;
 	let loadSeq = 0;
 	const fills: OrderEvent[] = [];
-	const lines = new Map<number, IPriceLine>();
+	const lines = new Map<number, Array<{ kind: string; line: IPriceLine }>>();
 	const open = new Map<number, OrderEvent>();
 
 	const tfButtons = Object.keys(TIMEFRAMES).map((t) => {
@@ -191,34 +215,46 @@ export function chartPage(root: HTMLElement): () => void {
 
 	function drawOrder(o: OrderEvent): void {
 		const id = o.order_id ?? o.id ?? 0;
-		const old = lines.get(id);
-		if (old) {
-			candles.removePriceLine(old);
-			lines.delete(id);
-		}
-		if (OPEN_STATES.has(o.state) && o.price > 0 && market && o.symbol === market.symbol) {
+		lines.get(id)?.forEach((l) => candles.removePriceLine(l.line));
+		lines.delete(id);
+		if (OPEN_STATES.has(o.state) && market && o.symbol === market.symbol) {
 			open.set(id, o);
-			lines.set(id, candles.createPriceLine({
-				price: o.price, color: o.side === 'buy' ? css('--up') : css('--down'),
-				lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: true,
-				title: `#${id} ${o.side} ${num(o.qty)}`,
+			const drawn = orderLevels(o, id).map((lv) => ({
+				kind: lv.kind,
+				line: candles.createPriceLine({
+					price: lv.price,
+					color: lv.kind === 'sl' ? css('--down') : lv.kind === 'tp' ? css('--up') :
+						o.side === 'buy' ? css('--up') : css('--down'),
+					lineStyle: lv.kind === 'order' ? LineStyle.Dashed : LineStyle.Dotted,
+					lineWidth: 1, axisLabelVisible: true, title: lv.title,
+				}),
 			}));
+			if (drawn.length)
+				lines.set(id, drawn);
 		} else {
 			open.delete(id);
 		}
+	}
+
+	/* The lines drawn, and how many are stop losses / take profits. */
+	function countLines(): void {
+		const all = [...lines.values()].flat();
+		box.dataset.lines = String(all.length);
+		box.dataset.sl = String(all.filter((l) => l.kind === 'sl').length);
+		box.dataset.tp = String(all.filter((l) => l.kind === 'tp').length);
 	}
 
 	function listOrders(): void {
 		const rows = [...open.entries()];
 		replace(orderList, rows.length === 0 ? h('p', { class: 'muted' }, 'none') :
 			h('ul', { class: 'orders' }, ...rows.map(([id, o]) => h('li', { 'data-order': id },
-				`#${id} ${o.side} ${num(o.qty)} @ ${num(o.price)} `,
+				`#${id} ${o.type && o.type !== 'limit' ? o.type.replace(/_/g, ' ') + ' ' : ''}${o.side} ${num(o.qty)} @ ${num(o.price > 0 ? o.price : o.stop_price ?? 0)} `,
 				h('button', { type: 'button', class: 'small', onclick: () => { api.cancelOrder(id).catch((e) => showError(ticket.err, e)); } }, 'Cancel')))));
 	}
 
 	function onOrders(m: LiveMessage): void {
 		if (m.type === 'snapshot') {
-			lines.forEach((l) => candles.removePriceLine(l));
+			lines.forEach((ls) => ls.forEach((l) => candles.removePriceLine(l.line)));
 			lines.clear();
 			open.clear();
 			((m.data as { orders?: OrderEvent[] })?.orders ?? []).forEach(drawOrder);
@@ -230,7 +266,7 @@ export function chartPage(root: HTMLElement): () => void {
 			fills.push(f);
 			drawFills();
 		}
-		box.dataset.lines = String(lines.size);
+		countLines();
 		listOrders();
 	}
 	stops.push(follow('orders', onOrders));
@@ -276,13 +312,21 @@ function orderTicket(): { form: HTMLFormElement; err: HTMLElement; setSymbol: (s
 	const instance = h('select', { name: 'instance', required: true });
 	const symbol = h('input', { name: 'symbol', required: true, autocomplete: 'off' });
 	const side = h('select', { name: 'side' }, h('option', { value: 'buy' }, 'Buy'), h('option', { value: 'sell' }, 'Sell'));
-	const type = h('select', { name: 'type' }, h('option', { value: 'limit' }, 'Limit'), h('option', { value: 'market' }, 'Market'));
+	const type = h('select', { name: 'type' }, h('option', { value: 'limit' }, 'Limit'), h('option', { value: 'market' }, 'Market'),
+		h('option', { value: 'stop' }, 'Stop'), h('option', { value: 'take_profit' }, 'Take profit'));
 	const qty = h('input', { name: 'qty', type: 'number', step: 'any', min: '0', required: true, inputmode: 'decimal' });
 	const price = h('input', { name: 'price', type: 'number', step: 'any', min: '0', inputmode: 'decimal' });
-	type.addEventListener('change', () => { price.disabled = type.value === 'market'; });
+	const stop = h('input', { name: 'stop_price', type: 'number', step: 'any', min: '0', inputmode: 'decimal', disabled: true });
+	const sl = h('input', { name: 'sl_price', type: 'number', step: 'any', min: '0', inputmode: 'decimal', placeholder: 'optional' });
+	const tp = h('input', { name: 'tp_price', type: 'number', step: 'any', min: '0', inputmode: 'decimal', placeholder: 'optional' });
+	type.addEventListener('change', () => {
+		price.disabled = type.value !== 'limit';
+		stop.disabled = type.value !== 'stop' && type.value !== 'take_profit';
+	});
 	const form = h('form', { class: 'grid-form', id: 'order-ticket' },
 		field('Instance', instance), field('Symbol', symbol), field('Side', side),
-		field('Type', type), field('Quantity', qty), field('Price', price),
+		field('Type', type), field('Quantity', qty), field('Price', price), field('Trigger price', stop),
+		field('Stop loss', sl), field('Take profit', tp),
 		h('button', { type: 'submit' }, 'Place order'), err, ok);
 	form.addEventListener('submit', (ev) => {
 		ev.preventDefault();
@@ -290,11 +334,17 @@ function orderTicket(): { form: HTMLFormElement; err: HTMLElement; setSymbol: (s
 		ok.textContent = '';
 		const t: api.OrderTicket = {
 			instance: instance.value, symbol: symbol.value,
-			side: side.value as 'buy' | 'sell', type: type.value as 'market' | 'limit',
+			side: side.value as 'buy' | 'sell', type: type.value as api.OrderTicket['type'],
 			qty: Number(qty.value),
 		};
 		if (t.type === 'limit')
 			t.price = Number(price.value);
+		if (t.type === 'stop' || t.type === 'take_profit')
+			t.stop_price = Number(stop.value);
+		if (sl.value !== '')
+			t.sl_price = Number(sl.value);
+		if (tp.value !== '')
+			t.tp_price = Number(tp.value);
 		api.submitOrder(t).then((id) => { ok.textContent = `order #${id} placed`; })
 			.catch((e) => showError(err, e));
 	});

@@ -78,7 +78,11 @@ export async function openOrders(): Promise<Order[]> {
 /** An order for a strategy instance's account; answers its id. */
 export interface OrderTicket {
 	instance: string; symbol: string; side: 'buy' | 'sell';
-	type: 'market' | 'limit'; qty: number; price?: number;
+	type: 'market' | 'limit' | 'stop' | 'take_profit'; qty: number; price?: number;
+	/** stop and take_profit: the price that triggers it */
+	stop_price?: number;
+	/** a bracket: once this order fills, a stop loss and a take profit close it */
+	sl_price?: number; tp_price?: number;
 }
 
 /** Places an order through the instance's risk checks. */
