@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { paint100k } from '../bench/chart_paint.mjs';
 
 const [base, password, shots] = process.argv.slice(2);
 const web = process.env.QD_WEB;
@@ -484,34 +485,8 @@ try {
 	say(consoleErrors.length === 0, 'no script or CSP error in the console', consoleErrors.join(' | '));
 
 	// 100 k candles: setData to the first painted frame, in this browser,
-	// with the library the dashboard bundles (a page of its own).
-	const bench = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-	await bench.setContent('<div id="c" style="width:1200px;height:600px"></div>');
-	await bench.addScriptTag({ path: chartLib });
-	const ms = await bench.evaluate(() => new Promise((done) => {
-		const L = window.LightweightCharts;
-		const chart = L.createChart(document.getElementById('c'), { width: 1200, height: 600 });
-		const s = chart.addSeries(L.CandlestickSeries);
-		const v = chart.addSeries(L.HistogramSeries, { priceScaleId: 'vol' });
-		const bars = [], vols = [];
-		let p = 100;
-		for (let i = 0; i < 100000; i++) {
-			const o = p;
-			p *= 1 + (Math.sin(i * 12.9898) * 43758.5453 % 1) * 0.002;
-			bars.push({ time: 1600000000 + i * 60, open: o, high: Math.max(o, p) * 1.001, low: Math.min(o, p) * 0.999, close: p });
-			vols.push({ time: 1600000000 + i * 60, value: 1 + (i % 17) });
-		}
-		// The floor: one structured copy of the same bars (a bare pass
-		// that reads and writes every field).
-		const c0 = performance.now();
-		structuredClone(bars);
-		structuredClone(vols);
-		const copy = performance.now() - c0;
-		const t0 = performance.now();
-		s.setData(bars);
-		v.setData(vols);
-		requestAnimationFrame(() => requestAnimationFrame(() => done([performance.now() - t0, copy])));
-	}));
+	// with the library the dashboard bundles (tests/bench/chart_paint.mjs).
+	const ms = await paint100k(browser, chartLib);
 	console.log(`figure: 100000 candles + volume, setData to first paint: ${ms[0].toFixed(1)} ms ` +
 		`(a structured copy of the bars: ${ms[1].toFixed(1)} ms; ratio ${(ms[0] / ms[1]).toFixed(1)})`);
 } catch (e) {
