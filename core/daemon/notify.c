@@ -122,7 +122,7 @@ str_of(const cJSON *o, const char *key)
 }
 
 /* How long notify.send waits for its rows to reach the store. */
-#define FLUSH_MS 5000
+#define FLUSH_MS 2000
 
 /* Every notification is checked before any is queued. */
 static char *
@@ -184,11 +184,13 @@ notify_send(struct outbox *ob, const cJSON *req)
 		i++;
 	}
 	/* "queued" promises the rows survive a crash: answer once they are
-	 * in the store (an fsync, a few ms), not when they are in memory. */
-	if (outbox_flush(ob, FLUSH_MS) != QD_OK) {
+	 * in the store (an fsync, a few ms), not when they are in memory.
+	 * The core thread waits for that, but never on a failing store. */
+	if ((rc = outbox_flush(ob, FLUSH_MS)) != QD_OK) {
 		snprintf(msg, sizeof(msg), "%d notification(s) queued but not "
-			"yet in the store after %d s (it is slow or failing); "
-			"they are sent once written", queued, FLUSH_MS / 1000);
+			"yet in the store (%s); they are sent once written",
+			queued, rc == QD_ERR_STATE ? "its writes are failing" :
+			"slower than 2 s");
 		return error_json("unavailable", msg);
 	}
 	o = cJSON_CreateObject();

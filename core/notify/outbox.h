@@ -131,8 +131,9 @@ int outbox_enqueue(struct outbox *ob, const struct outbox_event *e);
 
 /**
  * Block until every row queued so far is in the store, up to timeout_ms:
- * QD_OK (also with no store: nothing to wait for) or QD_ERR_TIMEOUT (they
- * stay queued and are written when the store takes them).
+ * QD_OK (also with no store: nothing to wait for), QD_ERR_TIMEOUT, or
+ * QD_ERR_STATE at once while the store's writes fail (journal_wait); the
+ * rows stay queued and are written when the store takes them.
  */
 int outbox_flush(struct outbox *ob, int timeout_ms);
 

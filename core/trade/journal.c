@@ -56,6 +56,7 @@ struct journal {
 	struct rec *ghead, **gtail;
 	uint64_t last;                /* core thread: last seq handed out */
 	_Atomic uint64_t durable;
+	_Atomic int failing;        /* the last write failed: retrying */
 	_Atomic uint64_t records, commits, failures;
 	struct metrics_histogram *latency;  /* commits observed, or NULL */
 };
@@ -414,6 +415,11 @@ journal_main(void *arg)
 				break;
 			}
 			atomic_fetch_add(&j->failures, 1);
+			if (!atomic_exchange(&j->failing, 1)) {
+				pthread_mutex_lock(&j->mu);
+				pthread_cond_broadcast(&j->idle);
+				pthread_mutex_unlock(&j->mu);
+			}
 			if (logged++ % 50 == 0)
 				log_error("journal", "writing trading records "
 					"failed (retrying; no order is sent "
@@ -435,6 +441,8 @@ journal_main(void *arg)
 			pthread_mutex_unlock(&j->mu);
 		}
 		backoff_ms = 50;
+		if (rc == QD_OK)
+			atomic_store(&j->failing, 0);
 		for (r = batch; r != NULL; r = next) {
 			next = r->next;
 			top = r->seq;
@@ -539,13 +547,18 @@ journal_wait(struct journal *j, uint64_t seq, int timeout_ms)
 
 	ts = deadline_in(timeout_ms);
 	pthread_mutex_lock(&j->mu);
-	while (atomic_load(&j->durable) < seq)
+	while (atomic_load(&j->durable) < seq) {
+		if (atomic_load(&j->failing)) {
+			rc = QD_ERR_STATE;   /* not waiting on a retrying store */
+			break;
+		}
 		if (pthread_cond_timedwait(&j->idle, &j->mu, &ts) ==
 		    ETIMEDOUT) {
 			rc = atomic_load(&j->durable) < seq ? QD_ERR_TIMEOUT :
 			    QD_OK;
 			break;
 		}
+	}
 	pthread_mutex_unlock(&j->mu);
 	return rc;
 }

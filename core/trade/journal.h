@@ -83,9 +83,11 @@ void journal_group_end(struct journal *j);
 /** The highest durable sequence number.  Any thread. */
 uint64_t journal_durable(const struct journal *j);
 /**
- * Block until record `seq` is durable or timeout_ms passes: QD_OK, or
- * QD_ERR_TIMEOUT (the store is slow or failing; the record stays queued).
- * For a caller that must not answer before its records are on disk.
+ * Block until record `seq` is durable or timeout_ms passes: QD_OK,
+ * QD_ERR_TIMEOUT (the store is slow), or at once QD_ERR_STATE while its
+ * writes fail and are retried (the caller's thread is not held for the
+ * store's outage).  Records stay queued either way.  For a caller that
+ * must not answer before its records are on disk.
  */
 int journal_wait(struct journal *j, uint64_t seq, int timeout_ms);
 /** The last sequence number handed out.  Core thread. */

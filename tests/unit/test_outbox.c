@@ -335,6 +335,43 @@ same_key_is_one_notification(void **st)
 	world_close(&w);
 }
 
+static int
+count_row(void *arg, const struct store_notification *n)
+{
+	(void)n;
+	(*(int *)arg)++;
+	return QD_OK;
+}
+
+/* outbox_flush: once it returns, every row queued is in the store (read
+ * through another connection without the loop ever running). */
+static void
+flush_waits_for_the_store(void **st)
+{
+	struct world w;
+	struct store *s;
+	char key[32], err[256];
+	int i, n = 0;
+
+	(void)st;
+	world_init(&w, "flush");
+	w.running[1] = 0;
+	world_open(&w, 3);
+	for (i = 0; i < 300; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(enqueue(w.ob, "alert", QD_SEV_INFO, NULL, key),
+			1);
+	}
+	assert_int_equal(outbox_flush(w.ob, 10000), QD_OK);
+	assert_int_equal(store_open(w.db, STORE_ROLE_READER, &s, err,
+		sizeof(err)), QD_OK);
+	assert_int_equal(store_notifications(s, NULL, count_row, &n), QD_OK);
+	store_close(s);
+	assert_int_equal(n, 300);
+	assert_int_equal(outbox_flush(w.ob, 0), QD_OK);  /* nothing new */
+	world_close(&w);
+}
+
 /* Two failures, then delivered on the third attempt with the same key. */
 static void
 retries_then_delivers(void **st)
@@ -767,6 +804,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(routes_by_event_user_and_severity),
 		cmocka_unit_test(same_key_is_one_notification),
+		cmocka_unit_test(flush_waits_for_the_store),
 		cmocka_unit_test(retries_then_delivers),
 		cmocka_unit_test(dead_letter_with_reason_and_retry),
 		cmocka_unit_test(unconfirmed_sent_again_after_restart),
