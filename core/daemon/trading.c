@@ -219,11 +219,31 @@ in_units(const struct ledger *l, const char *asset, int64_t v)
 
 struct pos_walk {
 	const struct ledger *l;
+	const struct risk *risk;    /* the position rules' levels */
 	const struct oms_account_view *v;
 	const char *symbol;         /* filter, or NULL */
 	int closed;                 /* flat positions too */
 	cJSON *arr;
 };
+
+/* Where the risk engine's position rules of its scope (the instance's,
+ * or a plain account's) would close it: "sl_price", "tp_price". */
+static void
+position_levels(const struct pos_walk *w, const char *symbol, double qty,
+	double avg, cJSON *e)
+{
+	double sl, tp;
+	int inst = w->v->instance != NULL && w->v->instance[0] != '\0';
+
+	if (w->risk == NULL || risk_position_levels(w->risk, inst ?
+	    RISK_SCOPE_INSTANCE : RISK_SCOPE_ACCOUNT, inst ? w->v->instance :
+	    w->v->id, symbol, qty, avg, &sl, &tp) != QD_OK)
+		return;
+	if (sl > 0)
+		cJSON_AddNumberToObject(e, "sl_price", sl);
+	if (tp > 0)
+		cJSON_AddNumberToObject(e, "tp_price", tp);
+}
 
 /* One position of a flat list: its account's names, the quantity and
  * prices, and the P&L at the last price. */
@@ -260,6 +280,8 @@ flat_position(void *arg, const char *symbol, const struct ledger_position *p)
 		p->realized));
 	cJSON_AddNumberToObject(e, "fees", in_units(w->l, slash + 1,
 		p->fees));
+	position_levels(w, symbol, in_units(w->l, base, p->qty),
+		p->avg_price, e);
 	cJSON_AddItemToArray(w->arr, e);
 	return 0;
 }
@@ -298,6 +320,7 @@ positions(struct host *h, const cJSON *req)
 	f.instance = str(req, "instance");
 	f.w.symbol = str(req, "symbol");
 	f.w.l = oms_ledger(o);
+	f.w.risk = oms_risk(o);
 	if (closed != NULL && !cJSON_IsBool(closed))
 		return ctl_error("bad_request", "closed: true or false");
 	f.w.closed = cJSON_IsTrue(closed);

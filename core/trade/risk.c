@@ -965,6 +965,58 @@ pos_get(struct scope *s, const char *symbol)
 	return p;
 }
 
+/* The nearer of two levels to an entry in direction dir (0: none). */
+static double
+nearer(double a, double b, double dir)
+{
+	if (!(a > 0))
+		return b > 0 ? b : 0;
+	if (!(b > 0))
+		return a;
+	return (a - b) * dir > 0 ? a : b;
+}
+
+int
+risk_position_levels(const struct risk *r, enum risk_scope scope,
+	const char *id, const char *symbol, double qty, double avg_entry,
+	double *sl, double *tp)
+{
+	const struct scope *s;
+	const struct risk_limits *l;
+	const struct pos *p;
+	double dir, best, q;
+
+	*sl = *tp = 0;
+	if (r == NULL || symbol == NULL || qty == 0 || !isfinite(qty) ||
+	    !(avg_entry > 0) || !isfinite(avg_entry) ||
+	    (s = scope_find(r, scope, id)) == NULL || !s->has_limits)
+		return QD_ERR_NOTFOUND;
+	l = &s->lim;
+	dir = qty > 0 ? 1 : -1;
+	q = fabs(qty);
+	/* A stop below a long's entry (above a short's): the highest
+	 * (lowest) is hit first; a take profit the other way round. */
+	if (l->stop_loss_pct > 0)
+		*sl = avg_entry * (1 - dir * l->stop_loss_pct / 100);
+	if (l->stop_loss_abs > 0)
+		*sl = nearer(*sl, avg_entry - dir * l->stop_loss_abs / q, dir);
+	if (l->trailing_stop_pct > 0) {
+		p = map_get(&s->pos, 0, symbol);
+		best = p != NULL && p->qty != 0 && p->best > 0 ? p->best :
+		    avg_entry;
+		*sl = nearer(*sl, best * (1 - dir * l->trailing_stop_pct /
+		    100), dir);
+	}
+	if (l->take_profit_pct > 0)
+		*tp = avg_entry * (1 + dir * l->take_profit_pct / 100);
+	if (l->take_profit_abs > 0)
+		*tp = nearer(*tp, avg_entry + dir * l->take_profit_abs / q,
+		    -dir);
+	if (*sl < 0)
+		*sl = 0;
+	return *sl > 0 || *tp > 0 ? QD_OK : QD_ERR_NOTFOUND;
+}
+
 /*
  * A new episode starts when the position was flat or changes sign; it
  * fires at most once, on the first rule breached (stop loss before take

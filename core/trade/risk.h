@@ -160,6 +160,17 @@ void risk_on_position(struct risk *r, enum risk_scope scope, const char *id,
 	const char *symbol, double qty, double avg_entry, double mark,
 	int64_t now);
 
+/**
+ * The prices at which the scope's position rules would close a position
+ * of qty at avg_entry: *sl the nearest of stop_loss_pct, stop_loss_abs
+ * and the trailing stop (from the best price seen this episode), *tp the
+ * nearest of take_profit_pct and take_profit_abs; 0 where no rule is set.
+ * QD_OK when either is set, QD_ERR_NOTFOUND when neither (or no position).
+ */
+int risk_position_levels(const struct risk *r, enum risk_scope scope,
+	const char *id, const char *symbol, double qty, double avg_entry,
+	double *sl, double *tp);
+
 /** A scope's equity now: account stop/take, loss windows, drawdown. */
 void risk_on_equity(struct risk *r, enum risk_scope scope, const char *id,
 	double equity, int64_t now);

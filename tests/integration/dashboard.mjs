@@ -233,6 +233,9 @@ try {
 	await check('the open position\'s average entry price is a line on the chart', async () => {
 		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.positions) > 0);
 	});
+	await check('and its risk rules\' stop loss and take profit are lines too', async () => {
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.riskLines) >= 2);
+	});
 
 	await check('switching to 5m shows 5-minute candles and keeps the fill\'s marker', async () => {
 		await page.click('.tfs button[data-tf="5m"]');

@@ -40,6 +40,10 @@ for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins
 chan_live 100
 # Access tokens of 30 s: the page renews its own within the run.
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
+# Position rules for "hold" (wide: they never fire here): its position's
+# stop loss and take profit are drawn on the chart.
+ctl risk set instance hold '{"stop_loss_pct": 50, "take_profit_pct": 100}' > "$T/risk" 2>&1
+check "quantctl risk set gives hold its position rules" test $? -eq 0
 ctl data synth --bars 3000 --timeframe 1m --seed 11 > "$T/bars.csv"
 ctl data import "$T/bars.csv" --exchange sim --symbol BTC/USDT --timeframe 1m > "$T/import" 2>&1
 check "quantctl data import stores the backtests' candles" grep -q 'imported 3000 candles' "$T/import"

@@ -638,6 +638,58 @@ position_event(const char *rule, const char *part)
 	assert_int_equal(e->order_id, 0);
 }
 
+/* risk_position_levels: the nearest exit of each kind, where the rules
+ * fire. */
+static void
+position_levels_are_where_the_rules_fire(void **unused)
+{
+	struct risk_limits l = { .stop_loss_pct = 5, .stop_loss_abs = 4,
+		.take_profit_pct = 10, .take_profit_abs = 30 };
+	struct risk_limits t = { .trailing_stop_pct = 10 };
+	struct risk *r = position_engine(&l);
+	double sl, tp;
+
+	(void)unused;
+	/* long 2 from 100: a loss of 4 is 98 (before 5 %'s 95); 10 % is
+	 * 110 (before a gain of 30 at 115) */
+	assert_int_equal(risk_position_levels(r, RISK_SCOPE_INSTANCE,
+		"ma-fast", SYM, 2, 100, &sl, &tp), QD_OK);
+	assert_float_equal(sl, 98, 1e-9);
+	assert_float_equal(tp, 110, 1e-9);
+	pos(r, 2, 100, 98.01, T0);
+	assert_int_equal(n_act, 0);
+	pos(r, 2, 100, 97.99, T0 + S(1));
+	assert_int_equal(n_act, 1);
+	position_event("stop_loss_abs", "BTC/USDT long 2");
+	/* short 2 from 100: the mirror image */
+	assert_int_equal(risk_position_levels(r, RISK_SCOPE_INSTANCE,
+		"ma-fast", SYM, -2, 100, &sl, &tp), QD_OK);
+	assert_float_equal(sl, 102, 1e-9);
+	assert_float_equal(tp, 90, 1e-9);
+	/* no rule, no scope, no position: nothing */
+	assert_int_equal(risk_position_levels(r, RISK_SCOPE_INSTANCE,
+		"other", SYM, 2, 100, &sl, &tp), QD_ERR_NOTFOUND);
+	assert_int_equal(risk_position_levels(r, RISK_SCOPE_INSTANCE,
+		"ma-fast", SYM, 0, 100, &sl, &tp), QD_ERR_NOTFOUND);
+	assert_true(sl == 0 && tp == 0);
+	risk_free(r);
+	/* the trailing stop follows the best price of the episode */
+	r = position_engine(&t);
+	assert_int_equal(risk_position_levels(r, RISK_SCOPE_INSTANCE,
+		"ma-fast", SYM, 1, 100, &sl, &tp), QD_OK);
+	assert_float_equal(sl, 90, 1e-9);
+	assert_float_equal(tp, 0, 0);
+	pos(r, 1, 100, 120, T0);
+	assert_int_equal(risk_position_levels(r, RISK_SCOPE_INSTANCE,
+		"ma-fast", SYM, 1, 100, &sl, &tp), QD_OK);
+	assert_float_equal(sl, 108, 1e-9);
+	pos(r, 1, 100, 108.01, T0 + S(1));
+	assert_int_equal(n_act, 0);
+	pos(r, 1, 100, 107.99, T0 + S(2));
+	assert_int_equal(n_act, 1);
+	risk_free(r);
+}
+
 static void
 stop_loss_pct_closes_a_losing_position_once(void **unused)
 {
@@ -1727,6 +1779,7 @@ main(void)
 		cmocka_unit_test(
 			max_open_orders_refuses_when_already_at_the_count),
 		cmocka_unit_test(price_band_refuses_prices_away_from_the_last),
+		cmocka_unit_test(position_levels_are_where_the_rules_fire),
 		cmocka_unit_test(
 			max_orders_is_a_sliding_window_of_passed_orders),
 		cmocka_unit_test(max_orders_counts_only_orders_that_pass),

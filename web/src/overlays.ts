@@ -147,7 +147,11 @@ export interface Overlays {
 	stop: () => void;
 }
 
-interface Position { account?: string; instance?: string; symbol: string; qty: number; avg_price: number }
+interface Position {
+	account?: string; instance?: string; symbol: string; qty: number; avg_price: number;
+	/** where the risk engine's position rules would close it */
+	sl_price?: number; tp_price?: number;
+}
 
 /** The overlays of the chart page's candles series. */
 export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLElement): Overlays {
@@ -159,6 +163,7 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	let tf = 60;
 	const positions = new Map<string, Position>();
 	const posLines: IPriceLine[] = [];
+	const riskLines: IPriceLine[] = [];
 	// A running instance's annotations, followed while one is chosen.
 	const LIVE_KEY = 'quantd.annotations';
 	let liveName = sessionStorage.getItem(LIVE_KEY) ?? '';
@@ -340,16 +345,28 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	 * market's symbol. */
 	function drawPositions(): void {
 		posLines.splice(0).forEach((l) => candles.removePriceLine(l));
+		riskLines.splice(0).forEach((l) => candles.removePriceLine(l));
 		for (const p of positions.values()) {
 			if (!market || p.symbol !== market.symbol || p.qty === 0 || !(p.avg_price > 0))
 				continue;
+			const who = p.instance ?? p.account ?? '';
 			posLines.push(candles.createPriceLine({
 				price: p.avg_price, color: css('--accent'), lineWidth: 2, lineStyle: LineStyle.Solid,
 				axisLabelVisible: true,
-				title: `${p.instance ?? p.account ?? ''} ${p.qty > 0 ? 'long' : 'short'} ${num(Math.abs(p.qty))}`,
+				title: `${who} ${p.qty > 0 ? 'long' : 'short'} ${num(Math.abs(p.qty))}`,
 			}));
+			// The risk rules' exits of this position (as of its last fill).
+			for (const [price, what, color] of [[p.sl_price, 'SL', '--down'], [p.tp_price, 'TP', '--up']] as const) {
+				if (!(price && price > 0))
+					continue;
+				riskLines.push(candles.createPriceLine({
+					price, color: css(color), lineWidth: 1, lineStyle: LineStyle.LargeDashed,
+					axisLabelVisible: true, title: `${who} risk ${what}`,
+				}));
+			}
 		}
 		box.dataset.positions = String(posLines.length);
+		box.dataset.riskLines = String(riskLines.length);
 	}
 
 	const unfollow = follow('positions', (m) => {
