@@ -73,16 +73,19 @@ page.on('response', (r) => {
 	if (r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200)
 		refreshed++;
 });
-// The pages of older candles asked for (their "to") and the ranges the sma
-// indicator was computed over.
+// The pages of older candles asked for (their "to"), the ranges the sma
+// indicator was computed over, and every read of the instances' list.
 const olderPages = [];
 const smaRanges = [];
+let instanceReads = 0;
 page.on('request', (r) => {
 	const u = new URL(r.url());
 	if (u.pathname === '/api/v1/market/candles' && u.searchParams.has('to'))
 		olderPages.push(`${u.searchParams.get('exchange')} ${u.searchParams.get('to')}`);
 	else if (u.pathname === '/api/v1/indicators/sma' && r.method() === 'POST')
 		smaRanges.push(JSON.parse(r.postData() ?? '{}'));
+	else if (u.pathname === '/api/v1/instances' && r.method() === 'GET')
+		instanceReads++;
 });
 
 try {
@@ -336,11 +339,15 @@ try {
 		await page.waitForSelector(row('feed') + ' td:has-text("exchange")');
 	});
 	await shot('strategies');
-	await check('stopping a strategy shows it stopped; starting it shows it running', async () => {
+	await check('stopping a strategy shows it stopped; starting it shows it running (pushed, not read again)', async () => {
+		const reads = instanceReads;
+		// Well within the 3 s the page used to poll at.
 		await page.click(row('hold') + ' button[data-action="stop"]');
-		await page.waitForSelector(row('hold') + ' [data-state="stopped"]');
+		await page.waitForSelector(row('hold') + ' [data-state="stopped"]', { timeout: 2500 });
 		await page.click(row('hold') + ' button[data-action="start"]');
-		await page.waitForSelector(row('hold') + ' [data-state="running"]');
+		await page.waitForSelector(row('hold') + ' [data-state="running"]', { timeout: 2500 });
+		if (instanceReads !== reads)
+			throw new Error(`the page read GET /instances ${instanceReads - reads} time(s)`);
 	});
 	await check('a bad parameter shows the server\'s error at its field', async () => {
 		await page.click(row('hold') + ' button[data-action="params"]');

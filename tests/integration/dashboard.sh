@@ -6,8 +6,9 @@
 # candles, older candles loaded as the chart scrolls back, a timeframe
 # switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
-# indicators over the price and in a pane, strategies started, stopped and
-# a bad parameter shown at its field, plugins with a refused file and the
+# indicators over the price and in a pane, strategies started and stopped
+# (their states pushed over the WebSocket) and a bad parameter shown at its
+# field, plugins with a refused file and the
 # instance file editor, backtests (equity, trades, downloads, the trades and Chan structures on
 # the chart, an optimisation's heat map, Monte Carlo bands), a running
 # strategy's annotations drawn live, the open position's price line,
