@@ -199,6 +199,8 @@ export function chartPage(root: HTMLElement): () => void {
 			say();
 			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);
 		} catch (e) {
+			if (olderFor === seq)
+				olderFor = 0;
 			showError(err, e);
 		}
 	}
