@@ -67,8 +67,12 @@ struct bus_plugin_event {
 	uint64_t instance_id;
 	const char *instance;   /**< instance name */
 	const char *plugin;     /**< plugin name */
-	enum bus_plugin_state state;
+	enum bus_plugin_state state;   /**< what happened */
 	const char *reason;     /**< why (failed, refused), or NULL */
+	enum bus_plugin_state current; /**< the state it is listed in since:
+	                         *   a sandboxed instance whose child is
+	                         *   replaced (RESTARTING) stays RUNNING */
+	uint32_t restarts;      /**< sandbox children lost and restarted */
 };
 
 struct bus_event {

@@ -83,7 +83,7 @@ struct web {
 	void *ctl_arg;
 	struct metrics *metrics;
 	struct host *host;          /* orders' levels; NULL: none attached */
-	uint64_t subs[6];
+	uint64_t subs[7];
 	struct maint *maint;        /* prune and vacuum, or NULL */
 	struct log_tail *logs;      /* lines for the logs channel */
 	struct loop_timer *log_timer;
@@ -718,7 +718,8 @@ channel_symbol(const char *sym, char *out, size_t cap)
  */
 struct chan_sel {
 	enum { CH_TRADES, CH_CANDLES, CH_ORDERS, CH_RISK, CH_NOTIFY,
-		CH_POSITIONS, CH_LOGS, CH_JOBS, CH_ANNOTATIONS } kind;
+		CH_POSITIONS, CH_LOGS, CH_JOBS, CH_ANNOTATIONS,
+		CH_INSTANCES } kind;
 	qd_symbol symbol;
 	uint32_t tf_s;
 	char name[96];
@@ -759,9 +760,11 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 		return 0;
 	}
 	if (strcmp(in, "orders") == 0 || strcmp(in, "risk") == 0 ||
-	    strcmp(in, "positions") == 0 || strcmp(in, "logs") == 0) {
+	    strcmp(in, "positions") == 0 || strcmp(in, "logs") == 0 ||
+	    strcmp(in, "instances") == 0) {
 		out->kind = in[0] == 'o' ? CH_ORDERS : in[0] == 'r' ? CH_RISK :
-			in[0] == 'p' ? CH_POSITIONS : CH_LOGS;
+			in[0] == 'p' ? CH_POSITIONS : in[0] == 'i' ?
+			CH_INSTANCES : CH_LOGS;
 		snprintf(out->name, sizeof(out->name), "%s", in);
 		return 0;
 	}
@@ -787,7 +790,8 @@ channel_parse(const char *in, struct chan_sel *out, const char **why)
 	} else {
 		*why = "unknown channel (trades.{symbol}, "
 			"candles.{tf}.{symbol}, orders, positions, risk, "
-			"notifications, logs, jobs, annotations.{instance})";
+			"notifications, logs, jobs, instances, "
+			"annotations.{instance})";
 		return -1;
 	}
 	if (strlen(rest) >= sizeof(sym)) {
@@ -943,6 +947,8 @@ send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel,
 		data = command_data(w, "risk.status");
 	} else if (sel->kind == CH_POSITIONS) {
 		data = command_data(w, "trade.positions");
+	} else if (sel->kind == CH_INSTANCES) {
+		data = command_data(w, "instance.list");
 	} else if (sel->kind == CH_LOGS) {
 		data = cJSON_CreateObject();
 		cJSON_AddStringToObject(data, "level", sel->name + 5);
@@ -1163,7 +1169,8 @@ on_ws_text(struct web *w, struct client *cl, const char *text)
 	if (on && api_ws_subscribed(w->api, cl->conn, sel.name))
 		goto out;
 	if (on && (sel.kind == CH_ORDERS || sel.kind == CH_RISK ||
-	    sel.kind == CH_POSITIONS || sel.kind == CH_ANNOTATIONS) &&
+	    sel.kind == CH_POSITIONS || sel.kind == CH_ANNOTATIONS ||
+	    sel.kind == CH_INSTANCES) &&
 	    !scope_covers(cl->who.id.scopes, AUTH_SCOPE_READ)) {
 		send_error(w, cl->conn, "forbidden", "not with these scopes");
 		goto out;
@@ -1387,6 +1394,38 @@ on_fill(void *arg, const struct bus_event *ev)
 		free(s);
 	}
 	cJSON_Delete(data);
+}
+
+/*
+ * An instance's state changed: to the instances channel, the instance as
+ * GET /instances lists it now (name, plugin, state, reason, restarts) and
+ * what happened ("event": the state the host announced; a sandboxed
+ * instance whose child is replaced stays running, its restarts one more).
+ * Built from the event alone: listing the host's instances from here
+ * could meet a reload half done.  An instance a reload adds is listed
+ * whole by the next snapshot or GET.
+ */
+static void
+on_instance(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	const struct bus_plugin_event *p = &ev->u.plugin;
+	cJSON *o;
+	char *s;
+
+	if (!api_wanted(w->api, "instances") || p->instance == NULL)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", p->instance);
+	cJSON_AddStringToObject(o, "plugin", p->plugin ? p->plugin : "");
+	cJSON_AddStringToObject(o, "state", host_state_name(p->current));
+	if (p->reason != NULL && p->current == p->state)
+		cJSON_AddStringToObject(o, "reason", p->reason);
+	cJSON_AddNumberToObject(o, "restarts", p->restarts);
+	cJSON_AddStringToObject(o, "event", host_state_name(p->state));
+	if ((s = message("instances", "instance", "data", o)) != NULL)
+		api_publish(w->api, "instances", s);
+	free(s);
 }
 
 /* ---- the logs channel ----------------------------------------------------- */
@@ -1681,7 +1720,8 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 	w->subs[3] = bus_subscribe(bus, BUS_ORDER_UPDATE, 0, on_order, w);
 	w->subs[4] = bus_subscribe(bus, BUS_ALERT, 0, on_alert, w);
 	w->subs[5] = bus_subscribe(bus, BUS_FILL, 0, on_fill, w);
-	for (size_t i = 0; i < 6; i++)
+	w->subs[6] = bus_subscribe(bus, BUS_PLUGIN_STATE, 0, on_instance, w);
+	for (size_t i = 0; i < sizeof(w->subs) / sizeof(w->subs[0]); i++)
 		if (w->subs[i] == 0) {
 			web_stop(w);
 			web_free(w);
@@ -1707,7 +1747,7 @@ web_stop(struct web *w)
 	w->log_timer = NULL;
 	maint_stop(w->maint);
 	w->maint = NULL;
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < sizeof(w->subs) / sizeof(w->subs[0]); i++)
 		if (w->subs[i] != 0)
 			bus_unsubscribe(w->bus, w->subs[i]);
 	memset(w->subs, 0, sizeof(w->subs));

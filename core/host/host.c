@@ -221,6 +221,8 @@ publish_state(struct instance *in, enum bus_plugin_state st,
 	ev.u.plugin.plugin = in->cfg.plugin;
 	ev.u.plugin.state = st;
 	ev.u.plugin.reason = reason;
+	ev.u.plugin.current = in->st;
+	ev.u.plugin.restarts = in->restarts;
 	bus_publish(in->host->bus, &ev);
 }
 

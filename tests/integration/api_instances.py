@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """api_instances.py PORT ROOT_PW -- instances, params, config checks and
 indicators through the API of a daemon set up by api_instances.sh ($QD_T:
-its directory; instance "a" of tp-good, exchange "feed"; candles of
-hist ETH/USDT and BTC/USDT in the store; quantctl's macd.csv and
-bbands.csv over the same bars).  One line per check; exit 1 on any
-failure."""
+its directory; instance "a" of tp-good, exchange "feed"; "bad" of
+tp-failcreate, failed; candles of hist ETH/USDT and BTC/USDT in the store;
+quantctl's macd.csv and bbands.csv over the same bars), and the instances
+WebSocket channel.  One line per check; exit 1 on any failure."""
+import asyncio
 import csv
 import json
 import os
@@ -24,7 +25,7 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apitest  # noqa: E402
 from apitest import error_is, finish, say  # noqa: E402
-from apitest import wait_for  # noqa: E402
+from apitest import recv_until, wait_for  # noqa: E402
 
 
 def call(method, path, body=None, token=None, raw=None):
@@ -79,7 +80,9 @@ wait_for(lambda: "tp create period=3" in log())
 st, doc = call("GET", "/api/v1/instances", token=VT)
 byname = {i["name"]: i for i in doc.get("instances", [])} if st == 200 else {}
 a, feed = byname.get("a", {}), byname.get("feed", {})
-say(st == 200 and set(byname) == {"a", "b", "c", "s", "feed"}, "GET /instances lists every instance", doc)
+say(st == 200 and set(byname) == {"a", "b", "c", "s", "feed", "bad"}, "GET /instances lists every instance", doc)
+say(byname.get("bad", {}).get("state") == "failed" and "create failed" in byname["bad"].get("reason", ""),
+    "an instance whose create() failed is failed, with why", byname.get("bad"))
 say(a.get("plugin") == "tp-good" and a.get("kind") == "strategy" and a.get("state") == "running"
     and a.get("sandboxed") is False and a.get("restarts") == 0, "a strategy: plugin, kind, state, trust, restarts", a)
 say(a.get("exchange") == "feed" and a.get("account") == "paper:a", "a strategy's exchange and account", a)
@@ -106,6 +109,55 @@ st, doc = call("POST", "/api/v1/instances/a/start", token=AT)
 st2, doc2 = call("GET", "/api/v1/instances/a", token=AT)
 say(st == 200 and doc2.get("instance", {}).get("state") == "running", "start: it runs again", (doc, doc2))
 say(err_is(call("POST", "/api/v1/instances/nope/start", token=AT), 404, "not_found"), "starting an unknown instance is 404")
+
+
+# --- the instances channel -------------------------------------------------
+async def instances_channel():
+    """A snapshot as GET /instances lists them, then each change."""
+    import websockets
+    loop = asyncio.get_running_loop()
+
+    def later(method, path):
+        return loop.run_in_executor(None, lambda: call(method, path, token=AT))
+
+    def change(name):
+        return lambda m: m.get("type") == "instance" and m["data"].get("name") == name
+
+    async with websockets.connect("ws://127.0.0.1:%d/ws" % PORT) as ws:
+        await ws.send(json.dumps({"op": "auth", "token": VT}))
+        await recv_until(ws, lambda m: m.get("type") == "authenticated", 5)
+        await ws.send(json.dumps({"op": "subscribe", "channel": "instances"}))
+        m = await recv_until(ws, lambda m: m.get("type") == "snapshot", 5)
+        st, doc = await later("GET", "/api/v1/instances")
+        say(m is not None and m["channel"] == "instances" and m["data"]["instances"] == doc.get("instances"),
+            "instances channel: a snapshot as GET /instances lists them", (m, doc))
+        st, _ = await later("POST", "/api/v1/instances/a/stop")
+        m = await recv_until(ws, change("a"), 5)
+        say(st == 200 and m is not None and m["channel"] == "instances" and m["data"] ==
+            {"name": "a", "plugin": "tp-good", "state": "stopped", "restarts": 0, "event": "stopped"},
+            "instances channel: a stop as it happens", m)
+        st, _ = await later("POST", "/api/v1/instances/a/start")
+        seen = []
+        m = await recv_until(ws, lambda m: change("a")(m) and seen.append(m["data"]["event"]) is None and
+                             m["data"]["event"] == "running", 5)
+        say(st == 200 and m is not None and m["data"]["state"] == "running" and seen == ["created", "running"],
+            "instances channel: a start, created then running", (seen, m))
+        st, _ = await later("POST", "/api/v1/instances/bad/start")
+        m = await recv_until(ws, lambda m: change("bad")(m) and m["data"]["event"] == "failed", 5)
+        say(st == 409 and m is not None and m["data"]["state"] == "failed" and
+            "create failed" in m["data"].get("reason", ""), "instances channel: a failed start, with why", (st, m))
+        await ws.send(json.dumps({"op": "unsubscribe", "channel": "instances"}))
+        m = await recv_until(ws, lambda m: m.get("type") == "unsubscribed", 5)
+        await later("POST", "/api/v1/instances/a/stop")
+        await later("POST", "/api/v1/instances/a/start")
+        m = await recv_until(ws, lambda m: m.get("channel") == "instances", 1)
+        say(m is None, "instances channel: nothing after unsubscribing", m)
+
+
+try:
+    asyncio.run(asyncio.wait_for(instances_channel(), 60))
+except Exception as e:  # noqa: BLE001 -- any failure is a failed check
+    say(False, "the instances channel checks ran", repr(e))
 
 # --- validate --------------------------------------------------------------
 bad = {"period": 0, "mode": "slowest", "bogus": 1}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Instances, their params and files, config checks and indicators through
 # the API (tests/integration/api_instances.py): list and info, stop and
-# start, params validated with the config loader's words, a params change
+# start (and the instances channel's snapshot and changes), params validated with the config loader's words, a params change
 # written to the instance file and applied by a restart, a stale write
 # refused, an instance file's text checked with line:column, and
 # indicators over imported candles equal to `quantctl indicator` over the
@@ -12,6 +12,7 @@ PY=/usr/bin/python3
 make_config
 cp "$TP/tp-good.so" "$T/plugins/tp-good.so"
 cp "$TP/tp-secret.so" "$T/plugins/tp-secret.so"
+cp "$TP/tp-failcreate.so" "$T/plugins/tp-failcreate.so"
 ln -s "$QD_BUILDDIR/lib/plugins/exchange-replay.so" "$T/plugins/"
 ln -s "$QD_BUILDDIR/lib/plugins/ta.so" "$T/plugins/"
 QD_JWT=$(openssl rand -hex 32)
@@ -37,6 +38,8 @@ cat > "$T/quantd.d/s.json" <<'JSON'
 {"plugin": "tp-secret", "instance": "s",
  "params": {"period": 4, "token": "hunter2-not-shown"}}
 JSON
+# An instance whose create() fails: failed, with why.
+echo '{"plugin": "tp-failcreate", "instance": "bad"}' > "$T/quantd.d/bad.json"
 # No params member: one is added.
 printf '{"plugin": "tp-good", "instance": "c"}' > "$T/quantd.d/c.json"
 

@@ -74,6 +74,20 @@ page.on('response', (r) => {
 	if (r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200)
 		refreshed++;
 });
+// The pages of older candles asked for (their "to"), the ranges the sma
+// indicator was computed over, and every read of the instances' list.
+const olderPages = [];
+const smaRanges = [];
+let instanceReads = 0;
+page.on('request', (r) => {
+	const u = new URL(r.url());
+	if (u.pathname === '/api/v1/market/candles' && u.searchParams.has('to'))
+		olderPages.push(`${u.searchParams.get('exchange')} ${u.searchParams.get('to')}`);
+	else if (u.pathname === '/api/v1/indicators/sma' && r.method() === 'POST')
+		smaRanges.push(JSON.parse(r.postData() ?? '{}'));
+	else if (u.pathname === '/api/v1/instances' && r.method() === 'GET')
+		instanceReads++;
+});
 
 try {
 	await page.goto(base + '/');
@@ -191,6 +205,69 @@ try {
 			document.querySelector('#chart')?.dataset.indicators === '1');
 	});
 
+	// hist BTC/USDT: 12,000 one-minute candles (dashboard.sh), 5,000 a page.
+	const MIN = 60000;
+	const status = (k) => page.evaluate((key) => Number(document.querySelector('#chart-status')?.dataset[key]), k);
+	const countIs = (n) => page.waitForFunction((c) => document.querySelector('#chart-status')?.dataset.count === String(c), n, { timeout: 15000 });
+	let first0 = 0;
+	await check('the chart opens on the newest page of a long series', async () => {
+		await page.selectOption('#market', 'hist BTC/USDT');
+		await page.waitForFunction(() => /\bhist BTC\/USDT 1m: 5000 candles/.test(document.querySelector('#chart-status')?.textContent ?? ''), null, { timeout: 15000 });
+		first0 = await status('first');
+		if (olderPages.some((p) => p.startsWith('hist ')))
+			throw new Error(`an older page was asked for before any scroll: ${olderPages}`);
+	});
+	await check('Home on the chart shows the first candle and the page before it is prepended where the view is', async () => {
+		await page.focus('#chart');
+		await page.keyboard.press('Home');
+		await countIs(10000);
+		const first1 = await status('first');
+		if (first1 !== first0 - 5000 * MIN)
+			throw new Error(`the first candle went from ${first0} to ${first1}, not 5000 minutes back`);
+		// The view stays on the bars it showed: it starts at the old first
+		// one (or the bar before it, now partly in view at the left edge).
+		await page.waitForTimeout(300);
+		const from = Number(await page.getAttribute('#chart', 'data-view-from'));
+		if (from !== first0 && from !== first0 - MIN)
+			throw new Error(`the view jumped: it starts at ${from}, the old first candle is ${first0}`);
+	});
+	await check('the indicator is computed again over the wider range', async () => {
+		const first1 = await status('first');
+		for (let i = 0; i < 50 && !smaRanges.some((r) => r.exchange === 'hist' && r.from === first1); i++)
+			await page.waitForTimeout(100);
+		if (!smaRanges.some((r) => r.exchange === 'hist' && r.from === first1))
+			throw new Error(`sma ranges asked: ${JSON.stringify(smaRanges.slice(-3))}`);
+	});
+	await check('dragging the chart to the right loads the last older page, then asks no more', async () => {
+		const c = await page.locator('#chart').boundingBox();
+		const y = c.y + c.height / 2;
+		// Zoomed out, then dragged towards the older candles.
+		await page.mouse.move(c.x + c.width / 2, y);
+		for (let i = 0; i < 20; i++)
+			await page.mouse.wheel(0, 300);
+		for (let i = 0; i < 40 && await status('count') < 12000; i++) {
+			await page.mouse.move(c.x + 40, y);
+			await page.mouse.down();
+			await page.mouse.move(c.x + c.width - 80, y, { steps: 8 });
+			await page.mouse.up();
+			await page.waitForTimeout(100);
+		}
+		await countIs(12000);
+		const first = await status('first');
+		if (first !== first0 - 7000 * MIN)
+			throw new Error(`the first candle is ${first}, not the first stored (${first0 - 7000 * MIN})`);
+		await page.keyboard.press('Home');
+		await page.waitForTimeout(1000);
+		const hist = olderPages.filter((p) => p.startsWith('hist '));
+		if (await status('count') !== 12000 || hist.length !== 2 || new Set(hist).size !== 2)
+			throw new Error(`${await status('count')} candles after pages ${hist.join(', ')}`);
+	});
+	await shot('chart-history');
+	await check('back on the live market', async () => {
+		await page.selectOption('#market', 'feed BTC/USDT');
+		await page.waitForFunction(() => /\bfeed BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
+	});
+
 	await check('placing a limit order from the ticket draws its price line', async () => {
 		const lines = Number(await page.getAttribute('#chart', 'data-lines') ?? 0);
 		await page.selectOption('#order-ticket select[name="instance"]', 'hold');
@@ -288,11 +365,15 @@ try {
 		await page.waitForSelector(row('feed') + ' td:has-text("exchange")');
 	});
 	await shot('strategies');
-	await check('stopping a strategy shows it stopped; starting it shows it running', async () => {
+	await check('stopping a strategy shows it stopped; starting it shows it running (pushed, not read again)', async () => {
+		const reads = instanceReads;
+		// Well within the 3 s the page used to poll at.
 		await page.click(row('hold') + ' button[data-action="stop"]');
-		await page.waitForSelector(row('hold') + ' [data-state="stopped"]');
+		await page.waitForSelector(row('hold') + ' [data-state="stopped"]', { timeout: 2500 });
 		await page.click(row('hold') + ' button[data-action="start"]');
-		await page.waitForSelector(row('hold') + ' [data-state="running"]');
+		await page.waitForSelector(row('hold') + ' [data-state="running"]', { timeout: 2500 });
+		if (instanceReads !== reads)
+			throw new Error(`the page read GET /instances ${instanceReads - reads} time(s)`);
 	});
 	await check('a bad parameter shows the server\'s error at its field', async () => {
 		await page.click(row('hold') + ' button[data-action="params"]');

@@ -3,10 +3,12 @@
 # (web/node_modules) against a daemon serving web/dist with a replayed
 # BTC/USDT feed (tests/integration/dashboard.mjs): sign-in with 2FA, the
 # access token renewed before it expires, live
-# candles, a timeframe switch, an order's price line and a fill's marker,
+# candles, older candles loaded as the chart scrolls back, a timeframe
+# switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
-# indicators over the price and in a pane, strategies started, stopped and
-# a bad parameter shown at its field, plugins with a refused file and the
+# indicators over the price and in a pane, strategies started and stopped
+# (their states pushed over the WebSocket) and a bad parameter shown at its
+# field, plugins with a refused file and the
 # instance file editor, backtests (equity, trades, downloads, the trades and Chan structures on
 # the chart, an optimisation's heat map, Monte Carlo bands), a running
 # strategy's annotations drawn live, the open position's price line,
@@ -47,6 +49,10 @@ check "quantctl risk set gives hold its position rules" test $? -eq 0
 ctl data synth --bars 3000 --timeframe 1m --seed 11 > "$T/bars.csv"
 ctl data import "$T/bars.csv" --exchange sim --symbol BTC/USDT --timeframe 1m > "$T/import" 2>&1
 check "quantctl data import stores the backtests' candles" grep -q 'imported 3000 candles' "$T/import"
+# For the chart's history: more candles than one page (5,000) holds.
+ctl data synth --bars 12000 --timeframe 1m --seed 5 > "$T/hist.csv"
+ctl data import "$T/hist.csv" --exchange hist --symbol BTC/USDT --timeframe 1m > "$T/import-hist" 2>&1
+check "quantctl data import stores the chart's 12,000 candles" grep -q 'imported 12000 candles' "$T/import-hist"
 check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"
 QD_WEB="$QD_SRCDIR/web" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
 	"http://127.0.0.1:$port" "$root_pw" "$shots" > "$T/out" 2>&1

@@ -445,9 +445,18 @@ function runForm(done: (j: jobs.Job) => void): HTMLFormElement {
 			}));
 	}
 
+	// The parameters of the strategy picked: none shown until its specs
+	// come (the last one's would be sent with it), an older answer dropped.
 	function pickStrategy(): void {
-		jobs.paramSpecs(strategy.value).then((s) => { specs = s; drawParams(); })
-			.catch((e) => showError(err, e));
+		const name = strategy.value;
+		specs = [];
+		replace(params, h('legend', {}, 'Parameters'), h('p', { class: 'muted' }, 'loading…'));
+		jobs.paramSpecs(name).then((s) => {
+			if (strategy.value !== name)
+				return;
+			specs = s;
+			drawParams();
+		}).catch((e) => showError(err, e));
 	}
 	strategy.addEventListener('change', pickStrategy);
 

@@ -1,12 +1,15 @@
 // chart.ts -- the K-line page: candles and volume of one market and
-// timeframe from the REST history, the open candle and each closed one
-// from the candles channel, open orders as price lines and fills as
-// markers from the orders channel, indicators (indicators.ts) and a small
-// order ticket.
+// timeframe from the REST history (the newest page first; the page before
+// the first candle shown once the view comes within a screen of it, until
+// the store has none older), the open candle and each closed one from the
+// candles channel, open orders as price lines and fills as markers from
+// the orders channel, indicators (indicators.ts) and a small order
+// ticket.  The chart scrolls with the mouse, the touch and the keys.
 import {
-	CandlestickSeries, ColorType, HistogramSeries, LineStyle, createChart,
+	CandlestickSeries, ColorType, HistogramSeries, LineStyle, MismatchDirection, createChart,
 	createSeriesMarkers, type CandlestickData, type HistogramData, type IChartApi,
-	type IPriceLine, type ISeriesApi, type SeriesMarker, type Time, type UTCTimestamp,
+	type IPriceLine, type ISeriesApi, type LogicalRange, type SeriesMarker, type Time,
+	type UTCTimestamp,
 } from 'lightweight-charts';
 import { errorBox, field, h, num, replace, showError } from './dom';
 import { indicatorLayer } from './indicators';
@@ -21,6 +24,13 @@ export const TIMEFRAMES: Record<string, number> = {
 };
 
 const OPEN_STATES = new Set([1, 2, 3, 'created', 'pending', 'partial']);
+
+/** The most bars the server computes an indicator over (INSTANCES_MAX_BARS):
+ *  on a longer chart, indicators cover its newest bars. */
+const INDICATOR_MAX_BARS = 100000;
+
+/** After an older page failed to load, the wait before the next try (ms). */
+const OLDER_RETRY_MS = 5000;
 
 interface LiveCandle {
 	exchange?: string; ts: number; open: number; high: number; low: number;
@@ -83,7 +93,10 @@ export function chartPage(root: HTMLElement): () => void {
 	const err = errorBox();
 	const marketSel = h('select', { id: 'market', 'aria-label': 'Market' });
 	const tfBar = h('div', { class: 'tfs', role: 'group', 'aria-label': 'Timeframe' });
-	const box = h('div', { class: 'chart', id: 'chart' });
+	const box = h('div', {
+		class: 'chart', id: 'chart', tabindex: 0, role: 'img',
+		'aria-label': 'K-line chart: arrow keys scroll, + and - zoom, Home goes to the oldest candle, End to the newest',
+	});
 	const status = h('p', { class: 'muted', id: 'chart-status', 'aria-live': 'polite' });
 	const ticket = orderTicket();
 	const orderList = h('div', { id: 'chart-orders' });
@@ -116,7 +129,8 @@ export function chartPage(root: HTMLElement): () => void {
 	box.after(overlays.el);
 	// Whatever is still on its way (candles, indicator values, a backtest's
 	// overlay) is dropped once the chart is removed.
-	stops.push(layer.stop, overlays.stop, () => { loadSeq++; }, () => chart.remove());
+	stops.push(layer.stop, overlays.stop, () => { loadSeq++; },
+		() => chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange), () => chart.remove());
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
@@ -126,6 +140,11 @@ export function chartPage(root: HTMLElement): () => void {
 	let count = 0;
 	let unfollow: (() => void) | null = null;
 	let loadSeq = 0;
+	// The older pages: none before firstTs once one came back short; the
+	// load (its loadSeq) whose older page is on its way, if any.
+	let oldest = true;
+	let olderFor = 0;
+	let olderRetry = 0;
 	const fills: OrderEvent[] = [];
 	const lines = new Map<number, Array<{ kind: string; line: IPriceLine }>>();
 	const open = new Map<number, OrderEvent>();
@@ -139,6 +158,16 @@ export function chartPage(root: HTMLElement): () => void {
 	function say(): void {
 		status.textContent = market ? `${market.exchange} ${market.symbol} ${tf}: ${count} ${count === 1 ? 'candle' : 'candles'}` : 'no market';
 		status.dataset.count = String(count);
+		status.dataset.first = String(firstTs);
+	}
+
+	/* What indicators are computed over: the candles shown, or their
+	 * newest INDICATOR_MAX_BARS. */
+	function indicatorFrom(): number {
+		if (count <= INDICATOR_MAX_BARS)
+			return firstTs;
+		const c = candles.dataByIndex(count - INDICATOR_MAX_BARS);
+		return c ? (c.time as number) * 1000 : firstTs;
 	}
 
 	function onCandle(m: LiveMessage): void {
@@ -154,7 +183,7 @@ export function chartPage(root: HTMLElement): () => void {
 			if (t > lastTime) {
 				count++;
 				if (lastTime > 0)   /* the candle before closed */
-					layer.update(market, tf, firstTs, lastTime * 1000);
+					layer.update(market, tf, indicatorFrom(), lastTime * 1000);
 			}
 			lastTime = t;
 			candles.update(bar(c));
@@ -176,21 +205,98 @@ export function chartPage(root: HTMLElement): () => void {
 			const rows = await api.candles(market, tf);
 			if (seq !== loadSeq)
 				return;
-			candles.setData(rows.map(bar));
-			volume.setData(rows.map(vol));
 			count = rows.length;
 			lastTime = rows.length ? rows[rows.length - 1].ts / 1000 : 0;
 			firstTs = rows.length ? rows[0].ts : 0;
-			layer.update(market, tf, firstTs, lastTime * 1000);
+			oldest = rows.length < api.CANDLES_PAGE;
+			olderRetry = 0;
+			// The view of the previous series moves to the newest
+			// candles: no older page for it on the way.
+			olderFor = seq;
+			candles.setData(rows.map(bar));
+			volume.setData(rows.map(vol));
+			layer.update(market, tf, indicatorFrom(), lastTime * 1000);
 			drawFills();
 			overlays.setMarket(market, TIMEFRAMES[tf]);
 			chart.timeScale().scrollToRealTime();
+			olderFor = 0;
 			say();
 			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);
 		} catch (e) {
+			if (olderFor === seq)
+				olderFor = 0;
 			showError(err, e);
 		}
 	}
+
+	/*
+	 * The page before the first candle, prepended: the bars in view stay
+	 * where they are (the chart keeps its distance from the newest bar).
+	 * One page at a time per load; none once the store had no more.
+	 */
+	async function loadOlder(): Promise<void> {
+		const seq = loadSeq;
+		if (!market || oldest || olderFor === seq || count === 0 || Date.now() < olderRetry)
+			return;
+		olderFor = seq;
+		const m = market, before = firstTs;
+		try {
+			const rows = (await api.candlesBefore(m, tf, before)).filter((c) => c.ts < before);
+			if (seq !== loadSeq)
+				return;
+			oldest = rows.length === 0 || rows.length < api.CANDLES_PAGE;
+			if (rows.length > 0) {
+				candles.setData([...rows.map(bar), ...candles.data() as CandlestickData[]]);
+				volume.setData([...rows.map(vol), ...volume.data() as HistogramData[]]);
+				count = candles.data().length;
+				firstTs = rows[0].ts;
+				layer.update(m, tf, indicatorFrom(), lastTime * 1000);
+				drawFills();
+				overlays.setMarket(m, TIMEFRAMES[tf]);
+			}
+			say();
+		} catch (e) {
+			if (seq !== loadSeq)
+				return;
+			olderRetry = Date.now() + OLDER_RETRY_MS;
+			showError(err, e);
+		} finally {
+			if (olderFor === seq)
+				olderFor = 0;
+		}
+	}
+
+	/* The view moved: the time of its first bar (ms, one partly in view
+	 * too) on the box; within a screen of the first candle, the page
+	 * before that. */
+	function onRange(r: LogicalRange | null): void {
+		const first = r ? candles.dataByIndex(Math.max(0, Math.ceil(r.from)), MismatchDirection.NearestRight) : null;
+		box.dataset.viewFrom = first ? String((first.time as number) * 1000) : '';
+		if (r && r.from < r.to - r.from)
+			void loadOlder();
+	}
+	chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
+
+	/* The keys: arrows scroll a tenth of the view, + and - zoom about its
+	 * right edge, Home shows the first candle, End the newest. */
+	box.addEventListener('keydown', (ev) => {
+		const ts = chart.timeScale();
+		const r = ts.getVisibleLogicalRange();
+		if (!r || ev.altKey || ev.ctrlKey || ev.metaKey)
+			return;
+		const width = r.to - r.from;
+		const show = (from: number, to: number): void => ts.setVisibleLogicalRange({ from, to });
+		switch (ev.key) {
+		case 'ArrowLeft': show(r.from - width / 10, r.to - width / 10); break;
+		case 'ArrowRight': show(r.from + width / 10, r.to + width / 10); break;
+		case '+': case '=': show(r.to - width / 1.5, r.to); break;
+		case '-': show(r.to - width * 1.5, r.to); break;
+		case 'Home': show(0, width); break;
+		case 'End': ts.scrollToRealTime(); break;
+		default: return;
+		}
+		ev.preventDefault();
+	});
 
 	function bucket(ms: number): UTCTimestamp {
 		const s = TIMEFRAMES[tf];

@@ -4,7 +4,8 @@
 // whose outputs are prices (its "overlay" metadata: moving averages,
 // bands) is drawn over the candles, any other (oscillators) in a pane of
 // its own under them.  Each can be removed; all are computed again when
-// the market or timeframe changes and when a candle closes.
+// the market or timeframe changes, when a candle closes and when older
+// candles are loaded.
 import {
 	HistogramSeries, LineSeries, type IChartApi, type IPaneApi, type ISeriesApi,
 	type SeriesType, type Time, type UTCTimestamp, type WhitespaceData, type LineData,
@@ -52,6 +53,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 	let nextId = 1;
 	let colorAt = 0;
 	let stopped = false;
+	let drawn = 0;   /* the latest range the indicators are computed over */
 
 	function describe(p: api.Plugin, params: Record<string, unknown>): string {
 		const args = Object.entries(params).filter(([k, v]) =>
@@ -84,12 +86,15 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		pick.focus();
 	}
 
-	/* Computes `a` over the chart's candles and draws it. */
+	/* Computes `a` over the chart's candles and draws it (unless the
+	 * chart's range changed meanwhile: the computation of the new one
+	 * draws it). */
 	async function draw(a: Added): Promise<void> {
 		if (!market || to <= 0)
 			throw new Error('no candles on the chart yet');
+		const range = drawn;
 		const r = await api.computeIndicator(a.plugin.name, market, tf, from, to + 1, a.params);
-		if (stopped || !added.includes(a))
+		if (stopped || !added.includes(a) || range !== drawn)
 			return;
 		if (a.series.length === 0) {
 			const first = a.plugin.overlay ? null : chart.addPane();
@@ -160,15 +165,22 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		el,
 		update(m, t, f, last) {
 			const same = market && m && market.exchange === m.exchange && market.symbol === m.symbol && tf === t;
+			const closed = same && from === f;
+			// Another series: the old one's values go at once (their
+			// times would stay on the chart's time scale until then).
+			if (!same)
+				added.forEach((a) => a.series.forEach((s) => s.setData([])));
 			market = m;
 			tf = t;
 			from = f;
 			to = last;
-			// A closed candle: once, a moment later (the store has it).
+			// A closed candle: once, a moment later (the store has it);
+			// another series or older candles: at once.
 			window.clearTimeout(timer);
 			timer = window.setTimeout(() => {
+				drawn++;
 				added.forEach((a) => { draw(a).catch((e) => showError(err, e)); });
-			}, same ? 1500 : 0);
+			}, closed ? 1500 : 0);
 		},
 		stop() {
 			stopped = true;

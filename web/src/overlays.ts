@@ -142,7 +142,8 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 export interface Overlays {
 	/** The controls and the backtest's summary, for the chart's panel. */
 	el: HTMLElement;
-	/** The market and timeframe (s) now shown. */
+	/** The market and timeframe (s) now shown; again when older candles
+	 *  were added (what falls on them is drawn). */
 	setMarket: (m: Market, tfSeconds: number) => void;
 	stop: () => void;
 }

@@ -12,30 +12,51 @@ export interface Candle {
 /** A market to chart: venue (feed instance) and canonical symbol. */
 export interface Market { exchange: string; symbol: string }
 
+/** The most candles one request gives (GET /market/candles' limit). */
+export const CANDLES_PAGE = 5000;
+
+/* One page of GET /market/candles: its candles and `next` cursor. */
+async function candlePage(m: Market, timeframe: string, q: Record<string, number>): Promise<{ rows: Candle[]; next?: number }> {
+	const query = new URLSearchParams({ exchange: m.exchange, symbol: m.symbol, timeframe });
+	for (const [k, v] of Object.entries(q))
+		query.set(k, String(v));
+	const page = await call<{ candles: number[][]; next?: number }>('GET',
+		'/api/v1/market/candles?' + query.toString());
+	return {
+		rows: page.candles.map((c) => ({ ts: c[0], open: c[1], high: c[2], low: c[3], close: c[4], volume: c[5] })),
+		next: page.next,
+	};
+}
+
 /**
- * Candles of a series, oldest first: the newest `limit` (at most 5000)
- * without `from`; from `from` (ms) on otherwise, following the `next`
- * cursor until `limit` candles or the end.
+ * Candles of a series, oldest first: the newest `limit` (at most
+ * CANDLES_PAGE) without `from`; from `from` (ms) on otherwise, following
+ * the `next` cursor until `limit` candles or the end.
  */
-export async function candles(m: Market, timeframe: string, limit = 5000,
+export async function candles(m: Market, timeframe: string, limit = CANDLES_PAGE,
 	from?: number): Promise<Candle[]> {
 	const out: Candle[] = [];
 	do {
-		const q = new URLSearchParams({
-			exchange: m.exchange, symbol: m.symbol, timeframe,
-			limit: String(Math.min(5000, limit - out.length)),
-		});
+		const q: Record<string, number> = { limit: Math.min(CANDLES_PAGE, limit - out.length) };
 		if (from !== undefined)
-			q.set('from', String(from));
-		const page = await call<{ candles: number[][]; next?: number }>('GET',
-			'/api/v1/market/candles?' + q.toString());
-		for (const c of page.candles)
-			out.push({ ts: c[0], open: c[1], high: c[2], low: c[3], close: c[4], volume: c[5] });
-		if (from === undefined || page.next === undefined || page.candles.length === 0)
+			q.from = from;
+		const page = await candlePage(m, timeframe, q);
+		out.push(...page.rows);
+		if (from === undefined || page.next === undefined || page.rows.length === 0)
 			break;
 		from = page.next;
 	} while (out.length < limit);
 	return out;
+}
+
+/**
+ * The page before a chart's first candle: the newest `limit` (at most
+ * CANDLES_PAGE) candles of a series opened before `before` (ms), oldest
+ * first; fewer than asked when the store has no more.
+ */
+export async function candlesBefore(m: Market, timeframe: string, before: number,
+	limit = CANDLES_PAGE): Promise<Candle[]> {
+	return (await candlePage(m, timeframe, { to: before - 1, limit: Math.min(CANDLES_PAGE, limit) })).rows;
 }
 
 /**

@@ -1,17 +1,24 @@
 // strategies.ts -- the strategies page: every instance with its state
-// (running, stopped, failed and why), trust and restarts, read again every
-// 3 s (no channel carries instance states); start, stop and restart for
-// admins; and a selected instance's parameters as a form generated from
-// its plugin's specs, checked by the server (each problem shown at its
-// field) and written into its instance file, after which it restarts.
+// (running, stopped, failed and why), trust and restarts, live from the
+// instances channel (its snapshot, then each change as it happens); start,
+// stop and restart for admins; and a selected instance's parameters as a
+// form generated from its plugin's specs, checked by the server (each
+// problem shown at its field) and written into its instance file, after
+// which it restarts.
 import { ApiError } from './api';
 import { errorBox, h, num, replace, showError, table } from './dom';
+import { follow, type LiveMessage } from './live';
 import { paramFields } from './params';
 import * as api from './routes';
 
-const POLL_MS = 3000;
+/** A change of the instances channel: the instance as listed now, and
+ *  the state the host announced ("restarting" while it stays running). */
+interface InstanceChange {
+	name: string; plugin: string; state: string; reason?: string;
+	restarts: number; event: string;
+}
 
-/** Draws the strategies page; returns what stops its refresh. */
+/** Draws the strategies page; returns what stops its live updates. */
 export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 	const admin = me.scopes.includes('admin');
 	const err = errorBox();
@@ -19,19 +26,24 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 	const editor = h('section', { class: 'panel', id: 'params-panel', hidden: true });
 	replace(root,
 		h('section', { class: 'panel' }, h('h2', {}, 'Instances'),
-			h('p', { class: 'muted' }, 'Strategies, exchange adapters and notifiers; the states are read again every 3 s.'),
+			h('p', { class: 'muted' }, 'Strategies, exchange adapters and notifiers; their states change here as they happen.'),
 			err, list),
 		editor);
 
 	let selected: string | null = null;
-	let timer: number | undefined;
-	let busy = false;
+	let rows: api.Instance[] | null = null;   /* null until the first list */
+	let changes = 0;                          /* changes received */
+	let snapshots = 0;                        /* snapshots received */
+	const changedAt = new Map<string, number>();
+	let gone = false;
 
+	// The new state comes over the channel (and redraws the row); the
+	// button is given back for an action that changed nothing.
 	function act(name: string, action: 'start' | 'stop' | 'restart', btn: HTMLButtonElement): void {
 		btn.disabled = true;
 		showError(err, null);
 		api.instanceAction(name, action).catch((e) => showError(err, e))
-			.finally(() => { void refresh(); });
+			.finally(() => { btn.disabled = false; });
 	}
 
 	function stateCell(i: api.Instance): HTMLElement {
@@ -41,16 +53,19 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 	}
 
 	let shown = '';
-	function draw(rows: api.Instance[]): void {
+	function draw(): void {
+		if (rows === null)
+			return;
 		// Redrawn only when something changed, and the focused button
-		// focused again: polling must not move the keyboard's place.
+		// focused again: a change must not move the keyboard's place.
 		const key = JSON.stringify(rows);
 		if (key === shown)
 			return;
 		shown = key;
 		const had = list.contains(document.activeElement) ? document.activeElement as HTMLElement : null;
 		const where = had ? [had.closest('tr')?.dataset.instance, had.dataset.action] : null;
-		replace(list, table(rows, [
+		const all = rows;
+		replace(list, table(all, [
 			['Name', (i) => h('span', { class: 'inst-name' }, i.name)],
 			['State', stateCell],
 			['Actions', (i) => h('span', { class: 'actions' },
@@ -64,7 +79,7 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 			['Restarts', (i) => num(i.restarts)],
 			['Account', (i) => i.account ?? ''],
 		], 'no instance is configured'));
-		list.querySelectorAll('tbody tr').forEach((tr, k) => tr.setAttribute('data-instance', rows[k].name));
+		list.querySelectorAll('tbody tr').forEach((tr, k) => tr.setAttribute('data-instance', all[k].name));
 		if (where) {
 			const row = [...list.querySelectorAll<HTMLElement>('tbody tr')].find((tr) => tr.dataset.instance === where[0]);
 			(row?.querySelector<HTMLElement>(`button[data-action="${where[1]}"]`) ??
@@ -72,19 +87,46 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 		}
 	}
 
-	async function refresh(): Promise<void> {
-		window.clearTimeout(timer);
-		if (!busy) {
-			busy = true;
-			try {
-				draw(await api.instances());
-			} catch (e) {
-				showError(err, e);
-			} finally {
-				busy = false;
+	/*
+	 * The list by GET: at open (the socket may still be connecting) and
+	 * when a change names an instance the page does not know (a reload
+	 * added it).  A snapshot that came while it was on its way wins; a
+	 * change that came meanwhile is kept.
+	 */
+	function fetchList(): void {
+		const at = changes, snap = snapshots;
+		api.instances().then((list) => {
+			if (gone || snapshots !== snap)
+				return;
+			const old = new Map((rows ?? []).map((i) => [i.name, i]));
+			rows = list.map((i) => ((changedAt.get(i.name) ?? 0) > at ? old.get(i.name) ?? i : i));
+			draw();
+		}).catch((e) => { if (!gone) showError(err, e); });
+	}
+
+	function onInstances(m: LiveMessage): void {
+		if (m.type === 'snapshot') {
+			rows = (m.data as { instances?: api.Instance[] } | null)?.instances ?? [];
+			snapshots++;
+			changedAt.clear();
+		} else if (m.type === 'instance') {
+			const c = m.data as InstanceChange;
+			const i = rows?.find((r) => r.name === c.name);
+			changedAt.set(c.name, ++changes);
+			if (!i) {
+				fetchList();
+				return;
 			}
+			i.state = c.state;
+			i.restarts = c.restarts;
+			if (c.reason)
+				i.reason = c.reason;
+			else
+				delete i.reason;
+		} else {
+			return;
 		}
-		timer = window.setTimeout(() => { void refresh(); }, POLL_MS);
+		draw();
 	}
 
 	async function openParams(name: string): Promise<void> {
@@ -108,8 +150,9 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 		editor.querySelector<HTMLElement>('input, select')?.focus();
 	}
 
-	void refresh();
-	return () => { window.clearTimeout(timer); selected = null; };
+	const unfollow = follow('instances', onInstances);
+	fetchList();
+	return () => { gone = true; unfollow(); selected = null; };
 }
 
 /** The form of an instance's params: checked, then written. */
