@@ -20,10 +20,18 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "sandbox/sandbox.h"
+#include "trade/fixed.h"
 #include "trade/paper.h"
 
 #define MAX_SUBS 64
 #define MAX_TIMERS 64
+/* The equity file (bt_config.equity_out): lines are formatted into a
+ * buffer of EQ_BUF bytes that leaves in one write, not a stdio call a
+ * bar; a line is at most EQ_LINE ("ts_ms,equity\n"). */
+#define EQ_BUF (1 << 20)
+#define EQ_LINE (2 * FIXED_SHORT_MAX + 2)
+#define EQ_DECIMALS 8
+_Static_assert(PAPER_UNIT == 100000000LL, "EQ_DECIMALS is PAPER_UNIT's");
 
 struct htf {
 	qd_symbol sym;
@@ -86,6 +94,8 @@ struct bt {
 	int pending;
 	int64_t pend_end;            /* ... where its period ends */
 	qd_symbol report_sym;        /* the first series': the report's */
+	char *eq_buf;                /* equity_out's lines not yet written */
+	size_t eq_len;
 	/* Sandboxed: the fills of a bar matched ahead of a batch, handed to
 	 * on_order at the start of that batch instead of a call each. */
 	int hold_fills;
@@ -765,51 +775,38 @@ period_of(int64_t ts, int64_t every)
 	return ts / every - (ts % every < 0);
 }
 
-/* Digits of v (>= 0) ending at `end`; returns where they start. */
-static char *
-put_digits(char *end, uint64_t v)
+/* The equity file's buffered lines to the file (a write error stays in
+ * the stream, for its owner to find with ferror()). */
+static void
+eq_flush(struct bt *c)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return end;
+	FILE *f = c->cfg->equity_out;
+
+	if (c->eq_len > 0 && !ferror(f))
+		fwrite(c->eq_buf, 1, c->eq_len, f);
+	c->eq_len = 0;
 }
 
 /*
- * Write "ts_ms,equity" to the equity file: the account's exact fixed-point
- * amount (PAPER_UNIT, trailing zeros dropped), which reads back as the
- * double the JSON shows.  Formatted by hand: a run writes one line a bar.
+ * "ts_ms,equity" to the equity file: the account's exact fixed-point
+ * amount (trailing zeros dropped), which reads back as the double the JSON
+ * shows.
  */
 static void
-write_sample(FILE *f, int64_t ts, int64_t units)
+write_sample(struct bt *c, int64_t ts, int64_t units)
 {
-	char b[64], frac[8], *e = b + sizeof(b), *p = e;
-	uint64_t u = units < 0 ? 0 - (uint64_t)units : (uint64_t)units;
-	uint64_t fp = u % PAPER_UNIT;
-	int64_t ms = ts / 1000000;
-	int k, nf = 8;
+	char line[EQ_LINE], *p;
+	size_t n;
 
-	*--p = '\n';
-	if (fp != 0) {
-		for (k = 7; k >= 0; k--) {
-			frac[k] = (char)('0' + fp % 10);
-			fp /= 10;
-		}
-		while (frac[nf - 1] == '0')
-			nf--;
-		p -= nf;
-		memcpy(p, frac, (size_t)nf);
-		*--p = '.';
-	}
-	p = put_digits(p, u / PAPER_UNIT);
-	if (units < 0)
-		*--p = '-';
+	if (EQ_BUF - c->eq_len < sizeof(line))
+		eq_flush(c);
+	line[sizeof(line) - 1] = '\n';
+	p = fixed_format_short(units, EQ_DECIMALS, line + sizeof(line) - 1);
 	*--p = ',';
-	p = put_digits(p, ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms);
-	if (ms < 0)
-		*--p = '-';
-	fwrite(p, 1, (size_t)(e - p), f);
+	p = fixed_format_short(ts / 1000000, 0, p);
+	n = (size_t)(line + sizeof(line) - p);
+	memcpy(c->eq_buf + c->eq_len, p, n);
+	c->eq_len += n;
 }
 
 /*
@@ -827,8 +824,8 @@ sample(struct bt *c, int64_t ts, int exposed)
 
 	acc_add(&r->acc, ts, eq);
 	r->acc.exposed += exposed != 0;
-	if (cfg->equity_out != NULL)
-		write_sample(cfg->equity_out, ts, units);
+	if (c->eq_buf != NULL)
+		write_sample(c, ts, units);
 	if (r->ds.cap > 0)
 		ds_add_eq(&r->ds, ts, eq);
 	if (cfg->equity_every_ns == 0) {
@@ -1115,8 +1112,14 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (cfg->equity_out != NULL)
-		fputs("ts,equity\n", cfg->equity_out);
+	if (cfg->equity_out != NULL) {
+		if ((c.eq_buf = malloc(EQ_BUF)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		memcpy(c.eq_buf, "ts,equity\n", 10);
+		c.eq_len = 10;
+	}
 	for (i = 0; i < n_src; i++) {
 		int got;
 
@@ -1258,6 +1261,9 @@ backtest_stream(const struct plugin_registry *reg, const struct plugin *strat,
 out:
 	if (rc != 0)
 		backtest_result_free(out);
+	if (c.eq_buf != NULL)
+		eq_flush(&c);
+	free(c.eq_buf);
 	runtime_release(&c.rt);
 	free(c.saved);
 	free(heap);

@@ -463,8 +463,10 @@ cmd_backtest(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (eqf != NULL) {
-		int bad = fclose(eqf) != 0;
+		/* A write that failed during the run stays in the stream. */
+		int bad = ferror(eqf);
 
+		bad |= fclose(eqf) != 0;
 		eqf = NULL;
 		if (bad) {
 			perror(equity_path);

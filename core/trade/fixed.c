@@ -156,6 +156,84 @@ fixed_format(int64_t v, int decimals, char *buf, size_t cap)
 	return (int)len;
 }
 
+/* "00" to "99": the two digits of each number below 100. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Exactly eight digits of v < 10^8 at p: four pairs, each found apart
+ * from the others (32-bit arithmetic, no chain of divisions). */
+static void
+put8(char *p, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+
+	memcpy(p, digit_pairs + 2 * (hi / 100), 2);
+	memcpy(p + 2, digit_pairs + 2 * (hi % 100), 2);
+	memcpy(p + 4, digit_pairs + 2 * (lo / 100), 2);
+	memcpy(p + 6, digit_pairs + 2 * (lo % 100), 2);
+}
+
+char *
+fixed_format_short(int64_t v, int decimals, char *end)
+{
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *p = end, t[8];
+	int d = decimals, seen = 0;   /* seen: a fraction digit is kept */
+	uint32_t r, m;
+	int n;
+
+	/* The fraction, from its last digit: zeros are dropped until the
+	 * first other digit, which keeps every digit before it.  Eight
+	 * digits at a time, then what is left. */
+	for (; d >= 8; d -= 8) {
+		r = (uint32_t)(mag % 100000000);
+		mag /= 100000000;
+		if (seen) {
+			p -= 8;
+			put8(p, r);
+		} else if (r != 0) {
+			put8(t, r);
+			for (n = 8; t[n - 1] == '0'; n--)
+				;
+			p -= n;
+			memcpy(p, t, (size_t)n);
+			seen = 1;
+		}
+	}
+	for (; d > 0; d--) {
+		r = (uint32_t)(mag % 10);
+		mag /= 10;
+		if (seen || r != 0) {
+			*--p = (char)('0' + r);
+			seen = 1;
+		}
+	}
+	if (seen)
+		*--p = '.';
+	/* The integer part, at least "0": eight digits at a time while
+	 * they need 64 bits, then pairs. */
+	while (mag >= 100000000) {
+		p -= 8;
+		put8(p, (uint32_t)(mag % 100000000));
+		mag /= 100000000;
+	}
+	for (m = (uint32_t)mag; m >= 100; m /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (m % 100), 2);
+	}
+	if (m >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * m, 2);
+	} else {
+		*--p = (char)('0' + m);
+	}
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /*
  * The shape of a plain decimal: [+-] digits [. digits], at least one digit
  * in all, nothing else (no spaces, exponents, "inf", hex).  Fills the

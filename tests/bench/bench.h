@@ -1,7 +1,7 @@
 /*
  * bench.h -- the timing helpers of the benchmarks: a monotonic clock in
- * seconds, the median of a few runs (robust to one disturbed run on a
- * shared machine) and a fatal setup error.
+ * seconds, the process's CPU time, the median of a few runs (robust to one
+ * disturbed run on a shared machine) and a fatal setup error.
  */
 #ifndef QD_BENCH_H
 #define QD_BENCH_H
@@ -17,6 +17,17 @@ bench_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of the process so far (user and system, its threads): on a
+ * shared machine, the cost of work without the time spent waiting. */
+static inline double
+bench_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 

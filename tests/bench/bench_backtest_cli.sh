@@ -71,12 +71,18 @@ floor=${m%% *}
 report "floor: cat the CSV to /dev/null" "$BARS" "$m" 0
 set -- backtest --strategy ma-cross --param sizing=qty --data "$t/d.csv"
 m=$(measure $Q "$@"); report "in-process, summary" "$BARS" "$m" "$engine" "$floor"
-m=$(measure $Q "$@" --json); cp "$t/out" "$t/a.json"
-report "in-process, --json" "$BARS" "$m" "$engine" "$floor"
+mj=$(measure $Q "$@" --json); cp "$t/out" "$t/a.json"
+report "in-process, --json" "$BARS" "$mj" "$engine" "$floor"
 if q backtest --help 2>&1 | grep -q -- --equity-out; then
 	m=$(measure $Q "$@" --json --equity-out "$t/eq.csv")
 	report "in-process, --equity-out (every bar)" "$BARS" "$m" "$engine" "$floor"
-	rm -f "$t/eq.csv"
+	# What the curve adds to --json, against its floor: cat writing the
+	# same bytes to a file (read back from the page cache).
+	e=$(measure sh -c 'cat "$1" > "$2"' sh "$t/eq.csv" "$t/eq2.csv")
+	echo "$mj $m $e" | awk -v mb="$(du -m "$t/eq.csv" | cut -f1)" '{
+		printf "  --equity-out adds %.2f s (cpu %.2f s) to --json for its %d MB; cat writes them in %.2f s (cpu %.2f s)\n",
+			$5 - $1, $8 - $4, mb, $9, $12 }'
+	rm -f "$t/eq.csv" "$t/eq2.csv"
 	m=$(measure $Q "$@" --report "$t/r.html")
 	report "in-process, --report" "$BARS" "$m" "$engine" "$floor"
 fi

@@ -47,6 +47,22 @@ for x in e h; do sed 's/,"equity":.*//' "$T/$x.json" > "$T/$x.m"; done
 check "the metrics and trades do not depend on the equity output" sh -c "cmp -s '$T/a.m' '$T/e.m' && cmp -s '$T/a.m' '$T/h.m'"
 ctl backtest --strategy tp-bt --data "$T/bars.csv" --equity-every 2x > /dev/null 2> "$T/err"
 if [ $? -eq 2 ] && grep -q "bad option --equity-every 2x" "$T/err"; then ok "a bad --equity-every is refused"; else not_ok "a bad --equity-every is refused" "$(cat "$T/err")"; fi
+# --equity-out past its write buffer (1 MiB; these 60,000 lines are
+# 1.1 MB), with losses beyond the cash (a short through the price's jumps):
+# each line is the JSON's sample, the same double; a failed write exits 1.
+ctl data synth --bars 60000 --seed 1 --volatility 0.3 --price 1000 > "$T/v.csv"
+ctl backtest --strategy ma-cross --param short=1 --param fraction=1 --data "$T/v.csv" --json --equity-every bar --equity-out "$T/v-eq.csv" > "$T/v.json" 2>/dev/null
+sed 's/.*"equity":\[\[//; s/\]\].*//; s/\],\[/\n/g' "$T/v.json" > "$T/v-json.csv"
+check "--equity-out: 60,000 lines, negative ones too, each the JSON's sample" awk -F, '
+	NR == FNR { ts[NR] = $1; eq[NR] = $2; n = NR; next }
+	FNR == 1 { if ($0 != "ts,equity") { bad = 1; exit } next }
+	$1 != ts[FNR - 1] || $2 + 0 != eq[FNR - 1] + 0 { bad = 1; exit }
+	$2 < 0 { neg++ }
+	END { exit bad || !(n == 60000 && FNR == 60001 && neg > 0) }' "$T/v-json.csv" "$T/v-eq.csv"
+if [ -w /dev/full ]; then
+	ctl backtest --strategy ma-cross --data "$T/v.csv" --equity-out /dev/full > /dev/null 2> "$T/err"
+	if [ $? -eq 1 ] && grep -q "/dev/full: No space left" "$T/err"; then ok "--equity-out: a failed write exits 1"; else not_ok "--equity-out: a failed write exits 1" "$(cat "$T/err")"; fi
+fi
 
 # Fees: 0.1% of 102 and of 104 -> pnl 1.794.
 ctl backtest --strategy tp-bt --data "$T/bars.csv" --fee-rate 0.001 --json > "$T/f.json" 2>/dev/null

@@ -240,6 +240,166 @@ fixed_format_and_parse_round_trip(void **unused)
 	}
 }
 
+/* An amount of every size, often a multiple of a power of ten (whole
+ * amounts, cents: the fraction's trailing zeros). */
+static int64_t
+rnd_rounded(uint64_t *s)
+{
+	int64_t v = rnd_amount(s), p = fixed_pow10((int)(rnd(s) % 19));
+
+	if (rnd(s) % 2 == 0 && v > INT64_MIN && v / p != 0)
+		v = v / p * p;
+	return v;
+}
+
+/* fixed_format_short's text by another way: printf's digits of the integer
+ * and fraction parts, the fraction's trailing zeros cut. */
+static void
+short_by_printf(int64_t v, int d, char *buf, size_t cap)
+{
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	uint64_t p = (uint64_t)fixed_pow10(d);
+	int n = snprintf(buf, cap, "%s%llu", v < 0 ? "-" : "",
+		(unsigned long long)(mag / p));
+
+	if (mag % p != 0) {
+		n += snprintf(buf + n, cap - (size_t)n, ".%0*llu", d,
+			(unsigned long long)(mag % p));
+		while (buf[n - 1] == '0')
+			buf[--n] = '\0';
+	}
+}
+
+/* fixed_format_short(v, d) as a string; fails if it wrote outside its
+ * FIXED_SHORT_MAX bytes before `end`. */
+static const char *
+short_text(int64_t v, int d, char *buf, size_t cap)
+{
+	char room[FIXED_SHORT_MAX + 16], *end = room + FIXED_SHORT_MAX + 8;
+	char *p;
+
+	memset(room, '#', sizeof(room));
+	p = fixed_format_short(v, d, end);
+	if (p < end - FIXED_SHORT_MAX || p >= end ||
+	    strspn(room, "#") < (size_t)(p - room) || end[0] != '#')
+		fail_msg("fixed_format_short(%lld, %d) wrote outside its room",
+			(long long)v, d);
+	if ((size_t)(end - p) >= cap)
+		fail_msg("fixed_format_short(%lld, %d): %d bytes", (long long)v,
+			d, (int)(end - p));
+	memcpy(buf, p, (size_t)(end - p));
+	buf[end - p] = '\0';
+	return buf;
+}
+
+static void
+fixed_format_short_drops_the_fraction_zeros(void **unused)
+{
+	static const struct {
+		int64_t v;
+		int d;
+		const char *text;
+	} c[] = {
+		{ 0, 8, "0" },
+		{ 0, 0, "0" },
+		{ -1250000000LL, 8, "-12.5" },
+		{ 1000000000000LL, 8, "10000" },
+		{ 1, 8, "0.00000001" },
+		{ -1, 8, "-0.00000001" },
+		{ 10, 8, "0.0000001" },
+		{ 100, 8, "0.000001" },
+		{ 123456789, 8, "1.23456789" },
+		{ 120000000, 8, "1.2" },
+		{ 101000000, 8, "1.01" },
+		{ 100000001, 8, "1.00000001" },
+		{ 9, 0, "9" },
+		{ 10, 0, "10" },
+		{ 99, 0, "99" },
+		{ 100, 0, "100" },
+		{ -123, 0, "-123" },
+		{ 1704067200000LL, 0, "1704067200000" },
+		{ 5, 1, "0.5" },
+		{ 50, 1, "5" },
+		{ 105, 3, "0.105" },
+		{ INT64_MAX, 8, "92233720368.54775807" },
+		{ INT64_MIN, 8, "-92233720368.54775808" },
+		{ INT64_MAX, 0, "9223372036854775807" },
+		{ INT64_MIN, 0, "-9223372036854775808" },
+		{ INT64_MIN, 18, "-9.223372036854775808" },
+		{ -1, 18, "-0.000000000000000001" },
+		{ 1000000000000000000LL, 18, "1" },
+	};
+	char buf[48];
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (strcmp(short_text(c[i].v, c[i].d, buf, sizeof(buf)),
+		    c[i].text) != 0)
+			fail_msg("fixed_format_short(%lld, %d): got \"%s\", "
+				"want \"%s\"", (long long)c[i].v, c[i].d, buf,
+				c[i].text);
+}
+
+/* The same text as printf's, and exactly the amount: it parses back. */
+static void
+fixed_format_short_is_printf_exact(void **unused)
+{
+	uint64_t seed = 13;
+	char got[48], want[48];
+	int64_t v, back;
+	int i, d;
+
+	(void)unused;
+	for (i = 0; i < 1000000; i++) {
+		v = i < 400000 ? i / 19 - 10000 : rnd_rounded(&seed);
+		d = i < 400000 ? i % 19 : (int)(rnd(&seed) % 19);
+		short_text(v, d, got, sizeof(got));
+		short_by_printf(v, d, want, sizeof(want));
+		if (strcmp(got, want) != 0)
+			fail_msg("fixed_format_short(%lld, %d): got \"%s\", "
+				"printf says \"%s\"", (long long)v, d, got, want);
+		back = 42;
+		if (fixed_parse(got, d, &back) != QD_OK || back != v)
+			fail_msg("\"%s\" at %d decimals parsed to %lld, "
+				"formatted from %lld", got, d, (long long)back,
+				(long long)v);
+	}
+}
+
+/*
+ * Amounts of 1e-8 (the backtester's equity file) read back as the nearest
+ * double, which below 2^53 units is the one the JSON prints: v / 1e8
+ * computed in doubles, as "%.17g" writes it.
+ */
+static void
+fixed_format_short_reads_back_as_the_double(void **unused)
+{
+	uint64_t seed = 17;
+	char got[48], g17[40];
+	int i;
+
+	(void)unused;
+	for (i = 0; i < 1000000; i++) {
+		int64_t v = rnd_rounded(&seed);
+		double back, json;
+
+		short_text(v, 8, got, sizeof(got));
+		back = strtod(got, NULL);
+		if (back != fixed_to_double(v, 8))
+			fail_msg("\"%s\" reads back as %.17g, not the nearest "
+				"double %.17g", got, back, fixed_to_double(v, 8));
+		if (v > -(1LL << 53) && v < (1LL << 53)) {
+			json = (double)v / 1e8;
+			snprintf(g17, sizeof(g17), "%.17g", json);
+			if (back != json || back != strtod(g17, NULL))
+				fail_msg("\"%s\" reads back as %.17g, the "
+					"JSON's %lld / 1e8 is %s", got, back,
+					(long long)v, g17);
+		}
+	}
+}
+
 static void
 fixed_from_double_rounds_half_away_from_zero(void **unused)
 {
@@ -1664,6 +1824,9 @@ main(void)
 		cmocka_unit_test(
 			fixed_parse_refuses_junk_overflow_and_excess_digits),
 		cmocka_unit_test(fixed_format_and_parse_round_trip),
+		cmocka_unit_test(fixed_format_short_drops_the_fraction_zeros),
+		cmocka_unit_test(fixed_format_short_is_printf_exact),
+		cmocka_unit_test(fixed_format_short_reads_back_as_the_double),
 		cmocka_unit_test(fixed_from_double_rounds_half_away_from_zero),
 		cmocka_unit_test(fixed_to_double_is_the_nearest_double),
 		cmocka_unit_test(
