@@ -31,6 +31,7 @@
 
 #include "ctl/ctl.h"
 #include "daemon/jobs.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "market/symbol.h"
@@ -470,6 +471,16 @@ argf(struct argv_buf *a, const char *fmt, ...)
 	arg(a, buf);
 }
 
+/* A number as the shortest text that reads back as it (0.95, not
+ * 0.94999999999999996). */
+static void
+arg_num(struct argv_buf *a, double v)
+{
+	char buf[JSON_DOUBLE_MAX];
+
+	arg(a, json_fmt_double(buf, sizeof(buf), v));
+}
+
 static void
 argv_free(struct argv_buf *a)
 {
@@ -545,11 +556,11 @@ strategy_args(struct jobs *js, struct argv_buf *a, const cJSON *rq)
 	}
 	if (cJSON_GetObjectItemCaseSensitive(rq, "cash") != NULL) {
 		arg(a, "--cash");
-		argf(a, "%.17g", num_of(rq, "cash"));
+		arg_num(a, num_of(rq, "cash"));
 	}
 	if (cJSON_GetObjectItemCaseSensitive(rq, "fee_rate") != NULL) {
 		arg(a, "--fee-rate");
-		argf(a, "%.17g", num_of(rq, "fee_rate"));
+		arg_num(a, num_of(rq, "fee_rate"));
 	}
 	sandbox_arg(js, a, pl);
 }
@@ -609,9 +620,14 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		cJSON_ArrayForEach(x, g) {
 			points *= axis_points(x);
 			arg(a, "--grid");
-			argf(a, "%s=%.17g:%.17g:%.17g", x->string,
-				num_of(x, "min"), num_of(x, "max"),
-				num_of(x, "step"));
+			char lo[JSON_DOUBLE_MAX], hi[JSON_DOUBLE_MAX],
+				step[JSON_DOUBLE_MAX];
+
+			argf(a, "%s=%s:%s:%s", x->string,
+				json_fmt_double(lo, sizeof(lo), num_of(x, "min")),
+				json_fmt_double(hi, sizeof(hi), num_of(x, "max")),
+				json_fmt_double(step, sizeof(step),
+				num_of(x, "step")));
 		}
 		arg(a, "--objective");
 		arg(a, str_of(rq, "objective"));
@@ -1213,7 +1229,7 @@ param_text(const cJSON *v, char *buf, size_t cap)
 	else if (cJSON_IsBool(v))
 		snprintf(buf, cap, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
-		snprintf(buf, cap, "%.17g", v->valuedouble);
+		json_fmt_double(buf, cap, v->valuedouble);
 	else
 		return -1;
 	return value_ok(buf) ? 0 : -1;
@@ -1266,7 +1282,7 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 	cJSON_ArrayForEach(p, grid) {
 		if (n >= 64 + MAX_GRID)
 			break;
-		snprintf(vals[n], sizeof(vals[n]), "%.17g",
+		json_fmt_double(vals[n], sizeof(vals[n]),
 			cJSON_GetObjectItemCaseSensitive(p, "min")->valuedouble);
 		kv[n].key = p->string;
 		kv[n].value = vals[n];

@@ -300,6 +300,36 @@ sandboxed_when_the_host_would(void **st)
 	jobs_stop(j);
 }
 
+/* Numbers reach quantctl as the shortest text that reads back as the
+ * same double: 0.3, not 0.29999999999999999. */
+static void
+numbers_as_their_shortest_text(void **st)
+{
+	struct jobs *j = runner("numbers", 1, 60, 0, NULL);
+	char args[4096];
+	cJSON *r;
+	long id;
+
+	(void)st;
+	r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
+		"\"strategy\":\"ma-cross\",\"params\":{\"fast\":1},"
+		"\"cash\":1234.1,\"fee_rate\":0.3,"
+		"\"data\":{\"exchange\":\"sim\",\"symbol\":\"BTC/USDT\","
+		"\"timeframe\":\"1m\",\"from\":1000,\"to\":2000}}");
+	if (cJSON_GetObjectItemCaseSensitive(r, "job") == NULL)
+		fail_msg("submit: %s", cJSON_PrintUnformatted(r));
+	id = (long)cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "job"), "id")->valuedouble;
+	cJSON_Delete(r);
+	run_until(j, id, "done");
+	read_args("numbers", id, args, sizeof(args));
+	if (strstr(args, "\n--cash\n1234.1\n") == NULL ||
+	    strstr(args, "\n--fee-rate\n0.3\n") == NULL)
+		fail_msg("expected --cash 1234.1 --fee-rate 0.3, got:\n%s",
+			args);
+	jobs_stop(j);
+}
+
 /* A failure says why in quantctl's words; a crash names the signal; the
  * time limit stops a job that ignores SIGTERM. */
 static void
@@ -490,6 +520,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fifo_one_worker_and_cancel),
 		cmocka_unit_test(sandboxed_when_the_host_would),
+		cmocka_unit_test(numbers_as_their_shortest_text),
 		cmocka_unit_test(failures_and_time_limit),
 		cmocka_unit_test(refusals_owners_and_limits),
 		cmocka_unit_test(restart_after_a_crash),
