@@ -24,8 +24,9 @@
  * Limits against hostile clients: request headers at most 8 KiB in all
  * (lws refuses more), the body at most body_max (413 as soon as
  * Content-Length or the bytes read pass it), a client that sends nothing
- * for timeout_s seconds is dropped (slowloris), at most max_conns
- * connections (the next one is closed at once).
+ * for timeout_s seconds is dropped (slowloris), as is one that takes no
+ * slice of its answer for timeout_s (an answer may take longer in all),
+ * at most max_conns connections (the next one is closed at once).
  *
  * Metrics (when a registry is given): quantd_api_requests_total by route
  * pattern, method and status, quantd_api_request_duration_seconds by

@@ -450,6 +450,9 @@ to_core(struct conn *c)
 	api_open_add(a, c);
 	req->conn = c->id;
 	c->state = CONN_CORE;
+	/* the answer may take timeout_s (lws's own limit is shorter) */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		(int)a->timeout_s);
 	owe(a, req);
 	if (loop_post(a->core, on_core_request, a, &req, sizeof(req)) != 0) {
 		paid(a, req);
@@ -894,6 +897,10 @@ on_writeable(struct conn *c)
 	c->out_off += n;
 	if (final)
 		return finish(c);
+	/* A big answer lives as long as the client takes a slice every
+	 * timeout_s, however long the whole takes. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		(int)c->api->timeout_s);
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }

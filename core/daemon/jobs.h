@@ -40,8 +40,12 @@
  * ends, and at least every minute).  A backtest a queued or running Monte
  * Carlo run reads stays until that run ended.  The keeper thread deletes
  * the row and the files: the core thread never waits on the disk for it.
- * (A result file served -- job.result, job.report, job.trades -- is still
- * read on the core thread, at most 64 MiB.)
+ *
+ * A finished job's files (result, report, trades; at most 64 MiB each)
+ * are read by the keeper thread too for the API (jobs_read()), in the
+ * order of its work: a job a request found keeps its files until they
+ * are read, whatever retention decides meanwhile.  (The control socket's
+ * job.result, job.report and job.trades read on the core thread.)
  *
  * Commands (the REST routes map onto them; FAMILY is backtest,
  * optimization, montecarlo or chan and selects the jobs of those kinds):
@@ -132,6 +136,26 @@ char *jobs_check(struct jobs *j, const char *kind, const cJSON *req,
 /** Whether command `cmd` answers a file's text (result, report, trades):
  *  {"ok":true,"content_type":T,"body":TEXT}. */
 int jobs_cmd_is_file(const char *cmd);
+
+/**
+ * A file read for jobs_read(): its bytes (`body`, malloc'd, NUL after its
+ * `len` bytes, taken over) and content type (static), or -- body NULL --
+ * the error reply jobs_request() gives (malloc'd, taken over; NULL when
+ * out of memory).
+ */
+typedef void (*jobs_file_fn)(void *arg, char *body, size_t len,
+	const char *ctype, char *error);
+
+/**
+ * jobs_request() of a file command (jobs_cmd_is_file()) with the file
+ * read off the core thread: the job is looked up and checked now (core
+ * thread) and fn(arg, ...) is called exactly once -- at once when the
+ * request is refused, else from the keeper thread with the file, before
+ * jobs_stop() returns.  The same bytes and the same errors as
+ * jobs_request()'s "body" and errors.
+ */
+void jobs_read(struct jobs *j, const char *cmd, const cJSON *req,
+	jobs_file_fn fn, void *arg);
 
 /** Called with a user's name and the job (its JSON) whenever a job's
  *  state or progress changes (at most four times a second a job); NULL
