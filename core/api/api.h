@@ -173,6 +173,13 @@ void api_set_ready(struct api *a, int ready);
 void api_respond(struct api_request *req, int status, char *body,
 	const char *content_type, int retry_after);
 
+/** api_respond() with `len` bytes of the open file `fd` (taken over:
+ *  closed by the API), read a slice at a time as the client takes them,
+ *  never whole in memory.  The file must not shrink meanwhile (an
+ *  unlinked file stays readable). */
+void api_respond_fd(struct api_request *req, int status, int fd, size_t len,
+	const char *content_type);
+
 /** api_respond() with a copy of `len` bytes of `body` (the caller keeps
  *  it): one copy, for answers kept in a cache. */
 void api_respond_copy(struct api_request *req, int status, const char *body,

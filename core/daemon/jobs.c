@@ -249,17 +249,22 @@ no_output(void)
 		NULL);
 }
 
-/* A read: the file's bytes to fn, or the error reply (keeper thread). */
+/* A read: the file opened for fn, or the error reply (keeper thread).
+ * Open, it stays readable whatever is deleted after. */
 static void
 keeper_read(const struct keep_row *r)
 {
-	size_t len = 0;
-	char *text = file_read(r->path, RESULT_MAX, &len);
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 
-	if (text == NULL)
-		r->fn(r->fn_arg, NULL, 0, NULL, no_output());
-	else
-		r->fn(r->fn_arg, text, len, r->ctype, NULL);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size <= (off_t)RESULT_MAX) {
+		r->fn(r->fn_arg, fd, (size_t)st.st_size, r->ctype, NULL);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	r->fn(r->fn_arg, -1, 0, NULL, no_output());
 }
 
 /* One row's work (keeper thread, or jobs_stop() when it never ran). */
@@ -1815,27 +1820,27 @@ jobs_read(struct jobs *js, const char *cmd, const cJSON *req,
 	char *reply = NULL;
 
 	if (js == NULL) {
-		fn(arg, NULL, 0, NULL, ctl_error_field("unavailable", "jobs "
+		fn(arg, -1, 0, NULL, ctl_error_field("unavailable", "jobs "
 			"are not running on this daemon", NULL));
 		return;
 	}
 	if ((reply = job_ask_of(cmd, req, &a)) != NULL) {
-		fn(arg, NULL, 0, NULL, reply);
+		fn(arg, -1, 0, NULL, reply);
 		return;
 	}
 	if ((f = job_file_of(a.verb)) == NULL) {
-		fn(arg, NULL, 0, NULL, ctl_error_field("unknown_command",
+		fn(arg, -1, 0, NULL, ctl_error_field("unknown_command",
 			"unknown cmd", NULL));
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		fn(arg, NULL, 0, NULL, ctl_error_field("internal",
+		fn(arg, -1, 0, NULL, ctl_error_field("internal",
 			"out of memory", NULL));
 		return;
 	}
 	if ((r->path = job_file_path(js, &a, req, f, &reply)) == NULL) {
 		free(r);
-		fn(arg, NULL, 0, NULL, reply);
+		fn(arg, -1, 0, NULL, reply);
 		return;
 	}
 	r->ctype = f->ctype;

@@ -42,9 +42,10 @@
  * the row and the files: the core thread never waits on the disk for it.
  *
  * A finished job's files (result, report, trades; at most 64 MiB each)
- * are read by the keeper thread too for the API (jobs_read()), in the
+ * are opened by the keeper thread too for the API (jobs_read()), in the
  * order of its work: a job a request found keeps its files until they
- * are read, whatever retention decides meanwhile.  (The control socket's
+ * are open (and an open file is read whole whatever is deleted after),
+ * whatever retention decides meanwhile.  (The control socket's
  * job.result, job.report and job.trades read on the core thread.)
  *
  * Commands (the REST routes map onto them; FAMILY is backtest,
@@ -138,21 +139,22 @@ char *jobs_check(struct jobs *j, const char *kind, const cJSON *req,
 int jobs_cmd_is_file(const char *cmd);
 
 /**
- * A file read for jobs_read(): its bytes (`body`, malloc'd, NUL after its
- * `len` bytes, taken over) and content type (static), or -- body NULL --
- * the error reply jobs_request() gives (malloc'd, taken over; NULL when
- * out of memory).
+ * A file opened for jobs_read(): `fd` (read-only, close-on-exec, taken
+ * over), its `len` bytes (at most 64 MiB) and content type (static), or
+ * -- fd -1 -- the error reply jobs_request() gives (malloc'd, taken over;
+ * NULL when out of memory).  The bytes are what jobs_request() puts in
+ * "body".
  */
-typedef void (*jobs_file_fn)(void *arg, char *body, size_t len,
+typedef void (*jobs_file_fn)(void *arg, int fd, size_t len,
 	const char *ctype, char *error);
 
 /**
- * jobs_request() of a file command (jobs_cmd_is_file()) with the file
- * read off the core thread: the job is looked up and checked now (core
+ * jobs_request() of a file command (jobs_cmd_is_file()) with no disk
+ * work on the core thread: the job is looked up and checked now (core
  * thread) and fn(arg, ...) is called exactly once -- at once when the
- * request is refused, else from the keeper thread with the file, before
- * jobs_stop() returns.  The same bytes and the same errors as
- * jobs_request()'s "body" and errors.
+ * request is refused, else from the keeper thread with the file opened
+ * (the caller reads it where it likes), before jobs_stop() returns.  The
+ * same errors as jobs_request()'s.
  */
 void jobs_read(struct jobs *j, const char *cmd, const cJSON *req,
 	jobs_file_fn fn, void *arg);

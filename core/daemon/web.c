@@ -554,21 +554,19 @@ serve_cached(struct web *w, struct api_request *req, const char *text)
 	free(reply);
 }
 
-/* A job's file, from the jobs' keeper thread (jobs_read()): its bytes
- * as they are, with their content type; an error as any other command's
- * (from the core thread when the request is refused). */
+/* A job's file, opened by the jobs' keeper thread (jobs_read()): its
+ * bytes as they are, with their content type, read by the net thread as
+ * they go out; an error as any other command's (from the core thread
+ * when the request is refused). */
 static void
-send_job_file(void *arg, char *body, size_t len, const char *ctype,
-	char *error)
+send_job_file(void *arg, int fd, size_t len, const char *ctype, char *error)
 {
 	struct api_request *req = arg;
 
-	if (body == NULL) {
+	if (fd < 0)
 		api_command_respond(req, error);
-		return;
-	}
-	api_respond_copy(req, 200, body, len, ctype);
-	free(body);
+	else
+		api_respond_fd(req, 200, fd, len, ctype);
 }
 
 static void

@@ -347,10 +347,19 @@ static struct got_file {
 } gf = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL,
 	"", 0, 0 };
 
+/* The file is read whole here, once opened, whatever is deleted after. */
 static void
-on_file(void *arg, char *body, size_t len, const char *ctype, char *error)
+on_file(void *arg, int fd, size_t len, const char *ctype, char *error)
 {
+	char *body = NULL;
+
 	(void)arg;
+	if (fd >= 0) {
+		body = malloc(len + 1);
+		assert_non_null(body);
+		assert_int_equal(pread(fd, body, len + 1, 0), (ssize_t)len);
+		close(fd);
+	}
 	pthread_mutex_lock(&gf.mu);
 	gf.n++;
 	free(gf.body);
