@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alert/alert.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "market/symbol.h"
 #include "notify/channel.h"
@@ -246,7 +247,7 @@ make_ind(const struct alert_options *o, const char *name, int period,
 		return NULL;
 	}
 	snprintf(p, sizeof(p), "%d", period);
-	snprintf(sd, sizeof(sd), "%.17g", stddev);
+	json_fmt_double(sd, sizeof(sd), stddev);
 	ind = indicator_new(o->indicators, name, kv, stddev > 0 ? 2 : 1, why,
 		sizeof(why));
 	if (ind == NULL)

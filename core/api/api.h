@@ -24,8 +24,9 @@
  * Limits against hostile clients: request headers at most 8 KiB in all
  * (lws refuses more), the body at most body_max (413 as soon as
  * Content-Length or the bytes read pass it), a client that sends nothing
- * for timeout_s seconds is dropped (slowloris), at most max_conns
- * connections (the next one is closed at once).
+ * for timeout_s seconds is dropped (slowloris), as is one that takes no
+ * slice of its answer for timeout_s (an answer may take longer in all),
+ * at most max_conns connections (the next one is closed at once).
  *
  * Metrics (when a registry is given): quantd_api_requests_total by route
  * pattern, method and status, quantd_api_request_duration_seconds by
@@ -171,6 +172,13 @@ void api_set_ready(struct api *a, int ready);
  */
 void api_respond(struct api_request *req, int status, char *body,
 	const char *content_type, int retry_after);
+
+/** api_respond() with `len` bytes of the open file `fd` (taken over:
+ *  closed by the API), read a slice at a time as the client takes them,
+ *  never whole in memory.  The file must not shrink meanwhile (an
+ *  unlinked file stays readable). */
+void api_respond_fd(struct api_request *req, int status, int fd, size_t len,
+	const char *content_type);
 
 /** api_respond() with a copy of `len` bytes of `body` (the caller keeps
  *  it): one copy, for answers kept in a cache. */

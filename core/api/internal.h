@@ -63,6 +63,8 @@ struct answer {
 	char *body;         /* HTTP: LWS_PRE bytes, then the body */
 	struct api_page *page;  /* HTTP: or a cached page (a reference) */
 	size_t len;
+	int file, fd;       /* HTTP: or (file) len bytes of fd, sent through
+	                       body (room for a slice) */
 	char ctype[64];
 	struct wsbuf *buf;  /* WebSocket messages */
 	char *channel;
@@ -115,6 +117,8 @@ struct conn {
 	char *out;                  /* LWS_PRE bytes, then the body */
 	struct api_page *page;      /* or a cached page sent (a reference) */
 	size_t out_len, out_off;
+	int file, fd;               /* or (file) out_len bytes of fd, read a
+	                               slice at a time into out */
 	/* a WebSocket client */
 	int ws;
 	struct nchan *subs[API_WS_MAX_SUBS];

@@ -87,6 +87,9 @@ conn_reset(struct conn *c)
 	free(c->body);
 	free(c->out);
 	api_page_unref(c->page);
+	if (c->file)
+		close(c->fd);
+	c->file = 0;
 	c->body = c->out = NULL;
 	c->page = NULL;
 	c->body_len = c->body_cap = c->body_expect = 0;
@@ -164,6 +167,8 @@ drain_answers(struct api *a)
 			free(c->out);
 			c->out = list->body;   /* allocated with LWS_PRE room */
 			c->page = list->page;  /* or this, a reference */
+			c->file = list->file;  /* or this file's bytes */
+			c->fd = list->fd;
 			c->out_len = list->len;
 			c->out_off = 0;
 			c->status = list->status;
@@ -174,6 +179,8 @@ drain_answers(struct api *a)
 		} else {
 			free(list->body);
 			api_page_unref(list->page);
+			if (list->file)
+				close(list->fd);
 		}
 		free(list);
 	}
@@ -450,6 +457,9 @@ to_core(struct conn *c)
 	api_open_add(a, c);
 	req->conn = c->id;
 	c->state = CONN_CORE;
+	/* the answer may take timeout_s (lws's own limit is shorter) */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		(int)a->timeout_s);
 	owe(a, req);
 	if (loop_post(a->core, on_core_request, a, &req, sizeof(req)) != 0) {
 		paid(a, req);
@@ -886,14 +896,26 @@ on_writeable(struct conn *c)
 	if (n > API_SLICE)
 		n = API_SLICE;
 	final = c->out_off + n == c->out_len;
-	body = (unsigned char *)(c->page != NULL ? API_PAGE_BODY(c->page) :
-		c->out + LWS_PRE);
-	if (lws_write(c->wsi, body + c->out_off, n, final ?
-	    LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+	if (c->file) {
+		/* the next slice of the file, read now (the page cache's,
+		 * usually): no copy of the whole answer is ever made */
+		body = (unsigned char *)c->out + LWS_PRE;
+		if (pread(c->fd, body, n, (off_t)c->out_off) != (ssize_t)n)
+			return -1;    /* it shrank: the length sent is wrong */
+	} else {
+		body = (unsigned char *)(c->page != NULL ?
+			API_PAGE_BODY(c->page) : c->out + LWS_PRE) + c->out_off;
+	}
+	if (lws_write(c->wsi, body, n, final ? LWS_WRITE_HTTP_FINAL :
+	    LWS_WRITE_HTTP) != (int)n)
 		return -1;
 	c->out_off += n;
 	if (final)
 		return finish(c);
+	/* A big answer lives as long as the client takes a slice every
+	 * timeout_s, however long the whole takes. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+		(int)c->api->timeout_s);
 	lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -1024,6 +1046,8 @@ release(struct api *a)
 		n = x->next;
 		free(x->body);
 		api_page_unref(x->page);
+		if (x->file)
+			close(x->fd);
 		free(x->channel);
 		free(x->buf);
 		free(x);
@@ -1209,10 +1233,11 @@ api_free(struct api *a)
 }
 
 /* Hand an answer whose body is already in an LWS_PRE buffer (out, or a
- * cached page whose reference it takes) over. */
+ * cached page whose reference it takes, or -- fd >= 0, taken -- a file
+ * sent through out, a slice's room) over. */
 static void
 answer(struct api_request *req, int status, char *out, struct api_page *page,
-	size_t len, const char *content_type, int retry_after)
+	int fd, size_t len, const char *content_type, int retry_after)
 {
 	struct api *a = req->api;
 	struct answer *x = calloc(1, sizeof(*x));
@@ -1222,6 +1247,8 @@ answer(struct api_request *req, int status, char *out, struct api_page *page,
 		/* The connection times out; nothing else to do. */
 		free(out);
 		api_page_unref(page);
+		if (fd >= 0)
+			close(fd);
 		free(req);
 		return;
 	}
@@ -1230,12 +1257,28 @@ answer(struct api_request *req, int status, char *out, struct api_page *page,
 	x->retry_after = retry_after;
 	x->body = out;
 	x->page = page;
+	x->file = fd >= 0;
+	x->fd = fd;
 	x->len = len;
 	snprintf(x->ctype, sizeof(x->ctype), "%s", content_type ?
 		content_type : "application/json");
 	free(req);
 	x->kind = ANSWER_HTTP;
 	api_hand_over(a, x);
+}
+
+void
+api_respond_fd(struct api_request *req, int status, int fd, size_t len,
+	const char *content_type)
+{
+	char *slice = malloc(LWS_PRE + API_SLICE);
+
+	if (slice == NULL) {
+		close(fd);
+		api_respond_error(req, 503, "unavailable", "out of memory");
+		return;
+	}
+	answer(req, status, slice, NULL, fd, len, content_type, 0);
 }
 
 void
@@ -1248,14 +1291,14 @@ api_respond_copy(struct api_request *req, int status, const char *body,
 		memcpy(out + LWS_PRE, body, len);
 		out[LWS_PRE + len] = '\0';
 	}
-	answer(req, out ? status : 503, out, NULL, out ? len : 0, content_type,
-		0);
+	answer(req, out ? status : 503, out, NULL, -1, out ? len : 0,
+		content_type, 0);
 }
 
 void
 api_respond_page(struct api_request *req, struct api_page *page)
 {
-	answer(req, 200, NULL, page, page->len, "application/json", 0);
+	answer(req, 200, NULL, page, -1, page->len, "application/json", 0);
 }
 
 void
@@ -1268,8 +1311,8 @@ api_respond(struct api_request *req, int status, char *body,
 	if (out != NULL)
 		memcpy(out + LWS_PRE, body ? body : "", len + 1);
 	free(body);
-	answer(req, out ? status : 503, out, NULL, out ? len : 0, content_type,
-		retry_after);
+	answer(req, out ? status : 503, out, NULL, -1, out ? len : 0,
+		content_type, retry_after);
 }
 
 void

@@ -737,7 +737,7 @@ print_info(const cJSON *p)
 			snprintf(d, sizeof(d), "%s", cJSON_IsTrue(def) ?
 				"true" : "false");
 		else
-			snprintf(d, sizeof(d), "%.15g", def->valuedouble);
+			json_fmt_double(d, sizeof(d), def->valuedouble);
 		range[0] = '\0';
 		if (mn || mx)
 			snprintf(range, sizeof(range), "[%.10g, %.10g]",

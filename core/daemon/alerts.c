@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bus/bus.h"
+#include "ctl/ctl.h"
 #include "daemon/alerts.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -239,25 +240,20 @@ print_free(cJSON *o)
 	return s;
 }
 
-/* {"error":{"code":..,"message":..[,"field":..]}}; the field is what a
- * validation message starts with ("condition.price: ..."). */
+/* ctl_error_field(), the field (with_field) what a validation message
+ * starts with ("condition.price: ..."). */
 static char *
 reply_error(const char *code, const char *msg, int with_field)
 {
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
-		"error");
 	const char *colon = strstr(msg, ": ");
 	char field[128];
 
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	if (with_field && colon != NULL && (size_t)(colon - msg) <
-	    sizeof(field)) {
-		memcpy(field, msg, (size_t)(colon - msg));
-		field[colon - msg] = '\0';
-		cJSON_AddStringToObject(e, "field", field);
-	}
-	return print_free(o);
+	if (!with_field || colon == NULL || (size_t)(colon - msg) >=
+	    sizeof(field))
+		return ctl_error(code, msg);
+	memcpy(field, msg, (size_t)(colon - msg));
+	field[colon - msg] = '\0';
+	return ctl_error_field(code, msg, field);
 }
 
 static char *

@@ -1058,7 +1058,7 @@ indicator_kv(const cJSON *params, struct qd_kv *kv, char (*num)[32],
 		if (cJSON_IsString(m)) {
 			kv[n].value = m->valuestring;
 		} else if (cJSON_IsNumber(m)) {
-			snprintf(num[n], sizeof(num[n]), "%.17g", m->valuedouble);
+			json_fmt_double(num[n], sizeof(num[n]), m->valuedouble);
 			kv[n].value = num[n];
 		} else if (cJSON_IsBool(m)) {
 			kv[n].value = cJSON_IsTrue(m) ? "true" : "false";

@@ -31,6 +31,7 @@
 
 #include "ctl/ctl.h"
 #include "daemon/jobs.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "market/symbol.h"
@@ -79,13 +80,18 @@ struct job {
 	int64_t told_ms;           /* last progress sent to the watcher */
 };
 
-/* A row for the keeper thread: written, or (del) deleted with the job's
- * directory. */
+/* Work for the keeper thread, done in the order queued: a row written,
+ * or (del) deleted with the job's directory, or (path) a finished job's
+ * file read and handed to fn -- before any deletion queued after it. */
 struct keep_row {
 	struct keep_row *next;
 	struct store_job j;        /* strings owned (strdup) */
 	int del;
 	char *dir;                 /* del: the job's directory */
+	char *path;                /* a read: the file */
+	const char *ctype;         /* its content type (static) */
+	jobs_file_fn fn;
+	void *fn_arg;
 };
 
 struct jobs {
@@ -231,7 +237,52 @@ keep_row_free(struct keep_row *r)
 	free((char *)r->j.request);
 	free((char *)r->j.error);
 	free(r->dir);
+	free(r->path);
 	free(r);
+}
+
+/* The reply for a file that cannot be read (gone, over RESULT_MAX). */
+static char *
+no_output(void)
+{
+	return ctl_error_field("not_found", "this job has no such output",
+		NULL);
+}
+
+/* A read: the file opened for fn, or the error reply (keeper thread).
+ * Open, it stays readable whatever is deleted after. */
+static void
+keeper_read(const struct keep_row *r)
+{
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size <= (off_t)RESULT_MAX) {
+		r->fn(r->fn_arg, fd, (size_t)st.st_size, r->ctype, NULL);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	r->fn(r->fn_arg, -1, 0, NULL, no_output());
+}
+
+/* One row's work (keeper thread, or jobs_stop() when it never ran). */
+static void
+keeper_do(struct jobs *js, const struct keep_row *r)
+{
+	/* A lost connection (PostgreSQL restarted) is made again once
+	 * before the row is given up. */
+	if (r->path != NULL)
+		keeper_read(r);
+	else if (r->del)
+		keeper_delete(js, r);
+	else if (js->store != NULL && store_put_job(js->store, &r->j) !=
+	    QD_OK && (store_connected(js->store) ||
+	    store_reconnect(js->store) != QD_OK ||
+	    store_put_job(js->store, &r->j) != QD_OK))
+		log_error("jobs", "job %" PRIu64 " not kept: %s", r->j.id,
+			store_error(js->store));
 }
 
 static void *
@@ -251,15 +302,7 @@ keeper_main(void *arg)
 		if (js->head == NULL)
 			js->tail = NULL;
 		pthread_mutex_unlock(&js->mu);
-		/* A lost connection (PostgreSQL restarted) is made again
-		 * once before the row is given up. */
-		if (r->del)
-			keeper_delete(js, r);
-		else if (store_put_job(js->store, &r->j) != QD_OK &&
-		    (store_connected(js->store) || store_reconnect(js->store) !=
-		    QD_OK || store_put_job(js->store, &r->j) != QD_OK))
-			log_error("jobs", "job %" PRIu64 " not kept: %s",
-				r->j.id, store_error(js->store));
+		keeper_do(js, r);
 		keep_row_free(r);
 		pthread_mutex_lock(&js->mu);
 	}
@@ -470,6 +513,16 @@ argf(struct argv_buf *a, const char *fmt, ...)
 	arg(a, buf);
 }
 
+/* A number as the shortest text that reads back as it (0.95, not
+ * 0.94999999999999996). */
+static void
+arg_num(struct argv_buf *a, double v)
+{
+	char buf[JSON_DOUBLE_MAX];
+
+	arg(a, json_fmt_double(buf, sizeof(buf), v));
+}
+
 static void
 argv_free(struct argv_buf *a)
 {
@@ -545,11 +598,11 @@ strategy_args(struct jobs *js, struct argv_buf *a, const cJSON *rq)
 	}
 	if (cJSON_GetObjectItemCaseSensitive(rq, "cash") != NULL) {
 		arg(a, "--cash");
-		argf(a, "%.17g", num_of(rq, "cash"));
+		arg_num(a, num_of(rq, "cash"));
 	}
 	if (cJSON_GetObjectItemCaseSensitive(rq, "fee_rate") != NULL) {
 		arg(a, "--fee-rate");
-		argf(a, "%.17g", num_of(rq, "fee_rate"));
+		arg_num(a, num_of(rq, "fee_rate"));
 	}
 	sandbox_arg(js, a, pl);
 }
@@ -609,9 +662,14 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		cJSON_ArrayForEach(x, g) {
 			points *= axis_points(x);
 			arg(a, "--grid");
-			argf(a, "%s=%.17g:%.17g:%.17g", x->string,
-				num_of(x, "min"), num_of(x, "max"),
-				num_of(x, "step"));
+			char lo[JSON_DOUBLE_MAX], hi[JSON_DOUBLE_MAX],
+				step[JSON_DOUBLE_MAX];
+
+			argf(a, "%s=%s:%s:%s", x->string,
+				json_fmt_double(lo, sizeof(lo), num_of(x, "min")),
+				json_fmt_double(hi, sizeof(hi), num_of(x, "max")),
+				json_fmt_double(step, sizeof(step),
+				num_of(x, "step")));
 		}
 		arg(a, "--objective");
 		arg(a, str_of(rq, "objective"));
@@ -1213,7 +1271,7 @@ param_text(const cJSON *v, char *buf, size_t cap)
 	else if (cJSON_IsBool(v))
 		snprintf(buf, cap, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
-		snprintf(buf, cap, "%.17g", v->valuedouble);
+		json_fmt_double(buf, cap, v->valuedouble);
 	else
 		return -1;
 	return value_ok(buf) ? 0 : -1;
@@ -1266,7 +1324,7 @@ check_strategy(struct jobs *js, const cJSON *req, const cJSON *grid,
 	cJSON_ArrayForEach(p, grid) {
 		if (n >= 64 + MAX_GRID)
 			break;
-		snprintf(vals[n], sizeof(vals[n]), "%.17g",
+		json_fmt_double(vals[n], sizeof(vals[n]),
 			cJSON_GetObjectItemCaseSensitive(p, "min")->valuedouble);
 		kv[n].key = p->string;
 		kv[n].value = vals[n];
@@ -1643,27 +1701,100 @@ named_job(struct jobs *js, const char *family, const cJSON *req,
 	return jb;
 }
 
-/* A file of a finished job as {"ok":true,"content_type":..,"body":..}. */
-static char *
-file_reply(struct jobs *js, const struct job *jb, const char *name,
-	const char *ctype)
+/* The files a finished job serves: the verb naming each, its name in
+ * the job's directory and its content type. */
+static const struct job_file {
+	const char *verb, *name, *ctype;
+} job_files[] = {
+	{ "result", "result.json", "application/json" },
+	{ "report", "report.html", "text/html" },
+	{ "trades", "trades.csv", "text/csv" },
+};
+
+static const struct job_file *
+job_file_of(const char *verb)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32], *text, *s;
+	for (size_t i = 0; i < sizeof(job_files) / sizeof(job_files[0]); i++)
+		if (strcmp(verb, job_files[i].verb) == 0)
+			return &job_files[i];
+	return NULL;
+}
+
+/* What a command asks: its verb, family and caller. */
+struct job_ask {
+	char verb[16];
+	const char *family;        /* NULL: every kind */
+	const char *user;          /* NULL: the control socket's, an admin */
+	int admin;
+};
+
+/* Read "job.VERB[.FAMILY]" and the caller of `req`: NULL, or the error
+ * reply (malloc'd) for an unknown family. */
+static char *
+job_ask_of(const char *cmd, const cJSON *req, struct job_ask *a)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(req, "user");
+	const cJSON *ad = cJSON_GetObjectItemCaseSensitive(req, "admin");
+	const char *verb = cmd + 4, *dot = strchr(verb, '.');
+
+	a->user = cJSON_IsString(u) ? u->valuestring : NULL;
+	a->admin = a->user == NULL || cJSON_IsTrue(ad);
+	a->family = dot ? dot + 1 : NULL;
+	snprintf(a->verb, sizeof(a->verb), "%.*s", (int)(dot ?
+		(size_t)(dot - verb) : strlen(verb)), verb);
+	if (a->family != NULL && strcmp(a->family, "backtest") &&
+	    strcmp(a->family, "optimization") &&
+	    strcmp(a->family, "montecarlo") && strcmp(a->family, "chan"))
+		return ctl_error_field("unknown_command", "unknown cmd", NULL);
+	return NULL;
+}
+
+/* The path of file `f` of the job a request names (malloc'd), or NULL
+ * with *reply: no such job, not finished, out of memory. */
+static char *
+job_file_path(struct jobs *js, const struct job_ask *a, const cJSON *req,
+	const struct job_file *f, char **reply)
+{
+	char dir[PATH_MAX], *path;
+	struct job *jb;
+
+	if ((jb = named_job(js, a->family, req, a->user, a->admin,
+	    reply)) == NULL)
+		return NULL;
+	if (jb->state != JOB_DONE) {
+		*reply = ctl_error_field("state", jb->state == JOB_FAILED ?
+			"the job failed: it has no result (its error says why)" :
+			"the job has not finished", NULL);
+		return NULL;
+	}
+	job_dir(js, jb->id, dir, sizeof(dir));
+	if ((path = malloc(strlen(dir) + strlen(f->name) + 2)) == NULL) {
+		*reply = ctl_error_field("internal", "out of memory", NULL);
+		return NULL;
+	}
+	sprintf(path, "%s/%s", dir, f->name);
+	return path;
+}
+
+/* A file of a finished job as {"ok":true,"content_type":..,"body":..},
+ * read here (the control socket's way; the API's is jobs_read()). */
+static char *
+file_reply(struct jobs *js, const struct job_ask *a, const cJSON *req,
+	const struct job_file *f)
+{
+	char *path, *text, *s, *reply = NULL;
 	size_t len;
 	cJSON *o;
 
-	if (jb->state != JOB_DONE)
-		return ctl_error_field("state", jb->state == JOB_FAILED ?
-			"the job failed: it has no result (its error says why)" :
-			"the job has not finished", NULL);
-	job_dir(js, jb->id, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((text = file_read(path, RESULT_MAX, &len)) == NULL)
-		return ctl_error_field("not_found", "this job has no such output",
-			NULL);
+	if ((path = job_file_path(js, a, req, f, &reply)) == NULL)
+		return reply;
+	text = file_read(path, RESULT_MAX, &len);
+	free(path);
+	if (text == NULL)
+		return no_output();
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
-	cJSON_AddStringToObject(o, "content_type", ctype);
+	cJSON_AddStringToObject(o, "content_type", f->ctype);
 	cJSON_AddStringToObject(o, "body", text);
 	free(text);
 	s = cJSON_PrintUnformatted(o);
@@ -1679,57 +1810,84 @@ jobs_cmd_is_file(const char *cmd)
 		strncmp(cmd, "job.trades", 10) == 0;
 }
 
+void
+jobs_read(struct jobs *js, const char *cmd, const cJSON *req,
+	jobs_file_fn fn, void *arg)
+{
+	const struct job_file *f;
+	struct keep_row *r;
+	struct job_ask a;
+	char *reply = NULL;
+
+	if (js == NULL) {
+		fn(arg, -1, 0, NULL, ctl_error_field("unavailable", "jobs "
+			"are not running on this daemon", NULL));
+		return;
+	}
+	if ((reply = job_ask_of(cmd, req, &a)) != NULL) {
+		fn(arg, -1, 0, NULL, reply);
+		return;
+	}
+	if ((f = job_file_of(a.verb)) == NULL) {
+		fn(arg, -1, 0, NULL, ctl_error_field("unknown_command",
+			"unknown cmd", NULL));
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		fn(arg, -1, 0, NULL, ctl_error_field("internal",
+			"out of memory", NULL));
+		return;
+	}
+	if ((r->path = job_file_path(js, &a, req, f, &reply)) == NULL) {
+		free(r);
+		fn(arg, -1, 0, NULL, reply);
+		return;
+	}
+	r->ctype = f->ctype;
+	r->fn = fn;
+	r->fn_arg = arg;
+	/* behind the deletions queued so far, ahead of any to come: a
+	 * job found here keeps its files until they are read */
+	keep_queue(js, r);
+}
+
 char *
 jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 {
-	const cJSON *u = cJSON_GetObjectItemCaseSensitive(req, "user");
-	const cJSON *ad = cJSON_GetObjectItemCaseSensitive(req, "admin");
-	const char *user = cJSON_IsString(u) ? u->valuestring : NULL;
-	int admin = user == NULL || cJSON_IsTrue(ad);
-	const char *verb = cmd + 4, *dot = strchr(verb, '.');
-	const char *family = dot ? dot + 1 : NULL;
-	char v[16], *reply = NULL;
+	const struct job_file *f;
+	struct job_ask a;
+	char *reply = NULL;
 	struct job *jb;
 
 	if (js == NULL)
 		return ctl_error_field("unavailable", "jobs are not running on "
 			"this daemon", NULL);
-	snprintf(v, sizeof(v), "%.*s", (int)(dot ? (size_t)(dot - verb) :
-		strlen(verb)), verb);
-	if (family != NULL && strcmp(family, "backtest") &&
-	    strcmp(family, "optimization") && strcmp(family, "montecarlo") &&
-	    strcmp(family, "chan"))
-		return ctl_error_field("unknown_command", "unknown cmd", NULL);
-	if (strcmp(v, "submit") == 0)
-		return handle_submit(js, family, req, user, admin);
-	if (strcmp(v, "list") == 0) {
+	if ((reply = job_ask_of(cmd, req, &a)) != NULL)
+		return reply;
+	if (strcmp(a.verb, "submit") == 0)
+		return handle_submit(js, a.family, req, a.user, a.admin);
+	if (strcmp(a.verb, "list") == 0) {
 		cJSON *o = cJSON_CreateObject(), *arr;
 
 		cJSON_AddBoolToObject(o, "ok", 1);
 		arr = cJSON_AddArrayToObject(o, "jobs");
 		for (size_t i = 0; i < js->n; i++)
-			if (can_see(js->v[i], user, admin) &&
-			    in_family(family, js->v[i]->kind))
+			if (can_see(js->v[i], a.user, a.admin) &&
+			    in_family(a.family, js->v[i]->kind))
 				cJSON_AddItemToArray(arr, job_json(js->v[i]));
 		reply = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		return reply;
 	}
-	if (strcmp(v, "get") && strcmp(v, "cancel") && strcmp(v, "result") &&
-	    strcmp(v, "report") && strcmp(v, "trades"))
+	if ((f = job_file_of(a.verb)) != NULL)
+		return file_reply(js, &a, req, f);
+	if (strcmp(a.verb, "get") && strcmp(a.verb, "cancel"))
 		return ctl_error_field("unknown_command", "unknown cmd", NULL);
-	if ((jb = named_job(js, family, req, user, admin, &reply)) == NULL)
+	if ((jb = named_job(js, a.family, req, a.user, a.admin,
+	    &reply)) == NULL)
 		return reply;
-	if (strcmp(v, "get") == 0)
+	if (strcmp(a.verb, "get") == 0)
 		return reply_job(jb);
-	if (strcmp(v, "result") == 0)
-		return file_reply(js, jb, "result.json", "application/json");
-	if (strcmp(v, "report") == 0)
-		return file_reply(js, jb, "report.html",
-			"text/html");
-	if (strcmp(v, "trades") == 0)
-		return file_reply(js, jb, "trades.csv",
-			"text/csv");
 	/* cancel */
 	if (jb->state == JOB_QUEUED) {
 		jb->state = JOB_CANCELED;
@@ -1743,7 +1901,7 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 		return ctl_error_field("state", "the job has already ended", NULL);
 	}
 	log_info("jobs", "job %" PRIu64 " canceled%s%s", jb->id,
-		user ? " by " : "", user ? user : "");
+		a.user ? " by " : "", a.user ? a.user : "");
 	return reply_job(jb);
 }
 
@@ -1950,10 +2108,7 @@ jobs_stop(struct jobs *js)
 	while ((r = js->head) != NULL) {
 		/* rows kept before the thread ran (start-up failures) */
 		js->head = r->next;
-		if (r->del)
-			keeper_delete(js, r);
-		else if (js->store != NULL)
-			store_put_job(js->store, &r->j);
+		keeper_do(js, r);
 		keep_row_free(r);
 	}
 	for (size_t i = 0; i < js->n; i++) {

@@ -40,8 +40,13 @@
  * ends, and at least every minute).  A backtest a queued or running Monte
  * Carlo run reads stays until that run ended.  The keeper thread deletes
  * the row and the files: the core thread never waits on the disk for it.
- * (A result file served -- job.result, job.report, job.trades -- is still
- * read on the core thread, at most 64 MiB.)
+ *
+ * A finished job's files (result, report, trades; at most 64 MiB each)
+ * are opened by the keeper thread too for the API (jobs_read()), in the
+ * order of its work: a job a request found keeps its files until they
+ * are open (and an open file is read whole whatever is deleted after),
+ * whatever retention decides meanwhile.  (The control socket's
+ * job.result, job.report and job.trades read on the core thread.)
  *
  * Commands (the REST routes map onto them; FAMILY is backtest,
  * optimization, montecarlo or chan and selects the jobs of those kinds):
@@ -132,6 +137,27 @@ char *jobs_check(struct jobs *j, const char *kind, const cJSON *req,
 /** Whether command `cmd` answers a file's text (result, report, trades):
  *  {"ok":true,"content_type":T,"body":TEXT}. */
 int jobs_cmd_is_file(const char *cmd);
+
+/**
+ * A file opened for jobs_read(): `fd` (read-only, close-on-exec, taken
+ * over), its `len` bytes (at most 64 MiB) and content type (static), or
+ * -- fd -1 -- the error reply jobs_request() gives (malloc'd, taken over;
+ * NULL when out of memory).  The bytes are what jobs_request() puts in
+ * "body".
+ */
+typedef void (*jobs_file_fn)(void *arg, int fd, size_t len,
+	const char *ctype, char *error);
+
+/**
+ * jobs_request() of a file command (jobs_cmd_is_file()) with no disk
+ * work on the core thread: the job is looked up and checked now (core
+ * thread) and fn(arg, ...) is called exactly once -- at once when the
+ * request is refused, else from the keeper thread with the file opened
+ * (the caller reads it where it likes), before jobs_stop() returns.  The
+ * same errors as jobs_request()'s.
+ */
+void jobs_read(struct jobs *j, const char *cmd, const cJSON *req,
+	jobs_file_fn fn, void *arg);
 
 /** Called with a user's name and the job (its JSON) whenever a job's
  *  state or progress changes (at most four times a second a job); NULL

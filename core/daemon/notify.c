@@ -41,6 +41,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ctl/ctl.h"
 #include "daemon/notify.h"
 #include "notify/channel.h"
 #include "notify/outbox.h"
@@ -54,17 +55,6 @@ print_free(cJSON *o)
 
 	cJSON_Delete(o);
 	return s;
-}
-
-static char *
-error_json(const char *code, const char *msg)
-{
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o,
-		"error");
-
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
-	return print_free(o);
 }
 
 static void
@@ -136,7 +126,7 @@ notify_send(struct outbox *ob, const cJSON *req)
 	cJSON *o;
 
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
-		return error_json("invalid", "notifications: expected a "
+		return ctl_error("invalid", "notifications: expected a "
 			"non-empty array");
 	i = 0;
 	cJSON_ArrayForEach(n, arr) {
@@ -146,14 +136,14 @@ notify_send(struct outbox *ob, const cJSON *req)
 		    *str_of(n, "event") == '\0') {
 			snprintf(msg, sizeof(msg), "notifications[%d]: expected "
 				"an object with an \"event\"", i);
-			return error_json("invalid", msg);
+			return ctl_error("invalid", msg);
 		}
 		for (k = 0; s != NULL && k < 3 && strcmp(s, sev[k]); k++)
 			;
 		if (k == 3) {
 			snprintf(msg, sizeof(msg), "notifications[%d].severity: "
 				"expected info, warning or critical", i);
-			return error_json("invalid", msg);
+			return ctl_error("invalid", msg);
 		}
 		i++;
 	}
@@ -178,7 +168,7 @@ notify_send(struct outbox *ob, const cJSON *req)
 				"an event is [a-z0-9._-] (at most 64 bytes), a "
 				"key [A-Za-z0-9._:-] (at most 128)" :
 				qd_strerror(rc), queued);
-			return error_json("invalid", msg);
+			return ctl_error("invalid", msg);
 		}
 		queued += rc;
 		i++;
@@ -191,7 +181,7 @@ notify_send(struct outbox *ob, const cJSON *req)
 			"yet in the store (%s); they are sent once written",
 			queued, rc == QD_ERR_STATE ? "its writes are failing" :
 			"slower than 2 s");
-		return error_json("unavailable", msg);
+		return ctl_error("unavailable", msg);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
@@ -214,7 +204,7 @@ command_member(const char *k)
 static char *
 set_error(int rc, const char *why)
 {
-	return error_json(rc == QD_ERR_DENIED && strstr(why, "plan") ?
+	return ctl_error(rc == QD_ERR_DENIED && strstr(why, "plan") ?
 	    "channel_not_in_plan" : rc == QD_ERR_DENIED ? "forbidden" :
 	    rc == QD_ERR_INVALID ? "bad_request" : rc == QD_ERR_STATE ?
 	    "unavailable" : "failed", why);
@@ -248,14 +238,14 @@ channels_reply(struct channel_book *b, const char *user, int kind)
 	cJSON *o = channel_book_json(b, user, kind), *c;
 
 	if (o == NULL)
-		return error_json("failed", "the user's channels cannot be "
+		return ctl_error("failed", "the user's channels cannot be "
 			"read; see the log");
 	if (kind >= 0) {
 		c = cJSON_DetachItemFromArray(cJSON_GetObjectItem(o,
 			"channels"), 0);
 		cJSON_Delete(o);
 		if (c == NULL)
-			return error_json("not_found", "no such channel is "
+			return ctl_error("not_found", "no such channel is "
 				"set");
 		o = cJSON_CreateObject();
 		cJSON_AddItemToObject(o, "channel", c);
@@ -322,7 +312,7 @@ channel_test(struct outbox *ob, const char *user, enum channel_kind k)
 	rc = channel_book_resolve(outbox_book(ob), user, k, &cr, why,
 		sizeof(why));
 	if (rc != QD_OK)
-		return error_json(rc == QD_ERR_DENIED ? "channel_not_in_plan" :
+		return ctl_error(rc == QD_ERR_DENIED ? "channel_not_in_plan" :
 			rc == QD_ERR_NOTFOUND ? "not_found" : "failed", why);
 	snprintf(title, sizeof(title), "quantd: a test of your %s channel",
 		channel_kind_name(k));
@@ -335,7 +325,7 @@ channel_test(struct outbox *ob, const char *user, enum channel_kind k)
 	e.channels = channel_kind_name(k);
 	e.user_only = 1;
 	if ((rc = outbox_enqueue(ob, &e)) < 0)
-		return error_json("failed", qd_strerror(rc));
+		return ctl_error("failed", qd_strerror(rc));
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddNumberToObject(o, "queued", rc);
@@ -354,14 +344,14 @@ channel_request(struct outbox *ob, const char *cmd, const cJSON *req)
 	int k = -1, rc;
 
 	if (b == NULL)
-		return error_json("unavailable", "users' channels need the "
+		return ctl_error("unavailable", "users' channels need the "
 			"store (storage.url)");
 	if (user == NULL || *user == '\0')
-		return error_json("bad_request", "user: required (the user "
+		return ctl_error("bad_request", "user: required (the user "
 			"whose channels these are)");
 	if (strncmp(cmd, "notify.channel.", 15) == 0 &&
 	    (k = channel_kind_parse(kn)) < 0)
-		return error_json("bad_request", "kind: expected email, "
+		return ctl_error("bad_request", "kind: expected email, "
 			"telegram, discord or webhook");
 	if (strcmp(cmd, "notify.channels") == 0)
 		return channels_reply(b, user, -1);
@@ -381,16 +371,16 @@ channel_request(struct outbox *ob, const char *cmd, const cJSON *req)
 	if (strcmp(cmd, "notify.channel.delete") == 0) {
 		rc = channel_book_delete(b, user, (enum channel_kind)k);
 		if (rc == QD_ERR_NOTFOUND)
-			return error_json("not_found", "no such channel is set");
+			return ctl_error("not_found", "no such channel is set");
 		if (rc != QD_OK)
-			return error_json("failed", "the store failed; see the "
+			return ctl_error("failed", "the store failed; see the "
 				"log");
 		return strdup("{\"ok\":true}");
 	}
 	if (strcmp(cmd, "notify.channel.test") == 0)
 		return channel_test(ob, user, (enum channel_kind)k);
 	if (strcmp(cmd, "notify.channel.set") != 0)
-		return error_json("unknown_command", "unknown notify command");
+		return ctl_error("unknown_command", "unknown notify command");
 	if ((rc = settings_of((enum channel_kind)k, req, admin, &s, err,
 	    sizeof(err))) == QD_OK) {
 		rc = channel_book_set(b, user, &s, loop_now_ns() / 1000000,
@@ -408,7 +398,7 @@ notify_request(struct outbox *ob, const char *cmd, const cJSON *req)
 	cJSON *o;
 
 	if (ob == NULL)
-		return error_json("unavailable", "this daemon has no "
+		return ctl_error("unavailable", "this daemon has no "
 			"notification outbox");
 	if (strncmp(cmd, "notify.channel", 14) == 0)
 		return channel_request(ob, cmd, req);
@@ -430,11 +420,11 @@ notify_request(struct outbox *ob, const char *cmd, const cJSON *req)
 
 		if (id != NULL && (!cJSON_IsNumber(id) || v < 0 ||
 		    v != (double)(uint64_t)v))
-			return error_json("invalid", "id: expected a "
+			return ctl_error("invalid", "id: expected a "
 				"notification id (a positive integer)");
 		n = outbox_retry(ob, (uint64_t)v);
 		if (n < 0)
-			return error_json("not_found", "no dead notification "
+			return ctl_error("not_found", "no dead notification "
 				"has that id");
 		o = cJSON_CreateObject();
 		cJSON_AddBoolToObject(o, "ok", 1);
@@ -443,5 +433,5 @@ notify_request(struct outbox *ob, const char *cmd, const cJSON *req)
 	}
 	if (strcmp(cmd, "notify.send") == 0)
 		return notify_send(ob, req);
-	return error_json("unknown_command", "unknown notify command");
+	return ctl_error("unknown_command", "unknown notify command");
 }

@@ -85,6 +85,7 @@ struct web {
 	struct host *host;          /* orders' levels; NULL: none attached */
 	uint64_t subs[7];
 	struct maint *maint;        /* prune and vacuum, or NULL */
+	struct jobs *jobs;          /* job results read off this thread */
 	struct log_tail *logs;      /* lines for the logs channel */
 	struct loop_timer *log_timer;
 	uint64_t logs_dropped;      /* as last told to subscribers */
@@ -556,26 +557,19 @@ serve_cached(struct web *w, struct api_request *req, const char *text)
 	free(reply);
 }
 
-/* A job's file: the body of {"ok":true,"content_type":T,"body":B} sent
- * as it is, with T; an error as any other command's.  Takes `reply`. */
+/* A job's file, opened by the jobs' keeper thread (jobs_read()): its
+ * bytes as they are, with their content type, read by the net thread as
+ * they go out; an error as any other command's (from the core thread
+ * when the request is refused). */
 static void
-serve_file(struct api_request *req, char *reply)
+send_job_file(void *arg, int fd, size_t len, const char *ctype, char *error)
 {
-	cJSON *o = reply && strncmp(reply, "{\"ok\":true", 10) == 0 ?
-		cJSON_Parse(reply) : NULL;
-	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(o, "content_type");
-	cJSON *body = cJSON_GetObjectItemCaseSensitive(o, "body");
+	struct api_request *req = arg;
 
-	if (!cJSON_IsString(ct) || !cJSON_IsString(body)) {
-		cJSON_Delete(o);
-		api_command_respond(req, reply);
-		return;
-	}
-	free(reply);
-	/* The body's text is taken over from the tree (no copy). */
-	api_respond(req, 200, body->valuestring, ct->valuestring, 0);
-	body->valuestring = NULL;
-	cJSON_Delete(o);
+	if (fd < 0)
+		api_command_respond(req, error);
+	else
+		api_respond_fd(req, 200, fd, len, ctype);
 }
 
 static void
@@ -655,8 +649,14 @@ on_request(void *arg, struct api_request *req)
 		return;
 	}
 	if (jobs_cmd_is_file(r->cmd)) {
-		serve_file(req, w->ctl(w->ctl_arg, text));
+		cJSON *o = cJSON_Parse(text);
+
 		free(text);
+		if (o == NULL)
+			api_respond_error(req, 500, "internal", "out of memory");
+		else
+			jobs_read(w->jobs, r->cmd, o, send_job_file, req);
+		cJSON_Delete(o);
 		return;
 	}
 	api_command_respond(req, w->ctl(w->ctl_arg, text));
@@ -1596,8 +1596,10 @@ web_attach_host(struct web *w, struct host *h)
 void
 web_attach_jobs(struct web *w, struct jobs *j)
 {
-	if (w != NULL)
-		jobs_watch(j, on_job, w);
+	if (w == NULL)
+		return;
+	w->jobs = j;
+	jobs_watch(j, on_job, w);
 }
 
 void

@@ -61,7 +61,8 @@ void web_attach_outbox(struct web *w, struct outbox *ob);
 
 struct jobs;
 /** Push job state and progress changes to the dashboards of their users
- *  (channel "jobs"). */
+ *  (channel "jobs"), and serve the jobs' files (result, report, trades)
+ *  read on the jobs' keeper thread (jobs_read()). */
 void web_attach_jobs(struct web *w, struct jobs *j);
 
 struct host;

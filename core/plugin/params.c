@@ -256,13 +256,15 @@ check_range(const struct qd_param_spec *s, double d, char *msg, size_t cap)
 {
 	if (((s->flags & QD_PARAM_HAS_MIN) && d < s->min) ||
 	    ((s->flags & QD_PARAM_HAS_MAX) && d > s->max)) {
-		char lo[32] = "-inf", hi[32] = "inf";
+		char lo[JSON_DOUBLE_MAX] = "-inf", hi[JSON_DOUBLE_MAX] = "inf",
+			v[JSON_DOUBLE_MAX];
 
 		if (s->flags & QD_PARAM_HAS_MIN)
-			snprintf(lo, sizeof(lo), "%.15g", s->min);
+			json_fmt_double(lo, sizeof(lo), s->min);
 		if (s->flags & QD_PARAM_HAS_MAX)
-			snprintf(hi, sizeof(hi), "%.15g", s->max);
-		snprintf(msg, cap, "%.15g is out of range [%s, %s]", d, lo, hi);
+			json_fmt_double(hi, sizeof(hi), s->max);
+		snprintf(msg, cap, "%s is out of range [%s, %s]",
+			json_fmt_double(v, sizeof(v), d), lo, hi);
 		return -1;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #   6  exits with status 127 saying nothing (a program that cannot run)
 #   7  writes 4,000 lines (about 200 KB) to stderr, then its last words,
 #      exit 1
+#   8  a result of about 30 MB (300,000 trades), exit 0
 printf '%s\n' "$@" > args.txt
 mode=0
 for a in "$@"; do
@@ -46,6 +47,15 @@ case $mode in
 	awk 'BEGIN { for (i = 0; i < 4000; i++) printf "noise %d %040d\n", i, 0 }' >&2
 	echo "the last words" >&2
 	exit 1
+	;;
+8)
+	echo "progress 1 1" >&2
+	awk 'BEGIN {
+		printf "{\"metrics\":{\"final_equity\":10001},\"trades\":["
+		for (i = 0; i < 300000; i++)
+			printf "%s{\"ts\":%d,\"side\":\"buy\",\"price\":%d.25,\"qty\":0.001,\"fee\":0.0001,\"note\":\"%030d\"}", i ? "," : "", 1704067200000 + i * 60000, 40000 + i % 997, i
+		print "]}"
+	}'
 	;;
 *)
 	exit 3

@@ -5,6 +5,7 @@
  * words, a crash, the time limit, refusals naming the field, users' jobs
  * kept apart, the per-user queue, and a restart after a crash (kept jobs).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "loop/loop.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
+#include "util/deadline.h"
 
 static struct plugin_registry *reg;
 static struct loop *lp;
@@ -81,6 +83,9 @@ decide_sandbox(void *arg, const struct plugin *p)
 static const char *const free_plan[] = { "free" };
 static const size_t free_max[] = { 1 };
 
+/* Finished jobs the next runner keeps (0: every one). */
+static size_t keep_at_most;
+
 /* A runner over the fake, in a state directory of its own. */
 static struct jobs *
 runner(const char *tag, unsigned workers, unsigned timeout_s,
@@ -102,6 +107,7 @@ runner(const char *tag, unsigned workers, unsigned timeout_s,
 	c.workers = workers;
 	c.timeout_s = timeout_s;
 	c.max_queued = max_queued;
+	c.retention_max = keep_at_most;
 	c.reg = reg;
 	c.plan_names = free_plan;
 	c.plan_max = free_max;
@@ -300,6 +306,184 @@ sandboxed_when_the_host_would(void **st)
 	jobs_stop(j);
 }
 
+/* Numbers reach quantctl as the shortest text that reads back as the
+ * same double: 0.3, not 0.29999999999999999. */
+static void
+numbers_as_their_shortest_text(void **st)
+{
+	struct jobs *j = runner("numbers", 1, 60, 0, NULL);
+	char args[4096];
+	cJSON *r;
+	long id;
+
+	(void)st;
+	r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
+		"\"strategy\":\"ma-cross\",\"params\":{\"fast\":1},"
+		"\"cash\":1234.1,\"fee_rate\":0.3,"
+		"\"data\":{\"exchange\":\"sim\",\"symbol\":\"BTC/USDT\","
+		"\"timeframe\":\"1m\",\"from\":1000,\"to\":2000}}");
+	if (cJSON_GetObjectItemCaseSensitive(r, "job") == NULL)
+		fail_msg("submit: %s", cJSON_PrintUnformatted(r));
+	id = (long)cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "job"), "id")->valuedouble;
+	cJSON_Delete(r);
+	run_until(j, id, "done");
+	read_args("numbers", id, args, sizeof(args));
+	if (strstr(args, "\n--cash\n1234.1\n") == NULL ||
+	    strstr(args, "\n--fee-rate\n0.3\n") == NULL)
+		fail_msg("expected --cash 1234.1 --fee-rate 0.3, got:\n%s",
+			args);
+	jobs_stop(j);
+}
+
+/* What jobs_read() handed back, and from which thread. */
+static struct got_file {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int n;
+	char *body, *error, ctype[32];
+	size_t len;
+	pthread_t from;
+} gf = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, NULL,
+	"", 0, 0 };
+
+/* The file is read whole here, once opened, whatever is deleted after. */
+static void
+on_file(void *arg, int fd, size_t len, const char *ctype, char *error)
+{
+	char *body = NULL;
+
+	(void)arg;
+	if (fd >= 0) {
+		body = malloc(len + 1);
+		assert_non_null(body);
+		assert_int_equal(pread(fd, body, len + 1, 0), (ssize_t)len);
+		close(fd);
+	}
+	pthread_mutex_lock(&gf.mu);
+	gf.n++;
+	free(gf.body);
+	free(gf.error);
+	gf.body = body;
+	gf.len = len;
+	gf.error = error;
+	snprintf(gf.ctype, sizeof(gf.ctype), "%s", ctype ? ctype : "");
+	gf.from = pthread_self();
+	pthread_cond_broadcast(&gf.cv);
+	pthread_mutex_unlock(&gf.mu);
+}
+
+/* Ask for file command `cmd` of job `id`; the answers counted so far. */
+static int
+ask_file(struct jobs *j, const char *cmd, long id)
+{
+	char text[128];
+	cJSON *req;
+	int n;
+
+	snprintf(text, sizeof(text), "{\"cmd\":\"%s\",\"id\":%ld}", cmd, id);
+	req = cJSON_Parse(text);
+	pthread_mutex_lock(&gf.mu);
+	n = gf.n;
+	pthread_mutex_unlock(&gf.mu);
+	jobs_read(j, cmd, req, on_file, NULL);
+	cJSON_Delete(req);
+	return n;
+}
+
+/* Wait (10 s at most) for the answer after the n-th: 1 when it came. */
+static int
+file_answered(int n)
+{
+	struct timespec until = deadline_in(10000);
+	int ok;
+
+	pthread_mutex_lock(&gf.mu);
+	while (gf.n == n && pthread_cond_timedwait(&gf.cv, &gf.mu,
+	    &until) == 0)
+		;
+	ok = gf.n == n + 1;
+	pthread_mutex_unlock(&gf.mu);
+	return ok;
+}
+
+/* ask_file() and wait for its answer. */
+static int
+read_file(struct jobs *j, const char *cmd, long id)
+{
+	return file_answered(ask_file(j, cmd, id));
+}
+
+/* jobs_read(): a finished job's file comes from another thread, the
+ * same bytes and errors as job.result; a read asked for before
+ * retention deletes the job still gets the file; a file gone is the
+ * "no such output" error. */
+static void
+file_reads_off_the_calling_thread(void **st)
+{
+	static const char want[] =
+		"{\"metrics\":{\"final_equity\":10001},\"trades\":[]}\n";
+	struct jobs *j;
+	char path[600];
+	long a, b, c;
+
+	(void)st;
+	keep_at_most = 1;
+	j = runner("read", 1, 60, 0, NULL);
+	keep_at_most = 0;
+	a = submit(j, "alice", 1);
+	run_until(j, a, "done");
+	assert_true(read_file(j, "job.result", a));
+	assert_null(gf.error);
+	assert_string_equal(gf.ctype, "application/json");
+	assert_int_equal(gf.len, strlen(want));
+	assert_memory_equal(gf.body, want, gf.len);
+	assert_false(pthread_equal(gf.from, pthread_self()));
+	/* refusals come at once, as job.result's */
+	assert_true(read_file(j, "job.result.optimization", a));
+	assert_null(gf.body);
+	assert_string_equal(gf.error, "{\"error\":{\"code\":\"not_found\","
+		"\"message\":\"no such job\"}}");
+	assert_true(pthread_equal(gf.from, pthread_self()));
+	b = submit(j, "alice", 2);
+	assert_true(read_file(j, "job.trades", b));
+	assert_non_null(strstr(gf.error, "\"code\":\"state\""));
+	/* asked for before b ends, after which retention (1 kept) deletes
+	 * a: the answer is the file all the same */
+	{
+		cJSON *req = cJSON_Parse("{\"cmd\":\"job.cancel\"}");
+		struct stat sb;
+		int n;
+
+		cJSON_AddNumberToObject(req, "id", (double)b);
+		n = ask_file(j, "job.result.backtest", a);
+		free(jobs_request(j, "job.cancel", req));
+		cJSON_Delete(req);
+		run_until(j, b, "canceled");
+		assert_true(file_answered(n));
+		assert_null(gf.error);
+		assert_int_equal(gf.len, strlen(want));
+		assert_memory_equal(gf.body, want, gf.len);
+		snprintf(path, sizeof(path), "%s/read/jobs/%ld", dir, a);
+		for (int i = 0; i < 200 && stat(path, &sb) == 0; i++)
+			usleep(10000);
+		if (stat(path, &sb) == 0)
+			fail_msg("retention kept job %ld's directory", a);
+	}
+	c = submit(j, "alice", 1);
+	run_until(j, c, "done");
+	snprintf(path, sizeof(path), "%s/read/jobs/%ld/result.json", dir, c);
+	assert_int_equal(unlink(path), 0);
+	assert_true(read_file(j, "job.result", c));
+	assert_null(gf.body);
+	assert_string_equal(gf.error, "{\"error\":{\"code\":\"not_found\","
+		"\"message\":\"this job has no such output\"}}");
+	jobs_stop(j);
+	free(gf.body);
+	free(gf.error);
+	gf.body = gf.error = NULL;
+}
+
 /* A failure says why in quantctl's words; a crash names the signal; the
  * time limit stops a job that ignores SIGTERM. */
 static void
@@ -490,6 +674,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fifo_one_worker_and_cancel),
 		cmocka_unit_test(sandboxed_when_the_host_would),
+		cmocka_unit_test(numbers_as_their_shortest_text),
+		cmocka_unit_test(file_reads_off_the_calling_thread),
 		cmocka_unit_test(failures_and_time_limit),
 		cmocka_unit_test(refusals_owners_and_limits),
 		cmocka_unit_test(restart_after_a_crash),
