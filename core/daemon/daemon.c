@@ -474,6 +474,10 @@ outbox_start(struct daemon *dm, const struct config *c)
 		return -1;
 	}
 	host_set_notify(dm->host, ob_done, dm->outbox);
+	host_set_user_urls(dm->host, c->notify.user_urls_allow_private);
+	if (c->notify.user_urls_allow_private)
+		log_warn("notify", "users' webhook and Discord URLs may reach "
+			"internal addresses (notify.user_urls.allow_private)");
 	/* Users' own channels live in the same store. */
 	if (c->storage.url != NULL) {
 		dm->channels = channel_book_open(c->storage.url, dm->vault, err,

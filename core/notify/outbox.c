@@ -577,6 +577,12 @@ outbox_book(const struct outbox *ob)
 	return ob->book;
 }
 
+int
+outbox_user_urls_private(const struct outbox *ob)
+{
+	return ob->cfg.user_urls_allow_private;
+}
+
 /* An event name: [a-z0-9._-], 1 to 64 bytes (it goes into headers). */
 static int
 event_ok(const char *s)

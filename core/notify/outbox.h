@@ -163,6 +163,9 @@ int outbox_listen(struct outbox *ob, void (*fn)(void *arg,
 void outbox_set_book(struct outbox *ob, struct channel_book *b);
 /** The book set, or NULL. */
 struct channel_book *outbox_book(const struct outbox *ob);
+/** 1 when users' URLs may name internal addresses ("notify":
+ *  {"user_urls": {"allow_private": true}}); 0: public ones only. */
+int outbox_user_urls_private(const struct outbox *ob);
 
 /** A row as listed (strings valid until the next outbox call). */
 struct outbox_row {
