@@ -157,7 +157,10 @@ int outbox_listen(struct outbox *ob, void (*fn)(void *arg,
  * the row is made and again before each send: a kind it lacks (a
  * downgrade), a channel removed or a kind no instance carries makes the
  * row dead-lettered at once, its last error "skipped: REASON", never
- * silently dropped; outbox_retry sends it again (after an upgrade).  The
+ * silently dropped; outbox_retry sends it again (after an upgrade).
+ * Before each send the row goes through the instance that carries its
+ * kind then: a retried row whose kind no running instance carries is
+ * skipped again with that reason, never left pending.  The
  * book stays the caller's; NULL turns users' channels off.
  */
 void outbox_set_book(struct outbox *ob, struct channel_book *b);
