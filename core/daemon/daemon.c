@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/api.h"
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
@@ -921,6 +922,10 @@ handle_request(void *arg, const char *request)
 	} else {
 		reply = ctl_error("unknown_command", "unknown cmd");
 	}
+	/* a user channel's secret: not left in freed memory (the request's
+	 * text is the caller's to wipe) */
+	if (api_command_secret(c))
+		api_json_wipe(req);
 	cJSON_Delete(req);
 	return reply;
 }
