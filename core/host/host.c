@@ -75,7 +75,7 @@ struct sealed_ref {
 #define MAX_GUARDED 32
 struct guarded {
 	uint64_t http, req;
-	char why[160];
+	char why[256];
 };
 
 struct instance {
@@ -1547,6 +1547,26 @@ unguard(struct instance *in, struct guarded *g)
 	*g = in->guarded[--in->n_guarded];
 }
 
+/* Forget the guarded requests of notification req; the reason one was
+ * refused goes to why (sizeof guarded.why; "" if none) unless NULL. */
+static void
+unguard_req(struct instance *in, uint64_t req, char *why)
+{
+	size_t i;
+
+	if (why != NULL)
+		why[0] = '\0';
+	for (i = 0; i < in->n_guarded; )
+		if (in->guarded[i].req == req) {
+			if (why != NULL && in->guarded[i].why[0] != '\0')
+				memcpy(why, in->guarded[i].why,
+					sizeof(in->guarded[i].why));
+			unguard(in, &in->guarded[i]);
+		} else {
+			i++;
+		}
+}
+
 /* The answer to a guarded request: a refusal is kept for notify_done;
  * any other answer ends the guard. */
 static void
@@ -1984,19 +2004,10 @@ w_notify_done(struct world *w, uint64_t req, int status, const char *detail)
 {
 	struct instance *in = INST(w);
 	char why[sizeof(in->guarded[0].why)];
-	size_t i;
 
 	/* A destination the host refused: its reason, whatever the plugin
 	 * made of the failed request. */
-	why[0] = '\0';
-	for (i = 0; i < in->n_guarded; )
-		if (in->guarded[i].req == req) {
-			if (in->guarded[i].why[0] != '\0')
-				memcpy(why, in->guarded[i].why, sizeof(why));
-			unguard(in, &in->guarded[i]);
-		} else {
-			i++;
-		}
+	unguard_req(in, req, why);
 	if (status != QD_OK && why[0] != '\0')
 		detail = why;
 	if (in->host->notify_done != NULL)
@@ -2114,6 +2125,8 @@ host_notify_send(struct host *h, const char *channel, uint64_t req,
 	in->in_send = 1;
 	in->send_user = n->target != NULL;
 	in->send_req = req;
+	/* a new attempt: what an earlier one of req left is stale */
+	unguard_req(in, req, NULL);
 	rc = o->send(in->state, req, n);
 	in->in_send = in->send_user = 0;
 	in->target_secret = NULL;
