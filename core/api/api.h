@@ -320,6 +320,22 @@ char *api_command_request(const struct api_request *req, char *err,
  *  but "ok", or its error with the status of the error's code. */
 void api_command_respond(struct api_request *req, char *reply);
 
+/*
+ * Control commands whose requests carry secrets (a credential, a user
+ * channel's HMAC key, bot token or Discord webhook URL): every copy of
+ * such a request -- the API request's body, the JSON texts, the parsed
+ * objects -- is wiped before it is freed, so that the secret does not
+ * linger in freed memory (core dumps, a later read of the heap).
+ */
+struct cJSON;
+/** 1 for secrets.set, notify.channel.set and notify.channels.set. */
+int api_command_secret(const char *cmd);
+/** Wipe every string value inside `o`, nested objects and arrays
+ *  included (member names stay); NULL is a no-op. */
+void api_json_wipe(struct cJSON *o);
+/** Wipe and free a malloc'd text; NULL is a no-op. */
+void api_text_wipe_free(char *s);
+
 /* ---- routing (pure; also used by the fuzz target) ----------------------- */
 
 /** What a route needs of the caller. */

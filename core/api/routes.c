@@ -338,9 +338,50 @@ add_query(cJSON *o, const char *args, const struct api_kv *kv, char *err,
 	return 0;
 }
 
+int
+api_command_secret(const char *cmd)
+{
+	return cmd != NULL && (strcmp(cmd, "secrets.set") == 0 ||
+	    strcmp(cmd, "notify.channel.set") == 0 ||
+	    strcmp(cmd, "notify.channels.set") == 0);
+}
+
+void
+api_json_wipe(cJSON *o)
+{
+	cJSON *it;
+
+	if (o == NULL)
+		return;
+	if (cJSON_IsString(o) && o->valuestring != NULL)
+		explicit_bzero(o->valuestring, strlen(o->valuestring));
+	for (it = o->child; it != NULL; it = it->next)
+		api_json_wipe(it);
+}
+
+void
+api_text_wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* Free the request being built (wiped first when it carries secrets). */
+static void
+drop_request(cJSON *o, const char *cmd)
+{
+	if (api_command_secret(cmd))
+		api_json_wipe(o);
+	cJSON_Delete(o);
+}
+
 /*
  * The control request for `req`'s route: a malloc'd JSON text, or NULL
- * with the reason in err (a 400).
+ * with the reason in err (a 400).  A command that carries secrets
+ * (api_command_secret) has its parsed copy wiped here; the text and the
+ * body are the caller's to wipe.
  */
 char *
 api_command_request(const struct api_request *req, char *err, size_t errlen)
@@ -374,7 +415,7 @@ api_command_request(const struct api_request *req, char *err, size_t errlen)
 			return NULL;
 		}
 		if (cJSON_GetObjectItemCaseSensitive(o, "cmd") != NULL) {
-			cJSON_Delete(o);
+			drop_request(o, r->cmd);
 			snprintf(err, errlen, "unknown member 'cmd'");
 			return NULL;
 		}
@@ -389,13 +430,13 @@ api_command_request(const struct api_request *req, char *err, size_t errlen)
 		if (cJSON_GetObjectItemCaseSensitive(o, req->params[i].key)) {
 			snprintf(err, errlen, "member '%.64s' is given by the "
 				"path", req->params[i].key);
-			cJSON_Delete(o);
+			drop_request(o, r->cmd);
 			return NULL;
 		}
 		if (arg_type(r->args, req->params[i].key) != 0) {
 			if (add_query(o, r->args, &req->params[i], err,
 			    errlen) != 0) {
-				cJSON_Delete(o);
+				drop_request(o, r->cmd);
 				return NULL;
 			}
 			continue;
@@ -405,12 +446,12 @@ api_command_request(const struct api_request *req, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < req->n_query; i++)
 		if (add_query(o, r->args, &req->query[i], err, errlen) != 0) {
-			cJSON_Delete(o);
+			drop_request(o, r->cmd);
 			return NULL;
 		}
 	cJSON_AddStringToObject(o, "cmd", r->cmd);
 	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	drop_request(o, r->cmd);
 	if (s == NULL)
 		snprintf(err, errlen, "out of memory");
 	return s;

@@ -1230,8 +1230,10 @@ config_load(const char *path, struct diag *d)
 	if ((v = json_get(doc, "notify")) != NULL) {
 		static const char *const keys[] = { "max_attempts",
 			"backoff_ms", "backoff_max_ms", "send_timeout_ms",
-			"retention_days", "feed_down_s", NULL };
+			"retention_days", "feed_down_s", "user_urls", NULL };
+		static const char *const ukeys[] = { "allow_private", NULL };
 		struct config_notify *cn = &c->notify;
+		const struct json_value *u;
 
 		if (v->type != JSON_OBJECT) {
 			bad(d, file, v, "expected an object, found %s",
@@ -1250,6 +1252,16 @@ config_load(const char *path, struct diag *d)
 				cn->retention_days, 1, 3650, file, d);
 			cn->feed_down_s = (int)get_int(v, "feed_down_s",
 				cn->feed_down_s, 0, 86400, file, d);
+			if ((u = json_get(v, "user_urls")) != NULL &&
+			    u->type != JSON_OBJECT) {
+				bad(d, file, u, "expected an object "
+					"({\"allow_private\": true|false}), found "
+					"%s", json_type_name(u->type));
+			} else if (u != NULL) {
+				check_keys(u, ukeys, file, d);
+				cn->user_urls_allow_private = get_bool(u,
+					"allow_private", 0, file, d);
+			}
 			if (cn->backoff_max_ms < cn->backoff_ms)
 				bad(d, file, json_get(v, "backoff_max_ms"),
 					"backoff_max_ms (%lld) is below "

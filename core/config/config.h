@@ -22,7 +22,8 @@
  *                   form is accepted too
  *   log             {"level": "error"|"warn"|"info"|"debug", "file": PATH}
  *   notify          {"max_attempts", "backoff_ms", "backoff_max_ms",
- *                   "send_timeout_ms", "retention_days", "feed_down_s"}
+ *                   "send_timeout_ms", "retention_days", "feed_down_s",
+ *                   "user_urls": {"allow_private": bool}}
  *                   (struct config_notify)
  *   jobs            {"workers" (default: online CPUs), "timeout_s" (3600),
  *                   "quantctl" (default: quantctl beside quantd),
@@ -159,6 +160,11 @@ struct config_notify {
 	                                (default 7) */
 	int feed_down_s;           /**< "feed.down" after this long without
 	                                market data (default 60; 0: off) */
+	int user_urls_allow_private; /**< "user_urls": {"allow_private"}:
+	                                users' webhook and Discord URLs may
+	                                reach loopback, private, link-local
+	                                and other non-public addresses (test
+	                                setups, LANs; default false) */
 };
 
 /** The defaults of config_notify. */

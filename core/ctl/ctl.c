@@ -69,6 +69,9 @@ conn_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	reply = strlen(line) == len ? c->fn(c->arg, line) : NULL;
+	/* a request may carry a secret (quantctl secrets set, notify
+	 * channel set --secret-stdin): not left in freed memory */
+	explicit_bzero(line, len);
 	free(line);
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, conn_written, conn_event, c);

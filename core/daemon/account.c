@@ -289,18 +289,6 @@ secret_name_ok(const char *s)
 	return n >= 1 && n <= 128;
 }
 
-/* Every string of the request's fields wiped before they are freed. */
-static void
-wipe_strings(cJSON *f)
-{
-	cJSON *it;
-
-	cJSON_ArrayForEach(it, f)
-		if (cJSON_IsString(it))
-			OPENSSL_cleanse(it->valuestring,
-				strlen(it->valuestring));
-}
-
 /*
  * secrets.set: seal `value` under the current master key as credential
  * `name` (what `quantctl secrets set` does).  The value goes nowhere else:
@@ -424,7 +412,7 @@ run(struct account *ac, struct api_request *req,
 	 * body a secret came in (the request is the core's until answered) */
 	OPENSSL_cleanse(text, strlen(text));
 	free(text);
-	if (strcmp(cmd, "secrets.set") == 0 && req->body != NULL)
+	if (api_command_secret(cmd) && req->body != NULL)
 		OPENSSL_cleanse((char *)req->body, req->body_len);
 	if (f == NULL) {
 		api_respond_error(req, 500, "internal", "out of memory");
@@ -678,7 +666,7 @@ run(struct account *ac, struct api_request *req,
 	} else {
 		api_respond_error(req, 404, "not_found", "no such resource");
 	}
-	wipe_strings(f);
+	api_json_wipe(f);
 	cJSON_Delete(f);
 }
 

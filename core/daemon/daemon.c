@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api/api.h"
 #include "bus/bus.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
@@ -474,6 +475,10 @@ outbox_start(struct daemon *dm, const struct config *c)
 		return -1;
 	}
 	host_set_notify(dm->host, ob_done, dm->outbox);
+	host_set_user_urls(dm->host, c->notify.user_urls_allow_private);
+	if (c->notify.user_urls_allow_private)
+		log_warn("notify", "users' webhook and Discord URLs may reach "
+			"internal addresses (notify.user_urls.allow_private)");
 	/* Users' own channels live in the same store. */
 	if (c->storage.url != NULL) {
 		dm->channels = channel_book_open(c->storage.url, dm->vault, err,
@@ -917,6 +922,10 @@ handle_request(void *arg, const char *request)
 	} else {
 		reply = ctl_error("unknown_command", "unknown cmd");
 	}
+	/* a user channel's secret: not left in freed memory (the request's
+	 * text is the caller's to wipe) */
+	if (api_command_secret(c))
+		api_json_wipe(req);
 	cJSON_Delete(req);
 	return reply;
 }

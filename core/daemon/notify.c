@@ -210,10 +210,24 @@ set_error(int rc, const char *why)
 	    "unavailable" : "failed", why);
 }
 
+/* channel_settings_parse, and a URL that is obviously not public
+ * refused unless the operator allows that (notify.user_urls). */
+static int
+settings_parse(struct outbox *ob, enum channel_kind k, const cJSON *body,
+	int admin, struct channel_settings *s, char *err, size_t errlen)
+{
+	int rc = channel_settings_parse(k, body, admin, s, err, errlen);
+
+	if (rc == QD_OK && !outbox_user_urls_private(ob) &&
+	    (rc = channel_settings_check_public(s, err, errlen)) != QD_OK)
+		channel_settings_clear(s);
+	return rc;
+}
+
 /* Settings of kind k from `from` (its members but the command's) into s. */
 static int
-settings_of(enum channel_kind k, const cJSON *from, int admin,
-	struct channel_settings *s, char *err, size_t errlen)
+settings_of(struct outbox *ob, enum channel_kind k, const cJSON *from,
+	int admin, struct channel_settings *s, char *err, size_t errlen)
 {
 	cJSON *body = cJSON_CreateObject();
 	const cJSON *m;
@@ -227,7 +241,7 @@ settings_of(enum channel_kind k, const cJSON *from, int admin,
 		if (!command_member(m->string))
 			cJSON_AddItemReferenceToObject(body, m->string,
 				(cJSON *)m);
-	rc = channel_settings_parse(k, body, admin, s, err, errlen);
+	rc = settings_parse(ob, k, body, admin, s, err, errlen);
 	cJSON_Delete(body);
 	return rc;
 }
@@ -256,9 +270,10 @@ channels_reply(struct channel_book *b, const char *user, int kind)
 
 /* notify.channels.set: every kind checked before any is stored. */
 static char *
-channels_set(struct channel_book *b, const char *user, const cJSON *req,
+channels_set(struct outbox *ob, const char *user, const cJSON *req,
 	int admin)
 {
+	struct channel_book *b = outbox_book(ob);
 	struct channel_settings s[CHANNEL_KINDS];
 	int have[CHANNEL_KINDS] = { 0 }, k, rc = QD_OK, any = 0;
 	char err[300], msg[280];
@@ -275,8 +290,8 @@ channels_set(struct channel_book *b, const char *user, const cJSON *req,
 			rc = QD_ERR_INVALID;
 			break;
 		}
-		if ((rc = channel_settings_parse((enum channel_kind)k, m,
-		    admin, &s[k], msg, sizeof(msg))) != QD_OK) {
+		if ((rc = settings_parse(ob, (enum channel_kind)k, m, admin,
+		    &s[k], msg, sizeof(msg))) != QD_OK) {
 			snprintf(err, sizeof(err), "%.20s.%.270s", m->string,
 				msg);
 			break;
@@ -356,7 +371,7 @@ channel_request(struct outbox *ob, const char *cmd, const cJSON *req)
 	if (strcmp(cmd, "notify.channels") == 0)
 		return channels_reply(b, user, -1);
 	if (strcmp(cmd, "notify.channels.set") == 0)
-		return channels_set(b, user, req, admin);
+		return channels_set(ob, user, req, admin);
 	if (strcmp(cmd, "notify.channels.delete") == 0) {
 		unsigned set = channel_book_kinds(b, user);
 
@@ -381,7 +396,7 @@ channel_request(struct outbox *ob, const char *cmd, const cJSON *req)
 		return channel_test(ob, user, (enum channel_kind)k);
 	if (strcmp(cmd, "notify.channel.set") != 0)
 		return ctl_error("unknown_command", "unknown notify command");
-	if ((rc = settings_of((enum channel_kind)k, req, admin, &s, err,
+	if ((rc = settings_of(ob, (enum channel_kind)k, req, admin, &s, err,
 	    sizeof(err))) == QD_OK) {
 		rc = channel_book_set(b, user, &s, loop_now_ns() / 1000000,
 			err, sizeof(err));

@@ -419,7 +419,8 @@ for_caller(char *text, const struct caller *who, int own, char *err,
 	cJSON *o = cJSON_Parse(text);
 	char *s = NULL;
 
-	free(text);
+	/* a user's channel settings may hold its secret (api_command_secret) */
+	api_text_wipe_free(text);
 	if (o == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -439,6 +440,7 @@ for_caller(char *text, const struct caller *who, int own, char *err,
 		s = cJSON_PrintUnformatted(o);
 	else
 		snprintf(err, errlen, "out of memory");
+	api_json_wipe(o);
 	cJSON_Delete(o);
 	return s;
 }
@@ -580,6 +582,7 @@ on_request(void *arg, struct api_request *req)
 	struct caller who;
 	enum auth_reason ar;
 	char err[256], *text;
+	int secret;
 
 	memset(&who, 0, sizeof(who));
 	if (r->scope != API_SCOPE_NONE) {
@@ -634,6 +637,11 @@ on_request(void *arg, struct api_request *req)
 		text = raw_request(req, r->cmd, err, sizeof(err));
 	else
 		text = api_command_request(req, err, sizeof(err));
+	/* A secret's copies go once the command's text is made: the body
+	 * (the request is the core's until answered), then the text. */
+	secret = api_command_secret(r->cmd);
+	if (secret && req->body != NULL)
+		explicit_bzero((char *)req->body, req->body_len);
 	if (text == NULL) {
 		api_respond_error(req, 400, "bad_request", err);
 		return;
@@ -660,7 +668,10 @@ on_request(void *arg, struct api_request *req)
 		return;
 	}
 	api_command_respond(req, w->ctl(w->ctl_arg, text));
-	free(text);
+	if (secret)
+		api_text_wipe_free(text);
+	else
+		free(text);
 }
 
 /* ---- market events as JSON ------------------------------------------------ */

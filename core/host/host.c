@@ -69,6 +69,15 @@ struct sealed_ref {
 	struct vault_box box;
 };
 
+/* An HTTP request a notifier made, public-only, for a user's
+ * notification: the reason the client refused it replaces the plugin's
+ * own account when it reports the notification failed. */
+#define MAX_GUARDED 32
+struct guarded {
+	uint64_t http, req;
+	char why[256];
+};
+
 struct instance {
 	struct host *host;
 	struct qd_ctx ctx;
@@ -104,6 +113,14 @@ struct instance {
 	 * "target.NAME" secrets come from (host_notify_send). */
 	int (*target_secret)(void *, const char *, char *, size_t, size_t *);
 	void *target_arg;
+	/* A notifier inside send(): of notification send_req, for a user
+	 * (its requests go to public addresses only, host_set_user_urls). */
+	int in_send, send_user;
+	uint64_t send_req;
+	/* Its HTTP requests made public-only inside a user's send, and why
+	 * the client refused one (for notify_done's detail). */
+	struct guarded guarded[MAX_GUARDED];
+	size_t n_guarded;
 	/* Its "vault:NAME" secrets, read sealed at its start. */
 	struct sealed_ref *sealed;
 	size_t n_sealed;
@@ -169,6 +186,7 @@ struct host {
 	void (*notify_done)(void *arg, const char *channel, uint64_t req,
 		int status, const char *detail);
 	void *notify_arg;
+	int user_urls_private;          /* host_set_user_urls */
 	struct mailer *mailer;          /* api->mail_send, or NULL */
 	/* Annotations: the last number given, and who is told of each. */
 	uint64_t ann_seq;
@@ -1480,6 +1498,95 @@ w_emit_balance(struct world *w, const struct qd_balance *b)
 
 /* ---- network ----------------------------------------------------------- */
 
+/*
+ * The client flags of a connection the instance opens now: public
+ * addresses only inside send() of a user's notification, and outside any
+ * send() for a notifier carrying users' channels (a request it defers
+ * cannot be told from one for a user), unless the operator allows
+ * internal destinations (host_set_user_urls).
+ */
+static unsigned
+net_flags(const struct instance *in)
+{
+	if (in->host->user_urls_private || in->desc == NULL ||
+	    in->desc->kind != QD_KIND_NOTIFIER)
+		return 0;
+	if (in->in_send)
+		return in->send_user ? NETC_PUBLIC_ONLY : 0;
+	return in->cfg.route.user_channels ? NETC_PUBLIC_ONLY : 0;
+}
+
+/* A public-only request for a user's notification (see struct
+ * guarded); the oldest is forgotten when the table is full. */
+static void
+guard(struct instance *in, uint64_t http)
+{
+	struct guarded *g;
+
+	if (in->n_guarded == MAX_GUARDED)
+		memmove(&in->guarded[0], &in->guarded[1],
+			--in->n_guarded * sizeof(in->guarded[0]));
+	g = &in->guarded[in->n_guarded++];
+	g->http = http;
+	g->req = in->send_req;
+	g->why[0] = '\0';
+}
+
+static struct guarded *
+guarded_http(struct instance *in, uint64_t http)
+{
+	size_t i;
+
+	for (i = 0; i < in->n_guarded; i++)
+		if (in->guarded[i].http == http)
+			return &in->guarded[i];
+	return NULL;
+}
+
+static void
+unguard(struct instance *in, struct guarded *g)
+{
+	*g = in->guarded[--in->n_guarded];
+}
+
+/* Forget the guarded requests of notification req; the reason one was
+ * refused goes to why (sizeof guarded.why; "" if none) unless NULL. */
+static void
+unguard_req(struct instance *in, uint64_t req, char *why)
+{
+	size_t i;
+
+	if (why != NULL)
+		why[0] = '\0';
+	for (i = 0; i < in->n_guarded; )
+		if (in->guarded[i].req == req) {
+			if (why != NULL && in->guarded[i].why[0] != '\0')
+				memcpy(why, in->guarded[i].why,
+					sizeof(in->guarded[i].why));
+			unguard(in, &in->guarded[i]);
+		} else {
+			i++;
+		}
+}
+
+/* The answer to a guarded request: a refusal is kept for notify_done;
+ * any other answer ends the guard. */
+static void
+guard_answer(struct instance *in, const struct netc_event *ev)
+{
+	struct guarded *g = guarded_http(in, ev->id);
+
+	if (g == NULL)
+		return;
+	if (!ev->refused) {
+		unguard(in, g);
+		return;
+	}
+	snprintf(g->why, sizeof(g->why), "destination %s (users' URLs go to "
+		"public addresses only: notify.user_urls.allow_private)",
+		ev->reason);
+}
+
 /* A connection's event, to the instance's callback of its kind. */
 static void
 on_net_event(void *owner, const struct netc_event *ev)
@@ -1490,6 +1597,11 @@ on_net_event(void *owner, const struct netc_event *ev)
 	if (in->st != PLUGIN_STATE_RUNNING || in->desc == NULL)
 		return;
 	in->http_ev = ev->type == NETC_HTTP_RESPONSE ? ev : NULL;
+	if (ev->refused)
+		log_warn(in->cfg.instance, "plugin %s: connection %s",
+			in->desc->name, ev->reason);
+	if (ev->type == NETC_HTTP_RESPONSE)
+		guard_answer(in, ev);
 	switch (in->desc->kind) {
 	case QD_KIND_EXCHANGE: {
 		const struct qd_exchange_ops *o = (const void *)in->ops;
@@ -1544,7 +1656,8 @@ w_ws_open(struct world *w, const char *url, const struct qd_kv *h,
 
 	if (in->host->netc == NULL)
 		return QD_ERR_UNSUPPORTED;
-	return netc_ws_open(in->host->netc, url, h, n, on_net_event, in, conn);
+	return netc_ws_open_flags(in->host->netc, net_flags(in), url, h, n,
+		on_net_event, in, conn);
 }
 
 static int
@@ -1569,12 +1682,17 @@ w_http_request(struct world *w, const struct qd_http_request *r, uint64_t *id)
 	struct instance *in = INST(w);
 	int64_t t = r->timeout_ns > 0 ? (r->timeout_ns + 999999999) /
 	    1000000000 : 0;
+	unsigned flags = net_flags(in);
+	int rc;
 
 	if (in->host->netc == NULL)
 		return QD_ERR_UNSUPPORTED;
-	return netc_http(in->host->netc, r->method, r->url, r->headers,
-		r->n_headers, r->body, r->body_len, t > 3600 ? 3600 : (int)t,
-		on_net_event, in, id);
+	rc = netc_http_flags(in->host->netc, flags, r->method, r->url,
+		r->headers, r->n_headers, r->body, r->body_len, t > 3600 ? 3600 :
+		(int)t, on_net_event, in, id);
+	if (rc == QD_OK && (flags & NETC_PUBLIC_ONLY) && in->in_send)
+		guard(in, *id);
+	return rc;
 }
 
 /* ---- recorded market data ------------------------------------------------ */
@@ -1887,7 +2005,13 @@ static void
 w_notify_done(struct world *w, uint64_t req, int status, const char *detail)
 {
 	struct instance *in = INST(w);
+	char why[sizeof(in->guarded[0].why)];
 
+	/* A destination the host refused: its reason, whatever the plugin
+	 * made of the failed request. */
+	unguard_req(in, req, why);
+	if (status != QD_OK && why[0] != '\0')
+		detail = why;
 	if (in->host->notify_done != NULL)
 		in->host->notify_done(in->host->notify_arg, in->cfg.instance,
 			req, status, detail);
@@ -1937,6 +2061,12 @@ host_set_notify(struct host *h, void (*done)(void *arg, const char *channel,
 {
 	h->notify_done = done;
 	h->notify_arg = arg;
+}
+
+void
+host_set_user_urls(struct host *h, int allow_private)
+{
+	h->user_urls_private = allow_private;
 }
 
 void
@@ -1994,7 +2124,13 @@ host_notify_send(struct host *h, const char *channel, uint64_t req,
 		return QD_ERR_UNSUPPORTED;
 	in->target_secret = secret;
 	in->target_arg = secret_arg;
+	in->in_send = 1;
+	in->send_user = n->target != NULL;
+	in->send_req = req;
+	/* a new attempt: what an earlier one of req left is stale */
+	unguard_req(in, req, NULL);
 	rc = o->send(in->state, req, n);
+	in->in_send = in->send_user = 0;
 	in->target_secret = NULL;
 	in->target_arg = NULL;
 	return rc;

@@ -152,6 +152,16 @@ struct config_route;
 void host_set_notify(struct host *h, void (*done)(void *arg,
 	const char *channel, uint64_t req, int status, const char *detail),
 	void *arg);
+/**
+ * Where notifiers' requests for users may go: with allow_private 0 (the
+ * default), the HTTP requests and WebSockets a notifier opens inside
+ * send() of a user's notification (one with a target), and outside any
+ * send() for a notifier whose route carries users' channels, reach public
+ * unicast addresses only (NETC_PUBLIC_ONLY, net/ipclass.h); a refusal is
+ * logged naming the plugin, and becomes the detail of the notification's
+ * failure.  1: anywhere ("notify": {"user_urls": {"allow_private": true}}).
+ */
+void host_set_user_urls(struct host *h, int allow_private);
 /** Call fn for every running notifier instance with its route. */
 void host_notifiers(struct host *h, void (*fn)(void *arg,
 	const char *channel, const struct config_route *route), void *arg);

@@ -24,6 +24,7 @@
 #include "loop/loop.h"
 #include "net/client.h"
 #include "net/client_lws.h"
+#include "net/ipclass.h"
 #include "net/net.h"
 
 enum kind { K_WS = 1, K_HTTP = 2 };
@@ -41,6 +42,7 @@ struct cmd {
 	char *data;             /* message, or request body */
 	size_t len;
 	int timeout_s;
+	unsigned flags;         /* NETC_PUBLIC_ONLY */
 };
 
 struct ev {
@@ -84,6 +86,8 @@ struct conn {
 	char path[2048];
 	int port, tls;
 	int timeout_s;          /* the deadline once connecting */
+	unsigned flags;         /* NETC_PUBLIC_ONLY */
+	int refused;            /* NETC_PUBLIC_ONLY refused the address */
 	char err[160];
 };
 
@@ -91,6 +95,7 @@ struct conn {
 struct lookup {
 	struct lookup *next;
 	uint64_t id;            /* the connection */
+	int public_only;        /* only a public address will do */
 	char host[256];
 	char addr[INET6_ADDRSTRLEN];  /* the answer, or "" */
 	char err[96];
@@ -205,6 +210,7 @@ post_event(struct conn *k, enum netc_type type, int code, const char *data,
 		e->e.headers_len = k->hdrs_len;
 	}
 	e->e.type = type;
+	e->e.refused = k->refused;
 	e->e.id = k->id;
 	e->e.code = code;
 	e->e.len = len;
@@ -410,6 +416,51 @@ is_address(const char *h)
 	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
+/*
+ * NETC_PUBLIC_ONLY: whether the connection may go to `addr` (numeric);
+ * if not, the connection is refused with the reason in k->err.
+ */
+static int
+public_ok(struct conn *k, const char *addr)
+{
+	enum ipclass c;
+
+	if (!(k->flags & NETC_PUBLIC_ONLY))
+		return 1;
+	if (ipclass_text(addr, &c) == 0 && c == IPCLASS_PUBLIC)
+		return 1;
+	k->refused = 1;
+	snprintf(k->err, sizeof(k->err), "refused: %.60s%s%.46s is not a "
+		"public address (%s)", k->host, strcmp(k->host, addr) ? " -> " :
+		"", strcmp(k->host, addr) ? addr : "", ipclass_text(addr, &c) ==
+		0 ? ipclass_name(c) : "unknown");
+	return 0;
+}
+
+/*
+ * NETC_PUBLIC_ONLY, once connected: the peer of the socket is checked
+ * again, so that whatever lws did with the address it was given, no
+ * request is sent to an internal one.  0, or -1 with k->err.
+ */
+static int
+peer_ok(struct conn *k, struct lws *wsi)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	lws_sockfd_type fd;
+
+	if (!(k->flags & NETC_PUBLIC_ONLY))
+		return 0;
+	fd = lws_get_socket_fd(wsi);
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    ipclass_sockaddr((struct sockaddr *)&ss) == IPCLASS_PUBLIC)
+		return 0;
+	k->refused = 1;
+	snprintf(k->err, sizeof(k->err), "refused: the peer of %.60s is not a "
+		"public address", k->host);
+	return -1;
+}
+
 /* Connect to `addr` (an IP address), saying the URL's host name in the
  * Host header and TLS's SNI, whose certificate it must present. */
 static void
@@ -427,6 +478,9 @@ connect_to(struct conn *k, const char *addr)
 	i.host = k->host;
 	i.origin = k->host;
 	i.ssl_connection = k->tls ? LCCSCF_USE_SSL : 0;
+	/* lws would look the next host up itself, unchecked */
+	if (k->flags & NETC_PUBLIC_ONLY)
+		i.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
 	i.local_protocol_name = NETC_PROTOCOL;
 	i.opaque_user_data = k;
 	if (k->kind == K_HTTP)
@@ -452,8 +506,11 @@ resolved(void *arg, void *msg, size_t len)
 	(void)len;
 	memcpy(&l, msg, sizeof(l));
 	if ((k = find_conn(c, l->id)) != NULL && k->wsi == NULL && !k->done) {
-		if (l->addr[0] != '\0') {
+		if (l->addr[0] != '\0' && public_ok(k, l->addr)) {
 			connect_to(k, l->addr);
+		} else if (k->refused) {
+			finish(k, k->kind == K_WS ? 1006 : 0, k->err);
+			conn_free(k);
 		} else {
 			snprintf(k->err, sizeof(k->err), "cannot resolve "
 				"%.60s: %.80s", k->host, l->err);
@@ -498,6 +555,17 @@ resolver_main(void *arg)
 					ai = x;
 					break;
 				}
+			/* Public only: the first public one (IPv4 first);
+			 * none: the first, which the net thread refuses. */
+			if (l->public_only &&
+			    ipclass_sockaddr(ai->ai_addr) != IPCLASS_PUBLIC) {
+				for (x = res; x != NULL; x = x->ai_next)
+					if (ipclass_sockaddr(x->ai_addr) ==
+					    IPCLASS_PUBLIC)
+						break;
+				if (x != NULL)
+					ai = x;
+			}
 			a = ai->ai_family == AF_INET6 ?
 			    (const void *)&((struct sockaddr_in6 *)(void *)
 			    ai->ai_addr)->sin6_addr :
@@ -541,6 +609,7 @@ resolve(struct net_client *c, struct conn *k)
 		return;
 	}
 	l->id = k->id;
+	l->public_only = (k->flags & NETC_PUBLIC_ONLY) != 0;
 	snprintf(l->host, sizeof(l->host), "%s", k->host);
 	pthread_mutex_lock(&c->rmu);
 	for (pp = &c->lookups; *pp; pp = &(*pp)->next)
@@ -563,6 +632,7 @@ do_open(struct net_client *c, struct cmd *m)
 	k->c = c;
 	k->id = m->id;
 	k->kind = m->kind;
+	k->flags = m->flags;
 	k->owner = m->owner;
 	k->next = c->conns;
 	c->conns = k;
@@ -591,7 +661,10 @@ do_open(struct net_client *c, struct cmd *m)
 	    c->lim.http_timeout_s) : c->lim.connect_timeout_s;
 	/* The deadline covers the name lookup too. */
 	arm(k, k->timeout_s);
-	if (is_address(k->host))
+	if (is_address(k->host) && !public_ok(k, k->host)) {
+		finish(k, k->kind == K_WS ? 1006 : 0, k->err);
+		conn_free(k);
+	} else if (is_address(k->host))
 		connect_to(k, k->host);
 	else
 		resolve(c, k);
@@ -701,6 +774,9 @@ netc_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		char name[256], num[32];
 		uint32_t i;
 
+		if (peer_ok(k, wsi) != 0)
+			return -1;
+
 		for (i = 0; i < k->nh; i++) {
 			snprintf(name, sizeof(name), "%s:", k->hk[i]);
 			if (lws_add_http_header_by_name(wsi,
@@ -765,8 +841,10 @@ netc_lws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		conn_free(k);
 		return -1;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		snprintf(k->err, sizeof(k->err), "%s", in && len ? (char *)in :
-			in ? (const char *)in : "connection failed");
+		if (!k->refused)
+			snprintf(k->err, sizeof(k->err), "%s", in && len ?
+				(char *)in : in ? (const char *)in :
+				"connection failed");
 		finish(k, k->kind == K_WS ? 1006 : 0, k->err);
 		lws_set_opaque_user_data(wsi, NULL);
 		conn_free(k);
@@ -1095,7 +1173,8 @@ url_ok(const char *url, int ws)
 }
 
 static int
-open_common(struct net_client *c, enum kind kind, const char *method,
+open_common(struct net_client *c, enum kind kind, unsigned flags,
+	const char *method,
 	const char *url, const struct qd_kv *h, uint32_t nh, const char *body,
 	size_t body_len, int timeout_s, netc_fn fn, void *owner, uint64_t *id)
 {
@@ -1111,6 +1190,7 @@ open_common(struct net_client *c, enum kind kind, const char *method,
 		return QD_ERR_NOMEM;
 	m->type = C_OPEN;
 	m->kind = kind;
+	m->flags = flags;
 	m->owner = owner;
 	m->timeout_s = timeout_s;
 	m->url = strdup(url);
@@ -1142,17 +1222,34 @@ open_common(struct net_client *c, enum kind kind, const char *method,
 }
 
 int
+netc_ws_open_flags(struct net_client *c, unsigned flags, const char *url,
+	const struct qd_kv *h, uint32_t nh, netc_fn fn, void *owner,
+	uint64_t *id)
+{
+	return open_common(c, K_WS, flags, NULL, url, h, nh, NULL, 0, 0, fn,
+		owner, id);
+}
+
+int
 netc_ws_open(struct net_client *c, const char *url, const struct qd_kv *h,
 	uint32_t nh, netc_fn fn, void *owner, uint64_t *id)
 {
-	return open_common(c, K_WS, NULL, url, h, nh, NULL, 0, 0, fn, owner,
-		id);
+	return netc_ws_open_flags(c, 0, url, h, nh, fn, owner, id);
 }
 
 int
 netc_http(struct net_client *c, const char *method, const char *url,
 	const struct qd_kv *h, uint32_t nh, const char *body, size_t body_len,
 	int timeout_s, netc_fn fn, void *owner, uint64_t *id)
+{
+	return netc_http_flags(c, 0, method, url, h, nh, body, body_len,
+		timeout_s, fn, owner, id);
+}
+
+int
+netc_http_flags(struct net_client *c, unsigned flags, const char *method,
+	const char *url, const struct qd_kv *h, uint32_t nh, const char *body,
+	size_t body_len, int timeout_s, netc_fn fn, void *owner, uint64_t *id)
 {
 	static const char *const methods[] = { "GET", "POST", "PUT",
 		"DELETE", "PATCH", "HEAD", NULL };
@@ -1163,8 +1260,8 @@ netc_http(struct net_client *c, const char *method, const char *url,
 		;
 	if (methods[i] == NULL)
 		return QD_ERR_INVALID;
-	return open_common(c, K_HTTP, method, url, h, nh, body, body_len,
-		timeout_s, fn, owner, id);
+	return open_common(c, K_HTTP, flags, method, url, h, nh, body,
+		body_len, timeout_s, fn, owner, id);
 }
 
 int

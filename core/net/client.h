@@ -23,6 +23,15 @@
  * only the connections waiting for it, never the net or the core thread.
  * The connection then goes to the address found, with the URL's host name
  * in the Host header and in TLS's SNI (the certificate must be for it).
+ *
+ * NETC_PUBLIC_ONLY (users' URLs, see net/ipclass.h): the connection goes
+ * only to a public unicast address.  The address is classified where it
+ * is chosen -- a numeric host, or the lookup's answer (the first public
+ * one of them; none: refused) -- and the address the socket is connected
+ * to is checked again before the request is sent.  Redirects are not
+ * followed (the 3xx is the answer).  A refusal is a failed connection
+ * whose event has `refused` set and a reason such as "refused: 127.0.0.1
+ * is a loopback address, not a public one".
  */
 #ifndef QD_NET_CLIENT_H
 #define QD_NET_CLIENT_H
@@ -56,7 +65,12 @@ struct netc_event {
 	 *  names (netc_header() reads one), or NULL. */
 	const char *headers;
 	size_t headers_len;
+	/** 1: NETC_PUBLIC_ONLY refused the destination (reason says why). */
+	int refused;
 };
+
+/** Connection flags (netc_ws_open_flags, netc_http_flags). */
+#define NETC_PUBLIC_ONLY 0x1u
 
 /**
  * Host and port of a ws://, wss://, http:// or https:// URL, parsed as a
@@ -96,6 +110,10 @@ void netc_free(struct net_client *c);
 int netc_ws_open(struct net_client *c, const char *url,
 	const struct qd_kv *headers, uint32_t n_headers, netc_fn fn,
 	void *owner, uint64_t *id);
+/** netc_ws_open() with `flags` (NETC_PUBLIC_ONLY). */
+int netc_ws_open_flags(struct net_client *c, unsigned flags,
+	const char *url, const struct qd_kv *headers, uint32_t n_headers,
+	netc_fn fn, void *owner, uint64_t *id);
 /** Queue a text message.  QD_ERR_NOTFOUND for an unknown or closed id. */
 int netc_ws_send(struct net_client *c, uint64_t id, const char *data,
 	size_t len);
@@ -110,6 +128,11 @@ int netc_http(struct net_client *c, const char *method, const char *url,
 	const struct qd_kv *headers, uint32_t n_headers, const char *body,
 	size_t body_len, int timeout_s, netc_fn fn, void *owner,
 	uint64_t *id);
+/** netc_http() with `flags` (NETC_PUBLIC_ONLY). */
+int netc_http_flags(struct net_client *c, unsigned flags,
+	const char *method, const char *url, const struct qd_kv *headers,
+	uint32_t n_headers, const char *body, size_t body_len, int timeout_s,
+	netc_fn fn, void *owner, uint64_t *id);
 
 /** Close every connection of `owner` and drop its pending events, with
  *  no callback (an instance that stops). */

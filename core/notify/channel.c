@@ -10,6 +10,7 @@
 
 #include <quantd/sdk.h>
 
+#include "net/ipclass.h"
 #include "notify/channel.h"
 #include "vault/vault.h"
 
@@ -316,6 +317,24 @@ channel_settings_parse(enum channel_kind kind, const cJSON *body,
 	return QD_OK;
 bad:
 	channel_settings_clear(out);
+	return QD_ERR_INVALID;
+}
+
+int
+channel_settings_check_public(const struct channel_settings *s, char *err,
+	size_t errlen)
+{
+	const char *url = s->kind == CHANNEL_WEBHOOK ? s->target :
+	    s->kind == CHANNEL_DISCORD ? s->secret : NULL;
+	char why[200];
+
+	if (url == NULL || *url == '\0' ||
+	    ipclass_url_check(url, why, sizeof(why)) == 0)
+		return QD_OK;
+	/* Discord's URL holds its token: the host named, never the URL. */
+	snprintf(err, errlen, "%s: %s; users' URLs must reach public "
+		"addresses", s->kind == CHANNEL_WEBHOOK ? "url" : "webhook_url",
+		why);
 	return QD_ERR_INVALID;
 }
 

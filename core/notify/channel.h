@@ -101,6 +101,18 @@ int channel_settings_parse(enum channel_kind kind, const cJSON *body,
 /** Wipe and free the secret of s. */
 void channel_settings_clear(struct channel_settings *s);
 
+/**
+ * Refuse settings whose URL is obviously not public (net/ipclass.h,
+ * ipclass_url_check): the webhook's "url", or the Discord "webhook_url"
+ * given itself (a secret_ref is read when sending, and checked then, as
+ * every user's URL is, on the address connected to).  QD_OK, or
+ * QD_ERR_INVALID with err naming the member and why ("url: 127.0.0.1 is
+ * a loopback address, not a public one ...").  For daemons whose users'
+ * URLs go to public addresses only (notify.user_urls.allow_private off).
+ */
+int channel_settings_check_public(const struct channel_settings *s,
+	char *err, size_t errlen);
+
 struct channel_book;
 
 /** A book over the store at `url` (opened here; as store_open takes it)

@@ -498,6 +498,15 @@ route_one(void *arg, const char *channel, const struct config_route *route)
 	row_queue(ob, r, NULL);
 }
 
+/* Why a user's channel of kind k cannot go: no instance carries it. */
+static void
+no_carrier(enum channel_kind k, char *why, size_t cap)
+{
+	snprintf(why, cap, "no running %s instance carries users' %s channels "
+		"(route \"user_channels\": true)", channel_plugin(k),
+		channel_kind_name(k));
+}
+
 /* A user's own channel of kind k: a row through the instance that carries
  * the kind, or a row recorded as skipped with the reason.  `named`: the
  * producer named the kind (a kind the user did not set is then skipped
@@ -518,9 +527,7 @@ route_user(struct outbox *ob, const struct outbox_event *e,
 		return;
 	inst = ob->ch.serving(ob->ch.arg, channel_plugin(k));
 	if (rc == QD_OK && inst == NULL) {
-		snprintf(why, sizeof(why), "no running %s instance carries "
-			"users' %s channels (route \"user_channels\": true)",
-			channel_plugin(k), kind);
+		no_carrier(k, why, sizeof(why));
 		rc = QD_ERR_NOTFOUND;
 	}
 	if (inst == NULL)
@@ -575,6 +582,12 @@ struct channel_book *
 outbox_book(const struct outbox *ob)
 {
 	return ob->book;
+}
+
+int
+outbox_user_urls_private(const struct outbox *ob)
+{
+	return ob->cfg.user_urls_allow_private;
 }
 
 /* An event name: [a-z0-9._-], 1 to 64 bytes (it goes into headers). */
@@ -736,6 +749,38 @@ user_secret(void *arg, const char *name, char *buf, size_t cap, size_t *len)
 		channel_kind_parse(r->user_channel), name, buf, cap, len);
 }
 
+/*
+ * A user's row due to be sent goes through the instance that carries its
+ * kind now (a row retried after it was skipped may name one that is gone,
+ * or none): 1 when r->channel is that instance; 0 when there is none (the
+ * row is skipped with the reason, never left waiting for a channel that
+ * will not come) or memory ran out (tried again later).
+ */
+static int
+user_row_carrier(struct outbox *ob, struct row *r)
+{
+	int k = channel_kind_parse(r->user_channel);
+	const char *inst = NULL;
+	char why[200], *dup;
+
+	if (k >= 0 && ob->ch.serving != NULL)
+		inst = ob->ch.serving(ob->ch.arg,
+			channel_plugin((enum channel_kind)k));
+	if (inst == NULL) {
+		if (k >= 0)
+			no_carrier((enum channel_kind)k, why, sizeof(why));
+		row_skip(ob, r, k >= 0 ? why : "users' channels are off");
+		return 0;
+	}
+	if (strcmp(inst, r->channel) == 0)
+		return 1;
+	if ((dup = strdup(inst)) == NULL)
+		return 0;
+	free(r->channel);
+	r->channel = dup;
+	return 1;
+}
+
 static void
 send_row(struct outbox *ob, struct row *r, struct chan *c)
 {
@@ -836,10 +881,12 @@ pump(void *arg)
 			r->sent_ms = 0;
 			row_failed(ob, pp, "no answer from the channel in time");
 		}
-		if (!row_due(ob, r, now)) {
+		if (!row_due(ob, r, now) || (r->user_channel != NULL &&
+		    !user_row_carrier(ob, r))) {
 			pp = &r->next;
 			continue;
 		}
+		f.name = r->channel;
 		ob->ch.each(ob->ch.arg, find_route, &f);
 		if (f.route == NULL || (c = chan_get(ob, r->channel)) == NULL ||
 		    c->paused_until_ms > now || c->inflight >= f.route->inflight ||

@@ -158,12 +158,18 @@ int outbox_listen(struct outbox *ob, void (*fn)(void *arg,
  * the row is made and again before each send: a kind it lacks (a
  * downgrade), a channel removed or a kind no instance carries makes the
  * row dead-lettered at once, its last error "skipped: REASON", never
- * silently dropped; outbox_retry sends it again (after an upgrade).  The
+ * silently dropped; outbox_retry sends it again (after an upgrade).
+ * Before each send the row goes through the instance that carries its
+ * kind then: a retried row whose kind no running instance carries is
+ * skipped again with that reason, never left pending.  The
  * book stays the caller's; NULL turns users' channels off.
  */
 void outbox_set_book(struct outbox *ob, struct channel_book *b);
 /** The book set, or NULL. */
 struct channel_book *outbox_book(const struct outbox *ob);
+/** 1 when users' URLs may name internal addresses ("notify":
+ *  {"user_urls": {"allow_private": true}}); 0: public ones only. */
+int outbox_user_urls_private(const struct outbox *ob);
 
 /** A row as listed (strings valid until the next outbox call). */
 struct outbox_row {

@@ -539,7 +539,11 @@ struct qd_notification {
 	 * target's secret never comes here: while send() runs, the secret
 	 * names "target.secret" (webhook: the HMAC key, sealed: sign() only),
 	 * "target.bot_token" (telegram) and "target.webhook_url" (discord)
-	 * reach it through api->sign and api->secret_get.
+	 * reach it through api->sign and api->secret_get.  Make the requests
+	 * for a target inside send(): the host lets those (and any request of
+	 * an instance carrying users' channels made outside send()) reach
+	 * public addresses only, unless its operator allows more; a refused
+	 * one answers with status 0 and the host reports why.
 	 */
 	const struct qd_kv *target;
 	uint32_t n_target;

@@ -1,5 +1,5 @@
-// sources: core/notify/channel.c
-// libs: libcjson
+// sources: core/notify/channel.c core/net/ipclass.c core/net/client.c core/net/net.c core/loop/loop.c core/loop/queue.c core/log/log.c
+// libs: libcjson libwebsockets libssl libcrypto
 /*
  * fuzz_channel.c -- a user's channel settings from arbitrary bytes (the
  * body of PUT /api/v1/me/channels/{kind}, quantctl notify channel set) and
@@ -65,6 +65,14 @@ check_kind(const cJSON *o, enum channel_kind k, int may_ref)
 	if (!may_ref && s.secret_ref[0] != '\0')
 		abort();
 	if (strpbrk(s.target, " \r\n\t") != NULL)
+		abort();
+	/* the early SSRF check: an answer, and a reason when it refuses
+	 * that never quotes the Discord URL (it holds the token) */
+	err[0] = '\0';
+	rc = channel_settings_check_public(&s, err, sizeof(err));
+	if (rc != QD_OK && (rc != QD_ERR_INVALID || err[0] == '\0' ||
+	    (s.secret != NULL && strlen(s.secret) > 8 &&
+	    strstr(err, s.secret) != NULL)))
 		abort();
 	channel_settings_clear(&s);
 	if (s.secret != NULL)

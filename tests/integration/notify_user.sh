@@ -21,6 +21,8 @@ wait_for 10 test -s "$T/port" || not_ok "the fake receivers start"
 BASE=http://127.0.0.1:$(cat "$T/port")
 
 make_config
+# The receivers are on loopback: the operator allows users' URLs there.
+sed -i 's|"state_dir": "var",|"state_dir": "var", "notify": {"user_urls": {"allow_private": true}},|' "$T/quantd.json"
 for p in webhook telegram; do
 	ln -s "$QD_BUILDDIR/lib/plugins/notify-$p.so" "$T/plugins/"
 done

@@ -366,6 +366,44 @@ cache_keeps_pages_by_key(void **st)
 	free(a);
 }
 
+/* The commands that carry secrets, and the wipe of their parsed copies:
+ * every string value, however deep, zeroed; names and other values kept
+ * (cJSON_Delete still frees it all). */
+static void
+secret_commands_are_wiped(void **unused)
+{
+	cJSON *o = cJSON_Parse("{\"cmd\":\"notify.channels.set\","
+		"\"webhook\":{\"url\":\"https://x.example/h\","
+		"\"secret\":\"hmac-key-0123456789\"},\"list\":[\"a\",{\"b\":"
+		"\"deep\"}],\"n\":7}");
+	const cJSON *w, *l;
+
+	(void)unused;
+	assert_true(api_command_secret("secrets.set"));
+	assert_true(api_command_secret("notify.channel.set"));
+	assert_true(api_command_secret("notify.channels.set"));
+	assert_false(api_command_secret("notify.channel.get"));
+	assert_false(api_command_secret("notify.channels"));
+	assert_false(api_command_secret(NULL));
+	assert_non_null(o);
+	api_json_wipe(o);
+	w = cJSON_GetObjectItem(o, "webhook");
+	assert_non_null(w);
+	assert_string_equal(cJSON_GetObjectItem(w, "secret")->valuestring, "");
+	assert_int_equal(cJSON_GetObjectItem(w, "secret")->valuestring[18], 0);
+	assert_string_equal(cJSON_GetObjectItem(w, "url")->valuestring, "");
+	assert_string_equal(cJSON_GetObjectItem(o, "cmd")->valuestring, "");
+	l = cJSON_GetObjectItem(o, "list");
+	assert_string_equal(cJSON_GetArrayItem(l, 0)->valuestring, "");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 1),
+		"b")->valuestring, "");
+	assert_int_equal(cJSON_GetObjectItem(o, "n")->valueint, 7);
+	api_json_wipe(NULL);
+	cJSON_Delete(o);
+	api_text_wipe_free(strdup("secret text"));
+	api_text_wipe_free(NULL);
+}
+
 int
 main(void)
 {
@@ -374,6 +412,7 @@ main(void)
 		cmocka_unit_test(router_refuses_malformed_paths),
 		cmocka_unit_test(url_decode_and_utf8),
 		cmocka_unit_test(requests_become_control_commands),
+		cmocka_unit_test(secret_commands_are_wiped),
 		cmocka_unit_test(bodies_are_strict),
 		cmocka_unit_test(error_codes_have_statuses),
 		cmocka_unit_test(openapi_document_matches_routes),

@@ -135,6 +135,16 @@ config_static_dir_default_and_off(void **unused)
 	config_free(c);
 	put("q.json", "{\"plugin_dirs\": [\"p\"], \"api\": {}}");
 	assert_non_null(c = config_load(at("q.json"), &d));
+	/* users' URLs reach public addresses only unless allowed */
+	assert_int_equal(c->notify.user_urls_allow_private, 0);
+	config_free(c);
+	put("q.json", "{\"plugin_dirs\": [\"p\"], \"api\": {}, \"notify\": "
+		"{\"user_urls\": {\"allow_private\": true}}}");
+	assert_non_null(c = config_load(at("q.json"), &d));
+	assert_int_equal(c->notify.user_urls_allow_private, 1);
+	config_free(c);
+	put("q.json", "{\"plugin_dirs\": [\"p\"], \"api\": {}}");
+	assert_non_null(c = config_load(at("q.json"), &d));
 	if (access(QD_WEBDIR "/index.html", R_OK) == 0)
 		assert_string_equal(c->api.static_dir, QD_WEBDIR);
 	else
@@ -170,6 +180,17 @@ config_errors_carry_file_line_col_and_path(void **unused)
 		  "-1}}",
 		  "2:29: $.alerts.max_per_user: -1 is out of range" },
 		{ "{\"plugin_dirs\": [\"p\"],,}", "1:23: " },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"notify\": {\"user_urls\": "
+		  "{\"allow_private\": \"yes\"}}}",
+		  "2:44: $.notify.user_urls.allow_private: expected true or "
+		  "false" },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"notify\": {\"user_urls\": "
+		  "{\"allow_lan\": true}}}",
+		  "2:27: $: unknown key \"allow_lan\" (allowed: "
+		  "allow_private)" },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"notify\": {\"user_urls\": "
+		  "true}}",
+		  "2:26: $.notify.user_urls: expected an object" },
 	};
 	size_t i;
 

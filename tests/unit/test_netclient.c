@@ -129,6 +129,12 @@ clients(void **unused)
 	struct owner forgotten = { .name = "forgotten" };
 	struct owner byname = { .name = "byname" };
 	struct owner noname = { .name = "noname" };
+	/* NETC_PUBLIC_ONLY: loopback by name, by an odd spelling, by
+	 * address, and a WebSocket */
+	struct owner pub_name = { .name = "pub-name" };
+	struct owner pub_odd = { .name = "pub-odd" };
+	struct owner pub_addr = { .name = "pub-addr" };
+	struct owner pub_ws = { .name = "pub-ws" };
 	struct qd_kv h = { "X-Test", "42" }, h9 = { "X-Test", "9" };
 	struct qd_kv evil = { "X-Test", "1\r\nX-Injected: 1" };
 	struct loop_timer *t;
@@ -172,6 +178,19 @@ clients(void **unused)
 	assert_int_equal(netc_http(C, "GET", "http://no-such-host.invalid/x",
 		NULL, 0, NULL, 0, 3, on_event, &noname, &id), QD_OK);
 	pending += 8;
+	assert_int_equal(netc_http_flags(C, NETC_PUBLIC_ONLY, "GET", url, NULL,
+		0, NULL, 0, 0, on_event, &pub_name, &id), QD_OK);
+	snprintf(url, sizeof(url), "http://2130706433:%d/hello", httpport);
+	assert_int_equal(netc_http_flags(C, NETC_PUBLIC_ONLY, "GET", url, NULL,
+		0, NULL, 0, 0, on_event, &pub_odd, &id), QD_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hello", httpport);
+	assert_int_equal(netc_http_flags(C, NETC_PUBLIC_ONLY, "POST", url,
+		NULL, 0, "x", 1, 0, on_event, &pub_addr, &id), QD_OK);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", wsport);
+	assert_int_equal(netc_ws_open_flags(C, NETC_PUBLIC_ONLY, url, NULL, 0,
+		on_event, &pub_ws, &id), QD_OK);
+	pending += 4;
+	snprintf(url, sizeof(url), "http://localhost:%d/hello", httpport);
 	/* Refused up front. */
 	assert_int_equal(netc_ws_open(C, "http://127.0.0.1/x", NULL, 0,
 		on_event, &echo, &id), QD_ERR_INVALID);
@@ -211,6 +230,18 @@ clients(void **unused)
 	assert_int_equal(byname.status, 200);
 	assert_string_equal(byname.last, "hello");
 	assert_int_equal(noname.status, 0);
+	assert_int_equal(pub_name.status, 0);
+	assert_string_equal(pub_name.reason, "refused: localhost -> 127.0.0.1 "
+		"is not a public address (loopback)");
+	assert_int_equal(pub_odd.status, 0);
+	assert_string_equal(pub_odd.reason, "refused: 2130706433 -> 127.0.0.1 "
+		"is not a public address (loopback)");
+	assert_int_equal(pub_addr.status, 0);
+	assert_string_equal(pub_addr.reason, "refused: 127.0.0.1 is not a "
+		"public address (loopback)");
+	assert_int_equal(pub_ws.opened, 0);
+	assert_int_equal(pub_ws.code, 1006);
+	assert_non_null(strstr(pub_ws.reason, "refused: 127.0.0.1"));
 	assert_int_equal(forgotten.opened + forgotten.closed +
 		forgotten.messages, 0);
 	netc_free(C);

@@ -692,6 +692,56 @@ skipped_row(void *arg, const struct outbox_row *r)
 	snprintf(k->why, sizeof(k->why), "%s", r->last_error);
 }
 
+/* The users of the channel tests, on w's store: alice (enterprise) with
+ * her webhook set through the book, carol (pro) with one set while she was
+ * on enterprise; "hook" alone runs, routing every event; the outbox holds
+ * the book.  *v and the book are the caller's to free. */
+static struct channel_book *
+users_world(struct world *w, const char *tag, struct vault **v)
+{
+	struct channel_book *book;
+	struct channel_settings cs;
+	struct store_user u = { 0, "alice", "x", "trader", "enterprise", 0,
+		1, 1 };
+	struct store_user_channel carol = { "carol", "webhook",
+		"https://c.example/h", "", { "", "", "" }, 1, 1 };
+	struct store *s;
+	cJSON *body;
+	char err[300];
+	int64_t id;
+
+	setenv("QD_TEST_OUTBOX_MK", "000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f", 1);
+	assert_int_equal(vault_new(v), QD_OK);
+	assert_int_equal(vault_load(*v, "k1=env:QD_TEST_OUTBOX_MK", err,
+		sizeof(err)), QD_OK);
+	world_init(w, tag);
+	w->serve_users = 1;
+	w->running[1] = 0;         /* "hook" alone, routing every event */
+	world_open(w, 3);
+	assert_int_equal(store_open(w->db, STORE_ROLE_WRITER, &s, err,
+		sizeof(err)), QD_OK);
+	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
+	u.name = "carol";
+	u.plan = "pro";
+	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
+	/* carol set it while on enterprise, then was moved to pro */
+	assert_int_equal(store_user_channel_put(s, &carol), QD_OK);
+	store_close(s);
+	book = channel_book_open(w->db, *v, err, sizeof(err));
+	assert_non_null(book);
+	body = cJSON_Parse("{\"url\":\"https://a.example/h\","
+		"\"secret\":\"alice-secret-0123456789\"}");
+	assert_int_equal(channel_settings_parse(CHANNEL_WEBHOOK, body, 0, &cs,
+		err, sizeof(err)), QD_OK);
+	assert_int_equal(channel_book_set(book, "alice", &cs, 5, err,
+		sizeof(err)), QD_OK);
+	channel_settings_clear(&cs);
+	cJSON_Delete(body);
+	outbox_set_book(w->ob, book);
+	return book;
+}
+
 /* A user's notification goes to the instance's route and, as its own row,
  * to the user's webhook with the user's url and secret (the secret only
  * while send() runs); a user whose plan lacks the kind (a downgrade) is
@@ -702,50 +752,12 @@ user_channels_get_target_and_secret_or_are_skipped(void **st)
 {
 	struct world w;
 	struct channel_book *book;
-	struct channel_settings cs;
-	struct store_user u = { 0, "alice", "x", "trader", "enterprise", 0,
-		1, 1 };
-	struct store_user_channel carol = { "carol", "webhook",
-		"https://c.example/h", "", { "", "", "" }, 1, 1 };
 	struct skipped_seen k;
 	struct outbox_event e;
 	struct vault *v;
-	struct store *s;
-	cJSON *body;
-	char err[300];
-	int64_t id;
 
 	(void)st;
-	setenv("QD_TEST_OUTBOX_MK", "000102030405060708090a0b0c0d0e0f"
-		"101112131415161718191a1b1c1d1e1f", 1);
-	assert_int_equal(vault_new(&v), QD_OK);
-	assert_int_equal(vault_load(v, "k1=env:QD_TEST_OUTBOX_MK", err,
-		sizeof(err)), QD_OK);
-	world_init(&w, "users");
-	w.serve_users = 1;
-	w.running[1] = 0;          /* "hook" alone, routing every event */
-	world_open(&w, 3);
-	assert_int_equal(store_open(w.db, STORE_ROLE_WRITER, &s, err,
-		sizeof(err)), QD_OK);
-	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
-	u.name = "carol";
-	u.plan = "pro";
-	assert_int_equal(store_user_add(s, &u, &id), QD_OK);
-	/* carol set it while on enterprise, then was moved to pro */
-	assert_int_equal(store_user_channel_put(s, &carol), QD_OK);
-	store_close(s);
-	book = channel_book_open(w.db, v, err, sizeof(err));
-	assert_non_null(book);
-	body = cJSON_Parse("{\"url\":\"https://a.example/h\","
-		"\"secret\":\"alice-secret-0123456789\"}");
-	assert_int_equal(channel_settings_parse(CHANNEL_WEBHOOK, body, 0, &cs,
-		err, sizeof(err)), QD_OK);
-	assert_int_equal(channel_book_set(book, "alice", &cs, 5, err,
-		sizeof(err)), QD_OK);
-	channel_settings_clear(&cs);
-	cJSON_Delete(body);
-	outbox_set_book(w.ob, book);
-
+	book = users_world(&w, "users", &v);
 	memset(&e, 0, sizeof(e));
 	e.event = "alert";
 	e.user = "alice";
@@ -798,6 +810,80 @@ user_channels_get_target_and_secret_or_are_skipped(void **st)
 	vault_free(v);
 }
 
+/* A skipped row retried while no instance carries its kind is skipped
+ * again with that reason (not left pending for an instance that is not
+ * there); retried once one carries it, it goes through that one. */
+static void
+skipped_rows_retried_without_a_carrier_are_skipped_again(void **st)
+{
+	struct world w;
+	struct channel_book *book;
+	struct skipped_seen k;
+	struct outbox_event e;
+	struct outbox_stats sts;
+	struct vault *v;
+
+	(void)st;
+	book = users_world(&w, "carrier", &v);
+	w.serve_users = 0;         /* no instance carries users' webhooks */
+	memset(&e, 0, sizeof(e));
+	e.event = "alert";
+	e.user = "alice";
+	e.title = "alert 1";
+	e.key = "alert:9:1";
+	e.user_only = 1;
+	assert_int_equal(outbox_enqueue(w.ob, &e), 1);
+	memset(&k, 0, sizeof(k));
+	outbox_each(w.ob, 1, skipped_row, &k);
+	assert_int_equal(k.n, 1);
+	assert_non_null(strstr(k.why, "skipped: no running notify-webhook "
+		"instance carries users' webhook channels"));
+	/* retried, still no carrier: skipped again, nothing sent */
+	assert_int_equal(outbox_retry(w.ob, 0), 1);
+	assert_true(run_until(&w, nothing_pending, 2000));
+	outbox_stats(w.ob, &sts);
+	assert_int_equal(sts.pending, 0);
+	assert_int_equal(sts.dead_now, 1);
+	assert_int_equal(sts.skipped, 2);
+	memset(&k, 0, sizeof(k));
+	outbox_each(w.ob, 1, skipped_row, &k);
+	assert_int_equal(k.n, 1);
+	assert_non_null(strstr(k.why, "skipped: no running notify-webhook "
+		"instance carries users' webhook channels"));
+	assert_int_equal(w.n_sent, 0);
+	/* carol's (her plan lacks webhooks) made while "hook" carried it,
+	 * then "hook" stopped: retried, skipped for the carrier */
+	w.serve_users = 1;
+	e.user = "carol";
+	e.key = "alert:9:2";
+	assert_int_equal(outbox_enqueue(w.ob, &e), 1);
+	w.serve_users = 0;
+	w.running[0] = 0;
+	assert_int_equal(outbox_retry(w.ob, 0), 2);
+	assert_true(run_until(&w, nothing_pending, 2000));
+	outbox_stats(w.ob, &sts);
+	assert_int_equal(sts.pending, 0);
+	assert_int_equal(sts.dead_now, 2);
+	assert_int_equal(w.n_sent, 0);
+	/* an instance carries them again: alice's goes through it */
+	w.serve_users = 1;
+	w.running[0] = 1;
+	assert_int_equal(outbox_retry(w.ob, 0), 2);
+	assert_true(run_until(&w, nothing_pending, 2000));
+	assert_int_equal(w.n_sent, 1);
+	assert_string_equal(w.sent[0].channel, "hook");
+	assert_string_equal(w.sent[0].user, "alice");
+	assert_string_equal(w.sent[0].target, "https://a.example/h");
+	memset(&k, 0, sizeof(k));
+	outbox_each(w.ob, 1, skipped_row, &k);
+	assert_int_equal(k.n, 1);   /* carol's: her plan */
+	assert_non_null(strstr(k.why, "skipped: the pro plan does not "
+		"include webhook channels"));
+	world_close(&w);
+	channel_book_close(book);
+	vault_free(v);
+}
+
 int
 main(void)
 {
@@ -812,6 +898,8 @@ main(void)
 		cmocka_unit_test(listeners_hear_every_notification),
 		cmocka_unit_test(bus_events_notify),
 		cmocka_unit_test(user_channels_get_target_and_secret_or_are_skipped),
+		cmocka_unit_test(
+		    skipped_rows_retried_without_a_carrier_are_skipped_again),
 	};
 
 	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
