@@ -1,4 +1,4 @@
-// sources: core/alert/alert.c core/notify/channel.c core/store/units.c core/log/log.c core/market/symbol.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/loop/loop.c core/loop/queue.c core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/net/client.c core/net/net.c core/util/file.c
+// sources: core/alert/alert.c core/notify/channel.c core/store/units.c core/log/log.c core/market/symbol.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/loop/loop.c core/loop/queue.c core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/net/ipclass.c core/net/client.c core/net/net.c core/util/file.c
 // libs: libwebsockets libssl libcrypto
 /*
  * fuzz_alert.c -- an alert definition from the control socket or the API

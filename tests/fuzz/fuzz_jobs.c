@@ -1,4 +1,4 @@
-// sources: core/daemon/jobs.c core/store/store.c core/store/units.c core/store/sqlite.c core/store/pg.c core/store/auth.c core/store/jobs.c core/store/migrations.c core/csv/csv.c core/log/log.c core/loop/loop.c core/loop/queue.c core/market/symbol.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/net/client.c core/net/net.c core/util/file.c core/ctl/ctl.c
+// sources: core/daemon/jobs.c core/store/store.c core/store/units.c core/store/sqlite.c core/store/pg.c core/store/auth.c core/store/jobs.c core/store/migrations.c core/csv/csv.c core/log/log.c core/loop/loop.c core/loop/queue.c core/market/symbol.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/net/ipclass.c core/net/client.c core/net/net.c core/util/file.c core/ctl/ctl.c
 // libs: sqlite3 libpq libwebsockets libcurl
 /*
  * fuzz_jobs.c -- a job submission from the API on arbitrary bytes, as

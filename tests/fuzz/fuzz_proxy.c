@@ -1,4 +1,4 @@
-// sources: core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/log/log.c core/loop/loop.c core/loop/queue.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/market/symbol.c core/net/client.c core/net/net.c core/util/file.c
+// sources: core/sandbox/proxy.c core/sandbox/frame.c core/sandbox/filter.c core/log/log.c core/loop/loop.c core/loop/queue.c core/plugin/params.c core/plugin/loader.c core/plugin/semver.c core/plugin/indicator.c core/config/config.c core/json/json.c core/market/symbol.c core/net/ipclass.c core/net/client.c core/net/net.c core/util/file.c
 // libs: libwebsockets libssl libcrypto
 /*
  * fuzz_proxy.c -- the host's real frame handler (core/sandbox/proxy.c) on
