@@ -9,21 +9,8 @@ set -eu
 b=$(cd "${QD_BUILDDIR:-.}" && pwd)
 s=$(cd "${QD_SRCDIR:-$(dirname "$0")/../..}" && pwd)
 R=${QD_BENCH_ROUNDS:-5}
-t=$(mktemp -d /tmp/qd-bench-dl-XXXXXX)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$t"' EXIT
-mkdir -p "$t/plugins" "$t/quantd.d" "$t/var"
-for f in ta ma-cross; do ln -s "$b/lib/plugins/$f.so" "$t/plugins/"; done
-QD_JWT=$(openssl rand -hex 32)
-export QD_JWT
-cat > "$t/quantd.json" <<JSON
-{ "plugin_dirs": ["plugins"], "instances_dir": "quantd.d", "state_dir": "var",
-  "listen": "127.0.0.1:0", "sandbox_helper": "$b/core/quantd-sandbox",
-  "log": {"level": "info", "file": "quantd.log"},
-  "storage": {"url": "quantd.db"}, "api": {"jwt_secret": "env:QD_JWT"},
-  "jobs": {"workers": 1, "quantctl": "$s/tests/fakes/fake_quantctl.sh"} }
-JSON
-q() { "$b/core/quantctl" -c "$t/quantd.json" "$@"; }
+. "$s/tests/bench/jobs_daemon.sh"
+jobs_daemon_dir dl "{\"workers\": 1, \"quantctl\": \"$s/tests/fakes/fake_quantctl.sh\"}"
 pw=$(openssl rand -hex 12)
 printf '%s\n' "$pw" | q user add root --role admin --plan enterprise > /dev/null 2>&1
 "$b/core/quantd" -c "$t/quantd.json" > /dev/null 2>&1 &

@@ -8,21 +8,8 @@
 set -eu
 b=$(cd "${QD_BUILDDIR:-.}" && pwd)
 N=${QD_BENCH_JOBS:-40}
-t=$(mktemp -d /tmp/qd-bench-jobs-XXXXXX)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$t"' EXIT
-mkdir -p "$t/plugins" "$t/quantd.d" "$t/var"
-for f in ta ma-cross; do ln -s "$b/lib/plugins/$f.so" "$t/plugins/"; done
-QD_JWT=$(openssl rand -hex 32)
-export QD_JWT
-cat > "$t/quantd.json" <<JSON
-{ "plugin_dirs": ["plugins"], "instances_dir": "quantd.d", "state_dir": "var",
-  "listen": "127.0.0.1:0", "sandbox_helper": "$b/core/quantd-sandbox",
-  "log": {"level": "info", "file": "quantd.log"},
-  "storage": {"url": "quantd.db"}, "api": {"jwt_secret": "env:QD_JWT"},
-  "jobs": {"workers": 2, "max_queued_per_user": 0} }
-JSON
-q() { "$b/core/quantctl" -c "$t/quantd.json" "$@"; }
+. "${QD_SRCDIR:-$(dirname "$0")/../..}/tests/bench/jobs_daemon.sh"
+jobs_daemon_dir jobs '{"workers": 2, "max_queued_per_user": 0}'
 q data synth --bars 20000 --timeframe 1m --seed 5 > "$t/bars.csv"
 q data import "$t/bars.csv" --exchange sim --symbol BTC/USDT --timeframe 1m > /dev/null
 pw=$(openssl rand -hex 12)
