@@ -1,6 +1,7 @@
 // bench_chart.mjs -- the dashboard chart's 100 k-candle paint (see
-// chart_paint.mjs), RUNS times in headless Chromium: best and median,
-// and their ratio to the structured copy of the same bars.
+// chart_paint.mjs), RUNS times in headless Chromium, with the volume
+// histogram and without: best and median, and their ratio to the
+// structured copy of the same bars.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { paint100k } from './chart_paint.mjs';
@@ -15,17 +16,19 @@ const browser = await chromium.launch({
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
 });
 try {
-	const paint = [], copy = [];
-	for (let i = 0; i < runs; i++) {
-		const [p, c] = await paint100k(browser, chartLib);
-		paint.push(p);
-		copy.push(c);
-	}
 	const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 	const best = (a) => Math.min(...a);
-	console.log(`100000 candles + volume, setData to first paint (${runs} runs): best ${best(paint).toFixed(1)} ms, ` +
-		`median ${med(paint).toFixed(1)} ms; a structured copy of the bars: best ${best(copy).toFixed(1)} ms, ` +
-		`median ${med(copy).toFixed(1)} ms; ratio of medians ${(med(paint) / med(copy)).toFixed(1)}`);
+	for (const volume of [true, false]) {
+		const paint = [], copy = [];
+		for (let i = 0; i < runs; i++) {
+			const [p, c] = await paint100k(browser, chartLib, volume);
+			paint.push(p);
+			copy.push(c);
+		}
+		console.log(`100000 candles${volume ? ' + volume' : ''}, setData to first paint (${runs} runs): best ${best(paint).toFixed(1)} ms, ` +
+			`median ${med(paint).toFixed(1)} ms; a structured copy of the bars: best ${best(copy).toFixed(1)} ms, ` +
+			`median ${med(copy).toFixed(1)} ms; ratio of medians ${(med(paint) / med(copy)).toFixed(1)}`);
+	}
 } finally {
 	await browser.close();
 }

@@ -2,15 +2,17 @@
 // chart library the dashboard bundles, timed from setData to the first
 // painted frame in a page of its own; beside it the floor: one structured
 // copy of the same bars (a bare pass reading and writing every field).
-// Used by the browser suite (one run) and bench_chart.sh (several).
+// Used by the browser suite (one run) and bench_chart.sh (several, with
+// and without the volume).
 
-/** [setData to first paint, structured copy] in ms. */
-export async function paint100k(browser, chartLib) {
+/** [setData to first paint, structured copy] in ms; `volume`: the
+ *  volume histogram too (as the dashboard draws it). */
+export async function paint100k(browser, chartLib, volume = true) {
 	const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
 	try {
 		await page.setContent('<div id="c" style="width:1200px;height:600px"></div>');
 		await page.addScriptTag({ path: chartLib });
-		return await page.evaluate(() => new Promise((done) => {
+		return await page.evaluate((withVolume) => new Promise((done) => {
 			const L = window.LightweightCharts;
 			const chart = L.createChart(document.getElementById('c'), { width: 1200, height: 600 });
 			const s = chart.addSeries(L.CandlestickSeries);
@@ -25,13 +27,15 @@ export async function paint100k(browser, chartLib) {
 			}
 			const c0 = performance.now();
 			structuredClone(bars);
-			structuredClone(vols);
+			if (withVolume)
+				structuredClone(vols);
 			const copy = performance.now() - c0;
 			const t0 = performance.now();
 			s.setData(bars);
-			v.setData(vols);
+			if (withVolume)
+				v.setData(vols);
 			requestAnimationFrame(() => requestAnimationFrame(() => done([performance.now() - t0, copy])));
-		}));
+		}), volume);
 	} finally {
 		await page.close();
 	}
