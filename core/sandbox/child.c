@@ -111,12 +111,30 @@ send_all(const unsigned char *buf, size_t len)
  */
 static unsigned char ahead[65536];
 static size_t ahead_off, ahead_len;
+/* A backtest's child polls for the next frame before it sleeps
+ * (SANDBOX_POLL_US). */
+static int poll_first;
 
 /* One read() of at most len bytes into buf: how many came (> 0), or the
  * end: the host closed (a clean end) or the socket broke. */
 static size_t
 read_some(unsigned char *buf, size_t len)
 {
+	if (poll_first) {
+		int64_t end = sandbox_mono_us() + SANDBOX_POLL_US;
+
+		do {
+			ssize_t r = recv(SANDBOX_FD, buf, len, MSG_DONTWAIT);
+
+			if (r > 0)
+				return (size_t)r;
+			if (r == 0)
+				die(0);
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				die(SANDBOX_EXIT_PROTOCOL);
+		} while (sandbox_mono_us() < end);
+	}
 	for (;;) {
 		ssize_t r = read(SANDBOX_FD, buf, len);
 
@@ -1489,6 +1507,7 @@ init(void)
 		fail(QD_ERR_UNSUPPORTED, err);
 	}
 	limits(mem, flags & SANDBOX_INIT_IDLE);
+	poll_first = !(flags & SANDBOX_INIT_IDLE);
 	warm_libc();
 	confine_syscalls();
 

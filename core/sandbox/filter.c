@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 
 #include <seccomp.h>
@@ -89,6 +90,13 @@ add_arg_rules(scmp_filter_ctx ctx)
 	/* write: frames to the host only. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
 	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_FD)) != 0)
+		return -1;
+	/* recvfrom: a read of the host's socket that does not wait (a
+	 * backtest's child looks for the next call a moment before it
+	 * sleeps in read()). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvfrom), 2,
+	    SCMP_A0(SCMP_CMP_EQ, SANDBOX_FD),
+	    SCMP_A3(SCMP_CMP_EQ, MSG_DONTWAIT)) != 0)
 		return -1;
 	/* sendmsg: the listener handoff only (fd closed right after). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,

@@ -7,6 +7,7 @@
 #define QD_SANDBOX_CHILD_H
 
 #include <stdint.h>
+#include <time.h>
 
 /** The child's end of the socketpair, dup2'ed here before execve. */
 #define SANDBOX_FD 3
@@ -16,6 +17,25 @@
 
 /** F_INIT flags. */
 #define SANDBOX_INIT_IDLE 1u     /* run under SCHED_IDLE (the daemon's) */
+
+/**
+ * A backtest's host and child wait for each other's next frame by polling
+ * the socket (recv with MSG_DONTWAIT) for up to this long before they
+ * sleep in read(): a batch's answer usually comes within a few
+ * microseconds, and a sleeping reader's wake-up costs ~30 us on a virtual
+ * machine, more than the batch.  The daemon's children never poll.
+ */
+#define SANDBOX_POLL_US 50
+
+/** CLOCK_MONOTONIC in microseconds (the vDSO: no syscall). */
+static inline int64_t
+sandbox_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /** Exit statuses of the child (the host maps them to reasons). */
 #define SANDBOX_EXIT_PROTOCOL 64 /* malformed or unexpected frame */

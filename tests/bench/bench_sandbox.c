@@ -2,6 +2,9 @@
  * bench_sandbox.c -- the cost of confinement.
  *
  *   raw       socketpair ping-pong with a forked echo process (the limit)
+ *   raw polled the same, both ends polling (recv MSG_DONTWAIT) for up to
+ *             SANDBOX_POLL_US before they sleep, as a backtest's host and
+ *             child do (that path's limit)
  *   sandboxed one on_bar call into a quantd-sandbox child (frame out,
  *             callback, F_DONE back)
  *   in-proc   the same callback called directly
@@ -33,6 +36,7 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/sandbox_child.h"
 
 #define CALLS 50000
 #define BARS 2000000
@@ -169,6 +173,53 @@ latency_run(struct lat *l, const char *what)
 	report(what, l->t, (size_t)l->n);
 }
 
+/* A 64-byte read, polling first when `poll_first` (SANDBOX_POLL_US). */
+static ssize_t
+read64(int fd, char *buf, int poll_first)
+{
+	if (poll_first) {
+		double end = now_us() + SANDBOX_POLL_US;
+
+		do {
+			ssize_t r = recv(fd, buf, 64, MSG_DONTWAIT);
+
+			if (r >= 0)
+				return r;
+		} while (now_us() < end);
+	}
+	return read(fd, buf, 64);
+}
+
+/* CALLS socketpair round trips with a forked echo process into t[]. */
+static int
+raw_round_trips(int poll_first, char *buf, double *t)
+{
+	int sv[2], i, rc = 0;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		while (read64(sv[1], buf, poll_first) == 64)
+			if (write(sv[1], buf, 64) != 64)
+				break;
+		_exit(0);
+	}
+	close(sv[1]);
+	for (i = 0; i < CALLS && rc == 0; i++) {
+		double t0 = now_us();
+
+		if (write(sv[0], buf, 64) != 64 ||
+		    read64(sv[0], buf, poll_first) != 64)
+			rc = -1;
+		t[i] = now_us() - t0;
+	}
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	return rc;
+}
+
 int
 main(void)
 {
@@ -182,8 +233,7 @@ main(void)
 	struct sandbox_spec spec;
 	qd_params *params;
 	void *state, *dstate;
-	int sv[2], i;
-	pid_t pid;
+	int i;
 	double t0, sb, ip;
 	char buf[64] = { 0 };
 
@@ -200,26 +250,13 @@ main(void)
 	p = plugin_find(reg, "tp-good");
 	params = params_from_kv(plugin_desc(p), NULL, 0, err, sizeof(err));
 
-	/* raw socketpair round trip */
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	if ((pid = fork()) == 0) {
-		close(sv[0]);
-		while (read(sv[1], buf, 64) == 64)
-			if (write(sv[1], buf, 64) != 64)
-				break;
-		_exit(0);
-	}
-	close(sv[1]);
-	for (i = 0; i < CALLS; i++) {
-		t0 = now_us();
-		if (write(sv[0], buf, 64) != 64 || read(sv[0], buf, 64) != 64)
-			return 1;
-		t[i] = now_us() - t0;
-	}
-	close(sv[0]);
-	waitpid(pid, NULL, 0);
 	printf("sandbox: round trip per call, %d calls\n", CALLS);
+	if (raw_round_trips(0, buf, t) != 0)
+		return 1;
 	report("raw", t, CALLS);
+	if (raw_round_trips(1, buf, t) != 0)
+		return 1;
+	report("raw polled", t, CALLS);
 
 	/* sandboxed call */
 	memset(&spec, 0, sizeof(spec));
