@@ -17,6 +17,10 @@
  *   {"cmd":"reload"}                      same as SIGHUP
  *   {"cmd":"metrics"}                     {"ok":true,"content_type":...,
  *                                         "text":...}: Prometheus text
+ *   {"cmd":"job.result","id":N}           a finished job's file (and
+ *                                         job.report, job.trades;
+ *                                         core/daemon/jobs.h), given
+ *                                         later by a thread
  * Replies: {"ok":true,...} or {"error":{"code":"...","message":"..."}}.
  */
 #ifndef QD_CTL_H
