@@ -256,7 +256,7 @@ int
 api_status_for(const char *code)
 {
 	static const struct { const char *code; int status; } map[] = {
-		{ "bad_request", 400 }, { "invalid", 400 },
+		{ "bad_request", 400 },
 		{ "unauthorized", 401 }, { "denied", 403 },
 		{ "forbidden", 403 }, { "not_found", 404 },
 		{ "unknown_command", 404 }, { "conflict", 409 },

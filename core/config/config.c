@@ -178,15 +178,15 @@ parse_file(const char *file, const char *text, size_t len, struct diag *d)
 	return v;
 }
 
-/* Reject members not in `allowed` (NULL-terminated). */
-static void
-check_keys(const struct json_value *obj, const char *const *allowed,
+void
+config_check_keys(const struct json_value *obj, const char *const *allowed,
 	const char *file, struct diag *d)
 {
 	const struct json_value *m;
-	char list[512];
+	char list[512], path[256];
 	size_t i, used = 0;
 
+	json_path(obj, path, sizeof(path));
 	list[0] = '\0';
 	for (i = 0; allowed[i]; i++) {
 		int w = snprintf(list + used, sizeof(list) - used, "%s%s",
@@ -202,7 +202,7 @@ check_keys(const struct json_value *obj, const char *const *allowed,
 		if (allowed[i] == NULL)
 			diag_add(d, "%s:%d:%d: %s: unknown key \"%s\" (allowed: "
 				"%s)", file, m->key_line, m->key_col,
-				"$", m->key, list);
+				path, m->key, list);
 	}
 }
 
@@ -219,7 +219,7 @@ keyed_object(const struct json_value *v, const char *const *keys,
 			json_type_name(v->type));
 		return 0;
 	}
-	check_keys(v, keys, file, d);
+	config_check_keys(v, keys, file, d);
 	return 1;
 }
 
@@ -234,9 +234,13 @@ get_string(const struct json_value *obj, const char *key, int required,
 	const struct json_value *v = json_get(obj, key);
 
 	if (v == NULL) {
-		if (required)
-			diag_add(d, "%s:%d:%d: $.%s: required key is missing",
-				file, obj->line, obj->col, key);
+		if (required) {
+			char path[256];
+
+			diag_add(d, "%s:%d:%d: %s.%s: required key is missing",
+				file, obj->line, obj->col,
+				json_path(obj, path, sizeof(path)), key);
+		}
 		return NULL;
 	}
 	if (v->type != JSON_STRING || v->len == 0 || strlen(v->str) != v->len) {
@@ -654,7 +658,7 @@ config_parse_instance(const char *file, const char *text, size_t len,
 	ci->doc = parse_file(file, text, len, d);
 	if ((ci->file = strdup(file)) == NULL || ci->doc == NULL)
 		goto fail;
-	check_keys(ci->doc, instance_keys, file, d);
+	config_check_keys(ci->doc, instance_keys, file, d);
 	ci->plugin = dup_or_null(get_string(ci->doc, "plugin", 1, file, d));
 	s = get_string(ci->doc, "instance", 1, file, d);
 	if (s != NULL && !instance_name_valid(s))
@@ -1006,7 +1010,7 @@ config_load(const char *path, struct diag *d)
 	free(text);
 	if (doc == NULL || c->dir == NULL || (c->path = strdup(file)) == NULL)
 		goto fail;
-	check_keys(doc, daemon_keys, file, d);
+	config_check_keys(doc, daemon_keys, file, d);
 
 	n = get_strings(doc, "plugin_dirs", &c->plugin_dirs, file, d);
 	if (n > 0) {
@@ -1074,7 +1078,7 @@ config_load(const char *path, struct diag *d)
 			bad(d, file, v, "expected an object, found %s",
 				json_type_name(v->type));
 		} else {
-			check_keys(v, keys, file, d);
+			config_check_keys(v, keys, file, d);
 			url = get_string(v, "url", 0, file, d);
 			backend = get_string(v, "backend", 0, file, d);
 			file_path = get_string(v, "path", 0, file, d);
@@ -1126,7 +1130,7 @@ config_load(const char *path, struct diag *d)
 		} else {
 			const struct json_value *g;
 
-			check_keys(v, keys, file, d);
+			config_check_keys(v, keys, file, d);
 			if ((g = json_get(v, "global")) != NULL)
 				config_parse_risk(g, &c->risk_global, file, d);
 			if ((g = json_get(v, "instances")) != NULL)
@@ -1168,7 +1172,7 @@ config_load(const char *path, struct diag *d)
 			bad(d, file, v, "expected an object, found %s",
 				json_type_name(v->type));
 		} else {
-			check_keys(v, keys, file, d);
+			config_check_keys(v, keys, file, d);
 			du = get_string(v, "durability", 0, file, d);
 			if (du != NULL && strcmp(du, "process") &&
 			    strcmp(du, "power"))
@@ -1190,7 +1194,7 @@ config_load(const char *path, struct diag *d)
 			bad(d, file, v, "expected an object, found %s",
 				json_type_name(v->type));
 		} else {
-			check_keys(v, keys, file, d);
+			config_check_keys(v, keys, file, d);
 			c->alerts_max_per_user = (size_t)get_int(v,
 				"max_per_user", 1000, 0, 100000000, file, d);
 		}
@@ -1209,7 +1213,7 @@ config_load(const char *path, struct diag *d)
 			bad(d, file, v, "expected an object, found %s",
 				json_type_name(v->type));
 		} else {
-			check_keys(v, keys, file, d);
+			config_check_keys(v, keys, file, d);
 			c->jobs.workers = (unsigned)get_int(v, "workers", 0, 0,
 				1024, file, d);
 			c->jobs.timeout_s = (unsigned)get_int(v, "timeout_s",
@@ -1239,7 +1243,7 @@ config_load(const char *path, struct diag *d)
 			bad(d, file, v, "expected an object, found %s",
 				json_type_name(v->type));
 		} else {
-			check_keys(v, keys, file, d);
+			config_check_keys(v, keys, file, d);
 			cn->max_attempts = (uint32_t)get_int(v, "max_attempts",
 				cn->max_attempts, 1, 1000, file, d);
 			cn->backoff_ms = get_int(v, "backoff_ms", cn->backoff_ms,
@@ -1258,7 +1262,7 @@ config_load(const char *path, struct diag *d)
 					"({\"allow_private\": true|false}), found "
 					"%s", json_type_name(u->type));
 			} else if (u != NULL) {
-				check_keys(u, ukeys, file, d);
+				config_check_keys(u, ukeys, file, d);
 				cn->user_urls_allow_private = get_bool(u,
 					"allow_private", 0, file, d);
 			}

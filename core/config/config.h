@@ -191,8 +191,16 @@ struct config_instance {
 	struct config_route route;         /**< notifiers: "route" */
 };
 
+/**
+ * Report every member of object `obj` whose key is not in `allowed`
+ * (NULL-terminated): "FILE:LINE:COL: PATH: unknown key "K" (allowed:
+ * ...)", PATH the object's own ("$", "$.notify.user_urls",
+ * "$.accounts[0]"), LINE:COL the key's.
+ */
+void config_check_keys(const struct json_value *obj,
+	const char *const *allowed, const char *file, struct diag *d);
+
 /** Parse a risk limits object; problems reported with FILE:LINE:COL. */
-struct json_value;
 int config_parse_risk(const struct json_value *obj, struct risk_limits *out,
 	const char *file, struct diag *d);
 

@@ -851,7 +851,7 @@ handle_metrics(struct daemon *dm)
 }
 
 static char *
-handle_request(void *arg, const char *request)
+handle_request(void *arg, const char *request, struct ctl_conn *conn)
 {
 	struct daemon *dm = arg;
 	cJSON *req = cJSON_Parse(request), *cmd, *name;
@@ -907,7 +907,8 @@ handle_request(void *arg, const char *request)
 	} else if (strncmp(c, "alert.", 6) == 0) {
 		reply = alerts_request(dm->alerts, c, req);
 	} else if (strncmp(c, "job.", 4) == 0) {
-		reply = jobs_request(dm->jobs, c, req);
+		reply = jobs_cmd_is_file(c) ? jobs_ctl_file(dm->jobs, c, req,
+			conn) : jobs_request(dm->jobs, c, req);
 	} else if (strncmp(c, "notify.", 7) == 0) {
 		reply = notify_request(dm->outbox, c, req);
 	} else if (history_command(c)) {

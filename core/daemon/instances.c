@@ -638,7 +638,7 @@ invalid_reply(const cJSON *errs)
 				"%s%s: %s", o ? "; " : "", f->valuestring,
 				m->valuestring);
 	}
-	return ctl_error_field("invalid", msg, cJSON_GetObjectItemCaseSensitive(
+	return ctl_error_field("bad_request", msg, cJSON_GetObjectItemCaseSensitive(
 		errs->child, "field")->valuestring);
 }
 
@@ -811,7 +811,7 @@ problems_reply(const struct diag *d, const char *file)
 				cJSON_GetObjectItemCaseSensitive(x,
 				"message")->valuestring);
 	}
-	r = ctl_error_field("invalid", msg, "text");
+	r = ctl_error_field("bad_request", msg, "text");
 	cJSON_Delete(arr);
 	return r;
 }
@@ -895,7 +895,7 @@ config_set(const struct daemon_instances *di, const char *name,
 		snprintf(msg, sizeof(msg), "the file must keep its instance's "
 			"name \"%.64s\" (a new instance is a new file)",
 			e.ii.instance);
-		r = ctl_error_field("invalid", msg, "instance");
+		r = ctl_error_field("bad_request", msg, "instance");
 		goto out;
 	}
 	r = file_apply(di, file, e.text, e.len, text, len);

@@ -35,8 +35,9 @@
  *                                     value shown as "***"
  *   instance.config.set {name, text, version?}
  *                                     the whole file replaced: checked as a
- *                                     reload would (a problem is "invalid"
- *                                     with its line and column), the
+ *                                     reload would (a problem is
+ *                                     "bad_request" with its line and
+ *                                     column, field "text"), the
  *                                     instance's name kept, written (temp
  *                                     file + rename) and reloaded; a stale
  *                                     version is a conflict; on any error

@@ -38,7 +38,6 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 #include "store/store.h"
-#include "util/file.h"
 
 extern char **environ;
 
@@ -1776,32 +1775,6 @@ job_file_path(struct jobs *js, const struct job_ask *a, const cJSON *req,
 	return path;
 }
 
-/* A file of a finished job as {"ok":true,"content_type":..,"body":..},
- * read here (the control socket's way; the API's is jobs_read()). */
-static char *
-file_reply(struct jobs *js, const struct job_ask *a, const cJSON *req,
-	const struct job_file *f)
-{
-	char *path, *text, *s, *reply = NULL;
-	size_t len;
-	cJSON *o;
-
-	if ((path = job_file_path(js, a, req, f, &reply)) == NULL)
-		return reply;
-	text = file_read(path, RESULT_MAX, &len);
-	free(path);
-	if (text == NULL)
-		return no_output();
-	o = cJSON_CreateObject();
-	cJSON_AddBoolToObject(o, "ok", 1);
-	cJSON_AddStringToObject(o, "content_type", f->ctype);
-	cJSON_AddStringToObject(o, "body", text);
-	free(text);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
-
 int
 jobs_cmd_is_file(const char *cmd)
 {
@@ -1851,10 +1824,43 @@ jobs_read(struct jobs *js, const char *cmd, const cJSON *req,
 	keep_queue(js, r);
 }
 
+/* A file opened by the keeper (jobs_read()) for a control-socket
+ * client: streamed as the body of {"ok":true,"content_type":T,"body":..},
+ * or the error. */
+static void
+send_ctl_file(void *arg, int fd, size_t len, const char *ctype,
+	char *error)
+{
+	char head[128];
+
+	if (fd < 0) {
+		ctl_later_reply(arg, error);
+		return;
+	}
+	snprintf(head, sizeof(head), "{\"ok\":true,\"content_type\":\"%s\","
+		"\"body\":\"", ctype);
+	ctl_later_file(arg, head, fd, len, "\"}");
+}
+
+char *
+jobs_ctl_file(struct jobs *js, const char *cmd, const cJSON *req,
+	struct ctl_conn *conn)
+{
+	struct ctl_later *l;
+
+	if (conn == NULL)
+		return ctl_error_field("internal", "a job's files go to the "
+			"control socket or the API", NULL);
+	if ((l = ctl_defer(conn)) == NULL)
+		return ctl_error_field("unavailable", "too many replies in "
+			"flight; retry", NULL);
+	jobs_read(js, cmd, req, send_ctl_file, l);
+	return NULL;
+}
+
 char *
 jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 {
-	const struct job_file *f;
 	struct job_ask a;
 	char *reply = NULL;
 	struct job *jb;
@@ -1879,8 +1885,8 @@ jobs_request(struct jobs *js, const char *cmd, const cJSON *req)
 		cJSON_Delete(o);
 		return reply;
 	}
-	if ((f = job_file_of(a.verb)) != NULL)
-		return file_reply(js, &a, req, f);
+	if (job_file_of(a.verb) != NULL)
+		return jobs_ctl_file(js, cmd, req, NULL);
 	if (strcmp(a.verb, "get") && strcmp(a.verb, "cancel"))
 		return ctl_error_field("unknown_command", "unknown cmd", NULL);
 	if ((jb = named_job(js, a.family, req, a.user, a.admin,

@@ -42,11 +42,13 @@
  * the row and the files: the core thread never waits on the disk for it.
  *
  * A finished job's files (result, report, trades; at most 64 MiB each)
- * are opened by the keeper thread too for the API (jobs_read()), in the
- * order of its work: a job a request found keeps its files until they
- * are open (and an open file is read whole whatever is deleted after),
- * whatever retention decides meanwhile.  (The control socket's
- * job.result, job.report and job.trades read on the core thread.)
+ * are opened by the keeper thread (jobs_read()), in the order of its
+ * work: a job a request found keeps its files until they are open (and
+ * an open file is read whole whatever is deleted after), whatever
+ * retention decides meanwhile.  The API's net thread sends the file as
+ * it is; the control socket's job.result, job.report and job.trades
+ * (jobs_ctl_file()) are written by a thread of the socket's, the file a
+ * piece at a time: the core thread does no disk work for either.
  *
  * Commands (the REST routes map onto them; FAMILY is backtest,
  * optimization, montecarlo or chan and selects the jobs of those kinds):
@@ -75,6 +77,7 @@
 
 #include <cjson/cJSON.h>
 
+struct ctl_conn;
 struct loop;
 struct plugin;
 struct plugin_registry;
@@ -121,7 +124,9 @@ struct jobs *jobs_start(struct loop *l, const struct jobs_config *c,
  *  is a no-op. */
 void jobs_stop(struct jobs *j);
 
-/** Handle a "job.*" request; a malloc'd JSON reply. */
+/** Handle a "job.*" request; a malloc'd JSON reply.  The file commands
+ *  (jobs_cmd_is_file()) are for jobs_read() and jobs_ctl_file(): here
+ *  they answer an "internal" error. */
 char *jobs_request(struct jobs *j, const char *cmd, const cJSON *req);
 
 /**
@@ -158,6 +163,18 @@ typedef void (*jobs_file_fn)(void *arg, int fd, size_t len,
  */
 void jobs_read(struct jobs *j, const char *cmd, const cJSON *req,
 	jobs_file_fn fn, void *arg);
+
+/**
+ * A file command (jobs_cmd_is_file()) on the control socket's connection
+ * `conn`: NULL once the connection is taken over (ctl_defer()): the reply
+ * jobs_request() describes -- {"ok":true,"content_type":T,"body":TEXT},
+ * or an error -- goes out from a thread of the socket's, the file opened
+ * by the keeper thread (jobs_read()) and read a piece at a time as the
+ * client takes it.  Else the error reply (malloc'd): no connection (conn
+ * NULL), too many replies in flight ("unavailable").
+ */
+char *jobs_ctl_file(struct jobs *j, const char *cmd, const cJSON *req,
+	struct ctl_conn *conn);
 
 /** Called with a user's name and the job (its JSON) whenever a job's
  *  state or progress changes (at most four times a second a job); NULL

@@ -126,7 +126,7 @@ notify_send(struct outbox *ob, const cJSON *req)
 	cJSON *o;
 
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
-		return ctl_error("invalid", "notifications: expected a "
+		return ctl_error("bad_request", "notifications: expected a "
 			"non-empty array");
 	i = 0;
 	cJSON_ArrayForEach(n, arr) {
@@ -136,14 +136,14 @@ notify_send(struct outbox *ob, const cJSON *req)
 		    *str_of(n, "event") == '\0') {
 			snprintf(msg, sizeof(msg), "notifications[%d]: expected "
 				"an object with an \"event\"", i);
-			return ctl_error("invalid", msg);
+			return ctl_error("bad_request", msg);
 		}
 		for (k = 0; s != NULL && k < 3 && strcmp(s, sev[k]); k++)
 			;
 		if (k == 3) {
 			snprintf(msg, sizeof(msg), "notifications[%d].severity: "
 				"expected info, warning or critical", i);
-			return ctl_error("invalid", msg);
+			return ctl_error("bad_request", msg);
 		}
 		i++;
 	}
@@ -168,7 +168,8 @@ notify_send(struct outbox *ob, const cJSON *req)
 				"an event is [a-z0-9._-] (at most 64 bytes), a "
 				"key [A-Za-z0-9._:-] (at most 128)" :
 				qd_strerror(rc), queued);
-			return ctl_error("invalid", msg);
+			return ctl_error(rc == QD_ERR_INVALID ? "bad_request" :
+				"internal", msg);
 		}
 		queued += rc;
 		i++;
@@ -435,7 +436,7 @@ notify_request(struct outbox *ob, const char *cmd, const cJSON *req)
 
 		if (id != NULL && (!cJSON_IsNumber(id) || v < 0 ||
 		    v != (double)(uint64_t)v))
-			return ctl_error("invalid", "id: expected a "
+			return ctl_error("bad_request", "id: expected a "
 				"notification id (a positive integer)");
 		n = outbox_retry(ob, (uint64_t)v);
 		if (n < 0)

@@ -545,7 +545,7 @@ serve_cached(struct web *w, struct api_request *req, const char *text)
 
 	if (api_cache_respond(req, text))
 		return;
-	reply = w->ctl(w->ctl_arg, text);
+	reply = w->ctl(w->ctl_arg, text, NULL);
 	if (reply == NULL || strncmp(reply, ok, sizeof(ok) - 1) != 0) {
 		api_command_respond(req, reply);
 		return;
@@ -667,7 +667,7 @@ on_request(void *arg, struct api_request *req)
 		cJSON_Delete(o);
 		return;
 	}
-	api_command_respond(req, w->ctl(w->ctl_arg, text));
+	api_command_respond(req, w->ctl(w->ctl_arg, text, NULL));
 	if (secret)
 		api_text_wipe_free(text);
 	else
@@ -881,7 +881,7 @@ command_reply(struct web *w, const char *req)
 	char *reply;
 	cJSON *o;
 
-	reply = w->ctl(w->ctl_arg, req);
+	reply = w->ctl(w->ctl_arg, req, NULL);
 	o = reply ? cJSON_Parse(reply) : NULL;
 	free(reply);
 	if (o != NULL)

@@ -6,12 +6,18 @@ tests/fakes/fake_quantctl.sh, user alice ($QD_PW_ALICE).
 run: a backtest whose result is about 30 MB; one download is the file byte
 for byte; then 8 downloads at once while a core-thread route (the job's
 GET) and /healthz are asked over and over: every download is the file, and
-the figures (their MB/s, the probes' latency) are printed.
-inflight: 8 downloads started and left running (the daemon is stopped
-under them)."""
+the figures (their MB/s, the probes' latency) are printed.  Then the same
+over the control socket ($QD_STATE/quantd.sock, job.result): the reply is
+the text cJSON printed when the core thread read the file whole, 8 at
+once leave the socket's ping answered, and the daemon's peak memory
+(VmHWM of $QD_PID) grows by less than half the file.
+inflight: 8 downloads started and left running, and 8 over the control
+socket (the daemon is stopped under them)."""
 import hashlib
 import http.client
+import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -38,6 +44,32 @@ def get(path, token=None, timeout=60):
     body = r.read()
     c.close()
     return r.status, body, time.monotonic() - t0
+
+
+def ctl(request, read=True):
+    """(reply bytes, seconds) of one control-socket request; with read
+    False, the connection left open and unread (the socket is returned)."""
+    t0 = time.monotonic()
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(60)
+    c.connect(os.path.join(STATE, "quantd.sock"))
+    c.sendall(json.dumps(request).encode() + b"\n")
+    if not read:
+        return c
+    parts = []
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        parts.append(b)
+    c.close()
+    return b"".join(parts), time.monotonic() - t0
+
+
+def peak_kb():
+    """The daemon's peak resident memory so far (VmHWM), in kB."""
+    with open("/proc/%s/status" % os.environ["QD_PID"]) as f:
+        return int([ln.split()[1] for ln in f if ln.startswith("VmHWM:")][0])
 
 
 def big_job(tok):
@@ -102,7 +134,53 @@ def run():
     say(len(core) >= 2 and max(core) < 5 and max(health) < 5,
         "the API answers other requests while the downloads run (each within 5 s)",
         (len(core), max(core or [0]), max(health or [0])))
+    by_ctl(jid, want)
     finish()
+
+
+def by_ctl(jid, want):
+    """job.result over the control socket, one then N at once."""
+    # what the core thread printed with cJSON when it read the file whole:
+    # the same escapes as Python's for this ASCII text
+    expect = json.dumps({"ok": True, "content_type": "application/json", "body": want.decode()},
+                        separators=(",", ":")).encode() + b"\n"
+    hwm0 = peak_kb()
+    reply, secs = ctl({"cmd": "job.result", "id": jid})
+    say(reply == expect, "over the control socket, job.result is the reply it always was, byte for "
+        "byte (%.1f MB in %.0f ms)" % (len(reply) / 1e6, secs * 1000), (len(reply), len(expect), reply[:200]))
+    idle = [ctl({"cmd": "ping"})[1] for _ in range(20)]
+    got, pings = [], []
+    lock = threading.Lock()
+
+    def download():
+        r, t = ctl({"cmd": "job.result", "id": jid})
+        with lock:
+            got.append((hashlib.sha256(r).hexdigest(), len(r), t))
+
+    threads = [threading.Thread(target=download) for _ in range(N)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        r, t = ctl({"cmd": "ping"})
+        pings.append(t if r == b'{"ok":true}\n' else 99)
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    good = hashlib.sha256(expect).hexdigest()
+    say(len(got) == N and all(g[:2] == (good, len(expect)) for g in got),
+        "%d at once over the control socket are each that reply" % N, [g[:2] for g in got])
+    grew = (peak_kb() - hwm0) / 1024
+    print("# %d job.result over the control socket at once: %.2f s in all, %.0f MB/s together; "
+          "slowest %.2f s" % (N, wall, N * len(expect) / 1e6 / wall, max(g[2] for g in got)))
+    print("# ping (core thread) meanwhile: median %.1f ms, max %.1f ms over %d (idle: median %.1f ms)"
+          % (pct(pings, 0.5), pct(pings, 1), len(pings), pct(idle, 0.5)))
+    print("# the daemon's peak memory grew by %.1f MB over the %d + 1 (the file: %.1f MB)"
+          % (grew, N, len(want) / 1e6))
+    say(len(pings) >= 2 and max(pings) < 5, "the control socket answers pings while they run (each within 5 s)",
+        (len(pings), max(pings or [0])))
+    say(grew < len(want) / 2 / 1e6,
+        "the file is never held whole: peak memory grew by %.1f MB, less than half of it" % grew)
 
 
 def inflight():
@@ -114,8 +192,9 @@ def inflight():
         c.request("GET", "/api/v1/backtests/%s/result" % jid, headers={"Authorization": "Bearer " + tok})
         # left open, unread: the daemon stops under them
         inflight.keep.append(c)
+        inflight.keep.append(ctl({"cmd": "job.result", "id": jid}, read=False))
     time.sleep(0.05)
-    print("ok - %d downloads are in flight" % N, flush=True)
+    print("ok - %d downloads and %d over the control socket are in flight" % (N, N), flush=True)
     time.sleep(5)
 
 

@@ -178,7 +178,7 @@ say(err_is(call("POST", "/api/v1/instances/a/params/validate", {"params": {}}, t
 
 # --- set -------------------------------------------------------------------
 before = file_text()
-say(err_is(call("PUT", "/api/v1/instances/a/params", {"params": {"period": 500}}, token=AT), 400, "invalid", "period"),
+say(err_is(call("PUT", "/api/v1/instances/a/params", {"params": {"period": 500}}, token=AT), 400, "bad_request", "period"),
     "bad params are refused with the field")
 say(file_text() == before, "a refused write leaves the file as it was")
 say(err_is(call("PUT", "/api/v1/instances/a/params", {"params": {"period": 7}}, token=VT), 403),
@@ -249,12 +249,12 @@ before = file_text()
 edited = before.replace('"period": 8', '"period": 6, "label": "edited"')
 bad_text = before.replace('"period": 8', '"period": 500')
 st, doc = call("PUT", "/api/v1/instances/a/config", {"text": bad_text, "version": cur}, token=AT)
-say(err_is((st, doc), 400, "invalid", "text") and re.search(r"line \d+ column \d+: params\.period", doc["error"]["message"]),
+say(err_is((st, doc), 400, "bad_request", "text") and re.search(r"line \d+ column \d+: params\.period", doc["error"]["message"]),
     "a bad param in the text is 400 at its line and column", doc)
 st, doc = call("PUT", "/api/v1/instances/a/config", {"text": before[:-3], "version": cur}, token=AT)
-say(err_is((st, doc), 400, "invalid", "text") and "line" in doc["error"]["message"], "broken JSON is 400 with its line", doc)
+say(err_is((st, doc), 400, "bad_request", "text") and "line" in doc["error"]["message"], "broken JSON is 400 with its line", doc)
 st, doc = call("PUT", "/api/v1/instances/a/config", {"text": before.replace('"instance": "a"', '"instance": "a2"')}, token=AT)
-say(err_is((st, doc), 400, "invalid", "instance"), "the file cannot rename its instance", doc)
+say(err_is((st, doc), 400, "bad_request", "instance"), "the file cannot rename its instance", doc)
 say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": edited, "version": version}, token=AT), 409, "conflict", "version"),
     "a stale version is 409")
 say(err_is(call("PUT", "/api/v1/instances/a/config", {"text": edited}, token=VT), 403), "a viewer cannot write an instance file")

@@ -133,12 +133,19 @@ def main():
     lst = call("GET", "/api/v1/notifications").doc
     say(lst.get("stats", {}).get("enqueued", 0) >= 1 and lst["stats"].get("duplicates", 0) >= 1,
         "the outbox counts it and the duplicate", lst.get("stats"))
-    say(err_is(call("POST", "/api/v1/notifications", {"notifications": []}), 400), "an empty list: 400")
-    say(err_is(call("POST", "/api/v1/notifications", {"notifications": [{"title": "x"}]}), 400),
-        "a notification without an event: 400")
+    say(err_is(call("POST", "/api/v1/notifications", {"notifications": []}), 400, "bad_request"),
+        "an empty list: 400 bad_request")
+    say(err_is(call("POST", "/api/v1/notifications", {"notifications": [{"title": "x"}]}), 400, "bad_request"),
+        "a notification without an event: 400 bad_request")
     say(err_is(call("POST", "/api/v1/notifications",
-                    {"notifications": [dict(one, key="ops-2"), dict(one, severity="loud", key="ops-3")]}), 400),
-        "a bad severity: 400, and nothing of the request queued")
+                    {"notifications": [dict(one, key="ops-2"), dict(one, severity="loud", key="ops-3")]}), 400,
+               "bad_request"),
+        "a bad severity: 400 bad_request, and nothing of the request queued")
+    say(err_is(call("POST", "/api/v1/notifications", {"notifications": [dict(one, event="Bad Event!")]}), 400,
+               "bad_request"),
+        "a malformed event name: 400 bad_request")
+    say(err_is(call("POST", "/api/v1/notifications/-1/retry"), 400, "bad_request"),
+        "a retry of a negative id: 400 bad_request")
     st = json.load(urllib.request.urlopen(hook + "/_stats"))["hook"]["keys"]
     say("ops-2" not in st, "(ops-2 was not sent)", st)
     say(err_is(call("POST", "/api/v1/notifications", {"notifications": [one]}, token=VT), 403),

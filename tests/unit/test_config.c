@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "json/json.h"
 #include "log/log.h"
 #include "plugin/plugin.h"
 
@@ -186,8 +187,8 @@ config_errors_carry_file_line_col_and_path(void **unused)
 		  "false" },
 		{ "{\"plugin_dirs\": [\"p\"],\n \"notify\": {\"user_urls\": "
 		  "{\"allow_lan\": true}}}",
-		  "2:27: $: unknown key \"allow_lan\" (allowed: "
-		  "allow_private)" },
+		  "2:27: $.notify.user_urls: unknown key \"allow_lan\" "
+		  "(allowed: allow_private)" },
 		{ "{\"plugin_dirs\": [\"p\"],\n \"notify\": {\"user_urls\": "
 		  "true}}",
 		  "2:26: $.notify.user_urls: expected an object" },
@@ -291,8 +292,8 @@ instance_account_and_risk(void **unused)
 	snprintf(want, sizeof(want), "%s:2:25: $.account.balance: expected a "
 		"number from 0 to", at("bad.json"));
 	assert_diag_has(&d, want);
-	snprintf(want, sizeof(want), "%s:2:45: $: unknown key \"fees\"",
-		at("bad.json"));
+	snprintf(want, sizeof(want), "%s:2:45: $.account: unknown key "
+		"\"fees\"", at("bad.json"));
 	assert_diag_has(&d, want);
 	snprintf(want, sizeof(want), "%s:4:42: $.risk.stop_los_pct: unknown "
 		"risk limit \"stop_los_pct\"", at("bad.json"));
@@ -432,9 +433,95 @@ instance_route(void **unused)
 	assert_diag_has(&d, "$.route.events: expected an array of strings");
 	assert_diag_has(&d, "$.route.min_severity: expected \"info\", "
 		"\"warning\" or \"critical\", found \"loud\"");
-	assert_diag_has(&d, "unknown key \"colour\"");
+	assert_diag_has(&d, "$.route: unknown key \"colour\"");
 	assert_diag_has(&d, "$.route.user_channels: expected");
 	diag_free(&d);
+}
+
+/* An unknown key is reported at the path of the object holding it,
+ * whatever its depth, with the key's own line and column: through the
+ * loader (one and two levels down; a third through risk.accounts), and
+ * config_check_keys() on objects three levels down and in arrays. */
+static void
+unknown_keys_named_at_their_object(void **unused)
+{
+	static const char *const keys[] = { "a", "b", NULL };
+	static const struct {
+		const char *text;
+		const char *want;   /* after "DIR/q.json:" */
+	} cases[] = {
+		{ "{\"plugin_dirs\": [\"p\"],\n \"jobs\": {\"workerz\": 2}}",
+		  "2:11: $.jobs: unknown key \"workerz\" (allowed: workers, "
+		  "timeout_s," },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"notify\": {\"user_urls\": "
+		  "{\"allow_private\": true,\n  \"allow_lan\": true}}}",
+		  "3:3: $.notify.user_urls: unknown key \"allow_lan\"" },
+		{ "{\"plugin_dirs\": [\"p\"],\n \"risk\": {\"accounts\": "
+		  "{\"paper-1\": {\"stop_los_pct\": 5}}}}",
+		  "2:52: $.risk.accounts[\"paper-1\"].stop_los_pct: unknown "
+		  "risk limit \"stop_los_pct\"" },
+	};
+	static const struct {
+		const char *text, *at;    /* at: the object checked */
+		const char *want;
+	} deep[] = {
+		{ "{\"x\": {\"y\": {\"z\": {\"a\": 1,\n \"c\": 2}}}}", "x.y.z",
+		  "f.json:2:2: $.x.y.z: unknown key \"c\" (allowed: a, b)" },
+		{ "{\"list\": [{\"a\": 1}, {\"b\": 2, \"d\": 3}]}", "list.1",
+		  "f.json:1:30: $.list[1]: unknown key \"d\" (allowed: a, b)" },
+		{ "{\"x\": {\"rows\": [[{\"a\": 1}], [{\"e\": 4}]]}}",
+		  "x.rows.1.0",
+		  "f.json:1:31: $.x.rows[1][0]: unknown key \"e\"" },
+		{ "{\"x\": {\"odd key\": {\"f\": 0}}}", "x.odd key",
+		  "f.json:1:20: $.x[\"odd key\"]: unknown key \"f\"" },
+	};
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < QD_COUNTOF(cases); i++) {
+		struct diag d = { 0 };
+		char want[512];
+
+		put("q.json", cases[i].text);
+		if (config_load(at("q.json"), &d) != NULL)
+			fail_msg("case %zu accepted", i);
+		snprintf(want, sizeof(want), "%s:%s", at("q.json"),
+			cases[i].want);
+		assert_diag_has(&d, want);
+		assert_int_equal(d.count, 1);
+		diag_free(&d);
+	}
+	for (i = 0; i < QD_COUNTOF(deep); i++) {
+		struct diag d = { 0 };
+		struct json_error je;
+		struct json_value *doc = json_parse(deep[i].text,
+			strlen(deep[i].text), &je);
+		const struct json_value *v = doc;
+		char step[64];
+		const char *p = deep[i].at;
+
+		assert_non_null(doc);
+		/* walk "k.k.N": a key, or an index in an array */
+		while (*p) {
+			size_t n = strcspn(p, ".");
+
+			snprintf(step, sizeof(step), "%.*s", (int)n, p);
+			if (v->type == JSON_ARRAY) {
+				v = v->child;
+				for (long k = atol(step); k > 0; k--)
+					v = v->next;
+			} else {
+				v = json_get(v, step);
+			}
+			assert_non_null(v);
+			p += n + (p[n] == '.');
+		}
+		config_check_keys(v, keys, "f.json", &d);
+		assert_diag_has(&d, deep[i].want);
+		assert_int_equal(d.count, 1);
+		diag_free(&d);
+		json_free(doc);
+	}
 }
 
 int
@@ -445,6 +532,7 @@ main(void)
 		cmocka_unit_test(config_resolves_relative_paths),
 		cmocka_unit_test(config_static_dir_default_and_off),
 		cmocka_unit_test(config_errors_carry_file_line_col_and_path),
+		cmocka_unit_test(unknown_keys_named_at_their_object),
 		cmocka_unit_test(instance_account_and_risk),
 		cmocka_unit_test(instance_route),
 		cmocka_unit_test(instance_errors_are_all_reported),

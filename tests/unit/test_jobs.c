@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "ctl/ctl.h"
 #include "daemon/jobs.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -234,108 +235,6 @@ read_args(const char *tag, long id, char *buf, size_t cap)
 	buf[n] = '\0';
 }
 
-/* One worker: jobs run one at a time in submission order; a queued job
- * canceled never runs, a running one canceled stops; a done job has its
- * result and progress 1, and quantctl got the request as arguments. */
-static void
-fifo_one_worker_and_cancel(void **st)
-{
-	struct jobs *j = runner("fifo", 1, 60, 0, NULL);
-	long a, b, c, d;
-	char args[4096];
-	cJSON *r;
-
-	(void)st;
-	a = submit(j, "alice", 2);     /* runs until canceled */
-	b = submit(j, "alice", 1);
-	c = submit(j, "alice", 1);
-	d = submit(j, "bob", 1);
-	assert_string_equal(field(j, a, "state"), "running");
-	assert_string_equal(field(j, b, "state"), "queued");
-	assert_string_equal(field(j, d, "state"), "queued");
-	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld}", c);
-	assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "job"));
-	cJSON_Delete(r);
-	assert_string_equal(field(j, c, "state"), "canceled");
-	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld}", a);
-	cJSON_Delete(r);
-	run_until(j, a, "canceled");
-	run_until(j, d, "done");
-	assert_string_equal(field(j, b, "state"), "done");
-	assert_string_equal(field(j, b, "progress"), "1");
-	assert_string_equal(field(j, c, "state"), "canceled");
-	assert_string_equal(field(j, c, "started_ms"), "");
-	/* the result is quantctl's standard output */
-	r = ask(j, "{\"cmd\":\"job.result\",\"id\":%ld}", b);
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(r,
-		"content_type")->valuestring, "application/json");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(r,
-		"body")->valuestring,
-		"{\"metrics\":{\"final_equity\":10001},\"trades\":[]}\n");
-	cJSON_Delete(r);
-	r = ask(j, "{\"cmd\":\"job.result\",\"id\":%ld}", a);
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(r, "error"), "code")->valuestring,
-		"state");
-	cJSON_Delete(r);
-	/* every value its own argument, the range from the store */
-	read_args("fifo", b, args, sizeof(args));
-	assert_non_null(strstr(args, "--json\nbacktest\n--strategy\nma-cross\n"
-		"--param\nfast=1\n"));
-	assert_non_null(strstr(args, "--data\nstore:sim:BTC/USDT:1m\n--from\n"
-		"1000\n--to\n2000\n--progress\n"));
-	assert_null(strstr(args, "--sandbox"));
-	jobs_stop(j);
-}
-
-/* A strategy the host would sandbox runs --sandbox. */
-static void
-sandboxed_when_the_host_would(void **st)
-{
-	struct jobs *j = runner("sandbox", 1, 60, 0, NULL);
-	char args[4096];
-	long id;
-
-	(void)st;
-	sandbox_all = 1;
-	id = submit(j, "alice", 1);
-	run_until(j, id, "done");
-	sandbox_all = 0;
-	read_args("sandbox", id, args, sizeof(args));
-	assert_non_null(strstr(args, "\n--sandbox\n"));
-	jobs_stop(j);
-}
-
-/* Numbers reach quantctl as the shortest text that reads back as the
- * same double: 0.3, not 0.29999999999999999. */
-static void
-numbers_as_their_shortest_text(void **st)
-{
-	struct jobs *j = runner("numbers", 1, 60, 0, NULL);
-	char args[4096];
-	cJSON *r;
-	long id;
-
-	(void)st;
-	r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
-		"\"strategy\":\"ma-cross\",\"params\":{\"fast\":1},"
-		"\"cash\":1234.1,\"fee_rate\":0.3,"
-		"\"data\":{\"exchange\":\"sim\",\"symbol\":\"BTC/USDT\","
-		"\"timeframe\":\"1m\",\"from\":1000,\"to\":2000}}");
-	if (cJSON_GetObjectItemCaseSensitive(r, "job") == NULL)
-		fail_msg("submit: %s", cJSON_PrintUnformatted(r));
-	id = (long)cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(r, "job"), "id")->valuedouble;
-	cJSON_Delete(r);
-	run_until(j, id, "done");
-	read_args("numbers", id, args, sizeof(args));
-	if (strstr(args, "\n--cash\n1234.1\n") == NULL ||
-	    strstr(args, "\n--fee-rate\n0.3\n") == NULL)
-		fail_msg("expected --cash 1234.1 --fee-rate 0.3, got:\n%s",
-			args);
-	jobs_stop(j);
-}
-
 /* What jobs_read() handed back, and from which thread. */
 static struct got_file {
 	pthread_mutex_t mu;
@@ -414,6 +313,107 @@ read_file(struct jobs *j, const char *cmd, long id)
 	return file_answered(ask_file(j, cmd, id));
 }
 
+/* One worker: jobs run one at a time in submission order; a queued job
+ * canceled never runs, a running one canceled stops; a done job has its
+ * result and progress 1, and quantctl got the request as arguments. */
+static void
+fifo_one_worker_and_cancel(void **st)
+{
+	static const char want[] =
+		"{\"metrics\":{\"final_equity\":10001},\"trades\":[]}\n";
+	struct jobs *j = runner("fifo", 1, 60, 0, NULL);
+	long a, b, c, d;
+	char args[4096];
+	cJSON *r;
+
+	(void)st;
+	a = submit(j, "alice", 2);     /* runs until canceled */
+	b = submit(j, "alice", 1);
+	c = submit(j, "alice", 1);
+	d = submit(j, "bob", 1);
+	assert_string_equal(field(j, a, "state"), "running");
+	assert_string_equal(field(j, b, "state"), "queued");
+	assert_string_equal(field(j, d, "state"), "queued");
+	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld}", c);
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(r, "job"));
+	cJSON_Delete(r);
+	assert_string_equal(field(j, c, "state"), "canceled");
+	r = ask(j, "{\"cmd\":\"job.cancel\",\"id\":%ld}", a);
+	cJSON_Delete(r);
+	run_until(j, a, "canceled");
+	run_until(j, d, "done");
+	assert_string_equal(field(j, b, "state"), "done");
+	assert_string_equal(field(j, b, "progress"), "1");
+	assert_string_equal(field(j, c, "state"), "canceled");
+	assert_string_equal(field(j, c, "started_ms"), "");
+	/* the result is quantctl's standard output */
+	assert_true(read_file(j, "job.result", b));
+	assert_string_equal(gf.ctype, "application/json");
+	assert_int_equal(gf.len, strlen(want));
+	assert_memory_equal(gf.body, want, gf.len);
+	assert_true(read_file(j, "job.result", a));
+	assert_non_null(strstr(gf.error, "\"code\":\"state\""));
+	/* every value its own argument, the range from the store */
+	read_args("fifo", b, args, sizeof(args));
+	assert_non_null(strstr(args, "--json\nbacktest\n--strategy\nma-cross\n"
+		"--param\nfast=1\n"));
+	assert_non_null(strstr(args, "--data\nstore:sim:BTC/USDT:1m\n--from\n"
+		"1000\n--to\n2000\n--progress\n"));
+	assert_null(strstr(args, "--sandbox"));
+	jobs_stop(j);
+	free(gf.body);
+	free(gf.error);
+	gf.body = gf.error = NULL;
+}
+
+/* A strategy the host would sandbox runs --sandbox. */
+static void
+sandboxed_when_the_host_would(void **st)
+{
+	struct jobs *j = runner("sandbox", 1, 60, 0, NULL);
+	char args[4096];
+	long id;
+
+	(void)st;
+	sandbox_all = 1;
+	id = submit(j, "alice", 1);
+	run_until(j, id, "done");
+	sandbox_all = 0;
+	read_args("sandbox", id, args, sizeof(args));
+	assert_non_null(strstr(args, "\n--sandbox\n"));
+	jobs_stop(j);
+}
+
+/* Numbers reach quantctl as the shortest text that reads back as the
+ * same double: 0.3, not 0.29999999999999999. */
+static void
+numbers_as_their_shortest_text(void **st)
+{
+	struct jobs *j = runner("numbers", 1, 60, 0, NULL);
+	char args[4096];
+	cJSON *r;
+	long id;
+
+	(void)st;
+	r = ask(j, "{\"cmd\":\"job.submit.backtest\",\"user\":\"alice\","
+		"\"strategy\":\"ma-cross\",\"params\":{\"fast\":1},"
+		"\"cash\":1234.1,\"fee_rate\":0.3,"
+		"\"data\":{\"exchange\":\"sim\",\"symbol\":\"BTC/USDT\","
+		"\"timeframe\":\"1m\",\"from\":1000,\"to\":2000}}");
+	if (cJSON_GetObjectItemCaseSensitive(r, "job") == NULL)
+		fail_msg("submit: %s", cJSON_PrintUnformatted(r));
+	id = (long)cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(r, "job"), "id")->valuedouble;
+	cJSON_Delete(r);
+	run_until(j, id, "done");
+	read_args("numbers", id, args, sizeof(args));
+	if (strstr(args, "\n--cash\n1234.1\n") == NULL ||
+	    strstr(args, "\n--fee-rate\n0.3\n") == NULL)
+		fail_msg("expected --cash 1234.1 --fee-rate 0.3, got:\n%s",
+			args);
+	jobs_stop(j);
+}
+
 /* jobs_read(): a finished job's file comes from another thread, the
  * same bytes and errors as job.result; a read asked for before
  * retention deletes the job still gets the file; a file gone is the
@@ -482,6 +482,117 @@ file_reads_off_the_calling_thread(void **st)
 	free(gf.body);
 	free(gf.error);
 	gf.body = gf.error = NULL;
+}
+
+/* The control socket's way: the daemon's handler for job.* (the file
+ * commands by jobs_ctl_file(), the others by jobs_request()). */
+static char *
+ctl_jobs(void *arg, const char *request, struct ctl_conn *conn)
+{
+	cJSON *req = cJSON_Parse(request);
+	const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItem(req,
+		"cmd"));
+	char *reply;
+
+	assert_non_null(cmd);
+	reply = jobs_cmd_is_file(cmd) ? jobs_ctl_file(arg, cmd, req, conn) :
+		jobs_request(arg, cmd, req);
+	cJSON_Delete(req);
+	return reply;
+}
+
+/* Requests a client thread sends over the socket while the test runs
+ * the loop, and their replies. */
+static struct {
+	const char *sock;
+	char req[4][128];
+	char *reply[4];
+	int n;
+} over;
+
+static void
+stop_loop(void *arg, void *msg, size_t len)
+{
+	(void)msg;
+	(void)len;
+	loop_stop(arg);
+}
+
+static void *
+over_main(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < over.n; i++)
+		if (ctl_request(over.sock, over.req[i], &over.reply[i],
+		    10000) != 0)
+			over.reply[i] = NULL;
+	while (loop_post(lp, stop_loop, lp, NULL, 0) != 0)
+		usleep(1000);
+	return NULL;
+}
+
+/* job.result over the control socket: the reply is the one cJSON would
+ * print for the file (what the core thread used to read and print), the
+ * errors are jobs_request()'s; without a connection to take over, an
+ * error. */
+static void
+files_over_the_control_socket(void **st)
+{
+	static const char want[] =
+		"{\"metrics\":{\"final_equity\":10001},\"trades\":[]}\n";
+	struct jobs *j = runner("ctl", 1, 60, 0, NULL);
+	char sock[600], *expect, *r;
+	struct ctl *c;
+	pthread_t t;
+	cJSON *o;
+	long a, b;
+
+	(void)st;
+	a = submit(j, "alice", 1);
+	run_until(j, a, "done");
+	b = submit(j, "alice", 2);     /* runs until canceled */
+	snprintf(sock, sizeof(sock), "%s/ctl/quantd.sock", dir);
+	assert_non_null(c = ctl_listen(lp, sock, ctl_jobs, j));
+	over.sock = sock;
+	over.n = 4;
+	snprintf(over.req[0], sizeof(over.req[0]), "{\"cmd\":\"job.result\","
+		"\"id\":%ld}", a);
+	snprintf(over.req[1], sizeof(over.req[1]), "{\"cmd\":\"job.trades\","
+		"\"id\":%ld}", b);
+	snprintf(over.req[2], sizeof(over.req[2]), "{\"cmd\":\"job.result\","
+		"\"id\":%ld,\"user\":\"bob\"}", a);
+	snprintf(over.req[3], sizeof(over.req[3]), "{\"cmd\":\"job.get\","
+		"\"id\":%ld}", a);
+	assert_int_equal(pthread_create(&t, NULL, over_main, NULL), 0);
+	loop_run(lp);
+	pthread_join(t, NULL);
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	cJSON_AddStringToObject(o, "content_type", "application/json");
+	cJSON_AddStringToObject(o, "body", want);
+	expect = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	assert_non_null(over.reply[0]);
+	assert_string_equal(over.reply[0], expect);
+	free(expect);
+	assert_non_null(strstr(over.reply[1], "\"code\":\"state\""));
+	assert_string_equal(over.reply[2], "{\"error\":{\"code\":"
+		"\"not_found\",\"message\":\"no such job\"}}");
+	assert_non_null(strstr(over.reply[3], "\"state\":\"done\""));
+	for (int i = 0; i < over.n; i++)
+		free(over.reply[i]);
+	/* no connection: nothing read on this thread */
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)a);
+	r = jobs_request(j, "job.result", o);
+	assert_non_null(strstr(r, "\"code\":\"internal\""));
+	free(r);
+	r = jobs_ctl_file(j, "job.report", o, NULL);
+	assert_non_null(strstr(r, "\"code\":\"internal\""));
+	free(r);
+	cJSON_Delete(o);
+	jobs_stop(j);
+	ctl_close(c);
 }
 
 /* A failure says why in quantctl's words; a crash names the signal; the
@@ -676,6 +787,7 @@ main(void)
 		cmocka_unit_test(sandboxed_when_the_host_would),
 		cmocka_unit_test(numbers_as_their_shortest_text),
 		cmocka_unit_test(file_reads_off_the_calling_thread),
+		cmocka_unit_test(files_over_the_control_socket),
 		cmocka_unit_test(failures_and_time_limit),
 		cmocka_unit_test(refusals_owners_and_limits),
 		cmocka_unit_test(restart_after_a_crash),
