@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "plugin/describe.h"
+#include "plugin/indicator.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 
@@ -81,14 +82,23 @@ describe_plugin(const struct plugin *p, int with_params)
 	if (d->kind == QD_KIND_INDICATOR) {
 		const struct qd_indicator_ops *io = d->ops;
 
+		int any = 0;
+
 		a = cJSON_AddArrayToObject(o, "outputs");
 		for (i = 0; a && i < io->n_outputs; i++)
 			cJSON_AddItemToArray(a,
 				cJSON_CreateString(io->outputs[i]));
-		/* Before 1.6 no indicator says: a pane of its own. */
-		cJSON_AddBoolToObject(o, "overlay", io->base.size >=
-			offsetof(struct qd_indicator_ops, flags) +
-			sizeof(io->flags) && (io->flags & QD_INDICATOR_OVERLAY));
+		/* Where each output is drawn; the indicator is an overlay
+		 * when one of them goes over the candles. */
+		a = cJSON_AddArrayToObject(o, "placement");
+		for (i = 0; a && i < io->n_outputs; i++) {
+			int price = indicator_output_on_price(io, (uint32_t)i);
+
+			any |= price;
+			cJSON_AddItemToArray(a,
+				cJSON_CreateString(price ? "price" : "pane"));
+		}
+		cJSON_AddBoolToObject(o, "overlay", any);
 	}
 	if (with_params) {
 		a = cJSON_AddArrayToObject(o, "params");

@@ -4,7 +4,9 @@
  *   {"name","kind","version","abi":"1.0","file","description","license",
  *    "requires":[...], "params":[{"name","type","default","min","max",
  *    "choices","required","secret","description"}], "outputs":[...],
- *    "overlay": an indicator's outputs are prices, drawn over the candles}
+ *    "placement":["price"|"pane", one per output: drawn over the candles
+ *    or in a pane of its own],
+ *    "overlay": true when an indicator has an output drawn over the candles}
  */
 #ifndef QD_DESCRIBE_H
 #define QD_DESCRIBE_H

@@ -16,6 +16,11 @@
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 
+/* Whether the ops table's declared size covers member f (added in a later
+ * minor than the plugin may have been built for). */
+#define OPS_COVER(io, f) ((io)->base.size >= offsetof(struct qd_indicator_ops, \
+	f) + sizeof((io)->f))
+
 struct qd_indicator {
 	const struct qd_plugin *desc;
 	const struct qd_indicator_ops *ops;
@@ -77,8 +82,7 @@ indicator_new(const struct plugin_registry *r, const char *name,
 	ind->desc = plugin_desc(p);
 	ind->ops = ind->desc->ops;
 	ind->update = ind->ops->update;
-	if (ind->ops->base.size >= offsetof(struct qd_indicator_ops, batch) +
-	    sizeof(ind->ops->batch))
+	if (OPS_COVER(ind->ops, batch))
 		ind->batch = ind->ops->batch;
 	ind->params = params_from_kv(ind->desc, kv, n_params, err, errlen);
 	if (ind->params == NULL)
@@ -129,6 +133,27 @@ uint32_t
 indicator_lookback(const qd_indicator *ind)
 {
 	return ind->ops->lookback(ind->state);
+}
+
+uint32_t
+indicator_output_flags(const struct qd_indicator_ops *io, uint32_t j)
+{
+	if (!OPS_COVER(io, output_flags) || io->output_flags == NULL ||
+	    j >= io->n_outputs)
+		return 0;
+	return io->output_flags[j];
+}
+
+int
+indicator_output_on_price(const struct qd_indicator_ops *io, uint32_t j)
+{
+	uint32_t f = indicator_output_flags(io, j);
+
+	if (f & QD_OUTPUT_PRICE)
+		return 1;
+	if (f & QD_OUTPUT_PANE)
+		return 0;
+	return OPS_COVER(io, flags) && (io->flags & QD_INDICATOR_OVERLAY);
 }
 
 int

@@ -50,6 +50,21 @@ void indicator_batch(qd_indicator *ind, const struct qd_bar *bars, size_t n,
 /** True if the instance's plugin has its own batch entry. */
 int indicator_has_batch(const qd_indicator *ind);
 
+/**
+ * The QD_OUTPUT_* flags of output j of an indicator's ops (ABI 1.7): 0 when
+ * the table is older, has no output_flags or j is out of range.  Reads
+ * nothing past io->base.size.
+ */
+uint32_t indicator_output_flags(const struct qd_indicator_ops *io, uint32_t j);
+
+/**
+ * 1 if output j is a price, drawn over the candles on the price scale; 0 if
+ * it goes in a pane of its own.  Its own QD_OUTPUT_PRICE or QD_OUTPUT_PANE
+ * decides (ABI 1.7); without one, the indicator's QD_INDICATOR_OVERLAY
+ * (ABI 1.6); a table older than 1.6 has neither: a pane.
+ */
+int indicator_output_on_price(const struct qd_indicator_ops *io, uint32_t j);
+
 /** Who created the instance (the host's per-instance bookkeeping). */
 void indicator_set_owner(qd_indicator *ind, void *owner);
 void *indicator_owner(const qd_indicator *ind);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "log/log.h"
+#include "plugin/indicator.h"
 #include "plugin/params.h"
 #include "plugin/plugin.h"
 
@@ -327,6 +328,17 @@ check_desc(struct plugin_registry *r, const char *file,
 				return refuse(r, file, d->name,
 					"indicator '%s' output #%zu has an "
 					"invalid name", d->name, i);
+		for (i = 0; i < io->n_outputs; i++) {
+			uint32_t f = indicator_output_flags(io, (uint32_t)i);
+
+			if ((f & ~(uint32_t)(QD_OUTPUT_PRICE | QD_OUTPUT_PANE)) ||
+			    f == (QD_OUTPUT_PRICE | QD_OUTPUT_PANE))
+				return refuse(r, file, d->name,
+					"indicator '%s' output '%s' has "
+					"output flags 0x%x; expected 0, "
+					"QD_OUTPUT_PRICE or QD_OUTPUT_PANE",
+					d->name, io->outputs[i], f);
+		}
 	}
 	if (params_check_specs(d, err, sizeof(err)) != 0)
 		return refuse(r, file, d->name, "plugin '%s': %s", d->name, err);

@@ -660,15 +660,16 @@ struct ta_pt {
 	}
 
 /* Descriptor boilerplate for one indicator whose batch entry id##_batch
- * is defined before; flags_ are its QD_INDICATOR_* flags. */
-#define TA_PLUGIN_OPS(id, desc, params_, outs_, create_, destroy_,           \
-	lookback_, update_, flags_)                                            \
+ * is defined before; flags_ are its QD_INDICATOR_* flags, oflags_ NULL or
+ * its outputs' QD_OUTPUT_* flags (one per output). */
+#define TA_PLUGIN_OPS_PLACED(id, desc, params_, outs_, create_, destroy_,    \
+	lookback_, update_, flags_, oflags_)                                   \
 	static const struct qd_indicator_ops id##_ops = {                      \
 		.base = { .size = sizeof(struct qd_indicator_ops),             \
 			  .create = create_, .destroy = destroy_ },            \
 		.outputs = outs_, .n_outputs = QD_COUNTOF(outs_),              \
 		.lookback = lookback_, .update = update_,                      \
-		.batch = id##_batch, .flags = flags_,                          \
+		.batch = id##_batch, .flags = flags_, .output_flags = oflags_, \
 	};                                                                     \
 	const struct qd_plugin ta_##id##_plugin = {                            \
 		.size = sizeof(struct qd_plugin), .kind = QD_KIND_INDICATOR,   \
@@ -676,6 +677,12 @@ struct ta_pt {
 		.license = "MIT", .params = params_,                           \
 		.n_params = QD_COUNTOF(params_), .ops = &id##_ops,             \
 	}
+
+/* ... whose outputs all go where flags_ says. */
+#define TA_PLUGIN_OPS(id, desc, params_, outs_, create_, destroy_,           \
+	lookback_, update_, flags_)                                            \
+	TA_PLUGIN_OPS_PLACED(id, desc, params_, outs_, create_, destroy_,      \
+		lookback_, update_, flags_, NULL)
 
 /* ... and for one whose batch is TA_BATCH over its `type_` state. */
 #define TA_PLUGIN(id, desc, params_, outs_, type_, create_, destroy_,        \

@@ -323,12 +323,17 @@ static const struct qd_param_spec supertrend_params[] = {
 	QD_PARAM_DOUBLE_SPEC("mult", 3.0, 0.0, 100.0, "ATR multiple"),
 };
 static const char *const supertrend_outs[] = { "value", "direction" };
+/* The stop line is a price (over the candles); the direction, +1/-1, is
+ * not (a pane of its own). */
+static const uint32_t supertrend_places[] = { 0, QD_OUTPUT_PANE };
 
-TA_PLUGIN(supertrend,
+TA_BATCH(supertrend, struct supertrend, QD_COUNTOF(supertrend_outs),
+	supertrend_update)
+TA_PLUGIN_OPS_PLACED(supertrend,
 	"SuperTrend: ATR bands that only tighten, direction +1/-1",
-	supertrend_params, supertrend_outs, struct supertrend,
-	supertrend_create, plain_destroy, supertrend_lookback,
-	supertrend_update, 0);
+	supertrend_params, supertrend_outs, supertrend_create, plain_destroy,
+	supertrend_lookback, supertrend_update, QD_INDICATOR_OVERLAY,
+	supertrend_places);
 
 /* ---- ichimoku ------------------------------------------------------------- */
 

@@ -63,7 +63,7 @@ extern "C" {
 /** ABI major: changes only when an existing struct or call changes meaning. */
 #define QD_ABI_MAJOR 1
 /** ABI minor: grows when structs gain appended fields or the API gains calls. */
-#define QD_ABI_MINOR 6
+#define QD_ABI_MINOR 7
 
 /** Name of the one data symbol a module exports. */
 #define QD_MODULE_SYMBOL "qd_module"
@@ -993,6 +993,17 @@ struct qd_indicator_ops {
 
 	/** QD_INDICATOR_* flags: how the outputs read, for charts. */
 	uint32_t flags;
+
+	/* --- appended in ABI 1.7: present when base.size covers it ----------- */
+
+	/**
+	 * Optional: n_outputs QD_OUTPUT_* flags, static: where each output is
+	 * drawn when it differs from what `flags` says for the whole
+	 * indicator (SuperTrend: an overlay whose `direction` output, +1/-1,
+	 * is not a price).  NULL, or an output whose entry is 0: as `flags`
+	 * says.
+	 */
+	const uint32_t *output_flags;
 };
 
 /** Flags of an indicator (struct qd_indicator_ops.flags, ABI 1.6). */
@@ -1004,6 +1015,21 @@ enum qd_indicator_flag {
 	 * of their own.
 	 */
 	QD_INDICATOR_OVERLAY = 1u << 0,
+};
+
+/**
+ * Flags of one indicator output (struct qd_indicator_ops.output_flags,
+ * ABI 1.7).  At most one of the two; the loader refuses an output with
+ * both, or with a bit it does not know.
+ */
+enum qd_output_flag {
+	/** This output is a price: drawn over the candles, on the price
+	 *  scale, whether or not the indicator is QD_INDICATOR_OVERLAY. */
+	QD_OUTPUT_PRICE = 1u << 0,
+	/** This output is not a price (a direction, a ratio, a count): drawn
+	 *  in a pane of its own, even when the indicator is
+	 *  QD_INDICATOR_OVERLAY. */
+	QD_OUTPUT_PANE = 1u << 1,
 };
 
 /** Strategy: reacts to market events, acts through order_submit. */

@@ -298,6 +298,13 @@ say(st == 200 and "sma" in inds and inds.get("macd", {}).get("outputs") == ["mac
 say(inds.get("sma", {}).get("overlay") is True and inds.get("bbands", {}).get("overlay") is True and
     inds.get("macd", {}).get("overlay") is False and inds.get("rsi", {}).get("overlay") is False,
     "GET /indicators: averages and bands are drawn over the price, oscillators not", doc)
+st_, one = call("GET", "/api/v1/plugins/supertrend", token=VT)
+say(inds.get("supertrend", {}).get("outputs") == ["value", "direction"] and
+    inds["supertrend"].get("placement") == ["price", "pane"] and inds["supertrend"].get("overlay") is True and
+    one.get("plugin", {}).get("placement") == ["price", "pane"] and
+    inds.get("bbands", {}).get("placement") == ["price"] * 3 and inds.get("macd", {}).get("placement") == ["pane"] * 3,
+    "GET /indicators and /plugins/supertrend: each output's placement (SuperTrend's line on the price, its direction in a pane)",
+    [inds.get("supertrend"), one])
 
 
 def quantctl_csv(name):

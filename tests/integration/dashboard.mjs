@@ -70,9 +70,13 @@ page.setDefaultTimeout(10000);
 let refreshed = 0;
 let sockets = 0;
 page.on('websocket', () => { sockets++; });
+// The indicators as the chart page read them (their outputs' placement).
+let indicatorList = null;
 page.on('response', (r) => {
 	if (r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200)
 		refreshed++;
+	else if (new URL(r.url()).pathname === '/api/v1/indicators' && r.request().method() === 'GET' && r.status() === 200)
+		r.json().then((j) => { indicatorList = j; }).catch(() => {});
 });
 // The pages of older candles asked for (their "to"), the ranges the sma
 // indicator was computed over, and every read of the instances' list.
@@ -205,6 +209,7 @@ try {
 			document.querySelector('#chart')?.dataset.indicators === '1');
 	});
 
+
 	// hist BTC/USDT: 12,000 one-minute candles (dashboard.sh), 5,000 a page.
 	const MIN = 60000;
 	const status = (k) => page.evaluate((key) => Number(document.querySelector('#chart-status')?.dataset[key]), k);
@@ -263,6 +268,28 @@ try {
 			throw new Error(`${await status('count')} candles after pages ${hist.join(', ')}`);
 	});
 	await shot('chart-history');
+	await check('SuperTrend: its line over the price (pane 0), its direction in a pane of its own, as the API places them', async () => {
+		const placement = indicatorList?.indicators?.find((i) => i.name === 'supertrend')?.placement;
+		if (JSON.stringify(placement) !== '["price","pane"]')
+			throw new Error(`GET /indicators places supertrend's outputs ${JSON.stringify(placement)}`);
+		await page.selectOption('#indicator', 'supertrend');
+		await page.click('#indicator-form button[type="submit"]');
+		const li = '#indicator-list li[data-indicator="supertrend"]';
+		await page.waitForSelector(li + '[data-placement="both"]');
+		const panes = (await page.getAttribute(li, 'data-panes')).split(' ').map(Number);
+		const sma = Number(await page.getAttribute('#indicator-list li[data-indicator="sma"]', 'data-panes'));
+		if (panes.length !== 2 || panes.some((p, j) => (p === 0) !== (placement[j] === 'price')) || !(panes[1] > 0) || sma !== 0)
+			throw new Error(`supertrend's value and direction in panes ${panes}, sma in ${sma}`);
+		if (!/value over the price, direction in its pane/.test(await page.textContent(li)))
+			throw new Error(`the list says: ${await page.textContent(li)}`);
+	});
+	await page.evaluate(() => document.querySelector('#chart')?.scrollIntoView({ block: 'start' }));
+	await shot('chart-supertrend');
+	await check('SuperTrend is removed with its pane', async () => {
+		await page.click('#indicator-list button[aria-label^="Remove supertrend"]');
+		await page.waitForFunction(() => !document.querySelector('#indicator-list li[data-indicator="supertrend"]') &&
+			document.querySelector('#chart')?.dataset.indicators === '1');
+	});
 	await check('back on the live market', async () => {
 		await page.selectOption('#market', 'feed BTC/USDT');
 		await page.waitForFunction(() => /\bfeed BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
@@ -516,6 +543,76 @@ try {
 	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
 	await shot('backtests-walkforward');
 	say(await noHScroll(), 'the backtests page has no horizontal scroll at 1280x720');
+
+	// A Chan analysis job over the same candles: its result as the page
+	// read it, then every structure of it counted on the chart.
+	let chan = null;
+	await check('a Chan analysis runs from the form and shows its counts and tables', async () => {
+		await page.selectOption('#bt-kind', 'chan');
+		await page.waitForSelector('#chan-gap', { state: 'visible' });
+		if (await page.isVisible('#bt-strategy'))
+			throw new Error('the strategy is asked for a Chan analysis');
+		const sim = await page.evaluate(() => [...document.querySelectorAll('#bt-series option')]
+			.find((o) => o.textContent.startsWith('sim '))?.value);
+		await page.selectOption('#bt-series', sim);
+		await page.dispatchEvent('#bt-series', 'change');
+		await page.fill('#chan-gap', '1');
+		await page.click('#bt-form button[type="submit"]');
+		await page.waitForSelector('#chan-gap[aria-invalid="true"]');
+		await page.evaluate(() => document.querySelector('#bt-form')?.scrollIntoView({ block: 'start' }));
+		await shot('backtests-chan-form');
+		await page.fill('#chan-gap', '4');
+		const result = page.waitForResponse((r) => /^\/api\/v1\/chan\/\d+\/result$/.test(new URL(r.url()).pathname) &&
+			r.status() === 200, { timeout: 60000 });
+		await page.click('#bt-form button[type="submit"]');
+		await page.waitForSelector('#bt-form p:has-text("queued")');
+		chan = await (await result).json();
+		await page.waitForSelector('#chan-summary');
+		const want = { bars: chan.bars, klines: chan.klines, fractals: chan.fractals.length, strokes: chan.strokes.length,
+			segments: chan.segments.length, pivots: chan.pivots.length, points: chan.points.length };
+		if (!(want.strokes > 0 && want.points > 0))
+			throw new Error(`an analysis of 3,000 bars found ${JSON.stringify(want)}`);
+		for (const [k, n] of Object.entries(want)) {
+			const shown = Number((await page.textContent(`#chan-summary dd[data-count="${k}"]`)).replace(/,/g, ''));
+			if (shown !== n)
+				throw new Error(`${k}: ${shown} shown, the result has ${n}`);
+		}
+		for (const k of ['points', 'segments', 'pivots']) {
+			const rows = await page.locator(`#chan-${k} tbody tr`).count();
+			if (rows !== Math.min(chan[k].length, 500))
+				throw new Error(`${rows} rows of ${k} for ${chan[k].length}`);
+		}
+		await page.waitForSelector('#jobs tr:has-text("Chan analysis") progress[value="1"]');
+	});
+	await page.evaluate(() => document.querySelector('#bt-result')?.scrollIntoView({ block: 'start' }));
+	await shot('backtests-chan');
+	await check('the Chan analysis on the chart: every fractal, stroke, segment, pivot and point of its result drawn', async () => {
+		if (!chan)
+			throw new Error('no Chan analysis result');
+		await page.click('#chan-show');
+		await page.waitForFunction(() => /\bsim BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
+		// Only the job's structures: no running instance's.
+		await page.selectOption('#annotations-of', '');
+		const drawn = (want) => page.waitForFunction((w) => {
+			const d = document.querySelector('#chart')?.dataset ?? {};
+			return Object.entries(w).every(([k, n]) => d[k] === String(n));
+		}, want, { timeout: 15000 }).catch(async () => {
+			const d = await page.evaluate(() => ({ ...document.querySelector('#chart')?.dataset }));
+			throw new Error(`drawn ${JSON.stringify(d)}, the result has ${JSON.stringify(want)}`);
+		});
+		await drawn({ chanStrokes: chan.strokes.length, chanSegments: chan.segments.length, chanPivots: chan.pivots.length,
+			chanPoints: chan.points.length, chanFractals: 0, btTrades: 0 });
+		await page.check('#overlays input[data-layer="fractal"]');
+		await drawn({ chanFractals: chan.fractals.length, chanPoints: chan.points.length });
+		await page.waitForSelector('#overlay-label:has-text("Chan analysis #")');
+	});
+	await shot('chart-chan');
+	await check('the Chan analysis is cleared from the chart', async () => {
+		await page.uncheck('#overlays input[data-layer="fractal"]');
+		await page.click('#overlay-clear');
+		await page.waitForFunction(() => document.querySelector('#chart')?.dataset.chanStrokes === '0' &&
+			document.querySelector('#chart')?.dataset.chanPoints === '0');
+	});
 
 	await check('the access token (30 s) is renewed before it expires', async () => {
 		for (let i = 0; i < 200 && refreshed === 0; i++)

@@ -6,11 +6,15 @@
 # candles, older candles loaded as the chart scrolls back, a timeframe
 # switch, an order's price line and a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
-# indicators over the price and in a pane, strategies started and stopped
+# indicators over the price and in a pane (SuperTrend's line over the
+# price, its direction in a pane, as the API places each output),
+# strategies started and stopped
 # (their states pushed over the WebSocket) and a bad parameter shown at its
 # field, plugins with a refused file and the
 # instance file editor, backtests (equity, trades, downloads, the trades and Chan structures on
-# the chart, an optimisation's heat map, Monte Carlo bands), a running
+# the chart, an optimisation's heat map, Monte Carlo bands), a Chan
+# analysis job (its counts and tables, and every structure of its result
+# drawn on the chart), a running
 # strategy's annotations drawn live, the open position's price line,
 # each page screenshotted, and the time to draw 100 k candles printed.
 . "$QD_SRCDIR/tests/integration/lib.sh"

@@ -12,7 +12,7 @@
  * 1.5: qd_notification key, user, attempt and reserved, qd_host_api
  * mail_send, qd_notifier_ops on_mail_done, struct qd_mail; 1.6:
  * qd_notification target, n_target and reserved2, qd_indicator_ops
- * flags).
+ * flags; 1.7: qd_indicator_ops output_flags).
  * A change here breaks every
  * plugin already built: fields may only be
  * appended (then add rows, bump QD_ABI_MINOR), never moved or resized.  If
@@ -284,7 +284,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_ops, start, 16),
 	FIELD(qd_ops, stop, 24),
 	FIELD(qd_ops, destroy, 32),
-	SIZE(qd_indicator_ops, 88),                /* ABI 1.6 */
+	SIZE(qd_indicator_ops, 96),                /* ABI 1.7 */
 	FIELD(qd_indicator_ops, base, 0),
 	FIELD(qd_indicator_ops, outputs, 40),
 	FIELD(qd_indicator_ops, n_outputs, 48),
@@ -292,6 +292,7 @@ static const struct layout abi_1_0[] = {
 	FIELD(qd_indicator_ops, update, 64),
 	FIELD(qd_indicator_ops, batch, 72),    /* ABI 1.1 */
 	FIELD(qd_indicator_ops, flags, 80),    /* ABI 1.6 */
+	FIELD(qd_indicator_ops, output_flags, 88), /* ABI 1.7 */
 	SIZE(qd_strategy_ops, 72),
 	FIELD(qd_strategy_ops, base, 0),
 	FIELD(qd_strategy_ops, on_bar, 40),
@@ -364,7 +365,7 @@ sdk_version_is_1_0(void **unused)
 {
 	(void)unused;
 	assert_int_equal(QD_ABI_MAJOR, 1);
-	assert_int_equal(QD_ABI_MINOR, 6);
+	assert_int_equal(QD_ABI_MINOR, 7);
 	/* The module header must keep its first three fields forever. */
 	assert_int_equal(offsetof(struct qd_module, abi_major), 0);
 	assert_int_equal(offsetof(struct qd_module, abi_minor), 4);

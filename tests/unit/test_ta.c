@@ -940,7 +940,7 @@ batches_of_every_size_match_streaming(void **unused)
 
 /*
  * A plugin laid out for ABI 1.0 (its ops end at update; tests/plugins/
- * tp_ind10.c) has no batch entry: the host runs update() per bar for it,
+ * tp_ind.c) has no batch entry: the host runs update() per bar for it,
  * and never reads the poisoned pointer past the table's size.
  */
 static void
@@ -1003,9 +1003,10 @@ static void
 overlay_flag_is_described(void **unused)
 {
 	static const char *const over[] = { "sma", "ema", "wma", "dema", "tema",
-		"bbands", "keltner", "donchian", "vwap", "psar", "ichimoku" };
+		"bbands", "keltner", "donchian", "vwap", "psar", "ichimoku",
+		"supertrend" };
 	static const char *const pane[] = { "rsi", "macd", "stoch", "cci",
-		"willr", "roc", "mfi", "adx", "atr", "natr", "obv", "supertrend" };
+		"willr", "roc", "mfi", "adx", "atr", "natr", "obv" };
 	struct plugin_registry *r = plugin_registry_new();
 	char path[4096];
 	size_t i;
@@ -1022,6 +1023,99 @@ overlay_flag_is_described(void **unused)
 		QD_TEST_BUILDDIR);
 	assert_int_equal(plugin_load_file(r, path), 1);
 	assert_false(described_overlay(r, "tp-sum10"));
+	plugin_registry_free(r);
+}
+
+/* describe_plugin()'s "placement" of indicator `name` of `r`, joined
+ * with spaces ("price pane"), into buf. */
+static const char *
+described_placement(const struct plugin_registry *r, const char *name,
+	char *buf, size_t len)
+{
+	const struct plugin *p = plugin_find_kind(r, QD_KIND_INDICATOR, name);
+	const cJSON *pl, *x;
+	cJSON *o;
+	size_t at = 0;
+
+	if (p == NULL)
+		fail_msg("no indicator %s", name);
+	o = describe_plugin(p, 0);
+	pl = cJSON_GetObjectItemCaseSensitive(o, "placement");
+	if (!cJSON_IsArray(pl) || cJSON_GetArraySize(pl) !=
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "outputs")))
+		fail_msg("%s: no \"placement\" with one entry per output",
+			name);
+	buf[0] = '\0';
+	cJSON_ArrayForEach(x, pl) {
+		if (!cJSON_IsString(x))
+			fail_msg("%s: a placement is not a string", name);
+		at += (size_t)snprintf(buf + at, len - at, "%s%s",
+			at ? " " : "", x->valuestring);
+		assert_true(at < len);
+	}
+	cJSON_Delete(o);
+	return buf;
+}
+
+/* Load tests/plugins/.libs/NAME.so into r; what plugin_load_file says. */
+static int
+load_test_plugin(struct plugin_registry *r, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/tests/plugins/.libs/%s.so",
+		QD_TEST_BUILDDIR, name);
+	return plugin_load_file(r, path);
+}
+
+/*
+ * Each output's placement (QD_OUTPUT_* of ABI 1.7) is described: the
+ * SuperTrend line over the candles and its direction in a pane; outputs
+ * without a flag of their own follow the indicator's QD_INDICATOR_OVERLAY;
+ * a pane indicator may put one output on the price; a table laid out for
+ * 1.6 is not read past its size (its output_flags would say "pane"); one
+ * for 1.0 has neither (panes); an output both price and pane is refused
+ * by the loader, naming it.
+ */
+static void
+placement_is_described_per_output(void **unused)
+{
+	static const struct {
+		const char *name, *want;
+	} pack[] = {
+		{ "supertrend", "price pane" },
+		{ "bbands", "price price price" },
+		{ "sma", "price" },
+		{ "macd", "pane pane pane" },
+		{ "rsi", "pane" },
+	};
+	struct plugin_registry *r = plugin_registry_new();
+	const struct plugin_refusal *f;
+	char buf[256];
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < QD_COUNTOF(pack); i++)
+		if (strcmp(described_placement(reg, pack[i].name, buf,
+		    sizeof(buf)), pack[i].want) != 0)
+			fail_msg("%s: placement \"%s\", want \"%s\"",
+				pack[i].name, buf, pack[i].want);
+	assert_int_equal(load_test_plugin(r, "tp-placed"), 1);
+	assert_string_equal(described_placement(r, "tp-placed", buf,
+		sizeof(buf)), "price pane");
+	assert_true(described_overlay(r, "tp-placed"));
+	assert_int_equal(load_test_plugin(r, "tp-placed16"), 1);
+	assert_string_equal(described_placement(r, "tp-placed16", buf,
+		sizeof(buf)), "price price");
+	assert_int_equal(load_test_plugin(r, "tp-ind10"), 1);
+	assert_string_equal(described_placement(r, "tp-sum10", buf,
+		sizeof(buf)), "pane pane");
+	assert_true(load_test_plugin(r, "tp-placed-bad") < 0);
+	assert_null(plugin_find_kind(r, QD_KIND_INDICATOR, "tp-placed-bad"));
+	f = plugin_refusal_at(r, plugin_refusal_count(r) - 1);
+	if (f == NULL || strstr(f->reason, "output 'count'") == NULL ||
+	    strstr(f->reason, "QD_OUTPUT_PRICE or QD_OUTPUT_PANE") == NULL)
+		fail_msg("refusal: %s", f ? f->reason : "(none)");
 	plugin_registry_free(r);
 }
 
@@ -1284,6 +1378,7 @@ main(void)
 		cmocka_unit_test(batch_then_streaming_continues),
 		cmocka_unit_test(abi10_indicator_batches_through_update),
 		cmocka_unit_test(overlay_flag_is_described),
+		cmocka_unit_test(placement_is_described_per_output),
 		cmocka_unit_test(warmup_equals_lookback),
 		cmocka_unit_test(running_sums_do_not_drift),
 		cmocka_unit_test(bbands_width_is_accurate_at_high_prices),

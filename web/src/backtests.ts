@@ -1,11 +1,13 @@
 // backtests.ts -- the backtests page: a run form made from the strategy's
 // parameter specs (a backtest, an optimisation over a grid, or a
-// walk-forward), the caller's jobs with their progress live from the jobs
-// channel, and a finished job's result: metrics, equity and drawdown,
-// trades, the report and the trades CSV, a heat map of an optimisation
-// over two parameters, a walk-forward's windows and a Monte Carlo run's
-// percentile bands.  A backtest is sent to the chart page with its trades
-// and annotations drawn (overlays.ts).
+// walk-forward) or a Chan analysis of stored candles, the caller's jobs
+// with their progress live from the jobs channel, and a finished job's
+// result: metrics, equity and drawdown, trades, the report and the trades
+// CSV, a heat map of an optimisation over two parameters, a walk-forward's
+// windows, a Monte Carlo run's percentile bands, a Chan analysis's counts,
+// buy/sell points, segments and pivots.  A backtest is sent to the chart
+// page with its trades and annotations drawn, a Chan analysis with its
+// structures (overlays.ts).
 import {
 	AreaSeries, ColorType, LineSeries, createChart, type IChartApi, type UTCTimestamp,
 } from 'lightweight-charts';
@@ -13,7 +15,7 @@ import { ApiError } from './api';
 import { errorBox, field, h, num, replace, showError, table, time } from './dom';
 import * as jobs from './jobs';
 import { follow } from './live';
-import { showOnChart } from './overlays';
+import { chanAnnotations, showOnChart } from './overlays';
 import { bands, bars, css, heatMap } from './plots';
 
 /** Timeframes in ms, as the daemon names them (the equity resolutions). */
@@ -26,7 +28,7 @@ const TF_MS: Array<[string, number]> = [
 /** Samples an equity curve should have at most: enough for any screen. */
 const EQUITY_POINTS = 1500;
 
-/** Rows of a trades table drawn at once. */
+/** Rows of a trades table (and of a Chan analysis's tables) drawn at once. */
 const TRADE_ROWS = 500;
 
 const METRICS: Array<[string, string, 'pct' | 'num' | 'int' | 'hours']> = [
@@ -67,6 +69,8 @@ function describe(j: jobs.Job): string {
 	if (j.kind === 'montecarlo')
 		return `backtest #${r.backtest}, ${num(r.runs)} runs`;
 	const d = r.data;
+	if (j.kind === 'chan')
+		return `Chan analysis, min_gap=${r.min_gap ?? 4}` + (d ? ` · ${d.exchange} ${d.symbol} ${d.timeframe}` : '');
 	const ps = Object.entries(r.params ?? {}).map(([k, v]) => `${k}=${v}`);
 	const grid = Object.keys(r.grid ?? {}).map((k) => `${k}∈grid`);
 	return `${r.strategy ?? ''} ${[...ps, ...grid].join(' ')}` + (d ? ` · ${d.exchange} ${d.symbol} ${d.timeframe}` : '');
@@ -137,6 +141,8 @@ export function backtestsPage(root: HTMLElement): () => void {
 				body = optimizeView(j, await jobs.jobResult<jobs.OptimizeResult>(j));
 			else if (j.kind === 'walkforward')
 				body = walkForwardView(j, await jobs.jobResult<jobs.WalkForwardResult>(j), disposeResult);
+			else if (j.kind === 'chan')
+				body = chanView(j, await jobs.jobResult<jobs.ChanResult>(j));
 			else
 				body = await monteCarloView(j, await jobs.jobResult<jobs.MonteCarloResult>(j));
 			if (open !== j.id)
@@ -249,6 +255,53 @@ export function backtestsPage(root: HTMLElement): () => void {
 			h('h3', {}, 'Stitched out-of-sample run'),
 			metricsList(oos.metrics), equityChart(oos.equity ?? [], dispose),
 		];
+	}
+
+	/* A Chan analysis: what it found, the buy/sell points, segments and
+	 * pivots as tables, and all of it on the chart. */
+	function chanView(j: jobs.Job, r: jobs.ChanResult): HTMLElement[] {
+		const d = j.request?.data;
+		const counts: Array<[string, string, number]> = [
+			['bars', 'Bars', r.bars], ['klines', 'Merged K-lines', r.klines], ['fractals', 'Fractals', r.fractals.length],
+			['strokes', 'Strokes', r.strokes.length], ['segments', 'Segments', r.segments.length],
+			['pivots', 'Pivots', r.pivots.length], ['points', 'Buy/sell points', r.points.length],
+		];
+		const rows = <T>(list: T[]): T[] => list.slice(0, TRADE_ROWS);
+		const more = (n: number): HTMLElement | null => n > TRADE_ROWS ?
+			h('p', { class: 'muted' }, `The first ${TRADE_ROWS} of ${n}; the chart draws them all.`) : null;
+		const stroke = (i: number): string => {
+			const s = r.strokes[i];
+			return s ? `#${i} ${s.dir}` : `#${i}`;
+		};
+		const out: Array<HTMLElement | null> = [
+			h('dl', { class: 'metrics', id: 'chan-summary' }, ...counts.map(([k, t, n]) =>
+				h('div', {}, h('dt', {}, t), h('dd', { 'data-count': k }, num(n))))),
+			d ? h('div', { class: 'toolbar' }, h('button', {
+				type: 'button', id: 'chan-show', onclick: () => showOnChart({
+					label: `Chan analysis #${j.id}`, market: { exchange: d.exchange, symbol: d.symbol },
+					timeframe: d.timeframe, trades: [], annotations: chanAnnotations(r),
+				}),
+			}, 'Show on chart')) : null,
+			h('h3', {}, `Buy and sell points (${r.points.length})`),
+			h('div', { id: 'chan-points' }, table(rows(r.points), [
+				['Time (UTC)', (p) => time(p.ts)],
+				['Point', (p) => h('span', { class: p.side === 'buy' ? 'good' : 'bad' },
+					`${['1st', '2nd', '3rd'][p.class - 1] ?? p.class} class ${p.side}`)],
+				['Price', (p) => num(p.price)], ['Stroke', (p) => stroke(p.stroke)],
+			], 'no buy or sell point'), more(r.points.length)),
+			h('h3', {}, `Segments (${r.segments.length})`),
+			h('div', { id: 'chan-segments' }, table(rows(r.segments), [
+				['From (UTC)', (g) => time(g.from_ts)], ['To (UTC)', (g) => time(g.to_ts)], ['Direction', (g) => g.dir],
+				['High', (g) => num(g.high)], ['Low', (g) => num(g.low)], ['Break', (g) => g.break.replace(/_/g, ' ')],
+				['Strokes', (g) => `${g.from_stroke}–${g.to_stroke}`],
+			], 'no segment'), more(r.segments.length)),
+			h('h3', {}, `Pivots (${r.pivots.length})`),
+			h('div', { id: 'chan-pivots' }, table(rows(r.pivots), [
+				['From (UTC)', (p) => time(p.from_ts)], ['To (UTC)', (p) => time(p.to_ts)],
+				['ZD', (p) => num(p.zd)], ['ZG', (p) => num(p.zg)], ['Strokes', (p) => `${p.from_stroke}–${p.to_stroke}`],
+			], 'no pivot'), more(r.pivots.length)),
+		];
+		return out.filter((x): x is HTMLElement => x !== null);
 	}
 
 	/* A Monte Carlo run: percentile bands, with the backtest's own values. */
@@ -373,17 +426,25 @@ function axisValues(a: jobs.Axis | undefined): number[] {
 	return Array.from({ length: Math.min(n, 1000) }, (_, k) => Number((a.min + k * a.step).toPrecision(10)));
 }
 
+/** Shows or hides a part of a form (its own display rule notwithstanding). */
+function shown(el: HTMLElement, yes: boolean): void {
+	el.hidden = !yes;
+	el.style.display = yes ? '' : 'none';
+}
+
 /**
  * The run form: kind, strategy and its parameters (numbers also as a grid
  * for optimisations), stored candles and range, money, and the
- * walk-forward's windows; the server's validation error is shown at its
+ * walk-forward's windows; or, for a Chan analysis, the candles and the
+ * chan plugin's min_gap.  The server's validation error is shown at its
  * field.  `done` gets each queued job.
  */
 function runForm(done: (j: jobs.Job) => void): HTMLFormElement {
 	const err = errorBox();
+	const chanKind = h('option', { value: 'chan' }, 'Chan analysis');
 	const kind = h('select', { id: 'bt-kind', name: 'kind' },
 		h('option', { value: 'backtest' }, 'Backtest'), h('option', { value: 'optimize' }, 'Optimisation (grid)'),
-		h('option', { value: 'walkforward' }, 'Walk-forward'));
+		h('option', { value: 'walkforward' }, 'Walk-forward'), chanKind);
 	const strategy = h('select', { id: 'bt-strategy', name: 'strategy', 'data-field': 'strategy', required: true });
 	const params = h('fieldset', { id: 'bt-params', class: 'params' }, h('legend', {}, 'Parameters'));
 	const series = h('select', { id: 'bt-series', 'data-field': 'data', required: true });
@@ -395,22 +456,51 @@ function runForm(done: (j: jobs.Job) => void): HTMLFormElement {
 		...['sharpe', 'total_return', 'calmar'].map((o) => h('option', { value: o }, o.replace('_', ' '))));
 	const train = h('input', { type: 'number', id: 'wf-train', min: '2', step: '1', value: '1000', 'data-field': 'walk_forward', inputmode: 'numeric' });
 	const test = h('input', { type: 'number', id: 'wf-test', min: '2', step: '1', value: '500', inputmode: 'numeric' });
+	// A Chan analysis's one parameter: the chan plugin's min_gap (its
+	// range and default from the plugin's spec once read).
+	const gap = h('input', {
+		type: 'number', id: 'chan-gap', min: '2', max: '50', step: '1', value: '4', 'data-field': 'min_gap', inputmode: 'numeric',
+	});
+	const gapHelp = h('small', { class: 'muted' }, 'merged K-lines from one fractal to the next in a stroke');
 	const optOnly = h('div', { class: 'grid-form sub', hidden: true }, field('Objective', objective));
 	const wfOnly = h('div', { class: 'grid-form sub', hidden: true },
 		field('Train window (bars)', train), field('Test window (bars)', test));
+	const chanOnly = h('div', { class: 'grid-form sub', id: 'chan-form', hidden: true },
+		h('div', { class: 'param' }, field('Min gap', gap), gapHelp));
 	const ok = h('p', { class: 'muted', 'aria-live': 'polite' });
+	// What a Chan analysis does not take: a strategy, its parameters, money.
+	const strategyOnly = [field('Strategy', strategy), field('Cash', cash), field('Fee rate', fee), params];
 	const form = h('form', { id: 'bt-form', class: 'run-form', novalidate: true },
-		h('div', { class: 'grid-form' }, field('Kind', kind), field('Strategy', strategy), field('Candles', series),
-			field('From (UTC)', from), field('To (UTC)', to), field('Cash', cash), field('Fee rate', fee)),
-		params, optOnly, wfOnly, h('button', { type: 'submit' }, 'Run'), err, ok);
+		h('div', { class: 'grid-form' }, field('Kind', kind), strategyOnly[0], field('Candles', series),
+			field('From (UTC)', from), field('To (UTC)', to), strategyOnly[1], strategyOnly[2]),
+		params, optOnly, wfOnly, chanOnly, h('button', { type: 'submit' }, 'Run'), err, ok);
 	let specs: jobs.ParamSpec[] = [];
 	let stored: jobs.Coverage[] = [];
+	let gapSpec = false;
 
-	const isGrid = (): boolean => kind.value !== 'backtest';
+	const isChan = (): boolean => kind.value === 'chan';
+	const isGrid = (): boolean => kind.value === 'optimize' || kind.value === 'walkforward';
 	function layout(): void {
 		optOnly.hidden = !isGrid();
 		wfOnly.hidden = kind.value !== 'walkforward';
+		chanOnly.hidden = !isChan();
+		strategyOnly.forEach((el) => shown(el, !isChan()));
 		params.querySelectorAll<HTMLElement>('.grid-axis').forEach((g) => { g.hidden = !isGrid(); });
+		if (isChan() && !gapSpec) {
+			gapSpec = true;
+			jobs.paramSpecs('chan').then((list) => {
+				const s = list.find((x) => x.name === 'min_gap');
+				if (!s)
+					return;
+				if (s.min !== undefined)
+					gap.min = String(s.min);
+				if (s.max !== undefined)
+					gap.max = String(s.max);
+				if (s.default !== undefined)
+					gap.value = String(s.default);
+				gapHelp.textContent = s.description;
+			}).catch((e) => { gapSpec = false; showError(err, e); });
+		}
 	}
 	kind.addEventListener('change', layout);
 
@@ -496,6 +586,17 @@ function runForm(done: (j: jobs.Job) => void): HTMLFormElement {
 			return;
 		}
 		const f = Date.parse(from.value + 'Z'), t = Date.parse(to.value + 'Z');
+		const queued = (j: jobs.Job): void => {
+			ok.textContent = `job #${j.id} queued`;
+			done(j);
+		};
+		if (isChan()) {
+			const creq: jobs.JobRequest = { data: { exchange: c.exchange, symbol: c.symbol, timeframe: c.timeframe, from: f, to: t } };
+			if (gap.value !== '')
+				creq.min_gap = Number(gap.value);
+			jobs.submitJob('chan', creq).then(queued).catch(fieldError);
+			return;
+		}
 		const req: jobs.JobRequest = {
 			strategy: strategy.value, params: {},
 			data: { exchange: c.exchange, symbol: c.symbol, timeframe: c.timeframe, from: f, to: t },
@@ -528,14 +629,14 @@ function runForm(done: (j: jobs.Job) => void): HTMLFormElement {
 		} else if (Number.isFinite(f) && Number.isFinite(t)) {
 			req.equity_every = equityEvery(f, t, c.timeframe);
 		}
-		jobs.submitJob(k, req).then((j) => {
-			ok.textContent = `job #${j.id} queued`;
-			done(j);
-		}).catch(fieldError);
+		jobs.submitJob(k, req).then(queued).catch(fieldError);
 	});
 
 	Promise.all([jobs.strategyNames(), jobs.coverage()]).then(([names, cov]) => {
 		replace(strategy, ...names.map((n) => h('option', { value: n }, n)));
+		// A Chan analysis is made by the chan strategy plugin.
+		chanKind.disabled = !names.includes('chan');
+		chanKind.title = chanKind.disabled ? 'no chan strategy plugin is installed on this daemon' : '';
 		stored = cov;
 		replace(series, ...cov.map((c, i) => h('option', { value: String(i) },
 			`${c.exchange} · ${c.symbol} · ${c.timeframe} (${num(c.count)} candles)`)));

@@ -1,11 +1,12 @@
 // indicators.ts -- indicators on the K-line chart: any indicator plugin
 // the daemon has (GET /indicators), its parameters from its specs,
-// computed by the server over the candles the chart shows; an indicator
-// whose outputs are prices (its "overlay" metadata: moving averages,
-// bands) is drawn over the candles, any other (oscillators) in a pane of
-// its own under them.  Each can be removed; all are computed again when
-// the market or timeframe changes, when a candle closes and when older
-// candles are loaded.
+// computed by the server over the candles the chart shows.  Each output
+// goes where its "placement" says: a price (moving averages, bands,
+// SuperTrend's line) over the candles, anything else (oscillators,
+// SuperTrend's direction) in a pane of the indicator's own under them.
+// Each can be removed; all are computed again when the market or
+// timeframe changes, when a candle closes and when older candles are
+// loaded.
 import {
 	HistogramSeries, LineSeries, type IChartApi, type IPaneApi, type ISeriesApi,
 	type SeriesType, type Time, type UTCTimestamp, type WhitespaceData, type LineData,
@@ -17,9 +18,31 @@ import * as api from './routes';
 
 const COLORS = ['#f5a623', '#4c8dff', '#bd10e0', '#7ed321', '#50e3c2', '#e94e77', '#9b9b9b'];
 
+/** An indicator as GET /indicators describes it: where each output goes. */
+type Indicator = api.Plugin & { placement?: Array<'price' | 'pane'> };
+
 interface Added {
-	id: number; plugin: api.Plugin; params: Record<string, unknown>; label: string;
+	id: number; plugin: Indicator; params: Record<string, unknown>; label: string;
 	series: Array<ISeriesApi<SeriesType>>; pane: IPaneApi<Time> | null; color: number;
+}
+
+/** Whether output j of `p` is a price, drawn over the candles: its own
+ *  placement, else the indicator's overlay (daemons before SDK 1.7). */
+function onPrice(p: Indicator, j: number): boolean {
+	const at = p.placement?.[j];
+	return at === undefined ? p.overlay === true : at === 'price';
+}
+
+/** Where an indicator's outputs are, in words: "over the price", "own
+ *  pane", or output by output when they differ. */
+function placed(a: Added): string {
+	const outs = a.plugin.outputs ?? [];
+	const price = outs.map((_, j) => onPrice(a.plugin, j));
+	if (price.every((x) => x))
+		return 'over the price';
+	if (!price.some((x) => x))
+		return 'own pane';
+	return outs.map((o, j) => `${o} ${price[j] ? 'over the price' : 'in its pane'}`).join(', ');
 }
 
 /** What the chart page holds of its indicators. */
@@ -44,7 +67,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		paramsBox, err);
 	const el = h('details', { class: 'indicators' }, h('summary', {}, 'Indicators'), form, list);
 	const added: Added[] = [];
-	let catalogue: api.Plugin[] = [];
+	let catalogue: Indicator[] = [];
 	let fields: ParamFields | null = null;
 	let market: api.Market | null = null;
 	let tf = '1m';
@@ -55,7 +78,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 	let stopped = false;
 	let drawn = 0;   /* the latest range the indicators are computed over */
 
-	function describe(p: api.Plugin, params: Record<string, unknown>): string {
+	function describe(p: Indicator, params: Record<string, unknown>): string {
 		const args = Object.entries(params).filter(([k, v]) =>
 			p.params?.find((s) => s.name === k)?.default !== v).map(([k, v]) => `${k}=${String(v)}`);
 		return `${p.name}(${args.join(', ')})`;
@@ -68,9 +91,15 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 	}
 
 	function drawList(): void {
-		replace(list, ...added.map((a) => h('li', { 'data-indicator': a.plugin.name, 'data-placement': a.pane ? 'pane' : 'overlay' },
+		// data-panes: the chart pane of each output's series (0: the
+		// candles'), as the chart has them.
+		replace(list, ...added.map((a) => h('li', {
+			'data-indicator': a.plugin.name,
+			'data-placement': !a.pane ? 'overlay' : a.series.some((s) => s.getPane().paneIndex() === 0) ? 'both' : 'pane',
+			'data-panes': a.series.map((s) => s.getPane().paneIndex()).join(' '),
+		},
 			h('span', {}, h('span', { class: 'swatch', style: `background:${COLORS[a.color]}`, 'aria-hidden': 'true' }),
-				`${a.label} · ${a.pane ? 'own pane' : 'over the price'}`),
+				`${a.label} · ${placed(a)}`),
 			h('button', { type: 'button', class: 'small', 'aria-label': 'Remove ' + a.label, onclick: () => remove(a) }, 'Remove'))));
 		box.dataset.indicators = String(added.length);
 	}
@@ -97,19 +126,22 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		if (stopped || !added.includes(a) || range !== drawn)
 			return;
 		if (a.series.length === 0) {
-			const first = a.plugin.overlay ? null : chart.addPane();
-			a.pane = first;
+			// The outputs that are not prices share one pane of their own.
+			const at = r.outputs.map((o) => onPrice(a.plugin, (a.plugin.outputs ?? r.outputs).indexOf(o)));
+			const pane = at.every((x) => x) ? null : chart.addPane();
+			a.pane = pane;
 			r.outputs.forEach((o, j) => {
 				const opts = {
 					color: COLORS[(a.color + j) % COLORS.length], lineWidth: 1 as const,
 					priceLineVisible: false, lastValueVisible: false, title: r.outputs.length > 1 ? o : a.plugin.name,
 				};
+				const where = at[j] || !pane ? 0 : pane.paneIndex();
 				const s: ISeriesApi<SeriesType> = o === 'hist' ?
-					chart.addSeries(HistogramSeries, { color: opts.color, priceLineVisible: false, lastValueVisible: false }, first ? first.paneIndex() : 0) :
-					chart.addSeries(LineSeries, opts, first ? first.paneIndex() : 0);
+					chart.addSeries(HistogramSeries, { color: opts.color, priceLineVisible: false, lastValueVisible: false }, where) :
+					chart.addSeries(LineSeries, opts, where);
 				a.series.push(s);
 			});
-			first?.setHeight(120);
+			pane?.setHeight(120);
 		}
 		r.outputs.forEach((o, j) => {
 			const data: Array<LineData | WhitespaceData> = r.ts.map((t, i) => {

@@ -1,12 +1,12 @@
 // jobs.ts -- the job routes (backtests, optimisations with their
-// walk-forward form, Monte Carlo runs) and the strategy plugins' parameter
-// specs their forms are made from, typed (docs/api.md, "jobs";
-// docs/backtest.md for the results).
+// walk-forward form, Monte Carlo runs, Chan analyses) and the strategy
+// plugins' parameter specs their forms are made from, typed (docs/api.md,
+// "jobs"; docs/backtest.md and docs/chan.md for the results).
 import { call, callText } from './api';
 
 /** A job as the routes and the jobs channel show it. */
 export interface Job {
-	id: number; kind: 'backtest' | 'optimize' | 'walkforward' | 'montecarlo';
+	id: number; kind: 'backtest' | 'optimize' | 'walkforward' | 'montecarlo' | 'chan';
 	user: string; state: 'queued' | 'running' | 'done' | 'failed' | 'canceled';
 	progress: number; created_ms: number; started_ms?: number; finished_ms?: number;
 	cpu_ms?: number; error?: string; request?: JobRequest;
@@ -25,6 +25,8 @@ export interface JobRequest {
 	grid?: Record<string, Axis>; objective?: string;
 	walk_forward?: { train: number; test: number; step?: number };
 	backtest?: number; runs?: number; seed?: number;
+	/** a Chan analysis's merged K-lines from fractal to fractal */
+	min_gap?: number;
 }
 
 /** A trade of a backtest (`exit_*` null while it is open). */
@@ -64,21 +66,42 @@ export interface Percentiles { p5: number; p50: number; p95: number }
 /** `quantctl montecarlo --json`. */
 export interface MonteCarloResult { runs: number; trades: number; total_return: Percentiles; max_drawdown: Percentiles }
 
+/** A Chan fractal: a top or a bottom at a bar (docs/chan.md). */
+export interface ChanFractal { type: 'top' | 'bottom'; ts: number; price: number }
+
+/** `quantctl chan`: the structures of the chan plugin's analysis. */
+export interface ChanResult {
+	bars: number; klines: number;
+	fractals: ChanFractal[];
+	strokes: Array<{ dir: 'up' | 'down'; from: ChanFractal; to: ChanFractal; macd_area: number }>;
+	segments: Array<{
+		dir: 'up' | 'down'; from_stroke: number; to_stroke: number; from_ts: number; to_ts: number;
+		high: number; low: number; break: string;
+	}>;
+	pivots: Array<{ from_stroke: number; to_stroke: number; zg: number; zd: number; from_ts: number; to_ts: number }>;
+	points: Array<{ class: number; side: 'buy' | 'sell'; stroke: number; ts: number; price: number }>;
+}
+
+/** The route families, one per kind (a walk-forward is an optimisation). */
+const FAMILIES: Record<Job['kind'], string> = {
+	backtest: '/api/v1/backtests', optimize: '/api/v1/optimizations', walkforward: '/api/v1/optimizations',
+	montecarlo: '/api/v1/montecarlo', chan: '/api/v1/chan',
+};
+
 /** The route family of a job kind. */
 export function jobBase(kind: Job['kind']): string {
-	return kind === 'backtest' ? '/api/v1/backtests' :
-		kind === 'montecarlo' ? '/api/v1/montecarlo' : '/api/v1/optimizations';
+	return FAMILIES[kind];
 }
 
 /** Every job of the caller (an admin's: everyone's), newest first. */
 export async function listJobs(): Promise<Job[]> {
-	const lists = await Promise.all(['/api/v1/backtests', '/api/v1/optimizations', '/api/v1/montecarlo']
+	const lists = await Promise.all([...new Set(Object.values(FAMILIES))]
 		.map((p) => call<{ jobs: Job[] }>('GET', p)));
 	return lists.flatMap((l) => l.jobs).sort((a, b) => b.id - a.id);
 }
 
 /** Queues a job of `kind`; answers it. */
-export async function submitJob(kind: 'backtest' | 'optimize' | 'montecarlo', req: JobRequest): Promise<Job> {
+export async function submitJob(kind: 'backtest' | 'optimize' | 'montecarlo' | 'chan', req: JobRequest): Promise<Job> {
 	return (await call<{ job: Job }>('POST', jobBase(kind), req)).job;
 }
 

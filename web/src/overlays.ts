@@ -1,7 +1,8 @@
 // overlays.ts -- what the K-line chart draws over its candles besides
 // orders and fills: a backtest's trades (entry and exit markers) and its
 // strategy's Chan annotations (strokes and segments as lines, pivot zones
-// as boxes, buy/sell points and fractals as markers), sent from the
+// as boxes, buy/sell points and fractals as markers), or a Chan analysis
+// job's structures drawn the same way (chanAnnotations()), sent from the
 // backtests page with showOnChart(); a running strategy instance's
 // annotations, live from its annotations channel; and the average entry
 // price of each open position in the market shown, live from the
@@ -14,10 +15,30 @@ import {
 import type { CanvasRenderingTarget2D } from 'fancy-canvas';
 import { call } from './api';
 import { field, h, num, replace } from './dom';
-import type { Annotation, Trade } from './jobs';
+import type { Annotation, ChanResult, Trade } from './jobs';
 import { follow } from './live';
 import { css } from './plots';
 import type { Market } from './routes';
+
+/**
+ * A Chan analysis's structures as the chan strategy annotates them
+ * (docs/chan.md: the result regroups those annotations by kind, a
+ * stroke's ends as fractals), so both are drawn by one path.
+ */
+export function chanAnnotations(r: ChanResult): Annotation[] {
+	const out: Annotation[] = [];
+	const add = (kind: string, ts: number, data: object): void => {
+		out.push({ kind, ts, data: data as Record<string, unknown> });
+	};
+	r.fractals.forEach((f) => add('chan.fractal', f.ts, f));
+	r.strokes.forEach((s) => add('chan.stroke', s.to.ts, {
+		dir: s.dir, from_ts: s.from.ts, from: s.from.price, to_ts: s.to.ts, to: s.to.price, macd_area: s.macd_area,
+	}));
+	r.segments.forEach((g) => add('chan.segment', g.to_ts, g));
+	r.pivots.forEach((p) => add('chan.pivot', p.to_ts, p));
+	r.points.forEach((p) => add('chan.point', p.ts, p));
+	return out;
+}
 
 /** A backtest to draw: its market, trades and annotations. */
 export interface BacktestOverlay {
@@ -58,6 +79,10 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 	segments: Line[] = [];
 	boxes: Box[] = [];
 	on = new Set<Layer>(['stroke', 'segment', 'pivot', 'point']);
+	/** What the last paint drew of each (a layer switched off: 0). */
+	painted = { stroke: 0, segment: 0, pivot: 0 };
+	/** Called after a paint that drew other counts than the one before. */
+	onPaint: () => void = () => {};
 	private chart: SeriesAttachedParameter<Time>['chart'] | null = null;
 	private series: SeriesAttachedParameter<Time>['series'] | null = null;
 	private request: (() => void) | null = null;
@@ -104,11 +129,13 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 		if (!s)
 			return;
 		const y = (p: number): number | null => s.priceToCoordinate(p);
+		const painted = { stroke: 0, segment: 0, pivot: 0 };
 		if (this.on.has('pivot')) {
 			for (const b of this.boxes) {
 				const x0 = this.x(b.t0), x1 = this.x(b.t1), y0 = y(b.hi), y1 = y(b.lo);
 				if (x0 === null || x1 === null || y0 === null || y1 === null)
 					continue;
+				painted.pivot++;
 				g.fillStyle = css('--pivot');
 				g.fillRect(x0, y0, Math.max(2, x1 - x0), Math.max(1, y1 - y0));
 				g.strokeStyle = css('--pivot-edge');
@@ -117,7 +144,8 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 			}
 			g.setLineDash([]);
 		}
-		const lines = (list: Line[], colour: string, width: number): void => {
+		const lines = (list: Line[], colour: string, width: number): number => {
+			let n = 0;
 			g.strokeStyle = colour;
 			g.lineWidth = width;
 			g.beginPath();
@@ -127,14 +155,20 @@ class ChanShapes implements ISeriesPrimitive<Time> {
 					continue;
 				g.moveTo(x0, y0);
 				g.lineTo(x1, y1);
+				n++;
 			}
 			g.stroke();
+			return n;
 		};
 		if (this.on.has('segment'))
-			lines(this.segments, css('--segment'), 3);
+			painted.segment = lines(this.segments, css('--segment'), 3);
 		if (this.on.has('stroke'))
-			lines(this.strokes, css('--stroke'), 1.5);
+			painted.stroke = lines(this.strokes, css('--stroke'), 1.5);
 		g.lineWidth = 1;
+		const was = this.painted;
+		this.painted = painted;
+		if (was.stroke !== painted.stroke || was.segment !== painted.segment || was.pivot !== painted.pivot)
+			this.onPaint();
 	}
 }
 
@@ -157,6 +191,12 @@ interface Position {
 /** The overlays of the chart page's candles series. */
 export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLElement): Overlays {
 	const shapes = new ChanShapes();
+	// What was painted, for whoever reads the page (and its tests).
+	shapes.onPaint = () => {
+		box.dataset.chanStrokes = String(shapes.painted.stroke);
+		box.dataset.chanSegments = String(shapes.painted.segment);
+		box.dataset.chanPivots = String(shapes.painted.pivot);
+	};
 	candles.attachPrimitive(shapes);
 	const marks = createSeriesMarkers(candles, []);
 	const el = h('div', { class: 'overlays', id: 'overlays' });
@@ -202,9 +242,13 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		shapes.segments = [];
 		shapes.boxes = [];
 		const counts: Record<string, number> = { trades: 0, stroke: 0, segment: 0, pivot: 0, point: 0, fractal: 0 };
-		const mark = (m: SeriesMarker<Time>, ms: number): void => {
-			if (within(ms))
-				list.push(m);
+		/* the markers of points and fractals set on the candles */
+		const marked = { point: 0, fractal: 0 };
+		const mark = (m: SeriesMarker<Time>, ms: number): boolean => {
+			if (!within(ms))
+				return false;
+			list.push(m);
+			return true;
 		};
 		for (const t of o?.trades ?? []) {
 			if (t.symbol !== o?.market.symbol)
@@ -245,22 +289,22 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 				break;
 			case 'chan.point':
 				counts.point++;
-				if (shapes.on.has('point'))
-					mark({
+				if (shapes.on.has('point') && mark({
 						time: bucket(num2(d.ts)) as UTCTimestamp,
 						position: d.side === 'buy' ? 'belowBar' : 'aboveBar', shape: 'circle',
 						color: d.side === 'buy' ? css('--up') : css('--down'),
 						text: `${d.side === 'buy' ? 'B' : 'S'}${String(d.class)}`,
-					}, num2(d.ts));
+					}, num2(d.ts)))
+					marked.point++;
 				break;
 			case 'chan.fractal':
 				counts.fractal++;
-				if (shapes.on.has('fractal'))
-					mark({
+				if (shapes.on.has('fractal') && mark({
 						time: bucket(num2(d.ts)) as UTCTimestamp,
 						position: d.type === 'top' ? 'aboveBar' : 'belowBar', shape: 'square', size: 0.4,
 						color: css('--muted'),
-					}, num2(d.ts));
+					}, num2(d.ts)))
+					marked.fractal++;
 				break;
 			default:
 				break;
@@ -271,6 +315,8 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		shapes.update();
 		box.dataset.btTrades = String(counts.trades);
 		box.dataset.chan = String(counts.stroke + counts.segment + counts.pivot + counts.point + counts.fractal);
+		box.dataset.chanPoints = String(marked.point);
+		box.dataset.chanFractals = String(marked.fractal);
 		controls(o, counts);
 	}
 
@@ -292,7 +338,7 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		layerCounts.set(k, n);
 		return h('label', {}, cb, ` ${t} `, n);
 	}));
-	const clear = h('button', { type: 'button', class: 'small', id: 'overlay-clear' }, 'Clear backtest');
+	const clear = h('button', { type: 'button', class: 'small', id: 'overlay-clear' }, 'Clear');
 	clear.addEventListener('click', () => { current = null; draw(); });
 	label.hidden = chanCount.hidden = layers.hidden = clear.hidden = true;
 	replace(el, h('div', { class: 'toolbar' }, field('Annotations of', liveSel), label, chanCount, layers, clear));
@@ -300,9 +346,11 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	function controls(o: BacktestOverlay | null, counts: Record<string, number>): void {
 		const chan = counts.stroke + counts.segment + counts.pivot + counts.point + counts.fractal;
 		label.textContent = current && !o ? `${current.label} is drawn on ${current.market.exchange} · ${current.market.symbol}.` :
-			o ? `${o.label}: ${counts.trades} ${counts.trades === 1 ? 'trade' : 'trades'}` : '';
+			o && o.trades.length === 0 && o.annotations.length > 0 ? o.label :
+				o ? `${o.label}: ${counts.trades} ${counts.trades === 1 ? 'trade' : 'trades'}` : '';
 		label.hidden = !current;
 		clear.hidden = !current;
+		clear.setAttribute('aria-label', current ? `Clear ${current.label} from the chart` : 'Clear');
 		chanCount.textContent = `${chan} Chan structures`;
 		chanCount.hidden = layers.hidden = chan === 0;
 		layerCounts.forEach((n, k) => { n.textContent = `(${counts[k]})`; });
