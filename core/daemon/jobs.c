@@ -1438,7 +1438,7 @@ check_chan(struct jobs *js, const cJSON *req, cJSON *out)
 {
 	const cJSON *gap = cJSON_GetObjectItemCaseSensitive(req, "min_gap");
 	const struct plugin *pl = plugin_find(js->reg, "chan");
-	char val[32], err[512], msg[600];
+	char val[32], err[512];
 	struct qd_kv kv = { "min_gap", val };
 	qd_params *qp;
 
@@ -1453,10 +1453,8 @@ check_chan(struct jobs *js, const cJSON *req, cJSON *out)
 	snprintf(val, sizeof(val), "%lld", gap ? (long long)gap->valuedouble :
 		4LL);
 	if ((qp = params_from_kv(plugin_desc(pl), &kv, 1, err,
-	    sizeof(err))) == NULL) {
-		snprintf(msg, sizeof(msg), "min_gap: %s", err);
-		return ctl_error_field("bad_request", msg, "min_gap");
-	}
+	    sizeof(err))) == NULL)   /* "param min_gap: ..." */
+		return ctl_error_field("bad_request", err, "min_gap");
 	params_free(qp);
 	cJSON_AddNumberToObject(out, "min_gap", strtod(val, NULL));
 	return NULL;

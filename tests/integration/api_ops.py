@@ -180,8 +180,10 @@ def main():
     say(err_is(call("DELETE", "/api/v1/chan/%s" % job.get("id")), 409), "a finished one cannot be canceled")
     say(err_is(call("GET", "/api/v1/chan/999999"), 404), "an unknown id: 404")
     say(err_is(call("GET", "/api/v1/chan/x1"), 400), "a bad id: 400")
-    say(err_is(call("POST", "/api/v1/chan", {"data": data, "min_gap": 1}), 400, field="min_gap"),
-        "min_gap out of the plugin's range: 400 naming it")
+    r = call("POST", "/api/v1/chan", {"data": data, "min_gap": 1})
+    say(err_is(r, 400, field="min_gap") and
+        r.doc["error"]["message"] == "param min_gap: 1 is out of range [2, 50]",
+        "min_gap out of the plugin's range: 400 naming it once", r.doc)
     say(err_is(call("POST", "/api/v1/chan", {"data": data, "min_gap": "x"}), 400, field="min_gap"),
         "min_gap not an integer: 400")
     say(err_is(call("POST", "/api/v1/chan", {"data": dict(data, symbol="x' OR 1=1")}), 400,
