@@ -206,6 +206,7 @@ daemon_reload(struct daemon *dm)
 	if (c->log_level != dm->log_level)
 		log_set_level((enum qd_log_level)c->log_level);
 	i = (size_t)host_apply(dm->host, c, dm->reg);
+	web_instances_applied(dm->web);
 	log_info("daemon", "reload applied%s", i ? " with failed instances" :
 		"");
 	diag_free(&d);
@@ -1249,6 +1250,7 @@ daemon_main(int argc, char **argv)
 		plugin_count(dm.reg), plugin_refusal_count(dm.reg),
 		c->n_instances, c->control_socket);
 	host_apply(dm.host, c, dm.reg);
+	web_instances_applied(dm.web);
 	c = NULL;
 	host_when_settled(dm.host, say_ready, &dm);
 	rc = loop_run(dm.loop) == 0 ? QD_EXIT_OK : QD_EXIT_FAILURE;

@@ -226,19 +226,29 @@ struct pos_walk {
 	cJSON *arr;
 };
 
-/* Where the risk engine's position rules of its scope (the instance's,
- * or a plain account's) would close it: "sl_price", "tp_price". */
+/* Where the risk engine's position rules of account v's scope (its
+ * instance's, or a plain account's) would close a position: *sl, *tp
+ * (0: no rule). */
+static void
+levels_of(const struct risk *risk, const struct oms_account_view *v,
+	const char *symbol, double qty, double avg, double *sl, double *tp)
+{
+	int inst = v->instance != NULL && v->instance[0] != '\0';
+
+	if (risk == NULL || risk_position_levels(risk, inst ?
+	    RISK_SCOPE_INSTANCE : RISK_SCOPE_ACCOUNT, inst ? v->instance :
+	    v->id, symbol, qty, avg, sl, tp) != QD_OK)
+		*sl = *tp = 0;
+}
+
+/* ... as the position's "sl_price", "tp_price". */
 static void
 position_levels(const struct pos_walk *w, const char *symbol, double qty,
 	double avg, cJSON *e)
 {
 	double sl, tp;
-	int inst = w->v->instance != NULL && w->v->instance[0] != '\0';
 
-	if (w->risk == NULL || risk_position_levels(w->risk, inst ?
-	    RISK_SCOPE_INSTANCE : RISK_SCOPE_ACCOUNT, inst ? w->v->instance :
-	    w->v->id, symbol, qty, avg, &sl, &tp) != QD_OK)
-		return;
+	levels_of(w->risk, w->v, symbol, qty, avg, &sl, &tp);
 	if (sl > 0)
 		cJSON_AddNumberToObject(e, "sl_price", sl);
 	if (tp > 0)
@@ -284,6 +294,59 @@ flat_position(void *arg, const char *symbol, const struct ledger_position *p)
 		p->avg_price, e);
 	cJSON_AddItemToArray(w->arr, e);
 	return 0;
+}
+
+struct level_walk {
+	struct pos_walk w;
+	void (*fn)(void *arg, const char *account, const char *symbol,
+		double sl, double tp);
+	void *arg;
+};
+
+static int
+open_position_levels(void *arg, const char *symbol,
+	const struct ledger_position *p)
+{
+	struct level_walk *lw = arg;
+	const char *slash = strchr(symbol, '/');
+	char base[32];
+	double sl, tp;
+
+	if (p->qty == 0 || slash == NULL ||
+	    (size_t)(slash - symbol) >= sizeof(base))
+		return 0;
+	memcpy(base, symbol, (size_t)(slash - symbol));
+	base[slash - symbol] = '\0';
+	levels_of(lw->w.risk, lw->w.v, symbol, in_units(lw->w.l, base, p->qty),
+		p->avg_price, &sl, &tp);
+	lw->fn(lw->arg, lw->w.v->id, symbol, sl, tp);
+	return 0;
+}
+
+static int
+account_position_levels(void *arg, const struct oms_account_view *v)
+{
+	struct level_walk *lw = arg;
+
+	lw->w.v = v;
+	ledger_each_position(lw->w.l, v->id, open_position_levels, lw);
+	return 0;
+}
+
+void
+trading_position_levels(struct host *h, void (*fn)(void *arg,
+	const char *account, const char *symbol, double sl, double tp),
+	void *arg)
+{
+	struct oms *o = host_oms(h);
+	struct level_walk lw;
+
+	memset(&lw, 0, sizeof(lw));
+	lw.w.l = oms_ledger(o);
+	lw.w.risk = oms_risk(o);
+	lw.fn = fn;
+	lw.arg = arg;
+	oms_each_account(o, account_position_levels, &lw);
 }
 
 struct pos_filter {

@@ -21,4 +21,13 @@ char *trading_request(struct host *h, const char *cmd, const cJSON *req);
 void trading_order_levels(struct oms *o, const struct qd_order_update *u,
 	cJSON *e);
 
+/**
+ * fn(arg, account, symbol, sl, tp) for every open position: where its
+ * scope's risk rules would close it now, as trade.positions gives its
+ * "sl_price" and "tp_price" (0: no rule).  Strings valid for the call.
+ */
+void trading_position_levels(struct host *h, void (*fn)(void *arg,
+	const char *account, const char *symbol, double sl, double tp),
+	void *arg);
+
 #endif

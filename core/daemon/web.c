@@ -58,6 +58,25 @@ struct caller {
 #define LOG_DRAIN_NS 100000000
 #define LOG_DRAIN_MAX 512
 
+/* Levels that move with the price -- a trailing stop's stop_price, a
+ * position's sl_price and tp_price (a trailing risk rule) -- are looked at
+ * every LEVELS_NS while their channel has subscribers; an order or a
+ * position whose level changed since its channel last said it is sent
+ * again.  So at most one such message per order or position per
+ * LEVELS_NS, however busy the feed, and none while nothing moves. */
+#define LEVELS_NS 500000000
+#define SAID_BUCKETS 1024
+
+/* What the orders or positions channel last said of a level that moves:
+ * key "o<order id>" (a: stop_price) or "p<account>\n<symbol>" (a:
+ * sl_price, b: tp_price); `scan` is the look that last found it open. */
+struct said {
+	struct said *next;
+	uint64_t scan;
+	double a, b;
+	char key[];
+};
+
 /* Plans as the store has them, read again every minute. */
 #define PLAN_TTL_MS 60000
 struct plan_cache {
@@ -89,6 +108,11 @@ struct web {
 	struct log_tail *logs;      /* lines for the logs channel */
 	struct loop_timer *log_timer;
 	uint64_t logs_dropped;      /* as last told to subscribers */
+	struct loop_timer *levels_timer;
+	struct said *said[SAID_BUCKETS];
+	uint64_t scan;              /* looks at the levels so far */
+	char **inst_names;          /* the host's instances, as last applied */
+	size_t n_inst_names;
 	struct client *clients;
 	size_t n_clients, cap_clients;
 	/* sign-in: verification here, the rest on the account worker */
@@ -938,6 +962,121 @@ instance_annotations(struct web *w, const char *instance, int limit)
 	return o;
 }
 
+/* ---- levels that move with the price ------------------------------------ */
+
+static struct said **
+said_slot(struct web *w, const char *key)
+{
+	uint32_t h = 2166136261u;           /* FNV-1a */
+	struct said **p;
+
+	for (const char *c = key; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	for (p = &w->said[h % SAID_BUCKETS]; *p != NULL &&
+	    strcmp((*p)->key, key) != 0; p = &(*p)->next)
+		;
+	return p;
+}
+
+/*
+ * Note that `key`'s levels are (a, b), as of the current look.  Returns 1
+ * when that differs from what its channel last said (for a key it has
+ * said nothing of: when a level is set), else 0.  Out of memory: 1, and
+ * nothing kept.
+ */
+static int
+said_note(struct web *w, const char *key, double a, double b)
+{
+	struct said **p = said_slot(w, key), *e = *p;
+	size_t n;
+	int moved;
+
+	if (e == NULL) {
+		n = strlen(key) + 1;
+		if ((e = calloc(1, sizeof(*e) + n)) == NULL)
+			return 1;
+		memcpy(e->key, key, n);
+		*p = e;
+		moved = a != 0 || b != 0;
+	} else {
+		moved = e->a != a || e->b != b;
+	}
+	e->a = a;
+	e->b = b;
+	e->scan = w->scan;
+	return moved;
+}
+
+/* Forget what no look since the last one found (gone, or its channel
+ * without subscribers); all of it with every_one. */
+static void
+said_sweep(struct web *w, int every_one)
+{
+	for (size_t i = 0; i < SAID_BUCKETS; i++) {
+		struct said **p = &w->said[i], *e;
+
+		while ((e = *p) != NULL) {
+			if (every_one || e->scan != w->scan) {
+				*p = e->next;
+				free(e);
+			} else {
+				p = &e->next;
+			}
+		}
+	}
+}
+
+static double
+member_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *
+member_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The key of a position: its account and symbol. */
+static void
+position_key(char *out, size_t cap, const char *account, const char *symbol)
+{
+	snprintf(out, cap, "p%s\n%s", account, symbol);
+}
+
+/*
+ * What a subscriber was just sent of the orders or positions (a snapshot,
+ * or a message to every subscriber): its levels that move, noted as said.
+ * A snapshot only adds what nothing was said of yet: a subscriber from
+ * before may not have been told the newer level (the next look tells
+ * everyone).
+ */
+static void
+said_of(struct web *w, const cJSON *item, int position, int snapshot)
+{
+	char key[256];
+
+	if (position) {
+		position_key(key, sizeof(key), member_str(item, "account"),
+			member_str(item, "symbol"));
+	} else {
+		if (strcmp(member_str(item, "type"), "trailing_stop") != 0)
+			return;
+		snprintf(key, sizeof(key), "o%.0f", member_num(item,
+			cJSON_GetObjectItemCaseSensitive(item, "id") ? "id" :
+			"order_id"));
+	}
+	if (snapshot && said_slot(w, key)[0] != NULL)
+		return;
+	said_note(w, key, member_num(item, position ? "sl_price" :
+		"stop_price"), position ? member_num(item, "tp_price") : 0);
+}
+
 /* The state a new subscriber starts from. */
 static void
 send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel,
@@ -970,6 +1109,13 @@ send_snapshot(struct web *w, uint64_t conn, const struct chan_sel *sel,
 
 		tape_since(w->tape, 0, NULL, sel->symbol, 8192, snap_row, &sn);
 		data = sn.arr;
+	}
+	if (sel->kind == CH_ORDERS || sel->kind == CH_POSITIONS) {
+		const cJSON *item;
+
+		cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(data,
+		    sel->kind == CH_ORDERS ? "orders" : "positions"))
+			said_of(w, item, sel->kind == CH_POSITIONS, 1);
 	}
 	if ((s = message(sel->kind == CH_LOGS ? "logs" : sel->name, "snapshot",
 	    "data", data)) != NULL)
@@ -1336,19 +1482,13 @@ on_bar(void *arg, const struct bus_event *ev)
 			TAPE_PARTIAL);
 }
 
-static void
-on_order(void *arg, const struct bus_event *ev)
+/* An order as the orders channel shows it. */
+static cJSON *
+order_json(struct web *w, const struct qd_order_update *u)
 {
-	struct web *w = arg;
-	const struct qd_order_update *u = &ev->u.order;
-	const char *sym;
-	cJSON *o;
-	char *s;
+	const char *sym = symbol_name(u->symbol);
+	cJSON *o = cJSON_CreateObject();
 
-	if (!api_wanted(w->api, "orders"))
-		return;
-	sym = symbol_name(u->symbol);
-	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "order_id", (double)u->order_id);
 	cJSON_AddStringToObject(o, "symbol", sym ? sym : "?");
 	cJSON_AddStringToObject(o, "side", u->side == QD_SIDE_SELL ? "sell" :
@@ -1367,10 +1507,47 @@ on_order(void *arg, const struct bus_event *ev)
 		trading_order_levels(host_oms(w->host), u, o);
 	if (u->reason != NULL)
 		cJSON_AddStringToObject(o, "reason", u->reason);
+	return o;
+}
+
+static void
+on_order(void *arg, const struct bus_event *ev)
+{
+	struct web *w = arg;
+	cJSON *o;
+	char *s;
+
+	if (!api_wanted(w->api, "orders"))
+		return;
+	o = order_json(w, &ev->u.order);
+	said_of(w, o, 0, 0);
 	if ((s = message("orders", ev->topic == BUS_FILL ? "fill" : "order",
 	    "data", o)) != NULL)
 		api_publish(w->api, "orders", s);
 	free(s);
+}
+
+/* trade.positions' answer to `req` (an object it takes over): each
+ * position to the positions channel. */
+static void
+publish_positions(struct web *w, cJSON *req)
+{
+	char *text = cJSON_PrintUnformatted(req), *s;
+	cJSON *data, *arr, *p;
+
+	cJSON_Delete(req);
+	data = text ? command_reply(w, text) : NULL;
+	free(text);
+	arr = data ? cJSON_GetObjectItemCaseSensitive(data, "positions") :
+		NULL;
+	cJSON_ArrayForEach(p, arr) {
+		said_of(w, p, 1, 0);
+		if ((s = message("positions", "position", "data",
+		    cJSON_Duplicate(p, 1))) != NULL)
+			api_publish(w->api, "positions", s);
+		free(s);
+	}
+	cJSON_Delete(data);
 }
 
 /* A fill: to the orders channel, and the position it changed to the
@@ -1380,8 +1557,7 @@ on_fill(void *arg, const struct bus_event *ev)
 {
 	struct web *w = arg;
 	const char *sym = symbol_name(ev->u.order.symbol);
-	cJSON *req, *data, *arr, *p;
-	char *text, *s;
+	cJSON *req;
 
 	on_order(arg, ev);
 	if (!api_wanted(w->api, "positions") || sym == NULL ||
@@ -1392,19 +1568,113 @@ on_fill(void *arg, const struct bus_event *ev)
 	cJSON_AddStringToObject(req, "instance", ev->source);
 	cJSON_AddStringToObject(req, "symbol", sym);
 	cJSON_AddTrueToObject(req, "closed");
-	text = cJSON_PrintUnformatted(req);
-	cJSON_Delete(req);
-	data = text ? command_reply(w, text) : NULL;
-	free(text);
-	arr = data ? cJSON_GetObjectItemCaseSensitive(data, "positions") :
-		NULL;
-	cJSON_ArrayForEach(p, arr) {
-		if ((s = message("positions", "position", "data",
-		    cJSON_Duplicate(p, 1))) != NULL)
-			api_publish(w->api, "positions", s);
-		free(s);
+	publish_positions(w, req);
+}
+
+/* Open trailing stops whose stop_price moved: "levels" messages (the
+ * order as "order" messages show it; no state changed). */
+static void
+look_orders(struct web *w)
+{
+	struct oms *o = host_oms(w->host);
+	size_t n = oms_open_orders(o, NULL, NULL, 0), k;
+	uint64_t *ids = calloc(n + 1, sizeof(*ids));
+
+	if (ids == NULL)
+		return;
+	k = oms_open_orders(o, NULL, ids, n);
+	for (size_t i = 0; i < k && i < n; i++) {
+		struct qd_order_update u;
+		struct oms_order_levels lv;
+		char key[32], *s;
+
+		memset(&u, 0, sizeof(u));
+		u.size = sizeof(u);
+		if (oms_order_get(o, NULL, ids[i], &u) != QD_OK ||
+		    u.type != QD_ORDER_TRAILING_STOP ||
+		    oms_order_levels(o, ids[i], &lv) != QD_OK)
+			continue;
+		snprintf(key, sizeof(key), "o%llu",
+			(unsigned long long)ids[i]);
+		if (said_note(w, key, lv.trigger, 0) && (s = message("orders",
+		    "levels", "data", order_json(w, &u))) != NULL) {
+			api_publish(w->api, "orders", s);
+			free(s);
+		}
 	}
-	cJSON_Delete(data);
+	free(ids);
+}
+
+struct moved {
+	struct web *w;
+	char **keys;                /* "account\nsymbol" of those moved */
+	size_t n, cap;
+};
+
+static void
+position_moved(void *arg, const char *account, const char *symbol,
+	double sl, double tp)
+{
+	struct moved *m = arg;
+	char key[256];
+
+	position_key(key, sizeof(key), account, symbol);
+	if (!said_note(m->w, key, sl, tp))
+		return;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 8;
+		char **nk = realloc(m->keys, cap * sizeof(*nk));
+
+		if (nk == NULL)
+			return;
+		m->keys = nk;
+		m->cap = cap;
+	}
+	if ((m->keys[m->n] = strdup(key + 1)) != NULL)
+		m->n++;
+}
+
+/* Open positions whose risk exits moved: "position" messages, as after
+ * a fill. */
+static void
+look_positions(struct web *w)
+{
+	struct moved m = { w, NULL, 0, 0 };
+
+	trading_position_levels(w->host, position_moved, &m);
+	for (size_t i = 0; i < m.n; i++) {
+		char *nl = strchr(m.keys[i], '\n');
+		cJSON *req;
+
+		if (nl == NULL) {   /* names too long for a key */
+			free(m.keys[i]);
+			continue;
+		}
+		*nl = '\0';
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "cmd", "trade.positions");
+		cJSON_AddStringToObject(req, "account", m.keys[i]);
+		cJSON_AddStringToObject(req, "symbol", nl + 1);
+		publish_positions(w, req);
+		free(m.keys[i]);
+	}
+	free(m.keys);
+}
+
+/* Every LEVELS_NS: the levels that moved, to the channels that have
+ * subscribers; what is no longer open, or no longer followed, is
+ * forgotten. */
+static void
+look_levels(void *arg)
+{
+	struct web *w = arg;
+
+	w->scan++;
+	if (w->host != NULL && api_wanted(w->api, "orders"))
+		look_orders(w);
+	if (w->host != NULL && api_wanted(w->api, "positions"))
+		look_positions(w);
+	said_sweep(w, 0);
 }
 
 /*
@@ -1437,6 +1707,74 @@ on_instance(void *arg, const struct bus_event *ev)
 	if ((s = message("instances", "instance", "data", o)) != NULL)
 		api_publish(w->api, "instances", s);
 	free(s);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * A (re)load was applied: each instance it removed goes to the instances
+ * channel as {"type":"removed","data":{"name"}} (a stopped one that is
+ * still configured stays listed).  The names are kept sorted, to compare
+ * with the next.
+ */
+void
+web_instances_applied(struct web *w)
+{
+	size_t n, k = 0, i, j;
+	char **now;
+
+	if (w == NULL || w->host == NULL)
+		return;
+	n = host_instance_count(w->host);
+	if ((now = calloc(n + 1, sizeof(*now))) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		struct host_instance_info info;
+
+		if (host_instance_info(w->host, i, &info) != QD_OK ||
+		    info.instance == NULL)
+			continue;
+		if ((now[k] = strdup(info.instance)) == NULL) {
+			names_free(now, k);
+			goto oom;
+		}
+		k++;
+	}
+	qsort(now, k, sizeof(*now), name_cmp);
+	for (i = j = 0; i < w->n_inst_names; i++) {
+		cJSON *d;
+		char *s;
+		int c = 1;
+
+		while (j < k && (c = strcmp(now[j], w->inst_names[i])) < 0)
+			j++;
+		if (c == 0 || !api_wanted(w->api, "instances"))
+			continue;
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "name", w->inst_names[i]);
+		if ((s = message("instances", "removed", "data", d)) != NULL)
+			api_publish(w->api, "instances", s);
+		free(s);
+	}
+	names_free(w->inst_names, w->n_inst_names);
+	w->inst_names = now;
+	w->n_inst_names = k;
+	return;
+oom:
+	log_warn("api", "out of memory: dashboards may not hear of removed "
+		"instances");
 }
 
 /* ---- the logs channel ----------------------------------------------------- */
@@ -1726,6 +2064,13 @@ web_start(const struct config *c, struct net *n, struct loop *core,
 		web_free(w);
 		return NULL;
 	}
+	if ((w->levels_timer = loop_timer_add(core, LEVELS_NS, LEVELS_NS,
+	    look_levels, w)) == NULL) {
+		log_error("api", "out of memory");
+		web_stop(w);
+		web_free(w);
+		return NULL;
+	}
 	log_set_hook(log_tail_push, w->logs);
 	w->subs[0] = bus_subscribe(bus, BUS_TRADE, 0, on_trade, w);
 	w->subs[1] = bus_subscribe(bus, BUS_BAR, 0, on_bar, w);
@@ -1758,6 +2103,8 @@ web_stop(struct web *w)
 	log_set_hook(NULL, NULL);
 	loop_timer_cancel(w->log_timer);
 	w->log_timer = NULL;
+	loop_timer_cancel(w->levels_timer);
+	w->levels_timer = NULL;
 	maint_stop(w->maint);
 	w->maint = NULL;
 	for (size_t i = 0; i < sizeof(w->subs) / sizeof(w->subs[0]); i++)
@@ -1784,6 +2131,8 @@ web_free(struct web *w)
 	for (size_t i = 0; i < TOKENS_KEPT; i++)
 		free(w->tokens[i].token);
 	pthread_mutex_destroy(&w->mu);
+	said_sweep(w, 1);
+	names_free(w->inst_names, w->n_inst_names);
 	free(w->clients);
 	free(w);
 }

@@ -9,9 +9,12 @@
  *   candles.{tf}.{symbol}     candles of a timeframe: the open one as it
  *                             changes ("final":false, 4/s at most) and the
  *                             closed one ("final":true)
- *   orders                    order updates and fills
+ *   orders                    order updates and fills; a trailing stop's
+ *                             stop_price as it moves ("levels")
  *   positions                 every account's open positions, then the
- *                             position a fill changed (trade.positions)
+ *                             position a fill changed (trade.positions),
+ *                             and one whose sl_price/tp_price moved
+ *   instances                 instances' states; "removed" by a reload
  *   risk                      risk actions and alerts
  *   logs                      admins: the daemon's log lines as written,
  *                             at a level ("level" in the subscription),
@@ -69,6 +72,10 @@ struct host;
 /** Push what strategy instances annotate to the dashboards following
  *  them (channel "annotations.{instance}"). */
 void web_attach_host(struct web *w, struct host *h);
+
+/** The host applied a configuration (at start and each reload): the
+ *  instances it removed are told to the instances channel. */
+void web_instances_applied(struct web *w);
 
 /** The daemon is ready (/readyz). */
 void web_ready(struct web *w);

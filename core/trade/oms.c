@@ -1455,8 +1455,11 @@ oms_submit(struct oms *o, const char *instance, const struct qd_order_req *req,
 	ro.reduce_only = (r.flags & QD_ORDER_REDUCE_ONLY) != 0;
 	ro.now = now;
 	exposure(o, a, ro.symbol, ex);
-	if (risk_pre_trade(o->risk, &ro, ex, mark_of(o, r.symbol), o->next_id,
-	    &ev) != QD_OK) {
+	/* QD_ERR_INVALID: no price to check it at (the order is valid) --
+	 * check_funds refuses it for that, saying so. */
+	rc = risk_pre_trade(o->risk, &ro, ex, mark_of(o, r.symbol), o->next_id,
+	    &ev);
+	if (rc != QD_OK && rc != QD_ERR_INVALID) {
 		snprintf(why, cap, "%s", ev.reason);
 		o->st.refused++;
 		return QD_ERR_DENIED;
@@ -2418,6 +2421,7 @@ int
 oms_order_levels(struct oms *o, uint64_t id, struct oms_order_levels *out)
 {
 	const struct ord *r = map_get(&o->orders, id);
+	struct paper_order po;
 	int buy;
 	double d;
 
@@ -2433,7 +2437,12 @@ oms_order_levels(struct oms *o, uint64_t id, struct oms_order_levels *out)
 		out->trigger = r->req.stop_price;
 		break;
 	case QD_ORDER_TRAILING_STOP:
-		if (r->best > 0) {
+		/* A paper order trails in its engine; a held one here. */
+		if (r->a->paper != NULL && r->paper_id != 0) {
+			if (paper_get_order(r->a->paper, r->paper_id,
+			    &po) == QD_OK)
+				out->trigger = po.trail_stop;
+		} else if (r->best > 0) {
 			d = r->req.trail > 0 ? r->req.trail :
 			    r->best * r->req.trail_bps / 1e4;
 			out->trigger = buy ? r->best + d : r->best - d;

@@ -146,6 +146,32 @@ async def instances_channel():
         m = await recv_until(ws, lambda m: change("bad")(m) and m["data"]["event"] == "failed", 5)
         say(st == 409 and m is not None and m["data"]["state"] == "failed" and
             "create failed" in m["data"].get("reason", ""), "instances channel: a failed start, with why", (st, m))
+        # Instances a reload removes -- one running, one stopped (which
+        # says nothing more as it goes) -- are "removed" messages.
+        files = [os.path.join(T, "quantd.d", n + ".json") for n in ("gone1", "gone2")]
+        for n, path in zip(("gone1", "gone2"), files):
+            with open(path, "w") as f:
+                f.write('{"plugin": "tp-good", "instance": "%s", "params": {"period": 2}}' % n)
+        st, _ = await later("POST", "/api/v1/reload")
+        m = await recv_until(ws, lambda m: change("gone2")(m) and m["data"]["event"] == "running", 10)
+        st2, _ = await later("POST", "/api/v1/instances/gone2/stop")
+        m2 = await recv_until(ws, lambda m: change("gone2")(m) and m["data"]["event"] == "stopped", 5)
+        say(st == 200 and m is not None and st2 == 200 and m2 is not None,
+            "instances channel: instances a reload adds, one of them stopped", (st, m, st2, m2))
+        for path in files:
+            os.remove(path)
+        st, _ = await later("POST", "/api/v1/reload")
+        seen = []
+        await recv_until(ws, lambda m: seen.append(m) is None and
+                         len([x for x in seen if x.get("type") == "removed"]) == 2, 10)
+        say(st == 200 and [(x["type"], x["data"].get("name"), x["data"].get("event")) for x in seen] ==
+            [("instance", "gone1", "stopped"), ("removed", "gone1", None), ("removed", "gone2", None)] and
+            all(x["channel"] == "instances" and x["data"] == {"name": x["data"]["name"]}
+                for x in seen if x["type"] == "removed"),
+            "instances channel: those a reload removes are \"removed\" ({\"name\"})", (st, seen))
+        st, doc = await later("GET", "/api/v1/instances")
+        say(st == 200 and not {"gone1", "gone2"} & {i["name"] for i in doc.get("instances", [])},
+            "and GET /instances no longer lists them", doc)
         await ws.send(json.dumps({"op": "unsubscribe", "channel": "instances"}))
         m = await recv_until(ws, lambda m: m.get("type") == "unsubscribed", 5)
         await later("POST", "/api/v1/instances/a/stop")

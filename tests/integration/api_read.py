@@ -157,6 +157,75 @@ say(rows and rows[-1].get("target") == "exchange.binance.key" and SECRET.encode(
 
 
 # --- channels ----------------------------------------------------------------------
+LOOK_S = 0.5   # how often the daemon looks for levels that moved (web.c)
+
+
+async def levels_move(ws):
+    """Levels that move with the price reach their channels without a
+    fill: two trailing stops (a sell's stop rises with each new high, a
+    buy's falls with each new low: one of them moves as soon as the price
+    does) send "levels" messages, and the position's trailing risk exit
+    a "position" message once its rules change; each order or position
+    at most once per look, and only when its level changed."""
+    run = asyncio.get_running_loop().run_in_executor
+    await ws.send(json.dumps({"op": "subscribe", "channel": "orders"}))
+    await apitest.recv_until(ws, lambda m: m.get("type") == "snapshot" and m.get("channel") == "orders", 5)
+    ids = []
+    for side in ("sell", "buy"):
+        st, doc, _ = await run(None, lambda side=side: call("POST", "/api/v1/orders", {
+            "instance": "hold", "symbol": "BTC/USDT", "side": side, "type": "trailing_stop",
+            "qty": 0.1, "trail": 10}, token=AT))
+        say(st == 200 and doc.get("id"), "a %s trailing stop is placed" % side, (st, doc))
+        ids.append(doc.get("id"))
+    st, doc, _ = await run(None, lambda: call("PUT", "/api/v1/risk/limits", {
+        "scope": "instance", "id": "hold", "limits": {"trailing_stop_pct": 50}}, token=AT))
+    say(st == 200, "hold's position gets a trailing risk rule", (st, doc))
+    got = []   # (arrival s, message) of the orders and positions
+    end = time.monotonic() + 15
+    while time.monotonic() < end:
+        m = await apitest.recv_until(ws, lambda m: m.get("channel") in ("orders", "positions"),
+                                     end - time.monotonic())
+        if m is None:
+            break
+        got.append((time.monotonic(), m))
+        moved = [i for i in ids if len({x["data"].get("stop_price") for _, x in got
+                                        if x["type"] == "levels" and x["data"]["order_id"] == i}) >= 3]
+        if moved and any(x["type"] == "position" for _, x in got):
+            break
+    fills = [x for _, x in got if x["type"] == "fill"]
+
+    def runs(kind, key, level):
+        # each thing's messages of `kind`: [(arrival, level)]
+        out = {}
+        for t, x in got:
+            if x["type"] == kind:
+                out.setdefault(key(x["data"]), []).append((t, x["data"].get(level)))
+        return out
+    orders = runs("levels", lambda d: d["order_id"], "stop_price")
+    positions = runs("position", lambda d: (d["account"], d["symbol"]), "sl_price")
+    moving = [v for i, v in orders.items() if i in ids and len({p for _, p in v}) >= 2]
+    say(moving and not fills and all(v[-1][1] > 0 for v in moving),
+        "orders channel: a trailing stop's stop_price moves with the price, without a fill",
+        (orders, fills))
+    ok = bool(moving)
+    for v in moving:
+        for (t0, p0), (t1, p1) in zip(v, v[1:]):
+            ok = ok and p0 != p1 and t1 - t0 > LOOK_S * 0.6
+        # a sell's stop only rises, a buy's only falls
+        ok = ok and (sorted(p for _, p in v) == [p for _, p in v] or
+                     sorted((p for _, p in v), reverse=True) == [p for _, p in v])
+    say(ok, "each update names a new level, at most one per order per %.1f s" % LOOK_S, orders)
+    hold = positions.get(("paper:hold", "BTC/USDT"), [])
+    say(hold and not fills and hold[0][1] and hold[0][1] > 0,
+        "positions channel: the position's risk exit arrives once its rules change, without a fill", positions)
+    ok = True
+    for (t0, p0), (t1, p1) in zip(hold, hold[1:]):
+        ok = ok and p0 != p1 and t1 - t0 > LOOK_S * 0.6
+    say(ok, "and again only when it moves, at most once per %.1f s" % LOOK_S, hold)
+    for i in ids:
+        await run(None, lambda i=i: call("DELETE", "/api/v1/orders/%d" % i, token=AT))
+
+
 async def ws_checks():
     import websockets
     url = "ws://127.0.0.1:%d/ws" % PORT
@@ -186,6 +255,7 @@ async def ws_checks():
         m = await recv_until(ws, lambda m: m.get("type") == "position", 15)
         say(st == 200 and m is not None and m["channel"] == "positions" and abs(m["data"]["qty"] - 1.5) < 1e-9,
             "positions channel: a fill's new position", (st, doc, m))
+        await levels_move(ws)
 
         await ws.send(json.dumps({"op": "subscribe", "channel": "logs", "level": "loud"}))
         m = await recv_until(ws, lambda m: m.get("type") == "error", 5)

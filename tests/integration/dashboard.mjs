@@ -2,7 +2,7 @@
 // (playwright-core from $QD_WEB/node_modules): each check prints "ok - ..."
 // or "not ok - ..."; exits 1 if any failed.  Screenshots go to SHOTS.
 import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { paint100k } from '../bench/chart_paint.mjs';
@@ -78,15 +78,19 @@ page.on('response', (r) => {
 	else if (new URL(r.url()).pathname === '/api/v1/indicators' && r.request().method() === 'GET' && r.status() === 200)
 		r.json().then((j) => { indicatorList = j; }).catch(() => {});
 });
-// The pages of older candles asked for (their "to"), the ranges the sma
-// indicator was computed over, and every read of the instances' list.
+// The pages of older candles asked for (their "to"), the newest pages
+// (exchange and timeframe), the ranges the sma indicator was computed
+// over, and every read of the instances' list.
 const olderPages = [];
+const newestPages = [];
 const smaRanges = [];
 let instanceReads = 0;
 page.on('request', (r) => {
 	const u = new URL(r.url());
 	if (u.pathname === '/api/v1/market/candles' && u.searchParams.has('to'))
 		olderPages.push(`${u.searchParams.get('exchange')} ${u.searchParams.get('to')}`);
+	else if (u.pathname === '/api/v1/market/candles')
+		newestPages.push(`${u.searchParams.get('exchange')} ${u.searchParams.get('timeframe')}`);
 	else if (u.pathname === '/api/v1/indicators/sma' && r.method() === 'POST')
 		smaRanges.push(JSON.parse(r.postData() ?? '{}'));
 	else if (u.pathname === '/api/v1/instances' && r.method() === 'GET')
@@ -295,6 +299,21 @@ try {
 		await page.waitForFunction(() => /\bfeed BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
 	});
 
+	await check('opening the chart asks for its candles once (the nav link to it and choosing its market or timeframe again ask for nothing)', async () => {
+		const from = newestPages.length;
+		// Signed in at / the chart is the page shown.
+		await page.goto(base + '/');
+		await page.waitForFunction(() => /\bfeed BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''), null, { timeout: 15000 });
+		await page.click('nav a[href="#/chart"]');
+		await page.selectOption('#market', 'feed BTC/USDT');
+		await page.click('.tfs button[data-tf="1m"]');
+		await page.waitForTimeout(1000);
+		const asked = newestPages.slice(from);
+		if (asked.length !== 1 || asked[0] !== 'feed 1m')
+			throw new Error(`pages asked for: ${asked.join(', ')}`);
+		await page.waitForSelector('#order-ticket select[name="instance"] option[value="hold"]', { state: 'attached' });
+	});
+
 	await check('placing a limit order from the ticket draws its price line', async () => {
 		const lines = Number(await page.getAttribute('#chart', 'data-lines') ?? 0);
 		await page.selectOption('#order-ticket select[name="instance"]', 'hold');
@@ -331,6 +350,32 @@ try {
 		await page.click('#order-ticket button[type="submit"]');
 		await page.waitForFunction((n) => Number(document.querySelector('#chart')?.dataset.sl) > n, sl, { timeout: 15000 });
 		await page.waitForSelector('#chart-orders li:has-text("stop sell")');
+		await page.selectOption('#order-ticket select[name="side"]', 'buy');
+	});
+	await check('trailing stops\' lines move with the price (no fill, no reload)', async () => {
+		const lines = Number(await page.getAttribute('#chart', 'data-lines') ?? 0);
+		// A sell's stop follows each new high, a buy's each new low: one
+		// of them moves as soon as the price does.  4 away: near enough
+		// to be in view, too far for the feed to reach in the few seconds
+		// they stay.
+		await page.selectOption('#order-ticket select[name="type"]', 'trailing_stop');
+		await page.fill('#order-ticket input[name="qty"]', '0.05');
+		await page.fill('#order-ticket input[name="trail"]', '4');
+		for (const side of ['sell', 'buy']) {
+			await page.selectOption('#order-ticket select[name="side"]', side);
+			await page.click('#order-ticket button[type="submit"]');
+			await page.waitForSelector(`#chart-orders li:has-text("trailing stop ${side}")`);
+		}
+		// Drawn once their engine saw a price.
+		await page.waitForFunction((n) => Number(document.querySelector('#chart')?.dataset.lines) === n + 2, lines, { timeout: 15000 });
+		const before = await page.getAttribute('#chart', 'data-line-prices');
+		await page.waitForFunction(([n, p]) => Number(document.querySelector('#chart')?.dataset.lines) === n + 2 &&
+			document.querySelector('#chart')?.dataset.linePrices !== p, [lines, before], { timeout: 30000 });
+		await page.evaluate(() => document.querySelector('#chart').scrollIntoView({ block: 'center' }));
+		await shot('chart-trailing');
+		for (const side of ['sell', 'buy'])
+			await page.click(`#chart-orders li:has-text("trailing stop ${side}") button`);
+		await page.waitForFunction((n) => Number(document.querySelector('#chart')?.dataset.lines) === n, lines);
 		await page.selectOption('#order-ticket select[name="side"]', 'buy');
 	});
 	await shot('chart-orders');
@@ -399,6 +444,17 @@ try {
 		await page.waitForSelector(row('hold') + ' [data-state="stopped"]', { timeout: 2500 });
 		await page.click(row('hold') + ' button[data-action="start"]');
 		await page.waitForSelector(row('hold') + ' [data-state="running"]', { timeout: 2500 });
+		if (instanceReads !== reads)
+			throw new Error(`the page read GET /instances ${instanceReads - reads} time(s)`);
+	});
+	await check('an instance a reload removes leaves the list (pushed, not read again)', async () => {
+		await page.waitForSelector(row('spare'));
+		const reads = instanceReads;
+		// Its file gone, and the daemon told to reload (SIGHUP).
+		await unlink(join(process.env.QD_T, 'quantd.d', 'spare.json'));
+		process.kill(Number(process.env.QD_PID), 'SIGHUP');
+		await page.waitForSelector(row('spare'), { state: 'detached', timeout: 5000 });
+		await page.waitForSelector(row('hold') + ' [data-state="running"]');
 		if (instanceReads !== reads)
 			throw new Error(`the page read GET /instances ${instanceReads - reads} time(s)`);
 	});

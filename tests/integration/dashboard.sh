@@ -3,13 +3,14 @@
 # (web/node_modules) against a daemon serving web/dist with a replayed
 # BTC/USDT feed (tests/integration/dashboard.mjs): sign-in with 2FA, the
 # access token renewed before it expires, live
-# candles, older candles loaded as the chart scrolls back, a timeframe
-# switch, an order's price line and a fill's marker,
+# candles (the newest page asked for once as the chart opens), older
+# candles loaded as the chart scrolls back, a timeframe switch, an order's
+# price line, trailing stops' lines moving with the price, a fill's marker,
 # risk limits refused by the server, emergency close with confirmation,
 # indicators over the price and in a pane (SuperTrend's line over the
 # price, its direction in a pane, as the API places each output),
-# strategies started and stopped
-# (their states pushed over the WebSocket) and a bad parameter shown at its
+# strategies started and stopped (their states pushed over the WebSocket),
+# one a reload removed leaving the list, and a bad parameter shown at its
 # field, plugins with a refused file and the
 # instance file editor, backtests (equity, trades, downloads, the trades and Chan structures on
 # the chart, an optimisation's heat map, Monte Carlo bands), a Chan
@@ -44,6 +45,10 @@ for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins
 # A running chan strategy on a synthetic ETH/USDT feed (ten bars a
 # second): its annotations drawn live on the chart.
 chan_live 100
+# An instance whose file the browser test removes (then SIGHUP): its row
+# leaves the strategies page.
+ln -s "$TP/tp-good.so" "$T/plugins/"
+echo '{"plugin": "tp-good", "instance": "spare", "params": {"period": 2}}' > "$T/quantd.d/spare.json"
 # Access tokens of 30 s: the page renews its own within the run.
 api_daemon 11 "\"static_dir\": \"$QD_BUILDDIR/web/dist\", \"access_ttl_s\": 30" || { finish; exit 1; }
 # Position rules for "hold" (wide: they never fire here): its position's
@@ -58,7 +63,7 @@ ctl data synth --bars 12000 --timeframe 1m --seed 5 > "$T/hist.csv"
 ctl data import "$T/hist.csv" --exchange hist --symbol BTC/USDT --timeframe 1m > "$T/import-hist" 2>&1
 check "quantctl data import stores the chart's 12,000 candles" grep -q 'imported 12000 candles' "$T/import-hist"
 check "the dashboard is served at /" sh -c "curl -sf http://127.0.0.1:$port/ | grep -q app.js"
-QD_WEB="$QD_SRCDIR/web" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
+QD_WEB="$QD_SRCDIR/web" QD_T="$T" QD_PID="$QD_PID" node "$QD_SRCDIR/tests/integration/dashboard.mjs" \
 	"http://127.0.0.1:$port" "$root_pw" "$shots" > "$T/out" 2>&1
 rc=$?
 sed 's/^/  /' "$T/out"

@@ -253,6 +253,51 @@ market_buy_fills_at_next_trade(void **st)
 	oms_free(o);
 }
 
+/* A paper trailing stop's level, for charts: the paper engine's stop,
+ * following the best price seen since it was placed (none before). */
+static void
+paper_trailing_stop_level_moves(void **st)
+{
+	struct oms *o = make(NULL);
+	struct oms_order_levels lv;
+	struct qd_order_req r;
+	uint64_t id = 0;
+	char why[200];
+
+	(void)st;
+	open_paper(o, "a", 10000, 1);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.symbol = btc;
+	r.side = QD_SIDE_SELL;
+	r.type = QD_ORDER_TRAILING_STOP;
+	r.qty = 1;
+	r.trail = 3;
+	/* No price known yet: refused, saying so. */
+	assert_int_equal(oms_submit(o, "a", &r, T0, &id, why, sizeof(why)),
+		QD_ERR_DENIED);
+	assert_non_null(strstr(why, "no price is known yet"));
+	trade(o, btc, T0, 100, 1);
+	assert_int_equal(oms_submit(o, "a", &r, T0, &id, why, sizeof(why)),
+		QD_OK);
+	assert_int_equal(oms_order_levels(o, id, &lv), QD_OK);
+	assert_true(lv.trigger == 0);        /* it saw no price yet */
+	trade(o, btc, T0 + SEC, 101, 1);
+	assert_int_equal(oms_order_levels(o, id, &lv), QD_OK);
+	assert_true(lv.trigger == 98);
+	trade(o, btc, T0 + 2 * SEC, 99, 1);   /* not a new best */
+	assert_int_equal(oms_order_levels(o, id, &lv), QD_OK);
+	assert_true(lv.trigger == 98);
+	trade(o, btc, T0 + 3 * SEC, 104, 1);
+	assert_int_equal(oms_order_levels(o, id, &lv), QD_OK);
+	assert_true(lv.trigger == 101);
+	assert_int_equal(state_of(o, id), QD_ORDER_PENDING);
+	trade(o, btc, T0 + 4 * SEC, 100.5, 1); /* through it: filled */
+	assert_int_equal(state_of(o, id), QD_ORDER_FILLED);
+	assert_books(o);
+	oms_free(o);
+}
+
 static void
 buying_power_is_checked(void **st)
 {
@@ -953,6 +998,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(transitions),
 		cmocka_unit_test(market_buy_fills_at_next_trade),
+		cmocka_unit_test(paper_trailing_stop_level_moves),
 		cmocka_unit_test(buying_power_is_checked),
 		cmocka_unit_test(partial_fills_by_volume),
 		cmocka_unit_test(oco_cancels_the_other),

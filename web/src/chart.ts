@@ -2,7 +2,8 @@
 // timeframe from the REST history (the newest page first; the page before
 // the first candle shown once the view comes within a screen of it, until
 // the store has none older), the open candle and each closed one from the
-// candles channel, open orders as price lines and fills as markers from
+// candles channel, open orders as price lines (a trailing stop's moving
+// with it: the channel's "levels" messages) and fills as markers from
 // the orders channel, indicators (indicators.ts) and a small order
 // ticket.  The chart scrolls with the mouse, the touch and the keys.
 import {
@@ -140,6 +141,9 @@ export function chartPage(root: HTMLElement): () => void {
 	let count = 0;
 	let unfollow: (() => void) | null = null;
 	let loadSeq = 0;
+	// The series shown or on its way ('' once its load failed): choosing
+	// it again asks for nothing.
+	let shownKey = '';
 	// The older pages: none before firstTs once one came back short; the
 	// load (its loadSeq) whose older page is on its way, if any.
 	let oldest = true;
@@ -193,6 +197,10 @@ export function chartPage(root: HTMLElement): () => void {
 	}
 
 	async function load(): Promise<void> {
+		const key = market ? `${market.exchange} ${market.symbol} ${tf}` : '';
+		if (key !== '' && key === shownKey)
+			return;
+		shownKey = key;
 		const seq = ++loadSeq;
 		tfButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.tf === tf)));
 		unfollow?.();
@@ -225,6 +233,8 @@ export function chartPage(root: HTMLElement): () => void {
 		} catch (e) {
 			if (olderFor === seq)
 				olderFor = 0;
+			if (seq === loadSeq)
+				shownKey = '';
 			showError(err, e);
 		}
 	}
@@ -348,6 +358,7 @@ export function chartPage(root: HTMLElement): () => void {
 		box.dataset.lines = String(all.length);
 		box.dataset.sl = String(all.filter((l) => l.kind === 'sl').length);
 		box.dataset.tp = String(all.filter((l) => l.kind === 'tp').length);
+		box.dataset.linePrices = all.map((l) => l.line.options().price).join(' ');
 	}
 
 	function listOrders(): void {
@@ -364,7 +375,7 @@ export function chartPage(root: HTMLElement): () => void {
 			lines.clear();
 			open.clear();
 			((m.data as { orders?: OrderEvent[] })?.orders ?? []).forEach(drawOrder);
-		} else if (m.type === 'order') {
+		} else if (m.type === 'order' || m.type === 'levels') {
 			drawOrder(m.data as OrderEvent);
 		} else if (m.type === 'fill') {
 			const f = m.data as OrderEvent;
@@ -419,19 +430,22 @@ function orderTicket(): { form: HTMLFormElement; err: HTMLElement; setSymbol: (s
 	const symbol = h('input', { name: 'symbol', required: true, autocomplete: 'off' });
 	const side = h('select', { name: 'side' }, h('option', { value: 'buy' }, 'Buy'), h('option', { value: 'sell' }, 'Sell'));
 	const type = h('select', { name: 'type' }, h('option', { value: 'limit' }, 'Limit'), h('option', { value: 'market' }, 'Market'),
-		h('option', { value: 'stop' }, 'Stop'), h('option', { value: 'take_profit' }, 'Take profit'));
+		h('option', { value: 'stop' }, 'Stop'), h('option', { value: 'take_profit' }, 'Take profit'),
+		h('option', { value: 'trailing_stop' }, 'Trailing stop'));
 	const qty = h('input', { name: 'qty', type: 'number', step: 'any', min: '0', required: true, inputmode: 'decimal' });
 	const price = h('input', { name: 'price', type: 'number', step: 'any', min: '0', inputmode: 'decimal' });
 	const stop = h('input', { name: 'stop_price', type: 'number', step: 'any', min: '0', inputmode: 'decimal', disabled: true });
+	const trail = h('input', { name: 'trail', type: 'number', step: 'any', min: '0', inputmode: 'decimal', disabled: true });
 	const sl = h('input', { name: 'sl_price', type: 'number', step: 'any', min: '0', inputmode: 'decimal', placeholder: 'optional' });
 	const tp = h('input', { name: 'tp_price', type: 'number', step: 'any', min: '0', inputmode: 'decimal', placeholder: 'optional' });
 	type.addEventListener('change', () => {
 		price.disabled = type.value !== 'limit';
 		stop.disabled = type.value !== 'stop' && type.value !== 'take_profit';
+		trail.disabled = type.value !== 'trailing_stop';
 	});
 	const form = h('form', { class: 'grid-form', id: 'order-ticket' },
 		field('Instance', instance), field('Symbol', symbol), field('Side', side),
-		field('Type', type), field('Quantity', qty), field('Price', price), field('Trigger price', stop),
+		field('Type', type), field('Quantity', qty), field('Price', price), field('Trigger price', stop), field('Trail', trail),
 		field('Stop loss', sl), field('Take profit', tp),
 		h('button', { type: 'submit' }, 'Place order'), err, ok);
 	form.addEventListener('submit', (ev) => {
@@ -447,6 +461,8 @@ function orderTicket(): { form: HTMLFormElement; err: HTMLElement; setSymbol: (s
 			t.price = Number(price.value);
 		if (t.type === 'stop' || t.type === 'take_profit')
 			t.stop_price = Number(stop.value);
+		if (t.type === 'trailing_stop')
+			t.trail = Number(trail.value);
 		if (sl.value !== '')
 			t.sl_price = Number(sl.value);
 		if (tp.value !== '')

@@ -25,6 +25,7 @@ const THEME_KEY = 'quantd.theme';
 const app = document.getElementById('app') as HTMLElement;
 let stop: (() => void) | null = null;
 let user: api.Me | null = null;
+let shown = '';   /* the page drawn ('' for the sign-in form) */
 
 function applyTheme(t: string): void {
 	document.documentElement.dataset.theme = t;
@@ -39,10 +40,12 @@ function show(): void {
 	stop?.();
 	stop = null;
 	if (!user) {
+		shown = '';
 		loginPage(app, () => { void start(); });
 		return;
 	}
 	const current = page();
+	shown = current;
 	const main = h('main', { id: 'page', class: 'page-' + current, tabindex: '-1' });
 	const theme = h('button', { type: 'button', id: 'theme', 'aria-label': 'Switch between dark and light themes' },
 		document.documentElement.dataset.theme === 'light' ? 'Dark theme' : 'Light theme');
@@ -94,7 +97,9 @@ async function start(): Promise<void> {
 
 applyTheme(localStorage.getItem(THEME_KEY) ??
 	(matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'));
-window.addEventListener('hashchange', () => { if (user) show(); });
+// A link to the page shown (#/chart from /, where the chart is the
+// default) keeps it as it is: nothing is drawn or read again.
+window.addEventListener('hashchange', () => { if (user && page() !== shown) show(); });
 onSession((signedIn) => {
 	if (!signedIn && user) {
 		user = null;

@@ -404,7 +404,7 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 				axisLabelVisible: true,
 				title: `${who} ${p.qty > 0 ? 'long' : 'short'} ${num(Math.abs(p.qty))}`,
 			}));
-			// The risk rules' exits of this position (as of its last fill).
+			// The risk rules' exits of this position (sent again as they move).
 			for (const [price, what, color] of [[p.sl_price, 'SL', '--down'], [p.tp_price, 'TP', '--up']] as const) {
 				if (!(price && price > 0))
 					continue;

@@ -99,9 +99,11 @@ export async function openOrders(): Promise<Order[]> {
 /** An order for a strategy instance's account; answers its id. */
 export interface OrderTicket {
 	instance: string; symbol: string; side: 'buy' | 'sell';
-	type: 'market' | 'limit' | 'stop' | 'take_profit'; qty: number; price?: number;
+	type: 'market' | 'limit' | 'stop' | 'take_profit' | 'trailing_stop'; qty: number; price?: number;
 	/** stop and take_profit: the price that triggers it */
 	stop_price?: number;
+	/** trailing_stop: how far its stop follows the best price since it was placed */
+	trail?: number;
 	/** a bracket: once this order fills, a stop loss and a take profit close it */
 	sl_price?: number; tp_price?: number;
 }

@@ -1,6 +1,7 @@
 // strategies.ts -- the strategies page: every instance with its state
 // (running, stopped, failed and why), trust and restarts, live from the
-// instances channel (its snapshot, then each change as it happens); start,
+// instances channel (its snapshot, then each change as it happens, and
+// the instances a reload removed); start,
 // stop and restart for admins; and a selected instance's parameters as a
 // form generated from its plugin's specs, checked by the server (each
 // problem shown at its field) and written into its instance file, after
@@ -35,6 +36,7 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 	let changes = 0;                          /* changes received */
 	let snapshots = 0;                        /* snapshots received */
 	const changedAt = new Map<string, number>();
+	const removedAt = new Map<string, number>();
 	let gone = false;
 
 	// The new state comes over the channel (and redraws the row); the
@@ -99,7 +101,8 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 			if (gone || snapshots !== snap)
 				return;
 			const old = new Map((rows ?? []).map((i) => [i.name, i]));
-			rows = list.map((i) => ((changedAt.get(i.name) ?? 0) > at ? old.get(i.name) ?? i : i));
+			rows = list.filter((i) => (removedAt.get(i.name) ?? 0) <= at)
+				.map((i) => ((changedAt.get(i.name) ?? 0) > at ? old.get(i.name) ?? i : i));
 			draw();
 		}).catch((e) => { if (!gone) showError(err, e); });
 	}
@@ -109,10 +112,21 @@ export function strategiesPage(root: HTMLElement, me: api.Me): () => void {
 			rows = (m.data as { instances?: api.Instance[] } | null)?.instances ?? [];
 			snapshots++;
 			changedAt.clear();
+			removedAt.clear();
+		} else if (m.type === 'removed') {
+			// A reload removed it: its row goes (and its parameters).
+			const name = (m.data as { name: string }).name;
+			removedAt.set(name, ++changes);
+			rows = rows?.filter((r) => r.name !== name) ?? null;
+			if (selected === name) {
+				selected = null;
+				editor.hidden = true;
+			}
 		} else if (m.type === 'instance') {
 			const c = m.data as InstanceChange;
 			const i = rows?.find((r) => r.name === c.name);
 			changedAt.set(c.name, ++changes);
+			removedAt.delete(c.name);
 			if (!i) {
 				fetchList();
 				return;
