@@ -1,7 +1,8 @@
 // bench_chart.mjs -- the dashboard chart's 100 k-candle paint (see
 // chart_paint.mjs), RUNS times in headless Chromium, with the volume
-// histogram and without: best and median, and their ratio to the
-// structured copy of the same bars.
+// histogram and without: best, median and worst of the whole paint, the
+// median of each of its phases, of the parse before it and of the CPU
+// time of both, and the ratio to the structured copy of the same bars.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { paint100k } from './chart_paint.mjs';
@@ -10,24 +11,26 @@ const web = process.env.QD_WEB;
 const runs = Number(process.env.RUNS ?? 7);
 const require = createRequire(join(web, 'package.json'));
 const { chromium } = require('playwright-core');
-const chartLib = join(web, 'node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js');
 const browser = await chromium.launch({
 	executablePath: '/usr/bin/chromium',
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
 });
 try {
 	const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-	const best = (a) => Math.min(...a);
+	const ms = (x) => `${x.toFixed(1)} ms`;
 	for (const volume of [true, false]) {
-		const paint = [], copy = [];
-		for (let i = 0; i < runs; i++) {
-			const [p, c] = await paint100k(browser, chartLib, volume);
-			paint.push(p);
-			copy.push(c);
-		}
-		console.log(`100000 candles${volume ? ' + volume' : ''}, setData to first paint (${runs} runs): best ${best(paint).toFixed(1)} ms, ` +
-			`median ${med(paint).toFixed(1)} ms; a structured copy of the bars: best ${best(copy).toFixed(1)} ms, ` +
-			`median ${med(copy).toFixed(1)} ms; ratio of medians ${(med(paint) / med(copy)).toFixed(1)}`);
+		const r = [];
+		for (let i = 0; i < runs; i++)
+			r.push(await paint100k(browser, web, volume));
+		const m = (k) => med(r.map((x) => x[k]));
+		const total = r.map((x) => x.total);
+		console.log(`100000 candles${volume ? ' + volume' : ''}, data to first paint (${runs} runs): ` +
+			`best ${ms(Math.min(...total))}, median ${ms(m('total'))}, worst ${ms(Math.max(...total))}; ` +
+			`medians: series data ${ms(m('data'))}, candles setData ${ms(m('candles'))}` +
+			`${volume ? `, volume setData ${ms(m('volume'))}` : ''}, to the first frame ${ms(m('frame'))}; ` +
+			`before it the body's parse ${ms(m('parse'))}; CPU time of the parse and paint: main thread ${ms(m('thread'))}, ` +
+			`renderer ${ms(m('process'))}; a structured copy of the series' data: median ${ms(m('copy'))}, ` +
+			`ratio of medians ${(m('total') / m('copy')).toFixed(1)}`);
 	}
 } finally {
 	await browser.close();

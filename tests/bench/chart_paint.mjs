@@ -1,41 +1,96 @@
-// chart_paint.mjs -- 100,000 candles and their volume handed to the
-// chart library the dashboard bundles, timed from setData to the first
-// painted frame in a page of its own; beside it the floor: one structured
-// copy of the same bars (a bare pass reading and writing every field).
-// Used by the browser suite (one run) and bench_chart.sh (several, with
-// and without the volume).
+// chart_paint.mjs -- 100,000 candles painted by the dashboard's own chart
+// code (web/src/kline.ts, bundled here by the dashboard's esbuild, with
+// the theme of web/src/app.css) in a page of its own.  As on the chart
+// page, the chart is made and paints empty first (there, while its
+// candles are on their way); then a GET /market/candles body of 100 k
+// rows is parsed into candles as routes.ts does (timed apart), and the
+// paint is timed: the candles turned into the series' data, both series'
+// setData, and the first painted frame after them.  Beside it the floor:
+// one structured copy of the same bars (a bare pass reading and writing
+// every field), taken after the paint so that its garbage is not the
+// paint's.  Used by the browser suite (one run) and bench_chart.sh
+// (several, with and without the volume).
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
 
-/** [setData to first paint, structured copy] in ms; `volume`: the
- *  volume histogram too (as the dashboard draws it). */
-export async function paint100k(browser, chartLib, volume = true) {
+const bundles = new Map();
+
+/* kline.ts as a script for the page (global QdKline), built once. */
+async function klineScript(web) {
+	if (!bundles.has(web)) {
+		const { build } = createRequire(join(web, 'package.json'))('esbuild');
+		const out = await build({
+			entryPoints: [join(web, 'src/kline.ts')], bundle: true, minify: true, write: false,
+			format: 'iife', globalName: 'QdKline', target: ['es2020'], logLevel: 'warning',
+		});
+		bundles.set(web, out.outputFiles[0].text);
+	}
+	return bundles.get(web);
+}
+
+/** The paint's phases in ms: { data, candles, volume, frame, total
+ *  (the four), copy }, the response's `parse` before them, and the CPU
+ *  time the page's main thread (`thread`) and its whole renderer process
+ *  (`process`, with the collector's helper threads; 10 ms steps) spent on
+ *  the parse and the paint, which a busy machine stretches less than the
+ *  wall-clock times.  `volume`: the volume histogram too (as the
+ *  dashboard draws it).  `web`: the dashboard's directory (web/, with
+ *  node_modules). */
+export async function paint100k(browser, web, volume = true) {
 	const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
 	try {
 		await page.setContent('<div id="c" style="width:1200px;height:600px"></div>');
-		await page.addScriptTag({ path: chartLib });
-		return await page.evaluate((withVolume) => new Promise((done) => {
-			const L = window.LightweightCharts;
-			const chart = L.createChart(document.getElementById('c'), { width: 1200, height: 600 });
-			const s = chart.addSeries(L.CandlestickSeries);
-			const v = chart.addSeries(L.HistogramSeries, { priceScaleId: 'vol' });
-			const bars = [], vols = [];
+		await page.addStyleTag({ path: join(web, 'src/app.css') });
+		await page.addScriptTag({ content: await klineScript(web) });
+		const cdp = await page.context().newCDPSession(page);
+		await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+		const cpu = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics
+			.filter((m) => m.name === 'ThreadTime' || m.name === 'ProcessTime').map((m) => [m.name, m.value * 1000]));
+		await page.evaluate(() => new Promise((done) => {
+			const K = window.QdKline;
+			window.paint = K.klineChart(document.getElementById('c'));
+			const rows = [];
 			let p = 100;
 			for (let i = 0; i < 100000; i++) {
 				const o = p;
 				p *= 1 + (Math.sin(i * 12.9898) * 43758.5453 % 1) * 0.002;
-				bars.push({ time: 1600000000 + i * 60, open: o, high: Math.max(o, p) * 1.001, low: Math.min(o, p) * 0.999, close: p });
-				vols.push({ time: 1600000000 + i * 60, value: 1 + (i % 17) });
+				rows.push([(1600000000 + i * 60) * 1000, o, Math.max(o, p) * 1.001, Math.min(o, p) * 0.999, p, 1 + (i % 17)]);
 			}
-			const c0 = performance.now();
-			structuredClone(bars);
-			if (withVolume)
-				structuredClone(vols);
-			const copy = performance.now() - c0;
+			window.paint.body = JSON.stringify({ candles: rows });
+			requestAnimationFrame(() => requestAnimationFrame(done));
+		}));
+		const c0 = await cpu();
+		const r = await page.evaluate((withVolume) => new Promise((done) => {
+			const K = window.QdKline, { candles, volume: vol, body } = window.paint;
+			// The response's body parsed and its rows made candles, as
+			// routes.ts does, and the paint straight after (no idle
+			// moment between in which the collector could move them).
+			const p0 = performance.now();
+			const rows = JSON.parse(body).candles.map((c) => ({
+				ts: c[0], open: c[1], high: c[2], low: c[3], close: c[4], volume: c[5] }));
 			const t0 = performance.now();
-			s.setData(bars);
+			const data = withVolume ? K.klineData(rows) : { bars: rows.map(K.bar) };
+			const t1 = performance.now();
+			candles.setData(data.bars);
+			const t2 = performance.now();
 			if (withVolume)
-				v.setData(vols);
-			requestAnimationFrame(() => requestAnimationFrame(() => done([performance.now() - t0, copy])));
+				vol.setData(data.vols);
+			const t3 = performance.now();
+			window.paint.data = data;
+			requestAnimationFrame(() => requestAnimationFrame(() => {
+				const t4 = performance.now();
+				done({ parse: t0 - p0, data: t1 - t0, candles: t2 - t1, volume: t3 - t2, frame: t4 - t3, total: t4 - t0 });
+			}));
 		}), volume);
+		const c1 = await cpu();
+		r.thread = c1.ThreadTime - c0.ThreadTime;
+		r.process = c1.ProcessTime - c0.ProcessTime;
+		r.copy = await page.evaluate(() => {
+			const t0 = performance.now();
+			structuredClone(window.paint.data);
+			return performance.now() - t0;
+		});
+		return r;
 	} finally {
 		await page.close();
 	}

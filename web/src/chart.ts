@@ -7,13 +7,12 @@
 // the orders channel, indicators (indicators.ts) and a small order
 // ticket.  The chart scrolls with the mouse, the touch and the keys.
 import {
-	CandlestickSeries, ColorType, HistogramSeries, LineStyle, MismatchDirection, createChart,
-	createSeriesMarkers, type CandlestickData, type HistogramData, type IChartApi,
-	type IPriceLine, type ISeriesApi, type LogicalRange, type SeriesMarker, type Time,
-	type UTCTimestamp,
+	LineStyle, MismatchDirection, createSeriesMarkers, type CandlestickData, type HistogramData,
+	type IPriceLine, type LogicalRange, type SeriesMarker, type Time, type UTCTimestamp,
 } from 'lightweight-charts';
 import { errorBox, field, h, num, replace, showError } from './dom';
 import { indicatorLayer } from './indicators';
+import { bar, klineChart, klineData, vol, volumeColors } from './kline';
 import { follow, type LiveMessage } from './live';
 import { chartOverlays } from './overlays';
 import * as api from './routes';
@@ -77,17 +76,6 @@ function channelSymbol(s: string): string {
 	return s.replace('/', '-');
 }
 
-function bar(c: LiveCandle | api.Candle): CandlestickData {
-	return { time: (c.ts / 1000) as UTCTimestamp, open: c.open, high: c.high, low: c.low, close: c.close };
-}
-
-function vol(c: LiveCandle | api.Candle): HistogramData {
-	return {
-		time: (c.ts / 1000) as UTCTimestamp, value: c.volume,
-		color: c.close >= c.open ? css('--up-soft') : css('--down-soft'),
-	};
-}
-
 /** Draws the chart page into `root`; returns what stops its live feeds. */
 export function chartPage(root: HTMLElement): () => void {
 	const stops: Array<() => void> = [];
@@ -108,20 +96,7 @@ export function chartPage(root: HTMLElement): () => void {
 		h('section', { class: 'panel' }, h('h2', {}, 'Order'), ticket.form,
 			h('h3', {}, 'Open orders'), orderList));
 
-	const chart: IChartApi = createChart(box, {
-		autoSize: true,
-		layout: { background: { type: ColorType.Solid, color: 'transparent' }, textColor: css('--fg') },
-		grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
-		timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 8 },
-	});
-	const candles: ISeriesApi<'Candlestick'> = chart.addSeries(CandlestickSeries, {
-		upColor: css('--up'), downColor: css('--down'), borderVisible: false,
-		wickUpColor: css('--up'), wickDownColor: css('--down'),
-	});
-	const volume = chart.addSeries(HistogramSeries, {
-		priceScaleId: 'vol', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false,
-	});
-	chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+	const { chart, candles, volume } = klineChart(box);
 	const markers = createSeriesMarkers(candles, []);
 	const layer = indicatorLayer(chart, box);
 	status.after(layer.el);
@@ -191,7 +166,7 @@ export function chartPage(root: HTMLElement): () => void {
 			}
 			lastTime = t;
 			candles.update(bar(c));
-			volume.update(vol(c));
+			volume.update(vol(c, volumeColors()));
 		}
 		say();
 	}
@@ -221,8 +196,9 @@ export function chartPage(root: HTMLElement): () => void {
 			// The view of the previous series moves to the newest
 			// candles: no older page for it on the way.
 			olderFor = seq;
-			candles.setData(rows.map(bar));
-			volume.setData(rows.map(vol));
+			const data = klineData(rows);
+			candles.setData(data.bars);
+			volume.setData(data.vols);
 			layer.update(market, tf, indicatorFrom(), lastTime * 1000);
 			drawFills();
 			overlays.setMarket(market, TIMEFRAMES[tf]);
@@ -256,8 +232,9 @@ export function chartPage(root: HTMLElement): () => void {
 				return;
 			oldest = rows.length === 0 || rows.length < api.CANDLES_PAGE;
 			if (rows.length > 0) {
-				candles.setData([...rows.map(bar), ...candles.data() as CandlestickData[]]);
-				volume.setData([...rows.map(vol), ...volume.data() as HistogramData[]]);
+				const data = klineData(rows);
+				candles.setData([...data.bars, ...candles.data() as CandlestickData[]]);
+				volume.setData([...data.vols, ...volume.data() as HistogramData[]]);
 				count = candles.data().length;
 				firstTs = rows[0].ts;
 				layer.update(m, tf, indicatorFrom(), lastTime * 1000);
