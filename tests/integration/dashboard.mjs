@@ -327,7 +327,15 @@ try {
 		await page.selectOption('#order-ticket select[name="type"]', 'market');
 		await page.fill('#order-ticket input[name="qty"]', '0.2');
 		await page.click('#order-ticket button[type="submit"]');
-		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.fills) > 0, null, { timeout: 15000 });
+		// It fills at the feed's next trade: a sanitizer build under load
+		// can take a while to get there.
+		try {
+			await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.fills) > 0, null, { timeout: 30000 });
+		} catch (e) {
+			const said = await page.textContent('#order-ticket').catch(() => '?');
+			const status = await page.textContent('#chart-status').catch(() => '?');
+			throw new Error(`${e.message}; the ticket says: ${said}; the chart: ${status}`);
+		}
 	});
 	await check('a bracket order\'s stop loss and take profit are lines on the chart once it fills', async () => {
 		await page.selectOption('#order-ticket select[name="type"]', 'market');
