@@ -20,6 +20,9 @@
 #define API_QBUF 4096             /* query parameters, decoded */
 #define API_HDR 1024              /* one header's value */
 #define API_PEER 64               /* a client's address, as text */
+#define API_HEADER_MAX 8192       /* a request's headers, request line
+                                     included (accept.c) */
+#define API_ACCEPT_PROTOCOL "quantd-accept"
 
 /* A cached answer's body, shared by the cache and the connections sending
  * it; immutable once made but for its head room, which only the net thread
@@ -141,6 +144,9 @@ struct api {
 	void *fn_arg;
 	char *listen_host;
 	int port;
+	int listen_fd;              /* until lws has it, else -1 */
+	struct lws *listen_wsi;     /* net thread (accept.c) */
+	int accept_paused;          /* net thread: out of descriptors */
 	char *tls_cert, *tls_key;
 	char *static_root;          /* realpath of static_dir, or NULL */
 	char *cors;
@@ -163,7 +169,7 @@ struct api {
 	sem_t done;
 	int ok;
 	atomic_int stopped;         /* api_stop() ran: callbacks do nothing */
-	struct lws_protocols protocols[2];
+	struct lws_protocols protocols[3];
 	/* metrics (NULL without a registry) */
 	struct metrics_family *m_requests;
 	struct metrics_family *m_latency;
@@ -188,6 +194,15 @@ uint64_t api_open_add(struct api *a, struct conn *c);
 void api_open_del(struct api *a, struct conn *c);
 struct conn *api_open_find(struct api *a, uint64_t id);
 unsigned api_hash(const char *s);
+
+/* accept.c: open the listening socket (api_start: its errors go to `err`),
+ * give it to lws' loop (net thread, once the vhost exists); the accept
+ * protocol's callback */
+int api_listen_open(struct api *a, char *err, size_t errlen);
+int api_listen_adopt(struct api *a);
+size_t api_accept_session_size(void);
+int api_accept_callback(struct lws *wsi, enum lws_callback_reasons reason,
+	void *user, void *in, size_t len);
 
 /* cache.c */
 void api_cache_init(struct api *a);

@@ -991,8 +991,8 @@ net_create(void *arg, void *msg, size_t len)
 	(void)len;
 	memset(&info, 0, sizeof(info));
 	info.vhost_name = "api";
-	info.iface = a->listen_host;
-	info.port = a->port;
+	/* accept.c listens and hands connections over */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = a->protocols;
 	info.user = a;
 	info.keepalive_timeout = (int)a->timeout_s;
@@ -1005,9 +1005,12 @@ net_create(void *arg, void *msg, size_t len)
 		info.ssl_private_key_filepath = a->tls_key;
 	}
 	a->vh = lws_create_vhost(a->ctx, &info);
-	if (a->vh != NULL) {
-		a->port = lws_get_vhost_listen_port(a->vh);
+	if (a->vh != NULL && api_listen_adopt(a) == 0) {
 		a->ok = 1;
+	} else if (a->vh != NULL) {
+		/* nothing is bound to it yet: it ends here and now */
+		lws_vhost_destroy(a->vh);
+		a->vh = NULL;
 	}
 	sem_post(&a->done);
 }
@@ -1059,6 +1062,8 @@ release(struct api *a)
 		a->owed = r->next_;
 		free(r);
 	}
+	if (a->listen_fd >= 0)
+		close(a->listen_fd);
 	free(a->listen_host);
 	free(a->tls_cert);
 	free(a->tls_key);
@@ -1107,7 +1112,7 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	api_handler_fn fn, void *arg)
 {
 	struct api *a = calloc(1, sizeof(*a));
-	char real[PATH_MAX];
+	char real[PATH_MAX], err[256];
 
 	if (a == NULL)
 		return NULL;
@@ -1115,6 +1120,7 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 		free(a);
 		return NULL;
 	}
+	a->listen_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
 	api_cache_init(a);
 	a->answers_tail = &a->answers;
@@ -1185,6 +1191,14 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	/* One send() per slice of an answer (else lws cuts every write to
 	 * rx_buffer_size and sends the rest from its own copy). */
 	a->protocols[0].tx_packet_size = API_SLICE;
+	a->protocols[1].name = API_ACCEPT_PROTOCOL;
+	a->protocols[1].callback = api_accept_callback;
+	a->protocols[1].per_session_data_size = api_accept_session_size();
+	if (api_listen_open(a, err, sizeof(err)) != 0) {
+		log_error("api", "cannot listen on %s: %s", cfg->listen, err);
+		release(a);
+		return NULL;
+	}
 	if (net_post(n, net_create, a, NULL, 0) != 0) {
 		log_error("api", "the net thread does not take work");
 		release(a);
@@ -1192,9 +1206,9 @@ api_start(struct net *n, struct loop *core, const struct api_config *cfg,
 	}
 	wait_net(a);
 	if (!a->ok) {
-		log_error("api", "cannot listen on %s%s (address in use, "
-			"or the TLS certificate and key cannot be read)",
-			cfg->listen, a->tls_cert ? " with TLS" : "");
+		log_error("api", "cannot serve on %s%s", cfg->listen,
+			a->tls_cert ? ": the TLS certificate and key cannot "
+			"be read" : "");
 		release(a);
 		return NULL;
 	}

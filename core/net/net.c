@@ -190,10 +190,12 @@ net_start_ca(struct loop *core, size_t queue_slots, size_t slot_size,
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.extensions = extensions;
 	info.client_ssl_ca_filepath = ca_file;
-	/* The API server's requests (api.h): headers up to 8 KiB in all, and
-	 * room for as many requests in flight at once as a busy dashboard and
-	 * its scripts make (lws queues connections beyond the pool). */
-	info.max_http_header_data = 8192;
+	/* The API server's requests (api.h): twice the 8 KiB its headers
+	 * may take (api/accept.c measures them first; lws stores a few bytes
+	 * more than they take on the wire), and room for as many requests in
+	 * flight at once as a busy dashboard and its scripts make (lws queues
+	 * connections beyond the pool). */
+	info.max_http_header_data = 16384;
 	info.max_http_header_pool = 256;
 	if ((n->ctx = lws_create_context(&info)) == NULL) {
 		log_error("net", "cannot create the libwebsockets context");
