@@ -639,6 +639,7 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		data_args(a, rq);
 		arg(a, "--min-gap");
 		argf(a, "%lld", (long long)num_of(rq, "min_gap"));
+		arg(a, "--progress");
 		sandbox_arg(js, a, plugin_find(js->reg, "chan"));
 	} else if (strcmp(jb->kind, "montecarlo") == 0) {
 		arg(a, "montecarlo");
