@@ -1,17 +1,17 @@
 /*
  * cmd_chan.c -- `quantctl chan --data FILE|store:E:S:TF [--from MS] [--to MS]
  * [--min-gap N] [--sandbox] [--progress] [--json]`: the Chan theory
- * structures of a CSV
- * or of stored candles, as JSON.  The host knows the analysis only
- * through the `chan` strategy plugin: the file is backtested with it (the
- * installed plugin, as the configuration loads it) and the structures are
- * read back from its annotations (kinds chan.fractal, chan.stroke,
- * chan.segment, chan.pivot, chan.point and the closing chan.end with the
- * counts; strategies/chan/chan.c).  Numbers travel with 17 significant
- * digits, so they print here exactly as the plugin holds them.  The output
- * schema is in docs/chan.md.  The daemon's API runs it as a job (the
- * /api/v1/chan routes, core/daemon/jobs.c): stored candles, --sandbox when
- * the host would sandbox the plugin, --progress for the job's progress.
+ * structures of a CSV or of stored candles, as JSON.  The host knows the
+ * analysis only through the `chan` strategy plugin: the file is
+ * backtested with it (the installed plugin, as the configuration loads
+ * it) and the structures are read back from its annotations (kinds
+ * chan.fractal, chan.stroke, chan.segment, chan.pivot, chan.point and the
+ * closing chan.end with the counts; strategies/chan/chan.c).  Numbers
+ * travel with 17 significant digits, so they print here exactly as the
+ * plugin holds them.  The output schema is in docs/chan.md.  The
+ * daemon's API runs it as a job (the /api/v1/chan routes,
+ * core/daemon/jobs.c): stored candles, --sandbox when the host would
+ * sandbox the plugin, --progress for the job's progress.
  */
 #include <stdio.h>
 #include <stdlib.h>
