@@ -1,16 +1,17 @@
 /*
  * cmd_chan.c -- `quantctl chan --data FILE|store:E:S:TF [--from MS] [--to MS]
- * [--min-gap N] [--sandbox] [--json]`: the Chan theory structures of a CSV
- * or of stored candles, as JSON.  The host knows the analysis only
- * through the `chan` strategy plugin: the file is backtested with it (the
- * installed plugin, as the configuration loads it) and the structures are
- * read back from its annotations (kinds chan.fractal, chan.stroke,
- * chan.segment, chan.pivot, chan.point and the closing chan.end with the
- * counts; strategies/chan/chan.c).  Numbers travel with 17 significant
- * digits, so they print here exactly as the plugin holds them.  The output
- * schema is in docs/chan.md.  The daemon's API runs it as a job (the
- * /api/v1/chan routes, core/daemon/jobs.c): stored candles, --sandbox when
- * the host would sandbox the plugin.
+ * [--min-gap N] [--sandbox] [--progress] [--json]`: the Chan theory
+ * structures of a CSV or of stored candles, as JSON.  The host knows the
+ * analysis only through the `chan` strategy plugin: the file is
+ * backtested with it (the installed plugin, as the configuration loads
+ * it) and the structures are read back from its annotations (kinds
+ * chan.fractal, chan.stroke, chan.segment, chan.pivot, chan.point and the
+ * closing chan.end with the counts; strategies/chan/chan.c).  Numbers
+ * travel with 17 significant digits, so they print here exactly as the
+ * plugin holds them.  The output schema is in docs/chan.md.  The
+ * daemon's API runs it as a job (the /api/v1/chan routes,
+ * core/daemon/jobs.c): stored candles, --sandbox when the host would
+ * sandbox the plugin, --progress for the job's progress.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,39 @@ element(size_t k, const cJSON *o)
 }
 
 /*
+ * The bars read, handed to the run a chunk at a time so that --progress
+ * can tell how many the plugin has had: when the run asks for the next
+ * chunk, it has taken every bar of the chunks before (bt_source).
+ */
+struct chan_feed {
+	const struct qd_bar *bars;
+	size_t n, given;
+	struct cli_progress *pg;
+};
+
+enum { FEED_CHUNK = 4096 };
+
+static long
+feed_next(void *arg, const struct qd_bar **bars, char *err, size_t errlen)
+{
+	struct chan_feed *f = arg;
+	size_t k = f->n - f->given;
+
+	(void)err;
+	(void)errlen;
+	if (k == 0)
+		return 0;
+	/* the bars before this chunk are done; the last line, n of n, comes
+	 * once the run is over */
+	cli_progress(f->pg, f->given, f->n, 0);
+	if (k > FEED_CHUNK)
+		k = FEED_CHUNK;
+	*bars = f->bars + f->given;
+	f->given += k;
+	return (long)k;
+}
+
+/*
  * Print the analysis from the run's annotations.  0, or -1 after saying
  * on stderr why the record is not whole (no chan.end: the plugin stopped
  * early; or a kind's count differs from what chan.end counts).
@@ -157,7 +191,9 @@ print_structures(const struct bt_result *res)
  * --min-gap or no chan plugin loaded; 1 if the run fails.  With
  * store:E:S:TF the stored candles are read instead; --from and --to (ms)
  * bound the bars read (inclusive); --sandbox runs the
- * plugin in a quantd-sandbox child (the same structures, bit for bit).
+ * plugin in a quantd-sandbox child (the same structures, bit for bit);
+ * --progress writes "progress DONE TOTAL" lines on stderr (cli_progress():
+ * the bars the plugin has had of those read, n of n once it is done).
  */
 int
 cmd_chan(struct cli *c, int argc, char **argv)
@@ -166,7 +202,9 @@ cmd_chan(struct cli *c, int argc, char **argv)
 	struct plugin_registry *r = NULL;
 	const struct plugin *p;
 	struct bt_config cfg = { .cash = 10000 };
-	struct bt_series ser;
+	struct bt_source src;
+	struct chan_feed feed = { NULL, 0, 0, NULL };
+	struct cli_progress pg = { 0, 0 };
 	struct bt_result res;
 	struct csv_series s = { 0 };
 	struct qd_kv kv;
@@ -181,6 +219,8 @@ cmd_chan(struct cli *c, int argc, char **argv)
 			continue;
 		if (strcmp(argv[ai], "--sandbox") == 0)
 			sandboxed = 1;
+		else if (strcmp(argv[ai], "--progress") == 0)
+			pg.on = 1;
 		else if (strcmp(argv[ai], "--data") == 0 && ai + 1 < argc)
 			data = argv[++ai];
 		else if (strcmp(argv[ai], "--min-gap") == 0 && ai + 1 < argc)
@@ -220,19 +260,23 @@ cmd_chan(struct cli *c, int argc, char **argv)
 		goto out;
 	/* The symbol and timeframe only label the run: the analysis reads
 	 * the bars. */
-	ser.symbol = symbol_intern("BTC/USDT");
-	ser.timeframe_s = s.n > 1 && s.bars[1].ts > s.bars[0].ts ?
+	src.symbol = symbol_intern("BTC/USDT");
+	src.timeframe_s = s.n > 1 && s.bars[1].ts > s.bars[0].ts ?
 		(uint32_t)((s.bars[1].ts - s.bars[0].ts) / 1000000000) : 60;
-	if (ser.timeframe_s == 0)
-		ser.timeframe_s = 60;
-	ser.bars = s.bars;
-	ser.n = s.n;
+	if (src.timeframe_s == 0)
+		src.timeframe_s = 60;
+	src.next = feed_next;
+	src.arg = &feed;
+	feed.bars = s.bars;
+	feed.n = s.n;
+	feed.pg = &pg;
 	rc = 1;
-	if (backtest_run(r, p, params, &ser, 1, &cfg, &res, err,
+	if (backtest_stream(r, p, params, &src, 1, &cfg, &res, err,
 	    sizeof(err)) != 0) {
 		fprintf(stderr, "quantctl: %s\n", err);
 		goto out;
 	}
+	cli_progress(&pg, s.n, s.n, 1);
 	rc = print_structures(&res) == 0 ? 0 : 1;
 	backtest_result_free(&res);
 out:

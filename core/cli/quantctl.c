@@ -270,7 +270,8 @@ static const struct {
 	{ "chan",
 	"usage: quantctl chan --data FILE|store:EXCHANGE:SYMBOL:TF [--from MS] "
 	"[--to MS]\n"
-	"                     [--min-gap N] [--sandbox] [--json]\n"
+	"                     [--min-gap N] [--sandbox] [--progress] "
+	"[--json]\n"
 	"Chan theory structures of the bars: fractals, strokes, segments, "
 	"pivots and\n"
 	"buy/sell points, as JSON (" QD_DOCDIR "/chan.md).  Runs the chan "
@@ -279,7 +280,11 @@ static const struct {
 	"annotations\n"
 	"report; --min-gap is its min_gap parameter (2..50, default 4); "
 	"--from and\n"
-	"--to bound the bars (ms); --sandbox runs the plugin confined.\n" },
+	"--to bound the bars (ms); --sandbox runs the plugin confined; "
+	"--progress\n"
+	"writes \"progress DONE TOTAL\" lines on stderr (bars analysed of "
+	"those read),\n"
+	"at most four a second.\n" },
 	{ "indicator",
 	"usage: quantctl indicator NAME [--param K=V]... [--input FILE|-] "
 	"[--output FILE|-]\n"

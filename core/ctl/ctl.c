@@ -58,6 +58,24 @@ struct ctl_later {
 	size_t len;
 };
 
+static const char internal_error[] = "{\"error\":{\"code\":\"internal\","
+	"\"message\":\"the request could not be handled\"}}";
+
+/* Whether a reply made in memory is one a client reads (CTL_REPLY_MAX,
+ * its newline included); logged when it is not. */
+static int
+reply_fits(const char *reply)
+{
+	size_t n = strlen(reply);
+
+	if (n < CTL_REPLY_MAX)
+		return 1;
+	log_error("ctl", "a reply of %zu bytes is longer than the %zu a "
+		"client reads: the internal error is sent instead", n,
+		(size_t)CTL_REPLY_MAX);
+	return 0;
+}
+
 static void
 conn_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -110,14 +128,11 @@ conn_read(struct bufferevent *bev, void *arg)
 	}
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, conn_written, conn_event, c);
-	if (reply == NULL) {
-		static const char ie[] = "{\"error\":{\"code\":\"internal\","
-			"\"message\":\"the request could not be handled\"}}\n";
-
-		bufferevent_write(bev, ie, sizeof(ie) - 1);
-		return;
-	}
-	bufferevent_write(bev, reply, strlen(reply));
+	if (reply == NULL || !reply_fits(reply))
+		bufferevent_write(bev, internal_error,
+			sizeof(internal_error) - 1);
+	else
+		bufferevent_write(bev, reply, strlen(reply));
 	bufferevent_write(bev, "\n", 1);
 	free(reply);
 }
@@ -380,12 +395,11 @@ done:
 static void *
 later_main(void *arg)
 {
-	static const char ie[] = "{\"error\":{\"code\":\"internal\","
-		"\"message\":\"the request could not be handled\"}}";
 	struct ctl_later *l = arg;
 
 	if (l->file_fd < 0) {
-		const char *r = l->reply ? l->reply : ie;
+		const char *r = l->reply && reply_fits(l->reply) ? l->reply :
+			internal_error;
 
 		if (later_send(l, r, strlen(r)) == 0)
 			later_send(l, "\n", 1);
@@ -432,7 +446,15 @@ ctl_later_file(struct ctl_later *l, const char *head, int fd, size_t len,
 {
 	l->file_fd = fd;
 	l->len = len;
-	if ((l->head = strdup(head)) == NULL ||
+	if (len > CTL_FILE_MAX ||
+	    strlen(head) + strlen(tail) > CTL_FRAME_MAX) {
+		log_error("ctl", "a file of %zu bytes in a frame of %zu is "
+			"more than a client reads (%zu, %zu): the internal "
+			"error is sent instead", len, strlen(head) +
+			strlen(tail), CTL_FILE_MAX, CTL_FRAME_MAX);
+		close(fd);
+		l->file_fd = -1;
+	} else if ((l->head = strdup(head)) == NULL ||
 	    (l->tail = strdup(tail)) == NULL) {
 		close(fd);
 		l->file_fd = -1;       /* the internal error instead */
@@ -447,6 +469,29 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The reply's buffer, with room for at least one more byte than it holds
+ * (n) and its NUL: 0, or -1 (errno ENOMEM).  It doubles, up to one byte
+ * more than the longest reply and its NUL, so that a longer one is seen.
+ */
+static int
+reply_room(char **buf, size_t *cap, size_t n)
+{
+	size_t want = *cap;
+	char *nb;
+
+	while (n + 2 > want)
+		want = want > (CTL_REPLY_MAX + 2) / 2 ? CTL_REPLY_MAX + 2 :
+			want * 2;
+	if (want == *cap)
+		return 0;
+	if ((nb = realloc(*buf, want)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = want;
+	return 0;
 }
 
 int
@@ -505,15 +550,8 @@ ctl_request(const char *path, const char *request, char **reply,
 			errno = pr == 0 ? ETIMEDOUT : errno;
 			goto fail;
 		}
-		if (n + 1 >= cap) {
-			char *nb;
-
-			if (cap >= 64u << 20 ||
-			    (nb = realloc(buf, cap * 2)) == NULL)
-				goto fail;
-			buf = nb;
-			cap *= 2;
-		}
+		if (reply_room(&buf, &cap, n) != 0)
+			goto fail;
 		r = read(fd, buf + n, cap - n - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -522,6 +560,12 @@ ctl_request(const char *path, const char *request, char **reply,
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		if (n > CTL_REPLY_MAX) {
+			errno = EMSGSIZE;
+			goto fail;
+		}
+		/* a long reply: the time to wait is for each piece */
+		deadline = now_ms() + timeout_ms;
 	}
 	close(fd);
 	buf[n] = '\0';

@@ -36,6 +36,19 @@ struct ctl_later;
 /** Replies taken over with ctl_defer() and not yet done, at most. */
 #define CTL_LATER_MAX 64
 
+/** The bytes of a file ctl_later_file() sends, at most (the jobs' result
+ *  files are served up to this size). */
+#define CTL_FILE_MAX ((size_t)64 << 20)
+/** The bytes around them (head and tail together), at most. */
+#define CTL_FRAME_MAX ((size_t)4096)
+/**
+ * The longest reply the daemon sends, its newline included: a file of
+ * CTL_FILE_MAX bytes that all need \u00XX (6 bytes each) in its frame.
+ * A reply made whole in memory that would be longer is answered with the
+ * internal error instead; ctl_request() reads replies up to this size.
+ */
+#define CTL_REPLY_MAX (6 * CTL_FILE_MAX + CTL_FRAME_MAX + 1)
+
 /**
  * Handle one request (NUL-terminated, no newline).  Return a malloc'd reply
  * (one line of JSON, no newline); NULL means an internal error, unless
@@ -81,10 +94,12 @@ void ctl_later_reply(struct ctl_later *l, char *reply);
  * Answer `l` with `head` (raw JSON text, copied), the `len` bytes of file
  * `fd` (read-only, taken over) as the inside of a JSON string, `tail`
  * (copied) and the newline, then close the connection: e.g. head
- * {"ok":true,"body":"  and tail "}.  Any thread; returns at once.  A
- * thread of its own reads the file a piece at a time and writes each
- * piece as it goes (at most 10 s for a client to take one); the client
- * finds the reply cut short (no newline) if the file cannot be read.
+ * {"ok":true,"body":"  and tail "}.  A file longer than CTL_FILE_MAX, or
+ * a head and tail longer than CTL_FRAME_MAX, is answered with the
+ * internal error.  Any thread; returns at once.  A thread of its own
+ * reads the file a piece at a time and writes each piece as it goes (at
+ * most 10 s for a client to take one); the client finds the reply cut
+ * short (no newline) if the file cannot be read.
  * The bytes are escaped as cJSON prints a string (\" \\ \b \f \n \r \t,
  * other control bytes \u00XX, every other byte as it is).  `l` is freed.
  */
@@ -100,9 +115,13 @@ char *ctl_error(const char *code, const char *msg);
 char *ctl_error_field(const char *code, const char *msg, const char *field);
 
 /**
- * Client: send `request`, wait up to timeout_ms for the reply.  Returns 0
- * with a malloc'd reply, -1 if no daemon listens at path (errno ENOENT or
- * ECONNREFUSED), -2 on any other failure (errno set).
+ * Client: send `request`, wait up to timeout_ms for the reply to begin and
+ * as long for each piece of it after (a reply of hundreds of MiB takes
+ * what it takes).  Returns 0 with a malloc'd reply (its newline removed),
+ * -1 if no daemon listens at path (errno ENOENT or ECONNREFUSED), -2 on
+ * any other failure (errno set: ETIMEDOUT; EMSGSIZE for a reply longer
+ * than CTL_REPLY_MAX, which no daemon sends).  The buffer grows with the
+ * reply: a short one costs little.
  */
 int ctl_request(const char *path, const char *request, char **reply,
 	int timeout_ms);

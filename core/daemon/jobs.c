@@ -49,7 +49,7 @@ extern char **environ;
 #define MAX_POINTS 100000
 #define MAX_TOP 10000                /* grid points a result lists */
 #define ERROR_MAX 1000               /* of a job's error, bytes */
-#define RESULT_MAX (64u << 20)       /* a result file served, bytes */
+#define RESULT_MAX CTL_FILE_MAX      /* a result file served, bytes */
 #define SWEEP_MAX_NS 60000000000LL   /* retention: looked at this often */
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED,
@@ -639,6 +639,7 @@ build_argv(struct jobs *js, const struct job *jb, const char *dir,
 		data_args(a, rq);
 		arg(a, "--min-gap");
 		argf(a, "%lld", (long long)num_of(rq, "min_gap"));
+		arg(a, "--progress");
 		sandbox_arg(js, a, plugin_find(js->reg, "chan"));
 	} else if (strcmp(jb->kind, "montecarlo") == 0) {
 		arg(a, "montecarlo");

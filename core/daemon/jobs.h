@@ -1,12 +1,13 @@
 /*
- * jobs -- backtests, optimisations, walk-forward and Monte Carlo runs the
- * daemon does for its users (the REST API's /backtests, /optimizations and
- * /montecarlo), on the core thread's loop.
+ * jobs -- backtests, optimisations, walk-forward and Monte Carlo runs and
+ * Chan analyses the daemon does for its users (the REST API's /backtests,
+ * /optimizations, /montecarlo and /chan), on the core thread's loop.
  *
  * A job is one `quantctl` process (the one installed beside quantd unless
  * "jobs.quantctl" says otherwise) started with fork+exec, no shell, every
  * value a separate argv entry, the daemon's configuration (-c), --json and
- * --progress, in its own process group: a strategy that crashes or hangs
+ * --progress (but a Monte Carlo run, which has none: 0, then 1 when done),
+ * in its own process group: a strategy that crashes or hangs
  * takes only its job down.  Its standard output is the job's result
  * (STATE_DIR/jobs/ID/result.json, beside report.html and trades.csv for a
  * backtest); its standard error is read through a bufferevent: the

@@ -2,7 +2,9 @@
 """api_jobs.py run|before-kill|after-kill -- backtest, optimisation and
 Monte Carlo jobs through the API of a daemon (port $QD_PORT) with users
 root (admin), alice and bob, the candles of sim BTC/USDT 1m from $QD_FROM
-to $QD_TO stored, one worker and a queue of 3 jobs per user.  One line per
+to $QD_TO stored, one worker and a queue of 3 jobs per user; and the
+progress of a Chan analysis of the many candles of sim ETH/USDT 1m from
+$QD_CHAN_FROM to $QD_CHAN_TO.  One line per
 check; exit 1 on any failure."""
 import asyncio
 import json
@@ -218,6 +220,7 @@ def run():
     job = wait_state("/api/v1/backtests/%s" % q1[3]["job"]["id"], ALICE, ("done", "failed"))
     say(job.get("state") == "done", "the job queued behind the canceled one runs", job)
     asyncio.run(ws_jobs())
+    asyncio.run(chan_progress())
 
 
 async def ws_jobs():
@@ -253,6 +256,55 @@ async def ws_jobs():
         except asyncio.TimeoutError:
             pass
         say(not others, "ws: bob's dashboard gets nothing of alice's jobs", others[:1])
+
+
+async def chan_progress():
+    """A Chan analysis of many bars reports its progress as it goes: the
+    job route and the jobs channel show values between 0 and 1, never
+    going back, then 1 when it is done."""
+    import websockets
+    data = {"exchange": "sim", "symbol": "ETH/USDT", "timeframe": "1m",
+            "from": int(os.environ["QD_CHAN_FROM"]), "to": int(os.environ["QD_CHAN_TO"])}
+    url = BASE.replace("http://", "ws://") + "/ws"
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps({"op": "auth", "token": ALICE}))
+        await asyncio.wait_for(ws.recv(), 5)
+        await ws.send(json.dumps({"op": "subscribe", "channel": "jobs"}))
+        for _ in range(2):
+            await asyncio.wait_for(ws.recv(), 5)
+        st, _, _, doc = call("POST", "/api/v1/chan", {"data": data, "min_gap": 4}, ALICE)
+        jid = (doc or {}).get("job", {}).get("id")
+        say(st == 200 and doc["job"]["kind"] == "chan", "a Chan analysis of %d bars is submitted"
+            % ((data["to"] - data["from"]) // 60000 + 1), doc)
+        pushed = []
+
+        async def listen():
+            while True:
+                m = json.loads(await ws.recv())
+                if m.get("type") == "job" and m["data"]["id"] == jid:
+                    pushed.append((m["data"]["state"], m["data"]["progress"]))
+                    if m["data"]["state"] in ("done", "failed", "canceled"):
+                        return
+        listener = asyncio.ensure_future(listen())
+        polled, job, end = [], {}, time.time() + 120
+        while time.time() < end and job.get("state") not in ("done", "failed", "canceled"):
+            st, _, _, doc = await asyncio.to_thread(call, "GET", "/api/v1/chan/%s" % jid, None, ALICE)
+            job = (doc or {}).get("job", {})
+            if job.get("state") in ("running", "done"):
+                polled.append(job["progress"])
+            await asyncio.sleep(0.02)
+        try:
+            await asyncio.wait_for(listener, 10)
+        except asyncio.TimeoutError:
+            pass
+    mid = sorted({p for p in polled if 0 < p < 1})
+    say(job.get("state") == "done" and polled[-1:] == [1], "it runs to done with progress 1", job)
+    say(len(mid) >= 1, "GET /chan/{id} showed progress between 0 and 1 while it ran (%d values of %d samples)"
+        % (len(mid), len(polled)), polled[:: max(1, len(polled) // 40)])
+    say(all(a <= b for a, b in zip(polled, polled[1:])), "and it never went back", polled)
+    seen = [p for s, p in pushed if s == "running"]
+    say(any(0 < p < 1 for p in seen) and all(a <= b for a, b in zip(seen, seen[1:]))
+        and pushed[-1:] == [("done", 1)], "the jobs channel pushed the same rise, then done with 1", pushed)
 
 
 def before_kill():

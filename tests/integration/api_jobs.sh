@@ -4,13 +4,14 @@
 # backtest prints for the same stored candles, its report and trades, an
 # optimisation, a walk-forward, a Monte Carlo run, a cancel, refusals (a
 # bad strategy, parameter, range, member; another user's job; the plan's
-# queue), and kill -9 of the daemon with a job running and one queued
-# (tests/integration/api_jobs.py does the API part).
+# queue), the progress of a Chan analysis of 300,000 bars, and kill -9 of
+# the daemon with a job running and one queued (tests/integration/api_jobs.py
+# does the API part).
 . "$QD_SRCDIR/tests/integration/lib.sh"
 PY=/usr/bin/python3
 
 make_config
-for f in ta ma-cross; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
+for f in ta ma-cross chan; do ln -s "$QD_BUILDDIR/lib/plugins/$f.so" "$T/plugins/"; done
 # An untrusted strategy: its jobs run sandboxed, as its instances would.
 mkdir -p "$T/untrusted"
 cp "$QD_BUILDDIR/lib/plugins/sma-cross-example.so" "$T/untrusted/"
@@ -35,6 +36,19 @@ check "quantctl backtest of the untrusted strategy runs sandboxed" test -s "$T/e
 ctl backtest --strategy ma-cross --data store:sim:BTC/USDT:1m --from $FROM --to $TO --progress > /dev/null 2> "$T/progress.err"
 check "quantctl backtest --progress ends with all the range's bars done" sh -c "tail -1 '$T/progress.err' | grep -Eq '^progress ([0-9]+) \\1\$'"
 
+# 300,000 more of sim ETH/USDT from 2024-01-01 for a Chan analysis long
+# enough to report progress on the way.
+ctl data synth --bars 300000 --timeframe 1m --seed 5 > "$T/chan.csv"
+ctl data import "$T/chan.csv" --exchange sim --symbol ETH/USDT --timeframe 1m > "$T/import" 2>&1
+check "quantctl data import stores the Chan analysis's candles" grep -q 'imported 300000 candles' "$T/import"
+CHAN_FROM=1704067200000
+CHAN_TO=$((CHAN_FROM + 299999 * 60000))
+ctl chan --data "$T/chan.csv" --progress > /dev/null 2> "$T/chan.err"
+check "quantctl chan --progress: bars done of 300,000, rising, the last line all of them" \
+	awk '$1 != "progress" || $3 != 300000 || $2 < last { bad = 1 } { last = $2; n++ }
+	     END { exit bad || n < 2 || last != 300000 }' "$T/chan.err"
+rm -f "$T/chan.csv"
+
 pw_root=$(openssl rand -hex 12)
 pw_alice=$(openssl rand -hex 12)
 pw_bob=$(openssl rand -hex 12)
@@ -46,7 +60,8 @@ port=$(sed -n 's/.*tag=api msg="listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' 
 export QD_PORT=$port QD_FROM=$FROM QD_TO=$TO QD_EXPECTED="$T/expected.json" \
 	QD_EXPECTED_SANDBOXED="$T/expected_sandboxed.json" \
 	QD_PW_ROOT=$pw_root QD_PW_ALICE=$pw_alice QD_PW_BOB=$pw_bob \
-	QD_API_RECORD="$T/record.jsonl" QD_STATE="$T/state"
+	QD_API_RECORD="$T/record.jsonl" QD_STATE="$T/state" \
+	QD_CHAN_FROM=$CHAN_FROM QD_CHAN_TO=$CHAN_TO
 "$PY" "$QD_SRCDIR/tests/integration/api_jobs.py" run > "$T/out" 2>&1
 rc=$?
 sed 's/^/  /' "$T/out"

@@ -4,7 +4,9 @@
  * as a JSON string (the same text cJSON prints, every byte value, a file
  * of several MiB), the loop answering other clients while a big reply
  * waits for a client that does not read, the cap on replies in flight,
- * and ctl_close() with a stalled client.
+ * ctl_close() with a stalled client, and the longest reply: the client
+ * reads one above 64 MiB and up to CTL_REPLY_MAX, no more, and the server
+ * sends nothing longer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,16 +50,23 @@ mono_ms(void)
 /*
  * {"cmd":"ping"}: {"ok":true} at once.  {"cmd":"file","path":P}: the
  * connection taken over, the file opened and answered from another thread
- * (as the jobs' keeper does).  {"cmd":"hold"}: taken over and kept in
- * held[] until the test answers it; refused "busy" when no later is
- * left.
+ * (as the jobs' keeper does); with "len":N, N bytes said instead of the
+ * file's length, with "head":H, H for the head.  {"cmd":"hold"}: taken
+ * over and kept in held[] until the test answers it; refused "busy" when
+ * no later is left.  {"cmd":"huge"}: a reply of CTL_REPLY_MAX bytes (the
+ * internal error: its newline would make it one byte more than a client
+ * reads).
  */
 static struct ctl_later *held[CTL_LATER_MAX + 1];
 static int n_held, n_busy;
 
+#define FILE_HEAD "{\"ok\":true,\"content_type\":\"text/csv\",\"body\":\""
+
 struct opener {
 	struct ctl_later *l;
 	char path[256];
+	char *head;                /* or NULL: FILE_HEAD */
+	double len;                /* < 0: the file's */
 };
 
 static void *
@@ -70,10 +79,24 @@ open_and_answer(void *arg)
 	if (fd < 0 || len < 0)
 		ctl_later_reply(o->l, ctl_error("not_found", "no such file"));
 	else
-		ctl_later_file(o->l, "{\"ok\":true,\"content_type\":"
-			"\"text/csv\",\"body\":\"", fd, (size_t)len, "\"}");
+		ctl_later_file(o->l, o->head ? o->head : FILE_HEAD, fd,
+			o->len >= 0 ? (size_t)o->len : (size_t)len, "\"}");
+	free(o->head);
 	free(o);
 	return NULL;
+}
+
+/* A reply of CTL_REPLY_MAX bytes: with its newline, one byte more than
+ * a client reads. */
+static char *
+huge_reply(void)
+{
+	char *r = malloc(CTL_REPLY_MAX + 1);
+
+	assert_non_null(r);
+	memset(r, 'x', CTL_REPLY_MAX);
+	r[CTL_REPLY_MAX] = '\0';
+	return r;
 }
 
 static char *
@@ -88,13 +111,21 @@ handle(void *arg, const char *request, struct ctl_conn *conn)
 		struct opener *o = calloc(1, sizeof(*o));
 		pthread_t t;
 
+		const cJSON *len = cJSON_GetObjectItem(req, "len");
+		const char *head = cJSON_GetStringValue(cJSON_GetObjectItem(req,
+			"head"));
+
 		assert_non_null(o);
 		snprintf(o->path, sizeof(o->path), "%s", cJSON_GetStringValue(
 			cJSON_GetObjectItem(req, "path")));
+		o->len = cJSON_IsNumber(len) ? len->valuedouble : -1;
+		o->head = head ? strdup(head) : NULL;
 		assert_non_null(o->l = ctl_defer(conn));
 		assert_int_equal(pthread_create(&t, NULL, open_and_answer, o),
 			0);
 		pthread_detach(t);
+	} else if (cmd != NULL && strcmp(cmd, "huge") == 0) {
+		reply = huge_reply();
 	} else if (cmd != NULL && strcmp(cmd, "hold") == 0) {
 		struct ctl_later *l = ctl_defer(conn);
 
@@ -468,6 +499,172 @@ close_does_not_wait_for_a_stalled_client(void **st)
 	assert_true(got < (8u << 20));
 }
 
+/* A file that needs \u00XX for every byte: the reply is 6 bytes a byte
+ * and its frame, the longest a file of its length makes (CTL_REPLY_MAX),
+ * and read whole by the client above the 64 MiB it once stopped at. */
+static void
+client_reads_a_reply_above_64_mib(void **st)
+{
+	static const unsigned char one[] = { 0x01 };
+	const size_t n = 12u << 20, frame = strlen(FILE_HEAD "\"}");
+	struct client cl = { ask, NULL, NULL, 0, 0 };
+	struct ctl *c;
+	char req[512];
+	size_t got, i;
+
+	(void)st;
+	snprintf(req, sizeof(req), "{\"cmd\":\"file\",\"path\":\"%s\"}",
+		make_file("ctl.bin", one, 1, n));
+	cl.request = req;
+	assert_non_null(c = ctl_listen(lp, sock, handle, NULL));
+	run_client(&cl);
+	ctl_close(c);
+	if (cl.rc != 0)
+		fail_msg("ctl_request: %d, not the reply", cl.rc);
+	got = strlen(cl.reply);
+	print_message("# a reply of %zu bytes (%.1f MiB) in %lld ms\n", got,
+		(double)got / (1 << 20), (long long)cl.ms);
+	if (got != 6 * n + frame)
+		fail_msg("%zu bytes, not 6 * %zu + %zu", got, n, frame);
+	assert_true(6 * n + frame > (64u << 20));
+	assert_memory_equal(cl.reply, FILE_HEAD, strlen(FILE_HEAD));
+	for (i = strlen(FILE_HEAD); i < got - 2; i += 6)
+		if (memcmp(cl.reply + i, "\\u0001", 6) != 0)
+			fail_msg("byte %zu of the reply: %.6s", i, cl.reply + i);
+	assert_string_equal(cl.reply + got - 2, "\"}");
+	free(cl.reply);
+}
+
+/* What would make a reply longer than CTL_REPLY_MAX is answered with the
+ * internal error: a file said to be longer than CTL_FILE_MAX, a frame
+ * longer than CTL_FRAME_MAX, a reply made in memory of CTL_REPLY_MAX
+ * bytes and its newline. */
+static void
+server_sends_no_reply_longer_than_ctl_reply_max(void **st)
+{
+	static const unsigned char one[] = { 'a' };
+	static const char ie[] = "{\"error\":{\"code\":\"internal\","
+		"\"message\":\"the request could not be handled\"}}";
+	char req[8192], head[CTL_FRAME_MAX + 1];
+	const char *path = make_file("small.txt", one, 1, 100);
+	struct client cl = { ask, req, NULL, 0, 0 };
+	struct ctl *c;
+
+	(void)st;
+	memset(head, ' ', sizeof(head) - 1);
+	head[sizeof(head) - 1] = '\0';
+	assert_non_null(c = ctl_listen(lp, sock, handle, NULL));
+	for (int k = 0; k < 4; k++) {
+		if (k == 0)
+			snprintf(req, sizeof(req), "{\"cmd\":\"file\",\"path\":"
+				"\"%s\",\"len\":%zu}", path, CTL_FILE_MAX + 1);
+		else if (k == 1)
+			snprintf(req, sizeof(req), "{\"cmd\":\"file\",\"path\":"
+				"\"%s\",\"head\":\"%s\"}", path, head);
+		else if (k == 2)
+			/* the limits themselves are fine: the file is cut
+			 * short (its 100 bytes, no tail) */
+			snprintf(req, sizeof(req), "{\"cmd\":\"file\",\"path\":"
+				"\"%s\",\"len\":%zu,\"head\":\"%.*s\"}", path,
+				CTL_FILE_MAX, (int)(CTL_FRAME_MAX - 2), head);
+		else
+			snprintf(req, sizeof(req), "{\"cmd\":\"huge\"}");
+		cl.reply = NULL;
+		run_client(&cl);
+		assert_int_equal(cl.rc, 0);
+		if (k == 2) {
+			assert_int_equal(strlen(cl.reply), CTL_FRAME_MAX - 2 +
+				100);
+			assert_memory_equal(cl.reply + CTL_FRAME_MAX - 2,
+				"aaaa", 4);
+		} else if (strcmp(cl.reply, ie) != 0) {
+			fail_msg("case %d: %.80s (%zu bytes), not the internal "
+				"error", k, cl.reply, strlen(cl.reply));
+		}
+		free(cl.reply);
+	}
+	ctl_close(c);
+}
+
+/* A server of its own that answers one client `len` bytes of 'x', the
+ * last a newline when `newline`, whatever it asked. */
+struct raw_server {
+	int lfd;
+	size_t len;
+	int newline;
+};
+
+static void *
+raw_serve(void *arg)
+{
+	struct raw_server *rs = arg;
+	static char chunk[1 << 16];
+	size_t left = rs->len;
+	int fd = accept(rs->lfd, NULL, NULL);
+	char ch;
+
+	memset(chunk, 'x', sizeof(chunk));
+	assert_true(fd >= 0);
+	while (read(fd, &ch, 1) == 1 && ch != '\n')
+		;
+	while (left > 0) {
+		size_t k = left < sizeof(chunk) ? left : sizeof(chunk);
+		ssize_t w;
+
+		if (left == k && rs->newline)
+			chunk[k - 1] = '\n';
+		if ((w = send(fd, chunk, k, MSG_NOSIGNAL)) <= 0)
+			break;         /* the client stopped reading */
+		left -= (size_t)w;
+	}
+	close(fd);
+	return NULL;
+}
+
+/* The client takes a reply of exactly CTL_REPLY_MAX bytes (newline
+ * included) and refuses one byte more (EMSGSIZE), with no daemon's help:
+ * a server that sends what no daemon does. */
+static void
+client_reads_up_to_ctl_reply_max_and_no_more(void **st)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char path[128], *reply;
+	int rc, saved;
+
+	(void)st;
+	snprintf(path, sizeof(path), "%s/raw.sock", dir);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	for (int more = 0; more <= 1; more++) {
+		struct raw_server rs = { -1, CTL_REPLY_MAX + (size_t)more,
+			!more };
+		pthread_t t;
+
+		unlink(path);
+		rs.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(rs.lfd >= 0);
+		assert_int_equal(bind(rs.lfd, (struct sockaddr *)&sun,
+			sizeof(sun)), 0);
+		assert_int_equal(listen(rs.lfd, 1), 0);
+		assert_int_equal(pthread_create(&t, NULL, raw_serve, &rs), 0);
+		reply = NULL;
+		rc = ctl_request(path, "{\"cmd\":\"ping\"}", &reply, 20000);
+		saved = errno;
+		pthread_join(t, NULL);
+		close(rs.lfd);
+		if (!more) {
+			if (rc != 0)
+				fail_msg("a reply of CTL_REPLY_MAX bytes: %d (%s)",
+					rc, strerror(saved));
+			assert_int_equal(strlen(reply), CTL_REPLY_MAX - 1);
+			free(reply);
+		} else {
+			assert_int_equal(rc, -2);
+			assert_int_equal(saved, EMSGSIZE);
+			assert_null(reply);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -476,6 +673,9 @@ main(void)
 		cmocka_unit_test(loop_answers_while_a_big_reply_waits),
 		cmocka_unit_test(later_cap_then_every_held_reply_arrives),
 		cmocka_unit_test(close_does_not_wait_for_a_stalled_client),
+		cmocka_unit_test(client_reads_a_reply_above_64_mib),
+		cmocka_unit_test(server_sends_no_reply_longer_than_ctl_reply_max),
+		cmocka_unit_test(client_reads_up_to_ctl_reply_max_and_no_more),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
