@@ -26,9 +26,9 @@ try {
 		const total = r.map((x) => x.total);
 		console.log(`100000 candles${volume ? ' + volume' : ''}, data to first paint (${runs} runs): ` +
 			`best ${ms(Math.min(...total))}, median ${ms(m('total'))}, worst ${ms(Math.max(...total))}; ` +
-			`medians: bars ${ms(m('data'))}, handed to the chart ${ms(m('apply'))}, ` +
+			`medians: bars handed to the chart ${ms(m('apply'))}, ` +
 			`to the first frame ${ms(m('frame'))}; ` +
-			`before it the body's parse ${ms(m('parse'))}; CPU time of the parse and paint: main thread ${ms(m('thread'))}, ` +
+			`before it the body's parse into bars ${ms(m('parse'))}; CPU time of the parse and paint: main thread ${ms(m('thread'))}, ` +
 			`renderer ${ms(m('process'))}; a structured copy of the bars: median ${ms(m('copy'))}, ` +
 			`ratio of medians ${(m('total') / m('copy')).toFixed(1)}`);
 	}

@@ -1,16 +1,18 @@
 // chart.ts -- the K-line page: candles and volume of one market and
-// timeframe from the REST history (the newest page first; the page before
-// the first candle shown once the view comes within a screen of it, until
-// the store has none older), the open candle and each closed one from the
-// candles channel, open orders as price lines (a trailing stop's moving
+// timeframe from the REST history, as the chart's data loader asks for
+// them (the newest page first; the page before the first candle once the
+// view reaches it, until the store has none older), the open candle and
+// each closed one from the candles channel (the loader's bar
+// subscription), open orders as price lines (a trailing stop's moving
 // with it: the channel's "levels" messages) and fills as markers from
-// the orders channel, indicators (indicators.ts) and a small order
-// ticket.  The chart scrolls with the mouse, the touch and the keys.
+// the orders channel, indicators (indicators.ts), the overlays
+// (overlays.ts) and a small order ticket.  The chart scrolls with the
+// mouse, the touch and the keys, and follows the theme.
 import { dispose, type DataLoaderGetBarsParams, type KLineData, type VisibleRange } from 'klinecharts';
 import { css, errorBox, field, h, num, replace, showError } from './dom';
 import { indicatorLayer } from './indicators';
 import {
-	addPriceLine, bar, klineChart, klineData, klineStyles, markerFigures, period, priceLines, setLayer, type Marker,
+	addPriceLine, bar, klineChart, klineStyles, markerFigures, period, priceLines, setLayer, type Marker,
 } from './kline';
 import { follow, type LiveMessage } from './live';
 import { chartOverlays } from './overlays';
@@ -180,7 +182,7 @@ export function chartPage(root: HTMLElement): () => void {
 			if (seq !== loadSeq)
 				return;
 			olderRetry = 0;
-			done(klineData(rows), { forward: rows.length >= api.CANDLES_PAGE, backward: false });
+			done(rows, { forward: rows.length >= api.CANDLES_PAGE, backward: false });
 			loaded(m);
 		} catch (e) {
 			if (seq === loadSeq)
@@ -201,10 +203,10 @@ export function chartPage(root: HTMLElement): () => void {
 			return;
 		}
 		try {
-			const rows = (await api.candlesBefore(m, tf, before)).filter((c) => c.ts < before);
+			const rows = (await api.candlesBefore(m, tf, before)).filter((c) => c.timestamp < before);
 			if (seq !== loadSeq)
 				return;
-			done(klineData(rows), { forward: rows.length >= api.CANDLES_PAGE, backward: false });
+			done(rows, { forward: rows.length >= api.CANDLES_PAGE, backward: false });
 			if (rows.length > 0)
 				loaded(m);
 		} catch (e) {

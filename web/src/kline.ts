@@ -1,6 +1,7 @@
 // kline.ts -- the chart page's K-line as klinecharts holds it: the chart
 // (its candle pane and a volume pane under it) styled by the page's
-// theme, candles turned into the chart's bars, and what the chart page
+// theme, live candles turned into the chart's bars (the REST history's
+// rows are bars already: routes.ts), and what the chart page
 // draws on it besides: price lines (an overlay each, so the chart's own
 // overlays say which lines are drawn) and layers (one overlay that draws
 // a whole list of shapes and markers at the bars of their times, and
@@ -12,7 +13,6 @@ import {
 	type OverlayCreateFiguresCallbackParams, type OverlayFigure, type Period, type Styles,
 } from 'klinecharts';
 import { css, num } from './dom';
-import type { Candle } from './routes';
 
 /** The candles' pane and the volume's. */
 export const CANDLE_PANE = 'candle_pane';
@@ -151,17 +151,9 @@ export function klineChart(box: HTMLElement, volume = true): Kline {
 	return { chart, volume: vol };
 }
 
-/** A candle as the chart's bar. */
-export function bar(c: Candle): KLineData {
+/** A candle of the candles channel (its open time `ts`) as the chart's bar. */
+export function bar(c: { ts: number; open: number; high: number; low: number; close: number; volume: number }): KLineData {
 	return { timestamp: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume };
-}
-
-/** Candles (oldest first) as the chart's bars. */
-export function klineData(rows: Candle[]): KLineData[] {
-	const out = new Array<KLineData>(rows.length);
-	for (let i = 0; i < rows.length; i++)
-		out[i] = bar(rows[i]);
-	return out;
 }
 
 /** The index of the bar at `ts` (ms) in `list` (oldest first), or -1. */
@@ -288,8 +280,8 @@ export function valuesChart(box: HTMLElement, points: Array<[number, number]>,
 	});
 	const bars: KLineData[] = points.map(([t, v]) => ({ timestamp: t, open: v, high: v, low: v, close: v }));
 	chart.createIndicator({
-		name: 'qdIndicator', id: 'lower', shortName: lower.title, paneId: 'lower_pane',
-		figures: [{ key: 'v', title: `${lower.title}: `, type: 'line', styles: () => ({ color: lower.color }) }],
+		name: 'qdIndicator', id: 'lower', shortName: lower.title, paneId: 'lower_pane', precision: 2,
+		figures: [{ key: 'v', title: '', type: 'line', styles: () => ({ color: lower.color }) }],
 		calc: (list) => list.map((_, i) => ({ v: lower.values[i] })),
 	});
 	chart.setPaneOptions({ id: 'lower_pane', height: 110 });

@@ -1,12 +1,13 @@
 // overlays.ts -- what the K-line chart draws over its candles besides
 // orders and fills: a backtest's trades (entry and exit markers) and its
 // strategy's Chan annotations (strokes and segments as lines, pivot zones
-// as boxes, buy/sell points and fractals as markers), or a Chan analysis
+// as boxes, what is still provisional dashed and lighter, buy/sell points
+// and fractals as markers; all one layer of the chart), or a Chan analysis
 // job's structures drawn the same way (chanAnnotations()), sent from the
 // backtests page with showOnChart(); a running strategy instance's
 // annotations, live from its annotations channel; and the average entry
-// price of each open position in the market shown, live from the
-// positions channel.
+// price of each open position in the market shown and its risk rules'
+// exits, live from the positions channel.
 import type { Chart, OverlayCreateFiguresCallbackParams, OverlayFigure } from 'klinecharts';
 import { call } from './api';
 import { css, field, h, num, replace } from './dom';
