@@ -1,6 +1,6 @@
 // bench_chart.mjs -- the dashboard chart's 100 k-candle paint (see
 // chart_paint.mjs), RUNS times in headless Chromium, with the volume
-// histogram and without: best, median and worst of the whole paint, the
+// pane and without: best, median and worst of the whole paint, the
 // median of each of its phases, of the parse before it and of the CPU
 // time of both, and the ratio to the structured copy of the same bars.
 import { createRequire } from 'node:module';
