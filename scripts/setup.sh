@@ -37,7 +37,7 @@ if ! command -v promtool >/dev/null 2>&1; then
 fi
 # The API tests validate responses against the OpenAPI document with npm's
 # swagger-parser and Ajv (pinned in tests/openapi/package-lock.json); the
-# dashboard is built with esbuild, TypeScript and lightweight-charts and
+# dashboard is built with esbuild, TypeScript and klinecharts and
 # tested with playwright-core (pinned in web/package-lock.json), before
 # configure, which builds the dashboard only when they are there.
 # The machine's Node.js and npm when it has them, else Debian's.

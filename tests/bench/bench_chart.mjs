@@ -1,6 +1,6 @@
 // bench_chart.mjs -- the dashboard chart's 100 k-candle paint (see
 // chart_paint.mjs), RUNS times in headless Chromium, with the volume
-// histogram and without: best, median and worst of the whole paint, the
+// pane and without: best, median and worst of the whole paint, the
 // median of each of its phases, of the parse before it and of the CPU
 // time of both, and the ratio to the structured copy of the same bars.
 import { createRequire } from 'node:module';
@@ -26,10 +26,10 @@ try {
 		const total = r.map((x) => x.total);
 		console.log(`100000 candles${volume ? ' + volume' : ''}, data to first paint (${runs} runs): ` +
 			`best ${ms(Math.min(...total))}, median ${ms(m('total'))}, worst ${ms(Math.max(...total))}; ` +
-			`medians: series data ${ms(m('data'))}, candles setData ${ms(m('candles'))}` +
-			`${volume ? `, volume setData ${ms(m('volume'))}` : ''}, to the first frame ${ms(m('frame'))}; ` +
-			`before it the body's parse ${ms(m('parse'))}; CPU time of the parse and paint: main thread ${ms(m('thread'))}, ` +
-			`renderer ${ms(m('process'))}; a structured copy of the series' data: median ${ms(m('copy'))}, ` +
+			`medians: bars handed to the chart ${ms(m('apply'))}, ` +
+			`to the first frame ${ms(m('frame'))}; ` +
+			`before it the body's parse into bars ${ms(m('parse'))}; CPU time of the parse and paint: main thread ${ms(m('thread'))}, ` +
+			`renderer ${ms(m('process'))}; a structured copy of the bars: median ${ms(m('copy'))}, ` +
 			`ratio of medians ${(m('total') / m('copy')).toFixed(1)}`);
 	}
 } finally {

@@ -561,6 +561,11 @@ try {
 		await page.waitForSelector('#overlays input[data-layer="pivot"]');
 		await page.waitForFunction(() => /\bsim BTC\/USDT 1m: [1-9]/.test(document.querySelector('#chart-status')?.textContent ?? ''));
 	});
+	await check('the run\'s provisional structures (its last stroke at least) are drawn apart from the final ones', async () => {
+		// Drawn dashed and lighter; counted as the chart paints them.
+		await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.chanProvisional) > 0 &&
+			Number(document.querySelector('#chart')?.dataset.chanProvisional) < Number(document.querySelector('#chart')?.dataset.chanStrokes));
+	});
 	await shot('chart-backtest');
 	await check('a running strategy\'s annotations are drawn on its market\'s chart as they come', async () => {
 		await page.click('#overlay-clear');
@@ -697,8 +702,24 @@ try {
 	});
 	const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
 	const first = await theme();
-	await check('the other theme is chosen and remembered after a reload', async () => {
+	await check('switching the theme restyles the chart, its candles kept (not asked for again)', async () => {
+		await page.goto(base + '/#/chart');
+		await page.waitForFunction(() => Number(document.querySelector('#chart-status')?.dataset.count) > 0);
+		const from = newestPages.length;
+		const was = await page.getAttribute('#chart', 'data-up-color');
 		await page.click('#theme');
+		// The chart's own style now has the new theme's colour.
+		await page.waitForFunction((w) => {
+			const c = document.querySelector('#chart')?.dataset.upColor;
+			return c && c !== w && c === getComputedStyle(document.documentElement).getPropertyValue('--up').trim();
+		}, was);
+		await page.waitForTimeout(1000);
+		if (newestPages.length !== from)
+			throw new Error(`pages asked for after the switch: ${newestPages.slice(from).join(', ')}`);
+		if (!(await status('count') > 0))
+			throw new Error('the chart has no candles after the switch');
+	});
+	await check('the other theme is chosen and remembered after a reload', async () => {
 		await page.reload();
 		await page.waitForSelector('nav');
 		const now = await theme();

@@ -8,15 +8,14 @@
 // buy/sell points, segments and pivots.  A backtest is sent to the chart
 // page with its trades and annotations drawn, a Chan analysis with its
 // structures (overlays.ts).
-import {
-	AreaSeries, ColorType, LineSeries, createChart, type IChartApi, type UTCTimestamp,
-} from 'lightweight-charts';
+import { dispose as disposeChart } from 'klinecharts';
 import { ApiError } from './api';
-import { errorBox, field, h, num, replace, showError, table, time } from './dom';
+import { css, errorBox, field, h, num, replace, showError, table, time } from './dom';
 import * as jobs from './jobs';
+import { valuesChart } from './kline';
 import { follow } from './live';
 import { chanAnnotations, showOnChart } from './overlays';
-import { bands, bars, css, heatMap } from './plots';
+import { bands, bars, heatMap } from './plots';
 
 /** Timeframes in ms, as the daemon names them (the equity resolutions). */
 const TF_MS: Array<[string, number]> = [
@@ -355,16 +354,15 @@ function metricsList(m: Record<string, number>): HTMLElement {
 /** Equity (top pane) and drawdown from its running peak (bottom pane). */
 function equityChart(eq: Array<[number, number]>, dispose: Array<() => void>): HTMLElement {
 	const box = h('div', { class: 'equity', id: 'bt-equity', role: 'img', 'aria-label': 'Equity and drawdown' });
-	const pts: Array<{ time: UTCTimestamp; value: number }> = [];
-	const dd: Array<{ time: UTCTimestamp; value: number }> = [];
+	const pts: Array<[number, number]> = [];
+	const dd: number[] = [];
 	let peak = -Infinity;
 	for (const [ts, v] of eq) {
-		const t = Math.floor(ts / 1000) as UTCTimestamp;
-		if (pts.length && t <= pts[pts.length - 1].time)
+		if (pts.length && ts <= pts[pts.length - 1][0])
 			continue;
 		peak = Math.max(peak, v);
-		pts.push({ time: t, value: v });
-		dd.push({ time: t, value: peak > 0 ? (v / peak - 1) * 100 : 0 });
+		pts.push([ts, v]);
+		dd.push(peak > 0 ? (v / peak - 1) * 100 : 0);
 	}
 	box.dataset.points = String(pts.length);
 	if (pts.length === 0)
@@ -373,20 +371,8 @@ function equityChart(eq: Array<[number, number]>, dispose: Array<() => void>): H
 	requestAnimationFrame(() => {
 		if (!box.isConnected)
 			return;
-		const chart: IChartApi = createChart(box, {
-			autoSize: true,
-			layout: { background: { type: ColorType.Solid, color: 'transparent' }, textColor: css('--fg') },
-			grid: { vertLines: { color: css('--grid') }, horzLines: { color: css('--grid') } },
-			timeScale: { timeVisible: true, secondsVisible: false },
-		});
-		chart.addSeries(LineSeries, { color: css('--accent'), lineWidth: 2, title: 'equity' }).setData(pts);
-		chart.addSeries(AreaSeries, {
-			lineColor: css('--down'), topColor: css('--down-soft'), bottomColor: css('--down-soft'),
-			lineWidth: 1, title: 'drawdown %', invertFilledArea: true,
-		}, 1).setData(dd);
-		chart.panes()[1]?.setHeight(110);
-		chart.timeScale().fitContent();
-		dispose.push(() => chart.remove());
+		const chart = valuesChart(box, pts, { title: 'drawdown %', values: dd, color: css('--down') });
+		dispose.push(() => disposeChart(chart));
 	});
 	return box;
 }

@@ -1,18 +1,19 @@
 // chart.ts -- the K-line page: candles and volume of one market and
-// timeframe from the REST history (the newest page first; the page before
-// the first candle shown once the view comes within a screen of it, until
-// the store has none older), the open candle and each closed one from the
-// candles channel, open orders as price lines (a trailing stop's moving
+// timeframe from the REST history, as the chart's data loader asks for
+// them (the newest page first; the page before the first candle once the
+// view reaches it, until the store has none older), the open candle and
+// each closed one from the candles channel (the loader's bar
+// subscription), open orders as price lines (a trailing stop's moving
 // with it: the channel's "levels" messages) and fills as markers from
-// the orders channel, indicators (indicators.ts) and a small order
-// ticket.  The chart scrolls with the mouse, the touch and the keys.
-import {
-	LineStyle, MismatchDirection, createSeriesMarkers, type CandlestickData, type HistogramData,
-	type IPriceLine, type LogicalRange, type SeriesMarker, type Time, type UTCTimestamp,
-} from 'lightweight-charts';
-import { errorBox, field, h, num, replace, showError } from './dom';
+// the orders channel, indicators (indicators.ts), the overlays
+// (overlays.ts) and a small order ticket.  The chart scrolls with the
+// mouse, the touch and the keys, and follows the theme.
+import { dispose, type DataLoaderGetBarsParams, type KLineData, type VisibleRange } from 'klinecharts';
+import { css, errorBox, field, h, num, replace, showError } from './dom';
 import { indicatorLayer } from './indicators';
-import { bar, klineChart, klineData, vol, volumeColors } from './kline';
+import {
+	addPriceLine, bar, klineChart, klineStyles, markerFigures, period, priceLines, setLayer, type Marker,
+} from './kline';
 import { follow, type LiveMessage } from './live';
 import { chartOverlays } from './overlays';
 import * as api from './routes';
@@ -46,29 +47,31 @@ interface OrderEvent {
 
 /* The price lines of an open order: where it rests (a limit's price, a
  * stop's or take profit's trigger) and, for an entry with a bracket, the
- * stop loss and take profit its children will hold. */
-function orderLevels(o: OrderEvent, id: number): Array<{ price: number; kind: string; title: string }> {
+ * stop loss and take profit its children will hold; each with its colour
+ * (a CSS variable): a stop loss's the falling candles', a take profit's
+ * the rising ones', an order's and a trailing stop's its side's (a buy's
+ * the rising candles' colour, a sell's the falling ones'; a sell's
+ * trailing stop trails under the price, a buy's over it). */
+function orderLevels(o: OrderEvent, id: number): Array<{ price: number; kind: string; title: string; color: string }> {
 	const qty = num(o.qty);
-	const out: Array<{ price: number; kind: string; title: string }> = [];
+	const out: Array<{ price: number; kind: string; title: string; color: string }> = [];
+	const side = o.side === 'buy' ? '--up' : '--down';
 	const take = o.type === 'take_profit' || o.type === 'take_profit_limit';
 	const trig = o.stop_price ?? 0;
 	if (trig > 0) {
 		// A bracket's children are its stop loss and take profit.
 		const kind = take ? 'tp' : 'sl';
-		const what = o.parent_id ? (take ? 'TP' : 'SL') : (take ? 'take profit' : o.type === 'trailing_stop' ? 'trailing stop' : 'stop');
-		out.push({ price: trig, kind, title: `${what} #${id} ${o.side} ${qty}` });
+		const trailing = o.type === 'trailing_stop' && !o.parent_id;
+		const what = o.parent_id ? (take ? 'TP' : 'SL') : (take ? 'take profit' : trailing ? 'trailing stop' : 'stop');
+		out.push({ price: trig, kind, title: `${what} #${id} ${o.side} ${qty}`, color: trailing ? side : take ? '--up' : '--down' });
 	}
 	if (o.price > 0 && (trig === 0 || o.type === 'stop_limit' || o.type === 'take_profit_limit'))
-		out.push({ price: o.price, kind: 'order', title: `#${id} ${o.side} ${qty}` });
+		out.push({ price: o.price, kind: 'order', title: `#${id} ${o.side} ${qty}`, color: side });
 	if ((o.sl_price ?? 0) > 0)
-		out.push({ price: o.sl_price ?? 0, kind: 'sl', title: `SL of #${id}` });
+		out.push({ price: o.sl_price ?? 0, kind: 'sl', title: `SL of #${id}`, color: '--down' });
 	if ((o.tp_price ?? 0) > 0)
-		out.push({ price: o.tp_price ?? 0, kind: 'tp', title: `TP of #${id}` });
+		out.push({ price: o.tp_price ?? 0, kind: 'tp', title: `TP of #${id}`, color: '--up' });
 	return out;
-}
-
-function css(name: string): string {
-	return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
 /** The channel's form of a symbol: BTC/USDT is BTC-USDT. */
@@ -96,119 +99,92 @@ export function chartPage(root: HTMLElement): () => void {
 		h('section', { class: 'panel' }, h('h2', {}, 'Order'), ticket.form,
 			h('h3', {}, 'Open orders'), orderList));
 
-	const { chart, candles, volume } = klineChart(box);
-	const markers = createSeriesMarkers(candles, []);
+	const { chart } = klineChart(box);
+	const bars = (): KLineData[] => chart.getDataList();
 	const layer = indicatorLayer(chart, box);
 	status.after(layer.el);
-	let firstTs = 0;
-	const overlays = chartOverlays(candles, box);
+	const overlays = chartOverlays(chart, box);
 	box.after(overlays.el);
+	// The chart follows the theme: restyled, its candles kept.
+	const restyle = (): void => {
+		chart.setStyles(klineStyles());
+		box.dataset.upColor = chart.getStyles().candle.bar.upColor;
+		for (const o of open.values())
+			drawOrder(o);
+		countLines();
+		drawFills();
+		overlays.restyle();
+	};
+	const themes = new MutationObserver(restyle);
+	themes.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 	// Whatever is still on its way (candles, indicator values, a backtest's
 	// overlay) is dropped once the chart is removed.
-	stops.push(layer.stop, overlays.stop, () => { loadSeq++; },
-		() => chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange), () => chart.remove());
+	stops.push(layer.stop, overlays.stop, () => { loadSeq++; }, () => themes.disconnect(),
+		() => chart.unsubscribeAction('onVisibleRangeChange', onRange), () => dispose(chart));
 
 	let market: api.Market | null = null;
 	let tf = sessionStorage.getItem('quantd.tf') ?? '1m';
 	if (!(tf in TIMEFRAMES))
 		tf = '1m';
-	let lastTime = 0;
-	let count = 0;
-	let unfollow: (() => void) | null = null;
 	let loadSeq = 0;
 	// The series shown or on its way ('' once its load failed): choosing
 	// it again asks for nothing.
 	let shownKey = '';
-	// The older pages: none before firstTs once one came back short; the
-	// load (its loadSeq) whose older page is on its way, if any.
-	let oldest = true;
-	let olderFor = 0;
 	let olderRetry = 0;
+	// The chart's series is being switched: the load the period's change
+	// asks for is not the one wanted (the symbol's, next, is).
+	let switching = false;
 	const fills: OrderEvent[] = [];
-	const lines = new Map<number, Array<{ kind: string; line: IPriceLine }>>();
+	const lines = new Map<number, string[]>();
 	const open = new Map<number, OrderEvent>();
 
 	const tfButtons = Object.keys(TIMEFRAMES).map((t) => {
-		const b = h('button', { type: 'button', 'data-tf': t, 'aria-pressed': String(t === tf), onclick: () => { tf = t; sessionStorage.setItem('quantd.tf', t); void load(); } }, t);
+		const b = h('button', { type: 'button', 'data-tf': t, 'aria-pressed': String(t === tf), onclick: () => { tf = t; sessionStorage.setItem('quantd.tf', t); load(); } }, t);
 		tfBar.appendChild(b);
 		return b;
 	});
 
+	/* The candles on the chart: how many, the first's and the last's
+	 * times (ms). */
+	const count = (): number => bars().length;
+	const firstTs = (): number => bars()[0]?.timestamp ?? 0;
+	const lastTs = (): number => bars()[count() - 1]?.timestamp ?? 0;
+
 	function say(): void {
-		status.textContent = market ? `${market.exchange} ${market.symbol} ${tf}: ${count} ${count === 1 ? 'candle' : 'candles'}` : 'no market';
-		status.dataset.count = String(count);
-		status.dataset.first = String(firstTs);
+		const n = count();
+		status.textContent = market ? `${market.exchange} ${market.symbol} ${tf}: ${n} ${n === 1 ? 'candle' : 'candles'}` : 'no market';
+		status.dataset.count = String(n);
+		status.dataset.first = String(firstTs());
 	}
 
 	/* What indicators are computed over: the candles shown, or their
 	 * newest INDICATOR_MAX_BARS. */
 	function indicatorFrom(): number {
-		if (count <= INDICATOR_MAX_BARS)
-			return firstTs;
-		const c = candles.dataByIndex(count - INDICATOR_MAX_BARS);
-		return c ? (c.time as number) * 1000 : firstTs;
+		const n = count();
+		return n <= INDICATOR_MAX_BARS ? firstTs() : bars()[n - INDICATOR_MAX_BARS].timestamp;
 	}
 
-	function onCandle(m: LiveMessage): void {
-		if (m.type !== 'snapshot' && m.type !== 'candle')
-			return;
-		const list = m.type === 'snapshot' ? m.data as LiveCandle[] : [m.data as LiveCandle];
-		for (const c of list) {
-			if (!market || (c.exchange && c.exchange !== market.exchange))
-				continue;
-			const t = c.ts / 1000;
-			if (t < lastTime)
-				continue;
-			if (t > lastTime) {
-				count++;
-				if (lastTime > 0)   /* the candle before closed */
-					layer.update(market, tf, indicatorFrom(), lastTime * 1000);
-			}
-			lastTime = t;
-			candles.update(bar(c));
-			volume.update(vol(c, volumeColors()));
-		}
+	/* The series' candles after a load: what is drawn at their times. */
+	function loaded(m: api.Market): void {
+		layer.update(m, tf, indicatorFrom(), lastTs());
+		drawFills();
+		overlays.setMarket(m, TIMEFRAMES[tf]);
 		say();
 	}
 
-	async function load(): Promise<void> {
-		const key = market ? `${market.exchange} ${market.symbol} ${tf}` : '';
-		if (key !== '' && key === shownKey)
+	/* The newest page of the series shown, as the chart asks for it. */
+	async function loadNewest(seq: number, done: DataLoaderGetBarsParams['callback']): Promise<void> {
+		const m = market;
+		if (!m)
 			return;
-		shownKey = key;
-		const seq = ++loadSeq;
-		tfButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.tf === tf)));
-		unfollow?.();
-		unfollow = null;
-		if (!market)
-			return;
-		showError(err, null);
-		status.textContent = 'loading…';
 		try {
-			const rows = await api.candles(market, tf);
+			const rows = await api.candles(m, tf);
 			if (seq !== loadSeq)
 				return;
-			count = rows.length;
-			lastTime = rows.length ? rows[rows.length - 1].ts / 1000 : 0;
-			firstTs = rows.length ? rows[0].ts : 0;
-			oldest = rows.length < api.CANDLES_PAGE;
 			olderRetry = 0;
-			// The view of the previous series moves to the newest
-			// candles: no older page for it on the way.
-			olderFor = seq;
-			const data = klineData(rows);
-			candles.setData(data.bars);
-			volume.setData(data.vols);
-			layer.update(market, tf, indicatorFrom(), lastTime * 1000);
-			drawFills();
-			overlays.setMarket(market, TIMEFRAMES[tf]);
-			chart.timeScale().scrollToRealTime();
-			olderFor = 0;
-			say();
-			unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, onCandle);
+			done(rows, { forward: rows.length >= api.CANDLES_PAGE, backward: false });
+			loaded(m);
 		} catch (e) {
-			if (olderFor === seq)
-				olderFor = 0;
 			if (seq === loadSeq)
 				shownKey = '';
 			showError(err, e);
@@ -216,111 +192,154 @@ export function chartPage(root: HTMLElement): () => void {
 	}
 
 	/*
-	 * The page before the first candle, prepended: the bars in view stay
-	 * where they are (the chart keeps its distance from the newest bar).
-	 * One page at a time per load; none once the store had no more.
+	 * The page before the first candle, as the chart asks for it once its
+	 * view reaches that candle: prepended, the bars in view staying where
+	 * they are; none more once the store had no more.
 	 */
-	async function loadOlder(): Promise<void> {
-		const seq = loadSeq;
-		if (!market || oldest || olderFor === seq || count === 0 || Date.now() < olderRetry)
+	async function loadOlder(seq: number, before: number, done: DataLoaderGetBarsParams['callback']): Promise<void> {
+		const m = market;
+		if (!m || Date.now() < olderRetry) {
+			done([], { forward: true, backward: false });
 			return;
-		olderFor = seq;
-		const m = market, before = firstTs;
+		}
 		try {
-			const rows = (await api.candlesBefore(m, tf, before)).filter((c) => c.ts < before);
+			const rows = (await api.candlesBefore(m, tf, before)).filter((c) => c.timestamp < before);
 			if (seq !== loadSeq)
 				return;
-			oldest = rows.length === 0 || rows.length < api.CANDLES_PAGE;
-			if (rows.length > 0) {
-				const data = klineData(rows);
-				candles.setData([...data.bars, ...candles.data() as CandlestickData[]]);
-				volume.setData([...data.vols, ...volume.data() as HistogramData[]]);
-				count = candles.data().length;
-				firstTs = rows[0].ts;
-				layer.update(m, tf, indicatorFrom(), lastTime * 1000);
-				drawFills();
-				overlays.setMarket(m, TIMEFRAMES[tf]);
-			}
-			say();
+			done(rows, { forward: rows.length >= api.CANDLES_PAGE, backward: false });
+			if (rows.length > 0)
+				loaded(m);
 		} catch (e) {
 			if (seq !== loadSeq)
 				return;
 			olderRetry = Date.now() + OLDER_RETRY_MS;
+			done([], { forward: true, backward: false });
 			showError(err, e);
-		} finally {
-			if (olderFor === seq)
-				olderFor = 0;
 		}
 	}
 
-	/* The view moved: the time of its first bar (ms, one partly in view
-	 * too) on the box; within a screen of the first candle, the page
-	 * before that. */
-	function onRange(r: LogicalRange | null): void {
-		const first = r ? candles.dataByIndex(Math.max(0, Math.ceil(r.from)), MismatchDirection.NearestRight) : null;
-		box.dataset.viewFrom = first ? String((first.time as number) * 1000) : '';
-		if (r && r.from < r.to - r.from)
-			void loadOlder();
+	/* The open candle and each closed one, from the candles channel, for
+	 * as long as the chart shows the series. */
+	let unfollow: (() => void) | null = null;
+	function onCandle(m: LiveMessage, update: (b: KLineData) => void): void {
+		if (m.type !== 'snapshot' && m.type !== 'candle')
+			return;
+		const list = m.type === 'snapshot' ? m.data as LiveCandle[] : [m.data as LiveCandle];
+		for (const c of list) {
+			if (!market || (c.exchange && c.exchange !== market.exchange))
+				continue;
+			const last = lastTs();
+			if (c.ts < last)
+				continue;
+			if (c.ts > last && last > 0)   /* the candle before closed */
+				layer.update(market, tf, indicatorFrom(), last);
+			update(bar(c));
+		}
+		say();
 	}
-	chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
+
+	chart.setDataLoader({
+		getBars: ({ type, timestamp, callback }) => {
+			if (type === 'init' && !switching)
+				void loadNewest(loadSeq, callback);
+			else if (type === 'forward' && timestamp !== null)
+				void loadOlder(loadSeq, timestamp, callback);
+		},
+		subscribeBar: ({ callback }) => {
+			unfollow?.();
+			if (market)
+				unfollow = follow(`candles.${tf}.${channelSymbol(market.symbol)}`, (m) => onCandle(m, callback));
+		},
+		unsubscribeBar: () => {
+			unfollow?.();
+			unfollow = null;
+		},
+	});
+
+	/* Shows the market and timeframe chosen: the chart asks for their
+	 * newest page (once: not again for the series shown). */
+	function load(): void {
+		const key = market ? `${market.exchange} ${market.symbol} ${tf}` : '';
+		if (key !== '' && key === shownKey)
+			return;
+		shownKey = key;
+		loadSeq++;
+		tfButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.tf === tf)));
+		if (!market)
+			return;
+		showError(err, null);
+		status.textContent = 'loading…';
+		switching = true;
+		chart.setPeriod(period(TIMEFRAMES[tf]));
+		switching = false;
+		chart.setSymbol({ ticker: key });
+	}
+
+	/* The view moved: the time of its first bar (ms, one partly in view
+	 * too) on the box. */
+	function onRange(r?: unknown): void {
+		const v = r as VisibleRange | undefined;
+		const first = v ? bars()[Math.max(0, v.from)] : undefined;
+		box.dataset.viewFrom = first ? String(first.timestamp) : '';
+	}
+	chart.subscribeAction('onVisibleRangeChange', onRange);
 
 	/* The keys: arrows scroll a tenth of the view, + and - zoom about its
 	 * right edge, Home shows the first candle, End the newest. */
 	box.addEventListener('keydown', (ev) => {
-		const ts = chart.timeScale();
-		const r = ts.getVisibleLogicalRange();
-		if (!r || ev.altKey || ev.ctrlKey || ev.metaKey)
+		if (ev.altKey || ev.ctrlKey || ev.metaKey)
 			return;
-		const width = r.to - r.from;
-		const show = (from: number, to: number): void => ts.setVisibleLogicalRange({ from, to });
+		const v = chart.getVisibleRange();
+		const space = chart.getBarSpace().bar;
+		const width = v.realTo - v.realFrom;
+		const right = { x: chart.getSize('candle_pane', 'main')?.width ?? 0, y: 0 };
 		switch (ev.key) {
-		case 'ArrowLeft': show(r.from - width / 10, r.to - width / 10); break;
-		case 'ArrowRight': show(r.from + width / 10, r.to + width / 10); break;
-		case '+': case '=': show(r.to - width / 1.5, r.to); break;
-		case '-': show(r.to - width * 1.5, r.to); break;
-		case 'Home': show(0, width); break;
-		case 'End': ts.scrollToRealTime(); break;
+		case 'ArrowLeft': chart.scrollByDistance(width / 10 * space); break;
+		case 'ArrowRight': chart.scrollByDistance(-width / 10 * space); break;
+		case '+': case '=': chart.zoomAtCoordinate(1.5, right); break;
+		case '-': chart.zoomAtCoordinate(1 / 1.5, right); break;
+		case 'Home': chart.scrollByDistance((v.realFrom + 1) * space); break;
+		case 'End': chart.scrollToRealTime(); break;
 		default: return;
 		}
 		ev.preventDefault();
 	});
 
-	function bucket(ms: number): UTCTimestamp {
-		const s = TIMEFRAMES[tf];
-		return (Math.floor(ms / 1000 / s) * s) as UTCTimestamp;
+	/* A time (ms) at the start of its candle of the timeframe shown. */
+	function bucket(ms: number): number {
+		const s = TIMEFRAMES[tf] * 1000;
+		return Math.floor(ms / s) * s;
 	}
 
 	/* The fills of this market since the page opened, at their candles of
-	 * the timeframe shown. */
+	 * the timeframe shown (data-fills: how many the last paint drew). */
+	let fillsDrawn = -1;
 	function drawFills(): void {
-		const list: Array<SeriesMarker<Time>> = fills
+		const list: Marker[] = fills
 			.filter((f) => market && f.symbol === market.symbol && f.ts)
 			.map((f) => ({
-				time: bucket(f.ts ?? 0), position: f.side === 'buy' ? 'belowBar' : 'aboveBar',
-				shape: f.side === 'buy' ? 'arrowUp' : 'arrowDown',
+				ts: bucket(f.ts ?? 0), above: f.side !== 'buy', shape: 'arrow',
 				color: f.side === 'buy' ? css('--up') : css('--down'),
 				text: `${f.side} ${num(f.last_qty ?? f.qty)} @ ${num(f.last_price ?? f.price)}`,
 			}));
-		list.sort((a, b) => (a.time as number) - (b.time as number));
-		markers.setMarkers(list);
-		box.dataset.fills = String(list.length);
+		setLayer(chart, 'fills', (p) => {
+			let n = 0;
+			const figs = markerFigures(p, list, () => { n++; });
+			if (n !== fillsDrawn)
+				box.dataset.fills = String(fillsDrawn = n);
+			return figs;
+		});
 	}
 
 	function drawOrder(o: OrderEvent): void {
 		const id = o.order_id ?? o.id ?? 0;
-		lines.get(id)?.forEach((l) => candles.removePriceLine(l.line));
+		lines.get(id)?.forEach((l) => chart.removeOverlay({ id: l }));
 		lines.delete(id);
 		if (OPEN_STATES.has(o.state) && market && o.symbol === market.symbol) {
 			open.set(id, o);
-			const drawn = orderLevels(o, id).map((lv) => ({
-				kind: lv.kind,
-				line: candles.createPriceLine({
-					price: lv.price,
-					color: lv.kind === 'sl' ? css('--down') : lv.kind === 'tp' ? css('--up') :
-						o.side === 'buy' ? css('--up') : css('--down'),
-					lineStyle: lv.kind === 'order' ? LineStyle.Dashed : LineStyle.Dotted,
-					lineWidth: 1, axisLabelVisible: true, title: lv.title,
-				}),
+			const drawn = orderLevels(o, id).map((lv) => addPriceLine(chart, 'orders', lv.price, {
+				kind: lv.kind, title: lv.title, color: css(lv.color), width: 1,
+				dash: lv.kind === 'order' ? [6, 4] : [2, 3],
 			}));
 			if (drawn.length)
 				lines.set(id, drawn);
@@ -329,13 +348,13 @@ export function chartPage(root: HTMLElement): () => void {
 		}
 	}
 
-	/* The lines drawn, and how many are stop losses / take profits. */
+	/* The lines the chart has, and how many are stop losses / take profits. */
 	function countLines(): void {
-		const all = [...lines.values()].flat();
+		const all = priceLines(chart, 'orders');
 		box.dataset.lines = String(all.length);
 		box.dataset.sl = String(all.filter((l) => l.kind === 'sl').length);
 		box.dataset.tp = String(all.filter((l) => l.kind === 'tp').length);
-		box.dataset.linePrices = all.map((l) => l.line.options().price).join(' ');
+		box.dataset.linePrices = all.map((l) => l.price).join(' ');
 	}
 
 	function listOrders(): void {
@@ -348,7 +367,7 @@ export function chartPage(root: HTMLElement): () => void {
 
 	function onOrders(m: LiveMessage): void {
 		if (m.type === 'snapshot') {
-			lines.forEach((ls) => ls.forEach((l) => candles.removePriceLine(l.line)));
+			lines.forEach((ls) => ls.forEach((l) => chart.removeOverlay({ id: l })));
 			lines.clear();
 			open.clear();
 			((m.data as { orders?: OrderEvent[] })?.orders ?? []).forEach(drawOrder);
@@ -370,7 +389,7 @@ export function chartPage(root: HTMLElement): () => void {
 		market = { exchange, symbol: rest.join(' ') };
 		sessionStorage.setItem('quantd.market', marketSel.value);
 		ticket.setSymbol(market.symbol);
-		void load();
+		load();
 	});
 
 	// The markets, asked again every 5 s while there is none (a daemon
@@ -391,6 +410,7 @@ export function chartPage(root: HTMLElement): () => void {
 		}).catch((e) => showError(err, e));
 	}
 	pickMarkets();
+	box.dataset.upColor = chart.getStyles().candle.bar.upColor;
 
 	return () => {
 		window.clearTimeout(retry);

@@ -36,6 +36,11 @@ export function replace(el: Element, ...children: Child[]): void {
 	append(el, ...children);
 }
 
+/** The value of a CSS variable of the page's theme ("--up"). */
+export function css(name: string): string {
+	return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
 /** The message of a failure as users should read it. */
 export function errorText(e: unknown): string {
 	return e instanceof Error ? e.message : String(e);

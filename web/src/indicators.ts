@@ -7,12 +7,10 @@
 // Each can be removed; all are computed again when the market or
 // timeframe changes, when a candle closes and when older candles are
 // loaded.
-import {
-	HistogramSeries, LineSeries, type IChartApi, type IPaneApi, type ISeriesApi,
-	type SeriesType, type Time, type UTCTimestamp, type WhitespaceData, type LineData,
-} from 'lightweight-charts';
+import type { Chart, IndicatorFigure, KLineData } from 'klinecharts';
 import { ApiError } from './api';
 import { errorBox, h, replace, showError } from './dom';
+import { CANDLE_PANE, paneIndex } from './kline';
 import { paramFields, type ParamFields } from './params';
 import * as api from './routes';
 
@@ -21,9 +19,40 @@ const COLORS = ['#f5a623', '#4c8dff', '#bd10e0', '#7ed321', '#50e3c2', '#e94e77'
 /** An indicator as GET /indicators describes it: where each output goes. */
 type Indicator = api.Plugin & { placement?: Array<'price' | 'pane'> };
 
+/** One of the chart's indicators drawing some outputs (their indices). */
+interface Part { id: string; outs: number[] }
+
 interface Added {
 	id: number; plugin: Indicator; params: Record<string, unknown>; label: string;
-	series: Array<ISeriesApi<SeriesType>>; pane: IPaneApi<Time> | null; color: number;
+	/** on the chart: the price outputs' part, the pane outputs' */
+	parts: Part[]; color: number;
+}
+
+type Values = api.IndicatorSeries;
+
+/* The chart's values of outputs `outs` of `r` for its bars (none where the
+ * server has none), made again only when the bars change. */
+function calcOf(r: Values, outs: number[]): (list: KLineData[]) => Array<Record<string, number>> {
+	const at = new Map<number, number>();
+	r.ts.forEach((t, i) => at.set(t, i));
+	let memo: { n: number; first: number; out: Array<Record<string, number>> } = { n: -1, first: NaN, out: [] };
+	return (list) => {
+		if (list.length === memo.n && list[0]?.timestamp === memo.first)
+			return memo.out;
+		const out = list.map((b) => {
+			const i = at.get(b.timestamp);
+			const o: Record<string, number> = {};
+			if (i !== undefined)
+				for (const j of outs) {
+					const v = r.values[r.outputs[j]]?.[i];
+					if (v !== null && v !== undefined)
+						o['o' + j] = v;
+				}
+			return o;
+		});
+		memo = { n: list.length, first: list[0]?.timestamp ?? NaN, out };
+		return out;
+	};
 }
 
 /** Whether output j of `p` is a price, drawn over the candles: its own
@@ -56,7 +85,7 @@ export interface IndicatorLayer {
 }
 
 /** Indicators over `chart`'s candles (its pane 0). */
-export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLayer {
+export function indicatorLayer(chart: Chart, box: HTMLElement): IndicatorLayer {
 	const err = errorBox();
 	const pick = h('select', { id: 'indicator', 'aria-label': 'Indicator' });
 	const paramsBox = h('div', { class: 'grid-form indicator-params' });
@@ -90,26 +119,40 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		replace(paramsBox, ...(fields?.fields ?? []));
 	}
 
+	/* The pane each output of `a` is drawn in, as the chart has it. */
+	function panesOf(a: Added): number[] {
+		const out: number[] = [];
+		for (const part of a.parts) {
+			const pane = chart.getIndicators({ id: part.id })[0]?.paneId ?? '';
+			part.outs.forEach((j) => { out[j] = paneIndex(chart, pane); });
+		}
+		return out;
+	}
+
 	function drawList(): void {
-		// data-panes: the chart pane of each output's series (0: the
-		// candles'), as the chart has them.
-		replace(list, ...added.map((a) => h('li', {
-			'data-indicator': a.plugin.name,
-			'data-placement': !a.pane ? 'overlay' : a.series.some((s) => s.getPane().paneIndex() === 0) ? 'both' : 'pane',
-			'data-panes': a.series.map((s) => s.getPane().paneIndex()).join(' '),
-		},
+		// data-panes: the chart pane of each output (0: the candles'), as
+		// the chart has them.
+		replace(list, ...added.map((a) => {
+			const panes = panesOf(a);
+			return h('li', {
+				'data-indicator': a.plugin.name,
+				'data-placement': panes.every((p) => p === 0) ? 'overlay' : panes.some((p) => p === 0) ? 'both' : 'pane',
+				'data-panes': panes.join(' '),
+			},
 			h('span', {}, h('span', { class: 'swatch', style: `background:${COLORS[a.color]}`, 'aria-hidden': 'true' }),
 				`${a.label} · ${placed(a)}`),
-			h('button', { type: 'button', class: 'small', 'aria-label': 'Remove ' + a.label, onclick: () => remove(a) }, 'Remove'))));
+			h('button', { type: 'button', class: 'small', 'aria-label': 'Remove ' + a.label, onclick: () => remove(a) }, 'Remove'));
+		}));
 		box.dataset.indicators = String(added.length);
 	}
 
+	function undraw(a: Added): void {
+		a.parts.forEach((p) => chart.removeIndicator({ id: p.id }));
+		a.parts = [];
+	}
+
 	function remove(a: Added): void {
-		const idx = a.pane ? a.pane.paneIndex() : -1;
-		a.series.forEach((s) => chart.removeSeries(s));
-		a.series = [];
-		if (idx > 0 && chart.panes()[idx]?.getSeries().length === 0)
-			chart.removePane(idx);
+		undraw(a);
 		added.splice(added.indexOf(a), 1);
 		drawList();
 		pick.focus();
@@ -117,7 +160,8 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 
 	/* Computes `a` over the chart's candles and draws it (unless the
 	 * chart's range changed meanwhile: the computation of the new one
-	 * draws it). */
+	 * draws it): the outputs that are prices on the candles' pane, the
+	 * others in one pane of their own. */
 	async function draw(a: Added): Promise<void> {
 		if (!market || to <= 0)
 			throw new Error('no candles on the chart yet');
@@ -125,32 +169,31 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 		const r = await api.computeIndicator(a.plugin.name, market, tf, from, to + 1, a.params);
 		if (stopped || !added.includes(a) || range !== drawn)
 			return;
-		if (a.series.length === 0) {
-			// The outputs that are not prices share one pane of their own.
+		if (a.parts.length === 0) {
 			const at = r.outputs.map((o) => onPrice(a.plugin, (a.plugin.outputs ?? r.outputs).indexOf(o)));
-			const pane = at.every((x) => x) ? null : chart.addPane();
-			a.pane = pane;
-			r.outputs.forEach((o, j) => {
-				const opts = {
-					color: COLORS[(a.color + j) % COLORS.length], lineWidth: 1 as const,
-					priceLineVisible: false, lastValueVisible: false, title: r.outputs.length > 1 ? o : a.plugin.name,
-				};
-				const where = at[j] || !pane ? 0 : pane.paneIndex();
-				const s: ISeriesApi<SeriesType> = o === 'hist' ?
-					chart.addSeries(HistogramSeries, { color: opts.color, priceLineVisible: false, lastValueVisible: false }, where) :
-					chart.addSeries(LineSeries, opts, where);
-				a.series.push(s);
+			const groups = [r.outputs.map((_, j) => j).filter((j) => at[j]), r.outputs.map((_, j) => j).filter((j) => !at[j])];
+			groups.forEach((outs, g) => {
+				if (outs.length === 0)
+					return;
+				const figures: IndicatorFigure[] = outs.map((j) => {
+					const color = COLORS[(a.color + j) % COLORS.length];
+					return {
+						key: 'o' + j, title: `${r.outputs.length > 1 ? r.outputs[j] : a.plugin.name}: `,
+						type: r.outputs[j] === 'hist' ? 'bar' : 'line', baseValue: 0, styles: () => ({ color }),
+					};
+				});
+				const part: Part = { id: `qd-ind-${a.id}-${g}`, outs };
+				const pane = g === 0 ? CANDLE_PANE : `qd-pane-${a.id}`;
+				chart.createIndicator({
+					name: 'qdIndicator', id: part.id, shortName: a.label, paneId: pane, figures, calc: calcOf(r, outs),
+				}, g === 0);
+				if (g === 1)
+					chart.setPaneOptions({ id: pane, height: 110 });
+				a.parts.push(part);
 			});
-			pane?.setHeight(120);
+		} else {
+			a.parts.forEach((p) => chart.overrideIndicator({ name: 'qdIndicator', id: p.id, calc: calcOf(r, p.outs) }));
 		}
-		r.outputs.forEach((o, j) => {
-			const data: Array<LineData | WhitespaceData> = r.ts.map((t, i) => {
-				const v = r.values[o]?.[i];
-				const time = (t / 1000) as UTCTimestamp;
-				return v === null || v === undefined ? { time } : { time, value: v };
-			});
-			(a.series[j] as ISeriesApi<'Line'>).setData(data);
-		});
 	}
 
 	form.addEventListener('submit', (ev) => {
@@ -161,7 +204,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 			return;
 		const params = fields.values();
 		const a: Added = {
-			id: nextId++, plugin: p, params, label: describe(p, params), series: [], pane: null,
+			id: nextId++, plugin: p, params, label: describe(p, params), parts: [],
 			color: colorAt,
 		};
 		colorAt = (colorAt + Math.max(1, p.outputs?.length ?? 1)) % COLORS.length;
@@ -171,7 +214,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 			if (stopped)
 				return;
 			added.splice(added.indexOf(a), 1);
-			a.series.forEach((s) => chart.removeSeries(s));
+			undraw(a);
 			if (e instanceof ApiError && e.field === 'params') {
 				// The server names the parameter in its message.
 				const name = (p.params ?? []).find((s) => e.message.includes(s.name))?.name;
@@ -201,7 +244,7 @@ export function indicatorLayer(chart: IChartApi, box: HTMLElement): IndicatorLay
 			// Another series: the old one's values go at once (their
 			// times would stay on the chart's time scale until then).
 			if (!same)
-				added.forEach((a) => a.series.forEach((s) => s.setData([])));
+				added.forEach((a) => a.parts.forEach((p) => chart.overrideIndicator({ name: 'qdIndicator', id: p.id, calc: () => [] })));
 			market = m;
 			tf = t;
 			from = f;

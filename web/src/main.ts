@@ -53,7 +53,12 @@ function show(): void {
 		const t = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
 		localStorage.setItem(THEME_KEY, t);
 		applyTheme(t);
-		show();
+		// The chart restyles itself (its candles kept); the other pages
+		// are drawn again in the theme's colours.
+		if (current === 'chart')
+			theme.textContent = t === 'light' ? 'Dark theme' : 'Light theme';
+		else
+			show();
 	});
 	const out = h('button', { type: 'button', id: 'logout' }, 'Sign out');
 	out.addEventListener('click', () => { void logout(); });

@@ -1,23 +1,19 @@
 // overlays.ts -- what the K-line chart draws over its candles besides
 // orders and fills: a backtest's trades (entry and exit markers) and its
 // strategy's Chan annotations (strokes and segments as lines, pivot zones
-// as boxes, buy/sell points and fractals as markers), or a Chan analysis
+// as boxes, what is still provisional dashed and lighter, buy/sell points
+// and fractals as markers; all one layer of the chart), or a Chan analysis
 // job's structures drawn the same way (chanAnnotations()), sent from the
 // backtests page with showOnChart(); a running strategy instance's
 // annotations, live from its annotations channel; and the average entry
-// price of each open position in the market shown, live from the
-// positions channel.
-import {
-	LineStyle, MismatchDirection, createSeriesMarkers, type IPriceLine, type ISeriesApi,
-	type ISeriesPrimitive, type IPrimitivePaneRenderer, type IPrimitivePaneView,
-	type Logical, type SeriesAttachedParameter, type SeriesMarker, type Time, type UTCTimestamp,
-} from 'lightweight-charts';
-import type { CanvasRenderingTarget2D } from 'fancy-canvas';
+// price of each open position in the market shown and its risk rules'
+// exits, live from the positions channel.
+import type { Chart, OverlayCreateFiguresCallbackParams, OverlayFigure } from 'klinecharts';
 import { call } from './api';
-import { field, h, num, replace } from './dom';
+import { css, field, h, num, replace } from './dom';
 import type { Annotation, ChanResult, Trade } from './jobs';
+import { addPriceLine, markerFigures, priceLines, setLayer, type Marker } from './kline';
 import { follow } from './live';
-import { css } from './plots';
 import type { Market } from './routes';
 
 /**
@@ -66,109 +62,80 @@ const LAYERS = [
 ] as const;
 type Layer = typeof LAYERS[number][0];
 
-interface Line { t0: number; p0: number; t1: number; p1: number; up: boolean }
+interface Line { t0: number; p0: number; t1: number; p1: number; up: boolean; final: boolean }
 interface Box { t0: number; t1: number; lo: number; hi: number; final: boolean }
 
 const num2 = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
-/* Strokes, segments and pivot zones, drawn on the candles' pane at
- * the bars of their times (the nearest bar when the chart's timeframe
- * is another than the run's). */
-class ChanShapes implements ISeriesPrimitive<Time> {
+/* Strokes, segments and pivot zones, drawn on the candles' pane at the
+ * bars of their times (the nearest bar when the chart's timeframe is
+ * another than the run's); what is still provisional ("final": false: the
+ * last stroke, a pivot no stroke has left yet) dashed and lighter. */
+class ChanShapes {
 	strokes: Line[] = [];
 	segments: Line[] = [];
 	boxes: Box[] = [];
 	on = new Set<Layer>(['stroke', 'segment', 'pivot', 'point']);
 	/** What the last paint drew of each (a layer switched off: 0). */
-	painted = { stroke: 0, segment: 0, pivot: 0 };
+	painted = { stroke: 0, segment: 0, pivot: 0, provisional: 0 };
 	/** Called after a paint that drew other counts than the one before. */
 	onPaint: () => void = () => {};
-	private chart: SeriesAttachedParameter<Time>['chart'] | null = null;
-	private series: SeriesAttachedParameter<Time>['series'] | null = null;
-	private request: (() => void) | null = null;
-	bucket: (ms: number) => number = (ms) => ms / 1000;
+	bucket: (ms: number) => number = (ms) => ms;
 	/** Whether a time (ms) falls on the candles shown. */
 	within: (ms: number) => boolean = () => true;
 
-	attached(p: SeriesAttachedParameter<Time>): void {
-		this.chart = p.chart;
-		this.series = p.series;
-		this.request = p.requestUpdate;
-	}
-
-	detached(): void {
-		this.chart = null;
-		this.series = null;
-		this.request = null;
-	}
-
-	update(): void {
-		this.request?.();
-	}
-
-	private x(ms: number): number | null {
-		const ts = this.chart?.timeScale();
-		if (!ts || !this.within(ms))
-			return null;
-		const i = ts.timeToIndex(this.bucket(ms) as UTCTimestamp, true);
-		return i === null ? null : ts.logicalToCoordinate(i as unknown as Logical);
-	}
-
-	paneViews(): readonly IPrimitivePaneView[] {
-		const self = this;
-		const renderer: IPrimitivePaneRenderer = {
-			draw(target: CanvasRenderingTarget2D) {
-				target.useMediaCoordinateSpace(({ context: g }) => self.draw(g));
-			},
-		};
-		return [{ zOrder: () => 'normal', renderer: () => renderer }];
-	}
-
-	private draw(g: CanvasRenderingContext2D): void {
-		const s = this.series;
-		if (!s)
-			return;
-		const y = (p: number): number | null => s.priceToCoordinate(p);
-		const painted = { stroke: 0, segment: 0, pivot: 0 };
+	figures(p: OverlayCreateFiguresCallbackParams<unknown>): OverlayFigure[] {
+		const out: OverlayFigure[] = [];
+		const xa = p.xAxis, ya = p.yAxis;
+		if (!xa || !ya)
+			return out;
+		const x = (ms: number): number | null => (this.within(ms) ? xa.convertTimestampToPixel(this.bucket(ms)) : null);
+		const y = (v: number): number | null => (Number.isFinite(v) ? ya.convertToPixel(v) : null);
+		const painted = { stroke: 0, segment: 0, pivot: 0, provisional: 0 };
 		if (this.on.has('pivot')) {
 			for (const b of this.boxes) {
-				const x0 = this.x(b.t0), x1 = this.x(b.t1), y0 = y(b.hi), y1 = y(b.lo);
+				const x0 = x(b.t0), x1 = x(b.t1), y0 = y(b.hi), y1 = y(b.lo);
 				if (x0 === null || x1 === null || y0 === null || y1 === null)
 					continue;
 				painted.pivot++;
-				g.fillStyle = css('--pivot');
-				g.fillRect(x0, y0, Math.max(2, x1 - x0), Math.max(1, y1 - y0));
-				g.strokeStyle = css('--pivot-edge');
-				g.setLineDash(b.final ? [] : [4, 3]);
-				g.strokeRect(x0, y0, Math.max(2, x1 - x0), Math.max(1, y1 - y0));
+				painted.provisional += b.final ? 0 : 1;
+				out.push({
+					type: 'rect', ignoreEvent: true,
+					attrs: { x: x0, y: y0, width: Math.max(2, x1 - x0), height: Math.max(1, y1 - y0) },
+					styles: {
+						style: 'stroke_fill', color: b.final ? css('--pivot') : css('--pivot-soft'),
+						borderColor: css('--pivot-edge'), borderSize: 1,
+						borderStyle: b.final ? 'solid' : 'dashed', borderDashedValue: [4, 3],
+					},
+				});
 			}
-			g.setLineDash([]);
 		}
-		const lines = (list: Line[], colour: string, width: number): number => {
+		const lines = (list: Line[], color: string, soft: string, width: number): number => {
 			let n = 0;
-			g.strokeStyle = colour;
-			g.lineWidth = width;
-			g.beginPath();
 			for (const l of list) {
-				const x0 = this.x(l.t0), x1 = this.x(l.t1), y0 = y(l.p0), y1 = y(l.p1);
+				const x0 = x(l.t0), x1 = x(l.t1), y0 = y(l.p0), y1 = y(l.p1);
 				if (x0 === null || x1 === null || y0 === null || y1 === null)
 					continue;
-				g.moveTo(x0, y0);
-				g.lineTo(x1, y1);
+				out.push({
+					type: 'line', ignoreEvent: true, attrs: { coordinates: [{ x: x0, y: y0 }, { x: x1, y: y1 }] },
+					styles: l.final ? { style: 'solid', size: width, color } :
+						{ style: 'dashed', dashedValue: [5, 4], size: width, color: soft },
+				});
 				n++;
+				painted.provisional += l.final ? 0 : 1;
 			}
-			g.stroke();
 			return n;
 		};
 		if (this.on.has('segment'))
-			painted.segment = lines(this.segments, css('--segment'), 3);
+			painted.segment = lines(this.segments, css('--segment'), css('--segment-soft'), 3);
 		if (this.on.has('stroke'))
-			painted.stroke = lines(this.strokes, css('--stroke'), 1.5);
-		g.lineWidth = 1;
+			painted.stroke = lines(this.strokes, css('--stroke'), css('--stroke-soft'), 1.5);
 		const was = this.painted;
 		this.painted = painted;
-		if (was.stroke !== painted.stroke || was.segment !== painted.segment || was.pivot !== painted.pivot)
+		if (was.stroke !== painted.stroke || was.segment !== painted.segment || was.pivot !== painted.pivot ||
+			was.provisional !== painted.provisional)
 			this.onPaint();
+		return out;
 	}
 }
 
@@ -179,6 +146,8 @@ export interface Overlays {
 	/** The market and timeframe (s) now shown; again when older candles
 	 *  were added (what falls on them is drawn). */
 	setMarket: (m: Market, tfSeconds: number) => void;
+	/** The theme changed: drawn again in its colours. */
+	restyle: () => void;
 	stop: () => void;
 }
 
@@ -188,23 +157,20 @@ interface Position {
 	sl_price?: number; tp_price?: number;
 }
 
-/** The overlays of the chart page's candles series. */
-export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLElement): Overlays {
+/** The overlays of the chart page's candles. */
+export function chartOverlays(chart: Chart, box: HTMLElement): Overlays {
 	const shapes = new ChanShapes();
 	// What was painted, for whoever reads the page (and its tests).
 	shapes.onPaint = () => {
 		box.dataset.chanStrokes = String(shapes.painted.stroke);
 		box.dataset.chanSegments = String(shapes.painted.segment);
 		box.dataset.chanPivots = String(shapes.painted.pivot);
+		box.dataset.chanProvisional = String(shapes.painted.provisional);
 	};
-	candles.attachPrimitive(shapes);
-	const marks = createSeriesMarkers(candles, []);
 	const el = h('div', { class: 'overlays', id: 'overlays' });
 	let market: Market | null = null;
 	let tf = 60;
 	const positions = new Map<string, Position>();
-	const posLines: IPriceLine[] = [];
-	const riskLines: IPriceLine[] = [];
 	// A running instance's annotations, followed while one is chosen.
 	const LIVE_KEY = 'quantd.annotations';
 	let liveName = sessionStorage.getItem(LIVE_KEY) ?? '';
@@ -214,15 +180,14 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	let stopped = false;   /* the chart is gone: draw nothing more */
 	const liveSel = h('select', { id: 'annotations-of' }, h('option', { value: '' }, 'none'));
 
-	const bucket = (ms: number): number => Math.floor(ms / 1000 / tf) * tf;
+	const bucket = (ms: number): number => Math.floor(ms / 1000 / tf) * tf * 1000;
 	shapes.bucket = bucket;
-	// The candles' first and last times (s): structures outside them are
+	// The candles' first and last times: structures outside them are
 	// not drawn (the nearest bar would misplace them).
 	const within = (ms: number): boolean => {
-		const first = candles.dataByIndex(0, MismatchDirection.NearestRight);
-		const last = candles.dataByIndex(Number.MAX_SAFE_INTEGER, MismatchDirection.NearestLeft);
+		const list = chart.getDataList();
 		const t = bucket(ms);
-		return first !== null && last !== null && t >= (first.time as number) && t <= (last.time as number);
+		return list.length > 0 && t >= list[0].timestamp && t <= list[list.length - 1].timestamp;
 	};
 	shapes.within = within;
 
@@ -232,91 +197,92 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	}
 
 	/* The backtest's trades and Chan points/fractals as markers, its
-	 * other structures as shapes. */
+	 * other structures as shapes; the markers of points and fractals
+	 * drawn at the last paint counted on the box. */
+	const marked = { point: -1, fractal: -1 };
 	function draw(): void {
 		if (stopped)
 			return;
 		const o = shown();
-		const list: Array<SeriesMarker<Time>> = [];
+		const list: Array<Marker & { kind: string }> = [];
 		shapes.strokes = [];
 		shapes.segments = [];
 		shapes.boxes = [];
 		const counts: Record<string, number> = { trades: 0, stroke: 0, segment: 0, pivot: 0, point: 0, fractal: 0 };
-		/* the markers of points and fractals set on the candles */
-		const marked = { point: 0, fractal: 0 };
-		const mark = (m: SeriesMarker<Time>, ms: number): boolean => {
-			if (!within(ms))
-				return false;
-			list.push(m);
-			return true;
-		};
 		for (const t of o?.trades ?? []) {
 			if (t.symbol !== o?.market.symbol)
 				continue;
 			const long = t.side === 'long';
 			counts.trades++;
-			mark({
-				time: bucket(t.entry_ts) as UTCTimestamp, position: long ? 'belowBar' : 'aboveBar',
-				shape: long ? 'arrowUp' : 'arrowDown', color: css('--accent'),
+			list.push({
+				kind: 'trade', ts: bucket(t.entry_ts), above: !long, shape: 'arrow', color: css('--accent'),
 				text: `${long ? 'long' : 'short'} ${num(t.qty)} @ ${num(t.entry_price)}`,
-			}, t.entry_ts);
+			});
 			if (t.exit_ts !== null && t.exit_price !== null)
-				mark({
-					time: bucket(t.exit_ts) as UTCTimestamp, position: long ? 'aboveBar' : 'belowBar',
-					shape: long ? 'arrowDown' : 'arrowUp', color: t.pnl >= 0 ? css('--up') : css('--down'),
+				list.push({
+					kind: 'trade', ts: bucket(t.exit_ts), above: long, shape: 'arrow', color: t.pnl >= 0 ? css('--up') : css('--down'),
 					text: `exit @ ${num(t.exit_price)} (${t.pnl >= 0 ? '+' : ''}${num(t.pnl, 2)})`,
-				}, t.exit_ts);
+				});
 		}
 		for (const a of [...(o?.annotations ?? []), ...live]) {
 			const d = a.data;
+			const final = d.final !== false;
 			switch (a.kind) {
 			case 'chan.stroke':
 				counts.stroke++;
-				shapes.strokes.push({ t0: num2(d.from_ts), p0: num2(d.from), t1: num2(d.to_ts), p1: num2(d.to), up: d.dir === 'up' });
+				shapes.strokes.push({ t0: num2(d.from_ts), p0: num2(d.from), t1: num2(d.to_ts), p1: num2(d.to), up: d.dir === 'up', final });
 				break;
 			case 'chan.segment': {
 				const up = d.dir === 'up';
 				counts.segment++;
 				shapes.segments.push({
 					t0: num2(d.from_ts), p0: num2(up ? d.low : d.high),
-					t1: num2(d.to_ts), p1: num2(up ? d.high : d.low), up,
+					t1: num2(d.to_ts), p1: num2(up ? d.high : d.low), up, final,
 				});
 				break;
 			}
 			case 'chan.pivot':
 				counts.pivot++;
-				shapes.boxes.push({ t0: num2(d.from_ts), t1: num2(d.to_ts), lo: num2(d.zd), hi: num2(d.zg), final: d.final !== false });
+				shapes.boxes.push({ t0: num2(d.from_ts), t1: num2(d.to_ts), lo: num2(d.zd), hi: num2(d.zg), final });
 				break;
 			case 'chan.point':
 				counts.point++;
-				if (shapes.on.has('point') && mark({
-						time: bucket(num2(d.ts)) as UTCTimestamp,
-						position: d.side === 'buy' ? 'belowBar' : 'aboveBar', shape: 'circle',
+				if (shapes.on.has('point') && within(num2(d.ts)))
+					list.push({
+						kind: 'point', ts: bucket(num2(d.ts)), above: d.side !== 'buy', shape: 'circle',
 						color: d.side === 'buy' ? css('--up') : css('--down'),
 						text: `${d.side === 'buy' ? 'B' : 'S'}${String(d.class)}`,
-					}, num2(d.ts)))
-					marked.point++;
+					});
 				break;
 			case 'chan.fractal':
 				counts.fractal++;
-				if (shapes.on.has('fractal') && mark({
-						time: bucket(num2(d.ts)) as UTCTimestamp,
-						position: d.type === 'top' ? 'aboveBar' : 'belowBar', shape: 'square', size: 0.4,
+				if (shapes.on.has('fractal') && within(num2(d.ts)))
+					list.push({
+						kind: 'fractal', ts: bucket(num2(d.ts)), above: d.type === 'top', shape: 'square', size: 0.4,
 						color: css('--muted'),
-					}, num2(d.ts)))
-					marked.fractal++;
+					});
 				break;
 			default:
 				break;
 			}
 		}
-		list.sort((a, b) => (a.time as number) - (b.time as number));
-		marks.setMarkers(list);
-		shapes.update();
+		setLayer(chart, 'chan', (p) => {
+			const n = { point: 0, fractal: 0 };
+			const figs = [...shapes.figures(p), ...markerFigures(p, list, (m) => {
+				const k = (m as Marker & { kind: string }).kind;
+				if (k === 'point' || k === 'fractal')
+					n[k]++;
+			})];
+			if (n.point !== marked.point || n.fractal !== marked.fractal) {
+				marked.point = n.point;
+				marked.fractal = n.fractal;
+				box.dataset.chanPoints = String(n.point);
+				box.dataset.chanFractals = String(n.fractal);
+			}
+			return figs;
+		});
 		box.dataset.btTrades = String(counts.trades);
 		box.dataset.chan = String(counts.stroke + counts.segment + counts.pivot + counts.point + counts.fractal);
-		box.dataset.chanPoints = String(marked.point);
-		box.dataset.chanFractals = String(marked.fractal);
 		controls(o, counts);
 	}
 
@@ -393,29 +359,27 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 	/* A line at the average entry price of each open position in the
 	 * market's symbol. */
 	function drawPositions(): void {
-		posLines.splice(0).forEach((l) => candles.removePriceLine(l));
-		riskLines.splice(0).forEach((l) => candles.removePriceLine(l));
+		chart.removeOverlay({ groupId: 'positions' });
+		chart.removeOverlay({ groupId: 'risk' });
 		for (const p of positions.values()) {
 			if (!market || p.symbol !== market.symbol || p.qty === 0 || !(p.avg_price > 0))
 				continue;
 			const who = p.instance ?? p.account ?? '';
-			posLines.push(candles.createPriceLine({
-				price: p.avg_price, color: css('--accent'), lineWidth: 2, lineStyle: LineStyle.Solid,
-				axisLabelVisible: true,
+			addPriceLine(chart, 'positions', p.avg_price, {
+				kind: 'position', color: css('--accent'), width: 2, dash: [],
 				title: `${who} ${p.qty > 0 ? 'long' : 'short'} ${num(Math.abs(p.qty))}`,
-			}));
+			});
 			// The risk rules' exits of this position (sent again as they move).
 			for (const [price, what, color] of [[p.sl_price, 'SL', '--down'], [p.tp_price, 'TP', '--up']] as const) {
 				if (!(price && price > 0))
 					continue;
-				riskLines.push(candles.createPriceLine({
-					price, color: css(color), lineWidth: 1, lineStyle: LineStyle.LargeDashed,
-					axisLabelVisible: true, title: `${who} risk ${what}`,
-				}));
+				addPriceLine(chart, 'risk', price, {
+					kind: what.toLowerCase(), color: css(color), width: 1, dash: [8, 5], title: `${who} risk ${what}`,
+				});
 			}
 		}
-		box.dataset.positions = String(posLines.length);
-		box.dataset.riskLines = String(riskLines.length);
+		box.dataset.positions = String(priceLines(chart, 'positions').length);
+		box.dataset.riskLines = String(priceLines(chart, 'risk').length);
 	}
 
 	const unfollow = follow('positions', (m) => {
@@ -439,6 +403,10 @@ export function chartOverlays(candles: ISeriesApi<'Candlestick'>, box: HTMLEleme
 		setMarket: (m, s) => {
 			market = m;
 			tf = s;
+			draw();
+			drawPositions();
+		},
+		restyle: () => {
 			draw();
 			drawPositions();
 		},

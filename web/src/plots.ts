@@ -4,12 +4,7 @@
 // that redraws when its width or the theme changes, follows the pointer
 // and the arrow keys (the value under them read out in text), and takes
 // its colours from the page's CSS variables.
-import { h } from './dom';
-
-/** The value of a CSS variable of the page's theme ("--up"). */
-export function css(name: string): string {
-	return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-}
+import { css, h } from './dom';
 
 /**
  * A canvas `height` px high that fills its figure's width, drawn by `draw`

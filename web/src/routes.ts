@@ -4,10 +4,11 @@ import { call, RawBody } from './api';
 
 /* ---- chart --------------------------------------------------------------- */
 
-/** One candle: open time (ms) and OHLCV. */
-export interface Candle {
-	ts: number; open: number; high: number; low: number; close: number; volume: number;
-}
+/** One candle: open time (ms) and OHLCV, in the chart's form of a bar
+ *  (klinecharts' KLineData: the rows go to the chart as they are). */
+export type Candle = {
+	timestamp: number; open: number; high: number; low: number; close: number; volume: number;
+};
 
 /** A market to chart: venue (feed instance) and canonical symbol. */
 export interface Market { exchange: string; symbol: string }
@@ -23,7 +24,7 @@ async function candlePage(m: Market, timeframe: string, q: Record<string, number
 	const page = await call<{ candles: number[][]; next?: number }>('GET',
 		'/api/v1/market/candles?' + query.toString());
 	return {
-		rows: page.candles.map((c) => ({ ts: c[0], open: c[1], high: c[2], low: c[3], close: c[4], volume: c[5] })),
+		rows: page.candles.map((c) => ({ timestamp: c[0], open: c[1], high: c[2], low: c[3], close: c[4], volume: c[5] })),
 		next: page.next,
 	};
 }
