@@ -567,10 +567,14 @@ ctl_request(const char *path, const char *request, char **reply,
 		/* a long reply: the time to wait is for each piece */
 		deadline = now_ms() + timeout_ms;
 	}
+	/* every reply ends with its newline: without it, the daemon
+	 * dropped the connection before its answer was whole */
+	if (n == 0 || buf[n - 1] != '\n') {
+		errno = ECONNRESET;
+		goto fail;
+	}
 	close(fd);
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
+	buf[n - 1] = '\0';
 	*reply = buf;
 	return 0;
 fail:

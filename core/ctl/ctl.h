@@ -120,7 +120,8 @@ char *ctl_error_field(const char *code, const char *msg, const char *field);
  * what it takes).  Returns 0 with a malloc'd reply (its newline removed),
  * -1 if no daemon listens at path (errno ENOENT or ECONNREFUSED), -2 on
  * any other failure (errno set: ETIMEDOUT; EMSGSIZE for a reply longer
- * than CTL_REPLY_MAX, which no daemon sends).  The buffer grows with the
+ * than CTL_REPLY_MAX, which no daemon sends; ECONNRESET when the
+ * connection ends before the reply's newline).  The buffer grows with the
  * reply: a short one costs little.
  */
 int ctl_request(const char *path, const char *request, char **reply,
