@@ -623,39 +623,49 @@ raw_serve(void *arg)
 	return NULL;
 }
 
+/* ctl_request() against a raw_server of `len` bytes (its last a newline
+ * when `newline`) at DIR/raw.sock: its return, errno in *err. */
+static int
+raw_request(size_t len, int newline, char **reply, int *err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct raw_server rs = { -1, len, newline };
+	char path[128];
+	pthread_t t;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/raw.sock", dir);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	rs.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(rs.lfd >= 0);
+	assert_int_equal(bind(rs.lfd, (struct sockaddr *)&sun, sizeof(sun)),
+		0);
+	assert_int_equal(listen(rs.lfd, 1), 0);
+	assert_int_equal(pthread_create(&t, NULL, raw_serve, &rs), 0);
+	*reply = NULL;
+	rc = ctl_request(path, "{\"cmd\":\"ping\"}", reply, 20000);
+	*err = errno;
+	pthread_join(t, NULL);
+	close(rs.lfd);
+	unlink(path);
+	return rc;
+}
+
 /* A connection that ends before the reply's newline is an error
  * (ECONNRESET), not a reply: with nothing sent, and with part of one. */
 static void
 client_refuses_a_reply_cut_short(void **st)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char path[128], *reply;
-	int rc, saved;
+	char *reply;
+	int err;
 
 	(void)st;
-	snprintf(path, sizeof(path), "%s/short.sock", dir);
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	for (size_t len = 0; len <= 10; len += 10) {
-		struct raw_server rs = { -1, len, 0 };
-		pthread_t t;
-
-		unlink(path);
-		rs.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		assert_true(rs.lfd >= 0);
-		assert_int_equal(bind(rs.lfd, (struct sockaddr *)&sun,
-			sizeof(sun)), 0);
-		assert_int_equal(listen(rs.lfd, 1), 0);
-		assert_int_equal(pthread_create(&t, NULL, raw_serve, &rs), 0);
-		reply = NULL;
-		rc = ctl_request(path, "{\"cmd\":\"ping\"}", &reply, 5000);
-		saved = errno;
-		pthread_join(t, NULL);
-		close(rs.lfd);
-		assert_int_equal(rc, -2);
-		assert_int_equal(saved, ECONNRESET);
+		assert_int_equal(raw_request(len, 0, &reply, &err), -2);
+		assert_int_equal(err, ECONNRESET);
 		assert_null(reply);
 	}
-	unlink(path);
 }
 
 /* The client takes a reply of exactly CTL_REPLY_MAX bytes (newline
@@ -664,42 +674,19 @@ client_refuses_a_reply_cut_short(void **st)
 static void
 client_reads_up_to_ctl_reply_max_and_no_more(void **st)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char path[128], *reply;
-	int rc, saved;
+	char *reply;
+	int rc, err;
 
 	(void)st;
-	snprintf(path, sizeof(path), "%s/raw.sock", dir);
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	for (int more = 0; more <= 1; more++) {
-		struct raw_server rs = { -1, CTL_REPLY_MAX + (size_t)more,
-			!more };
-		pthread_t t;
-
-		unlink(path);
-		rs.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		assert_true(rs.lfd >= 0);
-		assert_int_equal(bind(rs.lfd, (struct sockaddr *)&sun,
-			sizeof(sun)), 0);
-		assert_int_equal(listen(rs.lfd, 1), 0);
-		assert_int_equal(pthread_create(&t, NULL, raw_serve, &rs), 0);
-		reply = NULL;
-		rc = ctl_request(path, "{\"cmd\":\"ping\"}", &reply, 20000);
-		saved = errno;
-		pthread_join(t, NULL);
-		close(rs.lfd);
-		if (!more) {
-			if (rc != 0)
-				fail_msg("a reply of CTL_REPLY_MAX bytes: %d (%s)",
-					rc, strerror(saved));
-			assert_int_equal(strlen(reply), CTL_REPLY_MAX - 1);
-			free(reply);
-		} else {
-			assert_int_equal(rc, -2);
-			assert_int_equal(saved, EMSGSIZE);
-			assert_null(reply);
-		}
-	}
+	rc = raw_request(CTL_REPLY_MAX, 1, &reply, &err);
+	if (rc != 0)
+		fail_msg("a reply of CTL_REPLY_MAX bytes: %d (%s)", rc,
+			strerror(err));
+	assert_int_equal(strlen(reply), CTL_REPLY_MAX - 1);
+	free(reply);
+	assert_int_equal(raw_request(CTL_REPLY_MAX + 1, 0, &reply, &err), -2);
+	assert_int_equal(err, EMSGSIZE);
+	assert_null(reply);
 }
 
 int
