@@ -22,8 +22,10 @@ for name in ctor-socket ctor-write open-passwd create-file connect execve fork \
  "limits": {"restarts": 1, "cpu_ms_per_call": 300, "memory_mib": 64}}
 JSON
 done
-# A thousand round trips in one call: time enough under sanitizers too.
-sed -i 's/"cpu_ms_per_call": 300/"cpu_ms_per_call": 10000/' "$T/quantd.d/h-timers.json" "$T/quantd.d/h-symbols.json"
+# A thousand round trips in one call: time enough under sanitizers too
+# (the order flood is stopped by its rate, long before).
+sed -i 's/"cpu_ms_per_call": 300/"cpu_ms_per_call": 10000/' "$T/quantd.d/h-timers.json" "$T/quantd.d/h-symbols.json" \
+    "$T/quantd.d/h-order-flood.json"
 # A second instance of the same plugin: accounts are per instance.
 sed 's/h-snoop/h-snoop2/' "$T/quantd.d/h-snoop.json" > "$T/quantd.d/h-snoop2.json"
 echo '{"plugin": "sma-cross-example", "instance": "good-sandboxed", "trust": "sandboxed", "exchange": "feed", "symbols": ["BTC/USDT"], "params": {"fast": 3, "slow": 8}}' > "$T/quantd.d/good-s.json"
