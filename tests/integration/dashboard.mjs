@@ -182,7 +182,9 @@ try {
 		await page.waitForSelector('#chart canvas');
 	});
 	await check('a new candle arrives live', async () => {
-		await page.waitForFunction((n) => Number(document.querySelector('#chart-status')?.dataset.count) > n, before, { timeout: 30000 });
+		// The open minute's candle, or, when it came before the count
+		// was read, the next minute's: a minute at most.
+		await page.waitForFunction((n) => Number(document.querySelector('#chart-status')?.dataset.count) > n, before, { timeout: 75000 });
 	});
 	await shot('chart');
 
