@@ -198,11 +198,11 @@ refuse(struct api *a, struct waiting *w, struct lws *wsi, int fd)
 
 /* Where the headers end in buf (just past the blank line), or 0. */
 static size_t
-headers_end(const struct waiting *w, size_t from)
+headers_end(const struct waiting *w)
 {
 	/* the newline that ends the blank line, and the one before it
 	 * (a CR between them is allowed) */
-	for (size_t i = from > 0 ? from - 1 : 0; i < w->len; i++) {
+	for (size_t i = 0; i < w->len; i++) {
 		if (w->buf[i] != '\n')
 			continue;
 		if (i >= 1 && w->buf[i - 1] == '\n')
@@ -276,7 +276,7 @@ on_readable(struct api *a, struct waiting *w, struct lws *wsi)
 	else if (w->backoff_us < 64000)
 		w->backoff_us *= 2;
 	w->len = (size_t)n;
-	if ((end = headers_end(w, 0)) > 0 && end <= API_HEADER_MAX) {
+	if ((end = headers_end(w)) > 0 && end <= API_HEADER_MAX) {
 		(void)hand_over(a, fd);
 		return -1;
 	}
